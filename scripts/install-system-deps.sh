@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Debian packages Dadkhahi needs beyond Python: libmagic (media types from
+# content), a JRE (Splink on Spark), PostgreSQL (team-server tests) and
+# Chromium with its driver (page tests). Installs only what is missing.
+set -euo pipefail
+need=()
+for pkg in libmagic1 default-jre-headless postgresql chromium chromium-driver; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+# A JRE that is already on the machine (another vendor's) is good enough.
+if command -v java >/dev/null 2>&1; then
+    need=("${need[@]/default-jre-headless}")
+fi
+# A PostgreSQL server already installed under another package name also serves.
+if command -v pg_ctlcluster >/dev/null 2>&1 || [ -n "${DADKHAHI_TEST_DATABASE_URL:-}" ]; then
+    need=("${need[@]/postgresql}")
+fi
+pkgs=()
+for p in "${need[@]}"; do [ -n "$p" ] && pkgs+=("$p"); done
+if [ ${#pkgs[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "installing Debian packages: ${pkgs[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"

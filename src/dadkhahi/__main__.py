@@ -1,0 +1,5 @@
+"""``python -m dadkhahi``."""
+
+from dadkhahi.cli.main import run
+
+run()

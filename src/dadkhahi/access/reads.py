@@ -1,0 +1,413 @@
+"""Every read of stored objects for the API (and any other front end) goes through here.
+
+Each function applies :func:`dadkhahi.access.policy.visible` in SQL, so an
+invisible object is absent from lists, counts, search and exports, and a
+single-object read of it is a plain "not found" (never "forbidden"). Sealed
+fields are opened only for a principal who can see the row, and every
+protected object returned is written to the audit trail before the caller
+gets it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, or_, select, tuple_
+
+from dadkhahi.access.audit import ObjectRef, record_reads
+from dadkhahi.access.policy import Permission, Principal, params, visible
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.store import ledger_log
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+#: Hard cap on one page, whatever the caller asks for.
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+#: Sealed payload keys that must never leave the server (keys, not data).
+_NEVER_SHOWN = frozenset({"file_key"})
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A kind of stored object as the API lists it."""
+
+    name: str  # plural, as in the URL
+    kind: str  # singular, as in the audit trail
+    table: Table
+    filters: tuple[str, ...]
+    sorts: tuple[str, ...]  # NOT NULL columns only: keyset cursors need them
+    search: tuple[str, ...] = ()
+
+
+def _r(name: str, kind: str, table: Table, filters: tuple[str, ...],
+       sorts: tuple[str, ...], search: tuple[str, ...] = ()) -> Resource:
+    return Resource(name, kind, table, ("sensitivity", *filters),
+                    ("id", "ledger_index", *sorts), search)
+
+
+RESOURCES: dict[str, Resource] = {r.name: r for r in (
+    _r("sources", "source", s.sources, ("kind", "reliability", "credibility"),
+       ("created_at", "title"), ("title", "citation")),
+    _r("items", "item", s.items, ("source_id", "media_type", "sha256", "derived_from"),
+       ("received_at", "size"), ("original_name",)),
+    _r("records", "record", s.records, ("source_id", "item_id", "import_id", "external_id"),
+       ()),
+    _r("persons", "person", s.persons, ("synthetic",), ("label",), ("label",)),
+    _r("organizations", "organization", s.organizations, ("kind",), ("name",), ("name",)),
+    _r("places", "place", s.places, ("kind", "status", "parent_id"), ("name",),
+       ("name", "name_fa")),
+    _r("acts", "act", s.acts, ("type", "place_id"), ("type",), ("description", "date_text")),
+    _r("involvements", "involvement", s.involvements,
+       ("act_id", "person_id", "organization_id", "role"), ("role",)),
+    _r("claims", "claim", s.claims, ("entity_kind", "entity_id", "property", "status"),
+       ("property",)),
+)}
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """Filtering, search, sorting and paging of one list request."""
+
+    filters: Mapping[str, str] = field(default_factory=dict)
+    q: str | None = None
+    sort: str = "id"
+    limit: int = DEFAULT_PAGE
+    cursor: str | None = None
+    count: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    data: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None
+
+
+def _encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ValidationError("cursor is not one this server handed out") from None
+    if (not isinstance(values, list) or len(values) != 2
+            or not all(isinstance(v, str | int | float) for v in values)):
+        raise ValidationError("cursor is not one this server handed out")
+    return values
+
+
+def _conditions(
+    principal: Principal, resource: Resource, query: PageQuery
+) -> list[ColumnElement[bool]]:
+    t = resource.table
+    where = [visible(principal, t)]
+    for key, value in query.filters.items():
+        if key not in resource.filters:
+            raise ValidationError(f"cannot filter {resource.name} by {key!r}")
+        where.append(t.c[key] == value)
+    if query.q:
+        if not resource.search:
+            raise ValidationError(f"{resource.name} cannot be searched")
+        where.append(or_(*(t.c[c].icontains(query.q, autoescape=True) for c in resource.search)))
+    return where
+
+
+def list_objects(
+    store: Store, principal: Principal, resource: Resource, query: PageQuery
+) -> Page:
+    """One page of the objects of ``resource`` the principal may see."""
+    if not 1 <= query.limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
+    t = resource.table
+    descending = query.sort.startswith("-")
+    sort_name = query.sort.lstrip("-")
+    if sort_name not in resource.sorts:
+        raise ValidationError(
+            f"cannot sort {resource.name} by {sort_name!r}; use one of {', '.join(resource.sorts)}"
+        )
+    key = (t.c[sort_name], t.c.id) if sort_name != "id" else (t.c.id,)
+    where = _conditions(principal, resource, query)
+    stmt: Select[Any] = select(t).where(*where)
+    if query.cursor is not None:
+        last = _decode_cursor(query.cursor)
+        if len(key) > 1:
+            row_key, after = tuple_(*key), tuple_(*last)
+            stmt = stmt.where(row_key < after if descending else row_key > after)
+        else:
+            stmt = stmt.where(key[0] < last[1] if descending else key[0] > last[1])
+    stmt = stmt.order_by(*(k.desc() if descending else k for k in key)).limit(query.limit + 1)
+    with store.reading() as conn:
+        rows = [dict(r) for r in conn.execute(stmt, params(principal)).mappings()]
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        total = None
+        if query.count:
+            total = int(conn.execute(
+                select(func.count()).select_from(t).where(*where), params(principal)
+            ).scalar_one())
+        data, audited = _render(store, conn, principal, resource, rows)
+    record_reads(store, principal, f"list {resource.name}", audited)
+    next_cursor = None
+    if more and rows:
+        last_row = rows[-1]
+        next_cursor = _encode_cursor([last_row[sort_name], last_row["id"]])
+    return Page(data, next_cursor, total)
+
+
+def get_object(
+    store: Store, principal: Principal, resource: Resource, object_id: str,
+    *, action: str = "read",
+) -> dict[str, Any]:
+    """One object, or NotFoundError if it does not exist *or* the principal may not see it."""
+    t = resource.table
+    with store.reading() as conn:
+        row = conn.execute(
+            select(t).where(t.c.id == object_id, visible(principal, t)), params(principal)
+        ).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no {resource.kind} {object_id!r}")
+        data, audited = _render(store, conn, principal, resource, [dict(row)])
+    record_reads(store, principal, f"{action} {resource.kind}", audited)
+    return data[0]
+
+
+def _open_sealed(
+    store: Store, conn: Connection, row: dict[str, Any], context: str
+) -> dict[str, Any]:
+    """Row fields with its sealed payload laid over them (or ``erased`` if the key is gone)."""
+    sealed = row.pop("sealed", None)
+    if not sealed:
+        return row
+    payload = store.keys.unseal(conn, sealed, context)
+    if payload is None:
+        row["erased"] = True
+        return row
+    for k, v in payload.items():
+        if k in row and k not in _NEVER_SHOWN:
+            row[k] = v
+    return row
+
+
+def _render(
+    store: Store, conn: Connection, principal: Principal, resource: Resource,
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[ObjectRef]]:
+    audited: list[ObjectRef] = []
+    out = []
+    for row in rows:
+        row["version"] = row["ledger_index"]
+        if row.get("sensitivity") == str(Sensitivity.PROTECTED):
+            audited.append((resource.kind, str(row["id"])))
+        out.append(_open_sealed(store, conn, row, str(row["id"])))
+    if resource.table is s.claims and out:
+        _attach_support(conn, principal, out)
+    return out, audited
+
+
+def _attach_support(conn: Connection, principal: Principal, claims: list[dict[str, Any]]) -> None:
+    cs = s.claim_support.c
+    by_claim: dict[str, list[dict[str, Any]]] = {str(c["id"]): [] for c in claims}
+    rows = conn.execute(
+        select(cs.claim_id, cs.source_id, cs.record_id, cs.item_id, cs.locator)
+        .where(cs.claim_id.in_(list(by_claim)), visible(principal, s.claim_support))
+        .order_by(cs.claim_id, cs.seq), params(principal)
+    ).mappings()
+    for r in rows:
+        by_claim[str(r["claim_id"])].append(
+            {k: r[k] for k in ("source_id", "record_id", "item_id", "locator")})
+    for c in claims:
+        c["support"] = by_claim[str(c["id"])]
+
+
+def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[str, Any]]:
+    """An item's chain of custody, oldest first (the item must be visible)."""
+    item = get_object(store, principal, RESOURCES["items"], item_id, action="custody of")
+    c = s.custody.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(s.custody).where(c.item_id == item["id"], visible(principal, s.custody))
+            .order_by(c.ledger_index), params(principal)
+        ).mappings().all()
+        return [_open_sealed(store, conn, dict(r), str(r["id"])) for r in rows]
+
+
+def item_for_download(
+    store: Store, principal: Principal, item_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(item as shown, stored row) for a download; audited before the first byte leaves.
+
+    Opening the bytes is intake's business (``intake.evidence.item_content``).
+    """
+    item = get_object(store, principal, RESOURCES["items"], item_id, action="download")
+    with store.reading() as conn:
+        raw = conn.execute(select(s.items).where(s.items.c.id == item_id)).mappings().one()
+    return item, dict(raw)
+
+
+def count_visible(store: Store, principal: Principal) -> dict[str, int]:
+    """How many objects of each kind the principal can see."""
+    with store.reading() as conn:
+        return {
+            name: int(conn.execute(
+                select(func.count()).select_from(r.table).where(visible(principal, r.table)),
+                params(principal),
+            ).scalar_one())
+            for name, r in RESOURCES.items()
+        }
+
+
+# --- the ledger, event by event ----------------------------------------------------
+
+#: Event type → (table, data field naming the row) that decides who may see the event.
+EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
+    "source.registered": (s.sources, "id"),
+    "item.added": (s.items, "id"),
+    "custody.recorded": (s.items, "item_id"),
+    "record.added": (s.records, "id"),
+    "records.imported": (s.sources, "source_id"),
+    "person.created": (s.persons, "id"),
+    "organization.created": (s.organizations, "id"),
+    "place.created": (s.places, "id"),
+    "place.status_changed": (s.places, "id"),
+    "act.created": (s.acts, "id"),
+    "involvement.added": (s.involvements, "id"),
+    "claim.added": (s.claims, "id"),
+    "claim.status_changed": (s.claims, "id"),
+}
+#: Events anyone may read.
+PUBLIC_EVENTS = frozenset({"ledger.initialized"})
+
+
+def _event_visibility(
+    conn: Connection, principal: Principal, events: Sequence[ledger_log.StoredEvent]
+) -> tuple[list[bool], list[ObjectRef]]:
+    """Which of these events the principal may read, and which of those are protected.
+
+    An event about an object is readable when the object is visible now; the
+    rest (users, grants, audit, erasures, and any type not listed here) only
+    by holders of the audit permission. Unknown types fail closed.
+    """
+    parsed = [json.loads(e.body) for e in events]
+    wanted: dict[str, set[str]] = {}
+    for body in parsed:
+        target = EVENT_OBJECTS.get(body["type"])
+        if target is not None:
+            wanted.setdefault(target[0].name, set()).add(str(body["data"][target[1]]))
+    seen: dict[str, dict[str, str]] = {}
+    for name, ids in wanted.items():
+        table = s.metadata.tables[name]
+        seen[name] = {
+            str(r.id): str(r.sensitivity) for r in conn.execute(
+                select(table.c.id, table.c.sensitivity)
+                .where(table.c.id.in_(sorted(ids)), visible(principal, table)),
+                params(principal))
+        }
+    flags: list[bool] = []
+    protected: list[ObjectRef] = []
+    for event, body in zip(events, parsed, strict=True):
+        target = EVENT_OBJECTS.get(body["type"])
+        if target is None:
+            ok = body["type"] in PUBLIC_EVENTS or principal.can(Permission.AUDIT)
+        else:
+            sensitivity = seen.get(target[0].name, {}).get(str(body["data"][target[1]]))
+            ok = sensitivity is not None and _event_sensitivity_ok(principal, body["data"])
+            if ok and Sensitivity.PROTECTED in (sensitivity, body["data"].get("sensitivity")):
+                protected.append(("event", str(event.index)))
+        flags.append(ok)
+    return flags, protected
+
+
+def _event_sensitivity_ok(principal: Principal, data: Mapping[str, Any]) -> bool:
+    # A batch event (records.imported) carries its own sensitivity besides its source's.
+    level = data.get("sensitivity")
+    return level in (None, str(Sensitivity.PUBLIC)) or principal.team
+
+
+def read_event(store: Store, principal: Principal, index: int) -> ledger_log.StoredEvent:
+    """One event if the principal may read it; NotFoundError otherwise."""
+    with store.reading() as conn:
+        try:
+            event = ledger_log.get_event(conn, index)
+        except NotFoundError:
+            raise NotFoundError(f"no event {index}") from None
+        flags, protected = _event_visibility(conn, principal, [event])
+    if not flags[0]:
+        raise NotFoundError(f"no event {index}")
+    record_reads(store, principal, "read event", protected)
+    return event
+
+
+def export_events(
+    store: Store, principal: Principal, batch: int = 5000
+) -> Iterator[dict[str, Any]]:
+    """Every event in log order; events the principal may not read are withheld.
+
+    A withheld event keeps its index and leaf hash (which reveal nothing), so
+    the export still rebuilds the tree and checks against signed checkpoints.
+    """
+    start = 0
+    while True:
+        with store.reading() as conn:
+            events = list(_take(ledger_log.iter_events(conn, start, batch), batch))
+            if not events:
+                return
+            flags, protected = _event_visibility(conn, principal, events)
+        record_reads(store, principal, "export events", protected)
+        for event, ok in zip(events, flags, strict=True):
+            line: dict[str, Any] = {"index": event.index, "leaf_hash": event.leaf_hash.hex()}
+            if ok:
+                line.update(type=event.type, event=event.body.decode("utf-8"))
+            else:
+                line["withheld"] = True
+            yield line
+        start = events[-1].index + 1
+
+
+def _take(events: Iterator[ledger_log.StoredEvent], n: int) -> Iterator[ledger_log.StoredEvent]:
+    for i, event in enumerate(events):
+        if i >= n:
+            return
+        yield event
+
+
+__all__ = [
+    "MAX_PAGE",
+    "RESOURCES",
+    "Page",
+    "PageQuery",
+    "Resource",
+    "count_visible",
+    "custody_of",
+    "export_events",
+    "get_object",
+    "item_for_download",
+    "list_objects",
+    "read_event",
+    "visible_row",
+]
+
+
+def visible_row(
+    conn: Connection, principal: Principal, table: Table, object_id: str, what: str
+) -> dict[str, Any]:
+    """The stored row if the principal may see it; NotFoundError (never "forbidden") if not.
+
+    For checks before a change: nothing is shown, so nothing is audited.
+    """
+    row = conn.execute(
+        select(table).where(table.c.id == object_id, visible(principal, table)),
+        params(principal),
+    ).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no {what} {object_id!r}")
+    return dict(row)

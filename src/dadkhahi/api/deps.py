@@ -1,0 +1,102 @@
+"""Request-scoped dependencies: the store, who is asking, and version preconditions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from dadkhahi.access import sessions
+from dadkhahi.access.policy import Principal
+from dadkhahi.api.errors import ApiError
+from dadkhahi.api.settings import ApiSettings
+from dadkhahi.store.store import Store
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# The dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency
+# in a worker thread, and a thread hop per dependency per request costs more than the
+# work itself (resolving a session is one indexed lookup).
+
+
+async def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def get_settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer address (a proxy in front must be trusted explicitly; not done here)."""
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> tuple[str | None, bool]:
+    """(token, came from the cookie)."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "use Authorization: Bearer TOKEN",
+                           {"WWW-Authenticate": "Bearer"})
+        return token.strip(), False
+    settings: ApiSettings = request.app.state.settings
+    cookie = request.cookies.get(settings.cookie_name)
+    return (cookie, True) if cookie else (None, False)
+
+
+async def get_principal(
+    request: Request, store: Annotated[Store, Depends(get_store)]
+) -> Principal:
+    """Who is asking: anonymous without a token, 401 for a bad or expired one."""
+    ip = client_ip(request)
+    token, from_cookie = bearer_token(request)
+    if token is None:
+        principal = Principal(ip=ip)
+    else:
+        with store.reading() as conn:
+            found = sessions.resolve(conn, token, ip)
+        if found is None:
+            raise ApiError(401, "the session is invalid or has expired; sign in again",
+                           {"WWW-Authenticate": "Bearer"})
+        # A cookie rides along on cross-site requests; a custom header cannot be
+        # added cross-site without CORS, which this server never allows.
+        if from_cookie and request.method not in _SAFE_METHODS and \
+                "x-requested-with" not in request.headers:
+            raise ApiError(403, "cookie-authenticated changes need an X-Requested-With header")
+        principal = found
+    request.state.principal = principal
+    return principal
+
+
+async def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description="The object's ETag (its version) as last read; required"),
+    ] = None,
+) -> int:
+    """The version named by If-Match: 428 without it, 412 if it is not a version."""
+    if if_match is None:
+        raise ApiError(428, "send If-Match with the object's ETag to change it")
+    value = if_match.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit():
+        raise ApiError(412, "If-Match does not name a version of this object")
+    return int(value)
+
+
+def etag(version: int) -> str:
+    """The ETag header value of a version."""
+    return f'"{version}"'
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+VersionDep = Annotated[int, Depends(expected_version)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

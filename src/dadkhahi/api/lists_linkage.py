@@ -1,0 +1,455 @@
+"""List imports and linkage on a user's behalf: check, call the services, show what is visible.
+
+Access decisions (the routers in ``routers/lists.py`` and ``routers/linkage.py`` document
+them to clients too):
+
+* **Importing a list** needs ``add_evidence``. An existing source is named by its
+  exact ID or its exact title, among the sources the principal can see; an ID of an
+  invisible source is "not found", never "forbidden". A name that matches no source
+  registers a new source of kind ``list``; a new protected source is granted to
+  the importer at once (as ``POST /api/sources`` does). Protected records in a less
+  protected source are refused unless the importer holds a grant on the source
+  (they could not see what they imported).
+* A file already imported is refused (409) naming the earlier import only if the
+  principal can see it.
+* **Listing imports**: anyone; an import is shown only when its records would be
+  (:func:`dadkhahi.access.imports.visible_import`).
+* **Running linkage** needs ``analyse``. The run links every list record, whatever
+  the runner may see: it writes persons and claims under the same visibility rules,
+  and its report holds counts only.
+* **The review queue and decisions** need ``review`` or ``analyse``. A pair is shown
+  only when *both* records are visible to the principal; otherwise it is left out
+  entirely. Deciding on a record one cannot see is "not found".
+* **Link statistics** need ``analyse`` and are computed over the list records the
+  principal can see only (records, persons, per-list counts, overlaps, decisions and
+  pending review pairs), so nothing about an invisible list is counted.
+
+Every protected object returned (import, record, opened source title or file name)
+is written to the audit trail before the answer leaves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, select
+
+from dadkhahi.access import grants
+from dadkhahi.access.audit import ObjectRef, record_reads
+from dadkhahi.access.imports import visible_import
+from dadkhahi.access.policy import (
+    Permission,
+    Principal,
+    params,
+    require,
+    visible,
+    visible_ids,
+)
+from dadkhahi.access.reads import visible_row
+from dadkhahi.api.errors import ApiError
+from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
+from dadkhahi.domain.sources import REDACTED, SourceSpec
+from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.intake.evidence import Receipt
+from dadkhahi.intake.lists import import_list, list_imports
+from dadkhahi.intake.tabular import file_digest
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+_SOURCE_ID = re.compile(r"src_[0-9a-f]{20}")
+_PROTECTED = str(Sensitivity.PROTECTED)
+
+
+def require_reviewer(principal: Principal) -> None:
+    """Review or analyse permission (the linkage review queue and decisions)."""
+    if not (principal.can(Permission.REVIEW) or principal.can(Permission.ANALYSE)):
+        require(principal, Permission.REVIEW)  # raises, naming the permission
+
+
+# --- list imports ------------------------------------------------------------------
+
+
+def parse_map(pairs: Sequence[str]) -> dict[str, str]:
+    """``FIELD=COLUMN`` pairs as ``{field: column}``."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise ValidationError(f"map {pair!r}: write FIELD=COLUMN, e.g. death_date=Date")
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportTarget:
+    """Where an uploaded list goes: an existing source (its row) or a new one."""
+
+    source: str | SourceSpec
+    existing: dict[str, Any] | None
+
+
+def _has_grant(conn: Connection, principal: Principal, scope_id: str) -> bool:
+    g = s.access_grants.c
+    return conn.execute(
+        select(g.scope_id).where(g.scope_id == scope_id, g.user_id == (principal.user_id or ""))
+    ).first() is not None
+
+
+def import_target(
+    store: Store, principal: Principal, ref: str, sensitivity: Sensitivity | None,
+    reliability: Reliability, credibility: Credibility,
+) -> ImportTarget:
+    """Resolve ``ref`` among visible sources, then check the permission (404 before 403)."""
+    ref = ref.strip()
+    if not ref:
+        raise ValidationError("source: give a source ID or title")
+    with store.reading() as conn:
+        src = s.sources.c
+        row = conn.execute(
+            select(s.sources).where(src.id == ref, visible(principal, s.sources)),
+            params(principal),
+        ).mappings().first()
+        if row is None and _SOURCE_ID.fullmatch(ref):
+            # Exists or not, an ID the principal cannot see is simply not there.
+            raise NotFoundError(f"no source {ref!r}")
+        require(principal, Permission.ADD_EVIDENCE)
+        if row is None and ref != REDACTED:
+            # Titles of protected sources are sealed: only clear titles can match, and
+            # every clear title is visible to a team member who may add evidence.
+            rows = conn.execute(
+                select(s.sources).where(src.title == ref, visible(principal, s.sources))
+                .limit(2), params(principal),
+            ).mappings().all()
+            if len(rows) > 1:
+                raise ValidationError(f"two sources are titled {ref!r}: give the source ID")
+            row = rows[0] if rows else None
+        if row is not None:
+            existing = dict(row)
+            level = sensitivity or Sensitivity(existing["sensitivity"])
+            if level is Sensitivity.PROTECTED and existing["sensitivity"] != _PROTECTED and \
+                    not _has_grant(conn, principal, str(existing["id"])):
+                raise ValidationError(
+                    "you would not be able to see these protected records: ask for a grant "
+                    f"on source {existing['id']} first")
+            return ImportTarget(str(existing["id"]), existing)
+    if ref == REDACTED:
+        raise ValidationError("name a protected source by its ID")
+    spec = SourceSpec(title=ref, kind=SourceKind.LIST,
+                      sensitivity=sensitivity or Sensitivity.RESTRICTED,
+                      reliability=reliability, credibility=credibility)
+    return ImportTarget(spec, None)
+
+
+def _refuse_earlier(store: Store, principal: Principal, sha256: str) -> None:
+    """409 if a file with this SHA-256 was imported (named only if visible)."""
+    li = s.list_imports.c
+    with store.reading() as conn:
+        earlier = conn.execute(
+            select(li.id).where(li.sha256 == sha256).order_by(li.ledger_index).limit(1)
+        ).first()
+        if earlier is None:
+            return
+        shown = conn.execute(
+            select(li.id, li.source_id, li.imported_at, li.rows)
+            .where(li.sha256 == sha256, visible_import(principal))
+            .order_by(li.ledger_index).limit(1), params(principal),
+        ).first()
+    if shown is None:
+        raise ApiError(409, "this file was already imported; nothing was stored")
+    raise ApiError(
+        409, f"this file was already imported: import {shown.id} into source "
+             f"{shown.source_id} on {shown.imported_at} ({shown.rows} records); "
+             "nothing was stored")
+
+
+def import_upload(
+    store: Store, principal: Principal, path: Path, target: ImportTarget, *,
+    id_column: str | None, mapping: dict[str, str], sensitivity: Sensitivity | None,
+    encoding: str | None, sheet: str | None, receipt: Receipt,
+) -> dict[str, Any]:
+    """Import the uploaded file at ``path`` (all or nothing) and show the new import."""
+    sha256, _, _ = file_digest(path)
+    _refuse_earlier(store, principal, sha256)
+    try:
+        report = import_list(
+            store, path, source=target.source, actor=principal.name, id_column=id_column,
+            mapping=mapping, sensitivity=sensitivity, encoding=encoding, sheet=sheet,
+            receipt=receipt)
+    except ValidationError:
+        raise
+    except UserError:
+        # Imported meanwhile by someone else: say so without naming what may be invisible.
+        _refuse_earlier(store, principal, sha256)
+        raise
+    if report.source_created and isinstance(target.source, SourceSpec) and \
+            target.source.sensitivity is Sensitivity.PROTECTED and principal.user_id:
+        grants.grant(store, report.source_id, principal.user_id, principal.name)
+    shown = imports_for(store, principal, ids=[report.import_id], action="import list")
+    if not shown:  # the checks above make this unreachable; never answer with less
+        raise NotFoundError(f"no list import {report.import_id!r}")
+    return {
+        **shown[0],
+        "source_created": report.source_created,
+        "unmapped": report.unmapped,
+        "warnings": report.warnings,
+    }
+
+
+def imports_for(
+    store: Store, principal: Principal, *, ids: Sequence[str] | None = None,
+    action: str = "list imports",
+) -> list[dict[str, Any]]:
+    """The list imports the principal may see, oldest first (protected ones audited)."""
+    summaries = {x.import_id: x for x in list_imports(store)}
+    li, src, it = s.list_imports.c, s.sources.c, s.items.c
+    query = (
+        select(li.id, li.source_id, li.item_id, li.sha256, li.columns, li.sensitivity,
+               li.ledger_index, src.sealed.label("source_sealed"),
+               it.sealed.label("item_sealed"))
+        .join(s.sources, src.id == li.source_id)
+        .join(s.items, it.id == li.item_id)
+        .where(visible_import(principal))
+        .order_by(li.ledger_index)
+    )
+    if ids is not None:
+        query = query.where(li.id.in_(list(ids)))
+    out: list[dict[str, Any]] = []
+    audited: list[ObjectRef] = []
+    with store.reading() as conn:
+        for r in conn.execute(query, params(principal)):
+            summary = summaries.get(str(r.id))
+            if summary is None:  # imported after the summaries were read
+                continue
+            title, name = summary.source_title, summary.original_name
+            if r.source_sealed:
+                opened = store.keys.unseal(conn, r.source_sealed, str(r.source_id))
+                title = str(opened.get("title", title)) if opened else title
+                audited.append(("source", str(r.source_id)))
+            if r.item_sealed:
+                opened = store.keys.unseal(conn, r.item_sealed, str(r.item_id))
+                name = opened.get("original_name", name) if opened else name
+                audited.append(("item", str(r.item_id)))
+            if r.sensitivity == _PROTECTED:
+                audited.append(("list_import", str(r.id)))
+            out.append({
+                "id": summary.import_id,
+                "source_id": summary.source_id,
+                "source_title": title,
+                "item_id": str(r.item_id),
+                "original_name": name,
+                "sha256": str(r.sha256),
+                "format": summary.format,
+                "encoding": summary.encoding,
+                "rows": summary.rows,
+                "columns": dict(r.columns or {}),
+                "id_column": summary.id_column,
+                "sensitivity": summary.sensitivity,
+                "imported_at": summary.imported_at,
+                "linked_persons": summary.linked_persons,
+                "version": int(r.ledger_index),
+            })
+    record_reads(store, principal, action, audited)
+    return out
+
+
+# --- linkage -------------------------------------------------------------------------
+
+
+def run(store: Store, principal: Principal, backend: str, threshold: float) -> dict[str, Any]:
+    """Run linkage over every list record (``analyse``); the report holds counts only."""
+    require(principal, Permission.ANALYSE)
+    from dadkhahi.linkage.service import run_linkage
+
+    report = run_linkage(store, principal.name, backend=backend, threshold=threshold)
+    return dataclasses.asdict(report)
+
+
+def _latest_model_run(conn: Connection) -> dict[str, Any] | None:
+    from dadkhahi.linkage.store_io import latest_run
+
+    return latest_run(conn, "model")
+
+
+def _undecided_visible_pairs(principal: Principal, run_id: str) -> Any:
+    lr, d = s.link_review.c, s.link_decisions.c
+    shown = visible_ids(principal, s.records)
+    decided = exists().where(d.record_a == lr.record_a, d.record_b == lr.record_b)
+    return and_(lr.run_id == run_id, lr.record_a.in_(shown), lr.record_b.in_(shown), ~decided)
+
+
+def _record_views(
+    store: Store, conn: Connection, record_ids: set[str], audited: list[ObjectRef]
+) -> dict[str, dict[str, Any]]:
+    r, src = s.records.c, s.sources.c
+    rows = conn.execute(
+        select(s.records, src.title.label("source_title"),
+               src.sealed.label("source_sealed"))
+        .join(s.sources, src.id == r.source_id)
+        .where(r.id.in_(sorted(record_ids)))
+    ).mappings().all()
+    views: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        view = dict(row)
+        sealed, source_sealed = view.pop("sealed"), view.pop("source_sealed")
+        view["version"] = view.pop("ledger_index")
+        if sealed is not None:
+            opened = store.keys.unseal(conn, sealed, str(view["id"]))
+            if opened is None:
+                view.update(verbatim={}, normalized={}, external_id=None, erased=True)
+            else:
+                view.update({k: opened[k] for k in ("verbatim", "normalized", "external_id")
+                             if k in opened})
+        if source_sealed is not None:
+            opened = store.keys.unseal(conn, source_sealed, str(view["source_id"]))
+            if opened is not None and "title" in opened:
+                view["source_title"] = opened["title"]
+                audited.append(("source", str(view["source_id"])))
+        if view["sensitivity"] == _PROTECTED:
+            audited.append(("record", str(view["id"])))
+        views[str(view["id"])] = view
+    return views
+
+
+def review_for(store: Store, principal: Principal, limit: int) -> list[dict[str, Any]]:
+    """Undecided pairs of the last model run whose two records are both visible."""
+    require_reviewer(principal)
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit must be between 1 and 500")
+    lr = s.link_review.c
+    audited: list[ObjectRef] = []
+    with store.reading() as conn:
+        latest = _latest_model_run(conn)
+        if latest is None:
+            return []
+        pairs = conn.execute(
+            select(lr.seq, lr.record_a, lr.record_b, lr.probability, lr.weight)
+            .where(_undecided_visible_pairs(principal, str(latest["id"])))
+            .order_by(lr.seq).limit(limit), params(principal),
+        ).all()
+        views = _record_views(store, conn, {str(x) for p in pairs for x in p[1:3]}, audited)
+    record_reads(store, principal, "linkage review", audited)
+    return [
+        {"run_id": str(latest["id"]), "seq": int(p.seq), "probability": float(p.probability),
+         "weight": None if p.weight is None else float(p.weight),
+         "left": views[str(p.record_a)], "right": views[str(p.record_b)]}
+        for p in pairs
+    ]
+
+
+def decide_for(
+    store: Store, principal: Principal, record_a: str, record_b: str, decision: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """Record a human decision on two visible records (``review`` or ``analyse``)."""
+    from dadkhahi.linkage.service import decide
+
+    with store.reading() as conn:
+        visible_row(conn, principal, s.records, record_a, "record")
+        visible_row(conn, principal, s.records, record_b, "record")
+    require_reviewer(principal)
+    a, b = sorted((record_a, record_b))
+    run_id: str | None = None
+    probability: float | None = None
+    with store.reading() as conn:
+        latest = _latest_model_run(conn)
+        if latest is not None:
+            lr = s.link_review.c
+            found = conn.execute(
+                select(lr.probability).where(lr.run_id == latest["id"], lr.record_a == a,
+                                             lr.record_b == b)).first()
+            if found is not None:
+                run_id, probability = str(latest["id"]), float(found.probability)
+    decision_id = decide(store, principal.name, record_a, record_b, decision, note=note,
+                         run_id=run_id, probability=probability)
+    with store.reading() as conn:
+        row = conn.execute(
+            select(s.link_decisions).where(s.link_decisions.c.id == decision_id)
+        ).mappings().one()
+    out = dict(row)
+    out["event"] = out.pop("ledger_index")
+    return out
+
+
+def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
+    """Linkage counts over the list records the principal can see (``analyse``)."""
+    require(principal, Permission.ANALYSE)
+    # Imported here: pandas and Splink load only when linkage is asked for.
+    import pandas as pd
+
+    from dadkhahi.linkage.store_io import latest_run
+    from dadkhahi.linkage.views import linked_records
+
+    frame = linked_records(store)
+    r, d, li = s.records.c, s.link_decisions.c, s.list_imports.c
+    audited: list[ObjectRef] = []
+    with store.reading() as conn:
+        shown = set(conn.execute(
+            select(r.id).where(r.import_id.is_not(None), visible(principal, s.records)),
+            params(principal)).scalars())
+        audited += [("list_import", str(i)) for i in conn.execute(
+            select(li.id).where(visible_import(principal), li.sensitivity == _PROTECTED),
+            params(principal)).scalars()]
+        titles = {str(i): (str(t), sens) for i, t, sens in conn.execute(
+            select(s.sources.c.id, s.sources.c.title, s.sources.c.sensitivity))}
+        decisions = int(conn.execute(
+            select(func.count()).select_from(s.link_decisions).where(
+                d.record_a.in_(visible_ids(principal, s.records)),
+                d.record_b.in_(visible_ids(principal, s.records))),
+            params(principal)).scalar_one())
+        latest = _latest_model_run(conn)
+        pending = 0 if latest is None else int(conn.execute(
+            select(func.count()).select_from(s.link_review)
+            .where(_undecided_visible_pairs(principal, str(latest["id"]))),
+            params(principal)).scalar_one())
+        last = latest_run(conn)
+    frame = frame[frame["record_id"].isin(shown)]
+    linked = frame.dropna(subset=["person_id"])
+    order = [str(x) for x in
+             frame.groupby("source_id")["ledger_index"].min().sort_values(kind="stable").index]
+    names = [titles.get(sid, (sid, _PROTECTED))[0] for sid in order]
+    labels = {
+        sid: sid if titles.get(sid, ("", _PROTECTED))[1] == _PROTECTED
+        or names.count(name) > 1 else name
+        for sid, name in zip(order, names, strict=True)
+    }
+    per_list = []
+    for sid in order:
+        part = frame[frame["source_id"] == sid]
+        per_list.append({"list": labels[sid], "source_id": sid, "records": len(part),
+                         "persons": int(part["person_id"].nunique())})
+    if linked.empty:
+        matrix: list[list[int]] = [[0] * len(order) for _ in order]
+    else:
+        member = (pd.crosstab(linked["person_id"], linked["source_id"]) > 0).astype("int64")
+        member = member.reindex(columns=order, fill_value=0)
+        matrix = [[int(v) for v in row] for row in (member.T @ member).to_numpy()]
+    record_reads(store, principal, "linkage statistics", audited)
+    last_run = None if last is None else {
+        k: last[k] for k in ("id", "kind", "backend", "threshold", "started_at", "finished_at")}
+    return {
+        "records": len(frame),
+        "linked_records": len(linked),
+        "persons": int(linked["person_id"].nunique()),
+        "lists": per_list,
+        "overlap": {"lists": [labels[sid] for sid in order], "persons": matrix},
+        "last_run": last_run,
+        "decisions": decisions,
+        "review_pending": pending,
+    }
+
+
+__all__ = [
+    "ImportTarget",
+    "decide_for",
+    "import_target",
+    "import_upload",
+    "imports_for",
+    "parse_map",
+    "review_for",
+    "run",
+    "stats_for",
+]

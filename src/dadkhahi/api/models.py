@@ -1,0 +1,306 @@
+"""Request and response bodies (pydantic), as the OpenAPI schema shows them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dadkhahi.access.policy import Role
+from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.vocab import (
+    ActType,
+    Credibility,
+    EntityKind,
+    InvolvementRole,
+    PlaceKind,
+    PlaceStatus,
+    Reliability,
+    Sensitivity,
+    SourceKind,
+)
+
+Text = str
+_SHORT = 500
+_LONG = 20_000
+_ID = Field(min_length=1, max_length=64)
+
+JsonScalar = str | int | float | bool | None
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(_In):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the scheme, not a secret
+    expires_at: str
+    user: dict[str, Any]
+
+
+class Me(BaseModel):
+    signed_in: bool
+    user_id: str | None
+    username: str | None
+    role: str | None
+    permissions: list[str]
+
+
+class Page(BaseModel):
+    """One page of a list; pass ``next_cursor`` back as ``cursor`` for the next one."""
+
+    data: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None
+
+
+class SourceIn(_In):
+    title: str = Field(min_length=1, max_length=_SHORT)
+    kind: SourceKind = SourceKind.DOCUMENT
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    reliability: Reliability = Reliability.F
+    credibility: Credibility = Credibility.CANNOT_JUDGE
+    collected_by: str | None = Field(None, max_length=_SHORT)
+    collected_at: str | None = Field(None, max_length=64)
+    method: str | None = Field(None, max_length=_SHORT)
+    location: str | None = Field(None, max_length=_SHORT)
+    language: str | None = Field(None, max_length=32)
+    citation: str | None = Field(None, max_length=_LONG)
+    notes: str | None = Field(None, max_length=_LONG)
+
+
+class RecordIn(_In):
+    source_id: str = _ID
+    item_id: str | None = Field(None, min_length=1, max_length=64)
+    external_id: str | None = Field(None, max_length=_SHORT)
+    verbatim: dict[str, JsonScalar] = Field(max_length=200)
+    normalized: dict[str, JsonScalar] | None = Field(None, max_length=200)
+    sensitivity: Sensitivity | None = None
+
+
+class PersonIn(_In):
+    label: str = Field(min_length=1, max_length=_SHORT)
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    synthetic: bool = False
+
+
+class OrganizationIn(_In):
+    name: str = Field(min_length=1, max_length=_SHORT)
+    kind: str | None = Field(None, max_length=64)
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
+
+
+class PlaceIn(_In):
+    name: str = Field(min_length=1, max_length=_SHORT)
+    kind: PlaceKind
+    name_fa: str | None = Field(None, max_length=_SHORT)
+    parent_id: str | None = Field(None, min_length=1, max_length=64)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    status: PlaceStatus = PlaceStatus.UNKNOWN
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
+
+
+class DateIn(_In):
+    earliest: date | None = None
+    latest: date | None = None
+    text: str | None = Field(None, max_length=_SHORT)
+
+    def to_range(self) -> DateRange:
+        return DateRange(self.earliest, self.latest, self.text)
+
+
+class ActIn(_In):
+    type: ActType
+    place_id: str | None = Field(None, min_length=1, max_length=64)
+    date: DateIn | None = None
+    description: str | None = Field(None, max_length=_LONG)
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+
+
+class InvolvementIn(_In):
+    act_id: str = _ID
+    role: InvolvementRole
+    person_id: str | None = Field(None, min_length=1, max_length=64)
+    organization_id: str | None = Field(None, min_length=1, max_length=64)
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+
+
+class SupportIn(_In):
+    source_id: str = _ID
+    record_id: str | None = Field(None, min_length=1, max_length=64)
+    item_id: str | None = Field(None, min_length=1, max_length=64)
+    locator: str | None = Field(None, max_length=_SHORT)
+
+
+class ClaimIn(_In):
+    entity_kind: EntityKind
+    entity_id: str = _ID
+    property: str = Field(min_length=1, max_length=128)
+    value: JsonScalar | dict[str, JsonScalar] | list[JsonScalar]
+    support: list[SupportIn] = Field(min_length=1, max_length=50)
+    date: DateIn | None = None
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+
+
+class ClaimStatusIn(_In):
+    status: str = Field(pattern="^(asserted|corroborated|disputed|retracted)$")
+
+
+class PlaceStatusIn(_In):
+    status: PlaceStatus
+
+
+class UserIn(_In):
+    username: str = Field(min_length=2, max_length=64)
+    role: Role
+    password: str = Field(min_length=12, max_length=1024)
+
+
+class UserPatch(_In):
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+class GrantIn(_In):
+    scope_id: str = _ID
+    user: str = Field(min_length=1, max_length=64)
+
+
+class EraseIn(_In):
+    reason: str = Field(min_length=1, max_length=_SHORT)
+
+
+class EstimateIn(_In):
+    """A capture-history table: one row per pattern of lists (0/1), with its count."""
+
+    lists: list[str] = Field(min_length=2, max_length=8)
+    patterns: list[list[int]] = Field(min_length=1, max_length=255)
+    counts: list[int] = Field(min_length=1, max_length=255)
+    method: str = Field("loglinear", pattern="^(loglinear|loglinear-bic|lp|chao)$")
+    level: float = Field(0.95, gt=0.5, lt=1)
+
+
+# --- lists and linkage ----------------------------------------------------------------
+
+
+class ListImportOut(BaseModel):
+    """One imported list: its source, its file (an item) and what was read from it."""
+
+    id: str
+    source_id: str
+    source_title: str
+    item_id: str
+    original_name: str | None
+    sha256: str
+    format: str
+    encoding: str | None
+    rows: int
+    columns: dict[str, str]
+    id_column: str | None
+    sensitivity: Sensitivity
+    imported_at: str
+    linked_persons: int
+    version: int
+
+
+class ListImportCreated(ListImportOut):
+    """A new import, with what the import itself noticed."""
+
+    source_created: bool
+    unmapped: list[str]
+    warnings: list[str]
+
+
+class LinkRunIn(_In):
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    threshold: float = Field(default=0.9, ge=0.5, le=1.0,
+                             description="Match probability at which a pair links")
+
+
+class LinkRunOut(BaseModel):
+    """What one linkage run found and changed (counts only)."""
+
+    run_id: str
+    kind: str
+    records: int
+    persons: int
+    new_persons: int
+    reused_persons: int
+    assigned: int
+    moved: int
+    claims_added: int
+    claims_retired: int
+    pairs: int
+    review: int
+    decisions: int
+    conflicts: int
+    seconds: float
+    ledger_index: int
+
+
+class ReviewPairOut(BaseModel):
+    """An uncertain pair of the last model run, both records shown in full."""
+
+    run_id: str
+    seq: int
+    probability: float
+    weight: float | None
+    left: dict[str, Any]
+    right: dict[str, Any]
+
+
+class DecisionIn(_In):
+    record_a: str = _ID
+    record_b: str = _ID
+    decision: Literal["same", "different"]
+    note: str | None = Field(None, max_length=_LONG)
+
+
+class DecisionOut(BaseModel):
+    """A recorded decision (a ``link.decided`` ledger event; ``event`` is its index)."""
+
+    id: str
+    record_a: str
+    record_b: str
+    decision: str
+    actor: str
+    note: str | None
+    run_id: str | None
+    probability: float | None
+    decided_at: str
+    event: int
+
+
+class ListCount(BaseModel):
+    list: str
+    source_id: str
+    records: int
+    persons: int
+
+
+class Overlap(BaseModel):
+    """Persons on both lists (row, column); the diagonal is the persons on each list."""
+
+    lists: list[str]
+    persons: list[list[int]]
+
+
+class LinkStatsOut(BaseModel):
+    """Linkage counts over the list records visible to the caller."""
+
+    records: int
+    linked_records: int
+    persons: int
+    lists: list[ListCount]
+    overlap: Overlap
+    last_run: dict[str, Any] | None
+    decisions: int
+    review_pending: int

@@ -1,0 +1,163 @@
+"""Files: streaming upload into a source, streaming download, custody, erasure."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from dadkhahi.access import reads
+from dadkhahi.access.policy import Permission, require
+from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep, etag
+from dadkhahi.api.errors import ApiError
+from dadkhahi.api.models import EraseIn
+from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.evidence import Receipt, begin_blob, erase_item, item_content, take_in
+from dadkhahi.store import schema as s
+from dadkhahi.store.erase import erase_payload
+from dadkhahi.store.versions import check_version
+
+router = APIRouter(prefix="/api", tags=["items"])
+
+#: Bytes gathered before a write is handed to a worker thread.
+_WRITE_BATCH = 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_name(raw: str | None) -> str | None:
+    """A file name fit to keep as metadata: last path part, no control characters.
+
+    Blobs are stored by hash, never by name, so a name cannot reach the file
+    system; this only keeps what is shown later from being misleading.
+    """
+    if raw is None:
+        return None
+    name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _CONTROL.sub("", name).strip().lstrip(".").strip()
+    return name[:255] or None
+
+
+@router.post(
+    "/sources/{source_id}/items", status_code=201, response_model=dict[str, Any],
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={404: {"description": "No such source, or not visible to you"},
+               413: {"description": "Larger than the server's upload limit"}},
+)
+async def upload(
+    source_id: str,
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    name: Annotated[str | None, Query(max_length=1024, description="Original file name")] = None,
+    from_party: Annotated[str | None, Query(alias="from", max_length=500)] = None,
+    how: Annotated[str | None, Query(max_length=500)] = None,
+) -> Any:
+    """Stream a file (raw body) into a source: hashed, typed from its content, and, for a
+    protected source, encrypted before it touches the disk. Identical content already in
+    the source is not stored twice (200 with the existing item)."""
+    def check() -> Sensitivity:
+        with store.reading() as conn:
+            source = reads.visible_row(conn, principal, s.sources, source_id, "source")
+        require(principal, Permission.ADD_EVIDENCE)
+        return Sensitivity(source["sensitivity"])
+
+    sensitivity = await run_in_threadpool(check)
+    limit = settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"file is larger than the limit of {limit:,} bytes")
+    pending = begin_blob(store, sensitivity, limit)
+    buffer = bytearray()
+    try:
+        async for chunk in request.stream():
+            buffer += chunk
+            if len(buffer) >= _WRITE_BATCH:
+                await run_in_threadpool(pending.incoming.write, bytes(buffer))
+                buffer.clear()
+        if buffer:
+            await run_in_threadpool(pending.incoming.write, bytes(buffer))
+        blob = await run_in_threadpool(pending.incoming.finish)
+    except BaseException:
+        pending.incoming.abort()
+        raise
+    receipt = Receipt(actor=principal.name, from_party=from_party, how=how or "HTTP upload")
+    taken = await run_in_threadpool(
+        take_in, store, source_id, sensitivity, safe_name(name), blob, receipt,
+        item_id=pending.item_id, file_key=pending.file_key)
+    item = await run_in_threadpool(
+        reads.get_object, store, principal, reads.RESOURCES["items"], taken.item_id)
+    if taken.duplicate:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(item, status_code=200)
+    return item
+
+
+def _disposition(name: str | None, fallback: str) -> str:
+    shown = name or fallback
+    ascii_name = shown.encode("ascii", "ignore").decode().replace('"', "") or fallback
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(shown)}"
+
+
+@router.get("/items/{object_id}/content", response_class=StreamingResponse,
+            responses={200: {"content": {"application/octet-stream": {}}},
+                       404: {"description": "No such item, or not visible to you"},
+                       410: {"description": "The file was erased"}})
+def download(object_id: str, store: StoreDep, principal: PrincipalDep) -> StreamingResponse:
+    """Stream an item's original bytes (always as an attachment, never rendered)."""
+    item, raw = reads.item_for_download(store, principal, object_id)
+    with store.reading() as conn:
+        chunks = item_content(store, conn, raw)
+    headers = {
+        "Content-Disposition": _disposition(item.get("original_name"), str(item["id"])),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Content-Length": str(item["size"]),
+        "ETag": etag(int(item["version"])),
+    }
+    return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
+
+
+@router.get("/items/{object_id}/custody", response_model=list[dict[str, Any]],
+            responses={404: {"description": "No such item, or not visible to you"}})
+def custody(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+    """An item's chain of custody, oldest first."""
+    return reads.custody_of(store, principal, object_id)
+
+
+@router.post("/items/{object_id}/erase", response_model=dict[str, Any],
+             responses={404: {"description": "No such item, or not visible to you"},
+                        412: {"description": "Changed since you read it"}})
+def erase(object_id: str, body: EraseIn, version: VersionDep, store: StoreDep,
+          principal: PrincipalDep) -> Any:
+    """Erase a protected item's file and name by destroying its key; hashes and proofs stay."""
+    with store.reading() as conn:
+        reads.visible_row(conn, principal, s.items, object_id, "item")
+        check_version(conn, s.items, object_id, version)
+    require(principal, Permission.ERASE)
+    index = erase_item(store, object_id, body.reason, principal.name)
+    return {"item_id": object_id, "event": index}
+
+
+@router.post("/sources/{object_id}/erase", response_model=dict[str, Any], tags=["sources"],
+             responses={404: {"description": "No such source, or not visible to you"},
+                        412: {"description": "Changed since you read it"}})
+def erase_source(object_id: str, body: EraseIn, version: VersionDep, store: StoreDep,
+                 principal: PrincipalDep) -> Any:
+    """Erase a protected source's identifying fields by destroying their key."""
+    with store.reading() as conn:
+        row = reads.visible_row(conn, principal, s.sources, object_id, "source")
+        check_version(conn, s.sources, object_id, version)
+    require(principal, Permission.ERASE)
+    if not row["sealed"]:
+        raise ValidationError("this source holds no sealed fields to erase")
+    index = erase_payload(store, str(row["sealed"]["key_id"]), body.reason, principal.name)
+    return {"source_id": object_id, "event": index}

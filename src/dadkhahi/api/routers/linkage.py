@@ -1,0 +1,63 @@
+"""Linkage: run the model, review uncertain pairs, record decisions, count.
+
+Who may do what is decided in :mod:`dadkhahi.api.lists_linkage`: running needs the
+analyse permission; the review queue and decisions need review or analyse; counts
+need analyse and cover only the list records the caller can see.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from dadkhahi.api import lists_linkage as svc
+from dadkhahi.api.deps import PrincipalDep, StoreDep
+from dadkhahi.api.models import (
+    DecisionIn,
+    DecisionOut,
+    LinkRunIn,
+    LinkRunOut,
+    LinkStatsOut,
+    ReviewPairOut,
+)
+
+router = APIRouter(prefix="/api/linkage", tags=["linkage"])
+
+
+@router.post("/runs", status_code=201, response_model=LinkRunOut)
+def run(store: StoreDep, principal: PrincipalDep, body: LinkRunIn | None = None) -> Any:
+    """Link every imported list record into persons (human decisions always hold).
+
+    Recorded as one ``link.run`` ledger event. Runs in the request (seconds for a few
+    thousand records; use the command line for very large runs)."""
+    body = body or LinkRunIn()
+    return svc.run(store, principal, body.backend, body.threshold)
+
+
+@router.get("/review", response_model=list[ReviewPairOut])
+def review(
+    store: StoreDep, principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """Undecided pairs of the last model run, most informative first.
+
+    A pair appears only when you may see both of its records; protected records shown
+    are written to the audit trail."""
+    return svc.review_for(store, principal, limit)
+
+
+@router.post("/decisions", status_code=201, response_model=DecisionOut,
+             responses={404: {"description": "A record is missing or not visible to you"}})
+def decide(body: DecisionIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Record that two records are (or are not) the same person (a ``link.decided``
+    event); it takes effect on the next run."""
+    return svc.decide_for(store, principal, body.record_a, body.record_b, body.decision,
+                          body.note)
+
+
+@router.get("/stats", response_model=LinkStatsOut)
+def stats(store: StoreDep, principal: PrincipalDep) -> Any:
+    """Records, persons, per-list counts and list overlaps after the last run, counted
+    over the list records you may see only."""
+    return svc.stats_for(store, principal)

@@ -1,0 +1,179 @@
+"""Lists and single objects of every kind, creation, and status changes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from dadkhahi.access import reads
+from dadkhahi.access.policy import ANONYMOUS
+from dadkhahi.api import services
+from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag
+from dadkhahi.api.models import (
+    ActIn,
+    ClaimIn,
+    ClaimStatusIn,
+    InvolvementIn,
+    OrganizationIn,
+    Page,
+    PersonIn,
+    PlaceIn,
+    PlaceStatusIn,
+    RecordIn,
+    SourceIn,
+)
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.facts.entities import Support
+from dadkhahi.store import ledger_log
+
+router = APIRouter(prefix="/api")
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such object, or not visible to you"}}
+
+
+def _filter_params(resource: reads.Resource) -> list[dict[str, Any]]:
+    return [{"name": f, "in": "query", "required": False, "schema": {"type": "string"}}
+            for f in resource.filters]
+
+
+def _add_list_and_get(resource: reads.Resource) -> None:
+    def list_objects(
+        request: Request,
+        store: StoreDep,
+        principal: PrincipalDep,
+        limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = reads.DEFAULT_PAGE,
+        cursor: Annotated[str | None, Query(max_length=2048)] = None,
+        sort: Annotated[str, Query(max_length=64, pattern="^-?[a-z_]+$")] = "id",
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        count: bool = False,
+    ) -> Any:
+        filters = {k: v for k, v in request.query_params.items() if k in resource.filters}
+        page = reads.list_objects(store, principal, resource, reads.PageQuery(
+            filters=filters, q=q, sort=sort, limit=limit, cursor=cursor, count=count))
+        # Rows are plain JSON already: skip re-validating them against the model.
+        return JSONResponse(
+            {"data": page.data, "next_cursor": page.next_cursor, "total": page.total})
+
+    def get_object(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+        obj = reads.get_object(store, principal, resource, object_id)
+        return JSONResponse(obj, headers={"ETag": etag(int(obj["version"]))})
+
+    router.add_api_route(
+        f"/{resource.name}", list_objects, methods=["GET"], response_model=Page,
+        summary=f"List {resource.name}", tags=[resource.name],
+        operation_id=f"list_{resource.name}",
+        description=f"Filters: {', '.join(resource.filters)}. Sort by: "
+        f"{', '.join(resource.sorts)} (prefix '-' for descending). "
+        + (f"`q` searches {', '.join(resource.search)}." if resource.search else ""),
+        openapi_extra={"parameters": _filter_params(resource)},
+    )
+    router.add_api_route(
+        f"/{resource.name}/{{object_id}}", get_object, methods=["GET"],
+        response_model=dict[str, Any], summary=f"One {resource.kind}", tags=[resource.name],
+        operation_id=f"get_{resource.kind}", responses=_NOT_FOUND,
+    )
+
+
+for _resource in reads.RESOURCES.values():
+    _add_list_and_get(_resource)
+
+
+@router.get("/status", tags=["status"])
+def status(store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Ledger size and how many objects of each kind you can see."""
+    with store.reading() as conn:
+        size, origin = ledger_log.head(conn)
+    return {"origin": origin, "events": size,
+            "counts": reads.count_visible(store, principal or ANONYMOUS)}
+
+
+@router.post("/sources", status_code=201, tags=["sources"], response_model=dict[str, Any])
+def create_source(body: SourceIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Register a source; a protected one has its identifying fields sealed."""
+    spec = SourceSpec(**body.model_dump())
+    return services.create_source(store, principal, spec)
+
+
+@router.post("/records", status_code=201, tags=["records"], response_model=dict[str, Any])
+def create_record(body: RecordIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Add one record (what one source says); protected records are sealed."""
+    return services.create_record(
+        store, principal, body.source_id, dict(body.verbatim),
+        normalized=dict(body.normalized) if body.normalized else None, item_id=body.item_id,
+        external_id=body.external_id, sensitivity=body.sensitivity)
+
+
+@router.post("/persons", status_code=201, tags=["persons"], response_model=dict[str, Any])
+def create_person(body: PersonIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Add a person (victim, perpetrator, witness)."""
+    return services.create_person(store, principal, body.label, body.sensitivity,
+                                  body.synthetic)
+
+
+@router.post("/organizations", status_code=201, tags=["organizations"],
+             response_model=dict[str, Any])
+def create_organization(body: OrganizationIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Add an organisation."""
+    return services.create_organization(store, principal, body.name, body.kind,
+                                        body.sensitivity)
+
+
+@router.post("/places", status_code=201, tags=["places"], response_model=dict[str, Any])
+def create_place(body: PlaceIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Add a place to the gazetteer."""
+    return services.create_place(
+        store, principal, body.name, body.kind, name_fa=body.name_fa, parent_id=body.parent_id,
+        latitude=body.latitude, longitude=body.longitude, status=body.status,
+        sensitivity=body.sensitivity)
+
+
+@router.post("/acts", status_code=201, tags=["acts"], response_model=dict[str, Any])
+def create_act(body: ActIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Add an act (who did what to whom comes as involvements)."""
+    return services.create_act(
+        store, principal, body.type, place_id=body.place_id,
+        date=body.date.to_range() if body.date else None, description=body.description,
+        sensitivity=body.sensitivity)
+
+
+@router.post("/involvements", status_code=201, tags=["involvements"],
+             response_model=dict[str, Any])
+def create_involvement(body: InvolvementIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Tie a person or organisation to an act."""
+    return services.create_involvement(
+        store, principal, body.act_id, body.role, person_id=body.person_id,
+        organization_id=body.organization_id, sensitivity=body.sensitivity)
+
+
+@router.post("/claims", status_code=201, tags=["claims"], response_model=dict[str, Any])
+def create_claim(body: ClaimIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """State one property of an entity with the sources that support it."""
+    support = [Support(**sup.model_dump()) for sup in body.support]
+    return services.create_claim(
+        store, principal, body.entity_kind, body.entity_id, body.property, body.value, support,
+        date=body.date.to_range() if body.date else None, sensitivity=body.sensitivity)
+
+
+@router.patch("/claims/{object_id}", tags=["claims"], response_model=dict[str, Any],
+              responses={**_NOT_FOUND, 412: {"description": "Changed since you read it"},
+                         428: {"description": "If-Match missing"}})
+def change_claim_status(object_id: str, body: ClaimStatusIn, version: VersionDep,
+                        response: Response, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Change a claim's status; send If-Match with the ETag you read."""
+    obj = services.change_claim_status(store, principal, object_id, body.status, version)
+    response.headers["ETag"] = etag(int(obj["version"]))
+    return obj
+
+
+@router.patch("/places/{object_id}", tags=["places"], response_model=dict[str, Any],
+              responses={**_NOT_FOUND, 412: {"description": "Changed since you read it"},
+                         428: {"description": "If-Match missing"}})
+def change_place_status(object_id: str, body: PlaceStatusIn, version: VersionDep,
+                        response: Response, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Record a place's new status; send If-Match with the ETag you read."""
+    obj = services.change_place_status(store, principal, object_id, body.status, version)
+    response.headers["ETag"] = etag(int(obj["version"]))
+    return obj

@@ -1,0 +1,220 @@
+"""What the API does on a user's behalf: check, write through the services, show the result.
+
+Every change follows one order: referenced objects must be visible (404, never
+403, so nothing protected is confirmed to exist), then the role must allow the
+change (403, or 401 when not signed in), then the change is written in one
+ledger transaction. A new protected source or entity is granted to its creator
+in the same transaction; a new object its creator could not see is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from dadkhahi.access import grants
+from dadkhahi.access.policy import Permission, Principal, params, require, visible
+from dadkhahi.access.reads import RESOURCES, get_object, visible_row
+from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.vocab import (
+    ActType,
+    EntityKind,
+    InvolvementRole,
+    PlaceKind,
+    PlaceStatus,
+    Sensitivity,
+)
+from dadkhahi.facts import edits, entities
+from dadkhahi.intake.records import add_record
+from dadkhahi.intake.sources import register_source
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store, Transaction
+
+_ENTITY_TABLES = {EntityKind.PERSON: s.persons, EntityKind.ORGANIZATION: s.organizations,
+                  EntityKind.PLACE: s.places, EntityKind.ACT: s.acts}
+
+
+def _create(
+    store: Store, principal: Principal, resource: str, permission: Permission,
+    build: Callable[[Transaction], str], *, sensitivity: Sensitivity,
+    refs: Callable[[Transaction], None] = lambda tx: None, grant_self: bool = False,
+) -> dict[str, Any]:
+    table = RESOURCES[resource].table
+    with store.transaction(principal.name) as tx:
+        refs(tx)
+        require(principal, permission)
+        new_id = build(tx)
+        if grant_self and sensitivity is Sensitivity.PROTECTED and principal.user_id:
+            grants.grant_in(tx, new_id, principal.user_id)
+        tx.flush()
+        seen = tx.conn.execute(
+            select(table.c.id).where(table.c.id == new_id, visible(principal, table)),
+            params(principal),
+        ).first()
+        if seen is None:
+            raise ValidationError(
+                f"you would not be able to see this {RESOURCES[resource].kind}: "
+                "check its sensitivity and your grants")
+    return get_object(store, principal, RESOURCES[resource], new_id, action="create")
+
+
+def create_source(store: Store, principal: Principal, spec: SourceSpec) -> dict[str, Any]:
+    """Register a source (a protected one is granted to its creator)."""
+    return _create(store, principal, "sources", Permission.ADD_EVIDENCE,
+                   lambda tx: register_source(store, tx, spec),
+                   sensitivity=spec.sensitivity, grant_self=True)
+
+
+def create_record(
+    store: Store, principal: Principal, source_id: str, verbatim: dict[str, Any], *,
+    normalized: dict[str, Any] | None, item_id: str | None, external_id: str | None,
+    sensitivity: Sensitivity | None,
+) -> dict[str, Any]:
+    """Add one record to a visible source (never less protected than the source)."""
+    found: dict[str, Any] = {}
+
+    def refs(tx: Transaction) -> None:
+        found.update(visible_row(tx.conn, principal, s.sources, source_id, "source"))
+        if item_id is not None:
+            item = visible_row(tx.conn, principal, s.items, item_id, "item")
+            if item["source_id"] != source_id:
+                raise ValidationError(f"item {item_id} is not part of source {source_id}")
+
+    def build(tx: Transaction) -> str:
+        return add_record(tx, source_id, Sensitivity(found["sensitivity"]), verbatim,
+                          normalized=normalized, item_id=item_id, external_id=external_id,
+                          sensitivity=sensitivity)
+
+    level = sensitivity or Sensitivity.PUBLIC
+    return _create(store, principal, "records", Permission.ADD_EVIDENCE, build,
+                   sensitivity=level, refs=refs)
+
+
+def create_person(
+    store: Store, principal: Principal, label: str, sensitivity: Sensitivity, synthetic: bool
+) -> dict[str, Any]:
+    """A person (a protected one is granted to its creator)."""
+    return _create(store, principal, "persons", Permission.ADD_FACTS,
+                   lambda tx: entities.create_person(tx, label, sensitivity=sensitivity,
+                                                     synthetic=synthetic),
+                   sensitivity=sensitivity, grant_self=True)
+
+
+def create_organization(
+    store: Store, principal: Principal, name: str, kind: str | None, sensitivity: Sensitivity
+) -> dict[str, Any]:
+    """An organisation such as a commission or a court."""
+    return _create(store, principal, "organizations", Permission.ADD_FACTS,
+                   lambda tx: entities.create_organization(tx, name, kind,
+                                                           sensitivity=sensitivity),
+                   sensitivity=sensitivity, grant_self=True)
+
+
+def create_place(
+    store: Store, principal: Principal, name: str, kind: PlaceKind, *, name_fa: str | None,
+    parent_id: str | None, latitude: float | None, longitude: float | None,
+    status: PlaceStatus, sensitivity: Sensitivity,
+) -> dict[str, Any]:
+    """A place in the gazetteer."""
+    def refs(tx: Transaction) -> None:
+        if parent_id is not None:
+            visible_row(tx.conn, principal, s.places, parent_id, "place")
+
+    return _create(store, principal, "places", Permission.ADD_FACTS,
+                   lambda tx: entities.create_place(
+                       tx, name, kind, name_fa=name_fa, parent_id=parent_id,
+                       latitude=latitude, longitude=longitude, status=status,
+                       sensitivity=sensitivity),
+                   sensitivity=sensitivity, refs=refs, grant_self=True)
+
+
+def create_act(
+    store: Store, principal: Principal, act_type: ActType, *, place_id: str | None,
+    date: DateRange | None, description: str | None, sensitivity: Sensitivity,
+) -> dict[str, Any]:
+    """An act; its victims and perpetrators are added as involvements."""
+    def refs(tx: Transaction) -> None:
+        if place_id is not None:
+            visible_row(tx.conn, principal, s.places, place_id, "place")
+
+    return _create(store, principal, "acts", Permission.ADD_FACTS,
+                   lambda tx: entities.create_act(tx, act_type, place_id=place_id, date=date,
+                                                  description=description,
+                                                  sensitivity=sensitivity),
+                   sensitivity=sensitivity, refs=refs, grant_self=True)
+
+
+def create_involvement(
+    store: Store, principal: Principal, act_id: str, role: InvolvementRole, *,
+    person_id: str | None, organization_id: str | None, sensitivity: Sensitivity,
+) -> dict[str, Any]:
+    """Tie a visible person or organisation to a visible act."""
+    if (person_id is None) == (organization_id is None):
+        raise ValidationError("an involvement names exactly one person or organisation")
+
+    def refs(tx: Transaction) -> None:
+        visible_row(tx.conn, principal, s.acts, act_id, "act")
+        if person_id is not None:
+            visible_row(tx.conn, principal, s.persons, person_id, "person")
+        if organization_id is not None:
+            visible_row(tx.conn, principal, s.organizations, organization_id, "organization")
+
+    return _create(store, principal, "involvements", Permission.ADD_FACTS,
+                   lambda tx: entities.add_involvement(
+                       tx, act_id, role, person_id=person_id, organization_id=organization_id,
+                       sensitivity=sensitivity),
+                   sensitivity=sensitivity, refs=refs, grant_self=True)
+
+
+def create_claim(
+    store: Store, principal: Principal, entity_kind: EntityKind, entity_id: str, prop: str,
+    value: Any, support: Sequence[entities.Support], *, date: DateRange | None,
+    sensitivity: Sensitivity,
+) -> dict[str, Any]:
+    """A claim about a visible entity, backed by visible sources (records, items)."""
+    if not support:
+        raise ValidationError("a claim needs at least one supporting source")
+
+    def refs(tx: Transaction) -> None:
+        visible_row(tx.conn, principal, _ENTITY_TABLES[entity_kind], entity_id,
+                    str(entity_kind))
+        for sup in support:
+            visible_row(tx.conn, principal, s.sources, sup.source_id, "source")
+            for table, ref, what in ((s.records, sup.record_id, "record"),
+                                     (s.items, sup.item_id, "item")):
+                if ref is not None:
+                    row = visible_row(tx.conn, principal, table, ref, what)
+                    if row["source_id"] != sup.source_id:
+                        raise ValidationError(f"{what} {ref} is not part of {sup.source_id}")
+
+    return _create(store, principal, "claims", Permission.ADD_FACTS,
+                   lambda tx: entities.add_claim(tx, entity_kind, entity_id, prop, value,
+                                                 support, date=date, sensitivity=sensitivity),
+                   sensitivity=sensitivity, refs=refs)
+
+
+def change_claim_status(
+    store: Store, principal: Principal, claim_id: str, status: str, expected_version: int
+) -> dict[str, Any]:
+    """Set a claim's status if it is still at ``expected_version`` (else 412)."""
+    with store.transaction(principal.name) as tx:
+        visible_row(tx.conn, principal, s.claims, claim_id, "claim")
+        require(principal, Permission.REVIEW)
+        edits.set_claim_status(tx, claim_id, status, expected_version)
+    return get_object(store, principal, RESOURCES["claims"], claim_id, action="update")
+
+
+def change_place_status(
+    store: Store, principal: Principal, place_id: str, status: PlaceStatus,
+    expected_version: int,
+) -> dict[str, Any]:
+    """Set a place's status if it is still at ``expected_version`` (else 412)."""
+    with store.transaction(principal.name) as tx:
+        visible_row(tx.conn, principal, s.places, place_id, "place")
+        require(principal, Permission.REVIEW)
+        edits.set_place_status(tx, place_id, status, expected_version)
+    return get_object(store, principal, RESOURCES["places"], place_id, action="update")

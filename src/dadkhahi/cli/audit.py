@@ -1,0 +1,37 @@
+"""``dadkhahi audit [--user U] [--since T]``: who read protected data, when, from where."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dadkhahi.access.audit import query_audit
+from dadkhahi.cli.common import console, open_store
+
+
+def audit(
+    user: Annotated[str | None, typer.Option(help="Only this user (name or ID)")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only from this ISO date/time on, e.g. 2026-11-01")
+    ] = None,
+    object_id: Annotated[str | None, typer.Option("--object", help="Only this object")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines output")] = False,
+) -> None:
+    """Every audited read of protected data (each entry is a ledger event)."""
+    store = open_store()
+    with store.reading() as conn:
+        rows = query_audit(conn, user=user, since=since, object_id=object_id, limit=limit)
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+        return
+    table = Table("when", "who", "from", "action", "object", "event")
+    for r in rows:
+        table.add_row(r["at"], r["username"] or "anonymous", r["ip"] or "", r["action"],
+                      f"{r['object_kind']} {r['object_id']}", str(r["ledger_index"]))
+    console.print(table)
+    console.print(f"{len(rows)} audited read(s)")

@@ -1,0 +1,128 @@
+"""``dadkhahi evidence add | custody | verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dadkhahi.cli.common import (
+    byte_progress,
+    console,
+    count_progress,
+    current_actor,
+    fail,
+    open_store,
+)
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.intake.evidence import (
+    ProgressHooks,
+    Receipt,
+    add_evidence,
+    custody_chain,
+    verify_blobs,
+)
+
+app = typer.Typer(help="Take in files and follow their chain of custody.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursively)")],
+    source: Annotated[str | None, typer.Option(help="Existing source ID (or prefix)")] = None,
+    source_title: Annotated[
+        str | None, typer.Option(help="Register a new source with this title")
+    ] = None,
+    kind: Annotated[SourceKind, typer.Option(help="Kind of the new source")] = SourceKind.DOCUMENT,
+    sensitivity: Annotated[
+        Sensitivity, typer.Option(help="Sensitivity of the new source")
+    ] = Sensitivity.RESTRICTED,
+    reliability: Annotated[Reliability, typer.Option(help="Admiralty A-F")] = Reliability.F,
+    credibility: Annotated[Credibility, typer.Option(help="Admiralty 1-6")] = (
+        Credibility.CANNOT_JUDGE
+    ),
+    collected_by: Annotated[str | None, typer.Option(help="Who collected the source")] = None,
+    from_party: Annotated[
+        str | None, typer.Option("--from", help="Who handed the files over")
+    ] = None,
+    how: Annotated[str | None, typer.Option(help="How they were obtained")] = None,
+    notes: Annotated[str | None, typer.Option(help="Custody notes")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is taking them in")] = None,
+) -> None:
+    """Stream files into the blob store with hashes, ledger events and custody entries."""
+    store = open_store()
+    spec = None
+    if source_title is not None:
+        spec = SourceSpec(
+            title=source_title,
+            kind=kind,
+            sensitivity=sensitivity,
+            reliability=reliability,
+            credibility=credibility,
+            collected_by=collected_by,
+        )
+    receipt = Receipt(actor=current_actor(actor), from_party=from_party, how=how, notes=notes)
+    with byte_progress() as bar:
+        task = bar.add_task("hashing", total=None)
+        hooks = ProgressHooks(
+            total=lambda _files, size: bar.update(task, total=size),
+            file=lambda p: bar.update(task, description=p.name[:40]),
+            advance=lambda n: bar.advance(task, n),
+        )
+        report = add_evidence(
+            store, paths, receipt, source_id=source, new_source=spec, hooks=hooks
+        )
+    for path, item_id in report.added:
+        console.print(f"added     {item_id}  {path}", highlight=False)
+    for path, item_id in report.duplicates:
+        console.print(f"duplicate {item_id}  {path}", highlight=False)
+    console.print(
+        f"{len(report.added)} added, {len(report.duplicates)} already held, "
+        f"{report.derivatives} metadata-stripped copies, {report.bytes:,} bytes; "
+        f"source {report.source_id}"
+    )
+
+
+@app.command("custody")
+def custody(item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefix)")]) -> None:
+    """Print an item's chain of custody."""
+    store = open_store()
+    row, chain = custody_chain(store, item)
+    console.print(
+        f"[bold]{row['id']}[/bold] {row['original_name'] or ''}  sha256:{row['sha256']}  "
+        f"{row['size']:,} bytes  {row['media_type']}",
+        highlight=False,
+    )
+    if row["derived_from"]:
+        console.print(f"derived from {row['derived_from']} ({row['derivation']})")
+    table = Table("when", "action", "by", "from", "how", "stored at", "event")
+    for c in chain:
+        table.add_row(
+            c["at"], c["action"], c["actor"], c["from_party"] or "", c["how"] or "",
+            c["location"] or "", str(c["ledger_index"]),
+        )
+    console.print(table)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Re-hash every stored file; report changed or missing ones (exit 1 if any)."""
+    store = open_store()
+    with count_progress() as bar:
+        task = bar.add_task("re-hashing", total=None)
+        check = verify_blobs(store, lambda n: bar.advance(task, n))
+    for sha, ids in check.changed:
+        console.print(f"[red]CHANGED[/red] sha256:{sha}  items {ids}", highlight=False)
+    for sha, ids in check.missing:
+        console.print(f"[red]MISSING[/red] sha256:{sha}  items {ids}", highlight=False)
+    if check.orphans:
+        console.print(f"{len(check.orphans)} blob(s) not referenced by any item "
+                      "(left by an interrupted intake; harmless)")
+    if check.incomplete:
+        console.print(f"{check.incomplete} half-written temporary file(s) in blobs/tmp")
+    if not check.ok:
+        raise fail(f"{len(check.changed)} changed and {len(check.missing)} missing file(s)")
+    console.print(f"[green]OK[/green] {check.checked} blob(s), {check.bytes:,} bytes re-hashed")

@@ -1,0 +1,152 @@
+"""``dadkhahi ledger verify | checkpoint | key | prove | consistency | verify-proof | export``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dadkhahi.cli.common import console, count_progress, fail, open_store
+from dadkhahi.domain.errors import UserError
+from dadkhahi.ledger.errors import VerificationError
+from dadkhahi.ledger.proofs import (
+    make_bundle,
+    make_consistency_bundle,
+    verify_bundle,
+    verify_consistency_bundle,
+)
+from dadkhahi.store import ledger_log
+from dadkhahi.store.verify import verify_ledger
+
+app = typer.Typer(help="The tamper-evident log: checkpoints, proofs, verification.",
+                  no_args_is_help=True)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Recompute every hash, check every signature, replay every event against the tables."""
+    store = open_store()
+    with count_progress() as bar, store.reading() as conn:
+        task = bar.add_task("verifying", total=None)
+        report = verify_ledger(conn, store.verifier_key(), lambda _s, n: bar.advance(task, n))
+    if not report.ok:
+        for finding in report.findings:
+            console.print(f"[red]FAIL[/red] {finding.check}: {finding.message}", highlight=False)
+        first = report.first_bad_event()
+        where = f"; first bad event: {first}" if first is not None else ""
+        raise fail(f"ledger verification failed{where}")
+    console.print(
+        f"[green]OK[/green] {report.size:,} events, root {report.root_hash.hex()}, "
+        f"{report.checkpoints} signed checkpoint(s), {report.rows_compared:,} rows match a replay"
+    )
+
+
+@app.command("checkpoint")
+def checkpoint(
+    out: Annotated[Path | None, typer.Option(help="Also write the note to this file")] = None,
+) -> None:
+    """Sign a checkpoint of the current log and print the signed note."""
+    note = open_store().checkpoint()
+    if out is not None:
+        out.write_text(note, "utf-8")
+    typer.echo(note, nl=False)
+
+
+@app.command("key")
+def key() -> None:
+    """Print the verifier key (give it to anyone who checks proofs)."""
+    typer.echo(open_store().verifier_key())
+
+
+@app.command("prove")
+def prove(
+    index: Annotated[int, typer.Argument(help="Event index")],
+    out: Annotated[Path | None, typer.Option(help="Write the proof bundle here")] = None,
+) -> None:
+    """An offline-verifiable inclusion proof of one event against the latest checkpoint."""
+    store = open_store()
+    store.checkpoint()
+    with store.reading() as conn:
+        latest = ledger_log.latest_checkpoint(conn)
+        assert latest is not None
+        size, note = latest
+        event = ledger_log.get_event(conn, index)
+        proof = ledger_log.inclusion_proof(conn, index, size)
+    _emit(make_bundle(index, event.body, proof, note), out)
+
+
+@app.command("consistency")
+def consistency(
+    old_size: Annotated[int, typer.Argument(help="Size of the older checkpoint")],
+    new_size: Annotated[int | None, typer.Argument(help="Newer size (default: latest)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the proof bundle here")] = None,
+) -> None:
+    """An offline-verifiable proof that the log only grew between two checkpoints."""
+    store = open_store()
+    with store.reading() as conn:
+        latest = ledger_log.latest_checkpoint(conn)
+        if latest is None:
+            raise UserError("no checkpoint yet; run `dadkhahi ledger checkpoint`")
+        new = new_size if new_size is not None else latest[0]
+        old_note = ledger_log.checkpoint_at(conn, old_size)
+        new_note = ledger_log.checkpoint_at(conn, new)
+        proof = ledger_log.consistency_proof(conn, old_size, new)
+    _emit(make_consistency_bundle(old_note, new_note, proof), out)
+
+
+@app.command("verify-proof")
+def verify_proof(
+    bundle: Annotated[Path, typer.Argument(help="Proof bundle (JSON) from `prove`/`consistency`")],
+    key: Annotated[str | None, typer.Option(help="Verifier key text")] = None,
+    key_file: Annotated[Path | None, typer.Option(help="File holding the verifier key")] = None,
+    event: Annotated[
+        Path | None, typer.Option(help="The event bytes to check (default: those in the bundle)")
+    ] = None,
+) -> None:
+    """Check a proof offline: needs only the bundle and the verifier key, no database."""
+    vkey = key or (key_file.read_text("utf-8").strip() if key_file else None)
+    if vkey is None:
+        raise UserError("give the verifier key with --key or --key-file")
+    try:
+        data: dict[str, Any] = json.loads(bundle.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{bundle}: not a readable proof bundle ({exc})") from None
+    try:
+        if "inclusion" in data:
+            cp = verify_bundle(data, vkey, event.read_bytes() if event else None)
+            console.print(f"[green]OK[/green] event {data['index']} is in {cp.origin} "
+                          f"at tree size {cp.size}")
+        else:
+            old, new = verify_consistency_bundle(data, vkey)
+            console.print(f"[green]OK[/green] {new.origin} grew append-only from size "
+                          f"{old.size} to {new.size}")
+    except VerificationError as exc:
+        raise fail(f"proof does not verify: {exc}") from None
+
+
+@app.command("export")
+def export(out: Annotated[Path, typer.Option(help="JSON Lines file to write")]) -> None:
+    """Write every event, in log order, as JSON Lines (index, leaf_hash, type, event)."""
+    store = open_store()
+    n = 0
+    with store.reading() as conn, open(out, "w", encoding="utf-8") as f:
+        for ev in ledger_log.iter_events(conn):
+            f.write(json.dumps({
+                "index": ev.index,
+                "leaf_hash": ev.leaf_hash.hex(),
+                "type": ev.type,
+                "event": ev.body.decode("utf-8"),
+            }, ensure_ascii=False) + "\n")
+            n += 1
+    console.print(f"wrote {n:,} events to {out}")
+
+
+def _emit(bundle: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, "utf-8")
+        console.print(f"wrote {out}")

@@ -1,0 +1,257 @@
+"""``dadkhahi link run | review | decide | apply | export | stats``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dadkhahi.cli.common import console, current_actor, err_console, open_store
+from dadkhahi.domain.errors import UserError
+
+if TYPE_CHECKING:
+    from dadkhahi.linkage.service import RunReport
+    from dadkhahi.linkage.views import ReviewPair
+
+# The linkage services are imported inside each command: they pull in pandas, SciPy
+# and Splink, which every other ``dadkhahi`` command would otherwise pay for.
+
+app = typer.Typer(help="Link records into persons, with human review.", no_args_is_help=True)
+
+_SHOWN = (
+    ("name", ("given_name", "family_name")),
+    ("full name", ("full_name",)),
+    ("father", ("father_name",)),
+    ("sex", ("sex",)),
+    ("birth year", ("birth_year",)),
+    ("age", ("age",)),
+    ("death date", ("death_date",)),
+    ("death interval", ("death_earliest", "death_latest")),
+    ("prison", ("prison",)),
+    ("city", ("city",)),
+    ("province", ("province",)),
+    ("burial place", ("burial_place",)),
+    ("affiliation", ("affiliation",)),
+    ("notes", ("notes",)),
+)
+
+
+def _phases() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+                    console=err_console, transient=True)
+
+
+def _quiet_splink() -> None:
+    # Splink's Linker re-enables INFO logging on the "splink" logger unless that
+    # logger already has a handler: give it one that only lets errors through.
+    logger = logging.getLogger("splink")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR)
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
+def _print_run(report: RunReport) -> None:
+    console.print(
+        f"{report.kind} run {report.run_id}: {report.records:,} records → "
+        f"{report.persons:,} persons ({report.new_persons:,} new, {report.reused_persons:,} "
+        f"kept their id); {report.assigned:,} records assigned, {report.moved:,} moved; "
+        f"{report.claims_added:,} claims added, {report.claims_retired:,} superseded; "
+        f"{report.pairs:,} scored pairs, {report.review:,} to review; "
+        f"{report.decisions:,} human decisions applied"
+        + (f", {report.conflicts} contradictory 'same' decisions left unmet"
+           if report.conflicts else "")
+        + f"; ledger event {report.ledger_index}; {report.seconds:.1f} s",
+        highlight=False,
+    )
+
+
+@app.command("run")
+def run(
+    backend: Annotated[str, typer.Option(help="duckdb (default) or spark (local)")] = "duckdb",
+    threshold: Annotated[float, typer.Option(min=0.5, max=1.0,
+                                             help="Match probability at which a pair links")]
+    = 0.9,
+    actor: Annotated[str | None, typer.Option(help="Who runs the linkage")] = None,
+    verbose: Annotated[bool, typer.Option(help="Show Splink's training messages")] = False,
+) -> None:
+    """Link every imported list record into persons (human decisions always hold)."""
+    if backend not in ("duckdb", "spark"):
+        raise UserError(f"unknown backend {backend!r}: duckdb or spark")
+    if not verbose:
+        _quiet_splink()
+    from dadkhahi.linkage.service import run_linkage
+
+    store = open_store()
+    with _phases() as bar:
+        task = bar.add_task("starting", total=None)
+        report = run_linkage(store, current_actor(actor), backend=backend, threshold=threshold,
+                             progress=lambda msg: bar.update(task, description=msg))
+    _print_run(report)
+
+
+def _value(record: dict[str, Any], keys: tuple[str, ...]) -> str:
+    norm = record.get("normalized") or {}
+    parts = [str(norm[k]) for k in keys if norm.get(k) not in (None, "")]
+    return (" … " if keys[0] == "death_earliest" else " ").join(parts)
+
+
+def _pair_table(pair: ReviewPair, position: int, total: int) -> Table:
+    left, right = pair.left, pair.right
+    table = Table(title=f"pair {position} of {total}: match probability {pair.probability:.2f}",
+                  show_lines=False)
+    table.add_column("")
+    table.add_column("record A", overflow="fold")
+    table.add_column("record B", overflow="fold")
+    table.add_row("list", left["source_title"], right["source_title"])
+    table.add_row("list id / line", f"{left['external_id'] or '-'} / {left['row_number']}",
+                  f"{right['external_id'] or '-'} / {right['row_number']}")
+    for label, keys in _SHOWN:
+        a, b = _value(left, keys), _value(right, keys)
+        if a or b:
+            mark = "[yellow]≠[/yellow] " if a and b and a != b else ""
+            table.add_row(f"{mark}{label}", a, b)
+    verbatim = [
+        "; ".join(f"{k}: {v}" for k, v in (r.get("verbatim") or {}).items())
+        for r in (left, right)
+    ]
+    table.add_row("as written", verbatim[0], verbatim[1])
+    return table
+
+
+@app.command("review")
+def review(
+    limit: Annotated[int | None, typer.Option(help="Stop after this many pairs")] = None,
+    apply: Annotated[bool, typer.Option(help="Apply the decisions when done (re-cluster)")]
+    = True,
+    actor: Annotated[str | None, typer.Option(help="Who is deciding")] = None,
+) -> None:
+    """Decide uncertain pairs one by one: s(ame), d(ifferent), k (skip), q(uit).
+
+    Each answer is a ledger event at once; quitting keeps every answer given.
+    """
+    from dadkhahi.linkage.service import apply_decisions, decide
+    from dadkhahi.linkage.views import review_queue
+
+    store = open_store()
+    who = current_actor(actor)
+    queue = review_queue(store, limit)
+    if not queue:
+        console.print("nothing to review")
+        return
+    decided = 0
+    for position, pair in enumerate(queue, start=1):
+        console.print(_pair_table(pair, position, len(queue)))
+        answer = _ask()
+        if answer == "q":
+            break
+        if answer == "k":
+            continue
+        decision = "same" if answer == "s" else "different"
+        decision_id = decide(store, who, pair.left["id"], pair.right["id"], decision,
+                             run_id=pair.run_id, probability=pair.probability)
+        decided += 1
+        console.print(f"recorded: {decision} ({decision_id})", highlight=False)
+    console.print(f"{decided} decision(s) recorded")
+    if decided and apply:
+        with _phases() as bar:
+            task = bar.add_task("applying decisions", total=None)
+            report = apply_decisions(store, who,
+                                     progress=lambda msg: bar.update(task, description=msg))
+        _print_run(report)
+
+
+def _ask() -> str:
+    while True:
+        try:
+            text = input("same (s) / different (d) / skip (k) / quit (q)? ").strip().lower()
+        except EOFError:
+            console.print()
+            return "q"
+        if text[:1] in ("s", "d", "k", "q") and text in (
+            "s", "d", "k", "q", "same", "different", "skip", "quit"
+        ):
+            return text[:1]
+        console.print("answer s, d, k or q")
+
+
+@app.command("decide")
+def decide_command(
+    record_a: Annotated[str, typer.Argument(help="Record ID")],
+    record_b: Annotated[str, typer.Argument(help="Record ID")],
+    decision: Annotated[str, typer.Argument(help="same or different")],
+    note: Annotated[str | None, typer.Option(help="Why")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is deciding")] = None,
+) -> None:
+    """Record one decision without the interactive loop (applied on the next run/apply)."""
+    from dadkhahi.linkage.service import decide
+
+    store = open_store()
+    decision_id = decide(store, current_actor(actor), record_a, record_b, decision, note=note)
+    console.print(f"recorded {decision_id}")
+
+
+@app.command("apply")
+def apply_command(
+    actor: Annotated[str | None, typer.Option(help="Who applies the decisions")] = None,
+) -> None:
+    """Re-cluster the last run's pairs with every decision so far (no retraining)."""
+    from dadkhahi.linkage.service import apply_decisions
+
+    store = open_store()
+    _print_run(apply_decisions(store, current_actor(actor)))
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write")],
+) -> None:
+    """Write record_id (the list's own id) and person_id, one row per linked record."""
+    from dadkhahi.linkage.views import export_links
+
+    store = open_store()
+    report = export_links(store, out)
+    console.print(f"wrote {report.rows:,} rows to {out}", highlight=False)
+    if report.unlinked:
+        err_console.print(f"note: {report.unlinked:,} records imported since the last run are "
+                          "not linked yet (dadkhahi link run)")
+    if report.duplicate_ids:
+        err_console.print(f"note: {report.duplicate_ids:,} list ids occur in more than one "
+                          "list; they are not unique in record_id")
+
+
+@app.command("stats")
+def stats() -> None:
+    """Records, persons, per-list counts and the list-overlap matrix."""
+    from dadkhahi.linkage.views import link_stats
+
+    store = open_store()
+    result = link_stats(store)
+    console.print(f"records: {result.records:,} ({result.linked_records:,} linked)   "
+                  f"persons: {result.persons:,}   human decisions: {result.decisions:,}   "
+                  f"pairs to review: {result.review_pending:,}", highlight=False)
+    if result.last_run:
+        run_ = result.last_run
+        console.print(f"last run: {run_['id']} ({run_['kind']}, {run_['backend']}, threshold "
+                      f"{run_['threshold']}) finished {run_['finished_at']}", highlight=False)
+    per_list = Table("list", "source", "records", "persons", title="per list")
+    for row in result.lists.itertuples(index=False):
+        per_list.add_row(str(row.list), str(row.source_id), f"{row.records:,}",
+                         f"{row.persons:,}")
+    console.print(per_list)
+    if not result.overlap.empty:
+        matrix = Table("persons on both", *[str(c) for c in result.overlap.columns],
+                       title="list overlap (persons)")
+        for name, values in result.overlap.iterrows():
+            matrix.add_row(str(name), *[f"{int(v):,}" for v in values])
+        console.print(matrix)
+
+
+def register(main: typer.Typer) -> None:
+    """Add ``link`` to the main command."""
+    main.add_typer(app, name="link")

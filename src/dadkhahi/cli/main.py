@@ -1,0 +1,82 @@
+"""The ``dadkhahi`` command: thin shells over the services below it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dadkhahi.cli import audit, evidence, ledger, link, lists, serve, setup, users
+from dadkhahi.cli.common import err_console, state
+from dadkhahi.cli.estimate import make_estimate_command
+from dadkhahi.domain.errors import IntegrityError, UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+app = typer.Typer(
+    name="dadkhahi",
+    help="Dadkhahi: an evidence ledger for documenting mass atrocities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Data directory (default: $DADKHAHI_HOME or ./dadkhahi-home)"),
+    ] = None,
+) -> None:
+    """Dadkhahi: every fact a sourced statement in a tamper-evident ledger."""
+    state.home_path = home
+
+
+setup.register(app)
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(ledger.app, name="ledger")
+lists.register(app)
+link.register(app)
+app.add_typer(users.app, name="users")
+app.command("serve")(serve.serve)
+app.command("audit")(audit.audit)
+
+
+def _linked_histories() -> pd.DataFrame:
+    """Capture histories of the linked store, with every stratum column (issue 4)."""
+    from dadkhahi.cli.common import open_store
+    from dadkhahi.linkage.views import capture_histories
+
+    return capture_histories(open_store(), "all")
+
+
+app.command("estimate")(make_estimate_command(_linked_histories))
+
+
+def run() -> None:
+    """Entry point: user errors become one line on stderr and a non-zero exit."""
+    try:
+        # Without standalone mode click returns (not raises) the exit code of typer.Exit.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except (UserError, IntegrityError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,65 @@
+"""``init``, ``status`` and ``demo``."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dadkhahi.cli.common import console, current_actor, home, open_store
+from dadkhahi.store.home import Home
+from dadkhahi.store.status import summarize
+from dadkhahi.store.store import Store
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the top-level set-up commands."""
+    app.command()(init)
+    app.command()(status)
+    app.command()(demo)
+
+
+def init(
+    origin: Annotated[
+        str | None,
+        typer.Option(help="Log origin, a unique name such as example.org/1988-ledger"),
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")] = None,
+) -> None:
+    """Create a new ledger: database, blob store, signing and master keys."""
+    target = home()
+    name = origin or f"dadkhahi.local/{socket.gethostname()}-{secrets.token_hex(4)}"
+    store = Store.init(target, name, current_actor(actor))
+    console.print(f"Initialised ledger [bold]{name}[/bold] in {target.path}")
+    console.print(f"Verifier key: {store.verifier_key()}")
+
+
+def status() -> None:
+    """Counts of what the ledger holds and its latest checkpoint."""
+    store = open_store()
+    summary = summarize(store)
+    table = Table(title=f"Dadkhahi ledger {summary.origin}", show_header=False)
+    table.add_row("home", str(store.home.path))
+    table.add_row("database", store.engine.url.render_as_string(hide_password=True))
+    table.add_row("events", f"{summary.size:,}")
+    table.add_row("root hash", summary.root_hex)
+    table.add_row("last checkpoint", f"size {summary.checkpoint_size:,}"
+                  if summary.checkpoint_size is not None else "none")
+    for name, count in summary.counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+def demo(
+    target: Annotated[
+        Path | None, typer.Option("--dir", help="Fresh home for the demo (default: --home)")
+    ] = None,
+) -> None:
+    """Build a demo ledger from clearly labelled synthetic data, then verify it."""
+    from dadkhahi.demo.run import run_demo
+
+    run_demo(Home(target.resolve()) if target else home(), console)

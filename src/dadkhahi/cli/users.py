@@ -1,0 +1,129 @@
+"""``dadkhahi users add | list | disable | enable | role | password | grant | revoke | grants``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dadkhahi.access import grants, users
+from dadkhahi.access.policy import Role
+from dadkhahi.cli.common import console, current_actor, open_store
+from dadkhahi.domain.errors import UserError
+
+app = typer.Typer(help="Team members, their roles and their access to protected data.",
+                  no_args_is_help=True)
+
+ActorOpt = Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")]
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is not None:
+        try:
+            text = password_file.read_text("utf-8")
+        except OSError as exc:
+            raise UserError(f"{password_file}: {exc.strerror}") from None
+        return text.rstrip("\r\n")
+    first: str = typer.prompt("Password", hide_input=True)
+    again: str = typer.prompt("Repeat it", hide_input=True)
+    if first != again:
+        raise UserError("the two passwords differ")
+    return first
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="User name (lower case)")],
+    role: Annotated[Role, typer.Option(help="Role")] = Role.RESEARCHER,
+    password_file: Annotated[
+        Path | None, typer.Option(help="Read the password from this file (else prompt)")
+    ] = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Add a user (password from a prompt or --password-file)."""
+    store = open_store()
+    user_id = users.add_user(store, name, role, _password(password_file), current_actor(actor))
+    console.print(f"added {name} ({role}) {user_id}", highlight=False)
+
+
+@app.command("list")
+def list_() -> None:
+    """Every user with role and state."""
+    store = open_store()
+    with store.reading() as conn:
+        rows = users.list_users(conn)
+    table = Table("user", "role", "state", "id", "since")
+    for u in rows:
+        table.add_row(u["username"], u["role"], "disabled" if u["disabled"] else "active",
+                      u["id"], u["created_at"])
+    console.print(table)
+
+
+@app.command("disable")
+def disable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> None:
+    """Disable a user; their sessions end at once."""
+    users.set_disabled(open_store(), name, True, current_actor(actor))
+    console.print(f"disabled {name}", highlight=False)
+
+
+@app.command("enable")
+def enable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> None:
+    """Enable a disabled user again."""
+    users.set_disabled(open_store(), name, False, current_actor(actor))
+    console.print(f"enabled {name}", highlight=False)
+
+
+@app.command("role")
+def role(name: Annotated[str, typer.Argument()], new_role: Annotated[Role, typer.Argument()],
+         actor: ActorOpt = None) -> None:
+    """Give a user another role."""
+    users.set_role(open_store(), name, new_role, current_actor(actor))
+    console.print(f"{name} is now {new_role}", highlight=False)
+
+
+@app.command("password")
+def password(
+    name: Annotated[str, typer.Argument()],
+    password_file: Annotated[Path | None, typer.Option(help="Read it from this file")] = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Set a new password (the old hash's key is destroyed; sessions end)."""
+    users.set_password(open_store(), name, _password(password_file), current_actor(actor))
+    console.print(f"password of {name} changed", highlight=False)
+
+
+@app.command("grant")
+def grant(
+    name: Annotated[str, typer.Argument(help="User name")],
+    scope: Annotated[str, typer.Argument(help="Protected source (or entity) ID")],
+    actor: ActorOpt = None,
+) -> None:
+    """Let a user see a protected source and what belongs to it."""
+    index = grants.grant(open_store(), scope, name, current_actor(actor))
+    console.print(f"granted {scope} to {name}" if index is not None
+                  else f"{name} already holds {scope}", highlight=False)
+
+
+@app.command("revoke")
+def revoke(
+    name: Annotated[str, typer.Argument(help="User name")],
+    scope: Annotated[str, typer.Argument(help="Source (or entity) ID")],
+    actor: ActorOpt = None,
+) -> None:
+    """Withdraw a grant."""
+    grants.revoke(open_store(), scope, name, current_actor(actor))
+    console.print(f"revoked {scope} from {name}", highlight=False)
+
+
+@app.command("grants")
+def list_grants(name: Annotated[str | None, typer.Argument(help="Only this user")] = None) -> None:
+    """Who may see which protected source or entity."""
+    store = open_store()
+    with store.reading() as conn:
+        rows = grants.list_grants(conn, name)
+    table = Table("user", "scope", "since", "event")
+    for g in rows:
+        table.add_row(g["username"], g["scope_id"], g["granted_at"], str(g["ledger_index"]))
+    console.print(table)

@@ -1,0 +1,30 @@
+"""Identifiers for stored things.
+
+IDs are minted by the service that writes the event, so that replaying the
+ledger rebuilds exactly the same rows; a prefix tells a person what an ID names.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+PREFIXES = {
+    "source": "src",
+    "item": "itm",
+    "custody": "cus",
+    "record": "rec",
+    "person": "per",
+    "organization": "org",
+    "place": "plc",
+    "act": "act",
+    "involvement": "inv",
+    "claim": "clm",
+    "import": "imp",
+    "user": "usr",
+    "key": "key",
+}
+
+
+def new_id(kind: str) -> str:
+    """Return a fresh random ID such as ``src_5f1c0e9a2b7d4c3e8a61`` (80 random bits)."""
+    return f"{PREFIXES[kind]}_{secrets.token_hex(10)}"

@@ -1,0 +1,154 @@
+"""Descriptive checks of a capture-history table before any model is fitted."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dadkhahi.domain.errors import UserError
+from dadkhahi.estimate.result import ListSize
+from dadkhahi.estimate.table import COUNT, collapse_strata, documented, full_counts, list_names
+
+#: Below this many documented people, any model-based estimate is fragile.
+SPARSE_DOCUMENTED = 30
+#: More than this share of empty observable cells makes a sparse table.
+SPARSE_CELL_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Description:
+    """What the lists look like: sizes, overlaps, pairwise dependence, warnings."""
+
+    documented: int
+    lists: tuple[ListSize, ...]
+    overlap: pd.DataFrame
+    pairwise: pd.DataFrame
+    capture_frequencies: tuple[int, ...]
+    warnings: tuple[str, ...]
+
+
+def list_sizes(table: pd.DataFrame) -> tuple[ListSize, ...]:
+    """How many documented people each list names."""
+    counts = table[COUNT].to_numpy()
+    return tuple(
+        ListSize(name, int(counts[table[name].to_numpy() == 1].sum()))
+        for name in list_names(table)
+    )
+
+
+def overlap_matrix(table: pd.DataFrame) -> pd.DataFrame:
+    """People on both list i and list j (the diagonal holds list sizes)."""
+    lists = list_names(table)
+    x = table[lists].to_numpy(dtype=np.int64)
+    weighted = x * table[COUNT].to_numpy(dtype=np.int64)[:, None]
+    return pd.DataFrame(weighted.T @ x, index=lists, columns=lists)
+
+
+def capture_frequencies(table: pd.DataFrame) -> tuple[int, ...]:
+    """f_1..f_K: how many people appear on exactly 1, 2, ..., K lists."""
+    lists = list_names(table)
+    times = table[lists].to_numpy().sum(axis=1)
+    f = np.bincount(times, weights=table[COUNT].to_numpy(), minlength=len(lists) + 1)
+    return tuple(int(v) for v in f[1:])
+
+
+def pairwise_dependence(table: pd.DataFrame) -> pd.DataFrame:
+    """For each pair of lists: the 2x2 overlap, an odds ratio and a Chapman estimate.
+
+    ``n11``/``n10``/``n01`` count everyone documented; ``n00`` those on
+    neither list of the pair but on some other list. The odds ratio is
+    computed among people on at least one *other* list, where all four cells
+    are observed, so independent lists give about 1: above 1 the pair tends
+    to name the same people (positive dependence, which makes two-list
+    estimates too low), below 1 the opposite. A 0.5 continuity correction
+    (Haldane) is used when a cell is empty; with two lists there is no
+    other list and the odds ratio is NaN. ``chapman`` is the two-list
+    estimate from that pair alone, a quick look at how much pairs disagree.
+    """
+    lists = list_names(table)
+    x = table[lists].to_numpy(dtype=np.int64)
+    c = table[COUNT].to_numpy(dtype=np.float64)
+    rows = []
+    for i, j in itertools.combinations(range(len(lists)), 2):
+        a, b = x[:, i] == 1, x[:, j] == 1
+        n11, n10, n01, n00 = (float(c[m].sum()) for m in (a & b, a & ~b, ~a & b, ~a & ~b))
+        others = np.delete(x, [i, j], axis=1).any(axis=1)
+        cells = np.array(
+            [float(c[m & others].sum()) for m in (a & b, a & ~b, ~a & b, ~a & ~b)]
+        )
+        adj = cells + 0.5 if (cells == 0).any() else cells
+        odds = (adj[0] * adj[3]) / (adj[1] * adj[2]) if len(lists) > 2 else float("nan")
+        chapman = (n11 + n10 + 1) * (n11 + n01 + 1) / (n11 + 1) - 1
+        rows.append(
+            {"list_a": lists[i], "list_b": lists[j], "n11": int(n11), "n10": int(n10),
+             "n01": int(n01), "n00": int(n00), "odds_ratio": float(odds), "chapman": chapman}
+        )
+    return pd.DataFrame(rows)
+
+
+def sparsity_warnings(table: pd.DataFrame) -> list[str]:
+    """Warnings about a table too thin to support the models fitted to it."""
+    warnings: list[str] = []
+    n = documented(table)
+    lists = list_names(table)
+    if n < SPARSE_DOCUMENTED:
+        warnings.append(
+            f"only {n} documented people: any estimate from so few is fragile"
+        )
+    empty = [s.name for s in list_sizes(table) if s.size == 0]
+    if empty:
+        warnings.append(f"lists with nobody on them: {', '.join(empty)}; drop them")
+    if len(lists) >= 2:
+        _, counts = full_counts(table)
+        share = float((counts == 0).mean())
+        if share > SPARSE_CELL_SHARE:
+            warnings.append(
+                f"sparse table: {share:.0%} of the {len(counts)} possible capture "
+                "patterns are empty; interaction terms may not be estimable"
+            )
+        overlap = overlap_matrix(table).to_numpy()
+        zero_pairs = [
+            f"{lists[i]}&{lists[j]}"
+            for i, j in itertools.combinations(range(len(lists)), 2)
+            if overlap[i, j] == 0
+        ]
+        if zero_pairs:
+            warnings.append(f"lists that share nobody: {', '.join(zero_pairs)}")
+    return warnings
+
+
+def describe(table: pd.DataFrame) -> Description:
+    """List sizes, overlap matrix, pairwise dependence and sparse-table warnings."""
+    flat = collapse_strata(table)
+    return Description(
+        documented=documented(flat),
+        lists=list_sizes(flat),
+        overlap=overlap_matrix(flat),
+        pairwise=pairwise_dependence(flat),
+        capture_frequencies=capture_frequencies(flat),
+        warnings=tuple(sparsity_warnings(flat)),
+    )
+
+
+def require_lists(table: pd.DataFrame, method: str, minimum: int = 3) -> None:
+    """Refuse a method that needs more lists than the table has, saying why."""
+    lists = list_names(table)
+    if len(lists) < minimum:
+        raise UserError(
+            f"{method} needs at least {minimum} lists and the table has {len(lists)} "
+            f"({', '.join(lists)}): with two lists the dependence between them cannot be "
+            "estimated from the data. Use --method lp (Lincoln-Petersen/Chapman) as a "
+            "rough reference only: it assumes the lists are independent and everyone "
+            "equally likely to be listed, and is usually too low when lists overlap "
+            "more than chance."
+        )
+    if documented(table) == 0:
+        raise UserError("the table documents nobody")
+    if capture_frequencies(table)[0] == documented(table):
+        raise UserError(
+            "no one appears on more than one list: without overlaps there is nothing "
+            "to estimate the undocumented from"
+        )

@@ -1,0 +1,160 @@
+"""Presenting results: the JSON contract, a Rich table, and a matplotlib figure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from dadkhahi.domain.errors import UserError
+from dadkhahi.estimate.result import EstimateResult
+
+PLOT_SUFFIXES = (".png", ".svg")
+
+
+def _number(value: float) -> float | None:
+    """JSON has no infinity: an unbounded end is written as null."""
+    return float(value) if math.isfinite(value) else None
+
+
+def _stratum_json(result: EstimateResult) -> dict[str, Any]:
+    return {
+        "stratum": result.stratum,
+        "documented": result.documented,
+        "estimate": _number(result.estimate),
+        "interval": [_number(result.interval[0]), _number(result.interval[1])],
+        "method": result.method,
+        "lists": [{"name": s.name, "size": s.size} for s in result.lists],
+        "warnings": list(result.warnings),
+    }
+
+
+def to_json(result: EstimateResult, others: Sequence[EstimateResult] = ()) -> dict[str, Any]:
+    """The JSON contract of ``dadkhahi estimate --json``.
+
+    ``{"documented", "estimate", "interval": [low, high], "method", "lists":
+    [{"name", "size"}], "strata": [...]}`` with each stratum carrying the same
+    fields plus its name; also ``level`` and ``warnings``. An unbounded
+    interval end is ``null``. ``others`` (from ``--method all``) go under
+    ``"methods"``, each in the same shape.
+    """
+    out = _stratum_json(result)
+    del out["stratum"]
+    out["level"] = result.level
+    out["strata"] = [_stratum_json(s) for s in result.strata]
+    if others:
+        out["methods"] = [to_json(o) for o in others]
+    return out
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if math.isfinite(value) else "unbounded"
+
+
+def render(results: Sequence[EstimateResult]) -> Group:
+    """A Rich summary: one row per method, then lists, strata and warnings."""
+    first = results[0]
+    summary = Table(title=f"Estimated total (documented: {first.documented:,})")
+    for column in ("method", "estimate", f"{first.level:.0%} interval", "undocumented"):
+        summary.add_column(column, justify="left" if column == "method" else "right")
+    for r in results:
+        summary.add_row(
+            r.method, _fmt(r.estimate),
+            f"{_fmt(r.interval[0])} – {_fmt(r.interval[1])}", _fmt(r.undocumented),
+        )
+    parts: list[Any] = [summary]
+    lists = Table(title="Lists")
+    lists.add_column("list")
+    lists.add_column("size", justify="right")
+    for s in first.lists:
+        lists.add_row(s.name, f"{s.size:,}")
+    parts.append(lists)
+    for r in results:
+        if not r.strata:
+            continue
+        strata = Table(title=f"Strata ({r.method})")
+        for column in ("stratum", "documented", "estimate", f"{r.level:.0%} interval"):
+            strata.add_column(column, justify="left" if column == "stratum" else "right")
+        for part in r.strata:
+            strata.add_row(
+                part.stratum or "", f"{part.documented:,}", _fmt(part.estimate),
+                f"{_fmt(part.interval[0])} – {_fmt(part.interval[1])}",
+            )
+        parts.append(strata)
+    notes = [f"{r.method}: {w}" for r in results for w in r.warnings]
+    for note in dict.fromkeys(notes):
+        parts.append(Text(f"warning: {note}", style="yellow"))
+    return Group(*parts)
+
+
+def plot(result: EstimateResult | Sequence[EstimateResult], path: Path | str) -> Path:
+    """Draw the posterior (when there are draws), the strata and the methods to PNG/SVG.
+
+    Panels: a histogram of the total's posterior (or bootstrap) draws with the
+    estimate and interval marked; each stratum's estimate with its interval;
+    and, for several methods, each method's estimate with its interval.
+    Unbounded interval ends are drawn to the edge with an arrow.
+    """
+    out = Path(path)
+    if out.suffix.lower() not in PLOT_SUFFIXES:
+        raise UserError(f"--plot needs a .png or .svg file name, got {out.name!r}")
+    results = [result] if isinstance(result, EstimateResult) else list(result)
+    if not results:
+        raise UserError("nothing to plot")
+    main = results[0]
+    with_draws = next((r for r in results if r.draws is not None and r.draws.size), None)
+    panels: list[str] = []
+    if with_draws is not None:
+        panels.append("draws")
+    if main.strata:
+        panels.append("strata")
+    if len(results) > 1 or not panels:
+        panels.append("methods")
+    # The object API with the Agg canvas: no pyplot state, no GUI backend.
+    fig = Figure(figsize=(8, 3.2 * len(panels)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(panels), 1, squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels, strict=True):
+        if panel == "draws" and with_draws is not None and with_draws.draws is not None:
+            ax.hist(with_draws.draws, bins=60, color="#6b8fb3")
+            ax.axvline(with_draws.estimate, color="black", label="estimate")
+            for end in with_draws.interval:
+                if math.isfinite(end):
+                    ax.axvline(end, color="black", linestyle="--")
+            ax.axvline(with_draws.documented, color="#b33", label="documented")
+            ax.set_title(f"Total: {with_draws.method} draws")
+            ax.set_xlabel("people")
+            ax.legend()
+        elif panel == "strata":
+            _intervals(ax, [s.stratum or "" for s in main.strata], list(main.strata))
+            ax.set_title(f"Per stratum ({main.method}, {main.level:.0%} intervals)")
+        else:
+            _intervals(ax, [r.method for r in results], results)
+            ax.set_title(f"By method ({main.level:.0%} intervals)")
+    fig.tight_layout()
+    fig.savefig(out)
+    return out
+
+
+def _intervals(ax: Any, labels: list[str], results: list[EstimateResult]) -> None:
+    finite_highs = [r.interval[1] for r in results if math.isfinite(r.interval[1])]
+    finite_points = [r.estimate for r in results if math.isfinite(r.estimate)]
+    edge = max([*finite_highs, *finite_points, 1.0]) * 1.15
+    for y, r in enumerate(results):
+        high = r.interval[1] if math.isfinite(r.interval[1]) else edge
+        est = r.estimate if math.isfinite(r.estimate) else edge
+        ax.plot([r.interval[0], high], [y, y], color="#33557a", linewidth=2)
+        ax.plot([est], [y], "o", color="black")
+        ax.plot([r.documented], [y], "|", color="#b33", markersize=12)
+        if not math.isfinite(r.interval[1]):
+            ax.annotate("", xy=(edge, y), xytext=(edge * 0.97, y),
+                        arrowprops={"arrowstyle": "->"})
+    ax.set_yticks(range(len(results)), labels)
+    ax.set_xlabel("people (| documented, • estimate)")

@@ -1,0 +1,193 @@
+"""One entry point for every method, with stratification and method comparison."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from dadkhahi.domain.errors import UserError
+from dadkhahi.estimate.diagnostics import list_sizes
+from dadkhahi.estimate.lcmcr import lcmcr
+from dadkhahi.estimate.loglinear import loglinear
+from dadkhahi.estimate.reference import chao_lower_bound, lincoln_petersen
+from dadkhahi.estimate.result import EstimateResult
+from dadkhahi.estimate.table import collapse_strata, documented, list_names, split_strata
+
+#: Methods by name; "all" runs the comparison set in ``ALL_METHODS``.
+METHODS = (
+    "lcmcr", "loglinear", "loglinear-bic", "loglinear-avg", "loglinear-avg-bic", "lp", "chao",
+)
+ALL_METHODS = ("lcmcr", "loglinear", "loglinear-avg", "lp", "chao")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings shared by the estimators (each uses the ones it needs).
+
+    ``iterations``/``burnin``/``chains``/``max_classes`` drive LCMCR (burn-in
+    defaults to a quarter of the iterations); ``max_order``, ``interval`` and
+    ``bootstrap`` drive the log-linear models; ``seed`` makes any random
+    method repeatable.
+    """
+
+    iterations: int = 20_000
+    burnin: int | None = None
+    chains: int = 4
+    max_classes: int = 10
+    seed: int | None = None
+    level: float = 0.95
+    max_order: int = 2
+    interval: str = "profile"
+    bootstrap: int = 500
+
+
+def _runner(method: str, options: Options) -> Callable[[pd.DataFrame], EstimateResult]:
+    o = options
+    if method == "lcmcr":
+        return lambda t: lcmcr(
+            t, iterations=o.iterations, burnin=o.burnin, chains=o.chains,
+            max_classes=o.max_classes, seed=o.seed, level=o.level,
+        )
+    if method.startswith("loglinear"):
+        criterion: Literal["aic", "bic"] = "bic" if method.endswith("bic") else "aic"
+        average = "-avg" in method
+        if o.interval not in ("profile", "bootstrap"):
+            raise UserError(f"unknown interval {o.interval!r}: use profile or bootstrap")
+        interval: Literal["profile", "bootstrap"] = (
+            "bootstrap" if o.interval == "bootstrap" else "profile"
+        )
+        return lambda t: loglinear(
+            t, criterion=criterion, average=average, max_order=o.max_order,
+            interval=interval, bootstrap=o.bootstrap, seed=o.seed, level=o.level,
+        )
+    if method == "lp":
+        return lambda t: lincoln_petersen(t, level=o.level)
+    if method == "chao":
+        return lambda t: chao_lower_bound(t, level=o.level)
+    raise UserError(f"unknown method {method!r}: choose one of {', '.join(METHODS)} or all")
+
+
+def estimate(
+    table: pd.DataFrame,
+    method: str = "lcmcr",
+    stratified: bool = False,
+    options: Options | None = None,
+) -> EstimateResult:
+    """Estimate the total with one method, per stratum and summed if ``stratified``.
+
+    Without ``stratified`` any ``stratum`` column is summed over first.
+    """
+    run = _runner(method, options or Options())
+    if not stratified:
+        return run(collapse_strata(table))
+    parts = split_strata(table)
+    results: list[EstimateResult] = []
+    failed: list[str] = []
+    for name, part in parts.items():
+        try:
+            results.append(replace(run(part), stratum=name))
+        except UserError as exc:
+            failed.append(f"{name} ({str(exc).split(':')[0]})")
+    if failed:
+        raise UserError(
+            f"strata too sparse to estimate: {'; '.join(failed)}. Merge them with "
+            "neighbouring strata or stratify more coarsely"
+        )
+    return combine_strata(results, collapse_strata(table), options or Options())
+
+
+def _summed_draws(results: list[EstimateResult]) -> NDArray[np.float64] | None:
+    draws = [r.draws for r in results]
+    if any(d is None or d.size == 0 for d in draws):
+        return None
+    size = min(d.size for d in draws if d is not None)
+    # Strata are estimated independently, so pairing draws by index gives
+    # draws from the joint posterior, and their sums from that of the total.
+    total: NDArray[np.float64] = np.sum([d[:size] for d in draws if d is not None], axis=0)
+    return total
+
+
+def combine_strata(
+    results: list[EstimateResult], flat: pd.DataFrame, options: Options
+) -> EstimateResult:
+    """Sum per-stratum results into one total with propagated uncertainty.
+
+    LCMCR (and bootstrapped log-linear) results are summed draw by draw and
+    summarised like a posterior. Otherwise the sum of estimates gets an
+    asymmetric normal approximation: the lower and upper half-widths add in
+    quadrature separately (the strata being independent), which keeps the
+    skew of each stratum's interval but is only approximate.
+    """
+    level = options.level
+    method = results[0].method
+    warnings = [f"stratum {r.stratum}: {w}" for r in results for w in r.warnings]
+    total_documented = sum(r.documented for r in results)
+    summed = _summed_draws(results)
+    diagnostics: dict[str, object] = {"strata": len(results)}
+    if summed is not None:
+        a = (1 - level) / 2
+        low, median, high = (float(v) for v in np.quantile(summed, [a, 0.5, 1 - a]))
+        if method == "lcmcr":
+            est = median
+            diagnostics["combination"] = "sum of posterior draws across strata"
+        else:
+            est = float(sum(r.estimate for r in results))
+            diagnostics["combination"] = "sum of bootstrap replicates across strata"
+        if any(not math.isfinite(r.interval[1]) for r in results):
+            high = math.inf
+    else:
+        est = float(sum(r.estimate for r in results))
+        down = math.sqrt(sum((r.estimate - r.interval[0]) ** 2 for r in results))
+        up = math.sqrt(sum((r.interval[1] - r.estimate) ** 2 for r in results))
+        low, high = max(est - down, float(total_documented)), est + up
+        diagnostics["combination"] = (
+            "sum of estimates; interval half-widths added in quadrature (normal approximation)"
+        )
+        summed = None
+    if len(results) > 1 and any(r.documented < 30 for r in results):
+        small = [r.stratum or "" for r in results if r.documented < 30]
+        warnings.append(
+            f"sparse strata ({', '.join(small)}): their estimates are fragile; consider "
+            "merging them"
+        )
+    return EstimateResult(
+        method=method,
+        documented=total_documented,
+        estimate=est,
+        interval=(low, high),
+        lists=list_sizes(flat),
+        warnings=tuple(warnings),
+        diagnostics=diagnostics,
+        draws=summed,
+        strata=tuple(results),
+        level=level,
+    )
+
+
+def estimate_all(
+    table: pd.DataFrame, stratified: bool = False, options: Options | None = None
+) -> list[EstimateResult]:
+    """Run the comparison set (LCMCR, log-linear AIC and averaged, LP, Chao).
+
+    With fewer than three lists only the two-list references can run, and
+    a warning on the first result says why the others were left out.
+    """
+    flat = collapse_strata(table)
+    if documented(flat) == 0:
+        raise UserError("the table documents nobody")
+    methods = ALL_METHODS if len(list_names(flat)) >= 3 else ("lp", "chao")
+    results = [estimate(table, m, stratified, options) for m in methods]
+    if len(methods) < len(ALL_METHODS):
+        first = results[0]
+        note = (
+            "only two lists: LCMCR and log-linear models need three or more, so only the "
+            "two-list references were run"
+        )
+        results[0] = replace(first, warnings=(note, *first.warnings))
+    return results

@@ -1,0 +1,168 @@
+"""People, organisations, places, acts, involvements and claims.
+
+Each function emits one event in the caller's transaction and returns the new
+ID. Values about an entity are claims tied to their support (source, record,
+item); two claims that disagree are both kept, each with its own support.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.sources import REDACTED
+from dadkhahi.domain.vocab import (
+    ActType,
+    EntityKind,
+    InvolvementRole,
+    PlaceKind,
+    PlaceStatus,
+    Sensitivity,
+)
+from dadkhahi.store.store import Transaction
+
+
+@dataclass(frozen=True)
+class Support:
+    """What backs a claim: a source, and optionally the record/item and where in it."""
+
+    source_id: str
+    record_id: str | None = None
+    item_id: str | None = None
+    locator: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "record_id": self.record_id,
+            "item_id": self.item_id,
+            "locator": self.locator,
+        }
+
+
+def create_person(
+    tx: Transaction, label: str, *, sensitivity: Sensitivity = Sensitivity.RESTRICTED,
+    synthetic: bool = False,
+) -> str:
+    """A person (victim, perpetrator, witness…); what is known of them goes in claims."""
+    pid = new_id("person")
+    data: dict[str, Any] = {"id": pid, "label": label, "sensitivity": str(sensitivity),
+                            "synthetic": int(synthetic)}
+    if sensitivity is Sensitivity.PROTECTED:
+        # A protected person's label is usually their name: seal it, erasable later.
+        data["sealed"] = tx.seal({"label": label}, pid)
+        data["label"] = REDACTED
+    tx.emit("person.created", data)
+    return pid
+
+
+def create_organization(
+    tx: Transaction, name: str, kind: str | None = None,
+    *, sensitivity: Sensitivity = Sensitivity.PUBLIC,
+) -> str:
+    """An organisation such as a death commission, court or prison administration."""
+    oid = new_id("organization")
+    tx.emit("organization.created",
+            {"id": oid, "name": name, "kind": kind, "sensitivity": str(sensitivity)})
+    return oid
+
+
+def create_place(
+    tx: Transaction,
+    name: str,
+    kind: PlaceKind,
+    *,
+    name_fa: str | None = None,
+    parent_id: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    status: PlaceStatus = PlaceStatus.UNKNOWN,
+    sensitivity: Sensitivity = Sensitivity.PUBLIC,
+) -> str:
+    """A place in the gazetteer: prison, city, province, burial site…"""
+    pid = new_id("place")
+    tx.emit("place.created", {
+        "id": pid, "kind": str(kind), "name": name, "name_fa": name_fa, "parent_id": parent_id,
+        "latitude": latitude, "longitude": longitude, "status": str(status),
+        "sensitivity": str(sensitivity),
+    })
+    return pid
+
+
+def change_place_status(tx: Transaction, place_id: str, status: PlaceStatus) -> None:
+    """Record a new status of a site (e.g. a burial ground built over)."""
+    tx.emit("place.status_changed", {"id": place_id, "status": str(status)})
+
+
+def create_act(
+    tx: Transaction,
+    act_type: ActType,
+    *,
+    place_id: str | None = None,
+    date: DateRange | None = None,
+    description: str | None = None,
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED,
+) -> str:
+    """An act: who did what to whom is added as involvements."""
+    aid = new_id("act")
+    tx.emit("act.created", {
+        "id": aid, "type": str(act_type), "place_id": place_id,
+        **_date_fields(date), "description": description, "sensitivity": str(sensitivity),
+    })
+    return aid
+
+
+def add_involvement(
+    tx: Transaction,
+    act_id: str,
+    role: InvolvementRole,
+    *,
+    person_id: str | None = None,
+    organization_id: str | None = None,
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED,
+) -> str:
+    """Tie a person or organisation to an act in a role (victim, perpetrator, witness…)."""
+    if (person_id is None) == (organization_id is None):
+        raise ValueError("an involvement names exactly one person or organisation")
+    iid = new_id("involvement")
+    tx.emit("involvement.added", {
+        "id": iid, "act_id": act_id, "person_id": person_id,
+        "organization_id": organization_id, "role": str(role), "sensitivity": str(sensitivity),
+    })
+    return iid
+
+
+def add_claim(
+    tx: Transaction,
+    entity_kind: EntityKind,
+    entity_id: str,
+    prop: str,
+    value: Any,
+    support: Sequence[Support],
+    *,
+    date: DateRange | None = None,
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED,
+) -> str:
+    """State one property value of an entity, with the sources that support it."""
+    if not support:
+        raise ValueError("a claim needs at least one supporting source")
+    cid = new_id("claim")
+    tx.emit("claim.added", {
+        "id": cid, "entity_kind": str(entity_kind), "entity_id": entity_id, "property": prop,
+        "value": value, **_date_fields(date), "sensitivity": str(sensitivity),
+        "status": "asserted", "support": [s.as_dict() for s in support],
+    })
+    return cid
+
+
+def _date_fields(date: DateRange | None) -> Mapping[str, str | None]:
+    if date is None:
+        return {"date_earliest": None, "date_latest": None, "date_text": None}
+    return {
+        "date_earliest": date.earliest.isoformat() if date.earliest else None,
+        "date_latest": date.latest.isoformat() if date.latest else None,
+        "date_text": date.text,
+    }

@@ -1,0 +1,480 @@
+"""Evidence intake: files in, hashed, deduplicated, with a chain of custody.
+
+Each file is its own transaction (blob placed first, then item + custody
+events committed together), so a crash in the middle of a bulk intake loses at
+most the file in flight and leaves store and ledger consistent; running the
+same command again picks up where it stopped (identical content is skipped).
+
+Files of protected sources are encrypted as they stream in, with a random file
+key per item; the key travels sealed in the item's event (under the item's data
+key), so destroying that one data key erases the file, its name and its key.
+The item keeps the plaintext SHA-256, which ``verify_blobs`` re-computes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
+from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.sources import REDACTED, SourceSpec
+from dadkhahi.domain.vocab import CustodyAction, Sensitivity
+from dadkhahi.intake.derivatives import strip_image_metadata
+from dadkhahi.intake.media import STRIPPABLE_IMAGES, sniff
+from dadkhahi.intake.sources import get_source, register_source
+from dadkhahi.store import schema as s
+from dadkhahi.store.blobs import Incoming, StoredBlob, new_file_key
+from dadkhahi.store.store import Store, Transaction, utc_now
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """How a file came into our hands (one custody entry)."""
+
+    actor: str
+    from_party: str | None = None
+    how: str | None = None
+    notes: str | None = None
+
+
+#: Protected images larger than this get no metadata-stripped copy (it is made in memory).
+MAX_SEALED_DERIVATIVE_SOURCE = 64 * 1024 * 1024
+
+
+class ContentErasedError(NotFoundError):
+    """The item exists but its file was erased (its key destroyed)."""
+
+
+@dataclass(frozen=True)
+class PendingBlob:
+    """A file being received for one future item (sealed if its source is protected)."""
+
+    item_id: str
+    file_key: bytes | None
+    incoming: Incoming
+
+
+@dataclass(frozen=True)
+class TakenIn:
+    item_id: str
+    duplicate: bool
+    derivative: bool
+
+
+@dataclass
+class IntakeReport:
+    source_id: str
+    added: list[tuple[Path, str]] = field(default_factory=list)
+    duplicates: list[tuple[Path, str]] = field(default_factory=list)
+    derivatives: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class ProgressHooks:
+    """Callbacks for a progress display; all optional."""
+
+    total: Callable[[int, int], None] | None = None  # (files, bytes)
+    file: Callable[[Path], None] | None = None
+    advance: Callable[[int], None] | None = None
+
+
+def walk(paths: Sequence[Path]) -> list[Path]:
+    """Files under the given paths (folders recursively, sorted, no symlink loops)."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                found.extend(Path(root) / f for f in sorted(files))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise UserError(f"{p}: no such file or folder")
+    return found
+
+
+def add_evidence(
+    store: Store,
+    paths: Sequence[Path],
+    receipt: Receipt,
+    *,
+    source_id: str | None = None,
+    new_source: SourceSpec | None = None,
+    hooks: ProgressHooks = ProgressHooks(),
+) -> IntakeReport:
+    """Take files and folders into the store under one source."""
+    if (source_id is None) == (new_source is None):
+        raise UserError("name an existing source (--source) or a new one (--source-title)")
+    files = walk(paths)
+    if hooks.total:
+        hooks.total(len(files), sum(f.stat().st_size for f in files))
+    if new_source is not None:
+        with store.transaction(receipt.actor) as tx:
+            source_id = register_source(store, tx, new_source)
+        sensitivity = new_source.sensitivity
+    else:
+        assert source_id is not None
+        with store.reading() as conn:
+            source = get_source(conn, source_id)
+        source_id, sensitivity = str(source["id"]), Sensitivity(source["sensitivity"])
+    report = IntakeReport(source_id=source_id)
+    for path in files:
+        if hooks.file:
+            hooks.file(path)
+        item_id, file_key = new_id("item"), None
+        if sensitivity is Sensitivity.PROTECTED:
+            file_key = new_file_key()
+            blob = store.blobs.put_file(path, hooks.advance, seal=(item_id, file_key))
+        else:
+            blob = store.blobs.put_file(path, hooks.advance)
+        report.bytes += blob.size
+        taken = take_in(store, source_id, sensitivity, path.name, blob, receipt,
+                        item_id=item_id, file_key=file_key)
+        if taken.duplicate:
+            report.duplicates.append((path, taken.item_id))
+            continue
+        report.added.append((path, taken.item_id))
+        report.derivatives += int(taken.derivative)
+    if report.added:
+        store.checkpoint()
+    return report
+
+
+def begin_blob(store: Store, sensitivity: Sensitivity, limit: int | None = None) -> PendingBlob:
+    """Start receiving one file piece by piece (the HTTP upload path); see :func:`take_in`."""
+    item_id = new_id("item")
+    if sensitivity is Sensitivity.PROTECTED:
+        key = new_file_key()
+        return PendingBlob(item_id, key, store.blobs.incoming(seal=(item_id, key), limit=limit))
+    return PendingBlob(item_id, None, store.blobs.incoming(limit=limit))
+
+
+def take_in(
+    store: Store,
+    source_id: str,
+    sensitivity: Sensitivity,
+    name: str | None,
+    blob: StoredBlob,
+    receipt: Receipt,
+    *,
+    item_id: str | None = None,
+    file_key: bytes | None = None,
+) -> TakenIn:
+    """Record a stored blob as a new item of a source (or find the item already holding it).
+
+    A blob of a protected source should have been sealed under ``item_id`` and
+    ``file_key`` as it was stored (see :func:`begin_blob`); a duplicate's sealed
+    copy is removed. One transaction per file.
+    """
+    with store.transaction(receipt.actor) as tx:
+        existing = _item_with_hash(tx.conn, source_id, blob.sha256)
+        if existing is None:
+            item_id = item_id or new_id("item")
+            if sensitivity is Sensitivity.PROTECTED and file_key is None:
+                file_key = _seal_plain_blob(store, tx.conn, item_id, blob)
+            new_item = add_item(store, tx, source_id, sensitivity, name, blob, receipt,
+                                item_id=item_id, file_key=file_key)
+            derivative = _add_public_copy(store, tx, new_item, source_id, sensitivity, blob,
+                                          receipt, file_key)
+    if existing is not None:
+        if file_key is not None and item_id is not None:
+            store.blobs.remove_sealed(item_id)
+        return TakenIn(existing, duplicate=True, derivative=False)
+    return TakenIn(new_item, duplicate=False, derivative=derivative)
+
+
+def _item_with_hash(conn: Connection, source_id: str, sha256: str) -> str | None:
+    i = s.items.c
+    found = conn.execute(
+        select(i.id).where(
+            and_(i.source_id == source_id, i.sha256 == sha256, i.derived_from.is_(None))
+        )
+    ).first()
+    return None if found is None else str(found.id)
+
+
+def add_item(
+    store: Store,
+    tx: Transaction,
+    source_id: str,
+    sensitivity: Sensitivity,
+    name: str | None,
+    blob: StoredBlob,
+    receipt: Receipt,
+    *,
+    derived_from: str | None = None,
+    derivation: str | None = None,
+    media_type: str | None = None,
+    item_id: str | None = None,
+    file_key: bytes | None = None,
+) -> str:
+    """Emit ``item.added`` and its first ``custody.recorded`` in an open transaction.
+
+    The blob must already be in the blob store: sealed under ``item_id`` with
+    ``file_key`` for a protected source (a plain blob given for a protected
+    source is sealed here and its clear copy removed). Protected items have
+    their file name, file key and hand-over details sealed. Returns the item ID.
+    """
+    item_id = item_id or new_id("item")
+    now = utc_now()
+    if sensitivity is Sensitivity.PROTECTED and file_key is None:
+        file_key = _seal_plain_blob(store, tx.conn, item_id, blob)
+    item: dict[str, Any] = {
+        "id": item_id,
+        "source_id": source_id,
+        "sha256": blob.sha256,
+        "size": blob.size,
+        "media_type": media_type or sniff(blob.head),
+        "original_name": name,
+        "received_at": now,
+        "derived_from": derived_from,
+        "derivation": derivation,
+        "sensitivity": str(sensitivity),
+    }
+    custody: dict[str, Any] = {
+        "id": new_id("custody"),
+        "item_id": item_id,
+        "action": str(CustodyAction.DERIVED if derived_from else CustodyAction.RECEIVED),
+        "actor": receipt.actor,
+        "from_party": receipt.from_party,
+        "how": derivation or receipt.how,
+        "location": f"blob:sealed:{item_id}" if file_key else f"blob:sha256:{blob.sha256}",
+        "sha256": blob.sha256,
+        "at": now,
+        "notes": receipt.notes,
+    }
+    if sensitivity is Sensitivity.PROTECTED:
+        # A file name or a hand-over party can name a witness: seal both, and the
+        # file's own key with them, so one destroyed data key erases all three.
+        payload: dict[str, str] = {}
+        if name is not None:
+            payload["original_name"] = name
+            item["original_name"] = REDACTED
+        if file_key is not None:
+            payload["file_key"] = base64.b64encode(file_key).decode("ascii")
+        if payload:
+            item["sealed"] = tx.seal(payload, item_id)
+        secret = {k: custody[k] for k in ("from_party", "notes") if custody[k] is not None}
+        if secret:
+            custody["sealed"] = store.keys.seal(tx.conn, secret, custody["id"], now)
+            custody.update(dict.fromkeys(secret, REDACTED))
+    tx.emit("item.added", item, time=now)
+    tx.emit("custody.recorded", custody, time=now)
+    return item_id
+
+
+def _seal_plain_blob(store: Store, conn: Connection, item_id: str, blob: StoredBlob) -> bytes:
+    """Encrypt a blob stored in clear for a protected item; drop the clear copy if unshared."""
+    key = new_file_key()
+    store.blobs.put_chunks(store.blobs.iter_plain(blob.sha256), seal=(item_id, key))
+    shared = conn.execute(
+        select(s.items.c.id).where(s.items.c.sha256 == blob.sha256).limit(1)
+    ).first()
+    if shared is None:
+        store.blobs.path(blob.sha256).unlink(missing_ok=True)
+    return key
+
+
+def _file_key(store: Store, conn: Connection, item: dict[str, Any]) -> bytes | None:
+    """The item's file key if its file is sealed; ContentErasedError if the key was destroyed."""
+    sealed = item.get("sealed")
+    if not sealed:
+        return None
+    payload = store.keys.unseal(conn, sealed, str(item["id"]))
+    if payload is None:
+        raise ContentErasedError(f"the file of item {item['id']} was erased")
+    key = payload.get("file_key")
+    return base64.b64decode(key) if key else None
+
+
+def item_content(store: Store, conn: Connection, item: dict[str, Any]) -> Iterator[bytes]:
+    """The original bytes of an item, chunk by chunk (decrypted if sealed).
+
+    The key is looked up now, on ``conn``; the file is read lazily as the
+    caller iterates, so a download streams with flat memory.
+    """
+    key = _file_key(store, conn, item)
+    if key is not None:
+        return store.blobs.iter_sealed(str(item["id"]), key)
+    if not store.blobs.has(str(item["sha256"])):
+        raise NotFoundError(f"the file of item {item['id']} is missing from the blob store")
+    return store.blobs.iter_plain(str(item["sha256"]))
+
+
+def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
+    """Erase a protected item's file, name and file key by destroying its data key.
+
+    The ledger keeps the item's event, its plaintext SHA-256 and every proof;
+    the encrypted file is deleted too. Returns the ``key.destroyed`` event index.
+    """
+    with store.reading() as conn:
+        item = conn.execute(select(s.items).where(s.items.c.id == item_id)).mappings().first()
+    if item is None:
+        raise NotFoundError(f"no item {item_id!r}")
+    if not item["sealed"]:
+        raise ValidationError(f"item {item_id} holds no sealed data to erase")
+    key_id = str(item["sealed"]["key_id"])
+    with store.transaction(actor) as tx:
+        store.keys.destroy(tx.conn, key_id)
+        index = tx.emit("key.destroyed", {"key_id": key_id, "reason": reason, "at": utc_now()})
+    store.blobs.remove_sealed(item_id)
+    return index
+
+
+def _add_public_copy(
+    store: Store,
+    tx: Transaction,
+    item_id: str,
+    source_id: str,
+    sensitivity: Sensitivity,
+    blob: StoredBlob,
+    receipt: Receipt,
+    file_key: bytes | None = None,
+) -> bool:
+    if sniff(blob.head) not in STRIPPABLE_IMAGES:
+        return False
+    if sensitivity is Sensitivity.PROTECTED:
+        # The original is sealed: decrypt it in memory (bounded), never to disk.
+        if file_key is None or blob.size > MAX_SEALED_DERIVATIVE_SOURCE:
+            return False
+        plain = io.BytesIO(b"".join(store.blobs.iter_sealed(item_id, file_key)))
+        stripped = strip_image_metadata(plain)
+    else:
+        with store.blobs.open(blob.sha256) as original:
+            stripped = strip_image_metadata(original)
+    if stripped is None:
+        return False
+    data, media_type = stripped
+    copy_id, copy_key = new_id("item"), None
+    if sensitivity is Sensitivity.PROTECTED:
+        copy_key = new_file_key()
+        copy = store.blobs.put_bytes(data, seal=(copy_id, copy_key))
+    else:
+        copy = store.blobs.put_bytes(data)
+    add_item(
+        store,
+        tx,
+        source_id,
+        sensitivity,
+        None,
+        copy,
+        receipt,
+        derived_from=item_id,
+        derivation="metadata_stripped",
+        media_type=media_type,
+        item_id=copy_id,
+        file_key=copy_key,
+    )
+    return True
+
+
+def resolve_item(conn: Connection, item_ref: str) -> dict[str, Any]:
+    """An item by ID, ID prefix or SHA-256 (prefix); clear error if none or several."""
+    i = s.items.c
+    rows = conn.execute(
+        select(s.items)
+        .where(i.id.startswith(item_ref, autoescape=True) | i.sha256.startswith(item_ref))
+        .limit(2)
+    ).mappings().all()
+    if not rows:
+        raise NotFoundError(f"no item {item_ref!r}")
+    if len(rows) > 1:
+        raise UserError(f"item reference {item_ref!r} is ambiguous; give more characters")
+    return dict(rows[0])
+
+
+def custody_chain(store: Store, item_ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The item and its chain of custody, oldest first (sealed fields stay sealed)."""
+    with store.reading() as conn:
+        item = resolve_item(conn, item_ref)
+        c = s.custody.c
+        chain = conn.execute(
+            select(s.custody).where(c.item_id == item["id"]).order_by(c.ledger_index)
+        ).mappings().all()
+        return item, [dict(r) for r in chain]
+
+
+@dataclass
+class BlobCheck:
+    checked: int = 0
+    bytes: int = 0
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (sha256, item ids)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+    incomplete: int = 0
+    sealed: int = 0  # encrypted files decrypted and re-hashed
+    erased: int = 0  # sealed files whose key was destroyed (nothing left to check)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing)
+
+
+def verify_blobs(store: Store, advance: Callable[[int], None] | None = None) -> BlobCheck:
+    """Re-hash every stored blob against the hash it was recorded under."""
+    check = BlobCheck()
+    by_hash: dict[str, list[str]] = {}
+    sealed: list[tuple[str, str, bytes | None]] = []  # (item id, sha256, file key)
+    i = s.items.c
+    with store.reading() as conn:
+        for sha, item_id in conn.execute(select(i.sha256, i.id).where(i.sealed.is_(None))):
+            by_hash.setdefault(str(sha), []).append(str(item_id))
+        # Sealed payloads can only be opened one by one (one data key each).
+        rows = conn.execute(select(s.items).where(i.sealed.is_not(None))).mappings()
+        for row in rows:
+            try:
+                key = _file_key(store, conn, dict(row))
+            except ContentErasedError:
+                check.erased += 1
+                continue
+            if key is None:
+                by_hash.setdefault(str(row["sha256"]), []).append(str(row["id"]))
+            else:
+                sealed.append((str(row["id"]), str(row["sha256"]), key))
+    for item_id, sha, key in sealed:
+        assert key is not None
+        actual = store.blobs.rehash_sealed(item_id, key)
+        check.checked += 1
+        check.sealed += 1
+        if actual is None:
+            check.missing.append((sha, item_id))
+        elif actual != sha:
+            check.changed.append((sha, item_id))
+        else:
+            check.bytes += store.blobs.sealed_path(item_id).stat().st_size
+        if advance:
+            advance(1)
+    for sha, ids in sorted(by_hash.items()):
+        actual = store.blobs.rehash(sha)
+        check.checked += 1
+        if actual is None:
+            check.missing.append((sha, ", ".join(ids)))
+        elif actual != sha:
+            check.changed.append((sha, ", ".join(ids)))
+        else:
+            check.bytes += store.blobs.path(sha).stat().st_size
+        if advance:
+            advance(1)
+    held = {item_id for item_id, _, _ in sealed}
+    check.orphans = sorted(
+        [h for h in store.blobs.iter_hashes() if h not in by_hash]
+        + [f"sealed/{n}" for n in store.blobs.iter_sealed_names() if n not in held]
+    )
+    tmp_dir = store.blobs.root / "tmp"
+    check.incomplete = len(list(tmp_dir.glob("incoming-*"))) if tmp_dir.is_dir() else 0
+    return check
+
+
+def iter_items(conn: Connection) -> Iterator[dict[str, Any]]:
+    """Every item, oldest first."""
+    for row in conn.execute(select(s.items).order_by(s.items.c.ledger_index)).mappings():
+        yield dict(row)

@@ -1,0 +1,333 @@
+"""Import a victim list (CSV or XLSX): the file an item, each row a record, one event.
+
+All or nothing. The file is read and every row validated before anything is
+written; any problem refuses the whole file with a report naming line and field
+for each one. Only then is the file copied into the blob store and, in one
+database transaction, the source (if new), the item with its custody entry and
+one ``records.imported`` event holding every row (verbatim and normalised) are
+written. A file whose SHA-256 was imported before is refused, naming that import.
+
+Records of a protected list have their verbatim cells, normalised fields and
+external id sealed (one data key per record, so one record can be erased).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
+from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.sources import REDACTED, SourceSpec
+from dadkhahi.domain.vocab import Sensitivity, SourceKind
+from dadkhahi.intake.evidence import Receipt, add_item
+from dadkhahi.intake.list_columns import ColumnPlan, plan_columns
+from dadkhahi.intake.list_rows import normalise_rows
+from dadkhahi.intake.sources import get_source, register_source
+from dadkhahi.intake.tabular import RawTable, read_list_file
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store, utc_now
+
+_RANK = {Sensitivity.PUBLIC: 0, Sensitivity.RESTRICTED: 1, Sensitivity.PROTECTED: 2}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ImportReport:
+    """What one import did (or, with ``problems``, why it was refused)."""
+
+    import_id: str
+    source_id: str
+    source_created: bool
+    item_id: str
+    sha256: str
+    rows: int
+    format: str
+    encoding: str | None
+    columns: dict[str, str]
+    unmapped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ledger_index: int = -1
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    table: RawTable
+    plan: ColumnPlan
+    records: list[dict[str, Any]]
+    warnings: list[str]
+
+
+def _prepare(table: RawTable, plan: ColumnPlan, id_column: str | None) -> _Prepared:
+    header_problems = [p for p in table.problems if p[0] == 1]
+    header_problems += [(1, p.removeprefix("line 1, ")) for p in plan.problems]
+    if header_problems:
+        # Without a sound header no row can be read reliably: stop at line 1.
+        raise _refusal(header_problems)
+    problems = [p for p in table.problems if p[0] != 1]
+    position = {name: i for i, name in enumerate(table.header)}
+    cols = {
+        name: [row[position[column]].strip() for row in table.rows]
+        for name, column in plan.fields.items()
+    }
+    normalised = normalise_rows(table.lines, cols)
+    problems += normalised.problems
+    external: list[str | None] = [None] * len(table.rows)
+    if id_column is not None:
+        at = position[id_column]
+        first_seen: dict[str, int] = {}
+        for i, (line, row) in enumerate(zip(table.lines, table.rows, strict=True)):
+            value = row[at].strip()
+            if not value:
+                problems.append((line, f"field {id_column}: empty id"))
+            elif value in first_seen:
+                problems.append(
+                    (line, f"field {id_column}: duplicate id {value!r} "
+                           f"(first on line {first_seen[value]})")
+                )
+            else:
+                first_seen[value] = line
+            external[i] = value or None
+    if problems:
+        raise _refusal(problems)
+    records = [
+        {
+            "id": new_id("record"),
+            "row_number": line,
+            "external_id": ext,
+            # Verbatim: every cell exactly as read, in header order (see projection).
+            "cells": row,
+            "normalized": norm,
+        }
+        for line, row, ext, norm in zip(
+            table.lines, table.rows, external, normalised.rows, strict=True
+        )
+    ]
+    return _Prepared(table, plan, records, normalised.warnings)
+
+
+def _refusal(problems: list[tuple[int, str]]) -> ValidationError:
+    lines = [
+        f"line {line}, {what}" if what.startswith("field ") else f"line {line}: {what}"
+        for line, what in sorted(problems)
+    ]
+    return ValidationError(
+        f"refused: {len(lines)} problem(s) in the file; nothing was stored", lines
+    )
+
+
+def _earlier_import(conn: Connection, sha256: str) -> dict[str, Any] | None:
+    li = s.list_imports.c
+    row = conn.execute(
+        select(li.id, li.source_id, li.item_id, li.imported_at, li.rows)
+        .where(li.sha256 == sha256)
+        .order_by(li.ledger_index)
+        .limit(1)
+    ).mappings().first()
+    return None if row is None else dict(row)
+
+
+def resolve_source(conn: Connection, ref: str) -> dict[str, Any] | None:
+    """A source by ID (or unique ID prefix) or by exact title; None if there is none."""
+    try:
+        return get_source(conn, ref)
+    except NotFoundError as exc:
+        if "ambiguous" in str(exc):
+            raise
+    rows = conn.execute(select(s.sources).where(s.sources.c.title == ref).limit(2)).mappings().all()
+    if len(rows) > 1:
+        raise UserError(f"two sources are titled {ref!r}: give the source ID instead")
+    return dict(rows[0]) if rows else None
+
+
+def import_list(
+    store: Store,
+    path: Path,
+    *,
+    source: str | SourceSpec,
+    actor: str,
+    id_column: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    sensitivity: Sensitivity | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    receipt: Receipt | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import one list file; raise :class:`ValidationError` (nothing stored) if it is bad.
+
+    ``source``: an existing source's ID, ID prefix or exact title; if none
+    matches, a new source of kind ``list`` with that title is registered (with
+    ``sensitivity``). A :class:`SourceSpec` always registers a new source.
+    ``mapping``: ``{field: column}`` overriding the automatic header matching.
+    ``sensitivity``: of the records (default: the source's); a protected import
+    seals every record. ``encoding`` skips detection; ``sheet`` picks an XLSX sheet.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    say("reading")
+    table = read_list_file(path, encoding=encoding, sheet=sheet)
+    plan = plan_columns(table.header, mapping, id_column)
+    say(f"validating {len(table.rows):,} rows")
+    prepared = _prepare(table, plan, id_column)
+
+    with store.reading() as conn:
+        earlier = _earlier_import(conn, table.sha256)
+        if earlier is not None:
+            raise UserError(
+                f"{path.name} (sha256 {table.sha256[:16]}…) was already imported: import "
+                f"{earlier['id']} into source {earlier['source_id']} on "
+                f"{earlier['imported_at']} ({earlier['rows']} records, item "
+                f"{earlier['item_id']}); nothing was stored"
+            )
+        existing = None if isinstance(source, SourceSpec) else resolve_source(conn, source)
+    spec: SourceSpec | None = None
+    if existing is not None:
+        source_sensitivity = Sensitivity(existing["sensitivity"])
+        level = sensitivity or source_sensitivity
+        if _RANK[level] < _RANK[source_sensitivity]:
+            raise UserError(
+                f"source {existing['id']} is {source_sensitivity}: its records cannot be {level}"
+            )
+    else:
+        spec = source if isinstance(source, SourceSpec) else SourceSpec(
+            title=source, kind=SourceKind.LIST,
+            sensitivity=sensitivity or Sensitivity.RESTRICTED,
+        )
+        level = sensitivity or spec.sensitivity
+
+    say("storing the file")
+    blob = store.blobs.put_file(path)
+    if blob.sha256 != table.sha256:
+        raise UserError(f"{path.name} changed while it was being imported; nothing was stored")
+    say(f"writing {len(prepared.records):,} records")
+    with store.transaction(actor) as tx:
+        if spec is not None:
+            source_id = register_source(store, tx, spec)
+        else:
+            assert existing is not None
+            source_id = str(existing["id"])
+        item_id = add_item(
+            store, tx, source_id, level, path.name, blob,
+            receipt or Receipt(actor=actor, how="list import"),
+        )
+        import_id = new_id("import")
+        now = utc_now()
+        records = prepared.records
+        if level is Sensitivity.PROTECTED:
+            records = [_sealed(tx.seal, table.header, rec) for rec in records]
+        index = tx.emit(
+            "records.imported",
+            {
+                "source_id": source_id,
+                "item_id": item_id,
+                "import_id": import_id,
+                "sensitivity": str(level),
+                "header": table.header,
+                "list": {
+                    "sha256": table.sha256,
+                    "format": table.format,
+                    "encoding": table.encoding,
+                    "delimiter": table.delimiter,
+                    "sheet": table.sheet,
+                    "id_column": id_column,
+                    "columns": plan.fields,
+                    "imported_at": now,
+                },
+                "records": records,
+            },
+            time=now,
+        )
+    store.checkpoint()
+    return ImportReport(
+        import_id=import_id,
+        source_id=source_id,
+        source_created=spec is not None,
+        item_id=item_id,
+        sha256=table.sha256,
+        rows=len(records),
+        format=table.format,
+        encoding=table.encoding,
+        columns=plan.fields,
+        unmapped=plan.unmapped,
+        warnings=prepared.warnings,
+        ledger_index=index,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _sealed(
+    seal: Callable[[Mapping[str, Any], str], dict[str, str]],
+    header: list[str],
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    secret = {
+        "verbatim": {h: c for h, c in zip(header, record["cells"], strict=True) if c != ""},
+        "normalized": record["normalized"],
+        "external_id": record["external_id"],
+    }
+    return {
+        **record,
+        "sealed": seal(secret, record["id"]),
+        "cells": [],
+        "normalized": {},
+        "external_id": REDACTED if record["external_id"] is not None else None,
+    }
+
+
+def unseal_record(store: Store, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A record row with its sealed fields opened; None when its key was destroyed."""
+    if row.get("sealed") is None:
+        return dict(row)
+    opened = store.keys.unseal(conn, row["sealed"], row["id"])
+    return None if opened is None else {**row, **opened}
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """One imported list for ``lists show``."""
+
+    import_id: str
+    source_id: str
+    source_title: str
+    original_name: str | None
+    format: str
+    encoding: str | None
+    rows: int
+    sensitivity: str
+    imported_at: str
+    id_column: str | None
+    linked_persons: int
+
+
+def list_imports(store: Store) -> list[ListSummary]:
+    """Every list import, oldest first, with record counts and linked persons."""
+    li, src, it = s.list_imports.c, s.sources.c, s.items.c
+    pr, rec = s.person_records.c, s.records.c
+    persons = (
+        select(rec.import_id, func.count(func.distinct(pr.person_id)).label("n"))
+        .join(s.person_records, pr.record_id == rec.id)
+        .group_by(rec.import_id)
+        .subquery()
+    )
+    query = (
+        select(li.id, li.source_id, src.title, it.original_name, li.format, li.encoding,
+               li.rows, li.sensitivity, li.imported_at, li.id_column, persons.c.n)
+        .join(s.sources, src.id == li.source_id)
+        .join(s.items, it.id == li.item_id)
+        .outerjoin(persons, persons.c.import_id == li.id)
+        .order_by(li.ledger_index)
+    )
+    with store.reading() as conn:
+        return [
+            ListSummary(r.id, r.source_id, r.title, r.original_name, r.format, r.encoding,
+                        r.rows, r.sensitivity, r.imported_at, r.id_column, int(r.n or 0))
+            for r in conn.execute(query)
+        ]

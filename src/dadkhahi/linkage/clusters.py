@@ -1,0 +1,224 @@
+"""Cluster scored pairs into persons, with human decisions overriding the model.
+
+Clustering is done here rather than by Splink so that human decisions are hard
+constraints and the result is the same on every backend and every re-run:
+
+1. Edges are the pairs at or above the threshold plus every pair a person
+   labelled "same"; pairs labelled "different" are never edges.
+2. Connected components of that graph (SciPy, vectorised) are the clusters,
+   unless a component is *conflicted*: it holds a pair labelled "different", or
+   (when sources are given) two records of the same list. A list names a person
+   once, save for rare duplicates, so two of its records in one cluster usually
+   mean two people chained together through look-alikes.
+3. A conflicted component is rebuilt greedily: its edges are taken strongest
+   first (human "same", then descending probability, then record ids) and an
+   edge is skipped when it would join groups that a "different" label keeps
+   apart, or that hold two records of one list unless those two are themselves
+   linked at ``duplicate_threshold`` or labelled "same" (a duplicate within the
+   list). Only conflicted components pay for this Python loop.
+4. A cluster's id is its smallest record id, so ids stay put across re-runs while
+   membership does not change.
+
+Must-links that contradict cannot-links (A=B, B=C, A≠C) cannot all hold; the
+"same" edge that would break a "different" label is skipped and reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+_HUMAN_SAME = 2.0  # sorts human "same" edges before any model probability
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Cluster of every record plus the human "same" labels that could not hold."""
+
+    clusters: pd.DataFrame  # record_id, cluster_id
+    conflicts: pd.DataFrame  # record_id_l, record_id_r: "same" labels left unmet
+
+
+def _ordered_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pairs with the smaller id on the left, self-pairs removed."""
+    left = frame["record_id_l"].astype(str)
+    right = frame["record_id_r"].astype(str)
+    swap = left > right
+    out = pd.DataFrame(
+        {"record_id_l": left.where(~swap, right), "record_id_r": right.where(~swap, left)}
+    )
+    for column in frame.columns.difference(["record_id_l", "record_id_r"]):
+        out[column] = frame[column].to_numpy()
+    return out[out["record_id_l"] != out["record_id_r"]]
+
+
+class _Groups:
+    """Union-find that refuses merges breaking "keep apart" or one-per-list rules."""
+
+    def __init__(
+        self,
+        members: list[int],
+        source: dict[int, int] | None,
+        apart: list[tuple[int, int]],
+        allowed: set[tuple[int, int]],
+    ) -> None:
+        self.parent = {m: m for m in members}
+        self.members = {m: [m] for m in members}
+        self.by_source = {m: {source[m]: [m]} for m in members} if source is not None else None
+        self.apart: dict[int, set[int]] = defaultdict(set)
+        for a, b in apart:
+            self.apart[a].add(b)
+            self.apart[b].add(a)
+        self.allowed = allowed
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:  # path compression
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def _same_list_ok(self, ra: int, rb: int) -> bool:
+        if self.by_source is None:
+            return True
+        small, large = sorted((self.by_source[ra], self.by_source[rb]), key=len)
+        for src, records in small.items():
+            for a in records:
+                for b in large.get(src, ()):
+                    if (min(a, b), max(a, b)) not in self.allowed:
+                        return False
+        return True
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if rb in self.apart.get(ra, ()) or not self._same_list_ok(ra, rb):
+            return False
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra  # merge the smaller group into the larger
+        self.parent[rb] = ra
+        self.members[ra] += self.members.pop(rb)
+        if self.by_source is not None:
+            for src, records in self.by_source.pop(rb).items():
+                self.by_source[ra].setdefault(src, []).extend(records)
+        gone = self.apart.pop(rb, set())
+        if gone:
+            self.apart[ra] |= gone
+            for other in gone:  # re-point constraints at the surviving root
+                self.apart[other].discard(rb)
+                self.apart[other].add(ra)
+        return True
+
+
+def cluster_pairs(
+    record_ids: pd.Series,
+    pairs: pd.DataFrame,
+    threshold: float,
+    labels: pd.DataFrame | None = None,
+    *,
+    sources: pd.Series | None = None,
+    duplicate_threshold: float = 0.8,
+) -> Clustering:
+    """Cluster records: pairs at/above ``threshold`` link, human labels override.
+
+    ``pairs`` has ``record_id_l``, ``record_id_r``, ``match_probability``; ``labels``
+    has ``record_id_l``, ``record_id_r``, ``decision`` in {"same", "different"}.
+    ``sources`` (aligned with ``record_ids``) names each record's list: a cluster
+    then holds two records of one list only when they are linked to each other at
+    ``duplicate_threshold`` or a person said "same". Every record gets a cluster.
+    """
+    ids_in = record_ids.astype(str).to_numpy()
+    order = np.argsort(ids_in, kind="stable")
+    ids = ids_in[order]
+    index = pd.Index(ids)
+    if index.has_duplicates:
+        raise ValueError("record ids must be unique")
+    source_codes = None
+    if sources is not None:
+        source_codes = pd.factorize(sources.astype(str).to_numpy()[order])[0]
+
+    scored = _ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability"]])
+    if labels is not None and len(labels):
+        decided = _ordered_pairs(labels[["record_id_l", "record_id_r", "decision"]])
+        decided = decided[decided["record_id_l"].isin(index) & decided["record_id_r"].isin(index)]
+        decided = decided.drop_duplicates(["record_id_l", "record_id_r"], keep="last")
+    else:
+        decided = pd.DataFrame(columns=["record_id_l", "record_id_r", "decision"])
+    keyed = scored.merge(decided, on=["record_id_l", "record_id_r"], how="left")
+    model_edges = keyed[(keyed["match_probability"] >= threshold) & keyed["decision"].isna()]
+    same = decided[decided["decision"] == "same"]
+    different = decided[decided["decision"] == "different"]
+    parts = [
+        frame
+        for frame in (
+            same[["record_id_l", "record_id_r"]].assign(match_probability=_HUMAN_SAME),
+            model_edges[["record_id_l", "record_id_r", "match_probability"]],
+        )
+        if len(frame)
+    ]
+    edges = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"record_id_l": [], "record_id_r": [], "match_probability": []})
+    )
+    left = index.get_indexer(pd.Index(edges["record_id_l"]))
+    right = index.get_indexer(pd.Index(edges["record_id_r"]))
+    known = (left >= 0) & (right >= 0)
+    left, right = left[known], right[known]
+    weight = edges["match_probability"].to_numpy(dtype="float64")[known]
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(ids), len(ids)))
+    _, component = connected_components(graph, directed=False)
+
+    apart_l = index.get_indexer(pd.Index(different["record_id_l"]))
+    apart_r = index.get_indexer(pd.Index(different["record_id_r"]))
+    conflicted = set(component[apart_l][component[apart_l] == component[apart_r]].tolist())
+    if source_codes is not None:
+        per_list = pd.DataFrame({"c": component, "s": source_codes}).value_counts()
+        conflicted |= set(per_list[per_list > 1].index.get_level_values("c").tolist())
+
+    conflicts: list[tuple[str, str]] = []
+    if conflicted:
+        component = component.copy()
+        next_label = int(component.max()) + 1
+        edge_component = component[left]
+        for comp in sorted(conflicted):
+            inside = edge_component == comp
+            l_in, r_in, w_in = left[inside], right[inside], weight[inside]
+            strongest = np.lexsort((r_in, l_in, -w_in))
+            allowed = {
+                (int(a), int(b))
+                for a, b, w in zip(l_in, r_in, w_in, strict=True)
+                if w >= duplicate_threshold
+            }
+            in_comp = component[apart_l] == comp
+            members = np.flatnonzero(component == comp).tolist()
+            groups = _Groups(
+                members,
+                None if source_codes is None else {m: int(source_codes[m]) for m in members},
+                list(zip(apart_l[in_comp].tolist(), apart_r[in_comp].tolist(), strict=True)),
+                allowed,
+            )
+            for k in strongest:
+                a, b = int(l_in[k]), int(r_in[k])
+                if not groups.union(a, b) and w_in[k] == _HUMAN_SAME:
+                    conflicts.append((str(ids[a]), str(ids[b])))
+            roots = sorted({groups.find(m) for m in members})
+            relabel = {root: next_label + i for i, root in enumerate(roots)}
+            next_label += len(relabel)
+            for member in members:
+                component[member] = relabel[groups.find(member)]
+
+    frame = pd.DataFrame({"record_id": ids, "component": component})
+    # The smallest record id names the cluster: stable while membership is stable.
+    frame["cluster_id"] = frame.groupby("component")["record_id"].transform("min")
+    return Clustering(
+        clusters=frame[["record_id", "cluster_id"]].reset_index(drop=True),
+        conflicts=pd.DataFrame(conflicts, columns=["record_id_l", "record_id_r"]),
+    )

@@ -1,0 +1,234 @@
+"""The Splink model: Persian-aware comparisons, blocking, training, prediction.
+
+One settings object serves DuckDB (default) and Spark: every comparison is either
+a Splink library level (which Splink writes in each dialect) or plain SQL that both
+dialects read the same way. All name keys are ASCII (see
+:mod:`dadkhahi.persian.keys`), so DuckDB's byte-counting ``jaro_winkler`` is exact.
+
+Name comparison levels, most specific first: same canonical name (with term
+frequency adjustment, so a shared common name counts for less than a shared rare
+one); one name's parts a prefix of the other's
+(``Mohammad Ali`` / ``Mohammad``, given and father only); both names known to the
+table and different (Hassan and Hossein share a skeleton, so this comes before any
+skeleton level); same consonant skeleton (term frequency adjusted); same coarse
+skeleton (ch/sh/kh, s/z… merged); Jaro-Winkler on skeletons >= 0.92 and >= 0.8; else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+# Prediction blocking. Each rule is an equi-join on keys that survive script and
+# spelling changes: coarse skeletons of both names (romanisations that confuse
+# letters), the last family word (stray words), all name words in any order, one
+# name with the father's name, birth year, city, prison or a birth bin, and — for a
+# typo in one name — the other name exactly with the first letter of the garbled one.
+# Rules naming three or four columns exist for large inputs, where a common name
+# (Mohammad Mousavi) makes blocks too big to compare whole: blocks larger than
+# BLOCK_CAP records are left out of a rule, and the finer rules reach inside them.
+PREDICTION_BLOCKING: tuple[tuple[str, ...], ...] = (
+    ("family_coarse", "given_first_coarse"),
+    ("family_last", "given_first"),
+    ("name_sorted",),
+    ("family_skel", "father_skel"),
+    ("given_first", "father_skel", "city_key"),
+    ("family_skel", "birth_lo"),
+    ("given_skel", "family_head", "birth_lo"),
+    ("family_skel", "given_init", "city_key"),
+    ("given_skel", "family_init", "city_key"),
+    ("family_skel", "given_init", "prison_key"),
+    ("given_skel", "family_init", "prison_key"),
+    ("family_skel", "given_init", "birth_decade"),
+    ("given_skel", "family_init", "birth_decade"),
+    ("family_coarse", "given_first_coarse", "birth_decade"),
+    ("family_coarse", "given_first_coarse", "city_key"),
+    ("family_coarse", "given_first_coarse", "death_month"),
+    ("family_coarse", "given_first_coarse", "prison_key"),
+)
+# Largest block a rule compares whole: at most BLOCK_CAP**2 / 2 pairs per block.
+BLOCK_CAP = 300
+
+
+def blocking_keys(features: pd.DataFrame, cap: int = BLOCK_CAP) -> pd.DataFrame:
+    """One integer key column per prediction rule (``blk_0``…), null outside the rule.
+
+    A record gets no key for a rule when one of the rule's columns is null or its
+    block holds more than ``cap`` records. Computed once here, the keys make every
+    rule a join on one integer column, the same on DuckDB and Spark.
+    """
+    keys = {}
+    for i, rule in enumerate(PREDICTION_BLOCKING):
+        groups = features.groupby(list(rule), dropna=True, sort=False, observed=True)
+        ids = groups.ngroup()
+        size = groups[rule[0]].transform("size")
+        keep = (ids >= 0) & (size.reindex(features.index) <= cap)
+        keys[f"blk_{i}"] = ids.where(keep).astype("Int64")
+    return pd.DataFrame(keys, index=features.index)
+
+
+# Training: EM on pairs blocked by some columns estimates the comparisons that do
+# not use them (Splink leaves out a comparison that reads a blocking column). The
+# rules name the very columns the comparisons read: blocking on a column a
+# comparison does not read but depends on (given_first for the given name) would
+# let that comparison vouch for every blocked pair and bias the estimates.
+# Each name comparison is left free by one of these rules.
+TRAINING_BLOCKING: tuple[tuple[str, ...], ...] = (
+    ("family_skel", "given_skel"),  # father, birth, death, places
+    ("given_skel", "father_skel", "birth_lo"),  # family name
+    ("family_skel", "death_lo", "death_hi", "birth_lo"),  # given and father's names
+)
+# Near-certain matches for the prior; on the synthetic benchmark they find about 40%
+# of the true pairs (benchmarks/linkage/bench_dadkhahi.py prints the prior used).
+DETERMINISTIC_RULES: tuple[tuple[str, ...], ...] = (
+    ("given_skel", "family_skel", "father_skel"),
+    ("given_skel", "family_skel", "birth_lo"),
+    ("given_skel", "family_skel", "death_lo", "death_hi"),
+)
+DETERMINISTIC_RECALL = 0.4
+
+
+def _m(level: Any, m: float, label: str | None = None) -> Any:
+    """A level with its starting m probability (EM refines it; kept if untrainable)."""
+    if label is None:
+        return level.configure(m_probability=m)
+    return level.configure(m_probability=m, label_for_charts=label)
+
+
+def _name_comparison(prefix: str, label: str, *, partial: bool) -> Any:
+    levels: list[Any] = [
+        cll.NullLevel(f"{prefix}_skel"),
+        _m(
+            cll.ExactMatchLevel(f"{prefix}_canon", term_frequency_adjustments=True),
+            0.55,
+            f"same canonical {label}",
+        ),
+    ]
+    if partial:
+        condition = (
+            f"{prefix}_parts_l LIKE concat({prefix}_parts_r, ' %') "
+            f"OR {prefix}_parts_r LIKE concat({prefix}_parts_l, ' %')"
+        )
+        levels.append(_m(cll.CustomLevel(condition), 0.05, f"one {label} begins with the other"))
+    known = f"{prefix}_canon_l IS NOT NULL AND {prefix}_canon_r IS NOT NULL"
+    levels += [
+        # Known and different (Hassan/Hossein share a skeleton): before any fuzzy level.
+        _m(cll.CustomLevel(known), 0.02, f"different known {label}s"),
+        _m(
+            cll.ExactMatchLevel(f"{prefix}_skel", term_frequency_adjustments=True),
+            0.2,
+            f"same {label} skeleton",
+        ),
+        _m(
+            cll.ExactMatchLevel(f"{prefix}_coarse"),
+            0.05,
+            f"same {label} up to letters romanisations confuse",
+        ),
+        _m(cll.JaroWinklerLevel(f"{prefix}_skel", 0.92), 0.07),
+        _m(cll.JaroWinklerLevel(f"{prefix}_skel", 0.8), 0.05),
+        _m(cll.ElseLevel(), 0.05),
+    ]
+    return cl.CustomComparison(levels, output_column_name=label)
+
+
+def _interval_overlap(lo: str, hi: str) -> str:
+    return f"{lo}_l <= {hi}_r AND {lo}_r <= {hi}_l"
+
+
+def _interval_gap_at_most(lo: str, hi: str, gap: int) -> str:
+    return f"greatest({lo}_l - {hi}_r, {lo}_r - {hi}_l) <= {gap}"
+
+
+def _death_comparison() -> Any:
+    narrow = "death_hi_l - death_lo_l <= 31 AND death_hi_r - death_lo_r <= 31"
+    same_day = "death_lo_l = death_hi_l AND death_lo_r = death_hi_r AND death_lo_l = death_lo_r"
+    overlap = _interval_overlap("death_lo", "death_hi")
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("death_lo"),
+            _m(cll.CustomLevel(same_day), 0.3, "same day of death"),
+            _m(cll.CustomLevel(f"{overlap} AND {narrow}"), 0.35, "death within the same month"),
+            _m(cll.CustomLevel(overlap), 0.25, "death intervals overlap"),
+            _m(
+                cll.CustomLevel(_interval_gap_at_most("death_lo", "death_hi", 31)),
+                0.06,
+                "death intervals within 31 days",
+            ),
+            _m(
+                cll.CustomLevel(_interval_gap_at_most("death_lo", "death_hi", 366)),
+                0.03,
+                "death intervals within a year",
+            ),
+            _m(cll.ElseLevel(), 0.01),
+        ],
+        output_column_name="death",
+    )
+
+
+def _birth_comparison() -> Any:
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("birth_lo"),
+            _m(
+                cll.CustomLevel(_interval_overlap("birth_lo", "birth_hi")), 0.8, "birth years agree"
+            ),
+            _m(
+                cll.CustomLevel(_interval_gap_at_most("birth_lo", "birth_hi", 2)),
+                0.12,
+                "birth years within 2",
+            ),
+            _m(
+                cll.CustomLevel(_interval_gap_at_most("birth_lo", "birth_hi", 5)),
+                0.05,
+                "birth years within 5",
+            ),
+            _m(cll.ElseLevel(), 0.03),
+        ],
+        output_column_name="birth",
+    )
+
+
+def _exact(column: str, label: str, m: float = 0.9) -> Any:
+    return cl.CustomComparison(
+        [cll.NullLevel(column), _m(cll.ExactMatchLevel(column), m), _m(cll.ElseLevel(), 1 - m)],
+        output_column_name=label,
+    )
+
+
+def blocking_rules(rules: Sequence[Sequence[str]]) -> list[Any]:
+    """Splink blocking rules from tuples of feature columns (equi-joins)."""
+    return [block_on(*rule) for rule in rules]
+
+
+def model_settings(probability_two_random_records_match: float = 1e-4) -> SettingsCreator:
+    """The linkage model: comparisons and prediction blocking, backend-independent."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[
+            _name_comparison("given", "given_name", partial=True),
+            _name_comparison("family", "family_name", partial=False),
+            _name_comparison("father", "father_name", partial=True),
+            _birth_comparison(),
+            _death_comparison(),
+            _exact("sex", "sex", 0.97),
+            _exact("city_key", "city"),
+            _exact("province_key", "province"),
+            _exact("prison_key", "prison"),
+            _exact("burial_key", "burial_place"),
+            _exact("affiliation_key", "affiliation"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on(f"blk_{i}") for i in range(len(PREDICTION_BLOCKING))
+        ],
+        probability_two_random_records_match=probability_two_random_records_match,
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=[],
+        max_iterations=20,
+    )

@@ -1,0 +1,286 @@
+"""Link records: features, training, prediction, clustering, review queue.
+
+``link`` is the one entry point. It is a pure function of its inputs (records,
+human labels, settings): the lead's store calls it and records the outcome; human
+decisions are passed back in on every run, so they survive re-runs.
+
+Training, in order: the prior probability of a match from deterministic rules;
+u by random sampling (seeded); m by EM twice, on blocks that leave the other
+half of the comparisons free; then, with enough human "same" labels, m from the
+labels as one more estimate (Splink averages it with the EM estimates).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from splink import DuckDBAPI, Linker
+
+from dadkhahi.linkage.clusters import cluster_pairs
+from dadkhahi.linkage.features import record_features
+from dadkhahi.linkage.model import (
+    DETERMINISTIC_RECALL,
+    DETERMINISTIC_RULES,
+    TRAINING_BLOCKING,
+    blocking_keys,
+    blocking_rules,
+    model_settings,
+)
+
+Backend = Literal["duckdb", "spark"]
+DECISIONS = frozenset({"same", "different"})
+# Below this many "same" labels, m from labels is noise next to EM.
+MIN_SAME_LABELS_FOR_M = 30
+# A pair links at this match probability when its cluster stays list-consistent
+# (see clusters.py): the model alone cannot know that a list names a person once,
+# the clustering does, so links are accepted lower than a pairwise 50/50. Chosen on
+# the synthetic benchmark (benchmarks/linkage/bench_dadkhahi.py --sweep).
+DEFAULT_THRESHOLD = 0.1
+M_FLOOR = 2e-3
+U_FLOOR = 1e-6
+_log = logging.getLogger(__name__)
+_PAIR_COLUMNS = ["record_id_l", "record_id_r", "match_probability", "match_weight"]
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """Scored pairs, clusters and the review queue of one linkage run."""
+
+    pairs: pd.DataFrame  # record_id_l, record_id_r, match_probability, match_weight
+    clusters: pd.DataFrame  # record_id, cluster_id
+    review_candidates: pd.DataFrame  # as pairs + linked (bool), most informative first
+    conflicts: pd.DataFrame  # "same" labels that contradict "different" ones
+    model: dict[str, Any]  # Splink settings with trained parameters (JSON-able)
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def _check_labels(labels: pd.DataFrame | None) -> pd.DataFrame | None:
+    if labels is None or labels.empty:
+        return None
+    missing = {"record_id_l", "record_id_r", "decision"} - set(labels.columns)
+    if missing:
+        raise ValueError(f"labels need columns record_id_l, record_id_r, decision: {missing}")
+    bad = set(labels["decision"].unique()) - DECISIONS
+    if bad:
+        raise ValueError(f"label decisions must be 'same' or 'different', not {sorted(bad)}")
+    out = labels[["record_id_l", "record_id_r", "decision"]].copy()
+    out["record_id_l"] = out["record_id_l"].astype(str)
+    out["record_id_r"] = out["record_id_r"].astype(str)
+    return out
+
+
+def local_spark_session(cores: int = 2, memory: str = "4g") -> Any:
+    """A local Spark session set up for Splink (similarity jar, checkpoints, Arrow)."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    spark = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("dadkhahi-linkage")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.driver.memory", memory)
+        .config("spark.sql.shuffle.partitions", str(max(4, 4 * cores)))
+        .config("spark.default.parallelism", str(max(4, 4 * cores)))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="dadkhahi-spark-"))
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Any:
+    if backend == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='dadkhahi-duckdb-')}'")
+        return DuckDBAPI(connection=con)
+    if backend == "spark":
+        from splink import SparkAPI
+
+        spark_api: Any = SparkAPI  # Splink's constructor is untyped
+        return spark_api(spark_session=spark or local_spark_session())
+    raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
+
+
+def _register(db_api: Any, backend: Backend, frame: pd.DataFrame, name: str) -> Any:
+    if backend == "spark":
+        spark = db_api.spark
+        # Arrow-backed strings and nullable ints: hand Spark plain objects and floats.
+        plain = frame.astype(
+            {c: "object" for c in frame.columns if str(frame[c].dtype).startswith("string")}
+        )
+        plain = plain.astype(
+            {c: "float64" for c in frame.columns if str(frame[c].dtype) == "Int32"}
+        )
+        plain = plain.astype(object).where(plain.notna(), None)
+        return db_api.register(spark.createDataFrame(plain), dataset_display_name=name)
+    return db_api.register(frame, dataset_display_name=name)
+
+
+def _train(
+    linker: Linker, n_records: int, labels: pd.DataFrame | None, db_api: Any, backend: Backend
+) -> Linker:
+    """Train ``linker`` in place where possible; returns the linker to carry on with."""
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            blocking_rules(DETERMINISTIC_RULES), recall=DETERMINISTIC_RECALL
+        )
+    except Exception:
+        _log.info("prior left at its default")
+    all_pairs = n_records * (n_records - 1) / 2
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=min(5e6, max(1e4, all_pairs)), seed=1
+    )
+    # On a large input EM needs a sample, not every blocked pair.
+    em_pairs = 2e6 if n_records > 50_000 else None
+    table = linker._input_tables_dict
+    for rule in TRAINING_BLOCKING:
+        before = linker.misc.save_model_to_json()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                blocking_rules([rule])[0], max_pairs=em_pairs
+            )
+        except Exception:
+            # Splink leaves a failed session half-applied: go back to the model before it.
+            _log.info("EM on %s skipped", rule)
+            linker = Linker(list(table.values()), before, log_level=logging.WARNING)
+    if labels is not None:
+        same = labels[labels["decision"] == "same"][["record_id_l", "record_id_r"]]
+        if len(same) >= MIN_SAME_LABELS_FOR_M:
+            registered = _register(db_api, backend, same, "__dadkhahi_labels")
+            training: Any = linker.training  # untyped in Splink
+            training.estimate_m_from_pairwise_labels(registered)
+    return linker
+
+
+def _floored(model: dict[str, Any]) -> dict[str, Any]:
+    """Model with every m and u at least a floor, m renormalised per comparison.
+
+    A level never seen among training matches gets m = 0, an infinite penalty: one
+    unlucky field (a rare spelling, a wrong surname) would veto a pair that every
+    other field supports. Real lists make such errors, so no level may veto.
+    """
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for key, floor in (("m_probability", M_FLOOR), ("u_probability", U_FLOOR)):
+            values = [max(float(lv.get(key) or 0.0), floor) for lv in levels]
+            total = sum(values)
+            for level, value in zip(levels, values, strict=True):
+                level[key] = value / total
+    return model
+
+
+def _review_queue(
+    pairs: pd.DataFrame,
+    labels: pd.DataFrame | None,
+    band: tuple[float, float],
+    clusters: pd.DataFrame,
+) -> pd.DataFrame:
+    """Undecided pairs in the uncertain band, the least certain first.
+
+    ``linked`` says whether the two records ended up in one cluster, so a reviewer
+    sees what a "different" (split) or "same" (merge) answer would change.
+    """
+    low, high = band
+    queue = pairs[(pairs["match_probability"] >= low) & (pairs["match_probability"] < high)]
+    if labels is not None:
+        ordered = np.sort(labels[["record_id_l", "record_id_r"]].to_numpy(dtype=str), axis=1)
+        decided = pd.MultiIndex.from_arrays([ordered[:, 0], ordered[:, 1]])
+        keys = pd.MultiIndex.from_frame(queue[["record_id_l", "record_id_r"]])
+        queue = queue[~keys.isin(decided)]
+    cluster = clusters.set_index("record_id")["cluster_id"]
+    queue = queue.assign(
+        linked=queue["record_id_l"].map(cluster).to_numpy()
+        == queue["record_id_r"].map(cluster).to_numpy(),
+        certainty=queue["match_weight"].abs(),
+    )
+    # Most informative first: the model is least sure where the weight is near 0.
+    queue = queue.sort_values(["certainty", "record_id_l", "record_id_r"], kind="stable")
+    return queue[[*_PAIR_COLUMNS, "linked"]].reset_index(drop=True)
+
+
+def link(
+    records: pd.DataFrame,
+    labels: pd.DataFrame | None = None,
+    backend: Backend = "duckdb",
+    threshold: float = DEFAULT_THRESHOLD,
+    *,
+    review_band: tuple[float, float] = (0.02, 0.9),
+    within_list_constraint: bool = True,
+    duplicate_threshold: float = 0.5,
+    spark: Any = None,
+    memory_limit: str = "6GB",
+) -> LinkResult:
+    """Link records into persons (see the module docstring).
+
+    ``records``: canonical columns (see :mod:`dadkhahi.linkage.features`), unique
+    ``record_id``. ``labels``: human decisions, columns ``record_id_l``,
+    ``record_id_r``, ``decision`` ("same"/"different"); they train the model and
+    override it in clustering. ``threshold``: match probability at which a pair links.
+    ``within_list_constraint``: a cluster holds two records of one list only when
+    those two link at ``duplicate_threshold`` (see :mod:`dadkhahi.linkage.clusters`).
+    ``review_band``: probabilities [low, high) that go to the review queue.
+    ``spark``: an existing SparkSession for ``backend="spark"`` (else a local one).
+    """
+    checked = _check_labels(labels)
+    started = time.perf_counter()
+    stats: dict[str, float] = {"records": float(len(records))}
+    features = record_features(records)
+
+    features = pd.concat([features, blocking_keys(features)], axis=1)
+    stats["seconds_features"] = time.perf_counter() - started
+    db_api = _db_api(backend, spark, memory_limit)
+    table = _register(db_api, backend, features, "records")
+    trainer = Linker(table, model_settings(), log_level=logging.WARNING)
+    tick = time.perf_counter()
+    trainer = _train(trainer, len(features), checked, db_api, backend)
+    model = _floored(trainer.misc.save_model_to_json())
+    linker = Linker(table, model, log_level=logging.WARNING)
+    stats["seconds_training"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    keep_from = min(review_band[0], threshold)
+    predictions: Any = linker.inference.predict(threshold_match_probability=keep_from)
+    pairs = predictions.as_pandas_dataframe()[_PAIR_COLUMNS]
+    pairs = pairs.astype({"record_id_l": str, "record_id_r": str})
+    swap = pairs["record_id_l"] > pairs["record_id_r"]
+    pairs.loc[swap, ["record_id_l", "record_id_r"]] = pairs.loc[
+        swap, ["record_id_r", "record_id_l"]
+    ].to_numpy()
+    stats["seconds_predict"] = time.perf_counter() - tick
+    stats["pairs_kept"] = float(len(pairs))
+
+    tick = time.perf_counter()
+    clustering = cluster_pairs(
+        features["record_id"],
+        pairs,
+        threshold,
+        checked,
+        sources=features["source_id"] if within_list_constraint else None,
+        duplicate_threshold=duplicate_threshold,
+    )
+    stats["seconds_cluster"] = time.perf_counter() - tick
+    stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())
+    review = _review_queue(pairs, checked, review_band, clustering.clusters)
+    stats["seconds_total"] = time.perf_counter() - started
+    stats["prior"] = float(model.get("probability_two_random_records_match", math.nan))
+    return LinkResult(
+        pairs=pairs.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True),
+        clusters=clustering.clusters,
+        review_candidates=review,
+        conflicts=clustering.conflicts,
+        model=model,
+        stats=stats,
+    )

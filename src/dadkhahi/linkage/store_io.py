@@ -1,0 +1,158 @@
+"""Reading what linkage needs from the store, as DataFrames.
+
+Normalised fields are pulled out of the ``records.normalized`` JSON by the
+database (``json_extract`` on SQLite, ``->>`` on PostgreSQL, both through
+SQLAlchemy's JSON indexing), so no record is parsed in Python. Only sealed
+(protected) records are opened one by one, with their data keys; a record whose
+key was destroyed has been erased and is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+#: Normalised fields handed to the model (names as :mod:`dadkhahi.linkage.features` wants).
+MODEL_FIELDS = (
+    "given_name",
+    "family_name",
+    "full_name",
+    "father_name",
+    "sex",
+    "birth_year",
+    "age",
+    "city",
+    "province",
+    "prison",
+    "death_earliest",
+    "death_latest",
+    "burial_place",
+    "affiliation",
+)
+#: Further normalised fields used for claims, display and strata.
+EXTRA_FIELDS = ("death_date", "city_key", "province_key", "prison_key", "notes")
+RECORD_COLUMNS = (
+    "record_id",
+    "ledger_index",
+    "source_id",
+    "item_id",
+    "import_id",
+    "external_id",
+    "row_number",
+    "sensitivity",
+)
+
+
+def load_records(store: Store) -> pd.DataFrame:
+    """Every list record (from ``lists import``) with its normalised fields, by record id."""
+    r = s.records.c
+    fields = MODEL_FIELDS + EXTRA_FIELDS
+    query = (
+        select(
+            r.id.label("record_id"),
+            r.source_id,
+            r.item_id,
+            r.import_id,
+            r.external_id,
+            r.row_number,
+            r.sensitivity,
+            r.sealed,
+            r.ledger_index,
+            *(r.normalized[f].as_string().label(f) for f in fields),
+        )
+        .where(r.import_id.is_not(None))
+        .order_by(r.id)
+    )
+    with store.reading() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all())
+        if frame.empty:
+            return pd.DataFrame(columns=[*RECORD_COLUMNS, *fields])
+        sealed = frame["sealed"].notna()
+        if sealed.any():
+            frame = _open_sealed(store, conn, frame, sealed.to_numpy(), fields)
+    frame = frame.drop(columns="sealed")
+    for column in ("age", "birth_year"):
+        frame[column] = (
+            frame[column]
+            .where(frame[column].notna(), None)
+            .map(lambda v: None if v is None else str(v))
+        )
+    return frame.reset_index(drop=True)
+
+
+def _open_sealed(
+    store: Store, conn: Connection, frame: pd.DataFrame, sealed: Any, fields: tuple[str, ...]
+) -> pd.DataFrame:
+    erased: list[int] = []
+    for i in frame.index[sealed]:
+        sealed_payload = cast(Mapping[str, str], frame.at[i, "sealed"])
+        opened = store.keys.unseal(conn, sealed_payload, str(frame.at[i, "record_id"]))
+        if opened is None:
+            erased.append(i)
+            continue
+        normalized = opened.get("normalized", {})
+        for f in fields:
+            value = normalized.get(f)
+            frame.at[i, f] = None if value is None else str(value)
+        frame.at[i, "external_id"] = opened.get("external_id")
+    return frame.drop(index=erased)
+
+
+def load_decisions(conn: Connection) -> pd.DataFrame:
+    """Human link decisions, the latest per pair: ``record_id_l``, ``record_id_r``, ``decision``."""
+    d = s.link_decisions.c
+    rows = conn.execute(select(d.record_a, d.record_b, d.decision).order_by(d.ledger_index)).all()
+    frame = pd.DataFrame(rows, columns=["record_id_l", "record_id_r", "decision"])
+    return frame.drop_duplicates(["record_id_l", "record_id_r"], keep="last").reset_index(drop=True)
+
+
+def load_assignment(conn: Connection) -> pd.DataFrame:
+    """Which person each linked record belongs to now: ``record_id``, ``person_id``."""
+    p = s.person_records.c
+    rows = conn.execute(select(p.record_id, p.person_id)).all()
+    return pd.DataFrame(rows, columns=["record_id", "person_id"])
+
+
+def linkage_claims(conn: Connection, person_ids: list[str]) -> list[str]:
+    """Asserted claims that linkage made about these persons (support locator ``link:``)."""
+    if not person_ids:
+        return []
+    c, cs = s.claims.c, s.claim_support.c
+    found: set[str] = set()
+    # Chunked IN lists: SQLite caps bound parameters per statement.
+    for start in range(0, len(person_ids), 5000):
+        chunk = person_ids[start : start + 5000]
+        rows = conn.execute(
+            select(c.id)
+            .join(s.claim_support, cs.claim_id == c.id)
+            .where(
+                c.entity_kind == "person",
+                c.status == "asserted",
+                c.entity_id.in_(chunk),
+                cs.locator.startswith("link:"),
+            )
+        ).scalars()
+        found.update(str(x) for x in rows)
+    return sorted(found)
+
+
+def source_titles(conn: Connection) -> dict[str, str]:
+    """Source id → title (protected sources show their redacted title)."""
+    rows = conn.execute(select(s.sources.c.id, s.sources.c.title)).all()
+    return {str(i): str(t) for i, t in rows}
+
+
+def latest_run(conn: Connection, kind: str | None = None) -> dict[str, Any] | None:
+    """The most recent linkage run (of a kind: ``model`` or ``decisions``), or None."""
+    lr = s.link_runs.c
+    query = select(s.link_runs).order_by(lr.ledger_index.desc()).limit(1)
+    if kind is not None:
+        query = query.where(lr.kind == kind)
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)

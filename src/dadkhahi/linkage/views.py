@@ -1,0 +1,232 @@
+"""What linkage shows: the review queue, the export, counts and capture histories.
+
+All of it reads the store as the last run left it (``person_records``), so none
+of it needs the model.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from dadkhahi.linkage.store_io import latest_run, load_records, source_titles
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+STRATA = ("province", "city", "prison", "period")
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    """One uncertain pair of the last model run, with both records to show."""
+
+    run_id: str
+    seq: int
+    probability: float
+    left: dict[str, Any]
+    right: dict[str, Any]
+
+
+def _record_view(store: Store, conn: Any, record_id: str, titles: dict[str, str]) -> dict[str, Any]:
+    row = conn.execute(select(s.records).where(s.records.c.id == record_id)).mappings().one()
+    view = dict(row)
+    if view["sealed"] is not None:
+        opened = store.keys.unseal(conn, view["sealed"], view["id"])
+        view.update(opened or {"verbatim": {"(erased)": ""}, "normalized": {}})
+    view["source_title"] = titles.get(view["source_id"], view["source_id"])
+    return view
+
+
+def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
+    """Undecided pairs of the last model run, most uncertain first."""
+    with store.reading() as conn:
+        run = latest_run(conn, "model")
+        if run is None:
+            return []
+        lr, d = s.link_review.c, s.link_decisions.c
+        decided = {(str(a), str(b)) for a, b in conn.execute(select(d.record_a, d.record_b))}
+        titles = source_titles(conn)
+        queue: list[ReviewPair] = []
+        rows = conn.execute(
+            select(lr.seq, lr.record_a, lr.record_b, lr.probability)
+            .where(lr.run_id == run["id"])
+            .order_by(lr.seq)
+        )
+        for seq, a, b, prob in rows:
+            if (a, b) in decided:
+                continue
+            queue.append(
+                ReviewPair(
+                    run["id"],
+                    int(seq),
+                    float(prob),
+                    _record_view(store, conn, a, titles),
+                    _record_view(store, conn, b, titles),
+                )
+            )
+            if limit is not None and len(queue) >= limit:
+                break
+        return queue
+
+
+def linked_records(store: Store) -> pd.DataFrame:
+    """Every list record with its person (None if not linked yet) and normalised fields."""
+    records = load_records(store)
+    with store.reading() as conn:
+        p = s.person_records.c
+        persons = pd.DataFrame(
+            conn.execute(select(p.record_id, p.person_id)).all(), columns=["record_id", "person_id"]
+        )
+    return records.merge(persons, on="record_id", how="left")
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    rows: int
+    unlinked: int
+    duplicate_ids: int
+
+
+def export_links(store: Store, out: Path) -> ExportReport:
+    """Write ``record_id`` (the list's own id, else ours) and ``person_id`` per record."""
+    frame = linked_records(store)
+    linked = frame.dropna(subset=["person_id"])
+    ids = linked["external_id"].where(linked["external_id"].notna(), linked["record_id"])
+    table = pd.DataFrame({"record_id": ids.astype(str), "person_id": linked["person_id"]})
+    table = table.sort_values(["person_id", "record_id"], kind="stable")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["record_id", "person_id"])
+        writer.writerows(table.itertuples(index=False, name=None))
+    return ExportReport(
+        rows=len(table),
+        unlinked=int(frame["person_id"].isna().sum()),
+        duplicate_ids=int(table["record_id"].duplicated().sum()),
+    )
+
+
+def _list_labels(store: Store, source_ids: list[str]) -> dict[str, str]:
+    """Column name per list: its title when that is unique and not redacted, else its id."""
+    with store.reading() as conn:
+        titles = source_titles(conn)
+    wanted = {sid: titles.get(sid, sid) for sid in source_ids}
+    counts = pd.Series(list(wanted.values())).value_counts()
+    return {
+        sid: title if counts[title] == 1 and title != "[protected]" else sid
+        for sid, title in wanted.items()
+    }
+
+
+@dataclass
+class LinkStats:
+    """Counts after the last run."""
+
+    records: int
+    linked_records: int
+    persons: int
+    lists: pd.DataFrame  # list, source_id, records, persons
+    overlap: pd.DataFrame  # persons on both lists (diagonal: persons on the list)
+    last_run: dict[str, Any] | None
+    decisions: int
+    review_pending: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _membership(frame: pd.DataFrame) -> pd.DataFrame:
+    """Person × list 0/1 matrix (int64)."""
+    linked = frame.dropna(subset=["person_id"])
+    member = (pd.crosstab(linked["person_id"], linked["source_id"]) > 0).astype("int64")
+    return member[_import_order(linked)]
+
+
+def _import_order(frame: pd.DataFrame) -> list[str]:
+    """Source ids in the order their first list was imported."""
+    first = frame.groupby("source_id")["ledger_index"].min().sort_values(kind="stable")
+    return [str(x) for x in first.index]
+
+
+def link_stats(store: Store) -> LinkStats:
+    """Records, persons, per-list counts and the list-overlap matrix."""
+    frame = linked_records(store)
+    member = _membership(frame)
+    labels = _list_labels(store, [str(c) for c in member.columns])
+    per_list = (
+        frame.groupby("source_id")
+        .agg(records=("record_id", "size"), persons=("person_id", "nunique"))
+        .reindex(_import_order(frame))
+        .reset_index()
+    )
+    per_list.insert(0, "list", per_list["source_id"].map(labels).fillna(per_list["source_id"]))
+    matrix = member.T @ member
+    matrix.index = [labels[str(c)] for c in matrix.index]
+    matrix.columns = [labels[str(c)] for c in matrix.columns]
+    with store.reading() as conn:
+        run = latest_run(conn)
+        decisions = conn.execute(select(s.link_decisions.c.id)).all()
+    pending = len(review_queue(store)) if run is not None else 0
+    if run is not None:
+        run.pop("model", None)
+    return LinkStats(
+        records=len(frame),
+        linked_records=int(frame["person_id"].notna().sum()),
+        persons=int(frame["person_id"].nunique()),
+        lists=per_list,
+        overlap=matrix,
+        last_run=run,
+        decisions=len(decisions),
+        review_pending=pending,
+    )
+
+
+def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The most frequent non-null value per person (ties: the smallest)."""
+    values = frame.dropna(subset=[column])
+    counts = values.groupby(["person_id", column]).size().rename("n").reset_index()
+    counts = counts.sort_values(["n", column], ascending=[False, True])
+    return counts.drop_duplicates("person_id").set_index("person_id")[column]
+
+
+def _period(frame: pd.DataFrame) -> pd.Series:
+    """Gregorian month (YYYY-MM) of the middle of a death interval of at most 31 days."""
+    lo = pd.to_datetime(frame["death_earliest"], errors="coerce")
+    hi = pd.to_datetime(frame["death_latest"], errors="coerce")
+    narrow = (hi - lo) <= pd.Timedelta(days=31)
+    middle = lo + (hi - lo) / 2
+    return middle.dt.strftime("%Y-%m").where(narrow.to_numpy(), None)
+
+
+def capture_histories(store: Store, by: str | None = None) -> pd.DataFrame:
+    """One row per linked person, a 0/1 column per list, and optional strata.
+
+    ``by``: ``province``, ``city``, ``prison`` or ``period`` (month of death) adds that
+    column (the most frequent value among the person's records, ``unknown`` when none
+    says); ``"all"`` adds all four. List columns are named after their source titles
+    (ids when titles clash or are protected) and listed in ``df.attrs["lists"]``.
+    """
+    if by is not None and by != "all" and by not in STRATA:
+        raise ValueError(f"cannot stratify by {by!r}: choose {', '.join(STRATA)}")
+    frame = linked_records(store)
+    member = _membership(frame)
+    labels = _list_labels(store, [str(c) for c in member.columns])
+    histories = member.rename(columns=lambda c: labels[str(c)])
+    histories.columns.name = None
+    wanted = STRATA if by == "all" else (() if by is None else (by,))
+    linked = frame.dropna(subset=["person_id"]).assign(period=lambda f: _period(f))
+    keys = {
+        "province": "province_key",
+        "city": "city_key",
+        "prison": "prison_key",
+        "period": "period",
+    }
+    for name in wanted:
+        histories[name] = _mode(linked, keys[name]).reindex(histories.index).fillna("unknown")
+    histories.index.name = "person_id"
+    histories = histories.reset_index()
+    histories.attrs["lists"] = [labels[str(c)] for c in member.columns]
+    return histories

@@ -1,0 +1,116 @@
+"""The data directory: database, blobs and keys for one ledger.
+
+Layout::
+
+    HOME/config.json        origin of the ledger, optional database URL
+    HOME/dadkhahi.sqlite    embedded database (unless DADKHAHI_DATABASE_URL)
+    HOME/blobs/             content-addressed originals and derivatives
+    HOME/keys/ledger.key    Ed25519 signing key (C2SP private key text), mode 600
+    HOME/keys/ledger.pub    verifier key to hand to anyone who checks proofs
+    HOME/keys/master.key    wraps per-record data keys (or DADKHAHI_MASTER_KEY)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from dadkhahi.domain.errors import UserError
+
+ENV_HOME = "DADKHAHI_HOME"
+ENV_DATABASE_URL = "DADKHAHI_DATABASE_URL"
+ENV_MASTER_KEY = "DADKHAHI_MASTER_KEY"
+
+
+@dataclass(frozen=True)
+class Home:
+    """Paths and settings of one data directory."""
+
+    path: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.path / "blobs"
+
+    @property
+    def key_dir(self) -> Path:
+        return self.path / "keys"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.key_dir / "ledger.key"
+
+    @property
+    def verifier_key_path(self) -> Path:
+        return self.key_dir / "ledger.pub"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.key_dir / "master.key"
+
+    def exists(self) -> bool:
+        """True once ``init`` has run here."""
+        return self.config_path.is_file()
+
+    def config(self) -> dict[str, str]:
+        """The saved settings; a clear error if this is not an initialised home."""
+        if not self.exists():
+            raise UserError(f"{self.path} is not a Dadkhahi home; run `dadkhahi init` first")
+        data: dict[str, str] = json.loads(self.config_path.read_text("utf-8"))
+        return data
+
+    def database_url(self) -> str:
+        """DADKHAHI_DATABASE_URL if set, else the embedded SQLite file."""
+        url = os.environ.get(ENV_DATABASE_URL)
+        if url:
+            return url
+        configured = self.config().get("database_url") if self.exists() else None
+        return configured or f"sqlite:///{self.path / 'dadkhahi.sqlite'}"
+
+    def master_key(self) -> bytes:
+        """The key-wrapping key, from DADKHAHI_MASTER_KEY or the key file."""
+        text = os.environ.get(ENV_MASTER_KEY)
+        if text is None:
+            if not self.master_key_path.is_file():
+                raise UserError(f"no master key: {self.master_key_path} is missing")
+            text = self.master_key_path.read_text("ascii")
+        key = base64.b64decode(text.strip())
+        if len(key) != 32:
+            raise UserError("the master key must be 32 bytes, base64-encoded")
+        return key
+
+    def create(self, origin: str, signing_key_text: str, verifier_key: str) -> None:
+        """Lay out a new home; refuses to overwrite an existing one."""
+        if self.exists():
+            raise UserError(f"{self.path} already holds a Dadkhahi ledger")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.blob_dir.mkdir(exist_ok=True)
+        self.key_dir.mkdir(mode=0o700, exist_ok=True)
+        _write_secret(self.signing_key_path, signing_key_text + "\n")
+        if not self.master_key_path.exists() and ENV_MASTER_KEY not in os.environ:
+            _write_secret(self.master_key_path, base64.b64encode(secrets.token_bytes(32)).decode())
+        self.verifier_key_path.write_text(verifier_key + "\n", "utf-8")
+        config = {"origin": origin}
+        self.config_path.write_text(json.dumps(config, indent=2) + "\n", "utf-8")
+
+
+def _write_secret(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(text)
+
+
+def resolve_home(path: Path | None) -> Home:
+    """--home, else DADKHAHI_HOME, else ./dadkhahi-home."""
+    if path is None:
+        env = os.environ.get(ENV_HOME)
+        path = Path(env) if env else Path("dadkhahi-home")
+    return Home(path.expanduser().resolve())

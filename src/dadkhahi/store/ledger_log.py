@@ -1,0 +1,191 @@
+"""The ledger's tables: appending events, tree nodes, checkpoints and proofs.
+
+The tree algorithms live in :mod:`dadkhahi.ledger.merkle`; this module only
+feeds them stored perfect-subtree hashes (one batched query per proof) and
+writes what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.ledger import merkle
+from dadkhahi.ledger.checkpoint import Checkpoint, NoteSigner
+from dadkhahi.store import schema as s
+
+# Levels per query; a tree of 2**64 leaves has 64, so one query in practice.
+_TERM_CHUNK = 64
+
+
+class SqlNodes:
+    """:class:`dadkhahi.ledger.merkle.NodeReader` over the ``ledger_nodes`` table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get_nodes(self, keys: Collection[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+        by_level: dict[int, list[int]] = {}
+        for level, idx in set(keys):
+            by_level.setdefault(level, []).append(idx)
+        found: dict[tuple[int, int], bytes] = {}
+        n = s.ledger_nodes.c
+        # One (level = ? AND idx IN (…)) term per level: both SQLite and PostgreSQL
+        # answer each term from the primary-key index (a row-value IN is scanned).
+        terms = [and_(n.level == lv, n.idx.in_(ixs)) for lv, ixs in by_level.items()]
+        for start in range(0, len(terms), _TERM_CHUNK):
+            rows = self.conn.execute(
+                select(n.level, n.idx, n.hash).where(or_(*terms[start : start + _TERM_CHUNK]))
+            )
+            found.update({(lvl, idx): bytes(h) for lvl, idx, h in rows})
+        return found
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    index: int
+    leaf_hash: bytes
+    type: str
+    body: bytes
+
+
+def head(conn: Connection, *, lock: bool = False) -> tuple[int, str]:
+    """(size, origin) of the log; ``lock`` holds the head row until commit (PostgreSQL)."""
+    stmt = select(s.ledger_head.c.size, s.ledger_head.c.origin).where(s.ledger_head.c.id == 1)
+    if lock and conn.dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).one_or_none()
+    if row is None:
+        raise UserError("the database holds no ledger; run `dadkhahi init` first")
+    return int(row.size), str(row.origin)
+
+
+def head_exists(conn: Connection) -> bool:
+    """True if this database already holds a ledger."""
+    return conn.execute(select(s.ledger_head.c.id)).first() is not None
+
+
+def create_head(conn: Connection, origin: str) -> None:
+    """Start an empty log for ``origin``."""
+    conn.execute(insert(s.ledger_head).values(id=1, size=0, origin=origin))
+
+
+def append(conn: Connection, size: int, bodies: Sequence[bytes], types: Sequence[str]) -> int:
+    """Append canonical event bodies at ``size``; returns the new size.
+
+    The caller holds the write lock and commits; events, tree nodes and the
+    projected rows therefore land together or not at all.
+    """
+    leaves = [merkle.leaf_hash(b) for b in bodies]
+    nodes = merkle.nodes_for_append(size, leaves, SqlNodes(conn))
+    _bulk_insert(
+        conn,
+        "ledger_events (idx, leaf_hash, type, body)",
+        [(size + i, leaf, t, body) for i, (leaf, t, body) in
+         enumerate(zip(leaves, types, bodies, strict=True))],
+    )
+    _bulk_insert(conn, "ledger_nodes (level, idx, hash)", nodes)
+    new_size = size + len(bodies)
+    conn.execute(update(s.ledger_head).where(s.ledger_head.c.id == 1).values(size=new_size))
+    return new_size
+
+
+def _bulk_insert(conn: Connection, target: str, rows: Sequence[tuple[object, ...]]) -> None:
+    """executemany straight to the driver: the ledger's rows are plain ints, bytes and text,
+    and SQLAlchemy's per-row parameter processing would cost more than the hashing."""
+    if not rows:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * len(rows[0]))
+    # ``target`` is one of two literals in this module, never user input.
+    conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", list(rows))  # noqa: S608
+
+
+def root(conn: Connection, size: int) -> bytes:
+    """Root hash of the first ``size`` events."""
+    return merkle.root(size, SqlNodes(conn))
+
+
+def sign_checkpoint(conn: Connection, signer: NoteSigner, created_at: str) -> str:
+    """Sign and store a checkpoint of the current log; returns the signed note."""
+    size, origin = head(conn)
+    existing = latest_checkpoint(conn)
+    if existing is not None and existing[0] == size:
+        return existing[1]
+    root_hash = root(conn, size)
+    note = signer.sign(Checkpoint(origin=origin, size=size, root_hash=root_hash).body())
+    conn.execute(
+        insert(s.ledger_checkpoints).values(
+            size=size, root_hash=root_hash, note=note, created_at=created_at
+        )
+    )
+    return note
+
+
+def latest_checkpoint(conn: Connection) -> tuple[int, str] | None:
+    """(size, note) of the newest checkpoint, if any."""
+    c = s.ledger_checkpoints.c
+    row = conn.execute(select(c.size, c.note).order_by(c.size.desc()).limit(1)).one_or_none()
+    return None if row is None else (int(row.size), str(row.note))
+
+
+def checkpoint_at(conn: Connection, size: int) -> str:
+    """The stored signed checkpoint for exactly ``size`` events."""
+    c = s.ledger_checkpoints.c
+    note = conn.execute(select(c.note).where(c.size == size)).scalar_one_or_none()
+    if note is None:
+        raise NotFoundError(f"no checkpoint at tree size {size}")
+    return str(note)
+
+
+def get_event(conn: Connection, index: int) -> StoredEvent:
+    """One stored event."""
+    e = s.ledger_events.c
+    row = conn.execute(
+        select(e.idx, e.leaf_hash, e.type, e.body).where(e.idx == index)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no event {index} in the ledger")
+    return StoredEvent(int(row.idx), bytes(row.leaf_hash), str(row.type), bytes(row.body))
+
+
+def iter_events(conn: Connection, start: int = 0, batch: int = 20_000) -> Iterator[StoredEvent]:
+    """Every stored event from ``start`` in log order, read in batches (keyset paging)."""
+    e = s.ledger_events.c
+    nxt = start
+    while True:
+        rows = conn.execute(
+            select(e.idx, e.leaf_hash, e.type, e.body)
+            .where(e.idx >= nxt)
+            .order_by(e.idx)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for r in rows:
+            yield StoredEvent(int(r.idx), bytes(r.leaf_hash), str(r.type), bytes(r.body))
+        nxt = int(rows[-1].idx) + 1
+
+
+def count_events(conn: Connection) -> int:
+    """Rows in the events table (which ``verify`` compares with the head)."""
+    return int(conn.execute(select(func.count()).select_from(s.ledger_events)).scalar_one())
+
+
+def inclusion_proof(conn: Connection, index: int, size: int) -> list[bytes]:
+    """RFC 9162 inclusion proof of event ``index`` in the tree of ``size`` events."""
+    current, _ = head(conn)
+    if not 0 <= index < size <= current:
+        raise UserError(f"no event {index} in a tree of size {size} (log size {current})")
+    return merkle.inclusion_proof(index, size, SqlNodes(conn))
+
+
+def consistency_proof(conn: Connection, old_size: int, new_size: int) -> list[bytes]:
+    """RFC 9162 consistency proof between two tree sizes."""
+    current, _ = head(conn)
+    if not 0 < old_size <= new_size <= current:
+        raise UserError(f"cannot prove {old_size} → {new_size} in a log of size {current}")
+    return merkle.consistency_proof(old_size, new_size, SqlNodes(conn))

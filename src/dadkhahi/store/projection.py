@@ -1,0 +1,318 @@
+"""From events to table rows: the only code that writes projected tables.
+
+Each event type has one handler turning the event's data into row operations.
+The same handlers serve live writes and ``ledger verify``'s replay, so the
+tables are, by construction, a function of the log. Handlers are pure: they
+never read the database, which is what makes batching and replay cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, insert, update
+
+from dadkhahi.domain.errors import IntegrityError
+from dadkhahi.store import schema as s
+
+
+@dataclass(frozen=True)
+class Insert:
+    table: Table
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Update:
+    table: Table
+    key: dict[str, Any]
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Delete:
+    table: Table
+    key: dict[str, Any]
+
+
+Op = Insert | Update | Delete
+Handler = Callable[[int, Mapping[str, Any]], list[Op]]
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(event_type: str) -> Callable[[Handler], Handler]:
+    """Register the projection of one event type."""
+
+    def register(fn: Handler) -> Handler:
+        if event_type in HANDLERS:
+            raise RuntimeError(f"two projections for {event_type}")
+        HANDLERS[event_type] = fn
+        return fn
+
+    return register
+
+
+def _row(table: Table, index: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick the table's columns from event data; absent optional columns become NULL."""
+    row: dict[str, Any] = {}
+    for col in table.c:
+        if col.name == "ledger_index":
+            row[col.name] = index
+        elif col.name in data:
+            row[col.name] = data[col.name]
+        elif col.nullable:
+            row[col.name] = None
+        else:
+            raise IntegrityError(f"event {index}: {table.name} needs field {col.name!r}")
+    return row
+
+
+def _simple_insert(event_type: str, table: Table) -> None:
+    @handles(event_type)
+    def _project(index: int, data: Mapping[str, Any]) -> list[Op]:
+        return [Insert(table, _row(table, index, data))]
+
+
+# Events that create exactly one row.
+_simple_insert("source.registered", s.sources)
+_simple_insert("item.added", s.items)
+_simple_insert("custody.recorded", s.custody)
+_simple_insert("record.added", s.records)
+_simple_insert("person.created", s.persons)
+_simple_insert("organization.created", s.organizations)
+_simple_insert("place.created", s.places)
+_simple_insert("act.created", s.acts)
+_simple_insert("involvement.added", s.involvements)
+
+
+@handles("ledger.initialized")
+def _initialized(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return []
+
+
+@handles("claim.added")
+def _claim_added(index: int, data: Mapping[str, Any]) -> list[Op]:
+    claim = dict(data)
+    claim.setdefault("status", "asserted")
+    ops: list[Op] = [Insert(s.claims, _row(s.claims, index, claim))]
+    for seq, support in enumerate(data.get("support", [])):
+        row = {"claim_id": data["id"], "seq": seq, **support}
+        ops.append(Insert(s.claim_support, _row(s.claim_support, index, row)))
+    return ops
+
+
+@handles("claim.status_changed")
+def _claim_status(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Update(s.claims, {"id": data["id"]}, {"status": data["status"], "ledger_index": index})]
+
+
+@handles("place.status_changed")
+def _place_status(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Update(s.places, {"id": data["id"]}, {"status": data["status"], "ledger_index": index})]
+
+
+@handles("records.imported")
+def _records_imported(index: int, data: Mapping[str, Any]) -> list[Op]:
+    common = {k: data[k] for k in ("source_id", "item_id", "import_id", "sensitivity")}
+    if "header" in data:
+        return _list_records(index, data, common)
+    ops: list[Op] = [
+        Insert(s.records, _row(s.records, index, {**common, **rec})) for rec in data["records"]
+    ]
+    return ops
+
+
+@handles("key.destroyed")
+def _key_destroyed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Insert(s.erasures, _row(s.erasures, index, data))]
+
+
+# --- access (issue 5) ---
+# Users, grants and audited reads. A user's password hash travels sealed (never in
+# clear); logins leave a trace in the ledger but no projected row.
+
+_simple_insert("user.added", s.users)
+_simple_insert("access.granted", s.access_grants)
+
+
+def _user_update(event_type: str, values: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
+    @handles(event_type)
+    def _project(index: int, data: Mapping[str, Any]) -> list[Op]:
+        return [Update(s.users, {"id": data["id"]}, {**values(data), "ledger_index": index})]
+
+
+_user_update("user.role_changed", lambda d: {"role": d["role"]})
+_user_update("user.disabled", lambda d: {"disabled": 1})
+_user_update("user.enabled", lambda d: {"disabled": 0})
+_user_update("user.password_changed", lambda d: {"sealed": d["sealed"]})
+
+
+@handles("access.revoked")
+def _access_revoked(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Delete(s.access_grants, {"scope_id": data["scope_id"], "user_id": data["user_id"]})]
+
+
+@handles("user.logged_in")
+def _logged_in(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return []
+
+
+@handles("audit.read")
+def _audit_read(index: int, data: Mapping[str, Any]) -> list[Op]:
+    common = {k: data.get(k) for k in ("user_id", "username", "action", "ip", "at")}
+    return [
+        Insert(s.audit_reads, _row(s.audit_reads, index, {
+            **common, "seq": seq, "object_kind": obj["kind"], "object_id": obj["id"]}))
+        for seq, obj in enumerate(data["objects"])
+    ]
+
+
+# --- lists and linkage (issue 3) ---
+# A list import (``records.imported`` with a ``header``) carries its rows as cells
+# under that header and describes its file in ``list``. A linkage run carries, in
+# one event, its review queue, the persons it creates, the records it assigns to a
+# person or moves to another one, the claims it adds and the claims it retires
+# (persons whose records changed get fresh claims; the old ones are superseded).
+
+
+def _list_records(index: int, data: Mapping[str, Any], common: dict[str, Any]) -> list[Op]:
+    # A list's rows travel as cells under one shared header (compact, ASCII keys);
+    # the table keeps each record's non-empty cells under their column names.
+    header = data["header"]
+    ops: list[Op] = []
+    for rec in data["records"]:
+        verbatim = {h: c for h, c in zip(header, rec["cells"], strict=False) if c != ""}
+        row = {**common, **rec, "verbatim": verbatim}
+        ops.append(Insert(s.records, _row(s.records, index, row)))
+    described = data["list"]
+    row = {
+        **described,
+        "id": data["import_id"],
+        "source_id": data["source_id"],
+        "item_id": data["item_id"],
+        "sensitivity": data["sensitivity"],
+        "rows": len(data["records"]),
+    }
+    ops.append(Insert(s.list_imports, _row(s.list_imports, index, row)))
+    return ops
+
+
+_simple_insert("link.decided", s.link_decisions)
+
+
+@handles("link.run")
+def _link_run(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # Numbers travel as integers (parts per million) and the model and statistics as
+    # JSON text: an event without floats takes the ledger's fast canonical-JSON path.
+    run_id = data["id"]
+    run = {
+        **data,
+        "threshold": data["threshold_ppm"] / 1e6,
+        "stats": json.loads(data["stats_json"]),
+        "model": None if data["model_json"] is None else json.loads(data["model_json"]),
+    }
+    ops: list[Op] = [Insert(s.link_runs, _row(s.link_runs, index, run))]
+    ops.extend(Insert(s.persons, _row(s.persons, index, p)) for p in data["new_persons"])
+    ops.extend(
+        Insert(s.person_records, _row(s.person_records, index,
+                                      {"record_id": r, "person_id": p, "run_id": run_id}))
+        for r, p in data["assign"]
+    )
+    ops.extend(
+        Update(s.person_records, {"record_id": r},
+               {"person_id": p, "run_id": run_id, "ledger_index": index})
+        for r, p in data["move"]
+    )
+    ops.extend(
+        Update(s.claims, {"id": c}, {"status": "superseded", "ledger_index": index})
+        for c in data["retire"]
+    )
+    # Claims come compact (see dadkhahi.linkage.persons.build_claims); each supporting
+    # record's source and item are listed once in ``supports``.
+    supports, locator = data["supports"], f"link:{run_id}"
+    for cid, pid, prop, value, level, lo, hi, text, cited in data["claims"]:
+        ops.append(Insert(s.claims, _row(s.claims, index, {
+            "id": cid, "entity_kind": "person", "entity_id": pid, "property": prop,
+            "value": value, "date_earliest": lo, "date_latest": hi, "date_text": text,
+            "sensitivity": level, "status": "asserted",
+        })))
+        ops.extend(
+            Insert(s.claim_support, _row(s.claim_support, index, {
+                "claim_id": cid, "seq": seq, "record_id": rec, "source_id": supports[rec][0],
+                "item_id": supports[rec][1], "locator": locator,
+            }))
+            for seq, rec in enumerate(cited)
+        )
+    ops.extend(
+        Insert(s.link_review, _row(s.link_review, index, {
+            "run_id": run_id, "seq": seq, "record_a": a, "record_b": b,
+            "probability": ppm / 1e6, "weight": None if milli is None else milli / 1e3,
+        }))
+        for seq, (a, b, ppm, milli) in enumerate(data["review"])
+    )
+    return ops
+
+
+def project(index: int, event_type: str, data: Mapping[str, Any]) -> list[Op]:
+    """The row operations one event causes; unknown types are an integrity error."""
+    try:
+        handler = HANDLERS[event_type]
+    except KeyError:
+        raise IntegrityError(f"event {index}: no projection for type {event_type!r}") from None
+    try:
+        return handler(index, data)
+    except KeyError as missing:
+        raise IntegrityError(f"event {index} ({event_type}): missing field {missing}") from None
+
+
+@dataclass
+class OpBuffer:
+    """Row operations waiting to be written, batched per table.
+
+    Runs of inserts are written with one executemany per table in foreign-key
+    order; an update or delete first drains the inserts before it, so order is
+    kept wherever it matters.
+    """
+
+    inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pending: int = 0
+
+    def add(self, conn: Connection, ops: Iterable[Op]) -> None:
+        for op in ops:
+            if isinstance(op, Insert):
+                self.inserts.setdefault(op.table.name, []).append(op.row)
+                self.pending += 1
+            else:
+                self.flush(conn)
+                _execute_one(conn, op)
+
+    def flush(self, conn: Connection) -> None:
+        if not self.pending:
+            return
+        for table in s.PROJECTED:
+            rows = self.inserts.pop(table.name, None)
+            if rows:
+                conn.execute(insert(table), rows)
+        self.pending = 0
+
+
+def _execute_one(conn: Connection, op: Update | Delete) -> None:
+    cond = and_(*(op.table.c[k] == v for k, v in op.key.items()))
+    if isinstance(op, Update):
+        result = conn.execute(update(op.table).where(cond).values(op.values))
+    else:
+        result = conn.execute(delete(op.table).where(cond))
+    if result.rowcount != 1:
+        raise IntegrityError(f"{op.table.name}: no row {op.key} to change")
+
+
+def apply_events(conn: Connection, events: Sequence[tuple[int, str, Mapping[str, Any]]]) -> None:
+    """Project a batch of (index, type, data) into the tables on ``conn``."""
+    buffer = OpBuffer()
+    for index, event_type, data in events:
+        buffer.add(conn, project(index, event_type, data))
+    buffer.flush(conn)

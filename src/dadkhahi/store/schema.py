@@ -1,0 +1,419 @@
+"""Database tables.
+
+Two families live here:
+
+* ledger tables (``ledger_*``): the append-only log itself — event bytes, the
+  perfect-subtree hashes of the RFC 9162 tree, and signed checkpoints;
+* projected tables: what the events say, in a shape that is quick to query.
+  Every projected row carries ``ledger_index``, the event that last wrote it, so
+  a row that disagrees with a replay names the event to look at.
+
+``data_keys`` is neither: per-record keys for sealed payloads live outside the
+ledger so that destroying one erases the payload while the tree stays intact.
+
+Times are ISO-8601 text (UTC, ``Z``) and dates ISO ``YYYY-MM-DD`` text, so that
+a replay compares equal on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _ledger_index() -> Column[int]:
+    return Column("ledger_index", BigInteger, nullable=False)
+
+
+# --- the ledger -------------------------------------------------------------
+
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("origin", Text, nullable=False),
+)
+
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("leaf_hash", LargeBinary, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("wrapped", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+# --- projected tables --------------------------------------------------------
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("title", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("collected_by", Text),
+    Column("collected_at", Text),
+    Column("method", Text),
+    Column("location", Text),
+    Column("language", Text),
+    Column("reliability", Text, nullable=False),
+    Column("credibility", Text, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    Column("citation", Text),
+    Column("notes", Text),
+    Column("created_at", Text, nullable=False),
+    _ledger_index(),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", Text, nullable=False),
+    Column("original_name", Text),
+    Column("received_at", Text, nullable=False),
+    Column("derived_from", Text, ForeignKey("items.id")),
+    Column("derivation", Text),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_items_sha256", "sha256"),
+    Index("ix_items_source_id", "source_id"),
+)
+
+custody = Table(
+    "custody",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("action", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("from_party", Text),
+    Column("how", Text),
+    Column("location", Text),
+    Column("sha256", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("notes", Text),
+    _ledger_index(),
+    Index("ix_custody_item_id", "item_id"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("item_id", Text, ForeignKey("items.id")),
+    Column("import_id", Text),
+    Column("row_number", Integer),
+    Column("external_id", Text),
+    Column("verbatim", JSON, nullable=False),
+    Column("normalized", JSON, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_records_source_id", "source_id"),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("label", Text, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    Column("synthetic", Integer, nullable=False),
+    _ledger_index(),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", Text),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+)
+
+places = Table(
+    "places",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("name_fa", Text),
+    Column("parent_id", Text, ForeignKey("places.id")),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("status", Text, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+)
+
+acts = Table(
+    "acts",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("place_id", Text, ForeignKey("places.id")),
+    Column("date_earliest", Text),
+    Column("date_latest", Text),
+    Column("date_text", Text),
+    Column("description", Text),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+)
+
+involvements = Table(
+    "involvements",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("act_id", Text, ForeignKey("acts.id"), nullable=False),
+    Column("person_id", Text, ForeignKey("persons.id")),
+    Column("organization_id", Text, ForeignKey("organizations.id")),
+    Column("role", Text, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_involvements_act_id", "act_id"),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("entity_kind", Text, nullable=False),
+    Column("entity_id", Text, nullable=False),
+    Column("property", Text, nullable=False),
+    Column("value", JSON, nullable=False),
+    Column("date_earliest", Text),
+    Column("date_latest", Text),
+    Column("date_text", Text),
+    Column("sensitivity", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_claims_entity", "entity_kind", "entity_id"),
+)
+
+claim_support = Table(
+    "claim_support",
+    metadata,
+    Column("claim_id", Text, ForeignKey("claims.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("record_id", Text, ForeignKey("records.id")),
+    Column("item_id", Text, ForeignKey("items.id")),
+    Column("locator", Text),
+    _ledger_index(),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    _ledger_index(),
+)
+
+# --- access (issue 5) ---
+# Users, their grants and the audit trail are projected from events like everything
+# else, so `ledger verify` replays them too. The Argon2 hash of a password is kept
+# sealed (per-user data key) in ``users.sealed``: the ledger never holds it in clear,
+# and destroying the key revokes the credential. Login sessions are not evidence and
+# live only in ``auth_sessions`` (no ledger_index, not replayed).
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("username", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("disabled", Integer, nullable=False, default=0),
+    Column("created_at", Text, nullable=False),
+    _ledger_index(),
+)
+
+access_grants = Table(
+    "access_grants",
+    metadata,
+    # A source ID (its items, records and claims follow) or a protected entity's ID.
+    Column("scope_id", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id"), primary_key=True),
+    Column("granted_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_access_grants_user_id", "user_id"),
+)
+
+audit_reads = Table(
+    "audit_reads",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("user_id", Text),
+    Column("username", Text),
+    Column("action", Text, nullable=False),
+    Column("object_kind", Text, nullable=False),
+    Column("object_id", Text, nullable=False),
+    Column("ip", Text),
+    Column("at", Text, nullable=False),
+    Index("ix_audit_reads_user_id", "user_id"),
+    Index("ix_audit_reads_object_id", "object_id"),
+)
+
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    # SHA-256 of the bearer token: a stolen database does not yield live tokens.
+    Column("token_sha256", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+    Column("ip", Text),
+)
+
+# --- lists and linkage (issue 3) ---
+# One row per list import (projected from its ``records.imported`` event), the
+# human link decisions, the linkage runs with their review queues, and which
+# person each record currently belongs to (``person_records``: moved, never
+# deleted, when a later run puts a record with another person).
+
+list_imports = Table(
+    "list_imports",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("encoding", Text),
+    Column("delimiter", Text),
+    Column("sheet", Text),
+    Column("id_column", Text),
+    Column("columns", JSON, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    Column("imported_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_list_imports_sha256", "sha256"),
+)
+
+link_runs = Table(
+    "link_runs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("backend", Text),
+    Column("threshold", Float, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("persons", Integer, nullable=False),
+    Column("pairs", Integer, nullable=False),
+    Column("decisions", Integer, nullable=False),
+    Column("stats", JSON, nullable=False),
+    Column("model", JSON(none_as_null=True)),
+    _ledger_index(),
+)
+
+link_review = Table(
+    "link_review",
+    metadata,
+    Column("run_id", Text, ForeignKey("link_runs.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("record_a", Text, ForeignKey("records.id"), nullable=False),
+    Column("record_b", Text, ForeignKey("records.id"), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("weight", Float),
+    _ledger_index(),
+)
+
+link_decisions = Table(
+    "link_decisions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("record_a", Text, ForeignKey("records.id"), nullable=False),
+    Column("record_b", Text, ForeignKey("records.id"), nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("note", Text),
+    Column("run_id", Text),
+    Column("probability", Float),
+    Column("decided_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_link_decisions_pair", "record_a", "record_b"),
+)
+
+person_records = Table(
+    "person_records",
+    metadata,
+    Column("record_id", Text, ForeignKey("records.id"), primary_key=True),
+    Column("person_id", Text, ForeignKey("persons.id"), nullable=False),
+    Column("run_id", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_person_records_person_id", "person_id"),
+)
+
+# Pages of a source's records and items in ID order (the API's default) come straight
+# from these, without sorting every row of the source.
+Index("ix_records_source_id_id", records.c.source_id, records.c.id)
+Index("ix_items_source_id_id", items.c.source_id, items.c.id)
+
+#: Tables rebuilt by replaying the ledger, in foreign-key order.
+PROJECTED: tuple[Table, ...] = tuple(
+    t for t in metadata.sorted_tables if "ledger_index" in t.c
+)

@@ -1,0 +1,161 @@
+"""The one door through which anything is written: event, tree, tables, together.
+
+A :class:`Transaction` holds the write lock, hands out ledger indices as events
+are emitted, and on success appends the events, their tree nodes and their
+projected rows in a single database transaction. If anything fails, none of it
+happened. Services (intake, linkage, cases …) write only through here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from dadkhahi.domain.errors import UserError
+from dadkhahi.ledger.checkpoint import NoteSigner
+from dadkhahi.ledger.events import encode_event
+from dadkhahi.store import ledger_log
+from dadkhahi.store.blobs import BlobStore
+from dadkhahi.store.db import make_engine, read_connection, write_transaction
+from dadkhahi.store.home import Home
+from dadkhahi.store.migrate import upgrade
+from dadkhahi.store.projection import OpBuffer, project
+from dadkhahi.store.sealed import KeyRing
+
+#: Events buffered before they are written out inside the open transaction.
+FLUSH_EVERY = 5000
+
+
+def utc_now() -> str:
+    """Current time as RFC 3339 UTC text with a ``Z``."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Transaction:
+    """Emit events; they are hashed into the ledger and projected on commit."""
+
+    def __init__(
+        self, conn: Connection, actor: str, size: int, keys: Callable[[], KeyRing]
+    ) -> None:
+        self.conn = conn
+        self._keys = keys
+        self.actor = actor
+        self.start_size = size
+        self._next = size
+        self._events: list[tuple[int, str, bytes]] = []
+        self._buffer = OpBuffer()
+
+    def emit(self, event_type: str, data: Mapping[str, Any], *, time: str | None = None) -> int:
+        """Queue one event; returns its ledger index (final once committed)."""
+        body = encode_event(event_type, data, self.actor, time or utc_now())
+        index = self._next
+        # Project from the canonical bytes, exactly as a replay will, so live tables
+        # and replayed tables cannot drift apart; a bad event fails here, at its source.
+        self._buffer.add(self.conn, project(index, event_type, json.loads(body)["data"]))
+        self._events.append((index, event_type, body))
+        self._next += 1
+        if len(self._events) >= FLUSH_EVERY:
+            self.flush()
+        return index
+
+    def seal(self, payload: Mapping[str, Any], context: str) -> dict[str, str]:
+        """Encrypt protected fields under a fresh data key (kept outside the ledger)."""
+        return self._keys().seal(self.conn, payload, context, utc_now())
+
+    def flush(self) -> None:
+        """Write queued events and rows (still uncommitted) so later reads see them."""
+        if not self._events:
+            return
+        size = self._events[0][0]
+        types = [t for _, t, _ in self._events]
+        bodies = [b for _, _, b in self._events]
+        self._buffer.flush(self.conn)
+        ledger_log.append(self.conn, size, bodies, types)
+        self._events.clear()
+
+    @property
+    def size(self) -> int:
+        """The log size this transaction will leave behind."""
+        return self._next
+
+
+class Store:
+    """One ledger: its database, blob store, signing key and key ring."""
+
+    def __init__(self, home: Home, engine: Engine | None = None) -> None:
+        self.home = home
+        self.engine = engine or make_engine(home.database_url())
+        self.blobs = BlobStore(home.blob_dir)
+
+    @classmethod
+    def open(cls, home: Home) -> Store:
+        """Open an initialised home (clear error otherwise)."""
+        home.config()
+        store = cls(home)
+        upgrade(store.engine)
+        return store
+
+    @classmethod
+    def init(cls, home: Home, origin: str, actor: str) -> Store:
+        """Create a new ledger: keys, schema, and the first event naming its origin."""
+        signer = NoteSigner.generate(origin)
+        home.create(origin, signer.to_private_text(), signer.verifier_key())
+        store = cls(home)
+        upgrade(store.engine)
+        with write_transaction(store.engine) as conn:
+            if ledger_log.head_exists(conn):
+                raise UserError("that database already holds a ledger; use another database")
+            ledger_log.create_head(conn, origin)
+        with store.transaction(actor) as tx:
+            tx.emit(
+                "ledger.initialized",
+                {"origin": origin, "verifier_key": signer.verifier_key()},
+            )
+        store.checkpoint()
+        return store
+
+    @cached_property
+    def signer(self) -> NoteSigner:
+        path = self.home.signing_key_path
+        if not path.is_file():
+            raise UserError(f"no signing key at {path}")
+        return NoteSigner.from_private_text(path.read_text("ascii").strip())
+
+    @cached_property
+    def keys(self) -> KeyRing:
+        return KeyRing(self.home.master_key())
+
+    def verifier_key(self) -> str:
+        """The public verifier key (note verifier-key form)."""
+        return self.home.verifier_key_path.read_text("utf-8").strip()
+
+    @contextmanager
+    def transaction(self, actor: str) -> Iterator[Transaction]:
+        """All-or-nothing write: events emitted inside land together or not at all."""
+        with write_transaction(self.engine) as conn:
+            size, _ = ledger_log.head(conn, lock=True)
+            tx = Transaction(conn, actor, size, lambda: self.keys)
+            yield tx
+            tx.flush()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A consistent read-only snapshot."""
+        with read_connection(self.engine) as conn:
+            yield conn
+
+    def checkpoint(self) -> str:
+        """Sign (or reuse) a checkpoint of the whole log; returns the signed note."""
+        with write_transaction(self.engine) as conn:
+            return ledger_log.sign_checkpoint(conn, self.signer, utc_now())
+
+    def size(self) -> int:
+        """Number of events in the log."""
+        with self.reading() as conn:
+            return ledger_log.head(conn)[0]

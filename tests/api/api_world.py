@@ -1,0 +1,256 @@
+"""A small synthetic world for API tests: one of everything at each sensitivity, and a
+user per role (some holding grants on the protected objects). All names are SYNTHETIC.
+
+Protected payloads carry ``SECRET-`` and restricted ones ``RESTRICTED-`` so a test can
+scan any response for data that must not be there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import select
+
+from dadkhahi.access import grants, sessions, users
+from dadkhahi.access.policy import Principal, Role
+from dadkhahi.api import create_app
+from dadkhahi.api.settings import ApiSettings
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.vocab import (
+    ActType,
+    EntityKind,
+    InvolvementRole,
+    PlaceKind,
+    Sensitivity,
+    SourceKind,
+)
+from dadkhahi.facts import entities
+from dadkhahi.facts.entities import Support
+from dadkhahi.intake.evidence import Receipt, add_evidence
+from dadkhahi.intake.lists import import_list
+from dadkhahi.intake.records import add_record
+from dadkhahi.intake.sources import register_source
+from dadkhahi.linkage.service import run_linkage
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+LEVELS = (Sensitivity.PUBLIC, Sensitivity.RESTRICTED, Sensitivity.PROTECTED)
+PASSWORD = "SYNTHETIC passphrase for tests"
+#: (name, role, holds grants on every protected object)
+PEOPLE = (
+    ("viewer_g", Role.VIEWER, True),
+    ("researcher", Role.RESEARCHER, False),
+    ("investigator_g", Role.INVESTIGATOR, True),
+    ("analyst", Role.ANALYST, False),
+    ("lawyer_g", Role.LAWYER, True),
+    ("admin", Role.ADMIN, False),
+    ("admin_g", Role.ADMIN, True),
+)
+#: Every principal of the matrix: anonymous plus the people.
+PRINCIPALS = ("anonymous", *(p[0] for p in PEOPLE))
+
+
+def marker(level: Sensitivity) -> str:
+    return {"public": "PUBLIC-", "restricted": "RESTRICTED-", "protected": "SECRET-"}[level]
+
+
+@dataclass
+class Objects:
+    """IDs of the objects of one sensitivity."""
+
+    source: str
+    item: str
+    record: str
+    person: str
+    organization: str
+    place: str
+    act: str
+    involvement: str
+    claim: str
+    custody: str = ""
+    list_source: str = ""
+    list_import: str = ""
+    list_record: str = ""
+    list_record_b: str = ""
+
+    def all_ids(self) -> list[str]:
+        return [v for v in vars(self).values() if v]
+
+
+@dataclass
+class World:
+    store: Store
+    client: TestClient
+    tokens: dict[str, str]
+    user_ids: dict[str, str]
+    objects: dict[Sensitivity, Objects]
+    roles: dict[str, Role | None] = field(default_factory=dict)
+    granted: dict[str, bool] = field(default_factory=dict)
+    #: The review queue the world's linkage run left: (record a, record b), a < b.
+    review: list[tuple[str, str]] = field(default_factory=list)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {} if who == "anonymous" else {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def can_see(self, who: str, level: Sensitivity) -> bool:
+        role = self.roles[who]
+        if level is Sensitivity.PUBLIC:
+            return True
+        if role is None or role is Role.VIEWER:
+            return False
+        return level is Sensitivity.RESTRICTED or self.granted[who]
+
+    def hidden_ids(self, who: str) -> list[str]:
+        return [i for lv in LEVELS if not self.can_see(who, lv) for i in self.objects[lv].all_ids()]
+
+    def hidden_markers(self, who: str) -> list[str]:
+        return [marker(lv) for lv in LEVELS if not self.can_see(who, lv)]
+
+
+def photo() -> bytes:
+    img = Image.new("RGB", (8, 8), (1, 2, 3))
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def add_file(store: Store, source_id: str, tmp: Path, text: str, name: str) -> str:
+    """Take one small file into a source; returns the item ID."""
+    folder = tmp / secrets.token_hex(4)
+    folder.mkdir(parents=True)
+    path = folder / name
+    path.write_text(text, "utf-8")
+    report = add_evidence(store, [path], Receipt(actor="setup", from_party=f"{text} from"),
+                          source_id=source_id)
+    return report.added[0][1]
+
+
+def build_objects(store: Store, level: Sensitivity, tmp: Path) -> Objects:
+    m = marker(level)
+    with store.transaction("setup") as tx:
+        source = register_source(store, tx, SourceSpec(
+            title=f"{m}source SYNTHETIC", kind=SourceKind.TESTIMONY, sensitivity=level,
+            collected_by=f"{m}collector"))
+    item = add_file(store, source, tmp, f"{m}file SYNTHETIC", f"{m}name.txt")
+    with store.transaction("setup") as tx:
+        record = add_record(tx, source, level, {"name": f"{m}record SYNTHETIC"})
+        person = entities.create_person(tx, f"{m}person SYNTHETIC", sensitivity=level,
+                                        synthetic=True)
+        org = entities.create_organization(tx, f"{m}organisation", sensitivity=level)
+        place = entities.create_place(tx, f"{m}place", PlaceKind.PRISON, sensitivity=level)
+        act = entities.create_act(tx, ActType.EXECUTION, description=f"{m}act",
+                                  sensitivity=level)
+        involvement = entities.add_involvement(tx, act, InvolvementRole.VICTIM,
+                                               person_id=person, sensitivity=level)
+        claim = entities.add_claim(tx, EntityKind.PERSON, person, "death_date",
+                                   f"{m}claim value", [Support(source, record_id=record)],
+                                   sensitivity=level)
+    objects = Objects(source, item, record, person, org, place, act, involvement, claim)
+    add_list(store, objects, level, tmp)
+    return objects
+
+
+#: SYNTHETIC names, one pair per level, so a real model run keeps the levels apart.
+_LIST_NAMES = {
+    Sensitivity.PUBLIC: ("Karimi, Ali", "Karimi, Ali Reza"),
+    Sensitivity.RESTRICTED: ("Moradi, Zahra", "Moradi, Zohreh"),
+    Sensitivity.PROTECTED: ("Najafi, Javad", "Najafi, Jawad"),
+}
+
+
+def list_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["ID", "Full name", "Father", "Date of execution", "City", "Notes"])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def add_list(store: Store, objects: Objects, level: Sensitivity, tmp: Path) -> None:
+    """A two-row SYNTHETIC victim list in a list source of ``level``."""
+    m = marker(level)
+    folder = tmp / secrets.token_hex(4)
+    folder.mkdir(parents=True)
+    path = folder / f"{m}list.csv"
+    first, second = _LIST_NAMES[level]
+    path.write_bytes(list_csv([
+        [f"{m}1", first, "Reza", "1367/05/12", "Tehran", f"{m}note SYNTHETIC"],
+        [f"{m}2", second, "Reza", "12 Mordad 1367", "Tehran", f"{m}note SYNTHETIC"],
+    ]))
+    report = import_list(store, path, actor="setup", id_column="ID", source=SourceSpec(
+        title=f"{m}list SYNTHETIC", kind=SourceKind.LIST, sensitivity=level))
+    with store.reading() as conn:
+        r = s.records.c
+        ids = conn.execute(select(r.id).where(r.import_id == report.import_id)
+                           .order_by(r.row_number)).scalars().all()
+    objects.list_source, objects.list_import = report.source_id, report.import_id
+    objects.list_record, objects.list_record_b = ids
+
+
+@dataclass
+class _StandIn:
+    pairs: pd.DataFrame
+    clusters: pd.DataFrame
+    review_candidates: pd.DataFrame
+    conflicts: pd.DataFrame
+    model: dict[str, Any]
+    stats: dict[str, float]
+
+
+def review_pairs(objects: dict[Sensitivity, Objects]) -> list[tuple[str, str]]:
+    """Each level's two records, and pairs across levels (shown only to who sees both)."""
+    pub, res, pro = (objects[lv] for lv in LEVELS)
+    pairs = [(o.list_record, o.list_record_b) for o in (pub, res, pro)]
+    pairs += [(pub.list_record, pro.list_record), (res.list_record_b, pro.list_record_b),
+              (pub.list_record_b, res.list_record)]
+    return [(min(a, b), max(a, b)) for a, b in pairs]
+
+
+def stand_in_linker(pairs: list[tuple[str, str]]) -> Any:
+    """A linker that links nothing and sends ``pairs`` to review (deterministic)."""
+
+    def link(records: pd.DataFrame, labels: Any = None, backend: str = "duckdb",
+             threshold: float = 0.9) -> _StandIn:
+        ids = [str(x) for x in records["record_id"]]
+        scored = pd.DataFrame(
+            [(a, b, 0.5, 0.0) for a, b in pairs if a in ids and b in ids],
+            columns=["record_id_l", "record_id_r", "match_probability", "match_weight"])
+        clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids})
+        empty = pd.DataFrame(columns=["record_id_l", "record_id_r"])
+        return _StandIn(scored, clusters, scored, empty, {"stand_in": True}, {"x": 1.0})
+
+    return link
+
+
+def build_world(store: Store, tmp: Path, settings: ApiSettings | None = None) -> World:
+    objects = {lv: build_objects(store, lv, tmp) for lv in LEVELS}
+    tokens: dict[str, str] = {}
+    user_ids: dict[str, str] = {}
+    roles: dict[str, Role | None] = {"anonymous": None}
+    granted = {"anonymous": False}
+    protected = objects[Sensitivity.PROTECTED]
+    for name, role, has_grants in PEOPLE:
+        uid = users.add_user(store, name, role, PASSWORD, "setup")
+        user_ids[name], roles[name], granted[name] = uid, role, has_grants
+        if has_grants:
+            for scope in (protected.source, protected.person, protected.organization,
+                          protected.place, protected.act, protected.list_source):
+                grants.grant(store, scope, uid, "setup")
+        tokens[name] = sessions.open_session(
+            store, Principal(user_id=uid, username=name, role=role), "127.0.0.1")
+    review = review_pairs(objects)
+    run_linkage(store, "setup", linker=stand_in_linker(review), synthetic=True)
+    app = create_app(store.home, settings or ApiSettings(max_upload_bytes=1024 * 1024),
+                     store=store)
+    client = TestClient(app, raise_server_exceptions=False)
+    return World(store, client, tokens, user_ids, objects, roles, granted, review)
+
+

@@ -1,0 +1,446 @@
+"""The access-control matrix: every route × every principal × every sensitivity.
+
+Routes come from ``app.routes``; each must be classified in ``RULES`` below, so a new
+route fails ``test_every_route_is_classified`` until someone decides who may use it.
+For every cell the test checks the status (protected and restricted objects are
+404 to whoever may not see them, never 403), that no response carries data or IDs
+of objects the principal may not see, and that every protected object returned was
+written to the audit trail. Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_world import LEVELS, PASSWORD, PRINCIPALS, World, add_file, build_world, list_csv
+from sqlalchemy import select
+
+from dadkhahi.access import grants, sessions, users
+from dadkhahi.access.policy import ROLE_PERMISSIONS, Permission, Principal, Role
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.sources import register_source
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+P = Sensitivity.PUBLIC
+
+
+@dataclass(frozen=True)
+class Call:
+    url: str
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    target: str | None = None  # the object read or changed (for the audit check)
+
+
+Maker = Callable[[World, Sensitivity, str], Call]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a route is governed.
+
+    kind: ``open`` (anyone, 200), ``list`` (anyone, filtered), ``read`` (404 unless
+    visible), ``create``/``change`` (404 unless the objects named are visible, then the
+    permission), ``permission`` (the permission only), ``login``, ``logout``.
+    """
+
+    kind: str
+    make: Maker
+    permission: Permission | None = None
+    ok: int = 200
+    refs: bool = True  # create: does the body name existing objects of the level?
+    per_level: bool = True
+
+
+def _version(world: World, table: s.Table, object_id: str) -> dict[str, str]:
+    with world.store.reading() as conn:
+        v = conn.execute(select(table.c.ledger_index).where(table.c.id == object_id)).scalar_one()
+    return {"If-Match": f'"{v}"'}
+
+
+def _event_of(world: World, table: s.Table, object_id: str) -> int:
+    with world.store.reading() as conn:
+        events = conn.execute(
+            select(s.ledger_events.c.idx, s.ledger_events.c.body)
+            .where(s.ledger_events.c.type == "source.registered")).all()
+    for idx, body in events:
+        if json.loads(body)["data"]["id"] == object_id:
+            return int(idx)
+    raise AssertionError(object_id)
+
+
+def _fresh_protected_item(world: World, level: Sensitivity) -> str:
+    source = world.objects[level].source
+    return add_file(world.store, source, world.store.home.path.parent / "fresh",
+                    f"erasable {secrets.token_hex(8)}", "erasable.txt")
+
+
+def _fresh_source(world: World, level: Sensitivity) -> str:
+    with world.store.transaction("setup") as tx:
+        sid = register_source(world.store, tx, SourceSpec(
+            title="erasable SYNTHETIC source", sensitivity=level))
+    for name, granted in world.granted.items():
+        if granted and name != "anonymous":
+            grants.grant(world.store, sid, world.user_ids[name], "setup")
+    return sid
+
+
+def _throwaway_user(world: World) -> str:
+    return users.add_user(world.store, f"tmp-{secrets.token_hex(4)}", Role.RESEARCHER,
+                          PASSWORD, "setup")
+
+
+def _revoke_call(world: World, level: Sensitivity, who: str) -> Call:
+    uid = _throwaway_user(world)
+    scope = world.objects[level].source
+    grants.grant(world.store, scope, uid, "setup")
+    with world.store.reading() as conn:
+        g = s.access_grants.c
+        v = conn.execute(select(g.ledger_index).where(g.user_id == uid)).scalar_one()
+    return Call(f"/api/grants/{scope}/{uid}", headers={"If-Match": f'"{v}"'})
+
+
+def _logout_call(world: World, level: Sensitivity, who: str) -> Call:
+    if who == "anonymous":
+        return Call("/api/auth/logout")
+    role = world.roles[who]
+    token = sessions.open_session(world.store, Principal(
+        user_id=world.user_ids[who], username=who, role=role), "127.0.0.1")
+    return Call("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+
+
+def _o(world: World, level: Sensitivity) -> Any:
+    return world.objects[level]
+
+
+def _get(path: str, attr: str) -> Maker:
+    return lambda w, lv, who: Call(path.format(getattr(_o(w, lv), attr)),
+                                   target=getattr(_o(w, lv), attr))
+
+
+def _list(name: str) -> Maker:
+    return lambda w, lv, who: Call(f"/api/{name}?limit=500")
+
+
+def _const(url: str, body: Any = None) -> Maker:
+    return lambda w, lv, who: Call(url, json=body)
+
+
+OBJECT_ATTR = {"sources": "source", "items": "item", "records": "record",
+               "persons": "person", "organizations": "organization", "places": "place",
+               "acts": "act", "involvements": "involvement", "claims": "claim"}
+EST = {"lists": ["A", "B"], "patterns": [[1, 0], [0, 1], [1, 1]], "counts": [60, 50, 20],
+       "method": "lp"}
+
+RULES: dict[tuple[str, str], Rule] = {
+    # Documentation and public ledger material.
+    ("GET", "/openapi.json"): Rule("open", _const("/openapi.json"), per_level=False),
+    ("GET", "/docs"): Rule("open", _const("/docs"), per_level=False),
+    ("GET", "/docs/oauth2-redirect"): Rule("open", _const("/docs/oauth2-redirect"),
+                                           per_level=False),
+    ("GET", "/redoc"): Rule("open", _const("/redoc"), per_level=False),
+    ("GET", "/api/status"): Rule("open", _const("/api/status"), per_level=False),
+    ("GET", "/api/auth/me"): Rule("open", _const("/api/auth/me"), per_level=False),
+    ("GET", "/api/ledger/checkpoint"): Rule("open", _const("/api/ledger/checkpoint"),
+                                            per_level=False),
+    ("GET", "/api/ledger/key"): Rule("open", _const("/api/ledger/key"), per_level=False),
+    ("GET", "/api/ledger/consistency"): Rule("open", _const("/api/ledger/consistency?old=1"),
+                                             per_level=False),
+    ("GET", "/api/ledger/export"): Rule("open", _const("/api/ledger/export"), per_level=False),
+    ("POST", "/api/auth/login"): Rule(
+        "login", lambda w, lv, who: Call("/api/auth/login", json={
+            "username": who if who != "anonymous" else "nobody", "password": PASSWORD}),
+        per_level=False),
+    ("POST", "/api/auth/logout"): Rule("logout", _logout_call, ok=204, per_level=False),
+    # Objects.
+    **{("GET", f"/api/{n}"): Rule("list", _list(n)) for n in OBJECT_ATTR},
+    **{("GET", f"/api/{n}/{{object_id}}"): Rule("read", _get(f"/api/{n}/{{}}", a))
+       for n, a in OBJECT_ATTR.items()},
+    ("GET", "/api/items/{object_id}/content"): Rule(
+        "read", _get("/api/items/{}/content", "item")),
+    ("GET", "/api/items/{object_id}/custody"): Rule(
+        "read", _get("/api/items/{}/custody", "item")),
+    ("GET", "/api/ledger/events/{index}"): Rule(
+        "read", lambda w, lv, who: Call(
+            f"/api/ledger/events/{_event_of(w, s.sources, _o(w, lv).source)}")),
+    ("GET", "/api/ledger/events/{index}/proof"): Rule(
+        "read", lambda w, lv, who: Call(
+            f"/api/ledger/events/{_event_of(w, s.sources, _o(w, lv).source)}/proof")),
+    ("POST", "/api/sources"): Rule(
+        "create", lambda w, lv, who: Call("/api/sources", json={
+            "title": "SYNTHETIC matrix source", "sensitivity": lv}),
+        Permission.ADD_EVIDENCE, 201, refs=False),
+    ("POST", "/api/sources/{source_id}/items"): Rule(
+        "create", lambda w, lv, who: Call(
+            f"/api/sources/{_o(w, lv).source}/items?name=m.txt",
+            content=f"matrix upload {secrets.token_hex(8)}".encode(),
+            headers={"Content-Type": "application/octet-stream"}),
+        Permission.ADD_EVIDENCE, 201),
+    ("POST", "/api/records"): Rule(
+        "create", lambda w, lv, who: Call("/api/records", json={
+            "source_id": _o(w, lv).source, "verbatim": {"name": "SYNTHETIC matrix"}}),
+        Permission.ADD_EVIDENCE, 201),
+    ("POST", "/api/persons"): Rule(
+        "create", lambda w, lv, who: Call("/api/persons", json={
+            "label": "SYNTHETIC matrix person", "sensitivity": lv, "synthetic": True}),
+        Permission.ADD_FACTS, 201, refs=False),
+    ("POST", "/api/organizations"): Rule(
+        "create", lambda w, lv, who: Call("/api/organizations", json={
+            "name": "SYNTHETIC matrix org", "sensitivity": lv}),
+        Permission.ADD_FACTS, 201, refs=False),
+    ("POST", "/api/places"): Rule(
+        "create", lambda w, lv, who: Call("/api/places", json={
+            "name": "SYNTHETIC ward", "kind": "other", "parent_id": _o(w, lv).place,
+            "sensitivity": lv}),
+        Permission.ADD_FACTS, 201),
+    ("POST", "/api/acts"): Rule(
+        "create", lambda w, lv, who: Call("/api/acts", json={
+            "type": "torture", "place_id": _o(w, lv).place, "sensitivity": lv,
+            "date": {"earliest": "1988-07-23", "latest": "1988-08-22", "text": "Mordad 1367"}}),
+        Permission.ADD_FACTS, 201),
+    ("POST", "/api/involvements"): Rule(
+        "create", lambda w, lv, who: Call("/api/involvements", json={
+            "act_id": _o(w, lv).act, "person_id": _o(w, lv).person, "role": "witness",
+            "sensitivity": lv}),
+        Permission.ADD_FACTS, 201),
+    ("POST", "/api/claims"): Rule(
+        "create", lambda w, lv, who: Call("/api/claims", json={
+            "entity_kind": "person", "entity_id": _o(w, lv).person, "property": "birth_year",
+            "value": 1960, "support": [{"source_id": _o(w, lv).source}], "sensitivity": lv}),
+        Permission.ADD_FACTS, 201),
+    ("PATCH", "/api/claims/{object_id}"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/claims/{_o(w, lv).claim}", json={"status": "disputed"},
+            headers=_version(w, s.claims, _o(w, lv).claim), target=_o(w, lv).claim),
+        Permission.REVIEW),
+    ("PATCH", "/api/places/{object_id}"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/places/{_o(w, lv).place}", json={"status": "destroyed"},
+            headers=_version(w, s.places, _o(w, lv).place), target=_o(w, lv).place),
+        Permission.REVIEW),
+    ("POST", "/api/items/{object_id}/erase"): Rule(
+        "change", lambda w, lv, who: (lambda i: Call(
+            f"/api/items/{i}/erase", json={"reason": "SYNTHETIC request"},
+            headers=_version(w, s.items, i)))(_fresh_protected_item(w, lv)),
+        Permission.ERASE),
+    ("POST", "/api/sources/{object_id}/erase"): Rule(
+        "change", lambda w, lv, who: (lambda i: Call(
+            f"/api/sources/{i}/erase", json={"reason": "SYNTHETIC request"},
+            headers=_version(w, s.sources, i)))(_fresh_source(w, lv)),
+        Permission.ERASE),
+    # Lists and linkage.
+    ("GET", "/api/lists"): Rule("list", _const("/api/lists"), per_level=False),
+    ("POST", "/api/lists"): Rule(
+        "create", lambda w, lv, who: Call(
+            f"/api/lists?source={_o(w, lv).list_source}&id_column=ID&name=matrix.csv",
+            content=list_csv([[f"M-{secrets.token_hex(6)}", "Rostami, Saeed", "Ahmad",
+                               "1367/06/01", "Rasht", "matrix SYNTHETIC"]]),
+            headers={"Content-Type": "application/octet-stream"}),
+        Permission.ADD_EVIDENCE, 201),
+    ("POST", "/api/linkage/decisions"): Rule(
+        "create", lambda w, lv, who: Call("/api/linkage/decisions", json={
+            "record_a": _o(w, lv).list_record, "record_b": _o(w, lv).list_record_b,
+            "decision": "different", "note": "SYNTHETIC matrix"}),
+        Permission.REVIEW, 201),
+    ("GET", "/api/linkage/review"): Rule(
+        "permission", _const("/api/linkage/review?limit=500"), Permission.REVIEW,
+        per_level=False),
+    ("GET", "/api/linkage/stats"): Rule(
+        "permission", _const("/api/linkage/stats"), Permission.ANALYSE, per_level=False),
+    ("POST", "/api/linkage/runs"): Rule(
+        "permission", _const("/api/linkage/runs", {}), Permission.ANALYSE, 201,
+        per_level=False),
+    # Administration and analysis: the permission alone decides.
+    ("POST", "/api/ledger/checkpoint"): Rule(
+        "permission", _const("/api/ledger/checkpoint"), Permission.SIGN, per_level=False),
+    ("POST", "/api/estimates"): Rule(
+        "permission", _const("/api/estimates", EST), Permission.ANALYSE, per_level=False),
+    ("GET", "/api/users"): Rule("permission", _const("/api/users"), Permission.MANAGE_USERS,
+                                per_level=False),
+    ("POST", "/api/users"): Rule(
+        "permission", lambda w, lv, who: Call("/api/users", json={
+            "username": f"new-{secrets.token_hex(4)}", "role": "viewer",
+            "password": PASSWORD}),
+        Permission.MANAGE_USERS, 201, per_level=False),
+    ("GET", "/api/users/{user_id}"): Rule(
+        "permission", lambda w, lv, who: Call(f"/api/users/{w.user_ids['researcher']}"),
+        Permission.MANAGE_USERS, per_level=False),
+    ("PATCH", "/api/users/{user_id}"): Rule(
+        "permission", lambda w, lv, who: (lambda u: Call(
+            f"/api/users/{u}", json={"role": "analyst"},
+            headers=_version(w, s.users, u)))(_throwaway_user(w)),
+        Permission.MANAGE_USERS, per_level=False),
+    ("GET", "/api/grants"): Rule("permission", _const("/api/grants"), Permission.GRANT,
+                                 per_level=False),
+    ("POST", "/api/grants"): Rule(
+        "permission", lambda w, lv, who: Call("/api/grants", json={
+            "scope_id": _o(w, lv).source, "user": _throwaway_user(w)}),
+        Permission.GRANT, 201),
+    ("DELETE", "/api/grants/{scope_id}/{user}"): Rule(
+        "permission", _revoke_call, Permission.GRANT, 204),
+    ("GET", "/api/audit"): Rule("permission", _const("/api/audit"), Permission.AUDIT,
+                                per_level=False),
+}
+
+#: Routes whose answers legitimately name objects the caller cannot see (by ID only).
+ID_EXEMPT = {("GET", "/api/audit"), ("GET", "/api/grants"), ("GET", "/api/ledger/export"),
+             ("POST", "/api/grants"), ("DELETE", "/api/grants/{scope_id}/{user}")}
+
+
+def app_routes(world_app: Any) -> set[tuple[str, str]]:
+    """(method, path) of every route, including those of included routers.
+
+    FastAPI >= 0.160 keeps included routers as nested route objects; walk them.
+    """
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes, prefix + getattr(route.include_context, "prefix", ""))
+                continue
+            for method in getattr(route, "methods", None) or ():
+                if method != "HEAD":
+                    found.add((method, prefix + route.path))
+
+    walk(world_app.routes, "")
+    return found
+
+
+def expected(rule: Rule, world: World, level: Sensitivity, who: str) -> int:
+    role = world.roles[who]
+    allowed = role is not None and rule.permission is not None and \
+        rule.permission in ROLE_PERMISSIONS[role]
+    denied = 401 if role is None else 403
+    if rule.kind in ("open", "list", "logout"):
+        return rule.ok
+    if rule.kind == "login":
+        return 401 if role is None else 200
+    if rule.kind == "read":
+        return 200 if world.can_see(who, level) else 404
+    if rule.kind == "permission":
+        return rule.ok if allowed else denied
+    if rule.kind == "create" and not rule.refs:
+        return rule.ok if allowed else denied
+    if not world.can_see(who, level):
+        return 404
+    if not allowed:
+        return denied
+    if rule.kind == "change" and rule.permission is Permission.ERASE and level is not \
+            Sensitivity.PROTECTED:
+        return 422  # only protected objects hold sealed data to erase
+    return rule.ok
+
+
+def _audited(world: World, who: str, since: int) -> set[str]:
+    with world.store.reading() as conn:
+        a = s.audit_reads.c
+        rows = conn.execute(select(a.object_id).where(
+            a.ledger_index >= since, a.user_id == world.user_ids.get(who))).scalars()
+        return set(rows)
+
+
+def _returned_protected(body: Any) -> list[str]:
+    objs = body.get("data") if isinstance(body, dict) and "data" in body else body
+    objs = objs if isinstance(objs, list) else [objs]
+    return [o["id"] for o in objs if isinstance(o, dict) and o.get("sensitivity") == "protected"]
+
+
+@pytest.fixture
+def world(store: Store, tmp_path: Path, fast_argon2: None) -> World:
+    return build_world(store, tmp_path)
+
+
+def test_every_route_is_classified(world: World) -> None:
+    routes = app_routes(world.client.app)
+    assert routes - set(RULES) == set(), "classify these routes in RULES"
+    assert set(RULES) - routes == set(), "RULES names routes that no longer exist"
+
+
+def test_access_matrix(world: World) -> None:
+    failures: list[str] = []
+    cells = 0
+    routes = app_routes(world.client.app)
+    for key in sorted(routes):
+        method, path = key
+        rule = RULES[key]
+        for who in PRINCIPALS:
+            for level in (LEVELS if rule.per_level else (P,)):
+                call = rule.make(world, level, who)
+                start = world.store.size()
+                headers = {**world.headers(who), **call.headers}
+                response = world.client.request(method, call.url, json=call.json,
+                                                content=call.content, headers=headers)
+                world.client.cookies.clear()
+                cells += 1
+                want = expected(rule, world, level, who)
+                where = f"{method} {path} as {who} on {level}"
+                if response.status_code != want:
+                    failures.append(f"{where}: {response.status_code} != {want} "
+                                    f"{response.text[:200]}")
+                    continue
+                text = response.text
+                for mark in world.hidden_markers(who):
+                    if mark in text:
+                        failures.append(f"{where}: leaked {mark!r}")
+                if key not in ID_EXEMPT:
+                    # An ID the caller sent may come back in an error; that reveals nothing.
+                    sent = call.url + json.dumps(call.json)
+                    leaked = [i for i in world.hidden_ids(who) if i in text and i not in sent]
+                    if leaked:
+                        failures.append(f"{where}: leaked IDs {leaked}")
+                if response.status_code >= 300 or who == "anonymous":
+                    continue
+                if response.headers.get("content-type", "").startswith("application/json"):
+                    body = response.json()
+                    wanted = set(_returned_protected(body)) if isinstance(body, dict | list) \
+                        else set()
+                else:
+                    wanted = set()
+                if rule.kind == "read" and level is Sensitivity.PROTECTED and call.target:
+                    wanted.add(call.target)
+                missing = wanted - _audited(world, who, start)
+                if missing:
+                    failures.append(f"{where}: protected read not audited: {missing}")
+    assert not failures, f"{len(failures)} of {cells} cells failed:\n" + "\n".join(failures)
+    assert cells > 500
+
+
+def test_lists_show_exactly_what_each_principal_may_see(world: World) -> None:
+    for name, attr in OBJECT_ATTR.items():
+        for who in PRINCIPALS:
+            body = world.client.get(f"/api/{name}?limit=500&count=true",
+                                    headers=world.headers(who)).json()
+            ids = {o["id"] for o in body["data"]}
+            for level in LEVELS:
+                oid = getattr(world.objects[level], attr)
+                assert (oid in ids) == world.can_see(who, level), (name, who, level)
+            assert body["total"] == len(ids)
+
+
+def test_export_withholds_events_the_principal_may_not_see(world: World) -> None:
+    for who in PRINCIPALS:
+        lines = [json.loads(x) for x in world.client.get(
+            "/api/ledger/export", headers=world.headers(who)).text.splitlines()]
+        assert [x["index"] for x in lines] == list(range(len(lines)))
+        assert any(x.get("withheld") for x in lines) == (world.roles[who] is not Role.ADMIN
+                                                         or not world.granted[who])
+        shown = " ".join(x.get("event", "") for x in lines)
+        for oid in world.hidden_ids(who):
+            if world.roles[who] is not Role.ADMIN:
+                assert oid not in shown, (who, oid)
+        # Admins see user, grant and audit events, but never the events of hidden objects.
+        for x in lines:
+            if "event" in x and x["type"] == "source.registered":
+                data = json.loads(x["event"])["data"]
+                assert data["id"] not in world.hidden_ids(who), (who, data["id"])

@@ -1,0 +1,304 @@
+"""List imports and linkage over HTTP: upload, refusal, re-import, review, decisions, stats.
+
+Every name here is SYNTHETIC. The world's linkage run (a stand-in linker, see
+api_world) leaves review pairs within and across sensitivity levels; the last test
+runs the real model.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import pytest
+from api_world import LEVELS, PRINCIPALS, World, list_csv
+from sqlalchemy import func, select
+
+from dadkhahi.access.policy import ROLE_PERMISSIONS, Permission, Principal, params, visible
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.store import schema as s
+
+PUBLIC, RESTRICTED, PROTECTED = LEVELS
+OCTET = {"Content-Type": "application/octet-stream"}
+
+
+@pytest.fixture
+def world(shared_world: World) -> World:
+    return shared_world
+
+
+def _upload(world: World, who: str, body: bytes, **query: str) -> Any:
+    return world.client.post("/api/lists", params=query, content=body,
+                             headers={**world.headers(who), **OCTET})
+
+
+def _rows(n: int, tag: str | None = None) -> bytes:
+    tag = tag or secrets.token_hex(4)
+    return list_csv([[f"{tag}-{i}", f"Testname{i}, Synthetic", "Reza", "1367/05/12", "Tehran",
+                      "SYNTHETIC"] for i in range(n)])
+
+
+def _level_of(world: World) -> dict[str, Sensitivity]:
+    return {rid: lv for lv in LEVELS
+            for rid in (world.objects[lv].list_record, world.objects[lv].list_record_b)}
+
+
+def _decided(world: World) -> set[tuple[str, str]]:
+    with world.store.reading() as conn:
+        d = s.link_decisions.c
+        return {(str(a), str(b)) for a, b in conn.execute(select(d.record_a, d.record_b))}
+
+
+def _audited(world: World, who: str, since: int) -> set[str]:
+    with world.store.reading() as conn:
+        a = s.audit_reads.c
+        return set(conn.execute(select(a.object_id).where(
+            a.ledger_index >= since, a.user_id == world.user_ids[who])).scalars())
+
+
+def _counts(world: World) -> dict[str, int]:
+    with world.store.reading() as conn:
+        return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                for t in (s.sources, s.items, s.records, s.list_imports, s.ledger_events)}
+
+
+def test_review_queue_shows_a_pair_only_when_both_records_are_visible(world: World) -> None:
+    level = _level_of(world)
+    decided = _decided(world)
+    for who in PRINCIPALS:
+        since = world.store.size()
+        r = world.client.get("/api/linkage/review?limit=500", headers=world.headers(who))
+        role = world.roles[who]
+        if role is None or Permission.REVIEW not in ROLE_PERMISSIONS[role]:
+            assert r.status_code == (401 if role is None else 403), (who, r.text)
+            continue
+        assert r.status_code == 200, r.text
+        shown = [(p["left"]["id"], p["right"]["id"]) for p in r.json()]
+        wanted = [p for p in world.review if p not in decided
+                  and all(world.can_see(who, level[x]) for x in p)]
+        assert shown == wanted, who
+        for mark in world.hidden_markers(who):
+            assert mark not in r.text, (who, mark)
+        for rid in world.hidden_ids(who):
+            assert rid not in r.text, (who, rid)
+        protected = {rec["id"] for p in r.json() for rec in (p["left"], p["right"])
+                     if rec["sensitivity"] == "protected"}
+        assert protected <= _audited(world, who, since), who
+        if world.granted[who]:
+            assert protected, who  # the granted see protected pairs, opened
+            assert "SECRET-note SYNTHETIC" in r.text
+            assert "sealed" not in r.text
+
+
+def test_lists_are_listed_to_those_who_may_see_their_records(world: World) -> None:
+    for who in PRINCIPALS:
+        since = world.store.size()
+        r = world.client.get("/api/lists", headers=world.headers(who))
+        assert r.status_code == 200
+        ids = {x["id"] for x in r.json()}
+        for lv in LEVELS:
+            assert (world.objects[lv].list_import in ids) == world.can_see(who, lv), (who, lv)
+        if world.can_see(who, PROTECTED) and who != "anonymous":
+            shown = next(x for x in r.json()
+                         if x["id"] == world.objects[PROTECTED].list_import)
+            # Opened for those with a grant, and audited.
+            assert shown["source_title"] == "SECRET-list SYNTHETIC"
+            assert shown["original_name"] == "SECRET-list.csv"
+            assert shown["id"] in _audited(world, who, since)
+
+
+def test_upload_creates_a_list_source_and_is_listed(world: World) -> None:
+    title = f"SYNTHETIC API list {secrets.token_hex(4)}"
+    r = _upload(world, "investigator_g", _rows(3), source=title, id_column="ID",
+                name="../../etc/victims.csv", map="notes=Notes")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["rows"] == 3 and body["source_created"] and body["sensitivity"] == "restricted"
+    assert body["original_name"] == "victims.csv" and body["source_title"] == title
+    assert body["columns"]["notes"] == "Notes"
+    for who, seen in (("investigator_g", True), ("analyst", True), ("viewer_g", False),
+                      ("anonymous", False)):
+        ids = {x["id"] for x in world.client.get(
+            "/api/lists", headers=world.headers(who)).json()}
+        assert (body["id"] in ids) is seen, who
+    # Into the same source by title, and by ID.
+    again = _upload(world, "investigator_g", _rows(2), source=title)
+    assert again.status_code == 201 and not again.json()["source_created"]
+    assert again.json()["source_id"] == body["source_id"]
+    by_id = _upload(world, "admin", _rows(1), source=body["source_id"])
+    assert by_id.status_code == 201 and by_id.json()["source_id"] == body["source_id"]
+    assert not any((world.store.home.path / "uploads").rglob("*.*"))
+
+
+def test_a_new_protected_list_is_granted_to_its_importer(world: World) -> None:
+    since = world.store.size()
+    r = _upload(world, "admin", _rows(2), source=f"SYNTHETIC secret list {secrets.token_hex(3)}",
+                sensitivity="protected", name="secret.csv")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["sensitivity"] == "protected" and body["original_name"] == "secret.csv"
+    assert body["id"] in _audited(world, "admin", since)
+    for who, seen in (("admin", True), ("admin_g", False), ("analyst", False)):
+        ids = {x["id"] for x in world.client.get(
+            "/api/lists", headers=world.headers(who)).json()}
+        assert (body["id"] in ids) is seen, who
+
+
+def test_a_bad_list_is_refused_line_by_line_and_nothing_is_stored(world: World) -> None:
+    before = _counts(world)
+    bad = (b"ID,Full name,Father,Date of execution,City\n"
+           b"B1,Karimi Ali,Reza,1367/05/12,Tehran\n"
+           b"B2,Moradi Zahra,,1367/15/40,Tehran\n"
+           b"B1,Najafi Javad,,1988,Rasht\n")
+    r = _upload(world, "investigator_g", bad, source="SYNTHETIC never stored", id_column="ID")
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "invalid" and "nothing was stored" in error["message"]
+    assert any(p.startswith("line 3, field death_date") for p in error["details"])
+    assert any(p.startswith("line 4, field ID: duplicate") for p in error["details"])
+    for body, query in ((b"", {}), (b"ID\n1\n", {"map": "nonsense"}),
+                        (b"ID\n1\n", {"encoding": "no-such-codec"}),
+                        (b"\xd0\xcf\x11\xe0 old excel", {})):
+        r = _upload(world, "investigator_g", body, source="SYNTHETIC never stored", **query)
+        assert r.status_code in (400, 422), r.text
+        assert set(r.json()) == {"error"}
+    assert _counts(world) == before
+    assert not any((world.store.home.path / "uploads").rglob("*.*"))
+
+
+def test_the_same_file_twice_is_a_conflict_naming_only_what_is_visible(
+    world: World,
+) -> None:
+    data = _rows(2)
+    first = _upload(world, "investigator_g", data, source=world.objects[PROTECTED].list_source)
+    assert first.status_code == 201, first.text
+    before = _counts(world)
+    again = _upload(world, "investigator_g", data, source="SYNTHETIC elsewhere")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert first.json()["id"] in again.json()["error"]["message"]
+    # An admin without the grant learns only that it was imported, not where.
+    hidden = _upload(world, "admin", data, source="SYNTHETIC elsewhere")
+    assert hidden.status_code == 409
+    text = hidden.text
+    assert first.json()["id"] not in text and first.json()["source_id"] not in text
+    assert _counts(world) == before
+
+
+def test_who_may_import_and_into_what(world: World) -> None:
+    protected = world.objects[PROTECTED].list_source
+    public = world.objects[PUBLIC].list_source
+    assert _upload(world, "admin", _rows(1), source=protected).status_code == 404
+    # Not there and not visible look the same.
+    assert _upload(world, "admin", _rows(1), source="src_" + "0" * 20).status_code == 404
+    assert _upload(world, "researcher", _rows(1), source=public).status_code == 403
+    assert _upload(world, "anonymous", _rows(1), source=public).status_code == 401
+    assert _upload(world, "analyst", _rows(1), source="SYNTHETIC new").status_code == 403
+    # Protected records in a source the importer holds no grant on: they could not see them.
+    r = _upload(world, "admin", _rows(1), source=public, sensitivity="protected")
+    assert r.status_code == 422 and "grant" in r.text
+    # Records can never be less protected than their source.
+    r = _upload(world, "investigator_g", _rows(1), source=protected, sensitivity="public")
+    assert r.status_code == 400
+
+
+def test_upload_size_limit(world: World) -> None:
+    body = b"ID,Full name\n" + b"X1,SYNTHETIC\n" * (1024 * 1024 // 12 + 10)
+    r = _upload(world, "investigator_g", body, source="SYNTHETIC too big")
+    assert r.status_code == 413
+    assert not any((world.store.home.path / "uploads").rglob("*.*"))
+
+
+def test_decisions_need_both_records_visible_and_the_permission(world: World) -> None:
+    pub, pro = world.objects[PUBLIC], world.objects[PROTECTED]
+
+    def decide(who: str, a: str, b: str, decision: str = "different") -> Any:
+        return world.client.post("/api/linkage/decisions", headers=world.headers(who), json={
+            "record_a": a, "record_b": b, "decision": decision, "note": "SYNTHETIC"})
+
+    assert decide("analyst", pub.list_record, pro.list_record).status_code == 404
+    assert decide("analyst", pub.list_record, "rec_" + "0" * 20).status_code == 404
+    assert decide("researcher", pub.list_record, pub.list_record_b).status_code == 403
+    assert decide("anonymous", pub.list_record, pub.list_record_b).status_code == 401
+    assert decide("analyst", pub.list_record, pub.list_record_b, "maybe").status_code == 422
+    assert decide("analyst", pub.list_record, pub.list_record).status_code == 400
+    r = decide("lawyer_g", pub.list_record, pro.list_record, "same")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["actor"] == "lawyer_g" and body["decision"] == "same"
+    assert body["run_id"] is not None and body["probability"] == 0.5  # from the queue
+    with world.store.reading() as conn:
+        e = s.ledger_events.c
+        kind, raw = conn.execute(select(e.type, e.body).where(e.idx == body["event"])).one()
+    assert kind == "link.decided" and json.loads(raw)["data"]["id"] == body["id"]
+    # The decided pair leaves the queue.
+    queue = world.client.get("/api/linkage/review?limit=500",
+                             headers=world.headers("lawyer_g")).json()
+    pair = tuple(sorted((pub.list_record, pro.list_record)))
+    assert pair not in {(p["left"]["id"], p["right"]["id"]) for p in queue}
+
+
+def _visible_list_records(world: World, who: str) -> int:
+    principal = Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
+    with world.store.reading() as conn:
+        r = s.records.c
+        return int(conn.execute(
+            select(func.count()).select_from(s.records)
+            .where(r.import_id.is_not(None), visible(principal, s.records)),
+            params(principal)).scalar_one())
+
+
+def test_stats_count_only_visible_lists(world: World) -> None:
+    assert world.client.get("/api/linkage/stats",
+                            headers=world.headers("researcher")).status_code == 403
+    assert world.client.get("/api/linkage/stats").status_code == 401
+    stats = {who: world.client.get("/api/linkage/stats", headers=world.headers(who))
+             for who in ("analyst", "admin_g")}
+    assert all(r.status_code == 200 for r in stats.values())
+    wide, narrow = stats["admin_g"].json(), stats["analyst"].json()
+    assert wide["records"] == _visible_list_records(world, "admin_g")
+    assert narrow["records"] == _visible_list_records(world, "analyst") < wide["records"]
+    protected_source = world.objects[PROTECTED].list_source
+    assert protected_source in {x["source_id"] for x in wide["lists"]}
+    assert protected_source not in stats["analyst"].text
+    assert "SECRET-" not in stats["analyst"].text
+    n = len(narrow["overlap"]["lists"])
+    assert len(narrow["overlap"]["persons"]) == n
+    assert narrow["review_pending"] <= wide["review_pending"]
+
+
+def test_a_real_linkage_run_then_review_and_decide(world: World) -> None:
+    # Two small SYNTHETIC lists naming some of the same people, spelt differently.
+    for tag, rows in (("X", [["X1", "Karimi, Ali", "Reza", "1367/05/12", "Tehran", ""],
+                             ["X2", "Moradi, Zahra", "Hassan", "1367/06/01", "Tehran", ""]]),
+                      ("Y", [["Y1", "Ali Karimi", "Reza", "12 Mordad 1367", "Tehran", ""],
+                             ["Y2", "Zahra Moradi", "", "Shahrivar 1367", "Karaj", ""],
+                             ["Y3", "Javad Najafi", "Ahmad", "1988", "Rasht", ""]])):
+        r = _upload(world, "investigator_g", list_csv(rows),
+                    source=f"SYNTHETIC real {tag} {secrets.token_hex(3)}", id_column="ID",
+                    sensitivity="public")
+        assert r.status_code == 201, r.text
+    assert world.client.post("/api/linkage/runs", json={},
+                             headers=world.headers("lawyer_g")).status_code == 403
+    r = world.client.post("/api/linkage/runs", json={"threshold": 0.9},
+                          headers=world.headers("analyst"))
+    assert r.status_code == 201, r.text
+    report = r.json()
+    assert report["kind"] == "model" and report["records"] >= 11
+    assert report["run_id"].startswith("run_")
+    queue = world.client.get("/api/linkage/review", headers=world.headers("analyst"))
+    assert queue.status_code == 200
+    pairs = queue.json()
+    assert all(p["run_id"] == report["run_id"] for p in pairs)
+    assert "SECRET-" not in queue.text
+    if not pairs:
+        pytest.skip("the model left nothing to review on this data")
+    first = pairs[0]
+    r = world.client.post("/api/linkage/decisions", headers=world.headers("analyst"), json={
+        "record_a": first["left"]["id"], "record_b": first["right"]["id"],
+        "decision": "different"})
+    assert r.status_code == 201 and r.json()["run_id"] == report["run_id"]
+    after = world.client.get("/api/linkage/review", headers=world.headers("analyst")).json()
+    assert len(after) == len(pairs) - 1
+    stats = world.client.get("/api/linkage/stats", headers=world.headers("analyst")).json()
+    assert stats["last_run"]["id"] == report["run_id"]

@@ -1,0 +1,169 @@
+"""``dadkhahi lists …`` and ``dadkhahi link …`` as real processes (SYNTHETIC lists only)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+
+def dk(home: Path, *args: str, ok: bool = True, stdin: str | None = None,
+       ) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dadkhahi", "--home", str(home), *args],
+        capture_output=True, text=True, input=stdin, check=False,
+        env={**os.environ, "COLUMNS": "200", "DADKHAHI_ACTOR": "cli-tester"},
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, backend: str) -> Path:
+    home = tmp_path / "home"
+    dk(home, "init", "--origin", "cli.test/lists")
+    return home
+
+
+@pytest.fixture
+def sqlite_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An embedded home only: the linkage commands read the store through the same
+    services the store tests already run on PostgreSQL, and each process costs a second."""
+    monkeypatch.delenv("DADKHAHI_DATABASE_URL", raising=False)
+    home = tmp_path / "home"
+    dk(home, "init", "--origin", "cli.test/link")
+    return home
+
+
+def _csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with open(path, "w", encoding=encoding, newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _lists(tmp_path: Path) -> tuple[Path, Path, Path]:
+    persian = _csv(tmp_path / "synthetic_fa.csv", [
+        ["شماره", "نام", "نام خانوادگی", "نام پدر", "تاریخ اعدام", "زندان", "شهر"],
+        ["1", "علی", "کریمی", "رضا", "۱۳۶۷/۰۵/۱۲", "اوین", "تهران"],
+        ["2", "زهرا", "مرادی", "حسن", "۱۳۶۷/۰۶/۰۱", "اوین", "تهران"],
+        ["3", "جواد", "نجفی", "احمد", "۱۳۶۷/۰۵/۲۰", "گوهردشت", "رشت"],
+    ], encoding="utf-16")
+    latin = _csv(tmp_path / "synthetic_en.csv", [
+        ["Nr", "Full name", "Father", "Date of execution", "Prison", "City"],
+        ["L1", "Karimi, Ali", "Reza", "12 Mordad 1367", "Evin", "Tehran"],
+        ["L2", "Moradi, Zahra", "Hassan", "1 Shahrivar 1367", "Evin", "Tehran"],
+        ["L3", "Sadeghi, Maryam", "Nasser", "Mordad 1367", "Evin", "Tehran"],
+    ])
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Code", "Name", "City"])
+    for row in (["W1", "Ali Karimi", "Tehran"], ["W2", "Javad Najafi", "Rasht"],
+                ["W3", "Maryam Sadeghi", "Tehran"]):
+        sheet.append(row)
+    workbook = tmp_path / "synthetic_names.xlsx"
+    book.save(workbook)
+    return persian, latin, workbook
+
+
+def _ledger_size(home: Path, backend: str) -> int | None:
+    if backend != "sqlite":
+        return None
+    with sqlite3.connect(home / "dadkhahi.sqlite") as conn:
+        return int(conn.execute("select size from ledger_head").fetchone()[0])
+
+
+def test_import_refuse_reimport_and_show(cli_home: Path, tmp_path: Path, backend: str) -> None:
+    persian, latin, workbook = _lists(tmp_path)
+    out = dk(cli_home, "lists", "import", str(persian), "--source", "SYNTHETIC Persian list",
+             "--id-column", "شماره").stdout
+    assert "imported 3 records" in out and "utf-16" in out and "(new source)" in out
+    assert "death_date" in out and "تاریخ اعدام" in out
+    dk(cli_home, "lists", "import", str(workbook), "--source", "SYNTHETIC names",
+       "--id-column", "Code", "--map", "full_name=Name")
+    before = _ledger_size(cli_home, backend)
+
+    bad = _csv(tmp_path / "bad.csv", [["Nr", "Name", "Date of execution", "Age"],
+                                       ["1", "Ali Karimi", "1367/13/40", "20"],
+                                       ["1", "Reza Moradi", "", "old"]])
+    refused = dk(cli_home, "lists", "import", str(bad), "--source", "SYNTHETIC bad",
+                 "--id-column", "Nr", ok=False)
+    assert refused.returncode == 2
+    assert "nothing was stored" in refused.stderr
+    assert "line 2, field death_date: '1367/13/40' is not a date" in refused.stderr
+    assert "line 3, field Age: " not in refused.stderr
+    assert "line 3, field age: 'old' is not a number of years" in refused.stderr
+    assert "line 3, field Nr: duplicate id '1' (first on line 2)" in refused.stderr
+    unknown = dk(cli_home, "lists", "import", str(latin), "--source", "SYNTHETIC x",
+                 "--map", "death_date=Died", ok=False)
+    assert "--map names column 'Died'" in unknown.stderr
+    again = dk(cli_home, "lists", "import", str(persian), "--source", "SYNTHETIC again",
+               ok=False)
+    assert again.returncode == 2 and "already imported: import imp_" in again.stderr
+    assert _ledger_size(cli_home, backend) == before
+
+    shown = dk(cli_home, "lists", "show").stdout
+    assert "SYNTHETIC Persian list" in shown and "SYNTHETIC names" in shown
+    assert "2 import(s), 6 records" in shown
+    assert "OK" in dk(cli_home, "ledger", "verify").stdout
+
+
+def test_link_run_review_export_stats(sqlite_home: Path, tmp_path: Path) -> None:
+    cli_home = sqlite_home
+    persian, latin, workbook = _lists(tmp_path)
+    dk(cli_home, "lists", "import", str(persian), "--source", "SYNTHETIC fa",
+       "--id-column", "شماره")
+    dk(cli_home, "lists", "import", str(latin), "--source", "SYNTHETIC en", "--id-column", "Nr")
+    dk(cli_home, "lists", "import", str(workbook), "--source", "SYNTHETIC xlsx",
+       "--id-column", "Code")
+    ran = dk(cli_home, "link", "run").stdout
+    assert "model run run_" in ran and "9 records" in ran
+
+    first = dk(cli_home, "link", "review", stdin="")  # no answer at all: quits cleanly
+    answered = dk(cli_home, "link", "review", stdin="x\ns\nd\nq\n").stdout
+    # The pairs shown, in order (list ids of records A and B), and what was recorded.
+    shown = re.findall(r"list id / line\s*│\s*(\S+) / \d+\s*│\s*(\S+) / \d+", answered)
+    recorded = re.findall(r"recorded: (same|different)", answered)
+    if "nothing to review" in first.stdout:
+        assert not shown
+    else:
+        assert "0 decision(s) recorded" in first.stdout
+        assert "answer s, d, k or q" in answered  # 'x' is refused and asked again
+        assert recorded == ["same", "different"][: len(shown)]
+        assert f"{len(recorded)} decision(s) recorded" in answered
+        assert "decisions run run_" in answered
+
+    out = tmp_path / "links.csv"
+    dk(cli_home, "link", "export", "--out", str(out))
+    with open(out, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["record_id", "person_id"]
+    by_id = dict(rows[1:])
+    assert set(by_id) == {"1", "2", "3", "L1", "L2", "L3", "W1", "W2", "W3"}
+    for (a, b), decision in zip(shown, recorded, strict=False):
+        assert (by_id[a] == by_id[b]) == (decision == "same"), (a, b, decision)
+
+    stats = dk(cli_home, "link", "stats").stdout
+    persons = len(set(by_id.values()))
+    assert f"persons: {persons}" in stats and "records: 9 (9 linked)" in stats
+    assert "list overlap" in stats and "SYNTHETIC xlsx" in stats
+    shown = dk(cli_home, "lists", "show").stdout
+    assert "SYNTHETIC en" in shown
+    assert "OK" in dk(cli_home, "ledger", "verify").stdout
+
+
+def test_link_commands_explain_what_is_missing(sqlite_home: Path) -> None:
+    cli_home = sqlite_home
+    empty = dk(cli_home, "link", "run", ok=False)
+    assert empty.returncode == 2 and "import lists first" in empty.stderr
+    assert "nothing to review" in dk(cli_home, "link", "review").stdout
+    applied = dk(cli_home, "link", "apply", ok=False)
+    assert "run dadkhahi link run first" in applied.stderr

@@ -1,0 +1,72 @@
+"""Shared fixtures: a fresh store on SQLite and, when configured, on PostgreSQL.
+
+PostgreSQL tests run against a real server named by DADKHAHI_TEST_DATABASE_URL
+(CI sets it; `.ci/run` starts the server). Each test gets its own database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from dadkhahi.store.home import ENV_DATABASE_URL, Home
+from dadkhahi.store.store import Store
+
+PG_ENV = "DADKHAHI_TEST_DATABASE_URL"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a brand-new PostgreSQL database, dropped afterwards."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} must be set in CI")
+        pytest.skip(f"{PG_ENV} not set")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"dadkhahi_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once on SQLite and once on PostgreSQL (sets DADKHAHI_DATABASE_URL)."""
+    name: str = request.param
+    if name == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        monkeypatch.setenv(ENV_DATABASE_URL, url)
+    else:
+        monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    return name
+
+
+@pytest.fixture
+def home(tmp_path: Path, backend: str) -> Home:
+    """An empty data directory (on the parametrised backend)."""
+    return Home(tmp_path / "home")
+
+
+@pytest.fixture
+def store(home: Home) -> Iterator[Store]:
+    """A freshly initialised ledger."""
+    s = Store.init(home, "test.dadkhahi.local/ledger", "tester")
+    yield s
+    s.engine.dispose()

@@ -1,0 +1,103 @@
+"""Clustering of scored pairs: threshold, human overrides, one-record-per-list rule."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dadkhahi.linkage.clusters import cluster_pairs
+
+
+def _pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["record_id_l", "record_id_r", "match_probability"])
+
+
+def _labels(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["record_id_l", "record_id_r", "decision"])
+
+
+def _groups(clusters: pd.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(g) for _, g in clusters.groupby("cluster_id")["record_id"]}
+
+
+IDS = pd.Series(["a", "b", "c", "d", "e"])
+
+
+def test_pairs_at_threshold_link_and_singletons_stay() -> None:
+    result = cluster_pairs(IDS, _pairs(("a", "b", 0.95), ("b", "c", 0.5), ("d", "e", 0.91)), 0.9)
+    assert _groups(result.clusters) == {
+        frozenset("ab"),
+        frozenset("c"),
+        frozenset("de"),
+    }
+    # Cluster ids are the smallest member id.
+    assert dict(zip(result.clusters.record_id, result.clusters.cluster_id, strict=True)) == {
+        "a": "a",
+        "b": "a",
+        "c": "c",
+        "d": "d",
+        "e": "d",
+    }
+
+
+def test_different_label_splits_a_chain_at_its_weakest_link() -> None:
+    pairs = _pairs(("a", "b", 0.99), ("b", "c", 0.92), ("c", "d", 0.98))
+    result = cluster_pairs(IDS, pairs, 0.9, _labels(("a", "d", "different")))
+    groups = _groups(result.clusters)
+    assert not any({"a", "d"} <= g for g in groups)
+    assert frozenset("ab") in groups
+    assert frozenset("cd") in groups
+
+
+def test_same_label_links_what_the_model_does_not() -> None:
+    result = cluster_pairs(IDS, _pairs(("a", "b", 0.1)), 0.9, _labels(("b", "a", "same")))
+    assert frozenset("ab") in _groups(result.clusters)
+
+
+def test_different_label_overrides_a_confident_pair() -> None:
+    result = cluster_pairs(IDS, _pairs(("a", "b", 0.999)), 0.9, _labels(("a", "b", "different")))
+    assert frozenset("a") in _groups(result.clusters)
+
+
+def test_contradictory_labels_are_reported_not_obeyed() -> None:
+    labels = _labels(("a", "b", "same"), ("b", "c", "same"), ("a", "c", "different"))
+    result = cluster_pairs(IDS, _pairs(), 0.9, labels)
+    assert not any({"a", "c"} <= g for g in _groups(result.clusters))
+    assert len(result.conflicts) == 1
+
+
+def test_one_record_per_list_unless_the_two_are_duplicates() -> None:
+    # a and c are both in list L1; b (list L2) looks like both.
+    ids = pd.Series(["a", "b", "c"])
+    sources = pd.Series(["L1", "L2", "L1"])
+    pairs = _pairs(("a", "b", 0.95), ("b", "c", 0.6), ("a", "c", 0.05))
+    split = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8)
+    assert _groups(split.clusters) == {frozenset("ab"), frozenset("c")}
+    # Without list information the chain merges all three.
+    assert _groups(cluster_pairs(ids, pairs, 0.5).clusters) == {frozenset("abc")}
+    # A within-list duplicate (a, c linked to each other) may share the cluster.
+    dup = _pairs(("a", "b", 0.95), ("b", "c", 0.6), ("a", "c", 0.9))
+    assert _groups(cluster_pairs(ids, dup, 0.5, sources=sources).clusters) == {frozenset("abc")}
+
+
+def test_human_same_allows_two_records_of_one_list() -> None:
+    ids = pd.Series(["a", "c"])
+    sources = pd.Series(["L1", "L1"])
+    result = cluster_pairs(ids, _pairs(), 0.5, _labels(("a", "c", "same")), sources=sources)
+    assert _groups(result.clusters) == {frozenset("ac")}
+
+
+def test_result_does_not_depend_on_input_order() -> None:
+    pairs = _pairs(("a", "b", 0.95), ("b", "c", 0.93), ("c", "d", 0.97), ("d", "e", 0.2))
+    labels = _labels(("a", "c", "different"))
+    first = cluster_pairs(IDS, pairs, 0.9, labels)
+    shuffled = pairs.sample(frac=1.0, random_state=3).rename(
+        columns={"record_id_l": "record_id_r", "record_id_r": "record_id_l"}
+    )
+    second = cluster_pairs(IDS.sample(frac=1.0, random_state=4), shuffled, 0.9, labels)
+    assert first.clusters.equals(second.clusters)
+
+
+def test_duplicate_record_ids_are_refused() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        cluster_pairs(pd.Series(["a", "a"]), _pairs(), 0.9)

@@ -1,0 +1,99 @@
+"""Per-record linkage features: script-independent keys, birth and death intervals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from dadkhahi.linkage.features import FEATURE_COLUMNS, record_features
+from dadkhahi.linkage.model import PREDICTION_BLOCKING, blocking_keys
+
+# SYNTHETIC records of one invented person, written three ways.
+RECORDS = pd.DataFrame(
+    [
+        {
+            "record_id": "A-1",
+            "source_id": "A",
+            "given_name": "سید غلام‌رضا",
+            "family_name": "حسین زاده",
+            "father_name": "علي",
+            "birth_year": "۱۳۴۰",
+            "city": "تهران",
+            "prison": "زندان اوین",
+            "death_date": "۱۲ مرداد ۱۳۶۷",
+            "sex": "مرد",
+        },
+        {
+            "record_id": "B-1",
+            "source_id": "B",
+            "full_name": "Hosseinzadeh, Gholam Reza",
+            "father_name": "Ali",
+            "age": 27,
+            "city": "Tehran",
+            "prison": "Evin Prison",
+            "death_earliest": dt.date(1988, 8, 3),
+            "death_latest": dt.date(1988, 8, 3),
+            "sex": "M",
+        },
+        {
+            "record_id": "C-1",
+            "source_id": "C",
+            "full_name": "Gholamreza Hossein-Zadeh",
+            "birth_year": 1961,
+            "city": "Teheran",
+            "death_date": "Mordad 1367",
+        },
+    ]
+)
+
+
+def test_one_person_written_three_ways_has_one_set_of_keys() -> None:
+    features = record_features(RECORDS)
+    assert list(features.columns) == list(FEATURE_COLUMNS)
+    for column in ("given_canon", "given_skel", "family_canon", "family_skel", "city_key"):
+        assert features[column].nunique() == 1, column
+    assert features.loc[0, "given_canon"] == "gholam reza"
+    assert features.loc[0, "family_canon"] == "hosseinzadeh"
+    assert features.loc[0, "father_canon"] == features.loc[1, "father_canon"] == "ali"
+    assert pd.isna(features.loc[2, "father_canon"])
+    assert features.loc[0, "prison_key"] == features.loc[1, "prison_key"] == "evin"
+    assert list(features["sex"].fillna("?")) == ["m", "m", "?"]
+
+
+def test_birth_intervals_from_jalali_year_age_and_gregorian_year() -> None:
+    features = record_features(RECORDS)
+    # Jalali 1340 runs from March 1961 to March 1962.
+    assert (features.loc[0, "birth_lo"], features.loc[0, "birth_hi"]) == (1961, 1962)
+    # Aged 27 at death in August 1988: born 1960 or 1961.
+    assert (features.loc[1, "birth_lo"], features.loc[1, "birth_hi"]) == (1960, 1961)
+    assert (features.loc[2, "birth_lo"], features.loc[2, "birth_hi"]) == (1961, 1961)
+
+
+def test_death_intervals_from_text_and_dates_agree() -> None:
+    features = record_features(RECORDS)
+    day = (dt.date(1988, 8, 3) - dt.date(1970, 1, 1)).days
+    assert features.loc[0, "death_lo"] == features.loc[0, "death_hi"] == day
+    assert features.loc[1, "death_lo"] == day
+    # Mordad 1367 is 23 July .. 22 August 1988.
+    assert features.loc[2, "death_lo"] == (dt.date(1988, 7, 23) - dt.date(1970, 1, 1)).days
+    assert features.loc[2, "death_hi"] == (dt.date(1988, 8, 22) - dt.date(1970, 1, 1)).days
+
+
+def test_missing_columns_are_empty_and_ids_must_be_unique() -> None:
+    features = record_features(pd.DataFrame({"record_id": ["x"], "full_name": ["Ali Karimi"]}))
+    assert features.loc[0, "family_canon"] == "karimi"
+    assert pd.isna(features.loc[0, "death_lo"])
+    with pytest.raises(ValueError, match="unique"):
+        record_features(pd.DataFrame({"record_id": ["x", "x"]}))
+
+
+def test_blocking_keys_leave_out_oversized_blocks() -> None:
+    features = record_features(pd.concat([RECORDS] * 1, ignore_index=True))
+    keys = blocking_keys(features, cap=300)
+    assert list(keys.columns) == [f"blk_{i}" for i in range(len(PREDICTION_BLOCKING))]
+    # The three records share the coarse name key (rule 0): one block.
+    assert keys["blk_0"].nunique() == 1
+    capped = blocking_keys(features, cap=2)
+    assert capped["blk_0"].isna().all()
