@@ -108,11 +108,20 @@ def test_import_refuse_reimport_and_show(cli_home: Path, tmp_path: Path, backend
     again = dk(cli_home, "lists", "import", str(persian), "--source", "SYNTHETIC again",
                ok=False)
     assert again.returncode == 2 and "already imported: import imp_" in again.stderr
+    nameless = dk(cli_home, "lists", "import", str(latin), ok=False)
+    assert nameless.returncode == 2 and "--source NAME" in nameless.stderr
     assert _ledger_size(cli_home, backend) == before
+
+    # The contract shared with `evidence add`: --source-title T --sensitivity protected.
+    protected = dk(cli_home, "lists", "import", str(latin), "--source-title",
+                   "SYNTHETIC protected list", "--sensitivity", "protected",
+                   "--id-column", "Nr").stdout
+    assert "imported 3 records" in protected and "(new source)" in protected
 
     shown = dk(cli_home, "lists", "show").stdout
     assert "SYNTHETIC Persian list" in shown and "SYNTHETIC names" in shown
-    assert "2 import(s), 6 records" in shown
+    assert "[protected]" in shown  # a protected source's title is sealed
+    assert "3 import(s), 9 records" in shown
     assert "OK" in dk(cli_home, "ledger", "verify").stdout
 
 

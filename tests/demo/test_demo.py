@@ -26,11 +26,21 @@ def test_demo_runs_and_verifies(tmp_path: Path) -> None:
         persons = conn.execute(select(s.persons)).mappings().all()
         sources = conn.execute(select(s.sources)).mappings().all()
         support = conn.execute(select(s.claim_support)).mappings().all()
-    # Every invented person is flagged and labelled synthetic.
+        record_sources = set(conn.execute(
+            select(s.sources.c.title).join(s.records, s.records.c.source_id == s.sources.c.id)
+        ).scalars())
+        linked = set(conn.execute(select(s.person_records.c.person_id)).scalars())
+    # Every invented person is flagged synthetic, and is either labelled so or was
+    # linked from list records, all of which come from sources titled SYNTHETIC.
+    assert len(record_sources) == 4 and all("SYNTHETIC" in t for t in record_sources)
     for p in persons:
         if p["synthetic"]:
-            assert "SYNTHETIC" in p["label"] or p["label"] == "[protected]"
-    assert sum(p["synthetic"] for p in persons) == 3
+            assert "SYNTHETIC" in p["label"] or p["label"] == "[protected]" or p["id"] in linked
+        else:
+            assert p["sensitivity"] == "public" and p["id"] not in linked
+    assert sum(not p["synthetic"] for p in persons) == 4  # the sourced public officials
+    assert len(linked) > 400
+    assert "persons after linkage" in proc.stdout and "estimated total (lcmcr)" in proc.stdout
     # Every public source carries a citation; every claim has support.
     public = [src for src in sources if src["sensitivity"] == "public"]
     assert public and all(src["citation"] for src in public)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from dadkhahi.cli.common import console, current_actor, err_console, open_store
 from dadkhahi.domain.errors import UserError
@@ -241,14 +242,14 @@ def stats() -> None:
                       f"{run_['threshold']}) finished {run_['finished_at']}", highlight=False)
     per_list = Table("list", "source", "records", "persons", title="per list")
     for row in result.lists.itertuples(index=False):
-        per_list.add_row(str(row.list), str(row.source_id), f"{row.records:,}",
+        per_list.add_row(Text(str(row.list)), str(row.source_id), f"{row.records:,}",
                          f"{row.persons:,}")
     console.print(per_list)
     if not result.overlap.empty:
-        matrix = Table("persons on both", *[str(c) for c in result.overlap.columns],
-                       title="list overlap (persons)")
+        headers = [Column(header=Text(str(c))) for c in result.overlap.columns]
+        matrix = Table("persons on both", *headers, title="list overlap (persons)")
         for name, values in result.overlap.iterrows():
-            matrix.add_row(str(name), *[f"{int(v):,}" for v in values])
+            matrix.add_row(Text(str(name)), *[f"{int(v):,}" for v in values])
         console.print(matrix)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from dadkhahi.cli.common import console, current_actor, err_console, open_store
 from dadkhahi.domain.errors import UserError, ValidationError
@@ -31,11 +32,12 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
 @app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-16, Windows-1256) or XLSX")],
-    source: Annotated[str, typer.Option(
+    source: Annotated[str | None, typer.Option(
         help="Source ID, ID prefix or exact title; a new list source is registered if none "
-             "matches")],
+             "matches")] = None,
     source_title: Annotated[str | None, typer.Option(
-        help="Title of the new source (default: --source)")] = None,
+        help="Title of the new source (default: --source); alone, always a new source")]
+    = None,
     id_column: Annotated[str | None, typer.Option(
         help="Column holding the list's own record ids (must be unique)")] = None,
     map_: Annotated[list[str] | None, typer.Option(
@@ -59,12 +61,16 @@ def import_command(
     """Import one list: the file is kept, each row becomes a record, in one ledger event."""
     store = open_store()
     who = current_actor(actor)
-    with store.reading() as conn:
-        existing = resolve_source(conn, source)
-    target: str | SourceSpec = source
+    if source is None and source_title is None:
+        raise UserError("name the list's source: --source NAME (or --source-title T for a new one)")
+    existing = None
+    if source is not None:
+        with store.reading() as conn:
+            existing = resolve_source(conn, source)
+    target: str | SourceSpec = source or ""
     if existing is None:
         target = SourceSpec(
-            title=source_title or source, kind=SourceKind.LIST,
+            title=source_title or source or "", kind=SourceKind.LIST,
             sensitivity=sensitivity or Sensitivity.RESTRICTED,
             reliability=reliability, credibility=credibility,
         )
@@ -110,7 +116,8 @@ def show() -> None:
     table = Table("import", "source", "title", "file", "format", "records", "persons",
                   "sensitivity", "imported at")
     for r in rows:
-        table.add_row(r.import_id, r.source_id, r.source_title, r.original_name or "",
+        # Text(): titles and file names are data, never Rich markup ("[protected]").
+        table.add_row(r.import_id, r.source_id, Text(r.source_title), Text(r.original_name or ""),
                       f"{r.format} {r.encoding or ''}".strip(), f"{r.rows:,}",
                       f"{r.linked_persons:,}", r.sensitivity, r.imported_at)
     console.print(table)

@@ -9,7 +9,12 @@ constraints and the result is the same on every backend and every re-run:
    unless a component is *conflicted*: it holds a pair labelled "different", or
    (when sources are given) two records of the same list. A list names a person
    once, save for rare duplicates, so two of its records in one cluster usually
-   mean two people chained together through look-alikes.
+   mean two people chained together through look-alikes. A list is held to this
+   only while its duplicates are rare: when more than ``max_duplicate_share`` of
+   its records link at ``duplicate_threshold`` to another record of the same list
+   (a compilation that repeats people, or a file to deduplicate), the data show
+   that the list does not name a person once, and its records cluster like
+   records of different lists.
 3. A conflicted component is rebuilt greedily: its edges are taken strongest
    first (human "same", then descending probability, then record ids) and an
    edge is skipped when it would join groups that a "different" label keeps
@@ -42,6 +47,8 @@ class Clustering:
 
     clusters: pd.DataFrame  # record_id, cluster_id
     conflicts: pd.DataFrame  # record_id_l, record_id_r: "same" labels left unmet
+    # Lists too full of duplicates for the one-record-per-list rule (see above).
+    duplicate_lists: tuple[str, ...] = ()
 
 
 def _ordered_pairs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,6 +62,41 @@ def _ordered_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns.difference(["record_id_l", "record_id_r"]):
         out[column] = frame[column].to_numpy()
     return out[out["record_id_l"] != out["record_id_r"]]
+
+
+def _list_codes(
+    index: pd.Index,
+    source_names: np.ndarray,
+    scored: pd.DataFrame,
+    duplicate_threshold: float,
+    max_duplicate_share: float,
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """List code per record for the one-record-per-list rule, and the exempt lists.
+
+    A list's duplicate share is the fraction of its records linked at
+    ``duplicate_threshold`` to another record of the same list. Each record of a
+    list whose share exceeds ``max_duplicate_share`` gets a code of its own, so
+    the rule never fires for it.
+    """
+    codes, names = pd.factorize(source_names)
+    strong = scored[scored["match_probability"] >= duplicate_threshold]
+    left = index.get_indexer(pd.Index(strong["record_id_l"]))
+    right = index.get_indexer(pd.Index(strong["record_id_r"]))
+    known = (left >= 0) & (right >= 0)
+    left, right = left[known], right[known]
+    within = codes[left] == codes[right]
+    with_duplicate = np.zeros(len(codes), dtype=bool)
+    with_duplicate[left[within]] = True
+    with_duplicate[right[within]] = True
+    sizes = np.bincount(codes, minlength=len(names))
+    share = np.bincount(codes, weights=with_duplicate, minlength=len(names)) / np.maximum(sizes, 1)
+    exempt = share > max_duplicate_share
+    if not exempt.any():
+        return codes, ()
+    codes = codes.copy()
+    free = exempt[codes]
+    codes[free] = len(names) + np.arange(int(free.sum()))
+    return codes, tuple(sorted(str(n) for n in names[exempt]))
 
 
 class _Groups:
@@ -125,6 +167,7 @@ def cluster_pairs(
     *,
     sources: pd.Series | None = None,
     duplicate_threshold: float = 0.8,
+    max_duplicate_share: float = 0.2,
 ) -> Clustering:
     """Cluster records: pairs at/above ``threshold`` link, human labels override.
 
@@ -132,7 +175,9 @@ def cluster_pairs(
     has ``record_id_l``, ``record_id_r``, ``decision`` in {"same", "different"}.
     ``sources`` (aligned with ``record_ids``) names each record's list: a cluster
     then holds two records of one list only when they are linked to each other at
-    ``duplicate_threshold`` or a person said "same". Every record gets a cluster.
+    ``duplicate_threshold`` or a person said "same", unless more than
+    ``max_duplicate_share`` of the list's records have such a duplicate (the list
+    is then exempt: see the module docstring). Every record gets a cluster.
     """
     ids_in = record_ids.astype(str).to_numpy()
     order = np.argsort(ids_in, kind="stable")
@@ -140,11 +185,14 @@ def cluster_pairs(
     index = pd.Index(ids)
     if index.has_duplicates:
         raise ValueError("record ids must be unique")
-    source_codes = None
-    if sources is not None:
-        source_codes = pd.factorize(sources.astype(str).to_numpy()[order])[0]
-
     scored = _ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability"]])
+    source_codes = None
+    duplicate_lists: tuple[str, ...] = ()
+    if sources is not None:
+        source_names = sources.astype(str).to_numpy()[order]
+        source_codes, duplicate_lists = _list_codes(
+            index, source_names, scored, duplicate_threshold, max_duplicate_share
+        )
     if labels is not None and len(labels):
         decided = _ordered_pairs(labels[["record_id_l", "record_id_r", "decision"]])
         decided = decided[decided["record_id_l"].isin(index) & decided["record_id_r"].isin(index)]
@@ -221,4 +269,5 @@ def cluster_pairs(
     return Clustering(
         clusters=frame[["record_id", "cluster_id"]].reset_index(drop=True),
         conflicts=pd.DataFrame(conflicts, columns=["record_id_l", "record_id_r"]),
+        duplicate_lists=duplicate_lists,
     )
