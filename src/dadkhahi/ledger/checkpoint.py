@@ -105,6 +105,25 @@ def _check_note_text(text: str) -> None:
         raise LedgerInputError("note text must be UTF-8 with no control characters but newline")
 
 
+def _split_key(text: str, problem: str) -> tuple[str, str, bytes]:
+    """``<name>+<hex key id>+<base64(0x01 || 32 key bytes)>`` -> (name, hex id, raw).
+
+    Verifier and private keys share this shape; ``problem`` is the error to raise.
+    """
+    name, _, rest = text.partition("+")
+    hex_id, _, key_text = rest.partition("+")
+    raw = _unb64(key_text)
+    if (
+        not _is_valid_name(name)
+        or not _HEX_ID.fullmatch(hex_id)
+        or raw is None
+        or len(raw) != 33
+        or raw[0] != ED25519_TYPE
+    ):
+        raise LedgerInputError(problem)
+    return name, hex_id, raw
+
+
 class NoteVerifier:
     """An Ed25519 verifier key for signed notes: a key name, a key ID and a public key."""
 
@@ -124,20 +143,11 @@ class NoteVerifier:
         """
         if not isinstance(vkey, str):
             raise LedgerInputError("verifier key must be text")
-        name, _, rest = vkey.partition("+")
-        hex_id, _, key_text = rest.partition("+")
-        raw = _unb64(key_text)
-        if (
-            not _is_valid_name(name)
-            or not _HEX_ID.fullmatch(hex_id)
-            or raw is None
-            or len(raw) != 33
-            or raw[0] != ED25519_TYPE
-        ):
-            raise LedgerInputError(
-                "malformed verifier key: expected <name>+<8 hex digits>+<base64 of 0x01 and a "
-                "32-byte Ed25519 public key>"
-            )
+        name, hex_id, raw = _split_key(
+            vkey,
+            "malformed verifier key: expected <name>+<8 hex digits>+<base64 of 0x01 and a "
+            "32-byte Ed25519 public key>",
+        )
         verifier = cls(name, Ed25519PublicKey.from_public_bytes(raw[1:]))
         if verifier.key_id != bytes.fromhex(hex_id):
             raise LedgerInputError(
@@ -183,20 +193,11 @@ class NoteSigner:
         """Parse ``PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || 32-byte seed)>``."""
         if not isinstance(text, str) or not text.startswith(_PRIVATE_PREFIX):
             raise LedgerInputError("malformed private key: it must start with PRIVATE+KEY+")
-        name, _, rest = text[len(_PRIVATE_PREFIX) :].partition("+")
-        hex_id, _, key_text = rest.partition("+")
-        raw = _unb64(key_text)
-        if (
-            not _is_valid_name(name)
-            or not _HEX_ID.fullmatch(hex_id)
-            or raw is None
-            or len(raw) != 33
-            or raw[0] != ED25519_TYPE
-        ):
-            raise LedgerInputError(
-                "malformed private key: expected PRIVATE+KEY+<name>+<8 hex digits>+<base64 of "
-                "0x01 and a 32-byte Ed25519 seed>"
-            )
+        name, hex_id, raw = _split_key(
+            text[len(_PRIVATE_PREFIX) :],
+            "malformed private key: expected PRIVATE+KEY+<name>+<8 hex digits>+<base64 of "
+            "0x01 and a 32-byte Ed25519 seed>",
+        )
         signer = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
         if signer.key_id != bytes.fromhex(hex_id):
             raise LedgerInputError(f"private key ID {hex_id} does not match its name and key")

@@ -15,26 +15,12 @@ from typing import Any, cast
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from dadkhahi.linkage.features import CANONICAL_COLUMNS
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
 #: Normalised fields handed to the model (names as :mod:`dadkhahi.linkage.features` wants).
-MODEL_FIELDS = (
-    "given_name",
-    "family_name",
-    "full_name",
-    "father_name",
-    "sex",
-    "birth_year",
-    "age",
-    "city",
-    "province",
-    "prison",
-    "death_earliest",
-    "death_latest",
-    "burial_place",
-    "affiliation",
-)
+MODEL_FIELDS = tuple(c for c in CANONICAL_COLUMNS if c not in ("record_id", "source_id"))
 #: Further normalised fields used for claims, display and strata.
 EXTRA_FIELDS = ("death_date", "city_key", "province_key", "prison_key", "notes")
 RECORD_COLUMNS = (
