@@ -66,7 +66,8 @@ def _ordered_pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _list_codes(
     index: pd.Index,
-    source_names: np.ndarray,
+    codes: np.ndarray,
+    names: np.ndarray,
     scored: pd.DataFrame,
     duplicate_threshold: float,
     max_duplicate_share: float,
@@ -78,7 +79,6 @@ def _list_codes(
     list whose share exceeds ``max_duplicate_share`` gets a code of its own, so
     the rule never fires for it.
     """
-    codes, names = pd.factorize(source_names)
     strong = scored[scored["match_probability"] >= duplicate_threshold]
     left = index.get_indexer(pd.Index(strong["record_id_l"]))
     right = index.get_indexer(pd.Index(strong["record_id_r"]))
@@ -186,12 +186,12 @@ def cluster_pairs(
     if index.has_duplicates:
         raise ValueError("record ids must be unique")
     scored = _ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability"]])
-    source_codes = None
+    list_codes = source_codes = None
     duplicate_lists: tuple[str, ...] = ()
     if sources is not None:
-        source_names = sources.astype(str).to_numpy()[order]
+        list_codes, list_names = pd.factorize(sources.astype(str).to_numpy()[order])
         source_codes, duplicate_lists = _list_codes(
-            index, source_names, scored, duplicate_threshold, max_duplicate_share
+            index, list_codes, list_names, scored, duplicate_threshold, max_duplicate_share
         )
     if labels is not None and len(labels):
         decided = _ordered_pairs(labels[["record_id_l", "record_id_r", "decision"]])
@@ -221,6 +221,11 @@ def cluster_pairs(
     known = (left >= 0) & (right >= 0)
     left, right = left[known], right[known]
     weight = edges["match_probability"].to_numpy(dtype="float64")[known]
+    if list_codes is not None:
+        # Two records of one list link directly only at duplicate_threshold, in
+        # every list (an exempt list loses the rule on chains, not this one).
+        direct = (list_codes[left] != list_codes[right]) | (weight >= duplicate_threshold)
+        left, right, weight = left[direct], right[direct], weight[direct]
     graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(ids), len(ids)))
     _, component = connected_components(graph, directed=False)
 

@@ -21,6 +21,8 @@ Output columns (one row per input record, same order):
   (first given part only): coarse skeletons that merge letters romanisations
   confuse (ch/sh/kh, gh/g/q/k, s/z, t/d, German j for y)
 * ``name_sorted``: all given and family part skeletons sorted (order-free blocking)
+* ``initials``: first skeleton letters of the given and family name, sorted
+  (order-free, so it survives swapped given and family names; blocking)
 * ``sex``: ``m``/``f``/null
 * ``birth_lo``, ``birth_hi``: interval of Gregorian birth years (from a Jalali or
   Gregorian birth year, else from age at death and the death interval)
@@ -87,6 +89,7 @@ FEATURE_COLUMNS = (
     "family_coarse",
     "father_coarse",
     "name_sorted",
+    "initials",
     "father_canon",
     "father_skel",
     "father_parts",
@@ -184,6 +187,20 @@ def _sorted_parts(given: _KeyColumn, family: _KeyColumn) -> np.ndarray:
         for g, f in uniques
     ]
     return _take(inverse.reshape(-1), values)
+
+
+def _initials(given: _KeyColumn, family: _KeyColumn) -> np.ndarray:
+    """Sorted first skeleton letters of both names, or null when either is unknown."""
+    first = np.array(
+        [
+            g + f if g and f and g <= f else f + g if g and f else None
+            for g, f in zip(
+                given.field(_initial).tolist(), family.field(_initial).tolist(), strict=True
+            )
+        ],
+        dtype=object,
+    )
+    return first
 
 
 def _canon(keys: NameKeys) -> str | None:
@@ -337,6 +354,7 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
             "family_coarse": family.field(_coarse),
             "father_coarse": father.field(_coarse),
             "name_sorted": _sorted_parts(given, family),
+            "initials": _initials(given, family),
             "father_canon": father.field(_canon),
             "father_skel": father.field(_skel),
             "father_parts": father.field(_parts),

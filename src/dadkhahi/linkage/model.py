@@ -50,6 +50,10 @@ PREDICTION_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("family_coarse", "given_first_coarse", "city_key"),
     ("family_coarse", "given_first_coarse", "death_month"),
     ("family_coarse", "given_first_coarse", "prison_key"),
+    ("death_lo", "death_hi", "initials"),
+    ("death_lo", "death_hi", "birth_lo"),
+    ("family_skel", "city_key"),
+    ("given_skel", "city_key"),
 )
 # Largest block a rule compares whole: at most BLOCK_CAP**2 / 2 pairs per block.
 BLOCK_CAP = 300

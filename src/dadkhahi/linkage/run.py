@@ -220,6 +220,7 @@ def link(
     review_band: tuple[float, float] = (0.02, 0.9),
     within_list_constraint: bool = True,
     duplicate_threshold: float = 0.5,
+    max_duplicate_share: float = 0.2,
     spark: Any = None,
     memory_limit: str = "6GB",
 ) -> LinkResult:
@@ -230,7 +231,9 @@ def link(
     ``record_id_r``, ``decision`` ("same"/"different"); they train the model and
     override it in clustering. ``threshold``: match probability at which a pair links.
     ``within_list_constraint``: a cluster holds two records of one list only when
-    those two link at ``duplicate_threshold`` (see :mod:`dadkhahi.linkage.clusters`).
+    those two link at ``duplicate_threshold``, for every list where at most
+    ``max_duplicate_share`` of the records have such a duplicate (see
+    :mod:`dadkhahi.linkage.clusters`).
     ``review_band``: probabilities [low, high) that go to the review queue.
     ``spark``: an existing SparkSession for ``backend="spark"`` (else a local one).
     """
@@ -270,7 +273,9 @@ def link(
         checked,
         sources=features["source_id"] if within_list_constraint else None,
         duplicate_threshold=duplicate_threshold,
+        max_duplicate_share=max_duplicate_share,
     )
+    stats["duplicate_lists"] = float(len(clustering.duplicate_lists))
     stats["seconds_cluster"] = time.perf_counter() - tick
     stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())
     review = _review_queue(pairs, checked, review_band, clustering.clusters)
