@@ -8,7 +8,10 @@ runs the real model.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -302,3 +305,19 @@ def test_a_real_linkage_run_then_review_and_decide(world: World) -> None:
     assert len(after) == len(pairs) - 1
     stats = world.client.get("/api/linkage/stats", headers=world.headers("analyst")).json()
     assert stats["last_run"]["id"] == report["run_id"]
+
+
+def test_upload_leftovers_of_a_crash_are_removed_at_start(tmp_path: Path) -> None:
+    from dadkhahi.api.app import STALE_UPLOAD_SECONDS, clear_stale_uploads
+    from dadkhahi.store.home import Home
+
+    home = Home(tmp_path / "home")
+    uploads = home.path / "uploads"
+    old, fresh = uploads / "list-old", uploads / "list-fresh"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "upload").write_text("SYNTHETIC witness list", "utf-8")
+    past = time.time() - STALE_UPLOAD_SECONDS - 60
+    os.utime(old, (past, past))
+    assert clear_stale_uploads(home) == 1
+    assert not old.exists() and (fresh / "upload").exists()

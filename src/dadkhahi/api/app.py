@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import time
+
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,6 +55,29 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+#: Upload folders older than this are left over from a crash and are removed.
+STALE_UPLOAD_SECONDS = 3600
+
+
+def clear_stale_uploads(home: Home, max_age: float = STALE_UPLOAD_SECONDS) -> int:
+    """Remove list-upload folders a crash left behind; returns how many.
+
+    An upload is kept in plain form only while it is imported (protected lists are
+    sealed by the import), so a leftover may hold witness data: it must not linger.
+    Only old folders go, in case another server process shares the home.
+    """
+    uploads = home.path / "uploads"
+    if not uploads.is_dir():
+        return 0
+    cutoff = time.time() - max_age
+    removed = 0
+    for folder in uploads.iterdir():
+        if folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def create_app(home: Home, settings: ApiSettings | None = None,
                store: Store | None = None) -> FastAPI:
     """The API over the ledger in ``home`` (SQLite there, or DADKHAHI_DATABASE_URL)."""
@@ -65,6 +91,7 @@ def create_app(home: Home, settings: ApiSettings | None = None,
         responses=ERROR_RESPONSES,
     )
     app.state.store = store or Store.open(home)
+    clear_stale_uploads(home)
     app.state.settings = settings or ApiSettings.from_env()
     errors.install(app)
 

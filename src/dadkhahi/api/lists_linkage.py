@@ -16,7 +16,8 @@ them to clients too):
   (:func:`dadkhahi.access.imports.visible_import`).
 * **Running linkage** needs ``analyse``. The run links every list record, whatever
   the runner may see: it writes persons and claims under the same visibility rules,
-  and its report holds counts only.
+  and its report holds counts only. Over HTTP it runs on DuckDB; Spark runs (long,
+  for millions of records) are left to the command line.
 * **The review queue and decisions** need ``review`` or ``analyse``. A pair is shown
   only when *both* records are visible to the principal; otherwise it is left out
   entirely. Deciding on a record one cannot see is "not found".
@@ -71,17 +72,6 @@ def require_reviewer(principal: Principal) -> None:
 
 
 # --- list imports ------------------------------------------------------------------
-
-
-def parse_map(pairs: Sequence[str]) -> dict[str, str]:
-    """``FIELD=COLUMN`` pairs as ``{field: column}``."""
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, column = pair.partition("=")
-        if not sep or not name.strip() or not column.strip():
-            raise ValidationError(f"map {pair!r}: write FIELD=COLUMN, e.g. death_date=Date")
-        mapping[name.strip()] = column.strip()
-    return mapping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -448,7 +438,6 @@ __all__ = [
     "import_target",
     "import_upload",
     "imports_for",
-    "parse_map",
     "review_for",
     "run",
     "stats_for",

@@ -220,7 +220,9 @@ class ListImportCreated(ListImportOut):
 
 
 class LinkRunIn(_In):
-    backend: Literal["duckdb", "spark"] = "duckdb"
+    """A linkage run over HTTP uses DuckDB; runs on Spark are for the command line."""
+
+    backend: Literal["duckdb"] = "duckdb"
     threshold: float = Field(default=0.9, ge=0.5, le=1.0,
                              description="Match probability at which a pair links")
 

@@ -13,20 +13,12 @@ from dadkhahi.cli.common import console, current_actor, err_console, open_store
 from dadkhahi.domain.errors import UserError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.intake.list_columns import parse_mapping
 from dadkhahi.intake.lists import import_list, list_imports, resolve_source
 
 app = typer.Typer(help="Import victim lists (CSV, XLSX) and see what was imported.",
                   no_args_is_help=True)
 
-
-def _parse_map(pairs: list[str]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or not field.strip() or not column:
-            raise UserError(f"--map {pair!r}: write FIELD=COLUMN, e.g. --map death_date='Date'")
-        mapping[field.strip()] = column.strip()
-    return mapping
 
 
 @app.command("import")
@@ -80,7 +72,7 @@ def import_command(
         with err_console.status("importing…") as status:
             report = import_list(
                 store, file, source=target, actor=who, id_column=id_column,
-                mapping=_parse_map(map_ or []), sensitivity=sensitivity, encoding=encoding,
+                mapping=parse_mapping(map_ or []), sensitivity=sensitivity, encoding=encoding,
                 sheet=sheet, progress=lambda msg: status.update(msg),
             )
     except ValidationError as exc:

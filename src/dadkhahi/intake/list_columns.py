@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dadkhahi.domain.errors import ValidationError
 from dadkhahi.persian import normalize_script
 
 FIELDS: tuple[str, ...] = (
@@ -63,6 +64,17 @@ _SPELLINGS: dict[str, str] = {
 _BARE_NAME = frozenset({"name", "نام"})
 _FOLD_PUNCT = re.compile(r"[\u200c_\-.'’`:()\[\]]+")
 _SPACES = re.compile(r"\s+")
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """``FIELD=COLUMN`` pairs (``--map`` on the command line, ``map`` over HTTP) as a dict."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise ValidationError(f"map {pair!r}: write FIELD=COLUMN, e.g. death_date=Date")
+        mapping[name.strip()] = column.strip()
+    return mapping
 
 
 def fold_header(header: str) -> str:

@@ -29,8 +29,9 @@ router = APIRouter(prefix="/api/linkage", tags=["linkage"])
 def run(store: StoreDep, principal: PrincipalDep, body: LinkRunIn | None = None) -> Any:
     """Link every imported list record into persons (human decisions always hold).
 
-    Recorded as one ``link.run`` ledger event. Runs in the request (seconds for a few
-    thousand records; use the command line for very large runs)."""
+    Recorded as one ``link.run`` ledger event. Runs in the request, on DuckDB (seconds
+    for a few thousand records); Spark runs for very large sets are left to the command
+    line (``dadkhahi link run --backend spark``)."""
     body = body or LinkRunIn()
     return svc.run(store, principal, body.backend, body.threshold)
 

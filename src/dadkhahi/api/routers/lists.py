@@ -22,6 +22,7 @@ from dadkhahi.api.routers.items import safe_name
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity
 from dadkhahi.intake.evidence import Receipt
+from dadkhahi.intake.list_columns import parse_mapping
 
 router = APIRouter(prefix="/api", tags=["lists"])
 
@@ -92,7 +93,7 @@ async def import_upload(
     file (422, each problem named by line and field) and nothing is stored. The file is
     kept as an item and each row becomes a record, in one ledger event. Needs the
     add-evidence permission."""
-    mapping = svc.parse_map(map_ or [])
+    mapping = parse_mapping(map_ or [])
     _check_encoding(encoding)
     target = await run_in_threadpool(
         svc.import_target, store, principal, source, sensitivity, reliability, credibility)
