@@ -367,11 +367,9 @@ def decide_for(
 def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
     """Linkage counts over the list records the principal can see (``analyse``)."""
     require(principal, Permission.ANALYSE)
-    # Imported here: pandas and Splink load only when linkage is asked for.
-    import pandas as pd
-
+    # Imported here: pandas loads only when linkage is asked for.
     from dadkhahi.linkage.store_io import latest_run
-    from dadkhahi.linkage.views import linked_records
+    from dadkhahi.linkage.views import linked_records, list_labels, list_overlap
 
     frame = linked_records(store)
     r, d, li = s.records.c, s.link_decisions.c, s.list_imports.c
@@ -383,8 +381,6 @@ def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
         audited += [("list_import", str(i)) for i in conn.execute(
             select(li.id).where(visible_import(principal), li.sensitivity == _PROTECTED),
             params(principal)).scalars()]
-        titles = {str(i): (str(t), sens) for i, t, sens in conn.execute(
-            select(s.sources.c.id, s.sources.c.title, s.sources.c.sensitivity))}
         decisions = int(conn.execute(
             select(func.count()).select_from(s.link_decisions).where(
                 d.record_a.in_(visible_ids(principal, s.records)),
@@ -398,25 +394,8 @@ def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
         last = latest_run(conn)
     frame = frame[frame["record_id"].isin(shown)]
     linked = frame.dropna(subset=["person_id"])
-    order = [str(x) for x in
-             frame.groupby("source_id")["ledger_index"].min().sort_values(kind="stable").index]
-    names = [titles.get(sid, (sid, _PROTECTED))[0] for sid in order]
-    labels = {
-        sid: sid if titles.get(sid, ("", _PROTECTED))[1] == _PROTECTED
-        or names.count(name) > 1 else name
-        for sid, name in zip(order, names, strict=True)
-    }
-    per_list = []
-    for sid in order:
-        part = frame[frame["source_id"] == sid]
-        per_list.append({"list": labels[sid], "source_id": sid, "records": len(part),
-                         "persons": int(part["person_id"].nunique())})
-    if linked.empty:
-        matrix: list[list[int]] = [[0] * len(order) for _ in order]
-    else:
-        member = (pd.crosstab(linked["person_id"], linked["source_id"]) > 0).astype("int64")
-        member = member.reindex(columns=order, fill_value=0)
-        matrix = [[int(v) for v in row] for row in (member.T @ member).to_numpy()]
+    labels = list_labels(store, sorted({str(x) for x in frame["source_id"]}))
+    per_list, matrix = list_overlap(frame, labels)
     record_reads(store, principal, "linkage statistics", audited)
     last_run = None if last is None else {
         k: last[k] for k in ("id", "kind", "backend", "threshold", "started_at", "finished_at")}
@@ -424,8 +403,13 @@ def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
         "records": len(frame),
         "linked_records": len(linked),
         "persons": int(linked["person_id"].nunique()),
-        "lists": per_list,
-        "overlap": {"lists": [labels[sid] for sid in order], "persons": matrix},
+        "lists": [
+            {"list": str(row.list), "source_id": str(row.source_id),
+             "records": int(row.records), "persons": int(row.persons)}
+            for row in per_list.itertuples(index=False)
+        ],
+        "overlap": {"lists": [str(c) for c in matrix.columns],
+                    "persons": matrix.to_numpy(dtype="int64").tolist()},
         "last_run": last_run,
         "decisions": decisions,
         "review_pending": pending,

@@ -7,6 +7,7 @@ of it needs the model.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,8 +112,8 @@ def export_links(store: Store, out: Path) -> ExportReport:
     )
 
 
-def _list_labels(store: Store, source_ids: list[str]) -> dict[str, str]:
-    """Column name per list: its title when that is unique and not redacted, else its id."""
+def list_labels(store: Store, source_ids: list[str]) -> dict[str, str]:
+    """Name per list: its title when that is unique and not redacted, else its id."""
     with store.reading() as conn:
         titles = source_titles(conn)
     wanted = {sid: titles.get(sid, sid) for sid in source_ids}
@@ -151,21 +152,34 @@ def _import_order(frame: pd.DataFrame) -> list[str]:
     return [str(x) for x in first.index]
 
 
-def link_stats(store: Store) -> LinkStats:
-    """Records, persons, per-list counts and the list-overlap matrix."""
-    frame = linked_records(store)
-    member = _membership(frame)
-    labels = _list_labels(store, [str(c) for c in member.columns])
+def list_overlap(
+    frame: pd.DataFrame, labels: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-list counts and the person overlap matrix of ``frame`` (from :func:`linked_records`).
+
+    ``labels`` names each source id; lists come in the order they were imported.
+    Callers that may show only part of the store pass only the rows they may show.
+    """
+    order = _import_order(frame)
+    member = _membership(frame).reindex(columns=order, fill_value=0)
     per_list = (
         frame.groupby("source_id")
         .agg(records=("record_id", "size"), persons=("person_id", "nunique"))
-        .reindex(_import_order(frame))
+        .reindex(order)
         .reset_index()
     )
     per_list.insert(0, "list", per_list["source_id"].map(labels).fillna(per_list["source_id"]))
     matrix = member.T @ member
-    matrix.index = [labels[str(c)] for c in matrix.index]
-    matrix.columns = [labels[str(c)] for c in matrix.columns]
+    matrix.index = [labels.get(str(c), str(c)) for c in matrix.index]
+    matrix.columns = [labels.get(str(c), str(c)) for c in matrix.columns]
+    return per_list, matrix
+
+
+def link_stats(store: Store) -> LinkStats:
+    """Records, persons, per-list counts and the list-overlap matrix."""
+    frame = linked_records(store)
+    labels = list_labels(store, _import_order(frame))
+    per_list, matrix = list_overlap(frame, labels)
     with store.reading() as conn:
         run = latest_run(conn)
         decisions = conn.execute(select(s.link_decisions.c.id)).all()
@@ -213,7 +227,7 @@ def capture_histories(store: Store, by: str | None = None) -> pd.DataFrame:
         raise ValueError(f"cannot stratify by {by!r}: choose {', '.join(STRATA)}")
     frame = linked_records(store)
     member = _membership(frame)
-    labels = _list_labels(store, [str(c) for c in member.columns])
+    labels = list_labels(store, [str(c) for c in member.columns])
     histories = member.rename(columns=lambda c: labels[str(c)])
     histories.columns.name = None
     wanted = STRATA if by == "all" else (() if by is None else (by,))
