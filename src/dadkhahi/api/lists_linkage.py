@@ -403,11 +403,7 @@ def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
         "records": len(frame),
         "linked_records": len(linked),
         "persons": int(linked["person_id"].nunique()),
-        "lists": [
-            {"list": str(row.list), "source_id": str(row.source_id),
-             "records": int(row.records), "persons": int(row.persons)}
-            for row in per_list.itertuples(index=False)
-        ],
+        "lists": per_list.astype({"records": "int64", "persons": "int64"}).to_dict("records"),
         "overlap": {"lists": [str(c) for c in matrix.columns],
                     "persons": matrix.to_numpy(dtype="int64").tolist()},
         "last_run": last_run,
