@@ -224,6 +224,16 @@ def dadkhahi_febrl_linker(records: pd.DataFrame) -> pd.DataFrame:
     return link(canonical).clusters[["record_id", "cluster_id"]]
 
 
+def dadkhahi_febrl_linker_with_id(records: pd.DataFrame) -> pd.DataFrame:
+    """Dadkhahi's linker with FEBRL's social security number as the optional
+    canonical ``id_number`` (the other febrl_* columns are still dropped)."""
+    from dadkhahi.linkage import link
+
+    canonical = records[[c for c in records.columns if not c.startswith("febrl_")]]
+    canonical = canonical.assign(id_number=records["febrl_soc_sec_id"].to_numpy())
+    return link(canonical).clusters[["record_id", "cluster_id"]]
+
+
 def _load(spec: str) -> LinkerFn:
     module, _, name = spec.partition(":")
     fn: LinkerFn = getattr(importlib.import_module(module), name)
@@ -233,13 +243,16 @@ def _load(spec: str) -> LinkerFn:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="FEBRL 1-4 sanity check")
     parser.add_argument("--linker", metavar="MODULE:FUNCTION",
-                        help="linker to evaluate: 'dadkhahi' (Dadkhahi's own linker) or "
+                        help="linker to evaluate: 'dadkhahi' (Dadkhahi's own linker), "
+                        "'dadkhahi-id' (the same, given soc_sec_id as id_number) or "
                         "MODULE:FUNCTION (default: the plain Splink FEBRL model)")
     parser.add_argument("--only", type=int, action="append", choices=[1, 2, 3, 4],
                         help="run only these data sets")
     args = parser.parse_args(argv)
     if args.linker == "dadkhahi":
         fn = dadkhahi_febrl_linker
+    elif args.linker == "dadkhahi-id":
+        fn = dadkhahi_febrl_linker_with_id
     else:
         fn = _load(args.linker) if args.linker else splink_febrl_linker
     print(f"linker: {args.linker or 'splink_febrl_linker (plain Splink, DuckDB)'}")

@@ -154,6 +154,17 @@ def test_explicit_map_semicolons_and_multiline_cells(store: Store, tmp_path: Pat
     assert recs[1]["normalized"]["death_calendar"] == "jalali"
 
 
+def test_identity_numbers_are_recognised_and_kept(store: Store, tmp_path: Path) -> None:
+    text = _csv_text(["ردیف", "نام و نام خانوادگی", "شماره شناسنامه"],
+                     [["1", "علی کریمی", "۱۲۳۴"], ["2", "زهرا احمدی", ""]])
+    report = import_list(store, _write(tmp_path / "ids.csv", text, "utf-8"),
+                         source="SYNTHETIC ids", actor="tester", id_column="ردیف")
+    assert report.columns["id_number"] == "شماره شناسنامه"
+    recs = _records(store)
+    assert recs[0]["normalized"]["id_number"] == "1234"  # Persian digits folded
+    assert "id_number" not in recs[1]["normalized"]
+
+
 def test_bad_file_is_refused_line_by_line_and_nothing_is_stored(
     store: Store, tmp_path: Path
 ) -> None:
@@ -191,7 +202,7 @@ def test_bad_file_is_refused_line_by_line_and_nothing_is_stored(
     assert header.value.problems == [
         "line 1, field colour: not a field (fields: full_name, given_name, family_name, "
         "father_name, sex, birth_year, age, city, province, prison, death_date, "
-        "burial_place, affiliation, notes)",
+        "burial_place, affiliation, id_number, notes)",
         "line 1, field death_date: --map names column 'Died', which the file does not have "
         "(columns: 'id', 'name', 'death date', 'age', 'birth year', 'sex')",
         "line 1, field nope: --id-column 'nope' is not a column "

@@ -101,3 +101,31 @@ def test_result_does_not_depend_on_input_order() -> None:
 def test_duplicate_record_ids_are_refused() -> None:
     with pytest.raises(ValueError, match="unique"):
         cluster_pairs(pd.Series(["a", "a"]), _pairs(), 0.9)
+
+
+def test_a_list_full_of_duplicates_is_exempt_from_the_one_per_list_rule() -> None:
+    # One list, six records: a-b and c-d are duplicates linked directly; e links
+    # a and c in a chain. A list where most records have a duplicate does not
+    # name each person once, so the chain may join two records of it.
+    ids = pd.Series(list("abcdef"))
+    sources = pd.Series(["L1"] * 6)
+    pairs = _pairs(("a", "b", 0.95), ("c", "d", 0.95), ("a", "e", 0.9), ("c", "e", 0.9))
+    exempt = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8)
+    assert _groups(exempt.clusters) == {frozenset("abcde"), frozenset("f")}
+    assert exempt.duplicate_lists == ("L1",)
+    # With the share limit above the list's share (5 of 6 records), the rule holds.
+    kept = cluster_pairs(
+        ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8, max_duplicate_share=0.9
+    )
+    assert kept.duplicate_lists == ()
+    assert len(_groups(kept.clusters)) > 2
+
+
+def test_two_records_of_one_list_link_directly_only_at_the_duplicate_threshold() -> None:
+    # Even in an exempt list, a direct within-list link needs duplicate_threshold.
+    ids = pd.Series(list("abcd"))
+    sources = pd.Series(["L1"] * 4)
+    pairs = _pairs(("a", "b", 0.95), ("c", "d", 0.6))
+    result = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8)
+    assert result.duplicate_lists == ("L1",)
+    assert _groups(result.clusters) == {frozenset("ab"), frozenset("c"), frozenset("d")}

@@ -97,3 +97,21 @@ def test_blocking_keys_leave_out_oversized_blocks() -> None:
     assert keys["blk_0"].nunique() == 1
     capped = blocking_keys(features, cap=2)
     assert capped["blk_0"].isna().all()
+
+
+def test_optional_id_number_and_order_free_initials() -> None:
+    records = pd.DataFrame(
+        {
+            "record_id": ["x", "y", "z"],
+            "given_name": ["Giaan", "Blackwell", None],
+            "family_name": ["Blackwell", "Giaan", "Karimi"],
+            "id_number": ["۱۲۳-۴۵۶", "123456", None],
+        }
+    )
+    features = record_features(records)
+    assert features["id_key"].tolist()[:2] == ["123456", "123456"]
+    assert pd.isna(features.loc[2, "id_key"])
+    # Swapped given and family names keep the same initials key.
+    assert features.loc[0, "initials"] == features.loc[1, "initials"]
+    # Without the column the key is null.
+    assert record_features(records.drop(columns="id_number"))["id_key"].isna().all()

@@ -205,3 +205,7 @@ def test_duckdb_and_spark_give_the_same_clusters(lists: pd.DataFrame, linked: ob
     spark = link(lists.drop(columns=["pid"]), backend="spark")
     duck = linked.clusters  # type: ignore[attr-defined]
     assert spark.clusters.equals(duck)
+    # A second run in the same Spark session (a server links many times).
+    few = lists.drop(columns=["pid"]).head(60)
+    again = link(few, backend="spark")
+    assert sorted(again.clusters["record_id"]) == sorted(few["record_id"])

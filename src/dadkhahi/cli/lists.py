@@ -35,7 +35,7 @@ def import_command(
     map_: Annotated[list[str] | None, typer.Option(
         "--map", help="FIELD=COLUMN (repeatable): full_name, given_name, family_name, "
                       "father_name, sex, birth_year, age, city, province, prison, death_date, "
-                      "burial_place, affiliation, notes")] = None,
+                      "burial_place, affiliation, id_number, notes")] = None,
     sensitivity: Annotated[Sensitivity | None, typer.Option(
         help="Sensitivity of the records (default: the source's; restricted for a new one)")]
     = None,

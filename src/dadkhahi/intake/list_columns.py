@@ -30,6 +30,7 @@ FIELDS: tuple[str, ...] = (
     "death_date",
     "burial_place",
     "affiliation",
+    "id_number",
     "notes",
 )
 
@@ -57,6 +58,11 @@ _SPELLINGS: dict[str, str] = {
     "affiliation": "affiliation|political affiliation|organization|organisation|party|"
     "group|political group|وابستگی|وابستگی سازمانی|سازمان|گرایش سیاسی|هواداری|"
     "وابستگی سیاسی|جریان سیاسی",
+    # An identity-document number: Iranian lists often give the birth certificate
+    # number (shomare shenasnameh); it is the strongest evidence two rows agree.
+    "id_number": "id number|identity number|id card number|birth certificate number|"
+    "certificate number|national id|national code|shenasnameh|شماره شناسنامه|ش ش|"
+    "کد ملی|شماره ملی",
     "notes": "notes|note|remarks|comments|comment|description|details|توضیحات|"
     "ملاحظات|یادداشت|شرح",
 }

@@ -17,8 +17,8 @@ Normalised fields written for each record (absent when empty):
 * ``birth_year`` (as written, a number), ``birth_calendar``, ``birth_year_lo``,
   ``birth_year_hi`` (the Gregorian years it can mean);
 * ``age`` (whole years), ``sex`` (``m``/``f``);
-* ``city``, ``province``, ``prison``, ``burial_place``, ``affiliation``, ``notes``
-  (script-normalised) and ``city_key``, ``province_key``, ``prison_key``,
+* ``city``, ``province``, ``prison``, ``burial_place``, ``affiliation``, ``notes``,
+  ``id_number`` (script-normalised) and ``city_key``, ``province_key``, ``prison_key``,
   ``burial_key``, ``affiliation_key`` (:func:`dadkhahi.persian.label_key`).
 """
 
@@ -195,6 +195,14 @@ def _place(name: str, key_name: str, namespace: str) -> Callable[[str], dict[str
     return one
 
 
+def _text_field(name: str) -> Callable[[str], dict[str, Any]]:
+    def one(text: str) -> dict[str, Any]:
+        value = _clean(text)
+        return {name: value} if value else {}
+
+    return one
+
+
 def normalise_rows(
     lines: Sequence[int], cols: dict[str, list[str]], *, today: date | None = None
 ) -> NormalisedRows:
@@ -245,8 +253,9 @@ def normalise_rows(
     for name, (key_name, namespace) in _PLACES.items():
         if name in cols:
             merge(_distinct(cols[name], _place(name, key_name, namespace)))
-    if "notes" in cols:
-        merge(_distinct(cols["notes"], lambda t: {"notes": v} if (v := _clean(t)) else {}))
+    for name in ("id_number", "notes"):
+        if name in cols:
+            merge(_distinct(cols[name], _text_field(name)))
     nameless = sum(
         1 for r in rows if not {"full_name", "given_name", "family_name"} & r.keys()
     )

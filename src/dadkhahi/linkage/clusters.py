@@ -159,6 +159,12 @@ class _Groups:
         return True
 
 
+#: Probability at which two records of one list count as the same person's duplicates.
+DUPLICATE_THRESHOLD = 0.5
+#: Share of a list's records with such a duplicate above which the list is exempt.
+MAX_DUPLICATE_SHARE = 0.2
+
+
 def cluster_pairs(
     record_ids: pd.Series,
     pairs: pd.DataFrame,
@@ -166,8 +172,8 @@ def cluster_pairs(
     labels: pd.DataFrame | None = None,
     *,
     sources: pd.Series | None = None,
-    duplicate_threshold: float = 0.8,
-    max_duplicate_share: float = 0.2,
+    duplicate_threshold: float = DUPLICATE_THRESHOLD,
+    max_duplicate_share: float = MAX_DUPLICATE_SHARE,
 ) -> Clustering:
     """Cluster records: pairs at/above ``threshold`` link, human labels override.
 

@@ -31,6 +31,8 @@ Output columns (one row per input record, same order):
   known to within about two months): coarse bins for blocking
 * ``city_key``, ``province_key``, ``prison_key``, ``burial_key``, ``affiliation_key``:
   :func:`dadkhahi.persian.label_key` of each
+* ``id_key``: an identity-document number (``id_number``, optional: e.g. the
+  shomare shenasnameh) as lower-case ASCII letters and digits, or null
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ CANONICAL_COLUMNS = (
     "death_latest",
     "burial_place",
     "affiliation",
+    "id_number",
 )
 
 FEATURE_COLUMNS = (
@@ -105,6 +108,7 @@ FEATURE_COLUMNS = (
     "prison_key",
     "burial_key",
     "affiliation_key",
+    "id_key",
 )
 
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -237,6 +241,12 @@ def _coarse(keys: NameKeys) -> str | None:
 
 def _first_coarse(keys: NameKeys) -> str | None:
     return coarse_skeleton(keys.skeletons[0]) if keys.skeletons else None
+
+
+def _id_key(value: Any) -> str | None:
+    """An identity number as ASCII letters and digits (any script's digits), or None."""
+    text = normalize_script(str(value)).lower()
+    return "".join(c for c in text if c.isascii() and c.isalnum()) or None
 
 
 def _sex(value: Any) -> str | None:
@@ -374,6 +384,7 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
             "prison_key": _labels(records, "prison", "place"),
             "burial_key": _labels(records, "burial_place", "place"),
             "affiliation_key": _labels(records, "affiliation", "org"),
+            "id_key": map_unique(_column(records, "id_number").map(_text_or_none), _id_key),
         }
     )
     for column in FEATURE_COLUMNS:

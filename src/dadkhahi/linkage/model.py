@@ -29,6 +29,9 @@ from splink import SettingsCreator, block_on
 # letters), the last family word (stray words), all name words in any order, one
 # name with the father's name, birth year, city, prison or a birth bin, and — for a
 # typo in one name — the other name exactly with the first letter of the garbled one.
+# The exact death interval with both initials (in either order) or the birth year,
+# and one name with the city, reach records whose names are garbled or swapped;
+# an identity number (optional column) is a rule of its own.
 # Rules naming three or four columns exist for large inputs, where a common name
 # (Mohammad Mousavi) makes blocks too big to compare whole: blocks larger than
 # BLOCK_CAP records are left out of a rule, and the finer rules reach inside them.
@@ -54,6 +57,7 @@ PREDICTION_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("death_lo", "death_hi", "birth_lo"),
     ("family_skel", "city_key"),
     ("given_skel", "city_key"),
+    ("id_key",),
 )
 # Largest block a rule compares whole: at most BLOCK_CAP**2 / 2 pairs per block.
 BLOCK_CAP = 300
@@ -104,7 +108,20 @@ def _m(level: Any, m: float, label: str | None = None) -> Any:
     return level.configure(m_probability=m, label_for_charts=label)
 
 
-def _name_comparison(prefix: str, label: str, *, partial: bool) -> Any:
+def _swapped(prefix: str, other: str) -> str:
+    """SQL: each record's name is the other's ``other`` name (skeletons or coarse).
+
+    Both names must agree crosswise: one agreeing name alone is common in Persian,
+    where many family names are given names (Ali, Hassan) with a suffix dropped.
+    """
+    return (
+        f"{prefix}_skel_l <> {prefix}_skel_r AND ("
+        f"({prefix}_skel_l = {other}_skel_r AND {prefix}_skel_r = {other}_skel_l) OR "
+        f"({prefix}_coarse_l = {other}_coarse_r AND {prefix}_coarse_r = {other}_coarse_l))"
+    )
+
+
+def _name_comparison(prefix: str, label: str, *, partial: bool, swap: str | None = None) -> Any:
     levels: list[Any] = [
         cll.NullLevel(f"{prefix}_skel"),
         _m(
@@ -119,6 +136,12 @@ def _name_comparison(prefix: str, label: str, *, partial: bool) -> Any:
             f"OR {prefix}_parts_r LIKE concat({prefix}_parts_l, ' %')"
         )
         levels.append(_m(cll.CustomLevel(condition), 0.05, f"one {label} begins with the other"))
+    if swap is not None:
+        # Given and family names swapped (a list that writes "Family Given", a
+        # misread layout): before "different known", as both may be known names.
+        levels.append(
+            _m(cll.CustomLevel(_swapped(prefix, swap)), 0.02, f"{label} swapped with {swap}")
+        )
     known = f"{prefix}_canon_l IS NOT NULL AND {prefix}_canon_r IS NOT NULL"
     levels += [
         # Known and different (Hassan/Hossein share a skeleton): before any fuzzy level.
@@ -204,6 +227,20 @@ def _exact(column: str, label: str, m: float = 0.9) -> Any:
     )
 
 
+def _id_comparison() -> Any:
+    """Identity-document numbers: same, one or two digits off (typos), else."""
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("id_key"),
+            _m(cll.ExactMatchLevel("id_key"), 0.85, "same id number"),
+            _m(cll.LevenshteinLevel("id_key", 1), 0.08, "id numbers one edit apart"),
+            _m(cll.LevenshteinLevel("id_key", 2), 0.04, "id numbers two edits apart"),
+            _m(cll.ElseLevel(), 0.03),
+        ],
+        output_column_name="id_number",
+    )
+
+
 def blocking_rules(rules: Sequence[Sequence[str]]) -> list[Any]:
     """Splink blocking rules from tuples of feature columns (equi-joins)."""
     return [block_on(*rule) for rule in rules]
@@ -215,8 +252,8 @@ def model_settings(probability_two_random_records_match: float = 1e-4) -> Settin
         link_type="dedupe_only",
         unique_id_column_name="record_id",
         comparisons=[
-            _name_comparison("given", "given_name", partial=True),
-            _name_comparison("family", "family_name", partial=False),
+            _name_comparison("given", "given_name", partial=True, swap="family"),
+            _name_comparison("family", "family_name", partial=False, swap="given"),
             _name_comparison("father", "father_name", partial=True),
             _birth_comparison(),
             _death_comparison(),
@@ -226,6 +263,7 @@ def model_settings(probability_two_random_records_match: float = 1e-4) -> Settin
             _exact("prison_key", "prison"),
             _exact("burial_key", "burial_place"),
             _exact("affiliation_key", "affiliation"),
+            _id_comparison(),
         ],
         blocking_rules_to_generate_predictions=[
             block_on(f"blk_{i}") for i in range(len(PREDICTION_BLOCKING))

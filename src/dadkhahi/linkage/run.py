@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import secrets
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,7 +26,11 @@ import numpy as np
 import pandas as pd
 from splink import DuckDBAPI, Linker
 
-from dadkhahi.linkage.clusters import cluster_pairs
+from dadkhahi.linkage.clusters import (
+    DUPLICATE_THRESHOLD,
+    MAX_DUPLICATE_SHARE,
+    cluster_pairs,
+)
 from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.model import (
     DETERMINISTIC_RECALL,
@@ -81,6 +88,10 @@ def local_spark_session(cores: int = 2, memory: str = "4g") -> Any:
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
+    # Python workers must run this interpreter (with pandas and pyarrow), not
+    # whatever `python3` is first on the PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     spark = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("dadkhahi-linkage")
@@ -115,6 +126,9 @@ def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Any:
 
 
 def _register(db_api: Any, backend: Backend, frame: pd.DataFrame, name: str) -> Any:
+    # A fresh physical name per run: a Spark session outlives one run (a server links
+    # many times), and Splink refuses to overwrite a table it did not name itself.
+    unique = f"__dadkhahi_{name.strip('_')}_{secrets.token_hex(6)}"
     if backend == "spark":
         spark = db_api.spark
         # Arrow-backed strings and nullable ints: hand Spark plain objects and floats.
@@ -125,8 +139,10 @@ def _register(db_api: Any, backend: Backend, frame: pd.DataFrame, name: str) -> 
             {c: "float64" for c in frame.columns if str(frame[c].dtype) == "Int32"}
         )
         plain = plain.astype(object).where(plain.notna(), None)
-        return db_api.register(spark.createDataFrame(plain), dataset_display_name=name)
-    return db_api.register(frame, dataset_display_name=name)
+        return db_api.register(
+            spark.createDataFrame(plain), dataset_display_name=name, table_name=unique
+        )
+    return db_api.register(frame, dataset_display_name=name, table_name=unique)
 
 
 def _train(
@@ -219,8 +235,8 @@ def link(
     *,
     review_band: tuple[float, float] = (0.02, 0.9),
     within_list_constraint: bool = True,
-    duplicate_threshold: float = 0.5,
-    max_duplicate_share: float = 0.2,
+    duplicate_threshold: float = DUPLICATE_THRESHOLD,
+    max_duplicate_share: float = MAX_DUPLICATE_SHARE,
     spark: Any = None,
     memory_limit: str = "6GB",
 ) -> LinkResult:

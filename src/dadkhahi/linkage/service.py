@@ -184,8 +184,10 @@ def apply_decisions(store: Store, actor: str, *, progress: Progress | None = Non
     say("re-clustering with decisions")
     records = load_records(store)
     pairs = pd.read_parquet(cache)
+    # The same list rule as the model run (link() with its defaults).
     clustering = cluster_pairs(
-        records["record_id"], pairs, float(model_run["threshold"]), labels if len(labels) else None
+        records["record_id"], pairs, float(model_run["threshold"]),
+        labels if len(labels) else None, sources=records["source_id"],
     )
     meta = {
         "id": f"run_{secrets.token_hex(10)}",
