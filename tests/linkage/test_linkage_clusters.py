@@ -110,15 +110,22 @@ def test_a_list_full_of_duplicates_is_exempt_from_the_one_per_list_rule() -> Non
     ids = pd.Series(list("abcdef"))
     sources = pd.Series(["L1"] * 6)
     pairs = _pairs(("a", "b", 0.95), ("c", "d", 0.95), ("a", "e", 0.9), ("c", "e", 0.9))
-    exempt = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8)
+    exempt = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8,
+                           exempt_threshold=0.9)
     assert _groups(exempt.clusters) == {frozenset("abcde"), frozenset("f")}
     assert exempt.duplicate_lists == ("L1",)
     # With the share limit above the list's share (5 of 6 records), the rule holds.
     kept = cluster_pairs(
-        ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8, max_duplicate_share=0.9
+        ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8, max_duplicate_share=0.9,
+        exempt_threshold=0.9,
     )
     assert kept.duplicate_lists == ()
     assert len(_groups(kept.clusters)) > 2
+    # By default only near-certain duplicates count: look-alikes at 0.95 do not
+    # make a list exempt, so the chain through e stays broken.
+    default = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8)
+    assert default.duplicate_lists == ()
+    assert frozenset("abcde") not in _groups(default.clusters)
 
 
 def test_two_records_of_one_list_link_directly_only_at_the_duplicate_threshold() -> None:
@@ -126,6 +133,7 @@ def test_two_records_of_one_list_link_directly_only_at_the_duplicate_threshold()
     ids = pd.Series(list("abcd"))
     sources = pd.Series(["L1"] * 4)
     pairs = _pairs(("a", "b", 0.95), ("c", "d", 0.6))
-    result = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8)
+    result = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8,
+                           exempt_threshold=0.9)
     assert result.duplicate_lists == ("L1",)
     assert _groups(result.clusters) == {frozenset("ab"), frozenset("c"), frozenset("d")}

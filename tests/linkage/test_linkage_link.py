@@ -181,6 +181,20 @@ def test_result_shapes_and_review_queue(lists: pd.DataFrame, linked: object) -> 
     assert (weights[:-1] <= weights[1:]).all()
 
 
+def test_review_queue_keeps_the_least_certain_pairs_up_to_its_limit(
+    lists: pd.DataFrame, linked: object
+) -> None:
+    full = linked.review_candidates  # type: ignore[attr-defined]
+    assert len(full) > 3
+    short = link(lists.drop(columns=["pid"]), review_limit=3).review_candidates
+    assert len(short) == 3
+    assert short["match_probability"].between(0.02, 0.9, inclusive="left").all()
+    weights = short["match_weight"].abs().to_numpy()
+    assert (weights[:-1] <= weights[1:]).all()
+    # The least certain of the whole band (up to rounding between two trainings).
+    assert weights.max() <= full["match_weight"].abs().nsmallest(3).max() + 0.5
+
+
 def test_human_labels_override_and_survive_a_rerun(lists: pd.DataFrame, linked: object) -> None:
     clusters = linked.clusters  # type: ignore[attr-defined]
     records = lists.drop(columns=["pid"])

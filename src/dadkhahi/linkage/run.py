@@ -50,6 +50,9 @@ MIN_SAME_LABELS_FOR_M = 30
 # the clustering does, so links are accepted lower than a pairwise 50/50. Chosen on
 # the synthetic benchmark (benchmarks/linkage/bench_dadkhahi.py --sweep).
 DEFAULT_THRESHOLD = 0.1
+#: Pairs kept for human review per run: the least certain first. Each review is a
+#: person's time; a queue longer than a team can answer is noise (and storage).
+REVIEW_LIMIT = 50_000
 M_FLOOR = 2e-3
 U_FLOOR = 1e-6
 _log = logging.getLogger(__name__)
@@ -198,19 +201,42 @@ def _floored(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
+def _query(linker: Any, sql: str) -> pd.DataFrame:
+    """Run SQL on the linker's backend (DuckDB or Spark); Splink's method is untyped."""
+    frame: pd.DataFrame = linker.misc.query_sql(sql, output_type="pandas")
+    return frame
+
+
+def _ordered(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Scored pairs with text ids, the smaller id on the left."""
+    pairs = pairs[_PAIR_COLUMNS].astype({"record_id_l": str, "record_id_r": str})
+    swap = pairs["record_id_l"] > pairs["record_id_r"]
+    pairs.loc[swap, ["record_id_l", "record_id_r"]] = pairs.loc[
+        swap, ["record_id_r", "record_id_l"]
+    ].to_numpy()
+    return pairs
+
+
 def _review_queue(
     pairs: pd.DataFrame,
     labels: pd.DataFrame | None,
     band: tuple[float, float],
     clusters: pd.DataFrame,
+    limit: int,
 ) -> pd.DataFrame:
-    """Undecided pairs in the uncertain band, the least certain first.
+    """Undecided pairs in the uncertain band, the least certain first (at most ``limit``).
 
     ``linked`` says whether the two records ended up in one cluster, so a reviewer
     sees what a "different" (split) or "same" (merge) answer would change.
     """
     low, high = band
     queue = pairs[(pairs["match_probability"] >= low) & (pairs["match_probability"] < high)]
+    if len(queue) > limit:
+        # Keep the least certain first, with room for labelled pairs dropped below;
+        # at a million records the band holds millions of pairs no one will review.
+        spare = 0 if labels is None else len(labels)
+        order = np.argsort(queue["match_weight"].abs().to_numpy(), kind="stable")
+        queue = queue.iloc[np.sort(order[: limit + spare])]
     if labels is not None:
         ordered = np.sort(labels[["record_id_l", "record_id_r"]].to_numpy(dtype=str), axis=1)
         decided = pd.MultiIndex.from_arrays([ordered[:, 0], ordered[:, 1]])
@@ -224,7 +250,7 @@ def _review_queue(
     )
     # Most informative first: the model is least sure where the weight is near 0.
     queue = queue.sort_values(["certainty", "record_id_l", "record_id_r"], kind="stable")
-    return queue[[*_PAIR_COLUMNS, "linked"]].reset_index(drop=True)
+    return queue[[*_PAIR_COLUMNS, "linked"]].head(limit).reset_index(drop=True)
 
 
 def link(
@@ -234,11 +260,12 @@ def link(
     threshold: float = DEFAULT_THRESHOLD,
     *,
     review_band: tuple[float, float] = (0.02, 0.9),
+    review_limit: int = REVIEW_LIMIT,
     within_list_constraint: bool = True,
     duplicate_threshold: float = DUPLICATE_THRESHOLD,
     max_duplicate_share: float = MAX_DUPLICATE_SHARE,
     spark: Any = None,
-    memory_limit: str = "6GB",
+    memory_limit: str = "4GB",
 ) -> LinkResult:
     """Link records into persons (see the module docstring).
 
@@ -250,7 +277,8 @@ def link(
     those two link at ``duplicate_threshold``, for every list where at most
     ``max_duplicate_share`` of the records have such a duplicate (see
     :mod:`dadkhahi.linkage.clusters`).
-    ``review_band``: probabilities [low, high) that go to the review queue.
+    ``review_band``: probabilities [low, high) that go to the review queue, of which
+    the ``review_limit`` least certain pairs are kept.
     ``spark``: an existing SparkSession for ``backend="spark"`` (else a local one).
     """
     checked = _check_labels(labels)
@@ -272,13 +300,24 @@ def link(
     tick = time.perf_counter()
     keep_from = min(review_band[0], threshold)
     predictions: Any = linker.inference.predict(threshold_match_probability=keep_from)
-    pairs = predictions.as_pandas_dataframe()[_PAIR_COLUMNS]
-    pairs = pairs.astype({"record_id_l": str, "record_id_r": str})
-    swap = pairs["record_id_l"] > pairs["record_id_r"]
-    pairs.loc[swap, ["record_id_l", "record_id_r"]] = pairs.loc[
-        swap, ["record_id_r", "record_id_l"]
-    ].to_numpy()
+    # Only pairs that can link come back whole; of the weaker ones in the review band
+    # only the least certain few. At a million records the band holds ~15 million
+    # pairs, and holding them in pandas would cost gigabytes for nothing.
+    # The SQL below holds only Splink's own table name and numbers we formatted.
+    scored = predictions.physical_name
+    columns = ", ".join(_PAIR_COLUMNS)
+    cut = float(threshold)
+    room = int(review_limit) + (0 if checked is None else len(checked))
+    strong_sql = f"SELECT {columns} FROM {scored} WHERE match_probability >= {cut!r}"  # noqa: S608
+    weak_sql = (
+        f"SELECT {columns} FROM {scored} WHERE match_probability < {cut!r} "  # noqa: S608
+        f"ORDER BY abs(match_weight), record_id_l, record_id_r LIMIT {room}"
+    )
+    pairs = _ordered(_query(linker, strong_sql))
+    weak = _ordered(_query(linker, weak_sql))
     stats["seconds_predict"] = time.perf_counter() - tick
+    count_sql = f"SELECT count(*) AS n FROM {scored}"  # noqa: S608
+    stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])
     stats["pairs_kept"] = float(len(pairs))
 
     tick = time.perf_counter()
@@ -294,7 +333,10 @@ def link(
     stats["duplicate_lists"] = float(len(clustering.duplicate_lists))
     stats["seconds_cluster"] = time.perf_counter() - tick
     stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())
-    review = _review_queue(pairs, checked, review_band, clustering.clusters)
+    review = _review_queue(
+        pd.concat([pairs, weak], ignore_index=True), checked, review_band,
+        clustering.clusters, review_limit,
+    )
     stats["seconds_total"] = time.perf_counter() - started
     stats["prior"] = float(model.get("probability_two_random_records_match", math.nan))
     return LinkResult(
