@@ -249,7 +249,9 @@ def imports_for(
 # --- linkage -------------------------------------------------------------------------
 
 
-def run(store: Store, principal: Principal, backend: str, threshold: float) -> dict[str, Any]:
+def run(
+    store: Store, principal: Principal, backend: str, threshold: float | None
+) -> dict[str, Any]:
     """Run linkage over every list record (``analyse``); the report holds counts only."""
     require(principal, Permission.ANALYSE)
     from dadkhahi.linkage.service import run_linkage

@@ -223,8 +223,10 @@ class LinkRunIn(_In):
     """A linkage run over HTTP uses DuckDB; runs on Spark are for the command line."""
 
     backend: Literal["duckdb"] = "duckdb"
-    threshold: float = Field(default=0.9, ge=0.5, le=1.0,
-                             description="Match probability at which a pair links")
+    threshold: float | None = Field(
+        default=None, ge=0.01, le=0.99,
+        description="Match probability at which a pair links (default: the linker's "
+                    "tuned default, as for `dadkhahi link run`)")
 
 
 class LinkRunOut(BaseModel):

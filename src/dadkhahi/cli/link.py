@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -47,16 +45,6 @@ def _phases() -> Progress:
                     console=err_console, transient=True)
 
 
-def _quiet_splink() -> None:
-    # Splink's Linker re-enables INFO logging on the "splink" logger unless that
-    # logger already has a handler: give it one that only lets errors through.
-    logger = logging.getLogger("splink")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.ERROR)
-    logger.addHandler(handler)
-    logger.propagate = False
-
-
 def _print_run(report: RunReport) -> None:
     console.print(
         f"{report.kind} run {report.run_id}: {report.records:,} records → "
@@ -75,9 +63,10 @@ def _print_run(report: RunReport) -> None:
 @app.command("run")
 def run(
     backend: Annotated[str, typer.Option(help="duckdb (default) or spark (local)")] = "duckdb",
-    threshold: Annotated[float, typer.Option(min=0.5, max=1.0,
-                                             help="Match probability at which a pair links")]
-    = 0.9,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.01, max=0.99,
+        help="Match probability at which a pair links (default: the tuned 0.1; clusters "
+             "stay one-record-per-list, so links are accepted below 50/50)")] = None,
     actor: Annotated[str | None, typer.Option(help="Who runs the linkage")] = None,
     verbose: Annotated[bool, typer.Option(help="Show Splink's training messages")] = False,
 ) -> None:
@@ -85,7 +74,9 @@ def run(
     if backend not in ("duckdb", "spark"):
         raise UserError(f"unknown backend {backend!r}: duckdb or spark")
     if not verbose:
-        _quiet_splink()
+        from dadkhahi.linkage.service import quiet_splink
+
+        quiet_splink()
     from dadkhahi.linkage.service import run_linkage
 
     store = open_store()

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from dadkhahi.intake.lists import import_list
-from dadkhahi.linkage.service import run_linkage
+from dadkhahi.linkage.service import quiet_splink, run_linkage
 from dadkhahi.linkage.views import capture_histories, link_stats
 from dadkhahi.store.store import Store
 
@@ -57,7 +56,7 @@ def import_link_estimate(store: Store, actor: str, *, seed: int = 1) -> ListsOut
 
     # Splink warns about every level a small training sample never shows; the
     # demo's reader needs the outcome, not the training log.
-    logging.getLogger("splink").setLevel(logging.ERROR)
+    quiet_splink()
     manifest = _manifest()
     records = 0
     for spec in manifest["lists"].values():

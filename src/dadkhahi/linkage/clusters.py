@@ -51,7 +51,7 @@ class Clustering:
     duplicate_lists: tuple[str, ...] = ()
 
 
-def _ordered_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+def ordered_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Pairs with the smaller id on the left, self-pairs removed."""
     left = frame["record_id_l"].astype(str)
     right = frame["record_id_r"].astype(str)
@@ -159,6 +159,12 @@ class _Groups:
         return True
 
 
+#: A pair links at this match probability when its cluster stays list-consistent:
+#: the model alone cannot know that a list names a person once, the clustering does,
+#: so links are accepted lower than a pairwise 50/50. Chosen on the synthetic
+#: benchmark (benchmarks/linkage/bench_dadkhahi.py --threshold T). `link run`, the
+#: API and the demo all use it unless told otherwise.
+DEFAULT_THRESHOLD = 0.1
 #: Probability at which two records of one list count as the same person's duplicates.
 DUPLICATE_THRESHOLD = 0.5
 #: Share of a list's records with a near-certain duplicate above which it is exempt.
@@ -198,7 +204,7 @@ def cluster_pairs(
     index = pd.Index(ids)
     if index.has_duplicates:
         raise ValueError("record ids must be unique")
-    scored = _ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability"]])
+    scored = ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability"]])
     list_codes = source_codes = None
     duplicate_lists: tuple[str, ...] = ()
     if sources is not None:
@@ -207,7 +213,7 @@ def cluster_pairs(
             index, list_codes, list_names, scored, exempt_threshold, max_duplicate_share
         )
     if labels is not None and len(labels):
-        decided = _ordered_pairs(labels[["record_id_l", "record_id_r", "decision"]])
+        decided = ordered_pairs(labels[["record_id_l", "record_id_r", "decision"]])
         decided = decided[decided["record_id_l"].isin(index) & decided["record_id_r"].isin(index)]
         decided = decided.drop_duplicates(["record_id_l", "record_id_r"], keep="last")
     else:

@@ -195,16 +195,13 @@ def _sorted_parts(given: _KeyColumn, family: _KeyColumn) -> np.ndarray:
 
 def _initials(given: _KeyColumn, family: _KeyColumn) -> np.ndarray:
     """Sorted first skeleton letters of both names, or null when either is unknown."""
-    first = np.array(
-        [
-            g + f if g and f and g <= f else f + g if g and f else None
-            for g, f in zip(
-                given.field(_initial).tolist(), family.field(_initial).tolist(), strict=True
-            )
-        ],
-        dtype=object,
-    )
-    return first
+    g = np.asarray(given.field(_initial), dtype=object)
+    f = np.asarray(family.field(_initial), dtype=object)
+    out = np.full(len(g), None, dtype=object)
+    both = pd.notna(g) & pd.notna(f) & (g != "") & (f != "")
+    gb, fb = g[both], f[both]
+    out[both] = np.where(gb <= fb, gb + fb, fb + gb)
+    return out
 
 
 def _canon(keys: NameKeys) -> str | None:

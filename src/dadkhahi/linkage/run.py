@@ -27,9 +27,11 @@ import pandas as pd
 from splink import DuckDBAPI, Linker
 
 from dadkhahi.linkage.clusters import (
+    DEFAULT_THRESHOLD,
     DUPLICATE_THRESHOLD,
     MAX_DUPLICATE_SHARE,
     cluster_pairs,
+    ordered_pairs,
 )
 from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.model import (
@@ -45,11 +47,6 @@ Backend = Literal["duckdb", "spark"]
 DECISIONS = frozenset({"same", "different"})
 # Below this many "same" labels, m from labels is noise next to EM.
 MIN_SAME_LABELS_FOR_M = 30
-# A pair links at this match probability when its cluster stays list-consistent
-# (see clusters.py): the model alone cannot know that a list names a person once,
-# the clustering does, so links are accepted lower than a pairwise 50/50. Chosen on
-# the synthetic benchmark (benchmarks/linkage/bench_dadkhahi.py --sweep).
-DEFAULT_THRESHOLD = 0.1
 #: Pairs kept for human review per run: the least certain first. Each review is a
 #: person's time; a queue longer than a team can answer is noise (and storage).
 REVIEW_LIMIT = 50_000
@@ -207,16 +204,6 @@ def _query(linker: Any, sql: str) -> pd.DataFrame:
     return frame
 
 
-def _ordered(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Scored pairs with text ids, the smaller id on the left."""
-    pairs = pairs[_PAIR_COLUMNS].astype({"record_id_l": str, "record_id_r": str})
-    swap = pairs["record_id_l"] > pairs["record_id_r"]
-    pairs.loc[swap, ["record_id_l", "record_id_r"]] = pairs.loc[
-        swap, ["record_id_r", "record_id_l"]
-    ].to_numpy()
-    return pairs
-
-
 def _review_queue(
     pairs: pd.DataFrame,
     labels: pd.DataFrame | None,
@@ -275,7 +262,7 @@ def link(
     override it in clustering. ``threshold``: match probability at which a pair links.
     ``within_list_constraint``: a cluster holds two records of one list only when
     those two link at ``duplicate_threshold``, for every list where at most
-    ``max_duplicate_share`` of the records have such a duplicate (see
+    ``max_duplicate_share`` of the records have a near-certain duplicate (see
     :mod:`dadkhahi.linkage.clusters`).
     ``review_band``: probabilities [low, high) that go to the review queue, of which
     the ``review_limit`` least certain pairs are kept.
@@ -313,8 +300,8 @@ def link(
         f"SELECT {columns} FROM {scored} WHERE match_probability < {cut!r} "  # noqa: S608
         f"ORDER BY abs(match_weight), record_id_l, record_id_r LIMIT {room}"
     )
-    pairs = _ordered(_query(linker, strong_sql))
-    weak = _ordered(_query(linker, weak_sql))
+    pairs = ordered_pairs(_query(linker, strong_sql)[_PAIR_COLUMNS])
+    weak = ordered_pairs(_query(linker, weak_sql)[_PAIR_COLUMNS])
     stats["seconds_predict"] = time.perf_counter() - tick
     count_sql = f"SELECT count(*) AS n FROM {scored}"  # noqa: S608
     stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])

@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import secrets
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons
 from dadkhahi.linkage.store_io import (
     MODEL_FIELDS,
@@ -102,21 +105,40 @@ def _json_text(value: Any) -> str | None:
                                                  allow_nan=False)
 
 
+def quiet_splink() -> None:
+    """Let only Splink's errors through (its training log is for developers).
+
+    Splink's Linker re-enables INFO logging on the "splink" logger unless that
+    logger already has a handler: give it one that only passes errors.
+    """
+    logger = logging.getLogger("splink")
+    if any(getattr(h, "_dadkhahi_quiet", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR)
+    handler._dadkhahi_quiet = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
 def run_linkage(
     store: Store,
     actor: str,
     *,
     backend: str = "duckdb",
-    threshold: float = 0.9,
+    threshold: float | None = None,
     linker: Linker | None = None,
     progress: Progress | None = None,
     synthetic: bool = False,
 ) -> RunReport:
     """Link every list record and record the persons (see the module docstring).
 
-    ``linker`` defaults to :func:`dadkhahi.linkage.run.link`; tests pass a stand-in
-    with the same signature and result shape.
+    ``threshold``: match probability at which a pair links (default
+    :data:`~dadkhahi.linkage.clusters.DEFAULT_THRESHOLD`). ``linker`` defaults to
+    :func:`dadkhahi.linkage.run.link`; tests pass a stand-in with the same signature
+    and result shape.
     """
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     say = progress or (lambda _m: None)
     started_at, tick = utc_now(), time.perf_counter()
     say("loading records")
