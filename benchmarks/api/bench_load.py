@@ -293,12 +293,16 @@ def one_backend(backend: str, args: argparse.Namespace) -> None:
         gc.collect()
         gc.freeze()
         cpu0, wall0 = cpu_seconds(proc.pid), time.perf_counter()
+        client0 = time.process_time()
         stats = asyncio.run(run_load(f"http://127.0.0.1:{port}", ids, args.clients,
                                      args.duration, args.think_ms / 1000, args.write_share))
         cpu, wall = cpu_seconds(proc.pid) - cpu0, time.perf_counter() - wall0
+        client_cpu = time.process_time() - client0
         summary = report(stats, args.duration, store)
         print(f"server CPU: {cpu:.1f} s over {wall:.0f} s wall = "
               f"{1000 * cpu / max(summary['requests'], 1):.2f} ms CPU per request; "
+              f"load generator: {client_cpu:.1f} s CPU = "
+              f"{1000 * client_cpu / max(summary['requests'], 1):.2f} ms per request; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         store.engine.dispose()
     finally:

@@ -148,8 +148,10 @@ def _by_sensitivity(
     col = table.c.sensitivity
     if not team:
         return col == str(Sensitivity.PUBLIC)
+    # Equalities, not IN (…): an IN list is re-rendered into the SQL on every execution.
     return or_(
-        col.in_([str(Sensitivity.PUBLIC), str(Sensitivity.RESTRICTED)]),
+        col == str(Sensitivity.PUBLIC),
+        col == str(Sensitivity.RESTRICTED),
         and_(col == str(Sensitivity.PROTECTED), protected_ok),
     )
 
@@ -162,10 +164,11 @@ def visible(principal: Principal, table: Table) -> ColumnElement[bool]:
 
     Execute the statement with ``params(principal)``.
     """
-    return _visible(principal.team, table)
+    return visible_for(principal.team, table)
 
 
-def _visible(team: bool, table: Table) -> ColumnElement[bool]:
+def visible_for(team: bool, table: Table) -> ColumnElement[bool]:
+    """:func:`visible` for any principal with this ``team`` flag (the clause is shared)."""
     key = (table.name, team)
     built = _BUILT.get(key)
     if built is None:
@@ -181,7 +184,7 @@ def visible_ids(principal: Principal, table: Table) -> Select[tuple[str]]:
 
 
 def _visible_ids(team: bool, table: Table) -> Select[tuple[str]]:
-    return select(table.c.id).where(_visible(team, table))
+    return select(table.c.id).where(visible_for(team, table))
 
 
 def _sources(team: bool) -> ColumnElement[bool]:

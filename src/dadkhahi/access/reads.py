@@ -17,10 +17,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 
 from dadkhahi.access.audit import ObjectRef, record_reads
-from dadkhahi.access.policy import Permission, Principal, params, visible
+from dadkhahi.access.policy import Permission, Principal, params, visible, visible_for
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import ledger_log
@@ -106,26 +117,55 @@ def _decode_cursor(cursor: str) -> list[Any]:
     return values
 
 
+def _check(resource: Resource, query: PageQuery) -> None:
+    for key in query.filters:
+        if key not in resource.filters:
+            raise ValidationError(f"cannot filter {resource.name} by {key!r}")
+    if query.q and not resource.search:
+        raise ValidationError(f"{resource.name} cannot be searched")
+
+
 def _conditions(
     principal: Principal, resource: Resource, query: PageQuery
 ) -> list[ColumnElement[bool]]:
+    _check(resource, query)
     t = resource.table
     where = [visible(principal, t)]
-    for key, value in query.filters.items():
-        if key not in resource.filters:
-            raise ValidationError(f"cannot filter {resource.name} by {key!r}")
-        where.append(t.c[key] == value)
+    where += [t.c[key] == value for key, value in query.filters.items()]
     if query.q:
-        if not resource.search:
-            raise ValidationError(f"{resource.name} cannot be searched")
         where.append(or_(*(t.c[c].icontains(query.q, autoescape=True) for c in resource.search)))
     return where
+
+
+@dataclass(frozen=True)
+class PendingAudit:
+    """Protected objects a read is about to hand out, not yet written to the audit trail.
+
+    Lets an async caller read on its event loop and write the audit event (which
+    may wait for the write lock) in a worker thread, still before it answers.
+    """
+
+    action: str
+    objects: list[ObjectRef]
+
+    def record(self, store: Store, principal: Principal) -> None:
+        """Write the audit event (nothing when no protected object was read)."""
+        record_reads(store, principal, self.action, self.objects)
 
 
 def list_objects(
     store: Store, principal: Principal, resource: Resource, query: PageQuery
 ) -> Page:
-    """One page of the objects of ``resource`` the principal may see."""
+    """One page of the objects of ``resource`` the principal may see (audited)."""
+    page, pending = read_page(store, principal, resource, query)
+    pending.record(store, principal)
+    return page
+
+
+def read_page(
+    store: Store, principal: Principal, resource: Resource, query: PageQuery
+) -> tuple[Page, PendingAudit]:
+    """One page as :func:`list_objects` gives it, with its audit left to the caller."""
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
     t = resource.table
@@ -135,33 +175,30 @@ def list_objects(
         raise ValidationError(
             f"cannot sort {resource.name} by {sort_name!r}; use one of {', '.join(resource.sorts)}"
         )
-    key = (t.c[sort_name], t.c.id) if sort_name != "id" else (t.c.id,)
-    where = _conditions(principal, resource, query)
-    stmt: Select[Any] = select(t).where(*where)
+    _check(resource, query)
+    bind: dict[str, Any] = {**params(principal), _LIMIT: query.limit + 1}
+    bind.update({_FILTER + name: value for name, value in query.filters.items()})
     if query.cursor is not None:
         last = _decode_cursor(query.cursor)
-        if len(key) > 1:
-            row_key, after = tuple_(*key), tuple_(*last)
-            stmt = stmt.where(row_key < after if descending else row_key > after)
-        else:
-            stmt = stmt.where(key[0] < last[1] if descending else key[0] > last[1])
-    stmt = stmt.order_by(*(k.desc() if descending else k for k in key)).limit(query.limit + 1)
+        bind[_AFTER_SORT], bind[_AFTER_ID] = last
+    stmt = _page_statement(resource, principal.team, tuple(sorted(query.filters)), query.q,
+                           sort_name, descending, query.cursor is not None)
     with store.reading() as conn:
-        rows = [dict(r) for r in conn.execute(stmt, params(principal)).mappings()]
+        rows = [dict(r) for r in conn.execute(stmt, bind).mappings()]
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         total = None
         if query.count:
             total = int(conn.execute(
-                select(func.count()).select_from(t).where(*where), params(principal)
+                select(func.count()).select_from(t).where(
+                    *_conditions(principal, resource, query)), params(principal)
             ).scalar_one())
         data, audited = _render(store, conn, principal, resource, rows)
-    record_reads(store, principal, f"list {resource.name}", audited)
     next_cursor = None
     if more and rows:
         last_row = rows[-1]
         next_cursor = _encode_cursor([last_row[sort_name], last_row["id"]])
-    return Page(data, next_cursor, total)
+    return Page(data, next_cursor, total), PendingAudit(f"list {resource.name}", audited)
 
 
 def get_object(
@@ -169,16 +206,76 @@ def get_object(
     *, action: str = "read",
 ) -> dict[str, Any]:
     """One object, or NotFoundError if it does not exist *or* the principal may not see it."""
+    obj, pending = read_object(store, principal, resource, object_id, action=action)
+    pending.record(store, principal)
+    return obj
+
+
+def read_object(
+    store: Store, principal: Principal, resource: Resource, object_id: str,
+    *, action: str = "read",
+) -> tuple[dict[str, Any], PendingAudit]:
+    """One object as :func:`get_object` gives it, with its audit left to the caller."""
     t = resource.table
     with store.reading() as conn:
-        row = conn.execute(
-            select(t).where(t.c.id == object_id, visible(principal, t)), params(principal)
-        ).mappings().first()
+        row = conn.execute(_one_statement(t, principal.team),
+                           {**params(principal), "object_id": object_id}).mappings().first()
         if row is None:
             raise NotFoundError(f"no {resource.kind} {object_id!r}")
         data, audited = _render(store, conn, principal, resource, [dict(row)])
-    record_reads(store, principal, f"{action} {resource.kind}", audited)
-    return data[0]
+    return data[0], PendingAudit(f"{action} {resource.kind}", audited)
+
+
+# Bind names of the page statements below.
+_LIMIT, _FILTER, _AFTER_SORT, _AFTER_ID = "page_limit", "filter_", "after_sort", "after_id"
+#: Page statements by shape. Building a statement and computing its cache key cost
+#: SQLAlchemy more than running the query does, so each shape is built once and
+#: reused with bound values (search text aside: it is inlined, so never cached).
+_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _page_statement(
+    resource: Resource, team: bool, filters: tuple[str, ...], q: str | None,
+    sort_name: str, descending: bool, after: bool,
+) -> Select[Any]:
+    shape = (resource.name, team, filters, sort_name, descending, after)
+    stmt = None if q else _PAGES.get(shape)
+    if stmt is not None:
+        return stmt
+    t = resource.table
+    stmt = select(t).where(visible_for(team, t),
+                           *(t.c[f] == bindparam(_FILTER + f, type_=t.c[f].type)
+                             for f in filters))
+    if q:
+        stmt = stmt.where(or_(*(t.c[c].icontains(q, autoescape=True)
+                                for c in resource.search)))
+    key = (t.c[sort_name], t.c.id) if sort_name != "id" else (t.c.id,)
+    if after:
+        last_id = bindparam(_AFTER_ID, type_=t.c.id.type)
+        if len(key) > 1:
+            row_key = tuple_(*key)
+            bound = tuple_(bindparam(_AFTER_SORT, type_=key[0].type), last_id)
+            stmt = stmt.where(row_key < bound if descending else row_key > bound)
+        else:
+            stmt = stmt.where(key[0] < last_id if descending else key[0] > last_id)
+    stmt = stmt.order_by(*(k.desc() if descending else k for k in key)).limit(
+        bindparam(_LIMIT, type_=Integer))
+    if not q:
+        _PAGES[shape] = stmt
+    return stmt
+
+
+#: Single-object statements by (table, team), for the same reason.
+_ONE: dict[tuple[str, bool], Select[Any]] = {}
+
+
+def _one_statement(table: Table, team: bool) -> Select[Any]:
+    stmt = _ONE.get((table.name, team))
+    if stmt is None:
+        stmt = _ONE[(table.name, team)] = select(table).where(
+            table.c.id == bindparam("object_id", type_=table.c.id.type),
+            visible_for(team, table))
+    return stmt
 
 
 def _open_sealed(
@@ -214,14 +311,25 @@ def _render(
     return out, audited
 
 
+_SUPPORT: dict[bool, Select[Any]] = {}
+
+
+def _support_statement(team: bool) -> Select[Any]:
+    stmt = _SUPPORT.get(team)
+    if stmt is None:
+        cs = s.claim_support.c
+        stmt = _SUPPORT[team] = (
+            select(cs.claim_id, cs.source_id, cs.record_id, cs.item_id, cs.locator)
+            .where(cs.claim_id.in_(bindparam("claim_ids", expanding=True)),
+                   visible_for(team, s.claim_support))
+            .order_by(cs.claim_id, cs.seq))
+    return _SUPPORT[team]
+
+
 def _attach_support(conn: Connection, principal: Principal, claims: list[dict[str, Any]]) -> None:
-    cs = s.claim_support.c
     by_claim: dict[str, list[dict[str, Any]]] = {str(c["id"]): [] for c in claims}
-    rows = conn.execute(
-        select(cs.claim_id, cs.source_id, cs.record_id, cs.item_id, cs.locator)
-        .where(cs.claim_id.in_(list(by_claim)), visible(principal, s.claim_support))
-        .order_by(cs.claim_id, cs.seq), params(principal)
-    ).mappings()
+    rows = conn.execute(_support_statement(principal.team),
+                        {**params(principal), "claim_ids": list(by_claim)}).mappings()
     for r in rows:
         by_claim[str(r["claim_id"])].append(
             {k: r[k] for k in ("source_id", "record_id", "item_id", "locator")})
@@ -404,10 +512,8 @@ def visible_row(
 
     For checks before a change: nothing is shown, so nothing is audited.
     """
-    row = conn.execute(
-        select(table).where(table.c.id == object_id, visible(principal, table)),
-        params(principal),
-    ).mappings().first()
+    row = conn.execute(_one_statement(table, principal.team),
+                       {**params(principal), "object_id": object_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"no {what} {object_id!r}")
     return dict(row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.ledger import merkle
@@ -19,6 +19,8 @@ from dadkhahi.store import schema as s
 
 # Levels per query; a tree of 2**64 leaves has 64, so one query in practice.
 _TERM_CHUNK = 64
+#: Indexes per level term; keeps every statement far below the drivers' parameter limits.
+_IDS_PER_TERM = 50
 
 
 class SqlNodes:
@@ -31,15 +33,25 @@ class SqlNodes:
         by_level: dict[int, list[int]] = {}
         for level, idx in set(keys):
             by_level.setdefault(level, []).append(idx)
-        found: dict[tuple[int, int], bytes] = {}
-        n = s.ledger_nodes.c
         # One (level = ? AND idx IN (…)) term per level: both SQLite and PostgreSQL
         # answer each term from the primary-key index (a row-value IN is scanned).
-        terms = [and_(n.level == lv, n.idx.in_(ixs)) for lv, ixs in by_level.items()]
+        # The SQL goes straight to the driver: every append reads its frontier here, and
+        # building the same expression in SQLAlchemy cost more than the rest of the append.
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        terms: list[tuple[str, list[int]]] = []
+        for level, ixs in by_level.items():
+            for start in range(0, len(ixs), _IDS_PER_TERM):
+                part = ixs[start:start + _IDS_PER_TERM]
+                terms.append((f"(level = {mark} AND idx IN ({', '.join([mark] * len(part))}))",
+                              [level, *part]))
+        found: dict[tuple[int, int], bytes] = {}
         for start in range(0, len(terms), _TERM_CHUNK):
-            rows = self.conn.execute(
-                select(n.level, n.idx, n.hash).where(or_(*terms[start : start + _TERM_CHUNK]))
-            )
+            chunk = terms[start:start + _TERM_CHUNK]
+            where = " OR ".join(term for term, _ in chunk)
+            args = tuple(v for _, values in chunk for v in values)
+            # The statement is built from the fixed text above and placeholders only.
+            rows = self.conn.exec_driver_sql(
+                f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}", args)  # noqa: S608
             found.update({(lvl, idx): bytes(h) for lvl, idx, h in rows})
         return found
 

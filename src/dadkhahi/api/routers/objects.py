@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import ANONYMOUS
@@ -39,8 +40,17 @@ def _filter_params(resource: reads.Resource) -> list[dict[str, Any]]:
             for f in resource.filters]
 
 
+async def _audit(pending: reads.PendingAudit, store: StoreDep, principal: PrincipalDep) -> None:
+    if pending.objects:
+        await run_in_threadpool(pending.record, store, principal)
+
+
+# The two read routes are ``async``: their queries are short indexed reads that never
+# wait for a lock, so they run on the event loop, sparing each request a hop to a worker
+# thread (which cost more CPU than the query under load). Only the audit write, which may
+# wait for the write lock, goes to a thread, and is awaited before the answer leaves.
 def _add_list_and_get(resource: reads.Resource) -> None:
-    def list_objects(
+    async def list_objects(
         request: Request,
         store: StoreDep,
         principal: PrincipalDep,
@@ -51,14 +61,16 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         count: bool = False,
     ) -> Any:
         filters = {k: v for k, v in request.query_params.items() if k in resource.filters}
-        page = reads.list_objects(store, principal, resource, reads.PageQuery(
+        page, pending = reads.read_page(store, principal, resource, reads.PageQuery(
             filters=filters, q=q, sort=sort, limit=limit, cursor=cursor, count=count))
+        await _audit(pending, store, principal)
         # Rows are plain JSON already: skip re-validating them against the model.
         return JSONResponse(
             {"data": page.data, "next_cursor": page.next_cursor, "total": page.total})
 
-    def get_object(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
-        obj = reads.get_object(store, principal, resource, object_id)
+    async def get_object(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+        obj, pending = reads.read_object(store, principal, resource, object_id)
+        await _audit(pending, store, principal)
         return JSONResponse(obj, headers={"ETag": etag(int(obj["version"]))})
 
     router.add_api_route(
