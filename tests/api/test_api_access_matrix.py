@@ -256,6 +256,8 @@ RULES: dict[tuple[str, str], Rule] = {
         per_level=False),
     ("GET", "/api/linkage/stats"): Rule(
         "permission", _const("/api/linkage/stats"), Permission.ANALYSE, per_level=False),
+    ("POST", "/api/linkage/apply"): Rule(
+        "permission", _const("/api/linkage/apply"), Permission.ANALYSE, 201, per_level=False),
     ("POST", "/api/linkage/runs"): Rule(
         "permission", _const("/api/linkage/runs", {}), Permission.ANALYSE, 201,
         per_level=False),

@@ -303,8 +303,21 @@ def test_a_real_linkage_run_then_review_and_decide(world: World) -> None:
     assert r.status_code == 201 and r.json()["run_id"] == report["run_id"]
     after = world.client.get("/api/linkage/review", headers=world.headers("analyst")).json()
     assert len(after) == len(pairs) - 1
+    # Applying the decision now re-clusters without retraining; the two stay apart.
+    assert world.client.post("/api/linkage/apply",
+                             headers=world.headers("investigator_g")).status_code == 403
+    r = world.client.post("/api/linkage/apply", headers=world.headers("analyst"))
+    assert r.status_code == 201, r.text
+    applied = r.json()
+    assert applied["kind"] == "decisions" and applied["decisions"] >= 1
+    assert applied["run_id"] != report["run_id"]
+    with world.store.reading() as conn:
+        pr = s.person_records.c
+        persons = dict(conn.execute(select(pr.record_id, pr.person_id).where(
+            pr.record_id.in_([first["left"]["id"], first["right"]["id"]]))).all())
+    assert persons[first["left"]["id"]] != persons[first["right"]["id"]]
     stats = world.client.get("/api/linkage/stats", headers=world.headers("analyst")).json()
-    assert stats["last_run"]["id"] == report["run_id"]
+    assert stats["last_run"]["id"] == applied["run_id"]
 
 
 def test_upload_leftovers_of_a_crash_are_removed_at_start(tmp_path: Path) -> None:

@@ -260,6 +260,14 @@ def run(
     return dataclasses.asdict(report)
 
 
+def apply(store: Store, principal: Principal) -> dict[str, Any]:
+    """Re-cluster the last model run's pairs with every decision so far (``analyse``)."""
+    require(principal, Permission.ANALYSE)
+    from dadkhahi.linkage.service import apply_decisions
+
+    return dataclasses.asdict(apply_decisions(store, principal.name))
+
+
 def _latest_model_run(conn: Connection) -> dict[str, Any] | None:
     from dadkhahi.linkage.store_io import latest_run
 

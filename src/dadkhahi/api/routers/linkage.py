@@ -1,4 +1,4 @@
-"""Linkage: run the model, review uncertain pairs, record decisions, count.
+"""Linkage: run the model, review uncertain pairs, record and apply decisions, count.
 
 Who may do what is decided in :mod:`dadkhahi.api.lists_linkage`: running needs the
 analyse permission; the review queue and decisions need review or analyse; counts
@@ -52,9 +52,17 @@ def review(
              responses={404: {"description": "A record is missing or not visible to you"}})
 def decide(body: DecisionIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Record that two records are (or are not) the same person (a ``link.decided``
-    event); it takes effect on the next run."""
+    event); it takes effect on the next run or ``POST /api/linkage/apply``."""
     return svc.decide_for(store, principal, body.record_a, body.record_b, body.decision,
                           body.note)
+
+
+@router.post("/apply", status_code=201, response_model=LinkRunOut,
+             responses={422: {"description": "No model run yet, or its pairs are not cached"}})
+def apply(store: StoreDep, principal: PrincipalDep) -> Any:
+    """Put every decision so far into effect now: re-cluster the last model run's pairs
+    with them, without retraining (recorded as a ``link.run`` of kind ``decisions``)."""
+    return svc.apply(store, principal)
 
 
 @router.get("/stats", response_model=LinkStatsOut)
