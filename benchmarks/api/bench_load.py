@@ -215,6 +215,26 @@ async def run_load(base: str, ids: dict[str, Any], clients: int, duration: float
     return stats
 
 
+async def run_floor(base: str, clients: int, duration: float) -> list[float]:
+    """Latencies of a request that does no work (an unknown path, answered 404 by the
+    app's error handler) from the same number of closed-loop clients: the floor that
+    the server framework and the shared CPUs set for any route."""
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(base, connector=connector) as http:
+        stop = time.perf_counter() + duration
+
+        async def loop() -> None:
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                async with http.get("/api/no-such-route") as r:
+                    await r.read()
+                latencies.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*(loop() for _ in range(clients)))
+    return latencies
+
+
 def pct(values: list[float], q: float) -> float:
     if len(values) < 2:
         return values[0] * 1000 if values else float("nan")
@@ -304,6 +324,12 @@ def one_backend(backend: str, args: argparse.Namespace) -> None:
               f"load generator: {client_cpu:.1f} s CPU = "
               f"{1000 * client_cpu / max(summary['requests'], 1):.2f} ms per request; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        if args.floor:
+            floor = asyncio.run(run_floor(f"http://127.0.0.1:{port}", args.clients,
+                                          min(args.duration, 10.0)))
+            print(f"floor (404 on an unknown path, {args.clients} closed-loop clients): "
+                  f"{len(floor) / min(args.duration, 10.0):.0f} req/s, "
+                  f"p50 {pct(floor, 50):.1f} ms p99 {pct(floor, 99):.1f} ms")
         store.engine.dispose()
     finally:
         if proc is not None:
@@ -329,6 +355,8 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=0.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--write-share", type=float, default=0.1)
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the no-work floor measurement after the load")
     args = parser.parse_args()
     for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
         one_backend(backend, args)

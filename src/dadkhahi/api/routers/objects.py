@@ -45,10 +45,16 @@ async def _audit(pending: reads.PendingAudit, store: StoreDep, principal: Princi
         await run_in_threadpool(pending.record, store, principal)
 
 
-# The two read routes are ``async``: their queries are short indexed reads that never
-# wait for a lock, so they run on the event loop, sparing each request a hop to a worker
-# thread (which cost more CPU than the query under load). Only the audit write, which may
-# wait for the write lock, goes to a thread, and is awaited before the answer leaves.
+# The two read routes are ``async``: a single object or a page in key order is a short
+# indexed read that never waits for a lock, so it runs on the event loop, sparing the
+# request a hop to a worker thread (which cost more CPU than the query under load).
+# Searches, counts and pages sorted on other columns may scan, so they go to a thread
+# rather than hold up every other request; so does the audit write, which may wait for
+# the write lock, and which is awaited before the answer leaves.
+def _is_quick(query: reads.PageQuery) -> bool:
+    return query.q is None and not query.count and query.sort.lstrip("-") == "id"
+
+
 def _add_list_and_get(resource: reads.Resource) -> None:
     async def list_objects(
         request: Request,
@@ -61,8 +67,13 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         count: bool = False,
     ) -> Any:
         filters = {k: v for k, v in request.query_params.items() if k in resource.filters}
-        page, pending = reads.read_page(store, principal, resource, reads.PageQuery(
-            filters=filters, q=q, sort=sort, limit=limit, cursor=cursor, count=count))
+        query = reads.PageQuery(filters=filters, q=q, sort=sort, limit=limit, cursor=cursor,
+                                count=count)
+        if _is_quick(query):
+            page, pending = reads.read_page(store, principal, resource, query)
+        else:
+            page, pending = await run_in_threadpool(
+                reads.read_page, store, principal, resource, query)
         await _audit(pending, store, principal)
         # Rows are plain JSON already: skip re-validating them against the model.
         return JSONResponse(
