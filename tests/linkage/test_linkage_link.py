@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import tempfile
+from pathlib import Path
 
 import jdatetime
 import pandas as pd
@@ -193,6 +195,14 @@ def test_review_queue_keeps_the_least_certain_pairs_up_to_its_limit(
     assert (weights[:-1] <= weights[1:]).all()
     # The least certain of the whole band (up to rounding between two trainings).
     assert weights.max() <= full["match_weight"].abs().nsmallest(3).max() + 0.5
+
+
+def test_a_run_leaves_no_spill_folder_behind(
+    lists: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    link(lists.drop(columns=["pid"]).head(60))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_human_labels_override_and_survive_a_rerun(lists: pd.DataFrame, linked: object) -> None:

@@ -19,6 +19,8 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -108,20 +110,25 @@ def local_spark_session(cores: int = 2, memory: str = "4g") -> Any:
     return spark
 
 
-def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Any:
+@contextmanager
+def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Iterator[Any]:
+    """Splink's database API for one run; DuckDB's connection and spill folder go after."""
     if backend == "duckdb":
         import duckdb
 
-        con = duckdb.connect()
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute("SET preserve_insertion_order = false")
-        con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='dadkhahi-duckdb-')}'")
-        return DuckDBAPI(connection=con)
+        with tempfile.TemporaryDirectory(prefix="dadkhahi-duckdb-") as spill, \
+                duckdb.connect() as con:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute(f"SET temp_directory = '{spill}'")
+            yield DuckDBAPI(connection=con)
+        return
     if backend == "spark":
         from splink import SparkAPI
 
         spark_api: Any = SparkAPI  # Splink's constructor is untyped
-        return spark_api(spark_session=spark or local_spark_session())
+        yield spark_api(spark_session=spark or local_spark_session())
+        return
     raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
 
 
@@ -275,62 +282,62 @@ def link(
 
     features = pd.concat([features, blocking_keys(features)], axis=1)
     stats["seconds_features"] = time.perf_counter() - started
-    db_api = _db_api(backend, spark, memory_limit)
-    table = _register(db_api, backend, features, "records")
-    trainer = Linker(table, model_settings(), log_level=logging.WARNING)
-    tick = time.perf_counter()
-    trainer = _train(trainer, len(features), checked, db_api, backend)
-    model = _floored(trainer.misc.save_model_to_json())
-    linker = Linker(table, model, log_level=logging.WARNING)
-    stats["seconds_training"] = time.perf_counter() - tick
+    with _db_api(backend, spark, memory_limit) as db_api:
+        table = _register(db_api, backend, features, "records")
+        trainer = Linker(table, model_settings(), log_level=logging.WARNING)
+        tick = time.perf_counter()
+        trainer = _train(trainer, len(features), checked, db_api, backend)
+        model = _floored(trainer.misc.save_model_to_json())
+        linker = Linker(table, model, log_level=logging.WARNING)
+        stats["seconds_training"] = time.perf_counter() - tick
 
-    tick = time.perf_counter()
-    keep_from = min(review_band[0], threshold)
-    predictions: Any = linker.inference.predict(threshold_match_probability=keep_from)
-    # Only pairs that can link come back whole; of the weaker ones in the review band
-    # only the least certain few. At a million records the band holds ~15 million
-    # pairs, and holding them in pandas would cost gigabytes for nothing.
-    # The SQL below holds only Splink's own table name and numbers we formatted.
-    scored = predictions.physical_name
-    columns = ", ".join(_PAIR_COLUMNS)
-    cut = float(threshold)
-    room = int(review_limit) + (0 if checked is None else len(checked))
-    strong_sql = f"SELECT {columns} FROM {scored} WHERE match_probability >= {cut!r}"  # noqa: S608
-    weak_sql = (
-        f"SELECT {columns} FROM {scored} WHERE match_probability < {cut!r} "  # noqa: S608
-        f"ORDER BY abs(match_weight), record_id_l, record_id_r LIMIT {room}"
-    )
-    pairs = ordered_pairs(_query(linker, strong_sql)[_PAIR_COLUMNS])
-    weak = ordered_pairs(_query(linker, weak_sql)[_PAIR_COLUMNS])
-    stats["seconds_predict"] = time.perf_counter() - tick
-    count_sql = f"SELECT count(*) AS n FROM {scored}"  # noqa: S608
-    stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])
-    stats["pairs_kept"] = float(len(pairs))
+        tick = time.perf_counter()
+        keep_from = min(review_band[0], threshold)
+        predictions: Any = linker.inference.predict(threshold_match_probability=keep_from)
+        # Only pairs that can link come back whole; of the weaker ones in the review band
+        # only the least certain few. At a million records the band holds ~15 million
+        # pairs, and holding them in pandas would cost gigabytes for nothing.
+        # The SQL below holds only Splink's own table name and numbers we formatted.
+        scored = predictions.physical_name
+        columns = ", ".join(_PAIR_COLUMNS)
+        cut = float(threshold)
+        room = int(review_limit) + (0 if checked is None else len(checked))
+        strong_sql = f"SELECT {columns} FROM {scored} WHERE match_probability >= {cut!r}"  # noqa: S608
+        weak_sql = (
+            f"SELECT {columns} FROM {scored} WHERE match_probability < {cut!r} "  # noqa: S608
+            f"ORDER BY abs(match_weight), record_id_l, record_id_r LIMIT {room}"
+        )
+        pairs = ordered_pairs(_query(linker, strong_sql)[_PAIR_COLUMNS])
+        weak = ordered_pairs(_query(linker, weak_sql)[_PAIR_COLUMNS])
+        stats["seconds_predict"] = time.perf_counter() - tick
+        count_sql = f"SELECT count(*) AS n FROM {scored}"  # noqa: S608
+        stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])
+        stats["pairs_kept"] = float(len(pairs))
 
-    tick = time.perf_counter()
-    clustering = cluster_pairs(
-        features["record_id"],
-        pairs,
-        threshold,
-        checked,
-        sources=features["source_id"] if within_list_constraint else None,
-        duplicate_threshold=duplicate_threshold,
-        max_duplicate_share=max_duplicate_share,
-    )
-    stats["duplicate_lists"] = float(len(clustering.duplicate_lists))
-    stats["seconds_cluster"] = time.perf_counter() - tick
-    stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())
-    review = _review_queue(
-        pd.concat([pairs, weak], ignore_index=True), checked, review_band,
-        clustering.clusters, review_limit,
-    )
-    stats["seconds_total"] = time.perf_counter() - started
-    stats["prior"] = float(model.get("probability_two_random_records_match", math.nan))
-    return LinkResult(
-        pairs=pairs.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True),
-        clusters=clustering.clusters,
-        review_candidates=review,
-        conflicts=clustering.conflicts,
-        model=model,
-        stats=stats,
-    )
+        tick = time.perf_counter()
+        clustering = cluster_pairs(
+            features["record_id"],
+            pairs,
+            threshold,
+            checked,
+            sources=features["source_id"] if within_list_constraint else None,
+            duplicate_threshold=duplicate_threshold,
+            max_duplicate_share=max_duplicate_share,
+        )
+        stats["duplicate_lists"] = float(len(clustering.duplicate_lists))
+        stats["seconds_cluster"] = time.perf_counter() - tick
+        stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())
+        review = _review_queue(
+            pd.concat([pairs, weak], ignore_index=True), checked, review_band,
+            clustering.clusters, review_limit,
+        )
+        stats["seconds_total"] = time.perf_counter() - started
+        stats["prior"] = float(model.get("probability_two_random_records_match", math.nan))
+        return LinkResult(
+            pairs=pairs.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True),
+            clusters=clustering.clusters,
+            review_candidates=review,
+            conflicts=clustering.conflicts,
+            model=model,
+            stats=stats,
+        )
