@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from dadkhahi.access import grants
-from dadkhahi.access.policy import Permission, Principal, params, require, visible
+from dadkhahi.access.policy import Permission, Principal, require
 from dadkhahi.access.reads import RESOURCES, get_object, visible_row
 from dadkhahi.domain.dates import DateRange
-from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     ActType,
@@ -51,14 +49,12 @@ def _create(
         if grant_self and sensitivity is Sensitivity.PROTECTED and principal.user_id:
             grants.grant_in(tx, new_id, principal.user_id)
         tx.flush()
-        seen = tx.conn.execute(
-            select(table.c.id).where(table.c.id == new_id, visible(principal, table)),
-            params(principal),
-        ).first()
-        if seen is None:
+        try:
+            visible_row(tx.conn, principal, table, new_id, RESOURCES[resource].kind)
+        except NotFoundError:
             raise ValidationError(
                 f"you would not be able to see this {RESOURCES[resource].kind}: "
-                "check its sensitivity and your grants")
+                "check its sensitivity and your grants") from None
     return get_object(store, principal, RESOURCES[resource], new_id, action="create")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.ledger import merkle
@@ -64,12 +64,17 @@ class StoredEvent:
     body: bytes
 
 
+# Every transaction reads and moves the head: these are built once.
+_HEAD = select(s.ledger_head.c.size, s.ledger_head.c.origin).where(s.ledger_head.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_MOVE_HEAD = update(s.ledger_head).where(s.ledger_head.c.id == 1).values(
+    size=bindparam("new_size"))
+
+
 def head(conn: Connection, *, lock: bool = False) -> tuple[int, str]:
     """(size, origin) of the log; ``lock`` holds the head row until commit (PostgreSQL)."""
-    stmt = select(s.ledger_head.c.size, s.ledger_head.c.origin).where(s.ledger_head.c.id == 1)
-    if lock and conn.dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).one_or_none()
+    locked = lock and conn.dialect.name != "sqlite"
+    row = conn.execute(_HEAD_LOCKED if locked else _HEAD).one_or_none()
     if row is None:
         raise UserError("the database holds no ledger; run `dadkhahi init` first")
     return int(row.size), str(row.origin)
@@ -101,7 +106,7 @@ def append(conn: Connection, size: int, bodies: Sequence[bytes], types: Sequence
     )
     _bulk_insert(conn, "ledger_nodes (level, idx, hash)", nodes)
     new_size = size + len(bodies)
-    conn.execute(update(s.ledger_head).where(s.ledger_head.c.id == 1).values(size=new_size))
+    conn.execute(_MOVE_HEAD, {"new_size": new_size})
     return new_size
 
 
