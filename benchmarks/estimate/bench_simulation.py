@@ -6,12 +6,21 @@ classes), positive and negative dependence between lists, and 3 to 6 lists.
 For every run we record, per method, the relative error of the estimate and
 whether its 95% interval covers the true total.
 
-    .venv/bin/python benchmarks/estimate/bench_simulation.py            # defaults
-    .venv/bin/python benchmarks/estimate/bench_simulation.py --runs 40 --iterations 20000
-    .venv/bin/python benchmarks/estimate/bench_simulation.py --jobs 2   # two processes
+LCMCR runs 4 chains of ``--iterations`` sweeps, then extends them in
+blocks of that size until R-hat < 1.01 and ESS >= 400 or
+``--max-iterations`` sweeps (see ``lcmcr``); the report also gives its
+coverage at the first check, to separate short chains from the model.
 
-Defaults (15 runs per scenario, LCMCR 10,000 sweeps x 4 chains) take about
-10 minutes in one process on this 2-core machine.
+    .venv/bin/python benchmarks/estimate/bench_simulation.py            # defaults
+    .venv/bin/python benchmarks/estimate/bench_simulation.py --runs 50 --scenario 4 \
+        --methods lcmcr --progress --json rows.json   # one scenario, one method
+    .venv/bin/python benchmarks/estimate/bench_simulation.py --summarise a.json b.json
+
+The figures in benchmarks/README.md come from three runs in one process
+(the machine has 2 cores; keep ``--jobs 1`` when the other one is busy):
+LCMCR and Lincoln-Petersen on scenarios 0-5 (50 runs, 3,113 s), the two
+log-linear methods on scenarios 0-5 (50 runs, 1,021 s), and every method on
+the added scenario 6 (50 runs, 917 s), merged with ``--summarise``.
 """
 
 from __future__ import annotations
@@ -81,6 +90,18 @@ SCENARIOS = (
         (1600, 400),
         ((0.1, 0.05, 0.12, 0.08, 0.1, 0.06), (0.6, 0.7, 0.5, 0.6, 0.7, 0.5)),
     ),
+    # Added as a control for the 3-list scenario: the same two classes and
+    # capture probabilities plus one more list like the others. With three
+    # lists a two-class model (7 parameters) plus N are more unknowns than
+    # the 7 observed cells can fix, so the data cannot pin N down; with four
+    # lists the model is identified in principle, but with these mild
+    # differences between the classes the likelihood is still nearly flat
+    # in N above the truth (benchmarks/README.md).
+    Scenario(
+        "heterogeneous: 4 lists, 2 classes (3-list scenario + 1 list)",
+        (1400, 600),
+        ((0.45, 0.5, 0.4, 0.45), (0.2, 0.25, 0.15, 0.2)),
+    ),
 )
 
 METHODS = ("lcmcr", "loglinear-aic", "loglinear-avg-aic", "lincoln-petersen")
@@ -94,35 +115,59 @@ def simulate(scenario: Scenario, rng: np.random.Generator) -> pd.DataFrame:
     return histories_to_table(pd.DataFrame(seen, columns=names), names)
 
 
-def one_run(args: tuple[int, int, int, int]) -> list[dict[str, object]]:
-    """Simulate one population and apply every method to it."""
-    scenario_index, run, iterations, seed = args
-    scenario = SCENARIOS[scenario_index]
+@dataclass(frozen=True)
+class Task:
+    """One simulated population and the methods to apply to it."""
+
+    scenario: int
+    run: int
+    iterations: int
+    max_iterations: int
+    seed: int
+    methods: tuple[str, ...] = METHODS
+
+
+def one_run(task: Task) -> list[dict[str, object]]:
+    """Simulate one population and apply every method to it.
+
+    LCMCR starts with ``iterations`` sweeps per chain and extends until it
+    converges or reaches ``max_iterations``; its row also records the first
+    check (the interval after ``iterations`` sweeps), to compare short and
+    converged chains on the same data.
+    """
+    scenario = SCENARIOS[task.scenario]
     total = sum(scenario.sizes)
-    rng = np.random.default_rng([seed, scenario_index, run])
+    rng = np.random.default_rng([task.seed, task.scenario, task.run])
     table = simulate(scenario, rng)
     runners: dict[str, Callable[[], EstimateResult]] = {
-        "lcmcr": lambda: lcmcr(table, iterations=iterations, burnin=iterations // 4,
-                               chains=4, seed=seed + run),
+        "lcmcr": lambda: lcmcr(table, iterations=task.iterations, chains=4,
+                               max_iterations=task.max_iterations, seed=task.seed + task.run),
         "loglinear-aic": lambda: loglinear(table),
         "loglinear-avg-aic": lambda: loglinear(table, average=True),
         "lincoln-petersen": lambda: lincoln_petersen(table),
     }
     rows: list[dict[str, object]] = []
-    for method, runner in runners.items():
+    for method in task.methods:
         start = time.perf_counter()
+        row: dict[str, object] = {
+            "scenario": scenario.name, "run": task.run, "method": method, "truth": total,
+            "documented": int(table["count"].sum()),
+        }
         try:
-            r = runner()
-            est, low, high = r.estimate, r.interval[0], r.interval[1]
-            failed = False
+            r = runners[method]()
+            row.update(estimate=r.estimate, low=r.interval[0], high=r.interval[1], failed=False)
         except UserError:
-            est, low, high, failed = math.nan, math.nan, math.nan, True
-        rows.append({
-            "scenario": scenario.name, "run": run, "method": method, "truth": total,
-            "documented": int(table["count"].sum()), "estimate": est, "low": low,
-            "high": high, "failed": failed, "seconds": time.perf_counter() - start,
-            "rhat": r.diagnostics.get("rhat") if method == "lcmcr" and not failed else None,
-        })
+            r = None
+            row.update(estimate=math.nan, low=math.nan, high=math.nan, failed=True)
+        row["seconds"] = time.perf_counter() - start
+        if method == "lcmcr" and r is not None:
+            d = r.diagnostics
+            first = d["checks"][0]
+            row.update(rhat=d["rhat"], ess=d["ess"], sweeps=d["iterations"],
+                       converged=d["converged"], first_low=first["interval"][0],
+                       first_high=first["interval"][1], first_estimate=first["estimate"],
+                       first_rhat=first["rhat"])
+        rows.append(row)
     return rows
 
 
@@ -146,40 +191,106 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per scenario")
-    parser.add_argument("--iterations", type=int, default=10_000, help="LCMCR sweeps/chain")
+    parser.add_argument("--iterations", type=int, default=10_000,
+                        help="LCMCR sweeps per chain before the first convergence check")
+    parser.add_argument("--max-iterations", type=int, default=40_000,
+                        help="LCMCR cap on sweeps per chain when extending to converge")
+    parser.add_argument("--scenario", type=int, action="append", default=None,
+                        help="only this scenario (0-based index; repeatable)")
+    parser.add_argument("--methods", type=str, default=",".join(METHODS),
+                        help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--seed", type=int, default=1988)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument("--progress", action="store_true",
+                        help="print each run's rows as JSON lines as they finish")
     parser.add_argument("--json", type=str, default=None, help="also write rows to this file")
+    parser.add_argument("--summarise", nargs="+", metavar="FILE", default=None,
+                        help="only print the report for rows saved with --json")
     args = parser.parse_args()
+    if args.summarise:
+        summarise_files(args.summarise)
+        return
 
+    methods = tuple(m for m in args.methods.split(",") if m)
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
+    scenarios = args.scenario if args.scenario is not None else range(len(SCENARIOS))
     tasks = [
-        (s, run, args.iterations, args.seed)
-        for s in range(len(SCENARIOS))
+        Task(s, run, args.iterations, max(args.iterations, args.max_iterations), args.seed,
+             methods)
         for run in range(args.runs)
+        for s in scenarios
     ]
     start = time.perf_counter()
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
             chunks = list(pool.map(one_run, tasks))
     else:
-        chunks = [one_run(t) for t in tasks]
+        chunks = []
+        for t in tasks:
+            chunks.append(one_run(t))
+            if args.progress:
+                for row in chunks[-1]:
+                    print(json.dumps(row, default=str), flush=True)
     rows = pd.DataFrame([row for chunk in chunks for row in chunk])
     elapsed = time.perf_counter() - start
     print(f"SYNTHETIC data. {args.runs} runs per scenario, true total 2000 in each, "
-          f"LCMCR {args.iterations} sweeps x 4 chains; {elapsed:.0f} s wall time "
-          f"with {args.jobs} process(es).")
-    failed = rows.groupby("method")["failed"].sum()
-    if failed.any():
-        print("failed runs per method:", failed[failed > 0].to_dict())
-    with pd.option_context("display.width", 160, "display.max_columns", 20,
-                           "display.float_format", "{:.3f}".format):
-        print(summarise(rows))
-    lc = rows[(rows["method"] == "lcmcr") & ~rows["failed"]]
-    print(f"LCMCR R-hat: median {lc['rhat'].median():.3f}, share > 1.01: "
-          f"{(lc['rhat'] > 1.01).mean():.0%}")
+          f"LCMCR 4 chains, {args.iterations} sweeps then blocks of {args.iterations} until "
+          f"R-hat < 1.01 and ESS >= 400 or {max(args.iterations, args.max_iterations)} sweeps; "
+          f"{elapsed:.0f} s wall time with {args.jobs} process(es).")
+    report(rows)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(rows.to_dict(orient="records"), fh, indent=1, default=str)
+
+
+def report(rows: pd.DataFrame) -> None:
+    """Print the summary, a coverage table and LCMCR's convergence record."""
+    failed = rows.groupby("method")["failed"].sum()
+    if failed.any():
+        print("failed runs per method:", failed[failed > 0].to_dict())
+    table = summarise(rows)
+    with pd.option_context("display.width", 160, "display.max_columns", 20,
+                           "display.max_colwidth", 70, "display.float_format", "{:.3f}".format):
+        print(table)
+        print("\n95% interval coverage:")
+        print(table["coverage"].unstack("method").loc[:, lambda t: t.columns])
+    if "converged" not in rows:
+        return
+    lc = rows[(rows["method"] == "lcmcr") & ~rows["failed"]].copy()
+    if not len(lc):
+        return
+    lc["covered"] = (lc["low"] <= lc["truth"]) & (lc["truth"] <= lc["high"])
+    lc["first_covered"] = (lc["first_low"] <= lc["truth"]) & (lc["truth"] <= lc["first_high"])
+    lc["first_rhat_high"] = lc["first_rhat"].astype(float) > 1.01
+    lc["rhat_high"] = lc["rhat"].astype(float) > 1.01
+    lc["converged"] = lc["converged"].astype(bool)
+    per = lc.groupby("scenario", sort=False).agg(
+        coverage_first=("first_covered", "mean"), coverage=("covered", "mean"),
+        rhat_high_first=("first_rhat_high", "mean"), rhat_high=("rhat_high", "mean"),
+        converged=("converged", "mean"), median_sweeps=("sweeps", "median"),
+        max_sweeps=("sweeps", "max"),
+    )
+    print("\nLCMCR convergence (first = at the first check, before any extension):")
+    with pd.option_context("display.width", 160, "display.max_columns", 20,
+                           "display.max_colwidth", 70, "display.float_format", "{:.2f}".format):
+        print(per)
+    print(f"LCMCR R-hat: median {lc['rhat'].astype(float).median():.3f}, share > 1.01: "
+          f"{lc['rhat_high'].mean():.0%} (at the first check: "
+          f"{lc['first_rhat_high'].mean():.0%}); ESS median {lc['ess'].astype(float).median():.0f}")
+
+
+def summarise_files(paths: list[str]) -> None:
+    """Print the report for rows saved with ``--json`` by one or more runs."""
+    rows: list[dict[str, object]] = []
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            rows.extend(json.load(fh))
+    frame = pd.DataFrame(rows)
+    frame["failed"] = frame["failed"].astype(bool)
+    print(f"SYNTHETIC data, rows from {', '.join(paths)}:")
+    report(frame)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ from dadkhahi.estimate import (
     lincoln_petersen,
     loglinear,
 )
+from dadkhahi.estimate.lcmcr import GibbsChains
 from dadkhahi.estimate.loglinear import enumerate_models, fit_all_models
+from dadkhahi.estimate.table import list_names
 
 
 def simulate(
@@ -41,18 +43,68 @@ INDEPENDENT = simulate(3000, [[0.3, 0.25, 0.35, 0.3]], [1.0], seed=11)
 def test_lcmcr_recovers_a_known_total_and_is_repeatable() -> None:
     first = lcmcr(INDEPENDENT, iterations=3000, chains=3, seed=7)
     again = lcmcr(INDEPENDENT, iterations=3000, chains=3, seed=7)
+    sweeps = first.diagnostics["iterations"]
     assert first.estimate == again.estimate
     assert first.interval == again.interval
     assert first.interval[0] <= 3000 <= first.interval[1]
     assert abs(first.estimate - 3000) < 150
     assert first.interval[0] >= first.documented
     assert first.draws is not None
-    assert first.draws.size == 3 * (3000 - 3000 // 4)
+    assert first.draws.size == 3 * (sweeps - sweeps // 4)
     assert {"rhat", "ess", "alpha_mean"} <= set(first.diagnostics)
 
 
+def test_lcmcr_extends_in_blocks_until_converged() -> None:
+    # 100 sweeps cannot reach ESS 400: the chains run on, 100 at a time, and
+    # stop at the first check where R-hat < 1.01 and ESS >= 400.
+    result = lcmcr(INDEPENDENT, iterations=100, chains=2, seed=2, max_iterations=20_000)
+    d = result.diagnostics
+    checks = d["checks"]
+    assert d["converged"] and d["extensions"] == len(checks) - 1 >= 1
+    assert d["iterations"] == 100 * len(checks) < 20_000
+    assert [c["iterations"] for c in checks] == [100 * (i + 1) for i in range(len(checks))]
+    assert checks[-1]["rhat"] < 1.01 and checks[-1]["ess"] >= 400
+    assert all(c["rhat"] >= 1.01 or c["ess"] < 400 for c in checks[:-1])
+    assert d["burnin"] == d["iterations"] // 4
+    assert result.draws is not None
+    assert result.draws.size == 2 * (d["iterations"] - d["burnin"])
+    assert not any("R-hat" in w or "effective sample" in w for w in result.warnings)
+    again = lcmcr(INDEPENDENT, iterations=100, chains=2, seed=2, max_iterations=20_000)
+    assert again.draws is not None
+    np.testing.assert_array_equal(result.draws, again.draws)
+    assert again.interval == result.interval
+
+
+def test_lcmcr_respects_the_cap_and_warns_when_not_converged() -> None:
+    result = lcmcr(INDEPENDENT, iterations=30, chains=3, seed=4, max_iterations=100)
+    d = result.diagnostics
+    assert d["iterations"] == 100 and d["max_iterations"] == 100
+    assert [c["iterations"] for c in d["checks"]] == [30, 60, 90, 100]
+    assert not d["converged"]
+    assert any("effective sample size" in w and "100 sweeps" in w for w in result.warnings)
+    fixed = lcmcr(INDEPENDENT, iterations=300, chains=2, seed=4, max_iterations=300)
+    assert fixed.diagnostics["iterations"] == 300 and fixed.diagnostics["extensions"] == 0
+    with pytest.raises(UserError):
+        lcmcr(INDEPENDENT, iterations=300, max_iterations=200)
+
+
+def test_gibbs_chains_continue_where_they_stopped() -> None:
+    patterns = INDEPENDENT[list_names(INDEPENDENT)].to_numpy(dtype=np.int64)
+    counts = INDEPENDENT["count"].to_numpy(dtype=np.int64)
+
+    def chains() -> GibbsChains:
+        return GibbsChains(patterns, counts, 2, 10, 0.25, 0.25, np.random.default_rng(9))
+
+    whole = chains().sweep(60)
+    parts = chains()
+    first, second = parts.sweep(25), parts.sweep(35)
+    assert parts.sweeps == 60
+    for name in ("n0", "alpha", "k_star"):
+        np.testing.assert_array_equal(whole[name], np.hstack([first[name], second[name]]))
+
+
 def test_lcmcr_warns_on_one_chain_and_refuses_bad_settings() -> None:
-    result = lcmcr(INDEPENDENT, iterations=400, chains=1, seed=1)
+    result = lcmcr(INDEPENDENT, iterations=400, chains=1, seed=1, max_iterations=400)
     assert any("one chain" in w for w in result.warnings)
     with pytest.raises(UserError):
         lcmcr(INDEPENDENT, iterations=100, burnin=99)
@@ -66,7 +118,7 @@ def test_lcmcr_sees_heterogeneity_log_linear_independence_misses() -> None:
     table = simulate(
         3000, [[0.5, 0.45, 0.5, 0.4, 0.5], [0.15, 0.2, 0.12, 0.18, 0.15]], [0.6, 0.4], seed=5
     )
-    lc = lcmcr(table, iterations=6000, chains=4, seed=3)
+    lc = lcmcr(table, iterations=6000, chains=4, seed=3, max_iterations=6000)
     from dadkhahi.estimate import fit_loglinear
 
     independence = fit_loglinear(table).estimate

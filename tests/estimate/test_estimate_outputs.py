@@ -30,7 +30,7 @@ from dadkhahi.estimate import (
     to_json,
 )
 
-FAST = Options(iterations=1200, chains=2, seed=5)
+FAST = Options(iterations=1200, chains=2, seed=5, max_iterations=1200)
 
 
 def stratified_table(seed: int = 0) -> pd.DataFrame:

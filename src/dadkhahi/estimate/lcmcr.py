@@ -8,12 +8,22 @@ independently with class-specific probabilities lambda ~ Beta(1, 1); the
 prior on the total is p(N) proportional to 1/N. Heterogeneity and
 dependence between lists come from the mixing over classes.
 
-The Gibbs sampler follows the R package LCMCR step by step (class counts of
-each observed pattern, lambda, the sticks on the log scale, the number of
-undocumented people n0 ~ NegBin(n, 1 - P(on no list)), their classes, then
-alpha). It is written in NumPy because no maintained Python package
-implements this model; each step is vectorised over capture patterns,
-classes and chains at once, so several chains cost little more than one.
+The Gibbs sampler follows the R package LCMCR step by step (CRAN source,
+``src/NPLCM_CR_Basic_Freq.cpp``: class counts of each observed pattern,
+lambda ~ Beta(1 + in list, 1 + not in list), the sticks on the log scale,
+the number of undocumented people n0 ~ NegBin(n, 1 - P(on no list)), their
+classes, then alpha ~ Gamma(a + K - 1, b - log nu_K)). It is written in
+NumPy because no maintained Python package implements this model; each step
+is vectorised over capture patterns, classes and chains at once, so several
+chains cost little more than one. ``GibbsChains`` keeps the state, so
+``lcmcr`` can run the chains on in blocks until they converge.
+
+The posterior can be slow to mix (the R package's example runs 10,000
+burn-in sweeps then 100,000 more, thinned by 100), and with three lists the
+model is not identified: a two-class model (7 parameters) plus N are more
+unknowns than the 7 observed cells can fix, so the likelihood is nearly
+flat in N above a lower bound and the interval reflects the priors
+(``benchmarks/README.md``, MSE simulation).
 """
 
 from __future__ import annotations
@@ -57,79 +67,109 @@ def _normalise_rows(log_w: NDArray[np.float64]) -> NDArray[np.float64]:
     return w
 
 
-def sample_lcmcr(
-    patterns: NDArray[np.int64],
-    counts: NDArray[np.int64],
-    iterations: int,
-    burnin: int,
-    chains: int,
-    max_classes: int,
-    a_alpha: float,
-    b_alpha: float,
-    rng: np.random.Generator,
-) -> dict[str, NDArray[np.float64]]:
-    """Run the Gibbs sampler; return kept draws of n0, alpha and occupied classes.
+class GibbsChains:
+    """The state of several LCMCR Gibbs chains, which can be advanced in blocks.
 
     ``patterns`` (M x J, 0/1) are the observed capture patterns with
-    ``counts`` people each. Every array returned has shape
-    (chains, iterations - burnin).
+    ``counts`` people each. Running ``sweep(a)`` then ``sweep(b)`` gives the
+    same draws as ``sweep(a + b)``: the state and the random stream carry on.
     """
-    keep = iterations - burnin
-    x = patterns.astype(np.float64)
-    x_not = 1.0 - x
-    n = int(counts.sum())
-    c, k, j = chains, max_classes, patterns.shape[1]
-    counts_b = np.broadcast_to(counts.astype(np.int64), (c, len(counts)))
 
-    marginal = (x * counts[:, None]).sum(axis=0) / n
-    lam = np.clip(marginal[None, :, None] * np.exp(rng.normal(0, 0.3, (c, j, k))), 0.02, 0.98)
-    sticks = rng.beta(1.0, 1.0, (c, k - 1))
-    log_nu = np.concatenate(
-        [np.log(sticks), np.zeros((c, 1))], axis=1
-    ) + np.concatenate([np.zeros((c, 1)), np.cumsum(np.log1p(-sticks), axis=1)], axis=1)
-    alpha = np.ones(c)
-    n0 = np.zeros(c, dtype=np.int64)
-    z0 = np.zeros((c, k), dtype=np.int64)
-    n0_cap = RUNAWAY_FACTOR * max(n, 1)
-
-    out_n0 = np.empty((c, keep))
-    out_alpha = np.empty((c, keep))
-    out_kstar = np.empty((c, keep))
-    for it in range(iterations):
-        log_lam = np.log(lam)
-        log_miss = np.log1p(-lam)
-        # Classes of the people behind each observed pattern.
-        log_w = log_nu[:, None, :] + x @ log_lam + x_not @ log_miss
-        z = rng.multinomial(counts_b, _normalise_rows(log_w))
-        class_size = z.sum(axis=1) + z0
-        ones = np.swapaxes(x, 0, 1) @ z
-        lam = rng.beta(1.0 + ones, 1.0 + class_size[:, None, :] - ones)
-        log_miss = np.log1p(-lam)
-        # Stick-breaking weights, sampled on the log scale for stability.
-        later = (n + n0)[:, None] - np.cumsum(class_size, axis=1)[:, :-1]
-        lg1 = _log_gamma_variates(rng, 1.0 + class_size[:, :-1])
-        lg2 = _log_gamma_variates(rng, alpha[:, None] + later)
-        total = np.logaddexp(lg1, lg2)
-        log_rest = np.cumsum(lg2 - total, axis=1)
-        log_nu = np.concatenate(
-            [lg1 - total + np.concatenate([np.zeros((c, 1)), log_rest[:, :-1]], axis=1),
-             log_rest[:, -1:]],
-            axis=1,
+    def __init__(
+        self,
+        patterns: NDArray[np.int64],
+        counts: NDArray[np.int64],
+        chains: int,
+        max_classes: int,
+        a_alpha: float,
+        b_alpha: float,
+        rng: np.random.Generator,
+    ) -> None:
+        self.x = patterns.astype(np.float64)
+        self.x_not = 1.0 - self.x
+        self.x_t = np.ascontiguousarray(np.swapaxes(self.x, 0, 1))
+        self.n = int(counts.sum())
+        self.a_alpha, self.b_alpha = a_alpha, b_alpha
+        self.rng = rng
+        c, k, j = chains, max_classes, patterns.shape[1]
+        self.c, self.k = c, k
+        self.counts_b = np.broadcast_to(counts.astype(np.int64), (c, len(counts)))
+        marginal = (self.x * counts[:, None]).sum(axis=0) / max(self.n, 1)
+        self.lam = np.clip(
+            marginal[None, :, None] * np.exp(rng.normal(0, 0.3, (c, j, k))), 0.02, 0.98
         )
-        # The undocumented: how many, then their classes.
-        log_zero = log_nu + log_miss.sum(axis=1)
-        top = log_zero.max(axis=1)
-        log_p0 = top + np.log(np.exp(log_zero - top[:, None]).sum(axis=1))
-        p_seen = np.clip(-np.expm1(log_p0), 1e-12, 1.0)
-        n0 = np.minimum(rng.negative_binomial(n, p_seen), n0_cap).astype(np.int64)
-        z0 = rng.multinomial(n0, _normalise_rows(log_zero))
-        alpha = rng.gamma(a_alpha + k - 1.0, 1.0 / (b_alpha - log_nu[:, -1]))
-        if it >= burnin:
-            i = it - burnin
+        sticks = rng.beta(1.0, 1.0, (c, k - 1))
+        self.log_nu = np.concatenate(
+            [np.log(sticks), np.zeros((c, 1))], axis=1
+        ) + np.concatenate([np.zeros((c, 1)), np.cumsum(np.log1p(-sticks), axis=1)], axis=1)
+        self.alpha = np.ones(c)
+        self.n0 = np.zeros(c, dtype=np.int64)
+        self.z0 = np.zeros((c, k), dtype=np.int64)
+        self.n0_cap = RUNAWAY_FACTOR * max(self.n, 1)
+        self.sweeps = 0
+
+    def sweep(self, iterations: int) -> dict[str, NDArray[np.float64]]:
+        """Advance every chain ``iterations`` sweeps; return each sweep's n0, alpha, k*.
+
+        Every array returned has shape (chains, iterations).
+        """
+        rng, x, x_not, x_t, n = self.rng, self.x, self.x_not, self.x_t, self.n
+        c, k = self.c, self.k
+        lam, log_nu, alpha, n0, z0 = self.lam, self.log_nu, self.alpha, self.n0, self.z0
+        zeros = np.zeros((c, 1))
+        shape_alpha = self.a_alpha + k - 1.0
+        out_n0 = np.empty((c, iterations))
+        out_alpha = np.empty((c, iterations))
+        out_kstar = np.empty((c, iterations))
+        for i in range(iterations):
+            log_lam = np.log(lam)
+            log_miss = np.log1p(-lam)
+            # Classes of the people behind each observed pattern.
+            log_w = log_nu[:, None, :] + x @ log_lam + x_not @ log_miss
+            z = rng.multinomial(self.counts_b, _normalise_rows(log_w))
+            seen_size = z.sum(axis=1)
+            class_size = seen_size + z0
+            ones = x_t @ z
+            lam = rng.beta(1.0 + ones, 1.0 + class_size[:, None, :] - ones)
+            log_miss = np.log1p(-lam)
+            # Stick-breaking weights, sampled on the log scale for stability.
+            later = (n + n0)[:, None] - np.cumsum(class_size, axis=1)[:, :-1]
+            lg1 = _log_gamma_variates(rng, 1.0 + class_size[:, :-1])
+            lg2 = _log_gamma_variates(rng, alpha[:, None] + later)
+            total = np.logaddexp(lg1, lg2)
+            log_rest = np.cumsum(lg2 - total, axis=1)
+            log_nu = np.concatenate(
+                [lg1 - total + np.concatenate([zeros, log_rest[:, :-1]], axis=1),
+                 log_rest[:, -1:]],
+                axis=1,
+            )
+            # The undocumented: how many, then their classes.
+            log_zero = log_nu + log_miss.sum(axis=1)
+            top = log_zero.max(axis=1)
+            log_p0 = top + np.log(np.exp(log_zero - top[:, None]).sum(axis=1))
+            p_seen = np.clip(-np.expm1(log_p0), 1e-12, 1.0)
+            n0 = np.minimum(rng.negative_binomial(n, p_seen), self.n0_cap).astype(np.int64)
+            z0 = rng.multinomial(n0, _normalise_rows(log_zero))
+            alpha = rng.gamma(shape_alpha, 1.0 / (self.b_alpha - log_nu[:, -1]))
             out_n0[:, i] = n0
             out_alpha[:, i] = alpha
-            out_kstar[:, i] = ((z.sum(axis=1) + z0) > 0).sum(axis=1)
-    return {"n0": out_n0, "alpha": out_alpha, "k_star": out_kstar}
+            out_kstar[:, i] = ((seen_size + z0) > 0).sum(axis=1)
+        self.lam, self.log_nu, self.alpha, self.n0, self.z0 = lam, log_nu, alpha, n0, z0
+        self.sweeps += iterations
+        return {"n0": out_n0, "alpha": out_alpha, "k_star": out_kstar}
+
+
+def _converged(totals: NDArray[np.float64]) -> tuple[float | None, float, bool]:
+    """R-hat (None for one chain), bulk ESS and whether both pass their limits."""
+    chains = totals.shape[0]
+    if chains > 1:
+        r: float | None = rhat(totals)
+        e = ess(totals)
+    else:
+        r = None
+        half = totals.shape[1] // 2
+        e = ess(totals[:, : 2 * half].reshape(2, -1)) if half >= 4 else 0.0
+    return r, e, (r is None or r < RHAT_LIMIT) and e >= ESS_MINIMUM
 
 
 def lcmcr(
@@ -142,41 +182,74 @@ def lcmcr(
     b_alpha: float = 0.25,
     seed: int | None = None,
     level: float = 0.95,
+    max_iterations: int | None = None,
 ) -> EstimateResult:
     """Posterior median and equal-tailed credible interval of the total under LCMCR.
 
-    ``iterations`` Gibbs sweeps per chain, of which the first ``burnin``
-    (default a quarter) are discarded. ``max_classes`` is the truncation K* and
-    ``a_alpha``/``b_alpha`` the Gamma prior on the concentration, with the
-    R package's defaults (10, 0.25, 0.25). The same ``seed`` gives the same
-    draws. R-hat and bulk ESS of the total are in ``diagnostics`` and a
-    warning is raised when R-hat > 1.01 or ESS < 400.
+    The chains first run ``iterations`` Gibbs sweeps each. Then, until the
+    total's R-hat is below 1.01 and its bulk ESS at least 400, they run
+    ``iterations`` more at a time, up to ``max_iterations`` sweeps per chain
+    (default ten times ``iterations``; pass ``max_iterations=iterations`` for
+    a fixed length). The first ``burnin`` sweeps are discarded (default a
+    quarter of all the sweeps run, so a longer run also burns in longer).
+    ``diagnostics`` records each check (sweeps, R-hat, ESS, median and
+    interval), whether the chains converged and how many sweeps they ran, and
+    a warning is raised when R-hat > 1.01 or ESS < 400 at the end.
+
+    ``max_classes`` is the truncation K* and ``a_alpha``/``b_alpha`` the
+    Gamma prior on the concentration: 10, 0.25 and 0.25, as in the R package
+    LCMCR's example and HRDAG's runs (``lcmCR``'s own default K is 5). The
+    same ``seed`` gives the same draws, extensions included.
     """
     require_lists(table, "LCMCR")
     if chains < 1 or iterations < 8:
         raise UserError("LCMCR needs at least one chain and 8 iterations")
     if max_classes < 2:
         raise UserError("LCMCR needs at least 2 latent classes")
-    burn = iterations // 4 if burnin is None else burnin
-    if not 0 <= burn <= iterations - 4:
+    cap = 10 * iterations if max_iterations is None else max_iterations
+    if cap < iterations:
+        raise UserError("max_iterations must be at least iterations")
+    if burnin is not None and not 0 <= burnin <= iterations - 4:
         raise UserError("burn-in must leave at least 4 kept iterations")
     lists = list_names(table)
     patterns = table[lists].to_numpy(dtype=np.int64)
     counts = table[COUNT].to_numpy(dtype=np.int64)
     n = documented(table)
-    rng = np.random.default_rng(seed)
-    draws = sample_lcmcr(
-        patterns, counts, iterations, burn, chains, max_classes, a_alpha, b_alpha, rng
-    )
-    totals = n + draws["n0"]
-    warnings = list(sparsity_warnings(table))
     a = (1 - level) / 2
+    state = GibbsChains(
+        patterns, counts, chains, max_classes, a_alpha, b_alpha, np.random.default_rng(seed)
+    )
+    blocks: list[dict[str, NDArray[np.float64]]] = []
+    checks: list[dict[str, object]] = []
+    runaway = False
+    while True:
+        blocks.append(state.sweep(min(iterations, cap - state.sweeps)))
+        burn = state.sweeps // 4 if burnin is None else burnin
+        totals = n + np.concatenate([b["n0"] for b in blocks], axis=1)[:, burn:]
+        r, e, ok = _converged(totals)
+        low, median, high = (float(v) for v in np.quantile(totals, [a, 0.5, 1 - a]))
+        checks.append({
+            "iterations": state.sweeps, "rhat": r, "ess": e, "estimate": median,
+            "interval": [low, high],
+        })
+        runaway = bool((totals - n >= RUNAWAY_FACTOR * max(n, 1)).any())
+        # More sweeps cannot bound a total the data leave unbounded.
+        if ok or runaway or state.sweeps >= cap:
+            break
+    draws = {
+        name: np.concatenate([b[name] for b in blocks], axis=1)[:, burn:]
+        for name in ("n0", "alpha", "k_star")
+    }
+    warnings = list(sparsity_warnings(table))
     pooled = totals.ravel()
-    low, median, high = (float(v) for v in np.quantile(pooled, [a, 0.5, 1 - a]))
     diagnostics: dict[str, object] = {
         "chains": chains,
-        "iterations": iterations,
+        "iterations": state.sweeps,
         "burnin": burn,
+        "max_iterations": cap,
+        "converged": ok,
+        "extensions": len(checks) - 1,
+        "checks": checks,
         "max_classes": max_classes,
         "prior_alpha": [a_alpha, b_alpha],
         "posterior_mean": float(pooled.mean()),
@@ -184,30 +257,30 @@ def lcmcr(
         "alpha_mean": float(draws["alpha"].mean()),
         "occupied_classes_mean": float(draws["k_star"].mean()),
         "seed": seed,
+        "rhat": r,
+        "ess": e,
     }
-    if (draws["n0"] >= RUNAWAY_FACTOR * max(n, 1)).any():
+    if runaway:
         warnings.append(
             "some draws of the undocumented count ran away (over "
             f"{RUNAWAY_FACTOR:g} times the documented): the data do not bound the total"
         )
         high = math.inf
     if chains > 1:
-        r = rhat(totals)
-        e = ess(totals)
-        diagnostics["rhat"] = r
-        diagnostics["ess"] = e
+        assert r is not None
         if not r <= RHAT_LIMIT:
             warnings.append(
-                f"chains disagree (R-hat {r:.3f} > {RHAT_LIMIT}): run more iterations"
-            )
-        if e < ESS_MINIMUM:
-            warnings.append(
-                f"effective sample size {e:.0f} < {ESS_MINIMUM:.0f}: the interval ends are "
-                "imprecise; run more iterations"
+                f"chains disagree after {state.sweeps} sweeps (R-hat {r:.3f} > {RHAT_LIMIT}): "
+                "run more iterations"
             )
     else:
-        diagnostics["ess"] = ess(totals.reshape(2, -1)) if totals.shape[1] >= 8 else None
+        diagnostics.pop("rhat")
         warnings.append("one chain: R-hat cannot be computed; use several chains")
+    if e < ESS_MINIMUM:
+        warnings.append(
+            f"effective sample size {e:.0f} < {ESS_MINIMUM:.0f} after {state.sweeps} sweeps: "
+            "the interval ends are imprecise; run more iterations"
+        )
     return EstimateResult(
         method="lcmcr",
         documented=n,

@@ -30,8 +30,10 @@ ALL_METHODS = ("lcmcr", "loglinear", "loglinear-avg", "lp", "chao")
 class Options:
     """Settings shared by the estimators (each uses the ones it needs).
 
-    ``iterations``/``burnin``/``chains``/``max_classes`` drive LCMCR (burn-in
-    defaults to a quarter of the iterations); ``max_order``, ``interval`` and
+    ``iterations``/``burnin``/``chains``/``max_classes``/``max_iterations``
+    drive LCMCR (burn-in defaults to a quarter of the sweeps; the chains run
+    on in blocks of ``iterations`` until they converge or reach
+    ``max_iterations``, by default ten times ``iterations``); ``max_order``, ``interval`` and
     ``bootstrap`` drive the log-linear models; ``seed`` makes any random
     method repeatable.
     """
@@ -45,6 +47,7 @@ class Options:
     max_order: int = 2
     interval: str = "profile"
     bootstrap: int = 500
+    max_iterations: int | None = None
 
 
 def _runner(method: str, options: Options) -> Callable[[pd.DataFrame], EstimateResult]:
@@ -53,6 +56,7 @@ def _runner(method: str, options: Options) -> Callable[[pd.DataFrame], EstimateR
         return lambda t: lcmcr(
             t, iterations=o.iterations, burnin=o.burnin, chains=o.chains,
             max_classes=o.max_classes, seed=o.seed, level=o.level,
+            max_iterations=o.max_iterations,
         )
     if method.startswith("loglinear"):
         criterion: Literal["aic", "bic"] = "bic" if method.endswith("bic") else "aic"
