@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 
 from fastapi import FastAPI
@@ -56,9 +55,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-#: Seconds a thread may hold the interpreter before another waiting thread gets it.
-SWITCH_INTERVAL = 0.0005
-
 #: Upload folders older than this are left over from a crash and are removed.
 STALE_UPLOAD_SECONDS = 3600
 
@@ -94,10 +90,6 @@ def create_app(home: Home, settings: ApiSettings | None = None,
         openapi_url="/openapi.json",
         responses=ERROR_RESPONSES,
     )
-    # Reads run on the event loop and writes in worker threads. At Python's default
-    # 5 ms switch interval a writer waited up to 5 ms for the interpreter after each of
-    # its SQLite calls, so one write took tens of milliseconds of waiting under load.
-    sys.setswitchinterval(SWITCH_INTERVAL)
     app.state.store = store or Store.open(home)
     clear_stale_uploads(home)
     app.state.settings = settings or ApiSettings.from_env()

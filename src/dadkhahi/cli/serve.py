@@ -31,6 +31,7 @@ def serve(
                     server_header=False)
     else:
         from dadkhahi.api import create_app
+        from dadkhahi.api.server import served
 
-        uvicorn.run(create_app(target), host=host, port=port, log_level=log_level,
+        uvicorn.run(served(create_app(target)), host=host, port=port, log_level=log_level,
                     proxy_headers=False, server_header=False)
