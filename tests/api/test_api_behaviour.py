@@ -146,6 +146,13 @@ def test_cursor_pagination_sorting_filtering(world: World) -> None:
                                             "count": "true"}, headers=_h(world)).json()
     assert publics["total"] == len(publics["data"])
     assert {p["sensitivity"] for p in publics["data"]} == {"public"}
+    # The count ignores the cursor and the page size, and keeps search and filters.
+    first = c.get("/api/persons", params={"q": "SYNTHETIC page", "sensitivity": "public",
+                                          "limit": 3, "count": "true"}).json()
+    rest = c.get("/api/persons", params={"q": "SYNTHETIC page", "sensitivity": "public",
+                                         "limit": 500, "count": "true",
+                                         "cursor": first["next_cursor"]}).json()
+    assert first["total"] == rest["total"] == len(first["data"]) + len(rest["data"]) > 3
     bad = c.get("/api/persons", params={"sort": "synthetic"})
     assert bad.status_code == 422
 

@@ -15,10 +15,10 @@ import binascii
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Integer,
     Select,
@@ -125,18 +125,6 @@ def _check(resource: Resource, query: PageQuery) -> None:
         raise ValidationError(f"{resource.name} cannot be searched")
 
 
-def _conditions(
-    principal: Principal, resource: Resource, query: PageQuery
-) -> list[ColumnElement[bool]]:
-    _check(resource, query)
-    t = resource.table
-    where = [visible(principal, t)]
-    where += [t.c[key] == value for key, value in query.filters.items()]
-    if query.q:
-        where.append(or_(*(t.c[c].icontains(query.q, autoescape=True) for c in resource.search)))
-    return where
-
-
 @dataclass(frozen=True)
 class PendingAudit:
     """Protected objects a read is about to hand out, not yet written to the audit trail.
@@ -168,7 +156,6 @@ def read_page(
     """One page as :func:`list_objects` gives it, with its audit left to the caller."""
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
-    t = resource.table
     descending = query.sort.startswith("-")
     sort_name = query.sort.lstrip("-")
     if sort_name not in resource.sorts:
@@ -181,18 +168,25 @@ def read_page(
     if query.cursor is not None:
         last = _decode_cursor(query.cursor)
         bind[_AFTER_SORT], bind[_AFTER_ID] = last
-    stmt = _page_statement(resource, principal.team, tuple(sorted(query.filters)), query.q,
-                           sort_name, descending, query.cursor is not None)
+    filters = tuple(sorted(query.filters))
+    stmt = _page_statement(resource, principal.team, filters, sort_name, descending,
+                           query.cursor is not None)
+    if query.q:
+        stmt = _searching(stmt, resource, query.q)
     with store.reading() as conn:
         rows = [dict(r) for r in conn.execute(stmt, bind).mappings()]
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         total = None
         if query.count:
-            total = int(conn.execute(
-                select(func.count()).select_from(t).where(
-                    *_conditions(principal, resource, query)), params(principal)
-            ).scalar_one())
+            # The page's own conditions, without its cursor, order and limit.
+            matching = _page_statement(resource, principal.team, filters, sort_name,
+                                       descending, False)
+            if query.q:
+                matching = _searching(matching, resource, query.q)
+            counted = select(func.count()).select_from(
+                matching.order_by(None).limit(None).subquery())
+            total = int(conn.execute(counted, bind).scalar_one())
         data, audited = _render(store, conn, principal, resource, rows)
     next_cursor = None
     if more and rows:
@@ -228,27 +222,20 @@ def read_object(
 
 # Bind names of the page statements below.
 _LIMIT, _FILTER, _AFTER_SORT, _AFTER_ID = "page_limit", "filter_", "after_sort", "after_id"
-#: Page statements by shape. Building a statement and computing its cache key cost
-#: SQLAlchemy more than running the query does, so each shape is built once and
-#: reused with bound values (search text aside: it is inlined, so never cached).
-_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
 
 
+# Statements are built once per shape and reused with bound values: building one and
+# computing its cache key cost SQLAlchemy more than running the query does. The shapes
+# are few (filters and sorts are checked against the resource first).
+@cache
 def _page_statement(
-    resource: Resource, team: bool, filters: tuple[str, ...], q: str | None,
-    sort_name: str, descending: bool, after: bool,
+    resource: Resource, team: bool, filters: tuple[str, ...], sort_name: str,
+    descending: bool, after: bool,
 ) -> Select[Any]:
-    shape = (resource.name, team, filters, sort_name, descending, after)
-    stmt = None if q else _PAGES.get(shape)
-    if stmt is not None:
-        return stmt
     t = resource.table
     stmt = select(t).where(visible_for(team, t),
                            *(t.c[f] == bindparam(_FILTER + f, type_=t.c[f].type)
                              for f in filters))
-    if q:
-        stmt = stmt.where(or_(*(t.c[c].icontains(q, autoescape=True)
-                                for c in resource.search)))
     key = (t.c[sort_name], t.c.id) if sort_name != "id" else (t.c.id,)
     if after:
         last_id = bindparam(_AFTER_ID, type_=t.c.id.type)
@@ -258,24 +245,20 @@ def _page_statement(
             stmt = stmt.where(row_key < bound if descending else row_key > bound)
         else:
             stmt = stmt.where(key[0] < last_id if descending else key[0] > last_id)
-    stmt = stmt.order_by(*(k.desc() if descending else k for k in key)).limit(
+    return stmt.order_by(*(k.desc() if descending else k for k in key)).limit(
         bindparam(_LIMIT, type_=Integer))
-    if not q:
-        _PAGES[shape] = stmt
-    return stmt
 
 
-#: Single-object statements by (table, team), for the same reason.
-_ONE: dict[tuple[str, bool], Select[Any]] = {}
+def _searching(stmt: Select[Any], resource: Resource, q: str) -> Select[Any]:
+    """``stmt`` narrowed to rows whose searchable columns contain ``q`` (never cached)."""
+    t = resource.table
+    return stmt.where(or_(*(t.c[c].icontains(q, autoescape=True) for c in resource.search)))
 
 
+@cache
 def _one_statement(table: Table, team: bool) -> Select[Any]:
-    stmt = _ONE.get((table.name, team))
-    if stmt is None:
-        stmt = _ONE[(table.name, team)] = select(table).where(
-            table.c.id == bindparam("object_id", type_=table.c.id.type),
-            visible_for(team, table))
-    return stmt
+    return select(table).where(
+        table.c.id == bindparam("object_id", type_=table.c.id.type), visible_for(team, table))
 
 
 def _open_sealed(
@@ -311,19 +294,14 @@ def _render(
     return out, audited
 
 
-_SUPPORT: dict[bool, Select[Any]] = {}
-
-
+@cache
 def _support_statement(team: bool) -> Select[Any]:
-    stmt = _SUPPORT.get(team)
-    if stmt is None:
-        cs = s.claim_support.c
-        stmt = _SUPPORT[team] = (
-            select(cs.claim_id, cs.source_id, cs.record_id, cs.item_id, cs.locator)
-            .where(cs.claim_id.in_(bindparam("claim_ids", expanding=True)),
-                   visible_for(team, s.claim_support))
-            .order_by(cs.claim_id, cs.seq))
-    return _SUPPORT[team]
+    cs = s.claim_support.c
+    return (
+        select(cs.claim_id, cs.source_id, cs.record_id, cs.item_id, cs.locator)
+        .where(cs.claim_id.in_(bindparam("claim_ids", expanding=True)),
+               visible_for(team, s.claim_support))
+        .order_by(cs.claim_id, cs.seq))
 
 
 def _attach_support(conn: Connection, principal: Principal, claims: list[dict[str, Any]]) -> None:

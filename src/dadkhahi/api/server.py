@@ -20,9 +20,9 @@ def served(app: FastAPI) -> FastAPI:
     Reads run on the event loop and writes in worker threads: at Python's default
     5 ms switch interval a writer can wait up to 5 ms for the interpreter after each
     of its SQLite calls while the loop is busy, so writes crawl under load. The
-    objects built at start-up (about 116,000) are frozen out of the cyclic garbage
-    collector, whose full passes over them took some 80 ms here, stalling every
-    request in flight.
+    objects built at start-up (some 137,000) are frozen out of the cyclic garbage
+    collector, whose full passes over them took 86 ms here, stalling every request
+    in flight (``benchmarks/api/bench_read_path.py``).
     """
     sys.setswitchinterval(SWITCH_INTERVAL)
     gc.collect()

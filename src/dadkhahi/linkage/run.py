@@ -314,30 +314,31 @@ def link(
         stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])
         stats["pairs_kept"] = float(len(pairs))
 
-        tick = time.perf_counter()
-        clustering = cluster_pairs(
-            features["record_id"],
-            pairs,
-            threshold,
-            checked,
-            sources=features["source_id"] if within_list_constraint else None,
-            duplicate_threshold=duplicate_threshold,
-            max_duplicate_share=max_duplicate_share,
-        )
-        stats["duplicate_lists"] = float(len(clustering.duplicate_lists))
-        stats["seconds_cluster"] = time.perf_counter() - tick
-        stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())
-        review = _review_queue(
-            pd.concat([pairs, weak], ignore_index=True), checked, review_band,
-            clustering.clusters, review_limit,
-        )
-        stats["seconds_total"] = time.perf_counter() - started
-        stats["prior"] = float(model.get("probability_two_random_records_match", math.nan))
-        return LinkResult(
-            pairs=pairs.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True),
-            clusters=clustering.clusters,
-            review_candidates=review,
-            conflicts=clustering.conflicts,
-            model=model,
-            stats=stats,
-        )
+    # Clustering works on pandas: DuckDB and its memory are released by now.
+    tick = time.perf_counter()
+    clustering = cluster_pairs(
+        features["record_id"],
+        pairs,
+        threshold,
+        checked,
+        sources=features["source_id"] if within_list_constraint else None,
+        duplicate_threshold=duplicate_threshold,
+        max_duplicate_share=max_duplicate_share,
+    )
+    stats["duplicate_lists"] = float(len(clustering.duplicate_lists))
+    stats["seconds_cluster"] = time.perf_counter() - tick
+    stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())
+    review = _review_queue(
+        pd.concat([pairs, weak], ignore_index=True), checked, review_band,
+        clustering.clusters, review_limit,
+    )
+    stats["seconds_total"] = time.perf_counter() - started
+    stats["prior"] = float(model.get("probability_two_random_records_match", math.nan))
+    return LinkResult(
+        pairs=pairs.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True),
+        clusters=clustering.clusters,
+        review_candidates=review,
+        conflicts=clustering.conflicts,
+        model=model,
+        stats=stats,
+    )
