@@ -200,6 +200,9 @@ def main() -> None:
     parser.add_argument("--methods", type=str, default=",".join(METHODS),
                         help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--seed", type=int, default=1988)
+    parser.add_argument("--first", type=int, default=0,
+                        help="first run number (runs --first .. --first + --runs - 1), so "
+                        "more runs can be added to a saved set and merged with --summarise")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--progress", action="store_true",
                         help="print each run's rows as JSON lines as they finish")
@@ -219,7 +222,7 @@ def main() -> None:
     tasks = [
         Task(s, run, args.iterations, max(args.iterations, args.max_iterations), args.seed,
              methods)
-        for run in range(args.runs)
+        for run in range(args.first, args.first + args.runs)
         for s in scenarios
     ]
     start = time.perf_counter()

@@ -103,6 +103,21 @@ def test_gibbs_chains_continue_where_they_stopped() -> None:
         np.testing.assert_array_equal(whole[name], np.hstack([first[name], second[name]]))
 
 
+def test_lcmcr_reports_progress_without_changing_the_draws() -> None:
+    calls: list[tuple[int, int]] = []
+    quiet = lcmcr(INDEPENDENT, iterations=1500, chains=2, seed=8, max_iterations=4500)
+    heard = lcmcr(INDEPENDENT, iterations=1500, chains=2, seed=8, max_iterations=4500,
+                  progress=lambda done, at_most: calls.append((done, at_most)))
+    assert quiet.draws is not None and heard.draws is not None
+    np.testing.assert_array_equal(quiet.draws, heard.draws)
+    sweeps = heard.diagnostics["iterations"]
+    # Every 1,000 sweeps and at each block's end, against the cap; then done.
+    assert calls[0] == (1000, 4500)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert all(at_most == 4500 for _, at_most in calls[:-1])
+    assert calls[-1] == (sweeps, sweeps)
+
+
 def test_lcmcr_warns_on_one_chain_and_refuses_bad_settings() -> None:
     result = lcmcr(INDEPENDENT, iterations=400, chains=1, seed=1, max_iterations=400)
     assert any("one chain" in w for w in result.warnings)
@@ -110,6 +125,27 @@ def test_lcmcr_warns_on_one_chain_and_refuses_bad_settings() -> None:
         lcmcr(INDEPENDENT, iterations=100, burnin=99)
     with pytest.raises(UserError):
         lcmcr(INDEPENDENT, max_classes=1)
+
+
+def test_lcmcr_prior_on_capture_probabilities_is_applied() -> None:
+    # A Beta(1, 50) prior says lists catch about 2% of people: with the same
+    # data and seed the undocumented must grow well beyond the flat prior's.
+    flat = lcmcr(INDEPENDENT, iterations=400, chains=2, seed=3, max_iterations=400)
+    low = lcmcr(INDEPENDENT, iterations=400, chains=2, seed=3, max_iterations=400,
+                lambda_prior=(1.0, 50.0))
+    assert flat.diagnostics["prior_lambda"] == [1.0, 1.0]
+    assert low.diagnostics["prior_lambda"] == [1.0, 50.0]
+    assert low.undocumented > 1.5 * flat.undocumented
+    with pytest.raises(UserError, match="Beta prior"):
+        lcmcr(INDEPENDENT, iterations=100, lambda_prior=(0.0, 1.0))
+
+
+def test_lcmcr_warns_that_three_lists_do_not_identify_the_total() -> None:
+    three = simulate(2000, [[0.3, 0.25, 0.35]], [1.0], seed=4)
+    result = lcmcr(three, iterations=200, chains=2, seed=1, max_iterations=200)
+    assert any("three lists do not identify" in w for w in result.warnings)
+    four = lcmcr(INDEPENDENT, iterations=200, chains=2, seed=1, max_iterations=200)
+    assert not any("three lists" in w for w in four.warnings)
 
 
 def test_lcmcr_sees_heterogeneity_log_linear_independence_misses() -> None:

@@ -50,6 +50,21 @@ def test_stratified_lcmcr_sums_posterior_draws() -> None:
     assert result.diagnostics["combination"].startswith("sum of posterior draws")
 
 
+def test_stratified_estimates_report_progress_per_stratum() -> None:
+    heard: dict[str, list[tuple[int, int]]] = {}
+    table = stratified_table()
+    estimate(table, "lcmcr", stratified=True, options=FAST,
+             progress=lambda label, done, at_most: heard.setdefault(label, []).append(
+                 (done, at_most)))
+    assert list(heard) == ["lcmcr north", "lcmcr south"]
+    assert all(calls[-1] == (1200, 1200) for calls in heard.values())
+    heard.clear()
+    estimate(table, "lp", stratified=True, options=FAST,
+             progress=lambda label, done, at_most: heard.setdefault(label, []).append(
+                 (done, at_most)))
+    assert heard == {"lp north": [(0, 1), (1, 1)], "lp south": [(0, 1), (1, 1)]}
+
+
 def test_stratified_loglinear_uses_normal_approximation() -> None:
     result = estimate(stratified_table(), "loglinear", stratified=True, options=FAST)
     assert result.estimate == pytest.approx(sum(s.estimate for s in result.strata))
@@ -165,3 +180,56 @@ def test_cli_errors_are_user_errors(tmp_path: Path) -> None:
     assert "province" in str(bad_by.exception)
     bad_method = runner.invoke(app_with(None), ["estimate", "--method", "magic"])
     assert isinstance(bad_method.exception, UserError)
+
+
+def test_cli_max_iterations_bounds_the_chains_and_json_reports_convergence(
+    tmp_path: Path,
+) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b,c,count\n1,0,0,300\n0,1,0,280\n0,0,1,310\n1,1,0,40\n1,0,1,45\n"
+                   "0,1,1,38\n1,1,1,6\n", encoding="utf-8")
+    base = ["estimate", "--table", str(csv), "--method", "lcmcr", "--seed", "3",
+            "--chains", "2", "--iterations", "200"]
+    fixed = CliRunner().invoke(app_with(None), [*base, "--max-iterations", "200", "--json"])
+    assert fixed.exit_code == 0, fixed.output
+    d = json.loads(fixed.output)["diagnostics"]
+    # 200 sweeps cannot reach ESS 400 from 2 x 150 kept draws, so a fixed
+    # length stops there and says it did not converge.
+    assert d["iterations"] == 200 and d["max_iterations"] == 200
+    assert d["converged"] is False and len(d["checks"]) == 1
+    assert 1 <= d["ess"] < 400
+    extended = CliRunner().invoke(app_with(None), [*base, "--max-iterations", "600", "--json"])
+    assert extended.exit_code == 0, extended.output
+    e = json.loads(extended.output)["diagnostics"]
+    assert e["iterations"] in (400, 600) and len(e["checks"]) == e["iterations"] // 200
+    assert e["checks"][0] == d["checks"][0]  # the same seed gives the same first block
+    table = CliRunner().invoke(app_with(None), [*base, "--max-iterations", "200"])
+    assert table.exit_code == 0, table.output
+    assert "2 chains x 200 sweeps" in table.output and "NOT converged" in table.output
+    too_few = CliRunner().invoke(app_with(None), [*base, "--max-iterations", "100"])
+    assert isinstance(too_few.exception, UserError)
+    assert "max_iterations" in str(too_few.exception)
+
+
+def test_cli_describe_shows_overlaps_and_dependence_without_fitting(tmp_path: Path) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b,c,count\n1,0,0,300\n0,1,0,280\n0,0,1,310\n1,1,0,40\n1,0,1,45\n"
+                   "0,1,1,38\n1,1,1,6\n", encoding="utf-8")
+    result = CliRunner().invoke(app_with(None), ["estimate", "--table", str(csv), "--describe",
+                                                 "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert "estimate" not in out
+    assert out["documented"] == 1019
+    assert [(s["name"], s["size"]) for s in out["lists"]] == [("a", 391), ("b", 364), ("c", 399)]
+    assert out["overlap"]["a"]["b"] == 46 and out["overlap"]["b"]["a"] == 46
+    assert out["overlap"]["c"]["c"] == 399
+    assert out["capture_frequencies"] == [890, 123, 6]
+    ab = next(p for p in out["pairwise"] if (p["list_a"], p["list_b"]) == ("a", "b"))
+    assert (ab["n11"], ab["n10"], ab["n01"]) == (46, 345, 318)
+    # Among people on c: a&b 6, a only 45, b only 38, neither 310.
+    assert ab["odds_ratio"] == pytest.approx(6 * 310 / (45 * 38))
+    text = CliRunner().invoke(app_with(None), ["estimate", "--table", str(csv), "--describe"])
+    assert text.exit_code == 0, text.output
+    assert "Pairwise dependence" in text.output and "a & b" in text.output
+    assert "exactly 1 list: 890" in text.output

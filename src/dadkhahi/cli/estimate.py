@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import TaskID
 
+from dadkhahi.cli.common import count_progress
 from dadkhahi.domain.errors import UserError
 
 if TYPE_CHECKING:
@@ -102,6 +104,11 @@ def make_estimate_command(
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the result as JSON.")
         ] = False,
+        describe_only: Annotated[
+            bool,
+            typer.Option("--describe", help="Only describe the lists (sizes, overlaps, "
+                         "pairwise dependence, capture frequencies); fit no model."),
+        ] = False,
         plot_path: Annotated[
             Path | None,
             typer.Option("--plot", help="Write a figure (posterior, strata) to FILE.png or .svg."),
@@ -112,6 +119,13 @@ def make_estimate_command(
         iterations: Annotated[
             int, typer.Option("--iterations", min=8, help="LCMCR Gibbs sweeps per chain.")
         ] = 20_000,
+        max_iterations: Annotated[
+            int | None,
+            typer.Option("--max-iterations", min=8, help="LCMCR: run on in blocks of "
+                         "--iterations until R-hat < 1.01 and ESS >= 400, at most this many "
+                         "sweeps per chain (default 10 x --iterations; equal to --iterations "
+                         "for a fixed length)."),
+        ] = None,
         chains: Annotated[int, typer.Option("--chains", min=1, help="LCMCR chains.")] = 4,
         burnin: Annotated[
             int | None,
@@ -131,26 +145,44 @@ def make_estimate_command(
         from dadkhahi.estimate import (
             METHODS,
             Options,
+            describe,
+            description_json,
             estimate,
             estimate_all,
             plot,
             render,
+            render_description,
             to_json,
         )
 
         if method != "all" and method not in METHODS:
             raise UserError(f"unknown method {method!r}: choose {', '.join(METHODS)} or all")
         data = _from_store(histories_loader, by) if table is None else _from_file(table, by)
+        if describe_only:
+            description = describe(data)
+            if json_out:
+                typer.echo(json.dumps(description_json(description), indent=2))
+            else:
+                Console().print(render_description(description))
+            return
         options = Options(
             iterations=iterations, burnin=burnin, chains=chains, max_classes=max_classes,
-            seed=seed, level=level, interval=interval,
+            seed=seed, level=level, interval=interval, max_iterations=max_iterations,
         )
         stratified = by is not None
-        results: list[EstimateResult] = (
-            estimate_all(data, stratified, options)
-            if method == "all"
-            else [estimate(data, method, stratified, options)]
-        )
+        with count_progress() as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def report(label: str, done: int, at_most: int) -> None:
+                if label not in tasks:
+                    tasks[label] = bar.add_task(label, total=at_most)
+                bar.update(tasks[label], completed=done, total=at_most)
+
+            results: list[EstimateResult] = (
+                estimate_all(data, stratified, options, report)
+                if method == "all"
+                else [estimate(data, method, stratified, options, report)]
+            )
         if plot_path is not None:
             plot(results, plot_path)
         if json_out:

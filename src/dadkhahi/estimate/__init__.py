@@ -9,7 +9,13 @@ ours but ``dadkhahi.domain``. Input is a capture-history table (see
 from dadkhahi.estimate.diagnostics import Description, describe, require_lists
 from dadkhahi.estimate.lcmcr import lcmcr
 from dadkhahi.estimate.loglinear import fit_loglinear, loglinear, profile_interval
-from dadkhahi.estimate.output import plot, render, to_json
+from dadkhahi.estimate.output import (
+    description_json,
+    plot,
+    render,
+    render_description,
+    to_json,
+)
 from dadkhahi.estimate.reference import chao_lower_bound, lincoln_petersen
 from dadkhahi.estimate.result import EstimateResult, ListSize
 from dadkhahi.estimate.run import ALL_METHODS, METHODS, Options, estimate, estimate_all
@@ -30,6 +36,7 @@ __all__ = [
     "Options",
     "chao_lower_bound",
     "describe",
+    "description_json",
     "estimate",
     "estimate_all",
     "fit_loglinear",
@@ -42,6 +49,7 @@ __all__ = [
     "profile_interval",
     "read_table",
     "render",
+    "render_description",
     "require_lists",
     "table_from_counts",
     "to_json",

@@ -4,7 +4,9 @@ The model of Manrique-Vallier (2016), "Bayesian population size estimation
 using Dirichlet process mixtures", Biometrics 72(4): people fall into latent
 classes (a stick-breaking Dirichlet-process prior truncated at ``max_classes``
 classes, concentration alpha ~ Gamma(a, b)); within a class, lists capture
-independently with class-specific probabilities lambda ~ Beta(1, 1); the
+independently with class-specific probabilities lambda ~ Beta(1, 1) (the
+default; ``lambda_prior`` sets another Beta, e.g. an informative one for a
+sensitivity analysis, as HRDAG's Stan port allows); the
 prior on the total is p(N) proportional to 1/N. Heterogeneity and
 dependence between lists come from the mixing over classes.
 
@@ -29,6 +31,7 @@ flat in N above a lower bound and the interval reflects the priors
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -45,6 +48,11 @@ from dadkhahi.estimate.table import COUNT, documented, list_names
 RUNAWAY_FACTOR = 1000.0
 RHAT_LIMIT = 1.01
 ESS_MINIMUM = 400.0
+#: Sweeps between two progress reports (a report costs nothing next to them).
+PROGRESS_STEP = 1000
+
+#: ``progress(sweeps_done, sweeps_at_most)``; the last call has both equal.
+SweepProgress = Callable[[int, int], None]
 
 
 def _log_gamma_variates(
@@ -84,12 +92,14 @@ class GibbsChains:
         a_alpha: float,
         b_alpha: float,
         rng: np.random.Generator,
+        lambda_prior: tuple[float, float] = (1.0, 1.0),
     ) -> None:
         self.x = patterns.astype(np.float64)
         self.x_not = 1.0 - self.x
         self.x_t = np.ascontiguousarray(np.swapaxes(self.x, 0, 1))
         self.n = int(counts.sum())
         self.a_alpha, self.b_alpha = a_alpha, b_alpha
+        self.a_lambda, self.b_lambda = lambda_prior
         self.rng = rng
         c, k, j = chains, max_classes, patterns.shape[1]
         self.c, self.k = c, k
@@ -130,7 +140,7 @@ class GibbsChains:
             seen_size = z.sum(axis=1)
             class_size = seen_size + z0
             ones = x_t @ z
-            lam = rng.beta(1.0 + ones, 1.0 + class_size[:, None, :] - ones)
+            lam = rng.beta(self.a_lambda + ones, self.b_lambda + class_size[:, None, :] - ones)
             log_miss = np.log1p(-lam)
             # Stick-breaking weights, sampled on the log scale for stability.
             later = (n + n0)[:, None] - np.cumsum(class_size, axis=1)[:, :-1]
@@ -159,6 +169,23 @@ class GibbsChains:
         return {"n0": out_n0, "alpha": out_alpha, "k_star": out_kstar}
 
 
+def _sweep_reporting(
+    state: GibbsChains, sweeps: int, cap: int, progress: SweepProgress | None
+) -> dict[str, NDArray[np.float64]]:
+    """``state.sweep(sweeps)``, in steps that report progress when asked to.
+
+    Sweeping in steps gives the same draws as one call (see ``GibbsChains``).
+    """
+    if progress is None:
+        return state.sweep(sweeps)
+    parts: list[dict[str, NDArray[np.float64]]] = []
+    end = state.sweeps + sweeps
+    while state.sweeps < end:
+        parts.append(state.sweep(min(PROGRESS_STEP, end - state.sweeps)))
+        progress(state.sweeps, cap)
+    return {name: np.concatenate([p[name] for p in parts], axis=1) for name in parts[0]}
+
+
 def _converged(totals: NDArray[np.float64]) -> tuple[float | None, float, bool]:
     """R-hat (None for one chain), bulk ESS and whether both pass their limits."""
     chains = totals.shape[0]
@@ -183,6 +210,8 @@ def lcmcr(
     seed: int | None = None,
     level: float = 0.95,
     max_iterations: int | None = None,
+    lambda_prior: tuple[float, float] = (1.0, 1.0),
+    progress: SweepProgress | None = None,
 ) -> EstimateResult:
     """Posterior median and equal-tailed credible interval of the total under LCMCR.
 
@@ -199,16 +228,25 @@ def lcmcr(
     ``max_classes`` is the truncation K* and ``a_alpha``/``b_alpha`` the
     Gamma prior on the concentration: 10, 0.25 and 0.25, as in the R package
     LCMCR's example and HRDAG's runs (``lcmCR``'s own default K is 5). The
-    same ``seed`` gives the same draws, extensions included.
+    same ``seed`` gives the same draws, extensions included. ``lambda_prior``
+    is the Beta(a, b) prior on every capture probability, Beta(1, 1) in the R
+    package. ``progress(done, at_most)`` is called every ``PROGRESS_STEP``
+    sweeps and once at the end with ``done == at_most``.
     """
     require_lists(table, "LCMCR")
     if chains < 1 or iterations < 8:
         raise UserError("LCMCR needs at least one chain and 8 iterations")
     if max_classes < 2:
         raise UserError("LCMCR needs at least 2 latent classes")
+    if not all(v > 0 and math.isfinite(v) for v in lambda_prior):
+        raise UserError(
+            f"the Beta prior on capture probabilities needs a, b > 0, got {lambda_prior}"
+        )
     cap = 10 * iterations if max_iterations is None else max_iterations
     if cap < iterations:
-        raise UserError("max_iterations must be at least iterations")
+        raise UserError(
+            f"max_iterations ({cap}) must be at least iterations ({iterations})"
+        )
     if burnin is not None and not 0 <= burnin <= iterations - 4:
         raise UserError("burn-in must leave at least 4 kept iterations")
     lists = list_names(table)
@@ -217,13 +255,16 @@ def lcmcr(
     n = documented(table)
     a = (1 - level) / 2
     state = GibbsChains(
-        patterns, counts, chains, max_classes, a_alpha, b_alpha, np.random.default_rng(seed)
+        patterns, counts, chains, max_classes, a_alpha, b_alpha, np.random.default_rng(seed),
+        lambda_prior,
     )
     blocks: list[dict[str, NDArray[np.float64]]] = []
     checks: list[dict[str, object]] = []
     runaway = False
     while True:
-        blocks.append(state.sweep(min(iterations, cap - state.sweeps)))
+        blocks.append(
+            _sweep_reporting(state, min(iterations, cap - state.sweeps), cap, progress)
+        )
         burn = state.sweeps // 4 if burnin is None else burnin
         totals = n + np.concatenate([b["n0"] for b in blocks], axis=1)[:, burn:]
         r, e, ok = _converged(totals)
@@ -236,11 +277,20 @@ def lcmcr(
         # More sweeps cannot bound a total the data leave unbounded.
         if ok or runaway or state.sweeps >= cap:
             break
+    if progress is not None:
+        progress(state.sweeps, state.sweeps)
     draws = {
         name: np.concatenate([b[name] for b in blocks], axis=1)[:, burn:]
         for name in ("n0", "alpha", "k_star")
     }
     warnings = list(sparsity_warnings(table))
+    if len(lists) == 3:
+        warnings.append(
+            "three lists do not identify a latent-class model (7 observed patterns, more "
+            "unknowns): the data give little more than a lower bound, the interval leans on "
+            "the priors and tends to be too low when some people are hard to list on every "
+            "list; add a fourth list or compare with --method all"
+        )
     pooled = totals.ravel()
     diagnostics: dict[str, object] = {
         "chains": chains,
@@ -252,6 +302,7 @@ def lcmcr(
         "checks": checks,
         "max_classes": max_classes,
         "prior_alpha": [a_alpha, b_alpha],
+        "prior_lambda": list(lambda_prior),
         "posterior_mean": float(pooled.mean()),
         "posterior_sd": float(pooled.std(ddof=1)) if pooled.size > 1 else 0.0,
         "alpha_mean": float(draws["alpha"].mean()),

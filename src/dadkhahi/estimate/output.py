@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from rich.console import Group
@@ -14,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dadkhahi.domain.errors import UserError
+from dadkhahi.estimate.diagnostics import Description
 from dadkhahi.estimate.result import EstimateResult
 
 PLOT_SUFFIXES = (".png", ".svg")
@@ -22,6 +24,21 @@ PLOT_SUFFIXES = (".png", ".svg")
 def _number(value: float) -> float | None:
     """JSON has no infinity: an unbounded end is written as null."""
     return float(value) if math.isfinite(value) else None
+
+
+def _json_safe(value: object) -> Any:
+    """Diagnostics as plain JSON: NumPy values unwrapped, non-finite numbers as null."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return _number(value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
 
 
 def _stratum_json(result: EstimateResult) -> dict[str, Any]:
@@ -33,6 +50,7 @@ def _stratum_json(result: EstimateResult) -> dict[str, Any]:
         "method": result.method,
         "lists": [{"name": s.name, "size": s.size} for s in result.lists],
         "warnings": list(result.warnings),
+        "diagnostics": _json_safe(result.diagnostics),
     }
 
 
@@ -41,7 +59,9 @@ def to_json(result: EstimateResult, others: Sequence[EstimateResult] = ()) -> di
 
     ``{"documented", "estimate", "interval": [low, high], "method", "lists":
     [{"name", "size"}], "strata": [...]}`` with each stratum carrying the same
-    fields plus its name; also ``level`` and ``warnings``. An unbounded
+    fields plus its name; also ``level``, ``warnings`` and the method's
+    ``diagnostics`` (for LCMCR: chains, sweeps run, R-hat, ESS, whether the
+    chains converged and each convergence check). An unbounded
     interval end is ``null``. ``others`` (from ``--method all``) go under
     ``"methods"``, each in the same shape.
     """
@@ -54,8 +74,69 @@ def to_json(result: EstimateResult, others: Sequence[EstimateResult] = ()) -> di
     return out
 
 
+def description_json(d: Description) -> dict[str, Any]:
+    """``dadkhahi estimate --describe --json``: the lists before any model.
+
+    ``{"documented", "lists": [{"name", "size"}], "overlap": {list: {list:
+    people on both}}, "pairwise": [{"list_a", "list_b", "n11", "n10", "n01",
+    "n00", "odds_ratio", "chapman"}], "capture_frequencies": [f1, f2, ...],
+    "warnings"}``; an odds ratio that cannot be computed is null.
+    """
+    return {
+        "documented": d.documented,
+        "lists": [{"name": s.name, "size": s.size} for s in d.lists],
+        "overlap": _json_safe(d.overlap.to_dict(orient="index")),
+        "pairwise": _json_safe(d.pairwise.to_dict(orient="records")),
+        "capture_frequencies": list(d.capture_frequencies),
+        "warnings": list(d.warnings),
+    }
+
+
+def render_description(d: Description) -> Group:
+    """Rich tables of the lists before any model: overlaps and pairwise dependence."""
+    names = [s.name for s in d.lists]
+    overlap = Table(title=f"People on both lists (documented: {d.documented:,})")
+    overlap.add_column("")
+    for name in names:
+        overlap.add_column(name, justify="right")
+    both = d.overlap.loc[names, names].to_numpy(dtype=np.int64)
+    for name, row in zip(names, both, strict=True):
+        overlap.add_row(name, *(f"{v:,}" for v in row))
+    pairs = Table(title="Pairwise dependence (odds ratio among people on other lists; "
+                        "> 1: the pair names the same people more than chance)")
+    for column in ("lists", "both", "first only", "second only", "odds ratio", "Chapman"):
+        pairs.add_column(column, justify="left" if column == "lists" else "right")
+    for pair in d.pairwise.to_dict(orient="records"):
+        odds = float(pair["odds_ratio"])
+        pairs.add_row(
+            f"{pair['list_a']} & {pair['list_b']}", f"{pair['n11']:,}", f"{pair['n10']:,}",
+            f"{pair['n01']:,}", f"{odds:.2f}" if math.isfinite(odds) else "-",
+            _fmt(float(pair["chapman"])),
+        )
+    freq = ", ".join(
+        f"{k} list{'s' if k > 1 else ''}: {f:,}" for k, f in enumerate(d.capture_frequencies, 1)
+    )
+    parts: list[Any] = [overlap, pairs, Text(f"People named on exactly {freq}")]
+    parts.extend(Text(f"warning: {w}", style="yellow") for w in d.warnings)
+    return Group(*parts)
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if math.isfinite(value) else "unbounded"
+
+
+def _convergence_line(result: EstimateResult) -> str | None:
+    """One line on how an MCMC run ended, for results that ran chains."""
+    d = result.diagnostics
+    if "ess" not in d or "iterations" not in d:
+        return None
+    where = f"{result.method}" + (f" ({result.stratum})" if result.stratum else "")
+    rhat = f"R-hat {d['rhat']:.3f}, " if d.get("rhat") is not None else ""
+    state = "converged" if d.get("converged") else "NOT converged"
+    return (
+        f"{where}: {d.get('chains', 1)} chains x {d['iterations']:,} sweeps, "
+        f"{rhat}ESS {d['ess']:,.0f}: {state}"
+    )
 
 
 def render(results: Sequence[EstimateResult]) -> Group:
@@ -88,6 +169,11 @@ def render(results: Sequence[EstimateResult]) -> Group:
                 f"{_fmt(part.interval[0])} – {_fmt(part.interval[1])}",
             )
         parts.append(strata)
+    for r in results:
+        for part in (r, *r.strata):
+            line = _convergence_line(part)
+            if line:
+                parts.append(Text(line, style="dim"))
     notes = [f"{r.method}: {w}" for r in results for w in r.warnings]
     for note in dict.fromkeys(notes):
         parts.append(Text(f"warning: {note}", style="yellow"))

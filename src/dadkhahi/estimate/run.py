@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.estimate.diagnostics import list_sizes
-from dadkhahi.estimate.lcmcr import lcmcr
+from dadkhahi.estimate.lcmcr import SweepProgress, lcmcr
 from dadkhahi.estimate.loglinear import loglinear
 from dadkhahi.estimate.reference import chao_lower_bound, lincoln_petersen
 from dadkhahi.estimate.result import EstimateResult
@@ -24,6 +24,10 @@ METHODS = (
     "lcmcr", "loglinear", "loglinear-bic", "loglinear-avg", "loglinear-avg-bic", "lp", "chao",
 )
 ALL_METHODS = ("lcmcr", "loglinear", "loglinear-avg", "lp", "chao")
+
+#: ``progress(label, done, at_most)`` for each method run (label: the method,
+#: and the stratum if any); LCMCR counts sweeps, the others 0 of 1 then 1 of 1.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,31 @@ class Options:
     max_iterations: int | None = None
 
 
-def _runner(method: str, options: Options) -> Callable[[pd.DataFrame], EstimateResult]:
+Runner = Callable[[pd.DataFrame, SweepProgress | None], EstimateResult]
+
+
+def _runner(method: str, options: Options) -> Runner:
     o = options
     if method == "lcmcr":
-        return lambda t: lcmcr(
+        return lambda t, progress: lcmcr(
             t, iterations=o.iterations, burnin=o.burnin, chains=o.chains,
             max_classes=o.max_classes, seed=o.seed, level=o.level,
-            max_iterations=o.max_iterations,
+            max_iterations=o.max_iterations, progress=progress,
         )
+    run = _quick_runner(method, o)
+
+    def reported(t: pd.DataFrame, progress: SweepProgress | None) -> EstimateResult:
+        if progress is not None:
+            progress(0, 1)
+        result = run(t)
+        if progress is not None:
+            progress(1, 1)
+        return result
+
+    return reported
+
+
+def _quick_runner(method: str, o: Options) -> Callable[[pd.DataFrame], EstimateResult]:
     if method.startswith("loglinear"):
         criterion: Literal["aic", "bic"] = "bic" if method.endswith("bic") else "aic"
         average = "-avg" in method
@@ -77,25 +98,34 @@ def _runner(method: str, options: Options) -> Callable[[pd.DataFrame], EstimateR
     raise UserError(f"unknown method {method!r}: choose one of {', '.join(METHODS)} or all")
 
 
+def _labelled(progress: Progress | None, label: str) -> SweepProgress | None:
+    if progress is None:
+        return None
+    return lambda done, at_most: progress(label, done, at_most)
+
+
 def estimate(
     table: pd.DataFrame,
     method: str = "lcmcr",
     stratified: bool = False,
     options: Options | None = None,
+    progress: Progress | None = None,
 ) -> EstimateResult:
     """Estimate the total with one method, per stratum and summed if ``stratified``.
 
     Without ``stratified`` any ``stratum`` column is summed over first.
+    ``progress`` hears how each run goes (see :data:`Progress`).
     """
     run = _runner(method, options or Options())
     if not stratified:
-        return run(collapse_strata(table))
+        return run(collapse_strata(table), _labelled(progress, method))
     parts = split_strata(table)
     results: list[EstimateResult] = []
     failed: list[str] = []
     for name, part in parts.items():
         try:
-            results.append(replace(run(part), stratum=name))
+            results.append(replace(run(part, _labelled(progress, f"{method} {name}")),
+                                   stratum=name))
         except UserError as exc:
             failed.append(f"{name} ({str(exc).split(':')[0]})")
     if failed:
@@ -175,7 +205,10 @@ def combine_strata(
 
 
 def estimate_all(
-    table: pd.DataFrame, stratified: bool = False, options: Options | None = None
+    table: pd.DataFrame,
+    stratified: bool = False,
+    options: Options | None = None,
+    progress: Progress | None = None,
 ) -> list[EstimateResult]:
     """Run the comparison set (LCMCR, log-linear AIC and averaged, LP, Chao).
 
@@ -186,7 +219,7 @@ def estimate_all(
     if documented(flat) == 0:
         raise UserError("the table documents nobody")
     methods = ALL_METHODS if len(list_names(flat)) >= 3 else ("lp", "chao")
-    results = [estimate(table, m, stratified, options) for m in methods]
+    results = [estimate(table, m, stratified, options, progress) for m in methods]
     if len(methods) < len(ALL_METHODS):
         first = results[0]
         note = (
