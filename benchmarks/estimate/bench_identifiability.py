@@ -7,6 +7,9 @@ adding the multinomial coefficient of N. A flat profile means the lists do not
 identify the total: the interval then comes from the priors.
 
     .venv/bin/python benchmarks/estimate/bench_identifiability.py
+    .venv/bin/python benchmarks/estimate/bench_identifiability.py --scenario 1 --classes 3
+    .venv/bin/python benchmarks/estimate/bench_identifiability.py --scenario 0 --scenario 5 \
+        --classes 3
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -295,12 +295,24 @@ _PERSIAN_TEXT = st.text(alphabet="ابپتثجچحخدذرزژسشصضطظعغف
 @settings(max_examples=60, deadline=None)
 @given(text=_PERSIAN_TEXT, encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16",
                                                        "cp1256"]))
+@example(text="بپ", encoding="cp1256")  # C8 81: valid UTF-8, where it reads "ȁ"
 def test_detected_encoding_decodes_back_to_the_text(
     tmp_path_factory: pytest.TempPathFactory, text: str, encoding: str
 ) -> None:
     path = tmp_path_factory.mktemp("enc") / "t.csv"
     body = "name\n" + text
-    path.write_bytes(body.encode(encoding))
+    raw = body.encode(encoding)
+    if encoding == "cp1256":
+        try:
+            as_utf8: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            as_utf8 = None
+        # Bytes that read as Persian in both encodings ("عک" is DA 98, UTF-8
+        # for "ژ") cannot be told apart by any detector; lists of real names
+        # are long enough not to be.
+        assume(as_utf8 is None
+               or not all(c.isascii() or "\u0600" <= c <= "\u06ff" for c in as_utf8))
+    path.write_bytes(raw)
     detected = detect_encoding(path)
     assert path.read_bytes().decode(detected) == body
     if encoding == "cp1256" and any(ord(c) > 127 for c in text):

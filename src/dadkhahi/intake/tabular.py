@@ -6,8 +6,14 @@ Encoding detection, in the order the bytes allow:
    ``FF FE``/``FE FF`` is UTF-16;
 2. otherwise the whole file is decoded as strict UTF-8, chunk by chunk; if every
    byte sequence is valid UTF-8, it is UTF-8 (text in Windows-1256 with any
-   Persian letter is practically never valid UTF-8: its lead bytes C7–ED are
-   followed by bytes below 80);
+   Persian letter is rarely valid UTF-8: its lead bytes C7–ED are mostly
+   followed by bytes below 80) — unless its first megabyte, read as UTF-8,
+   holds characters no list uses (outside ASCII, the Arabic script, and the
+   Latin letters and marks of transliterations) while read as Windows-1256 it
+   is nothing but ASCII and Arabic script: a few Persian letters in
+   Windows-1256 can form valid UTF-8 (``بپ`` is ``C8 81``, UTF-8 for ``ȁ``),
+   whereas real UTF-8 read as Windows-1256 shows Latin-1 debris (``ا`` is
+   ``D8 A7``, ``ط§``);
 3. a file with NUL bytes that is not UTF-8 is UTF-16 without a mark: refused,
    because which byte order it has cannot be told for sure;
 4. anything else is read as Windows-1256 (cp1256), the encoding of Persian
@@ -23,6 +29,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -35,6 +42,19 @@ _CHUNK = 1 << 20
 _DELIMITERS = ",;\t|"
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+# What a list may hold beyond ASCII: the Arabic block (Persian letters, digits,
+# harakat), presentation forms, Latin letters of transliterations (Latin-1,
+# Extended-A, Extended Additional such as ḥ, the modifier letters ʻʼʽʾʿ),
+# combining marks after a Latin letter (decomposed ā), and general punctuation
+# (ZWNJ). Anything else, or a combining mark on nothing, counts as odd.
+_ODD = re.compile(
+    "[^\x00-\x7f\u00a0-\u017f\u02bb-\u02bf\u0300-\u036f\u0600-\u06ff"
+    "\u1e00-\u1eff\u2000-\u206f\ufb50-\ufdff\ufe70-\ufeff]"
+    "|(?<![A-Za-z\u00c0-\u017f\u1e00-\u1eff\u0300-\u036f])[\u0300-\u036f]"
+)
+_ARABIC_SCRIPT_ONLY = re.compile(
+    "[\x00-\x7f\u0600-\u06ff\u0750-\u077f\u200c\u200d\ufb50-\ufdff\ufe70-\ufeff]*"
+)
 
 
 @dataclass
@@ -79,8 +99,10 @@ def detect_encoding(path: Path) -> str:
         f.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
         has_nul = False
+        first = b""
         try:
             while chunk := f.read(_CHUNK):
+                first = first or chunk
                 has_nul = has_nul or b"\x00" in chunk
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
@@ -90,7 +112,18 @@ def detect_encoding(path: Path) -> str:
             return "cp1256"
     if has_nul:
         raise UserError(_no_bom(path))
+    if not first.isascii() and _reads_as_cp1256(first):
+        return "cp1256"
     return "utf-8"
+
+
+def _reads_as_cp1256(data: bytes) -> bool:
+    """Whether valid UTF-8 bytes are really Persian in Windows-1256 (rule 2)."""
+    # "ignore": the chunk may end inside a UTF-8 sequence the strict pass accepted.
+    as_utf8 = data.decode("utf-8", errors="ignore")
+    return _ODD.search(as_utf8) is not None and bool(
+        _ARABIC_SCRIPT_ONLY.fullmatch(data.decode("cp1256"))
+    )
 
 
 def _no_bom(path: Path) -> str:
