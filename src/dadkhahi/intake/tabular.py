@@ -119,11 +119,11 @@ def detect_encoding(path: Path) -> str:
 
 def _reads_as_cp1256(data: bytes) -> bool:
     """Whether valid UTF-8 bytes are really Persian in Windows-1256 (rule 2)."""
+    # The Windows-1256 test first: real UTF-8 fails it within a few bytes.
+    if not _ARABIC_SCRIPT_ONLY.fullmatch(data.decode("cp1256")):
+        return False
     # "ignore": the chunk may end inside a UTF-8 sequence the strict pass accepted.
-    as_utf8 = data.decode("utf-8", errors="ignore")
-    return _ODD.search(as_utf8) is not None and bool(
-        _ARABIC_SCRIPT_ONLY.fullmatch(data.decode("cp1256"))
-    )
+    return _ODD.search(data.decode("utf-8", errors="ignore")) is not None
 
 
 def _no_bom(path: Path) -> str:
