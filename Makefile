@@ -3,17 +3,30 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO   ?= build/demo-home
+# The tested dependency set, every package pinned with its hashes (uv pip compile).
+LOCK   := requirements/dev.lock
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+             --generate-hashes --quiet -o $(LOCK)
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit bench clean lock upgrade-deps
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system-deps.sh
+# A fresh clone installs exactly the pinned versions the tests passed with.
+$(STAMP): $(LOCK) pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q -U pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --require-hashes -r $(LOCK)
+	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $(STAMP)
+
+# After a change to pyproject.toml's dependencies: pin what is new, keep the other pins.
+lock:
+	$(UV_COMPILE)
+
+# To test upgrades: re-resolve everything to the newest allowed versions, then `make test`.
+upgrade-deps:
+	$(UV_COMPILE) --upgrade
 
 demo: install
 	rm -rf $(DEMO)
