@@ -21,6 +21,16 @@ from typing import Protocol
 
 from dadkhahi.ledger.errors import LedgerInputError, MissingNodeError
 
+# The verifying half (and the hash functions) is the stdlib-only kit that offline verifiers
+# embed, so the ledger and every verifier shipped with its output run the same code.
+from dadkhahi.offline.kit import (
+    EMPTY_ROOT,
+    leaf_hash,
+    node_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+
 HASH_SIZE = 32
 """Bytes in every hash the tree uses (SHA-256)."""
 
@@ -30,12 +40,9 @@ NodeKey = tuple[int, int]
 Node = tuple[int, int, bytes]
 """``(level, index, hash)`` as produced by :func:`nodes_for_append`."""
 
-_LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 _sha256 = hashlib.sha256
 
-EMPTY_ROOT: bytes = _sha256(b"").digest()
-"""Root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1)."""
 
 # compute_root reads leaves in chunks of this many so memory stays bounded on any input.
 _CHUNK = 1 << 16
@@ -51,16 +58,6 @@ class NodeReader(Protocol):
         whether that is an error.
         """
         ...
-
-
-def leaf_hash(data: bytes) -> bytes:
-    """RFC 9162 leaf hash: SHA-256(0x00 || data)."""
-    return _sha256(_LEAF_PREFIX + data).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """RFC 9162 interior node hash: SHA-256(0x01 || left || right)."""
-    return _sha256(_NODE_PREFIX + left + right).digest()
 
 
 def _check_count(name: str, value: object) -> int:
@@ -288,81 +285,6 @@ def consistency_proof(old_size: int, new_size: int, reader: NodeReader) -> list[
     return _hashes_of_ranges(parts, reader)
 
 
-def _is_proof(proof: object) -> bool:
-    return (
-        isinstance(proof, Sequence)
-        and not isinstance(proof, str | bytes | bytearray)
-        and all(_is_hash(item) for item in proof)
-    )
-
-
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> bool:
-    """Check an inclusion proof by RFC 9162 §2.1.3.2; ``False`` on any malformed input."""
-    if not (_is_hash(leaf) and _is_hash(root) and _is_count(index) and _is_count(size)):
-        return False
-    if index >= size or not _is_proof(proof):
-        return False
-    fn, sn = index, size - 1
-    result = leaf
-    for sibling in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            result = node_hash(sibling, result)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            result = node_hash(result, sibling)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and result == root
-
-
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
-    """Check a consistency proof by RFC 9162 §2.1.4.2; ``False`` on any malformed input.
-
-    Edge cases the RFC leaves to the implementer: equal sizes need an empty proof and equal
-    roots; an old size of 0 needs an empty proof and the empty tree's root as ``old_root``.
-    """
-    if not (_is_count(old_size) and _is_count(new_size) and _is_proof(proof)):
-        return False
-    if not (_is_hash(old_root) and _is_hash(new_root)) or old_size > new_size:
-        return False
-    if old_size == new_size:
-        return len(proof) == 0 and old_root == new_root
-    if old_size == 0:
-        return len(proof) == 0 and old_root == EMPTY_ROOT
-    if len(proof) == 0:
-        return False
-    path = list(proof)
-    if old_size & (old_size - 1) == 0:
-        path.insert(0, old_root)
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    old_result = new_result = path[0]
-    for item in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            old_result = node_hash(item, old_result)
-            new_result = node_hash(item, new_result)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            new_result = node_hash(new_result, item)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and old_result == old_root and new_result == new_root
-
-
 class MemoryNodes:
     """A dict-backed :class:`NodeReader` for tests, benchmarks and offline verification.
 
@@ -404,3 +326,23 @@ class MemoryNodes:
         nodes = nodes_for_append(self._leaves, leaves, self)
         self.add(nodes)
         return nodes
+
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "MemoryNodes",
+    "Node",
+    "NodeKey",
+    "NodeReader",
+    "compute_root",
+    "consistency_proof",
+    "frontier_keys",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "nodes_for_append",
+    "root",
+    "verify_consistency",
+    "verify_inclusion",
+]

@@ -1,0 +1,1 @@
+"""Verification that needs only the standard library (see :mod:`dadkhahi.offline.kit`)."""
