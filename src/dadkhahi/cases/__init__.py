@@ -1,0 +1,1 @@
+"""Cases for court: frameworks of elements, charges, the evidence matrix, bundles."""
