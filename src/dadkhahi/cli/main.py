@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dadkhahi.cli import audit, evidence, ledger, link, lists, serve, setup, users
+from dadkhahi.cli import audit, evidence, jobs, ledger, link, lists, serve, setup, users
 from dadkhahi.cli.common import err_console, state
 from dadkhahi.cli.estimate import make_estimate_command
 from dadkhahi.domain.errors import IntegrityError, UserError
@@ -44,6 +44,8 @@ link.register(app)
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
 app.command("audit")(audit.audit)
+app.command("worker")(jobs.worker)
+app.add_typer(jobs.app, name="jobs")
 
 
 def _linked_histories() -> pd.DataFrame:

@@ -22,6 +22,7 @@ PREFIXES = {
     "import": "imp",
     "user": "usr",
     "key": "key",
+    "job": "job",
 }
 
 

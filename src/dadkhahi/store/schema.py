@@ -408,6 +408,37 @@ person_records = Table(
     Index("ix_person_records_person_id", "person_id"),
 )
 
+# --- jobs (the one job mechanism) ---
+# Long work waiting for or running in a `dadkhahi worker`. Operational state, not evidence:
+# no ledger_index, never replayed. Parameters hold IDs and settings only.
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("created_by", Text),
+    Column("created_at", Text, nullable=False),
+    Column("started_at", Text),
+    Column("finished_at", Text),
+    Column("heartbeat_at", Text),
+    Column("worker", Text),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("progress_done", BigInteger, nullable=False),
+    Column("progress_total", BigInteger),
+    Column("progress_note", Text),
+    Column("cancel_requested", Integer, nullable=False),
+    Column("resume", JSON(none_as_null=True)),
+    Column("result", JSON(none_as_null=True)),
+    Column("error", Text),
+    Index("ix_jobs_state_priority", "state", "priority", "created_at"),
+    Index("ix_jobs_created_by", "created_by"),
+)
+
 # Pages of a source's records and items in ID order (the API's default) come straight
 # from these, without sorting every row of the source.
 Index("ix_records_source_id_id", records.c.source_id, records.c.id)

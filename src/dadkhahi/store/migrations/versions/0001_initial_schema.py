@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:57:11.051867
+Create Date: 2026-12-02 00:50:51.700192
 """
 
 from __future__ import annotations
@@ -69,6 +69,36 @@ def upgrade() -> None:
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_erasures")),
     )
+    op.create_table(
+        "jobs",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.Text(), nullable=False),
+        sa.Column("started_at", sa.Text(), nullable=True),
+        sa.Column("finished_at", sa.Text(), nullable=True),
+        sa.Column("heartbeat_at", sa.Text(), nullable=True),
+        sa.Column("worker", sa.Text(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("progress_done", sa.BigInteger(), nullable=False),
+        sa.Column("progress_total", sa.BigInteger(), nullable=True),
+        sa.Column("progress_note", sa.Text(), nullable=True),
+        sa.Column("cancel_requested", sa.Integer(), nullable=False),
+        sa.Column("resume", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("result", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
+    )
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_jobs_created_by", ["created_by"], unique=False)
+        batch_op.create_index(
+            "ix_jobs_state_priority", ["state", "priority", "created_at"], unique=False
+        )
+
     op.create_table(
         "ledger_checkpoints",
         sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -481,6 +511,11 @@ def downgrade() -> None:
     op.drop_table("ledger_head")
     op.drop_table("ledger_events")
     op.drop_table("ledger_checkpoints")
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_jobs_state_priority")
+        batch_op.drop_index("ix_jobs_created_by")
+
+    op.drop_table("jobs")
     op.drop_table("erasures")
     op.drop_table("data_keys")
     with op.batch_alter_table("claims", schema=None) as batch_op:

@@ -1,0 +1,32 @@
+"""The one list of job kinds: name -> the service function that does the work.
+
+Functions are named as ``module:function`` text and imported only when a job of that kind
+runs, so enqueueing (the API, the CLI) never loads what the work needs (Splink, say), and
+this package depends on no service at import time. Each function has the signature
+``(store, ctx: JobContext, params: dict) -> dict | None``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from dadkhahi.domain.errors import ValidationError
+
+#: Job kinds and the functions that run them.
+KINDS: dict[str, str] = {
+    "ledger.verify": "dadkhahi.jobs.kinds:verify_ledger_job",
+}
+
+JobFunction = Callable[[Any, Any, dict[str, Any]], dict[str, Any] | None]
+
+
+def resolve(kind: str) -> JobFunction:
+    """The function that runs jobs of ``kind``."""
+    target = KINDS.get(kind)
+    if target is None:
+        raise ValidationError(f"no job kind {kind!r}")
+    module_name, _, attribute = target.partition(":")
+    function: JobFunction = getattr(importlib.import_module(module_name), attribute)
+    return function

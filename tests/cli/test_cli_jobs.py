@@ -1,0 +1,34 @@
+"""``dadkhahi jobs`` and ``dadkhahi worker`` as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def dk(home: Path, *args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "dadkhahi", "--home", str(home), *args],
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc.stdout
+
+
+def test_queue_a_verification_run_it_with_the_worker_and_read_the_result(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    dk(home, "init", "--origin", "cli.test/jobs")
+    job_id = dk(home, "jobs", "verify-ledger").strip()
+    assert job_id.startswith("job_")
+    assert "queued" in dk(home, "jobs", "list")
+    ran = dk(home, "worker", "--once", "--nice", "0")
+    assert f"{job_id} ledger.verify: succeeded" in ran and "1 job(s) run" in ran
+    shown = json.loads(dk(home, "jobs", "show", job_id))
+    assert shown["state"] == "succeeded" and shown["result"]["ok"] is True
+    listed = [json.loads(line) for line in dk(home, "jobs", "list", "--json").splitlines()]
+    assert [j["id"] for j in listed] == [job_id]
