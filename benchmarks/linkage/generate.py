@@ -729,7 +729,8 @@ def list_specs(n_lists: int) -> tuple[ListSpec, ...]:
     return DEFAULT_SPECS[:n_lists]
 
 
-def generate(n_people: int, n_lists: int = 5, seed: int = 0, **knobs: Any) -> pd.DataFrame:
+def generate(n_people: int, n_lists: int = 5, seed: int = 0, *,
+             captured: np.ndarray | None = None, **knobs: Any) -> pd.DataFrame:
     """Draw a SYNTHETIC population of `n_people` and `n_lists` lists of them.
 
     Returns one row per list record with `record_id` ("L2-000123"), `source_id`
@@ -738,18 +739,28 @@ def generate(n_people: int, n_lists: int = 5, seed: int = 0, **knobs: Any) -> pd
     truth: people not captured by any list do not appear).  `df.attrs["lists"]`
     holds each list's column headers, encoding and conventions, used by
     `list_frames` and `write_lists`.  Keyword arguments set `Knobs` fields.
+    `captured` (n_people x n_lists, bool) says who is on which list instead of
+    the lists' own capture models (no list then copies from another): a
+    simulation can state its capture design and keep the generator's names and
+    ways of writing them (benchmarks/estimate/bench_linkage_uncertainty.py).
     """
     k = Knobs(**knobs)
     specs = list_specs(n_lists)
     rng = np.random.default_rng(seed)
     t = _tables(k)
     pop = _population(n_people, rng, t, k)
-    captured: list[np.ndarray] = []
+    if captured is not None and np.shape(captured) != (n_people, n_lists):
+        raise ValueError(f"captured must be {n_people} x {n_lists}, got {np.shape(captured)}")
+    caught: list[np.ndarray] = []
     states: list[_ListState] = []
     parts: list[dict[str, np.ndarray]] = []
     for i, spec in enumerate(specs):
-        cap, copied = _capture(spec, pop, rng, k, captured)
-        captured.append(cap)
+        if captured is None:
+            cap, copied = _capture(spec, pop, rng, k, caught)
+        else:
+            cap = np.asarray(captured[:, i], dtype=bool)
+            copied = np.zeros(n_people, dtype=bool)
+        caught.append(cap)
         cols, state = _make_list(i, spec, pop, cap, copied, states, t, rng, k)
         states.append(state)
         parts.append(cols)
