@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from test_estimate_published import HIV
 
 from dadkhahi.estimate import (
     chao_lower_bound,
@@ -26,8 +27,6 @@ from dadkhahi.estimate import (
     to_json,
 )
 from dadkhahi.estimate.loglinear import UNBOUNDED_FACTOR
-
-from test_estimate_published import HIV
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
