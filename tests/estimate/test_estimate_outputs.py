@@ -157,7 +157,7 @@ def test_cli_table_json(tmp_path: Path) -> None:
 def test_cli_store_loader_with_strata_and_plot(tmp_path: Path) -> None:
     calls: list[int] = []
 
-    def loader() -> pd.DataFrame:
+    def loader(language: str) -> pd.DataFrame:
         calls.append(1)
         return demo_histories(seed=3, people=1500)
 
@@ -175,7 +175,8 @@ def test_cli_errors_are_user_errors(tmp_path: Path) -> None:
     no_store = runner.invoke(app_with(None), ["estimate"])
     assert isinstance(no_store.exception, UserError)
     assert "--table" in str(no_store.exception)
-    bad_by = runner.invoke(app_with(lambda: demo_histories(people=200)), ["estimate", "--by", "x"])
+    bad_by = runner.invoke(app_with(lambda _lang: demo_histories(people=200)),
+                           ["estimate", "--by", "x"])
     assert isinstance(bad_by.exception, UserError)
     assert "province" in str(bad_by.exception)
     bad_method = runner.invoke(app_with(None), ["estimate", "--method", "magic"])

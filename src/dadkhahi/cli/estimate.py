@@ -27,7 +27,20 @@ if TYPE_CHECKING:
 # The numerical stack (SciPy, statsmodels, Matplotlib) costs ~1.5 s to import,
 # so it is loaded when the command runs, not whenever any command starts.
 
-HistoriesLoader = Callable[[], "pd.DataFrame"]
+#: ``loader(language)``: the linked store's capture histories, places named in
+#: ``language`` (``en`` or ``fa``).
+HistoriesLoader = Callable[[str], "pd.DataFrame"]
+
+
+def default_language() -> str:
+    """``fa`` when the user's locale is Persian (``LC_ALL``, ``LC_MESSAGES``, ``LANG``)."""
+    import os
+
+    for name in ("DADKHAHI_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "fa" if value.lower().startswith("fa") else "en"
+    return "en"
 
 
 def _lists_of(persons: pd.DataFrame) -> list[str]:
@@ -44,10 +57,10 @@ def _lists_of(persons: pd.DataFrame) -> list[str]:
     ]
 
 
-def _from_store(loader: HistoriesLoader | None, by: str | None) -> pd.DataFrame:
+def _from_store(loader: HistoriesLoader | None, by: str | None, language: str) -> pd.DataFrame:
     if loader is None:
         raise UserError("no linked store to read lists from here: give --table FILE.csv")
-    persons = loader()
+    persons = loader(language)
     lists = _lists_of(persons)
     if by is not None and by not in persons.columns:
         others = [str(c) for c in persons.columns if c not in lists]
@@ -76,7 +89,7 @@ def make_estimate_command(
 ) -> Callable[..., None]:
     """Build the ``estimate`` command around a source of capture histories.
 
-    ``histories_loader()`` is called only when ``--table`` is not given. It
+    ``histories_loader(language)`` is called only when ``--table`` is not given. It
     must return one row per linked person with one 0/1 integer column per
     list (named in ``df.attrs["lists"]``; without that, every 0/1 integer or
     boolean column is taken as a list) and any columns to stratify by
@@ -140,6 +153,18 @@ def make_estimate_command(
         level: Annotated[
             float, typer.Option("--level", min=0.5, max=0.999, help="Interval level.")
         ] = 0.95,
+        merge_sparse: Annotated[
+            int | None,
+            typer.Option("--merge-sparse", min=1, metavar="PEOPLE",
+                         help="With --by: merge every stratum with fewer documented people "
+                         "than this (or nobody on two lists) into one stratum 'other', "
+                         "reported with the result."),
+        ] = None,
+        language: Annotated[
+            str | None,
+            typer.Option("--language", help="Names of places in strata: en | fa (default: "
+                         "fa when the locale is Persian, else en)."),
+        ] = None,
     ) -> None:
         """Estimate how many people in all, documented or not, with an interval."""
         from dadkhahi.estimate import (
@@ -157,7 +182,14 @@ def make_estimate_command(
 
         if method != "all" and method not in METHODS:
             raise UserError(f"unknown method {method!r}: choose {', '.join(METHODS)} or all")
-        data = _from_store(histories_loader, by) if table is None else _from_file(table, by)
+        lang = language or default_language()
+        if lang not in ("en", "fa"):
+            raise UserError(f"--language must be en or fa, not {lang!r}")
+        if merge_sparse is not None and by is None:
+            raise UserError("--merge-sparse merges strata: give --by too")
+        data = (
+            _from_store(histories_loader, by, lang) if table is None else _from_file(table, by)
+        )
         if describe_only:
             description = describe(data)
             if json_out:
@@ -179,9 +211,9 @@ def make_estimate_command(
                 bar.update(tasks[label], completed=done, total=at_most)
 
             results: list[EstimateResult] = (
-                estimate_all(data, stratified, options, report)
+                estimate_all(data, stratified, options, report, merge_sparse)
                 if method == "all"
-                else [estimate(data, method, stratified, options, report)]
+                else [estimate(data, method, stratified, options, report, merge_sparse)]
             )
         if plot_path is not None:
             plot(results, plot_path)

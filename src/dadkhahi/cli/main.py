@@ -48,12 +48,12 @@ app.command("worker")(jobs.worker)
 app.add_typer(jobs.app, name="jobs")
 
 
-def _linked_histories() -> pd.DataFrame:
+def _linked_histories(language: str) -> pd.DataFrame:
     """Capture histories of the linked store, with every stratum column (issue 4)."""
     from dadkhahi.cli.common import open_store
     from dadkhahi.linkage.views import capture_histories
 
-    return capture_histories(open_store(), "all")
+    return capture_histories(open_store(), "all", language)
 
 
 app.command("estimate")(make_estimate_command(_linked_histories))

@@ -10,7 +10,15 @@ import pandas as pd
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.estimate.result import ListSize
-from dadkhahi.estimate.table import COUNT, collapse_strata, documented, full_counts, list_names
+from dadkhahi.estimate.table import (
+    COUNT,
+    STRATUM,
+    collapse_strata,
+    documented,
+    full_counts,
+    list_names,
+    split_strata,
+)
 
 #: Below this many documented people, any model-based estimate is fragile.
 SPARSE_DOCUMENTED = 30
@@ -19,8 +27,24 @@ SPARSE_CELL_SHARE = 0.5
 
 
 @dataclass(frozen=True)
+class StratumDescription:
+    """One stratum's lists before any model: sizes, capture frequencies, problems."""
+
+    stratum: str
+    documented: int
+    lists: tuple[ListSize, ...]
+    capture_frequencies: tuple[int, ...]
+    problem: str | None
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Description:
-    """What the lists look like: sizes, overlaps, pairwise dependence, warnings."""
+    """What the lists look like: sizes, overlaps, pairwise dependence, warnings.
+
+    ``strata`` describes each stratum when the table has a ``stratum`` column
+    (``estimate --describe --by``); the other figures are for all strata together.
+    """
 
     documented: int
     lists: tuple[ListSize, ...]
@@ -28,6 +52,7 @@ class Description:
     pairwise: pd.DataFrame
     capture_frequencies: tuple[int, ...]
     warnings: tuple[str, ...]
+    strata: tuple[StratumDescription, ...] = ()
 
 
 def list_sizes(table: pd.DataFrame) -> tuple[ListSize, ...]:
@@ -121,8 +146,24 @@ def sparsity_warnings(table: pd.DataFrame) -> list[str]:
 
 
 def describe(table: pd.DataFrame) -> Description:
-    """List sizes, overlap matrix, pairwise dependence and sparse-table warnings."""
+    """List sizes, overlap matrix, pairwise dependence and sparse-table warnings.
+
+    A table with a ``stratum`` column is also described stratum by stratum.
+    """
     flat = collapse_strata(table)
+    strata: tuple[StratumDescription, ...] = ()
+    if STRATUM in table.columns:
+        strata = tuple(
+            StratumDescription(
+                stratum=name,
+                documented=documented(part),
+                lists=list_sizes(part),
+                capture_frequencies=capture_frequencies(part),
+                problem=estimability_problem(part),
+                warnings=tuple(sparsity_warnings(part)),
+            )
+            for name, part in split_strata(table).items()
+        )
     return Description(
         documented=documented(flat),
         lists=list_sizes(flat),
@@ -130,7 +171,24 @@ def describe(table: pd.DataFrame) -> Description:
         pairwise=pairwise_dependence(flat),
         capture_frequencies=capture_frequencies(flat),
         warnings=tuple(sparsity_warnings(flat)),
+        strata=strata,
     )
+
+
+def estimability_problem(table: pd.DataFrame) -> str | None:
+    """Why no model can estimate from this table (a few words), or None if one can.
+
+    The checks every estimator makes before its work: someone is documented,
+    and someone is on two lists or more (the overlaps are all a model learns
+    the undocumented from). They cost nothing, so stratified estimates run
+    them on every stratum before any sampling starts.
+    """
+    n = documented(table)
+    if n == 0:
+        return "nobody documented"
+    if capture_frequencies(table)[0] == n:
+        return f"{n} documented, nobody on two lists"
+    return None
 
 
 def require_lists(table: pd.DataFrame, method: str, minimum: int = 3) -> None:
@@ -145,9 +203,10 @@ def require_lists(table: pd.DataFrame, method: str, minimum: int = 3) -> None:
             "equally likely to be listed, and is usually too low when lists overlap "
             "more than chance."
         )
-    if documented(table) == 0:
+    problem = estimability_problem(table)
+    if problem == "nobody documented":
         raise UserError("the table documents nobody")
-    if capture_frequencies(table)[0] == documented(table):
+    if problem is not None:
         raise UserError(
             "no one appears on more than one list: without overlaps there is nothing "
             "to estimate the undocumented from"

@@ -80,9 +80,12 @@ def description_json(d: Description) -> dict[str, Any]:
     ``{"documented", "lists": [{"name", "size"}], "overlap": {list: {list:
     people on both}}, "pairwise": [{"list_a", "list_b", "n11", "n10", "n01",
     "n00", "odds_ratio", "chapman"}], "capture_frequencies": [f1, f2, ...],
-    "warnings"}``; an odds ratio that cannot be computed is null.
+    "warnings"}``; an odds ratio that cannot be computed is null. With
+    ``--by``, ``"strata"`` lists each stratum's ``{"stratum", "documented",
+    "lists", "capture_frequencies", "problem", "warnings"}`` (``problem``:
+    why no model can estimate it, else null).
     """
-    return {
+    out: dict[str, Any] = {
         "documented": d.documented,
         "lists": [{"name": s.name, "size": s.size} for s in d.lists],
         "overlap": _json_safe(d.overlap.to_dict(orient="index")),
@@ -90,6 +93,19 @@ def description_json(d: Description) -> dict[str, Any]:
         "capture_frequencies": list(d.capture_frequencies),
         "warnings": list(d.warnings),
     }
+    if d.strata:
+        out["strata"] = [
+            {
+                "stratum": s.stratum,
+                "documented": s.documented,
+                "lists": [{"name": x.name, "size": x.size} for x in s.lists],
+                "capture_frequencies": list(s.capture_frequencies),
+                "problem": s.problem,
+                "warnings": list(s.warnings),
+            }
+            for s in d.strata
+        ]
+    return out
 
 
 def render_description(d: Description) -> Group:
@@ -117,6 +133,19 @@ def render_description(d: Description) -> Group:
         f"{k} list{'s' if k > 1 else ''}: {f:,}" for k, f in enumerate(d.capture_frequencies, 1)
     )
     parts: list[Any] = [overlap, pairs, Text(f"People named on exactly {freq}")]
+    if d.strata:
+        strata = Table(title="Strata")
+        for column in ("stratum", "documented", "on 1, 2, ... lists"):
+            strata.add_column(column, justify="left" if column == "stratum" else "right")
+        for st in d.strata:
+            strata.add_row(st.stratum, f"{st.documented:,}",
+                           ", ".join(f"{f:,}" for f in st.capture_frequencies))
+        parts.append(strata)
+        parts.extend(
+            Text(f"stratum {st.stratum}: {st.problem}: no model can use it "
+                 "(see --merge-sparse)", style="yellow")
+            for st in d.strata if st.problem
+        )
     parts.extend(Text(f"warning: {w}", style="yellow") for w in d.warnings)
     return Group(*parts)
 

@@ -12,12 +12,18 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from dadkhahi.domain.errors import UserError
-from dadkhahi.estimate.diagnostics import list_sizes
+from dadkhahi.estimate.diagnostics import SPARSE_DOCUMENTED, estimability_problem, list_sizes
 from dadkhahi.estimate.lcmcr import SweepProgress, lcmcr
 from dadkhahi.estimate.loglinear import loglinear
 from dadkhahi.estimate.reference import chao_lower_bound, lincoln_petersen
 from dadkhahi.estimate.result import EstimateResult
-from dadkhahi.estimate.table import collapse_strata, documented, list_names, split_strata
+from dadkhahi.estimate.table import (
+    collapse_strata,
+    documented,
+    list_names,
+    merge_strata,
+    split_strata,
+)
 
 #: Methods by name; "all" runs the comparison set in ``ALL_METHODS``.
 METHODS = (
@@ -104,22 +110,90 @@ def _labelled(progress: Progress | None, label: str) -> SweepProgress | None:
     return lambda done, at_most: progress(label, done, at_most)
 
 
+#: Where ``--merge-sparse`` puts the strata it merges.
+MERGED_STRATUM = "other"
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Which strata ``merge_sparse`` put together, and under what name."""
+
+    into: str
+    strata: tuple[str, ...]
+    minimum: int
+
+
+def merge_sparse(table: pd.DataFrame, minimum: int) -> tuple[pd.DataFrame, Merged | None]:
+    """Merge strata with fewer than ``minimum`` documented people (or none on two lists).
+
+    They go into one stratum named ``other`` (``other (merged)`` when a stratum
+    is already called ``other`` and is not itself merged). Returns the new
+    table and what was merged (None when nothing was).
+    """
+    if minimum < 1:
+        raise UserError(f"--merge-sparse needs a positive number of people, got {minimum}")
+    parts = split_strata(table)
+    small = [
+        name for name, part in parts.items()
+        if documented(part) < minimum or estimability_problem(part) is not None
+    ]
+    if not small:
+        return table, None
+    into = MERGED_STRATUM
+    if into in parts and into not in small:
+        into = f"{MERGED_STRATUM} (merged)"
+    return merge_strata(table, small, into), Merged(into, tuple(small), minimum)
+
+
+def _unestimable(parts: dict[str, pd.DataFrame]) -> list[str]:
+    return [
+        f"{name} ({problem})"
+        for name, part in parts.items()
+        if (problem := estimability_problem(part)) is not None
+    ]
+
+
+def _sparse_hint() -> str:
+    return (
+        f"rerun with --merge-sparse {SPARSE_DOCUMENTED} to merge every stratum with fewer "
+        f"than {SPARSE_DOCUMENTED} documented people (and these) into one stratum "
+        f"'{MERGED_STRATUM}', or stratify more coarsely"
+    )
+
+
 def estimate(
     table: pd.DataFrame,
     method: str = "lcmcr",
     stratified: bool = False,
     options: Options | None = None,
     progress: Progress | None = None,
+    merge_below: int | None = None,
 ) -> EstimateResult:
     """Estimate the total with one method, per stratum and summed if ``stratified``.
 
     Without ``stratified`` any ``stratum`` column is summed over first.
-    ``progress`` hears how each run goes (see :data:`Progress`).
+    ``progress`` hears how each run goes (see :data:`Progress`). With
+    ``stratified``, every stratum is checked before any model runs (nobody
+    documented, nobody on two lists: no model can use it) and the estimate
+    is refused at once, naming them; ``merge_below`` first merges strata
+    with fewer documented people than that (see :func:`merge_sparse`), which
+    the result reports in ``diagnostics["merged_strata"]`` and a warning.
     """
     run = _runner(method, options or Options())
     if not stratified:
         return run(collapse_strata(table), _labelled(progress, method))
+    merged: Merged | None = None
+    if merge_below is not None:
+        table, merged = merge_sparse(table, merge_below)
     parts = split_strata(table)
+    hopeless = _unestimable(parts)
+    if hopeless:
+        raise UserError(
+            f"strata too sparse to estimate: {'; '.join(hopeless)}; " + (
+                "even after merging: raise --merge-sparse or stratify more coarsely"
+                if merged is not None else _sparse_hint()
+            )
+        )
     results: list[EstimateResult] = []
     failed: list[str] = []
     for name, part in parts.items():
@@ -129,11 +203,24 @@ def estimate(
         except UserError as exc:
             failed.append(f"{name} ({str(exc).split(':')[0]})")
     if failed:
-        raise UserError(
-            f"strata too sparse to estimate: {'; '.join(failed)}. Merge them with "
-            "neighbouring strata or stratify more coarsely"
-        )
-    return combine_strata(results, collapse_strata(table), options or Options())
+        raise UserError(f"strata too sparse to estimate: {'; '.join(failed)}; {_sparse_hint()}")
+    combined = combine_strata(results, collapse_strata(table), options or Options())
+    if merged is None:
+        return combined
+    note = (
+        f"{len(merged.strata)} strata with fewer than {merged.minimum} documented people "
+        f"(or nobody on two lists) were merged into '{merged.into}': "
+        f"{', '.join(merged.strata)}"
+    )
+    return replace(
+        combined,
+        warnings=(note, *combined.warnings),
+        diagnostics={
+            **combined.diagnostics,
+            "merged_strata": {"into": merged.into, "strata": list(merged.strata),
+                              "minimum": merged.minimum},
+        },
+    )
 
 
 def _summed_draws(results: list[EstimateResult]) -> NDArray[np.float64] | None:
@@ -209,6 +296,7 @@ def estimate_all(
     stratified: bool = False,
     options: Options | None = None,
     progress: Progress | None = None,
+    merge_below: int | None = None,
 ) -> list[EstimateResult]:
     """Run the comparison set (LCMCR, log-linear AIC and averaged, LP, Chao).
 
@@ -219,7 +307,7 @@ def estimate_all(
     if documented(flat) == 0:
         raise UserError("the table documents nobody")
     methods = ALL_METHODS if len(list_names(flat)) >= 3 else ("lp", "chao")
-    results = [estimate(table, m, stratified, options, progress) for m in methods]
+    results = [estimate(table, m, stratified, options, progress, merge_below) for m in methods]
     if len(methods) < len(ALL_METHODS):
         first = results[0]
         note = (

@@ -177,6 +177,15 @@ def split_strata(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
+def merge_strata(table: pd.DataFrame, names: Sequence[str], into: str) -> pd.DataFrame:
+    """The table with the strata ``names`` relabelled ``into`` and their rows summed."""
+    if STRATUM not in table.columns:
+        raise UserError("the table has no 'stratum' column to merge")
+    out = table.copy()
+    out[STRATUM] = out[STRATUM].where(~out[STRATUM].isin(list(names)), into)
+    return aggregate(out)
+
+
 def collapse_strata(table: pd.DataFrame) -> pd.DataFrame:
     """The table summed over strata (unchanged if it has none)."""
     if STRATUM not in table.columns:

@@ -215,13 +215,46 @@ def _period(frame: pd.DataFrame) -> pd.Series:
     return middle.dt.strftime("%Y-%m").where(narrow.to_numpy(), None)
 
 
-def capture_histories(store: Store, by: str | None = None) -> pd.DataFrame:
+#: The stratum of people whose records say nothing about it, per language.
+UNKNOWN_LABEL = {"en": "unknown", "fa": "نامعلوم"}
+
+
+def place_labels(frame: pd.DataFrame, key_column: str, text_column: str,
+                 language: str = "en") -> dict[str, str]:
+    """A name a user reads for each place key in ``frame`` (``~lbrz`` is no name).
+
+    A key the name table knows gets its Persian or Latin spelling
+    (:func:`dadkhahi.persian.label_name`); any other gets what the records wrote
+    most often under it (ties: the first in sort order). Two keys that would
+    read the same keep their key in brackets, so no stratum hides another.
+    """
+    from dadkhahi.persian import label_name
+
+    values = frame.dropna(subset=[key_column])
+    written = (
+        values.groupby([key_column, text_column]).size().rename("n").reset_index()
+        .sort_values(["n", text_column], ascending=[False, True], kind="stable")
+        .drop_duplicates(key_column).set_index(key_column)[text_column]
+    )
+    labels = {
+        str(key): label_name(str(key), language) or str(written.get(key, key))
+        for key in sorted(values[key_column].astype(str).unique())
+    }
+    seen = pd.Series(list(labels.values())).value_counts()
+    return {k: (v if seen[v] == 1 else f"{v} [{k}]") for k, v in labels.items()}
+
+
+def capture_histories(
+    store: Store, by: str | None = None, language: str = "en"
+) -> pd.DataFrame:
     """One row per linked person, a 0/1 column per list, and optional strata.
 
     ``by``: ``province``, ``city``, ``prison`` or ``period`` (month of death) adds that
     column (the most frequent value among the person's records, ``unknown`` when none
-    says); ``"all"`` adds all four. List columns are named after their source titles
-    (ids when titles clash or are protected) and listed in ``df.attrs["lists"]``.
+    says); ``"all"`` adds all four. Places are shown by name in ``language`` (``en``
+    or ``fa``; see :func:`place_labels`), not by their internal keys. List columns
+    are named after their source titles (ids when titles clash or are protected)
+    and listed in ``df.attrs["lists"]``.
     """
     if by is not None and by != "all" and by not in STRATA:
         raise ValueError(f"cannot stratify by {by!r}: choose {', '.join(STRATA)}")
@@ -238,8 +271,12 @@ def capture_histories(store: Store, by: str | None = None) -> pd.DataFrame:
         "prison": "prison_key",
         "period": "period",
     }
+    unknown = UNKNOWN_LABEL.get(language, UNKNOWN_LABEL["en"])
     for name in wanted:
-        histories[name] = _mode(linked, keys[name]).reindex(histories.index).fillna("unknown")
+        values = _mode(linked, keys[name])
+        if name != "period":
+            values = values.map(place_labels(linked, keys[name], name, language))
+        histories[name] = values.reindex(histories.index).fillna(unknown)
     histories.index.name = "person_id"
     histories = histories.reset_index()
     histories.attrs["lists"] = [labels[str(c)] for c in member.columns]

@@ -7,7 +7,7 @@
 """
 
 from dadkhahi.persian.dates import DateInterval, DateParseError, parse_date
-from dadkhahi.persian.keys import NameKeys, label_key, name_keys, name_similarity
+from dadkhahi.persian.keys import NameKeys, label_key, label_name, name_keys, name_similarity
 from dadkhahi.persian.names import ParsedName, parse_name
 from dadkhahi.persian.normalize import is_persian_script, normalize_script, to_ascii_latin
 from dadkhahi.persian.skeleton import skeleton
@@ -19,6 +19,7 @@ __all__ = [
     "ParsedName",
     "is_persian_script",
     "label_key",
+    "label_name",
     "name_keys",
     "name_similarity",
     "normalize_script",

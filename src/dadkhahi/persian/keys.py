@@ -156,6 +156,20 @@ def label_key(text: str | None, namespace: Namespace = "place") -> str | None:
     return "~" + "".join(skeleton(w) for w in words)
 
 
+def label_name(key: str | None, language: str = "en") -> str | None:
+    """How a user reads a key of :func:`label_key`: the table's Persian spelling
+    (``language="fa"``) or its first Latin one; None when the table does not know it
+    (keys starting with ``~`` are skeletons, not names: callers show what was written).
+    """
+    if not key or key.startswith("~"):
+        return None
+    entry = lexicon().entries.get(key)
+    if entry is None:
+        return None
+    spellings = entry.persian if language == "fa" else entry.latin
+    return spellings[0] if spellings else None
+
+
 def _spans(n: int) -> list[tuple[int, int]]:
     # Longest spans first: "Masjed Soleyman" before "Masjed".
     return sorted(itertools.combinations(range(n + 1), 2), key=lambda s: (s[0] - s[1], s[0]))
