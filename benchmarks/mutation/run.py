@@ -1,0 +1,294 @@
+"""Mutation testing of one critical module against that module's own tests (mutmut 3).
+
+    .venv/bin/python benchmarks/mutation/run.py ledger.merkle
+    .venv/bin/python benchmarks/mutation/run.py store.verify --every 3 --seed 1   # a third
+    .venv/bin/python benchmarks/mutation/run.py ledger          # every ledger.* target in turn
+    .venv/bin/python benchmarks/mutation/run.py --list
+
+Targets (module + tests) are in ``targets.toml`` beside this file; survivors judged
+equivalent, each with its reason, in ``equivalent.toml``. A run copies the files git
+knows (tracked or new, not ignored) to ``build/mutation/<target>/``, so it neither
+touches the work tree nor sees edits made while it runs, writes mutmut's settings for
+that one target into the copy's pyproject.toml and runs ``nice -n 19 mutmut run``
+there. Tests of the PostgreSQL path are not run (SQLite only), to keep a run short.
+
+It prints, and writes to ``summary.json`` in the run's folder: mutants generated,
+killed, timeouts, survived, equivalent, not reached by any selected test, and the score
+``detected / (generated - equivalent)`` where detected = killed + timeout + segfault.
+``survivors.md`` beside it shows the diff of each mutant that was not detected, with
+its recorded reason when it is equivalent.
+
+``--every K --seed S`` runs a deterministic subset for modules whose full run is too
+long: a mutant is kept when ``sha256(f"{S}:{name}")`` is divisible by K, so the same
+mutants are picked on every run and for every unchanged function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BUILD = ROOT / "build" / "mutation"
+VENV_BIN = Path(sys.executable).parent
+DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
+
+
+def load_targets() -> dict[str, dict[str, list[str]]]:
+    with open(HERE / "targets.toml", "rb") as f:
+        raw = tomllib.load(f)
+    # [ledger.merkle] parses as {"ledger": {"merkle": {...}}}: flatten to dotted names.
+    return {f"{pkg}.{mod}": spec for pkg, mods in raw.items() for mod, spec in mods.items()}
+
+
+def load_equivalent() -> dict[str, dict[str, str]]:
+    with open(HERE / "equivalent.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def git_state() -> tuple[str, bool]:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    return head, dirty
+
+
+def copy_tree(dest: Path) -> None:
+    """Copy the files git knows (tracked, or new and not ignored) into ``dest``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        src = ROOT / name
+        if not src.is_file():  # deleted in the work tree but still in the index
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+
+
+def write_config(dest: Path, spec: dict[str, list[str]]) -> None:
+    lines = [
+        "",
+        "[tool.mutmut]",
+        'source_paths = ["src/"]',
+        f"only_mutate = {json.dumps(spec['files'])}",
+        f"pytest_add_cli_args_test_selection = {json.dumps(spec['tests'])}",
+        'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+        "",
+    ]
+    with open(dest / "pyproject.toml", "a", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+def mutmut_env(dest: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DADKHAHI_TEST_DATABASE_URL", None)
+    # Not PYTHONPATH=mutants/src: with it mutmut records no test as reaching any mutant.
+    # So tests that start a child process (CLI, kill -9) run unmutated code and kill nothing.
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def mutmut(dest: Path, args: list[str], log: Path) -> int:
+    cmd = ["nice", "-n", "19", str(VENV_BIN / "mutmut"), *args]
+    with open(log, "ab") as out:
+        return subprocess.run(cmd, cwd=dest, env=mutmut_env(dest), stdout=out,
+                              stderr=subprocess.STDOUT, check=False).returncode
+
+
+def generate_only(dest: Path) -> list[str]:
+    """Create the mutants without running anything; return every mutant's name."""
+    code = (
+        "import os\n"
+        "from mutmut.__main__ import (copy_src_dir, copy_also_copy_files, create_mutants,\n"
+        "    makedirs, set_mutant_under_test, setup_source_paths,\n"
+        "    store_lines_covered_by_tests)\n"
+        "set_mutant_under_test('mutant_generation')\n"
+        "makedirs('mutants', exist_ok=True)\n"
+        "copy_src_dir(); copy_also_copy_files(); setup_source_paths()\n"
+        "store_lines_covered_by_tests(); create_mutants(1)\n"
+    )
+    subprocess.run([str(VENV_BIN / "python"), "-c", code], cwd=dest, env=mutmut_env(dest),
+                   check=True, capture_output=True)
+    names: list[str] = []
+    for meta in sorted((dest / "mutants").rglob("*.py.meta")):
+        names.extend(json.loads(meta.read_text())["exit_code_by_key"])
+    return sorted(names)
+
+
+def sampled(names: list[str], every: int, seed: int) -> list[str]:
+    return [n for n in names
+            if int(hashlib.sha256(f"{seed}:{n}".encode()).hexdigest(), 16) % every == 0]
+
+
+def collect(dest: Path) -> dict[str, Any]:
+    """Statuses and diffs of every mutant, read with mutmut's own code (run in ``dest``)."""
+    code = (
+        "import json\n"
+        "from mutmut.mutation.data import SourceFileMutationData\n"
+        "from mutmut.mutation.diff_apply import get_diff_for_mutant\n"
+        "from mutmut.stats import status_by_exit_code\n"
+        "from mutmut.utils.file_utils import walk_mutatable_files\n"
+        "out = {}\n"
+        "for path in walk_mutatable_files():\n"
+        "    m = SourceFileMutationData(path=path); m.load()\n"
+        "    for k, v in m.exit_code_by_key.items():\n"
+        "        st = status_by_exit_code[v]\n"
+        "        out[k] = {'status': st,\n"
+        "                  'diff': '' if st == 'killed' else get_diff_for_mutant(k, path=path)}\n"
+        "print(json.dumps(out))\n"
+    )
+    done = subprocess.run([str(VENV_BIN / "python"), "-c", code], cwd=dest,
+                          env=mutmut_env(dest), check=True, capture_output=True, text=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def change_of(diff: str) -> str:
+    """The removed and added lines of a mutant's diff (what equivalent.toml records)."""
+    return "\n".join(
+        line.rstrip() for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+
+
+def summarise(target: str, results: dict[str, Any], picked: list[str] | None,
+              equivalent: dict[str, dict[str, str]]) -> dict[str, Any]:
+    if picked is not None:
+        chosen = set(picked)
+        results = {k: v for k, v in results.items() if k in chosen}
+    counts: dict[str, int] = {}
+    equiv, stale = [], []
+    for name, r in sorted(results.items()):
+        status = r["status"]
+        known = equivalent.get(name)
+        if status not in DETECTED and known is not None:
+            if change_of(r["diff"]) == known["change"].strip():
+                status = "equivalent"
+                equiv.append(name)
+            else:
+                stale.append(name)  # the code under it changed: judge it again
+        r["final"] = status
+        counts[status] = counts.get(status, 0) + 1
+    total = len(results)
+    detected = sum(counts.get(s, 0) for s in DETECTED)
+    relevant = total - counts.get("equivalent", 0)
+    return {
+        "target": target,
+        "generated": total,
+        "killed": counts.get("killed", 0),
+        "timeout": counts.get("timeout", 0),
+        "segfault": counts.get("segfault", 0),
+        "survived": counts.get("survived", 0),
+        "no_tests": counts.get("no tests", 0),
+        "suspicious": counts.get("suspicious", 0),
+        "not_checked": counts.get("not checked", 0),
+        "equivalent": counts.get("equivalent", 0),
+        "stale_equivalent": stale,
+        "detected": detected,
+        "score": round(detected / relevant, 4) if relevant else 1.0,
+        "score_without_equivalents": round(detected / total, 4) if total else 1.0,
+    }
+
+
+def write_survivors(path: Path, results: dict[str, Any],
+                    equivalent: dict[str, dict[str, str]]) -> None:
+    out = []
+    for name, r in sorted(results.items()):
+        if r.get("final") in DETECTED or "final" not in r:
+            continue
+        label = r["final"]
+        reason = equivalent.get(name, {}).get("reason", "")
+        out.append(f"### {name}: {label}" + (f" ({reason})" if label == "equivalent" else ""))
+        out.append("```diff\n" + change_of(r["diff"]) + "\n```\n")
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
+def run_target(target: str, spec: dict[str, list[str]], args: argparse.Namespace) -> dict[str, Any]:
+    dest = BUILD / target
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    head, dirty = git_state()
+    copy_tree(dest)
+    write_config(dest, spec)
+    log = dest / "mutmut.log"
+    started = time.monotonic()
+    picked: list[str] | None = None
+    mutmut_args = ["run", "--max-children", str(args.children)]
+    if args.every > 1:
+        picked = sampled(generate_only(dest), args.every, args.seed)
+        if not picked:
+            raise SystemExit(f"{target}: the sample is empty; use a smaller --every")
+        mutmut_args += picked
+    code = mutmut(dest, mutmut_args, log)
+    if code != 0:
+        raise SystemExit(f"{target}: mutmut exited with {code}; see {log}")
+    results = collect(dest)
+    equivalent = load_equivalent()
+    summary = summarise(target, results, picked, equivalent)
+    summary.update({
+        "commit": head + ("+uncommitted" if dirty else ""),
+        "files": spec["files"],
+        "tests": spec["tests"],
+        "sample": f"every {args.every}th, seed {args.seed}" if picked is not None else "all",
+        "seconds": round(time.monotonic() - started),
+        "command": "benchmarks/mutation/run.py " + target
+        + (f" --every {args.every} --seed {args.seed}" if picked is not None else ""),
+    })
+    if picked is not None:
+        results = {k: v for k, v in results.items() if k in set(picked)}
+    write_survivors(dest / "survivors.md", results, equivalent)
+    (dest / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (dest / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    return summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("targets", nargs="*", help="target names or package prefixes (see --list)")
+    ap.add_argument("--list", action="store_true", help="list the targets and stop")
+    ap.add_argument("--children", type=int, default=2, help="mutants run at once (default 2)")
+    ap.add_argument("--every", type=int, default=1, help="run every K-th mutant only")
+    ap.add_argument("--seed", type=int, default=0, help="which subset --every picks")
+    args = ap.parse_args()
+    targets = load_targets()
+    if args.list or not args.targets:
+        for name, spec in targets.items():
+            print(f"{name:22} {' '.join(spec['files'])}  <- {' '.join(spec['tests'])}")
+        return
+    chosen = [t for t in targets
+              if any(t == a or t.startswith(a + ".") for a in args.targets)]
+    unknown = [a for a in args.targets
+               if not any(t == a or t.startswith(a + ".") for t in targets)]
+    if unknown:
+        raise SystemExit(f"unknown target(s): {', '.join(unknown)} (see --list)")
+    header = (f"{'target':22} {'generated':>9} {'killed':>6} {'timeout':>7} {'survived':>8} "
+              f"{'no tests':>8} {'equiv':>5} {'score':>6} {'time':>6}  commit")
+    print(header, flush=True)
+    for target in chosen:
+        r = run_target(target, targets[target], args)
+        print(f"{target:22} {r['generated']:9} {r['killed']:6} {r['timeout']:7} "
+              f"{r['survived']:8} {r['no_tests']:8} {r['equivalent']:5} "
+              f"{r['score']:6.1%} {r['seconds']:5}s  {r['commit'][:12]}"
+              + ("" if r["sample"] == "all" else f"  ({r['sample']})"), flush=True)
+        if r["stale_equivalent"]:
+            print(f"  equivalent.toml entries whose code changed (judge again): "
+                  f"{', '.join(r['stale_equivalent'])}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
