@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/mutation/run.py store.verify --every 3 --seed 1   # a third
     .venv/bin/python benchmarks/mutation/run.py ledger          # every ledger.* target in turn
     .venv/bin/python benchmarks/mutation/run.py --list
+    .venv/bin/python benchmarks/mutation/run.py --equivalent ledger.merkle NAME "reason"
 
 Targets (module + tests) are in ``targets.toml`` beside this file; survivors judged
 equivalent, each with its reason, in ``equivalent.toml``. A run copies the files git
@@ -91,6 +92,14 @@ def write_config(dest: Path, spec: dict[str, list[str]]) -> None:
     ]
     with open(dest / "pyproject.toml", "a", encoding="utf-8") as f:
         f.write("\n".join(lines))
+    # Under load (and under mutmut's tracing) Hypothesis's 200 ms deadline fails healthy
+    # tests, which would count as kills: no deadlines in the copy.
+    with open(dest / "tests" / "conftest.py", "a", encoding="utf-8") as f:
+        f.write(
+            "\n\nfrom hypothesis import settings as _mutation_settings\n\n"
+            '_mutation_settings.register_profile("mutation", deadline=None)\n'
+            '_mutation_settings.load_profile("mutation")\n'
+        )
 
 
 def mutmut_env(dest: Path) -> dict[str, str]:
@@ -217,8 +226,26 @@ def write_survivors(path: Path, results: dict[str, Any],
     path.write_text("\n".join(out), encoding="utf-8")
 
 
+def toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def mark_equivalent(target: str, name: str, reason: str, build: Path) -> None:
+    """Record a survivor of the last run of ``target`` as equivalent, with its reason."""
+    results = json.loads((build / target / "results.json").read_text())
+    if name not in results:
+        raise SystemExit(f"{name} is not a mutant of the last {target} run")
+    if results[name]["status"] in DETECTED:
+        raise SystemExit(f"{name} was {results[name]['status']}: nothing to judge")
+    if name in load_equivalent():
+        raise SystemExit(f"{name} is already in equivalent.toml")
+    with open(HERE / "equivalent.toml", "a", encoding="utf-8") as f:
+        f.write(f"\n[{toml_string(name)}]\nreason = {toml_string(reason)}\n"
+                f"change = {toml_string(change_of(results[name]['diff']))}\n")
+
+
 def run_target(target: str, spec: dict[str, list[str]], args: argparse.Namespace) -> dict[str, Any]:
-    dest = BUILD / target
+    dest = args.build / target
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -264,7 +291,13 @@ def main() -> None:
     ap.add_argument("--children", type=int, default=2, help="mutants run at once (default 2)")
     ap.add_argument("--every", type=int, default=1, help="run every K-th mutant only")
     ap.add_argument("--seed", type=int, default=0, help="which subset --every picks")
+    ap.add_argument("--equivalent", nargs=3, metavar=("TARGET", "MUTANT", "REASON"),
+                    help="record a survivor of TARGET's last run as equivalent")
+    ap.add_argument("--build", type=Path, default=BUILD, help=f"run folder (default {BUILD})")
     args = ap.parse_args()
+    if args.equivalent:
+        mark_equivalent(*args.equivalent, build=args.build)
+        return
     targets = load_targets()
     if args.list or not args.targets:
         for name, spec in targets.items():

@@ -157,8 +157,8 @@ def _grow(
         level += 1
 
 
-def _check_leaves(leaves: Sequence[bytes]) -> None:
-    for position, item in enumerate(leaves):
+def _check_leaves(leaves: Sequence[bytes], first: int = 0) -> None:
+    for position, item in enumerate(leaves, first):
         if not _is_hash(item):
             raise LedgerInputError(f"new leaf {position} is not a 32-byte leaf hash")
 
@@ -210,7 +210,7 @@ def compute_root(leaves: Iterable[bytes]) -> tuple[int, bytes]:
     frontier: dict[int, bytes] = {}
     size = 0
     while chunk := list(islice(source, _CHUNK)):
-        _check_leaves(chunk)
+        _check_leaves(chunk, size)  # name the leaf by its place in the stream, not the chunk
         _grow(size, chunk, frontier, None)
         size += len(chunk)
     return size, _root_of_frontier(frontier)
