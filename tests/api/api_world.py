@@ -39,6 +39,7 @@ from dadkhahi.intake.lists import import_list
 from dadkhahi.intake.records import add_record
 from dadkhahi.intake.sources import register_source
 from dadkhahi.linkage.service import run_linkage
+from dadkhahi.linkage.store_io import load_records
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -214,14 +215,20 @@ def review_pairs(objects: dict[Sensitivity, Objects]) -> list[tuple[str, str]]:
     return [(min(a, b), max(a, b)) for a, b in pairs]
 
 
-def stand_in_linker(pairs: list[tuple[str, str]]) -> Any:
-    """A linker that links nothing and sends ``pairs`` to review (deterministic)."""
+def stand_in_linker(store: Store, pairs: list[tuple[str, str]]) -> Any:
+    """A linker that links nothing and sends ``pairs`` to review (deterministic).
+
+    The service hands a linker link keys, not record ids: ``pairs`` (record ids) are
+    translated to keys.
+    """
 
     def link(records: pd.DataFrame, labels: Any = None, backend: str = "duckdb",
-             threshold: float = 0.9) -> _StandIn:
+             threshold: float = 0.9, seed: int = 1) -> _StandIn:
+        key = load_records(store).set_index("record_id")["link_key"].to_dict()
         ids = [str(x) for x in records["record_id"]]
         scored = pd.DataFrame(
-            [(a, b, 0.5, 0.0) for a, b in pairs if a in ids and b in ids],
+            [(key[a], key[b], 0.5, 0.0) for a, b in pairs
+             if key.get(a) in ids and key.get(b) in ids],
             columns=["record_id_l", "record_id_r", "match_probability", "match_weight"])
         clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids})
         empty = pd.DataFrame(columns=["record_id_l", "record_id_r"])
@@ -247,7 +254,7 @@ def build_world(store: Store, tmp: Path, settings: ApiSettings | None = None) ->
         tokens[name] = sessions.open_session(
             store, Principal(user_id=uid, username=name, role=role), "127.0.0.1")
     review = review_pairs(objects)
-    run_linkage(store, "setup", linker=stand_in_linker(review), synthetic=True)
+    run_linkage(store, "setup", linker=stand_in_linker(store, review), synthetic=True)
     app = create_app(store.home, settings or ApiSettings(max_upload_bytes=1024 * 1024),
                      store=store)
     client = TestClient(app, raise_server_exceptions=False)

@@ -250,13 +250,15 @@ def imports_for(
 
 
 def run(
-    store: Store, principal: Principal, backend: str, threshold: float | None
+    store: Store, principal: Principal, backend: str, threshold: float | None,
+    seed: int | None = None,
 ) -> dict[str, Any]:
     """Run linkage over every list record (``analyse``); the report holds counts only."""
     require(principal, Permission.ANALYSE)
     from dadkhahi.linkage.service import run_linkage
 
-    report = run_linkage(store, principal.name, backend=backend, threshold=threshold)
+    report = run_linkage(store, principal.name, backend=backend, threshold=threshold,
+                         seed=seed)
     return dataclasses.asdict(report)
 
 

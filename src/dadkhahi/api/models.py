@@ -227,6 +227,9 @@ class LinkRunIn(_In):
         default=None, ge=0.01, le=0.99,
         description="Match probability at which a pair links (default: the linker's "
                     "tuned default, as for `dadkhahi link run`)")
+    seed: int | None = Field(
+        default=None, ge=0, le=2**31 - 1,
+        description="Seed of the model's sampling (default 1), recorded with the run")
 
 
 class LinkRunOut(BaseModel):

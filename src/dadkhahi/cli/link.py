@@ -67,6 +67,9 @@ def run(
         min=0.01, max=0.99,
         help="Match probability at which a pair links (default: the tuned 0.1; clusters "
              "stay one-record-per-list, so links are accepted below 50/50)")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed of the model's sampling (default 1); recorded with the run, so the "
+             "same lists, decisions and seed give the same persons in any home")] = None,
     actor: Annotated[str | None, typer.Option(help="Who runs the linkage")] = None,
     verbose: Annotated[bool, typer.Option(help="Show Splink's training messages")] = False,
 ) -> None:
@@ -83,7 +86,7 @@ def run(
     with _phases() as bar:
         task = bar.add_task("starting", total=None)
         report = run_linkage(store, current_actor(actor), backend=backend, threshold=threshold,
-                             progress=lambda msg: bar.update(task, description=msg))
+                             seed=seed, progress=lambda msg: bar.update(task, description=msg))
     _print_run(report)
 
 

@@ -8,6 +8,16 @@ Training, in order: the prior probability of a match from deterministic rules;
 u by random sampling (seeded); m by EM twice, on blocks that leave the other
 half of the comparisons free; then, with enough human "same" labels, m from the
 labels as one more estimate (Splink averages it with the EM estimates).
+
+Determinism: the same records (by ``record_id``), labels and settings give the
+same result on every run and machine. Records are put in ``record_id`` order
+first; Splink samples by hashing ``record_id`` with the seed (u and, on large
+inputs, EM); DuckDB trains on one thread, so its floating-point sums add up in
+one order; trained m and u are rounded to :data:`PARAMETER_DIGITS` significant
+digits and match weights to :data:`WEIGHT_DECIMALS` decimals before any
+threshold, so the last bits of a sum (Spark's partial sums, another CPU's
+``log2``) cannot move a pair across a threshold. Every tie-break uses record
+ids. Callers that hold random ids (the store) pass keys the same in every home.
 """
 
 from __future__ import annotations
@@ -54,6 +64,12 @@ MIN_SAME_LABELS_FOR_M = 30
 REVIEW_LIMIT = 50_000
 M_FLOOR = 2e-3
 U_FLOOR = 1e-6
+#: Significant digits kept of every trained m and u probability (see the module docstring).
+PARAMETER_DIGITS = 9
+#: Decimals (of a bit) kept of every match weight before thresholds and orderings.
+WEIGHT_DECIMALS = 6
+#: Seed of Splink's sampling when the caller gives none.
+DEFAULT_SEED = 1
 _log = logging.getLogger(__name__)
 _PAIR_COLUMNS = ["record_id_l", "record_id_r", "match_probability", "match_weight"]
 
@@ -111,8 +127,11 @@ def local_spark_session(cores: int = 2, memory: str = "4g") -> Any:
 
 
 @contextmanager
-def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Iterator[Any]:
-    """Splink's database API for one run; DuckDB's connection and spill folder go after."""
+def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Iterator[tuple[Any, Any]]:
+    """Splink's database API for one run and, on DuckDB, its connection.
+
+    DuckDB's connection and spill folder go after the run.
+    """
     if backend == "duckdb":
         import duckdb
 
@@ -121,15 +140,29 @@ def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Iterator[Any]:
             con.execute(f"SET memory_limit = '{memory_limit}'")
             con.execute("SET preserve_insertion_order = false")
             con.execute(f"SET temp_directory = '{spill}'")
-            yield DuckDBAPI(connection=con)
+            yield DuckDBAPI(connection=con), con
         return
     if backend == "spark":
         from splink import SparkAPI
 
         spark_api: Any = SparkAPI  # Splink's constructor is untyped
-        yield spark_api(spark_session=spark or local_spark_session())
+        yield spark_api(spark_session=spark or local_spark_session()), None
         return
     raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
+
+
+@contextmanager
+def _one_thread(con: Any) -> Iterator[None]:
+    """DuckDB on one thread: training's sums then add up in one order on every run."""
+    if con is None:
+        yield
+        return
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
 
 
 def _register(db_api: Any, backend: Backend, frame: pd.DataFrame, name: str) -> Any:
@@ -153,7 +186,12 @@ def _register(db_api: Any, backend: Backend, frame: pd.DataFrame, name: str) -> 
 
 
 def _train(
-    linker: Linker, n_records: int, labels: pd.DataFrame | None, db_api: Any, backend: Backend
+    linker: Linker,
+    n_records: int,
+    labels: pd.DataFrame | None,
+    db_api: Any,
+    backend: Backend,
+    seed: int,
 ) -> Linker:
     """Train ``linker`` in place where possible; returns the linker to carry on with."""
     try:
@@ -164,7 +202,7 @@ def _train(
         _log.info("prior left at its default")
     all_pairs = n_records * (n_records - 1) / 2
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(5e6, max(1e4, all_pairs)), seed=1
+        max_pairs=min(5e6, max(1e4, all_pairs)), seed=seed
     )
     # On a large input EM needs a sample, not every blocked pair.
     em_pairs = 2e6 if n_records > 50_000 else None
@@ -188,12 +226,17 @@ def _train(
     return linker
 
 
+def _significant(value: float, digits: int = PARAMETER_DIGITS) -> float:
+    return float(f"{value:.{digits - 1}e}")
+
+
 def _floored(model: dict[str, Any]) -> dict[str, Any]:
     """Model with every m and u at least a floor, m renormalised per comparison.
 
     A level never seen among training matches gets m = 0, an infinite penalty: one
     unlucky field (a rare spelling, a wrong surname) would veto a pair that every
     other field supports. Real lists make such errors, so no level may veto.
+    Every probability is then rounded to :data:`PARAMETER_DIGITS` significant digits.
     """
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
@@ -201,8 +244,24 @@ def _floored(model: dict[str, Any]) -> dict[str, Any]:
             values = [max(float(lv.get(key) or 0.0), floor) for lv in levels]
             total = sum(values)
             for level, value in zip(levels, values, strict=True):
-                level[key] = value / total
+                level[key] = _significant(value / total)
+    # Splink names each linker at random; the name is no part of the model.
+    model.pop("linker_uid", None)
+    prior = model.get("probability_two_random_records_match")
+    if prior is not None:
+        model["probability_two_random_records_match"] = _significant(float(prior))
     return model
+
+
+def probability_from_weight(weight: np.ndarray | pd.Series) -> np.ndarray:
+    """Match probability of a match weight (bits): 2^w / (1 + 2^w)."""
+    w = np.asarray(weight, dtype="float64")
+    return np.asarray(1.0 / (1.0 + np.exp2(-w)))
+
+
+def weight_from_probability(probability: float) -> float:
+    """The match weight (bits) of a probability strictly between 0 and 1."""
+    return math.log2(probability / (1.0 - probability))
 
 
 def _query(linker: Any, sql: str) -> pd.DataFrame:
@@ -253,6 +312,7 @@ def link(
     backend: Backend = "duckdb",
     threshold: float = DEFAULT_THRESHOLD,
     *,
+    seed: int = DEFAULT_SEED,
     review_band: tuple[float, float] = (0.02, 0.9),
     review_limit: int = REVIEW_LIMIT,
     within_list_constraint: bool = True,
@@ -264,9 +324,11 @@ def link(
     """Link records into persons (see the module docstring).
 
     ``records``: canonical columns (see :mod:`dadkhahi.linkage.features`), unique
-    ``record_id``. ``labels``: human decisions, columns ``record_id_l``,
+    ``record_id``; the result depends on the set of records, not their order.
+    ``labels``: human decisions, columns ``record_id_l``,
     ``record_id_r``, ``decision`` ("same"/"different"); they train the model and
     override it in clustering. ``threshold``: match probability at which a pair links.
+    ``seed``: seeds Splink's sampling (u probabilities; EM pairs on large inputs).
     ``within_list_constraint``: a cluster holds two records of one list only when
     those two link at ``duplicate_threshold``, for every list where at most
     ``max_duplicate_share`` of the records have a near-certain duplicate (see
@@ -278,37 +340,45 @@ def link(
     checked = _check_labels(labels)
     started = time.perf_counter()
     stats: dict[str, float] = {"records": float(len(records))}
-    features = record_features(records)
+    ordered = records.assign(record_id=records["record_id"].astype(str))
+    ordered = ordered.sort_values("record_id", kind="stable").reset_index(drop=True)
+    features = record_features(ordered)
 
     features = pd.concat([features, blocking_keys(features)], axis=1)
     stats["seconds_features"] = time.perf_counter() - started
-    with _db_api(backend, spark, memory_limit) as db_api:
+    with _db_api(backend, spark, memory_limit) as (db_api, con):
         table = _register(db_api, backend, features, "records")
         trainer = Linker(table, model_settings(), log_level=logging.WARNING)
         tick = time.perf_counter()
-        trainer = _train(trainer, len(features), checked, db_api, backend)
-        model = _floored(trainer.misc.save_model_to_json())
+        with _one_thread(con):
+            trainer = _train(trainer, len(features), checked, db_api, backend, seed)
+            model = _floored(trainer.misc.save_model_to_json())
         linker = Linker(table, model, log_level=logging.WARNING)
         stats["seconds_training"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        keep_from = min(review_band[0], threshold)
+        # Splink's own cut sits a little below ours: rounding the weights below must
+        # decide which pairs pass, not the last bits of Splink's probability.
+        keep_from = min(review_band[0], threshold) * 0.99
         predictions: Any = linker.inference.predict(threshold_match_probability=keep_from)
         # Only pairs that can link come back whole; of the weaker ones in the review band
         # only the least certain few. At a million records the band holds ~15 million
         # pairs, and holding them in pandas would cost gigabytes for nothing.
         # The SQL below holds only Splink's own table name and numbers we formatted.
         scored = predictions.physical_name
-        columns = ", ".join(_PAIR_COLUMNS)
-        cut = float(threshold)
+        weight = f"round(match_weight, {int(WEIGHT_DECIMALS)})"
+        columns = f"record_id_l, record_id_r, {weight} AS match_weight"
+        cut = weight_from_probability(float(threshold))
+        low = weight_from_probability(float(review_band[0]))
         room = int(review_limit) + (0 if checked is None else len(checked))
-        strong_sql = f"SELECT {columns} FROM {scored} WHERE match_probability >= {cut!r}"  # noqa: S608
+        strong_sql = f"SELECT {columns} FROM {scored} WHERE {weight} >= {cut!r}"  # noqa: S608
         weak_sql = (
-            f"SELECT {columns} FROM {scored} WHERE match_probability < {cut!r} "  # noqa: S608
-            f"ORDER BY abs(match_weight), record_id_l, record_id_r LIMIT {room}"
+            f"SELECT {columns} FROM {scored} "  # noqa: S608
+            f"WHERE {weight} < {cut!r} AND {weight} >= {low!r} "
+            f"ORDER BY abs({weight}), record_id_l, record_id_r LIMIT {room}"
         )
-        pairs = ordered_pairs(_query(linker, strong_sql)[_PAIR_COLUMNS])
-        weak = ordered_pairs(_query(linker, weak_sql)[_PAIR_COLUMNS])
+        pairs = _scored_pairs(_query(linker, strong_sql))
+        weak = _scored_pairs(_query(linker, weak_sql))
         stats["seconds_predict"] = time.perf_counter() - tick
         count_sql = f"SELECT count(*) AS n FROM {scored}"  # noqa: S608
         stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])
@@ -342,3 +412,11 @@ def link(
         model=model,
         stats=stats,
     )
+
+
+def _scored_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (smaller id left) with the probability of their rounded weight."""
+    out = ordered_pairs(frame[["record_id_l", "record_id_r", "match_weight"]])
+    out["match_weight"] = out["match_weight"].astype("float64")
+    out["match_probability"] = probability_from_weight(out["match_weight"])
+    return out[_PAIR_COLUMNS]

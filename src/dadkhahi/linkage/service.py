@@ -3,7 +3,12 @@
 * :func:`run_linkage` loads every list record, passes the human decisions to the
   model as labels (they train it and are hard constraints in its clustering),
   and records the outcome as one ``link.run`` event (see
-  :mod:`dadkhahi.linkage.persons` for what it holds). The scored pairs are kept
+  :mod:`dadkhahi.linkage.persons` for what it holds). The model sees each record
+  under its link key (:func:`~dadkhahi.linkage.store_io.link_keys`: the list file's
+  hash and the row number), never under its random id, so two homes holding the
+  same lists and decisions get the same persons and the same review queue. The
+  event's ``provenance`` holds the seed, settings, software versions and the
+  hashes of the input (lists, model input, decisions). The scored pairs are kept
   in ``HOME/linkage/<run>-pairs.parquet``, a cache outside the ledger, so that
   decisions can be applied without training the model again.
 * :func:`decide` records one human decision (``link.decided``) at once.
@@ -13,17 +18,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
+import platform
 import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -121,12 +130,76 @@ def quiet_splink() -> None:
     logger.propagate = False
 
 
+#: Packages whose versions can change a linkage result (recorded with every run).
+_VERSIONED = ("dadkhahi", "splink", "duckdb", "pandas", "numpy", "scipy", "pyarrow")
+
+
+def software_versions(backend: str) -> dict[str, str]:
+    """Versions of Python and of the packages a run's result depends on."""
+    names = (*_VERSIONED, "pyspark") if backend == "spark" else _VERSIONED
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def _sha256_frame(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's CSV text (header included, no index)."""
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
+def _keyed_labels(labels: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """Decisions between record ids as decisions between link keys (smaller key left)."""
+    left = labels["record_id_l"].map(keys)
+    right = labels["record_id_r"].map(keys)
+    known = left.notna() & right.notna()  # a decision on an erased record stays out
+    keyed = pd.DataFrame({
+        "record_id_l": left[known].where(left[known] < right[known], right[known]),
+        "record_id_r": right[known].where(left[known] < right[known], left[known]),
+        "decision": labels["decision"][known],
+    })
+    return keyed.sort_values(["record_id_l", "record_id_r"], kind="stable").reset_index(drop=True)
+
+
+def provenance(
+    records: pd.DataFrame,
+    model_input: pd.DataFrame,
+    labels: pd.DataFrame,
+    settings: Mapping[str, Any],
+    backend: str,
+) -> dict[str, Any]:
+    """What a run's result is a function of: seed and settings, software, input hashes.
+
+    ``model_input`` and ``labels`` are in link-key space (the same in every home), so
+    two homes holding the same lists and decisions record the same hashes.
+    """
+    lists = (
+        records.groupby("list_sha256", sort=True)["record_id"].size().rename("records")
+        .reset_index().rename(columns={"list_sha256": "sha256"})
+    )
+    return {
+        "settings": dict(settings),
+        "software": software_versions(backend),
+        "inputs": {
+            "lists": lists.to_dict("records"),
+            "model_input_sha256": _sha256_frame(model_input),
+            "decisions_sha256": _sha256_frame(labels),
+            "records": len(model_input),
+            "decisions": len(labels),
+        },
+    }
+
+
 def run_linkage(
     store: Store,
     actor: str,
     *,
     backend: str = "duckdb",
     threshold: float | None = None,
+    seed: int | None = None,
     linker: Linker | None = None,
     progress: Progress | None = None,
     synthetic: bool = False,
@@ -134,11 +207,16 @@ def run_linkage(
     """Link every list record and record the persons (see the module docstring).
 
     ``threshold``: match probability at which a pair links (default
-    :data:`~dadkhahi.linkage.clusters.DEFAULT_THRESHOLD`). ``linker`` defaults to
-    :func:`dadkhahi.linkage.run.link`; tests pass a stand-in with the same signature
-    and result shape.
+    :data:`~dadkhahi.linkage.clusters.DEFAULT_THRESHOLD`). ``seed``: seeds the
+    model's sampling (default :data:`~dadkhahi.linkage.run.DEFAULT_SEED`); it is
+    recorded with the run. ``linker`` defaults to :func:`dadkhahi.linkage.run.link`;
+    tests pass a stand-in with the same signature and result shape.
     """
+    # Imported here: Splink and its dependencies load only when a run needs them.
+    from dadkhahi.linkage.run import DEFAULT_SEED, PARAMETER_DIGITS, WEIGHT_DECIMALS
+
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    seed = DEFAULT_SEED if seed is None else int(seed)
     say = progress or (lambda _m: None)
     started_at, tick = utc_now(), time.perf_counter()
     say("loading records")
@@ -148,19 +226,28 @@ def run_linkage(
     with store.reading() as conn:
         labels = load_decisions(conn)
     if linker is None:
-        # Imported here: Splink and its dependencies load only when a run needs them.
         from dadkhahi.linkage.run import link
 
         linker = cast(Linker, link)
     say(f"linking {len(records):,} records ({backend})")
-    model_input = records[["record_id", "source_id", *MODEL_FIELDS]]
+    keys = records.set_index("record_id")["link_key"]
+    model_input = records[["link_key", "source_key", *MODEL_FIELDS]].rename(
+        columns={"link_key": "record_id", "source_key": "source_id"}
+    ).reset_index(drop=True)
+    keyed_labels = _keyed_labels(labels, keys)
+    settings = {
+        "backend": backend, "threshold": threshold, "seed": seed,
+        "parameter_digits": PARAMETER_DIGITS, "weight_decimals": WEIGHT_DECIMALS,
+    }
     result = linker(
-        model_input, labels=labels if len(labels) else None, backend=backend, threshold=threshold
+        model_input, labels=keyed_labels if len(keyed_labels) else None, backend=backend,
+        threshold=threshold, seed=seed,
     )
+    ids = pd.Series(records["record_id"].to_numpy(), index=records["link_key"].to_numpy())
     run_id = f"run_{secrets.token_hex(10)}"
     cache = _pairs_cache(store, run_id)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    result.pairs.to_parquet(cache, index=False)
+    _to_ids(result.pairs, ids).to_parquet(cache, index=False)
     say("recording persons")
     meta = {
         "id": run_id,
@@ -172,18 +259,35 @@ def run_linkage(
         "decisions": len(labels),
         "stats": {**dict(result.stats), "conflicts": len(result.conflicts)},
         "model": dict(result.model),
+        "provenance": provenance(records, model_input, keyed_labels, settings, backend),
     }
+    clusters = pd.DataFrame({
+        "record_id": result.clusters["record_id"].map(ids).to_numpy(),
+        "cluster_id": result.clusters["cluster_id"].map(ids).to_numpy(),
+    })
     return _record_run(
         store,
         actor,
         meta,
-        result.clusters,
-        _review_rows(result.review_candidates),
+        clusters,
+        _review_rows(_to_ids(result.review_candidates, ids)),
         records,
         tick,
         synthetic,
         len(result.conflicts),
     )
+
+
+def _to_ids(pairs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """Pairs between link keys as pairs between record ids, the smaller id left.
+
+    Row order is kept (a review queue's order is its meaning).
+    """
+    left = pairs["record_id_l"].map(ids).to_numpy()
+    right = pairs["record_id_r"].map(ids).to_numpy()
+    swap = left > right
+    return pairs.assign(record_id_l=np.where(swap, right, left),
+                        record_id_r=np.where(swap, left, right))
 
 
 def apply_decisions(store: Store, actor: str, *, progress: Progress | None = None) -> RunReport:
@@ -205,12 +309,23 @@ def apply_decisions(store: Store, actor: str, *, progress: Progress | None = Non
         )
     say("re-clustering with decisions")
     records = load_records(store)
+    keys = records.set_index("record_id")["link_key"]
+    ids = pd.Series(records["record_id"].to_numpy(), index=records["link_key"].to_numpy())
     pairs = pd.read_parquet(cache)
-    # The same list rule as the model run (link() with its defaults).
+    pairs = pairs.assign(record_id_l=pairs["record_id_l"].map(keys),
+                         record_id_r=pairs["record_id_r"].map(keys)).dropna(
+        subset=["record_id_l", "record_id_r"])
+    keyed_labels = _keyed_labels(labels, keys)
+    # The same list rule as the model run (link() with its defaults), on link keys so
+    # ties break alike in every home.
     clustering = cluster_pairs(
-        records["record_id"], pairs, float(model_run["threshold"]),
-        labels if len(labels) else None, sources=records["source_id"],
+        records["link_key"], pairs, float(model_run["threshold"]),
+        keyed_labels if len(keyed_labels) else None, sources=records["source_key"],
     )
+    clusters = pd.DataFrame({
+        "record_id": clustering.clusters["record_id"].map(ids).to_numpy(),
+        "cluster_id": clustering.clusters["cluster_id"].map(ids).to_numpy(),
+    })
     meta = {
         "id": f"run_{secrets.token_hex(10)}",
         "kind": "decisions",
@@ -221,9 +336,16 @@ def apply_decisions(store: Store, actor: str, *, progress: Progress | None = Non
         "decisions": len(labels),
         "stats": {"model_run": model_run["id"], "conflicts": len(clustering.conflicts)},
         "model": None,
+        "provenance": {
+            "settings": {"threshold": float(model_run["threshold"]),
+                         "model_run": model_run["id"]},
+            "software": software_versions(str(model_run["backend"])),
+            "inputs": {"decisions_sha256": _sha256_frame(keyed_labels),
+                       "decisions": len(keyed_labels)},
+        },
     }
     return _record_run(
-        store, actor, meta, clustering.clusters, [], records, tick, False, len(clustering.conflicts)
+        store, actor, meta, clusters, [], records, tick, False, len(clustering.conflicts)
     )
 
 
@@ -266,6 +388,7 @@ def _record_run(
             "decisions": int(meta["decisions"]),
             "stats_json": _json_text(meta["stats"]),
             "model_json": _json_text(meta["model"]),
+            "provenance_json": _json_text(meta.get("provenance")),
             "review": review,
             "new_persons": new_persons,
             "assign": changes.assign,

@@ -25,6 +25,9 @@ MODEL_FIELDS = tuple(c for c in CANONICAL_COLUMNS if c not in ("record_id", "sou
 EXTRA_FIELDS = ("death_date", "city_key", "province_key", "prison_key", "notes")
 RECORD_COLUMNS = (
     "record_id",
+    "link_key",
+    "source_key",
+    "list_sha256",
     "ledger_index",
     "source_id",
     "item_id",
@@ -35,13 +38,50 @@ RECORD_COLUMNS = (
 )
 
 
+def link_keys(frame: pd.DataFrame) -> pd.Series:
+    """A key per record that two homes holding the same lists give alike.
+
+    Record ids are random at import, so every ordering and tie-break in linkage
+    (and Splink's hash-based sampling) runs on these keys instead: the SHA-256 of
+    the list's file, then the row number. Imports of the same file (which intake
+    normally refuses) are told apart by their order. ``frame`` needs
+    ``list_sha256``, ``import_id``, ``import_index`` and ``row_number``.
+    """
+    imports = (
+        frame[["import_id", "list_sha256", "import_index"]]
+        .drop_duplicates("import_id")
+        .sort_values(["import_index", "import_id"], kind="stable")
+    )
+    copy = imports.groupby("list_sha256", sort=False).cumcount()
+    prefix = imports["list_sha256"].str[:16] + copy.map(lambda c: "" if c == 0 else f"~{c}")
+    by_import = pd.Series(prefix.to_numpy(), index=imports["import_id"].to_numpy())
+    rows = pd.to_numeric(frame["row_number"], errors="coerce")
+    # A record without a row number (none from intake today) keeps its place in its import.
+    fallback = frame.groupby("import_id", sort=False).cumcount() + 1
+    rows = rows.fillna(fallback).astype("int64")
+    return frame["import_id"].map(by_import) + ":" + rows.map("{:08d}".format)
+
+
+def _source_keys(frame: pd.DataFrame) -> pd.Series:
+    """Per record, its source named alike in every home: the hash of its first list."""
+    first = frame.sort_values(["import_index", "import_id"], kind="stable").drop_duplicates(
+        "source_id")
+    by_source = pd.Series(first["list_sha256"].str[:16].to_numpy(), index=first["source_id"])
+    return frame["source_id"].map(by_source)
+
+
 def load_records(store: Store) -> pd.DataFrame:
-    """Every list record (from ``lists import``) with its normalised fields, by record id."""
-    r = s.records.c
+    """Every list record (from ``lists import``) with its normalised fields.
+
+    Ordered by ``link_key`` (see :func:`link_keys`), the same order in every home.
+    """
+    r, li = s.records.c, s.list_imports.c
     fields = MODEL_FIELDS + EXTRA_FIELDS
     query = (
         select(
             r.id.label("record_id"),
+            li.sha256.label("list_sha256"),
+            li.ledger_index.label("import_index"),
             r.source_id,
             r.item_id,
             r.import_id,
@@ -52,8 +92,8 @@ def load_records(store: Store) -> pd.DataFrame:
             r.ledger_index,
             *(r.normalized[f].as_string().label(f) for f in fields),
         )
-        .where(r.import_id.is_not(None))
-        .order_by(r.id)
+        .join(s.list_imports, li.id == r.import_id)
+        .order_by(li.ledger_index, r.row_number, r.id)
     )
     with store.reading() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all())
@@ -63,6 +103,9 @@ def load_records(store: Store) -> pd.DataFrame:
         if sealed.any():
             frame = _open_sealed(store, conn, frame, sealed.to_numpy(), fields)
     frame = frame.drop(columns="sealed")
+    frame.insert(1, "link_key", link_keys(frame))
+    frame.insert(2, "source_key", _source_keys(frame))
+    frame = frame.drop(columns="import_index").sort_values("link_key", kind="stable")
     for column in ("age", "birth_year"):
         frame[column] = (
             frame[column]

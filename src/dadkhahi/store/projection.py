@@ -214,6 +214,8 @@ def _link_run(index: int, data: Mapping[str, Any]) -> list[Op]:
         "threshold": data["threshold_ppm"] / 1e6,
         "stats": json.loads(data["stats_json"]),
         "model": None if data["model_json"] is None else json.loads(data["model_json"]),
+        "provenance": None if data.get("provenance_json") is None
+        else json.loads(data["provenance_json"]),
     }
     ops: list[Op] = [Insert(s.link_runs, _row(s.link_runs, index, run))]
     ops.extend(Insert(s.persons, _row(s.persons, index, p)) for p in data["new_persons"])

@@ -367,6 +367,8 @@ link_runs = Table(
     Column("decisions", Integer, nullable=False),
     Column("stats", JSON, nullable=False),
     Column("model", JSON(none_as_null=True)),
+    # Seed, settings, software versions and input hashes (dadkhahi.linkage.service).
+    Column("provenance", JSON(none_as_null=True)),
     _ledger_index(),
 )
 

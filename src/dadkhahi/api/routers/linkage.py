@@ -33,7 +33,7 @@ def run(store: StoreDep, principal: PrincipalDep, body: LinkRunIn | None = None)
     for a few thousand records); Spark runs for very large sets are left to the command
     line (``dadkhahi link run --backend spark``)."""
     body = body or LinkRunIn()
-    return svc.run(store, principal, body.backend, body.threshold)
+    return svc.run(store, principal, body.backend, body.threshold, body.seed)
 
 
 @router.get("/review", response_model=list[ReviewPairOut])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 00:50:51.700192
+Create Date: 2026-12-02 01:18:03.327861
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ def upgrade() -> None:
         sa.Column("decisions", sa.Integer(), nullable=False),
         sa.Column("stats", sa.JSON(), nullable=False),
         sa.Column("model", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("provenance", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_link_runs")),
     )
