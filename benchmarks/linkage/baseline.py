@@ -162,7 +162,7 @@ def _script_labels(df: pd.DataFrame) -> pd.Series:
 
 def report(name: str, df: pd.DataFrame, predicted: pd.DataFrame, seconds: float) -> LinkageScores:
     """Print the scores of one linker on one generated set."""
-    s = score(df[["record_id", "true_person_id"]], predicted)
+    s = score(df[["record_id", "true_person_id"]], predicted, lists=df[["record_id", "source_id"]])
     print(f"{name} ({seconds:.1f} s)")
     print(f"  {s.summary()}")
     truth = df[["record_id", "true_person_id"]].assign(script=_script_labels(df).to_numpy())

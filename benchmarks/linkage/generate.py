@@ -722,6 +722,20 @@ def _make_list(
 # Public API
 
 
+def _namesakes(pop: dict[str, Any], seen: np.ndarray) -> dict[str, float]:
+    """Share of people who share given + family name (the true names) with another
+    person, in the population and among the people some list names, and the share
+    of men carrying the five most common given names."""
+    names = pd.Series(pop["given"].astype(np.int64) * 1_000_000 + pop["family"])
+    male = ~pop["female"]
+    top5 = pd.Series(pop["given"][male]).value_counts(normalize=True).head(5).sum()
+    return {
+        "share_namesake_population": float(names.duplicated(keep=False).mean()),
+        "share_namesake_documented": float(names.iloc[seen].duplicated(keep=False).mean()),
+        "top5_given_share_of_men": float(top5),
+    }
+
+
 def list_specs(n_lists: int) -> tuple[ListSpec, ...]:
     """The conventions of the first `n_lists` synthetic lists (2 to 6)."""
     if not 2 <= n_lists <= len(DEFAULT_SPECS):
@@ -766,6 +780,7 @@ def generate(n_people: int, n_lists: int = 5, seed: int = 0, *,
         parts.append(cols)
     df = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in COLUMNS})
     df["true_person_id"] = df["true_person_id"].astype(np.int64)
+    df.attrs["namesakes"] = _namesakes(pop, np.unique(df["true_person_id"].to_numpy()))
     df.attrs["synthetic"] = True
     df.attrs["n_people"] = n_people
     df.attrs["seed"] = seed
@@ -802,10 +817,17 @@ def true_pairs(df: pd.DataFrame) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
+def share_without_father_or_birth(df: pd.DataFrame) -> float:
+    """Share of records with neither a father's name nor a birth year or age."""
+    lacking = df["father_name"].isna() & df["birth_year"].isna() & df["age"].isna()
+    return float(lacking.mean())
+
+
 def describe(df: pd.DataFrame) -> dict[str, Any]:
-    """Headline counts of a generated set: records, people, pairs, per list."""
+    """Headline counts of a generated set: records, people, pairs, per list, namesakes."""
     per_list = df.groupby("source_id")["true_person_id"].agg(["size", "nunique"])
     within = int((per_list["size"] - per_list["nunique"]).sum())
+    namesakes = {k: round(v, 4) for k, v in df.attrs.get("namesakes", {}).items()}
     return {
         "records": len(df),
         "distinct_people": int(df["true_person_id"].nunique()),
@@ -813,7 +835,27 @@ def describe(df: pd.DataFrame) -> dict[str, Any]:
         "true_pairs": true_pairs(df),
         "within_list_duplicates": within,
         "records_per_list": {str(k): int(v) for k, v in per_list["size"].items()},
+        **namesakes,
+        "share_records_without_father_or_birth": round(share_without_father_or_birth(df), 4),
     }
+
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+def load_config(name_or_path: str | Path) -> dict[str, Any]:
+    """A committed generator configuration: ``people``, ``lists``, ``seed``, ``knobs``.
+
+    ``name_or_path`` is a file or the name of one in ``configs/`` ("namesake").
+    """
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = CONFIG_DIR / f"{name_or_path}.json"
+    config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    unknown = set(config.get("knobs", {})) - {f.name for f in dataclasses.fields(Knobs)}
+    if unknown:
+        raise ValueError(f"{path}: unknown knobs {sorted(unknown)}")
+    return config
 
 
 def write_lists(df: pd.DataFrame, out_dir: str | Path) -> list[Path]:
@@ -861,6 +903,8 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group(required=True)
     size.add_argument("--people", type=int, help="population size")
     size.add_argument("--records", type=int, help="about this many records in all")
+    size.add_argument("--config", help="a committed configuration (configs/NAME.json or a "
+                      "file): people, lists, seed and knobs")
     parser.add_argument("--lists", type=int, default=5, help="number of lists (2-6)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="directory for the CSV files")
@@ -872,6 +916,11 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.knob:
         name, _, value = item.partition("=")
         knobs[name] = int(value) if types.get(name) in ("int", int) else float(value)
+    if args.config:
+        config = load_config(args.config)
+        args.lists, args.seed = config["lists"], config["seed"]
+        knobs = {**config.get("knobs", {}), **knobs}
+        args.people = config["people"]
     start = time.perf_counter()
     people = args.people or people_for_records(args.records, args.lists, args.seed, **knobs)
     df = generate(people, args.lists, args.seed, **knobs)

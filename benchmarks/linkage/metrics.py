@@ -11,6 +11,13 @@ enumerating pairs, so they take seconds at a million records:
 * B-cubed (Bagga & Baldwin 1998) averages per record: precision of record r in
   cell (i, j) is n_ij / b_j, recall n_ij / a_i.
 
+The capture-history error is what multiple systems estimation sees of linkage
+errors: each cluster's capture pattern is the set of lists its records come
+from; with n(h) true people and n̂(h) predicted people of pattern h, the error
+is sum_h |n̂(h) - n(h)| / N, N the number of true people. Merging two people
+found on lists 1 and 2 turns two single-list patterns into one two-list
+pattern (an error of 3/N); the estimator reads this table, not pairs.
+
 Conventions: a record the prediction leaves out is its own singleton cluster;
 a predicted record absent from the truth is an error.  With no predicted
 pairs, pairwise precision is 1 (no false link was made); with no true pairs,
@@ -44,6 +51,9 @@ class LinkageScores:
     bcubed_precision: float
     bcubed_recall: float
     bcubed_f1: float
+    # Sum over capture patterns of |predicted - true people| / true people; None
+    # when the lists of the records were not given.
+    capture_history_error: float | None = None
 
     @property
     def people_error(self) -> float:
@@ -56,12 +66,14 @@ class LinkageScores:
 
     def summary(self) -> str:
         """One line for a benchmark report."""
+        history = ("" if self.capture_history_error is None
+                   else f" | capture-history error {self.capture_history_error:.4f}")
         return (
             f"pairwise P={self.pairwise_precision:.4f} R={self.pairwise_recall:.4f} "
             f"F1={self.pairwise_f1:.4f} | B3 P={self.bcubed_precision:.4f} "
             f"R={self.bcubed_recall:.4f} F1={self.bcubed_f1:.4f} | people "
             f"{self.predicted_people:,} vs {self.true_people:,} "
-            f"({100 * self.people_error:+.2f}%)"
+            f"({100 * self.people_error:+.2f}%){history}"
         )
 
 
@@ -83,6 +95,27 @@ def _pairs(counts: np.ndarray) -> int:
     return int((c * (c - 1) // 2).sum())
 
 
+def capture_patterns(codes: np.ndarray, lists: np.ndarray) -> pd.Series:
+    """Number of clusters per capture pattern (the sorted lists a cluster is on).
+
+    `codes` gives each record's cluster, `lists` its list; the pattern is written
+    as the list names joined by "|" ("list_1|list_3").
+    """
+    frame = pd.DataFrame({"c": codes, "s": pd.Series(lists).astype(str).to_numpy()})
+    frame = frame.drop_duplicates().sort_values(["c", "s"], kind="stable")
+    patterns = frame.groupby("c", sort=False)["s"].agg("|".join)
+    return patterns.value_counts()
+
+
+def capture_history_error(truth_codes: np.ndarray, predicted_codes: np.ndarray,
+                          lists: np.ndarray) -> float:
+    """Sum over capture patterns of |predicted - true clusters| / true clusters."""
+    true_n = capture_patterns(truth_codes, lists)
+    pred_n = capture_patterns(predicted_codes, lists)
+    both = pd.concat([true_n.rename("t"), pred_n.rename("p")], axis=1).fillna(0)
+    return float((both["p"] - both["t"]).abs().sum() / true_n.sum())
+
+
 def score(
     truth: Assignment,
     predicted: Assignment,
@@ -90,12 +123,16 @@ def score(
     id_column: str = "record_id",
     truth_column: str | None = None,
     predicted_column: str | None = None,
+    lists: Assignment | None = None,
+    list_column: str | None = None,
 ) -> LinkageScores:
     """Score predicted clusters against true clusters.
 
     `truth` and `predicted` map record id -> cluster id, as a Series indexed by
     record id, a mapping, or a DataFrame with `id_column` and one cluster column
     (named by `truth_column` / `predicted_column`, else the first other column).
+    `lists` (same forms, every true record) names each record's list and adds the
+    capture-history error.
     """
     t = _as_series(truth, id_column, truth_column)
     p = _as_series(predicted, id_column, predicted_column)
@@ -133,6 +170,12 @@ def score(
     sq = cell_counts.astype(float) ** 2
     b3_precision = float((sq / b[cell_pred]).sum() / n)
     b3_recall = float((sq / a[cell_true]).sum() / n)
+    history = None
+    if lists is not None:
+        where = _as_series(lists, id_column, list_column).reindex(t.index)
+        if where.isna().any():
+            raise ValueError("lists must name the list of every true record")
+        history = capture_history_error(true_codes, pred_codes, where.to_numpy())
     return LinkageScores(
         records=n,
         true_people=len(a),
@@ -146,6 +189,7 @@ def score(
         bcubed_precision=b3_precision,
         bcubed_recall=b3_recall,
         bcubed_f1=_f1(b3_precision, b3_recall),
+        capture_history_error=history,
     )
 
 

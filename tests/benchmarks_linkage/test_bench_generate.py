@@ -185,3 +185,26 @@ def test_generator_is_independent_of_the_linker() -> None:
             else:
                 continue
             assert not any(m.split(".")[0] == "dadkhahi" for m in modules), (name, modules)
+
+
+def test_namesake_configuration_has_the_stated_statistics(
+    gen: ModuleType, tmp_path: Path
+) -> None:
+    # Issue 13: at least 30% of people share given + family name with someone else,
+    # the five most common given names cover at least 25% of men, and at least 10%
+    # of records have neither a father's name nor a birth year (or age).
+    config = gen.load_config("namesake")
+    df = gen.generate(config["people"], config["lists"], config["seed"], **config["knobs"])
+    stats = gen.describe(df)
+    assert stats["share_namesake_documented"] >= 0.30
+    assert stats["share_namesake_population"] >= 0.30
+    assert stats["top5_given_share_of_men"] >= 0.25
+    assert stats["share_records_without_father_or_birth"] >= 0.10
+    # The default knobs stay below the namesake level (the configuration is the harder one).
+    plain = gen.describe(gen.generate(config["people"], config["lists"], config["seed"]))
+    assert plain["share_namesake_population"] < stats["share_namesake_population"]
+    config["knobs"]["no_such_knob"] = 1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown knobs"):
+        gen.load_config(bad)

@@ -134,3 +134,47 @@ def test_scales_to_many_records(met: ModuleType) -> None:
     s = met.score(truth, pred)
     assert 0.7 < s.pairwise_recall < 0.9
     assert s.pairwise_precision == 1.0
+
+
+# Lists of the records of TRUTH/PRED: person 1 on lists A (a, b) and B (c);
+# person 2 on lists A (d) and C (e).
+LISTS = {"a": "A", "b": "A", "c": "B", "d": "A", "e": "C"}
+
+
+def test_capture_history_error_by_hand(met: ModuleType) -> None:
+    # True patterns: person 1 {A, B}, person 2 {A, C}: n(AB) = 1, n(AC) = 1.
+    # Predicted: x = {a, b} -> A; y = {c, d} -> {A, B}; z = {e} -> C.
+    # |n̂ - n|: A 1, AB 0, AC 1, C 1 -> 3, over N = 2 true people.
+    s = met.score(TRUTH, PRED, lists=LISTS)
+    assert s.capture_history_error == pytest.approx(3 / 2)
+    assert "capture-history error 1.5000" in s.summary()
+    assert met.score(TRUTH, TRUTH, lists=LISTS).capture_history_error == 0.0
+    # Without lists there is no such error, and the pair scores are unchanged.
+    plain = met.score(TRUTH, PRED)
+    assert plain.capture_history_error is None
+    assert plain.pairwise_f1 == s.pairwise_f1 and plain.bcubed_f1 == s.bcubed_f1
+
+
+def test_capture_history_error_of_a_merge_and_a_split(met: ModuleType) -> None:
+    truth = {"p1": 1, "q1": 1, "p2": 2, "q2": 2, "r3": 3}
+    lists = {"p1": "L1", "q1": "L2", "p2": "L1", "q2": "L2", "r3": "L3"}
+    # Merging person 3 (on L3 only) into person 1: n(L1|L2) 2 -> 1, n(L3) 1 -> 0,
+    # n(L1|L2|L3) 0 -> 1: error 3/3.
+    merged = {**truth, "r3": 1}
+    assert met.score(truth, merged, lists=lists).capture_history_error == pytest.approx(1.0)
+    # Splitting person 2 into its two records: n(L1|L2) 2 -> 1, n(L1) 0 -> 1,
+    # n(L2) 0 -> 1: error 3/3.
+    split = {**truth, "q2": 9}
+    assert met.score(truth, split, lists=lists).capture_history_error == pytest.approx(1.0)
+    # A within-list duplicate left apart counts once in pairs, but the person's
+    # pattern stays the same: only the count of L1-only people moves (0 -> 1).
+    dup_truth = {"a": 1, "b": 1, "c": 1}
+    dup_lists = {"a": "L1", "b": "L1", "c": "L2"}
+    dup_pred = {"a": "x", "b": "y", "c": "x"}
+    assert met.score(dup_truth, dup_pred, lists=dup_lists).capture_history_error == (
+        pytest.approx(1.0))
+
+
+def test_capture_history_error_needs_every_list(met: ModuleType) -> None:
+    with pytest.raises(ValueError, match="every true record"):
+        met.score(TRUTH, PRED, lists={"a": "A"})
