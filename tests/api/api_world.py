@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,34 @@ class World:
 
     def hidden_markers(self, who: str) -> list[str]:
         return [marker(lv) for lv in LEVELS if not self.can_see(who, lv)]
+
+
+def upload(
+    client: Any, url: str, body: bytes, fields: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None, filename: str = "upload.bin",
+) -> Any:
+    """POST an upload as the API takes it: the fields, then the file (multipart)."""
+    return client.post(url, data=fields or {}, headers=headers or {},
+                       files={"file": (filename, body, "application/octet-stream")})
+
+
+BOUNDARY = "dadkhahi-test-boundary-7f3a"
+
+
+def multipart_stream(fields: dict[str, str], chunks: Iterator[bytes],
+                     filename: str = "upload.bin") -> Iterator[bytes]:
+    """A multipart body streamed piece by piece (send it with :data:`MULTIPART`)."""
+    for name, value in fields.items():
+        yield (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+               f"{value}\r\n").encode()
+    yield (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+           f"filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+           ).encode()
+    yield from chunks
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+MULTIPART = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
 
 
 def photo() -> bytes:

@@ -37,6 +37,8 @@ class Call:
     url: str
     json: Any = None
     content: bytes | None = None
+    data: dict[str, Any] | None = None  # multipart fields, sent before the file
+    files: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     target: str | None = None  # the object read or changed (for the audit check)
 
@@ -181,9 +183,8 @@ RULES: dict[tuple[str, str], Rule] = {
         Permission.ADD_EVIDENCE, 201, refs=False),
     ("POST", "/api/sources/{source_id}/items"): Rule(
         "create", lambda w, lv, who: Call(
-            f"/api/sources/{_o(w, lv).source}/items?name=m.txt",
-            content=f"matrix upload {secrets.token_hex(8)}".encode(),
-            headers={"Content-Type": "application/octet-stream"}),
+            f"/api/sources/{_o(w, lv).source}/items", data={"name": "m.txt"},
+            files={"file": ("m.txt", f"matrix upload {secrets.token_hex(8)}".encode())}),
         Permission.ADD_EVIDENCE, 201),
     ("POST", "/api/records"): Rule(
         "create", lambda w, lv, who: Call("/api/records", json={
@@ -241,10 +242,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/lists"): Rule("list", _const("/api/lists"), per_level=False),
     ("POST", "/api/lists"): Rule(
         "create", lambda w, lv, who: Call(
-            f"/api/lists?source={_o(w, lv).list_source}&id_column=ID&name=matrix.csv",
-            content=list_csv([[f"M-{secrets.token_hex(6)}", "Rostami, Saeed", "Ahmad",
-                               "1367/06/01", "Rasht", "matrix SYNTHETIC"]]),
-            headers={"Content-Type": "application/octet-stream"}),
+            "/api/lists", data={"source": _o(w, lv).list_source, "id_column": "ID",
+                                "name": "matrix.csv"},
+            files={"file": ("matrix.csv", list_csv([[
+                f"M-{secrets.token_hex(6)}", "Rostami, Saeed", "Ahmad", "1367/06/01",
+                "Rasht", "matrix SYNTHETIC"]]))}),
         Permission.ADD_EVIDENCE, 201),
     ("POST", "/api/linkage/decisions"): Rule(
         "create", lambda w, lv, who: Call("/api/linkage/decisions", json={
@@ -382,7 +384,8 @@ def test_access_matrix(world: World) -> None:
                 start = world.store.size()
                 headers = {**world.headers(who), **call.headers}
                 response = world.client.request(method, call.url, json=call.json,
-                                                content=call.content, headers=headers)
+                                                content=call.content, data=call.data,
+                                                files=call.files, headers=headers)
                 world.client.cookies.clear()
                 cells += 1
                 want = expected(rule, world, level, who)
@@ -397,7 +400,7 @@ def test_access_matrix(world: World) -> None:
                         failures.append(f"{where}: leaked {mark!r}")
                 if key not in ID_EXEMPT:
                     # An ID the caller sent may come back in an error; that reveals nothing.
-                    sent = call.url + json.dumps(call.json)
+                    sent = call.url + json.dumps(call.json) + json.dumps(call.data)
                     leaked = [i for i in world.hidden_ids(who) if i in text and i not in sent]
                     if leaked:
                         failures.append(f"{where}: leaked IDs {leaked}")

@@ -1,12 +1,23 @@
-"""Hostile input: odd file names, oversized uploads, malformed JSON, huge pages, injection."""
+"""Hostile input: odd file names, oversized uploads, malformed JSON, huge pages, injection.
+
+Every request goes to a real ``dadkhahi serve`` process, and everything that process
+writes (its whole log, start to shutdown) is searched for the protected markers the
+requests carried: identifying values travel in request bodies, and the log holds the
+route template, status and time of each request, never a URL or a query string.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from api_world import World
+from api_world import MULTIPART, World, list_csv, multipart_stream, upload
+from served import Served, serve
 from sqlalchemy import func, select
 
 from dadkhahi.api.routers.items import safe_name
@@ -25,9 +36,42 @@ INJECTIONS = [
 ]
 
 
+#: Identifying values the requests below carry; none may appear in the server's log.
+WITNESS = "SECRET-witness SYNTHETIC Parvin Ahmadi"
+FAMILY = "SECRET-sister of the witness SYNTHETIC"
+#: An access line as the server writes it: method, route template, status, time.
+ACCESS_LINE = re.compile(r"dadkhahi\.access: (GET|POST|PATCH|DELETE|PUT|HEAD|OPTIONS) "
+                         r"(/\S*|\(no route\)) \d{3} \d+\.\dms$")
+
+
+def check_log(text: str) -> None:
+    """Nothing protected, no query string, and a line for each request."""
+    assert "SECRET-" not in text, [x for x in text.splitlines() if "SECRET-" in x][:5]
+    assert "Parvin" not in text
+    access = [x for x in text.splitlines() if "dadkhahi.access" in x]
+    assert len(access) >= 20, text[-2000:]
+    assert all(ACCESS_LINE.search(x) for x in access), [
+        x for x in access if not ACCESS_LINE.search(x)][:5]
+    assert "?" not in "".join(access)
+    # uvicorn's own access log ('127.0.0.1:51234 - "GET /path?query HTTP/1.1" 200') is off.
+    assert not re.search(r'\d+\.\d+\.\d+\.\d+:\d+ - "', text)
+    assert "HTTP/1.1" not in text
+
+
+@pytest.fixture(scope="module")
+def served(shared_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    log = tmp_path_factory.mktemp("served") / "server.log"
+    with serve(shared_world.store.home.path, log,
+               {"DADKHAHI_MAX_UPLOAD_BYTES": str(LIMIT)}) as server:
+        yield server
+    # Everything the server wrote while this module's requests ran, up to its shutdown.
+    check_log(server.text())
+
+
 @pytest.fixture
-def world(shared_world: World) -> World:
-    return shared_world
+def world(shared_world: World, served: Served) -> Iterator[World]:
+    with httpx.Client(base_url=served.url, timeout=120) as client:
+        yield dataclasses.replace(shared_world, client=client)
 
 
 def _inv(world: World) -> dict[str, str]:
@@ -46,8 +90,8 @@ def test_odd_upload_names_are_neutralised(world: World, name: str) -> None:
     src = world.objects[Sensitivity.RESTRICTED].source
     outside = world.store.home.path.parent
     before = _files_under(outside)
-    r = world.client.post(f"/api/sources/{src}/items", params={"name": name[:1024]},
-                          content=f"SYNTHETIC {name!r}".encode(), headers=_inv(world))
+    r = upload(world.client, f"/api/sources/{src}/items", f"SYNTHETIC {name!r}".encode(),
+               {"name": name[:1024]}, _inv(world))
     assert r.status_code in (201, 422), r.text
     if r.status_code == 201:
         stored = r.json()["original_name"]
@@ -68,10 +112,15 @@ def test_safe_name_examples() -> None:
 
 def test_oversized_upload_refused_by_declared_length(world: World) -> None:
     src = world.objects[Sensitivity.PUBLIC].source
-    r = world.client.post(f"/api/sources/{src}/items", content=b"x" * (LIMIT + 1),
-                          headers=_inv(world))
+    r = upload(world.client, f"/api/sources/{src}/items", b"x" * (LIMIT + 128 * 1024),
+               headers=_inv(world))
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "too_large"
+    # Just over the limit: the body may be within the allowance for the fields, the file
+    # is not.
+    r = upload(world.client, f"/api/sources/{src}/items", b"x" * (LIMIT + 1),
+               headers=_inv(world))
+    assert r.status_code == 413
 
 
 def test_oversized_streamed_upload_stops_without_filling_the_disk(world: World) -> None:
@@ -87,7 +136,8 @@ def test_oversized_streamed_upload_stops_without_filling_the_disk(world: World) 
 
     with world.store.reading() as conn:
         items_before = conn.execute(select(func.count()).select_from(s.items)).scalar_one()
-    r = world.client.post(f"/api/sources/{src}/items", content=endless(), headers=_inv(world))
+    r = world.client.post(f"/api/sources/{src}/items", content=multipart_stream({}, endless()),
+                          headers={**_inv(world), **MULTIPART})
     assert r.status_code == 413
     blob_bytes = sum(p.stat().st_size for p in _files_under(world.store.home.blob_dir))
     assert blob_bytes < 4 * LIMIT
@@ -137,7 +187,7 @@ def test_injection_strings_are_stored_and_returned_inert(world: World, text: str
 
 
 def test_bad_tokens_are_401_not_anonymous(world: World) -> None:
-    for header in ("Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer ", "Bearer a b"):
+    for header in ("Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer", "Bearer a b"):
         r = world.client.get("/api/sources", headers={"Authorization": header})
         assert r.status_code == 401, header
         assert r.json()["error"]["code"] == "unauthorized"
@@ -146,11 +196,49 @@ def test_bad_tokens_are_401_not_anonymous(world: World) -> None:
 def test_downloads_are_attachments_never_rendered(world: World) -> None:
     src = world.objects[Sensitivity.PUBLIC].source
     html = b"<html><script>alert('SYNTHETIC')</script></html>"
-    item = world.client.post(f"/api/sources/{src}/items", params={"name": "page.html"},
-                             content=html, headers=_inv(world)).json()
+    item = upload(world.client, f"/api/sources/{src}/items", html, {"name": "page.html"},
+                  _inv(world)).json()
     r = world.client.get(f"/api/items/{item['id']}/content")
     assert r.content == html
     assert r.headers["content-type"] == "application/octet-stream"
     assert r.headers["content-disposition"].startswith("attachment;")
     assert "sandbox" in r.headers["content-security-policy"]
     assert item["media_type"] == "text/html"  # typed from content, not trusted for serving
+
+
+def test_identifying_values_travel_in_the_body_and_never_reach_the_log(
+    world: World, served: Served,
+) -> None:
+    inv = _inv(world)
+    protected = world.objects[Sensitivity.PROTECTED].source
+    # Values in a URL, the attack of issue 11: only the route template may be logged.
+    assert world.client.get("/api/sources", params={"q": WITNESS}, headers=inv).status_code \
+        == 200
+    assert world.client.get(f"/api/sources/{WITNESS}", headers=inv).status_code == 404
+    assert world.client.get(f"/nowhere/{WITNESS}", params={"from": FAMILY}).status_code == 404
+    check_log(served.text())
+    # Uploads take identifying values in the body.
+    r = upload(world.client, f"/api/sources/{protected}/items",
+               f"statement {secrets.token_hex(8)} SYNTHETIC".encode(),
+               {"name": f"statement_of_{WITNESS}.txt", "from": FAMILY,
+                "how": f"handed over by {FAMILY}"}, inv, filename=f"{WITNESS}.txt")
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert item["original_name"] == f"statement_of_{WITNESS}.txt"
+    custody = world.client.get(f"/api/items/{item['id']}/custody", headers=inv).json()
+    assert custody[0]["from_party"] == FAMILY
+    title = f"SECRET-list of {WITNESS} {secrets.token_hex(4)}"
+    r = upload(world.client, "/api/lists", list_csv([["W1", "Ahmadi, Parvin", "Karim",
+                                                      "1367/05/12", "Tehran", "SYNTHETIC"]]),
+               {"source": title, "sensitivity": "protected", "id_column": "ID",
+                "name": f"{WITNESS}.csv", "from": FAMILY}, inv)
+    assert r.status_code == 201, r.text
+    assert r.json()["source_title"] == title
+    # Refusals too: a field the route does not take, a body that is not multipart.
+    r = upload(world.client, f"/api/sources/{protected}/items", b"x", {"witness": WITNESS}, inv)
+    assert r.status_code == 422
+    assert WITNESS not in r.text
+    r = world.client.post(f"/api/sources/{protected}/items", content=WITNESS.encode(),
+                          headers={**inv, "Content-Type": "text/plain"})
+    assert r.status_code == 415
+    check_log(served.text())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import LEVELS, PRINCIPALS, World, list_csv
+from api_world import LEVELS, PRINCIPALS, World, list_csv, upload
 from sqlalchemy import func, select
 
 from dadkhahi.access.policy import ROLE_PERMISSIONS, Permission, Principal, params, visible
@@ -23,7 +23,6 @@ from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import schema as s
 
 PUBLIC, RESTRICTED, PROTECTED = LEVELS
-OCTET = {"Content-Type": "application/octet-stream"}
 
 
 @pytest.fixture
@@ -31,9 +30,8 @@ def world(shared_world: World) -> World:
     return shared_world
 
 
-def _upload(world: World, who: str, body: bytes, **query: str) -> Any:
-    return world.client.post("/api/lists", params=query, content=body,
-                             headers={**world.headers(who), **OCTET})
+def _upload(world: World, who: str, body: bytes, **fields: str) -> Any:
+    return upload(world.client, "/api/lists", body, fields, world.headers(who))
 
 
 def _rows(n: int, tag: str | None = None) -> bytes:

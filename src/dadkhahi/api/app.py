@@ -10,6 +10,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dadkhahi.api import errors
+from dadkhahi.api.access_log import AccessLog
 from dadkhahi.api.errors import ERROR_RESPONSES
 from dadkhahi.api.routers import (
     admin,
@@ -96,6 +97,7 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     errors.install(app)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)  # outermost: it times the whole answer
     for module in (auth, objects, items, lists, linkage, ledger, admin, estimates):
         app.include_router(module.router)
     return app

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dadkhahi.access.policy import ForbiddenError
+from dadkhahi.api.access_log import route_template
 from dadkhahi.domain.errors import IntegrityError, NotFoundError, UserError, ValidationError
 from dadkhahi.store.blobs import BlobTooLargeError
 from dadkhahi.store.versions import VersionMismatchError
@@ -45,7 +46,8 @@ _MEANING = {
     400: "Bad request", 401: "Not signed in, or the session is invalid",
     403: "Your role may not do this", 404: "No such object, or not visible to you",
     410: "The content was erased", 412: "Changed since you read it (If-Match)",
-    413: "Larger than the upload limit", 422: "The request is not valid",
+    413: "Larger than the upload limit", 415: "Not a media type this route takes",
+    422: "The request is not valid",
     428: "If-Match is required",
 }
 #: Failures any route may answer, documented once for the whole API.
@@ -116,10 +118,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        log.error("integrity error on %s %s: %s", request.method, request.url.path, exc)
+        # Integrity messages name events and tables, never stored values.
+        log.error("integrity error on %s %s: %s", request.method,
+                  route_template(request.scope), exc)
         return error_response(500, "stored data failed an integrity check; see the server log")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # The route template, not the path; the formatter of `dadkhahi serve` leaves the
+        # exception's message out (it may quote a value).
+        log.exception("unexpected error on %s %s", request.method,
+                      route_template(request.scope))
         return error_response(500, "internal error; see the server log")

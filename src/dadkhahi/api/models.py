@@ -188,6 +188,51 @@ class EstimateIn(_In):
     level: float = Field(0.95, gt=0.5, lt=1)
 
 
+# --- uploads (multipart fields sent before the file; never in the URL) ----------------
+
+
+class ItemUploadIn(_In):
+    """The fields of a file upload into a source."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str | None = Field(None, max_length=1024, description=(
+        "Original file name (default: the file part's filename)"))
+    from_party: str | None = Field(None, alias="from", max_length=_SHORT, description=(
+        "Who handed the file over (sealed with the custody entry of a protected item)"))
+    how: str | None = Field(None, max_length=_SHORT, description="How it was obtained")
+
+
+class ListUploadIn(_In):
+    """The fields of a list import."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str = Field(min_length=1, max_length=_SHORT, description=(
+        "An existing source's ID or exact title; if none matches, a new source of kind "
+        "`list` with this title is registered"))
+    id_column: str | None = Field(None, max_length=_SHORT, description=(
+        "Column holding the list's own record ids (must be unique)"))
+    map: list[str] = Field(default_factory=list, max_length=50, description=(
+        "FIELD=COLUMN, repeatable (full_name, given_name, family_name, father_name, sex, "
+        "birth_year, age, city, province, prison, death_date, burial_place, affiliation, "
+        "id_number, notes)"))
+    sensitivity: Sensitivity | None = Field(None, description=(
+        "Of the records (default: the source's; restricted for a new source)"))
+    name: str | None = Field(None, max_length=1024, description=(
+        "Original file name (default: the file part's filename)"))
+    encoding: str | None = Field(None, max_length=40, description=(
+        "Text encoding of a CSV (default: detected)"))
+    sheet: str | None = Field(None, max_length=200, description=(
+        "XLSX sheet (default: the first)"))
+    reliability: Reliability = Field(Reliability.F, description="New source: Admiralty A-F")
+    credibility: Credibility = Field(Credibility.CANNOT_JUDGE,
+                                     description="New source: Admiralty 1-6")
+    from_party: str | None = Field(None, alias="from", max_length=_SHORT,
+                                   description="Who handed the list over")
+    how: str | None = Field(None, max_length=_SHORT, description="How it was obtained")
+
+
 # --- lists and linkage ----------------------------------------------------------------
 
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, require
 from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep, etag
-from dadkhahi.api.errors import ApiError
-from dadkhahi.api.models import EraseIn
+from dadkhahi.api.models import EraseIn, ItemUploadIn
+from dadkhahi.api.uploads import (
+    FormReader,
+    field_names,
+    form_schema,
+    read_fields,
+    refuse_oversized,
+)
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.evidence import Receipt, begin_blob, erase_item, item_content, take_in
@@ -45,10 +51,10 @@ def safe_name(raw: str | None) -> str | None:
 
 @router.post(
     "/sources/{source_id}/items", status_code=201, response_model=dict[str, Any],
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra=form_schema(ItemUploadIn, "The file's bytes"),
     responses={404: {"description": "No such source, or not visible to you"},
-               413: {"description": "Larger than the server's upload limit"}},
+               413: {"description": "Larger than the server's upload limit"},
+               415: {"description": "Not multipart/form-data"}},
 )
 async def upload(
     source_id: str,
@@ -56,11 +62,10 @@ async def upload(
     store: StoreDep,
     principal: PrincipalDep,
     settings: SettingsDep,
-    name: Annotated[str | None, Query(max_length=1024, description="Original file name")] = None,
-    from_party: Annotated[str | None, Query(alias="from", max_length=500)] = None,
-    how: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Any:
-    """Stream a file (raw body) into a source: hashed, typed from its content, and, for a
+    """Stream a file into a source, as multipart/form-data: the fields (`name`, `from`,
+    `how`) first, then the file as the part named `file`. Identifying values go in the
+    body, never in the URL. The file is hashed, typed from its content, and, for a
     protected source, encrypted before it touches the disk. Identical content already in
     the source is not stored twice (200 with the existing item)."""
     def check() -> Sensitivity:
@@ -71,13 +76,14 @@ async def upload(
 
     sensitivity = await run_in_threadpool(check)
     limit = settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"file is larger than the limit of {limit:,} bytes")
+    refuse_oversized(request, limit)
+    form = FormReader(request, field_names(ItemUploadIn))
+    fields = await form.fields()
+    meta = read_fields(ItemUploadIn, fields)
     pending = begin_blob(store, sensitivity, limit)
     buffer = bytearray()
     try:
-        async for chunk in request.stream():
+        async for chunk in form.file_chunks():
             buffer += chunk
             if len(buffer) >= _WRITE_BATCH:
                 await run_in_threadpool(pending.incoming.write, bytes(buffer))
@@ -88,15 +94,14 @@ async def upload(
     except BaseException:
         pending.incoming.abort()
         raise
-    receipt = Receipt(actor=principal.name, from_party=from_party, how=how or "HTTP upload")
+    receipt = Receipt(actor=principal.name, from_party=meta.from_party,
+                      how=meta.how or "HTTP upload")
     taken = await run_in_threadpool(
-        take_in, store, source_id, sensitivity, safe_name(name), blob, receipt,
-        item_id=pending.item_id, file_key=pending.file_key)
+        take_in, store, source_id, sensitivity, safe_name(meta.name or fields.filename), blob,
+        receipt, item_id=pending.item_id, file_key=pending.file_key)
     item = await run_in_threadpool(
         reads.get_object, store, principal, reads.RESOURCES["items"], taken.item_id)
     if taken.duplicate:
-        from fastapi.responses import JSONResponse
-
         return JSONResponse(item, status_code=200)
     return item
 

@@ -8,19 +8,26 @@ from __future__ import annotations
 import codecs
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.api import lists_linkage as svc
 from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep
 from dadkhahi.api.errors import ApiError, ErrorBody
-from dadkhahi.api.models import ListImportCreated, ListImportOut
+from dadkhahi.api.models import ListImportCreated, ListImportOut, ListUploadIn
 from dadkhahi.api.routers.items import safe_name
+from dadkhahi.api.uploads import (
+    FormReader,
+    field_names,
+    form_schema,
+    read_fields,
+    refuse_oversized,
+)
 from dadkhahi.domain.errors import ValidationError
-from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity
 from dadkhahi.intake.evidence import Receipt
 from dadkhahi.intake.list_columns import parse_mapping
 
@@ -51,11 +58,12 @@ def _check_encoding(encoding: str | None) -> None:
 
 @router.post(
     "/lists", status_code=201, response_model=ListImportCreated,
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra=form_schema(ListUploadIn, "The list: CSV (UTF-8, UTF-16 or Windows-1256) "
+                                            "or XLSX"),
     responses={404: {"description": "The source named is not visible to you"},
                409: {"model": ErrorBody, "description": "This file was imported before"},
                413: {"description": "Larger than the server's upload limit"},
+               415: {"description": "Not multipart/form-data"},
                422: {"description": "The file was refused: `details` lists each problem "
                                     "as `line N, field F: what`; nothing was stored"}},
 )
@@ -64,67 +72,50 @@ async def import_upload(
     store: StoreDep,
     principal: PrincipalDep,
     settings: SettingsDep,
-    source: Annotated[str, Query(min_length=1, max_length=500, description=(
-        "An existing source's ID or exact title; if none matches, a new source of kind "
-        "`list` with this title is registered"))],
-    id_column: Annotated[str | None, Query(max_length=500, description=(
-        "Column holding the list's own record ids (must be unique)"))] = None,
-    map_: Annotated[list[str] | None, Query(alias="map", max_length=50, description=(
-        "FIELD=COLUMN, repeatable (full_name, given_name, family_name, father_name, sex, "
-        "birth_year, age, city, province, prison, death_date, burial_place, affiliation, "
-        "notes)"))] = None,
-    sensitivity: Annotated[Sensitivity | None, Query(description=(
-        "Of the records (default: the source's; restricted for a new source)"))] = None,
-    name: Annotated[str | None, Query(max_length=1024, description="Original file name")]
-    = None,
-    encoding: Annotated[str | None, Query(max_length=40, description=(
-        "Text encoding of a CSV (default: detected)"))] = None,
-    sheet: Annotated[str | None, Query(max_length=200, description=(
-        "XLSX sheet (default: the first)"))] = None,
-    reliability: Annotated[Reliability, Query(description="New source: Admiralty A-F")]
-    = Reliability.F,
-    credibility: Annotated[Credibility, Query(description="New source: Admiralty 1-6")]
-    = Credibility.CANNOT_JUDGE,
-    from_party: Annotated[str | None, Query(alias="from", max_length=500)] = None,
-    how: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Any:
-    """Stream a victim list (raw body: CSV in UTF-8, UTF-16 or Windows-1256, or XLSX) into
-    a source. Every row is validated before anything is written: one bad row refuses the
+    """Stream a victim list into a source, as multipart/form-data: the fields (`source`,
+    `id_column`, `map`…) first, then the file as the part named `file`. Identifying values
+    (a protected source's title, the file's name, who handed it over) go in the body, never
+    in the URL. Every row is validated before anything is written: one bad row refuses the
     file (422, each problem named by line and field) and nothing is stored. The file is
     kept as an item and each row becomes a record, in one ledger event. Needs the
     add-evidence permission."""
-    mapping = parse_mapping(map_ or [])
-    _check_encoding(encoding)
-    target = await run_in_threadpool(
-        svc.import_target, store, principal, source, sensitivity, reliability, credibility)
     limit = settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"file is larger than the limit of {limit:,} bytes")
+    refuse_oversized(request, limit)
+    form = FormReader(request, field_names(ListUploadIn))
+    fields = await form.fields()
+    meta = read_fields(ListUploadIn, fields)
+    mapping = parse_mapping(meta.map)
+    _check_encoding(meta.encoding)
+    # Checked before the file is read: an invisible source or a missing permission is
+    # refused without taking the upload.
+    target = await run_in_threadpool(
+        svc.import_target, store, principal, meta.source, meta.sensitivity, meta.reliability,
+        meta.credibility)
     # The list is read from a file: keep it in a private folder under the data
     # directory only for the length of the import.
     uploads = store.home.path / "uploads"
     uploads.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=uploads, prefix="list-"))
     try:
-        path = folder / (safe_name(name) or "list")
-        await _receive(request, path, limit)
-        receipt = Receipt(actor=principal.name, from_party=from_party,
-                          how=how or "HTTP list upload")
+        path = folder / (safe_name(meta.name or fields.filename) or "list")
+        await _receive(form.file_chunks(), path, limit)
+        receipt = Receipt(actor=principal.name, from_party=meta.from_party,
+                          how=meta.how or "HTTP list upload")
         return await run_in_threadpool(
-            svc.import_upload, store, principal, path, target, id_column=id_column,
-            mapping=mapping, sensitivity=sensitivity, encoding=encoding, sheet=sheet,
-            receipt=receipt)
+            svc.import_upload, store, principal, path, target, id_column=meta.id_column,
+            mapping=mapping, sensitivity=meta.sensitivity, encoding=meta.encoding,
+            sheet=meta.sheet, receipt=receipt)
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
 
 
-async def _receive(request: Request, path: Path, limit: int) -> None:
-    """Write the request body to ``path``, refusing (413) more than ``limit`` bytes."""
+async def _receive(chunks: AsyncIterator[bytes], path: Path, limit: int) -> None:
+    """Write the file's bytes to ``path``, refusing (413) more than ``limit`` bytes."""
     size = 0
     buffer = bytearray()
     with open(path, "wb") as out:
-        async for chunk in request.stream():
+        async for chunk in chunks:
             size += len(chunk)
             if size > limit:
                 raise ApiError(413, f"file is larger than the limit of {limit:,} bytes")
