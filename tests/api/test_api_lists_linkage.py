@@ -332,3 +332,8 @@ def test_upload_leftovers_of_a_crash_are_removed_at_start(tmp_path: Path) -> Non
     os.utime(old, (past, past))
     assert clear_stale_uploads(home) == 1
     assert not old.exists() and (fresh / "upload").exists()
+
+
+def test_list_fields_with_control_characters_are_refused_cleanly(world: World) -> None:
+    r = _upload(world, "investigator_g", _rows(1), source="SYNTHETIC nul", encoding="utf\x00-8")
+    assert r.status_code == 422, r.text

@@ -52,7 +52,7 @@ def _check_encoding(encoding: str | None) -> None:
         return
     try:
         codecs.lookup(encoding)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         raise ValidationError(f"encoding {encoding!r} is not one this server knows") from None
 
 
