@@ -271,7 +271,7 @@ def run_target(target: str, spec: dict[str, list[str]], args: argparse.Namespace
         "commit": head + ("+uncommitted" if dirty else ""),
         "files": spec["files"],
         "tests": spec["tests"],
-        "sample": f"every {args.every}th, seed {args.seed}" if picked is not None else "all",
+        "sample": f"1 in {args.every}, seed {args.seed}" if picked is not None else "all",
         "seconds": round(time.monotonic() - started),
         "command": "benchmarks/mutation/run.py " + target
         + (f" --every {args.every} --seed {args.seed}" if picked is not None else ""),
