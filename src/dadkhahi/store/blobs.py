@@ -256,6 +256,7 @@ class BlobStore:
         writer.start()
         size = 0
         head = b""
+        read_all = False
         try:
             for chunk in _chunks(stream):
                 if error:
@@ -267,9 +268,12 @@ class BlobStore:
                 size += len(chunk)
                 if progress is not None:
                     progress(len(chunk))
+            read_all = True
         finally:
             pending.put(None)
             writer.join()
+            if not read_all:  # the source failed: keep no partial copy
+                tmp.unlink(missing_ok=True)
         if error:
             tmp.unlink(missing_ok=True)
             raise error[0]

@@ -1,0 +1,199 @@
+"""The blob store on its own (cases mutants of ``store/blobs.py`` survived).
+
+Each file is written once under its hash, read-only, with nothing left in ``tmp``; sealed
+files have an exact layout (header, then one tagged chunk per 1 MiB of plaintext, the last
+chunk flagged) that decrypts back to the bytes and fails when any part is moved or cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from dadkhahi.domain.errors import IntegrityError, UserError
+from dadkhahi.store.blobs import (
+    HEAD_BYTES,
+    SEAL_CHUNK,
+    SEAL_MAGIC,
+    BlobStore,
+    BlobTooLargeError,
+    new_file_key,
+)
+
+TAG = 16
+
+
+def _payload(size: int) -> bytes:
+    block = hashlib.sha256(str(size).encode()).digest()
+    return (block * (size // 32 + 1))[:size]
+
+
+def _leftovers(blobs: BlobStore) -> list[Path]:
+    tmp = blobs.root / "tmp"
+    return sorted(tmp.iterdir()) if tmp.is_dir() else []
+
+
+@pytest.mark.parametrize("how", ["file", "stream", "chunks", "bytes"])
+def test_each_way_in_stores_once_read_only_under_the_hash(tmp_path: Path, how: str) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    data = _payload(HEAD_BYTES + 100)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+
+    def put() -> object:
+        if how == "file":
+            return blobs.put_file(src)
+        if how == "stream":
+            return blobs.put_stream(io.BytesIO(data))
+        if how == "chunks":
+            return blobs.put_chunks([data[:10], data[10:]])
+        return blobs.put_bytes(data)
+
+    first, second = put(), put()
+    assert (first.sha256, first.size, first.head, first.new) == (sha, len(data),  # type: ignore[attr-defined]
+                                                                 data[:HEAD_BYTES], True)
+    assert (second.sha256, second.new) == (sha, False)  # type: ignore[attr-defined]
+    path = blobs.path(sha)
+    assert path == blobs.root / sha[:2] / sha[2:4] / sha
+    assert path.read_bytes() == data
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert blobs.has(sha) and blobs.rehash(sha) == sha
+    assert b"".join(blobs.iter_plain(sha)) == data
+    assert list(blobs.iter_hashes()) == [sha]
+    assert _leftovers(blobs) == []
+
+
+def test_progress_counts_every_byte(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    data = _payload(5000)
+    seen: list[int] = []
+    blobs.put_stream(io.BytesIO(data), seen.append)
+    blobs.put_chunks([data[:7], data[7:]], seen.append)
+    assert seen == [5000, 7, 4993]
+
+
+@pytest.mark.parametrize("size", [0, 1, SEAL_CHUNK - 1, SEAL_CHUNK, SEAL_CHUNK + 1,
+                                  2 * SEAL_CHUNK])
+def test_sealed_layout_and_round_trip(tmp_path: Path, size: int) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    key, data = new_file_key(), _payload(size)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    stored = blobs.put_file(src, seal=("item_1", key))
+    assert (stored.sha256, stored.size, stored.new) == (hashlib.sha256(data).hexdigest(),
+                                                         size, True)
+    path = blobs.sealed_path("item_1")
+    chunks = max(1, -(-size // SEAL_CHUNK))  # an empty file is one empty last chunk
+    raw = path.read_bytes()
+    assert raw.startswith(SEAL_MAGIC)
+    assert len(raw) == len(SEAL_MAGIC) + size + TAG * chunks
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert b"".join(blobs.iter_sealed("item_1", key)) == data
+    assert blobs.rehash_sealed("item_1", key) == stored.sha256
+    assert list(blobs.iter_sealed_names()) == ["item_1"]
+    assert _leftovers(blobs) == []
+
+
+def test_sealed_chunks_cannot_be_swapped_dropped_or_replaced(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    key = new_file_key()
+    blobs.put_chunks([_payload(2 * SEAL_CHUNK + 5)], seal=("item_1", key))
+    path = blobs.sealed_path("item_1")
+    raw = path.read_bytes()
+    head, body = raw[: len(SEAL_MAGIC)], raw[len(SEAL_MAGIC):]
+    step = SEAL_CHUNK + TAG
+    c0, c1, c2 = body[:step], body[step:2 * step], body[2 * step:]
+    path.chmod(0o644)
+    for damaged, failing in [(head + c1 + c0 + c2, 0), (head + c0 + c1, 1),
+                             (head + c0 + c2, 1), (b"DDKSEAL2" + body, None)]:
+        path.write_bytes(damaged)
+        if failing is None:
+            with pytest.raises(IntegrityError,
+                               match=r"^sealed blob item_1 has no sealed-blob header$"):
+                b"".join(blobs.iter_sealed("item_1", key))
+        else:
+            with pytest.raises(IntegrityError, match=re.escape(
+                    f"sealed blob chunk {failing} does not authenticate (tampered or truncated)")):
+                b"".join(blobs.iter_sealed("item_1", key))
+        assert blobs.rehash_sealed("item_1", key) == ""
+    path.write_bytes(raw)
+    assert blobs.rehash_sealed("item_1", new_file_key()) == ""
+    assert blobs.rehash_sealed("item_2", key) is None
+    blobs.remove_sealed("item_1")
+    assert not blobs.has_sealed("item_1") and list(blobs.iter_sealed_names()) == []
+
+
+def test_the_same_plaintext_sealed_twice_is_two_files(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    data = _payload(100)
+    a = blobs.put_bytes(data, seal=("item_a", new_file_key()))
+    b = blobs.put_bytes(data, seal=("item_b", new_file_key()))
+    assert a.new and b.new and a.sha256 == b.sha256
+    assert blobs.sealed_path("item_a").read_bytes() != blobs.sealed_path("item_b").read_bytes()
+    assert not blobs.has(a.sha256)  # never stored in clear under its hash
+
+
+@pytest.mark.parametrize("name", ["", "../x", "a/b", "x" * 65, "item 1", "ítem"])
+def test_sealed_names_are_plain_identifiers(tmp_path: Path, name: str) -> None:
+    with pytest.raises(UserError, match=re.escape(f"bad sealed blob name {name!r}")):
+        BlobStore(tmp_path).sealed_path(name)
+    assert BlobStore(tmp_path).sealed_path("A_9" * 21) == tmp_path / "sealed" / ("A_9" * 21)
+
+
+@pytest.mark.parametrize("seal", [False, True])
+def test_the_size_limit_is_inclusive_and_leaves_nothing(tmp_path: Path, seal: bool) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    sealing = ("item_1", new_file_key()) if seal else None
+    with pytest.raises(BlobTooLargeError, match=r"^file is larger than the limit of 1,000 bytes$"):
+        blobs.put_chunks([_payload(600), _payload(401)], seal=sealing, limit=1000)
+    assert _leftovers(blobs) == [] and list(blobs.iter_hashes()) == []
+    stored = blobs.put_chunks([_payload(600), _payload(400)], seal=sealing, limit=1000)
+    assert stored.size == 1000 and stored.new
+
+
+def test_a_finished_or_aborted_blob_takes_no_more(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    incoming = blobs.incoming()
+    incoming.write(b"abc")
+    assert incoming.finish().sha256 == hashlib.sha256(b"abc").hexdigest()
+    with pytest.raises(RuntimeError, match=r"^blob already finished or aborted$"):
+        incoming.write(b"d")
+    with pytest.raises(RuntimeError, match=r"^blob already finished or aborted$"):
+        incoming.finish()
+    dropped = blobs.incoming()
+    dropped.write(b"xyz")
+    dropped.abort()
+    with pytest.raises(RuntimeError):
+        dropped.finish()
+    assert _leftovers(blobs) == []
+    assert list(blobs.iter_hashes()) == [hashlib.sha256(b"abc").hexdigest()]
+
+
+def test_clear_incoming_counts_what_a_crash_left(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    assert blobs.clear_incoming() == 0
+    for _ in range(3):
+        blobs.incoming().write(b"half")  # never finished: as after a crash
+    (blobs.root / "tmp" / "unrelated").write_bytes(b"")
+    assert blobs.clear_incoming() == 3
+    assert _leftovers(blobs) == [blobs.root / "tmp" / "unrelated"]
+
+
+def test_a_failing_write_removes_the_temporary_file(tmp_path: Path) -> None:
+    class Broken(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+            raise OSError("device gone")
+
+    blobs = BlobStore(tmp_path / "blobs")
+    with pytest.raises(OSError, match="device gone"):
+        blobs.put_stream(Broken())  # type: ignore[arg-type]
+    assert _leftovers(blobs) == []
