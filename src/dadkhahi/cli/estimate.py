@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,7 +23,7 @@ from dadkhahi.domain.errors import UserError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dadkhahi.estimate import EstimateResult
+    from dadkhahi.estimate import EstimateResult, Options
 
 # The numerical stack (SciPy, statsmodels, Matplotlib) costs ~1.5 s to import,
 # so it is loaded when the command runs, not whenever any command starts.
@@ -30,6 +31,24 @@ if TYPE_CHECKING:
 #: ``loader(language)``: the linked store's capture histories, places named in
 #: ``language`` (``en`` or ``fa``).
 HistoriesLoader = Callable[[str], "pd.DataFrame"]
+
+
+@dataclass(frozen=True)
+class StoreRequest:
+    """What ``estimate`` asks of the store: one method, maybe over drawn linkages."""
+
+    method: str
+    options: Options
+    by: str | None
+    language: str
+    merge_below: int | None
+    draws: int | None  # partitions to draw; None holds the linkage fixed
+
+
+#: ``estimator(request, progress)``: the result and the id of its ``estimate.computed``.
+StoreEstimator = Callable[
+    [StoreRequest, "Callable[[str, int, int], None]"], "tuple[EstimateResult, str]"
+]
 
 
 def default_language() -> str:
@@ -86,6 +105,7 @@ def _from_file(path: Path, by: str | None) -> pd.DataFrame:
 
 def make_estimate_command(
     histories_loader: HistoriesLoader | None = None,
+    store_estimator: StoreEstimator | None = None,
 ) -> Callable[..., None]:
     """Build the ``estimate`` command around a source of capture histories.
 
@@ -95,7 +115,10 @@ def make_estimate_command(
     boolean column is taken as a list) and any columns to stratify by
     (``province``, ``city``, ``prison``, ``period`` …) as text. People on no
     list may be included; they are dropped. Errors are raised as
-    :class:`UserError` with one line.
+    :class:`UserError` with one line. ``store_estimator`` (when given) runs
+    one method on the store itself, over drawn linkages when asked, and
+    records the estimate in the ledger; without it the histories are
+    estimated here and nothing is recorded.
     """
 
     def estimate_command(
@@ -127,8 +150,20 @@ def make_estimate_command(
             typer.Option("--plot", help="Write a figure (posterior, strata) to FILE.png or .svg."),
         ] = None,
         seed: Annotated[
-            int | None, typer.Option("--seed", help="Random seed (repeatable results).")
-        ] = None,
+            int, typer.Option("--seed", help="Random seed: every random step is seeded from "
+                              "it, and it is recorded with the estimate.")
+        ] = 1,
+        linkage_uncertainty: Annotated[
+            bool,
+            typer.Option("--linkage-uncertainty/--no-linkage-uncertainty",
+                         help="Carry the linkage's uncertainty into the interval: estimate on "
+                         "--linkage-draws partitions drawn from the calibrated match "
+                         "probabilities and pool the posterior draws (store only)."),
+        ] = False,
+        linkage_draws: Annotated[
+            int, typer.Option("--linkage-draws", min=2, max=500, metavar="M",
+                              help="Partitions drawn with --linkage-uncertainty.")
+        ] = 20,
         iterations: Annotated[
             int, typer.Option("--iterations", min=8, help="LCMCR Gibbs sweeps per chain.")
         ] = 20_000,
@@ -174,10 +209,7 @@ def make_estimate_command(
             description_json,
             estimate,
             estimate_all,
-            plot,
-            render,
             render_description,
-            to_json,
         )
 
         if method != "all" and method not in METHODS:
@@ -187,6 +219,30 @@ def make_estimate_command(
             raise UserError(f"--language must be en or fa, not {lang!r}")
         if merge_sparse is not None and by is None:
             raise UserError("--merge-sparse merges strata: give --by too")
+        if linkage_uncertainty and (table is not None or method == "all"):
+            raise UserError("--linkage-uncertainty needs the linked store and one method "
+                            "(not --table, not --method all)")
+        options = Options(
+            iterations=iterations, burnin=burnin, chains=chains, max_classes=max_classes,
+            seed=seed, level=level, interval=interval, max_iterations=max_iterations,
+        )
+        if (table is None and store_estimator is not None and not describe_only
+                and method != "all"):
+            request = StoreRequest(method, options, by, lang, merge_sparse,
+                                   linkage_draws if linkage_uncertainty else None)
+            with count_progress() as bar:
+                tasks: dict[str, TaskID] = {}
+
+                def report(label: str, done: int, at_most: int) -> None:
+                    if label not in tasks:
+                        tasks[label] = bar.add_task(label, total=at_most)
+                    bar.update(tasks[label], completed=done, total=at_most)
+
+                result, estimate_id = store_estimator(request, report)
+            _show([result], json_out, plot_path, estimate_id)
+            return
+        if linkage_uncertainty:
+            raise UserError("--linkage-uncertainty needs the linked store")
         data = (
             _from_store(histories_loader, by, lang) if table is None else _from_file(table, by)
         )
@@ -197,13 +253,9 @@ def make_estimate_command(
             else:
                 Console().print(render_description(description))
             return
-        options = Options(
-            iterations=iterations, burnin=burnin, chains=chains, max_classes=max_classes,
-            seed=seed, level=level, interval=interval, max_iterations=max_iterations,
-        )
         stratified = by is not None
         with count_progress() as bar:
-            tasks: dict[str, TaskID] = {}
+            tasks = {}
 
             def report(label: str, done: int, at_most: int) -> None:
                 if label not in tasks:
@@ -215,16 +267,28 @@ def make_estimate_command(
                 if method == "all"
                 else [estimate(data, method, stratified, options, report, merge_sparse)]
             )
-        if plot_path is not None:
-            plot(results, plot_path)
-        if json_out:
-            typer.echo(json.dumps(to_json(results[0], results[1:]), indent=2))
-        else:
-            Console().print(render(results))
-            if plot_path is not None:
-                typer.echo(f"figure written to {plot_path}")
+        _show(results, json_out, plot_path, None)
 
     return estimate_command
+
+
+def _show(results: list[EstimateResult], json_out: bool, plot_path: Path | None,
+          estimate_id: str | None) -> None:
+    from dadkhahi.estimate import plot, render, to_json
+
+    if plot_path is not None:
+        plot(results, plot_path)
+    if json_out:
+        out = to_json(results[0], results[1:])
+        if estimate_id is not None:
+            out["estimate_id"] = estimate_id
+        typer.echo(json.dumps(out, indent=2))
+        return
+    Console().print(render(results))
+    if estimate_id is not None:
+        typer.echo(f"recorded in the ledger as {estimate_id} (estimate.computed)")
+    if plot_path is not None:
+        typer.echo(f"figure written to {plot_path}")
 
 
 def demo_histories(seed: int = 0, people: int = 3000) -> pd.DataFrame:

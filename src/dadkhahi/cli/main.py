@@ -10,11 +10,15 @@ import typer
 
 from dadkhahi.cli import audit, evidence, jobs, ledger, link, lists, serve, setup, users
 from dadkhahi.cli.common import err_console, state
-from dadkhahi.cli.estimate import make_estimate_command
+from dadkhahi.cli.estimate import StoreRequest, make_estimate_command
 from dadkhahi.domain.errors import IntegrityError, UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
+
+    from dadkhahi.estimate import EstimateResult
 
 app = typer.Typer(
     name="dadkhahi",
@@ -56,7 +60,25 @@ def _linked_histories(language: str) -> pd.DataFrame:
     return capture_histories(open_store(), "all", language)
 
 
-app.command("estimate")(make_estimate_command(_linked_histories))
+def _store_estimate(
+    request: StoreRequest, progress: Callable[[str, int, int], None]
+) -> tuple[EstimateResult, str]:
+    """Estimate the store's lists (over drawn linkages if asked) and record it (issue 13)."""
+    from dadkhahi.analysis.estimates import estimate_store, record_estimate
+    from dadkhahi.cli.common import current_actor, open_store
+    from dadkhahi.linkage.draws import DrawSettings
+
+    store = open_store()
+    done = estimate_store(
+        store, request.method, request.options, by=request.by, language=request.language,
+        merge_below=request.merge_below,
+        uncertainty=None if request.draws is None else DrawSettings(draws=request.draws),
+        progress=progress,
+    )
+    return done.result, record_estimate(store, current_actor(), done)
+
+
+app.command("estimate")(make_estimate_command(_linked_histories, _store_estimate))
 
 
 def run() -> None:

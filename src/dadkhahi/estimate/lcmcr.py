@@ -186,7 +186,9 @@ def _sweep_reporting(
     return {name: np.concatenate([p[name] for p in parts], axis=1) for name in parts[0]}
 
 
-def _converged(totals: NDArray[np.float64]) -> tuple[float | None, float, bool]:
+def _converged(
+    totals: NDArray[np.float64], min_ess: float = ESS_MINIMUM
+) -> tuple[float | None, float, bool]:
     """R-hat (None for one chain), bulk ESS and whether both pass their limits."""
     chains = totals.shape[0]
     if chains > 1:
@@ -196,7 +198,7 @@ def _converged(totals: NDArray[np.float64]) -> tuple[float | None, float, bool]:
         r = None
         half = totals.shape[1] // 2
         e = ess(totals[:, : 2 * half].reshape(2, -1)) if half >= 4 else 0.0
-    return r, e, (r is None or r < RHAT_LIMIT) and e >= ESS_MINIMUM
+    return r, e, (r is None or r < RHAT_LIMIT) and e >= min_ess
 
 
 def lcmcr(
@@ -212,6 +214,7 @@ def lcmcr(
     max_iterations: int | None = None,
     lambda_prior: tuple[float, float] = (1.0, 1.0),
     progress: SweepProgress | None = None,
+    min_ess: float = ESS_MINIMUM,
 ) -> EstimateResult:
     """Posterior median and equal-tailed credible interval of the total under LCMCR.
 
@@ -231,7 +234,9 @@ def lcmcr(
     same ``seed`` gives the same draws, extensions included. ``lambda_prior``
     is the Beta(a, b) prior on every capture probability, Beta(1, 1) in the R
     package. ``progress(done, at_most)`` is called every ``PROGRESS_STEP``
-    sweeps and once at the end with ``done == at_most``.
+    sweeps and once at the end with ``done == at_most``. ``min_ess`` is the
+    ESS the chains run on for (400 by default; the runs on drawn linkages
+    are pooled, so each needs fewer).
     """
     require_lists(table, "LCMCR")
     if chains < 1 or iterations < 8:
@@ -267,7 +272,7 @@ def lcmcr(
         )
         burn = state.sweeps // 4 if burnin is None else burnin
         totals = n + np.concatenate([b["n0"] for b in blocks], axis=1)[:, burn:]
-        r, e, ok = _converged(totals)
+        r, e, ok = _converged(totals, min_ess)
         low, median, high = (float(v) for v in np.quantile(totals, [a, 0.5, 1 - a]))
         checks.append({
             "iterations": state.sweeps, "rhat": r, "ess": e, "estimate": median,
@@ -308,6 +313,7 @@ def lcmcr(
         "alpha_mean": float(draws["alpha"].mean()),
         "occupied_classes_mean": float(draws["k_star"].mean()),
         "seed": seed,
+        "min_ess": min_ess,
         "rhat": r,
         "ess": e,
     }
@@ -327,9 +333,9 @@ def lcmcr(
     else:
         diagnostics.pop("rhat")
         warnings.append("one chain: R-hat cannot be computed; use several chains")
-    if e < ESS_MINIMUM:
+    if e < min_ess:
         warnings.append(
-            f"effective sample size {e:.0f} < {ESS_MINIMUM:.0f} after {state.sweeps} sweeps: "
+            f"effective sample size {e:.0f} < {min_ess:.0f} after {state.sweeps} sweeps: "
             "the interval ends are imprecise; run more iterations"
         )
     return EstimateResult(

@@ -63,12 +63,27 @@ def to_json(result: EstimateResult, others: Sequence[EstimateResult] = ()) -> di
     ``diagnostics`` (for LCMCR: chains, sweeps run, R-hat, ESS, whether the
     chains converged and each convergence check). An unbounded
     interval end is ``null``. ``others`` (from ``--method all``) go under
-    ``"methods"``, each in the same shape.
+    ``"methods"``, each in the same shape. An estimate over drawn linkages
+    adds ``"linkage_uncertainty"``: ``{"partitions", "interval" (the
+    combined one, as above), "interval_linkage_fixed", "estimate_linkage_fixed",
+    "width_share" (of the combined width the linkage adds), "variance_share",
+    "calibration"}``.
     """
     out = _stratum_json(result)
     del out["stratum"]
     out["level"] = result.level
     out["strata"] = [_stratum_json(s) for s in result.strata]
+    linkage = result.diagnostics.get("linkage")
+    if linkage:
+        out["linkage_uncertainty"] = _json_safe({
+            "partitions": linkage["partitions"],
+            "interval": out["interval"],
+            "interval_linkage_fixed": linkage["fixed"]["interval"],
+            "estimate_linkage_fixed": linkage["fixed"]["estimate"],
+            "width_share": linkage["width_share"],
+            "variance_share": linkage["variance_share"],
+            "calibration": linkage.get("calibration"),
+        })
     if others:
         out["methods"] = [to_json(o) for o in others]
     return out
@@ -198,6 +213,17 @@ def render(results: Sequence[EstimateResult]) -> Group:
                 f"{_fmt(part.interval[0])} – {_fmt(part.interval[1])}",
             )
         parts.append(strata)
+    for r in results:
+        linkage = r.diagnostics.get("linkage")
+        if linkage:
+            low, high = linkage["fixed"]["interval"]
+            share = linkage["width_share"]
+            parts.append(Text(
+                f"{r.method}: linkage uncertainty from {linkage['partitions']} drawn "
+                f"linkages; with the linkage held fixed {_fmt(linkage['fixed']['estimate'])} "
+                f"({_fmt(low)} – {_fmt(high)})"
+                + ("" if share is None else f"; the linkage adds {share:.0%} of the width")
+            ))
     for r in results:
         for part in (r, *r.strata):
             line = _convergence_line(part)

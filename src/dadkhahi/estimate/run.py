@@ -40,7 +40,7 @@ Progress = Callable[[str, int, int], None]
 class Options:
     """Settings shared by the estimators (each uses the ones it needs).
 
-    ``iterations``/``burnin``/``chains``/``max_classes``/``max_iterations``
+    ``iterations``/``burnin``/``chains``/``max_classes``/``max_iterations``/``min_ess``
     drive LCMCR (burn-in defaults to a quarter of the sweeps; the chains run
     on in blocks of ``iterations`` until they converge or reach
     ``max_iterations``, by default ten times ``iterations``); ``max_order``, ``interval`` and
@@ -58,6 +58,7 @@ class Options:
     interval: str = "profile"
     bootstrap: int = 500
     max_iterations: int | None = None
+    min_ess: float = 400.0
 
 
 Runner = Callable[[pd.DataFrame, SweepProgress | None], EstimateResult]
@@ -69,7 +70,7 @@ def _runner(method: str, options: Options) -> Runner:
         return lambda t, progress: lcmcr(
             t, iterations=o.iterations, burnin=o.burnin, chains=o.chains,
             max_classes=o.max_classes, seed=o.seed, level=o.level,
-            max_iterations=o.max_iterations, progress=progress,
+            max_iterations=o.max_iterations, progress=progress, min_ess=o.min_ess,
         )
     run = _quick_runner(method, o)
 

@@ -259,25 +259,43 @@ def capture_histories(
     if by is not None and by != "all" and by not in STRATA:
         raise ValueError(f"cannot stratify by {by!r}: choose {', '.join(STRATA)}")
     frame = linked_records(store)
-    member = _membership(frame)
-    labels = list_labels(store, [str(c) for c in member.columns])
+    labels = list_labels(store, _import_order(frame))
+    return histories_of(frame, labels, by, language)
+
+
+_STRATUM_KEYS = {
+    "province": "province_key",
+    "city": "city_key",
+    "prison": "prison_key",
+    "period": "period",
+}
+
+
+def histories_of(
+    frame: pd.DataFrame, labels: Mapping[str, str], by: str | None = None,
+    language: str = "en",
+) -> pd.DataFrame:
+    """:func:`capture_histories` of records (as :func:`linked_records` gives them) and
+    whatever partition their ``person_id`` column holds: the store's, or a drawn one.
+
+    ``labels`` names each source id. Lists come in import order; records without
+    a person are left out.
+    """
+    linked = frame.dropna(subset=["person_id"])
+    order = _import_order(frame)
+    member = _membership(linked).reindex(columns=order, fill_value=0)
     histories = member.rename(columns=lambda c: labels[str(c)])
     histories.columns.name = None
     wanted = STRATA if by == "all" else (() if by is None else (by,))
-    linked = frame.dropna(subset=["person_id"]).assign(period=lambda f: _period(f))
-    keys = {
-        "province": "province_key",
-        "city": "city_key",
-        "prison": "prison_key",
-        "period": "period",
-    }
+    if "period" in wanted:
+        linked = linked.assign(period=_period(linked))
     unknown = UNKNOWN_LABEL.get(language, UNKNOWN_LABEL["en"])
     for name in wanted:
-        values = _mode(linked, keys[name])
+        values = _mode(linked, _STRATUM_KEYS[name])
         if name != "period":
-            values = values.map(place_labels(linked, keys[name], name, language))
+            values = values.map(place_labels(linked, _STRATUM_KEYS[name], name, language))
         histories[name] = values.reindex(histories.index).fillna(unknown)
     histories.index.name = "person_id"
     histories = histories.reset_index()
-    histories.attrs["lists"] = [labels[str(c)] for c in member.columns]
+    histories.attrs["lists"] = [labels[str(c)] for c in order]
     return histories

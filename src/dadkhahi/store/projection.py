@@ -202,6 +202,8 @@ def _list_records(index: int, data: Mapping[str, Any], common: dict[str, Any]) -
 
 
 _simple_insert("link.decided", s.link_decisions)
+_simple_insert("estimate.computed", s.estimates)
+_simple_insert("estimate.released", s.estimate_releases)
 
 
 @handles("link.run")

@@ -441,6 +441,46 @@ jobs = Table(
     Index("ix_jobs_created_by", "created_by"),
 )
 
+# --- estimates (issue 13) ---
+# Each estimate computed from the store (``estimate.computed``: method, result,
+# seed, settings, software versions and a hash of its inputs, so it can be rerun)
+# and each release of one to an audience (``estimate.released``).
+
+estimates = Table(
+    "estimates",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("method", Text, nullable=False),
+    Column("estimand", Text),
+    Column("documented", Integer, nullable=False),
+    Column("estimate", Float),
+    Column("low", Float),
+    Column("high", Float),
+    Column("level", Float, nullable=False),
+    Column("fixed_low", Float),
+    Column("fixed_high", Float),
+    Column("partitions", Integer),
+    Column("seed", BigInteger, nullable=False),
+    Column("link_run_id", Text),
+    Column("inputs_sha256", Text, nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("versions", JSON, nullable=False),
+    Column("computed_at", Text, nullable=False),
+    _ledger_index(),
+)
+
+estimate_releases = Table(
+    "estimate_releases",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("estimate_id", Text, ForeignKey("estimates.id"), nullable=False),
+    Column("audience", Text, nullable=False),
+    Column("note", Text),
+    Column("released_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_estimate_releases_estimate_id", "estimate_id"),
+)
+
 # Pages of a source's records and items in ID order (the API's default) come straight
 # from these, without sorting every row of the source.
 Index("ix_records_source_id_id", records.c.source_id, records.c.id)

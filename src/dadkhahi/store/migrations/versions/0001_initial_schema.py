@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 01:18:03.327861
+Create Date: 2026-12-02 01:35:28.297204
 """
 
 from __future__ import annotations
@@ -68,6 +68,28 @@ def upgrade() -> None:
         sa.Column("at", sa.Text(), nullable=False),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_erasures")),
+    )
+    op.create_table(
+        "estimates",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("method", sa.Text(), nullable=False),
+        sa.Column("estimand", sa.Text(), nullable=True),
+        sa.Column("documented", sa.Integer(), nullable=False),
+        sa.Column("estimate", sa.Float(), nullable=True),
+        sa.Column("low", sa.Float(), nullable=True),
+        sa.Column("high", sa.Float(), nullable=True),
+        sa.Column("level", sa.Float(), nullable=False),
+        sa.Column("fixed_low", sa.Float(), nullable=True),
+        sa.Column("fixed_high", sa.Float(), nullable=True),
+        sa.Column("partitions", sa.Integer(), nullable=True),
+        sa.Column("seed", sa.BigInteger(), nullable=False),
+        sa.Column("link_run_id", sa.Text(), nullable=True),
+        sa.Column("inputs_sha256", sa.Text(), nullable=False),
+        sa.Column("settings", sa.JSON(), nullable=False),
+        sa.Column("versions", sa.JSON(), nullable=False),
+        sa.Column("computed_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_estimates")),
     )
     op.create_table(
         "jobs",
@@ -255,6 +277,24 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("token_sha256", name=op.f("pk_auth_sessions")),
     )
+    op.create_table(
+        "estimate_releases",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("estimate_id", sa.Text(), nullable=False),
+        sa.Column("audience", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("released_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["estimate_id"],
+            ["estimates.id"],
+            name=op.f("fk_estimate_releases_estimate_id_estimates"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_estimate_releases")),
+    )
+    with op.batch_alter_table("estimate_releases", schema=None) as batch_op:
+        batch_op.create_index("ix_estimate_releases_estimate_id", ["estimate_id"], unique=False)
+
     op.create_table(
         "items",
         sa.Column("id", sa.Text(), nullable=False),
@@ -496,6 +536,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_items_sha256")
 
     op.drop_table("items")
+    with op.batch_alter_table("estimate_releases", schema=None) as batch_op:
+        batch_op.drop_index("ix_estimate_releases_estimate_id")
+
+    op.drop_table("estimate_releases")
     op.drop_table("auth_sessions")
     op.drop_table("acts")
     with op.batch_alter_table("access_grants", schema=None) as batch_op:
@@ -517,6 +561,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_created_by")
 
     op.drop_table("jobs")
+    op.drop_table("estimates")
     op.drop_table("erasures")
     op.drop_table("data_keys")
     with op.batch_alter_table("claims", schema=None) as batch_op:

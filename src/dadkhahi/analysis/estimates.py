@@ -1,0 +1,241 @@
+"""The estimate of the store's lists, with linkage uncertainty, and its ledger record.
+
+:func:`estimate_store` runs an estimator on the capture histories of the
+store's linked persons and, when asked, on M partitions drawn from the
+linkage's uncertainty, pooling their posterior draws
+(:mod:`dadkhahi.estimate.pooled`). :func:`record_estimate` writes the
+``estimate.computed`` event: the result, the interval with the linkage held
+fixed, the seed, every setting, the software versions and a hash of the
+capture histories, so anyone can rerun it; :func:`release_estimate` writes
+``estimate.released`` when an estimate is given to an audience (a court, a
+UN mechanism, the public memorial).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import platform
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from dadkhahi.analysis.linkage_draws import LinkageDraws, linkage_draws
+from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.estimate import EstimateResult, Options, estimate, histories_to_table
+from dadkhahi.estimate.pooled import estimate_over_partitions
+from dadkhahi.estimate.run import Progress
+from dadkhahi.linkage.draws import DrawSettings
+from dadkhahi.linkage.views import _import_order, capture_histories, histories_of, list_labels
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store, utc_now
+
+#: Packages whose versions go into the ledger with every estimate.
+PACKAGES = ("dadkhahi", "numpy", "scipy", "statsmodels", "pandas", "splink", "duckdb")
+#: Audiences an estimate can be released to (the disclosure rule decides the rest).
+AUDIENCES = ("team", "partner", "court", "un_mechanism", "public")
+
+
+def software_versions() -> dict[str, str]:
+    """Python and the versions of the packages the estimate depends on."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def table_sha256(table: pd.DataFrame) -> str:
+    """SHA-256 of a capture-history table as sorted CSV: the same people, the same hash."""
+    ordered = table.reindex(columns=sorted(table.columns))
+    ordered = ordered.sort_values(list(ordered.columns), kind="stable").reset_index(drop=True)
+    return hashlib.sha256(ordered.to_csv(index=False, lineterminator="\n").encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoreEstimate:
+    """An estimate of the store's lists and what it rests on."""
+
+    result: EstimateResult
+    table: pd.DataFrame
+    method: str
+    options: Options
+    linkage: LinkageDraws | None = None
+    partition_options: Options | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def partition_options(options: Options, partitions: int) -> Options:
+    """LCMCR settings for each drawn partition: shorter runs, pooled afterwards.
+
+    Two chains of an eighth of the sweeps (at least 1,000), extended until
+    R-hat < 1.01 and ESS >= 100, at most four times that; M such runs pool
+    to an ESS of at least 100 M.
+    """
+    iterations = max(1000, options.iterations // 8)
+    return replace(options, chains=2, iterations=iterations, burnin=None,
+                   max_iterations=4 * iterations, min_ess=100.0)
+
+
+def estimate_store(
+    store: Store, method: str, options: Options, *, by: str | None = None,
+    language: str = "en", merge_below: int | None = None,
+    uncertainty: DrawSettings | None = None, progress: Progress | None = None,
+    records: pd.DataFrame | None = None,
+) -> StoreEstimate:
+    """Estimate the total from the store's linked lists (see the module docstring).
+
+    ``uncertainty`` draws that many partitions and pools (``options.seed``
+    must be set: every step is seeded). ``records`` limits the estimate to
+    these records (the eligible ones).
+    """
+    if options.seed is None:
+        raise UserError("an estimate from the store needs a seed (--seed)")
+    stratified = by is not None
+
+    def table_of(persons: pd.DataFrame) -> pd.DataFrame:
+        return histories_to_table(persons, list(persons.attrs["lists"]), stratum_column=by)
+
+    if uncertainty is None:
+        if records is None:
+            persons = capture_histories(store, by, language)
+        else:
+            persons = histories_of(records, list_labels(store, _import_order(records)), by,
+                                   language)
+        table = table_of(persons)
+        result = estimate(table, method, stratified, options, progress, merge_below)
+        return StoreEstimate(result, table, method, options)
+    drawn = linkage_draws(store, replace(uncertainty, seed=options.seed), by, language,
+                          records)
+    fixed = table_of(drawn.fixed)
+    per_partition = partition_options(options, uncertainty.draws)
+
+    def run(table: pd.DataFrame, seed: int) -> EstimateResult:
+        how = options if seed == options.seed else per_partition
+        return estimate(table, method, stratified, replace(how, seed=seed), None, merge_below)
+
+    def heard(done: int, total: int) -> None:
+        if progress is not None:
+            progress(f"{method} over {total} drawn linkages", done, total)
+
+    result = estimate_over_partitions(fixed, [table_of(t) for t in drawn.drawn], run,
+                                      options.seed, heard)
+    linkage = {
+        **result.diagnostics["linkage"],
+        "calibration": drawn.calibration.as_json(),
+        "draw_settings": drawn.settings.as_json(),
+        "draw_stats": drawn.stats,
+        "partition_lcmcr": {"chains": per_partition.chains,
+                            "iterations": per_partition.iterations,
+                            "max_iterations": per_partition.max_iterations,
+                            "min_ess": per_partition.min_ess},
+    }
+    warnings = (*result.warnings, *drawn.warnings)
+    if not drawn.calibration.fitted:
+        warnings = (*warnings, f"match probabilities not calibrated: "
+                               f"{drawn.calibration.note}; the drawn linkages are centred "
+                               "on the run's own partition, so they add its uncertainty "
+                               "but cannot correct its errors (review pairs: dadkhahi link "
+                               "review)")
+    result = replace(result, warnings=tuple(dict.fromkeys(warnings)),
+                     diagnostics={**result.diagnostics, "linkage": linkage})
+    return StoreEstimate(result, fixed, method, options, drawn, per_partition)
+
+
+def _plain(value: Any) -> Any:
+    """JSON the ledger takes: no NaN or infinity (null instead), no NumPy scalars."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _rounded(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), 1)
+
+
+def record_estimate(store: Store, actor: str, done: StoreEstimate,
+                    estimand: str | None = None) -> str:
+    """Write ``estimate.computed`` for an estimate of the store; returns its id.
+
+    Numbers are rounded to 0.1 person (as printed, and identical in two
+    homes); the settings hold every option, the draw settings, the
+    calibration and the per-partition LCMCR settings.
+    """
+    r = done.result
+    linkage = r.diagnostics.get("linkage")
+    fixed = (linkage or {}).get("fixed", {}).get("interval", [None, None])
+    settings: dict[str, Any] = {"options": asdict(done.options), "method": done.method}
+    if done.linkage is not None and linkage is not None:
+        settings["linkage"] = {
+            "run_id": done.linkage.run_id,
+            "draw_settings": linkage["draw_settings"],
+            "calibration": linkage["calibration"],
+            "partition_lcmcr": linkage["partition_lcmcr"],
+            "width_share": linkage["width_share"],
+            "variance_share": linkage["variance_share"],
+        }
+    settings = _plain(settings)
+    estimate_id = f"est_{secrets.token_hex(10)}"
+    with store.transaction(actor) as tx:
+        run_id = None
+        if done.linkage is not None:
+            run_id = done.linkage.run_id
+        else:
+            from dadkhahi.linkage.store_io import latest_run
+
+            last = latest_run(tx.conn)
+            run_id = None if last is None else str(last["id"])
+        tx.emit("estimate.computed", {
+            "id": estimate_id,
+            "method": r.method,
+            "estimand": estimand,
+            "documented": r.documented,
+            "estimate": _rounded(r.estimate),
+            "low": _rounded(r.interval[0]),
+            "high": _rounded(r.interval[1]),
+            "level": r.level,
+            "fixed_low": _rounded(fixed[0]),
+            "fixed_high": _rounded(fixed[1]),
+            "partitions": None if done.linkage is None else len(done.linkage.drawn),
+            "seed": done.options.seed,
+            "link_run_id": run_id,
+            "inputs_sha256": table_sha256(done.table),
+            "settings": settings,
+            "versions": software_versions(),
+            "computed_at": utc_now(),
+        })
+    return estimate_id
+
+
+def release_estimate(store: Store, actor: str, estimate_id: str, audience: str,
+                     note: str | None = None) -> str:
+    """Record that an estimate was given to ``audience`` (``estimate.released``)."""
+    if audience not in AUDIENCES:
+        raise UserError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+    release_id = f"rel_{secrets.token_hex(10)}"
+    with store.transaction(actor) as tx:
+        found = tx.conn.execute(
+            select(s.estimates.c.id).where(s.estimates.c.id == estimate_id)).first()
+        if found is None:
+            raise NotFoundError(f"no estimate {estimate_id!r}")
+        tx.emit("estimate.released", {
+            "id": release_id, "estimate_id": estimate_id, "audience": audience,
+            "note": note, "released_at": utc_now(),
+        })
+    return release_id

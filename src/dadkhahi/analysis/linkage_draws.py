@@ -1,0 +1,195 @@
+"""The store's linkage, and M partitions drawn around it, as capture histories.
+
+Reads what the last linkage run left (the persons, the scored pairs it kept
+in its cache and review queue, the human decisions), calibrates the match
+probabilities on the decided pairs (:mod:`dadkhahi.linkage.calibration`),
+draws partitions per connected component (:mod:`dadkhahi.linkage.draws`) and
+turns each into one row per person, as :func:`dadkhahi.linkage.views.
+capture_histories` does for the store's own partition.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from dadkhahi.domain.errors import UserError
+from dadkhahi.linkage.calibration import Calibration, calibrate
+from dadkhahi.linkage.draws import DrawSettings, PartitionDraws, draw_partitions, fit_offset
+from dadkhahi.linkage.features import _id_key
+from dadkhahi.linkage.service import _pairs_cache
+from dadkhahi.linkage.store_io import latest_run, load_decisions
+from dadkhahi.linkage.views import _import_order, histories_of, linked_records, list_labels
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+
+@dataclass(frozen=True)
+class LinkageDraws:
+    """The store's partition and drawn ones, each as one row per person."""
+
+    fixed: pd.DataFrame
+    drawn: tuple[pd.DataFrame, ...]
+    calibration: Calibration
+    settings: DrawSettings
+    run_id: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def candidate_pairs(store: Store, run_id: str) -> pd.DataFrame:
+    """The pairs a model run scored and kept: its cache (links) and its review queue.
+
+    Columns ``record_id_l``, ``record_id_r``, ``match_probability``; a pair in
+    both keeps the cache's probability (full precision).
+    """
+    cache = _pairs_cache(store, run_id)
+    if not cache.is_file():
+        raise UserError(
+            f"the scored pairs of linkage run {run_id} are not cached in this home "
+            f"({cache}): run dadkhahi link run again, or estimate with "
+            "--no-linkage-uncertainty"
+        )
+    cached = pd.read_parquet(cache)[["record_id_l", "record_id_r", "match_probability"]]
+    lr = s.link_review.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(lr.record_a, lr.record_b, lr.probability).where(lr.run_id == run_id)
+        ).all()
+    review = pd.DataFrame(rows, columns=["record_id_l", "record_id_r", "match_probability"])
+    both = pd.concat([cached, review], ignore_index=True) if len(review) else cached
+    return both.drop_duplicates(["record_id_l", "record_id_r"], keep="first").reset_index(
+        drop=True)
+
+
+def calibration_of(pairs: pd.DataFrame, decisions: pd.DataFrame, seed: int,
+                   threshold: float | None = None) -> Calibration:
+    """Calibrate the pairs' probabilities on every decided pair the run scored."""
+    decided = decisions.merge(pairs, on=["record_id_l", "record_id_r"], how="inner")
+    return calibrate(decided["match_probability"].to_numpy(),
+                     (decided["decision"] == "same").to_numpy(), seed=seed,
+                     threshold=threshold)
+
+
+#: Draws per trial offset while centring (a probe, not the draws the estimate uses).
+PROBE = DrawSettings(draws=8, burnin=10, thin=2)
+
+
+def _centre(
+    settings: DrawSettings, draw: Callable[[DrawSettings], PartitionDraws],
+    pairs: pd.DataFrame, decisions: pd.DataFrame, calibration: Calibration, persons: int,
+) -> tuple[DrawSettings, dict[str, Any]]:
+    """Settings with the offset that centres the draws (see :func:`fit_offset`).
+
+    Scores summed over every pair in a person count each weak pair against
+    it, so calibrated pair probabilities alone split people the pairs
+    support only together; the offset puts that right from what is known.
+    With decided pairs, the share of them the draws put together must equal
+    the share decided "same"; without, the draws must hold as many persons
+    as the run's own partition (they then spread around it, unbiased only as
+    far as the run is).
+    """
+    probe = replace(PROBE, seed=settings.seed, unscored=settings.unscored,
+                    max_component=settings.max_component)
+    decided = decisions.merge(pairs[["record_id_l", "record_id_r"]],
+                              on=["record_id_l", "record_id_r"], how="inner")
+    if calibration.fitted and len(decided):
+
+        def together(offset: float) -> float:
+            d = draw(replace(probe, offset=offset))
+            index = pd.Index(d.record_ids)
+            a = index.get_indexer(decided["record_id_l"])
+            b = index.get_indexer(decided["record_id_r"])
+            ok = (a >= 0) & (b >= 0)
+            return float((d.labels[:, a[ok]] == d.labels[:, b[ok]]).mean())
+
+        target = float((decided["decision"] == "same").mean())
+        offset = fit_offset(together, target)
+        how = {"on": "decided pairs put together", "target": target}
+    else:
+
+        def fewer(offset: float) -> float:
+            return -float(draw(replace(probe, offset=offset)).persons().mean())
+
+        offset = fit_offset(fewer, -float(persons))
+        how = {"on": "persons of the run's partition", "target": persons}
+    return replace(settings, offset=offset), {**how, "offset": round(offset, 6)}
+
+
+def linkage_draws(
+    store: Store, settings: DrawSettings, by: str | None = None, language: str = "en",
+    records: pd.DataFrame | None = None,
+) -> LinkageDraws:
+    """Capture histories of the store's partition and of ``settings.draws`` drawn ones.
+
+    ``records`` (from :func:`~dadkhahi.linkage.views.linked_records`) limits
+    the estimate to these records (the eligible ones); default all. The
+    decided pairs both constrain the draws and calibrate them.
+    """
+    frame = linked_records(store) if records is None else records
+    frame = frame.dropna(subset=["person_id"])
+    if frame.empty:
+        raise UserError("no linked records: run dadkhahi link run first")
+    with store.reading() as conn:
+        run = latest_run(conn, "model")
+        decisions = load_decisions(conn)
+    if run is None:
+        raise UserError("no linkage run yet: run dadkhahi link run first")
+    pairs = candidate_pairs(store, str(run["id"]))
+    labels = list_labels(store, _import_order(frame))
+    return draws_of(frame, labels, pairs, decisions, decisions, settings,
+                    float(run["threshold"]), str(run["id"]), by, language)
+
+
+def draws_of(
+    frame: pd.DataFrame, labels: dict[str, str], pairs: pd.DataFrame,
+    decisions: pd.DataFrame, reviewed: pd.DataFrame, settings: DrawSettings,
+    threshold: float, run_id: str, by: str | None = None, language: str = "en",
+) -> LinkageDraws:
+    """:func:`linkage_draws` on data already read: records with their ``person_id``
+    (the run's partition), list names, the run's scored pairs, the decisions that
+    constrain the draws and the reviewed pairs (``decision``) that calibrate them
+    (a blind audit's answers need not be decisions).
+    """
+    tick = time.perf_counter()
+    calibration = calibration_of(pairs, reviewed, settings.seed, threshold)
+    pairs = pairs.assign(calibrated=calibration.apply(pairs["match_probability"].to_numpy()))
+    id_keys = frame["id_number"].map(
+        lambda v: None if v is None or pd.isna(v) else _id_key(v)).reset_index(drop=True)
+    start = frame[["record_id", "person_id"]].rename(columns={"person_id": "cluster_id"})
+    # The same in two homes (record ids are random): the import's place in the
+    # ledger, then the row in the list.
+    stable = frame[["ledger_index", "row_number"]].reset_index(drop=True)
+
+    def draw(how: DrawSettings) -> PartitionDraws:
+        return draw_partitions(frame["record_id"], frame["source_id"], pairs, start,
+                               decisions=decisions, id_keys=id_keys, settings=how,
+                               order=stable)
+
+    settings, centring = _centre(settings, draw, pairs, reviewed, calibration,
+                                 int(frame["person_id"].nunique()))
+    drawn = draw(settings)
+    fixed = histories_of(frame, labels, by, language)
+    by_record = frame.set_index(frame["record_id"].astype(str))
+    tables = []
+    for row in drawn.labels:
+        assigned = by_record.loc[drawn.record_ids].assign(
+            person_id=[f"draw_{i}" for i in row])
+        tables.append(histories_of(assigned.reset_index(drop=True), labels, by, language))
+    persons = drawn.persons()
+    stats = {
+        **drawn.stats,
+        "centring": centring,
+        "persons_fixed": len(fixed),
+        "persons_drawn_min": int(persons.min()),
+        "persons_drawn_max": int(persons.max()),
+        "candidate_pairs": len(pairs),
+        "seconds": round(time.perf_counter() - tick, 3),
+    }
+    return LinkageDraws(fixed, tuple(tables), calibration, settings, run_id, stats,
+                        drawn.warnings)
