@@ -100,11 +100,12 @@ def four_lists(store: Store, folder: Path, people: int = 80, seed: int = 5) -> d
 def linker_from_truth(truth: dict[str, int], external: dict[str, str]) -> Any:
     """True pairs at 0.97 (at 0.4 for every fifth person), namesakes at 0.15.
 
-    ``external`` maps record ids to the lists' own ids, which ``truth`` knows.
+    ``external`` maps link keys (what the model sees as record ids) to the lists'
+    own ids, which ``truth`` knows.
     """
 
     def link(records: pd.DataFrame, labels: Any = None, backend: str = "duckdb",
-             threshold: float = 0.1) -> Any:
+             threshold: float = 0.1, **_settings: Any) -> Any:
         person = {rid: truth[external[rid]] for rid in records["record_id"]}
         order = sorted(person)
         rows = []
@@ -129,7 +130,7 @@ def linker_from_truth(truth: dict[str, int], external: dict[str, str]) -> Any:
 def linked(store: Store, tmp_path: Path) -> Store:
     truth = four_lists(store, tmp_path)
     recs = load_records(store)
-    external = dict(zip(recs["record_id"], recs["external_id"], strict=True))
+    external = dict(zip(recs["link_key"], recs["external_id"], strict=True))
     run_linkage(store, "tester", linker=linker_from_truth(truth, external))
     return store
 
@@ -239,7 +240,7 @@ def test_two_fresh_homes_give_the_same_estimate_over_drawn_linkages(
         truth = four_lists(store, tmp_path / f"{name}-lists")
         recs = load_records(store)
         run_linkage(store, "tester", linker=linker_from_truth(
-            truth, dict(zip(recs["record_id"], recs["external_id"], strict=True))))
+            truth, dict(zip(recs["link_key"], recs["external_id"], strict=True))))
         done = estimate_store(store, "lcmcr", FAST, uncertainty=DrawSettings(draws=3))
         assert done.linkage is not None
         answers.append((done.result.estimate, done.result.interval,

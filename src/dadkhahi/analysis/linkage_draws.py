@@ -162,9 +162,9 @@ def draws_of(
     id_keys = frame["id_number"].map(
         lambda v: None if v is None or pd.isna(v) else _id_key(v)).reset_index(drop=True)
     start = frame[["record_id", "person_id"]].rename(columns={"person_id": "cluster_id"})
-    # The same in two homes (record ids are random): the import's place in the
-    # ledger, then the row in the list.
-    stable = frame[["ledger_index", "row_number"]].reset_index(drop=True)
+    # The same in two homes (record ids are random): the record's link key (its
+    # list file's hash and its row, see dadkhahi.linkage.store_io.link_keys).
+    stable = frame[["link_key"]].reset_index(drop=True)
 
     def draw(how: DrawSettings) -> PartitionDraws:
         return draw_partitions(frame["record_id"], frame["source_id"], pairs, start,
