@@ -79,6 +79,7 @@ class Objects:
     claim: str
     custody: str = ""
     list_source: str = ""
+    list_id: str = ""
     list_import: str = ""
     list_record: str = ""
     list_record_b: str = ""
@@ -222,6 +223,7 @@ def add_list(store: Store, objects: Objects, level: Sensitivity, tmp: Path) -> N
         ids = conn.execute(select(r.id).where(r.import_id == report.import_id)
                            .order_by(r.row_number)).scalars().all()
     objects.list_source, objects.list_import = report.source_id, report.import_id
+    objects.list_id = report.list_id
     objects.list_record, objects.list_record_b = ids
 
 

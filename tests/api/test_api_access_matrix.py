@@ -248,6 +248,12 @@ RULES: dict[tuple[str, str], Rule] = {
                 f"M-{secrets.token_hex(6)}", "Rostami, Saeed", "Ahmad", "1367/06/01",
                 "Rasht", "matrix SYNTHETIC"]]))}),
         Permission.ADD_EVIDENCE, 201),
+    ("PATCH", "/api/lists/{list_id}/description"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/lists/{_o(w, lv).list_id}/description",
+            json={"kind": "detainees", "provinces": ["Tehran"]},
+            headers=_version(w, s.lists, _o(w, lv).list_id), target=_o(w, lv).list_id),
+        Permission.ADD_EVIDENCE),
     ("POST", "/api/linkage/decisions"): Rule(
         "create", lambda w, lv, who: Call("/api/linkage/decisions", json={
             "record_a": _o(w, lv).list_record, "record_b": _o(w, lv).list_record_b,

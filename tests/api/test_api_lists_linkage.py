@@ -132,6 +132,63 @@ def test_upload_creates_a_list_source_and_is_listed(world: World) -> None:
     assert not any((world.store.home.path / "uploads").rglob("*.*"))
 
 
+def _describe(world: World, who: str, list_id: str, body: dict[str, Any],
+              version: int | None = None) -> Any:
+    if version is None:
+        with world.store.reading() as conn:
+            version = conn.execute(select(s.lists.c.ledger_index)
+                                   .where(s.lists.c.id == list_id)).scalar_one()
+    return world.client.patch(f"/api/lists/{list_id}/description", json=body,
+                              headers={**world.headers(who), "If-Match": f'"{version}"'})
+
+
+def test_a_list_says_what_it_lists_and_hides_what_its_reader_may_not_see(
+    world: World,
+) -> None:
+    public, restricted, protected = (world.objects[lv] for lv in LEVELS)
+    # Default at import: victims, not limited, no provenance.
+    shown = {x["id"]: x for x in world.client.get("/api/lists").json()}
+    assert shown[public.list_import]["list"]["kind"] == "victims"
+    assert shown[public.list_import]["list_id"] == public.list_id
+    assert shown[public.list_import]["list"]["provinces"] is None
+    # The granted say the public list was derived from the protected one.
+    r = _describe(world, "admin_g", public.list_id, {"derived_from": [protected.list_id]})
+    assert r.status_code == 200, r.text
+    assert r.json()["derived_from"] == [protected.list_id]
+    # An admin without the grant neither sees that reference nor may name it...
+    for who in ("admin", "analyst", "anonymous"):
+        r = world.client.get("/api/lists", headers=world.headers(who))
+        assert protected.list_id not in r.text, who
+        listed = next(x for x in r.json() if x["id"] == public.list_import)
+        assert listed["list"]["derived_from"] == [], who
+    hidden = _describe(world, "admin", restricted.list_id, {"derived_from": [protected.list_id]})
+    missing = _describe(world, "admin", restricted.list_id, {"derived_from": ["lst_" + "0" * 20]})
+    assert hidden.status_code == missing.status_code == 422
+    assert hidden.json()["error"]["message"].replace(protected.list_id, "X") == \
+        missing.json()["error"]["message"].replace("lst_" + "0" * 20, "X")
+    # ...and what they change keeps it, unseen.
+    r = _describe(world, "admin", public.list_id, {
+        "kind": "detainees", "provinces": ["Tehran", "گیلان"], "period": "1367/05/01..",
+        "derived_from": [restricted.list_import]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["kind"] == "detainees" and body["province_keys"] == ["tehran", "gilan"]
+    assert (body["period_from"], body["period_to"]) == ("1988-07-23", None)
+    assert body["derived_from"] == [restricted.list_id]
+    assert r.headers["ETag"] == f'"{body["version"]}"'
+    with world.store.reading() as conn:
+        stored = conn.execute(select(s.lists.c.derived_from)
+                              .where(s.lists.c.id == public.list_id)).scalar_one()
+    assert stored == [restricted.list_id, protected.list_id]
+    # A field left out stays; null clears; a stale version is refused.
+    r = _describe(world, "admin", public.list_id, {"provinces": None})
+    assert r.status_code == 200 and r.json()["provinces"] is None
+    assert r.json()["kind"] == "detainees"
+    assert _describe(world, "admin", public.list_id, {"kind": "victims"},
+                     version=body["version"]).status_code == 412
+    assert _describe(world, "admin", public.list_id, {"period": "soon"}).status_code == 422
+
+
 def test_a_new_protected_list_is_granted_to_its_importer(world: World) -> None:
     since = world.store.size()
     r = _upload(world, "admin", _rows(2), source=f"SYNTHETIC secret list {secrets.token_hex(3)}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import sqlite3
@@ -121,8 +122,42 @@ def test_import_refuse_reimport_and_show(cli_home: Path, tmp_path: Path, backend
     shown = dk(cli_home, "lists", "show").stdout
     assert "SYNTHETIC Persian list" in shown and "SYNTHETIC names" in shown
     assert "[protected]" in shown  # a protected source's title is sealed
-    assert "3 import(s), 9 records" in shown
+    assert "3 list(s), 9 records in their current versions; 3 import(s)" in shown
     assert "OK" in dk(cli_home, "ledger", "verify").stdout
+
+
+def test_a_list_says_what_it_lists_covers_and_came_from(sqlite_home: Path,
+                                                        tmp_path: Path) -> None:
+    persian, latin, _ = _lists(tmp_path)
+    first = dk(sqlite_home, "lists", "import", str(latin), "--source", "SYNTHETIC national",
+               "--id-column", "Nr").stdout
+    assert re.search(r"as list lst_\w+ of victims", first)  # the default, said aloud
+    national = re.search(r"list (lst_\w+)", first)
+    assert national is not None
+    out = dk(sqlite_home, "lists", "import", str(persian), "--source", "SYNTHETIC register",
+             "--list-kind", "detainees", "--province", "Tehran", "--province", "گیلان",
+             "--period", "1367/05/01..1367/06/31", "--derived-from", national.group(1)[:8],
+             "--compiled-by", "SYNTHETIC national").stdout
+    assert "of detainees" in out
+    assert "detainees" in dk(sqlite_home, "lists", "show").stdout
+    listed = json.loads(dk(sqlite_home, "lists", "show", "--json").stdout)
+    assert [x["kind"] for x in listed] == ["victims", "detainees"]
+    register = listed[1]
+    assert register["provinces"] == ["Tehran", "گیلان"]
+    assert (register["period_from"], register["period_to"]) == ("1988-07-23", "1988-09-22")
+    assert register["derived_from"] == [national.group(1)]
+    assert register["compiled_by"] == [listed[0]["source_id"]]
+    bad = dk(sqlite_home, "lists", "describe", "SYNTHETIC register", "--period", "soon",
+             ok=False)
+    assert bad.returncode == 2 and "'soon' is not a date" in bad.stderr
+    changed = dk(sqlite_home, "lists", "describe", "SYNTHETIC register", "--list-kind",
+                 "victims", "--all-provinces", "--no-provenance").stdout
+    assert "changed provinces, kind, derived_from, compiled_by" in changed
+    detail = json.loads(dk(sqlite_home, "lists", "show", "SYNTHETIC register", "--json").stdout)
+    assert detail["kind"] == "victims" and detail["provinces"] is None
+    assert detail["derived_from"] == [] and detail["period_from"] == "1988-07-23"
+    assert [v["list_version"] for v in detail["imports"]] == [1]
+    assert "OK" in dk(sqlite_home, "ledger", "verify").stdout
 
 
 def test_link_run_review_export_stats(sqlite_home: Path, tmp_path: Path) -> None:

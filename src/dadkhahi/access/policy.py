@@ -257,6 +257,8 @@ _RULES: dict[str, _Rule] = {
     "sources": _sources,
     "items": lambda team: _in_visible_source(team, s.items),
     "records": lambda team: _in_visible_source(team, s.records),
+    # A list is governed like its current version's records.
+    "lists": lambda team: _in_visible_source(team, s.lists),
     "custody": _custody,
     "persons": _own(s.persons),
     "organizations": _own(s.organizations),

@@ -361,6 +361,7 @@ EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     "custody.recorded": (s.items, "item_id"),
     "record.added": (s.records, "id"),
     "records.imported": (s.sources, "source_id"),
+    "list.described": (s.lists, "list_id"),
     "person.created": (s.persons, "id"),
     "organization.created": (s.organizations, "id"),
     "place.created": (s.places, "id"),

@@ -13,7 +13,11 @@ them to clients too):
 * A file already imported is refused (409) naming the earlier import only if the
   principal can see it.
 * **Listing imports**: anyone; an import is shown only when its records would be
-  (:func:`dadkhahi.access.imports.visible_import`).
+  (:func:`dadkhahi.access.imports.visible_import`), with its list's description; a
+  list's provenance names only the lists and sources the principal can see.
+* **Describing a list** (kind, coverage, provenance) needs ``add_evidence`` and a
+  visible current version (else "not found"); references must be exact IDs of
+  visible lists or sources, and references the principal cannot see are kept.
 * **Running linkage** needs ``analyse``. The run links every list record, whatever
   the runner may see: it writes persons and claims under the same visibility rules,
   and its report holds counts only. Over HTTP it runs on DuckDB; Spark runs (long,
@@ -56,10 +60,12 @@ from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
 from dadkhahi.intake.evidence import Receipt
+from dadkhahi.intake.list_description import KEEP, DescriptionChange, emit_description
 from dadkhahi.intake.lists import import_list, list_imports
 from dadkhahi.intake.tabular import file_digest
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
+from dadkhahi.store.versions import check_version
 
 _SOURCE_ID = re.compile(r"src_[0-9a-f]{20}")
 _PROTECTED = str(Sensitivity.PROTECTED)
@@ -189,6 +195,105 @@ def import_upload(
     }
 
 
+def _visible_references(conn: Connection, principal: Principal, ids: set[str]) -> set[str]:
+    """Which of these list and source IDs the principal may see."""
+    if not ids:
+        return set()
+    ls, src = s.lists.c, s.sources.c
+    lists = conn.execute(
+        select(ls.id).where(ls.id.in_(sorted(ids)), visible(principal, s.lists)),
+        params(principal),
+    ).scalars()
+    sources = conn.execute(
+        select(src.id).where(src.id.in_(sorted(ids)), visible(principal, s.sources)),
+        params(principal),
+    ).scalars()
+    return {str(x) for x in (*lists, *sources)}
+
+
+def _list_views(
+    conn: Connection, principal: Principal, list_ids: set[str]
+) -> dict[str, dict[str, Any]]:
+    """Lists as the principal may see them (references to hidden objects left out)."""
+    rows = conn.execute(
+        select(s.lists).where(s.lists.c.id.in_(sorted(list_ids)))
+    ).mappings().all()
+    refs = {str(x) for r in rows for x in (*r["derived_from"], *r["compiled_by"])}
+    shown = _visible_references(conn, principal, refs)
+    views: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        view = {k: r[k] for k in ("id", "kind", "provinces", "province_keys", "period_from",
+                                  "period_to", "period_text", "current_import_id",
+                                  "versions", "sensitivity")}
+        view["derived_from"] = [x for x in r["derived_from"] if x in shown]
+        view["compiled_by"] = [x for x in r["compiled_by"] if x in shown]
+        view["version"] = int(r["ledger_index"])
+        views[str(r["id"])] = view
+    return views
+
+
+def _reference(conn: Connection, principal: Principal, ref: str, field: str) -> str:
+    """An exact list, import or source ID the principal may see, as a list or source ID."""
+    ls, li, src = s.lists.c, s.list_imports.c, s.sources.c
+    found: Any = None
+    if ref.startswith(("lst_", "imp_")):
+        column = ls.id if ref.startswith("lst_") else li.id
+        found = conn.execute(
+            select(ls.id).join(s.list_imports, li.list_id == ls.id)
+            .where(column == ref, visible(principal, s.lists)).limit(1), params(principal),
+        ).scalar()
+    elif ref.startswith("src_"):
+        found = conn.execute(
+            select(src.id).where(src.id == ref, visible(principal, s.sources)),
+            params(principal)).scalar()
+    if found is None:
+        # The same answer whether it does not exist or is hidden.
+        raise ValidationError(f"{field}: no list or source {ref!r} (give an exact lst_, "
+                              "imp_ or src_ ID)")
+    return str(found)
+
+
+def describe_for(
+    store: Store, principal: Principal, list_id: str, fields: dict[str, Any],
+    expected_version: int,
+) -> dict[str, Any]:
+    """Change a visible list's kind, coverage or provenance (``add_evidence``; If-Match)."""
+    with store.transaction(principal.name) as tx:
+        row = tx.conn.execute(
+            select(s.lists).where(s.lists.c.id == list_id, visible(principal, s.lists)),
+            params(principal),
+        ).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no list {list_id!r}")
+        require(principal, Permission.ADD_EVIDENCE)
+        check_version(tx.conn, s.lists, list_id, expected_version,
+                      current=int(row["ledger_index"]))
+        change: dict[str, Any] = {}
+        for name in ("derived_from", "compiled_by"):
+            if name in fields:
+                given = [_reference(tx.conn, principal, ref, name)
+                         for ref in fields[name] or []]
+                # References this principal cannot see were set by someone who could:
+                # they stay, unseen and unchanged.
+                old = [str(x) for x in row[name]]
+                shown = _visible_references(tx.conn, principal, set(old))
+                change[name] = given + [x for x in old if x not in shown and x not in given]
+        if "kind" in fields and fields["kind"] is not None:
+            change["kind"] = fields["kind"]
+        if "provinces" in fields:
+            change["provinces"] = fields["provinces"] or None
+        if "period" in fields:
+            change["period"] = fields["period"] or None
+        emit_description(tx, dict(row), DescriptionChange(**{
+            k: change.get(k, KEEP) for k in
+            ("kind", "provinces", "period", "derived_from", "compiled_by")}), prefix=False)
+    with store.reading() as conn:
+        view = _list_views(conn, principal, {list_id})[list_id]
+    if view["sensitivity"] == _PROTECTED:
+        record_reads(store, principal, "describe list", [("list", list_id)])
+    return view
+
+
 def imports_for(
     store: Store, principal: Principal, *, ids: Sequence[str] | None = None,
     action: str = "list imports",
@@ -227,6 +332,9 @@ def imports_for(
                 audited.append(("list_import", str(r.id)))
             out.append({
                 "id": summary.import_id,
+                "list_id": summary.list_id,
+                "list_version": summary.list_version,
+                "superseded_by": summary.superseded_by,
                 "source_id": summary.source_id,
                 "source_title": title,
                 "item_id": str(r.item_id),
@@ -242,6 +350,9 @@ def imports_for(
                 "linked_persons": summary.linked_persons,
                 "version": int(r.ledger_index),
             })
+        views = _list_views(conn, principal, {x["list_id"] for x in out})
+    for entry in out:
+        entry["list"] = views[entry["list_id"]]
     record_reads(store, principal, action, audited)
     return out
 
@@ -427,6 +538,7 @@ def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
 __all__ = [
     "ImportTarget",
     "decide_for",
+    "describe_for",
     "import_target",
     "import_upload",
     "imports_for",

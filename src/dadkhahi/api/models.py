@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from dadkhahi.domain.vocab import (
     Credibility,
     EntityKind,
     InvolvementRole,
+    ListKind,
     PlaceKind,
     PlaceStatus,
     Reliability,
@@ -236,10 +237,53 @@ class ListUploadIn(_In):
 # --- lists and linkage ----------------------------------------------------------------
 
 
-class ListImportOut(BaseModel):
-    """One imported list: its source, its file (an item) and what was read from it."""
+class ListOut(BaseModel):
+    """What a list lists, covers and came from, and its current version.
+
+    ``provinces`` null: not limited to some provinces; ``period_from``/``period_to``
+    (ISO, Gregorian) null: that end open or not stated. ``derived_from`` and
+    ``compiled_by`` name lists (``lst_``) or sources (``src_``) you may see.
+    """
 
     id: str
+    kind: ListKind
+    provinces: list[str] | None
+    province_keys: list[str] | None
+    period_from: str | None
+    period_to: str | None
+    period_text: str | None
+    derived_from: list[str]
+    compiled_by: list[str]
+    current_import_id: str
+    versions: int
+    sensitivity: Sensitivity
+    version: int
+
+
+class ListDescriptionIn(_In):
+    """Fields to change; a field left out stays as it is, null (or []) clears it."""
+
+    kind: ListKind | None = Field(default=None, description="Null or absent: unchanged")
+    provinces: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=40,
+        description="Province names (any script); null or []: not limited")
+    period: str | None = Field(
+        default=None, max_length=100,
+        description="FROM..TO, either end open, Solar Hijri or Gregorian; null: not stated")
+    derived_from: list[Annotated[str, _ID]] | None = Field(
+        default=None, max_length=20, description="List (lst_/imp_) or source (src_) IDs")
+    compiled_by: list[Annotated[str, _ID]] | None = Field(
+        default=None, max_length=20, description="List (lst_/imp_) or source (src_) IDs")
+
+
+class ListImportOut(BaseModel):
+    """One imported file of a list (a version): its source, its item, what was read."""
+
+    id: str
+    list_id: str
+    list_version: int
+    superseded_by: str | None
+    list: ListOut
     source_id: str
     source_title: str
     item_id: str

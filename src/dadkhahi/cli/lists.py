@@ -1,9 +1,11 @@
-"""``dadkhahi lists import | show``: victim lists in, all or nothing."""
+"""``dadkhahi lists import | show | describe``: lists in, all or nothing, and what they are."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,13 +14,32 @@ from rich.text import Text
 from dadkhahi.cli.common import console, current_actor, err_console, open_store
 from dadkhahi.domain.errors import UserError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
-from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.domain.vocab import Credibility, ListKind, Reliability, Sensitivity, SourceKind
 from dadkhahi.intake.list_columns import parse_mapping
+from dadkhahi.intake.list_description import (
+    KEEP,
+    DescriptionChange,
+    ListDescription,
+    ListInfo,
+    describe_list,
+    list_catalogue,
+    resolve_list,
+)
 from dadkhahi.intake.lists import import_list, list_imports, resolve_source
+from dadkhahi.store.store import Store
 
-app = typer.Typer(help="Import victim lists (CSV, XLSX) and see what was imported.",
+app = typer.Typer(help="Import lists (CSV, XLSX), say what they list, see what was imported.",
                   no_args_is_help=True)
 
+_KIND_HELP = ("What the list lists: victims (the dead), detainees (survivors too), "
+              "perpetrators or other; only the right kind enters an estimate")
+_PROVINCE_HELP = ("A province the list covers (repeatable, or comma-separated; any script); "
+                  "none: not limited to some provinces")
+_PERIOD_HELP = ("Period of the events listed: FROM..TO, either end open "
+                "(1367/04/01..1367/09/30, 1988-07..1988-12, ..1988), Solar Hijri or Gregorian")
+_DERIVED_HELP = ("A list (lst_/imp_ ID) or source (ID or exact title) this list was copied or "
+                 "extracted from (repeatable): it is not an independent list")
+_COMPILED_HELP = "A list or source (ID or exact title) that compiled this list (repeatable)"
 
 
 @app.command("import")
@@ -48,6 +69,11 @@ def import_command(
     encoding: Annotated[str | None, typer.Option(
         help="Text encoding of a CSV (default: detected)")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first)")] = None,
+    list_kind: Annotated[ListKind, typer.Option(help=_KIND_HELP)] = ListKind.VICTIMS,
+    province: Annotated[list[str] | None, typer.Option(help=_PROVINCE_HELP)] = None,
+    period: Annotated[str | None, typer.Option(help=_PERIOD_HELP)] = None,
+    derived_from: Annotated[list[str] | None, typer.Option(help=_DERIVED_HELP)] = None,
+    compiled_by: Annotated[list[str] | None, typer.Option(help=_COMPILED_HELP)] = None,
     actor: Annotated[str | None, typer.Option(help="Who is importing")] = None,
 ) -> None:
     """Import one list: the file is kept, each row becomes a record, in one ledger event."""
@@ -74,6 +100,9 @@ def import_command(
                 store, file, source=target, actor=who, id_column=id_column,
                 mapping=parse_mapping(map_ or []), sensitivity=sensitivity, encoding=encoding,
                 sheet=sheet, progress=lambda msg: status.update(msg),
+                description=ListDescription(
+                    kind=list_kind, provinces=province, period=period,
+                    derived_from=derived_from or (), compiled_by=compiled_by or ()),
             )
     except ValidationError as exc:
         err_console.print(f"[red]error:[/red] {file.name}: {exc}", highlight=False)
@@ -90,30 +119,126 @@ def import_command(
     created = " (new source)" if report.source_created else ""
     console.print(
         f"imported {report.rows:,} records from {file.name} ({report.format}, "
-        f"{report.encoding or 'xlsx'}) as import {report.import_id}, item {report.item_id}, "
+        f"{report.encoding or 'xlsx'}) as list {report.list_id} of {report.kind} "
+        f"(import {report.import_id}), item {report.item_id}, "
         f"source {report.source_id}{created}; ledger event {report.ledger_index}; "
         f"{report.seconds:.1f} s",
-        highlight=False,
+        highlight=False, soft_wrap=True,
     )
 
 
+def _provenance(info: ListInfo) -> str:
+    parts = []
+    if info.derived_from:
+        parts.append("derived from " + ", ".join(info.derived_from))
+    if info.compiled_by:
+        parts.append("compiled by " + ", ".join(info.compiled_by))
+    return "; ".join(parts) or "-"
+
+
+def _info_json(info: ListInfo) -> dict[str, Any]:
+    return dataclasses.asdict(info)
+
+
 @app.command("show")
-def show() -> None:
-    """Every imported list with its record count and linked persons."""
+def show(
+    list_ref: Annotated[str | None, typer.Argument(
+        metavar="[LIST]", help="One list (lst_/imp_ ID or prefix, or its source): its "
+                               "description and every version")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Every list: what it lists, covers and came from, its current version and counts."""
     store = open_store()
-    rows = list_imports(store)
-    if not rows:
+    if list_ref is not None:
+        _show_one(store, list_ref, json_)
+        return
+    with store.reading() as conn:
+        infos = list_catalogue(conn)
+    if json_:
+        console.print_json(json.dumps([_info_json(i) for i in infos]))
+        return
+    if not infos:
         console.print("no lists imported yet")
         return
-    table = Table("import", "source", "title", "file", "format", "records", "persons",
-                  "sensitivity", "imported at")
-    for r in rows:
+    table = Table("list", "kind", "title", "file", "version", "records", "persons",
+                  "coverage", "provenance", "sensitivity")
+    for i in infos:
         # Text(): titles and file names are data, never Rich markup ("[protected]").
-        table.add_row(r.import_id, r.source_id, Text(r.source_title), Text(r.original_name or ""),
-                      f"{r.format} {r.encoding or ''}".strip(), f"{r.rows:,}",
-                      f"{r.linked_persons:,}", r.sensitivity, r.imported_at)
+        table.add_row(i.id, i.kind, Text(i.source_title), Text(i.original_name or ""),
+                      f"{i.versions} ({i.current_import_id})", f"{i.rows:,}",
+                      f"{i.linked_persons:,}", Text(i.coverage_text()), _provenance(i),
+                      i.sensitivity)
     console.print(table)
-    console.print(f"{len(rows)} import(s), {sum(r.rows for r in rows):,} records")
+    imports = list_imports(store)
+    console.print(f"{len(infos)} list(s), {sum(i.rows for i in infos):,} records in their "
+                  f"current versions; {len(imports)} import(s)")
+
+
+def _show_one(store: Store, ref: str, json_: bool) -> None:
+    with store.reading() as conn:
+        found = resolve_list(conn, ref)
+        info = list_catalogue(conn, [str(found["id"])])[0]
+    versions = [v for v in list_imports(store) if v.list_id == info.id]
+    if json_:
+        console.print_json(json.dumps({
+            **_info_json(info), "imports": [dataclasses.asdict(v) for v in versions]}))
+        return
+    console.print(f"list {info.id}: {info.kind}", highlight=False)
+    console.print(Text(f"source {info.source_id}: {info.source_title}"))
+    console.print(Text(f"coverage: {info.coverage_text()}"
+                       + (f" (given as {info.period_text!r})" if info.period_text else "")))
+    console.print(f"provenance: {_provenance(info)}", highlight=False)
+    table = Table("version", "import", "file", "records", "format", "imported at",
+                  "superseded by")
+    for v in versions:
+        table.add_row(str(v.list_version), v.import_id, Text(v.original_name or ""),
+                      f"{v.rows:,}", f"{v.format} {v.encoding or ''}".strip(), v.imported_at,
+                      v.superseded_by or "(current)")
+    console.print(table)
+
+
+@app.command("describe")
+def describe(
+    list_ref: Annotated[str, typer.Argument(
+        metavar="LIST", help="The list: lst_/imp_ ID or prefix, or its source (ID or title)")],
+    list_kind: Annotated[ListKind | None, typer.Option(help=_KIND_HELP)] = None,
+    province: Annotated[list[str] | None, typer.Option(
+        help="Provinces covered (replaces the ones given before); repeatable")] = None,
+    all_provinces: Annotated[bool, typer.Option(
+        "--all-provinces", help="Not limited to some provinces")] = False,
+    period: Annotated[str | None, typer.Option(help=_PERIOD_HELP)] = None,
+    no_period: Annotated[bool, typer.Option("--no-period", help="Period not stated")] = False,
+    derived_from: Annotated[list[str] | None, typer.Option(
+        help=_DERIVED_HELP + "; replaces the ones given before")] = None,
+    compiled_by: Annotated[list[str] | None, typer.Option(
+        help=_COMPILED_HELP + "; replaces the ones given before")] = None,
+    no_provenance: Annotated[bool, typer.Option(
+        "--no-provenance", help="Neither derived from nor compiled by anything recorded")]
+    = False,
+    actor: Annotated[str | None, typer.Option(help="Who is describing")] = None,
+) -> None:
+    """Change what a list lists, covers or came from (one ledger event; old values stay in
+    the ledger)."""
+    if province and all_provinces:
+        raise UserError("give --province or --all-provinces, not both")
+    if period is not None and no_period:
+        raise UserError("give --period or --no-period, not both")
+    if (derived_from or compiled_by) and no_provenance:
+        raise UserError("give --derived-from/--compiled-by or --no-provenance, not both")
+    change = DescriptionChange(
+        kind=list_kind if list_kind is not None else KEEP,
+        provinces=None if all_provinces else (province if province else KEEP),
+        period=None if no_period else (period if period is not None else KEEP),
+        derived_from=() if no_provenance else (derived_from if derived_from else KEEP),
+        compiled_by=() if no_provenance else (compiled_by if compiled_by else KEEP),
+    )
+    store = open_store()
+    row, changed, index = describe_list(store, list_ref, change, current_actor(actor))
+    if not changed:
+        console.print(f"list {row['id']} already says so; nothing recorded", highlight=False)
+        return
+    console.print(f"list {row['id']}: changed {', '.join(changed)}; ledger event {index}",
+                  highlight=False)
 
 
 def register(main: typer.Typer) -> None:

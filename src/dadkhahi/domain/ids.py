@@ -20,6 +20,7 @@ PREFIXES = {
     "involvement": "inv",
     "claim": "clm",
     "import": "imp",
+    "list": "lst",
     "user": "usr",
     "key": "key",
     "job": "job",

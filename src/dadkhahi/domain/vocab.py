@@ -28,6 +28,18 @@ class SourceKind(StrEnum):
     AUDIO = "audio"
 
 
+class ListKind(StrEnum):
+    """What a list lists: whom its rows are about (decides which lists an estimate uses).
+
+    A list of detainees holds survivors too; it is not a list of the dead.
+    """
+
+    VICTIMS = "victims"
+    DETAINEES = "detainees"
+    PERPETRATORS = "perpetrators"
+    OTHER = "other"
+
+
 class Reliability(StrEnum):
     """Admiralty (NATO) source reliability: A completely reliable … F cannot be judged."""
 

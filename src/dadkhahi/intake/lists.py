@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.ids import new_id
@@ -27,6 +27,11 @@ from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.evidence import Receipt, add_item
 from dadkhahi.intake.list_columns import ColumnPlan, plan_columns
+from dadkhahi.intake.list_description import (
+    ListDescription,
+    linked_persons_by_import,
+    stored_description,
+)
 from dadkhahi.intake.list_rows import normalise_rows
 from dadkhahi.intake.sources import get_source, register_source
 from dadkhahi.intake.tabular import RawTable, read_list_file
@@ -43,6 +48,9 @@ class ImportReport:
     """What one import did (or, with ``problems``, why it was refused)."""
 
     import_id: str
+    list_id: str
+    list_version: int
+    kind: str
     source_id: str
     source_created: bool
     item_id: str
@@ -160,6 +168,7 @@ def import_list(
     sheet: str | None = None,
     receipt: Receipt | None = None,
     progress: Progress | None = None,
+    description: ListDescription | None = None,
 ) -> ImportReport:
     """Import one list file; raise :class:`ValidationError` (nothing stored) if it is bad.
 
@@ -169,9 +178,14 @@ def import_list(
     ``mapping``: ``{field: column}`` overriding the automatic header matching.
     ``sensitivity``: of the records (default: the source's); a protected import
     seals every record. ``encoding`` skips detection; ``sheet`` picks an XLSX sheet.
+    ``description``: what the list lists, covers and came from (default: victims,
+    not limited, no provenance); see :mod:`dadkhahi.intake.list_description`.
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
+    with store.reading() as conn:
+        # Before the file is read: a wrong option should not wait for a long parse.
+        described = stored_description(conn, description or ListDescription())
     say("reading")
     table = read_list_file(path, encoding=encoding, sheet=sheet)
     plan = plan_columns(table.header, mapping, id_column)
@@ -218,7 +232,7 @@ def import_list(
             store, tx, source_id, level, path.name, blob,
             receipt or Receipt(actor=actor, how="list import"),
         )
-        import_id = new_id("import")
+        import_id, list_id = new_id("import"), new_id("list")
         now = utc_now()
         records = prepared.records
         if level is Sensitivity.PROTECTED:
@@ -232,6 +246,8 @@ def import_list(
                 "sensitivity": str(level),
                 "header": table.header,
                 "list": {
+                    "list_id": list_id,
+                    "list_version": 1,
                     "sha256": table.sha256,
                     "format": table.format,
                     "encoding": table.encoding,
@@ -241,6 +257,7 @@ def import_list(
                     "columns": plan.fields,
                     "imported_at": now,
                 },
+                "description": described,
                 "records": records,
             },
             time=now,
@@ -248,6 +265,9 @@ def import_list(
     store.checkpoint()
     return ImportReport(
         import_id=import_id,
+        list_id=list_id,
+        list_version=1,
+        kind=described["kind"],
         source_id=source_id,
         source_created=spec is not None,
         item_id=item_id,
@@ -295,6 +315,9 @@ class ListSummary:
     """One imported list for ``lists show``."""
 
     import_id: str
+    list_id: str
+    list_version: int
+    superseded_by: str | None
     source_id: str
     source_title: str
     original_name: str | None
@@ -308,17 +331,12 @@ class ListSummary:
 
 
 def list_imports(store: Store) -> list[ListSummary]:
-    """Every list import, oldest first, with record counts and linked persons."""
+    """Every list import (every version of every list), oldest first, with counts."""
     li, src, it = s.list_imports.c, s.sources.c, s.items.c
-    pr, rec = s.person_records.c, s.records.c
-    persons = (
-        select(rec.import_id, func.count(func.distinct(pr.person_id)).label("n"))
-        .join(s.person_records, pr.record_id == rec.id)
-        .group_by(rec.import_id)
-        .subquery()
-    )
+    persons = linked_persons_by_import()
     query = (
-        select(li.id, li.source_id, src.title, it.original_name, li.format, li.encoding,
+        select(li.id, li.list_id, li.list_version, li.superseded_by, li.source_id, src.title,
+               it.original_name, li.format, li.encoding,
                li.rows, li.sensitivity, li.imported_at, li.id_column, persons.c.n)
         .join(s.sources, src.id == li.source_id)
         .join(s.items, it.id == li.item_id)
@@ -327,7 +345,8 @@ def list_imports(store: Store) -> list[ListSummary]:
     )
     with store.reading() as conn:
         return [
-            ListSummary(r.id, r.source_id, r.title, r.original_name, r.format, r.encoding,
+            ListSummary(r.id, r.list_id, r.list_version, r.superseded_by, r.source_id, r.title,
+                        r.original_name, r.format, r.encoding,
                         r.rows, r.sensitivity, r.imported_at, r.id_column, int(r.n or 0))
             for r in conn.execute(query)
         ]

@@ -198,7 +198,37 @@ def _list_records(index: int, data: Mapping[str, Any], common: dict[str, Any]) -
         "rows": len(data["records"]),
     }
     ops.append(Insert(s.list_imports, _row(s.list_imports, index, row)))
+    list_id, supersedes = described["list_id"], described.get("supersedes")
+    if supersedes is None:
+        ops.append(Insert(s.lists, _row(s.lists, index, {
+            **data["description"], "id": list_id, "source_id": data["source_id"],
+            "current_import_id": data["import_id"], "versions": described["list_version"],
+            "sensitivity": data["sensitivity"], "created_at": described["imported_at"],
+        })))
+        return ops
+    ops.append(Update(s.list_imports, {"id": supersedes},
+                      {"superseded_by": data["import_id"], "ledger_index": index}))
+    ops.append(Update(s.lists, {"id": list_id}, {
+        **_description(data.get("description") or {}),
+        "current_import_id": data["import_id"], "versions": described["list_version"],
+        "sensitivity": data["sensitivity"], "ledger_index": index,
+    }))
     return ops
+
+
+#: What ``list.described`` (and a list's first import) says about a list.
+LIST_DESCRIPTION = ("kind", "provinces", "province_keys", "period_from", "period_to",
+                    "period_text", "derived_from", "compiled_by")
+
+
+def _description(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in LIST_DESCRIPTION if k in data}
+
+
+@handles("list.described")
+def _list_described(index: int, data: Mapping[str, Any]) -> list[Op]:
+    values = {k: data[k] for k in LIST_DESCRIPTION}
+    return [Update(s.lists, {"id": data["list_id"]}, {**values, "ledger_index": index})]
 
 
 _simple_insert("link.decided", s.link_decisions)

@@ -332,10 +332,44 @@ auth_sessions = Table(
 # person each record currently belongs to (``person_records``: moved, never
 # deleted, when a later run puts a record with another person).
 
+# A *list* is what a team calls "the Memorial list": one row here, whatever file
+# version of it is current. What it lists (``kind``), what it covers (provinces
+# and a period of events) and where it came from (``derived_from`` and
+# ``compiled_by``: list or source IDs) decide whether and how an estimate may use
+# it; ``list.described`` events change them. Each file imported for it is a
+# version (a row of ``list_imports``); only ``current_import_id`` counts.
+lists = Table(
+    "lists",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    # Names as given (script-normalised) and their place keys; NULL: not limited.
+    Column("provinces", JSON(none_as_null=True)),
+    Column("province_keys", JSON(none_as_null=True)),
+    # Period of the events listed, as a Gregorian interval (ISO dates, either
+    # end open) and the text it was given as; NULL: not stated.
+    Column("period_from", Text),
+    Column("period_to", Text),
+    Column("period_text", Text),
+    Column("derived_from", JSON, nullable=False),
+    Column("compiled_by", JSON, nullable=False),
+    Column("current_import_id", Text, nullable=False),
+    Column("versions", Integer, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_lists_source_id", "source_id"),
+)
+
 list_imports = Table(
     "list_imports",
     metadata,
     Column("id", Text, primary_key=True),
+    Column("list_id", Text, ForeignKey("lists.id"), nullable=False),
+    # 1 for the first file of a list; a later version supersedes the one before.
+    Column("list_version", Integer, nullable=False),
+    Column("superseded_by", Text),
     Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
     Column("item_id", Text, ForeignKey("items.id"), nullable=False),
     Column("sha256", Text, nullable=False),
@@ -350,6 +384,7 @@ list_imports = Table(
     Column("imported_at", Text, nullable=False),
     _ledger_index(),
     Index("ix_list_imports_sha256", "sha256"),
+    Index("ix_list_imports_list_id", "list_id"),
 )
 
 link_runs = Table(

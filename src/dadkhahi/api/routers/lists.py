@@ -12,13 +12,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.api import lists_linkage as svc
-from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep
+from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep, etag
 from dadkhahi.api.errors import ApiError, ErrorBody
-from dadkhahi.api.models import ListImportCreated, ListImportOut, ListUploadIn
+from dadkhahi.api.models import (
+    ListDescriptionIn,
+    ListImportCreated,
+    ListImportOut,
+    ListOut,
+    ListUploadIn,
+)
 from dadkhahi.api.routers.items import safe_name
 from dadkhahi.api.uploads import (
     FormReader,
@@ -45,6 +51,23 @@ def show_imports(store: StoreDep, principal: PrincipalDep) -> Any:
     ones to team members, protected ones only with a grant on their source.
     """
     return svc.imports_for(store, principal)
+
+
+@router.patch(
+    "/lists/{list_id}/description", response_model=ListOut,
+    responses={404: {"description": "No such list, or not visible to you"},
+               412: {"description": "Changed since you read it"},
+               428: {"description": "If-Match missing"}},
+)
+def describe_list(list_id: str, body: ListDescriptionIn, version: VersionDep,
+                  response: Response, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Change what a list lists (kind), covers (provinces, period) or came from
+    (provenance), as one ledger event; send If-Match with the list's ETag (its
+    ``list.version``). Needs the add-evidence permission."""
+    fields = {name: getattr(body, name) for name in body.model_fields_set}
+    view = svc.describe_for(store, principal, list_id, fields, version)
+    response.headers["ETag"] = etag(int(view["version"]))
+    return view
 
 
 def _check_encoding(encoding: str | None) -> None:

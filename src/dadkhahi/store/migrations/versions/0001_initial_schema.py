@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 01:35:28.297204
+Create Date: 2026-12-02 01:42:33.416170
 """
 
 from __future__ import annotations
@@ -323,6 +323,31 @@ def upgrade() -> None:
         batch_op.create_index("ix_items_source_id_id", ["source_id", "id"], unique=False)
 
     op.create_table(
+        "lists",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("provinces", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("province_keys", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("period_from", sa.Text(), nullable=True),
+        sa.Column("period_to", sa.Text(), nullable=True),
+        sa.Column("period_text", sa.Text(), nullable=True),
+        sa.Column("derived_from", sa.JSON(), nullable=False),
+        sa.Column("compiled_by", sa.JSON(), nullable=False),
+        sa.Column("current_import_id", sa.Text(), nullable=False),
+        sa.Column("versions", sa.Integer(), nullable=False),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_lists_source_id_sources")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lists")),
+    )
+    with op.batch_alter_table("lists", schema=None) as batch_op:
+        batch_op.create_index("ix_lists_source_id", ["source_id"], unique=False)
+
+    op.create_table(
         "custody",
         sa.Column("id", sa.Text(), nullable=False),
         sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
@@ -368,6 +393,9 @@ def upgrade() -> None:
     op.create_table(
         "list_imports",
         sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("list_id", sa.Text(), nullable=False),
+        sa.Column("list_version", sa.Integer(), nullable=False),
+        sa.Column("superseded_by", sa.Text(), nullable=True),
         sa.Column("source_id", sa.Text(), nullable=False),
         sa.Column("item_id", sa.Text(), nullable=False),
         sa.Column("sha256", sa.Text(), nullable=False),
@@ -385,11 +413,15 @@ def upgrade() -> None:
             ["item_id"], ["items.id"], name=op.f("fk_list_imports_item_id_items")
         ),
         sa.ForeignKeyConstraint(
+            ["list_id"], ["lists.id"], name=op.f("fk_list_imports_list_id_lists")
+        ),
+        sa.ForeignKeyConstraint(
             ["source_id"], ["sources.id"], name=op.f("fk_list_imports_source_id_sources")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_list_imports")),
     )
     with op.batch_alter_table("list_imports", schema=None) as batch_op:
+        batch_op.create_index("ix_list_imports_list_id", ["list_id"], unique=False)
         batch_op.create_index("ix_list_imports_sha256", ["sha256"], unique=False)
 
     op.create_table(
@@ -520,6 +552,7 @@ def downgrade() -> None:
     op.drop_table("records")
     with op.batch_alter_table("list_imports", schema=None) as batch_op:
         batch_op.drop_index("ix_list_imports_sha256")
+        batch_op.drop_index("ix_list_imports_list_id")
 
     op.drop_table("list_imports")
     with op.batch_alter_table("involvements", schema=None) as batch_op:
@@ -530,6 +563,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_custody_item_id")
 
     op.drop_table("custody")
+    with op.batch_alter_table("lists", schema=None) as batch_op:
+        batch_op.drop_index("ix_lists_source_id")
+
+    op.drop_table("lists")
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_index("ix_items_source_id_id")
         batch_op.drop_index("ix_items_source_id")
