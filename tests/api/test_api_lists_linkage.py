@@ -188,6 +188,21 @@ def test_a_list_says_what_it_lists_and_hides_what_its_reader_may_not_see(
                      version=body["version"]).status_code == 412
     assert _describe(world, "admin", public.list_id, {"period": "soon"}).status_code == 422
 
+    # Stated at import, in the body; a hidden reference is refused before anything is kept.
+    before = _counts(world)
+    r = _upload(world, "admin", _rows(1), source="SYNTHETIC register",
+                derived_from=protected.list_id)
+    assert r.status_code == 422 and protected.list_id in r.text and _counts(world) == before
+    r = _upload(world, "investigator_g", _rows(2), source="SYNTHETIC register",
+                list_kind="detainees", province=["Tehran", "Fars"], period="1988-07..1988-12",
+                derived_from=[public.list_import], compiled_by=restricted.list_source)
+    assert r.status_code == 201, r.text
+    described = r.json()["list"]
+    assert described["kind"] == "detainees" and described["provinces"] == ["Tehran", "Fars"]
+    assert (described["period_from"], described["period_to"]) == ("1988-07-01", "1988-12-31")
+    assert described["derived_from"] == [public.list_id]
+    assert described["compiled_by"] == [restricted.list_source]
+
 
 def test_a_new_protected_list_is_granted_to_its_importer(world: World) -> None:
     since = world.store.size()

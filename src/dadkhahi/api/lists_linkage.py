@@ -58,9 +58,15 @@ from dadkhahi.access.reads import visible_row
 from dadkhahi.api.errors import ApiError
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
-from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.domain.vocab import Credibility, ListKind, Reliability, Sensitivity, SourceKind
 from dadkhahi.intake.evidence import Receipt
-from dadkhahi.intake.list_description import KEEP, DescriptionChange, emit_description
+from dadkhahi.intake.list_description import (
+    KEEP,
+    DescriptionChange,
+    ListDescription,
+    emit_description,
+    stored_description,
+)
 from dadkhahi.intake.lists import import_list, list_imports
 from dadkhahi.intake.tabular import file_digest
 from dadkhahi.store import schema as s
@@ -166,6 +172,7 @@ def import_upload(
     store: Store, principal: Principal, path: Path, target: ImportTarget, *,
     id_column: str | None, mapping: dict[str, str], sensitivity: Sensitivity | None,
     encoding: str | None, sheet: str | None, receipt: Receipt,
+    description: ListDescription | None = None,
 ) -> dict[str, Any]:
     """Import the uploaded file at ``path`` (all or nothing) and show the new import."""
     sha256, _, _ = file_digest(path)
@@ -174,7 +181,7 @@ def import_upload(
         report = import_list(
             store, path, source=target.source, actor=principal.name, id_column=id_column,
             mapping=mapping, sensitivity=sensitivity, encoding=encoding, sheet=sheet,
-            receipt=receipt)
+            receipt=receipt, description=description)
     except ValidationError:
         raise
     except UserError:
@@ -251,6 +258,21 @@ def _reference(conn: Connection, principal: Principal, ref: str, field: str) -> 
         raise ValidationError(f"{field}: no list or source {ref!r} (give an exact lst_, "
                               "imp_ or src_ ID)")
     return str(found)
+
+
+def description_for(
+    store: Store, principal: Principal, kind: ListKind, provinces: Sequence[str],
+    period: str | None, derived_from: Sequence[str], compiled_by: Sequence[str],
+) -> ListDescription:
+    """A new list's description, checked before its file is taken: references must be
+    exact IDs of visible lists or sources (resolved to list or source IDs)."""
+    with store.reading() as conn:
+        description = ListDescription(
+            kind=kind, provinces=list(provinces) or None, period=period,
+            derived_from=[_reference(conn, principal, r, "derived_from") for r in derived_from],
+            compiled_by=[_reference(conn, principal, r, "compiled_by") for r in compiled_by])
+        stored_description(conn, description, prefix=False)  # provinces and period
+    return description
 
 
 def describe_for(
@@ -539,6 +561,7 @@ __all__ = [
     "ImportTarget",
     "decide_for",
     "describe_for",
+    "description_for",
     "import_target",
     "import_upload",
     "imports_for",

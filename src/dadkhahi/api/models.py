@@ -232,6 +232,20 @@ class ListUploadIn(_In):
     from_party: str | None = Field(None, alias="from", max_length=_SHORT,
                                    description="Who handed the list over")
     how: str | None = Field(None, max_length=_SHORT, description="How it was obtained")
+    list_kind: ListKind = Field(ListKind.VICTIMS, description=(
+        "What the list lists: victims (the dead), detainees (survivors too), perpetrators "
+        "or other"))
+    province: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=40, description=(
+            "A province the list covers, repeatable (any script); none: not limited"))
+    period: str | None = Field(None, max_length=100, description=(
+        "Period of the events listed: FROM..TO, either end open, Solar Hijri or Gregorian"))
+    derived_from: list[Annotated[str, _ID]] = Field(
+        default_factory=list, max_length=20, description=(
+            "List (lst_/imp_) or source (src_) IDs this list was copied or extracted from"))
+    compiled_by: list[Annotated[str, _ID]] = Field(
+        default_factory=list, max_length=20, description=(
+            "List (lst_/imp_) or source (src_) IDs of whoever compiled this list"))
 
 
 # --- lists and linkage ----------------------------------------------------------------

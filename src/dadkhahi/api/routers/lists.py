@@ -115,6 +115,9 @@ async def import_upload(
     target = await run_in_threadpool(
         svc.import_target, store, principal, meta.source, meta.sensitivity, meta.reliability,
         meta.credibility)
+    description = await run_in_threadpool(
+        svc.description_for, store, principal, meta.list_kind, meta.province, meta.period,
+        meta.derived_from, meta.compiled_by)
     # The list is read from a file: keep it in a private folder under the data
     # directory only for the length of the import.
     uploads = store.home.path / "uploads"
@@ -128,7 +131,7 @@ async def import_upload(
         return await run_in_threadpool(
             svc.import_upload, store, principal, path, target, id_column=meta.id_column,
             mapping=mapping, sensitivity=meta.sensitivity, encoding=meta.encoding,
-            sheet=meta.sheet, receipt=receipt)
+            sheet=meta.sheet, receipt=receipt, description=description)
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
 
