@@ -21,7 +21,7 @@ import pytest
 from api_world import LEVELS, PASSWORD, PRINCIPALS, World, add_file, build_world, list_csv
 from sqlalchemy import select
 
-from dadkhahi.access import grants, sessions, users
+from dadkhahi.access import factors, grants, sessions, users
 from dadkhahi.access.policy import ROLE_PERMISSIONS, Permission, Principal, Role
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
@@ -52,7 +52,8 @@ class Rule:
 
     kind: ``open`` (anyone, 200), ``list`` (anyone, filtered), ``read`` (404 unless
     visible), ``create``/``change`` (404 unless the objects named are visible, then the
-    permission), ``permission`` (the permission only), ``login``, ``logout``.
+    permission), ``permission`` (the permission only), ``self`` (anyone signed in, on
+    their own account), ``login``, ``logout``.
     """
 
     kind: str
@@ -111,6 +112,32 @@ def _revoke_call(world: World, level: Sensitivity, who: str) -> Call:
     return Call(f"/api/grants/{scope}/{uid}", headers={"If-Match": f'"{v}"'})
 
 
+def _spare_session(world: World, who: str) -> str:
+    if who == "anonymous":
+        return "ses_none"
+    token = sessions.open_session(world.store, Principal(
+        user_id=world.user_ids[who], username=who, role=world.roles[who]), "127.0.0.1")
+    with world.store.reading() as conn:
+        found = sessions.lookup(conn, token)
+    assert found is not None
+    return str(found.principal.session_id)
+
+
+def _spare_factor(world: World, who: str) -> str:
+    if who == "anonymous":
+        return "fct_none"
+    principal = Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
+    factors.new_recovery_codes(world.store, principal)
+    with world.store.reading() as conn:
+        return str(factors.list_factors(conn, world.user_ids[who])[-1]["id"])
+
+
+def _webauthn_call(world: World, who: str) -> Call:
+    # A challenge first, so the empty credential is judged on its own (422).
+    world.client.post("/api/auth/factors/webauthn/options", headers=world.headers(who))
+    return Call("/api/auth/factors/webauthn", json={"credential": {}})
+
+
 def _logout_call(world: World, level: Sensitivity, who: str) -> Call:
     if who == "anonymous":
         return Call("/api/auth/logout")
@@ -146,10 +173,6 @@ EST = {"lists": ["A", "B"], "patterns": [[1, 0], [0, 1], [1, 1]], "counts": [60,
 RULES: dict[tuple[str, str], Rule] = {
     # Documentation and public ledger material.
     ("GET", "/openapi.json"): Rule("open", _const("/openapi.json"), per_level=False),
-    ("GET", "/docs"): Rule("open", _const("/docs"), per_level=False),
-    ("GET", "/docs/oauth2-redirect"): Rule("open", _const("/docs/oauth2-redirect"),
-                                           per_level=False),
-    ("GET", "/redoc"): Rule("open", _const("/redoc"), per_level=False),
     ("GET", "/api/status"): Rule("open", _const("/api/status"), per_level=False),
     ("GET", "/api/auth/me"): Rule("open", _const("/api/auth/me"), per_level=False),
     ("GET", "/api/ledger/checkpoint"): Rule("open", _const("/api/ledger/checkpoint"),
@@ -299,6 +322,40 @@ RULES: dict[tuple[str, str], Rule] = {
         "permission", _revoke_call, Permission.GRANT, 204),
     ("GET", "/api/audit"): Rule("permission", _const("/api/audit"), Permission.AUDIT,
                                 per_level=False),
+    ("GET", "/api/audit/sign-ins"): Rule("permission", _const("/api/audit/sign-ins"),
+                                         Permission.AUDIT, per_level=False),
+    ("PUT", "/api/settings/second-factor"): Rule(
+        "permission", _const("/api/settings/second-factor", {"require": "none"}),
+        Permission.MANAGE_USERS, per_level=False),
+    # One's own account: anyone signed in, for themselves only.
+    ("POST", "/api/auth/second-factor"): Rule(
+        "self", _const("/api/auth/second-factor", {"totp": "000000"}), ok=409,
+        per_level=False),
+    ("POST", "/api/auth/password"): Rule(
+        "self", _const("/api/auth/password", {"current_password": PASSWORD,
+                                              "new_password": PASSWORD}), ok=204,
+        per_level=False),
+    ("GET", "/api/auth/sessions"): Rule("self", _const("/api/auth/sessions"), per_level=False),
+    ("DELETE", "/api/auth/sessions/{session_id}"): Rule(
+        "self", lambda w, lv, who: Call(f"/api/auth/sessions/{_spare_session(w, who)}"),
+        ok=204, per_level=False),
+    ("POST", "/api/auth/sessions/end-others"): Rule(
+        "self", _const("/api/auth/sessions/end-others"), per_level=False),
+    ("GET", "/api/auth/factors"): Rule("self", _const("/api/auth/factors"), per_level=False),
+    ("DELETE", "/api/auth/factors/{factor_id}"): Rule(
+        "self", lambda w, lv, who: Call(f"/api/auth/factors/{_spare_factor(w, who)}"),
+        ok=204, per_level=False),
+    ("POST", "/api/auth/factors/totp/new"): Rule(
+        "self", _const("/api/auth/factors/totp/new"), per_level=False),
+    ("POST", "/api/auth/factors/totp"): Rule(
+        "self", _const("/api/auth/factors/totp", {"secret": "A" * 32, "code": "000000"}),
+        ok=422, per_level=False),
+    ("POST", "/api/auth/factors/webauthn/options"): Rule(
+        "self", _const("/api/auth/factors/webauthn/options"), per_level=False),
+    ("POST", "/api/auth/factors/webauthn"): Rule(
+        "self", lambda w, lv, who: _webauthn_call(w, who), ok=422, per_level=False),
+    ("POST", "/api/auth/factors/recovery-codes"): Rule(
+        "self", _const("/api/auth/factors/recovery-codes"), ok=201, per_level=False),
 }
 
 #: Routes whose answers legitimately name objects the caller cannot see (by ID only).
@@ -334,6 +391,8 @@ def expected(rule: Rule, world: World, level: Sensitivity, who: str) -> int:
     denied = 401 if role is None else 403
     if rule.kind in ("open", "list", "logout"):
         return rule.ok
+    if rule.kind == "self":
+        return 401 if role is None else rule.ok
     if rule.kind == "login":
         return 401 if role is None else 200
     if rule.kind == "read":

@@ -57,3 +57,14 @@ def query_audit(
     if object_id is not None:
         stmt = stmt.where(a.object_id == object_id)
     return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def query_failed_sign_ins(
+    conn: Connection, *, since: str | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Failed sign-ins, oldest first: account ID (None: no such account), reason, time."""
+    f = s.failed_sign_ins.c
+    stmt = select(s.failed_sign_ins).order_by(f.ledger_index).limit(limit)
+    if since is not None:
+        stmt = stmt.where(f.at >= since)
+    return [dict(r) for r in conn.execute(stmt).mappings()]

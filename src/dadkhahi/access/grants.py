@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from dadkhahi.access.factors import end_sessions_without_factor
 from dadkhahi.access.users import find_user
 from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.store import schema as s
@@ -31,8 +32,13 @@ def grant_in(tx: Transaction, scope_id: str, user_id: str) -> int | None:
     ).first()
     if held is not None:
         return None
-    return tx.emit("access.granted",
-                   {"scope_id": scope_id, "user_id": user_id, "granted_at": utc_now()})
+    index = tx.emit("access.granted",
+                    {"scope_id": scope_id, "user_id": user_id, "granted_at": utc_now()})
+    # Where holders of protected material need a second factor, a session this user
+    # opened without one ends now.
+    tx.flush()
+    end_sessions_without_factor(tx.conn, [user_id])
+    return index
 
 
 def grant(store: Store, scope_id: str, user_ref: str, actor: str) -> int | None:

@@ -94,6 +94,8 @@ class Principal:
     username: str | None = None
     role: Role | None = None
     ip: str | None = None
+    #: The session the request came with (to list and end one's other sessions).
+    session_id: str | None = None
 
     @property
     def signed_in(self) -> bool:

@@ -1,27 +1,47 @@
 """Login sessions: random bearer tokens, stored only as their SHA-256.
 
 Sessions are not evidence and are not in the ledger (a login is: see
-``user.logged_in``). Disabling a user or changing the password ends them.
+``user.logged_in``). Disabling a user or changing the password ends them. A
+session ends at its expiry, or earlier when it has not been used for the idle
+timeout; expired sessions are deleted whenever someone signs in (and at server
+start), so the table never keeps old sessions' addresses.
+
+A session has a *stage*: ``full`` sessions act as their user; a ``second_factor``
+session only proves the password and may only finish signing in; an ``enrol``
+session belongs to a user who must enrol a second factor before anything else.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, delete, insert, select
+from sqlalchemy import Connection, Text, bindparam, delete, insert, or_, select, update
 
 from dadkhahi.access.policy import Principal, Role
+from dadkhahi.domain.ids import new_id
 from dadkhahi.store import schema as s
 from dadkhahi.store.db import write_transaction
-from dadkhahi.store.store import Store, utc_now
+from dadkhahi.store.store import Store
 
 #: How long a session lasts without signing in again.
 DEFAULT_TTL = timedelta(hours=12)
+#: A session unused for this long has ended.
+DEFAULT_IDLE = timedelta(minutes=30)
+#: ``last_seen_at`` is written at most this often per session (a write per request
+#: would make every read a write); the idle timeout is this much less exact.
+TOUCH_EVERY = timedelta(seconds=60)
+
+FULL = "full"
+SECOND_FACTOR = "second_factor"
+ENROL = "enrol"
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """The stored form of a token (SHA-256, hex)."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -29,50 +49,155 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _delete_expired(conn: Connection, now: datetime, idle: timedelta) -> int:
+    a = s.auth_sessions.c
+    result = conn.execute(delete(s.auth_sessions).where(
+        or_(a.expires_at <= _iso(now), a.last_seen_at <= _iso(now - idle))))
+    return int(result.rowcount)
+
+
 def open_session(
-    store: Store, principal: Principal, ip: str | None, ttl: timedelta = DEFAULT_TTL
+    store: Store, principal: Principal, ip: str | None, ttl: timedelta = DEFAULT_TTL, *,
+    stage: str = FULL, second_factor: bool = False, idle: timedelta = DEFAULT_IDLE,
 ) -> str:
-    """Start a session for an authenticated user; returns the token (shown once)."""
+    """Start a session for an authenticated user; returns the token (shown once).
+
+    Expired sessions of everyone are deleted in the same transaction.
+    """
     assert principal.user_id is not None
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = _now()
     with store.transaction(principal.name) as tx:
+        _delete_expired(tx.conn, now, idle)
         tx.conn.execute(insert(s.auth_sessions).values(
-            token_sha256=_digest(token), user_id=principal.user_id, created_at=_iso(now),
-            expires_at=_iso(now + ttl), ip=ip,
+            token_sha256=digest(token), id=new_id("session"), user_id=principal.user_id,
+            created_at=_iso(now), expires_at=_iso(now + ttl), last_seen_at=_iso(now), ip=ip,
+            stage=stage, second_factor=int(second_factor),
         ))
-        tx.emit("user.logged_in", {"user_id": principal.user_id, "ip": ip, "at": _iso(now)})
+        if stage == FULL:
+            tx.emit("user.logged_in", {"user_id": principal.user_id, "ip": ip, "at": _iso(now)})
     return token
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A live session: who it acts for, its stage, and whether it is due a touch."""
+
+    principal: Principal
+    stage: str
+    stale: bool
 
 
 # Built once: every authenticated request runs it, and building a statement costs
 # SQLAlchemy more than the indexed lookup itself.
 _RESOLVE = (
     select(s.users.c.id, s.users.c.username, s.users.c.role, s.users.c.disabled,
-           s.auth_sessions.c.expires_at)
+           s.auth_sessions.c.id.label("session_id"), s.auth_sessions.c.expires_at,
+           s.auth_sessions.c.last_seen_at, s.auth_sessions.c.stage)
     .join(s.users, s.users.c.id == s.auth_sessions.c.user_id)
     .where(s.auth_sessions.c.token_sha256 == bindparam("digest", type_=Text))
 )
 
 
-def resolve(conn: Connection, token: str, ip: str | None = None) -> Principal | None:
-    """The principal a token stands for, if the session is live and the user enabled."""
-    row = conn.execute(_RESOLVE, {"digest": _digest(token)}).first()
-    if row is None or row.disabled or str(row.expires_at) <= utc_now():
+def lookup(conn: Connection, token: str, ip: str | None = None,
+           idle: timedelta = DEFAULT_IDLE) -> Resolved | None:
+    """The live session of a token (any stage), or None if it ended or never was."""
+    row = conn.execute(_RESOLVE, {"digest": digest(token)}).first()
+    if row is None or row.disabled:
         return None
-    return Principal(user_id=row.id, username=row.username, role=Role(row.role), ip=ip)
+    now = _now()
+    last_seen = str(row.last_seen_at)
+    if str(row.expires_at) <= _iso(now) or last_seen <= _iso(now - idle):
+        return None
+    principal = Principal(user_id=row.id, username=row.username, role=Role(row.role), ip=ip,
+                          session_id=row.session_id)
+    return Resolved(principal, str(row.stage), last_seen <= _iso(now - TOUCH_EVERY))
+
+
+def resolve(conn: Connection, token: str, ip: str | None = None,
+            idle: timedelta = DEFAULT_IDLE) -> Principal | None:
+    """The principal a token stands for, if the session is live, full and the user enabled."""
+    found = lookup(conn, token, ip, idle)
+    return found.principal if found is not None and found.stage == FULL else None
+
+
+def touch(store: Store, token: str) -> None:
+    """Record that a session was used now (pushes its idle timeout back)."""
+    with write_transaction(store.engine) as conn:
+        a = s.auth_sessions.c
+        conn.execute(update(s.auth_sessions).where(a.token_sha256 == digest(token))
+                     .values(last_seen_at=_iso(_now())))
 
 
 def close_session(store: Store, token: str) -> None:
     """End one session (logout)."""
     with write_transaction(store.engine) as conn:
         a = s.auth_sessions.c
-        conn.execute(delete(s.auth_sessions).where(a.token_sha256 == _digest(token)))
+        conn.execute(delete(s.auth_sessions).where(a.token_sha256 == digest(token)))
 
 
-def purge_expired(store: Store) -> int:
-    """Delete expired sessions; returns how many."""
+def list_sessions(conn: Connection, user_id: str, current: str | None = None,
+                  idle: timedelta = DEFAULT_IDLE) -> list[dict[str, Any]]:
+    """A user's live sessions, newest first; ``current`` (a session ID) is marked."""
+    a = s.auth_sessions.c
+    now = _now()
+    rows = conn.execute(
+        select(a.id, a.created_at, a.last_seen_at, a.expires_at, a.ip, a.stage,
+               a.second_factor)
+        .where(a.user_id == user_id, a.expires_at > _iso(now),
+               a.last_seen_at > _iso(now - idle))
+        .order_by(a.created_at.desc(), a.id)).mappings()
+    return [{**r, "second_factor": bool(r["second_factor"]), "current": r["id"] == current}
+            for r in rows]
+
+
+def end_sessions(store: Store, user_id: str, *, session_id: str | None = None,
+                 keep: str | None = None) -> int:
+    """End one of a user's sessions (``session_id``), or all but ``keep``; returns how many.
+
+    Only the user's own sessions are touched: another user's session ID ends nothing.
+    """
+    a = s.auth_sessions.c
+    stmt = delete(s.auth_sessions).where(a.user_id == user_id)
+    if session_id is not None:
+        stmt = stmt.where(a.id == session_id)
+    if keep is not None:
+        stmt = stmt.where(a.id != keep)
+    with write_transaction(store.engine) as conn:
+        return int(conn.execute(stmt).rowcount)
+
+
+def promote(store: Store, token: str, principal: Principal, *, second_factor: bool) -> None:
+    """Make a session full (the second factor was given, or one was enrolled)."""
+    assert principal.user_id is not None
+    with store.transaction(principal.name) as tx:
+        a = s.auth_sessions.c
+        tx.conn.execute(update(s.auth_sessions).where(a.token_sha256 == digest(token))
+                        .values(stage=FULL, second_factor=int(second_factor), challenge=None))
+        tx.emit("user.logged_in", {"user_id": principal.user_id, "ip": principal.ip,
+                                   "at": _iso(_now())})
+
+
+def set_challenge(store: Store, token: str, challenge: str | None) -> None:
+    """Remember the WebAuthn challenge given to this session (one at a time)."""
     with write_transaction(store.engine) as conn:
         a = s.auth_sessions.c
-        result = conn.execute(delete(s.auth_sessions).where(a.expires_at <= utc_now()))
-        return int(result.rowcount)
+        conn.execute(update(s.auth_sessions).where(a.token_sha256 == digest(token))
+                     .values(challenge=challenge))
+
+
+def challenge_of(conn: Connection, token: str) -> str | None:
+    """The outstanding WebAuthn challenge of this session, if any."""
+    a = s.auth_sessions.c
+    value = conn.execute(select(a.challenge).where(a.token_sha256 == digest(token))).scalar()
+    return None if value is None else str(value)
+
+
+def purge_expired(store: Store, idle: timedelta = DEFAULT_IDLE) -> int:
+    """Delete expired and idle sessions; returns how many."""
+    with write_transaction(store.engine) as conn:
+        return _delete_expired(conn, _now(), idle)

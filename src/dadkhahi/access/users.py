@@ -9,6 +9,7 @@ old hash is gone for good.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -43,7 +44,7 @@ def _public(row: Any) -> dict[str, Any]:
 def add_user(store: Store, username: str, role: Role, password: str, actor: str) -> str:
     """Create a user; returns the new user ID."""
     _check_username(username)
-    password_hash = hash_password(password)  # slow: outside the write lock
+    password_hash = hash_password(password, [username])  # slow: outside the write lock
     with store.transaction(actor) as tx:
         if find_user(tx.conn, username) is not None:
             raise UserError(f"there is already a user {username!r}")
@@ -85,12 +86,28 @@ def _existing(tx: Transaction, ref: str, expected_version: int | None) -> dict[s
     return row
 
 
+def _enabled_admins(conn: Connection) -> list[str]:
+    u = s.users.c
+    return list(conn.execute(select(u.id).where(u.role == str(Role.ADMIN), u.disabled == 0))
+                .scalars())
+
+
+def _keep_an_admin(conn: Connection, row: dict[str, Any]) -> None:
+    """Refuse a change that would leave no enabled admin (no one could manage users)."""
+    if row["role"] == str(Role.ADMIN) and not row["disabled"] \
+            and _enabled_admins(conn) == [row["id"]]:
+        raise UserError(f"{row['username']} is the last enabled admin; "
+                        "make another user admin first")
+
+
 def set_role(
     store: Store, ref: str, role: Role, actor: str, expected_version: int | None = None
 ) -> int:
     """Give a user another role; returns the event index (the user's new version)."""
     with store.transaction(actor) as tx:
         row = _existing(tx, ref, expected_version)
+        if role is not Role.ADMIN:
+            _keep_an_admin(tx.conn, row)
         return tx.emit("user.role_changed", {"id": row["id"], "role": str(role)})
 
 
@@ -101,27 +118,48 @@ def set_disabled(
     with store.transaction(actor) as tx:
         row = _existing(tx, ref, expected_version)
         if disabled:
+            _keep_an_admin(tx.conn, row)
             tx.conn.execute(delete(s.auth_sessions).where(s.auth_sessions.c.user_id == row["id"]))
         return tx.emit("user.disabled" if disabled else "user.enabled", {"id": row["id"]})
 
 
 def set_password(
-    store: Store, ref: str, password: str, actor: str, expected_version: int | None = None
+    store: Store, ref: str, password: str, actor: str, expected_version: int | None = None,
+    *, keep_session: str | None = None,
 ) -> int:
-    """Replace a user's password; the old hash's key is destroyed, sessions end."""
-    password_hash = hash_password(password)
+    """Replace a user's password; the old hash's key is destroyed, sessions end.
+
+    ``keep_session`` (a session ID) survives: the one a user changed their own
+    password from.
+    """
+    with store.reading() as conn:
+        found = find_user(conn, ref)
+    password_hash = hash_password(password, [found["username"]] if found else [])
     with store.transaction(actor) as tx:
         row = _existing(tx, ref, expected_version)
         if row["sealed"]:
             KeyRing.destroy(tx.conn, row["sealed"]["key_id"])
-        tx.conn.execute(delete(s.auth_sessions).where(s.auth_sessions.c.user_id == row["id"]))
+        a = s.auth_sessions.c
+        ending = delete(s.auth_sessions).where(a.user_id == row["id"])
+        if keep_session is not None:
+            ending = ending.where(a.id != keep_session)
+        tx.conn.execute(ending)
         return tx.emit("user.password_changed", {
             "id": row["id"], "sealed": tx.seal({"password_hash": password_hash}, row["id"]),
         })
 
 
-def authenticate(store: Store, username: str, password: str) -> Principal | None:
-    """The user if the password matches and the account is enabled, else None."""
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of checking a password: who (if right), and which account was meant."""
+
+    principal: Principal | None
+    user_id: str | None  # the account named, if it exists
+    reason: str  # "ok", "password", "unknown_user", "disabled"
+
+
+def check_password(store: Store, username: str, password: str) -> Attempt:
+    """Check a password (always one Argon2 verification, known user or not)."""
     with store.reading() as conn:
         row = find_user(conn, username) if _USERNAME.fullmatch(username) else None
         stored: str | None = None
@@ -129,6 +167,16 @@ def authenticate(store: Store, username: str, password: str) -> Principal | None
             payload = store.keys.unseal(conn, row["sealed"], row["id"])
             stored = None if payload is None else str(payload["password_hash"])
     ok = verify_password(stored, password)
-    if not ok or row is None or row["disabled"]:
-        return None
-    return Principal(user_id=row["id"], username=row["username"], role=Role(row["role"]))
+    if row is None:
+        return Attempt(None, None, "unknown_user")
+    if not ok:
+        return Attempt(None, str(row["id"]), "password")
+    if row["disabled"]:
+        return Attempt(None, str(row["id"]), "disabled")
+    return Attempt(Principal(user_id=row["id"], username=row["username"], role=Role(row["role"])),
+                   str(row["id"]), "ok")
+
+
+def authenticate(store: Store, username: str, password: str) -> Principal | None:
+    """The user if the password matches and the account is enabled, else None."""
+    return check_password(store, username, password).principal

@@ -6,9 +6,9 @@ import shutil
 import time
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dadkhahi.access import sessions
 from dadkhahi.api import errors
 from dadkhahi.api.access_log import AccessLog
 from dadkhahi.api.errors import ERROR_RESPONSES
@@ -26,34 +26,78 @@ from dadkhahi.api.settings import ApiSettings
 from dadkhahi.store.home import Home
 from dadkhahi.store.store import Store
 
+#: No script, style, font, image or connection from anywhere but this origin, no inline
+#: script, no plugins, never inside a frame. Swagger UI and the pages are built to it.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+    # HTML and API answers are never cached; fingerprinted static files set their own.
     "Cache-Control": "no-store",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 }
+#: Two years, as HSTS preload lists ask; only sent when the server is reached over TLS.
+HSTS = "max-age=63072000; includeSubDomains"
 
 
 class SecurityHeaders:
-    """Adds the headers above to every response (plain ASGI: no per-request task)."""
+    """Adds the headers above to every response (plain ASGI: no per-request task), and
+    refuses a request whose Host header is not one of ``allowed_hosts``.
 
-    def __init__(self, app: ASGIApp) -> None:
+    The Host check stops DNS rebinding (a web page whose name resolves to this
+    server's address reaching the API with the visitor's browser). Starlette's
+    TrustedHostMiddleware cuts the header at the first colon, which refuses every
+    IPv6 literal (``[::1]:8000``); this check parses it.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...] | None = None,
+                 hsts: bool = False) -> None:
         self.app = app
+        self.allowed = None if allowed_hosts is None else frozenset(allowed_hosts)
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in _SECURITY_HEADERS.items()]
+        if hsts:
+            self.headers.append((b"strict-transport-security", HSTS.encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.allowed is not None and host_name(scope) not in self.allowed:
+            await _bad_host(scope, receive, send, self.headers)
+            return
+        extra = self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in _SECURITY_HEADERS.items():
-                    if key not in headers:
-                        headers[key] = value
+                raw: list[tuple[bytes, bytes]] = message.setdefault("headers", [])
+                present = {k.lower() for k, _ in raw}
+                raw.extend(h for h in extra if h[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def host_name(scope: Scope) -> str:
+    """The host named by the request's Host header, lower case, without port or brackets."""
+    for key, value in scope.get("headers", ()):
+        if key == b"host":
+            host = bytes(value).decode("latin-1").strip().lower()
+            if host.startswith("["):
+                return host[1:host.find("]")] if "]" in host else ""
+            return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return ""
+
+
+async def _bad_host(scope: Scope, receive: Receive, send: Send,
+                    headers: list[tuple[bytes, bytes]]) -> None:
+    response = errors.error_response(400, "this server does not answer to that host name")
+    response.raw_headers.extend(headers)
+    await response(scope, receive, send)
 
 
 #: Upload folders older than this are left over from a crash and are removed.
@@ -82,6 +126,7 @@ def clear_stale_uploads(home: Home, max_age: float = STALE_UPLOAD_SECONDS) -> in
 def create_app(home: Home, settings: ApiSettings | None = None,
                store: Store | None = None) -> FastAPI:
     """The API over the ledger in ``home`` (SQLite there, or DADKHAHI_DATABASE_URL)."""
+    settings = settings or ApiSettings.from_env()
     app = FastAPI(
         title="Dadkhahi API",
         version="0.1.0",
@@ -89,14 +134,18 @@ def create_app(home: Home, settings: ApiSettings | None = None,
         "restricted data needs a signed-in team member; protected data needs a grant. "
         "Errors are `{\"error\": {\"code\", \"message\"}}`.",
         openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
         responses=ERROR_RESPONSES,
     )
     app.state.store = store or Store.open(home)
     clear_stale_uploads(home)
-    app.state.settings = settings or ApiSettings.from_env()
+    sessions.purge_expired(app.state.store, settings.session_idle)
+    app.state.settings = settings
     errors.install(app)
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, allowed_hosts=settings.allowed_hosts,
+                       hsts=settings.hsts)
     app.add_middleware(AccessLog)  # outermost: it times the whole answer
     for module in (auth, objects, items, lists, linkage, ledger, admin, estimates):
         app.include_router(module.router)

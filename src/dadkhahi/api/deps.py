@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import sessions
 from dadkhahi.access.policy import Principal
@@ -49,28 +51,74 @@ def bearer_token(request: Request) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
+async def _session(request: Request, store: Store) -> tuple[str, sessions.Resolved] | None:
+    """(token, live session) of the request, None without a token; 401 for a bad one."""
+    token, from_cookie = bearer_token(request)
+    if token is None:
+        return None
+    settings: ApiSettings = request.app.state.settings
+    with store.reading() as conn:
+        found = sessions.lookup(conn, token, client_ip(request), settings.session_idle)
+    if found is None:
+        raise ApiError(401, "the session is invalid or has expired; sign in again",
+                       {"WWW-Authenticate": "Bearer"})
+    # A cookie rides along on cross-site requests; a custom header cannot be
+    # added cross-site without CORS, which this server never allows.
+    if from_cookie and request.method not in _SAFE_METHODS and \
+            "x-requested-with" not in request.headers:
+        raise ApiError(403, "cookie-authenticated changes need an X-Requested-With header")
+    if found.stale:
+        await run_in_threadpool(sessions.touch, store, token)
+    return token, found
+
+
 async def get_principal(
     request: Request, store: Annotated[Store, Depends(get_store)]
 ) -> Principal:
-    """Who is asking: anonymous without a token, 401 for a bad or expired one."""
-    ip = client_ip(request)
-    token, from_cookie = bearer_token(request)
-    if token is None:
-        principal = Principal(ip=ip)
+    """Who is asking: anonymous without a token, 401 for a bad or expired one, and a
+    session that still owes a second factor (or its enrolment) may do nothing else."""
+    found = await _session(request, store)
+    if found is None:
+        principal = Principal(ip=client_ip(request))
+    elif found[1].stage == sessions.SECOND_FACTOR:
+        raise ApiError(401, "finish signing in: POST /api/auth/second-factor",
+                       {"WWW-Authenticate": "Bearer"})
+    elif found[1].stage == sessions.ENROL:
+        raise ApiError(403, "your account must enrol a second factor first "
+                            "(/api/auth/factors)")
     else:
-        with store.reading() as conn:
-            found = sessions.resolve(conn, token, ip)
-        if found is None:
-            raise ApiError(401, "the session is invalid or has expired; sign in again",
-                           {"WWW-Authenticate": "Bearer"})
-        # A cookie rides along on cross-site requests; a custom header cannot be
-        # added cross-site without CORS, which this server never allows.
-        if from_cookie and request.method not in _SAFE_METHODS and \
-                "x-requested-with" not in request.headers:
-            raise ApiError(403, "cookie-authenticated changes need an X-Requested-With header")
-        principal = found
+        principal = found[1].principal
     request.state.principal = principal
     return principal
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The request's session at any stage (for the routes that finish a sign-in)."""
+
+    token: str
+    principal: Principal
+    stage: str
+
+
+async def get_optional_session(
+    request: Request, store: Annotated[Store, Depends(get_store)]
+) -> SessionInfo | None:
+    """The request's session whatever its stage; None without a token."""
+    found = await _session(request, store)
+    if found is None:
+        return None
+    request.state.principal = found[1].principal
+    return SessionInfo(found[0], found[1].principal, found[1].stage)
+
+
+async def get_session(
+    found: Annotated[SessionInfo | None, Depends(get_optional_session)],
+) -> SessionInfo:
+    """The request's session whatever its stage; 401 without one."""
+    if found is None:
+        raise ApiError(401, "sign in first", {"WWW-Authenticate": "Bearer"})
+    return found
 
 
 async def expected_version(
@@ -97,6 +145,8 @@ def etag(version: int) -> str:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+SessionDep = Annotated[SessionInfo, Depends(get_session)]
+OptionalSessionDep = Annotated[SessionInfo | None, Depends(get_optional_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 VersionDep = Annotated[int, Depends(expected_version)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dadkhahi.access.passwords import HashPoolFullError
 from dadkhahi.access.policy import ForbiddenError
 from dadkhahi.api.access_log import route_template
+from dadkhahi.access.signin import SignInFailedError, ThrottledError
 from dadkhahi.domain.errors import IntegrityError, NotFoundError, UserError, ValidationError
 from dadkhahi.store.blobs import BlobTooLargeError
 from dadkhahi.store.versions import VersionMismatchError
@@ -26,7 +28,7 @@ _CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 410: "gone", 412: "precondition_failed",
     413: "too_large", 415: "unsupported_media_type", 422: "invalid",
-    428: "precondition_required", 500: "internal",
+    428: "precondition_required", 429: "too_many_requests", 500: "internal",
 }
 
 
@@ -49,6 +51,7 @@ _MEANING = {
     413: "Larger than the upload limit", 415: "Not a media type this route takes",
     422: "The request is not valid",
     428: "If-Match is required",
+    429: "Too many requests: wait the Retry-After seconds",
 }
 #: Failures any route may answer, documented once for the whole API.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -75,6 +78,10 @@ def error_response(
 
 
 def _status_of(exc: UserError, request: Request) -> int:
+    if isinstance(exc, (ThrottledError, HashPoolFullError)):
+        return 429
+    if isinstance(exc, SignInFailedError):
+        return 401
     if isinstance(exc, NotFoundError):
         return 410 if type(exc).__name__ == "ContentErasedError" else 404
     if isinstance(exc, ForbiddenError):
@@ -101,6 +108,8 @@ def install(app: FastAPI) -> None:
         status = _status_of(exc, request)
         details = exc.problems if isinstance(exc, ValidationError) and exc.problems else None
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, (ThrottledError, HashPoolFullError)):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(status, str(exc), details, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -40,10 +40,88 @@ class LoginIn(_In):
 
 
 class LoginOut(BaseModel):
+    """A session. With ``stage`` ``second_factor`` the token may only be used to finish
+    signing in (``POST /api/auth/second-factor``); with ``enrol`` only to enrol a second
+    factor (``/api/auth/factors/...``), which the account must have."""
+
     token: str
     token_type: str = "bearer"  # noqa: S105 - the scheme, not a secret
     expires_at: str
     user: dict[str, Any]
+    stage: Literal["full", "second_factor", "enrol"] = "full"
+    #: Second factors the user can give now, strongest first.
+    methods: list[str] = []
+    #: Options for ``navigator.credentials.get`` when a security key can be used.
+    webauthn: dict[str, Any] | None = None
+
+
+class SecondFactorIn(_In):
+    """Exactly one proof: a TOTP code, a recovery code, or a WebAuthn assertion
+    (the ``PublicKeyCredential`` as JSON)."""
+
+    totp: str | None = Field(default=None, min_length=6, max_length=10)
+    recovery_code: str | None = Field(default=None, min_length=16, max_length=40)
+    webauthn: dict[str, Any] | None = None
+
+
+class StageOut(BaseModel):
+    stage: str
+    factor: str | None = None
+
+
+class PasswordChangeIn(_In):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=12, max_length=1024)
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: str
+    last_seen_at: str
+    expires_at: str
+    ip: str | None
+    stage: str
+    second_factor: bool
+    current: bool
+
+
+class EndedOut(BaseModel):
+    ended: int
+
+
+class FactorOut(BaseModel):
+    id: str
+    kind: str
+    created_at: str
+
+
+class TotpSecretOut(BaseModel):
+    """A fresh TOTP secret: put it in an authenticator app (``uri`` as a QR code), then
+    send it back with a code from the app to ``POST /api/auth/factors/totp``."""
+
+    secret: str
+    uri: str
+
+
+class TotpIn(_In):
+    secret: str = Field(min_length=16, max_length=128)
+    code: str = Field(min_length=6, max_length=10)
+
+
+class WebAuthnIn(_In):
+    """The ``PublicKeyCredential`` from ``navigator.credentials.create``, as JSON."""
+
+    credential: dict[str, Any]
+
+
+class RecoveryCodesOut(BaseModel):
+    """Shown once; each works once. Keep them somewhere safe and apart from the key."""
+
+    codes: list[str]
+
+
+class SecondFactorRuleIn(_In):
+    require: Literal["none", "protected", "all"]
 
 
 class Me(BaseModel):

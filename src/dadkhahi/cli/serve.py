@@ -1,14 +1,54 @@
-"""``dadkhahi serve``: the HTTP API (and its OpenAPI schema at /openapi.json)."""
+"""``dadkhahi serve``: the HTTP API (and its OpenAPI schema at /openapi.json).
+
+Plain HTTP only on loopback: another address needs TLS (``--tls-cert/--tls-key``),
+or ``--insecure-behind-proxy`` for a TLS-terminating proxy in front. The server
+answers only to the host names it is told (``--allowed-host``), and sends HSTS
+when it or its proxy speaks TLS.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
-from dadkhahi.cli.common import console, home
+from dadkhahi.cli.common import console, err_console, home
+from dadkhahi.domain.errors import UserError
 from dadkhahi.store.home import ENV_HOME
+
+PROXY_WARNING = (
+    "warning: --insecure-behind-proxy: this server speaks plain HTTP on {host}. Passwords, "
+    "session tokens and witness data cross the network in clear between the proxy and "
+    "this server, and anyone who can reach {host}:{port} directly bypasses the proxy. "
+    "Use it only with a TLS-terminating proxy on this machine or on a network you "
+    "trust, and firewall the port to the proxy alone."
+)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) only listens on this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _hosts(host: str, allowed: list[str], public_url: str | None) -> list[str]:
+    names = [h.strip().lower().strip("[]") for h in allowed if h.strip()]
+    if public_url:
+        names.append(str(urlsplit(public_url).hostname))
+    if is_loopback(host):
+        names += ["localhost", "127.0.0.1", "::1"]
+    if not names:
+        raise UserError("name the host names clients use with --allowed-host "
+                        "(or --public-url): requests naming any other are refused")
+    return sorted(set(names))
 
 
 def serve(
@@ -16,8 +56,17 @@ def serve(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM)")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
+    insecure_behind_proxy: Annotated[bool, typer.Option(
+        help="Serve plain HTTP on a non-loopback address (a TLS proxy is in front)")] = False,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        help="A host name clients use (repeat for several); loopback names are added "
+             "when listening on loopback")] = None,
+    public_url: Annotated[str | None, typer.Option(
+        help="The https:// origin browsers use (security keys are bound to it)")] = None,
 ) -> None:
-    """Serve the API with uvicorn (put TLS in front of it for anything but loopback).
+    """Serve the API with uvicorn (TLS needed for anything but loopback).
 
     The log (stderr) has one line per request: method, route template, status and time,
     never the URL or its query string, nor the client's address.
@@ -26,19 +75,44 @@ def serve(
 
     from dadkhahi.api.access_log import log_config
 
+    if (tls_cert is None) != (tls_key is None):
+        raise UserError("give both --tls-cert and --tls-key")
+    tls = tls_cert is not None
+    if not is_loopback(host) and not tls and not insecure_behind_proxy:
+        raise UserError(
+            f"refusing plain HTTP on {host}: passwords and witness data would cross the "
+            "network in clear. Give --tls-cert and --tls-key, or --insecure-behind-proxy "
+            "when a TLS-terminating proxy is in front")
+    for path in (tls_cert, tls_key):
+        if path is not None and not path.is_file():
+            raise UserError(f"{path}: no such file")
+    hosts = _hosts(host, allowed_host or [], public_url)
     target = home()
     target.config()  # a clear error now rather than in every worker
-    console.print(f"Dadkhahi API on http://{host}:{port} (schema at /openapi.json)")
+    if insecure_behind_proxy and not tls:
+        err_console.print(PROXY_WARNING.format(host=host, port=port), highlight=False,
+                          soft_wrap=True)
+    # Settings travel in the environment so every worker process builds the same app.
+    os.environ["DADKHAHI_ALLOWED_HOSTS"] = ",".join(hosts)
+    behind_tls = tls or bool(public_url and public_url.startswith("https://"))
+    os.environ["DADKHAHI_HSTS"] = "1" if behind_tls else "0"
+    if public_url:
+        os.environ["DADKHAHI_PUBLIC_URL"] = public_url
+    scheme = "https" if tls else "http"
+    console.print(f"Dadkhahi API on {scheme}://{host}:{port} (schema at /openapi.json, "
+                  f"answering to {', '.join(hosts)})", highlight=False)
+    ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls else {}
     if workers > 1:
         # Workers import the app themselves; they find the home in the environment.
         os.environ[ENV_HOME] = str(target.path)
         uvicorn.run("dadkhahi.api.server:app_from_env", factory=True, workers=workers,
                     host=host, port=port, log_level=log_level, proxy_headers=False,
-                    server_header=False, access_log=False, log_config=log_config(log_level))
+                    server_header=False, access_log=False, log_config=log_config(log_level),
+                    **ssl)  # type: ignore[arg-type]
     else:
         from dadkhahi.api import create_app
         from dadkhahi.api.server import served
 
         uvicorn.run(served(create_app(target)), host=host, port=port, log_level=log_level,
                     proxy_headers=False, server_header=False, access_log=False,
-                    log_config=log_config(log_level))
+                    log_config=log_config(log_level), **ssl)  # type: ignore[arg-type]

@@ -24,6 +24,8 @@ PREFIXES = {
     "user": "usr",
     "key": "key",
     "job": "job",
+    "session": "ses",
+    "factor": "fct",
 }
 
 

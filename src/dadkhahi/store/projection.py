@@ -171,6 +171,23 @@ def _audit_read(index: int, data: Mapping[str, Any]) -> list[Op]:
     ]
 
 
+@handles("auth.sign_in_failed")
+def _sign_in_failed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Insert(s.failed_sign_ins, _row(s.failed_sign_ins, index, data))]
+
+
+_simple_insert("user.factor_added", s.user_factors)
+
+
+@handles("user.factor_removed")
+def _factor_removed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Delete(s.user_factors, {"id": data["id"]})]
+
+
+# Every change is a row; a setting's value is its latest row.
+_simple_insert("access.setting_changed", s.access_settings)
+
+
 # --- lists and linkage (issue 3) ---
 # A list import (``records.imported`` with a ``header``) carries its rows as cells
 # under that header and describes its file in ``list``. A linkage run carries, in

@@ -320,10 +320,76 @@ auth_sessions = Table(
     metadata,
     # SHA-256 of the bearer token: a stolen database does not yield live tokens.
     Column("token_sha256", Text, primary_key=True),
+    # A handle to show and end a session by, unrelated to the token.
+    Column("id", Text, nullable=False, unique=True),
     Column("user_id", Text, ForeignKey("users.id"), nullable=False),
     Column("created_at", Text, nullable=False),
     Column("expires_at", Text, nullable=False),
+    # Refreshed at most once a minute (a write per request would cost every read).
+    Column("last_seen_at", Text, nullable=False),
     Column("ip", Text),
+    # "full"; "second_factor": the password was right, a second factor is still due;
+    # "enrol": a second factor must be enrolled before anything else.
+    Column("stage", Text, nullable=False),
+    # 1 when this session was opened with a second factor.
+    Column("second_factor", Integer, nullable=False),
+    # The WebAuthn challenge this session was last given (base64url), if any.
+    Column("challenge", Text),
+    Index("ix_auth_sessions_user_id", "user_id"),
+)
+
+# Failed sign-ins per account and per address (keyed hashes, never the name or address
+# typed), for exponential back-off; not evidence, forgotten after a quiet day.
+auth_throttle = Table(
+    "auth_throttle",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", Float, nullable=False),  # Unix seconds
+    Column("blocked_until", Float, nullable=False),
+)
+
+# Failed sign-ins as the audit trail shows them (projected from ``auth.sign_in_failed``).
+failed_sign_ins = Table(
+    "failed_sign_ins",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", Text),  # NULL when no such account exists
+    Column("reason", Text, nullable=False),
+    Column("at", Text, nullable=False),
+)
+
+# Second factors (WebAuthn keys, TOTP, recovery codes); what they hold is sealed.
+user_factors = Table(
+    "user_factors",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("sealed", JSON(none_as_null=True)),
+    _ledger_index(),
+    Index("ix_user_factors_user_id", "user_id"),
+)
+
+# How far each factor has been used (WebAuthn signature counter, last TOTP time step,
+# recovery codes spent): changes at every sign-in, so it is state, not evidence.
+factor_state = Table(
+    "factor_state",
+    metadata,
+    Column("factor_id", Text, primary_key=True),
+    Column("counter", BigInteger, nullable=False),
+    Column("used", JSON(none_as_null=True)),
+)
+
+# Access settings an admin changes (``access.setting_changed``), e.g. who needs a
+# second factor: one row per change, the latest row of a name is its value.
+access_settings = Table(
+    "access_settings",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("value", Text, nullable=False),
 )
 
 # --- lists and linkage (issue 3) ---

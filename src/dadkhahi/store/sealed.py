@@ -26,6 +26,18 @@ class KeyRing:
     def __init__(self, master_key: bytes) -> None:
         self._master = master_key
 
+    def subkey(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose, derived from the master key (HKDF-SHA256).
+
+        For keyed hashes of values that must be compared but never kept in clear
+        (e.g. the throttle of failed sign-ins).
+        """
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(hashes.SHA256(), 32, salt=None,
+                    info=f"dadkhahi {purpose}".encode()).derive(self._master)
+
     def seal(
         self, conn: Connection, payload: Mapping[str, Any], context: str, created_at: str
     ) -> dict[str, str]:

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.access import grants, users
-from dadkhahi.access.audit import query_audit
+from dadkhahi.access import factors, grants, users
+from dadkhahi.access.audit import query_audit, query_failed_sign_ins
 from dadkhahi.access.policy import Permission, Principal, require
 from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag
-from dadkhahi.api.models import GrantIn, UserIn, UserPatch
+from dadkhahi.api.models import GrantIn, SecondFactorRuleIn, UserIn, UserPatch
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.versions import check_version
@@ -97,6 +97,28 @@ def revoke_grant(scope_id: str, user: str, version: VersionDep, store: StoreDep,
     require(principal, Permission.GRANT)
     grants.revoke(store, scope_id, user, principal.name, version)
     return Response(status_code=204)
+
+
+@router.put("/settings/second-factor", response_model=dict[str, Any])
+def require_second_factor(body: SecondFactorRuleIn, store: StoreDep,
+                          principal: PrincipalDep) -> Any:
+    """Require a second factor of no one, of every account holding a grant on protected
+    material (``protected``), or of everyone; sessions opened without one end at once."""
+    require(principal, Permission.MANAGE_USERS)
+    index = factors.set_requirement(store, body.require, principal.name)
+    return {"require": body.require, "event": index}
+
+
+@router.get("/audit/sign-ins", response_model=list[dict[str, Any]])
+def failed_sign_ins(
+    store: StoreDep, principal: PrincipalDep,
+    since: Annotated[str | None, Query(max_length=40, description="ISO date or time")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> Any:
+    """Failed sign-ins: which account (its ID, when it exists), why, when."""
+    require(principal, Permission.AUDIT)
+    with store.reading() as conn:
+        return query_failed_sign_ins(conn, since=since, limit=limit)
 
 
 @router.get("/audit", response_model=list[dict[str, Any]])
