@@ -173,6 +173,7 @@ EST = {"lists": ["A", "B"], "patterns": [[1, 0], [0, 1], [1, 1]], "counts": [60,
 RULES: dict[tuple[str, str], Rule] = {
     # Documentation and public ledger material.
     ("GET", "/openapi.json"): Rule("open", _const("/openapi.json"), per_level=False),
+    ("GET", "/docs"): Rule("open", _const("/docs"), per_level=False),
     ("GET", "/api/status"): Rule("open", _const("/api/status"), per_level=False),
     ("GET", "/api/auth/me"): Rule("open", _const("/api/auth/me"), per_level=False),
     ("GET", "/api/ledger/checkpoint"): Rule("open", _const("/api/ledger/checkpoint"),

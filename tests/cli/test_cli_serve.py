@@ -224,3 +224,26 @@ def test_plain_http_off_loopback_is_refused(served_home: Home,
     assert "in clear" in ok.output and "proxy" in ok.output
     assert started and "ssl_certfile" not in started[0]
     assert os.environ["DADKHAHI_ALLOWED_HOSTS"] == "ledger.example.org"
+
+
+def test_docs_render_in_chromium_under_the_csp_from_this_origin_only(server: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base = f"http://127.0.0.1:{server.port}"
+    elsewhere: list[str] = []
+    violations: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: None if r.url.startswith((base, "data:"))
+                    else elsewhere.append(r.url))
+            page.on("console", lambda m: violations.append(m.text)
+                    if "Content Security Policy" in m.text else None)
+            page.goto(f"{base}/docs")
+            page.wait_for_selector(".opblock", timeout=30_000)
+            operations = page.locator(".opblock").count()
+        finally:
+            browser.close()
+    assert operations >= 40  # every route of the API is listed
+    assert elsewhere == [] and violations == []

@@ -6,8 +6,10 @@ import shutil
 import time
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dadkhahi import assets
 from dadkhahi.access import sessions
 from dadkhahi.api import errors
 from dadkhahi.api.access_log import AccessLog
@@ -23,6 +25,7 @@ from dadkhahi.api.routers import (
     objects,
 )
 from dadkhahi.api.settings import ApiSettings
+from dadkhahi.assets.serving import FingerprintedStatic
 from dadkhahi.store.home import Home
 from dadkhahi.store.store import Store
 
@@ -123,6 +126,18 @@ def clear_stale_uploads(home: Home, max_age: float = STALE_UPLOAD_SECONDS) -> in
     return removed
 
 
+def docs_page() -> HTMLResponse:
+    """Swagger UI from the vendored assets: no CDN, no inline script."""
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dadkhahi API</title>
+<link rel="stylesheet" href="{assets.url("vendor/swagger-ui-dist/swagger-ui.css")}">
+</head><body><div id="swagger-ui" data-openapi="/openapi.json"></div>
+<script src="{assets.url("vendor/swagger-ui-dist/swagger-ui-bundle.js")}"></script>
+<script src="{assets.url("docs/swagger-init.js")}"></script>
+</body></html>"""
+    return HTMLResponse(page)
+
+
 def create_app(home: Home, settings: ApiSettings | None = None,
                store: Store | None = None) -> FastAPI:
     """The API over the ledger in ``home`` (SQLite there, or DADKHAHI_DATABASE_URL)."""
@@ -149,4 +164,7 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     app.add_middleware(AccessLog)  # outermost: it times the whole answer
     for module in (auth, objects, items, lists, linkage, ledger, admin, estimates):
         app.include_router(module.router)
+    app.mount("/assets", FingerprintedStatic(), name="assets")
+    app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False,
+                      response_class=HTMLResponse)
     return app

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -17,12 +18,33 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.segment import Segment
 
+from dadkhahi.domain.safe_text import terminal_safe
 from dadkhahi.store.home import Home, resolve_home
 from dadkhahi.store.store import Store
 
-console = Console()
-err_console = Console(stderr=True)
+
+class SafeConsole(Console):
+    """A console that shows stored text and never obeys it.
+
+    Every string a command prints, table cells included, passes through
+    :meth:`render` as segments; the text of each (not Rich's own styling) loses its
+    control characters and direction overrides (``domain.safe_text.terminal_safe``),
+    so a title set through the API cannot clear the screen or rewrite what is shown.
+    """
+
+    def render(self, renderable: RenderableType,
+               options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and segment.text:
+                yield Segment(terminal_safe(segment.text), segment.style)
+            else:
+                yield segment
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 
 class State:

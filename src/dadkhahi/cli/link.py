@@ -206,7 +206,9 @@ def apply_command(
 def export(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write")],
 ) -> None:
-    """Write record_id (the list's own id) and person_id, one row per linked record."""
+    """Write record_id (the list's own id) and person_id, one row per linked record.
+
+    For spreadsheets: ids a spreadsheet would run as formulas get a leading '."""
     from dadkhahi.linkage.views import export_links
 
     store = open_store()
@@ -218,6 +220,10 @@ def export(
     if report.duplicate_ids:
         err_console.print(f"note: {report.duplicate_ids:,} list ids occur in more than one "
                           "list; they are not unique in record_id")
+    if report.escaped:
+        err_console.print(f"note: {report.escaped:,} list ids began with = + - @ or a control "
+                          "character and were written with a leading ' so that a spreadsheet "
+                          "shows them instead of running them as formulas")
 
 
 @app.command("stats")

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, and_, select
 
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import CustodyAction, Sensitivity
 from dadkhahi.intake.derivatives import strip_image_metadata
@@ -223,8 +224,11 @@ def add_item(
     ``file_key`` for a protected source (a plain blob given for a protected
     source is sealed here and its clear copy removed). Protected items have
     their file name, file key and hand-over details sealed. Returns the item ID.
+    The name is kept without bidi overrides or invisible characters, which would
+    make it display as another name (``invoice<U+202E>fdp.exe``).
     """
     item_id = item_id or new_id("item")
+    name = None if name is None else safe_display_name(name) or None
     now = utc_now()
     if sensitivity is Sensitivity.PROTECTED and file_key is None:
         file_key = _seal_plain_blob(store, tx.conn, item_id, blob)

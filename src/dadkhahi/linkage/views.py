@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from dadkhahi.domain.safe_text import spreadsheet_cell
 from dadkhahi.linkage.store_io import latest_run, load_records, source_titles
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -89,17 +90,26 @@ def linked_records(store: Store) -> pd.DataFrame:
 @dataclass(frozen=True)
 class ExportReport:
     rows: int
+    escaped: int
     unlinked: int
     duplicate_ids: int
 
 
 def export_links(store: Store, out: Path) -> ExportReport:
-    """Write ``record_id`` (the list's own id, else ours) and ``person_id`` per record."""
+    """Write ``record_id`` (the list's own id, else ours) and ``person_id`` per record.
+
+    This export is meant for spreadsheets, so a list's own ID that a spreadsheet would
+    run as a formula (beginning with ``=``, ``+``, ``-``, ``@``, a tab or CR) is written
+    with a leading apostrophe (``domain.safe_text.spreadsheet_cell``); the command
+    says how many. Evidentiary exports (``ledger export``, bundles) never alter values.
+    """
     frame = linked_records(store)
     linked = frame.dropna(subset=["person_id"])
     ids = linked["external_id"].where(linked["external_id"].notna(), linked["record_id"])
     table = pd.DataFrame({"record_id": ids.astype(str), "person_id": linked["person_id"]})
     table = table.sort_values(["person_id", "record_id"], kind="stable")
+    escaped = table["record_id"].str.startswith(("=", "+", "-", "@", "\t", "\r"))
+    table.loc[escaped, "record_id"] = table.loc[escaped, "record_id"].map(spreadsheet_cell)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
@@ -107,6 +117,7 @@ def export_links(store: Store, out: Path) -> ExportReport:
         writer.writerows(table.itertuples(index=False, name=None))
     return ExportReport(
         rows=len(table),
+        escaped=int(escaped.sum()),
         unlinked=int(frame["person_id"].isna().sum()),
         duplicate_ids=int(table["record_id"].duplicated().sum()),
     )

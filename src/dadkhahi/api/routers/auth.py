@@ -95,7 +95,9 @@ async def login(body: LoginIn, request: Request, response: Response, store: Stor
 
 
 @router.post("/second-factor", response_model=StageOut,
-             responses={401: {"description": "The factor was not accepted"}, **_THROTTLED})
+             responses={401: {"description": "The factor was not accepted"},
+                        409: {"description": "This session is not waiting for a factor"},
+                        **_THROTTLED})
 async def second_factor(body: SecondFactorIn, request: Request, store: StoreDep,
                         settings: SettingsDep, session: SessionDep) -> Any:
     """Finish signing in with a security key, a TOTP code or a recovery code."""
@@ -241,7 +243,8 @@ def webauthn_options(request: Request, store: StoreDep, settings: SettingsDep,
     return options
 
 
-@router.post("/factors/webauthn", status_code=201, response_model=FactorOut)
+@router.post("/factors/webauthn", status_code=201, response_model=FactorOut,
+             responses={409: {"description": "No challenge: ask for options first"}})
 def add_webauthn(body: WebAuthnIn, request: Request, store: StoreDep, settings: SettingsDep,
                  session: SessionDep) -> Any:
     """Enrol a security key from its attestation (checked against the challenge given

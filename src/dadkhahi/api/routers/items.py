@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +22,7 @@ from dadkhahi.api.uploads import (
     refuse_oversized,
 )
 from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.evidence import Receipt, begin_blob, erase_item, item_content, take_in
 from dadkhahi.store import schema as s
@@ -33,11 +33,11 @@ router = APIRouter(prefix="/api", tags=["items"])
 
 #: Bytes gathered before a write is handed to a worker thread.
 _WRITE_BATCH = 1024 * 1024
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_name(raw: str | None) -> str | None:
-    """A file name fit to keep as metadata: last path part, no control characters.
+    """A file name fit to keep as metadata: last path part, no control, bidi-override or
+    invisible characters.
 
     Blobs are stored by hash, never by name, so a name cannot reach the file
     system; this only keeps what is shown later from being misleading.
@@ -45,7 +45,7 @@ def safe_name(raw: str | None) -> str | None:
     if raw is None:
         return None
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _CONTROL.sub("", name).strip().lstrip(".").strip()
+    name = safe_display_name(name).strip().lstrip(".").strip()
     return name[:255] or None
 
 
@@ -107,7 +107,8 @@ async def upload(
 
 
 def _disposition(name: str | None, fallback: str) -> str:
-    shown = name or fallback
+    # Names stored before they were neutralised on the way in are neutralised here.
+    shown = safe_display_name(name or "") or fallback
     ascii_name = shown.encode("ascii", "ignore").decode().replace('"', "") or fallback
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(shown)}"
 
