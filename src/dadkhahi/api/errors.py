@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dadkhahi.access.passwords import HashPoolFullError
 from dadkhahi.access.policy import ForbiddenError
-from dadkhahi.api.access_log import route_template
 from dadkhahi.access.signin import SignInFailedError, ThrottledError
+from dadkhahi.api.access_log import route_template
 from dadkhahi.domain.errors import IntegrityError, NotFoundError, UserError, ValidationError
 from dadkhahi.store.blobs import BlobTooLargeError
 from dadkhahi.store.versions import VersionMismatchError

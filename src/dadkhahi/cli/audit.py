@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dadkhahi.access.audit import query_audit
+from dadkhahi.access.audit import query_audit, query_failed_sign_ins
 from dadkhahi.cli.common import console, open_store
 
 
@@ -20,9 +20,25 @@ def audit(
     object_id: Annotated[str | None, typer.Option("--object", help="Only this object")] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines output")] = False,
+    sign_ins: Annotated[bool, typer.Option(
+        "--sign-ins", help="Failed sign-ins instead of reads")] = False,
 ) -> None:
     """Every audited read of protected data (each entry is a ledger event)."""
     store = open_store()
+    if sign_ins:
+        with store.reading() as conn:
+            failed = query_failed_sign_ins(conn, since=since, limit=limit)
+        if as_json:
+            for r in failed:
+                typer.echo(json.dumps(r, ensure_ascii=False))
+            return
+        listing = Table("when", "account", "why", "event")
+        for r in failed:
+            listing.add_row(r["at"], r["user_id"] or "(no such account)", r["reason"],
+                            str(r["ledger_index"]))
+        console.print(listing)
+        console.print(f"{len(failed)} failed sign-in(s)")
+        return
     with store.reading() as conn:
         rows = query_audit(conn, user=user, since=since, object_id=object_id, limit=limit)
     if as_json:

@@ -1,4 +1,5 @@
-"""``dadkhahi users add | list | disable | enable | role | password | grant | revoke | grants``."""
+"""``dadkhahi users add | list | disable | enable | role | password | passwd |
+require-second-factor | grant | revoke | grants``."""
 
 from __future__ import annotations
 
@@ -92,6 +93,42 @@ def password(
     """Set a new password (the old hash's key is destroyed; sessions end)."""
     users.set_password(open_store(), name, _password(password_file), current_actor(actor))
     console.print(f"password of {name} changed", highlight=False)
+
+
+@app.command("passwd")
+def passwd(
+    name: Annotated[str, typer.Argument(help="Your user name")],
+    password_file: Annotated[
+        Path | None, typer.Option(help="Read the new password from this file (else prompt)")
+    ] = None,
+) -> None:
+    """Change your own password: the current one first (checked and throttled like a
+    sign-in), then the new one twice. Your sessions end."""
+    from dadkhahi.access import signin
+    from dadkhahi.access.policy import Principal
+
+    store = open_store()
+    with store.reading() as conn:
+        user = users.find_user(conn, name)
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    current: str = typer.prompt("Current password", hide_input=True)
+    principal = Principal(user_id=user["id"], username=user["username"], role=Role(user["role"]))
+    signin.change_own_password(store, principal, current, _password(password_file))
+    console.print(f"password of {name} changed", highlight=False)
+
+
+@app.command("require-second-factor")
+def require_second_factor(
+    who: Annotated[str, typer.Argument(
+        help="none, protected (every account holding a grant on protected material) or all")],
+    actor: ActorOpt = None,
+) -> None:
+    """Require a second factor (security key or TOTP) at sign-in; sessions without one end."""
+    from dadkhahi.access import factors
+
+    factors.set_requirement(open_store(), who, current_actor(actor))
+    console.print(f"second factor required of: {who}", highlight=False)
 
 
 @app.command("grant")

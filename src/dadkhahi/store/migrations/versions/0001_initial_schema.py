@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 02:05:19.407517
+Create Date: 2026-12-02 02:05:25.442102
 """
 
 from __future__ import annotations

@@ -1,0 +1,328 @@
+"""Load test of the HTTP API with wrk (a C load generator that costs little CPU).
+
+    .venv/bin/python benchmarks/api/bench_wrk.py --backend sqlite
+    .venv/bin/python benchmarks/api/bench_wrk.py --backend postgresql \
+        --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python benchmarks/api/bench_wrk.py --backend both --rounds 3 --server granian
+
+Stores ``--records`` SYNTHETIC records, starts ``dadkhahi serve`` on loopback and, in
+each of ``--rounds`` rounds, measures back to back on the same server:
+
+* the **floor**: ``--connections`` closed-loop connections asking for an unknown path
+  (404 from the app's error handler, no store work): no route can be faster here;
+* **reads with writes mixed in**: ``--connections`` connections in all, of which
+  ``--write-connections`` POST new records (one wrk process) while the others read a
+  record by ID, a page of 20 records of a source, or the sources (another wrk
+  process), each signed in with a bearer token;
+
+then a **paced** run: ``--connections`` clients each sending one request every
+``--pace-ms`` (wrk's ``delay()``; 10% writes). Every acknowledged write (201) is
+looked up in the store afterwards: a missing one is a lost write. Each run prints
+throughput, p50/p99 latency and errors as wrk measured them; the summary gives the
+median and the spread over the rounds and the ratios the issue asks for (reads'
+throughput >= 50% of the floor's, reads' p99 <= 2x the floor's; paced p99 < 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import PASSWORD, cpu_seconds, free_port, populate
+
+from dadkhahi.store import schema as s
+from dadkhahi.store.home import ENV_DATABASE_URL, Home
+from dadkhahi.store.store import Store
+
+# wrk's done() hook: one JSON line the script parses (latencies in microseconds).
+DONE = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "p50": %d, "p90": %d, "p99": %d, ' ..
+    '"max": %d, "connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+# Each thread appends the IDs its 201s returned to its own file, for the lost-write check.
+CREATED = """
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("thread_no", counter)
+end
+local created = nil
+local function note(status, body)
+  if status == 201 then
+    if created == nil then
+      created = io.open(string.format("%s/created-%s-%d.txt", OUT, RUN, thread_no), "a")
+    end
+    local id = string.match(body, '"id":"(rec_[0-9a-f]+)"')
+    if id then created:write(id, "\\n"); created:flush() end
+  end
+end
+"""
+
+READS = """
+local ids, sources = {}, {}
+for line in io.lines(IDS) do ids[#ids + 1] = line end
+for line in io.lines(SOURCES) do sources[#sources + 1] = line end
+math.randomseed(os.time())
+function request()
+  local roll = math.random()
+  local headers = {["Authorization"] = "Bearer " .. TOKEN}
+  if roll < 0.5 then
+    return wrk.format("GET", "/api/records/" .. ids[math.random(#ids)], headers)
+  elseif roll < 0.9 then
+    return wrk.format("GET", "/api/records?limit=20&source_id=" ..
+      sources[math.random(#sources)], headers)
+  end
+  return wrk.format("GET", "/api/sources", headers)
+end
+"""
+
+WRITES = """
+local sources = {}
+for line in io.lines(SOURCES) do sources[#sources + 1] = line end
+local n = 0
+function request()
+  n = n + 1
+  local body = string.format(
+    '{"source_id": "%s", "verbatim": {"name": "SYNTHETIC wrk %d %d"}}',
+    sources[math.random(#sources)], thread_no, n)
+  return wrk.format("POST", "/api/records", {["Authorization"] = "Bearer " .. TOKEN,
+    ["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, body) note(status, body) end
+"""
+
+# Paced: every connection waits PACE ms after each answer; 1 request in 10 writes.
+PACED = READS.replace("function request()", "function read_request()") + """
+local m = 0
+function request()
+  if math.random() < 0.1 then
+    m = m + 1
+    local body = string.format(
+      '{"source_id": "%s", "verbatim": {"name": "SYNTHETIC paced %d %d"}}',
+      sources[math.random(#sources)], thread_no, m)
+    return wrk.format("POST", "/api/records", {["Authorization"] = "Bearer " .. TOKEN,
+      ["Content-Type"] = "application/json"}, body)
+  end
+  return read_request()
+end
+function delay() return PACE end
+function response(status, headers, body) note(status, body) end
+"""
+
+FLOOR = """
+function request() return wrk.format("GET", "/api/no-such-route") end
+"""
+
+
+def lua(out: Path, name: str, body: str, values: dict[str, Any], created: bool) -> Path:
+    head = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    path = out / f"{name}.lua"
+    path.write_text(head + (CREATED if created else "") + body + DONE)
+    return path
+
+
+def wrk(base: str, script: Path, connections: int, duration: float,
+        threads: int = 1) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:.0f}s", "--timeout", "10s",
+         "-s", str(script), base], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def result(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = proc.communicate()
+    for line in out.splitlines():
+        if line.startswith("WRKJSON "):
+            found: dict[str, Any] = json.loads(line[len("WRKJSON "):])
+            found["rps"] = found["requests"] / (found["duration_us"] / 1e6)
+            found["errors"] = sum(found[k] for k in
+                                  ("connect", "read", "write", "status", "timeout"))
+            return found
+    raise SystemExit(f"wrk said:\n{out}")
+
+
+def show(label: str, r: dict[str, Any]) -> None:
+    print(f"  {label:34} {r['rps']:8.0f} req/s  p50 {r['p50'] / 1000:7.1f} ms  "
+          f"p99 {r['p99'] / 1000:7.1f} ms  max {r['max'] / 1000:7.1f} ms  "
+          f"errors {r['errors']} (non-2xx {r['status']}, timeouts {r['timeout']})")
+
+
+def start(home: Home, port: int, args: argparse.Namespace, env: dict[str, str]
+          ) -> subprocess.Popen[bytes]:
+    if args.server == "granian":
+        env = {**env, "DADKHAHI_HOME": str(home.path),
+               "DADKHAHI_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+        cmd = [str(Path(sys.executable).parent / "granian"), "--interface", "asgi",
+               "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers",
+               str(args.workers), "--loop", "uvloop", "--log-level", "warning",
+               "--no-ws", "dadkhahi.api.server:app_from_env"]
+    else:
+        cmd = [sys.executable, "-m", "dadkhahi", "--home", str(home.path), "serve",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+               "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/ledger/key", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit("the server exited during start-up")
+        time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def lost_writes(store: Store, out: Path) -> tuple[int, int]:
+    """(acknowledged writes, of which missing from the store)."""
+    acked: set[str] = set()
+    for f in out.glob("created-*.txt"):
+        acked |= {line.strip() for line in f.read_text().splitlines() if line.strip()}
+    found: set[str] = set()
+    ids = sorted(acked)
+    with store.reading() as conn:
+        for i in range(0, len(ids), 1000):
+            found |= set(conn.execute(select(s.records.c.id).where(
+                s.records.c.id.in_(ids[i:i + 1000]))).scalars())
+    return len(acked), len(acked - found)
+
+
+def summary(label: str, runs: list[dict[str, Any]]) -> dict[str, float]:
+    rps = [r["rps"] for r in runs]
+    p99 = [r["p99"] / 1000 for r in runs]
+    print(f"  {label:34} {statistics.median(rps):8.0f} req/s (runs {min(rps):.0f}-"
+          f"{max(rps):.0f})  p99 median {statistics.median(p99):.1f} ms "
+          f"(runs {min(p99):.1f}-{max(p99):.1f})")
+    return {"rps": statistics.median(rps), "p99": statistics.median(p99)}
+
+
+def one_backend(backend: str, args: argparse.Namespace) -> None:
+    print(f"=== {backend}: {args.records:,} records, {args.connections} connections "
+          f"({args.write_connections} writing), {args.duration:.0f} s per run, "
+          f"{args.rounds} rounds, {args.server} with {args.workers} worker(s); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    tmp = Path(tempfile.mkdtemp(prefix="dadkhahi-wrk-"))
+    env = {k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL}
+    os.environ.pop(ENV_DATABASE_URL, None)
+    admin, db = None, ""
+    if backend == "postgresql":
+        admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+        db = f"dadkhahi_wrk_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{db}"'))
+        url = make_url(args.pg_url).set(database=db).render_as_string(hide_password=False)
+        env[ENV_DATABASE_URL] = os.environ[ENV_DATABASE_URL] = url
+    proc = None
+    try:
+        home = Home(tmp / "home")
+        store = Store.init(home, "bench.dadkhahi.local/wrk", "bench")
+        ids = populate(store, args.records, 1)
+        if backend == "postgresql":
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.exec_driver_sql("VACUUM ANALYZE")
+        out = tmp / "wrk"
+        out.mkdir()
+        (out / "ids.txt").write_text("\n".join(ids["records"][:20_000]) + "\n")
+        (out / "sources.txt").write_text("\n".join(ids["sources"]) + "\n")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = start(home, port, args, env)
+        token = httpx.post(f"{base}/api/auth/login", json={
+            "username": "bench", "password": PASSWORD}).json()["token"]
+        values = {"TOKEN": token, "IDS": str(out / "ids.txt"),
+                  "SOURCES": str(out / "sources.txt"), "OUT": str(out), "PACE": args.pace_ms}
+        floor_lua = lua(out, "floor", FLOOR, values, created=False)
+        reads_lua = lua(out, "reads", READS, values, created=False)
+        floors, reads, writes = [], [], []
+        cpu0 = cpu_seconds(proc.pid)
+        for n in range(args.rounds):
+            result(wrk(base, floor_lua, args.connections, 3))  # warm-up, not counted
+            floors.append(result(wrk(base, floor_lua, args.connections, args.duration)))
+            writes_lua = lua(out, f"writes{n}", WRITES, {**values, "RUN": f"w{n}"},
+                             created=True)
+            readers = wrk(base, reads_lua, args.connections - args.write_connections,
+                          args.duration)
+            writers = wrk(base, writes_lua, args.write_connections, args.duration)
+            reads.append(result(readers))
+            writes.append(result(writers))
+            print(f"round {n + 1}:")
+            show("floor (404, no work)", floors[-1])
+            show("reads (with writes beside)", reads[-1])
+            show("writes (POST /api/records)", writes[-1])
+        paced_lua = lua(out, "paced", PACED, {**values, "RUN": "paced"}, created=True)
+        paced = result(wrk(base, paced_lua, args.connections, args.paced_duration))
+        cpu = cpu_seconds(proc.pid) - cpu0
+        print("paced:")
+        show(f"{args.connections} clients, 1 per {args.pace_ms} ms", paced)
+        acked, lost = lost_writes(store, out)
+        print(f"summary over {args.rounds} rounds (median, spread):")
+        f = summary("floor", floors)
+        r = summary("reads", reads)
+        summary("writes", writes)
+        errors = sum(x["errors"] for x in floors[:0] + reads + writes) + paced["errors"]
+        print(f"  reads / floor throughput: {r['rps'] / f['rps']:.0%} (goal >= 50%); "
+              f"reads p99 / floor p99: {r['p99'] / f['p99']:.2f}x (goal <= 2x); "
+              f"paced p99 {paced['p99'] / 1000:.1f} ms (goal < 50 ms)")
+        print(f"  errors (reads, writes, paced): {errors}; writes acknowledged {acked:,}, "
+              f"lost {lost}; server CPU {cpu:.0f} s; load average "
+              f"{os.getloadavg()[0]:.1f}")
+        store.engine.dispose()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = :n"), {"n": db})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}"'))
+            admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get(
+        "DADKHAHI_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--write-connections", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pace-ms", type=int, default=500)
+    parser.add_argument("--paced-duration", type=float, default=30.0)
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: bash scripts/install-system-deps.sh")
+    for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+        one_backend(backend, args)
+
+
+if __name__ == "__main__":
+    main()
