@@ -31,6 +31,14 @@ def _b64(data: bytes) -> str:
         (lambda: seal(b"x", KEY, "ctx"), LedgerInputError, "plaintext and context must be bytes"),  # type: ignore[arg-type]
         (lambda: wrap_key(KEY, MASTER[:16]), LedgerInputError,
          "master key must be 32 bytes (AES-256)"),
+        (lambda: wrap_key(KEY + b"!", MASTER), LedgerInputError,
+         "data key must be 32 bytes (AES-256)"),
+        (lambda: unseal(SEALED, bytearray(KEY), CTX), LedgerInputError,  # type: ignore[arg-type]
+         "data key must be 32 bytes (AES-256)"),
+        (lambda: unwrap_key(wrap_key(KEY, MASTER), MASTER[:31]), LedgerInputError,
+         "master key must be 32 bytes (AES-256)"),
+        (lambda: unwrap_key(12345, MASTER), VerificationError,  # type: ignore[arg-type]
+         "wrapped key must start with A256KW:"),
         (lambda: unseal({**SEALED, "alg": "A128GCM"}, KEY, CTX), VerificationError,
          "sealed payload: alg must be A256GCM"),
         (lambda: unseal([], KEY, CTX), VerificationError, "sealed payload: alg must be A256GCM"),  # type: ignore[arg-type]
