@@ -174,3 +174,40 @@ def test_report_carries_size_root_and_counts(store: Store) -> None:
     assert report.root_hash != merkle.EMPTY_ROOT
     assert (report.checkpoints, report.rows_compared) == (2, 20)
     assert report.first_bad_event() is None
+
+
+def test_an_edited_event_body_fails_its_leaf_and_its_replay(store: Store) -> None:
+    _populate(store)
+    report = _verify_after(store, lambda c: c.execute(
+        update(s.ledger_events).where(s.ledger_events.c.idx == 5)
+        .values(body=b'{"forged":true}')))
+    assert _findings(report) == [
+        ("events", "event 5: body does not match its leaf hash", 5),
+        ("replay", "event 5: KeyError('type')", 5),
+        ("tree", "stored tree node (0, 5) is wrong or missing", 5),
+        ("checkpoint", "signed checkpoint at size 21 disagrees with the stored events", 20),
+    ]
+    assert report.rows_compared == 0  # a replay that failed is not compared row by row
+
+
+@pytest.mark.parametrize(("head", "stored"), [(15, 21), (25, 21)])
+def test_a_head_that_disagrees_with_the_stored_events(store: Store, head: int,
+                                                      stored: int) -> None:
+    _populate(store)
+    report = _verify_after(store, lambda c: c.execute(update(s.ledger_head).values(size=head)))
+    assert _findings(report) == [
+        ("events", f"the head says {head} events but {stored} are stored", min(head, stored))
+    ]
+
+
+@pytest.mark.parametrize(("origin", "size"), [("another.example/log", 21), (ORIGIN, 20)])
+def test_a_checkpoint_naming_another_origin_or_size(store: Store, origin: str, size: int) -> None:
+    _populate(store)
+
+    def change(conn: Connection) -> None:
+        body = Checkpoint(origin, size, ledger_log.root(conn, size)).body()
+        conn.execute(update(s.ledger_checkpoints).where(s.ledger_checkpoints.c.size == 21)
+                     .values(note=store.signer.sign(body)))
+
+    report = _verify_after(store, change)
+    assert _findings(report) == [("checkpoint", f"checkpoint 21 names {origin} size {size}", None)]
