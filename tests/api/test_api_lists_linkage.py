@@ -7,6 +7,7 @@ runs the real model.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from api_world import LEVELS, PRINCIPALS, World, list_csv, upload
+from PIL import Image
 from sqlalchemy import func, select
 
 from dadkhahi.access.policy import ROLE_PERMISSIONS, Permission, Principal, params, visible
@@ -238,6 +240,30 @@ def test_a_bad_list_is_refused_line_by_line_and_nothing_is_stored(world: World) 
         assert set(r.json()) == {"error"}
     assert _counts(world) == before
     assert not any((world.store.home.path / "uploads").rglob("*.*"))
+
+
+def test_broken_quotes_other_files_and_empty_lists_are_refused(world: World) -> None:
+    before = _counts(world)
+    glued = (b"ID,Full name,Father,Date of execution,City\n"
+             b'Q1,Karimi Ali,Reza,1367/05/12,"Tehran\n'
+             b"Q2,Moradi Zahra,Hassan,1367/05/12,Tehran\n"
+             b'Q3,Najafi Javad,Ahmad,1367/05/12,Tehran"\n')
+    r = _upload(world, "investigator_g", glued, source="SYNTHETIC glued", name="g.csv")
+    assert r.status_code == 422, r.text
+    assert "line 3: reads as a row of the file (5 values)" in " ".join(
+        r.json()["error"]["details"])
+    photo = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(photo, format="JPEG")
+    r = _upload(world, "investigator_g", photo.getvalue(), source="SYNTHETIC photo",
+                name="list.csv")
+    assert r.status_code == 422 and "not a CSV or XLSX file (image/jpeg)" in r.text
+    r = _upload(world, "investigator_g", b"ID,Full name\n", source="SYNTHETIC empty")
+    assert r.status_code == 422 and "no rows below its header" in r.text
+    assert _counts(world) == before
+    r = _upload(world, "investigator_g", glued, source=f"SYNTHETIC {secrets.token_hex(3)}",
+                name="g.csv", multiline_cells="true")
+    assert r.status_code == 201 and r.json()["rows"] == 1, r.text
+    assert any("kept as one cell" in w for w in r.json()["warnings"])
 
 
 def test_the_same_file_twice_is_a_conflict_naming_only_what_is_visible(

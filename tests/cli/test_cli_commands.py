@@ -103,6 +103,24 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     assert no_event.returncode == 2 and "no event 99" in no_event.stderr
 
 
+def test_evidence_add_reports_every_file_and_what_was_stored(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    dk(home, "init")
+    box = tmp_path / "box"
+    (box / "empty").mkdir(parents=True)
+    nothing = dk(home, "evidence", "add", str(box / "empty"), "--source-title", "SYNTHETIC",
+                 ok=False)
+    assert nothing.returncode == 2 and "no files to add; nothing was stored" in nothing.stderr
+    (box / "a.txt").write_text("SYNTHETIC a\n")
+    (box / "b-broken").symlink_to(box / "gone")
+    out = dk(home, "evidence", "add", str(box), "--source-title", "SYNTHETIC", ok=False)
+    assert out.returncode == 1  # something was skipped; the rest was stored
+    assert "added     itm_" in out.stdout
+    assert "skipped   " in out.stdout and "b-broken: a broken symbolic link" in out.stdout
+    assert "1 added, 0 already held, 1 skipped" in out.stdout and "(new)" in out.stdout
+    assert "OK" in dk(home, "ledger", "verify").stdout
+
+
 def test_verify_names_the_tampered_event(tmp_path: Path) -> None:
     home = tmp_path / "h"
     dk(home, "init")

@@ -157,6 +157,18 @@ def test_a_list_says_what_it_lists_covers_and_came_from(sqlite_home: Path,
     assert detail["kind"] == "victims" and detail["provinces"] is None
     assert detail["derived_from"] == [] and detail["period_from"] == "1988-07-23"
     assert [v["list_version"] for v in detail["imports"]] == [1]
+
+    # A quote left open would glue rows into one cell: refused, naming the lines.
+    glued = tmp_path / "glued.csv"
+    glued.write_text('Nr,Full name,City\nG1,"Karimi Ali,Tehran\nG2,Moradi Zahra,Rasht"\n',
+                     "utf-8")
+    refused = dk(sqlite_home, "lists", "import", str(glued), "--source", "SYNTHETIC glued",
+                 ok=False)
+    assert refused.returncode == 2 and "line 3: reads as a row of the file" in refused.stderr
+    kept = dk(sqlite_home, "lists", "import", str(glued), "--source", "SYNTHETIC glued",
+              "--multiline-cells")
+    assert "imported 1 records" in kept.stdout and "kept as one cell" in kept.stderr
+    assert "G2,Moradi Zahra,Rasht" in kept.stderr  # the lines are shown
     assert "OK" in dk(sqlite_home, "ledger", "verify").stdout
 
 

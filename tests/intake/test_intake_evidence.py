@@ -14,7 +14,13 @@ from sqlalchemy import select
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.evidence import Receipt, add_evidence, custody_chain, verify_blobs
+from dadkhahi.intake.evidence import (
+    ProgressHooks,
+    Receipt,
+    add_evidence,
+    custody_chain,
+    verify_blobs,
+)
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
@@ -134,3 +140,91 @@ def test_missing_path_and_missing_source_are_user_errors(store: Store, tmp_path:
     with pytest.raises(UserError):
         add_evidence(store, [f], RECEIPT)
     assert store.size() == 1
+
+
+def _awkward_folder(root: Path) -> Path:
+    """Good files around a broken link, a file that will vanish and an unreadable one."""
+    root.mkdir()
+    (root / "a.txt").write_text("SYNTHETIC first\n")
+    (root / "b-broken").symlink_to(root / "nowhere")
+    (root / "c.txt").write_text("SYNTHETIC deleted during the add\n")
+    # Reading /proc/self/mem at offset 0 fails with EIO, even for root (who reads
+    # any chmod 000 file): a real unreadable file.
+    (root / "d-unreadable").symlink_to("/proc/self/mem")
+    (root / "e.txt").write_text("SYNTHETIC last\n")
+    return root
+
+
+def _tmp_left(store: Store) -> list[Path]:
+    return list((store.blobs.root / "tmp").glob("*")) if (store.blobs.root / "tmp").is_dir() \
+        else []
+
+
+def test_unreadable_files_are_skipped_with_reasons_and_the_rest_goes_in(
+    store: Store, tmp_path: Path
+) -> None:
+    folder = _awkward_folder(tmp_path / "box")
+
+    def on_file(path: Path) -> None:
+        if path.name == "b-broken":
+            (folder / "c.txt").unlink()  # deleted while the add runs
+
+    report = add_evidence(store, [folder], RECEIPT, new_source=SourceSpec(title="SYNTHETIC"),
+                          hooks=ProgressHooks(file=on_file))
+    outcomes = [(o.path.name, o.status, o.reason) for o in report.outcomes]
+    assert outcomes == [
+        ("a.txt", "added", None),
+        ("b-broken", "skipped", "a broken symbolic link (what it points to does not exist)"),
+        ("c.txt", "skipped", "no longer there (deleted or moved during the add?)"),
+        ("d-unreadable", "skipped", "could not be read (Input/output error)"),
+        ("e.txt", "added", None),
+    ]
+    assert report.source_created and report.stopped is None
+    with store.reading() as conn:
+        assert len(conn.execute(select(s.items.c.id)).all()) == 2
+        assert verify_ledger(conn, store.verifier_key()).ok
+    assert verify_blobs(store).ok and not _tmp_left(store)
+    # The same again: what is held is said to be held; nothing is added twice.
+    (folder / "c.txt").write_text("SYNTHETIC back again\n")
+    again = add_evidence(store, [folder], RECEIPT, source_id=report.source_id)
+    assert [(o.path.name, o.status) for o in again.outcomes] == [
+        ("a.txt", "held"), ("b-broken", "skipped"), ("c.txt", "added"),
+        ("d-unreadable", "skipped"), ("e.txt", "held")]
+
+
+def test_stop_on_error_and_interruption_stop_cleanly(store: Store, tmp_path: Path) -> None:
+    folder = _awkward_folder(tmp_path / "box")
+    report = add_evidence(store, [folder], RECEIPT, new_source=SourceSpec(title="SYNTHETIC"),
+                          stop_on_error=True)
+    assert [o.status for o in report.outcomes] == ["added", "skipped"]
+    assert report.stopped is not None and "b-broken" in report.stopped
+
+    def interrupt(path: Path) -> None:
+        if path.name == "e.txt":
+            raise KeyboardInterrupt
+
+    later = add_evidence(store, [folder], RECEIPT, source_id=report.source_id,
+                         hooks=ProgressHooks(file=interrupt))
+    assert later.stopped == "interrupted"
+    assert [(o.path.name, o.status) for o in later.outcomes] == [
+        ("a.txt", "held"), ("b-broken", "skipped"), ("c.txt", "added"),
+        ("d-unreadable", "skipped")]
+    with store.reading() as conn:
+        assert len(conn.execute(select(s.items.c.id)).all()) == 2
+        assert verify_ledger(conn, store.verifier_key()).ok
+    assert not _tmp_left(store)
+
+
+def test_an_add_that_brings_nothing_creates_nothing(store: Store, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    before = store.size()
+    with pytest.raises(UserError, match="no files to add; nothing was stored"):
+        add_evidence(store, [empty], RECEIPT, new_source=SourceSpec(title="SYNTHETIC"))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "link").symlink_to(broken / "gone")
+    report = add_evidence(store, [broken], RECEIPT, new_source=SourceSpec(title="SYNTHETIC"))
+    assert report.source_id is None and not report.source_created
+    assert [o.status for o in report.outcomes] == ["skipped"]
+    assert store.size() == before  # no source, no item, no event

@@ -23,7 +23,8 @@ from dadkhahi.domain.errors import UserError, ValidationError
 from dadkhahi.domain.sources import REDACTED
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.lists import import_list, list_imports, unseal_record
-from dadkhahi.intake.tabular import detect_encoding
+from dadkhahi.intake.media import sniff_file
+from dadkhahi.intake.tabular import detect_encoding, read_as_text
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
@@ -313,6 +314,7 @@ def test_detected_encoding_decodes_back_to_the_text(
         assume(as_utf8 is None
                or not all(c.isascii() or "\u0600" <= c <= "\u06ff" for c in as_utf8))
     path.write_bytes(raw)
+    assert read_as_text(sniff_file(path))  # never refused as "not a CSV file"
     detected = detect_encoding(path)
     assert path.read_bytes().decode(detected) == body
     if encoding == "cp1256" and any(ord(c) > 127 for c in text):

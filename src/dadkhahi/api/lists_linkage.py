@@ -172,7 +172,7 @@ def import_upload(
     store: Store, principal: Principal, path: Path, target: ImportTarget, *,
     id_column: str | None, mapping: dict[str, str], sensitivity: Sensitivity | None,
     encoding: str | None, sheet: str | None, receipt: Receipt,
-    description: ListDescription | None = None,
+    description: ListDescription | None = None, multiline_cells: bool = False,
 ) -> dict[str, Any]:
     """Import the uploaded file at ``path`` (all or nothing) and show the new import."""
     sha256, _, _ = file_digest(path)
@@ -181,7 +181,7 @@ def import_upload(
         report = import_list(
             store, path, source=target.source, actor=principal.name, id_column=id_column,
             mapping=mapping, sensitivity=sensitivity, encoding=encoding, sheet=sheet,
-            receipt=receipt, description=description)
+            receipt=receipt, description=description, multiline_cells=multiline_cells)
     except ValidationError:
         raise
     except UserError:

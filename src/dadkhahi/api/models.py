@@ -304,6 +304,9 @@ class ListUploadIn(_In):
         "Text encoding of a CSV (default: detected)"))
     sheet: str | None = Field(None, max_length=200, description=(
         "XLSX sheet (default: the first)"))
+    multiline_cells: bool = Field(False, description=(
+        "Accept quoted cells whose lines read as rows of the file (listed in `warnings`); "
+        "without it such a file is refused, as a quote left open would swallow rows"))
     reliability: Reliability = Field(Reliability.F, description="New source: Admiralty A-F")
     credibility: Credibility = Field(Credibility.CANNOT_JUDGE,
                                      description="New source: Admiralty 1-6")

@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from dadkhahi.cli.common import (
     byte_progress,
     console,
     count_progress,
     current_actor,
+    err_console,
     fail,
     open_store,
 )
@@ -50,9 +52,15 @@ def add(
     ] = None,
     how: Annotated[str | None, typer.Option(help="How they were obtained")] = None,
     notes: Annotated[str | None, typer.Option(help="Custody notes")] = None,
+    stop_on_error: Annotated[bool, typer.Option(
+        "--stop-on-error", help="Stop at the first file that cannot be read (default: skip "
+                                "it, say why, and go on)")] = False,
     actor: Annotated[str | None, typer.Option(help="Who is taking them in")] = None,
 ) -> None:
-    """Stream files into the blob store with hashes, ledger events and custody entries."""
+    """Stream files into the blob store with hashes, ledger events and custody entries.
+
+    Every file's outcome is printed (added, already held, skipped and why), then what
+    was stored; exit 1 if any file was skipped, 130 if interrupted."""
     store = open_store()
     spec = None
     if source_title is not None:
@@ -72,18 +80,32 @@ def add(
             file=lambda p: bar.update(task, description=p.name[:40]),
             advance=lambda n: bar.advance(task, n),
         )
-        report = add_evidence(
-            store, paths, receipt, source_id=source, new_source=spec, hooks=hooks
-        )
-    for path, item_id in report.added:
-        console.print(f"added     {item_id}  {path}", highlight=False)
-    for path, item_id in report.duplicates:
-        console.print(f"duplicate {item_id}  {path}", highlight=False)
+        report = add_evidence(store, paths, receipt, source_id=source, new_source=spec,
+                              hooks=hooks, stop_on_error=stop_on_error)
+    for outcome in report.outcomes:
+        # Text(): file names are data, never Rich markup.
+        if outcome.status == "skipped":
+            line = Text(f"skipped   {outcome.path}: {outcome.reason}", style="yellow")
+        else:
+            word = "added    " if outcome.status == "added" else "held     "
+            line = Text(f"{word} {outcome.item_id}  {outcome.path}"
+                        + ("" if outcome.status == "added" else " (already held)"))
+        console.print(line, highlight=False, soft_wrap=True)
+    if report.stopped:
+        err_console.print(Text(f"the add stopped early: {report.stopped}", style="yellow"),
+                          soft_wrap=True)
+    where = (f"source {report.source_id}" + (" (new)" if report.source_created else "")
+             if report.source_id else "no source was registered")
+    stored = "nothing was stored; " if not report.added and not report.duplicates else ""
     console.print(
-        f"{len(report.added)} added, {len(report.duplicates)} already held, "
-        f"{report.derivatives} metadata-stripped copies, {report.bytes:,} bytes; "
-        f"source {report.source_id}"
+        f"{stored}{len(report.added)} added, {len(report.duplicates)} already held, "
+        f"{len(report.skipped)} skipped, {report.derivatives} metadata-stripped copies, "
+        f"{report.bytes:,} bytes; {where}", highlight=False, soft_wrap=True,
     )
+    if report.stopped == "interrupted":
+        raise typer.Exit(130)
+    if report.skipped:
+        raise typer.Exit(1)
 
 
 @app.command("custody")

@@ -69,6 +69,10 @@ def import_command(
     encoding: Annotated[str | None, typer.Option(
         help="Text encoding of a CSV (default: detected)")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first)")] = None,
+    multiline_cells: Annotated[bool, typer.Option(
+        "--multiline-cells", help="Accept quoted cells whose lines read as rows of the file "
+                                  "(shown as warnings); without it such a file is refused, "
+                                  "as a quote left open would swallow rows")] = False,
     list_kind: Annotated[ListKind, typer.Option(help=_KIND_HELP)] = ListKind.VICTIMS,
     province: Annotated[list[str] | None, typer.Option(help=_PROVINCE_HELP)] = None,
     period: Annotated[str | None, typer.Option(help=_PERIOD_HELP)] = None,
@@ -100,12 +104,14 @@ def import_command(
                 store, file, source=target, actor=who, id_column=id_column,
                 mapping=parse_mapping(map_ or []), sensitivity=sensitivity, encoding=encoding,
                 sheet=sheet, progress=lambda msg: status.update(msg),
+                multiline_cells=multiline_cells,
                 description=ListDescription(
                     kind=list_kind, provinces=province, period=period,
                     derived_from=derived_from or (), compiled_by=compiled_by or ()),
             )
     except ValidationError as exc:
-        err_console.print(f"[red]error:[/red] {file.name}: {exc}", highlight=False)
+        said = str(exc) if str(exc).startswith(f"{file.name}:") else f"{file.name}: {exc}"
+        err_console.print("[red]error:[/red] ", Text(said), highlight=False, soft_wrap=True)
         for problem in exc.problems:
             err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
@@ -115,7 +121,9 @@ def import_command(
         console.print("  not mapped (kept verbatim): " + ", ".join(report.unmapped),
                       highlight=False, markup=False)
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        # markup=False: a warning may quote the file's own text.
+        err_console.print("warning: " + warning, style="yellow", highlight=False,
+                          markup=False, soft_wrap=True)
     created = " (new source)" if report.source_created else ""
     console.print(
         f"imported {report.rows:,} records from {file.name} ({report.format}, "

@@ -156,6 +156,7 @@ def _synthetic_case(store: Store, public: dict[str, str], console: Console) -> N
                 credibility=Credibility.PROBABLY_TRUE, collected_by="SYNTHETIC interviewer"),
         )
     list_item = list_report.added[0][1]
+    assert list_report.source_id is not None  # the files above were stored
     with store.transaction(ACTOR) as tx:
         list_b = register_source(store, tx, SourceSpec(
             title="SYNTHETIC list B (demo data, not real people)", kind=SourceKind.LIST,

@@ -4,6 +4,11 @@ Each file is its own transaction (blob placed first, then item + custody
 events committed together), so a crash in the middle of a bulk intake loses at
 most the file in flight and leaves store and ledger consistent; running the
 same command again picks up where it stopped (identical content is skipped).
+A file that cannot be read (a broken symbolic link, a file deleted or made
+unreadable during the add, something that is not a regular file) is skipped
+with the reason, and the rest goes on (or, asked to, the add stops there);
+every file's outcome is reported. A new source is registered with the first
+file actually stored, so an add that stores nothing leaves nothing behind.
 
 Files of protected sources are encrypted as they stream in, with a random file
 key per item; the key travels sealed in the item's event (under the item's data
@@ -14,8 +19,10 @@ The item keeps the plaintext SHA-256, which ``verify_blobs`` re-computes.
 from __future__ import annotations
 
 import base64
+import errno
 import io
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,15 +75,34 @@ class TakenIn:
     item_id: str
     duplicate: bool
     derivative: bool
+    source_id: str = ""
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file: ``added``, ``held`` (already held) or ``skipped``."""
+
+    path: Path
+    status: str
+    item_id: str | None = None
+    reason: str | None = None
 
 
 @dataclass
 class IntakeReport:
-    source_id: str
+    """What an add stored, file by file; ``source_id`` is None when nothing was stored
+    into a new source (it was then never registered)."""
+
+    source_id: str | None
+    source_created: bool = False
     added: list[tuple[Path, str]] = field(default_factory=list)
     duplicates: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    outcomes: list[FileOutcome] = field(default_factory=list)
     derivatives: int = 0
     bytes: int = 0
+    #: Why the add stopped before the last file (None: it went through them all).
+    stopped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +112,15 @@ class ProgressHooks:
     total: Callable[[int, int], None] | None = None  # (files, bytes)
     file: Callable[[Path], None] | None = None
     advance: Callable[[int], None] | None = None
+    outcome: Callable[[FileOutcome], None] | None = None
 
 
 def walk(paths: Sequence[Path]) -> list[Path]:
-    """Files under the given paths (folders recursively, sorted, no symlink loops)."""
+    """Files under the given paths (folders recursively, sorted, no symlink loops).
+
+    Symbolic links inside folders are listed as they are (a broken one is then
+    skipped with its reason); a path given that names nothing is refused.
+    """
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -103,6 +134,35 @@ def walk(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported when its turn comes
+
+
+def unreadable(path: Path, exc: OSError) -> str:
+    """Why a file could not be taken in, in words (never the file's content)."""
+    if isinstance(exc, FileNotFoundError):
+        if path.is_symlink():
+            return "a broken symbolic link (what it points to does not exist)"
+        return "no longer there (deleted or moved during the add?)"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    reason = exc.strerror or errno.errorcode.get(exc.errno or 0) or type(exc).__name__
+    return f"could not be read ({reason})"
+
+
+def _regular_file(path: Path) -> str | None:
+    """None if ``path`` is a regular file (after links); else why it is skipped."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+    return f"not a regular file ({kind})"
+
+
 def add_evidence(
     store: Store,
     paths: Sequence[Path],
@@ -111,43 +171,88 @@ def add_evidence(
     source_id: str | None = None,
     new_source: SourceSpec | None = None,
     hooks: ProgressHooks = ProgressHooks(),
+    stop_on_error: bool = False,
 ) -> IntakeReport:
-    """Take files and folders into the store under one source."""
+    """Take files and folders into the store under one source, file by file.
+
+    A file that cannot be read is skipped with its reason (``stop_on_error``: the
+    add stops there instead); an interruption (Ctrl-C) stops after the file in
+    flight. Either way the report says what was stored. Nothing to add at all is
+    refused before anything is written.
+    """
     if (source_id is None) == (new_source is None):
         raise UserError("name an existing source (--source) or a new one (--source-title)")
     files = walk(paths)
-    if hooks.total:
-        hooks.total(len(files), sum(f.stat().st_size for f in files))
+    if not files:
+        shown = ", ".join(str(p) for p in paths)
+        raise UserError(f"{shown}: no files to add; nothing was stored")
     if new_source is not None:
-        with store.transaction(receipt.actor) as tx:
-            source_id = register_source(store, tx, new_source)
         sensitivity = new_source.sensitivity
     else:
         assert source_id is not None
         with store.reading() as conn:
             source = get_source(conn, source_id)
         source_id, sensitivity = str(source["id"]), Sensitivity(source["sensitivity"])
+    if hooks.total:
+        hooks.total(len(files), sum(_size(f) for f in files))
     report = IntakeReport(source_id=source_id)
-    for path in files:
-        if hooks.file:
-            hooks.file(path)
-        item_id, file_key = new_id("item"), None
-        if sensitivity is Sensitivity.PROTECTED:
-            file_key = new_file_key()
-            blob = store.blobs.put_file(path, hooks.advance, seal=(item_id, file_key))
-        else:
-            blob = store.blobs.put_file(path, hooks.advance)
-        report.bytes += blob.size
-        taken = take_in(store, source_id, sensitivity, path.name, blob, receipt,
-                        item_id=item_id, file_key=file_key)
-        if taken.duplicate:
-            report.duplicates.append((path, taken.item_id))
-            continue
-        report.added.append((path, taken.item_id))
-        report.derivatives += int(taken.derivative)
+
+    def record(outcome: FileOutcome) -> None:
+        report.outcomes.append(outcome)
+        if hooks.outcome:
+            hooks.outcome(outcome)
+
+    try:
+        for path in files:
+            if hooks.file:
+                hooks.file(path)
+            try:
+                reason = _regular_file(path)
+                if reason is None:
+                    taken, size = _take_file(store, path, report.source_id, new_source,
+                                             sensitivity, receipt, hooks)
+            except OSError as exc:
+                reason = unreadable(path, exc)
+            if reason is not None:
+                report.skipped.append((path, reason))
+                record(FileOutcome(path, "skipped", reason=reason))
+                if stop_on_error:
+                    report.stopped = f"stopped at {path}: {reason}"
+                    break
+                continue
+            report.bytes += size
+            if report.source_id is None:
+                report.source_id, report.source_created = taken.source_id, True
+            if taken.duplicate:
+                report.duplicates.append((path, taken.item_id))
+                record(FileOutcome(path, "held", taken.item_id))
+                continue
+            report.added.append((path, taken.item_id))
+            report.derivatives += int(taken.derivative)
+            record(FileOutcome(path, "added", taken.item_id))
+    except KeyboardInterrupt:
+        # The file in flight was not committed (its transaction never began or was
+        # rolled back); every file before it was, each in its own transaction.
+        report.stopped = "interrupted"
     if report.added:
         store.checkpoint()
     return report
+
+
+def _take_file(
+    store: Store, path: Path, source_id: str | None, new_source: SourceSpec | None,
+    sensitivity: Sensitivity, receipt: Receipt, hooks: ProgressHooks,
+) -> tuple[TakenIn, int]:
+    item_id, file_key = new_id("item"), None
+    if sensitivity is Sensitivity.PROTECTED:
+        file_key = new_file_key()
+        blob = store.blobs.put_file(path, hooks.advance, seal=(item_id, file_key))
+    else:
+        blob = store.blobs.put_file(path, hooks.advance)
+    taken = take_in(store, source_id or "", sensitivity, path.name, blob, receipt,
+                    item_id=item_id, file_key=file_key,
+                    new_source=new_source if source_id is None else None)
+    return taken, blob.size
 
 
 def begin_blob(store: Store, sensitivity: Sensitivity, limit: int | None = None) -> PendingBlob:
@@ -169,14 +274,18 @@ def take_in(
     *,
     item_id: str | None = None,
     file_key: bytes | None = None,
+    new_source: SourceSpec | None = None,
 ) -> TakenIn:
     """Record a stored blob as a new item of a source (or find the item already holding it).
 
     A blob of a protected source should have been sealed under ``item_id`` and
     ``file_key`` as it was stored (see :func:`begin_blob`); a duplicate's sealed
-    copy is removed. One transaction per file.
+    copy is removed. One transaction per file. ``new_source``: register this source
+    in the same transaction and take the file into it (``source_id`` is ignored).
     """
     with store.transaction(receipt.actor) as tx:
+        if new_source is not None:
+            source_id = register_source(store, tx, new_source)
         existing = _item_with_hash(tx.conn, source_id, blob.sha256)
         if existing is None:
             item_id = item_id or new_id("item")
@@ -189,8 +298,8 @@ def take_in(
     if existing is not None:
         if file_key is not None and item_id is not None:
             store.blobs.remove_sealed(item_id)
-        return TakenIn(existing, duplicate=True, derivative=False)
-    return TakenIn(new_item, duplicate=False, derivative=derivative)
+        return TakenIn(existing, duplicate=True, derivative=False, source_id=source_id)
+    return TakenIn(new_item, duplicate=False, derivative=derivative, source_id=source_id)
 
 
 def _item_with_hash(conn: Connection, source_id: str, sha256: str) -> str | None:

@@ -118,7 +118,7 @@ def _prepare(table: RawTable, plan: ColumnPlan, id_column: str | None) -> _Prepa
             table.lines, table.rows, external, normalised.rows, strict=True
         )
     ]
-    return _Prepared(table, plan, records, normalised.warnings)
+    return _Prepared(table, plan, records, table.warnings + normalised.warnings)
 
 
 def _refusal(problems: list[tuple[int, str]]) -> ValidationError:
@@ -169,6 +169,7 @@ def import_list(
     receipt: Receipt | None = None,
     progress: Progress | None = None,
     description: ListDescription | None = None,
+    multiline_cells: bool = False,
 ) -> ImportReport:
     """Import one list file; raise :class:`ValidationError` (nothing stored) if it is bad.
 
@@ -180,6 +181,8 @@ def import_list(
     seals every record. ``encoding`` skips detection; ``sheet`` picks an XLSX sheet.
     ``description``: what the list lists, covers and came from (default: victims,
     not limited, no provenance); see :mod:`dadkhahi.intake.list_description`.
+    ``multiline_cells``: accept quoted cells whose lines read as rows of the file
+    (reported in ``warnings``) instead of refusing the file.
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -187,7 +190,8 @@ def import_list(
         # Before the file is read: a wrong option should not wait for a long parse.
         described = stored_description(conn, description or ListDescription())
     say("reading")
-    table = read_list_file(path, encoding=encoding, sheet=sheet)
+    table = read_list_file(path, encoding=encoding, sheet=sheet,
+                           multiline_cells=multiline_cells)
     plan = plan_columns(table.header, mapping, id_column)
     say(f"validating {len(table.rows):,} rows")
     prepared = _prepare(table, plan, id_column)

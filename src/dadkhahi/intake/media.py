@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import magic
 
 _DETECTOR = magic.Magic(mime=True)
@@ -10,6 +12,11 @@ _DETECTOR = magic.Magic(mime=True)
 STRIPPABLE_IMAGES = frozenset(
     {"image/jpeg", "image/png", "image/tiff", "image/webp", "image/gif", "image/heic"}
 )
+
+
+def sniff_file(path: Path) -> str:
+    """The media type of a file, from as much of its content as libmagic needs."""
+    return str(_DETECTOR.from_file(str(path)))
 
 
 def sniff(head: bytes) -> str:

@@ -131,7 +131,8 @@ async def import_upload(
         return await run_in_threadpool(
             svc.import_upload, store, principal, path, target, id_column=meta.id_column,
             mapping=mapping, sensitivity=meta.sensitivity, encoding=meta.encoding,
-            sheet=meta.sheet, receipt=receipt, description=description)
+            sheet=meta.sheet, receipt=receipt, description=description,
+            multiline_cells=meta.multiline_cells)
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
 
