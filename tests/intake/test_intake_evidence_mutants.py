@@ -9,16 +9,31 @@ SQL condition, and the intake tests run both backends.
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.evidence import Receipt, add_evidence, verify_blobs
+from dadkhahi.intake.evidence import (
+    ProgressHooks,
+    Receipt,
+    add_evidence,
+    begin_blob,
+    custody_chain,
+    erase_item,
+    item_content,
+    resolve_item,
+    take_in,
+    verify_blobs,
+)
 from dadkhahi.store import schema as s
+from dadkhahi.store.blobs import BlobTooLargeError
 from dadkhahi.store.home import ENV_DATABASE_URL, Home
 from dadkhahi.store.store import Store
 
@@ -108,3 +123,121 @@ def _checkpoints(store: Store) -> int:
 def _files(store: Store) -> list[str]:
     root = store.blobs.root
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def _protected(title: str = "SYNTHETIC testimony") -> SourceSpec:
+    return SourceSpec(title=title, sensitivity=Sensitivity.PROTECTED)
+
+
+def _jpeg(tmp_path: Path) -> Path:
+    from test_intake_evidence import _jpeg_with_gps
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(_jpeg_with_gps())
+    return photo
+
+
+def test_a_protected_image_gets_a_sealed_copy_without_its_metadata(
+    store: Store, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    photo = _jpeg(tmp_path)
+    report = add_evidence(store, [photo], RECEIPT, new_source=_protected())
+    assert report.derivatives == 1
+    original, copy = _items(store)
+    assert copy["derived_from"] == original["id"] and copy["derivation"] == "metadata_stripped"
+    assert original["sealed"] and copy["sealed"]
+    assert store.blobs.has_sealed(str(copy["id"])) and not store.blobs.has(str(copy["sha256"]))
+    with store.reading() as conn:
+        data = b"".join(item_content(store, conn, copy))
+        chain = custody_chain(store, str(copy["id"]))[1]
+    assert hashlib.sha256(data).hexdigest() == copy["sha256"]
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG" and not image.getexif()
+    assert chain[0]["location"] == f"blob:sealed:{copy['id']}"
+    check = verify_blobs(store)
+    assert check.ok and check.sealed == 2
+
+
+@pytest.mark.parametrize(("limit_delta", "copies"), [(0, 1), (-1, 0)])
+def test_the_size_limit_for_sealed_copies_is_inclusive(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit_delta: int, copies: int
+) -> None:
+    # The copy of a sealed image is made in memory, so only up to a size; the limit is
+    # lowered to this test image's size instead of writing a 64 MiB image.
+    from dadkhahi.intake import evidence
+
+    photo = _jpeg(tmp_path)
+    monkeypatch.setattr(evidence, "MAX_SEALED_DERIVATIVE_SOURCE",
+                        photo.stat().st_size + limit_delta)
+    report = add_evidence(store, [photo], RECEIPT, new_source=_protected())
+    assert report.derivatives == copies
+    assert len(_items(store)) == 1 + copies
+
+
+def test_progress_hooks_see_every_file_and_every_byte(store: Store, tmp_path: Path) -> None:
+    a, b = _file(tmp_path, "a.txt", "SYNTHETIC a\n"), _file(tmp_path, "b.txt", "SYNTHETIC bb\n")
+    seen: dict[str, list[object]] = {"total": [], "file": [], "advance": []}
+    hooks = ProgressHooks(total=lambda n, size: seen["total"].append((n, size)),
+                          file=seen["file"].append, advance=seen["advance"].append)
+    add_evidence(store, [a], RECEIPT, new_source=SourceSpec(title="SYNTHETIC"), hooks=hooks)
+    add_evidence(store, [b], RECEIPT, new_source=_protected(), hooks=hooks)
+    assert seen == {"total": [(1, 12), (1, 13)], "file": [a, b], "advance": [12, 13]}
+
+
+@pytest.mark.parametrize("sensitivity", [Sensitivity.PUBLIC, Sensitivity.PROTECTED])
+def test_the_upload_path_streams_then_takes_in(
+    store: Store, tmp_path: Path, sensitivity: Sensitivity
+) -> None:
+    source = add_evidence(store, [_file(tmp_path, "first.txt", "SYNTHETIC first\n")], RECEIPT,
+                          new_source=SourceSpec(title="SYNTHETIC", sensitivity=sensitivity))
+    pending = begin_blob(store, sensitivity, limit=100)
+    assert pending.item_id.startswith("itm_")
+    assert (pending.file_key is not None) == (sensitivity is Sensitivity.PROTECTED)
+    pending.incoming.write(b"SYNTHETIC upload\n")
+    blob = pending.incoming.finish()
+    sealed = store.blobs.has_sealed(pending.item_id)
+    assert sealed == (sensitivity is Sensitivity.PROTECTED)
+    assert store.blobs.has(blob.sha256) == (not sealed)
+    taken = take_in(store, source.source_id, sensitivity, "upload.txt", blob, RECEIPT,
+                    item_id=pending.item_id, file_key=pending.file_key)
+    assert (taken.item_id, taken.duplicate) == (pending.item_id, False)
+    with store.reading() as conn:
+        item = next(i for i in _items(store) if i["id"] == taken.item_id)
+        assert b"".join(item_content(store, conn, item)) == b"SYNTHETIC upload\n"
+    with pytest.raises(BlobTooLargeError):
+        begin_blob(store, sensitivity, limit=4).incoming.write(b"12345")
+
+
+def test_a_clear_blob_given_for_a_protected_source_is_sealed_and_removed(
+    store: Store, tmp_path: Path
+) -> None:
+    source = add_evidence(store, [_file(tmp_path, "first.txt", "SYNTHETIC first\n")], RECEIPT,
+                          new_source=_protected())
+    blob = store.blobs.put_bytes(b"SYNTHETIC clear\n")
+    taken = take_in(store, source.source_id, Sensitivity.PROTECTED, "clear.txt", blob, RECEIPT)
+    assert taken.item_id.startswith("itm_") and not taken.duplicate
+    assert not store.blobs.has(blob.sha256)  # the clear copy is gone
+    assert store.blobs.has_sealed(taken.item_id)
+    with store.reading() as conn:
+        item = next(i for i in _items(store) if i["id"] == taken.item_id)
+        assert item["sealed"] and b"".join(item_content(store, conn, item)) == b"SYNTHETIC clear\n"
+    assert verify_blobs(store).ok
+
+
+def test_item_references_are_literal_and_refusals_name_them(store: Store, tmp_path: Path) -> None:
+    report = add_evidence(store, [_file(tmp_path, "a.txt", "SYNTHETIC a\n"),
+                                  _file(tmp_path, "b.txt", "SYNTHETIC b\n")],
+                          RECEIPT, new_source=SourceSpec(title="SYNTHETIC"))
+    with store.reading() as conn:
+        for wildcard in ("%", "_", "itm%"):
+            with pytest.raises(NotFoundError, match=f"^no item {re.escape(repr(wildcard))}$"):
+                resolve_item(conn, wildcard)
+        with pytest.raises(UserError,
+                           match=r"^item reference 'itm_' is ambiguous; give more characters$"):
+            resolve_item(conn, "itm_")
+        first = report.added[0][1]
+        assert resolve_item(conn, first[:12])["id"] == first
+    with pytest.raises(NotFoundError, match=r"^no item 'itm_missing'$"):
+        erase_item(store, "itm_missing", "test", "tester")

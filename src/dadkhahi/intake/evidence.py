@@ -495,7 +495,8 @@ def resolve_item(conn: Connection, item_ref: str) -> dict[str, Any]:
     i = s.items.c
     rows = conn.execute(
         select(s.items)
-        .where(i.id.startswith(item_ref, autoescape=True) | i.sha256.startswith(item_ref))
+        .where(i.id.startswith(item_ref, autoescape=True)
+               | i.sha256.startswith(item_ref, autoescape=True))
         .limit(2)
     ).mappings().all()
     if not rows:
