@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +29,12 @@ from dadkhahi.intake.evidence import (
     custody_chain,
     erase_item,
     item_content,
+    iter_items,
     resolve_item,
     take_in,
     verify_blobs,
 )
+from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import BlobTooLargeError
 from dadkhahi.store.home import ENV_DATABASE_URL, Home
@@ -241,3 +244,51 @@ def test_item_references_are_literal_and_refusals_name_them(store: Store, tmp_pa
         assert resolve_item(conn, first[:12])["id"] == first
     with pytest.raises(NotFoundError, match=r"^no item 'itm_missing'$"):
         erase_item(store, "itm_missing", "test", "tester")
+
+
+def test_verify_blobs_counts_names_and_reports_each_problem(store: Store, tmp_path: Path) -> None:
+    shared = _file(tmp_path, "shared.txt", "SYNTHETIC shared\n")
+    one = add_evidence(store, [shared], RECEIPT, new_source=SourceSpec(title="SYNTHETIC A"))
+    two = add_evidence(store, [shared, _file(tmp_path, "other.txt", "SYNTHETIC other!\n")],
+                       RECEIPT, new_source=SourceSpec(title="SYNTHETIC B"))
+    sealed = add_evidence(store, [_file(tmp_path, "witness.txt", "SYNTHETIC witness\n")],
+                          RECEIPT, new_source=_protected())
+    steps: list[int] = []
+    check = verify_blobs(store, steps.append)
+    assert check.ok and (check.checked, check.sealed, check.incomplete) == (3, 1, 0)
+    assert steps == [1, 1, 1]
+    sealed_size = store.blobs.sealed_path(sealed.added[0][1]).stat().st_size
+    assert check.bytes == len("SYNTHETIC shared\n") + len("SYNTHETIC other!\n") + sealed_size
+
+    sha = hashlib.sha256(shared.read_bytes()).hexdigest()
+    path = store.blobs.path(sha)
+    path.chmod(0o644)
+    path.write_text("tampered\n")
+    store.blobs.sealed_path(sealed.added[0][1]).unlink()
+    store.blobs.incoming().write(b"half")  # a temporary file left as by a crash
+    check = verify_blobs(store)
+    shared_ids = ", ".join(sorted([one.added[0][1], two.added[0][1]],
+                                  key=[i["id"] for i in _items(store)].index))
+    assert check.changed == [(sha, shared_ids)]
+    assert check.missing == [(hashlib.sha256(b"SYNTHETIC witness\n").hexdigest(),
+                              sealed.added[0][1])]
+    assert check.incomplete == 1 and not check.ok
+
+
+def test_custody_of_a_protected_item_and_of_its_copy(store: Store, tmp_path: Path) -> None:
+    report = add_evidence(store, [_jpeg(tmp_path)], RECEIPT, new_source=_protected())
+    original, copy = _items(store)
+    _, chain = custody_chain(store, str(original["id"]))
+    _, copy_chain = custody_chain(store, str(copy["id"]))
+    assert [c["action"] for c in chain + copy_chain] == ["received", "derived"]
+    assert copy_chain[0]["how"] == "metadata_stripped"
+    with store.reading() as conn:
+        opened = store.keys.unseal(conn, chain[0]["sealed"], chain[0]["id"])
+        events = {e.index: e.body for e in ledger_log.iter_events(conn)}
+        stored = list(iter_items(conn))
+    assert opened == {"from_party": "SYNTHETIC archive"}
+    assert [i["id"] for i in stored] == [original["id"], copy["id"]]
+    assert report.added[0][1] == original["id"]
+    # The item.added event carries the same instant as the item's received_at.
+    added = [json.loads(b) for b in events.values() if b'"item.added"' in b]
+    assert [e["time"] for e in added] == [original["received_at"], copy["received_at"]]
