@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from dadkhahi.access import reads
 from dadkhahi.access.policy import ANONYMOUS
 from dadkhahi.api import services
-from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag
+from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag, run_read
 from dadkhahi.api.models import (
     ActIn,
     ClaimIn,
@@ -70,7 +70,8 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         query = reads.PageQuery(filters=filters, q=q, sort=sort, limit=limit, cursor=cursor,
                                 count=count)
         if _is_quick(query):
-            page, pending = reads.read_page(store, principal, resource, query)
+            page, pending = await run_read(store, reads.read_page, store, principal, resource,
+                                           query)
         else:
             page, pending = await run_in_threadpool(
                 reads.read_page, store, principal, resource, query)
@@ -80,7 +81,8 @@ def _add_list_and_get(resource: reads.Resource) -> None:
             {"data": page.data, "next_cursor": page.next_cursor, "total": page.total})
 
     async def get_object(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
-        obj, pending = reads.read_object(store, principal, resource, object_id)
+        obj, pending = await run_read(store, reads.read_object, store, principal, resource,
+                                      object_id)
         await _audit(pending, store, principal)
         return JSONResponse(obj, headers={"ETag": etag(int(obj["version"]))})
 
