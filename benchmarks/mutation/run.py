@@ -284,6 +284,19 @@ def run_target(target: str, spec: dict[str, list[str]], args: argparse.Namespace
     return summary
 
 
+def rescore(dest: Path) -> dict[str, Any]:
+    """Recount a finished run (same mutants) after equivalent.toml changed."""
+    results = json.loads((dest / "results.json").read_text())
+    old = json.loads((dest / "summary.json").read_text())
+    equivalent = load_equivalent()
+    summary = summarise(old["target"], results, None, equivalent)
+    for key in ("commit", "files", "tests", "sample", "seconds", "command"):
+        summary[key] = old[key]
+    write_survivors(dest / "survivors.md", results, equivalent)
+    (dest / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("targets", nargs="*", help="target names or package prefixes (see --list)")
@@ -294,9 +307,15 @@ def main() -> None:
     ap.add_argument("--equivalent", nargs=3, metavar=("TARGET", "MUTANT", "REASON"),
                     help="record a survivor of TARGET's last run as equivalent")
     ap.add_argument("--build", type=Path, default=BUILD, help=f"run folder (default {BUILD})")
+    ap.add_argument("--rescore", action="store_true",
+                    help="recount the last runs of the targets with the current equivalent.toml")
     args = ap.parse_args()
     if args.equivalent:
         mark_equivalent(*args.equivalent, build=args.build)
+        return
+    if args.rescore:
+        for target in args.targets:
+            print(json.dumps(rescore(args.build / target), indent=1))
         return
     targets = load_targets()
     if args.list or not args.targets:
