@@ -19,7 +19,9 @@ killed, timeouts, survived, equivalent, not reached by any selected test, and th
 ``survivors.md`` beside it shows the diff of each mutant that was not detected, with
 its recorded reason when it is equivalent.
 
-``--every K --seed S`` runs a deterministic subset for modules whose full run is too
+``--recheck BUILD`` runs again only the survivors of earlier runs kept in BUILD (after
+tests were added: the killed ones keep their result). ``--every K --seed S`` runs a
+deterministic subset for modules whose full run is too
 long: a mutant is kept when ``sha256(f"{S}:{name}")`` is divisible by K, so the same
 mutants are picked on every run and for every unchanged function.
 """
@@ -256,25 +258,45 @@ def run_target(target: str, spec: dict[str, list[str]], args: argparse.Namespace
     started = time.monotonic()
     picked: list[str] | None = None
     mutmut_args = ["run", "--max-children", str(args.children)]
-    if args.every > 1:
+    previous: dict[str, Any] | None = None
+    if args.recheck:
+        # Only the survivors of an earlier run of the same mutants are run again; the
+        # others keep their earlier result (tests were added, so a kill stays a kill).
+        previous = json.loads((args.recheck / target / "results.json").read_text())
+        existing = set(generate_only(dest))
+        previous = {k: v for k, v in previous.items() if k in existing}
+        equivalent = load_equivalent()
+        picked = [k for k, v in previous.items()
+                  if v["status"] not in DETECTED and k not in equivalent]
+        mutmut_args += picked or ["none-to-recheck"]
+    elif args.every > 1:
         picked = sampled(generate_only(dest), args.every, args.seed)
         if not picked:
             raise SystemExit(f"{target}: the sample is empty; use a smaller --every")
         mutmut_args += picked
-    code = mutmut(dest, mutmut_args, log)
-    if code != 0:
-        raise SystemExit(f"{target}: mutmut exited with {code}; see {log}")
-    results = collect(dest)
+    if previous is not None and not picked:
+        results: dict[str, Any] = {}
+    else:
+        code = mutmut(dest, mutmut_args, log)
+        if code != 0:
+            raise SystemExit(f"{target}: mutmut exited with {code}; see {log}")
+        results = collect(dest)
+    if previous is not None:
+        results = {**previous, **{k: results[k] for k in picked or []}}
+        picked = None
     equivalent = load_equivalent()
     summary = summarise(target, results, picked, equivalent)
     summary.update({
         "commit": head + ("+uncommitted" if dirty else ""),
         "files": spec["files"],
         "tests": spec["tests"],
-        "sample": f"1 in {args.every}, seed {args.seed}" if picked is not None else "all",
+        "sample": (f"survivors of {args.recheck / target} rechecked" if args.recheck
+                   else f"1 in {args.every}, seed {args.seed}" if picked is not None
+                   else "all"),
         "seconds": round(time.monotonic() - started),
         "command": "benchmarks/mutation/run.py " + target
-        + (f" --every {args.every} --seed {args.seed}" if picked is not None else ""),
+        + (f" --recheck {args.recheck}" if args.recheck
+           else f" --every {args.every} --seed {args.seed}" if picked is not None else ""),
     })
     if picked is not None:
         results = {k: v for k, v in results.items() if k in set(picked)}
@@ -307,6 +329,8 @@ def main() -> None:
     ap.add_argument("--equivalent", nargs=3, metavar=("TARGET", "MUTANT", "REASON"),
                     help="record a survivor of TARGET's last run as equivalent")
     ap.add_argument("--build", type=Path, default=BUILD, help=f"run folder (default {BUILD})")
+    ap.add_argument("--recheck", type=Path, metavar="BUILD",
+                    help="run again only the survivors of the runs kept in BUILD")
     ap.add_argument("--rescore", action="store_true",
                     help="recount the last runs of the targets with the current equivalent.toml")
     args = ap.parse_args()
