@@ -17,7 +17,7 @@ import hashlib
 import math
 import platform
 import secrets
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
@@ -76,7 +76,9 @@ def partition_options(options: Options, partitions: int) -> Options:
 
     Two chains of an eighth of the sweeps (at least 1,000), extended until
     R-hat < 1.01 and ESS >= 100, at most four times that; M such runs pool
-    to an ESS of at least 100 M.
+    to an ESS of at least 100 M. They start where the fixed partition's
+    chains ended (a drawn partition differs from it by a few people), so a
+    quarter of their sweeps is ample burn-in.
     """
     iterations = max(1000, options.iterations // 8)
     return replace(options, chains=2, iterations=iterations, burnin=None,
@@ -116,9 +118,13 @@ def estimate_store(
     fixed = table_of(drawn.fixed)
     per_partition = partition_options(options, uncertainty.draws)
 
-    def run(table: pd.DataFrame, seed: int) -> EstimateResult:
-        how = options if seed == options.seed else per_partition
-        return estimate(table, method, stratified, replace(how, seed=seed), None, merge_below)
+    def run(table: pd.DataFrame, seed: int, fixed: EstimateResult | None) -> EstimateResult:
+        if fixed is None:
+            return estimate(table, method, stratified, options, None, merge_below)
+        # Short runs only where they can start warm (one unstratified LCMCR run).
+        shorter = per_partition if fixed.state is not None else options
+        how = replace(shorter, seed=seed, start=fixed.state)
+        return estimate(table, method, stratified, how, None, merge_below)
 
     def heard(done: int, total: int) -> None:
         if progress is not None:
@@ -180,7 +186,7 @@ def record_estimate(store: Store, actor: str, done: StoreEstimate,
     r = done.result
     linkage = r.diagnostics.get("linkage")
     fixed = (linkage or {}).get("fixed", {}).get("interval", [None, None])
-    settings: dict[str, Any] = {"options": asdict(done.options), "method": done.method}
+    settings: dict[str, Any] = {"options": done.options.settings(), "method": done.method}
     if done.linkage is not None and linkage is not None:
         settings["linkage"] = {
             "run_id": done.linkage.run_id,

@@ -45,9 +45,11 @@ class StoreRequest:
     draws: int | None  # partitions to draw; None holds the linkage fixed
 
 
-#: ``estimator(request, progress)``: the result and the id of its ``estimate.computed``.
+#: ``estimator(request, progress)``: the result, the id of its ``estimate.computed``
+#: and the capture-history table it estimated from (the store's own partition).
 StoreEstimator = Callable[
-    [StoreRequest, "Callable[[str, int, int], None]"], "tuple[EstimateResult, str]"
+    [StoreRequest, "Callable[[str, int, int], None]"],
+    "tuple[EstimateResult, str, pd.DataFrame]",
 ]
 
 
@@ -164,6 +166,14 @@ def make_estimate_command(
             int, typer.Option("--linkage-draws", min=2, max=500, metavar="M",
                               help="Partitions drawn with --linkage-uncertainty.")
         ] = 20,
+        replication: Annotated[
+            Path | None,
+            typer.Option("--replication", metavar="DIR",
+                         help="Also write what an opposing expert needs to rerun the "
+                         "estimate: capture histories (per stratum), seeds, settings, "
+                         "versions and an R script (LCMCR, Rcapture). DIR must be new or "
+                         "empty."),
+        ] = None,
         iterations: Annotated[
             int, typer.Option("--iterations", min=8, help="LCMCR Gibbs sweeps per chain.")
         ] = 20_000,
@@ -226,6 +236,12 @@ def make_estimate_command(
             iterations=iterations, burnin=burnin, chains=chains, max_classes=max_classes,
             seed=seed, level=level, interval=interval, max_iterations=max_iterations,
         )
+        if replication is not None and (method == "all" or describe_only):
+            raise UserError("--replication writes one estimate: give one --method, "
+                            "not all, and leave out --describe")
+        if replication is not None and replication.exists() and any(replication.iterdir()):
+            raise UserError(f"--replication needs a new or empty folder: {replication} "
+                            "is not empty")
         if (table is None and store_estimator is not None and not describe_only
                 and method != "all"):
             request = StoreRequest(method, options, by, lang, merge_sparse,
@@ -238,7 +254,8 @@ def make_estimate_command(
                         tasks[label] = bar.add_task(label, total=at_most)
                     bar.update(tasks[label], completed=done, total=at_most)
 
-                result, estimate_id = store_estimator(request, report)
+                result, estimate_id, used = store_estimator(request, report)
+            _replicate(replication, used, result, options, estimate_id)
             _show([result], json_out, plot_path, estimate_id)
             return
         if linkage_uncertainty:
@@ -267,9 +284,28 @@ def make_estimate_command(
                 if method == "all"
                 else [estimate(data, method, stratified, options, report, merge_sparse)]
             )
+        if method != "all":
+            _replicate(replication, data, results[0], options, None)
         _show(results, json_out, plot_path, None)
 
     return estimate_command
+
+
+def _replicate(folder: Path | None, table: pd.DataFrame, result: EstimateResult,
+               options: Options, estimate_id: str | None) -> None:
+    if folder is None:
+        return
+    from dadkhahi.analysis.estimates import software_versions, table_sha256
+    from dadkhahi.estimate.replication import write_replication
+
+    settings = {**options.settings(), "versions": software_versions(),
+                "inputs_sha256": table_sha256(table), "estimate_id": estimate_id}
+    if "linkage" in result.diagnostics:
+        settings["linkage"] = result.diagnostics["linkage"]
+    write_replication(folder, table, result, settings)
+    import sys
+
+    print(f"replication written to {folder}", file=sys.stderr)
 
 
 def _show(results: list[EstimateResult], json_out: bool, plot_path: Path | None,

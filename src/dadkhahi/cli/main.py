@@ -62,7 +62,7 @@ def _linked_histories(language: str) -> pd.DataFrame:
 
 def _store_estimate(
     request: StoreRequest, progress: Callable[[str, int, int], None]
-) -> tuple[EstimateResult, str]:
+) -> tuple[EstimateResult, str, pd.DataFrame]:
     """Estimate the store's lists (over drawn linkages if asked) and record it (issue 13)."""
     from dadkhahi.analysis.estimates import estimate_store, record_estimate
     from dadkhahi.cli.common import current_actor, open_store
@@ -75,7 +75,7 @@ def _store_estimate(
         uncertainty=None if request.draws is None else DrawSettings(draws=request.draws),
         progress=progress,
     )
-    return done.result, record_estimate(store, current_actor(), done)
+    return done.result, record_estimate(store, current_actor(), done), done.table
 
 
 app.command("estimate")(make_estimate_command(_linked_histories, _store_estimate))

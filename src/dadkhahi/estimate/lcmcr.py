@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,17 @@ def _normalise_rows(log_w: NDArray[np.float64]) -> NDArray[np.float64]:
     return w
 
 
+@dataclass(frozen=True)
+class ChainState:
+    """Where LCMCR chains stand: everything but the table they were fitted to."""
+
+    lam: NDArray[np.float64]
+    log_nu: NDArray[np.float64]
+    alpha: NDArray[np.float64]
+    n0: NDArray[np.int64]
+    z0: NDArray[np.int64]
+
+
 class GibbsChains:
     """The state of several LCMCR Gibbs chains, which can be advanced in blocks.
 
@@ -93,6 +105,7 @@ class GibbsChains:
         b_alpha: float,
         rng: np.random.Generator,
         lambda_prior: tuple[float, float] = (1.0, 1.0),
+        start: ChainState | None = None,
     ) -> None:
         self.x = patterns.astype(np.float64)
         self.x_not = 1.0 - self.x
@@ -117,6 +130,20 @@ class GibbsChains:
         self.z0 = np.zeros((c, k), dtype=np.int64)
         self.n0_cap = RUNAWAY_FACTOR * max(self.n, 1)
         self.sweeps = 0
+        if start is not None:
+            if start.lam.shape[1:] != (j, k) or len(start.lam) < c:
+                raise UserError("a warm start must come from as many or more chains with "
+                                "the same lists and classes")
+            self.lam = start.lam[:c].copy()
+            self.log_nu = start.log_nu[:c].copy()
+            self.alpha = start.alpha[:c].copy()
+            self.n0 = start.n0[:c].copy()
+            self.z0 = start.z0[:c].copy()
+
+    def state(self) -> ChainState:
+        """Where the chains stand now."""
+        return ChainState(self.lam.copy(), self.log_nu.copy(), self.alpha.copy(),
+                          self.n0.copy(), self.z0.copy())
 
     def sweep(self, iterations: int) -> dict[str, NDArray[np.float64]]:
         """Advance every chain ``iterations`` sweeps; return each sweep's n0, alpha, k*.
@@ -215,6 +242,7 @@ def lcmcr(
     lambda_prior: tuple[float, float] = (1.0, 1.0),
     progress: SweepProgress | None = None,
     min_ess: float = ESS_MINIMUM,
+    start: ChainState | None = None,
 ) -> EstimateResult:
     """Posterior median and equal-tailed credible interval of the total under LCMCR.
 
@@ -236,7 +264,10 @@ def lcmcr(
     package. ``progress(done, at_most)`` is called every ``PROGRESS_STEP``
     sweeps and once at the end with ``done == at_most``. ``min_ess`` is the
     ESS the chains run on for (400 by default; the runs on drawn linkages
-    are pooled, so each needs fewer).
+    are pooled, so each needs fewer). ``start`` continues chains from where
+    another run ended (:attr:`EstimateResult.state`), for a table that
+    differs from that run's by a few people: the chains then need little
+    burn-in; the result's ``state`` is where these chains end.
     """
     require_lists(table, "LCMCR")
     if chains < 1 or iterations < 8:
@@ -261,7 +292,7 @@ def lcmcr(
     a = (1 - level) / 2
     state = GibbsChains(
         patterns, counts, chains, max_classes, a_alpha, b_alpha, np.random.default_rng(seed),
-        lambda_prior,
+        lambda_prior, start,
     )
     blocks: list[dict[str, NDArray[np.float64]]] = []
     checks: list[dict[str, object]] = []
@@ -314,6 +345,7 @@ def lcmcr(
         "occupied_classes_mean": float(draws["k_star"].mean()),
         "seed": seed,
         "min_ess": min_ess,
+        "warm_start": start is not None,
         "rhat": r,
         "ess": e,
     }
@@ -348,4 +380,5 @@ def lcmcr(
         diagnostics=diagnostics,
         draws=pooled.astype(np.float64),
         level=level,
+        state=state.state(),
     )

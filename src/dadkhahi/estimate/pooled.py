@@ -34,8 +34,10 @@ from dadkhahi.estimate.result import EstimateResult
 #: Draws taken from each partition's run when it has none of its own.
 APPROXIMATE_DRAWS = 4000
 
-#: ``run(table, seed)``: the estimate of one table (one partition).
-Runner = Callable[[pd.DataFrame, int], EstimateResult]
+#: ``run(table, seed, fixed)``: the estimate of one table (one partition); ``fixed``
+#: is the run on the fixed partition (None when that is the run), whose sampler
+#: state a run on a drawn partition may start from.
+Runner = Callable[[pd.DataFrame, int, EstimateResult | None], EstimateResult]
 
 
 def _draws_of(result: EstimateResult, count: int, rng: np.random.Generator
@@ -155,10 +157,10 @@ def estimate_over_partitions(
     Partition m is estimated with seed ``seed + 1 + m`` and the fixed one with
     ``seed``, so every run is repeatable and no two share a random stream.
     """
-    fixed = run(fixed_table, seed)
+    fixed = run(fixed_table, seed, None)
     runs: list[EstimateResult] = []
     for m, table in enumerate(tables):
-        runs.append(run(table, seed + 1 + m))
+        runs.append(run(table, seed + 1 + m, fixed))
         if progress is not None:
             progress(m + 1, len(tables))
     return pool(fixed, runs, seed)

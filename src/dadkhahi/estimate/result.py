@@ -41,6 +41,9 @@ class EstimateResult:
     stratum: str | None = None
     strata: tuple[EstimateResult, ...] = ()
     level: float = 0.95
+    #: Where a sampler's chains ended (LCMCR: :class:`~dadkhahi.estimate.lcmcr.ChainState`),
+    #: so a run on a nearly identical table can start there (a drawn linkage).
+    state: Any = field(default=None, repr=False, compare=False)
 
     @property
     def undocumented(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.estimate.diagnostics import SPARSE_DOCUMENTED, estimability_problem, list_sizes
-from dadkhahi.estimate.lcmcr import SweepProgress, lcmcr
+from dadkhahi.estimate.lcmcr import ChainState, SweepProgress, lcmcr
 from dadkhahi.estimate.loglinear import loglinear
 from dadkhahi.estimate.reference import chao_lower_bound, lincoln_petersen
 from dadkhahi.estimate.result import EstimateResult
@@ -59,6 +59,16 @@ class Options:
     bootstrap: int = 500
     max_iterations: int | None = None
     min_ess: float = 400.0
+    #: LCMCR chains start here instead of at random (see ``lcmcr(start=...)``);
+    #: not a setting to record, so it is left out of ``settings()``.
+    start: ChainState | None = field(default=None, repr=False, compare=False)
+
+    def settings(self) -> dict[str, object]:
+        """The settings as plain values, for the ledger."""
+        out = asdict(replace(self, start=None))
+        out.pop("start")
+        out["warm_start"] = self.start is not None
+        return out
 
 
 Runner = Callable[[pd.DataFrame, SweepProgress | None], EstimateResult]
@@ -71,6 +81,7 @@ def _runner(method: str, options: Options) -> Runner:
             t, iterations=o.iterations, burnin=o.burnin, chains=o.chains,
             max_classes=o.max_classes, seed=o.seed, level=o.level,
             max_iterations=o.max_iterations, progress=progress, min_ess=o.min_ess,
+            start=o.start,
         )
     run = _quick_runner(method, o)
 

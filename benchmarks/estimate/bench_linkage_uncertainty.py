@@ -1,0 +1,232 @@
+"""Coverage of the estimate with true, fixed and uncertain linkage (issue 13).
+
+Runs the simulation stated in advance in ``linkage_uncertainty_design.md``
+(read it first): SYNTHETIC populations of invented people, lists written by
+the namesake generator, linkage by the project's own linker, and LCMCR on
+the true persons, on the linker's partition, and on M partitions drawn from
+the calibrated linkage (pooled). Each population's row is appended to a JSON
+lines file as soon as it is done, so a long run can stop and go on with
+``--first``; ``--summarise`` prints the table from such files.
+
+    nice -n 19 .venv/bin/python benchmarks/estimate/bench_linkage_uncertainty.py \\
+        --runs 3 --out build/lu.jsonl                      # a first look
+    nice -n 19 .venv/bin/python benchmarks/estimate/bench_linkage_uncertainty.py \\
+        --first 4 --runs 47 --out build/lu.jsonl           # the rest, when quiet
+    .venv/bin/python benchmarks/estimate/bench_linkage_uncertainty.py --summarise build/lu.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "linkage"))
+
+from generate import generate, load_config
+from metrics import score
+
+from dadkhahi.analysis.estimates import partition_options
+from dadkhahi.analysis.linkage_draws import draws_of
+from dadkhahi.estimate import EstimateResult, Options, estimate, histories_to_table
+from dadkhahi.estimate.pooled import estimate_over_partitions
+from dadkhahi.linkage import link
+from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
+from dadkhahi.linkage.draws import DrawSettings
+from dadkhahi.linkage.views import histories_of
+
+N = 2000
+CLASS_SIZES = (1400, 600)
+PROBS = ((0.10, 0.15, 0.10, 0.20, 0.15), (0.40, 0.50, 0.45, 0.50, 0.40))
+DEPENDENCE = 0.25  # list 2 given list 1: p2 + 0.25
+BANDS = (0.02, 0.1, 0.5, 0.9, 0.99, 1.0000001)
+AUDIT_PER_BAND = 40
+LCMCR = Options(iterations=5000, chains=4, max_iterations=20_000)
+
+
+def capture_design(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Who is on which list (N x 5, bool) and each person's class (design, section 2)."""
+    cls = np.repeat(np.arange(len(CLASS_SIZES)), CLASS_SIZES)
+    p = np.asarray(PROBS)[cls]
+    seen = rng.random(p.shape) < p
+    p1, p2 = p[:, 0], p[:, 1]
+    given = np.minimum(p2 + DEPENDENCE, 1.0)
+    otherwise = (p2 - p1 * given) / (1 - p1)
+    seen[:, 1] = rng.random(len(cls)) < np.where(seen[:, 0], given, otherwise)
+    return seen, cls
+
+
+def audit(pairs: pd.DataFrame, person: pd.Series, rng: np.random.Generator) -> pd.DataFrame:
+    """A blind audit: AUDIT_PER_BAND pairs at random from each band, labelled by the truth."""
+    band = np.digitize(pairs["match_probability"].to_numpy(), BANDS) - 1
+    picked: list[int] = []
+    for b in range(len(BANDS) - 1):
+        inside = np.flatnonzero(band == b)
+        take = min(AUDIT_PER_BAND, len(inside))
+        picked.extend(rng.choice(inside, size=take, replace=False).tolist())
+    chosen = pairs.iloc[sorted(picked)]
+    same = (chosen["record_id_l"].map(person).to_numpy()
+            == chosen["record_id_r"].map(person).to_numpy())
+    return chosen[["record_id_l", "record_id_r"]].assign(
+        decision=np.where(same, "same", "different")).reset_index(drop=True)
+
+
+def _summary(result: EstimateResult) -> dict[str, Any]:
+    low, high = result.interval
+    return {"estimate": result.estimate, "low": low, "high": high,
+            "covers": bool(low <= N <= high), "documented": result.documented,
+            "converged": bool(result.diagnostics.get("converged", True))}
+
+
+def one_population(r: int, draws: int, knobs: dict[str, Any]) -> dict[str, Any]:
+    """Everything the design reports for population ``r``."""
+    tick = time.perf_counter()
+    seen, _ = capture_design(np.random.default_rng(r))
+    df = generate(N, 5, r, captured=seen, **knobs)
+    records = df.drop(columns=["true_person_id"])
+    person = df.set_index("record_id")["true_person_id"]
+    lists = sorted(df["source_id"].unique())
+    labels = {s: s for s in lists}
+    order = {s: i for i, s in enumerate(lists)}
+
+    t_link = time.perf_counter()
+    result = link(records)
+    seconds_link = time.perf_counter() - t_link
+    predicted = result.clusters.rename(columns={"cluster_id": "person_id"})
+    quality = score(df[["record_id", "true_person_id"]], predicted,
+                    lists=df[["record_id", "source_id"]])
+    pairs = pd.concat([result.pairs[["record_id_l", "record_id_r", "match_probability"]],
+                       result.review_candidates[["record_id_l", "record_id_r",
+                                                 "match_probability"]]], ignore_index=True)
+    pairs = pairs.drop_duplicates(["record_id_l", "record_id_r"]).reset_index(drop=True)
+
+    frame = records.merge(predicted, on="record_id").assign(
+        ledger_index=lambda f: f["source_id"].map(order), link_key=lambda f: f["record_id"],
+        row_number=0, id_number=None)
+    truth_frame = frame.assign(person_id=frame["record_id"].map(person).astype(str))
+    options = replace(LCMCR, seed=1000 + r)
+
+    def table(persons: pd.DataFrame) -> pd.DataFrame:
+        return histories_to_table(persons, list(persons.attrs["lists"]))
+
+    t_est = time.perf_counter()
+    arm_true = estimate(table(histories_of(truth_frame, labels)), "lcmcr", options=options)
+    empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "decision"])
+    reviewed = audit(pairs, person, np.random.default_rng(1000 + r))
+    drawn = draws_of(frame, labels, pairs, empty, reviewed,
+                     DrawSettings(draws=draws, seed=1000 + r), DEFAULT_THRESHOLD,
+                     f"population {r}")
+    per_partition = partition_options(options, draws)
+
+    def run(t: pd.DataFrame, seed: int, fixed: EstimateResult | None) -> EstimateResult:
+        if fixed is None:
+            return estimate(t, "lcmcr", options=options)
+        return estimate(t, "lcmcr", options=replace(per_partition, seed=seed,
+                                                     start=fixed.state))
+
+    pooled = estimate_over_partitions(table(drawn.fixed), [table(t) for t in drawn.drawn],
+                                      run, 1000 + r)
+    seconds_estimate = time.perf_counter() - t_est
+    link_info = pooled.diagnostics["linkage"]
+    fixed_result = link_info["fixed"]
+    arm_fixed = {"estimate": fixed_result["estimate"], "low": fixed_result["interval"][0],
+                 "high": fixed_result["interval"][1],
+                 "covers": bool(fixed_result["interval"][0] <= N <= fixed_result["interval"][1]),
+                 "documented": fixed_result["documented"]}
+    return {
+        "run": r,
+        "population": N,
+        "records": len(df),
+        "true_documented": int(df["true_person_id"].nunique()),
+        "linkage": {"precision": quality.pairwise_precision,
+                    "recall": quality.pairwise_recall,
+                    "bcubed_f1": quality.bcubed_f1,
+                    "persons": int(predicted["person_id"].nunique()),
+                    "capture_history_error": quality.capture_history_error},
+        "calibration": drawn.calibration.as_json(),
+        "centring": drawn.stats["centring"],
+        "drawn_persons": [len(t) for t in drawn.drawn],
+        "true": _summary(arm_true),
+        "fixed": arm_fixed,
+        "uncertain": {**_summary(pooled), "width_share": link_info["width_share"],
+                      "variance_share": link_info["variance_share"]},
+        "draws": draws,
+        "seconds": {"link": seconds_link, "estimate": seconds_estimate,
+                    "total": time.perf_counter() - tick},
+    }
+
+
+def summarise(rows: list[dict[str, Any]]) -> str:
+    """The design's table: coverage (SE), relative bias, median width per arm."""
+    out = [f"{len(rows)} populations of {N:,}; M = {rows[0]['draws'] if rows else '?'}"]
+    for arm in ("true", "fixed", "uncertain"):
+        cover = np.array([row[arm]["covers"] for row in rows], dtype=float)
+        est = np.array([row[arm]["estimate"] for row in rows], dtype=float)
+        width = np.array([row[arm]["high"] - row[arm]["low"] for row in rows], dtype=float)
+        se = math.sqrt(cover.mean() * (1 - cover.mean()) / max(len(cover), 1))
+        out.append(
+            f"  {arm:<9} coverage {cover.mean():.3f} (SE {se:.3f}, {int(cover.sum())}/"
+            f"{len(cover)})  relative bias {np.mean((est - N) / N):+.4f}  "
+            f"median width {np.median(width):,.0f}"
+        )
+    shares = [row["uncertain"]["width_share"] for row in rows
+              if row["uncertain"]["width_share"] is not None]
+    if shares:
+        out.append(f"  width share due to linkage: median {np.median(shares):.3f}")
+    precision = [row["linkage"]["precision"] for row in rows]
+    recall = [row["linkage"]["recall"] for row in rows]
+    out.append(f"  linkage: pairwise precision {np.mean(precision):.3f}, recall "
+               f"{np.mean(recall):.3f}; persons found / documented "
+               f"{np.mean([r['linkage']['persons'] / r['true_documented'] for r in rows]):.3f}")
+    seconds = [row["seconds"]["total"] for row in rows]
+    out.append(f"  time per population: median {np.median(seconds):.0f} s, total "
+               f"{sum(seconds) / 60:.1f} min")
+    true_cov = np.mean([row["true"]["covers"] for row in rows])
+    unc_cov = np.mean([row["uncertain"]["covers"] for row in rows])
+    bias = np.mean([(row["uncertain"]["estimate"] - N) / N for row in rows])
+    passed = (unc_cov >= 0.90 or abs(unc_cov - true_cov) <= 0.03) and abs(bias) <= 0.05
+    out.append(f"  pass (design, section 'Pass'): {'yes' if passed else 'no'}"
+               + ("" if len(rows) >= 50 else f" (only {len(rows)} of the 50 populations)"))
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--first", type=int, default=1, help="seed of the first population")
+    parser.add_argument("--draws", type=int, default=20, help="M, partitions drawn")
+    parser.add_argument("--out", type=Path, default=Path("build/linkage_uncertainty.jsonl"))
+    parser.add_argument("--summarise", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    if args.summarise:
+        rows = [json.loads(line) for p in args.summarise
+                for line in p.read_text().splitlines() if line.strip()]
+        print(summarise(rows))
+        return 0
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    knobs = load_config("namesake").get("knobs", {})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for r in range(args.first, args.first + args.runs):
+        row = one_population(r, args.draws, knobs)
+        rows.append(row)
+        with open(args.out, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+        print(f"population {r}: true {row['true']['covers']}, fixed {row['fixed']['covers']}, "
+              f"uncertain {row['uncertain']['covers']} ({row['seconds']['total']:.0f} s)",
+              flush=True)
+    print(summarise(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
