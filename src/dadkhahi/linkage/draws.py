@@ -39,7 +39,6 @@ these constraints.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,9 +73,6 @@ class DrawSettings:
     unscored: float = 0.01
     #: Added to every scored pair's logit (see :func:`fit_offset`).
     offset: float = 0.0
-    #: "tree" (see the module docstring) or "pairs" (every pair in a person counts,
-    #: unscored ones at ``unscored``: splits people with one weak pair, kept to compare).
-    model: str = "tree"
     #: Components with more record groups than this keep the run's partition
     #: (a dense score matrix of that size would not fit), and a warning says so.
     max_component: int = 3000
@@ -85,7 +81,6 @@ class DrawSettings:
         """The settings as recorded in the ledger."""
         return {"draws": self.draws, "seed": self.seed, "burnin": self.burnin,
                 "thin": self.thin, "unscored": self.unscored, "offset": round(self.offset, 6),
-                "model": self.model,
                 "max_component": self.max_component}
 
 
@@ -125,101 +120,6 @@ def _groups(n: int, same_l: NDArray[np.int64], same_r: NDArray[np.int64],
     _, group = np.unique(roots, return_inverse=True)
     out: NDArray[np.int64] = group.astype(np.int64)
     return out
-
-
-def _tree_score(members: list[int], link: NDArray[np.float64], neg: NDArray[np.float64],
-                forbidden: NDArray[np.bool_]) -> float:
-    """A person's score under the tree model: its strongest spanning tree of scored
-    links (sum of their logits) plus every other scored pair's evidence against.
-
-    Minus infinity when two of its records may not be one person or when no chain
-    of scored links joins them all.
-    """
-    m = len(members)
-    if m <= 1:
-        return 0.0
-    idx = np.asarray(members)
-    if forbidden[np.ix_(idx, idx)].any():
-        return -math.inf
-    a = link[np.ix_(idx, idx)]
-    inside = np.zeros(m, dtype=bool)
-    inside[0] = True
-    best = a[0].copy()
-    parent = np.zeros(m, dtype=np.int64)
-    total = 0.0
-    tree_neg = 0.0
-    for _ in range(m - 1):
-        best[inside] = -np.inf
-        j = int(np.argmax(best))
-        if not np.isfinite(best[j]):
-            return -math.inf
-        total += float(best[j])
-        tree_neg += float(neg[idx[parent[j]], idx[j]])
-        inside[j] = True
-        better = (a[j] > best) & ~inside
-        best = np.where(better, a[j], best)
-        parent = np.where(better, j, parent)
-    all_neg = float(np.triu(neg[np.ix_(idx, idx)], 1).sum())
-    return total + all_neg - tree_neg
-
-
-def _gibbs_tree(link: NDArray[np.float64], neg: NDArray[np.float64],
-                forbidden: NDArray[np.bool_], start: NDArray[np.int64],
-                rng: np.random.Generator, burnin: int, thin: int,
-                draws: int) -> NDArray[np.int64]:
-    """Draws (draws x k) of cluster labels for k groups under the tree model.
-
-    A group may join the person of a group it has a scored link to, or start
-    its own; log w(Z) is the sum of :func:`_tree_score` over Z's persons, and
-    each move is drawn from its exact conditional.
-    """
-    k = len(start)
-    z = np.unique(start, return_inverse=True)[1].astype(np.int64)
-    linked = np.isfinite(link)
-    out = np.empty((draws, k), dtype=np.int64)
-    kept = sweep = 0
-    while kept < draws:
-        for i in range(k):
-            own = int(z[i])
-            rest = [int(j) for j in np.flatnonzero(z == own) if j != i]
-            rest_score = _tree_score(rest, link, neg, forbidden)
-            if not math.isfinite(rest_score):
-                continue  # i holds its person together: it cannot leave
-            options = [own, *sorted({int(z[j]) for j in np.flatnonzero(linked[i])} - {own})]
-            scores = []
-            for c in options:
-                others = rest if c == own else [int(j) for j in np.flatnonzero(z == c)]
-                base = rest_score if c == own else _tree_score(others, link, neg, forbidden)
-                scores.append(_tree_score([*others, i], link, neg, forbidden) - base)
-            if rest:  # alone, "own" already is a person of its own
-                options.append(int(np.flatnonzero(~np.isin(np.arange(k + 1), z))[0]))
-                scores.append(0.0)
-            pick = int(np.argmax(np.asarray(scores) + rng.gumbel(size=len(scores))))
-            z[i] = options[pick]
-        sweep += 1
-        if sweep >= burnin and (sweep - burnin) % thin == 0:
-            out[kept] = z
-            kept += 1
-    return out
-
-
-def _group_matrices(
-    record_w: NDArray[np.float64], scored: NDArray[np.bool_], forbidden: NDArray[np.bool_],
-    group: NDArray[np.int64], k: int,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-    """Between groups: the strongest scored link (-inf if none), the summed evidence
-    against (scored logits below 0) and whether any pair is forbidden."""
-    onehot = np.zeros((len(group), k))
-    onehot[np.arange(len(group)), group] = 1.0
-    neg = onehot.T @ np.where(scored, np.minimum(record_w, 0.0), 0.0) @ onehot
-    banned = (onehot.T @ forbidden.astype(np.float64) @ onehot) > 0
-    link = np.full((k, k), -np.inf)
-    rows, cols = np.nonzero(scored & ~forbidden)
-    np.maximum.at(link, (group[rows], group[cols]), record_w[rows, cols])
-    np.fill_diagonal(link, -np.inf)
-    np.fill_diagonal(neg, 0.0)
-    np.fill_diagonal(banned, False)
-    return link, neg, banned
 
 
 def _gibbs(weights: NDArray[np.float64], start: NDArray[np.int64], rng: np.random.Generator,
@@ -279,7 +179,7 @@ def draw_partitions(
     """
     s = settings or DrawSettings()
     if s.draws < 1 or s.burnin < 0 or s.thin < 1 or not 0 < s.unscored < 1 \
-            or not np.isfinite(s.offset) or s.model not in ("tree", "pairs"):
+            or not np.isfinite(s.offset):
         raise ValueError(f"bad draw settings: {s}")
     ids_in = record_ids.astype(str).to_numpy()
     if order is None:
@@ -375,9 +275,6 @@ def draw_partitions(
         np.fill_diagonal(forbidden, False)
         record_w = np.full((size, size), default)
         record_w[pl, pr] = record_w[pr, pl] = weight[at]
-        scored_m = np.zeros((size, size), dtype=bool)
-        scored_m[pl, pr] = scored_m[pr, pl] = True
-        scored_m[sl, sr] = scored_m[sr, sl] = True
         record_w[sr, sl] = record_w[sl, sr] = np.maximum(record_w[sl, sr], 30.0)
         record_w[forbidden] = FORBIDDEN
         np.fill_diagonal(record_w, 0.0)
@@ -397,17 +294,12 @@ def draw_partitions(
             start_groups = start_label[members][first].astype(np.int64)
             if k == 1:
                 group_draws = np.zeros((s.draws, 1), dtype=np.int64)
-            elif s.model == "pairs":
+            else:
                 onehot = np.zeros((size, k))
                 onehot[np.arange(size), group] = 1.0
                 weights = onehot.T @ record_w @ onehot
                 np.fill_diagonal(weights, 0.0)
                 group_draws = _gibbs(weights, start_groups, rng, s.burnin, s.thin, s.draws)
-            else:
-                link_g, neg_g, forbidden_g = _group_matrices(
-                    record_w, scored_m, forbidden, group, k)
-                group_draws = _gibbs_tree(link_g, neg_g, forbidden_g, start_groups, rng,
-                                          s.burnin, s.thin, s.draws)
             draws_local = group_draws[:, group]
         labels[:, members] = next_label + draws_local
         next_label += size
