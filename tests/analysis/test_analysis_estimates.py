@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -126,13 +127,29 @@ def linker_from_truth(truth: dict[str, int], external: dict[str, str]) -> Any:
     return link
 
 
-@pytest.fixture
-def linked(store: Store, tmp_path: Path) -> Store:
-    truth = four_lists(store, tmp_path)
+def _link(store: Store, folder: Path) -> Store:
+    truth = four_lists(store, folder)
     recs = load_records(store)
     external = dict(zip(recs["link_key"], recs["external_id"], strict=True))
     run_linkage(store, "tester", linker=linker_from_truth(truth, external))
     return store
+
+
+@pytest.fixture
+def linked(store: Store, tmp_path: Path) -> Store:
+    """The four lists linked, on SQLite and on PostgreSQL."""
+    return _link(store, tmp_path)
+
+
+@pytest.fixture
+def linked_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """The same on SQLite only: for checks that do not depend on the database."""
+    from dadkhahi.store.home import ENV_DATABASE_URL, Home
+
+    monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    store = Store.init(Home(tmp_path / "home"), "test.dadkhahi.local/ledger", "tester")
+    yield _link(store, tmp_path)
+    store.engine.dispose()
 
 
 def test_store_estimate_over_drawn_linkages_is_recorded_and_repeatable(linked: Store) -> None:
@@ -178,7 +195,8 @@ def test_store_estimate_over_drawn_linkages_is_recorded_and_repeatable(linked: S
         release_estimate(linked, "tester", estimate_id, "everyone")
 
 
-def test_reviewed_pairs_calibrate_the_draws(linked: Store) -> None:
+def test_reviewed_pairs_calibrate_the_draws(linked_sqlite: Store) -> None:
+    linked = linked_sqlite
     recs = load_records(linked)
     ext = dict(zip(recs["record_id"], recs["external_id"], strict=True))
     cache = next((linked.home.path / "linkage").glob("*-pairs.parquet"))
@@ -195,19 +213,20 @@ def test_reviewed_pairs_calibrate_the_draws(linked: Store) -> None:
     assert cal["labels"] == 30 and cal["brier_before"] is not None
 
 
-def test_cli_estimate_with_linkage_uncertainty_records_it(linked: Store) -> None:
+def test_cli_estimate_with_linkage_uncertainty_records_it(linked_sqlite: Store) -> None:
+    linked = linked_sqlite
     from typer.testing import CliRunner
 
     from dadkhahi.cli.main import app
 
     args = ["--home", str(linked.home.path), "estimate", "--linkage-uncertainty",
-            "--linkage-draws", "3", "--iterations", "200", "--max-iterations", "200",
+            "--linkage-draws", "2", "--iterations", "200", "--max-iterations", "200",
             "--chains", "2", "--seed", "7", "--json"]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     out = json.loads(first.output)
     lu = out["linkage_uncertainty"]
-    assert lu["partitions"] == 3 and lu["interval"] == out["interval"]
+    assert lu["partitions"] == 2 and lu["interval"] == out["interval"]
     assert len(lu["interval_linkage_fixed"]) == 2
     second = json.loads(CliRunner().invoke(app, args).output)
     assert (second["estimate"], second["interval"]) == (out["estimate"], out["interval"])
@@ -216,7 +235,7 @@ def test_cli_estimate_with_linkage_uncertainty_records_it(linked: Store) -> None
         rows = conn.execute(select(s.estimates.c.id, s.estimates.c.seed,
                                    s.estimates.c.partitions)).all()
     assert {(r[0], r[1], r[2]) for r in rows} == {
-        (out["estimate_id"], 7, 3), (second["estimate_id"], 7, 3)}
+        (out["estimate_id"], 7, 2), (second["estimate_id"], 7, 2)}
     refused = CliRunner().invoke(app, ["--home", str(linked.home.path), "estimate",
                                        "--linkage-uncertainty", "--method", "all"])
     assert isinstance(refused.exception, UserError)

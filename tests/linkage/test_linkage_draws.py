@@ -95,18 +95,18 @@ def test_offset_is_found_by_bisection() -> None:
 
 def test_calibration_recovers_a_known_map_and_reports_its_error() -> None:
     rng = np.random.default_rng(4)
-    p = rng.uniform(0.01, 0.99, 3000)
+    p = rng.uniform(0.01, 0.99, 1500)
     truth = 1 / (1 + np.exp(-(1.0 + 1.3 * logit(p))))
-    same = rng.random(3000) < truth
+    same = rng.random(1500) < truth
     fitted = calibrate(p, same, seed=1)
     assert fitted.fitted
-    assert fitted.intercept == pytest.approx(1.0, abs=0.2)
-    assert fitted.slope == pytest.approx(1.3, abs=0.15)
+    assert fitted.intercept == pytest.approx(1.0, abs=0.25)
+    assert fitted.slope == pytest.approx(1.3, abs=0.2)
     assert fitted.ece_before is not None and fitted.ece_after is not None
     assert fitted.ece_after < fitted.ece_before / 2
     assert fitted.brier_after is not None and fitted.brier_before is not None
     assert fitted.brier_after < fitted.brier_before
-    assert sum(row.pairs for row in fitted.reliability) == 3000
+    assert sum(row.pairs for row in fitted.reliability) == 1500
     assert fitted.apply([0.5])[0] == pytest.approx(1 / (1 + math.exp(-fitted.intercept)))
     # ECE by hand: two bins, predicted 0.05 and 0.95, observed 0 and 1.
     assert expected_calibration_error([0.05, 0.05, 0.95, 0.95], [0, 0, 1, 1]) == \
