@@ -267,3 +267,48 @@ def test_two_fresh_homes_give_the_same_estimate_over_drawn_linkages(
                         [table_sha256(t) for t in done.linkage.drawn]))
         store.engine.dispose()
     assert answers[0] == answers[1]
+
+
+def test_estimand_keeps_victims_lists_and_merges_a_derived_one(
+    store: Store, tmp_path: Path,
+) -> None:
+    from dadkhahi.analysis.estimand import estimand_of
+    from dadkhahi.domain.vocab import ListKind
+    from dadkhahi.intake.list_description import ListDescription
+    from dadkhahi.linkage.views import linked_records
+
+    four_lists(store, tmp_path, people=40)
+    with store.reading() as conn:
+        sources = {str(t): str(i) for i, t in conn.execute(
+            select(s.sources.c.id, s.sources.c.title)).all()}
+    first = sources["SYNTHETIC list 0"]
+
+    def extra(name: str, description: ListDescription) -> None:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(f"ID,Name,City\nX1,Ali Karimi 900,Tehran\nX2,{name} 901,Tabriz\n",
+                        encoding="utf-8")
+        import_list(store, path, source=f"SYNTHETIC {name}", actor="tester", id_column="ID",
+                    description=description)
+
+    extra("detainees", ListDescription(kind=ListKind.DETAINEES))
+    extra("copy of list 0", ListDescription(derived_from=[first]))
+    extra("Tehran only", ListDescription(provinces=["Tehran"]))
+    frame = linked_records(store)
+    chosen = estimand_of(store, frame)
+    by_title = {p["title"]: p for p in chosen.lists}
+    with store.reading() as conn:
+        sources = {str(t): str(i) for i, t in conn.execute(
+            select(s.sources.c.id, s.sources.c.title)).all()}
+    assert by_title["SYNTHETIC detainees"]["used"] is False
+    assert by_title["SYNTHETIC copy of list 0"]["merged_into"]
+    assert "5 independent lists of victims" in chosen.text
+    assert "1 derived list merged" in chosen.text
+    assert "left out: SYNTHETIC detainees (detainees)" in chosen.text
+    assert any("Tehran only" in w and "--by province" in w for w in chosen.warnings)
+    kept = set(chosen.records["record_id"])
+    detainee_ids = set(frame.loc[frame["source_id"] == sources["SYNTHETIC detainees"],
+                                 "record_id"])
+    assert not kept & detainee_ids
+    copies = chosen.records[chosen.records["external_id"].isin(["X1", "X2"])]
+    assert first in set(copies["source_id"])  # the copy counts as list 0
+    assert sources["SYNTHETIC copy of list 0"] not in set(chosen.records["source_id"])

@@ -100,6 +100,22 @@ def estimate_store(
     if options.seed is None:
         raise UserError("an estimate from the store needs a seed (--seed)")
     stratified = by is not None
+    if records is None:
+        from dadkhahi.analysis.estimand import estimand_of
+        from dadkhahi.linkage.views import linked_records
+
+        chosen = estimand_of(store, linked_records(store))
+        records = chosen.records
+        if records.dropna(subset=["person_id"]).empty:
+            raise UserError(f"no linked records of victims' lists to estimate from "
+                            f"({chosen.text})")
+        done = estimate_store(store, method, options, by=by, language=language,
+                              merge_below=merge_below, uncertainty=uncertainty,
+                              progress=progress, records=records)
+        result = replace(done.result, warnings=(*chosen.warnings, *done.result.warnings),
+                         diagnostics={**done.result.diagnostics, "estimand": chosen.text,
+                                      "lists": list(chosen.lists)})
+        return replace(done, result=result, extra={**done.extra, "estimand": chosen.text})
 
     def table_of(persons: pd.DataFrame) -> pd.DataFrame:
         return histories_to_table(persons, list(persons.attrs["lists"]), stratum_column=by)
@@ -210,7 +226,7 @@ def record_estimate(store: Store, actor: str, done: StoreEstimate,
         tx.emit("estimate.computed", {
             "id": estimate_id,
             "method": r.method,
-            "estimand": estimand,
+            "estimand": estimand or done.extra.get("estimand"),
             "documented": r.documented,
             "estimate": _rounded(r.estimate),
             "low": _rounded(r.interval[0]),

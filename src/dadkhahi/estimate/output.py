@@ -73,6 +73,8 @@ def to_json(result: EstimateResult, others: Sequence[EstimateResult] = ()) -> di
     del out["stratum"]
     out["level"] = result.level
     out["strata"] = [_stratum_json(s) for s in result.strata]
+    if "estimand" in result.diagnostics:
+        out["estimand"] = result.diagnostics["estimand"]
     linkage = result.diagnostics.get("linkage")
     if linkage:
         out["linkage_uncertainty"] = _json_safe({
@@ -195,6 +197,8 @@ def render(results: Sequence[EstimateResult]) -> Group:
             f"{_fmt(r.interval[0])} – {_fmt(r.interval[1])}", _fmt(r.undocumented),
         )
     parts: list[Any] = [summary]
+    if "estimand" in first.diagnostics:
+        parts.append(Text(f"Estimated: {first.diagnostics['estimand']}"))
     lists = Table(title="Lists")
     lists.add_column("list")
     lists.add_column("size", justify="right")

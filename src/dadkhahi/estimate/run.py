@@ -18,6 +18,7 @@ from dadkhahi.estimate.loglinear import loglinear
 from dadkhahi.estimate.reference import chao_lower_bound, lincoln_petersen
 from dadkhahi.estimate.result import EstimateResult
 from dadkhahi.estimate.table import (
+    COUNT,
     collapse_strata,
     documented,
     list_names,
@@ -209,6 +210,11 @@ def estimate(
     results: list[EstimateResult] = []
     failed: list[str] = []
     for name, part in parts.items():
+        # A list nobody in this stratum is on says nothing here (often a structural
+        # zero: it did not look there); left in, it would be a list "with nobody on it".
+        empty = [c for c in list_names(part) if not part.loc[part[c] == 1, COUNT].sum()]
+        if empty:
+            part = part.drop(columns=empty)
         try:
             results.append(replace(run(part, _labelled(progress, f"{method} {name}")),
                                    stratum=name))
