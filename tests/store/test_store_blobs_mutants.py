@@ -294,3 +294,24 @@ def test_a_failing_write_removes_the_temporary_file(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="device gone"):
         blobs.put_stream(Broken())  # type: ignore[arg-type]
     assert _leftovers(blobs) == []
+
+
+def test_the_head_of_a_stream_that_reads_in_small_pieces(tmp_path: Path) -> None:
+    # A pipe hands over a few bytes per read: the head must still be exactly the first
+    # HEAD_BYTES bytes, gathered over several reads.
+    class Trickle(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self.data = memoryview(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+            n = min(1000, len(self.data), len(buffer))
+            buffer[:n] = self.data[:n]
+            self.data = self.data[n:]
+            return n
+
+    data = _payload(3 * HEAD_BYTES)
+    stored = BlobStore(tmp_path / "blobs").put_stream(Trickle(data))  # type: ignore[arg-type]
+    assert (stored.size, stored.head) == (len(data), data[:HEAD_BYTES])
