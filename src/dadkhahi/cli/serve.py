@@ -8,7 +8,6 @@ when it or its proxy speaks TLS.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated
@@ -29,17 +28,9 @@ PROXY_WARNING = (
 )
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (an address or ``localhost``) only listens on this machine."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _hosts(host: str, allowed: list[str], public_url: str | None) -> list[str]:
+    from dadkhahi.api.settings import is_loopback
+
     names = [h.strip().lower().strip("[]") for h in allowed if h.strip()]
     if public_url:
         names.append(str(urlsplit(public_url).hostname))
@@ -66,7 +57,7 @@ def serve(
     public_url: Annotated[str | None, typer.Option(
         help="The https:// origin browsers use (security keys are bound to it)")] = None,
 ) -> None:
-    """Serve the API with uvicorn (TLS needed for anything but loopback).
+    """Serve the workspace's pages and the API with uvicorn (TLS needed off loopback).
 
     The log (stderr) has one line per request: method, route template, status and time,
     never the URL or its query string, nor the client's address.
@@ -74,6 +65,7 @@ def serve(
     import uvicorn
 
     from dadkhahi.api.access_log import log_config
+    from dadkhahi.api.settings import is_loopback
 
     if (tls_cert is None) != (tls_key is None):
         raise UserError("give both --tls-cert and --tls-key")
@@ -99,19 +91,21 @@ def serve(
     if public_url:
         os.environ["DADKHAHI_PUBLIC_URL"] = public_url
     scheme = "https" if tls else "http"
-    console.print(f"Dadkhahi API on {scheme}://{host}:{port} (schema at /openapi.json, "
-                  f"answering to {', '.join(hosts)})", highlight=False)
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Dadkhahi workspace on {scheme}://{shown}:{port}/ and the API under /api "
+                  f"(schema at /openapi.json, answering to {', '.join(hosts)})",
+                  highlight=False)
     ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls else {}
     if workers > 1:
         # Workers import the app themselves; they find the home in the environment.
         os.environ[ENV_HOME] = str(target.path)
-        uvicorn.run("dadkhahi.api.server:app_from_env", factory=True, workers=workers,
+        uvicorn.run("dadkhahi.web.server:app_from_env", factory=True, workers=workers,
                     host=host, port=port, log_level=log_level, proxy_headers=False,
                     server_header=False, access_log=False, log_config=log_config(log_level),
                     **ssl)  # type: ignore[arg-type]
     else:
-        from dadkhahi.api import create_app
         from dadkhahi.api.server import served
+        from dadkhahi.web import create_app
 
         uvicorn.run(served(create_app(target)), host=host, port=port, log_level=log_level,
                     proxy_headers=False, server_header=False, access_log=False,

@@ -1,0 +1,10 @@
+"""Page routers, in the order of the navigation bar."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from dadkhahi.web.pages import auth, dashboard
+
+#: Every page router; the app includes them, the access matrix walks their routes.
+ROUTERS: tuple[APIRouter, ...] = (dashboard.router, auth.router)

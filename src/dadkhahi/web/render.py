@@ -1,0 +1,102 @@
+"""Rendering pages: one Jinja2 environment per language, filters for the Persian specifics.
+
+Templates hold no business rule: they show what the page router handed them.
+Autoescaping is on for every template, so stored HTML or script is shown as text.
+Filters:
+
+* ``num``, ``date``, ``when``, ``interval``: counts and dates in the page's language
+  (Persian digits and Solar Hijri dates first on Persian pages);
+* ``ident``: an ID, hash, ledger index, a list's own record ID or a coordinate, kept in
+  ASCII inside ``<bdi dir="ltr">`` on pages of both directions;
+* ``user``: text a person typed (names, titles, notes), inside ``<bdi dir="auto">``
+  so a Latin name in a Persian page (and the reverse) reads in its own direction,
+  with direction overrides and invisible characters removed from what is shown.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+from starlette.responses import HTMLResponse
+
+from dadkhahi import assets
+from dadkhahi.domain.safe_text import safe_display_name
+from dadkhahi.web import i18n
+from dadkhahi.web.security import Visitor, apply_cookies
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def ident(value: object) -> Markup:
+    """An identifier shown as typed, left to right, isolated from the text around it."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup('<bdi dir="ltr" class="id">{}</bdi>').format(str(value))
+
+
+def user_text(value: object) -> Markup:
+    """User-entered text, isolated with its own direction, without bidi overrides."""
+    if value is None or value == "":
+        return Markup("")
+    shown = safe_display_name(str(value))
+    return Markup('<bdi dir="auto">{}</bdi>').format(shown)
+
+
+@cache
+def environment(lang: str) -> Environment:
+    """The Jinja2 environment of one interface language (built once)."""
+    language = i18n.language(lang)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(language.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        num=language.number,
+        date=language.date,
+        when=language.datetime,
+        digits=language.digits,
+        ident=ident,
+        user=user_text,
+    )
+    env.globals.update(asset=assets.url, lang=language, interval=language.interval)
+    return env
+
+
+def other_language_path(request: Request, lang: str) -> str:
+    """This page's path in the other language (the switch keeps the page)."""
+    path = request.url.path
+    rest = path[len(lang) + 1:] if path.startswith(f"/{lang}") else "/"
+    return f"/{i18n.other(lang)}{rest or '/'}"
+
+
+def render(request: Request, template: str, context: dict[str, Any], visitor: Visitor,
+           lang: str, status: int = 200) -> HTMLResponse:
+    """A whole page or an htmx fragment, in ``lang``, for ``visitor``."""
+    from dadkhahi.web.nav import navigation
+
+    env = environment(lang)
+    values = {
+        "request_path": request.url.path,
+        "switch_path": other_language_path(request, lang),
+        "visitor": visitor,
+        "csrf": visitor.csrf,
+        "nav": navigation(visitor.principal, lang, request.url.path),
+        **context,
+    }
+    body = env.get_template(template).render(values)
+    return apply_cookies(request, HTMLResponse(body, status_code=status))  # type: ignore[return-value]
+
+
+def esc(value: object) -> Markup:
+    """Escape for HTML (for the few strings routers build themselves)."""
+    return escape(value)
