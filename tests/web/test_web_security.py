@@ -1,0 +1,165 @@
+"""Page sign-in, cookies, CSRF, sign-out, expiry and throttling: the one sign-in service."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from api_world import PASSWORD, World
+from conftest import client_for, csrf_of, page_client, web_app
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
+
+from dadkhahi.access import sessions
+from dadkhahi.api.settings import ApiSettings
+from dadkhahi.store import schema as s
+from dadkhahi.web.security import PAGE_COOKIE, SECURE_PAGE_COOKIE
+
+
+def _sign_in(client, username: str, password: str, next_path: str = "/fa/"):  # type: ignore[no-untyped-def]
+    form = client.get("/fa/sign-in")
+    assert form.status_code == 200
+    return client.post("/fa/sign-in", data={"csrf": csrf_of(form.text), "username": username,
+                                            "password": password, "next": next_path})
+
+
+def test_sign_in_sets_a_strict_httponly_page_cookie_and_signs_out(app: FastAPI,
+                                                                  world: World) -> None:
+    client = page_client(app)
+    done = _sign_in(client, "researcher", PASSWORD, "/en/")
+    assert done.status_code == 303 and done.headers["location"] == "/en/"
+    cookie = done.headers["set-cookie"]
+    assert cookie.startswith(f"{PAGE_COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain HTTP on loopback only
+    token = client.cookies[PAGE_COOKIE]
+    page = client.get("/en/")
+    assert ">researcher<" in page.text and "Sign out" in page.text
+    # The API never reads the page cookie: /api keeps bearer tokens.
+    me = client.get("/api/auth/me")
+    assert me.json()["signed_in"] is False
+    out = client.post("/en/sign-out", data={"csrf": csrf_of(page.text)})
+    assert out.status_code == 303 and out.headers["location"] == "/en/sign-in"
+    with world.store.reading() as conn:
+        assert sessions.lookup(conn, token) is None  # ended at once, not just forgotten
+    assert "Sign in" in page_client(app, token).get("/en/").text
+
+
+def test_cookie_is_secure_and_host_prefixed_over_tls(world: World) -> None:
+    app = web_app(world.store)
+    client = page_client(app)
+    client.base_url = "https://ledger.example.org"  # type: ignore[assignment]
+    done = _sign_in(client, "researcher", PASSWORD)
+    assert done.status_code == 303
+    cookie = done.headers["set-cookie"]
+    assert cookie.startswith(f"{SECURE_PAGE_COOKIE}=") and "Secure" in cookie
+
+
+def test_forms_without_the_csrf_token_change_nothing(app: FastAPI, world: World) -> None:
+    with world.store.reading() as conn:
+        before = conn.execute(select(func.count()).select_from(s.auth_sessions)).scalar_one()
+    client = page_client(app)
+    client.get("/fa/sign-in")
+    missing = client.post("/fa/sign-in", data={"username": "researcher", "password": PASSWORD})
+    wrong = client.post("/fa/sign-in", data={"username": "researcher", "password": PASSWORD,
+                                             "csrf": "0" * 64})
+    # A token from another browser (its own form cookie) is not this browser's.
+    other = page_client(app)
+    stolen = csrf_of(other.get("/fa/sign-in").text)
+    borrowed = client.post("/fa/sign-in", data={"username": "researcher",
+                                                "password": PASSWORD, "csrf": stolen})
+    for answer in (missing, wrong, borrowed):
+        assert answer.status_code == 403
+        assert "text/html" in answer.headers["content-type"]
+        assert "set-cookie" not in answer.headers or PAGE_COOKIE not in answer.headers[
+            "set-cookie"]
+    with world.store.reading() as conn:
+        after = conn.execute(select(func.count()).select_from(s.auth_sessions)).scalar_one()
+    assert after == before
+    # Signed in, the token is bound to the session: sign-out without it ends nothing.
+    signed = client_for(app, world, "researcher")
+    refused = signed.post("/fa/sign-out", data={"csrf": stolen})
+    assert refused.status_code == 403
+    with world.store.reading() as conn:
+        assert sessions.lookup(conn, world.tokens["researcher"]) is not None
+
+
+def test_wrong_password_is_refused_audited_and_throttled(app: FastAPI, world: World) -> None:
+    client = page_client(app)
+    answers = [_sign_in(client, "lawyer_g", "wrong SYNTHETIC password") for _ in range(6)]
+    assert [a.status_code for a in answers[:5]] == [401] * 5
+    assert "Wrong user name or password" not in answers[0].text  # Persian page
+    assert "نام کاربری یا گذرواژه نادرست است" in answers[0].text
+    throttled = answers[5]
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
+    # Even the right password waits: the back-off is the sign-in service's, shared
+    # with /api/auth/login.
+    right = _sign_in(client, "lawyer_g", PASSWORD)
+    assert right.status_code == 429
+    api = world.client.post("/api/auth/login", json={"username": "lawyer_g",
+                                                      "password": PASSWORD})
+    assert api.status_code == 429
+    with world.store.reading() as conn:
+        failed = conn.execute(select(func.count()).select_from(s.failed_sign_ins).where(
+            s.failed_sign_ins.c.user_id == world.user_ids["lawyer_g"])).scalar_one()
+    assert failed == 5  # each checked failure is a ledger event; throttled ones are not
+
+
+def test_expired_and_idle_sessions_leave_the_visitor_anonymous(app: FastAPI,
+                                                              world: World) -> None:
+    for column in ("expires_at", "last_seen_at"):
+        token = sessions.open_session(
+            world.store, _principal(world, "analyst"), "127.0.0.1")
+        with world.store.transaction("test") as tx:
+            tx.conn.execute(update(s.auth_sessions).where(
+                s.auth_sessions.c.token_sha256 == sessions.digest(token))
+                .values({column: "2000-01-01T00:00:00.000000Z"}))
+        page = page_client(app, token).get("/en/")
+        assert page.status_code == 200
+        assert "Sign in" in page.text and ">analyst<" not in page.text
+
+
+def _principal(world: World, who: str):  # type: ignore[no-untyped-def]
+    from dadkhahi.access.policy import Principal
+
+    return Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
+
+
+def test_next_after_sign_in_stays_on_this_site(app: FastAPI) -> None:
+    client = page_client(app)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil", "/api/sources"):
+        form = client.get("/fa/sign-in", params={"next": target})
+        assert target not in form.text or target == "/api/sources"
+        assert 'name="next" value="/fa/"' in form.text
+
+
+def test_pages_are_html_under_the_csp_and_the_api_stays_json(app: FastAPI) -> None:
+    client = page_client(app)
+    page = client.get("/fa/")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    html = page.text
+    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None  # no inline script
+    assert re.search(r"\son[a-z]+\s*=", html) is None  # no event handler attributes
+    assert re.search(r"\sstyle\s*=", html) is None  # no inline style
+    assert '<html lang="fa" dir="rtl">' in html
+    missing = client.get("/xx/")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    api = client.get("/api/persons/per_00000000000000000000")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_root_opens_the_browsers_language() -> None:
+    from dadkhahi.web.i18n import negotiate
+
+    assert negotiate("en-GB,en;q=0.8") == "en"
+    assert negotiate("fa-IR") == "fa"
+    assert negotiate(None) == "fa"
+
+
+@pytest.mark.parametrize("path", ["/fa/", "/en/sign-in"])
+def test_language_switch_keeps_the_page(app: FastAPI, path: str) -> None:
+    html = page_client(app).get(path).text
+    other = "/en" + path[3:] if path.startswith("/fa") else "/fa" + path[3:]
+    assert f'href="{other}"' in html
