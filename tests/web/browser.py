@@ -67,7 +67,8 @@ def chromium() -> Iterator[Any]:
 #: (dir="auto"), identifiers (dir="ltr") and anything marked as another language.
 LATIN_TEXT = r"""() => {
   const found = [];
-  const skip = (el) => el.closest('[dir="auto"], [dir="ltr"], [lang]:not([lang="fa"]), script, style, noscript');
+  const skip = (el) => el.closest(
+    '[dir="auto"], [dir="ltr"], [lang]:not([lang="fa"]), script, style, noscript');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;

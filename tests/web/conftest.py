@@ -8,52 +8,24 @@ page cookie, exactly as a browser that signed in through the form would.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-
+# The synthetic world of the API tests is the pages' world too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
 
-from api_world import World, build_world  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
+import pytest
+from api_world import World, build_world
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from web_world import web_app
 
-from dadkhahi.access import passwords  # noqa: E402
-from dadkhahi.api.settings import ApiSettings  # noqa: E402
-from dadkhahi.store.home import ENV_DATABASE_URL, Home  # noqa: E402
-from dadkhahi.store.store import Store  # noqa: E402
-from dadkhahi.web import create_app  # noqa: E402
-from dadkhahi.web.security import PAGE_COOKIE  # noqa: E402
+from dadkhahi.access import passwords
+from dadkhahi.store.home import ENV_DATABASE_URL, Home
+from dadkhahi.store.store import Store
 
 _FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-#: Pages are reached at a loopback name, over plain HTTP, as in development.
-BASE = "http://127.0.0.1"
-_CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
-
-
-def csrf_of(html: str) -> str:
-    """The CSRF token a page's forms carry."""
-    found = _CSRF.search(html)
-    assert found, "the page has no form token"
-    return found.group(1)
-
-
-def web_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
-    return create_app(store.home, settings or ApiSettings(max_upload_bytes=1024 * 1024),
-                      store=store)
-
-
-def page_client(app: FastAPI, token: str | None = None) -> TestClient:
-    """A browser-like client: the page cookie set when ``token`` is given."""
-    client = TestClient(app, base_url=BASE, raise_server_exceptions=False,
-                        follow_redirects=False)
-    if token is not None:
-        client.cookies.set(PAGE_COOKIE, token)
-    return client
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +46,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 @pytest.fixture(scope="module")
 def app(world: World) -> FastAPI:
     return web_app(world.store)
-
-
-def client_for(app: FastAPI, world: World, who: str) -> TestClient:
-    """A page client signed in as ``who`` (anonymous: no cookie)."""
-    return page_client(app, None if who == "anonymous" else world.tokens[who])
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ import re
 
 import pytest
 from api_world import PASSWORD, World
-from conftest import client_for, csrf_of, page_client, web_app
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
+from web_world import client_for, csrf_of, page_client, web_app
 
 from dadkhahi.access import sessions
-from dadkhahi.api.settings import ApiSettings
 from dadkhahi.store import schema as s
 from dadkhahi.web.security import PAGE_COOKIE, SECURE_PAGE_COOKIE
 
