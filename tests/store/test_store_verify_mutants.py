@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, delete, insert, update
+from test_store_verify import _populate  # events 0-20, persons per_000..per_019, checkpoints 1, 21
 
 from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, NoteSigner
@@ -32,15 +33,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     opened = Store.init(Home(tmp_path / "home"), ORIGIN, "tester")
     yield opened
     opened.engine.dispose()
-
-
-def _populate(store: Store) -> None:
-    """Event 0 opens the ledger; events 1-20 create per_000 ... per_019; checkpoints 1, 21."""
-    with store.transaction("tester") as tx:
-        for i in range(20):
-            tx.emit("person.created", {"id": f"per_{i:03d}", "label": f"SYNTHETIC {i}",
-                                       "sensitivity": "restricted", "synthetic": 1})
-    store.checkpoint()
 
 
 def _verify_after(store: Store, *changes: Change) -> VerifyReport:
