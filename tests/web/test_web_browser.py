@@ -20,6 +20,7 @@ from served import Served, serve
 #: (screenshot name, path after the language) of every page a signed-in admin opens.
 PAGES: list[tuple[str, str]] = [
     ("dashboard", "/"),
+    ("review", "/review"),
 ]
 #: Pages seen signed out.
 PUBLIC_PAGES: list[tuple[str, str]] = [
@@ -99,10 +100,23 @@ def _visit_all(browser: Any, base: str, lang: str, pages: list[tuple[str, str]],
     return problems
 
 
+def _object_pages(world: World) -> list[tuple[str, str]]:
+    from dadkhahi.domain.vocab import Sensitivity
+    from dadkhahi.store import schema as s
+
+    with world.store.reading() as conn:
+        linked = conn.execute(s.person_records.select().limit(1)).mappings().first()
+    assert linked is not None
+    return [("person-protected", f"/persons/{world.objects[Sensitivity.PROTECTED].person}"),
+            ("person-linked", f"/persons/{linked['person_id']}")]
+
+
 @pytest.mark.parametrize("lang", ["fa", "en"])
-def test_every_page_in_both_languages(browser: Any, server: Served, lang: str) -> None:
+def test_every_page_in_both_languages(browser: Any, server: Served, world: World,
+                                      lang: str) -> None:
     problems = _visit_all(browser, server.url, lang, PUBLIC_PAGES, signed_in=False)
-    problems |= _visit_all(browser, server.url, lang, PAGES, signed_in=True)
+    problems |= _visit_all(browser, server.url, lang, PAGES + _object_pages(world),
+                           signed_in=True)
     assert problems == {}
     assert shot_name("dashboard", lang, "phone").stat().st_size > 0
 

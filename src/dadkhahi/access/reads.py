@@ -294,6 +294,15 @@ def _render(
     return out, audited
 
 
+def render_rows(
+    store: Store, conn: Connection, principal: Principal, resource: Resource,
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[ObjectRef]]:
+    """Rows read under :func:`visible` as the API shows them (sealed fields opened,
+    claims with their support), and the protected ones the caller must audit."""
+    return _render(store, conn, principal, resource, rows)
+
+
 @cache
 def _support_statement(team: bool) -> Select[Any]:
     cs = s.claim_support.c

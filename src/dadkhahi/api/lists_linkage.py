@@ -475,6 +475,29 @@ def review_for(store: Store, principal: Principal, limit: int) -> list[dict[str,
     ]
 
 
+def review_progress(store: Store, principal: Principal) -> dict[str, Any]:
+    """Decisions on visible pairs so far, pairs still waiting, and the reviewer's own
+    latest decision (to undo it), for the review queue's progress line."""
+    require_reviewer(principal)
+    d = s.link_decisions.c
+    shown = visible_ids(principal, s.records)
+    with store.reading() as conn:
+        decided = int(conn.execute(
+            select(func.count()).select_from(s.link_decisions)
+            .where(d.record_a.in_(shown), d.record_b.in_(shown)),
+            params(principal)).scalar_one())
+        latest = _latest_model_run(conn)
+        pending = 0 if latest is None else int(conn.execute(
+            select(func.count()).select_from(s.link_review)
+            .where(_undecided_visible_pairs(principal, str(latest["id"]))),
+            params(principal)).scalar_one())
+        last = conn.execute(
+            select(d.record_a, d.record_b, d.decision)
+            .where(d.actor == principal.name, d.record_a.in_(shown), d.record_b.in_(shown))
+            .order_by(d.ledger_index.desc()).limit(1), params(principal)).mappings().first()
+    return {"decided": decided, "pending": pending, "last": dict(last) if last else None}
+
+
 def decide_for(
     store: Store, principal: Principal, record_a: str, record_b: str, decision: str,
     note: str | None,
@@ -566,6 +589,7 @@ __all__ = [
     "import_upload",
     "imports_for",
     "review_for",
+    "review_progress",
     "run",
     "stats_for",
 ]

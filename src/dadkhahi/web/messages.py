@@ -19,7 +19,8 @@ WEB = Path(__file__).resolve().parent
 #: gettext's own names and N_ (marks a message translated later, when shown).
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "tr": None}
 _METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
-_OPTIONS = {"templates/**.html": {"trim_blocks": "True", "lstrip_blocks": "True"}}
+_OPTIONS = {"templates/**.html": {"trim_blocks": "True", "lstrip_blocks": "True",
+                                   "extensions": "jinja2.ext.do"}}
 
 
 def extract() -> Catalog:

@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from dadkhahi import assets
@@ -47,6 +47,11 @@ def user_text(value: object) -> Markup:
     return Markup('<bdi dir="auto">{}</bdi>').format(shown)
 
 
+def kbd(key: str) -> Markup:
+    """A key to press, named as printed on the key (Latin on every layout here)."""
+    return Markup('<kbd lang="en" dir="ltr">{}</kbd>').format(key)
+
+
 @cache
 def environment(lang: str) -> Environment:
     """The Jinja2 environment of one interface language (built once)."""
@@ -54,7 +59,7 @@ def environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -68,7 +73,7 @@ def environment(lang: str) -> Environment:
         ident=ident,
         user=user_text,
     )
-    env.globals.update(asset=assets.url, lang=language, interval=language.interval)
+    env.globals.update(asset=assets.url, lang=language, interval=language.interval, kbd=kbd)
     return env
 
 
@@ -95,8 +100,3 @@ def render(request: Request, template: str, context: dict[str, Any], visitor: Vi
     }
     body = env.get_template(template).render(values)
     return apply_cookies(request, HTMLResponse(body, status_code=status))  # type: ignore[return-value]
-
-
-def esc(value: object) -> Markup:
-    """Escape for HTML (for the few strings routers build themselves)."""
-    return escape(value)

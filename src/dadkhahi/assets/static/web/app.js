@@ -11,7 +11,9 @@ document.addEventListener("DOMContentLoaded", () => {
         (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) {
       return;
     }
-    const button = document.querySelector(`[data-key="${CSS.escape(event.key)}"]`);
+    // event.code names the physical key, so S is S on a Persian keyboard too (where
+    // event.key would be "س").
+    const button = document.querySelector(`[data-key="${CSS.escape(event.code)}"]`);
     if (button instanceof HTMLElement) {
       event.preventDefault();
       button.click();

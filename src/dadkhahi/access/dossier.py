@@ -1,0 +1,122 @@
+"""Everything about one person that a reader may see, read in a few batched statements.
+
+The person page (and any other face) shows: the records linked to the person side
+by side with their sources, every claim with its supporting sources and their
+Admiralty ratings (conflicting claims together), the acts the person is involved
+in, the evidence items behind the claims and records, and the review decisions on
+the person's records. Each part is read under :func:`dadkhahi.access.policy.visible`,
+so a record, claim, act or item the reader may not see is simply absent; sealed
+fields are opened for those who may see them, and every protected object shown is
+listed for the audit trail (the caller writes it before answering).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, or_, select
+
+from dadkhahi.access.audit import ObjectRef
+from dadkhahi.access.policy import Principal, params, visible
+from dadkhahi.access.reads import RESOURCES, PendingAudit, read_object, render_rows
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+#: Most records shown for one person (a person linked from more lists is cut here).
+MAX_RECORDS = 1000
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """One person as a reader may see them."""
+
+    person: dict[str, Any]
+    records: list[dict[str, Any]]
+    sources: dict[str, dict[str, Any]]
+    claims: list[dict[str, Any]]
+    #: Claimed properties with more than one distinct value among the visible claims.
+    conflicts: frozenset[str]
+    involvements: list[dict[str, Any]]
+    acts: dict[str, dict[str, Any]]
+    items: dict[str, dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    truncated: bool = False
+    audited: list[ObjectRef] = field(default_factory=list)
+
+
+def _rows(conn: Connection, principal: Principal, table: Table, *where: Any,
+          order: tuple[Any, ...] = (), limit: int | None = None) -> list[dict[str, Any]]:
+    stmt = select(table).where(visible(principal, table), *where).order_by(*order)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [dict(r) for r in conn.execute(stmt, params(principal)).mappings()]
+
+
+def _by_ids(conn: Connection, store: Store, principal: Principal, resource: str,
+            ids: set[str], audited: list[ObjectRef]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    table = RESOURCES[resource].table
+    rows = _rows(conn, principal, table, table.c.id.in_(sorted(ids)))
+    shown, refs = render_rows(store, conn, principal, RESOURCES[resource], rows)
+    audited += refs
+    return {str(r["id"]): r for r in shown}
+
+
+def person_dossier(store: Store, principal: Principal,
+                   person_id: str) -> tuple[Dossier, PendingAudit]:
+    """The person and what hangs on them; NotFoundError if the person is not visible."""
+    person, pending = read_object(store, principal, RESOURCES["persons"], person_id)
+    audited: list[ObjectRef] = list(pending.objects)
+    r, pr, c, i = s.records.c, s.person_records.c, s.claims.c, s.involvements.c
+    with store.reading() as conn:
+        linked = select(pr.record_id).where(pr.person_id == person_id)
+        rows = _rows(conn, principal, s.records, r.id.in_(linked),
+                     order=(r.source_id, r.import_id, r.row_number, r.id),
+                     limit=MAX_RECORDS + 1)
+        truncated = len(rows) > MAX_RECORDS
+        records, refs = render_rows(store, conn, principal, RESOURCES["records"],
+                                    rows[:MAX_RECORDS])
+        audited += refs
+        claim_rows = _rows(conn, principal, s.claims, c.entity_kind == "person",
+                           c.entity_id == person_id, order=(c.property, c.ledger_index))
+        claims, refs = render_rows(store, conn, principal, RESOURCES["claims"], claim_rows)
+        audited += refs
+        inv_rows = _rows(conn, principal, s.involvements, i.person_id == person_id,
+                         order=(i.ledger_index,))
+        involvements, refs = render_rows(store, conn, principal, RESOURCES["involvements"],
+                                         inv_rows)
+        audited += refs
+        source_ids = {str(x["source_id"]) for x in records}
+        source_ids |= {str(sup["source_id"]) for cl in claims for sup in cl["support"]}
+        item_ids = {str(x["item_id"]) for x in records if x.get("item_id")}
+        item_ids |= {str(sup["item_id"]) for cl in claims for sup in cl["support"]
+                     if sup.get("item_id")}
+        sources = _by_ids(conn, store, principal, "sources", source_ids, audited)
+        items = _by_ids(conn, store, principal, "items", item_ids, audited)
+        acts = _by_ids(conn, store, principal, "acts",
+                       {str(x["act_id"]) for x in involvements}, audited)
+        record_ids = [str(x["id"]) for x in records]
+        decisions = _decisions(conn, record_ids)
+    values: dict[str, set[str]] = {}
+    for claim in claims:
+        values.setdefault(str(claim["property"]), set()).add(repr(claim.get("value")))
+    conflicts = frozenset(p for p, v in values.items() if len(v) > 1)
+    dossier = Dossier(person, records, sources, claims, conflicts, involvements, acts, items,
+                      decisions, truncated, audited)
+    return dossier, PendingAudit("read person page", audited)
+
+
+def _decisions(conn: Connection, record_ids: list[str]) -> list[dict[str, Any]]:
+    """Review decisions between two of these (visible) records, newest first."""
+    if not record_ids:
+        return []
+    d = s.link_decisions.c
+    shown = set(record_ids)
+    rows = conn.execute(
+        select(d.id, d.record_a, d.record_b, d.decision, d.actor, d.decided_at, d.note)
+        .where(or_(d.record_a.in_(record_ids), d.record_b.in_(record_ids)))
+        .order_by(d.decided_at.desc(), d.id)).mappings()
+    # A decision naming a record the reader cannot see is left out entirely.
+    return [dict(x) for x in rows if x["record_a"] in shown and x["record_b"] in shown]

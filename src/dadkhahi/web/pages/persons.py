@@ -1,0 +1,116 @@
+"""The person page: records side by side, claims with their sources, acts, evidence,
+review decisions; split and merge are review decisions (ledgered, as through the API)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from dadkhahi.access.dossier import Dossier, person_dossier
+from dadkhahi.access.policy import Permission
+from dadkhahi.api import lists_linkage
+from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.web.i18n import ascii_digits, language
+from dadkhahi.web.nav import N_
+from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.render import render
+from dadkhahi.web.security import read_form, visitor
+
+router = page_router()
+
+#: Fields of a record shown side by side, in order, with their labels.
+FIELDS = (
+    ("full_name", N_("Name")),
+    ("given_name", N_("Given name")),
+    ("family_name", N_("Family name")),
+    ("father_name", N_("Father's name")),
+    ("birth_date", N_("Born")),
+    ("death_date", N_("Date of death")),
+    ("city", N_("City")),
+    ("province", N_("Province")),
+    ("prison", N_("Prison")),
+    ("notes", N_("Notes")),
+)
+DECISIONS = {"same": N_("same person"), "different": N_("different persons")}
+ROLES = {
+    "victim": N_("victim"), "perpetrator_ordered": N_("ordered it"),
+    "perpetrator_carried_out": N_("carried it out"), "perpetrator_took_part": N_("took part"),
+    "perpetrator_commission_member": N_("commission member"), "witness": N_("witness"),
+    "source": N_("source"),
+}
+ACT_TYPES = {
+    "execution": N_("execution"), "extrajudicial_killing": N_("extrajudicial killing"),
+    "enforced_disappearance": N_("enforced disappearance"), "torture": N_("torture"),
+    "arbitrary_detention": N_("arbitrary detention"), "unmarked_burial": N_("unmarked burial"),
+    "destruction_of_graves": N_("destruction of graves"), "sham_trial": N_("sham trial"),
+    "persecution_of_family": N_("persecution of family"),
+}
+SENSITIVITY = {"public": N_("public"), "restricted": N_("restricted"),
+               "protected": N_("protected")}
+
+
+def _shown_fields(dossier: Dossier) -> list[tuple[str, str]]:
+    present = {k for rec in dossier.records for k, v in rec["normalized"].items() if v}
+    return [(key, label) for key, label in FIELDS if key in present]
+
+
+async def _page(request: Request, lang: str, person_id: str,
+                errors: dict[str, str] | None = None, notice: str | None = None,
+                status: int = 200) -> Response:
+    current = await visitor(request)
+    store = request.app.state.store
+    dossier, pending = await run_in_threadpool(person_dossier, store, current.principal,
+                                               person_id)
+    if pending.objects:
+        await run_in_threadpool(pending.record, store, current.principal)
+    can_decide = current.principal.can(Permission.REVIEW) or current.principal.can(
+        Permission.ANALYSE)
+    return render(request, "person.html", {
+        "d": dossier, "fields": _shown_fields(dossier), "decisions": DECISIONS,
+        "roles": ROLES, "act_types": ACT_TYPES, "sensitivity": SENSITIVITY,
+        "can_decide": can_decide, "errors": errors or {}, "notice": notice,
+    }, current, lang, status)
+
+
+@router.get("/persons/{person_id}")
+async def person(request: Request, lang: LangDep, current: VisitorDep,
+                 person_id: str) -> Response:
+    """One person: everything linked to them that the visitor may see (audited)."""
+    return await _page(request, lang, person_id)
+
+
+@router.post("/persons/{person_id}/decisions")
+async def decide(request: Request, lang: LangDep, person_id: str) -> Response:
+    """Split a wrong link (two records are different persons) or merge a missed one (a
+    record of this person and one of another are the same): a review decision, recorded
+    in the ledger with the signed-in user as actor; it takes effect when decisions are
+    applied or linkage runs again."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.REVIEW, Permission.ANALYSE)
+    tr = language(lang).gettext
+    record_a = ascii_digits(form.get("record_a", ""))
+    record_b = ascii_digits(form.get("record_b", ""))
+    decision = form.get("decision", "")
+    errors: dict[str, str] = {}
+    if decision not in DECISIONS:
+        errors["decision"] = tr("Choose same person or different persons.")
+    if not record_a:
+        errors["record_a"] = tr("Choose a record.")
+    if not record_b:
+        errors["record_b"] = tr("Enter or choose the other record.")
+    elif record_b == record_a:
+        errors["record_b"] = tr("Choose two different records.")
+    if not errors:
+        try:
+            await run_in_threadpool(lists_linkage.decide_for, request.app.state.store,
+                                    current.principal, record_a, record_b, decision,
+                                    form.get("note") or None)
+        except NotFoundError:
+            errors["record_b"] = tr("There is no such record, or you may not see it.")
+        except UserError:
+            errors["decision"] = tr("This decision could not be recorded.")
+    if errors:
+        return await _page(request, lang, person_id, errors=errors, status=422)
+    return RedirectResponse(f"/{lang}/persons/{person_id}?decided=1", status_code=303)
