@@ -20,7 +20,14 @@ def test_demo_runs_and_verifies(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "ledger verify" in proc.stdout and "FAILED" not in proc.stdout
+    # It ends with the workspace's address and a sign-in that works.
+    assert "http://127.0.0.1:8000/" in proc.stdout and "'demo'" in proc.stdout
     store = Store.open(Home(target))
+    # The demo sign-in printed at the end works, and opens the workspace.
+    from dadkhahi.access.users import check_password
+    from dadkhahi.demo.run import DEMO_PASSWORD, DEMO_USER
+
+    assert check_password(store, DEMO_USER, DEMO_PASSWORD).principal is not None
     with store.reading() as conn:
         assert verify_ledger(conn, store.verifier_key()).ok
         persons = conn.execute(select(s.persons)).mappings().all()
@@ -48,3 +55,4 @@ def test_demo_runs_and_verifies(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, "-m", "dadkhahi", "demo", "--dir", str(target)],
                            capture_output=True, text=True, check=False)
     assert again.returncode == 2 and "fresh" in again.stderr
+

@@ -52,6 +52,10 @@ from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
 
 ACTOR = "demo"
+#: The demo's sign-in for the workspace: a demo home holds synthetic data only, and is
+#: served on loopback; never use this account anywhere else.
+DEMO_USER = "demo"
+DEMO_PASSWORD = "synthetic demo only, lantern harbour 1367"  # noqa: S105 - printed by the demo
 MORDAD_1367 = DateRange(date(1988, 7, 23), date(1988, 8, 22), "Mordad 1367")
 
 
@@ -66,7 +70,15 @@ def run_demo(home: Home, console: Console) -> None:
     console.print("Importing, linking and estimating four SYNTHETIC victim lists…")
     outcome = import_link_estimate(store, ACTOR)
     _lists_report(outcome, console)
+    from dadkhahi.access.policy import Role
+    from dadkhahi.access.users import add_user
+
+    add_user(store, DEMO_USER, Role.ADMIN, DEMO_PASSWORD, ACTOR)
     _report(store, console)
+    console.print(
+        f"[bold]Workspace:[/bold] dadkhahi --home {home.path} serve, then open "
+        f"http://127.0.0.1:8000/ and sign in as {DEMO_USER!r} with the password "
+        f"{DEMO_PASSWORD!r} (synthetic demo data only)", highlight=False, soft_wrap=True)
 
 
 def _lists_report(o: ListsOutcome, console: Console) -> None:
