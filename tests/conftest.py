@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -19,6 +20,11 @@ from dadkhahi.store.home import ENV_DATABASE_URL, Home
 from dadkhahi.store.store import Store
 
 PG_ENV = "DADKHAHI_TEST_DATABASE_URL"
+
+# No per-example time limit: CI shares two cores, and a slow example under load is not a
+# failure of the property (what each test checks is its assertions, not its speed).
+settings.register_profile("dadkhahi", deadline=None)
+settings.load_profile("dadkhahi")
 BACKENDS = ["sqlite", "postgresql"]
 
 
