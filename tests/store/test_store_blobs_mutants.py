@@ -66,7 +66,7 @@ def test_each_way_in_stores_once_read_only_under_the_hash(tmp_path: Path, how: s
     path = blobs.path(sha)
     assert path == blobs.root / sha[:2] / sha[2:4] / sha
     assert path.read_bytes() == data
-    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(path.stat().st_mode) == 0o400  # read-only, owner-only
     assert blobs.has(sha) and blobs.rehash(sha) == sha
     assert b"".join(blobs.iter_plain(sha)) == data
     assert list(blobs.iter_hashes()) == [sha]
@@ -187,7 +187,7 @@ def test_sealed_layout_and_round_trip(tmp_path: Path, size: int) -> None:
     raw = path.read_bytes()
     assert raw.startswith(SEAL_MAGIC)
     assert len(raw) == len(SEAL_MAGIC) + size + TAG * chunks
-    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(path.stat().st_mode) == 0o400  # read-only, owner-only
     assert b"".join(blobs.iter_sealed("item_1", key)) == data
     assert blobs.rehash_sealed("item_1", key) == stored.sha256
     assert list(blobs.iter_sealed_names()) == ["item_1"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 
@@ -27,7 +28,9 @@ from dadkhahi.api.routers import (
 from dadkhahi.api.settings import ApiSettings
 from dadkhahi.assets.serving import FingerprintedStatic
 from dadkhahi.store.home import Home
-from dadkhahi.store.store import Store
+from dadkhahi.store.store import Store, mode_warning
+
+log = logging.getLogger("dadkhahi.api")
 
 #: No script, style, font, image or connection from anywhere but this origin, no inline
 #: script, no plugins, never inside a frame. Swagger UI and the pages are built to it.
@@ -154,6 +157,8 @@ def create_app(home: Home, settings: ApiSettings | None = None,
         responses=ERROR_RESPONSES,
     )
     app.state.store = store or Store.open(home)
+    if app.state.store.mode_fixes:
+        log.warning("%s", mode_warning(app.state.store.mode_fixes))
     clear_stale_uploads(home)
     sessions.purge_expired(app.state.store, settings.session_idle)
     app.state.settings = settings

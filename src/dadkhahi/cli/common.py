@@ -22,7 +22,7 @@ from rich.segment import Segment
 
 from dadkhahi.domain.safe_text import terminal_safe
 from dadkhahi.store.home import Home, resolve_home
-from dadkhahi.store.store import Store
+from dadkhahi.store.store import Store, mode_warning
 
 
 class SafeConsole(Console):
@@ -62,8 +62,15 @@ def home() -> Home:
 
 
 def open_store() -> Store:
-    """The store of the chosen home (clear error if it was never initialised)."""
-    return Store.open(home())
+    """The store of the chosen home (clear error if it was never initialised).
+
+    Warns on stderr when parts of the home were readable by others (now put right).
+    """
+    store = Store.open(home())
+    if store.mode_fixes:
+        err_console.print(f"[yellow]warning:[/yellow] {mode_warning(store.mode_fixes)}",
+                          highlight=False, soft_wrap=True)
+    return store
 
 
 def current_actor(explicit: str | None = None) -> str:

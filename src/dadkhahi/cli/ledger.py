@@ -10,6 +10,7 @@ import typer
 
 from dadkhahi.cli.common import console, count_progress, fail, open_store
 from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.files import open_private, write_private_text
 from dadkhahi.ledger.errors import VerificationError
 from dadkhahi.ledger.proofs import (
     make_bundle,
@@ -131,7 +132,7 @@ def export(out: Annotated[Path, typer.Option(help="JSON Lines file to write")]) 
     """Write every event, in log order, as JSON Lines (index, leaf_hash, type, event)."""
     store = open_store()
     n = 0
-    with store.reading() as conn, open(out, "w", encoding="utf-8") as f:
+    with store.reading() as conn, open_private(out, "w", encoding="utf-8") as f:
         for ev in ledger_log.iter_events(conn):
             f.write(json.dumps({
                 "index": ev.index,
@@ -148,5 +149,5 @@ def _emit(bundle: dict[str, Any], out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, "utf-8")
+        write_private_text(out, text)
         console.print(f"wrote {out}")

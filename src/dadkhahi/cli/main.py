@@ -12,6 +12,7 @@ from dadkhahi.cli import audit, evidence, jobs, ledger, link, lists, serve, setu
 from dadkhahi.cli.common import err_console, state
 from dadkhahi.cli.estimate import StoreRequest, make_estimate_command
 from dadkhahi.domain.errors import IntegrityError, UserError
+from dadkhahi.domain.files import owner_only_umask
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,6 +38,9 @@ def main(
     ] = None,
 ) -> None:
     """Dadkhahi: every fact a sourced statement in a tamper-evident ledger."""
+    # Whatever this command writes (the home, exports, SQLite's WAL, spill files of
+    # DuckDB or Spark) is owner-only: witness data must not be readable by other users.
+    owner_only_umask()
     state.home_path = home
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.files import private_dir, write_private_text
 from dadkhahi.estimate.result import EstimateResult
 from dadkhahi.estimate.table import COUNT, STRATUM, collapse_strata, list_names, split_strata
 
@@ -49,7 +50,7 @@ def _write_csv(table: pd.DataFrame, lists: list[str], path: Path) -> str:
     out = table[lists].rename(columns={c: _r_name(c) for c in lists}).astype("int64")
     out["Freq"] = table[COUNT].astype("int64").to_numpy()
     text = out.to_csv(index=False, lineterminator="\n")
-    path.write_text(text, encoding="utf-8")
+    write_private_text(path, text)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -65,7 +66,7 @@ def write_replication(
     """
     if folder.exists() and any(folder.iterdir()):
         raise UserError(f"--replication needs a new or empty folder: {folder} is not empty")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     lists = list_names(table)
     if len({_r_name(c) for c in lists}) < len(lists):
         raise UserError("two list names read the same in R; rename the lists")
@@ -90,10 +91,9 @@ def write_replication(
             "level": result.level,
         },
     }
-    (folder / "settings.json").write_text(
-        json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    (folder / "replicate.R").write_text(_r_script(lists, strata, settings, result),
-                                        encoding="utf-8")
+    write_private_text(folder / "settings.json",
+                       json.dumps(record, indent=2, ensure_ascii=False, default=str))
+    write_private_text(folder / "replicate.R", _r_script(lists, strata, settings, result))
     return [folder / ALL, *(folder / f for f in strata.values()), folder / "settings.json",
             folder / "replicate.R"]
 

@@ -37,6 +37,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.domain.files import private_dir
 from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons
 from dadkhahi.linkage.store_io import (
@@ -246,7 +247,7 @@ def run_linkage(
     ids = pd.Series(records["record_id"].to_numpy(), index=records["link_key"].to_numpy())
     run_id = f"run_{secrets.token_hex(10)}"
     cache = _pairs_cache(store, run_id)
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(cache.parent)
     _to_ids(result.pairs, ids).to_parquet(cache, index=False)
     say("recording persons")
     meta = {

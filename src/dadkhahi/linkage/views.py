@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from dadkhahi.domain.files import open_private, private_dir
 from dadkhahi.domain.safe_text import spreadsheet_cell
 from dadkhahi.linkage.store_io import latest_run, load_records, source_titles
 from dadkhahi.store import schema as s
@@ -110,8 +111,8 @@ def export_links(store: Store, out: Path) -> ExportReport:
     table = table.sort_values(["person_id", "record_id"], kind="stable")
     escaped = table["record_id"].str.startswith(("=", "+", "-", "@", "\t", "\r"))
     table.loc[escaped, "record_id"] = table.loc[escaped, "record_id"].map(spreadsheet_cell)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8", newline="") as f:
+    private_dir(out.parent)
+    with open_private(out, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["record_id", "person_id"])
         writer.writerows(table.itertuples(index=False, name=None))

@@ -30,6 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from dadkhahi.domain.errors import IntegrityError, UserError
+from dadkhahi.domain.files import private_dir
 
 CHUNK = 4 * 1024 * 1024
 #: Bytes kept from the start of a file for media-type sniffing.
@@ -281,7 +282,7 @@ class BlobStore:
 
     def _tempfile(self) -> Path:
         tmp_dir = self.root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(tmp_dir)
         fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="incoming-")
         os.close(fd)
         return Path(name)
@@ -294,8 +295,8 @@ class BlobStore:
         if dest.exists():
             tmp.unlink()
             return StoredBlob(sha, size, head, new=False)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(tmp, 0o444)
+        private_dir(dest.parent)
+        os.chmod(tmp, 0o400)  # read-only, and owner-only like the whole home
         os.replace(tmp, dest)
         return StoredBlob(sha, size, head, new=True)
 

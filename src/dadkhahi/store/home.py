@@ -8,6 +8,9 @@ Layout::
     HOME/keys/ledger.key    Ed25519 signing key (C2SP private key text), mode 600
     HOME/keys/ledger.pub    verifier key to hand to anyone who checks proofs
     HOME/keys/master.key    wraps per-record data keys (or DADKHAHI_MASTER_KEY)
+
+Everything in it is owner-only (directories 700, files 600, blobs 400): created
+so, and put right (with a warning) when an existing home is opened.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.files import FILE_MODE, make_owner_only, private_dir, write_private_text
 
 ENV_HOME = "DADKHAHI_HOME"
 ENV_DATABASE_URL = "DADKHAHI_DATABASE_URL"
@@ -56,6 +60,10 @@ class Home:
     def master_key_path(self) -> Path:
         return self.key_dir / "master.key"
 
+    @property
+    def sqlite_path(self) -> Path:
+        return self.path / "dadkhahi.sqlite"
+
     def exists(self) -> bool:
         """True once ``init`` has run here."""
         return self.config_path.is_file()
@@ -73,7 +81,7 @@ class Home:
         if url:
             return url
         configured = self.config().get("database_url") if self.exists() else None
-        return configured or f"sqlite:///{self.path / 'dadkhahi.sqlite'}"
+        return configured or f"sqlite:///{self.sqlite_path}"
 
     def master_key(self) -> bytes:
         """The key-wrapping key, from DADKHAHI_MASTER_KEY or the key file."""
@@ -91,19 +99,27 @@ class Home:
         """Lay out a new home; refuses to overwrite an existing one."""
         if self.exists():
             raise UserError(f"{self.path} already holds a Dadkhahi ledger")
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.blob_dir.mkdir(exist_ok=True)
-        self.key_dir.mkdir(mode=0o700, exist_ok=True)
+        private_dir(self.path)
+        private_dir(self.blob_dir)
+        private_dir(self.key_dir)
         _write_secret(self.signing_key_path, signing_key_text + "\n")
         if not self.master_key_path.exists() and ENV_MASTER_KEY not in os.environ:
             _write_secret(self.master_key_path, base64.b64encode(secrets.token_bytes(32)).decode())
-        self.verifier_key_path.write_text(verifier_key + "\n", "utf-8")
+        write_private_text(self.verifier_key_path, verifier_key + "\n")
+        if self.database_url() == f"sqlite:///{self.sqlite_path}" and not self.sqlite_path.exists():
+            # SQLite gives its WAL and shared-memory files the mode of the database
+            # file, so an empty owner-only file made here keeps all three private.
+            os.close(os.open(self.sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
         config = {"origin": origin}
-        self.config_path.write_text(json.dumps(config, indent=2) + "\n", "utf-8")
+        write_private_text(self.config_path, json.dumps(config, indent=2) + "\n")
+
+    def make_owner_only(self) -> list[str]:
+        """Put right the modes of an existing home; the paths that were readable by others."""
+        return make_owner_only(self.path)
 
 
 def _write_secret(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(text)
 

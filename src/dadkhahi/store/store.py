@@ -37,6 +37,13 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def mode_warning(fixes: list[str]) -> str:
+    """One line saying which paths of the home were readable by others."""
+    shown = ", ".join(fixes[:5]) + (f" and {len(fixes) - 5} more" if len(fixes) > 5 else "")
+    return (f"{len(fixes)} path(s) of the home could be read by other local users ({shown}); "
+            "they are now owner-only. Check who copied them meanwhile.")
+
+
 class Transaction:
     """Emit events; they are hashed into the ledger and projected on commit."""
 
@@ -92,12 +99,21 @@ class Store:
         self.home = home
         self.engine = engine or make_engine(home.database_url())
         self.blobs = BlobStore(home.blob_dir)
+        #: Paths of the home that others could read when it was opened (now put right).
+        self.mode_fixes: list[str] = []
 
     @classmethod
     def open(cls, home: Home) -> Store:
-        """Open an initialised home (clear error otherwise)."""
+        """Open an initialised home (clear error otherwise).
+
+        Anything in the home readable by others is made owner-only first, with a
+        warning by the caller (``mode_fixes`` lists what was wrong, and
+        :func:`mode_warning` says it), before a byte is read.
+        """
         home.config()
+        fixes = home.make_owner_only()
         store = cls(home)
+        store.mode_fixes = fixes
         upgrade(store.engine)
         return store
 
