@@ -223,3 +223,38 @@ def test_link_commands_explain_what_is_missing(sqlite_home: Path) -> None:
     assert "nothing to review" in dk(cli_home, "link", "review").stdout
     applied = dk(cli_home, "link", "apply", ok=False)
     assert "run dadkhahi link run first" in applied.stderr
+
+
+def test_a_list_imported_without_its_id_column_gets_a_new_version(
+    sqlite_home: Path, tmp_path: Path
+) -> None:
+    """Issue 12 item 4: forgetting --id-column is corrected by re-importing the same file
+    as version 2; lists versions and lists show say so."""
+    path = _csv(tmp_path / "synthetic_x.csv", [
+        ["ID", "Full name", "Father", "City"],
+        ["X1", "Ali Karimi", "Reza", "Tehran"], ["X2", "Zahra Moradi", "Hassan", "Tehran"]])
+    first = dk(sqlite_home, "lists", "import", str(path), "--source", "SYNTHETIC x").stdout
+    list_id = re.search(r"as list (lst_\w+)", first)
+    assert list_id is not None
+    again = dk(sqlite_home, "lists", "import", str(path), "--source", "SYNTHETIC x",
+               "--id-column", "ID", ok=False)
+    assert again.returncode != 0 and "already imported" in again.stderr
+    refused = dk(sqlite_home, "lists", "import", str(path), "--source", "SYNTHETIC x",
+                 "--id-column", "ID", "--new-version-of", list_id[1], ok=False)
+    assert refused.returncode == 2 and "--new-version-of keeps the list's source" in refused.stderr
+    out = dk(sqlite_home, "lists", "import", str(path), "--id-column", "ID",
+             "--new-version-of", list_id[1][:9]).stdout
+    assert f"as version 2 of list {list_id[1]}" in out
+    assert "matched by row contents: 0 added, 0 removed, 2 changed" in out
+    versions = json.loads(dk(sqlite_home, "lists", "versions", list_id[1], "--json").stdout)
+    assert [(v["list_version"], v["id_column"], v["changed"]) for v in versions] == [
+        (1, None, None), (2, "ID", 2)]
+    assert versions[0]["superseded_by"] == versions[1]["import_id"]
+    table = dk(sqlite_home, "lists", "versions", "SYNTHETIC x").stdout
+    assert "current" in table and f"superseded by {versions[1]['import_id']}" in table
+    shown = json.loads(dk(sqlite_home, "lists", "show", list_id[1], "--json").stdout)
+    assert (shown["versions"], shown["current_import_id"]) == (2, versions[1]["import_id"])
+    same = dk(sqlite_home, "lists", "import", str(path), "--id-column", "ID",
+              "--new-version-of", list_id[1], ok=False)
+    assert same.returncode != 0 and "nothing changed" in same.stderr
+    assert "OK" in dk(sqlite_home, "ledger", "verify").stdout

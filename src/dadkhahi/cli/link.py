@@ -98,8 +98,9 @@ def _value(record: dict[str, Any], keys: tuple[str, ...]) -> str:
 
 def _pair_table(pair: ReviewPair, position: int, total: int) -> Table:
     left, right = pair.left, pair.right
-    table = Table(title=f"pair {position} of {total}: match probability {pair.probability:.2f}",
-                  show_lines=False)
+    scored = ("not scored by the model" if pair.probability is None
+              else f"match probability {pair.probability:.2f}")
+    table = Table(title=f"pair {position} of {total}: {scored}", show_lines=False)
     table.add_column("")
     table.add_column("record A", overflow="fold")
     table.add_column("record B", overflow="fold")
@@ -116,6 +117,13 @@ def _pair_table(pair: ReviewPair, position: int, total: int) -> Table:
         for r in (left, right)
     ]
     table.add_row("as written", verbatim[0], verbatim[1])
+    if pair.previous is not None:
+        before = pair.previous
+        # A new list version changed a linkage field: the old answer is shown, not in force.
+        table.add_row("[yellow]decided before[/yellow]",
+                      Text(f"{before['decision']} by {before['actor']} on "
+                           f"{before['decided_at']} (a list's new version changed a record; "
+                           "decide again)"), "")
     return table
 
 

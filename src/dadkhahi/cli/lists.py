@@ -25,6 +25,7 @@ from dadkhahi.intake.list_description import (
     list_catalogue,
     resolve_list,
 )
+from dadkhahi.intake.list_versions import VersionChanges
 from dadkhahi.intake.lists import import_list, list_imports, resolve_source
 from dadkhahi.store.store import Store
 
@@ -73,41 +74,50 @@ def import_command(
         "--multiline-cells", help="Accept quoted cells whose lines read as rows of the file "
                                   "(shown as warnings); without it such a file is refused, "
                                   "as a quote left open would swallow rows")] = False,
-    list_kind: Annotated[ListKind, typer.Option(help=_KIND_HELP)] = ListKind.VICTIMS,
+    list_kind: Annotated[ListKind | None, typer.Option(
+        help=_KIND_HELP + " (default: victims; a new version keeps its list's)")] = None,
     province: Annotated[list[str] | None, typer.Option(help=_PROVINCE_HELP)] = None,
     period: Annotated[str | None, typer.Option(help=_PERIOD_HELP)] = None,
     derived_from: Annotated[list[str] | None, typer.Option(help=_DERIVED_HELP)] = None,
     compiled_by: Annotated[list[str] | None, typer.Option(help=_COMPILED_HELP)] = None,
+    new_version_of: Annotated[str | None, typer.Option(
+        metavar="LIST", help="Import the file as the next version of this list (lst_/imp_ ID "
+                             "or prefix, or its source), superseding the current one: a "
+                             "corrected file, or the same file with other options. Records "
+                             "match by --id-column, else by row; see lists versions")] = None,
     actor: Annotated[str | None, typer.Option(help="Who is importing")] = None,
 ) -> None:
     """Import one list: the file is kept, each row becomes a record, in one ledger event."""
     store = open_store()
     who = current_actor(actor)
-    if source is None and source_title is None:
-        raise UserError("name the list's source: --source NAME (or --source-title T for a new one)")
-    existing = None
-    if source is not None:
+    target: str | SourceSpec | None = None
+    version_of: str | None = None
+    description: ListDescription | None = ListDescription(
+        kind=list_kind or ListKind.VICTIMS, provinces=province, period=period,
+        derived_from=derived_from or (), compiled_by=compiled_by or ())
+    if new_version_of is not None:
+        if source is not None or source_title is not None:
+            raise UserError("--new-version-of keeps the list's source: leave out --source "
+                            "and --source-title")
         with store.reading() as conn:
-            existing = resolve_source(conn, source)
-    target: str | SourceSpec = source or ""
-    if existing is None:
-        target = SourceSpec(
-            title=source_title or source or "", kind=SourceKind.LIST,
-            sensitivity=sensitivity or Sensitivity.RESTRICTED,
-            reliability=reliability, credibility=credibility,
-        )
-    elif source_title is not None:
-        err_console.print(f"note: using existing source {existing['id']}; --source-title ignored")
+            version_of = str(resolve_list(conn, new_version_of)["id"])
+        # A new version keeps what the list says it is; lists describe changes that.
+        if (list_kind is not None or province or period is not None or derived_from
+                or compiled_by):
+            raise UserError("a new version keeps its list's description: change it with "
+                            "dadkhahi lists describe")
+        description = None
+    else:
+        target = _import_source(store, source, source_title, sensitivity, reliability,
+                                credibility)
     try:
         with err_console.status("importing…") as status:
             report = import_list(
                 store, file, source=target, actor=who, id_column=id_column,
                 mapping=parse_mapping(map_ or []), sensitivity=sensitivity, encoding=encoding,
                 sheet=sheet, progress=lambda msg: status.update(msg),
-                multiline_cells=multiline_cells,
-                description=ListDescription(
-                    kind=list_kind, provinces=province, period=period,
-                    derived_from=derived_from or (), compiled_by=compiled_by or ()),
+                multiline_cells=multiline_cells, description=description,
+                new_version_of=version_of,
             )
     except ValidationError as exc:
         said = str(exc) if str(exc).startswith(f"{file.name}:") else f"{file.name}: {exc}"
@@ -125,14 +135,54 @@ def import_command(
         err_console.print("warning: " + warning, style="yellow", highlight=False,
                           markup=False, soft_wrap=True)
     created = " (new source)" if report.source_created else ""
+    as_what = (f"as list {report.list_id}" if report.version is None
+               else f"as version {report.list_version} of list {report.list_id}")
     console.print(
         f"imported {report.rows:,} records from {file.name} ({report.format}, "
-        f"{report.encoding or 'xlsx'}) as list {report.list_id} of {report.kind} "
+        f"{report.encoding or 'xlsx'}) {as_what} of {report.kind} "
         f"(import {report.import_id}), item {report.item_id}, "
         f"source {report.source_id}{created}; ledger event {report.ledger_index}; "
         f"{report.seconds:.1f} s",
         highlight=False, soft_wrap=True,
     )
+    if report.version is not None:
+        _print_changes(report.version)
+
+
+def _print_changes(v: VersionChanges) -> None:
+    how = "the list's own IDs" if v.matched_by == "external_id" else "row contents"
+    console.print(
+        f"  supersedes version {v.previous_version} ({v.previous_import}); records matched "
+        f"by {how}: {v.added:,} added, {v.removed:,} removed, {v.changed:,} changed "
+        f"({v.linkage_changed:,} in linkage fields), {v.unchanged:,} unchanged",
+        highlight=False, soft_wrap=True)
+    console.print(
+        f"  review decisions: {v.decisions_carried:,} carried over, {v.decisions_returned:,} "
+        f"returned to the review queue (a linkage field changed), {v.decisions_lapsed:,} "
+        f"lapsed (a record removed); {v.persons_kept:,} records keep their person. "
+        "Run dadkhahi link run to link the new version",
+        highlight=False, soft_wrap=True)
+
+
+def _import_source(
+    store: Store, source: str | None, source_title: str | None,
+    sensitivity: Sensitivity | None, reliability: Reliability, credibility: Credibility,
+) -> str | SourceSpec:
+    if source is None and source_title is None:
+        raise UserError("name the list's source: --source NAME (or --source-title T for a new one)")
+    existing = None
+    if source is not None:
+        with store.reading() as conn:
+            existing = resolve_source(conn, source)
+    if existing is None:
+        return SourceSpec(
+            title=source_title or source or "", kind=SourceKind.LIST,
+            sensitivity=sensitivity or Sensitivity.RESTRICTED,
+            reliability=reliability, credibility=credibility,
+        )
+    if source_title is not None:
+        err_console.print(f"note: using existing source {existing['id']}; --source-title ignored")
+    return source or ""
 
 
 def _provenance(info: ListInfo) -> str:
@@ -202,6 +252,35 @@ def _show_one(store: Store, ref: str, json_: bool) -> None:
         table.add_row(str(v.list_version), v.import_id, Text(v.original_name or ""),
                       f"{v.rows:,}", f"{v.format} {v.encoding or ''}".strip(), v.imported_at,
                       v.superseded_by or "(current)")
+    console.print(table)
+
+
+@app.command("versions")
+def versions_command(
+    list_ref: Annotated[str, typer.Argument(
+        metavar="LIST", help="The list: lst_/imp_ ID or prefix, or its source (ID or title)")],
+    json_: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Every version of one list, oldest first: its file and what it changed."""
+    store = open_store()
+    with store.reading() as conn:
+        found = resolve_list(conn, list_ref)
+    versions = [v for v in list_imports(store) if v.list_id == found["id"]]
+    if json_:
+        console.print_json(json.dumps([dataclasses.asdict(v) for v in versions]))
+        return
+    table = Table("version", "import", "file", "records", "id column", "matched by",
+                  "added", "removed", "changed", "imported at", "status")
+
+    def count(n: int | None) -> str:
+        return "-" if n is None else f"{n:,}"
+
+    for v in versions:
+        table.add_row(str(v.list_version), v.import_id, Text(v.original_name or ""),
+                      f"{v.rows:,}", Text(v.id_column or "-"),
+                      {"external_id": "list id", "row": "row"}.get(v.matched_by or "", "-"),
+                      count(v.added), count(v.removed), count(v.changed), v.imported_at,
+                      f"superseded by {v.superseded_by}" if v.superseded_by else "current")
     console.print(table)
 
 

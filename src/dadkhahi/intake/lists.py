@@ -33,6 +33,7 @@ from dadkhahi.intake.list_description import (
     stored_description,
 )
 from dadkhahi.intake.list_rows import normalise_rows
+from dadkhahi.intake.list_versions import VersionChanges, plan_version
 from dadkhahi.intake.sources import get_source, register_source
 from dadkhahi.intake.tabular import RawTable, read_list_file
 from dadkhahi.store import schema as s
@@ -63,6 +64,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     ledger_index: int = -1
     seconds: float = 0.0
+    #: For a new version of a list: what it changed (None for a list's first file).
+    version: VersionChanges | None = None
 
 
 @dataclass(frozen=True)
@@ -131,11 +134,18 @@ def _refusal(problems: list[tuple[int, str]]) -> ValidationError:
     )
 
 
-def _earlier_import(conn: Connection, sha256: str) -> dict[str, Any] | None:
+def _earlier_import(
+    conn: Connection, sha256: str, list_id: str | None = None
+) -> dict[str, Any] | None:
+    """The first import of this file, leaving out the list a new version is for."""
     li = s.list_imports.c
+    query = select(li.id, li.source_id, li.item_id, li.imported_at, li.rows).where(
+        li.sha256 == sha256)
+    if list_id is not None:
+        # The same file read with other options may be a new version of its own list.
+        query = query.where(li.list_id != list_id)
     row = conn.execute(
-        select(li.id, li.source_id, li.item_id, li.imported_at, li.rows)
-        .where(li.sha256 == sha256)
+        query
         .order_by(li.ledger_index)
         .limit(1)
     ).mappings().first()
@@ -155,11 +165,24 @@ def resolve_source(conn: Connection, ref: str) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
+def _current_version(conn: Connection, list_id: str) -> dict[str, Any]:
+    """The list's row joined with its current import (for a new version)."""
+    ls, li = s.lists.c, s.list_imports.c
+    row = conn.execute(
+        select(s.list_imports, ls.kind.label("list_kind"),
+               ls.sensitivity.label("list_sensitivity"))
+        .join(s.list_imports, li.id == ls.current_import_id).where(ls.id == list_id)
+    ).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no list {list_id!r}")
+    return dict(row)
+
+
 def import_list(
     store: Store,
     path: Path,
     *,
-    source: str | SourceSpec,
+    source: str | SourceSpec | None = None,
     actor: str,
     id_column: str | None = None,
     mapping: Mapping[str, str] | None = None,
@@ -170,6 +193,7 @@ def import_list(
     progress: Progress | None = None,
     description: ListDescription | None = None,
     multiline_cells: bool = False,
+    new_version_of: str | None = None,
 ) -> ImportReport:
     """Import one list file; raise :class:`ValidationError` (nothing stored) if it is bad.
 
@@ -183,12 +207,22 @@ def import_list(
     not limited, no provenance); see :mod:`dadkhahi.intake.list_description`.
     ``multiline_cells``: accept quoted cells whose lines read as rows of the file
     (reported in ``warnings``) instead of refusing the file.
+    ``new_version_of``: a list's ID (``lst_…``, exact): the file becomes that list's
+    next version, superseding the current one (see :mod:`dadkhahi.intake.list_versions`);
+    the source is the list's, ``sensitivity`` defaults to the list's, ``description``
+    (if given) replaces the list's.
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
+    if new_version_of is not None and source is not None:
+        raise UserError("a new version stays with its list's source: give no source")
+    if new_version_of is None and source is None:
+        raise UserError("name the list's source")
     with store.reading() as conn:
         # Before the file is read: a wrong option should not wait for a long parse.
-        described = stored_description(conn, description or ListDescription())
+        described = (None if description is None and new_version_of is not None
+                     else stored_description(conn, description or ListDescription()))
+        current = None if new_version_of is None else _current_version(conn, new_version_of)
     say("reading")
     table = read_list_file(path, encoding=encoding, sheet=sheet,
                            multiline_cells=multiline_cells)
@@ -197,7 +231,7 @@ def import_list(
     prepared = _prepare(table, plan, id_column)
 
     with store.reading() as conn:
-        earlier = _earlier_import(conn, table.sha256)
+        earlier = _earlier_import(conn, table.sha256, new_version_of)
         if earlier is not None:
             raise UserError(
                 f"{path.name} (sha256 {table.sha256[:16]}…) was already imported: import "
@@ -205,16 +239,23 @@ def import_list(
                 f"{earlier['imported_at']} ({earlier['rows']} records, item "
                 f"{earlier['item_id']}); nothing was stored"
             )
-        existing = None if isinstance(source, SourceSpec) else resolve_source(conn, source)
+        if current is not None:
+            existing: dict[str, Any] | None = get_source(conn, str(current["source_id"]))
+        else:
+            assert source is not None
+            existing = None if isinstance(source, SourceSpec) else resolve_source(conn, source)
     spec: SourceSpec | None = None
     if existing is not None:
         source_sensitivity = Sensitivity(existing["sensitivity"])
-        level = sensitivity or source_sensitivity
+        default = (source_sensitivity if current is None
+                   else Sensitivity(current["list_sensitivity"]))
+        level = sensitivity or default
         if _RANK[level] < _RANK[source_sensitivity]:
             raise UserError(
                 f"source {existing['id']} is {source_sensitivity}: its records cannot be {level}"
             )
     else:
+        assert source is not None
         spec = source if isinstance(source, SourceSpec) else SourceSpec(
             title=source, kind=SourceKind.LIST,
             sensitivity=sensitivity or Sensitivity.RESTRICTED,
@@ -226,7 +267,27 @@ def import_list(
     if blob.sha256 != table.sha256:
         raise UserError(f"{path.name} changed while it was being imported; nothing was stored")
     say(f"writing {len(prepared.records):,} records")
+    changes: VersionChanges | None = None
     with store.transaction(actor) as tx:
+        now = utc_now()
+        records = prepared.records
+        list_meta: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        if current is not None:
+            # Read again under the write lock: the version this one supersedes.
+            current = _current_version(tx.conn, str(current["list_id"]))
+            version, changes = plan_version(store, tx.conn, current, table.header, records,
+                                            id_column, now=now)
+            if (not changes.added and not changes.removed and not changes.changed
+                    and id_column == current["id_column"] and plan.fields == current["columns"]
+                    and str(level) == current["sensitivity"]):
+                raise UserError(
+                    f"{path.name} read this way is the current version "
+                    f"({current['id']}) again: nothing changed, nothing was stored")
+            list_id = str(current["list_id"])
+            list_meta = {"list_version": int(current["list_version"]) + 1,
+                         "supersedes": str(current["id"])}
+            extra = {"version": version}
         if spec is not None:
             source_id = register_source(store, tx, spec)
         else:
@@ -236,9 +297,9 @@ def import_list(
             store, tx, source_id, level, path.name, blob,
             receipt or Receipt(actor=actor, how="list import"),
         )
-        import_id, list_id = new_id("import"), new_id("list")
-        now = utc_now()
-        records = prepared.records
+        import_id = new_id("import")
+        if current is None:
+            list_id, list_meta = new_id("list"), {"list_version": 1}
         if level is Sensitivity.PROTECTED:
             records = [_sealed(tx.seal, table.header, rec) for rec in records]
         index = tx.emit(
@@ -251,7 +312,7 @@ def import_list(
                 "header": table.header,
                 "list": {
                     "list_id": list_id,
-                    "list_version": 1,
+                    **list_meta,
                     "sha256": table.sha256,
                     "format": table.format,
                     "encoding": table.encoding,
@@ -261,8 +322,9 @@ def import_list(
                     "columns": plan.fields,
                     "imported_at": now,
                 },
-                "description": described,
+                **({} if described is None else {"description": described}),
                 "records": records,
+                **extra,
             },
             time=now,
         )
@@ -270,8 +332,8 @@ def import_list(
     return ImportReport(
         import_id=import_id,
         list_id=list_id,
-        list_version=1,
-        kind=described["kind"],
+        list_version=int(list_meta["list_version"]),
+        kind=str((described or {}).get("kind") or (current or {}).get("list_kind")),
         source_id=source_id,
         source_created=spec is not None,
         item_id=item_id,
@@ -284,6 +346,7 @@ def import_list(
         warnings=prepared.warnings,
         ledger_index=index,
         seconds=time.perf_counter() - started,
+        version=changes,
     )
 
 
@@ -332,6 +395,10 @@ class ListSummary:
     imported_at: str
     id_column: str | None
     linked_persons: int
+    matched_by: str | None = None
+    added: int | None = None
+    removed: int | None = None
+    changed: int | None = None
 
 
 def list_imports(store: Store) -> list[ListSummary]:
@@ -341,7 +408,8 @@ def list_imports(store: Store) -> list[ListSummary]:
     query = (
         select(li.id, li.list_id, li.list_version, li.superseded_by, li.source_id, src.title,
                it.original_name, li.format, li.encoding,
-               li.rows, li.sensitivity, li.imported_at, li.id_column, persons.c.n)
+               li.rows, li.sensitivity, li.imported_at, li.id_column, persons.c.n,
+               li.matched_by, li.added, li.removed, li.changed)
         .join(s.sources, src.id == li.source_id)
         .join(s.items, it.id == li.item_id)
         .outerjoin(persons, persons.c.import_id == li.id)
@@ -351,6 +419,7 @@ def list_imports(store: Store) -> list[ListSummary]:
         return [
             ListSummary(r.id, r.list_id, r.list_version, r.superseded_by, r.source_id, r.title,
                         r.original_name, r.format, r.encoding,
-                        r.rows, r.sensitivity, r.imported_at, r.id_column, int(r.n or 0))
+                        r.rows, r.sensitivity, r.imported_at, r.id_column, int(r.n or 0),
+                        r.matched_by, r.added, r.removed, r.changed)
             for r in conn.execute(query)
         ]

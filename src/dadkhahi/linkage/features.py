@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dadkhahi.domain.records import LINKAGE_FIELDS
 from dadkhahi.persian import (
     DateParseError,
     NameKeys,
@@ -54,25 +55,7 @@ from dadkhahi.persian import (
 )
 from dadkhahi.persian.skeleton import coarse_skeleton
 
-CANONICAL_COLUMNS = (
-    "record_id",
-    "source_id",
-    "given_name",
-    "family_name",
-    "full_name",
-    "father_name",
-    "sex",
-    "birth_year",
-    "age",
-    "city",
-    "province",
-    "prison",
-    "death_earliest",
-    "death_latest",
-    "burial_place",
-    "affiliation",
-    "id_number",
-)
+CANONICAL_COLUMNS = ("record_id", "source_id", *LINKAGE_FIELDS)
 
 FEATURE_COLUMNS = (
     "record_id",

@@ -47,6 +47,7 @@ from dadkhahi.linkage.store_io import (
     load_assignment,
     load_decisions,
     load_records,
+    stale_linkage_persons,
 )
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, utc_now
@@ -366,6 +367,8 @@ def _record_run(
     with store.transaction(actor) as tx:
         # Read the current assignment under the write lock: no other run can interleave.
         changes = plan_persons(clusters, load_assignment(tx.conn))
+        stale = stale_linkage_persons(tx.conn)
+        changes.changed = sorted(set(changes.changed) | set(stale))
         new_persons = person_rows(changes, records, tx.seal, synthetic=synthetic)
         retire = linkage_claims(tx.conn, changes.changed)
         claims = build_claims(changes.final, records, changes.changed)

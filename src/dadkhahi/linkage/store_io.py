@@ -71,7 +71,7 @@ def _source_keys(frame: pd.DataFrame) -> pd.Series:
 
 
 def load_records(store: Store) -> pd.DataFrame:
-    """Every list record (from ``lists import``) with its normalised fields.
+    """Every record of the lists' current versions, with its normalised fields.
 
     Ordered by ``link_key`` (see :func:`link_keys`), the same order in every home.
     """
@@ -93,6 +93,8 @@ def load_records(store: Store) -> pd.DataFrame:
             *(r.normalized[f].as_string().label(f) for f in fields),
         )
         .join(s.list_imports, li.id == r.import_id)
+        # Current versions only: a superseded version's records stay in the store.
+        .where(li.superseded_by.is_(None))
         .order_by(li.ledger_index, r.row_number, r.id)
     )
     with store.reading() as conn:
@@ -169,6 +171,24 @@ def linkage_claims(conn: Connection, person_ids: list[str]) -> list[str]:
         ).scalars()
         found.update(str(x) for x in rows)
     return sorted(found)
+
+
+def stale_linkage_persons(conn: Connection) -> list[str]:
+    """Persons with an asserted linkage claim citing a record of a superseded list version.
+
+    A new list version moves persons onto its records (or takes a removed record
+    away); the claims built from the old records must then be rebuilt.
+    """
+    c, cs, r, li = s.claims.c, s.claim_support.c, s.records.c, s.list_imports.c
+    rows = conn.execute(
+        select(c.entity_id).distinct()
+        .join(s.claim_support, cs.claim_id == c.id)
+        .join(s.records, r.id == cs.record_id)
+        .join(s.list_imports, li.id == r.import_id)
+        .where(c.entity_kind == "person", c.status == "asserted",
+               cs.locator.startswith("link:"), li.superseded_by.is_not(None))
+    ).scalars()
+    return sorted(str(p) for p in rows)
 
 
 def source_titles(conn: Connection) -> dict[str, str]:

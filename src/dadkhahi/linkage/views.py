@@ -30,9 +30,12 @@ class ReviewPair:
 
     run_id: str
     seq: int
-    probability: float
+    probability: float | None
     left: dict[str, Any]
     right: dict[str, Any]
+    #: A decision on this pair made before a new version of a list changed one of its
+    #: records' linkage fields (decision, actor, decided_at, note): shown, not in force.
+    previous: dict[str, Any] | None = None
 
 
 def _record_view(store: Store, conn: Any, record_id: str, titles: dict[str, str]) -> dict[str, Any]:
@@ -43,6 +46,17 @@ def _record_view(store: Store, conn: Any, record_id: str, titles: dict[str, str]
         view.update(opened or {"verbatim": {"(erased)": ""}, "normalized": {}})
     view["source_title"] = titles.get(view["source_id"], view["source_id"])
     return view
+
+
+def previous_decision(conn: Any, decision_id: str | None) -> dict[str, Any] | None:
+    """What a returned pair's earlier decision said (see ``link_review.previous_decision``)."""
+    if decision_id is None:
+        return None
+    d = s.link_decisions.c
+    row = conn.execute(
+        select(d.id, d.decision, d.actor, d.decided_at, d.note).where(d.id == decision_id)
+    ).mappings().first()
+    return None if row is None else dict(row)
 
 
 def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
@@ -56,20 +70,21 @@ def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
         titles = source_titles(conn)
         queue: list[ReviewPair] = []
         rows = conn.execute(
-            select(lr.seq, lr.record_a, lr.record_b, lr.probability)
+            select(lr.seq, lr.record_a, lr.record_b, lr.probability, lr.previous_decision)
             .where(lr.run_id == run["id"])
             .order_by(lr.seq)
-        )
-        for seq, a, b, prob in rows:
+        ).all()
+        for seq, a, b, prob, before in rows:
             if (a, b) in decided:
                 continue
             queue.append(
                 ReviewPair(
                     run["id"],
                     int(seq),
-                    float(prob),
+                    None if prob is None else float(prob),
                     _record_view(store, conn, a, titles),
                     _record_view(store, conn, b, titles),
+                    previous_decision(conn, before),
                 )
             )
             if limit is not None and len(queue) >= limit:

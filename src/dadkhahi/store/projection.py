@@ -206,6 +206,7 @@ def _list_records(index: int, data: Mapping[str, Any], common: dict[str, Any]) -
         row = {**common, **rec, "verbatim": verbatim}
         ops.append(Insert(s.records, _row(s.records, index, row)))
     described = data["list"]
+    version = data.get("version")
     row = {
         **described,
         "id": data["import_id"],
@@ -214,6 +215,10 @@ def _list_records(index: int, data: Mapping[str, Any], common: dict[str, Any]) -
         "sensitivity": data["sensitivity"],
         "rows": len(data["records"]),
     }
+    if version is not None:
+        row.update(matched_by=version["matched_by"], added=version["added"],
+                   removed=len(version["removed"]),
+                   changed=sum(1 for m in version["matched"] if m[2]))
     ops.append(Insert(s.list_imports, _row(s.list_imports, index, row)))
     list_id, supersedes = described["list_id"], described.get("supersedes")
     if supersedes is None:
@@ -230,6 +235,36 @@ def _list_records(index: int, data: Mapping[str, Any], common: dict[str, Any]) -
         "current_import_id": data["import_id"], "versions": described["list_version"],
         "sensitivity": data["sensitivity"], "ledger_index": index,
     }))
+    if version is not None:
+        ops.extend(_version_ops(index, version))
+    return ops
+
+
+def _version_ops(index: int, version: Mapping[str, Any]) -> list[Op]:
+    # A new list version (dadkhahi.intake.list_versions): matched records take over
+    # their predecessors' persons, removed ones leave theirs; decisions carried over
+    # are copied onto the new records; the last model run's queue follows the records.
+    ops: list[Op] = [
+        Update(s.person_records, {"record_id": old}, {"record_id": new, "ledger_index": index})
+        for old, new in version["relink"]
+    ]
+    ops.extend(Delete(s.person_records, {"record_id": old}) for old in version["unlink"])
+    ops.extend(Insert(s.link_decisions, _row(s.link_decisions, index, d))
+               for d in version["decisions"])
+    run_id = version["review_run"]
+    ops.extend(Delete(s.link_review, {"run_id": run_id, "seq": seq})
+               for seq in version["review_delete"])
+    ops.extend(
+        Update(s.link_review, {"run_id": run_id, "seq": seq},
+               {"record_a": a, "record_b": b, "previous_decision": before, "ledger_index": index})
+        for seq, a, b, before in version["review_update"]
+    )
+    ops.extend(
+        Insert(s.link_review, _row(s.link_review, index, {
+            "run_id": run_id, "seq": seq, "record_a": a, "record_b": b,
+            "probability": None if ppm is None else ppm / 1e6, "previous_decision": before}))
+        for seq, a, b, ppm, before in version["review_add"]
+    )
     return ops
 
 

@@ -448,6 +448,12 @@ list_imports = Table(
     Column("rows", Integer, nullable=False),
     Column("sensitivity", Text, nullable=False),
     Column("imported_at", Text, nullable=False),
+    # A later version: how its records were matched to the version before
+    # (``external_id`` or ``row``: a hash of the row) and what changed (NULL for 1).
+    Column("matched_by", Text),
+    Column("added", Integer),
+    Column("removed", Integer),
+    Column("changed", Integer),
     _ledger_index(),
     Index("ix_list_imports_sha256", "sha256"),
     Index("ix_list_imports_list_id", "list_id"),
@@ -480,8 +486,13 @@ link_review = Table(
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("record_a", Text, ForeignKey("records.id"), nullable=False),
     Column("record_b", Text, ForeignKey("records.id"), nullable=False),
-    Column("probability", Float, nullable=False),
+    # NULL: a pair returned to the queue by a new list version that the model never
+    # scored (its earlier decision was made outside the queue).
+    Column("probability", Float),
     Column("weight", Float),
+    # A decision made before a new list version changed a linkage field of one of
+    # the pair's records: shown with the pair, no longer in force.
+    Column("previous_decision", Text),
     _ledger_index(),
 )
 
@@ -497,6 +508,8 @@ link_decisions = Table(
     Column("run_id", Text),
     Column("probability", Float),
     Column("decided_at", Text, nullable=False),
+    # A decision carried over to the records of a new list version: the one it copies.
+    Column("carried_from", Text),
     _ledger_index(),
     Index("ix_link_decisions_pair", "record_a", "record_b"),
 )

@@ -463,6 +463,10 @@ def upgrade() -> None:
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("sensitivity", sa.Text(), nullable=False),
         sa.Column("imported_at", sa.Text(), nullable=False),
+        sa.Column("matched_by", sa.Text(), nullable=True),
+        sa.Column("added", sa.Integer(), nullable=True),
+        sa.Column("removed", sa.Integer(), nullable=True),
+        sa.Column("changed", sa.Integer(), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["item_id"], ["items.id"], name=op.f("fk_list_imports_item_id_items")
@@ -536,6 +540,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Text(), nullable=True),
         sa.Column("probability", sa.Float(), nullable=True),
         sa.Column("decided_at", sa.Text(), nullable=False),
+        sa.Column("carried_from", sa.Text(), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["record_a"], ["records.id"], name=op.f("fk_link_decisions_record_a_records")
@@ -554,8 +559,9 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("record_a", sa.Text(), nullable=False),
         sa.Column("record_b", sa.Text(), nullable=False),
-        sa.Column("probability", sa.Float(), nullable=False),
+        sa.Column("probability", sa.Float(), nullable=True),
         sa.Column("weight", sa.Float(), nullable=True),
+        sa.Column("previous_decision", sa.Text(), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["record_a"], ["records.id"], name=op.f("fk_link_review_record_a_records")
