@@ -403,6 +403,13 @@ def apply(store: Store, principal: Principal) -> dict[str, Any]:
     return dataclasses.asdict(apply_decisions(store, principal.name))
 
 
+def previous_decision(conn: Connection, decision_id: str | None) -> dict[str, Any] | None:
+    """A returned pair's earlier decision (see ``linkage.views.previous_decision``)."""
+    from dadkhahi.linkage.views import previous_decision as shown
+
+    return shown(conn, decision_id)
+
+
 def _latest_model_run(conn: Connection) -> dict[str, Any] | None:
     from dadkhahi.linkage.store_io import latest_run
 
@@ -461,16 +468,22 @@ def review_for(store: Store, principal: Principal, limit: int) -> list[dict[str,
         if latest is None:
             return []
         pairs = conn.execute(
-            select(lr.seq, lr.record_a, lr.record_b, lr.probability, lr.weight)
+            select(lr.seq, lr.record_a, lr.record_b, lr.probability, lr.weight,
+                   lr.previous_decision)
             .where(_undecided_visible_pairs(principal, str(latest["id"])))
             .order_by(lr.seq).limit(limit), params(principal),
         ).all()
         views = _record_views(store, conn, {str(x) for p in pairs for x in p[1:3]}, audited)
+        # Both records are visible, so the decision once made on them is too.
+        previous = {str(p.previous_decision): previous_decision(conn, p.previous_decision)
+                    for p in pairs if p.previous_decision is not None}
     record_reads(store, principal, "linkage review", audited)
     return [
-        {"run_id": str(latest["id"]), "seq": int(p.seq), "probability": float(p.probability),
+        {"run_id": str(latest["id"]), "seq": int(p.seq),
+         "probability": None if p.probability is None else float(p.probability),
          "weight": None if p.weight is None else float(p.weight),
-         "left": views[str(p.record_a)], "right": views[str(p.record_b)]}
+         "left": views[str(p.record_a)], "right": views[str(p.record_b)],
+         "previous_decision": previous.get(str(p.previous_decision))}
         for p in pairs
     ]
 

@@ -437,15 +437,30 @@ class LinkRunOut(BaseModel):
     ledger_index: int
 
 
+class PreviousDecisionOut(BaseModel):
+    """A decision made on a pair before a new version of a list changed a linkage field
+    of one of its records: shown with the pair, no longer in force."""
+
+    id: str
+    decision: str
+    actor: str
+    decided_at: str
+    note: str | None
+
+
 class ReviewPairOut(BaseModel):
-    """An uncertain pair of the last model run, both records shown in full."""
+    """An uncertain pair of the last model run, both records shown in full.
+
+    A pair returned to the queue by a new list version comes first, with
+    ``previous_decision``; its ``probability`` is null when the model never scored it."""
 
     run_id: str
     seq: int
-    probability: float
+    probability: float | None
     weight: float | None
     left: dict[str, Any]
     right: dict[str, Any]
+    previous_decision: PreviousDecisionOut | None = None
 
 
 class DecisionIn(_In):
