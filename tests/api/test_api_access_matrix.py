@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import LEVELS, PASSWORD, PRINCIPALS, World, add_file, build_world, list_csv
+from api_world import (
+    _LIST_NAMES,
+    LEVELS,
+    PASSWORD,
+    PRINCIPALS,
+    World,
+    add_file,
+    build_world,
+    list_csv,
+)
 from sqlalchemy import select
 
 from dadkhahi.access import factors, grants, sessions, users
@@ -262,6 +271,10 @@ RULES: dict[tuple[str, str], Rule] = {
             f"/api/sources/{i}/erase", json={"reason": "SYNTHETIC request"},
             headers=_version(w, s.sources, i)))(_fresh_source(w, lv)),
         Permission.ERASE),
+    # The one person search: anyone, filtered; the name in the body (never the URL).
+    ("POST", "/api/persons/search"): Rule(
+        "list", lambda w, lv, who: Call("/api/persons/search", json={
+            "name": _LIST_NAMES[lv][0]})),
     # Lists and linkage.
     ("GET", "/api/lists"): Rule("list", _const("/api/lists"), per_level=False),
     ("POST", "/api/lists"): Rule(

@@ -206,6 +206,22 @@ def test_downloads_are_attachments_never_rendered(world: World) -> None:
     assert item["media_type"] == "text/html"  # typed from content, not trusted for serving
 
 
+def test_a_person_search_takes_the_name_in_the_body_and_never_logs_it(
+    world: World, served: Served,
+) -> None:
+    # Issue 12 item 10: a name searched for is identifying; it travels in a POST body.
+    inv = _inv(world)
+    r = world.client.post("/api/persons/search", json={"name": WITNESS}, headers=inv)
+    assert r.status_code == 200 and r.json()["query"] == WITNESS
+    found = world.client.post("/api/persons/search", json={"name": "مرادی زهرا"},
+                              headers=inv).json()
+    assert any(rec["name"] == "Moradi, Zahra" for h in found["hits"] for rec in h["records"])
+    hidden = world.client.post("/api/persons/search", json={"name": "مرادی زهرا"}).json()
+    assert hidden["hits"] == []  # restricted records: not for anonymous visitors
+    assert world.client.post("/api/persons/search", json={"name": ""}).status_code == 422
+    # The module's teardown checks the server's whole log (check_log): no WITNESS in it.
+
+
 def test_identifying_values_travel_in_the_body_and_never_reach_the_log(
     world: World, served: Served,
 ) -> None:

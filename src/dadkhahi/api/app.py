@@ -24,6 +24,7 @@ from dadkhahi.api.routers import (
     linkage,
     lists,
     objects,
+    search,
 )
 from dadkhahi.api.settings import ApiSettings
 from dadkhahi.assets.serving import FingerprintedStatic
@@ -167,7 +168,7 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     app.add_middleware(SecurityHeaders, allowed_hosts=settings.allowed_hosts,
                        hsts=settings.hsts)
     app.add_middleware(AccessLog)  # outermost: it times the whole answer
-    for module in (auth, objects, items, lists, linkage, ledger, admin, estimates):
+    for module in (auth, search, objects, items, lists, linkage, ledger, admin, estimates):
         app.include_router(module.router)
     app.mount("/assets", FingerprintedStatic(), name="assets")
     app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False,

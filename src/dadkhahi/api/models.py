@@ -510,3 +510,41 @@ class LinkStatsOut(BaseModel):
     last_run: dict[str, Any] | None
     decisions: int
     review_pending: int
+
+
+class PersonSearchIn(_In):
+    """A person search: the name travels in the body, never in a URL (nor a log line)."""
+
+    name: str = Field(min_length=1, max_length=200,
+                      description="A name in any script: Persian finds Latin spellings "
+                                  "and the reverse")
+    limit: int = Field(20, ge=1, le=100, description="Most hits to return")
+    min_score: float = Field(0.7, ge=0.0, le=1.0,
+                             description="Leave out hits scoring below this (0-1)")
+
+
+class MatchedRecordOut(BaseModel):
+    record_id: str
+    source_id: str
+    external_id: str | None
+    name: str
+    score: float
+    reasons: list[str]
+
+
+class PersonHitOut(BaseModel):
+    """A person (``person_id`` null: a record not linked to anyone yet), best record
+    first, with why it matched."""
+
+    person_id: str | None
+    label: str
+    score: float
+    reasons: list[str]
+    records: list[MatchedRecordOut]
+
+
+class PersonSearchOut(BaseModel):
+    query: str
+    candidates: int = Field(description="Visible records sharing any key with the name")
+    keys: list[str] = Field(description="The name's cross-script keys that were looked up")
+    hits: list[PersonHitOut]

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dadkhahi.cli import audit, evidence, jobs, ledger, link, lists, serve, setup, users
+from dadkhahi.cli import (
+    audit,
+    evidence,
+    jobs,
+    ledger,
+    link,
+    lists,
+    persons,
+    serve,
+    setup,
+    users,
+)
 from dadkhahi.cli.common import err_console, state
 from dadkhahi.cli.estimate import StoreRequest, make_estimate_command
 from dadkhahi.domain.errors import IntegrityError, UserError
@@ -50,6 +61,7 @@ app.add_typer(ledger.app, name="ledger")
 lists.register(app)
 link.register(app)
 app.add_typer(users.app, name="users")
+app.add_typer(persons.app, name="persons")
 app.command("serve")(serve.serve)
 app.command("audit")(audit.audit)
 app.command("worker")(jobs.worker)

@@ -7,7 +7,14 @@
 """
 
 from dadkhahi.persian.dates import DateInterval, DateParseError, parse_date
-from dadkhahi.persian.keys import NameKeys, label_key, label_name, name_keys, name_similarity
+from dadkhahi.persian.keys import (
+    NameKeys,
+    label_key,
+    label_name,
+    name_keys,
+    name_similarity,
+    part_similarity,
+)
 from dadkhahi.persian.names import ParsedName, parse_name
 from dadkhahi.persian.normalize import is_persian_script, normalize_script, to_ascii_latin
 from dadkhahi.persian.skeleton import skeleton
@@ -25,6 +32,7 @@ __all__ = [
     "normalize_script",
     "parse_date",
     "parse_name",
+    "part_similarity",
     "skeleton",
     "to_ascii_latin",
 ]

@@ -187,7 +187,10 @@ _UNKNOWN_SPELLINGS = ("unknown", "not known", "n/a", "na", "none", "nil", "?", "
 _UNKNOWN = frozenset(fold(w) for w in _UNKNOWN_SPELLINGS) | {""}
 
 
-def _part_similarity(a: NameKeys, i: int, b: NameKeys, j: int) -> float:
+def part_similarity(a: NameKeys, i: int, b: NameKeys, j: int) -> float:
+    """Similarity in [0, 1] of part ``i`` of ``a`` and part ``j`` of ``b`` (see
+    :func:`name_similarity`: same canonical id 1.0, different known names at most 0.5,
+    else the better of skeleton and phonetic Indel similarity)."""
     ca, cb = a.canonical[i], b.canonical[j]
     skeleton_sim = Indel.normalized_similarity(a.skeletons[i], b.skeletons[j])
     if ca is not None and cb is not None:
@@ -212,7 +215,7 @@ def name_similarity(a: str | NameKeys | None, b: str | NameKeys | None) -> float
     na, nb = len(ka.skeletons), len(kb.skeletons)
     if na > nb:
         ka, kb, na, nb = kb, ka, nb, na
-    matrix = [[_part_similarity(ka, i, kb, j) for j in range(nb)] for i in range(na)]
+    matrix = [[part_similarity(ka, i, kb, j) for j in range(nb)] for i in range(na)]
     if nb <= 6:
         best = max(
             sum(matrix[i][j] for i, j in enumerate(perm))

@@ -165,6 +165,8 @@ records = Table(
     Column("sensitivity", Text, nullable=False),
     _ledger_index(),
     Index("ix_records_source_id", "source_id"),
+    # The person search indexes records written since it last looked (search.persons).
+    Index("ix_records_ledger_index", "ledger_index"),
 )
 
 persons = Table(
@@ -553,6 +555,27 @@ jobs = Table(
     Column("error", Text),
     Index("ix_jobs_state_priority", "state", "priority", "created_at"),
     Index("ix_jobs_created_by", "created_by"),
+)
+
+# --- person search (issue 12, dadkhahi.search.persons) ---
+# The cross-script name keys of each public or restricted record, derived from its
+# normalised name (never from a protected record: a sealed name is never keyed in
+# clear). Operational, not evidence: no ledger_index, rebuilt from the records at
+# will; ``indexed_through`` is the highest records.ledger_index already keyed.
+
+name_keys = Table(
+    "name_keys",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("record_id", Text, primary_key=True),
+    Index("ix_name_keys_record_id", "record_id"),
+)
+
+name_keys_state = Table(
+    "name_keys_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("indexed_through", BigInteger, nullable=False),
 )
 
 # --- estimates (issue 13) ---

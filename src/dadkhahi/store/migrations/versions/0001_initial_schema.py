@@ -152,6 +152,21 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "name_keys",
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("record_id", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key", "record_id", name=op.f("pk_name_keys")),
+    )
+    with op.batch_alter_table("name_keys", schema=None) as batch_op:
+        batch_op.create_index("ix_name_keys_record_id", ["record_id"], unique=False)
+
+    op.create_table(
+        "name_keys_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("indexed_through", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_name_keys_state")),
+    )
+    op.create_table(
         "ledger_checkpoints",
         sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("root_hash", sa.LargeBinary(), nullable=False),
@@ -505,6 +520,7 @@ def upgrade() -> None:
     with op.batch_alter_table("records", schema=None) as batch_op:
         batch_op.create_index("ix_records_source_id", ["source_id"], unique=False)
         batch_op.create_index("ix_records_source_id_id", ["source_id", "id"], unique=False)
+        batch_op.create_index("ix_records_ledger_index", ["ledger_index"], unique=False)
 
     op.create_table(
         "claim_support",
@@ -607,6 +623,7 @@ def downgrade() -> None:
     op.drop_table("link_decisions")
     op.drop_table("claim_support")
     with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.drop_index("ix_records_ledger_index")
         batch_op.drop_index("ix_records_source_id_id")
         batch_op.drop_index("ix_records_source_id")
 
@@ -666,6 +683,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_created_by")
 
     op.drop_table("jobs")
+    with op.batch_alter_table("name_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_name_keys_record_id")
+
+    op.drop_table("name_keys")
+    op.drop_table("name_keys_state")
     op.drop_table("failed_sign_ins")
     op.drop_table("factor_state")
     op.drop_table("estimates")

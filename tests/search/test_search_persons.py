@@ -1,0 +1,172 @@
+"""The one person search: Persian script finds Latin spellings and the reverse, ranked,
+filtered by what the caller may see, saying why each hit matched (issue 12, item 10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from dadkhahi.access.policy import ANONYMOUS, Principal, Role
+from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.vocab import Sensitivity, SourceKind
+from dadkhahi.intake.lists import import_list
+from dadkhahi.linkage.service import run_linkage
+from dadkhahi.linkage.store_io import load_records
+from dadkhahi.search.persons import refresh_name_index, search_persons
+from dadkhahi.store import schema as s
+from dadkhahi.store.home import Home
+from dadkhahi.store.store import Store
+
+TEAM = Principal(user_id="usr_team", username="team", role=Role.RESEARCHER)
+
+HEADER = "ID,Full name,City\n"
+LISTS: dict[str, tuple[Sensitivity, str]] = {
+    "latin": (Sensitivity.PUBLIC,
+              "L1,\"Rezaei, Hosein\",Tehran\nL2,Gholamreza Ahmadi,Rasht\n"
+              "L3,Hassan Karimi,Tabriz\nL4,Abdolhossein Sadeghi,Shiraz\n"),
+    "persian": (Sensitivity.PUBLIC, "P1,حسین رضایی,تهران\nP2,غلام‌رضا احمدی,رشت\n"),
+    "team": (Sensitivity.RESTRICTED, "T1,Hossein Rezayi,Tehran\n"),
+    "witness": (Sensitivity.PROTECTED, "W1,Hossein Rezaei,Tehran\n"),
+}
+
+
+def _import(store: Store, tmp: Path, name: str) -> None:
+    level, rows = LISTS[name]
+    path = tmp / f"{name}.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    import_list(store, path, actor="t", id_column="ID", source=SourceSpec(
+        title=f"{name} list SYNTHETIC", kind=SourceKind.LIST, sensitivity=level))
+
+
+def _linker(store: Store, together: list[set[str]]) -> Any:
+    """A stand-in linker putting the records with these list IDs into one person each."""
+
+    def link(records: pd.DataFrame, labels: Any = None, backend: str = "duckdb",
+             threshold: float = 0.9, seed: int = 1) -> Any:
+        frame = load_records(store)
+        by_key = dict(zip(frame["link_key"], frame["external_id"], strict=True))
+        ids = [str(x) for x in records["record_id"]]
+
+        def cluster(key: str) -> str:
+            for group in together:
+                if by_key[key] in group:
+                    return min(group)
+            return key
+
+        empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "match_probability",
+                                      "match_weight"])
+
+        return SimpleNamespace(
+            pairs=empty, review_candidates=empty, conflicts=empty,
+            clusters=pd.DataFrame({"record_id": ids, "cluster_id": [cluster(i) for i in ids]}),
+            model={"stand_in": True}, stats={"x": 1.0})
+
+    return link
+
+
+def _fill(store: Store, tmp: Path) -> Store:
+    for name in LISTS:
+        _import(store, tmp, name)
+    # L1 (Latin) and P1 (Persian) are one person; so are L2 and P2.
+    run_linkage(store, "t", linker=_linker(store, [{"L1", "P1"}, {"L2", "P2"}]),
+                synthetic=True)
+    return store
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One SQLite world for the read-only checks (the search's SQL runs on both backends
+    in :func:`test_both_backends_find_across_scripts_and_hide_what_they_should`)."""
+    tmp = tmp_path_factory.mktemp("search")
+    store = _fill(Store.init(Home(tmp / "home"), "test.dadkhahi.local/ledger", "t"), tmp)
+    yield store
+    store.engine.dispose()
+
+
+def test_both_backends_find_across_scripts_and_hide_what_they_should(
+        store: Store, tmp_path: Path) -> None:
+    _fill(store, tmp_path)
+    assert _ids(_hits(store, "حسین رضایی")[0]) == {"L1", "P1"}
+    assert _ids(_hits(store, "Gholam Reza Ahmadi")[0]) == {"L2", "P2"}
+    assert "T1" not in set().union(*(_ids(h) for h in _hits(store, "Hossein Rezayi",
+                                                            ANONYMOUS)))
+    assert not any("W1" in _ids(h) for h in _hits(store, "Hossein Rezaei"))
+
+
+def _hits(store: Store, name: str, who: Principal = TEAM, **kw: Any) -> list[dict[str, Any]]:
+    return [h.as_dict() for h in search_persons(store, who, name, **kw).hits]
+
+
+def _ids(hit: dict[str, Any]) -> set[str]:
+    return {r["external_id"] for r in hit["records"]}
+
+
+def test_persian_script_finds_latin_spellings_and_the_reverse(world: Store) -> None:
+    from_persian = _hits(world, "حسین رضایی")
+    assert from_persian[0]["person_id"] is not None
+    assert _ids(from_persian[0]) == {"L1", "P1"}  # one person, both scripts
+    assert "T1" in set().union(*(_ids(h) for h in from_persian))  # Rezayi: another spelling
+    from_latin = _hits(world, "Gholam Reza Ahmadi")
+    assert _ids(from_latin[0]) == {"L2", "P2"}
+    assert any("same name: gholam" in why for why in from_latin[0]["reasons"])
+
+
+def test_each_hit_says_why_and_ranks_the_exact_name_first(world: Store) -> None:
+    hits = _hits(world, "Hossein Rezaei")
+    best = hits[0]
+    assert best["score"] >= hits[-1]["score"]
+    assert all(h["reasons"] for h in hits)
+    assert best["reasons"][0].startswith("same name: hossein")
+    # Hassan shares Hossein's consonant skeleton but is a different known name.
+    assert not any("H-Karimi" in str(h) or _ids(h) == {"L3"} for h in hits)
+    assert _ids(_hits(world, "Hasan")[0]) == {"L3"}
+
+
+def test_word_splits_do_not_hide_a_name(world: Store) -> None:
+    assert _ids(_hits(world, "Abdol Hossein Sadeghi")[0]) == {"L4"}
+    assert _ids(_hits(world, "عبدالحسین صادقی")[0]) == {"L4"}
+
+
+def test_what_the_caller_may_not_see_is_never_found(world: Store) -> None:
+    anonymous = _hits(world, "Hossein Rezayi", ANONYMOUS)
+    assert "T1" not in set().union(*(_ids(h) for h in anonymous))  # restricted: team only
+    team = _hits(world, "Hossein Rezayi")
+    assert "T1" in set().union(*(_ids(h) for h in team))
+    # The protected witness list is never keyed, so nobody finds it by name.
+    assert not any("W1" in _ids(h) for h in team)
+    with world.reading() as conn:
+        witness = conn.execute(select(s.records.c.id).where(
+            s.records.c.sensitivity == "protected")).scalars().all()
+        keyed = conn.execute(select(func.count()).select_from(s.name_keys).where(
+            s.name_keys.c.record_id.in_(witness))).scalar_one()
+    assert witness and keyed == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_index_follows_new_records_and_costs_nothing_when_unchanged(
+        store: Store, tmp_path: Path) -> None:
+    world = store
+    for name in ("latin", "persian"):
+        _import(store, tmp_path, name)
+    assert refresh_name_index(world) == 6  # the records imported so far, once
+    assert refresh_name_index(world) == 0
+    path = tmp_path / "later.csv"
+    path.write_text(HEADER + "N1,Zahra Moradi,Karaj\n", encoding="utf-8")
+    import_list(world, path, actor="t", id_column="ID", source=SourceSpec(
+        title="later SYNTHETIC", kind=SourceKind.LIST, sensitivity=Sensitivity.PUBLIC))
+    hit = _hits(world, "زهرا مرادی")[0]
+    assert _ids(hit) == {"N1"} and hit["person_id"] is None  # not linked yet: a record hit
+
+
+def test_bad_queries_are_refused(world: Store) -> None:
+    for name, kw in (("", {}), ("  ", {}), ("x" * 201, {}), ("Reza", {"limit": 0}),
+                     ("Reza", {"limit": 101}), ("...", {})):
+        with pytest.raises(ValidationError):
+            search_persons(world, TEAM, name, **kw)
