@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
 
-#: Source fields that are sealed (encrypted, erasable) when a source is protected:
-#: they can identify a witness or where a testimony was taken.
-PROTECTED_SOURCE_FIELDS = ("title", "collected_by", "location", "notes")
-
-#: What stands in the plain column of a sealed field.
-REDACTED = "[protected]"
+__all__ = ["REDACTED", "SourceSpec"]
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,7 @@ def create_person(
                             "synthetic": int(synthetic)}
     if sensitivity is Sensitivity.PROTECTED:
         # A protected person's label is usually their name: seal it, erasable later.
-        data["sealed"] = tx.seal({"label": label}, pid)
-        data["label"] = REDACTED
+        data = tx.seal_protected("person", data, pid)
     tx.emit("person.created", data)
     return pid
 
@@ -65,8 +64,9 @@ def create_organization(
 ) -> str:
     """An organisation such as a death commission, court or prison administration."""
     oid = new_id("organization")
-    tx.emit("organization.created",
-            {"id": oid, "name": name, "kind": kind, "sensitivity": str(sensitivity)})
+    tx.emit("organization.created", _sealed_if_protected(
+        tx, "organization", {"id": oid, "name": name, "kind": kind,
+                             "sensitivity": str(sensitivity)}))
     return oid
 
 
@@ -84,11 +84,11 @@ def create_place(
 ) -> str:
     """A place in the gazetteer: prison, city, province, burial site…"""
     pid = new_id("place")
-    tx.emit("place.created", {
+    tx.emit("place.created", _sealed_if_protected(tx, "place", {
         "id": pid, "kind": str(kind), "name": name, "name_fa": name_fa, "parent_id": parent_id,
         "latitude": latitude, "longitude": longitude, "status": str(status),
         "sensitivity": str(sensitivity),
-    })
+    }))
     return pid
 
 
@@ -108,10 +108,10 @@ def create_act(
 ) -> str:
     """An act: who did what to whom is added as involvements."""
     aid = new_id("act")
-    tx.emit("act.created", {
+    tx.emit("act.created", _sealed_if_protected(tx, "act", {
         "id": aid, "type": str(act_type), "place_id": place_id,
         **_date_fields(date), "description": description, "sensitivity": str(sensitivity),
-    })
+    }))
     return aid
 
 
@@ -128,10 +128,10 @@ def add_involvement(
     if (person_id is None) == (organization_id is None):
         raise ValueError("an involvement names exactly one person or organisation")
     iid = new_id("involvement")
-    tx.emit("involvement.added", {
+    tx.emit("involvement.added", _sealed_if_protected(tx, "involvement", {
         "id": iid, "act_id": act_id, "person_id": person_id,
         "organization_id": organization_id, "role": str(role), "sensitivity": str(sensitivity),
-    })
+    }))
     return iid
 
 
@@ -150,12 +150,22 @@ def add_claim(
     if not support:
         raise ValueError("a claim needs at least one supporting source")
     cid = new_id("claim")
-    tx.emit("claim.added", {
+    tx.emit("claim.added", _sealed_if_protected(tx, "claim", {
         "id": cid, "entity_kind": str(entity_kind), "entity_id": entity_id, "property": prop,
         "value": value, **_date_fields(date), "sensitivity": str(sensitivity),
         "status": "asserted", "support": [s.as_dict() for s in support],
-    })
+    }, placeholders={"value": REDACTED}))
     return cid
+
+
+def _sealed_if_protected(
+    tx: Transaction, kind: str, data: dict[str, Any],
+    placeholders: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every field of a protected object sealed but its ID, kind, sensitivity and links."""
+    if data["sensitivity"] != str(Sensitivity.PROTECTED):
+        return data
+    return tx.seal_protected(kind, data, str(data["id"]), placeholders)
 
 
 def _date_fields(date: DateRange | None) -> Mapping[str, str | None]:

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, and_, select
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.safe_text import safe_display_name
-from dadkhahi.domain.sources import REDACTED, SourceSpec
+from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import CustodyAction, Sensitivity
 from dadkhahi.intake.derivatives import strip_image_metadata
 from dadkhahi.intake.media import STRIPPABLE_IMAGES, sniff
@@ -366,20 +366,11 @@ def add_item(
         "notes": receipt.notes,
     }
     if sensitivity is Sensitivity.PROTECTED:
-        # A file name or a hand-over party can name a witness: seal both, and the
-        # file's own key with them, so one destroyed data key erases all three.
-        payload: dict[str, str] = {}
-        if name is not None:
-            payload["original_name"] = name
-            item["original_name"] = REDACTED
-        if file_key is not None:
-            payload["file_key"] = base64.b64encode(file_key).decode("ascii")
-        if payload:
-            item["sealed"] = tx.seal(payload, item_id)
-        secret = {k: custody[k] for k in ("from_party", "notes") if custody[k] is not None}
-        if secret:
-            custody["sealed"] = store.keys.seal(tx.conn, secret, custody["id"], now)
-            custody.update(dict.fromkeys(secret, REDACTED))
+        # A file name or a hand-over party can name a witness: seal them, and the
+        # file's own key with the name, so one destroyed data key erases all of it.
+        key = None if file_key is None else {"file_key": base64.b64encode(file_key).decode()}
+        item = tx.seal_protected("item", item, item_id, extra=key)
+        custody = tx.seal_protected("custody", custody, custody["id"])
     tx.emit("item.added", item, time=now)
     tx.emit("custody.recorded", custody, time=now)
     return item_id

@@ -9,14 +9,15 @@ from sqlalchemy import Connection, select
 
 from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.domain.ids import new_id
-from dadkhahi.domain.sources import PROTECTED_SOURCE_FIELDS, REDACTED, SourceSpec
+from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, Transaction, utc_now
 
 
 def register_source(store: Store, tx: Transaction, spec: SourceSpec) -> str:
-    """Emit ``source.registered``; protected sources have their identifying fields sealed."""
+    """Emit ``source.registered``; a protected source has every field sealed but its ID,
+    kind, sensitivity and creation time (``domain.protected``)."""
     source_id = new_id("source")
     now = utc_now()
     data: dict[str, Any] = {
@@ -24,10 +25,7 @@ def register_source(store: Store, tx: Transaction, spec: SourceSpec) -> str:
     }
     data.update(id=source_id, created_at=now)
     if spec.sensitivity is Sensitivity.PROTECTED:
-        secret = {k: data[k] for k in PROTECTED_SOURCE_FIELDS if data.get(k) is not None}
-        data["sealed"] = tx.seal(secret, source_id)
-        for k in secret:
-            data[k] = REDACTED
+        data = tx.seal_protected("source", data, source_id)
     tx.emit("source.registered", data, time=now)
     return source_id
 

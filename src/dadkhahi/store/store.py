@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.protected import CLEAR_FIELDS, placeholder
 from dadkhahi.ledger.checkpoint import NoteSigner
 from dadkhahi.ledger.events import encode_event
 from dadkhahi.store import ledger_log
@@ -74,6 +75,29 @@ class Transaction:
     def seal(self, payload: Mapping[str, Any], context: str) -> dict[str, str]:
         """Encrypt protected fields under a fresh data key (kept outside the ledger)."""
         return self._keys().seal(self.conn, payload, context, utc_now())
+
+    def seal_protected(
+        self, kind: str, data: Mapping[str, Any], context: str,
+        placeholders: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``data`` of a protected object with every field sealed but its clear ones.
+
+        The clear fields of each kind are listed in ``domain.protected.CLEAR_FIELDS``;
+        every other field with a value goes into one sealed payload (one data key,
+        bound to ``context``), and its column holds a placeholder (``[protected]``,
+        an empty JSON value or NULL; ``placeholders`` overrides per field). ``extra``:
+        secrets with no column of their own (a file's key) sealed in the same payload.
+        """
+        clear = CLEAR_FIELDS[kind]
+        secret = {k: v for k, v in data.items()
+                  if k not in clear and k != "sealed" and v is not None}
+        out = dict(data)
+        if not secret and not extra:
+            return out
+        for k, v in secret.items():
+            out[k] = (placeholders or {}).get(k, placeholder(v))
+        out["sealed"] = self.seal({**(extra or {}), **secret}, context)
+        return out
 
     def flush(self) -> None:
         """Write queued events and rows (still uncommitted) so later reads see them."""

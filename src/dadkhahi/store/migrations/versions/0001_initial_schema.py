@@ -217,6 +217,7 @@ def upgrade() -> None:
     op.create_table(
         "organizations",
         sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("kind", sa.Text(), nullable=True),
         sa.Column("sensitivity", sa.Text(), nullable=False),
@@ -236,6 +237,7 @@ def upgrade() -> None:
     op.create_table(
         "places",
         sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("name_fa", sa.Text(), nullable=True),
@@ -299,6 +301,7 @@ def upgrade() -> None:
     op.create_table(
         "acts",
         sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("type", sa.Text(), nullable=False),
         sa.Column("place_id", sa.Text(), nullable=True),
         sa.Column("date_earliest", sa.Text(), nullable=True),
@@ -440,6 +443,7 @@ def upgrade() -> None:
     op.create_table(
         "involvements",
         sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("act_id", sa.Text(), nullable=False),
         sa.Column("person_id", sa.Text(), nullable=True),
         sa.Column("organization_id", sa.Text(), nullable=True),

@@ -1,0 +1,39 @@
+"""Which fields of a protected object stay in clear: all others are sealed.
+
+A protected object's every field is sealed (encrypted under an erasable data key,
+in its row and in its ledger event) except what identifies and links the row
+and what the ledger needs to prove it: its ID, kind, sensitivity, foreign keys
+and content hashes, plus the system's own timestamps (equal to the event's time,
+which the ledger shows anyway), content size and media type (properties of the
+hashed bytes) and flags. The lists below are allow-lists, so a field added later
+is sealed unless someone decides otherwise here.
+"""
+
+from __future__ import annotations
+
+#: What stands in the plain column of a sealed text field.
+REDACTED = "[protected]"
+
+_ALWAYS = frozenset({"id", "sensitivity"})
+
+CLEAR_FIELDS: dict[str, frozenset[str]] = {
+    "source": _ALWAYS | {"kind", "created_at"},
+    "item": _ALWAYS | {"source_id", "sha256", "size", "media_type", "received_at",
+                       "derived_from", "derivation"},
+    "custody": _ALWAYS | {"item_id", "action", "actor", "location", "sha256", "at"},
+    "person": _ALWAYS | {"synthetic"},
+    "organization": _ALWAYS,
+    "place": _ALWAYS | {"kind", "parent_id"},
+    "act": _ALWAYS | {"type", "place_id"},
+    "involvement": _ALWAYS | {"act_id", "person_id", "organization_id"},
+    "claim": _ALWAYS | {"entity_kind", "entity_id", "property", "status", "support"},
+}
+
+
+def placeholder(value: object) -> object:
+    """What a sealed field's clear column holds instead of its value."""
+    if isinstance(value, dict):
+        return {}
+    if isinstance(value, list):
+        return []
+    return REDACTED if isinstance(value, str) else None

@@ -1,0 +1,140 @@
+"""Every field of a protected object is sealed (issue 11 item 3), reproducing the attack.
+
+The attacker holds a copy of the database (or only the ledger's events, which are never
+erased) and greps it for what was entered. Each protected object here is made with a
+unique marker string in every field it has; none may be found in the raw database file,
+its WAL, any table or any ledger event body. An authorised read still shows each value.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from dadkhahi.access.policy import Principal
+from dadkhahi.access.reads import RESOURCES, render_rows
+from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.protected import CLEAR_FIELDS, REDACTED
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.vocab import (
+    ActType,
+    Credibility,
+    EntityKind,
+    InvolvementRole,
+    PlaceKind,
+    Reliability,
+    Sensitivity,
+    SourceKind,
+)
+from dadkhahi.facts.entities import (
+    Support,
+    add_claim,
+    add_involvement,
+    create_act,
+    create_organization,
+    create_person,
+    create_place,
+)
+from dadkhahi.intake.evidence import Receipt, add_evidence
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+P = Sensitivity.PROTECTED
+
+
+def _m(name: str) -> str:
+    return f"MRK{name.upper().replace('_', '')}Q"
+
+
+def _protected_world(store: Store, tmp_path: Path) -> dict[str, str]:
+    """Protected objects of every kind, each field a marker; returns {marker: (table, id)}."""
+    f = tmp_path / f"{_m('original_name')}.txt"
+    f.write_text("SYNTHETIC testimony\n")
+    spec = SourceSpec(
+        title=_m("title"), kind=SourceKind.TESTIMONY, sensitivity=P,
+        reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
+        collected_by=_m("collected_by"), collected_at=_m("collected_at"),
+        method=_m("method"), location=_m("location"), language=_m("language"),
+        citation=_m("citation"), notes=_m("source_notes"))
+    receipt = Receipt(actor="tester", from_party=_m("from_party"), how=_m("how"),
+                      notes=_m("custody_notes"))
+    report = add_evidence(store, [f], receipt, new_source=spec)
+    assert report.source_id is not None
+    with store.transaction("tester") as tx:
+        person = create_person(tx, _m("label"), sensitivity=P)
+        org = create_organization(tx, _m("org_name"), _m("org_kind"), sensitivity=P)
+        place = create_place(tx, _m("place_name"), PlaceKind.PRISON, name_fa=_m("name_fa"),
+                             latitude=35.123456789, longitude=51.987654321, sensitivity=P)
+        act = create_act(tx, ActType.EXECUTION, place_id=place, sensitivity=P,
+                         description=_m("description"),
+                         date=DateRange(date(1988, 8, 3), date(1988, 8, 3), "1367-05-12"))
+        add_involvement(tx, act, InvolvementRole.WITNESS, person_id=person, sensitivity=P)
+        add_claim(tx, EntityKind.PERSON, person, "name", _m("claim_value"),
+                  [Support(report.source_id)], sensitivity=P)
+    return {"source": report.source_id, "item": report.added[0][1], "person": person,
+            "organization": org, "place": place, "act": act}
+
+
+MARKERS = [_m(n) for n in (
+    "original_name", "title", "collected_by", "collected_at", "method", "location",
+    "language", "citation", "source_notes", "from_party", "how", "custody_notes", "label",
+    "org_name", "org_kind", "place_name", "name_fa", "description", "claim_value")]
+#: Values that are not strings: a coordinate and a Solar Hijri date, as stored.
+OTHER_SECRETS = ["35.123456789", "51.987654321", "1367-05-12", "1988-08-03"]
+
+
+def test_no_field_of_a_protected_object_is_stored_in_clear(store: Store, tmp_path: Path) -> None:
+    ids = _protected_world(store, tmp_path)
+    tables = [t for t in s.metadata.sorted_tables if t.name != "data_keys"]
+    with store.reading() as conn:
+        dump = "\n".join(repr(row) for t in tables for row in conn.execute(select(t)))
+        bodies = b"\n".join(r.body for r in conn.execute(select(s.ledger_events.c.body)))
+        rows = {t.name: [dict(r) for r in conn.execute(select(t)).mappings()]
+                for t in (s.sources, s.items, s.custody, s.persons, s.organizations,
+                          s.places, s.acts, s.involvements, s.claims)}
+    secrets = MARKERS + OTHER_SECRETS
+    assert [m for m in secrets if m in dump] == []
+    assert [m for m in secrets if m.encode() in bodies] == []
+    if store.engine.dialect.name == "sqlite":
+        store.engine.dispose()  # what a copier of the home gets: the file and its WAL
+        home = store.home.path
+        raw = b"".join(p.read_bytes() for p in home.glob("dadkhahi.sqlite*"))
+        assert [m for m in secrets if m.encode() in raw] == []
+    # Every column but the clear ones holds a placeholder, whatever its type.
+    kinds = {"sources": "source", "items": "item", "custody": "custody", "persons": "person",
+             "organizations": "organization", "places": "place", "acts": "act",
+             "involvements": "involvement", "claims": "claim"}
+    for table, kind in kinds.items():
+        assert rows[table], table
+        for row in rows[table]:
+            assert row["sealed"], (table, row)
+            for col, value in row.items():
+                if col not in CLEAR_FIELDS[kind] | {"sealed", "ledger_index"}:
+                    assert value in (REDACTED, None, {}, []), (table, col, value)
+    source = rows["sources"][0]
+    assert source["reliability"] == REDACTED and source["kind"] == "testimony"
+
+    # An authorised read lays the sealed values back over the placeholders.
+    who = Principal(user_id="user_x", username="x")
+    shown: dict[str, dict[str, Any]] = {}
+    with store.reading() as conn:
+        for name in ("sources", "items", "persons", "organizations", "places", "acts",
+                     "involvements", "claims"):
+            rendered, _ = render_rows(store, conn, who, RESOURCES[name],
+                                      [dict(r) for r in rows[name]])
+            shown[name] = rendered[0]
+    src = shown["sources"]
+    assert (src["citation"], src["method"], src["collected_at"], src["language"]) == (
+        _m("citation"), _m("method"), _m("collected_at"), _m("language"))
+    assert (src["reliability"], src["credibility"]) == ("B", "2")
+    assert shown["items"]["original_name"] == f"{_m('original_name')}.txt"
+    assert shown["places"]["latitude"] == 35.123456789
+    assert shown["acts"]["description"] == _m("description")
+    assert shown["acts"]["date_text"] == "1367-05-12"
+    assert shown["involvements"]["role"] == "witness"
+    assert shown["claims"]["value"] == _m("claim_value")
+    assert shown["organizations"]["name"] == _m("org_name")
+    assert ids["source"] == src["id"]
