@@ -7,8 +7,8 @@ from fastapi import FastAPI
 from web_world import client_for
 
 from dadkhahi.access.policy import Principal
-from dadkhahi.api import services
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.services import objects as services
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> \u202eFDP.exe محمد\u200cرضا'
 

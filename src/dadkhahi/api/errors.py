@@ -18,7 +18,13 @@ from dadkhahi.access.passwords import HashPoolFullError
 from dadkhahi.access.policy import ForbiddenError
 from dadkhahi.access.signin import SignInFailedError, ThrottledError
 from dadkhahi.api.access_log import route_template
-from dadkhahi.domain.errors import IntegrityError, NotFoundError, UserError, ValidationError
+from dadkhahi.domain.errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    UserError,
+    ValidationError,
+)
 from dadkhahi.store.blobs import BlobTooLargeError
 from dadkhahi.store.versions import VersionMismatchError
 
@@ -89,6 +95,8 @@ def _status_of(exc: UserError, request: Request) -> int:
         return 403 if signed_in is not None and signed_in.signed_in else 401
     if isinstance(exc, VersionMismatchError):
         return 412
+    if isinstance(exc, ConflictError):
+        return 409
     if isinstance(exc, BlobTooLargeError):
         return 413
     if isinstance(exc, ValidationError):

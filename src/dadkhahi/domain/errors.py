@@ -23,5 +23,9 @@ class ValidationError(UserError):
         self.problems: list[str] = problems or []
 
 
+class ConflictError(UserError):
+    """The change clashes with what is stored (a file imported before, say): HTTP 409."""
+
+
 class IntegrityError(Exception):
     """Stored data disagrees with the ledger: something changed behind its back."""

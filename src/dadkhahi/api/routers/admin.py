@@ -1,4 +1,7 @@
-"""Administration: users, grants of protected data, and the audit trail."""
+"""Administration: users, grants of protected data, and the audit trail.
+
+Who may do what is decided in :mod:`dadkhahi.services.admin`.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.access import factors, grants, users
-from dadkhahi.access.audit import query_audit, query_failed_sign_ins
-from dadkhahi.access.policy import Permission, Principal, require
 from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag
 from dadkhahi.api.models import GrantIn, SecondFactorRuleIn, UserIn, UserPatch
-from dadkhahi.store import schema as s
-from dadkhahi.store.store import Store
-from dadkhahi.store.versions import check_version
+from dadkhahi.services import admin
 
 router = APIRouter(prefix="/api", tags=["admin"])
 _NF: dict[int | str, dict[str, Any]] = {404: {"description": "No such object"}}
@@ -23,42 +21,22 @@ _NF: dict[int | str, dict[str, Any]] = {404: {"description": "No such object"}}
 @router.get("/users", response_model=list[dict[str, Any]])
 def list_users(store: StoreDep, principal: PrincipalDep) -> Any:
     """Every user (never a password hash)."""
-    require(principal, Permission.MANAGE_USERS)
-    with store.reading() as conn:
-        return users.list_users(conn)
+    return admin.list_users(store, principal)
 
 
 @router.post("/users", status_code=201, response_model=dict[str, Any])
 async def add_user(body: UserIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Add a user with a role and a password (hashed with Argon2, sealed in the ledger)."""
-    require(principal, Permission.MANAGE_USERS)
-    user_id = await run_in_threadpool(users.add_user, store, body.username, body.role,
-                                      body.password, principal.name)
-    with store.reading() as conn:
-        return users.get_user(conn, user_id)
+    return await run_in_threadpool(admin.add_user, store, principal, body.username, body.role,
+                                   body.password)
 
 
 @router.get("/users/{user_id}", response_model=dict[str, Any], responses=_NF)
 def get_user(user_id: str, response: Response, store: StoreDep, principal: PrincipalDep) -> Any:
     """One user."""
-    require(principal, Permission.MANAGE_USERS)
-    with store.reading() as conn:
-        user = users.get_user(conn, user_id)
+    user = admin.get_user(store, principal, user_id)
     response.headers["ETag"] = etag(int(user["ledger_index"]))
     return user
-
-
-def _patch_user(store: Store, principal: Principal, user_id: str, body: UserPatch,
-                version: int) -> dict[str, Any]:
-    with store.reading() as conn:
-        user = users.get_user(conn, user_id)
-        check_version(conn, s.users, user["id"], version)
-    if body.role is not None:
-        version = users.set_role(store, user["id"], body.role, principal.name, version)
-    if body.disabled is not None:
-        version = users.set_disabled(store, user["id"], body.disabled, principal.name, version)
-    with store.reading() as conn:
-        return users.get_user(conn, user["id"])
 
 
 @router.patch("/users/{user_id}", response_model=dict[str, Any],
@@ -66,8 +44,8 @@ def _patch_user(store: Store, principal: Principal, user_id: str, body: UserPatc
 def patch_user(user_id: str, body: UserPatch, version: VersionDep, response: Response,
                store: StoreDep, principal: PrincipalDep) -> Any:
     """Change a user's role or disable them (their sessions end at once)."""
-    require(principal, Permission.MANAGE_USERS)
-    user = _patch_user(store, principal, user_id, body, version)
+    user = admin.change_user(store, principal, user_id, role=body.role, disabled=body.disabled,
+                             expected_version=version)
     response.headers["ETag"] = etag(int(user["ledger_index"]))
     return user
 
@@ -76,17 +54,13 @@ def patch_user(user_id: str, body: UserPatch, version: VersionDep, response: Res
 def list_grants(store: StoreDep, principal: PrincipalDep,
                 user: Annotated[str | None, Query(max_length=64)] = None) -> Any:
     """Who holds access to which protected source or entity."""
-    require(principal, Permission.GRANT)
-    with store.reading() as conn:
-        return grants.list_grants(conn, user)
+    return admin.list_grants(store, principal, user)
 
 
 @router.post("/grants", status_code=201, response_model=dict[str, Any], responses=_NF)
 def add_grant(body: GrantIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Grant a user access to a protected source (with its items, records, claims)."""
-    require(principal, Permission.GRANT)
-    index = grants.grant(store, body.scope_id, body.user, principal.name)
-    return {"scope_id": body.scope_id, "user": body.user, "event": index}
+    return admin.add_grant(store, principal, body.scope_id, body.user)
 
 
 @router.delete("/grants/{scope_id}/{user}", status_code=204, response_class=Response,
@@ -94,8 +68,7 @@ def add_grant(body: GrantIn, store: StoreDep, principal: PrincipalDep) -> Any:
 def revoke_grant(scope_id: str, user: str, version: VersionDep, store: StoreDep,
                  principal: PrincipalDep) -> Response:
     """Withdraw a grant (send If-Match with the grant's version)."""
-    require(principal, Permission.GRANT)
-    grants.revoke(store, scope_id, user, principal.name, version)
+    admin.revoke_grant(store, principal, scope_id, user, version)
     return Response(status_code=204)
 
 
@@ -104,9 +77,7 @@ def require_second_factor(body: SecondFactorRuleIn, store: StoreDep,
                           principal: PrincipalDep) -> Any:
     """Require a second factor of no one, of every account holding a grant on protected
     material (``protected``), or of everyone; sessions opened without one end at once."""
-    require(principal, Permission.MANAGE_USERS)
-    index = factors.set_requirement(store, body.require, principal.name)
-    return {"require": body.require, "event": index}
+    return admin.set_second_factor_rule(store, principal, body.require)
 
 
 @router.get("/audit/sign-ins", response_model=list[dict[str, Any]])
@@ -116,9 +87,7 @@ def failed_sign_ins(
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> Any:
     """Failed sign-ins: which account (its ID, when it exists), why, when."""
-    require(principal, Permission.AUDIT)
-    with store.reading() as conn:
-        return query_failed_sign_ins(conn, since=since, limit=limit)
+    return admin.failed_sign_ins(store, principal, since=since, limit=limit)
 
 
 @router.get("/audit", response_model=list[dict[str, Any]])
@@ -130,6 +99,5 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> Any:
     """Every audited read of protected data: who, what, when, from where."""
-    require(principal, Permission.AUDIT)
-    with store.reading() as conn:
-        return query_audit(conn, user=user, since=since, object_id=object_id, limit=limit)
+    return admin.audit_trail(store, principal, user=user, since=since, object_id=object_id,
+                             limit=limit)

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
-from dadkhahi.access.policy import Permission, require
 from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep, etag
 from dadkhahi.api.models import EraseIn, ItemUploadIn
 from dadkhahi.api.uploads import (
@@ -21,13 +20,9 @@ from dadkhahi.api.uploads import (
     read_fields,
     refuse_oversized,
 )
-from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.safe_text import safe_display_name
-from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.evidence import Receipt, begin_blob, erase_item, item_content, take_in
-from dadkhahi.store import schema as s
-from dadkhahi.store.erase import erase_payload
-from dadkhahi.store.versions import check_version
+from dadkhahi.intake.evidence import Receipt, begin_blob, item_content, take_in
+from dadkhahi.services import items
 
 router = APIRouter(prefix="/api", tags=["items"])
 
@@ -68,13 +63,8 @@ async def upload(
     body, never in the URL. The file is hashed, typed from its content, and, for a
     protected source, encrypted before it touches the disk. Identical content already in
     the source is not stored twice (200 with the existing item)."""
-    def check() -> Sensitivity:
-        with store.reading() as conn:
-            source = reads.visible_row(conn, principal, s.sources, source_id, "source")
-        require(principal, Permission.ADD_EVIDENCE)
-        return Sensitivity(source["sensitivity"])
-
-    sensitivity = await run_in_threadpool(check)
+    sensitivity = await run_in_threadpool(items.upload_sensitivity, store, principal,
+                                          source_id)
     limit = settings.max_upload_bytes
     refuse_oversized(request, limit)
     form = FormReader(request, field_names(ItemUploadIn))
@@ -145,12 +135,7 @@ def custody(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
 def erase(object_id: str, body: EraseIn, version: VersionDep, store: StoreDep,
           principal: PrincipalDep) -> Any:
     """Erase a protected item's file and name by destroying its key; hashes and proofs stay."""
-    with store.reading() as conn:
-        reads.visible_row(conn, principal, s.items, object_id, "item")
-        check_version(conn, s.items, object_id, version)
-    require(principal, Permission.ERASE)
-    index = erase_item(store, object_id, body.reason, principal.name)
-    return {"item_id": object_id, "event": index}
+    return items.erase_item_for(store, principal, object_id, body.reason, version)
 
 
 @router.post("/sources/{object_id}/erase", response_model=dict[str, Any], tags=["sources"],
@@ -159,11 +144,4 @@ def erase(object_id: str, body: EraseIn, version: VersionDep, store: StoreDep,
 def erase_source(object_id: str, body: EraseIn, version: VersionDep, store: StoreDep,
                  principal: PrincipalDep) -> Any:
     """Erase a protected source's identifying fields by destroying their key."""
-    with store.reading() as conn:
-        row = reads.visible_row(conn, principal, s.sources, object_id, "source")
-        check_version(conn, s.sources, object_id, version)
-    require(principal, Permission.ERASE)
-    if not row["sealed"]:
-        raise ValidationError("this source holds no sealed fields to erase")
-    index = erase_payload(store, str(row["sealed"]["key_id"]), body.reason, principal.name)
-    return {"source_id": object_id, "event": index}
+    return items.erase_source_for(store, principal, object_id, body.reason, version)

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from dadkhahi.access import reads
-from dadkhahi.access.policy import Permission, require
 from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.api.errors import ApiError
-from dadkhahi.ledger.proofs import make_bundle, make_consistency_bundle
+from dadkhahi.ledger.proofs import make_consistency_bundle
+from dadkhahi.services import ledger
 from dadkhahi.store import ledger_log
 
 router = APIRouter(prefix="/api/ledger", tags=["ledger"])
@@ -32,8 +32,7 @@ def checkpoint(store: StoreDep) -> str:
 @router.post("/checkpoint", response_class=PlainTextResponse)
 def sign_checkpoint(store: StoreDep, principal: PrincipalDep) -> str:
     """Sign a checkpoint of the whole log now."""
-    require(principal, Permission.SIGN)
-    return store.checkpoint()
+    return ledger.sign_checkpoint(store, principal)
 
 
 @router.get("/key", response_class=PlainTextResponse)
@@ -60,14 +59,7 @@ def event(index: Annotated[int, Path(ge=0, le=2**53)], store: StoreDep,
 def inclusion(index: Annotated[int, Path(ge=0, le=2**53)], store: StoreDep,
               principal: PrincipalDep) -> Any:
     """An offline-verifiable inclusion proof of one event against the latest checkpoint."""
-    found = reads.read_event(store, principal, index)
-    store.checkpoint()
-    with store.reading() as conn:
-        latest = ledger_log.latest_checkpoint(conn)
-        assert latest is not None
-        size, note = latest
-        proof = ledger_log.inclusion_proof(conn, index, size)
-    return make_bundle(index, found.body, proof, note)
+    return ledger.inclusion_bundle(store, principal, index)
 
 
 @router.get("/consistency", response_model=dict[str, Any])

@@ -1,6 +1,6 @@
 """Linkage: run the model, review uncertain pairs, record and apply decisions, count.
 
-Who may do what is decided in :mod:`dadkhahi.api.lists_linkage`: running needs the
+Who may do what is decided in :mod:`dadkhahi.services.lists_linkage`: running needs the
 analyse permission; the review queue and decisions need review or analyse; counts
 need analyse and cover only the list records the caller can see.
 """
@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from dadkhahi.api import lists_linkage as svc
 from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.api.models import (
     DecisionIn,
@@ -21,6 +20,7 @@ from dadkhahi.api.models import (
     LinkStatsOut,
     ReviewPairOut,
 )
+from dadkhahi.services import lists_linkage as svc
 
 router = APIRouter(prefix="/api/linkage", tags=["linkage"])
 

@@ -1,6 +1,6 @@
 """List imports: a CSV or XLSX victim list streamed in, all or nothing; what was imported.
 
-Who may do what is decided in :mod:`dadkhahi.api.lists_linkage`.
+Who may do what is decided in :mod:`dadkhahi.services.lists_linkage`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.api import lists_linkage as svc
 from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep, etag
 from dadkhahi.api.errors import ApiError, ErrorBody
 from dadkhahi.api.models import (
@@ -36,6 +35,7 @@ from dadkhahi.api.uploads import (
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.intake.evidence import Receipt
 from dadkhahi.intake.list_columns import parse_mapping
+from dadkhahi.services import lists_linkage as svc
 
 router = APIRouter(prefix="/api", tags=["lists"])
 

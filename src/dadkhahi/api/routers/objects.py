@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import ANONYMOUS
-from dadkhahi.api import services
 from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag, run_read
 from dadkhahi.api.models import (
     ActIn,
@@ -27,6 +26,7 @@ from dadkhahi.api.models import (
 )
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.facts.entities import Support
+from dadkhahi.services import objects as svc
 from dadkhahi.store import ledger_log
 
 router = APIRouter(prefix="/api")
@@ -119,13 +119,13 @@ def status(store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
 def create_source(body: SourceIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Register a source; a protected one has its identifying fields sealed."""
     spec = SourceSpec(**body.model_dump())
-    return services.create_source(store, principal, spec)
+    return svc.create_source(store, principal, spec)
 
 
 @router.post("/records", status_code=201, tags=["records"], response_model=dict[str, Any])
 def create_record(body: RecordIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Add one record (what one source says); protected records are sealed."""
-    return services.create_record(
+    return svc.create_record(
         store, principal, body.source_id, dict(body.verbatim),
         normalized=dict(body.normalized) if body.normalized else None, item_id=body.item_id,
         external_id=body.external_id, sensitivity=body.sensitivity)
@@ -134,7 +134,7 @@ def create_record(body: RecordIn, store: StoreDep, principal: PrincipalDep) -> A
 @router.post("/persons", status_code=201, tags=["persons"], response_model=dict[str, Any])
 def create_person(body: PersonIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Add a person (victim, perpetrator, witness)."""
-    return services.create_person(store, principal, body.label, body.sensitivity,
+    return svc.create_person(store, principal, body.label, body.sensitivity,
                                   body.synthetic)
 
 
@@ -142,14 +142,14 @@ def create_person(body: PersonIn, store: StoreDep, principal: PrincipalDep) -> A
              response_model=dict[str, Any])
 def create_organization(body: OrganizationIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Add an organisation."""
-    return services.create_organization(store, principal, body.name, body.kind,
+    return svc.create_organization(store, principal, body.name, body.kind,
                                         body.sensitivity)
 
 
 @router.post("/places", status_code=201, tags=["places"], response_model=dict[str, Any])
 def create_place(body: PlaceIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Add a place to the gazetteer."""
-    return services.create_place(
+    return svc.create_place(
         store, principal, body.name, body.kind, name_fa=body.name_fa, parent_id=body.parent_id,
         latitude=body.latitude, longitude=body.longitude, status=body.status,
         sensitivity=body.sensitivity)
@@ -158,7 +158,7 @@ def create_place(body: PlaceIn, store: StoreDep, principal: PrincipalDep) -> Any
 @router.post("/acts", status_code=201, tags=["acts"], response_model=dict[str, Any])
 def create_act(body: ActIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Add an act (who did what to whom comes as involvements)."""
-    return services.create_act(
+    return svc.create_act(
         store, principal, body.type, place_id=body.place_id,
         date=body.date.to_range() if body.date else None, description=body.description,
         sensitivity=body.sensitivity)
@@ -168,7 +168,7 @@ def create_act(body: ActIn, store: StoreDep, principal: PrincipalDep) -> Any:
              response_model=dict[str, Any])
 def create_involvement(body: InvolvementIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Tie a person or organisation to an act."""
-    return services.create_involvement(
+    return svc.create_involvement(
         store, principal, body.act_id, body.role, person_id=body.person_id,
         organization_id=body.organization_id, sensitivity=body.sensitivity)
 
@@ -177,7 +177,7 @@ def create_involvement(body: InvolvementIn, store: StoreDep, principal: Principa
 def create_claim(body: ClaimIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """State one property of an entity with the sources that support it."""
     support = [Support(**sup.model_dump()) for sup in body.support]
-    return services.create_claim(
+    return svc.create_claim(
         store, principal, body.entity_kind, body.entity_id, body.property, body.value, support,
         date=body.date.to_range() if body.date else None, sensitivity=body.sensitivity)
 
@@ -188,7 +188,7 @@ def create_claim(body: ClaimIn, store: StoreDep, principal: PrincipalDep) -> Any
 def change_claim_status(object_id: str, body: ClaimStatusIn, version: VersionDep,
                         response: Response, store: StoreDep, principal: PrincipalDep) -> Any:
     """Change a claim's status; send If-Match with the ETag you read."""
-    obj = services.change_claim_status(store, principal, object_id, body.status, version)
+    obj = svc.change_claim_status(store, principal, object_id, body.status, version)
     response.headers["ETag"] = etag(int(obj["version"]))
     return obj
 
@@ -199,6 +199,6 @@ def change_claim_status(object_id: str, body: ClaimStatusIn, version: VersionDep
 def change_place_status(object_id: str, body: PlaceStatusIn, version: VersionDep,
                         response: Response, store: StoreDep, principal: PrincipalDep) -> Any:
     """Record a place's new status; send If-Match with the ETag you read."""
-    obj = services.change_place_status(store, principal, object_id, body.status, version)
+    obj = svc.change_place_status(store, principal, object_id, body.status, version)
     response.headers["ETag"] = etag(int(obj["version"]))
     return obj

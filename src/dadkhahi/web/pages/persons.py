@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access.dossier import Dossier, person_dossier
 from dadkhahi.access.policy import Permission
-from dadkhahi.api import lists_linkage
 from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.services import lists_linkage
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted

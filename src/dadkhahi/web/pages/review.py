@@ -2,7 +2,7 @@
 
 ``s`` same person, ``d`` different persons, ``u`` undo the last decision (a superseding
 decision, never a deletion). Pairs, their visibility (both records or nothing),
-progress and decisions are the linkage service's (:mod:`dadkhahi.api.lists_linkage`),
+progress and decisions are the linkage service's (:mod:`dadkhahi.services.lists_linkage`),
 exactly as ``/api/linkage/review`` and ``/api/linkage/decisions`` use them. Forms post
 back and redirect, so the queue works without JavaScript; the keys are a script file.
 """
@@ -14,8 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access.policy import Permission
-from dadkhahi.api import lists_linkage
 from dadkhahi.domain.errors import UserError
+from dadkhahi.services import lists_linkage
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, holding, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted

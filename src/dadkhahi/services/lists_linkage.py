@@ -1,7 +1,7 @@
 """List imports and linkage on a user's behalf: check, call the services, show what is visible.
 
-Access decisions (the routers in ``routers/lists.py`` and ``routers/linkage.py`` document
-them to clients too):
+Access decisions (the API's routers ``api/routers/lists.py`` and ``api/routers/linkage.py``
+document them to clients too; the review and person pages call the same functions):
 
 * **Importing a list** needs ``add_evidence``. An existing source is named by its
   exact ID or its exact title, among the sources the principal can see; an ID of an
@@ -55,8 +55,7 @@ from dadkhahi.access.policy import (
     visible_ids,
 )
 from dadkhahi.access.reads import visible_row
-from dadkhahi.api.errors import ApiError
-from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
+from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError, ValidationError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Credibility, ListKind, Reliability, Sensitivity, SourceKind
 from dadkhahi.intake.evidence import Receipt
@@ -161,11 +160,11 @@ def _refuse_earlier(store: Store, principal: Principal, sha256: str) -> None:
             .order_by(li.ledger_index).limit(1), params(principal),
         ).first()
     if shown is None:
-        raise ApiError(409, "this file was already imported; nothing was stored")
-    raise ApiError(
-        409, f"this file was already imported: import {shown.id} into source "
-             f"{shown.source_id} on {shown.imported_at} ({shown.rows} records); "
-             "nothing was stored")
+        raise ConflictError("this file was already imported; nothing was stored")
+    raise ConflictError(
+        f"this file was already imported: import {shown.id} into source "
+        f"{shown.source_id} on {shown.imported_at} ({shown.rows} records); "
+        "nothing was stored")
 
 
 def import_upload(
