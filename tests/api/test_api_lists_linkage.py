@@ -435,3 +435,39 @@ def test_upload_leftovers_of_a_crash_are_removed_at_start(tmp_path: Path) -> Non
 def test_list_fields_with_control_characters_are_refused_cleanly(world: World) -> None:
     r = _upload(world, "investigator_g", _rows(1), source="SYNTHETIC nul", encoding="utf\x00-8")
     assert r.status_code == 422, r.text
+
+
+def test_a_new_version_is_uploaded_with_the_list_named_in_the_body(world: World) -> None:
+    """Issue 12 item 4 over HTTP: the same file again, now with its ID column, as version
+    2 of its list; refusals change nothing; a hidden list is 404 like a missing one."""
+    data = _rows(3)
+    first = _upload(world, "investigator_g", data, source=f"SYNTHETIC v {secrets.token_hex(4)}")
+    assert first.status_code == 201, first.text
+    list_id = first.json()["list_id"]
+    before = _counts(world)
+    for fields, status in (({"source": "x", "new_version_of": list_id}, 422),
+                           ({"new_version_of": list_id, "list_kind": "detainees"}, 422),
+                           ({"new_version_of": "lst_" + "0" * 20}, 404),
+                           ({}, 422)):
+        refused = _upload(world, "investigator_g", data, id_column="ID", **fields)
+        assert refused.status_code == status, (fields, refused.text)
+    hidden = world.objects[PROTECTED]
+    with world.store.reading() as conn:
+        protected_list = conn.execute(select(s.lists.c.id).where(
+            s.lists.c.source_id == hidden.list_source)).scalars().first()
+    assert protected_list is not None
+    assert _upload(world, "admin", data, new_version_of=protected_list).status_code == 404
+    assert _counts(world) == before
+    r = _upload(world, "investigator_g", data, id_column="ID", new_version_of=list_id)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["list_id"], body["list_version"], body["id_column"]) == (list_id, 2, "ID")
+    changes = body["changes"]
+    assert (changes["matched_by"], changes["added"], changes["removed"], changes["changed"]) \
+        == ("row", 0, 0, 3)
+    assert changes["previous_import"] == first.json()["id"]
+    listed = {x["id"]: x for x in world.client.get(
+        "/api/lists", headers=world.headers("investigator_g")).json()}
+    assert listed[first.json()["id"]]["superseded_by"] == body["id"]
+    assert listed[body["id"]]["list"]["current_import_id"] == body["id"]
+    assert listed[body["id"]]["changed"] == 3

@@ -287,9 +287,14 @@ class ListUploadIn(_In):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    source: str = Field(min_length=1, max_length=_SHORT, description=(
+    source: str | None = Field(None, min_length=1, max_length=_SHORT, description=(
         "An existing source's ID or exact title; if none matches, a new source of kind "
-        "`list` with this title is registered"))
+        "`list` with this title is registered. Required unless `new_version_of` is given"))
+    new_version_of: str | None = Field(None, min_length=1, max_length=_SHORT, description=(
+        "A list's exact ID (`lst_…`): the file becomes its next version, superseding the "
+        "current one (a corrected file, or the same file with other options); records "
+        "match by `id_column`, else by row. The list keeps its source and description; "
+        "give no `source` and no description fields"))
     id_column: str | None = Field(None, max_length=_SHORT, description=(
         "Column holding the list's own record ids (must be unique)"))
     map: list[str] = Field(default_factory=list, max_length=50, description=(
@@ -393,14 +398,39 @@ class ListImportOut(BaseModel):
     imported_at: str
     linked_persons: int
     version: int
+    #: A later version: how its records matched the one before and what changed.
+    matched_by: str | None = None
+    added: int | None = None
+    removed: int | None = None
+    changed: int | None = None
+
+
+class ListVersionChangesOut(BaseModel):
+    """What a new version of a list changed (records matched by the list's own IDs,
+    ``external_id``, or by row contents, ``row``) and what became of review decisions."""
+
+    previous_import: str
+    previous_version: int
+    matched_by: str
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+    linkage_changed: int
+    persons_kept: int
+    decisions_carried: int
+    decisions_returned: int
+    decisions_lapsed: int
+    review_moved: int
 
 
 class ListImportCreated(ListImportOut):
-    """A new import, with what the import itself noticed."""
+    """A new import, with what the import itself noticed (``changes``: a new version's)."""
 
     source_created: bool
     unmapped: list[str]
     warnings: list[str]
+    changes: ListVersionChangesOut | None = None
 
 
 class LinkRunIn(_In):

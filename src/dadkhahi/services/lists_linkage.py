@@ -87,10 +87,12 @@ def require_reviewer(principal: Principal) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class ImportTarget:
-    """Where an uploaded list goes: an existing source (its row) or a new one."""
+    """Where an uploaded list goes: an existing source (its row), a new one, or (with
+    ``new_version_of``, source None) the next version of a list."""
 
-    source: str | SourceSpec
+    source: str | SourceSpec | None
     existing: dict[str, Any] | None
+    new_version_of: str | None = None
 
 
 def _has_grant(conn: Connection, principal: Principal, scope_id: str) -> bool:
@@ -145,18 +147,44 @@ def import_target(
     return ImportTarget(spec, None)
 
 
-def _refuse_earlier(store: Store, principal: Principal, sha256: str) -> None:
-    """409 if a file with this SHA-256 was imported (named only if visible)."""
+def version_target(
+    store: Store, principal: Principal, list_id: str, sensitivity: Sensitivity | None,
+) -> ImportTarget:
+    """The list a new version is for: visible (else 404), then the permission, as for
+    :func:`import_target`; ``ImportTarget.new_version_of`` names it."""
+    with store.reading() as conn:
+        row = conn.execute(
+            select(s.lists).where(s.lists.c.id == list_id.strip(), visible(principal, s.lists)),
+            params(principal),
+        ).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no list {list_id.strip()!r}")
+        require(principal, Permission.ADD_EVIDENCE)
+        level = sensitivity or Sensitivity(row["sensitivity"])
+        if level is Sensitivity.PROTECTED and row["sensitivity"] != _PROTECTED and \
+                not _has_grant(conn, principal, str(row["source_id"])):
+            raise ValidationError(
+                "you would not be able to see these protected records: ask for a grant "
+                f"on source {row['source_id']} first")
+    return ImportTarget(None, None, str(row["id"]))
+
+
+def _refuse_earlier(
+    store: Store, principal: Principal, sha256: str, list_id: str | None = None
+) -> None:
+    """409 if a file with this SHA-256 was imported (named only if visible); a file of
+    the list a new version is for may come again (read with other options)."""
     li = s.list_imports.c
     with store.reading() as conn:
+        mine = [] if list_id is None else [li.list_id != list_id]
         earlier = conn.execute(
-            select(li.id).where(li.sha256 == sha256).order_by(li.ledger_index).limit(1)
+            select(li.id).where(li.sha256 == sha256, *mine).order_by(li.ledger_index).limit(1)
         ).first()
         if earlier is None:
             return
         shown = conn.execute(
             select(li.id, li.source_id, li.imported_at, li.rows)
-            .where(li.sha256 == sha256, visible_import(principal))
+            .where(li.sha256 == sha256, visible_import(principal), *mine)
             .order_by(li.ledger_index).limit(1), params(principal),
         ).first()
     if shown is None:
@@ -175,17 +203,18 @@ def import_upload(
 ) -> dict[str, Any]:
     """Import the uploaded file at ``path`` (all or nothing) and show the new import."""
     sha256, _, _ = file_digest(path)
-    _refuse_earlier(store, principal, sha256)
+    _refuse_earlier(store, principal, sha256, target.new_version_of)
     try:
         report = import_list(
             store, path, source=target.source, actor=principal.name, id_column=id_column,
             mapping=mapping, sensitivity=sensitivity, encoding=encoding, sheet=sheet,
-            receipt=receipt, description=description, multiline_cells=multiline_cells)
+            receipt=receipt, description=description, multiline_cells=multiline_cells,
+            new_version_of=target.new_version_of)
     except ValidationError:
         raise
     except UserError:
         # Imported meanwhile by someone else: say so without naming what may be invisible.
-        _refuse_earlier(store, principal, sha256)
+        _refuse_earlier(store, principal, sha256, target.new_version_of)
         raise
     if report.source_created and isinstance(target.source, SourceSpec) and \
             target.source.sensitivity is Sensitivity.PROTECTED and principal.user_id:
@@ -198,6 +227,7 @@ def import_upload(
         "source_created": report.source_created,
         "unmapped": report.unmapped,
         "warnings": report.warnings,
+        "changes": None if report.version is None else dataclasses.asdict(report.version),
     }
 
 
@@ -370,6 +400,10 @@ def imports_for(
                 "imported_at": summary.imported_at,
                 "linked_persons": summary.linked_persons,
                 "version": int(r.ledger_index),
+                "matched_by": summary.matched_by,
+                "added": summary.added,
+                "removed": summary.removed,
+                "changed": summary.changed,
             })
         views = _list_views(conn, principal, {x["list_id"] for x in out})
     for entry in out:
@@ -604,4 +638,5 @@ __all__ = [
     "review_progress",
     "run",
     "stats_for",
+    "version_target",
 ]

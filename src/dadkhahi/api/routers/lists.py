@@ -39,6 +39,10 @@ from dadkhahi.services import lists_linkage as svc
 
 router = APIRouter(prefix="/api", tags=["lists"])
 
+#: Upload fields that say what a list is (a new version keeps its list's).
+_DESCRIPTION_FIELDS = frozenset({"list_kind", "province", "period", "derived_from",
+                                 "compiled_by"})
+
 #: Bytes gathered before a write is handed to a worker thread.
 _WRITE_BATCH = 1024 * 1024
 
@@ -83,7 +87,7 @@ def _check_encoding(encoding: str | None) -> None:
     "/lists", status_code=201, response_model=ListImportCreated,
     openapi_extra=form_schema(ListUploadIn, "The list: CSV (UTF-8, UTF-16 or Windows-1256) "
                                             "or XLSX"),
-    responses={404: {"description": "The source named is not visible to you"},
+    responses={404: {"description": "The source or list named is not visible to you"},
                409: {"model": ErrorBody, "description": "This file was imported before"},
                413: {"description": "Larger than the server's upload limit"},
                415: {"description": "Not multipart/form-data"},
@@ -102,7 +106,9 @@ async def import_upload(
     in the URL. Every row is validated before anything is written: one bad row refuses the
     file (422, each problem named by line and field) and nothing is stored. The file is
     kept as an item and each row becomes a record, in one ledger event. Needs the
-    add-evidence permission."""
+    add-evidence permission. With `new_version_of` (a list's ID, in the body) the file
+    becomes that list's next version: `changes` says what it added, removed and
+    changed, and what became of review decisions."""
     limit = settings.max_upload_bytes
     refuse_oversized(request, limit)
     form = FormReader(request, field_names(ListUploadIn))
@@ -110,14 +116,27 @@ async def import_upload(
     meta = read_fields(ListUploadIn, fields)
     mapping = parse_mapping(meta.map)
     _check_encoding(meta.encoding)
-    # Checked before the file is read: an invisible source or a missing permission is
-    # refused without taking the upload.
-    target = await run_in_threadpool(
-        svc.import_target, store, principal, meta.source, meta.sensitivity, meta.reliability,
-        meta.credibility)
-    description = await run_in_threadpool(
-        svc.description_for, store, principal, meta.list_kind, meta.province, meta.period,
-        meta.derived_from, meta.compiled_by)
+    # Checked before the file is read: an invisible source or list, or a missing
+    # permission, is refused without taking the upload.
+    if meta.new_version_of is not None:
+        if meta.source is not None:
+            raise ValidationError("source: a new version stays with its list's source; "
+                                  "give source or new_version_of, not both")
+        if meta.model_fields_set & _DESCRIPTION_FIELDS:
+            raise ValidationError("a new version keeps its list's description: change it "
+                                  "with PATCH /api/lists/{list_id}/description")
+        target = await run_in_threadpool(
+            svc.version_target, store, principal, meta.new_version_of, meta.sensitivity)
+        description = None
+    else:
+        if meta.source is None:
+            raise ValidationError("source: give a source ID or title (or new_version_of)")
+        target = await run_in_threadpool(
+            svc.import_target, store, principal, meta.source, meta.sensitivity,
+            meta.reliability, meta.credibility)
+        description = await run_in_threadpool(
+            svc.description_for, store, principal, meta.list_kind, meta.province,
+            meta.period, meta.derived_from, meta.compiled_by)
     # The list is read from a file: keep it in a private folder under the data
     # directory only for the length of the import.
     uploads = store.home.path / "uploads"
