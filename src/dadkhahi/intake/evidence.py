@@ -40,6 +40,7 @@ from dadkhahi.intake.media import STRIPPABLE_IMAGES, sniff
 from dadkhahi.intake.sources import get_source, register_source
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import Incoming, StoredBlob, new_file_key
+from dadkhahi.store.erase import destroy_keys, scrub
 from dadkhahi.store.store import Store, Transaction, utc_now
 
 
@@ -415,23 +416,54 @@ def item_content(store: Store, conn: Connection, item: dict[str, Any]) -> Iterat
 
 
 def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
-    """Erase a protected item's file, name and file key by destroying its data key.
+    """Erase a protected item and everything of it: nothing sealed for it stays readable.
 
-    The ledger keeps the item's event, its plaintext SHA-256 and every proof;
-    the encrypted file is deleted too. Returns the ``key.destroyed`` event index.
+    Destroys the data key of the item (its file, name and file key), of each of its
+    derivatives (the metadata-stripped copy …, recursively), of every custody entry
+    of these, and of every protected claim they support; deletes their encrypted
+    files; then scrubs the database (``store.erase.scrub``). The ledger keeps the
+    events, the plaintext SHA-256 and every proof. Returns the index of the item's
+    ``key.destroyed`` event.
     """
     with store.reading() as conn:
         item = conn.execute(select(s.items).where(s.items.c.id == item_id)).mappings().first()
-    if item is None:
-        raise NotFoundError(f"no item {item_id!r}")
-    if not item["sealed"]:
-        raise ValidationError(f"item {item_id} holds no sealed data to erase")
-    key_id = str(item["sealed"]["key_id"])
+        if item is None:
+            raise NotFoundError(f"no item {item_id!r}")
+        if not item["sealed"]:
+            raise ValidationError(f"item {item_id} holds no sealed data to erase")
+        items = [dict(item), *_derivatives(conn, item_id)]
+        ids = [str(i["id"]) for i in items]
+        custody = conn.execute(select(s.custody.c.sealed).where(
+            s.custody.c.item_id.in_(ids), s.custody.c.sealed.is_not(None))
+            .order_by(s.custody.c.ledger_index)).scalars().all()
+        claims = conn.execute(select(s.claims.c.sealed).where(
+            s.claims.c.sealed.is_not(None),
+            s.claims.c.id.in_(select(s.claim_support.c.claim_id)
+                              .where(s.claim_support.c.item_id.in_(ids))))
+            .order_by(s.claims.c.ledger_index)).scalars().all()
+        destroyed = set(conn.execute(select(s.erasures.c.key_id)).scalars())
+    keys = [str(x["sealed"]["key_id"]) for x in items if x["sealed"]]
+    keys += [str(x["key_id"]) for x in (*custody, *claims)]
     with store.transaction(actor) as tx:
-        store.keys.destroy(tx.conn, key_id)
-        index = tx.emit("key.destroyed", {"key_id": key_id, "reason": reason, "at": utc_now()})
-    store.blobs.remove_sealed(item_id)
-    return index
+        indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
+    for erased in ids:
+        store.blobs.remove_sealed(erased)
+    scrub(store)
+    if not indices:
+        raise NotFoundError(f"item {item_id} was already erased")
+    return indices[0]
+
+
+def _derivatives(conn: Connection, item_id: str) -> list[dict[str, Any]]:
+    """Items derived from ``item_id``, and from those, oldest first."""
+    found: list[dict[str, Any]] = []
+    frontier = [item_id]
+    while frontier:
+        rows = conn.execute(select(s.items).where(s.items.c.derived_from.in_(frontier))
+                            .order_by(s.items.c.ledger_index)).mappings().all()
+        found += [dict(r) for r in rows]
+        frontier = [str(r["id"]) for r in rows]
+    return found
 
 
 def _add_public_copy(

@@ -31,6 +31,9 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
+        # Deleted content (a destroyed data key above all) is overwritten with zeros,
+        # not left in free pages for anyone with a copy of the file (store.erase).
+        cur.execute("PRAGMA secure_delete=ON")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.close()
 
