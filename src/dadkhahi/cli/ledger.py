@@ -61,13 +61,21 @@ def key() -> None:
     typer.echo(open_store().verifier_key())
 
 
-@app.command("prove")
+# A negative index is an argument (refused below with the range), not an unknown option.
+@app.command("prove", context_settings={"ignore_unknown_options": True})
 def prove(
-    index: Annotated[int, typer.Argument(help="Event index")],
+    index: Annotated[int, typer.Argument(
+        help="Event index: events are numbered from 0 (the ledger's creation); "
+             "'dadkhahi status' shows how many there are", show_default=False)],
     out: Annotated[Path | None, typer.Option(help="Write the proof bundle here")] = None,
 ) -> None:
     """An offline-verifiable inclusion proof of one event against the latest checkpoint."""
     store = open_store()
+    size = store.size()
+    if not 0 <= index < size:
+        raise typer.BadParameter(
+            f"{index} is not an event of this ledger: its {size} events are numbered "
+            f"0 to {size - 1}", param_hint="'INDEX'")
     store.checkpoint()
     with store.reading() as conn:
         latest = ledger_log.latest_checkpoint(conn)

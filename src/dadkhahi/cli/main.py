@@ -38,7 +38,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # -h as well as --help, on every command (sub-apps inherit the context settings).
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"dadkhahi {version('dadkhahi')}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -47,6 +57,9 @@ def main(
         Path | None,
         typer.Option("--home", help="Data directory (default: $DADKHAHI_HOME or ./dadkhahi-home)"),
     ] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit")] = False,
 ) -> None:
     """Dadkhahi: every fact a sourced statement in a tamper-evident ledger."""
     # Whatever this command writes (the home, exports, SQLite's WAL, spill files of
@@ -97,6 +110,36 @@ def _store_estimate(
 app.command("estimate")(make_estimate_command(_linked_histories, _store_estimate))
 
 
+def usage_error(exc: BaseException) -> int | None:
+    """Print a command-line usage error as one line of usage and one of the problem.
+
+    Typer bundles its own copy of Click, whose exceptions are not ``click``'s: both are
+    recognised (by their shape: a message, an exit code, maybe a context). Returns the
+    exit code (2 for usage errors), or None when ``exc`` is not such an error.
+    """
+    import click
+
+    if not isinstance(exc, click.ClickException | typer.TyperException):
+        return None
+    format_message = getattr(exc, "format_message", None)
+    if format_message is None:
+        return None
+    code = getattr(exc, "exit_code", 2)
+    code = code if isinstance(code, int) else 2
+    message = format_message()
+    if not message:  # a command given no arguments: its help was shown already
+        return code
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        err_console.print(ctx.get_usage(), highlight=False, soft_wrap=True, markup=False)
+        hint = f" (see '{ctx.command_path} --help')"
+    else:
+        hint = ""
+    err_console.print(f"[red]error:[/red] {message}{hint}", highlight=False,
+                      soft_wrap=True)
+    return code
+
+
 def run() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit."""
     try:
@@ -113,10 +156,8 @@ def run() -> None:
         sys.exit(130)
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except Exception as exc:  # usage errors of either Click
+        code = usage_error(exc)
+        if code is None:
+            raise
+        sys.exit(code)

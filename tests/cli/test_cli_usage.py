@@ -1,0 +1,69 @@
+"""Usage errors: one line of usage and one of the problem, exit 2, never a traceback
+(issue 12 item 1: Typer raises its own bundled Click exceptions, not ``click``'s)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dadkhahi.cli.main import run
+from dadkhahi.store.home import Home
+from dadkhahi.store.store import Store
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+         *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["dadkhahi", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exited:
+        run()
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("usage") / "home"
+    Store.init(Home(path), "usage.test/ledger", "t").engine.dispose()
+    return path
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (["nosuchcmd"], "No such command 'nosuchcmd'"),
+    (["link", "export"], "Missing option '--out'"),
+    (["ledger", "prove", "-1"], "-1 is not an event of this ledger: its 1 events are "
+                                "numbered 0 to 0"),
+    (["ledger", "prove", "42"], "42 is not an event of this ledger"),
+    (["users", "add", "x1", "--role", "boss"], "'boss' is not one of 'viewer'"),
+    (["--nosuchoption"], "No such option: --nosuchoption"),
+])
+def test_a_usage_error_is_one_line_of_usage_and_the_problem(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], home: Path,
+        args: list[str], problem: str) -> None:
+    code, out, err = _run(monkeypatch, capsys, "--home", str(home), *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("Usage: dadkhahi")
+    assert lines[1].startswith("error: ") and problem in lines[1]
+    assert "Traceback" not in err and out == ""
+
+
+def test_short_help_is_help(monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(monkeypatch, capsys, "-h")
+    assert code == 0 and "Usage: dadkhahi" in out and "persons" in out
+    code, out, _ = _run(monkeypatch, capsys, "ledger", "prove", "-h")
+    assert code == 0 and "numbered from 0" in out
+
+
+def test_version_through_the_real_entry_point() -> None:
+    proc = subprocess.run([sys.executable, "-m", "dadkhahi", "--version"], capture_output=True,
+                          text=True, env={**os.environ}, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("dadkhahi ") and proc.stdout.split()[1][0].isdigit()
