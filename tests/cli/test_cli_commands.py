@@ -133,3 +133,43 @@ def test_verify_names_the_tampered_event(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "first bad event: 2" in failed.stderr
     assert "original_name" in failed.stdout
+
+
+def test_options_are_checked_before_any_work_and_every_problem_is_shown(
+    tmp_path: Path,
+) -> None:
+    """Issue 12 item 7: a bad --table names each problem (line, column, what); a bad
+    --plot, --since, --port or --log-level is refused at once, exit 2, one line each."""
+    home = tmp_path / "h"
+    dk(home, "init")
+    table = tmp_path / "published.csv"
+    table.write_text("A,B,count\n1,0,10\n0,2,5\n1,1,x\n", encoding="utf-8")
+    bad = dk(home, "estimate", "--table", str(table), "--method", "chao", ok=False)
+    assert bad.returncode == 2 and "2 problem(s)" in bad.stderr
+    problems = [line.strip() for line in bad.stderr.splitlines()[1:]]
+    assert any(p.startswith("line 3, field B:") for p in problems), bad.stderr
+    assert any(p.startswith("line 4, field count:") for p in problems), bad.stderr
+    table.write_text("A,B,count\n1,0,10\n0,1,5\n1,1,3\n", encoding="utf-8")
+    for args, said in (
+        (["--plot", str(tmp_path / "fig.pdf")], "--plot needs a .png or .svg"),
+        (["--plot", str(tmp_path / "no" / "fig.png")], "no folder"),
+    ):
+        refused = dk(home, "estimate", "--method", "chao", "--table", str(table), *args,
+                     ok=False)
+        assert refused.returncode == 2 and said in refused.stderr, (args, refused.stderr)
+        assert refused.stderr.strip().count("\n") == 0
+    since = dk(home, "audit", "--since", "last week", ok=False)
+    assert since.returncode == 2 and "--since" in since.stderr
+    for args in (["--port", "99999"], ["--log-level", "loud"]):
+        served = dk(home, "serve", *args, ok=False)
+        assert served.returncode == 2 and args[0] in served.stderr, (args, served.stderr)
+
+
+def test_since_is_read_as_utc() -> None:
+    from dadkhahi.cli.audit import since_utc
+    from dadkhahi.domain.errors import UserError
+
+    assert since_utc("2026-11-01") == "2026-11-01T00:00:00.000000Z"
+    assert since_utc("2026-11-01T09:30+03:30") == "2026-11-01T06:00:00.000000Z"
+    with pytest.raises(UserError, match="--since"):
+        since_utc("1405/08/10 tomorrow")

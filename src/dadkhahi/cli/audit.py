@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,6 +11,22 @@ from rich.table import Table
 
 from dadkhahi.access.audit import query_audit, query_failed_sign_ins
 from dadkhahi.cli.common import console, open_store
+from dadkhahi.domain.errors import UserError
+
+
+def since_utc(text: str) -> str:
+    """``--since`` as the ledger's UTC text (``…Z``), so it compares with stored times.
+
+    A date means its midnight UTC; a time without an offset is taken as UTC.
+    """
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"--since: {text!r} is not an ISO date or date and time "
+                        "(2026-11-01 or 2026-11-01T09:30+03:30)") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def audit(
@@ -24,6 +41,9 @@ def audit(
         "--sign-ins", help="Failed sign-ins instead of reads")] = False,
 ) -> None:
     """Every audited read of protected data (each entry is a ledger event)."""
+    since = None if since is None else since_utc(since)
+    if limit < 1:
+        raise UserError(f"--limit must be at least 1, not {limit}")
     store = open_store()
     if sign_ins:
         with store.reading() as conn:

@@ -105,6 +105,23 @@ def _from_file(path: Path, by: str | None) -> pd.DataFrame:
     return table
 
 
+def _check_paths(table: Path | None, plot_path: Path | None, replication: Path | None) -> None:
+    """Refuse a missing table or an unusable figure or replication path up front."""
+    from dadkhahi.estimate.output import PLOT_SUFFIXES
+
+    if table is not None and not table.is_file():
+        raise UserError(f"--table: no such file {table}")
+    if plot_path is not None:
+        if plot_path.suffix.lower() not in PLOT_SUFFIXES:
+            raise UserError(f"--plot needs a .png or .svg file name, got {plot_path.name!r}")
+        if plot_path.is_dir():
+            raise UserError(f"--plot: {plot_path} is a folder, not a file name")
+        if not plot_path.parent.is_dir():
+            raise UserError(f"--plot: no folder {plot_path.parent} to write {plot_path.name} in")
+    if replication is not None and replication.exists() and not replication.is_dir():
+        raise UserError(f"--replication: {replication} is a file, not a folder")
+
+
 def make_estimate_command(
     histories_loader: HistoriesLoader | None = None,
     store_estimator: StoreEstimator | None = None,
@@ -224,6 +241,10 @@ def make_estimate_command(
 
         if method != "all" and method not in METHODS:
             raise UserError(f"unknown method {method!r}: choose {', '.join(METHODS)} or all")
+        # Every option is checked before the histories are read or a model runs.
+        _check_paths(table, plot_path, replication)
+        if interval not in ("profile", "bootstrap"):
+            raise UserError(f"--interval must be profile or bootstrap, not {interval!r}")
         lang = language or default_language()
         if lang not in ("en", "fa"):
             raise UserError(f"--language must be en or fa, not {lang!r}")

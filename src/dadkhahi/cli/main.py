@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from dadkhahi.cli import (
     audit,
@@ -22,7 +23,7 @@ from dadkhahi.cli import (
 )
 from dadkhahi.cli.common import err_console, state
 from dadkhahi.cli.estimate import StoreRequest, make_estimate_command
-from dadkhahi.domain.errors import IntegrityError, UserError
+from dadkhahi.domain.errors import IntegrityError, UserError, ValidationError
 from dadkhahi.domain.files import owner_only_umask
 
 if TYPE_CHECKING:
@@ -147,7 +148,13 @@ def run() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except (UserError, IntegrityError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        # Text, not markup: a message may quote the user's own data ("[protected]").
+        err_console.print("[red]error:[/red]", Text(str(exc)), highlight=False,
+                          soft_wrap=True)
+        if isinstance(exc, ValidationError):
+            for problem in exc.problems:  # every problem, each naming its line and field
+                err_console.print(f"  {problem}", highlight=False, markup=False,
+                                  soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

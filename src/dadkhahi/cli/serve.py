@@ -28,6 +28,10 @@ PROXY_WARNING = (
 )
 
 
+#: uvicorn's log levels.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 def _hosts(host: str, allowed: list[str], public_url: str | None) -> list[str]:
     from dadkhahi.api.settings import is_loopback
 
@@ -44,9 +48,10 @@ def _hosts(host: str, allowed: list[str], public_url: str | None) -> list[str]:
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    port: Annotated[int, typer.Option(help="Port (1-65535)")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (1-64)")] = 1,
+    log_level: Annotated[str, typer.Option(
+        help="uvicorn log level: " + ", ".join(LOG_LEVELS))] = "info",
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM)")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
     insecure_behind_proxy: Annotated[bool, typer.Option(
@@ -67,6 +72,12 @@ def serve(
     from dadkhahi.api.access_log import log_config
     from dadkhahi.api.settings import is_loopback
 
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port must be between 1 and 65535, not {port}")
+    if not 1 <= workers <= 64:
+        raise UserError(f"--workers must be between 1 and 64, not {workers}")
+    if log_level not in LOG_LEVELS:
+        raise UserError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
     if (tls_cert is None) != (tls_key is None):
         raise UserError("give both --tls-cert and --tls-key")
     tls = tls_cert is not None
