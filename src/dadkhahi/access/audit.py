@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from dadkhahi.access.policy import Principal
 from dadkhahi.store import schema as s
+from dadkhahi.store.actors import keyed_hash
 from dadkhahi.store.store import Store, utc_now
 
 #: An audited object: (kind, id), e.g. ("source", "src_…").
@@ -29,11 +30,13 @@ def record_reads(
         return None
     unique = list(dict.fromkeys(objects))
     with store.transaction(principal.name) as tx:
+        # The reader by pseudonym and the address as a keyed hash: the ledger is never
+        # erased, so it names no one (store.actors); auditors still see who read what.
         return tx.emit("audit.read", {
             "user_id": principal.user_id,
-            "username": principal.username,
+            "actor": tx.actor,
             "action": action,
-            "ip": principal.ip,
+            "ip_hash": None if principal.ip is None else keyed_hash(store.keys, principal.ip),
             "at": utc_now(),
             "objects": [{"kind": kind, "id": oid} for kind, oid in unique],
         })
@@ -47,11 +50,14 @@ def query_audit(
     object_id: str | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
-    """Audited reads, oldest first; ``user`` is a username or user ID, ``since`` ISO time."""
+    """Audited reads, oldest first; ``user`` is a username, user ID or pseudonym,
+    ``since`` ISO time."""
     a = s.audit_reads.c
     stmt = select(s.audit_reads).order_by(a.ledger_index, a.seq).limit(limit)
     if user is not None:
-        stmt = stmt.where((a.username == user) | (a.user_id == user))
+        ids = select(s.users.c.id).where(s.users.c.username == user)
+        stmt = stmt.where((a.username == user) | (a.user_id == user) | (a.actor == user)
+                          | a.user_id.in_(ids))
     if since is not None:
         stmt = stmt.where(a.at >= since)
     if object_id is not None:

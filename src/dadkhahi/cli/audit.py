@@ -67,7 +67,10 @@ def audit(
         return
     table = Table("when", "who", "from", "action", "object", "event")
     for r in rows:
-        table.add_row(r["at"], r["username"] or "anonymous", r["ip"] or "", r["action"],
+        # Entries since pseudonyms name the reader by user ID and pseudonym, and the
+        # address by a keyed hash (store.actors); older ones by name and address.
+        who = r["username"] or r["user_id"] or r["actor"] or "anonymous"
+        table.add_row(r["at"], who, r["ip"] or r["ip_hash"] or "", r["action"],
                       f"{r['object_kind']} {r['object_id']}", str(r["ledger_index"]))
     console.print(table)
     console.print(f"{len(rows)} audited read(s)")

@@ -358,7 +358,7 @@ def add_item(
         "id": new_id("custody"),
         "item_id": item_id,
         "action": str(CustodyAction.DERIVED if derived_from else CustodyAction.RECEIVED),
-        "actor": receipt.actor,
+        "actor": tx.pseudonym(receipt.actor),
         "from_party": receipt.from_party,
         "how": derivation or receipt.how,
         "location": f"blob:sealed:{item_id}" if file_key else f"blob:sha256:{blob.sha256}",

@@ -163,7 +163,8 @@ def _logged_in(index: int, data: Mapping[str, Any]) -> list[Op]:
 
 @handles("audit.read")
 def _audit_read(index: int, data: Mapping[str, Any]) -> list[Op]:
-    common = {k: data.get(k) for k in ("user_id", "username", "action", "ip", "at")}
+    common = {k: data.get(k)
+              for k in ("user_id", "username", "action", "ip", "actor", "ip_hash", "at")}
     return [
         Insert(s.audit_reads, _row(s.audit_reads, index, {
             **common, "seq": seq, "object_kind": obj["kind"], "object_id": obj["id"]}))

@@ -316,6 +316,10 @@ audit_reads = Table(
     Column("object_kind", Text, nullable=False),
     Column("object_id", Text, nullable=False),
     Column("ip", Text),
+    # Since pseudonyms: the reader's pseudonym and a keyed hash of the address
+    # (store.actors); username and ip stay NULL in new entries.
+    Column("actor", Text),
+    Column("ip_hash", Text),
     Column("at", Text, nullable=False),
     Index("ix_audit_reads_user_id", "user_id"),
     Index("ix_audit_reads_object_id", "object_id"),
@@ -573,6 +577,16 @@ name_keys = Table(
     Column("key", Text, primary_key=True),
     Column("record_id", Text, primary_key=True),
     Index("ix_name_keys_record_id", "record_id"),
+)
+
+# Pseudonyms of actors and their sealed names (store.actors); operational, not
+# ledgered: destroying a name's key forgets who the pseudonym was.
+actor_names = Table(
+    "actor_names",
+    metadata,
+    Column("pseudonym", Text, primary_key=True),
+    Column("sealed", JSON, nullable=False),
+    Column("created_at", Text, nullable=False),
 )
 
 name_keys_state = Table(

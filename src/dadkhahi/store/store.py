@@ -21,7 +21,7 @@ from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.protected import CLEAR_FIELDS, placeholder
 from dadkhahi.ledger.checkpoint import NoteSigner
 from dadkhahi.ledger.events import encode_event
-from dadkhahi.store import ledger_log
+from dadkhahi.store import actors, ledger_log
 from dadkhahi.store.blobs import BlobStore
 from dadkhahi.store.db import make_engine, read_connection, write_transaction
 from dadkhahi.store.home import Home
@@ -53,7 +53,8 @@ class Transaction:
     ) -> None:
         self.conn = conn
         self._keys = keys
-        self.actor = actor
+        #: The actor's pseudonym: what events and custody carry (``store.actors``).
+        self.actor = actors.remember(conn, keys(), actor, utc_now())
         self.start_size = size
         self._next = size
         self._events: list[tuple[int, str, bytes]] = []
@@ -75,6 +76,10 @@ class Transaction:
     def seal(self, payload: Mapping[str, Any], context: str) -> dict[str, str]:
         """Encrypt protected fields under a fresh data key (kept outside the ledger)."""
         return self._keys().seal(self.conn, payload, context, utc_now())
+
+    def pseudonym(self, name: str) -> str:
+        """The pseudonym of another actor named in this transaction (a custody entry's)."""
+        return actors.remember(self.conn, self._keys(), name, utc_now())
 
     def seal_protected(
         self, kind: str, data: Mapping[str, Any], context: str,

@@ -35,8 +35,17 @@ def upgrade() -> None:
         sa.Column("object_kind", sa.Text(), nullable=False),
         sa.Column("object_id", sa.Text(), nullable=False),
         sa.Column("ip", sa.Text(), nullable=True),
+        sa.Column("actor", sa.Text(), nullable=True),
+        sa.Column("ip_hash", sa.Text(), nullable=True),
         sa.Column("at", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("ledger_index", "seq", name=op.f("pk_audit_reads")),
+    )
+    op.create_table(
+        "actor_names",
+        sa.Column("pseudonym", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("pseudonym", name=op.f("pk_actor_names")),
     )
     with op.batch_alter_table("audit_reads", schema=None) as batch_op:
         batch_op.create_index("ix_audit_reads_object_id", ["object_id"], unique=False)
@@ -706,6 +715,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_reads_user_id")
         batch_op.drop_index("ix_audit_reads_object_id")
 
+    op.drop_table("actor_names")
     op.drop_table("audit_reads")
     op.drop_table("access_settings")
     # ### end Alembic commands ###
