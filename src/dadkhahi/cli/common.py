@@ -66,11 +66,24 @@ def open_store() -> Store:
 
     Warns on stderr when parts of the home were readable by others (now put right).
     """
-    store = Store.open(home())
+    store = Store.open(home(), ask=ask_passphrase)
     if store.mode_fixes:
         err_console.print(f"[yellow]warning:[/yellow] {mode_warning(store.mode_fixes)}",
                           highlight=False, soft_wrap=True)
     return store
+
+
+def ask_passphrase() -> str:
+    """Ask for the master key's passphrase on the terminal (never echoed)."""
+    return getpass.getpass("Passphrase of the master key: ")
+
+
+CLEAR_KEY_WARNING = (
+    "warning: the master key sits in clear in the home ({path}): anyone who copies the "
+    "home can unseal every protected field. Seal it with `dadkhahi master-key protect`, or "
+    "hand it to the server through DADKHAHI_MASTER_KEY_FD (or DADKHAHI_MASTER_KEY) and "
+    "remove the file."
+)
 
 
 def current_actor(explicit: str | None = None) -> str:

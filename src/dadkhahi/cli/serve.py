@@ -8,6 +8,7 @@ when it or its proxy speaks TLS.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 from typing import Annotated
@@ -15,9 +16,9 @@ from urllib.parse import urlsplit
 
 import typer
 
-from dadkhahi.cli.common import console, err_console, home
+from dadkhahi.cli.common import CLEAR_KEY_WARNING, ask_passphrase, console, err_console, home
 from dadkhahi.domain.errors import UserError
-from dadkhahi.store.home import ENV_HOME
+from dadkhahi.store.home import ENV_HOME, ENV_MASTER_KEY
 
 PROXY_WARNING = (
     "warning: --insecure-behind-proxy: this server speaks plain HTTP on {host}. Passwords, "
@@ -92,6 +93,14 @@ def serve(
     hosts = _hosts(host, allowed_host or [], public_url)
     target = home()
     target.config()  # a clear error now rather than in every worker
+    if target.master_key_in_clear():
+        err_console.print(CLEAR_KEY_WARNING.format(path=target.master_key_path),
+                          highlight=False, soft_wrap=True)
+    if ENV_MASTER_KEY not in os.environ:
+        # Asked (or read from its descriptor) once here; the app and every worker
+        # process take it from this process's environment, never from the disk.
+        key = target.master_key(ask_passphrase)
+        os.environ[ENV_MASTER_KEY] = base64.b64encode(key).decode()
     if insecure_behind_proxy and not tls:
         err_console.print(PROXY_WARNING.format(host=host, port=port), highlight=False,
                           soft_wrap=True)

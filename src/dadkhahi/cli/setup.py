@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import secrets
 import socket
 from pathlib import Path
@@ -11,6 +12,7 @@ import typer
 from rich.table import Table
 
 from dadkhahi.cli.common import console, current_actor, home, open_store
+from dadkhahi.domain.errors import UserError
 from dadkhahi.store.home import Home
 from dadkhahi.store.status import summarize
 from dadkhahi.store.store import Store
@@ -21,6 +23,25 @@ def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(status)
     app.command()(demo)
+    master_key = typer.Typer(help="Keep the master key off disk.", no_args_is_help=True)
+    master_key.command("protect")(protect_master_key)
+    app.add_typer(master_key, name="master-key")
+
+
+def protect_master_key() -> None:
+    """Seal the home's master key with a passphrase (asked twice); the clear file goes.
+
+    From then on every command asks for the passphrase, unless the key is handed in
+    through DADKHAHI_MASTER_KEY_FD or DADKHAHI_MASTER_KEY (services).
+    """
+    target = home()
+    target.config()
+    first = getpass.getpass("New passphrase for the master key (12 characters or more): ")
+    if getpass.getpass("The same passphrase again: ") != first:
+        raise UserError("the two passphrases differ; nothing was changed")
+    target.protect_master_key(first)
+    console.print(f"The master key is sealed in {target.sealed_master_key_path}; "
+                  "the clear key file was overwritten and removed.")
 
 
 def init(

@@ -7,7 +7,11 @@ Layout::
     HOME/blobs/             content-addressed originals and derivatives
     HOME/keys/ledger.key    Ed25519 signing key (C2SP private key text), mode 600
     HOME/keys/ledger.pub    verifier key to hand to anyone who checks proofs
-    HOME/keys/master.key    wraps per-record data keys (or DADKHAHI_MASTER_KEY)
+    HOME/keys/master.key    wraps per-record data keys, in clear; better kept off disk:
+    HOME/keys/master.key.enc  the same, sealed with a passphrase asked at start
+                            (``dadkhahi master-key protect``), or neither file and
+                            the key given by DADKHAHI_MASTER_KEY_FD (a file descriptor)
+                            or DADKHAHI_MASTER_KEY (base64) to a service
 
 Everything in it is owner-only (directories 700, files 600, blobs 400): created
 so, and put right (with a warning) when an existing home is opened.
@@ -19,15 +23,21 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.files import FILE_MODE, make_owner_only, private_dir, write_private_text
+from dadkhahi.store import keyfile
 
 ENV_HOME = "DADKHAHI_HOME"
 ENV_DATABASE_URL = "DADKHAHI_DATABASE_URL"
 ENV_MASTER_KEY = "DADKHAHI_MASTER_KEY"
+ENV_MASTER_KEY_FD = "DADKHAHI_MASTER_KEY_FD"
+
+#: Asks for the master key's passphrase (the command line passes one; None: cannot ask).
+AskPassphrase = Callable[[], str]
 
 
 @dataclass(frozen=True)
@@ -83,17 +93,59 @@ class Home:
         configured = self.config().get("database_url") if self.exists() else None
         return configured or f"sqlite:///{self.sqlite_path}"
 
-    def master_key(self) -> bytes:
-        """The key-wrapping key, from DADKHAHI_MASTER_KEY or the key file."""
+    @property
+    def sealed_master_key_path(self) -> Path:
+        return self.key_dir / "master.key.enc"
+
+    def master_key_in_clear(self) -> bool:
+        """True while ``keys/master.key`` (unencrypted) sits in the home."""
+        return self.master_key_path.is_file()
+
+    def master_key(self, ask: AskPassphrase | None = None) -> bytes:
+        """The key-wrapping key, from the first of: DADKHAHI_MASTER_KEY_FD (read once),
+        DADKHAHI_MASTER_KEY, ``keys/master.key.enc`` (``ask`` for its passphrase),
+        ``keys/master.key``."""
+        fd = os.environ.get(ENV_MASTER_KEY_FD)
+        if fd is not None:
+            if fd not in _HANDED_IN:  # a descriptor can be read once: keep what it gave
+                if not fd.isdigit():
+                    raise UserError(f"{ENV_MASTER_KEY_FD} must be a file descriptor number")
+                _HANDED_IN[fd] = _decode_key(keyfile.read_fd(int(fd)))
+            return _HANDED_IN[fd]
         text = os.environ.get(ENV_MASTER_KEY)
-        if text is None:
-            if not self.master_key_path.is_file():
-                raise UserError(f"no master key: {self.master_key_path} is missing")
-            text = self.master_key_path.read_text("ascii")
-        key = base64.b64decode(text.strip())
-        if len(key) != 32:
-            raise UserError("the master key must be 32 bytes, base64-encoded")
-        return key
+        if text is not None:
+            return _decode_key(text)
+        if self.sealed_master_key_path.is_file():
+            if ask is None:
+                raise UserError(
+                    "the master key is sealed with a passphrase and none can be asked here: "
+                    f"run interactively, or give the key through {ENV_MASTER_KEY_FD} or "
+                    f"{ENV_MASTER_KEY}")
+            return keyfile.unlock(self.sealed_master_key_path.read_text("utf-8"), ask())
+        if not self.master_key_path.is_file():
+            raise UserError(f"no master key: {self.master_key_path} is missing")
+        return _decode_key(self.master_key_path.read_text("ascii"))
+
+    def protect_master_key(self, passphrase: str) -> None:
+        """Seal the clear master key with ``passphrase`` and remove the clear file.
+
+        The clear file is overwritten before it is unlinked (on a copy-on-write or
+        journalling file system old blocks may survive anyway: rotate the key if
+        the home was ever copied while it lay in clear).
+        """
+        if not self.master_key_in_clear():
+            raise UserError(f"no clear master key to protect at {self.master_key_path}")
+        key = _decode_key(self.master_key_path.read_text("ascii"))
+        sealed = keyfile.lock(key, passphrase)
+        tmp = self.sealed_master_key_path.with_suffix(".enc.tmp")
+        write_private_text(tmp, sealed)
+        os.replace(tmp, self.sealed_master_key_path)
+        size = self.master_key_path.stat().st_size
+        with open(self.master_key_path, "r+b") as f:
+            f.write(b"\0" * size)
+            f.flush()
+            os.fsync(f.fileno())
+        self.master_key_path.unlink()
 
     def create(self, origin: str, signing_key_text: str, verifier_key: str) -> None:
         """Lay out a new home; refuses to overwrite an existing one."""
@@ -103,7 +155,8 @@ class Home:
         private_dir(self.blob_dir)
         private_dir(self.key_dir)
         _write_secret(self.signing_key_path, signing_key_text + "\n")
-        if not self.master_key_path.exists() and ENV_MASTER_KEY not in os.environ:
+        if not self.master_key_path.exists() and not {ENV_MASTER_KEY, ENV_MASTER_KEY_FD} & set(
+                os.environ):
             _write_secret(self.master_key_path, base64.b64encode(secrets.token_bytes(32)).decode())
         write_private_text(self.verifier_key_path, verifier_key + "\n")
         if self.database_url() == f"sqlite:///{self.sqlite_path}" and not self.sqlite_path.exists():
@@ -116,6 +169,20 @@ class Home:
     def make_owner_only(self) -> list[str]:
         """Put right the modes of an existing home; the paths that were readable by others."""
         return make_owner_only(self.path)
+
+
+#: Keys read from DADKHAHI_MASTER_KEY_FD by this process, by descriptor.
+_HANDED_IN: dict[str, bytes] = {}
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise UserError("the master key must be 32 bytes, base64-encoded")
+    return key
 
 
 def _write_secret(path: Path, text: str) -> None:

@@ -24,7 +24,7 @@ from dadkhahi.ledger.events import encode_event
 from dadkhahi.store import actors, ledger_log
 from dadkhahi.store.blobs import BlobStore
 from dadkhahi.store.db import make_engine, read_connection, write_transaction
-from dadkhahi.store.home import Home
+from dadkhahi.store.home import AskPassphrase, Home
 from dadkhahi.store.migrate import upgrade
 from dadkhahi.store.projection import OpBuffer, project
 from dadkhahi.store.sealed import KeyRing
@@ -124,15 +124,17 @@ class Transaction:
 class Store:
     """One ledger: its database, blob store, signing key and key ring."""
 
-    def __init__(self, home: Home, engine: Engine | None = None) -> None:
+    def __init__(self, home: Home, engine: Engine | None = None,
+                 ask: AskPassphrase | None = None) -> None:
         self.home = home
+        self._ask = ask
         self.engine = engine or make_engine(home.database_url())
         self.blobs = BlobStore(home.blob_dir)
         #: Paths of the home that others could read when it was opened (now put right).
         self.mode_fixes: list[str] = []
 
     @classmethod
-    def open(cls, home: Home) -> Store:
+    def open(cls, home: Home, ask: AskPassphrase | None = None) -> Store:
         """Open an initialised home (clear error otherwise).
 
         Anything in the home readable by others is made owner-only first, with a
@@ -141,7 +143,7 @@ class Store:
         """
         home.config()
         fixes = home.make_owner_only()
-        store = cls(home)
+        store = cls(home, ask=ask)
         store.mode_fixes = fixes
         upgrade(store.engine)
         return store
@@ -174,7 +176,7 @@ class Store:
 
     @cached_property
     def keys(self) -> KeyRing:
-        return KeyRing(self.home.master_key())
+        return KeyRing(self.home.master_key(self._ask))
 
     def verifier_key(self) -> str:
         """The public verifier key (note verifier-key form)."""
