@@ -20,6 +20,7 @@ from served import Served, serve
 #: (screenshot name, path after the language) of every page a signed-in admin opens.
 PAGES: list[tuple[str, str]] = [
     ("dashboard", "/"),
+    ("sources", "/sources"),
     ("review", "/review"),
 ]
 #: Pages seen signed out.
@@ -82,7 +83,9 @@ def _visit_all(browser: Any, base: str, lang: str, pages: list[tuple[str, str]],
                 assert answer is not None
                 if answer.status != 200:
                     found.append(f"status {answer.status}")
-                page.wait_for_load_state("networkidle")
+                # Generous: two cores shared by many processes; a page slower than this
+                # is a finding of the benchmarks, not of this test.
+                page.wait_for_load_state("networkidle", timeout=90_000)
                 page.screenshot(path=str(shot_name(name, lang, width)), full_page=True)
                 if width == "desktop":
                     found += _axe(page)
@@ -107,8 +110,11 @@ def _object_pages(world: World) -> list[tuple[str, str]]:
     with world.store.reading() as conn:
         linked = conn.execute(s.person_records.select().limit(1)).mappings().first()
     assert linked is not None
-    return [("person-protected", f"/persons/{world.objects[Sensitivity.PROTECTED].person}"),
-            ("person-linked", f"/persons/{linked['person_id']}")]
+    protected = world.objects[Sensitivity.PROTECTED]
+    return [("person-protected", f"/persons/{protected.person}"),
+            ("person-linked", f"/persons/{linked['person_id']}"),
+            ("source-protected", f"/sources/{protected.source}"),
+            ("item-protected", f"/items/{protected.item}")]
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])

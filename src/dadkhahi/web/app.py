@@ -20,6 +20,7 @@ from dadkhahi.access.policy import ForbiddenError
 from dadkhahi.access.signin import ThrottledError
 from dadkhahi.api import create_app as create_api
 from dadkhahi.api.access_log import route_template
+from dadkhahi.api.errors import ApiError
 from dadkhahi.api.settings import ApiSettings
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.store.home import Home
@@ -92,7 +93,8 @@ def _install_page_errors(app: FastAPI) -> None:
 
         return handle
 
-    for kind in (UserError, StarletteHTTPException, RequestValidationError, Exception):
+    for kind in (UserError, ApiError, StarletteHTTPException, RequestValidationError,
+                 Exception):
         app.add_exception_handler(kind, handler_for(kind))
 
 
@@ -122,6 +124,9 @@ async def _page_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, UserError):
         status = 413 if type(exc).__name__ == "BlobTooLargeError" else 400
         return await error_page(request, status, messages[status])
+    if isinstance(exc, ApiError):  # raised by the upload path the pages share with the API
+        status = exc.status if exc.status in messages else 400
+        return await error_page(request, status, messages[status], exc.headers)
     if isinstance(exc, StarletteHTTPException):
         status = exc.status_code if exc.status_code in messages else 400
         return await error_page(request, status, messages[status])

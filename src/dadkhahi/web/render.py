@@ -72,6 +72,7 @@ def environment(lang: str) -> Environment:
         digits=language.digits,
         ident=ident,
         user=user_text,
+        combine=lambda first, second: {**first, **second},
     )
     env.globals.update(asset=assets.url, lang=language, interval=language.interval, kbd=kbd)
     return env

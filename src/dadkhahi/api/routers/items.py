@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -11,10 +12,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
+from dadkhahi.access.policy import Principal
 from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep, etag
 from dadkhahi.api.models import EraseIn, ItemUploadIn
+from dadkhahi.api.settings import ApiSettings
 from dadkhahi.api.uploads import (
     FormReader,
+    UploadFields,
     field_names,
     form_schema,
     read_fields,
@@ -23,11 +27,14 @@ from dadkhahi.api.uploads import (
 from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.intake.evidence import Receipt, begin_blob, item_content, take_in
 from dadkhahi.services import items
+from dadkhahi.store.store import Store
 
 router = APIRouter(prefix="/api", tags=["items"])
 
 #: Bytes gathered before a write is handed to a worker thread.
 _WRITE_BATCH = 1024 * 1024
+#: Fields a caller's ``check`` reads besides the upload's own (a page's form token).
+CHECKED_FIELDS = frozenset({"csrf"})
 
 
 def safe_name(raw: str | None) -> str | None:
@@ -63,12 +70,33 @@ async def upload(
     body, never in the URL. The file is hashed, typed from its content, and, for a
     protected source, encrypted before it touches the disk. Identical content already in
     the source is not stored twice (200 with the existing item)."""
+    item, duplicate = await receive_item(request, store, principal, settings, source_id)
+    if duplicate:
+        return JSONResponse(item, status_code=200)
+    return item
+
+
+async def receive_item(
+    request: Request, store: Store, principal: Principal, settings: ApiSettings,
+    source_id: str, check: Callable[[UploadFields], None] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Take one streamed upload into a source: (the item as shown, whether it was a
+    duplicate). ``check`` sees the fields before the first byte of the file is read (the
+    pages check their form token there); the API and the pages share this one path."""
+    allowed = field_names(ItemUploadIn) | (CHECKED_FIELDS if check else frozenset())
+    form = FormReader(request, allowed)
+    fields = None
+    if check is not None:
+        # A page's form token comes first: a forged form learns nothing, not even whether
+        # the source exists (the fields are small; no byte of the file is read yet).
+        fields = await form.fields()
+        check(fields)
     sensitivity = await run_in_threadpool(items.upload_sensitivity, store, principal,
                                           source_id)
     limit = settings.max_upload_bytes
     refuse_oversized(request, limit)
-    form = FormReader(request, field_names(ItemUploadIn))
-    fields = await form.fields()
+    if fields is None:
+        fields = await form.fields()
     meta = read_fields(ItemUploadIn, fields)
     pending = begin_blob(store, sensitivity, limit)
     buffer = bytearray()
@@ -91,9 +119,7 @@ async def upload(
         receipt, item_id=pending.item_id, file_key=pending.file_key)
     item = await run_in_threadpool(
         reads.get_object, store, principal, reads.RESOURCES["items"], taken.item_id)
-    if taken.duplicate:
-        return JSONResponse(item, status_code=200)
-    return item
+    return item, taken.duplicate
 
 
 def _disposition(name: str | None, fallback: str) -> str:

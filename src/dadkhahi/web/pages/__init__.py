@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dadkhahi.web.pages import auth, dashboard, persons, review
+from dadkhahi.web.pages import auth, dashboard, persons, review, sources
 
 #: Every page router; the app includes them, the access matrix walks their routes.
-ROUTERS: tuple[APIRouter, ...] = (dashboard.router, review.router, persons.router,
-                                   auth.router)
+ROUTERS: tuple[APIRouter, ...] = (dashboard.router, sources.router, review.router,
+                                  persons.router, auth.router)

@@ -1,0 +1,364 @@
+"""Sources and evidence items: lists, registration, upload, preview, custody, proofs.
+
+Reads go through :mod:`dadkhahi.access.reads` (visibility in SQL, protected objects
+audited), changes through :mod:`dadkhahi.services` (the same functions as the API), and
+an upload through the API's one streaming path (:func:`receive_item`), with this page's
+form token checked before the first byte of the file is taken. Identifying values (a
+title, a file name, who handed a file over) travel in form bodies, never in URLs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError as PydanticValidationError
+from starlette.concurrency import run_in_threadpool
+
+from dadkhahi.access import reads
+from dadkhahi.access.policy import Permission
+from dadkhahi.api.errors import ApiError
+from dadkhahi.api.models import SourceIn
+from dadkhahi.api.routers.items import download, receive_item
+from dadkhahi.api.uploads import UploadFields
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.intake.evidence import ContentErasedError, item_content
+from dadkhahi.intake.media import STRIPPABLE_IMAGES
+from dadkhahi.services import ledger as ledger_service
+from dadkhahi.services import objects as object_service
+from dadkhahi.services.verification import ItemCheck, verify_item
+from dadkhahi.store.store import Store
+from dadkhahi.web.i18n import language
+from dadkhahi.web.nav import N_, register
+from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.pages.persons import SENSITIVITY
+from dadkhahi.web.render import render
+from dadkhahi.web.security import check_csrf, read_form, visitor
+
+router = page_router()
+register("/sources", N_("Sources"))
+
+PAGE_SIZE = 25
+SOURCE_KINDS = {
+    "list": N_("list"), "testimony": N_("testimony"), "document": N_("document"),
+    "article": N_("article"), "dataset": N_("dataset"), "photo": N_("photo"),
+    "video": N_("video"), "audio": N_("audio"),
+}
+RELIABILITY = {
+    "A": N_("A: completely reliable"), "B": N_("B: usually reliable"),
+    "C": N_("C: fairly reliable"), "D": N_("D: not usually reliable"),
+    "E": N_("E: unreliable"), "F": N_("F: reliability cannot be judged"),
+}
+CREDIBILITY = {
+    "1": N_("1: confirmed by other sources"), "2": N_("2: probably true"),
+    "3": N_("3: possibly true"), "4": N_("4: doubtful"), "5": N_("5: improbable"),
+    "6": N_("6: truth cannot be judged"),
+}
+SOURCE_SORTS = {"-created_at": N_("newest first"), "created_at": N_("oldest first"),
+                "title": N_("title")}
+CUSTODY_ACTIONS = {"received": N_("received"), "derived": N_("derived"),
+                   "erased": N_("erased"), "verified": N_("verified"),
+                   "transferred": N_("transferred")}
+DERIVATIONS = {"metadata_stripped": N_("copy without hidden metadata (location, camera)"),
+               "text_extracted": N_("extracted text")}
+#: Media types shown in the page as pictures (an SVG may hold script: never shown).
+PICTURES = STRIPPABLE_IMAGES - {"image/tiff", "image/heic"}
+#: Text shown in the page (as text, escaped), and how much of it.
+TEXT_TYPES = ("text/plain", "text/csv", "text/markdown", "application/json")
+TEXT_PREVIEW_BYTES = 16 * 1024
+#: PDFs larger than this are not rendered for a preview (the download stays).
+PDF_PREVIEW_BYTES = 20 * 1024 * 1024
+#: Form fields of a source, in order, with labels (the select fields have their options).
+SOURCE_FIELDS = (
+    ("title", N_("Title")), ("collected_by", N_("Collected by")),
+    ("collected_at", N_("Collected on")), ("method", N_("Method")),
+    ("location", N_("Where it was collected")), ("language", N_("Language")),
+    ("citation", N_("Citation")), ("notes", N_("Notes")),
+)
+#: Upload fields (the API's names), with labels.
+UPLOAD_FIELDS = (("name", N_("File name (optional)")),
+                 ("from", N_("Handed over by")), ("how", N_("How it was obtained")))
+
+
+def _choices() -> dict[str, Any]:
+    return {"source_kinds": SOURCE_KINDS, "reliability": RELIABILITY,
+            "credibility": CREDIBILITY, "sensitivity": SENSITIVITY,
+            "source_fields": SOURCE_FIELDS, "upload_fields": UPLOAD_FIELDS}
+
+
+async def _read_page(request: Request, resource: str, query: reads.PageQuery
+                     ) -> reads.Page:
+    current = await visitor(request)
+    store: Store = request.app.state.store
+    page, pending = await run_in_threadpool(reads.read_page, store, current.principal,
+                                            reads.RESOURCES[resource], query)
+    if pending.objects:
+        await run_in_threadpool(pending.record, store, current.principal)
+    return page
+
+
+async def _read_one(request: Request, resource: str, object_id: str) -> dict[str, Any]:
+    current = await visitor(request)
+    store: Store = request.app.state.store
+    obj, pending = await run_in_threadpool(reads.read_object, store, current.principal,
+                                           reads.RESOURCES[resource], object_id)
+    if pending.objects:
+        await run_in_threadpool(pending.record, store, current.principal)
+    return obj
+
+
+def _list_query(request: Request, filters: tuple[str, ...], sorts: dict[str, str],
+                default_sort: str) -> tuple[reads.PageQuery, dict[str, str]]:
+    """Filters, sort and cursor from the query string (only codes: no user text)."""
+    asked = {k: v for k, v in request.query_params.items()
+             if k in filters and v and len(v) <= 64}
+    sort = request.query_params.get("sort", default_sort)
+    if sort not in sorts:
+        sort = default_sort
+    cursor = request.query_params.get("cursor") or None
+    query = reads.PageQuery(filters=asked, sort=sort, limit=PAGE_SIZE, cursor=cursor,
+                            count=True)
+    return query, {**asked, "sort": sort}
+
+
+@router.get("/sources")
+async def sources(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The sources the visitor may see, filtered by kind and sensitivity, sorted, paged."""
+    return await _sources_page(request, lang)
+
+
+async def _sources_page(request: Request, lang: str, errors: dict[str, str] | None = None,
+                        entered: dict[str, str] | None = None, status: int = 200
+                        ) -> Response:
+    current = await visitor(request)
+    query, asked = _list_query(request, ("kind", "sensitivity"), SOURCE_SORTS, "-created_at")
+    if query.filters.get("kind") not in (None, *SOURCE_KINDS) or query.filters.get(
+            "sensitivity") not in (None, *SENSITIVITY):
+        raise ValidationError("unknown filter value")
+    page = await _read_page(request, "sources", query)
+    return render(request, "sources.html", {
+        "page": page, "asked": asked, "sorts": SOURCE_SORTS,
+        "can_add": current.principal.can(Permission.ADD_EVIDENCE),
+        "errors": errors or {}, "entered": entered or {}, **_choices(),
+    }, current, lang, status)
+
+
+def _field_errors(exc: PydanticValidationError, tr: Any) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "form"
+        if error["type"] in ("string_too_short", "missing"):
+            errors[name] = tr("This field is required.")
+        elif error["type"] == "string_too_long":
+            errors[name] = tr("This is too long.")
+        else:
+            errors[name] = tr("Choose one of the values offered.")
+    return errors
+
+
+@router.post("/sources")
+async def add_source(request: Request, lang: LangDep) -> Response:
+    """Register a source (a protected one has its identifying fields sealed and is granted
+    to its creator): the API's service, a ledger event with the signed-in user as actor."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.ADD_EVIDENCE)
+    tr = language(lang).gettext
+    values = {k: v for k, v in form.items() if v}
+    try:
+        body = SourceIn.model_validate(values)
+    except PydanticValidationError as exc:
+        return await _sources_page(request, lang, _field_errors(exc, tr), form, 422)
+    try:
+        made = await run_in_threadpool(object_service.create_source, request.app.state.store,
+                                       current.principal, SourceSpec(**body.model_dump()))
+    except ValidationError:
+        return await _sources_page(request, lang, {"sensitivity": tr(
+            "You would not be able to see this source: check its sensitivity.")}, form, 422)
+    return RedirectResponse(f"/{lang}/sources/{made['id']}", status_code=303)
+
+
+@router.get("/sources/{source_id}")
+async def source(request: Request, lang: LangDep, current: VisitorDep,
+                 source_id: str) -> Response:
+    """One source: what it is, how far it is trusted, its items; an upload form."""
+    return await _source_page(request, lang, source_id)
+
+
+async def _source_page(request: Request, lang: str, source_id: str,
+                       errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    current = await visitor(request)
+    found = await _read_one(request, "sources", source_id)
+    cursor = request.query_params.get("cursor") or None
+    items = await _read_page(request, "items", reads.PageQuery(
+        filters={"source_id": source_id}, sort="-received_at", limit=PAGE_SIZE,
+        cursor=cursor, count=True))
+    return render(request, "source.html", {
+        "source": found, "items": items,
+        "can_upload": current.principal.can(Permission.ADD_EVIDENCE),
+        "errors": errors or {}, **_choices(),
+    }, current, lang, status)
+
+
+@router.post("/sources/{source_id}/items")
+async def upload(request: Request, lang: LangDep, source_id: str) -> Response:
+    """Stream a file into the source (multipart: the form token and the fields first, then
+    the file), through the API's own upload path; then show the new item."""
+    current = await visitor(request)
+    tr = language(lang).gettext
+
+    def check(fields: UploadFields) -> None:
+        check_csrf(request, current, fields.one("csrf"))
+
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        check_csrf(request, current, None)  # no form to carry a token: the header's or 403
+    try:
+        item, _ = await receive_item(request, request.app.state.store, current.principal,
+                                     request.app.state.settings, source_id, check)
+    except ApiError as exc:
+        if exc.status in (413, 415):
+            raise
+        return await _source_page(request, lang, source_id, {"file": tr(
+            "Choose a file to upload, and fill in the fields before it.")}, 422)
+    return RedirectResponse(f"/{lang}/items/{item['id']}", status_code=303)
+
+
+async def _custody(request: Request, item_id: str) -> list[dict[str, Any]]:
+    current = await visitor(request)
+    return await run_in_threadpool(reads.custody_of, request.app.state.store,
+                                   current.principal, item_id)
+
+
+def _text_preview(store: Store, current: Any, item_id: str) -> str | None:
+    """The first bytes of a text item as text (audited as a download)."""
+    _, raw = reads.item_for_download(store, current.principal, item_id)
+    taken = bytearray()
+    try:
+        with store.reading() as conn:
+            for chunk in item_content(store, conn, raw):
+                taken += chunk
+                if len(taken) >= TEXT_PREVIEW_BYTES:
+                    break
+    except NotFoundError:
+        return None
+    return bytes(taken[:TEXT_PREVIEW_BYTES]).decode("utf-8", "replace")
+
+
+async def _item_page(request: Request, lang: str, item_id: str,
+                     check: ItemCheck | None = None) -> Response:
+    current = await visitor(request)
+    store: Store = request.app.state.store
+    item = await _read_one(request, "items", item_id)
+    derived = (await _read_page(request, "items", reads.PageQuery(
+        filters={"derived_from": item_id}, limit=20))).data
+    chain = await _custody(request, item_id)
+    src = None
+    with contextlib.suppress(NotFoundError):  # an item may be visible, its source not
+        src = await _read_one(request, "sources", str(item["source_id"]))
+    media = str(item["media_type"])
+    preview = None
+    if not item.get("erased"):
+        if media in PICTURES or (media == "application/pdf"
+                                 and int(item["size"]) <= PDF_PREVIEW_BYTES):
+            preview = "picture"
+        elif media.startswith("text/") or media in TEXT_TYPES:
+            preview = "text"
+    text = None
+    if preview == "text":
+        text = await run_in_threadpool(_text_preview, store, current, item_id)
+    return render(request, "item.html", {
+        "item": item, "source": src, "derived": derived, "custody": chain,
+        "preview": preview, "text": text, "check": check,
+        "custody_actions": CUSTODY_ACTIONS, "derivations": DERIVATIONS,
+        "sensitivity": SENSITIVITY,
+    }, current, lang)
+
+
+@router.get("/items/{item_id}")
+async def item_page(request: Request, lang: LangDep, current: VisitorDep,
+                    item_id: str) -> Response:
+    """One evidence item: hash, preview, chain of custody, proof, "verify now"."""
+    return await _item_page(request, lang, item_id)
+
+
+def _picture(store: Store, current: Any, item_id: str) -> tuple[bytes, str]:
+    """The bytes shown as the item's picture: an image as stored (its copy without hidden
+    metadata when there is one), or the first page of a PDF rendered as PNG."""
+    item, raw = reads.item_for_download(store, current.principal, item_id)
+    media = str(item["media_type"])
+    if media in PICTURES:
+        copies = reads.read_page(store, current.principal, reads.RESOURCES["items"],
+                                 reads.PageQuery(filters={"derived_from": item_id}, limit=5))
+        stripped = [c for c in copies[0].data if c.get("derivation") == "metadata_stripped"]
+        if stripped:
+            copies[1].record(store, current.principal)
+            item, raw = reads.item_for_download(store, current.principal,
+                                                str(stripped[0]["id"]))
+            media = str(item["media_type"])
+    elif media != "application/pdf" or int(item["size"]) > PDF_PREVIEW_BYTES:
+        raise NotFoundError("no picture of this item")
+    with store.reading() as conn:
+        data = b"".join(item_content(store, conn, raw))
+    if media in PICTURES:
+        return data, media
+    import pymupdf  # only for a PDF preview
+
+    try:
+        with pymupdf.open(stream=data, filetype="pdf") as doc:  # type: ignore[no-untyped-call]
+            if doc.needs_pass or doc.page_count == 0:
+                raise NotFoundError("no picture of this item")
+            pixmap = doc[0].get_pixmap(dpi=72)
+            return pixmap.tobytes("png"), "image/png"
+    except (RuntimeError, ValueError):
+        raise NotFoundError("no picture of this item") from None
+
+
+@router.get("/items/{item_id}/picture")
+async def picture(request: Request, lang: LangDep, current: VisitorDep,
+                  item_id: str) -> Response:
+    """The item as a picture for its page (images; a PDF's first page), never as a page
+    that could run script: sandboxed, not sniffed, not cached."""
+    try:
+        data, media = await run_in_threadpool(_picture, request.app.state.store, current,
+                                              item_id)
+    except ContentErasedError:
+        raise NotFoundError("erased") from None
+    return Response(data, media_type=media, headers={
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+        "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+
+@router.get("/items/{item_id}/download")
+async def item_download(request: Request, lang: LangDep, current: VisitorDep,
+                        item_id: str) -> Response:
+    """The original bytes as an attachment: the API's download, with the page session."""
+    return await run_in_threadpool(download, item_id, request.app.state.store,
+                                   current.principal)
+
+
+@router.get("/items/{item_id}/proof")
+async def proof(request: Request, lang: LangDep, current: VisitorDep,
+                item_id: str) -> Response:
+    """The inclusion proof of the item's ledger event with a signed checkpoint, as a file
+    ``dadkhahi ledger verify-proof`` (or any RFC 9162 verifier) checks offline."""
+    store: Store = request.app.state.store
+    item = await _read_one(request, "items", item_id)
+    bundle = await run_in_threadpool(ledger_service.inclusion_bundle, store,
+                                     current.principal, int(item["ledger_index"]))
+    return JSONResponse(bundle, headers={
+        "Content-Disposition": f'attachment; filename="{item["id"]}.proof.json"',
+        "Cache-Control": "no-store"})
+
+
+@router.post("/items/{item_id}/verify")
+async def verify_now(request: Request, lang: LangDep, item_id: str) -> Response:
+    """Re-hash the item's bytes and check its event's proof against a fresh checkpoint."""
+    await read_form(request)
+    current = await visitor(request)
+    found = await run_in_threadpool(verify_item, request.app.state.store, current.principal,
+                                    item_id)
+    return await _item_page(request, lang, item_id, found)
+
