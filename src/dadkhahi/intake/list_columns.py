@@ -130,14 +130,18 @@ def plan_columns(
 ) -> ColumnPlan:
     """Match fields to columns: explicit ``FIELD=COLUMN`` pairs first, then guessing.
 
-    Problems (unknown field, column not in the file, a column mapped twice, no
-    name column at all) are reported as ``line 1, field F: …``.
+    An explicit empty column (``{"death_date": ""}``, as the import wizard sends for
+    "not in this list") keeps the field unmapped. Problems (unknown field, column not
+    in the file, a column mapped twice, no name column at all) are reported as
+    ``line 1, field F: …``.
     """
     plan = ColumnPlan()
     columns = list(header)
     shown = ", ".join(repr(c) for c in columns)
     explicit = dict(explicit or {})
     for name, column in explicit.items():
+        if name in FIELDS and column == "":
+            continue  # "not in this list": the field stays unmapped, never guessed
         if name not in FIELDS:
             plan.problems.append(
                 f"line 1, field {name}: not a field (fields: {', '.join(FIELDS)})"

@@ -423,3 +423,32 @@ def list_imports(store: Store) -> list[ListSummary]:
                         r.matched_by, r.added, r.removed, r.changed)
             for r in conn.execute(query)
         ]
+
+
+@dataclass(frozen=True)
+class ListCheck:
+    """A dry run of :func:`import_list`: what was read, how columns map, what is wrong."""
+
+    table: RawTable
+    plan: ColumnPlan
+    #: Each problem as ``line N, field F: what`` (or ``line N: what``); empty if importable.
+    problems: list[str]
+    warnings: list[str]
+
+
+def check_list(
+    path: Path, *, id_column: str | None = None, mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None, sheet: str | None = None, multiline_cells: bool = False,
+) -> ListCheck:
+    """Read and validate a list file exactly as :func:`import_list` would, storing nothing.
+
+    A file that cannot be read at all raises :class:`UserError` as the import does.
+    """
+    table = read_list_file(path, encoding=encoding, sheet=sheet,
+                           multiline_cells=multiline_cells)
+    plan = plan_columns(table.header, mapping, id_column)
+    try:
+        prepared = _prepare(table, plan, id_column)
+    except ValidationError as exc:
+        return ListCheck(table, plan, exc.problems, list(table.warnings))
+    return ListCheck(table, plan, [], prepared.warnings)
