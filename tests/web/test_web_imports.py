@@ -15,7 +15,6 @@ from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import schema as s
 
 
-
 def _arabic_letters(text: str) -> str:
     """Windows-1256 has Arabic yeh and kaf only, as lists typed on it do."""
     return text.replace("ی", "ي").replace("ک", "ك")
@@ -47,9 +46,9 @@ def _form(html: str, **changes: str) -> dict[str, str]:
     form = {"csrf": csrf_of(html), "staged": _STAGED.search(html).group(1)}  # type: ignore[union-attr]
     for name in ("source", "sensitivity"):
         form[name] = re.search(rf'name="{name}" value="([^"]*)"', html).group(1)  # type: ignore[union-attr]
-    for select in re.finditer(r'<select id="[^"]+" name="([^"]+)">(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select.group(2))
-        form[select.group(1)] = chosen.group(1) if chosen else ""
+    for menu in re.finditer(r'<select id="[^"]+" name="([^"]+)">(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', menu.group(2))
+        form[menu.group(1)] = chosen.group(1) if chosen else ""
     form.update(changes)
     return form
 
