@@ -10,10 +10,18 @@ from dadkhahi.store.migrate import current_revision, head_revision, upgrade
 from dadkhahi.store.store import Store
 
 
+def _compared(_obj: object, name: str | None, type_: str, _reflected: bool,
+              _other: object) -> bool:
+    # PostgreSQL's full-text GIN index is an expression index made by raw SQL in the
+    # migration; Alembic cannot reflect it into something to compare.
+    return not (type_ == "index" and name == "ix_search_segments_tsv")
+
+
 def test_migrated_schema_matches_declared_tables(store: Store) -> None:
     assert current_revision(store.engine) == head_revision()
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), s.metadata)
+        diff = compare_metadata(MigrationContext.configure(
+            conn, opts={"include_object": _compared}), s.metadata)
     assert diff == []
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from dadkhahi.cli import (
     audit,
+    documents,
     evidence,
     jobs,
     ledger,
@@ -71,6 +72,8 @@ def main(
 
 setup.register(app)
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(documents.app, name="documents")
+app.command("search")(documents.search)
 app.add_typer(ledger.app, name="ledger")
 lists.register(app)
 link.register(app)

@@ -11,6 +11,7 @@ import secrets
 PREFIXES = {
     "source": "src",
     "item": "itm",
+    "extraction": "ext",
     "custody": "cus",
     "record": "rec",
     "person": "per",

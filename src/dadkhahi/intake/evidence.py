@@ -38,6 +38,7 @@ from dadkhahi.domain.vocab import CustodyAction, Sensitivity
 from dadkhahi.intake.derivatives import strip_image_metadata
 from dadkhahi.intake.media import STRIPPABLE_IMAGES, sniff
 from dadkhahi.intake.sources import get_source, register_source
+from dadkhahi.search.index import remove_items as remove_index_rows
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import Incoming, StoredBlob, new_file_key
 from dadkhahi.store.erase import destroy_keys, scrub
@@ -446,6 +447,8 @@ def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
     keys += [str(x["key_id"]) for x in (*custody, *claims)]
     with store.transaction(actor) as tx:
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
+        # The full-text index rows of the item and its text (dadkhahi.search.index).
+        remove_index_rows(tx.conn, ids)
     for erased in ids:
         store.blobs.remove_sealed(erased)
     scrub(store)

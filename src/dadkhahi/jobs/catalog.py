@@ -17,6 +17,7 @@ from dadkhahi.domain.errors import ValidationError
 #: Job kinds and the functions that run them.
 KINDS: dict[str, str] = {
     "ledger.verify": "dadkhahi.jobs.kinds:verify_ledger_job",
+    "documents.extract": "dadkhahi.intake.documents:extract_job",
 }
 
 JobFunction = Callable[[Any, Any, dict[str, Any]], dict[str, Any] | None]

@@ -199,13 +199,21 @@ def requeue_stale(store: Store, lease: timedelta = DEFAULT_LEASE) -> int:
     return int(failed) + int(again)
 
 
-def claim(store: Store, kinds: frozenset[str] | None = None) -> Job | None:
-    """Take the next queued job (lowest priority number, then oldest) for this worker."""
+def claim(
+    store: Store, kinds: frozenset[str] | None = None, job_id: str | None = None,
+) -> Job | None:
+    """Take the next queued job (lowest priority number, then oldest) for this worker.
+
+    ``job_id``: take that job only (a command running the job it just queued), if it is
+    still queued.
+    """
     j = s.jobs.c
     pick = select(j.id).where(j.state == str(JobState.QUEUED)).order_by(
         j.priority, j.created_at, j.id).limit(1)
     if kinds is not None:
         pick = pick.where(j.kind.in_(sorted(kinds)))
+    if job_id is not None:
+        pick = pick.where(j.id == job_id)
     with write_transaction(store.engine) as conn:
         if not is_sqlite(store.engine):
             # Several workers on PostgreSQL: each takes a different row, none waits.

@@ -39,8 +39,10 @@ class JobCancelledError(Exception):
 class JobContext:
     """What a running job may do besides its work: report, notice a cancel, save state."""
 
-    def __init__(self, store: Store, job: Job, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, store: Store, job: Job, clock: Callable[[], float] = time.monotonic,
+                 on_progress: Callable[[int, int | None, str | None], None] | None = None):
         self._store = store
+        self._on_progress = on_progress
         self.job = job
         self._clock = clock
         self._last = clock()
@@ -56,6 +58,8 @@ class JobContext:
                  *, force: bool = False) -> None:
         """Report progress (throttled); raises :class:`JobCancelledError` if asked to stop."""
         self._done, self._total = done, total if total is not None else self._total
+        if self._on_progress is not None:
+            self._on_progress(done, self._total, note)
         now = self._clock()
         if not force and now - self._last < REPORT_INTERVAL:
             return
@@ -77,9 +81,12 @@ def _describe(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}); see the worker's log"
 
 
-def run_job(store: Store, job: Job) -> Job:
-    """Run one claimed job to a final state."""
-    ctx = JobContext(store, job)
+def run_job(
+    store: Store, job: Job,
+    on_progress: Callable[[int, int | None, str | None], None] | None = None,
+) -> Job:
+    """Run one claimed job to a final state (``on_progress``: also tell this process)."""
+    ctx = JobContext(store, job, on_progress=on_progress)
     try:
         function = resolve(job.kind)
         result = function(store, ctx, dict(job.params))
@@ -89,6 +96,20 @@ def run_job(store: Store, job: Job) -> Job:
         _log.exception("job %s (%s) failed", job.id, job.kind)
         return queue.finish(store, job.id, JobState.FAILED, error=_describe(exc))
     return queue.finish(store, job.id, JobState.SUCCEEDED, result=result or {})
+
+
+def run_now(
+    store: Store, job_id: str,
+    on_progress: Callable[[int, int | None, str | None], None] | None = None,
+) -> Job:
+    """Run a job this process just queued, here and now (a command waiting for its work).
+
+    If a worker took it first, the job is returned as it stands (the worker finishes it).
+    """
+    job = queue.claim(store, job_id=job_id)
+    if job is None:
+        return queue.get(store, job_id)
+    return run_job(store, job, on_progress)
 
 
 def run_next(store: Store, lease: timedelta = queue.DEFAULT_LEASE) -> Job | None:
@@ -136,4 +157,5 @@ __all__ = [
     "run_forever",
     "run_job",
     "run_next",
+    "run_now",
 ]

@@ -89,6 +89,23 @@ _simple_insert("act.created", s.acts)
 _simple_insert("involvement.added", s.involvements)
 
 
+@handles("document.extracted")
+def _document_extracted(index: int, data: Mapping[str, Any]) -> list[Op]:
+    row = dict(data, state="done")
+    ops: list[Op] = [Insert(s.extractions, _row(s.extractions, index, row))]
+    ops.extend(
+        Insert(s.document_pages, _row(s.document_pages, index, dict(
+            page, text_item_id=data["text_item_id"], item_id=data["item_id"])))
+        for page in data["pages"]
+    )
+    return ops
+
+
+@handles("document.extraction_failed")
+def _document_failed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Insert(s.extractions, _row(s.extractions, index, dict(data, state="failed")))]
+
+
 @handles("ledger.initialized")
 def _initialized(index: int, data: Mapping[str, Any]) -> list[Op]:
     return []

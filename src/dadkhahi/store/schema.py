@@ -636,6 +636,69 @@ estimate_releases = Table(
     Index("ix_estimate_releases_estimate_id", "estimate_id"),
 )
 
+# --- documents (issue 15) ---
+# Text extracted from an original item is a derivative item (its own hash, pointing back
+# to the original, sealed like it when protected); ``extractions`` records each attempt
+# (tools and versions, or why it failed) and ``document_pages`` the pages of each text
+# derivative (no text here: the text lives in the derivative's blob, sealed if protected).
+
+extractions = Table(
+    "extractions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("state", Text, nullable=False),  # "done" or "failed"
+    Column("text_item_id", Text, ForeignKey("items.id")),
+    Column("tools", JSON(none_as_null=True)),
+    Column("page_count", Integer),
+    Column("languages", JSON(none_as_null=True)),
+    Column("low_confidence", JSON(none_as_null=True)),
+    Column("notes", JSON(none_as_null=True)),
+    Column("error", Text),
+    Column("at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_extractions_item_id", "item_id"),
+)
+
+document_pages = Table(
+    "document_pages",
+    metadata,
+    Column("text_item_id", Text, ForeignKey("items.id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("method", Text, nullable=False),
+    Column("language", Text),
+    Column("confidence", Float),
+    Column("chars", Integer, nullable=False),
+    _ledger_index(),
+)
+
+# The full-text index: one row per page (or part of a long page), tokens from the one
+# tokenizer (``dadkhahi.search.tokens``) joined by spaces. Not evidence and not replayed
+# (no ledger_index): rebuilt from the text derivatives. Protected rows hold keyed hashes
+# of their tokens and neither text nor spans (see ``dadkhahi.search.index``).
+
+search_segments = Table(
+    "search_segments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("text_item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("source_id", Text, nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("partition", Text, nullable=False),
+    Column("tokens", Text, nullable=False),
+    Column("token_count", Integer, nullable=False),
+    Column("spans", JSON(none_as_null=True)),
+    Column("text", Text),
+    Index("ix_search_segments_item_id", "item_id"),
+    Index("ix_search_segments_partition", "partition"),
+)
+# PostgreSQL also has a GIN index on to_tsvector('simple', tokens), made by raw SQL in the
+# migration (an expression index the schema comparison cannot reflect); SQLite has FTS5
+# tables per visibility partition instead (``dadkhahi.search.index``).
+
 # Pages of a source's records and items in ID order (the API's default) come straight
 # from these, without sorting every row of the source.
 Index("ix_records_source_id_id", records.c.source_id, records.c.id)

@@ -1,0 +1,206 @@
+"""``dadkhahi documents add | extract | text``: files in, their text out as derivatives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from dadkhahi.cli.common import (
+    byte_progress,
+    console,
+    count_progress,
+    current_actor,
+    err_console,
+    fail,
+    open_store,
+)
+from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.store.store import Store
+
+app = typer.Typer(help="Documents: take files in and extract their text (PDF, scans through "
+                       "OCR, DOCX, ODT, HTML, plain text).", no_args_is_help=True)
+
+
+def _run_extraction(store: Store, params: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Queue a ``documents.extract`` job and run it here with a progress bar."""
+    from dadkhahi.intake.documents import JOB_KIND
+    from dadkhahi.jobs.queue import enqueue
+    from dadkhahi.jobs.worker import run_now
+
+    job = enqueue(store, JOB_KIND, {**params, "actor": actor}, created_by=actor)
+    with count_progress() as bar:
+        task = bar.add_task("extracting text", total=None)
+
+        def advance(done: int, total: int | None, _note: str | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        finished = run_now(store, job.id, advance)
+    if finished.state != "succeeded":
+        raise fail(f"extraction job {finished.id} is {finished.state}"
+                   + (f": {finished.error}" if finished.error else ""))
+    return finished.result or {}
+
+
+def _print_outcomes(result: dict[str, Any]) -> None:
+    for row in result.get("items", []):
+        if row["state"] == "failed":
+            console.print(Text(f"no text    {row['item_id']}: {row['error']}", style="yellow"),
+                          soft_wrap=True)
+        elif row["state"] == "done":
+            console.print(f"text       {row['item_id']} -> {row['text_item_id']} "
+                          f"({row['pages']} page(s))", highlight=False)
+    console.print(f"{result.get('done', 0)} extracted, {result.get('failed', 0)} failed, "
+                  f"{result.get('skipped', 0)} already done", highlight=False)
+
+
+def _ocr_languages(language: str | None) -> list[str] | None:
+    from dadkhahi.intake.documents import OCR_LANGUAGES
+
+    return None if language is None else list(OCR_LANGUAGES.get(language, ("fas", "eng")))
+
+
+@app.command("add")
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursively)")],
+    source: Annotated[str | None, typer.Option(help="Existing source ID (or prefix)")] = None,
+    source_title: Annotated[
+        str | None, typer.Option(help="Register a new source with this title")] = None,
+    kind: Annotated[SourceKind, typer.Option(help="Kind of the new source")] = SourceKind.DOCUMENT,
+    sensitivity: Annotated[
+        Sensitivity, typer.Option(help="Sensitivity of the new source")] = Sensitivity.RESTRICTED,
+    reliability: Annotated[Reliability, typer.Option(help="Admiralty A-F")] = Reliability.F,
+    credibility: Annotated[Credibility, typer.Option(help="Admiralty 1-6")] = (
+        Credibility.CANNOT_JUDGE),
+    language: Annotated[str | None, typer.Option(
+        help="Language of the new source (fa, en, ar…); also picks the OCR languages")] = None,
+    no_extract: Annotated[bool, typer.Option(
+        "--no-extract", help="Only queue the extraction (a worker or `documents extract` "
+                             "runs it)")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who is taking them in")] = None,
+) -> None:
+    """Take files in (hashed, stored, in custody), then extract their text as derivatives.
+
+    Prints each item's ID and its source's ID. A file whose text cannot be read is still
+    kept; the reason is recorded on the item."""
+    from dadkhahi.intake.documents import JOB_KIND
+    from dadkhahi.intake.evidence import ProgressHooks, Receipt, add_evidence
+    from dadkhahi.jobs.queue import enqueue
+
+    store = open_store()
+    who = current_actor(actor)
+    spec = None
+    if source_title is not None:
+        spec = SourceSpec(title=source_title, kind=kind, sensitivity=sensitivity,
+                          reliability=reliability, credibility=credibility, language=language)
+    with byte_progress() as bar:
+        task = bar.add_task("storing", total=None)
+        hooks = ProgressHooks(total=lambda _files, size: bar.update(task, total=size),
+                              advance=lambda n: bar.advance(task, n))
+        report = add_evidence(store, paths, Receipt(actor=who), source_id=source,
+                              new_source=spec, hooks=hooks)
+    ids: list[str] = []
+    for outcome in report.outcomes:
+        if outcome.item_id is None:
+            console.print(Text(f"skipped    {outcome.path}: {outcome.reason}", style="yellow"),
+                          soft_wrap=True)
+            continue
+        ids.append(outcome.item_id)
+        held = "" if outcome.status == "added" else " (already held)"
+        console.print(Text(f"item       {outcome.item_id}  source {report.source_id}  "
+                           f"{outcome.path}{held}"), soft_wrap=True)
+    if not ids:
+        raise fail("nothing was stored")
+    params: dict[str, Any] = {"item_ids": ids, "languages": _ocr_languages(language)}
+    if no_extract:
+        job = enqueue(store, JOB_KIND, {**params, "actor": who}, created_by=who)
+        console.print(f"extraction queued as job {job.id}", highlight=False)
+    else:
+        _print_outcomes(_run_extraction(store, params, who))
+    if report.skipped:
+        raise typer.Exit(1)
+
+
+@app.command("extract")
+def extract(
+    items: Annotated[list[str] | None, typer.Argument(
+        help="Item IDs (default: every item not yet extracted, and failed ones)")] = None,
+    background: Annotated[bool, typer.Option(
+        "--background", help="Only queue the job for the worker")] = False,
+    no_retry: Annotated[bool, typer.Option(
+        "--no-retry", help="Leave items whose extraction failed alone")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who runs it")] = None,
+) -> None:
+    """Run pending (and failed) extractions now, with a progress bar, or queue them."""
+    from dadkhahi.intake.documents import JOB_KIND
+    from dadkhahi.jobs.queue import enqueue
+
+    store = open_store()
+    who = current_actor(actor)
+    params: dict[str, Any] = {"retry_failed": not no_retry}
+    if items:
+        params["item_ids"] = list(items)
+    if background:
+        job = enqueue(store, JOB_KIND, {**params, "actor": who}, created_by=who)
+        console.print(f"queued job {job.id}", highlight=False)
+        return
+    _print_outcomes(_run_extraction(store, params, who))
+
+
+@app.command("text")
+def text(
+    item: Annotated[str, typer.Argument(help="Item ID (or prefix, or SHA-256 prefix)")],
+    page: Annotated[int | None, typer.Option(min=1, help="Only this page")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Pages with lines, boxes and confidences, as JSON")] = False,
+) -> None:
+    """Print an item's extracted text, page by page (exactly as extracted)."""
+    from dadkhahi.intake.documents import text_of
+
+    found = text_of(open_store(), item)
+    pages = [p for p in found.get("pages", []) if page is None or p["number"] == page]
+    if as_json:
+        typer.echo(json.dumps({**found, "pages": pages}, ensure_ascii=False, indent=2))
+        return
+    if found["state"] != "done":
+        reason = f": {found['error']}" if found.get("error") else ""
+        raise fail(f"item {found['item_id']} has no text ({found['state']}{reason})")
+    if page is not None and not pages:
+        raise fail(f"item {found['item_id']} has no page {page}")
+    for p in pages:
+        conf = "" if p.get("confidence") is None else f", OCR confidence {p['confidence']:.0f}"
+        err_console.print(f"--- page {p['number']} ({p['method']}, "
+                          f"{p.get('language') or 'language unknown'}{conf}) ---",
+                          highlight=False)
+        # Text(): the document's words are data, never Rich markup.
+        console.print(Text(p["text"]), soft_wrap=True)
+
+
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "a phrase", or a prefix*; all required')],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="At most this many hits")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="The hits as JSON")] = False,
+) -> None:
+    """Search the extracted text of every document (Persian and English alike).
+
+    Each hit: item ID, page, and a snippet of the exact text with the matches marked."""
+    from dadkhahi.search.engine import dumps
+    from dadkhahi.search.engine import search as run_search
+
+    result = run_search(open_store(), None, query, limit=limit)
+    if as_json:
+        typer.echo(dumps(result))
+        return
+    for note in result.notes:
+        err_console.print(Text(note, style="yellow"), soft_wrap=True)
+    for hit in result.hits:
+        line = Text(f"{hit.item_id}  p.{hit.page}  ", style="bold")
+        shown = Text(hit.snippet.replace("\n", " "))
+        for start, end in hit.highlights:
+            shown.stylize("reverse", start, end)
+        console.print(line + shown, soft_wrap=True)
+    console.print(f"{len(result.hits)} hit(s)", highlight=False)

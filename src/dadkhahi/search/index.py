@@ -1,0 +1,164 @@
+"""Writing and removing full-text index rows, the same rows on SQLite and PostgreSQL.
+
+Each page of a text derivative becomes one or more rows of ``search_segments`` (a page
+longer than :data:`MAX_SEGMENT_TOKENS` is cut into parts) holding the page's tokens from
+the one tokenizer, joined by spaces. PostgreSQL indexes them with a GIN index on
+``to_tsvector('simple', tokens)`` (made by the migration); SQLite with FTS5 tables over
+the same column, tokenizer ``ascii`` (which splits on the spaces only, since every token
+is already normalised).
+
+**Partitions.** FTS5's bm25 ranks with corpus-wide statistics (how many rows hold a word,
+the mean row length), so an index shared by public and protected text would let a
+protected testimony's words move the ranking a public reader sees. Each *visibility
+partition* therefore has an FTS5 table of its own: ``public``, ``restricted`` and, for
+every protected source, ``p_<source id>`` (grants are given per source, so a reader sees
+a partition whole or not at all). PostgreSQL's ``ts_rank`` uses no corpus statistics, so
+one GIN index serves every partition there.
+
+**Protected text at rest.** A protected row stores keyed hashes of its tokens (HMAC-SHA256
+under a key derived from the master key and the source ID), no text and no spans: a copy
+of the database alone does not give a testimony's words. Exact words and phrases are
+found (the query is hashed with the same key, for readers holding the grant); prefixes
+are not. Erasing an item removes its rows and rebuilds the partition's FTS5 table
+(``optimize``), so no deleted token stays in the index's pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, insert, select, text
+
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.search.tokens import tokenize
+from dadkhahi.store import schema as s
+
+#: Tokens in one index row at most; longer pages are cut into parts.
+MAX_SEGMENT_TOKENS = 4000
+PUBLIC = "public"
+RESTRICTED = "restricted"
+_PARTITION = re.compile(r"^(public|restricted|p_[a-z]{3}_[0-9a-f]{20})$")
+#: Letters standing for hex digits, so a hashed token is a plain word to every parser.
+_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
+def partition_for(item_sensitivity: str, source_sensitivity: str, source_id: str) -> str:
+    """The visibility partition of an item's text (the stricter of item and source)."""
+    levels = {item_sensitivity, source_sensitivity}
+    if str(Sensitivity.PROTECTED) in levels:
+        return f"p_{source_id}"
+    if str(Sensitivity.RESTRICTED) in levels:
+        return RESTRICTED
+    return PUBLIC
+
+
+def is_protected(partition: str) -> bool:
+    """True for a protected source's partition (its tokens are keyed hashes)."""
+    return partition.startswith("p_")
+
+
+def fts_table(partition: str) -> str:
+    """The SQLite FTS5 table of a partition (the name is checked before it is used)."""
+    if not _PARTITION.match(partition):
+        raise ValueError(f"not a search partition: {partition!r}")
+    return f"search_fts_{partition}"
+
+
+def hash_token(key: bytes, token: str) -> str:
+    """A protected token as stored and searched: 20 letters of HMAC-SHA256."""
+    digest = hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+    return digest.translate(_LETTERS)
+
+
+def ensure_fts(conn: Connection, partition: str) -> str:
+    """Create the partition's FTS5 table if it is missing (SQLite only); returns its name."""
+    name = fts_table(partition)
+    conn.execute(text(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5(tokens, "
+        "content='search_segments', content_rowid='id', tokenize='ascii', detail=full)"))
+    return name
+
+
+def fts_exists(conn: Connection, partition: str) -> bool:
+    """Whether SQLite has an FTS5 table for the partition (nothing indexed there yet if not)."""
+    found = conn.execute(text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"),
+                         {"n": fts_table(partition)}).first()
+    return found is not None
+
+
+@dataclass(frozen=True)
+class PageText:
+    """One page to index: its number and exact text."""
+
+    number: int
+    text: str
+
+
+def index_pages(
+    conn: Connection, *, item_id: str, text_item_id: str, source_id: str, partition: str,
+    pages: Iterable[PageText], token_key: bytes | None = None,
+) -> int:
+    """Write the index rows of one text derivative; returns how many rows were written.
+
+    ``token_key`` is required for a protected partition (its tokens are stored hashed).
+    Runs inside the caller's transaction, so the rows land with the extraction's events.
+    """
+    protected = is_protected(partition)
+    if protected and token_key is None:
+        raise ValueError("a protected partition needs its token key")
+    sqlite = conn.dialect.name == "sqlite"
+    fts = ensure_fts(conn, partition) if sqlite else None
+    written = 0
+    for page in pages:
+        tokens = tokenize(page.text)
+        for part, first in enumerate(range(0, max(len(tokens), 1), MAX_SEGMENT_TOKENS)):
+            chunk = tokens[first:first + MAX_SEGMENT_TOKENS]
+            if not chunk:
+                continue
+            if protected:
+                assert token_key is not None
+                words = " ".join(hash_token(token_key, t.text) for t in chunk)
+                spans, page_text = None, None
+            else:
+                words = " ".join(t.text for t in chunk)
+                spans = [n for t in chunk for n in (t.start, t.end)]
+                page_text = page.text if part == 0 else None
+            row_id = conn.execute(insert(s.search_segments).values(
+                item_id=item_id, text_item_id=text_item_id, source_id=source_id,
+                page=page.number, part=part, partition=partition, tokens=words,
+                token_count=len(chunk), spans=spans, text=page_text,
+            ).returning(s.search_segments.c.id)).scalar_one()
+            if fts is not None:
+                # The table name was checked by fts_table(); the values are bound.
+                conn.execute(text(f"INSERT INTO {fts}(rowid, tokens) VALUES (:id, :t)"),  # noqa: S608
+                             {"id": row_id, "t": words})
+            written += 1
+    return written
+
+
+def remove_items(conn: Connection, item_ids: Sequence[str]) -> int:
+    """Remove every index row of these items (originals or their text derivatives).
+
+    On SQLite each touched FTS5 table is then optimised (rebuilt in one b-tree), so the
+    removed tokens do not linger in its pages. Returns the number of rows removed.
+    """
+    if not item_ids:
+        return 0
+    g = s.search_segments.c
+    which = g.item_id.in_(list(item_ids)) | g.text_item_id.in_(list(item_ids))
+    rows = conn.execute(select(g.id, g.partition, g.tokens).where(which)).all()
+    if conn.dialect.name == "sqlite":
+        touched: set[str] = set()
+        for row_id, partition, words in rows:
+            name = fts_table(str(partition))
+            conn.execute(text(f"INSERT INTO {name}({name}, rowid, tokens) "  # noqa: S608
+                              "VALUES ('delete', :id, :t)"), {"id": row_id, "t": words})
+            touched.add(name)
+        for name in sorted(touched):
+            conn.execute(text(f"INSERT INTO {name}({name}) VALUES ('optimize')"))  # noqa: S608
+    conn.execute(delete(s.search_segments).where(which))
+    return len(rows)
