@@ -35,6 +35,7 @@ from dadkhahi.domain.vocab import (
 )
 from dadkhahi.facts import entities
 from dadkhahi.facts.entities import Support
+from dadkhahi.intake.documents import extract_items
 from dadkhahi.intake.evidence import Receipt, add_evidence
 from dadkhahi.intake.lists import import_list
 from dadkhahi.intake.records import add_record
@@ -171,6 +172,7 @@ def build_objects(store: Store, level: Sensitivity, tmp: Path) -> Objects:
             title=f"{m}source SYNTHETIC", kind=SourceKind.TESTIMONY, sensitivity=level,
             collected_by=f"{m}collector"))
     item = add_file(store, source, tmp, f"{m}file SYNTHETIC", f"{m}name.txt")
+    extract_items(store, [item], "setup")  # its text, for /api/items/…/text and /api/search
     with store.transaction("setup") as tx:
         record = add_record(tx, source, level, {"name": f"{m}record SYNTHETIC"})
         person = entities.create_person(tx, f"{m}person SYNTHETIC", sensitivity=level,

@@ -275,6 +275,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/persons/search"): Rule(
         "list", lambda w, lv, who: Call("/api/persons/search", json={
             "name": _LIST_NAMES[lv][0]})),
+    # Documents: extracted text, extraction jobs, full-text search (query in the body).
+    ("GET", "/api/items/{object_id}/text"): Rule("read", _get("/api/items/{}/text", "item")),
+    ("POST", "/api/items/{object_id}/extract"): Rule(
+        "change", lambda w, lv, who: Call(f"/api/items/{_o(w, lv).item}/extract"),
+        Permission.ADD_EVIDENCE, 202),
+    ("POST", "/api/search"): Rule(
+        "list", _const("/api/search", {"q": "file synthetic", "limit": 100}), per_level=False),
     # Lists and linkage.
     ("GET", "/api/lists"): Rule("list", _const("/api/lists"), per_level=False),
     ("POST", "/api/lists"): Rule(

@@ -18,6 +18,7 @@ from dadkhahi.api.errors import ERROR_RESPONSES
 from dadkhahi.api.routers import (
     admin,
     auth,
+    documents,
     estimates,
     items,
     ledger,
@@ -168,7 +169,8 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     app.add_middleware(SecurityHeaders, allowed_hosts=settings.allowed_hosts,
                        hsts=settings.hsts)
     app.add_middleware(AccessLog)  # outermost: it times the whole answer
-    for module in (auth, search, objects, items, lists, linkage, ledger, admin, estimates):
+    for module in (auth, search, objects, items, lists, linkage, ledger, admin, estimates,
+                   documents):
         app.include_router(module.router)
     app.mount("/assets", FingerprintedStatic(), name="assets")
     app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False,

@@ -578,3 +578,8 @@ class PersonSearchOut(BaseModel):
     candidates: int = Field(description="Visible records sharing any key with the name")
     keys: list[str] = Field(description="The name's cross-script keys that were looked up")
     hits: list[PersonHitOut]
+class SearchIn(_In):
+    """A full-text query: words, "quoted phrases" and prefixes*, all required."""
+
+    q: str = Field(min_length=1, max_length=500)
+    limit: int = Field(default=20, ge=1, le=100)

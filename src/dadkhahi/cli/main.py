@@ -20,6 +20,7 @@ from dadkhahi.cli import (
     persons,
     serve,
     setup,
+    testimonies,
     users,
 )
 from dadkhahi.cli.common import err_console, state
@@ -74,6 +75,8 @@ setup.register(app)
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(documents.app, name="documents")
 app.command("search")(documents.search)
+app.add_typer(testimonies.testimonies_app, name="testimonies")
+app.add_typer(testimonies.consent_app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 lists.register(app)
 link.register(app)

@@ -12,6 +12,8 @@ PREFIXES = {
     "source": "src",
     "item": "itm",
     "extraction": "ext",
+    "testimony": "tst",
+    "consent": "cns",
     "custody": "cus",
     "record": "rec",
     "person": "per",

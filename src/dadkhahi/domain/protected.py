@@ -27,6 +27,9 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     "act": _ALWAYS | {"type", "place_id"},
     "involvement": _ALWAYS | {"act_id", "person_id", "organization_id"},
     "claim": _ALWAYS | {"entity_kind", "entity_id", "property", "status", "support"},
+    # The witness, the interview's circumstances and language are sealed; a random
+    # pseudonym is what others see.
+    "testimony": _ALWAYS | {"source_id", "pseudonym", "created_at"},
 }
 
 

@@ -87,6 +87,8 @@ _simple_insert("organization.created", s.organizations)
 _simple_insert("place.created", s.places)
 _simple_insert("act.created", s.acts)
 _simple_insert("involvement.added", s.involvements)
+_simple_insert("testimony.recorded", s.testimonies)
+_simple_insert("consent.recorded", s.consents)
 
 
 @handles("document.extracted")

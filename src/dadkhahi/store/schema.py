@@ -20,6 +20,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -698,6 +699,53 @@ search_segments = Table(
 # PostgreSQL also has a GIN index on to_tsvector('simple', tokens), made by raw SQL in the
 # migration (an expression index the schema comparison cannot reflect); SQLite has FTS5
 # tables per visibility partition instead (``dadkhahi.search.index``).
+
+# --- testimonies (issue 15) ---
+# A testimony's interview (everything but IDs, pseudonym and time sealed when protected)
+# and consent per recipient (latest event per recipient wins; a withdrawal lists what had
+# already been disclosed).
+
+testimonies = Table(
+    "testimonies",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("pseudonym", Text, nullable=False, unique=True),
+    Column("sensitivity", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("witness_name", Text),
+    Column("witness_contact", Text),
+    Column("interview_date", Text),
+    Column("interview_place", Text),
+    Column("interviewer", Text),
+    Column("others_present", JSON(none_as_null=True)),
+    Column("interpreter", Text),
+    Column("language", Text),
+    Column("read_back", Boolean),
+    Column("materials_shown", JSON(none_as_null=True)),
+    Column("prior_statements", JSON(none_as_null=True)),
+    _ledger_index(),
+    Index("ix_testimonies_source_id", "source_id"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("testimony_id", Text, ForeignKey("testimonies.id"), nullable=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("recipient_kind", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("date", Text, nullable=False),
+    Column("how", Text),
+    Column("informed_defence", Boolean, nullable=False),
+    Column("disclosed", JSON, nullable=False),
+    Column("at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_consents_source_id", "source_id"),
+)
 
 # Pages of a source's records and items in ID order (the API's default) come straight
 # from these, without sorting every row of the source.

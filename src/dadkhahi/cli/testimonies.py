@@ -1,0 +1,112 @@
+"""``dadkhahi testimonies add`` and ``dadkhahi consent set``.
+
+The witness's identity and the interview's circumstances are read from a JSON file, never
+from the command line (a process's arguments are visible to every user of the machine and
+kept in shell histories).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dadkhahi.cli.common import console, current_actor, fail, open_store
+from dadkhahi.domain.vocab import Sensitivity
+
+testimonies_app = typer.Typer(help="Testimonies: protected witnesses, interviews, transcripts.",
+                              no_args_is_help=True)
+consent_app = typer.Typer(help="Consent per recipient for each testimony.",
+                          no_args_is_help=True)
+
+_LISTS = ("others_present", "materials_shown", "prior_statements")
+_TEXTS = ("witness_name", "witness_contact", "interview_date", "interview_place",
+          "interviewer", "interpreter", "language")
+
+
+def read_details(path: Path) -> dict[str, Any]:
+    """The interview's details from a JSON object; a clear error naming a bad field."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(f"{path}: not a readable JSON file ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise fail(f"{path}: expected a JSON object of interview details")
+    known = set(_LISTS) | set(_TEXTS) | {"read_back"}
+    for key, value in data.items():
+        if key not in known:
+            raise fail(f"{path}: unknown field {key!r} (known: {', '.join(sorted(known))})")
+        if key in _LISTS and not (isinstance(value, list)
+                                  and all(isinstance(v, str) for v in value)):
+            raise fail(f"{path}: field {key!r} must be a list of texts")
+        if key in _TEXTS and not isinstance(value, str):
+            raise fail(f"{path}: field {key!r} must be a text")
+        if key == "read_back" and not isinstance(value, bool):
+            raise fail(f"{path}: field 'read_back' must be true or false")
+    return data
+
+
+@testimonies_app.command("add")
+def add(
+    title: Annotated[str, typer.Option(help="The testimony's title (sealed)")],
+    details: Annotated[Path | None, typer.Option(
+        help="JSON file: witness_name, witness_contact, interview_date, interview_place, "
+             "interviewer, others_present[], interpreter, language, read_back, "
+             "materials_shown[], prior_statements[]")] = None,
+    transcript: Annotated[list[Path] | None, typer.Option(
+        help="Transcript or recording files, taken in and their text extracted")] = None,
+    sensitivity: Annotated[Sensitivity, typer.Option(
+        help="Protected by default")] = Sensitivity.PROTECTED,
+    actor: Annotated[str | None, typer.Option(help="Who records it")] = None,
+) -> None:
+    """Record a testimony: prints its ID, its source's ID and the witness's pseudonym."""
+    from dadkhahi.intake.testimonies import TestimonySpec, add_testimony
+
+    fields = read_details(details) if details is not None else {}
+    store = open_store()
+    who = current_actor(actor)
+    made = add_testimony(store, TestimonySpec(title=title, sensitivity=sensitivity, **fields),
+                         who)
+    console.print(f"testimony {made['testimony_id']}  source {made['source_id']}  "
+                  f"pseudonym {made['pseudonym']}", highlight=False)
+    if transcript:
+        from dadkhahi.cli.documents import _print_outcomes, _run_extraction
+        from dadkhahi.intake.evidence import Receipt, add_evidence
+
+        report = add_evidence(store, transcript, Receipt(actor=who),
+                              source_id=made["source_id"])
+        ids = [i for _p, i in report.added]
+        for item in ids:
+            console.print(f"item       {item}  source {made['source_id']}", highlight=False)
+        if ids:
+            _print_outcomes(_run_extraction(store, {"item_ids": ids}, who))
+
+
+@consent_app.command("set")
+def set_(
+    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    recipient_kind: Annotated[str, typer.Option(
+        "--to", help="team, partner, un_mechanism, court or public")],
+    status: Annotated[str, typer.Option(help="given, refused or withdrawn")],
+    recipient: Annotated[str | None, typer.Option(
+        help="Which partner, mechanism or court")] = None,
+    how: Annotated[str | None, typer.Option(
+        help="How consent was given (signed form, recorded orally…)")] = None,
+    date: Annotated[str | None, typer.Option(help="When (YYYY-MM-DD; default today)")] = None,
+    informed_defence: Annotated[bool, typer.Option(
+        "--informed-defence", help="The witness was told a defence may see it")] = False,
+    disclosed: Annotated[list[str] | None, typer.Option(
+        help="With a withdrawal: what was already disclosed (bundle/export IDs)")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who records it")] = None,
+) -> None:
+    """Record consent for one recipient, or its withdrawal (listing what was disclosed)."""
+    from dadkhahi.intake.testimonies import set_consent
+
+    index = set_consent(open_store(), testimony, recipient_kind, recipient, status,
+                        current_actor(actor), date=date, how=how,
+                        informed_defence=informed_defence, disclosed=disclosed or ())
+    console.print(f"consent {status} for {recipient_kind}"
+                  + (f" ({recipient})" if recipient else "") + f": event {index}",
+                  highlight=False)
