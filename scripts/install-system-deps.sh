@@ -2,12 +2,13 @@
 # Debian packages Dadkhahi needs beyond Python: libmagic (media types from
 # content), a JRE (Splink on Spark), PostgreSQL (team-server tests) and
 # Chromium with its driver (page tests), Tesseract with Persian and English (OCR of
-# scanned documents), Noto fonts (Persian text in OCR tests) and wrk (load benchmarks).
+# scanned documents), Noto fonts (Persian text in OCR tests), wrk (load benchmarks)
+# and strace (the durability test watches the system calls of an intake).
 # Installs only what is missing.
 set -euo pipefail
 need=()
 for pkg in libmagic1 default-jre-headless postgresql chromium chromium-driver \
-           tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng fonts-noto-core wrk; do
+           tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng fonts-noto-core wrk strace; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # A JRE that is already on the machine (another vendor's) is good enough.

@@ -295,9 +295,16 @@ class BlobStore:
         if dest.exists():
             tmp.unlink()
             return StoredBlob(sha, size, head, new=False)
+        new_dirs = [p for p in (dest.parent, dest.parent.parent) if not p.exists()]
         private_dir(dest.parent)
         os.chmod(tmp, 0o400)  # read-only, and owner-only like the whole home
         os.replace(tmp, dest)
+        # The file's bytes were synced before the rename; the rename itself lives in
+        # the folder, which must be synced too, or a power cut can leave the ledger
+        # naming a blob whose directory entry was never written (and so for each
+        # folder made for it, in its parent).
+        for folder in (dest.parent, *(p.parent for p in new_dirs)):
+            fsync_dir(folder)
         return StoredBlob(sha, size, head, new=True)
 
     def open(self, sha256: str) -> BinaryIO:
@@ -332,7 +339,10 @@ class BlobStore:
 
     def remove_sealed(self, name: str) -> None:
         """Delete an encrypted file (after erasure, or a duplicate that was not kept)."""
-        self.sealed_path(name).unlink(missing_ok=True)
+        path = self.sealed_path(name)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            fsync_dir(path.parent)  # an erased file stays erased after a power cut
 
     def rehash(self, sha256: str) -> str | None:
         """The blob's current SHA-256, or None if it is missing."""
@@ -377,6 +387,15 @@ class BlobStore:
                 leftover.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename or a new file in it) to disk."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class _Readable(Protocol):

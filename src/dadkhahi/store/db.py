@@ -11,6 +11,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+#: SQLite's ``synchronous`` level. FULL: in WAL mode every commit syncs the WAL, so a
+#: transaction reported committed (an item taken in, an event the user was shown)
+#: survives a power cut, not only a killed process; NORMAL syncs only at checkpoints
+#: and a power cut may lose the last commits (the database stays consistent). The
+#: ledger is evidence: FULL. Its cost is measured by benchmarks/ledger/bench_synchronous.py.
+SQLITE_SYNCHRONOUS = "FULL"
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and explicit write locking."""
@@ -29,7 +36,7 @@ def _tune_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cur.execute("PRAGMA foreign_keys=ON")
         # Deleted content (a destroyed data key above all) is overwritten with zeros,
         # not left in free pages for anyone with a copy of the file (store.erase).
