@@ -22,6 +22,7 @@ from dadkhahi.intake.evidence import (
     verify_blobs,
 )
 from dadkhahi.store import schema as s
+from dadkhahi.store.actors import pseudonym
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
 
@@ -85,7 +86,7 @@ def test_custody_chain_records_who_how_and_hash(store: Store, tmp_path: Path) ->
     assert len(chain) == 1
     entry = chain[0]
     assert (entry["action"], entry["actor"], entry["from_party"], entry["how"]) == (
-        "received", "tester", "SYNTHETIC archive", "USB stick")
+        "received", pseudonym(store.keys, "tester"), "SYNTHETIC archive", "USB stick")
     assert entry["sha256"] == item["sha256"]
     assert entry["location"] == f"blob:sha256:{item['sha256']}"
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
-from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.evidence import (
     ProgressHooks,
@@ -281,12 +281,14 @@ def test_custody_of_a_protected_item_and_of_its_copy(store: Store, tmp_path: Pat
     _, chain = custody_chain(store, str(original["id"]))
     _, copy_chain = custody_chain(store, str(copy["id"]))
     assert [c["action"] for c in chain + copy_chain] == ["received", "derived"]
-    assert copy_chain[0]["how"] == "metadata_stripped"
+    assert copy_chain[0]["how"] == REDACTED  # every field of a protected object is sealed
     with store.reading() as conn:
         opened = store.keys.unseal(conn, chain[0]["sealed"], chain[0]["id"])
+        opened_copy = store.keys.unseal(conn, copy_chain[0]["sealed"], copy_chain[0]["id"])
         events = {e.index: e.body for e in ledger_log.iter_events(conn)}
         stored = list(iter_items(conn))
-    assert opened == {"from_party": "SYNTHETIC archive"}
+    assert opened == {"from_party": "SYNTHETIC archive", "how": RECEIPT.how}
+    assert opened_copy == {"from_party": "SYNTHETIC archive", "how": "metadata_stripped"}
     assert [i["id"] for i in stored] == [original["id"], copy["id"]]
     assert report.added[0][1] == original["id"]
     # The item.added event carries the same instant as the item's received_at.
