@@ -20,6 +20,7 @@ from served import Served, serve
 #: (screenshot name, path after the language) of every page a signed-in admin opens.
 PAGES: list[tuple[str, str]] = [
     ("dashboard", "/"),
+    ("search", "/search"),
     ("sources", "/sources"),
     ("imports", "/imports"),
     ("review", "/review"),
@@ -145,3 +146,25 @@ def test_sign_in_by_keyboard_then_sign_out(browser: Any, server: Served) -> None
     finally:
         context.close()
     assert Path(server.log).exists()
+
+
+def test_find_a_person_typed_in_the_other_script(browser: Any, server: Served) -> None:
+    """Journey: type a Latin-listed name in Persian, see suggestions as you type (htmx),
+    search, open the person's page; the name never reaches a URL."""
+    context = browser.new_context()
+    urls: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda r: urls.append(r.url))
+        sign_in(page, server.url, "fa", "researcher")
+        page.goto(f"{server.url}/fa/search")
+        page.locator("#f-name").press_sequentially("علی کریمی", delay=20)
+        page.locator("#suggestions li").first.wait_for()
+        page.keyboard.press("Enter")
+        page.wait_for_load_state("load")
+        page.locator("ul.hits a").first.click()
+        page.wait_for_url(f"{server.url}/fa/persons/*")
+        assert "Karimi" in page.content()
+    finally:
+        context.close()
+    assert not [u for u in urls if "%D8" in u or "%DA" in u or "Karimi" in u]

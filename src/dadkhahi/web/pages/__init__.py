@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dadkhahi.web.pages import auth, dashboard, imports, persons, review, sources
+from dadkhahi.web.pages import auth, dashboard, imports, persons, review, search, sources
 
 #: Every page router; the app includes them, the access matrix walks their routes.
-ROUTERS: tuple[APIRouter, ...] = (dashboard.router, sources.router, imports.router,
+ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
+                                  imports.router,
                                   review.router,
                                   persons.router, auth.router)

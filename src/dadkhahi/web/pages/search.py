@@ -1,0 +1,221 @@
+"""The search page: one box, the one cross-script person search, filters, why each matched.
+
+The name travels in a POST body only (never a URL, so never an access log or a
+browser's history). :func:`dadkhahi.search.persons.search_persons` is the only search:
+this page narrows its hits by filters on the matched records (list, province, prison,
+date of death in either calendar, sex, affiliation), read under the one visibility rule.
+Search-as-you-type (htmx, ``/search/suggest``) shows a few hits and never a protected
+one: protected persons and records are left out of the suggestions; the explicit search
+(the button) shows every hit the visitor may see, audited by the search service.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from dadkhahi.access import reads
+from dadkhahi.access.policy import Principal, params, visible
+from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.persian import DateParseError, label_key, parse_date
+from dadkhahi.search.persons import MAX_QUERY, PersonHit, search_persons
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+from dadkhahi.web.i18n import ascii_digits, language
+from dadkhahi.web.nav import N_, register
+from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
+from dadkhahi.web.render import render
+from dadkhahi.web.security import read_form, visitor
+
+router = page_router()
+register("/search", N_("Search"))
+
+#: Hits of an explicit search, and of search-as-you-type.
+LIMIT = 50
+SUGGESTED = 5
+SEXES = {"": N_("any"), "m": N_("male"), "f": N_("female")}
+FILTERS = ("list", "province", "prison", "date_from", "date_to", "sex", "affiliation")
+#: The search service's reasons, in words of the page's language.
+_REASONS = (
+    (re.compile(r"same name: (.+)"), N_("same name: {key}")),
+    (re.compile(r"same consonant skeleton: (.+)"), N_("same consonant skeleton: {key}")),
+    (re.compile(r"same sound: (.+)"), N_("same sound: {key}")),
+    (re.compile(r"similar spelling: (.+)"), N_("similar spelling: {key}")),
+)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A hit as the page shows it: the service's hit and its reasons translated."""
+
+    hit: PersonHit
+    reasons: list[tuple[str, str]]
+
+
+def reason_parts(reason: str) -> tuple[str, str]:
+    """(message, key) of one of the search service's reasons (key shown as an ID)."""
+    for pattern, message in _REASONS:
+        found = pattern.fullmatch(reason)
+        if found:
+            return message, found.group(1)
+    return "{key}", reason
+
+
+def _lists(store: Store, principal: Principal) -> dict[str, str]:
+    """List sources the visitor may see: id → title (for the list filter)."""
+    page, pending = reads.read_page(store, principal, reads.RESOURCES["sources"],
+                                    reads.PageQuery(filters={"kind": "list"}, limit=200))
+    pending.record(store, principal)
+    return {str(x["id"]): str(x.get("title") or x["id"]) for x in page.data}
+
+
+def _interval(text: str) -> tuple[date, date] | None:
+    if not text:
+        return None
+    found = parse_date(ascii_digits(text))
+    return found.earliest, found.latest
+
+
+def _passes(norm: dict[str, Any], source_id: str, asked: dict[str, str],
+            span: tuple[date | None, date | None]) -> bool:
+    if asked.get("list") and source_id != asked["list"]:
+        return False
+    for name, key_name, kind in (("province", "province_key", "place"),
+                                 ("prison", "prison_key", "place"),
+                                 ("affiliation", "affiliation_key", "org")):
+        if asked.get(name) and norm.get(key_name) != label_key(asked[name], kind):
+            return False
+    if asked.get("sex") and norm.get("sex") != asked["sex"]:
+        return False
+    low, high = span
+    if low is not None or high is not None:
+        if not norm.get("death_earliest"):
+            return False
+        earliest = date.fromisoformat(str(norm["death_earliest"]))
+        latest = date.fromisoformat(str(norm.get("death_latest") or norm["death_earliest"]))
+        if (low is not None and latest < low) or (high is not None and earliest > high):
+            return False
+    return True
+
+
+def _filtered(store: Store, principal: Principal, hits: tuple[PersonHit, ...],
+              asked: dict[str, str], span: tuple[date | None, date | None]
+              ) -> list[PersonHit]:
+    """Hits with at least one matched record that meets every filter."""
+    if not any(asked.get(f) for f in FILTERS):
+        return list(hits)
+    ids = [r.record_id for h in hits for r in h.records]
+    with store.reading() as conn:
+        rows = [dict(r) for r in conn.execute(
+            select(s.records).where(s.records.c.id.in_(ids), visible(principal, s.records)),
+            params(principal)).mappings()]
+        shown, audited = reads.render_rows(store, conn, principal, reads.RESOURCES["records"],
+                                           rows)
+    reads.PendingAudit("search persons", audited).record(store, principal)
+    by_id = {str(r["id"]): r for r in shown}
+    return [h for h in hits if any(
+        r.record_id in by_id and _passes(by_id[r.record_id].get("normalized") or {},
+                                         r.source_id, asked, span) for r in h.records)]
+
+
+def _unprotected(store: Store, hits: tuple[PersonHit, ...]) -> list[PersonHit]:
+    """Hits whose person and records are not protected (for search-as-you-type)."""
+    persons = [h.person_id for h in hits if h.person_id]
+    records = [r.record_id for h in hits for r in h.records]
+    protected = str(Sensitivity.PROTECTED)
+    with store.reading() as conn:
+        hidden = set(conn.execute(select(s.persons.c.id).where(
+            s.persons.c.id.in_(persons), s.persons.c.sensitivity == protected)).scalars())
+        hidden |= set(conn.execute(select(s.records.c.id).where(
+            s.records.c.id.in_(records), s.records.c.sensitivity == protected)).scalars())
+    return [h for h in hits if h.person_id not in hidden
+            and not any(r.record_id in hidden for r in h.records)]
+
+
+def _show(hits: list[PersonHit]) -> list[Shown]:
+    return [Shown(h, [reason_parts(r) for r in h.reasons]) for h in hits]
+
+
+@router.get("/search")
+async def search_form(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The search box and its filters (nothing searched yet)."""
+    return await _page(request, lang, {}, None, {})
+
+
+async def _page(request: Request, lang: str, asked: dict[str, str],
+                hits: list[Shown] | None, errors: dict[str, str], status: int = 200
+                ) -> Response:
+    current = await visitor(request)
+    store: Store = request.app.state.store
+    lists = await run_in_threadpool(_lists, store, current.principal)
+    return render(request, "search.html", {
+        "asked": asked, "hits": hits, "errors": errors, "lists": lists, "sexes": SEXES,
+        "max_query": MAX_QUERY,
+    }, current, lang, status)
+
+
+def _read(form: dict[str, str], tr: Any) -> tuple[dict[str, str], dict[str, str],
+                                                  tuple[date | None, date | None]]:
+    asked = {k: form.get(k, "")[:MAX_QUERY] for k in ("name", *FILTERS)}
+    errors: dict[str, str] = {}
+    if not asked["name"].strip():
+        errors["name"] = tr("Type a name to search for.")
+    if asked["sex"] not in SEXES:
+        errors["sex"] = tr("Choose one of the values offered.")
+    span: list[date | None] = [None, None]
+    for i, name in enumerate(("date_from", "date_to")):
+        try:
+            found = _interval(asked[name])
+        except DateParseError:
+            errors[name] = tr("Not a date: write 1367/05/12 or 1988-08-03.")
+            continue
+        if found is not None:
+            span[i] = found[0] if i == 0 else found[1]
+    return asked, errors, (span[0], span[1])
+
+
+@router.post("/search")
+async def search(request: Request, lang: LangDep) -> Response:
+    """An explicit search: every hit the visitor may see, with why it matched (audited)."""
+    form = await read_form(request)
+    current = await visitor(request)
+    tr = language(lang).gettext
+    asked, errors, span = _read(form, tr)
+    if errors:
+        return await _page(request, lang, asked, None, errors, 422)
+    store: Store = request.app.state.store
+    try:
+        found = await run_in_threadpool(lambda: search_persons(
+            store, current.principal, asked["name"], limit=LIMIT))
+    except ValidationError:
+        return await _page(request, lang, asked, None, {"name": tr(
+            "Type a name with letters in it.")}, 422)
+    hits = await run_in_threadpool(_filtered, store, current.principal, found.hits, asked,
+                                   span)
+    return await _page(request, lang, asked, _show(hits), {})
+
+
+@router.post("/search/suggest")
+async def suggest(request: Request, lang: LangDep) -> Response:
+    """Search-as-you-type (an htmx fragment): a few hits, never a protected one."""
+    form = await read_form(request)
+    current = await visitor(request)
+    store: Store = request.app.state.store
+    name = form.get("name", "")[:MAX_QUERY]
+    hits: list[PersonHit] = []
+    if len(name.strip()) >= 2:
+        try:
+            found = await run_in_threadpool(lambda: search_persons(
+                store, current.principal, name, limit=SUGGESTED * 2))
+            hits = (await run_in_threadpool(_unprotected, store, found.hits))[:SUGGESTED]
+        except ValidationError:
+            hits = []
+    return render(request, "search_suggest.html", {"hits": _show(hits)}, current, lang)
