@@ -63,7 +63,7 @@ CUSTODY_ACTIONS = {"received": N_("received"), "derived": N_("derived"),
                    "erased": N_("erased"), "verified": N_("verified"),
                    "transferred": N_("transferred")}
 DERIVATIONS = {"metadata_stripped": N_("copy without hidden metadata (location, camera)"),
-               "text_extracted": N_("extracted text")}
+               "text": N_("extracted text")}
 #: Media types shown in the page as pictures (an SVG may hold script: never shown).
 PICTURES = STRIPPABLE_IMAGES - {"image/tiff", "image/heic"}
 #: Text shown in the page (as text, escaped), and how much of it.
