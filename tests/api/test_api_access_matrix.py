@@ -35,6 +35,7 @@ from dadkhahi.access.policy import ROLE_PERMISSIONS, Permission, Principal, Role
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.sources import register_source
+from dadkhahi.jobs import queue
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -62,7 +63,8 @@ class Rule:
     kind: ``open`` (anyone, 200), ``list`` (anyone, filtered), ``read`` (404 unless
     visible), ``create``/``change`` (404 unless the objects named are visible, then the
     permission), ``permission`` (the permission only), ``self`` (anyone signed in, on
-    their own account), ``login``, ``logout``.
+    their own account), ``own`` (a job: its creator, the analyst, and admins; 404 to
+    anyone else signed in), ``login``, ``logout``.
     """
 
     kind: str
@@ -71,6 +73,12 @@ class Rule:
     ok: int = 200
     refs: bool = True  # create: does the body name existing objects of the level?
     per_level: bool = True
+
+
+def _analysts_job(world: World) -> str:
+    """A job the analyst queued (not run: no worker runs in this test)."""
+    return queue.enqueue(world.store, "linkage.run", {"actor": "analyst"},
+                         created_by=world.user_ids["analyst"]).id
 
 
 def _version(world: World, table: s.Table, object_id: str) -> dict[str, str]:
@@ -311,7 +319,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/linkage/apply"): Rule(
         "permission", _const("/api/linkage/apply"), Permission.ANALYSE, 201, per_level=False),
     ("POST", "/api/linkage/runs"): Rule(
-        "permission", _const("/api/linkage/runs", {}), Permission.ANALYSE, 201,
+        "permission", _const("/api/linkage/runs", {}), Permission.ANALYSE, 202,
+        per_level=False),
+    ("POST", "/api/estimates/runs"): Rule(
+        "permission", _const("/api/estimates/runs", {"method": "lp"}), Permission.ANALYSE,
+        202, per_level=False),
+    # Jobs: one's own (an admin's: every job); another's is "not found".
+    ("GET", "/api/jobs"): Rule("self", _const("/api/jobs"), per_level=False),
+    ("GET", "/api/jobs/{job_id}"): Rule(
+        "own", lambda w, lv, who: Call(f"/api/jobs/{_analysts_job(w)}"), per_level=False),
+    ("POST", "/api/jobs/{job_id}/cancel"): Rule(
+        "own", lambda w, lv, who: Call(f"/api/jobs/{_analysts_job(w)}/cancel"),
         per_level=False),
     # Administration and analysis: the permission alone decides.
     ("POST", "/api/ledger/checkpoint"): Rule(
@@ -414,6 +432,9 @@ def expected(rule: Rule, world: World, level: Sensitivity, who: str) -> int:
         return rule.ok
     if rule.kind == "self":
         return 401 if role is None else rule.ok
+    if rule.kind == "own":  # the job is the analyst's
+        return 401 if role is None else 200 if who == "analyst" or role is Role.ADMIN \
+            else 404
     if rule.kind == "login":
         return 401 if role is None else 200
     if rule.kind == "read":

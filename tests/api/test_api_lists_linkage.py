@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from dadkhahi.access.policy import ROLE_PERMISSIONS, Permission, Principal, params, visible
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.jobs.worker import run_next
 from dadkhahi.store import schema as s
 
 PUBLIC, RESTRICTED, PROTECTED = LEVELS
@@ -381,8 +382,11 @@ def test_a_real_linkage_run_then_review_and_decide(world: World) -> None:
                              headers=world.headers("lawyer_g")).status_code == 403
     r = world.client.post("/api/linkage/runs", json={"threshold": 0.9},
                           headers=world.headers("analyst"))
-    assert r.status_code == 201, r.text
-    report = r.json()
+    assert r.status_code == 202, r.text
+    assert run_next(world.store) is not None  # the worker takes the queued run
+    job = world.client.get(r.headers["Location"], headers=world.headers("analyst")).json()
+    assert job["state"] == "succeeded", job
+    report = job["result"]
     assert report["kind"] == "model" and report["records"] >= 11
     assert report["run_id"].startswith("run_")
     queue = world.client.get("/api/linkage/review", headers=world.headers("analyst"))

@@ -32,3 +32,17 @@ def test_queue_a_verification_run_it_with_the_worker_and_read_the_result(
     assert shown["state"] == "succeeded" and shown["result"]["ok"] is True
     listed = [json.loads(line) for line in dk(home, "jobs", "list", "--json").splitlines()]
     assert [j["id"] for j in listed] == [job_id]
+
+
+def test_link_run_can_be_queued_and_its_failure_is_told_plainly(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    dk(home, "init", "--origin", "cli.test/jobs-link")
+    job_id = dk(home, "link", "run", "--queue", "--seed", "5", "--actor", "leila").strip()
+    shown = json.loads(dk(home, "jobs", "show", job_id))
+    assert shown["kind"] == "linkage.run" and shown["state"] == "queued"
+    assert shown["params"] == {"actor": "leila", "backend": "duckdb", "threshold": None,
+                               "seed": 5}
+    dk(home, "worker", "--once", "--nice", "0")
+    failed = json.loads(dk(home, "jobs", "show", job_id))
+    assert failed["state"] == "failed"
+    assert failed["error"].startswith("no list records to link")

@@ -1,5 +1,5 @@
 """``dadkhahi serve`` as a real process (uvicorn): requests through it, its headers, its
-Host check, TLS with HSTS, the refusal of plain HTTP off loopback, and the bounded
+Host check, its job thread, TLS with HSTS, the refusal of plain HTTP off loopback, and the bounded
 password-hash pool under a burst of parallel bad logins (issue 11 items 8, 11, 12;
 issue 18 item 6)."""
 
@@ -103,6 +103,23 @@ def server(served_home: Home) -> Iterator[Server]:
     srv.wait(f"http://127.0.0.1:{srv.port}")
     yield srv
     srv.stop()
+
+
+def test_the_server_runs_queued_jobs_in_a_thread_of_its_own(served_home: Home,
+                                                             server: Server) -> None:
+    from dadkhahi.jobs import queue
+
+    store = Store.open(served_home)
+    try:
+        job = queue.enqueue(store, "ledger.verify", {})
+        deadline = time.monotonic() + 60
+        while (seen := queue.get(store, job.id)).state in ("queued", "running"):
+            assert time.monotonic() < deadline, "the server's worker never ran the job"
+            time.sleep(0.2)
+    finally:
+        store.engine.dispose()
+    assert seen.state == "succeeded" and seen.result is not None and seen.result["ok"]
+    assert seen.worker is not None and seen.worker.endswith(f":{server.proc.pid}")
 
 
 def test_real_server_answers_with_its_headers_and_checks_the_host(server: Server) -> None:

@@ -467,6 +467,49 @@ class LinkRunOut(BaseModel):
     ledger_index: int
 
 
+class JobProgressOut(BaseModel):
+    done: int
+    total: int | None
+    note: str | None
+
+
+class JobOut(BaseModel):
+    """A job: poll ``url`` until ``state`` is final; ``result`` then holds IDs and counts."""
+
+    id: str
+    kind: str
+    params: dict[str, Any]
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    attempts: int
+    progress: JobProgressOut
+    cancel_requested: bool
+    result: dict[str, Any] | None
+    error: str | None
+    url: str
+    result_url: str | None
+
+
+class EstimateRunIn(_In):
+    """An estimate of the store's linked lists, run as a job and recorded when done."""
+
+    method: Literal["lcmcr", "loglinear", "loglinear-bic", "loglinear-avg",
+                    "loglinear-avg-bic", "lp", "chao"] = "lcmcr"
+    by: Literal["province", "city", "prison", "period"] | None = Field(
+        default=None, description="Estimate per stratum and sum")
+    seed: int = Field(default=1, ge=0, le=2**31 - 1,
+                      description="Every random step is seeded from it; recorded")
+    level: float = Field(0.95, gt=0.5, lt=1)
+    iterations: int | None = Field(default=None, ge=8, le=1_000_000,
+                                   description="LCMCR Gibbs sweeps per chain")
+    chains: int | None = Field(default=None, ge=1, le=16, description="LCMCR chains")
+    linkage_draws: int | None = Field(
+        default=None, ge=2, le=500,
+        description="Draw this many linkages and pool (linkage uncertainty)")
+
+
 class PreviousDecisionOut(BaseModel):
     """A decision made on a pair before a new version of a list changed a linkage field
     of one of its records: shown with the pair, no longer in force."""

@@ -72,10 +72,23 @@ def run(
              "same lists, decisions and seed give the same persons in any home")] = None,
     actor: Annotated[str | None, typer.Option(help="Who runs the linkage")] = None,
     verbose: Annotated[bool, typer.Option(help="Show Splink's training messages")] = False,
+    queue: Annotated[bool, typer.Option(
+        "--queue", help="Queue the run as a job for `dadkhahi worker` (or a server's "
+                        "worker thread) and print its ID, instead of running it here")] = False,
 ) -> None:
     """Link every imported list record into persons (human decisions always hold)."""
     if backend not in ("duckdb", "spark"):
         raise UserError(f"unknown backend {backend!r}: duckdb or spark")
+    if queue:
+        from dadkhahi.jobs.queue import enqueue
+        from dadkhahi.linkage.jobs import KIND, job_params
+
+        job = enqueue(open_store(), KIND, job_params(current_actor(actor), backend,
+                                                     threshold, seed))
+        typer.echo(job.id)
+        err_console.print(f"queued; follow it with: dadkhahi jobs show {job.id}",
+                          highlight=False)
+        return
     if not verbose:
         from dadkhahi.linkage.service import quiet_splink
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ import typer
 
 from dadkhahi.cli.common import CLEAR_KEY_WARNING, ask_passphrase, console, err_console, home
 from dadkhahi.domain.errors import UserError
-from dadkhahi.store.home import ENV_HOME, ENV_MASTER_KEY
+from dadkhahi.store.home import ENV_HOME, ENV_MASTER_KEY, Home
 
 PROXY_WARNING = (
     "warning: --insecure-behind-proxy: this server speaks plain HTTP on {host}. Passwords, "
@@ -62,15 +63,17 @@ def serve(
              "when listening on loopback")] = None,
     public_url: Annotated[str | None, typer.Option(
         help="The https:// origin browsers use (security keys are bound to it)")] = None,
+    worker: Annotated[bool, typer.Option(
+        "--worker/--no-worker",
+        help="Run queued jobs (linkage, estimates…) in a thread of this server, one at a "
+             "time at low priority; --no-worker when `dadkhahi worker` runs them")] = True,
 ) -> None:
     """Serve the workspace's pages and the API with uvicorn (TLS needed off loopback).
 
     The log (stderr) has one line per request: method, route template, status and time,
     never the URL or its query string, nor the client's address.
     """
-    import uvicorn
 
-    from dadkhahi.api.access_log import log_config
     from dadkhahi.api.settings import is_loopback
 
     if not 1 <= port <= 65535:
@@ -116,6 +119,50 @@ def serve(
                   f"(schema at /openapi.json, answering to {', '.join(hosts)})",
                   highlight=False)
     ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls else {}
+    stop_jobs = _start_job_thread(target) if worker else None
+    try:
+        _run(target, host, port, workers, log_level, ssl)
+    finally:
+        if stop_jobs is not None:
+            stop_jobs()
+
+
+def _start_job_thread(target: Home) -> Callable[[], None]:
+    """A thread running queued jobs one at a time, at low priority (see ``dadkhahi worker``).
+
+    One per server, in the process that starts uvicorn (never in each of its workers).
+    Linux keeps a niceness per thread, so lowering this thread's leaves the threads
+    answering requests at full priority. Returns what stops it (after the job in hand).
+    """
+    import threading
+
+    from dadkhahi.jobs.worker import lower_priority, run_forever
+    from dadkhahi.store.store import Store
+
+    stop = threading.Event()
+
+    def work() -> None:
+        lower_priority()
+        run_forever(Store.open(target), stop=stop)
+
+    thread = threading.Thread(target=work, name="dadkhahi-jobs", daemon=True)
+    thread.start()
+    console.print("running queued jobs in this server (one at a time, low priority; "
+                  "--no-worker leaves them to `dadkhahi worker`)", highlight=False)
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    return halt
+
+
+def _run(target: Home, host: str, port: int, workers: int, log_level: str,
+         ssl: dict[str, str]) -> None:
+    import uvicorn
+
+    from dadkhahi.api.access_log import log_config
+
     if workers > 1:
         # Workers import the app themselves; they find the home in the environment.
         os.environ[ENV_HOME] = str(target.path)

@@ -18,6 +18,8 @@ from dadkhahi.domain.errors import ValidationError
 KINDS: dict[str, str] = {
     "ledger.verify": "dadkhahi.jobs.kinds:verify_ledger_job",
     "documents.extract": "dadkhahi.intake.documents:extract_job",
+    "linkage.run": "dadkhahi.linkage.jobs:run_linkage_job",
+    "estimate.store": "dadkhahi.analysis.jobs:estimate_job",
 }
 
 JobFunction = Callable[[Any, Any, dict[str, Any]], dict[str, Any] | None]

@@ -189,6 +189,10 @@ def requeue_stale(store: Store, lease: timedelta = DEFAULT_LEASE) -> int:
     j = s.jobs.c
     cutoff = _iso(datetime.now(UTC) - lease)
     stale = (j.state == str(JobState.RUNNING)) & (j.heartbeat_at < cutoff)
+    with store.reading() as conn:
+        # An idle worker asks every second: a read, not a write lock, when nothing is stale.
+        if conn.execute(select(j.id).where(stale).limit(1)).first() is None:
+            return 0
     with write_transaction(store.engine) as conn:
         failed = conn.execute(update(s.jobs).where(stale, j.attempts >= j.max_attempts).values(
             state=str(JobState.FAILED), finished_at=utc_now(),
@@ -214,6 +218,10 @@ def claim(
         pick = pick.where(j.kind.in_(sorted(kinds)))
     if job_id is not None:
         pick = pick.where(j.id == job_id)
+    with store.reading() as conn:
+        # An idle worker asks every second: a read, not a write lock, when none is queued.
+        if conn.execute(pick).first() is None:
+            return None
     with write_transaction(store.engine) as conn:
         if not is_sqlite(store.engine):
             # Several workers on PostgreSQL: each takes a different row, none waits.

@@ -28,6 +28,9 @@ _log = logging.getLogger(__name__)
 
 #: Progress is written at most this often (seconds); a cancel is noticed as quickly.
 REPORT_INTERVAL = 1.0
+#: A running job's heartbeat is written this often even while the job itself reports
+#: nothing (a model training for minutes), so a live job is never taken for orphaned.
+HEARTBEAT_INTERVAL = 15.0
 #: Niceness a worker adds to itself, so the server answering people stays responsive.
 DEFAULT_NICE = 10
 
@@ -48,6 +51,8 @@ class JobContext:
         self._last = clock()
         self._done = job.progress_done
         self._total = job.progress_total
+        #: Set by the heartbeat when someone asked the job to stop.
+        self.cancel_seen = threading.Event()
 
     @property
     def resume(self) -> dict[str, Any] | None:
@@ -58,6 +63,8 @@ class JobContext:
                  *, force: bool = False) -> None:
         """Report progress (throttled); raises :class:`JobCancelledError` if asked to stop."""
         self._done, self._total = done, total if total is not None else self._total
+        if self.cancel_seen.is_set():
+            raise JobCancelledError(self.job.id)
         if self._on_progress is not None:
             self._on_progress(done, self._total, note)
         now = self._clock()
@@ -81,20 +88,43 @@ def _describe(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}); see the worker's log"
 
 
+def _heartbeat(store: Store, ctx: JobContext, stop: threading.Event, every: float) -> None:
+    """Touch the job's heartbeat until ``stop``; note a cancel for the job's next report."""
+    while not stop.wait(every):
+        try:
+            if queue.report(store, ctx.job.id):
+                ctx.cancel_seen.set()
+        except Exception:  # a missed beat is retried; the lease allows several
+            _log.warning("job %s: heartbeat not written", ctx.job.id, exc_info=True)
+
+
 def run_job(
     store: Store, job: Job,
     on_progress: Callable[[int, int | None, str | None], None] | None = None,
+    heartbeat: float = HEARTBEAT_INTERVAL,
 ) -> Job:
-    """Run one claimed job to a final state (``on_progress``: also tell this process)."""
+    """Run one claimed job to a final state (``on_progress``: also tell this process),
+    its heartbeat kept by a thread meanwhile."""
     ctx = JobContext(store, job, on_progress=on_progress)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(store, ctx, stop, heartbeat),
+                            name=f"heartbeat-{job.id}", daemon=True)
+    beat.start()
     try:
         function = resolve(job.kind)
         result = function(store, ctx, dict(job.params))
     except JobCancelledError:
         return queue.finish(store, job.id, JobState.CANCELLED)
+    except UserError as exc:
+        # Refused work (no records to link, a bad setting): one line, no stack.
+        _log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
+        return queue.finish(store, job.id, JobState.FAILED, error=_describe(exc))
     except Exception as exc:
         _log.exception("job %s (%s) failed", job.id, job.kind)
         return queue.finish(store, job.id, JobState.FAILED, error=_describe(exc))
+    finally:
+        stop.set()
+        beat.join()
     return queue.finish(store, job.id, JobState.SUCCEEDED, result=result or {})
 
 

@@ -18,10 +18,11 @@ document them to clients too; the review and person pages call the same function
 * **Describing a list** (kind, coverage, provenance) needs ``add_evidence`` and a
   visible current version (else "not found"); references must be exact IDs of
   visible lists or sources, and references the principal cannot see are kept.
-* **Running linkage** needs ``analyse``. The run links every list record, whatever
-  the runner may see: it writes persons and claims under the same visibility rules,
-  and its report holds counts only. Over HTTP it runs on DuckDB; Spark runs (long,
-  for millions of records) are left to the command line.
+* **Running linkage** needs ``analyse``, and runs as a job
+  (:func:`dadkhahi.services.jobs.enqueue_linkage`). The run links every list record,
+  whatever the runner may see: it writes persons and claims under the same visibility
+  rules, and its report holds counts only. Over HTTP it runs on DuckDB; Spark runs
+  (long, for millions of records) are left to the command line.
 * **The review queue and decisions** need ``review`` or ``analyse``. A pair is shown
   only when *both* records are visible to the principal; otherwise it is left out
   entirely. Deciding on a record one cannot see is "not found".
@@ -415,19 +416,6 @@ def imports_for(
 # --- linkage -------------------------------------------------------------------------
 
 
-def run(
-    store: Store, principal: Principal, backend: str, threshold: float | None,
-    seed: int | None = None,
-) -> dict[str, Any]:
-    """Run linkage over every list record (``analyse``); the report holds counts only."""
-    require(principal, Permission.ANALYSE)
-    from dadkhahi.linkage.service import run_linkage
-
-    report = run_linkage(store, principal.name, backend=backend, threshold=threshold,
-                         seed=seed)
-    return dataclasses.asdict(report)
-
-
 def apply(store: Store, principal: Principal) -> dict[str, Any]:
     """Re-cluster the last model run's pairs with every decision so far (``analyse``)."""
     require(principal, Permission.ANALYSE)
@@ -636,7 +624,6 @@ __all__ = [
     "imports_for",
     "review_for",
     "review_progress",
-    "run",
     "stats_for",
     "version_target",
 ]

@@ -1,13 +1,15 @@
-"""Multiple systems estimation on a capture-history table sent in the request."""
+"""Multiple systems estimation: on a capture-history table sent in the request (at once),
+or on the store's linked lists (queued as a job, recorded in the ledger when done)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from dadkhahi.api.deps import PrincipalDep
-from dadkhahi.api.models import EstimateIn
+from dadkhahi.api.deps import PrincipalDep, StoreDep
+from dadkhahi.api.models import EstimateIn, EstimateRunIn, JobOut
+from dadkhahi.services import jobs
 from dadkhahi.services.estimates import estimate_counts
 
 router = APIRouter(prefix="/api", tags=["estimates"])
@@ -21,3 +23,19 @@ def run_estimate(body: EstimateIn, principal: PrincipalDep) -> Any:
     """
     return estimate_counts(principal, body.lists, body.patterns, body.counts, body.method,
                            body.level)
+
+
+@router.post("/estimates/runs", status_code=202, response_model=JobOut,
+             responses={202: {"description": "Queued: poll the job's URL (also in the "
+                                             "Location header)"}})
+def queue_estimate(body: EstimateRunIn, response: Response, store: StoreDep,
+                   principal: PrincipalDep) -> Any:
+    """Queue an estimate of the store's linked victims' lists (any method, LCMCR
+    included, optionally by stratum or over drawn linkages); answers at once with the
+    job to poll. When done it is recorded (``estimate.computed``) and the job's result
+    holds the estimate, its interval and its ``estimate_id``."""
+    job = jobs.enqueue_estimate(
+        store, principal, body.method, by=body.by, seed=body.seed, level=body.level,
+        iterations=body.iterations, chains=body.chains, draws=body.linkage_draws)
+    response.headers["Location"] = job["url"]
+    return job

@@ -1,39 +1,49 @@
-"""Linkage: run the model, review uncertain pairs, record and apply decisions, count.
+"""Linkage: run the model (as a job), review uncertain pairs, record and apply decisions,
+count.
 
-Who may do what is decided in :mod:`dadkhahi.services.lists_linkage`: running needs the
-analyse permission; the review queue and decisions need review or analyse; counts
-need analyse and cover only the list records the caller can see.
+Who may do what is decided in :mod:`dadkhahi.services.lists_linkage` and
+:mod:`dadkhahi.services.jobs`: running needs the analyse permission; the review queue and
+decisions need review or analyse; counts need analyse and cover only the list records the
+caller can see.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.api.models import (
     DecisionIn,
     DecisionOut,
+    JobOut,
     LinkRunIn,
     LinkRunOut,
     LinkStatsOut,
     ReviewPairOut,
 )
+from dadkhahi.services import jobs
 from dadkhahi.services import lists_linkage as svc
 
 router = APIRouter(prefix="/api/linkage", tags=["linkage"])
 
 
-@router.post("/runs", status_code=201, response_model=LinkRunOut)
-def run(store: StoreDep, principal: PrincipalDep, body: LinkRunIn | None = None) -> Any:
-    """Link every imported list record into persons (human decisions always hold).
+@router.post("/runs", status_code=202, response_model=JobOut,
+             responses={202: {"description": "Queued: poll the job's URL (also in the "
+                                             "Location header)"}})
+def run(store: StoreDep, principal: PrincipalDep, response: Response,
+        body: LinkRunIn | None = None) -> Any:
+    """Queue a run linking every imported list record into persons (human decisions
+    always hold); answers at once with the job to poll (``GET /api/jobs/{id}``).
 
-    Recorded as one ``link.run`` ledger event. Runs in the request, on DuckDB (seconds
-    for a few thousand records); Spark runs for very large sets are left to the command
-    line (``dadkhahi link run --backend spark``)."""
+    The worker records it as one ``link.run`` ledger event, on DuckDB; its report
+    (counts only) is the job's result. Spark runs for very large sets are left to the
+    command line (``dadkhahi link run --backend spark``)."""
     body = body or LinkRunIn()
-    return svc.run(store, principal, body.backend, body.threshold, body.seed)
+    job = jobs.enqueue_linkage(store, principal, body.backend, body.threshold, body.seed)
+    response.headers["Location"] = job["url"]
+    return job
 
 
 @router.get("/review", response_model=list[ReviewPairOut])

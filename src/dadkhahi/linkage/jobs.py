@@ -1,0 +1,49 @@
+"""Linkage as a job: the worker runs :func:`~dadkhahi.linkage.service.run_linkage`.
+
+The job's parameters are settings only (backend, threshold, seed) and the ledger actor
+who asked, never a record's value. A run is all or nothing (its ``link.run`` event and
+the persons are written in one transaction at the end), so a retry after a crash simply
+runs again from the start: with the same seed and lists it finds the same persons.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from dadkhahi.store.store import Store
+
+if TYPE_CHECKING:
+    from dadkhahi.jobs.worker import JobContext
+
+
+#: The job kind (a name in :mod:`dadkhahi.jobs.catalog`).
+KIND = "linkage.run"
+
+
+def job_params(
+    actor: str, backend: str, threshold: float | None, seed: int | None
+) -> dict[str, Any]:
+    """A linkage job's parameters: the ledger actor and the run's settings, nothing else."""
+    return {"actor": actor, "backend": backend, "threshold": threshold, "seed": seed}
+
+
+def run_linkage_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Link every list record (``params``: actor, backend, threshold, seed); the run's report."""
+    from dadkhahi.linkage.service import run_linkage
+
+    steps = 0
+
+    def say(message: str) -> None:
+        nonlocal steps
+        steps += 1
+        # Phases are few and name counts only; each is a chance to notice a cancel.
+        ctx.progress(steps, None, note=message, force=True)
+
+    threshold = params.get("threshold")
+    seed = params.get("seed")
+    report = run_linkage(
+        store, str(params["actor"]), backend=str(params.get("backend", "duckdb")),
+        threshold=None if threshold is None else float(threshold),
+        seed=None if seed is None else int(seed), progress=say)
+    return dataclasses.asdict(report)

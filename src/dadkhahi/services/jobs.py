@@ -1,0 +1,111 @@
+"""Long work on a user's behalf: enqueue it as a job, show it, cancel it.
+
+Access rules:
+
+* **Enqueueing** needs the permission the work needs (``analyse`` for a linkage run or an
+  estimate of the store), checked before the job is queued. A job's parameters hold
+  settings and the ledger actor only, never an identifying value: the ``jobs`` table is
+  not sealed, and a job's URL carries its random ID alone.
+* **Seeing or cancelling a job**: its creator, or an admin. Anyone else is told there
+  is no such job (404), never that it exists; a visitor who is not signed in must sign
+  in first (401).
+* A job's result holds IDs and counts (a run's report, an estimate), nothing a witness
+  could be identified by; what the work wrote is read through its own routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dadkhahi.access.policy import ForbiddenError, Permission, Principal, Role, require
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.jobs import queue
+from dadkhahi.jobs.queue import Job
+from dadkhahi.store.store import Store
+
+#: Queue priority of work people start from a page or the API (lower runs first).
+LINKAGE_PRIORITY = queue.DEFAULT_PRIORITY
+ESTIMATE_PRIORITY = queue.DEFAULT_PRIORITY
+#: Where each kind's result is read in full (besides the job's own ``result``).
+RESULT_URLS = {"linkage.run": "/api/linkage/stats"}
+#: Strata an estimate of the store may be split by.
+STRATA = ("province", "city", "prison", "period")
+
+
+def _signed_in(principal: Principal) -> None:
+    if not principal.signed_in:
+        raise ForbiddenError("sign in first")
+
+
+def _sees_all(principal: Principal) -> bool:
+    return principal.role is Role.ADMIN
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    """A job as a client sees it: state, progress, result, and where to poll it."""
+    return {**job.to_json(), "url": f"/api/jobs/{job.id}",
+            "result_url": RESULT_URLS.get(job.kind) if job.state == "succeeded" else None}
+
+
+def enqueue_linkage(
+    store: Store, principal: Principal, backend: str, threshold: float | None,
+    seed: int | None,
+) -> dict[str, Any]:
+    """Queue a linkage run over every list record (``analyse``)."""
+    require(principal, Permission.ANALYSE)
+    from dadkhahi.linkage.jobs import KIND, job_params
+
+    job = queue.enqueue(store, KIND, job_params(principal.name, backend, threshold, seed),
+                        created_by=principal.user_id, priority=LINKAGE_PRIORITY)
+    return job_view(job)
+
+
+def enqueue_estimate(
+    store: Store, principal: Principal, method: str, *, by: str | None, seed: int,
+    level: float, iterations: int | None, chains: int | None, draws: int | None,
+) -> dict[str, Any]:
+    """Queue an estimate of the store's linked lists, recorded when done (``analyse``)."""
+    from dadkhahi.estimate.run import METHODS
+
+    require(principal, Permission.ANALYSE)
+    if method not in METHODS:
+        raise ValidationError(f"method must be one of {', '.join(METHODS)}")
+    if by is not None and by not in STRATA:
+        raise ValidationError(f"by must be one of {', '.join(STRATA)}")
+    job = queue.enqueue(store, "estimate.store", {
+        "actor": principal.name, "method": method, "by": by, "seed": seed, "level": level,
+        "iterations": iterations, "chains": chains, "draws": draws,
+    }, created_by=principal.user_id, priority=ESTIMATE_PRIORITY)
+    return job_view(job)
+
+
+def _visible_job(store: Store, principal: Principal, job_id: str) -> Job:
+    _signed_in(principal)
+    try:
+        job = queue.get(store, job_id)
+    except NotFoundError:
+        job = None
+    if job is None or not (_sees_all(principal) or job.created_by == principal.user_id):
+        # The same answer whether it does not exist or is someone else's.
+        raise NotFoundError(f"no job {job_id!r}")
+    return job
+
+
+def job_for(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:
+    """One job of the principal's (any job, for an admin)."""
+    return job_view(_visible_job(store, principal, job_id))
+
+
+def jobs_for(store: Store, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+    """The principal's jobs, newest first (every job, for an admin)."""
+    _signed_in(principal)
+    if not 1 <= limit <= 1000:
+        raise ValidationError("limit must be between 1 and 1000")
+    mine = None if _sees_all(principal) else principal.user_id
+    return [job_view(j) for j in queue.list_jobs(store, created_by=mine, limit=limit)]
+
+
+def cancel_for(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:
+    """Cancel a queued job of the principal's, or ask a running one to stop."""
+    _visible_job(store, principal, job_id)
+    return job_view(queue.request_cancel(store, job_id))
