@@ -77,7 +77,8 @@ class Rule:
 
 def _analysts_job(world: World) -> str:
     """A job the analyst queued (not run: no worker runs in this test)."""
-    return queue.enqueue(world.store, "linkage.run", {"actor": "analyst"},
+    return queue.enqueue(world.store, "linkage.run",
+                         {"actor": queue.actor_alias(world.store, "analyst")},
                          created_by=world.user_ids["analyst"]).id
 
 

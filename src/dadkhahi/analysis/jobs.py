@@ -1,8 +1,9 @@
 """The estimate of the store as a job: the worker runs :func:`estimate_store` and records it.
 
 Parameters are settings only (method, strata, seed, level, LCMCR sweeps, drawn linkages)
-and the ledger actor who asked. An estimate writes one ``estimate.computed`` event at the
-end, so a retry after a crash runs it again from the start with the same seed.
+and the pseudonym of the ledger actor who asked. An estimate writes one
+``estimate.computed`` event at the end, so a retry after a crash runs it again from the
+start with the same seed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def estimate_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[
     (counts, intervals, list IDs or titles that are not protected) and its ID."""
     from dadkhahi.analysis.estimates import _plain, estimate_store, record_estimate
     from dadkhahi.estimate import Options, to_json
+    from dadkhahi.jobs.queue import actor_name
     from dadkhahi.linkage.draws import DrawSettings
 
     options = Options(seed=int(params["seed"]), level=float(params.get("level", 0.95)))
@@ -37,7 +39,7 @@ def estimate_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[
         store, str(params["method"]), options, by=params.get("by"), language="en",
         uncertainty=None if draws is None else DrawSettings(draws=int(draws)),
         progress=heard)
-    estimate_id = record_estimate(store, str(params["actor"]), done)
+    estimate_id = record_estimate(store, actor_name(store, str(params["actor"])), done)
     out: dict[str, Any] = _plain(to_json(done.result))
     out["estimate_id"] = estimate_id
     return out

@@ -83,8 +83,9 @@ def run(
         from dadkhahi.jobs.queue import enqueue
         from dadkhahi.linkage.jobs import KIND, job_params
 
-        job = enqueue(open_store(), KIND, job_params(current_actor(actor), backend,
-                                                     threshold, seed))
+        store = open_store()
+        job = enqueue(store, KIND, job_params(store, current_actor(actor), backend,
+                                              threshold, seed))
         typer.echo(job.id)
         err_console.print(f"queued; follow it with: dadkhahi jobs show {job.id}",
                           highlight=False)

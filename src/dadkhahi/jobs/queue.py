@@ -26,8 +26,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.ids import new_id
+from dadkhahi.store import actors
 from dadkhahi.store import schema as s
 from dadkhahi.store.db import is_sqlite, write_transaction
 from dadkhahi.store.store import Store, utc_now
@@ -175,6 +176,25 @@ def request_cancel(store: Store, job_id: str) -> Job:
         return _get(conn, job_id)
 
 
+def actor_alias(store: Store, name: str) -> str:
+    """The pseudonym a job's parameters carry for the ledger actor ``name``.
+
+    The jobs table is not sealed: it holds the actor as the same stable pseudonym the
+    ledger uses (its name sealed in ``actor_names``), and the job resolves it when it runs.
+    """
+    with write_transaction(store.engine) as conn:
+        return actors.remember(conn, store.keys, name, utc_now())
+
+
+def actor_name(store: Store, alias: str) -> str:
+    """The actor a job acts as, from the pseudonym in its parameters."""
+    with store.reading() as conn:
+        name = actors.name_of(conn, store.keys, alias)
+    if name is None:
+        raise UserError("the name of the job's actor was erased: queue the work again")
+    return name
+
+
 def worker_name() -> str:
     """``host:pid`` of this process, as a job's ``worker``."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -278,6 +298,8 @@ __all__ = [
     "FINISHED",
     "Job",
     "JobState",
+    "actor_alias",
+    "actor_name",
     "claim",
     "enqueue",
     "finish",

@@ -1,7 +1,8 @@
 """Linkage as a job: the worker runs :func:`~dadkhahi.linkage.service.run_linkage`.
 
-The job's parameters are settings only (backend, threshold, seed) and the ledger actor
-who asked, never a record's value. A run is all or nothing (its ``link.run`` event and
+The job's parameters are settings only (backend, threshold, seed) and the pseudonym of
+the ledger actor who asked (:func:`dadkhahi.jobs.queue.actor_alias`), never a name or a
+record's value. A run is all or nothing (its ``link.run`` event and
 the persons are written in one transaction at the end), so a retry after a crash simply
 runs again from the start: with the same seed and lists it finds the same persons.
 """
@@ -22,14 +23,18 @@ KIND = "linkage.run"
 
 
 def job_params(
-    actor: str, backend: str, threshold: float | None, seed: int | None
+    store: Store, actor: str, backend: str, threshold: float | None, seed: int | None
 ) -> dict[str, Any]:
-    """A linkage job's parameters: the ledger actor and the run's settings, nothing else."""
-    return {"actor": actor, "backend": backend, "threshold": threshold, "seed": seed}
+    """A linkage job's parameters: the actor's pseudonym and the run's settings."""
+    from dadkhahi.jobs.queue import actor_alias
+
+    return {"actor": actor_alias(store, actor), "backend": backend, "threshold": threshold,
+            "seed": seed}
 
 
 def run_linkage_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Link every list record (``params``: actor, backend, threshold, seed); the run's report."""
+    from dadkhahi.jobs.queue import actor_name
     from dadkhahi.linkage.service import run_linkage
 
     steps = 0
@@ -43,7 +48,8 @@ def run_linkage_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> di
     threshold = params.get("threshold")
     seed = params.get("seed")
     report = run_linkage(
-        store, str(params["actor"]), backend=str(params.get("backend", "duckdb")),
+        store, actor_name(store, str(params["actor"])),
+        backend=str(params.get("backend", "duckdb")),
         threshold=None if threshold is None else float(threshold),
         seed=None if seed is None else int(seed), progress=say)
     return dataclasses.asdict(report)

@@ -55,7 +55,7 @@ def enqueue_linkage(
     require(principal, Permission.ANALYSE)
     from dadkhahi.linkage.jobs import KIND, job_params
 
-    job = queue.enqueue(store, KIND, job_params(principal.name, backend, threshold, seed),
+    job = queue.enqueue(store, KIND, job_params(store, principal.name, backend, threshold, seed),
                         created_by=principal.user_id, priority=LINKAGE_PRIORITY)
     return job_view(job)
 
@@ -73,8 +73,9 @@ def enqueue_estimate(
     if by is not None and by not in STRATA:
         raise ValidationError(f"by must be one of {', '.join(STRATA)}")
     job = queue.enqueue(store, "estimate.store", {
-        "actor": principal.name, "method": method, "by": by, "seed": seed, "level": level,
-        "iterations": iterations, "chains": chains, "draws": draws,
+        "actor": queue.actor_alias(store, principal.name), "method": method, "by": by,
+        "seed": seed, "level": level, "iterations": iterations, "chains": chains,
+        "draws": draws,
     }, created_by=principal.user_id, priority=ESTIMATE_PRIORITY)
     return job_view(job)
 
