@@ -24,6 +24,7 @@ PAGES: list[tuple[str, str]] = [
     ("sources", "/sources"),
     ("imports", "/imports"),
     ("review", "/review"),
+    ("jobs", "/jobs"),
 ]
 #: Pages seen signed out.
 PUBLIC_PAGES: list[tuple[str, str]] = [

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dadkhahi.web.pages import auth, dashboard, imports, persons, review, search, sources
+from dadkhahi.web.pages import (
+    auth,
+    dashboard,
+    imports,
+    jobs,
+    persons,
+    review,
+    search,
+    sources,
+)
 
 #: Every page router; the app includes them, the access matrix walks their routes.
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
                                   imports.router,
                                   review.router,
-                                  persons.router, auth.router)
+                                  persons.router, jobs.router, auth.router)

@@ -1,0 +1,84 @@
+"""The visitor's jobs: long work queued for the worker, with progress, polled by htmx.
+
+Which jobs a visitor sees, who may queue a linkage run and who may cancel are the job
+service's rules (:mod:`dadkhahi.services.jobs`), exactly as ``/api/jobs`` uses them: your
+own jobs (every job, for an admin). Forms post back and redirect, so the page works
+without JavaScript; with it, the table refreshes itself while a job is unfinished.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from dadkhahi.access.policy import Permission, Principal
+from dadkhahi.domain.errors import UserError
+from dadkhahi.services import jobs
+from dadkhahi.web.nav import N_, register
+from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, signed_in
+from dadkhahi.web.render import render
+from dadkhahi.web.security import read_form, visitor
+
+
+def _signed_in(principal: Principal) -> bool:
+    return principal.signed_in
+
+
+router = page_router()
+register("/jobs", N_("Jobs"), _signed_in)
+
+#: Job kinds and states as shown.
+KINDS = {"linkage.run": N_("Linkage run"), "estimate.store": N_("Estimate"),
+         "ledger.verify": N_("Ledger verification")}
+STATES = {"queued": N_("Queued"), "running": N_("Running"), "succeeded": N_("Done"),
+          "failed": N_("Failed"), "cancelled": N_("Cancelled")}
+#: Jobs shown on the page.
+SHOWN = 50
+
+
+async def _context(request: Request, current: Any) -> dict[str, Any]:
+    store = request.app.state.store
+    listed = await run_in_threadpool(jobs.jobs_for, store, current.principal, SHOWN)
+    return {"jobs": listed, "kinds": KINDS, "states": STATES,
+            "busy": any(j["state"] in ("queued", "running") for j in listed),
+            "may_link": current.principal.can(Permission.ANALYSE)}
+
+
+@router.get("/jobs")
+async def page(request: Request, lang: LangDep, current: VisitorDep,
+               error: str | None = None) -> Response:
+    """Your jobs, newest first, with their progress; queue a linkage run (analysts)."""
+    signed_in(request, current, lang)
+    return render(request, "jobs.html", {**await _context(request, current),
+                                         "error": bool(error)}, current, lang)
+
+
+@router.get("/jobs/rows")
+async def rows(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The jobs table alone (htmx polls it while a job is unfinished)."""
+    signed_in(request, current, lang)
+    return render(request, "jobs_rows.html", await _context(request, current), current, lang)
+
+
+@router.post("/jobs")
+async def act(request: Request, lang: LangDep) -> Response:
+    """Queue a linkage run, or cancel one of your jobs."""
+    form = await read_form(request)
+    current = await visitor(request)
+    signed_in(request, current, lang)
+    store = request.app.state.store
+    try:
+        if form.get("action") == "link":
+            await run_in_threadpool(jobs.enqueue_linkage, store, current.principal,
+                                    "duckdb", None, None)
+        elif form.get("action") == "cancel":
+            await run_in_threadpool(jobs.cancel_for, store, current.principal,
+                                    form.get("job_id", ""))
+        else:
+            raise UserError("unknown action")
+    except UserError:
+        return RedirectResponse(f"/{lang}/jobs?error=1", status_code=303)
+    return RedirectResponse(f"/{lang}/jobs", status_code=303)

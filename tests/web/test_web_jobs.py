@@ -1,0 +1,50 @@
+"""The jobs page: queue a linkage run from a page, follow it (htmx polling while it is
+unfinished), cancel it; a visitor sees only their own jobs and cancels no one else's."""
+
+from __future__ import annotations
+
+from api_world import World
+from fastapi import FastAPI
+from web_world import client_for, csrf_of
+
+from dadkhahi.jobs import queue
+from dadkhahi.jobs.queue import JobState
+
+
+def test_queue_follow_and_cancel_a_linkage_run(app: FastAPI, world: World) -> None:
+    analyst = client_for(app, world, "analyst")
+    page = analyst.get("/fa/jobs")
+    assert page.status_code == 200 and "کارهای شما" in page.text
+    r = analyst.post("/fa/jobs", data={"csrf": csrf_of(page.text), "action": "link"})
+    assert r.status_code == 303 and r.headers["location"] == "/fa/jobs"
+    mine = queue.list_jobs(world.store, created_by=world.user_ids["analyst"])
+    assert [j.kind for j in mine] == ["linkage.run"]
+    job = mine[0]
+    page = analyst.get("/fa/jobs")
+    assert job.id in page.text and "در صف" in page.text
+    assert 'hx-get="/fa/jobs/rows"' in page.text  # polls while the job is unfinished
+    rows = analyst.get("/en/jobs/rows")
+    assert rows.status_code == 200 and "Queued" in rows.text and "<html" not in rows.text
+
+    # Someone else neither sees it nor cancels it; without the permission, no run.
+    researcher = client_for(app, world, "researcher")
+    theirs = researcher.get("/fa/jobs")
+    assert job.id not in theirs.text and "اجرای پیوند رکوردها</button>" not in theirs.text
+    r = researcher.post("/fa/jobs", data={"csrf": csrf_of(theirs.text), "action": "cancel",
+                                          "job_id": job.id})
+    assert r.headers["location"] == "/fa/jobs?error=1"
+    r = researcher.post("/fa/jobs", data={"csrf": csrf_of(theirs.text), "action": "link"})
+    assert r.headers["location"] == "/fa/jobs?error=1"
+    assert queue.get(world.store, job.id).state is JobState.QUEUED
+    # A form without its token changes nothing.
+    assert analyst.post("/fa/jobs", data={"action": "cancel", "job_id": job.id}
+                        ).status_code == 403
+    assert queue.get(world.store, job.id).state is JobState.QUEUED
+
+    r = analyst.post("/fa/jobs", data={"csrf": csrf_of(page.text), "action": "cancel",
+                                       "job_id": job.id})
+    assert r.headers["location"] == "/fa/jobs"
+    assert queue.get(world.store, job.id).state is JobState.CANCELLED
+    done = analyst.get("/en/jobs")
+    assert "Cancelled" in done.text and "hx-get" not in done.text  # nothing left to poll
+    assert client_for(app, world, "anonymous").get("/fa/jobs").status_code == 303
