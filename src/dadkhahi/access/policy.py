@@ -258,6 +258,10 @@ def _claim_support(team: bool) -> ColumnElement[bool]:
 _RULES: dict[str, _Rule] = {
     "sources": _sources,
     "items": lambda team: _in_visible_source(team, s.items),
+    # Always protected: a grant on the item's source, and the item itself visible.
+    "item_metadata": lambda team: and_(_in_visible_source(team, s.item_metadata),
+                                       s.item_metadata.c.item_id.in_(
+                                           _visible_ids(team, s.items))),
     "records": lambda team: _in_visible_source(team, s.records),
     # A list is governed like its current version's records.
     "lists": lambda team: _in_visible_source(team, s.lists),

@@ -25,6 +25,8 @@ from dadkhahi.intake.evidence import (
     Receipt,
     add_evidence,
     custody_chain,
+    derivatives_of,
+    removed_metadata,
     verify_blobs,
 )
 
@@ -120,6 +122,17 @@ def custody(item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefi
     )
     if row["derived_from"]:
         console.print(f"derived from {row['derived_from']} ({row['derivation']})")
+    for d in derivatives_of(store, str(row["id"])):
+        console.print(f"derivative {d['id']} ({d['derivation']}, {d['media_type']}, "
+                      f"sha256:{d['sha256']}, {d['size']:,} bytes)", highlight=False)
+    with store.reading() as conn:
+        removed = removed_metadata(store, conn, str(row["id"]))
+    if removed:
+        # The command line runs with the home's keys: whoever holds them may read it.
+        meta = Table("metadata removed from the public copy (protected)", "value")
+        for key, value in sorted(removed.items()):
+            meta.add_row(Text(key), Text(value))
+        console.print(meta)
     table = Table("when", "action", "by", "from", "how", "stored at", "event")
     for c in chain:
         table.add_row(

@@ -35,7 +35,7 @@ from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import CustodyAction, Sensitivity
-from dadkhahi.intake.derivatives import strip_image_metadata
+from dadkhahi.intake.derivatives import image_metadata, strip_image_metadata
 from dadkhahi.intake.media import STRIPPABLE_IMAGES, sniff
 from dadkhahi.intake.sources import get_source, register_source
 from dadkhahi.search.index import remove_items as remove_index_rows
@@ -442,9 +442,11 @@ def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
             s.claims.c.id.in_(select(s.claim_support.c.claim_id)
                               .where(s.claim_support.c.item_id.in_(ids))))
             .order_by(s.claims.c.ledger_index)).scalars().all()
+        kept = conn.execute(select(s.item_metadata.c.sealed).where(
+            s.item_metadata.c.item_id.in_(ids))).scalars().all()
         destroyed = set(conn.execute(select(s.erasures.c.key_id)).scalars())
     keys = [str(x["sealed"]["key_id"]) for x in items if x["sealed"]]
-    keys += [str(x["key_id"]) for x in (*custody, *claims)]
+    keys += [str(x["key_id"]) for x in (*custody, *claims, *kept)]
     with store.transaction(actor) as tx:
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
         # The full-text index rows of the item and its text (dadkhahi.search.index).
@@ -487,9 +489,13 @@ def _add_public_copy(
             return False
         plain = io.BytesIO(b"".join(store.blobs.iter_sealed(item_id, file_key)))
         stripped = strip_image_metadata(plain)
+        plain.seek(0)
+        removed = image_metadata(plain)
     else:
         with store.blobs.open(blob.sha256) as original:
             stripped = strip_image_metadata(original)
+            original.seek(0)
+            removed = image_metadata(original)
     if stripped is None:
         return False
     data, media_type = stripped
@@ -513,7 +519,26 @@ def _add_public_copy(
         item_id=copy_id,
         file_key=copy_key,
     )
+    if removed:
+        # Kept as a protected record of the original, sealed whatever the item's
+        # sensitivity: camera, time and place can identify whoever took the picture.
+        tx.emit("item.metadata_removed", {
+            "item_id": item_id, "derivative_id": copy_id, "source_id": source_id,
+            "sensitivity": str(Sensitivity.PROTECTED),
+            "sealed": tx.seal({"metadata": removed}, f"metadata:{item_id}"),
+        })
     return True
+
+
+def removed_metadata(store: Store, conn: Connection, item_id: str) -> dict[str, str] | None:
+    """What the public copy of ``item_id`` left out, opened; None if nothing was kept
+    (or it was erased). Callers decide who may read it (it is protected)."""
+    row = conn.execute(select(s.item_metadata.c.sealed).where(
+        s.item_metadata.c.item_id == item_id)).scalar_one_or_none()
+    if row is None:
+        return None
+    opened = store.keys.unseal(conn, row, f"metadata:{item_id}")
+    return None if opened is None else dict(opened["metadata"])
 
 
 def resolve_item(conn: Connection, item_ref: str) -> dict[str, Any]:
@@ -541,6 +566,12 @@ def custody_chain(store: Store, item_ref: str) -> tuple[dict[str, Any], list[dic
             select(s.custody).where(c.item_id == item["id"]).order_by(c.ledger_index)
         ).mappings().all()
         return item, [dict(r) for r in chain]
+
+
+def derivatives_of(store: Store, item_id: str) -> list[dict[str, Any]]:
+    """Items derived from an item (the metadata-stripped copy …, recursively), oldest first."""
+    with store.reading() as conn:
+        return _derivatives(conn, item_id)
 
 
 @dataclass

@@ -80,6 +80,7 @@ def _simple_insert(event_type: str, table: Table) -> None:
 # Events that create exactly one row.
 _simple_insert("source.registered", s.sources)
 _simple_insert("item.added", s.items)
+_simple_insert("item.metadata_removed", s.item_metadata)
 _simple_insert("custody.recorded", s.custody)
 _simple_insert("record.added", s.records)
 _simple_insert("person.created", s.persons)

@@ -151,6 +151,19 @@ custody = Table(
     Index("ix_custody_item_id", "item_id"),
 )
 
+# What the public copy of an image left out (camera, times, GPS …): one row per
+# original, always protected and sealed, whatever the item's own sensitivity.
+item_metadata = Table(
+    "item_metadata",
+    metadata,
+    Column("item_id", Text, ForeignKey("items.id"), primary_key=True),
+    Column("derivative_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    Column("sealed", JSON, nullable=False),
+    _ledger_index(),
+)
+
 records = Table(
     "records",
     metadata,

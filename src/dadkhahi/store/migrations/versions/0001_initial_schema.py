@@ -512,6 +512,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_list_imports_sha256", ["sha256"], unique=False)
 
     op.create_table(
+        "item_metadata",
+        sa.Column("item_id", sa.Text(), nullable=False),
+        sa.Column("derivative_id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["derivative_id"], ["items.id"], name=op.f("fk_item_metadata_derivative_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_item_metadata_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_item_metadata_source_id_sources")
+        ),
+        sa.PrimaryKeyConstraint("item_id", name=op.f("pk_item_metadata")),
+    )
+    op.create_table(
         "records",
         sa.Column("id", sa.Text(), nullable=False),
         sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
@@ -763,6 +782,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_records_source_id")
 
     op.drop_table("records")
+    op.drop_table("item_metadata")
     with op.batch_alter_table("list_imports", schema=None) as batch_op:
         batch_op.drop_index("ix_list_imports_sha256")
         batch_op.drop_index("ix_list_imports_list_id")
