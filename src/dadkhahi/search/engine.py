@@ -120,8 +120,10 @@ def _sqlite_hits(
         rows = rows.where(g.item_id.in_(items))
     rank = func.bm25(literal_column(name))
     stmt = (select(fts.c.rowid, rank.label("score"))
+            # "rowid + 0": without it SQLite walks the visible rows and evaluates the
+            # MATCH once per row; with it the match runs once and the rows filter it.
             .where(literal_column(name).op("MATCH")(bindparam("fts_match")),
-                   fts.c.rowid.in_(rows))
+                   (fts.c.rowid + 0).in_(rows))
             .order_by(rank, fts.c.rowid).limit(limit))
     found = conn.execute(stmt, {**bind, "fts_match": match}).all()
     return [(int(r), -float(sc)) for r, sc in found]  # bm25: lower is better
@@ -226,14 +228,20 @@ def _page_tokens(
 
 def _matches(term: Term, tokens: Sequence[str]) -> list[tuple[int, int]]:
     """(first, last) token indexes where ``term`` occurs."""
-    n = len(term.tokens)
+    n, want = len(term.tokens), term.tokens
+    last = n - 1
+    if n == 1:
+        if term.prefix:
+            return [(i, i) for i, t in enumerate(tokens) if t.startswith(want[0])]
+        return [(i, i) for i, t in enumerate(tokens) if t == want[0]]
     found = []
-    for i in range(len(tokens) - n + 1):
-        head_ok = all(tokens[i + k] == term.tokens[k] for k in range(n - 1))
-        last = tokens[i + n - 1]
-        tail_ok = last.startswith(term.tokens[-1]) if term.prefix else last == term.tokens[-1]
-        if head_ok and tail_ok:
-            found.append((i, i + n - 1))
+    # Candidates by the first token (a C-speed scan), then the rest of the phrase.
+    for i in (i for i, t in enumerate(tokens) if t == want[0]):
+        if i + last >= len(tokens) or list(tokens[i + 1:i + last]) != list(want[1:last]):
+            continue
+        tail = tokens[i + last]
+        if tail.startswith(want[last]) if term.prefix else tail == want[last]:
+            found.append((i, i + last))
     return found
 
 

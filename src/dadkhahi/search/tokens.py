@@ -19,6 +19,7 @@ Rules, the same for documents and queries:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -38,7 +39,9 @@ class Token:
     end: int
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _normal(word: str) -> str:
+    # Cached: text repeats its words (Zipf), and normalising one costs ~0.1 ms.
     if _LATIN.search(word):
         return to_ascii_latin(word).casefold() or normalize_script(word).casefold()
     return normalize_script(word).casefold()
