@@ -13,8 +13,8 @@ from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, Transaction, utc_now
 from dadkhahi.store.versions import check_version
 
-#: Tables whose IDs can be granted.
-GRANTABLE = (s.sources, s.persons, s.organizations, s.places, s.acts)
+#: Tables whose IDs can be granted (a case: its team, issue 16).
+GRANTABLE = (s.sources, s.persons, s.organizations, s.places, s.acts, s.cases)
 
 
 def _scope_exists(conn: Connection, scope_id: str) -> bool:

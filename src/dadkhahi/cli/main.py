@@ -11,6 +11,7 @@ from rich.text import Text
 
 from dadkhahi.cli import (
     audit,
+    cases,
     documents,
     evidence,
     jobs,
@@ -86,6 +87,7 @@ app.command("serve")(serve.serve)
 app.command("audit")(audit.audit)
 app.command("worker")(jobs.worker)
 app.add_typer(jobs.app, name="jobs")
+cases.register(app)
 
 
 def _linked_histories(language: str) -> pd.DataFrame:

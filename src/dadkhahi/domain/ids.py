@@ -29,6 +29,12 @@ PREFIXES = {
     "job": "job",
     "session": "ses",
     "factor": "fct",
+    # Cases (issue 16): source provenance links, cases, charges, links, exports.
+    "sourcelink": "sln",
+    "case": "cas",
+    "charge": "chg",
+    "caselink": "cln",
+    "export": "exp",
 }
 
 

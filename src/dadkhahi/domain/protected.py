@@ -25,7 +25,8 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     "organization": _ALWAYS,
     "place": _ALWAYS | {"kind", "parent_id"},
     "act": _ALWAYS | {"type", "place_id"},
-    "involvement": _ALWAYS | {"act_id", "person_id", "organization_id"},
+    # Which sources support an involvement stays in clear, as a claim's does.
+    "involvement": _ALWAYS | {"act_id", "person_id", "organization_id", "support"},
     "claim": _ALWAYS | {"entity_kind", "entity_id", "property", "status", "support"},
     # The witness, the interview's circumstances and language are sealed; a random
     # pseudonym is what others see.

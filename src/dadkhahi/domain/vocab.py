@@ -104,8 +104,43 @@ class InvolvementRole(StrEnum):
     PERPETRATOR_CARRIED_OUT = "perpetrator_carried_out"
     PERPETRATOR_TOOK_PART = "perpetrator_took_part"
     PERPETRATOR_COMMISSION_MEMBER = "perpetrator_commission_member"
+    # Factual roles (issue 16): what a source says a person did, never what it makes
+    # them in law; modes of liability belong to a charge inside a case.
+    SIGNED = "signed"
+    INTERROGATED = "interrogated"
+    GUARDED = "guarded"
+    TRANSPORTED = "transported"
+    BURIED = "buried"
+    SAT_ON_COMMISSION = "sat_on_commission"
     WITNESS = "witness"
     SOURCE = "source"
+
+
+#: Roles that name someone as having taken part on the side of those who acted
+#: (what the perpetrator registry lists); victims, witnesses and sources are not.
+ALLEGED_ROLES = frozenset({
+    InvolvementRole.PERPETRATOR_ORDERED, InvolvementRole.PERPETRATOR_CARRIED_OUT,
+    InvolvementRole.PERPETRATOR_TOOK_PART, InvolvementRole.PERPETRATOR_COMMISSION_MEMBER,
+    InvolvementRole.SIGNED, InvolvementRole.INTERROGATED, InvolvementRole.GUARDED,
+    InvolvementRole.TRANSPORTED, InvolvementRole.BURIED, InvolvementRole.SAT_ON_COMMISSION,
+})
+
+
+class SourceLinkKind(StrEnum):
+    """How two sources depend on each other; linked sources do not corroborate each other."""
+
+    DERIVED_FROM = "derived_from"
+    CITES = "cites"
+    SAME_COMPILER = "same_compiler"
+    SAME_INTERVIEW_SESSION = "same_interview_session"
+
+
+class Direction(StrEnum):
+    """Which way a fact or exhibit points for a charge."""
+
+    INCRIMINATING = "incriminating"
+    EXCULPATORY = "exculpatory"
+    MIXED = "mixed"
 
 
 class EntityKind(StrEnum):

@@ -123,16 +123,50 @@ def add_involvement(
     person_id: str | None = None,
     organization_id: str | None = None,
     sensitivity: Sensitivity = Sensitivity.RESTRICTED,
+    support: Sequence[Support] = (),
 ) -> str:
-    """Tie a person or organisation to an act in a role (victim, perpetrator, witness…)."""
+    """Tie a person or organisation to an act in a role (victim, signed, guarded, witness…).
+
+    An involvement is a factual, sourced statement ("named as having signed the order
+    by source X"): ``support`` names the sources that say so, as a claim's does. Older
+    involvements carry none.
+    """
     if (person_id is None) == (organization_id is None):
         raise ValueError("an involvement names exactly one person or organisation")
     iid = new_id("involvement")
-    tx.emit("involvement.added", _sealed_if_protected(tx, "involvement", {
+    data: dict[str, Any] = {
         "id": iid, "act_id": act_id, "person_id": person_id,
         "organization_id": organization_id, "role": str(role), "sensitivity": str(sensitivity),
-    }))
+    }
+    if support:
+        data["support"] = [s.as_dict() for s in support]
+    tx.emit("involvement.added", _sealed_if_protected(tx, "involvement", data))
     return iid
+
+
+@dataclass(frozen=True)
+class Position:
+    """An office held: what, in which organisation, where, when (all as a source says)."""
+
+    office: str
+    organization_id: str | None = None
+    place_id: str | None = None
+    period: DateRange | None = None
+
+
+#: The claim property under which positions held are stated.
+POSITION = "position"
+
+
+def add_position(
+    tx: Transaction, person_id: str, position: Position, support: Sequence[Support],
+    *, sensitivity: Sensitivity = Sensitivity.RESTRICTED,
+) -> str:
+    """State that a source names a person as holding an office: a claim like any other."""
+    value = {"office": position.office, "organization_id": position.organization_id,
+             "place_id": position.place_id}
+    return add_claim(tx, EntityKind.PERSON, person_id, POSITION, value, support,
+                     date=position.period, sensitivity=sensitivity)
 
 
 def add_claim(

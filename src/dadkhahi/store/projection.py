@@ -87,7 +87,6 @@ _simple_insert("person.created", s.persons)
 _simple_insert("organization.created", s.organizations)
 _simple_insert("place.created", s.places)
 _simple_insert("act.created", s.acts)
-_simple_insert("involvement.added", s.involvements)
 _simple_insert("testimony.recorded", s.testimonies)
 _simple_insert("consent.recorded", s.consents)
 
@@ -109,20 +108,31 @@ def _document_failed(index: int, data: Mapping[str, Any]) -> list[Op]:
     return [Insert(s.extractions, _row(s.extractions, index, dict(data, state="failed")))]
 
 
+_simple_insert("source.linked", s.source_links)
+
+
+def _with_support(event_type: str, table: Table, support: Table, key: str) -> None:
+    """Events creating one row plus the sources that support it (claims, involvements)."""
+
+    @handles(event_type)
+    def _project(index: int, data: Mapping[str, Any]) -> list[Op]:
+        row = dict(data)
+        if table is s.claims:
+            row.setdefault("status", "asserted")
+        ops: list[Op] = [Insert(table, _row(table, index, row))]
+        for seq, item in enumerate(data.get("support", [])):
+            ops.append(Insert(support, _row(support, index, {key: data["id"], "seq": seq,
+                                                             **item})))
+        return ops
+
+
+_with_support("involvement.added", s.involvements, s.involvement_support, "involvement_id")
+_with_support("claim.added", s.claims, s.claim_support, "claim_id")
+
+
 @handles("ledger.initialized")
 def _initialized(index: int, data: Mapping[str, Any]) -> list[Op]:
     return []
-
-
-@handles("claim.added")
-def _claim_added(index: int, data: Mapping[str, Any]) -> list[Op]:
-    claim = dict(data)
-    claim.setdefault("status", "asserted")
-    ops: list[Op] = [Insert(s.claims, _row(s.claims, index, claim))]
-    for seq, support in enumerate(data.get("support", [])):
-        row = {"claim_id": data["id"], "seq": seq, **support}
-        ops.append(Insert(s.claim_support, _row(s.claim_support, index, row)))
-    return ops
 
 
 @handles("claim.status_changed")
@@ -303,6 +313,12 @@ def _list_described(index: int, data: Mapping[str, Any]) -> list[Op]:
     values = {k: data[k] for k in LIST_DESCRIPTION}
     return [Update(s.lists, {"id": data["list_id"]}, {**values, "ledger_index": index})]
 
+
+# --- cases (issue 16): a case, its charges, the links of facts to elements, exports ---
+_simple_insert("case.created", s.cases)
+_simple_insert("case.charged", s.case_charges)
+_simple_insert("case.linked", s.case_links)
+_simple_insert("case.exported", s.case_exports)
 
 _simple_insert("link.decided", s.link_decisions)
 _simple_insert("estimate.computed", s.estimates)

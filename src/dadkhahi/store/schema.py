@@ -760,6 +760,93 @@ consents = Table(
     Index("ix_consents_source_id", "source_id"),
 )
 
+# --- facts and cases (issue 16) ---
+# Sources are independent unless a provenance link joins them (derived from, cites,
+# same compiler, same interview session); an involvement names the sources that say
+# so, like a claim does; a case, its charges and the links of facts to the elements
+# of each charge are sealed by default (``sealed`` holds them; the clear columns are
+# then NULL), because a leaked case can warn a suspect who travels.
+
+source_links = Table(
+    "source_links",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("other_source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("note", Text),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_source_links_source_id", "source_id"),
+)
+
+involvement_support = Table(
+    "involvement_support",
+    metadata,
+    Column("involvement_id", Text, ForeignKey("involvements.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("record_id", Text, ForeignKey("records.id")),
+    Column("item_id", Text, ForeignKey("items.id")),
+    Column("locator", Text),
+    _ledger_index(),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    # Title and scope (suspects, acts, places, period) when not sealed.
+    Column("title", Text),
+    Column("scope", JSON(none_as_null=True)),
+    Column("sensitivity", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    _ledger_index(),
+)
+
+case_charges = Table(
+    "case_charges",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("sealed", JSON(none_as_null=True)),
+    # suspect_id, framework_id, crime_id, mode_id when not sealed.
+    Column("charge", JSON(none_as_null=True)),
+    Column("created_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_case_charges_case_id", "case_id"),
+)
+
+case_links = Table(
+    "case_links",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("charge_id", Text, ForeignKey("case_charges.id"), nullable=False),
+    Column("sealed", JSON(none_as_null=True)),
+    # element, fact, assessment, how it proves the element, direction when not sealed.
+    Column("link", JSON(none_as_null=True)),
+    Column("linked_by", Text, nullable=False),
+    Column("linked_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_case_links_case_id", "case_id"),
+)
+
+case_exports = Table(
+    "case_exports",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("scope", Text, nullable=False),
+    Column("exhibits", Integer, nullable=False),
+    Column("withheld", Integer, nullable=False),
+    Column("exported_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_case_exports_case_id", "case_id"),
+)
+
 # Pages of a source's records and items in ID order (the API's default) come straight
 # from these, without sorting every row of the source.
 Index("ix_records_source_id_id", records.c.source_id, records.c.id)

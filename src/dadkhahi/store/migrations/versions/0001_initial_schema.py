@@ -755,6 +755,117 @@ def upgrade() -> None:
         # FTS5 tables are made per visibility partition by dadkhahi.search.index.
         op.execute("CREATE INDEX ix_search_segments_tsv ON search_segments "
                    "USING gin (to_tsvector('simple', tokens))")
+    # --- facts and cases (issue 16) ---
+    op.create_table(
+        "source_links",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("other_source_id", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["other_source_id"], ["sources.id"],
+            name=op.f("fk_source_links_other_source_id_sources"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_source_links_source_id_sources")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_source_links")),
+    )
+    with op.batch_alter_table("source_links", schema=None) as batch_op:
+        batch_op.create_index("ix_source_links_source_id", ["source_id"], unique=False)
+
+    op.create_table(
+        "involvement_support",
+        sa.Column("involvement_id", sa.Text(), nullable=False),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("record_id", sa.Text(), nullable=True),
+        sa.Column("item_id", sa.Text(), nullable=True),
+        sa.Column("locator", sa.Text(), nullable=True),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["involvement_id"], ["involvements.id"],
+            name=op.f("fk_involvement_support_involvement_id_involvements"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_involvement_support_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["records.id"], name=op.f("fk_involvement_support_record_id_records")
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_involvement_support_source_id_sources")
+        ),
+        sa.PrimaryKeyConstraint("involvement_id", "seq", name=op.f("pk_involvement_support")),
+    )
+    op.create_table(
+        "cases",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("title", sa.Text(), nullable=True),
+        sa.Column("scope", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
+    )
+    op.create_table(
+        "case_charges",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("case_id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("charge", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("created_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_charges_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_charges")),
+    )
+    with op.batch_alter_table("case_charges", schema=None) as batch_op:
+        batch_op.create_index("ix_case_charges_case_id", ["case_id"], unique=False)
+
+    op.create_table(
+        "case_links",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("case_id", sa.Text(), nullable=False),
+        sa.Column("charge_id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("link", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("linked_by", sa.Text(), nullable=False),
+        sa.Column("linked_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_links_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["charge_id"], ["case_charges.id"], name=op.f("fk_case_links_charge_id_case_charges")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_links")),
+    )
+    with op.batch_alter_table("case_links", schema=None) as batch_op:
+        batch_op.create_index("ix_case_links_case_id", ["case_id"], unique=False)
+
+    op.create_table(
+        "case_exports",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("case_id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("exhibits", sa.Integer(), nullable=False),
+        sa.Column("withheld", sa.Integer(), nullable=False),
+        sa.Column("exported_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_exports_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_exports")),
+    )
+    with op.batch_alter_table("case_exports", schema=None) as batch_op:
+        batch_op.create_index("ix_case_exports_case_id", ["case_id"], unique=False)
 
     # ### end Alembic commands ###
 
@@ -766,6 +877,24 @@ def downgrade() -> None:
     op.drop_table("search_segments")
     op.drop_table("document_pages")
     op.drop_table("extractions")
+    with op.batch_alter_table("case_exports", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_exports_case_id")
+
+    op.drop_table("case_exports")
+    with op.batch_alter_table("case_links", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_links_case_id")
+
+    op.drop_table("case_links")
+    with op.batch_alter_table("case_charges", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_charges_case_id")
+
+    op.drop_table("case_charges")
+    op.drop_table("cases")
+    op.drop_table("involvement_support")
+    with op.batch_alter_table("source_links", schema=None) as batch_op:
+        batch_op.drop_index("ix_source_links_source_id")
+
+    op.drop_table("source_links")
     with op.batch_alter_table("person_records", schema=None) as batch_op:
         batch_op.drop_index("ix_person_records_person_id")
 

@@ -1,0 +1,435 @@
+"""The court bundle: a BagIt 1.0 bag a court can check without trusting Dadkhahi.
+
+Layout (RFC 8493)::
+
+    bagit.txt  bag-info.txt  manifest-sha{256,512}.txt  tagmanifest-sha{256,512}.txt
+    VERIFY.txt  verify_bundle.py
+    data/exhibits/<n>/exhibit.json + the original and the derivatives used
+    data/custody/<n>.jsonl        each exhibit's chain of custody (ledger events, verbatim)
+    data/proofs/<index>.json      RFC 9162 inclusion proofs, all to one checkpoint
+    data/checkpoint.txt           the signed C2SP checkpoint
+    data/matrix.csv, matrix.json  the evidence matrix and the gaps
+    data/withheld.csv             what was withheld and why (never who)
+
+Exhibit files are streamed from the blob store once: both manifest hashes are taken
+from the bytes as they are written, and the SHA-256 must equal the intake hash or the
+export stops before anything is recorded. Exhibit numbers are stable: in the order the
+case's links first reached each item. The export is a custody event ("transferred to"
+the recipient) on every exhibit file and a ``case.exported`` event; the checkpoint is
+signed after them, so the bundle proves its own transfer.
+
+What may go is decided at export, item by item, by :func:`withheld_reason`; withheld
+items keep their exhibit number and appear in ``withheld.csv`` with a reason that names
+no one. ``bagit`` (PyPI) validates the result as an independent implementation.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import mimetypes
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from dadkhahi.cases import bundle_verify
+from dadkhahi.cases.case import Case, load_case
+from dadkhahi.cases.frameworks import Framework
+from dadkhahi.cases.matrix import (
+    DEFAULT_THRESHOLD,
+    ElementRow,
+    element_rows,
+    gap_report,
+    matrix_csv,
+    matrix_records,
+)
+from dadkhahi.domain.errors import IntegrityError, UserError
+from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
+from dadkhahi.intake.evidence import item_content
+from dadkhahi.ledger.checkpoint import Checkpoint, unverified_note_text
+from dadkhahi.ledger.proofs import make_bundle
+from dadkhahi.offline import kit
+from dadkhahi.store import ledger_log
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store, utc_now
+
+SCOPES = ("court",)
+SOFTWARE = "Dadkhahi court bundle (dadkhahi-bundle/v1)"
+
+
+@dataclass
+class Exhibit:
+    """One exhibit: an item the case's links reach, with what goes into the bag."""
+
+    number: str
+    item: dict[str, Any]
+    directions: set[str] = field(default_factory=set)
+    files: list[dict[str, Any]] = field(default_factory=list)  # the items that go
+    withheld: str | None = None
+
+    @property
+    def direction(self) -> str:
+        if len(self.directions) == 1:
+            return next(iter(self.directions))
+        return str(Direction.MIXED)
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: Path
+    export_id: str
+    exhibits: int
+    withheld: int
+    files: int
+    bytes: int
+    checkpoint_size: int
+
+
+def withheld_reason(conn: Connection, item: dict[str, Any], scope: str) -> str | None:
+    """Why an item may not go to this recipient (None: it may), naming no one.
+
+    A protected item carries a witness's material; without a recorded consent of the
+    witness for this recipient it stays home. (No consent register exists yet, so every
+    protected item is withheld from a bundle; its redacted derivative goes instead
+    when there is one that is not protected.)
+    """
+    if item["sensitivity"] == Sensitivity.PROTECTED:
+        return "protected material: no recorded consent of the witness for this recipient"
+    return None
+
+
+def _exhibits(conn: Connection, rows: Sequence[ElementRow]) -> list[Exhibit]:
+    """Items reached by the case's links, numbered in the order they were first reached."""
+    order: dict[str, Exhibit] = {}
+    links = sorted(((lk, ev) for r in rows for lk, ev in r.links),
+                   key=lambda pair: pair[0].ledger_index)
+    for lk, ev in links:
+        for e in ev:
+            if e.item_id is None:
+                continue
+            if e.item_id not in order:
+                item = conn.execute(select(s.items).where(s.items.c.id == e.item_id)
+                                    ).mappings().one()
+                order[e.item_id] = Exhibit(f"{len(order) + 1:03d}", dict(item))
+            order[e.item_id].directions.add(lk.direction)
+    return list(order.values())
+
+
+def _plan(conn: Connection, exhibits: Iterable[Exhibit], scope: str) -> None:
+    """Decide per exhibit which files go: the original, or else a derivative that may."""
+    for ex in exhibits:
+        derivatives = [dict(r) for r in conn.execute(
+            select(s.items).where(s.items.c.derived_from == ex.item["id"])
+            .order_by(s.items.c.ledger_index)).mappings()]
+        reason = withheld_reason(conn, ex.item, scope)
+        allowed = [d for d in derivatives if withheld_reason(conn, d, scope) is None]
+        if reason is None:
+            ex.files = [ex.item, *allowed]
+        elif allowed:
+            ex.files = allowed
+        else:
+            ex.withheld = reason
+
+
+def _extension(media_type: str) -> str:
+    return mimetypes.guess_extension(media_type, strict=False) or ".bin"
+
+
+def _file_name(item: dict[str, Any]) -> str:
+    # Never the original file name: it can name a witness.
+    role = "original" if item["derived_from"] is None else f"derivative-{item['derivation']}"
+    return f"{role}-{item['sha256'][:12]}{_extension(str(item['media_type']))}"
+
+
+class _Writer:
+    """Writes payload files owner-only, hashing each (SHA-256 and SHA-512) as written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hashes: dict[str, dict[str, str]] = {}
+        self.bytes = 0
+
+    def stream(self, rel: str, chunks: Iterable[bytes]) -> dict[str, str]:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        hashes = {name: hashlib.new(name) for name in bundle_verify.ALGORITHMS}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                for h in hashes.values():
+                    h.update(chunk)
+                self.bytes += len(chunk)
+        self.hashes[rel] = {n: h.hexdigest() for n, h in hashes.items()}
+        return self.hashes[rel]
+
+    def text(self, rel: str, text: str) -> dict[str, str]:
+        return self.stream(rel, [text.encode("utf-8")])
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def write_bundle(
+    store: Store, actor: str, case_ref: str, out: Path, *, recipient: str,
+    scope: str = "court", threshold: int = DEFAULT_THRESHOLD,
+    available: Sequence[Framework] | None = None,
+) -> BundleResult:
+    """Write the court bundle of a case into ``out`` (which must not exist yet)."""
+    if scope not in SCOPES:
+        raise UserError(f"a bundle's scope is one of {', '.join(SCOPES)}, not {scope!r}")
+    if not recipient.strip():
+        raise UserError("name the recipient (--recipient)")
+    if out.exists():
+        raise UserError(f"{out} already exists; give a new folder")
+    staging = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True, mode=0o700)
+    try:
+        result = _write(store, actor, case_ref, staging, recipient, scope, threshold, available)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return BundleResult(out, *result)
+
+
+def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, scope: str,
+           threshold: int, available: Sequence[Framework] | None
+           ) -> tuple[str, int, int, int, int, int]:
+    writer = _Writer(root)
+    with store.reading() as conn:
+        case = load_case(store, conn, case_ref)
+        rows = element_rows(store, conn, case, available=available)
+        exhibits = _exhibits(conn, rows)
+        _plan(conn, exhibits, scope)
+        # Exhibit files first: a hash that does not match the intake stops everything
+        # before a single event is written.
+        for ex in exhibits:
+            for item in ex.files:
+                rel = f"data/exhibits/{ex.number}/{_file_name(item)}"
+                got = writer.stream(rel, item_content(store, conn, item))
+                if got["sha256"] != item["sha256"]:
+                    raise IntegrityError(f"exhibit {ex.number}: item {item['id']} does not "
+                                         "match its intake hash; nothing was exported")
+    numbers = {ex.item["id"]: ex.number for ex in exhibits}
+    records = matrix_records(rows, threshold, numbers)
+    matrix = {"case": {"id": case.id, "title": case.title}, "threshold": threshold,
+              "wording": "supported by N independent sources; never 'proven'",
+              "elements": records, "gaps": gap_report(rows, threshold),
+              "exhibits": {ex.number: {"direction": ex.direction,
+                                       "withheld": ex.withheld is not None}
+                           for ex in exhibits}}
+    payload = {"matrix.json": _json_text(matrix), "matrix.csv": matrix_csv(records),
+               "withheld.csv": _withheld_csv(exhibits)}
+    digests = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in payload.items()}
+    export_id, now = new_id("export"), utc_now()
+    going = [(ex, item) for ex in exhibits for item in ex.files]
+    with store.transaction(actor) as tx:
+        for ex, item in going:
+            tx.emit("custody.recorded", {
+                "id": new_id("custody"), "item_id": item["id"],
+                "action": str(CustodyAction.TRANSFERRED), "actor": actor, "from_party": None,
+                "how": f"transferred to {recipient} in court bundle {export_id} "
+                       f"(exhibit {ex.number})",
+                "location": f"bundle:{export_id}", "sha256": item["sha256"], "at": now,
+                "notes": None}, time=now)
+        export_index = tx.emit("case.exported", {
+            "id": export_id, "case_id": case.id, "scope": scope,
+            "exhibits": sum(1 for ex in exhibits if ex.files),
+            "withheld": sum(1 for ex in exhibits if ex.withheld), "exported_at": now,
+            "sealed": tx.seal({"recipient": recipient}, export_id), "digests": digests,
+        }, time=now)
+    note = store.checkpoint()
+    for name, text in payload.items():
+        writer.text(f"data/{name}", text)
+    writer.text("data/checkpoint.txt", note)
+    with store.reading() as conn:
+        proven = _write_custody(conn, writer, exhibits)
+        proven |= {export_index, case.ledger_index}
+        proven |= {lk.ledger_index for lk in case.links}
+        proven |= _charge_indices(conn, case)
+        cp_size = Checkpoint.parse(unverified_note_text(note)).size
+        for index in sorted(proven):
+            event = ledger_log.get_event(conn, index)
+            proof = ledger_log.inclusion_proof(conn, index, cp_size)
+            writer.text(f"data/proofs/{index}.json",
+                        _json_text(make_bundle(index, event.body, proof, note)))
+        for ex in exhibits:
+            if ex.files:
+                writer.text(f"data/exhibits/{ex.number}/exhibit.json",
+                            _json_text(_exhibit_meta(conn, ex)))
+    _finish_bag(root, writer, recipient, export_index, case)
+    return (export_id, sum(1 for ex in exhibits if ex.files),
+            sum(1 for ex in exhibits if ex.withheld), len(writer.hashes), writer.bytes, cp_size)
+
+
+def _charge_indices(conn: Connection, case: Case) -> set[int]:
+    ch = s.case_charges.c
+    return {int(i) for i in conn.execute(select(ch.ledger_index).where(ch.case_id == case.id))
+            .scalars()}
+
+
+def _write_custody(conn: Connection, writer: _Writer, exhibits: Sequence[Exhibit]) -> set[int]:
+    """Each exhibit's chain of custody: the events verbatim, oldest first."""
+    proven: set[int] = set()
+    for ex in exhibits:
+        if not ex.files:
+            continue
+        ids = [item["id"] for item in ex.files]
+        c = s.custody.c
+        indices = conn.execute(select(c.ledger_index).where(c.item_id.in_(ids))
+                               .order_by(c.ledger_index)).scalars().all()
+        lines = []
+        for index in indices:
+            body = ledger_log.get_event(conn, int(index)).body.decode("utf-8")
+            lines.append(json.dumps({"index": int(index), "event": body}, ensure_ascii=False))
+            proven.add(int(index))
+        writer.text(f"data/custody/{ex.number}.jsonl", "\n".join(lines) + "\n")
+        proven |= {int(item["ledger_index"]) for item in ex.files}
+    return proven
+
+
+def _exhibit_meta(conn: Connection, ex: Exhibit) -> dict[str, Any]:
+    source = conn.execute(select(s.sources.c.kind, s.sources.c.collected_at)
+                          .where(s.sources.c.id == ex.item["source_id"])).one()
+    verified = conn.execute(select(s.custody.c.at, s.custody.c.how).where(
+        s.custody.c.item_id == ex.item["id"], s.custody.c.action == CustodyAction.VERIFIED)
+        .order_by(s.custody.c.ledger_index)).first()
+    return {
+        "exhibit": ex.number,
+        "direction": ex.direction,
+        "source_kind": source.kind,
+        "capture": {
+            "claimed": {"collected_at": source.collected_at,
+                        "received_at": ex.item["received_at"]},
+            "verified": None if verified is None else {"at": verified.at, "how": verified.how},
+        },
+        "direct_or_hearsay": "not assessed",
+        "files": [{
+            "path": _file_name(item), "item_id": item["id"], "sha256": item["sha256"],
+            "size": item["size"], "media_type": item["media_type"],
+            "item_event": int(item["ledger_index"]),
+            "original_or_excerpt": "original" if item["derived_from"] is None
+            else f"derivative ({item['derivation']}) of {item['derived_from']}",
+        } for item in ex.files],
+    }
+
+
+def _withheld_csv(exhibits: Sequence[Exhibit]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["exhibit", "reason"])
+    for ex in exhibits:
+        if ex.withheld:
+            w.writerow([ex.number, ex.withheld])
+    return buf.getvalue()
+
+
+def verifier_script() -> str:
+    """``verify_bundle.py``: the bundle verifier with the offline kit embedded verbatim."""
+    kit_source = kit.source()
+    if "'''" in kit_source or kit_source.endswith("\\"):
+        raise IntegrityError("the offline kit cannot be embedded as a raw string")
+    own = Path(bundle_verify.__file__).read_text("utf-8")
+    marker = "from dadkhahi.offline import kit  # embedded verbatim in verify_bundle.py\n"
+    if marker not in own:
+        raise IntegrityError("bundle_verify lost its embedding marker")
+    loader = (
+        "import types as _types\n\n"
+        "# dadkhahi.offline.kit, verbatim (standard library only).\n"
+        f"_KIT_SOURCE = r'''{kit_source}'''\n"
+        "kit = _types.ModuleType('dadkhahi_offline_kit')\n"
+        "exec(compile(_KIT_SOURCE, 'dadkhahi/offline/kit.py', 'exec'), kit.__dict__)\n")
+    return "#!/usr/bin/env python3\n" + own.replace(marker, loader)
+
+
+VERIFY_TEXT = """\
+HOW TO VERIFY THIS BUNDLE (Dadkhahi court bundle)
+================================================
+
+This folder is a BagIt 1.0 bag (RFC 8493). It holds exhibits, their chains of custody,
+the evidence matrix, and RFC 9162 inclusion proofs of every ledger event it relies on,
+all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
+
+1. Obtain the ledger's verifier key INDEPENDENTLY of this bundle: from the
+   organisation's website, from earlier filings, or from witness cosignatures. Do not
+   take it from the bundle or from whoever delivered it: a forger could re-sign a
+   bundle with their own key and ship a verifier that agrees with it.
+
+2. Check the verifier script before running it. Its SHA-256 must equal the one each
+   Dadkhahi release publishes:
+
+       sha256sum verify_bundle.py
+       expected for this bundle: {script_sha256}
+
+3. Run it (Python 3.11 or later, standard library only, no network):
+
+       python3 verify_bundle.py . --key 'VERIFIER-KEY-TEXT'
+
+   It checks the bag and both manifests, the checkpoint's signature, every inclusion
+   proof, each exhibit's hash against the intake hash recorded in the ledger, each
+   custody line against the ledger, and that the matrix and withheld list are the ones
+   the export event names. Any failure is printed with the file it concerns.
+
+4. As an independent check of the bag alone (another implementation):
+
+       bagit.py --validate .      (from the 'bagit' package on PyPI)
+
+What is withheld: data/withheld.csv lists exhibits left out and why, never who.
+Matrix wording: "supported by N independent sources" is a count of sources not joined
+by a recorded provenance link; it is not a finding that anything is proven.
+Custody lines are the ledger's events verbatim; fields sealed in the ledger stay sealed.
+
+No conformance with the ICC's e-Court protocol (or any court's filing format) is
+claimed. This bundle is for a court's technician to verify; admissibility is for the
+court.
+"""
+
+
+def _finish_bag(root: Path, writer: _Writer, recipient: str, export_index: int,
+                case: Case) -> None:
+    payload = sorted(writer.hashes)
+    for algorithm in bundle_verify.ALGORITHMS:
+        lines = "".join(f"{writer.hashes[rel][algorithm]}  {bundle_verify.encode_path(rel)}\n"
+                        for rel in payload)
+        _tag(root, f"manifest-{algorithm}.txt", lines)
+    size = sum((root / rel).stat().st_size for rel in payload)
+    _tag(root, "bagit.txt", bundle_verify.BAGIT_TXT)
+    _tag(root, "bag-info.txt", "".join(f"{k}: {v}\n" for k, v in (
+        ("Bag-Software-Agent", SOFTWARE),
+        ("Bagging-Date", utc_now()[:10]),
+        ("Payload-Oxum", f"{size}.{len(payload)}"),
+        ("Recipient", recipient.replace("\n", " ")),
+        ("Export-Event", str(export_index)),
+        ("External-Description", f"Court bundle of case {case.id}"),
+    )))
+    script = verifier_script()
+    _tag(root, "verify_bundle.py", script, mode=0o700)
+    _tag(root, "VERIFY.txt", VERIFY_TEXT.format(
+        script_sha256=hashlib.sha256(script.encode()).hexdigest()))
+    tags = sorted(p.name for p in root.iterdir()
+                  if p.is_file() and not p.name.startswith("tagmanifest-"))
+    for algorithm in bundle_verify.ALGORITHMS:
+        lines = "".join(
+            f"{hashlib.new(algorithm, (root / n).read_bytes()).hexdigest()}  {n}\n" for n in tags)
+        _tag(root, f"tagmanifest-{algorithm}.txt", lines)
+
+
+def _tag(root: Path, name: str, text: str, mode: int = 0o600) -> None:
+    fd = os.open(root / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+__all__ = ["SCOPES", "VERIFY_TEXT", "BundleResult", "Exhibit", "verifier_script",
+           "withheld_reason", "write_bundle"]

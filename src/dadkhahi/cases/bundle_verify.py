@@ -1,0 +1,321 @@
+"""Check a court bundle offline, trusting nothing in it but the key you bring.
+
+This module is the verifier twice over: ``dadkhahi bundle verify`` imports it, and
+every bundle carries it as ``verify_bundle.py`` (standard library only, with the
+project's offline kit embedded verbatim), so the court's technician and the project
+run one implementation. It checks:
+
+* the bag (RFC 8493, BagIt 1.0): ``bagit.txt``; every payload file listed in both
+  payload manifests (SHA-256 and SHA-512) with matching hashes, nothing listed that is
+  missing and nothing present that is unlisted; every tag file in both tag manifests;
+  ``Payload-Oxum``;
+* ``data/checkpoint.txt``: a C2SP checkpoint signed by the key given;
+* every proof in ``data/proofs/``: an RFC 9162 inclusion proof of its event to that
+  checkpoint's root;
+* every exhibit file: its hash equals the intake hash in its proven ``item.added`` event;
+* every custody line: the very bytes of a proven ``custody.recorded`` event of that
+  exhibit's item, ending with the transfer to this bundle's recipient;
+* the export event (proven): the matrix and withheld-list files are the ones it names.
+
+The key is an argument on purpose: a forger could re-sign a bundle with their own key
+and ship a matching verifier. Obtain the key independently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dadkhahi.offline import kit  # embedded verbatim in verify_bundle.py
+
+BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+ALGORITHMS = ("sha256", "sha512")
+CHUNK = 4 * 1024 * 1024
+EXPORT_EVENT = "case.exported"
+
+
+def hash_file(path: Path) -> dict[str, str]:
+    """SHA-256 and SHA-512 of a file, read once in large chunks."""
+    hashes = {name: hashlib.new(name) for name in ALGORITHMS}
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            for h in hashes.values():
+                h.update(chunk)
+    return {name: h.hexdigest() for name, h in hashes.items()}
+
+
+def _decode_path(text: str) -> str:
+    # RFC 8493 §2.1.3: CR, LF and % in a path are percent-encoded.
+    return text.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+def encode_path(text: str) -> str:
+    """A path as a manifest line writes it (RFC 8493 §2.1.3)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _read_manifest(root: Path, name: str, problems: list[str]) -> dict[str, str]:
+    path = root / name
+    if not path.is_file():
+        problems.append(f"{name}: missing")
+        return {}
+    entries: dict[str, str] = {}
+    for number, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
+        digest, _, rel = line.strip().partition(" ")
+        rel = _decode_path(rel.strip())
+        if not digest or not rel:
+            problems.append(f"{name} line {number}: not '<hash> <path>'")
+        elif rel in entries:
+            problems.append(f"{name} line {number}: {rel} listed twice")
+        else:
+            entries[rel] = digest.lower()
+    return entries
+
+
+def _files(root: Path, under: str) -> Iterator[str]:
+    base = root / under
+    for folder, dirs, names in os.walk(base):
+        dirs.sort()
+        for name in sorted(names):
+            yield (Path(folder) / name).relative_to(root).as_posix()
+
+
+def _tag_files(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir()
+                  if p.is_file() and not p.name.startswith("tagmanifest-"))
+
+
+def check_bag(root: Path, problems: list[str]) -> dict[str, dict[str, str]]:
+    """Check the bag's structure and every hash; return each payload file's hashes."""
+    bagit_txt = root / "bagit.txt"
+    if not bagit_txt.is_file() or bagit_txt.read_bytes() != BAGIT_TXT.encode():
+        problems.append("bagit.txt: missing or not 'BagIt-Version: 1.0' with UTF-8 tag files")
+    present = list(_files(root, "data"))
+    computed = {rel: hash_file(root / rel) for rel in present}
+    for kind, listed_files, actual in (
+        ("manifest", present, computed),
+        ("tagmanifest", _tag_files(root), None),
+    ):
+        hashes = actual if actual is not None else {r: hash_file(root / r) for r in listed_files}
+        for algorithm in ALGORITHMS:
+            name = f"{kind}-{algorithm}.txt"
+            listed = _read_manifest(root, name, problems)
+            for rel in listed_files:
+                if rel not in listed:
+                    problems.append(f"{rel}: present but not listed in {name}")
+                elif listed[rel] != hashes[rel][algorithm]:
+                    problems.append(f"{rel}: {algorithm} does not match {name}")
+            for rel in sorted(set(listed) - set(listed_files)):
+                problems.append(f"{rel}: listed in {name} but missing")
+    info = _bag_info(root, problems)
+    oxum = f"{sum((root / r).stat().st_size for r in present)}.{len(present)}"
+    if info.get("Payload-Oxum") != oxum:
+        problems.append(f"bag-info.txt: Payload-Oxum {info.get('Payload-Oxum')!r} "
+                        f"but the payload is {oxum}")
+    return computed
+
+
+def _bag_info(root: Path, problems: list[str]) -> dict[str, str]:
+    path = root / "bag-info.txt"
+    if not path.is_file():
+        problems.append("bag-info.txt: missing")
+        return {}
+    info: dict[str, str] = {}
+    for line in path.read_text("utf-8", "replace").splitlines():
+        label, sep, value = line.partition(":")
+        if sep:
+            info[label.strip()] = value.strip()
+    return info
+
+
+def _json(root: Path, rel: str, problems: list[str]) -> Any:
+    try:
+        return json.loads((root / rel).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        problems.append(f"{rel}: not readable JSON ({type(exc).__name__})")
+        return None
+
+
+def check_proofs(root: Path, verifier: kit.Verifier, problems: list[str]
+                 ) -> tuple[kit.Checkpoint | None, dict[int, dict[str, Any]]]:
+    """The signed checkpoint and every proven event (index → parsed event)."""
+    note_path = root / "data" / "checkpoint.txt"
+    try:
+        note = note_path.read_text("utf-8")
+        checkpoint = kit.open_checkpoint(note, verifier)
+    except (OSError, UnicodeDecodeError, kit.KitError) as exc:
+        problems.append(f"data/checkpoint.txt: {exc}")
+        return None, {}
+    events: dict[int, dict[str, Any]] = {}
+    for rel in _files(root, "data/proofs"):
+        proof = _json(root, rel, problems)
+        if not isinstance(proof, dict):
+            continue
+        index, event_text = proof.get("index"), proof.get("event")
+        inclusion = proof.get("inclusion")
+        if (not isinstance(index, int) or not isinstance(event_text, str)
+                or not isinstance(inclusion, list)
+                or not all(isinstance(h, str) and len(h) == 64 for h in inclusion)):
+            problems.append(f"{rel}: not an inclusion proof (index, event, inclusion)")
+            continue
+        if Path(rel).name != f"{index}.json":
+            problems.append(f"{rel}: names event {index}")
+        if proof.get("checkpoint") != note or proof.get("tree_size") != checkpoint.size:
+            problems.append(f"{rel}: proven to another checkpoint than data/checkpoint.txt")
+        leaf = kit.leaf_hash(event_text.encode("utf-8"))
+        try:
+            path = [bytes.fromhex(h) for h in inclusion]
+        except ValueError:
+            problems.append(f"{rel}: inclusion hashes are not hex")
+            continue
+        if proof.get("leaf_hash") != leaf.hex():
+            problems.append(f"{rel}: leaf_hash is not the hash of the event")
+        elif not kit.verify_inclusion(leaf, index, checkpoint.size, path, checkpoint.root_hash):
+            problems.append(f"{rel}: inclusion proof does not lead to the checkpoint's root")
+        else:
+            try:
+                events[index] = {"text": event_text, **json.loads(event_text)}
+            except ValueError:
+                problems.append(f"{rel}: the event is not JSON")
+    return checkpoint, events
+
+
+def _event(events: dict[int, dict[str, Any]], index: object, kind: str, where: str,
+           problems: list[str]) -> dict[str, Any] | None:
+    event = events.get(index) if isinstance(index, int) else None
+    if event is None:
+        problems.append(f"{where}: event {index} is not among the proven events")
+        return None
+    if event.get("type") != kind:
+        problems.append(f"{where}: event {index} is a {event.get('type')}, not a {kind}")
+        return None
+    data: dict[str, Any] = event["data"]
+    return data
+
+
+def check_exhibits(root: Path, events: dict[int, dict[str, Any]],
+                   hashes: dict[str, dict[str, str]], recipient: str | None,
+                   problems: list[str]) -> int:
+    """Every exhibit file against its intake hash, every custody line against the ledger."""
+    exhibits = sorted(p for p in (root / "data" / "exhibits").glob("*") if p.is_dir()) \
+        if (root / "data" / "exhibits").is_dir() else []
+    described: set[str] = set()
+    for folder in exhibits:
+        rel_meta = f"data/exhibits/{folder.name}/exhibit.json"
+        meta = _json(root, rel_meta, problems)
+        if not isinstance(meta, dict) or not isinstance(meta.get("files"), list):
+            problems.append(f"{rel_meta}: no list of files")
+            continue
+        described.add(rel_meta)
+        items: set[str] = set()
+        for entry in meta["files"]:
+            rel = f"data/exhibits/{folder.name}/{entry.get('path')}"
+            described.add(rel)
+            data = _event(events, entry.get("item_event"), "item.added", rel, problems)
+            if data is None:
+                continue
+            if data.get("id") != entry.get("item_id"):
+                problems.append(f"{rel}: the proven intake event is of another item")
+            if rel not in hashes:
+                problems.append(f"{rel}: missing")
+            elif hashes[rel]["sha256"] != data.get("sha256"):
+                problems.append(f"{rel}: its SHA-256 is not the intake hash in the ledger")
+            items.add(str(data.get("id")))
+        _check_custody(root, folder.name, items, events, recipient, problems)
+    for rel in hashes:
+        if rel.startswith("data/exhibits/") and rel not in described:
+            problems.append(f"{rel}: not described by its exhibit.json")
+    return len(exhibits)
+
+
+def _check_custody(root: Path, number: str, items: set[str],
+                   events: dict[int, dict[str, Any]], recipient: str | None,
+                   problems: list[str]) -> None:
+    rel = f"data/custody/{number}.jsonl"
+    try:
+        lines = (root / rel).read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        problems.append(f"{rel}: missing or unreadable")
+        return
+    transferred: set[str] = set()
+    for number_, line in enumerate(lines, 1):
+        where = f"{rel} line {number_}"
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            problems.append(f"{where}: not JSON")
+            continue
+        index = entry.get("index")
+        data = _event(events, index, "custody.recorded", where, problems)
+        if data is None:
+            continue
+        if entry.get("event") != events[index]["text"]:
+            problems.append(f"{where}: differs from the proven custody event {index}")
+        if data.get("item_id") not in items:
+            problems.append(f"{where}: custody of an item that is not in this exhibit")
+        if data.get("action") == "transferred" and recipient and recipient in str(data.get("how")):
+            transferred.add(str(data.get("item_id")))
+    for item in sorted(items - transferred):
+        problems.append(f"{rel}: no proven transfer of {item} to the recipient")
+
+
+def check_export(root: Path, events: dict[int, dict[str, Any]], info: dict[str, str],
+                 hashes: dict[str, dict[str, str]], problems: list[str]) -> None:
+    """The export event names the matrix and withheld files by their SHA-256."""
+    text = info.get("Export-Event", "")
+    data = _event(events, int(text) if text.isdigit() else None, EXPORT_EVENT,
+                  "bag-info.txt Export-Event", problems)
+    if data is None:
+        return
+    for rel, digest in sorted(dict(data.get("digests") or {}).items()):
+        path = f"data/{rel}"
+        if path not in hashes:
+            problems.append(f"{path}: named by the export event but missing")
+        elif hashes[path]["sha256"] != digest:
+            problems.append(f"{path}: not the file the export event names")
+
+
+def verify(root: Path, key_text: str) -> list[str]:
+    """Every check on the bundle at ``root``; the problems found (empty: it verifies)."""
+    problems: list[str] = []
+    try:
+        verifier = kit.Verifier(key_text)
+    except kit.KitError as exc:
+        return [f"--key: {exc}"]
+    if not root.is_dir():
+        return [f"{root}: not a folder"]
+    hashes = check_bag(root, problems)
+    _, events = check_proofs(root, verifier, problems)
+    info = _bag_info(root, [])
+    check_exhibits(root, events, hashes, info.get("Recipient"), problems)
+    check_export(root, events, info, hashes, problems)
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``verify_bundle.py DIR --key VKEY`` (VKEY: the key text, or a file holding it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 3 or args[1] != "--key":
+        print("usage: python3 verify_bundle.py DIR --key VKEY", file=sys.stderr)
+        return 2
+    key = args[2]
+    if os.path.isfile(key):
+        key = Path(key).read_text("utf-8").strip()
+    problems = verify(Path(args[0]), key)
+    for problem in problems:
+        print(f"FAIL {problem}")
+    if problems:
+        print(f"the bundle does NOT verify ({len(problems)} problem(s))")
+        return 1
+    print("OK: bag, hashes, checkpoint signature, inclusion proofs, intake hashes, "
+          "custody and export event all verify")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

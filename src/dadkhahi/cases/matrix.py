@@ -1,0 +1,203 @@
+"""The evidence matrix and the gap report, derived from a case's links.
+
+For every element of every charge: the facts linked to it, the evidence behind each
+fact (sources and items), which way each points, and how many *independent* sources
+support the element (sources joined by a provenance link count once). The words are
+"supported by N independent sources", never "proven": that is a court's finding, and
+courts such as the ICC do not require corroboration. The threshold that turns a thin
+element into a gap is a setting of the report, not a rule of law.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from dadkhahi.cases.case import Case, Link
+from dadkhahi.cases.frameworks import Framework, find_framework, frameworks
+from dadkhahi.domain.safe_text import spreadsheet_cell
+from dadkhahi.domain.sources import REDACTED
+from dadkhahi.domain.vocab import Direction
+from dadkhahi.intake.provenance import count_independent, independent_groups
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+#: Independent sources an element needs before the gap report stops listing it.
+DEFAULT_THRESHOLD = 2
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of support of a fact: a source, and the item (file) if there is one."""
+
+    source_id: str
+    item_id: str | None
+    locator: str | None
+
+
+@dataclass
+class ElementRow:
+    """One element of one charge, with what is linked to it."""
+
+    charge_id: str
+    suspect_id: str
+    suspect: str
+    framework_id: str
+    crime_id: str
+    crime: str
+    mode_id: str
+    number: int
+    element_id: str
+    element: str
+    links: list[tuple[Link, list[Evidence]]] = field(default_factory=list)
+    independent: int = 0
+    counter: int = 0
+
+    def status(self, threshold: int) -> str:
+        """What the matrix says of this element, in words (never "proven")."""
+        supporting = [lk for lk, _ in self.links if lk.direction != Direction.EXCULPATORY]
+        if not supporting:
+            base = "no fact linked"
+        else:
+            n = self.independent
+            base = f"supported by {n} independent source{'s' if n != 1 else ''}"
+            if n < threshold:
+                base += f" (below the threshold of {threshold})"
+        if self.counter:
+            base += f"; {self.counter} exculpatory or mixed link{'s' if self.counter != 1 else ''}"
+        return base
+
+    def is_gap(self, threshold: int) -> bool:
+        return self.independent < threshold
+
+    def gap_line(self, threshold: int) -> str:
+        """``Murder — suspect X — element 2: no fact linked``."""
+        return (f"{self.crime} — {self.suspect} — element {self.number} ({self.element_id}): "
+                f"{self.status(threshold)}")
+
+
+def fact_evidence(conn: Connection, kind: str, fact_id: str) -> list[Evidence]:
+    """The sources and items behind a fact, in their stated order.
+
+    An involvement and a claim carry their own support; an act is supported by the
+    claims made about it. A record cited without its item points to the record's file.
+    """
+    if kind == "involvement":
+        t = s.involvement_support.c
+        rows = conn.execute(select(t.source_id, t.item_id, t.record_id, t.locator)
+                            .where(t.involvement_id == fact_id).order_by(t.seq)).all()
+    else:
+        t2, c = s.claim_support.c, s.claims.c
+        if kind == "claim":
+            where = t2.claim_id == fact_id
+        else:
+            where = t2.claim_id.in_(select(c.id).where(c.entity_kind == "act",
+                                                       c.entity_id == fact_id))
+        rows = conn.execute(select(t2.source_id, t2.item_id, t2.record_id, t2.locator)
+                            .where(where).order_by(t2.ledger_index, t2.seq)).all()
+    out: list[Evidence] = []
+    for source_id, item_id, record_id, locator in rows:
+        if item_id is None and record_id is not None:
+            item_id = conn.execute(select(s.records.c.item_id)
+                                   .where(s.records.c.id == record_id)).scalar_one_or_none()
+        out.append(Evidence(str(source_id), None if item_id is None else str(item_id), locator))
+    return out
+
+
+def suspect_labels(store: Store, conn: Connection, person_ids: Sequence[str]) -> dict[str, str]:
+    """Each suspect's label (a protected person's sealed label, opened for the case team)."""
+    p = s.persons.c
+    out: dict[str, str] = {}
+    for pid, label, sealed in conn.execute(select(p.id, p.label, p.sealed)
+                                           .where(p.id.in_(list(person_ids)))):
+        if label == REDACTED and sealed:
+            payload = store.keys.unseal(conn, sealed, str(pid))
+            label = payload["label"] if payload else "[erased]"
+        out[str(pid)] = str(label)
+    return out
+
+
+def element_rows(
+    store: Store, conn: Connection, case: Case, *,
+    available: Sequence[Framework] | None = None, language: str = "en",
+) -> list[ElementRow]:
+    """Every element of every charge, in charge then element order, with its links."""
+    fws = frameworks() if available is None else available
+    labels = suspect_labels(store, conn, [c.suspect_id for c in case.charges])
+    evidence = {lk.id: fact_evidence(conn, lk.fact_kind, lk.fact_id) for lk in case.links}
+    all_sources = {e.source_id for ev in evidence.values() for e in ev}
+    groups = independent_groups(conn, all_sources)
+    rows: list[ElementRow] = []
+    for charge in case.charges:
+        fw = find_framework(charge.framework_id, fws)
+        crime = fw.crime(charge.crime_id)
+        for number, element in enumerate(fw.elements_of(charge.crime_id), start=1):
+            row = ElementRow(
+                charge.id, charge.suspect_id, labels.get(charge.suspect_id, charge.suspect_id),
+                fw.id, crime.id, crime.title.in_language(language), charge.mode_id, number,
+                element.id, element.text.in_language(language))
+            for lk in case.links:
+                if lk.charge_id == charge.id and lk.element_id == element.id:
+                    row.links.append((lk, evidence[lk.id]))
+            supporting = {e.source_id for lk, ev in row.links
+                          if lk.direction != Direction.EXCULPATORY for e in ev}
+            row.independent = count_independent(groups, supporting)
+            row.counter = sum(1 for lk, _ in row.links if lk.direction != Direction.INCRIMINATING)
+            rows.append(row)
+    return rows
+
+
+def gap_report(rows: Sequence[ElementRow], threshold: int = DEFAULT_THRESHOLD) -> list[str]:
+    """One line per element below the threshold, in matrix order."""
+    return [r.gap_line(threshold) for r in rows if r.is_gap(threshold)]
+
+
+#: Columns of ``matrix.csv`` (one row per link; an element without links gets one row).
+MATRIX_COLUMNS = (
+    "charge_id", "suspect", "framework", "crime", "mode_of_liability", "element_number",
+    "element_id", "element", "status", "link_id", "fact_kind", "fact_id", "direction",
+    "reliability", "credibility", "how", "linked_by", "linked_at", "sources", "items",
+)
+
+
+def matrix_records(rows: Sequence[ElementRow], threshold: int = DEFAULT_THRESHOLD,
+                   exhibit_numbers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The matrix as flat rows (one per link, or one per element without links)."""
+    numbers = exhibit_numbers or {}
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        head = {"charge_id": r.charge_id, "suspect": r.suspect, "framework": r.framework_id,
+                "crime": r.crime, "mode_of_liability": r.mode_id, "element_number": r.number,
+                "element_id": r.element_id, "element": r.element, "status": r.status(threshold)}
+        empty = dict.fromkeys(MATRIX_COLUMNS[9:], "")
+        if not r.links:
+            out.append({**head, **empty})
+        for lk, ev in r.links:
+            items = sorted({numbers.get(e.item_id, e.item_id) for e in ev if e.item_id})
+            out.append({**head, "link_id": lk.id, "fact_kind": lk.fact_kind,
+                        "fact_id": lk.fact_id, "direction": lk.direction,
+                        "reliability": lk.reliability, "credibility": lk.credibility,
+                        "how": lk.how, "linked_by": lk.linked_by, "linked_at": lk.linked_at,
+                        "sources": " ".join(sorted({e.source_id for e in ev})),
+                        "items": " ".join(items)})
+    return out
+
+
+def matrix_csv(records: Sequence[dict[str, Any]]) -> str:
+    """The matrix as CSV text; cells that a spreadsheet would run as formulas are quoted
+    with a leading apostrophe (as ``link export`` does)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=MATRIX_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        writer.writerow({k: spreadsheet_cell(rec[k]) for k in MATRIX_COLUMNS})
+    return buf.getvalue()
+
+
+__all__ = ["DEFAULT_THRESHOLD", "MATRIX_COLUMNS", "ElementRow", "Evidence", "element_rows",
+           "fact_evidence", "gap_report", "matrix_csv", "matrix_records", "suspect_labels"]

@@ -1,0 +1,285 @@
+"""``dadkhahi case create|list|show|charge|link|gaps|bundle``, ``bundle verify``,
+``sources link`` and ``perpetrators``: thin shells over ``dadkhahi.cases`` and ``facts``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dadkhahi.cli.common import console, current_actor, fail, open_store
+from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.vocab import Credibility, Direction, Reliability, SourceLinkKind
+
+app = typer.Typer(help="Cases for court: charges, the evidence matrix, gaps, bundles.",
+                  no_args_is_help=True)
+bundle_app = typer.Typer(help="Court bundles: verify one offline.", no_args_is_help=True)
+sources_app = typer.Typer(help="Sources: provenance links for independence.",
+                          no_args_is_help=True)
+
+INCRIMINATING = Direction.INCRIMINATING
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+Frameworks = Annotated[list[Path] | None, typer.Option(
+    "--frameworks", help="A folder of extra framework files (dadkhahi-framework/v1)")]
+
+
+def _fws(extra: list[Path] | None) -> Any:
+    from dadkhahi.cases.frameworks import frameworks
+
+    return frameworks(extra or ())
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+@app.command("create")
+def create(
+    title: Annotated[str, typer.Option(help="The case's title (sealed by default)")],
+    suspect: Annotated[list[str] | None, typer.Option(help="A suspect's person ID")] = None,
+    act: Annotated[list[str] | None, typer.Option(help="An act in scope")] = None,
+    place: Annotated[list[str] | None, typer.Option(help="A place in scope")] = None,
+    period_from: Annotated[str | None, typer.Option(help="Start of period (YYYY-MM-DD)")] = None,
+    period_to: Annotated[str | None, typer.Option(help="End of period (YYYY-MM-DD)")] = None,
+    member: Annotated[list[str] | None, typer.Option(help="A team member (user)")] = None,
+    unsealed: Annotated[bool, typer.Option(help="Keep title, charges, links in clear")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a case: its scope and its team (a case is a grant scope)."""
+    from dadkhahi.cases.case import Scope, create_case
+
+    scope = Scope(tuple(suspect or ()), tuple(act or ()), tuple(place or ()),
+                  period_from, period_to)
+    try:
+        case_id = create_case(open_store(), current_actor(), title, scope,
+                              members=member or (), sealed=not unsealed)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        _print_json({"id": case_id})
+    else:
+        typer.echo(case_id)
+
+
+@app.command("list")
+def list_(as_json: JsonOpt = False) -> None:
+    """Every case (title, charges, links)."""
+    from dadkhahi.cases.case import list_cases
+
+    store = open_store()
+    with store.reading() as conn:
+        cases = [c.summary() for c in list_cases(store, conn)]
+    if as_json:
+        _print_json(cases)
+        return
+    for c in cases:
+        console.print(f"{c['id']}  {c['title']}  ({c['charges']} charges, {c['links']} links)",
+                      highlight=False, markup=False)
+
+
+def _matrix(case_ref: str, threshold: int, extra: list[Path] | None
+            ) -> tuple[Any, Any]:
+    from dadkhahi.cases.case import load_case
+    from dadkhahi.cases.matrix import element_rows
+
+    store = open_store()
+    try:
+        with store.reading() as conn:
+            case = load_case(store, conn, case_ref)
+            rows = element_rows(store, conn, case, available=_fws(extra))
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    return case, rows
+
+
+@app.command("show")
+def show(
+    case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
+    threshold: Annotated[int, typer.Option(help="Independent sources an element needs")] = 2,
+    frameworks: Frameworks = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A case: scope, charges and the evidence matrix (one line per element)."""
+    from dadkhahi.cases.matrix import matrix_records
+
+    found, rows = _matrix(case, threshold, frameworks)
+    if as_json:
+        _print_json({**found.summary(),
+                     "charges": [vars(c) for c in found.charges],
+                     "matrix": matrix_records(rows, threshold)})
+        return
+    console.print(f"[bold]{found.id}[/bold]  {found.title}", highlight=False)
+    for charge in found.charges:
+        console.print(f"  charge {charge.id}: {charge.suspect_id} — {charge.framework_id} "
+                      f"{charge.crime_id} — mode {charge.mode_id}", highlight=False, markup=False)
+    for r in rows:
+        console.print(f"  {r.crime} — {r.suspect} — element {r.number} ({r.element_id}): "
+                      f"{r.status(threshold)}", highlight=False, markup=False)
+
+
+@app.command("charge")
+def charge(
+    case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
+    suspect: Annotated[str, typer.Option(help="The suspect's person ID (in the scope)")],
+    framework: Annotated[str, typer.Option(help="Framework ID")],
+    crime: Annotated[str, typer.Option(help="Crime ID in that framework")],
+    mode: Annotated[str, typer.Option(help="Mode of liability ID")],
+    frameworks: Frameworks = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Charge a suspect: a crime of a framework under a mode of liability."""
+    from dadkhahi.cases.case import add_charge
+
+    try:
+        charge_id = add_charge(open_store(), current_actor(), case, suspect, framework, crime,
+                               mode, available=_fws(frameworks))
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    _print_json({"id": charge_id}) if as_json else typer.echo(charge_id)
+
+
+@app.command("link")
+def link(
+    case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
+    charge: Annotated[str, typer.Option(help="Charge ID (or prefix)")],
+    element: Annotated[str, typer.Option(help="Element ID (ctx:<id> for contextual ones)")],
+    fact: Annotated[str, typer.Option(help="KIND:ID, KIND one of act, involvement, claim")],
+    how: Annotated[str, typer.Option(help="How the fact proves the element")],
+    reliability: Annotated[Reliability, typer.Option(help="Admiralty reliability A–F")],
+    credibility: Annotated[Credibility, typer.Option(help="Admiralty credibility 1–6")],
+    direction: Annotated[Direction, typer.Option(help="Which way it points")] = INCRIMINATING,
+    frameworks: Frameworks = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Link a fact to an element of a charge (a ledger event with who and when)."""
+    from dadkhahi.cases.case import link_fact
+
+    kind, sep, fact_id = fact.partition(":")
+    if not sep:
+        raise fail("--fact is KIND:ID, e.g. involvement:involvement_…")
+    try:
+        link_id = link_fact(open_store(), current_actor(), case, charge, element, kind, fact_id,
+                            reliability=reliability, credibility=credibility, how=how,
+                            direction=direction, available=_fws(frameworks))
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    _print_json({"id": link_id}) if as_json else typer.echo(link_id)
+
+
+@app.command("gaps")
+def gaps(
+    case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
+    threshold: Annotated[int, typer.Option(help="Independent sources an element needs")] = 2,
+    frameworks: Frameworks = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The gap report: every element with fewer independent sources than the threshold."""
+    from dadkhahi.cases.matrix import gap_report
+
+    _, rows = _matrix(case, threshold, frameworks)
+    lines = gap_report(rows, threshold)
+    if as_json:
+        _print_json([{"charge_id": r.charge_id, "crime": r.crime, "suspect": r.suspect,
+                      "element_number": r.number, "element_id": r.element_id,
+                      "independent_sources": r.independent, "status": r.status(threshold)}
+                     for r in rows if r.is_gap(threshold)])
+        return
+    for line in lines:
+        console.print(line, highlight=False, markup=False)
+    if not lines:
+        console.print(f"no gaps at a threshold of {threshold}", highlight=False)
+
+
+@app.command("bundle")
+def bundle(
+    case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
+    recipient: Annotated[str, typer.Option(help="Who receives the bundle (named in custody)")],
+    out: Annotated[Path, typer.Option(help="New folder to write the bag into")],
+    scope: Annotated[str, typer.Option(help="Disclosure scope")] = "court",
+    threshold: Annotated[int, typer.Option(help="Independent sources an element needs")] = 2,
+    frameworks: Frameworks = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the court bundle (BagIt 1.0, proofs, custody, matrix, offline verifier)."""
+    from dadkhahi.cases.bundle import write_bundle
+
+    try:
+        result = write_bundle(open_store(), current_actor(), case, out, recipient=recipient,
+                              scope=scope, threshold=threshold, available=_fws(frameworks))
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    summary = {"path": str(result.path), "export_id": result.export_id,
+               "exhibits": result.exhibits, "withheld": result.withheld,
+               "files": result.files, "bytes": result.bytes,
+               "checkpoint_size": result.checkpoint_size}
+    if as_json:
+        _print_json(summary)
+    else:
+        console.print(f"wrote {result.path}: {result.exhibits} exhibits, {result.withheld} "
+                      f"withheld, {result.files} files; verify with: python3 "
+                      f"{result.path}/verify_bundle.py {result.path} --key VKEY",
+                      highlight=False, markup=False)
+
+
+@bundle_app.command("verify")
+def bundle_verify(
+    folder: Annotated[Path, typer.Argument(help="The bundle's folder")],
+    key: Annotated[str, typer.Option(help="Verifier key text (or a file holding it)")],
+) -> None:
+    """Check a bundle offline: bag, hashes, signature, proofs, custody, export event."""
+    from dadkhahi.cases.bundle_verify import verify
+
+    if Path(key).is_file():
+        key = Path(key).read_text("utf-8").strip()
+    problems = verify(folder, key)
+    for problem in problems:
+        console.print(f"[red]FAIL[/red] {problem}", highlight=False)
+    if problems:
+        raise fail(f"the bundle does not verify ({len(problems)} problem(s))")
+    console.print("[green]OK[/green] bag, hashes, checkpoint signature, inclusion proofs, "
+                  "intake hashes, custody and export event all verify", highlight=False)
+
+
+@sources_app.command("link")
+def sources_link(
+    source: Annotated[str, typer.Argument(help="The dependent source")],
+    other: Annotated[str, typer.Argument(help="The source it depends on")],
+    kind: Annotated[SourceLinkKind, typer.Option(help="How they depend on each other")],
+    note: Annotated[str | None, typer.Option(help="A note")] = None,
+) -> None:
+    """Record that two sources are not independent (derived from, cites, …)."""
+    from dadkhahi.intake.provenance import link_sources
+
+    store = open_store()
+    try:
+        with store.transaction(current_actor()) as tx:
+            link_id = link_sources(tx, source, other, kind, note)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(link_id)
+
+
+def perpetrators(as_json: JsonOpt = False) -> None:
+    """The perpetrator registry: named officials, positions, acts, sources (allegations)."""
+    from dadkhahi.facts.registry import perpetrator_registry
+
+    store = open_store()
+    with store.reading() as conn:
+        entries = perpetrator_registry(conn, keys=store.keys)
+    if as_json:
+        _print_json([e.as_dict() for e in entries])
+        return
+    for e in entries:
+        console.print(f"[bold]{e.label}[/bold] ({e.person_id})", highlight=False)
+        for stmt in [*e.positions, *e.acts]:
+            console.print(f"  {stmt.text}", highlight=False, markup=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the commands to the ``dadkhahi`` app."""
+    root.add_typer(app, name="case")
+    root.add_typer(bundle_app, name="bundle")
+    root.add_typer(sources_app, name="sources")
+    root.command("perpetrators")(perpetrators)

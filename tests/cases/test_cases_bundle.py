@@ -1,0 +1,158 @@
+"""The court bundle: it verifies with both verifiers and with bagit; a flipped byte in any
+kind of file is caught by both, naming the file; withheld items name no one."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import bagit
+import pytest
+from case_world import World
+from sqlalchemy import select
+
+from dadkhahi.cases.bundle import verifier_script, write_bundle
+from dadkhahi.cases.bundle_verify import verify
+from dadkhahi.domain.errors import UserError
+from dadkhahi.store import schema as s
+
+
+def _script(folder: Path, key: str, script: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # An empty environment and -I: the script must stand alone (no dadkhahi importable).
+    return subprocess.run(
+        [sys.executable, "-I", str(script or folder / "verify_bundle.py"), str(folder),
+         "--key", key], capture_output=True, text=True, env={}, check=False, timeout=120)
+
+
+def test_bundle_verifies_three_ways(world: World) -> None:
+    folder, key = world.bundle.path, world.store.verifier_key()
+    assert verify(folder, key) == []
+    done = _script(folder, key)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("OK")
+    bagit.Bag(str(folder)).validate()  # an independent implementation agrees
+    assert (folder / "bagit.txt").read_text() == (
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    # Another key (a forger's) does not verify it.
+    other = "other.example/log+0f2a3c4d+AeqqWNnVwGVmMUnT7DfA2ktF8y3wFSsDCrxgDv2TbvoN"
+    assert verify(folder, other)
+
+
+def test_layout_withheld_and_custody(world: World) -> None:
+    folder = world.bundle.path
+    assert world.bundle.exhibits == 4 and world.bundle.withheld == 1
+    assert sorted(p.name for p in (folder / "data" / "exhibits").iterdir()) == [
+        "001", "003", "004", "005"]
+    withheld = (folder / "data" / "withheld.csv").read_text()
+    assert withheld.splitlines() == [
+        "exhibit,reason",
+        "002,protected material: no recorded consent of the witness for this recipient"]
+    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    # Nothing of the withheld testimony: not its text, its title, its file name.
+    for secret in (b"invented survivor describes", b"T-2", b"testimony-t2"):
+        assert secret not in everything
+    # The exculpatory exhibit is marked so.
+    assert b'"direction": "exculpatory"' in (folder / "data/exhibits/005/exhibit.json"
+                                            ).read_bytes()
+    text = (folder / "VERIFY.txt").read_text()
+    assert "INDEPENDENTLY" in text and "bagit.py --validate" in text
+    assert "No conformance with the ICC's e-Court protocol" in text
+    assert hashlib.sha256((folder / "verify_bundle.py").read_bytes()).hexdigest() in text
+    assert (folder / "verify_bundle.py").read_text() == verifier_script()
+    # Every exported file has a custody event "transferred" naming the recipient.
+    with world.store.reading() as conn:
+        c = s.custody.c
+        hows = conn.execute(select(c.how).where(c.action == "transferred")).scalars().all()
+    assert len(hows) == world.bundle.files - _non_exhibit_files(folder)
+    assert all("SYNTHETIC Court of Demo" in h for h in hows)
+
+
+def _non_exhibit_files(folder: Path) -> int:
+    data = folder / "data"
+    return sum(1 for p in data.rglob("*") if p.is_file()
+               and ("exhibits" not in p.parts or p.name == "exhibit.json"))
+
+
+def _kinds(folder: Path) -> dict[str, Path]:
+    """One file of every kind in the bundle."""
+    data = folder / "data"
+    originals = sorted((data / "exhibits" / "001").glob("original-*"))
+    kinds = {
+        "exhibit file": originals[0],
+        "exhibit.json": data / "exhibits" / "001" / "exhibit.json",
+        "custody": data / "custody" / "001.jsonl",
+        "proof": sorted((data / "proofs").glob("*.json"))[0],
+        "checkpoint": data / "checkpoint.txt",
+    }
+    for name in ("matrix.csv", "matrix.json", "withheld.csv"):
+        kinds[name] = data / name
+    for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt",
+                 "tagmanifest-sha256.txt", "tagmanifest-sha512.txt", "VERIFY.txt",
+                 "verify_bundle.py"):
+        kinds[name] = folder / name
+    return kinds
+
+
+def test_a_flipped_byte_in_every_kind_of_file_is_caught_by_both(world: World,
+                                                                 tmp_path: Path) -> None:
+    key = world.store.verifier_key()
+    pristine = tmp_path / "pristine-verify_bundle.py"
+    shutil.copy(world.bundle.path / "verify_bundle.py", pristine)
+    for kind, original in _kinds(world.bundle.path).items():
+        copy = tmp_path / ("bag-" + kind.replace(" ", "_"))
+        shutil.copytree(world.bundle.path, copy)
+        target = copy / original.relative_to(world.bundle.path)
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        target.write_bytes(bytes(data))
+        rel = target.relative_to(copy).as_posix()
+        problems = verify(copy, key)
+        assert any(p.startswith(rel) or rel in p for p in problems), (kind, problems)
+        # The court runs the script it checked against the published hash, not the copy's.
+        done = _script(copy, key, pristine)
+        assert done.returncode == 1, (kind, done.stdout, done.stderr)
+        assert rel in done.stdout, (kind, done.stdout)
+
+
+def test_a_proof_that_does_not_lead_to_the_root_is_named(world: World, tmp_path: Path) -> None:
+    # A forger who also fixes the manifests is still caught by the proofs and the signature.
+    copy = tmp_path / "forged"
+    shutil.copytree(world.bundle.path, copy)
+    proof = sorted((copy / "data" / "proofs").glob("*.json"))[0]
+    text = proof.read_text()
+    first = text.index('"inclusion": [') + len('"inclusion": [') + 6
+    digit = "0" if text[first + 1] != "0" else "1"
+    proof.write_text(text[:first + 1] + digit + text[first + 2:])
+    _rebag(copy)
+    problems = verify(copy, world.store.verifier_key())
+    rel = proof.relative_to(copy).as_posix()
+    assert problems[0] == f"{rel}: inclusion proof does not lead to the checkpoint's root"
+    # What rested on that event is named too (a custody line, an exhibit, the export).
+    assert all("is not among the proven events" in p for p in problems[1:])
+
+
+def _rebag(folder: Path) -> None:
+    for algorithm in ("sha256", "sha512"):
+        for kind, files in (("manifest", sorted(p for p in (folder / "data").rglob("*")
+                                                  if p.is_file())),):
+            lines = "".join(f"{hashlib.new(algorithm, p.read_bytes()).hexdigest()}  "
+                            f"{p.relative_to(folder).as_posix()}\n" for p in files)
+            (folder / f"{kind}-{algorithm}.txt").write_text(lines)
+    tags = sorted(p for p in folder.iterdir() if p.is_file()
+                  and not p.name.startswith("tagmanifest-"))
+    for algorithm in ("sha256", "sha512"):
+        (folder / f"tagmanifest-{algorithm}.txt").write_text("".join(
+            f"{hashlib.new(algorithm, p.read_bytes()).hexdigest()}  {p.name}\n" for p in tags))
+
+
+def test_bundle_refuses_an_existing_folder_and_writes_nothing(world: World,
+                                                               tmp_path: Path) -> None:
+    before = world.store.size()
+    with pytest.raises(UserError, match="already exists"):
+        write_bundle(world.store, "x", world.demo.case_id, tmp_path, recipient="R")
+    with pytest.raises(UserError, match="recipient"):
+        write_bundle(world.store, "x", world.demo.case_id, tmp_path / "new", recipient=" ")
+    assert world.store.size() == before and not (tmp_path / "new").exists()

@@ -1,0 +1,47 @@
+"""``dadkhahi case …`` and ``bundle verify`` as a person would run them (real processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from case_world import World
+
+
+def dk(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dadkhahi", "--home", str(home), *args], capture_output=True,
+        text=True, env={**os.environ, "COLUMNS": "250", "DADKHAHI_ACTOR": "cli-lawyer"},
+        check=False, timeout=300)
+    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_case_commands_and_bundle_verify(world: World, tmp_path: Path) -> None:
+    home, case_id = world.store.home.path, world.demo.case_id
+    listed = json.loads(dk(home, "case", "list", "--json").stdout)
+    assert [c["id"] for c in listed] == [case_id] and listed[0]["charges"] == 3
+    gaps = json.loads(dk(home, "case", "gaps", case_id[:10], "--json").stdout)
+    assert len(gaps) == 8 and gaps[0]["status"] == "no fact linked"
+
+    out = tmp_path / "cli-bundle"
+    made = json.loads(dk(home, "case", "bundle", case_id, "--recipient", "SYNTHETIC Court",
+                         "--out", str(out), "--json").stdout)
+    assert made["exhibits"] == 4 and made["withheld"] == 1
+    key = world.store.verifier_key()
+    nowhere = tmp_path / "no-home"  # offline: no store at all
+    assert "OK" in dk(nowhere, "bundle", "verify", str(out), "--key", key).stdout
+    (out / "data" / "matrix.csv").write_text("tampered\n")
+    failed = dk(nowhere, "bundle", "verify", str(out), "--key", key, ok=False)
+    assert "data/matrix.csv" in failed.stdout
+    assert "does not verify" in failed.stderr
+    # A bad request is one clear line, and writes nothing.
+    size = world.store.size()
+    bad = dk(home, "case", "link", case_id, "--charge", "chg_nope", "--element", "1",
+             "--fact", "act:act_x", "--how", "h", "--reliability", "C", "--credibility", "3",
+             ok=False)
+    assert "no charge" in bad.stderr and world.store.size() == size
