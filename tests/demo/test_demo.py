@@ -52,7 +52,32 @@ def test_demo_runs_and_verifies(tmp_path: Path) -> None:
     public = [src for src in sources if src["sensitivity"] == "public"]
     assert public and all(src["citation"] for src in public)
     assert support
+    _check_court_case(store, target, {p["id"] for p in persons if not p["synthetic"]})
     again = subprocess.run([sys.executable, "-m", "dadkhahi", "demo", "--dir", str(target)],
                            capture_output=True, text=True, check=False)
     assert again.returncode == 2 and "fresh" in again.stderr
 
+
+
+def _check_court_case(store: Store, target: Path, real: set[str]) -> None:
+    """Invented suspects only; no real person is a suspect, a linked party or an exhibit;
+    the bundle verifies (both verifiers run the same code; the script is tested in
+    tests/cases) and withholds the testimony."""
+    from dadkhahi.cases.bundle_verify import verify
+    from dadkhahi.cases.case import list_cases
+    from dadkhahi.demo.run import BUNDLE_DIR
+
+    with store.reading() as conn:
+        (case,) = list_cases(store, conn)
+        inv = s.involvements.c
+        parties = set(conn.execute(select(inv.person_id).where(inv.id.in_(
+            [lk.fact_id for lk in case.links if lk.fact_kind == "involvement"]))).scalars())
+        parties |= set(conn.execute(select(s.claims.c.entity_id).where(s.claims.c.id.in_(
+            [lk.fact_id for lk in case.links if lk.fact_kind == "claim"]))).scalars())
+    assert len(case.scope.suspects) == 2 and len(case.charges) == 3
+    assert not real & (set(case.scope.suspects) | parties)
+    bundle = target / BUNDLE_DIR
+    assert verify(bundle, store.verifier_key()) == []
+    assert (bundle / "data" / "withheld.csv").read_text().count("\n") == 2
+    exhibit_text = b"".join(p.read_bytes() for p in (bundle / "data" / "exhibits").rglob("*.txt"))
+    assert b"SYNTHETIC" in exhibit_text

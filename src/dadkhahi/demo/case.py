@@ -59,7 +59,7 @@ _SOURCES = (
      "SYNTHETIC. An invented survivor describes the invented commission on which "
      "Alef sat, and the executions that followed.\n"),
     ("article", "SYNTHETIC press article citing the order register", SourceKind.ARTICLE,
-     Sensitivity.PUBLIC, "article.txt",
+     Sensitivity.RESTRICTED, "article.txt",
      "SYNTHETIC. An invented article quoting the invented order register.\n"),
     ("roster", "SYNTHETIC guard roster (invented document)", SourceKind.DOCUMENT,
      Sensitivity.RESTRICTED, "guard-roster.txt",

@@ -74,6 +74,7 @@ def run_demo(home: Home, console: Console) -> None:
     from dadkhahi.access.users import add_user
 
     add_user(store, DEMO_USER, Role.ADMIN, DEMO_PASSWORD, ACTOR)
+    _court_case(store, public, console)
     _report(store, console)
     console.print(
         f"[bold]Workspace:[/bold] dadkhahi --home {home.path} serve, then open "
@@ -202,6 +203,38 @@ def _synthetic_case(store: Store, public: dict[str, str], console: Console) -> N
     console.print(f"Took in {len(list_report.added) + len(testimony.added)} files "
                   f"({list_report.derivatives} metadata-stripped public copy); "
                   "erased the synthetic witness's sealed identity.")
+
+
+#: Where the demo writes its court bundle (inside the home: owner-only like the rest).
+BUNDLE_DIR = Path("exports") / "court-bundle-demo"
+
+
+def _court_case(store: Store, public: dict[str, str], console: Console) -> None:
+    """The SYNTHETIC case for court: gaps printed, bundle written and verified offline."""
+    from dadkhahi.cases.bundle import write_bundle
+    from dadkhahi.cases.bundle_verify import verify
+    from dadkhahi.cases.case import load_case
+    from dadkhahi.cases.matrix import element_rows, gap_report
+    from dadkhahi.demo.case import build_demo_case
+
+    demo = build_demo_case(store, ACTOR, public["Evin Prison"], members=(DEMO_USER,))
+    with store.reading() as conn:
+        rows = element_rows(store, conn, load_case(store, conn, demo.case_id))
+    table = Table(title="SYNTHETIC case for court: gap report (threshold 2 independent "
+                  "sources)", show_header=False)
+    for line in gap_report(rows):
+        table.add_row(line)
+    console.print(table)
+    out = store.home.path / BUNDLE_DIR
+    result = write_bundle(store, ACTOR, demo.case_id, out,
+                          recipient="SYNTHETIC Court of the demo")
+    problems = verify(out, store.verifier_key())
+    if problems:
+        raise UserError("the demo's court bundle did not verify: " + "; ".join(problems))
+    console.print(f"Court bundle: {out} ({result.exhibits} exhibits, {result.withheld} "
+                  "withheld for lack of consent), verified offline; check it yourself with "
+                  f"python3 {out}/verify_bundle.py {out} --key \"$(cat "
+                  f"{store.home.verifier_key_path})\"", highlight=False, soft_wrap=True)
 
 
 def _photo_with_gps() -> bytes:
