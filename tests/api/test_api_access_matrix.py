@@ -115,6 +115,22 @@ def _fresh_source(world: World, level: Sensitivity) -> str:
     return sid
 
 
+_CASES: dict[str, str] = {}
+
+
+def _case_call(world: World, suffix: str) -> Call:
+    """A sealed case whose team is every principal holding grants in the world."""
+    from dadkhahi.cases.case import Scope, create_case
+
+    key = str(world.store.home.path)
+    if key not in _CASES:
+        team = [world.user_ids[n] for n, g in world.granted.items() if g and n != "anonymous"]
+        _CASES[key] = create_case(world.store, "setup", "SYNTHETIC matrix case",
+                                        Scope(), members=team)
+    case_id = _CASES[key]
+    return Call(f"/api/cases/{case_id}{suffix}", target=case_id)
+
+
 def _throwaway_user(world: World) -> str:
     return users.add_user(world.store, f"tmp-{secrets.token_hex(4)}", Role.RESEARCHER,
                           PASSWORD, "setup")
@@ -332,6 +348,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/jobs/{job_id}/cancel"): Rule(
         "own", lambda w, lv, who: Call(f"/api/jobs/{_analysts_job(w)}/cancel"),
         per_level=False),
+    # Cases (issue 16): a case is a grant scope; only its team (holders of a grant on it,
+    # here every principal with grants) reads it, and viewers see public data only.
+    ("GET", "/api/cases"): Rule("list", _const("/api/cases"), per_level=False),
+    ("GET", "/api/cases/{case_id}"): Rule("read", lambda w, lv, who: _case_call(w, ""),
+                                          per_level=False),
+    ("GET", "/api/cases/{case_id}/gaps"): Rule(
+        "read", lambda w, lv, who: _case_call(w, "/gaps"), per_level=False),
     # Administration and analysis: the permission alone decides.
     ("POST", "/api/ledger/checkpoint"): Rule(
         "permission", _const("/api/ledger/checkpoint"), Permission.SIGN, per_level=False),

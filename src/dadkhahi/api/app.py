@@ -18,6 +18,7 @@ from dadkhahi.api.errors import ERROR_RESPONSES
 from dadkhahi.api.routers import (
     admin,
     auth,
+    cases,
     documents,
     estimates,
     items,
@@ -171,7 +172,7 @@ def create_app(home: Home, settings: ApiSettings | None = None,
                        hsts=settings.hsts)
     app.add_middleware(AccessLog)  # outermost: it times the whole answer
     for module in (auth, search, objects, items, lists, linkage, ledger, admin, estimates,
-                   documents, jobs):
+                   documents, jobs, cases):
         app.include_router(module.router)
     app.mount("/assets", FingerprintedStatic(), name="assets")
     app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False,

@@ -32,7 +32,7 @@ import json
 import mimetypes
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
 from dadkhahi.intake.evidence import item_content
+from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, unverified_note_text
 from dadkhahi.ledger.proofs import make_bundle
 from dadkhahi.offline import kit
@@ -106,29 +107,43 @@ def withheld_reason(conn: Connection, item: dict[str, Any], scope: str) -> str |
     return None
 
 
+#: IDs per ``IN (…)`` list: far below every driver's parameter limit.
+_BATCH = 500
+
+
+def _rows_where_in(conn: Connection, table: Any, column: str, ids: Sequence[Any]
+                   ) -> list[dict[str, Any]]:
+    """Rows whose ``column`` is among ``ids``, read in batches, in ledger order."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _BATCH):
+        part = list(ids[start:start + _BATCH])
+        out.extend(dict(r) for r in conn.execute(
+            select(table).where(table.c[column].in_(part))).mappings())
+    return sorted(out, key=lambda r: (int(r.get("ledger_index") or 0), str(r.get("id"))))
+
+
 def _exhibits(conn: Connection, rows: Sequence[ElementRow]) -> list[Exhibit]:
     """Items reached by the case's links, numbered in the order they were first reached."""
-    order: dict[str, Exhibit] = {}
+    first: dict[str, set[str]] = {}
     links = sorted(((lk, ev) for r in rows for lk, ev in r.links),
                    key=lambda pair: pair[0].ledger_index)
     for lk, ev in links:
         for e in ev:
-            if e.item_id is None:
-                continue
-            if e.item_id not in order:
-                item = conn.execute(select(s.items).where(s.items.c.id == e.item_id)
-                                    ).mappings().one()
-                order[e.item_id] = Exhibit(f"{len(order) + 1:03d}", dict(item))
-            order[e.item_id].directions.add(lk.direction)
-    return list(order.values())
+            if e.item_id is not None:
+                first.setdefault(e.item_id, set()).add(lk.direction)
+    items = {r["id"]: r for r in _rows_where_in(conn, s.items, "id", list(first))}
+    return [Exhibit(f"{n:03d}", items[item_id], directions)
+            for n, (item_id, directions) in enumerate(first.items(), start=1)]
 
 
-def _plan(conn: Connection, exhibits: Iterable[Exhibit], scope: str) -> None:
+def _plan(conn: Connection, exhibits: Sequence[Exhibit], scope: str) -> None:
     """Decide per exhibit which files go: the original, or else a derivative that may."""
+    children: dict[str, list[dict[str, Any]]] = {}
+    for row in _rows_where_in(conn, s.items, "derived_from",
+                              [ex.item["id"] for ex in exhibits]):
+        children.setdefault(str(row["derived_from"]), []).append(row)
     for ex in exhibits:
-        derivatives = [dict(r) for r in conn.execute(
-            select(s.items).where(s.items.c.derived_from == ex.item["id"])
-            .order_by(s.items.c.ledger_index)).mappings()]
+        derivatives = children.get(str(ex.item["id"]), [])
         reason = withheld_reason(conn, ex.item, scope)
         allowed = [d for d in derivatives if withheld_reason(conn, d, scope) is None]
         if reason is None:
@@ -259,11 +274,10 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         proven |= {lk.ledger_index for lk in case.links}
         proven |= _charge_indices(conn, case)
         cp_size = Checkpoint.parse(unverified_note_text(note)).size
-        for index in sorted(proven):
-            event = ledger_log.get_event(conn, index)
-            proof = ledger_log.inclusion_proof(conn, index, cp_size)
+        bodies = _event_bodies(conn, sorted(proven))
+        for index, proof in _inclusion_proofs(conn, sorted(proven), cp_size):
             writer.text(f"data/proofs/{index}.json",
-                        _json_text(make_bundle(index, event.body, proof, note)))
+                        _json_text(make_bundle(index, bodies[index], proof, note)))
         for ex in exhibits:
             if ex.files:
                 writer.text(f"data/exhibits/{ex.number}/exhibit.json",
@@ -279,21 +293,67 @@ def _charge_indices(conn: Connection, case: Case) -> set[int]:
             .scalars()}
 
 
+def _event_bodies(conn: Connection, indices: Sequence[int]) -> dict[int, bytes]:
+    """The stored bytes of many events, read in batches."""
+    e = s.ledger_events.c
+    out: dict[int, bytes] = {}
+    for start in range(0, len(indices), _BATCH):
+        part = list(indices[start:start + _BATCH])
+        out.update((int(i), bytes(b)) for i, b in conn.execute(
+            select(e.idx, e.body).where(e.idx.in_(part))))
+    return out
+
+
+class _KeysOnly:
+    """A node reader that records which tree nodes a proof needs (they depend on the
+    index and the size only) and answers with placeholders."""
+
+    def __init__(self) -> None:
+        self.keys: set[tuple[int, int]] = set()
+
+    def get_nodes(self, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        self.keys.update(keys)
+        return dict.fromkeys(keys, bytes(32))
+
+
+class _Known:
+    def __init__(self, nodes: Mapping[tuple[int, int], bytes]) -> None:
+        self.nodes = nodes
+
+    def get_nodes(self, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        return {k: self.nodes[k] for k in keys}
+
+
+def _inclusion_proofs(conn: Connection, indices: Sequence[int], size: int
+                      ) -> Iterator[tuple[int, list[bytes]]]:
+    """Inclusion proofs of many events to one tree size, from one batched read of the
+    tree's nodes (one query per proof was most of a large bundle's time)."""
+    current, _ = ledger_log.head(conn)
+    if size > current:
+        raise IntegrityError(f"a checkpoint of size {size} is ahead of the log ({current})")
+    wanted = _KeysOnly()
+    for index in indices:
+        merkle.inclusion_proof(index, size, wanted)
+    known = _Known(ledger_log.SqlNodes(conn).get_nodes(wanted.keys))
+    for index in indices:
+        yield index, merkle.inclusion_proof(index, size, known)
+
+
 def _write_custody(conn: Connection, writer: _Writer, exhibits: Sequence[Exhibit]) -> set[int]:
     """Each exhibit's chain of custody: the events verbatim, oldest first."""
     proven: set[int] = set()
+    chains: dict[str, list[int]] = {}
+    going = [item["id"] for ex in exhibits for item in ex.files]
+    for row in _rows_where_in(conn, s.custody, "item_id", going):
+        chains.setdefault(str(row["item_id"]), []).append(int(row["ledger_index"]))
+    bodies = _event_bodies(conn, sorted({i for chain in chains.values() for i in chain}))
     for ex in exhibits:
         if not ex.files:
             continue
-        ids = [item["id"] for item in ex.files]
-        c = s.custody.c
-        indices = conn.execute(select(c.ledger_index).where(c.item_id.in_(ids))
-                               .order_by(c.ledger_index)).scalars().all()
-        lines = []
-        for index in indices:
-            body = ledger_log.get_event(conn, int(index)).body.decode("utf-8")
-            lines.append(json.dumps({"index": int(index), "event": body}, ensure_ascii=False))
-            proven.add(int(index))
+        indices = sorted(i for item in ex.files for i in chains.get(str(item["id"]), []))
+        lines = [json.dumps({"index": i, "event": bodies[i].decode("utf-8")},
+                            ensure_ascii=False) for i in indices]
+        proven.update(indices)
         writer.text(f"data/custody/{ex.number}.jsonl", "\n".join(lines) + "\n")
         proven |= {int(item["ledger_index"]) for item in ex.files}
     return proven
