@@ -4,6 +4,7 @@ kind of file is caught by both, naming the file; withheld items name no one."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,9 @@ def test_layout_withheld_and_custody(world: World) -> None:
         hows = conn.execute(select(c.how).where(c.action == "transferred")).scalars().all()
     assert len(hows) == world.bundle.files - _non_exhibit_files(folder)
     assert all("SYNTHETIC Court of Demo" in h for h in hows)
+    # Custodians are named in a court bundle (the ledger holds pseudonyms).
+    lines = [json.loads(x) for x in (folder / "data/custody/001.jsonl").read_text().splitlines()]
+    assert [x["custodian"] for x in lines] == ["analyst", "lawyer"]
 
 
 def _non_exhibit_files(folder: Path) -> int:

@@ -60,6 +60,8 @@ from dadkhahi.ledger.proofs import make_bundle
 from dadkhahi.offline import kit
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
+from dadkhahi.store.actors import name_of
+from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Store, utc_now
 
 SCOPES = ("court",)
@@ -269,7 +271,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         writer.text(f"data/{name}", text)
     writer.text("data/checkpoint.txt", note)
     with store.reading() as conn:
-        proven = _write_custody(conn, writer, exhibits)
+        proven = _write_custody(conn, store.keys, writer, exhibits)
         proven |= {export_index, case.ledger_index}
         proven |= {lk.ledger_index for lk in case.links}
         proven |= _charge_indices(conn, case)
@@ -339,8 +341,21 @@ def _inclusion_proofs(conn: Connection, indices: Sequence[int], size: int
         yield index, merkle.inclusion_proof(index, size, known)
 
 
-def _write_custody(conn: Connection, writer: _Writer, exhibits: Sequence[Exhibit]) -> set[int]:
-    """Each exhibit's chain of custody: the events verbatim, oldest first."""
+def _custody_line(conn: Connection, keys: KeyRing, index: int, body: bytes) -> dict[str, Any]:
+    """One custody line: the event verbatim, and its custodian named (a court bundle is
+    where custodians are named: from their sealed pseudonym mapping; a name erased
+    since stays unnamed). The name is disclosed beside the proven event, not proven by it."""
+    text = body.decode("utf-8")
+    actor = str(json.loads(text)["data"].get("actor") or "")
+    line: dict[str, Any] = {"index": index, "event": text}
+    if actor:
+        line["custodian"] = name_of(conn, keys, actor) or "[name erased]"
+    return line
+
+
+def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
+                   exhibits: Sequence[Exhibit]) -> set[int]:
+    """Each exhibit's chain of custody: the events verbatim, oldest first, custodians named."""
     proven: set[int] = set()
     chains: dict[str, list[int]] = {}
     going = [item["id"] for ex in exhibits for item in ex.files]
@@ -351,8 +366,8 @@ def _write_custody(conn: Connection, writer: _Writer, exhibits: Sequence[Exhibit
         if not ex.files:
             continue
         indices = sorted(i for item in ex.files for i in chains.get(str(item["id"]), []))
-        lines = [json.dumps({"index": i, "event": bodies[i].decode("utf-8")},
-                            ensure_ascii=False) for i in indices]
+        lines = [json.dumps(_custody_line(conn, keys, i, bodies[i]), ensure_ascii=False)
+                 for i in indices]
         proven.update(indices)
         writer.text(f"data/custody/{ex.number}.jsonl", "\n".join(lines) + "\n")
         proven |= {int(item["ledger_index"]) for item in ex.files}
