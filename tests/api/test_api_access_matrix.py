@@ -73,6 +73,7 @@ class Rule:
     ok: int = 200
     refs: bool = True  # create: does the body name existing objects of the level?
     per_level: bool = True
+    level: Sensitivity = Sensitivity.PUBLIC  # the one level when not per_level
 
 
 def _analysts_job(world: World) -> str:
@@ -352,9 +353,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # here every principal with grants) reads it, and viewers see public data only.
     ("GET", "/api/cases"): Rule("list", _const("/api/cases"), per_level=False),
     ("GET", "/api/cases/{case_id}"): Rule("read", lambda w, lv, who: _case_call(w, ""),
-                                          per_level=False),
+                                          per_level=False, level=Sensitivity.PROTECTED),
     ("GET", "/api/cases/{case_id}/gaps"): Rule(
-        "read", lambda w, lv, who: _case_call(w, "/gaps"), per_level=False),
+        "read", lambda w, lv, who: _case_call(w, "/gaps"), per_level=False,
+        level=Sensitivity.PROTECTED),
     # Administration and analysis: the permission alone decides.
     ("POST", "/api/ledger/checkpoint"): Rule(
         "permission", _const("/api/ledger/checkpoint"), Permission.SIGN, per_level=False),
@@ -510,7 +512,7 @@ def test_access_matrix(world: World) -> None:
         method, path = key
         rule = RULES[key]
         for who in PRINCIPALS:
-            for level in (LEVELS if rule.per_level else (P,)):
+            for level in (LEVELS if rule.per_level else (rule.level,)):
                 call = rule.make(world, level, who)
                 start = world.store.size()
                 headers = {**world.headers(who), **call.headers}
