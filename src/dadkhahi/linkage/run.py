@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -101,8 +102,41 @@ def _check_labels(labels: pd.DataFrame | None) -> pd.DataFrame | None:
     return out
 
 
-def local_spark_session(cores: int = 2, memory: str = "4g") -> Any:
-    """A local Spark session set up for Splink (similarity jar, checkpoints, Arrow)."""
+#: Records per shuffle partition (and per core) when Spark is sized for an input.
+SPARK_RECORDS_PER_PARTITION = 20_000
+#: Below this many records Spark broadcasts whole tables in joins (no shuffle).
+SPARK_BROADCAST_BELOW = 200_000
+
+def spark_sizing(records: int, cores: int = 2) -> dict[str, str]:
+    """Spark settings for an input of ``records`` records on ``cores`` local cores.
+
+    Spark's defaults (200 shuffle partitions, 10 MB broadcasts) suit clusters and
+    big inputs; a small input then pays for hundreds of near-empty tasks in each of
+    training's many small jobs. One partition per core and per
+    :data:`SPARK_RECORDS_PER_PARTITION` records, and broadcast joins below
+    :data:`SPARK_BROADCAST_BELOW` records, keep the work proportional to the input.
+    """
+    partitions = max(cores, min(400, cores * math.ceil(records / SPARK_RECORDS_PER_PARTITION)))
+    broadcast = 256 * 1024 * 1024 if records < SPARK_BROADCAST_BELOW else 10 * 1024 * 1024
+    return {
+        "spark.sql.shuffle.partitions": str(partitions),
+        "spark.default.parallelism": str(partitions),
+        "spark.sql.autoBroadcastJoinThreshold": str(broadcast),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    }
+
+
+def local_spark_session(
+    cores: int = 2, memory: str = "4g", *, records: int = 0, verbose: bool = False
+) -> Any:
+    """A local Spark session set up for Splink (similarity jar, checkpoints, Arrow).
+
+    Sized for ``records`` (see :func:`spark_sizing`). Quiet unless ``verbose``: Spark
+    logs errors only once the session runs and shows no console progress bars (the
+    JVM's three start-up lines still print: Spark reads no log configuration given
+    after it starts).
+    """
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
@@ -110,24 +144,39 @@ def local_spark_session(cores: int = 2, memory: str = "4g") -> Any:
     # whatever `python3` is first on the PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    spark = (
+    # A local session talks to itself: no "hostname resolves to a loopback" warning.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    scratch = Path(tempfile.mkdtemp(prefix="dadkhahi-spark-"))
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("dadkhahi-linkage")
         .config("spark.jars", similarity_jar_location())
         .config("spark.driver.memory", memory)
-        .config("spark.sql.shuffle.partitions", str(max(4, 4 * cores)))
-        .config("spark.default.parallelism", str(max(4, 4 * cores)))
+        .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
-        .getOrCreate()
+        .config("spark.ui.showConsoleProgress", "true" if verbose else "false")
     )
-    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="dadkhahi-spark-"))
-    spark.sparkContext.setLogLevel("ERROR")
+    for key, value in spark_sizing(records, cores).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    size_spark(spark, records, cores)
+    spark.sparkContext.setCheckpointDir(str(scratch / "checkpoints"))
+    spark.sparkContext.setLogLevel("WARN" if verbose else "ERROR")
     return spark
 
 
+def size_spark(spark: Any, records: int, cores: int = 2) -> None:
+    """Size a running session for this input (a session outlives one run)."""
+    for key, value in spark_sizing(records, cores).items():
+        if key != "spark.default.parallelism":  # fixed once the context runs
+            spark.conf.set(key, value)
+
+
 @contextmanager
-def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Iterator[tuple[Any, Any]]:
+def _db_api(
+    backend: Backend, spark: Any, memory_limit: str, records: int = 0, verbose: bool = False
+) -> Iterator[tuple[Any, Any]]:
     """Splink's database API for one run and, on DuckDB, its connection.
 
     DuckDB's connection and spill folder go after the run.
@@ -146,7 +195,11 @@ def _db_api(backend: Backend, spark: Any, memory_limit: str) -> Iterator[tuple[A
         from splink import SparkAPI
 
         spark_api: Any = SparkAPI  # Splink's constructor is untyped
-        yield spark_api(spark_session=spark or local_spark_session()), None
+        if spark is None:
+            spark = local_spark_session(records=records, verbose=verbose)
+        else:
+            size_spark(spark, records)
+        yield spark_api(spark_session=spark), None
         return
     raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
 
@@ -320,6 +373,7 @@ def link(
     max_duplicate_share: float = MAX_DUPLICATE_SHARE,
     spark: Any = None,
     memory_limit: str = "4GB",
+    verbose: bool = False,
 ) -> LinkResult:
     """Link records into persons (see the module docstring).
 
@@ -335,7 +389,8 @@ def link(
     :mod:`dadkhahi.linkage.clusters`).
     ``review_band``: probabilities [low, high) that go to the review queue, of which
     the ``review_limit`` least certain pairs are kept.
-    ``spark``: an existing SparkSession for ``backend="spark"`` (else a local one).
+    ``spark``: an existing SparkSession for ``backend="spark"`` (else a local one,
+    sized for the input and quiet unless ``verbose``).
     """
     checked = _check_labels(labels)
     started = time.perf_counter()
@@ -346,7 +401,7 @@ def link(
 
     features = pd.concat([features, blocking_keys(features)], axis=1)
     stats["seconds_features"] = time.perf_counter() - started
-    with _db_api(backend, spark, memory_limit) as (db_api, con):
+    with _db_api(backend, spark, memory_limit, len(features), verbose) as (db_api, con):
         table = _register(db_api, backend, features, "records")
         trainer = Linker(table, model_settings(), log_level=logging.WARNING)
         tick = time.perf_counter()

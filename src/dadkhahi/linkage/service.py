@@ -205,6 +205,7 @@ def run_linkage(
     linker: Linker | None = None,
     progress: Progress | None = None,
     synthetic: bool = False,
+    verbose: bool = False,
 ) -> RunReport:
     """Link every list record and record the persons (see the module docstring).
 
@@ -212,7 +213,8 @@ def run_linkage(
     :data:`~dadkhahi.linkage.clusters.DEFAULT_THRESHOLD`). ``seed``: seeds the
     model's sampling (default :data:`~dadkhahi.linkage.run.DEFAULT_SEED`); it is
     recorded with the run. ``linker`` defaults to :func:`dadkhahi.linkage.run.link`;
-    tests pass a stand-in with the same signature and result shape.
+    tests pass a stand-in with the same signature and result shape. ``verbose``: on
+    Spark, its logging and progress bars (quiet otherwise).
     """
     # Imported here: Splink and its dependencies load only when a run needs them.
     from dadkhahi.linkage.run import DEFAULT_SEED, PARAMETER_DIGITS, WEIGHT_DECIMALS
@@ -241,9 +243,10 @@ def run_linkage(
         "backend": backend, "threshold": threshold, "seed": seed,
         "parameter_digits": PARAMETER_DIGITS, "weight_decimals": WEIGHT_DECIMALS,
     }
+    spark_options = {"verbose": verbose} if backend == "spark" else {}
     result = linker(
         model_input, labels=keyed_labels if len(keyed_labels) else None, backend=backend,
-        threshold=threshold, seed=seed,
+        threshold=threshold, seed=seed, **spark_options,
     )
     ids = pd.Series(records["record_id"].to_numpy(), index=records["link_key"].to_numpy())
     run_id = f"run_{secrets.token_hex(10)}"

@@ -1,0 +1,86 @@
+"""``link run --backend spark`` from the command line on a tiny SYNTHETIC input.
+
+Issue 12 item 18 and issue 18 item 6: the one Spark run of ``make test`` (budget
+2 minutes on two cores). Spark must stay quiet without ``--verbose`` (no stage
+bars, no log lines) and give the persons DuckDB gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pyspark")
+
+X = [["X1", "Karimi, Ali", "Reza", "1367/05/12", "Evin", "Tehran"],
+     ["X2", "Moradi, Zahra", "Hassan", "1367/06/01", "Evin", "Tehran"],
+     ["X3", "Najafi, Javad", "Ahmad", "1367/06/02", "Evin", "Rasht"],
+     ["X4", "Rostami, Reza", "Ali", "1367/05/20", "Evin", "Shiraz"],
+     ["X5", "Tehrani, Maryam", "Hassan", "1367/05/25", "Gohardasht", "Karaj"],
+     ["X6", "Sadeghi, Saeed", "Ahmad", "1367/06/05", "Evin", "Tehran"],
+     ["X7", "Kazemi, Nasser", "Reza", "1367/06/07", "Evin", "Tabriz"]]
+Y = [["Y1", "Ali Karimi", "Reza", "12 Mordad 1367", "Evin", "Tehran"],
+     ["Y2", "Zahra Moradi", "", "Shahrivar 1367", "Gohardasht", "Karaj"],
+     ["Y3", "Javad Najafi", "Ahmad", "1988", "", "Rasht"],
+     ["Y4", "Reza Rostami", "Ali", "1367", "Evin", "Shiraz"],
+     ["Y5", "Maryam Tehrani", "Hassan", "1367/05/25", "Gohardasht", "Karaj"],
+     ["Y6", "Saeed Sadeghi", "", "1367/06/05", "Evin", "Tehran"],
+     ["Y7", "Mehdi Jafari", "Ali", "1367/06/10", "Evin", "Tehran"],
+     ["Y8", "Fatemeh Ahmadi", "Reza", "1367/06/11", "Evin", "Rasht"]]
+HEADER = ["ID", "Full name", "Father", "Date of execution", "Prison", "City"]
+
+
+def dk(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DADKHAHI_DATABASE_URL"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dadkhahi", "--home", str(home), *args],
+        capture_output=True, text=True, check=False,
+        env={**env, "COLUMNS": "200", "DADKHAHI_ACTOR": "cli-tester"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _home(tmp_path: Path, name: str) -> Path:
+    home = tmp_path / name
+    dk(home, "init", "--origin", f"cli.test/{name}")
+    for tag, rows in (("x", X), ("y", Y)):
+        path = tmp_path / f"synthetic_{tag}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([HEADER, *rows])
+        dk(home, "lists", "import", str(path), "--source", f"SYNTHETIC {tag}", "--id-column",
+           "ID")
+    return home
+
+
+def _persons(home: Path, out: Path) -> set[frozenset[str]]:
+    dk(home, "link", "export", "--out", str(out))
+    groups: dict[str, set[str]] = {}
+    with open(out, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            groups.setdefault(row["person_id"], set()).add(row["record_id"])
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_link_run_on_spark_is_quiet_and_links_as_duckdb_does(tmp_path: Path) -> None:
+    spark_home, duck_home = _home(tmp_path, "spark"), _home(tmp_path, "duck")
+    tick = time.perf_counter()
+    run = dk(spark_home, "link", "run", "--backend", "spark")
+    seconds = time.perf_counter() - tick
+    print(f"link run --backend spark on {len(X) + len(Y)} records: {seconds:.1f} s")
+    assert "15 records →" in run.stdout, run.stdout
+    # Spark's start-up lines (the JVM's, before any setting applies) are allowed; no
+    # stage progress bars and no log lines after them.
+    assert "[Stage" not in run.stderr, run.stderr
+    assert not any(" WARN " in line or " INFO " in line for line in run.stderr.splitlines()), \
+        run.stderr
+    dk(duck_home, "link", "run")
+    assert _persons(spark_home, tmp_path / "s.csv") == _persons(duck_home, tmp_path / "d.csv")
