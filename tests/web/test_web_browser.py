@@ -23,6 +23,7 @@ PAGES: list[tuple[str, str]] = [
     ("search", "/search"),
     ("sources", "/sources"),
     ("imports", "/imports"),
+    ("places", "/places"),
     ("review", "/review"),
     ("jobs", "/jobs"),
 ]
@@ -119,7 +120,8 @@ def _object_pages(world: World) -> list[tuple[str, str]]:
     return [("person-protected", f"/persons/{protected.person}"),
             ("person-linked", f"/persons/{linked['person_id']}"),
             ("source-protected", f"/sources/{protected.source}"),
-            ("item-protected", f"/items/{protected.item}")]
+            ("item-protected", f"/items/{protected.item}"),
+            ("place-protected", f"/places/{protected.place}")]
 
 
 @pytest.mark.parametrize("lang", ["fa", "en"])

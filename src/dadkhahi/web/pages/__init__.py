@@ -10,6 +10,7 @@ from dadkhahi.web.pages import (
     imports,
     jobs,
     persons,
+    places,
     review,
     search,
     sources,
@@ -17,6 +18,6 @@ from dadkhahi.web.pages import (
 
 #: Every page router; the app includes them, the access matrix walks their routes.
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
-                                  imports.router,
+                                  imports.router, places.router,
                                   review.router,
                                   persons.router, jobs.router, auth.router)
