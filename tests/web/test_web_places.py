@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from web_world import client_for
 
 from dadkhahi.access.policy import Principal
-from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.vocab import (
     ActType,
     InvolvementRole,
