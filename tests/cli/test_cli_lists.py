@@ -84,18 +84,18 @@ def _ledger_size(home: Path, backend: str) -> int | None:
 
 def test_import_refuse_reimport_and_show(cli_home: Path, tmp_path: Path, backend: str) -> None:
     persian, latin, workbook = _lists(tmp_path)
-    out = dk(cli_home, "lists", "import", str(persian), "--source", "SYNTHETIC Persian list",
+    out = dk(cli_home, "lists", "import", str(persian), "--source-title", "SYNTHETIC Persian list",
              "--id-column", "شماره").stdout
     assert "imported 3 records" in out and "utf-16" in out and "(new source)" in out
     assert "death_date" in out and "تاریخ اعدام" in out
-    dk(cli_home, "lists", "import", str(workbook), "--source", "SYNTHETIC names",
+    dk(cli_home, "lists", "import", str(workbook), "--source-title", "SYNTHETIC names",
        "--id-column", "Code", "--map", "full_name=Name")
     before = _ledger_size(cli_home, backend)
 
     bad = _csv(tmp_path / "bad.csv", [["Nr", "Name", "Date of execution", "Age"],
                                        ["1", "Ali Karimi", "1367/13/40", "20"],
                                        ["1", "Reza Moradi", "", "old"]])
-    refused = dk(cli_home, "lists", "import", str(bad), "--source", "SYNTHETIC bad",
+    refused = dk(cli_home, "lists", "import", str(bad), "--source-title", "SYNTHETIC bad",
                  "--id-column", "Nr", ok=False)
     assert refused.returncode == 2
     assert "nothing was stored" in refused.stderr
@@ -103,10 +103,10 @@ def test_import_refuse_reimport_and_show(cli_home: Path, tmp_path: Path, backend
     assert "line 3, field Age: " not in refused.stderr
     assert "line 3, field age: 'old' is not a number of years" in refused.stderr
     assert "line 3, field Nr: duplicate id '1' (first on line 2)" in refused.stderr
-    unknown = dk(cli_home, "lists", "import", str(latin), "--source", "SYNTHETIC x",
+    unknown = dk(cli_home, "lists", "import", str(latin), "--source-title", "SYNTHETIC x",
                  "--map", "death_date=Died", ok=False)
     assert "--map names column 'Died'" in unknown.stderr
-    again = dk(cli_home, "lists", "import", str(persian), "--source", "SYNTHETIC again",
+    again = dk(cli_home, "lists", "import", str(persian), "--source-title", "SYNTHETIC again",
                ok=False)
     assert again.returncode == 2 and "already imported: import imp_" in again.stderr
     nameless = dk(cli_home, "lists", "import", str(latin), ok=False)
@@ -129,12 +129,12 @@ def test_import_refuse_reimport_and_show(cli_home: Path, tmp_path: Path, backend
 def test_a_list_says_what_it_lists_covers_and_came_from(sqlite_home: Path,
                                                         tmp_path: Path) -> None:
     persian, latin, _ = _lists(tmp_path)
-    first = dk(sqlite_home, "lists", "import", str(latin), "--source", "SYNTHETIC national",
+    first = dk(sqlite_home, "lists", "import", str(latin), "--source-title", "SYNTHETIC national",
                "--id-column", "Nr").stdout
     assert re.search(r"as list lst_\w+ of victims", first)  # the default, said aloud
     national = re.search(r"list (lst_\w+)", first)
     assert national is not None
-    out = dk(sqlite_home, "lists", "import", str(persian), "--source", "SYNTHETIC register",
+    out = dk(sqlite_home, "lists", "import", str(persian), "--source-title", "SYNTHETIC register",
              "--list-kind", "detainees", "--province", "Tehran", "--province", "گیلان",
              "--period", "1367/05/01..1367/06/31", "--derived-from", national.group(1)[:8],
              "--compiled-by", "SYNTHETIC national").stdout
@@ -162,10 +162,10 @@ def test_a_list_says_what_it_lists_covers_and_came_from(sqlite_home: Path,
     glued = tmp_path / "glued.csv"
     glued.write_text('Nr,Full name,City\nG1,"Karimi Ali,Tehran\nG2,Moradi Zahra,Rasht"\n',
                      "utf-8")
-    refused = dk(sqlite_home, "lists", "import", str(glued), "--source", "SYNTHETIC glued",
+    refused = dk(sqlite_home, "lists", "import", str(glued), "--source-title", "SYNTHETIC glued",
                  ok=False)
     assert refused.returncode == 2 and "line 3: reads as a row of the file" in refused.stderr
-    kept = dk(sqlite_home, "lists", "import", str(glued), "--source", "SYNTHETIC glued",
+    kept = dk(sqlite_home, "lists", "import", str(glued), "--source-title", "SYNTHETIC glued",
               "--multiline-cells")
     assert "imported 1 records" in kept.stdout and "kept as one cell" in kept.stderr
     assert "G2,Moradi Zahra,Rasht" in kept.stderr  # the lines are shown
@@ -175,10 +175,11 @@ def test_a_list_says_what_it_lists_covers_and_came_from(sqlite_home: Path,
 def test_link_run_review_export_stats(sqlite_home: Path, tmp_path: Path) -> None:
     cli_home = sqlite_home
     persian, latin, workbook = _lists(tmp_path)
-    dk(cli_home, "lists", "import", str(persian), "--source", "SYNTHETIC fa",
+    dk(cli_home, "lists", "import", str(persian), "--source-title", "SYNTHETIC fa",
        "--id-column", "شماره")
-    dk(cli_home, "lists", "import", str(latin), "--source", "SYNTHETIC en", "--id-column", "Nr")
-    dk(cli_home, "lists", "import", str(workbook), "--source", "SYNTHETIC xlsx",
+    dk(cli_home, "lists", "import", str(latin), "--source-title", "SYNTHETIC en",
+       "--id-column", "Nr")
+    dk(cli_home, "lists", "import", str(workbook), "--source-title", "SYNTHETIC xlsx",
        "--id-column", "Code")
     ran = dk(cli_home, "link", "run").stdout
     assert "model run run_" in ran and "9 records" in ran
@@ -201,8 +202,11 @@ def test_link_run_review_export_stats(sqlite_home: Path, tmp_path: Path) -> None
     dk(cli_home, "link", "export", "--out", str(out))
     with open(out, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["record_id", "person_id"]
-    by_id = dict(rows[1:])
+    assert rows[0] == ["record_id", "person_id", "list_id", "list", "source_id",
+                       "internal_record_id"]
+    by_id = {r[0]: r[1] for r in rows[1:]}
+    # Lists are told apart by name (issue 12 item 13), record IDs shown for link decide.
+    assert {r[3] for r in rows[1:]} == {"SYNTHETIC fa", "SYNTHETIC en", "SYNTHETIC xlsx"}
     assert set(by_id) == {"1", "2", "3", "L1", "L2", "L3", "W1", "W2", "W3"}
     for (a, b), decision in zip(shown, recorded, strict=False):
         assert (by_id[a] == by_id[b]) == (decision == "same"), (a, b, decision)
@@ -233,7 +237,7 @@ def test_a_list_imported_without_its_id_column_gets_a_new_version(
     path = _csv(tmp_path / "synthetic_x.csv", [
         ["ID", "Full name", "Father", "City"],
         ["X1", "Ali Karimi", "Reza", "Tehran"], ["X2", "Zahra Moradi", "Hassan", "Tehran"]])
-    first = dk(sqlite_home, "lists", "import", str(path), "--source", "SYNTHETIC x").stdout
+    first = dk(sqlite_home, "lists", "import", str(path), "--source-title", "SYNTHETIC x").stdout
     list_id = re.search(r"as list (lst_\w+)", first)
     assert list_id is not None
     again = dk(sqlite_home, "lists", "import", str(path), "--source", "SYNTHETIC x",

@@ -18,6 +18,7 @@ from dadkhahi.cli.common import (
     fail,
     open_store,
 )
+from dadkhahi.cli.refs import resolve_source
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
 from dadkhahi.intake.evidence import (
@@ -36,7 +37,9 @@ app = typer.Typer(help="Take in files and follow their chain of custody.", no_ar
 @app.command("add")
 def add(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursively)")],
-    source: Annotated[str | None, typer.Option(help="Existing source ID (or prefix)")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="Existing source: ID, unique ID prefix or exact title (a new one: "
+             "--source-title)")] = None,
     source_title: Annotated[
         str | None, typer.Option(help="Register a new source with this title")
     ] = None,
@@ -65,6 +68,11 @@ def add(
     was stored; exit 1 if any file was skipped, 130 if interrupted."""
     store = open_store()
     spec = None
+    if source is not None:
+        if source_title is not None:
+            raise typer.BadParameter("give --source (an existing source) or --source-title "
+                                     "(a new one), not both", param_hint="'--source'")
+        source = str(resolve_source(store, None, source)["id"])
     if source_title is not None:
         spec = SourceSpec(
             title=source_title,

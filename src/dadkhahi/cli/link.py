@@ -16,6 +16,7 @@ from dadkhahi.domain.errors import UserError
 if TYPE_CHECKING:
     from dadkhahi.linkage.service import RunReport
     from dadkhahi.linkage.views import ReviewPair
+    from dadkhahi.store.store import Store
 
 # The linkage services are imported inside each command: they pull in pandas, SciPy
 # and Splink, which every other ``dadkhahi`` command would otherwise pay for.
@@ -45,13 +46,18 @@ def _phases() -> Progress:
                     console=err_console, transient=True)
 
 
-def _print_run(report: RunReport) -> None:
+def _print_run(store: Store, report: RunReport) -> None:
+    from dadkhahi.linkage.views import pending_review
+
+    # One definition of "to review" (linkage.views.pending_review), as link stats says it:
+    # an apply run scores nothing, but the model run's undecided pairs are still waiting.
+    pending = pending_review(store)
     console.print(
         f"{report.kind} run {report.run_id}: {report.records:,} records → "
         f"{report.persons:,} persons ({report.new_persons:,} new, {report.reused_persons:,} "
         f"kept their id); {report.assigned:,} records assigned, {report.moved:,} moved; "
         f"{report.claims_added:,} claims added, {report.claims_retired:,} superseded; "
-        f"{report.pairs:,} scored pairs, {report.review:,} to review; "
+        f"{report.pairs:,} scored pairs; {pending:,} pairs to review (link review); "
         f"{report.decisions:,} human decisions applied"
         + (f", {report.conflicts} contradictory 'same' decisions left unmet"
            if report.conflicts else "")
@@ -109,7 +115,7 @@ def run(
         report = run_linkage(store, current_actor(actor), backend=backend, threshold=threshold,
                              seed=seed, progress=lambda msg: bar.update(task, description=msg),
                              verbose=verbose)
-    _print_run(report)
+    _print_run(store, report)
 
 
 def _value(record: dict[str, Any], keys: tuple[str, ...]) -> str:
@@ -127,6 +133,7 @@ def _pair_table(pair: ReviewPair, position: int, total: int) -> Table:
     table.add_column("record A", overflow="fold")
     table.add_column("record B", overflow="fold")
     table.add_row("list", left["source_title"], right["source_title"])
+    table.add_row("record", str(left["id"]), str(right["id"]))
     table.add_row("list id / line", f"{left['external_id'] or '-'} / {left['row_number']}",
                   f"{right['external_id'] or '-'} / {right['row_number']}")
     for label, keys in _SHOWN:
@@ -188,7 +195,7 @@ def review(
             task = bar.add_task("applying decisions", total=None)
             report = apply_decisions(store, who,
                                      progress=lambda msg: bar.update(task, description=msg))
-        _print_run(report)
+        _print_run(store, report)
 
 
 def _ask() -> str:
@@ -205,11 +212,47 @@ def _ask() -> str:
         console.print("answer s, d, k or q")
 
 
+def record_ref(store: Store, ref: str, list_ref: str | None) -> str:
+    """Our record ID for ``ref``: a record ID or unique prefix (``rec_…``), or a list's own
+    ID qualified by its list (``LIST:ID``, the list named by ``lst_…``/``imp_…`` ID or
+    prefix or by its source's ID or exact title; or ``--list``). Only the list's current
+    version is searched."""
+    from sqlalchemy import select
+
+    from dadkhahi.cli.refs import resolve_id
+    from dadkhahi.intake.list_description import resolve_list
+    from dadkhahi.store import schema as s
+
+    if ref.startswith("rec_") and list_ref is None:
+        return resolve_id(store, None, ref, "record")
+    if list_ref is None:
+        list_ref, sep, ref = ref.partition(":")
+        if not sep:
+            raise UserError(f"{list_ref!r}: give a record ID (rec_…), LIST:ID with the "
+                            "list's own ID, or --list LIST")
+    with store.reading() as conn:
+        found = resolve_list(conn, list_ref)
+        r = s.records.c
+        rows = conn.execute(select(r.id).where(r.import_id == found["current_import_id"],
+                                               r.external_id == ref).limit(2)).scalars().all()
+    if not rows:
+        raise UserError(f"list {found['id']} has no record {ref!r} in its current version")
+    if len(rows) > 1:
+        raise UserError(f"list {found['id']} has two records {ref!r}: give the record ID")
+    return str(rows[0])
+
+
 @app.command("decide")
 def decide_command(
-    record_a: Annotated[str, typer.Argument(help="Record ID")],
-    record_b: Annotated[str, typer.Argument(help="Record ID")],
-    decision: Annotated[str, typer.Argument(help="same or different")],
+    record_a: Annotated[str, typer.Argument(
+        metavar="RECORD_A", help="A record: rec_ ID (or unique prefix), or the list's own ID "
+                                 "as LIST:ID (e.g. M5:F-04, the list by name or ID)")],
+    record_b: Annotated[str, typer.Argument(metavar="RECORD_B", help="The other record, "
+                                                                     "likewise")],
+    decision: Annotated[str, typer.Argument(metavar="DECISION", help="same or different")],
+    list_: Annotated[str | None, typer.Option(
+        "--list", metavar="LIST", help="Read both records as this list's own IDs (list ID, "
+                                       "prefix, or its source's ID or exact title)")] = None,
     note: Annotated[str | None, typer.Option(help="Why")] = None,
     actor: Annotated[str | None, typer.Option(help="Who is deciding")] = None,
 ) -> None:
@@ -217,8 +260,9 @@ def decide_command(
     from dadkhahi.linkage.service import decide
 
     store = open_store()
-    decision_id = decide(store, current_actor(actor), record_a, record_b, decision, note=note)
-    console.print(f"recorded {decision_id}")
+    a, b = record_ref(store, record_a, list_), record_ref(store, record_b, list_)
+    decision_id = decide(store, current_actor(actor), a, b, decision, note=note)
+    console.print(f"recorded {decision_id}: {a} and {b} are {decision}", highlight=False)
 
 
 @app.command("apply")
@@ -229,14 +273,15 @@ def apply_command(
     from dadkhahi.linkage.service import apply_decisions
 
     store = open_store()
-    _print_run(apply_decisions(store, current_actor(actor)))
+    _print_run(store, apply_decisions(store, current_actor(actor)))
 
 
 @app.command("export")
 def export(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write")],
 ) -> None:
-    """Write record_id (the list's own id) and person_id, one row per linked record.
+    """Write one row per linked record: record_id (the list's own ID), person_id, list_id,
+    list (its name), source_id and internal_record_id (the rec_ ID link decide takes).
 
     For spreadsheets: ids a spreadsheet would run as formulas get a leading '."""
     from dadkhahi.linkage.views import export_links
@@ -249,7 +294,7 @@ def export(
                           "not linked yet (dadkhahi link run)")
     if report.duplicate_ids:
         err_console.print(f"note: {report.duplicate_ids:,} list ids occur in more than one "
-                          "list; they are not unique in record_id")
+                          "list; the list_id and source_id columns tell them apart")
     if report.escaped:
         err_console.print(f"note: {report.escaped:,} list ids began with = + - @ or a control "
                           "character and were written with a leading ' so that a spreadsheet "

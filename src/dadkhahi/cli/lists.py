@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from dadkhahi.cli import refs
 from dadkhahi.cli.common import console, current_actor, err_console, open_store
 from dadkhahi.domain.errors import UserError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
@@ -26,7 +27,7 @@ from dadkhahi.intake.list_description import (
     resolve_list,
 )
 from dadkhahi.intake.list_versions import VersionChanges
-from dadkhahi.intake.lists import import_list, list_imports, resolve_source
+from dadkhahi.intake.lists import import_list, list_imports
 from dadkhahi.store.store import Store
 
 app = typer.Typer(help="Import lists (CSV, XLSX), say what they list, see what was imported.",
@@ -47,10 +48,10 @@ _COMPILED_HELP = "A list or source (ID or exact title) that compiled this list (
 def import_command(
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-16, Windows-1256) or XLSX")],
     source: Annotated[str | None, typer.Option(
-        help="Source ID, ID prefix or exact title; a new list source is registered if none "
-             "matches")] = None,
+        help="The list's existing source: ID, unique ID prefix or exact title (one that "
+             "matches nothing is refused, with the nearest titles)")] = None,
     source_title: Annotated[str | None, typer.Option(
-        help="Title of the new source (default: --source); alone, always a new source")]
+        help="Register a new list source with this title (instead of --source)")]
     = None,
     id_column: Annotated[str | None, typer.Option(
         help="Column holding the list's own record ids (must be unique)")] = None,
@@ -168,21 +169,21 @@ def _import_source(
     store: Store, source: str | None, source_title: str | None,
     sensitivity: Sensitivity | None, reliability: Reliability, credibility: Credibility,
 ) -> str | SourceSpec:
+    """An existing source (--source: ID, unique prefix or exact title; nothing matching
+    is refused with the nearest titles) or a new one (--source-title)."""
     if source is None and source_title is None:
-        raise UserError("name the list's source: --source NAME (or --source-title T for a new one)")
-    existing = None
+        raise UserError("name the list's source: --source NAME (an existing source) or "
+                        "--source-title T (a new one)")
+    if source is not None and source_title is not None:
+        raise typer.BadParameter("give --source (an existing source) or --source-title "
+                                 "(a new one), not both", param_hint="'--source'")
     if source is not None:
-        with store.reading() as conn:
-            existing = resolve_source(conn, source)
-    if existing is None:
-        return SourceSpec(
-            title=source_title or source or "", kind=SourceKind.LIST,
-            sensitivity=sensitivity or Sensitivity.RESTRICTED,
-            reliability=reliability, credibility=credibility,
-        )
-    if source_title is not None:
-        err_console.print(f"note: using existing source {existing['id']}; --source-title ignored")
-    return source or ""
+        return str(refs.resolve_source(store, None, source)["id"])
+    return SourceSpec(
+        title=source_title or "", kind=SourceKind.LIST,
+        sensitivity=sensitivity or Sensitivity.RESTRICTED,
+        reliability=reliability, credibility=credibility,
+    )
 
 
 def _provenance(info: ListInfo) -> str:

@@ -18,6 +18,7 @@ from dadkhahi.cli import (
     ledger,
     link,
     lists,
+    objects,
     persons,
     serve,
     setup,
@@ -83,6 +84,7 @@ lists.register(app)
 link.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(persons.app, name="persons")
+objects.register(app, persons.app)
 app.command("serve")(serve.serve)
 app.command("audit")(audit.audit)
 app.command("worker")(jobs.worker)

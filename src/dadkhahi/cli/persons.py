@@ -8,29 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dadkhahi.access.policy import Principal, Role
-from dadkhahi.cli.common import console, current_actor, open_store
-from dadkhahi.store.store import Store
+from dadkhahi.cli.common import console, open_store
+from dadkhahi.cli.refs import AsUserOpt, viewer
 
 app = typer.Typer(help="Persons: the people linkage found, and the one person search.",
                   no_args_is_help=True)
-
-AsUserOpt = Annotated[str | None, typer.Option(
-    "--as-user", metavar="USER",
-    help="See only what this team member may see (default: the home's operator, who "
-         "sees public and restricted data and protected data only through grants)")]
-
-
-def viewer(store: Store, as_user: str | None) -> Principal:
-    """Who a listing is for: a named team member, or the home's operator."""
-    if as_user is None:
-        return Principal(username=current_actor(), role=Role.ADMIN)
-    from dadkhahi.access.users import get_user
-
-    with store.reading() as conn:
-        user = get_user(conn, as_user)
-    return Principal(user_id=user["id"], username=user["username"], role=Role(user["role"]))
-
 
 @app.command("search")
 def search(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dadkhahi.domain.files import open_private, private_dir
 from dadkhahi.domain.safe_text import spreadsheet_cell
@@ -92,6 +92,21 @@ def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
         return queue
 
 
+def pending_review(store: Store) -> int:
+    """The one count of pairs to review: the last model run's queue less the pairs a
+    person has decided (what ``link review`` walks through). ``link run``, ``link apply``
+    and ``link stats`` all say this number."""
+    with store.reading() as conn:
+        run = latest_run(conn, "model")
+        if run is None:
+            return 0
+        lr, d = s.link_review.c, s.link_decisions.c
+        decided = select(d.id).where(d.record_a == lr.record_a, d.record_b == lr.record_b)
+        return int(conn.execute(
+            select(func.count()).select_from(s.link_review)
+            .where(lr.run_id == run["id"], ~decided.exists())).scalar_one())
+
+
 def linked_records(store: Store) -> pd.DataFrame:
     """Every list record with its person (None if not linked yet) and normalised fields."""
     records = load_records(store)
@@ -112,7 +127,8 @@ class ExportReport:
 
 
 def export_links(store: Store, out: Path) -> ExportReport:
-    """Write ``record_id`` (the list's own id, else ours) and ``person_id`` per record.
+    """Write ``record_id`` (the list's own id, else ours), ``person_id``, ``list_id``,
+    ``list`` (its name), ``source_id`` and ``internal_record_id`` (ours) per linked record.
 
     This export is meant for spreadsheets, so a list's own ID that a spreadsheet would
     run as a formula (beginning with ``=``, ``+``, ``-``, ``@``, a tab or CR) is written
@@ -122,20 +138,34 @@ def export_links(store: Store, out: Path) -> ExportReport:
     frame = linked_records(store)
     linked = frame.dropna(subset=["person_id"])
     ids = linked["external_id"].where(linked["external_id"].notna(), linked["record_id"])
-    table = pd.DataFrame({"record_id": ids.astype(str), "person_id": linked["person_id"]})
-    table = table.sort_values(["person_id", "record_id"], kind="stable")
+    with store.reading() as conn:
+        li = s.list_imports.c
+        list_of = dict(conn.execute(select(li.id, li.list_id)).all())
+    # Lists whose own IDs overlap are told apart by their list and source (issue 12).
+    labels = list_labels(store, _import_order(frame)) if not frame.empty else {}
+    table = pd.DataFrame({
+        "record_id": ids.astype(str), "person_id": linked["person_id"],
+        "list_id": linked["import_id"].map(list_of),
+        "list": linked["source_id"].map(labels).fillna(linked["source_id"]),
+        "source_id": linked["source_id"], "internal_record_id": linked["record_id"],
+    })
+    table = table.sort_values(["person_id", "list_id", "record_id"], kind="stable")
     escaped = table["record_id"].str.startswith(("=", "+", "-", "@", "\t", "\r"))
     table.loc[escaped, "record_id"] = table.loc[escaped, "record_id"].map(spreadsheet_cell)
+    for column in ("list",):  # titles are data a spreadsheet must not run either
+        risky = table[column].astype(str).str.startswith(("=", "+", "-", "@", "\t", "\r"))
+        table.loc[risky, column] = table.loc[risky, column].map(spreadsheet_cell)
     private_dir(out.parent)
     with open_private(out, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["record_id", "person_id"])
+        writer.writerow(list(table.columns))
         writer.writerows(table.itertuples(index=False, name=None))
     return ExportReport(
         rows=len(table),
         escaped=int(escaped.sum()),
         unlinked=int(frame["person_id"].isna().sum()),
-        duplicate_ids=int(table["record_id"].duplicated().sum()),
+        duplicate_ids=int(table.duplicated(["record_id"]).sum()
+                          - table.duplicated(["record_id", "list_id"]).sum()),
     )
 
 
@@ -210,7 +240,7 @@ def link_stats(store: Store) -> LinkStats:
     with store.reading() as conn:
         run = latest_run(conn)
         decisions = conn.execute(select(s.link_decisions.c.id)).all()
-    pending = len(review_queue(store)) if run is not None else 0
+    pending = pending_review(store)
     if run is not None:
         run.pop("model", None)
     return LinkStats(

@@ -1,0 +1,346 @@
+"""``sources list|show``, ``items list|show``, ``records show``, ``persons list|show``,
+``acts list|show|add``, ``claims list|add``, ``places list|show|add``.
+
+Thin shells over the read and write services every face uses (``access.reads``,
+``services.objects``): the one visibility rule decides what is listed, protected
+objects shown are audited, and a change is checked and ledgered there. Every listing
+has ``--json``; every ID argument takes a unique prefix (:mod:`dadkhahi.cli.refs`).
+"""
+
+# No ``from __future__ import annotations``: Typer reads the commands' annotations, and
+# those built in _register_reads name its arguments.
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from dadkhahi.cli.common import console, open_store
+from dadkhahi.cli.refs import AsUserOpt, resolve_any, resolve_id, resolve_source, viewer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output (one document)")]
+LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="Most objects to list")]
+FilterOpt = Annotated[list[str] | None, typer.Option(
+    "--filter", metavar="FIELD=VALUE", help="Only objects whose FIELD is VALUE (repeatable)")]
+
+#: Columns of each listing, in order (every field is in --json).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "sources": ("id", "title", "kind", "reliability", "credibility", "sensitivity",
+                "created_at"),
+    "items": ("id", "source_id", "original_name", "media_type", "size", "sensitivity",
+              "received_at"),
+    "records": ("id", "source_id", "external_id", "row_number", "sensitivity"),
+    "persons": ("id", "label", "sensitivity"),
+    "acts": ("id", "type", "place_id", "date_text", "sensitivity"),
+    "claims": ("id", "entity_kind", "entity_id", "property", "value", "status",
+               "sensitivity"),
+    "places": ("id", "kind", "name", "name_fa", "status", "sensitivity"),
+}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def listing_table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Table:
+    """A table that wraps its cells (IDs and times are never cut) at any width."""
+    table = Table(*columns)
+    for col in table.columns:
+        col.overflow = "fold"
+    for row in rows:
+        table.add_row(*(_text(row.get(c)) for c in columns))
+    return table
+
+
+def _filters(pairs: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        field, sep, value = pair.partition("=")
+        if not sep or not field:
+            raise typer.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="'--filter'")
+        out[field.strip()] = value
+    return out
+
+
+def list_objects(name: str, *, limit: int, filters: dict[str, str], q: str | None,
+                 as_user: str | None, as_json: bool) -> None:
+    """One page of visible objects of a kind, as a table or JSON."""
+    from dadkhahi.access.reads import RESOURCES, PageQuery
+    from dadkhahi.access.reads import list_objects as read_list
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    page = read_list(store, principal, RESOURCES[name],
+                     PageQuery(filters=filters, q=q, limit=limit, count=True))
+    if as_json:
+        typer.echo(json.dumps({"data": page.data, "total": page.total}, ensure_ascii=False,
+                              indent=2, default=str))
+        return
+    console.print(listing_table(COLUMNS[name], page.data))
+    more = f" (first {len(page.data)}; --limit for more)" if page.total and \
+        page.total > len(page.data) else ""
+    console.print(f"{page.total} {name}{more}", highlight=False)
+
+
+def show_object(name: str, kind: str, ref: str, *, as_user: str | None, as_json: bool,
+                extra: Callable[[Any, Any, dict[str, Any]], dict[str, Any]] | None = None,
+                ) -> None:
+    """One visible object (ID or unique prefix), every field, as a table or JSON."""
+    from dadkhahi.access.reads import RESOURCES, get_object
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    full = resolve_id(store, principal, ref, kind)
+    obj = get_object(store, principal, RESOURCES[name], full)
+    if extra is not None:
+        obj.update(extra(store, principal, obj))
+    if as_json:
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+        return
+    table = Table("field", "value", show_header=False)
+    table.columns[1].overflow = "fold"
+    for key, value in obj.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            value = "\n".join(_text(v) for v in value)
+        table.add_row(key, _text(value))
+    console.print(table)
+
+
+def _person_extra(store: Any, principal: Any, person: dict[str, Any]) -> dict[str, Any]:
+    """A person's records (those the viewer may see) and current claims."""
+    from sqlalchemy import select
+
+    from dadkhahi.access.policy import params, visible
+    from dadkhahi.access.reads import RESOURCES, PageQuery, list_objects
+    from dadkhahi.store import schema as s
+
+    pr, r = s.person_records.c, s.records.c
+    with store.reading() as conn:
+        records = [dict(row) for row in conn.execute(
+            select(r.id, r.source_id, r.external_id, r.sensitivity)
+            .join(s.person_records, pr.record_id == r.id)
+            .where(pr.person_id == person["id"], visible(principal, s.records))
+            .order_by(r.ledger_index, r.row_number, r.id), params(principal)).mappings()]
+    claims = list_objects(store, principal, RESOURCES["claims"], PageQuery(
+        filters={"entity_id": person["id"], "status": "asserted"}, limit=500)).data
+    return {"records": records,
+            "claims": [{k: c.get(k) for k in ("id", "property", "value", "sensitivity")}
+                       for c in claims]}
+
+
+def _register_reads(app: typer.Typer, name: str, kind: str, *, listing: bool = True,
+                    searchable: bool = False,
+                    extra: Callable[[Any, Any, dict[str, Any]], dict[str, Any]] | None = None,
+                    ) -> None:
+    if listing:
+        if searchable:
+            def list_command(
+                limit: LimitOpt = 50, filter_: FilterOpt = None,
+                search: Annotated[str | None, typer.Option(
+                    help="Only objects whose text contains this")] = None,
+                as_user: AsUserOpt = None, as_json: JsonOpt = False,
+            ) -> None:
+                list_objects(name, limit=limit, filters=_filters(filter_), q=search,
+                             as_user=as_user, as_json=as_json)
+        else:
+            def list_command(  # type: ignore[misc]
+                limit: LimitOpt = 50, filter_: FilterOpt = None,
+                as_user: AsUserOpt = None, as_json: JsonOpt = False,
+            ) -> None:
+                list_objects(name, limit=limit, filters=_filters(filter_), q=None,
+                             as_user=as_user, as_json=as_json)
+        list_command.__doc__ = f"List the {name} you may see, as a table or --json."
+        app.command("list")(list_command)
+
+    def show_command(
+        ref: Annotated[str, typer.Argument(metavar="ID", help=f"{kind.capitalize()} ID or a "
+                                                              "unique prefix of it")],
+        as_user: AsUserOpt = None, as_json: JsonOpt = False,
+    ) -> None:
+        show_object(name, kind, ref, as_user=as_user, as_json=as_json, extra=extra)
+
+    show_command.__doc__ = f"One {kind} with every field you may see."
+    app.command("show")(show_command)
+
+
+def _typer(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True)
+
+
+sources_app = _typer("Sources: where information came from (lists, documents, testimony).")
+items_app = _typer("Evidence items: the files taken in, by SHA-256.")
+records_app = _typer("Records: what one source says about one person.")
+acts_app = _typer("Acts: who did what to whom, where and when.")
+claims_app = _typer("Claims: sourced statements about persons, places, acts, organisations.")
+places_app = _typer("Places: prisons, cities, burial sites.")
+
+_register_reads(sources_app, "sources", "source", searchable=True)
+_register_reads(items_app, "items", "item", searchable=True)
+_register_reads(records_app, "records", "record", listing=False)
+_register_reads(acts_app, "acts", "act", searchable=True)
+_register_reads(places_app, "places", "place", searchable=True)
+
+
+@claims_app.command("list")
+def claims_list(
+    about: Annotated[str | None, typer.Option(
+        metavar="ID", help="Only claims about this person, place, act or organisation "
+                           "(ID or unique prefix)")] = None,
+    limit: LimitOpt = 50, filter_: FilterOpt = None,
+    as_user: AsUserOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """List the claims you may see, as a table or --json."""
+    filters = _filters(filter_)
+    if about is not None:
+        store = open_store()
+        _, filters["entity_id"] = resolve_any(store, viewer(store, as_user), about, _ENTITIES)
+    list_objects("claims", limit=limit, filters=filters, q=None, as_user=as_user,
+                 as_json=as_json)
+
+
+_ENTITIES = ("person", "place", "act", "organization")
+SensitivityOpt = Annotated[str, typer.Option(
+    help="public, restricted (team) or protected (named investigators only)")]
+
+
+def _print_created(obj: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    else:
+        console.print(f"added {obj['id']}", highlight=False)
+
+
+def _date(text: str | None) -> Any:
+    if text is None:
+        return None
+    from dadkhahi.domain.dates import DateRange
+    from dadkhahi.persian import DateParseError, parse_date
+
+    try:
+        parsed = parse_date(text)
+    except DateParseError as exc:
+        raise typer.BadParameter(f"{text!r}: {exc}", param_hint="'--date'") from None
+    return DateRange(parsed.earliest, parsed.latest, text)
+
+
+@acts_app.command("add")
+def acts_add(
+    act_type: Annotated[str, typer.Option("--type", help="What was done (e.g. execution, "
+                                                         "arrest, torture, burial)")],
+    place: Annotated[str | None, typer.Option(metavar="ID",
+                                              help="Where: a place ID or prefix")] = None,
+    date: Annotated[str | None, typer.Option(
+        help="When, as the source says it: 1367/05/12, Mordad 1367, 1988-08")] = None,
+    description: Annotated[str | None, typer.Option(help="What happened")] = None,
+    sensitivity: SensitivityOpt = "restricted",
+    as_user: AsUserOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Add an act (its victims and perpetrators are added as involvements)."""
+    from dadkhahi.domain.vocab import ActType, Sensitivity
+    from dadkhahi.services.objects import create_act
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    place_id = None if place is None else resolve_id(store, principal, place, "place")
+    obj = create_act(store, principal, _choice(ActType, act_type, "--type"),
+                     place_id=place_id, date=_date(date), description=description,
+                     sensitivity=_choice(Sensitivity, sensitivity, "--sensitivity"))
+    _print_created(obj, as_json)
+
+
+@places_app.command("add")
+def places_add(
+    name: Annotated[str, typer.Argument(help="The place's name (Latin script)")],
+    kind: Annotated[str, typer.Option(help="prison, city, province, burial_site, …")],
+    name_fa: Annotated[str | None, typer.Option(help="Its name in Persian script")] = None,
+    parent: Annotated[str | None, typer.Option(metavar="ID",
+                                               help="The place it lies in (ID or prefix)")]
+    = None,
+    latitude: Annotated[float | None, typer.Option(min=-90, max=90)] = None,
+    longitude: Annotated[float | None, typer.Option(min=-180, max=180)] = None,
+    status: Annotated[str, typer.Option(help="What is known of it now")] = "unknown",
+    sensitivity: SensitivityOpt = "public",
+    as_user: AsUserOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Add a place to the gazetteer."""
+    from dadkhahi.domain.vocab import PlaceKind, PlaceStatus, Sensitivity
+    from dadkhahi.services.objects import create_place
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    parent_id = None if parent is None else resolve_id(store, principal, parent, "place")
+    obj = create_place(store, principal, name, _choice(PlaceKind, kind, "--kind"),
+                       name_fa=name_fa, parent_id=parent_id, latitude=latitude,
+                       longitude=longitude, status=_choice(PlaceStatus, status, "--status"),
+                       sensitivity=_choice(Sensitivity, sensitivity, "--sensitivity"))
+    _print_created(obj, as_json)
+
+
+@claims_app.command("add")
+def claims_add(
+    about: Annotated[str, typer.Option(
+        metavar="ID", help="The person, place, act or organisation (ID or prefix)")],
+    prop: Annotated[str, typer.Option("--property", help="What is claimed: name, "
+                                                         "birth_year, death_date, …")],
+    value: Annotated[str, typer.Option(help="The value (JSON numbers are read as numbers)")],
+    source: Annotated[str, typer.Option(help="The supporting source: ID, unique prefix or "
+                                             "exact title")],
+    record: Annotated[str | None, typer.Option(
+        metavar="ID", help="The supporting record of that source (ID or prefix)")] = None,
+    item: Annotated[str | None, typer.Option(
+        metavar="ID", help="The supporting item of that source (ID or prefix)")] = None,
+    locator: Annotated[str | None, typer.Option(help="Where in it (page, line)")] = None,
+    date: Annotated[str | None, typer.Option(help="When the claimed fact held")] = None,
+    sensitivity: SensitivityOpt = "restricted",
+    as_user: AsUserOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Add a sourced claim (never less protected than what supports it)."""
+    from dadkhahi.domain.vocab import EntityKind, Sensitivity
+    from dadkhahi.facts.entities import Support
+    from dadkhahi.services.objects import create_claim
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    kind, entity_id = resolve_any(store, principal, about, _ENTITIES)
+    source_id = str(resolve_source(store, principal, source)["id"])
+    support = Support(
+        source_id,
+        None if record is None else resolve_id(store, principal, record, "record"),
+        None if item is None else resolve_id(store, principal, item, "item"),
+        locator)
+    try:
+        parsed: Any = json.loads(value)
+        if not isinstance(parsed, int | float) or isinstance(parsed, bool):
+            parsed = value
+    except ValueError:
+        parsed = value
+    obj = create_claim(store, principal, EntityKind(kind), entity_id, prop, parsed, [support],
+                       date=_date(date),
+                       sensitivity=_choice(Sensitivity, sensitivity, "--sensitivity"))
+    _print_created(obj, as_json)
+
+
+def _choice(enum: Any, value: str, option: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(str(v) for v in enum)
+        raise typer.BadParameter(f"{value!r} is not one of {allowed}",
+                                 param_hint=f"'{option}'") from None
+
+
+def register(main: typer.Typer, persons_app: typer.Typer) -> None:
+    """Add the object commands to ``main`` (``persons`` gains list and show)."""
+    _register_reads(persons_app, "persons", "person", searchable=True, extra=_person_extra)
+    for name, sub in (("sources", sources_app), ("items", items_app),
+                      ("records", records_app), ("acts", acts_app), ("claims", claims_app),
+                      ("places", places_app)):
+        main.add_typer(sub, name=name)
+
+
+__all__ = ["COLUMNS", "listing_table", "register"]

@@ -1,0 +1,132 @@
+"""How the command line names stored things: unique ID prefixes and source titles.
+
+In the CLI only, any unique prefix of an ID names its object (``src_5657``). The API
+keeps exact IDs: an "ambiguous prefix" answer there would tell a caller that hidden
+objects exist. Here a prefix is matched only among the objects the viewer may see, so
+even the CLI's answer reveals nothing hidden.
+
+``--source`` takes, everywhere, a source ID (or unique prefix) or an exact title. A
+value matching nothing is refused with the nearest titles: registering a new source
+silently would split one list into two for the estimate. A new source is named with
+``--source-title``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Table, select, true
+
+from dadkhahi.access.policy import Principal, Role, params, visible
+from dadkhahi.cli.common import current_actor
+from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.domain.ids import PREFIXES
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+_KIND_OF_PREFIX = {v: k for k, v in PREFIXES.items()}
+#: Tables whose rows an ID prefix may name, by the ID's kind.
+TABLES: dict[str, Table] = {
+    "source": s.sources, "item": s.items, "record": s.records, "person": s.persons,
+    "organization": s.organizations, "place": s.places, "act": s.acts,
+    "involvement": s.involvements, "claim": s.claims,
+}
+_SHOWN_MATCHES = 5
+
+AsUserOpt = Annotated[str | None, typer.Option(
+    "--as-user", metavar="USER",
+    help="See (and act) as this team member, with their role and grants (default: the "
+         "home's operator: an admin without grants, who sees public and restricted data)")]
+
+
+def viewer(store: Store, as_user: str | None) -> Principal:
+    """Who a command reads and acts as: a named team member, or the home's operator."""
+    if as_user is None:
+        return Principal(username=current_actor(), role=Role.ADMIN)
+    from dadkhahi.access.users import get_user
+
+    with store.reading() as conn:
+        user = get_user(conn, as_user)
+    return Principal(user_id=user["id"], username=user["username"], role=Role(user["role"]))
+
+
+def _seen(principal: Principal | None, table: Table) -> Any:
+    # None: the home's operator taking things in (evidence add, lists import), who holds
+    # the keys and names any source of the home, as before there were listings.
+    return true() if principal is None else visible(principal, table)
+
+
+def _bind(principal: Principal | None) -> dict[str, str]:
+    return {} if principal is None else params(principal)
+
+
+def resolve_id(store: Store, principal: Principal | None, ref: str, kind: str) -> str:
+    """The full ID of the ``kind`` object whose ID is ``ref`` or starts with it, among
+    those ``principal`` may see (all of them for None, the home's operator)."""
+    table = TABLES[kind]
+    ref = ref.strip()
+    if not ref:
+        raise UserError(f"give a {kind} ID")
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(table.c.id).where(table.c.id.startswith(ref, autoescape=True),
+                                     _seen(principal, table))
+            .order_by(table.c.id).limit(_SHOWN_MATCHES + 1), _bind(principal)).scalars().all()
+    if ref in rows:
+        return ref
+    if not rows:
+        raise NotFoundError(f"no {kind} {ref!r}")
+    if len(rows) > 1:
+        shown = ", ".join(rows[:_SHOWN_MATCHES]) + (", …" if len(rows) > _SHOWN_MATCHES else "")
+        raise UserError(f"{kind} ID prefix {ref!r} is ambiguous: {shown}")
+    return str(rows[0])
+
+
+def kind_of(ref: str) -> str | None:
+    """The kind an ID names by its prefix (``src_…`` → source), if it has one."""
+    head = ref.split("_", 1)[0]
+    return _KIND_OF_PREFIX.get(head) if "_" in ref else None
+
+
+def resolve_any(store: Store, principal: Principal, ref: str, kinds: tuple[str, ...]) -> tuple[
+        str, str]:
+    """(kind, full ID) of an ID or prefix naming one of ``kinds`` (told by its prefix)."""
+    kind = kind_of(ref)
+    if kind not in kinds:
+        raise UserError(f"{ref!r} is not the ID of a {' or '.join(kinds)} "
+                        f"(IDs start with {', '.join(PREFIXES[k] + '_' for k in kinds)})")
+    assert kind is not None
+    return kind, resolve_id(store, principal, ref, kind)
+
+
+def resolve_source(store: Store, principal: Principal | None, ref: str) -> dict[str, Any]:
+    """The visible source whose ID (or unique ID prefix) or exact title is ``ref``.
+
+    Refused when nothing matches, naming the nearest titles, or when two sources share
+    the title.
+    """
+    src = s.sources.c
+    text = ref.strip()
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(s.sources).where(src.title == text, _seen(principal, s.sources))
+            .limit(2), _bind(principal)).mappings().all()
+        if len(rows) > 1:
+            raise UserError(f"two sources are titled {text!r}: give the source ID instead")
+        if rows:
+            return dict(rows[0])
+        try:
+            if kind_of(text) == "source":
+                full = resolve_id(store, principal, text, "source")
+                row = conn.execute(select(s.sources).where(src.id == full)).mappings().one()
+                return dict(row)
+        except NotFoundError:
+            pass
+        titles = conn.execute(select(src.title).where(_seen(principal, s.sources)),
+                              _bind(principal)).scalars().all()
+    near = difflib.get_close_matches(text, sorted(set(titles)), n=3, cutoff=0.5)
+    hint = f"; nearest titles: {', '.join(repr(t) for t in near)}" if near else ""
+    raise UserError(f"no source {text!r} (give a source ID or an exact title){hint}; "
+                    "to register a new source, use --source-title instead")

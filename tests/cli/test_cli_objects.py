@@ -1,0 +1,105 @@
+"""Finding things from the command line (issue 12 item 9): every kind listed and shown
+with --json, unique ID prefixes, --source by ID or exact title everywhere, a --source
+matching nothing refused with the nearest titles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from dadkhahi.cli.main import app
+from dadkhahi.store.home import Home
+from dadkhahi.store.store import Store
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("objects")
+    path = tmp / "home"
+    Store.init(Home(path), "objects.test/ledger", "t").engine.dispose()
+    listing = tmp / "list.csv"
+    listing.write_text("ID,Full name\nM1,Hosein Rezaei\nM2,Zahra Moradi\n", "utf-8")
+    done = _dk(path, "lists", "import", str(listing), "--source-title",
+               "SYNTHETIC Memorial list", "--id-column", "ID")
+    assert done.exit_code == 0, done.output
+    return path
+
+
+def _dk(home: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, ["--home", str(home), *args], env={"COLUMNS": "200"})
+
+
+def _refused(done: Result) -> str:
+    """What a refused command says: a usage error's output, or the user error that the
+    entry point prints as one line (the runner calls the app below the entry point)."""
+    assert done.exit_code != 0
+    return done.output + str(done.exception or "")
+
+
+def _json(home: Path, *args: str) -> object:
+    done = _dk(home, *args, "--json")
+    assert done.exit_code == 0, done.output
+    return json.loads(done.output)
+
+
+def test_a_source_that_matches_nothing_is_refused_with_the_nearest_titles(
+        home: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("ID,Full name\nN1,Ali Karimi\n", "utf-8")
+    typo = _dk(home, "lists", "import", str(other), "--source", "SYNTHETIC Memorial lst",
+               "--id-column", "ID")
+    said = _refused(typo)
+    assert "no source 'SYNTHETIC Memorial lst'" in said
+    assert "nearest titles: 'SYNTHETIC Memorial list'" in said
+    assert "--source-title" in said
+    sources = _json(home, "sources", "list")
+    assert isinstance(sources, dict) and sources["total"] == 1  # no second source made
+    # The exact title and a unique ID prefix name the same source, for files too.
+    source_id = sources["data"][0]["id"]
+    by_title = _dk(home, "lists", "import", str(other), "--source", "SYNTHETIC Memorial list",
+                   "--id-column", "ID")
+    assert by_title.exit_code == 0 and source_id in by_title.output
+    note = tmp_path / "note.txt"
+    note.write_text("SYNTHETIC note", "utf-8")
+    added = _dk(home, "evidence", "add", str(note), "--source", source_id[:8])
+    assert added.exit_code == 0 and source_id in added.output, added.output
+
+
+def test_every_kind_is_listed_and_shown_with_json_and_id_prefixes(home: Path) -> None:
+    place = _dk(home, "places", "add", "Evin", "--kind", "prison", "--name-fa", "اوین",
+                "--sensitivity", "public")
+    assert place.exit_code == 0, place.output
+    place_id = place.output.split()[1]
+    act = _json(home, "acts", "add", "--type", "execution", "--place", place_id[:7],
+                "--date", "Mordad 1367")
+    assert isinstance(act, dict) and act["place_id"] == place_id
+    assert act["date_earliest"] == "1988-07-23"
+    source_id = _json(home, "sources", "list")["data"][0]["id"]  # type: ignore[index]
+    claim = _json(home, "claims", "add", "--about", act["id"][:8], "--property", "victims",
+                  "--value", "12", "--source", "SYNTHETIC Memorial list")
+    assert isinstance(claim, dict) and claim["value"] == 12
+    assert claim["support"][0]["source_id"] == source_id
+    for kind, wanted in (("places", place_id), ("acts", act["id"]), ("claims", claim["id"]),
+                         ("sources", source_id)):
+        listed = _json(home, kind, "list")
+        assert wanted in {o["id"] for o in listed["data"]}  # type: ignore[index]
+        table = _dk(home, kind, "list")
+        assert table.exit_code == 0 and wanted in table.output
+    shown = _json(home, "places", "show", place_id[:6])
+    assert isinstance(shown, dict) and shown["name_fa"] == "اوین"
+    about = _json(home, "claims", "list", "--about", act["id"][:8])
+    assert [c["id"] for c in about["data"]] == [claim["id"]]  # type: ignore[index]
+    items = _json(home, "items", "list")
+    item_id = items["data"][0]["id"]  # type: ignore[index]
+    assert _json(home, "items", "show", item_id[:9])["id"] == item_id  # type: ignore[index]
+    record = _json(home, "sources", "show", source_id[:9])
+    assert isinstance(record, dict) and record["title"] == "SYNTHETIC Memorial list"
+    ambiguous = _dk(home, "records", "show", "rec_")
+    assert "is ambiguous" in _refused(ambiguous)
+    persons = _json(home, "persons", "list")
+    assert isinstance(persons, dict) and persons["total"] == 0  # nothing linked yet
+    missing = _dk(home, "acts", "show", "act_nosuch")
+    assert "no act 'act_nosuch'" in _refused(missing)
