@@ -42,19 +42,8 @@ from sqlalchemy import (
 )
 
 from dadkhahi.domain.errors import UserError
-from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.domain.vocab import Role, Sensitivity
 from dadkhahi.store import schema as s
-
-
-class Role(StrEnum):
-    """Team roles, from public-only to administration."""
-
-    VIEWER = "viewer"
-    RESEARCHER = "researcher"
-    INVESTIGATOR = "investigator"
-    ANALYST = "analyst"
-    LAWYER = "lawyer"
-    ADMIN = "admin"
 
 
 class Permission(StrEnum):

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dadkhahi.access.audit import query_audit, query_failed_sign_ins
 from dadkhahi.cli.common import console, open_store
 from dadkhahi.domain.errors import UserError
 
@@ -41,6 +40,8 @@ def audit(
         "--sign-ins", help="Failed sign-ins instead of reads")] = False,
 ) -> None:
     """Every audited read of protected data (each entry is a ledger event)."""
+    from dadkhahi.access.audit import query_audit, query_failed_sign_ins
+
     since = None if since is None else since_utc(since)
     if limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")

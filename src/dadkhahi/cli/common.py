@@ -6,6 +6,7 @@ import getpass
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -22,7 +23,9 @@ from rich.segment import Segment
 
 from dadkhahi.domain.safe_text import terminal_safe
 from dadkhahi.store.home import Home, resolve_home
-from dadkhahi.store.store import Store, mode_warning
+
+if TYPE_CHECKING:
+    from dadkhahi.store.store import Store
 
 
 class SafeConsole(Console):
@@ -66,6 +69,10 @@ def open_store() -> Store:
 
     Warns on stderr when parts of the home were readable by others (now put right).
     """
+    # Imported here: the store pulls in SQLAlchemy, which --help and usage errors
+    # should not wait for (issue 12 item 17).
+    from dadkhahi.store.store import Store, mode_warning
+
     store = Store.open(home(), ask=ask_passphrase)
     if store.mode_fixes:
         err_console.print(f"[yellow]warning:[/yellow] {mode_warning(store.mode_fixes)}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -20,7 +20,9 @@ from dadkhahi.cli.common import (
 )
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
-from dadkhahi.store.store import Store
+
+if TYPE_CHECKING:
+    from dadkhahi.store.store import Store
 
 app = typer.Typer(help="Documents: take files in and extract their text (PDF, scans through "
                        "OCR, DOCX, ODT, HTML, plain text).", no_args_is_help=True)

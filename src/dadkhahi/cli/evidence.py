@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -21,15 +21,9 @@ from dadkhahi.cli.common import (
 from dadkhahi.cli.refs import resolve_source
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
-from dadkhahi.intake.evidence import (
-    ProgressHooks,
-    Receipt,
-    add_evidence,
-    custody_chain,
-    derivatives_of,
-    removed_metadata,
-    verify_blobs,
-)
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(help="Take in files and follow their chain of custody.", no_args_is_help=True)
 
@@ -66,6 +60,8 @@ def add(
 
     Every file's outcome is printed (added, already held, skipped and why), then what
     was stored; exit 1 if any file was skipped, 130 if interrupted."""
+    from dadkhahi.intake.evidence import ProgressHooks, Receipt, add_evidence
+
     store = open_store()
     spec = None
     if source is not None:
@@ -121,6 +117,8 @@ def add(
 @app.command("custody")
 def custody(item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefix)")]) -> None:
     """Print an item's chain of custody."""
+    from dadkhahi.intake.evidence import custody_chain, derivatives_of, removed_metadata
+
     store = open_store()
     row, chain = custody_chain(store, item)
     console.print(
@@ -153,6 +151,8 @@ def custody(item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefi
 @app.command("verify")
 def verify() -> None:
     """Re-hash every stored file; report changed or missing ones (exit 1 if any)."""
+    from dadkhahi.intake.evidence import verify_blobs
+
     store = open_store()
     with count_progress() as bar:
         task = bar.add_task("re-hashing", total=None)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dadkhahi.cli.common import console, count_progress, fail, open_store
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.files import open_private, write_private_text
-from dadkhahi.ledger.errors import VerificationError
-from dadkhahi.ledger.proofs import (
-    make_bundle,
-    make_consistency_bundle,
-    verify_bundle,
-    verify_consistency_bundle,
-)
-from dadkhahi.store import ledger_log
-from dadkhahi.store.verify import verify_ledger
+
+if TYPE_CHECKING:
+    pass
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(help="The tamper-evident log: checkpoints, proofs, verification.",
                   no_args_is_help=True)
@@ -28,6 +25,8 @@ app = typer.Typer(help="The tamper-evident log: checkpoints, proofs, verificatio
 @app.command("verify")
 def verify() -> None:
     """Recompute every hash, check every signature, replay every event against the tables."""
+    from dadkhahi.store.verify import verify_ledger
+
     store = open_store()
     with count_progress() as bar, store.reading() as conn:
         task = bar.add_task("verifying", total=None)
@@ -70,6 +69,9 @@ def prove(
     out: Annotated[Path | None, typer.Option(help="Write the proof bundle here")] = None,
 ) -> None:
     """An offline-verifiable inclusion proof of one event against the latest checkpoint."""
+    from dadkhahi.ledger.proofs import make_bundle
+    from dadkhahi.store import ledger_log
+
     store = open_store()
     size = store.size()
     if not 0 <= index < size:
@@ -93,6 +95,9 @@ def consistency(
     out: Annotated[Path | None, typer.Option(help="Write the proof bundle here")] = None,
 ) -> None:
     """An offline-verifiable proof that the log only grew between two checkpoints."""
+    from dadkhahi.ledger.proofs import make_consistency_bundle
+    from dadkhahi.store import ledger_log
+
     store = open_store()
     with store.reading() as conn:
         latest = ledger_log.latest_checkpoint(conn)
@@ -115,6 +120,9 @@ def verify_proof(
     ] = None,
 ) -> None:
     """Check a proof offline: needs only the bundle and the verifier key, no database."""
+    from dadkhahi.ledger.errors import VerificationError
+    from dadkhahi.ledger.proofs import verify_bundle, verify_consistency_bundle
+
     vkey = key or (key_file.read_text("utf-8").strip() if key_file else None)
     if vkey is None:
         raise UserError("give the verifier key with --key or --key-file")
@@ -138,6 +146,8 @@ def verify_proof(
 @app.command("export")
 def export(out: Annotated[Path, typer.Option(help="JSON Lines file to write")]) -> None:
     """Write every event, in log order, as JSON Lines (index, leaf_hash, type, event)."""
+    from dadkhahi.store import ledger_log
+
     store = open_store()
     n = 0
     with store.reading() as conn, open_private(out, "w", encoding="utf-8") as f:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,19 +16,14 @@ from dadkhahi.cli.common import console, current_actor, err_console, open_store
 from dadkhahi.domain.errors import UserError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, ListKind, Reliability, Sensitivity, SourceKind
-from dadkhahi.intake.list_columns import parse_mapping
-from dadkhahi.intake.list_description import (
-    KEEP,
-    DescriptionChange,
-    ListDescription,
-    ListInfo,
-    describe_list,
-    list_catalogue,
-    resolve_list,
-)
-from dadkhahi.intake.list_versions import VersionChanges
-from dadkhahi.intake.lists import import_list, list_imports
-from dadkhahi.store.store import Store
+
+if TYPE_CHECKING:
+    from dadkhahi.intake.list_description import (
+        ListDescription,
+        ListInfo,
+    )
+    from dadkhahi.intake.list_versions import VersionChanges
+    from dadkhahi.store.store import Store
 
 app = typer.Typer(help="Import lists (CSV, XLSX), say what they list, see what was imported.",
                   no_args_is_help=True)
@@ -89,6 +84,10 @@ def import_command(
     actor: Annotated[str | None, typer.Option(help="Who is importing")] = None,
 ) -> None:
     """Import one list: the file is kept, each row becomes a record, in one ledger event."""
+    from dadkhahi.intake.list_columns import parse_mapping
+    from dadkhahi.intake.list_description import ListDescription, resolve_list
+    from dadkhahi.intake.lists import import_list
+
     store = open_store()
     who = current_actor(actor)
     target: str | SourceSpec | None = None
@@ -207,6 +206,9 @@ def show(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Every list: what it lists, covers and came from, its current version and counts."""
+    from dadkhahi.intake.list_description import list_catalogue
+    from dadkhahi.intake.lists import list_imports
+
     store = open_store()
     if list_ref is not None:
         _show_one(store, list_ref, json_)
@@ -234,6 +236,9 @@ def show(
 
 
 def _show_one(store: Store, ref: str, json_: bool) -> None:
+    from dadkhahi.intake.list_description import list_catalogue, resolve_list
+    from dadkhahi.intake.lists import list_imports
+
     with store.reading() as conn:
         found = resolve_list(conn, ref)
         info = list_catalogue(conn, [str(found["id"])])[0]
@@ -263,6 +268,9 @@ def versions_command(
     json_: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Every version of one list, oldest first: its file and what it changed."""
+    from dadkhahi.intake.list_description import resolve_list
+    from dadkhahi.intake.lists import list_imports
+
     store = open_store()
     with store.reading() as conn:
         found = resolve_list(conn, list_ref)
@@ -307,6 +315,8 @@ def describe(
 ) -> None:
     """Change what a list lists, covers or came from (one ledger event; old values stay in
     the ledger)."""
+    from dadkhahi.intake.list_description import KEEP, DescriptionChange, describe_list
+
     if province and all_provinces:
         raise UserError("give --province or --all-provinces, not both")
     if period is not None and no_period:

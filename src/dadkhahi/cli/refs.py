@@ -14,25 +14,34 @@ silently would split one list into two for the estimate. A new source is named w
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy import Table, select, true
 
-from dadkhahi.access.policy import Principal, Role, params, visible
 from dadkhahi.cli.common import current_actor
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.ids import PREFIXES
-from dadkhahi.store import schema as s
-from dadkhahi.store.store import Store
+from dadkhahi.domain.vocab import Role
 
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from dadkhahi.access.policy import Principal
+    from dadkhahi.store.store import Store
+
+# SQLAlchemy, the schema and the policy are imported when a command runs, not when
+# --help is shown (issue 12 item 17).
 _KIND_OF_PREFIX = {v: k for k, v in PREFIXES.items()}
-#: Tables whose rows an ID prefix may name, by the ID's kind.
-TABLES: dict[str, Table] = {
-    "source": s.sources, "item": s.items, "record": s.records, "person": s.persons,
-    "organization": s.organizations, "place": s.places, "act": s.acts,
-    "involvement": s.involvements, "claim": s.claims,
-}
+
+
+def _table(kind: str) -> Table:
+    """The table whose rows an ID of this kind names."""
+    from dadkhahi.store import schema as s
+
+    return s.metadata.tables[{"person": "persons", "act": "acts", "claim": "claims",
+                              "source": "sources", "item": "items", "record": "records",
+                              "organization": "organizations", "place": "places",
+                              "involvement": "involvements"}[kind]]
 _SHOWN_MATCHES = 5
 
 AsUserOpt = Annotated[str | None, typer.Option(
@@ -43,6 +52,8 @@ AsUserOpt = Annotated[str | None, typer.Option(
 
 def viewer(store: Store, as_user: str | None) -> Principal:
     """Who a command reads and acts as: a named team member, or the home's operator."""
+    from dadkhahi.access.policy import Principal
+
     if as_user is None:
         return Principal(username=current_actor(), role=Role.ADMIN)
     from dadkhahi.access.users import get_user
@@ -53,19 +64,27 @@ def viewer(store: Store, as_user: str | None) -> Principal:
 
 
 def _seen(principal: Principal | None, table: Table) -> Any:
+    from sqlalchemy import true
+
+    from dadkhahi.access.policy import visible
+
     # None: the home's operator taking things in (evidence add, lists import), who holds
     # the keys and names any source of the home, as before there were listings.
     return true() if principal is None else visible(principal, table)
 
 
 def _bind(principal: Principal | None) -> dict[str, str]:
+    from dadkhahi.access.policy import params
+
     return {} if principal is None else params(principal)
 
 
 def resolve_id(store: Store, principal: Principal | None, ref: str, kind: str) -> str:
     """The full ID of the ``kind`` object whose ID is ``ref`` or starts with it, among
     those ``principal`` may see (all of them for None, the home's operator)."""
-    table = TABLES[kind]
+    from sqlalchemy import select
+
+    table = _table(kind)
     ref = ref.strip()
     if not ref:
         raise UserError(f"give a {kind} ID")
@@ -90,7 +109,8 @@ def kind_of(ref: str) -> str | None:
     return _KIND_OF_PREFIX.get(head) if "_" in ref else None
 
 
-def resolve_any(store: Store, principal: Principal, ref: str, kinds: tuple[str, ...]) -> tuple[
+def resolve_any(store: Store, principal: Principal | None, ref: str,
+                kinds: tuple[str, ...]) -> tuple[
         str, str]:
     """(kind, full ID) of an ID or prefix naming one of ``kinds`` (told by its prefix)."""
     kind = kind_of(ref)
@@ -107,6 +127,10 @@ def resolve_source(store: Store, principal: Principal | None, ref: str) -> dict[
     Refused when nothing matches, naming the nearest titles, or when two sources share
     the title.
     """
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
     src = s.sources.c
     text = ref.strip()
     with store.reading() as conn:

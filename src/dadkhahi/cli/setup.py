@@ -6,7 +6,7 @@ import getpass
 import secrets
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,8 +14,9 @@ from rich.table import Table
 from dadkhahi.cli.common import console, current_actor, home, open_store
 from dadkhahi.domain.errors import UserError
 from dadkhahi.store.home import Home
-from dadkhahi.store.status import summarize
-from dadkhahi.store.store import Store
+
+if TYPE_CHECKING:
+    pass
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +53,8 @@ def init(
     actor: Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")] = None,
 ) -> None:
     """Create a new ledger: database, blob store, signing and master keys."""
+    from dadkhahi.store.store import Store
+
     target = home()
     name = origin or f"dadkhahi.local/{socket.gethostname()}-{secrets.token_hex(4)}"
     store = Store.init(target, name, current_actor(actor))
@@ -61,6 +64,8 @@ def init(
 
 def status() -> None:
     """Counts of what the ledger holds and its latest checkpoint."""
+    from dadkhahi.store.status import summarize
+
     store = open_store()
     summary = summarize(store)
     table = Table(title=f"Dadkhahi ledger {summary.origin}", show_header=False)

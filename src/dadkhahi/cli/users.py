@@ -4,18 +4,32 @@ require-second-factor | grant | revoke | grants``."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from dadkhahi.access import grants, users
-from dadkhahi.access.policy import Role
 from dadkhahi.cli.common import console, current_actor, open_store
 from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.vocab import Role
 
 app = typer.Typer(help="Team members, their roles and their access to protected data.",
                   no_args_is_help=True)
+
+def _users() -> ModuleType:
+    # Imported when a command runs: access pulls in SQLAlchemy and Argon2, which --help
+    # should not wait for (issue 12 item 17).
+    from dadkhahi.access import users
+
+    return users
+
+
+def _grants() -> ModuleType:
+    from dadkhahi.access import grants
+
+    return grants
+
 
 ActorOpt = Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")]
 
@@ -45,7 +59,7 @@ def add(
 ) -> None:
     """Add a user (password from a prompt or --password-file)."""
     store = open_store()
-    user_id = users.add_user(store, name, role, _password(password_file), current_actor(actor))
+    user_id = _users().add_user(store, name, role, _password(password_file), current_actor(actor))
     console.print(f"added {name} ({role}) {user_id}", highlight=False)
 
 
@@ -54,7 +68,7 @@ def list_() -> None:
     """Every user with role and state."""
     store = open_store()
     with store.reading() as conn:
-        rows = users.list_users(conn)
+        rows = _users().list_users(conn)
     table = Table("user", "role", "state", "id", "since")
     for u in rows:
         table.add_row(u["username"], u["role"], "disabled" if u["disabled"] else "active",
@@ -65,14 +79,14 @@ def list_() -> None:
 @app.command("disable")
 def disable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> None:
     """Disable a user; their sessions end at once."""
-    users.set_disabled(open_store(), name, True, current_actor(actor))
+    _users().set_disabled(open_store(), name, True, current_actor(actor))
     console.print(f"disabled {name}", highlight=False)
 
 
 @app.command("enable")
 def enable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> None:
     """Enable a disabled user again."""
-    users.set_disabled(open_store(), name, False, current_actor(actor))
+    _users().set_disabled(open_store(), name, False, current_actor(actor))
     console.print(f"enabled {name}", highlight=False)
 
 
@@ -80,7 +94,7 @@ def enable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> No
 def role(name: Annotated[str, typer.Argument()], new_role: Annotated[Role, typer.Argument()],
          actor: ActorOpt = None) -> None:
     """Give a user another role."""
-    users.set_role(open_store(), name, new_role, current_actor(actor))
+    _users().set_role(open_store(), name, new_role, current_actor(actor))
     console.print(f"{name} is now {new_role}", highlight=False)
 
 
@@ -91,7 +105,7 @@ def password(
     actor: ActorOpt = None,
 ) -> None:
     """Set a new password (the old hash's key is destroyed; sessions end)."""
-    users.set_password(open_store(), name, _password(password_file), current_actor(actor))
+    _users().set_password(open_store(), name, _password(password_file), current_actor(actor))
     console.print(f"password of {name} changed", highlight=False)
 
 
@@ -109,7 +123,7 @@ def passwd(
 
     store = open_store()
     with store.reading() as conn:
-        user = users.find_user(conn, name)
+        user = _users().find_user(conn, name)
     if user is None:
         raise UserError(f"no user {name!r}")
     current: str = typer.prompt("Current password", hide_input=True)
@@ -134,11 +148,18 @@ def require_second_factor(
 @app.command("grant")
 def grant(
     name: Annotated[str, typer.Argument(help="User name")],
-    scope: Annotated[str, typer.Argument(help="Protected source (or entity) ID")],
+    scope: Annotated[str, typer.Argument(
+        help="Protected source (or person, organisation, place, act) ID or unique prefix")],
     actor: ActorOpt = None,
 ) -> None:
     """Let a user see a protected source and what belongs to it."""
-    index = grants.grant(open_store(), scope, name, current_actor(actor))
+    from dadkhahi.access import grants
+    from dadkhahi.cli.refs import resolve_any
+
+    store = open_store()
+    _, scope = resolve_any(store, None, scope, ("source", "person", "organization", "place",
+                                                 "act"))
+    index = grants.grant(store, scope, name, current_actor(actor))
     console.print(f"granted {scope} to {name}" if index is not None
                   else f"{name} already holds {scope}", highlight=False)
 
@@ -150,7 +171,7 @@ def revoke(
     actor: ActorOpt = None,
 ) -> None:
     """Withdraw a grant."""
-    grants.revoke(open_store(), scope, name, current_actor(actor))
+    _grants().revoke(open_store(), scope, name, current_actor(actor))
     console.print(f"revoked {scope} from {name}", highlight=False)
 
 
@@ -159,7 +180,7 @@ def list_grants(name: Annotated[str | None, typer.Argument(help="Only this user"
     """Who may see which protected source or entity."""
     store = open_store()
     with store.reading() as conn:
-        rows = grants.list_grants(conn, name)
+        rows = _grants().list_grants(conn, name)
     table = Table("user", "scope", "since", "event")
     for g in rows:
         table.add_row(g["username"], g["scope_id"], g["granted_at"], str(g["ledger_index"]))

@@ -160,3 +160,15 @@ class CustodyAction(StrEnum):
     COPIED = "copied"
     VERIFIED = "verified"
     DERIVED = "derived"
+
+
+class Role(StrEnum):
+    """Team roles, from public-only to administration (what each may do:
+    ``access.policy.ROLE_PERMISSIONS``)."""
+
+    VIEWER = "viewer"
+    RESEARCHER = "researcher"
+    INVESTIGATOR = "investigator"
+    ANALYST = "analyst"
+    LAWYER = "lawyer"
+    ADMIN = "admin"

@@ -1,40 +1,58 @@
-"""Schema migrations (Alembic), run programmatically on init and open."""
+"""Schema migrations (Alembic), run programmatically on init and open.
+
+Opening a home must be quick: the database's revision is read with one query and
+compared with :data:`HEAD_REVISION`, so Alembic (and the parsing and compiling of every
+migration script it does each time it looks) is loaded only when there is something to
+migrate. ``tests/store/test_store_migrations.py`` checks the constant against the scripts.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: The newest migration shipped with this version (``head_revision()`` of the scripts).
+HEAD_REVISION = "0001"
 
 
 def alembic_config() -> Config:
     """Alembic configuration pointing at the packaged migration scripts."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str | None:
-    """The newest migration shipped with this version of Dadkhahi."""
+    """The newest migration among the scripts (loads and compiles every one of them)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None if never migrated)."""
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no alembic_version table yet
+        return None
 
 
 def upgrade(engine: Engine) -> None:
     """Bring the database schema to the newest migration (no-op when current)."""
-    if current_revision(engine) == head_revision():
+    if current_revision(engine) == HEAD_REVISION:
         return
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
