@@ -67,3 +67,16 @@ def test_version_through_the_real_entry_point() -> None:
                           text=True, env={**os.environ}, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("dadkhahi ") and proc.stdout.split()[1][0].isdigit()
+
+
+def test_help_shows_flags_plainly_and_explains_roles(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 12 item 20: flags were shown as '--json <bool>'; roles were listed unexplained.
+    code, out, _ = _run(monkeypatch, capsys, "sources", "list", "-h")
+    assert code == 0
+    json_line = next(line for line in out.splitlines() if "--json" in line)
+    assert "<bool>" not in json_line
+    code, out, _ = _run(monkeypatch, capsys, "users", "add", "-h")
+    assert code == 0 and "analyst: adds facts" in " ".join(out.split())
+    code, out, _ = _run(monkeypatch, capsys, "init", "-h")
+    assert "dadkhahi.local/HOSTNAME-RANDOM" in " ".join(out.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -151,11 +151,21 @@ def usage_error(exc: BaseException) -> int | None:
     return code
 
 
+def _plain_flags(command: Any) -> Any:
+    """Show on/off flags as ``--json``, not ``--json <bool>`` (issue 12 item 20)."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _plain_flags(sub)
+    return command
+
+
 def run() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit."""
     try:
         # Without standalone mode click returns (not raises) the exit code of typer.Exit.
-        code = app(standalone_mode=False)
+        code = _plain_flags(typer.main.get_command(app))(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except (UserError, IntegrityError) as exc:
         # Text, not markup: a message may quote the user's own data ("[protected]").

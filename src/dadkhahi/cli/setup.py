@@ -48,7 +48,8 @@ def protect_master_key() -> None:
 def init(
     origin: Annotated[
         str | None,
-        typer.Option(help="Log origin, a unique name such as example.org/1988-ledger"),
+        typer.Option(help="Log origin, a unique name such as example.org/1988-ledger "
+                          "(default: dadkhahi.local/HOSTNAME-RANDOM)"),
     ] = None,
     actor: Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")] = None,
 ) -> None:

@@ -31,6 +31,12 @@ def _grants() -> ModuleType:
     return grants
 
 
+#: What each role may do (access.policy.ROLE_PERMISSIONS); protected data needs a grant.
+ROLE_HELP = ("viewer: public data only; researcher: team (restricted) data; investigator: "
+             "adds evidence and facts, reviews, signs checkpoints; analyst: adds facts, "
+             "reviews, runs linkage and estimates; lawyer: reviews; admin: everything, "
+             "including users and grants. Protected data only with a grant, whatever the role")
+
 ActorOpt = Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")]
 
 
@@ -51,7 +57,7 @@ def _password(password_file: Path | None) -> str:
 @app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="User name (lower case)")],
-    role: Annotated[Role, typer.Option(help="Role")] = Role.RESEARCHER,
+    role: Annotated[Role, typer.Option(help=ROLE_HELP)] = Role.RESEARCHER,
     password_file: Annotated[
         Path | None, typer.Option(help="Read the password from this file (else prompt)")
     ] = None,
@@ -91,7 +97,8 @@ def enable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> No
 
 
 @app.command("role")
-def role(name: Annotated[str, typer.Argument()], new_role: Annotated[Role, typer.Argument()],
+def role(name: Annotated[str, typer.Argument(help="User name")],
+         new_role: Annotated[Role, typer.Argument(metavar="ROLE", help=ROLE_HELP)],
          actor: ActorOpt = None) -> None:
     """Give a user another role."""
     _users().set_role(open_store(), name, new_role, current_actor(actor))

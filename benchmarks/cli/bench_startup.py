@@ -1,0 +1,67 @@
+"""Start-up speed of the command line (issue 12 item 17).
+
+    .venv/bin/python benchmarks/cli/bench_startup.py [--runs 5]
+
+Times, as real processes, median and best of --runs: ``dadkhahi --help``,
+``dadkhahi --version``, ``init`` in a fresh home, and ``estimate --method chao`` on a
+7-row SYNTHETIC table, with the targets 0.3 s, -, 1 s and 1 s. Prints the machine's load
+average too: on a shared machine, wall times are worth only as much as it is quiet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TABLE = "A,B,C,count\n1,0,0,120\n0,1,0,95\n0,0,1,80\n1,1,0,40\n1,0,1,33\n0,1,1,28\n1,1,1,12\n"
+
+
+def _times(cmd: list[str], runs: int, before: list[str] | None = None) -> list[float]:
+    out = []
+    for _ in range(runs):
+        if before:
+            subprocess.run(before, check=True, capture_output=True)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="dadkhahi-startup-"))
+    try:
+        table = work / "table.csv"
+        table.write_text(TABLE, "utf-8")
+        home = work / "home"
+        dk = [sys.executable, "-m", "dadkhahi", "--home", str(home)]
+        cases = [
+            ("--help", [*dk, "--help"], None, 0.3),
+            ("--version", [*dk, "--version"], None, None),
+            ("init", [*dk, "init", "--origin", "bench.test/startup"],
+             ["rm", "-rf", str(home)], 1.0),
+            ("estimate --method chao (7 rows)",
+             [*dk, "estimate", "--table", str(table), "--method", "chao"], None, 1.0),
+        ]
+        print(f"load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})")
+        for name, cmd, before, target in cases:
+            times = _times(cmd, args.runs, before)
+            goal = f" (target < {target} s)" if target else ""
+            print(f"{name}: median {statistics.median(times):.3f} s, best {min(times):.3f} s "
+                  f"of {args.runs}{goal}")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
