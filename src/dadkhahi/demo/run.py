@@ -69,7 +69,7 @@ def run_demo(home: Home, console: Console) -> None:
     _synthetic_case(store, public, console)
     console.print("Importing, linking and estimating four SYNTHETIC victim lists…")
     outcome = import_link_estimate(store, ACTOR)
-    _lists_report(outcome, console)
+    _lists_report(outcome, console, home)
     from dadkhahi.access.policy import Role
     from dadkhahi.access.users import add_user
 
@@ -82,11 +82,15 @@ def run_demo(home: Home, console: Console) -> None:
         f"{DEMO_PASSWORD!r} (synthetic demo data only)", highlight=False, soft_wrap=True)
 
 
-def _lists_report(o: ListsOutcome, console: Console) -> None:
+def _lists_report(o: ListsOutcome, console: Console, home: Home) -> None:
     table = Table(title="SYNTHETIC victim lists (invented people)", show_header=False)
     table.add_row("records imported", f"{o.records:,} in {o.lists} lists")
-    table.add_row("persons after linkage", f"{o.persons:,} (generator's truth: {o.true_persons:,})")
-    table.add_row("pairs waiting for review", f"{o.review:,}  (dadkhahi link review)")
+    table.add_row("persons after linkage",
+                  f"{o.persons:,} linked from the lists' records (generator's truth: "
+                  f"{o.true_persons:,})")
+    # Hints run as printed: they name the demo's home (issue 12 item 21).
+    table.add_row("pairs waiting for review",
+                  f"{o.review:,}  (dadkhahi --home {home.path} link review)")
     low, high = o.interval
     table.add_row(
         f"estimated total ({o.method})",
@@ -261,10 +265,16 @@ def _report(store: Store, console: Console) -> None:
     table.add_row("home", str(store.home.path))
     table.add_row("events", str(summary.size))
     for name, count in summary.counts.items():
-        table.add_row(name, str(count))
+        # "persons" counts every person of the ledger: those linkage made from the lists
+        # and those the demo added as facts (officials, the synthetic case's victims, a witness).
+        shown = (f"{count} (linked from the lists, and added as facts of the case)"
+                 if name == "persons" else str(count))
+        table.add_row(name, shown)
     table.add_row("ledger verify", "[green]OK[/green]" if report.ok else "[red]FAILED[/red]")
     table.add_row("files re-hashed", "[green]OK[/green]" if blobs.ok else "[red]FAILED[/red]")
-    table.add_row("offline inclusion proof", "[green]OK[/green] (event 1)")
+    table.add_row("offline inclusion proof",
+                  f"[green]OK[/green] (event 1; events are numbered 0 to {size - 1}: "
+                  f"dadkhahi --home {store.home.path} ledger prove 1)")
     console.print(table)
     console.print("[bold]Signed checkpoint:[/bold]")
     console.print(note, highlight=False, markup=False, soft_wrap=True)
