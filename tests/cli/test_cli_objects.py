@@ -103,3 +103,12 @@ def test_every_kind_is_listed_and_shown_with_json_and_id_prefixes(home: Path) ->
     assert isinstance(persons, dict) and persons["total"] == 0  # nothing linked yet
     missing = _dk(home, "acts", "show", "act_nosuch")
     assert "no act 'act_nosuch'" in _refused(missing)
+
+
+def test_tables_wrap_at_80_columns_instead_of_cutting(home: Path) -> None:
+    # Issue 12 item 19: IDs and times were cut with an ellipsis at 80 columns.
+    for args in (("lists", "show"), ("sources", "list"), ("items", "list")):
+        done = CliRunner().invoke(app, ["--home", str(home), *args], env={"COLUMNS": "80"})
+        assert done.exit_code == 0, done.output
+        assert "…" not in done.output, done.output
+        assert "SYNTH" in done.output or args[0] == "items"  # the rows are there

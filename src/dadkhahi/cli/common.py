@@ -35,10 +35,19 @@ class SafeConsole(Console):
     :meth:`render` as segments; the text of each (not Rich's own styling) loses its
     control characters and direction overrides (``domain.safe_text.terminal_safe``),
     so a title set through the API cannot clear the screen or rewrite what is shown.
+
+    Tables wrap their cells instead of cutting them (issue 12 item 19: at 80 columns IDs
+    and times were shown cut with an ellipsis, which loses the very thing to copy).
     """
 
     def render(self, renderable: RenderableType,
                options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        from rich.table import Table
+
+        if isinstance(renderable, Table):
+            for column in renderable.columns:
+                if column.overflow == "ellipsis":
+                    column.overflow = "fold"
         for segment in super().render(renderable, options):
             if segment.control is None and segment.text:
                 yield Segment(terminal_safe(segment.text), segment.style)
