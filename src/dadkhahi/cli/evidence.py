@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -21,9 +21,6 @@ from dadkhahi.cli.common import (
 from dadkhahi.cli.refs import resolve_source
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(help="Take in files and follow their chain of custody.", no_args_is_help=True)
 
