@@ -84,12 +84,12 @@ lists.register(app)
 link.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(persons.app, name="persons")
-objects.register(app, persons.app)
 app.command("serve")(serve.serve)
 app.command("audit")(audit.audit)
 app.command("worker")(jobs.worker)
 app.add_typer(jobs.app, name="jobs")
 cases.register(app)
+objects.register(app, persons.app)  # after cases: its 'sources link' joins 'sources list'
 
 
 def _linked_histories(language: str) -> pd.DataFrame:

@@ -340,7 +340,14 @@ def register(main: typer.Typer, persons_app: typer.Typer) -> None:
     for name, sub in (("sources", sources_app), ("items", items_app),
                       ("records", records_app), ("acts", acts_app), ("claims", claims_app),
                       ("places", places_app)):
-        main.add_typer(sub, name=name)
+        # One group per name: another package's commands of the same noun (cases adds
+        # 'sources link') join these rather than hiding them.
+        existing = next((g.typer_instance for g in main.registered_groups
+                         if g.name == name and g.typer_instance is not None), None)
+        if existing is None:
+            main.add_typer(sub, name=name)
+        else:
+            existing.registered_commands.extend(sub.registered_commands)
 
 
 __all__ = ["COLUMNS", "listing_table", "register"]
