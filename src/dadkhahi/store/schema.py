@@ -180,7 +180,7 @@ records = Table(
     _ledger_index(),
     Index("ix_records_source_id", "source_id"),
     # The person search indexes records written since it last looked (search.persons).
-    Index("ix_records_ledger_index", "ledger_index"),
+    Index("ix_records_ledger_index", "ledger_index", "id"),
 )
 
 persons = Table(

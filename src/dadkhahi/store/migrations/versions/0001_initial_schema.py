@@ -552,7 +552,7 @@ def upgrade() -> None:
     with op.batch_alter_table("records", schema=None) as batch_op:
         batch_op.create_index("ix_records_source_id", ["source_id"], unique=False)
         batch_op.create_index("ix_records_source_id_id", ["source_id", "id"], unique=False)
-        batch_op.create_index("ix_records_ledger_index", ["ledger_index"], unique=False)
+        batch_op.create_index("ix_records_ledger_index", ["ledger_index", "id"], unique=False)
 
     op.create_table(
         "claim_support",
