@@ -369,7 +369,9 @@ EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     "item.added": (s.items, "id"),
     "custody.recorded": (s.items, "item_id"),
     "record.added": (s.records, "id"),
-    "records.imported": (s.sources, "source_id"),
+    # A list import is governed by its list_imports row (its own sensitivity, its source
+    # and its list): its header, rows and file hash are as protected as its records.
+    "records.imported": (s.list_imports, "import_id"),
     "list.described": (s.lists, "list_id"),
     "person.created": (s.persons, "id"),
     "organization.created": (s.organizations, "id"),

@@ -17,6 +17,12 @@ class Sensitivity(StrEnum):
     PROTECTED = "protected"
 
 
+def strictest(first: Sensitivity, *others: Sensitivity) -> Sensitivity:
+    """The most restrictive of the given sensitivities (protected > restricted > public)."""
+    order = list(Sensitivity)
+    return max((first, *others), key=order.index)
+
+
 class SourceKind(StrEnum):
     LIST = "list"
     TESTIMONY = "testimony"

@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import REDACTED
 from dadkhahi.domain.vocab import (
@@ -21,7 +24,9 @@ from dadkhahi.domain.vocab import (
     PlaceKind,
     PlaceStatus,
     Sensitivity,
+    strictest,
 )
+from dadkhahi.store import schema as s
 from dadkhahi.store.store import Transaction
 
 
@@ -180,14 +185,21 @@ def add_claim(
     date: DateRange | None = None,
     sensitivity: Sensitivity = Sensitivity.RESTRICTED,
 ) -> str:
-    """State one property value of an entity, with the sources that support it."""
+    """State one property value of an entity, with the sources that support it.
+
+    A claim is never less protected than what supports it: its sensitivity is
+    raised to the strictest of its supporting sources, records and items (a
+    "public" claim resting on a protected testimony would publish it).
+    """
     if not support:
         raise ValueError("a claim needs at least one supporting source")
+    tx.flush()  # supports added earlier in this transaction must be read too
+    sensitivity = strictest(sensitivity, *support_levels(tx.conn, support))
     cid = new_id("claim")
     tx.emit("claim.added", _sealed_if_protected(tx, "claim", {
         "id": cid, "entity_kind": str(entity_kind), "entity_id": entity_id, "property": prop,
         "value": value, **_date_fields(date), "sensitivity": str(sensitivity),
-        "status": "asserted", "support": [s.as_dict() for s in support],
+        "status": "asserted", "support": [x.as_dict() for x in support],
     }, placeholders={"value": REDACTED}))
     return cid
 
@@ -200,6 +212,27 @@ def _sealed_if_protected(
     if data["sensitivity"] != str(Sensitivity.PROTECTED):
         return data
     return tx.seal_protected(kind, data, str(data["id"]), placeholders)
+
+
+def support_levels(conn: Connection, support: Sequence[Support]) -> list[Sensitivity]:
+    """Sensitivities of every source, record and item named in ``support``.
+
+    A reference to nothing is refused here, before its sensitivity could be missed.
+    """
+    wanted = {s.sources: {x.source_id for x in support},
+              s.records: {x.record_id for x in support if x.record_id is not None},
+              s.items: {x.item_id for x in support if x.item_id is not None}}
+    levels: list[Sensitivity] = []
+    for table, ids in wanted.items():
+        if not ids:
+            continue
+        rows = {str(r.id): str(r.sensitivity) for r in conn.execute(
+            select(table.c.id, table.c.sensitivity).where(table.c.id.in_(sorted(ids))))}
+        missing = sorted(ids - set(rows))
+        if missing:
+            raise NotFoundError(f"no {table.name.rstrip('s')} {missing[0]!r} to support a claim")
+        levels += [Sensitivity(v) for v in rows.values()]
+    return levels
 
 
 def _date_fields(date: DateRange | None) -> Mapping[str, str | None]:

@@ -10,15 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from dadkhahi.domain.ids import new_id
-from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.domain.vocab import Sensitivity, strictest
 from dadkhahi.store.store import Transaction
-
-_ORDER = (Sensitivity.PUBLIC, Sensitivity.RESTRICTED, Sensitivity.PROTECTED)
 
 
 def stricter(a: Sensitivity, b: Sensitivity) -> Sensitivity:
     """The more restrictive of two sensitivities."""
-    return max(a, b, key=_ORDER.index)
+    return strictest(a, b)
 
 
 def add_record(

@@ -1,0 +1,417 @@
+"""The one disclosure rule: may this object be shown to this audience?
+
+Every output (API reads, pages, exports, case bundles, the public memorial,
+mirrors) decides what to show through this module and nothing else. The rule
+is written once, as SQL conditions per table, so that a single-object check
+(:func:`may_disclose`), a batch check (:func:`disclosable`) and the filters of
+lists, counts and searches (:func:`condition`) cannot disagree.
+
+**Audiences** (:class:`Audience`): a signed-in user with their grants, a case
+team, a partner organisation, a UN mechanism, a court, or the public. Each sees
+at one of three tiers:
+
+* ``public`` (the public, an anonymous visitor, a ``viewer``): public objects only;
+* ``team`` (a user with a team role, a case team): public and restricted objects,
+  and protected objects *in scope*: the user's grants, or the case's scope;
+* ``outside`` (a partner, a UN mechanism, a court): public objects, and restricted
+  or protected objects in the scope shared with that recipient; protected ones
+  only with the witness's consent for that recipient (see below).
+
+**Scope** of an object: its own ID (people, organisations, places, acts), its
+source (sources, items, records, lists, list imports), its person or
+organisation (involvements), or one of its supporting sources (claims).
+
+**Everything an object reveals must be disclosable too** (fail closed):
+
+* an item: its source, and for a derivative its original (up to
+  :data:`MAX_DERIVATION_DEPTH` links; a longer chain is not disclosed);
+* custody: its item;
+* a record: its source, its item, and the list (import) it came in with;
+* a list or a list import: its source (an import also its list);
+* an act: its place; an involvement: its act, person and organisation;
+* a claim: the entity it is about and *every* support (source, record, item);
+  a claim's support rows: their claim.
+
+**Consent** (a hook): a witness may agree to their testimony going to a court
+but not to a partner. Consent is recorded by the testimony packages, not here;
+they plug in a :data:`ConsentRule` per table with :func:`register_consent`. A rule
+returns an SQL condition on the table's rows, may use the bound audience kind
+and name (:data:`AUDIENCE_KIND`, :data:`AUDIENCE_NAME`), and applies to protected
+rows only. Without any rule for a table, protected rows go to no ``outside``
+audience (no recorded consent, no disclosure), and the team tier needs none (the
+witness gave the material to the team).
+
+Statements built with these conditions must be executed with :func:`bind`
+(the audience's parameters); forgetting it is an error, not a leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.store import schema as s
+
+
+class AudienceKind(StrEnum):
+    """Who an output goes to."""
+
+    USER = "user"
+    CASE_TEAM = "case_team"
+    PARTNER = "partner"
+    UN_MECHANISM = "un_mechanism"
+    COURT = "court"
+    PUBLIC = "public"
+
+
+class Tier(StrEnum):
+    """How far an audience sees: the public, the team, or a recipient outside it."""
+
+    PUBLIC = "public"
+    TEAM = "team"
+    OUTSIDE = "outside"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """One recipient of an output.
+
+    ``user_id``/``team``: for a signed-in user (scope: their grants, read from the
+    store). ``scopes``: for every other audience, the source and entity IDs shared
+    with it (a case's scope for a case team). ``name`` says which partner, court,
+    mechanism or case, for consent rules and the audit trail.
+    """
+
+    kind: AudienceKind
+    name: str = ""
+    user_id: str | None = None
+    team: bool = False
+    scopes: frozenset[str] = frozenset()
+
+    @classmethod
+    def user(cls, user_id: str | None, *, team: bool, name: str = "") -> Audience:
+        """A user (``user_id`` None: nobody signed in); ``team``: a role beyond viewer."""
+        return cls(AudienceKind.USER, name, user_id, team and user_id is not None)
+
+    @classmethod
+    def public(cls) -> Audience:
+        """Anyone at all (the memorial, mirrors, an anonymous visitor)."""
+        return cls(AudienceKind.PUBLIC)
+
+    @classmethod
+    def case_team(cls, case_id: str, scopes: Iterable[str]) -> Audience:
+        """The team of one case: team tier, protected material of the case's scope."""
+        return cls(AudienceKind.CASE_TEAM, case_id, scopes=frozenset(scopes))
+
+    @classmethod
+    def outside(cls, kind: AudienceKind, name: str, scopes: Iterable[str]) -> Audience:
+        """A partner organisation, UN mechanism or court, with what is shared with it."""
+        if kind not in (AudienceKind.PARTNER, AudienceKind.UN_MECHANISM, AudienceKind.COURT):
+            raise ValueError(f"{kind} is not a recipient outside the team")
+        return cls(kind, name, scopes=frozenset(scopes))
+
+    @property
+    def tier(self) -> Tier:
+        if self.kind is AudienceKind.USER:
+            return Tier.TEAM if self.team else Tier.PUBLIC
+        if self.kind is AudienceKind.CASE_TEAM:
+            return Tier.TEAM
+        if self.kind is AudienceKind.PUBLIC:
+            return Tier.PUBLIC
+        return Tier.OUTSIDE
+
+    @property
+    def key(self) -> tuple[Tier, bool]:
+        """What the SQL condition depends on: the tier, and whether scope comes from grants."""
+        return self.tier, self.kind is AudienceKind.USER
+
+
+# Bound parameters every condition may use (see :func:`bind`).
+VIEWER = "dadkhahi_viewer_id"
+SCOPES = "dadkhahi_scopes"
+AUDIENCE_KIND = "dadkhahi_audience_kind"
+AUDIENCE_NAME = "dadkhahi_audience_name"
+
+#: Longest chain of derivatives that is still disclosed: intake derives from originals
+#: only, and every level nests the rule once more (SQLite's parser has a depth limit).
+MAX_DERIVATION_DEPTH = 1
+
+_PUBLIC, _RESTRICTED, _PROTECTED = (str(level) for level in Sensitivity)
+
+
+def bind(audience: Audience) -> dict[str, Any]:
+    """Bind values for statements built with :func:`condition` (pass them to ``execute``)."""
+    return {VIEWER: audience.user_id or "", SCOPES: sorted(audience.scopes),
+            AUDIENCE_KIND: str(audience.kind), AUDIENCE_NAME: audience.name}
+
+
+#: A consent rule: (table or alias, tier) → SQL condition on its rows, or None where
+#: the rule has nothing to say about that table.
+ConsentRule = Callable[[FromClause, Tier], "ColumnElement[bool] | None"]
+_CONSENT: dict[str, list[ConsentRule]] = {}
+
+
+def register_consent(table: str, rule: ConsentRule) -> None:
+    """Plug in the witness's consent for protected rows of ``table`` (e.g. ``"items"``).
+
+    Every registered rule must hold. Conditions built before are rebuilt.
+    """
+    _CONSENT.setdefault(table, []).append(rule)
+    _BUILT.clear()
+
+
+def unregister_consent(table: str, rule: ConsentRule) -> None:
+    """Take a consent rule out again (tests, plug-ins unloaded)."""
+    _CONSENT.get(table, []).remove(rule)
+    _BUILT.clear()
+
+
+def _consent(table: FromClause, name: str, tier: Tier) -> ColumnElement[bool]:
+    found = [c for rule in _CONSENT.get(name, []) if (c := rule(table, tier)) is not None]
+    if found:
+        return and_(*found)
+    # No consent recorded anywhere for this kind: the team holds what it was given;
+    # nobody outside gets it.
+    return true() if tier is Tier.TEAM else false()
+
+
+class _Rules:
+    """The conditions of one audience key, built table by table."""
+
+    def __init__(self, tier: Tier, from_grants: bool) -> None:
+        self.tier = tier
+        self.from_grants = from_grants
+
+    def in_scope(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        if self.from_grants:
+            g = s.access_grants.c
+            return column.in_(select(g.scope_id).where(
+                g.user_id == bindparam(VIEWER, type_=Text)))
+        return column.in_(bindparam(SCOPES, expanding=True))
+
+    def gate(self, table: FromClause, name: str,
+             scoped: ColumnElement[bool]) -> ColumnElement[bool]:
+        """The sensitivity of the row itself, against the tier and scope."""
+        col = table.c.sensitivity
+        # Equalities, not IN (…): an IN list is re-rendered into the SQL on every execution.
+        if self.tier is Tier.PUBLIC:
+            return col == _PUBLIC
+        protected = and_(col == _PROTECTED, scoped, _consent(table, name, self.tier))
+        if self.tier is Tier.TEAM:
+            return or_(col == _PUBLIC, col == _RESTRICTED, protected)
+        return or_(col == _PUBLIC, and_(col == _RESTRICTED, scoped), protected)
+
+    # --- one condition per governed table; ``t`` is the table or an alias of it ---
+
+    def sources(self, t: FromClause) -> ColumnElement[bool]:
+        return self.gate(t, "sources", self.in_scope(t.c.id))
+
+    def _source_ok(self, t: FromClause) -> ColumnElement[bool]:
+        # A correlated EXISTS, not "source_id IN (…)": with IN, SQLite walks the source_id
+        # index and sorts every match, where EXISTS lets a page walk the primary key and stop.
+        src = s.sources.alias()
+        return exists().where(src.c.id == t.c.source_id, self.sources(src))
+
+    def items(self, t: FromClause, depth: int = MAX_DERIVATION_DEPTH) -> ColumnElement[bool]:
+        own = and_(self.gate(t, "items", self.in_scope(t.c.source_id)), self._source_ok(t))
+        if depth == 0:
+            return and_(own, t.c.derived_from.is_(None))
+        original = s.items.alias()
+        return and_(own, or_(
+            t.c.derived_from.is_(None),
+            exists().where(original.c.id == t.c.derived_from, self.items(original, depth - 1)),
+        ))
+
+    def _item_ok(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        item = s.items.alias()
+        return exists().where(item.c.id == column, self.items(item))
+
+    def item_metadata(self, t: FromClause) -> ColumnElement[bool]:
+        # What a file's metadata said (GPS, camera): its own level, and its item.
+        return and_(self.gate(t, "item_metadata", self.in_scope(t.c.source_id)),
+                    self._source_ok(t), self._item_ok(t.c.item_id))
+
+    def custody(self, t: FromClause) -> ColumnElement[bool]:
+        return self._item_ok(t.c.item_id)
+
+    def lists(self, t: FromClause) -> ColumnElement[bool]:
+        return and_(self.gate(t, "lists", self.in_scope(t.c.source_id)), self._source_ok(t))
+
+    def list_imports(self, t: FromClause) -> ColumnElement[bool]:
+        lst = s.lists.alias()
+        return and_(self.gate(t, "list_imports", self.in_scope(t.c.source_id)),
+                    self._source_ok(t),
+                    exists().where(lst.c.id == t.c.list_id, self.lists(lst)))
+
+    def records(self, t: FromClause) -> ColumnElement[bool]:
+        imp = s.list_imports.alias()
+        return and_(
+            self.gate(t, "records", self.in_scope(t.c.source_id)),
+            self._source_ok(t),
+            or_(t.c.item_id.is_(None), self._item_ok(t.c.item_id)),
+            or_(t.c.import_id.is_(None),
+                exists().where(imp.c.id == t.c.import_id, self.list_imports(imp))),
+        )
+
+    def _entity(self, name: str) -> Callable[[FromClause], ColumnElement[bool]]:
+        def rule(t: FromClause) -> ColumnElement[bool]:
+            return self.gate(t, name, self.in_scope(t.c.id))
+        return rule
+
+    def _ok(self, name: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        """``column`` names a disclosable row of table ``name``."""
+        alias = s.metadata.tables[name].alias()
+        return exists().where(alias.c.id == column, self.rule(name)(alias))
+
+    def acts(self, t: FromClause) -> ColumnElement[bool]:
+        return and_(self.gate(t, "acts", self.in_scope(t.c.id)),
+                    or_(t.c.place_id.is_(None), self._ok("places", t.c.place_id)))
+
+    def involvements(self, t: FromClause) -> ColumnElement[bool]:
+        scoped = or_(self.in_scope(t.c.id), self.in_scope(t.c.person_id),
+                     self.in_scope(t.c.organization_id))
+        return and_(
+            self.gate(t, "involvements", scoped),
+            self._ok("acts", t.c.act_id),
+            or_(t.c.person_id.is_(None), self._ok("persons", t.c.person_id)),
+            or_(t.c.organization_id.is_(None),
+                self._ok("organizations", t.c.organization_id)),
+        )
+
+    def claims(self, t: FromClause) -> ColumnElement[bool]:
+        cs = s.claim_support.alias()
+        # In scope: backed by a source in scope. Every support must be disclosable
+        # (source, record, item): a claim reveals what it rests on.
+        scoped = exists().where(cs.c.claim_id == t.c.id, self.in_scope(cs.c.source_id))
+        bad = s.claim_support.alias()
+        support_ok = and_(
+            self._ok("sources", bad.c.source_id),
+            or_(bad.c.record_id.is_(None), self._ok("records", bad.c.record_id)),
+            or_(bad.c.item_id.is_(None), self._item_ok(bad.c.item_id)),
+        )
+        every_support = not_(exists().where(bad.c.claim_id == t.c.id, not_(support_ok)))
+        about = or_(*(
+            and_(t.c.entity_kind == kind, self._ok(name, t.c.entity_id))
+            for kind, name in _ENTITY_TABLES.items()
+        ))
+        return and_(self.gate(t, "claims", scoped), every_support, about)
+
+    def claim_support(self, t: FromClause) -> ColumnElement[bool]:
+        return self._ok("claims", t.c.claim_id)
+
+    def rule(self, name: str) -> Callable[[FromClause], ColumnElement[bool]]:
+        if name in _ENTITY_TABLES.values() and name != "acts":
+            return self._entity(name)
+        found: Callable[[FromClause], ColumnElement[bool]] = getattr(self, name)
+        return found
+
+
+_ENTITY_TABLES = {"person": "persons", "organization": "organizations",
+                  "place": "places", "act": "acts"}
+
+#: Tables the rule governs; every other table is never disclosed through it.
+GOVERNED_TABLES = frozenset({
+    "sources", "items", "item_metadata", "custody", "records", "lists", "list_imports", "persons",
+    "organizations", "places", "acts", "involvements", "claims", "claim_support",
+})
+
+#: Object kinds (as the audit trail and the API name them) → their table.
+KINDS: dict[str, Table] = {
+    "source": s.sources, "item": s.items, "custody": s.custody, "record": s.records,
+    "list": s.lists, "list_import": s.list_imports, "person": s.persons,
+    "organization": s.organizations, "place": s.places, "act": s.acts,
+    "involvement": s.involvements, "claim": s.claims,
+}
+
+_BUILT: dict[tuple[str, Tier, bool], ColumnElement[bool]] = {}
+
+
+def condition(audience: Audience, table: Table) -> ColumnElement[bool]:
+    """SQL condition: rows of ``table`` disclosable to ``audience`` (false for other tables).
+
+    Execute the statement with ``bind(audience)``.
+    """
+    return condition_for(audience.key, table)
+
+
+def condition_for(key: tuple[Tier, bool], table: Table) -> ColumnElement[bool]:
+    """:func:`condition` for every audience with this :attr:`Audience.key` (shared clause)."""
+    tier, from_grants = key
+    built = _BUILT.get((table.name, tier, from_grants))
+    if built is None:
+        # Building these trees costs more than running the query: build each once.
+        if table.name in GOVERNED_TABLES:
+            built = _Rules(tier, from_grants).rule(table.name)(table)
+        else:
+            built = false()
+        _BUILT[(table.name, tier, from_grants)] = built
+    return built
+
+
+def disclosable_ids(audience: Audience, table: Table) -> Select[tuple[str]]:
+    """Subquery of the IDs of disclosable rows of ``table``."""
+    return select(table.c.id).where(condition(audience, table))
+
+
+def disclosable(
+    conn: Connection, kind: str, ids: Iterable[str], audience: Audience
+) -> set[str]:
+    """Which of ``ids`` (objects of ``kind``, see :data:`KINDS`) ``audience`` may be shown."""
+    table = KINDS.get(kind)
+    wanted = sorted(set(ids))
+    if table is None or not wanted:
+        return set()
+    stmt = select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True)),
+                                    condition(audience, table))
+    return {str(r[0]) for r in conn.execute(stmt, {**bind(audience), "ids": wanted})}
+
+
+def may_disclose(conn: Connection, obj: tuple[str, str], audience: Audience) -> bool:
+    """Whether object ``obj`` = (kind, id) may be shown to ``audience``.
+
+    False for a missing object, an unknown kind, and anything whose dependencies
+    (source, original, list, act, person, supports, …) may not be shown.
+    """
+    kind, object_id = obj
+    return object_id in disclosable(conn, kind, [object_id], audience)
+
+
+__all__ = [
+    "AUDIENCE_KIND",
+    "AUDIENCE_NAME",
+    "GOVERNED_TABLES",
+    "KINDS",
+    "MAX_DERIVATION_DEPTH",
+    "Audience",
+    "AudienceKind",
+    "ConsentRule",
+    "Tier",
+    "bind",
+    "condition",
+    "condition_for",
+    "disclosable",
+    "disclosable_ids",
+    "may_disclose",
+    "register_consent",
+    "unregister_consent",
+]
