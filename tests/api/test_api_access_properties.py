@@ -51,8 +51,6 @@ level = st.sampled_from(LEVELS)
 #: Every searchable label carries this word, so a search for it must find exactly the
 #: visible objects of a kind.
 WORD = "SYNTHETICWORD"
-#: Kinds whose searchable text is sealed when protected.
-SEALED = frozenset({"sources", "persons"})
 
 
 @dataclass
@@ -228,12 +226,11 @@ def _check_reads(client: TestClient, model: Model, headers: dict[str, str],
         if kind in ("sources", "persons", "places", "acts"):
             hits = client.get(f"/api/{kind}?limit=500&count=true&q={WORD.lower()}",
                               headers=headers).json()
-            # Protected titles and labels are sealed, so not searchable; every other
+            # Every field of a protected object is sealed, so not searchable; every other
             # visible match must be found, and nothing invisible.
             found = {o["id"] for o in hits["data"]}
             assert found <= expected and hits["total"] == len(found)
-            assert found >= {i for i in expected if model.objects[i].level != "protected"
-                             or kind not in SEALED}
+            assert found >= {i for i in expected if model.objects[i].level != "protected"}
         missing = client.get(f"/api/{kind}/nothing_here", headers=headers)
         assert missing.status_code == 404
         for oid in sorted(set(ids) - expected)[:3]:
