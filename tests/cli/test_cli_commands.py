@@ -100,7 +100,7 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
                  ok=False)
     assert missing.returncode == 2 and "no such file" in missing.stderr
     no_event = dk(home, "ledger", "prove", "99", ok=False)
-    assert no_event.returncode == 2 and "no event 99" in no_event.stderr
+    assert no_event.returncode == 2 and "99 is not an event of this ledger" in no_event.stderr
 
 
 def test_evidence_add_reports_every_file_and_what_was_stored(tmp_path: Path) -> None:
