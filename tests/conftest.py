@@ -28,6 +28,20 @@ settings.load_profile("dadkhahi")
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Give every test the environment it started with.
+
+    Commands run in-process (CliRunner) set variables for their workers, as ``serve``
+    does with the master key; left behind, a later test's new home would take that
+    key from the environment and write no ``keys/master.key`` (CI failed so).
+    """
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """URL of a brand-new PostgreSQL database, dropped afterwards."""
