@@ -20,11 +20,12 @@ import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz.distance import Indel
 
 from dadkhahi.persian.lexicon import Namespace, fold, has_persian_letters, lexicon
-from dadkhahi.persian.names import name_tokens, strip_titles
+from dadkhahi.persian.names import name_rules, name_tokens, strip_titles
 from dadkhahi.persian.normalize import ZWNJ, normalize_script
 from dadkhahi.persian.skeleton import skeleton
 
@@ -82,6 +83,18 @@ def _id_skeleton(name_id: str) -> str:
         entry = lex.entries.get(name_id)
         reference = entry.latin[0] if entry is not None and entry.latin else name_id
     return skeleton(reference)
+
+
+def keying_data() -> dict[str, Any]:
+    """Everything :func:`name_keys` looks up, as plain data, for a port of it (the
+    memorial's offline search, ``assets/static/publish/search.js``): the lexicon's name
+    index (:meth:`~dadkhahi.persian.lexicon.Lexicon.as_data`), the skeleton each listed
+    id stands for, and the parser's word sets (:func:`~dadkhahi.persian.names.name_rules`).
+    """
+    data = lexicon().as_data()
+    data["sk"] = {name_id: _id_skeleton(name_id) for name_id in data["kind"]}
+    data.update(name_rules())
+    return data
 
 
 def _unknown_phonetic(word: str) -> str:

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 from dadkhahi.persian.normalize import normalize_script, to_ascii_latin
 
@@ -186,6 +186,18 @@ class Lexicon:
         if derived is not None:
             return (derived,)
         return self._split(folded)
+
+    def as_data(self) -> dict[str, Any]:
+        """The name index as plain data, for a port of :meth:`resolve` (the memorial's
+        offline search): folded spelling → id, suffixes longest first, derived
+        surnames' aliases, each id's kind and reference Persian spelling."""
+        return {
+            "names": dict(sorted(self._index["name"].items())),
+            "suffixes": [list(s) for s in self._suffixes],
+            "alias": dict(sorted(self._alias.items())),
+            "kind": {i: e.kind for i, e in sorted(self.entries.items())},
+            "fa": {i: e.persian[0] for i, e in sorted(self.entries.items()) if e.persian},
+        }
 
     def suffix_id(self, token: str) -> str | None:
         """Id of a token that is exactly a surname suffix (``Zadeh``, ``پور``), else None."""

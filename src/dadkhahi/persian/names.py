@@ -147,6 +147,19 @@ def strip_titles(tokens: list[str]) -> tuple[list[str], list[str]]:
     return kept, titles
 
 
+def name_rules() -> dict[str, list[str]]:
+    """The word sets parsing uses (folded titles, inner and glued titles, articles,
+    detachable surname endings), as data for a port of the parser (the memorial's
+    offline search keys typed names in the browser exactly as this module does)."""
+    return {
+        "titles": sorted(TITLES),
+        "innerTitles": sorted(_INNER_TITLES),
+        "gluedTitles": sorted(_GLUED_TITLES),
+        "articles": sorted(_ARTICLES),
+        "detached": sorted(_DETACHED_SUFFIXES),
+    }
+
+
 def _is_given(token: str) -> bool:
     lex = lexicon()
     ids = lex.resolve(token)
