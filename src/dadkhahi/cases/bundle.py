@@ -57,7 +57,7 @@ from dadkhahi.intake.evidence import item_content
 from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, unverified_note_text
 from dadkhahi.ledger.proofs import make_bundle
-from dadkhahi.offline import kit
+from dadkhahi.offline.embed import standalone_script
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.actors import name_of
@@ -412,20 +412,12 @@ def _withheld_csv(exhibits: Sequence[Exhibit]) -> str:
 
 def verifier_script() -> str:
     """``verify_bundle.py``: the bundle verifier with the offline kit embedded verbatim."""
-    kit_source = kit.source()
-    if "'''" in kit_source or kit_source.endswith("\\"):
-        raise IntegrityError("the offline kit cannot be embedded as a raw string")
-    own = Path(bundle_verify.__file__).read_text("utf-8")
-    marker = "from dadkhahi.offline import kit  # embedded verbatim in verify_bundle.py\n"
-    if marker not in own:
-        raise IntegrityError("bundle_verify lost its embedding marker")
-    loader = (
-        "import types as _types\n\n"
-        "# dadkhahi.offline.kit, verbatim (standard library only).\n"
-        f"_KIT_SOURCE = r'''{kit_source}'''\n"
-        "kit = _types.ModuleType('dadkhahi_offline_kit')\n"
-        "exec(compile(_KIT_SOURCE, 'dadkhahi/offline/kit.py', 'exec'), kit.__dict__)\n")
-    return "#!/usr/bin/env python3\n" + own.replace(marker, loader)
+    try:
+        return standalone_script(
+            bundle_verify.__file__,
+            "from dadkhahi.offline import kit  # embedded verbatim in verify_bundle.py\n")
+    except ValueError as exc:
+        raise IntegrityError(str(exc)) from None
 
 
 VERIFY_TEXT = """\

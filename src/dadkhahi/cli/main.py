@@ -20,6 +20,7 @@ from dadkhahi.cli import (
     lists,
     objects,
     persons,
+    publish,
     serve,
     setup,
     testimonies,
@@ -90,6 +91,7 @@ app.command("worker")(jobs.worker)
 app.add_typer(jobs.app, name="jobs")
 cases.register(app)
 objects.register(app, persons.app)  # after cases: its 'sources link' joins 'sources list'
+publish.register(app)
 
 
 def _linked_histories(language: str) -> pd.DataFrame:

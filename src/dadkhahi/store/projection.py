@@ -439,3 +439,19 @@ def apply_events(conn: Connection, events: Sequence[tuple[int, str, Mapping[str,
     for index, event_type, data in events:
         buffer.add(conn, project(index, event_type, data))
     buffer.flush(conn)
+
+
+# --- the public memorial (issue 17, dadkhahi.publish) ---
+# An approval names every source it approves (``--all`` lists them as they were then),
+# so the gate reads which sources were approved, and when, from the rows alone.
+
+
+@handles("publish.approved")
+def _publish_approved(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Insert(s.publication_approvals, {"source_id": src, "ledger_index": index})
+            for src in data["source_ids"]]
+
+
+_simple_insert("publish.withdrawn", s.publication_withdrawals)
+_simple_insert("publish.key_announced", s.publication_keys)
+_simple_insert("publish.built", s.publications)

@@ -847,6 +847,46 @@ case_exports = Table(
     Index("ix_case_exports_case_id", "case_id"),
 )
 
+# --- the public memorial (issue 17, dadkhahi.publish) ---
+# The editorial gate (sources approved for publication, families' withdrawals with a
+# sealed reason), the publication key announced in the ledger, and every build's
+# signed manifest (sequence, hash, the previous one's hash, the checkpoint it rests on).
+
+publication_approvals = Table(
+    "publication_approvals",
+    metadata,
+    Column("source_id", Text, ForeignKey("sources.id"), primary_key=True),
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+)
+
+publication_withdrawals = Table(
+    "publication_withdrawals",
+    metadata,
+    Column("person_id", Text, ForeignKey("persons.id"), primary_key=True),
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    # The family's reason, sealed under its own data key (never in clear).
+    Column("sealed", JSON, nullable=False),
+)
+
+publication_keys = Table(
+    "publication_keys",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("verifier_key", Text, nullable=False),
+)
+
+publications = Table(
+    "publications",
+    metadata,
+    Column("sequence", Integer, primary_key=True, autoincrement=False),
+    Column("manifest_sha256", Text, nullable=False),
+    Column("content_sha256", Text, nullable=False),
+    Column("previous_sha256", Text),
+    Column("checkpoint_size", BigInteger, nullable=False),
+    Column("files", Integer, nullable=False),
+    _ledger_index(),
+)
+
 # Pages of a source's records and items in ID order (the API's default) come straight
 # from these, without sorting every row of the source.
 Index("ix_records_source_id_id", records.c.source_id, records.c.id)

@@ -27,6 +27,11 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
+from dadkhahi.persian.display import GREGORIAN_EN as _GREGORIAN_EN
+from dadkhahi.persian.display import JALALI_EN as _JALALI_EN
+from dadkhahi.persian.display import JALALI_FA as _JALALI_FA
+from dadkhahi.persian.display import persian_digits
+
 Lang = Literal["fa", "en"]
 LANGUAGES: tuple[Lang, ...] = ("fa", "en")
 #: The workspace opens in Persian: its users are first of all a Persian-speaking team.
@@ -34,19 +39,10 @@ DEFAULT: Lang = "fa"
 LOCALE = Path(__file__).resolve().parent / "locale"
 CATALOGUE = LOCALE / "fa" / "LC_MESSAGES" / "messages.po"
 
-_TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # Persian (U+06F0..) and Arabic-Indic (U+0660..) digits, as typed on any keyboard.
 _TO_ASCII = str.maketrans({**{chr(0x06F0 + i): str(i) for i in range(10)},
                            **{chr(0x0660 + i): str(i) for i in range(10)},
                            "٫": ".", "٬": ",", "،": ","})
-
-#: Month names of the Solar Hijri calendar as English text writes them.
-_JALALI_EN = ("Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar", "Mehr",
-              "Aban", "Azar", "Dey", "Bahman", "Esfand")
-_JALALI_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان",
-              "آذر", "دی", "بهمن", "اسفند")
-_GREGORIAN_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-                 "September", "October", "November", "December")
 
 
 def ascii_digits(text: str) -> str:
@@ -56,11 +52,6 @@ def ascii_digits(text: str) -> str:
     user may type on a Persian, an Arabic or a Latin keyboard.
     """
     return text.translate(_TO_ASCII)
-
-
-def persian_digits(text: str) -> str:
-    """``text`` with ASCII digits written as Persian digits."""
-    return text.translate(_TO_PERSIAN)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,152 @@
+"""``dadkhahi publish``: the public memorial (build, approve, withdraw, verify)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dadkhahi.cli.common import console, current_actor, err_console, open_store
+
+app = typer.Typer(
+    help="The public memorial: a static, bilingual, signed site of the approved victims.",
+    invoke_without_command=True)
+
+
+@app.callback()
+def publish(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder to build the site in (new, or a previous build to update)")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="Public address of the site, for hreflang links")] = None,
+    languages: Annotated[str, typer.Option(
+        "--languages", help="Languages, first is the main one (fa, en)")] = "fa,en",
+    contact: Annotated[str | None, typer.Option(
+        "--contact", help="Where families send corrections (shown on every victim page)")]
+    = None,
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+) -> None:
+    """Build the memorial from what the editorial gate and the disclosure rule release."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        console.print(ctx.get_help())
+        raise typer.Exit(2)
+    from dadkhahi.publish.build import build
+    from dadkhahi.publish.site import Options
+
+    langs = tuple(code.strip() for code in languages.split(",") if code.strip())
+    bad = [code for code in langs if code not in ("fa", "en")]
+    if bad or not langs:
+        raise typer.BadParameter(f"languages are fa and en, not {','.join(bad) or '(none)'}",
+                                 param_hint="--languages")
+    report = build(open_store(), current_actor(actor), out,
+                   Options(languages=langs, base_url=base_url, contact=contact))
+    console.print(f"Built memorial build {report.sequence} in {report.out}: "
+                  f"{report.published:,} victims published, {report.withdrawn:,} withdrawn, "
+                  f"{len(report.held):,} held back; {report.files:,} files "
+                  f"({report.written:,} written, {report.removed:,} removed)"
+                  + ("" if report.recorded else "; same content as the build recorded before"),
+                  highlight=False, soft_wrap=True)
+    if report.held:
+        reasons: dict[str, int] = {}
+        for why in report.held.values():
+            for reason in why:
+                reasons[reason] = reasons.get(reason, 0) + 1
+        console.print("Held back:")
+        for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            console.print(f"  {n:,}  {reason}", highlight=False)
+        console.print("Each person held back and why: dadkhahi publish held", highlight=False)
+    console.print(f"Open {report.out / 'index.html'} in a browser "
+                  f"(manifest SHA-256 {report.manifest_sha256})", highlight=False,
+                  soft_wrap=True)
+
+
+@app.command("held")
+def held() -> None:
+    """List every person the editorial gate holds back, with the reasons."""
+    from dadkhahi.publish.collect import named_persons
+    from dadkhahi.publish.gate import evaluate
+
+    store = open_store()
+    with store.reading() as conn:
+        result = evaluate(conn, named_persons(conn))
+    for pid in sorted(result.held):
+        console.print(f"{pid}\t{'; '.join(result.held[pid])}", highlight=False)
+    console.print(f"{len(result.held):,} held back, {len(result.published):,} publishable",
+                  highlight=False)
+
+
+@app.command("approve")
+def approve(
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", help="A source to approve for publication (repeatable)")] = None,
+    all_sources: Annotated[bool, typer.Option(
+        "--all", help="Approve every source the store holds now")] = False,
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+) -> None:
+    """Approve sources for publication (a ledger event)."""
+    from dadkhahi.publish.gate import approve as approve_sources
+
+    done = approve_sources(open_store(), current_actor(actor), source or [],
+                           all_sources=all_sources)
+    console.print(f"Approved {len(done):,} source(s) for publication.", highlight=False)
+
+
+@app.command("withdraw")
+def withdraw(
+    person: Annotated[str, typer.Argument(help="The person's ID")],
+    reason_file: Annotated[Path, typer.Option(
+        "--reason-file", help="File holding the family's reason (kept sealed)",
+        exists=True, dir_okay=False, readable=True)],
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+) -> None:
+    """A family's request: the person's page becomes a nameless tombstone."""
+    from dadkhahi.publish.gate import withdraw as withdraw_person
+
+    index = withdraw_person(open_store(), current_actor(actor), person,
+                            reason_file.read_text("utf-8"))
+    console.print(f"Withdrawn (event {index}); the next build shows a nameless page.",
+                  highlight=False)
+
+
+@app.command("verify")
+def verify(
+    site: Annotated[Path, typer.Argument(help="The site's folder")],
+    key: Annotated[str | None, typer.Option(
+        "--key", help="The publication key (text or file); default: the home's announced key")]
+    = None,
+    seen: Annotated[Path | None, typer.Option(
+        "--seen", help="JSON file of the newest builds seen (flags an older copy)")] = None,
+) -> None:
+    """Check a copy of the memorial against its signed manifest."""
+    from dadkhahi.publish.verify import key_text
+    from dadkhahi.publish.verify import verify as verify_site
+
+    ledger_key: str | None = None
+    if key is None:
+        from dadkhahi.publish.manifest import announced_key
+
+        store = open_store()
+        with store.reading() as conn:
+            key = announced_key(conn)
+        if key is None:
+            raise typer.BadParameter("this home announced no publication key; give --key",
+                                     param_hint="--key")
+        ledger_key = store.verifier_key()
+    else:
+        key = key_text(key)
+    problems, head = verify_site(site, key, ledger_key, seen)
+    for problem in problems:
+        err_console.print(f"FAIL {problem}", highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"OK build {head['sequence']} of {head['origin']}: {head['files']} files "
+                  "match the signed manifest", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``publish`` to the ``dadkhahi`` app."""
+    root.add_typer(app, name="publish")

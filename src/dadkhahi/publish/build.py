@@ -1,0 +1,107 @@
+"""``dadkhahi publish``: read, render, sign, write, record — in that order.
+
+The site is rendered in memory first, so a failure leaves the output folder as it was.
+Files whose bytes did not change are not rewritten (a mirror syncing by modification
+time copies only what changed); files of the previous build that are gone are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dadkhahi.domain.errors import UserError
+from dadkhahi.publish import manifest as mf
+from dadkhahi.publish.collect import collect
+from dadkhahi.publish.site import INDEX_DIR, Options, Site, asset_files
+from dadkhahi.publish.verify import verifier_script
+from dadkhahi.store.store import Store
+
+#: Extra files a build adds (the search index, ``index/...``): path → bytes.
+Extra = dict[str, bytes]
+
+
+@dataclass
+class BuildReport:
+    """What a build wrote and whom it held back."""
+
+    out: Path
+    sequence: int
+    recorded: bool
+    files: int
+    written: int
+    removed: int
+    published: int
+    withdrawn: int
+    held: dict[str, list[str]] = field(default_factory=dict)
+    manifest_sha256: str = ""
+
+
+def build(store: Store, actor: str, out: Path, options: Options | None = None,
+          extra: Extra | None = None) -> BuildReport:
+    """Build the memorial into ``out`` (a new folder, or a previous build to update)."""
+    options = options or Options()
+    _check_out(out)
+    signer = mf.publication_signer(store, actor)
+    with store.reading() as conn:
+        memorial = collect(conn)
+    site = Site(memorial, options)
+    files = site.render_all(site.content_pages())
+    files.update(asset_files())
+    for path, data in sorted((extra or {}).items()):
+        if not path.startswith(f"{INDEX_DIR}/") or path in files:
+            raise UserError(f"an extra file must go under {INDEX_DIR}/: {path}")
+        files[path] = data
+    files["verify_site.py"] = verifier_script().encode("utf-8")
+    files[mf.KEY_FILE] = (signer.verifier_key() + "\n").encode("ascii")
+    content = mf.content_hash(files)
+    build_info, new = mf.next_build(store, content)
+    files.update(site.render_all(site.about_pages({
+        "sequence": build_info.sequence, "checkpoint_size": build_info.checkpoint_size,
+        "key": signer.verifier_key()})))
+    files[mf.CHECKPOINT] = build_info.checkpoint_note.encode("utf-8")
+    manifest = signer.sign(mf.manifest_text(build_info, files)).encode("utf-8")
+    files[mf.MANIFEST] = manifest
+    written, removed = _write(out, files)
+    if new:
+        mf.record(store, actor, build_info, manifest, content, len(files))
+    return BuildReport(
+        out=out, sequence=build_info.sequence, recorded=new, files=len(files),
+        written=written, removed=removed, published=len(memorial.victims),
+        withdrawn=len(memorial.tombstones), held=memorial.gate.held,
+        manifest_sha256=hashlib.sha256(manifest).hexdigest())
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (
+            any(out.iterdir()) and not (out / mf.MANIFEST).is_file())):
+        raise UserError(f"{out} exists and is not a memorial built before: give a new "
+                        "folder (nothing is overwritten but a previous build)")
+
+
+def _write(out: Path, files: dict[str, bytes]) -> tuple[int, int]:
+    """Write changed files (atomically each); remove files the build no longer has."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for rel in sorted(files):
+        target = out / rel
+        data = files[rel]
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        written += 1
+    removed = 0
+    for path in sorted(out.rglob("*"), reverse=True):
+        rel = path.relative_to(out).as_posix()
+        if path.is_file() and rel not in files:
+            path.unlink()
+            removed += 1
+        elif path.is_dir() and not any(path.iterdir()):
+            shutil.rmtree(path)
+    return written, removed

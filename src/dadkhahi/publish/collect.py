@@ -1,0 +1,211 @@
+"""What the memorial may show: the allow-list of fields, read through the one disclosure rule.
+
+Every claim shown is one the disclosure rule releases to the public
+(``access.disclosure.condition`` for :meth:`Audience.public`: the claim, the person it
+is about and *every* support public), and only for the properties in :data:`ALLOWED`.
+Nothing else of a record is read: never the father's name, ID numbers, notes or the
+verbatim cells; witnesses and families are never persons of the memorial (only victims
+who pass the gate are). Conflicting values stay side by side, each with its sources.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from dadkhahi.access.disclosure import Audience, bind, condition, disclosable
+from dadkhahi.persian.normalize import is_persian_script
+from dadkhahi.publish.gate import GateResult, evaluate
+from dadkhahi.store import schema as s
+
+#: The only claim properties a victim's page shows, in the order shown.
+ALLOWED: tuple[str, ...] = (
+    "name", "sex", "birth_year", "age_at_death", "city", "province", "affiliation",
+    "prison", "death_date", "burial_place",
+)
+#: Claim statuses never shown (replaced by a later linkage run, or withdrawn by a source).
+HIDDEN_STATUSES = ("superseded", "retracted")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One allowed value of a victim, with the public sources that state it."""
+
+    prop: str
+    value: str
+    earliest: str | None
+    latest: str | None
+    #: The dates as the sources wrote them (Solar Hijri or Gregorian, partial …).
+    texts: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass
+class Victim:
+    """A published victim: its allowed facts by property (conflicts side by side)."""
+
+    id: str
+    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    synthetic: bool = False
+
+    def values(self, prop: str) -> list[str]:
+        """The distinct values of one property, most supported first."""
+        return [f.value for f in self.facts.get(prop, [])]
+
+    @property
+    def names_fa(self) -> list[str]:
+        """Names in Persian script."""
+        return [v for v in self.values("name") if is_persian_script(v)]
+
+    @property
+    def names_latin(self) -> list[str]:
+        """Names in Latin spellings."""
+        return [v for v in self.values("name") if not is_persian_script(v)]
+
+    def sources(self) -> list[str]:
+        """Every source cited on the page, in first-cited order."""
+        seen: dict[str, None] = {}
+        for prop in ALLOWED:
+            for fact in self.facts.get(prop, []):
+                seen.update(dict.fromkeys(fact.sources))
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A public source as the memorial cites it."""
+
+    id: str
+    title: str
+    kind: str
+    citation: str | None
+    reliability: str
+    credibility: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count of the victims published by others: a claim of its source, never ours."""
+
+    value: str
+    sources: tuple[str, ...]
+
+
+@dataclass
+class Memorial:
+    """Everything one build shows, already filtered: the site renders only this."""
+
+    victims: list[Victim]
+    tombstones: list[str]
+    sources: dict[str, Source]
+    gate: GateResult
+    figures: list[Figure]
+    synthetic: bool
+
+
+def _value_text(value: Any) -> str | None:
+    # Only plain values are shown: a structured value (an office, coordinates) is not
+    # one of the allowed fields even under an allowed name.
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (str, int, float)):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _public_claims(conn: Connection, props: tuple[str, ...],
+                   entity_kind: str) -> dict[str, dict[str, list[Fact]]]:
+    """Allowed public claims of ``entity_kind`` by entity and property."""
+    public = Audience.public()
+    c, cs = s.claims.c, s.claim_support.c
+    rows = conn.execute(
+        select(c.id, c.entity_id, c.property, c.value, c.date_earliest, c.date_latest,
+               c.date_text, cs.source_id)
+        .join(s.claim_support, cs.claim_id == c.id)
+        .where(c.entity_kind == entity_kind, c.property.in_(props),
+               c.status.not_in(HIDDEN_STATUSES), condition(public, s.claims))
+        .order_by(c.entity_id, c.property, c.id, cs.seq), bind(public))
+    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for _cid, eid, prop, value, lo, hi, text, src in rows:
+        shown = _value_text(value)
+        if shown is None:
+            continue
+        if lo or hi:
+            # A date is its interval: "1367/05/12" and "12 Mordad 1367" are one fact,
+            # each wording kept in ``texts``.
+            shown = f"{lo or ''}/{hi or ''}"
+        # Claims with the same value (a later run, another source) merge into one fact.
+        key = (str(eid), str(prop), shown)
+        entry = grouped.setdefault(key, {"lo": lo, "hi": hi, "texts": set(), "src": {}})
+        if text:
+            entry["texts"].add(str(text))
+        entry["src"][str(src)] = None
+    out: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
+    for (eid, prop, shown), entry in grouped.items():
+        out[eid][prop].append(Fact(prop, shown, entry["lo"], entry["hi"],
+                                   tuple(sorted(entry["texts"])), tuple(sorted(entry["src"]))))
+    for facts in out.values():
+        for prop in facts:
+            # Most supported first; ties by value, never by a random ID.
+            facts[prop].sort(key=lambda f: (-len(f.sources), f.value))
+    return out
+
+
+def _sources(conn: Connection, ids: set[str]) -> dict[str, Source]:
+    # Every support of a disclosable claim is public already; asking the rule again
+    # costs one query and keeps a source's title out of the site if that ever changed.
+    allowed = disclosable(conn, "source", ids, Audience.public())
+    src = s.sources.c
+    out: dict[str, Source] = {}
+    for row in conn.execute(select(src.id, src.title, src.kind, src.citation,
+                                   src.reliability, src.credibility)
+                            .where(src.id.in_(sorted(allowed)))):
+        out[str(row.id)] = Source(str(row.id), str(row.title), str(row.kind),
+                                  row.citation, str(row.reliability), str(row.credibility))
+    return out
+
+
+def _figures(conn: Connection) -> list[Figure]:
+    """Published counts of the victims (``victim_count`` claims about public acts)."""
+    by_act = _public_claims(conn, ("victim_count",), "act")
+    figures: list[Figure] = []
+    for act in sorted(by_act):
+        figures.extend(Figure(f.value, f.sources) for f in by_act[act]["victim_count"])
+    return figures
+
+
+def named_persons(conn: Connection) -> set[str]:
+    """Persons with a public, sourced name (the gate's last condition)."""
+    return {pid for pid, facts in _public_claims(conn, ("name",), "person").items()
+            if facts.get("name")}
+
+
+def collect(conn: Connection) -> Memorial:
+    """Read what one build shows, from one consistent snapshot."""
+    claims = _public_claims(conn, ALLOWED, "person")
+    gate = evaluate(conn, {pid for pid, facts in claims.items() if facts.get("name")})
+    synthetic = {str(r[0]) for r in conn.execute(
+        select(s.persons.c.id).where(s.persons.c.synthetic == 1))}
+    victims = [Victim(pid, dict(claims[pid]), pid in synthetic) for pid in gate.published]
+    figures = _figures(conn)
+    cited = {src for v in victims for src in v.sources()}
+    cited.update(src for f in figures for src in f.sources)
+    sources = _sources(conn, cited)
+    # A source the rule no longer releases takes its facts with it.
+    for victim in victims:
+        for prop, facts in list(victim.facts.items()):
+            kept = [f for f in facts if all(src in sources for src in f.sources)]
+            victim.facts[prop] = kept
+    return Memorial(
+        victims=victims,
+        tombstones=sorted(gate.withdrawn),
+        sources=sources,
+        gate=gate,
+        figures=[f for f in figures if all(src in sources for src in f.sources)],
+        synthetic=bool(synthetic & set(gate.published)) or any(
+            "SYNTHETIC" in src.title for src in sources.values()),
+    )

@@ -1,0 +1,376 @@
+"""The memorial's pages: Jinja2 templates over a :class:`~dadkhahi.publish.collect.Memorial`.
+
+Everything here is a pure function of the memorial and the build's options: pages are
+produced in a fixed order, groups and names are sorted by their text (never by a random
+ID), and nothing reads the clock, so the same store state gives the same bytes.
+
+Addresses are stable and carry nothing identifying: ``{lang}/victims/{person ID}.html``,
+``{lang}/lists/{kind}-{key}.html``. Persian pages come first (``fa/``, right to left,
+Persian digits in prose), English mirror them (``en/``); each names the other with
+``hreflang``. Pages need no JavaScript to be read or printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+
+import jdatetime
+import jinja2
+
+from dadkhahi.assets.lock import STATIC
+from dadkhahi.persian.display import (
+    GREGORIAN_EN,
+    JALALI_EN,
+    JALALI_FA,
+    jalali,
+    jalali_month_span,
+    persian_digits,
+)
+from dadkhahi.persian.keys import label_key, label_name
+from dadkhahi.persian.normalize import normalize_script, to_ascii_latin
+from dadkhahi.publish.collect import ALLOWED, Fact, Memorial, Victim
+from dadkhahi.publish.text import LANGUAGE_NAMES, translate
+
+LANGUAGES = ("fa", "en")
+#: Cells of the "how many" tables below this are not shown (nobody singled out).
+SMALL_CELL = 5
+#: Files the site takes from the assets mechanism: path under ``assets/static`` → in site.
+ASSET_FILES = {
+    "publish/memorial.css": "assets/memorial.css",
+    "vendor/vazirmatn/Vazirmatn-Variable.woff2": "assets/vazirmatn/Vazirmatn-Variable.woff2",
+    "vendor/vazirmatn/OFL.txt": "assets/vazirmatn/OFL.txt",
+}
+#: Folder reserved for the offline search shards (``index/``), built beside the pages.
+INDEX_DIR = "index"
+
+LABELS = {
+    "name": "Names", "sex": "Sex", "birth_year": "Year of birth", "age_at_death": "Age",
+    "city": "City", "province": "Province", "affiliation": "Affiliation (as claimed)",
+    "prison": "Prison", "death_date": "Date of execution", "burial_place": "Burial place",
+}
+_SEX = {"male": "male", "m": "male", "مرد": "male", "female": "female", "f": "female",
+        "زن": "female"}
+PERSIAN_ALPHABET = "آابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+_ORDER = {ch: i for i, ch in enumerate(PERSIAN_ALPHABET)}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a build looks: its languages, public address and where families write."""
+
+    languages: tuple[str, ...] = LANGUAGES
+    base_url: str | None = None
+    contact: str | None = None
+
+
+class Lang:
+    """One language of the site: text, digits and dates as its readers write them."""
+
+    def __init__(self, code: str) -> None:
+        if code not in LANGUAGES:
+            raise ValueError(f"the memorial has no language {code!r} (fa, en)")
+        self.code = code
+        self.dir = "rtl" if code == "fa" else "ltr"
+        self.name = LANGUAGE_NAMES[code]
+
+    def t(self, message: str) -> str:
+        """Interface text in this language."""
+        return translate(self.code, message)
+
+    def digits(self, text: object) -> str:
+        """Digits of prose: Persian on Persian pages."""
+        return persian_digits(str(text)) if self.code == "fa" else str(text)
+
+    def num(self, n: int) -> str:
+        """A count with grouping (Persian digits and separator on Persian pages)."""
+        text = f"{n:,}"
+        return persian_digits(text.replace(",", "٬")) if self.code == "fa" else text
+
+    def day(self, day: dt.date) -> str:
+        j = jalali(day)
+        if self.code == "fa":
+            return persian_digits(f"{j.day} {JALALI_FA[j.month - 1]} {j.year}")
+        return (f"{day.day} {GREGORIAN_EN[day.month - 1]} {day.year} "
+                f"({j.day} {JALALI_EN[j.month - 1]} {j.year})")
+
+    def month(self, year: int, month: int) -> str:
+        """A Solar Hijri month (with its Gregorian span on English pages)."""
+        if self.code == "fa":
+            return persian_digits(f"{JALALI_FA[month - 1]} {year}")
+        start = jdatetime.date(year, month, 1)
+        first = start.togregorian()
+        last = (start + dt.timedelta(days=32)).replace(day=1).togregorian() - dt.timedelta(1)
+        return (f"{JALALI_EN[month - 1]} {year} ({first.day} {GREGORIAN_EN[first.month - 1]} "
+                f"– {last.day} {GREGORIAN_EN[last.month - 1]} {last.year})")
+
+    def when(self, fact: Fact) -> str:
+        """A date that may be known to a day, a month or only a span."""
+        lo, hi = _iso(fact.earliest), _iso(fact.latest)
+        if lo is None and hi is None:
+            return self.digits(fact.value)
+        if lo is None or hi is None or lo == hi:
+            return self.day(lo or hi)  # type: ignore[arg-type]
+        span = jalali_month_span(lo, hi)
+        if span is not None:
+            return self.month(*span)
+        return f"{self.day(lo)} – {self.day(hi)}"
+
+    def value(self, fact: Fact) -> str:
+        """One allowed value as shown (dates and sexes in this language)."""
+        if fact.prop == "death_date":
+            return self.when(fact)
+        if fact.prop == "sex":
+            known = _SEX.get(fact.value.strip().lower())
+            return self.t(known) if known else fact.value
+        if fact.prop in ("birth_year", "age_at_death"):
+            return self.digits(fact.value)
+        return fact.value
+
+
+def _iso(text: str | None) -> dt.date | None:
+    return None if not text else dt.date.fromisoformat(text[:10])
+
+
+@dataclass
+class Group:
+    """One list page: a province, a prison, a month, a letter."""
+
+    kind: str
+    key: str
+    title: dict[str, str]
+    victims: list[Victim] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return f"{self.kind}-{self.key}"
+
+
+def _slug(key: str) -> str:
+    """A file-name-safe, stable key (ASCII keys kept, others hashed)."""
+    if re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", key):
+        return key
+    return "k" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
+def primary_name(victim: Victim, code: str) -> str:
+    """The name a page is titled with: its script first, the other as a fallback."""
+    first, second = ((victim.names_fa, victim.names_latin) if code == "fa"
+                     else (victim.names_latin, victim.names_fa))
+    return (first or second or [victim.id])[0]
+
+
+def _persian_sort_key(name: str) -> tuple[int, ...]:
+    return tuple(_ORDER.get(ch, 100 + ord(ch) % 1000) for ch in normalize_script(name))
+
+
+def _latin_sort_key(name: str) -> str:
+    return to_ascii_latin(name).lower()
+
+
+class Groups:
+    """The lists: by province, prison, month of execution, and letter in both scripts."""
+
+    KINDS = ("province", "prison", "date", "alpha-fa", "alpha-latin")
+    TITLES: ClassVar[dict[str, str]] = {"province": "By province", "prison": "By prison",
+              "date": "By date of execution", "alpha-fa": "Alphabetical (Persian script)",
+              "alpha-latin": "Alphabetical (Latin spellings)"}
+
+    def __init__(self, victims: list[Victim]) -> None:
+        self.by_kind: dict[str, dict[str, Group]] = {k: {} for k in self.KINDS}
+        for victim in victims:
+            for kind in self.KINDS:
+                for key, title in self._keys(kind, victim):
+                    group = self.by_kind[kind].get(key)
+                    if group is None:
+                        group = self.by_kind[kind][key] = Group(kind, _slug(key), title)
+                    group.victims.append(victim)
+        for kind, groups in self.by_kind.items():
+            sort_name: Callable[[Victim], Any] = (
+                (lambda v: (_latin_sort_key(primary_name(v, "en")), v.id))
+                if kind == "alpha-latin"
+                else (lambda v: (_persian_sort_key(primary_name(v, "fa")), v.id)))
+            for group in groups.values():
+                group.victims.sort(key=sort_name)
+
+    def _keys(self, kind: str, victim: Victim) -> Iterator[tuple[str, dict[str, str]]]:
+        if kind in ("province", "prison"):
+            seen: set[str] = set()
+            for value in victim.values(kind):
+                key = label_key(value, "place") or "unknown"
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield key, {
+                    "fa": label_name(key, "fa") or value if key != "unknown"
+                    else translate("fa", "Unknown"),
+                    "en": label_name(key, "en") or value if key != "unknown" else "Unknown"}
+        elif kind == "date":
+            facts = victim.facts.get("death_date", [])
+            months: set[tuple[int, int] | None] = set()
+            for fact in facts:
+                lo, hi = _iso(fact.earliest), _iso(fact.latest)
+                if lo is None and hi is None:
+                    continue
+                a, b = jalali(lo or hi), jalali(hi or lo)  # type: ignore[arg-type]
+                months.add((a.year, a.month) if (a.year, a.month) == (b.year, b.month)
+                           else None)
+            if not facts:
+                yield "unknown", {"fa": translate("fa", "Unknown"), "en": "Unknown"}
+            for month in sorted(months, key=lambda m: (m is None, m or (0, 0))):
+                if month is None:
+                    yield "uncertain", {
+                        "fa": translate("fa", "Date uncertain (wider than a month)"),
+                        "en": "Date uncertain (wider than a month)"}
+                else:
+                    year, mon = month
+                    yield f"{year}-{mon:02d}", {"fa": Lang("fa").month(year, mon),
+                                                "en": Lang("en").month(year, mon)}
+        elif kind == "alpha-fa":
+            if victim.names_fa:
+                letter = normalize_script(victim.names_fa[0])[:1]
+                yield f"u{ord(letter):04x}", {"fa": letter, "en": letter}
+        else:
+            if victim.names_latin:
+                letter = _latin_sort_key(victim.names_latin[0])[:1]
+                letter = letter if "a" <= letter <= "z" else "other"
+                yield letter, {"fa": letter.upper(), "en": letter.upper()}
+
+    def ordered(self, kind: str) -> list[Group]:
+        """The groups of one kind in reading order."""
+        groups = list(self.by_kind[kind].values())
+        if kind == "alpha-fa":
+            return sorted(groups, key=lambda g: _persian_sort_key(g.title["fa"]))
+        if kind == "date":
+            return sorted(groups, key=lambda g: (not g.slug[5:6].isdigit(), g.slug))
+        if kind == "alpha-latin":
+            return sorted(groups, key=lambda g: (g.slug == "alpha-latin-other", g.slug))
+        return sorted(groups, key=lambda g: (g.slug.endswith("-unknown"),
+                                             unicodedata.normalize("NFC", g.title["en"])))
+
+
+@dataclass
+class Page:
+    """One file of the site, before rendering."""
+
+    path: str
+    template: str
+    context: dict[str, Any]
+    lang: str | None = None
+
+
+class Site:
+    """Renders the memorial's files (path → bytes) in a fixed order."""
+
+    def __init__(self, memorial: Memorial, options: Options) -> None:
+        self.memorial = memorial
+        self.options = options
+        self.env = jinja2.Environment(
+            loader=jinja2.PackageLoader("dadkhahi.publish", "templates"),
+            autoescape=True, trim_blocks=True, lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        self.env.globals.update(facts_in_order=facts_in_order, source_numbers=source_numbers,
+                                disagree=disagree,
+                                primary_name=primary_name)
+
+    @cached_property
+    def groups(self) -> Groups:
+        return Groups(self.memorial.victims)
+
+    def _common(self, lang: Lang, path: str) -> dict[str, Any]:
+        depth = path.count("/")
+        root = "../" * depth
+        alternates = []
+        if path.startswith(f"{lang.code}/"):
+            rest = path[len(lang.code) + 1:]
+            for code in self.options.languages:
+                href = f"{code}/{rest}"
+                if self.options.base_url:
+                    href = self.options.base_url.rstrip("/") + "/" + href
+                else:
+                    href = root + href
+                alternates.append((code, LANGUAGE_NAMES[code], href))
+        return {"L": lang, "root": root, "path": path, "alternates": alternates,
+                "synthetic": self.memorial.synthetic, "languages": self.options.languages,
+                "contact": self.options.contact, "LABELS": LABELS}
+
+    def content_pages(self) -> Iterator[Page]:
+        """Every page except "about this copy" (which names the build)."""
+        yield Page("index.html", "root.html", {})
+        for code in self.options.languages:
+            yield Page(f"{code}/index.html", "home.html",
+                       {"count": len(self.memorial.victims)}, code)
+            yield Page(f"{code}/how-many.html", "how_many.html", self._how_many(), code)
+            yield Page(f"{code}/sources.html", "sources.html",
+                       {"sources": sorted(self.memorial.sources.values(),
+                                          key=lambda s: (s.title, s.id))}, code)
+            kinds = [(kind, Groups.TITLES[kind], self.groups.ordered(kind))
+                     for kind in Groups.KINDS]
+            yield Page(f"{code}/lists/index.html", "lists.html", {"kinds": kinds}, code)
+            for kind in Groups.KINDS:
+                for group in self.groups.ordered(kind):
+                    yield Page(f"{code}/lists/{group.slug}.html", "group.html",
+                               {"group": group, "kind_title": Groups.TITLES[kind]}, code)
+            for victim in self.memorial.victims:
+                yield Page(f"{code}/victims/{victim.id}.html", "victim.html",
+                           {"victim": victim, "sources": self.memorial.sources}, code)
+            for pid in self.memorial.tombstones:
+                yield Page(f"{code}/victims/{pid}.html", "tombstone.html", {"pid": pid}, code)
+
+    def about_pages(self, about: dict[str, Any]) -> Iterator[Page]:
+        """The pages naming this build (sequence, checkpoint, key)."""
+        for code in self.options.languages:
+            yield Page(f"{code}/about.html", "about.html", about, code)
+
+    def _how_many(self) -> dict[str, Any]:
+        rows = [(g, len(g.victims)) for g in self.groups.ordered("province")]
+        return {"count": len(self.memorial.victims), "by_province": rows,
+                "small": SMALL_CELL, "figures": self.memorial.figures,
+                "sources": self.memorial.sources}
+
+    def render(self, page: Page) -> bytes:
+        """One page's bytes."""
+        template = self.env.get_template(page.template)
+        if page.lang is None:
+            context = {"root": "", "synthetic": self.memorial.synthetic,
+                       "languages": self.options.languages,
+                       "L": Lang(self.options.languages[0]), "alternates": []}
+        else:
+            context = self._common(Lang(page.lang), page.path)
+        return template.render(**context, **page.context).encode("utf-8")
+
+    def render_all(self, pages: Iterator[Page]) -> dict[str, bytes]:
+        """Render pages in order into path → bytes."""
+        return {page.path: self.render(page) for page in pages}
+
+
+def asset_files() -> dict[str, bytes]:
+    """The stylesheet and the vendored font, from the assets mechanism."""
+    return {site_path: (STATIC / static_path).read_bytes()
+            for static_path, site_path in sorted(ASSET_FILES.items())}
+
+
+def facts_in_order(victim: Victim) -> list[tuple[str, list[Fact]]]:
+    """The victim's facts by allowed property, in the order pages show them."""
+    return [(prop, victim.facts[prop]) for prop in ALLOWED if victim.facts.get(prop)]
+
+
+def disagree(prop: str, facts: list[Fact]) -> bool:
+    """Whether the sources disagree (a place spelt in two scripts is one place)."""
+    if prop in ("city", "province", "prison", "burial_place"):
+        return len({label_key(f.value, "place") or f.value for f in facts}) > 1
+    return prop != "name" and len(facts) > 1
+
+
+def source_numbers(victim: Victim) -> dict[str, int]:
+    """Source ID → its number on the victim's page (first cited, first numbered)."""
+    return {src: n for n, src in enumerate(victim.sources(), 1)}
+
+
+__all__ = ["LANGUAGES", "Lang", "Options", "Site", "asset_files", "primary_name"]

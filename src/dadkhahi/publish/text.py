@@ -1,0 +1,102 @@
+"""The memorial's interface text: English in the templates, Persian here.
+
+The site is built, not served, so its few dozen sentences live in one table rather
+than in the workspace's gettext catalogue; a missing Persian sentence fails the build
+(``KeyError``), it never shows English on a Persian page.
+"""
+
+from __future__ import annotations
+
+FA: dict[str, str] = {
+    "Memorial of the victims of the 1988 mass executions":
+        "یادمان جان‌باختگان اعدام‌های جمعی ۱۳۶۷",
+    "SYNTHETIC DATA: every person on this site is invented, for demonstration only.":
+        "داده‌های ساختگی: همهٔ افراد این وبگاه ساختگی‌اند و تنها برای نمایش آمده‌اند.",
+    "Home": "خانه",
+    "Lists": "فهرست‌ها",
+    "How many": "چند نفر",
+    "Sources": "منابع",
+    "About this copy": "دربارهٔ این نسخه",
+    "Names": "نام‌ها",
+    "Sex": "جنسیت",
+    "Year of birth": "سال تولد",
+    "Age": "سن",
+    "City": "شهر",
+    "Province": "استان",
+    "Affiliation (as claimed)": "وابستگی (به گفتهٔ منبع)",
+    "Prison": "زندان",
+    "Date of execution": "تاریخ اعدام",
+    "Burial place": "محل دفن",
+    "as written": "به همان صورت که نوشته شده",
+    "Sources disagree; each value is shown with its sources.":
+        "منابع با هم اختلاف دارند؛ هر مقدار با منابع خودش آمده است.",
+    "source": "منبع",
+    "Reliability of the source": "اعتبار منبع",
+    "credibility of the information": "باورپذیری خبر",
+    "Send a correction or a missing detail": "فرستادن اصلاح یا اطلاعات ناقص",
+    "Families and friends can send corrections and missing details to:":
+        "خانواده‌ها و دوستان می‌توانند اصلاحات و اطلاعات ناقص را به این نشانی بفرستند:",
+    "the team that published this memorial": "گروهی که این یادمان را منتشر کرده است",
+    "Page withdrawn": "صفحهٔ برداشته‌شده",
+    "This page was withdrawn at the request of the family.":
+        "این صفحه به درخواست خانواده برداشته شده است.",
+    "Page address": "نشانی صفحه",
+    "By province": "بر پایهٔ استان",
+    "By prison": "بر پایهٔ زندان",
+    "By date of execution": "بر پایهٔ تاریخ اعدام",
+    "Alphabetical (Persian script)": "الفبایی (خط فارسی)",
+    "Alphabetical (Latin spellings)": "الفبایی (املای لاتین)",
+    "Unknown": "نامعلوم",
+    "Date uncertain (wider than a month)": "تاریخ نامطمئن (بیش از یک ماه)",
+    "names": "نام",
+    "Documented victims": "جان‌باختگان مستند",
+    "documented victims are named on this site, each from sources approved for publication.":
+        "جان‌باختهٔ مستند در این وبگاه نام برده شده‌اند و هر کدام از منابعی آمده‌اند "
+        "که برای انتشار تأیید شده‌اند.",
+    "This is a documented count, not an estimate of the total: many victims are still "
+    "unnamed.":
+        "این شمار مستند است، نه برآورد کل: نام بسیاری از جان‌باختگان هنوز دانسته نیست.",
+    "Documented victims by province": "جان‌باختگان مستند بر پایهٔ استان",
+    "Count": "شمار",
+    "fewer than 5": "کمتر از ۵",
+    "Counts under 5 are not shown, so that no small group can be singled out.":
+        "شمارهای کمتر از ۵ نشان داده نمی‌شوند تا هیچ گروه کوچکی شناسایی نشود.",
+    "Figures published by others": "شمارهایی که دیگران منتشر کرده‌اند",
+    "These are claims of their sources, shown beside the documented count; they are not "
+    "this memorial's own figures.":
+        "این‌ها گفته‌های منابع خودشان‌اند و در کنار شمار مستند آمده‌اند؛ شمار خود این "
+        "یادمان نیستند.",
+    "Every fact on this memorial carries its source. These are all the sources cited.":
+        "هر خبری در این یادمان منبع خود را دارد. این‌ها همهٔ منابع یادشده‌اند.",
+    "This copy of the memorial": "این نسخه از یادمان",
+    "Build number": "شمارهٔ انتشار",
+    "Ledger checkpoint (events)": "نقطهٔ وارسی دفتر (رویدادها)",
+    "Every file of this site is listed with its SHA-256 hash in manifest.note, signed with "
+    "the publication key below. To check a copy (a mirror, a USB stick), run with Python 3:":
+        "هر پروندهٔ این وبگاه با درهم‌سازی SHA-256 خود در manifest.note آمده و با کلید "
+        "انتشارِ زیر امضا شده است. برای وارسی یک نسخه (آینه یا حافظهٔ USB) با پایتون ۳ "
+        "این را اجرا کنید:",
+    "Obtain the publication key independently (from the publisher's own channels); the "
+    "copy below is a convenience and a forger could replace it.":
+        "کلید انتشار را از راهی جداگانه (کانال‌های خود ناشر) به دست آورید؛ رونوشت زیر "
+        "تنها برای آسانی است و جاعل می‌تواند آن را عوض کند.",
+    "Publication key": "کلید انتشار",
+    "Language": "زبان",
+    "Main navigation": "ناوبری اصلی",
+    "Skip to content": "رفتن به محتوا",
+    "Choose a list": "یک فهرست برگزینید",
+    "A page for every victim, each fact with its source.":
+        "برای هر جان‌باخته یک صفحه، و هر خبر با منبع خودش.",
+    "female": "زن",
+    "male": "مرد",
+    "Names still missing information": "نام‌هایی که هنوز اطلاعاتشان کامل نیست",
+    "No date of execution is known for these victims yet.":
+        "تاریخ اعدام این جان‌باختگان هنوز دانسته نیست.",
+}
+
+LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}
+
+
+def translate(lang: str, message: str) -> str:
+    """``message`` (English) in ``lang``; a missing Persian sentence is an error."""
+    return FA[message] if lang == "fa" else message

@@ -1,0 +1,74 @@
+"""The memorial's build: privacy by construction, reproducibility, the signed manifest."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from world import MARKERS, World
+
+from dadkhahi.publish.build import build
+from dadkhahi.publish.manifest import announced_key
+from dadkhahi.publish.verify import verify
+
+
+def _all_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_no_marker_reaches_any_file(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    report = build(world.store, "tester", out)
+    assert report.published == 3
+    files = _all_bytes(out)
+    assert f"fa/victims/{world.persons['A-1']}.html" in files
+    for rel, data in files.items():
+        for what, marker in MARKERS.items():
+            assert marker.encode() not in data, f"{what} marker in {rel}"
+    page = files[f"en/victims/{world.persons['A-1']}.html"].decode()
+    # The allowed fields are there, each with its source; names in both scripts.
+    for shown in ("Bahram Nemouneh", "بهرام نمونه", "Evin Prison", "Khavaran", "1960",
+                  "12 Mordad 1367", "SYNTHETIC list A", "SYNTHETIC list B"):
+        assert shown in page
+    assert "SYNTHETIC" in files["fa/index.html"].decode()
+    fa = files[f"fa/victims/{world.persons['A-1']}.html"].decode()
+    assert 'dir="rtl"' in fa and "۱۲ مرداد ۱۳۶۷" in fa and 'hreflang="en"' in fa
+    # The restricted list's person is not public: no page.
+    assert f"en/victims/{world.persons['R-4']}.html" not in files
+
+
+def test_same_store_state_builds_the_same_bytes(world: World, tmp_path: Path) -> None:
+    first = build(world.store, "tester", tmp_path / "one")
+    size = world.store.size()
+    second = build(world.store, "tester", tmp_path / "two")
+    assert _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
+    assert (first.sequence, first.recorded, second.recorded) == (1, True, False)
+    assert world.store.size() == size  # an unchanged build records nothing new
+    again = build(world.store, "tester", tmp_path / "one")
+    assert again.written == 0 and again.removed == 0
+
+
+def test_verify_detects_a_changed_an_added_and_a_missing_file(
+        world: World, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(world.store, "tester", out)
+    with world.store.reading() as conn:
+        key = announced_key(conn)
+    assert key is not None and key != world.store.verifier_key()
+    problems, head = verify(out, key, world.store.verifier_key())
+    assert problems == [] and head["sequence"] == "1"
+    script = [sys.executable, str(out / "verify_site.py"), str(out), "--key",
+              str(out / "publication-key.txt")]
+    assert subprocess.run(script, capture_output=True, check=False).returncode == 0
+    page = out / "en" / "victims" / f"{world.persons['A-2']}.html"
+    page.write_bytes(page.read_bytes().replace(b"Tabriz", b"Tabrix"))
+    (out / "en" / "extra.html").write_text("x", "utf-8")
+    (out / "en" / "how-many.html").unlink()
+    problems, _ = verify(out, key)
+    assert sorted(problems) == sorted([
+        f"en/victims/{world.persons['A-2']}.html: differs from the signed manifest",
+        "en/extra.html: not in the signed manifest", "en/how-many.html: missing"])
+    run = subprocess.run(script, capture_output=True, text=True, check=False)
+    assert run.returncode == 1 and "differs from the signed manifest" in run.stdout
