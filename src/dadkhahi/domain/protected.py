@@ -31,6 +31,11 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     # The witness, the interview's circumstances and language are sealed; a random
     # pseudonym is what others see.
     "testimony": _ALWAYS | {"source_id", "pseudonym", "created_at"},
+    # A review decision touching a protected record: which records, what was decided,
+    # by whose pseudonym and when stay in clear; the reviewer's note (free text that
+    # may name the person) is sealed.
+    "link_decision": frozenset({"id", "record_a", "record_b", "decision", "actor", "run_id",
+                                "probability", "decided_at", "carried_from"}),
 }
 
 

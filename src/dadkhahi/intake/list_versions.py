@@ -198,12 +198,19 @@ def plan_version(
         if a in changed_linkage or b in changed_linkage:
             returned[(a, b)] = str(dec["id"])
             continue
-        carried.append({
+        copy = {
             "id": f"dec_{secrets.token_hex(10)}", "record_a": a, "record_b": b,
             "decision": dec["decision"], "actor": dec["actor"], "note": dec["note"],
             "run_id": dec["run_id"], "probability": dec["probability"],
             "decided_at": now, "carried_from": str(dec["id"]),
-        })
+        }
+        if dec.get("sealed"):
+            # A sealed note is bound to its decision's ID: sealed again for the copy
+            # (an erased note stays erased).
+            opened = store.keys.unseal(conn, dec["sealed"], str(dec["id"]))
+            if opened is not None:
+                copy["sealed"] = store.keys.seal(conn, opened, copy["id"], now)
+        carried.append(copy)
     review = _follow_review(conn, follow, returned, old_set, {str(d["id"]): d for d in in_force})
     n_changed = sum(1 for m in matched if m[2])
     version = {

@@ -38,6 +38,7 @@ from sqlalchemy import select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.files import private_dir
+from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons
 from dadkhahi.linkage.store_io import (
@@ -448,25 +449,26 @@ def decide(
     if a == b:
         raise UserError("a record is always the same person as itself")
     with store.transaction(actor) as tx:
-        found = set(
-            tx.conn.execute(select(s.records.c.id).where(s.records.c.id.in_([a, b]))).scalars()
-        )
-        missing = [r for r in (a, b) if r not in found]
+        r = s.records.c
+        found = dict(tx.conn.execute(select(r.id, r.sensitivity).where(r.id.in_([a, b]))).all())
+        missing = [x for x in (a, b) if x not in found]
         if missing:
             raise NotFoundError(f"no record {missing[0]!r}")
         decision_id = f"dec_{secrets.token_hex(10)}"
-        tx.emit(
-            "link.decided",
-            {
-                "id": decision_id,
-                "record_a": a,
-                "record_b": b,
-                "decision": decision,
-                "actor": actor,
-                "note": note,
-                "run_id": run_id,
-                "probability": None if probability is None else round(float(probability), 6),
-                "decided_at": utc_now(),
-            },
-        )
+        data: dict[str, Any] = {
+            "id": decision_id,
+            "record_a": a,
+            "record_b": b,
+            "decision": decision,
+            "actor": actor,
+            "note": note,
+            "run_id": run_id,
+            "probability": None if probability is None else round(float(probability), 6),
+            "decided_at": utc_now(),
+        }
+        if str(Sensitivity.PROTECTED) in found.values():
+            # A note on a protected record may name the person: sealed, like the record.
+            data = tx.seal_protected("link_decision", data, decision_id)
+        tx.emit("link.decided", data)
     return decision_id
+

@@ -143,6 +143,18 @@ def load_decisions(conn: Connection) -> pd.DataFrame:
     return frame.drop_duplicates(["record_id_l", "record_id_r"], keep="last").reset_index(drop=True)
 
 
+def open_decision(store: Store, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``link_decisions`` row with its sealed note laid back (its holder reads it).
+
+    The ``sealed`` payload is dropped; an erased note stays ``[protected]``.
+    """
+    out = {k: v for k, v in row.items() if k != "sealed"}
+    sealed = row.get("sealed")
+    if sealed:
+        out.update(store.keys.unseal(conn, sealed, str(row["id"])) or {})
+    return out
+
+
 def load_assignment(conn: Connection) -> pd.DataFrame:
     """Which person each linked record belongs to now: ``record_id``, ``person_id``."""
     p = s.person_records.c

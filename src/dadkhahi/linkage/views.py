@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from dadkhahi.domain.files import open_private, private_dir
 from dadkhahi.domain.safe_text import spreadsheet_cell
-from dadkhahi.linkage.store_io import latest_run, load_records, source_titles
+from dadkhahi.linkage.store_io import latest_run, load_records, open_decision, source_titles
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -48,15 +48,15 @@ def _record_view(store: Store, conn: Any, record_id: str, titles: dict[str, str]
     return view
 
 
-def previous_decision(conn: Any, decision_id: str | None) -> dict[str, Any] | None:
+def previous_decision(store: Store, conn: Any, decision_id: str | None) -> dict[str, Any] | None:
     """What a returned pair's earlier decision said (see ``link_review.previous_decision``)."""
     if decision_id is None:
         return None
     d = s.link_decisions.c
     row = conn.execute(
-        select(d.id, d.decision, d.actor, d.decided_at, d.note).where(d.id == decision_id)
+        select(d.id, d.decision, d.actor, d.decided_at, d.note, d.sealed).where(d.id == decision_id)
     ).mappings().first()
-    return None if row is None else dict(row)
+    return None if row is None else open_decision(store, conn, row)
 
 
 def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
@@ -84,7 +84,7 @@ def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
                     None if prob is None else float(prob),
                     _record_view(store, conn, a, titles),
                     _record_view(store, conn, b, titles),
-                    previous_decision(conn, before),
+                    previous_decision(store, conn, before),
                 )
             )
             if limit is not None and len(queue) >= limit:
@@ -288,15 +288,25 @@ def place_labels(frame: pd.DataFrame, key_column: str, text_column: str,
     from dadkhahi.persian import label_name
 
     values = frame.dropna(subset=[key_column])
+    # What a protected record wrote (and its key, a skeleton of it) never names a
+    # stratum: a key only protected records give, and no gazetteer name, is numbered.
+    open_values = (values[values["sensitivity"] != "protected"]
+                   if "sensitivity" in values else values)
     written = (
-        values.groupby([key_column, text_column]).size().rename("n").reset_index()
+        open_values.groupby([key_column, text_column]).size().rename("n").reset_index()
         .sort_values(["n", text_column], ascending=[False, True], kind="stable")
         .drop_duplicates(key_column).set_index(key_column)[text_column]
     )
-    labels = {
-        str(key): label_name(str(key), language) or str(written.get(key, key))
-        for key in sorted(values[key_column].astype(str).unique())
-    }
+    open_keys = set(open_values[key_column].astype(str))
+    labels: dict[str, str] = {}
+    hidden = 0
+    for key in sorted(values[key_column].astype(str).unique()):
+        name = (label_name(key, language) or written.get(key)
+                or (key if key in open_keys else None))
+        if name is None:
+            hidden += 1
+            name = f"[protected {hidden}]"
+        labels[key] = str(name)
     seen = pd.Series(list(labels.values())).value_counts()
     return {k: (v if seen[v] == 1 else f"{v} [{k}]") for k, v in labels.items()}
 

@@ -424,11 +424,13 @@ def apply(store: Store, principal: Principal) -> dict[str, Any]:
     return dataclasses.asdict(apply_decisions(store, principal.name))
 
 
-def previous_decision(conn: Connection, decision_id: str | None) -> dict[str, Any] | None:
+def previous_decision(
+    store: Store, conn: Connection, decision_id: str | None
+) -> dict[str, Any] | None:
     """A returned pair's earlier decision (see ``linkage.views.previous_decision``)."""
     from dadkhahi.linkage.views import previous_decision as shown
 
-    return shown(conn, decision_id)
+    return shown(store, conn, decision_id)
 
 
 def _latest_model_run(conn: Connection) -> dict[str, Any] | None:
@@ -496,7 +498,7 @@ def review_for(store: Store, principal: Principal, limit: int) -> list[dict[str,
         ).all()
         views = _record_views(store, conn, {str(x) for p in pairs for x in p[1:3]}, audited)
         # Both records are visible, so the decision once made on them is too.
-        previous = {str(p.previous_decision): previous_decision(conn, p.previous_decision)
+        previous = {str(p.previous_decision): previous_decision(store, conn, p.previous_decision)
                     for p in pairs if p.previous_decision is not None}
     record_reads(store, principal, "linkage review", audited)
     return [
@@ -557,11 +559,13 @@ def decide_for(
                 run_id, probability = str(latest["id"]), float(found.probability)
     decision_id = decide(store, principal.name, record_a, record_b, decision, note=note,
                          run_id=run_id, probability=probability)
+    from dadkhahi.linkage.store_io import open_decision
+
     with store.reading() as conn:
         row = conn.execute(
             select(s.link_decisions).where(s.link_decisions.c.id == decision_id)
         ).mappings().one()
-    out = dict(row)
+        out = open_decision(store, conn, dict(row))
     out["event"] = out.pop("ledger_index")
     return out
 

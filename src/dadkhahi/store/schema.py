@@ -534,6 +534,8 @@ link_decisions = Table(
     Column("decided_at", Text, nullable=False),
     # A decision carried over to the records of a new list version: the one it copies.
     Column("carried_from", Text),
+    # A decision on a protected record: its note sealed (domain.protected.CLEAR_FIELDS).
+    Column("sealed", JSON(none_as_null=True)),
     _ledger_index(),
     Index("ix_link_decisions_pair", "record_a", "record_b"),
 )

@@ -589,6 +589,7 @@ def upgrade() -> None:
         sa.Column("probability", sa.Float(), nullable=True),
         sa.Column("decided_at", sa.Text(), nullable=False),
         sa.Column("carried_from", sa.Text(), nullable=True),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["record_a"], ["records.id"], name=op.f("fk_link_decisions_record_a_records")
