@@ -281,6 +281,67 @@ def places_add(
     _print_created(obj, as_json)
 
 
+@places_app.command("status")
+def places_status(
+    place: Annotated[str, typer.Argument(metavar="PLACE", help="The site (ID or prefix)")],
+    status: Annotated[str, typer.Argument(
+        metavar="STATUS", help="intact, damaged, destroyed or built_over")],
+    source: Annotated[str, typer.Option(help="The source that says so: ID, unique prefix "
+                                             "or exact title")],
+    date: Annotated[str | None, typer.Option(
+        help="When the site was so, as the source says it: 1387/10, 2009-01, 1988")] = None,
+    record: Annotated[str | None, typer.Option(
+        metavar="ID", help="The supporting record of that source (ID or prefix)")] = None,
+    item: Annotated[str | None, typer.Option(
+        metavar="ID", help="The supporting item of that source (a photo, a report)")] = None,
+    locator: Annotated[str | None, typer.Option(help="Where in it (page, line)")] = None,
+    sensitivity: SensitivityOpt = "public",
+    as_user: AsUserOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """State a site's status as a dated claim of its source.
+
+    The place's status shown everywhere becomes its latest accepted status claim (by
+    the date it held); `places history PLACE` lists them all.
+    """
+    from dadkhahi.domain.vocab import Sensitivity
+    from dadkhahi.facts.entities import Support
+    from dadkhahi.services.objects import add_place_status
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    place_id = resolve_id(store, principal, place, "place")
+    support = Support(
+        str(resolve_source(store, principal, source)["id"]),
+        None if record is None else resolve_id(store, principal, record, "record"),
+        None if item is None else resolve_id(store, principal, item, "item"), locator)
+    obj = add_place_status(store, principal, place_id, status, [support], date=_date(date),
+                           sensitivity=_choice(Sensitivity, sensitivity, "--sensitivity"))
+    _print_created(obj, as_json)
+
+
+@places_app.command("history")
+def places_history(
+    place: Annotated[str, typer.Argument(metavar="PLACE", help="The site (ID or prefix)")],
+    as_user: AsUserOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """A site's status over time: each dated claim with its sources (* = current)."""
+    from dadkhahi.services.objects import place_status_history
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    history = place_status_history(store, principal, resolve_id(store, principal, place,
+                                                                "place"))
+    if as_json:
+        typer.echo(json.dumps([h.as_dict() for h in history], ensure_ascii=False, indent=2))
+        return
+    rows = [{"": "*" if h.current else "", "status": h.status,
+             "when": h.date_text or h.date_latest or h.date_earliest or "",
+             "claim": h.claim_id, "claim status": h.claim_status,
+             "sources": " ".join(h.sources)} for h in history]
+    console.print(listing_table(("", "status", "when", "claim", "claim status", "sources"),
+                                rows))
+
+
 @claims_app.command("add")
 def claims_add(
     about: Annotated[str, typer.Option(

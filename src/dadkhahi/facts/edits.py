@@ -9,6 +9,7 @@ from __future__ import annotations
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import PlaceStatus
 from dadkhahi.facts.entities import change_place_status
+from dadkhahi.facts.place_status import is_status_claim, refresh_place_status
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Transaction
 from dadkhahi.store.versions import check_version
@@ -25,7 +26,13 @@ def set_claim_status(
     if status not in CLAIM_STATUSES:
         raise ValidationError(f"claim status must be one of {', '.join(CLAIM_STATUSES)}")
     check_version(tx.conn, s.claims, claim_id, expected_version)
-    return tx.emit("claim.status_changed", {"id": claim_id, "status": status})
+    index = tx.emit("claim.status_changed", {"id": claim_id, "status": status})
+    place_id = is_status_claim(tx.conn, claim_id)
+    if place_id is not None:
+        # A site's column shows its latest accepted status claim: disputing or
+        # retracting that claim changes it.
+        refresh_place_status(tx, place_id)
+    return index
 
 
 def set_place_status(

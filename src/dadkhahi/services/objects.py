@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dadkhahi.access import grants
-from dadkhahi.access.policy import Permission, Principal, require
+from dadkhahi.access.policy import Permission, Principal, params, require, visible
 from dadkhahi.access.reads import RESOURCES, get_object, visible_row
 from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.errors import NotFoundError, ValidationError
@@ -26,7 +26,7 @@ from dadkhahi.domain.vocab import (
     PlaceStatus,
     Sensitivity,
 )
-from dadkhahi.facts import edits, entities
+from dadkhahi.facts import edits, entities, place_status
 from dadkhahi.intake.records import add_record
 from dadkhahi.intake.sources import register_source
 from dadkhahi.store import schema as s
@@ -172,6 +172,19 @@ def create_claim(
     sensitivity: Sensitivity,
 ) -> dict[str, Any]:
     """A claim about a visible entity, backed by visible sources (records, items)."""
+    return _create(store, principal, "claims", Permission.ADD_FACTS,
+                   lambda tx: entities.add_claim(tx, entity_kind, entity_id, prop, value,
+                                                 support, date=date, sensitivity=sensitivity),
+                   sensitivity=sensitivity,
+                   refs=_claim_refs(principal, entity_kind, entity_id, support))
+
+
+def _claim_refs(
+    principal: Principal, entity_kind: EntityKind, entity_id: str,
+    support: Sequence[entities.Support],
+) -> Callable[[Transaction], None]:
+    """The check before a claim: its entity and every support visible (404), each
+    record or item part of the source it is cited with."""
     if not support:
         raise ValidationError("a claim needs at least one supporting source")
 
@@ -187,10 +200,32 @@ def create_claim(
                     if row["source_id"] != sup.source_id:
                         raise ValidationError(f"{what} {ref} is not part of {sup.source_id}")
 
+    return refs
+
+
+def add_place_status(
+    store: Store, principal: Principal, place_id: str, status: PlaceStatus | str,
+    support: Sequence[entities.Support], *, date: DateRange | None,
+    sensitivity: Sensitivity = Sensitivity.PUBLIC,
+) -> dict[str, Any]:
+    """State a site's status (intact, damaged, destroyed, built over) as a dated claim of
+    its sources; the place's status becomes the latest accepted one. Returns the claim."""
     return _create(store, principal, "claims", Permission.ADD_FACTS,
-                   lambda tx: entities.add_claim(tx, entity_kind, entity_id, prop, value,
-                                                 support, date=date, sensitivity=sensitivity),
-                   sensitivity=sensitivity, refs=refs)
+                   lambda tx: place_status.add_place_status(
+                       tx, place_id, status, support, date=date, sensitivity=sensitivity),
+                   sensitivity=sensitivity,
+                   refs=_claim_refs(principal, EntityKind.PLACE, place_id, support))
+
+
+def place_status_history(
+    store: Store, principal: Principal, place_id: str,
+) -> list[place_status.StatusClaim]:
+    """A visible site's status claims the principal may see, oldest first, the current
+    one marked (404 for a place the principal may not see)."""
+    with store.reading() as conn:
+        visible_row(conn, principal, s.places, place_id, "place")
+        return place_status.status_history(conn, place_id, where=visible(principal, s.claims),
+                                           params=params(principal))
 
 
 def change_claim_status(
