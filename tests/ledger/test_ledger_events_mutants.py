@@ -29,7 +29,9 @@ def _raw(data: str = "{}", actor: str = '"a"', v: str = "1") -> bytes:
         (_raw('{"x":NaN}'), "event is not valid JSON: NaN is not JSON"),
         (_raw('{"x":-Infinity}'), "event is not valid JSON: -Infinity is not JSON"),
         (b"[1]", "event must be an object with exactly ['actor', 'data', 'time', 'type', 'v']"),
-        (_raw(v="2"), "unsupported event version 2"),
+        (_raw(v="3"), "unsupported event version 3"),
+        (_raw(v="2"), "event is malformed: a batch event (version 2) needs data.records: "
+                      "a list of objects"),
         (_raw(actor='""'), "event is malformed: event actor must be a non-empty string"),
     ],
 )

@@ -145,19 +145,28 @@ def verify_proof(
 
 @app.command("export")
 def export(out: Annotated[Path, typer.Option(help="JSON Lines file to write")]) -> None:
-    """Write every event, in log order, as JSON Lines (index, leaf_hash, type, event)."""
+    """Write every event, in log order, as JSON Lines (index, leaf_hash, type, event).
+
+    A batch event (version 2) also carries ``leaf_event``, its committed form (rows
+    replaced by their Merkle root): the leaf hash is taken over that.
+    """
+    from dadkhahi.ledger.events import leaf_bytes
     from dadkhahi.store import ledger_log
 
     store = open_store()
     n = 0
     with store.reading() as conn, open_private(out, "w", encoding="utf-8") as f:
         for ev in ledger_log.iter_events(conn):
-            f.write(json.dumps({
+            line = {
                 "index": ev.index,
                 "leaf_hash": ev.leaf_hash.hex(),
                 "type": ev.type,
                 "event": ev.body.decode("utf-8"),
-            }, ensure_ascii=False) + "\n")
+            }
+            committed = leaf_bytes(ev.body)
+            if committed != ev.body:
+                line["leaf_event"] = committed.decode("utf-8")
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
             n += 1
     console.print(f"wrote {n:,} events to {out}")
 

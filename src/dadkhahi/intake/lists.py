@@ -327,6 +327,8 @@ def import_list(
                 **extra,
             },
             time=now,
+            # A batch: each row committed by a Merkle root, provable alone.
+            batch=True,
         )
     store.checkpoint()
     return ImportReport(

@@ -19,6 +19,7 @@ from dadkhahi.ledger.checkpoint import (
     unverified_note_text,
 )
 from dadkhahi.ledger.errors import LedgerInputError, VerificationError
+from dadkhahi.ledger.events import leaf_bytes
 from dadkhahi.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 
 INCLUSION_FORMAT = "dadkhahi-inclusion-proof/v1"
@@ -80,11 +81,15 @@ def make_bundle(
 ) -> dict[str, Any]:
     """An inclusion bundle for the event at ``index`` under ``signed_checkpoint``.
 
-    Refuses (:class:`LedgerInputError`) to build a bundle whose proof does not lead to the
+    A batch event (version 2) goes in its committed form: its rows replaced by their
+    Merkle root, so the bundle proves the event without disclosing any row (prove
+    rows one by one with :mod:`dadkhahi.ledger.selective`). Refuses
+    (:class:`LedgerInputError`) to build a bundle whose proof does not lead to the
     checkpoint's root, so a bad bundle is caught here rather than by its recipient.
     """
     if not isinstance(event_bytes, bytes):
         raise LedgerInputError("event bytes must be bytes")
+    event_bytes = leaf_bytes(event_bytes)
     try:
         event_text = event_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -129,6 +134,11 @@ def verify_bundle(
             f"tree_size {size} does not match the checkpoint's size {checkpoint.size}"
         )
     carried = bundle.get("event")
+    if event_bytes is not None:
+        try:
+            event_bytes = leaf_bytes(event_bytes)
+        except (ValueError, LedgerInputError) as exc:
+            raise VerificationError(f"the event given is not a ledger event: {exc}") from exc
     if event_bytes is None:
         if not isinstance(carried, str):
             raise VerificationError("the bundle carries no event and none was given")

@@ -15,6 +15,10 @@ the very same code. It imports nothing but the standard library, and nothing of 
   https://c2sp.org/tlog-checkpoint), with the verifier-key text ``dadkhahi ledger key``
   prints.
 * RFC 9162 §2.1.3.2 inclusion and §2.1.4.2 consistency proof verification.
+* Selective disclosure: one row of a batch event (an RFC 9162 inclusion path from the
+  row's bytes to the event's ``records.root``) and one sealed field (a disclosure
+  ``[salt, name, value]`` whose SHA-256 is the commitment the event or row carries in
+  ``sealed.commitments``), so a bundle proves what it discloses and withholds the rest.
 
 Every check returns a value or raises :class:`KitError` with a sentence saying what failed.
 """
@@ -24,18 +28,24 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "EMPTY_ROOT",
     "Checkpoint",
     "KitError",
     "Verifier",
+    "check_row",
+    "check_selective",
+    "disclosure_digest",
     "ed25519_verify",
     "leaf_hash",
     "node_hash",
     "open_checkpoint",
+    "open_disclosure",
     "open_note",
     "parse_checkpoint",
     "source",
@@ -362,6 +372,110 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and old_result == old_root and new_result == new_root
+
+
+# --- Selective disclosure (batch events and sealed fields) ----------------------------
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def disclosure_digest(text: str) -> str:
+    """Hex SHA-256 of a disclosure's UTF-8 text: what a sealed payload commits to."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def open_disclosure(text: object, name: str, commitments: object) -> Any:
+    """The value of sealed field ``name`` revealed by ``text``, once it matches its commitment.
+
+    ``text`` is the JSON array ``[salt, name, value]`` exactly as committed; its SHA-256
+    must be ``commitments[name]``. The salt (16 random-looking bytes, base64) is what keeps
+    a guess of the value from being tested against the commitment.
+    """
+    if not isinstance(commitments, Mapping) or not isinstance(commitments.get(name), str):
+        raise KitError(f"field {name}: the proven event commits to no such field")
+    if not isinstance(text, str):
+        raise KitError(f"field {name}: the disclosure is not text")
+    try:
+        parsed = json.loads(text)
+    except ValueError as exc:
+        raise KitError(f"field {name}: the disclosure is not JSON") from exc
+    if (not isinstance(parsed, list) or len(parsed) != 3 or not isinstance(parsed[0], str)
+            or len(_unb64(parsed[0]) or b"") < 16):
+        raise KitError(f"field {name}: the disclosure is not [salt, name, value]")
+    if parsed[1] != name:
+        raise KitError(f"field {name}: the disclosure is of field {parsed[1]!r}")
+    if disclosure_digest(text) != commitments[name]:
+        raise KitError(f"field {name}: the disclosed value does not match its commitment")
+    return parsed[2]
+
+
+def check_row(row_text: object, index: object, rows: object, path: object) -> dict[str, Any]:
+    """A row of a batch event, once its inclusion path leads to the event's rows root.
+
+    ``rows`` is the committed ``data.records`` of the proven event: ``{"count", "root"}``;
+    ``path`` the hex hashes of the RFC 9162 audit path, leaf side first.
+    """
+    if (not isinstance(rows, Mapping) or not _is_count(rows.get("count"))
+            or not isinstance(rows.get("root"), str) or not _HEX64.fullmatch(rows["root"])):
+        raise KitError(f"row {index}: the proven event is not a batch of rows")
+    if not isinstance(row_text, str) or not isinstance(index, int) or not _is_count(index):
+        raise KitError(f"row {index}: no row text or position")
+    if (not isinstance(path, list)
+            or not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in path)):
+        raise KitError(f"row {index}: the inclusion path is not a list of hex hashes")
+    leaf = leaf_hash(row_text.encode("utf-8"))
+    if not verify_inclusion(leaf, index, rows["count"], [bytes.fromhex(h) for h in path],
+                            bytes.fromhex(rows["root"])):
+        raise KitError(f"row {index}: its bytes and path do not lead to the event's rows root")
+    try:
+        row = json.loads(row_text)
+    except ValueError as exc:
+        raise KitError(f"row {index}: not JSON") from exc
+    if not isinstance(row, dict):
+        raise KitError(f"row {index}: not a JSON object")
+    return row
+
+
+def check_selective(event_text: str, proof: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a selective proof against an event already proven in the log.
+
+    ``proof``: ``{"rows": [{"index", "row", "path"}], "fields": [{"row", "name",
+    "disclosure"}]}``; a field's ``row`` is the index of a disclosed row holding it, or
+    null for the event's own sealed payload (``data.sealed``). Returns ``{"rows": {index:
+    row}, "fields": {(row, name): value}}``; raises :class:`KitError` naming the first row
+    or field that fails.
+    """
+    try:
+        event = json.loads(event_text)
+    except ValueError as exc:
+        raise KitError("the proven event is not JSON") from exc
+    data = event.get("data") if isinstance(event, dict) else None
+    if not isinstance(data, dict):
+        raise KitError("the proven event has no data")
+    rows: dict[int, dict[str, Any]] = {}
+    for entry in proof.get("rows") or []:
+        if not isinstance(entry, Mapping):
+            raise KitError("a row proof is not an object")
+        index = entry.get("index")
+        row = check_row(entry.get("row"), index, data.get("records"), entry.get("path"))
+        if isinstance(index, int):  # always: check_row refuses anything else
+            rows[index] = row
+    fields: dict[tuple[int | None, str], Any] = {}
+    for entry in proof.get("fields") or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise KitError("a field disclosure is not an object with a name")
+        at, name = entry.get("row"), entry["name"]
+        holder = data if at is None else rows.get(at) if isinstance(at, int) else None
+        if holder is None:
+            raise KitError(f"field {name}: row {at} is not among the proven rows")
+        sealed = holder.get("sealed")
+        commitments = sealed.get("commitments") if isinstance(sealed, Mapping) else None
+        where = "the event" if at is None else f"row {at}"
+        try:
+            fields[(at, name)] = open_disclosure(entry.get("disclosure"), name, commitments)
+        except KitError as exc:
+            raise KitError(f"{where}: {exc}") from exc
+    return {"rows": rows, "fields": fields}
 
 
 def source() -> str:

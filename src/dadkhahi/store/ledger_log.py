@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, NoteSigner
+from dadkhahi.ledger.events import leaf_bytes
 from dadkhahi.store import schema as s
 
 # Levels per query; a tree of 2**64 leaves has 64, so one query in practice.
@@ -96,7 +97,7 @@ def append(conn: Connection, size: int, bodies: Sequence[bytes], types: Sequence
     The caller holds the write lock and commits; events, tree nodes and the
     projected rows therefore land together or not at all.
     """
-    leaves = [merkle.leaf_hash(b) for b in bodies]
+    leaves = [merkle.leaf_hash(leaf_bytes(b)) for b in bodies]
     nodes = merkle.nodes_for_append(size, leaves, SqlNodes(conn))
     _bulk_insert(
         conn,

@@ -4,19 +4,24 @@ The sealed form goes into the event (and so into the ledger and its hash); the
 data key, wrapped by the master key, goes into ``data_keys`` outside the ledger.
 Destroying the data key erases the payload for good while every leaf hash,
 root and proof stays valid.
+
+Since selective proofs, a sealed payload also carries ``commitments``: each field's
+salted hash (:mod:`dadkhahi.ledger.selective`), so one field can be proven to a
+recipient (:meth:`KeyRing.disclose`) without the key or the other fields. Payloads
+sealed before carry none and can only be disclosed whole.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from dadkhahi.domain.errors import NotFoundError
+from dadkhahi.domain.errors import IntegrityError, NotFoundError
 from dadkhahi.domain.ids import new_id
-from dadkhahi.ledger import sealing
+from dadkhahi.ledger import sealing, selective
 from dadkhahi.store import schema as s
 
 
@@ -40,8 +45,10 @@ class KeyRing:
 
     def seal(
         self, conn: Connection, payload: Mapping[str, Any], context: str, created_at: str
-    ) -> dict[str, str]:
-        """Encrypt ``payload`` (JSON) under a new data key bound to ``context``."""
+    ) -> dict[str, Any]:
+        """Encrypt ``payload`` (JSON) under a new data key bound to ``context``.
+
+        The result also carries each field's commitment (``commitments``)."""
         key_id = new_id("key")
         data_key = sealing.new_data_key()
         conn.execute(
@@ -53,7 +60,11 @@ class KeyRing:
         )
         plaintext = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
         sealed = sealing.seal(plaintext, data_key, _aad(key_id, context))
-        return {"key_id": key_id, **sealed}
+        # Committed as they will be read back (JSON round trip), so a disclosure made
+        # from the opened payload hashes to the very same commitment.
+        opened = json.loads(plaintext)
+        salts = {name: selective.field_salt(data_key, key_id, context, name) for name in opened}
+        return {"key_id": key_id, **sealed, "commitments": selective.commitments(opened, salts)}
 
     def unseal(
         self, conn: Connection, sealed: Mapping[str, str], context: str
@@ -69,6 +80,42 @@ class KeyRing:
         body = {k: v for k, v in sealed.items() if k != "key_id"}
         payload: dict[str, Any] = json.loads(sealing.unseal(body, data_key, _aad(key_id, context)))
         return payload
+
+    def disclose(
+        self, conn: Connection, sealed: Mapping[str, Any], context: str,
+        names: Iterable[str] | None = None,
+    ) -> dict[str, str] | None:
+        """Disclosure texts (``[salt, name, value]``) of fields of a sealed payload.
+
+        ``names``: the fields to disclose (default: every committed field). None if the
+        key was destroyed. Raises :class:`IntegrityError` if the payload carries no
+        commitments (sealed before selective proofs) or a disclosure does not match its
+        commitment (the store and the ledger disagree).
+        """
+        committed = sealed.get("commitments")
+        if not isinstance(committed, Mapping):
+            raise IntegrityError("this sealed payload predates field commitments: it can "
+                                 "only be disclosed whole")
+        key_id = str(sealed["key_id"])
+        wrapped = conn.execute(
+            select(s.data_keys.c.wrapped).where(s.data_keys.c.id == key_id)
+        ).scalar_one_or_none()
+        if wrapped is None:
+            return None
+        data_key = sealing.unwrap_key(wrapped, self._master)
+        body = {k: v for k, v in sealed.items() if k in ("alg", "nonce", "ct")}
+        payload = json.loads(sealing.unseal(body, data_key, _aad(key_id, context)))
+        out: dict[str, str] = {}
+        for name in (committed if names is None else names):
+            if name not in payload or name not in committed:
+                raise IntegrityError(f"the sealed payload has no committed field {name!r}")
+            text = selective.disclosure(
+                selective.field_salt(data_key, key_id, context, name), name, payload[name])
+            if selective.digest(text) != committed[name]:
+                raise IntegrityError(f"field {name!r} does not match its commitment in the "
+                                     "ledger")
+            out[name] = text
+        return out
 
     @staticmethod
     def destroy(conn: Connection, key_id: str) -> None:

@@ -60,9 +60,14 @@ class Transaction:
         self._events: list[tuple[int, str, bytes]] = []
         self._buffer = OpBuffer()
 
-    def emit(self, event_type: str, data: Mapping[str, Any], *, time: str | None = None) -> int:
-        """Queue one event; returns its ledger index (final once committed)."""
-        body = encode_event(event_type, data, self.actor, time or utc_now())
+    def emit(self, event_type: str, data: Mapping[str, Any], *, time: str | None = None,
+             batch: bool = False) -> int:
+        """Queue one event; returns its ledger index (final once committed).
+
+        ``batch``: the event's ``data.records`` rows are committed one by one (a version-2
+        event, ``dadkhahi.ledger.events``), so each row can be proven alone.
+        """
+        body = encode_event(event_type, data, self.actor, time or utc_now(), batch=batch)
         index = self._next
         # Project from the canonical bytes, exactly as a replay will, so live tables
         # and replayed tables cannot drift apart; a bad event fails here, at its source.
@@ -73,7 +78,7 @@ class Transaction:
             self.flush()
         return index
 
-    def seal(self, payload: Mapping[str, Any], context: str) -> dict[str, str]:
+    def seal(self, payload: Mapping[str, Any], context: str) -> dict[str, Any]:
         """Encrypt protected fields under a fresh data key (kept outside the ledger)."""
         return self._keys().seal(self.conn, payload, context, utc_now())
 
