@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from dadkhahi.cases import bundle_verify
+from dadkhahi.cases import bundle_proofs, bundle_verify
 from dadkhahi.cases.case import Case, load_case
 from dadkhahi.cases.frameworks import Framework
 from dadkhahi.cases.matrix import (
@@ -271,15 +271,19 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         writer.text(f"data/{name}", text)
     writer.text("data/checkpoint.txt", note)
     with store.reading() as conn:
-        proven = _write_custody(conn, store.keys, writer, exhibits)
+        proven, custody_fields = _write_custody(conn, store.keys, writer, exhibits)
         proven |= {export_index, case.ledger_index}
         proven |= {lk.ledger_index for lk in case.links}
         proven |= _charge_indices(conn, case)
+        # Cited rows of list imports whose file goes: proven alone (bundle_proofs).
+        disclosed = bundle_proofs.merge(custody_fields, bundle_proofs.record_disclosures(
+            conn, store.keys, bundle_proofs.cited_records(rows, {i["id"] for _, i in going})))
+        proven |= set(disclosed)
         cp_size = Checkpoint.parse(unverified_note_text(note)).size
         bodies = _event_bodies(conn, sorted(proven))
         for index, proof in _inclusion_proofs(conn, sorted(proven), cp_size):
-            writer.text(f"data/proofs/{index}.json",
-                        _json_text(make_bundle(index, bodies[index], proof, note)))
+            writer.text(f"data/proofs/{index}.json", _json_text(bundle_proofs.proof_document(
+                make_bundle(index, bodies[index], proof, note), disclosed.get(index))))
         for ex in exhibits:
             if ex.files:
                 writer.text(f"data/exhibits/{ex.number}/exhibit.json",
@@ -341,37 +345,45 @@ def _inclusion_proofs(conn: Connection, indices: Sequence[int], size: int
         yield index, merkle.inclusion_proof(index, size, known)
 
 
-def _custody_line(conn: Connection, keys: KeyRing, index: int, body: bytes) -> dict[str, Any]:
+def _custody_line(conn: Connection, keys: KeyRing, index: int, body: bytes,
+                  disclosed: bundle_proofs.Disclosure | None = None) -> dict[str, Any]:
     """One custody line: the event verbatim, and its custodian named (a court bundle is
     where custodians are named: from their sealed pseudonym mapping; a name erased
-    since stays unnamed). The name is disclosed beside the proven event, not proven by it."""
+    since stays unnamed). The name is disclosed beside the proven event, not proven by it.
+    Sealed fields with commitments are disclosed in ``disclosed``, proven by the event's
+    selective proof."""
     text = body.decode("utf-8")
     actor = str(json.loads(text)["data"].get("actor") or "")
     line: dict[str, Any] = {"index": index, "event": text}
     if actor:
         line["custodian"] = name_of(conn, keys, actor) or "[name erased]"
+    if disclosed is not None:
+        line["disclosed"] = disclosed.values()
     return line
 
 
 def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
-                   exhibits: Sequence[Exhibit]) -> set[int]:
-    """Each exhibit's chain of custody: the events verbatim, oldest first, custodians named."""
+                   exhibits: Sequence[Exhibit]
+                   ) -> tuple[set[int], dict[int, bundle_proofs.Disclosure]]:
+    """Each exhibit's chain of custody: the events verbatim, oldest first, custodians named,
+    sealed fields disclosed (and proven by selective proofs: the second result)."""
     proven: set[int] = set()
     chains: dict[str, list[int]] = {}
     going = [item["id"] for ex in exhibits for item in ex.files]
     for row in _rows_where_in(conn, s.custody, "item_id", going):
         chains.setdefault(str(row["item_id"]), []).append(int(row["ledger_index"]))
     bodies = _event_bodies(conn, sorted({i for chain in chains.values() for i in chain}))
+    disclosed = bundle_proofs.custody_disclosures(conn, keys, bodies)
     for ex in exhibits:
         if not ex.files:
             continue
         indices = sorted(i for item in ex.files for i in chains.get(str(item["id"]), []))
-        lines = [json.dumps(_custody_line(conn, keys, i, bodies[i]), ensure_ascii=False)
-                 for i in indices]
+        lines = [json.dumps(_custody_line(conn, keys, i, bodies[i], disclosed.get(i)),
+                            ensure_ascii=False) for i in indices]
         proven.update(indices)
         writer.text(f"data/custody/{ex.number}.jsonl", "\n".join(lines) + "\n")
         proven |= {int(item["ledger_index"]) for item in ex.files}
-    return proven
+    return proven, disclosed
 
 
 def _exhibit_meta(conn: Connection, ex: Exhibit) -> dict[str, Any]:
@@ -455,7 +467,11 @@ all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
 What is withheld: data/withheld.csv lists exhibits left out and why, never who.
 Matrix wording: "supported by N independent sources" is a count of sources not joined
 by a recorded provenance link; it is not a finding that anything is proven.
-Custody lines are the ledger's events verbatim; fields sealed in the ledger stay sealed.
+Custody lines are the ledger's events verbatim; fields sealed in the ledger stay sealed,
+except those disclosed beside them ("disclosed"), each proven by a selective proof in
+data/proofs/ (the field's value and salt hash to the commitment the event carries).
+A fact resting on a row of an imported list is proven by that row alone: its bytes and
+an inclusion path to the root the import event commits to; the other rows stay home.
 
 No conformance with the ICC's e-Court protocol (or any court's filing format) is
 claimed. This bundle is for a court's technician to verify; admissibility is for the

@@ -11,10 +11,13 @@ run one implementation. It checks:
   ``Payload-Oxum``;
 * ``data/checkpoint.txt``: a C2SP checkpoint signed by the key given;
 * every proof in ``data/proofs/``: an RFC 9162 inclusion proof of its event to that
-  checkpoint's root;
+  checkpoint's root; a selective proof also discloses rows of a batch event (each with
+  its path to the event's rows root) and sealed fields (each against its salted
+  commitment), all checked;
 * every exhibit file: its hash equals the intake hash in its proven ``item.added`` event;
 * every custody line: the very bytes of a proven ``custody.recorded`` event of that
-  exhibit's item, ending with the transfer to this bundle's recipient;
+  exhibit's item, ending with the transfer to this bundle's recipient, its disclosed
+  sealed fields the ones the event's selective proof proves;
 * the export event (proven): the matrix and withheld-list files are the ones it names.
 
 The key is an argument on purpose: a forger could re-sign a bundle with their own key
@@ -153,8 +156,15 @@ def check_proofs(root: Path, verifier: kit.Verifier, problems: list[str]
         return None, {}
     events: dict[int, dict[str, Any]] = {}
     for rel in _files(root, "data/proofs"):
-        proof = _json(root, rel, problems)
+        document = _json(root, rel, problems)
+        if not isinstance(document, dict):
+            continue
+        # A selective proof wraps the event's inclusion proof with the rows and sealed
+        # fields it discloses; those are checked once the event is proven.
+        selective = document.get("format") == kit.SELECTIVE_FORMAT
+        proof = document.get("inclusion") if selective else document
         if not isinstance(proof, dict):
+            problems.append(f"{rel}: a selective proof without its inclusion proof")
             continue
         index, event_text = proof.get("index"), proof.get("event")
         inclusion = proof.get("inclusion")
@@ -182,6 +192,12 @@ def check_proofs(root: Path, verifier: kit.Verifier, problems: list[str]
                 events[index] = {"text": event_text, **json.loads(event_text)}
             except ValueError:
                 problems.append(f"{rel}: the event is not JSON")
+                continue
+            if selective:
+                try:
+                    events[index]["disclosed"] = kit.check_selective(event_text, document)
+                except kit.KitError as exc:
+                    problems.append(f"{rel}: {exc}")
     return checkpoint, events
 
 
@@ -256,6 +272,11 @@ def _check_custody(root: Path, number: str, items: set[str],
             continue
         if entry.get("event") != events[index]["text"]:
             problems.append(f"{where}: differs from the proven custody event {index}")
+        proven_fields = (events[index].get("disclosed") or {}).get("fields", {})
+        for name, value in dict(entry.get("disclosed") or {}).items():
+            if (None, name) not in proven_fields or proven_fields[(None, name)] != value:
+                problems.append(f"{where}: disclosed field {name} is not the one the "
+                                f"selective proof of event {index} proves")
         if data.get("item_id") not in items:
             problems.append(f"{where}: custody of an item that is not in this exhibit")
         if data.get("action") == "transferred" and recipient and recipient in str(data.get("how")):
@@ -312,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"the bundle does NOT verify ({len(problems)} problem(s))")
         return 1
-    print("OK: bag, hashes, checkpoint signature, inclusion proofs, intake hashes, "
-          "custody and export event all verify")
+    print("OK: bag, hashes, checkpoint signature, inclusion and selective proofs, intake "
+          "hashes, custody and export event all verify")
     return 0
 
 

@@ -38,6 +38,8 @@ class Evidence:
     source_id: str
     item_id: str | None
     locator: str | None
+    #: The record cited, if any (its row is proven alone in a court bundle).
+    record_id: str | None = None
 
 
 @dataclass
@@ -105,7 +107,8 @@ def fact_evidence(conn: Connection, kind: str, fact_id: str) -> list[Evidence]:
         if item_id is None and record_id is not None:
             item_id = conn.execute(select(s.records.c.item_id)
                                    .where(s.records.c.id == record_id)).scalar_one_or_none()
-        out.append(Evidence(str(source_id), None if item_id is None else str(item_id), locator))
+        out.append(Evidence(str(source_id), None if item_id is None else str(item_id), locator,
+                            None if record_id is None else str(record_id)))
     return out
 
 

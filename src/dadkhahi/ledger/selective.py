@@ -36,7 +36,7 @@ from dadkhahi.ledger.events import BATCH_VERSION, ROWS_KEY
 from dadkhahi.ledger.merkle import MemoryNodes, inclusion_proof, leaf_hash
 from dadkhahi.offline import kit
 
-SELECTIVE_FORMAT = "dadkhahi-selective-proof/v1"
+SELECTIVE_FORMAT = kit.SELECTIVE_FORMAT
 SALT_BYTES = 16
 """128-bit salts, as SD-JWT recommends."""
 

@@ -35,6 +35,7 @@ from typing import Any
 
 __all__ = [
     "EMPTY_ROOT",
+    "SELECTIVE_FORMAT",
     "Checkpoint",
     "KitError",
     "Verifier",
@@ -377,6 +378,9 @@ def verify_consistency(
 # --- Selective disclosure (batch events and sealed fields) ----------------------------
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+
+SELECTIVE_FORMAT = "dadkhahi-selective-proof/v1"
+"""The ``format`` of a selective proof (an inclusion proof, rows and sealed fields)."""
 
 
 def disclosure_digest(text: str) -> str:
