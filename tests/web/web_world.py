@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
 from api_world import World
 
 from dadkhahi.api.settings import ApiSettings
+from dadkhahi.server import create_app
 from dadkhahi.store.store import Store
-from dadkhahi.web import create_app
 from dadkhahi.web.security import PAGE_COOKIE
 
 #: Pages are reached at a loopback name, over plain HTTP, as in development.

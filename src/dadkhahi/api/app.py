@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import time
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -13,7 +11,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dadkhahi import assets
 from dadkhahi.access import sessions
 from dadkhahi.api import errors
-from dadkhahi.api.access_log import AccessLog
 from dadkhahi.api.errors import ERROR_RESPONSES
 from dadkhahi.api.routers import (
     admin,
@@ -31,6 +28,9 @@ from dadkhahi.api.routers import (
 )
 from dadkhahi.api.settings import ApiSettings
 from dadkhahi.assets.serving import FingerprintedStatic
+from dadkhahi.http.access_log import AccessLog
+from dadkhahi.services.uploads import STALE_UPLOAD_SECONDS as STALE_UPLOAD_SECONDS
+from dadkhahi.services.uploads import clear_stale_uploads
 from dadkhahi.store.home import Home
 from dadkhahi.store.store import Store, mode_warning
 
@@ -108,29 +108,6 @@ async def _bad_host(scope: Scope, receive: Receive, send: Send,
     response = errors.error_response(400, "this server does not answer to that host name")
     response.raw_headers.extend(headers)
     await response(scope, receive, send)
-
-
-#: Upload folders older than this are left over from a crash and are removed.
-STALE_UPLOAD_SECONDS = 3600
-
-
-def clear_stale_uploads(home: Home, max_age: float = STALE_UPLOAD_SECONDS) -> int:
-    """Remove list-upload folders a crash left behind; returns how many.
-
-    An upload is kept in plain form only while it is imported (protected lists are
-    sealed by the import), so a leftover may hold witness data: it must not linger.
-    Only old folders go, in case another server process shares the home.
-    """
-    uploads = home.path / "uploads"
-    if not uploads.is_dir():
-        return 0
-    cutoff = time.time() - max_age
-    removed = 0
-    for folder in uploads.iterdir():
-        if folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
 
 
 def docs_page() -> HTMLResponse:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
@@ -13,10 +12,8 @@ from dadkhahi.access import sessions
 from dadkhahi.access.policy import Principal
 from dadkhahi.api.errors import ApiError
 from dadkhahi.api.settings import ApiSettings
-from dadkhahi.store.db import is_sqlite
+from dadkhahi.http.requests import client_ip, run_read
 from dadkhahi.store.store import Store
-
-T = TypeVar("T")
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -36,11 +33,6 @@ async def get_settings(request: Request) -> ApiSettings:
     return settings
 
 
-def client_ip(request: Request) -> str | None:
-    """The peer address (a proxy in front must be trusted explicitly; not done here)."""
-    return request.client.host if request.client else None
-
-
 def bearer_token(request: Request) -> tuple[str | None, bool]:
     """(token, came from the cookie)."""
     header = request.headers.get("authorization")
@@ -53,15 +45,6 @@ def bearer_token(request: Request) -> tuple[str | None, bool]:
     settings: ApiSettings = request.app.state.settings
     cookie = request.cookies.get(settings.cookie_name)
     return (cookie, True) if cookie else (None, False)
-
-
-async def run_read(store: Store, fn: Callable[..., T], *args: Any) -> T:
-    """Run a short read: on the event loop for SQLite (microseconds in process, a thread
-    hop costs more), in a worker thread for PostgreSQL, where the query waits on a
-    socket and, on the loop, would hold every other request behind that wait."""
-    if is_sqlite(store.engine):
-        return fn(*args)
-    return await run_in_threadpool(fn, *args)
 
 
 def _lookup(store: Store, token: str, ip: str | None,
@@ -156,11 +139,6 @@ async def expected_version(
     if not value.isdigit():
         raise ApiError(412, "If-Match does not name a version of this object")
     return int(value)
-
-
-def etag(version: int) -> str:
-    """The ETag header value of a version."""
-    return f'"{version}"'
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -17,7 +17,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dadkhahi.access.passwords import HashPoolFullError
 from dadkhahi.access.policy import ForbiddenError
 from dadkhahi.access.signin import SignInFailedError, ThrottledError
-from dadkhahi.api.access_log import route_template
 from dadkhahi.domain.errors import (
     ConflictError,
     IntegrityError,
@@ -25,6 +24,8 @@ from dadkhahi.domain.errors import (
     UserError,
     ValidationError,
 )
+from dadkhahi.http.access_log import route_template
+from dadkhahi.http.errors import HttpError
 from dadkhahi.store.blobs import BlobTooLargeError
 from dadkhahi.store.versions import VersionMismatchError
 
@@ -65,13 +66,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ApiError(Exception):
-    """An error with an HTTP status, raised by the API layer itself."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
+#: The API's name for the one error with an HTTP status (the pages answer it too).
+ApiError = HttpError
 
 
 def error_response(

@@ -19,19 +19,18 @@ from dadkhahi.domain.vocab import (
     PlaceStatus,
     Reliability,
     Sensitivity,
-    SourceKind,
 )
+from dadkhahi.http.models import LONG, SHORT, StrictIn
 
 Text = str
-_SHORT = 500
-_LONG = 20_000
+_SHORT = SHORT
+_LONG = LONG
 _ID = Field(min_length=1, max_length=64)
 
 JsonScalar = str | int | float | bool | None
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = StrictIn
 
 
 class LoginIn(_In):
@@ -138,21 +137,6 @@ class Page(BaseModel):
     data: list[dict[str, Any]]
     next_cursor: str | None
     total: int | None
-
-
-class SourceIn(_In):
-    title: str = Field(min_length=1, max_length=_SHORT)
-    kind: SourceKind = SourceKind.DOCUMENT
-    sensitivity: Sensitivity = Sensitivity.RESTRICTED
-    reliability: Reliability = Reliability.F
-    credibility: Credibility = Credibility.CANNOT_JUDGE
-    collected_by: str | None = Field(None, max_length=_SHORT)
-    collected_at: str | None = Field(None, max_length=64)
-    method: str | None = Field(None, max_length=_SHORT)
-    location: str | None = Field(None, max_length=_SHORT)
-    language: str | None = Field(None, max_length=32)
-    citation: str | None = Field(None, max_length=_LONG)
-    notes: str | None = Field(None, max_length=_LONG)
 
 
 class RecordIn(_In):
@@ -268,18 +252,6 @@ class EstimateIn(_In):
 
 
 # --- uploads (multipart fields sent before the file; never in the URL) ----------------
-
-
-class ItemUploadIn(_In):
-    """The fields of a file upload into a source."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    name: str | None = Field(None, max_length=1024, description=(
-        "Original file name (default: the file part's filename)"))
-    from_party: str | None = Field(None, alias="from", max_length=_SHORT, description=(
-        "Who handed the file over (sealed with the custody entry of a protected item)"))
-    how: str | None = Field(None, max_length=_SHORT, description="How it was obtained")
 
 
 class ListUploadIn(_In):

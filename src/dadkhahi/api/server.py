@@ -1,33 +1,17 @@
-"""Server processes: the app as ``dadkhahi serve`` runs it (one process or several)."""
+"""Server processes: the API alone as a factory for uvicorn (benchmarks serve it so).
+
+``dadkhahi serve`` serves the API with the pages (:mod:`dadkhahi.server`).
+"""
 
 from __future__ import annotations
-
-import gc
-import sys
 
 from fastapi import FastAPI
 
 from dadkhahi.api.app import create_app
+from dadkhahi.http.serving import served
 from dadkhahi.store.home import resolve_home
 
-#: Seconds a thread may hold the interpreter before a waiting thread gets it.
-SWITCH_INTERVAL = 0.0005
-
-
-def served(app: FastAPI) -> FastAPI:
-    """Tune this process for serving ``app`` for a long time; returns ``app``.
-
-    Reads run on the event loop and writes in worker threads: at Python's default
-    5 ms switch interval a writer can wait up to 5 ms for the interpreter after each
-    of its SQLite calls while the loop is busy, so writes crawl under load. The
-    objects built at start-up (some 137,000) are frozen out of the cyclic garbage
-    collector, whose full passes over them took 86 ms here, stalling every request
-    in flight (``benchmarks/api/bench_read_path.py``).
-    """
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    gc.collect()
-    gc.freeze()
-    return app
+__all__ = ["app_from_env", "served"]
 
 
 def app_from_env() -> FastAPI:

@@ -35,7 +35,7 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def _hosts(host: str, allowed: list[str], public_url: str | None) -> list[str]:
-    from dadkhahi.api.settings import is_loopback
+    from dadkhahi.http.settings import is_loopback
 
     names = [h.strip().lower().strip("[]") for h in allowed if h.strip()]
     if public_url:
@@ -74,7 +74,7 @@ def serve(
     never the URL or its query string, nor the client's address.
     """
 
-    from dadkhahi.api.settings import is_loopback
+    from dadkhahi.http.settings import is_loopback
 
     if not 1 <= port <= 65535:
         raise UserError(f"--port must be between 1 and 65535, not {port}")
@@ -161,18 +161,18 @@ def _run(target: Home, host: str, port: int, workers: int, log_level: str,
          ssl: dict[str, str]) -> None:
     import uvicorn
 
-    from dadkhahi.api.access_log import log_config
+    from dadkhahi.http.access_log import log_config
 
     if workers > 1:
         # Workers import the app themselves; they find the home in the environment.
         os.environ[ENV_HOME] = str(target.path)
-        uvicorn.run("dadkhahi.web.server:app_from_env", factory=True, workers=workers,
+        uvicorn.run("dadkhahi.server:app_from_env", factory=True, workers=workers,
                     host=host, port=port, log_level=log_level, proxy_headers=False,
                     server_header=False, access_log=False, log_config=log_config(log_level),
                     **ssl)  # type: ignore[arg-type]
     else:
-        from dadkhahi.api.server import served
-        from dadkhahi.web import create_app
+        from dadkhahi.http.serving import served
+        from dadkhahi.server import create_app
 
         uvicorn.run(served(create_app(target)), host=host, port=port, log_level=log_level,
                     proxy_headers=False, server_header=False, access_log=False,

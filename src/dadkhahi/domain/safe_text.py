@@ -18,6 +18,7 @@ evaluate). Evidentiary exports (the ledger export, bundles) keep every value.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Format characters that reorder or hide text: bidi embeddings, overrides, isolates and
 # marks, the Arabic letter mark, zero-width space and joiner, word joiner and invisible
@@ -34,6 +35,20 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def safe_display_name(name: str) -> str:
     """A file name without control, bidi-override or invisible characters."""
     return _NAME_UNSAFE.sub("", name)
+
+
+def safe_name(raw: str | None) -> str | None:
+    """A file name fit to keep as metadata: last path part, no control, bidi-override or
+    invisible characters, at most 255 characters; None when nothing is left.
+
+    Blobs are stored by hash, never by name, so a name cannot reach the file
+    system; this only keeps what is shown later from being misleading.
+    """
+    if raw is None:
+        return None
+    name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
+    name = safe_display_name(name).strip().lstrip(".").strip()
+    return name[:255] or None
 
 
 def terminal_safe(text: str) -> str:

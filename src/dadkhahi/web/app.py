@@ -1,8 +1,10 @@
-"""The workspace: the API app with the pages beside it, and HTML error pages.
+"""The workspace: the pages added to an app that holds the store and the settings, and
+HTML error pages.
 
-``/api/*`` answers JSON as before; every other path is a page (``/fa/…`` and
-``/en/…``) answered in HTML, errors included (a page never shows a JSON error or
-a traceback). ``dadkhahi serve`` serves this app.
+The pages never import the API: :func:`add_pages` is handed the app (``dadkhahi serve``
+composes the API's app with the pages in :mod:`dadkhahi.server`). ``/api/*`` answers JSON
+as before; every other path is a page (``/fa/…`` and ``/en/…``) answered in HTML, errors
+included (a page never shows a JSON error or a traceback).
 """
 
 from __future__ import annotations
@@ -18,13 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dadkhahi.access.passwords import HashPoolFullError
 from dadkhahi.access.policy import ForbiddenError
 from dadkhahi.access.signin import ThrottledError
-from dadkhahi.api import create_app as create_api
-from dadkhahi.api.access_log import route_template
-from dadkhahi.api.errors import ApiError
-from dadkhahi.api.settings import ApiSettings
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
-from dadkhahi.store.home import Home
-from dadkhahi.store.store import Store
+from dadkhahi.http.access_log import route_template
+from dadkhahi.http.errors import HttpError
 from dadkhahi.web import i18n
 from dadkhahi.web.pages import ROUTERS
 from dadkhahi.web.pages.common import SignInRequiredError
@@ -80,7 +78,7 @@ def _messages(lang: str) -> dict[int, str]:
 
 
 def _install_page_errors(app: FastAPI) -> None:
-    """Wrap the API's error handlers: pages get HTML, ``/api`` keeps its JSON."""
+    """Wrap the app's error handlers (the API's): pages get HTML, ``/api`` keeps its JSON."""
     api_handlers: dict[Any, Any] = dict(app.exception_handlers)
 
     def handler_for(kind: Any) -> Any:
@@ -93,7 +91,7 @@ def _install_page_errors(app: FastAPI) -> None:
 
         return handle
 
-    for kind in (UserError, ApiError, StarletteHTTPException, RequestValidationError,
+    for kind in (UserError, HttpError, StarletteHTTPException, RequestValidationError,
                  Exception):
         app.add_exception_handler(kind, handler_for(kind))
 
@@ -124,7 +122,7 @@ async def _page_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, UserError):
         status = 413 if type(exc).__name__ == "BlobTooLargeError" else 400
         return await error_page(request, status, messages[status])
-    if isinstance(exc, ApiError):  # raised by the upload path the pages share with the API
+    if isinstance(exc, HttpError):  # raised by the upload path the pages share with the API
         status = exc.status if exc.status in messages else 400
         return await error_page(request, status, messages[status], exc.headers)
     if isinstance(exc, StarletteHTTPException):
@@ -136,10 +134,12 @@ async def _page_error(request: Request, exc: Exception) -> Response:
     return await error_page(request, 500, messages[500])
 
 
-def create_app(home: Home, settings: ApiSettings | None = None,
-               store: Store | None = None) -> FastAPI:
-    """The API and the workspace's pages over the ledger in ``home``."""
-    app = create_api(home, settings, store)
+def add_pages(app: FastAPI) -> FastAPI:
+    """Add the workspace's pages to ``app``, which holds the store and the server's
+    settings in its state (``app.state.store``, ``app.state.settings``); returns ``app``.
+
+    Call it after the app's own error handlers are installed: the pages wrap them.
+    """
     app.state.csrf_key = csrf_key(app.state.store)
     for router in ROUTERS:
         app.include_router(router)

@@ -30,9 +30,9 @@ from starlette.responses import Response
 
 from dadkhahi.access import sessions
 from dadkhahi.access.policy import Principal
-from dadkhahi.api.deps import client_ip, run_read
-from dadkhahi.api.settings import ApiSettings, is_loopback
 from dadkhahi.domain.errors import UserError
+from dadkhahi.http.requests import client_ip, run_read
+from dadkhahi.http.settings import ServerSettings, is_loopback
 from dadkhahi.store.store import Store
 
 #: Session cookie of the pages (``__Host-`` when Secure: no other host or path may set it).
@@ -74,7 +74,7 @@ def secure_cookies(request: Request) -> bool:
     Plain HTTP is only ever served on loopback (``dadkhahi serve`` refuses it
     elsewhere unless a TLS proxy is in front, which ``hsts`` then names).
     """
-    settings: ApiSettings = request.app.state.settings
+    settings: ServerSettings = request.app.state.settings
     if request.url.scheme == "https" or settings.hsts:
         return True
     host = request.url.hostname or ""
@@ -99,7 +99,7 @@ def _token_for(request: Request, binding: str) -> str:
 
 
 def _lookup(store: Store, token: str, ip: str | None,
-            settings: ApiSettings) -> sessions.Resolved | None:
+            settings: ServerSettings) -> sessions.Resolved | None:
     with store.reading() as conn:
         return sessions.lookup(conn, token, ip, settings.session_idle)
 
@@ -110,7 +110,7 @@ async def visitor(request: Request) -> Visitor:
     if cached is not None:
         return cached
     store: Store = request.app.state.store
-    settings: ApiSettings = request.app.state.settings
+    settings: ServerSettings = request.app.state.settings
     session_name, form_name = cookie_names(request)
     token = request.cookies.get(session_name)
     ip = client_ip(request)
@@ -155,7 +155,7 @@ async def read_form(request: Request) -> dict[str, str]:
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     """Hand the browser its page session (HttpOnly, SameSite=Strict, Secure over TLS)."""
-    settings: ApiSettings = request.app.state.settings
+    settings: ServerSettings = request.app.state.settings
     name, _ = cookie_names(request)
     response.set_cookie(name, token, max_age=int(settings.session_ttl.total_seconds()),
                         httponly=True, secure=secure_cookies(request), samesite="strict",

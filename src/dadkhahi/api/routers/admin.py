@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag
+from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep
 from dadkhahi.api.models import GrantIn, SecondFactorRuleIn, UserIn, UserPatch
+from dadkhahi.http.requests import etag
 from dadkhahi.services import admin
 
 router = APIRouter(prefix="/api", tags=["admin"])

@@ -22,7 +22,6 @@ from dadkhahi.api.deps import (
     SessionInfo,
     SettingsDep,
     StoreDep,
-    client_ip,
 )
 from dadkhahi.api.errors import ApiError
 from dadkhahi.api.models import (
@@ -41,6 +40,7 @@ from dadkhahi.api.models import (
     WebAuthnIn,
 )
 from dadkhahi.api.settings import ApiSettings
+from dadkhahi.http.requests import client_ip
 from dadkhahi.store.store import Store
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import codecs
 import shutil
-import tempfile
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep, etag
-from dadkhahi.api.errors import ApiError, ErrorBody
+from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep
+from dadkhahi.api.errors import ErrorBody
 from dadkhahi.api.models import (
     ListDescriptionIn,
     ListImportCreated,
@@ -24,27 +21,26 @@ from dadkhahi.api.models import (
     ListOut,
     ListUploadIn,
 )
-from dadkhahi.api.routers.items import safe_name
-from dadkhahi.api.uploads import (
+from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.safe_text import safe_name
+from dadkhahi.http.requests import etag
+from dadkhahi.http.uploads import (
     FormReader,
     field_names,
     form_schema,
     read_fields,
     refuse_oversized,
 )
-from dadkhahi.domain.errors import ValidationError
 from dadkhahi.intake.evidence import Receipt
 from dadkhahi.intake.list_columns import parse_mapping
 from dadkhahi.services import lists_linkage as svc
+from dadkhahi.services.uploads import private_folder, receive_file
 
 router = APIRouter(prefix="/api", tags=["lists"])
 
 #: Upload fields that say what a list is (a new version keeps its list's).
 _DESCRIPTION_FIELDS = frozenset({"list_kind", "province", "period", "derived_from",
                                  "compiled_by"})
-
-#: Bytes gathered before a write is handed to a worker thread.
-_WRITE_BATCH = 1024 * 1024
 
 
 @router.get("/lists", response_model=list[ListImportOut])
@@ -139,12 +135,10 @@ async def import_upload(
             meta.period, meta.derived_from, meta.compiled_by)
     # The list is read from a file: keep it in a private folder under the data
     # directory only for the length of the import.
-    uploads = store.home.path / "uploads"
-    uploads.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=uploads, prefix="list-"))
+    folder = private_folder(store.home, "list-")
     try:
         path = folder / (safe_name(meta.name or fields.filename) or "list")
-        await _receive(form.file_chunks(), path, limit)
+        await receive_file(form.file_chunks(), path, limit)
         receipt = Receipt(actor=principal.name, from_party=meta.from_party,
                           how=meta.how or "HTTP list upload")
         return await run_in_threadpool(
@@ -155,19 +149,3 @@ async def import_upload(
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
 
-
-async def _receive(chunks: AsyncIterator[bytes], path: Path, limit: int) -> None:
-    """Write the file's bytes to ``path``, refusing (413) more than ``limit`` bytes."""
-    size = 0
-    buffer = bytearray()
-    with open(path, "wb") as out:
-        async for chunk in chunks:
-            size += len(chunk)
-            if size > limit:
-                raise ApiError(413, f"file is larger than the limit of {limit:,} bytes")
-            buffer += chunk
-            if len(buffer) >= _WRITE_BATCH:
-                await run_in_threadpool(out.write, bytes(buffer))
-                buffer.clear()
-        if buffer:
-            await run_in_threadpool(out.write, bytes(buffer))

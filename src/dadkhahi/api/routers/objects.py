@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import ANONYMOUS
-from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, etag, run_read
+from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep
 from dadkhahi.api.models import (
     ActIn,
     ClaimIn,
@@ -22,10 +22,11 @@ from dadkhahi.api.models import (
     PlaceIn,
     PlaceStatusIn,
     RecordIn,
-    SourceIn,
 )
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.facts.entities import Support
+from dadkhahi.http.models import SourceIn
+from dadkhahi.http.requests import etag, run_read
 from dadkhahi.services import objects as svc
 from dadkhahi.store import ledger_log
 

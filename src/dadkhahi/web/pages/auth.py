@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import sessions, signin
 from dadkhahi.access.passwords import HashPoolFullError
-from dadkhahi.api.deps import client_ip
-from dadkhahi.api.settings import ApiSettings
+from dadkhahi.http.requests import client_ip
+from dadkhahi.http.settings import ServerSettings
 from dadkhahi.web.i18n import language
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, safe_next
 from dadkhahi.web.render import render
@@ -63,7 +63,7 @@ async def sign_in(request: Request, lang: LangDep) -> Response:
     if not username or not password:
         return _sign_in_page(request, current, lang, next_path=next_path, username=username,
                              error=tr("Enter your user name and password."), status=422)
-    settings: ApiSettings = request.app.state.settings
+    settings: ServerSettings = request.app.state.settings
     try:
         opened = await run_in_threadpool(
             signin.sign_in, request.app.state.store, username, password, client_ip(request),

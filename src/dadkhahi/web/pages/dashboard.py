@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from dadkhahi.access.overview import SMALL_CELL, overview
-from dadkhahi.api.deps import run_read
+from dadkhahi.http.requests import run_read
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
 from dadkhahi.web.render import render

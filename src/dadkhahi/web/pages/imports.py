@@ -32,16 +32,15 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access.policy import Permission, Principal
-from dadkhahi.api.errors import ApiError
-from dadkhahi.api.routers.items import safe_name
-from dadkhahi.api.routers.lists import _receive
-from dadkhahi.api.uploads import FormReader
 from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError, ValidationError
+from dadkhahi.domain.safe_text import safe_name
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity
+from dadkhahi.http.uploads import FormReader
 from dadkhahi.intake.evidence import Receipt
 from dadkhahi.intake.list_columns import FIELDS
 from dadkhahi.intake.lists import check_list
 from dadkhahi.services import lists_linkage as svc
+from dadkhahi.services.uploads import receive_file, uploads_root
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, holding, register
@@ -83,9 +82,7 @@ class Staged:
 
 
 def _staging(store: Store) -> Path:
-    root = store.home.path / "uploads"
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return root
+    return uploads_root(store.home)
 
 
 def _sweep(store: Store) -> None:
@@ -181,9 +178,9 @@ async def upload(request: Request, lang: LangDep) -> Response:
     staged = await run_in_threadpool(_new_stage, store, current.principal,
                                      safe_name(fields.filename) or "list")
     try:
-        await _receive(form.file_chunks(), staged.path, request.app.state.settings
-                       .max_upload_bytes)
-    except ApiError:
+        await receive_file(form.file_chunks(), staged.path,
+                           request.app.state.settings.max_upload_bytes)
+    except BaseException:  # over the limit, a broken body, a dropped connection
         _discard(staged)
         raise
     if staged.path.stat().st_size == 0:

@@ -2,7 +2,8 @@
 
 Reads go through :mod:`dadkhahi.access.reads` (visibility in SQL, protected objects
 audited), changes through :mod:`dadkhahi.services` (the same functions as the API), and
-an upload through the API's one streaming path (:func:`receive_item`), with this page's
+an upload through the one streaming path both faces share
+(:func:`dadkhahi.http.uploads.receive_item`), with this page's
 form token checked before the first byte of the file is taken. Identifying values (a
 title, a file name, who handed a file over) travel in form bodies, never in URLs.
 """
@@ -19,12 +20,12 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission
-from dadkhahi.api.errors import ApiError
-from dadkhahi.api.models import SourceIn
-from dadkhahi.api.routers.items import download, receive_item
-from dadkhahi.api.uploads import UploadFields
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
+from dadkhahi.http.downloads import item_download as download_response
+from dadkhahi.http.errors import HttpError
+from dadkhahi.http.models import SourceIn
+from dadkhahi.http.uploads import UploadFields, receive_item
 from dadkhahi.intake.evidence import ContentErasedError, item_content
 from dadkhahi.intake.media import STRIPPABLE_IMAGES
 from dadkhahi.services import ledger as ledger_service
@@ -206,7 +207,7 @@ async def _source_page(request: Request, lang: str, source_id: str,
 @router.post("/sources/{source_id}/items")
 async def upload(request: Request, lang: LangDep, source_id: str) -> Response:
     """Stream a file into the source (multipart: the form token and the fields first, then
-    the file), through the API's own upload path; then show the new item."""
+    the file), through the upload path the API shares; then show the new item."""
     current = await visitor(request)
     tr = language(lang).gettext
 
@@ -218,7 +219,7 @@ async def upload(request: Request, lang: LangDep, source_id: str) -> Response:
     try:
         item, _ = await receive_item(request, request.app.state.store, current.principal,
                                      request.app.state.settings, source_id, check)
-    except ApiError as exc:
+    except HttpError as exc:
         if exc.status in (413, 415):
             raise
         return await _source_page(request, lang, source_id, {"file": tr(
@@ -335,8 +336,8 @@ async def picture(request: Request, lang: LangDep, current: VisitorDep,
 async def item_download(request: Request, lang: LangDep, current: VisitorDep,
                         item_id: str) -> Response:
     """The original bytes as an attachment: the API's download, with the page session."""
-    return await run_in_threadpool(download, item_id, request.app.state.store,
-                                   current.principal)
+    return await run_in_threadpool(download_response, request.app.state.store,
+                                   current.principal, item_id)
 
 
 @router.get("/items/{item_id}/proof")

@@ -11,12 +11,16 @@ request (404, 403) before every byte had arrived. :class:`FormReader` drives
 python-multipart's push parser itself: the fields are gathered until the file part
 begins, the route checks them, and the file's bytes then go straight to where they
 belong (the sealing blob writer, or an import's private folder), chunk by chunk.
+
+:func:`receive_item` is the one path of a file into a source for both faces (the API's
+``POST /api/sources/{id}/items`` and the sources page); the storing itself is
+:mod:`dadkhahi.services.uploads`.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_origin
 
@@ -24,12 +28,21 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from dadkhahi.api.errors import ApiError
+from dadkhahi.access.policy import Principal
+from dadkhahi.http.errors import HttpError
+from dadkhahi.http.models import ItemUploadIn
+from dadkhahi.http.settings import ServerSettings
+from dadkhahi.intake.evidence import Receipt
+from dadkhahi.services import items, uploads
+from dadkhahi.store.store import Store
 
 #: The part holding the file.
 FILE_FIELD = "file"
+#: Fields a caller's ``check`` reads besides the upload's own (a page's form token).
+CHECKED_FIELDS = frozenset({"csrf"})
 #: Bounds on the metadata: no field of either upload needs more.
 MAX_FIELD_BYTES = 8 * 1024
 MAX_FIELDS = 100
@@ -52,7 +65,7 @@ class UploadFields:
         if not found:
             return None
         if len(found) > 1:
-            raise ApiError(422, f"field {name!r} was sent {len(found)} times; send it once")
+            raise HttpError(422, f"field {name!r} was sent {len(found)} times; send it once")
         return found[0]
 
     def many(self, name: str) -> list[str]:
@@ -108,7 +121,7 @@ class FormReader:
     def _on_headers_finished(self) -> None:
         _, options = parse_options_header(self._part.disposition)
         if b"name" not in options:
-            raise ApiError(422, "each part needs a Content-Disposition header with a name")
+            raise HttpError(422, "each part needs a Content-Disposition header with a name")
         self._part.name = _text(options[b"name"], "a part's name")
         if self._part.name == FILE_FIELD:
             self._part.is_file = True
@@ -117,18 +130,18 @@ class FormReader:
             self._events.append(("file", self._part.filename))
             return
         if self._part.name not in self.allowed:
-            raise ApiError(422, f"unknown field {self._part.name[:64]!r}; this upload takes "
+            raise HttpError(422, f"unknown field {self._part.name[:64]!r}; this upload takes "
                                 f"{', '.join(sorted(self.allowed))} and {FILE_FIELD!r}")
         self._fields += 1
         if self._fields > MAX_FIELDS:
-            raise ApiError(422, f"more than {MAX_FIELDS} fields")
+            raise HttpError(422, f"more than {MAX_FIELDS} fields")
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._part.is_file:
             self._events.append(("data", data[start:end]))
             return
         if len(self._part.data) + end - start > MAX_FIELD_BYTES:
-            raise ApiError(422, f"field {self._part.name!r} is longer than "
+            raise HttpError(422, f"field {self._part.name!r} is longer than "
                                 f"{MAX_FIELD_BYTES:,} bytes")
         self._part.data += data[start:end]
 
@@ -144,11 +157,11 @@ class FormReader:
     def _start(self) -> None:
         content_type, options = parse_options_header(self.request.headers.get("content-type"))
         if content_type != b"multipart/form-data":
-            raise ApiError(415, "send multipart/form-data: the fields, then the file as the "
+            raise HttpError(415, "send multipart/form-data: the fields, then the file as the "
                                 f"part named {FILE_FIELD!r}")
         boundary = options.get(b"boundary")
         if not boundary:
-            raise ApiError(422, "the multipart body names no boundary")
+            raise HttpError(422, "the multipart body names no boundary")
         try:
             self._parser = MultipartParser(boundary, {
                 "on_part_begin": self._on_part_begin,
@@ -160,7 +173,7 @@ class FormReader:
                 "on_headers_finished": self._on_headers_finished,
             })
         except (FormParserError, ValueError):
-            raise ApiError(422, "the multipart boundary is not valid") from None
+            raise HttpError(422, "the multipart boundary is not valid") from None
         self._stream = self.request.stream().__aiter__()
 
     async def _next_events(self) -> list[tuple[str, Any]]:
@@ -181,7 +194,7 @@ class FormReader:
                 elif chunk:
                     self._parser.write(chunk)
             except FormParserError:
-                raise ApiError(422, "the body is not valid multipart/form-data") from None
+                raise HttpError(422, "the body is not valid multipart/form-data") from None
         events, self._events = self._events, []
         return events
 
@@ -201,7 +214,7 @@ class FormReader:
                     self._events = events[i + 1:] + self._events
                     return out
                 elif kind == "end":
-                    raise ApiError(422, f"the file is missing: send it as the part named "
+                    raise HttpError(422, f"the file is missing: send it as the part named "
                                         f"{FILE_FIELD!r}, after the fields")
 
     async def file_chunks(self) -> AsyncIterator[bytes]:
@@ -214,10 +227,10 @@ class FormReader:
                 if kind == "file_end":
                     ended = True
                 elif kind in ("field", "file") and ended:
-                    raise ApiError(422, "send every field before the file, and one file only")
+                    raise HttpError(422, "send every field before the file, and one file only")
                 elif kind == "end":
                     if not ended:
-                        raise ApiError(422, "the body ended inside the file part")
+                        raise HttpError(422, "the body ended inside the file part")
                     if data:
                         yield b"".join(data)
                     return
@@ -232,14 +245,14 @@ def refuse_oversized(request: Request, limit: int) -> None:
     """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit + FORM_ALLOWANCE:
-        raise ApiError(413, f"file is larger than the limit of {limit:,} bytes")
+        raise HttpError(413, f"file is larger than the limit of {limit:,} bytes")
 
 
 def _text(raw: bytes, what: str) -> str:
     try:
         return codecs.decode(raw, "utf-8")
     except UnicodeDecodeError:
-        raise ApiError(422, f"{what} is not UTF-8 text") from None
+        raise HttpError(422, f"{what} is not UTF-8 text") from None
 
 
 def read_fields(model: type[M], fields: UploadFields) -> M:
@@ -263,6 +276,35 @@ def read_fields(model: type[M], fields: UploadFields) -> M:
 def field_names(model: type[BaseModel]) -> frozenset[str]:
     """The form field names of ``model`` (aliases where it has them)."""
     return frozenset(info.alias or name for name, info in model.model_fields.items())
+
+
+async def receive_item(
+    request: Request, store: Store, principal: Principal, settings: ServerSettings,
+    source_id: str, check: Callable[[UploadFields], None] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Take one streamed upload into a source: (the item as shown, whether it was a
+    duplicate). ``check`` sees the fields before the first byte of the file is read (the
+    pages check their form token there); the API and the pages share this one path."""
+    allowed = field_names(ItemUploadIn) | (CHECKED_FIELDS if check else frozenset())
+    form = FormReader(request, allowed)
+    fields = None
+    if check is not None:
+        # A page's form token comes first: a forged form learns nothing, not even whether
+        # the source exists (the fields are small; no byte of the file is read yet).
+        fields = await form.fields()
+        check(fields)
+    sensitivity = await run_in_threadpool(items.upload_sensitivity, store, principal,
+                                          source_id)
+    limit = settings.max_upload_bytes
+    refuse_oversized(request, limit)
+    if fields is None:
+        fields = await form.fields()
+    meta = read_fields(ItemUploadIn, fields)
+    receipt = Receipt(actor=principal.name, from_party=meta.from_party,
+                      how=meta.how or "HTTP upload")
+    return await uploads.store_item(store, principal, source_id, sensitivity,
+                                    form.file_chunks(), name=meta.name or fields.filename,
+                                    receipt=receipt, limit=limit)
 
 
 def form_schema(model: type[BaseModel], file_description: str) -> dict[str, Any]:
@@ -290,5 +332,5 @@ def form_schema(model: type[BaseModel], file_description: str) -> dict[str, Any]
     }}}}}
 
 
-__all__ = ["FILE_FIELD", "FormReader", "UploadFields", "field_names", "form_schema",
-           "read_fields", "refuse_oversized"]
+__all__ = ["CHECKED_FIELDS", "FILE_FIELD", "FormReader", "UploadFields", "field_names",
+           "form_schema", "read_fields", "receive_item", "refuse_oversized"]

@@ -1,0 +1,36 @@
+"""Small helpers every HTTP face needs for a request: who sent it, how a short read runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from dadkhahi.store.db import is_sqlite
+from dadkhahi.store.store import Store
+
+T = TypeVar("T")
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer address (a proxy in front must be trusted explicitly; not done here)."""
+    return request.client.host if request.client else None
+
+
+async def run_read(store: Store, fn: Callable[..., T], *args: Any) -> T:
+    """Run a short read: on the event loop for SQLite (microseconds in process, a thread
+    hop costs more), in a worker thread for PostgreSQL, where the query waits on a
+    socket and, on the loop, would hold every other request behind that wait."""
+    if is_sqlite(store.engine):
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
+
+
+def etag(version: int) -> str:
+    """The ETag header value of a version."""
+    return f'"{version}"'
+
+
+__all__ = ["client_ip", "etag", "run_read"]
