@@ -133,6 +133,35 @@ def _case_call(world: World, suffix: str) -> Call:
     return Call(f"/api/cases/{case_id}{suffix}", target=case_id)
 
 
+def _extracted_item(world: World, level: Sensitivity) -> str:
+    """The level's item with its text extracted (once; extraction skips a done item)."""
+    from dadkhahi.intake.documents import extract_items
+
+    item = _o(world, level).item
+    extract_items(world.store, [item], "setup")
+    return item
+
+
+def _fresh_proposal(world: World, level: Sensitivity) -> str:
+    """A pending proposed claim on the level's item, about the level's place."""
+    from dadkhahi.domain.ids import new_id
+
+    o = _o(world, level)
+    pid = new_id("proposal")
+    row: dict[str, Any] = {
+        "id": pid, "seq": 0, "property": "victim_count", "entity_kind": "place",
+        "entity_id": o.place, "value": {"count": 12}, "locator": "page 1, characters 0-9",
+        "sensitivity": str(level)}
+    with world.store.transaction("setup") as tx:
+        if level is Sensitivity.PROTECTED:
+            row = tx.seal_protected("proposal", row, pid)
+        tx.emit("mentions.found", {
+            "id": new_id("mentionrun"), "item_id": o.item, "text_item_id": o.item,
+            "source_id": o.source, "sensitivity": str(level), "at": "2026-01-01T00:00:00Z",
+            "mentions": [], "proposals": [row]})
+    return pid
+
+
 def _throwaway_user(world: World) -> str:
     return users.add_user(world.store, f"tmp-{secrets.token_hex(4)}", Role.RESEARCHER,
                           PASSWORD, "setup")
@@ -307,6 +336,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/items/{object_id}/extract"): Rule(
         "change", lambda w, lv, who: Call(f"/api/items/{_o(w, lv).item}/extract"),
         Permission.ADD_EVIDENCE, 202),
+    # Mentions and proposed claims: seen as far as their item is.
+    ("POST", "/api/items/{object_id}/mentions"): Rule(
+        "change", lambda w, lv, who: Call(f"/api/items/{_extracted_item(w, lv)}/mentions",
+                                          target=_o(w, lv).item),
+        Permission.ADD_FACTS),
+    ("GET", "/api/items/{object_id}/mentions"): Rule(
+        "read", _get("/api/items/{}/mentions", "item")),
+    ("GET", "/api/proposals"): Rule("list", _const("/api/proposals?status=pending"),
+                                    per_level=False),
+    ("POST", "/api/proposals/{object_id}/accept"): Rule(
+        "change", lambda w, lv, who: Call(f"/api/proposals/{_fresh_proposal(w, lv)}/accept",
+                                          json={}),
+        Permission.ADD_FACTS),
+    ("POST", "/api/proposals/{object_id}/reject"): Rule(
+        "change", lambda w, lv, who: Call(f"/api/proposals/{_fresh_proposal(w, lv)}/reject"),
+        Permission.REVIEW),
     ("POST", "/api/search"): Rule(
         "list", _const("/api/search", {"q": "file synthetic", "limit": 100}), per_level=False),
     # Lists and linkage.

@@ -598,3 +598,9 @@ class SearchIn(_In):
 
     q: str = Field(min_length=1, max_length=500)
     limit: int = Field(default=20, ge=1, le=100)
+
+
+class AcceptIn(_In):
+    """Accepting a proposed claim: optionally its subject, as ``KIND:ID``."""
+
+    entity: str | None = Field(default=None, max_length=100)

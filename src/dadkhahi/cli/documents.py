@@ -206,3 +206,107 @@ def search(
             shown.stylize("reverse", start, end)
         console.print(line + shown, soft_wrap=True)
     console.print(f"{len(result.hits)} hit(s)", highlight=False)
+
+
+@app.command("mentions")
+def mentions(
+    item: Annotated[str, typer.Argument(help="Item ID (or prefix, or SHA-256 prefix)")],
+    again: Annotated[bool, typer.Option(
+        "--again", help="Scan again (after new records or places), a new run")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The mentions as JSON")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who runs it")] = None,
+) -> None:
+    """Find the persons, places, dates and counts an item's text names, and propose claims
+    from them for review (`documents proposals`). Each mention: page, character span,
+    the exact words, and what they were taken to mean."""
+    from dadkhahi.mentions.finder import find_mentions
+    from dadkhahi.mentions.review import mentions_of
+
+    store = open_store()
+    run = find_mentions(store, item, current_actor(actor), again=again)
+    with store.reading() as conn:
+        rows = mentions_of(store, conn, run.item_id, run.run_id)
+    if as_json:
+        keep = ("id", "kind", "page", "start", "end", "text", "value", "sensitivity")
+        typer.echo(json.dumps({"item_id": run.item_id, "run_id": run.run_id,
+                               "mentions": [{k: r.get(k) for k in keep} for r in rows]},
+                              ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        console.print(Text(f"{r['kind']:<7} p.{r['page']} {r['start']}-{r['end']}  ")
+                      + Text(str(r["text"]), style="bold") + Text(f"  {_meaning(r)}"),
+                      soft_wrap=True)
+    state = "found before" if run.existing else "found"
+    console.print(f"{run.mentions} mention(s) and {run.proposals} proposal(s) {state} "
+                  f"(run {run.run_id})", highlight=False)
+
+
+def _meaning(row: dict[str, Any]) -> str:
+    value = row.get("value") or {}
+    if row["kind"] == "person":
+        return "candidates: " + ", ".join(
+            f"{c['person_id'] or 'record ' + c['record_ids'][0]} ({c['score']})"
+            for c in value.get("candidates", []))
+    if row["kind"] == "place":
+        return f"place {value.get('place_id')}"
+    if row["kind"] == "date":
+        return f"{value.get('edtf')} ({value.get('calendar')})"
+    return f"{value.get('count')}"
+
+
+@app.command("proposals")
+def proposals(
+    item: Annotated[str | None, typer.Option(help="Only this item's proposals")] = None,
+    status: Annotated[str, typer.Option(
+        help="pending, accepted, rejected or all")] = "pending",
+    accept: Annotated[str | None, typer.Option(
+        "--accept", metavar="ID", help="Accept this proposal: its claim is added")] = None,
+    reject: Annotated[str | None, typer.Option(
+        "--reject", metavar="ID", help="Reject this proposal")] = None,
+    entity: Annotated[str | None, typer.Option(
+        help="With --accept: the claim's subject as KIND:ID (person:per_…), when the "
+             "proposal names none or names the wrong one")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who reviews")] = None,
+) -> None:
+    """The claims proposed from documents' texts; accept or reject one (nothing becomes a
+    claim without review)."""
+    from dadkhahi.intake.evidence import resolve_item
+    from dadkhahi.mentions import review
+
+    store = open_store()
+    if accept and reject:
+        raise fail("give --accept or --reject, not both")
+    if accept or reject:
+        who = current_actor(actor)
+        if accept:
+            chosen = review.parse_entity(entity) if entity else None
+            done = review.accept(store, accept, who, entity=chosen)
+            console.print(f"accepted {accept}: claim {done['claim_id']} "
+                          f"({done['sensitivity']})", highlight=False)
+        else:
+            assert reject is not None
+            review.reject(store, reject, who)
+            console.print(f"rejected {reject}", highlight=False)
+        return
+    with store.reading() as conn:
+        item_id = str(resolve_item(conn, item)["id"]) if item else None
+        stmt = review.proposals_statement(item_id=item_id,
+                                          status=None if status == "all" else status)
+        rows = review.read_proposals(store, conn, stmt, limit=10_000)
+    if as_json:
+        keep = ("id", "item_id", "status", "property", "entity_kind", "entity_id", "value",
+                "date_earliest", "date_latest", "date_text", "candidates", "locator",
+                "sentence", "claim_id", "sensitivity")
+        typer.echo(json.dumps([{k: r.get(k) for k in keep} for r in rows],
+                              ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        console.print(Text(f"{r['id']}  {r['status']}  {review.describe(r)}", style="bold"),
+                      soft_wrap=True)
+        console.print(Text(f"    {r['locator']}: ") + Text(str(r.get("sentence") or "")),
+                      soft_wrap=True)
+        others = [c["person_id"] for c in r.get("candidates") or [] if c.get("person_id")]
+        if not r.get("entity_id") and others:
+            console.print(Text("    candidates: " + ", ".join(others)), soft_wrap=True)
+    console.print(f"{len(rows)} proposal(s)", highlight=False)

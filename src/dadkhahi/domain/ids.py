@@ -35,6 +35,10 @@ PREFIXES = {
     "charge": "chg",
     "caselink": "cln",
     "export": "exp",
+    # Mentions found in a text, the run that found them, and the claims proposed.
+    "mentionrun": "mnr",
+    "mention": "men",
+    "proposal": "prp",
 }
 
 

@@ -36,6 +36,11 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     # may name the person) is sealed.
     "link_decision": frozenset({"id", "record_a", "record_b", "decision", "actor", "run_id",
                                 "probability", "decided_at", "carried_from"}),
+    # What a protected text names, where, and the claims proposed from it are sealed;
+    # the links to the run, item and source, the kind and the review state stay clear.
+    "mention": _ALWAYS | {"run_id", "item_id", "text_item_id", "source_id", "seq", "kind"},
+    "proposal": _ALWAYS | {"run_id", "item_id", "text_item_id", "source_id", "seq",
+                           "property", "status", "claim_id", "mention_ids"},
 }
 
 

@@ -421,7 +421,8 @@ def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
 
     Destroys the data key of the item (its file, name and file key), of each of its
     derivatives (the metadata-stripped copy …, recursively), of every custody entry
-    of these, and of every protected claim they support; deletes their encrypted
+    of these, of every protected claim they support, and of the mentions found in its
+    text and the claims proposed from them; deletes their encrypted
     files; then scrubs the database (``store.erase.scrub``). The ledger keeps the
     events, the plaintext SHA-256 and every proof. Returns the index of the item's
     ``key.destroyed`` event.
@@ -442,8 +443,13 @@ def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
             s.claims.c.id.in_(select(s.claim_support.c.claim_id)
                               .where(s.claim_support.c.item_id.in_(ids))))
             .order_by(s.claims.c.ledger_index)).scalars().all()
-        kept = conn.execute(select(s.item_metadata.c.sealed).where(
-            s.item_metadata.c.item_id.in_(ids))).scalars().all()
+        kept = list(conn.execute(select(s.item_metadata.c.sealed).where(
+            s.item_metadata.c.item_id.in_(ids))).scalars())
+        # What the item's text names, and the claims proposed from it (dadkhahi.mentions).
+        for table in (s.mentions, s.proposals):
+            kept += conn.execute(select(table.c.sealed).where(
+                table.c.item_id.in_(ids), table.c.sealed.is_not(None))
+                .order_by(table.c.ledger_index, table.c.seq)).scalars().all()
         destroyed = set(conn.execute(select(s.erasures.c.key_id)).scalars())
     keys = [str(x["sealed"]["key_id"]) for x in items if x["sealed"]]
     keys += [str(x["key_id"]) for x in (*custody, *claims, *kept)]

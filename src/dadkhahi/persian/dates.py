@@ -284,3 +284,73 @@ def parse_date(
         earliest = latest = day_of(year, month_number, day)
         precision = "day"
     return DateInterval(earliest, latest, original, chosen, precision, uncertain, approximate)
+
+
+
+# --- dates in running text -------------------------------------------------------------
+
+# One character for one (digits to ASCII, Arabic yeh and kaf to Persian), so a match in
+# the folded text stands at the same offsets in the original.
+_SAME_LENGTH = {0x06F0 + i: str(i) for i in range(10)} | {0x0660 + i: str(i) for i in range(10)}
+_SAME_LENGTH |= {0x064A: "\u06cc", 0x0643: "\u06a9"}
+
+
+def _alternatives(names: dict[str, int]) -> str:
+    # Longest first, so "Mordad" is not cut to a shorter spelling; short Latin
+    # abbreviations are left out (too many ordinary words: "mar", "dey", "tir").
+    short = {"mar", "may", "tir", "dey", "day", "dei", "mai", "mehr"}
+    kept = sorted((n for n in names if (len(n) >= 3 and n not in short) or _PERSIAN.search(n)),
+                  key=lambda n: (-len(n), n))
+    return "|".join(re.escape(n) for n in kept)
+
+
+_MONTH = f"(?:{_alternatives(_JALALI_MONTHS | _GREGORIAN_MONTHS)}|May|Mehr|Tir|Dey)"
+_SEASON = f"(?:{_alternatives(_JALALI_SEASONS | _LATIN_SEASONS | _JALALI_SEASONS_LATIN)})"
+_YEAR = r"(?:1[3-4]\d\d|1[89]\d\d|20\d\d)"
+_NOT_NUMBER_BEFORE = r"(?<![\d,./])"
+_NOT_NUMBER_AFTER = r"(?![\d,]\d|\d|/\d)"
+_MARK = r"(?:\s*(?:ه\.?\s?ش\.?|هجری\s+شمسی|شمسی|میلادی|SH|AD)\b)?"
+_IN_TEXT = re.compile(
+    _NOT_NUMBER_BEFORE + "(?:"
+    # 1367/05/12, 1988-08-03
+    rf"{_YEAR}[/\-.]\d{{1,2}}[/\-.]\d{{1,2}}"
+    # 12/5/1367, 03.08.1988
+    rf"|\d{{1,2}}[/\-.]\d{{1,2}}[/\-.]{_YEAR}"
+    # 12 Mordad 1367, 12 مرداد ماه ۱۳۶۷, 3 August 1988, 3rd of August, 1988
+    rf"|(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?)?{_MONTH}(?:\s+ماه)?,?\s+(?:(?:of|سال)\s+)?{_YEAR}"
+    # August 3, 1988
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
+    # summer 1988, تابستان ۱۳۶۷, summer of 1988
+    rf"|{_SEASON}\s+(?:(?:of|سال)\s+)?{_YEAR}"
+    # a year alone
+    rf"|{_YEAR}"
+    ")" + _MARK + _NOT_NUMBER_AFTER,
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DateInText:
+    """A date written in running text: where it stands (``text[start:end]``) and what it means."""
+
+    start: int
+    end: int
+    interval: DateInterval
+
+
+def find_dates(text: str) -> list[DateInText]:
+    """Dates in running text, Solar Hijri and Gregorian, in either script, left to right.
+
+    Whole dates (``1367/05/12``, ``12 Mordad 1367``, ``۱۲ مرداد ۱۳۶۷``, ``July 19, 1988``),
+    months and seasons with a year, and years alone (1300–1420 Jalali, 1800–2100
+    Gregorian, never a part of a larger number such as ``1,988``). Each is read by
+    :func:`parse_date`; text it refuses (``1367/13/40``) is not a date.
+    """
+    found: list[DateInText] = []
+    for match in _IN_TEXT.finditer(text.translate(_SAME_LENGTH)):
+        try:
+            interval = parse_date(text[match.start():match.end()])
+        except DateParseError:
+            continue
+        found.append(DateInText(match.start(), match.end(), interval))
+    return found

@@ -108,6 +108,24 @@ def _document_failed(index: int, data: Mapping[str, Any]) -> list[Op]:
     return [Insert(s.extractions, _row(s.extractions, index, dict(data, state="failed")))]
 
 
+@handles("mentions.found")
+def _mentions_found(index: int, data: Mapping[str, Any]) -> list[Op]:
+    common = {k: data[k] for k in ("item_id", "text_item_id", "source_id")}
+    common["run_id"] = data["id"]
+    ops: list[Op] = [Insert(s.mentions, _row(s.mentions, index, {**common, **m}))
+                     for m in data["mentions"]]
+    ops.extend(Insert(s.proposals, _row(s.proposals, index, {**common, "status": "pending",
+                                                             **p}))
+               for p in data["proposals"])
+    return ops
+
+
+@handles("proposal.reviewed")
+def _proposal_reviewed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Update(s.proposals, {"id": data["id"]}, {
+        "status": data["status"], "claim_id": data.get("claim_id"), "ledger_index": index})]
+
+
 _simple_insert("source.linked", s.source_links)
 
 

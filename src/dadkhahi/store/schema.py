@@ -762,6 +762,63 @@ consents = Table(
     Index("ix_consents_source_id", "source_id"),
 )
 
+# --- mentions and proposed claims (issue 15) ---
+# What a text names (persons, places, dates, counts), found in an extracted text with its
+# page and character span, and the claims proposed from it for a person to accept or
+# reject. Both take their original item's sensitivity; a protected item's mentions and
+# proposals are sealed (``domain.protected.CLEAR_FIELDS``) and reach only who sees it.
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("run_id", Text, nullable=False),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("text_item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", Text, nullable=False),  # person, place, date, count
+    Column("page", Integer),
+    Column("start", Integer),
+    Column("end", Integer),
+    Column("text", Text),
+    Column("value", JSON(none_as_null=True)),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_mentions_item_id", "item_id"),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("run_id", Text, nullable=False),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("text_item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("entity_kind", Text),
+    Column("entity_id", Text),
+    Column("property", Text, nullable=False),
+    Column("value", JSON(none_as_null=True)),
+    Column("date_earliest", Text),
+    Column("date_latest", Text),
+    Column("date_text", Text),
+    Column("candidates", JSON(none_as_null=True)),
+    Column("mention_ids", JSON(none_as_null=True)),
+    Column("page", Integer),
+    Column("locator", Text),
+    Column("sentence", Text),
+    Column("sensitivity", Text, nullable=False),
+    Column("status", Text, nullable=False),  # pending, accepted, rejected
+    Column("claim_id", Text, ForeignKey("claims.id")),
+    _ledger_index(),
+    Index("ix_proposals_item_id", "item_id"),
+    Index("ix_proposals_status", "status"),
+)
+
 # --- facts and cases (issue 16) ---
 # Sources are independent unless a provenance link joins them (derived from, cites,
 # same compiler, same interview session); an involvement names the sources that say

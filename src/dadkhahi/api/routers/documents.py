@@ -10,12 +10,13 @@ from dadkhahi.access import reads
 from dadkhahi.access.audit import record_reads
 from dadkhahi.access.policy import Permission, require
 from dadkhahi.api.deps import PrincipalDep, StoreDep
-from dadkhahi.api.models import SearchIn
+from dadkhahi.api.models import AcceptIn, SearchIn
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import JOB_KIND, read_text
 from dadkhahi.jobs.queue import enqueue
 from dadkhahi.search.engine import search as run_search
+from dadkhahi.services import mentions as mentions_service
 from dadkhahi.store import schema as s
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -56,3 +57,46 @@ def search(body: SearchIn, store: StoreDep, principal: PrincipalDep) -> Any:
     item, page and a snippet of the exact text with the matches' offsets. The query goes
     in the body, never in a URL (it may hold a name)."""
     return run_search(store, principal, body.q, limit=body.limit).to_json()
+
+
+# --- mentions and proposed claims (dadkhahi.mentions, through services.mentions) ---
+
+_HIDDEN: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such object, or not visible to you"}}
+
+
+@router.post("/items/{object_id}/mentions", response_model=dict[str, Any], responses=_HIDDEN)
+def find_mentions(object_id: str, store: StoreDep, principal: PrincipalDep,
+                  again: bool = False) -> Any:
+    """Find the persons, places, dates and counts an item's text names and propose claims
+    from them for review (an item scanned before is answered as it is unless ``again``)."""
+    return mentions_service.find_for(store, principal, object_id, again=again)
+
+
+@router.get("/items/{object_id}/mentions", response_model=dict[str, Any], responses=_HIDDEN)
+def item_mentions(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+    """The mentions found in an item's text, each with its page and character span."""
+    return mentions_service.mentions_for(store, principal, object_id)
+
+
+@router.get("/proposals", response_model=dict[str, Any])
+def proposals(store: StoreDep, principal: PrincipalDep, item: str | None = None,
+              status: str | None = "pending") -> Any:
+    """Claims proposed from the texts you may see (pending by default), oldest first."""
+    return mentions_service.proposals_for(store, principal, item_id=item, status=status)
+
+
+@router.post("/proposals/{object_id}/accept", response_model=dict[str, Any],
+             responses=_HIDDEN)
+def accept_proposal(object_id: str, body: AcceptIn, store: StoreDep,
+                    principal: PrincipalDep) -> Any:
+    """Accept a proposed claim: the claim is added, supported by the document at the
+    sentence's place in it (``entity`` names the subject when the proposal has none)."""
+    return mentions_service.accept_for(store, principal, object_id, body.entity)
+
+
+@router.post("/proposals/{object_id}/reject", response_model=dict[str, Any],
+             responses=_HIDDEN)
+def reject_proposal(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Reject a proposed claim (it stays, marked rejected; no claim is made)."""
+    return mentions_service.reject_for(store, principal, object_id)

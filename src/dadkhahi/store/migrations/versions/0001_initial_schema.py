@@ -750,6 +750,71 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.create_index("ix_consents_source_id", ["source_id"], unique=False)
+    op.create_table(
+        "mentions",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("run_id", sa.Text(), nullable=False),
+        sa.Column("item_id", sa.Text(), nullable=False),
+        sa.Column("text_item_id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("page", sa.Integer(), nullable=True),
+        sa.Column("start", sa.Integer(), nullable=True),
+        sa.Column("end", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("value", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["item_id"], ["items.id"],
+                                name=op.f("fk_mentions_item_id_items")),
+        sa.ForeignKeyConstraint(["text_item_id"], ["items.id"],
+                                name=op.f("fk_mentions_text_item_id_items")),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
+                                name=op.f("fk_mentions_source_id_sources")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mentions")),
+    )
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.create_index("ix_mentions_item_id", ["item_id"], unique=False)
+    op.create_table(
+        "proposals",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("run_id", sa.Text(), nullable=False),
+        sa.Column("item_id", sa.Text(), nullable=False),
+        sa.Column("text_item_id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("entity_kind", sa.Text(), nullable=True),
+        sa.Column("entity_id", sa.Text(), nullable=True),
+        sa.Column("property", sa.Text(), nullable=False),
+        sa.Column("value", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("date_earliest", sa.Text(), nullable=True),
+        sa.Column("date_latest", sa.Text(), nullable=True),
+        sa.Column("date_text", sa.Text(), nullable=True),
+        sa.Column("candidates", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("mention_ids", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("page", sa.Integer(), nullable=True),
+        sa.Column("locator", sa.Text(), nullable=True),
+        sa.Column("sentence", sa.Text(), nullable=True),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("claim_id", sa.Text(), nullable=True),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["item_id"], ["items.id"],
+                                name=op.f("fk_proposals_item_id_items")),
+        sa.ForeignKeyConstraint(["text_item_id"], ["items.id"],
+                                name=op.f("fk_proposals_text_item_id_items")),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
+                                name=op.f("fk_proposals_source_id_sources")),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"],
+                                name=op.f("fk_proposals_claim_id_claims")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_proposals")),
+    )
+    with op.batch_alter_table("proposals", schema=None) as batch_op:
+        batch_op.create_index("ix_proposals_item_id", ["item_id"], unique=False)
+        batch_op.create_index("ix_proposals_status", ["status"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         # PostgreSQL's full-text index over the project's own tokens (``simple``: no
         # stemming, no stop words, so it sees exactly what SQLite's FTS5 sees). SQLite's
@@ -913,6 +978,8 @@ def downgrade() -> None:
     op.drop_table("publication_keys")
     op.drop_table("publication_withdrawals")
     op.drop_table("publication_approvals")
+    op.drop_table("proposals")
+    op.drop_table("mentions")
     op.drop_table("consents")
     op.drop_table("testimonies")
     op.drop_table("search_segments")

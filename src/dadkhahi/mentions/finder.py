@@ -1,0 +1,361 @@
+"""Finding what a document's text names, and proposing claims from it.
+
+:func:`find_mentions` reads an item's extracted text (``intake.documents.read_text``) and
+finds, page by page, with each page's character span:
+
+* **persons**: word windows that may be names (:func:`~dadkhahi.mentions.text.name_windows`)
+  whose keys the store knows, resolved with the one person search
+  (:func:`dadkhahi.search.persons.search_persons`), so ``Hossein Rezaei`` in an English
+  article finds the records of ``حسین رضایی``. Finding a name and deciding who it is are
+  separate steps: a mention lists every candidate person, and only an unambiguous one is
+  proposed as the claim's subject;
+* **places** of the store (prisons, cemeteries…) by their names in either script;
+* **dates**, Solar Hijri and Gregorian (:func:`dadkhahi.persian.dates.find_dates`);
+* **counts** of people (``30,000 political prisoners``, ``سی هزار زندانی``).
+
+From each sentence that reports an execution it proposes "this text says person P was
+executed (at Q, on D)", and from each count "this text says N people (at Q, on D)". The
+mentions and proposals are one ``mentions.found`` event; nothing becomes a claim until a
+person accepts it (:mod:`dadkhahi.mentions.review`).
+
+**Protection.** Mentions and proposals take the text's sensitivity (the stricter of the
+original item and its source) and, when protected, every field but IDs, kind and review
+state is sealed. The person search runs with no more sight than the document's readers
+have: a public document's names are matched against public records only, so a proposal
+on a public text never names a restricted person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from dadkhahi.access.policy import Principal
+from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.vocab import Role, Sensitivity
+from dadkhahi.intake.documents import read_text
+from dadkhahi.intake.evidence import resolve_item
+from dadkhahi.mentions.text import KILLING_WORDS, Span, counts, name_windows, sentences
+from dadkhahi.persian import label_key, name_keys
+from dadkhahi.persian.dates import find_dates
+from dadkhahi.search.persons import key_strings, refresh_name_index, search_persons
+from dadkhahi.search.tokens import tokenize
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store, utc_now
+
+#: A person search hit below this score is not a candidate for a mention.
+MIN_PERSON_SCORE = 0.85
+#: Candidates kept per person mention (best first).
+MAX_CANDIDATES = 5
+#: The best candidate is proposed alone only when it leads the next by this much.
+CLEAR_LEAD = 0.1
+_KEY_BATCH = 500
+
+
+@dataclass
+class Found:
+    """One mention before it is stored."""
+
+    kind: str
+    page: int
+    start: int
+    end: int
+    text: str
+    value: dict[str, Any]
+    id: str = field(default_factory=lambda: new_id("mention"))
+
+
+def _level(conn: Connection, item: dict[str, Any]) -> Sensitivity:
+    source = conn.execute(select(s.sources.c.sensitivity).where(
+        s.sources.c.id == item["source_id"])).scalar_one()
+    levels = {str(item["sensitivity"]), str(source)}
+    for level in (Sensitivity.PROTECTED, Sensitivity.RESTRICTED):
+        if str(level) in levels:
+            return level
+    return Sensitivity.PUBLIC
+
+
+def _searcher(level: Sensitivity, actor: str) -> Principal:
+    # A public text is matched against public records only (see the module docstring).
+    role = Role.VIEWER if level is Sensitivity.PUBLIC else Role.ADMIN
+    return Principal(username=actor, role=role)
+
+
+def latest_run(conn: Connection, item_id: str) -> str | None:
+    """The ID of the newest mention run of an item, if any (a run that found nothing
+    leaves no row, so such a text is simply scanned again)."""
+    newest: tuple[int, str] | None = None
+    for table in (s.mentions, s.proposals):
+        row = conn.execute(select(table.c.ledger_index, table.c.run_id)
+                           .where(table.c.item_id == item_id)
+                           .order_by(table.c.ledger_index.desc()).limit(1)).first()
+        if row is not None and (newest is None or int(row[0]) > newest[0]):
+            newest = (int(row[0]), str(row[1]))
+    return None if newest is None else newest[1]
+
+
+# --- places ------------------------------------------------------------------------------
+
+
+def _place_patterns(conn: Connection, level: Sensitivity) -> dict[tuple[str, ...], str]:
+    """Token sequences naming each place: its names in both scripts, and each without its
+    generic words (``Evin Prison`` is also ``Evin``; ``زندان اوین`` is also ``اوین``)."""
+    p = s.places.c
+    shown = [str(Sensitivity.PUBLIC)]
+    if level is not Sensitivity.PUBLIC:
+        shown.append(str(Sensitivity.RESTRICTED))
+    patterns: dict[tuple[str, ...], str] = {}
+    rows = conn.execute(select(p.id, p.name, p.name_fa).where(p.sensitivity.in_(shown))
+                        .order_by(p.ledger_index, p.id)).all()
+    for place_id, name, name_fa in rows:
+        for label in (name, name_fa):
+            if not label:
+                continue
+            tokens = tokenize(str(label))
+            words = tuple(t.text for t in tokens)
+            # label_key is None for a generic word alone (prison, cemetery, زندان…).
+            distinctive = tuple(t.text for t in tokens
+                                if label_key(str(label)[t.start:t.end]) is not None)
+            for pattern in (words, distinctive):
+                if pattern:
+                    patterns.setdefault(pattern, str(place_id))
+    return patterns
+
+
+def _places(text: str, page: int, patterns: dict[tuple[str, ...], str]) -> list[Found]:
+    tokens = tokenize(text)
+    longest = max((len(k) for k in patterns), default=0)
+    out: list[Found] = []
+    i = 0
+    while i < len(tokens):
+        hit: tuple[int, str] | None = None
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            place = patterns.get(tuple(t.text for t in tokens[i:i + n]))
+            if place is not None:
+                hit = (n, place)
+                break
+        if hit is None:
+            i += 1
+            continue
+        n, place = hit
+        a, b = tokens[i].start, tokens[i + n - 1].end
+        out.append(Found("place", page, a, b, text[a:b], {"place_id": place}))
+        i += n
+    return out
+
+
+# --- persons -----------------------------------------------------------------------------
+
+
+def _person_keys(window: str) -> list[tuple[int, str]]:
+    # Skeletons of one or two letters match too many ordinary words to be worth a search.
+    return [(i, k) for i, k in key_strings(name_keys(window))
+            if not (k.startswith("s:") and len(k) < 5)]
+
+
+def _known_keys(conn: Connection, keys: set[str]) -> set[str]:
+    wanted = sorted(keys)
+    known: set[str] = set()
+    for first in range(0, len(wanted), _KEY_BATCH):
+        chunk = wanted[first:first + _KEY_BATCH]
+        known.update(str(k) for k in conn.execute(
+            select(s.name_keys.c.key).where(s.name_keys.c.key.in_(chunk)).distinct()).scalars())
+    return known
+
+
+def _persons(
+    store: Store, principal: Principal, pages: Sequence[tuple[int, str]],
+    taken: dict[int, list[tuple[int, int]]],
+) -> list[Found]:
+    """Person mentions: windows whose every part the store knows, then the person search."""
+    refresh_name_index(store)
+    windows: list[tuple[int, str, Span, int, list[tuple[int, str]]]] = []
+    for number, text in pages:
+        for span, run in name_windows(text):
+            shown = text[span.start:span.end]
+            windows.append((number, text, span, len(run), _person_keys(shown)))
+    with store.reading() as conn:
+        known = _known_keys(conn, {k for *_, keys in windows for _, k in keys})
+    out: list[Found] = []
+    # Longest windows first: "Hossein Rezaei Tehrani" before "Hossein Rezaei".
+    windows.sort(key=lambda w: (w[0], -w[3], w[2].start))
+    chosen: dict[int, list[tuple[int, int]]] = {n: list(v) for n, v in taken.items()}
+    searched: dict[str, list[dict[str, Any]]] = {}
+    for number, text, span, _n, keys in windows:
+        parts = {i for i, _ in keys if i >= 0}
+        hit_parts = {i for i, k in keys if k in known}
+        whole = any(i == -1 and k in known for i, k in keys)
+        if not parts or not (whole or parts <= hit_parts):
+            continue
+        if any(a < span.end and span.start < b for a, b in chosen.get(number, [])):
+            continue
+        shown = text[span.start:span.end]
+        if shown not in searched:
+            found = search_persons(store, principal, shown, limit=MAX_CANDIDATES,
+                                   min_score=MIN_PERSON_SCORE)
+            searched[shown] = [{"person_id": h.person_id, "score": round(h.score, 3),
+                                "record_ids": [r.record_id for r in h.records]}
+                               for h in found.hits]
+        candidates = searched[shown]
+        if not candidates:
+            continue
+        chosen.setdefault(number, []).append((span.start, span.end))
+        out.append(Found("person", number, span.start, span.end, shown,
+                         {"candidates": candidates}))
+    return out
+
+
+def _subject(candidates: list[dict[str, Any]]) -> str | None:
+    """The one person a mention names, when the search leaves no doubt; else None."""
+    persons = [c for c in candidates if c["person_id"] is not None]
+    if not persons:
+        return None
+    if len(persons) > 1 and persons[0]["score"] - persons[1]["score"] < CLEAR_LEAD:
+        return None
+    return str(persons[0]["person_id"])
+
+
+# --- proposals ---------------------------------------------------------------------------
+
+
+def _proposals(
+    text_item_id: str, page: int, text: str, found: list[Found],
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for sentence in sentences(text):
+        inside = [f for f in found if sentence.start <= f.start and f.end <= sentence.end]
+        if not inside:
+            continue
+        words = {t.text for t in tokenize(text[sentence.start:sentence.end])}
+        place = next((f for f in inside if f.kind == "place"), None)
+        when = next((f for f in inside if f.kind == "date"), None)
+        common: dict[str, Any] = {
+            "page": page, "sentence": text[sentence.start:sentence.end],
+            # The locator names the place in the text, never its words: a claim support's
+            # locator is not sealed (ARCHITECTURE.md), the sentence is (when protected).
+            "locator": f"text {text_item_id}, page {page}, "
+                       f"characters {sentence.start}-{sentence.end}",
+            "date_earliest": when.value["earliest"] if when else None,
+            "date_latest": when.value["latest"] if when else None,
+            "date_text": when.text if when else None,
+        }
+        extra = [m.id for m in (place, when) if m is not None]
+        if words & KILLING_WORDS:
+            for person in (f for f in inside if f.kind == "person"):
+                subject = _subject(person.value["candidates"])
+                out.append({**common, "property": "executed",
+                            "entity_kind": "person" if subject else None,
+                            "entity_id": subject,
+                            "value": {"place_id": place.value["place_id"] if place else None},
+                            "candidates": person.value["candidates"],
+                            "mention_ids": [person.id, *extra]})
+        for count in (f for f in inside if f.kind == "count"):
+            out.append({**common, "property": "victim_count",
+                        "entity_kind": "place" if place else None,
+                        "entity_id": place.value["place_id"] if place else None,
+                        "value": {"count": count.value["count"]},
+                        "candidates": None, "mention_ids": [count.id, *extra]})
+    return out
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """What :func:`find_mentions` did: the run's ID, and whether it was already there."""
+
+    run_id: str
+    item_id: str
+    mentions: int
+    proposals: int
+    existing: bool = False
+
+
+def scan_pages(
+    store: Store, pages: Sequence[tuple[int, str]], level: Sensitivity, actor: str,
+    text_item_id: str,
+) -> tuple[list[Found], list[dict[str, Any]]]:
+    """Mentions and proposals of these pages (number, exact text); nothing is stored."""
+    with store.reading() as conn:
+        patterns = _place_patterns(conn, level)
+    found: list[Found] = []
+    for number, text in pages:
+        dates = find_dates(text)
+        found += [Found("date", number, d.start, d.end, text[d.start:d.end], {
+            "earliest": d.interval.earliest.isoformat(),
+            "latest": d.interval.latest.isoformat(), "calendar": d.interval.calendar,
+            "edtf": d.interval.edtf()}) for d in dates]
+        found += [Found("count", number, c.start, c.end, text[c.start:c.end], {"count": c.value})
+                  for c in counts(text, dates)]
+        found += _places(text, number, patterns)
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for f in found:
+        if f.kind in ("place", "date"):
+            taken.setdefault(f.page, []).append((f.start, f.end))
+    found += _persons(store, _searcher(level, actor), pages, taken)
+    found.sort(key=lambda f: (f.page, f.start, f.end, f.kind))
+    proposals: list[dict[str, Any]] = []
+    for number, text in pages:
+        proposals += _proposals(text_item_id, number, text,
+                                [f for f in found if f.page == number])
+    return found, proposals
+
+
+def find_mentions(store: Store, item_ref: str, actor: str, *, again: bool = False) -> Run:
+    """Find the mentions in an item's extracted text and propose claims (one event).
+
+    An item whose mentions were found before is left alone unless ``again`` (a new run:
+    say after more records or places were added); its earlier proposals stay as they are.
+    Raises :class:`ValidationError` when the item has no extracted text.
+    """
+    with store.reading() as conn:
+        item = resolve_item(conn, item_ref)
+        if item["derived_from"] is not None:
+            item = resolve_item(conn, str(item["derived_from"]))
+        item_id = str(item["id"])
+        previous = latest_run(conn, item_id)
+        if previous is not None and not again:
+            m, p = s.mentions.c, s.proposals.c
+            n_m = len(conn.execute(select(m.id).where(m.run_id == previous)).all())
+            n_p = len(conn.execute(select(p.id).where(p.run_id == previous)).all())
+            return Run(previous, item_id, n_m, n_p, existing=True)
+        body = read_text(store, conn, item_id)
+        if body["state"] != "done":
+            raise ValidationError(f"item {item_id} has no extracted text ({body['state']}); "
+                                  "run `dadkhahi documents extract` first")
+        text_item_id = str(body["text_item_id"])
+        level = _level(conn, item)
+    pages = [(int(p["number"]), str(p["text"])) for p in body["pages"]]
+    found, proposals = scan_pages(store, pages, level, actor, text_item_id)
+    run_id = new_id("mentionrun")
+    protected = level is Sensitivity.PROTECTED
+    with store.transaction(actor) as tx:
+        mentions: list[dict[str, Any]] = []
+        for seq, f in enumerate(found):
+            row = {"id": f.id, "seq": seq, "kind": f.kind, "page": f.page, "start": f.start,
+                   "end": f.end, "text": f.text, "value": f.value, "sensitivity": str(level),
+                   "run_id": run_id, "item_id": item_id, "text_item_id": text_item_id,
+                   "source_id": str(item["source_id"])}
+            mentions.append(tx.seal_protected("mention", row, f.id) if protected else row)
+        sealed_proposals: list[dict[str, Any]] = []
+        for seq, prop in enumerate(proposals):
+            pid = new_id("proposal")
+            row = {"id": pid, "seq": seq, **prop, "sensitivity": str(level), "run_id": run_id,
+                   "item_id": item_id, "text_item_id": text_item_id,
+                   "source_id": str(item["source_id"])}
+            sealed_proposals.append(tx.seal_protected("proposal", row, pid) if protected
+                                    else row)
+        for row in (*mentions, *sealed_proposals):
+            for k in ("run_id", "item_id", "text_item_id", "source_id"):
+                row.pop(k)
+        tx.emit("mentions.found", {
+            "id": run_id, "item_id": item_id, "text_item_id": text_item_id,
+            "source_id": str(item["source_id"]), "sensitivity": str(level), "at": utc_now(),
+            "mentions": mentions, "proposals": sealed_proposals})
+    return Run(run_id, item_id, len(found), len(proposals))
+

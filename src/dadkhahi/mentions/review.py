@@ -1,0 +1,183 @@
+"""Reading mentions and proposals, and the review that turns a proposal into a claim.
+
+Nothing found in a text becomes a claim until a person accepts it. Accepting writes the
+claim through :func:`dadkhahi.facts.entities.add_claim` (which raises it to the strictest
+of its supports, so a claim resting on a protected document is protected) with the
+document's source and original item as its support and the sentence's place in the text
+as the locator, and a ``proposal.reviewed`` event, in one transaction. Rejecting is a
+``proposal.reviewed`` event alone. A proposal is reviewed once.
+
+These functions hold no access rule: the command line (the home's operator) calls them
+directly, the API through :mod:`dadkhahi.services.mentions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, select
+
+from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.vocab import EntityKind, Sensitivity
+from dadkhahi.facts.entities import Support, add_claim
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store, utc_now
+
+_ENTITY_TABLES = {"person": s.persons, "place": s.places, "organization": s.organizations,
+                  "act": s.acts}
+#: Proposal states a list may ask for.
+STATES = ("pending", "accepted", "rejected")
+
+
+def _opened(store: Store, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its sealed fields laid back (``erased`` when the key is gone)."""
+    sealed = row.pop("sealed", None)
+    if sealed:
+        payload = store.keys.unseal(conn, sealed, str(row["id"]))
+        if payload is None:
+            row["erased"] = True
+        else:
+            row.update({k: v for k, v in payload.items() if k in row})
+    return row
+
+
+def mentions_of(
+    store: Store, conn: Connection, item_id: str, run_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The mentions of an item's newest run (or of ``run_id``), in text order."""
+    from dadkhahi.mentions.finder import latest_run
+
+    run = run_id or latest_run(conn, item_id)
+    if run is None:
+        return []
+    m = s.mentions.c
+    rows = conn.execute(select(s.mentions).where(m.item_id == item_id, m.run_id == run)
+                        .order_by(m.seq)).mappings()
+    return [_opened(store, conn, dict(r)) for r in rows]
+
+
+def proposals_statement(
+    *, item_id: str | None = None, status: str | None = "pending",
+    where: ColumnElement[bool] | None = None,
+) -> Select[Any]:
+    """Proposals, oldest first (by ledger order, then their place in the text)."""
+    if status is not None and status not in STATES:
+        raise ValidationError(f"status {status!r}: choose one of {', '.join(STATES)}")
+    p = s.proposals.c
+    stmt = select(s.proposals)
+    if item_id is not None:
+        stmt = stmt.where(p.item_id == item_id)
+    if status is not None:
+        stmt = stmt.where(p.status == status)
+    if where is not None:
+        stmt = stmt.where(where)
+    return stmt.order_by(p.ledger_index, p.seq)
+
+
+def read_proposals(
+    store: Store, conn: Connection, stmt: Select[Any], bind: dict[str, Any] | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Proposal rows of ``stmt``, sealed fields opened."""
+    rows = conn.execute(stmt.limit(limit), bind or {}).mappings()
+    return [_opened(store, conn, dict(r)) for r in rows]
+
+
+def get_proposal(store: Store, conn: Connection, proposal_id: str) -> dict[str, Any]:
+    """One proposal, sealed fields opened; NotFoundError if none."""
+    row = conn.execute(select(s.proposals).where(s.proposals.c.id == proposal_id)
+                       ).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no proposal {proposal_id!r}")
+    return _opened(store, conn, dict(row))
+
+
+def parse_entity(text: str) -> tuple[str, str]:
+    """``person:per_…`` (or a bare ID whose prefix says its kind) as (kind, id)."""
+    kind, _, entity_id = text.partition(":")
+    if not entity_id:
+        prefixes = {"per": "person", "plc": "place", "org": "organization", "act": "act"}
+        kind, entity_id = prefixes.get(text[:3], ""), text
+    if kind not in _ENTITY_TABLES:
+        raise ValidationError(f"entity {text!r}: give KIND:ID with KIND one of "
+                              f"{', '.join(_ENTITY_TABLES)}")
+    return kind, entity_id
+
+
+def _pending(row: dict[str, Any]) -> None:
+    if row["status"] != "pending":
+        raise ValidationError(f"proposal {row['id']} was already {row['status']}")
+    if row.get("erased"):
+        raise ValidationError(f"proposal {row['id']} was erased with its document")
+
+
+def accept(
+    store: Store, proposal_id: str, actor: str, *, entity: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Accept a proposal: the claim it proposes is added, supported by the document.
+
+    ``entity`` (kind, id) names the claim's subject when the proposal has none (an
+    ambiguous name, a count with no place) or corrects it. Returns the proposal's ID,
+    the claim's ID and its sensitivity.
+    """
+    with store.reading() as conn:
+        row = get_proposal(store, conn, proposal_id)
+        _pending(row)
+        kind, entity_id = entity or (row["entity_kind"], row["entity_id"])
+        if not kind or not entity_id:
+            candidates = ", ".join(str(c["person_id"]) for c in row.get("candidates") or []
+                                   if c.get("person_id")) or "none linked yet"
+            raise ValidationError(
+                f"proposal {proposal_id} names no single subject: give the entity "
+                f"(KIND:ID; candidates: {candidates})")
+        table = _ENTITY_TABLES[kind]
+        if conn.execute(select(table.c.id).where(table.c.id == entity_id)).first() is None:
+            raise NotFoundError(f"no {kind} {entity_id!r}")
+    when = None
+    if row["date_earliest"] or row["date_latest"]:
+        when = DateRange(_day(row["date_earliest"]), _day(row["date_latest"]), row["date_text"])
+    support = Support(str(row["source_id"]), item_id=str(row["item_id"]),
+                      locator=row["locator"])
+    with store.transaction(actor) as tx:
+        claim_id = add_claim(tx, EntityKind(kind), entity_id, str(row["property"]),
+                             row["value"] or {}, [support], date=when,
+                             sensitivity=Sensitivity(row["sensitivity"]))
+        tx.emit("proposal.reviewed", {"id": proposal_id, "status": "accepted",
+                                      "claim_id": claim_id, "at": utc_now()})
+    with store.reading() as conn:
+        level = conn.execute(select(s.claims.c.sensitivity).where(
+            s.claims.c.id == claim_id)).scalar_one()
+    return {"proposal_id": proposal_id, "claim_id": claim_id, "sensitivity": str(level)}
+
+
+def reject(store: Store, proposal_id: str, actor: str) -> dict[str, Any]:
+    """Reject a proposal (it stays, marked rejected; no claim is made)."""
+    with store.reading() as conn:
+        _pending(get_proposal(store, conn, proposal_id))
+    with store.transaction(actor) as tx:
+        tx.emit("proposal.reviewed", {"id": proposal_id, "status": "rejected",
+                                      "claim_id": None, "at": utc_now()})
+    return {"proposal_id": proposal_id, "status": "rejected"}
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def describe(row: dict[str, Any], places: Sequence[dict[str, Any]] = ()) -> str:
+    """One line saying what a proposal claims (for the command line)."""
+    subject = (f"{row['entity_kind']} {row['entity_id']}" if row.get("entity_id")
+               else "subject to choose")
+    value = row.get("value") or {}
+    if row["property"] == "executed":
+        what = "was executed" + (f" at place {value['place_id']}" if value.get("place_id")
+                                 else "")
+    elif row["property"] == "victim_count":
+        what = f"counts {value.get('count')} people"
+    else:
+        what = f"{row['property']} = {value}"
+    when = f" on {row['date_text']}" if row.get("date_text") else ""
+    return f"the text says {subject} {what}{when}"

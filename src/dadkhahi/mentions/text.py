@@ -1,0 +1,217 @@
+"""What can be found in a text without the store: sentences, counts of people, dates, and
+the word windows that may be names.
+
+Everything here works on one page's exact text and answers character offsets into it,
+so a mention can always be shown as the document has it. Persian and Latin script alike:
+digits in any script, number words in English and Persian (``thirty thousand``,
+``سی هزار``), Solar Hijri and Gregorian dates (:func:`dadkhahi.persian.dates.find_dates`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from dadkhahi.persian.dates import DateInText, find_dates
+from dadkhahi.search.tokens import Token, tokenize
+
+# Sentences end at . ! ? ؟ or a blank line; a full stop between digits (3.5) or after a
+# single capital (initials: "M. Rajavi") does not end one.
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?؟](?!\d)[\"'”»)\]]*(?=\s|$)|\n\s*\n")
+
+_DIGITS = {0x06F0 + i: str(i) for i in range(10)} | {0x0660 + i: str(i) for i in range(10)}
+# Thousands separators: comma, Arabic thousands separator, thin and narrow spaces.
+_NUMBER = re.compile(r"(?<![\d.,/])\d{1,3}(?:[,\u066c\u2009\u202f]\d{3})+(?![\d/]|[.,]\d)"
+                     r"|(?<![\d.,/])\d+(?![\d/]|[.,]\d)")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_EN_UNITS = {w: i for i, w in enumerate(_words(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"))}
+_EN_TENS = {w: 10 * (i + 2) for i, w in enumerate(_words(
+    "twenty thirty forty fifty sixty seventy eighty ninety"))}
+_EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_FA_UNITS = {w: i for i, w in enumerate(_words(
+    "صفر یک دو سه چهار پنج شش هفت هشت نه ده یازده دوازده سیزده چهارده پانزده شانزده "
+    "هفده هجده نوزده"))}
+_FA_UNITS["هیجده"] = 18
+_FA_TENS = {w: 10 * (i + 2) for i, w in enumerate(_words(
+    "بیست سی چهل پنجاه شصت هفتاد هشتاد نود"))}
+_FA_HUNDREDS = {w: 100 * (i + 1) for i, w in enumerate(_words(
+    "صد دویست سیصد چهارصد پانصد ششصد هفتصد هشتصد نهصد"))}
+_FA_SCALES = {"هزار": 1000, "میلیون": 1_000_000}
+_NUMBER_WORDS = {*_EN_UNITS, *_EN_TENS, *_EN_SCALES, *_FA_UNITS, *_FA_TENS, *_FA_HUNDREDS,
+                 *_FA_SCALES}
+_JOINERS = {"and", "و", "-"}
+
+#: Words that say a number counts people (victims, prisoners, names on a list…).
+PEOPLE_WORDS = frozenset(_words("""
+    prisoners prisoner people persons victims names executions executed killed dead bodies
+    individuals men women members supporters detainees inmates graves officials
+    decision makers decisionmakers martyrs
+    زندانی زندانیان نفر تن قربانی قربانیان نام اعدام اعدامی اعدامیان کشته جان باخته
+    جانباخته شهید شهدا گور قبر مقام عضو
+"""))
+#: Words that say a sentence reports an execution or a killing.
+KILLING_WORDS = frozenset(_words("""
+    executed execution executions hanged killed murdered shot massacred
+    اعدام تیرباران کشته دار اعدامی
+"""))
+
+
+@dataclass(frozen=True)
+class Span:
+    """``text[start:end]``."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Count:
+    """A number of people written in the text, and the value it says."""
+
+    start: int
+    end: int
+    value: int
+
+
+def sentences(text: str) -> list[Span]:
+    """The sentences of a page, as spans (leading and trailing space left out)."""
+    out: list[Span] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        out.append(Span(start, match.end()))
+        start = match.end()
+    out.append(Span(start, len(text)))
+    trimmed = []
+    for span in out:
+        a, b = span.start, span.end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            trimmed.append(Span(a, b))
+    return trimmed
+
+
+def _words_value(words: list[str]) -> int | None:
+    """The value of number words (``thirty thousand``, ``سی و دو هزار``), or None."""
+    total = current = 0
+    seen = False
+    for word in words:
+        w = word.casefold()
+        if w in _JOINERS:
+            continue
+        if w in _EN_UNITS or w in _FA_UNITS:
+            current += _EN_UNITS.get(w, _FA_UNITS.get(w, 0))
+        elif w in _EN_TENS or w in _FA_TENS:
+            current += _EN_TENS.get(w, _FA_TENS.get(w, 0))
+        elif w in _FA_HUNDREDS:
+            current += _FA_HUNDREDS[w]
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in _EN_SCALES or w in _FA_SCALES:
+            scale = _EN_SCALES.get(w, _FA_SCALES.get(w, 1))
+            total += max(current, 1) * scale
+            current = 0
+        else:
+            return None
+        seen = True
+    return total + current if seen else None
+
+
+def _number_runs(text: str, tokens: list[Token]) -> list[Count]:
+    """Numbers written in digits (any script) or in words, with their values."""
+    folded = text.translate(_DIGITS)
+    runs: list[Count] = []
+    for match in _NUMBER.finditer(folded):
+        digits = re.sub(r"\D", "", match.group())
+        runs.append(Count(match.start(), match.end(), int(digits)))
+    i = 0
+    while i < len(tokens):
+        if tokens[i].text not in _NUMBER_WORDS or tokens[i].text in {"و", "and"}:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and (tokens[j + 1].text in _NUMBER_WORDS
+                                       or tokens[j + 1].text in _JOINERS):
+            j += 1
+        while j > i and tokens[j].text in _JOINERS:
+            j -= 1
+        # A digit run with a scale word after it: "30 thousand", "۳۰ هزار".
+        value = _words_value([t.text for t in tokens[i:j + 1]])
+        if value is not None:
+            runs.append(Count(tokens[i].start, tokens[j].end, value))
+        i = j + 1
+    runs.sort(key=lambda c: c.start)
+    merged: list[Count] = []
+    for run in runs:
+        if merged and merged[-1].end <= run.start and text[merged[-1].end:run.start].strip() == "" \
+                and run.value in (1000, 1_000_000) and merged[-1].value < 1000:
+            prev = merged.pop()
+            merged.append(Count(prev.start, run.end, prev.value * run.value))
+        else:
+            merged.append(run)
+    return merged
+
+
+def counts(text: str, dates: list[DateInText] | None = None) -> list[Count]:
+    """Numbers of people: a number followed, within three words, by a word for people
+    (``30,000 political prisoners``, ``3,200 names``, ``سی هزار زندانی``).
+
+    Numbers inside a date (``12 Mordad 1367``, a year) are not counts, and neither are
+    numbers under 2 (``one prisoner`` is a person, not a count).
+    """
+    tokens = tokenize(text)
+    taken = [(d.start, d.end) for d in (find_dates(text) if dates is None else dates)]
+    out: list[Count] = []
+    for run in _number_runs(text, tokens):
+        if run.value < 2 or any(a <= run.start < b or a < run.end <= b for a, b in taken):
+            continue
+        after = [t.text for t in tokens if t.start >= run.end][:4]
+        if any(w in PEOPLE_WORDS for w in after):
+            out.append(run)
+    return out
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def name_windows(text: str, *, longest: int = 4) -> list[tuple[Span, list[Token]]]:
+    """Runs of words that could be a name: two to ``longest`` capitalised Latin words, or
+    two to three Persian words, never across a sentence end. Whether one is a name is the
+    store's question (the one person search), not this function's.
+    """
+    out: list[tuple[Span, list[Token]]] = []
+    for sentence in sentences(text):
+        tokens = [t for t in tokenize(text[sentence.start:sentence.end])]
+        tokens = [Token(t.text, t.start + sentence.start, t.end + sentence.start) for t in tokens]
+        for i in range(len(tokens)):
+            first = text[tokens[i].start:tokens[i].end]
+            persian = not first.isascii() and not _capitalised(first)
+            if not persian and not _capitalised(first):
+                continue
+            top = 3 if persian else longest
+            for n in range(2, top + 1):
+                run = tokens[i:i + n]
+                if len(run) < n:
+                    break
+                words = [text[t.start:t.end] for t in run]
+                gaps = [text[a.end:b.start] for a, b in itertools.pairwise(run)]
+                # Words of one name stand apart by spaces or a ZWNJ or hyphen only.
+                if any(g.strip(" \u200c-") for g in gaps):
+                    break
+                if persian and any(w.isascii() for w in words):
+                    break
+                if not persian and not all(_capitalised(w) for w in words):
+                    break
+                out.append((Span(run[0].start, run[-1].end), run))
+    return out
