@@ -9,6 +9,8 @@ Layout (RFC 8493)::
     data/proofs/<index>.json      RFC 9162 inclusion proofs, all to one checkpoint
     data/checkpoint.txt           the signed C2SP checkpoint
     data/matrix.csv, matrix.json  the evidence matrix and the gaps
+    data/report.html              the same for a person to read (charges, elements, facts,
+                                  evidence, gaps)
     data/withheld.csv             what was withheld and why (never who)
 
 Exhibit files are streamed from the blob store once: both manifest hashes are taken
@@ -41,6 +43,7 @@ from sqlalchemy import Connection, select
 
 from dadkhahi.cases import bundle_proofs, bundle_verify
 from dadkhahi.cases.case import Case, load_case
+from dadkhahi.cases.encrypt import encrypt_bundle, parse_recipient
 from dadkhahi.cases.frameworks import Framework
 from dadkhahi.cases.matrix import (
     DEFAULT_THRESHOLD,
@@ -50,6 +53,7 @@ from dadkhahi.cases.matrix import (
     matrix_csv,
     matrix_records,
 )
+from dadkhahi.cases.report import render_report
 from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
@@ -94,6 +98,8 @@ class BundleResult:
     files: int
     bytes: int
     checkpoint_size: int
+    #: The age-encrypted archive, when the bundle was encrypted for its recipient.
+    encrypted: Path | None = None
 
 
 def withheld_reason(conn: Connection, item: dict[str, Any], scope: str) -> str | None:
@@ -199,9 +205,14 @@ def _json_text(value: Any) -> str:
 def write_bundle(
     store: Store, actor: str, case_ref: str, out: Path, *, recipient: str,
     scope: str = "court", threshold: int = DEFAULT_THRESHOLD,
-    available: Sequence[Framework] | None = None,
+    available: Sequence[Framework] | None = None, encrypt_to: str | None = None,
 ) -> BundleResult:
-    """Write the court bundle of a case into ``out`` (which must not exist yet)."""
+    """Write the court bundle of a case into ``out`` (which must not exist yet).
+
+    ``encrypt_to``: an age recipient (or SSH public key); the bag is then encrypted for
+    it (``cases.encrypt``) and ``out`` holds only ``bundle.tar.age`` and ``DECRYPT.txt``.
+    """
+    age_recipient = None if encrypt_to is None else parse_recipient(encrypt_to)
     if scope not in SCOPES:
         raise UserError(f"a bundle's scope is one of {', '.join(SCOPES)}, not {scope!r}")
     if not recipient.strip():
@@ -217,7 +228,8 @@ def write_bundle(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BundleResult(out, *result)
+    encrypted = None if age_recipient is None else encrypt_bundle(out, age_recipient)
+    return BundleResult(out, *result, encrypted=encrypted)
 
 
 def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, scope: str,
@@ -246,8 +258,14 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
               "exhibits": {ex.number: {"direction": ex.direction,
                                        "withheld": ex.withheld is not None}
                            for ex in exhibits}}
+    with store.reading() as conn:
+        synthetic = any(conn.execute(select(s.persons.c.synthetic).where(
+            s.persons.c.id.in_([c.suspect_id for c in case.charges]))).scalars())
+    report = render_report(case.id, case.title, rows, threshold, numbers,
+                           [(ex.number, ex.direction, ex.withheld is not None)
+                            for ex in exhibits], synthetic)
     payload = {"matrix.json": _json_text(matrix), "matrix.csv": matrix_csv(records),
-               "withheld.csv": _withheld_csv(exhibits)}
+               "withheld.csv": _withheld_csv(exhibits), "report.html": report}
     digests = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in payload.items()}
     export_id, now = new_id("export"), utc_now()
     going = [(ex, item) for ex in exhibits for item in ex.files]
@@ -457,8 +475,8 @@ all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
 
    It checks the bag and both manifests, the checkpoint's signature, every inclusion
    proof, each exhibit's hash against the intake hash recorded in the ledger, each
-   custody line against the ledger, and that the matrix and withheld list are the ones
-   the export event names. Any failure is printed with the file it concerns.
+   custody line against the ledger, and that the matrix, report and withheld list are
+   the ones the export event names. Any failure is printed with the file it concerns.
 
 4. As an independent check of the bag alone (another implementation):
 

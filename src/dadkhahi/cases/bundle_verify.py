@@ -18,7 +18,7 @@ run one implementation. It checks:
 * every custody line: the very bytes of a proven ``custody.recorded`` event of that
   exhibit's item, ending with the transfer to this bundle's recipient, its disclosed
   sealed fields the ones the event's selective proof proves;
-* the export event (proven): the matrix and withheld-list files are the ones it names.
+* the export event (proven): the matrix, report and withheld-list files are the ones it names.
 
 The key is an argument on purpose: a forger could re-sign a bundle with their own key
 and ship a matching verifier. Obtain the key independently.

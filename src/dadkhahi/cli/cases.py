@@ -200,22 +200,31 @@ def bundle(
     scope: Annotated[str, typer.Option(help="Disclosure scope")] = "court",
     threshold: Annotated[int, typer.Option(help="Independent sources an element needs")] = 2,
     frameworks: Frameworks = None,
+    encrypt_to: Annotated[str | None, typer.Option(
+        help="Encrypt the bag for this age recipient (age1…) or SSH public key")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the court bundle (BagIt 1.0, proofs, custody, matrix, offline verifier)."""
+    """Write the court bundle (BagIt 1.0, proofs, custody, matrix, report, offline verifier)."""
     from dadkhahi.cases.bundle import write_bundle
 
     try:
         result = write_bundle(open_store(), current_actor(), case, out, recipient=recipient,
-                              scope=scope, threshold=threshold, available=_fws(frameworks))
+                              scope=scope, threshold=threshold, available=_fws(frameworks),
+                              encrypt_to=encrypt_to)
     except UserError as exc:
         raise fail(str(exc)) from None
     summary = {"path": str(result.path), "export_id": result.export_id,
                "exhibits": result.exhibits, "withheld": result.withheld,
                "files": result.files, "bytes": result.bytes,
-               "checkpoint_size": result.checkpoint_size}
+               "checkpoint_size": result.checkpoint_size,
+               "encrypted": None if result.encrypted is None else str(result.encrypted)}
     if as_json:
         _print_json(summary)
+    elif result.encrypted is not None:
+        console.print(f"wrote {result.encrypted}: {result.exhibits} exhibits, "
+                      f"{result.withheld} withheld, {result.files} files, encrypted for its "
+                      f"recipient (see {result.path}/DECRYPT.txt)", highlight=False,
+                      markup=False)
     else:
         console.print(f"wrote {result.path}: {result.exhibits} exhibits, {result.withheld} "
                       f"withheld, {result.files} files; verify with: python3 "

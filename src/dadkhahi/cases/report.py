@@ -1,0 +1,137 @@
+"""The court bundle's human-readable report (``data/report.html``).
+
+Charges, each element with its status ("supported by N independent sources", never
+"proven"), the facts linked to it with the analyst's assessment, the evidence behind each
+fact by exhibit number (withheld exhibits marked so), and the gap report. HTML rather than
+PDF: WeasyPrint is not a dependency of the project, and any browser prints the file (the
+stylesheet has print rules). User text (titles, names, how a fact proves an element) is
+set with ``dir="auto"`` so Persian reads right to left; when the case holds Persian text
+the headings carry their Persian translation too. A case about invented people (any
+suspect marked synthetic) has "SYNTHETIC — NOT EVIDENCE" on every page, screen and print.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from jinja2 import Environment
+
+from dadkhahi.cases.matrix import ElementRow, Evidence, gap_report
+
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+
+#: Headings in English and, for a case with Persian material, Persian.
+HEADINGS = {
+    "report": ("Case report", "گزارش پرونده"),
+    "charges": ("Charges and elements", "اتهام‌ها و ارکان"),
+    "gaps": ("Gaps", "کاستی‌ها"),
+    "exhibits": ("Exhibits", "مدارک"),
+    "withheld": ("withheld", "نگه‌داشته‌شده"),
+}
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{ h("report") }}</title>
+<style>
+body { font-family: "Vazirmatn", "Noto Sans Arabic", "DejaVu Sans", sans-serif;
+       margin: 2.5rem 2rem; line-height: 1.45; }
+.stamp { position: fixed; inset-block-start: 0; inset-inline: 0; text-align: center;
+         background: #b00020; color: #fff; font-weight: bold; padding: .3rem; }
+table { border-collapse: collapse; width: 100%; margin-block: .5rem 1.2rem; }
+th, td { border: 1px solid #999; padding: .25rem .4rem; text-align: start;
+         vertical-align: top; }
+.gap { color: #8a1c00; }
+@media print { .stamp { position: fixed; } h2 { break-before: page; } }
+</style>
+</head>
+<body>
+{% if synthetic %}<div class="stamp">SYNTHETIC — NOT EVIDENCE</div>{% endif %}
+<h1>{{ h("report") }}: <bdi dir="auto">{{ title }}</bdi></h1>
+<p>Case <bdi dir="ltr">{{ case_id }}</bdi>. Threshold: {{ threshold }} independent
+sources. The words are "supported by N independent sources": a count of sources not joined
+by a recorded provenance link, never a finding that anything is proven.</p>
+<h2>{{ h("charges") }}</h2>
+{% for charge in charges %}
+<h3><bdi dir="auto">{{ charge.suspect }}</bdi> — <bdi dir="auto">{{ charge.crime }}</bdi>
+({{ charge.framework }}; mode of liability {{ charge.mode }})</h3>
+<table>
+<tr><th>#</th><th>Element</th><th>Status</th><th>Facts linked</th></tr>
+{% for el in charge.elements %}
+<tr{% if el.gap %} class="gap"{% endif %}>
+<td>{{ el.number }}</td><td><bdi dir="auto">{{ el.text }}</bdi></td><td>{{ el.status }}</td>
+<td>{% for f in el.facts %}<p>{{ f.kind }} <bdi dir="ltr">{{ f.id }}</bdi>
+({{ f.direction }}; {{ f.assessment }}): <bdi dir="auto">{{ f.how }}</bdi>.
+Evidence: {{ f.evidence or "none" }}. Linked by <bdi dir="ltr">{{ f.by }}</bdi>
+at {{ f.at }}.</p>{% else %}none{% endfor %}</td>
+</tr>
+{% endfor %}
+</table>
+{% endfor %}
+<h2>{{ h("gaps") }}</h2>
+{% if gaps %}<ul>{% for line in gaps %}<li><bdi dir="auto">{{ line }}</bdi></li>{% endfor %}
+</ul>{% else %}<p>None at this threshold.</p>{% endif %}
+<h2>{{ h("exhibits") }}</h2>
+<table><tr><th>Exhibit</th><th>Direction</th><th>In this bundle</th></tr>
+{% for ex in exhibits %}<tr><td>{{ ex.number }}</td><td>{{ ex.direction }}</td>
+<td>{{ "no: " ~ h("withheld") ~ " (see withheld.csv)" if ex.withheld else "yes" }}</td></tr>
+{% endfor %}</table>
+</body>
+</html>
+"""
+
+_ENV = Environment(autoescape=True, keep_trailing_newline=True)
+
+
+def _cite(e: Evidence, numbers: Mapping[str, str]) -> str:
+    if e.item_id is not None and e.item_id in numbers:
+        return f"exhibit {numbers[e.item_id]}"
+    return f"source {e.source_id}"
+
+
+def has_persian(texts: Sequence[str]) -> bool:
+    """True if any text is in Arabic script (Persian material in the case)."""
+    return any(_ARABIC_SCRIPT.search(t) for t in texts)
+
+
+def render_report(
+    case_id: str, title: str, rows: Sequence[ElementRow], threshold: int,
+    numbers: Mapping[str, str], exhibits: Sequence[tuple[str, str, bool]],
+    synthetic: bool,
+) -> str:
+    """The report as HTML. ``numbers``: item ID → exhibit number; ``exhibits``: (number,
+    direction, withheld) in exhibit order; ``synthetic``: stamp every page."""
+    charges: list[dict[str, object]] = []
+    by_charge: dict[str, dict[str, object]] = {}
+    for r in rows:
+        charge = by_charge.get(r.charge_id)
+        if charge is None:
+            charge = {"suspect": r.suspect, "crime": r.crime, "framework": r.framework_id,
+                      "mode": r.mode_id, "elements": []}
+            by_charge[r.charge_id] = charge
+            charges.append(charge)
+        facts = [{"kind": lk.fact_kind, "id": lk.fact_id, "direction": lk.direction,
+                  "assessment": f"reliability {lk.reliability}, credibility {lk.credibility}",
+                  "how": lk.how, "by": lk.linked_by, "at": lk.linked_at,
+                  "evidence": ", ".join(sorted({_cite(e, numbers) for e in ev}))}
+                 for lk, ev in r.links]
+        elements = charge["elements"]
+        assert isinstance(elements, list)
+        elements.append({"number": r.number, "text": r.element, "status": r.status(threshold),
+                         "gap": r.is_gap(threshold), "facts": facts})
+    texts = [title, *(r.suspect for r in rows), *(lk.how for r in rows for lk, _ in r.links)]
+    persian = has_persian(texts)
+
+    def h(key: str) -> str:
+        en, fa = HEADINGS[key]
+        return f"{en} · {fa}" if persian else en
+
+    return _ENV.from_string(_TEMPLATE).render(
+        h=h, title=title, case_id=case_id, threshold=threshold, charges=charges,
+        gaps=gap_report(rows, threshold), synthetic=synthetic,
+        exhibits=[{"number": n, "direction": d, "withheld": w} for n, d, w in exhibits])
+
+
+__all__ = ["HEADINGS", "has_persian", "render_report"]
