@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from api_world import PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--no-sandbox",
@@ -29,6 +31,8 @@ FLAGS = [
 #: Desktop and phone widths of the screenshots.
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+#: Who the page walks sign in as.
+WHO = "admin_g"
 
 
 @dataclass
@@ -87,6 +91,70 @@ LATIN_TEXT = r"""() => {
 }"""
 
 _SAFE_NAME = re.compile(r"[^a-z0-9_-]+")
+
+
+def sign_in(page: Any, base: str, lang: str, who: str = WHO) -> None:
+    """Sign in through the form with the keyboard only."""
+    page.goto(f"{base}/{lang}/sign-in")
+    page.keyboard.press("Tab")  # the skip link
+    page.locator("#username").focus()
+    page.keyboard.type(who)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/{lang}/")
+
+
+def axe_problems(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']}"
+            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def visit_all(browser: Any, base: str, lang: str, pages: list[tuple[str, str]],
+              signed_in: bool, who: str = WHO) -> dict[str, list[str]]:
+    """Open each page at desktop and phone widths: screenshots saved, and the problems
+    found (status, axe-core serious or critical, Latin interface text on Persian pages,
+    direction, other origins, CSP and script errors) by page."""
+    problems: dict[str, list[str]] = {}
+    context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS["desktop"],
+                                                    strict=True)))
+    watch = Watch(base)
+    try:
+        page = context.new_page()
+        watch.attach(page)
+        if signed_in:
+            sign_in(page, base, lang, who)
+        for name, path in pages:
+            found: list[str] = []
+            for width, (w, h) in WIDTHS.items():
+                page.set_viewport_size({"width": w, "height": h})
+                answer = page.goto(f"{base}/{lang}{path}")
+                assert answer is not None
+                if answer.status != 200:
+                    found.append(f"status {answer.status}")
+                # "load" (the page and its subresources) and the fonts, not "networkidle":
+                # Playwright sometimes never reports idle after a navigation that follows
+                # an axe run, though no request is pending (seen on sources, persons).
+                page.wait_for_load_state("load")
+                page.evaluate("document.fonts.ready.then(() => true)")
+                page.screenshot(path=str(shot_name(name, lang, width)), full_page=True)
+                if width == "desktop":
+                    found += axe_problems(page)
+                    if lang == "fa":
+                        found += [f"Latin text: {t!r}" for t in page.evaluate(LATIN_TEXT)]
+                    if page.locator("html").get_attribute("dir") != (
+                            "rtl" if lang == "fa" else "ltr"):
+                        found.append("wrong direction")
+            if found:
+                problems[f"{name}.{lang}"] = found
+    finally:
+        context.close()
+    if watch.elsewhere or watch.console:
+        problems[f"browser.{lang}"] = watch.elsewhere + watch.console
+    return problems
 
 
 def shot_name(name: str, lang: str, width: str) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # The synthetic world of the API tests is the pages' world too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
@@ -18,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
 import pytest
 from api_world import World, build_world
 from argon2 import PasswordHasher
+from browser import chromium
 from fastapi import FastAPI
+from served import Served, serve
 from web_world import web_app
 
 from dadkhahi.access import passwords
@@ -51,3 +54,18 @@ def app(world: World) -> FastAPI:
 @pytest.fixture
 def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "_HASHER", _FAST)
+
+
+@pytest.fixture(scope="module")
+def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A real ``dadkhahi serve`` over the module's world (for the browser tests)."""
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serve(world.store.home.path, log) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per module (starting one costs seconds)."""
+    with chromium() as running:
+        yield running

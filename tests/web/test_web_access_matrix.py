@@ -24,10 +24,11 @@ from dadkhahi.web.pages import ROUTERS
 
 #: Path parameter (besides the language) → the world object it names.
 OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source",
-                 "place_id": "place", "act_id": "act", "list_id": "list_id"}
+                 "place_id": "place", "act_id": "act", "list_id": "list_id",
+                 "organization_id": "organization"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
-         "place": "place"}
+         "place": "place", "act": "act", "organization": "organisation"}
 #: Page routes that answer before any data is read (sign-in steps).
 NO_DATA = {"/{lang}/sign-in", "/{lang}/sign-in/second-factor", "/{lang}/sign-in/enrol"}
 

@@ -45,7 +45,7 @@ class Dossier:
     audited: list[ObjectRef] = field(default_factory=list)
 
 
-def _rows(conn: Connection, principal: Principal, table: Table, *where: Any,
+def visible_rows(conn: Connection, principal: Principal, table: Table, *where: Any,
           order: tuple[Any, ...] = (), limit: int | None = None) -> list[dict[str, Any]]:
     stmt = select(table).where(visible(principal, table), *where).order_by(*order)
     if limit is not None:
@@ -53,12 +53,12 @@ def _rows(conn: Connection, principal: Principal, table: Table, *where: Any,
     return [dict(r) for r in conn.execute(stmt, params(principal)).mappings()]
 
 
-def _by_ids(conn: Connection, store: Store, principal: Principal, resource: str,
+def visible_by_ids(conn: Connection, store: Store, principal: Principal, resource: str,
             ids: set[str], audited: list[ObjectRef]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
     table = RESOURCES[resource].table
-    rows = _rows(conn, principal, table, table.c.id.in_(sorted(ids)))
+    rows = visible_rows(conn, principal, table, table.c.id.in_(sorted(ids)))
     shown, refs = render_rows(store, conn, principal, RESOURCES[resource], rows)
     audited += refs
     return {str(r["id"]): r for r in shown}
@@ -72,18 +72,18 @@ def person_dossier(store: Store, principal: Principal,
     r, pr, c, i = s.records.c, s.person_records.c, s.claims.c, s.involvements.c
     with store.reading() as conn:
         linked = select(pr.record_id).where(pr.person_id == person_id)
-        rows = _rows(conn, principal, s.records, r.id.in_(linked),
+        rows = visible_rows(conn, principal, s.records, r.id.in_(linked),
                      order=(r.source_id, r.import_id, r.row_number, r.id),
                      limit=MAX_RECORDS + 1)
         truncated = len(rows) > MAX_RECORDS
         records, refs = render_rows(store, conn, principal, RESOURCES["records"],
                                     rows[:MAX_RECORDS])
         audited += refs
-        claim_rows = _rows(conn, principal, s.claims, c.entity_kind == "person",
+        claim_rows = visible_rows(conn, principal, s.claims, c.entity_kind == "person",
                            c.entity_id == person_id, order=(c.property, c.ledger_index))
         claims, refs = render_rows(store, conn, principal, RESOURCES["claims"], claim_rows)
         audited += refs
-        inv_rows = _rows(conn, principal, s.involvements, i.person_id == person_id,
+        inv_rows = visible_rows(conn, principal, s.involvements, i.person_id == person_id,
                          order=(i.ledger_index,))
         involvements, refs = render_rows(store, conn, principal, RESOURCES["involvements"],
                                          inv_rows)
@@ -93,9 +93,9 @@ def person_dossier(store: Store, principal: Principal,
         item_ids = {str(x["item_id"]) for x in records if x.get("item_id")}
         item_ids |= {str(sup["item_id"]) for cl in claims for sup in cl["support"]
                      if sup.get("item_id")}
-        sources = _by_ids(conn, store, principal, "sources", source_ids, audited)
-        items = _by_ids(conn, store, principal, "items", item_ids, audited)
-        acts = _by_ids(conn, store, principal, "acts",
+        sources = visible_by_ids(conn, store, principal, "sources", source_ids, audited)
+        items = visible_by_ids(conn, store, principal, "items", item_ids, audited)
+        acts = visible_by_ids(conn, store, principal, "acts",
                        {str(x["act_id"]) for x in involvements}, audited)
         record_ids = [str(x["id"]) for x in records]
         decisions = _decisions(conn, record_ids)

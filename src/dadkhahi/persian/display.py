@@ -19,6 +19,9 @@ JALALI_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مر
              "آذر", "دی", "بهمن", "اسفند")
 GREGORIAN_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")
+#: Gregorian month names as Persian writes them.
+GREGORIAN_FA = ("ژانویه", "فوریه", "مارس", "آوریل", "مه", "ژوئن", "ژوئیه", "اوت", "سپتامبر",
+                "اکتبر", "نوامبر", "دسامبر")
 
 
 def persian_digits(text: str) -> str:

@@ -28,6 +28,7 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from dadkhahi.persian.display import GREGORIAN_EN as _GREGORIAN_EN
+from dadkhahi.persian.display import GREGORIAN_FA as _GREGORIAN_FA
 from dadkhahi.persian.display import JALALI_EN as _JALALI_EN
 from dadkhahi.persian.display import JALALI_FA as _JALALI_FA
 from dadkhahi.persian.display import persian_digits
@@ -108,6 +109,26 @@ class Language:
             return ""
         return f"{self.date(moment.date())} {self.digits(moment.strftime('%H:%M'))}"
 
+    def span(self, earliest: dt.date | str | None, latest: dt.date | str | None) -> str:
+        """A date known to a day, a month, a year or a span, in both calendars: Solar
+        Hijri first (Gregorian beside it) on Persian pages, Gregorian first on English
+        ones. A whole month or year is named as such ("Mordad 1367"), in the calendar in
+        which it is whole; a partial date is never shown as one day."""
+        first, last = _as_date(earliest), _as_date(latest)
+        if first is None and last is None:
+            return ""
+        first = first or last
+        last = last or first
+        assert first is not None
+        assert last is not None
+        jalali = _span_text(first, last, "jalali",
+                            _JALALI_FA if self.code == "fa" else _JALALI_EN)
+        gregorian = _span_text(first, last, "gregorian",
+                               _GREGORIAN_FA if self.code == "fa" else _GREGORIAN_EN)
+        if self.code == "fa":
+            return persian_digits(f"{jalali} ({gregorian})")
+        return f"{gregorian} ({jalali})"
+
     def interval(self, earliest: dt.date | str | None, latest: dt.date | str | None) -> str:
         """A date that may be known to a day or only to a span of days."""
         first, last = _as_date(earliest), _as_date(latest)
@@ -118,6 +139,33 @@ class Language:
         if first is None:
             return self.date(last)
         return f"{self.date(first)} – {self.date(last)}"
+
+
+def _parts(day: dt.date, calendar: str) -> tuple[int, int, int]:
+    if calendar == "gregorian":
+        return day.year, day.month, day.day
+    j = jdatetime.date.fromgregorian(date=day)
+    return j.year, j.month, j.day
+
+
+def _span_text(first: dt.date, last: dt.date, calendar: str, months: tuple[str, ...]) -> str:
+    """``first``..``last`` in one calendar, as a day, a whole month, a whole year or a
+    range of days."""
+    y1, m1, d1 = _parts(first, calendar)
+    y2, m2, d2 = _parts(last, calendar)
+    next_day = _parts(last + dt.timedelta(days=1), calendar)
+    if first == last:
+        return f"{d1} {months[m1 - 1]} {y1}"
+    if d1 == 1 and next_day[2] == 1:  # whole months
+        if m1 == 1 and next_day[1] == 1 and y1 == y2:
+            return str(y1)
+        if (y1, m1) == (y2, m2):
+            return f"{months[m1 - 1]} {y1}"
+        if y1 == y2:
+            return f"{months[m1 - 1]} – {months[m2 - 1]} {y1}"
+    if y1 == y2 and m1 == m2:
+        return f"{d1}–{d2} {months[m1 - 1]} {y1}"
+    return f"{d1} {months[m1 - 1]} {y1} – {d2} {months[m2 - 1]} {y2}"
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:

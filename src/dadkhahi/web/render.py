@@ -47,6 +47,19 @@ def user_text(value: object) -> Markup:
     return Markup('<bdi dir="auto">{}</bdi>').format(shown)
 
 
+def claim_value(value: object) -> Markup:
+    """A claim's value as user text. A structured value (a position: office,
+    organisation, place) shows its words only, never the IDs it names: the page shows
+    a named object itself, and only when the reader may see it."""
+    if isinstance(value, dict):
+        words = [str(v) for k, v in value.items()
+                 if v not in (None, "") and not str(k).endswith("_id")]
+        return user_text(", ".join(words))
+    if isinstance(value, list):
+        return user_text(", ".join(str(v) for v in value))
+    return user_text(value)
+
+
 def kbd(key: str) -> Markup:
     """A key to press, named as printed on the key (Latin on every layout here)."""
     return Markup('<kbd lang="en" dir="ltr">{}</kbd>').format(key)
@@ -72,9 +85,11 @@ def environment(lang: str) -> Environment:
         digits=language.digits,
         ident=ident,
         user=user_text,
+        value=claim_value,
         combine=lambda first, second: {**first, **second},
     )
-    env.globals.update(asset=assets.url, lang=language, interval=language.interval, kbd=kbd)
+    env.globals.update(asset=assets.url, lang=language, interval=language.interval,
+                       span=language.span, kbd=kbd)
     return env
 
 

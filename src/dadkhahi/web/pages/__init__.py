@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from dadkhahi.web.pages import (
     auth,
     dashboard,
+    facts,
     imports,
     jobs,
     persons,
@@ -18,6 +19,6 @@ from dadkhahi.web.pages import (
 
 #: Every page router; the app includes them, the access matrix walks their routes.
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
-                                  imports.router, places.router,
+                                  imports.router, places.router, facts.router,
                                   review.router,
                                   persons.router, jobs.router, auth.router)

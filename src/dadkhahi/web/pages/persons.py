@@ -36,7 +36,10 @@ DECISIONS = {"same": N_("same person"), "different": N_("different persons")}
 ROLES = {
     "victim": N_("victim"), "perpetrator_ordered": N_("ordered it"),
     "perpetrator_carried_out": N_("carried it out"), "perpetrator_took_part": N_("took part"),
-    "perpetrator_commission_member": N_("commission member"), "witness": N_("witness"),
+    "perpetrator_commission_member": N_("commission member"), "signed": N_("signed the order"),
+    "interrogated": N_("interrogated"), "guarded": N_("guarded"),
+    "transported": N_("transported"), "buried": N_("buried"),
+    "sat_on_commission": N_("sat on the commission"), "witness": N_("witness"),
     "source": N_("source"),
 }
 ACT_TYPES = {

@@ -1,0 +1,275 @@
+"""Reading facts on a user's behalf: acts, organisations, the perpetrator registry, the
+timeline.
+
+Everything is read under the one disclosure rule (:func:`dadkhahi.access.policy.visible`,
+which is :mod:`dadkhahi.access.disclosure` for the signed-in user): an act, involvement,
+person, organisation, place, claim or source the reader may not see is absent, sealed
+fields are opened only for those who may see them, and every protected object returned
+is listed in the :class:`~dadkhahi.access.reads.PendingAudit` the caller writes before
+answering. The registry (:func:`dadkhahi.facts.registry.perpetrator_registry`) is read
+at every level, then each of its statements is kept only if its person, its claim or
+involvement, and each source it cites may be disclosed to the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from dadkhahi.access.audit import ObjectRef
+from dadkhahi.access.dossier import visible_by_ids, visible_rows
+from dadkhahi.access.policy import Principal, params, visible
+from dadkhahi.access.reads import RESOURCES, PendingAudit, read_object, render_rows
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.facts.entities import POSITION
+from dadkhahi.facts.registry import perpetrator_registry
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+#: Every level: the registry is read whole, then cut to what the reader may be shown.
+_ALL_LEVELS = frozenset(str(level) for level in Sensitivity)
+#: Most rows of one kind shown on an act or organisation page.
+MAX_ROWS = 500
+#: Entries of the timeline on one page.
+TIMELINE_PAGE = 100
+
+
+def _involvement_sources(store: Store, conn: Any, principal: Principal,
+                         involvement_ids: set[str], audited: list[ObjectRef]
+                         ) -> dict[str, list[dict[str, Any]]]:
+    """The visible sources behind each involvement, in the order they were cited."""
+    if not involvement_ids:
+        return {}
+    sup = s.involvement_support.c
+    rows = conn.execute(select(sup.involvement_id, sup.source_id)
+                        .where(sup.involvement_id.in_(sorted(involvement_ids)))
+                        .order_by(sup.involvement_id, sup.seq)).all()
+    sources = visible_by_ids(conn, store, principal, "sources",
+                             {str(r.source_id) for r in rows}, audited)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for inv_id, source_id in rows:
+        if str(source_id) in sources:
+            out.setdefault(str(inv_id), []).append(sources[str(source_id)])
+    return out
+
+
+def _claim_sources(store: Store, conn: Any, principal: Principal,
+                   claims: list[dict[str, Any]], audited: list[ObjectRef]
+                   ) -> dict[str, dict[str, Any]]:
+    ids = {str(sup["source_id"]) for c in claims for sup in c.get("support", [])}
+    return visible_by_ids(conn, store, principal, "sources", ids, audited)
+
+
+def act_view(store: Store, principal: Principal, act_id: str) -> tuple[dict[str, Any],
+                                                                        PendingAudit]:
+    """One act with its place, who was involved (persons and organisations, with the
+    sources of each involvement) and the claims about it; NotFoundError if not visible."""
+    act, pending = read_object(store, principal, RESOURCES["acts"], act_id)
+    audited: list[ObjectRef] = list(pending.objects)
+    i, c = s.involvements.c, s.claims.c
+    with store.reading() as conn:
+        inv_rows = visible_rows(conn, principal, s.involvements, i.act_id == act_id,
+                                order=(i.ledger_index,), limit=MAX_ROWS)
+        involvements, refs = render_rows(store, conn, principal, RESOURCES["involvements"],
+                                         inv_rows)
+        audited += refs
+        persons = visible_by_ids(conn, store, principal, "persons",
+                                 {str(x["person_id"]) for x in involvements
+                                  if x.get("person_id")}, audited)
+        orgs = visible_by_ids(conn, store, principal, "organizations",
+                              {str(x["organization_id"]) for x in involvements
+                               if x.get("organization_id")}, audited)
+        places = visible_by_ids(conn, store, principal, "places",
+                                {str(act["place_id"])} if act.get("place_id") else set(),
+                                audited)
+        inv_sources = _involvement_sources(store, conn, principal,
+                                           {str(x["id"]) for x in involvements}, audited)
+        claim_rows = visible_rows(conn, principal, s.claims, c.entity_kind == "act",
+                                  c.entity_id == act_id, order=(c.property, c.ledger_index),
+                                  limit=MAX_ROWS)
+        claims, refs = render_rows(store, conn, principal, RESOURCES["claims"], claim_rows)
+        audited += refs
+        sources = _claim_sources(store, conn, principal, claims, audited)
+    view = {"act": act, "involvements": involvements, "persons": persons,
+            "organizations": orgs, "place": places.get(str(act.get("place_id"))),
+            "involvement_sources": inv_sources, "claims": claims, "sources": sources}
+    return view, PendingAudit("read act page", audited)
+
+
+def organization_view(store: Store, principal: Principal, organization_id: str
+                      ) -> tuple[dict[str, Any], PendingAudit]:
+    """One organisation: the acts it is named in, the positions held in it (position
+    claims naming it) with their persons, and the claims about it."""
+    org, pending = read_object(store, principal, RESOURCES["organizations"],
+                               organization_id)
+    audited: list[ObjectRef] = list(pending.objects)
+    i, c = s.involvements.c, s.claims.c
+    with store.reading() as conn:
+        inv_rows = visible_rows(conn, principal, s.involvements,
+                                i.organization_id == organization_id,
+                                order=(i.ledger_index,), limit=MAX_ROWS)
+        involvements, refs = render_rows(store, conn, principal, RESOURCES["involvements"],
+                                         inv_rows)
+        audited += refs
+        acts = visible_by_ids(conn, store, principal, "acts",
+                              {str(x["act_id"]) for x in involvements}, audited)
+        inv_sources = _involvement_sources(store, conn, principal,
+                                           {str(x["id"]) for x in involvements}, audited)
+        # Positions are claims about persons whose (possibly sealed) value names the
+        # organisation: read the visible position claims and keep those naming it.
+        position_rows = visible_rows(conn, principal, s.claims, c.entity_kind == "person",
+                                     c.property == POSITION, c.status == "asserted",
+                                     order=(c.ledger_index,))
+        positions, refs = render_rows(store, conn, principal, RESOURCES["claims"],
+                                      position_rows)
+        positions = [p for p in positions if isinstance(p.get("value"), dict)
+                     and p["value"].get("organization_id") == organization_id]
+        audited += [r for r in refs if r[1] in {str(p["id"]) for p in positions}]
+        holders = visible_by_ids(conn, store, principal, "persons",
+                                 {str(p["entity_id"]) for p in positions}, audited)
+        claim_rows = visible_rows(conn, principal, s.claims,
+                                  c.entity_kind == "organization",
+                                  c.entity_id == organization_id,
+                                  order=(c.property, c.ledger_index), limit=MAX_ROWS)
+        claims, refs = render_rows(store, conn, principal, RESOURCES["claims"], claim_rows)
+        audited += refs
+        sources = _claim_sources(store, conn, principal, claims + positions, audited)
+    for position in positions:
+        position["sources"] = [sources[str(sup["source_id"])] for sup in position["support"]
+                               if str(sup["source_id"]) in sources]
+    view = {"organization": org, "involvements": involvements, "acts": acts,
+            "involvement_sources": inv_sources, "positions": positions,
+            "holders": holders, "claims": claims, "sources": sources}
+    return view, PendingAudit("read organization page", audited)
+
+
+@dataclass
+class RegistryEntry:
+    """One named person as the reader may see the registry's statements about them."""
+
+    person: dict[str, Any]
+    #: Position claims (value: office, organization_id, place_id), each with ``sources``.
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    #: Involvements in an alleged role, each with its ``act`` and ``sources``.
+    acts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def registry_for(store: Store, principal: Principal
+                 ) -> tuple[list[RegistryEntry], dict[str, dict[str, Any]],
+                            dict[str, dict[str, Any]], PendingAudit]:
+    """The perpetrator registry as the reader may see it: (entries, organisations and
+    places named by positions, audit). A statement is kept only if the reader may be
+    shown its person, its claim or involvement (and so its act), and a source is cited
+    only if the reader may be shown it; an entry left with no statement is dropped."""
+    audited: list[ObjectRef] = []
+    with store.reading() as conn:
+        entries = perpetrator_registry(conn, _ALL_LEVELS, store.keys)
+        persons = visible_by_ids(conn, store, principal, "persons",
+                                 {e.person_id for e in entries}, audited)
+        claims = visible_by_ids(conn, store, principal, "claims",
+                                {p.fact_id for e in entries for p in e.positions}, audited)
+        involvements = visible_by_ids(conn, store, principal, "involvements",
+                                      {a.fact_id for e in entries for a in e.acts}, audited)
+        acts = visible_by_ids(conn, store, principal, "acts",
+                              {str(x["act_id"]) for x in involvements.values()}, audited)
+        inv_sources = _involvement_sources(store, conn, principal, set(involvements),
+                                           audited)
+        claim_sources = _claim_sources(store, conn, principal, list(claims.values()),
+                                       audited)
+        values = [c["value"] for c in claims.values() if isinstance(c.get("value"), dict)]
+        orgs = visible_by_ids(conn, store, principal, "organizations",
+                              {str(v["organization_id"]) for v in values
+                               if v.get("organization_id")}, audited)
+        places = visible_by_ids(conn, store, principal, "places",
+                                {str(v["place_id"]) for v in values if v.get("place_id")},
+                                audited)
+    shown: list[RegistryEntry] = []
+    for entry in entries:
+        person = persons.get(entry.person_id)
+        if person is None:
+            continue
+        found = RegistryEntry(person)
+        for position in entry.positions:
+            claim = claims.get(position.fact_id)
+            if claim is not None:
+                found.positions.append({**claim, "sources": [
+                    claim_sources[str(sup["source_id"])] for sup in claim["support"]
+                    if str(sup["source_id"]) in claim_sources]})
+        for alleged in entry.acts:
+            inv = involvements.get(alleged.fact_id)
+            if inv is not None and str(inv["act_id"]) in acts:
+                found.acts.append({**inv, "act": acts[str(inv["act_id"])],
+                                   "sources": inv_sources.get(alleged.fact_id, [])})
+        if found.positions or found.acts:
+            shown.append(found)
+    shown.sort(key=lambda e: (str(e.person["label"]), str(e.person["id"])))
+    return shown, orgs, places, PendingAudit("read perpetrator registry", audited)
+
+
+def timeline_for(store: Store, principal: Principal, *, earliest: str | None = None,
+                 latest: str | None = None, after: tuple[str, str] | None = None,
+                 limit: int = TIMELINE_PAGE
+                 ) -> tuple[list[dict[str, Any]], tuple[str, str] | None, PendingAudit]:
+    """Dated acts and dated claims (events such as an arrest or a death), oldest first.
+
+    Each entry is ``{"kind": "act"|"claim", "date_earliest", "date_latest", "date_text",
+    "row": …}``; partial dates keep their interval and their text. ``earliest`` and
+    ``latest`` (ISO days) keep entries whose interval overlaps that span; ``after`` is
+    the (date, id) key of the previous page's last entry. Returns (entries, key of the
+    next page or None, audit). Ordered by (earliest date, latest date, id): no tie is
+    broken at random.
+    """
+    audited: list[ObjectRef] = []
+    out: list[dict[str, Any]] = []
+    with store.reading() as conn:
+        for kind, resource in (("act", "acts"), ("claim", "claims")):
+            t = RESOURCES[resource].table
+            where: list[Any] = [visible(principal, t), t.c.date_earliest.is_not(None)]
+            if earliest:
+                where.append(or_(t.c.date_latest.is_(None), t.c.date_latest >= earliest))
+            if latest:
+                where.append(t.c.date_earliest <= latest)
+            if after is not None:
+                where.append(or_(t.c.date_earliest > after[0],
+                                 and_(t.c.date_earliest == after[0], t.c.id > after[1])))
+            rows = [dict(r) for r in conn.execute(
+                select(t).where(*where).order_by(t.c.date_earliest, t.c.id)
+                .limit(limit + 1), params(principal)).mappings()]
+            shown, refs = render_rows(store, conn, principal, RESOURCES[resource], rows)
+            for row in shown:
+                out.append({"kind": kind, "date_earliest": row["date_earliest"],
+                            "date_latest": row.get("date_latest"),
+                            "date_text": row.get("date_text"), "row": row})
+            audited += refs
+        out.sort(key=lambda e: (str(e["date_earliest"]), str(e["row"]["id"])))
+        more = len(out) > limit
+        out = out[:limit]
+        # Only what is shown is audited.
+        kept = {("act" if e["kind"] == "act" else "claim", str(e["row"]["id"])) for e in out}
+        audited = [r for r in audited if r in kept]
+        entities = {k: {str(e["row"]["entity_id"]) for e in out if e["kind"] == "claim"
+                        and e["row"]["entity_kind"] == k} for k in ("person", "organization",
+                                                                   "place")}
+        named = {k: visible_by_ids(conn, store, principal, f"{k}s" if k != "person"
+                                   else "persons", ids, audited)
+                 for k, ids in entities.items()}
+        places = visible_by_ids(conn, store, principal, "places",
+                                {str(e["row"]["place_id"]) for e in out
+                                 if e["kind"] == "act" and e["row"].get("place_id")},
+                                audited)
+    for entry in out:
+        row = entry["row"]
+        if entry["kind"] == "claim":
+            entry["about"] = named[str(row["entity_kind"])].get(str(row["entity_id"])) \
+                if row["entity_kind"] in named else None
+        else:
+            entry["place"] = places.get(str(row.get("place_id")))
+    next_key = ((str(out[-1]["date_earliest"]), str(out[-1]["row"]["id"]))
+                if more and out else None)
+    return out, next_key, PendingAudit("read timeline", audited)
+
+
+__all__ = ["MAX_ROWS", "TIMELINE_PAGE", "RegistryEntry", "act_view", "organization_view",
+           "registry_for", "timeline_for"]

@@ -1,0 +1,173 @@
+"""Acts, the perpetrator registry, organisations and the timeline.
+
+What each page shows is read by :mod:`dadkhahi.services.facts` under the one disclosure
+rule, and every protected object shown is written to the audit trail before the page
+is answered. The registry speaks in the language of allegation ("named as having
+signed the order for … by 2 sources"), never of findings: guilt is for a court.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from dadkhahi.access import reads
+from dadkhahi.access.policy import Principal
+from dadkhahi.persian.dates import DateParseError, parse_date
+from dadkhahi.services import facts
+from dadkhahi.store.store import Store
+from dadkhahi.web.i18n import ascii_digits, language
+from dadkhahi.web.nav import N_, register
+from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
+from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
+from dadkhahi.web.render import render
+
+router = page_router()
+register("/acts", N_("Acts"))
+register("/timeline", N_("Timeline"))
+register("/perpetrators", N_("Named officials"))
+register("/organizations", N_("Organisations"))
+
+#: How each alleged role reads ("named as having …"), as facts.registry words it.
+ALLEGATIONS = {
+    "perpetrator_ordered": N_("named as having ordered"),
+    "perpetrator_carried_out": N_("named as having carried out"),
+    "perpetrator_took_part": N_("named as having taken part in"),
+    "perpetrator_commission_member": N_("named as a member of the commission behind"),
+    "signed": N_("named as having signed the order for"),
+    "interrogated": N_("named as having interrogated a victim of"),
+    "guarded": N_("named as having guarded the victims of"),
+    "transported": N_("named as having transported the victims of"),
+    "buried": N_("named as having buried the victims of"),
+    "sat_on_commission": N_("named as having sat on the commission behind"),
+}
+#: Claimed properties with a name of their own (others are shown as their key).
+PROPERTIES = {
+    "position": N_("office held"), "death_date": N_("date of death"),
+    "birth_date": N_("date of birth"), "arrest_date": N_("date of arrest"),
+    "burial_place": N_("place of burial"), "name": N_("name"),
+}
+#: Acts on one page of the list.
+ACTS_PAGE = 50
+
+
+def _labels() -> dict[str, Any]:
+    return {"act_types": ACT_TYPES, "roles": ROLES, "sensitivity": SENSITIVITY,
+            "allegations": ALLEGATIONS, "properties": PROPERTIES}
+
+
+def _read_page(store: Store, principal: Principal, resource: str, query: reads.PageQuery
+               ) -> reads.Page:
+    page, pending = reads.read_page(store, principal, reads.RESOURCES[resource], query)
+    pending.record(store, principal)
+    return page
+
+
+def _audited(store: Store, principal: Principal,
+             view: Callable[[Store, Principal, str], tuple[dict[str, Any], reads.PendingAudit]],
+             object_id: str) -> dict[str, Any]:
+    """One object's view, its protected objects written to the audit trail first."""
+    shown, pending = view(store, principal, object_id)
+    pending.record(store, principal)
+    return shown
+
+
+@router.get("/acts")
+async def acts(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """Acts the visitor may see, filtered by type, paged."""
+    asked = {k: v for k, v in request.query_params.items() if k == "type" and v in ACT_TYPES}
+    cursor = request.query_params.get("cursor") or None
+    store: Store = request.app.state.store
+    page = await run_in_threadpool(_read_page, store, current.principal, "acts",
+                                   reads.PageQuery(filters=asked, sort="type",
+                                                   limit=ACTS_PAGE, cursor=cursor,
+                                                   count=True))
+    return render(request, "acts.html", {"page": page, "asked": asked, **_labels()},
+                  current, lang)
+
+
+@router.get("/acts/{act_id}")
+async def act(request: Request, lang: LangDep, current: VisitorDep, act_id: str) -> Response:
+    """One act: who did what to whom, where and when, with the sources of each part."""
+    view = await run_in_threadpool(_audited, request.app.state.store, current.principal,
+                                   facts.act_view, act_id)
+    return render(request, "act.html", {**view, **_labels()}, current, lang)
+
+
+@router.get("/perpetrators")
+async def perpetrators(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The registry of named officials: positions and acts, each with its sources."""
+    store: Store = request.app.state.store
+
+    def gather() -> dict[str, Any]:
+        entries, orgs, places, pending = facts.registry_for(store, current.principal)
+        pending.record(store, current.principal)
+        return {"entries": entries, "organizations": orgs, "places": places}
+
+    shown = await run_in_threadpool(gather)
+    return render(request, "perpetrators.html", {**shown, **_labels()}, current, lang)
+
+
+@router.get("/organizations")
+async def organizations(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """Organisations (commissions, courts, ministries) the visitor may see, paged."""
+    cursor = request.query_params.get("cursor") or None
+    store: Store = request.app.state.store
+    page = await run_in_threadpool(_read_page, store, current.principal, "organizations",
+                                   reads.PageQuery(sort="name", limit=ACTS_PAGE,
+                                                   cursor=cursor, count=True))
+    return render(request, "organizations.html", {"page": page, "asked": {}, **_labels()},
+                  current, lang)
+
+
+@router.get("/organizations/{organization_id}")
+async def organization(request: Request, lang: LangDep, current: VisitorDep,
+                       organization_id: str) -> Response:
+    """One organisation: acts it is named in, positions held in it, claims about it."""
+    view = await run_in_threadpool(_audited, request.app.state.store, current.principal,
+                                   facts.organization_view, organization_id)
+    return render(request, "organization.html", {**view, **_labels()}, current, lang)
+
+
+def _bound(text: str, end: str) -> str | None:
+    """The first (``start``) or last (``end``) day of a date typed in either calendar."""
+    found = parse_date(ascii_digits(text))
+    day = found.earliest if end == "start" else found.latest
+    return None if day is None else day.isoformat()
+
+
+@router.get("/timeline")
+async def timeline(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """Dated acts and events, oldest first, each in both calendars; partial dates keep
+    their span and the words of the source."""
+    tr = language(lang).gettext
+    q = request.query_params
+    asked = {k: q[k] for k in ("from", "to") if q.get(k)}
+    errors: dict[str, str] = {}
+    bounds: dict[str, str | None] = {"from": None, "to": None}
+    for key, end in (("from", "start"), ("to", "end")):
+        if key in asked:
+            try:
+                bounds[key] = _bound(asked[key], end)
+            except DateParseError:
+                errors[key] = tr("Not a date: write it as 1367/05/12, Mordad 1367 or "
+                                 "1988-08-03.")
+    after_date, after_id = q.get("after_date"), q.get("after_id")
+    after = (after_date, after_id) if after_date and after_id else None
+    store: Store = request.app.state.store
+
+    def gather() -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        entries, next_key, pending = facts.timeline_for(
+            store, current.principal, earliest=bounds["from"], latest=bounds["to"],
+            after=after)
+        pending.record(store, current.principal)
+        return entries, next_key
+
+    entries, next_key = await run_in_threadpool(gather)
+    return render(request, "timeline.html", {
+        "entries": entries, "next_key": next_key, "asked": asked, "errors": errors,
+        **_labels()}, current, lang, 422 if errors else 200)

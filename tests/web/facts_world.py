@@ -1,0 +1,60 @@
+"""SYNTHETIC facts for the facts pages' tests: officials, acts, positions, dated events.
+
+A public official who signed a public act (cited by a public and a protected source)
+and holds an office in a public and in a protected organisation; a protected official
+in the same act; a protected act naming the public official; a dated event.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from api_world import World
+
+from dadkhahi.access import grants
+from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.vocab import ActType, EntityKind, InvolvementRole, Sensitivity
+from dadkhahi.facts import entities
+from dadkhahi.facts.entities import Position, Support
+
+PUBLIC, PROTECTED = Sensitivity.PUBLIC, Sensitivity.PROTECTED
+MORDAD_1367 = DateRange(date(1988, 7, 23), date(1988, 8, 22), "Mordad 1367")
+
+
+def add_facts(world: World) -> dict[str, str]:
+    """Add the facts (see the module docstring); the protected official is granted to
+    ``investigator_g``. Returns the IDs: act, official, hidden, hidden_act."""
+    pub, pro = world.objects[PUBLIC], world.objects[PROTECTED]
+    with world.store.transaction("setup") as tx:
+        act = entities.create_act(tx, ActType.EXECUTION, place_id=pub.place, date=MORDAD_1367,
+                                  description="SYNTHETIC mass execution",
+                                  sensitivity=PUBLIC)
+        official = entities.create_person(tx, "Official PUBLIC-perp SYNTHETIC",
+                                          sensitivity=PUBLIC, synthetic=True)
+        entities.add_involvement(tx, act, InvolvementRole.SIGNED, person_id=official,
+                                 sensitivity=PUBLIC,
+                                 support=[Support(pub.source), Support(pro.source)])
+        entities.add_position(tx, official, Position(
+            "prosecutor SYNTHETIC", organization_id=pub.organization,
+            period=DateRange(date(1988, 3, 21), date(1989, 3, 20), "1367")),
+            [Support(pub.source)], sensitivity=PUBLIC)
+        entities.add_position(tx, official, Position(
+            "deputy SYNTHETIC", organization_id=pro.organization, place_id=pro.place),
+            [Support(pub.source)], sensitivity=PUBLIC)
+        hidden = entities.create_person(tx, "SECRET-official SYNTHETIC",
+                                        sensitivity=PROTECTED, synthetic=True)
+        entities.add_involvement(tx, act, InvolvementRole.SAT_ON_COMMISSION,
+                                 person_id=hidden, sensitivity=PROTECTED,
+                                 support=[Support(pro.source)])
+        hidden_act = entities.create_act(tx, ActType.TORTURE, date=MORDAD_1367,
+                                         description="SECRET-act of torture",
+                                         sensitivity=PROTECTED)
+        entities.add_involvement(tx, hidden_act, InvolvementRole.INTERROGATED,
+                                 person_id=official, sensitivity=PUBLIC,
+                                 support=[Support(pub.source)])
+        entities.add_claim(tx, EntityKind.PERSON, official, "arrest_date", "arrested",
+                           [Support(pub.source)],
+                           date=DateRange(date(1988, 8, 3), date(1988, 8, 3), "12 Mordad 1367"),
+                           sensitivity=PUBLIC)
+    grants.grant(world.store, hidden, world.user_ids["investigator_g"], "setup")
+    return {"act": act, "official": official, "hidden": hidden, "hidden_act": hidden_act}
