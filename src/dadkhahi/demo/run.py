@@ -75,6 +75,7 @@ def run_demo(home: Home, console: Console) -> None:
 
     add_user(store, DEMO_USER, Role.ADMIN, DEMO_PASSWORD, ACTOR)
     _court_case(store, public, console)
+    _memorial(store, console)
     _report(store, console)
     console.print(
         f"[bold]Workspace:[/bold] dadkhahi --home {home.path} serve, then open "
@@ -239,6 +240,40 @@ def _court_case(store: Store, public: dict[str, str], console: Console) -> None:
                   "withheld for lack of consent), verified offline; check it yourself with "
                   f"python3 {out}/verify_bundle.py {out} --key \"$(cat "
                   f"{store.home.verifier_key_path})\"", highlight=False, soft_wrap=True)
+
+
+#: Where the demo builds its memorial (inside the home, like the bundle).
+MEMORIAL_DIR = Path("memorial")
+
+
+def _memorial(store: Store, console: Console) -> None:
+    """The SYNTHETIC public memorial: every source approved, built, verified offline."""
+    from dadkhahi.publish.build import build
+    from dadkhahi.publish.gate import approve
+    from dadkhahi.publish.manifest import announced_key
+    from dadkhahi.publish.verify import verify
+
+    approve(store, ACTOR, all_sources=True)
+    out = store.home.path / MEMORIAL_DIR
+    report = build(store, ACTOR, out)
+    with store.reading() as conn:
+        key = announced_key(conn)
+    assert key is not None  # the build announced it
+    problems, _head = verify(out, key, store.verifier_key())
+    if problems:
+        raise UserError("the demo memorial did not verify: " + "; ".join(problems[:3]))
+    reasons: dict[str, int] = {}
+    for why in report.held.values():
+        for reason in why:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    held = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+    console.print(
+        f"SYNTHETIC memorial: {report.published} victims published, {len(report.held)} "
+        f"held back by the editorial gate ({held or 'none'}); {report.files} files, "
+        f"signed build {report.sequence}, verified offline.", highlight=False, soft_wrap=True)
+    console.print(f"[bold]Memorial:[/bold] open file://{out / 'index.html'} in a browser; "
+                  f"check it with python3 {out}/verify_site.py {out} --key "
+                  f"{out}/publication-key.txt", highlight=False, soft_wrap=True)
 
 
 def _photo_with_gps() -> bytes:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.publish import manifest as mf
 from dadkhahi.publish.collect import collect
+from dadkhahi.publish.search_index import write_search
 from dadkhahi.publish.site import INDEX_DIR, Options, Site, asset_files
 from dadkhahi.publish.verify import verifier_script
 from dadkhahi.store.store import Store
@@ -51,6 +53,7 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     site = Site(memorial, options)
     files = site.render_all(site.content_pages())
     files.update(asset_files())
+    files.update(search_files(site))
     for path, data in sorted((extra or {}).items()):
         if not path.startswith(f"{INDEX_DIR}/") or path in files:
             raise UserError(f"an extra file must go under {INDEX_DIR}/: {path}")
@@ -73,6 +76,13 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
         written=written, removed=removed, published=len(memorial.victims),
         withdrawn=len(memorial.tombstones), held=memorial.gate.held,
         manifest_sha256=hashlib.sha256(manifest).hexdigest())
+
+
+def search_files(site: Site) -> dict[str, bytes]:
+    """The offline name search (``index/``) of the published victims, as files."""
+    with tempfile.TemporaryDirectory(prefix="dadkhahi-search-") as tmp:
+        written = write_search(Path(tmp), site.search_victims(), site.options.languages)
+        return {rel: (Path(tmp) / rel).read_bytes() for rel in written.files}
 
 
 def _check_out(out: Path) -> None:

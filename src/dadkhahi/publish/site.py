@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import jdatetime
 import jinja2
+from markupsafe import Markup
 
 from dadkhahi.assets.lock import STATIC
 from dadkhahi.persian.display import (
@@ -36,6 +37,7 @@ from dadkhahi.persian.display import (
 from dadkhahi.persian.keys import label_key, label_name
 from dadkhahi.persian.normalize import normalize_script, to_ascii_latin
 from dadkhahi.publish.collect import ALLOWED, Fact, Memorial, Victim
+from dadkhahi.publish.search_index import SearchVictim, search_markup
 from dadkhahi.publish.text import LANGUAGE_NAMES, translate
 
 LANGUAGES = ("fa", "en")
@@ -79,6 +81,16 @@ class Lang:
         self.code = code
         self.dir = "rtl" if code == "fa" else "ltr"
         self.name = LANGUAGE_NAMES[code]
+
+    @property
+    def comma(self) -> str:
+        """The list separator of prose."""
+        return "، " if self.code == "fa" else ", "
+
+    @property
+    def semicolon(self) -> str:
+        """The separator of alternatives in prose."""
+        return "؛ " if self.code == "fa" else "; "
 
     def t(self, message: str) -> str:
         """Interface text in this language."""
@@ -276,7 +288,7 @@ class Site:
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         self.env.globals.update(facts_in_order=facts_in_order, source_numbers=source_numbers,
-                                disagree=disagree,
+                                disagree=disagree, refs=refs,
                                 primary_name=primary_name)
 
     @cached_property
@@ -307,6 +319,11 @@ class Site:
             yield Page(f"{code}/index.html", "home.html",
                        {"count": len(self.memorial.victims)}, code)
             yield Page(f"{code}/how-many.html", "how_many.html", self._how_many(), code)
+            yield Page(f"{code}/search.html", "search.html",
+                       # search_markup escapes every value it writes into its HTML.
+                       {"search": Markup(search_markup(  # noqa: S704
+                           code, "../", "victims/{id}.html"))},
+                       code)
             yield Page(f"{code}/sources.html", "sources.html",
                        {"sources": sorted(self.memorial.sources.values(),
                                           key=lambda s: (s.title, s.id))}, code)
@@ -322,6 +339,19 @@ class Site:
                            {"victim": victim, "sources": self.memorial.sources}, code)
             for pid in self.memorial.tombstones:
                 yield Page(f"{code}/victims/{pid}.html", "tombstone.html", {"pid": pid}, code)
+
+    def search_victims(self) -> list[SearchVictim]:
+        """What the offline search shows of each victim: names, and a short note."""
+        out = []
+        for victim in self.memorial.victims:
+            notes = {}
+            for code in self.options.languages:
+                lang = Lang(code)
+                parts = [lang.value(f) for prop in ("prison", "death_date")
+                         for f in victim.facts.get(prop, [])[:1]]
+                notes[code] = lang.comma.join(parts)
+            out.append(SearchVictim(victim.id, tuple(victim.values("name")), notes))
+        return out
 
     def about_pages(self, about: dict[str, Any]) -> Iterator[Page]:
         """The pages naming this build (sequence, checkpoint, key)."""
@@ -365,7 +395,14 @@ def disagree(prop: str, facts: list[Fact]) -> bool:
     """Whether the sources disagree (a place spelt in two scripts is one place)."""
     if prop in ("city", "province", "prison", "burial_place"):
         return len({label_key(f.value, "place") or f.value for f in facts}) > 1
+    if prop == "affiliation":
+        return len({label_key(f.value, "org") or f.value for f in facts}) > 1
     return prop != "name" and len(facts) > 1
+
+
+def refs(fact: Fact, numbers: dict[str, int]) -> list[int]:
+    """The numbers of a fact's sources on its page, in order."""
+    return sorted(numbers[src] for src in fact.sources)
 
 
 def source_numbers(victim: Victim) -> dict[str, int]:
