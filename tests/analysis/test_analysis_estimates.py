@@ -23,6 +23,7 @@ from dadkhahi.analysis.estimates import (
     estimate_store,
     record_estimate,
     release_estimate,
+    released_estimates,
     table_sha256,
 )
 from dadkhahi.domain.errors import NotFoundError, UserError
@@ -34,6 +35,7 @@ from dadkhahi.linkage.draws import DrawSettings
 from dadkhahi.linkage.service import decide, run_linkage
 from dadkhahi.linkage.store_io import load_records
 from dadkhahi.store import schema as s
+from dadkhahi.store.ledger_log import get_event
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
 
@@ -187,8 +189,19 @@ def test_store_estimate_over_drawn_linkages_is_recorded_and_repeatable(linked: S
     release = release_estimate(linked, "tester", estimate_id, "court", note="bundle 1")
     with linked.reading() as conn:
         rel = conn.execute(select(s.estimate_releases)).mappings().one()
+        event = json.loads(get_event(conn, int(rel["ledger_index"])).body)["data"]
+        imports = {str(i) for i in conn.execute(select(s.list_imports.c.id)).scalars()}
     assert rel["id"] == release and rel["estimate_id"] == estimate_id
     assert rel["audience"] == "court"
+    # The release names what the estimate rests on, in the ledger itself.
+    assert event["method"] == "lcmcr" and event["seed"] == 3
+    assert event["link_run_id"] == row["link_run_id"] is not None
+    assert event["versions"] == row["versions"] and event["estimate"] == row["estimate"]
+    assert {x["import"] for x in event["lists"]} == imports
+    court = released_estimates(linked, "court")
+    assert [(r.id, r.seed, r.method) for r in court] == [(release, 3, "lcmcr")]
+    assert court[0].lists == tuple(event["lists"]) and court[0].low == row["low"]
+    assert released_estimates(linked, "public") == []
     with pytest.raises(NotFoundError):
         release_estimate(linked, "tester", "est_nope", "court")
     with pytest.raises(UserError, match="audience"):

@@ -71,7 +71,8 @@ def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
     current: set[str] = set()
     for info in catalogue:
         entry: dict[str, Any] = {"list": info.id, "title": info.source_title, "kind": info.kind,
-                                 "coverage": info.coverage_text(), "versions": info.versions}
+                                 "coverage": info.coverage_text(), "versions": info.versions,
+                                 "import": info.current_import_id}
         if info.id not in used:
             entry.update(used=False, why=f"a list of {info.kind}, not of victims")
         else:

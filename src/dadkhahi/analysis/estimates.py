@@ -212,6 +212,10 @@ def record_estimate(store: Store, actor: str, done: StoreEstimate,
             "width_share": linkage["width_share"],
             "variance_share": linkage["variance_share"],
         }
+    if "lists" in r.diagnostics:
+        # Which lists (and which version of each) the estimate rests on, so a release
+        # names them (``estimate.released``).
+        settings["lists"] = r.diagnostics["lists"]
     settings = _plain(settings)
     estimate_id = f"est_{secrets.token_hex(10)}"
     with store.transaction(actor) as tx:
@@ -247,17 +251,92 @@ def record_estimate(store: Store, actor: str, done: StoreEstimate,
 
 def release_estimate(store: Store, actor: str, estimate_id: str, audience: str,
                      note: str | None = None) -> str:
-    """Record that an estimate was given to ``audience`` (``estimate.released``)."""
+    """Record that an estimate was given to ``audience`` (``estimate.released``).
+
+    The event names what was released, so it can be cited and rerun from the ledger
+    alone: the figures, the lists (and each list's version), the linkage run, the
+    method, the seed and the software versions. An estimate that does not name its
+    lists or linkage run (one computed before they were recorded) is refused:
+    compute it again. Nothing is written on a refusal.
+    """
     if audience not in AUDIENCES:
         raise UserError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     release_id = f"rel_{secrets.token_hex(10)}"
     with store.transaction(actor) as tx:
-        found = tx.conn.execute(
-            select(s.estimates.c.id).where(s.estimates.c.id == estimate_id)).first()
-        if found is None:
+        row = tx.conn.execute(
+            select(s.estimates).where(s.estimates.c.id == estimate_id)).mappings().first()
+        if row is None:
             raise NotFoundError(f"no estimate {estimate_id!r}")
+        lists = (row["settings"] or {}).get("lists")
+        if not lists or row["link_run_id"] is None:
+            raise UserError(f"estimate {estimate_id} does not name its lists and linkage run: "
+                            "compute it again (dadkhahi estimate) and release that one")
         tx.emit("estimate.released", {
             "id": release_id, "estimate_id": estimate_id, "audience": audience,
             "note": note, "released_at": utc_now(),
+            **{k: row[k] for k in _RELEASED},
+            "lists": [_list_named(entry) for entry in lists],
         })
     return release_id
+
+
+#: What a release repeats of its estimate (beside the lists).
+_RELEASED = ("method", "estimand", "documented", "estimate", "low", "high", "level",
+             "partitions", "seed", "link_run_id", "inputs_sha256", "versions")
+
+
+def _list_named(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry.get(k) for k in ("list", "import", "title", "kind", "used",
+                                      "merged_into")}
+
+
+@dataclass(frozen=True)
+class ReleasedEstimate:
+    """An estimate as released to an audience: the figures and what they rest on."""
+
+    id: str
+    estimate_id: str
+    audience: str
+    released_at: str
+    note: str | None
+    method: str
+    estimand: str | None
+    documented: int
+    estimate: float | None
+    low: float | None
+    high: float | None
+    level: float
+    partitions: int | None
+    seed: int
+    link_run_id: str | None
+    versions: dict[str, str]
+    lists: tuple[dict[str, Any], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out = dict(self.__dict__)
+        out["lists"] = list(self.lists)
+        return out
+
+
+def released_estimates(store: Store, audience: str = "public") -> list[ReleasedEstimate]:
+    """Estimates released to ``audience``, latest release first (the memorial's "how
+    many" page takes ``public``). The figures, lists, run, method, seed and versions are
+    those the release event names (copied from the estimate, which never changes)."""
+    if audience not in AUDIENCES:
+        raise UserError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+    r, e = s.estimate_releases.c, s.estimates.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(r.id, r.estimate_id, r.released_at, r.note, *(e[k] for k in _RELEASED),
+                   e.settings)
+            .join(s.estimates, e.id == r.estimate_id)
+            .where(r.audience == audience)
+            .order_by(r.ledger_index.desc())).mappings().all()
+    return [ReleasedEstimate(
+        str(row["id"]), str(row["estimate_id"]), audience, str(row["released_at"]),
+        row["note"], str(row["method"]), row["estimand"], int(row["documented"]),
+        row["estimate"], row["low"], row["high"], float(row["level"]), row["partitions"],
+        int(row["seed"]), row["link_run_id"], dict(row["versions"] or {}),
+        tuple(_list_named(x) for x in (row["settings"] or {}).get("lists") or ()))
+        for row in rows]

@@ -141,6 +141,7 @@ def make_estimate_command(
     """
 
     def estimate_command(
+        ctx: typer.Context,
         table: Annotated[
             Path | None,
             typer.Option("--table", help="Capture-history CSV: one 0/1 column per list and "
@@ -228,7 +229,13 @@ def make_estimate_command(
                          "fa when the locale is Persian, else en)."),
         ] = None,
     ) -> None:
-        """Estimate how many people in all, documented or not, with an interval."""
+        """Estimate how many people in all, documented or not, with an interval.
+
+        `estimate release EST --audience public` records that an estimate went to an
+        audience (what the memorial and bundles cite).
+        """
+        if ctx.invoked_subcommand is not None:
+            return  # registered as a group's callback: the subcommand does the work
         from dadkhahi.estimate import (
             METHODS,
             Options,
@@ -310,6 +317,31 @@ def make_estimate_command(
         _show(results, json_out, plot_path, None)
 
     return estimate_command
+
+
+def release_command(
+    estimate_id: Annotated[str, typer.Argument(metavar="EST", help="The estimate's ID, as "
+                                               "printed when it was computed (est_…)")],
+    audience: Annotated[str, typer.Option(
+        help="Who it goes to: team, partner, court, un_mechanism or public (the memorial "
+             "shows only estimates released to the public)")],
+    note: Annotated[str | None, typer.Option(help="Why, or in which document")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Record that an estimate went to an audience: an event naming its lists, linkage
+    run, method, seed and software versions."""
+    from dadkhahi.analysis.estimates import release_estimate, released_estimates
+    from dadkhahi.cli.common import console, current_actor, open_store
+
+    store = open_store()
+    release_id = release_estimate(store, current_actor(), estimate_id, audience, note)
+    done = next(r for r in released_estimates(store, audience) if r.id == release_id)
+    if as_json:
+        typer.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
+        return
+    console.print(f"released {estimate_id} to {audience} as {release_id}: {done.method}, "
+                  f"{done.estimate} ({done.low}-{done.high}), seed {done.seed}, "
+                  f"linkage run {done.link_run_id}, {len(done.lists)} lists", highlight=False)
 
 
 def _replicate(folder: Path | None, table: pd.DataFrame, result: EstimateResult,

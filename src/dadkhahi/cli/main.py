@@ -27,7 +27,7 @@ from dadkhahi.cli import (
     users,
 )
 from dadkhahi.cli.common import err_console, state
-from dadkhahi.cli.estimate import StoreRequest, make_estimate_command
+from dadkhahi.cli.estimate import StoreRequest, make_estimate_command, release_command
 from dadkhahi.domain.errors import IntegrityError, UserError, ValidationError
 from dadkhahi.domain.files import owner_only_umask
 
@@ -120,7 +120,13 @@ def _store_estimate(
     return done.result, record_estimate(store, current_actor(), done), done.table
 
 
-app.command("estimate")(make_estimate_command(_linked_histories, _store_estimate))
+estimate_app = typer.Typer(invoke_without_command=True)
+estimate_app.callback(invoke_without_command=True)(
+    make_estimate_command(_linked_histories, _store_estimate))
+
+
+estimate_app.command("release")(release_command)
+app.add_typer(estimate_app, name="estimate")
 
 
 def usage_error(exc: BaseException) -> int | None:

@@ -39,6 +39,57 @@ NCRI_ARTICLE_2021 = SourceSpec(
     notes="Partisan source: rated D/3. Kept because it states the 30,000 figure.",
 )
 
+IHRDC_DEADLY_FATWA = SourceSpec(
+    title="Deadly Fatwa: Iran's 1988 Prison Massacre",
+    kind=SourceKind.DOCUMENT,
+    sensitivity=Sensitivity.PUBLIC,
+    reliability=Reliability.B,
+    credibility=Credibility.PROBABLY_TRUE,
+    collected_by="Iran Human Rights Documentation Center (IHRDC)",
+    location="https://iranhrdc.org/deadly-fatwa-irans-1988-prison-massacre",
+    language="en",
+    citation="Iran Human Rights Documentation Center, Deadly Fatwa: Iran's 1988 Prison "
+    "Massacre, iranhrdc.org",
+    notes="States that thousands of political prisoners were executed; gives no number.",
+)
+
+IRAN_HRM_VICTIMS = SourceSpec(
+    title="The victims of 1988 Massacre",
+    kind=SourceKind.ARTICLE,
+    sensitivity=Sensitivity.PUBLIC,
+    reliability=Reliability.D,
+    credibility=Credibility.POSSIBLY_TRUE,
+    collected_by="Iran Human Rights Monitor (close to the PMOI/MEK, a party to the events)",
+    location="https://call4justice.iran-hrm.com/index.php/the-victims/",
+    language="en",
+    citation="Iran Human Rights Monitor, The victims of 1988 Massacre, "
+    "call4justice.iran-hrm.com",
+    notes="Partisan source: rated D/3. States that its list gives the names and "
+    "particulars of over 3,200 executed prisoners.",
+)
+
+WIKIPEDIA_1988 = SourceSpec(
+    title="1988 executions of Iranian political prisoners (Wikipedia)",
+    kind=SourceKind.ARTICLE,
+    sensitivity=Sensitivity.PUBLIC,
+    reliability=Reliability.C,
+    credibility=Credibility.POSSIBLY_TRUE,
+    collected_by="Wikipedia contributors",
+    location="https://en.wikipedia.org/wiki/1988_executions_of_Iranian_political_prisoners",
+    language="en",
+    citation="Wikipedia, 1988 executions of Iranian political prisoners",
+    notes="Tertiary: reports that Hussein-Ali Montazeri's memoirs put the number between "
+    "2,800 and 3,800; the memoirs themselves are not the source here.",
+)
+
+#: Figures published by others, as each source states them (``facts.figures`` values).
+FIGURES = (
+    ("ihrdc", {"words": "thousands"}),
+    ("iran_hrm", {"at_least": 3200, "what": "names listed"}),
+    ("wikipedia", {"at_least": 2800, "at_most": 3800,
+                   "qualifier": "as it reports Hussein-Ali Montazeri's memoirs"}),
+)
+
 GEONAMES = SourceSpec(
     title="GeoNames gazetteer (city centre coordinates)",
     kind=SourceKind.DATASET,

@@ -41,6 +41,7 @@ from dadkhahi.facts.entities import (
     create_person,
     create_place,
 )
+from dadkhahi.facts.figures import add_published_figure
 from dadkhahi.intake.evidence import Receipt, add_evidence, verify_blobs
 from dadkhahi.intake.sources import register_source
 from dadkhahi.ledger.proofs import make_bundle, verify_bundle
@@ -130,11 +131,18 @@ def _public_facts(store: Store) -> dict[str, str]:
         )
         ids["killings"] = killings
         # Two published figures that disagree: both kept, each with its source.
-        add_claim(tx, EntityKind.ACT, killings, "victim_count",
-                  {"approximately": 5000, "qualifier": "estimate; exact number unknown"},
-                  [Support(amnesty)], sensitivity=Sensitivity.PUBLIC)
-        add_claim(tx, EntityKind.ACT, killings, "victim_count", {"approximately": 30000},
-                  [Support(ncri)], sensitivity=Sensitivity.PUBLIC)
+        add_published_figure(
+            tx, killings, {"approximately": 5000, "qualifier": "estimate; exact number unknown"},
+            [Support(amnesty)])
+        add_published_figure(tx, killings, {"approximately": 30000}, [Support(ncri)])
+        # More published figures, each a claim of the publication that states it.
+        figure_sources = {
+            "ihrdc": register_source(store, tx, pf.IHRDC_DEADLY_FATWA),
+            "iran_hrm": register_source(store, tx, pf.IRAN_HRM_VICTIMS),
+            "wikipedia": register_source(store, tx, pf.WIKIPEDIA_1988),
+        }
+        for key, figure in pf.FIGURES:
+            add_published_figure(tx, killings, figure, [Support(figure_sources[key])])
         commission = create_organization(tx, "Tehran 'death commission' (1988)", "commission")
         ids["commission"] = commission
         add_involvement(tx, killings, InvolvementRole.PERPETRATOR_ORDERED,

@@ -83,6 +83,7 @@ def add_place_status(
     if value is PlaceStatus.UNKNOWN:
         raise ValidationError(
             f"status must be one of {', '.join(STATED)} (got {str(status)!r})")
+    tx.flush()  # an entity made earlier in this transaction counts
     if tx.conn.execute(select(s.places.c.id).where(s.places.c.id == place_id)).first() is None:
         raise NotFoundError(f"no place {place_id!r}")
     claim_id = add_claim(tx, EntityKind.PLACE, place_id, STATUS, str(value), support,
