@@ -12,11 +12,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from dadkhahi.access.policy import Principal
+from dadkhahi.access.grants import grant
+from dadkhahi.access.policy import Principal, Role
 from dadkhahi.access.reads import RESOURCES, render_rows
+from dadkhahi.access.users import add_user
+from dadkhahi.cases.matrix import fact_evidence
 from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.protected import CLEAR_FIELDS, REDACTED
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
@@ -39,6 +44,7 @@ from dadkhahi.facts.entities import (
     create_place,
 )
 from dadkhahi.intake.evidence import Receipt, add_evidence
+from dadkhahi.intake.lists import import_list, open_import
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -138,3 +144,57 @@ def test_no_field_of_a_protected_object_is_stored_in_clear(store: Store, tmp_pat
     assert shown["claims"]["value"] == _m("claim_value")
     assert shown["organizations"]["name"] == _m("org_name")
     assert ids["source"] == src["id"]
+
+
+def test_a_protected_list_and_the_locators_of_protected_support_are_sealed(
+    store: Store, tmp_path: Path
+) -> None:
+    """Column names of a protected list, and where in a protected source a claim or an
+    involvement rests (its ``locator``), are not in any row or event in clear."""
+    header = [_m("id_column"), _m("name_column"), "City"]
+    path = tmp_path / "witnesses.csv"
+    path.write_text(",".join(header) + "\nW1,SYNTHETIC Ali Karimi,Tehran\n", "utf-8")
+    report = import_list(store, path, source="SYNTHETIC witness list", actor="tester",
+                         id_column=_m("id_column"), mapping={"full_name": _m("name_column")},
+                         sensitivity=P)
+    with store.transaction("tester") as tx:
+        person = create_person(tx, "SYNTHETIC person", sensitivity=P)
+        act = create_act(tx, ActType.EXECUTION, sensitivity=P)
+        claim = add_claim(tx, EntityKind.PERSON, person, "name", "SYNTHETIC name",
+                          [Support(report.source_id, locator=_m("claim_locator")),
+                           Support(report.source_id)])
+        add_involvement(tx, act, InvolvementRole.WITNESS, person_id=person, sensitivity=P,
+                        support=[Support(report.source_id, locator=_m("involvement_locator"))])
+    uid = add_user(store, "reader", Role.RESEARCHER, "SYNTHETIC correct horse battery", "t")
+    for scope in (report.source_id, person):
+        grant(store, scope, uid, "tester")
+    reader = Principal(user_id=uid, username="reader", role=Role.RESEARCHER)
+    secrets = [_m("id_column"), _m("name_column"), _m("claim_locator"),
+               _m("involvement_locator")]
+    tables = [t for t in s.metadata.sorted_tables if t.name != "data_keys"]
+    with store.reading() as conn:
+        dump = "\n".join(repr(row) for t in tables for row in conn.execute(select(t)))
+        bodies = b"\n".join(r.body for r in conn.execute(select(s.ledger_events.c.body)))
+        imported = conn.execute(select(s.list_imports)).mappings().one()
+        opened = open_import(store, conn, imported)
+        claim_row = dict(conn.execute(select(s.claims).where(s.claims.c.id == claim))
+                         .mappings().one())
+        shown, _ = render_rows(store, conn, reader, RESOURCES["claims"], [claim_row])
+        evidence = fact_evidence(store, conn, "involvement",
+                                 str(conn.execute(select(s.involvements.c.id)).scalar_one()))
+    assert [m for m in secrets if m in dump] == []
+    assert [m for m in secrets if m.encode() in bodies] == []
+    if store.engine.dialect.name == "sqlite":
+        store.engine.dispose()
+        raw = b"".join(p.read_bytes() for p in store.home.path.glob("dadkhahi.sqlite*"))
+        assert [m for m in secrets if m.encode() in raw] == []
+    # The keys' holder reads them back.
+    assert (opened["id_column"], opened["columns"]) == (_m("id_column"),
+                                                        {"full_name": _m("name_column"),
+                                                         "city": "City"})
+    assert [x["locator"] for x in shown[0]["support"]] == [_m("claim_locator"), None]
+    assert [e.locator for e in evidence] == [_m("involvement_locator")]
+    # A new version compares with the opened columns: the same file again changes nothing.
+    with pytest.raises(UserError, match="nothing changed"):
+        import_list(store, path, actor="tester", id_column=_m("id_column"),
+                    mapping={"full_name": _m("name_column")}, new_version_of=report.list_id)

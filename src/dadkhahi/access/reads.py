@@ -33,6 +33,7 @@ from sqlalchemy import (
 from dadkhahi.access.audit import ObjectRef, record_reads
 from dadkhahi.access.policy import Permission, Principal, params, visible, visible_for
 from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.protected import SUPPORT_LOCATORS, open_locators
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
@@ -275,6 +276,8 @@ def _open_sealed(
     for k, v in payload.items():
         if k in row and k not in _NEVER_SHOWN:
             row[k] = v
+    if SUPPORT_LOCATORS in payload:  # laid on the supports by _attach_support
+        row[SUPPORT_LOCATORS] = payload[SUPPORT_LOCATORS]
     return row
 
 
@@ -307,7 +310,7 @@ def render_rows(
 def _support_statement(team: bool) -> Select[Any]:
     cs = s.claim_support.c
     return (
-        select(cs.claim_id, cs.source_id, cs.record_id, cs.item_id, cs.locator)
+        select(cs.claim_id, cs.seq, cs.source_id, cs.record_id, cs.item_id, cs.locator)
         .where(cs.claim_id.in_(bindparam("claim_ids", expanding=True)),
                visible_for(team, s.claim_support))
         .order_by(cs.claim_id, cs.seq))
@@ -319,9 +322,11 @@ def _attach_support(conn: Connection, principal: Principal, claims: list[dict[st
                         {**params(principal), "claim_ids": list(by_claim)}).mappings()
     for r in rows:
         by_claim[str(r["claim_id"])].append(
-            {k: r[k] for k in ("source_id", "record_id", "item_id", "locator")})
+            {k: r[k] for k in ("seq", "source_id", "record_id", "item_id", "locator")})
     for c in claims:
-        c["support"] = by_claim[str(c["id"])]
+        opened = open_locators(by_claim[str(c["id"])], c)
+        c.pop(SUPPORT_LOCATORS, None)
+        c["support"] = [{k: v for k, v in x.items() if k != "seq"} for x in opened]
 
 
 def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[str, Any]]:

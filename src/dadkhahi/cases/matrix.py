@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from dadkhahi.cases.case import Case, Link
 from dadkhahi.cases.frameworks import Framework, find_framework, frameworks
+from dadkhahi.domain.protected import open_locators
 from dadkhahi.domain.safe_text import spreadsheet_cell
 from dadkhahi.domain.sources import REDACTED
 from dadkhahi.domain.vocab import Direction
@@ -83,32 +84,43 @@ class ElementRow:
                 f"{self.status(threshold)}")
 
 
-def fact_evidence(conn: Connection, kind: str, fact_id: str) -> list[Evidence]:
+def fact_evidence(store: Store, conn: Connection, kind: str, fact_id: str) -> list[Evidence]:
     """The sources and items behind a fact, in their stated order.
 
     An involvement and a claim carry their own support; an act is supported by the
     claims made about it. A record cited without its item points to the record's file.
+    A protected fact's locators are sealed with it: opened here for the case team.
     """
     if kind == "involvement":
-        t = s.involvement_support.c
-        rows = conn.execute(select(t.source_id, t.item_id, t.record_id, t.locator)
-                            .where(t.involvement_id == fact_id).order_by(t.seq)).all()
+        t, owner_table = s.involvement_support.c, s.involvements
+        rows = conn.execute(select(t.involvement_id.label("owner"), t.seq, t.source_id,
+                                   t.item_id, t.record_id, t.locator)
+                            .where(t.involvement_id == fact_id).order_by(t.seq)).mappings().all()
     else:
-        t2, c = s.claim_support.c, s.claims.c
+        t2, c, owner_table = s.claim_support.c, s.claims.c, s.claims
         if kind == "claim":
             where = t2.claim_id == fact_id
         else:
             where = t2.claim_id.in_(select(c.id).where(c.entity_kind == "act",
                                                        c.entity_id == fact_id))
-        rows = conn.execute(select(t2.source_id, t2.item_id, t2.record_id, t2.locator)
-                            .where(where).order_by(t2.ledger_index, t2.seq)).all()
+        rows = conn.execute(select(t2.claim_id.label("owner"), t2.seq, t2.source_id,
+                                   t2.item_id, t2.record_id, t2.locator)
+                            .where(where).order_by(t2.ledger_index, t2.seq)).mappings().all()
+    owners = sorted({str(r["owner"]) for r in rows})
+    sealed = dict(conn.execute(select(owner_table.c.id, owner_table.c.sealed).where(
+        owner_table.c.id.in_(owners), owner_table.c.sealed.is_not(None))).all()) if owners else {}
     out: list[Evidence] = []
-    for source_id, item_id, record_id, locator in rows:
-        if item_id is None and record_id is not None:
-            item_id = conn.execute(select(s.records.c.item_id)
-                                   .where(s.records.c.id == record_id)).scalar_one_or_none()
-        out.append(Evidence(str(source_id), None if item_id is None else str(item_id), locator,
-                            None if record_id is None else str(record_id)))
+    for owner in dict.fromkeys(str(r["owner"]) for r in rows):
+        payload = store.keys.unseal(conn, sealed[owner], owner) if owner in sealed else None
+        for r in open_locators([dict(r) for r in rows if str(r["owner"]) == owner], payload):
+            item_id = r["item_id"]
+            if item_id is None and r["record_id"] is not None:
+                item_id = conn.execute(select(s.records.c.item_id)
+                                       .where(s.records.c.id == r["record_id"])
+                                       ).scalar_one_or_none()
+            record_id = r["record_id"]
+            out.append(Evidence(str(r["source_id"]), None if item_id is None else str(item_id),
+                                r["locator"], None if record_id is None else str(record_id)))
     return out
 
 
@@ -132,7 +144,8 @@ def element_rows(
     """Every element of every charge, in charge then element order, with its links."""
     fws = frameworks() if available is None else available
     labels = suspect_labels(store, conn, [c.suspect_id for c in case.charges])
-    evidence = {lk.id: fact_evidence(conn, lk.fact_kind, lk.fact_id) for lk in case.links}
+    evidence = {lk.id: fact_evidence(store, conn, lk.fact_kind, lk.fact_id)
+                for lk in case.links}
     all_sources = {e.source_id for ev in evidence.values() for e in ev}
     groups = independent_groups(conn, all_sources)
     rows: list[ElementRow] = []

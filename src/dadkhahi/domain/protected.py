@@ -11,6 +11,9 @@ is sealed unless someone decides otherwise here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 #: What stands in the plain column of a sealed text field.
 REDACTED = "[protected]"
 
@@ -31,6 +34,10 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     # The witness, the interview's circumstances and language are sealed; a random
     # pseudonym is what others see.
     "testimony": _ALWAYS | {"source_id", "pseudonym", "created_at"},
+    # A protected list's file: what the system read it as stays in clear; the names of
+    # its columns and sheet (which a team may write a witness's name into) are sealed.
+    "list_import": _ALWAYS | {"list_id", "list_version", "supersedes", "source_id", "item_id",
+                              "sha256", "format", "encoding", "delimiter", "imported_at"},
     # A review decision touching a protected record: which records, what was decided,
     # by whose pseudonym and when stay in clear; the reviewer's note (free text that
     # may name the person) is sealed.
@@ -42,6 +49,24 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     "proposal": _ALWAYS | {"run_id", "item_id", "text_item_id", "source_id", "seq",
                            "property", "status", "claim_id", "mention_ids"},
 }
+
+
+#: The key under which a sealed payload keeps its supports' locators, in support order.
+SUPPORT_LOCATORS = "support_locators"
+
+
+def open_locators(
+    support: Sequence[Mapping[str, Any]], payload: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Supports (each with its ``seq``) with the locators sealed in ``payload`` laid back.
+
+    Without a payload (not sealed, or erased) the supports are returned as they are.
+    """
+    locators = (payload or {}).get(SUPPORT_LOCATORS)
+    if not locators:
+        return [dict(x) for x in support]
+    return [{**x, "locator": locators[int(x["seq"])]} if int(x["seq"]) < len(locators)
+            else dict(x) for x in support]
 
 
 def placeholder(value: object) -> object:

@@ -165,8 +165,9 @@ def resolve_source(conn: Connection, ref: str) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
-def _current_version(conn: Connection, list_id: str) -> dict[str, Any]:
-    """The list's row joined with its current import (for a new version)."""
+def _current_version(store: Store, conn: Connection, list_id: str) -> dict[str, Any]:
+    """The list's row joined with its current import (for a new version), sealed
+    fields opened."""
     ls, li = s.lists.c, s.list_imports.c
     row = conn.execute(
         select(s.list_imports, ls.kind.label("list_kind"),
@@ -175,7 +176,17 @@ def _current_version(conn: Connection, list_id: str) -> dict[str, Any]:
     ).mappings().first()
     if row is None:
         raise NotFoundError(f"no list {list_id!r}")
-    return dict(row)
+    return open_import(store, conn, dict(row))
+
+
+def open_import(store: Store, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``list_imports`` row with its sealed fields (a protected list's column names,
+    ID column and sheet) laid back; an erased payload leaves the placeholders."""
+    out = {k: v for k, v in row.items() if k != "sealed"}
+    if row.get("sealed"):
+        opened = store.keys.unseal(conn, row["sealed"], str(row["id"])) or {}
+        out.update({k: v for k, v in opened.items() if k in out})
+    return out
 
 
 def import_list(
@@ -222,7 +233,7 @@ def import_list(
         # Before the file is read: a wrong option should not wait for a long parse.
         described = (None if description is None and new_version_of is not None
                      else stored_description(conn, description or ListDescription()))
-        current = None if new_version_of is None else _current_version(conn, new_version_of)
+        current = None if new_version_of is None else _current_version(store, conn, new_version_of)
     say("reading")
     table = read_list_file(path, encoding=encoding, sheet=sheet,
                            multiline_cells=multiline_cells)
@@ -275,7 +286,7 @@ def import_list(
         extra: dict[str, Any] = {}
         if current is not None:
             # Read again under the write lock: the version this one supersedes.
-            current = _current_version(tx.conn, str(current["list_id"]))
+            current = _current_version(store, tx.conn, str(current["list_id"]))
             version, changes = plan_version(store, tx.conn, current, table.header, records,
                                             id_column, now=now)
             if (not changes.added and not changes.removed and not changes.changed
@@ -300,8 +311,26 @@ def import_list(
         import_id = new_id("import")
         if current is None:
             list_id, list_meta = new_id("list"), {"list_version": 1}
+        header = table.header
+        list_file: dict[str, Any] = {
+            "list_id": list_id,
+            **list_meta,
+            "sha256": table.sha256,
+            "format": table.format,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "sheet": table.sheet,
+            "id_column": id_column,
+            "columns": plan.fields,
+            "imported_at": now,
+        }
         if level is Sensitivity.PROTECTED:
             records = [_sealed(tx.seal, table.header, rec) for rec in records]
+            # Column and sheet names can name a witness: sealed with the header (a sealed
+            # record's cells travel in its own payload, so the event needs no header).
+            list_file = tx.seal_protected("list_import", list_file, import_id,
+                                          extra={"header": header})
+            header = []
         index = tx.emit(
             "records.imported",
             {
@@ -309,19 +338,8 @@ def import_list(
                 "item_id": item_id,
                 "import_id": import_id,
                 "sensitivity": str(level),
-                "header": table.header,
-                "list": {
-                    "list_id": list_id,
-                    **list_meta,
-                    "sha256": table.sha256,
-                    "format": table.format,
-                    "encoding": table.encoding,
-                    "delimiter": table.delimiter,
-                    "sheet": table.sheet,
-                    "id_column": id_column,
-                    "columns": plan.fields,
-                    "imported_at": now,
-                },
+                "header": header,
+                "list": list_file,
                 **({} if described is None else {"description": described}),
                 "records": records,
                 **extra,

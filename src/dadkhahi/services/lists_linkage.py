@@ -67,7 +67,7 @@ from dadkhahi.intake.list_description import (
     emit_description,
     stored_description,
 )
-from dadkhahi.intake.lists import import_list, list_imports
+from dadkhahi.intake.lists import import_list, list_imports, open_import
 from dadkhahi.intake.tabular import file_digest
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -354,7 +354,8 @@ def imports_for(
     summaries = {x.import_id: x for x in list_imports(store)}
     li, src, it = s.list_imports.c, s.sources.c, s.items.c
     query = (
-        select(li.id, li.source_id, li.item_id, li.sha256, li.columns, li.sensitivity,
+        select(li.id, li.source_id, li.item_id, li.sha256, li.columns, li.id_column,
+               li.sheet, li.sealed, li.sensitivity,
                li.ledger_index, src.sealed.label("source_sealed"),
                it.sealed.label("item_sealed"))
         .join(s.sources, src.id == li.source_id)
@@ -382,6 +383,7 @@ def imports_for(
                 audited.append(("item", str(r.item_id)))
             if r.sensitivity == _PROTECTED:
                 audited.append(("list_import", str(r.id)))
+            file = open_import(store, conn, dict(r._mapping))
             out.append({
                 "id": summary.import_id,
                 "list_id": summary.list_id,
@@ -395,8 +397,8 @@ def imports_for(
                 "format": summary.format,
                 "encoding": summary.encoding,
                 "rows": summary.rows,
-                "columns": dict(r.columns or {}),
-                "id_column": summary.id_column,
+                "columns": dict(file["columns"] or {}),
+                "id_column": file["id_column"],
                 "sensitivity": summary.sensitivity,
                 "imported_at": summary.imported_at,
                 "linked_persons": summary.linked_persons,

@@ -456,6 +456,9 @@ list_imports = Table(
     "list_imports",
     metadata,
     Column("id", Text, primary_key=True),
+    # A protected import: its column names, ID column and sheet name (and the event's
+    # header) sealed (domain.protected.CLEAR_FIELDS["list_import"]).
+    Column("sealed", JSON(none_as_null=True)),
     Column("list_id", Text, ForeignKey("lists.id"), nullable=False),
     # 1 for the first file of a list; a later version supersedes the one before.
     Column("list_version", Integer, nullable=False),

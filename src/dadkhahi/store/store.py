@@ -18,7 +18,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from dadkhahi.domain.errors import UserError
-from dadkhahi.domain.protected import CLEAR_FIELDS, placeholder
+from dadkhahi.domain.protected import (
+    CLEAR_FIELDS,
+    REDACTED,
+    SUPPORT_LOCATORS,
+    placeholder,
+)
 from dadkhahi.ledger.checkpoint import NoteSigner
 from dadkhahi.ledger.events import encode_event
 from dadkhahi.store import actors, ledger_log
@@ -102,6 +107,13 @@ class Transaction:
         secret = {k: v for k, v in data.items()
                   if k not in clear and k != "sealed" and v is not None}
         out = dict(data)
+        support = data.get("support")
+        if isinstance(support, list) and any(x.get("locator") is not None for x in support):
+            # Which sources support it stays in clear; where in them (a page, a row, a
+            # cell, a line) may name the witness, so it is sealed with the rest.
+            secret[SUPPORT_LOCATORS] = [x.get("locator") for x in support]
+            out["support"] = [{**x, "locator": None if x.get("locator") is None else REDACTED}
+                              for x in support]
         if not secret and not extra:
             return out
         for k, v in secret.items():

@@ -476,6 +476,7 @@ def upgrade() -> None:
     op.create_table(
         "list_imports",
         sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("list_id", sa.Text(), nullable=False),
         sa.Column("list_version", sa.Integer(), nullable=False),
         sa.Column("superseded_by", sa.Text(), nullable=True),
