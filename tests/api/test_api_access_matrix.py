@@ -133,6 +133,39 @@ def _case_call(world: World, suffix: str) -> Call:
     return Call(f"/api/cases/{case_id}{suffix}", target=case_id)
 
 
+_CHARGED: dict[str, tuple[str, str]] = {}
+
+
+def _charged_case(world: World) -> tuple[str, str]:
+    """A sealed case over the protected person and act, team as above, with one charge."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case
+
+    key = str(world.store.home.path)
+    if key not in _CHARGED:
+        team = [world.user_ids[n] for n, g in world.granted.items() if g and n != "anonymous"]
+        protected = world.objects[Sensitivity.PROTECTED]
+        case_id = create_case(world.store, "setup", "SYNTHETIC charged case",
+                              Scope((protected.person,), (protected.act,)), members=team)
+        _CHARGED[key] = (case_id, add_charge(world.store, "setup", case_id, protected.person,
+                                             "national-murder", "murder", "instigator"))
+    return _CHARGED[key]
+
+
+def _charge_call(world: World) -> Call:
+    case_id, _ = _charged_case(world)
+    return Call(f"/api/cases/{case_id}/charges", json={
+        "suspect_id": world.objects[Sensitivity.PROTECTED].person,
+        "framework_id": "national-murder", "crime_id": "murder", "mode_id": "perpetrator"})
+
+
+def _link_call(world: World) -> Call:
+    case_id, charge_id = _charged_case(world)
+    return Call(f"/api/cases/{case_id}/links", json={
+        "charge_id": charge_id, "element_id": "1", "fact_kind": "act",
+        "fact_id": world.objects[Sensitivity.PROTECTED].act, "reliability": "C",
+        "credibility": "3", "how": "SYNTHETIC: the act is the killing"})
+
+
 def _extracted_item(world: World, level: Sensitivity) -> str:
     """The level's item with its text extracted (once; extraction skips a done item)."""
     from dadkhahi.intake.documents import extract_items
@@ -403,6 +436,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/cases/{case_id}/gaps"): Rule(
         "read", lambda w, lv, who: _case_call(w, "/gaps"), per_level=False,
         level=Sensitivity.PROTECTED),
+    # Opening a case names suspects, acts and places (404 unless visible); charging and
+    # linking need the case's team (404 otherwise) and the fact linked visible; all three
+    # are review work.
+    ("POST", "/api/cases"): Rule(
+        "create", lambda w, lv, who: Call("/api/cases", json={
+            "title": "SYNTHETIC api case", "suspects": [_o(w, lv).person]}),
+        Permission.REVIEW, ok=201),
+    ("POST", "/api/cases/{case_id}/charges"): Rule(
+        "create", lambda w, lv, who: _charge_call(w), Permission.REVIEW, ok=201,
+        per_level=False, level=Sensitivity.PROTECTED),
+    ("POST", "/api/cases/{case_id}/links"): Rule(
+        "create", lambda w, lv, who: _link_call(w), Permission.REVIEW, ok=201,
+        per_level=False, level=Sensitivity.PROTECTED),
     # Administration and analysis: the permission alone decides.
     ("POST", "/api/ledger/checkpoint"): Rule(
         "permission", _const("/api/ledger/checkpoint"), Permission.SIGN, per_level=False),

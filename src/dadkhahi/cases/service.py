@@ -2,6 +2,10 @@
 
 A case is a grant scope: a caller who holds no grant on it gets the same 404 as for a
 case that does not exist (its existence is not revealed), whatever their role.
+Changes follow the services' one order: what the request names must be visible to the
+caller (404), then the role must allow it (403, 401 when not signed in): opening a
+case, charging and linking facts are review work (``Permission.REVIEW``: lawyers,
+analysts, investigators, admins). Whoever opens a case is its first team member.
 """
 
 from __future__ import annotations
@@ -9,11 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 from dadkhahi.access.audit import record_reads
-from dadkhahi.access.policy import Principal
-from dadkhahi.cases.case import Case, case_members, list_cases, load_case
+from dadkhahi.access.policy import Permission, Principal, require
+from dadkhahi.access.reads import visible_row
+from dadkhahi.cases.case import (
+    FACT_KINDS,
+    Case,
+    Scope,
+    add_charge,
+    case_members,
+    create_case,
+    link_fact,
+    list_cases,
+    load_case,
+)
 from dadkhahi.cases.matrix import DEFAULT_THRESHOLD, element_rows, matrix_records
-from dadkhahi.domain.errors import NotFoundError
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
+
+_FACT_TABLES = {"act": s.acts, "involvement": s.involvements, "claim": s.claims}
 
 
 def _member_case(store: Store, principal: Principal, case_id: str) -> Case:
@@ -61,4 +80,47 @@ def case_gaps(store: Store, principal: Principal, case_id: str,
             for r in rows if r.is_gap(threshold)]
 
 
-__all__ = ["case_gaps", "case_matrix", "my_cases"]
+def open_case(store: Store, principal: Principal, title: str, scope: Scope) -> dict[str, Any]:
+    """Open a sealed case over visible suspects, acts and places; the caller is its team."""
+    with store.reading() as conn:
+        for ids, table, what in ((scope.suspects, s.persons, "person"),
+                                 (scope.acts, s.acts, "act"), (scope.places, s.places, "place")):
+            for ident in ids:
+                visible_row(conn, principal, table, ident, what)
+    require(principal, Permission.REVIEW)
+    if principal.user_id is None:  # a role without an account: nobody to give the case to
+        raise ValidationError("a case is opened by a signed-in user, its first team member")
+    case_id = create_case(store, principal.name, title, scope, members=[principal.user_id])
+    return case_matrix(store, principal, case_id)
+
+
+def charge(store: Store, principal: Principal, case_id: str, suspect_id: str,
+           framework_id: str, crime_id: str, mode_id: str) -> dict[str, Any]:
+    """Charge a suspect of the case's scope (team members only)."""
+    case = _member_case(store, principal, case_id)
+    require(principal, Permission.REVIEW)
+    charge_id = add_charge(store, principal.name, case.id, suspect_id, framework_id, crime_id,
+                           mode_id)
+    return {"id": charge_id, "case_id": case.id, "suspect_id": suspect_id,
+            "framework_id": framework_id, "crime_id": crime_id, "mode_id": mode_id}
+
+
+def link(store: Store, principal: Principal, case_id: str, charge_id: str, element_id: str,
+         fact_kind: str, fact_id: str, *, reliability: Reliability, credibility: Credibility,
+         how: str, direction: Direction) -> dict[str, Any]:
+    """Link a fact the caller can see to one element of a charge (team members only)."""
+    case = _member_case(store, principal, case_id)
+    if fact_kind not in FACT_KINDS:
+        raise ValidationError(f"a fact is one of {', '.join(FACT_KINDS)}, not {fact_kind!r}")
+    with store.reading() as conn:
+        visible_row(conn, principal, _FACT_TABLES[fact_kind], fact_id, fact_kind)
+    require(principal, Permission.REVIEW)
+    link_id = link_fact(store, principal.name, case.id, charge_id, element_id, fact_kind,
+                        fact_id, reliability=reliability, credibility=credibility, how=how,
+                        direction=direction)
+    return {"id": link_id, "case_id": case.id, "charge_id": charge_id,
+            "element_id": element_id, "fact_kind": fact_kind, "fact_id": fact_id,
+            "direction": str(direction)}
+
+
+__all__ = ["case_gaps", "case_matrix", "charge", "link", "my_cases", "open_case"]

@@ -1,19 +1,81 @@
-"""Cases for court: the caller's cases, a case's matrix and its gaps (team members only)."""
+"""Cases for court: the caller's cases, a case's matrix and its gaps (team members only);
+opening a case, charging a suspect and linking a fact to an element (``cases.service``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.cases import service
+from dadkhahi.cases.case import Scope
+from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.http.models import LONG, SHORT, StrictIn
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 Threshold = Annotated[int, Query(ge=0, le=100,
                                  description="Independent sources an element needs")]
+
+
+_ID = Field(min_length=1, max_length=64)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such case, or you are not on its team"}}
+
+
+class CaseIn(StrictIn):
+    title: str = Field(min_length=1, max_length=SHORT)
+    suspects: list[str] = Field(default_factory=list, max_length=200)
+    acts: list[str] = Field(default_factory=list, max_length=1000)
+    places: list[str] = Field(default_factory=list, max_length=1000)
+    period_from: str | None = Field(None, max_length=32)
+    period_to: str | None = Field(None, max_length=32)
+
+
+class ChargeIn(StrictIn):
+    suspect_id: str = _ID
+    framework_id: str = _ID
+    crime_id: str = _ID
+    mode_id: str = _ID
+
+
+class LinkIn(StrictIn):
+    charge_id: str = _ID
+    element_id: str = _ID
+    fact_kind: str = _ID
+    fact_id: str = _ID
+    reliability: Reliability
+    credibility: Credibility
+    how: str = Field(min_length=1, max_length=LONG)
+    direction: Direction = Direction.INCRIMINATING
+
+
+@router.post("", status_code=201, response_model=dict[str, Any], responses=_NOT_FOUND)
+def open_case(body: CaseIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Open a case (sealed) over suspects, acts and places you can see; you are its team."""
+    return service.open_case(store, principal, body.title, Scope(
+        tuple(body.suspects), tuple(body.acts), tuple(body.places), body.period_from,
+        body.period_to))
+
+
+@router.post("/{case_id}/charges", status_code=201, response_model=dict[str, Any],
+             responses=_NOT_FOUND)
+def charge(case_id: str, body: ChargeIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Charge a suspect of the case: a framework's crime under a mode of liability."""
+    return service.charge(store, principal, case_id, body.suspect_id, body.framework_id,
+                          body.crime_id, body.mode_id)
+
+
+@router.post("/{case_id}/links", status_code=201, response_model=dict[str, Any],
+             responses=_NOT_FOUND)
+def link(case_id: str, body: LinkIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Link a fact (act, involvement, claim) to one element of one of the case's charges."""
+    return service.link(store, principal, case_id, body.charge_id, body.element_id,
+                        body.fact_kind, body.fact_id, reliability=body.reliability,
+                        credibility=body.credibility, how=body.how, direction=body.direction)
 
 
 @router.get("", response_model=list[dict[str, Any]])
