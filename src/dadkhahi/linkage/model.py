@@ -101,10 +101,41 @@ DETERMINISTIC_RULES: tuple[tuple[str, ...], ...] = (
 DETERMINISTIC_RECALL = 0.4
 
 
+# Conflict levels: a disagreement that real lists make only by a coding error. Their
+# m is fixed, not trained: on inputs full of namesakes EM takes "same common name,
+# same prison and month" for the match class and learns that matches often have
+# different fathers and birth years far apart (at 40,000 SYNTHETIC namesake people
+# it learned m = 0.51 for different fathers and 0.44 for birth years more than five
+# apart, and linked namesakes at 0.99 with a precision of 0.79:
+# benchmarks/linkage/bench_common_names.py). Fixed small m makes each conflict
+# strong negative evidence without a hard split (a coding error still links when
+# the rest agrees). After training a conflict level never counts *for* a match
+# (its m is held at most its u: :func:`dadkhahi.linkage.run` does it), as a floored
+# u (deaths years apart are rare among random pairs too) would otherwise turn a
+# conflict into a strong match.
+FATHER_CONFLICT = "different known father_names"
+BIRTH_CONFLICT = "birth years more than 5 apart"
+DEATH_CONFLICT = "death intervals more than a year apart"
+SEX_CONFLICT = "different sex"
+CONFLICT_LEVELS: dict[str, float] = {
+    FATHER_CONFLICT: 0.04,
+    BIRTH_CONFLICT: 0.02,
+    DEATH_CONFLICT: 0.005,
+    SEX_CONFLICT: 0.01,
+}
+
+
 def _m(level: Any, m: float, label: str | None = None) -> Any:
-    """A level with its starting m probability (EM refines it; kept if untrainable)."""
+    """A level with its starting m probability (EM refines it; kept if untrainable).
+
+    A conflict level (:data:`CONFLICT_LEVELS`) gets its fixed m instead.
+    """
     if label is None:
         return level.configure(m_probability=m)
+    if label in CONFLICT_LEVELS:
+        return level.configure(
+            m_probability=CONFLICT_LEVELS[label], label_for_charts=label, fix_m_probability=True
+        )
     return level.configure(m_probability=m, label_for_charts=label)
 
 
@@ -191,7 +222,7 @@ def _death_comparison() -> Any:
                 0.03,
                 "death intervals within a year",
             ),
-            _m(cll.ElseLevel(), 0.01),
+            _m(cll.ElseLevel(), 0.01, DEATH_CONFLICT),
         ],
         output_column_name="death",
     )
@@ -214,15 +245,16 @@ def _birth_comparison() -> Any:
                 0.05,
                 "birth years within 5",
             ),
-            _m(cll.ElseLevel(), 0.03),
+            _m(cll.ElseLevel(), 0.03, BIRTH_CONFLICT),
         ],
         output_column_name="birth",
     )
 
 
-def _exact(column: str, label: str, m: float = 0.9) -> Any:
+def _exact(column: str, label: str, m: float = 0.9, conflict: str | None = None) -> Any:
     return cl.CustomComparison(
-        [cll.NullLevel(column), _m(cll.ExactMatchLevel(column), m), _m(cll.ElseLevel(), 1 - m)],
+        [cll.NullLevel(column), _m(cll.ExactMatchLevel(column), m),
+         _m(cll.ElseLevel(), 1 - m, conflict)],
         output_column_name=label,
     )
 
@@ -257,7 +289,7 @@ def model_settings(probability_two_random_records_match: float = 1e-4) -> Settin
             _name_comparison("father", "father_name", partial=True),
             _birth_comparison(),
             _death_comparison(),
-            _exact("sex", "sex", 0.97),
+            _exact("sex", "sex", 0.97, SEX_CONFLICT),
             _exact("city_key", "city"),
             _exact("province_key", "province"),
             _exact("prison_key", "prison"),

@@ -48,6 +48,7 @@ from dadkhahi.linkage.clusters import (
 )
 from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.model import (
+    CONFLICT_LEVELS,
     DETERMINISTIC_RECALL,
     DETERMINISTIC_RULES,
     TRAINING_BLOCKING,
@@ -288,7 +289,8 @@ def _floored(model: dict[str, Any]) -> dict[str, Any]:
 
     A level never seen among training matches gets m = 0, an infinite penalty: one
     unlucky field (a rare spelling, a wrong surname) would veto a pair that every
-    other field supports. Real lists make such errors, so no level may veto.
+    other field supports. Real lists make such errors, so no level may veto. A
+    conflict level's m is then held at most its u (it never counts for a match).
     Every probability is then rounded to :data:`PARAMETER_DIGITS` significant digits.
     """
     for comparison in model["comparisons"]:
@@ -298,6 +300,10 @@ def _floored(model: dict[str, Any]) -> dict[str, Any]:
             total = sum(values)
             for level, value in zip(levels, values, strict=True):
                 level[key] = _significant(value / total)
+        for level in levels:
+            # A conflict is never evidence for a match (see model.CONFLICT_LEVELS).
+            if level.get("label_for_charts") in CONFLICT_LEVELS:
+                level["m_probability"] = min(level["m_probability"], level["u_probability"])
     # Splink names each linker at random; the name is no part of the model.
     model.pop("linker_uid", None)
     prior = model.get("probability_two_random_records_match")
