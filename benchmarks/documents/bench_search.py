@@ -1,7 +1,11 @@
 """Time full-text search on SQLite and PostgreSQL over SYNTHETIC documents.
 
     .venv/bin/python benchmarks/documents/bench_search.py [--docs 5000] [--words 2000]
-        [--queries 50] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+        [--queries 50] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
+        [--no-sqlite] [--explain]
+
+The database named by ``--database-url`` is emptied first (its ``public`` schema dropped):
+give it a database of its own, never a shared one.
 
 Documents are drawn from a seeded Zipf-distributed vocabulary of invented Persian and
 Latin words (no real text), stored as items of one public source, and indexed by
@@ -94,12 +98,32 @@ def timed(store: Store, who: Principal, queries: list[str]) -> list[float]:
     return out
 
 
+def explain(store: Store, word: str) -> None:
+    """PostgreSQL's plan, with timings, of the engine's statement for one word."""
+    from sqlalchemy.dialects import postgresql
+
+    from dadkhahi.search import engine
+    from dadkhahi.search.query import parse
+
+    with store.reading() as conn:
+        conn.execute(text("ANALYZE"))
+        stmt = engine.postgres_statement(["public"], None, 20).params(
+            ts_query=parse(word).tsquery())
+        sql = str(stmt.compile(dialect=postgresql.dialect(),
+                               compile_kwargs={"literal_binds": True}))
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql).scalars()
+        print("\n".join("    " + line for line in plan))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=5000)
     parser.add_argument("--words", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--explain", action="store_true",
+                        help="print PostgreSQL's plan of one common-word query")
     args = parser.parse_args()
     rng = random.Random(15)
     vocab = vocabulary(rng, 50_000)
@@ -114,14 +138,16 @@ def main() -> None:
         i = rng.randrange(len(words) - 1)
         classes["phrase"].append(f'"{words[i]} {words[i + 1]}"')
     who = Principal(user_id="usr_bench", username="bench", role=Role.RESEARCHER)
-    backends = [("sqlite", None)] + ([("postgresql", args.database_url)]
-                                     if args.database_url else [])
+    backends = ([] if args.no_sqlite else [("sqlite", None)]) + (
+        [("postgresql", args.database_url)] if args.database_url else [])
     hits: dict[str, list[set[tuple[str, int]]]] = {}
     print(f"{args.docs:,} documents x {args.words:,} words; {args.queries} queries per class")
     for name, url in backends:
         with tempfile.TemporaryDirectory() as tmp:
             store, numbers, built = build(url, Path(tmp) / "home", docs)
             print(f"{name}: stored and indexed in {built:.1f} s")
+            if name == "postgresql" and args.explain:
+                explain(store, classes["common word"][0])
             for label, queries in classes.items():
                 times = sorted(timed(store, who, queries))
                 p95 = times[min(len(times) - 1, int(0.95 * len(times)))]

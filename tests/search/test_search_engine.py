@@ -122,3 +122,40 @@ def test_protected_words_never_appear_or_count_for_a_reader_without_the_grant(
     # Prefixes cannot reach protected rows (their tokens are keyed hashes); it is said.
     result = search(store, granted, "qaraba*")
     assert result.hits == [] and result.notes
+
+
+def test_postgresql_matches_and_ranks_on_the_stored_vector(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL reads the stored ``tsv`` column under its GIN index: no row's tokens are
+    parsed again at query time (the plan that took 15 s at 1,000 documents did)."""
+    from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+
+    from dadkhahi.search.engine import postgres_statement
+    from dadkhahi.store.home import ENV_DATABASE_URL, Home
+
+    monkeypatch.setenv(ENV_DATABASE_URL, pg_url)
+    store = Store.init(Home(tmp_path / "home"), "test.dadkhahi.local/ledger", "tester")
+    try:
+        _, ids = _store_texts(store, tmp_path, TEXTS, Sensitivity.PUBLIC, "public")
+        stmt = postgres_statement(["public"], None, 20).params(ts_query=parse("evin").tsquery())
+        sql = str(stmt.compile(dialect=postgresql.dialect(),
+                               compile_kwargs={"literal_binds": True}))
+        with store.reading() as conn:
+            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + sql).scalars())
+            # Five rows make a sequential scan cheapest; forbid it to see the index serve.
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            served = "\n".join(conn.exec_driver_sql(
+                "EXPLAIN SELECT id FROM search_segments "
+                "WHERE tsv @@ to_tsquery('simple'::regconfig, 'evin')").scalars())
+            stored = conn.execute(text(
+                "SELECT count(*) FROM search_segments "
+                "WHERE tsv = to_tsvector('simple'::regconfig, tokens)")).scalar_one()
+            rows = conn.execute(text("SELECT count(*) FROM search_segments")).scalar_one()
+        assert "to_tsvector" not in plan and "tsv @@" in plan, plan
+        assert "ix_search_segments_tsv" in served, served
+        assert stored == rows == 5
+        found = {h.item_id for h in search(store, None, "evin").hits}
+        assert found == {ids[n] for n in _reference(TEXTS, "evin")} and len(found) == 3
+    finally:
+        store.engine.dispose()

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    Text,
     bindparam,
     column,
     func,
@@ -129,21 +130,30 @@ def _sqlite_hits(
     return [(int(r), -float(sc)) for r, sc in found]  # bm25: lower is better
 
 
-def _postgres_hits(
-    conn: Connection, partitions: Sequence[str], tsquery: str, items: Select[Any] | None,
-    bind: dict[str, str], limit: int,
-) -> list[tuple[int, float]]:
+def postgres_statement(
+    partitions: Sequence[str], items: Select[Any] | None, limit: int,
+) -> Select[Any]:
+    """PostgreSQL's statement: segment IDs and ranks for ``:ts_query``, best first."""
     g = s.search_segments.c
     simple: Any = literal_column("'simple'::regconfig")
-    # The same expression as the GIN index (migration 0001), so the index serves it.
-    vector = func.to_tsvector(simple, g.tokens)
-    query = func.to_tsquery(simple, bindparam("ts_query"))
+    # The stored generated column under the GIN index (migration 0001): matched and
+    # ranked without parsing any row's tokens again.
+    vector: Any = literal_column("search_segments.tsv")
+    query = func.to_tsquery(simple, bindparam("ts_query", type_=Text))
     rank = func.ts_rank(vector, query)
     stmt = (select(g.id, rank.label("score"))
             .where(vector.op("@@")(query), g.partition.in_(list(partitions)))
             .order_by(rank.desc(), g.id).limit(limit))
     if items is not None:
         stmt = stmt.where(g.item_id.in_(items))
+    return stmt
+
+
+def _postgres_hits(
+    conn: Connection, partitions: Sequence[str], tsquery: str, items: Select[Any] | None,
+    bind: dict[str, str], limit: int,
+) -> list[tuple[int, float]]:
+    stmt = postgres_statement(partitions, items, limit)
     return [(int(r), float(sc)) for r, sc in conn.execute(stmt, {**bind, "ts_query": tsquery})]
 
 

@@ -2,8 +2,9 @@
 
 Each page of a text derivative becomes one or more rows of ``search_segments`` (a page
 longer than :data:`MAX_SEGMENT_TOKENS` is cut into parts) holding the page's tokens from
-the one tokenizer, joined by spaces. PostgreSQL indexes them with a GIN index on
-``to_tsvector('simple', tokens)`` (made by the migration); SQLite with FTS5 tables over
+the one tokenizer, joined by spaces. PostgreSQL keeps ``to_tsvector('simple', tokens)``
+in a stored generated column ``tsv`` under a GIN index (made by the migration); SQLite
+with FTS5 tables over
 the same column, tokenizer ``ascii`` (which splits on the spaces only, since every token
 is already normalised).
 

@@ -714,9 +714,10 @@ search_segments = Table(
     Index("ix_search_segments_item_id", "item_id"),
     Index("ix_search_segments_partition", "partition"),
 )
-# PostgreSQL also has a GIN index on to_tsvector('simple', tokens), made by raw SQL in the
-# migration (an expression index the schema comparison cannot reflect); SQLite has FTS5
-# tables per visibility partition instead (``dadkhahi.search.index``).
+# PostgreSQL also has a stored generated column ``tsv`` = to_tsvector('simple', tokens)
+# under a GIN index, made by raw SQL in the migration (PostgreSQL only, so not declared
+# here; the schema comparison skips both); SQLite has FTS5 tables per visibility
+# partition instead (``dadkhahi.search.index``).
 
 # --- testimonies (issue 15) ---
 # A testimony's interview (everything but IDs, pseudonym and time sealed when protected)
