@@ -23,6 +23,7 @@ from dadkhahi.access.policy import Role
 from dadkhahi.domain.vocab import ActType, EntityKind, InvolvementRole, Sensitivity
 from dadkhahi.facts import entities
 from dadkhahi.facts.entities import Support
+from dadkhahi.intake import testimonies
 from dadkhahi.intake.records import add_record
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -120,11 +121,17 @@ def _court_consent(table: FromClause, tier: Tier) -> ColumnElement[bool]:
 
 @pytest.fixture
 def court_consent() -> Iterator[None]:
+    # This rule alone: the testimony package's own rules (registered when it is imported)
+    # would keep protected material of sources that are no testimony from every court.
+    for table, rule in testimonies.CONSENT_RULES.items():
+        disclosure.unregister_consent(table, rule)
     for table in disclosure.GOVERNED_TABLES:
         disclosure.register_consent(table, _court_consent)
     yield
     for table in disclosure.GOVERNED_TABLES:
         disclosure.unregister_consent(table, _court_consent)
+    for table, rule in testimonies.CONSENT_RULES.items():
+        disclosure.register_consent(table, rule)
 
 
 @pytest.mark.usefixtures("court_consent")

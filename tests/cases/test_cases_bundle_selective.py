@@ -16,11 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dadkhahi.cases import bundle as bundle_mod
 from dadkhahi.cases.bundle import BundleResult, write_bundle
 from dadkhahi.cases.bundle_verify import verify
 from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
-from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     ActType,
     Credibility,
@@ -28,11 +26,12 @@ from dadkhahi.domain.vocab import (
     InvolvementRole,
     Reliability,
     Sensitivity,
-    SourceKind,
 )
 from dadkhahi.facts.entities import Support, add_involvement, create_act, create_person
+from dadkhahi.intake import testimonies as tm
 from dadkhahi.intake.evidence import Receipt, add_evidence
 from dadkhahi.intake.lists import import_list
+from dadkhahi.intake.testimonies import add_testimony, set_consent
 from dadkhahi.store import schema as s
 from dadkhahi.store.home import ENV_DATABASE_URL, Home
 from dadkhahi.store.store import Store
@@ -52,10 +51,6 @@ class Selective:
 def selective(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Selective]:
     mp = pytest.MonkeyPatch()
     mp.delenv(ENV_DATABASE_URL, raising=False)
-    # The consent register is not wired into the bundle's decision yet (every protected
-    # item is withheld): stand in for a witness who consented to this court, so that a
-    # protected exhibit, whose custody is sealed, goes.
-    mp.setattr(bundle_mod, "withheld_reason", lambda conn, item, scope: None)
     tmp = tmp_path_factory.mktemp("selective")
     store = Store.init(Home(tmp / "home"), "cases.test/selective", "tester")
     listed = tmp / "synthetic-list.csv"
@@ -68,19 +63,22 @@ def selective(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Selective]:
         ).scalar_one()
     note = tmp / "statement.txt"
     note.write_text("SYNTHETIC protected statement.\n")
+    # A witness who consented to this court: the protected exhibit, whose custody is
+    # sealed, goes (the consent is part of the one disclosure rule the bundle asks).
+    made = add_testimony(store, tm.TestimonySpec(title="SYNTHETIC statement"), "tester")
+    set_consent(store, made["testimony_id"], "court", "SYNTHETIC Court of Selective",
+                "given", "tester", how="SYNTHETIC signed form", date="2026-12-01",
+                informed_defence=True)
     added = add_evidence(store, [note], Receipt(actor="tester",
                                                 from_party="SYNTHETIC courier Dal",
                                                 how="SYNTHETIC sealed envelope"),
-                         new_source=SourceSpec(title="SYNTHETIC statement",
-                                               kind=SourceKind.TESTIMONY,
-                                               sensitivity=Sensitivity.PROTECTED))
-    assert added.source_id is not None
+                         source_id=made["source_id"])
     with store.transaction("analyst") as tx:
         suspect = create_person(tx, "SYNTHETIC Official Jim", synthetic=True)
         act = create_act(tx, ActType.EXECUTION, description="SYNTHETIC act")
         named = add_involvement(tx, act, InvolvementRole.SIGNED, person_id=suspect, support=[
             Support(report.source_id, record_id=str(rec), locator="row 417"),
-            Support(added.source_id, item_id=added.added[0][1], locator="line 1")])
+            Support(made["source_id"], item_id=added.added[0][1], locator="line 1")])
     case_id = create_case(store, "analyst", "SYNTHETIC selective case",
                           Scope((suspect,), (act,)))
     charge = add_charge(store, "analyst", case_id, suspect, "national-murder", "murder",

@@ -378,6 +378,9 @@ EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     # and its list): its header, rows and file hash are as protected as its records.
     "records.imported": (s.list_imports, "import_id"),
     "list.described": (s.lists, "list_id"),
+    # A re-import of a file imported before is as protected as that earlier import (and
+    # carries the stricter sensitivity of the two).
+    "list.duplicate_found": (s.list_imports, "duplicate_of"),
     "person.created": (s.persons, "id"),
     "organization.created": (s.organizations, "id"),
     "place.created": (s.places, "id"),

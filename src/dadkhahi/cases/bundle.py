@@ -20,7 +20,10 @@ case's links first reached each item. The export is a custody event ("transferre
 the recipient) on every exhibit file and a ``case.exported`` event; the checkpoint is
 signed after them, so the bundle proves its own transfer.
 
-What may go is decided at export, item by item, by :func:`withheld_reason`; withheld
+What may go is decided at export, item by item, by the one disclosure rule
+(:func:`dadkhahi.access.disclosure.may_disclose`) for the court, to which the sources of
+the case's exhibits are shown; a protected item goes only where its witness consented to
+that court (the testimony consent rule, :mod:`dadkhahi.intake.testimonies`). Withheld
 items keep their exhibit number and appear in ``withheld.csv`` with a reason that names
 no one. ``bagit`` (PyPI) validates the result as an independent implementation.
 """
@@ -41,6 +44,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from dadkhahi.access.disclosure import Audience, AudienceKind, disclosable
 from dadkhahi.cases import bundle_proofs, bundle_verify
 from dadkhahi.cases.case import Case, load_case
 from dadkhahi.cases.encrypt import encrypt_bundle, parse_recipient
@@ -57,6 +61,7 @@ from dadkhahi.cases.report import render_report
 from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
+from dadkhahi.intake import testimonies
 from dadkhahi.intake.evidence import item_content
 from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, unverified_note_text
@@ -102,17 +107,33 @@ class BundleResult:
     encrypted: Path | None = None
 
 
-def withheld_reason(conn: Connection, item: dict[str, Any], scope: str) -> str | None:
-    """Why an item may not go to this recipient (None: it may), naming no one.
+#: Why an item stays home, naming no one.
+NO_CONSENT = "protected material: no recorded consent of the witness for this recipient"
+NOT_DISCLOSABLE = "not disclosable to this recipient"
+#: The bundle's scope → the audience kind the disclosure rule knows it as.
+_AUDIENCES = {"court": AudienceKind.COURT}
+# The testimony consent rule must be registered before a bundle asks (it is, on import).
+assert testimonies.CONSENT_RULES
 
-    A protected item carries a witness's material; without a recorded consent of the
-    witness for this recipient it stays home. (No consent register exists yet, so every
-    protected item is withheld from a bundle; its redacted derivative goes instead
-    when there is one that is not protected.)
+
+def court_audience(recipient: str, scope: str, exhibits: Sequence[Exhibit]) -> Audience:
+    """The recipient as the disclosure rule's audience: the sources of the case's
+    exhibits are what is shared with it."""
+    return Audience.outside(_AUDIENCES[scope], recipient.strip(),
+                            {str(ex.item["source_id"]) for ex in exhibits})
+
+
+def withheld_reasons(conn: Connection, items: Sequence[dict[str, Any]], audience: Audience
+                     ) -> dict[str, str]:
+    """Item ID → why it may not go to ``audience`` (absent: it may), naming no one.
+
+    One rule for every output (:func:`dadkhahi.access.disclosure.disclosable`): a
+    protected item goes only with its witness's consent for this recipient.
     """
-    if item["sensitivity"] == Sensitivity.PROTECTED:
-        return "protected material: no recorded consent of the witness for this recipient"
-    return None
+    ids = [str(item["id"]) for item in items]
+    going = disclosable(conn, "item", ids, audience) if ids else set()
+    return {str(item["id"]): NO_CONSENT if item["sensitivity"] == Sensitivity.PROTECTED
+            else NOT_DISCLOSABLE for item in items if str(item["id"]) not in going}
 
 
 #: IDs per ``IN (…)`` list: far below every driver's parameter limit.
@@ -144,16 +165,18 @@ def _exhibits(conn: Connection, rows: Sequence[ElementRow]) -> list[Exhibit]:
             for n, (item_id, directions) in enumerate(first.items(), start=1)]
 
 
-def _plan(conn: Connection, exhibits: Sequence[Exhibit], scope: str) -> None:
+def _plan(conn: Connection, exhibits: Sequence[Exhibit], audience: Audience) -> None:
     """Decide per exhibit which files go: the original, or else a derivative that may."""
     children: dict[str, list[dict[str, Any]]] = {}
     for row in _rows_where_in(conn, s.items, "derived_from",
                               [ex.item["id"] for ex in exhibits]):
         children.setdefault(str(row["derived_from"]), []).append(row)
+    refused = withheld_reasons(conn, [*(ex.item for ex in exhibits),
+                                      *(d for ds in children.values() for d in ds)], audience)
     for ex in exhibits:
         derivatives = children.get(str(ex.item["id"]), [])
-        reason = withheld_reason(conn, ex.item, scope)
-        allowed = [d for d in derivatives if withheld_reason(conn, d, scope) is None]
+        reason = refused.get(str(ex.item["id"]))
+        allowed = [d for d in derivatives if str(d["id"]) not in refused]
         if reason is None:
             ex.files = [ex.item, *allowed]
         elif allowed:
@@ -240,7 +263,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         case = load_case(store, conn, case_ref)
         rows = element_rows(store, conn, case, available=available)
         exhibits = _exhibits(conn, rows)
-        _plan(conn, exhibits, scope)
+        _plan(conn, exhibits, court_audience(recipient, scope, exhibits))
         # Exhibit files first: a hash that does not match the intake stops everything
         # before a single event is written.
         for ex in exhibits:
@@ -533,4 +556,4 @@ def _tag(root: Path, name: str, text: str, mode: int = 0o600) -> None:
 
 
 __all__ = ["SCOPES", "VERIFY_TEXT", "BundleResult", "Exhibit", "verifier_script",
-           "withheld_reason", "write_bundle"]
+           "withheld_reasons", "write_bundle"]

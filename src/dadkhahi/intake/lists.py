@@ -135,12 +135,15 @@ def _refusal(problems: list[tuple[int, str]]) -> ValidationError:
 
 
 def _earlier_import(
-    conn: Connection, sha256: str, list_id: str | None = None
+    conn: Connection, sha256: str, list_id: str | None = None, before: str | None = None
 ) -> dict[str, Any] | None:
-    """The first import of this file, leaving out the list a new version is for."""
+    """The first import of this file, leaving out the list a new version is for (and
+    the import ``before``, being written)."""
     li = s.list_imports.c
-    query = select(li.id, li.source_id, li.item_id, li.imported_at, li.rows).where(
-        li.sha256 == sha256)
+    query = select(li.id, li.source_id, li.item_id, li.imported_at, li.rows,
+                   li.sensitivity).where(li.sha256 == sha256)
+    if before is not None:
+        query = query.where(li.id != before)
     if list_id is not None:
         # The same file read with other options may be a new version of its own list.
         query = query.where(li.list_id != list_id)
@@ -205,6 +208,7 @@ def import_list(
     description: ListDescription | None = None,
     multiline_cells: bool = False,
     new_version_of: str | None = None,
+    duplicate_ok: bool = False,
 ) -> ImportReport:
     """Import one list file; raise :class:`ValidationError` (nothing stored) if it is bad.
 
@@ -222,6 +226,9 @@ def import_list(
     next version, superseding the current one (see :mod:`dadkhahi.intake.list_versions`);
     the source is the list's, ``sensitivity`` defaults to the list's, ``description``
     (if given) replaces the list's.
+    ``duplicate_ok``: a file imported before is imported again instead of refused, and a
+    ``list.duplicate_found`` event in the same transaction names both imports (for an
+    importer who may not see the earlier import, who must not learn it exists).
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -243,7 +250,7 @@ def import_list(
 
     with store.reading() as conn:
         earlier = _earlier_import(conn, table.sha256, new_version_of)
-        if earlier is not None:
+        if earlier is not None and not duplicate_ok:
             raise UserError(
                 f"{path.name} (sha256 {table.sha256[:16]}…) was already imported: import "
                 f"{earlier['id']} into source {earlier['source_id']} on "
@@ -348,6 +355,15 @@ def import_list(
             # A batch: each row committed by a Merkle root, provable alone.
             batch=True,
         )
+        if duplicate_ok:
+            # Read again under the write lock: the earlier import this one repeats.
+            earlier = _earlier_import(tx.conn, table.sha256, new_version_of, before=import_id)
+            if earlier is not None:
+                strictest = max(level, Sensitivity(earlier["sensitivity"]),
+                                key=lambda v: _RANK[v])
+                tx.emit("list.duplicate_found", {
+                    "import_id": import_id, "duplicate_of": earlier["id"],
+                    "sha256": table.sha256, "sensitivity": str(strictest)}, time=now)
     store.checkpoint()
     return ImportReport(
         import_id=import_id,

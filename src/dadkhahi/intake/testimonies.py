@@ -13,8 +13,12 @@ Consent is recorded per recipient (the team, a named partner organisation, a nam
 mechanism, a named court, the public) by ``consent.recorded`` events: given or refused,
 the date and how it was given, and whether the witness was told the statement may reach
 a defence. A withdrawal is a ``consent.recorded`` event with status ``withdrawn`` that lists
-what had already been disclosed to that recipient. :func:`consent_allows` is what the one
-disclosure function reads for every export, bundle and publication.
+what had already been disclosed to that recipient. Importing this module registers the
+consent with the one disclosure rule (:data:`CONSENT_RULES`, through
+:func:`dadkhahi.access.disclosure.register_consent`): every export, bundle and
+publication to a partner, UN mechanism or court decides through
+:func:`~dadkhahi.access.disclosure.may_disclose`, which then asks for this consent;
+:func:`consent_allows` answers the same question for a set of sources.
 """
 
 from __future__ import annotations
@@ -24,8 +28,24 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Text,
+    bindparam,
+    case,
+    func,
+    select,
+)
 
+from dadkhahi.access.disclosure import (
+    AUDIENCE_KIND,
+    AUDIENCE_NAME,
+    ConsentRule,
+    Tier,
+    register_consent,
+)
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import SourceSpec
@@ -176,3 +196,44 @@ def consent_allows(
         if status != "given":
             return False
     return True
+
+
+# --- consent in the one disclosure rule (access.disclosure) -----------------------------
+
+#: Tables whose protected rows carry a source's material, and the column naming it.
+_CONSENTED = {"sources": "id", "items": "source_id", "item_metadata": "source_id",
+              "records": "source_id", "lists": "source_id", "list_imports": "source_id"}
+
+
+def consent_given(source: ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL: the witness of testimony ``source`` consents now (latest consent event per
+    recipient wins) to the bound audience (:data:`~dadkhahi.access.disclosure.AUDIENCE_KIND`
+    and :data:`~dadkhahi.access.disclosure.AUDIENCE_NAME`)."""
+    c = s.consents.c
+    # One flat subquery (no EXISTS within EXISTS): the rule nests once per dependency of
+    # an object, and SQLite's parser has a depth limit.
+    given = func.max(case((c.status == "given", c.ledger_index)))
+    return source.in_(
+        select(c.source_id)
+        .where(c.recipient_kind == bindparam(AUDIENCE_KIND, type_=Text),
+               c.recipient == bindparam(AUDIENCE_NAME, type_=Text))
+        .group_by(c.source_id)
+        .having(given == func.max(c.ledger_index)))
+
+
+def _consent_rule(column: str) -> ConsentRule:
+    def rule(table: FromClause, tier: Tier) -> ColumnElement[bool] | None:
+        # The team holds what witnesses gave it; outside the team, protected material
+        # goes only where its witness consented to that very recipient. Protected
+        # material of other sources has no witness to consent: it goes to no one outside.
+        if tier is not Tier.OUTSIDE:
+            return None
+        return consent_given(table.c[column])
+    return rule
+
+
+#: The consent rules this module plugs into the disclosure rule, by table.
+CONSENT_RULES: dict[str, ConsentRule] = {name: _consent_rule(column)
+                                         for name, column in _CONSENTED.items()}
+for _table, _rule in CONSENT_RULES.items():
+    register_consent(_table, _rule)

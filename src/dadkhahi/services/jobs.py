@@ -11,16 +11,32 @@ Access rules:
   in first (401).
 * A job's result holds IDs and counts (a run's report, an estimate), nothing a witness
   could be identified by; what the work wrote is read through its own routes.
+* A linkage run links every list record, protected ones too, so its counts (records,
+  persons, pairs…) and its progress notes ("linking 1,234 records") would count what a
+  viewer may not see: they are shown only to a viewer who may see every record, and
+  withheld from anyone else, who reads their own counts at ``/api/linkage/stats``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from dadkhahi.access.policy import ForbiddenError, Permission, Principal, Role, require
+from sqlalchemy import not_, select
+
+from dadkhahi.access.policy import (
+    ForbiddenError,
+    Permission,
+    Principal,
+    Role,
+    params,
+    require,
+    visible,
+)
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.jobs import queue
 from dadkhahi.jobs.queue import Job
+from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
 #: Queue priority of work people start from a page or the API (lower runs first).
@@ -30,6 +46,11 @@ ESTIMATE_PRIORITY = queue.DEFAULT_PRIORITY
 RESULT_URLS = {"linkage.run": "/api/linkage/stats"}
 #: Strata an estimate of the store may be split by.
 STRATA = ("province", "city", "prison", "period")
+#: Kinds whose result and notes count every list record, seen or not by the viewer.
+COUNTS_EVERY_RECORD = frozenset({"linkage.run"})
+#: What of a run's result goes to a viewer who may not see every record.
+_UNCOUNTED = ("run_id", "kind", "ledger_index", "seconds")
+_NUMBER = re.compile(r"\d[\d,.]*\s*")
 
 
 def _signed_in(principal: Principal) -> None:
@@ -41,10 +62,39 @@ def _sees_all(principal: Principal) -> bool:
     return principal.role is Role.ADMIN
 
 
-def job_view(job: Job) -> dict[str, Any]:
-    """A job as a client sees it: state, progress, result, and where to poll it."""
-    return {**job.to_json(), "url": f"/api/jobs/{job.id}",
+def sees_every_record(store: Store, principal: Principal) -> bool:
+    """Whether no list record is hidden from the principal (then a run's counts are
+    theirs to see)."""
+    r = s.records
+    with store.reading() as conn:
+        hidden = conn.execute(select(r.c.id).where(not_(visible(principal, r))).limit(1),
+                              params(principal)).first()
+    return hidden is None
+
+
+def job_view(job: Job, counts: bool = True) -> dict[str, Any]:
+    """A job as a client sees it: state, progress, result, and where to poll it.
+
+    ``counts``: whether the viewer may see every record; if not, a linkage run's counts
+    and the numbers in its progress note are withheld.
+    """
+    view = {**job.to_json(), "url": f"/api/jobs/{job.id}",
             "result_url": RESULT_URLS.get(job.kind) if job.state == "succeeded" else None}
+    if counts or job.kind not in COUNTS_EVERY_RECORD:
+        return view
+    note = view["progress"]["note"]
+    view["progress"] = {**view["progress"],
+                        "note": None if note is None else _NUMBER.sub("", note)}
+    if isinstance(job.result, dict):
+        view["result"] = {**{k: job.result[k] for k in _UNCOUNTED if k in job.result},
+                          "counts_withheld": True}
+    return view
+
+
+def _views(store: Store, principal: Principal, found: list[Job]) -> list[dict[str, Any]]:
+    counted = [j for j in found if j.kind in COUNTS_EVERY_RECORD]
+    counts = not counted or sees_every_record(store, principal)
+    return [job_view(j, counts) for j in found]
 
 
 def enqueue_linkage(
@@ -57,7 +107,7 @@ def enqueue_linkage(
 
     job = queue.enqueue(store, KIND, job_params(store, principal.name, backend, threshold, seed),
                         created_by=principal.user_id, priority=LINKAGE_PRIORITY)
-    return job_view(job)
+    return _views(store, principal, [job])[0]
 
 
 def enqueue_estimate(
@@ -94,7 +144,7 @@ def _visible_job(store: Store, principal: Principal, job_id: str) -> Job:
 
 def job_for(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:
     """One job of the principal's (any job, for an admin)."""
-    return job_view(_visible_job(store, principal, job_id))
+    return _views(store, principal, [_visible_job(store, principal, job_id)])[0]
 
 
 def jobs_for(store: Store, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
@@ -103,10 +153,10 @@ def jobs_for(store: Store, principal: Principal, limit: int = 100) -> list[dict[
     if not 1 <= limit <= 1000:
         raise ValidationError("limit must be between 1 and 1000")
     mine = None if _sees_all(principal) else principal.user_id
-    return [job_view(j) for j in queue.list_jobs(store, created_by=mine, limit=limit)]
+    return _views(store, principal, queue.list_jobs(store, created_by=mine, limit=limit))
 
 
 def cancel_for(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:
     """Cancel a queued job of the principal's, or ask a running one to stop."""
     _visible_job(store, principal, job_id)
-    return job_view(queue.request_cancel(store, job_id))
+    return _views(store, principal, [queue.request_cancel(store, job_id)])[0]

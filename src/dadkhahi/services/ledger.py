@@ -6,6 +6,7 @@ from typing import Any
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal, require
+from dadkhahi.domain.errors import ConflictError
 from dadkhahi.ledger.proofs import make_bundle
 from dadkhahi.store import ledger_log
 from dadkhahi.store.store import Store
@@ -18,12 +19,20 @@ def sign_checkpoint(store: Store, principal: Principal) -> str:
 
 
 def inclusion_bundle(store: Store, principal: Principal, index: int) -> dict[str, Any]:
-    """An offline-verifiable inclusion proof of a visible event against a fresh checkpoint."""
+    """An offline-verifiable inclusion proof of a visible event against the latest signed
+    checkpoint.
+
+    A read never signs (a visitor asking for proofs must not make the server write):
+    every change signs a checkpoint when it commits (:meth:`Store.transaction`), so only
+    an event written on a reader's behalf (an audit of a read) can be newer than the
+    latest checkpoint, and it is proven once the next change or ``sign`` signs one.
+    """
     found = reads.read_event(store, principal, index)
-    store.checkpoint()
     with store.reading() as conn:
         latest = ledger_log.latest_checkpoint(conn)
-        assert latest is not None
+        if latest is None or latest[0] <= index:
+            raise ConflictError(f"event {index} is newer than the latest signed checkpoint; "
+                                "it is proven after the next change is signed")
         size, note = latest
         proof = ledger_log.inclusion_proof(conn, index, size)
     return make_bundle(index, found.body, proof, note)

@@ -10,8 +10,10 @@ document them to clients too; the review and person pages call the same function
   the importer at once (as ``POST /api/sources`` does). Protected records in a less
   protected source are refused unless the importer holds a grant on the source
   (they could not see what they imported).
-* A file already imported is refused (409) naming the earlier import only if the
-  principal can see it.
+* A file already imported is refused (409) naming the earlier import when the
+  principal can see it. When they cannot, nothing tells them it exists: the file is
+  imported as any new file would be, and a ``list.duplicate_found`` event, as protected
+  as the earlier import, tells those who may see that one.
 * **Listing imports**: anyone; an import is shown only when its records would be
   (:func:`dadkhahi.access.imports.visible_import`), with its list's description; a
   list's provenance names only the lists and sources the principal can see.
@@ -67,7 +69,7 @@ from dadkhahi.intake.list_description import (
     emit_description,
     stored_description,
 )
-from dadkhahi.intake.lists import import_list, list_imports, open_import
+from dadkhahi.intake.lists import ImportReport, import_list, list_imports, open_import
 from dadkhahi.intake.tabular import file_digest
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -170,11 +172,15 @@ def version_target(
     return ImportTarget(None, None, str(row["id"]))
 
 
-def _refuse_earlier(
+def _check_earlier(
     store: Store, principal: Principal, sha256: str, list_id: str | None = None
-) -> None:
-    """409 if a file with this SHA-256 was imported (named only if visible); a file of
-    the list a new version is for may come again (read with other options)."""
+) -> bool:
+    """Whether a file with this SHA-256 was imported where the principal may not see it.
+
+    409 naming the earlier import when they may see it (a file of the list a new version
+    is for may come again, read with other options); False when there is none. An
+    import the principal may not see is never confirmed, not even by a refusal.
+    """
     li = s.list_imports.c
     with store.reading() as conn:
         mine = [] if list_id is None else [li.list_id != list_id]
@@ -182,14 +188,14 @@ def _refuse_earlier(
             select(li.id).where(li.sha256 == sha256, *mine).order_by(li.ledger_index).limit(1)
         ).first()
         if earlier is None:
-            return
+            return False
         shown = conn.execute(
             select(li.id, li.source_id, li.imported_at, li.rows)
             .where(li.sha256 == sha256, visible_import(principal), *mine)
             .order_by(li.ledger_index).limit(1), params(principal),
         ).first()
     if shown is None:
-        raise ConflictError("this file was already imported; nothing was stored")
+        return True
     raise ConflictError(
         f"this file was already imported: import {shown.id} into source "
         f"{shown.source_id} on {shown.imported_at} ({shown.rows} records); "
@@ -204,19 +210,24 @@ def import_upload(
 ) -> dict[str, Any]:
     """Import the uploaded file at ``path`` (all or nothing) and show the new import."""
     sha256, _, _ = file_digest(path)
-    _refuse_earlier(store, principal, sha256, target.new_version_of)
-    try:
-        report = import_list(
+
+    def run(hidden_earlier: bool) -> ImportReport:
+        return import_list(
             store, path, source=target.source, actor=principal.name, id_column=id_column,
             mapping=mapping, sensitivity=sensitivity, encoding=encoding, sheet=sheet,
             receipt=receipt, description=description, multiline_cells=multiline_cells,
-            new_version_of=target.new_version_of)
+            new_version_of=target.new_version_of, duplicate_ok=hidden_earlier)
+
+    hidden = _check_earlier(store, principal, sha256, target.new_version_of)
+    try:
+        report = run(hidden)
     except ValidationError:
         raise
     except UserError:
-        # Imported meanwhile by someone else: say so without naming what may be invisible.
-        _refuse_earlier(store, principal, sha256, target.new_version_of)
-        raise
+        # Imported meanwhile by someone else: named if visible, else imported as new.
+        if hidden or not _check_earlier(store, principal, sha256, target.new_version_of):
+            raise
+        report = run(True)
     if report.source_created and isinstance(target.source, SourceSpec) and \
             target.source.sensitivity is Sensitivity.PROTECTED and principal.user_id:
         grants.grant(store, report.source_id, principal.user_id, principal.name)

@@ -3,7 +3,8 @@
 Both checks are the ones a recipient of the item and its proof would run offline: the
 SHA-256 of the stored bytes (decrypted in memory for a protected item) must equal the
 hash recorded when it was taken in, and the inclusion proof of the item's ledger event
-must lead to the root of a freshly signed checkpoint under the ledger's verifier key.
+must lead to the root of the latest signed checkpoint under the ledger's verifier key
+(signed by the last change; checking signs nothing).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Principal
-from dadkhahi.domain.errors import NotFoundError
+from dadkhahi.domain.errors import ConflictError, NotFoundError
 from dadkhahi.intake.evidence import ContentErasedError, item_content
 from dadkhahi.ledger.errors import VerificationError
 from dadkhahi.ledger.proofs import verify_bundle
@@ -58,11 +59,11 @@ def verify_item(store: Store, principal: Principal, item_id: str) -> ItemCheck:
     except NotFoundError:
         matches = False  # the bytes are missing from the blob store
     index = int(item["ledger_index"])
-    bundle = inclusion_bundle(store, principal, index)
     size: int | None
     problem = None
     try:
+        bundle = inclusion_bundle(store, principal, index)
         size = verify_bundle(bundle, store.verifier_key()).size
-    except VerificationError as exc:
+    except (VerificationError, ConflictError) as exc:
         size, problem = None, str(exc)
     return ItemCheck(str(item["id"]), matches, computed, index, size, problem)

@@ -326,6 +326,12 @@ def _description(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: data[k] for k in LIST_DESCRIPTION if k in data}
 
 
+@handles("list.duplicate_found")
+def _duplicate_found(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # Only in the ledger: who may read it is decided by the earlier import it names.
+    return []
+
+
 @handles("list.described")
 def _list_described(index: int, data: Mapping[str, Any]) -> list[Op]:
     values = {k: data[k] for k in LIST_DESCRIPTION}

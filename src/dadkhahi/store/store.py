@@ -36,6 +36,10 @@ from dadkhahi.store.sealed import KeyRing
 
 #: Events buffered before they are written out inside the open transaction.
 FLUSH_EVERY = 5000
+#: Events written on behalf of a reader or a visitor (a read of protected data, a sign-in,
+#: a failed one). A transaction holding only these signs no checkpoint: a read must never
+#: make the server sign (issue 11), and the next change signs them with it.
+READER_EVENTS = frozenset({"audit.read", "auth.sign_in_failed", "user.logged_in"})
 
 
 def utc_now() -> str:
@@ -64,6 +68,9 @@ class Transaction:
         self._next = size
         self._events: list[tuple[int, str, bytes]] = []
         self._buffer = OpBuffer()
+        #: Whether a change was emitted (not only :data:`READER_EVENTS`): then the
+        #: transaction ends by signing a checkpoint of the log it leaves.
+        self.changed = False
 
     def emit(self, event_type: str, data: Mapping[str, Any], *, time: str | None = None,
              batch: bool = False) -> int:
@@ -73,6 +80,7 @@ class Transaction:
         event, ``dadkhahi.ledger.events``), so each row can be proven alone.
         """
         body = encode_event(event_type, data, self.actor, time or utc_now(), batch=batch)
+        self.changed = self.changed or event_type not in READER_EVENTS
         index = self._next
         # Project from the canonical bytes, exactly as a replay will, so live tables
         # and replayed tables cannot drift apart; a bad event fails here, at its source.
@@ -201,12 +209,19 @@ class Store:
 
     @contextmanager
     def transaction(self, actor: str) -> Iterator[Transaction]:
-        """All-or-nothing write: events emitted inside land together or not at all."""
+        """All-or-nothing write: events emitted inside land together or not at all.
+
+        A transaction that changed anything (more than :data:`READER_EVENTS`) signs a
+        checkpoint of the log it leaves, in the same database transaction: checkpoints
+        are signed after writes only, and a read serves the latest one.
+        """
         with write_transaction(self.engine) as conn:
             size, _ = ledger_log.head(conn, lock=True)
             tx = Transaction(conn, actor, size, lambda: self.keys)
             yield tx
             tx.flush()
+            if tx.changed:
+                ledger_log.sign_checkpoint(conn, self.signer, utc_now())
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -215,7 +230,11 @@ class Store:
             yield conn
 
     def checkpoint(self) -> str:
-        """Sign (or reuse) a checkpoint of the whole log; returns the signed note."""
+        """Sign (or reuse) a checkpoint of the whole log; returns the signed note.
+
+        For writers and the operator only (``sign``, the command line): a read serves
+        :func:`dadkhahi.store.ledger_log.latest_checkpoint` instead.
+        """
         with write_transaction(self.engine) as conn:
             return ledger_log.sign_checkpoint(conn, self.signer, utc_now())
 

@@ -356,7 +356,7 @@ async def proof(request: Request, lang: LangDep, current: VisitorDep,
 
 @router.post("/items/{item_id}/verify")
 async def verify_now(request: Request, lang: LangDep, item_id: str) -> Response:
-    """Re-hash the item's bytes and check its event's proof against a fresh checkpoint."""
+    """Re-hash the item's bytes and check its event's proof against the latest checkpoint."""
     await read_form(request)
     current = await visitor(request)
     found = await run_in_threadpool(verify_item, request.app.state.store, current.principal,
