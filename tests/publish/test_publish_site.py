@@ -72,3 +72,38 @@ def test_verify_detects_a_changed_an_added_and_a_missing_file(
         "en/extra.html: not in the signed manifest", "en/how-many.html: missing"])
     run = subprocess.run(script, capture_output=True, text=True, check=False)
     assert run.returncode == 1 and "differs from the signed manifest" in run.stdout
+
+
+def test_builds_are_sequenced_and_an_older_copy_is_flagged(
+        world: World, tmp_path: Path) -> None:
+    import hashlib
+    import shutil
+
+    from dadkhahi.publish.gate import withdraw
+    from dadkhahi.store import schema as s
+
+    out = tmp_path / "site"
+    first = build(world.store, "tester", out)
+    old_copy = tmp_path / "old-mirror"
+    shutil.copytree(out, old_copy)
+    withdraw(world.store, "tester", world.persons["A-2"], "SYNTHETIC request")
+    second = build(world.store, "tester", out)
+    assert (first.sequence, second.sequence) == (1, 2) and second.recorded
+    note = (out / "manifest.note").read_text("utf-8")
+    assert f"previous {first.manifest_sha256}\n" in note
+    assert hashlib.sha256((out / "manifest.note").read_bytes()).hexdigest() == \
+        second.manifest_sha256
+    # Only what changed was rewritten: the withdrawn page, lists, counts, manifest…
+    assert 0 < second.written < second.files // 2
+    with world.store.reading() as conn:
+        built = conn.execute(s.publications.select().order_by(s.publications.c.sequence)
+                             ).mappings().all()
+    assert [b["manifest_sha256"] for b in built] == [first.manifest_sha256,
+                                                     second.manifest_sha256]
+    with world.store.reading() as conn:
+        key = announced_key(conn)
+    assert key is not None
+    seen = tmp_path / "seen.json"
+    assert verify(out, key, seen=seen)[0] == []
+    problems, _ = verify(old_copy, key, seen=seen)
+    assert len(problems) == 1 and "older than build 2" in problems[0]

@@ -7,6 +7,7 @@ memorial), so a date reads the same on both.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import jdatetime
 
@@ -29,6 +30,7 @@ def persian_digits(text: str) -> str:
     return text.translate(_TO_PERSIAN)
 
 
+@lru_cache(maxsize=65536)
 def jalali(day: dt.date) -> jdatetime.date:
     """The Solar Hijri date of a Gregorian day."""
     return jdatetime.date.fromgregorian(date=day)

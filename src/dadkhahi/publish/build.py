@@ -96,15 +96,22 @@ def _write(out: Path, files: dict[str, bytes]) -> tuple[int, int]:
     """Write changed files (atomically each); remove files the build no longer has."""
     out.mkdir(parents=True, exist_ok=True)
     written = 0
+    made: set[Path] = set()
     for rel in sorted(files):
         target = out / rel
         data = files[rel]
-        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        if target.is_file():
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                continue
+            # A changed file is replaced whole: a mirror never serves half of it.
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        else:
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            target.write_bytes(data)
         written += 1
     removed = 0
     for path in sorted(out.rglob("*"), reverse=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -55,12 +56,12 @@ class Victim:
         """The distinct values of one property, most supported first."""
         return [f.value for f in self.facts.get(prop, [])]
 
-    @property
+    @cached_property
     def names_fa(self) -> list[str]:
         """Names in Persian script."""
         return [v for v in self.values("name") if is_persian_script(v)]
 
-    @property
+    @cached_property
     def names_latin(self) -> list[str]:
         """Names in Latin spellings."""
         return [v for v in self.values("name") if not is_persian_script(v)]

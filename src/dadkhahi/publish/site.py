@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 import jdatetime
@@ -35,6 +35,7 @@ from dadkhahi.persian.display import (
     persian_digits,
 )
 from dadkhahi.persian.keys import label_key, label_name
+from dadkhahi.persian.lexicon import Namespace
 from dadkhahi.persian.normalize import normalize_script, to_ascii_latin
 from dadkhahi.publish.collect import ALLOWED, Fact, Memorial, Victim
 from dadkhahi.publish.search_index import SearchVictim, search_markup
@@ -136,6 +137,9 @@ class Lang:
 
     def value(self, fact: Fact) -> str:
         """One allowed value as shown (dates and sexes in this language)."""
+        return _shown(self.code, fact.prop, fact.value, fact.earliest, fact.latest)
+
+    def _value(self, fact: Fact) -> str:
         if fact.prop == "death_date":
             return self.when(fact)
         if fact.prop == "sex":
@@ -146,8 +150,24 @@ class Lang:
         return fact.value
 
 
+@lru_cache(maxsize=262144)
+def _shown(code: str, prop: str, value: str, earliest: str | None, latest: str | None) -> str:
+    # Sexes, years, places and dates repeat: each distinct value is formatted once.
+    return _LANGS[code]._value(Fact(prop, value, earliest, latest, (), ()))
+
+
+@lru_cache(maxsize=65536)
 def _iso(text: str | None) -> dt.date | None:
     return None if not text else dt.date.fromisoformat(text[:10])
+
+
+@lru_cache(maxsize=65536)
+def _label_key(value: str, namespace: Namespace) -> str | None:
+    # Names of places repeat across thousands of victims: key each spelling once.
+    return label_key(value, namespace)
+
+
+_LANGS = {code: Lang(code) for code in LANGUAGES}
 
 
 @dataclass
@@ -215,7 +235,7 @@ class Groups:
         if kind in ("province", "prison"):
             seen: set[str] = set()
             for value in victim.values(kind):
-                key = label_key(value, "place") or "unknown"
+                key = _label_key(value, "place") or "unknown"
                 if key in seen:
                     continue
                 seen.add(key)
@@ -230,7 +250,7 @@ class Groups:
                 lo, hi = _iso(fact.earliest), _iso(fact.latest)
                 if lo is None and hi is None:
                     continue
-                a, b = jalali(lo or hi), jalali(hi or lo)  # type: ignore[arg-type]
+                a, b = jalali(lo or hi), jalali(hi or lo)
                 months.add((a.year, a.month) if (a.year, a.month) == (b.year, b.month)
                            else None)
             if not facts:
@@ -336,7 +356,10 @@ class Site:
                                {"group": group, "kind_title": Groups.TITLES[kind]}, code)
             for victim in self.memorial.victims:
                 yield Page(f"{code}/victims/{victim.id}.html", "victim.html",
-                           {"victim": victim, "sources": self.memorial.sources}, code)
+                           {"victim": victim, "rows": victim_rows(victim, _LANGS[code]),
+                            "cited": [(n, self.memorial.sources[src]) for n, src
+                                      in enumerate(victim.sources(), 1)],
+                            "title": primary_name(victim, code)}, code)
             for pid in self.memorial.tombstones:
                 yield Page(f"{code}/victims/{pid}.html", "tombstone.html", {"pid": pid}, code)
 
@@ -372,7 +395,7 @@ class Site:
                        "languages": self.options.languages,
                        "L": Lang(self.options.languages[0]), "alternates": []}
         else:
-            context = self._common(Lang(page.lang), page.path)
+            context = self._common(_LANGS[page.lang], page.path)
         return template.render(**context, **page.context).encode("utf-8")
 
     def render_all(self, pages: Iterator[Page]) -> dict[str, bytes]:
@@ -386,6 +409,30 @@ def asset_files() -> dict[str, bytes]:
             for static_path, site_path in sorted(ASSET_FILES.items())}
 
 
+@dataclass(frozen=True)
+class Row:
+    """One field of a victim's page as shown: label, whether sources disagree, values."""
+
+    label: str
+    disagree: bool
+    #: (value shown, dates as written, source numbers as shown) per distinct value.
+    values: list[tuple[str, list[str], list[tuple[int, str]]]]
+
+
+def victim_rows(victim: Victim, lang: Lang) -> list[Row]:
+    """A victim's fields in one language, ready for the template (no logic left there)."""
+    numbers = source_numbers(victim)
+    rows = []
+    for prop, facts in facts_in_order(victim):
+        values = []
+        for fact in facts:
+            texts = list(fact.texts) if prop == "death_date" else []
+            values.append((lang.value(fact), texts,
+                           [(n, lang.digits(n)) for n in refs(fact, numbers)]))
+        rows.append(Row(lang.t(LABELS[prop]), disagree(prop, facts), values))
+    return rows
+
+
 def facts_in_order(victim: Victim) -> list[tuple[str, list[Fact]]]:
     """The victim's facts by allowed property, in the order pages show them."""
     return [(prop, victim.facts[prop]) for prop in ALLOWED if victim.facts.get(prop)]
@@ -394,9 +441,9 @@ def facts_in_order(victim: Victim) -> list[tuple[str, list[Fact]]]:
 def disagree(prop: str, facts: list[Fact]) -> bool:
     """Whether the sources disagree (a place spelt in two scripts is one place)."""
     if prop in ("city", "province", "prison", "burial_place"):
-        return len({label_key(f.value, "place") or f.value for f in facts}) > 1
+        return len({_label_key(f.value, "place") or f.value for f in facts}) > 1
     if prop == "affiliation":
-        return len({label_key(f.value, "org") or f.value for f in facts}) > 1
+        return len({_label_key(f.value, "org") or f.value for f in facts}) > 1
     return prop != "name" and len(facts) > 1
 
 

@@ -1,0 +1,171 @@
+"""Building the memorial of about 30,000 SYNTHETIC victims: time and peak memory.
+
+    .venv/bin/python benchmarks/publish/bench_publish.py [--people 41000] [--seed 3]
+
+Victims come from ``benchmarks/linkage/generate.py`` (invented people on 3 lists; about
+30,000 of 41,000 are on one list at least). Each becomes a public person with the public
+claims its list rows make (names in both scripts, sex, birth year, city, province,
+prison, date of execution, burial place, affiliation, each supported by its list's
+source) and a claim that they were executed; the three sources are approved. The
+claims are written as ``claim.added`` events straight into one transaction (the
+benchmark measures publication, not intake). Then, each in its own process so its peak
+memory is its own:
+
+* ``dadkhahi.publish.build.build`` into a new folder: seconds and peak RSS (target:
+  under 60 s and 2 GiB on 2 cores);
+* the same build again into the same folder (nothing changes: files written 0);
+* one victim gains a claim, and the build runs again: how many files it rewrites.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "linkage"))
+
+FIELDS = ("sex", "birth_year", "city", "province", "prison", "burial_place", "affiliation")
+
+
+def populate(home: Path, people: int, seed: int) -> int:
+    """The SYNTHETIC store; returns the number of victims."""
+    from generate import generate
+
+    from dadkhahi.domain.ids import new_id
+    from dadkhahi.domain.sources import SourceSpec
+    from dadkhahi.domain.vocab import Sensitivity, SourceKind
+    from dadkhahi.intake.sources import register_source
+    from dadkhahi.persian.dates import DateParseError, parse_date
+    from dadkhahi.publish.gate import approve
+    from dadkhahi.store.home import Home
+    from dadkhahi.store.store import Store
+
+    frame = generate(people, 3, seed)
+    store = Store.init(Home(home), "bench.dadkhahi.local/memorial", "bench")
+    with store.transaction("bench") as tx:
+        sources = {name: register_source(store, tx, SourceSpec(
+            title=f"SYNTHETIC {name} (benchmark)", kind=SourceKind.LIST,
+            sensitivity=Sensitivity.PUBLIC, citation="SYNTHETIC benchmark data"))
+            for name in sorted(set(frame["source_id"]))}
+        persons: dict[int, str] = {}
+        seen: set[tuple[str, str, str]] = set()
+
+        def claim(pid: str, prop: str, value: str, source: str,
+                  lo: str | None = None, hi: str | None = None, text: str | None = None) -> None:
+            if (pid, prop, value) in seen:
+                return
+            seen.add((pid, prop, value))
+            tx.emit("claim.added", {
+                "id": new_id("claim"), "entity_kind": "person", "entity_id": pid,
+                "property": prop, "value": value, "date_earliest": lo, "date_latest": hi,
+                "date_text": text, "sensitivity": "public", "status": "asserted",
+                "support": [{"source_id": source, "record_id": None, "item_id": None,
+                             "locator": None}]})
+
+        for row in frame.sort_values(["true_person_id", "record_id"]).itertuples():
+            person = int(row.true_person_id)
+            pid = persons.get(person)
+            if pid is None:
+                pid = persons[person] = new_id("person")
+                tx.emit("person.created", {"id": pid, "label": f"SYNTHETIC {person}",
+                                           "sensitivity": "public", "synthetic": 1})
+                claim(pid, "fate", "executed", sources[row.source_id])
+            source = sources[row.source_id]
+            name = row.full_name if isinstance(row.full_name, str) else " ".join(
+                p for p in (row.given_name, row.family_name) if isinstance(p, str))
+            if name:
+                claim(pid, "name", name, source)
+            for field in FIELDS:
+                value = getattr(row, field)
+                if isinstance(value, str) and value:
+                    claim(pid, field, value, source)
+            if isinstance(row.death_date, str) and row.death_date:
+                try:
+                    when = parse_date(row.death_date)
+                except DateParseError:
+                    continue
+                claim(pid, "death_date", row.death_date, source,
+                      when.earliest.isoformat() if when.earliest else None,
+                      when.latest.isoformat() if when.latest else None, row.death_date)
+    approve(store, "bench", all_sources=True)
+    store.engine.dispose()
+    return len(persons)
+
+
+def build_once(home: Path, out: Path) -> None:
+    """One build in this process; prints seconds, files written, peak RSS."""
+    from dadkhahi.publish.build import build
+    from dadkhahi.store.home import Home
+    from dadkhahi.store.store import Store
+
+    store = Store.open(Home(home))
+    started = time.perf_counter()
+    report = build(store, "bench", out)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {seconds:.1f} s, {report.published:,} victims, {report.files:,} files, "
+          f"{report.written:,} written, {report.removed:,} removed, peak RSS {peak:,.0f} MiB")
+
+
+def change_one(home: Path) -> None:
+    """One victim gains a burial place (a new public claim)."""
+    from sqlalchemy import select
+
+    from dadkhahi.domain.vocab import EntityKind, Sensitivity
+    from dadkhahi.facts.entities import Support, add_claim
+    from dadkhahi.publish.gate import approve
+    from dadkhahi.store import schema as s
+    from dadkhahi.store.home import Home
+    from dadkhahi.store.store import Store
+
+    store = Store.open(Home(home))
+    with store.transaction("bench") as tx:
+        pid, src = tx.conn.execute(
+            select(s.claims.c.entity_id, s.claim_support.c.source_id)
+            .join(s.claim_support, s.claim_support.c.claim_id == s.claims.c.id)
+            .where(s.claims.c.property == "name").order_by(s.claims.c.entity_id).limit(1)).one()
+        add_claim(tx, EntityKind.PERSON, pid, "burial_place", "SYNTHETIC Khavaran",
+                  [Support(src)], sensitivity=Sensitivity.PUBLIC)
+    approve(store, "bench", all_sources=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--people", type=int, default=41_000)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--step", choices=("build", "change"))
+    parser.add_argument("--home", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.step == "build":
+        build_once(args.home, args.out)
+        return
+    if args.step == "change":
+        change_one(args.home)
+        return
+    with tempfile.TemporaryDirectory(prefix="dadkhahi-bench-publish-") as tmp:
+        home, out = Path(tmp) / "home", Path(tmp) / "site"
+        started = time.perf_counter()
+        victims = populate(home, args.people, args.seed)
+        print(f"store: {victims:,} SYNTHETIC victims written in "
+              f"{time.perf_counter() - started:.0f} s (not part of the measure)")
+        me = [sys.executable, __file__, "--home", str(home), "--out", str(out)]
+        for what, step in (("first build", "build"), ("same store again", "build"),
+                           ("one victim changes", "change"), ("rebuild", "build")):
+            if step == "change":
+                subprocess.run([*me, "--step", "change"], check=True)
+                print(f"{what}: a burial place added to one victim")
+                continue
+            print(f"{what}:")
+            subprocess.run([*me, "--step", step], check=True)
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        print(f"site: {size / 1e6:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
