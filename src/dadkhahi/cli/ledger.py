@@ -88,6 +88,35 @@ def prove(
     _emit(make_bundle(index, event.body, proof, note), out)
 
 
+@app.command("prove-record")
+def prove_record(
+    record: Annotated[str, typer.Argument(help="Record ID (rec_…) of a list import")],
+    fields: Annotated[bool, typer.Option(
+        "--fields/--no-fields",
+        help="Also disclose the row's sealed fields (a protected record's values)")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the selective proof here")] = None,
+) -> None:
+    """A selective proof of one imported row: the row and its path to the import's root,
+    and the import event's inclusion, without any other row of the list."""
+    from sqlalchemy import select
+
+    from dadkhahi.store import ledger_log
+    from dadkhahi.store import schema as s
+    from dadkhahi.store.selective import prove_rows
+
+    store = open_store()
+    note = store.checkpoint()
+    with store.reading() as conn:
+        index = conn.execute(select(s.records.c.ledger_index)
+                             .where(s.records.c.id == record)).scalar_one_or_none()
+        if index is None:
+            raise UserError(f"no record {record!r}")
+        if not ledger_log.get_event(conn, int(index)).body.endswith(b',"v":2}'):
+            raise UserError(f"record {record} was imported before selective proofs: prove "
+                            f"its whole event with 'dadkhahi ledger prove {index}'")
+        _emit(prove_rows(conn, store.keys, int(index), [record], note, fields=fields), out)
+
+
 @app.command("consistency")
 def consistency(
     old_size: Annotated[int, typer.Argument(help="Size of the older checkpoint")],
@@ -112,7 +141,8 @@ def consistency(
 
 @app.command("verify-proof")
 def verify_proof(
-    bundle: Annotated[Path, typer.Argument(help="Proof bundle (JSON) from `prove`/`consistency`")],
+    bundle: Annotated[Path, typer.Argument(
+        help="Proof bundle (JSON) from `prove`/`prove-record`/`consistency`")],
     key: Annotated[str | None, typer.Option(help="Verifier key text")] = None,
     key_file: Annotated[Path | None, typer.Option(help="File holding the verifier key")] = None,
     event: Annotated[
@@ -122,6 +152,7 @@ def verify_proof(
     """Check a proof offline: needs only the bundle and the verifier key, no database."""
     from dadkhahi.ledger.errors import VerificationError
     from dadkhahi.ledger.proofs import verify_bundle, verify_consistency_bundle
+    from dadkhahi.ledger.selective import SELECTIVE_FORMAT, verify_selective
 
     vkey = key or (key_file.read_text("utf-8").strip() if key_file else None)
     if vkey is None:
@@ -131,7 +162,12 @@ def verify_proof(
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"{bundle}: not a readable proof bundle ({exc})") from None
     try:
-        if "inclusion" in data:
+        if data.get("format") == SELECTIVE_FORMAT:
+            found = verify_selective(data, vkey)
+            console.print(f"[green]OK[/green] event {found['index']} is in the log; "
+                          f"{len(found['rows'])} row(s) and {len(found['fields'])} sealed "
+                          "field(s) disclosed match its commitments")
+        elif "inclusion" in data:
             cp = verify_bundle(data, vkey, event.read_bytes() if event else None)
             console.print(f"[green]OK[/green] event {data['index']} is in {cp.origin} "
                           f"at tree size {cp.size}")
