@@ -1,4 +1,4 @@
-"""``dadkhahi link run | review | decide | apply | export | stats``."""
+"""``dadkhahi link run | review | decide | apply | export | stats | audit``."""
 
 from __future__ import annotations
 
@@ -326,6 +326,72 @@ def stats() -> None:
         for name, values in result.overlap.iterrows():
             matrix.add_row(Text(str(name)), *[f"{int(v):,}" for v in values])
         console.print(matrix)
+
+
+audit_app = typer.Typer(
+    help="Measure the last run's error: a blind sample of links and non-links, labelled "
+    "by people, gives precision and recall with intervals.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("draw")
+def audit_draw(
+    out: Annotated[Path, typer.Option("--out", help="CSV sheet to write for the reviewers")],
+    size: Annotated[int, typer.Option(help="About this many pairs, split over the strata")]
+    = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the draw (recorded)")] = 1,
+    actor: Annotated[str | None, typer.Option(help="Who draws the audit")] = None,
+) -> None:
+    """Draw a seeded random sample of the last model run's links and of its non-links near
+    the threshold, stratified by match probability, into a CSV sheet.
+
+    The sheet shows both records of each pair and nothing of the model (blind, shuffled).
+    Reviewers fill in decision (same, different, unsure) and reviewer; two people labelling
+    separately is best. Then: dadkhahi link audit record AUDIT_ID SHEET [SHEET...]."""
+    from dadkhahi.linkage.audit import draw_audit
+
+    store = open_store()
+    drawn = draw_audit(store, current_actor(actor), out, size=size, seed=seed)
+    console.print(f"audit {drawn.audit_id} of run {drawn.run_id}: {drawn.pairs} pairs written "
+                  f"to {out} (ledger event {drawn.ledger_index})", highlight=False)
+    table = Table("stratum", "pairs in the run", "drawn", title="strata")
+    for name, counts in drawn.strata.items():
+        table.add_row(name, f"{counts['population']:,}", f"{counts['drawn']:,}")
+    console.print(table)
+
+
+@audit_app.command("record")
+def audit_record(
+    audit_id: Annotated[str, typer.Argument(help="The audit (aud_...) the sheets belong to")],
+    sheets: Annotated[list[Path], typer.Argument(help="Labelled CSV sheet(s)")],
+    seed: Annotated[int, typer.Option(help="Seed of the interval's posterior draws")] = 1,
+    actor: Annotated[str | None, typer.Option(help="Who records the audit")] = None,
+) -> None:
+    """Read labelled sheets, estimate the run's precision and recall with 95% intervals
+    (Wilson per stratum), and record them in the ledger (link.audited)."""
+    from dadkhahi.linkage.audit import record_audit
+
+    store = open_store()
+    result = record_audit(store, current_actor(actor), audit_id, sheets, seed=seed)
+    table = Table("stratum", "pairs in the run", "labelled", "same", "share same (95% Wilson)",
+                  title=f"audit {audit_id}")
+    for name, h in result.strata.items():
+        share = ("-" if h["share_same"] is None
+                 else f"{h['share_same']:.3f} [{h['low']:.3f}, {h['high']:.3f}]")
+        table.add_row(name, f"{h['population']:,}", str(h["labelled"]), str(h["same"]), share)
+    console.print(table)
+    for label, value in (("precision", result.precision), ("recall", result.recall)):
+        if value["estimate"] is None:
+            console.print(f"{label}: not estimable from these labels")
+        else:
+            console.print(f"{label}: {value['estimate']:.3f} (95% interval {value['low']:.3f}"
+                          f"–{value['high']:.3f})", highlight=False)
+    console.print("recall counts only the non-links near the threshold: an upper bound")
+    agreement = ("" if result.agreement is None
+                 else f"; reviewers agreed on {100 * result.agreement:.0f}% of shared pairs")
+    console.print(f"{result.labelled} pairs labelled by {len(result.reviewers)} reviewer(s), "
+                  f"{result.disputed} disputed, {result.unsure} unsure{agreement} "
+                  f"(ledger event {result.ledger_index})", highlight=False)
 
 
 def register(main: typer.Typer) -> None:

@@ -38,7 +38,8 @@ class ReviewPair:
     previous: dict[str, Any] | None = None
 
 
-def _record_view(store: Store, conn: Any, record_id: str, titles: dict[str, str]) -> dict[str, Any]:
+def record_view(store: Store, conn: Any, record_id: str, titles: dict[str, str]) -> dict[str, Any]:
+    """One record to show a person: its row, unsealed (protected), with its list's title."""
     row = conn.execute(select(s.records).where(s.records.c.id == record_id)).mappings().one()
     view = dict(row)
     if view["sealed"] is not None:
@@ -82,8 +83,8 @@ def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
                     run["id"],
                     int(seq),
                     None if prob is None else float(prob),
-                    _record_view(store, conn, a, titles),
-                    _record_view(store, conn, b, titles),
+                    record_view(store, conn, a, titles),
+                    record_view(store, conn, b, titles),
                     previous_decision(store, conn, before),
                 )
             )

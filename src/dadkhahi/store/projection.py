@@ -345,6 +345,8 @@ _simple_insert("case.linked", s.case_links)
 _simple_insert("case.exported", s.case_exports)
 
 _simple_insert("link.decided", s.link_decisions)
+_simple_insert("link.audit_drawn", s.link_audits)
+_simple_insert("link.audited", s.link_audit_results)
 _simple_insert("estimate.computed", s.estimates)
 _simple_insert("estimate.released", s.estimate_releases)
 

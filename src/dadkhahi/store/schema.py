@@ -543,6 +543,46 @@ link_decisions = Table(
     Index("ix_link_decisions_pair", "record_a", "record_b"),
 )
 
+# Audits of a linkage run (issue 13): the blind sample drawn (``link.audit_drawn``:
+# pairs of record ids with their stratum, each stratum's size) and the estimates
+# from its labels (``link.audited``: per stratum, precision and recall with intervals).
+link_audits = Table(
+    "link_audits",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("run_id", Text, ForeignKey("link_runs.id"), nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("strata", JSON, nullable=False),
+    Column("pairs", JSON, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("drawn_at", Text, nullable=False),
+    _ledger_index(),
+)
+
+link_audit_results = Table(
+    "link_audit_results",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("audit_id", Text, ForeignKey("link_audits.id"), nullable=False),
+    Column("run_id", Text, ForeignKey("link_runs.id"), nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("level", Float, nullable=False),
+    Column("strata", JSON, nullable=False),
+    Column("precision", JSON, nullable=False),
+    Column("recall", JSON, nullable=False),
+    Column("recall_scope", Text, nullable=False),
+    Column("labelled", Integer, nullable=False),
+    Column("disputed", Integer, nullable=False),
+    Column("unsure", Integer, nullable=False),
+    Column("reviewers", Integer, nullable=False),
+    Column("agreement", Float),
+    Column("actor", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_link_audit_results_audit_id", "audit_id"),
+)
+
 person_records = Table(
     "person_records",
     metadata,

@@ -604,6 +604,53 @@ def upgrade() -> None:
         batch_op.create_index("ix_link_decisions_pair", ["record_a", "record_b"], unique=False)
 
     op.create_table(
+        "link_audits",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("run_id", sa.Text(), nullable=False),
+        sa.Column("seed", sa.BigInteger(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("strata", sa.JSON(), nullable=False),
+        sa.Column("pairs", sa.JSON(), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("drawn_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["link_runs.id"], name=op.f("fk_link_audits_run_id_link_runs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_link_audits")),
+    )
+    op.create_table(
+        "link_audit_results",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("audit_id", sa.Text(), nullable=False),
+        sa.Column("run_id", sa.Text(), nullable=False),
+        sa.Column("seed", sa.BigInteger(), nullable=False),
+        sa.Column("level", sa.Float(), nullable=False),
+        sa.Column("strata", sa.JSON(), nullable=False),
+        sa.Column("precision", sa.JSON(), nullable=False),
+        sa.Column("recall", sa.JSON(), nullable=False),
+        sa.Column("recall_scope", sa.Text(), nullable=False),
+        sa.Column("labelled", sa.Integer(), nullable=False),
+        sa.Column("disputed", sa.Integer(), nullable=False),
+        sa.Column("unsure", sa.Integer(), nullable=False),
+        sa.Column("reviewers", sa.Integer(), nullable=False),
+        sa.Column("agreement", sa.Float(), nullable=True),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("recorded_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["audit_id"], ["link_audits.id"],
+            name=op.f("fk_link_audit_results_audit_id_link_audits"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["link_runs.id"], name=op.f("fk_link_audit_results_run_id_link_runs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_link_audit_results")),
+    )
+    with op.batch_alter_table("link_audit_results", schema=None) as batch_op:
+        batch_op.create_index("ix_link_audit_results_audit_id", ["audit_id"], unique=False)
+
+    op.create_table(
         "link_review",
         sa.Column("run_id", sa.Text(), nullable=False),
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
@@ -1014,6 +1061,8 @@ def downgrade() -> None:
 
     op.drop_table("person_records")
     op.drop_table("link_review")
+    op.drop_table("link_audit_results")
+    op.drop_table("link_audits")
     with op.batch_alter_table("link_decisions", schema=None) as batch_op:
         batch_op.drop_index("ix_link_decisions_pair")
 
