@@ -195,6 +195,31 @@ def _fresh_proposal(world: World, level: Sensitivity) -> str:
     return pid
 
 
+_TESTIMONIES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _testimony(world: World, level: Sensitivity) -> tuple[str, str]:
+    """(testimony, segment) at this level, granted like the level's source (made once)."""
+    from dadkhahi.intake.testimonies import (
+        SegmentSpec,
+        TestimonySpec,
+        add_segments,
+        add_testimony,
+    )
+
+    key = (str(world.store.home.path), str(level))
+    if key not in _TESTIMONIES:
+        made = add_testimony(world.store, TestimonySpec(
+            title="SYNTHETIC matrix interview", sensitivity=level), "setup")
+        for name, granted in world.granted.items():
+            if granted and name != "anonymous":
+                grants.grant(world.store, made["source_id"], world.user_ids[name], "setup")
+        [segment] = add_segments(world.store, made["testimony_id"],
+                                 [SegmentSpec("SYNTHETIC passage", "direct")], "setup")
+        _TESTIMONIES[key] = (made["testimony_id"], segment)
+    return _TESTIMONIES[key]
+
+
 def _throwaway_user(world: World) -> str:
     return users.add_user(world.store, f"tmp-{secrets.token_hex(4)}", Role.RESEARCHER,
                           PASSWORD, "setup")
@@ -385,6 +410,29 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/proposals/{object_id}/reject"): Rule(
         "change", lambda w, lv, who: Call(f"/api/proposals/{_fresh_proposal(w, lv)}/reject"),
         Permission.REVIEW),
+    # Testimonies: shown as their source may be disclosed; changes add evidence.
+    ("POST", "/api/testimonies"): Rule(
+        "create", lambda w, lv, who: Call("/api/testimonies", json={
+            "title": "SYNTHETIC matrix interview", "sensitivity": lv}),
+        Permission.ADD_EVIDENCE, 201, refs=False),
+    ("GET", "/api/testimonies/{object_id}"): Rule(
+        "read", lambda w, lv, who: Call(f"/api/testimonies/{_testimony(w, lv)[0]}",
+                                        target=_testimony(w, lv)[0])),
+    ("POST", "/api/testimonies/{object_id}/consents"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/testimonies/{_testimony(w, lv)[0]}/consents",
+            json={"recipient_kind": "public", "status": "refused"}),
+        Permission.ADD_EVIDENCE),
+    ("POST", "/api/testimonies/{object_id}/segments"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/testimonies/{_testimony(w, lv)[0]}/segments",
+            json={"segments": [{"text": "SYNTHETIC passage", "knowledge": "hearsay"}]}),
+        Permission.ADD_EVIDENCE),
+    ("POST", "/api/testimonies/{object_id}/segments/{segment_id}/translations"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/testimonies/{_testimony(w, lv)[0]}/segments/{_testimony(w, lv)[1]}"
+            "/translations", json={"language": "en", "text": "SYNTHETIC translation"}),
+        Permission.ADD_EVIDENCE),
     ("POST", "/api/search"): Rule(
         "list", _const("/api/search", {"q": "file synthetic", "limit": 100}), per_level=False),
     # Lists and linkage.

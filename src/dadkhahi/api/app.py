@@ -25,6 +25,7 @@ from dadkhahi.api.routers import (
     lists,
     objects,
     search,
+    testimonies,
 )
 from dadkhahi.api.settings import ApiSettings
 from dadkhahi.assets.serving import FingerprintedStatic
@@ -149,7 +150,7 @@ def create_app(home: Home, settings: ApiSettings | None = None,
                        hsts=settings.hsts)
     app.add_middleware(AccessLog)  # outermost: it times the whole answer
     for module in (auth, search, objects, items, lists, linkage, ledger, admin, estimates,
-                   documents, jobs, cases):
+                   documents, testimonies, jobs, cases):
         app.include_router(module.router)
     app.mount("/assets", FingerprintedStatic(), name="assets")
     app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False,

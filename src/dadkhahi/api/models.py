@@ -604,3 +604,57 @@ class AcceptIn(_In):
     """Accepting a proposed claim: optionally its subject, as ``KIND:ID``."""
 
     entity: str | None = Field(default=None, max_length=100)
+
+
+class TestimonyIn(_In):
+    """A testimony: the title and interview details (all sealed when protected)."""
+
+    title: str = Field(min_length=1, max_length=500)
+    witness_name: str | None = Field(default=None, max_length=500)
+    witness_contact: str | None = Field(default=None, max_length=1000)
+    interview_date: str | None = Field(default=None, max_length=100)
+    interview_place: str | None = Field(default=None, max_length=500)
+    interviewer: str | None = Field(default=None, max_length=500)
+    others_present: list[str] = Field(default_factory=list, max_length=50)
+    interpreter: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, max_length=35)
+    read_back: bool | None = None
+    materials_shown: list[str] = Field(default_factory=list, max_length=200)
+    prior_statements: list[str] = Field(default_factory=list, max_length=200)
+    sensitivity: Sensitivity = Sensitivity.PROTECTED
+
+
+class ConsentIn(_In):
+    """Consent for one recipient, or its withdrawal (listing what was disclosed)."""
+
+    recipient_kind: str = Field(max_length=20)
+    recipient: str | None = Field(default=None, max_length=500)
+    status: str = Field(max_length=20)
+    date: str | None = Field(default=None, max_length=10)
+    how: str | None = Field(default=None, max_length=1000)
+    informed_defence: bool = False
+    disclosed: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class SegmentIn(_In):
+    """One passage of a transcript, exactly as transcribed."""
+
+    text: str = Field(min_length=1, max_length=100_000)
+    knowledge: str = Field(max_length=10)
+    start: float | None = Field(default=None, ge=0)
+    end: float | None = Field(default=None, ge=0)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class SegmentsIn(_In):
+    """Segments to add after the testimony's last one, in order."""
+
+    segments: list[SegmentIn] = Field(min_length=1, max_length=5000)
+
+
+class TranslationIn(_In):
+    """A translation of one segment, kept beside it."""
+
+    language: str = Field(min_length=1, max_length=35)
+    text: str = Field(min_length=1, max_length=100_000)
+    translator: str | None = Field(default=None, max_length=500)

@@ -110,3 +110,82 @@ def set_(
     console.print(f"consent {status} for {recipient_kind}"
                   + (f" ({recipient})" if recipient else "") + f": event {index}",
                   highlight=False)
+
+
+def read_segments(path: Path) -> list[Any]:
+    """Segments from a JSON list of {text, knowledge, start?, end?, note?}; a clear error
+    naming the segment and field."""
+    from dadkhahi.intake.testimonies import SegmentSpec
+
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(f"{path}: not a readable JSON file ({type(exc).__name__})") from None
+    if not isinstance(data, list):
+        raise fail(f"{path}: expected a JSON list of segments")
+    out = []
+    for n, seg in enumerate(data, start=1):
+        if not isinstance(seg, dict):
+            raise fail(f"{path}: segment {n} is not an object")
+        unknown = set(seg) - {"text", "knowledge", "start", "end", "note"}
+        if unknown:
+            raise fail(f"{path}: segment {n}: unknown field {sorted(unknown)[0]!r}")
+        if not isinstance(seg.get("text"), str) or not isinstance(seg.get("knowledge"), str):
+            raise fail(f"{path}: segment {n}: 'text' and 'knowledge' must be texts")
+        for key in ("start", "end"):
+            if seg.get(key) is not None and not isinstance(seg[key], int | float):
+                raise fail(f"{path}: segment {n}: {key!r} must be a number of seconds")
+        out.append(SegmentSpec(seg["text"], seg["knowledge"], seg.get("start"), seg.get("end"),
+                               seg.get("note")))
+    return out
+
+
+@testimonies_app.command("segment")
+def segment(
+    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    file: Annotated[Path, typer.Option(
+        "--file", help="JSON list of segments: text (exactly as transcribed), knowledge "
+                       "(direct or hearsay), start and end (seconds, optional), note")],
+    actor: Annotated[str | None, typer.Option(help="Who records it")] = None,
+) -> None:
+    """Divide a testimony into segments after its last one (all or nothing)."""
+    from dadkhahi.intake.testimonies import add_segments
+
+    ids = add_segments(open_store(), testimony, read_segments(file), current_actor(actor))
+    for sid in ids:
+        console.print(f"segment {sid}", highlight=False)
+
+
+@testimonies_app.command("translate")
+def translate(
+    segment_id: Annotated[str, typer.Argument(help="Segment ID")],
+    language: Annotated[str, typer.Option(help="The translation's language (en, fa…)")],
+    file: Annotated[Path, typer.Option("--file", help="UTF-8 text file of the translation")],
+    translator: Annotated[str | None, typer.Option(help="Who translated it")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who records it")] = None,
+) -> None:
+    """Keep a translation beside a segment (the segment's own text never changes)."""
+    from dadkhahi.intake.testimonies import add_translation
+
+    try:
+        body = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{file}: not a readable UTF-8 text file ({type(exc).__name__})") from None
+    tid = add_translation(open_store(), segment_id, language, body, current_actor(actor),
+                          translator=translator)
+    console.print(f"translation {tid}", highlight=False)
+
+
+@testimonies_app.command("show")
+def show(
+    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+) -> None:
+    """A testimony with its interview, consents, segments and translations, as JSON (the
+    home's operator holds the keys and sees the sealed fields)."""
+    from dadkhahi.intake.testimonies import testimony_details
+
+    store = open_store()
+    with store.reading() as conn:
+        shown = testimony_details(store, conn, testimony)
+    shown.pop("ledger_index", None)
+    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2, default=str))

@@ -39,6 +39,9 @@ PREFIXES = {
     "mentionrun": "mnr",
     "mention": "men",
     "proposal": "prp",
+    # A testimony's segments and their translations.
+    "segment": "seg",
+    "translation": "trn",
 }
 
 

@@ -38,6 +38,9 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     # its columns and sheet (which a team may write a witness's name into) are sealed.
     "list_import": _ALWAYS | {"list_id", "list_version", "supersedes", "source_id", "item_id",
                               "sha256", "format", "encoding", "delimiter", "imported_at"},
+    # A passage's words, its direct/hearsay mark, time codes and translations are sealed.
+    "segment": _ALWAYS | {"testimony_id", "source_id", "seq"},
+    "translation": _ALWAYS | {"segment_id", "testimony_id", "source_id", "created_at"},
     # A review decision touching a protected record: which records, what was decided,
     # by whose pseudonym and when stay in clear; the reviewer's note (free text that
     # may name the person) is sealed.

@@ -52,7 +52,7 @@ from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.sources import register_source
 from dadkhahi.store import schema as s
-from dadkhahi.store.store import Store, utc_now
+from dadkhahi.store.store import Store, Transaction, utc_now
 
 RECIPIENT_KINDS = ("team", "partner", "un_mechanism", "court", "public")
 #: Recipient kinds that are one body and need no name.
@@ -89,26 +89,32 @@ class TestimonySpec:
 
 def add_testimony(store: Store, spec: TestimonySpec, actor: str) -> dict[str, str]:
     """Register the testimony's source and its interview; returns IDs and the pseudonym."""
+    with store.transaction(actor) as tx:
+        return record_testimony(store, tx, spec)
+
+
+def record_testimony(store: Store, tx: Transaction, spec: TestimonySpec) -> dict[str, str]:
+    """:func:`add_testimony` inside the caller's transaction (so a service can grant the
+    new source to its creator in the same write)."""
     if not spec.title.strip():
         raise ValidationError("a testimony needs a title (it is sealed like the rest)")
     pseudonym = new_pseudonym()
     testimony_id = new_id("testimony")
-    with store.transaction(actor) as tx:
-        source_id = register_source(store, tx, SourceSpec(
-            title=spec.title, kind=SourceKind.TESTIMONY, sensitivity=spec.sensitivity,
-            language=spec.language))
-        data: dict[str, Any] = {
-            "id": testimony_id, "source_id": source_id, "pseudonym": pseudonym,
-            "sensitivity": str(spec.sensitivity), "created_at": utc_now(),
-            **{k: v for k, v in asdict(spec).items() if k not in ("title", "sensitivity")},
-        }
-        # Lists and flags travel in the sealed payload; their columns keep no trace.
-        data["others_present"] = data["others_present"] or None
-        data["materials_shown"] = data["materials_shown"] or None
-        data["prior_statements"] = data["prior_statements"] or None
-        if spec.sensitivity is Sensitivity.PROTECTED:
-            data = tx.seal_protected("testimony", data, testimony_id)
-        tx.emit("testimony.recorded", data)
+    source_id = register_source(store, tx, SourceSpec(
+        title=spec.title, kind=SourceKind.TESTIMONY, sensitivity=spec.sensitivity,
+        language=spec.language))
+    data: dict[str, Any] = {
+        "id": testimony_id, "source_id": source_id, "pseudonym": pseudonym,
+        "sensitivity": str(spec.sensitivity), "created_at": utc_now(),
+        **{k: v for k, v in asdict(spec).items() if k not in ("title", "sensitivity")},
+    }
+    # Lists and flags travel in the sealed payload; their columns keep no trace.
+    data["others_present"] = data["others_present"] or None
+    data["materials_shown"] = data["materials_shown"] or None
+    data["prior_statements"] = data["prior_statements"] or None
+    if spec.sensitivity is Sensitivity.PROTECTED:
+        data = tx.seal_protected("testimony", data, testimony_id)
+    tx.emit("testimony.recorded", data)
     return {"testimony_id": testimony_id, "source_id": source_id, "pseudonym": pseudonym}
 
 
@@ -237,3 +243,148 @@ CONSENT_RULES: dict[str, ConsentRule] = {name: _consent_rule(column)
                                          for name, column in _CONSENTED.items()}
 for _table, _rule in CONSENT_RULES.items():
     register_consent(_table, _rule)
+
+
+# --- segments: what the witness knew directly and what by hearsay ---------------------
+
+KNOWLEDGE = ("direct", "hearsay")
+#: Most segments in one call (a transcript is split once, in order).
+MAX_SEGMENTS = 5000
+MAX_SEGMENT_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """One passage of a transcript, exactly as transcribed, and how the witness knows it.
+
+    ``start``/``end``: a time code in seconds of the recording, when there is one.
+    """
+
+    text: str
+    knowledge: str
+    start: float | None = None
+    end: float | None = None
+    note: str | None = None
+
+
+def _check_segment(n: int, spec: SegmentSpec) -> None:
+    where = f"segment {n + 1}"
+    if not spec.text.strip():
+        raise ValidationError(f"{where}: text is empty")
+    if len(spec.text) > MAX_SEGMENT_CHARS:
+        raise ValidationError(f"{where}: text is {len(spec.text):,} characters; at most "
+                              f"{MAX_SEGMENT_CHARS:,}")
+    if spec.knowledge not in KNOWLEDGE:
+        raise ValidationError(f"{where}: knowledge {spec.knowledge!r}: choose direct or "
+                              "hearsay")
+    for name, value in (("start", spec.start), ("end", spec.end)):
+        if value is not None and value < 0:
+            raise ValidationError(f"{where}: {name} must be 0 seconds or more")
+    if spec.start is not None and spec.end is not None and spec.end < spec.start:
+        raise ValidationError(f"{where}: end comes before start")
+
+
+def add_segments(
+    store: Store, testimony_ref: str, segments: Sequence[SegmentSpec], actor: str,
+) -> list[str]:
+    """Divide a testimony into segments (after any it has), each marked direct or hearsay.
+
+    A segment's text is kept exactly as given and never changed afterwards (a correction
+    is a new segment; a translation sits beside it). All or nothing: one bad segment
+    refuses them all, naming it. Sealed like the testimony when it is protected.
+    """
+    if not segments:
+        raise ValidationError("no segments given")
+    if len(segments) > MAX_SEGMENTS:
+        raise ValidationError(f"{len(segments):,} segments; at most {MAX_SEGMENTS:,} at once")
+    for n, spec in enumerate(segments):
+        _check_segment(n, spec)
+    with store.reading() as conn:
+        testimony = get_testimony(conn, testimony_ref)
+        g = s.testimony_segments.c
+        last = conn.execute(select(g.seq).where(g.testimony_id == testimony["id"])
+                            .order_by(g.seq.desc()).limit(1)).scalar()
+    first = 0 if last is None else int(last) + 1
+    level = str(testimony["sensitivity"])
+    ids: list[str] = []
+    with store.transaction(actor) as tx:
+        rows = []
+        for n, spec in enumerate(segments):
+            sid = new_id("segment")
+            row: dict[str, Any] = {
+                "id": sid, "testimony_id": testimony["id"],
+                "source_id": testimony["source_id"], "seq": first + n, "text": spec.text,
+                "knowledge": spec.knowledge, "start": spec.start, "end": spec.end,
+                "note": spec.note, "sensitivity": level}
+            if level == str(Sensitivity.PROTECTED):
+                row = tx.seal_protected("segment", row, sid)
+            rows.append(row)
+            ids.append(sid)
+        tx.emit("testimony.segmented", {"testimony_id": testimony["id"], "segments": rows})
+    return ids
+
+
+def add_translation(
+    store: Store, segment_id: str, language: str, text: str, actor: str, *,
+    translator: str | None = None, method: str = "human",
+) -> str:
+    """Keep a translation beside a segment (the segment's own text is left as it is).
+
+    ``method`` says how it was made (``human``: machine translation is out of reach
+    offline). Several translations of one segment, even in one language, are all kept.
+    """
+    if not text.strip():
+        raise ValidationError("the translation is empty")
+    if len(text) > MAX_SEGMENT_CHARS:
+        raise ValidationError(f"the translation is {len(text):,} characters; at most "
+                              f"{MAX_SEGMENT_CHARS:,}")
+    if not language.strip() or len(language) > 35:
+        raise ValidationError("give the translation's language (a code such as en or fa)")
+    with store.reading() as conn:
+        segment = conn.execute(select(s.testimony_segments).where(
+            s.testimony_segments.c.id == segment_id)).mappings().first()
+    if segment is None:
+        raise NotFoundError(f"no segment {segment_id!r}")
+    tid = new_id("translation")
+    row: dict[str, Any] = {
+        "id": tid, "segment_id": segment_id, "testimony_id": segment["testimony_id"],
+        "source_id": segment["source_id"], "language": language.strip(), "text": text,
+        "translator": translator, "method": method, "created_at": utc_now(),
+        "sensitivity": segment["sensitivity"]}
+    with store.transaction(actor) as tx:
+        if segment["sensitivity"] == str(Sensitivity.PROTECTED):
+            row = tx.seal_protected("translation", row, tid)
+        tx.emit("segment.translated", row)
+    return tid
+
+
+def segments_of(store: Store, conn: Connection, testimony_id: str) -> list[dict[str, Any]]:
+    """A testimony's segments in order, each with its translations (sealed fields opened:
+    the caller decides who may see them)."""
+    g, tr = s.testimony_segments.c, s.segment_translations.c
+    segments = [_open(store, conn, dict(r)) for r in conn.execute(
+        select(s.testimony_segments).where(g.testimony_id == testimony_id)
+        .order_by(g.seq)).mappings()]
+    translations: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(select(s.segment_translations).where(
+            tr.testimony_id == testimony_id).order_by(tr.ledger_index, tr.id)).mappings():
+        row = _open(store, conn, dict(r))
+        translations.setdefault(str(row["segment_id"]), []).append(row)
+    for segment in segments:
+        segment["translations"] = translations.get(str(segment["id"]), [])
+    return segments
+
+
+def _open(store: Store, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("ledger_index", None)
+    return store.keys.open_row(conn, row)
+
+
+def testimony_details(store: Store, conn: Connection, ref: str) -> dict[str, Any]:
+    """A testimony with its sealed fields opened, its current consents and its segments."""
+    row = get_testimony(conn, ref)
+    shown = _open(store, conn, dict(row))
+    shown["consents"] = [{k: v for k, v in c.items() if k != "ledger_index"}
+                         for c in consents(conn, str(row["source_id"]))]
+    shown["segments"] = segments_of(store, conn, str(row["id"]))
+    return shown

@@ -33,15 +33,7 @@ STATES = ("pending", "accepted", "rejected")
 
 
 def _opened(store: Store, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
-    """A row with its sealed fields laid back (``erased`` when the key is gone)."""
-    sealed = row.pop("sealed", None)
-    if sealed:
-        payload = store.keys.unseal(conn, sealed, str(row["id"]))
-        if payload is None:
-            row["erased"] = True
-        else:
-            row.update({k: v for k, v in payload.items() if k in row})
-    return row
+    return store.keys.open_row(conn, row)
 
 
 def mentions_of(

@@ -108,6 +108,15 @@ def _document_failed(index: int, data: Mapping[str, Any]) -> list[Op]:
     return [Insert(s.extractions, _row(s.extractions, index, dict(data, state="failed")))]
 
 
+@handles("testimony.segmented")
+def _testimony_segmented(index: int, data: Mapping[str, Any]) -> list[Op]:
+    return [Insert(s.testimony_segments, _row(s.testimony_segments, index, row))
+            for row in data["segments"]]
+
+
+_simple_insert("segment.translated", s.segment_translations)
+
+
 @handles("mentions.found")
 def _mentions_found(index: int, data: Mapping[str, Any]) -> list[Op]:
     common = {k: data[k] for k in ("item_id", "text_item_id", "source_id")}

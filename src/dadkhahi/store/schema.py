@@ -806,6 +806,45 @@ consents = Table(
     Index("ix_consents_source_id", "source_id"),
 )
 
+# A testimony's transcript divided into segments (exact text, direct or hearsay, time
+# codes) and translations kept beside each segment; sealed like the testimony.
+
+testimony_segments = Table(
+    "testimony_segments",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("testimony_id", Text, ForeignKey("testimonies.id"), nullable=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text),
+    Column("knowledge", Text),
+    Column("start", Float),
+    Column("end", Float),
+    Column("note", Text),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_testimony_segments_testimony_id", "testimony_id"),
+)
+
+segment_translations = Table(
+    "segment_translations",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("segment_id", Text, ForeignKey("testimony_segments.id"), nullable=False),
+    Column("testimony_id", Text, ForeignKey("testimonies.id"), nullable=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("language", Text),
+    Column("text", Text),
+    Column("translator", Text),
+    Column("method", Text),
+    Column("created_at", Text, nullable=False),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_segment_translations_testimony_id", "testimony_id"),
+)
+
 # --- mentions and proposed claims (issue 15) ---
 # What a text names (persons, places, dates, counts), found in an extracted text with its
 # page and character span, and the claims proposed from it for a person to accept or

@@ -117,6 +117,18 @@ class KeyRing:
             out[name] = text
         return out
 
+    def open_row(self, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+        """A row with its ``sealed`` payload laid over its placeholder columns (the
+        payload's context is the row's ID); ``erased`` set when the key is gone."""
+        sealed = row.pop("sealed", None)
+        if sealed:
+            payload = self.unseal(conn, sealed, str(row["id"]))
+            if payload is None:
+                row["erased"] = True
+            else:
+                row.update({k: v for k, v in payload.items() if k in row})
+        return row
+
     @staticmethod
     def destroy(conn: Connection, key_id: str) -> None:
         """Delete a data key; the caller records the erasure as a ledger event."""

@@ -799,6 +799,56 @@ def upgrade() -> None:
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.create_index("ix_consents_source_id", ["source_id"], unique=False)
     op.create_table(
+        "testimony_segments",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("testimony_id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("knowledge", sa.Text(), nullable=True),
+        sa.Column("start", sa.Float(), nullable=True),
+        sa.Column("end", sa.Float(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["testimony_id"], ["testimonies.id"],
+                                name=op.f("fk_testimony_segments_testimony_id_testimonies")),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
+                                name=op.f("fk_testimony_segments_source_id_sources")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_testimony_segments")),
+    )
+    with op.batch_alter_table("testimony_segments", schema=None) as batch_op:
+        batch_op.create_index("ix_testimony_segments_testimony_id", ["testimony_id"],
+                              unique=False)
+    op.create_table(
+        "segment_translations",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("segment_id", sa.Text(), nullable=False),
+        sa.Column("testimony_id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("language", sa.Text(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("translator", sa.Text(), nullable=True),
+        sa.Column("method", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.Text(), nullable=False),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["segment_id"], ["testimony_segments.id"],
+            name=op.f("fk_segment_translations_segment_id_testimony_segments")),
+        sa.ForeignKeyConstraint(
+            ["testimony_id"], ["testimonies.id"],
+            name=op.f("fk_segment_translations_testimony_id_testimonies")),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
+                                name=op.f("fk_segment_translations_source_id_sources")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segment_translations")),
+    )
+    with op.batch_alter_table("segment_translations", schema=None) as batch_op:
+        batch_op.create_index("ix_segment_translations_testimony_id", ["testimony_id"],
+                              unique=False)
+    op.create_table(
         "mentions",
         sa.Column("id", sa.Text(), nullable=False),
         sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
@@ -1033,6 +1083,8 @@ def downgrade() -> None:
     op.drop_table("publication_approvals")
     op.drop_table("proposals")
     op.drop_table("mentions")
+    op.drop_table("segment_translations")
+    op.drop_table("testimony_segments")
     op.drop_table("consents")
     op.drop_table("testimonies")
     op.drop_table("search_segments")

@@ -1,0 +1,66 @@
+"""Testimonies: record one, show it (as its source may be disclosed to you), consent per
+recipient, segments marked direct or hearsay, translations beside them.
+
+Everything identifying travels in JSON bodies, never in a URL: paths carry IDs only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from dadkhahi.api.deps import PrincipalDep, StoreDep
+from dadkhahi.api.models import ConsentIn, SegmentsIn, TestimonyIn, TranslationIn
+from dadkhahi.intake.testimonies import SegmentSpec, TestimonySpec
+from dadkhahi.services import testimonies as service
+
+router = APIRouter(prefix="/api", tags=["testimonies"])
+
+_HIDDEN: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such testimony, or not disclosed to you"}}
+
+
+@router.post("/testimonies", status_code=201, response_model=dict[str, Any])
+def add_testimony(body: TestimonyIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Record a testimony (protected by default): answers its ID, its source's ID and the
+    witness's random pseudonym."""
+    return service.add_for(store, principal, TestimonySpec(**body.model_dump()))
+
+
+@router.get("/testimonies/{object_id}", response_model=dict[str, Any], responses=_HIDDEN)
+def show_testimony(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+    """A testimony (by ID, source ID or pseudonym) with its consents and its segments and
+    their translations, if its source may be disclosed to you."""
+    return service.show_for(store, principal, object_id)
+
+
+@router.post("/testimonies/{object_id}/consents", response_model=dict[str, Any],
+             responses=_HIDDEN)
+def set_consent(object_id: str, body: ConsentIn, store: StoreDep,
+                principal: PrincipalDep) -> Any:
+    """Record the witness's consent (given or refused) for one recipient, or its
+    withdrawal listing what had already been disclosed."""
+    return service.consent_for(
+        store, principal, object_id, body.recipient_kind, body.recipient, body.status,
+        date=body.date, how=body.how, informed_defence=body.informed_defence,
+        disclosed=body.disclosed)
+
+
+@router.post("/testimonies/{object_id}/segments", response_model=dict[str, Any],
+             responses=_HIDDEN)
+def add_segments(object_id: str, body: SegmentsIn, store: StoreDep,
+                 principal: PrincipalDep) -> Any:
+    """Divide the testimony into segments after its last one, each marked direct or
+    hearsay (all or nothing; the texts are kept exactly as given)."""
+    return service.segments_for(store, principal, object_id,
+                                [SegmentSpec(**seg.model_dump()) for seg in body.segments])
+
+
+@router.post("/testimonies/{object_id}/segments/{segment_id}/translations",
+             response_model=dict[str, Any], responses=_HIDDEN)
+def add_translation(object_id: str, segment_id: str, body: TranslationIn, store: StoreDep,
+                    principal: PrincipalDep) -> Any:
+    """Keep a translation beside a segment (the segment's own text never changes)."""
+    return service.translation_for(store, principal, object_id, segment_id, body.language,
+                                   body.text, body.translator)

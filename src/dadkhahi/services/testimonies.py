@@ -1,0 +1,102 @@
+"""Testimonies on a user's behalf: record one, show it, record consent, divide it into
+segments and keep translations beside them.
+
+A testimony is shown only as its source may be disclosed to the caller, by the one
+disclosure rule (:func:`dadkhahi.access.disclosure.may_disclose` with the caller as its
+audience; the witness's consent is that rule's hook for recipients outside the team):
+anyone else is told "not found", never "forbidden". A protected testimony shown is
+audited. Recording a testimony, consent, segments or translations adds evidence
+(``add_evidence``); a new protected testimony's source is granted to its creator in the
+same write, as a new protected source is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dadkhahi.access import grants
+from dadkhahi.access.audit import record_reads
+from dadkhahi.access.disclosure import may_disclose
+from dadkhahi.access.policy import Permission, Principal, audience, require
+from dadkhahi.domain.errors import NotFoundError
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake import testimonies as t
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+
+def _disclosed(store: Store, principal: Principal, ref: str) -> dict[str, Any]:
+    """The testimony's row if its source may go to the caller; NotFoundError if not."""
+    with store.reading() as conn:
+        try:
+            row = t.get_testimony(conn, ref)
+        except NotFoundError:
+            raise NotFoundError(f"no testimony {ref!r}") from None
+        if not may_disclose(conn, ("source", str(row["source_id"])), audience(principal)):
+            raise NotFoundError(f"no testimony {ref!r}")
+    return row
+
+
+def add_for(store: Store, principal: Principal, spec: t.TestimonySpec) -> dict[str, str]:
+    """Record a testimony (``add_evidence``); answers its IDs and the witness's pseudonym."""
+    require(principal, Permission.ADD_EVIDENCE)
+    with store.transaction(principal.name) as tx:
+        made = t.record_testimony(store, tx, spec)
+        if spec.sensitivity is Sensitivity.PROTECTED and principal.user_id:
+            grants.grant_in(tx, made["source_id"], principal.user_id)
+    return made
+
+
+def show_for(store: Store, principal: Principal, ref: str) -> dict[str, Any]:
+    """A testimony as the caller may see it: its interview, consents and segments with
+    their translations (everything sealed opened, the read audited when protected)."""
+    row = _disclosed(store, principal, ref)
+    with store.reading() as conn:
+        shown = t.testimony_details(store, conn, str(row["id"]))
+    if row["sensitivity"] == str(Sensitivity.PROTECTED):
+        record_reads(store, principal, "testimony", [("testimony", str(row["id"])),
+                                                     ("source", str(row["source_id"]))])
+    shown.pop("ledger_index", None)
+    return shown
+
+
+def consent_for(
+    store: Store, principal: Principal, ref: str, recipient_kind: str, recipient: str | None,
+    status: str, *, date: str | None, how: str | None, informed_defence: bool,
+    disclosed: Sequence[str],
+) -> dict[str, Any]:
+    """Record a witness's consent for one recipient, or its withdrawal (``add_evidence``)."""
+    row = _disclosed(store, principal, ref)
+    require(principal, Permission.ADD_EVIDENCE)
+    index = t.set_consent(store, str(row["id"]), recipient_kind, recipient, status,
+                          principal.name, date=date, how=how,
+                          informed_defence=informed_defence, disclosed=disclosed)
+    return {"testimony_id": row["id"], "event": index}
+
+
+def segments_for(store: Store, principal: Principal, ref: str,
+                 segments: Sequence[t.SegmentSpec]) -> dict[str, Any]:
+    """Divide a testimony into segments, each direct or hearsay (``add_evidence``)."""
+    row = _disclosed(store, principal, ref)
+    require(principal, Permission.ADD_EVIDENCE)
+    ids = t.add_segments(store, str(row["id"]), segments, principal.name)
+    return {"testimony_id": row["id"], "segment_ids": ids}
+
+
+def translation_for(
+    store: Store, principal: Principal, ref: str, segment_id: str, language: str, text: str,
+    translator: str | None,
+) -> dict[str, Any]:
+    """Keep a translation beside one of the testimony's segments (``add_evidence``)."""
+    row = _disclosed(store, principal, ref)
+    with store.reading() as conn:
+        found = conn.execute(s.testimony_segments.select().where(
+            s.testimony_segments.c.id == segment_id,
+            s.testimony_segments.c.testimony_id == row["id"])).first()
+    if found is None:
+        raise NotFoundError(f"no segment {segment_id!r} in this testimony")
+    require(principal, Permission.ADD_EVIDENCE)
+    tid = t.add_translation(store, segment_id, language, text, principal.name,
+                            translator=translator)
+    return {"segment_id": segment_id, "translation_id": tid}

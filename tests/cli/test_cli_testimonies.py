@@ -1,0 +1,46 @@
+"""``dadkhahi testimonies segment|translate|show``: segments from a JSON file, a bad one
+named by number and field, translations beside them (issue 15)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dadkhahi.cli.main import app
+from dadkhahi.intake import testimonies as tm
+from dadkhahi.store.home import Home
+from dadkhahi.store.store import Store
+
+
+def test_segments_and_translations_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    store = Store.init(Home(home), "cli.test/ledger", "t")
+    made = tm.add_testimony(store, tm.TestimonySpec(title="SYNTHETIC interview"), "t")
+    store.engine.dispose()
+    runner = CliRunner()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"text": "SYNTHETIC", "knowledge": "direct"},
+                               {"text": "SYNTHETIC", "knowledge": "direct", "start": "x"}]))
+    refused = runner.invoke(app, ["--home", str(home), "testimonies", "segment",
+                                  made["pseudonym"], "--file", str(bad)])
+    assert refused.exit_code != 0 and "segment 2: 'start'" in refused.output
+    good = tmp_path / "segments.json"
+    good.write_text(json.dumps([
+        {"text": "SYNTHETIC من دیدم.", "knowledge": "direct", "start": 0, "end": 4},
+        {"text": "SYNTHETIC شنیدم.", "knowledge": "hearsay"}], ensure_ascii=False), "utf-8")
+    done = runner.invoke(app, ["--home", str(home), "testimonies", "segment",
+                               made["testimony_id"], "--file", str(good)])
+    assert done.exit_code == 0, done.output
+    first = done.stdout.split()[1]
+    text = tmp_path / "en.txt"
+    text.write_text("SYNTHETIC I saw.", "utf-8")
+    translated = runner.invoke(app, ["--home", str(home), "testimonies", "translate", first,
+                                     "--language", "en", "--file", str(text)])
+    assert translated.exit_code == 0, translated.output
+    shown = json.loads(runner.invoke(app, ["--home", str(home), "testimonies", "show",
+                                           made["pseudonym"]]).stdout)
+    assert [g["knowledge"] for g in shown["segments"]] == ["direct", "hearsay"]
+    assert shown["segments"][0]["text"] == "SYNTHETIC من دیدم."
+    assert shown["segments"][0]["translations"][0]["text"] == "SYNTHETIC I saw."

@@ -1,0 +1,69 @@
+"""A testimony divided into segments, each marked direct or hearsay, with translations
+kept beside them: the original words never change, a bad segment refuses the whole call
+naming it, and a protected testimony's segments and translations are sealed."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake import testimonies as tm
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+# SYNTHETIC passages (invented witness, invented events).
+PASSAGES = [
+    tm.SegmentSpec("SYNTHETICPASSAGEQX من خودم دیدم که او را بردند.", "direct", 0.0, 12.5),
+    tm.SegmentSpec("SYNTHETICPASSAGEQX برادرم گفت که اعدامش کردند.", "hearsay", 12.5, 20.0),
+]
+
+
+def test_segments_keep_their_words_and_marks_and_translations_sit_beside_them(
+        store: Store) -> None:
+    made = tm.add_testimony(store, tm.TestimonySpec(title="SYNTHETIC interview"), "t")
+    ids = tm.add_segments(store, made["pseudonym"], PASSAGES, "t")
+    english = "SYNTHETICTRANSLATIONQX My brother said they executed him."
+    tm.add_translation(store, ids[1], "en", english, "t", translator="SYNTHETIC translator")
+    tm.add_translation(store, ids[1], "de", "SYNTHETICTRANSLATIONQX Mein Bruder sagte…", "t")
+    more = tm.add_segments(store, made["testimony_id"], [
+        tm.SegmentSpec("SYNTHETICPASSAGEQX پایان.", "direct")], "t")
+    with store.reading() as conn:
+        shown = tm.testimony_details(store, conn, made["testimony_id"])
+        raw = conn.execute(select(s.testimony_segments)).mappings().all()
+        bodies = b"".join(bytes(b) for b in conn.execute(select(s.ledger_events.c.body))
+                          .scalars())
+    segments = shown["segments"]
+    assert [g["id"] for g in segments] == [*ids, *more] and [g["seq"] for g in segments] == [
+        0, 1, 2]
+    # The original words exactly as given, never replaced by a translation.
+    assert [g["text"] for g in segments[:2]] == [p.text for p in PASSAGES]
+    assert [g["knowledge"] for g in segments] == ["direct", "hearsay", "direct"]
+    assert (segments[1]["start"], segments[1]["end"]) == (12.5, 20.0)
+    assert [tr["language"] for tr in segments[1]["translations"]] == ["en", "de"]
+    assert segments[1]["translations"][0]["text"] == english
+    assert segments[0]["translations"] == []
+    # Protected by default: sealed in the rows and the ledger.
+    assert {r["sensitivity"] for r in raw} == {str(Sensitivity.PROTECTED)}
+    assert all(r["text"] == "[protected]" and r["knowledge"] == "[protected]" for r in raw)
+    assert b"SYNTHETICPASSAGEQX" not in bodies and b"SYNTHETICTRANSLATIONQX" not in bodies
+
+
+def test_a_bad_segment_refuses_the_whole_call_naming_it(store: Store) -> None:
+    made = tm.add_testimony(store, tm.TestimonySpec(
+        title="SYNTHETIC interview", sensitivity=Sensitivity.RESTRICTED), "t")
+    bad = [PASSAGES[0], tm.SegmentSpec("SYNTHETIC", "rumour")]
+    with pytest.raises(ValidationError, match="segment 2: knowledge 'rumour'"):
+        tm.add_segments(store, made["testimony_id"], bad, "t")
+    with pytest.raises(ValidationError, match="segment 1: end comes before start"):
+        tm.add_segments(store, made["testimony_id"], [tm.SegmentSpec("x", "direct", 5, 1)],
+                        "t")
+    with pytest.raises(NotFoundError):
+        tm.add_translation(store, "seg_missing", "en", "x", "t")
+    with store.reading() as conn:
+        assert conn.execute(select(s.testimony_segments)).first() is None
+    [sid] = tm.add_segments(store, made["testimony_id"], [PASSAGES[0]], "t")
+    with store.reading() as conn:
+        row = conn.execute(select(s.testimony_segments)).mappings().one()
+    assert row["id"] == sid and row["text"] == PASSAGES[0].text and row["sealed"] is None
