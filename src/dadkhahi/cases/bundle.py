@@ -296,7 +296,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         for ex, item in going:
             tx.emit("custody.recorded", {
                 "id": new_id("custody"), "item_id": item["id"],
-                "action": str(CustodyAction.TRANSFERRED), "actor": actor, "from_party": None,
+                "action": str(CustodyAction.TRANSFERRED), "actor": tx.actor, "from_party": None,
                 "how": f"transferred to {recipient} in court bundle {export_id} "
                        f"(exhibit {ex.number})",
                 "location": f"bundle:{export_id}", "sha256": item["sha256"], "at": now,

@@ -460,7 +460,9 @@ def decide(
             "record_a": a,
             "record_b": b,
             "decision": decision,
-            "actor": actor,
+            # The reviewer by the ledger's pseudonym (store.actors), as the event's own
+            # actor: a decision is kept for ever and must name no team member.
+            "actor": tx.actor,
             "note": note,
             "run_id": run_id,
             "probability": None if probability is None else round(float(probability), 6),

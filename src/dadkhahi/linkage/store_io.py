@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from dadkhahi.linkage.features import CANONICAL_COLUMNS
+from dadkhahi.store import actors
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -144,7 +145,8 @@ def load_decisions(conn: Connection) -> pd.DataFrame:
 
 
 def open_decision(store: Store, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
-    """A ``link_decisions`` row with its sealed note laid back (its holder reads it).
+    """A ``link_decisions`` row as its reader sees it: the sealed note laid back and
+    the reviewer named (``store.actors.name_of``; a forgotten name stays a pseudonym).
 
     The ``sealed`` payload is dropped; an erased note stays ``[protected]``.
     """
@@ -152,6 +154,8 @@ def open_decision(store: Store, conn: Connection, row: Mapping[str, Any]) -> dic
     sealed = row.get("sealed")
     if sealed:
         out.update(store.keys.unseal(conn, sealed, str(row["id"])) or {})
+    if out.get("actor"):
+        out["actor"] = actors.name_of(conn, store.keys, str(out["actor"])) or out["actor"]
     return out
 
 

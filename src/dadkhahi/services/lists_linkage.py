@@ -71,6 +71,7 @@ from dadkhahi.intake.list_description import (
 )
 from dadkhahi.intake.lists import ImportReport, import_list, list_imports, open_import
 from dadkhahi.intake.tabular import file_digest
+from dadkhahi.store import actors
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.versions import check_version
@@ -542,7 +543,9 @@ def review_progress(store: Store, principal: Principal) -> dict[str, Any]:
             params(principal)).scalar_one())
         last = conn.execute(
             select(d.record_a, d.record_b, d.decision)
-            .where(d.actor == principal.name, d.record_a.in_(shown), d.record_b.in_(shown))
+            .where(d.actor.in_([principal.name,  # decisions from before pseudonyms
+                                actors.pseudonym_in(conn, store.keys, principal.name)]),
+                   d.record_a.in_(shown), d.record_b.in_(shown))
             .order_by(d.ledger_index.desc()).limit(1), params(principal)).mappings().first()
     return {"decided": decided, "pending": pending, "last": dict(last) if last else None}
 

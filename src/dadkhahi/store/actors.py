@@ -1,9 +1,13 @@
 """Actors as stable pseudonyms: events and custody name no team member.
 
-An event's ``actor`` (and a custody entry's) is ``actor_`` plus an HMAC-SHA256 of
-the actor's name (the signed-in username, or the command line's actor) under a
-key derived from the master key, so the same person always has the same
-pseudonym, but nobody without the master key can tell who it is or test a guess.
+An event's ``actor`` (and a custody entry's, and a review decision's) is ``actor_``
+plus an HMAC-SHA256, under a key derived from the master key, of the user account's
+ID when the actor is a user (so a renamed user keeps it, and two accounts that bore
+the same name differ), else of the actor's name (a command-line actor without an
+account), so the same person always has the same pseudonym, but nobody without the
+master key can tell who it is or test a guess. Events written while pseudonyms were
+keyed on names keep those: each stays in ``actor_names`` and the ledger verifies as
+it did.
 The pseudonym's name is kept sealed (under its own data key) in the operational
 ``actor_names`` table, outside the ledger: disclosed only where a custodian must
 be named (:func:`name_of`), and erasable (:func:`forget`). Events written before
@@ -24,9 +28,30 @@ PREFIX = "actor_"
 
 
 def pseudonym(keys: KeyRing, name: str) -> str:
-    """The stable pseudonym of the actor called ``name``."""
+    """The stable pseudonym of the actor called ``name`` (no account of that name)."""
     digest = hmac.new(keys.subkey("actor pseudonym"), name.encode(), hashlib.sha256)
     return PREFIX + digest.hexdigest()[:24]
+
+
+def user_pseudonym(keys: KeyRing, user_id: str) -> str:
+    """The stable pseudonym of a user account: keyed on its ID, not its name, so a
+    renamed user keeps it and a later account given the same name gets another."""
+    # The NUL keeps a user ID and an actor name from ever hashing alike.
+    digest = hmac.new(keys.subkey("actor pseudonym"), b"user\0" + user_id.encode(),
+                      hashlib.sha256)
+    return PREFIX + digest.hexdigest()[:24]
+
+
+def _user_id(conn: Connection, name: str) -> str | None:
+    found = conn.execute(select(s.users.c.id).where(s.users.c.username == name)).scalar()
+    return None if found is None else str(found)
+
+
+def pseudonym_in(conn: Connection, keys: KeyRing, name: str) -> str:
+    """The pseudonym ``name`` acts under now: its account's (by user ID) if a user has
+    that name, else the name's own (a command-line actor without an account)."""
+    user_id = _user_id(conn, name)
+    return pseudonym(keys, name) if user_id is None else user_pseudonym(keys, user_id)
 
 
 def keyed_hash(keys: KeyRing, value: str) -> str:
@@ -36,11 +61,12 @@ def keyed_hash(keys: KeyRing, value: str) -> str:
 
 def remember(conn: Connection, keys: KeyRing, name: str, created_at: str) -> str:
     """The pseudonym of ``name``, its sealed name stored the first time it is seen."""
-    alias = pseudonym(keys, name)
+    user_id = _user_id(conn, name)
+    alias = pseudonym(keys, name) if user_id is None else user_pseudonym(keys, user_id)
     known = conn.execute(select(s.actor_names.c.pseudonym)
                          .where(s.actor_names.c.pseudonym == alias)).first()
     if known is None:
-        sealed = keys.seal(conn, {"name": name}, alias, created_at)
+        sealed = keys.seal(conn, {"name": name, "user_id": user_id}, alias, created_at)
         conn.execute(insert(s.actor_names).values(pseudonym=alias, sealed=sealed,
                                                   created_at=created_at))
     return alias
@@ -59,7 +85,14 @@ def name_of(conn: Connection, keys: KeyRing, alias: str) -> str | None:
     if sealed is None:
         return None
     payload = keys.unseal(conn, sealed, alias)
-    return None if payload is None else str(payload["name"])
+    if payload is None:
+        return None
+    if payload.get("user_id"):  # the account's name now (it may have been renamed)
+        current = conn.execute(select(s.users.c.username)
+                               .where(s.users.c.id == payload["user_id"])).scalar()
+        if current is not None:
+            return str(current)
+    return str(payload["name"])
 
 
 def forget(conn: Connection, alias: str) -> str | None:
