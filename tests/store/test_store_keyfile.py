@@ -104,7 +104,7 @@ def _on_a_terminal(args: list[str], answers: list[str]) -> tuple[int, str]:
     proc = subprocess.Popen([sys.executable, "-m", "dadkhahi", *args], stdin=sub, stdout=sub,
                             stderr=sub, preexec_fn=take_terminal, close_fds=True)
     os.close(sub)
-    out, pending = b"", list(answers)
+    out, pending, answered = b"", list(answers), 0
     while select.select([main], [], [], 120)[0]:
         try:
             chunk = os.read(main, 4096)
@@ -113,8 +113,11 @@ def _on_a_terminal(args: list[str], answers: list[str]) -> tuple[int, str]:
         if not chunk:
             break
         out += chunk
-        if pending and out.rstrip().endswith(b":"):
+        # Only a prompt printed since the last answer is answered (the line end echoed
+        # after an answer must not be taken for the next prompt).
+        if pending and out[answered:].rstrip().endswith(b":"):
             os.write(main, (pending.pop(0) + "\n").encode())
+            answered = len(out)
     os.close(main)
     return proc.wait(60), out.decode(errors="replace")
 
@@ -143,3 +146,16 @@ def test_the_command_line_protects_the_key_asks_for_it_and_serve_warns(tmp_path:
                                 "--source-title", "SYNTHETIC", "--sensitivity", "protected"],
                                [PASSPHRASE])
     assert code == 0 and "Passphrase of the master key" in out and "1 added" in out, out
+    # Rotation asks for the current passphrase, then a new one twice; then only it works.
+    renewed = "SYNTHETIC rotated passphrase"
+    code, out = _on_a_terminal(["--home", str(home.path), "master-key", "rotate"],
+                               [PASSPHRASE, renewed, renewed])
+    assert code == 0 and "new master key" in out, out
+    second = tmp_path / "second.txt"
+    second.write_text("SYNTHETIC second statement\n")
+    add = ["--home", str(home.path), "evidence", "add", str(second), "--source-title",
+           "SYNTHETIC again", "--sensitivity", "protected"]
+    code, out = _on_a_terminal(add, [PASSPHRASE])
+    assert code != 0 and "wrong passphrase" in out, out
+    code, out = _on_a_terminal(add, [renewed])
+    assert code == 0 and "1 added" in out, out

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.command()(demo)
     master_key = typer.Typer(help="Keep the master key off disk.", no_args_is_help=True)
     master_key.command("protect")(protect_master_key)
+    master_key.command("rotate")(rotate_master_key)
     app.add_typer(master_key, name="master-key")
 
 
@@ -43,6 +44,33 @@ def protect_master_key() -> None:
     target.protect_master_key(first)
     console.print(f"The master key is sealed in {target.sealed_master_key_path}; "
                   "the clear key file was overwritten and removed.")
+
+
+def rotate_master_key(
+    actor: Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")] = None,
+) -> None:
+    """Re-wrap every data key under a new master key; the old key file then opens nothing.
+
+    A sealed key asks for its passphrase, then for a new one (twice). A crash at any
+    point leaves the old key or the new one working (the next command finishes the swap).
+    Backups taken before still open with the old key: erase them, or keep them as safe.
+    """
+    from dadkhahi.store.rotate import rotate_master_key as rotate
+
+    target = home()
+    target.config()
+    store = open_store()
+    store.keys  # noqa: B018 -- asks for the current passphrase first
+    passphrase: str | None = None
+    if target.sealed_master_key_path.is_file():
+        passphrase = getpass.getpass("New passphrase for the master key (12 characters or "
+                                     "more): ")
+        if getpass.getpass("The same passphrase again: ") != passphrase:
+            raise UserError("the two passphrases differ; nothing was changed")
+    index = rotate(store, current_actor(actor), passphrase)
+    console.print(f"Every data key is wrapped under a new master key (ledger event {index}); "
+                  "the old key file opens nothing in this database. Backups taken before "
+                  "still open with the old key.")
 
 
 def init(

@@ -126,6 +126,87 @@ class Home:
             raise UserError(f"no master key: {self.master_key_path} is missing")
         return _decode_key(self.master_key_path.read_text("ascii"))
 
+    @property
+    def pending_master_key_path(self) -> Path:
+        """A new clear master key written beside the current one during a rotation."""
+        return self.key_dir / "master.key.new"
+
+    @property
+    def pending_sealed_master_key_path(self) -> Path:
+        """A new sealed master key written beside the current one during a rotation."""
+        return self.key_dir / "master.key.enc.new"
+
+    def master_key_candidates(self, ask: AskPassphrase | None = None) -> list[tuple[bytes, bool]]:
+        """The master key (see :meth:`master_key`) and, while a rotation is pending
+        (``store.rotate``), the new key written beside it: ``(key, pending)`` pairs.
+
+        The passphrase is asked once and tried on both sealed files; a current key
+        file that cannot be read is left out when a pending key can.
+        """
+        pending_clear = self.pending_master_key_path
+        pending_sealed = self.pending_sealed_master_key_path
+        if not pending_clear.is_file() and not pending_sealed.is_file():
+            return [(self.master_key(ask), False)]
+        out: list[tuple[bytes, bool]] = []
+        problem: UserError | None = None
+        handed_in = {ENV_MASTER_KEY, ENV_MASTER_KEY_FD} & set(os.environ)
+        if pending_sealed.is_file() and not handed_in:
+            if ask is None:
+                raise UserError("a master-key rotation was interrupted and its new key is "
+                                "sealed with a passphrase: run a command interactively")
+            passphrase = ask()
+            for path, pending in ((self.sealed_master_key_path, False), (pending_sealed, True)):
+                try:
+                    out.append((keyfile.unlock(path.read_text("utf-8"), passphrase), pending))
+                except (UserError, OSError) as exc:
+                    problem = problem or UserError(str(exc))
+        else:
+            try:
+                out.append((self.master_key(ask), False))
+            except UserError as exc:
+                problem = exc
+            if pending_clear.is_file():
+                out.append((_decode_key(pending_clear.read_text("ascii")), True))
+        if not out:
+            raise problem or UserError("no master key")
+        return out
+
+    def write_pending_master_key(self, key: bytes, passphrase: str | None) -> Path:
+        """Write a rotation's new key beside the current one (sealed like it)."""
+        if {ENV_MASTER_KEY, ENV_MASTER_KEY_FD} & set(os.environ):
+            raise UserError("the master key is handed in through the environment: rotate it "
+                            "where it is kept (unset the variable to rotate a key file here)")
+        if self.sealed_master_key_path.is_file():
+            if passphrase is None:
+                raise UserError("the master key is sealed: a new passphrase is needed")
+            path, text = self.pending_sealed_master_key_path, keyfile.lock(key, passphrase)
+        elif self.master_key_in_clear():
+            if passphrase is not None:
+                raise UserError("the master key lies in clear: rotate it, then seal it with "
+                                "`dadkhahi master-key protect`")
+            path, text = self.pending_master_key_path, base64.b64encode(key).decode()
+        else:
+            raise UserError(f"no master key file to rotate in {self.key_dir}")
+        for old in (self.pending_master_key_path, self.pending_sealed_master_key_path):
+            old.unlink(missing_ok=True)  # from a rotation that never committed
+        write_private_text(path, text)
+        _sync(path)
+        return path
+
+    def finish_master_key_rotation(self) -> None:
+        """Put the pending new key in place of the current one (atomic rename)."""
+        for pending, current in ((self.pending_master_key_path, self.master_key_path),
+                                 (self.pending_sealed_master_key_path,
+                                  self.sealed_master_key_path)):
+            if pending.is_file():
+                os.replace(pending, current)
+                _sync(self.key_dir)
+
+    def discard_pending_master_key(self) -> None:
+        """Remove the new key of a rotation that never committed."""
+        for pending in (self.pending_master_key_path, self.pending_sealed_master_key_path):
+            pending.unlink(missing_ok=True)
+
     def protect_master_key(self, passphrase: str) -> None:
         """Seal the clear master key with ``passphrase`` and remove the clear file.
 
@@ -183,6 +264,15 @@ def _decode_key(text: str) -> bytes:
     if len(key) != 32:
         raise UserError("the master key must be 32 bytes, base64-encoded")
     return key
+
+
+def _sync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk: a rotation must survive a power cut."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_secret(path: Path, text: str) -> None:

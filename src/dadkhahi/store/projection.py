@@ -162,6 +162,13 @@ def _initialized(index: int, data: Mapping[str, Any]) -> list[Op]:
     return []
 
 
+@handles("master_key.rotated")
+def _master_key_rotated(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # A fact about the key files, not about evidence: the data keys it re-wrapped live
+    # outside the ledger (``data_keys``), and the key never enters an event.
+    return []
+
+
 @handles("claim.status_changed")
 def _claim_status(index: int, data: Mapping[str, Any]) -> list[Op]:
     return [Update(s.claims, {"id": data["id"]}, {"status": data["status"], "ledger_index": index})]

@@ -24,24 +24,40 @@ from dadkhahi.domain.ids import new_id
 from dadkhahi.ledger import sealing, selective
 from dadkhahi.store import schema as s
 
+#: The ``data_keys`` row holding the root of keyed hashes once the master key was
+#: rotated (``store.rotate``): the first master key, wrapped like any data key.
+ROOT_KEY_ID = "key_root"
+
 
 class KeyRing:
     """Creates, unwraps and destroys per-record data keys."""
 
-    def __init__(self, master_key: bytes) -> None:
+    def __init__(self, master_key: bytes, root: bytes | None = None) -> None:
         self._master = master_key
+        self._root = master_key if root is None else root
+
+    @property
+    def master(self) -> bytes:
+        """The key-wrapping key (for re-wrapping at a rotation)."""
+        return self._master
+
+    @property
+    def root(self) -> bytes:
+        """What keyed hashes are derived from: the master key until the first rotation."""
+        return self._root
 
     def subkey(self, purpose: str) -> bytes:
-        """A 32-byte key for one purpose, derived from the master key (HKDF-SHA256).
+        """A 32-byte key for one purpose, derived from the root (HKDF-SHA256).
 
         For keyed hashes of values that must be compared but never kept in clear
-        (e.g. the throttle of failed sign-ins).
+        (e.g. the throttle of failed sign-ins). The root is the master key, or after a
+        rotation the first master key kept sealed, so these stay the same.
         """
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
         return HKDF(hashes.SHA256(), 32, salt=None,
-                    info=f"dadkhahi {purpose}".encode()).derive(self._master)
+                    info=f"dadkhahi {purpose}".encode()).derive(self._root)
 
     def seal(
         self, conn: Connection, payload: Mapping[str, Any], context: str, created_at: str

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.protected import (
@@ -24,15 +24,18 @@ from dadkhahi.domain.protected import (
     SUPPORT_LOCATORS,
     placeholder,
 )
+from dadkhahi.ledger import sealing
 from dadkhahi.ledger.checkpoint import NoteSigner
+from dadkhahi.ledger.errors import VerificationError
 from dadkhahi.ledger.events import encode_event
 from dadkhahi.store import actors, ledger_log
+from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import BlobStore
 from dadkhahi.store.db import make_engine, read_connection, write_transaction
 from dadkhahi.store.home import AskPassphrase, Home
 from dadkhahi.store.migrate import upgrade
 from dadkhahi.store.projection import OpBuffer, project
-from dadkhahi.store.sealed import KeyRing
+from dadkhahi.store.sealed import ROOT_KEY_ID, KeyRing
 
 #: Events buffered before they are written out inside the open transaction.
 FLUSH_EVERY = 5000
@@ -201,7 +204,35 @@ class Store:
 
     @cached_property
     def keys(self) -> KeyRing:
-        return KeyRing(self.home.master_key(self._ask))
+        """The key ring under the master key that unwraps this database's data keys.
+
+        While a rotation is pending (``store.rotate``) two keys are candidates: the one
+        that unwraps a data key wins, and the key files are put right (the swap is
+        finished, or the never-committed new key removed).
+        """
+        candidates = self.home.master_key_candidates(self._ask)
+        with self.reading() as conn:
+            probe = conn.execute(
+                select(s.data_keys.c.id, s.data_keys.c.wrapped)
+                .order_by((s.data_keys.c.id == ROOT_KEY_ID).desc(), s.data_keys.c.id).limit(1)
+            ).first()
+        for key, pending in candidates:
+            try:
+                opened = None if probe is None else sealing.unwrap_key(probe.wrapped, key)
+            except VerificationError:
+                continue
+            if pending:
+                self.home.finish_master_key_rotation()
+            elif len(candidates) > 1:
+                self.home.discard_pending_master_key()
+            root = opened if probe is not None and probe.id == ROOT_KEY_ID else None
+            return KeyRing(key, root)
+        raise UserError("the master key given does not unwrap this database's keys (after "
+                        "an interrupted rotation, give the new key's passphrase)")
+
+    def forget_keys(self) -> None:
+        """Drop the cached key ring (after a rotation the next use reads the new key)."""
+        self.__dict__.pop("keys", None)
 
     def verifier_key(self) -> str:
         """The public verifier key (note verifier-key form)."""
