@@ -170,3 +170,31 @@ def test_bad_queries_are_refused(world: Store) -> None:
                      ("Reza", {"limit": 101}), ("...", {})):
         with pytest.raises(ValidationError):
             search_persons(world, TEAM, name, **kw)
+
+
+def test_a_common_name_is_read_only_so_far_and_a_rare_one_still_finds_its_person(
+        store: Store, tmp_path: Path) -> None:
+    """Issue 12 item 10 (speed): a key shared by more records than the search reads per
+    key (200 here) is cut in ledger order; the query's rarer keys still bring the
+    record that matches every part, even when it comes last."""
+    hidden = tmp_path / "hidden.csv"
+    hidden.write_text(HEADER + "".join(f"H{i},Mohammad Hidden{i:03d}x,Tehran\n"
+                                       for i in range(250)), "utf-8")
+    import_list(store, hidden, actor="t", id_column="ID", source=SourceSpec(
+        title="team list SYNTHETIC", kind=SourceKind.LIST, sensitivity=Sensitivity.RESTRICTED))
+    common = tmp_path / "common.csv"
+    common.write_text(HEADER + "".join(f"C{i},Mohammad Namesake{i:03d}x,Tehran\n"
+                                       for i in range(450))
+                      + "C999,Mohammad Rezaei,Tehran\n", "utf-8")
+    import_list(store, common, actor="t", id_column="ID", source=SourceSpec(
+        title="common list SYNTHETIC", kind=SourceKind.LIST, sensitivity=Sensitivity.PUBLIC))
+    found = search_persons(store, TEAM, "Mohammad Rezaei", limit=5)
+    assert {r.external_id for r in found.hits[0].records} == {"C999"}
+    assert found.more and found.candidates > 200
+    # The rest of the hits are namesakes in ledger (row) order: the same in every home.
+    alone = search_persons(store, TEAM, "Mohammad", limit=3)
+    assert [h.records[0].external_id for h in alone.hits] == ["H0", "H1", "H2"]
+    # Records the reader may not see do not use up what is read: the public finds the
+    # public namesakes behind 250 restricted ones.
+    public = search_persons(store, ANONYMOUS, "Mohammad", limit=3)
+    assert [h.records[0].external_id for h in public.hits] == ["C0", "C1", "C2"]

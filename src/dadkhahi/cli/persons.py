@@ -45,5 +45,6 @@ def search(
         table.add_row(f"{hit.score:.2f}", hit.person_id or "(not linked)", hit.label,
                       records, "\n".join(hit.reasons))
     console.print(table)
-    console.print(f"{len(found.hits)} hit(s) among {found.candidates} record(s) sharing a "
+    among = f"at least {found.candidates}" if found.more else str(found.candidates)
+    console.print(f"{len(found.hits)} hit(s) among {among} record(s) sharing a "
                   "name key", highlight=False)

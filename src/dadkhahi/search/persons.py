@@ -16,10 +16,12 @@ How it works:
 * **Freshness.** Records are never edited, so the index only grows: before answering,
   the records written since ``name_keys_state.indexed_through`` are keyed (one indexed
   range read; nothing when the store did not change).
-* **Candidates in SQL.** The query's keys join ``name_keys``; records are ranked by how
-  many query parts matched (a whole-name match counts as all of them), filtered by the
-  one visibility rule (:func:`dadkhahi.access.policy.visible`) and by list version (a
-  superseded version's records are not searched), and cut to a few hundred. Ties are
+* **Candidates in SQL.** Each query key reads its records from ``name_keys`` in ledger
+  order (the primary key is key, event, row), filtered by the one visibility rule
+  (:func:`dadkhahi.access.policy.visible`) and by list version (a superseded version's
+  records are not searched), a few hundred at most per key; the parts each of those
+  records matches are then read by record. Records are ranked by how many query parts
+  matched (a whole-name match counts as all of them) and cut to a few hundred. Ties are
   broken by ledger order and row number, which two homes holding the same lists share.
 * **Ranking.** Only those candidates are scored in Python: each query part against the
   record's best-matching part (:func:`dadkhahi.persian.part_similarity`), and why each
@@ -33,12 +35,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     and_,
-    case,
     exists,
     func,
     insert,
@@ -46,6 +49,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+from sqlalchemy.sql import visitors
 
 from dadkhahi.access.audit import ObjectRef, record_reads
 from dadkhahi.access.policy import Principal, params, visible_for
@@ -66,6 +70,10 @@ DEFAULT_MIN_SCORE = 0.7
 _CANDIDATES_PER_HIT = 10
 _MIN_CANDIDATES = 200
 _BATCH = 5000
+#: Records read per query key, in candidates asked for (a common key is read only so far).
+_PER_KEY = 1
+#: Pages of a key read at most while too few of its records may be shown to the reader.
+_MAX_PAGES = 8
 _STATE_ID = 1
 _NAME_FIELDS = ("full_name", "given_name", "family_name")
 
@@ -116,11 +124,13 @@ class PersonSearch:
     hits: tuple[PersonHit, ...]
     candidates: int
     keys: tuple[str, ...] = field(default=())
+    #: True when a key had more records than were read (``candidates`` is then a floor).
+    more: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (``keys``: the query's keys, to see what was looked for)."""
-        return {"query": self.query, "candidates": self.candidates, "keys": list(self.keys),
-                "hits": [h.as_dict() for h in self.hits]}
+        return {"query": self.query, "candidates": self.candidates, "more": self.more,
+                "keys": list(self.keys), "hits": [h.as_dict() for h in self.hits]}
 
 
 # --- keys ---------------------------------------------------------------------------
@@ -187,7 +197,7 @@ def refresh_name_index(store: Store) -> int:
         if not is_sqlite(store.engine):
             state = state.with_for_update()
         done = int(conn.execute(state).scalar_one())
-        columns = (r.id, r.ledger_index, r.sensitivity,
+        columns = (r.id, r.ledger_index, r.row_number, r.sensitivity,
                    *(r.normalized[f].as_string().label(f) for f in _NAME_FIELDS))
         through, after = done, None
         while True:
@@ -223,13 +233,14 @@ def _ensure_state_row(store: Store) -> None:
 
 
 def _insert_keys(conn: Connection, rows: Sequence[Any]) -> None:
-    keyed: list[dict[str, str]] = []
+    keyed: list[dict[str, Any]] = []
     for row in rows:
         if row["sensitivity"] == str(Sensitivity.PROTECTED):
             continue  # never keyed in clear (see the module docstring)
         _, keys = record_name({f: row[f] for f in _NAME_FIELDS})
-        record_id = str(row["id"])
-        keyed.extend({"key": k, "record_id": record_id}
+        at = {"record_id": str(row["id"]), "record_index": int(row["ledger_index"]),
+              "record_row": int(row["row_number"] or 0)}
+        keyed.extend({"key": k, **at}
                      for k in dict.fromkeys(k for _, k in key_strings(keys)))
     for start in range(0, len(keyed), _BATCH):
         conn.execute(insert(s.name_keys), keyed[start:start + _BATCH])
@@ -268,8 +279,8 @@ def search_persons(
     refresh_name_index(store)
     parts = max(1, len(query.skeletons))
     with store.reading() as conn:
-        candidates, total = _candidates(conn, principal, wanted, parts,
-                                        max(_MIN_CANDIDATES, limit * _CANDIDATES_PER_HIT))
+        candidates, total, more = _candidates(conn, principal, wanted, parts,
+                                              max(_MIN_CANDIDATES, limit * _CANDIDATES_PER_HIT))
         records = _load(conn, principal, [c for c, _ in candidates])
     scored = [(rec, *_score(query, rec["keys"])) for rec in records]
     hits = _group(scored, min_score)[:limit]
@@ -282,34 +293,102 @@ def search_persons(
                        if level == Sensitivity.PROTECTED)
     record_reads(store, principal, "search persons", audited)
     return PersonSearch(text, tuple(h.hit for h in hits), total,
-                        tuple(k for _, k in wanted))
+                        tuple(k for _, k in wanted), more)
 
 
 def _candidates(
     conn: Connection, principal: Principal, wanted: list[tuple[int, str]], parts: int,
     cap: int,
-) -> tuple[list[tuple[str, int]], int]:
-    """Record ids ranked by matched query parts (visible, current versions only)."""
+) -> tuple[list[tuple[str, int]], int, bool]:
+    """Record ids ranked by matched query parts (visible, current versions only), how
+    many visible records were read, and whether a key had more than were read.
+
+    Each key's records are read in ledger order straight from the primary key of
+    ``name_keys``, at most :data:`_PER_KEY` times ``cap`` of them that the reader may see
+    (so a common name such
+    as Mohammad costs no more than a rare one: the whole match set is never joined,
+    grouped and sorted); then which query parts each of those records matches is read
+    through the ``(record_id, key)`` index. Rare keys and the whole-name key (usually
+    rare) are read in full, so a record matching the whole query is found unless every
+    one of its keys is common and it comes late in ledger order.
+    """
     # Each key stands for the query part it came from (the first, if two parts share it).
     part_of: dict[str, int] = {}
     for part, key in wanted:
         part_of.setdefault(key, part)
     nk, r, li = s.name_keys.c, s.records.c, s.list_imports.c
-    part_col = case(part_of, value=nk.key)
-    # A whole-name match stands for every part; otherwise count distinct parts matched.
-    matched = func.count(part_col.distinct()) + func.max(case((part_col == -1, parts), else_=0))
     current = ~exists().where(li.id == r.import_id, li.superseded_by.is_not(None))
-    stmt = (
-        select(nk.record_id, matched.label("matched"), func.count().over().label("total"))
-        .select_from(s.name_keys.join(s.records, r.id == nk.record_id))
-        .where(nk.key.in_(list(part_of)), visible_for(principal.team, s.records), current)
-        .group_by(nk.record_id, r.ledger_index, r.row_number)
-        .order_by(matched.desc(), r.ledger_index, r.row_number, nk.record_id)
-        .limit(cap)
-    )
-    rows = conn.execute(stmt, params(principal)).all()
-    total = int(rows[0].total) if rows else 0
-    return [(str(row.record_id), int(row.matched)) for row in rows], total
+    per_key = cap * _PER_KEY
+    found: dict[str, tuple[int, int]] = {}
+    columns = _visibility_columns()
+    verdict: dict[tuple[Any, ...], bool] = {}  # visibility of each kind of record
+    more = False
+    bind = params(principal)
+    for key in sorted(part_of):
+        # Pages of the key's records in ledger order, from the primary key; further
+        # pages only while too few of them may be shown to the reader.
+        after: tuple[int, int, str] | None = None
+        kept = 0
+        for _ in range(_MAX_PAGES):
+            page = (select(nk.record_id, nk.record_index, nk.record_row, *columns)
+                    .select_from(s.name_keys.join(s.records, r.id == nk.record_id))
+                    .where(nk.key == key))
+            if after is not None:
+                page = page.where(tuple_(nk.record_index, nk.record_row, nk.record_id)
+                                  > tuple_(*after))
+            rows = conn.execute(page.order_by(nk.key, nk.record_index, nk.record_row,
+                                              nk.record_id).limit(per_key)).all()
+            # The visibility rule (the costly part: a dozen EXISTS per row) is asked
+            # once per kind of record, by one record of each kind.
+            unknown = {tuple(row[3:]): str(row.record_id) for row in rows
+                       if tuple(row[3:]) not in verdict}
+            if unknown:
+                ok = set(conn.execute(select(r.id).where(
+                    r.id.in_(sorted(unknown.values())), visible_for(principal.team, s.records),
+                    current), bind).scalars())
+                verdict.update((kind, rid in ok) for kind, rid in unknown.items())
+            for row in rows:
+                if verdict[tuple(row[3:])] and kept < per_key:
+                    kept += 1
+                    found.setdefault(str(row.record_id),
+                                     (int(row.record_index), int(row.record_row)))
+            if len(rows) < per_key:
+                break
+            if kept >= per_key:
+                more = True
+                break
+            after = (int(rows[-1].record_index), int(rows[-1].record_row),
+                     str(rows[-1].record_id))
+        else:
+            more = True
+    if not found:
+        return [], 0, False
+    matched: dict[str, set[int]] = {}
+    ids = sorted(found)
+    for start in range(0, len(ids), _BATCH):
+        for row in conn.execute(select(nk.record_id, nk.key).where(
+                nk.record_id.in_(ids[start:start + _BATCH]), nk.key.in_(list(part_of)))):
+            matched.setdefault(str(row.record_id), set()).add(part_of[str(row.key)])
+    # A whole-name match stands for every part; otherwise count distinct parts matched.
+    score = {rid: len(p) + (parts if -1 in p else 0) for rid, p in matched.items()}
+    ranked = sorted(found, key=lambda rid: (-score.get(rid, 0), *found[rid], rid))
+    return [(rid, score.get(rid, 0)) for rid in ranked[:cap]], len(found), more
+
+
+@cache
+def _visibility_columns() -> tuple[Column[Any], ...]:
+    """The columns of ``records`` the visibility rule and the current-version test read.
+
+    Records alike in these (sensitivity, source, item, import) are alike to the rule,
+    so it is asked once per kind. Found by walking the rule's SQL, so a rule that one
+    day reads another column is still applied exactly (its column joins the kind).
+    """
+    li = s.list_imports.c
+    rule = and_(visible_for(True, s.records), visible_for(False, s.records),
+                exists().where(li.id == s.records.c.import_id))
+    names = {c.name for c in visitors.iterate(rule)
+             if isinstance(c, Column) and c.table is s.records}
+    return tuple(s.records.c[n] for n in sorted(names))
 
 
 def _load(conn: Connection, principal: Principal, ids: list[str]) -> list[dict[str, Any]]:

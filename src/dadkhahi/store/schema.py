@@ -634,8 +634,12 @@ name_keys = Table(
     "name_keys",
     metadata,
     Column("key", Text, primary_key=True),
+    # The record's place in ledger order (its event, then its row): a key's records are
+    # read in that order straight from the primary key, a few at a time.
+    Column("record_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_row", Integer, primary_key=True, autoincrement=False),
     Column("record_id", Text, primary_key=True),
-    Index("ix_name_keys_record_id", "record_id"),
+    Index("ix_name_keys_record_id", "record_id", "key"),
 )
 
 # Pseudonyms of actors and their sealed names (store.actors); operational, not

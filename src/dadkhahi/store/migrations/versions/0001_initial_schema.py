@@ -163,11 +163,14 @@ def upgrade() -> None:
     op.create_table(
         "name_keys",
         sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("record_index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("record_row", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("record_id", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("key", "record_id", name=op.f("pk_name_keys")),
+        sa.PrimaryKeyConstraint("key", "record_index", "record_row", "record_id",
+                                name=op.f("pk_name_keys")),
     )
     with op.batch_alter_table("name_keys", schema=None) as batch_op:
-        batch_op.create_index("ix_name_keys_record_id", ["record_id"], unique=False)
+        batch_op.create_index("ix_name_keys_record_id", ["record_id", "key"], unique=False)
 
     op.create_table(
         "name_keys_state",
