@@ -32,8 +32,10 @@ from dadkhahi.publish.search_index import (
 )
 from dadkhahi.search.persons import key_strings
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from browser import Watch, chromium
+# The web tests' browser helpers (and the API world they import).
+for _helpers in ("api", "web"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / _helpers))
+from browser import Watch, chromium  # noqa: E402
 
 LANGUAGES = ("fa", "en")
 # Spellings a list may hold: titles, ZWNJ or spaces in compounds, Arabic ي/ك, detached
