@@ -107,3 +107,37 @@ def test_builds_are_sequenced_and_an_older_copy_is_flagged(
     assert verify(out, key, seen=seen)[0] == []
     problems, _ = verify(old_copy, key, seen=seen)
     assert len(problems) == 1 and "older than build 2" in problems[0]
+
+
+def test_how_many_shows_others_figures_as_their_claims(world: World, tmp_path: Path) -> None:
+    from datetime import date
+
+    from dadkhahi.domain.dates import DateRange
+    from dadkhahi.domain.sources import SourceSpec
+    from dadkhahi.domain.vocab import ActType, Sensitivity, SourceKind
+    from dadkhahi.facts.entities import Support, create_act
+    from dadkhahi.facts.figures import add_published_figure
+    from dadkhahi.intake.sources import register_source
+    from dadkhahi.publish.gate import approve
+
+    with world.store.transaction("tester") as tx:
+        report = register_source(world.store, tx, SourceSpec(
+            title="SYNTHETIC report of 1999", kind=SourceKind.ARTICLE,
+            sensitivity=Sensitivity.PUBLIC, citation="SYNTHETIC citation"))
+        act = create_act(tx, ActType.EXTRAJUDICIAL_KILLING, sensitivity=Sensitivity.PUBLIC,
+                         date=DateRange(date(1988, 7, 1), date(1988, 9, 30), "summer 1988"))
+        add_published_figure(tx, act, {"at_least": 3200, "what": "names listed"},
+                             [Support(report)])
+        add_published_figure(tx, act, {"approximately": 5000}, [Support(world.sources["T"])],
+                             sensitivity=Sensitivity.PROTECTED)
+    approve(world.store, "tester", all_sources=True)
+    out = tmp_path / "site"
+    build(world.store, "tester", out)
+    en = (out / "en" / "how-many.html").read_text("utf-8")
+    fa = (out / "fa" / "how-many.html").read_text("utf-8")
+    assert "more than 3,200" in en and "names listed" in en and "SYNTHETIC report of 1999" in en
+    assert "بیش از ۳٬۲۰۰" in fa
+    assert "5,000" not in en and "۵٬۰۰۰" not in fa  # the protected figure stays out
+    assert "No estimate of the total has been released yet." in en
+    # Three documented victims: a cell under 5, shown as such, never as a number.
+    assert "fewer than 5" in en

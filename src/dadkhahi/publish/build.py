@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dadkhahi.analysis.estimates import released_estimates
 from dadkhahi.domain.errors import UserError
 from dadkhahi.publish import manifest as mf
 from dadkhahi.publish.collect import collect
@@ -48,8 +49,9 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     options = options or Options()
     _check_out(out)
     signer = mf.publication_signer(store, actor)
+    released = released_estimates(store, "public")
     with store.reading() as conn:
-        memorial = collect(conn)
+        memorial = collect(conn, released)
     site = Site(memorial, options)
     files = site.render_all(site.content_pages())
     files.update(asset_files())

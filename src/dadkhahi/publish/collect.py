@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from dadkhahi.access.disclosure import Audience, bind, condition, disclosable
+from dadkhahi.analysis.estimates import ReleasedEstimate
+from dadkhahi.facts.figures import PublishedFigure, published_figures
 from dadkhahi.persian.normalize import is_persian_script
 from dadkhahi.publish.gate import GateResult, evaluate
 from dadkhahi.store import schema as s
@@ -87,14 +89,6 @@ class Source:
     credibility: str
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A count of the victims published by others: a claim of its source, never ours."""
-
-    value: str
-    sources: tuple[str, ...]
-
-
 @dataclass
 class Memorial:
     """Everything one build shows, already filtered: the site renders only this."""
@@ -103,7 +97,12 @@ class Memorial:
     tombstones: list[str]
     sources: dict[str, Source]
     gate: GateResult
-    figures: list[Figure]
+    #: Counts published by others (claims of their sources), in the order recorded.
+    figures: list[PublishedFigure]
+    #: Estimates released to the public, latest first (``estimate.released``).
+    estimates: list[ReleasedEstimate]
+    #: Titles of the public lists the released estimates name (list ID → title).
+    list_titles: dict[str, str]
     synthetic: bool
 
 
@@ -170,13 +169,15 @@ def _sources(conn: Connection, ids: set[str]) -> dict[str, Source]:
     return out
 
 
-def _figures(conn: Connection) -> list[Figure]:
-    """Published counts of the victims (``victim_count`` claims about public acts)."""
-    by_act = _public_claims(conn, ("victim_count",), "act")
-    figures: list[Figure] = []
-    for act in sorted(by_act):
-        figures.extend(Figure(f.value, f.sources) for f in by_act[act]["victim_count"])
-    return figures
+def _list_titles(conn: Connection, estimates: list[ReleasedEstimate]) -> dict[str, str]:
+    """Titles of the lists the estimates name, for those the rule releases to the public
+    (a list given to the team in confidence is counted, not named)."""
+    wanted = {str(x["list"]) for e in estimates for x in e.lists if x.get("list")}
+    public = disclosable(conn, "list", wanted, Audience.public())
+    li, src = s.lists.c, s.sources.c
+    return {str(lid): str(title) for lid, title in conn.execute(
+        select(li.id, src.title).join(s.sources, src.id == li.source_id)
+        .where(li.id.in_(sorted(public))))}
 
 
 def named_persons(conn: Connection) -> set[str]:
@@ -185,14 +186,18 @@ def named_persons(conn: Connection) -> set[str]:
             if facts.get("name")}
 
 
-def collect(conn: Connection) -> Memorial:
-    """Read what one build shows, from one consistent snapshot."""
+def collect(conn: Connection, estimates: list[ReleasedEstimate] | None = None) -> Memorial:
+    """Read what one build shows, from one consistent snapshot.
+
+    ``estimates``: those released to the public (``analysis.estimates.released_estimates``).
+    """
     claims = _public_claims(conn, ALLOWED, "person")
     gate = evaluate(conn, {pid for pid, facts in claims.items() if facts.get("name")})
     synthetic = {str(r[0]) for r in conn.execute(
         select(s.persons.c.id).where(s.persons.c.synthetic == 1))}
     victims = [Victim(pid, dict(claims[pid]), pid in synthetic) for pid in gate.published]
-    figures = _figures(conn)
+    public = Audience.public()
+    figures = published_figures(conn, where=condition(public, s.claims), params=bind(public))
     cited = {src for v in victims for src in v.sources()}
     cited.update(src for f in figures for src in f.sources)
     sources = _sources(conn, cited)
@@ -207,6 +212,8 @@ def collect(conn: Connection) -> Memorial:
         sources=sources,
         gate=gate,
         figures=[f for f in figures if all(src in sources for src in f.sources)],
+        estimates=list(estimates or []),
+        list_titles=_list_titles(conn, list(estimates or [])),
         synthetic=bool(synthetic & set(gate.published)) or any(
             "SYNTHETIC" in src.title for src in sources.values()),
     )

@@ -26,6 +26,7 @@ import jinja2
 from markupsafe import Markup
 
 from dadkhahi.assets.lock import STATIC
+from dadkhahi.facts.figures import PublishedFigure
 from dadkhahi.persian.display import (
     GREGORIAN_EN,
     JALALI_EN,
@@ -122,6 +123,25 @@ class Lang:
         last = (start + dt.timedelta(days=32)).replace(day=1).togregorian() - dt.timedelta(1)
         return (f"{JALALI_EN[month - 1]} {year} ({first.day} {GREGORIAN_EN[first.month - 1]} "
                 f"– {last.day} {GREGORIAN_EN[last.month - 1]} {last.year})")
+
+    def figure(self, figure: PublishedFigure) -> str:
+        """A count published by others, in this language (its words kept as written)."""
+        if figure.at_least is not None and figure.at_most is not None:
+            shown = self.t("{low} to {high}").format(low=self.num(figure.at_least),
+                                                    high=self.num(figure.at_most))
+        elif figure.at_least is not None:
+            shown = self.t("more than {n}").format(n=self.num(figure.at_least))
+        elif figure.at_most is not None:
+            shown = self.t("at most {n}").format(n=self.num(figure.at_most))
+        elif figure.approximately is not None:
+            shown = self.t("about {n}").format(n=self.num(figure.approximately))
+        else:
+            shown = f"“{figure.words}”"
+        return shown
+
+    def estimate(self, value: float | None) -> str:
+        """An estimated count, rounded to a whole person."""
+        return "" if value is None else self.num(round(value))
 
     def when(self, fact: Fact) -> str:
         """A date that may be known to a day, a month or only a span."""
@@ -385,7 +405,9 @@ class Site:
         rows = [(g, len(g.victims)) for g in self.groups.ordered("province")]
         return {"count": len(self.memorial.victims), "by_province": rows,
                 "small": SMALL_CELL, "figures": self.memorial.figures,
-                "sources": self.memorial.sources}
+                "sources": self.memorial.sources, "estimate": (
+                    self.memorial.estimates[0] if self.memorial.estimates else None),
+                "list_titles": self.memorial.list_titles}
 
     def render(self, page: Page) -> bytes:
         """One page's bytes."""

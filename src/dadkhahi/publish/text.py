@@ -63,6 +63,27 @@ FA: dict[str, str] = {
     "Counts under 5 are not shown, so that no small group can be singled out.":
         "شمارهای کمتر از ۵ نشان داده نمی‌شوند تا هیچ گروه کوچکی شناسایی نشود.",
     "Figures published by others": "شمارهایی که دیگران منتشر کرده‌اند",
+    "{low} to {high}": "{low} تا {high}",
+    "more than {n}": "بیش از {n}",
+    "at most {n}": "دست‌بالا {n}",
+    "about {n}": "حدود {n}",
+    "Estimate of the total": "برآورد شمار کل",
+    "estimated in all": "نفر برآورد کل",
+    "interval": "بازه",
+    "Method": "روش",
+    "How it was estimated": "چگونه برآورد شد",
+    "Several lists name the victims, each missing some. How often the same people appear on "
+    "more than one list shows how many are likely on none of them; the interval is the "
+    "range within which the total probably lies, given the lists and their linkage.":
+        "چند فهرست نام جان‌باختگان را آورده‌اند و هر کدام برخی را ندارد. این‌که همان افراد "
+        "چند بار در بیش از یک فهرست آمده‌اند نشان می‌دهد چند نفر احتمالاً در هیچ فهرستی "
+        "نیستند؛ بازه، محدوده‌ای است که شمار کل با این فهرست‌ها و پیوند آن‌ها به احتمال "
+        "زیاد در آن است.",
+    "Lists used": "فهرست‌های به‌کاررفته",
+    "a list not published": "فهرستی که منتشر نشده است",
+    "Seed and software": "بذر و نرم‌افزار",
+    "No estimate of the total has been released yet.":
+        "هنوز برآوردی از شمار کل منتشر نشده است.",
     "These are claims of their sources, shown beside the documented count; they are not "
     "this memorial's own figures.":
         "این‌ها گفته‌های منابع خودشان‌اند و در کنار شمار مستند آمده‌اند؛ شمار خود این "
