@@ -23,6 +23,7 @@ from dadkhahi.domain.errors import UserError
 from dadkhahi.linkage.audit import LINK_STRATA, NON_LINK_STRATA, draw_audit, record_audit
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.linkage.store_io import load_records
+from dadkhahi.store import actors
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -127,6 +128,8 @@ def test_the_sheet_is_blind_seeded_and_the_draw_is_recorded(
         drawn = conn.execute(select(s.link_audits).where(
             s.link_audits.c.id == first.audit_id)).mappings().one()
     assert drawn["seed"] == 7 and [p[:2] for p in drawn["pairs"]] == [list(p) for p in pairs]
+    # Who drew it is named by the ledger's pseudonym, never in clear (issue 11).
+    assert drawn["actor"] == actors.pseudonym(store.keys, "tester")
 
 
 def test_labels_give_stratified_precision_and_recall_with_wilson_intervals(

@@ -177,7 +177,7 @@ def draw_audit(
             "strata": strata,
             "pairs": [[str(a), str(b), str(h)] for a, b, h in zip(
                 sample["record_id_l"], sample["record_id_r"], sample["stratum"], strict=True)],
-            "actor": actor, "drawn_at": utc_now(),
+            "actor": tx.actor, "drawn_at": utc_now(),  # the pseudonym (store.actors)
         })
     return AuditDraw(audit_id, str(run["id"]), len(sample), strata, index)
 
@@ -359,9 +359,10 @@ def record_audit(
         "labelled": len(settled), "disputed": int((verdict == "disputed").sum()),
         "unsure": int((labels["decision"] == "unsure").sum()),
         "reviewers": len(reviewers), "agreement": agreement,
-        "actor": actor, "recorded_at": utc_now(),
+        "recorded_at": utc_now(),
     }
     with store.transaction(actor) as tx:
-        index = tx.emit("link.audited", result)
+        # Who recorded it by the ledger's pseudonym, as the event's own actor.
+        index = tx.emit("link.audited", {**result, "actor": tx.actor})
     return AuditResult(audit_id, strata, precision, recall, result["labelled"],
                        result["disputed"], result["unsure"], reviewers, agreement, index)
