@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from api_world import World
-from facts_world import PROTECTED, PUBLIC, add_facts
 from fastapi import FastAPI
+from page_data import PROTECTED, PUBLIC, add_facts
 from sqlalchemy import select
 from web_world import client_for
 

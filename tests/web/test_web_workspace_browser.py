@@ -1,6 +1,5 @@
 """The workspace's newer pages in a real Chromium against a real ``dadkhahi serve``:
-acts, named officials, organisations and the timeline (more pages join this walk as
-they are built).
+acts, named officials, organisations, the timeline and estimates.
 
 Each page in both languages at desktop and phone widths: screenshots saved under
 ``build/screenshots/``, no serious or critical axe-core violation, nothing loaded from
@@ -15,12 +14,13 @@ from typing import Any
 import pytest
 from api_world import World
 from browser import visit_all
-from facts_world import PUBLIC, add_facts
+from page_data import PUBLIC, add_estimates, add_facts
 from served import Served
 
 
 @pytest.fixture(scope="module")
 def facts(world: World) -> dict[str, str]:
+    add_estimates(world)
     return add_facts(world)
 
 
@@ -32,6 +32,7 @@ def _pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
         ("organizations", "/organizations"),
         ("organization", f"/organizations/{world.objects[PUBLIC].organization}"),
         ("timeline", "/timeline"),
+        ("estimates", "/estimates"),
     ]
 
 

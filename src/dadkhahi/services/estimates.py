@@ -1,12 +1,17 @@
-"""Estimates on a user's behalf (``analyse``)."""
+"""Estimates on a user's behalf: on a table sent in (``analyse``), and the recorded
+estimates of the store as each reader may see them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
+
 from dadkhahi.access.policy import Permission, Principal, require
 from dadkhahi.domain.errors import ValidationError
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
 
 
 def estimate_counts(
@@ -37,3 +42,37 @@ def estimate_counts(
         np.asarray(counts, dtype=np.int64)), "request")
     result = estimate(table, method, options=Options(level=level, seed=0))
     return to_json(result)
+
+
+#: Audiences whose releases each kind of reader sees (the dashboard's rule).
+_RELEASED_TO = {True: ("public", "team"), False: ("public",)}
+
+
+def stored_estimates(store: Store, principal: Principal, limit: int = 50
+                     ) -> list[dict[str, Any]]:
+    """Recorded estimates of the store, newest first, each with its releases.
+
+    Who sees which: holders of ``analyse`` every estimate (they decide what to release);
+    other team members those released to the team or the public; everyone else those
+    released to the public (as the dashboard shows them). An estimate holds counts,
+    intervals, settings and hashes, never a record.
+    """
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit must be between 1 and 500")
+    e, r = s.estimates.c, s.estimate_releases.c
+    stmt = select(s.estimates).order_by(e.computed_at.desc(), e.id.desc()).limit(limit)
+    if not principal.can(Permission.ANALYSE):
+        released = select(r.estimate_id).where(r.audience.in_(_RELEASED_TO[principal.team]))
+        stmt = stmt.where(e.id.in_(released))
+    with store.reading() as conn:
+        rows = [dict(x) for x in conn.execute(stmt).mappings()]
+        releases = conn.execute(
+            select(r.estimate_id, r.audience, r.released_at)
+            .where(r.estimate_id.in_([x["id"] for x in rows]))
+            .order_by(r.released_at, r.id)).mappings().all()
+    by_estimate: dict[str, list[dict[str, Any]]] = {}
+    for rel in releases:
+        by_estimate.setdefault(str(rel["estimate_id"]), []).append(dict(rel))
+    for row in rows:
+        row["releases"] = by_estimate.get(str(row["id"]), [])
+    return rows

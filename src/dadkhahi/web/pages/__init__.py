@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from dadkhahi.web.pages import (
     auth,
     dashboard,
+    estimates,
     facts,
     imports,
     jobs,
@@ -20,5 +21,6 @@ from dadkhahi.web.pages import (
 #: Every page router; the app includes them, the access matrix walks their routes.
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
                                   imports.router, places.router, facts.router,
+                                  estimates.router,
                                   review.router,
                                   persons.router, jobs.router, auth.router)

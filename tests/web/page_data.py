@@ -1,6 +1,7 @@
-"""SYNTHETIC facts for the facts pages' tests: officials, acts, positions, dated events.
+"""SYNTHETIC data for the workspace pages' tests: facts (officials, acts, positions,
+dated events) and recorded estimates.
 
-A public official who signed a public act (cited by a public and a protected source)
+Facts: a public official who signed a public act (cited by a public and a protected source)
 and holds an office in a public and in a protected organisation; a protected official
 in the same act; a protected act naming the public official; a dated event.
 """
@@ -58,3 +59,29 @@ def add_facts(world: World) -> dict[str, str]:
                            sensitivity=PUBLIC)
     grants.grant(world.store, hidden, world.user_ids["investigator_g"], "setup")
     return {"act": act, "official": official, "hidden": hidden, "hidden_act": hidden_act}
+
+
+def record_estimate(world: World, estimate_id: str, estimate: float, seed: int) -> None:
+    """An ``estimate.computed`` event as the estimate job writes it (SYNTHETIC numbers)."""
+    with world.store.transaction("setup") as tx:
+        tx.emit("estimate.computed", {
+            "id": estimate_id, "method": "loglinear",
+            "estimand": "people killed (SYNTHETIC), in all provinces, as listed by 3 "
+                        "independent lists of victims",
+            "documented": 4512, "estimate": estimate, "low": estimate - 900.5,
+            "high": estimate + 1500.5, "level": 0.95, "fixed_low": None,
+            "fixed_high": None, "partitions": None, "seed": seed, "link_run_id": None,
+            "inputs_sha256": "ab" * 32, "settings": {"method": "loglinear"},
+            "versions": {"dadkhahi": "test"}, "computed_at": f"2026-12-0{seed}T10:00:00Z",
+        })
+
+
+def add_estimates(world: World) -> dict[str, str]:
+    """Two recorded estimates: one released to the public, one not released at all."""
+    from dadkhahi.analysis.estimates import release_estimate
+
+    record_estimate(world, "est_" + "1" * 20, 7021.4, 1)
+    record_estimate(world, "est_" + "2" * 20, 8333.3, 2)
+    release_estimate(world.store, "setup", "est_" + "1" * 20, "public")
+    return {"released": "est_" + "1" * 20, "unreleased": "est_" + "2" * 20}
+

@@ -1,0 +1,96 @@
+"""The estimates page: recorded estimates as each reader may see them, the chart drawn
+on the server with its data table, and an estimate queued as a job (SYNTHETIC numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from api_world import World
+from fastapi import FastAPI
+from page_data import add_estimates
+from sqlalchemy import select
+from web_world import client_for, csrf_of
+
+from dadkhahi.store import schema as s
+
+
+@pytest.fixture(scope="module")
+def recorded(world: World) -> dict[str, str]:
+    return add_estimates(world)
+
+
+@pytest.mark.parametrize(("who", "sees_unreleased"), [
+    ("anonymous", False), ("viewer_g", False), ("researcher", False), ("lawyer_g", False),
+    ("analyst", True), ("admin", True)])
+def test_who_sees_which_estimate(app: FastAPI, world: World, recorded: dict[str, str],
+                                 who: str, sees_unreleased: bool) -> None:
+    client = client_for(app, world, who)
+    for lang in ("fa", "en"):
+        page = client.get(f"/{lang}/estimates")
+        assert page.status_code == 200
+        assert recorded["released"] in page.text
+        assert (recorded["unreleased"] in page.text) is sees_unreleased
+        # The world's protected lists and records never reach this page.
+        assert "SECRET-" not in page.text
+        chart = client.get(f"/{lang}/estimates/chart.svg")
+        assert chart.status_code == 200
+        assert chart.headers["content-type"].startswith("image/svg+xml")
+        assert "sandbox" in chart.headers["content-security-policy"]
+        assert b"<svg" in chart.content and b"<script" not in chart.content
+    en = client.get("/en/estimates").text
+    assert "7,021" in en and "6,121 to 8,522 (95%)" in en and "the public" in en
+    fa = client.get("/fa/estimates").text
+    assert "۷٬۰۲۱" in fa
+
+
+def test_chart_is_the_same_bytes_for_the_same_data(app: FastAPI, world: World,
+                                                   recorded: dict[str, str]) -> None:
+    client = client_for(app, world, "analyst")
+    first = client.get("/fa/estimates/chart.svg").content
+    assert first == client.get("/fa/estimates/chart.svg").content
+    assert first != client.get("/en/estimates/chart.svg").content  # Persian digits
+
+
+def test_an_analyst_queues_an_estimate_job(app: FastAPI, world: World,
+                                           recorded: dict[str, Any]) -> None:
+    client = client_for(app, world, "analyst")
+    form = csrf_of(client.get("/en/estimates").text)
+    bad = client.post("/en/estimates", data={"csrf": form, "method": "lcmcr", "by": "",
+                                              "seed": "minus one", "level": "120"})
+    assert bad.status_code == 422
+    assert 'id="f-seed-error"' in bad.text and 'id="f-level-error"' in bad.text
+    with world.store.reading() as conn:
+        before = conn.execute(select(s.jobs.c.id).where(
+            s.jobs.c.kind == "estimate.store")).all()
+    assert before == []  # a refused form queues nothing
+    done = client.post("/fa/estimates", data={"csrf": form, "method": "chao",
+                                               "by": "province", "seed": "۱۹۸۸",
+                                               "level": "۹۰"})
+    assert done.status_code == 303 and done.headers["location"] == "/fa/jobs"
+    with world.store.reading() as conn:
+        job = conn.execute(select(s.jobs.c.params, s.jobs.c.created_by).where(
+            s.jobs.c.kind == "estimate.store")).one()
+    params = job.params
+    assert params["method"] == "chao" and params["by"] == "province"
+    assert params["seed"] == 1988 and params["level"] == 0.9
+    assert job.created_by == world.user_ids["analyst"]
+    # A role that may not analyse gets no form and is refused.
+    researcher = client_for(app, world, "researcher")
+    page = researcher.get("/en/estimates").text
+    assert 'action="/en/estimates"' not in page
+    refused = researcher.post("/en/estimates", data={"csrf": csrf_of(page), "method": "chao",
+                                                      "by": "", "seed": "1", "level": "95"})
+    assert refused.status_code == 403
+
+
+def test_dashboard_shows_the_released_estimate(app: FastAPI, world: World,
+                                               recorded: dict[str, str]) -> None:
+    """A released estimate on the dashboard (its sentence once broke the page: a bare
+    '%' in a gettext message)."""
+    client = client_for(app, world, "anonymous")
+    en = client.get("/en/")
+    assert en.status_code == 200 and "with a 95% interval from 6,121 to 8,522" in en.text
+    fa = client.get("/fa/")
+    assert fa.status_code == 200 and "۹۵٪" in fa.text
