@@ -310,3 +310,40 @@ def proposals(
         if not r.get("entity_id") and others:
             console.print(Text("    candidates: " + ", ".join(others)), soft_wrap=True)
     console.print(f"{len(rows)} proposal(s)", highlight=False)
+
+
+@app.command("capture")
+def capture(
+    url: Annotated[str, typer.Argument(help="The page's http:// or https:// address")],
+    source: Annotated[str | None, typer.Option(help="Existing source ID (default: a new "
+                                                    "source for the capture)")] = None,
+    sensitivity: Annotated[
+        Sensitivity, typer.Option(help="Sensitivity of the new source")] = Sensitivity.RESTRICTED,
+    no_extract: Annotated[bool, typer.Option(
+        "--no-extract", help="Only queue the extraction of the page's text")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who captures it")] = None,
+) -> None:
+    """Capture a web page with headless Chromium: a WARC of every response, a full-page
+    screenshot, the HTML as sent and as rendered, and their SHA-256 with the URL and time
+    (capture.json); all stored as items, then the page's main text extracted."""
+    from dadkhahi.intake.capture import capture_url
+    from dadkhahi.intake.documents import JOB_KIND
+    from dadkhahi.jobs.queue import enqueue
+
+    store = open_store()
+    who = current_actor(actor)
+    got = capture_url(store, url, who, source_id=source, sensitivity=sensitivity)
+    for name, item in sorted(got.items.items()):
+        sha = got.capture.metadata()["files"][name]["sha256"]
+        console.print(f"item       {item}  {name}  sha256:{sha}", highlight=False)
+    console.print(f"source     {got.source_id}  captured {got.capture.final_url} at "
+                  f"{got.capture.captured_at} (HTTP {got.capture.status})", highlight=False)
+    page = [got.items[n] for n in ("page.html",) if n in got.items]
+    if not page:
+        return
+    params: dict[str, Any] = {"item_ids": page}
+    if no_extract:
+        job = enqueue(store, JOB_KIND, {**params, "actor": who}, created_by=who)
+        console.print(f"extraction queued as job {job.id}", highlight=False)
+    else:
+        _print_outcomes(_run_extraction(store, params, who))
