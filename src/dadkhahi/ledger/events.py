@@ -82,6 +82,19 @@ def encode_event(
     return _encode(type, data, actor, time, batch=batch, committed_ok=False)
 
 
+def encode_batch(type: str, data: Mapping[str, Any], actor: str, time: str
+                 ) -> tuple[bytes, bytes]:
+    """A batch event's bytes and its committed form (what :func:`leaf_bytes` returns),
+    the commitment taken from the rows in hand rather than by parsing the bytes again.
+
+    JCS is a function of the JSON value, so rows in hand and the same rows read back
+    give the same canonical bytes, hence the same root.
+    """
+    body = _encode(type, data, actor, time, batch=True, committed_ok=False)
+    committed = {**data, ROWS_KEY: rows_commitment(data[ROWS_KEY])}
+    return body, _encode(type, committed, actor, time, batch=True, committed_ok=True)
+
+
 def _encode(type: str, data: Mapping[str, Any], actor: str, time: str, *, batch: bool,
             committed_ok: bool) -> bytes:
     if not isinstance(type, str) or not type:

@@ -91,13 +91,17 @@ def create_head(conn: Connection, origin: str) -> None:
     conn.execute(insert(s.ledger_head).values(id=1, size=0, origin=origin))
 
 
-def append(conn: Connection, size: int, bodies: Sequence[bytes], types: Sequence[str]) -> int:
+def append(conn: Connection, size: int, bodies: Sequence[bytes], types: Sequence[str],
+           leaf_data: Sequence[bytes] | None = None) -> int:
     """Append canonical event bodies at ``size``; returns the new size.
 
+    ``leaf_data``: what each leaf hash is taken over, when the caller has it already
+    (a batch's committed form); by default it is derived from the bodies (``leaf_bytes``).
     The caller holds the write lock and commits; events, tree nodes and the
     projected rows therefore land together or not at all.
     """
-    leaves = [merkle.leaf_hash(leaf_bytes(b)) for b in bodies]
+    data = leaf_data if leaf_data is not None else [leaf_bytes(b) for b in bodies]
+    leaves = [merkle.leaf_hash(d) for d in data]
     nodes = merkle.nodes_for_append(size, leaves, SqlNodes(conn))
     _bulk_insert(
         conn,

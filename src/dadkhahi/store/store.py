@@ -27,7 +27,7 @@ from dadkhahi.domain.protected import (
 from dadkhahi.ledger import sealing
 from dadkhahi.ledger.checkpoint import NoteSigner
 from dadkhahi.ledger.errors import VerificationError
-from dadkhahi.ledger.events import encode_event
+from dadkhahi.ledger.events import encode_batch, encode_event
 from dadkhahi.store import actors, ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import BlobStore
@@ -69,7 +69,8 @@ class Transaction:
         self.actor = actors.remember(conn, keys(), actor, utc_now())
         self.start_size = size
         self._next = size
-        self._events: list[tuple[int, str, bytes]] = []
+        #: (index, type, stored bytes, the bytes its leaf hash is taken over)
+        self._events: list[tuple[int, str, bytes, bytes]] = []
         self._buffer = OpBuffer()
         #: Whether a change was emitted (not only :data:`READER_EVENTS`): then the
         #: transaction ends by signing a checkpoint of the log it leaves.
@@ -82,13 +83,17 @@ class Transaction:
         ``batch``: the event's ``data.records`` rows are committed one by one (a version-2
         event, ``dadkhahi.ledger.events``), so each row can be proven alone.
         """
-        body = encode_event(event_type, data, self.actor, time or utc_now(), batch=batch)
+        when = time or utc_now()
+        if batch:
+            body, leaf = encode_batch(event_type, data, self.actor, when)
+        else:
+            body = leaf = encode_event(event_type, data, self.actor, when)
         self.changed = self.changed or event_type not in READER_EVENTS
         index = self._next
         # Project from the canonical bytes, exactly as a replay will, so live tables
         # and replayed tables cannot drift apart; a bad event fails here, at its source.
         self._buffer.add(self.conn, project(index, event_type, json.loads(body)["data"]))
-        self._events.append((index, event_type, body))
+        self._events.append((index, event_type, body, leaf))
         self._next += 1
         if len(self._events) >= FLUSH_EVERY:
             self.flush()
@@ -137,10 +142,11 @@ class Transaction:
         if not self._events:
             return
         size = self._events[0][0]
-        types = [t for _, t, _ in self._events]
-        bodies = [b for _, _, b in self._events]
+        types = [t for _, t, _, _ in self._events]
+        bodies = [b for _, _, b, _ in self._events]
         self._buffer.flush(self.conn)
-        ledger_log.append(self.conn, size, bodies, types)
+        ledger_log.append(self.conn, size, bodies, types,
+                          [leaf for _, _, _, leaf in self._events])
         self._events.clear()
 
     @property
