@@ -17,8 +17,10 @@ from world import World
 from dadkhahi.publish.build import build
 from dadkhahi.publish.gate import withdraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from browser import WIDTHS, Watch, chromium, shot_name
+# The web tests' browser helpers (and the API world they import).
+for _helpers in ("api", "web"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / _helpers))
+from browser import WIDTHS, Watch, chromium, shot_name  # noqa: E402
 
 
 def _axe(page: Any) -> list[str]:
