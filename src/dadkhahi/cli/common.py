@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -138,6 +139,16 @@ def count_progress() -> Progress:
         console=err_console,
         transient=True,
     )
+
+
+#: The ``--json`` option of commands that print a table (JSON for scripts instead).
+JSON_HELP = "Print JSON instead of a table (JSON Lines for a list)"
+
+
+def echo_json(value: Any) -> None:
+    """Print one JSON document for a script: every value kept as stored (no terminal
+    shaping: JSON escapes control characters), dates and other types as text."""
+    typer.echo(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

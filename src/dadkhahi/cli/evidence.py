@@ -10,10 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from dadkhahi.cli.common import (
+    JSON_HELP,
     byte_progress,
     console,
     count_progress,
     current_actor,
+    echo_json,
     err_console,
     fail,
     open_store,
@@ -112,12 +114,30 @@ def add(
 
 
 @app.command("custody")
-def custody(item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefix)")]) -> None:
-    """Print an item's chain of custody."""
+def custody(
+    item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefix)")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Print an item's chain of custody (its derivatives and, for the holder of the
+    home's keys, the metadata removed from its public copy)."""
     from dadkhahi.intake.evidence import custody_chain, derivatives_of, removed_metadata
 
     store = open_store()
     row, chain = custody_chain(store, item)
+    derivatives = derivatives_of(store, str(row["id"]))
+    with store.reading() as conn:
+        removed = removed_metadata(store, conn, str(row["id"]))
+    if as_json:
+        echo_json({
+            "item": {k: row[k] for k in ("id", "original_name", "sha256", "size", "media_type",
+                                         "derived_from", "derivation")},
+            "derivatives": [{k: d[k] for k in ("id", "derivation", "media_type", "sha256",
+                                               "size")} for d in derivatives],
+            "removed_metadata": removed or {},
+            "custody": [{k: c[k] for k in ("at", "action", "actor", "from_party", "how",
+                                           "location", "ledger_index")} for c in chain],
+        })
+        return
     console.print(
         f"[bold]{row['id']}[/bold] {row['original_name'] or ''}  sha256:{row['sha256']}  "
         f"{row['size']:,} bytes  {row['media_type']}",
@@ -125,11 +145,9 @@ def custody(item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefi
     )
     if row["derived_from"]:
         console.print(f"derived from {row['derived_from']} ({row['derivation']})")
-    for d in derivatives_of(store, str(row["id"])):
+    for d in derivatives:
         console.print(f"derivative {d['id']} ({d['derivation']}, {d['media_type']}, "
                       f"sha256:{d['sha256']}, {d['size']:,} bytes)", highlight=False)
-    with store.reading() as conn:
-        removed = removed_metadata(store, conn, str(row["id"]))
     if removed:
         # The command line runs with the home's keys: whoever holds them may read it.
         meta = Table("metadata removed from the public copy (protected)", "value")

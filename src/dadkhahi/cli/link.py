@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,7 +11,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 from rich.text import Text
 
-from dadkhahi.cli.common import console, current_actor, err_console, open_store
+from dadkhahi.cli.common import (
+    JSON_HELP,
+    console,
+    current_actor,
+    echo_json,
+    err_console,
+    open_store,
+)
 from dadkhahi.domain.errors import UserError
 
 if TYPE_CHECKING:
@@ -302,12 +310,22 @@ def export(
 
 
 @app.command("stats")
-def stats() -> None:
+def stats(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """Records, persons, per-list counts and the list-overlap matrix."""
     from dadkhahi.linkage.views import link_stats
 
     store = open_store()
     result = link_stats(store)
+    if as_json:
+        echo_json({
+            "records": result.records, "linked_records": result.linked_records,
+            "persons": result.persons, "decisions": result.decisions,
+            "review_pending": result.review_pending, "last_run": result.last_run,
+            # pandas writes its own JSON (native numbers, text keys); read back to nest it.
+            "lists": json.loads(result.lists.to_json(orient="records")),
+            "overlap": json.loads(result.overlap.to_json(orient="index")),
+        })
+        return
     console.print(f"records: {result.records:,} ({result.linked_records:,} linked)   "
                   f"persons: {result.persons:,}   human decisions: {result.decisions:,}   "
                   f"pairs to review: {result.review_pending:,}", highlight=False)

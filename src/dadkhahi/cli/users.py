@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dadkhahi.cli.common import console, current_actor, open_store
+from dadkhahi.cli.common import JSON_HELP, console, current_actor, echo_json, open_store
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.vocab import Role
 
@@ -70,11 +70,15 @@ def add(
 
 
 @app.command("list")
-def list_() -> None:
+def list_(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """Every user with role and state."""
     store = open_store()
     with store.reading() as conn:
         rows = _users().list_users(conn)
+    if as_json:
+        for u in rows:
+            echo_json(u)
+        return
     table = Table("user", "role", "state", "id", "since")
     for u in rows:
         table.add_row(u["username"], u["role"], "disabled" if u["disabled"] else "active",
@@ -183,11 +187,18 @@ def revoke(
 
 
 @app.command("grants")
-def list_grants(name: Annotated[str | None, typer.Argument(help="Only this user")] = None) -> None:
+def list_grants(
+    name: Annotated[str | None, typer.Argument(help="Only this user")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
     """Who may see which protected source or entity."""
     store = open_store()
     with store.reading() as conn:
         rows = _grants().list_grants(conn, name)
+    if as_json:
+        for g in rows:
+            echo_json(g)
+        return
     table = Table("user", "scope", "since", "event")
     for g in rows:
         table.add_row(g["username"], g["scope_id"], g["granted_at"], str(g["ledger_index"]))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 
 def _split(draws: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -22,6 +21,8 @@ def _split(draws: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _rank_normalise(draws: NDArray[np.float64]) -> NDArray[np.float64]:
+    from scipy import stats  # only when chains are checked (SciPy is slow to import)
+
     ranks = stats.rankdata(draws, method="average").reshape(draws.shape)
     return np.asarray(stats.norm.ppf((ranks - 0.375) / (draws.size + 0.25)), dtype=np.float64)
 

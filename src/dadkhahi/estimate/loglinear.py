@@ -27,10 +27,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from numpy.typing import NDArray
-from scipy import optimize, special, stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.estimate.diagnostics import list_sizes, require_lists, sparsity_warnings
@@ -106,6 +103,11 @@ def _glm(
     y: NDArray[np.float64], x: NDArray[np.float64], start: NDArray[np.float64] | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, bool]:
     """Fit a Poisson GLM; return params, covariance, log-likelihood and convergence."""
+    # statsmodels and SciPy are imported where they are used: together they cost about a
+    # second, which every other command (and the closed-form estimators) would pay.
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
         try:
@@ -287,6 +289,8 @@ def _profile_loglik(
     Poisson fit to the completed table (f0 in the "on no list" cell), so
     l(N) = log N!/(N-n)! + sum_cells y log(mu/N), up to a constant.
     """
+    from scipy import special
+
     x = _design(np.vstack([np.zeros((1, patterns.shape[1]), dtype=np.int64), patterns]), terms)
     y_obs = counts.astype(np.float64)
     n = float(y_obs.sum())
@@ -328,6 +332,8 @@ def profile_interval(
 def _profile(
     patterns: NDArray[np.int64], counts: NDArray[np.int64], fit: LoglinearFit, level: float
 ) -> ProfileInterval:
+    from scipy import optimize, stats
+
     n = float(counts.sum())
     ll = _profile_loglik(patterns, counts, fit.terms)
     mu0 = max(fit.estimate - n, 1e-6)
@@ -371,6 +377,8 @@ def _bootstrap(
 
 
 def _lognormal_interval(n: float, estimate: float, se: float, level: float) -> tuple[float, float]:
+    from scipy import stats
+
     f0 = estimate - n
     if not math.isfinite(se) or not math.isfinite(f0):
         return n, math.inf

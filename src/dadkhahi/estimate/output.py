@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -262,7 +260,11 @@ def plot(result: EstimateResult | Sequence[EstimateResult], path: Path | str) ->
         panels.append("strata")
     if len(results) > 1 or not panels:
         panels.append("methods")
-    # The object API with the Agg canvas: no pyplot state, no GUI backend.
+    # The object API with the Agg canvas: no pyplot state, no GUI backend. Imported here:
+    # Matplotlib costs a large part of a second, and only a plot needs it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 3.2 * len(panels)))
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(panels), 1, squeeze=False)

@@ -26,7 +26,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.estimate.result import EstimateResult
@@ -49,6 +48,8 @@ def _draws_of(result: EstimateResult, count: int, rng: np.random.Generator
         pick = np.linspace(0, d.size - 1, count).round().astype(np.int64)
         return d[pick].astype(np.float64), False
     low, high = result.interval
+    from scipy import stats  # only when draws are pooled (SciPy is slow to import)
+
     z = float(stats.norm.ppf(0.5 + result.level / 2))
     if not (math.isfinite(result.estimate) and math.isfinite(high)):
         return np.full(count, math.inf), True

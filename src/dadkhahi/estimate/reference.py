@@ -7,9 +7,9 @@ independent lists and equal catchability; Chao's bound is only a floor.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import pandas as pd
-from scipy import stats
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.estimate.diagnostics import capture_frequencies, list_sizes, sparsity_warnings
@@ -18,7 +18,9 @@ from dadkhahi.estimate.table import COUNT, documented, list_names
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
+    # The standard library's normal quantile (within an ulp of SciPy's): the closed-form
+    # estimators then start without importing SciPy (``dadkhahi estimate --method chao``).
+    return NormalDist().inv_cdf(0.5 + level / 2)
 
 
 def lincoln_petersen(
