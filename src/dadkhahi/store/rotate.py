@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from dadkhahi.ledger import sealing
 from dadkhahi.store import schema as s
@@ -54,10 +54,14 @@ def rotate_master_key(store: Store, actor: str, new_passphrase: str | None = Non
         with store.transaction(actor) as tx:
             rows = tx.conn.execute(select(s.data_keys.c.id, s.data_keys.c.wrapped)).all()
             has_root = any(key_id == ROOT_KEY_ID for key_id, _ in rows)
-            for key_id, wrapped in rows:
-                data_key = sealing.unwrap_key(wrapped, old.master)
-                tx.conn.execute(update(s.data_keys).where(s.data_keys.c.id == key_id)
-                                .values(wrapped=sealing.wrap_key(data_key, new_key)))
+            rewrapped = [
+                {"key_id": key_id,
+                 "rewrapped": sealing.wrap_key(sealing.unwrap_key(wrapped, old.master), new_key)}
+                for key_id, wrapped in rows]
+            if rewrapped:  # one executemany: a statement per key took 2 ms each
+                tx.conn.execute(update(s.data_keys)
+                                .where(s.data_keys.c.id == bindparam("key_id"))
+                                .values(wrapped=bindparam("rewrapped")), rewrapped)
             if not has_root:
                 # Keyed hashes keep their keys: derived from the first master key.
                 tx.conn.execute(insert(s.data_keys).values(
