@@ -217,11 +217,12 @@ class Store:
         finished, or the never-committed new key removed).
         """
         candidates = self.home.master_key_candidates(self._ask)
+        k = s.data_keys.c
         with self.reading() as conn:
-            probe = conn.execute(
-                select(s.data_keys.c.id, s.data_keys.c.wrapped)
-                .order_by((s.data_keys.c.id == ROOT_KEY_ID).desc(), s.data_keys.c.id).limit(1)
-            ).first()
+            # The root if there is one, else any key: two primary-key lookups (ordering
+            # on an expression would scan a table holding a key per protected record).
+            probe = (conn.execute(select(k.id, k.wrapped).where(k.id == ROOT_KEY_ID)).first()
+                     or conn.execute(select(k.id, k.wrapped).order_by(k.id).limit(1)).first())
         for key, pending in candidates:
             try:
                 opened = None if probe is None else sealing.unwrap_key(probe.wrapped, key)
