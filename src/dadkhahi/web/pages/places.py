@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
 from dadkhahi.domain.errors import NotFoundError
+from dadkhahi.services import objects
 from dadkhahi.store.store import Store
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
@@ -102,8 +103,9 @@ async def place(request: Request, lang: LangDep, current: VisitorDep,
             filters={"entity_kind": "place", "entity_id": place_id}, limit=200)).data
         children = _read(store, principal, "places", reads.PageQuery(
             filters={"parent_id": place_id}, limit=200)).data
+        history = objects.place_status_history(store, principal, place_id)
         return {"place": found, "acts": acts, "involved": involved, "persons": persons,
-                "claims": claims, "children": children}
+                "claims": claims, "children": children, "status_history": history}
 
     shown = await run_in_threadpool(gather)
     return render(request, "place.html", {
