@@ -57,7 +57,7 @@ def publish(
                 reasons[reason] = reasons.get(reason, 0) + 1
         console.print("Held back:")
         for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
-            console.print(f"  {n:,}  {reason}", highlight=False)
+            console.print(f"  {n:,}  {reason}", highlight=False, soft_wrap=True)
         console.print("Each person held back and why: dadkhahi publish held", highlight=False)
     console.print(f"Open {report.out / 'index.html'} in a browser "
                   f"(manifest SHA-256 {report.manifest_sha256})", highlight=False,
@@ -74,7 +74,8 @@ def held() -> None:
     with store.reading() as conn:
         result = evaluate(conn, named_persons(conn))
     for pid in sorted(result.held):
-        console.print(f"{pid}\t{'; '.join(result.held[pid])}", highlight=False)
+        console.print(f"{pid}\t{'; '.join(result.held[pid])}", highlight=False,
+                      soft_wrap=True)
     console.print(f"{len(result.held):,} held back, {len(result.published):,} publishable",
                   highlight=False)
 
