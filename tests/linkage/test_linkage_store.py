@@ -226,7 +226,7 @@ def test_decisions_reach_the_model_and_override_it_after_apply(
     assert sorted((*sorted((a, b)), d) for a, b, d in labels.to_numpy().tolist()) == sorted([
         (*sorted((ids["X1"], ids["Y1"])), "different"), (*sorted((ids["X2"], ids["Y3"])), "same"),
     ])
-    with pytest.raises(UserError, match="same' or 'different"):
+    with pytest.raises(UserError, match="decision must be one of same, different, unsure"):
         decide(store, "reviewer", ids["X1"], ids["Y1"], "maybe")
     with pytest.raises(UserError, match="no record"):
         decide(store, "reviewer", ids["X1"], "rec_nope", "same")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from web_world import client_for, csrf_of
 
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.store import actors
 from dadkhahi.store import schema as s
 
 
@@ -75,7 +76,9 @@ def test_split_from_the_person_page_is_a_ledgered_decision(app: FastAPI,
             d.record_a == min(record, other), d.record_b == max(record, other))
             .order_by(d.ledger_index.desc())).first()
     assert row is not None and row.decision == "different"
-    assert row.actor == "analyst"  # the signed-in user is the ledger actor
+    with world.store.reading() as conn:
+        analyst = actors.pseudonym_in(conn, world.store.keys, "analyst")
+    assert row.actor == analyst  # the signed-in user is the actor (by pseudonym)
 
 
 def test_viewers_may_not_decide(app: FastAPI, world: World) -> None:
@@ -89,7 +92,7 @@ def test_viewers_may_not_decide(app: FastAPI, world: World) -> None:
     assert refused.status_code == 403
 
 
-def test_review_queue_decides_and_reverses(app: FastAPI, world: World) -> None:
+def test_review_queue_decides_and_undoes(app: FastAPI, world: World) -> None:
     client = client_for(app, world, "admin_g")
     page = client.get("/en/review")
     assert page.status_code == 200 and "Are these two records the same person?" in page.text
@@ -111,7 +114,10 @@ def test_review_queue_decides_and_reverses(app: FastAPI, world: World) -> None:
         decisions = conn.execute(select(d.decision).where(
             d.record_a == min(a, b), d.record_b == max(a, b)).order_by(d.ledger_index)
         ).scalars().all()
-    assert decisions == ["same", "different"]  # superseded, never deleted
+    # Superseded, never deleted: nothing was in force before, so the undo withdraws it
+    # and the pair is back in the queue.
+    assert decisions == ["same", "withdrawn"]
+    assert f'name="record_a" value="{a}"' in client.get("/en/review").text
     # A researcher may neither see the queue nor decide.
     researcher = client_for(app, world, "researcher")
     assert researcher.get("/en/review").status_code == 403

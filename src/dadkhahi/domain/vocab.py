@@ -178,3 +178,10 @@ class Role(StrEnum):
     ANALYST = "analyst"
     LAWYER = "lawyer"
     ADMIN = "admin"
+
+
+#: Review decisions on a pair of records. ``same`` and ``different`` decide the pair;
+#: ``unsure`` (the reviewer cannot tell: another reviewer takes it) and ``withdrawn`` (an
+#: undo with nothing earlier to return to) leave no decision in force.
+LINK_DECISIONS = ("same", "different", "unsure", "withdrawn")
+DECISIONS_IN_FORCE = ("same", "different")

@@ -38,7 +38,7 @@ from sqlalchemy import select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.files import private_dir
-from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.domain.vocab import LINK_DECISIONS, Sensitivity
 from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons
 from dadkhahi.linkage.store_io import (
@@ -55,7 +55,7 @@ from dadkhahi.store.store import Store, utc_now
 
 Linker = Callable[..., Any]
 Progress = Callable[[str], None]
-DECISIONS = ("same", "different")
+DECISIONS = LINK_DECISIONS
 
 
 @dataclass(frozen=True)
@@ -441,10 +441,13 @@ def decide(
     """Record that two records are (or are not) the same person; returns the decision id.
 
     Takes effect on the next :func:`run_linkage` or :func:`apply_decisions`; a later
-    decision on the same pair replaces an earlier one.
+    decision on the same pair replaces an earlier one. ``unsure`` (the reviewer cannot
+    tell: the pair goes to another reviewer) and ``withdrawn`` (an undo with nothing
+    earlier to return to) leave no decision in force on the pair: the model's score
+    decides it again until someone says same or different.
     """
     if decision not in DECISIONS:
-        raise UserError(f"decision must be 'same' or 'different', not {decision!r}")
+        raise UserError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     a, b = sorted((record_a, record_b))
     if a == b:
         raise UserError("a record is always the same person as itself")

@@ -15,6 +15,7 @@ from typing import Any, cast
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from dadkhahi.domain.vocab import DECISIONS_IN_FORCE
 from dadkhahi.linkage.features import CANONICAL_COLUMNS
 from dadkhahi.store import actors
 from dadkhahi.store import schema as s
@@ -23,6 +24,8 @@ from dadkhahi.store.store import Store
 #: Normalised fields handed to the model (names as :mod:`dadkhahi.linkage.features` wants).
 MODEL_FIELDS = tuple(c for c in CANONICAL_COLUMNS if c not in ("record_id", "source_id"))
 #: Further normalised fields used for claims, display and strata.
+#: Decisions that decide a pair; ``unsure`` and ``withdrawn`` leave it to the model.
+IN_FORCE = DECISIONS_IN_FORCE
 EXTRA_FIELDS = ("death_date", "city_key", "province_key", "prison_key", "notes")
 RECORD_COLUMNS = (
     "record_id",
@@ -137,11 +140,14 @@ def _open_sealed(
 
 
 def load_decisions(conn: Connection) -> pd.DataFrame:
-    """Human link decisions, the latest per pair: ``record_id_l``, ``record_id_r``, ``decision``."""
+    """Human link decisions in force, the latest per pair: ``record_id_l``,
+    ``record_id_r``, ``decision`` (same or different). A pair whose latest decision is
+    ``unsure`` or ``withdrawn`` has none in force (an earlier one is superseded)."""
     d = s.link_decisions.c
     rows = conn.execute(select(d.record_a, d.record_b, d.decision).order_by(d.ledger_index)).all()
     frame = pd.DataFrame(rows, columns=["record_id_l", "record_id_r", "decision"])
-    return frame.drop_duplicates(["record_id_l", "record_id_r"], keep="last").reset_index(drop=True)
+    latest = frame.drop_duplicates(["record_id_l", "record_id_r"], keep="last")
+    return latest[latest["decision"].isin(IN_FORCE)].reset_index(drop=True)
 
 
 def open_decision(store: Store, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from sqlalchemy import func, select
 
 from dadkhahi.domain.files import open_private, private_dir
 from dadkhahi.domain.safe_text import spreadsheet_cell
-from dadkhahi.linkage.store_io import latest_run, load_records, open_decision, source_titles
+from dadkhahi.linkage.store_io import (
+    IN_FORCE,
+    latest_run,
+    load_records,
+    open_decision,
+    source_titles,
+)
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -67,7 +73,9 @@ def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
         if run is None:
             return []
         lr, d = s.link_review.c, s.link_decisions.c
-        decided = {(str(a), str(b)) for a, b in conn.execute(select(d.record_a, d.record_b))}
+        latest = {(str(a), str(b)): v for a, b, v in conn.execute(
+            select(d.record_a, d.record_b, d.decision).order_by(d.ledger_index))}
+        decided = {pair for pair, value in latest.items() if value in IN_FORCE}
         titles = source_titles(conn)
         queue: list[ReviewPair] = []
         rows = conn.execute(
@@ -94,18 +102,21 @@ def review_queue(store: Store, limit: int | None = None) -> list[ReviewPair]:
 
 
 def pending_review(store: Store) -> int:
-    """The one count of pairs to review: the last model run's queue less the pairs a
-    person has decided (what ``link review`` walks through). ``link run``, ``link apply``
-    and ``link stats`` all say this number."""
+    """The one count of pairs to review: the last model run's queue less the pairs with
+    a decision in force, an ``unsure`` pair still waiting (what ``link review`` walks
+    through). ``link run``, ``link apply`` and ``link stats`` all say this number."""
     with store.reading() as conn:
         run = latest_run(conn, "model")
         if run is None:
             return 0
         lr, d = s.link_review.c, s.link_decisions.c
-        decided = select(d.id).where(d.record_a == lr.record_a, d.record_b == lr.record_b)
+        latest = (select(d.decision).where(d.record_a == lr.record_a,
+                                           d.record_b == lr.record_b)
+                  .order_by(d.ledger_index.desc()).limit(1).scalar_subquery())
         return int(conn.execute(
             select(func.count()).select_from(s.link_review)
-            .where(lr.run_id == run["id"], ~decided.exists())).scalar_one())
+            .where(lr.run_id == run["id"],
+                   func.coalesce(latest, "").not_in(IN_FORCE))).scalar_one())
 
 
 def linked_records(store: Store) -> pd.DataFrame:

@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select
+from sqlalchemy import Connection, and_, func, select, tuple_
 
 from dadkhahi.access import grants
 from dadkhahi.access.audit import ObjectRef, record_reads
@@ -60,7 +60,14 @@ from dadkhahi.access.policy import (
 from dadkhahi.access.reads import visible_row
 from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError, ValidationError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
-from dadkhahi.domain.vocab import Credibility, ListKind, Reliability, Sensitivity, SourceKind
+from dadkhahi.domain.vocab import (
+    DECISIONS_IN_FORCE,
+    Credibility,
+    ListKind,
+    Reliability,
+    Sensitivity,
+    SourceKind,
+)
 from dadkhahi.intake.evidence import Receipt
 from dadkhahi.intake.list_description import (
     KEEP,
@@ -453,11 +460,25 @@ def _latest_model_run(conn: Connection) -> dict[str, Any] | None:
     return latest_run(conn, "model")
 
 
-def _undecided_visible_pairs(principal: Principal, run_id: str) -> Any:
+
+
+def _latest_on_pair(column: Any) -> Any:
+    """``column`` of the latest decision on the review pair (NULL: never decided)."""
+    lr, d = s.link_review.c, s.link_decisions.c
+    return (select(column).where(d.record_a == lr.record_a, d.record_b == lr.record_b)
+            .order_by(d.ledger_index.desc()).limit(1).scalar_subquery())
+
+
+def _undecided_visible_pairs(principal: Principal, run_id: str, me: list[str]) -> Any:
+    """Pairs of the run waiting for this reviewer: both records visible, no decision in
+    force, and not the pairs this reviewer was last unsure of (they go to another)."""
     lr, d = s.link_review.c, s.link_decisions.c
     shown = visible_ids(principal, s.records)
-    decided = exists().where(d.record_a == lr.record_a, d.record_b == lr.record_b)
-    return and_(lr.run_id == run_id, lr.record_a.in_(shown), lr.record_b.in_(shown), ~decided)
+    latest = func.coalesce(_latest_on_pair(d.decision), "")
+    mine_unsure = and_(latest == "unsure",
+                       func.coalesce(_latest_on_pair(d.actor), "").in_(me))
+    return and_(lr.run_id == run_id, lr.record_a.in_(shown), lr.record_b.in_(shown),
+                latest.not_in(DECISIONS_IN_FORCE), ~mine_unsure)
 
 
 def _record_views(
@@ -507,20 +528,33 @@ def review_for(store: Store, principal: Principal, limit: int) -> list[dict[str,
         pairs = conn.execute(
             select(lr.seq, lr.record_a, lr.record_b, lr.probability, lr.weight,
                    lr.previous_decision)
-            .where(_undecided_visible_pairs(principal, str(latest["id"])))
+            .where(_undecided_visible_pairs(principal, str(latest["id"]),
+                                           _names_of(store, conn, principal)))
             .order_by(lr.seq).limit(limit), params(principal),
         ).all()
         views = _record_views(store, conn, {str(x) for p in pairs for x in p[1:3]}, audited)
-        # Both records are visible, so the decision once made on them is too.
+        # Both records are visible, so the decisions once made on them are too: the one a
+        # new list version returned, else the latest on the pair (an unsure reviewer's).
         previous = {str(p.previous_decision): previous_decision(store, conn, p.previous_decision)
                     for p in pairs if p.previous_decision is not None}
+        d = s.link_decisions.c
+        latest_ids: dict[tuple[str, str], str] = {}
+        for row in conn.execute(
+                select(d.id, d.record_a, d.record_b)
+                .where(tuple_(d.record_a, d.record_b).in_(
+                    [(str(p.record_a), str(p.record_b)) for p in pairs]))
+                .order_by(d.ledger_index)):
+            latest_ids[(str(row.record_a), str(row.record_b))] = str(row.id)
+        on_pair = {pair: previous_decision(store, conn, decision_id)
+                   for pair, decision_id in latest_ids.items()}
     record_reads(store, principal, "linkage review", audited)
     return [
         {"run_id": str(latest["id"]), "seq": int(p.seq),
          "probability": None if p.probability is None else float(p.probability),
          "weight": None if p.weight is None else float(p.weight),
          "left": views[str(p.record_a)], "right": views[str(p.record_b)],
-         "previous_decision": previous.get(str(p.previous_decision))}
+         "previous_decision": previous.get(str(p.previous_decision))
+         or on_pair.get((str(p.record_a), str(p.record_b)))}
         for p in pairs
     ]
 
@@ -539,15 +573,52 @@ def review_progress(store: Store, principal: Principal) -> dict[str, Any]:
         latest = _latest_model_run(conn)
         pending = 0 if latest is None else int(conn.execute(
             select(func.count()).select_from(s.link_review)
-            .where(_undecided_visible_pairs(principal, str(latest["id"]))),
+            .where(_undecided_visible_pairs(principal, str(latest["id"]),
+                                           _names_of(store, conn, principal))),
             params(principal)).scalar_one())
-        last = conn.execute(
-            select(d.record_a, d.record_b, d.decision)
-            .where(d.actor.in_([principal.name,  # decisions from before pseudonyms
-                                actors.pseudonym_in(conn, store.keys, principal.name)]),
-                   d.record_a.in_(shown), d.record_b.in_(shown))
-            .order_by(d.ledger_index.desc()).limit(1), params(principal)).mappings().first()
-    return {"decided": decided, "pending": pending, "last": dict(last) if last else None}
+        last = _last_decision(store, conn, principal)
+    return {"decided": decided, "pending": pending, "last": last}
+
+
+def _names_of(store: Store, conn: Connection, principal: Principal) -> list[str]:
+    """How the reviewer appears as a decision's actor: the pseudonym, and the name on
+    decisions from before pseudonyms."""
+    return [principal.name, actors.pseudonym_in(conn, store.keys, principal.name)]
+
+
+def _last_decision(store: Store, conn: Connection,
+                   principal: Principal) -> dict[str, Any] | None:
+    """The reviewer's own latest decision on a visible pair."""
+    d = s.link_decisions.c
+    shown = visible_ids(principal, s.records)
+    last = conn.execute(
+        select(d.record_a, d.record_b, d.decision, d.ledger_index)
+        .where(d.actor.in_(_names_of(store, conn, principal)), d.record_a.in_(shown),
+               d.record_b.in_(shown))
+        .order_by(d.ledger_index.desc()).limit(1), params(principal)).mappings().first()
+    return dict(last) if last else None
+
+
+def undo_last_for(store: Store, principal: Principal) -> dict[str, Any] | None:
+    """Undo the reviewer's last decision by a superseding one (the ledger keeps both):
+    the pair returns to what was in force before it, the earlier decision on the pair
+    if there was one, else ``withdrawn`` (no decision: back in the queue). Refused when
+    someone has decided the pair since; None when the reviewer has decided nothing."""
+    require_reviewer(principal)
+    d = s.link_decisions.c
+    with store.reading() as conn:
+        last = _last_decision(store, conn, principal)
+        if last is None:
+            return None
+        pair = (d.record_a == last["record_a"], d.record_b == last["record_b"])
+        newest = conn.execute(select(func.max(d.ledger_index)).where(*pair)).scalar_one()
+        if newest != last["ledger_index"]:
+            raise ConflictError("someone has decided this pair since: reload the queue")
+        before = conn.execute(
+            select(d.decision).where(*pair, d.ledger_index < last["ledger_index"])
+            .order_by(d.ledger_index.desc()).limit(1)).scalar()
+    return decide_for(store, principal, str(last["record_a"]), str(last["record_b"]),
+                      str(before or "withdrawn"), f"undo of {last['decision']}")
 
 
 def decide_for(
@@ -611,7 +682,8 @@ def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
         latest = _latest_model_run(conn)
         pending = 0 if latest is None else int(conn.execute(
             select(func.count()).select_from(s.link_review)
-            .where(_undecided_visible_pairs(principal, str(latest["id"]))),
+            .where(_undecided_visible_pairs(principal, str(latest["id"]),
+                                           _names_of(store, conn, principal))),
             params(principal)).scalar_one())
         last = latest_run(conn)
     frame = frame[frame["record_id"].isin(shown)]

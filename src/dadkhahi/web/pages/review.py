@@ -1,10 +1,13 @@
 """The linkage review queue: two records side by side, decided from the keyboard.
 
-``s`` same person, ``d`` different persons, ``u`` undo the last decision (a superseding
-decision, never a deletion). Pairs, their visibility (both records or nothing),
-progress and decisions are the linkage service's (:mod:`dadkhahi.services.lists_linkage`),
-exactly as ``/api/linkage/review`` and ``/api/linkage/decisions`` use them. Forms post
-back and redirect, so the queue works without JavaScript; the keys are a script file.
+``s`` same person, ``d`` different persons, ``n`` not sure (the pair goes to another
+reviewer), ``u`` undo the last decision (a superseding decision that returns the pair to
+what was in force before, never a deletion). A pair someone decided before (an unsure
+reviewer, a decision a new list version sent back) shows that decision. Pairs, their
+visibility (both records or nothing), progress, decisions and undo are the linkage
+service's (:mod:`dadkhahi.services.lists_linkage`), exactly as ``/api/linkage/review``
+and ``/api/linkage/decisions`` use them. Forms post back and redirect, so the queue works
+without JavaScript; the keys are a script file.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from dadkhahi.web.security import read_form, visitor
 router = page_router()
 register("/review", N_("Review queue"), holding(Permission.REVIEW, Permission.ANALYSE))
 
-#: A decision and the decision that supersedes it on undo.
-UNDO = {"same": "different", "different": "same"}
+#: Decisions a reviewer records here, and every decision as shown.
+CHOICES = ("same", "different", "unsure")
+SHOWN = {**DECISIONS, "unsure": N_("not sure (for another reviewer)"),
+         "withdrawn": N_("withdrawn (undone)")}
 
 
 @router.get("/review")
@@ -48,7 +53,7 @@ async def queue(request: Request, lang: LangDep, current: VisitorDep,
                 for key, label in FIELDS if left.get(key) or right.get(key)]
     tr = language(lang).gettext
     return render(request, "review.html", {
-        "pair": pair, "rows": rows, "progress": progress, "decisions": DECISIONS,
+        "pair": pair, "rows": rows, "progress": progress, "decisions": SHOWN,
         "error": tr("That decision could not be recorded. Reload the queue.") if error
         else None,
     }, current, lang)
@@ -56,26 +61,22 @@ async def queue(request: Request, lang: LangDep, current: VisitorDep,
 
 @router.post("/review")
 async def decide(request: Request, lang: LangDep) -> Response:
-    """Record same / different for the pair shown, or undo the visitor's last decision."""
+    """Record same / different / not sure for the pair shown, or undo the visitor's last
+    decision."""
     form = await read_form(request)
     current = await visitor(request)
     permitted(request, current, lang, Permission.REVIEW, Permission.ANALYSE)
     store = request.app.state.store
     decision = form.get("decision", "")
     record_a, record_b = form.get("record_a", ""), form.get("record_b", "")
-    if decision == "undo":
-        progress = await run_in_threadpool(lists_linkage.review_progress, store,
-                                           current.principal)
-        last = progress["last"]
-        if last is None:
-            return RedirectResponse(f"/{lang}/review", status_code=303)
-        decision = UNDO[str(last["decision"])]
-        record_a, record_b = str(last["record_a"]), str(last["record_b"])
-    if decision not in DECISIONS or not record_a or not record_b:
+    if decision != "undo" and (decision not in CHOICES or not record_a or not record_b):
         return RedirectResponse(f"/{lang}/review?error=1", status_code=303)
     try:
-        await run_in_threadpool(lists_linkage.decide_for, store, current.principal, record_a,
-                                record_b, decision, form.get("note") or None)
+        if decision == "undo":
+            await run_in_threadpool(lists_linkage.undo_last_for, store, current.principal)
+        else:
+            await run_in_threadpool(lists_linkage.decide_for, store, current.principal,
+                                    record_a, record_b, decision, form.get("note") or None)
     except UserError:
         return RedirectResponse(f"/{lang}/review?error=1", status_code=303)
     return RedirectResponse(f"/{lang}/review", status_code=303)
