@@ -29,6 +29,10 @@ OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source"
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
          "place": "place", "act": "act", "organization": "organisation"}
+#: Pages that legitimately name objects the reader cannot see, by ID only (as the API's
+#: ``/api/grants`` and ``/api/audit``): the grants and the audit trail, for the admin who
+#: manages them. Markers (names, file names, values) are still checked on them.
+ID_EXEMPT = {"/{lang}/admin/users", "/{lang}/admin/audit"}
 #: Page routes that answer before any data is read (sign-in steps).
 NO_DATA = {"/{lang}/sign-in", "/{lang}/sign-in/second-factor", "/{lang}/sign-in/enrol"}
 
@@ -77,7 +81,8 @@ def test_pages_show_nothing_beyond_the_grant(app: FastAPI, world: World, who: st
             answer = client.get(path)
             checked += 1
             assert answer.status_code in (200, 303, 403, 404), (path, answer.status_code)
-            assert _leaks(answer, hidden, hidden_ids, path) == [], (who, path)
+            ids = [] if route.path in ID_EXEMPT else hidden_ids
+            assert _leaks(answer, hidden, ids, path) == [], (who, path)
             if level is None or route.path in NO_DATA:
                 continue
             visible = world.can_see(who, level)

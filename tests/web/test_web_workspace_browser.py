@@ -1,5 +1,6 @@
 """The workspace's newer pages in a real Chromium against a real ``dadkhahi serve``:
-acts, named officials, organisations, the timeline and estimates.
+acts, named officials, organisations, the timeline, estimates, the review queue and the
+admin pages.
 
 Each page in both languages at desktop and phone widths: screenshots saved under
 ``build/screenshots/``, no serious or critical axe-core violation, nothing loaded from
@@ -33,6 +34,9 @@ def _pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
         ("organization", f"/organizations/{world.objects[PUBLIC].organization}"),
         ("timeline", "/timeline"),
         ("estimates", "/estimates"),
+        ("review-queue", "/review"),
+        ("admin-users", "/admin/users"),
+        ("admin-audit", "/admin/audit"),
     ]
 
 
@@ -40,5 +44,5 @@ def _pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
 def test_new_pages_in_both_languages(browser: Any, server: Served, world: World,
                                      facts: dict[str, str], lang: str) -> None:
     problems = visit_all(browser, server.url, lang, _pages(world, facts), signed_in=True,
-                         who="investigator_g")
+                         who="admin_g")
     assert problems == {}

@@ -49,11 +49,13 @@ def query_audit(
     since: str | None = None,
     object_id: str | None = None,
     limit: int = 1000,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Audited reads, oldest first; ``user`` is a username, user ID or pseudonym,
-    ``since`` ISO time."""
+    """Audited reads, oldest first (``newest_first``: the latest first); ``user`` is a
+    username, user ID or pseudonym, ``since`` ISO time."""
     a = s.audit_reads.c
-    stmt = select(s.audit_reads).order_by(a.ledger_index, a.seq).limit(limit)
+    order = (a.ledger_index.desc(), a.seq.desc()) if newest_first else (a.ledger_index, a.seq)
+    stmt = select(s.audit_reads).order_by(*order).limit(limit)
     if user is not None:
         ids = select(s.users.c.id).where(s.users.c.username == user)
         stmt = stmt.where((a.username == user) | (a.user_id == user) | (a.actor == user)

@@ -98,9 +98,10 @@ def failed_sign_ins(
 
 def audit_trail(
     store: Store, principal: Principal, *, user: str | None, since: str | None,
-    object_id: str | None, limit: int,
+    object_id: str | None, limit: int, newest_first: bool = False,
 ) -> list[dict[str, Any]]:
     """Every audited read of protected data: who, what, when, from where."""
     require(principal, Permission.AUDIT)
     with store.reading() as conn:
-        return query_audit(conn, user=user, since=since, object_id=object_id, limit=limit)
+        return query_audit(conn, user=user, since=since, object_id=object_id, limit=limit,
+                           newest_first=newest_first)

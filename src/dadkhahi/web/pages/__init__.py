@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dadkhahi.web.pages import (
+    admin,
     auth,
     dashboard,
     estimates,
@@ -23,4 +24,4 @@ ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.route
                                   imports.router, places.router, facts.router,
                                   estimates.router,
                                   review.router,
-                                  persons.router, jobs.router, auth.router)
+                                  persons.router, jobs.router, admin.router, auth.router)
