@@ -85,3 +85,19 @@ def add_estimates(world: World) -> dict[str, str]:
     release_estimate(world.store, "setup", "est_" + "1" * 20, "public")
     return {"released": "est_" + "1" * 20, "unreleased": "est_" + "2" * 20}
 
+
+def add_case(world: World, members: list[str]) -> str:
+    """A sealed case (title ``SECRET-case SYNTHETIC``) charging the public person, one
+    fact linked to the first element; its team: ``members``."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+    from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+
+    pub = world.objects[PUBLIC]
+    found = create_case(world.store, "setup", "SECRET-case SYNTHETIC",
+                        Scope((pub.person,), (pub.act,)), members=members)
+    charge = add_charge(world.store, "setup", found, pub.person, "national-murder",
+                        "murder", "instigator")
+    link_fact(world.store, "setup", found, charge, "1", "involvement", pub.involvement,
+              reliability=Reliability.C, credibility=Credibility.POSSIBLY_TRUE,
+              how="SYNTHETIC: the list names him", direction=Direction.INCRIMINATING)
+    return found

@@ -25,7 +25,10 @@ from dadkhahi.web.pages import ROUTERS
 #: Path parameter (besides the language) → the world object it names.
 OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source",
                  "place_id": "place", "act_id": "act", "list_id": "list_id",
-                 "organization_id": "organization"}
+                 "organization_id": "organization",
+                 # The world holds no case: an act's ID names no case, so every principal
+                 # gets "not found" (case pages are tested in test_web_cases).
+                 "case_id": "act"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
          "place": "place", "act": "act", "organization": "organisation"}

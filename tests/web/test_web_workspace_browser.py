@@ -1,6 +1,6 @@
 """The workspace's newer pages in a real Chromium against a real ``dadkhahi serve``:
-acts, named officials, organisations, the timeline, estimates, the review queue and the
-admin pages.
+acts, named officials, organisations, the timeline, estimates, the review queue, the
+admin pages and cases.
 
 Each page in both languages at desktop and phone widths: screenshots saved under
 ``build/screenshots/``, no serious or critical axe-core violation, nothing loaded from
@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from api_world import World
 from browser import visit_all
-from page_data import PUBLIC, add_estimates, add_facts
+from page_data import PUBLIC, add_case, add_estimates, add_facts
 from served import Served
 
 
 @pytest.fixture(scope="module")
 def facts(world: World) -> dict[str, str]:
     add_estimates(world)
-    return add_facts(world)
+    return {**add_facts(world), "case": add_case(world, ["admin_g"])}
 
 
 def _pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
@@ -37,6 +37,8 @@ def _pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
         ("review-queue", "/review"),
         ("admin-users", "/admin/users"),
         ("admin-audit", "/admin/audit"),
+        ("cases", "/cases"),
+        ("case", f"/cases/{facts['case']}"),
     ]
 
 

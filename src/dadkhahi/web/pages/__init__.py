@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from dadkhahi.web.pages import (
     admin,
     auth,
+    cases,
     dashboard,
     estimates,
     facts,
@@ -24,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.route
                                   imports.router, places.router, facts.router,
                                   estimates.router,
                                   review.router,
-                                  persons.router, jobs.router, admin.router, auth.router)
+                                  persons.router, jobs.router, cases.router, admin.router,
+                                  auth.router)
