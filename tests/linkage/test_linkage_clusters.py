@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dadkhahi.linkage.clusters import cluster_pairs
+from dadkhahi.linkage.clusters import chain_conflicts, cluster_pairs, cluster_with_chain_check
 
 
 def _pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
@@ -137,3 +137,30 @@ def test_two_records_of_one_list_link_directly_only_at_the_duplicate_threshold()
                            exempt_threshold=0.9)
     assert result.duplicate_lists == ("L1",)
     assert _groups(result.clusters) == {frozenset("ab"), frozenset("c"), frozenset("d")}
+
+
+def _features(**fathers_and_births: tuple[str | None, int | None]) -> pd.DataFrame:
+    rows = [{"record_id": rid, "father_canon": father, "birth_lo": birth, "birth_hi": birth}
+            for rid, (father, birth) in fathers_and_births.items()]
+    return pd.DataFrame(rows)
+
+
+def test_a_chain_never_joins_records_with_different_fathers_or_distant_births() -> None:
+    # a-b-c chained at 0.95; a and c name different fathers and were never compared.
+    features = _features(a=("reza", 1960), b=(None, None), c=("hassan", 1961),
+                         d=(None, 1950), e=(None, 1962))
+    pairs = _pairs(("a", "b", 0.95), ("b", "c", 0.95), ("d", "e", 0.3))
+    result, apart, added = cluster_with_chain_check(IDS, pairs, 0.1, None, features)
+    assert apart == 2 and added == 2
+    # d-e: birth years 12 apart, linked only weakly (0.3): kept apart too.
+    assert _groups(result.clusters) == {frozenset("ab"), frozenset("c"), frozenset("d"),
+                                        frozenset("e")}
+    # A conflicting pair linked strongly to each other stays: the model weighed it.
+    strong = _pairs(("a", "c", 0.97), ("a", "b", 0.95))
+    kept, apart, added = cluster_with_chain_check(IDS, strong, 0.1, None, features)
+    assert frozenset("abc") in _groups(kept.clusters) and (apart, added) == (0, 0)
+    # What a person decided stands.
+    same = _labels(("a", "b", "same"), ("b", "c", "same"))
+    decided, apart, _ = cluster_with_chain_check(IDS, pairs, 0.1, same, features)
+    assert frozenset("abc") in _groups(decided.clusters) and apart == 1  # d-e only
+    assert not chain_conflicts(decided.clusters, features, pairs, same).isin(["a"]).any().any()

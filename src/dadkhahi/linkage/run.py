@@ -43,7 +43,7 @@ from dadkhahi.linkage.clusters import (
     DEFAULT_THRESHOLD,
     DUPLICATE_THRESHOLD,
     MAX_DUPLICATE_SHARE,
-    cluster_pairs,
+    cluster_with_chain_check,
     ordered_pairs,
 )
 from dadkhahi.linkage.features import record_features
@@ -447,15 +447,19 @@ def link(
 
     # Clustering works on pandas: DuckDB and its memory are released by now.
     tick = time.perf_counter()
-    clustering = cluster_pairs(
+    clustering, kept_apart, split = cluster_with_chain_check(
         features["record_id"],
         pairs,
         threshold,
         checked,
+        features,
         sources=features["source_id"] if within_list_constraint else None,
         duplicate_threshold=duplicate_threshold,
         max_duplicate_share=max_duplicate_share,
     )
+    # How many pairs the chain check kept apart and how many clusters it added.
+    stats["chain_conflicts"] = float(kept_apart)
+    stats["clusters_split_by_conflicts"] = float(split)
     stats["duplicate_lists"] = float(len(clustering.duplicate_lists))
     stats["seconds_cluster"] = time.perf_counter() - tick
     stats["clusters"] = float(clustering.clusters["cluster_id"].nunique())

@@ -298,7 +298,8 @@ def _to_ids(pairs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
 
 def apply_decisions(store: Store, actor: str, *, progress: Progress | None = None) -> RunReport:
     """Re-cluster the last model run's pairs with every human decision, without retraining."""
-    from dadkhahi.linkage.clusters import cluster_pairs
+    from dadkhahi.linkage.clusters import cluster_with_chain_check
+    from dadkhahi.linkage.features import record_features
 
     say = progress or (lambda _m: None)
     started_at, tick = utc_now(), time.perf_counter()
@@ -324,9 +325,12 @@ def apply_decisions(store: Store, actor: str, *, progress: Progress | None = Non
     keyed_labels = _keyed_labels(labels, keys)
     # The same list rule as the model run (link() with its defaults), on link keys so
     # ties break alike in every home.
-    clustering = cluster_pairs(
+    model_input = records[["link_key", "source_key", *MODEL_FIELDS]].rename(
+        columns={"link_key": "record_id", "source_key": "source_id"})
+    clustering, _, _ = cluster_with_chain_check(
         records["link_key"], pairs, float(model_run["threshold"]),
-        keyed_labels if len(keyed_labels) else None, sources=records["source_key"],
+        keyed_labels if len(keyed_labels) else None, record_features(model_input),
+        sources=records["source_key"],
     )
     clusters = pd.DataFrame({
         "record_id": clustering.clusters["record_id"].map(ids).to_numpy(),
