@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
@@ -243,13 +243,13 @@ class Groups:
                     if group is None:
                         group = self.by_kind[kind][key] = Group(kind, _slug(key), title)
                     group.victims.append(victim)
+        # Each victim's sort keys once (not once per list it is on).
+        by_fa = {v.id: (_persian_sort_key(primary_name(v, "fa")), v.id) for v in victims}
+        by_latin = {v.id: (_latin_sort_key(primary_name(v, "en")), v.id) for v in victims}
         for kind, groups in self.by_kind.items():
-            sort_name: Callable[[Victim], Any] = (
-                (lambda v: (_latin_sort_key(primary_name(v, "en")), v.id))
-                if kind == "alpha-latin"
-                else (lambda v: (_persian_sort_key(primary_name(v, "fa")), v.id)))
+            keys = by_latin if kind == "alpha-latin" else by_fa
             for group in groups.values():
-                group.victims.sort(key=sort_name)
+                group.victims.sort(key=lambda v: keys[v.id])
 
     def _keys(self, kind: str, victim: Victim) -> Iterator[tuple[str, dict[str, str]]]:
         if kind in ("province", "prison"):
