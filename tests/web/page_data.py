@@ -62,7 +62,13 @@ def add_facts(world: World) -> dict[str, str]:
 
 
 def record_estimate(world: World, estimate_id: str, estimate: float, seed: int) -> None:
-    """An ``estimate.computed`` event as the estimate job writes it (SYNTHETIC numbers)."""
+    """An ``estimate.computed`` event as the estimate job writes it (SYNTHETIC numbers
+    and lists; the linkage run is the world's)."""
+    from dadkhahi.linkage.store_io import latest_run
+
+    with world.store.reading() as conn:
+        run = latest_run(conn)
+    run_id = None if run is None else str(run["id"])
     with world.store.transaction("setup") as tx:
         tx.emit("estimate.computed", {
             "id": estimate_id, "method": "loglinear",
@@ -70,8 +76,12 @@ def record_estimate(world: World, estimate_id: str, estimate: float, seed: int) 
                         "independent lists of victims",
             "documented": 4512, "estimate": estimate, "low": estimate - 900.5,
             "high": estimate + 1500.5, "level": 0.95, "fixed_low": None,
-            "fixed_high": None, "partitions": None, "seed": seed, "link_run_id": None,
-            "inputs_sha256": "ab" * 32, "settings": {"method": "loglinear"},
+            "fixed_high": None, "partitions": None, "seed": seed, "link_run_id": run_id,
+            "inputs_sha256": "ab" * 32, "settings": {"method": "loglinear", "lists": [
+                {"list": "lst_SYNTHETIC_a", "import": "imp_SYNTHETIC_a",
+                 "title": "SYNTHETIC list A", "kind": "victims", "used": True},
+                {"list": "lst_SYNTHETIC_b", "import": "imp_SYNTHETIC_b",
+                 "title": "SYNTHETIC list B", "kind": "victims", "used": True}]},
             "versions": {"dadkhahi": "test"}, "computed_at": f"2026-12-0{seed}T10:00:00Z",
         })
 
