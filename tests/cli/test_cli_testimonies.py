@@ -1,4 +1,4 @@
-"""``dadkhahi testimonies segment|translate|show``: segments from a JSON file, a bad one
+"""``dadkhahi testimonies segment|translate|show|erase``: segments from a JSON file, a bad one
 named by number and field, translations beside them (issue 15)."""
 
 from __future__ import annotations
@@ -44,3 +44,10 @@ def test_segments_and_translations_from_the_command_line(tmp_path: Path) -> None
     assert [g["knowledge"] for g in shown["segments"]] == ["direct", "hearsay"]
     assert shown["segments"][0]["text"] == "SYNTHETIC من دیدم."
     assert shown["segments"][0]["translations"][0]["text"] == "SYNTHETIC I saw."
+    erased = runner.invoke(app, ["--home", str(home), "testimonies", "erase",
+                                 made["pseudonym"], "--reason", "SYNTHETIC withdrawal"])
+    assert erased.exit_code == 0 and "erased: 4 keys destroyed" in erased.stdout, erased.output
+    after = json.loads(runner.invoke(app, ["--home", str(home), "testimonies", "show",
+                                           made["pseudonym"]]).stdout)
+    assert "SYNTHETIC" not in json.dumps([g.get("text") for g in after["segments"]])
+    assert all(g.get("erased") for g in after["segments"])

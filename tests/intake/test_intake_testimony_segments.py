@@ -67,3 +67,46 @@ def test_a_bad_segment_refuses_the_whole_call_naming_it(store: Store) -> None:
     with store.reading() as conn:
         row = conn.execute(select(s.testimony_segments)).mappings().one()
     assert row["id"] == sid and row["text"] == PASSAGES[0].text and row["sealed"] is None
+
+
+def test_erasing_a_testimony_leaves_none_of_its_words_readable(store: Store) -> None:
+    """The attack: a witness withdraws and the source is erased, yet the segments and
+    translations, each sealed under a key of its own, still open. Erasing the testimony
+    destroys every key, so nothing of it opens any more."""
+    made = tm.add_testimony(store, tm.TestimonySpec(title="SYNTHETICTITLEQX interview"), "t")
+    ids = tm.add_segments(store, made["testimony_id"], PASSAGES, "t")
+    tm.add_translation(store, ids[0], "en", "SYNTHETICTRANSLATIONQX I saw it myself.", "t")
+    other = tm.add_testimony(store, tm.TestimonySpec(title="SYNTHETIC other"), "t")
+    kept = tm.add_segments(store, other["testimony_id"], PASSAGES[:1], "t")
+
+    def readable(testimony_id: str) -> list[str]:
+        with store.reading() as conn:
+            shown = tm.testimony_details(store, conn, testimony_id)
+        texts: list[str] = []
+        for g in shown["segments"]:
+            texts += [] if g.get("erased") else [str(g["text"])]
+            texts += [str(tr["text"]) for tr in g["translations"] if not tr.get("erased")]
+        return texts
+
+    assert any("SYNTHETICTRANSLATIONQX" in t for t in readable(made["testimony_id"]))
+    assert len(readable(made["testimony_id"])) == 3
+    indices = tm.erase_testimony(store, made["pseudonym"], "SYNTHETIC withdrawal", "t")
+    # its source (the title), two segments and a translation: four keys, one event each
+    # (this testimony has no sealed field of its own besides the title)
+    assert len(indices) == 4
+    assert readable(made["testimony_id"]) == []
+    with store.reading() as conn:
+        source = conn.execute(select(s.sources).where(
+            s.sources.c.id == made["source_id"])).mappings().one()
+        assert store.keys.unseal(conn, source["sealed"], source["id"]) is None
+        kinds = list(conn.execute(select(s.ledger_events.c.type).where(
+            s.ledger_events.c.idx.in_(indices))).scalars())
+        # Another witness's testimony is untouched.
+        untouched = tm.testimony_details(store, conn, other["testimony_id"])
+    assert kinds == ["key.destroyed"] * 4
+    assert [g["id"] for g in untouched["segments"]] == kept
+    assert untouched["segments"][0]["text"] == PASSAGES[0].text
+    public = tm.add_testimony(store, tm.TestimonySpec(
+        title="SYNTHETIC public", sensitivity=Sensitivity.PUBLIC), "t")
+    with pytest.raises(ValidationError, match="not protected"):
+        tm.erase_testimony(store, public["testimony_id"], "SYNTHETIC", "t")

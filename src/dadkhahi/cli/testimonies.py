@@ -189,3 +189,18 @@ def show(
         shown = testimony_details(store, conn, testimony)
     shown.pop("ledger_index", None)
     typer.echo(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
+
+
+@testimonies_app.command("erase")
+def erase(
+    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the ledger; name no one)")],
+    actor: Annotated[str | None, typer.Option(help="Who erases it")] = None,
+) -> None:
+    """Erase a protected testimony: its words, segments, translations and title become
+    unreadable for good (the ledger keeps that they existed)."""
+    from dadkhahi.intake.testimonies import erase_testimony
+
+    indices = erase_testimony(open_store(), testimony, reason, current_actor(actor))
+    console.print(f"erased: {len(indices)} keys destroyed (events "
+                  f"{indices[0]} to {indices[-1]})", highlight=False)

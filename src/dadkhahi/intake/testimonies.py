@@ -388,3 +388,34 @@ def testimony_details(store: Store, conn: Connection, ref: str) -> dict[str, Any
                          for c in consents(conn, str(row["source_id"]))]
     shown["segments"] = segments_of(store, conn, str(row["id"]))
     return shown
+
+
+def erase_testimony(store: Store, ref: str, reason: str, actor: str) -> list[int]:
+    """Erase a protected testimony: every key sealing it, its source's title, its segments
+    and their translations is destroyed (one ``key.destroyed`` event each, one transaction),
+    then the store is scrubbed so no destroyed key survives in its files.
+
+    A witness who withdraws must leave nothing readable behind: erasing only the source
+    would leave the segments and translations, each sealed under a key of its own.
+    Returns the events' indices.
+    """
+    # Imported here: erasure is rare, and store.erase is not needed to record testimonies.
+    from dadkhahi.store.erase import destroy_keys, scrub
+
+    with store.reading() as conn:
+        testimony = get_testimony(conn, ref)
+        tid, sid = testimony["id"], testimony["source_id"]
+        sealed = [testimony["sealed"]]
+        sealed += conn.execute(select(s.sources.c.sealed).where(s.sources.c.id == sid)).scalars()
+        sealed += conn.execute(select(s.testimony_segments.c.sealed).where(
+            s.testimony_segments.c.testimony_id == tid)).scalars()
+        sealed += conn.execute(select(s.segment_translations.c.sealed).where(
+            s.segment_translations.c.testimony_id == tid)).scalars()
+    keys = [str(x["key_id"]) for x in sealed if isinstance(x, dict) and x.get("key_id")]
+    if not keys:
+        raise ValidationError("this testimony holds no sealed fields to erase (it is not "
+                              "protected)")
+    with store.transaction(actor) as tx:
+        indices = destroy_keys(tx, keys, reason)
+    scrub(store)
+    return indices
