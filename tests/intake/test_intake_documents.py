@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.documents import JOB_KIND, pending_items, read_text
+from dadkhahi.intake.documents import JOB_KIND, pending_items, queue_extraction, read_text
 from dadkhahi.intake.evidence import Receipt, add_evidence, erase_item
 from dadkhahi.jobs import queue
 from dadkhahi.jobs.worker import run_next, run_now
@@ -160,3 +160,24 @@ def test_a_job_that_died_is_taken_up_again_and_skips_what_was_done(
     assert again is not None and again.id == job.id and again.state == "succeeded"
     assert again.attempts == 2
     assert [r["state"] for r in again.result["items"]] == ["skipped", "done", "done"]  # type: ignore[index]
+
+
+def test_a_queued_extraction_names_its_actor_only_by_pseudonym(
+    store: Store, tmp_path: Path,
+) -> None:
+    """The jobs table is not sealed: a job queued by a team member held their name in
+    clear in its parameters and ``created_by``. It holds the ledger's pseudonym, and the
+    job still acts as that member when it runs."""
+    note = tmp_path / "note.txt"
+    note.write_text("SYNTHETIC note\n")
+    [item] = _add(store, [note])
+    job = queue_extraction(store, {"item_ids": [item]}, "SYNTHETICMEMBERQX")
+    with store.reading() as conn:
+        row = conn.execute(select(s.jobs).where(s.jobs.c.id == job.id)).mappings().one()
+    assert "SYNTHETICMEMBERQX" not in json.dumps(dict(row), default=str)
+    done = run_now(store, job.id)
+    assert done.state == "succeeded", done.error
+    with store.reading() as conn:
+        actors = set(conn.execute(select(s.custody.c.actor).where(
+            s.custody.c.item_id != item)).scalars())
+    assert actors == {row["params"]["actor"]} and row["created_by"] == row["params"]["actor"]

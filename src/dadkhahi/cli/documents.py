@@ -30,11 +30,10 @@ app = typer.Typer(help="Documents: take files in and extract their text (PDF, sc
 
 def _run_extraction(store: Store, params: dict[str, Any], actor: str) -> dict[str, Any]:
     """Queue a ``documents.extract`` job and run it here with a progress bar."""
-    from dadkhahi.intake.documents import JOB_KIND
-    from dadkhahi.jobs.queue import enqueue
+    from dadkhahi.intake.documents import queue_extraction
     from dadkhahi.jobs.worker import run_now
 
-    job = enqueue(store, JOB_KIND, {**params, "actor": actor}, created_by=actor)
+    job = queue_extraction(store, params, actor)
     with count_progress() as bar:
         task = bar.add_task("extracting text", total=None)
 
@@ -89,9 +88,8 @@ def add(
 
     Prints each item's ID and its source's ID. A file whose text cannot be read is still
     kept; the reason is recorded on the item."""
-    from dadkhahi.intake.documents import JOB_KIND
+    from dadkhahi.intake.documents import queue_extraction
     from dadkhahi.intake.evidence import ProgressHooks, Receipt, add_evidence
-    from dadkhahi.jobs.queue import enqueue
 
     store = open_store()
     who = current_actor(actor)
@@ -119,7 +117,7 @@ def add(
         raise fail("nothing was stored")
     params: dict[str, Any] = {"item_ids": ids, "languages": _ocr_languages(language)}
     if no_extract:
-        job = enqueue(store, JOB_KIND, {**params, "actor": who}, created_by=who)
+        job = queue_extraction(store, params, who)
         console.print(f"extraction queued as job {job.id}", highlight=False)
     else:
         _print_outcomes(_run_extraction(store, params, who))
@@ -138,8 +136,7 @@ def extract(
     actor: Annotated[str | None, typer.Option(help="Who runs it")] = None,
 ) -> None:
     """Run pending (and failed) extractions now, with a progress bar, or queue them."""
-    from dadkhahi.intake.documents import JOB_KIND
-    from dadkhahi.jobs.queue import enqueue
+    from dadkhahi.intake.documents import queue_extraction
 
     store = open_store()
     who = current_actor(actor)
@@ -147,7 +144,7 @@ def extract(
     if items:
         params["item_ids"] = list(items)
     if background:
-        job = enqueue(store, JOB_KIND, {**params, "actor": who}, created_by=who)
+        job = queue_extraction(store, params, who)
         console.print(f"queued job {job.id}", highlight=False)
         return
     _print_outcomes(_run_extraction(store, params, who))
@@ -327,8 +324,7 @@ def capture(
     screenshot, the HTML as sent and as rendered, and their SHA-256 with the URL and time
     (capture.json); all stored as items, then the page's main text extracted."""
     from dadkhahi.intake.capture import capture_url
-    from dadkhahi.intake.documents import JOB_KIND
-    from dadkhahi.jobs.queue import enqueue
+    from dadkhahi.intake.documents import queue_extraction
 
     store = open_store()
     who = current_actor(actor)
@@ -343,7 +339,7 @@ def capture(
         return
     params: dict[str, Any] = {"item_ids": page}
     if no_extract:
-        job = enqueue(store, JOB_KIND, {**params, "actor": who}, created_by=who)
+        job = queue_extraction(store, params, who)
         console.print(f"extraction queued as job {job.id}", highlight=False)
     else:
         _print_outcomes(_run_extraction(store, params, who))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, select
 
@@ -46,6 +46,9 @@ from dadkhahi.search.index import PageText, index_pages, partition_for
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import new_file_key
 from dadkhahi.store.store import Store, utc_now
+
+if TYPE_CHECKING:
+    from dadkhahi.jobs.queue import Job
 
 #: The job kind that extracts text (``dadkhahi.jobs.catalog``).
 JOB_KIND = "documents.extract"
@@ -213,6 +216,21 @@ def extract_items(
     return outcomes
 
 
+def queue_extraction(
+    store: Store, params: dict[str, Any], actor: str, *, created_by: str | None = None,
+) -> Job:
+    """Queue a ``documents.extract`` job acting as ``actor``.
+
+    The jobs table is not sealed, so it holds the actor's ledger pseudonym, never the
+    name (a team member's name is identifying); the job resolves it when it runs.
+    """
+    from dadkhahi.jobs.queue import actor_alias, enqueue
+
+    alias = actor_alias(store, actor)
+    return enqueue(store, JOB_KIND, {**params, "actor": alias},
+                   created_by=created_by or alias)
+
+
 def extract_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
     """The ``documents.extract`` job: the named items, or every pending one.
 
@@ -220,7 +238,9 @@ def extract_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any
     (Tesseract codes), ``ocr`` (default true), ``actor``. Resumable: items done by an
     earlier attempt are skipped.
     """
-    actor = str(params.get("actor") or ctx.job.created_by or "worker")
+    from dadkhahi.jobs.queue import actor_name
+
+    actor = actor_name(store, str(params["actor"])) if params.get("actor") else "worker"
     ids = params.get("item_ids")
     if ids is None:
         with store.reading() as conn:

@@ -13,8 +13,7 @@ from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.api.models import AcceptIn, SearchIn
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.documents import JOB_KIND, read_text
-from dadkhahi.jobs.queue import enqueue
+from dadkhahi.intake.documents import queue_extraction, read_text
 from dadkhahi.search.engine import search as run_search
 from dadkhahi.services import mentions as mentions_service
 from dadkhahi.store import schema as s
@@ -46,8 +45,8 @@ def extract(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
     require(principal, Permission.ADD_EVIDENCE)
     if item["derived_from"] is not None:
         raise ValidationError("this item is a derivative; extract its original")
-    job = enqueue(store, JOB_KIND, {"item_ids": [object_id], "actor": principal.name},
-                  created_by=principal.user_id)
+    job = queue_extraction(store, {"item_ids": [object_id]}, principal.name,
+                           created_by=principal.user_id)
     return job.to_json()
 
 
