@@ -13,7 +13,7 @@ from web_world import client_for, csrf_of
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.ledger.proofs import verify_bundle
 from dadkhahi.store import schema as s
-from dadkhahi.store.actors import pseudonym
+from dadkhahi.store.actors import pseudonym_in
 
 BOUNDARY = "web-test-boundary-91c2"
 
@@ -58,7 +58,9 @@ def test_register_a_source_errors_beside_the_field_then_ledgered(app: FastAPI,
         event = conn.execute(select(s.ledger_events.c.body).where(
             s.ledger_events.c.idx == row.ledger_index)).scalar_one()
     assert row.reliability == "B"
-    assert json.loads(event)["actor"] == pseudonym(world.store.keys, "investigator_g")
+    with world.store.reading() as conn:  # a user's pseudonym is keyed on their account
+        investigator = pseudonym_in(conn, world.store.keys, "investigator_g")
+    assert json.loads(event)["actor"] == investigator
     shown = client.get(f"/fa/sources/{source_id}")
     assert shown.status_code == 200 and "Synthetic web source" in shown.text
     # A researcher (no add_evidence) sees no form and may not register.
