@@ -237,11 +237,11 @@ def test_cli_estimate_with_linkage_uncertainty_records_it(linked_sqlite: Store) 
             "--chains", "2", "--seed", "7", "--json"]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
-    out = json.loads(first.output)
+    out = json.loads(first.stdout)
     lu = out["linkage_uncertainty"]
     assert lu["partitions"] == 2 and lu["interval"] == out["interval"]
     assert len(lu["interval_linkage_fixed"]) == 2
-    second = json.loads(CliRunner().invoke(app, args).output)
+    second = json.loads(CliRunner().invoke(app, args).stdout)
     assert (second["estimate"], second["interval"]) == (out["estimate"], out["interval"])
     assert second["estimate_id"] != out["estimate_id"]
     with linked.reading() as conn:
@@ -253,7 +253,7 @@ def test_cli_estimate_with_linkage_uncertainty_records_it(linked_sqlite: Store) 
                                        "--linkage-uncertainty", "--method", "all"])
     assert isinstance(refused.exception, UserError)
     fixed = json.loads(CliRunner().invoke(app, [
-        "--home", str(linked.home.path), "estimate", "--method", "chao", "--json"]).output)
+        "--home", str(linked.home.path), "estimate", "--method", "chao", "--json"]).stdout)
     assert "linkage_uncertainty" not in fixed and fixed["estimate_id"].startswith("est_")
 
 

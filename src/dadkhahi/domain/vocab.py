@@ -185,3 +185,8 @@ class Role(StrEnum):
 #: undo with nothing earlier to return to) leave no decision in force.
 LINK_DECISIONS = ("same", "different", "unsure", "withdrawn")
 DECISIONS_IN_FORCE = ("same", "different")
+
+
+#: Claim statuses never shown as standing facts: replaced by a later linkage run
+#: (``superseded``) or withdrawn by their source (``retracted``).
+HIDDEN_CLAIM_STATUSES: tuple[str, ...] = ("superseded", "retracted")

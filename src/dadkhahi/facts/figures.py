@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Connection, select, true
 
 from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.errors import NotFoundError, ValidationError
-from dadkhahi.domain.vocab import EntityKind, Sensitivity
+from dadkhahi.domain.vocab import HIDDEN_CLAIM_STATUSES, EntityKind, Sensitivity
 from dadkhahi.facts.entities import Support, add_claim
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Transaction
@@ -32,8 +32,6 @@ from dadkhahi.store.store import Transaction
 VICTIM_COUNT = "victim_count"
 _NUMBERS = ("approximately", "at_least", "at_most")
 _TEXTS = ("words", "what", "qualifier")
-#: Claim statuses not shown (withdrawn by the source, replaced by a later run).
-_HIDDEN = ("retracted", "superseded")
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,7 @@ def published_figures(
         select(c.id, c.entity_id, c.value, c.date_text, cs.source_id)
         .join(s.claim_support, cs.claim_id == c.id)
         .where(c.entity_kind == str(EntityKind.ACT), c.property == VICTIM_COUNT,
-               c.status.not_in(_HIDDEN), c.sensitivity != str(Sensitivity.PROTECTED),
+               c.status.not_in(HIDDEN_CLAIM_STATUSES), c.sensitivity != str(Sensitivity.PROTECTED),
                true() if where is None else where)
         .order_by(c.ledger_index, c.id, cs.seq), dict(params or {})).all()
     found: dict[str, tuple[Any, list[str]]] = {}

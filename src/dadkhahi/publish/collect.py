@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from dadkhahi.access.disclosure import Audience, bind, condition, disclosable
 from dadkhahi.analysis.estimates import ReleasedEstimate
+from dadkhahi.domain.vocab import HIDDEN_CLAIM_STATUSES
 from dadkhahi.facts.figures import PublishedFigure, published_figures
 from dadkhahi.persian.normalize import is_persian_script
 from dadkhahi.publish.gate import GateResult, evaluate
@@ -29,8 +30,6 @@ ALLOWED: tuple[str, ...] = (
     "name", "sex", "birth_year", "age_at_death", "city", "province", "affiliation",
     "prison", "death_date", "burial_place",
 )
-#: Claim statuses never shown (replaced by a later linkage run, or withdrawn by a source).
-HIDDEN_STATUSES = ("superseded", "retracted")
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def _public_claims(conn: Connection, props: tuple[str, ...],
                c.date_text, cs.source_id)
         .join(s.claim_support, cs.claim_id == c.id)
         .where(c.entity_kind == entity_kind, c.property.in_(props),
-               c.status.not_in(HIDDEN_STATUSES), condition(public, s.claims))
+               c.status.not_in(HIDDEN_CLAIM_STATUSES), condition(public, s.claims))
         .order_by(c.entity_id, c.property, c.id, cs.seq), bind(public))
     grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
     for _cid, eid, prop, value, lo, hi, text, src in rows:

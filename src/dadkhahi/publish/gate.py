@@ -26,7 +26,7 @@ from sqlalchemy import Connection, func, select
 
 from dadkhahi.access.disclosure import Audience, bind, condition
 from dadkhahi.domain.errors import NotFoundError, UserError
-from dadkhahi.domain.vocab import ActType, InvolvementRole, ListKind
+from dadkhahi.domain.vocab import HIDDEN_CLAIM_STATUSES, ActType, InvolvementRole, ListKind
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -184,7 +184,7 @@ def _fate_values(conn: Connection, params: dict[str, object]) -> set[str]:
     for pid, value in conn.execute(
             select(c.entity_id, c.value).where(
                 c.entity_kind == "person", c.property == FATE,
-                c.status.not_in(("superseded", "retracted")),
+                c.status.not_in(HIDDEN_CLAIM_STATUSES),
                 condition(Audience.public(), s.claims)), params):
         if str(value).strip().lower() in KILLED:
             found.add(str(pid))

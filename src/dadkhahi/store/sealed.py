@@ -82,17 +82,21 @@ class KeyRing:
         salts = {name: selective.field_salt(data_key, key_id, context, name) for name in opened}
         return {"key_id": key_id, **sealed, "commitments": selective.commitments(opened, salts)}
 
+    def _data_key(self, conn: Connection, key_id: str) -> bytes | None:
+        """The unwrapped data key, or None if it was destroyed (erased)."""
+        wrapped = conn.execute(
+            select(s.data_keys.c.wrapped).where(s.data_keys.c.id == key_id)
+        ).scalar_one_or_none()
+        return None if wrapped is None else sealing.unwrap_key(wrapped, self._master)
+
     def unseal(
         self, conn: Connection, sealed: Mapping[str, str], context: str
     ) -> dict[str, Any] | None:
         """The payload, or None if its key was destroyed (erased)."""
         key_id = sealed["key_id"]
-        wrapped = conn.execute(
-            select(s.data_keys.c.wrapped).where(s.data_keys.c.id == key_id)
-        ).scalar_one_or_none()
-        if wrapped is None:
+        data_key = self._data_key(conn, key_id)
+        if data_key is None:
             return None
-        data_key = sealing.unwrap_key(wrapped, self._master)
         body = {k: v for k, v in sealed.items() if k != "key_id"}
         payload: dict[str, Any] = json.loads(sealing.unseal(body, data_key, _aad(key_id, context)))
         return payload
@@ -113,12 +117,9 @@ class KeyRing:
             raise IntegrityError("this sealed payload predates field commitments: it can "
                                  "only be disclosed whole")
         key_id = str(sealed["key_id"])
-        wrapped = conn.execute(
-            select(s.data_keys.c.wrapped).where(s.data_keys.c.id == key_id)
-        ).scalar_one_or_none()
-        if wrapped is None:
+        data_key = self._data_key(conn, key_id)
+        if data_key is None:
             return None
-        data_key = sealing.unwrap_key(wrapped, self._master)
         body = {k: v for k, v in sealed.items() if k in ("alg", "nonce", "ct")}
         payload = json.loads(sealing.unseal(body, data_key, _aad(key_id, context)))
         out: dict[str, str] = {}
