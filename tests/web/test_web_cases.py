@@ -27,8 +27,21 @@ def test_the_team_sees_the_matrix_and_its_gaps(app: FastAPI, world: World,
     assert "Evidence matrix" in page.text and "Gaps" in page.text
     assert world.objects[Sensitivity.PUBLIC].involvement in page.text
     assert "incriminating" in page.text
+    assert "supported by 0 independent sources (below the threshold of 2)" in page.text
+    assert "no fact linked" in page.text
     fa = client.get(f"/fa/cases/{case_id}")
     assert fa.status_code == 200 and "ماتریس" in fa.text
+
+
+def test_the_persian_matrix_words_each_element_in_persian(app: FastAPI, world: World,
+                                                           case_id: str) -> None:
+    fa = client_for(app, world, "investigator_g").get(f"/fa/cases/{case_id}").text
+    # The status words were the English of the CSV: each is now worded on the page.
+    for english in ("supported by", "independent source", "below the threshold",
+                    "no fact linked", "exculpatory or mixed"):
+        assert english not in fa, english
+    assert "پشتیبانی‌شده با ۰ منبع مستقل" in fa and "زیر آستانهٔ ۲" in fa
+    assert "هیچ واقعیتی پیوند نخورده" in fa
 
 
 @pytest.mark.parametrize("who", ["anonymous", "viewer_g", "researcher", "analyst",

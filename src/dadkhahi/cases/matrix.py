@@ -75,6 +75,13 @@ class ElementRow:
             base += f"; {self.counter} exculpatory or mixed link{'s' if self.counter != 1 else ''}"
         return base
 
+    def standing(self, threshold: int) -> dict[str, Any]:
+        """What :meth:`status` says, as values a page words in its own language."""
+        supporting = any(lk.direction != Direction.EXCULPATORY for lk, _ in self.links)
+        return {"linked": supporting, "independent": self.independent,
+                "below": supporting and self.independent < threshold,
+                "threshold": threshold, "counter": self.counter}
+
     def is_gap(self, threshold: int) -> bool:
         return self.independent < threshold
 

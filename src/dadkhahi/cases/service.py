@@ -62,8 +62,13 @@ def case_matrix(store: Store, principal: Principal, case_id: str,
     with store.reading() as conn:
         rows = element_rows(store, conn, case)
     record_reads(store, principal, "cases.read", [("case", case.id)])
+    # Each row also carries its element's standing as values (not words), so a page
+    # words it in its own language; "status" stays the English of the CSV and bundle.
+    standing = {(r.charge_id, r.element_id): r.standing(threshold) for r in rows}
     return {**case.summary(), "charges": [vars(c) for c in case.charges],
-            "threshold": threshold, "matrix": matrix_records(rows, threshold)}
+            "threshold": threshold,
+            "matrix": [{**rec, "standing": standing[(rec["charge_id"], rec["element_id"])]}
+                       for rec in matrix_records(rows, threshold)]}
 
 
 def case_gaps(store: Store, principal: Principal, case_id: str,
