@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -150,8 +151,7 @@ def test_parallel_bad_logins_keep_memory_and_a_public_read_bounded(server: Serve
     base = f"http://127.0.0.1:{server.port}"
     httpx.get(f"{base}/api/sources")
     peak_before = server.memory_kib("VmHWM")
-    statuses: list[int] = []
-    retry: list[str] = []
+    answers: list[httpx.Response] = []
     read_times: list[float] = []
     stop = threading.Event()
 
@@ -164,11 +164,8 @@ def test_parallel_bad_logins_keep_memory_and_a_public_read_bounded(server: Serve
                 time.sleep(0.05)
 
     def bad_login(i: int) -> None:
-        r = httpx.post(f"{base}/api/auth/login", timeout=60, json={
-            "username": f"guess-{i}", "password": f"SYNTHETIC guess {i}"})
-        statuses.append(r.status_code)
-        if r.status_code == 429:
-            retry.append(r.headers.get("retry-after", ""))
+        answers.append(httpx.post(f"{base}/api/auth/login", timeout=60, json={
+            "username": f"guess-{i}", "password": f"SYNTHETIC guess {i}"}))
 
     read_thread = threading.Thread(target=reader)
     read_thread.start()
@@ -177,11 +174,22 @@ def test_parallel_bad_logins_keep_memory_and_a_public_read_bounded(server: Serve
     stop.set()
     read_thread.join()
     grown_mib = (server.memory_kib("VmHWM") - peak_before) / 1024
-    assert set(statuses) <= {401, 429} and 429 in statuses, statuses
-    assert all(x.isdigit() and int(x) >= 1 for x in retry)
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) <= {401, 429}, statuses
+    # The pool's decision, whatever the machine's speed: a burst of 40 never gets more
+    # than its running and waiting slots (cores x 3), so some of it is refused at once,
+    # with a Retry-After, by the pool or (past 20 failures from this address) the throttle.
+    refused = [r for r in answers if r.status_code == 429]
+    assert refused and all(r.headers.get("retry-after", "").isdigit()
+                           and int(r.headers["retry-after"]) >= 1 for r in refused)
+    assert any("too many sign-ins at once" in r.json()["error"]["message"]
+               for r in refused), [r.text for r in refused]
     # At most the running and waiting hashes of the pool, not one per request.
     assert grown_mib < 8 * ARGON2_MIB, f"server grew {grown_mib:.0f} MiB"
-    assert read_times and max(read_times) < 2.0, max(read_times)
+    # Reads go on beside the burst. The median, not the slowest: on a machine shared by
+    # other work one read may stall for reasons of its own, while with hashes unbounded
+    # every read during the burst waited (8.7 s).
+    assert read_times and statistics.median(read_times) < 2.0, read_times
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
