@@ -139,5 +139,12 @@ def test_how_many_shows_others_figures_as_their_claims(world: World, tmp_path: P
     assert "بیش از ۳٬۲۰۰" in fa
     assert "5,000" not in en and "۵٬۰۰۰" not in fa  # the protected figure stays out
     assert "No estimate of the total has been released yet." in en
-    # Three documented victims: a cell under 5, shown as such, never as a number.
-    assert "fewer than 5" in en
+    # Three documented victims: the total and every cell are under 5, shown as such,
+    # never as a number (the home page, the table and the lists alike).
+    home = (out / "en" / "index.html").read_text("utf-8")
+    lists = (out / "en" / "lists" / "index.html").read_text("utf-8")
+    for page in (en, home, lists):
+        assert "fewer than 5" in page
+        assert "<strong>3</strong>" not in page and "(1)" not in page and "(3)" not in page
+    assert "Other provinces, counted together" in en
+    assert "<strong>کمتر از ۵</strong>" in fa

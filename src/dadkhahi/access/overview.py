@@ -2,8 +2,8 @@
 
 Counts come from :func:`dadkhahi.access.reads.count_visible`, so they follow the
 one visibility policy. Someone outside the team (anonymous, viewer) sees counts
-of public records only, and a count under :data:`SMALL_CELL` is suppressed (shown
-as "fewer than 5"): a small count of a narrow group can identify people.
+of public records only, and a small count is suppressed (shown as "fewer than 5"),
+by the one small-number rule of :mod:`dadkhahi.access.small_counts`.
 
 An estimate is shown only after it was released (an ``estimate.released`` event) to
 an audience the reader belongs to: the public, or, for team members, the team.
@@ -18,12 +18,11 @@ from sqlalchemy import select
 
 from dadkhahi.access.policy import Principal
 from dadkhahi.access.reads import count_visible
+from dadkhahi.access.small_counts import is_small
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
-#: Counts below this are not shown to readers outside the team.
-SMALL_CELL = 5
 #: Audiences whose releases a reader sees.
 PUBLIC_AUDIENCES = ("public",)
 TEAM_AUDIENCES = ("public", "team")
@@ -31,7 +30,7 @@ TEAM_AUDIENCES = ("public", "team")
 
 def suppressed(count: int, principal: Principal) -> int | None:
     """``count``, or None when it is small and the reader is outside the team."""
-    if not principal.team and 0 < count < SMALL_CELL:
+    if not principal.team and is_small(count):
         return None
     return count
 

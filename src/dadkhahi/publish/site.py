@@ -25,6 +25,7 @@ import jdatetime
 import jinja2
 from markupsafe import Markup
 
+from dadkhahi.access.small_counts import SMALL_CELL, is_small, merge_small
 from dadkhahi.assets.lock import STATIC
 from dadkhahi.facts.figures import PublishedFigure
 from dadkhahi.persian.display import (
@@ -43,8 +44,6 @@ from dadkhahi.publish.search_index import SearchVictim, search_markup
 from dadkhahi.publish.text import LANGUAGE_NAMES, translate
 
 LANGUAGES = ("fa", "en")
-#: Cells of the "how many" tables below this are not shown (nobody singled out).
-SMALL_CELL = 5
 #: Files the site takes from the assets mechanism: path under ``assets/static`` → in site.
 ASSET_FILES = {
     "publish/memorial.css": "assets/memorial.css",
@@ -123,6 +122,14 @@ class Lang:
         last = (start + dt.timedelta(days=32)).replace(day=1).togregorian() - dt.timedelta(1)
         return (f"{JALALI_EN[month - 1]} {year} ({first.day} {GREGORIAN_EN[first.month - 1]} "
                 f"– {last.day} {GREGORIAN_EN[last.month - 1]} {last.year})")
+
+    def count(self, n: int | None) -> str:
+        """A count of people as the public may see it: the small-number rule
+        (:mod:`dadkhahi.access.small_counts`) applies to every figure of the site;
+        None is a count already suppressed."""
+        if n is None or is_small(n):
+            return self.t("fewer than {n}").format(n=self.num(SMALL_CELL))
+        return self.num(n)
 
     def figure(self, figure: PublishedFigure) -> str:
         """A count published by others, in this language (its words kept as written)."""
@@ -402,9 +409,9 @@ class Site:
             yield Page(f"{code}/about.html", "about.html", about, code)
 
     def _how_many(self) -> dict[str, Any]:
-        rows = [(g, len(g.victims)) for g in self.groups.ordered("province")]
-        return {"count": len(self.memorial.victims), "by_province": rows,
-                "small": SMALL_CELL, "figures": self.memorial.figures,
+        table = merge_small((g, len(g.victims)) for g in self.groups.ordered("province"))
+        return {"count": len(self.memorial.victims), "by_province": table,
+                "figures": self.memorial.figures,
                 "sources": self.memorial.sources, "estimate": (
                     self.memorial.estimates[0] if self.memorial.estimates else None),
                 "list_titles": self.memorial.list_titles}

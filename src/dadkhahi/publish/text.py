@@ -59,9 +59,12 @@ FA: dict[str, str] = {
         "این شمار مستند است، نه برآورد کل: نام بسیاری از جان‌باختگان هنوز دانسته نیست.",
     "Documented victims by province": "جان‌باختگان مستند بر پایهٔ استان",
     "Count": "شمار",
-    "fewer than 5": "کمتر از ۵",
-    "Counts under 5 are not shown, so that no small group can be singled out.":
-        "شمارهای کمتر از ۵ نشان داده نمی‌شوند تا هیچ گروه کوچکی شناسایی نشود.",
+    "fewer than {n}": "کمتر از {n}",
+    "Counts under 5 are not shown, so that no small group can be singled out: small cells "
+    "are counted together.":
+        "شمارهای کمتر از ۵ نشان داده نمی‌شوند تا هیچ گروه کوچکی شناسایی نشود: "
+        "خانه‌های کوچک با هم شمرده می‌شوند.",
+    "Other provinces, counted together": "استان‌های دیگر، با هم شمرده‌شده",
     "Figures published by others": "شمارهایی که دیگران منتشر کرده‌اند",
     "{low} to {high}": "{low} تا {high}",
     "more than {n}": "بیش از {n}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from dadkhahi.access.overview import SMALL_CELL, overview
+from dadkhahi.access.overview import overview
+from dadkhahi.access.small_counts import SMALL_CELL
 from dadkhahi.http.requests import run_read
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
