@@ -42,6 +42,7 @@ PREFIXES = {
     # A testimony's segments and their translations.
     "segment": "seg",
     "translation": "trn",
+    "transcription": "tsc",
 }
 
 

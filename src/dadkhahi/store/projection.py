@@ -108,6 +108,16 @@ def _document_failed(index: int, data: Mapping[str, Any]) -> list[Op]:
     return [Insert(s.extractions, _row(s.extractions, index, dict(data, state="failed")))]
 
 
+_simple_insert("transcription.recorded", s.transcriptions)
+
+
+@handles("transcription.requested")
+def _transcription_requested(index: int, data: Mapping[str, Any]) -> list[Op]:
+    common = {k: data[k] for k in ("item_id", "required", "reason", "at")}
+    return [Insert(s.transcription_requests, _row(s.transcription_requests, index, {
+        **common, "id": f"{data['id']}:{page}", "page": page})) for page in data["pages"]]
+
+
 @handles("testimony.segmented")
 def _testimony_segmented(index: int, data: Mapping[str, Any]) -> list[Op]:
     return [Insert(s.testimony_segments, _row(s.testimony_segments, index, row))

@@ -736,6 +736,44 @@ document_pages = Table(
     _ledger_index(),
 )
 
+# A person's transcription of one page (handwriting, or OCR too unsure to trust): each is
+# a derivative item (the typed text, sealed like the original when protected) pointing to
+# the original. ``kind`` is ``transcription`` (typed blind to any other of the same page)
+# or ``resolution`` (the text chosen where two independent transcriptions differ);
+# ``transcriber`` is the ledger pseudonym, never a name. ``transcription_requests`` asks
+# for pages beyond those routed by a low OCR confidence, and for two independent
+# transcriptions (an exhibit).
+
+transcriptions = Table(
+    "transcriptions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("text_item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("transcriber", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("parent_sha256", Text, nullable=False),
+    Column("resolves", JSON(none_as_null=True)),
+    Column("at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_transcriptions_item_page", "item_id", "page"),
+)
+
+transcription_requests = Table(
+    "transcription_requests",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("required", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_transcription_requests_item_page", "item_id", "page"),
+)
+
 # The full-text index: one row per page (or part of a long page), tokens from the one
 # tokenizer (``dadkhahi.search.tokens``) joined by spaces. Not evidence and not replayed
 # (no ledger_index): rebuilt from the text derivatives. Protected rows hold keyed hashes

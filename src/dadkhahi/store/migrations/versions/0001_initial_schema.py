@@ -731,6 +731,44 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("text_item_id", "number", name=op.f("pk_document_pages")),
     )
     op.create_table(
+        "transcriptions",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("item_id", sa.Text(), nullable=False),
+        sa.Column("page", sa.Integer(), nullable=False),
+        sa.Column("text_item_id", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("transcriber", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.Text(), nullable=False),
+        sa.Column("parent_sha256", sa.Text(), nullable=False),
+        sa.Column("resolves", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["item_id"], ["items.id"],
+                                name=op.f("fk_transcriptions_item_id_items")),
+        sa.ForeignKeyConstraint(["text_item_id"], ["items.id"],
+                                name=op.f("fk_transcriptions_text_item_id_items")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transcriptions")),
+    )
+    with op.batch_alter_table("transcriptions", schema=None) as batch_op:
+        batch_op.create_index("ix_transcriptions_item_page", ["item_id", "page"],
+                              unique=False)
+    op.create_table(
+        "transcription_requests",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("item_id", sa.Text(), nullable=False),
+        sa.Column("page", sa.Integer(), nullable=False),
+        sa.Column("required", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["item_id"], ["items.id"],
+                                name=op.f("fk_transcription_requests_item_id_items")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transcription_requests")),
+    )
+    with op.batch_alter_table("transcription_requests", schema=None) as batch_op:
+        batch_op.create_index("ix_transcription_requests_item_page", ["item_id", "page"],
+                              unique=False)
+    op.create_table(
         "search_segments",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("item_id", sa.Text(), nullable=False),
@@ -1091,6 +1129,8 @@ def downgrade() -> None:
     op.drop_table("consents")
     op.drop_table("testimonies")
     op.drop_table("search_segments")
+    op.drop_table("transcription_requests")
+    op.drop_table("transcriptions")
     op.drop_table("document_pages")
     op.drop_table("extractions")
     with op.batch_alter_table("case_exports", schema=None) as batch_op:
