@@ -337,6 +337,31 @@ def test_decisions_need_both_records_visible_and_the_permission(world: World) ->
     assert pair not in {(p["left"]["id"], p["right"]["id"]) for p in queue}
 
 
+def test_unsure_sends_the_pair_to_another_reviewer(world: World) -> None:
+    """``unsure`` over the API is the review page's "not sure": nothing in force, the pair
+    leaves this reviewer's queue and reaches the next with the doubt beside it."""
+    from dadkhahi.linkage.store_io import load_decisions
+
+    def queue(who: str) -> dict[tuple[str, str], Any]:
+        pairs = world.client.get("/api/linkage/review?limit=500",
+                                 headers=world.headers(who)).json()
+        return {(p["left"]["id"], p["right"]["id"]): p for p in pairs}
+
+    a, b = next(iter(queue("analyst")))
+    r = world.client.post("/api/linkage/decisions", headers=world.headers("analyst"),
+                          json={"record_a": a, "record_b": b, "decision": "unsure"})
+    assert r.status_code == 201, r.text
+    assert r.json()["decision"] == "unsure"
+    assert (a, b) not in queue("analyst")
+    shown = queue("admin")[(a, b)]
+    assert shown["previous_decision"]["decision"] == "unsure"
+    assert shown["previous_decision"]["actor"] == r.json()["actor"]
+    with world.store.reading() as conn:
+        in_force = load_decisions(conn)
+    assert not ((in_force["record_id_l"] == min(a, b))
+                & (in_force["record_id_r"] == max(a, b))).any()
+
+
 def _visible_list_records(world: World, who: str) -> int:
     principal = Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
     with world.store.reading() as conn:

@@ -509,9 +509,13 @@ class ReviewPairOut(BaseModel):
 
 
 class DecisionIn(_In):
+    """A reviewer's decision on two records: ``same`` or ``different`` person, or
+    ``unsure``: not a decision in force, the pair goes to another reviewer (it leaves
+    this reviewer's queue and is shown to the next with this doubt beside it)."""
+
     record_a: str = _ID
     record_b: str = _ID
-    decision: Literal["same", "different"]
+    decision: Literal["same", "different", "unsure"]
     note: str | None = Field(None, max_length=_LONG)
 
 

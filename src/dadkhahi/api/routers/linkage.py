@@ -62,7 +62,9 @@ def review(
              responses={404: {"description": "A record is missing or not visible to you"}})
 def decide(body: DecisionIn, store: StoreDep, principal: PrincipalDep) -> Any:
     """Record that two records are (or are not) the same person (a ``link.decided``
-    event); it takes effect on the next run or ``POST /api/linkage/apply``."""
+    event); it takes effect on the next run or ``POST /api/linkage/apply``. ``unsure``
+    puts nothing in force and sends the pair to another reviewer, as the review page's
+    "not sure" does (the same service)."""
     return svc.decide_for(store, principal, body.record_a, body.record_b, body.decision,
                           body.note)
 
