@@ -2,13 +2,15 @@
 # Debian packages Dadkhahi needs beyond Python: libmagic (media types from
 # content), a JRE (Splink on Spark), PostgreSQL (team-server tests) and
 # Chromium with its driver (page tests), Tesseract with Persian and English (OCR of
-# scanned documents), Noto fonts (Persian text in OCR tests), wrk (load benchmarks)
-# and strace (the durability test watches the system calls of an intake).
+# scanned documents), Noto fonts (Persian text in OCR tests), wrk (load benchmarks),
+# strace (the durability test watches the system calls of an intake) and Pango with
+# HarfBuzz (WeasyPrint lays out PDFs with them: Persian shaping and bidi, dadkhahi.pdf).
 # Installs only what is missing.
 set -euo pipefail
 need=()
 for pkg in libmagic1 default-jre-headless postgresql chromium chromium-driver \
-           tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng fonts-noto-core wrk strace; do
+           tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng fonts-noto-core wrk strace \
+           libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # A JRE that is already on the machine (another vendor's) is good enough.

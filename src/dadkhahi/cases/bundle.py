@@ -9,8 +9,9 @@ Layout (RFC 8493)::
     data/proofs/<index>.json      RFC 9162 inclusion proofs, all to one checkpoint
     data/checkpoint.txt           the signed C2SP checkpoint
     data/matrix.csv, matrix.json  the evidence matrix and the gaps
-    data/report.html              the same for a person to read (charges, elements, facts,
-                                  evidence, gaps)
+    data/report.html, report.pdf  the same for a person to read (charges, elements, facts,
+                                  evidence, gaps, each file's hash and proof), the PDF
+                                  with its font embedded and Persian shaped
     data/withheld.csv             what was withheld and why (never who)
 
 Exhibit files are streamed from the blob store once: both manifest hashes are taken
@@ -57,7 +58,7 @@ from dadkhahi.cases.matrix import (
     matrix_csv,
     matrix_records,
 )
-from dadkhahi.cases.report import render_report
+from dadkhahi.cases.report import ExhibitFile, ExhibitLine, render_report, report_pdf
 from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
@@ -284,12 +285,16 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
     with store.reading() as conn:
         synthetic = any(conn.execute(select(s.persons.c.synthetic).where(
             s.persons.c.id.in_([c.suspect_id for c in case.charges]))).scalars())
-    report = render_report(case.id, case.title, rows, threshold, numbers,
-                           [(ex.number, ex.direction, ex.withheld is not None)
-                            for ex in exhibits], synthetic)
-    payload = {"matrix.json": _json_text(matrix), "matrix.csv": matrix_csv(records),
-               "withheld.csv": _withheld_csv(exhibits), "report.html": report}
-    digests = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in payload.items()}
+    lines = [ExhibitLine(ex.number, ex.direction, ex.withheld is not None, tuple(
+        ExhibitFile(_file_name(item), str(item["sha256"]), int(item["ledger_index"]))
+        for item in ex.files)) for ex in exhibits]
+    report = (case.id, case.title, rows, threshold, numbers, lines, synthetic)
+    payload = {"matrix.json": _json_text(matrix).encode(),
+               "matrix.csv": matrix_csv(records).encode(),
+               "withheld.csv": _withheld_csv(exhibits).encode(),
+               "report.html": render_report(*report).encode(),
+               "report.pdf": report_pdf(*report)}
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in payload.items()}
     export_id, now = new_id("export"), utc_now()
     going = [(ex, item) for ex in exhibits for item in ex.files]
     with store.transaction(actor) as tx:
@@ -308,8 +313,8 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
             "sealed": tx.seal({"recipient": recipient}, export_id), "digests": digests,
         }, time=now)
     note = store.checkpoint()
-    for name, text in payload.items():
-        writer.text(f"data/{name}", text)
+    for name, data in payload.items():
+        writer.stream(f"data/{name}", [data])
     writer.text("data/checkpoint.txt", note)
     with store.reading() as conn:
         proven, custody_fields = _write_custody(conn, store.keys, writer, exhibits)

@@ -1,23 +1,30 @@
-"""The court bundle's human-readable report (``data/report.html``).
+"""The court bundle's human-readable report (``data/report.html`` and ``data/report.pdf``).
 
 Charges, each element with its status ("supported by N independent sources", never
-"proven"), the facts linked to it with the analyst's assessment, the evidence behind each
-fact by exhibit number (withheld exhibits marked so), and the gap report. HTML rather than
-PDF: WeasyPrint is not a dependency of the project, and any browser prints the file (the
-stylesheet has print rules). User text (titles, names, how a fact proves an element) is
-set with ``dir="auto"`` so Persian reads right to left; when the case holds Persian text
-the headings carry their Persian translation too. A case about invented people (any
-suspect marked synthetic) has "SYNTHETIC — NOT EVIDENCE" on every page, screen and print.
+"proven"), the facts linked to it with the analyst's assessment and the proof of the link
+event, the evidence behind each fact by exhibit number (withheld exhibits marked so), the
+gap report, and every exhibit file with its SHA-256 and the proof of its intake event.
+User text (titles, names, how a fact proves an element) is set with ``dir="auto"`` so
+Persian reads right to left; when the case holds Persian text the headings carry their
+Persian translation too. A case about invented people (any suspect marked synthetic) has
+"SYNTHETIC — NOT EVIDENCE" on every page: a fixed banner in the HTML, the page's top
+margin in the PDF (:func:`report_pdf`, through the project's one PDF mechanism,
+:mod:`dadkhahi.pdf`, which shapes Persian and embeds the font).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from jinja2 import Environment
 
 from dadkhahi.cases.matrix import ElementRow, Evidence, gap_report
+from dadkhahi.pdf import html_to_pdf
+
+#: The mark on every page of a report about invented people.
+SYNTHETIC_STAMP = "SYNTHETIC — NOT EVIDENCE"
 
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
@@ -29,6 +36,27 @@ HEADINGS = {
     "exhibits": ("Exhibits", "مدارک"),
     "withheld": ("withheld", "نگه‌داشته‌شده"),
 }
+
+
+@dataclass(frozen=True)
+class ExhibitFile:
+    """One file of an exhibit as the report cites it."""
+
+    path: str
+    sha256: str
+    #: The ledger event that registered the item (its proof is ``data/proofs/<n>.json``).
+    event: int
+
+
+@dataclass(frozen=True)
+class ExhibitLine:
+    """One exhibit as the report lists it: its files, or why it was withheld."""
+
+    number: str
+    direction: str
+    withheld: bool
+    files: tuple[ExhibitFile, ...] = ()
+
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -44,11 +72,12 @@ table { border-collapse: collapse; width: 100%; margin-block: .5rem 1.2rem; }
 th, td { border: 1px solid #999; padding: .25rem .4rem; text-align: start;
          vertical-align: top; }
 .gap { color: #8a1c00; }
+.hash { font-size: .8em; overflow-wrap: anywhere; }
 @media print { .stamp { position: fixed; } h2 { break-before: page; } }
 </style>
 </head>
 <body>
-{% if synthetic %}<div class="stamp">SYNTHETIC — NOT EVIDENCE</div>{% endif %}
+{% if synthetic and banner %}<div class="stamp">{{ stamp }}</div>{% endif %}
 <h1>{{ h("report") }}: <bdi dir="auto">{{ title }}</bdi></h1>
 <p>Case <bdi dir="ltr">{{ case_id }}</bdi>. Threshold: {{ threshold }} independent
 sources. The words are "supported by N independent sources": a count of sources not joined
@@ -65,7 +94,8 @@ by a recorded provenance link, never a finding that anything is proven.</p>
 <td>{% for f in el.facts %}<p>{{ f.kind }} <bdi dir="ltr">{{ f.id }}</bdi>
 ({{ f.direction }}; {{ f.assessment }}): <bdi dir="auto">{{ f.how }}</bdi>.
 Evidence: {{ f.evidence or "none" }}. Linked by <bdi dir="ltr">{{ f.by }}</bdi>
-at {{ f.at }}.</p>{% else %}none{% endfor %}</td>
+at {{ f.at }}; proof <bdi dir="ltr">data/proofs/{{ f.event }}.json</bdi>.</p>
+{% else %}none{% endfor %}</td>
 </tr>
 {% endfor %}
 </table>
@@ -74,9 +104,13 @@ at {{ f.at }}.</p>{% else %}none{% endfor %}</td>
 {% if gaps %}<ul>{% for line in gaps %}<li><bdi dir="auto">{{ line }}</bdi></li>{% endfor %}
 </ul>{% else %}<p>None at this threshold.</p>{% endif %}
 <h2>{{ h("exhibits") }}</h2>
-<table><tr><th>Exhibit</th><th>Direction</th><th>In this bundle</th></tr>
+<table><tr><th>Exhibit</th><th>Direction</th><th>In this bundle</th>
+<th>Files: SHA-256 and the proof of the intake event</th></tr>
 {% for ex in exhibits %}<tr><td>{{ ex.number }}</td><td>{{ ex.direction }}</td>
-<td>{{ "no: " ~ h("withheld") ~ " (see withheld.csv)" if ex.withheld else "yes" }}</td></tr>
+<td>{{ "no: " ~ h("withheld") ~ " (see withheld.csv)" if ex.withheld else "yes" }}</td>
+<td>{% for f in ex.files %}<p><bdi dir="ltr">exhibits/{{ ex.number }}/{{ f.path }}</bdi><br>
+<span class="hash" dir="ltr">sha256 {{ f.sha256 }}</span><br>
+proof <bdi dir="ltr">data/proofs/{{ f.event }}.json</bdi></p>{% endfor %}</td></tr>
 {% endfor %}</table>
 </body>
 </html>
@@ -98,11 +132,12 @@ def has_persian(texts: Sequence[str]) -> bool:
 
 def render_report(
     case_id: str, title: str, rows: Sequence[ElementRow], threshold: int,
-    numbers: Mapping[str, str], exhibits: Sequence[tuple[str, str, bool]],
-    synthetic: bool,
+    numbers: Mapping[str, str], exhibits: Sequence[ExhibitLine], synthetic: bool,
+    *, banner: bool = True,
 ) -> str:
-    """The report as HTML. ``numbers``: item ID → exhibit number; ``exhibits``: (number,
-    direction, withheld) in exhibit order; ``synthetic``: stamp every page."""
+    """The report as HTML. ``numbers``: item ID → exhibit number; ``exhibits``: in exhibit
+    order; ``synthetic``: stamp every page (with a fixed banner unless ``banner`` is false:
+    the PDF stamps its page margins instead)."""
     charges: list[dict[str, object]] = []
     by_charge: dict[str, dict[str, object]] = {}
     for r in rows:
@@ -115,6 +150,7 @@ def render_report(
         facts = [{"kind": lk.fact_kind, "id": lk.fact_id, "direction": lk.direction,
                   "assessment": f"reliability {lk.reliability}, credibility {lk.credibility}",
                   "how": lk.how, "by": lk.linked_by, "at": lk.linked_at,
+                  "event": lk.ledger_index,
                   "evidence": ", ".join(sorted({_cite(e, numbers) for e in ev}))}
                  for lk, ev in r.links]
         elements = charge["elements"]
@@ -130,8 +166,20 @@ def render_report(
 
     return _ENV.from_string(_TEMPLATE).render(
         h=h, title=title, case_id=case_id, threshold=threshold, charges=charges,
-        gaps=gap_report(rows, threshold), synthetic=synthetic,
-        exhibits=[{"number": n, "direction": d, "withheld": w} for n, d, w in exhibits])
+        gaps=gap_report(rows, threshold), synthetic=synthetic, banner=banner,
+        stamp=SYNTHETIC_STAMP, exhibits=exhibits)
 
 
-__all__ = ["HEADINGS", "has_persian", "render_report"]
+def report_pdf(
+    case_id: str, title: str, rows: Sequence[ElementRow], threshold: int,
+    numbers: Mapping[str, str], exhibits: Sequence[ExhibitLine], synthetic: bool,
+) -> bytes:
+    """The same report as a PDF (A4, font embedded), stamped on every page if synthetic."""
+    html = render_report(case_id, title, rows, threshold, numbers, exhibits, synthetic,
+                         banner=False)
+    return html_to_pdf(html, stamp=SYNTHETIC_STAMP if synthetic else None,
+                       title=f"Case report {case_id}")
+
+
+__all__ = ["HEADINGS", "SYNTHETIC_STAMP", "ExhibitFile", "ExhibitLine", "has_persian",
+           "render_report", "report_pdf"]

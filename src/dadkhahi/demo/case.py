@@ -122,7 +122,9 @@ def build_demo_case(store: Store, actor: str, evin_id: str,
         on_leave = add_claim(tx, EntityKind.PERSON, be, "on_leave",
                              {"from": "1988-07-23", "to": "1988-08-05"},
                              [sup("leave", "entry 7")], date=MORDAD_1367)
-    case_id = create_case(store, actor, "SYNTHETIC demo case: invented officials, Mordad 1367",
+    # Persian beside English, as in a real case file: the report is then bilingual.
+    case_id = create_case(store, actor, "SYNTHETIC demo case: invented officials, Mordad 1367"
+                          " · پرونده نمایشی ساختگی: مقامات ساختگی، مرداد ۱۳۶۷",
                           Scope((alef, be), (act,), (evin_id,), "1988-07-23", "1988-08-22"),
                           members=members)
     c1 = add_charge(store, actor, case_id, alef, "rome-statute-art7", "7(1)(a)", "25(3)(b)")
@@ -141,7 +143,8 @@ def build_demo_case(store: Store, actor: str, evin_id: str,
     link(c2, "1", "act", act, "the killings")
     link(c2, "2", "involvement", signed, "the order bears Alef's signature")
     link(c3, "1", "act", act, "the killings")
-    link(c3, "2", "involvement", guarded, "Be commanded the guards on duty")
+    # "Be commanded the guards on duty", in Persian.
+    link(c3, "2", "involvement", guarded, "بِ فرماندهٔ نگهبانانِ کشیک بود")
     link(c3, "3", "claim", on_leave, "Be was on leave for part of the period",
          Direction.EXCULPATORY)
     return DemoCase(case_id, (alef, be), (c1, c2, c3))

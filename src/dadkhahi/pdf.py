@@ -1,0 +1,104 @@
+"""The project's one way to make a PDF: an HTML page laid out by WeasyPrint.
+
+Every PDF Dadkhahi writes (a court bundle's report, later the memorial's book) goes
+through :func:`html_to_pdf`. WeasyPrint lays text out with Pango and HarfBuzz, so Persian
+is shaped (joined letters) and bidirectional text is ordered by the Unicode algorithm;
+ReportLab does neither. The page's fonts are embedded (subset) in the file: Vazirmatn,
+from the one assets mechanism (``dadkhahi.assets``), for both scripts, so a PDF looks the
+same on a machine without Persian fonts.
+
+Nothing is fetched from outside the assets folder: the page's text is user text, and an
+``<img src="http://…">`` or a ``file:///`` path in it must neither reach the network nor
+read a file into a document handed to a court (``AssetsOnly``). The bytes are not
+reproducible to the byte (the embedded font subset carries the time it was made): a
+bundle names its report by the hash of the bytes it wrote.
+
+Needs Pango at run time (Debian ``libpango-1.0-0``, ``libpangoft2-1.0-0``:
+``scripts/install-system-deps.sh``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from dadkhahi.assets import STATIC
+
+#: The font every PDF is set in (Latin and Arabic script), from the vendored assets.
+FONT_FILE = STATIC / "vendor" / "vazirmatn" / "Vazirmatn-Variable.woff2"
+FONT_FAMILY = "Vazirmatn"
+
+_PAGE_CSS = """
+@font-face { font-family: "%(family)s"; src: url("%(font)s"); }
+@page {
+  size: A4; margin: 22mm 16mm 20mm;
+  font-family: "%(family)s", sans-serif; font-size: 8.5pt;
+  @bottom-center { content: counter(page) " / " counter(pages); }
+  %(stamp)s
+}
+html { font-family: "%(family)s", sans-serif; font-size: 10pt; line-height: 1.4; }
+"""
+
+_STAMP_CSS = """@top-center { content: "%s"; color: #b00020; font-weight: bold; }"""
+
+
+def _css_string(text: str) -> str:
+    """``text`` as the inside of a double-quoted CSS string."""
+    return "".join(c if c.isalnum() or c in " —-.,:;()" else f"\\{ord(c):x} " for c in text)
+
+
+def page_css(stamp: str | None = None) -> str:
+    """The stylesheet every PDF page gets: A4, the embedded font, page numbers, and
+    ``stamp`` (e.g. "SYNTHETIC — NOT EVIDENCE") at the top of every page."""
+    return _PAGE_CSS % {
+        "family": FONT_FAMILY, "font": FONT_FILE.as_uri(),
+        "stamp": "" if stamp is None else _STAMP_CSS % _css_string(stamp)}
+
+
+def _under_assets(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    path = Path(unquote(parts.path)).resolve()
+    return path.is_relative_to(STATIC.resolve()) and path.is_file()
+
+
+def _fetcher() -> Any:
+    # Imported here: WeasyPrint loads Pango through cffi, which every command that
+    # never writes a PDF should not pay for.
+    from weasyprint.urls import URLFetcher
+
+    class AssetsOnly(URLFetcher):  # type: ignore[misc]
+        """Fetches files under the assets folder and nothing else."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not _under_assets(url):
+                raise ValueError("only the project's assets are fetched into a PDF")
+            return super().fetch(url, headers)
+
+    return AssetsOnly(allowed_protocols=("file",))
+
+
+def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None) -> bytes:
+    """``html`` laid out as an A4 PDF with its fonts embedded.
+
+    ``stamp``: a line at the top of every page (the SYNTHETIC mark of demo material).
+    ``title``: the document's title in the PDF metadata (else the page's ``<title>``).
+    """
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = _fetcher()
+    # One font configuration for the page and its stylesheet, or @font-face is ignored.
+    fonts = FontConfiguration()
+    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
+    rendered = document.render(font_config=fonts, stylesheets=[
+        CSS(string=page_css(stamp), url_fetcher=fetcher, font_config=fonts)])
+    if title is not None:
+        rendered.metadata.title = title
+    pdf: bytes = rendered.write_pdf()
+    return pdf
+
+
+__all__ = ["FONT_FAMILY", "FONT_FILE", "html_to_pdf", "page_css"]
