@@ -150,6 +150,8 @@ def estimate_store(
                                       options.seed, heard)
     linkage = {
         **result.diagnostics["linkage"],
+        "drawn_from": "audit" if drawn.audit is not None else "calibrated pair probabilities",
+        "audit": drawn.audit,
         "calibration": drawn.calibration.as_json(),
         "draw_settings": drawn.settings.as_json(),
         "draw_stats": drawn.stats,
@@ -159,7 +161,7 @@ def estimate_store(
                             "min_ess": per_partition.min_ess},
     }
     warnings = (*result.warnings, *drawn.warnings)
-    if not drawn.calibration.fitted:
+    if drawn.audit is None and not drawn.calibration.fitted:
         warnings = (*warnings, f"match probabilities not calibrated: "
                                f"{drawn.calibration.note}; the drawn linkages are centred "
                                "on the run's own partition, so they add its uncertainty "
@@ -207,6 +209,8 @@ def record_estimate(store: Store, actor: str, done: StoreEstimate,
         settings["linkage"] = {
             "run_id": done.linkage.run_id,
             "draw_settings": linkage["draw_settings"],
+            "drawn_from": linkage["drawn_from"],
+            "audit": linkage["audit"],
             "calibration": linkage["calibration"],
             "partition_lcmcr": linkage["partition_lcmcr"],
             "width_share": linkage["width_share"],

@@ -1,17 +1,21 @@
 """The store's linkage, and M partitions drawn around it, as capture histories.
 
 Reads what the last linkage run left (the persons, the scored pairs it kept
-in its cache and review queue, the human decisions), calibrates the match
-probabilities on the decided pairs (:mod:`dadkhahi.linkage.calibration`),
-draws partitions per connected component (:mod:`dadkhahi.linkage.draws`) and
-turns each into one row per person, as :func:`dadkhahi.linkage.views.
-capture_histories` does for the store's own partition.
+in its cache and review queue, the human decisions). When the run has a
+recorded audit (``link audit record``), the partitions are drawn from the
+audit's measured error rates per stratum (:mod:`dadkhahi.linkage.audit_draws`):
+what is known of the linkage's error on these lists. Without one, the match
+probabilities are calibrated on the decided pairs
+(:mod:`dadkhahi.linkage.calibration`) and partitions drawn per connected
+component (:mod:`dadkhahi.linkage.draws`). Each partition becomes one row per
+person, as :func:`dadkhahi.linkage.views.capture_histories` does for the
+store's own partition.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,10 +23,13 @@ import pandas as pd
 from sqlalchemy import select
 
 from dadkhahi.domain.errors import UserError
+from dadkhahi.linkage.audit import LINK_STRATA, audit_population, latest_audit_result
+from dadkhahi.linkage.audit_draws import audited_partitions
 from dadkhahi.linkage.calibration import Calibration, calibrate
+from dadkhahi.linkage.clusters import chain_apart
 from dadkhahi.linkage.draws import DrawSettings, PartitionDraws, draw_partitions, fit_offset
 from dadkhahi.linkage.features import _id_key
-from dadkhahi.linkage.service import _pairs_cache
+from dadkhahi.linkage.service import _pairs_cache, cluster_inputs
 from dadkhahi.linkage.store_io import latest_run, load_decisions
 from dadkhahi.linkage.views import _import_order, histories_of, linked_records, list_labels
 from dadkhahi.store import schema as s
@@ -40,6 +47,9 @@ class LinkageDraws:
     run_id: str
     stats: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: The recorded audit the draws come from (its rates per stratum), None when
+    #: they come from calibrated pair probabilities.
+    audit: dict[str, Any] | None = None
 
 
 def candidate_pairs(store: Store, run_id: str) -> pd.DataFrame:
@@ -142,8 +152,79 @@ def linkage_draws(
         raise UserError("no linkage run yet: run dadkhahi link run first")
     pairs = candidate_pairs(store, str(run["id"]))
     labels = list_labels(store, _import_order(frame))
+    with store.reading() as conn:
+        audited = latest_audit_result(conn, str(run["id"]))
+    if audited is not None:
+        return audit_draws_of(store, run, audited, frame, labels, pairs, decisions, settings,
+                              by, language)
     return draws_of(frame, labels, pairs, decisions, decisions, settings,
                     float(run["threshold"]), str(run["id"]), by, language)
+
+
+def audit_summary(audited: Mapping[str, Any]) -> dict[str, Any]:
+    """What the estimate records of the audit its draws come from."""
+    return {
+        "result_id": audited["id"], "audit_id": audited["audit_id"],
+        "precision": audited["precision"], "recall": audited["recall"],
+        "labelled": audited["labelled"], "strata": {
+            h: {"population": v["population"], "labelled": v["labelled"], "same": v["same"]}
+            for h, v in audited["strata"].items()},
+    }
+
+
+def audit_draws_of(
+    store: Store, run: Mapping[str, Any], audited: Mapping[str, Any], frame: pd.DataFrame,
+    labels: dict[str, str], pairs: pd.DataFrame, decisions: pd.DataFrame,
+    settings: DrawSettings, by: str | None = None, language: str = "en",
+) -> LinkageDraws:
+    """Capture histories of partitions drawn from a recorded audit's rates.
+
+    See :mod:`dadkhahi.linkage.audit_draws`. The drawn partitions cover every
+    record the run linked; ``frame`` (the eligible records) takes its persons
+    from them.
+    """
+    tick = time.perf_counter()
+    threshold = float(run["threshold"])
+    inputs = cluster_inputs(store, run, decisions)
+    keys = inputs.records.set_index("record_id")["link_key"]
+    _, apart = chain_apart(inputs.records["link_key"], inputs.pairs, threshold,
+                           inputs.labels if len(inputs.labels) else None, inputs.features,
+                           sources=inputs.records["source_key"])
+    population = audit_population(store, run)
+    candidates = pd.DataFrame({
+        "record_id_l": population["record_id_l"].map(keys),
+        "record_id_r": population["record_id_r"].map(keys),
+        "stratum": population["stratum"],
+        "linked": population["stratum"].isin(LINK_STRATA),
+    }).dropna(subset=["record_id_l", "record_id_r"])
+    counts = {h: (int(v["labelled"]), int(v["same"])) for h, v in audited["strata"].items()
+              if int(v.get("population") or 0) > 0}
+    drawn = audited_partitions(
+        inputs.records["link_key"], inputs.records["source_key"], inputs.pairs, threshold,
+        candidates, counts, decisions=inputs.labels, apart=apart, settings=settings)
+    calibration = calibration_of(pairs, decisions, settings.seed, threshold)
+    fixed = histories_of(frame, labels, by, language)
+    person_of = pd.DataFrame(drawn.labels.T, index=drawn.record_ids)
+    at = frame["record_id"].map(keys).to_numpy()
+    tables = []
+    for m in range(drawn.labels.shape[0]):
+        assigned = frame.assign(person_id=[f"draw_{i}" for i in person_of[m].reindex(at)])
+        tables.append(histories_of(assigned.reset_index(drop=True), labels, by, language))
+    persons = [len(t) for t in tables]
+    unlabelled = sorted(h for h, (n, _) in counts.items() if n == 0)
+    warnings = tuple(
+        f"the audit labelled no pair of stratum {h!r}: its rate is drawn from "
+        "Beta(1/2, 1/2), which widens the interval (label more pairs: dadkhahi link audit)"
+        for h in unlabelled)
+    stats = {
+        **drawn.stats,
+        "from": "audit", "audit_result": audited["id"], "chain_apart": len(apart),
+        "persons_fixed": len(fixed), "persons_drawn_min": int(min(persons)),
+        "persons_drawn_max": int(max(persons)),
+        "seconds": round(time.perf_counter() - tick, 3),
+    }
+    return LinkageDraws(fixed, tuple(tables), calibration, settings, str(run["id"]), stats,
+                        warnings, audit_summary(audited))
 
 
 def draws_of(

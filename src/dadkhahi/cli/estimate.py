@@ -177,8 +177,9 @@ def make_estimate_command(
             bool,
             typer.Option("--linkage-uncertainty/--no-linkage-uncertainty",
                          help="Carry the linkage's uncertainty into the interval: estimate on "
-                         "--linkage-draws partitions drawn from the calibrated match "
-                         "probabilities and pool the posterior draws (store only)."),
+                         "--linkage-draws partitions drawn from the last run's recorded "
+                         "audit (dadkhahi link audit record), else from the calibrated "
+                         "match probabilities, and pool the posterior draws (store only)."),
         ] = False,
         linkage_draws: Annotated[
             int, typer.Option("--linkage-draws", min=2, max=500, metavar="M",

@@ -65,7 +65,8 @@ def to_json(result: EstimateResult, others: Sequence[EstimateResult] = ()) -> di
     adds ``"linkage_uncertainty"``: ``{"partitions", "interval" (the
     combined one, as above), "interval_linkage_fixed", "estimate_linkage_fixed",
     "width_share" (of the combined width the linkage adds), "variance_share",
-    "calibration"}``.
+    "calibration", "drawn_from" ("audit" or "calibrated pair probabilities"),
+    "audit" (the recorded audit the draws come from, or null)}``.
     """
     out = _stratum_json(result)
     del out["stratum"]
@@ -83,6 +84,8 @@ def to_json(result: EstimateResult, others: Sequence[EstimateResult] = ()) -> di
             "width_share": linkage["width_share"],
             "variance_share": linkage["variance_share"],
             "calibration": linkage.get("calibration"),
+            "drawn_from": linkage.get("drawn_from"),
+            "audit": linkage.get("audit"),
         })
     if others:
         out["methods"] = [to_json(o) for o in others]

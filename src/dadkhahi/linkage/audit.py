@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import csv
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.files import open_private, private_dir
@@ -92,8 +92,13 @@ def _pairs_of_persons(assignment: pd.DataFrame) -> pd.DataFrame:
     return merged[["record_id_l", "record_id_r"]].reset_index(drop=True)
 
 
-def _candidates(store: Store, run: dict[str, Any]) -> pd.DataFrame:
-    """Every pair of each stratum: record_id_l, record_id_r, probability, stratum."""
+def audit_population(store: Store, run: Mapping[str, Any]) -> pd.DataFrame:
+    """Every pair of each stratum: record_id_l, record_id_r, probability, stratum.
+
+    Links are the pairs of the persons the store holds now (the partition the
+    run kept, after its chain check and every rule); non-links are the run's
+    scored pairs (its cache and review queue) that the partition keeps apart.
+    """
     threshold = float(run["threshold"])
     with store.reading() as conn:
         p = s.person_records.c
@@ -110,7 +115,9 @@ def _candidates(store: Store, run: dict[str, Any]) -> pd.DataFrame:
         strong = strong.rename(columns={"match_probability": "probability"})
     else:
         strong = review.iloc[0:0]
-    scored = pd.concat([strong, review], ignore_index=True).dropna(subset=["probability"])
+    scored = (pd.concat([f for f in (strong, review) if len(f)], ignore_index=True)
+              if len(strong) or len(review) else review)
+    scored = scored.dropna(subset=["probability"])
     scored = scored.drop_duplicates(["record_id_l", "record_id_r"], keep="first")
     person = assignment.set_index("record_id")["person_id"]
     links = _pairs_of_persons(assignment).merge(scored, on=["record_id_l", "record_id_r"],
@@ -142,7 +149,7 @@ def draw_audit(
         run = latest_run(conn, "model")
     if run is None:
         raise UserError("no linkage run yet: run dadkhahi link run first")
-    candidates = _candidates(store, run)
+    candidates = audit_population(store, run)
     records = load_records(store)
     key = records.set_index("record_id")["link_key"]
     candidates = candidates.assign(
@@ -366,3 +373,11 @@ def record_audit(
         index = tx.emit("link.audited", {**result, "actor": tx.actor})
     return AuditResult(audit_id, strata, precision, recall, result["labelled"],
                        result["disputed"], result["unsure"], reviewers, agreement, index)
+
+
+def latest_audit_result(conn: Connection, run_id: str) -> dict[str, Any] | None:
+    """The last audit recorded (``link.audited``) of linkage run ``run_id``, or None."""
+    r = s.link_audit_results.c
+    row = conn.execute(select(s.link_audit_results).where(r.run_id == run_id)
+                       .order_by(r.ledger_index.desc()).limit(1)).mappings().first()
+    return None if row is None else dict(row)

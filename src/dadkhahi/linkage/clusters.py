@@ -357,6 +357,26 @@ def chain_conflicts(
     return out.reset_index(drop=True)
 
 
+def chain_apart(
+    record_ids: pd.Series,
+    pairs: pd.DataFrame,
+    threshold: float,
+    labels: pd.DataFrame | None,
+    features: pd.DataFrame,
+    **options: Any,
+) -> tuple[Clustering, pd.DataFrame]:
+    """:func:`cluster_pairs`, and the pairs of its clusters :func:`chain_conflicts` keeps apart.
+
+    The partition a run keeps is :func:`cluster_pairs` with those pairs labelled
+    "different" (:func:`cluster_with_chain_check`); partitions drawn around it
+    (:mod:`dadkhahi.linkage.audit_draws`) keep them apart too.
+    """
+    first = cluster_pairs(record_ids, pairs, threshold, labels, **options)
+    apart = chain_conflicts(first.clusters, features, pairs, labels,
+                            options.get("duplicate_threshold", DUPLICATE_THRESHOLD))
+    return first, apart
+
+
 def cluster_with_chain_check(
     record_ids: pd.Series,
     pairs: pd.DataFrame,
@@ -370,9 +390,7 @@ def cluster_with_chain_check(
     Returns the clustering, the number of conflicting pairs kept apart and the number
     of clusters that rule added.
     """
-    first = cluster_pairs(record_ids, pairs, threshold, labels, **options)
-    apart = chain_conflicts(first.clusters, features, pairs, labels,
-                            options.get("duplicate_threshold", DUPLICATE_THRESHOLD))
+    first, apart = chain_apart(record_ids, pairs, threshold, labels, features, **options)
     if apart.empty:
         return first, 0, 0
     extra = apart.assign(decision="different")

@@ -296,10 +296,44 @@ def _to_ids(pairs: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
                         record_id_r=np.where(swap, left, right))
 
 
+@dataclass(frozen=True)
+class ClusterInputs:
+    """What the last model run's clustering reads, on link keys (the same in every home)."""
+
+    records: pd.DataFrame  # load_records: record_id, link_key, source_key, fields
+    ids: pd.Series  # record id by link key
+    pairs: pd.DataFrame  # the run's cached pairs: record_id_l/r are link keys
+    labels: pd.DataFrame  # every decision in force, on link keys
+    features: pd.DataFrame  # record_features of the model input (the chain check reads them)
+
+
+def cluster_inputs(store: Store, model_run: Mapping[str, Any],
+                   labels: pd.DataFrame) -> ClusterInputs:
+    """The inputs to re-cluster ``model_run``'s cached pairs (UserError if not cached)."""
+    from dadkhahi.linkage.features import record_features
+
+    cache = _pairs_cache(store, model_run["id"])
+    if not cache.is_file():
+        raise UserError(
+            f"the pairs of run {model_run['id']} are not cached here ({cache}); "
+            "run dadkhahi link run again"
+        )
+    records = load_records(store)
+    keys = records.set_index("record_id")["link_key"]
+    ids = pd.Series(records["record_id"].to_numpy(), index=records["link_key"].to_numpy())
+    pairs = pd.read_parquet(cache)
+    pairs = pairs.assign(record_id_l=pairs["record_id_l"].map(keys),
+                         record_id_r=pairs["record_id_r"].map(keys)).dropna(
+        subset=["record_id_l", "record_id_r"])
+    model_input = records[["link_key", "source_key", *MODEL_FIELDS]].rename(
+        columns={"link_key": "record_id", "source_key": "source_id"})
+    return ClusterInputs(records, ids, pairs, _keyed_labels(labels, keys),
+                         record_features(model_input))
+
+
 def apply_decisions(store: Store, actor: str, *, progress: Progress | None = None) -> RunReport:
     """Re-cluster the last model run's pairs with every human decision, without retraining."""
     from dadkhahi.linkage.clusters import cluster_with_chain_check
-    from dadkhahi.linkage.features import record_features
 
     say = progress or (lambda _m: None)
     started_at, tick = utc_now(), time.perf_counter()
@@ -308,28 +342,15 @@ def apply_decisions(store: Store, actor: str, *, progress: Progress | None = Non
         labels = load_decisions(conn)
     if model_run is None:
         raise UserError("no linkage run yet: run dadkhahi link run first")
-    cache = _pairs_cache(store, model_run["id"])
-    if not cache.is_file():
-        raise UserError(
-            f"the pairs of run {model_run['id']} are not cached here ({cache}); "
-            "run dadkhahi link run again"
-        )
+    inputs = cluster_inputs(store, model_run, labels)
     say("re-clustering with decisions")
-    records = load_records(store)
-    keys = records.set_index("record_id")["link_key"]
-    ids = pd.Series(records["record_id"].to_numpy(), index=records["link_key"].to_numpy())
-    pairs = pd.read_parquet(cache)
-    pairs = pairs.assign(record_id_l=pairs["record_id_l"].map(keys),
-                         record_id_r=pairs["record_id_r"].map(keys)).dropna(
-        subset=["record_id_l", "record_id_r"])
-    keyed_labels = _keyed_labels(labels, keys)
+    records, ids, pairs, keyed_labels = (inputs.records, inputs.ids, inputs.pairs,
+                                         inputs.labels)
     # The same list rule as the model run (link() with its defaults), on link keys so
     # ties break alike in every home.
-    model_input = records[["link_key", "source_key", *MODEL_FIELDS]].rename(
-        columns={"link_key": "record_id", "source_key": "source_id"})
     clustering, _, _ = cluster_with_chain_check(
         records["link_key"], pairs, float(model_run["threshold"]),
-        keyed_labels if len(keyed_labels) else None, record_features(model_input),
+        keyed_labels if len(keyed_labels) else None, inputs.features,
         sources=records["source_key"],
     )
     clusters = pd.DataFrame({
