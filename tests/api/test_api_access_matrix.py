@@ -195,6 +195,22 @@ def _fresh_proposal(world: World, level: Sensitivity) -> str:
     return pid
 
 
+_PAGES = iter(range(2, 1_000_000))
+
+
+def _fresh_page(world: World, level: Sensitivity, differing: bool = False) -> str:
+    """A page of the level's item no one has transcribed (or, ``differing``, one whose two
+    independent transcriptions differ); answers its URL prefix."""
+    from dadkhahi.intake import transcriptions
+
+    item, page = _o(world, level).item, next(_PAGES)
+    if differing:
+        transcriptions.request(world.store, item, [page], "setup", required=2)
+        transcriptions.record(world.store, item, page, "SYNTHETIC one", "setup-a")
+        transcriptions.record(world.store, item, page, "SYNTHETIC two", "setup-b")
+    return f"/api/items/{item}/pages/{page}"
+
+
 _TESTIMONIES: dict[tuple[str, str], tuple[str, str]] = {}
 
 
@@ -410,6 +426,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/proposals/{object_id}/reject"): Rule(
         "change", lambda w, lv, who: Call(f"/api/proposals/{_fresh_proposal(w, lv)}/reject"),
         Permission.REVIEW),
+    # Transcriptions: seen as far as their item is; typing adds evidence, resolving reviews.
+    ("GET", "/api/transcriptions"): Rule("list", _const("/api/transcriptions?include_done=1"),
+                                         per_level=False),
+    ("GET", "/api/items/{object_id}/pages/{page}/transcription"): Rule(
+        "read", _get("/api/items/{}/pages/1/transcription", "item")),
+    ("POST", "/api/items/{object_id}/pages/{page}/transcriptions"): Rule(
+        "change", lambda w, lv, who: Call(f"{_fresh_page(w, lv)}/transcriptions",
+                                          json={"text": "SYNTHETIC typed"},
+                                          target=_o(w, lv).item),
+        Permission.ADD_EVIDENCE, 201),
+    ("POST", "/api/items/{object_id}/pages/{page}/resolution"): Rule(
+        "change", lambda w, lv, who: Call(f"{_fresh_page(w, lv, differing=True)}/resolution",
+                                          json={"text": "SYNTHETIC one"},
+                                          target=_o(w, lv).item),
+        Permission.REVIEW, 201),
+    ("POST", "/api/items/{object_id}/transcription-requests"): Rule(
+        "change", lambda w, lv, who: Call(f"/api/items/{_o(w, lv).item}/transcription-requests",
+                                          json={"pages": [1], "required": 2}),
+        Permission.ADD_EVIDENCE, 201),
     # Testimonies: shown as their source may be disclosed; changes add evidence.
     ("POST", "/api/testimonies"): Rule(
         "create", lambda w, lv, who: Call("/api/testimonies", json={

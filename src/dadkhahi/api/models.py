@@ -610,6 +610,19 @@ class AcceptIn(_In):
     entity: str | None = Field(default=None, max_length=100)
 
 
+class TranscriptionIn(_In):
+    """A page's text as a person typed it beside the page image."""
+
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class TranscriptionRequestIn(_In):
+    """Pages to transcribe; ``required`` 2 asks for two independent transcriptions."""
+
+    pages: list[int] = Field(min_length=1, max_length=5000)
+    required: int = Field(default=1, ge=1, le=2)
+
+
 class TestimonyIn(_In):
     """A testimony: the title and interview details (all sealed when protected)."""
 

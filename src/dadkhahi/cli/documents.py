@@ -343,3 +343,83 @@ def capture(
         console.print(f"extraction queued as job {job.id}", highlight=False)
     else:
         _print_outcomes(_run_extraction(store, params, who))
+
+
+@app.command("transcriptions")
+def transcriptions(
+    include_done: Annotated[bool, typer.Option(
+        "--all", help="Also the pages already transcribed")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The pages as JSON")] = False,
+) -> None:
+    """Pages waiting for a person: routed by a low OCR confidence or requested, still
+    short of transcriptions, or with two that differ ("differ": resolve them)."""
+    from dadkhahi.intake import transcriptions as tr
+
+    with open_store().reading() as conn:
+        pages = tr.page_states(conn, include_done=include_done)
+    if as_json:
+        typer.echo(json.dumps({"pages": [vars(p) for p in pages]}, indent=2))
+        return
+    for p in pages:
+        console.print(f"{p.item_id}  p.{p.page}  {p.state}  {p.transcriptions}/{p.required}"
+                      f"  ({p.routed})", highlight=False)
+    console.print(f"{len(pages)} page(s)", highlight=False)
+
+
+@app.command("transcribe")
+def transcribe(
+    item: Annotated[str, typer.Argument(help="Item ID (or prefix, or SHA-256 prefix)")],
+    page: Annotated[int, typer.Option(min=1, help="The page")] = 1,
+    text_file: Annotated[Path | None, typer.Option(
+        "--text-file", exists=True, dir_okay=False,
+        help="The page's text as typed (UTF-8; '-' is not accepted: a file keeps a copy)")
+    ] = None,
+    resolve: Annotated[bool, typer.Option(
+        "--resolve", help="The text settled on where two transcriptions differ")] = False,
+    request: Annotated[int | None, typer.Option(
+        "--request", min=1, max=2,
+        help="Ask for this many independent transcriptions of the page (2: an exhibit)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Answer as JSON")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who transcribes")] = None,
+) -> None:
+    """Transcribe a page by hand (handwriting, or OCR too unsure): without --text-file,
+    show the page's state, the OCR's text and what you may see of other transcriptions
+    (nothing of another's until the required number are in); with it, record yours as a
+    derivative of the original."""
+    from dadkhahi.intake import transcriptions as tr
+    from dadkhahi.intake.evidence import resolve_item
+
+    store = open_store()
+    who = current_actor(actor)
+    with store.reading() as conn:
+        item_id = str(resolve_item(conn, item)["id"])
+    if request is not None:
+        answer = tr.request(store, item_id, [page], who, required=request,
+                            reason="exhibit" if request > 1 else "requested")
+    elif text_file is not None:
+        answer = tr.record(store, item_id, page, text_file.read_text("utf-8"), who,
+                           resolution=resolve)
+    else:
+        answer = tr.page_view(store, item_id, page, who)
+    if as_json or text_file is not None or request is not None:
+        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    _print_page(answer)
+
+
+def _print_page(view: dict[str, Any]) -> None:
+    err_console.print(f"--- {view['item_id']} page {view['page']}: {view['state']}, "
+                      f"{view['transcriptions']}/{view['required']} transcription(s) ---",
+                      highlight=False)
+    if view["ocr"] is not None:
+        err_console.print("OCR:", highlight=False)
+        console.print(Text(view["ocr"]["text"]), soft_wrap=True)
+    for typed in view["texts"]:
+        err_console.print(f"{typed['kind']} {typed['id']} by {typed['transcriber']}:",
+                          highlight=False)
+        console.print(Text(typed["text"] or "[erased]"), soft_wrap=True)
+    for diff in view["differences"] or []:
+        if diff["op"] != "equal":
+            console.print(Text(f"{diff['op']}: «{diff['first']}» / «{diff['second']}»"),
+                          soft_wrap=True)

@@ -31,8 +31,9 @@ from sqlalchemy import Connection, Select, and_, func, literal, select, union_al
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.documents import LOW_CONFIDENCE, _source_sensitivity, _strictest
+from dadkhahi.intake.documents import LOW_CONFIDENCE, _source_sensitivity, _strictest, read_text
 from dadkhahi.intake.evidence import ContentErasedError, Receipt, add_item, item_content
+from dadkhahi.store import actors
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import new_file_key
 from dadkhahi.store.store import Store, utc_now
@@ -234,6 +235,31 @@ def transcriptions_of(store: Store, conn: Connection, item_id: str, page: int
                                         "sha256", "parent_sha256", "resolves", "at")}
                    | {"text": text})
     return out
+
+
+def page_view(store: Store, item_id: str, page: int, viewer: str) -> dict[str, Any]:
+    """What ``viewer`` (an actor's name) is shown of a page to transcribe: its state, the
+    OCR's text, their own transcription, and, only once the required number are in (so
+    each transcriber types blind to the others), every transcription and where the first
+    two differ. The caller has checked that the viewer may see the item."""
+    with store.reading() as conn:
+        _original(conn, item_id)
+        state = page_state(conn, item_id, page)
+        me = actors.pseudonym_in(conn, store.keys, viewer)
+        typed = transcriptions_of(store, conn, item_id, page)
+        extracted = read_text(store, conn, item_id)
+    ocr = next((p for p in extracted.get("pages", []) if p["number"] == page), None)
+    shown = typed if state.state != "open" else [t for t in typed if t["transcriber"] == me]
+    answer: dict[str, Any] = {
+        **vars(state), "yours": any(t["transcriber"] == me for t in typed),
+        "ocr": None if ocr is None else {"text": ocr["text"], "method": ocr["method"],
+                                         "confidence": ocr["confidence"]},
+        "texts": shown, "differences": None,
+    }
+    firsts = [t for t in typed if t["kind"] == "transcription" and t["text"] is not None]
+    if state.state == "differ" and len(firsts) >= 2:
+        answer["differences"] = differences(firsts[0]["text"], firsts[1]["text"])
+    return answer
 
 
 def differences(first: str, second: str) -> list[dict[str, Any]]:

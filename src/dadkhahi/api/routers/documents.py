@@ -10,12 +10,13 @@ from dadkhahi.access import reads
 from dadkhahi.access.audit import record_reads
 from dadkhahi.access.policy import Permission, require
 from dadkhahi.api.deps import PrincipalDep, StoreDep
-from dadkhahi.api.models import AcceptIn, SearchIn
+from dadkhahi.api.models import AcceptIn, SearchIn, TranscriptionIn, TranscriptionRequestIn
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import queue_extraction, read_text
 from dadkhahi.search.engine import search as run_search
 from dadkhahi.services import mentions as mentions_service
+from dadkhahi.services import transcriptions as transcriptions_service
 from dadkhahi.store import schema as s
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -99,3 +100,49 @@ def accept_proposal(object_id: str, body: AcceptIn, store: StoreDep,
 def reject_proposal(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
     """Reject a proposed claim (it stays, marked rejected; no claim is made)."""
     return mentions_service.reject_for(store, principal, object_id)
+
+
+# --- transcription of pages OCR cannot read (through services.transcriptions) ---
+
+
+@router.get("/transcriptions", response_model=dict[str, Any])
+def transcription_queue(store: StoreDep, principal: PrincipalDep,
+                        include_done: bool = False) -> Any:
+    """Pages of the items you may see that wait for a transcription (routed by a low OCR
+    confidence, or requested) or for a resolution of two that differ: IDs and pages."""
+    return transcriptions_service.queue_for(store, principal, include_done=include_done)
+
+
+@router.get("/items/{object_id}/pages/{page}/transcription", response_model=dict[str, Any],
+            responses=_HIDDEN)
+def transcription_page(object_id: str, page: int, store: StoreDep,
+                       principal: PrincipalDep) -> Any:
+    """A page to transcribe: its state, the OCR's text, your own transcription, and, once
+    the required number are in, every transcription and their differences."""
+    return transcriptions_service.page_for(store, principal, object_id, page)
+
+
+@router.post("/items/{object_id}/pages/{page}/transcriptions", response_model=dict[str, Any],
+             status_code=201, responses=_HIDDEN)
+def transcribe(object_id: str, page: int, body: TranscriptionIn, store: StoreDep,
+               principal: PrincipalDep) -> Any:
+    """Record your transcription of a page: a derivative of the original in custody and
+    the ledger (a second independent one must come from someone else)."""
+    return transcriptions_service.submit_for(store, principal, object_id, page, body.text)
+
+
+@router.post("/items/{object_id}/pages/{page}/resolution", response_model=dict[str, Any],
+             status_code=201, responses=_HIDDEN)
+def resolve_transcription(object_id: str, page: int, body: TranscriptionIn, store: StoreDep,
+                          principal: PrincipalDep) -> Any:
+    """Record the text settled on where a page's independent transcriptions differ."""
+    return transcriptions_service.resolve_for(store, principal, object_id, page, body.text)
+
+
+@router.post("/items/{object_id}/transcription-requests", response_model=dict[str, Any],
+             status_code=201, responses=_HIDDEN)
+def request_transcription(object_id: str, body: TranscriptionRequestIn, store: StoreDep,
+                          principal: PrincipalDep) -> Any:
+    """Ask for pages of an item to be transcribed (``required`` 2: two independent ones)."""
+    return transcriptions_service.request_for(store, principal, object_id, body.pages,
+                                              body.required)

@@ -1,0 +1,121 @@
+"""Transcription of pages on a user's behalf: the queue, the page beside its image, typing,
+resolving (one service for the API, the pages and the command line).
+
+The order of every service: the original must be visible (else "not found"), then the
+role must allow the change (``add_evidence`` to transcribe or ask for a transcription,
+``review`` to resolve two that differ). Reading a protected item's page, image or
+transcriptions is audited. Independence: while a page still waits for transcriptions,
+nobody is shown another person's text of it (only the OCR's and their own); once the
+required number are in, whoever may see the item sees them all and, where they differ,
+the differences to resolve.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from sqlalchemy import select
+
+from dadkhahi.access import reads
+from dadkhahi.access.audit import record_reads
+from dadkhahi.access.policy import Permission, Principal, params, require, visible
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake import transcriptions as tr
+from dadkhahi.intake.evidence import item_content
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+_PROTECTED = str(Sensitivity.PROTECTED)
+
+
+def _item(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
+    with store.reading() as conn:
+        item = reads.visible_row(conn, principal, s.items, item_id, "item")
+    if item["derived_from"] is not None:
+        raise ValidationError("this item is a derivative; transcribe its original")
+    return item
+
+
+def _audit(store: Store, principal: Principal, action: str, items: list[dict[str, Any]]
+           ) -> None:
+    record_reads(store, principal, action,
+                 [("item", str(i["id"])) for i in items if i["sensitivity"] == _PROTECTED])
+
+
+def queue_for(store: Store, principal: Principal, *, include_done: bool = False,
+              limit: int = 200) -> dict[str, Any]:
+    """Pages of the items the caller may see that wait for a transcription or a
+    resolution (IDs and page numbers only: no text)."""
+    seen = select(s.items.c.id).where(visible(principal, s.items))
+    with store.reading() as conn:
+        pages = tr.page_states(conn, item_ids=seen, bind=params(principal),
+                               include_done=include_done, limit=limit)
+        items = [dict(r) for r in conn.execute(select(s.items.c.id, s.items.c.sensitivity)
+                 .where(s.items.c.id.in_({p.item_id for p in pages}))).mappings()]
+    _audit(store, principal, "transcription queue", items)
+    return {"pages": [vars(p) for p in pages]}
+
+
+def page_for(store: Store, principal: Principal, item_id: str, page: int) -> dict[str, Any]:
+    """A page to transcribe: its state, the OCR's text, the caller's own transcription, and
+    (once the required number are in) every transcription and their differences."""
+    item = _item(store, principal, item_id)
+    answer = tr.page_view(store, item_id, page, principal.name)
+    _audit(store, principal, "transcription page", [item])
+    return answer
+
+
+def page_image(store: Store, principal: Principal, item_id: str, page: int
+               ) -> tuple[bytes, str]:
+    """The page as a PNG to show beside the text (a PDF's page rendered; an image as it
+    is, turned into PNG so a TIFF scan shows in any browser). Audited as a download."""
+    from PIL import Image, UnidentifiedImageError
+
+    from dadkhahi.documents.extract import IMAGES
+    from dadkhahi.documents.model import ExtractionError
+    from dadkhahi.documents.pdf import render_page
+
+    _item(store, principal, item_id)
+    item, raw = reads.item_for_download(store, principal, item_id)
+    media = str(item["media_type"])
+    if media != "application/pdf" and not (media in IMAGES and page == 1):
+        raise NotFoundError(f"no image of page {page}")
+    with store.reading() as conn:
+        data = b"".join(item_content(store, conn, raw))
+    try:
+        if media == "application/pdf":
+            return render_page(data, page), "image/png"
+        with Image.open(io.BytesIO(data)) as img:
+            out = io.BytesIO()
+            img.convert("RGB").save(out, format="PNG")
+            return out.getvalue(), "image/png"
+    except (ExtractionError, UnidentifiedImageError, OSError):
+        raise NotFoundError(f"no image of page {page}") from None
+
+
+def submit_for(store: Store, principal: Principal, item_id: str, page: int, text: str
+               ) -> dict[str, Any]:
+    """Record the caller's transcription of a page (``add_evidence``)."""
+    _item(store, principal, item_id)
+    require(principal, Permission.ADD_EVIDENCE)
+    return tr.record(store, item_id, page, text, principal.name)
+
+
+def resolve_for(store: Store, principal: Principal, item_id: str, page: int, text: str
+                ) -> dict[str, Any]:
+    """Record the text settled on where a page's transcriptions differ (``review``)."""
+    _item(store, principal, item_id)
+    require(principal, Permission.REVIEW)
+    return tr.record(store, item_id, page, text, principal.name, resolution=True)
+
+
+def request_for(store: Store, principal: Principal, item_id: str, pages: list[int],
+                required: int = 1) -> dict[str, Any]:
+    """Ask for pages of a visible original to be transcribed (``add_evidence``);
+    ``required`` 2 asks for two independent transcriptions (an exhibit)."""
+    _item(store, principal, item_id)
+    require(principal, Permission.ADD_EVIDENCE)
+    return tr.request(store, item_id, pages, principal.name, required=required,
+                      reason="exhibit" if required > 1 else "requested")
