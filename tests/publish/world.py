@@ -78,10 +78,12 @@ class World:
     protected_person: str = ""
 
 
-def _linker(store: Store, review: tuple[str, str] | None) -> Any:
-    """Join records by the number after the dash in their list ID; ``review``: a pair
-    (by list ID) left for a person to decide. The service hands a linker link keys in
-    place of record IDs: the stand-in reads the list IDs behind them from the store."""
+def _linker(store: Store, review: tuple[str, str] | None,
+            groups: dict[str, str] | None = None) -> Any:
+    """Join records by the number after the dash in their list ID (or by ``groups``:
+    list ID → group); ``review``: a pair (by list ID) left for a person to decide. The
+    service hands a linker link keys in place of record IDs: the stand-in reads the
+    list IDs behind them from the store."""
 
     def link(records: pd.DataFrame, labels: Any = None, backend: str = "duckdb",
              threshold: float = 0.9, seed: int = 1) -> Any:
@@ -91,7 +93,7 @@ def _linker(store: Store, review: tuple[str, str] | None) -> Any:
         first: dict[str, str] = {}
         cluster = []
         for key in sorted(keys):
-            number = str(external[key]).split("-")[-1]
+            number = (groups or {}).get(str(external[key])) or str(external[key]).split("-")[-1]
             cluster.append((key, first.setdefault(number, key)))
         clusters = pd.DataFrame(cluster, columns=["record_id", "cluster_id"])
         columns = ["record_id_l", "record_id_r", "match_probability", "match_weight"]
@@ -157,3 +159,8 @@ def build_world(store: Store, tmp: Path, *, review_pair: tuple[str, str] | None 
 
         approve_sources(store, "tester", all_sources=True)
     return world
+
+
+def relink(store: Store, groups: dict[str, str]) -> None:
+    """Run linkage again, joining records by ``groups`` (list ID → group) where given."""
+    run_linkage(store, "tester", linker=_linker(store, None, groups), synthetic=True)

@@ -46,7 +46,8 @@ def publish(
                    Options(languages=langs, base_url=base_url, contact=contact))
     console.print(f"Built memorial build {report.sequence} in {report.out}: "
                   f"{report.published:,} victims published, {report.withdrawn:,} withdrawn, "
-                  f"{len(report.held):,} held back; {report.files:,} files "
+                  f"{len(report.held):,} held back; {report.redirected:,} earlier addresses "
+                  f"redirected, {report.reviewing:,} under review; {report.files:,} files "
                   f"({report.written:,} written, {report.removed:,} removed)"
                   + ("" if report.recorded else "; same content as the build recorded before"),
                   highlight=False, soft_wrap=True)

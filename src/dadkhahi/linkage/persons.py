@@ -9,7 +9,8 @@ previous run, so a re-run that finds the same people writes almost nothing:
   (each previous person is given to one cluster at most, largest overlap first);
   other clusters become new persons;
 * ``assign`` lists records that had no person, ``move`` records whose person
-  changed;
+  changed, ``lineage`` how many records went from which person to which (so an
+  address once published can follow a merge or a split);
 * a person whose set of records changed gets fresh claims and its old linkage
   claims are retired (status ``superseded``); unchanged persons keep theirs.
 
@@ -57,6 +58,8 @@ class PersonChanges:
     assign: list[list[str]] = field(default_factory=list)
     move: list[list[str]] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # persons whose records changed
+    #: [from person, to person, records moved] per pair (merges and splits, sorted).
+    lineage: list[list[Any]] = field(default_factory=list)
     reused: int = 0
 
 
@@ -100,6 +103,10 @@ def plan_persons(clusters: pd.DataFrame, previous: pd.DataFrame) -> PersonChange
     moved = both[both["person_id_old"].notna() & (both["person_id"] != both["person_id_old"])]
     changes.assign = new_rows[["record_id", "person_id"]].to_numpy().tolist()
     changes.move = moved[["record_id", "person_id"]].to_numpy().tolist()
+    flows = moved.groupby(["person_id_old", "person_id"]).size().rename("n").reset_index()
+    changes.lineage = sorted(
+        [str(a), str(b), int(n)] for a, b, n in
+        zip(flows["person_id_old"], flows["person_id"], flows["n"], strict=True))
 
     def members(frame: pd.DataFrame) -> pd.Series:
         return frame.sort_values("record_id").groupby("person_id")["record_id"].agg("\x00".join)

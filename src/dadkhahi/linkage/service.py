@@ -426,6 +426,7 @@ def _record_run(
             "new_persons": new_persons,
             "assign": changes.assign,
             "move": changes.move,
+            "lineage": changes.lineage,
             "claims": claims,
             "supports": supports,
             "retire": retire,

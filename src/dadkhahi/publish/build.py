@@ -19,7 +19,7 @@ from dadkhahi.domain.errors import UserError
 from dadkhahi.publish import manifest as mf
 from dadkhahi.publish.collect import collect
 from dadkhahi.publish.search_index import write_search
-from dadkhahi.publish.site import INDEX_DIR, Options, Site, asset_files
+from dadkhahi.publish.site import INDEX_DIR, REDIRECTS, Options, Site, asset_files
 from dadkhahi.publish.verify import verifier_script
 from dadkhahi.store.store import Store
 
@@ -41,6 +41,9 @@ class BuildReport:
     withdrawn: int
     held: dict[str, list[str]] = field(default_factory=dict)
     manifest_sha256: str = ""
+    #: Addresses published before that now redirect (a merge) or show "under review".
+    redirected: int = 0
+    reviewing: int = 0
 
 
 def build(store: Store, actor: str, out: Path, options: Options | None = None,
@@ -55,6 +58,7 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     site = Site(memorial, options)
     files = site.render_all(site.content_pages())
     files.update(asset_files())
+    files[REDIRECTS] = site.redirect_map()
     files.update(search_files(site))
     for path, data in sorted((extra or {}).items()):
         if not path.startswith(f"{INDEX_DIR}/") or path in files:
@@ -72,11 +76,14 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     files[mf.MANIFEST] = manifest
     written, removed = _write(out, files)
     if new:
-        mf.record(store, actor, build_info, manifest, content, len(files))
+        mf.record(store, actor, build_info, manifest, content, len(files),
+                  memorial.addresses.new)
     return BuildReport(
         out=out, sequence=build_info.sequence, recorded=new, files=len(files),
         written=written, removed=removed, published=len(memorial.victims),
         withdrawn=len(memorial.tombstones), held=memorial.gate.held,
+        redirected=len(memorial.addresses.redirects),
+        reviewing=len(memorial.addresses.reviewing),
         manifest_sha256=hashlib.sha256(manifest).hexdigest())
 
 

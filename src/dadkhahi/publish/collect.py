@@ -22,6 +22,7 @@ from dadkhahi.analysis.estimates import ReleasedEstimate
 from dadkhahi.domain.vocab import HIDDEN_CLAIM_STATUSES
 from dadkhahi.facts.figures import PublishedFigure, published_figures
 from dadkhahi.persian.normalize import is_persian_script
+from dadkhahi.publish.addresses import Addresses, resolve
 from dadkhahi.publish.gate import GateResult, evaluate
 from dadkhahi.store import schema as s
 
@@ -103,6 +104,8 @@ class Memorial:
     #: Titles of the public lists the released estimates name (list ID → title).
     list_titles: dict[str, str]
     synthetic: bool
+    #: Where the addresses published before lead now (redirects, pages under review).
+    addresses: Addresses = field(default_factory=Addresses)
 
 
 def _value_text(value: Any) -> str | None:
@@ -215,4 +218,5 @@ def collect(conn: Connection, estimates: list[ReleasedEstimate] | None = None) -
         list_titles=_list_titles(conn, list(estimates or [])),
         synthetic=bool(synthetic & set(gate.published)) or any(
             "SYNTHETIC" in src.title for src in sources.values()),
+        addresses=resolve(conn, set(gate.published), set(gate.withdrawn)),
     )

@@ -5,7 +5,8 @@ away: the very harm the memorial answers. So a person is published only when
 
 * every source it comes from (its records' sources and its claims' supports) has been
   approved for publication (``publish.approved``) *after* the person's records last
-  changed (a person whose cluster changes after approval goes back to review);
+  changed, a record joining or leaving it (a person whose cluster changes after
+  approval goes back to review);
 * none of its records waits in the last linkage run's review queue;
 * it is a victim: a record on a list whose kind is ``victims``, a public claim that
   they were executed or killed (``fate``), or a public victim involvement in an
@@ -139,6 +140,15 @@ def evaluate(conn: Connection, names: set[str]) -> GateResult:
         changed_at[pid] = max(changed_at.get(pid, -1), int(idx))
         if kind == str(ListKind.VICTIMS):
             victims.add(pid)
+
+    # A person that lost records (the larger part of a split keeps its ID, and its
+    # remaining records did not move) changed too.
+    lin = s.person_lineage.c
+    for pid, idx in conn.execute(select(lin.from_person, func.max(lin.ledger_index))
+                                 .group_by(lin.from_person)):
+        pid = str(pid)
+        if pid in changed_at:
+            changed_at[pid] = max(changed_at[pid], int(idx))
 
     c, cs = s.claims.c, s.claim_support.c
     for pid, src in conn.execute(

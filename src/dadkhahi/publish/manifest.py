@@ -121,12 +121,17 @@ def manifest_text(build: Build, files: dict[str, bytes]) -> str:
 
 
 def record(store: Store, actor: str, build: Build, manifest: bytes, content: str,
-           files: int) -> int:
-    """The ``publish.built`` event: this build's manifest hash in the ledger."""
+           files: int, addresses: list[str] | None = None) -> int:
+    """The ``publish.built`` event: this build's manifest hash in the ledger.
+
+    ``addresses``: persons whose pages this build publishes first (kept answering by
+    every later build, :mod:`dadkhahi.publish.addresses`).
+    """
     with store.transaction(actor) as tx:
         return tx.emit("publish.built", {
             "sequence": build.sequence,
             "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
             "content_sha256": content, "previous_sha256": build.previous,
             "checkpoint_size": build.checkpoint_size, "files": files,
+            "addresses": sorted(addresses or []),
         })

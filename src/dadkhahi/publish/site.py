@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import jdatetime
 import jinja2
@@ -52,6 +53,8 @@ ASSET_FILES = {
 }
 #: Folder reserved for the offline search shards (``index/``), built beside the pages.
 INDEX_DIR = "index"
+#: The map of merged addresses for hosts that redirect (see :meth:`Site.redirect_map`).
+REDIRECTS = "_redirects"
 
 LABELS = {
     "name": "Names", "sex": "Sex", "birth_year": "Year of birth", "age_at_death": "Age",
@@ -361,6 +364,8 @@ class Site:
 
     def content_pages(self) -> Iterator[Page]:
         """Every page except "about this copy" (which names the build)."""
+        addresses = self.memorial.addresses
+        split_from = addresses.split_from
         yield Page("index.html", "root.html", {})
         for code in self.options.languages:
             yield Page(f"{code}/index.html", "home.html",
@@ -386,9 +391,30 @@ class Site:
                            {"victim": victim, "rows": victim_rows(victim, _LANGS[code]),
                             "cited": [(n, self.memorial.sources[src]) for n, src
                                       in enumerate(victim.sources(), 1)],
-                            "title": primary_name(victim, code)}, code)
+                            "title": primary_name(victim, code),
+                            "split_from": split_from.get(victim.id, [])}, code)
             for pid in self.memorial.tombstones:
-                yield Page(f"{code}/victims/{pid}.html", "tombstone.html", {"pid": pid}, code)
+                yield Page(f"{code}/victims/{pid}.html", "tombstone.html",
+                           {"pid": pid, "reviewing": False}, code)
+            for pid, target in sorted(addresses.redirects.items()):
+                yield Page(f"{code}/victims/{pid}.html", "redirect.html",
+                           {"pid": pid, "target": target}, code)
+            for pid in addresses.reviewing:
+                # Nameless, as a tombstone: the record may come back under another name.
+                yield Page(f"{code}/victims/{pid}.html", "tombstone.html",
+                           {"pid": pid, "reviewing": True}, code)
+
+    def redirect_map(self) -> bytes:
+        """The merged addresses for hosts that answer redirects themselves
+        (``_redirects``, as Netlify and Cloudflare Pages read it: from, to, 301); the
+        redirect pages serve every other host and ``file://``."""
+        prefix = ""
+        if self.options.base_url:
+            prefix = urlsplit(self.options.base_url).path.rstrip("/")
+        lines = [f"{prefix}/{code}/victims/{old}.html {prefix}/{code}/victims/{new}.html 301\n"
+                 for code in self.options.languages
+                 for old, new in sorted(self.memorial.addresses.redirects.items())]
+        return "".join(lines).encode("ascii")
 
     def search_victims(self) -> list[SearchVictim]:
         """What the offline search shows of each victim: names, and a short note."""

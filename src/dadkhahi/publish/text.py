@@ -42,6 +42,18 @@ FA: dict[str, str] = {
     "This page was withdrawn at the request of the family.":
         "این صفحه به درخواست خانواده برداشته شده است.",
     "Page address": "نشانی صفحه",
+    "This page has moved": "این صفحه جابه‌جا شده است",
+    "The records of this page were found to be of the same person as another page, and "
+    "were joined there:":
+        "روشن شد که داده‌های این صفحه از همان کسی است که صفحهٔ دیگری دارد، "
+        "و در آن صفحه یکی شدند:",
+    "Under review": "در دست بازبینی",
+    "The records of this page changed and are being reviewed before they are published "
+    "again.":
+        "داده‌های این صفحه تغییر کرده‌اند و پیش از انتشار دوباره بازبینی می‌شوند.",
+    "Split from": "جداشده از",
+    "these records were once shown on that page, and were found to be of another person.":
+        "این داده‌ها زمانی در آن صفحه آمده بودند و روشن شد که از کس دیگری‌اند.",
     "By province": "بر پایهٔ استان",
     "By prison": "بر پایهٔ زندان",
     "By date of execution": "بر پایهٔ تاریخ اعدام",

@@ -402,6 +402,12 @@ def _link_run(index: int, data: Mapping[str, Any]) -> list[Op]:
                {"person_id": p, "run_id": run_id, "ledger_index": index})
         for r, p in data["move"]
     )
+    # Runs recorded before lineage was kept carry none.
+    ops.extend(
+        Insert(s.person_lineage, _row(s.person_lineage, index, {
+            "run_id": run_id, "from_person": a, "to_person": b, "records": n}))
+        for a, b, n in data.get("lineage", ())
+    )
     ops.extend(
         Update(s.claims, {"id": c}, {"status": "superseded", "ledger_index": index})
         for c in data["retire"]
@@ -506,4 +512,15 @@ def _publish_approved(index: int, data: Mapping[str, Any]) -> list[Op]:
 
 _simple_insert("publish.withdrawn", s.publication_withdrawals)
 _simple_insert("publish.key_announced", s.publication_keys)
-_simple_insert("publish.built", s.publications)
+
+
+@handles("publish.built")
+def _publish_built(index: int, data: Mapping[str, Any]) -> list[Op]:
+    ops: list[Op] = [Insert(s.publications, _row(s.publications, index, data))]
+    # Builds recorded before addresses were kept list none.
+    ops.extend(
+        Insert(s.publication_addresses, _row(s.publication_addresses, index, {
+            "person_id": pid, "sequence": data["sequence"]}))
+        for pid in data.get("addresses", ())
+    )
+    return ops

@@ -593,6 +593,19 @@ person_records = Table(
     Index("ix_person_records_person_id", "person_id"),
 )
 
+# Where a run moved records from one person to another (merges and splits), so that
+# an address once published can be followed to the person its records belong to now.
+person_lineage = Table(
+    "person_lineage",
+    metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("from_person", Text, ForeignKey("persons.id"), primary_key=True),
+    Column("to_person", Text, ForeignKey("persons.id"), primary_key=True),
+    Column("records", Integer, nullable=False),
+    _ledger_index(),
+    Index("ix_person_lineage_to_person", "to_person"),
+)
+
 # --- jobs (the one job mechanism) ---
 # Long work waiting for or running in a `dadkhahi worker`. Operational state, not evidence:
 # no ledger_index, never replayed. Parameters hold IDs and settings only.
@@ -1068,6 +1081,16 @@ publications = Table(
     Column("previous_sha256", Text),
     Column("checkpoint_size", BigInteger, nullable=False),
     Column("files", Integer, nullable=False),
+    _ledger_index(),
+)
+
+# Every person whose page a recorded build published, with the first such build: the
+# memorial keeps each of these addresses answering (a redirect after a merge).
+publication_addresses = Table(
+    "publication_addresses",
+    metadata,
+    Column("person_id", Text, ForeignKey("persons.id"), primary_key=True),
+    Column("sequence", Integer, nullable=False),
     _ledger_index(),
 )
 
