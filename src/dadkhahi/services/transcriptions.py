@@ -64,7 +64,14 @@ def page_for(store: Store, principal: Principal, item_id: str, page: int) -> dic
     item = _item(store, principal, item_id)
     answer = tr.page_view(store, item_id, page, principal.name)
     _audit(store, principal, "transcription page", [item])
-    return answer
+    return answer | {"image": _has_image(str(item["media_type"]), page)}
+
+
+def _has_image(media: str, page: int) -> bool:
+    """Whether a page of a file of this type can be shown as an image."""
+    from dadkhahi.documents.extract import IMAGES
+
+    return media == "application/pdf" or (media in IMAGES and page == 1)
 
 
 def page_image(store: Store, principal: Principal, item_id: str, page: int
@@ -73,14 +80,13 @@ def page_image(store: Store, principal: Principal, item_id: str, page: int
     is, turned into PNG so a TIFF scan shows in any browser). Audited as a download."""
     from PIL import Image, UnidentifiedImageError
 
-    from dadkhahi.documents.extract import IMAGES
     from dadkhahi.documents.model import ExtractionError
     from dadkhahi.documents.pdf import render_page
 
     _item(store, principal, item_id)
     item, raw = reads.item_for_download(store, principal, item_id)
     media = str(item["media_type"])
-    if media != "application/pdf" and not (media in IMAGES and page == 1):
+    if not _has_image(media, page):
         raise NotFoundError(f"no image of page {page}")
     with store.reading() as conn:
         data = b"".join(item_content(store, conn, raw))

@@ -18,12 +18,13 @@ from dadkhahi.web.pages import (
     review,
     search,
     sources,
+    transcriptions,
 )
 
 #: Every page router; the app includes them, the access matrix walks their routes.
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
                                   imports.router, places.router, facts.router,
                                   estimates.router,
-                                  review.router,
+                                  review.router, transcriptions.router,
                                   persons.router, jobs.router, cases.router, admin.router,
                                   auth.router)
