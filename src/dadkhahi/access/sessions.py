@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -131,6 +133,46 @@ def touch(store: Store, token: str) -> None:
         a = s.auth_sessions.c
         conn.execute(update(s.auth_sessions).where(a.token_sha256 == digest(token))
                      .values(last_seen_at=_iso(_now())))
+
+
+# Sessions this process is touching now, and when it last touched each (monotonic).
+_touching: set[str] = set()
+_touched_at: dict[str, float] = {}
+_touch_lock = threading.Lock()
+#: Above this many remembered touches, those older than TOUCH_EVERY are forgotten.
+_TOUCHED_KEPT = 10_000
+
+
+def touch_due(store: Store, token: str) -> bool:
+    """:func:`touch` a session found stale, unless this process is touching it already
+    or touched it less than :data:`TOUCH_EVERY` ago; True if this call wrote.
+
+    Every request in flight on one session finds it stale in the same instant: under
+    load (45 connections, one token) each of them wrote its own touch, 45 write
+    transactions queued behind one another and the writes, and every read in flight
+    waited 0.5-0.8 s for its touch once a minute (benchmarks/api/bench_wrk.py). One
+    touch per session and minute gives the idle timeout the same precision.
+    """
+    key = digest(token)
+    now = time.monotonic()
+    every = TOUCH_EVERY.total_seconds()
+    with _touch_lock:
+        last = _touched_at.get(key)
+        if key in _touching or (last is not None and now - last < every):
+            return False
+        _touching.add(key)
+    try:
+        touch(store, token)
+        with _touch_lock:
+            _touched_at[key] = time.monotonic()
+            if len(_touched_at) > _TOUCHED_KEPT:
+                old = time.monotonic() - every
+                for k in [k for k, t in _touched_at.items() if t < old]:
+                    del _touched_at[k]
+    finally:
+        with _touch_lock:
+            _touching.discard(key)
+    return True
 
 
 def close_session(store: Store, token: str) -> None:

@@ -70,7 +70,7 @@ async def _session(request: Request, store: Store) -> tuple[str, sessions.Resolv
             "x-requested-with" not in request.headers:
         raise ApiError(403, "cookie-authenticated changes need an X-Requested-With header")
     if found.stale:
-        await run_in_threadpool(sessions.touch, store, token)
+        await run_in_threadpool(sessions.touch_due, store, token)
     return token, found
 
 

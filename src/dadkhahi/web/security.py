@@ -119,7 +119,7 @@ async def visitor(request: Request) -> Visitor:
         found = await run_read(store, _lookup, store, token, ip, settings)
     if found is not None and token is not None:
         if found.stale:
-            await run_in_threadpool(sessions.touch, store, token)
+            await run_in_threadpool(sessions.touch_due, store, token)
         principal = found.principal if found.stage == sessions.FULL else Principal(ip=ip)
         result = Visitor(principal, token, found.stage,
                          _token_for(request, "session:" + sessions.digest(token)))
