@@ -40,7 +40,8 @@ def test_every_template_opens_from_file_and_passes_axe(world: World, tmp_path: P
              "tombstone": f"victims/{world.persons['A-3']}.html",
              "home": "index.html", "lists": "lists/index.html", "how-many": "how-many.html",
              "sources": "sources.html", "about": "about.html", "search": "search.html",
-             "group": "lists/prison-evin.html"}
+             "group": "lists/prison-evin.html", "missing": "missing/index.html",
+             "missing-list": "missing/burial_place.html"}
     problems: dict[str, list[str]] = {}
     with chromium() as browser:
         context = browser.new_context(viewport=dict(zip(("width", "height"),

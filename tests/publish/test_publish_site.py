@@ -148,3 +148,38 @@ def test_how_many_shows_others_figures_as_their_claims(world: World, tmp_path: P
         assert "<strong>3</strong>" not in page and "(1)" not in page and "(3)" not in page
     assert "Other provinces, counted together" in en
     assert "<strong>کمتر از ۵</strong>" in fa
+
+
+def test_names_missing_information_are_listed_from_public_facts(
+        world: World, tmp_path: Path) -> None:
+    from dadkhahi.domain.sources import SourceSpec
+    from dadkhahi.domain.vocab import EntityKind, Sensitivity, SourceKind
+    from dadkhahi.facts.entities import Support, add_claim
+    from dadkhahi.intake.sources import register_source
+    from dadkhahi.publish.gate import approve
+
+    # Shirin's burial place is known only to a protected source: still missing here.
+    with world.store.transaction("tester") as tx:
+        secret = register_source(world.store, tx, SourceSpec(
+            title="SYNTHETIC protected note", kind=SourceKind.TESTIMONY,
+            sensitivity=Sensitivity.PROTECTED))
+        add_claim(tx, EntityKind.PERSON, world.persons["A-2"], "burial_place", "Khavaran",
+                  [Support(secret)], sensitivity=Sensitivity.PROTECTED)
+    approve(world.store, "tester", all_sources=True)
+    out = tmp_path / "site"
+    build(world.store, "tester", out)
+    en = out / "en" / "missing"
+    burial = (en / "burial_place.html").read_text("utf-8")
+    # Bahram's burial place is public (list A); Shirin's and Kaveh's are not.
+    linked = {pid for key, pid in world.persons.items() if key in ("A-2", "A-3")}
+    for pid in linked:
+        assert f'href="../victims/{pid}.html"' in burial
+    assert f"{world.persons['A-1']}.html" not in burial
+    assert world.persons["R-4"] not in burial
+    index = (en / "index.html").read_text("utf-8")
+    assert 'href="burial_place.html"' in index and "fewer than 5" in index
+    # Every victim has a public date: that list is empty and not linked.
+    assert 'href="death_date.html"' not in index and not (en / "death_date.html").exists()
+    page = (out / "en" / "victims" / f"{world.persons['A-2']}.html").read_text("utf-8")
+    assert "Not known on this page: Burial place." in page
+    assert "کمتر از ۵" in (out / "fa" / "missing" / "index.html").read_text("utf-8")

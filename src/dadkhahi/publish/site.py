@@ -256,6 +256,9 @@ class Groups:
         # Each victim's sort keys once (not once per list it is on).
         by_fa = {v.id: (_persian_sort_key(primary_name(v, "fa")), v.id) for v in victims}
         by_latin = {v.id: (_latin_sort_key(primary_name(v, "en")), v.id) for v in victims}
+        #: Each victim's sort key in the order of names of each language's pages.
+        self.sort_keys: dict[str, dict[str, tuple[Any, str]]] = {"fa": by_fa,
+                                                                 "en": by_latin}
         for kind, groups in self.by_kind.items():
             keys = by_latin if kind == "alpha-latin" else by_fa
             for group in groups.values():
@@ -315,6 +318,21 @@ class Groups:
             return sorted(groups, key=lambda g: (g.slug == "alpha-latin-other", g.slug))
         return sorted(groups, key=lambda g: (g.slug.endswith("-unknown"),
                                              unicodedata.normalize("NFC", g.title["en"])))
+
+
+#: What the "missing information" pages ask families for: property → the properties
+#: any of which supplies it (an age at death tells the year of birth well enough).
+MISSING: dict[str, tuple[str, ...]] = {
+    "death_date": ("death_date",), "burial_place": ("burial_place",),
+    "prison": ("prison",), "birth_year": ("birth_year", "age_at_death"),
+    "province": ("province", "city"),
+}
+
+
+def missing(victim: Victim) -> list[str]:
+    """The details a victim's page lacks (of :data:`MISSING`), from its public facts only."""
+    return [prop for prop, any_of in MISSING.items()
+            if not any(victim.facts.get(p) for p in any_of)]
 
 
 @dataclass
@@ -386,13 +404,22 @@ class Site:
                 for group in self.groups.ordered(kind):
                     yield Page(f"{code}/lists/{group.slug}.html", "group.html",
                                {"group": group, "kind_title": Groups.TITLES[kind]}, code)
+            lacking = self.lacking(code)
+            yield Page(f"{code}/missing/index.html", "missing.html",
+                       {"lacking": lacking, "prop": None}, code)
+            for prop, victims in lacking:
+                if not victims:
+                    continue
+                yield Page(f"{code}/missing/{prop}.html", "missing.html",
+                           {"lacking": lacking, "prop": prop, "victims": victims}, code)
             for victim in self.memorial.victims:
                 yield Page(f"{code}/victims/{victim.id}.html", "victim.html",
                            {"victim": victim, "rows": victim_rows(victim, _LANGS[code]),
                             "cited": [(n, self.memorial.sources[src]) for n, src
                                       in enumerate(victim.sources(), 1)],
                             "title": primary_name(victim, code),
-                            "split_from": split_from.get(victim.id, [])}, code)
+                            "split_from": split_from.get(victim.id, []),
+                            "missing": [LABELS[p] for p in missing(victim)]}, code)
             for pid in self.memorial.tombstones:
                 yield Page(f"{code}/victims/{pid}.html", "tombstone.html",
                            {"pid": pid, "reviewing": False}, code)
@@ -415,6 +442,16 @@ class Site:
                  for code in self.options.languages
                  for old, new in sorted(self.memorial.addresses.redirects.items())]
         return "".join(lines).encode("ascii")
+
+    def lacking(self, code: str) -> list[tuple[str, list[Victim]]]:
+        """Per detail of :data:`MISSING`, the victims whose pages lack it, in the order of
+        names of ``code``'s pages."""
+        keys = self.groups.sort_keys[code]
+        found: dict[str, list[Victim]] = {prop: [] for prop in MISSING}
+        for victim in sorted(self.memorial.victims, key=lambda v: keys[v.id]):
+            for prop in missing(victim):
+                found[prop].append(victim)
+        return list(found.items())
 
     def search_victims(self) -> list[SearchVictim]:
         """What the offline search shows of each victim: names, and a short note."""

@@ -42,6 +42,13 @@ FA: dict[str, str] = {
     "This page was withdrawn at the request of the family.":
         "این صفحه به درخواست خانواده برداشته شده است.",
     "Page address": "نشانی صفحه",
+    "Names missing information": "نام‌هایی که اطلاعاتشان ناقص است",
+    "Missing": "ناقص",
+    "These victims' pages lack a detail the sources published so far do not give. If you "
+    "know it, send it with where it comes from to:":
+        "در صفحهٔ این جان‌باختگان جزئیاتی نیامده است که منابع منتشرشده تا کنون نمی‌دهند. "
+        "اگر آن را می‌دانید، آن را همراه با منبعش به این نشانی بفرستید:",
+    "Not known on this page": "آنچه در این صفحه دانسته نیست",
     "This page has moved": "این صفحه جابه‌جا شده است",
     "The records of this page were found to be of the same person as another page, and "
     "were joined there:":
