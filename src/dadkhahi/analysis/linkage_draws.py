@@ -29,7 +29,7 @@ from dadkhahi.linkage.calibration import Calibration, calibrate
 from dadkhahi.linkage.clusters import chain_apart
 from dadkhahi.linkage.draws import DrawSettings, PartitionDraws, draw_partitions, fit_offset
 from dadkhahi.linkage.features import _id_key
-from dadkhahi.linkage.service import _pairs_cache, cluster_inputs
+from dadkhahi.linkage.service import ClusterInputs, _pairs_cache, cluster_inputs
 from dadkhahi.linkage.store_io import latest_run, load_decisions
 from dadkhahi.linkage.views import _import_order, histories_of, linked_records, list_labels
 from dadkhahi.store import schema as s
@@ -154,11 +154,30 @@ def linkage_draws(
     labels = list_labels(store, _import_order(frame))
     with store.reading() as conn:
         audited = latest_audit_result(conn, str(run["id"]))
+    inputs = cluster_inputs(store, run, decisions)
+    apart = _chain_apart(inputs, float(run["threshold"]))
     if audited is not None:
-        return audit_draws_of(store, run, audited, frame, labels, pairs, decisions, settings,
-                              by, language)
-    return draws_of(frame, labels, pairs, decisions, decisions, settings,
-                    float(run["threshold"]), str(run["id"]), by, language)
+        return audit_draws_of(inputs, run, audited, store, frame, labels, pairs, decisions,
+                              apart, settings, by, language)
+    # Records the run's chain check kept apart stay apart in every draw, as a
+    # person's "different" would keep them (but they calibrate nothing).
+    ids = inputs.ids
+    kept_apart = pd.DataFrame({"record_id_l": apart["record_id_l"].map(ids),
+                               "record_id_r": apart["record_id_r"].map(ids),
+                               "decision": "different"})
+    constraints = pd.concat([kept_apart, decisions], ignore_index=True) if len(apart) \
+        else decisions
+    drawn = draws_of(frame, labels, pairs, constraints, decisions, settings,
+                     float(run["threshold"]), str(run["id"]), by, language)
+    return replace(drawn, stats={**drawn.stats, "chain_apart": len(apart)})
+
+
+def _chain_apart(inputs: ClusterInputs, threshold: float) -> pd.DataFrame:
+    """The pairs (link keys) the run's chain check kept apart."""
+    _, apart = chain_apart(inputs.records["link_key"], inputs.pairs, threshold,
+                           inputs.labels if len(inputs.labels) else None, inputs.features,
+                           sources=inputs.records["source_key"])
+    return apart
 
 
 def audit_summary(audited: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,23 +192,20 @@ def audit_summary(audited: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def audit_draws_of(
-    store: Store, run: Mapping[str, Any], audited: Mapping[str, Any], frame: pd.DataFrame,
-    labels: dict[str, str], pairs: pd.DataFrame, decisions: pd.DataFrame,
-    settings: DrawSettings, by: str | None = None, language: str = "en",
+    inputs: ClusterInputs, run: Mapping[str, Any], audited: Mapping[str, Any], store: Store,
+    frame: pd.DataFrame, labels: dict[str, str], pairs: pd.DataFrame,
+    decisions: pd.DataFrame, apart: pd.DataFrame, settings: DrawSettings,
+    by: str | None = None, language: str = "en",
 ) -> LinkageDraws:
     """Capture histories of partitions drawn from a recorded audit's rates.
 
     See :mod:`dadkhahi.linkage.audit_draws`. The drawn partitions cover every
     record the run linked; ``frame`` (the eligible records) takes its persons
-    from them.
+    from them. ``apart``: the pairs the run's chain check kept apart.
     """
     tick = time.perf_counter()
     threshold = float(run["threshold"])
-    inputs = cluster_inputs(store, run, decisions)
     keys = inputs.records.set_index("record_id")["link_key"]
-    _, apart = chain_apart(inputs.records["link_key"], inputs.pairs, threshold,
-                           inputs.labels if len(inputs.labels) else None, inputs.features,
-                           sources=inputs.records["source_key"])
     population = audit_population(store, run)
     candidates = pd.DataFrame({
         "record_id_l": population["record_id_l"].map(keys),
