@@ -11,6 +11,7 @@ the time. Every person is invented.
     .venv/bin/python benchmarks/linkage/bench_common_names.py                # 4,000 and 40,000
     .venv/bin/python benchmarks/linkage/bench_common_names.py --people 4000
     .venv/bin/python benchmarks/linkage/bench_common_names.py --people 4000 --threshold 0.5
+    .venv/bin/python benchmarks/linkage/bench_common_names.py --people 4000 --save /tmp/cn
 """
 
 from __future__ import annotations
@@ -35,8 +36,14 @@ def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def run(people: int, config: dict[str, object], threshold: float | None) -> dict[str, float]:
-    """Generate, link and score one size; print one block; return the figures."""
+def run(people: int, config: dict[str, object], threshold: float | None,
+        save: Path | None = None) -> dict[str, float]:
+    """Generate, link and score one size; print one block; return the figures.
+
+    ``save``: a folder to write the lists with their truth, the scored pairs and
+    the clusters to (``<people>-records.pkl`` etc.), to study the errors
+    without linking again.
+    """
     knobs = dict(config.get("knobs", {}))  # type: ignore[call-overload]
     tick = time.perf_counter()
     df = generate(people, int(config["lists"]), int(config["seed"]), **knobs)  # type: ignore[call-overload]
@@ -48,6 +55,11 @@ def run(people: int, config: dict[str, object], threshold: float | None) -> dict
     result = link(records, **options)
     seconds = time.perf_counter() - tick
     predicted = result.clusters.rename(columns={"cluster_id": "person_id"})
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        df.to_pickle(save / f"{people}-records.pkl")
+        result.pairs.to_pickle(save / f"{people}-pairs.pkl")
+        result.clusters.to_pickle(save / f"{people}-clusters.pkl")
     s = score(df[["record_id", "true_person_id"]], predicted,
               lists=df[["record_id", "source_id"]])
     print(f"SYNTHETIC namesake lists, population {people:,}: {facts['records']:,} records, "
@@ -72,11 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="namesake", help="generator configuration")
     parser.add_argument("--threshold", type=float, default=None,
                         help="link threshold (default: the linker's)")
+    parser.add_argument("--save", type=Path, default=None, metavar="DIR",
+                        help="write the lists (with truth), pairs and clusters here")
     args = parser.parse_args(argv)
     logging.getLogger("splink").setLevel(logging.WARNING)
     config = load_config(args.config)
     for people in args.people or [4000, 40000]:
-        run(people, config, args.threshold)
+        run(people, config, args.threshold, args.save)
     return 0
 
 
