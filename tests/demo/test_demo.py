@@ -53,6 +53,15 @@ def test_demo_runs_and_verifies(tmp_path: Path) -> None:
     assert public and all(src["citation"] for src in public)
     assert support
     _check_court_case(store, target, {p["id"] for p in persons if not p["synthetic"]})
+    # The estimate is released to the public, and the memorial's "how many" shows it.
+    from dadkhahi.analysis.estimates import released_estimates
+    from dadkhahi.demo.run import MEMORIAL_DIR
+
+    released = released_estimates(store, "public")
+    assert len(released) == 1 and released[0].method == "lcmcr"
+    how_many = (target / MEMORIAL_DIR / "en" / "how-many.html").read_text("utf-8")
+    assert "No estimate of the total has been released yet." not in how_many
+    assert f"<strong>{round(released[0].estimate):,}</strong> estimated in all" in how_many
     again = subprocess.run([sys.executable, "-m", "dadkhahi", "demo", "--dir", str(target)],
                            capture_output=True, text=True, check=False)
     assert again.returncode == 2 and "fresh" in again.stderr

@@ -19,7 +19,7 @@ from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.lists import import_list
 from dadkhahi.linkage.service import quiet_splink, run_linkage
-from dadkhahi.linkage.views import capture_histories, link_stats
+from dadkhahi.linkage.views import link_stats
 from dadkhahi.store.store import Store
 
 _DATA = resources.files("dadkhahi.demo") / "data"
@@ -66,9 +66,12 @@ def _true_persons() -> int:
 
 
 def import_link_estimate(store: Store, actor: str, *, seed: int = 1) -> ListsOutcome:
-    """Import the synthetic lists, link them, and estimate the total with LCMCR."""
+    """Import the synthetic lists, link them, estimate the total with LCMCR, and release
+    the estimate to the public (``estimate.released``: the memorial's "how many" shows
+    it), as ``dadkhahi estimate`` and ``dadkhahi estimate release`` do."""
     # Imported here: the numerical stack loads only when the demo gets this far.
-    from dadkhahi.estimate import Options, estimate, histories_to_table
+    from dadkhahi.analysis.estimates import estimate_store, record_estimate, release_estimate
+    from dadkhahi.estimate import Options
 
     # Splink warns about every level a small training sample never shows; the
     # demo's reader needs the outcome, not the training log.
@@ -84,9 +87,11 @@ def import_link_estimate(store: Store, actor: str, *, seed: int = 1) -> ListsOut
         records += report.rows
     run = run_linkage(store, actor, synthetic=True)
     stats = link_stats(store)
-    histories = capture_histories(store)
-    table = histories_to_table(histories, list(histories.attrs["lists"]))
-    result = estimate(table, "lcmcr", options=Options(iterations=4000, chains=2, seed=seed))
+    done = estimate_store(store, "lcmcr", Options(iterations=4000, chains=2, seed=seed))
+    estimate_id = record_estimate(store, actor, done)
+    release_estimate(store, actor, estimate_id, "public",
+                     note="SYNTHETIC demo: invented lists, released to show the memorial")
+    result = done.result
     return ListsOutcome(
         records=records,
         lists=len(manifest["lists"]),
