@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from dadkhahi.access.small_counts import SMALL_CELL, is_small, merge_small
 from dadkhahi.assets.lock import STATIC
+from dadkhahi.catalogue import N_
 from dadkhahi.facts.figures import PublishedFigure
 from dadkhahi.persian.display import (
     GREGORIAN_EN,
@@ -57,12 +58,14 @@ INDEX_DIR = "index"
 REDIRECTS = "_redirects"
 
 LABELS = {
-    "name": "Names", "sex": "Sex", "birth_year": "Year of birth", "age_at_death": "Age",
-    "city": "City", "province": "Province", "affiliation": "Affiliation (as claimed)",
-    "prison": "Prison", "death_date": "Date of execution", "burial_place": "Burial place",
+    "name": N_("Names"), "sex": N_("Sex"), "birth_year": N_("Year of birth"),
+    "age_at_death": N_("Age"), "city": N_("City"), "province": N_("Province"),
+    "affiliation": N_("Affiliation (as claimed)"), "prison": N_("Prison"),
+    "death_date": N_("Date of execution"), "burial_place": N_("Burial place"),
 }
-_SEX = {"male": "male", "m": "male", "مرد": "male", "female": "female", "f": "female",
-        "زن": "female"}
+_MALE, _FEMALE = N_("male"), N_("female")
+_SEX = {"male": _MALE, "m": _MALE, "مرد": _MALE, "female": _FEMALE, "f": _FEMALE,
+        "زن": _FEMALE}
 PERSIAN_ALPHABET = "آابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
 _ORDER = {ch: i for i, ch in enumerate(PERSIAN_ALPHABET)}
 
@@ -240,9 +243,10 @@ class Groups:
     """The lists: by province, prison, month of execution, and letter in both scripts."""
 
     KINDS = ("province", "prison", "date", "alpha-fa", "alpha-latin")
-    TITLES: ClassVar[dict[str, str]] = {"province": "By province", "prison": "By prison",
-              "date": "By date of execution", "alpha-fa": "Alphabetical (Persian script)",
-              "alpha-latin": "Alphabetical (Latin spellings)"}
+    TITLES: ClassVar[dict[str, str]] = {
+        "province": N_("By province"), "prison": N_("By prison"),
+        "date": N_("By date of execution"), "alpha-fa": N_("Alphabetical (Persian script)"),
+        "alpha-latin": N_("Alphabetical (Latin spellings)")}
 
     def __init__(self, victims: list[Victim]) -> None:
         self.by_kind: dict[str, dict[str, Group]] = {k: {} for k in self.KINDS}
@@ -482,12 +486,15 @@ class Site:
     def render(self, page: Page) -> bytes:
         """One page's bytes."""
         template = self.env.get_template(page.template)
+        context: dict[str, Any]
         if page.lang is None:
+            lang = _LANGS[self.options.languages[0]]
             context = {"root": "", "synthetic": self.memorial.synthetic,
-                       "languages": self.options.languages,
-                       "L": Lang(self.options.languages[0]), "alternates": []}
+                       "languages": self.options.languages, "L": lang, "alternates": []}
         else:
-            context = self._common(_LANGS[page.lang], page.path)
+            lang = _LANGS[page.lang]
+            context = self._common(lang, page.path)
+        context["_"] = lang.t
         return template.render(**context, **page.context).encode("utf-8")
 
     def render_all(self, pages: Iterator[Page]) -> dict[str, bytes]:

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
-import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import jdatetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import Translations
 
+from dadkhahi import catalogue
 from dadkhahi.persian.display import GREGORIAN_EN as _GREGORIAN_EN
 from dadkhahi.persian.display import GREGORIAN_FA as _GREGORIAN_FA
 from dadkhahi.persian.display import JALALI_EN as _JALALI_EN
@@ -38,7 +35,7 @@ LANGUAGES: tuple[Lang, ...] = ("fa", "en")
 #: The workspace opens in Persian: its users are first of all a Persian-speaking team.
 DEFAULT: Lang = "fa"
 LOCALE = Path(__file__).resolve().parent / "locale"
-CATALOGUE = LOCALE / "fa" / "LC_MESSAGES" / "messages.po"
+CATALOGUE = Path(__file__).resolve().parent / catalogue.PO_PATH
 
 # Persian (U+06F0..) and Arabic-Indic (U+0660..) digits, as typed on any keyboard.
 _TO_ASCII = str.maketrans({**{chr(0x06F0 + i): str(i) for i in range(10)},
@@ -188,12 +185,7 @@ def _as_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
 
 def compile_catalogue(path: Path = CATALOGUE) -> gettext.NullTranslations:
     """The ``.po`` catalogue compiled in memory (fuzzy entries are not used)."""
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale="fa")
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    return catalogue.compile_catalogue(path)
 
 
 @cache

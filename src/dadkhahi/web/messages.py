@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
 
+from dadkhahi import catalogue
 from dadkhahi.web.i18n import CATALOGUE
 
 WEB = Path(__file__).resolve().parent
@@ -25,29 +24,14 @@ _OPTIONS = {"templates/**.html": {"trim_blocks": "True", "lstrip_blocks": "True"
 
 def extract() -> Catalog:
     """Every message the workspace shows, as a catalogue template."""
-    catalog = Catalog(project="dadkhahi", fuzzy=False)
-    for filename, lineno, message, comments, context in extract_from_dir(
-            str(WEB), _METHODS, keywords=KEYWORDS, options_map=_OPTIONS,
-            strip_comment_tags=True):
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments,
-                    context=context)
-    return catalog
+    return catalogue.extract(WEB, _METHODS, KEYWORDS, _OPTIONS)
 
 
 def load(path: Path = CATALOGUE) -> Catalog:
     """The Persian catalogue as committed."""
-    with path.open("rb") as handle:
-        return read_po(handle, locale="fa")
+    return catalogue.load(path)
 
 
 def update(path: Path = CATALOGUE) -> tuple[int, int]:
     """Bring the catalogue up to date with the sources; (messages, untranslated)."""
-    template = extract()
-    catalog = load(path) if path.exists() else Catalog(locale="fa", project="dadkhahi")
-    catalog.update(template, no_fuzzy_matching=True)
-    catalog.obsolete.clear()
-    with path.open("wb") as handle:
-        write_po(handle, catalog, omit_header=False, no_location=True, sort_output=True,
-                 width=100)
-    untranslated = sum(1 for m in catalog if m.id and not m.string)
-    return len([m for m in catalog if m.id]), untranslated
+    return catalogue.update(path, extract())
