@@ -7,7 +7,9 @@ on a small SYNTHETIC four-list set whose truth the generator knows.
 
 from __future__ import annotations
 
+import copy
 import csv
+import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +25,14 @@ from sqlalchemy import func, select
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.lists import import_list
+from dadkhahi.ledger.errors import VerificationError
+from dadkhahi.ledger.selective import verify_selective
 from dadkhahi.linkage.persons import plan_persons
 from dadkhahi.linkage.service import apply_decisions, decide, run_linkage
 from dadkhahi.linkage.store_io import load_records
 from dadkhahi.linkage.views import capture_histories, export_links, link_stats, review_queue
 from dadkhahi.store import schema as s
+from dadkhahi.store.selective import prove_rows
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
 
@@ -358,5 +363,48 @@ def test_real_model_end_to_end_with_review_decisions_export_and_stats(
         assert stats.overlap.loc[name, name] == per_list[name]
     a_b = int((histories[lists[0]] & histories[lists[1]]).sum())
     assert stats.overlap.loc[lists[0], lists[1]] == a_b
+    with store.reading() as conn:
+        assert verify_ledger(conn, store.verifier_key()).ok
+
+
+def test_one_link_decision_is_proven_without_the_rest_of_the_run(
+    three_small_lists: Store,
+) -> None:
+    """A run is a batch: one record's link is proven alone (issue 16); old runs still
+    project and verify."""
+    store = three_small_lists
+    ids = by_external(store)
+    linker = fake_linker(store, lambda _r: [[ids["X1"], ids["Y1"]], [ids["X2"], ids["Y2"]]])
+    run = run_linkage(store, "tester", linker=linker)
+    persons = persons_of(store)
+    note = store.checkpoint()
+    with store.reading() as conn:
+        body = bytes(conn.execute(select(s.ledger_events.c.body).where(
+            s.ledger_events.c.idx == run.ledger_index)).scalar_one())
+        proof = prove_rows(conn, store.keys, run.ledger_index, [ids["X1"]], note)
+    assert json.loads(body)["v"] == 2
+    proven = verify_selective(proof, store.verifier_key())
+    assert [json.loads(r) if isinstance(r, str) else r for r in proven["rows"].values()] == [
+        {"id": ids["X1"], "assign": persons["X1"]}]
+    text = json.dumps(proof, ensure_ascii=False)
+    # Nothing else of the run: no other record, person, claim or name.
+    for other in ("X2", "Y2", "Y3"):
+        assert ids[other] not in text and persons[other] not in text
+    assert "Karimi" not in text and "Moradi" not in text and "Evin" not in text
+    # A changed decision does not verify.
+    forged = copy.deepcopy(proof)
+    forged["rows"][0]["row"] = forged["rows"][0]["row"].replace(persons["X1"], persons["Y3"])
+    with pytest.raises(VerificationError):
+        verify_selective(forged, store.verifier_key())
+    # An old, compact run (version 1) still projects and verifies beside the new one.
+    with store.transaction("tester") as tx:
+        tx.emit("link.run", {
+            "id": "run_old0000000000000000", "kind": "decisions", "backend": None,
+            "threshold_ppm": 900000, "started_at": "2026-01-01T00:00:00Z",
+            "finished_at": "2026-01-01T00:00:01Z", "records": 1, "persons": 1, "pairs": 0,
+            "decisions": 0, "stats_json": "{}", "model_json": None, "new_persons": [],
+            "assign": [], "move": [[ids["X1"], persons["Y3"]]], "retire": [],
+            "supports": {}, "claims": [], "review": []})
+    assert persons_of(store)["X1"] == persons["Y3"]
     with store.reading() as conn:
         assert verify_ledger(conn, store.verifier_key()).ok

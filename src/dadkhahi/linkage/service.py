@@ -50,6 +50,7 @@ from dadkhahi.linkage.store_io import (
     load_records,
     stale_linkage_persons,
 )
+from dadkhahi.store import link_rows
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, utc_now
 
@@ -415,23 +416,20 @@ def _record_run(
             "threshold_ppm": round(float(meta["threshold"]) * 1e6),
             "started_at": meta["started_at"],
             "finished_at": utc_now(),
-            "records": len(changes.final),
+            link_rows.RECORD_COUNT: len(changes.final),
             "persons": persons,
             "pairs": int(meta["pairs"]),
             "decisions": int(meta["decisions"]),
             "stats_json": _json_text(meta["stats"]),
             "model_json": _json_text(meta["model"]),
             "provenance_json": _json_text(meta.get("provenance")),
-            "review": review,
-            "new_persons": new_persons,
-            "assign": changes.assign,
-            "move": changes.move,
-            "lineage": changes.lineage,
-            "claims": claims,
-            "supports": supports,
-            "retire": retire,
+            # One row per decision, committed by a Merkle root: a court bundle proves
+            # one record's link without disclosing the rest of the run.
+            "records": link_rows.decision_rows(new_persons, changes.assign, changes.move,
+                                               claims, supports, retire, review,
+                                               changes.lineage),
         }
-        index = tx.emit("link.run", data)
+        index = tx.emit("link.run", data, batch=True)
     store.checkpoint()
     return RunReport(
         run_id=meta["id"],

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, insert, update
 
 from dadkhahi.domain.errors import IntegrityError
+from dadkhahi.store import link_rows
 from dadkhahi.store import schema as s
 
 
@@ -378,9 +379,11 @@ _simple_insert("estimate.released", s.estimate_releases)
 
 
 @handles("link.run")
-def _link_run(index: int, data: Mapping[str, Any]) -> list[Op]:
+def _link_run(index: int, event: Mapping[str, Any]) -> list[Op]:
     # Numbers travel as integers (parts per million) and the model and statistics as
     # JSON text: an event without floats takes the ledger's fast canonical-JSON path.
+    # A batch run (one row per decision) and an old compact run project alike.
+    data = link_rows.compact(event)
     run_id = data["id"]
     run = {
         **data,
