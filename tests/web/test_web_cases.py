@@ -7,9 +7,11 @@ import pytest
 from api_world import World
 from fastapi import FastAPI
 from page_data import add_case
-from web_world import client_for
+from sqlalchemy import func, select
+from web_world import client_for, csrf_of
 
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.store import schema as s
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +56,90 @@ def test_anyone_off_the_team_gets_not_found(app: FastAPI, world: World, case_id:
     assert "SECRET-case" not in answer.text
     listed = client.get("/en/cases")
     assert "SECRET-case" not in listed.text and case_id not in listed.text
+
+
+def _case_count(world: World) -> int:
+    with world.store.reading() as conn:
+        return int(conn.execute(select(func.count()).select_from(s.cases)).scalar_one())
+
+
+def test_a_lawyer_opens_a_case_charges_and_links_from_the_pages(app: FastAPI,
+                                                                 world: World) -> None:
+    pub = world.objects[Sensitivity.PUBLIC]
+    client = client_for(app, world, "lawyer_g")
+    token = csrf_of(client.get("/en/cases").text)
+    # No token, no case: the form is refused before anything is written.
+    before = _case_count(world)
+    refused = client.post("/en/cases", data={"title": "SYNTHETIC page case"})
+    assert refused.status_code == 403 and _case_count(world) == before
+    opened = client.post("/en/cases", data={
+        "csrf": token, "title": "SYNTHETIC page case", "suspects": pub.person,
+        "acts": pub.act, "period_from": "1988-07-23", "period_to": "1988-09-22"},
+        follow_redirects=False)
+    assert opened.status_code == 303
+    page_url = opened.headers["location"].split("?")[0]
+    case_id = page_url.rsplit("/", 1)[1]
+    page = client.get(opened.headers["location"])
+    assert "The case was opened." in page.text and "SYNTHETIC page case" in page.text
+    charged = client.post(page_url, data={
+        "csrf": token, "action": "charge", "suspect_id": pub.person,
+        "crime": "national-murder::murder", "mode": "instigator"}, follow_redirects=False)
+    assert charged.status_code == 303
+    page = client.get(page_url)
+    assert "no fact linked" in page.text and "Link a fact to an element" in page.text
+    charge_id = _only_charge(world, case_id)
+    linked = client.post(page_url, data={
+        "csrf": token, "action": "link", "element": f"{charge_id}::1",
+        "fact_kind": "involvement", "fact_id": pub.involvement, "reliability": "B",
+        "credibility": "2", "direction": "incriminating",
+        "how": "SYNTHETIC: the list names him"}, follow_redirects=False)
+    assert linked.status_code == 303
+    page = client.get(page_url)
+    matrix = page.text.split("Add a charge")[0]
+    assert pub.involvement in matrix and "incriminating" in matrix
+    # A fact the lawyer cannot see (here: none such) is not linked: the form says so,
+    # nothing is written.
+    hidden = "inv_" + "0" * 20
+    size = _written(world, case_id)
+    bad = client.post(page_url, data={
+        "csrf": token, "action": "link", "element": f"{charge_id}::2",
+        "fact_kind": "involvement", "fact_id": hidden, "reliability": "B",
+        "credibility": "2", "direction": "incriminating", "how": "x"})
+    assert bad.status_code == 422 and "could not be linked" in bad.text
+    assert _written(world, case_id) == size
+    # A mode of liability the crime's framework does not have is refused in words.
+    wrong = client.post(page_url, data={
+        "csrf": token, "action": "charge", "suspect_id": pub.person,
+        "crime": "national-murder::murder", "mode": "25(3)(b)"})
+    assert wrong.status_code == 422 and "could not be added" in wrong.text
+    assert _written(world, case_id) == size
+    # Off the team, the change gets the case's "not found", whatever the role.
+    other = client_for(app, world, "admin_g")
+    answer = other.post(page_url, data={
+        "csrf": csrf_of(other.get("/en/cases").text), "action": "charge",
+        "suspect_id": pub.person, "crime": "national-murder::murder", "mode": "instigator"})
+    assert answer.status_code == 404 and "SYNTHETIC page case" not in answer.text
+    assert _written(world, case_id) == size
+
+
+def _written(world: World, case_id: str) -> tuple[int, int]:
+    """The case's charges and links, counted."""
+    with world.store.reading() as conn:
+        return tuple(int(conn.execute(select(func.count()).select_from(table).where(
+            table.c.case_id == case_id)).scalar_one())
+            for table in (s.case_charges, s.case_links))  # type: ignore[return-value]
+
+
+def _only_charge(world: World, case_id: str) -> str:
+    with world.store.reading() as conn:
+        return str(conn.execute(select(s.case_charges.c.id).where(
+            s.case_charges.c.case_id == case_id)).scalar_one())
+
+
+def test_a_viewer_may_not_open_a_case(app: FastAPI, world: World) -> None:
+    client = client_for(app, world, "viewer_g")
+    page = client.get("/en/cases")
+    assert "Open a case" not in page.text
+    before = _case_count(world)
+    answer = client.post("/en/cases", data={"csrf": csrf_of(page.text), "title": "SYNTHETIC x"})
+    assert answer.status_code == 403 and _case_count(world) == before

@@ -26,7 +26,8 @@ from dadkhahi.cases.case import (
     list_cases,
     load_case,
 )
-from dadkhahi.cases.matrix import DEFAULT_THRESHOLD, element_rows, matrix_records
+from dadkhahi.cases.frameworks import frameworks
+from dadkhahi.cases.matrix import DEFAULT_THRESHOLD, element_rows, matrix_records, suspect_labels
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import Credibility, Direction, Reliability
 from dadkhahi.store import schema as s
@@ -61,12 +62,15 @@ def case_matrix(store: Store, principal: Principal, case_id: str,
     case = _member_case(store, principal, case_id)
     with store.reading() as conn:
         rows = element_rows(store, conn, case)
+        labels = suspect_labels(store, conn, case.scope.suspects)
     record_reads(store, principal, "cases.read", [("case", case.id)])
     # Each row also carries its element's standing as values (not words), so a page
     # words it in its own language; "status" stays the English of the CSV and bundle.
     standing = {(r.charge_id, r.element_id): r.standing(threshold) for r in rows}
     return {**case.summary(), "charges": [vars(c) for c in case.charges],
             "threshold": threshold,
+            "suspects": [{"id": pid, "label": labels.get(pid, pid)}
+                         for pid in case.scope.suspects],
             "matrix": [{**rec, "standing": standing[(rec["charge_id"], rec["element_id"])]}
                        for rec in matrix_records(rows, threshold)]}
 
@@ -128,4 +132,14 @@ def link(store: Store, principal: Principal, case_id: str, charge_id: str, eleme
             "direction": str(direction)}
 
 
-__all__ = ["case_gaps", "case_matrix", "charge", "link", "my_cases", "open_case"]
+def charge_choices() -> list[dict[str, Any]]:
+    """What a charge can name: each framework with its crimes (and their elements) and its
+    modes of liability, in English and Persian (the frameworks' own data)."""
+    return [{"id": fw.id, "title": fw.title, "crimes": [
+                {"id": c.id, "title": c.title, "elements": fw.elements_of(c.id)}
+                for c in fw.crimes],
+             "modes": fw.modes_of_liability} for fw in frameworks()]
+
+
+__all__ = ["case_gaps", "case_matrix", "charge", "charge_choices", "link", "my_cases",
+           "open_case"]

@@ -1,9 +1,14 @@
-"""Cases: the visitor's cases, and one case's evidence matrix with its gaps.
+"""Cases: the visitor's cases, and one case's evidence matrix with its gaps; forms to open
+a case, charge a suspect (a framework's crime under a mode of liability) and link a fact
+to an element of a charge.
 
 A case is read by its team only (:mod:`dadkhahi.cases.service`, exactly as ``/api/cases``
 reads it): anyone else, whatever their role, gets the same "not found" as for a case
 that does not exist, and every read is audited. The matrix says "supported by N
-independent sources", never "proven".
+independent sources", never "proven". The forms go through the same service functions
+as the API's POST routes (visibility, then permission, then the write as a ledger
+event); this module only reads the form and words the outcome. Forms carry the CSRF
+token every form of the workspace carries (``read_form``).
 """
 
 from __future__ import annotations
@@ -11,13 +16,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from dadkhahi.access.policy import ForbiddenError, Permission
 from dadkhahi.cases import service
+from dadkhahi.cases.case import Scope
+from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, register, team
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, signed_in
+from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
 from dadkhahi.web.render import render
+from dadkhahi.web.security import Visitor, read_form, visitor
 
 router = page_router()
 register("/cases", N_("Cases"), team)
@@ -26,21 +37,73 @@ DIRECTIONS = {"incriminating": N_("incriminating"), "exculpatory": N_("exculpato
               "mixed": N_("mixed")}
 
 
-@router.get("/cases")
-async def cases(request: Request, lang: LangDep, current: VisitorDep) -> Response:
-    """The cases whose team the visitor is on."""
-    signed_in(request, current, lang)
+RELIABILITY = {str(r): str(r) for r in Reliability}
+CREDIBILITY = {str(c): str(c) for c in Credibility}
+FACT_KINDS = {"act": N_("act"), "involvement": N_("involvement"), "claim": N_("claim")}
+#: Between a framework's ID and a crime's or mode's in one option's value.
+SEP = "::"
+
+
+def _ids(text: str) -> tuple[str, ...]:
+    """IDs typed into one field, separated by spaces or commas."""
+    return tuple(x for x in ascii_digits(text).replace(",", " ").split() if x)
+
+
+async def _cases_page(request: Request, lang: str, current: Visitor,
+                      errors: dict[str, str] | None = None,
+                      entered: dict[str, str] | None = None, status: int = 200) -> Response:
     found = await run_in_threadpool(service.my_cases, request.app.state.store,
                                     current.principal)
-    return render(request, "cases.html", {"cases": found}, current, lang)
+    return render(request, "cases.html", {
+        "cases": found, "may_open": current.principal.can(Permission.REVIEW),
+        "errors": errors or {}, "entered": entered or {}}, current, lang, status)
 
 
-@router.get("/cases/{case_id}")
-async def case(request: Request, lang: LangDep, current: VisitorDep,
-               case_id: str) -> Response:
-    """A case's charges, each element with the facts linked to it and their sources,
-    and the elements below the threshold of independent sources (the gaps)."""
+@router.get("/cases")
+async def cases(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The cases whose team the visitor is on, and the form to open one."""
     signed_in(request, current, lang)
+    return await _cases_page(request, lang, current)
+
+
+@router.post("/cases")
+async def open_case(request: Request, lang: LangDep) -> Response:
+    """Open a case (sealed) over suspects, acts and places the visitor can see."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.REVIEW)
+    tr = language(lang).gettext
+    entered = {k: form.get(k, "") for k in ("title", "suspects", "acts", "places",
+                                            "period_from", "period_to")}
+    scope = Scope(_ids(entered["suspects"]), _ids(entered["acts"]), _ids(entered["places"]),
+                  ascii_digits(entered["period_from"]).strip() or None,
+                  ascii_digits(entered["period_to"]).strip() or None)
+    if not entered["title"].strip():
+        return await _cases_page(request, lang, current, {"title": tr("Give the case a title.")},
+                                 entered, 422)
+    try:
+        opened = await run_in_threadpool(service.open_case, request.app.state.store,
+                                         current.principal, entered["title"].strip(), scope)
+    except ForbiddenError:
+        raise
+    except UserError:
+        return await _cases_page(request, lang, current, {"form": tr(
+            "The case could not be opened: check that every ID names a person, act or place "
+            "you can see, and that the dates are YYYY-MM-DD.")}, entered, 422)
+    return RedirectResponse(f"/{lang}/cases/{opened['id']}?done=opened", status_code=303)
+
+
+def _elements(matrix: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each (charge, element) once, in matrix order: the choices a link can go to."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in matrix:
+        seen.setdefault((r["charge_id"], r["element_id"]), r)
+    return list(seen.values())
+
+
+async def _case_page(request: Request, lang: str, current: Visitor, case_id: str,
+                     errors: dict[str, str] | None = None,
+                     entered: dict[str, str] | None = None, status: int = 200) -> Response:
     store = request.app.state.store
 
     def gather() -> dict[str, Any]:
@@ -49,4 +112,64 @@ async def case(request: Request, lang: LangDep, current: VisitorDep,
         return {"case": matrix, "gaps": gaps}
 
     shown = await run_in_threadpool(gather)
-    return render(request, "case.html", {**shown, "directions": DIRECTIONS}, current, lang)
+    done = request.query_params.get("done")
+    return render(request, "case.html", {
+        **shown, "directions": DIRECTIONS, "elements": _elements(shown["case"]["matrix"]),
+        "choices": service.charge_choices(), "sep": SEP, "fact_kinds": FACT_KINDS,
+        "reliability": RELIABILITY, "credibility": CREDIBILITY,
+        "may_edit": current.principal.can(Permission.REVIEW), "errors": errors or {},
+        "entered": entered or {}, "done": done if done in ("opened", "charged", "linked")
+        else None}, current, lang, status)
+
+
+@router.get("/cases/{case_id}")
+async def case(request: Request, lang: LangDep, current: VisitorDep,
+               case_id: str) -> Response:
+    """A case's charges, each element with the facts linked to it and their sources,
+    and the elements below the threshold of independent sources (the gaps)."""
+    signed_in(request, current, lang)
+    return await _case_page(request, lang, current, case_id)
+
+
+@router.post("/cases/{case_id}")
+async def change_case(request: Request, lang: LangDep, case_id: str) -> Response:
+    """Charge a suspect, or link a fact to an element of a charge (``action``)."""
+    form = await read_form(request)
+    current = await visitor(request)
+    signed_in(request, current, lang)
+    store = request.app.state.store
+    # Not on the team: the same 404 as a case that does not exist, before any form check.
+    await run_in_threadpool(service.case_matrix, store, current.principal, case_id)
+    tr = language(lang).gettext
+    action = form.get("action", "")
+    entered = dict(form)
+    entered.pop("csrf", None)
+    try:
+        if action == "charge":
+            framework, _, crime = form.get("crime", "").partition(SEP)
+            mode = form.get("mode", "")  # the crime's framework says if it has this mode
+            await run_in_threadpool(service.charge, store, current.principal, case_id,
+                                    form.get("suspect_id", ""), framework, crime, mode)
+        elif action == "link":
+            charge_id, _, element_id = form.get("element", "").partition(SEP)
+            await run_in_threadpool(lambda: service.link(
+                store, current.principal, case_id, charge_id, element_id,
+                form.get("fact_kind", ""), ascii_digits(form.get("fact_id", "")).strip(),
+                reliability=Reliability(form.get("reliability", "")),
+                credibility=Credibility(form.get("credibility", "")),
+                how=form.get("how", "").strip(),
+                direction=Direction(form.get("direction", ""))))
+        else:
+            raise UserError("unknown action")
+    except ForbiddenError:
+        raise
+    except (UserError, ValueError):
+        what = {"charge": tr("The charge could not be added: choose a suspect of the case, "
+                             "a crime and a mode of liability of the same framework."),
+                "link": tr("The fact could not be linked: give the ID of an act, "
+                           "involvement or claim you can see, and say how it proves the "
+                           "element.")}.get(action, tr("That could not be done."))
+        return await _case_page(request, lang, current, case_id, {action or "form": what},
+                                entered, 422)
+    done = "charged" if action == "charge" else "linked"
+    return RedirectResponse(f"/{lang}/cases/{case_id}?done={done}", status_code=303)
