@@ -262,9 +262,10 @@ class Store:
                 ledger_log.sign_checkpoint(conn, self.signer, utc_now())
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A consistent read-only snapshot."""
-        with read_connection(self.engine) as conn:
+    def reading(self, one_statement: bool = False) -> Iterator[Connection]:
+        """A consistent read-only snapshot (``one_statement``: see
+        :func:`dadkhahi.store.db.read_connection`)."""
+        with read_connection(self.engine, one_statement) as conn:
             yield conn
 
     def checkpoint(self) -> str:
