@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from dadkhahi.access.disclosure import Audience, AudienceKind, may_disclose
-from dadkhahi.cases.bundle import NO_CONSENT, Exhibit, court_audience, withheld_reasons
+from dadkhahi.cases.bundle import (
+    NO_CONSENT,
+    Exhibit,
+    court_audience,
+    direct_or_hearsay,
+    withheld_reasons,
+)
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake import testimonies as tm
@@ -74,3 +82,32 @@ def test_a_protected_testimony_goes_to_the_court_its_witness_consented_to(
     set_consent(store, made["testimony_id"], "court", COURT, "withdrawn", "tester",
                 disclosed=["bnd_synthetic"])
     assert refused(COURT) == {statement["id"]: NO_CONSENT, other["id"]: NO_CONSENT}
+
+
+def test_an_exhibit_says_what_its_witness_knew_directly_and_by_hearsay(
+    store: Store, tmp_path: Path,
+) -> None:
+    """Counted from the testimony's segments, sealed ones opened (issue 16: per exhibit,
+    direct or hearsay); a source with no marked segment is "not assessed"."""
+    made = add_testimony(store, tm.TestimonySpec(title="SYNTHETIC testimony T-10"), "tester")
+    tm.add_segments(store, made["testimony_id"], [
+        tm.SegmentSpec("SYNTHETIC I saw the list.", "direct"),
+        tm.SegmentSpec("SYNTHETIC I was there.", "direct"),
+        tm.SegmentSpec("SYNTHETIC A guard told me of the order.", "hearsay")], "tester")
+    heard = add_testimony(store, tm.TestimonySpec(title="SYNTHETIC testimony T-11",
+                                                  sensitivity=Sensitivity.RESTRICTED), "tester")
+    tm.add_segments(store, heard["testimony_id"],
+                    [tm.SegmentSpec("SYNTHETIC My cousin said so.", "hearsay")], "tester")
+    order = _item(store, tmp_path, "order.txt", new_source=SourceSpec(
+        title="SYNTHETIC order", kind=SourceKind.DOCUMENT))
+    with store.reading() as conn:
+        # The protected testimony's marks are sealed in the table: nothing in clear.
+        assert set(conn.execute(select(s.testimony_segments.c.knowledge).where(
+            s.testimony_segments.c.source_id == made["source_id"])).scalars()) <= {
+            None, "[protected]"}
+        said = {key: direct_or_hearsay(conn, store.keys, source) for key, source in (
+            ("mixed", made["source_id"]), ("hearsay", heard["source_id"]),
+            ("none", str(order["source_id"])))}
+    assert said == {"mixed": "mixed: 2 segments direct, 1 hearsay",
+                    "hearsay": "hearsay (1 segment)",
+                    "none": "not assessed (no testimony segment of this source is marked)"}

@@ -333,7 +333,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         for ex in exhibits:
             if ex.files:
                 writer.text(f"data/exhibits/{ex.number}/exhibit.json",
-                            _json_text(_exhibit_meta(conn, ex)))
+                            _json_text(_exhibit_meta(conn, store.keys, ex)))
     _finish_bag(root, writer, recipient, export_index, case)
     return (export_id, sum(1 for ex in exhibits if ex.files),
             sum(1 for ex in exhibits if ex.withheld), len(writer.hashes), writer.bytes, cp_size)
@@ -432,7 +432,30 @@ def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
     return proven, disclosed
 
 
-def _exhibit_meta(conn: Connection, ex: Exhibit) -> dict[str, Any]:
+def direct_or_hearsay(conn: Connection, keys: KeyRing, source_id: str) -> str:
+    """What the witness knew directly and what by hearsay, from the testimony's segments
+    (each marked so at intake; a protected testimony's marks are sealed and opened here,
+    for an exhibit already cleared to go). Counted, never judged: a court weighs it."""
+    g = s.testimony_segments.c
+    counts = dict.fromkeys(testimonies.KNOWLEDGE, 0)
+    for segment_id, knowledge, sealed in conn.execute(
+            select(g.id, g.knowledge, g.sealed).where(g.source_id == source_id)):
+        if knowledge not in counts and sealed:
+            payload = keys.unseal(conn, sealed, str(segment_id))
+            knowledge = None if payload is None else payload.get("knowledge")
+        if knowledge in counts:
+            counts[knowledge] += 1
+    direct, hearsay = counts["direct"], counts["hearsay"]
+    if not direct and not hearsay:
+        return "not assessed (no testimony segment of this source is marked)"
+    if not hearsay:
+        return f"direct ({direct} segment{'s' if direct != 1 else ''})"
+    if not direct:
+        return f"hearsay ({hearsay} segment{'s' if hearsay != 1 else ''})"
+    return f"mixed: {direct} segment{'s' if direct != 1 else ''} direct, {hearsay} hearsay"
+
+
+def _exhibit_meta(conn: Connection, keys: KeyRing, ex: Exhibit) -> dict[str, Any]:
     source = conn.execute(select(s.sources.c.kind, s.sources.c.collected_at)
                           .where(s.sources.c.id == ex.item["source_id"])).one()
     verified = conn.execute(select(s.custody.c.at, s.custody.c.how).where(
@@ -447,7 +470,7 @@ def _exhibit_meta(conn: Connection, ex: Exhibit) -> dict[str, Any]:
                         "received_at": ex.item["received_at"]},
             "verified": None if verified is None else {"at": verified.at, "how": verified.how},
         },
-        "direct_or_hearsay": "not assessed",
+        "direct_or_hearsay": direct_or_hearsay(conn, keys, str(ex.item["source_id"])),
         "files": [{
             "path": _file_name(item), "item_id": item["id"], "sha256": item["sha256"],
             "size": item["size"], "media_type": item["media_type"],
@@ -560,5 +583,5 @@ def _tag(root: Path, name: str, text: str, mode: int = 0o600) -> None:
         f.write(text)
 
 
-__all__ = ["SCOPES", "VERIFY_TEXT", "BundleResult", "Exhibit", "verifier_script",
-           "withheld_reasons", "write_bundle"]
+__all__ = ["SCOPES", "VERIFY_TEXT", "BundleResult", "Exhibit", "direct_or_hearsay",
+           "verifier_script", "withheld_reasons", "write_bundle"]
