@@ -41,7 +41,9 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Connection,
+    Select,
     and_,
+    bindparam,
     exists,
     func,
     insert,
@@ -320,24 +322,21 @@ def _candidates(
     current = ~exists().where(li.id == r.import_id, li.superseded_by.is_not(None))
     per_key = cap * _PER_KEY
     found: dict[str, tuple[int, int]] = {}
-    columns = _visibility_columns()
+    # The query parts each record read so far matches: a key read to its end has shown
+    # every record it has, so only keys cut short are looked up again below.
+    matched: dict[str, set[int]] = {}
+    cut: list[str] = []
     verdict: dict[tuple[Any, ...], bool] = {}  # visibility of each kind of record
     more = False
     bind = params(principal)
     for key in sorted(part_of):
         # Pages of the key's records in ledger order, from the primary key; further
-        # pages only while too few of them may be shown to the reader.
-        after: tuple[int, int, str] | None = None
+        # pages only while too few of them may be shown to the reader. The two page
+        # statements are built once (see _page): only their parameters change.
+        after: dict[str, Any] = {}
         kept = 0
         for _ in range(_MAX_PAGES):
-            page = (select(nk.record_id, nk.record_index, nk.record_row, *columns)
-                    .select_from(s.name_keys.join(s.records, r.id == nk.record_id))
-                    .where(nk.key == key))
-            if after is not None:
-                page = page.where(tuple_(nk.record_index, nk.record_row, nk.record_id)
-                                  > tuple_(*after))
-            rows = conn.execute(page.order_by(nk.key, nk.record_index, nk.record_row,
-                                              nk.record_id).limit(per_key)).all()
+            rows = conn.execute(_page(per_key, bool(after)), {"key": key, **after}).all()
             # The visibility rule (the costly part: a dozen EXISTS per row) is asked
             # once per kind of record, by one record of each kind.
             unknown = {tuple(row[3:]): str(row.record_id) for row in rows
@@ -348,31 +347,51 @@ def _candidates(
                     current), bind).scalars())
                 verdict.update((kind, rid in ok) for kind, rid in unknown.items())
             for row in rows:
+                rid = str(row.record_id)
+                matched.setdefault(rid, set()).add(part_of[key])
                 if verdict[tuple(row[3:])] and kept < per_key:
                     kept += 1
-                    found.setdefault(str(row.record_id),
-                                     (int(row.record_index), int(row.record_row)))
+                    found.setdefault(rid, (int(row.record_index), int(row.record_row)))
             if len(rows) < per_key:
-                break
+                break  # the key's last page: every record it has was read
             if kept >= per_key:
+                cut.append(key)
                 more = True
                 break
-            after = (int(rows[-1].record_index), int(rows[-1].record_row),
-                     str(rows[-1].record_id))
+            after = {"after_index": int(rows[-1].record_index),
+                     "after_row": int(rows[-1].record_row),
+                     "after_id": str(rows[-1].record_id)}
         else:
+            cut.append(key)
             more = True
     if not found:
         return [], 0, False
-    matched: dict[str, set[int]] = {}
-    ids = sorted(found)
-    for start in range(0, len(ids), _BATCH):
-        for row in conn.execute(select(nk.record_id, nk.key).where(
-                nk.record_id.in_(ids[start:start + _BATCH]), nk.key.in_(list(part_of)))):
-            matched.setdefault(str(row.record_id), set()).add(part_of[str(row.key)])
+    if cut:  # which of the cut keys the records found under other keys have too
+        ids = sorted(found)
+        for start in range(0, len(ids), _BATCH):
+            for row in conn.execute(select(nk.record_id, nk.key).where(
+                    nk.record_id.in_(ids[start:start + _BATCH]), nk.key.in_(cut))):
+                matched[str(row.record_id)].add(part_of[str(row.key)])
     # A whole-name match stands for every part; otherwise count distinct parts matched.
     score = {rid: len(p) + (parts if -1 in p else 0) for rid, p in matched.items()}
     ranked = sorted(found, key=lambda rid: (-score.get(rid, 0), *found[rid], rid))
     return [(rid, score.get(rid, 0)) for rid in ranked[:cap]], len(found), more
+
+
+@cache
+def _page(size: int, later: bool) -> Select[Any]:
+    """One page of a key's records in ledger order (``later``: after a given record),
+    with the columns the visibility rule reads. Built once per shape: SQLAlchemy then
+    reuses its compiled form, which a query reading a dozen pages would otherwise pay
+    for each time."""
+    nk, r = s.name_keys.c, s.records.c
+    page = (select(nk.record_id, nk.record_index, nk.record_row, *_visibility_columns())
+            .select_from(s.name_keys.join(s.records, r.id == nk.record_id))
+            .where(nk.key == bindparam("key")))
+    if later:
+        page = page.where(tuple_(nk.record_index, nk.record_row, nk.record_id) > tuple_(
+            bindparam("after_index"), bindparam("after_row"), bindparam("after_id")))
+    return page.order_by(nk.key, nk.record_index, nk.record_row, nk.record_id).limit(size)
 
 
 @cache
