@@ -78,5 +78,9 @@ def test_help_shows_flags_plainly_and_explains_roles(
     assert "<bool>" not in json_line
     code, out, _ = _run(monkeypatch, capsys, "users", "add", "-h")
     assert code == 0 and "analyst: adds facts" in " ".join(out.split())
+    # Arguments as NAME (PATHS... for many), not Typer's '{paths}...'.
+    code, out, _ = _run(monkeypatch, capsys, "evidence", "add", "-h")
+    assert code == 0 and "Usage: dadkhahi evidence add [OPTIONS] PATHS..." in out
+    assert "{" not in out.split("\n\n")[0] and "<bool>" not in out, out
     code, out, _ = _run(monkeypatch, capsys, "init", "-h")
     assert "dadkhahi.local/HOSTNAME-RANDOM" in " ".join(out.split())

@@ -75,3 +75,8 @@ def audit(
                       f"{r['object_kind']} {r['object_id']}", str(r["ledger_index"]))
     console.print(table)
     console.print(f"{len(rows)} audited read(s)")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``audit`` to the ``dadkhahi`` app."""
+    root.command("audit")(audit)

@@ -287,8 +287,8 @@ def perpetrators(as_json: JsonOpt = False) -> None:
 
 
 def register(root: typer.Typer) -> None:
-    """Add the commands to the ``dadkhahi`` app."""
+    """Add the commands to the ``dadkhahi`` app (``sources link`` joins the other
+    ``sources`` commands: ``objects.register``)."""
     root.add_typer(app, name="case")
     root.add_typer(bundle_app, name="bundle")
-    root.add_typer(sources_app, name="sources")
     root.command("perpetrators")(perpetrators)

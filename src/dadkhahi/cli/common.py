@@ -11,21 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, ConsoleOptions, RenderableType
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.segment import Segment
 
 from dadkhahi.domain.safe_text import terminal_safe
-from dadkhahi.store.home import Home, resolve_home
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from dadkhahi.store.home import Home
     from dadkhahi.store.store import Store
 
 
@@ -71,6 +64,9 @@ state = State()
 
 def home() -> Home:
     """The data directory chosen by --home / DADKHAHI_HOME / default."""
+    # Imported here: a usage error, which prints through this module, needs no home.
+    from dadkhahi.store.home import resolve_home
+
     return resolve_home(state.home_path)
 
 
@@ -118,6 +114,15 @@ def current_actor(explicit: str | None = None) -> str:
 
 def byte_progress() -> Progress:
     """A progress bar for streaming bytes."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -131,6 +136,14 @@ def byte_progress() -> Progress:
 
 def count_progress() -> Progress:
     """A progress bar for counting things."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

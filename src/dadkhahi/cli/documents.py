@@ -423,3 +423,9 @@ def _print_page(view: dict[str, Any]) -> None:
         if diff["op"] != "equal":
             console.print(Text(f"{diff['op']}: «{diff['first']}» / «{diff['second']}»"),
                           soft_wrap=True)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``documents`` and the top-level ``search`` to the ``dadkhahi`` app."""
+    root.add_typer(app, name="documents")
+    root.command("search")(search)

@@ -1,8 +1,8 @@
 """``dadkhahi estimate``: how many in all, from the overlaps between lists.
 
-Register with ``app.command("estimate")(make_estimate_command(loader))``, where
-``loader`` yields the capture histories of the linked store (see
-:func:`make_estimate_command`); ``--table FILE.csv`` works without a store.
+:func:`register` adds it to the ``dadkhahi`` app over the store's linked lists;
+:func:`make_estimate_command` builds it around any source of capture histories.
+``--table FILE.csv`` works without a store.
 """
 
 from __future__ import annotations
@@ -398,3 +398,39 @@ def demo_histories(seed: int = 0, people: int = 3000) -> pd.DataFrame:
     frame["province"] = rng.choice(["north", "south"], size=people)
     frame.attrs["lists"] = ["list_a", "list_b", "list_c", "list_d"]
     return frame
+
+
+def _linked_histories(language: str) -> pd.DataFrame:
+    """Capture histories of the linked store, with every stratum column (issue 4)."""
+    from dadkhahi.cli.common import open_store
+    from dadkhahi.linkage.views import capture_histories
+
+    return capture_histories(open_store(), "all", language)
+
+
+def _store_estimate(
+    request: StoreRequest, progress: Callable[[str, int, int], None]
+) -> tuple[EstimateResult, str, pd.DataFrame]:
+    """Estimate the store's lists (over drawn linkages if asked) and record it (issue 13)."""
+    from dadkhahi.analysis.estimates import estimate_store, record_estimate
+    from dadkhahi.cli.common import current_actor, open_store
+    from dadkhahi.linkage.draws import DrawSettings
+
+    store = open_store()
+    done = estimate_store(
+        store, request.method, request.options, by=request.by, language=request.language,
+        merge_below=request.merge_below,
+        uncertainty=None if request.draws is None else DrawSettings(draws=request.draws),
+        progress=progress,
+    )
+    return done.result, record_estimate(store, current_actor(), done), done.table
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``estimate`` (over the store's linked lists, or ``--table``) and ``estimate
+    release`` to the ``dadkhahi`` app."""
+    estimate_app = typer.Typer(invoke_without_command=True)
+    estimate_app.callback(invoke_without_command=True)(
+        make_estimate_command(_linked_histories, _store_estimate))
+    estimate_app.command("release")(release_command)
+    root.add_typer(estimate_app, name="estimate")

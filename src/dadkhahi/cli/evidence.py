@@ -184,3 +184,8 @@ def verify() -> None:
     if not check.ok:
         raise fail(f"{len(check.changed)} changed and {len(check.missing)} missing file(s)")
     console.print(f"[green]OK[/green] {check.checked} blob(s), {check.bytes:,} bytes re-hashed")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``evidence`` to the ``dadkhahi`` app."""
+    root.add_typer(app, name="evidence")

@@ -83,3 +83,9 @@ def verify_ledger() -> None:
     from dadkhahi.jobs.queue import enqueue
 
     typer.echo(enqueue(open_store(), "ledger.verify", {}).id)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``worker`` and ``jobs`` to the ``dadkhahi`` app."""
+    root.command("worker")(worker)
+    root.add_typer(app, name="jobs")

@@ -214,3 +214,8 @@ def _emit(bundle: dict[str, Any], out: Path | None) -> None:
     else:
         write_private_text(out, text)
         console.print(f"wrote {out}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``ledger`` to the ``dadkhahi`` app."""
+    root.add_typer(app, name="ledger")

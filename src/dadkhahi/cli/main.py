@@ -3,43 +3,151 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
-from dadkhahi.cli import (
-    audit,
-    cases,
-    documents,
-    evidence,
-    jobs,
-    ledger,
-    link,
-    lists,
-    objects,
-    persons,
-    publish,
-    serve,
-    setup,
-    testimonies,
-    users,
-)
-from dadkhahi.cli.common import err_console, state
-from dadkhahi.cli.estimate import StoreRequest, make_estimate_command, release_command
 from dadkhahi.domain.errors import IntegrityError, UserError, ValidationError
-from dadkhahi.domain.files import owner_only_umask
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    # The Click that Typer bundles (its commands and contexts are not ``click``'s).
+    from typer import _click as click
 
-    import pandas as pd
+# Start-up (issue 12 item 17): ``dadkhahi --help`` and a usage error must not import
+# every command module (and through them SQLAlchemy, pandas, the services). Each module
+# of ``dadkhahi.cli`` registers its commands with ``register(root)``, and is imported
+# only when one of them runs; the root's help lists them from COMMANDS, which
+# tests/cli/test_cli_startup.py checks against the real commands so the two cannot drift.
 
-    from dadkhahi.estimate import EstimateResult
+#: Every top-level command, in the order ``--help`` lists them: the module of
+#: ``dadkhahi.cli`` that registers it, and its summary (the first paragraph of its help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("setup", "Create a new ledger: database, blob store, signing and master keys."),
+    "status": ("setup", "Counts of what the ledger holds and its latest checkpoint."),
+    "demo": ("setup", "Build a demo ledger from clearly labelled synthetic data, then verify "
+                      "it."),
+    "master-key": ("setup", "Keep the master key off disk."),
+    "evidence": ("evidence", "Take in files and follow their chain of custody."),
+    "documents": ("documents", "Documents: take files in and extract their text (PDF, "
+                               "scans through OCR, DOCX, ODT, HTML, plain text)."),
+    "search": ("documents", "Search the extracted text of every document (Persian and "
+                            "English alike)."),
+    "testimonies": ("testimonies", "Testimonies: protected witnesses, interviews, "
+                                   "transcripts."),
+    "consent": ("testimonies", "Consent per recipient for each testimony."),
+    "lists": ("lists", "Import lists (CSV, XLSX), say what they list, see what was "
+                       "imported."),
+    "link": ("link", "Link records into persons, with human review."),
+    "estimate": ("estimate", "Estimate how many people in all, documented or not, with an "
+                             "interval."),
+    "persons": ("objects", "Persons: the people linkage found, and the one person search."),
+    "sources": ("objects", "Sources: where information came from (lists, documents, "
+                           "testimony)."),
+    "items": ("objects", "Evidence items: the files taken in, by SHA-256."),
+    "records": ("objects", "Records: what one source says about one person."),
+    "acts": ("objects", "Acts: who did what to whom, where and when."),
+    "claims": ("objects", "Claims: sourced statements about persons, places, acts, "
+                          "organisations."),
+    "places": ("objects", "Places: prisons, cities, burial sites."),
+    "case": ("cases", "Cases for court: charges, the evidence matrix, gaps, bundles."),
+    "bundle": ("cases", "Court bundles: verify one offline."),
+    "perpetrators": ("cases", "The perpetrator registry: named officials, positions, acts, "
+                              "sources (allegations)."),
+    "publish": ("publish", "The public memorial: a static, bilingual, signed site of the "
+                           "approved victims."),
+    "ledger": ("ledger", "The tamper-evident log: checkpoints, proofs, verification."),
+    "users": ("users", "Team members, their roles and their access to protected data."),
+    "audit": ("audit", "Every audited read of protected data (each entry is a ledger "
+                       "event)."),
+    "serve": ("serve", "Serve the workspace's pages and the API with uvicorn (TLS needed "
+                       "off loopback)."),
+    "worker": ("jobs", "Run queued jobs (linkage, estimates, extraction, bundles…) one at a "
+                       "time, at low priority, until stopped (Ctrl-C or SIGTERM lets the "
+                       "job in hand finish)."),
+    "jobs": ("jobs", "Background jobs: what is queued, running and done."),
+}
+
+_loaded: dict[str, dict[str, click.Command]] = {}
+
+
+def registered(module: str) -> dict[str, click.Command]:
+    """Every top-level command ``dadkhahi.cli.<module>`` registers (imports it)."""
+    holder = typer.Typer()
+    import_module(f"dadkhahi.cli.{module}").register(holder)
+    return dict(typer.main.get_group(holder).commands)
+
+
+def load_unit(module: str) -> dict[str, click.Command]:
+    """The commands COMMANDS gives to ``module``, built once per process."""
+    if module not in _loaded:
+        _loaded[module] = {name: _plain_flags(cmd) for name, cmd in registered(module).items()
+                           if COMMANDS.get(name, ("",))[0] == module}
+    return _loaded[module]
+
+
+def summary(command: click.Command) -> str:
+    """A command's line in the root's help: the first paragraph of its help, on one line."""
+    text = command.short_help or command.help or ""
+    return " ".join(text.split("\n\n")[0].split())
+
+
+class LazyGroup(TyperGroup):
+    """The root command: each sub-command is imported only when it is run.
+
+    Its help lists the commands from :data:`COMMANDS` (their summaries) without
+    importing any of them.
+    """
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        unit, line = COMMANDS[cmd_name]
+        if self._listing:  # the help's list of commands: the summary is enough
+            return TyperCommand(cmd_name, help=line)
+        command = load_unit(unit)[cmd_name]
+        self.commands[cmd_name] = command
+        return command
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        _plain_flags(self)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        from typer._click.exceptions import UsageError
+
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            # Typer suggests only among the commands already built: none, here.
+            from difflib import get_close_matches
+
+            matches = get_close_matches(args[0], COMMANDS) if args else []
+            if matches and "Did you mean" not in exc.message:
+                suggestions = ", ".join(repr(m) for m in matches)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="dadkhahi",
+    cls=LazyGroup,
     help="Dadkhahi: an evidence ledger for documenting mass atrocities.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -68,65 +176,13 @@ def main(
         help="Print the version and exit")] = False,
 ) -> None:
     """Dadkhahi: every fact a sourced statement in a tamper-evident ledger."""
+    from dadkhahi.cli.common import state
+    from dadkhahi.domain.files import owner_only_umask
+
     # Whatever this command writes (the home, exports, SQLite's WAL, spill files of
     # DuckDB or Spark) is owner-only: witness data must not be readable by other users.
     owner_only_umask()
     state.home_path = home
-
-
-setup.register(app)
-app.add_typer(evidence.app, name="evidence")
-app.add_typer(documents.app, name="documents")
-app.command("search")(documents.search)
-app.add_typer(testimonies.testimonies_app, name="testimonies")
-app.add_typer(testimonies.consent_app, name="consent")
-app.add_typer(ledger.app, name="ledger")
-lists.register(app)
-link.register(app)
-app.add_typer(users.app, name="users")
-app.add_typer(persons.app, name="persons")
-app.command("serve")(serve.serve)
-app.command("audit")(audit.audit)
-app.command("worker")(jobs.worker)
-app.add_typer(jobs.app, name="jobs")
-cases.register(app)
-objects.register(app, persons.app)  # after cases: its 'sources link' joins 'sources list'
-publish.register(app)
-
-
-def _linked_histories(language: str) -> pd.DataFrame:
-    """Capture histories of the linked store, with every stratum column (issue 4)."""
-    from dadkhahi.cli.common import open_store
-    from dadkhahi.linkage.views import capture_histories
-
-    return capture_histories(open_store(), "all", language)
-
-
-def _store_estimate(
-    request: StoreRequest, progress: Callable[[str, int, int], None]
-) -> tuple[EstimateResult, str, pd.DataFrame]:
-    """Estimate the store's lists (over drawn linkages if asked) and record it (issue 13)."""
-    from dadkhahi.analysis.estimates import estimate_store, record_estimate
-    from dadkhahi.cli.common import current_actor, open_store
-    from dadkhahi.linkage.draws import DrawSettings
-
-    store = open_store()
-    done = estimate_store(
-        store, request.method, request.options, by=request.by, language=request.language,
-        merge_below=request.merge_below,
-        uncertainty=None if request.draws is None else DrawSettings(draws=request.draws),
-        progress=progress,
-    )
-    return done.result, record_estimate(store, current_actor(), done), done.table
-
-
-estimate_app = typer.Typer(invoke_without_command=True)
-estimate_app.callback(invoke_without_command=True)(
-    make_estimate_command(_linked_histories, _store_estimate))
-
-
-estimate_app.command("release")(release_command)
-app.add_typer(estimate_app, name="estimate")
 
 
 def usage_error(exc: BaseException) -> int | None:
@@ -137,6 +193,8 @@ def usage_error(exc: BaseException) -> int | None:
     exit code (2 for usage errors), or None when ``exc`` is not such an error.
     """
     import click
+
+    from dadkhahi.cli.common import err_console
 
     if not isinstance(exc, click.ClickException | typer.TyperException):
         return None
@@ -159,11 +217,32 @@ def usage_error(exc: BaseException) -> int | None:
     return code
 
 
+def _usage_name(param: Any) -> str:
+    """An argument in a usage line as Click and man pages write it: ``PATHS...``,
+    ``[LIST]`` (Typer 0.29 writes ``{paths}...``, which reads as a set or a template)."""
+    name = param.metavar or str(param.name or "").upper()
+    name = name if param.required or name.startswith("[") else f"[{name}]"
+    return f"{name}..." if param.nargs != 1 else name
+
+
 def _plain_flags(command: Any) -> Any:
-    """Show on/off flags as ``--json``, not ``--json <bool>`` (issue 12 item 20)."""
+    """Show on/off flags as ``--json``, not ``--json <bool>``, and arguments as ``NAME``,
+    not ``{name}`` (issue 12 item 20)."""
     for param in getattr(command, "params", ()):
         if getattr(param, "is_flag", False):
             param.metavar = ""
+        if getattr(param, "param_type_name", "") == "argument" and hasattr(
+                param, "_usage_display_name"):
+            param._usage_display_name = partial(_usage_name, param)
+    make_help_option = command.get_help_option
+
+    def plain_help_option(ctx: Any) -> Any:
+        option = make_help_option(ctx)  # made when first asked for: -h/--help is a flag too
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = plain_help_option
     for sub in getattr(command, "commands", {}).values():
         _plain_flags(sub)
     return command
@@ -173,9 +252,15 @@ def run() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit."""
     try:
         # Without standalone mode click returns (not raises) the exit code of typer.Exit.
-        code = _plain_flags(typer.main.get_command(app))(standalone_mode=False)
+        # The program is "dadkhahi" in usage lines and hints, however it was started
+        # (Click would say "python -m pytest" or "python -m dadkhahi").
+        code = typer.main.get_command(app)(prog_name="dadkhahi", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except (UserError, IntegrityError) as exc:
+        from rich.text import Text
+
+        from dadkhahi.cli.common import err_console
+
         # Text, not markup: a message may quote the user's own data ("[protected]").
         err_console.print("[red]error:[/red]", Text(str(exc)), highlight=False,
                           soft_wrap=True)
@@ -187,6 +272,8 @@ def run() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
+        from dadkhahi.cli.common import err_console
+
         err_console.print("aborted")
         sys.exit(130)
     except (KeyboardInterrupt, BrokenPipeError):

@@ -395,20 +395,31 @@ def _choice(enum: Any, value: str, option: str) -> Any:
                                  param_hint=f"'{option}'") from None
 
 
-def register(main: typer.Typer, persons_app: typer.Typer) -> None:
-    """Add the object commands to ``main`` (``persons`` gains list and show)."""
-    _register_reads(persons_app, "persons", "person", searchable=True, extra=_person_extra)
-    for name, sub in (("sources", sources_app), ("items", items_app),
-                      ("records", records_app), ("acts", acts_app), ("claims", claims_app),
-                      ("places", places_app)):
-        # One group per name: another package's commands of the same noun (cases adds
-        # 'sources link') join these rather than hiding them.
-        existing = next((g.typer_instance for g in main.registered_groups
-                         if g.name == name and g.typer_instance is not None), None)
-        if existing is None:
-            main.add_typer(sub, name=name)
-        else:
-            existing.registered_commands.extend(sub.registered_commands)
+def _joined(first: typer.Typer, *more: typer.Typer) -> typer.Typer:
+    """A new group with ``first``'s help and the commands of all (none is changed)."""
+    joined = typer.Typer(help=first.info.help, no_args_is_help=True)
+    for app in (first, *more):
+        joined.registered_commands.extend(app.registered_commands)
+        joined.registered_groups.extend(app.registered_groups)
+    return joined
+
+
+def register(main: typer.Typer) -> None:
+    """Add the object commands to ``main``: ``persons`` is ``cli.persons``' search with
+    list and show added, ``sources`` gains ``cli.cases``' ``sources link``.
+
+    Neither of those apps is changed, so registering twice (each command line the
+    tests build) adds nothing twice.
+    """
+    from dadkhahi.cli import cases, persons
+
+    people = _joined(persons.app)
+    _register_reads(people, "persons", "person", searchable=True, extra=_person_extra)
+    main.add_typer(people, name="persons")
+    for name, sub in (("sources", _joined(sources_app, cases.sources_app)),
+                      ("items", items_app), ("records", records_app), ("acts", acts_app),
+                      ("claims", claims_app), ("places", places_app)):
+        main.add_typer(sub, name=name)
 
 
 __all__ = ["COLUMNS", "listing_table", "register"]

@@ -177,3 +177,8 @@ def _run(target: Home, host: str, port: int, workers: int, log_level: str,
         uvicorn.run(served(create_app(target)), host=host, port=port, log_level=log_level,
                     proxy_headers=False, server_header=False, access_log=False,
                     log_config=log_config(log_level), **ssl)  # type: ignore[arg-type]
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``serve`` to the ``dadkhahi`` app."""
+    root.command("serve")(serve)

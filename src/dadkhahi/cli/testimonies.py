@@ -204,3 +204,9 @@ def erase(
     indices = erase_testimony(open_store(), testimony, reason, current_actor(actor))
     console.print(f"erased: {len(indices)} keys destroyed (events "
                   f"{indices[0]} to {indices[-1]})", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``testimonies`` and ``consent`` to the ``dadkhahi`` app."""
+    root.add_typer(testimonies_app, name="testimonies")
+    root.add_typer(consent_app, name="consent")

@@ -203,3 +203,8 @@ def list_grants(
     for g in rows:
         table.add_row(g["username"], g["scope_id"], g["granted_at"], str(g["ledger_index"]))
     console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``users`` to the ``dadkhahi`` app."""
+    root.add_typer(app, name="users")
