@@ -45,6 +45,8 @@ def test_tables_as_json(store: Store, tmp_path: Path, monkeypatch: Any) -> None:
                          "SYNTHETIC long passphrase", "tester")
     grants.grant(store, added.source_id, uid, "tester")
 
+    status = json.loads(_run(store, "status", "--json"))
+    assert status["counts"]["items"] == 1 and status["events"] >= 3
     shown = _lines(_run(store, "users", "list", "--json"))
     assert [(u["username"], u["role"], u["disabled"]) for u in shown] == [
         ("synthetic_researcher", "researcher", False)]

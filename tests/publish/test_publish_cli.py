@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -19,6 +20,10 @@ def test_publish_commands(tmp_path: Path) -> None:
     runner = CliRunner()
     held = runner.invoke(cli, [*home, "publish", "held"])
     assert held.exit_code == 0 and "not approved for publication" in held.stdout
+    as_json = runner.invoke(cli, [*home, "publish", "held", "--json"])
+    lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert lines and all(set(line) == {"person_id", "reasons"} for line in lines)
+    assert any("not approved for publication" in r for line in lines for r in line["reasons"])
     assert runner.invoke(cli, [*home, "publish", "approve"]).exit_code != 0
     ok = runner.invoke(cli, [*home, "publish", "approve", "--all"])
     assert ok.exit_code == 0 and "Approved" in ok.stdout

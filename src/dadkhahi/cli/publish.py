@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from dadkhahi.cli.common import console, current_actor, err_console, open_store
+from dadkhahi.cli.common import (
+    JSON_HELP,
+    console,
+    current_actor,
+    echo_json,
+    err_console,
+    open_store,
+)
 
 app = typer.Typer(
     help="The public memorial: a static, bilingual, signed site of the approved victims.",
@@ -66,7 +73,7 @@ def publish(
 
 
 @app.command("held")
-def held() -> None:
+def held(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """List every person the editorial gate holds back, with the reasons."""
     from dadkhahi.publish.collect import named_persons
     from dadkhahi.publish.gate import evaluate
@@ -74,6 +81,10 @@ def held() -> None:
     store = open_store()
     with store.reading() as conn:
         result = evaluate(conn, named_persons(conn))
+    if as_json:  # one line per person held back (issue 12 item 19)
+        for pid in sorted(result.held):
+            echo_json({"person_id": pid, "reasons": list(result.held[pid])})
+        return
     for pid in sorted(result.held):
         console.print(f"{pid}\t{'; '.join(result.held[pid])}", highlight=False,
                       soft_wrap=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from dadkhahi.cli.common import console, current_actor, home, open_store
+from dadkhahi.cli.common import JSON_HELP, console, current_actor, echo_json, home, open_store
 from dadkhahi.domain.errors import UserError
 from dadkhahi.store.home import Home
 
@@ -91,15 +91,22 @@ def init(
     console.print(f"Verifier key: {store.verifier_key()}")
 
 
-def status() -> None:
+def status(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """Counts of what the ledger holds and its latest checkpoint."""
     from dadkhahi.store.status import summarize
 
     store = open_store()
     summary = summarize(store)
+    database = store.engine.url.render_as_string(hide_password=True)
+    if as_json:
+        echo_json({"origin": summary.origin, "home": str(store.home.path),
+                   "database": database, "events": summary.size,
+                   "root_hash": summary.root_hex, "checkpoint_size": summary.checkpoint_size,
+                   "counts": dict(summary.counts)})
+        return
     table = Table(title=f"Dadkhahi ledger {summary.origin}", show_header=False)
     table.add_row("home", str(store.home.path))
-    table.add_row("database", store.engine.url.render_as_string(hide_password=True))
+    table.add_row("database", database)
     table.add_row("events", f"{summary.size:,}")
     table.add_row("root hash", summary.root_hex)
     table.add_row("last checkpoint", f"size {summary.checkpoint_size:,}"
