@@ -426,6 +426,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/proposals/{object_id}/reject"): Rule(
         "change", lambda w, lv, who: Call(f"/api/proposals/{_fresh_proposal(w, lv)}/reject"),
         Permission.REVIEW),
+    # A web capture, queued as a job into the level's source (never run here; the address
+    # is a global IP literal, so the check passes without a DNS lookup).
+    ("POST", "/api/captures"): Rule(
+        "create", lambda w, lv, who: Call("/api/captures", json={
+            "url": "http://203.0.114.1/SYNTHETIC", "source_id": _o(w, lv).source}),
+        Permission.ADD_EVIDENCE, 202),
     # Transcriptions: seen as far as their item is; typing adds evidence, resolving reviews.
     ("GET", "/api/transcriptions"): Rule("list", _const("/api/transcriptions?include_done=1"),
                                          per_level=False),

@@ -110,3 +110,34 @@ def test_bad_addresses_are_refused_clearly() -> None:
         check_url("javascript:alert(1)")
     with pytest.raises(CaptureError, match="could not be captured"):
         capture("http://127.0.0.1:9/nothing-listens-here", timeout_ms=5000)
+
+
+def test_a_capture_runs_as_a_job_with_its_address_sealed(
+    site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dadkhahi.intake.capture import queue_capture
+    from dadkhahi.jobs.worker import run_now
+
+    monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    store = Store.init(Home(tmp_path / "home"), "test.dadkhahi.local/ledger", "t")
+    try:
+        # Over the API the server fetches only public addresses unless allowed.
+        with pytest.raises(CaptureError, match="private or local network"):
+            queue_capture(store, site, "t")
+        job = queue_capture(store, site, "t", allow_private=True)
+        done = run_now(store, job.id)
+        assert done.state == "succeeded", done.error
+        result = done.result or {}
+        with store.reading() as conn:
+            row = conn.execute(select(s.jobs).where(s.jobs.c.id == job.id)).mappings().one()
+            stored = {r["id"]: r["sha256"] for r in conn.execute(select(s.items)).mappings()}
+        # The jobs table is not sealed: the address is nowhere in it.
+        assert "127.0.0.1" not in json.dumps({k: row[k] for k in row.keys()}, default=str)
+        page = result["items"]["page.html"]
+        assert stored[page["item_id"]] == page["sha256"]
+        assert [t["state"] for t in result["text"]] == ["done"]
+        with store.reading() as conn:
+            assert "SYNTHETICMAINTEXTQX" in read_text(store, conn, page["item_id"])[
+                "pages"][0]["text"]
+    finally:
+        store.engine.dispose()

@@ -623,6 +623,15 @@ class TranscriptionRequestIn(_In):
     required: int = Field(default=1, ge=1, le=2)
 
 
+class CaptureIn(_In):
+    """A web page to capture as evidence (the address travels in the body, never a URL)."""
+
+    url: str = Field(min_length=8, max_length=2000)
+    source_id: str | None = Field(default=None, max_length=100)
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    title: str | None = Field(default=None, max_length=500)
+
+
 class TestimonyIn(_In):
     """A testimony: the title and interview details (all sealed when protected)."""
 

@@ -425,6 +425,33 @@ def _print_page(view: dict[str, Any]) -> None:
                           soft_wrap=True)
 
 
+@app.command("import-warc")
+def import_warc(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="A WARC file (.warc or .warc.gz) made by any tool")],
+    source: Annotated[str | None, typer.Option(help="Existing source ID")] = None,
+    source_title: Annotated[
+        str | None, typer.Option(help="Register a new source with this title")] = None,
+    sensitivity: Annotated[
+        Sensitivity, typer.Option(help="Sensitivity of the new source")] = Sensitivity.RESTRICTED,
+    actor: Annotated[str | None, typer.Option(help="Who is taking it in")] = None,
+) -> None:
+    """Take in a WARC made by another tool: the WARC as it came, and each response record's
+    body as a derivative with its URL and capture time from the WARC headers. A file that
+    is not a readable WARC is refused and nothing is stored."""
+    from dadkhahi.intake.warc import import_warc as run
+
+    spec = None
+    if source_title is not None:
+        spec = SourceSpec(title=source_title, kind=SourceKind.ARTICLE, sensitivity=sensitivity)
+    done = run(open_store(), path, current_actor(actor), source_id=source, new_source=spec)
+    held = " (already held: its responses were imported then)" if done.duplicate else ""
+    console.print(f"item       {done.warc_item_id}  source {done.source_id}  {path.name}{held}",
+                  highlight=False)
+    for item, url, date in done.responses:
+        console.print(Text(f"response   {item}  {date}  {url}"), soft_wrap=True)
+
+
 def register(root: typer.Typer) -> None:
     """Add ``documents`` and the top-level ``search`` to the ``dadkhahi`` app."""
     root.add_typer(app, name="documents")

@@ -71,6 +71,30 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
+def check_reachable(url: str, *, allow_private: bool = False) -> str:
+    """:func:`check_url`, and, unless ``allow_private``, refuse a host that resolves to a
+    loopback, private, link-local or reserved address: a capture asked for over the API
+    runs on the server, which must not be made to fetch its own network's services.
+    (Redirects and the page's sub-resources are not checked: said in ARCHITECTURE.)"""
+    import ipaddress
+    import socket
+
+    url = check_url(url)
+    if allow_private:
+        return url
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        raise CaptureError("the page's host name does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise CaptureError("the page's host is on a private or local network; the "
+                               "server captures public addresses only")
+    return url
+
+
 def _warc(records: list[dict[str, Any]], url: str, captured_at: str, notes: list[str]) -> bytes:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter

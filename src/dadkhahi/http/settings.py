@@ -48,12 +48,15 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] | None = None
     hsts: bool = False
     public_url: str | None = None
+    #: Web captures asked for over HTTP may fetch loopback and private addresses.
+    capture_private: bool = False
 
     @classmethod
     def from_env(cls) -> ServerSettings:
         """DADKHAHI_MAX_UPLOAD_BYTES, DADKHAHI_SESSION_HOURS, DADKHAHI_SESSION_IDLE_MINUTES,
         DADKHAHI_INSECURE_COOKIE=1, DADKHAHI_ALLOWED_HOSTS (comma-separated),
-        DADKHAHI_HSTS=1, DADKHAHI_PUBLIC_URL."""
+        DADKHAHI_HSTS=1, DADKHAHI_PUBLIC_URL, DADKHAHI_CAPTURE_PRIVATE=1 (web captures
+        asked for over HTTP may fetch loopback and private addresses)."""
         hosts = os.environ.get("DADKHAHI_ALLOWED_HOSTS")
         return cls(
             max_upload_bytes=_int_env("DADKHAHI_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
@@ -64,4 +67,5 @@ class ServerSettings:
             if hosts else None,
             hsts=os.environ.get("DADKHAHI_HSTS") == "1",
             public_url=os.environ.get("DADKHAHI_PUBLIC_URL") or None,
+            capture_private=os.environ.get("DADKHAHI_CAPTURE_PRIVATE") == "1",
         )

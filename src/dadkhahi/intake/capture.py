@@ -13,12 +13,23 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from dadkhahi.documents.capture import Capture, capture
+from dadkhahi.documents.capture import Capture, CaptureError, capture, check_reachable
+from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.evidence import Receipt, add_evidence
-from dadkhahi.store.store import Store
+from dadkhahi.store.db import write_transaction
+from dadkhahi.store.store import Store, utc_now
+
+if TYPE_CHECKING:
+    from dadkhahi.jobs.queue import Job
+
+#: The job kind that captures a page (``dadkhahi.jobs.catalog``).
+JOB_KIND = "documents.capture"
+#: What a capture job's sealed parameters are bound to.
+_SEALED_CONTEXT = "documents.capture job"
 
 
 @dataclass(frozen=True)
@@ -59,3 +70,61 @@ def capture_url(
     assert report.source_id is not None
     items = {path.name: item for path, item in report.added}
     return Captured(report.source_id, items, got)
+
+
+def queue_capture(
+    store: Store, url: str, actor: str, *, source_id: str | None = None,
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED, title: str | None = None,
+    allow_private: bool = False, created_by: str | None = None,
+) -> Job:
+    """Queue a ``documents.capture`` job (run by ``dadkhahi worker``).
+
+    The jobs table is not sealed and a URL can identify (a witness's page): the URL and
+    title are sealed into the job's parameters under a data key of their own, the actor
+    is its ledger pseudonym. The address is checked now and again when the job runs.
+    """
+    from dadkhahi.jobs.queue import actor_alias, enqueue
+
+    check_reachable(url, allow_private=allow_private)
+    alias = actor_alias(store, actor)
+    with write_transaction(store.engine) as conn:
+        sealed = store.keys.seal(conn, {"url": url.strip(), "title": title},
+                                 _SEALED_CONTEXT, utc_now())
+    return enqueue(store, JOB_KIND, {
+        "sealed": sealed, "source_id": source_id, "sensitivity": str(sensitivity),
+        "allow_private": allow_private, "actor": alias}, created_by=created_by or alias)
+
+
+def capture_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """The ``documents.capture`` job: capture the page, store its files, extract its text.
+
+    The result names items and hashes, never the URL (the jobs table is not sealed).
+    """
+    from dadkhahi.intake.documents import extract_items
+    from dadkhahi.jobs.queue import actor_name
+
+    with store.reading() as conn:
+        opened = store.keys.unseal(conn, params["sealed"], _SEALED_CONTEXT)
+    if opened is None:
+        raise UserError("the capture's address was erased: ask for the capture again")
+    actor = actor_name(store, str(params["actor"]))
+    url = check_reachable(str(opened["url"]), allow_private=bool(params.get("allow_private")))
+    ctx.progress(0, 2, note="capturing", force=True)
+    try:
+        got = capture_url(store, url, actor, source_id=params.get("source_id"),
+                          sensitivity=Sensitivity(params.get("sensitivity", "restricted")),
+                          title=opened.get("title"))
+    except CaptureError as exc:
+        # The job's error is not sealed: the browser's message may quote the address.
+        raise CaptureError(str(exc).replace(url, "[the address]")) from None
+    ctx.progress(1, 2, note="extracting text", force=True)
+    pages = [got.items[n] for n in ("page.html",) if n in got.items]
+    outcomes = extract_items(store, pages, actor)
+    ctx.progress(2, 2, note="done", force=True)
+    files = got.capture.metadata()["files"]
+    return {"source_id": got.source_id, "status": got.capture.status,
+            "captured_at": got.capture.captured_at,
+            "items": {name: {"item_id": item, "sha256": files[name]["sha256"]}
+                      for name, item in sorted(got.items.items())},
+            "text": [{"item_id": o.item_id, "state": o.state, "text_item_id": o.text_item_id}
+                     for o in outcomes]}

@@ -18,6 +18,7 @@ from dadkhahi.domain.errors import ValidationError
 KINDS: dict[str, str] = {
     "ledger.verify": "dadkhahi.jobs.kinds:verify_ledger_job",
     "documents.extract": "dadkhahi.intake.documents:extract_job",
+    "documents.capture": "dadkhahi.intake.capture:capture_job",
     "linkage.run": "dadkhahi.linkage.jobs:run_linkage_job",
     "estimate.store": "dadkhahi.analysis.jobs:estimate_job",
 }

@@ -9,8 +9,14 @@ from fastapi import APIRouter
 from dadkhahi.access import reads
 from dadkhahi.access.audit import record_reads
 from dadkhahi.access.policy import Permission, require
-from dadkhahi.api.deps import PrincipalDep, StoreDep
-from dadkhahi.api.models import AcceptIn, SearchIn, TranscriptionIn, TranscriptionRequestIn
+from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep
+from dadkhahi.api.models import (
+    AcceptIn,
+    CaptureIn,
+    SearchIn,
+    TranscriptionIn,
+    TranscriptionRequestIn,
+)
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import queue_extraction, read_text
@@ -48,6 +54,28 @@ def extract(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
         raise ValidationError("this item is a derivative; extract its original")
     job = queue_extraction(store, {"item_ids": [object_id]}, principal.name,
                            created_by=principal.user_id)
+    return job.to_json()
+
+
+@router.post("/captures", status_code=202, response_model=dict[str, Any],
+             responses={404: {"description": "The source named is not visible to you"}})
+def capture(body: CaptureIn, store: StoreDep, principal: PrincipalDep,
+            settings: SettingsDep) -> Any:
+    """Queue the capture of a web page (a job for ``dadkhahi worker``): a WARC of every
+    response, a full-page screenshot and the HTML, hashed at capture with the URL and
+    time, stored as items, then the page's text extracted. Answers the job; the address
+    is sealed in it. Loopback and private addresses are refused unless the server allows
+    them (``DADKHAHI_CAPTURE_PRIVATE=1``)."""
+    from dadkhahi.intake.capture import queue_capture
+
+    if body.source_id is not None:
+        with store.reading() as conn:
+            reads.visible_row(conn, principal, s.sources, body.source_id, "source")
+    require(principal, Permission.ADD_EVIDENCE)
+    job = queue_capture(store, body.url, principal.name, source_id=body.source_id,
+                        sensitivity=body.sensitivity, title=body.title,
+                        allow_private=settings.capture_private,
+                        created_by=principal.user_id)
     return job.to_json()
 
 
