@@ -132,7 +132,7 @@ def test_a_capture_runs_as_a_job_with_its_address_sealed(
             row = conn.execute(select(s.jobs).where(s.jobs.c.id == job.id)).mappings().one()
             stored = {r["id"]: r["sha256"] for r in conn.execute(select(s.items)).mappings()}
         # The jobs table is not sealed: the address is nowhere in it.
-        assert "127.0.0.1" not in json.dumps({k: row[k] for k in row.keys()}, default=str)
+        assert "127.0.0.1" not in json.dumps(dict(row), default=str)
         page = result["items"]["page.html"]
         assert stored[page["item_id"]] == page["sha256"]
         assert [t["state"] for t in result["text"]] == ["done"]

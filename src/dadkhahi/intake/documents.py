@@ -41,10 +41,10 @@ from dadkhahi.intake.evidence import (
     add_item,
     item_content,
     resolve_item,
+    store_bytes,
 )
 from dadkhahi.search.index import PageText, index_pages, partition_for
 from dadkhahi.store import schema as s
-from dadkhahi.store.blobs import new_file_key
 from dadkhahi.store.store import Store, utc_now
 
 if TYPE_CHECKING:
@@ -164,12 +164,7 @@ def _store_text(
 ) -> Outcome:
     body = json.dumps(result.to_json(), ensure_ascii=False, sort_keys=True,
                       separators=(",", ":")).encode("utf-8")
-    text_id, key = new_id("item"), None
-    if level is Sensitivity.PROTECTED:
-        key = new_file_key()
-        blob = store.blobs.put_bytes(body, seal=(text_id, key))
-    else:
-        blob = store.blobs.put_bytes(body)
+    text_id, blob, key = store_bytes(store, body, level)
     tools = "; ".join(f"{k} {v}" for k, v in sorted(result.tools.items())) or "built-in reader"
     receipt = Receipt(actor=actor, notes=f"text extracted by {tools} "
                                          f"from sha256:{item['sha256']}")

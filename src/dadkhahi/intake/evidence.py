@@ -257,6 +257,18 @@ def _take_file(
     return taken, blob.size
 
 
+def store_bytes(store: Store, data: bytes, sensitivity: Sensitivity
+                ) -> tuple[str, StoredBlob, bytes | None]:
+    """Store a derivative's bytes for a new item: (item ID, blob, file key). Sealed under
+    the new item's own file key when ``sensitivity`` is protected (pass both to
+    :func:`add_item`), else a plain content-addressed blob (key None)."""
+    item_id = new_id("item")
+    if sensitivity is Sensitivity.PROTECTED:
+        key = new_file_key()
+        return item_id, store.blobs.put_bytes(data, seal=(item_id, key)), key
+    return item_id, store.blobs.put_bytes(data), None
+
+
 def begin_blob(store: Store, sensitivity: Sensitivity, limit: int | None = None) -> PendingBlob:
     """Start receiving one file piece by piece (the HTTP upload path); see :func:`take_in`."""
     item_id = new_id("item")
@@ -505,12 +517,7 @@ def _add_public_copy(
     if stripped is None:
         return False
     data, media_type = stripped
-    copy_id, copy_key = new_id("item"), None
-    if sensitivity is Sensitivity.PROTECTED:
-        copy_key = new_file_key()
-        copy = store.blobs.put_bytes(data, seal=(copy_id, copy_key))
-    else:
-        copy = store.blobs.put_bytes(data)
+    copy_id, copy, copy_key = store_bytes(store, data, sensitivity)
     add_item(
         store,
         tx,

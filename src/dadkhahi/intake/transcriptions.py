@@ -30,12 +30,16 @@ from sqlalchemy import Connection, Select, and_, func, literal, select, union_al
 
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.ids import new_id
-from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import LOW_CONFIDENCE, _source_sensitivity, _strictest, read_text
-from dadkhahi.intake.evidence import ContentErasedError, Receipt, add_item, item_content
+from dadkhahi.intake.evidence import (
+    ContentErasedError,
+    Receipt,
+    add_item,
+    item_content,
+    store_bytes,
+)
 from dadkhahi.store import actors
 from dadkhahi.store import schema as s
-from dadkhahi.store.blobs import new_file_key
 from dadkhahi.store.store import Store, utc_now
 
 #: ``items.derivation`` of a transcription, and the media type of its blob.
@@ -177,12 +181,7 @@ def record(store: Store, item_id: str, page: int, text: str, actor: str, *,
         item = _original(conn, item_id)
         level = _strictest(str(item["sensitivity"]),
                            _source_sensitivity(conn, str(item["source_id"])))
-    text_id, key = new_id("item"), None
-    if level is Sensitivity.PROTECTED:
-        key = new_file_key()
-        blob = store.blobs.put_bytes(body, seal=(text_id, key))
-    else:
-        blob = store.blobs.put_bytes(body)
+    text_id, blob, key = store_bytes(store, body, level)
     kind = "resolution" if resolution else "transcription"
     with store.transaction(actor) as tx:
         # Checked under the write lock: two people cannot both take the last place.

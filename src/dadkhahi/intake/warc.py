@@ -20,12 +20,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from dadkhahi.domain.errors import UserError
-from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.evidence import Receipt, add_evidence, add_item
+from dadkhahi.intake.evidence import Receipt, add_evidence, add_item, store_bytes
 from dadkhahi.store import schema as s
-from dadkhahi.store.blobs import new_file_key
 from dadkhahi.store.store import Store
 
 #: ``items.derivation`` of a response taken out of a WARC.
@@ -126,12 +124,7 @@ def import_warc(
     made: list[tuple[str, str, str]] = []
     with store.transaction(actor) as tx:
         for response in responses:
-            item_id, key = new_id("item"), None
-            if level is Sensitivity.PROTECTED:
-                key = new_file_key()
-                blob = store.blobs.put_bytes(response.payload, seal=(item_id, key))
-            else:
-                blob = store.blobs.put_bytes(response.payload)
+            item_id, blob, key = store_bytes(store, response.payload, level)
             receipt = Receipt(
                 actor=actor, from_party=response.url, how="WARC import",
                 notes=f"response record {response.record_id} captured {response.date}, "
