@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from world import MARKERS, World
 
 from dadkhahi.publish.build import build
@@ -183,3 +184,25 @@ def test_names_missing_information_are_listed_from_public_facts(
     page = (out / "en" / "victims" / f"{world.persons['A-2']}.html").read_text("utf-8")
     assert "Not known on this page: Burial place." in page
     assert "کمتر از ۵" in (out / "fa" / "missing" / "index.html").read_text("utf-8")
+
+
+def test_pages_rendered_by_several_processes_are_the_same_bytes(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dadkhahi.publish import site
+
+    monkeypatch.setenv("DADKHAHI_PUBLISH_WORKERS", "1")
+    build(world.store, "tester", tmp_path / "one")
+    monkeypatch.setenv("DADKHAHI_PUBLISH_WORKERS", "2")
+    monkeypatch.setattr(site, "RENDER_CHUNK", 3)
+    pools: list[str] = []
+    real = site.mp.get_context
+
+    def counted(method: str) -> object:
+        pools.append(method)
+        return real(method)
+
+    monkeypatch.setattr(site.mp, "get_context", counted)
+    again = build(world.store, "tester", tmp_path / "two")
+    assert pools and set(pools) == {"fork"}  # the pages went through the render processes
+    assert _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
+    assert not again.recorded

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing as mp
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -417,11 +419,10 @@ class Site:
                 yield Page(f"{code}/missing/{prop}.html", "missing.html",
                            {"lacking": lacking, "prop": prop, "victims": victims}, code)
             for victim in self.memorial.victims:
+                # The page's rows and sources are worked out when it is rendered (in a
+                # render process), not here.
                 yield Page(f"{code}/victims/{victim.id}.html", "victim.html",
-                           {"victim": victim, "rows": victim_rows(victim, _LANGS[code]),
-                            "cited": [(n, self.memorial.sources[src]) for n, src
-                                      in enumerate(victim.sources(), 1)],
-                            "title": primary_name(victim, code),
+                           {"victim": victim, "title": primary_name(victim, code),
                             "split_from": split_from.get(victim.id, []),
                             "missing": [LABELS[p] for p in missing(victim)]}, code)
             for pid in self.memorial.tombstones:
@@ -495,11 +496,58 @@ class Site:
             lang = _LANGS[page.lang]
             context = self._common(lang, page.path)
         context["_"] = lang.t
+        if page.template == "victim.html":
+            victim = page.context["victim"]
+            context["rows"] = victim_rows(victim, lang)
+            context["cited"] = [(n, self.memorial.sources[src])
+                                for n, src in enumerate(victim.sources(), 1)]
         return template.render(**context, **page.context).encode("utf-8")
 
     def render_all(self, pages: Iterator[Page]) -> dict[str, bytes]:
-        """Render pages in order into path → bytes."""
-        return {page.path: self.render(page) for page in pages}
+        """Render pages in order into path → bytes, on :func:`render_workers` processes.
+
+        Each page is a pure function of the memorial and its own context, so the bytes
+        do not depend on which process renders it; the results are put back in page
+        order."""
+        todo = list(pages)
+        workers = min(render_workers(), len(todo) // RENDER_CHUNK)
+        if workers < 2 or "fork" not in mp.get_all_start_methods():
+            return {page.path: self.render(page) for page in todo}
+        global _FORKED
+        # Forked workers inherit the site and its pages: only (start, end) and the
+        # bytes cross between processes, never the memorial.
+        _FORKED = (self, todo)
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                chunks = [(i, min(i + RENDER_CHUNK, len(todo)))
+                          for i in range(0, len(todo), RENDER_CHUNK)]
+                out: dict[str, bytes] = {}
+                for rendered in pool.imap(_render_chunk, chunks):
+                    out.update(rendered)
+        finally:
+            _FORKED = None
+        return out
+
+
+#: Pages per task of the render processes (and the fewest pages worth a second one).
+RENDER_CHUNK = 400
+_FORKED: tuple[Site, list[Page]] | None = None
+
+
+def render_workers() -> int:
+    """Processes that render pages: ``DADKHAHI_PUBLISH_WORKERS``, else the CPUs this
+    process may use."""
+    wanted = os.environ.get("DADKHAHI_PUBLISH_WORKERS", "").strip()
+    if wanted:
+        return max(1, int(wanted))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def _render_chunk(span: tuple[int, int]) -> list[tuple[str, bytes]]:
+    assert _FORKED is not None  # set by render_all before the pool forks
+    site, pages = _FORKED
+    return [(page.path, site.render(page)) for page in pages[span[0]:span[1]]]
 
 
 def asset_files() -> dict[str, bytes]:
