@@ -221,3 +221,21 @@ def test_deleting_an_audit_row_breaks_verification(store: Store, tmp_path: Path,
             s.ledger_events.c.type == "audit.read")).scalars().all()
     assert not report.ok
     assert report.first_bad_event() in audit_events
+
+
+def test_an_involvement_carries_the_sources_that_name_it(world: World) -> None:
+    """``support`` on ``POST /api/involvements`` (the act pages' form uses the same
+    service): every cited source must be visible, else 404 and nothing written."""
+    pub, pro = world.objects[Sensitivity.PUBLIC], world.objects[Sensitivity.PROTECTED]
+    body = {"act_id": pub.act, "role": "victim", "person_id": pub.person,
+            "sensitivity": "public", "support": [{"source_id": pub.source, "locator": "p. 2"}]}
+    r = world.client.post("/api/involvements", json=body, headers=world.headers("analyst"))
+    assert r.status_code == 201, r.text
+    with world.store.reading() as conn:
+        t = s.involvement_support.c
+        cited = conn.execute(select(t.source_id, t.locator)
+                             .where(t.involvement_id == r.json()["id"])).all()
+    assert [tuple(c) for c in cited] == [(pub.source, "p. 2")]
+    hidden = {**body, "support": [{"source_id": pro.source}]}
+    assert world.client.post("/api/involvements", json=hidden,
+                             headers=world.headers("analyst")).status_code == 404

@@ -188,19 +188,22 @@ class ActIn(_In):
     sensitivity: Sensitivity = Sensitivity.RESTRICTED
 
 
-class InvolvementIn(_In):
-    act_id: str = _ID
-    role: InvolvementRole
-    person_id: str | None = Field(None, min_length=1, max_length=64)
-    organization_id: str | None = Field(None, min_length=1, max_length=64)
-    sensitivity: Sensitivity = Sensitivity.RESTRICTED
-
-
 class SupportIn(_In):
     source_id: str = _ID
     record_id: str | None = Field(None, min_length=1, max_length=64)
     item_id: str | None = Field(None, min_length=1, max_length=64)
     locator: str | None = Field(None, max_length=_SHORT)
+
+
+class InvolvementIn(_In):
+    """A person or organisation in an act, in a role, as the ``support`` sources say."""
+
+    act_id: str = _ID
+    role: InvolvementRole
+    person_id: str | None = Field(None, min_length=1, max_length=64)
+    organization_id: str | None = Field(None, min_length=1, max_length=64)
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    support: list[SupportIn] = Field(default_factory=list, max_length=50)
 
 
 class ClaimIn(_In):

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import select
+
 from dadkhahi.access import grants
 from dadkhahi.access.policy import Permission, Principal, params, require, visible
 from dadkhahi.access.reads import RESOURCES, get_object, visible_row
@@ -46,9 +48,9 @@ def _create(
         refs(tx)
         require(principal, permission)
         new_id = build(tx)
-        if grant_self and sensitivity is Sensitivity.PROTECTED and principal.user_id:
-            grants.grant_in(tx, new_id, principal.user_id)
         tx.flush()
+        if grant_self and principal.user_id and _protected(tx, table, new_id, sensitivity):
+            grants.grant_in(tx, new_id, principal.user_id)
         try:
             visible_row(tx.conn, principal, table, new_id, RESOURCES[resource].kind)
         except NotFoundError:
@@ -56,6 +58,14 @@ def _create(
                 f"you would not be able to see this {RESOURCES[resource].kind}: "
                 "check its sensitivity and your grants") from None
     return get_object(store, principal, RESOURCES[resource], new_id, action="create")
+
+
+def _protected(tx: Transaction, table: Any, object_id: str, asked: Sensitivity) -> bool:
+    """Whether a new object is protected: asked so, or raised so by what supports it."""
+    if asked is Sensitivity.PROTECTED:
+        return True
+    return bool(tx.conn.execute(select(table.c.sensitivity).where(table.c.id == object_id))
+                .scalar_one() == Sensitivity.PROTECTED)
 
 
 def create_source(store: Store, principal: Principal, spec: SourceSpec) -> dict[str, Any]:
@@ -147,8 +157,10 @@ def create_act(
 def create_involvement(
     store: Store, principal: Principal, act_id: str, role: InvolvementRole, *,
     person_id: str | None, organization_id: str | None, sensitivity: Sensitivity,
+    support: Sequence[entities.Support] = (),
 ) -> dict[str, Any]:
-    """Tie a visible person or organisation to a visible act."""
+    """Tie a visible person or organisation to a visible act, as the visible sources in
+    ``support`` say (an allegation with its sources, like a claim)."""
     if (person_id is None) == (organization_id is None):
         raise ValidationError("an involvement names exactly one person or organisation")
 
@@ -158,11 +170,47 @@ def create_involvement(
             visible_row(tx.conn, principal, s.persons, person_id, "person")
         if organization_id is not None:
             visible_row(tx.conn, principal, s.organizations, organization_id, "organization")
+        _support_refs(tx, principal, support)
 
     return _create(store, principal, "involvements", Permission.ADD_FACTS,
                    lambda tx: entities.add_involvement(
                        tx, act_id, role, person_id=person_id, organization_id=organization_id,
-                       sensitivity=sensitivity),
+                       sensitivity=sensitivity, support=support),
+                   sensitivity=sensitivity, refs=refs, grant_self=True)
+
+
+#: The claim an act recorded from a source carries: what the source says happened, when.
+ACCOUNT = "account"
+
+
+def record_act(
+    store: Store, principal: Principal, act_type: ActType, support: entities.Support, *,
+    place_id: str | None, date: DateRange | None, description: str | None,
+    sensitivity: Sensitivity,
+) -> dict[str, Any]:
+    """An act as a source tells it, in one transaction: the act, and a claim on it (its
+    kind and date as the source words them) supported by ``support``, so the act's
+    evidence is that source (a case counts it). Victims and perpetrators follow as
+    involvements with their own sources (:func:`create_involvement`)."""
+    def refs(tx: Transaction) -> None:
+        if place_id is not None:
+            visible_row(tx.conn, principal, s.places, place_id, "place")
+        _support_refs(tx, principal, [support])
+
+    def build(tx: Transaction) -> str:
+        act_id = entities.create_act(tx, act_type, place_id=place_id, date=date,
+                                     description=description, sensitivity=sensitivity)
+        claim_id = entities.add_claim(
+            tx, EntityKind.ACT, act_id, ACCOUNT,
+            {"type": str(act_type), "date": date.text if date else None}, [support],
+            date=date, sensitivity=sensitivity)
+        tx.flush()
+        # A claim raised to protected by its source is its author's to see, as the act is.
+        if principal.user_id and _protected(tx, s.claims, claim_id, sensitivity):
+            grants.grant_in(tx, claim_id, principal.user_id)
+        return act_id
+
+    return _create(store, principal, "acts", Permission.ADD_FACTS, build,
                    sensitivity=sensitivity, refs=refs, grant_self=True)
 
 
@@ -191,16 +239,23 @@ def _claim_refs(
     def refs(tx: Transaction) -> None:
         visible_row(tx.conn, principal, _ENTITY_TABLES[entity_kind], entity_id,
                     str(entity_kind))
-        for sup in support:
-            visible_row(tx.conn, principal, s.sources, sup.source_id, "source")
-            for table, ref, what in ((s.records, sup.record_id, "record"),
-                                     (s.items, sup.item_id, "item")):
-                if ref is not None:
-                    row = visible_row(tx.conn, principal, table, ref, what)
-                    if row["source_id"] != sup.source_id:
-                        raise ValidationError(f"{what} {ref} is not part of {sup.source_id}")
+        _support_refs(tx, principal, support)
 
     return refs
+
+
+def _support_refs(tx: Transaction, principal: Principal,
+                  support: Sequence[entities.Support]) -> None:
+    """Every cited source, record and item visible (404), each record or item part of
+    the source it is cited with."""
+    for sup in support:
+        visible_row(tx.conn, principal, s.sources, sup.source_id, "source")
+        for table, ref, what in ((s.records, sup.record_id, "record"),
+                                 (s.items, sup.item_id, "item")):
+            if ref is not None:
+                row = visible_row(tx.conn, principal, table, ref, what)
+                if row["source_id"] != sup.source_id:
+                    raise ValidationError(f"{what} {ref} is not part of {sup.source_id}")
 
 
 def add_place_status(

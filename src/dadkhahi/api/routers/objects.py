@@ -171,7 +171,8 @@ def create_involvement(body: InvolvementIn, store: StoreDep, principal: Principa
     """Tie a person or organisation to an act."""
     return svc.create_involvement(
         store, principal, body.act_id, body.role, person_id=body.person_id,
-        organization_id=body.organization_id, sensitivity=body.sensitivity)
+        organization_id=body.organization_id, sensitivity=body.sensitivity,
+        support=[Support(**sup.model_dump()) for sup in body.support])
 
 
 @router.post("/claims", status_code=201, tags=["claims"], response_model=dict[str, Any])

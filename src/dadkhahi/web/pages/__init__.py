@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dadkhahi.web.pages import (
+    act_forms,
     admin,
     auth,
     cases,
@@ -23,7 +24,8 @@ from dadkhahi.web.pages import (
 
 #: Every page router; the app includes them, the access matrix walks their routes.
 ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
-                                  imports.router, places.router, facts.router,
+                                  imports.router, places.router,
+                                  act_forms.router, facts.router,
                                   estimates.router,
                                   review.router, transcriptions.router,
                                   persons.router, jobs.router, cases.router, admin.router,

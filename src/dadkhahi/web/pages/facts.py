@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
-from dadkhahi.access.policy import Principal
+from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.persian.dates import DateParseError, parse_date
 from dadkhahi.services import facts
 from dadkhahi.store.store import Store
@@ -50,12 +50,15 @@ PROPERTIES = {
     "position": N_("office held"), "death_date": N_("date of death"),
     "birth_date": N_("date of birth"), "arrest_date": N_("date of arrest"),
     "burial_place": N_("place of burial"), "name": N_("name"),
+    "account": N_("what the source says happened"),
 }
 #: Acts on one page of the list.
 ACTS_PAGE = 50
 
 
-def _labels() -> dict[str, Any]:
+def labels() -> dict[str, Any]:
+    """The words of kinds, roles, sensitivities, allegations and properties the facts
+    pages show (translated when shown)."""
     return {"act_types": ACT_TYPES, "roles": ROLES, "sensitivity": SENSITIVITY,
             "allegations": ALLEGATIONS, "properties": PROPERTIES}
 
@@ -86,16 +89,10 @@ async def acts(request: Request, lang: LangDep, current: VisitorDep) -> Response
                                    reads.PageQuery(filters=asked, sort="type",
                                                    limit=ACTS_PAGE, cursor=cursor,
                                                    count=True))
-    return render(request, "acts.html", {"page": page, "asked": asked, **_labels()},
+    may_add = current.principal.can(Permission.ADD_FACTS)
+    return render(request, "acts.html", {"page": page, "asked": asked, "may_add": may_add,
+                                         **labels()},
                   current, lang)
-
-
-@router.get("/acts/{act_id}")
-async def act(request: Request, lang: LangDep, current: VisitorDep, act_id: str) -> Response:
-    """One act: who did what to whom, where and when, with the sources of each part."""
-    view = await run_in_threadpool(_audited, request.app.state.store, current.principal,
-                                   facts.act_view, act_id)
-    return render(request, "act.html", {**view, **_labels()}, current, lang)
 
 
 @router.get("/perpetrators")
@@ -109,7 +106,7 @@ async def perpetrators(request: Request, lang: LangDep, current: VisitorDep) -> 
         return {"entries": entries, "organizations": orgs, "places": places}
 
     shown = await run_in_threadpool(gather)
-    return render(request, "perpetrators.html", {**shown, **_labels()}, current, lang)
+    return render(request, "perpetrators.html", {**shown, **labels()}, current, lang)
 
 
 @router.get("/organizations")
@@ -120,7 +117,7 @@ async def organizations(request: Request, lang: LangDep, current: VisitorDep) ->
     page = await run_in_threadpool(_read_page, store, current.principal, "organizations",
                                    reads.PageQuery(sort="name", limit=ACTS_PAGE,
                                                    cursor=cursor, count=True))
-    return render(request, "organizations.html", {"page": page, "asked": {}, **_labels()},
+    return render(request, "organizations.html", {"page": page, "asked": {}, **labels()},
                   current, lang)
 
 
@@ -130,7 +127,7 @@ async def organization(request: Request, lang: LangDep, current: VisitorDep,
     """One organisation: acts it is named in, positions held in it, claims about it."""
     view = await run_in_threadpool(_audited, request.app.state.store, current.principal,
                                    facts.organization_view, organization_id)
-    return render(request, "organization.html", {**view, **_labels()}, current, lang)
+    return render(request, "organization.html", {**view, **labels()}, current, lang)
 
 
 def _bound(text: str, end: str) -> str | None:
@@ -170,4 +167,4 @@ async def timeline(request: Request, lang: LangDep, current: VisitorDep) -> Resp
     entries, next_key = await run_in_threadpool(gather)
     return render(request, "timeline.html", {
         "entries": entries, "next_key": next_key, "asked": asked, "errors": errors,
-        **_labels()}, current, lang, 422 if errors else 200)
+        **labels()}, current, lang, 422 if errors else 200)
