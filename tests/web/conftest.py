@@ -64,8 +64,9 @@ def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """One headless Chromium per module (starting one costs seconds)."""
+    """One headless Chromium for the whole run (starting one costs seconds); each test
+    opens its own context (cookies, storage), so tests stay apart."""
     with chromium() as running:
         yield running

@@ -2,18 +2,25 @@
 
 Every page in both languages at desktop and phone widths: screenshots saved under
 ``build/screenshots/`` for a reviewer, axe-core finds no serious or critical
-violation, nothing loads from another origin or breaks the CSP, and a Persian page
-shows no Latin interface text outside user data, identifiers and hashes.
+violation, no table is cut off at desktop width, nothing loads from another origin or
+breaks the CSP, and a Persian page shows no Latin interface text outside user data,
+identifiers and hashes. Then the journeys: sign in and out by keyboard, find a person
+typed in the other script, record an act and name a person in it inline.
+
+One world, one server for the module, one browser for the session: each costs seconds,
+the pages and journeys do not need their own.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_world import World
 from browser import shot_name, sign_in, visit_all
+from page_data import PUBLIC, add_case, add_estimates, add_facts
 from served import Served
 
 #: (screenshot name, path after the language) of every page a signed-in admin opens.
@@ -33,6 +40,30 @@ PUBLIC_PAGES: list[tuple[str, str]] = [
 ]
 
 
+@pytest.fixture(scope="module")
+def facts(world: World) -> dict[str, str]:
+    """Acts, officials, estimates and a case for the facts, estimates and case pages."""
+    add_estimates(world)
+    return {**add_facts(world), "case": add_case(world, ["admin_g"])}
+
+
+def _fact_pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
+    return [
+        ("acts", "/acts"),
+        ("act", f"/acts/{facts['act']}"),
+        ("act-new", "/acts/new"),
+        ("perpetrators", "/perpetrators"),
+        ("organizations", "/organizations"),
+        ("organization", f"/organizations/{world.objects[PUBLIC].organization}"),
+        ("timeline", "/timeline"),
+        ("estimates", "/estimates"),
+        ("admin-users", "/admin/users"),
+        ("admin-audit", "/admin/audit"),
+        ("cases", "/cases"),
+        ("case", f"/cases/{facts['case']}"),
+    ]
+
+
 def _object_pages(world: World) -> list[tuple[str, str]]:
     from dadkhahi.domain.vocab import Sensitivity
     from dadkhahi.store import schema as s
@@ -50,10 +81,11 @@ def _object_pages(world: World) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("lang", ["fa", "en"])
 def test_every_page_in_both_languages(browser: Any, server: Served, world: World,
-                                      lang: str) -> None:
+                                      facts: dict[str, str], lang: str) -> None:
     problems = visit_all(browser, server.url, lang, PUBLIC_PAGES, signed_in=False)
-    problems |= visit_all(browser, server.url, lang, PAGES + _object_pages(world),
-                           signed_in=True)
+    problems |= visit_all(browser, server.url, lang,
+                           PAGES + _object_pages(world) + _fact_pages(world, facts),
+                           signed_in=True, who="admin_g")
     assert problems == {}
     assert shot_name("dashboard", lang, "phone").stat().st_size > 0
 
@@ -95,3 +127,53 @@ def test_find_a_person_typed_in_the_other_script(browser: Any, server: Served) -
     finally:
         context.close()
     assert not [u for u in urls if "%D8" in u or "%DA" in u or "Karimi" in u]
+
+
+def test_record_an_act_then_name_a_victim_inline(browser: Any, server: Served,
+                                                 world: World) -> None:
+    """Journey: a new act from its form (a date typed with Persian digits), then a victim
+    named on the act's page through htmx: the section is swapped in place, no reload."""
+    pub = world.objects[PUBLIC]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "investigator_g")
+        page.goto(f"{server.url}/fa/acts/new")
+        page.select_option("#f-type", "execution")
+        page.locator("#f-date").fill("۱۳۶۷/۰۵/۱۲")
+        page.select_option("#f-source_id", pub.source)
+        page.select_option("#f-sensitivity", "public")
+        page.get_by_role("button", name="ثبت این اقدام").click()
+        page.wait_for_url(f"{server.url}/fa/acts/act_*")
+        act_url = page.url
+        assert "۱۲ مرداد ۱۳۶۷" in page.locator("h1").inner_text()
+        page.locator("#f-person_id").fill(pub.person)
+        page.select_option("#f-role", "victim")
+        page.select_option("#who #f-source_id", pub.source)
+        page.select_option("#who #f-sensitivity", "public")
+        marked = page.evaluate("window.__kept = true")  # gone if the page reloaded
+        assert marked is True
+        page.get_by_role("button", name="افزودن به این اقدام").click()
+        page.locator(f'#who a[href="/fa/persons/{pub.person}"]').wait_for()
+        assert page.url == act_url and page.evaluate("window.__kept") is True
+    finally:
+        context.close()
+
+
+def test_a_charge_is_added_from_the_case_page(browser: Any, server: Served, world: World,
+                                              facts: dict[str, str]) -> None:
+    """The case page's charge form, with a real browser's form post (CSRF token and all)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "en", "admin_g")
+        page.goto(f"{server.url}/en/cases/{facts['case']}")
+        page.select_option("#f-crime", "rome-statute-art7::7(1)(f)")
+        page.select_option("#f-mode", "25(3)(a)")
+        page.get_by_role("button", name="Add the charge").click()
+        page.wait_for_url(re.compile(r"done=charged"))
+        assert page.get_by_role("status").inner_text() == "The charge was added."
+        matrix = page.locator("section[aria-labelledby=matrix-heading]").inner_text()
+        assert "Torture" in matrix and "no fact linked" in matrix
+    finally:
+        context.close()
