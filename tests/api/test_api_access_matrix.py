@@ -432,6 +432,10 @@ RULES: dict[tuple[str, str], Rule] = {
         "create", lambda w, lv, who: Call("/api/captures", json={
             "url": "http://203.0.114.1/SYNTHETIC", "source_id": _o(w, lv).source}),
         Permission.ADD_EVIDENCE, 202),
+    ("POST", "/api/items/{object_id}/redactions"): Rule(
+        "change", lambda w, lv, who: Call(f"/api/items/{_o(w, lv).item}/redactions", json={
+            "reason": "SYNTHETIC matrix", "texts": ["SYNTHETIC"]}),
+        Permission.ADD_EVIDENCE, 201),
     # Transcriptions: seen as far as their item is; typing adds evidence, resolving reviews.
     ("GET", "/api/transcriptions"): Rule("list", _const("/api/transcriptions?include_done=1"),
                                          per_level=False),

@@ -635,6 +635,23 @@ class CaptureIn(_In):
     title: str | None = Field(default=None, max_length=500)
 
 
+class RedactionAreaIn(_In):
+    """A rectangle to remove: page (1-based) and box x0, y0, x1, y1 (PDF points, or
+    pixels of an image)."""
+
+    page: int = Field(ge=1, le=100_000)
+    box: tuple[float, float, float, float]
+
+
+class RedactionIn(_In):
+    """What to remove from a copy of an item, and why (the words are never stored)."""
+
+    reason: str = Field(min_length=1, max_length=1000)
+    texts: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=200)
+    areas: list[RedactionAreaIn] = Field(default_factory=list, max_length=1000)
+
+
 class TestimonyIn(_In):
     """A testimony: the title and interview details (all sealed when protected)."""
 

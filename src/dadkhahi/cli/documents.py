@@ -452,6 +452,43 @@ def import_warc(
         console.print(Text(f"response   {item}  {date}  {url}"), soft_wrap=True)
 
 
+@app.command("redact")
+def redact(
+    item: Annotated[str, typer.Argument(help="Item ID (or prefix, or SHA-256 prefix)")],
+    reason: Annotated[str, typer.Option(help="Why the copy is redacted (kept in custody)")],
+    text: Annotated[list[str] | None, typer.Option(
+        "--text", help="Words to remove wherever they occur (repeat)")] = None,
+    area: Annotated[list[str] | None, typer.Option(
+        "--area", help="PAGE:x0,y0,x1,y1 to remove (PDF points or image pixels; repeat)")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who redacts")] = None,
+) -> None:
+    """Make a redacted copy of an item (the original untouched): the words and areas
+    removed from the file itself, a PDF scrubbed of metadata, attachments and hidden text.
+    The copy is a derivative in custody; the removed words are stored nowhere."""
+    from dadkhahi.documents.redact import Area
+    from dadkhahi.intake.evidence import resolve_item
+    from dadkhahi.intake.redactions import redact_item
+
+    areas = []
+    for spec in area or []:
+        page, _, box = spec.partition(":")
+        try:
+            x0, y0, x1, y1 = (float(v) for v in box.split(","))
+            areas.append(Area(int(page), (x0, y0, x1, y1)))
+        except ValueError:
+            raise fail(f"--area {spec!r}: write PAGE:x0,y0,x1,y1, e.g. 1:72,90,300,110"
+                       ) from None
+    store = open_store()
+    with store.reading() as conn:
+        item_id = str(resolve_item(conn, item)["id"])
+    done = redact_item(store, item_id, current_actor(actor), reason=reason, areas=areas,
+                       texts=text or [])
+    console.print(f"item       {done['redacted_item_id']}  redacted copy of {item_id}  "
+                  f"sha256:{done['sha256']}  ({done['areas']} area(s), {done['spans']} "
+                  "span(s) removed)", highlight=False)
+
+
 def register(root: typer.Typer) -> None:
     """Add ``documents`` and the top-level ``search`` to the ``dadkhahi`` app."""
     root.add_typer(app, name="documents")

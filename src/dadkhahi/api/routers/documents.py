@@ -13,6 +13,7 @@ from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep
 from dadkhahi.api.models import (
     AcceptIn,
     CaptureIn,
+    RedactionIn,
     SearchIn,
     TranscriptionIn,
     TranscriptionRequestIn,
@@ -22,6 +23,7 @@ from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import queue_extraction, read_text
 from dadkhahi.search.engine import search as run_search
 from dadkhahi.services import mentions as mentions_service
+from dadkhahi.services import redactions as redactions_service
 from dadkhahi.services import transcriptions as transcriptions_service
 from dadkhahi.store import schema as s
 
@@ -174,3 +176,17 @@ def request_transcription(object_id: str, body: TranscriptionRequestIn, store: S
     """Ask for pages of an item to be transcribed (``required`` 2: two independent ones)."""
     return transcriptions_service.request_for(store, principal, object_id, body.pages,
                                               body.required)
+
+
+@router.post("/items/{object_id}/redactions", response_model=dict[str, Any], status_code=201,
+             responses=_HIDDEN)
+def redact(object_id: str, body: RedactionIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Make a redacted copy of an item for an audience that may not see the whole: every
+    occurrence of ``texts`` and every area removed from the file itself (a PDF's metadata,
+    annotations, attachments and hidden text scrubbed too); the original untouched. The
+    copy is a derivative in custody (who, why, how much); answers its ID and hashes."""
+    from dadkhahi.documents.redact import Area
+
+    return redactions_service.redact_for(
+        store, principal, object_id, reason=body.reason, texts=body.texts,
+        areas=[Area(a.page, a.box) for a in body.areas])
