@@ -95,6 +95,12 @@ def test_an_english_and_a_persian_article_give_their_mentions(
     date = next(m for m in mentions if m["text"] == "12 Mordad 1367")
     assert date["value"]["earliest"] == date["value"]["latest"] == "1988-08-03"
     assert run.proposals >= 3
+    # The figure is the committee's, reported by the article: both are kept.
+    with store.reading() as conn:
+        values = [r.value for r in conn.execute(select(s.proposals.c.value).where(
+            s.proposals.c.item_id == english, s.proposals.c.property == "victim_count"))]
+    assert {"count": 30000, "attributed_to": "The Example Committee"} in values
+    assert ("attribution", "The Example Committee") in found
 
     persian = _document(store, tmp_path, "fa.txt", PERSIAN)
     find_mentions(store, persian, "t")
@@ -131,7 +137,8 @@ def test_a_proposal_becomes_a_claim_only_when_accepted(
     assert executed["date_earliest"] == "1988-08-03" and executed["status"] == "pending"
     assert "Evin" not in executed["locator"]  # the locator names a place in the text only
     count = next(r for r in rows if r["property"] == "victim_count")
-    assert count["value"] == {"count": 30000} and count["entity_id"] is None
+    assert count["value"] == {"count": 30000, "attributed_to": "The Example Committee"}
+    assert count["entity_id"] is None
     with pytest.raises(ValidationError, match="names no single subject"):
         accept(store, count["id"], "reviewer")
     made = accept(store, executed["id"], "reviewer")

@@ -11,7 +11,11 @@ finds, page by page, with each page's character span:
   proposed as the claim's subject;
 * **places** of the store (prisons, cemeteries…) by their names in either script;
 * **dates**, Solar Hijri and Gregorian (:func:`dadkhahi.persian.dates.find_dates`);
-* **counts** of people (``30,000 political prisoners``, ``سی هزار زندانی``).
+* **counts** of people (``30,000 political prisoners``, ``سی هزار زندانی``);
+* **attributions**: the party a sentence says made the statement ("according to P",
+  "P published …", a quotation "said P", "به گفته‌ی P", "P اعلام کرد"), carried into
+  each proposal of that sentence as ``value.attributed_to``: the claim, once accepted, is
+  the document's (its source) reporting that party's statement.
 
 From each sentence that reports an execution it proposes "this text says person P was
 executed (at Q, on D)", and from each count "this text says N people (at Q, on D)". The
@@ -39,7 +43,14 @@ from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import Role, Sensitivity
 from dadkhahi.intake.documents import read_text
 from dadkhahi.intake.evidence import resolve_item
-from dadkhahi.mentions.text import KILLING_WORDS, Span, counts, name_windows, sentences
+from dadkhahi.mentions.text import (
+    KILLING_WORDS,
+    Span,
+    attributions,
+    counts,
+    name_windows,
+    sentences,
+)
 from dadkhahi.persian import label_key, name_keys
 from dadkhahi.persian.dates import find_dates
 from dadkhahi.search.persons import key_strings, refresh_name_index, search_persons
@@ -243,21 +254,26 @@ def _proposals(
             "date_latest": when.value["latest"] if when else None,
             "date_text": when.text if when else None,
         }
-        extra = [m.id for m in (place, when) if m is not None]
+        said = next((f for f in inside if f.kind == "attribution"), None)
+        extra = [m.id for m in (place, when, said) if m is not None]
+        # Who the document says made the statement, apart from the document's own source
+        # (an article reporting another party's figure): kept with the value accepted.
+        by = {} if said is None else {"attributed_to": said.text}
         if words & KILLING_WORDS:
             for person in (f for f in inside if f.kind == "person"):
                 subject = _subject(person.value["candidates"])
                 out.append({**common, "property": "executed",
                             "entity_kind": "person" if subject else None,
                             "entity_id": subject,
-                            "value": {"place_id": place.value["place_id"] if place else None},
+                            "value": {"place_id": place.value["place_id"] if place else None,
+                                      **by},
                             "candidates": person.value["candidates"],
                             "mention_ids": [person.id, *extra]})
         for count in (f for f in inside if f.kind == "count"):
             out.append({**common, "property": "victim_count",
                         "entity_kind": "place" if place else None,
                         "entity_id": place.value["place_id"] if place else None,
-                        "value": {"count": count.value["count"]},
+                        "value": {"count": count.value["count"], **by},
                         "candidates": None, "mention_ids": [count.id, *extra]})
     return out
 
@@ -293,6 +309,11 @@ def scan_pages(
         found += [Found("count", number, c.start, c.end, text[c.start:c.end], {"count": c.value})
                   for c in counts(text, dates)]
         found += _places(text, number, patterns)
+        found += [Found("attribution", number, a.party.start, a.party.end,
+                        text[a.party.start:a.party.end], {
+                            "verb": a.verb,
+                            "quote": None if a.quote is None else [a.quote.start, a.quote.end]})
+                  for a in attributions(text)]
     taken: dict[int, list[tuple[int, int]]] = {}
     for f in found:
         if f.kind in ("place", "date"):
