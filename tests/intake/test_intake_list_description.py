@@ -54,7 +54,7 @@ def test_a_list_states_its_kind_coverage_and_provenance(store: Store, tmp_path: 
             period="1367/04/01..1367/09/30", derived_from=[plain.import_id[:8]],
             compiled_by=["SYNTHETIC national list"]))
     with store.reading() as conn:
-        infos = {i.id: i for i in list_catalogue(conn)}
+        infos = {i.id: i for i in list_catalogue(store, conn)}
     info = infos[detainees.list_id]
     assert info.kind == "detainees" and info.rows == 3 and info.versions == 1
     assert info.provinces == ["Tehran", "البرز", "Khuzestan"]

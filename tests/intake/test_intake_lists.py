@@ -260,9 +260,9 @@ def test_protected_import_seals_every_record(store: Store, tmp_path: Path) -> No
     assert opened[0] is not None and opened[0]["verbatim"]["نام"] == "غلامرضا"
     assert opened[2] is not None and opened[2]["normalized"]["family_canon"] == "rezaei"
     # One per record, the source, the item's file name, the file's custody entry (how it
-    # came: every field of a protected object is sealed), the import's column names and
-    # the importer's pseudonym.
-    assert keys == 3 + 1 + 1 + 1 + 1 + 1
+    # came: every field of a protected object is sealed), the import's column names, the
+    # list's description (what it lists and covers) and the importer's pseudonym.
+    assert keys == 3 + 1 + 1 + 1 + 1 + 1 + 1
 
 
 def test_import_into_an_existing_source_by_id_prefix(store: Store, tmp_path: Path) -> None:

@@ -8,17 +8,21 @@ its WAL, any table or any ledger event body. An authorised read still shows each
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dadkhahi.access.grants import grant
 from dadkhahi.access.policy import Principal, Role
 from dadkhahi.access.reads import RESOURCES, render_rows
 from dadkhahi.access.users import add_user
+from dadkhahi.analysis.estimand import estimand_of
 from dadkhahi.cases.matrix import fact_evidence
 from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.errors import UserError
@@ -29,6 +33,7 @@ from dadkhahi.domain.vocab import (
     Credibility,
     EntityKind,
     InvolvementRole,
+    ListKind,
     PlaceKind,
     Reliability,
     Sensitivity,
@@ -44,7 +49,15 @@ from dadkhahi.facts.entities import (
     create_place,
 )
 from dadkhahi.intake.evidence import Receipt, add_evidence
+from dadkhahi.intake.list_description import (
+    DescriptionChange,
+    ListDescription,
+    describe_list,
+    list_catalogue,
+    open_description,
+)
 from dadkhahi.intake.lists import import_list, open_import
+from dadkhahi.services.lists_linkage import imports_for
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -198,3 +211,80 @@ def test_a_protected_list_and_the_locators_of_protected_support_are_sealed(
     with pytest.raises(UserError, match="nothing changed"):
         import_list(store, path, actor="tester", id_column=_m("id_column"),
                     mapping={"full_name": _m("name_column")}, new_version_of=report.list_id)
+
+
+def _raw_database(store: Store) -> bytes:
+    """The database's own files, as a copier of the disk gets them: SQLite's file and WAL;
+    PostgreSQL's relation files of this database and the server's WAL (after a checkpoint,
+    so every write has reached them)."""
+    if store.engine.dialect.name == "sqlite":
+        store.engine.dispose()
+        return b"".join(p.read_bytes() for p in store.home.path.glob("dadkhahi.sqlite*"))
+    with store.engine.connect() as conn:
+        conn.execute(text("CHECKPOINT"))
+        data = Path(str(conn.execute(text("SHOW data_directory")).scalar()))
+        oid = conn.execute(text(
+            "SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
+    store.engine.dispose()
+    files = [*(data / "base" / str(oid)).rglob("*"), *(data / "pg_wal").glob("0*")]
+    if not os.access(data / "base", os.R_OK):
+        pytest.skip("PostgreSQL's data directory is not readable here (not root)")
+    return b"".join(p.read_bytes() for p in files if p.is_file())
+
+
+def test_a_protected_lists_description_is_sealed_and_opened_for_its_readers(
+    store: Store, tmp_path: Path
+) -> None:
+    """What a protected list lists, the provinces and the period it covers are in no
+    table, ledger event or database file in clear (SQLite and PostgreSQL), from its
+    import or from a later ``list.described``; the estimate (which leaves a detainees
+    list out), a grant holder and ``lists show`` read them, a reader without the grant
+    sees neither the list nor its description."""
+    # Fresh markers each run: PostgreSQL's WAL is shared and outlives a test database.
+    letters = "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
+    first, second = f"Qzv{letters}a", f"Qzv{letters}o"
+    period = "1361/01/07..1361/02/11"
+    path = tmp_path / "detainees.csv"
+    path.write_text("ID,Full name\nD1,SYNTHETIC Ali Karimi\nD2,SYNTHETIC Zahra Moradi\n",
+                    "utf-8")
+    report = import_list(store, path, source="SYNTHETIC detainee register", actor="tester",
+                         id_column="ID", sensitivity=P, description=ListDescription(
+                             kind=ListKind.DETAINEES, provinces=[first], period=period))
+    _, changed, _ = describe_list(store, report.list_id,
+                                  DescriptionChange(provinces=[first, second]), "tester")
+    assert changed == ["provinces"]
+    with store.reading() as conn:
+        row = conn.execute(select(s.lists)).mappings().one()
+        keys = [str(k) for k in open_description(store.keys, conn, row)["province_keys"]]
+        tables = [t for t in s.metadata.sorted_tables if t.name != "data_keys"]
+        dump = "\n".join(repr(tuple(r)) for t in tables for r in conn.execute(select(t)))
+        bodies = b"\n".join(r.body for r in conn.execute(select(s.ledger_events.c.body)))
+    # Markers, the period as given and as Gregorian dates, the province keys, the kind.
+    secret_words = [first, second, period, "1982-03-27", "1982-05-01", *keys, "detainees"]
+    assert row["kind"] == REDACTED and row["sealed"] is not None
+    assert [m for m in secret_words if m in dump] == []
+    assert [m for m in secret_words if m.encode() in bodies] == []
+    assert [m for m in (first, second, period) if m.encode() in _raw_database(store)] == []
+
+    # The operator's catalogue and the estimate open it: a list of detainees is left out,
+    # and the sentence the estimate's event keeps names neither provinces nor period.
+    with store.reading() as conn:
+        info = list_catalogue(store, conn)[0]
+    assert (info.kind, info.provinces, info.period_from, info.period_to) == (
+        "detainees", [first, second], "1982-03-27", "1982-05-01")
+    chosen = estimand_of(store, pd.DataFrame({"import_id": [], "source_id": []}))
+    assert chosen.lists[0]["used"] is False and chosen.lists[0]["coverage"] == REDACTED
+    assert [m for m in (first, second, "1982") if m in chosen.text] == []
+    # A reader with the grant sees the description; one without sees no list at all.
+    holder = add_user(store, "holder", Role.RESEARCHER, "SYNTHETIC correct horse battery", "t")
+    add_user(store, "other", Role.RESEARCHER, "SYNTHETIC correct horse battery", "t")
+    grant(store, report.source_id, holder, "tester")
+    shown = imports_for(store, Principal(user_id=holder, username="holder",
+                                         role=Role.RESEARCHER))
+    assert [x["list"]["provinces"] for x in shown] == [[first, second]]
+    assert [x["list"]["kind"] for x in shown] == ["detainees"]
+    with store.reading() as conn:
+        other = str(conn.execute(select(s.users.c.id).where(s.users.c.username == "other"))
+                    .scalar_one())
+    assert imports_for(store, Principal(user_id=other, username="other",
+                                        role=Role.RESEARCHER)) == []

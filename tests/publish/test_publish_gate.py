@@ -25,7 +25,7 @@ def _store(tmp_path: Path) -> Store:
 
 def _evaluate(store: Store) -> gate.GateResult:
     with store.reading() as conn:
-        return gate.evaluate(conn, named_persons(conn))
+        return gate.evaluate(store, conn, named_persons(conn))
 
 
 def test_unapproved_source_holds_its_persons_back(tmp_path: Path) -> None:

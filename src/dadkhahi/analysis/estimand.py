@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.vocab import ListKind
 from dadkhahi.intake.list_description import ListInfo, list_catalogue
 from dadkhahi.store.store import Store
@@ -53,6 +54,15 @@ def _root(info: ListInfo, by_ref: dict[str, ListInfo], used: set[str]) -> ListIn
         seen.add(current.id)
 
 
+def _coverage(info: ListInfo) -> str:
+    """What the estimand says a list covers: a protected list's coverage stays sealed."""
+    return REDACTED if info.sealed else info.coverage_text()
+
+
+def _provinces(info: ListInfo) -> str:
+    return REDACTED if info.sealed else ", ".join(info.provinces or [])
+
+
 def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
     """Select and merge the records of ``frame`` (from ``linked_records``) by list.
 
@@ -60,7 +70,7 @@ def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
     parent's column holds both.
     """
     with store.reading() as conn:
-        catalogue = list_catalogue(conn)
+        catalogue = list_catalogue(store, conn)
     used = {i.id for i in catalogue if i.kind == ListKind.VICTIMS.value}
     by_ref: dict[str, ListInfo] = {}
     for info in catalogue:
@@ -71,7 +81,7 @@ def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
     current: set[str] = set()
     for info in catalogue:
         entry: dict[str, Any] = {"list": info.id, "title": info.source_title, "kind": info.kind,
-                                 "coverage": info.coverage_text(), "versions": info.versions,
+                                 "coverage": _coverage(info), "versions": info.versions,
                                  "import": info.current_import_id}
         if info.id not in used:
             entry.update(used=False, why=f"a list of {info.kind}, not of victims")
@@ -95,15 +105,20 @@ def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
         where = "the provinces the lists cover"
         warnings.append(
             "lists covering only some provinces: "
-            + "; ".join(f"{i.source_title} ({', '.join(i.provinces or [])})" for i in limited)
+            + "; ".join(f"{i.source_title} ({_provinces(i)})" for i in limited)
             + ". Estimate --by province: each list then counts only where it looked"
         )
     else:
         where = "all provinces"
-    froms = [i.period_from for i in chosen]
-    tos = [i.period_to for i in chosen]
-    if chosen and all(froms) and all(tos):
+    # A protected list's period is the list's own secret: the sentence (which the
+    # estimate's event keeps for ever) bounds the period by the other lists only.
+    told = [i for i in chosen if not i.sealed]
+    froms = [i.period_from for i in told]
+    tos = [i.period_to for i in told]
+    if told and all(froms) and all(tos):
         when = f"killed between {min(f for f in froms if f)} and {max(t for t in tos if t)}"
+        if len(told) < len(chosen):
+            when += " (and in a protected list's period)"
     else:
         when = "killed (not every list states its period)"
     merged = sum(1 for p in parts if p.get("merged_into"))

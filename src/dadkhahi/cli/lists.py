@@ -214,7 +214,7 @@ def show(
         _show_one(store, list_ref, json_)
         return
     with store.reading() as conn:
-        infos = list_catalogue(conn)
+        infos = list_catalogue(store, conn)
     if json_:
         console.print_json(json.dumps([_info_json(i) for i in infos]))
         return
@@ -241,7 +241,7 @@ def _show_one(store: Store, ref: str, json_: bool) -> None:
 
     with store.reading() as conn:
         found = resolve_list(conn, ref)
-        info = list_catalogue(conn, [str(found["id"])])[0]
+        info = list_catalogue(store, conn, [str(found["id"])])[0]
     versions = [v for v in list_imports(store) if v.list_id == info.id]
     if json_:
         console.print_json(json.dumps({

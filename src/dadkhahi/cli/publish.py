@@ -80,7 +80,7 @@ def held(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fals
 
     store = open_store()
     with store.reading() as conn:
-        result = evaluate(conn, named_persons(conn))
+        result = evaluate(store, conn, named_persons(conn))
     if as_json:  # one line per person held back (issue 12 item 19)
         for pid in sorted(result.held):
             echo_json({"person_id": pid, "reasons": list(result.held[pid])})

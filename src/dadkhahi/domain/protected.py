@@ -38,6 +38,12 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     # its columns and sheet (which a team may write a witness's name into) are sealed.
     "list_import": _ALWAYS | {"list_id", "list_version", "supersedes", "source_id", "item_id",
                               "sha256", "format", "encoding", "delimiter", "imported_at"},
+    # A protected list: its source, provenance references (IDs), current version and
+    # time stay in clear; what it lists, the provinces and the period it covers (which
+    # can point at a family or a town) are sealed. ``list_id`` and ``changed`` (the
+    # names of the fields a description changed) belong to its events.
+    "list": _ALWAYS | {"source_id", "derived_from", "compiled_by", "current_import_id",
+                       "versions", "created_at", "list_id", "changed"},
     # A passage's words, its direct/hearsay mark, time codes and translations are sealed.
     "segment": _ALWAYS | {"testimony_id", "source_id", "seq"},
     "translation": _ALWAYS | {"segment_id", "testimony_id", "source_id", "created_at"},

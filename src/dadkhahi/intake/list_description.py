@@ -18,6 +18,11 @@ counts wrongly. So every list carries
 
 The first import states them; ``list.described`` events change them later, each
 carrying the whole new description and the names of the fields it changed.
+
+A protected list's description (kind, provinces and their keys, period) is sealed
+like every field of a protected object (``domain.protected.CLEAR_FIELDS["list"]``),
+in its row and in its events: :func:`open_description` lays it back for whoever
+reads with the keys (the estimate, the editorial gate, a reader with the grant).
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ from typing import Any
 from sqlalchemy import Connection, Subquery, func, select
 
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
-from dadkhahi.domain.vocab import ListKind
+from dadkhahi.domain.vocab import ListKind, Sensitivity
 from dadkhahi.persian import DateParseError, label_key, normalize_script, parse_date
 from dadkhahi.store import schema as s
 from dadkhahi.store.projection import LIST_DESCRIPTION
+from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Store, Transaction
 
 
@@ -134,6 +140,36 @@ def period_fields(text: str | None) -> dict[str, Any]:
     period = parse_period(text)
     return {"period_from": period.earliest, "period_to": period.latest,
             "period_text": period.text}
+
+
+def open_description(keys: KeyRing, conn: Connection, row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A ``lists`` row with a protected list's sealed description laid back.
+
+    The ``sealed`` payload is dropped; an erased one leaves the placeholders.
+    """
+    out = {k: v for k, v in row.items() if k != "sealed"}
+    if row.get("sealed"):
+        opened = keys.unseal(conn, row["sealed"], str(row["id"])) or {}
+        out.update({k: v for k, v in opened.items() if k in LIST_DESCRIPTION})
+    return out
+
+
+def sealed_description(
+    tx: Transaction, description: Mapping[str, Any], list_id: str, level: str
+) -> dict[str, Any]:
+    """A description as an event carries it: every field but the provenance references
+    sealed (bound to the list's ID) when the list is protected."""
+    if level != str(Sensitivity.PROTECTED):
+        return dict(description)
+    return tx.seal_protected("list", description, list_id)
+
+
+def list_kinds(store: Store, conn: Connection) -> dict[str, str]:
+    """Every list's kind by its ID, a protected list's opened (for the operator's reads:
+    the estimate, the editorial gate)."""
+    ls = s.lists.c
+    return {str(r["id"]): str(open_description(store.keys, conn, r)["kind"])
+            for r in conn.execute(select(ls.id, ls.kind, ls.sealed)).mappings()}
 
 
 def _one(rows: Sequence[Any], what: str, ref: str) -> Any:
@@ -278,9 +314,9 @@ def describe_list(
     with store.transaction(actor) as tx:
         current = resolve_list(tx.conn, list_ref, prefix=prefix)
         changed, index = emit_description(tx, current, change, prefix=prefix)
-        row = tx.conn.execute(
-            select(s.lists).where(s.lists.c.id == current["id"])).mappings().one()
-    return dict(row), changed, index
+        row = open_description(tx.keys, tx.conn, tx.conn.execute(
+            select(s.lists).where(s.lists.c.id == current["id"])).mappings().one())
+    return row, changed, index
 
 
 def emit_description(
@@ -289,14 +325,19 @@ def emit_description(
 ) -> tuple[list[str], int | None]:
     """Emit ``list.described`` for ``change`` in an open transaction (none if nothing changes).
 
+    ``current``: the list's row as stored (a protected list's description sealed).
     Returns the names of the fields changed and the event's index.
     """
     if change.is_empty():
         raise UserError("nothing to change: give a kind, provinces, a period or provenance")
-    new, changed = changed_description(tx.conn, current, change, prefix=prefix)
+    opened = open_description(tx.keys, tx.conn, current)
+    new, changed = changed_description(tx.conn, opened, change, prefix=prefix)
     if not changed:
         return changed, None
-    index = tx.emit("list.described", {"list_id": current["id"], **new, "changed": changed})
+    list_id = str(current["id"])
+    index = tx.emit("list.described", sealed_description(
+        tx, {"list_id": list_id, **new, "changed": changed}, list_id,
+        str(current["sensitivity"])))
     return changed, index
 
 
@@ -323,6 +364,9 @@ class ListInfo:
     item_id: str
     original_name: str | None
     linked_persons: int
+    #: Whether the description is sealed (a protected list): opened here, but never to
+    #: be written where the list's readers are not (an estimate's event, say).
+    sealed: bool = False
 
     def coverage_text(self) -> str:
         """Coverage in a few words, for tables."""
@@ -344,11 +388,14 @@ def linked_persons_by_import() -> Subquery:
     )
 
 
-def list_catalogue(conn: Connection, ids: Sequence[str] | None = None) -> list[ListInfo]:
+def list_catalogue(
+    store: Store, conn: Connection, ids: Sequence[str] | None = None
+) -> list[ListInfo]:
     """Every list (or those named), in the order they were first imported.
 
     Counts are those of each list's current version; the estimate selects and
-    merges lists from this (kind, coverage, provenance).
+    merges lists from this (kind, coverage, provenance). Sealed descriptions are
+    opened with the store's keys: this is the operator's view, for no one else.
     """
     ls, li, src, it = s.lists.c, s.list_imports.c, s.sources.c, s.items.c
     persons = linked_persons_by_import()
@@ -370,7 +417,8 @@ def list_catalogue(conn: Connection, ids: Sequence[str] | None = None) -> list[L
     if ids is not None:
         query = query.where(ls.id.in_(list(ids)))
     out: list[ListInfo] = []
-    for r in conn.execute(query).mappings():
+    for found in conn.execute(query).mappings():
+        r = open_description(store.keys, conn, found)
         out.append(ListInfo(
             id=r["id"], source_id=r["source_id"], source_title=r["source_title"],
             kind=r["kind"], provinces=r["provinces"], province_keys=r["province_keys"],
@@ -380,6 +428,7 @@ def list_catalogue(conn: Connection, ids: Sequence[str] | None = None) -> list[L
             versions=int(r["versions"]), sensitivity=r["sensitivity"],
             created_at=r["created_at"], rows=int(r["rows"]), item_id=r["item_id"],
             original_name=r["original_name"], linked_persons=int(r["n"] or 0),
+            sealed=found["sealed"] is not None,
         ))
     return out
 
@@ -394,8 +443,11 @@ __all__ = [
     "describe_list",
     "emit_description",
     "list_catalogue",
+    "list_kinds",
+    "open_description",
     "parse_period",
     "resolve_list",
     "resolve_reference",
+    "sealed_description",
     "stored_description",
 ]

@@ -30,6 +30,8 @@ from dadkhahi.intake.list_columns import ColumnPlan, plan_columns
 from dadkhahi.intake.list_description import (
     ListDescription,
     linked_persons_by_import,
+    open_description,
+    sealed_description,
     stored_description,
 )
 from dadkhahi.intake.list_rows import normalise_rows
@@ -37,6 +39,7 @@ from dadkhahi.intake.list_versions import VersionChanges, plan_version
 from dadkhahi.intake.sources import get_source, register_source
 from dadkhahi.intake.tabular import RawTable, read_list_file
 from dadkhahi.store import schema as s
+from dadkhahi.store.projection import LIST_DESCRIPTION
 from dadkhahi.store.store import Store, utc_now
 
 _RANK = {Sensitivity.PUBLIC: 0, Sensitivity.RESTRICTED: 1, Sensitivity.PROTECTED: 2}
@@ -173,13 +176,16 @@ def _current_version(store: Store, conn: Connection, list_id: str) -> dict[str, 
     fields opened."""
     ls, li = s.lists.c, s.list_imports.c
     row = conn.execute(
-        select(s.list_imports, ls.kind.label("list_kind"),
-               ls.sensitivity.label("list_sensitivity"))
+        select(s.list_imports, ls.sensitivity.label("list_sensitivity"))
         .join(s.list_imports, li.id == ls.current_import_id).where(ls.id == list_id)
     ).mappings().first()
     if row is None:
         raise NotFoundError(f"no list {list_id!r}")
-    return open_import(store, conn, dict(row))
+    listed = conn.execute(select(s.lists).where(ls.id == list_id)).mappings().one()
+    description = open_description(store.keys, conn, listed)
+    return {**open_import(store, conn, dict(row)), "list_kind": description["kind"],
+            "list_description": {k: description[k] for k in LIST_DESCRIPTION},
+            "list_sealed": listed["sealed"] is not None}
 
 
 def open_import(store: Store, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -331,6 +337,13 @@ def import_list(
             "columns": plan.fields,
             "imported_at": now,
         }
+        if (described is None and current is not None and level is Sensitivity.PROTECTED
+                and not current["list_sealed"]):
+            # The list becomes protected with this version: its description is sealed
+            # from now on (what the earlier, unprotected events carried stays as it was).
+            described = dict(current["list_description"])
+        event_description = (None if described is None else
+                             sealed_description(tx, described, list_id, str(level)))
         if level is Sensitivity.PROTECTED:
             records = [_sealed(tx.seal, table.header, rec) for rec in records]
             # Column and sheet names can name a witness: sealed with the header (a sealed
@@ -347,7 +360,7 @@ def import_list(
                 "sensitivity": str(level),
                 "header": header,
                 "list": list_file,
-                **({} if described is None else {"description": described}),
+                **({} if event_description is None else {"description": event_description}),
                 "records": records,
                 **extra,
             },

@@ -54,7 +54,7 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     signer = mf.publication_signer(store, actor)
     released = released_estimates(store, "public")
     with store.reading() as conn:
-        memorial = collect(conn, released)
+        memorial = collect(store, conn, released)
     site = Site(memorial, options)
     files = site.render_all(site.content_pages())
     files.update(asset_files())

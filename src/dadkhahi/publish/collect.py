@@ -25,6 +25,7 @@ from dadkhahi.persian.normalize import is_persian_script
 from dadkhahi.publish.addresses import Addresses, resolve
 from dadkhahi.publish.gate import GateResult, evaluate
 from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
 
 #: The only claim properties a victim's page shows, in the order shown.
 ALLOWED: tuple[str, ...] = (
@@ -188,13 +189,14 @@ def named_persons(conn: Connection) -> set[str]:
             if facts.get("name")}
 
 
-def collect(conn: Connection, estimates: list[ReleasedEstimate] | None = None) -> Memorial:
+def collect(store: Store, conn: Connection,
+            estimates: list[ReleasedEstimate] | None = None) -> Memorial:
     """Read what one build shows, from one consistent snapshot.
 
     ``estimates``: those released to the public (``analysis.estimates.released_estimates``).
     """
     claims = _public_claims(conn, ALLOWED, "person")
-    gate = evaluate(conn, {pid for pid, facts in claims.items() if facts.get("name")})
+    gate = evaluate(store, conn, {pid for pid, facts in claims.items() if facts.get("name")})
     synthetic = {str(r[0]) for r in conn.execute(
         select(s.persons.c.id).where(s.persons.c.synthetic == 1))}
     victims = [Victim(pid, dict(claims[pid]), pid in synthetic) for pid in gate.published]

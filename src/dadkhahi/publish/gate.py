@@ -28,6 +28,7 @@ from sqlalchemy import Connection, func, select
 from dadkhahi.access.disclosure import Audience, bind, condition
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.vocab import HIDDEN_CLAIM_STATUSES, ActType, InvolvementRole, ListKind
+from dadkhahi.intake.list_description import list_kinds
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -108,8 +109,12 @@ def _pending_records(conn: Connection) -> set[str]:
     return out
 
 
-def evaluate(conn: Connection, names: set[str]) -> GateResult:
-    """Apply the gate to every public person; ``names``: persons with a public name claim."""
+def evaluate(store: Store, conn: Connection, names: set[str]) -> GateResult:
+    """Apply the gate to every public person; ``names``: persons with a public name claim.
+
+    A protected list's kind is sealed: it is opened with the store's keys (a record on
+    an approved protected list of victims counts, as any approved source does).
+    """
     public = Audience.public()
     params = bind(public)
     p = s.persons.c
@@ -123,22 +128,22 @@ def evaluate(conn: Connection, names: set[str]) -> GateResult:
                    func.max(s.publication_approvals.c.ledger_index))
             .group_by(s.publication_approvals.c.source_id))}
 
-    pr, rec, li, ls = s.person_records.c, s.records.c, s.list_imports.c, s.lists.c
+    pr, rec, li = s.person_records.c, s.records.c, s.list_imports.c
     sources: dict[str, set[str]] = defaultdict(set)
     changed_at: dict[str, int] = {}
     records_of: dict[str, set[str]] = defaultdict(set)
     victims: set[str] = set()
+    kinds = list_kinds(store, conn)
     rows = conn.execute(
-        select(pr.person_id, pr.record_id, pr.ledger_index, rec.source_id, ls.kind)
+        select(pr.person_id, pr.record_id, pr.ledger_index, rec.source_id, li.list_id)
         .join(s.records, rec.id == pr.record_id)
-        .outerjoin(s.list_imports, li.id == rec.import_id)
-        .outerjoin(s.lists, ls.id == li.list_id))
-    for pid, rid, idx, src, kind in rows:
+        .outerjoin(s.list_imports, li.id == rec.import_id))
+    for pid, rid, idx, src, list_id in rows:
         pid = str(pid)
         sources[pid].add(str(src))
         records_of[pid].add(str(rid))
         changed_at[pid] = max(changed_at.get(pid, -1), int(idx))
-        if kind == str(ListKind.VICTIMS):
+        if kinds.get(str(list_id)) == str(ListKind.VICTIMS):
             victims.add(pid)
 
     # A person that lost records (the larger part of a split keeps its ID, and its

@@ -74,6 +74,7 @@ from dadkhahi.intake.list_description import (
     DescriptionChange,
     ListDescription,
     emit_description,
+    open_description,
     stored_description,
 )
 from dadkhahi.intake.lists import ImportReport, import_list, list_imports, open_import
@@ -268,12 +269,15 @@ def _visible_references(conn: Connection, principal: Principal, ids: set[str]) -
 
 
 def _list_views(
-    conn: Connection, principal: Principal, list_ids: set[str]
+    store: Store, conn: Connection, principal: Principal, list_ids: set[str]
 ) -> dict[str, dict[str, Any]]:
-    """Lists as the principal may see them (references to hidden objects left out)."""
-    rows = conn.execute(
+    """Lists as the principal may see them (references to hidden objects left out).
+
+    ``list_ids``: lists the principal was found to see; a protected list's sealed
+    description is opened for them (callers audit the read)."""
+    rows = [open_description(store.keys, conn, r) for r in conn.execute(
         select(s.lists).where(s.lists.c.id.in_(sorted(list_ids)))
-    ).mappings().all()
+    ).mappings().all()]
     refs = {str(x) for r in rows for x in (*r["derived_from"], *r["compiled_by"])}
     shown = _visible_references(conn, principal, refs)
     views: dict[str, dict[str, Any]] = {}
@@ -359,7 +363,7 @@ def describe_for(
             k: change.get(k, KEEP) for k in
             ("kind", "provinces", "period", "derived_from", "compiled_by")}), prefix=False)
     with store.reading() as conn:
-        view = _list_views(conn, principal, {list_id})[list_id]
+        view = _list_views(store, conn, principal, {list_id})[list_id]
     if view["sensitivity"] == _PROTECTED:
         record_reads(store, principal, "describe list", [("list", list_id)])
     return view
@@ -427,7 +431,7 @@ def imports_for(
                 "removed": summary.removed,
                 "changed": summary.changed,
             })
-        views = _list_views(conn, principal, {x["list_id"] for x in out})
+        views = _list_views(store, conn, principal, {x["list_id"] for x in out})
     for entry in out:
         entry["list"] = views[entry["list_id"]]
     record_reads(store, principal, action, audited)

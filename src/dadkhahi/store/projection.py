@@ -350,7 +350,12 @@ LIST_DESCRIPTION = ("kind", "provinces", "province_keys", "period_from", "period
 
 
 def _description(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: data[k] for k in LIST_DESCRIPTION if k in data}
+    # A protected list's description is sealed (its columns hold placeholders); a
+    # description without a seal (a list no longer protected, or an older event)
+    # takes the seal away.
+    if not data:
+        return {}
+    return {**{k: data[k] for k in LIST_DESCRIPTION if k in data}, "sealed": data.get("sealed")}
 
 
 @handles("list.duplicate_found")
@@ -362,7 +367,8 @@ def _duplicate_found(index: int, data: Mapping[str, Any]) -> list[Op]:
 @handles("list.described")
 def _list_described(index: int, data: Mapping[str, Any]) -> list[Op]:
     values = {k: data[k] for k in LIST_DESCRIPTION}
-    return [Update(s.lists, {"id": data["list_id"]}, {**values, "ledger_index": index})]
+    return [Update(s.lists, {"id": data["list_id"]},
+                   {**values, "sealed": data.get("sealed"), "ledger_index": index})]
 
 
 # --- cases (issue 16): a case, its charges, the links of facts to elements, exports ---

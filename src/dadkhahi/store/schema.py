@@ -432,6 +432,9 @@ lists = Table(
     "lists",
     metadata,
     Column("id", Text, primary_key=True),
+    # A protected list: what it lists and covers (kind, provinces, period) sealed
+    # (domain.protected.CLEAR_FIELDS["list"]); opened by intake.list_description.
+    Column("sealed", JSON(none_as_null=True)),
     Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
     Column("kind", Text, nullable=False),
     # Names as given (script-normalised) and their place keys; NULL: not limited.

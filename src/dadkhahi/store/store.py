@@ -103,6 +103,11 @@ class Transaction:
         """Encrypt protected fields under a fresh data key (kept outside the ledger)."""
         return self._keys().seal(self.conn, payload, context, utc_now())
 
+    @property
+    def keys(self) -> KeyRing:
+        """The key ring of this transaction's store (to open what it seals)."""
+        return self._keys()
+
     def pseudonym(self, name: str) -> str:
         """The pseudonym of another actor named in this transaction (a custody entry's)."""
         return actors.remember(self.conn, self._keys(), name, utc_now())

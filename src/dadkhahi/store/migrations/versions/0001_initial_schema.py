@@ -394,6 +394,7 @@ def upgrade() -> None:
     op.create_table(
         "lists",
         sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("source_id", sa.Text(), nullable=False),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("provinces", sa.JSON(none_as_null=True), nullable=True),
