@@ -22,6 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from dadkhahi.access.disclosure import Audience, may_disclose
+from dadkhahi.access.dossier import person_dossier
+from dadkhahi.access.grants import grant
+from dadkhahi.access.policy import Principal, Role
+from dadkhahi.access.reads import count_visible
+from dadkhahi.access.users import add_user
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.lists import import_list
@@ -237,29 +243,76 @@ def test_decisions_reach_the_model_and_override_it_after_apply(
         decide(store, "reviewer", ids["X1"], "rec_nope", "same")
 
 
-def test_protected_records_link_but_make_no_claims(store: Store, tmp_path: Path) -> None:
+def test_protected_records_make_sealed_claims_only_a_grant_holder_sees(
+    store: Store, tmp_path: Path
+) -> None:
+    """A claim is never less protected than what supports it: what a protected record
+    says about its person becomes a protected claim, sealed in its row and in the run's
+    event, supported by that record alone (an open record's claim of the same value stays
+    open), disclosed through the one rule (``access.may_disclose``) to a holder of a
+    grant on the protected source and to nobody else, not even as a count."""
     header = ["ID", "Full name", "City"]
+    secret_city = "Qzvxcitym"
     _write_rows(tmp_path / "open.csv", [header, ["O1", "Ali Karimi", "Tehran"]])
-    _write_rows(tmp_path / "secret.csv", [header, ["P1", "Ali Karimi", "Qom"],
+    _write_rows(tmp_path / "secret.csv", [header, ["P1", "Ali Karimi", secret_city],
                                           ["P2", "Zahra Moradi", "Qom"]])
     import_list(store, tmp_path / "open.csv", source="SYNTHETIC open", actor="t",
                 id_column="ID")
-    import_list(store, tmp_path / "secret.csv", source="SYNTHETIC witness list", actor="t",
-                id_column="ID", sensitivity=Sensitivity.PROTECTED)
+    secret = import_list(store, tmp_path / "secret.csv", source="SYNTHETIC witness list",
+                         actor="t", id_column="ID", sensitivity=Sensitivity.PROTECTED)
     ids = by_external(store)
     assert set(ids) == {"O1", "P1", "P2"}  # sealed ids are opened for linkage
     run_linkage(store, "t", linker=fake_linker(store, lambda _r: [[ids["O1"], ids["P1"]]]))
     persons = persons_of(store)
+    ali = persons["O1"]
+    c = s.claims.c
     with store.reading() as conn:
-        cities = conn.execute(select(s.claims.c.value).where(
-            s.claims.c.entity_id == persons["O1"], s.claims.c.property == "city")).scalars()
+        rows = conn.execute(select(s.claims).where(c.entity_id == ali)
+                            .order_by(c.property, c.sensitivity)).mappings().all()
+        by_claim = {str(r.claim_id): str(r.record_id) for r in conn.execute(
+            select(s.claim_support.c.claim_id, s.claim_support.c.record_id))}
         secret_person = conn.execute(select(s.persons).where(
             s.persons.c.id == persons["P2"])).mappings().one()
         opened = store.keys.unseal(conn, secret_person["sealed"], persons["P2"])
+        bodies = b"".join(r.body for r in conn.execute(select(s.ledger_events.c.body)))
         assert verify_ledger(conn, store.verifier_key()).ok
-    assert list(cities) == ["Tehran"]  # nothing from the protected record
+    protected = [r for r in rows if r["sensitivity"] == "protected"]
+    # Name and city from the protected record, each supported by that record alone; the
+    # open record's name claim (same value) stays open.
+    assert sorted(r["property"] for r in protected) == ["city", "name"]
+    assert {by_claim[str(r["id"])] for r in protected} == {ids["P1"]}
+    assert [r["value"] for r in rows if r["sensitivity"] != "protected"] == ["Tehran",
+                                                                           "Ali Karimi"]
+    assert {r["value"] for r in protected} == {"[protected]"}
+    assert secret_city.encode() not in bodies
+    with store.reading() as conn:
+        city = next(r for r in protected if r["property"] == "city")
+        assert store.keys.unseal(conn, city["sealed"], str(city["id"]))["value"] == secret_city
     assert secret_person["label"] == "[protected]" and secret_person["sensitivity"] == "protected"
     assert opened == {"label": "Zahra Moradi"}
+
+    # Shown through the one disclosure rule: a grant holder sees the claims opened, a
+    # researcher without the grant neither the claims nor any count of them.
+    holder = add_user(store, "holder", Role.RESEARCHER, "SYNTHETIC correct horse battery", "t")
+    other = add_user(store, "other", Role.RESEARCHER, "SYNTHETIC correct horse battery", "t")
+    grant(store, secret.source_id, holder, "t")
+    seen = {}
+    for name, uid in (("holder", holder), ("other", other)):
+        principal = Principal(user_id=uid, username=name, role=Role.RESEARCHER)
+        dossier, _ = person_dossier(store, principal, ali)
+        with store.reading() as conn:
+            audience = Audience.user(uid, team=True)
+            seen[name] = ({(x["property"], x["value"]) for x in dossier.claims},
+                          {str(r["id"]) for r in protected
+                           if may_disclose(conn, ("claim", str(r["id"])), audience)},
+                          count_visible(store, principal)["claims"])
+    everyone = {("name", "Ali Karimi"), ("city", "Tehran")}
+    assert seen["holder"][0] == everyone | {("city", secret_city)}
+    assert seen["holder"][1] == {str(r["id"]) for r in protected}
+    assert seen["other"][0] == everyone and seen["other"][1] == set()
+    # P2's claims are about a protected person, whose scope is the person's own ID:
+    # neither researcher holds it.
+    assert seen["holder"][2] - seen["other"][2] == len(protected)
 
 
 @settings(max_examples=80, deadline=None)

@@ -16,9 +16,13 @@ previous run, so a re-run that finds the same people writes almost nothing:
 
 Claims: one per person, property and distinct value (conflicting values stay side
 by side), each supported by every record that gives that value, with locator
-``link:<run id>``. Values from protected records are not made into claims: a
-protected record joins its person, but what it says stays sealed in the record.
-A person known only from protected records is itself protected (label sealed).
+``link:<run id>``. A claim is never less protected than what supports it, and a
+value open records give is not hidden because a protected record agrees: what
+protected records say becomes claims of their own (same person, property and
+value, supported by the protected records only), protected and sealed by the
+service before the event is written, so only a holder of a grant on the protected
+source sees them (``access.may_disclose``). A person known only from protected
+records is itself protected (label sealed).
 """
 
 from __future__ import annotations
@@ -186,7 +190,7 @@ def _text(value: Any) -> str | None:
 def build_claims(
     final: pd.DataFrame, records: pd.DataFrame, persons: list[str]
 ) -> list[list[Any]]:
-    """Claims about ``persons`` from their (non-protected) records; see the module docstring.
+    """Claims about ``persons`` from their records; see the module docstring.
 
     Each claim is compact, as the ``link.run`` event carries it: ``[claim id, person id,
     property, value, sensitivity, date earliest, date latest, date text, [record ids]]``;
@@ -196,7 +200,7 @@ def build_claims(
     if not persons:
         return []
     frame = final[final["person_id"].isin(set(persons))].merge(records, on="record_id")
-    frame = frame[frame["sensitivity"] != "protected"].assign(name=lambda f: _name(f))
+    frame = frame.assign(name=lambda f: _name(f))
     support_cols = ["record_id", "source_id", "item_id"]
     long_parts = []
     for prop, column in CLAIM_FIELDS.items():
@@ -227,8 +231,11 @@ def build_claims(
         return []
     long["value"] = long["value"].astype(str)
     long["rank"] = long["sensitivity"].map(_RANK)
-    long = long.sort_values(["person_id", "property", "value", "record_id"], kind="stable")
-    key = ["person_id", "property", "value"]
+    # Protected records' claims stand apart from the open records' claims of one value.
+    long["apart"] = long["rank"] == _RANK["protected"]
+    long = long.sort_values(["person_id", "property", "value", "apart", "record_id"],
+                            kind="stable")
+    key = ["person_id", "property", "value", "apart"]
     starts = (long[key] != long[key].shift()).any(axis=1).to_numpy()
     group = starts.cumsum() - 1
     level = pd.Series(long["rank"].to_numpy()).groupby(group).max().to_numpy()

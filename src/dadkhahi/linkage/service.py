@@ -38,6 +38,7 @@ from sqlalchemy import select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.files import private_dir
+from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.vocab import LINK_DECISIONS, Sensitivity
 from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons
@@ -52,7 +53,7 @@ from dadkhahi.linkage.store_io import (
 )
 from dadkhahi.store import link_rows
 from dadkhahi.store import schema as s
-from dadkhahi.store.store import Store, utc_now
+from dadkhahi.store.store import Store, Transaction, utc_now
 
 Linker = Callable[..., Any]
 Progress = Callable[[str], None]
@@ -381,6 +382,26 @@ def apply_decisions(store: Store, actor: str, *, progress: Progress | None = Non
     )
 
 
+def seal_claims(tx: Transaction, claims: list[list[Any]]) -> list[list[Any]]:
+    """Compact linkage claims (``persons.build_claims``) as the event carries them: a
+    protected claim's value and dates sealed under its own data key, as
+    ``facts.entities.add_claim`` seals one (``CLEAR_FIELDS["claim"]``), the payload
+    appended as a tenth element."""
+    out: list[list[Any]] = []
+    for claim in claims:
+        cid, pid, prop, value, level, lo, hi, text, cited = claim
+        if level != str(Sensitivity.PROTECTED):
+            out.append(claim)
+            continue
+        sealed = tx.seal_protected("claim", {
+            "id": cid, "entity_kind": "person", "entity_id": pid, "property": prop,
+            "value": value, "date_earliest": lo, "date_latest": hi, "date_text": text,
+            "sensitivity": level, "status": "asserted"}, cid, placeholders={"value": REDACTED})
+        out.append([cid, pid, prop, sealed["value"], level, sealed["date_earliest"],
+                    sealed["date_latest"], sealed["date_text"], cited, sealed["sealed"]])
+    return out
+
+
 def _record_run(
     store: Store,
     actor: str,
@@ -401,7 +422,7 @@ def _record_run(
         changes.changed = sorted(set(changes.changed) | set(stale))
         new_persons = person_rows(changes, records, tx.seal, synthetic=synthetic)
         retire = linkage_claims(tx.conn, changes.changed)
-        claims = build_claims(changes.final, records, changes.changed)
+        claims = seal_claims(tx, build_claims(changes.final, records, changes.changed))
         cited = {rec for claim in claims for rec in claim[8]}
         where = records[records["record_id"].isin(cited)]
         supports = {

@@ -423,12 +423,13 @@ def _link_run(index: int, event: Mapping[str, Any]) -> list[Op]:
     )
     # Claims come compact (see dadkhahi.linkage.persons.build_claims); each supporting
     # record's source and item are listed once in ``supports``.
+    # A protected claim carries its sealed payload as a tenth element.
     supports, locator = data["supports"], f"link:{run_id}"
-    for cid, pid, prop, value, level, lo, hi, text, cited in data["claims"]:
+    for cid, pid, prop, value, level, lo, hi, text, cited, *sealed in data["claims"]:
         ops.append(Insert(s.claims, _row(s.claims, index, {
             "id": cid, "entity_kind": "person", "entity_id": pid, "property": prop,
             "value": value, "date_earliest": lo, "date_latest": hi, "date_text": text,
-            "sensitivity": level, "status": "asserted",
+            "sensitivity": level, "status": "asserted", "sealed": sealed[0] if sealed else None,
         })))
         ops.extend(
             Insert(s.claim_support, _row(s.claim_support, index, {
