@@ -15,6 +15,8 @@ from typing import Any
 
 # The synthetic world of the API tests is the pages' world too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
+# The software security key (tests/access/soft_authenticator.py) for WebAuthn tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "access"))
 
 import pytest
 from api_world import World, build_world

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_world import World
+from api_world import PASSWORD, World
 from browser import shot_name, sign_in, visit_all
 from page_data import PUBLIC, add_case, add_estimates, add_facts
 from served import Served
@@ -175,5 +175,62 @@ def test_a_charge_is_added_from_the_case_page(browser: Any, server: Served, worl
         assert page.get_by_role("status").inner_text() == "The charge was added."
         matrix = page.locator("section[aria-labelledby=matrix-heading]").inner_text()
         assert "Torture" in matrix and "no fact linked" in matrix
+    finally:
+        context.close()
+
+
+def test_a_security_key_signs_in_through_the_page_script(
+    browser: Any, server: Served, world: World, fast_argon2: None
+) -> None:
+    """The second-factor page's script (``web/security-key.js``) asks a security key in
+    Chromium (a virtual authenticator over the DevTools protocol holding the test key)
+    and posts what it signed: the server checks a real signature for this origin."""
+    import base64
+
+    import httpx
+    from cryptography.hazmat.primitives import serialization
+    from soft_authenticator import SoftKey
+
+    from dadkhahi.access import users
+    from dadkhahi.access.policy import Role
+
+    # WebAuthn needs a domain, not an IP address: the same loopback server by name.
+    base = server.url.replace("127.0.0.1", "localhost")
+    key = SoftKey()
+    users.add_user(world.store, "keyholder_b", Role.RESEARCHER, PASSWORD, "setup")
+    with httpx.Client(base_url=base) as api:
+        token = api.post("/api/auth/login", json={"username": "keyholder_b",
+                                                   "password": PASSWORD}).json()["token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        options = api.post("/api/auth/factors/webauthn/options", headers=bearer).json()
+        made = api.post("/api/auth/factors/webauthn", headers=bearer,
+                        json={"credential": key.create(options, base)})
+        assert made.status_code == 201, made.text
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable")
+        authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            "protocol": "ctap2", "transport": "usb", "hasResidentKey": False,
+            "hasUserVerification": True, "isUserVerified": True,
+            "automaticPresenceSimulation": True}})["authenticatorId"]
+        pkcs8 = key.key.private_bytes(serialization.Encoding.DER,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+        cdp.send("WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": {
+            "credentialId": base64.b64encode(key.credential_id).decode(),
+            "isResidentCredential": False, "rpId": "localhost",
+            "privateKey": base64.b64encode(pkcs8).decode(), "signCount": key.counter}})
+        page.goto(f"{base}/en/sign-in")
+        page.locator("#username").fill("keyholder_b")
+        page.locator("#password").fill(PASSWORD)
+        with page.expect_navigation():
+            page.locator("#password").press("Enter")
+        assert page.url.startswith(f"{base}/en/sign-in/second-factor"), (
+            page.url, page.locator("main").inner_text()[:300])
+        page.get_by_role("button", name="Use your security key").click()
+        page.wait_for_url(f"{base}/en/")
+        assert page.locator(".who bdi").inner_text() == "keyholder_b"
     finally:
         context.close()

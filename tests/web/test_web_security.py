@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from typing import Any
 
 import pytest
 from api_world import PASSWORD, World
 from fastapi import FastAPI
+from soft_authenticator import SoftKey
 from sqlalchemy import func, select, update
-from web_world import client_for, csrf_of, page_client, web_app
+from web_world import BASE, client_for, csrf_of, page_client, web_app
 
-from dadkhahi.access import sessions, throttle
+from dadkhahi.access import sessions, throttle, users
+from dadkhahi.access.policy import Role
 from dadkhahi.store import schema as s
 from dadkhahi.web.security import PAGE_COOKIE, SECURE_PAGE_COOKIE
 
@@ -173,3 +177,50 @@ def test_language_switch_keeps_the_page(app: FastAPI, path: str) -> None:
     html = page_client(app).get(path).text
     other = "/en" + path[3:] if path.startswith("/fa") else "/fa" + path[3:]
     assert f'href="{other}"' in html
+
+
+_KEY_OPTIONS = re.compile(
+    r'<script type="application/json" id="security-key-options">(.*?)</script>', re.S)
+
+
+def _key_options(html: str) -> dict[str, Any]:
+    found = _KEY_OPTIONS.search(html)
+    assert found, "the page offers no security key"
+    options: dict[str, Any] = json.loads(found.group(1))
+    return options
+
+
+def test_a_security_key_finishes_a_page_sign_in(app: FastAPI, world: World,
+                                                 fast_argon2: None) -> None:
+    """WebAuthn, the recommended second factor, on the sign-in pages as on the API: the
+    page renders the options as data for its script (no inline script), and only a real
+    signature by the enrolled key for this origin signs the visitor in."""
+    key = SoftKey()
+    users.add_user(world.store, "keyholder", Role.RESEARCHER, PASSWORD, "setup")
+    api = page_client(app)
+    token = api.post("/api/auth/login", json={"username": "keyholder",
+                                               "password": PASSWORD}).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    options = api.post("/api/auth/factors/webauthn/options", headers=bearer).json()
+    made = api.post("/api/auth/factors/webauthn", headers=bearer,
+                    json={"credential": key.create(options, BASE)})
+    assert made.status_code == 201, made.text
+    client = page_client(app)
+    done = _sign_in(client, "keyholder", PASSWORD, "/en/")
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("/fa/sign-in/second-factor")
+    page = client.get(done.headers["location"])
+    assert page.status_code == 200 and "security-key.js" in page.text
+    assert "<script>" not in page.text  # data only: the CSP forbids inline script
+    # A signature made for another origin (a phishing page relaying the challenge) fails.
+    phished = client.post("/fa/sign-in/second-factor", data={
+        "csrf": csrf_of(page.text), "next": "/en/",
+        "credential": json.dumps(key.get(_key_options(page.text), "https://evil.test"))})
+    assert phished.status_code == 401 and "کلید امنیتی پذیرفته نشد" in phished.text
+    assert ">keyholder<" not in client.get("/en/").text
+    # The refusal asked a new challenge; the key's signature for this origin signs in.
+    good = client.post("/fa/sign-in/second-factor", data={
+        "csrf": csrf_of(phished.text), "next": "/en/",
+        "credential": json.dumps(key.get(_key_options(phished.text), BASE))})
+    assert good.status_code == 303 and good.headers["location"] == "/en/"
+    assert ">keyholder<" in client.get("/en/").text

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from dadkhahi.access import factors
+from dadkhahi.http.settings import ServerSettings
 from dadkhahi.store.db import is_sqlite
 from dadkhahi.store.store import Store
 
@@ -28,9 +30,18 @@ async def run_read(store: Store, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
 
 
+def relying_party(request: Request, settings: ServerSettings) -> factors.RelyingParty:
+    """The WebAuthn relying party: the configured public URL, else this request's origin
+    (its Host was checked against the allowed names before any route ran). The API's
+    routes and the sign-in pages ask the same keys for the same site."""
+    if settings.public_url:
+        return factors.RelyingParty(settings.public_url.rstrip("/"))
+    return factors.RelyingParty(f"{request.url.scheme}://{request.url.netloc}")
+
+
 def etag(version: int) -> str:
     """The ETag header value of a version."""
     return f'"{version}"'
 
 
-__all__ = ["client_ip", "etag", "run_read"]
+__all__ = ["client_ip", "etag", "relying_party", "run_read"]

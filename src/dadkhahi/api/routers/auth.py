@@ -39,8 +39,7 @@ from dadkhahi.api.models import (
     TotpSecretOut,
     WebAuthnIn,
 )
-from dadkhahi.api.settings import ApiSettings
-from dadkhahi.http.requests import client_ip
+from dadkhahi.http.requests import client_ip, relying_party
 from dadkhahi.store.store import Store
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -48,14 +47,6 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 _THROTTLED: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many failed sign-ins, or too many at once: wait Retry-After "
                          "seconds"}}
-
-
-def relying_party(request: Request, settings: ApiSettings) -> factors.RelyingParty:
-    """The WebAuthn relying party: the configured public URL, else this request's origin
-    (its Host was checked against the allowed names before any route ran)."""
-    if settings.public_url:
-        return factors.RelyingParty(settings.public_url.rstrip("/"))
-    return factors.RelyingParty(f"{request.url.scheme}://{request.url.netloc}")
 
 
 @router.post("/login", response_model=LoginOut,

@@ -7,15 +7,16 @@ this router only shows forms and keeps the session in the page cookie.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.access import sessions, signin
+from dadkhahi.access import factors, sessions, signin
 from dadkhahi.access.passwords import HashPoolFullError
-from dadkhahi.http.requests import client_ip
+from dadkhahi.http.requests import client_ip, relying_party
 from dadkhahi.http.settings import ServerSettings
 from dadkhahi.web.i18n import language
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, safe_next
@@ -99,19 +100,53 @@ def _pending(request: Request, lang: str) -> Any:
     return current
 
 
+def _key_options(request: Request, current: Visitor) -> dict[str, Any] | None:
+    """Options for ``navigator.credentials.get`` when the user has a security key, with
+    a fresh challenge kept on the page session (None without a key)."""
+    if current.token is None:
+        return None
+    store = request.app.state.store
+    with store.reading() as conn:
+        # The visitor is anonymous until the factor is given: the session names the user.
+        found = sessions.lookup(conn, current.token, client_ip(request))
+        user_id = None if found is None else found.principal.user_id
+        if user_id is None:
+            return None
+        kinds = factors.kinds_of(conn, user_id)
+    if factors.WEBAUTHN not in kinds:
+        return None
+    made = factors.authentication_options(store, user_id,
+                                          relying_party(request, request.app.state.settings))
+    if made is None:
+        return None
+    options, challenge = made
+    sessions.set_challenge(store, current.token, challenge)
+    return options
+
+
+async def _second_factor_page(request: Request, current: Visitor, lang: str, next_path: str,
+                              error: str | None = None, status: int = 200) -> Response:
+    """The second-factor form: a security key (recommended) when the user has one, a code
+    from an authenticator app or a recovery code otherwise or besides."""
+    options = await run_in_threadpool(_key_options, request, current)
+    return render(request, "second_factor.html",
+                  {"next_path": next_path, "error": error, "key_options": options},
+                  current, lang, status)
+
+
 @router.get("/sign-in/second-factor")
 async def second_factor_form(request: Request, lang: LangDep, current: VisitorDep,
                              next: str | None = None) -> Response:
-    """Ask for a code from an authenticator app or a recovery code."""
+    """Ask for the security key, a code from an authenticator app or a recovery code."""
     if _pending(request, lang) is None:
         return RedirectResponse(f"/{lang}/sign-in", status_code=303)
-    return render(request, "second_factor.html",
-                  {"next_path": safe_next(lang, next), "error": None}, current, lang)
+    return await _second_factor_page(request, current, lang, safe_next(lang, next))
 
 
 @router.post("/sign-in/second-factor")
 async def second_factor(request: Request, lang: LangDep) -> Response:
-    """Finish signing in with a TOTP code or a recovery code (throttled like passwords)."""
+    """Finish signing in with a security key, a TOTP code or a recovery code (throttled
+    like passwords)."""
     form = await read_form(request)
     current = await visitor(request)
     tr = language(lang).gettext
@@ -123,26 +158,37 @@ async def second_factor(request: Request, lang: LangDep) -> Response:
         found = sessions.lookup(conn, current.token, client_ip(request))
     if found is None:
         return RedirectResponse(f"/{lang}/sign-in", status_code=303)
-    code = form.get("code", "").replace(" ", "")
-    from dadkhahi.web.i18n import ascii_digits
+    credential: dict[str, Any] | None = None
+    totp = recovery = None
+    if form.get("credential"):
+        # What the security key signed (the page's script put it in the form).
+        try:
+            parsed = json.loads(form["credential"])
+        except ValueError:
+            parsed = None
+        credential = parsed if isinstance(parsed, dict) else {}
+    else:
+        from dadkhahi.web.i18n import ascii_digits
 
-    code = ascii_digits(code)
-    totp = code if code.isdigit() else None
-    recovery = None if totp else code
+        code = ascii_digits(form.get("code", "").replace(" ", ""))
+        totp = code if code.isdigit() else None
+        recovery = None if totp else code
+    rp = relying_party(request, request.app.state.settings)
     try:
         await run_in_threadpool(lambda: signin.second_factor(
-            store, current.token or "", found.principal, totp=totp, recovery_code=recovery))
+            store, current.token or "", found.principal, totp=totp, recovery_code=recovery,
+            webauthn=credential, rp=rp))
     except signin.ThrottledError as exc:
-        response = render(request, "second_factor.html", {
-            "next_path": next_path,
-            "error": tr("Too many failed sign-ins. Try again in {seconds} seconds.").format(
-                seconds=language(lang).number(exc.retry_after))}, current, lang, 429)
+        response = await _second_factor_page(
+            request, current, lang, next_path,
+            tr("Too many failed sign-ins. Try again in {seconds} seconds.").format(
+                seconds=language(lang).number(exc.retry_after)), 429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except signin.SignInFailedError:
-        return render(request, "second_factor.html", {
-            "next_path": next_path, "error": tr("That code was not accepted.")},
-            current, lang, 401)
+        error = (tr("The security key was not accepted.") if credential is not None
+                 else tr("That code was not accepted."))
+        return await _second_factor_page(request, current, lang, next_path, error, 401)
     return RedirectResponse(next_path, status_code=303)
 
 
