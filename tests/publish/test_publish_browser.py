@@ -41,7 +41,7 @@ def test_every_template_opens_from_file_and_passes_axe(world: World, tmp_path: P
              "home": "index.html", "lists": "lists/index.html", "how-many": "how-many.html",
              "sources": "sources.html", "about": "about.html", "search": "search.html",
              "group": "lists/prison-evin.html", "missing": "missing/index.html",
-             "missing-list": "missing/burial_place.html"}
+             "missing-list": "missing/burial_place.html", "places": "places.html"}
     problems: dict[str, list[str]] = {}
     with chromium() as browser:
         context = browser.new_context(viewport=dict(zip(("width", "height"),
@@ -60,6 +60,10 @@ def test_every_template_opens_from_file_and_passes_axe(world: World, tmp_path: P
                     problems[f"{lang}/{rel}"] = found
                 page.screenshot(path=shot_name(f"memorial-{name}", lang, "desktop"),
                                 full_page=True)
+            # The offline map draws the two public places from file://.
+            page.goto((site / lang / pages["places"]).as_uri())
+            page.wait_for_selector("#map[data-markers='2'] .leaflet-interactive",
+                                   timeout=15_000)
             page.goto((site / lang / pages["victim"]).as_uri())
             heading = page.text_content("h1") or ""
             assert heading.strip() == ("بهرام نمونه" if lang == "fa" else "Bahram Nemouneh")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,20 @@ def test_pages_rendered_by_several_processes_are_the_same_bytes(
     assert pools and set(pools) == {"fork"}  # the pages went through the render processes
     assert _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
     assert not again.recorded
+
+
+def test_places_page_lists_public_places_and_feeds_the_map(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(world.store, "tester", out)
+    en = (out / "en" / "places.html").read_text("utf-8")
+    fa = (out / "fa" / "places.html").read_text("utf-8")
+    assert "Evin Prison" in en and "Khavaran" in en and "damaged" in en
+    assert "زندان اوین" in fa and "آسیب‌دیده" in fa
+    data = (out / "data" / "places.js").read_text("utf-8")
+    assert data.startswith("dadkhahiPlaces(") and '"lat":35.7967' in data
+    assert data.count('"id"') == 2  # the protected place is not on the map
+    outlines = (out / "assets" / "world-atlas" / "outlines.js").read_bytes()
+    assert outlines.startswith(b"dadkhahiOutlines({")
+    # The page and its scripts load from the site's own files only.
+    for src in re.findall(r'(?:src|href)="\.\./([^"]+)"', en):
+        assert (out / src).is_file(), src

@@ -21,11 +21,13 @@ from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     Credibility,
     EntityKind,
+    PlaceKind,
+    PlaceStatus,
     Reliability,
     Sensitivity,
     SourceKind,
 )
-from dadkhahi.facts.entities import Support, add_claim, create_person
+from dadkhahi.facts.entities import Support, add_claim, create_person, create_place
 from dadkhahi.intake.lists import import_list
 from dadkhahi.intake.sources import register_source
 from dadkhahi.linkage.service import run_linkage
@@ -38,6 +40,7 @@ MARKERS = {
     "father": "Zxqfatherwq", "id_number": "IDMARK8841", "notes": "Notesmarkqq",
     "restricted_name": "Restrictedvqz", "protected_name": "Protectedpqz",
     "protected_claim": "Sealedclaimqz", "protected_source": "Secretwitnessqz",
+    "protected_place": "Hiddengraveqz",
 }
 
 LIST_A = (
@@ -147,6 +150,13 @@ def build_world(store: Store, tmp: Path, *, review_pair: tuple[str, str] | None 
         world.protected_person = create_person(
             tx, f"{MARKERS['protected_name']} Witness", sensitivity=Sensitivity.PROTECTED,
             synthetic=True)
+        # Places for the map: two public ones with coordinates, one protected.
+        create_place(tx, "Evin Prison", PlaceKind.PRISON, name_fa="زندان اوین",
+                     latitude=35.7967, longitude=51.3872)
+        create_place(tx, "Khavaran", PlaceKind.BURIAL_SITE, name_fa="خاوران",
+                     latitude=35.6136, longitude=51.6061, status=PlaceStatus.DAMAGED)
+        create_place(tx, f"{MARKERS['protected_place']} site", PlaceKind.BURIAL_SITE,
+                     latitude=36.1, longitude=52.2, sensitivity=Sensitivity.PROTECTED)
         # A protected claim about a published victim: it must not reach the page.
         add_claim(tx, EntityKind.PERSON, world.persons["A-1"], "burial_place",
                   MARKERS["protected_claim"], [Support(secret)],

@@ -19,7 +19,15 @@ from dadkhahi.domain.errors import UserError
 from dadkhahi.publish import manifest as mf
 from dadkhahi.publish.collect import collect
 from dadkhahi.publish.search_index import write_search
-from dadkhahi.publish.site import INDEX_DIR, REDIRECTS, Options, Site, asset_files
+from dadkhahi.publish.site import (
+    INDEX_DIR,
+    PLACES_DATA,
+    REDIRECTS,
+    Options,
+    Site,
+    asset_files,
+    places_script,
+)
 from dadkhahi.publish.verify import verifier_script
 from dadkhahi.store.store import Store
 
@@ -59,6 +67,7 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     files = site.render_all(site.content_pages())
     files.update(asset_files())
     files[REDIRECTS] = site.redirect_map()
+    files[PLACES_DATA] = places_script(memorial.places)
     files.update(search_files(site))
     for path, data in sorted((extra or {}).items()):
         if not path.startswith(f"{INDEX_DIR}/") or path in files:

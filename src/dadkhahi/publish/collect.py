@@ -90,6 +90,24 @@ class Source:
     credibility: str
 
 
+@dataclass(frozen=True)
+class Place:
+    """A public prison or burial site with coordinates, for the memorial's map."""
+
+    id: str
+    kind: str
+    name: str
+    name_fa: str | None
+    latitude: float
+    longitude: float
+    #: The latest accepted status (``facts.place_status``: only claims as open as the place).
+    status: str
+
+
+#: The kinds of place the memorial's map shows.
+MAPPED = ("prison", "burial_site")
+
+
 @dataclass
 class Memorial:
     """Everything one build shows, already filtered: the site renders only this."""
@@ -107,6 +125,8 @@ class Memorial:
     synthetic: bool
     #: Where the addresses published before lead now (redirects, pages under review).
     addresses: Addresses = field(default_factory=Addresses)
+    #: Public prisons and burial sites with coordinates, by name.
+    places: list[Place] = field(default_factory=list)
 
 
 def _value_text(value: Any) -> str | None:
@@ -183,6 +203,19 @@ def _list_titles(conn: Connection, estimates: list[ReleasedEstimate]) -> dict[st
         .where(li.id.in_(sorted(public))))}
 
 
+def _places(conn: Connection) -> list[Place]:
+    """Prisons and burial sites the rule releases to the public, with coordinates."""
+    public = Audience.public()
+    pl = s.places.c
+    rows = conn.execute(
+        select(pl.id, pl.kind, pl.name, pl.name_fa, pl.latitude, pl.longitude, pl.status)
+        .where(pl.kind.in_(MAPPED), pl.latitude.is_not(None), pl.longitude.is_not(None),
+               condition(public, s.places))
+        .order_by(pl.name, pl.id), bind(public))
+    return [Place(str(r.id), str(r.kind), str(r.name), r.name_fa, float(r.latitude),
+                  float(r.longitude), str(r.status)) for r in rows]
+
+
 def named_persons(conn: Connection) -> set[str]:
     """Persons with a public, sourced name (the gate's last condition)."""
     return {pid for pid, facts in _public_claims(conn, ("name",), "person").items()
@@ -221,4 +254,5 @@ def collect(store: Store, conn: Connection,
         synthetic=bool(synthetic & set(gate.published)) or any(
             "SYNTHETIC" in src.title for src in sources.values()),
         addresses=resolve(conn, set(gate.published), set(gate.withdrawn)),
+        places=_places(conn),
     )

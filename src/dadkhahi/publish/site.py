@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import re
@@ -43,7 +44,7 @@ from dadkhahi.persian.display import (
 from dadkhahi.persian.keys import label_key, label_name
 from dadkhahi.persian.lexicon import Namespace
 from dadkhahi.persian.normalize import normalize_script, to_ascii_latin
-from dadkhahi.publish.collect import ALLOWED, Fact, Memorial, Victim
+from dadkhahi.publish.collect import ALLOWED, Fact, Memorial, Place, Victim
 from dadkhahi.publish.search_index import SearchVictim, search_markup
 from dadkhahi.publish.text import LANGUAGE_NAMES, translate
 
@@ -51,11 +52,26 @@ LANGUAGES = ("fa", "en")
 #: Files the site takes from the assets mechanism: path under ``assets/static`` → in site.
 ASSET_FILES = {
     "publish/memorial.css": "assets/memorial.css",
+    "publish/map.js": "assets/map.js",
+    "vendor/leaflet/leaflet.js": "assets/leaflet/leaflet.js",
+    "vendor/leaflet/leaflet.css": "assets/leaflet/leaflet.css",
+    "vendor/leaflet/LICENSE.txt": "assets/leaflet/LICENSE.txt",
+    "vendor/topojson-client/topojson-client.min.js": "assets/topojson-client/topojson-client.js",
+    "vendor/topojson-client/LICENSE.txt": "assets/topojson-client/LICENSE.txt",
+    "vendor/world-atlas/LICENSE.txt": "assets/world-atlas/LICENSE.txt",
     "vendor/vazirmatn/Vazirmatn-Variable.woff2": "assets/vazirmatn/Vazirmatn-Variable.woff2",
     "vendor/vazirmatn/OFL.txt": "assets/vazirmatn/OFL.txt",
 }
 #: Folder reserved for the offline search shards (``index/``), built beside the pages.
 INDEX_DIR = "index"
+#: The map's data, as classic scripts calling a global callback (``file://`` forbids
+#: ``fetch``): country outlines (world-atlas, Natural Earth) and the public places.
+OUTLINES = "assets/world-atlas/outlines.js"
+OUTLINES_SOURCE = "vendor/world-atlas/countries-110m.json"
+PLACES_DATA = "data/places.js"
+_STATUSES = {"intact": N_("intact"), "damaged": N_("damaged"), "destroyed": N_("destroyed"),
+             "built_over": N_("built over"), "unknown": N_("unknown")}
+_KINDS = {"prison": N_("Prison"), "burial_site": N_("Burial site")}
 #: The map of merged addresses for hosts that redirect (see :meth:`Site.redirect_map`).
 REDIRECTS = "_redirects"
 
@@ -400,6 +416,9 @@ class Site:
                        {"search": Markup(search_markup(  # noqa: S704
                            code, "../", "victims/{id}.html"))},
                        code)
+            yield Page(f"{code}/places.html", "places.html",
+                       {"places": self.memorial.places, "statuses": _STATUSES,
+                        "kinds": _KINDS}, code)
             yield Page(f"{code}/sources.html", "sources.html",
                        {"sources": sorted(self.memorial.sources.values(),
                                           key=lambda s: (s.title, s.id))}, code)
@@ -551,9 +570,22 @@ def _render_chunk(span: tuple[int, int]) -> list[tuple[str, bytes]]:
 
 
 def asset_files() -> dict[str, bytes]:
-    """The stylesheet and the vendored font, from the assets mechanism."""
-    return {site_path: (STATIC / static_path).read_bytes()
-            for static_path, site_path in sorted(ASSET_FILES.items())}
+    """The stylesheet, the vendored font and the map's scripts, from the assets mechanism
+    (the outlines wrapped as a classic script)."""
+    files = {site_path: (STATIC / static_path).read_bytes()
+             for static_path, site_path in sorted(ASSET_FILES.items())}
+    files[OUTLINES] = (b"dadkhahiOutlines(" + (STATIC / OUTLINES_SOURCE).read_bytes().strip()
+                       + b");\n")
+    return files
+
+
+def places_script(places: list[Place]) -> bytes:
+    """The public places for the map, as a classic script (names in both scripts)."""
+    data = [{"id": p.id, "name": p.name if not p.name_fa else f"{p.name_fa} / {p.name}",
+             "lat": round(p.latitude, 5), "lon": round(p.longitude, 5), "status": p.status}
+            for p in places]
+    return ("dadkhahiPlaces(" + json.dumps(data, ensure_ascii=False, sort_keys=True,
+                                           separators=(",", ":")) + ");\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
