@@ -164,3 +164,26 @@ def test_a_chain_never_joins_records_with_different_fathers_or_distant_births() 
     decided, apart, _ = cluster_with_chain_check(IDS, pairs, 0.1, same, features)
     assert frozenset("abc") in _groups(decided.clusters) and apart == 1  # d-e only
     assert not chain_conflicts(decided.clusters, features, pairs, same).isin(["a"]).any().any()
+
+
+def test_a_weak_link_joins_two_groups_only_when_they_are_densely_linked() -> None:
+    ids = pd.Series(["a", "b", "c", "d", "e"])
+    lists = pd.Series(["L1", "L2", "L3", "L4", "L5"])
+    people = (("a", "b", 0.99), ("c", "d", 0.99))
+    # One weak link between two people's records: a bridge, not a person.
+    bridged = cluster_pairs(ids, _pairs(*people, ("b", "c", 0.3)), 0.1, sources=lists)
+    assert _groups(bridged.clusters) == {frozenset("ab"), frozenset("cd"), frozenset("e")}
+    # The same link when the model was sure (at 0.5 or more) joins them.
+    sure = cluster_pairs(ids, _pairs(*people, ("b", "c", 0.6)), 0.1, sources=lists)
+    assert frozenset("abcd") in _groups(sure.clusters)
+    # Weak links between half the records across or more: one person.
+    dense = cluster_pairs(ids, _pairs(*people, ("b", "c", 0.3), ("a", "d", 0.2)), 0.1,
+                          sources=lists)
+    assert frozenset("abcd") in _groups(dense.clusters)
+    # A lone record weakly linked to one of a pair's two records joins them.
+    lone = cluster_pairs(ids, _pairs(*people, ("a", "e", 0.2)), 0.1, sources=lists)
+    assert frozenset("abe") in _groups(lone.clusters)
+    # The rule off: the bridge links as before.
+    off = cluster_pairs(ids, _pairs(*people, ("b", "c", 0.3)), 0.1, sources=lists,
+                        bridge_below=0.0)
+    assert frozenset("abcd") in _groups(off.clusters)
