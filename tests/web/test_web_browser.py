@@ -32,6 +32,7 @@ PAGES: list[tuple[str, str]] = [
     ("places", "/places"),
     ("review", "/review"),
     ("jobs", "/jobs"),
+    ("transcriptions", "/transcriptions"),
 ]
 #: Pages seen signed out.
 PUBLIC_PAGES: list[tuple[str, str]] = [
@@ -76,6 +77,7 @@ def _object_pages(world: World) -> list[tuple[str, str]]:
             ("person-linked", f"/persons/{linked['person_id']}"),
             ("source-protected", f"/sources/{protected.source}"),
             ("item-protected", f"/items/{protected.item}"),
+            ("transcribe-protected", f"/items/{protected.item}/transcribe?page=1"),
             ("place-protected", f"/places/{protected.place}")]
 
 
