@@ -132,3 +132,12 @@ def test_a_protected_page_transcription_is_sealed(store: Store, tmp_path: Path) 
     for path in store.home.path.rglob("*"):
         if path.is_file():
             assert marker.encode() not in path.read_bytes(), path
+
+
+def test_a_transcription_is_found_by_full_text_search(store: Store, tmp_path: Path) -> None:
+    from dadkhahi.search.engine import search
+
+    item = _scan(store, tmp_path)
+    tr.record(store, item, 1, "SYNTHETIC نامه‌ی دست‌نویس SYNTHETICTYPEDWORDQX", "alice")
+    hits = search(store, None, "SYNTHETICTYPEDWORDQX").hits
+    assert [(h.item_id, h.page) for h in hits] == [(item, 1)]

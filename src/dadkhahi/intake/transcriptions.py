@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Select, and_, func, literal, select, union_al
 
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import LOW_CONFIDENCE, _source_sensitivity, _strictest, read_text
 from dadkhahi.intake.evidence import (
     ContentErasedError,
@@ -38,6 +39,7 @@ from dadkhahi.intake.evidence import (
     item_content,
     store_bytes,
 )
+from dadkhahi.search.index import PageText, index_pages, partition_for
 from dadkhahi.store import actors
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, utc_now
@@ -179,8 +181,8 @@ def record(store: Store, item_id: str, page: int, text: str, actor: str, *,
     body = clean_text(text).encode("utf-8")
     with store.reading() as conn:
         item = _original(conn, item_id)
-        level = _strictest(str(item["sensitivity"]),
-                           _source_sensitivity(conn, str(item["source_id"])))
+        source_level = _source_sensitivity(conn, str(item["source_id"]))
+        level = _strictest(str(item["sensitivity"]), source_level)
     text_id, blob, key = store_bytes(store, body, level)
     kind = "resolution" if resolution else "transcription"
     with store.transaction(actor) as tx:
@@ -211,6 +213,15 @@ def record(store: Store, item_id: str, page: int, text: str, actor: str, *,
                 "resolves": [str(r.id) for r in earlier] if resolution else None,
                 "at": utc_now()}
         tx.emit("transcription.recorded", done)
+        tx.flush()  # the derivative's row first: the index rows point to it
+        # What a person typed is searchable like extracted text, under the same partition
+        # (a protected source's words as keyed hashes), page by page.
+        source_id = str(item["source_id"])
+        index_pages(tx.conn, item_id=item_id, text_item_id=text_id, source_id=source_id,
+                    partition=partition_for(str(item["sensitivity"]), source_level, source_id),
+                    token_key=(store.keys.subkey(f"search-tokens {source_id}")
+                               if level is Sensitivity.PROTECTED else None),
+                    pages=[PageText(page, body.decode("utf-8"))])
     return {k: v for k, v in done.items() if k != "transcriber"}
 
 
