@@ -27,6 +27,7 @@ from served import Served
 PAGES: list[tuple[str, str]] = [
     ("dashboard", "/"),
     ("search", "/search"),
+    ("documents", "/documents"),
     ("sources", "/sources"),
     ("imports", "/imports"),
     ("places", "/places"),
@@ -234,5 +235,24 @@ def test_a_security_key_signs_in_through_the_page_script(
         page.get_by_role("button", name="Use your security key").click()
         page.wait_for_url(f"{base}/en/")
         assert page.locator(".who bdi").inner_text() == "keyholder_b"
+    finally:
+        context.close()
+
+
+def test_search_the_documents_by_keyboard(browser: Any, server: Served) -> None:
+    """Journey: the documents page's search, typed and sent from the keyboard; hits with
+    their matches marked (screenshots of the hits in both widths)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "admin_g")
+        page.goto(f"{server.url}/fa/documents")
+        page.locator("#f-q").press_sequentially("SYNTHETIC")
+        page.keyboard.press("Enter")
+        page.locator("ol.hits mark").first.wait_for()
+        assert page.url == f"{server.url}/fa/documents"
+        page.screenshot(path=str(shot_name("documents-hits", "fa", "desktop")), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(shot_name("documents-hits", "fa", "phone")), full_page=True)
     finally:
         context.close()

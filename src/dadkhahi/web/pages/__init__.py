@@ -10,6 +10,7 @@ from dadkhahi.web.pages import (
     auth,
     cases,
     dashboard,
+    documents,
     estimates,
     facts,
     imports,
@@ -23,7 +24,8 @@ from dadkhahi.web.pages import (
 )
 
 #: Every page router; the app includes them, the access matrix walks their routes.
-ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, sources.router,
+ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, documents.router,
+                                  sources.router,
                                   imports.router, places.router,
                                   act_forms.router, facts.router,
                                   estimates.router,
