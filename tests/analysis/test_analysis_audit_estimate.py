@@ -100,3 +100,17 @@ def test_a_worse_audit_widens_the_interval_and_the_seed_repeats_it(
     assert recorded["drawn_from"] == "audit"
     assert recorded["audit"]["result_id"] == result_id
     assert recorded["draw_settings"]["seed"] == FAST.seed
+
+
+def test_an_audit_of_an_earlier_run_is_not_used_and_the_estimate_says_so(
+    audited: tuple[Store, dict[str, int], str], tmp_path: Path,
+) -> None:
+    store, truth, audit_id = audited
+    record_audit(store, "tester", audit_id,
+                 [_label(tmp_path / "sheet.csv", tmp_path / "g.csv", truth, store)])
+    recs = load_records(store)
+    external = dict(zip(recs["link_key"], recs["external_id"], strict=True))
+    run_linkage(store, "tester", linker=linker_from_truth(truth, external))  # a new run
+    done = estimate_store(store, "lcmcr", FAST, uncertainty=DrawSettings(draws=2))
+    assert done.result.diagnostics["linkage"]["drawn_from"] == "calibrated pair probabilities"
+    assert any("earlier linkage run" in w for w in done.result.warnings)

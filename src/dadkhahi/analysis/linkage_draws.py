@@ -154,6 +154,8 @@ def linkage_draws(
     labels = list_labels(store, _import_order(frame))
     with store.reading() as conn:
         audited = latest_audit_result(conn, str(run["id"]))
+        older = conn.execute(select(s.link_audit_results.c.id).limit(1)).first() \
+            if audited is None else None
     inputs = cluster_inputs(store, run, decisions)
     apart = _chain_apart(inputs, float(run["threshold"]))
     if audited is not None:
@@ -169,7 +171,12 @@ def linkage_draws(
         else decisions
     drawn = draws_of(frame, labels, pairs, constraints, decisions, settings,
                      float(run["threshold"]), str(run["id"]), by, language)
-    return replace(drawn, stats={**drawn.stats, "chain_apart": len(apart)})
+    stale = () if older is None else (
+        "the recorded link audit is of an earlier linkage run, not of the last one: the "
+        "drawn linkages come from calibrated pair probabilities (audit the last run: "
+        "dadkhahi link audit draw)",)
+    return replace(drawn, stats={**drawn.stats, "chain_apart": len(apart)},
+                   warnings=(*drawn.warnings, *stale))
 
 
 def _chain_apart(inputs: ClusterInputs, threshold: float) -> pd.DataFrame:
