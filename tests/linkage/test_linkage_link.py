@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dadkhahi.linkage import link
-from dadkhahi.linkage.run import spark_sizing
+from dadkhahi.linkage.run import local_spark_shape, spark_sizing
 
 GIVEN = [
     ("محمد", ["Mohammad", "Mohammed", "Muhammad"]),
@@ -236,3 +236,9 @@ def test_spark_is_sized_for_its_input() -> None:
     assert int(large["spark.sql.shuffle.partitions"]) == 200
     assert int(small["spark.sql.autoBroadcastJoinThreshold"]) > int(
         large["spark.sql.autoBroadcastJoinThreshold"])
+    # A tiny input gets a one-core local session with a small heap, a big one more.
+    assert local_spark_shape(15) == (1, "1g")
+    assert small["spark.sql.codegen.wholeStage"] == "false"
+    assert large["spark.sql.codegen.wholeStage"] == "true"
+    cores, memory = local_spark_shape(2_000_000)
+    assert cores >= 1 and memory == "4g"

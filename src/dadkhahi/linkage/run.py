@@ -107,6 +107,11 @@ def _check_labels(labels: pd.DataFrame | None) -> pd.DataFrame | None:
 SPARK_RECORDS_PER_PARTITION = 20_000
 #: Below this many records Spark broadcasts whole tables in joins (no shuffle).
 SPARK_BROADCAST_BELOW = 200_000
+#: Below this many records a local session runs on one core with a small heap and a
+#: JVM that compiles little: a small input gains nothing from parallel tasks or
+#: optimised code, and every core and GiB is taken from a machine that may be shared
+#: (``make test`` runs one on two shared cores).
+SPARK_SMALL_BELOW = SPARK_RECORDS_PER_PARTITION
 
 def spark_sizing(records: int, cores: int = 2) -> dict[str, str]:
     """Spark settings for an input of ``records`` records on ``cores`` local cores.
@@ -125,15 +130,40 @@ def spark_sizing(records: int, cores: int = 2) -> dict[str, str]:
         "spark.sql.autoBroadcastJoinThreshold": str(broadcast),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # Generated Java for each of training's hundreds of small queries costs more
+        # than it saves on a small input (Janino compiles every plan).
+        "spark.sql.codegen.wholeStage": "false" if records < SPARK_SMALL_BELOW else "true",
     }
 
 
+#: Spark's logging for a local session: to stderr, at the level given (error unless
+#: --verbose), from the JVM's first line.
+_SPARK_LOG4J2 = """\
+rootLogger.level = {level}
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+"""
+
+
+def local_spark_shape(records: int) -> tuple[int, str]:
+    """(cores, driver memory) of a local session for ``records`` records."""
+    if records < SPARK_SMALL_BELOW:
+        return 1, "1g"
+    return max(1, min(os.cpu_count() or 2, 8)), "4g"
+
+
 def local_spark_session(
-    cores: int = 2, memory: str = "4g", *, records: int = 0, verbose: bool = False
+    cores: int | None = None, memory: str | None = None, *, records: int = 0,
+    verbose: bool = False,
 ) -> Any:
     """A local Spark session set up for Splink (similarity jar, checkpoints, Arrow).
 
-    Sized for ``records`` (see :func:`spark_sizing`). Quiet unless ``verbose``: Spark
+    Sized for ``records`` (:func:`local_spark_shape` for cores and memory unless given,
+    :func:`spark_sizing` for partitions and broadcasts). Quiet unless ``verbose``: Spark
     logs errors only once the session runs and shows no console progress bars (the
     JVM's three start-up lines still print: Spark reads no log configuration given
     after it starts).
@@ -147,7 +177,18 @@ def local_spark_session(
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     # A local session talks to itself: no "hostname resolves to a loopback" warning.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    shape = local_spark_shape(records)
+    cores, memory = cores or shape[0], memory or shape[1]
     scratch = Path(tempfile.mkdtemp(prefix="dadkhahi-spark-"))
+    # Spark's log level set after start-up comes too late for the JVM's first lines
+    # ("WARN NativeCodeLoader …", "Using Spark's default log4j profile"): a log4j2
+    # file given on the JVM's command line applies from its first line.
+    log_config = scratch / "log4j2.properties"
+    log_config.write_text(_SPARK_LOG4J2.format(level="warn" if verbose else "error"),
+                          "utf-8")
+    java_options = [f"-Dlog4j2.configurationFile={log_config.as_uri()}", "-XX:+UseSerialGC"]
+    if records < SPARK_SMALL_BELOW:
+        java_options.append("-XX:TieredStopAtLevel=1")
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("dadkhahi-linkage")
@@ -157,6 +198,11 @@ def local_spark_session(
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "true" if verbose else "false")
+        # A local session needs no event log, and its JVM only a serial collector (no
+        # parallel GC threads fighting the Python side for the cores); for a small input,
+        # only the JIT's quick tier (its optimising tier costs more than it saves).
+        .config("spark.eventLog.enabled", "false")
+        .config("spark.driver.extraJavaOptions", " ".join(java_options))
     )
     for key, value in spark_sizing(records, cores).items():
         builder = builder.config(key, value)
@@ -200,7 +246,10 @@ def _db_api(
             spark = local_spark_session(records=records, verbose=verbose)
         else:
             size_spark(spark, records)
-        yield spark_api(spark_session=spark), None
+        # Splink cuts lineage by writing tables to Parquet and reading them back; a
+        # small input is kept in memory instead (persist), which costs no files.
+        lineage = "persist" if records < SPARK_SMALL_BELOW else None
+        yield spark_api(spark_session=spark, break_lineage_method=lineage), None
         return
     raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
 

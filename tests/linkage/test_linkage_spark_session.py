@@ -1,0 +1,45 @@
+"""A local Spark session for a small input: one core, a small heap, one partition, no
+whole-stage codegen, and quiet from the JVM's first line (issue 12 item 18).
+
+This is the Spark run of ``make test``: it starts a real JVM (about half a minute) and
+runs one query. The whole Splink run on Spark against DuckDB is
+``tests/cli/test_cli_link_spark.py`` (opt-in) and ``benchmarks/linkage/bench_dadkhahi.py
+--backend spark``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("pyspark")
+
+SESSION = """
+from dadkhahi.linkage.run import local_spark_session
+
+spark = local_spark_session(records=15)
+conf = spark.sparkContext.getConf()
+print(spark.sparkContext.master, conf.get("spark.driver.memory"),
+      spark.conf.get("spark.sql.shuffle.partitions"),
+      spark.conf.get("spark.sql.codegen.wholeStage"))
+df = spark.range(15)
+print(df.groupBy((df.id % 3).alias("k")).count().count())
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_small_local_session_is_small_and_quiet() -> None:
+    proc = subprocess.run([sys.executable, "-c", SESSION], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["local[1]", "1g", "1", "false", "3"], proc.stdout
+    # Only the JVM's own notes may come before log4j takes over; no log line of Spark's
+    # (not even the start-up warnings) and no stage progress bars.
+    noisy = [line for line in proc.stderr.splitlines()
+             if " WARN " in line or " INFO " in line or "[Stage" in line
+             or "log4j" in line]
+    assert not noisy, proc.stderr
