@@ -39,6 +39,7 @@ import mimetypes
 import os
 import shutil
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,16 +266,30 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         rows = element_rows(store, conn, case, available=available)
         exhibits = _exhibits(conn, rows)
         _plan(conn, exhibits, court_audience(recipient, scope, exhibits))
-        # Exhibit files first: a hash that does not match the intake stops everything
-        # before a single event is written.
-        for ex in exhibits:
-            for item in ex.files:
-                rel = f"data/exhibits/{ex.number}/{_file_name(item)}"
-                got = writer.stream(rel, item_content(store, conn, item))
-                if got["sha256"] != item["sha256"]:
-                    raise IntegrityError(f"exhibit {ex.number}: item {item['id']} does not "
-                                         "match its intake hash; nothing was exported")
+        synthetic = any(conn.execute(select(s.persons.c.synthetic).where(
+            s.persons.c.id.in_([c.suspect_id for c in case.charges]))).scalars())
     numbers = {ex.item["id"]: ex.number for ex in exhibits}
+    lines = [ExhibitLine(ex.number, ex.direction, ex.withheld is not None, tuple(
+        ExhibitFile(_file_name(item), str(item["sha256"]), int(item["ledger_index"]))
+        for item in ex.files)) for ex in exhibits]
+    report = (case.id, case.title, rows, threshold, numbers, lines, synthetic)
+    # The PDF is laid out while the exhibit files are copied: it needs only the plan, and
+    # the copy waits on the disk and on hashing, which release the GIL (the PDF of a
+    # 500-exhibit case took longer than copying its files).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-pdf") as pool:
+        pdf = pool.submit(report_pdf, *report)
+        with store.reading() as conn:
+            # Exhibit files first: a hash that does not match the intake stops everything
+            # before a single event is written.
+            for ex in exhibits:
+                for item in ex.files:
+                    rel = f"data/exhibits/{ex.number}/{_file_name(item)}"
+                    got = writer.stream(rel, item_content(store, conn, item))
+                    if got["sha256"] != item["sha256"]:
+                        pdf.cancel()
+                        raise IntegrityError(f"exhibit {ex.number}: item {item['id']} does "
+                                             "not match its intake hash; nothing was exported")
+        report_pdf_bytes = pdf.result()
     records = matrix_records(rows, threshold, numbers)
     matrix = {"case": {"id": case.id, "title": case.title}, "threshold": threshold,
               "wording": "supported by N independent sources; never 'proven'",
@@ -282,18 +297,11 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
               "exhibits": {ex.number: {"direction": ex.direction,
                                        "withheld": ex.withheld is not None}
                            for ex in exhibits}}
-    with store.reading() as conn:
-        synthetic = any(conn.execute(select(s.persons.c.synthetic).where(
-            s.persons.c.id.in_([c.suspect_id for c in case.charges]))).scalars())
-    lines = [ExhibitLine(ex.number, ex.direction, ex.withheld is not None, tuple(
-        ExhibitFile(_file_name(item), str(item["sha256"]), int(item["ledger_index"]))
-        for item in ex.files)) for ex in exhibits]
-    report = (case.id, case.title, rows, threshold, numbers, lines, synthetic)
     payload = {"matrix.json": _json_text(matrix).encode(),
                "matrix.csv": matrix_csv(records).encode(),
                "withheld.csv": _withheld_csv(exhibits).encode(),
                "report.html": render_report(*report).encode(),
-               "report.pdf": report_pdf(*report)}
+               "report.pdf": report_pdf_bytes}
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in payload.items()}
     export_id, now = new_id("export"), utc_now()
     going = [(ex, item) for ex in exhibits for item in ex.files]
