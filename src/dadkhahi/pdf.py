@@ -25,6 +25,14 @@ from urllib.parse import unquote, urlsplit
 
 from dadkhahi.assets import STATIC
 
+
+def _keep_truncated_images_errors() -> None:
+    # Importing WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process, and
+    # text extraction must still report a cut-short image as damaged, not read half of it.
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
 #: The font every PDF is set in (Latin and Arabic script), from the vendored assets.
 FONT_FILE = STATIC / "vendor" / "vazirmatn" / "Vazirmatn-Variable.woff2"
 FONT_FAMILY = "Vazirmatn"
@@ -69,6 +77,8 @@ def _fetcher() -> Any:
     # never writes a PDF should not pay for.
     from weasyprint.urls import URLFetcher
 
+    _keep_truncated_images_errors()
+
     class AssetsOnly(URLFetcher):  # type: ignore[misc]
         """Fetches files under the assets folder and nothing else."""
 
@@ -88,6 +98,8 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
+
+    _keep_truncated_images_errors()
 
     fetcher = _fetcher()
     # One font configuration for the page and its stylesheet, or @font-face is ignored.
