@@ -6,9 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from dadkhahi.access import reads
-from dadkhahi.access.audit import record_reads
-from dadkhahi.access.policy import Permission, require
 from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep
 from dadkhahi.api.models import (
     AcceptIn,
@@ -18,14 +15,11 @@ from dadkhahi.api.models import (
     TranscriptionIn,
     TranscriptionRequestIn,
 )
-from dadkhahi.domain.errors import ValidationError
-from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.documents import queue_extraction, read_text
 from dadkhahi.search.engine import search as run_search
+from dadkhahi.services import documents as documents_service
 from dadkhahi.services import mentions as mentions_service
 from dadkhahi.services import redactions as redactions_service
 from dadkhahi.services import transcriptions as transcriptions_service
-from dadkhahi.store import schema as s
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -35,28 +29,14 @@ router = APIRouter(prefix="/api", tags=["documents"])
 def item_text(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
     """An item's extracted text, page by page (exact text, lines with boxes and OCR
     confidences), or the state of its extraction (pending, failed and why)."""
-    with store.reading() as conn:
-        item = reads.visible_row(conn, principal, s.items, object_id, "item")
-        if item["derived_from"] is not None:
-            raise ValidationError("this item is a derivative; ask for its original's text")
-        found = read_text(store, conn, object_id)
-    if item["sensitivity"] == str(Sensitivity.PROTECTED) and found.get("pages"):
-        record_reads(store, principal, "text of", [("item", object_id)])
-    return found
+    return documents_service.text_for(store, principal, object_id)
 
 
 @router.post("/items/{object_id}/extract", status_code=202, response_model=dict[str, Any],
              responses={404: {"description": "No such item, or not visible to you"}})
 def extract(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
     """Queue the extraction of an item's text (again, if it failed); answers the job."""
-    with store.reading() as conn:
-        item = reads.visible_row(conn, principal, s.items, object_id, "item")
-    require(principal, Permission.ADD_EVIDENCE)
-    if item["derived_from"] is not None:
-        raise ValidationError("this item is a derivative; extract its original")
-    job = queue_extraction(store, {"item_ids": [object_id]}, principal.name,
-                           created_by=principal.user_id)
-    return job.to_json()
+    return documents_service.extract_for(store, principal, object_id)
 
 
 @router.post("/captures", status_code=202, response_model=dict[str, Any],
@@ -68,17 +48,9 @@ def capture(body: CaptureIn, store: StoreDep, principal: PrincipalDep,
     time, stored as items, then the page's text extracted. Answers the job; the address
     is sealed in it. Loopback and private addresses are refused unless the server allows
     them (``DADKHAHI_CAPTURE_PRIVATE=1``)."""
-    from dadkhahi.intake.capture import queue_capture
-
-    if body.source_id is not None:
-        with store.reading() as conn:
-            reads.visible_row(conn, principal, s.sources, body.source_id, "source")
-    require(principal, Permission.ADD_EVIDENCE)
-    job = queue_capture(store, body.url, principal.name, source_id=body.source_id,
-                        sensitivity=body.sensitivity, title=body.title,
-                        allow_private=settings.capture_private,
-                        created_by=principal.user_id)
-    return job.to_json()
+    return documents_service.capture_for(
+        store, principal, body.url, source_id=body.source_id, sensitivity=body.sensitivity,
+        title=body.title, allow_private=settings.capture_private)
 
 
 @router.post("/search", response_model=dict[str, Any])

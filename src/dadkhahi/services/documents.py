@@ -1,0 +1,65 @@
+"""Documents on a user's behalf: an item's extracted text, its extraction, web captures.
+
+The same order as every change: the object must be visible (else "not found", never
+"forbidden"), then the role must allow the change. Reading the text of a protected item
+is reading the item: audited when there is text to show. A derivative has no text of
+its own to ask for (its original's text is the one kept), so asking for it is refused.
+The API's routes and the workspace's pages call these; the command line acts as the
+operator and calls :mod:`dadkhahi.intake.documents` directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dadkhahi.access import reads
+from dadkhahi.access.audit import record_reads
+from dadkhahi.access.policy import Permission, Principal, require
+from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.documents import queue_extraction, read_text
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+
+
+def text_for(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
+    """A visible original's extracted text, page by page (exact text, lines with boxes and
+    OCR confidences), or the state of its extraction (pending, failed and why)."""
+    with store.reading() as conn:
+        item = reads.visible_row(conn, principal, s.items, item_id, "item")
+        if item["derived_from"] is not None:
+            raise ValidationError("this item is a derivative; ask for its original's text")
+        found = read_text(store, conn, item_id)
+    if item["sensitivity"] == str(Sensitivity.PROTECTED) and found.get("pages"):
+        record_reads(store, principal, "text of", [("item", item_id)])
+    return found
+
+
+def extract_for(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
+    """Queue the extraction of a visible original's text (``add_evidence``); the job."""
+    with store.reading() as conn:
+        item = reads.visible_row(conn, principal, s.items, item_id, "item")
+    require(principal, Permission.ADD_EVIDENCE)
+    if item["derived_from"] is not None:
+        raise ValidationError("this item is a derivative; extract its original")
+    job = queue_extraction(store, {"item_ids": [item_id]}, principal.name,
+                           created_by=principal.user_id)
+    return job.to_json()
+
+
+def capture_for(store: Store, principal: Principal, url: str, *, source_id: str | None,
+                sensitivity: Sensitivity, title: str | None,
+                allow_private: bool) -> dict[str, Any]:
+    """Queue the capture of a web page (``add_evidence``; the source named, if any, must
+    be visible); the job, the address sealed in it."""
+    # Imported here: capture pulls in the WARC writer, which text reads never need.
+    from dadkhahi.intake.capture import queue_capture
+
+    if source_id is not None:
+        with store.reading() as conn:
+            reads.visible_row(conn, principal, s.sources, source_id, "source")
+    require(principal, Permission.ADD_EVIDENCE)
+    job = queue_capture(store, url, principal.name, source_id=source_id,
+                        sensitivity=sensitivity, title=title, allow_private=allow_private,
+                        created_by=principal.user_id)
+    return job.to_json()
