@@ -39,8 +39,21 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (["ledger", "prove", "-1"], "-1 is not an event of this ledger: its 1 events are "
                                 "numbered 0 to 0"),
     (["ledger", "prove", "42"], "42 is not an event of this ledger"),
-    (["users", "add", "x1", "--role", "boss"], "'boss' is not one of 'viewer'"),
     (["--nosuchoption"], "No such option: --nosuchoption"),
+    # Typer coerces options through Pydantic, whose words ("Value error, …", "Input
+    # should be …") are said as a command line says them, naming the option or argument.
+    (["users", "add"], "Missing argument 'NAME'"),
+    (["users", "add", "x1", "--role", "boss"], "Invalid value for '--role': 'boss' is not "
+                                               "one of 'viewer'"),
+    (["ledger", "prove", "abc"], "Invalid value for 'INDEX': 'abc' is not a whole number"),
+    (["persons", "list", "--limit", "0"], "Invalid value for '--limit': must be at least 1, "
+                                          "not 0"),
+    (["persons", "list", "--limit", "1.5"], "Invalid value for '--limit': '1.5' is not a "
+                                            "whole number"),
+    (["persons", "search", "x", "--min-score", "2"], "Invalid value for '--min-score': must "
+                                                     "be at most 1.0, not 2"),
+    (["persons", "search", "x", "--min-score", "high"], "Invalid value for '--min-score': "
+                                                        "'high' is not a number"),
 ])
 def test_a_usage_error_is_one_line_of_usage_and_the_problem(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], home: Path,
@@ -52,6 +65,7 @@ def test_a_usage_error_is_one_line_of_usage_and_the_problem(
     assert lines[0].startswith("Usage: dadkhahi")
     assert lines[1].startswith("error: ") and problem in lines[1]
     assert "Traceback" not in err and out == ""
+    assert "Value error" not in err and "Input should" not in err
 
 
 def test_short_help_is_help(monkeypatch: pytest.MonkeyPatch,

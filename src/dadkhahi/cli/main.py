@@ -203,6 +203,7 @@ def usage_error(exc: BaseException) -> int | None:
         return None
     code = getattr(exc, "exit_code", 2)
     code = code if isinstance(code, int) else 2
+    _plain_problem(exc)
     message = format_message()
     if not message:  # a command given no arguments: its help was shown already
         return code
@@ -217,12 +218,59 @@ def usage_error(exc: BaseException) -> int | None:
     return code
 
 
+#: Pydantic's words for a value Typer refused (Typer 0.29 coerces every option through a
+#: Pydantic ``TypeAdapter``), as a command line says them; ``{value}`` is what was typed.
+_PROBLEMS = {
+    "int_parsing": "{value!r} is not a whole number",
+    "int_from_float": "{value!r} is not a whole number",
+    "float_parsing": "{value!r} is not a number",
+    "finite_number": "{value!r} is not a finite number",
+    "bool_parsing": "{value!r} is not true or false",
+    "greater_than_equal": "must be at least {ge}, not {value}",
+    "greater_than": "must be more than {gt}, not {value}",
+    "less_than_equal": "must be at most {le}, not {value}",
+    "less_than": "must be less than {lt}, not {value}",
+}
+
+
+def _plain_problem(exc: BaseException) -> None:
+    """Reword a problem Typer took from a Pydantic validation error.
+
+    Typer passes on Pydantic's message: "Value error, 'boss' is not one of …", "Input
+    should be a valid integer, unable to parse string as an integer" (issue 12). The
+    error's type, input and limits give the same problem in a command line's words;
+    the option is named by the exception's hint, as for every other usage error.
+    """
+    cause = exc.__cause__
+    if cause is None or "pydantic_core" not in sys.modules:  # not loaded: not its error
+        return
+    from pydantic_core import ValidationError as PydanticError
+
+    if not isinstance(cause, PydanticError) or not hasattr(exc, "message"):
+        return
+    errors = cause.errors(include_url=False)
+    if not errors:
+        return
+    error = errors[0]
+    context = error.get("ctx") or {}
+    if error["type"] == "value_error" and "error" in context:
+        exc.message = str(context["error"])  # a validator's own words
+    elif error["type"] in _PROBLEMS:
+        exc.message = _PROBLEMS[error["type"]].format(value=error["input"], **context)
+    elif error["msg"].startswith("Input should be"):
+        exc.message = f"{error['input']!r} should be{error['msg'].removeprefix('Input should be')}"
+
+
 def _usage_name(param: Any) -> str:
     """An argument in a usage line as Click and man pages write it: ``PATHS...``,
     ``[LIST]`` (Typer 0.29 writes ``{paths}...``, which reads as a set or a template)."""
     name = param.metavar or str(param.name or "").upper()
     name = name if param.required or name.startswith("[") else f"[{name}]"
     return f"{name}..." if param.nargs != 1 else name
+
+
+def _error_hint(param: Any) -> str:
+    return f"'{param.metavar or str(param.name or '').upper()}'"
 
 
 def _plain_flags(command: Any) -> Any:
@@ -234,6 +282,8 @@ def _plain_flags(command: Any) -> Any:
         if getattr(param, "param_type_name", "") == "argument" and hasattr(
                 param, "_usage_display_name"):
             param._usage_display_name = partial(_usage_name, param)
+            # Errors name an argument as its usage line does: 'INDEX', not 'index'.
+            param.get_error_hint = partial(_error_hint, param)
     make_help_option = command.get_help_option
 
     def plain_help_option(ctx: Any) -> Any:
