@@ -90,6 +90,9 @@ def write_config(dest: Path, spec: dict[str, list[str]]) -> None:
         f"only_mutate = {json.dumps(spec['files'])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(spec['tests'])}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+        # Specification tests read the documentation (tests/access_spec.py's tables are
+        # checked against docs/ARCHITECTURE.md); mutmut copies only src/ and tests/.
+        'also_copy = ["docs/"]',
         "",
     ]
     with open(dest / "pyproject.toml", "a", encoding="utf-8") as f:
