@@ -1,5 +1,6 @@
 """``dadkhahi documents redact`` and ``documents import-warc`` from the command line: a copy
-without the words, a WARC's responses listed with URL and time, a bad --area refused."""
+without the words, a WARC's responses listed with URL and time and the HTML's text
+extracted naming its record, a bad --area refused."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def test_redact_and_import_a_warc_from_the_command_line(tmp_path: Path) -> None:
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=True)
     writer.write_record(writer.create_warc_record(
-        "https://news.example/SYNTHETIC", "response", payload=io.BytesIO(b"<p>SYNTHETIC</p>"),
+        "https://news.example/SYNTHETIC", "response", payload=io.BytesIO(
+            b"<html><body><p>SYNTHETICCLIWARCQX an invented page</p></body></html>"),
         http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
                                       protocol="HTTP/1.1"),
         warc_headers_dict={"WARC-Date": "2018-03-04T05:06:07Z"}))
@@ -47,3 +49,9 @@ def test_redact_and_import_a_warc_from_the_command_line(tmp_path: Path) -> None:
     code, out = run("import-warc", str(warc), "--source-title", "SYNTHETIC archive")
     assert code == 0, out
     assert "2018-03-04T05:06:07Z  https://news.example/SYNTHETIC" in out
+    assert "1 extracted, 0 failed" in out, out
+    response = next(line.split()[1] for line in out.splitlines()
+                    if line.startswith("response"))
+    code, out = run("text", response, "--json")
+    assert code == 0 and "SYNTHETICCLIWARCQX" in out, out
+    assert '"target_uri": "https://news.example/SYNTHETIC"' in out

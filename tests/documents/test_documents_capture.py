@@ -86,12 +86,15 @@ def test_a_page_is_captured_whole_and_hashed(site: str, tmp_path: Path,
     try:
         stored = capture_url(store, site, "t")
         html_item = stored.items["page.html"]
-        [done] = extract_items(store, [html_item], "t")
+        # The page as sent, and the WARC's one HTML response (the CSS and PNG are not).
+        assert stored.texts[0] == html_item and len(stored.texts) == 2
+        done, from_warc = extract_items(store, stored.texts, "t")
         with store.reading() as conn:
             items = {r["id"]: r for r in conn.execute(select(s.items)).mappings()}
             custody = conn.execute(select(s.custody.c.notes, s.custody.c.from_party).where(
                 s.custody.c.item_id == html_item)).one()
             text = read_text(store, conn, html_item)
+            response = read_text(store, conn, stored.texts[1])
         assert set(stored.items) == {"capture.warc.gz", "screenshot.png", "page.html",
                                      "rendered.html", "capture.json"}
         for name, item in stored.items.items():
@@ -99,6 +102,10 @@ def test_a_page_is_captured_whole_and_hashed(site: str, tmp_path: Path,
                 stored.capture.files[name]).hexdigest()
         assert site in custody.notes and custody.from_party == site
         assert done.state == "done" and "SYNTHETICMAINTEXTQX" in text["pages"][0]["text"]
+        assert from_warc.state == "done" and "SYNTHETICMAINTEXTQX" in response["pages"][0]["text"]
+        assert response["provenance"]["target_uri"] == site
+        assert response["provenance"]["captured_at"] == stored.capture.captured_at
+        assert items[stored.texts[1]]["derived_from"] == stored.items["capture.warc.gz"]
     finally:
         store.engine.dispose()
 
@@ -135,7 +142,7 @@ def test_a_capture_runs_as_a_job_with_its_address_sealed(
         assert "127.0.0.1" not in json.dumps(dict(row), default=str)
         page = result["items"]["page.html"]
         assert stored[page["item_id"]] == page["sha256"]
-        assert [t["state"] for t in result["text"]] == ["done"]
+        assert [t["state"] for t in result["text"]] == ["done", "done"]
         with store.reading() as conn:
             assert "SYNTHETICMAINTEXTQX" in read_text(store, conn, page["item_id"])[
                 "pages"][0]["text"]

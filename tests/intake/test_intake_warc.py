@@ -94,3 +94,54 @@ def test_a_bad_warc_is_refused_and_changes_nothing(
     with pytest.raises(UserError, match="nothing was stored"):
         import_warc(store, path, "tester", new_source=_new_source())
     assert store.size() == before
+
+
+def _record_ids(path: Path) -> dict[str, str]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as handle:
+        return {str(r.rec_headers.get_header("WARC-Target-URI")):
+                str(r.rec_headers.get_header("WARC-Record-ID"))
+                for r in ArchiveIterator(handle) if r.rec_type == "response"}
+
+
+@pytest.mark.parametrize("level", [Sensitivity.RESTRICTED, Sensitivity.PROTECTED])
+def test_html_responses_are_extracted_naming_their_record_and_found_by_search(
+    store: Store, tmp_path: Path, level: Sensitivity,
+) -> None:
+    from dadkhahi.intake.documents import extract_items, pending_items, read_text
+    from dadkhahi.search.engine import search
+
+    warc = _warc(tmp_path / "other.warc.gz")
+    done = import_warc(store, warc, "tester", new_source=SourceSpec(
+        title="SYNTHETIC web archive", sensitivity=level))
+    (page_id, url, _), (style_id, _, _) = done.responses
+    with store.reading() as conn:
+        pending = pending_items(conn)
+    assert page_id in pending and style_id not in pending  # the HTML only, not the CSS
+    [outcome] = extract_items(store, [page_id], "tester")
+    assert outcome.state == "done"
+    with store.reading() as conn:
+        text = read_text(store, conn, page_id)
+        custody = store.keys.open_row(conn, dict(conn.execute(select(s.custody).where(
+            s.custody.c.item_id == outcome.text_item_id)).mappings().one()))
+        text_row = conn.execute(select(s.items).where(
+            s.items.c.id == outcome.text_item_id)).mappings().one()
+        events = [bytes(b).decode("utf-8", "replace")
+                  for b in conn.execute(select(s.ledger_events.c.body)).scalars()]
+    assert "SYNTHETICWARCPAGEQX" in text["pages"][0]["text"]
+    record_id = _record_ids(warc)[url]
+    assert text["provenance"] == {
+        "warc_record_id": record_id, "target_uri": url, "captured_at": "2019-06-01T10:00:00Z",
+        "http_status": "200",
+        "warc_sha256": hashlib.sha256(warc.read_bytes()).hexdigest()}
+    assert text_row["derived_from"] == page_id and text_row["derivation"] == "text"
+    assert record_id in custody["notes"] and url in custody["notes"]
+    [hit] = search(store, None, "SYNTHETICWARCPAGEQX").hits
+    assert hit.item_id == page_id and hit.text_item_id == outcome.text_item_id
+    if level is Sensitivity.PROTECTED:
+        # The address and the record stay inside sealed payloads.
+        assert text_row["sealed"] is not None
+        assert not any("news.example" in e or record_id in e for e in events)
+    else:
+        assert any("news.example" in e for e in events)  # the check above can fail

@@ -334,10 +334,9 @@ def capture(
         console.print(f"item       {item}  {name}  sha256:{sha}", highlight=False)
     console.print(f"source     {got.source_id}  captured {got.capture.final_url} at "
                   f"{got.capture.captured_at} (HTTP {got.capture.status})", highlight=False)
-    page = [got.items[n] for n in ("page.html",) if n in got.items]
-    if not page:
+    if not got.texts:
         return
-    params: dict[str, Any] = {"item_ids": page}
+    params: dict[str, Any] = {"item_ids": got.texts}
     if no_extract:
         job = queue_extraction(store, params, who)
         console.print(f"extraction queued as job {job.id}", highlight=False)
@@ -434,22 +433,39 @@ def import_warc(
         str | None, typer.Option(help="Register a new source with this title")] = None,
     sensitivity: Annotated[
         Sensitivity, typer.Option(help="Sensitivity of the new source")] = Sensitivity.RESTRICTED,
+    no_extract: Annotated[bool, typer.Option(
+        "--no-extract", help="Only queue the extraction of the HTML responses' text")] = False,
     actor: Annotated[str | None, typer.Option(help="Who is taking it in")] = None,
 ) -> None:
     """Take in a WARC made by another tool: the WARC as it came, and each response record's
-    body as a derivative with its URL and capture time from the WARC headers. A file that
-    is not a readable WARC is refused and nothing is stored."""
+    body as a derivative with its URL and capture time from the WARC headers; then the text
+    of every HTML response, naming its record. A file that is not a readable WARC is
+    refused and nothing is stored."""
+    from dadkhahi.intake.documents import pending_items, queue_extraction
     from dadkhahi.intake.warc import import_warc as run
 
     spec = None
     if source_title is not None:
         spec = SourceSpec(title=source_title, kind=SourceKind.ARTICLE, sensitivity=sensitivity)
-    done = run(open_store(), path, current_actor(actor), source_id=source, new_source=spec)
+    store = open_store()
+    who = current_actor(actor)
+    done = run(store, path, who, source_id=source, new_source=spec)
     held = " (already held: its responses were imported then)" if done.duplicate else ""
     console.print(f"item       {done.warc_item_id}  source {done.source_id}  {path.name}{held}",
                   highlight=False)
     for item, url, date in done.responses:
         console.print(Text(f"response   {item}  {date}  {url}"), soft_wrap=True)
+    with store.reading() as conn:
+        pending = set(pending_items(conn))
+    texts = [item for item, _, _ in done.responses if item in pending]
+    if not texts:
+        return
+    params: dict[str, Any] = {"item_ids": texts}
+    if no_extract:
+        job = queue_extraction(store, params, who)
+        console.print(f"extraction queued as job {job.id}", highlight=False)
+    else:
+        _print_outcomes(_run_extraction(store, params, who))
 
 
 @app.command("redact")

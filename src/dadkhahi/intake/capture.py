@@ -1,6 +1,7 @@
 """A captured web page taken in as evidence: its files hashed and stored as items of one
-source, with the URL and capture time in their custody entry, and the page's text
-extracted like any document's.
+source, with the URL and capture time in their custody entry, the WARC's responses as its
+derivatives (as for an imported WARC, ``intake.warc``), and the text of the page and of
+every HTML response extracted like any document's.
 
 The capture itself (browser, WARC, screenshot) is :mod:`dadkhahi.documents.capture`; the
 files pass through an owner-only temporary folder on their way into the store (the same
@@ -15,11 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from dadkhahi.documents.capture import Capture, CaptureError, capture, check_reachable
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
+from dadkhahi.intake.documents import has_own_text
 from dadkhahi.intake.evidence import Receipt, add_evidence
+from dadkhahi.intake.warc import split_warc
+from dadkhahi.store import schema as s
 from dadkhahi.store.db import write_transaction
 from dadkhahi.store.store import Store, utc_now
 
@@ -39,6 +45,10 @@ class Captured:
     source_id: str
     items: dict[str, str]  # file name -> item ID
     capture: Capture
+    #: The items whose text is extracted next: the page as sent, then the WARC's HTML
+    #: responses (the page's own among them: the same words found in both, the
+    #: response's with its WARC record named).
+    texts: list[str]
 
 
 def capture_url(
@@ -46,8 +56,10 @@ def capture_url(
     sensitivity: Sensitivity = Sensitivity.RESTRICTED, title: str | None = None,
 ) -> Captured:
     """Capture ``url`` and store its files (WARC, screenshot, HTML, rendered HTML, metadata)
-    under a new source (or ``source_id``). Extraction of the HTML's text is the caller's
-    next step (``intake.documents``), as after any intake."""
+    under a new source (or ``source_id``), and the WARC's responses as its derivatives.
+    Extraction of the text (``texts``) is the caller's next step (``intake.documents``),
+    as after any intake."""
+
     got = capture(url)
     hashes = ", ".join(f"{n} sha256:{m['sha256']}" for n, m in got.metadata()["files"].items()
                        if n != "capture.json")
@@ -69,7 +81,16 @@ def capture_url(
                               stop_on_error=True)
     assert report.source_id is not None
     items = {path.name: item for path, item in report.added}
-    return Captured(report.source_id, items, got)
+    texts = [items[n] for n in ("page.html",) if n in items]
+    if "capture.warc.gz" in items:
+        made = split_warc(store, items["capture.warc.gz"], got.files["capture.warc.gz"],
+                          actor, how="web capture (headless Chromium)")
+        with store.reading() as conn:
+            rows = conn.execute(select(s.items).where(
+                s.items.c.id.in_([item for item, _, _ in made]))).mappings().all()
+        own = {str(r["id"]) for r in rows if has_own_text(r)}
+        texts += [item for item, _, _ in made if item in own]
+    return Captured(report.source_id, items, got, texts)
 
 
 def queue_capture(
@@ -118,8 +139,7 @@ def capture_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any
         # The job's error is not sealed: the browser's message may quote the address.
         raise CaptureError(str(exc).replace(url, "[the address]")) from None
     ctx.progress(1, 2, note="extracting text", force=True)
-    pages = [got.items[n] for n in ("page.html",) if n in got.items]
-    outcomes = extract_items(store, pages, actor)
+    outcomes = extract_items(store, got.texts, actor)
     ctx.progress(2, 2, note="done", force=True)
     files = got.capture.metadata()["files"]
     return {"source_id": got.source_id, "status": got.capture.status,

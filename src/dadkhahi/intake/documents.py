@@ -14,6 +14,10 @@ and in one transaction
   pages with method, language and confidence) into ``extractions`` and ``document_pages``;
 * writes the full-text index rows (``dadkhahi.search.index``).
 
+A WARC's HTML responses (derivatives ``warc-response``, ``intake.warc``) are documents of
+their own: each is extracted like an original, and its text derivative (JSON and custody)
+names the WARC record's ID, target URI and capture date.
+
 A failure (encrypted, damaged or empty PDF, unreadable image, zip bomb, file too large)
 emits ``document.extraction_failed`` with the reason and the next item goes on. A job that
 dies half-way is queued again by the worker's lease; items already extracted are skipped,
@@ -43,6 +47,8 @@ from dadkhahi.intake.evidence import (
     resolve_item,
     store_bytes,
 )
+from dadkhahi.intake.warc import DERIVATION as WARC_RESPONSE
+from dadkhahi.intake.warc import Provenance, response_provenance
 from dadkhahi.search.index import PageText, index_pages, partition_for
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, utc_now
@@ -78,6 +84,13 @@ class Outcome:
 Progress = Callable[[int, int, str], None]
 
 
+def has_own_text(item: Any) -> bool:
+    """Whether an item's text is its own: an original, or a WARC's HTML response (a web
+    page of the archive). Other derivatives' text is their original's."""
+    return item["derived_from"] is None or (
+        item["derivation"] == WARC_RESPONSE and item["media_type"] in HTML)
+
+
 def _latest(conn: Connection, item_id: str) -> dict[str, Any] | None:
     e = s.extractions.c
     row = conn.execute(select(s.extractions).where(e.item_id == item_id)
@@ -90,7 +103,9 @@ def pending_items(conn: Connection, *, retry_failed: bool = True) -> list[str]:
     i, e = s.items.c, s.extractions.c
     done = select(e.item_id).where(e.state == "done")
     stmt = select(i.id).where(
-        i.derived_from.is_(None), i.media_type.in_(sorted(EXTRACTABLE)), i.id.not_in(done))
+        (i.derived_from.is_(None) & i.media_type.in_(sorted(EXTRACTABLE)))
+        | ((i.derivation == WARC_RESPONSE) & i.media_type.in_(sorted(HTML))),
+        i.id.not_in(done))
     if not retry_failed:
         stmt = stmt.where(i.id.not_in(select(e.item_id)))
     return [str(r) for r in conn.execute(stmt.order_by(i.ledger_index)).scalars()]
@@ -139,12 +154,13 @@ def extract_item(
         if found is None:
             raise NotFoundError(f"no item {item_id!r}")
         item = dict(found)
-        if item["derived_from"] is not None:
+        if not has_own_text(item):
             raise ValidationError(f"item {item_id} is a derivative; extract its original")
         latest = _latest(conn, item_id)
         if latest is not None and latest["state"] == "done":
             return Outcome(item_id, "skipped", latest["text_item_id"])
         source_level = _source_sensitivity(conn, str(item["source_id"]))
+        provenance = response_provenance(store, conn, item)
     try:
         data = _read(store, item)
         result = extract(data, str(item["media_type"]), ocr=ocr,
@@ -155,19 +171,27 @@ def extract_item(
         return _fail(store, actor, item_id,
                      f"the file could not be read for text ({type(exc).__name__})")
     level = _strictest(str(item["sensitivity"]), source_level)
-    return _store_text(store, actor, item, level, source_level, result)
+    return _store_text(store, actor, item, level, source_level, result, provenance)
 
 
 def _store_text(
     store: Store, actor: str, item: dict[str, Any], level: Sensitivity, source_level: str,
-    result: Extraction,
+    result: Extraction, provenance: Provenance | None = None,
 ) -> Outcome:
-    body = json.dumps(result.to_json(), ensure_ascii=False, sort_keys=True,
+    content = result.to_json()
+    notes = ""
+    if provenance is not None:
+        # Inside the text's own (sealed when protected) JSON and its custody entry: a
+        # URL can name a witness's page, and neither goes into an event in clear.
+        content["provenance"] = provenance.to_json()
+        notes = (f"; WARC response record {provenance.record_id}, "
+                 f"{provenance.target_uri}, captured {provenance.captured_at}")
+    body = json.dumps(content, ensure_ascii=False, sort_keys=True,
                       separators=(",", ":")).encode("utf-8")
     text_id, blob, key = store_bytes(store, body, level)
     tools = "; ".join(f"{k} {v}" for k, v in sorted(result.tools.items())) or "built-in reader"
     receipt = Receipt(actor=actor, notes=f"text extracted by {tools} "
-                                         f"from sha256:{item['sha256']}")
+                                         f"from sha256:{item['sha256']}{notes}")
     source_id, partition = str(item["source_id"]), partition_for(
         str(level), source_level, str(item["source_id"]))
     token_key = (store.keys.subkey(f"search-tokens {source_id}")
@@ -287,7 +311,7 @@ def text_of(store: Store, item_ref: str) -> dict[str, Any]:
     """:func:`read_text` for an item given by ID, ID prefix or SHA-256 prefix (the CLI's)."""
     with store.reading() as conn:
         item = resolve_item(conn, item_ref)
-        if item["derived_from"] is not None:
+        if not has_own_text(item):
             item = resolve_item(conn, str(item["derived_from"]))
         return read_text(store, conn, str(item["id"]))
 

@@ -41,7 +41,7 @@ from dadkhahi.access.policy import Principal
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import Role, Sensitivity
-from dadkhahi.intake.documents import read_text
+from dadkhahi.intake.documents import has_own_text, read_text
 from dadkhahi.intake.evidence import resolve_item
 from dadkhahi.mentions.text import (
     KILLING_WORDS,
@@ -336,7 +336,7 @@ def find_mentions(store: Store, item_ref: str, actor: str, *, again: bool = Fals
     """
     with store.reading() as conn:
         item = resolve_item(conn, item_ref)
-        if item["derived_from"] is not None:
+        if not has_own_text(item):
             item = resolve_item(conn, str(item["derived_from"]))
         item_id = str(item["id"])
         previous = latest_run(conn, item_id)

@@ -3,7 +3,9 @@
 The same order as every change: the object must be visible (else "not found", never
 "forbidden"), then the role must allow the change. Reading the text of a protected item
 is reading the item: audited when there is text to show. A derivative has no text of
-its own to ask for (its original's text is the one kept), so asking for it is refused.
+its own to ask for (its original's text is the one kept), so asking for it is refused;
+a WARC's HTML response is the exception, a web page of its own
+(``intake.documents.has_own_text``).
 The API's routes and the workspace's pages call these; the command line acts as the
 operator and calls :mod:`dadkhahi.intake.documents` directly.
 """
@@ -17,7 +19,7 @@ from dadkhahi.access.audit import record_reads
 from dadkhahi.access.policy import Permission, Principal, require
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.documents import queue_extraction, read_text
+from dadkhahi.intake.documents import has_own_text, queue_extraction, read_text
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -27,7 +29,7 @@ def text_for(store: Store, principal: Principal, item_id: str) -> dict[str, Any]
     OCR confidences), or the state of its extraction (pending, failed and why)."""
     with store.reading() as conn:
         item = reads.visible_row(conn, principal, s.items, item_id, "item")
-        if item["derived_from"] is not None:
+        if not has_own_text(item):
             raise ValidationError("this item is a derivative; ask for its original's text")
         found = read_text(store, conn, item_id)
     if item["sensitivity"] == str(Sensitivity.PROTECTED) and found.get("pages"):
@@ -40,7 +42,7 @@ def extract_for(store: Store, principal: Principal, item_id: str) -> dict[str, A
     with store.reading() as conn:
         item = reads.visible_row(conn, principal, s.items, item_id, "item")
     require(principal, Permission.ADD_EVIDENCE)
-    if item["derived_from"] is not None:
+    if not has_own_text(item):
         raise ValidationError("this item is a derivative; extract its original")
     job = queue_extraction(store, {"item_ids": [item_id]}, principal.name,
                            created_by=principal.user_id)
