@@ -15,7 +15,8 @@ from sqlalchemy import select
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import JOB_KIND, pending_items, queue_extraction, read_text
-from dadkhahi.intake.evidence import Receipt, add_evidence, erase_item
+from dadkhahi.intake.erasure import erase_item
+from dadkhahi.intake.evidence import Receipt, add_evidence
 from dadkhahi.jobs import queue
 from dadkhahi.jobs.worker import run_next, run_now
 from dadkhahi.store import schema as s

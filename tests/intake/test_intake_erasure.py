@@ -22,11 +22,11 @@ from dadkhahi.access.reads import RESOURCES, render_rows
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import EntityKind, Sensitivity
 from dadkhahi.facts.entities import Support, add_claim, create_person
+from dadkhahi.intake.erasure import erase_item
 from dadkhahi.intake.evidence import (
     ContentErasedError,
     Receipt,
     add_evidence,
-    erase_item,
     item_content,
 )
 from dadkhahi.store import schema as s

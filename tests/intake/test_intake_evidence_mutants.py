@@ -21,13 +21,13 @@ from sqlalchemy import select
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.erasure import erase_item
 from dadkhahi.intake.evidence import (
     ProgressHooks,
     Receipt,
     add_evidence,
     begin_blob,
     custody_chain,
-    erase_item,
     item_content,
     iter_items,
     resolve_item,

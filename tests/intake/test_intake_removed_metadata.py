@@ -18,11 +18,11 @@ from dadkhahi.access.policy import Principal, Role, params, visible
 from dadkhahi.access.users import add_user
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.erasure import erase_item
 from dadkhahi.intake.evidence import (
     Receipt,
     add_evidence,
     derivatives_of,
-    erase_item,
     removed_metadata,
 )
 from dadkhahi.store import schema as s

@@ -10,11 +10,11 @@ import pytest
 from dadkhahi.domain.errors import IntegrityError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.erasure import erase_item
 from dadkhahi.intake.evidence import (
     ContentErasedError,
     Receipt,
     add_evidence,
-    erase_item,
     item_content,
     verify_blobs,
 )

@@ -20,7 +20,8 @@ from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import PlaceKind, Sensitivity, SourceKind
 from dadkhahi.facts.entities import create_place
 from dadkhahi.intake.documents import extract_items
-from dadkhahi.intake.evidence import Receipt, add_evidence, erase_item
+from dadkhahi.intake.erasure import erase_item
+from dadkhahi.intake.evidence import Receipt, add_evidence
 from dadkhahi.intake.lists import import_list
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.mentions.finder import find_mentions

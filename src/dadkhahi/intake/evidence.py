@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
+from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.domain.sources import SourceSpec
@@ -38,10 +38,8 @@ from dadkhahi.domain.vocab import CustodyAction, Sensitivity
 from dadkhahi.intake.derivatives import image_metadata, strip_image_metadata
 from dadkhahi.intake.media import STRIPPABLE_IMAGES, sniff
 from dadkhahi.intake.sources import get_source, register_source
-from dadkhahi.search.index import remove_items as remove_index_rows
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import Incoming, StoredBlob, new_file_key
-from dadkhahi.store.erase import destroy_keys, scrub
 from dadkhahi.store.store import Store, Transaction, utc_now
 
 
@@ -428,67 +426,6 @@ def item_content(store: Store, conn: Connection, item: dict[str, Any]) -> Iterat
     return store.blobs.iter_plain(str(item["sha256"]))
 
 
-def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
-    """Erase a protected item and everything of it: nothing sealed for it stays readable.
-
-    Destroys the data key of the item (its file, name and file key), of each of its
-    derivatives (the metadata-stripped copy …, recursively), of every custody entry
-    of these, of every protected claim they support, and of the mentions found in its
-    text and the claims proposed from them; deletes their encrypted
-    files; then scrubs the database (``store.erase.scrub``). The ledger keeps the
-    events, the plaintext SHA-256 and every proof. Returns the index of the item's
-    ``key.destroyed`` event.
-    """
-    with store.reading() as conn:
-        item = conn.execute(select(s.items).where(s.items.c.id == item_id)).mappings().first()
-        if item is None:
-            raise NotFoundError(f"no item {item_id!r}")
-        if not item["sealed"]:
-            raise ValidationError(f"item {item_id} holds no sealed data to erase")
-        items = [dict(item), *_derivatives(conn, item_id)]
-        ids = [str(i["id"]) for i in items]
-        custody = conn.execute(select(s.custody.c.sealed).where(
-            s.custody.c.item_id.in_(ids), s.custody.c.sealed.is_not(None))
-            .order_by(s.custody.c.ledger_index)).scalars().all()
-        claims = conn.execute(select(s.claims.c.sealed).where(
-            s.claims.c.sealed.is_not(None),
-            s.claims.c.id.in_(select(s.claim_support.c.claim_id)
-                              .where(s.claim_support.c.item_id.in_(ids))))
-            .order_by(s.claims.c.ledger_index)).scalars().all()
-        kept = list(conn.execute(select(s.item_metadata.c.sealed).where(
-            s.item_metadata.c.item_id.in_(ids))).scalars())
-        # What the item's text names, and the claims proposed from it (dadkhahi.mentions).
-        for table in (s.mentions, s.proposals):
-            kept += conn.execute(select(table.c.sealed).where(
-                table.c.item_id.in_(ids), table.c.sealed.is_not(None))
-                .order_by(table.c.ledger_index, table.c.seq)).scalars().all()
-        destroyed = set(conn.execute(select(s.erasures.c.key_id)).scalars())
-    keys = [str(x["sealed"]["key_id"]) for x in items if x["sealed"]]
-    keys += [str(x["key_id"]) for x in (*custody, *claims, *kept)]
-    with store.transaction(actor) as tx:
-        indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
-        # The full-text index rows of the item and its text (dadkhahi.search.index).
-        remove_index_rows(tx.conn, ids)
-    for erased in ids:
-        store.blobs.remove_sealed(erased)
-    scrub(store)
-    if not indices:
-        raise NotFoundError(f"item {item_id} was already erased")
-    return indices[0]
-
-
-def _derivatives(conn: Connection, item_id: str) -> list[dict[str, Any]]:
-    """Items derived from ``item_id``, and from those, oldest first."""
-    found: list[dict[str, Any]] = []
-    frontier = [item_id]
-    while frontier:
-        rows = conn.execute(select(s.items).where(s.items.c.derived_from.in_(frontier))
-                            .order_by(s.items.c.ledger_index)).mappings().all()
-        found += [dict(r) for r in rows]
-        frontier = [str(r["id"]) for r in rows]
-    return found
-
-
 def _add_public_copy(
     store: Store,
     tx: Transaction,
@@ -581,10 +518,22 @@ def custody_chain(store: Store, item_ref: str) -> tuple[dict[str, Any], list[dic
         return item, [dict(r) for r in chain]
 
 
+def derivatives_in(conn: Connection, item_id: str) -> list[dict[str, Any]]:
+    """Items derived from ``item_id``, and from those, oldest first."""
+    found: list[dict[str, Any]] = []
+    frontier = [item_id]
+    while frontier:
+        rows = conn.execute(select(s.items).where(s.items.c.derived_from.in_(frontier))
+                            .order_by(s.items.c.ledger_index)).mappings().all()
+        found += [dict(r) for r in rows]
+        frontier = [str(r["id"]) for r in rows]
+    return found
+
+
 def derivatives_of(store: Store, item_id: str) -> list[dict[str, Any]]:
     """Items derived from an item (the metadata-stripped copy …, recursively), oldest first."""
     with store.reading() as conn:
-        return _derivatives(conn, item_id)
+        return derivatives_in(conn, item_id)
 
 
 @dataclass

@@ -12,9 +12,8 @@ from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal, require
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.evidence import erase_item
+from dadkhahi.intake.erasure import erase_item, erase_source
 from dadkhahi.store import schema as s
-from dadkhahi.store.erase import erase_payload
 from dadkhahi.store.store import Store
 from dadkhahi.store.versions import check_version
 
@@ -46,12 +45,13 @@ def erase_item_for(
 def erase_source_for(
     store: Store, principal: Principal, source_id: str, reason: str, expected_version: int
 ) -> dict[str, Any]:
-    """Erase a visible protected source's identifying fields (``erase``; If-Match)."""
+    """Erase a visible protected source and everything of it: its fields, items, lists,
+    testimonies and the protected claims it supports (``erase``; If-Match)."""
     with store.reading() as conn:
         row = reads.visible_row(conn, principal, s.sources, source_id, "source")
         check_version(conn, s.sources, source_id, expected_version)
     require(principal, Permission.ERASE)
     if not row["sealed"]:
         raise ValidationError("this source holds no sealed fields to erase")
-    index = erase_payload(store, str(row["sealed"]["key_id"]), reason, principal.name)
+    index = erase_source(store, source_id, reason, principal.name)[0]
     return {"source_id": source_id, "event": index}

@@ -1,0 +1,305 @@
+"""Erasure of protected evidence: an item, a list, a source (issue 11).
+
+A witness who asks for erasure must leave nothing readable behind, by anyone holding the
+home's keys: every data key under which anything of what is erased was sealed is
+destroyed (one ``key.destroyed`` event each, one transaction), its encrypted files are
+deleted, its full-text index rows removed, and the database is scrubbed
+(``store.erase.scrub``). The ledger keeps every event, hash and proof.
+
+What goes with what:
+
+* **an item**: its file, name and file key; each derivative (recursively); every
+  custody entry of these; the metadata its public copy left out; the mentions and
+  proposals found in its text; every protected claim they support.
+* **a list** (and a list's file, which *is* the list): every version's file (as an
+  item, above); each import's column names; every record (its cells); the list's
+  description (kind, provinces, period), in every event that ever carried it; what
+  linkage made of its records: protected claims they support, notes of decisions on
+  them, the sealed label of a protected person holding one of them.
+* **a source**: its own fields (title, citation …); every item, list and testimony
+  (segments, translations) of it; every protected claim and involvement it supports.
+
+Sealed payloads are found by their ``key_id`` in the rows and in the events that
+carried them, so a payload an event sealed (a description superseded since) goes too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.intake.evidence import derivatives_in
+from dadkhahi.intake.list_description import resolve_list
+from dadkhahi.search.index import remove_items as remove_index_rows
+from dadkhahi.store import schema as s
+from dadkhahi.store.erase import destroy_keys, scrub
+from dadkhahi.store.store import Store
+
+
+def sealed_key_ids(value: Any) -> Iterator[str]:
+    """The ``key_id`` of every sealed payload inside a JSON value, in document order."""
+    if isinstance(value, dict):
+        if isinstance(value.get("key_id"), str) and "ct" in value:
+            yield value["key_id"]
+        for v in value.values():
+            yield from sealed_key_ids(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from sealed_key_ids(v)
+
+
+def _keys(payloads: Iterable[Any]) -> list[str]:
+    return [k for p in payloads for k in sealed_key_ids(p)]
+
+
+def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Keys sealing anything of the items and their derivatives, and those items' IDs."""
+    ids = list(
+        dict.fromkeys(
+            [*item_ids, *(str(d["id"]) for i in item_ids for d in derivatives_in(conn, i))]
+        )
+    )
+    keys = _keys(
+        conn.execute(
+            select(s.items.c.sealed).where(s.items.c.id.in_(ids)).order_by(s.items.c.ledger_index)
+        ).scalars()
+    )
+    keys += _keys(
+        conn.execute(
+            select(s.custody.c.sealed)
+            .where(s.custody.c.item_id.in_(ids))
+            .order_by(s.custody.c.ledger_index)
+        ).scalars()
+    )
+    keys += _keys(
+        conn.execute(
+            select(s.claims.c.sealed)
+            .where(
+                s.claims.c.id.in_(
+                    select(s.claim_support.c.claim_id).where(s.claim_support.c.item_id.in_(ids))
+                )
+            )
+            .order_by(s.claims.c.ledger_index)
+        ).scalars()
+    )
+    keys += _keys(
+        conn.execute(
+            select(s.item_metadata.c.sealed).where(s.item_metadata.c.item_id.in_(ids))
+        ).scalars()
+    )
+    # What the item's text names, and the claims proposed from it (dadkhahi.mentions).
+    for table in (s.mentions, s.proposals):
+        keys += _keys(
+            conn.execute(
+                select(table.c.sealed)
+                .where(table.c.item_id.in_(ids))
+                .order_by(table.c.ledger_index, table.c.seq)
+            ).scalars()
+        )
+    return keys, ids
+
+
+def _list_keys(conn: Connection, list_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Keys sealing anything of the lists (see the module docstring), and their files."""
+    li, rec = s.list_imports.c, s.records.c
+    imports = conn.execute(
+        select(li.id, li.item_id).where(li.list_id.in_(list_ids)).order_by(li.ledger_index)
+    ).all()
+    import_ids = [str(r.id) for r in imports]
+    keys = _keys(conn.execute(select(s.lists.c.sealed).where(s.lists.c.id.in_(list_ids))).scalars())
+    keys += _keys(
+        conn.execute(
+            select(li.sealed).where(li.id.in_(import_ids)).order_by(li.ledger_index)
+        ).scalars()
+    )
+    # Every event that carried the list's description, header or records: its import
+    # events and its list.described events (a description replaced since is in them only).
+    names = [i.encode() for i in (*import_ids, *list_ids)]
+    for body in conn.execute(
+        select(s.ledger_events.c.body)
+        .where(s.ledger_events.c.type.in_(("records.imported", "list.described")))
+        .order_by(s.ledger_events.c.idx)
+    ).scalars():
+        if not any(n in body for n in names):
+            continue  # cheap test first: most events name none of them
+        data = json.loads(body)["data"]
+        if data.get("import_id") in import_ids or data.get("list_id") in list_ids:
+            keys += list(sealed_key_ids(data))
+    records = select(rec.id).where(rec.import_id.in_(import_ids)).scalar_subquery()
+    keys += _keys(
+        conn.execute(
+            select(rec.sealed).where(rec.import_id.in_(import_ids)).order_by(rec.ledger_index)
+        ).scalars()
+    )
+    # What linkage and review made of the records.
+    keys += _keys(
+        conn.execute(
+            select(s.claims.c.sealed)
+            .where(
+                s.claims.c.id.in_(
+                    select(s.claim_support.c.claim_id).where(
+                        s.claim_support.c.record_id.in_(records)
+                    )
+                )
+            )
+            .order_by(s.claims.c.ledger_index)
+        ).scalars()
+    )
+    d = s.link_decisions.c
+    keys += _keys(
+        conn.execute(
+            select(d.sealed)
+            .where(or_(d.record_a.in_(records), d.record_b.in_(records)))
+            .order_by(d.ledger_index)
+        ).scalars()
+    )
+    keys += _keys(
+        conn.execute(
+            select(s.persons.c.sealed)
+            .where(
+                s.persons.c.id.in_(
+                    select(s.person_records.c.person_id).where(
+                        s.person_records.c.record_id.in_(records)
+                    )
+                )
+            )
+            .order_by(s.persons.c.ledger_index)
+        ).scalars()
+    )
+    item_keys, items = _item_keys(conn, [str(r.item_id) for r in imports])
+    return keys + item_keys, items
+
+
+def _source_keys(conn: Connection, source_id: str) -> tuple[list[str], list[str]]:
+    """Keys sealing anything of the source (see the module docstring), and its files."""
+    keys = _keys(
+        conn.execute(select(s.sources.c.sealed).where(s.sources.c.id == source_id)).scalars()
+    )
+    list_ids = [
+        str(x)
+        for x in conn.execute(
+            select(s.lists.c.id)
+            .where(s.lists.c.source_id == source_id)
+            .order_by(s.lists.c.ledger_index)
+        ).scalars()
+    ]
+    list_keys, list_items = _list_keys(conn, list_ids)
+    item_keys, items = _item_keys(
+        conn,
+        [
+            str(x)
+            for x in conn.execute(
+                select(s.items.c.id)
+                .where(s.items.c.source_id == source_id)
+                .order_by(s.items.c.ledger_index)
+            ).scalars()
+        ],
+    )
+    keys += list_keys + item_keys
+    for table in (s.testimonies, s.testimony_segments, s.segment_translations):
+        keys += _keys(
+            conn.execute(
+                select(table.c.sealed)
+                .where(table.c.source_id == source_id)
+                .order_by(table.c.ledger_index)
+            ).scalars()
+        )
+    keys += _keys(
+        conn.execute(
+            select(s.claims.c.sealed)
+            .where(
+                s.claims.c.id.in_(
+                    select(s.claim_support.c.claim_id).where(
+                        s.claim_support.c.source_id == source_id
+                    )
+                )
+            )
+            .order_by(s.claims.c.ledger_index)
+        ).scalars()
+    )
+    keys += _keys(
+        conn.execute(
+            select(s.involvements.c.sealed)
+            .where(
+                s.involvements.c.id.in_(
+                    select(s.involvement_support.c.involvement_id).where(
+                        s.involvement_support.c.source_id == source_id
+                    )
+                )
+            )
+            .order_by(s.involvements.c.ledger_index)
+        ).scalars()
+    )
+    return keys, list(dict.fromkeys([*list_items, *items]))
+
+
+def _destroy(
+    store: Store, keys: Sequence[str], items: Sequence[str], reason: str, actor: str, what: str
+) -> list[int]:
+    """Destroy the keys not destroyed yet, remove the items' index rows and encrypted
+    files, scrub; NotFoundError if nothing was left to destroy."""
+    if not keys:
+        raise ValidationError(f"{what} holds no sealed data to erase (it is not protected)")
+    with store.reading() as conn:
+        destroyed = set(conn.execute(select(s.erasures.c.key_id)).scalars())
+    with store.transaction(actor) as tx:
+        indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
+        # The full-text index rows of the items and their text (dadkhahi.search.index).
+        remove_index_rows(tx.conn, list(items))
+    for erased in items:
+        store.blobs.remove_sealed(erased)
+    scrub(store)
+    if not indices:
+        raise NotFoundError(f"{what} was already erased")
+    return indices
+
+
+def erase_item(store: Store, item_id: str, reason: str, actor: str) -> int:
+    """Erase a protected item and everything of it (see the module docstring); a list's
+    file erases its list (:func:`erase_list`). Returns the index of the first
+    ``key.destroyed`` event (the item's own, for an item that is no list's file)."""
+    with store.reading() as conn:
+        item = conn.execute(select(s.items.c.sealed).where(s.items.c.id == item_id)).first()
+        if item is None:
+            raise NotFoundError(f"no item {item_id!r}")
+        if not item.sealed:
+            raise ValidationError(f"item {item_id} holds no sealed data to erase")
+        list_id = conn.execute(
+            select(s.list_imports.c.list_id).where(s.list_imports.c.item_id == item_id).limit(1)
+        ).scalar()
+        if list_id is None:
+            keys, items = _item_keys(conn, [item_id])
+    if list_id is not None:
+        # The records, the header and the description say what the file said.
+        return erase_list(store, str(list_id), reason, actor)[0]
+    return _destroy(store, keys, items, reason, actor, f"item {item_id}")[0]
+
+
+def erase_list(store: Store, list_ref: str, reason: str, actor: str) -> list[int]:
+    """Erase a protected list, every version of it and what was made of it (see the
+    module docstring). ``list_ref`` as :func:`resolve_list` takes it, exactly (no prefix).
+    Returns the ``key.destroyed`` events' indices."""
+    with store.reading() as conn:
+        listed = resolve_list(conn, list_ref, prefix=False)
+        keys, items = _list_keys(conn, [str(listed["id"])])
+    return _destroy(store, keys, items, reason, actor, f"list {listed['id']}")
+
+
+def erase_source(store: Store, source_id: str, reason: str, actor: str) -> list[int]:
+    """Erase a protected source and everything of it (see the module docstring).
+    Returns the ``key.destroyed`` events' indices, the source's own first."""
+    with store.reading() as conn:
+        row = conn.execute(select(s.sources.c.sealed).where(s.sources.c.id == source_id)).first()
+        if row is None:
+            raise NotFoundError(f"no source {source_id!r}")
+        if not row.sealed:
+            raise ValidationError("this source holds no sealed fields to erase")
+        keys, items = _source_keys(conn, source_id)
+    return _destroy(store, keys, items, reason, actor, f"source {source_id}")
+
+
+__all__ = ["erase_item", "erase_list", "erase_source", "sealed_key_ids"]
