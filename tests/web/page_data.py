@@ -111,3 +111,46 @@ def add_case(world: World, members: list[str]) -> str:
               reliability=Reliability.C, credibility=Credibility.POSSIBLY_TRUE,
               how="SYNTHETIC: the list names him", direction=Direction.INCRIMINATING)
     return found
+
+
+#: A SYNTHETIC report naming the world's public person (listed as "Karimi, Ali"), a prison
+#: made for it, a date and a count: mentions of every kind, and proposals of both kinds.
+REPORT = ("SYNTHETIC report. Ali Karimi was executed in Evin Prison on 12 Mordad 1367. "
+          "In 1999 the committee counted seventy graves.")
+
+
+def add_document(world: World, level: Sensitivity, name: str = "report.txt",
+                 text: str = REPORT) -> str:
+    """A text item in the world's source of ``level``, extracted and read for mentions
+    (the prison "Evin Prison" added once); returns the item's ID. Each call needs its
+    own ``name``."""
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from dadkhahi.domain.vocab import PlaceKind
+    from dadkhahi.intake.documents import extract_items
+    from dadkhahi.intake.evidence import Receipt, add_evidence
+    from dadkhahi.mentions.finder import find_mentions
+    from dadkhahi.store import schema as s
+
+    store = world.store
+    with store.reading() as conn:
+        known = conn.execute(select(s.places.c.id).where(
+            s.places.c.name == "Evin Prison")).first()
+    if known is None:
+        with store.transaction("setup") as tx:
+            entities.create_place(tx, "Evin Prison", PlaceKind.PRISON, sensitivity=PUBLIC)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        # The name in the text too: each document's bytes differ (the same bytes would be
+        # the same item, already stored).
+        path.write_text(f"{text} Kept as {name}.", "utf-8")
+        report = add_evidence(store, [path], Receipt(actor="setup"),
+                              source_id=world.objects[level].source)
+    item = report.added[0][1]
+    [done] = extract_items(store, [item], "setup")
+    assert done.state == "done"
+    find_mentions(store, item, "setup")
+    return item

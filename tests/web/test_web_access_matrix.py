@@ -28,7 +28,10 @@ OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source"
                  "organization_id": "organization",
                  # The world holds no case: an act's ID names no case, so every principal
                  # gets "not found" (case pages are tested in test_web_cases).
-                 "case_id": "act"}
+                 "case_id": "act",
+                 # A proposal is reviewed from its item's text page (a POST only); an
+                 # item's ID names no proposal: "not found" after the form token.
+                 "proposal_id": "item"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
          "place": "place", "act": "act", "organization": "organisation"}

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from api_world import PASSWORD, World
 from browser import shot_name, sign_in, visit_all
-from page_data import PUBLIC, add_case, add_estimates, add_facts
+from page_data import PUBLIC, add_case, add_document, add_estimates, add_facts
 from served import Served
 
 #: (screenshot name, path after the language) of every page a signed-in admin opens.
@@ -46,7 +46,8 @@ PUBLIC_PAGES: list[tuple[str, str]] = [
 def facts(world: World) -> dict[str, str]:
     """Acts, officials, estimates and a case for the facts, estimates and case pages."""
     add_estimates(world)
-    return {**add_facts(world), "case": add_case(world, ["admin_g"])}
+    return {**add_facts(world), "case": add_case(world, ["admin_g"]),
+            "document": add_document(world, PUBLIC)}
 
 
 def _fact_pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
@@ -63,6 +64,7 @@ def _fact_pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
         ("admin-audit", "/admin/audit"),
         ("cases", "/cases"),
         ("case", f"/cases/{facts['case']}"),
+        ("item-text", f"/items/{facts['document']}/text"),
     ]
 
 
@@ -254,5 +256,32 @@ def test_search_the_documents_by_keyboard(browser: Any, server: Served) -> None:
         page.screenshot(path=str(shot_name("documents-hits", "fa", "desktop")), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(shot_name("documents-hits", "fa", "phone")), full_page=True)
+    finally:
+        context.close()
+
+
+def test_accept_and_reject_proposed_claims_on_the_text_page(browser: Any, server: Served,
+                                                            world: World) -> None:
+    """Journey: an item's text with its mentions marked; the subject of a proposed claim
+    chosen from the persons its name may be, accepted; the other proposal rejected."""
+    item = add_document(world, PUBLIC, "journey.txt")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "investigator_g")
+        page.goto(f"{server.url}/fa/items/{item}/text")
+        assert page.locator("pre mark").count() == 5
+        first = page.locator("ol.hits > li").first
+        first.locator("select").select_option(index=0)
+        first.get_by_role("button", name="پذیرفتن").click()
+        page.wait_for_url(re.compile(r"done=accepted"))
+        assert page.get_by_role("status").inner_text() == "ادعا افزوده شد، با پشتوانهٔ این سند."
+        # Proposals waiting for review come first.
+        page.locator("ol.hits > li").first.get_by_role("button", name="رد کردن").click()
+        page.wait_for_url(re.compile(r"done=rejected"))
+        tags = page.locator("ol.hits .tag").all_inner_texts()
+        assert tags == ["پذیرفته شد", "رد شد"]
+        page.screenshot(path=str(shot_name("item-text-reviewed", "fa", "desktop")),
+                        full_page=True)
     finally:
         context.close()

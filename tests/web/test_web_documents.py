@@ -1,11 +1,16 @@
-"""The documents page: full-text search of the texts the visitor may see (the one
-document search, as ``POST /api/search``), the query in the body only, matches marked."""
+"""The documents pages: full-text search of the texts the visitor may see (the one
+document search, as ``POST /api/search``), the query in the body only, matches marked;
+an item's text page by page with its mentions marked and the claims proposed from them,
+accepted or rejected there; a protected text "not found" to anyone without the grant."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from api_world import LEVELS, World
 from fastapi import FastAPI
+from page_data import PROTECTED, PUBLIC, add_document
 from web_world import client_for, csrf_of
 
 from dadkhahi.domain.vocab import Sensitivity
@@ -40,3 +45,116 @@ def test_an_empty_query_is_answered_beside_the_field_in_persian(app: FastAPI,
     none = client.post("/fa/documents", data={"csrf": token, "q": "nowhere-word-xyz"})
     assert none.status_code == 200 and "۰ صفحه یافت شد" in none.text
     assert world.objects[Sensitivity.PUBLIC].item not in none.text
+
+
+# --- an item's text, its mentions and the claims proposed from them ---
+
+
+@pytest.fixture(scope="module")
+def documents(world: World) -> dict[Sensitivity, str]:
+    """The SYNTHETIC report in the public and in the protected source, read for mentions."""
+    return {level: add_document(world, level) for level in (PUBLIC, PROTECTED)}
+
+
+def _claims(world: World, item: str) -> list[dict[str, object]]:
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
+    with world.store.reading() as conn:
+        return [dict(r) for r in conn.execute(
+            select(s.proposals.c.status, s.proposals.c.claim_id)
+            .where(s.proposals.c.item_id == item)).mappings()]
+
+
+def _linked_person(world: World, record: str) -> str:
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
+    with world.store.reading() as conn:
+        return str(conn.execute(select(s.person_records.c.person_id).where(
+            s.person_records.c.record_id == record)).scalar_one())
+
+
+def test_the_text_page_shows_pages_mentions_and_proposals_then_a_review(
+        app: FastAPI, world: World, documents: dict[Sensitivity, str]) -> None:
+    item = documents[PUBLIC]
+    client = client_for(app, world, "investigator_g")
+    page = client.get(f"/en/items/{item}/text")
+    assert page.status_code == 200
+    html = page.text
+    assert "Language: English" in html and "plain text" in html
+    assert '<mark title="person">Ali Karimi</mark>' in html
+    assert '<mark title="count of people">seventy</mark>' in html
+    person = _linked_person(world, world.objects[PUBLIC].list_record)  # "Karimi, Ali"
+    assert f'href="/en/persons/{person}"' in html  # a candidate of the name
+    proposals = re.findall(r'<li class="panel" id="(prp_[0-9a-f]+)">', html)
+    assert len(proposals) == 2 and html.count('value="accept"') == 2
+    executed, counted = proposals
+    token = csrf_of(html)
+    # No subject chosen for a proposal that names none: said beside it, nothing changes.
+    answer = client.post(f"/en/items/{item}/proposals/{executed}",
+                         data={"csrf": token, "action": "accept"})
+    assert answer.status_code == 303 and "error=subject" in answer.headers["location"]
+    assert "choose one, then accept" in client.get(answer.headers["location"]).text
+    answer = client.post(f"/en/items/{item}/proposals/{executed}", data={
+        "csrf": token, "action": "accept", "entity": f"person:{person}"})
+    assert answer.headers["location"].endswith("done=accepted")
+    answer = client.post(f"/en/items/{item}/proposals/{counted}",
+                         data={"csrf": token, "action": "reject"})
+    assert answer.headers["location"].endswith("done=rejected")
+    after = client.get(answer.headers["location"]).text
+    assert "The proposal was rejected" in after and 'value="accept"' not in after
+    states = sorted((str(c["status"]), c["claim_id"] is not None)
+                    for c in _claims(world, item))
+    assert states == [("accepted", True), ("rejected", False)]
+    # Accepted twice: refused beside the proposal, not a server error.
+    again = client.post(f"/en/items/{item}/proposals/{executed}", data={
+        "csrf": token, "action": "accept", "entity": f"person:{person}"})
+    assert "error=decided" in again.headers["location"]
+
+
+def test_the_persian_text_page_is_right_to_left_with_persian_digits(
+        app: FastAPI, world: World, documents: dict[Sensitivity, str]) -> None:
+    page = client_for(app, world, "admin_g").get(f"/fa/items/{documents[PUBLIC]}/text")
+    assert page.status_code == 200
+    assert 'lang="fa" dir="rtl"' in page.text
+    assert "زبان: انگلیسی" in page.text and "۷۰" in page.text
+
+
+@pytest.mark.parametrize("who", ["anonymous", "viewer_g", "researcher", "admin"])
+def test_a_protected_text_is_not_found_without_the_grant(
+        app: FastAPI, world: World, documents: dict[Sensitivity, str], who: str) -> None:
+    item = documents[PROTECTED]
+    client = client_for(app, world, who)
+    if who == "anonymous":
+        # Sent to sign in first, the item not named.
+        answer = client.get(f"/en/items/{item}/text")
+        assert answer.status_code == 303 and "sign-in" in answer.headers["location"]
+        return
+    seen = world.can_see(who, PROTECTED)
+    missing = client.get("/en/items/itm_00000000000000000000/text")
+    answer = client.get(f"/en/items/{item}/text")
+    assert missing.status_code == 404
+    if seen:
+        assert answer.status_code == 200
+        return
+    assert answer.status_code == 404 and answer.text == missing.text.replace(
+        "itm_00000000000000000000", item)
+    assert "Ali Karimi" not in answer.text
+    token = csrf_of(client.get("/en/documents").text)
+    with world.store.reading() as conn:
+        from sqlalchemy import select
+
+        from dadkhahi.store import schema as s
+
+        proposal = conn.execute(select(s.proposals.c.id).where(
+            s.proposals.c.item_id == item)).scalars().first()
+    for path, form in ((f"/en/items/{item}/proposals/{proposal}", {"action": "reject"}),
+                       (f"/en/items/{item}/mentions", {}), (f"/en/items/{item}/extract", {})):
+        refused = client.post(path, data={"csrf": token, **form})
+        assert refused.status_code in (403, 404), (path, refused.status_code)
+        if who.startswith("admin"):
+            assert refused.status_code == 404, path
+    assert all(c["status"] == "pending" for c in _claims(world, item))

@@ -1,4 +1,5 @@
-"""Documents: full-text search of every extracted text the visitor may see.
+"""Documents: full-text search of every extracted text the visitor may see, and an
+item's text with what it mentions and the claims proposed from it.
 
 The one document search (:func:`dadkhahi.search.engine.search`, as ``POST /api/search``
 runs it): Persian and English words, "quoted phrases" and prefixes*, every word
@@ -6,23 +7,36 @@ required; texts the visitor may not see are never searched, and protected texts 
 are written to the audit trail by the search itself. The query travels in a POST body
 only (it may hold a name), never in a URL. Each hit links to its item (its text and
 preview) with the page number and a snippet of the exact text, the matches marked.
+
+The text page (``/items/{id}/text``) reads through the API's services:
+``services.documents`` for the text (visible originals only, a protected one audited) and
+its extraction, ``services.mentions`` for the mentions and proposals (seen as far as the
+item is; reading needs nothing more, accepting ``add_facts``, rejecting ``review``).
+Mentions are marked in the page's text by their character spans; after a change the
+page says what was done by a code in its address, never by text typed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.errors import ValidationError
+from dadkhahi.intake.documents import LOW_CONFIDENCE
 from dadkhahi.search.engine import Hit
 from dadkhahi.search.engine import search as run_search
 from dadkhahi.search.query import MAX_QUERY_CHARS
+from dadkhahi.services import documents as documents_service
+from dadkhahi.services import mentions as mentions_service
+from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, register
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
+from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -91,3 +105,163 @@ async def search(request: Request, lang: LangDep) -> Response:
     return render(request, "documents.html", {
         "q": q, "hits": shown, "notes": notes, "errors": errors,
         "max_query": MAX_QUERY_CHARS}, current, lang, 422 if errors else 200)
+
+
+# --- an item's extracted text and what it mentions (through services.documents and
+# services.mentions, as /api/items/{id}/text, /mentions and /api/proposals answer) ---
+
+#: How a page's text was read, in words.
+METHODS = {"ocr": N_("read by OCR from the image"), "text-layer": N_("the PDF's own text"),
+           "docx": N_("a Word document's text"), "odt": N_("an OpenDocument text"),
+           "html": N_("a web page's main text"), "plain": N_("plain text")}
+#: The extraction's states, in words.
+EXTRACTION_STATES = {"pending": N_("The text has not been extracted yet."),
+                     "failed": N_("The text could not be extracted."),
+                     "erased": N_("The extracted text was erased.")}
+#: Kinds of mention, in words.
+MENTION_KINDS = {"person": N_("person"), "place": N_("place"), "date": N_("date"),
+                 "count": N_("count of people"), "attribution": N_("said by")}
+#: Properties a proposal may claim, in words.
+PROPOSED = {"executed": N_("was executed"), "victim_count": N_("counts people killed")}
+#: A proposal's review state, in words.
+REVIEW_STATES = {"pending": N_("waiting for review"), "accepted": N_("accepted"),
+                 "rejected": N_("rejected")}
+#: What the page says after a change (codes in the address, never text typed).
+DONE = {"found": N_("The text was read for mentions."),
+        "queued": N_("The extraction was queued: the worker will read the text."),
+        "accepted": N_("The claim was added, supported by this document."),
+        "rejected": N_("The proposal was rejected; no claim was made.")}
+ERRORS = {"subject": N_("This proposal names no single subject: choose one, then accept."),
+          "decided": N_("Someone has already reviewed this proposal."),
+          "entity": N_("That subject could not be read: choose one of the list.")}
+
+
+def marked_parts(text: str, mentions: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """A page's text cut at its mentions: (text, mention kind or None) in order, for
+    ``<mark>`` (a mention overlapping an earlier one is left unmarked)."""
+    parts: list[tuple[str, str | None]] = []
+    at = 0
+    spans = sorted((int(m["start"]), int(m["end"]), str(m["kind"])) for m in mentions
+                   if m.get("start") is not None and m.get("end") is not None)
+    for start, end, kind in spans:
+        if start < at or end > len(text) or end <= start:
+            continue
+        if start > at:
+            parts.append((text[at:start], None))
+        parts.append((text[start:end], kind))
+        at = end
+    if at < len(text):
+        parts.append((text[at:], None))
+    return parts
+
+
+def _language_name(code: str | None, lang: str) -> str:
+    """A page language's name in the interface language (its code when Babel has none)."""
+    if not code:
+        return ""
+    return str(Locale.parse(lang).languages.get(code, code))
+
+
+def _item_text_view(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
+    """What the text page shows: the text, the mentions and the item's proposals, each
+    through its service (visibility first, then the audit of what is shown)."""
+    text = documents_service.text_for(store, principal, item_id)
+    mentions = mentions_service.mentions_for(store, principal, item_id)["mentions"]
+    proposals = mentions_service.proposals_for(store, principal, item_id=item_id,
+                                               status=None)["proposals"]
+    # Those waiting first, then the reviewed; each in the order of the text (the store
+    # keeps them in ledger order, where a reviewed one moves to its review's place).
+    proposals.sort(key=lambda p: (p["status"] != "pending", p.get("page") or 0, p["seq"]))
+    return {"text": text, "mentions": mentions, "proposals": proposals}
+
+
+def _subjects(proposal: dict[str, Any], mentions: list[dict[str, Any]]) -> list[str]:
+    """Subjects a reviewer may give a proposal (KIND:ID): the persons its name may be,
+    and the places the item's text names (a count's subject is often its place)."""
+    found = [f"person:{c['person_id']}" for c in proposal.get("candidates") or []
+             if c.get("person_id")]
+    if proposal["property"] == "victim_count":
+        found += [f"place:{m['value']['place_id']}" for m in mentions
+                  if m["kind"] == "place" and (m.get("value") or {}).get("place_id")]
+    own = (f"{proposal['entity_kind']}:{proposal['entity_id']}"
+           if proposal.get("entity_id") else None)
+    return list(dict.fromkeys(f for f in found if f != own))
+
+
+@router.get("/items/{item_id}/text")
+async def item_text(request: Request, lang: LangDep, current: VisitorDep, item_id: str,
+                    done: str | None = None, error: str | None = None) -> Response:
+    """An item's extracted text page by page (language, how it was read, OCR confidence
+    per line), the persons, places, dates and counts it mentions, and the claims
+    proposed from them, each with accept and reject for those who may."""
+    signed_in(request, current, lang)
+    store: Store = request.app.state.store
+    view = await run_in_threadpool(_item_text_view, store, current.principal, item_id)
+    principal = current.principal
+    for p in view["proposals"]:
+        p["subjects"] = _subjects(p, view["mentions"])
+    pages = [{**page, "parts": marked_parts(page.get("text") or "", [
+        m for m in view["mentions"] if m.get("page") == page.get("number")])}
+        for page in view["text"].get("pages", [])]
+    languages = {code: _language_name(code, lang)
+                 for page in view["text"].get("pages", []) for code in [page.get("language")]
+                 if code}
+    return render(request, "item_text.html", {
+        **view, "pages": pages, "item_id": item_id, "methods": METHODS, "states": EXTRACTION_STATES,
+        "kinds": MENTION_KINDS, "proposed": PROPOSED, "review_states": REVIEW_STATES,
+        "languages": languages, "low": LOW_CONFIDENCE,
+        "done": DONE.get(done or ""), "error": ERRORS.get(error or ""),
+        "can_find": principal.can(Permission.ADD_FACTS),
+        "can_extract": principal.can(Permission.ADD_EVIDENCE),
+        "can_accept": principal.can(Permission.ADD_FACTS),
+        "can_reject": principal.can(Permission.REVIEW),
+    }, current, lang)
+
+
+@router.post("/items/{item_id}/mentions")
+async def find_mentions(request: Request, lang: LangDep, item_id: str) -> Response:
+    """Read the item's text for mentions and propose claims (again when asked)."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.ADD_FACTS)
+    await run_in_threadpool(mentions_service.find_for, request.app.state.store,
+                            current.principal, item_id, again=form.get("again") == "1")
+    return RedirectResponse(f"/{lang}/items/{item_id}/text?done=found", status_code=303)
+
+
+@router.post("/items/{item_id}/extract")
+async def extract(request: Request, lang: LangDep, item_id: str) -> Response:
+    """Queue the extraction of the item's text (again, after a failure)."""
+    await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.ADD_EVIDENCE)
+    await run_in_threadpool(documents_service.extract_for, request.app.state.store,
+                            current.principal, item_id)
+    return RedirectResponse(f"/{lang}/items/{item_id}/text?done=queued", status_code=303)
+
+
+@router.post("/items/{item_id}/proposals/{proposal_id}")
+async def review_proposal(request: Request, lang: LangDep, item_id: str,
+                          proposal_id: str) -> Response:
+    """Accept a proposed claim (with the subject chosen, when it names none) or reject it."""
+    form = await read_form(request)
+    current = await visitor(request)
+    accept = form.get("action") == "accept"
+    permitted(request, current, lang, Permission.ADD_FACTS if accept else Permission.REVIEW)
+    store: Store = request.app.state.store
+    back = f"/{lang}/items/{item_id}/text"
+    entity = form.get("entity") or None
+    try:
+        if accept:
+            await run_in_threadpool(mentions_service.accept_for, store, current.principal,
+                                    proposal_id, entity)
+        else:
+            await run_in_threadpool(mentions_service.reject_for, store, current.principal,
+                                    proposal_id)
+    except ValidationError as exc:
+        code = "decided" if "already" in str(exc) else (
+            "entity" if entity is not None else "subject")
+        return RedirectResponse(f"{back}?error={code}#{proposal_id}", status_code=303)
+    return RedirectResponse(f"{back}?done={'accepted' if accept else 'rejected'}",
+                            status_code=303)
+
