@@ -16,6 +16,12 @@ knows for every address ever published where its reader should go now:
 
 A victim split off an earlier page names that page ("split from"), which still holds
 the largest part.
+
+List pages (a province, a prison, a month, a letter, a detail missing) come and go
+with the victims on them: a relinking or a review can empty one. Each recorded build
+also names the list pages it published first (``publication_pages``), and a build
+leaves a redirect page to the lists at every such address it no longer has
+(:meth:`dadkhahi.publish.site.Site.emptied_pages`).
 """
 
 from __future__ import annotations
@@ -43,15 +49,18 @@ class Addresses:
     split_from: dict[str, list[str]] = field(default_factory=dict)
     #: Published persons and tombstones no recorded build published before.
     new: list[str] = field(default_factory=list)
+    #: List pages (paths under a language's folder) any recorded build published.
+    pages: frozenset[str] = frozenset()
 
 
 def resolve(conn: Connection, published: set[str], withdrawn: set[str]) -> Addresses:
     """Where every address published before leads in this build."""
     ever = {str(r[0]) for r in conn.execute(select(s.publication_addresses.c.person_id))}
+    pages = frozenset(str(r[0]) for r in conn.execute(select(s.publication_pages.c.path)))
     shown = published | withdrawn
     new = sorted(shown - ever)
     if not ever:
-        return Addresses(new=new)
+        return Addresses(new=new, pages=pages)
     holding = {str(r[0]) for r in conn.execute(
         select(s.person_records.c.person_id).distinct())}
     lin = s.person_lineage.c
@@ -77,7 +86,8 @@ def resolve(conn: Connection, published: set[str], withdrawn: set[str]) -> Addre
     split_from = {
         pid: sorted(src for src in into[pid] if src in ever and src in holding and src != pid)
         for pid in sorted(published) if pid in into}
-    return Addresses(redirects, reviewing, {k: v for k, v in split_from.items() if v}, new)
+    return Addresses(redirects, reviewing, {k: v for k, v in split_from.items() if v}, new,
+                     pages)
 
 
 def _follow(pid: str, out: dict[str, list[tuple[int, int, str]]],

@@ -86,7 +86,8 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     written, removed = _write(out, files)
     if new:
         mf.record(store, actor, build_info, manifest, content, len(files),
-                  memorial.addresses.new)
+                  memorial.addresses.new,
+                  sorted(set(site.list_pages()) - memorial.addresses.pages))
     return BuildReport(
         out=out, sequence=build_info.sequence, recorded=new, files=len(files),
         written=written, removed=removed, published=len(memorial.victims),

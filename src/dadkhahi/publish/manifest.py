@@ -121,11 +121,13 @@ def manifest_text(build: Build, files: dict[str, bytes]) -> str:
 
 
 def record(store: Store, actor: str, build: Build, manifest: bytes, content: str,
-           files: int, addresses: list[str] | None = None) -> int:
+           files: int, addresses: list[str] | None = None,
+           pages: list[str] | None = None) -> int:
     """The ``publish.built`` event: this build's manifest hash in the ledger.
 
-    ``addresses``: persons whose pages this build publishes first (kept answering by
-    every later build, :mod:`dadkhahi.publish.addresses`).
+    ``addresses``: persons whose pages this build publishes first; ``pages``: list pages
+    (paths under a language's folder) it publishes first. Every later build keeps both
+    answering (:mod:`dadkhahi.publish.addresses`).
     """
     with store.transaction(actor) as tx:
         return tx.emit("publish.built", {
@@ -134,4 +136,5 @@ def record(store: Store, actor: str, build: Build, manifest: bytes, content: str
             "content_sha256": content, "previous_sha256": build.previous,
             "checkpoint_size": build.checkpoint_size, "files": files,
             "addresses": sorted(addresses or []),
+            "pages": sorted(pages or []),
         })

@@ -406,6 +406,7 @@ class Site:
         """Every page except "about this copy" (which names the build)."""
         addresses = self.memorial.addresses
         split_from = addresses.split_from
+        emptied = self.emptied_pages()
         yield Page("index.html", "root.html", {})
         for code in self.options.languages:
             yield Page(f"{code}/index.html", "home.html",
@@ -449,7 +450,13 @@ class Site:
                            {"pid": pid, "reviewing": False}, code)
             for pid, target in sorted(addresses.redirects.items()):
                 yield Page(f"{code}/victims/{pid}.html", "redirect.html",
-                           {"pid": pid, "target": target}, code)
+                           {"pid": pid, "target": target, "href": f"{target}.html",
+                            "canonical": f"{target}.html"}, code)
+            for path, (href, title) in emptied.items():
+                # A list relinking or review emptied: its address leads to the lists.
+                yield Page(f"{code}/{path}", "redirect.html",
+                           {"pid": None, "href": href, "canonical": href.split("#")[0],
+                            "title": title}, code)
             for pid in addresses.reviewing:
                 # Nameless, as a tombstone: the record may come back under another name.
                 yield Page(f"{code}/victims/{pid}.html", "tombstone.html",
@@ -465,7 +472,36 @@ class Site:
         lines = [f"{prefix}/{code}/victims/{old}.html {prefix}/{code}/victims/{new}.html 301\n"
                  for code in self.options.languages
                  for old, new in sorted(self.memorial.addresses.redirects.items())]
+        # Emptied lists lead to their folder's index (the part after "#" is left to the
+        # redirect page: hosts' redirect files differ on fragments).
+        lines += [f"{prefix}/{code}/{path} {prefix}/{code}/{path.split('/')[0]}/index.html "
+                  "301\n"
+                  for code in self.options.languages for path in self.emptied_pages()]
         return "".join(lines).encode("ascii")
+
+    def list_pages(self) -> list[str]:
+        """This build's list pages, as paths under a language's folder (the same in
+        every language): a page per group of :class:`Groups` and per detail missing
+        from some victim's page."""
+        lacking = {prop for victim in self.memorial.victims for prop in missing(victim)}
+        return sorted([f"lists/{group.slug}.html" for kind in Groups.KINDS
+                       for group in self.groups.ordered(kind)]
+                      + [f"missing/{prop}.html" for prop in MISSING if prop in lacking])
+
+    def emptied_pages(self) -> dict[str, tuple[str, str]]:
+        """List pages a recorded build published that this build has not (relinking or
+        review left nobody on them) → the address their redirect page leads to (relative
+        to it: the lists' index at the list's kind) and that place's title."""
+        gone = self.memorial.addresses.pages - set(self.list_pages())
+        out: dict[str, tuple[str, str]] = {}
+        for path in sorted(gone):
+            folder, name = path.split("/", 1)
+            kind = next((k for k in Groups.KINDS if name.startswith(f"{k}-")), None)
+            if folder == "lists" and kind is not None:
+                out[path] = (f"index.html#kind-{kind}", Groups.TITLES[kind])
+            elif folder == "missing":
+                out[path] = ("index.html", N_("Names missing information"))
+        return out
 
     def lacking(self, code: str) -> list[tuple[str, list[Victim]]]:
         """Per detail of :data:`MISSING`, the victims whose pages lack it, in the order of

@@ -533,4 +533,10 @@ def _publish_built(index: int, data: Mapping[str, Any]) -> list[Op]:
             "person_id": pid, "sequence": data["sequence"]}))
         for pid in data.get("addresses", ())
     )
+    # Likewise the list pages (builds recorded before list pages were kept list none).
+    ops.extend(
+        Insert(s.publication_pages, _row(s.publication_pages, index, {
+            "path": path, "sequence": data["sequence"]}))
+        for path in data.get("pages", ())
+    )
     return ops

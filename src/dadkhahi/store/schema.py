@@ -1097,6 +1097,17 @@ publication_addresses = Table(
     _ledger_index(),
 )
 
+# Every list page (a path under a language's folder, e.g. ``lists/province-fars.html``)
+# a recorded build published, with the first such build: a list that relinking or
+# review empties leaves a redirect page at its address, never a 404.
+publication_pages = Table(
+    "publication_pages",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("sequence", Integer, nullable=False),
+    _ledger_index(),
+)
+
 # Pages of a source's records and items in ID order (the API's default) come straight
 # from these, without sorting every row of the source.
 Index("ix_records_source_id_id", records.c.source_id, records.c.id)
