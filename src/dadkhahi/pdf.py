@@ -27,8 +27,9 @@ from dadkhahi.assets import STATIC
 
 
 def _keep_truncated_images_errors() -> None:
-    # Importing WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process, and
-    # text extraction must still report a cut-short image as damaged, not read half of it.
+    # Importing WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process. Our
+    # own readers decode through documents.images.open_whole, which refuses a cut-short
+    # image whatever the switch says; set back all the same, for any other reader.
     from PIL import ImageFile
 
     ImageFile.LOAD_TRUNCATED_IMAGES = False

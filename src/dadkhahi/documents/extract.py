@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from dadkhahi.documents.images import ImageTooLargeError, open_whole
 from dadkhahi.documents.language import detect_language
 from dadkhahi.documents.model import Extraction, ExtractionError
 from dadkhahi.documents.ocr import DEFAULT_LANGUAGES, MAX_PIXELS, ocr_image, tesseract_version
@@ -40,17 +41,17 @@ def _zip_kind(data: bytes) -> str | None:
 
 
 def _image(data: bytes, languages: Sequence[str], tessdata: Path | None) -> Extraction:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise ExtractionError(f"the image is {img.width}x{img.height} pixels; "
-                                      "too large to OCR")
+        # Decoded whole (a cut-short file is damaged, whatever Pillow's global switch says).
+        with open_whole(data, max_pixels=MAX_PIXELS) as img:
             dpi = img.info.get("dpi", (300, 300))[0] or 300
             buffer = io.BytesIO()
             img.convert("L").save(buffer, format="PNG")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except ImageTooLargeError as exc:
+        raise ExtractionError(f"{exc}; too large to OCR") from None
+    except (OSError, Image.DecompressionBombError):
         raise ExtractionError("the image cannot be decoded") from None
     page = ocr_image(buffer.getvalue(), languages=languages, dpi=int(dpi), tessdata=tessdata)
     return Extraction("image", (page,), {"tesseract": tesseract_version()})

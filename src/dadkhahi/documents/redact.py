@@ -19,6 +19,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dadkhahi.documents.images import open_whole
 from dadkhahi.documents.model import ExtractionError
 
 #: What replaces a span of text that was removed.
@@ -120,12 +121,12 @@ def _check_gone(pdf: bytes, texts: Sequence[str]) -> None:
 
 
 def _image(data: bytes, media_type: str, areas: Sequence[Area]) -> Redacted:
-    from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageDraw, ImageOps
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with open_whole(data) as img:
             upright = ImageOps.exif_transpose(img).convert("RGB")
-    except (UnidentifiedImageError, OSError):
+    except (OSError, Image.DecompressionBombError):
         raise RedactionError("the image cannot be decoded") from None
     # A new image from the pixels alone: no EXIF, XMP or text chunk is carried over.
     clean = Image.frombytes("RGB", upright.size, upright.tobytes())

@@ -7,6 +7,8 @@ from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from dadkhahi.documents.images import open_whole
+
 _SAVE_FORMAT = {"JPEG": "JPEG", "PNG": "PNG", "TIFF": "TIFF", "WEBP": "WEBP", "GIF": "PNG"}
 
 
@@ -18,7 +20,8 @@ def strip_image_metadata(original: BinaryIO) -> tuple[bytes, str] | None:
     is carried over: EXIF, GPS, XMP, IPTC, ICC comments and text chunks are not.
     """
     try:
-        with Image.open(original) as img:
+        # Decoded whole: a cut-short file gets no copy (whatever Pillow's global switch says).
+        with open_whole(original) as img:
             fmt = _SAVE_FORMAT.get(img.format or "")
             if fmt is None:
                 return None
@@ -31,7 +34,7 @@ def strip_image_metadata(original: BinaryIO) -> tuple[bytes, str] | None:
             out = io.BytesIO()
             save_kwargs: dict[str, object] = {"quality": 95} if fmt == "JPEG" else {}
             clean.save(out, format=fmt, **save_kwargs)
-    except (UnidentifiedImageError, OSError):
+    except (OSError, Image.DecompressionBombError):
         return None
     return out.getvalue(), Image.MIME[fmt]
 

@@ -78,8 +78,9 @@ def page_image(store: Store, principal: Principal, item_id: str, page: int
                ) -> tuple[bytes, str]:
     """The page as a PNG to show beside the text (a PDF's page rendered; an image as it
     is, turned into PNG so a TIFF scan shows in any browser). Audited as a download."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
+    from dadkhahi.documents.images import open_whole
     from dadkhahi.documents.model import ExtractionError
     from dadkhahi.documents.pdf import render_page
 
@@ -93,11 +94,11 @@ def page_image(store: Store, principal: Principal, item_id: str, page: int
     try:
         if media == "application/pdf":
             return render_page(data, page), "image/png"
-        with Image.open(io.BytesIO(data)) as img:
+        with open_whole(data) as img:
             out = io.BytesIO()
             img.convert("RGB").save(out, format="PNG")
             return out.getvalue(), "image/png"
-    except (ExtractionError, UnidentifiedImageError, OSError):
+    except (ExtractionError, OSError, Image.DecompressionBombError):
         raise NotFoundError(f"no image of page {page}") from None
 
 
