@@ -32,6 +32,7 @@ def test_two_independent_transcriptions_differ_and_are_resolved(world: World) ->
         p for p in queue if p["item_id"] == item and p["page"] == 7).items()
     typed = c.post(f"{page}/transcriptions", headers=h("investigator_g"), json={"text": FIRST})
     assert typed.status_code == 201, typed.text
+    assert typed.json()["mentions"] is None  # one of two: nothing scanned while blind
     again = c.post(f"{page}/transcriptions", headers=h("investigator_g"), json={"text": FIRST})
     assert again.status_code == 422 and "someone else" in again.text
     # The second transcriber sees the page, not the first one's text.
@@ -50,8 +51,14 @@ def test_two_independent_transcriptions_differ_and_are_resolved(world: World) ->
     for who in ("researcher", "admin", "anonymous"):
         hidden = c.get(f"{page}/transcription", headers=h(who))
         assert hidden.status_code == 404 and "SYNTHETICFIRSTHANDQX" not in hidden.text, who
-    assert c.post(f"{page}/resolution", headers=h("investigator_g"),
-                  json={"text": FIRST}).status_code == 201
+    resolved = c.post(f"{page}/resolution", headers=h("investigator_g"), json={"text": FIRST})
+    assert resolved.status_code == 201
+    # The settled text feeds the mention finder: its proposals name the resolution.
+    found = resolved.json()["mentions"]
+    assert found["item_id"] == item and found["proposals"] == 1, found
+    [proposal] = [p for p in c.get("/api/proposals", headers=h("investigator_g")).json()[
+        "proposals"] if p["text_item_id"] == resolved.json()["text_item_id"]]
+    assert proposal["value"]["count"] == 10 and proposal["sensitivity"] == "protected"
     done = c.get(f"{page}/transcription", headers=h("lawyer_g")).json()
     assert done["state"] == "done" and done["texts"][-1]["kind"] == "resolution"
     with world.store.reading() as conn:

@@ -397,8 +397,13 @@ def transcribe(
         answer = tr.request(store, item_id, [page], who, required=request,
                             reason="exhibit" if request > 1 else "requested")
     elif text_file is not None:
+        from dadkhahi.mentions.finder import propose_from_transcription
+
         answer = tr.record(store, item_id, page, text_file.read_text("utf-8"), who,
                            resolution=resolve)
+        # A settled page's text is scanned for mentions, as extracted text is.
+        run = propose_from_transcription(store, str(answer["id"]), who)
+        answer["mentions"] = None if run is None else run.to_json()
     else:
         answer = tr.page_view(store, item_id, page, who)
     if as_json or text_file is not None or request is not None:

@@ -17,6 +17,13 @@ finds, page by page, with each page's character span:
   each proposal of that sentence as ``value.attributed_to``: the claim, once accepted, is
   the document's (its source) reporting that party's statement.
 
+A page's transcription (``intake.transcriptions``: typed by a person where OCR could not
+read it) feeds the same finder once the page is settled (its one transcription, two that
+agree, or the resolution of two that differ; never while a second transcriber must still
+type blind): :func:`propose_from_transcription`. Its mentions and proposals belong to the
+original item and name the transcription as their text (``text_item_id``, and the
+locator ``transcription ITEM, page N, characters a-b``).
+
 From each sentence that reports an execution it proposes "this text says person P was
 executed (at Q, on D)", and from each count "this text says N people (at Q, on D)". The
 mentions and proposals are one ``mentions.found`` event; nothing becomes a claim until a
@@ -42,7 +49,9 @@ from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import Role, Sensitivity
 from dadkhahi.intake.documents import has_own_text, read_text
-from dadkhahi.intake.evidence import resolve_item
+from dadkhahi.intake.evidence import ContentErasedError, item_content, resolve_item
+from dadkhahi.intake.transcriptions import DERIVATION as TRANSCRIPTION
+from dadkhahi.intake.transcriptions import page_state
 from dadkhahi.mentions.text import (
     KILLING_WORDS,
     Span,
@@ -96,14 +105,16 @@ def _searcher(level: Sensitivity, actor: str) -> Principal:
     return Principal(username=actor, role=role)
 
 
-def latest_run(conn: Connection, item_id: str) -> str | None:
-    """The ID of the newest mention run of an item, if any (a run that found nothing
+def latest_run(conn: Connection, item_id: str, text_item_id: str | None = None) -> str | None:
+    """The ID of the newest mention run of an item (of one of its texts, if
+    ``text_item_id``: its extraction or a transcription), if any (a run that found nothing
     leaves no row, so such a text is simply scanned again)."""
     newest: tuple[int, str] | None = None
     for table in (s.mentions, s.proposals):
-        row = conn.execute(select(table.c.ledger_index, table.c.run_id)
-                           .where(table.c.item_id == item_id)
-                           .order_by(table.c.ledger_index.desc()).limit(1)).first()
+        stmt = select(table.c.ledger_index, table.c.run_id).where(table.c.item_id == item_id)
+        if text_item_id is not None:
+            stmt = stmt.where(table.c.text_item_id == text_item_id)
+        row = conn.execute(stmt.order_by(table.c.ledger_index.desc()).limit(1)).first()
         if row is not None and (newest is None or int(row[0]) > newest[0]):
             newest = (int(row[0]), str(row[1]))
     return None if newest is None else newest[1]
@@ -234,7 +245,7 @@ def _subject(candidates: list[dict[str, Any]]) -> str | None:
 
 
 def _proposals(
-    text_item_id: str, page: int, text: str, found: list[Found],
+    text_item_id: str, page: int, text: str, found: list[Found], label: str = "text",
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for sentence in sentences(text):
@@ -248,7 +259,7 @@ def _proposals(
             "page": page, "sentence": text[sentence.start:sentence.end],
             # The locator names the place in the text, never its words: a claim support's
             # locator is not sealed (ARCHITECTURE.md), the sentence is (when protected).
-            "locator": f"text {text_item_id}, page {page}, "
+            "locator": f"{label} {text_item_id}, page {page}, "
                        f"characters {sentence.start}-{sentence.end}",
             "date_earliest": when.value["earliest"] if when else None,
             "date_latest": when.value["latest"] if when else None,
@@ -291,12 +302,18 @@ class Run:
     proposals: int
     existing: bool = False
 
+    def to_json(self) -> dict[str, Any]:
+        """IDs and counts (what a face says after a run; the mentions are read apart)."""
+        return {"run_id": self.run_id, "item_id": self.item_id, "mentions": self.mentions,
+                "proposals": self.proposals, "existing": self.existing}
+
 
 def scan_pages(
     store: Store, pages: Sequence[tuple[int, str]], level: Sensitivity, actor: str,
-    text_item_id: str,
+    text_item_id: str, label: str = "text",
 ) -> tuple[list[Found], list[dict[str, Any]]]:
-    """Mentions and proposals of these pages (number, exact text); nothing is stored."""
+    """Mentions and proposals of these pages (number, exact text); nothing is stored.
+    ``label`` names the kind of text in the locators (``text``, ``transcription``)."""
     with store.reading() as conn:
         patterns = _place_patterns(conn, level)
     found: list[Found] = []
@@ -323,7 +340,7 @@ def scan_pages(
     proposals: list[dict[str, Any]] = []
     for number, text in pages:
         proposals += _proposals(text_item_id, number, text,
-                                [f for f in found if f.page == number])
+                                [f for f in found if f.page == number], label)
     return found, proposals
 
 
@@ -332,27 +349,95 @@ def find_mentions(store: Store, item_ref: str, actor: str, *, again: bool = Fals
 
     An item whose mentions were found before is left alone unless ``again`` (a new run:
     say after more records or places were added); its earlier proposals stay as they are.
+    Given a transcription, its page is scanned (:func:`propose_from_transcription`).
     Raises :class:`ValidationError` when the item has no extracted text.
     """
     with store.reading() as conn:
         item = resolve_item(conn, item_ref)
-        if not has_own_text(item):
+        if item["derivation"] == TRANSCRIPTION:
+            typed = conn.execute(select(s.transcriptions.c.id).where(
+                s.transcriptions.c.text_item_id == item["id"])).scalar_one()
+        elif not has_own_text(item):
             item = resolve_item(conn, str(item["derived_from"]))
-        item_id = str(item["id"])
-        previous = latest_run(conn, item_id)
-        if previous is not None and not again:
-            m, p = s.mentions.c, s.proposals.c
-            n_m = len(conn.execute(select(m.id).where(m.run_id == previous)).all())
-            n_p = len(conn.execute(select(p.id).where(p.run_id == previous)).all())
-            return Run(previous, item_id, n_m, n_p, existing=True)
+    if item["derivation"] == TRANSCRIPTION:
+        return _transcription_run(store, str(typed), actor, again=again)
+    item_id = str(item["id"])
+    with store.reading() as conn:
         body = read_text(store, conn, item_id)
         if body["state"] != "done":
             raise ValidationError(f"item {item_id} has no extracted text ({body['state']}); "
                                   "run `dadkhahi documents extract` first")
         text_item_id = str(body["text_item_id"])
+        previous = _previous(conn, item_id, text_item_id, again)
         level = _level(conn, item)
+    if previous is not None:
+        return previous
     pages = [(int(p["number"]), str(p["text"])) for p in body["pages"]]
     found, proposals = scan_pages(store, pages, level, actor, text_item_id)
+    return _record_run(store, actor, item, level, text_item_id, found, proposals)
+
+
+def _previous(conn: Connection, item_id: str, text_item_id: str, again: bool) -> Run | None:
+    """The run already made on this text, unless asked to scan it again."""
+    previous = latest_run(conn, item_id, text_item_id)
+    if previous is None or again:
+        return None
+    m, p = s.mentions.c, s.proposals.c
+    n_m = len(conn.execute(select(m.id).where(m.run_id == previous)).all())
+    n_p = len(conn.execute(select(p.id).where(p.run_id == previous)).all())
+    return Run(previous, item_id, n_m, n_p, existing=True)
+
+
+def propose_from_transcription(
+    store: Store, transcription_id: str, actor: str,
+) -> Run | None:
+    """Feed a settled page's transcription to the finder, as extracted text is.
+
+    Called after a transcription or resolution is recorded: when the page is now settled
+    (``intake.transcriptions.page_state`` is ``done``), the transcription just recorded
+    is its text (two that agree are byte for byte the same; a resolution is the text
+    settled on) and is scanned, the transcription named as the text of every mention and
+    proposal. While the page still waits (the first of two independent transcriptions,
+    or two that differ) nothing is scanned: proposals are shown to reviewers, and would
+    show a transcriber the other's words. Returns the run, or None when not settled.
+    """
+    with store.reading() as conn:
+        row = conn.execute(select(s.transcriptions).where(
+            s.transcriptions.c.id == transcription_id)).mappings().one()
+        state = page_state(conn, str(row["item_id"]), int(row["page"]))
+    if state.state != "done":
+        return None
+    return _transcription_run(store, transcription_id, actor)
+
+
+def _transcription_run(store: Store, transcription_id: str, actor: str, *,
+                       again: bool = False) -> Run:
+    with store.reading() as conn:
+        row = conn.execute(select(s.transcriptions).where(
+            s.transcriptions.c.id == transcription_id)).mappings().one()
+        item = resolve_item(conn, str(row["item_id"]))
+        text_item_id = str(row["text_item_id"])
+        previous = _previous(conn, str(item["id"]), text_item_id, again)
+        text_row = conn.execute(select(s.items).where(
+            s.items.c.id == text_item_id)).mappings().one()
+        try:
+            text = b"".join(item_content(store, conn, dict(text_row))).decode("utf-8")
+        except ContentErasedError:
+            raise ValidationError(f"transcription {transcription_id} was erased") from None
+        level = _level(conn, item)
+    if previous is not None:
+        return previous
+    found, proposals = scan_pages(store, [(int(row["page"]), text)], level, actor,
+                                  text_item_id, label="transcription")
+    return _record_run(store, actor, item, level, text_item_id, found, proposals)
+
+
+def _record_run(
+    store: Store, actor: str, item: dict[str, Any], level: Sensitivity, text_item_id: str,
+    found: list[Found], proposals: list[dict[str, Any]],
+) -> Run:
+    """The mentions and proposals of one text as one ``mentions.found`` event."""
+    item_id = str(item["id"])
     run_id = new_id("mentionrun")
     protected = level is Sensitivity.PROTECTED
     with store.transaction(actor) as tx:
@@ -379,4 +464,3 @@ def find_mentions(store: Store, item_ref: str, actor: str, *, again: bool = Fals
             "source_id": str(item["source_id"]), "sensitivity": str(level), "at": utc_now(),
             "mentions": mentions, "proposals": sealed_proposals})
     return Run(run_id, item_id, len(found), len(proposals))
-

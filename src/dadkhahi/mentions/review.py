@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
 
 from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.errors import NotFoundError, ValidationError
@@ -39,15 +39,22 @@ def _opened(store: Store, conn: Connection, row: dict[str, Any]) -> dict[str, An
 def mentions_of(
     store: Store, conn: Connection, item_id: str, run_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The mentions of an item's newest run (or of ``run_id``), in text order."""
-    from dadkhahi.mentions.finder import latest_run
-
-    run = run_id or latest_run(conn, item_id)
-    if run is None:
-        return []
+    """The mentions of an item (or of its run ``run_id``): without a run, those of the
+    newest run on each of its texts (the extraction, each settled page's transcription),
+    in ledger order, then text order."""
     m = s.mentions.c
-    rows = conn.execute(select(s.mentions).where(m.item_id == item_id, m.run_id == run)
-                        .order_by(m.seq)).mappings()
+    if run_id is not None:
+        runs = [run_id]
+    else:
+        newest = (select(m.text_item_id, func.max(m.ledger_index).label("ix"))
+                  .where(m.item_id == item_id).group_by(m.text_item_id).subquery())
+        runs = list(conn.execute(select(m.run_id).distinct().join(newest, and_(
+            newest.c.text_item_id == m.text_item_id, newest.c.ix == m.ledger_index))
+            .where(m.item_id == item_id)).scalars())
+    if not runs:
+        return []
+    rows = conn.execute(select(s.mentions).where(m.item_id == item_id, m.run_id.in_(runs))
+                        .order_by(m.ledger_index, m.seq)).mappings()
     return [_opened(store, conn, dict(r)) for r in rows]
 
 

@@ -7,7 +7,9 @@ role must allow the change (``add_evidence`` to transcribe or ask for a transcri
 transcriptions is audited. Independence: while a page still waits for transcriptions,
 nobody is shown another person's text of it (only the OCR's and their own); once the
 required number are in, whoever may see the item sees them all and, where they differ,
-the differences to resolve.
+the differences to resolve. Once a page is settled, the transcription just recorded
+feeds the mention finder as extracted text does (``mentions.finder
+.propose_from_transcription``): its proposals wait for review like any other.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake import transcriptions as tr
 from dadkhahi.intake.evidence import item_content
+from dadkhahi.mentions.finder import propose_from_transcription
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -107,7 +110,8 @@ def submit_for(store: Store, principal: Principal, item_id: str, page: int, text
     """Record the caller's transcription of a page (``add_evidence``)."""
     _item(store, principal, item_id)
     require(principal, Permission.ADD_EVIDENCE)
-    return tr.record(store, item_id, page, text, principal.name)
+    return _proposed(store, tr.record(store, item_id, page, text, principal.name),
+                     principal.name)
 
 
 def resolve_for(store: Store, principal: Principal, item_id: str, page: int, text: str
@@ -115,7 +119,15 @@ def resolve_for(store: Store, principal: Principal, item_id: str, page: int, tex
     """Record the text settled on where a page's transcriptions differ (``review``)."""
     _item(store, principal, item_id)
     require(principal, Permission.REVIEW)
-    return tr.record(store, item_id, page, text, principal.name, resolution=True)
+    return _proposed(store, tr.record(store, item_id, page, text, principal.name,
+                                      resolution=True), principal.name)
+
+
+def _proposed(store: Store, recorded: dict[str, Any], actor: str) -> dict[str, Any]:
+    """The recorded transcription, and (when it settled its page) the mention run its
+    text fed: counts only, the proposals are read at ``/api/proposals``."""
+    run = propose_from_transcription(store, str(recorded["id"]), actor)
+    return recorded | {"mentions": None if run is None else run.to_json()}
 
 
 def request_for(store: Store, principal: Principal, item_id: str, pages: list[int],
