@@ -243,6 +243,10 @@ def collect(store: Store, conn: Connection,
         for prop, facts in list(victim.facts.items()):
             kept = [f for f in facts if all(src in sources for src in f.sources)]
             victim.facts[prop] = kept
+    addresses = resolve(conn, set(gate.published), set(gate.withdrawn))
+    # Every page naming an invented person's address is labelled, the nameless ones a
+    # relinking leaves (redirects, "under review") and tombstones too.
+    shown = {*gate.published, *gate.withdrawn, *addresses.redirects, *addresses.reviewing}
     return Memorial(
         victims=victims,
         tombstones=sorted(gate.withdrawn),
@@ -251,8 +255,8 @@ def collect(store: Store, conn: Connection,
         figures=[f for f in figures if all(src in sources for src in f.sources)],
         estimates=list(estimates or []),
         list_titles=_list_titles(conn, list(estimates or [])),
-        synthetic=bool(synthetic & set(gate.published)) or any(
+        synthetic=bool(synthetic & shown) or any(
             "SYNTHETIC" in src.title for src in sources.values()),
-        addresses=resolve(conn, set(gate.published), set(gate.withdrawn)),
+        addresses=addresses,
         places=_places(conn),
     )
