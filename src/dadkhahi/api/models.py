@@ -608,9 +608,11 @@ class SearchIn(_In):
 
 
 class AcceptIn(_In):
-    """Accepting a proposed claim: optionally its subject, as ``KIND:ID``."""
+    """Accepting a proposed claim: optionally its subject, as ``KIND:ID``, and the person
+    or organisation the statement is attributed to (``person:ID``, ``organization:ID``)."""
 
     entity: str | None = Field(default=None, max_length=100)
+    attributed_to: str | None = Field(default=None, max_length=100)
 
 
 class TranscriptionIn(_In):

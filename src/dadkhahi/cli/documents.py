@@ -263,6 +263,10 @@ def proposals(
     entity: Annotated[str | None, typer.Option(
         help="With --accept: the claim's subject as KIND:ID (person:per_…), when the "
              "proposal names none or names the wrong one")] = None,
+    attributed_to: Annotated[str | None, typer.Option(
+        "--attributed-to", help="With --accept: the person or organisation the text "
+                                "attributes the statement to, as KIND:ID "
+                                "(organization:org_…, person:per_…)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON")] = False,
     actor: Annotated[str | None, typer.Option(help="Who reviews")] = None,
 ) -> None:
@@ -278,7 +282,8 @@ def proposals(
         who = current_actor(actor)
         if accept:
             chosen = review.parse_entity(entity) if entity else None
-            done = review.accept(store, accept, who, entity=chosen)
+            party = review.parse_party(attributed_to) if attributed_to else None
+            done = review.accept(store, accept, who, entity=chosen, party=party)
             console.print(f"accepted {accept}: claim {done['claim_id']} "
                           f"({done['sensitivity']})", highlight=False)
         else:

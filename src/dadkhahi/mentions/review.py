@@ -7,6 +7,12 @@ document's source and original item as its support and the sentence's place in t
 as the locator, and a ``proposal.reviewed`` event, in one transaction. Rejecting is a
 ``proposal.reviewed`` event alone. A proposal is reviewed once.
 
+The party a sentence attributes the statement to (``value.attributed_to``, the words of
+the text) may be linked, when accepting, to the person or organisation of the store it
+names (``value.attributed_party``: kind and ID): the claim is then that party's statement
+as reported by the document, and it is never less protected than the party it names
+(a public claim naming a protected organisation would disclose it).
+
 These functions hold no access rule: the command line (the home's operator) calls them
 directly, the API through :mod:`dadkhahi.services.mentions`.
 """
@@ -113,18 +119,38 @@ def _pending(row: dict[str, Any]) -> None:
         raise ValidationError(f"proposal {row['id']} was erased with its document")
 
 
+#: What an attributed party may be linked to.
+PARTY_KINDS = ("person", "organization")
+
+
+def parse_party(text: str) -> tuple[str, str]:
+    """``organization:org_…`` or ``person:per_…`` (or a bare ID) as (kind, id)."""
+    kind, entity_id = parse_entity(text)
+    if kind not in PARTY_KINDS:
+        raise ValidationError(f"attributed party {text!r}: a statement is made by a person "
+                              "or an organisation (KIND:ID with KIND person or organization)")
+    return kind, entity_id
+
+
 def accept(
     store: Store, proposal_id: str, actor: str, *, entity: tuple[str, str] | None = None,
+    party: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Accept a proposal: the claim it proposes is added, supported by the document.
 
     ``entity`` (kind, id) names the claim's subject when the proposal has none (an
-    ambiguous name, a count with no place) or corrects it. Returns the proposal's ID,
-    the claim's ID and its sensitivity.
+    ambiguous name, a count with no place) or corrects it. ``party`` (person or
+    organization, id) links the party the text attributes the statement to. Returns the
+    proposal's ID, the claim's ID and its sensitivity.
     """
     with store.reading() as conn:
         row = get_proposal(store, conn, proposal_id)
         _pending(row)
+        value = dict(row["value"] or {})
+        level = Sensitivity(row["sensitivity"])
+        if party is not None:
+            value["attributed_party"], party_level = _party(conn, row, party)
+            level = max((level, party_level), key=_ORDER.index)
         kind, entity_id = entity or (row["entity_kind"], row["entity_id"])
         if not kind or not entity_id:
             candidates = ", ".join(str(c["person_id"]) for c in row.get("candidates") or []
@@ -142,14 +168,33 @@ def accept(
                       locator=row["locator"])
     with store.transaction(actor) as tx:
         claim_id = add_claim(tx, EntityKind(kind), entity_id, str(row["property"]),
-                             row["value"] or {}, [support], date=when,
-                             sensitivity=Sensitivity(row["sensitivity"]))
+                             value, [support], date=when, sensitivity=level)
         tx.emit("proposal.reviewed", {"id": proposal_id, "status": "accepted",
                                       "claim_id": claim_id, "at": utc_now()})
     with store.reading() as conn:
         level = conn.execute(select(s.claims.c.sensitivity).where(
             s.claims.c.id == claim_id)).scalar_one()
     return {"proposal_id": proposal_id, "claim_id": claim_id, "sensitivity": str(level)}
+
+
+_ORDER = [Sensitivity.PUBLIC, Sensitivity.RESTRICTED, Sensitivity.PROTECTED]
+
+
+def _party(conn: Connection, row: dict[str, Any], party: tuple[str, str]
+           ) -> tuple[dict[str, str], Sensitivity]:
+    """The party link of an accepted claim and the party's sensitivity."""
+    if not (row.get("value") or {}).get("attributed_to"):
+        raise ValidationError(f"proposal {row['id']} attributes its statement to no party "
+                              "in the text: there is no party to link")
+    kind, party_id = party
+    if kind not in PARTY_KINDS:
+        raise ValidationError(f"an attributed party is a person or an organization, not {kind}")
+    table = _ENTITY_TABLES[kind]
+    found = conn.execute(select(table.c.sensitivity).where(table.c.id == party_id)
+                         ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError(f"no {kind} {party_id!r}")
+    return {"kind": kind, "id": party_id}, Sensitivity(found)
 
 
 def reject(store: Store, proposal_id: str, actor: str) -> dict[str, Any]:
@@ -179,4 +224,5 @@ def describe(row: dict[str, Any], places: Sequence[dict[str, Any]] = ()) -> str:
     else:
         what = f"{row['property']} = {value}"
     when = f" on {row['date_text']}" if row.get("date_text") else ""
-    return f"the text says {subject} {what}{when}"
+    said = f", according to {value['attributed_to']}" if value.get("attributed_to") else ""
+    return f"the text says {subject} {what}{when}{said}"

@@ -4,7 +4,8 @@ The same order as every change: the document must be visible (else "not found"),
 the role must allow it. Mentions and proposals are seen exactly as far as their original
 item is (the one visibility rule on ``items``); protected ones are audited when shown.
 Finding mentions and accepting a proposal add facts (``add_facts``); rejecting one is a
-review (``review``). The subject a reviewer names must be visible to them too.
+review (``review``). The subject a reviewer names, and the person or organisation they
+link an attributed party to, must be visible to them too.
 """
 
 from __future__ import annotations
@@ -84,15 +85,18 @@ def _visible_proposal(store: Store, principal: Principal, proposal_id: str) -> d
 
 
 def accept_for(store: Store, principal: Principal, proposal_id: str,
-               entity: str | None = None) -> dict[str, Any]:
-    """Accept a visible proposal (``add_facts``); ``entity`` (KIND:ID) names its subject."""
+               entity: str | None = None, attributed_to: str | None = None) -> dict[str, Any]:
+    """Accept a visible proposal (``add_facts``); ``entity`` (KIND:ID) names its subject,
+    ``attributed_to`` (person or organization, KIND:ID) the party the text says made the
+    statement. Both must be visible to the caller (else "not found")."""
     _visible_proposal(store, principal, proposal_id)
     chosen = review.parse_entity(entity) if entity else None
-    if chosen is not None:
-        with store.reading() as conn:
-            reads.visible_row(conn, principal, _ENTITY_TABLES[chosen[0]], chosen[1], chosen[0])
+    party = review.parse_party(attributed_to) if attributed_to else None
+    with store.reading() as conn:
+        for kind, entity_id in (x for x in (chosen, party) if x is not None):
+            reads.visible_row(conn, principal, _ENTITY_TABLES[kind], entity_id, kind)
     require(principal, Permission.ADD_FACTS)
-    done = review.accept(store, proposal_id, principal.name, entity=chosen)
+    done = review.accept(store, proposal_id, principal.name, entity=chosen, party=party)
     # IDs only: the claim itself is read (and audited) at /api/claims/{id}.
     return {"proposal_id": proposal_id, "claim_id": done["claim_id"],
             "claim_sensitivity": done["sensitivity"]}

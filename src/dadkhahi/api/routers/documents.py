@@ -93,8 +93,11 @@ def proposals(store: StoreDep, principal: PrincipalDep, item: str | None = None,
 def accept_proposal(object_id: str, body: AcceptIn, store: StoreDep,
                     principal: PrincipalDep) -> Any:
     """Accept a proposed claim: the claim is added, supported by the document at the
-    sentence's place in it (``entity`` names the subject when the proposal has none)."""
-    return mentions_service.accept_for(store, principal, object_id, body.entity)
+    sentence's place in it (``entity`` names the subject when the proposal has none;
+    ``attributed_to`` links the party the text attributes the statement to, a person or
+    an organisation)."""
+    return mentions_service.accept_for(store, principal, object_id, body.entity,
+                                       body.attributed_to)
 
 
 @router.post("/proposals/{object_id}/reject", response_model=dict[str, Any],
