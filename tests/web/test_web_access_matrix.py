@@ -31,7 +31,9 @@ OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source"
                  "case_id": "act",
                  # A proposal is reviewed from its item's text page (a POST only); an
                  # item's ID names no proposal: "not found" after the form token.
-                 "proposal_id": "item"}
+                 "proposal_id": "item",
+                 # Nor a bundle job: a job ID of a case that is none is "not found".
+                 "job_id": "act"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
          "place": "place", "act": "act", "organization": "organisation"}

@@ -14,6 +14,8 @@ the pages and journeys do not need their own.
 from __future__ import annotations
 
 import re
+import secrets
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from api_world import PASSWORD, World
 from browser import shot_name, sign_in, visit_all
 from page_data import PUBLIC, add_case, add_document, add_estimates, add_facts
 from served import Served
+from sqlalchemy import select
 
 #: (screenshot name, path after the language) of every page a signed-in admin opens.
 PAGES: list[tuple[str, str]] = [
@@ -182,6 +185,52 @@ def test_a_charge_is_added_from_the_case_page(browser: Any, server: Served, worl
         assert "Torture" in matrix and "no fact linked" in matrix
     finally:
         context.close()
+
+
+def test_a_court_bundle_is_written_by_the_worker_and_downloaded_from_the_case_page(
+    browser: Any, server: Served, world: World, facts: dict[str, str], tmp_path: Path,
+) -> None:
+    """The case page queues a bundle (the recipient in the form's body only), shows its
+    progress while ``dadkhahi serve``'s worker writes it (htmx polling), then offers the
+    archive: downloaded in Chromium, it holds the bag naming its recipient. The recipient
+    is in no address the browser asked for, no line of the server's log and no column
+    of the jobs table; the download is audited."""
+    from dadkhahi.store import schema as s
+
+    court = f"SYNTHETIC Court Qzv{secrets.token_hex(6)}"
+    context = browser.new_context(accept_downloads=True)
+    asked: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda r: asked.append(r.url))
+        sign_in(page, server.url, "en", "admin_g")
+        page.goto(f"{server.url}/en/cases/{facts['case']}")
+        page.fill("#f-recipient", court)
+        page.get_by_role("button", name="Write the court bundle").click()
+        page.wait_for_url(re.compile(r"done=bundle"))
+        assert "court bundle was queued" in page.get_by_role("status").inner_text()
+        link = page.get_by_role("link", name="Download the bundle")
+        link.wait_for(timeout=120_000)  # the table refreshes itself until it is done
+        with page.expect_download() as got:
+            link.click()
+        saved = tmp_path / "bundle.tar"
+        got.value.save_as(saved)
+    finally:
+        context.close()
+    with tarfile.open(saved) as tar:
+        info = next(m for m in tar.getmembers() if m.name.endswith("/bag-info.txt"))
+        extracted = tar.extractfile(info)
+        assert extracted is not None
+        assert f"Recipient: {court}" in extracted.read().decode("utf-8")
+    assert [u for u in asked if "Qzv" in u] == []
+    assert court not in server.text() and "Qzv" not in server.text()
+    with world.store.reading() as conn:
+        jobs = "\n".join(repr(tuple(r)) for r in conn.execute(select(s.jobs)))
+        audits = [b for b in conn.execute(select(s.ledger_events.c.body).where(
+            s.ledger_events.c.type == "audit.read")).scalars()
+            if b"cases.bundle_download" in b]
+    assert "case.bundle" in jobs and court not in jobs
+    assert len(audits) == 1 and facts["case"].encode() in audits[0]
 
 
 def test_a_security_key_signs_in_through_the_page_script(

@@ -143,3 +143,37 @@ def test_a_viewer_may_not_open_a_case(app: FastAPI, world: World) -> None:
     before = _case_count(world)
     answer = client.post("/en/cases", data={"csrf": csrf_of(page.text), "title": "SYNTHETIC x"})
     assert answer.status_code == 403 and _case_count(world) == before
+
+
+def test_a_bundle_is_queued_from_the_case_page_for_its_team_only(app: FastAPI, world: World,
+                                                                  case_id: str) -> None:
+    from dadkhahi.jobs import queue
+
+    client = client_for(app, world, "investigator_g")
+    token = csrf_of(client.get(f"/en/cases/{case_id}").text)
+    before = len(queue.list_jobs(world.store))
+    # No token, no job; the recipient goes in the body and comes back in no address.
+    assert client.post(f"/en/cases/{case_id}", data={
+        "action": "bundle", "recipient": "SYNTHETIC Court X"}).status_code == 403
+    queued = client.post(f"/en/cases/{case_id}", data={
+        "csrf": token, "action": "bundle", "recipient": "SYNTHETIC Court X"})
+    assert queued.status_code == 303 and "Court" not in queued.headers["location"]
+    mine = queue.list_jobs(world.store)
+    assert len(mine) == before + 1 and mine[0].kind == "case.bundle"
+    assert "SYNTHETIC Court X" not in repr(mine[0].params)
+    page = client.get(queued.headers["location"])
+    assert "The court bundle was queued" in page.text and mine[0].id in page.text
+    assert f'hx-get="/en/cases/{case_id}/bundles"' in page.text  # polls while unfinished
+    rows = client.get(f"/en/cases/{case_id}/bundles")
+    assert rows.status_code == 200 and "Queued" in rows.text and "<html" not in rows.text
+    # Not written yet: no download; off the team: the case's 404 for the list and the file.
+    assert client.get(f"/en/cases/{case_id}/bundles/{mine[0].id}").status_code == 404
+    other = client_for(app, world, "admin_g")
+    assert other.get(f"/en/cases/{case_id}/bundles").status_code == 404
+    assert other.get(f"/en/cases/{case_id}/bundles/{mine[0].id}").status_code == 404
+    # No recipient: refused in words, nothing queued.
+    bad = client.post(f"/en/cases/{case_id}", data={
+        "csrf": token, "action": "bundle", "recipient": " "})
+    assert bad.status_code == 422 and "could not be queued" in bad.text
+    assert len(queue.list_jobs(world.store)) == before + 1
+    queue.request_cancel(world.store, mine[0].id)

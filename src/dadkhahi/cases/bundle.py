@@ -38,7 +38,7 @@ import json
 import mimetypes
 import os
 import shutil
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +76,8 @@ from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Store, utc_now
 
 SCOPES = ("court",)
+#: ``progress(done, total, note)``: told of the export's progress.
+Progress = Callable[[int, int, str], None]
 SOFTWARE = "Dadkhahi court bundle (dadkhahi-bundle/v1)"
 
 
@@ -231,11 +233,15 @@ def write_bundle(
     store: Store, actor: str, case_ref: str, out: Path, *, recipient: str,
     scope: str = "court", threshold: int = DEFAULT_THRESHOLD,
     available: Sequence[Framework] | None = None, encrypt_to: str | None = None,
+    progress: Progress | None = None,
 ) -> BundleResult:
     """Write the court bundle of a case into ``out`` (which must not exist yet).
 
     ``encrypt_to``: an age recipient (or SSH public key); the bag is then encrypted for
     it (``cases.encrypt``) and ``out`` holds only ``bundle.tar.age`` and ``DECRYPT.txt``.
+    ``progress(done, total, note)`` is told of each exhibit file copied (a job reports it,
+    and may stop the export there by raising: nothing is recorded before every file is
+    copied, and the partial folder is removed).
     """
     age_recipient = None if encrypt_to is None else parse_recipient(encrypt_to)
     if scope not in SCOPES:
@@ -248,7 +254,8 @@ def write_bundle(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, mode=0o700)
     try:
-        result = _write(store, actor, case_ref, staging, recipient, scope, threshold, available)
+        result = _write(store, actor, case_ref, staging, recipient, scope, threshold, available,
+                        progress or _silent)
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -257,8 +264,12 @@ def write_bundle(
     return BundleResult(out, *result, encrypted=encrypted)
 
 
+def _silent(_done: int, _total: int, _note: str) -> None:
+    return None
+
+
 def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, scope: str,
-           threshold: int, available: Sequence[Framework] | None
+           threshold: int, available: Sequence[Framework] | None, progress: Progress
            ) -> tuple[str, int, int, int, int, int]:
     writer = _Writer(root)
     with store.reading() as conn:
@@ -278,6 +289,8 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
     # 500-exhibit case took longer than copying its files).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-pdf") as pool:
         pdf = pool.submit(report_pdf, *report)
+        total = sum(len(ex.files) for ex in exhibits)
+        progress(0, total, "copying exhibit files")
         with store.reading() as conn:
             # Exhibit files first: a hash that does not match the intake stops everything
             # before a single event is written.
@@ -289,6 +302,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
                         pdf.cancel()
                         raise IntegrityError(f"exhibit {ex.number}: item {item['id']} does "
                                              "not match its intake hash; nothing was exported")
+                    progress(len(writer.hashes), total, "copying exhibit files")
         report_pdf_bytes = pdf.result()
     records = matrix_records(rows, threshold, numbers)
     matrix = {"case": {"id": case.id, "title": case.title}, "threshold": threshold,

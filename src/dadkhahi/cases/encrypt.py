@@ -51,7 +51,8 @@ def parse_recipient(text: str) -> Any:
                         "(ssh-ed25519 …)") from exc
 
 
-def _anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
+def anonymous_tar_info(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """A tar member without its owner's names or IDs (an account name can identify)."""
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     return info
@@ -71,7 +72,7 @@ def encrypt_bundle(folder: Path, recipient: Any) -> Path:
     def produce() -> None:
         try:
             with os.fdopen(write_end, "wb") as pipe, tarfile.open(fileobj=pipe, mode="w|") as tar:
-                tar.add(folder, arcname=folder.name, filter=_anonymous)
+                tar.add(folder, arcname=folder.name, filter=anonymous_tar_info)
         except BaseException as exc:  # handed to the caller below
             failure.append(exc)
 
@@ -100,4 +101,5 @@ def _text(path: Path, text: str) -> None:
         f.write(text)
 
 
-__all__ = ["ARCHIVE", "DECRYPT_TEXT", "encrypt_bundle", "parse_recipient"]
+__all__ = ["ARCHIVE", "DECRYPT_TEXT", "anonymous_tar_info", "encrypt_bundle",
+           "parse_recipient"]

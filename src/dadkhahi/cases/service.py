@@ -10,10 +10,11 @@ analysts, investigators, admins). Whoever opens a case is its first team member.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dadkhahi.access.audit import record_reads
-from dadkhahi.access.policy import Permission, Principal, require
+from dadkhahi.access.policy import Permission, Principal, Role, require
 from dadkhahi.access.reads import visible_row
 from dadkhahi.cases.case import (
     FACT_KINDS,
@@ -132,6 +133,78 @@ def link(store: Store, principal: Principal, case_id: str, charge_id: str, eleme
             "direction": str(direction)}
 
 
+def request_bundle(store: Store, principal: Principal, case_id: str, recipient: str,
+                   encrypt_to: str | None = None) -> dict[str, Any]:
+    """Queue the court bundle of a case for ``recipient`` (team members who may review).
+
+    The recipient and the age recipient are sealed in the job's parameters
+    (:func:`dadkhahi.cases.jobs.queue_bundle`); the answer is the job as
+    :func:`case_bundles` shows it.
+    """
+    from dadkhahi.cases.jobs import queue_bundle
+
+    case = _member_case(store, principal, case_id)
+    require(principal, Permission.REVIEW)
+    job = queue_bundle(store, principal.name, case.id, recipient=recipient,
+                       encrypt_to=encrypt_to, created_by=principal.user_id)
+    return _bundle_view(job)
+
+
+def _bundle_view(job: Any) -> dict[str, Any]:
+    # Never the parameters: they hold the sealed recipient, which a page has no use for.
+    return {"id": job.id, "state": str(job.state), "created_at": job.created_at,
+            "finished_at": job.finished_at,
+            "progress": {"done": job.progress_done, "total": job.progress_total,
+                         "note": job.progress_note},
+            "result": job.result, "error": job.error}
+
+
+def _may_fetch(principal: Principal, job: Any, case_id: str) -> bool:
+    """A bundle job is the business of whoever asked for it (and of admins), while they
+    are on the case's team (checked by the caller)."""
+    from dadkhahi.cases.jobs import JOB_KIND
+
+    return job.kind == JOB_KIND and job.params.get("case_id") == case_id and (
+        job.created_by == principal.user_id or principal.role is Role.ADMIN)
+
+
+def case_bundles(store: Store, principal: Principal, case_id: str,
+                 limit: int = 20) -> list[dict[str, Any]]:
+    """The court bundles of a case the caller asked for (every one, for an admin on the
+    team), newest first; 404 off the team."""
+    from dadkhahi.jobs import queue
+
+    case = _member_case(store, principal, case_id)
+    mine = None if principal.role is Role.ADMIN else principal.user_id
+    found = [j for j in queue.list_jobs(store, created_by=mine, limit=1000)
+             if _may_fetch(principal, j, case.id)]
+    return [_bundle_view(j) for j in found[:limit]]
+
+
+def bundle_download(store: Store, principal: Principal, case_id: str, job_id: str) -> Path:
+    """The finished bundle's archive, for whoever may see the job on the case's team;
+    the download is audited (``cases.bundle_download``, naming the case and the export)
+    before the path is handed out. 404 for anything else, as for a job that does not
+    exist."""
+    from dadkhahi.cases.jobs import bundle_archive
+    from dadkhahi.jobs import queue
+
+    case = _member_case(store, principal, case_id)
+    try:
+        job = queue.get(store, job_id)
+    except NotFoundError:
+        job = None
+    if job is None or not _may_fetch(principal, job, case.id) or job.state != "succeeded":
+        raise NotFoundError("no such bundle")
+    path = bundle_archive(store, job.id)
+    if not path.is_file():
+        raise NotFoundError("no such bundle")
+    export_id = str((job.result or {}).get("export_id", ""))
+    record_reads(store, principal, "cases.bundle_download",
+                 [("case", case.id), *([("export", export_id)] if export_id else [])])
+    return path
+
+
 def charge_choices() -> list[dict[str, Any]]:
     """What a charge can name: each framework with its crimes (and their elements) and its
     modes of liability, in English and Persian (the frameworks' own data)."""
@@ -141,5 +214,5 @@ def charge_choices() -> list[dict[str, Any]]:
              "modes": fw.modes_of_liability} for fw in frameworks()]
 
 
-__all__ = ["case_gaps", "case_matrix", "charge", "charge_choices", "link", "my_cases",
-           "open_case"]
+__all__ = ["bundle_download", "case_bundles", "case_gaps", "case_matrix", "charge",
+           "charge_choices", "link", "my_cases", "open_case", "request_bundle"]

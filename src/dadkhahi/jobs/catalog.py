@@ -21,6 +21,7 @@ KINDS: dict[str, str] = {
     "documents.capture": "dadkhahi.intake.capture:capture_job",
     "linkage.run": "dadkhahi.linkage.jobs:run_linkage_job",
     "estimate.store": "dadkhahi.analysis.jobs:estimate_job",
+    "case.bundle": "dadkhahi.cases.jobs:bundle_job",
 }
 
 JobFunction = Callable[[Any, Any, dict[str, Any]], dict[str, Any] | None]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access.policy import ForbiddenError, Permission
@@ -24,6 +24,7 @@ from dadkhahi.cases import service
 from dadkhahi.cases.case import Scope
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.http.downloads import disposition
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, register, team
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
@@ -113,13 +114,54 @@ async def _case_page(request: Request, lang: str, current: Visitor, case_id: str
 
     shown = await run_in_threadpool(gather)
     done = request.query_params.get("done")
+    bundles = await run_in_threadpool(service.case_bundles, store, current.principal, case_id)
     return render(request, "case.html", {
-        **shown, "directions": DIRECTIONS, "elements": _elements(shown["case"]["matrix"]),
+        **shown, **_bundles_context(case_id, bundles), "directions": DIRECTIONS,
+        "elements": _elements(shown["case"]["matrix"]),
         "choices": service.charge_choices(), "sep": SEP, "fact_kinds": FACT_KINDS,
         "reliability": RELIABILITY, "credibility": CREDIBILITY,
         "may_edit": current.principal.can(Permission.REVIEW), "errors": errors or {},
-        "entered": entered or {}, "done": done if done in ("opened", "charged", "linked")
-        else None}, current, lang, status)
+        "entered": entered or {}, "done": done if done in DONE else None, "done_notes": DONE},
+        current, lang, status)
+
+
+#: What the notice after a change says, by the change.
+DONE = {"opened": N_("The case was opened."), "charged": N_("The charge was added."),
+        "linked": N_("The fact was linked."),
+        "bundle": N_("The court bundle was queued: it is written by the worker, and offered "
+                     "for download here when it is done.")}
+#: Bundle jobs' states as shown.
+BUNDLE_STATES = {"queued": N_("Queued"), "running": N_("Running"), "succeeded": N_("Done"),
+                 "failed": N_("Failed"), "cancelled": N_("Cancelled")}
+
+
+def _bundles_context(case_id: str, bundles: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"case_id": case_id, "bundles": bundles, "bundle_states": BUNDLE_STATES,
+            "bundles_busy": any(b["state"] in ("queued", "running") for b in bundles)}
+
+
+@router.get("/cases/{case_id}/bundles")
+async def bundles(request: Request, lang: LangDep, current: VisitorDep,
+                  case_id: str) -> Response:
+    """The case's court bundles alone (htmx polls them while one is unfinished)."""
+    signed_in(request, current, lang)
+    found = await run_in_threadpool(service.case_bundles, request.app.state.store,
+                                    current.principal, case_id)
+    return render(request, "case_bundles.html", _bundles_context(case_id, found), current,
+                  lang)
+
+
+@router.get("/cases/{case_id}/bundles/{job_id}")
+async def bundle_file(request: Request, lang: LangDep, current: VisitorDep, case_id: str,
+                      job_id: str) -> Response:
+    """A finished court bundle (a tar of the bag), as an attachment; the download is
+    audited before it starts."""
+    signed_in(request, current, lang)
+    path = await run_in_threadpool(service.bundle_download, request.app.state.store,
+                                   current.principal, case_id, job_id)
+    return FileResponse(path, media_type="application/x-tar", headers={
+        "Content-Disposition": disposition(path.name, "bundle.tar"),
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
 @router.get("/cases/{case_id}")
@@ -145,6 +187,13 @@ async def change_case(request: Request, lang: LangDep, case_id: str) -> Response
     entered = dict(form)
     entered.pop("csrf", None)
     try:
+        if action == "bundle":
+            # The recipient travels in the form's body only: sealed in the job, never in
+            # an address or a log line.
+            await run_in_threadpool(
+                service.request_bundle, store, current.principal, case_id,
+                form.get("recipient", ""), form.get("encrypt_to", "").strip() or None)
+            return RedirectResponse(f"/{lang}/cases/{case_id}?done=bundle", status_code=303)
         if action == "charge":
             framework, _, crime = form.get("crime", "").partition(SEP)
             mode = form.get("mode", "")  # the crime's framework says if it has this mode
@@ -168,7 +217,10 @@ async def change_case(request: Request, lang: LangDep, case_id: str) -> Response
                              "a crime and a mode of liability of the same framework."),
                 "link": tr("The fact could not be linked: give the ID of an act, "
                            "involvement or claim you can see, and say how it proves the "
-                           "element.")}.get(action, tr("That could not be done."))
+                           "element."),
+                "bundle": tr("The bundle could not be queued: name its recipient, and give "
+                             "an age recipient (age1…) or an SSH public key to encrypt it "
+                             "to, or none.")}.get(action, tr("That could not be done."))
         return await _case_page(request, lang, current, case_id, {action or "form": what},
                                 entered, 422)
     done = "charged" if action == "charge" else "linked"

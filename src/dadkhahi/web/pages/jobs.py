@@ -32,7 +32,7 @@ register("/jobs", N_("Jobs"), _signed_in)
 
 #: Job kinds and states as shown.
 KINDS = {"linkage.run": N_("Linkage run"), "estimate.store": N_("Estimate"),
-         "ledger.verify": N_("Ledger verification")}
+         "ledger.verify": N_("Ledger verification"), "case.bundle": N_("Court bundle")}
 STATES = {"queued": N_("Queued"), "running": N_("Running"), "succeeded": N_("Done"),
           "failed": N_("Failed"), "cancelled": N_("Cancelled")}
 #: Jobs shown on the page.
