@@ -460,6 +460,7 @@ RULES: dict[tuple[str, str], Rule] = {
         "create", lambda w, lv, who: Call("/api/testimonies", json={
             "title": "SYNTHETIC matrix interview", "sensitivity": lv}),
         Permission.ADD_EVIDENCE, 201, refs=False),
+    ("GET", "/api/testimonies"): Rule("list", _const("/api/testimonies"), per_level=False),
     ("GET", "/api/testimonies/{object_id}"): Rule(
         "read", lambda w, lv, who: Call(f"/api/testimonies/{_testimony(w, lv)[0]}",
                                         target=_testimony(w, lv)[0])),

@@ -71,3 +71,29 @@ def test_a_testimony_through_the_api(world: World) -> None:
         audited = set(conn.execute(select(s.audit_reads.c.object_id).where(
             s.audit_reads.c.user_id == world.user_ids["investigator_g"])).scalars())
     assert tid in audited
+
+
+def test_the_list_holds_only_testimonies_disclosed_to_the_caller(world: World) -> None:
+    hidden = world.client.post("/api/testimonies", headers=_h(world, "investigator_g"), json={
+        "title": "SYNTHETIC listed interview", "witness_name": WITNESS,
+        "interview_date": "SYNTHETIC-1399-LISTED"}).json()["testimony_id"]
+    shown = world.client.post("/api/testimonies", headers=_h(world, "investigator_g"), json={
+        "title": "SYNTHETIC open interview", "sensitivity": "public"}).json()["testimony_id"]
+
+    def listed(who: str) -> dict[str, dict[str, object]]:
+        got = world.client.get("/api/testimonies", headers=_h(world, who))
+        assert got.status_code == 200, got.text
+        assert WITNESS not in got.text
+        return {str(t["id"]): t for t in got.json()["testimonies"]}
+
+    mine = listed("investigator_g")
+    assert mine[hidden]["interview_date"] == "SYNTHETIC-1399-LISTED"
+    assert mine[hidden]["sensitivity"] == "protected" and shown in mine
+    for who in ("anonymous", "viewer_g", "researcher", "admin"):
+        theirs = listed(who)
+        assert hidden not in theirs and shown in theirs, who
+    with world.store.reading() as conn:
+        actions = set(conn.execute(select(s.audit_reads.c.action).where(
+            s.audit_reads.c.user_id == world.user_ids["investigator_g"],
+            s.audit_reads.c.object_id == hidden)).scalars())
+    assert "testimonies" in actions

@@ -154,3 +154,35 @@ def add_document(world: World, level: Sensitivity, name: str = "report.txt",
     assert done.state == "done"
     find_mentions(store, item, "setup")
     return item
+
+
+#: The protected testimony's witness (a marker: never in a page of anyone without the grant).
+WITNESS = "SECRET-witness SYNTHETIC"
+
+
+def add_testimonies(world: World) -> dict[str, str]:
+    """A protected testimony (witness ``WITNESS``, granted to every ``_g`` user) with a
+    direct and a hearsay segment, a translation and consent for a court; and a public one
+    with no segment. Returns their IDs: protected, public."""
+    from dadkhahi.intake import testimonies as t
+
+    store = world.store
+    made = t.add_testimony(store, t.TestimonySpec(
+        title="SECRET-testimony SYNTHETIC", witness_name=WITNESS,
+        witness_contact="SECRET-contact SYNTHETIC", interview_date="1399/02/10",
+        interview_place="SECRET-place of interview", interviewer="SYNTHETIC interviewer",
+        language="fa", read_back=True, materials_shown=["SYNTHETIC photo"]), "setup")
+    for name, granted in world.granted.items():
+        if granted and name != "anonymous":
+            grants.grant(store, made["source_id"], world.user_ids[name], "setup")
+    first, _ = t.add_segments(store, made["testimony_id"], [
+        t.SegmentSpec("SECRET-segment: من او را در راهرو دیدم.", "direct", 12.0, 18.5),
+        t.SegmentSpec("SECRET-segment: they told me he was taken.", "hearsay")], "setup")
+    t.add_translation(store, first, "en", "SECRET-translation: I saw him in the corridor.",
+                      "setup", translator="SYNTHETIC translator")
+    t.set_consent(store, made["testimony_id"], "court", "SYNTHETIC court", "given", "setup",
+                  date="2020-05-01", how="signed form", informed_defence=True)
+    public = t.add_testimony(store, t.TestimonySpec(
+        title="PUBLIC-testimony SYNTHETIC", language="en",
+        sensitivity=Sensitivity.PUBLIC), "setup")
+    return {"protected": made["testimony_id"], "public": public["testimony_id"]}

@@ -33,7 +33,10 @@ OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source"
                  # item's ID names no proposal: "not found" after the form token.
                  "proposal_id": "item",
                  # Nor a bundle job: a job ID of a case that is none is "not found".
-                 "job_id": "act"}
+                 "job_id": "act",
+                 # The world's testimony sources hold no testimony row: "not found" to
+                 # every principal (testimony pages are tested in test_web_testimonies).
+                 "testimony_id": "source"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
          "place": "place", "act": "act", "organization": "organisation"}

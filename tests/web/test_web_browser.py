@@ -22,7 +22,15 @@ from typing import Any
 import pytest
 from api_world import PASSWORD, World
 from browser import shot_name, sign_in, visit_all
-from page_data import PUBLIC, add_case, add_document, add_estimates, add_facts
+from page_data import (
+    PUBLIC,
+    WITNESS,
+    add_case,
+    add_document,
+    add_estimates,
+    add_facts,
+    add_testimonies,
+)
 from served import Served
 from sqlalchemy import select
 
@@ -50,7 +58,8 @@ def facts(world: World) -> dict[str, str]:
     """Acts, officials, estimates and a case for the facts, estimates and case pages."""
     add_estimates(world)
     return {**add_facts(world), "case": add_case(world, ["admin_g"]),
-            "document": add_document(world, PUBLIC)}
+            "document": add_document(world, PUBLIC),
+            "testimony": add_testimonies(world)["protected"]}
 
 
 def _fact_pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
@@ -68,6 +77,8 @@ def _fact_pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
         ("cases", "/cases"),
         ("case", f"/cases/{facts['case']}"),
         ("item-text", f"/items/{facts['document']}/text"),
+        ("testimonies", "/testimonies"),
+        ("testimony-protected", f"/testimonies/{facts['testimony']}"),
     ]
 
 
@@ -332,5 +343,28 @@ def test_accept_and_reject_proposed_claims_on_the_text_page(browser: Any, server
         assert tags == ["پذیرفته شد", "رد شد"]
         page.screenshot(path=str(shot_name("item-text-reviewed", "fa", "desktop")),
                         full_page=True)
+    finally:
+        context.close()
+
+
+def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Served,
+                                                        facts: dict[str, str]) -> None:
+    """Journey: the testimonies entry of the bar, the list, a testimony by its pseudonym;
+    the witness's name shown only once its panel is opened."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "en", "investigator_g")
+        page.get_by_role("navigation").get_by_role("link", name="Testimonies").click()
+        page.wait_for_url(f"{server.url}/en/testimonies")
+        page.locator(f'a[href="/en/testimonies/{facts["testimony"]}"]').click()
+        page.wait_for_url(f"{server.url}/en/testimonies/{facts['testimony']}")
+        segments = page.locator("section[aria-labelledby=segments-heading] li")
+        assert segments.count() == 2
+        assert "seen or lived by the witness" in segments.first.inner_text()
+        witness = page.get_by_text(WITNESS)
+        assert not witness.is_visible()
+        page.get_by_text("The witness's name and contact").click()
+        assert witness.is_visible()
     finally:
         context.close()

@@ -1,5 +1,5 @@
-"""Testimonies on a user's behalf: record one, show it, record consent, divide it into
-segments and keep translations beside them.
+"""Testimonies on a user's behalf: list and show them, record one, record consent, divide
+it into segments and keep translations beside them.
 
 A testimony is shown only as its source may be disclosed to the caller, by the one
 disclosure rule (:func:`dadkhahi.access.disclosure.may_disclose` with the caller as its
@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func, select
+
 from dadkhahi.access import grants
 from dadkhahi.access.audit import record_reads
-from dadkhahi.access.disclosure import may_disclose
+from dadkhahi.access.disclosure import bind, disclosable_ids, may_disclose
 from dadkhahi.access.policy import Permission, Principal, audience, require
 from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.domain.vocab import Sensitivity
@@ -36,6 +38,41 @@ def _disclosed(store: Store, principal: Principal, ref: str) -> dict[str, Any]:
         if not may_disclose(conn, ("source", str(row["source_id"])), audience(principal)):
             raise NotFoundError(f"no testimony {ref!r}")
     return row
+
+
+#: Testimonies listed at once.
+PAGE_SIZE = 50
+#: What a list shows of each testimony (the interview's date and language opened).
+_LISTED = ("id", "source_id", "pseudonym", "sensitivity", "created_at", "interview_date",
+           "language")
+
+
+def list_for(store: Store, principal: Principal, *, offset: int = 0,
+             limit: int = PAGE_SIZE) -> dict[str, Any]:
+    """The testimonies whose source may go to the caller (the one disclosure rule, in
+    SQL), newest first, each with its interview's date and language and how many
+    segments it has; the protected ones listed are audited (their fields are sealed)."""
+    who = audience(principal)
+    t = s.testimonies.c
+    stmt = (select(s.testimonies)
+            .where(t.source_id.in_(disclosable_ids(who, s.sources)))
+            .order_by(t.created_at.desc(), t.ledger_index.desc())
+            .offset(max(offset, 0)).limit(limit + 1))
+    with store.reading() as conn:
+        rows = [dict(r) for r in conn.execute(stmt, bind(who)).mappings()]
+        more, rows = len(rows) > limit, rows[:limit]
+        g = s.testimony_segments.c
+        counts = {str(tid): int(n) for tid, n in conn.execute(
+            select(g.testimony_id, func.count()).where(
+                g.testimony_id.in_([str(r["id"]) for r in rows]))
+            .group_by(g.testimony_id))} if rows else {}
+        opened = [store.keys.open_row(conn, r) for r in rows]
+    record_reads(store, principal, "testimonies", [
+        ("testimony", str(r["id"])) for r in rows
+        if r["sensitivity"] == str(Sensitivity.PROTECTED)])
+    return {"testimonies": [{**{k: r.get(k) for k in _LISTED},
+                             "segments": int(counts.get(str(r["id"]), 0))} for r in opened],
+            "offset": max(offset, 0), "more": more}
 
 
 def add_for(store: Store, principal: Principal, spec: t.TestimonySpec) -> dict[str, str]:

@@ -6,9 +6,9 @@ Everything identifying travels in JSON bodies, never in a URL: paths carry IDs o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.api.models import ConsentIn, SegmentsIn, TestimonyIn, TranslationIn
@@ -26,6 +26,15 @@ def add_testimony(body: TestimonyIn, store: StoreDep, principal: PrincipalDep) -
     """Record a testimony (protected by default): answers its ID, its source's ID and the
     witness's random pseudonym."""
     return service.add_for(store, principal, TestimonySpec(**body.model_dump()))
+
+
+@router.get("/testimonies", response_model=dict[str, Any])
+def list_testimonies(store: StoreDep, principal: PrincipalDep,
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
+    """The testimonies whose source may be disclosed to you, newest first (50 at a time
+    from ``offset``; ``more`` says whether there are others): pseudonym, interview date
+    and language, number of segments."""
+    return service.list_for(store, principal, offset=offset)
 
 
 @router.get("/testimonies/{object_id}", response_model=dict[str, Any], responses=_HIDDEN)

@@ -20,6 +20,7 @@ from dadkhahi.web.pages import (
     review,
     search,
     sources,
+    testimonies,
     transcriptions,
 )
 
@@ -29,6 +30,6 @@ ROUTERS: tuple[APIRouter, ...] = (dashboard.router, search.router, documents.rou
                                   imports.router, places.router,
                                   act_forms.router, facts.router,
                                   estimates.router,
-                                  review.router, transcriptions.router,
+                                  review.router, transcriptions.router, testimonies.router,
                                   persons.router, jobs.router, cases.router, admin.router,
                                   auth.router)
