@@ -1,9 +1,12 @@
-"""Read connections: a one-statement read opens no transaction on PostgreSQL."""
+"""Read connections: a one-statement read opens no transaction on PostgreSQL; a pooled
+connection is pinged only after sitting idle."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import create_engine, event, select, text
 
+from dadkhahi.store import db
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -25,3 +28,31 @@ def test_a_one_statement_read_sends_no_begin_or_commit_to_postgresql(store: Stor
         if store.engine.dialect.name == "postgresql":
             status = conn.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
             assert status.name == "INTRANS"
+
+
+def test_a_pooled_postgresql_connection_is_pinged_only_after_sitting_idle(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: a ping on every checkout was one more round trip per read (two per API
+    request). A connection in use is not pinged; one left idle is, and one that died
+    while idle (a restart, a firewall) is replaced before the read, which succeeds."""
+    engine = db.make_engine(pg_url)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    clock = [1000.0]
+    monkeypatch.setattr(db.time, "monotonic", lambda: clock[0])
+    try:
+        for _ in range(3):
+            with db.read_connection(engine) as conn:
+                pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            clock[0] += db.PING_AFTER_IDLE / 2
+        assert pings == []
+        # Idle long enough: pinged first. Its server process ended meanwhile: a new one.
+        with create_engine(pg_url).connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        clock[0] += db.PING_AFTER_IDLE
+        with db.read_connection(engine) as conn:
+            again = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert len(pings) == 1 and again != pid
+    finally:
+        engine.dispose()
