@@ -52,6 +52,17 @@ def test_help_and_a_usage_error_import_no_command_module() -> None:
     assert "dadkhahi.cli.publish" not in loaded and "dadkhahi.cli.estimate" not in loaded
 
 
+def test_init_loads_neither_pygments_nor_rich_tables(tmp_path: Path) -> None:
+    # Start-up of init (< 1 s): Mako, under Alembic, loaded Pygments' lexers (about
+    # 50 ms) to colour HTML error pages a migration never renders; printing a line
+    # loaded Rich's tables.
+    home = tmp_path / "home"
+    loaded = _modules_after("--home", str(home), "init", "--origin", "startup.test/a")
+    assert (home / "keys").is_dir() and "alembic.command" in loaded and "mako" in loaded
+    assert not {m for m in loaded if m.startswith("pygments")}
+    assert "rich.table" not in loaded
+
+
 def test_the_static_list_of_commands_is_the_real_one() -> None:
     modules = {module for module, _ in COMMANDS.values()}
     every: set[str] = set()

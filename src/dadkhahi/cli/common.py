@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,9 +37,10 @@ class SafeConsole(Console):
 
     def render(self, renderable: RenderableType,
                options: ConsoleOptions | None = None) -> Iterable[Segment]:
-        from rich.table import Table
-
-        if isinstance(renderable, Table):
+        # A table exists only once rich.table is loaded: a command that prints none
+        # (init) need not import it (start-up, issue 12).
+        tables = sys.modules.get("rich.table")
+        if tables is not None and isinstance(renderable, tables.Table):
             for column in renderable.columns:
                 if column.overflow == "ellipsis":
                     column.overflow = "fold"

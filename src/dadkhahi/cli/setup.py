@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from dadkhahi.cli.common import JSON_HELP, console, current_actor, echo_json, home, open_store
 from dadkhahi.domain.errors import UserError
@@ -93,6 +92,8 @@ def init(
 
 def status(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """Counts of what the ledger holds and its latest checkpoint."""
+    from rich.table import Table
+
     from dadkhahi.store.status import summarize
 
     store = open_store()

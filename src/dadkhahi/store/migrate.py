@@ -8,7 +8,9 @@ migrate. ``tests/store/test_store_migrations.py`` checks the constant against th
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
@@ -47,12 +49,36 @@ def current_revision(engine: Engine) -> str | None:
         return None
 
 
+#: Imported by Mako (which Alembic loads to write new migration scripts) when Pygments
+#: is installed (Rich brings it): every lexer and the HTML formatter, to colour Mako's
+#: HTML error pages. Running a migration renders no template; :func:`_alembic_command`
+#: keeps it out.
+_MAKO_PYGMENTS = "mako.ext.pygmentplugin"
+
+
+def _alembic_command() -> ModuleType:
+    """``alembic.command``, imported without Pygments (issue 12: ``init`` in < 1 s).
+
+    Loading Pygments' lexers took about 50 ms of ``init``'s start-up. A ``None`` in
+    ``sys.modules`` makes an import fail (Python's documented import rule), and Mako
+    then falls back to plain text; the entry is removed again straight after.
+    """
+    blocked = _MAKO_PYGMENTS not in sys.modules
+    if blocked:
+        sys.modules[_MAKO_PYGMENTS] = None  # type: ignore[assignment]
+    try:
+        from alembic import command
+    finally:
+        if blocked and sys.modules.get(_MAKO_PYGMENTS, ...) is None:
+            del sys.modules[_MAKO_PYGMENTS]
+    return command
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database schema to the newest migration (no-op when current)."""
     if current_revision(engine) == HEAD_REVISION:
         return
-    from alembic import command
-
+    command = _alembic_command()
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
