@@ -179,6 +179,9 @@ def test_mixed_dependencies(
             "involvement of a protected person": ("involvement", entities.add_involvement(
                 tx, pub["act"], InvolvementRole.VICTIM, person_id=pro["person"],
                 sensitivity=PUB)),
+            "involvement on a protected source": ("involvement", entities.add_involvement(
+                tx, pub["act"], InvolvementRole.SIGNED, person_id=pub["person"],
+                sensitivity=PUB, support=[Support(pub["source"]), Support(pro["source"])])),
             "act at a protected place": ("act", entities.create_act(
                 tx, ActType.EXECUTION, place_id=pro["place"], sensitivity=PUB)),
             "claim about a protected person": ("claim", entities.add_claim(

@@ -1,9 +1,10 @@
 """SYNTHETIC data for the workspace pages' tests: facts (officials, acts, positions,
 dated events) and recorded estimates.
 
-Facts: a public official who signed a public act (cited by a public and a protected source)
-and holds an office in a public and in a protected organisation; a protected official
-in the same act; a protected act naming the public official; a dated event.
+Facts: a public official who signed a public act (cited by a public source), and guarded
+its victims as a protected source says (so that involvement is protected however it was
+marked), and holds an office in a public and in a protected organisation; a protected
+official in the same act; a protected act naming the public official; a dated event.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def add_facts(world: World) -> dict[str, str]:
         official = entities.create_person(tx, "Official PUBLIC-perp SYNTHETIC",
                                           sensitivity=PUBLIC, synthetic=True)
         entities.add_involvement(tx, act, InvolvementRole.SIGNED, person_id=official,
+                                 sensitivity=PUBLIC, support=[Support(pub.source)])
+        entities.add_involvement(tx, act, InvolvementRole.GUARDED, person_id=official,
                                  sensitivity=PUBLIC,
                                  support=[Support(pub.source), Support(pro.source)])
         entities.add_position(tx, official, Position(

@@ -52,6 +52,8 @@ def test_registry_speaks_in_the_language_of_allegation(app: FastAPI, world: Worl
     en = client_for(app, world, "analyst").get("/en/perpetrators").text
     assert "Official PUBLIC-perp SYNTHETIC" in en
     assert "named as having signed the order for" in en
+    # What a protected source says of him is not shown without a grant on it.
+    assert "guarded the victims" not in en
     assert "named as holding the office of" in en and "prosecutor SYNTHETIC" in en
     assert "PUBLIC-organisation" in en and "by 1 source" in en
     # The office in a protected organisation is listed without naming it.
@@ -66,6 +68,7 @@ def test_a_grant_holder_sees_the_protected_official_and_is_audited(
     page = client_for(app, world, "investigator_g").get("/en/perpetrators").text
     assert "SECRET-official SYNTHETIC" in page
     assert "named as having sat on the commission behind" in page
+    assert "named as having guarded the victims of" in page
     with world.store.reading() as conn:
         audited = conn.execute(select(s.audit_reads.c.action).where(
             s.audit_reads.c.object_id == facts["hidden"])).scalars().all()

@@ -19,7 +19,8 @@ at one of three tiers:
 
 **Scope** of an object: its own ID (people, organisations, places, acts), its
 source (sources, items, records, lists, list imports), its person or
-organisation (involvements), or one of its supporting sources (claims).
+organisation or one of its supporting sources (involvements), or one of its
+supporting sources (claims).
 
 **Everything an object reveals must be disclosable too** (fail closed):
 
@@ -28,7 +29,8 @@ organisation (involvements), or one of its supporting sources (claims).
 * custody: its item;
 * a record: its source, its item, and the list (import) it came in with;
 * a list or a list import: its source (an import also its list);
-* an act: its place; an involvement: its act, person and organisation;
+* an act: its place; an involvement: its act, person and organisation, and *every*
+  support (source, record, item), as a claim;
 * a claim: the entity it is about and *every* support (source, record, item);
   a claim's support rows: their claim.
 
@@ -294,11 +296,28 @@ class _Rules:
         return and_(self.gate(t, "acts", self.in_scope(t.c.id)),
                     or_(t.c.place_id.is_(None), self._ok("places", t.c.place_id)))
 
+    def _supports(self, t: FromClause, support: Table, owner: str
+                  ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        """(a supporting source is in scope, every support is disclosable) for a row of a
+        sourced statement (a claim, an involvement) whose supports are in ``support``:
+        a statement reveals what it rests on, so it goes only where each support goes."""
+        cs = support.alias()
+        scoped = exists().where(cs.c[owner] == t.c.id, self.in_scope(cs.c.source_id))
+        bad = support.alias()
+        support_ok = and_(
+            self._ok("sources", bad.c.source_id),
+            or_(bad.c.record_id.is_(None), self._ok("records", bad.c.record_id)),
+            or_(bad.c.item_id.is_(None), self._item_ok(bad.c.item_id)),
+        )
+        return scoped, not_(exists().where(bad.c[owner] == t.c.id, not_(support_ok)))
+
     def involvements(self, t: FromClause) -> ColumnElement[bool]:
+        by_source, every_support = self._supports(t, s.involvement_support, "involvement_id")
         scoped = or_(self.in_scope(t.c.id), self.in_scope(t.c.person_id),
-                     self.in_scope(t.c.organization_id))
+                     self.in_scope(t.c.organization_id), by_source)
         return and_(
             self.gate(t, "involvements", scoped),
+            every_support,
             self._ok("acts", t.c.act_id),
             or_(t.c.person_id.is_(None), self._ok("persons", t.c.person_id)),
             or_(t.c.organization_id.is_(None),
@@ -306,17 +325,8 @@ class _Rules:
         )
 
     def claims(self, t: FromClause) -> ColumnElement[bool]:
-        cs = s.claim_support.alias()
-        # In scope: backed by a source in scope. Every support must be disclosable
-        # (source, record, item): a claim reveals what it rests on.
-        scoped = exists().where(cs.c.claim_id == t.c.id, self.in_scope(cs.c.source_id))
-        bad = s.claim_support.alias()
-        support_ok = and_(
-            self._ok("sources", bad.c.source_id),
-            or_(bad.c.record_id.is_(None), self._ok("records", bad.c.record_id)),
-            or_(bad.c.item_id.is_(None), self._item_ok(bad.c.item_id)),
-        )
-        every_support = not_(exists().where(bad.c.claim_id == t.c.id, not_(support_ok)))
+        # In scope: backed by a source in scope; every support disclosable.
+        scoped, every_support = self._supports(t, s.claim_support, "claim_id")
         about = or_(*(
             and_(t.c.entity_kind == kind, self._ok(name, t.c.entity_id))
             for kind, name in _ENTITY_TABLES.items()

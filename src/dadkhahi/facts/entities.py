@@ -134,10 +134,14 @@ def add_involvement(
 
     An involvement is a factual, sourced statement ("named as having signed the order
     by source X"): ``support`` names the sources that say so, as a claim's does. Older
-    involvements carry none.
+    involvements carry none. Like a claim, it is never less protected than what supports
+    it: its sensitivity is raised to the strictest of its supports.
     """
     if (person_id is None) == (organization_id is None):
         raise ValueError("an involvement names exactly one person or organisation")
+    if support:
+        tx.flush()  # supports added earlier in this transaction must be read too
+        sensitivity = strictest(sensitivity, *support_levels(tx.conn, support))
     iid = new_id("involvement")
     data: dict[str, Any] = {
         "id": iid, "act_id": act_id, "person_id": person_id,
