@@ -67,3 +67,16 @@ def test_assets_are_fingerprinted_and_immutable_pages_no_store(client: TestClien
     api = client.get("/api/ledger/key")
     assert api.headers["cache-control"] == "no-store"
     assert client.get("/redoc").status_code == 404
+
+
+def test_the_map_outlines_script_is_the_vendored_outlines_wrapped() -> None:
+    """The one map script reads the outlines as a classic script (file:// allows no
+    fetch): the committed file is what scripts/vendor-assets makes of the locked JSON."""
+    from dadkhahi.assets.maps import OUTLINES, OUTLINES_SOURCE, outlines_script
+
+    wrapped = (assets.STATIC / OUTLINES).read_bytes()
+    assert wrapped == outlines_script()
+    assert wrapped.startswith(b"dadkhahiOutlines({") and wrapped.endswith(b"});\n")
+    assert OUTLINES_SOURCE.split("/", 2)[2] in {
+        f["to"] for p in load_lock()["packages"] if p["name"] == "world-atlas"
+        for f in p["files"]}

@@ -126,6 +126,7 @@ def test_every_template_opens_from_file_and_passes_axe(world: World, tmp_path: P
             page.goto((site / lang / pages["places"]).as_uri())
             page.wait_for_selector("#map[data-markers='2'] .leaflet-interactive",
                                    timeout=15_000)
+            page.screenshot(path=shot_name("memorial-places-map", lang, "desktop"))
             page.goto((site / lang / pages["victim"]).as_uri())
             heading = page.text_content("h1") or ""
             assert heading.strip() == ("بهرام نمونه" if lang == "fa" else "Bahram Nemouneh")

@@ -368,3 +368,40 @@ def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Se
         assert witness.is_visible()
     finally:
         context.close()
+
+
+def test_the_map_draws_the_places_with_the_memorial_s_script(
+        browser: Any, server: Served, world: World) -> None:
+    """The places page and a place's page draw their markers with the one map script,
+    its data loaded as classic scripts (as the memorial's from file://); a marker's
+    popup links to the place's page."""
+    from dadkhahi.access.policy import Principal
+    from dadkhahi.domain.vocab import PlaceKind, PlaceStatus
+    from dadkhahi.services import objects
+
+    who = "admin_g"
+    principal = Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
+    made = [objects.create_place(
+        world.store, principal, name, PlaceKind.BURIAL_SITE, name_fa=name_fa,
+        parent_id=None, latitude=lat, longitude=lon, status=status, sensitivity=PUBLIC)
+        for name, name_fa, lat, lon, status in (
+            ("Khavaran SYNTHETIC map", "خاوران نمونه", 35.6136, 51.6061, PlaceStatus.DAMAGED),
+            ("Golzar SYNTHETIC map", None, 37.28, 49.58, PlaceStatus.BUILT_OVER))]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", who)
+        for lang in ("fa", "en"):
+            page.goto(f"{server.url}/{lang}/places?kind=burial_site")
+            page.wait_for_selector("#map[data-markers='2'] .leaflet-interactive",
+                                   timeout=15_000)
+            page.screenshot(path=str(shot_name("places-map", lang, "desktop")))
+            page.locator("#map .leaflet-interactive").first.click()
+            link = page.locator("#map .leaflet-popup-content a")
+            assert link.get_attribute("href") in {f"/{lang}/places/{p['id']}" for p in made}
+            page.goto(f"{server.url}/{lang}/places/{made[0]['id']}")
+            page.wait_for_selector("#map[data-markers='1'] .leaflet-interactive",
+                                   timeout=15_000)
+            page.screenshot(path=str(shot_name("place-map", lang, "desktop")))
+    finally:
+        context.close()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from typing import Any
 
 from api_world import World
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from web_world import client_for
 
 from dadkhahi.access.policy import Principal
@@ -47,16 +49,24 @@ def test_map_data_list_and_place_page(app: FastAPI, world: World) -> None:
     client = client_for(app, world, "anonymous")
     page = client.get("/fa/places")
     assert page.status_code == 200
-    block = re.search(r'<script type="application/json" id="places-data">(.*?)</script>',
-                      page.text, re.S)
-    assert block is not None
-    data = json.loads(block.group(1))
+    # The map loads its data as the memorial's does: the one map script, the outlines
+    # as an asset and the places as a script calling dadkhahiPlaces.
+    scripts = re.findall(r'<script src="([^"]+)" defer></script>', page.text)
+    assert [s.rsplit("/", 1)[1] for s in scripts[-3:]] == ["map.js", "outlines.js",
+                                                           "map-data.js"]
+    assert all(client.get(s).status_code == 200 for s in scripts)
+    data = _map_data(client, scripts[-1])
     assert {"id": site["id"], "name": "خاوران", "kind": "burial_site",
             "status": "built_over", "lat": 35.61, "lon": 51.62} in data
-    assert "countries-110m.json" in page.text
     assert "SECRET-" not in page.text and "RESTRICTED-" not in page.text
+    assert not any(("SECRET-" in p["name"] or "RESTRICTED-" in p["name"]) for p in data)
     filtered = client.get("/en/places?status=intact").text
     assert "Khavaran SYNTHETIC" not in filtered
+    only = re.findall(r'<script src="(/en/places/map-data.js[^"]*)"', filtered)
+    assert only == ["/en/places/map-data.js?status=intact"]
+    assert site["id"] not in {p["id"] for p in _map_data(client, only[0])}
+    assert [p["id"] for p in _map_data(client, f"/fa/places/{site['id']}/map-data.js")] == [
+        site["id"]]
     one = client.get(f"/en/places/{site['id']}")
     assert one.status_code == 200
     assert "unmarked burial" in one.text and "SYNTHETIC burial" in one.text
@@ -68,12 +78,36 @@ def test_map_data_list_and_place_page(app: FastAPI, world: World) -> None:
     assert "وضعیت در گذر زمان" in fa and "وضعیت کنونی" in fa
 
 
-def test_map_data_block_is_inert(app: FastAPI, world: World) -> None:
+def _map_data(client: TestClient, url: str) -> list[dict[str, Any]]:
+    """The places a map-data script hands the map (it must be one call of JSON)."""
+    answer = client.get(url)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert answer.headers["cross-origin-resource-policy"] == "same-origin"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["cache-control"] == "no-store"
+    call = re.fullmatch(r"dadkhahiPlaces\((.*)\);\n", answer.text, re.S)
+    assert call is not None, answer.text[:80]
+    data: list[dict[str, Any]] = json.loads(call.group(1))
+    return data
+
+
+def test_map_data_is_data_not_code(app: FastAPI, world: World) -> None:
     who = "admin_g"
     principal = Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
-    objects.create_place(world.store, principal, "</script><script>alert(1)</script>",
-                         PlaceKind.CITY, name_fa=None, parent_id=None, latitude=30.0,
-                         longitude=50.0, status=PlaceStatus.UNKNOWN,
-                         sensitivity=Sensitivity.PUBLIC)
-    html = client_for(app, world, "anonymous").get("/en/places").text
-    assert "<script>alert(1)" not in html and "\\u003c/script\\u003e" in html
+    name = '</script><script>alert(1)</script>"]);alert(2);//'
+    hidden = objects.create_place(world.store, principal, "SYNTHETIC hidden place",
+                                  PlaceKind.CITY, name_fa=None, parent_id=None,
+                                  latitude=31.0, longitude=51.0, status=PlaceStatus.UNKNOWN,
+                                  sensitivity=Sensitivity.RESTRICTED)
+    objects.create_place(world.store, principal, name, PlaceKind.CITY, name_fa=None,
+                         parent_id=None, latitude=30.0, longitude=50.0,
+                         status=PlaceStatus.UNKNOWN, sensitivity=Sensitivity.PUBLIC)
+    client = client_for(app, world, "anonymous")
+    html = client.get("/en/places").text
+    assert "<script>alert(1)" not in html
+    # The name comes back whole from the JSON: it never ends the call or the string.
+    assert name in {p["name"] for p in _map_data(client, "/en/places/map-data.js")}
+    # A place the visitor may not see is not in the list's data, nor its own (404).
+    assert hidden["id"] not in {p["id"] for p in _map_data(client, "/en/places/map-data.js")}
+    assert client.get(f"/en/places/{hidden['id']}/map-data.js").status_code == 404

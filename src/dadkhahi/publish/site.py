@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import multiprocessing as mp
 import os
 import re
@@ -30,6 +29,7 @@ import jinja2
 from markupsafe import Markup
 
 from dadkhahi.access.small_counts import SMALL_CELL, is_small, merge_small
+from dadkhahi.assets import maps
 from dadkhahi.assets.lock import STATIC
 from dadkhahi.catalogue import N_
 from dadkhahi.facts.figures import PublishedFigure
@@ -52,7 +52,8 @@ LANGUAGES = ("fa", "en")
 #: Files the site takes from the assets mechanism: path under ``assets/static`` → in site.
 ASSET_FILES = {
     "publish/memorial.css": "assets/memorial.css",
-    "publish/map.js": "assets/map.js",
+    maps.SCRIPT: "assets/map.js",
+    maps.OUTLINES: "assets/world-atlas/outlines.js",
     "vendor/leaflet/leaflet.js": "assets/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css": "assets/leaflet/leaflet.css",
     "vendor/leaflet/LICENSE.txt": "assets/leaflet/LICENSE.txt",
@@ -64,10 +65,8 @@ ASSET_FILES = {
 }
 #: Folder reserved for the offline search shards (``index/``), built beside the pages.
 INDEX_DIR = "index"
-#: The map's data, as classic scripts calling a global callback (``file://`` forbids
-#: ``fetch``): country outlines (world-atlas, Natural Earth) and the public places.
-OUTLINES = "assets/world-atlas/outlines.js"
-OUTLINES_SOURCE = "vendor/world-atlas/countries-110m.json"
+#: The public places for the map, as a classic script calling a global callback
+#: (``file://`` forbids ``fetch``; :mod:`dadkhahi.assets.maps`).
 PLACES_DATA = "data/places.js"
 _STATUSES = {"intact": N_("intact"), "damaged": N_("damaged"), "destroyed": N_("destroyed"),
              "built_over": N_("built over"), "unknown": N_("unknown")}
@@ -606,22 +605,19 @@ def _render_chunk(span: tuple[int, int]) -> list[tuple[str, bytes]]:
 
 
 def asset_files() -> dict[str, bytes]:
-    """The stylesheet, the vendored font and the map's scripts, from the assets mechanism
-    (the outlines wrapped as a classic script)."""
-    files = {site_path: (STATIC / static_path).read_bytes()
-             for static_path, site_path in sorted(ASSET_FILES.items())}
-    files[OUTLINES] = (b"dadkhahiOutlines(" + (STATIC / OUTLINES_SOURCE).read_bytes().strip()
-                       + b");\n")
-    return files
+    """The stylesheet, the vendored font and the map's scripts and outlines, from the
+    assets mechanism."""
+    return {site_path: (STATIC / static_path).read_bytes()
+            for static_path, site_path in sorted(ASSET_FILES.items())}
 
 
 def places_script(places: list[Place]) -> bytes:
-    """The public places for the map, as a classic script (names in both scripts)."""
-    data = [{"id": p.id, "name": p.name if not p.name_fa else f"{p.name_fa} / {p.name}",
-             "lat": round(p.latitude, 5), "lon": round(p.longitude, 5), "status": p.status}
-            for p in places]
-    return ("dadkhahiPlaces(" + json.dumps(data, ensure_ascii=False, sort_keys=True,
-                                           separators=(",", ":")) + ");\n").encode("utf-8")
+    """The public places for the map, as the map script reads them (names in both
+    scripts; the memorial has no page per place, so its map links nowhere)."""
+    return maps.places_script([
+        {"id": p.id, "name": p.name if not p.name_fa else f"{p.name_fa} / {p.name}",
+         "lat": round(p.latitude, 5), "lon": round(p.longitude, 5), "status": p.status}
+        for p in places])
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,28 @@
 """Places: an offline map of prisons, cities and burial sites with their status, and a
 page per place with the acts, persons and claims tied to it.
 
-The map is Leaflet over Natural Earth country outlines (world-atlas, through the assets
-mechanism); there is no tile server and nothing is loaded from another origin. The
-places shown are handed to the map script as a JSON data block (not executed, so the
-CSP's ``script-src 'self'`` holds) and listed in a table beside it for screen readers
-and for pages read without JavaScript.
+The map is the memorial's: one script (``assets/static/map/map.js``) over Natural Earth
+country outlines (world-atlas), both from the assets mechanism; there is no tile server
+and nothing is loaded from another origin. It takes its data as the memorial does, from
+classic scripts calling a global callback (:mod:`dadkhahi.assets.maps`): the outlines
+are a fingerprinted asset, the places a script this router answers per request
+(``.../map-data.js``, the same read and filters as the page, JSON inside, so
+``script-src 'self'`` holds and no value becomes code). The places are listed in a table
+beside the map for screen readers and for pages read without JavaScript.
 """
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
+from dadkhahi.assets import maps
 from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.services import objects
 from dadkhahi.store.store import Store
@@ -50,29 +55,59 @@ def _read(store: Store, principal: Any, resource: str, query: reads.PageQuery
     return page
 
 
-def _data_block(places: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """The places with coordinates, for the map script (rendered with ``tojson``, which
-    escapes ``<``, ``>`` and ``&``: the data block stays inert)."""
-    return [{"id": p["id"], "name": (p.get("name_fa") if lang == "fa" else None)
+def _map_data(places: list[dict[str, Any]], lang: str) -> Response:
+    """The places with coordinates as the map script reads them: a classic script calling
+    ``dadkhahiPlaces`` (JSON inside). Only this origin may load it as a script
+    (``Cross-Origin-Resource-Policy``), and it is never cached, like the pages."""
+    data = [{"id": p["id"], "name": (p.get("name_fa") if lang == "fa" else None)
              or p.get("name"), "kind": p["kind"], "status": p.get("status") or "unknown",
              "lat": p["latitude"], "lon": p["longitude"]}
             for p in places if p.get("latitude") is not None
             and p.get("longitude") is not None]
+    return Response(maps.places_script(data), media_type="text/javascript; charset=utf-8",
+                    headers={"Cross-Origin-Resource-Policy": "same-origin"})
+
+
+def _asked(request: Request) -> dict[str, str]:
+    """The list's filters: codes of kind and status only, never free text."""
+    return {k: v for k, v in request.query_params.items()
+            if (k == "kind" and v in PLACE_KINDS) or (k == "status" and v in STATUSES)}
+
+
+def _list(store: Store, principal: Any, asked: dict[str, str]) -> reads.Page:
+    return _read(store, principal, "places", reads.PageQuery(
+        filters=asked, sort="name", limit=MAP_LIMIT, count=True))
 
 
 @router.get("/places")
 async def places(request: Request, lang: LangDep, current: VisitorDep) -> Response:
     """The map and the list of places the visitor may see, filtered by kind and status."""
-    asked = {k: v for k, v in request.query_params.items()
-             if (k == "kind" and v in PLACE_KINDS) or (k == "status" and v in STATUSES)}
+    asked = _asked(request)
     store: Store = request.app.state.store
-    page = await run_in_threadpool(_read, store, current.principal, "places",
-                                   reads.PageQuery(filters=asked, sort="name",
-                                                   limit=MAP_LIMIT, count=True))
+    page = await run_in_threadpool(_list, store, current.principal, asked)
+    query = urlencode(sorted(asked.items()))
     return render(request, "places.html", {
         "page": page, "asked": asked, "kinds": PLACE_KINDS, "statuses": STATUSES,
-        "data": _data_block(page.data, lang),
+        "map_data": f"/{lang}/places/map-data.js" + (f"?{query}" if query else ""),
     }, current, lang)
+
+
+@router.get("/places/map-data.js")
+async def places_map_data(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The places of the list page's map (the same read and filters as the page)."""
+    store: Store = request.app.state.store
+    page = await run_in_threadpool(_list, store, current.principal, _asked(request))
+    return _map_data(page.data, lang)
+
+
+@router.get("/places/{place_id}/map-data.js")
+async def place_map_data(request: Request, lang: LangDep, current: VisitorDep,
+                         place_id: str) -> Response:
+    """One place for its page's map (404 when the visitor may not see it)."""
+    store: Store = request.app.state.store
+    found = await run_in_threadpool(reads.get_object, store, current.principal,
+                                    reads.RESOURCES["places"], place_id)
+    return _map_data([found], lang)
 
 
 @router.get("/places/{place_id}")
@@ -111,5 +146,5 @@ async def place(request: Request, lang: LangDep, current: VisitorDep,
     return render(request, "place.html", {
         **shown, "kinds": PLACE_KINDS, "statuses": STATUSES, "act_types": ACT_TYPES,
         "roles": ROLES, "sensitivity": SENSITIVITY,
-        "data": _data_block([shown["place"]], lang),
+        "map_data": f"/{lang}/places/{place_id}/map-data.js",
     }, current, lang)
