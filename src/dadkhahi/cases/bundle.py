@@ -304,10 +304,15 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
                                              "not match its intake hash; nothing was exported")
                     progress(len(writer.hashes), total, "copying exhibit files")
         report_pdf_bytes = pdf.result()
+    going_ids = {item["id"] for ex in exhibits for item in ex.files}
+    cited = bundle_proofs.cited_records(rows, going_ids)
+    with store.reading() as conn:
+        # Each cited record's person rests on a linkage decision: its run's row is proven.
+        linkage, link_rows = bundle_proofs.link_decisions(conn, cited)
     records = matrix_records(rows, threshold, numbers)
     matrix = {"case": {"id": case.id, "title": case.title}, "threshold": threshold,
               "wording": "supported by N independent sources; never 'proven'",
-              "elements": records, "gaps": gap_report(rows, threshold),
+              "elements": records, "gaps": gap_report(rows, threshold), "linkage": linkage,
               "exhibits": {ex.number: {"direction": ex.direction,
                                        "withheld": ex.withheld is not None}
                            for ex in exhibits}}
@@ -345,7 +350,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         proven |= _charge_indices(conn, case)
         # Cited rows of list imports whose file goes: proven alone (bundle_proofs).
         disclosed = bundle_proofs.merge(custody_fields, bundle_proofs.record_disclosures(
-            conn, store.keys, bundle_proofs.cited_records(rows, {i["id"] for _, i in going})))
+            conn, store.keys, cited), link_rows)
         proven |= set(disclosed)
         cp_size = Checkpoint.parse(unverified_note_text(note)).size
         bodies = _event_bodies(conn, sorted(proven))
@@ -563,6 +568,9 @@ except those disclosed beside them ("disclosed"), each proven by a selective pro
 data/proofs/ (the field's value and salt hash to the commitment the event carries).
 A fact resting on a row of an imported list is proven by that row alone: its bytes and
 an inclusion path to the root the import event commits to; the other rows stay home.
+A record's person rests on a linkage decision: data/matrix.json lists each one the cited
+records rely on ("linkage"), and the proof of its link.run event discloses that decision's
+row alone; the verifier checks the two agree.
 
 No conformance with the ICC's e-Court protocol (or any court's filing format) is
 claimed. This bundle is for a court's technician to verify; admissibility is for the

@@ -9,6 +9,12 @@ that goes, sealed in its event (a protected item's), has its sealed fields discl
 same way, so the court reads who handed it over and how, proven, without the key.
 What may go is decided before (the bundle's one disclosure decision on items): a row
 goes only when its list file may go, a custody step only with its item.
+
+A cited record belongs to its person by a linkage decision: the row of the ``link.run``
+batch event that assigned (or moved) it there (:mod:`dadkhahi.store.link_rows`). The
+bundle proves those rows too (no sealed field disclosed: a decision row has none), and
+lists each decision in ``matrix.json`` (``linkage``), so the verifier checks that every
+link the matrix relies on is the one a proven row of the run says.
 """
 
 from __future__ import annotations
@@ -75,6 +81,51 @@ def record_disclosures(conn: Connection, keys: KeyRing, record_ids: Sequence[str
     return out
 
 
+#: The kinds of link decision a run's row records for a record.
+LINK_DECISIONS = ("assign", "move")
+
+
+def link_decisions(conn: Connection, record_ids: Sequence[str]
+                   ) -> tuple[list[dict[str, Any]], dict[int, Disclosure]]:
+    """The linkage decisions that put each record with its person, and their row proofs.
+
+    Returns the decisions (``{"record", "person", "decision", "event", "row"}``, in
+    record order) and, per ``link.run`` event, the rows that prove them. A record linked
+    by an event that is no batch run (a run written before selective proofs, a list's
+    new version carrying a link over) is not listed: there is no row to prove it alone.
+    """
+    pr, e = s.person_records.c, s.ledger_events.c
+    linked: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(record_ids), _BATCH):
+        part = list(record_ids[start:start + _BATCH])
+        for rid, pid, index in conn.execute(select(pr.record_id, pr.person_id, pr.ledger_index)
+                                            .where(pr.record_id.in_(part))):
+            linked[str(rid)] = (str(pid), int(index))
+    by_event: dict[int, list[str]] = {}
+    for rid, (_, index) in linked.items():
+        by_event.setdefault(index, []).append(rid)
+    decisions: list[dict[str, Any]] = []
+    proofs: dict[int, Disclosure] = {}
+    for index, ids in sorted(by_event.items()):
+        kind, body = conn.execute(select(e.type, e.body).where(e.idx == index)).one()
+        body = bytes(body)
+        if kind != "link.run" or not body.endswith(b',"v":2}'):
+            continue
+        tree = RowTree(body)
+        found = Disclosure()
+        for i in row_indices(tree.rows, ids):
+            row = tree.rows[i]
+            decision = next((d for d in LINK_DECISIONS if d in row), None)
+            if decision is None or row[decision] != linked[str(row["id"])][0]:
+                continue  # not a decision row, or one a later event superseded
+            found.rows.append(tree.proof(i))
+            decisions.append({"record": str(row["id"]), "person": str(row[decision]),
+                              "decision": decision, "event": index, "row": i})
+        if found.rows:
+            proofs[index] = found
+    return sorted(decisions, key=lambda d: (d["record"], d["event"])), proofs
+
+
 def custody_disclosures(conn: Connection, keys: KeyRing, bodies: Mapping[int, bytes]
                         ) -> dict[int, Disclosure]:
     """Per custody event with committed sealed fields: every field disclosed."""
@@ -114,5 +165,5 @@ def merge(*parts: Mapping[int, Disclosure]) -> dict[int, Disclosure]:
     return out
 
 
-__all__ = ["Disclosure", "cited_records", "custody_disclosures", "merge", "proof_document",
-           "record_disclosures"]
+__all__ = ["LINK_DECISIONS", "Disclosure", "cited_records", "custody_disclosures",
+           "link_decisions", "merge", "proof_document", "record_disclosures"]

@@ -18,7 +18,9 @@ run one implementation. It checks:
 * every custody line: the very bytes of a proven ``custody.recorded`` event of that
   exhibit's item, ending with the transfer to this bundle's recipient, its disclosed
   sealed fields the ones the event's selective proof proves;
-* the export event (proven): the matrix, report and withheld-list files are the ones it names.
+* the export event (proven): the matrix, report and withheld-list files are the ones it names;
+* every linkage decision the matrix lists (``linkage``: a record put with its person by a
+  ``link.run``): a disclosed row of that proven run says exactly that.
 
 The key is an argument on purpose: a forger could re-sign a bundle with their own key
 and ship a matching verifier. Obtain the key independently.
@@ -301,6 +303,36 @@ def check_export(root: Path, events: dict[int, dict[str, Any]], info: dict[str, 
             problems.append(f"{path}: not the file the export event names")
 
 
+LINK_EVENT = "link.run"
+
+
+def check_linkage(root: Path, events: dict[int, dict[str, Any]], problems: list[str]) -> int:
+    """Each linkage decision ``data/matrix.json`` relies on against the proven row of its
+    run (the matrix itself is named by the export event); the number checked."""
+    matrix = _json(root, "data/matrix.json", problems) if (root / "data/matrix.json"
+                                                           ).is_file() else None
+    listed = matrix.get("linkage") if isinstance(matrix, dict) else None
+    if not isinstance(listed, list):
+        return 0
+    for n, entry in enumerate(listed, 1):
+        where = f"data/matrix.json linkage {n}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: not an object")
+            continue
+        if _event(events, entry.get("event"), LINK_EVENT, where, problems) is None:
+            continue
+        rows = (events[entry["event"]].get("disclosed") or {}).get("rows", {})
+        row = rows.get(entry.get("row"))
+        decision = entry.get("decision")
+        if (not isinstance(row, dict) or decision not in ("assign", "move")
+                or row.get("id") != entry.get("record")
+                or row.get(decision) != entry.get("person")):
+            problems.append(f"{where}: record {entry.get('record')} with person "
+                            f"{entry.get('person')} is not what row {entry.get('row')} of "
+                            f"the proven link.run event {entry.get('event')} says")
+    return len(listed)
+
+
 def verify(root: Path, key_text: str) -> list[str]:
     """Every check on the bundle at ``root``; the problems found (empty: it verifies)."""
     problems: list[str] = []
@@ -315,6 +347,7 @@ def verify(root: Path, key_text: str) -> list[str]:
     info = _bag_info(root, [])
     check_exhibits(root, events, hashes, info.get("Recipient"), problems)
     check_export(root, events, info, hashes, problems)
+    check_linkage(root, events, problems)
     return problems
 
 
@@ -334,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the bundle does NOT verify ({len(problems)} problem(s))")
         return 1
     print("OK: bag, hashes, checkpoint signature, inclusion and selective proofs, intake "
-          "hashes, custody and export event all verify")
+          "hashes, custody, export event and linkage decisions all verify")
     return 0
 
 
