@@ -9,9 +9,17 @@ same on a machine without Persian fonts.
 
 Nothing is fetched from outside the assets folder: the page's text is user text, and an
 ``<img src="http://…">`` or a ``file:///`` path in it must neither reach the network nor
-read a file into a document handed to a court (``AssetsOnly``). The bytes are not
-reproducible to the byte (the embedded font subset carries the time it was made): a
-bundle names its report by the hash of the bytes it wrote.
+read a file into a document handed to a court (``AssetsOnly``).
+
+The same page gives the same bytes, run after run (the memorial is byte-reproducible,
+and its book with it). Of what WeasyPrint, pydyf and fontTools write, only one thing
+came from the clock: turning the variable font into the static instance that is
+embedded, fontTools stamps the instance's ``head.modified`` with the time now. fontTools
+takes that time from ``SOURCE_DATE_EPOCH`` when it is set (reproducible-builds.org), so
+each PDF is written with it set to the vendored font's own ``head.modified``
+(:func:`font_epoch`), whatever the caller's environment says. The rest is already fixed:
+the subset's name prefix is a hash of the font's description, no file ``/ID`` is
+written, and the document's info carries no date unless one is given (``created``).
 
 Needs Pango at run time (Debian ``libpango-1.0-0``, ``libpangoft2-1.0-0``:
 ``scripts/install-system-deps.sh``).
@@ -19,6 +27,11 @@ Needs Pango at run time (Debian ``libpango-1.0-0``, ``libpangoft2-1.0-0``:
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -91,11 +104,45 @@ def _fetcher() -> Any:
     return AssetsOnly(allowed_protocols=("file",))
 
 
-def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None) -> bytes:
-    """``html`` laid out as an A4 PDF with its fonts embedded.
+@cache
+def font_epoch() -> int:
+    """The vendored font's own ``head.modified``, in seconds since 1970: the time the
+    embedded font instances are stamped with (see the module's notes)."""
+    from fontTools.misc.timeTools import epoch_diff
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(FONT_FILE), lazy=True) as font:
+        return int(font["head"].modified) + int(epoch_diff)
+
+
+#: The environment is the process's: one PDF at a time sets and restores the variable.
+_EPOCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def _fixed_font_time() -> Iterator[None]:
+    epoch = str(font_epoch())
+    with _EPOCH_LOCK:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = epoch
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None,
+                created: str | None = None) -> bytes:
+    """``html`` laid out as an A4 PDF with its fonts embedded; the same arguments give
+    the same bytes.
 
     ``stamp``: a line at the top of every page (the SYNTHETIC mark of demo material).
     ``title``: the document's title in the PDF metadata (else the page's ``<title>``).
+    ``created``: the document's creation (and modification) date in its metadata, a W3C
+    date such as ``2026-12-03`` taken from the data, never the clock (none if omitted).
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -110,8 +157,11 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
         CSS(string=page_css(stamp), url_fetcher=fetcher, font_config=fonts)])
     if title is not None:
         rendered.metadata.title = title
-    pdf: bytes = rendered.write_pdf()
+    if created is not None:
+        rendered.metadata.created = rendered.metadata.modified = created
+    with _fixed_font_time():
+        pdf: bytes = rendered.write_pdf()
     return pdf
 
 
-__all__ = ["FONT_FAMILY", "FONT_FILE", "html_to_pdf", "page_css"]
+__all__ = ["FONT_FAMILY", "FONT_FILE", "font_epoch", "html_to_pdf", "page_css"]

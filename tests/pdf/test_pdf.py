@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from dadkhahi.pdf import html_to_pdf
@@ -58,3 +59,30 @@ def test_nothing_outside_the_assets_is_read_into_a_pdf(tmp_path: Path) -> None:
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "text" in text and "LEAKED" not in text
     assert b"LEAKED" not in pdf
+
+
+def test_the_same_page_gives_the_same_bytes_at_another_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memorial is byte-reproducible, so its book must be: a PDF made a day later
+    (or with another SOURCE_DATE_EPOCH in the environment) is the same file, and a
+    date in its metadata is the one given, never the clock."""
+    import time
+
+    from dadkhahi.pdf import font_epoch
+
+    html = ("<html><body><h1>دفتر یادمان · Book of memory</h1>"
+            "<p dir='rtl'>بهرام نمونه</p><p><b>Bahram Nemouneh</b></p></body></html>")
+    first = html_to_pdf(html, title="t", created="2026-12-03")
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 86_400)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
+    assert html_to_pdf(html, title="t", created="2026-12-03") == first
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert html_to_pdf(html, title="t", created="2026-12-03") == first
+    import os
+
+    assert "SOURCE_DATE_EPOCH" not in os.environ  # the caller's environment is restored
+    info = PdfReader(io.BytesIO(first)).metadata
+    assert info is not None and info["/CreationDate"] == "D:20261203"
+    assert info["/ModDate"] == info["/CreationDate"]
+    assert font_epoch() > 0
