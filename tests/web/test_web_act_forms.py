@@ -136,3 +136,70 @@ def test_a_protected_source_cited_stays_hidden_from_who_may_not_see_it(
     # A reader without the grant sees neither the involvement nor the protected source.
     shown = client_for(app, world, "analyst").get(f"/en/acts/{pub.act}").text
     assert pro.source not in shown and "SECRET-" not in shown
+
+
+def _linked_person(world: World, record: str) -> str:
+    with world.store.reading() as conn:
+        return str(conn.execute(select(s.person_records.c.person_id).where(
+            s.person_records.c.record_id == record)).scalar_one())
+
+
+def test_the_person_picker_finds_a_name_typed_in_the_other_script(app: FastAPI,
+                                                                 world: World) -> None:
+    """As you type (htmx): the choices alone; then the involvement names the chosen one."""
+    pub = world.objects[PUBLIC]
+    karimi = _linked_person(world, pub.list_record)  # listed as "Karimi, Ali"
+    client = client_for(app, world, "investigator_g")
+    token = csrf_of(client.get(f"/en/acts/{pub.act}").text)
+    picks = client.post(f"/en/acts/{pub.act}/persons", headers={"HX-Request": "true"},
+                        data={"csrf": token, "person_name": "علی کریمی"})
+    assert picks.status_code == 200 and "<html" not in picks.text
+    assert f'name="person_pick" value="{karimi}"' in picks.text
+    none = client.post(f"/en/acts/{pub.act}/persons", headers={"HX-Request": "true"},
+                       data={"csrf": token, "person_name": "Zzyzx Qwv"})
+    assert "No person you may see has this name" in none.text
+    before = _involvements(world, pub.act)
+    done = client.post(f"/en/acts/{pub.act}/involvements", data={
+        "csrf": token, "person_pick": karimi, "role": "victim", "source_id": pub.source,
+        "sensitivity": "public"})
+    assert done.status_code == 303, done.text
+    assert _involvements(world, pub.act) - before == {karimi}
+
+
+def test_the_person_picker_works_without_javascript(app: FastAPI, world: World) -> None:
+    """The "Find" button posts the whole form to the picker: the act page again, what was
+    entered kept, the persons found to choose from."""
+    pub = world.objects[PUBLIC]
+    client = client_for(app, world, "investigator_g")
+    token = csrf_of(client.get(f"/fa/acts/{pub.act}").text)
+    page = client.post(f"/fa/acts/{pub.act}/persons", data={
+        "csrf": token, "person_name": "Karimi", "role": "signed", "locator": "p. 9"})
+    assert page.status_code == 200 and 'lang="fa" dir="rtl"' in page.text
+    assert page.text.count('name="person_pick"') >= 1
+    assert _linked_person(world, pub.list_record) in page.text
+    assert 'value="p. 9"' in page.text and 'value="signed" selected' in page.text
+
+
+def test_the_person_picker_follows_the_act_page_rules(app: FastAPI, world: World) -> None:
+    pro = world.objects[PROTECTED]
+    form = {"person_name": "Karimi"}
+    # Who may not add facts: refused; an act one may not see: the act page's "not found".
+    researcher = client_for(app, world, "researcher")
+    token = csrf_of(researcher.get("/en/search").text)
+    assert researcher.post(f"/en/acts/{world.objects[PUBLIC].act}/persons",
+                           data={"csrf": token, **form}).status_code == 403
+    analyst = client_for(app, world, "analyst")
+    token = csrf_of(analyst.get("/en/search").text)
+    for fragment in ({}, {"HX-Request": "true"}):
+        hidden = analyst.post(f"/en/acts/{pro.act}/persons", headers=fragment,
+                              data={"csrf": token, **form})
+        missing = analyst.post("/en/acts/act_00000000000000000000/persons", headers=fragment,
+                               data={"csrf": token, **form})
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.text == missing.text.replace("act_00000000000000000000", pro.act)
+
+
+def _involvements(world: World, act: str) -> set[str]:
+    with world.store.reading() as conn:
+        return {str(p) for p in conn.execute(select(s.involvements.c.person_id).where(
+            s.involvements.c.act_id == act)).scalars() if p}

@@ -405,3 +405,36 @@ def test_the_map_draws_the_places_with_the_memorial_s_script(
             page.screenshot(path=str(shot_name("place-map", lang, "desktop")))
     finally:
         context.close()
+
+
+def test_pick_a_person_on_the_act_page_by_typing_their_name(browser: Any, server: Served,
+                                                            world: World) -> None:
+    """Journey: on an act's page, a Latin-listed name typed in Persian; the persons found
+    are offered as you type (htmx, the name in the body only), one is chosen and named
+    in the act in place."""
+    from dadkhahi.store import schema as s
+
+    pub = world.objects[PUBLIC]
+    with world.store.reading() as conn:
+        karimi = str(conn.execute(s.person_records.select().where(
+            s.person_records.c.record_id == pub.list_record)).mappings().one()["person_id"])
+    context = browser.new_context()
+    urls: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda r: urls.append(r.url))
+        sign_in(page, server.url, "fa", "investigator_g")
+        page.goto(f"{server.url}/fa/acts/{pub.act}")
+        page.locator("#f-person_name").press_sequentially("علی کریمی", delay=20)
+        choice = page.locator(f'#person-picks input[value="{karimi}"]')
+        choice.wait_for()
+        choice.check()
+        page.select_option("#f-role", "victim")
+        page.select_option("#who #f-source_id", pub.source)
+        page.select_option("#who #f-sensitivity", "public")
+        page.get_by_role("button", name="افزودن به این اقدام").click()
+        page.locator(f'#who a[href="/fa/persons/{karimi}"]').wait_for()
+        page.screenshot(path=str(shot_name("act-picked", "fa", "desktop")), full_page=True)
+    finally:
+        context.close()
+    assert not [u for u in urls if "%D8" in u or "%DA" in u]

@@ -8,7 +8,7 @@ from web_world import client_for, csrf_of
 
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.search.persons import MatchedRecord, PersonHit
-from dadkhahi.web.pages.search import _unprotected, reason_parts
+from dadkhahi.web.pages.search import reason_parts, unprotected
 
 
 def _search(client, lang: str = "en", **fields: str):  # type: ignore[no-untyped-def]
@@ -68,7 +68,7 @@ def test_search_as_you_type_is_a_post_fragment_without_protected_hits(
     record = MatchedRecord(public.list_record, public.list_source, None, "x", 1.0, ())
     hits = (PersonHit(protected.person, "x", 1.0, (), (record,)),
             PersonHit(public.person, "y", 1.0, (), (record,)))
-    kept = _unprotected(world.store, hits)
+    kept = unprotected(world.store, hits)
     assert [h.person_id for h in kept] == [public.person]
 
 

@@ -6,7 +6,11 @@ must be visible (else "not found"), the role must allow adding facts, the write 
 ledger event. An act carries a claim citing its source (its kind and date as the source
 words them); each person or organisation involved is an allegation with its own source.
 Forms post and redirect, so they work without JavaScript; with htmx the "who was
-involved" form swaps its section in place.
+involved" form swaps its section in place. Its person picker is the one person search:
+as you type (htmx) it offers unprotected persons only, like the search page's
+suggestions; its "Find" button (the same form posted to the picker, no JavaScript
+needed) offers every person the visitor may see, the search auditing protected ones.
+The name travels in the form body only.
 """
 
 from __future__ import annotations
@@ -20,22 +24,27 @@ from starlette.concurrency import run_in_threadpool
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.dates import DateRange
-from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.vocab import ActType, InvolvementRole, Sensitivity
 from dadkhahi.facts.entities import Support
 from dadkhahi.persian.dates import DateParseError, parse_date
+from dadkhahi.search.persons import MAX_QUERY, search_persons
 from dadkhahi.services import facts, objects
+from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.facts import labels
 from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
+from dadkhahi.web.pages.search import Shown, show, unprotected
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
 router = page_router()
 #: Sources, places and organisations offered in a form's lists (the visitor's visible ones).
 CHOICES = 200
+#: Persons the act form's picker offers at once.
+PICKS = 8
 
 
 def _choices(store: Store, principal: Principal) -> dict[str, list[dict[str, Any]]]:
@@ -126,9 +135,11 @@ async def create_act(request: Request, lang: LangDep) -> Response:
 
 async def act_page(request: Request, lang: str, current: Any, act_id: str, *,
                    template: str = "act.html", entered: dict[str, str] | None = None,
-                   errors: dict[str, str] | None = None, status: int = 200) -> Response:
+                   errors: dict[str, str] | None = None, status: int = 200,
+                   picks: list[Shown] | None = None) -> Response:
     """The act page (or its "who was involved" section alone, for htmx), with the form
-    to name someone in it for those who may add facts."""
+    to name someone in it for those who may add facts (and the persons the picker found,
+    when it was asked without JavaScript)."""
     store: Store = request.app.state.store
     may_add = current.principal.can(Permission.ADD_FACTS)
 
@@ -142,7 +153,9 @@ async def act_page(request: Request, lang: str, current: Any, act_id: str, *,
     view = await run_in_threadpool(gather)
     return render(request, template, {
         **view, **labels(), "may_add": may_add, "errors": errors or {},
-        "entered": entered or {"sensitivity": "restricted"}}, current, lang, status)
+        "entered": entered or {"sensitivity": "restricted"}, "picks": picks,
+        "max_query": MAX_QUERY},
+        current, lang, status)
 
 
 @router.get("/acts/{act_id}")
@@ -160,7 +173,8 @@ async def add_involvement(request: Request, lang: LangDep, act_id: str) -> Respo
     permitted(request, current, lang, Permission.ADD_FACTS)
     tr = language(lang).gettext
     errors = _common(form, tr)
-    person_id = ascii_digits(form.get("person_id", "")) or None
+    # An identifier typed wins over a person chosen in the picker.
+    person_id = ascii_digits(form.get("person_id", "")) or form.get("person_pick") or None
     organization_id = form.get("organization_id") or None
     if form.get("role") not in ROLES:
         errors["role"] = tr("Choose a role.")
@@ -188,3 +202,40 @@ async def add_involvement(request: Request, lang: LangDep, act_id: str) -> Respo
     if fragment:
         return await act_page(request, lang, current, act_id, template="_act_who.html")
     return RedirectResponse(f"/{lang}/acts/{act_id}#who-heading", status_code=303)
+
+
+def _picks(store: Store, principal: Principal, act_id: str, name: str,
+           explicit: bool) -> list[Shown]:
+    """Persons the one person search finds for ``name`` (linked hits only: an act names
+    a person), for an act the visitor may see (else "not found", as its page). As you
+    type, no protected hit (as the search page's suggestions); asked explicitly, every
+    hit the visitor may see (the search audits the protected ones)."""
+    with store.reading() as conn:
+        reads.visible_row(conn, principal, s.acts, act_id, "act")
+    if len(name.strip()) < 2:
+        return []
+    try:
+        found = search_persons(store, principal, name, limit=PICKS * 2)
+    except ValidationError:
+        return []
+    hits = list(found.hits) if explicit else unprotected(store, found.hits)
+    return show([h for h in hits if h.person_id][:PICKS])
+
+
+@router.post("/acts/{act_id}/persons")
+async def pick_person(request: Request, lang: LangDep, act_id: str) -> Response:
+    """The act form's person picker: the persons a name finds, to choose from. With htmx
+    (as you type) the choices alone; without JavaScript (the "Find" button) the act page
+    again, with what was entered kept and the choices in the form."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.ADD_FACTS)
+    store: Store = request.app.state.store
+    name = form.get("person_name", "")[:MAX_QUERY]
+    fragment = request.headers.get("hx-request") == "true"
+    picks = await run_in_threadpool(_picks, store, current.principal, act_id, name,
+                                    not fragment)
+    if fragment:
+        return render(request, "_person_picks.html", {"picks": picks, "entered": {}},
+                      current, lang)
+    return await act_page(request, lang, current, act_id, entered=form, picks=picks)

@@ -126,8 +126,9 @@ def _filtered(store: Store, principal: Principal, hits: tuple[PersonHit, ...],
                                          r.source_id, asked, span) for r in h.records)]
 
 
-def _unprotected(store: Store, hits: tuple[PersonHit, ...]) -> list[PersonHit]:
-    """Hits whose person and records are not protected (for search-as-you-type)."""
+def unprotected(store: Store, hits: tuple[PersonHit, ...]) -> list[PersonHit]:
+    """Hits whose person and records are not protected (for search-as-you-type, here and
+    in the act page's person picker)."""
     persons = [h.person_id for h in hits if h.person_id]
     records = [r.record_id for h in hits for r in h.records]
     protected = str(Sensitivity.PROTECTED)
@@ -140,7 +141,8 @@ def _unprotected(store: Store, hits: tuple[PersonHit, ...]) -> list[PersonHit]:
             and not any(r.record_id in hidden for r in h.records)]
 
 
-def _show(hits: list[PersonHit]) -> list[Shown]:
+def show(hits: list[PersonHit]) -> list[Shown]:
+    """Hits as a page shows them (the act page's person picker too)."""
     return [Shown(h, [reason_parts(r) for r in h.reasons]) for h in hits]
 
 
@@ -200,7 +202,7 @@ async def search(request: Request, lang: LangDep) -> Response:
             "Type a name with letters in it.")}, 422)
     hits = await run_in_threadpool(_filtered, store, current.principal, found.hits, asked,
                                    span)
-    return await _page(request, lang, asked, _show(hits), {})
+    return await _page(request, lang, asked, show(hits), {})
 
 
 @router.post("/search/suggest")
@@ -215,7 +217,7 @@ async def suggest(request: Request, lang: LangDep) -> Response:
         try:
             found = await run_in_threadpool(lambda: search_persons(
                 store, current.principal, name, limit=SUGGESTED * 2))
-            hits = (await run_in_threadpool(_unprotected, store, found.hits))[:SUGGESTED]
+            hits = (await run_in_threadpool(unprotected, store, found.hits))[:SUGGESTED]
         except ValidationError:
             hits = []
-    return render(request, "search_suggest.html", {"hits": _show(hits)}, current, lang)
+    return render(request, "search_suggest.html", {"hits": show(hits)}, current, lang)
