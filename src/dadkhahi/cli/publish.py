@@ -33,6 +33,9 @@ def publish(
     contact: Annotated[str | None, typer.Option(
         "--contact", help="Where families send corrections (shown on every victim page)")]
     = None,
+    book: Annotated[bool, typer.Option(
+        "--book", help="Also write the printable book of memory: a PDF of all the victims "
+        "and one per province, in each language")] = False,
     actor: Annotated[str | None, typer.Option("--actor")] = None,
 ) -> None:
     """Build the memorial from what the editorial gate and the disclosure rule release."""
@@ -50,7 +53,7 @@ def publish(
         raise typer.BadParameter(f"languages are fa and en, not {','.join(bad) or '(none)'}",
                                  param_hint="--languages")
     report = build(open_store(), current_actor(actor), out,
-                   Options(languages=langs, base_url=base_url, contact=contact))
+                   Options(languages=langs, base_url=base_url, contact=contact, book=book))
     console.print(f"Built memorial build {report.sequence} in {report.out}: "
                   f"{report.published:,} victims published, {report.withdrawn:,} withdrawn, "
                   f"{len(report.held):,} held back; {report.redirected:,} earlier addresses "

@@ -94,6 +94,8 @@ class Options:
     languages: tuple[str, ...] = LANGUAGES
     base_url: str | None = None
     contact: str | None = None
+    #: Also write the printable book of memory (``{lang}/book/*.pdf``).
+    book: bool = False
 
 
 class Lang:
@@ -424,7 +426,8 @@ class Site:
                                           key=lambda s: (s.title, s.id))}, code)
             kinds = [(kind, Groups.TITLES[kind], self.groups.ordered(kind))
                      for kind in Groups.KINDS]
-            yield Page(f"{code}/lists/index.html", "lists.html", {"kinds": kinds}, code)
+            yield Page(f"{code}/lists/index.html", "lists.html",
+                       {"kinds": kinds, "books": self.book_links()}, code)
             for kind in Groups.KINDS:
                 for group in self.groups.ordered(kind):
                     yield Page(f"{code}/lists/{group.slug}.html", "group.html",
@@ -460,6 +463,27 @@ class Site:
                 # Nameless, as a tombstone: the record may come back under another name.
                 yield Page(f"{code}/victims/{pid}.html", "tombstone.html",
                            {"pid": pid, "reviewing": True}, code)
+
+    def book_pages(self) -> Iterator[Page]:
+        """The printable book of memory, per language: one for all the victims
+        (``{lang}/book/all.pdf``) and one per province (``{lang}/book/province-….pdf``),
+        one entry per victim with its sources, as regional Books of Memory are made."""
+        if not self.options.book:
+            return
+        for code in self.options.languages:
+            yield Page(f"{code}/book/all.pdf", "book.html",
+                       {"heading": translate(code, "All victims"),
+                        "victims": self.memorial.victims}, code)
+            for group in self.groups.ordered("province"):
+                yield Page(f"{code}/book/{group.slug}.pdf", "book.html",
+                           {"heading": group.title[code], "victims": group.victims}, code)
+
+    def book_links(self) -> list[tuple[str, dict[str, str]]]:
+        """The books' files (under a language's folder) and their titles, for the lists."""
+        if not self.options.book:
+            return []
+        return [("book/all.pdf", {c: translate(c, "All victims") for c in LANGUAGES})] + [
+            (f"book/{g.slug}.pdf", g.title) for g in self.groups.ordered("province")]
 
     def redirect_map(self) -> bytes:
         """The merged addresses for hosts that answer redirects themselves
@@ -555,16 +579,40 @@ class Site:
             context["rows"] = victim_rows(victim, lang)
             context["cited"] = [(n, self.memorial.sources[src])
                                 for n, src in enumerate(victim.sources(), 1)]
+        if page.template == "book.html":
+            return self._book(template, lang, context, page)
         return template.render(**context, **page.context).encode("utf-8")
 
-    def render_all(self, pages: Iterator[Page]) -> dict[str, bytes]:
+    def _book(self, template: jinja2.Template, lang: Lang, context: dict[str, Any],
+              page: Page) -> bytes:
+        """A book's PDF: its entries in the order of names of its language, laid out by
+        the one PDF mechanism (same bytes for the same memorial)."""
+        from dadkhahi.pdf import html_to_pdf
+
+        keys = self.groups.sort_keys[lang.code]
+        other = "en" if lang.code == "fa" else "fa"
+        entries = []
+        for victim in sorted(page.context["victims"], key=lambda v: keys[v.id]):
+            title, alt = primary_name(victim, lang.code), primary_name(victim, other)
+            entries.append((victim, title, alt if alt != title else None,
+                            victim_rows(victim, lang),
+                            [(n, self.memorial.sources[src])
+                             for n, src in enumerate(victim.sources(), 1)]))
+        html = template.render(**context, heading=page.context["heading"], entries=entries)
+        return html_to_pdf(
+            html, stamp="SYNTHETIC" if self.memorial.synthetic else None,
+            title=f"{lang.t('Book of memory')} — {page.context['heading']}")
+
+    def render_all(self, pages: Iterator[Page], chunk: int | None = None
+                   ) -> dict[str, bytes]:
         """Render pages in order into path → bytes, on :func:`render_workers` processes.
 
         Each page is a pure function of the memorial and its own context, so the bytes
         do not depend on which process renders it; the results are put back in page
-        order."""
+        order. ``chunk``: pages per task (:data:`RENDER_CHUNK`; a book is one)."""
         todo = list(pages)
-        workers = min(render_workers(), len(todo) // RENDER_CHUNK)
+        size = chunk or RENDER_CHUNK
+        workers = min(render_workers(), len(todo) // size)
         if workers < 2 or "fork" not in mp.get_all_start_methods():
             return {page.path: self.render(page) for page in todo}
         global _FORKED
@@ -573,8 +621,8 @@ class Site:
         _FORKED = (self, todo)
         try:
             with mp.get_context("fork").Pool(workers) as pool:
-                chunks = [(i, min(i + RENDER_CHUNK, len(todo)))
-                          for i in range(0, len(todo), RENDER_CHUNK)]
+                chunks = [(i, min(i + size, len(todo)))
+                          for i in range(0, len(todo), size)]
                 out: dict[str, bytes] = {}
                 for rendered in pool.imap(_render_chunk, chunks):
                     out.update(rendered)

@@ -1,0 +1,69 @@
+"""``publish --book``: the printable book of memory, through the one PDF mechanism.
+
+Persian shaped and in reading order in the text layer, the vendored Vazirmatn
+embedded, one entry per victim with its sources, a book per province and one for all
+in each language; no marker in any book's text; two builds give the same bytes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pypdf import PdfReader
+from world import MARKERS, World
+
+from dadkhahi.publish.build import build
+from dadkhahi.publish.site import Options
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_book_of_memory_in_both_languages_is_reproducible(
+        world: World, tmp_path: Path) -> None:
+    options = Options(book=True)
+    build(world.store, "tester", tmp_path / "one", options)
+    files = _files(tmp_path / "one")
+    books = sorted(rel for rel in files if rel.endswith(".pdf"))
+    for code in ("fa", "en"):
+        assert {f"{code}/book/all.pdf", f"{code}/book/province-fars.pdf",
+                f"{code}/book/province-tehran.pdf"} <= set(books)
+        lists = files[f"{code}/lists/index.html"].decode()
+        assert 'href="../book/all.pdf"' in lists and 'href="../book/province-fars.pdf"' in lists
+    fa = _text(files["fa/book/all.pdf"])
+    en = _text(files["en/book/all.pdf"])
+    # Persian words joined and in the order they are read, digits Persian (text
+    # extraction reorders runs of digits in right-to-left lines, so they are looked for
+    # alone); each entry with its sources; the English book names the same victims.
+    for shown in ("دفتر یادبود", "بهرام نمونه", "شیرین آزمایش", "کاوه ساختگی", "مرداد",
+                  "SYNTHETIC list A", "SYNTHETIC list B"):
+        assert shown in fa, shown
+    assert {"۱", "۶", "۷", "۹"} <= set(fa)
+    for shown in ("Book of memory", "Bahram Nemouneh", "Shirin Azmayesh", "Kaveh Sakhtegi",
+                  "12 Mordad 1367", "Evin Prison", "SYNTHETIC list A"):
+        assert shown in en, shown
+    fars = _text(files["en/book/province-fars.pdf"])
+    assert "Kaveh Sakhtegi" in fars and "Bahram Nemouneh" not in fars
+    reader = PdfReader(io.BytesIO(files["fa/book/all.pdf"]))
+    assert reader.pages and all("SYNTHETIC" in p.extract_text() for p in reader.pages)
+    fonts = set()
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            desc = font["/DescendantFonts"][0].get_object()
+            assert any(str(k).startswith("/FontFile") for k in desc["/FontDescriptor"])
+            fonts.add(str(font["/BaseFont"]).split("+", 1)[1].split("-")[0])
+    assert fonts == {"Vazirmatn"}
+    for rel in books:
+        text = _text(files[rel])
+        for what, marker in MARKERS.items():
+            assert marker not in text and marker.encode() not in files[rel], (what, rel)
+    # The same store state, another folder: the same bytes, books included.
+    build(world.store, "tester", tmp_path / "two", options)
+    assert _files(tmp_path / "two") == files
