@@ -310,9 +310,13 @@ def test_protected_records_make_sealed_claims_only_a_grant_holder_sees(
     assert seen["holder"][0] == everyone | {("city", secret_city)}
     assert seen["holder"][1] == {str(r["id"]) for r in protected}
     assert seen["other"][0] == everyone and seen["other"][1] == set()
-    # P2's claims are about a protected person, whose scope is the person's own ID:
-    # neither researcher holds it.
-    assert seen["holder"][2] - seen["other"][2] == len(protected)
+    # P2 is known only from the protected list: the grant on its source reaches P2 and
+    # P2's two claims (name, city) too; the other researcher sees none of them.
+    with store.reading() as conn:
+        p2_claims = conn.execute(select(func.count()).select_from(s.claims).where(
+            c.entity_id == persons["P2"])).scalar_one()
+    assert p2_claims == 2
+    assert seen["holder"][2] - seen["other"][2] == len(protected) + p2_claims
 
 
 @settings(max_examples=80, deadline=None)

@@ -17,7 +17,8 @@ at one of three tiers:
   or protected objects in the scope shared with that recipient; protected ones
   only with the witness's consent for that recipient (see below).
 
-**Scope** of an object: its own ID (people, organisations, places, acts), its
+**Scope** of an object: its own ID (people, organisations, places, acts; a person
+made of records also the scope of every one of its records: who may see them all), its
 source (sources, items, records, lists, list imports), its person or
 organisation or one of its supporting sources (involvements), or one of its
 supporting sources (claims).
@@ -292,6 +293,27 @@ class _Rules:
         alias = s.metadata.tables[name].alias()
         return exists().where(alias.c.id == column, self.rule(name)(alias))
 
+    def persons(self, t: FromClause) -> ColumnElement[bool]:
+        # A person linkage made of records is in the scope of whoever may see *every*
+        # one of its records (a protected person is known only from protected records):
+        # a grant on the list's source reaches it, a grant on another source does not.
+        # One join, not the records rule nested (persons sit inside the claims' and
+        # involvements' rules, and SQLite's parser has a depth limit): a record is seen
+        # here when its row, its source and its list import pass their own gates.
+        pr, hidden = s.person_records.alias(), s.person_records.alias()
+        rec, src, imp = s.records.alias(), s.sources.alias(), s.list_imports.alias()
+        seen = and_(self.gate(rec, "records", self.in_scope(rec.c.source_id)),
+                    self.gate(src, "sources", self.in_scope(src.c.id)),
+                    or_(imp.c.id.is_(None),
+                        self.gate(imp, "list_imports", self.in_scope(imp.c.source_id))))
+        unseen = (select(hidden.c.record_id)
+                  .select_from(hidden.join(rec, rec.c.id == hidden.c.record_id)
+                               .join(src, src.c.id == rec.c.source_id)
+                               .outerjoin(imp, imp.c.id == rec.c.import_id))
+                  .where(hidden.c.person_id == t.c.id, not_(seen)))
+        by_records = and_(exists().where(pr.c.person_id == t.c.id), not_(exists(unseen)))
+        return self.gate(t, "persons", or_(self.in_scope(t.c.id), by_records))
+
     def acts(self, t: FromClause) -> ColumnElement[bool]:
         return and_(self.gate(t, "acts", self.in_scope(t.c.id)),
                     or_(t.c.place_id.is_(None), self._ok("places", t.c.place_id)))
@@ -337,7 +359,7 @@ class _Rules:
         return self._ok("claims", t.c.claim_id)
 
     def rule(self, name: str) -> Callable[[FromClause], ColumnElement[bool]]:
-        if name in _ENTITY_TABLES.values() and name != "acts":
+        if name in ("organizations", "places"):
             return self._entity(name)
         found: Callable[[FromClause], ColumnElement[bool]] = getattr(self, name)
         return found
