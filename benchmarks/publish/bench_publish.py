@@ -21,6 +21,7 @@ memory is its own:
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -108,19 +109,26 @@ def _cpu() -> float:
 def build_once(home: Path, out: Path) -> None:
     """One build in this process; prints seconds, files written, peak RSS."""
     from dadkhahi.publish.build import build
+    from dadkhahi.publish.site import render_workers
     from dadkhahi.store.home import Home
     from dadkhahi.store.store import Store
 
     store = Store.open(Home(home))
+    # The machine's load beside the times: a shared machine's wall clock measures the
+    # neighbours as much as the build.
+    load_before = os.getloadavg()[0]
     started, cpu = time.perf_counter(), _cpu()
     report = build(store, "bench", out)
     seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # CPU seconds beside the wall clock: on a shared machine the wall clock measures the
     # neighbours as much as the build.
+    load = os.getloadavg()[0]
     print(f"  {seconds:.1f} s ({cpu:.1f} s CPU), {report.published:,} victims, "
           f"{report.files:,} files, "
-          f"{report.written:,} written, {report.removed:,} removed, peak RSS {peak:,.0f} MiB")
+          f"{report.written:,} written, {report.removed:,} removed, peak RSS {peak:,.0f} MiB, "
+          f"load {load_before:.1f} before and {load:.1f} after (1-minute average, "
+          f"{os.cpu_count()} CPUs), {render_workers()} render processes")
 
 
 def change_one(home: Path) -> None:
