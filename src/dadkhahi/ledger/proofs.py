@@ -8,6 +8,7 @@ the verifier key, this module (or any RFC 9162 + signed-note implementation) and
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,9 +29,16 @@ CONSISTENCY_FORMAT = "dadkhahi-consistency-proof/v1"
 _HEX_HASH = re.compile(r"[0-9a-fA-F]{64}")
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed_checkpoint(note: str) -> Checkpoint:
+    # A bundle proves thousands of events to one checkpoint: parse its note once (the
+    # parse checks every character; a parsed Checkpoint is immutable).
+    return Checkpoint.parse(unverified_note_text(note))
+
+
 def _unverified_checkpoint(note: str, what: str) -> Checkpoint:
     try:
-        return Checkpoint.parse(unverified_note_text(note))
+        return _parsed_checkpoint(note)
     except VerificationError as exc:
         raise LedgerInputError(f"{what} is not a signed checkpoint: {exc}") from exc
 
