@@ -17,6 +17,7 @@ the time. Every person is invented.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import resource
 import sys
@@ -60,6 +61,7 @@ def run(people: int, config: dict[str, object], threshold: float | None,
         df.to_pickle(save / f"{people}-records.pkl")
         result.pairs.to_pickle(save / f"{people}-pairs.pkl")
         result.clusters.to_pickle(save / f"{people}-clusters.pkl")
+        (save / f"{people}-model.json").write_text(json.dumps(result.model, indent=1), "utf-8")
     s = score(df[["record_id", "true_person_id"]], predicted,
               lists=df[["record_id", "source_id"]])
     print(f"SYNTHETIC namesake lists, population {people:,}: {facts['records']:,} records, "
@@ -72,7 +74,7 @@ def run(people: int, config: dict[str, object], threshold: float | None,
           f"{s.capture_history_error:.4f}")
     print(f"  review queue {len(result.review_candidates):,} pairs; linked in {seconds:.1f} s, "
           f"peak RSS {_peak_rss_gib():.2f} GiB")
-    stages = {k: round(v, 2) for k, v in result.stats.items()}
+    stages = {k: float(f"{v:.4g}") for k, v in result.stats.items()}
     print(f"  stages: {stages}")
     return {"people": people, "seconds": seconds, **s.as_dict()}
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from dadkhahi.linkage.clusters import chain_conflicts, cluster_pairs, cluster_with_chain_check
+from dadkhahi.linkage.clusters import (
+    chain_conflicts,
+    cluster_pairs,
+    cluster_with_chain_check,
+    rival_adjusted,
+)
 
 
 def _pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
@@ -187,3 +193,29 @@ def test_a_weak_link_joins_two_groups_only_when_they_are_densely_linked() -> Non
     off = cluster_pairs(ids, _pairs(*people, ("b", "c", 0.3)), 0.1, sources=lists,
                         bridge_below=0.0)
     assert frozenset("abcd") in _groups(off.clusters)
+
+
+def test_a_link_is_weighed_against_its_rivals_on_the_same_list() -> None:
+    ids = pd.Series(["a", "b", "c", "d"])
+    lists = pd.Series(["L1", "L2", "L2", "L3"])
+    # a is as like b as c, both of list L2, which names a person once: a is at most
+    # one of them, so neither link is as likely as it is alone.
+    rivals = _pairs(("a", "b", 0.22), ("a", "c", 0.22))
+    weighed = cluster_pairs(ids, rivals, 0.2, sources=lists)
+    assert _groups(weighed.clusters) == {frozenset("a"), frozenset("b"), frozenset("c"),
+                                         frozenset("d")}
+    # Without the rule the tie went to the smaller id.
+    alone = cluster_pairs(ids, rivals, 0.2, sources=lists, rivals=False)
+    assert frozenset("ab") in _groups(alone.clusters)
+    # A link without a rival keeps its probability, as do two records of one list.
+    single = cluster_pairs(ids, _pairs(("a", "b", 0.22), ("a", "d", 0.3)), 0.2, sources=lists)
+    assert frozenset("abd") in _groups(single.clusters)
+    assert single.links is not None
+    assert single.links["match_probability"].round(6).tolist() == [0.22, 0.3]
+    # o / (1 + o + rivals' odds): 0.6 and 0.6 give 1.5 / 4; a strong link keeps most.
+    left, right = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2])
+    codes = np.array([0, 1, 1, 2])
+    adjusted = rival_adjusted(left, right, codes, np.array([0.6, 0.6, 0.6, 0.95]))
+    assert np.allclose(adjusted, [0.375, 0.375, 0.6, 0.95])
+    uneven = rival_adjusted(left[:2], right[:2], codes, np.array([0.9, 0.2]))
+    assert np.allclose(uneven, [9 / 10.25, 0.25 / 10.25], atol=1e-6)
