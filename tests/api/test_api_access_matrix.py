@@ -236,6 +236,20 @@ def _testimony(world: World, level: Sensitivity) -> tuple[str, str]:
     return _TESTIMONIES[key]
 
 
+def _own_decision(world: World, who: str) -> Call:
+    """A decision by ``who`` (when their role may decide) on the public pair, then the
+    call undoing it."""
+    from dadkhahi.services.lists_linkage import decide_for
+
+    role = world.roles[who]
+    if role is not None and access_spec.may(role, str(Permission.REVIEW)):
+        pub = world.objects[Sensitivity.PUBLIC]
+        decide_for(world.store, Principal(user_id=world.user_ids[who], username=who,
+                                          role=role),
+                   pub.list_record, pub.list_record_b, "same", "SYNTHETIC to undo")
+    return Call("/api/linkage/decisions/undo")
+
+
 def _throwaway_user(world: World) -> str:
     return users.add_user(world.store, f"tmp-{secrets.token_hex(4)}", Role.RESEARCHER,
                           PASSWORD, "setup")
@@ -502,6 +516,11 @@ RULES: dict[tuple[str, str], Rule] = {
             "record_a": _o(w, lv).list_record, "record_b": _o(w, lv).list_record_b,
             "decision": "different", "note": "SYNTHETIC matrix"}),
         Permission.REVIEW, 201),
+    # Undo: the caller's own last decision (one made for them just before, so that there
+    # is one and nobody has decided that pair since).
+    ("POST", "/api/linkage/decisions/undo"): Rule(
+        "permission", lambda w, lv, who: _own_decision(w, who), Permission.REVIEW, 201,
+        per_level=False),
     ("GET", "/api/linkage/review"): Rule(
         "permission", _const("/api/linkage/review?limit=500"), Permission.REVIEW,
         per_level=False),

@@ -362,6 +362,48 @@ def test_unsure_sends_the_pair_to_another_reviewer(world: World) -> None:
                 & (in_force["record_id_r"] == max(a, b))).any()
 
 
+def test_undo_over_the_api_is_the_review_pages_undo(world: World) -> None:
+    """``POST /api/linkage/decisions/undo`` undoes the caller's last decision by a
+    superseding one (the pair back to the decision before), and is refused (409) when
+    someone has decided the pair since; 404 for a reviewer with nothing to undo."""
+    from dadkhahi.access import sessions, users
+    from dadkhahi.access.policy import Role
+
+    pub = world.objects[Sensitivity.PUBLIC]
+    a, b = sorted((pub.list_record, pub.list_record_b))
+
+    def decide(who: str, decision: str) -> None:
+        r = world.client.post("/api/linkage/decisions", headers=world.headers(who),
+                              json={"record_a": a, "record_b": b, "decision": decision})
+        assert r.status_code == 201, r.text
+
+    def undo(who: str, headers: dict[str, str] | None = None) -> Any:
+        return world.client.post("/api/linkage/decisions/undo",
+                                 headers=headers or world.headers(who))
+
+    decide("lawyer_g", "different")
+    decide("investigator_g", "same")
+    undone = undo("investigator_g")
+    assert undone.status_code == 201, undone.text
+    body = undone.json()
+    assert (body["record_a"], body["record_b"], body["decision"]) == (a, b, "different")
+    assert body["note"] == "undo of same"
+    # The lawyer's own last decision is no longer the latest on the pair: refused.
+    refused = undo("lawyer_g")
+    assert refused.status_code == 409, refused.text
+    assert undo("researcher").status_code == 403
+    uid = users.add_user(world.store, f"fresh-{secrets.token_hex(3)}", Role.LAWYER,
+                         "SYNTHETIC passphrase for tests", "setup")
+    token = sessions.open_session(world.store, Principal(
+        user_id=uid, username="fresh", role=Role.LAWYER), "127.0.0.1")
+    assert undo("fresh", {"Authorization": f"Bearer {token}"}).status_code == 404
+    with world.store.reading() as conn:
+        d = s.link_decisions.c
+        decided = conn.execute(select(d.decision).where(d.record_a == a, d.record_b == b)
+                               .order_by(d.ledger_index)).scalars().all()
+    assert decided[-3:] == ["different", "same", "different"]
+
+
 def _visible_list_records(world: World, who: str) -> int:
     principal = Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
     with world.store.reading() as conn:

@@ -1,7 +1,11 @@
 """The navigation bar: every page a visitor may open, in one list.
 
 Page routers register their entry here; the bar shows an entry only to those the
-page itself would serve (the page checks again: hiding a link is not a rule).
+page itself would serve (the page checks again: hiding a link is not a rule). The bar's
+order is :data:`ORDER`, the order of a documentation team's work (find a person, take
+in lists and review their links, the evidence, the facts, the cases built on them, the
+numbers, the map, then running jobs and administration), not the order in which page
+modules happen to load; a page not placed there comes last.
 """
 
 from __future__ import annotations
@@ -44,6 +48,17 @@ def holding(*permissions: Permission) -> Callable[[Principal], bool]:
 
 ENTRIES: list[Entry] = []
 
+#: The bar's order (paths after the language).
+ORDER: tuple[str, ...] = (
+    "/", "/search", "/imports", "/review", "/sources", "/documents", "/transcriptions",
+    "/testimonies", "/acts", "/timeline", "/perpetrators", "/organizations", "/cases",
+    "/estimates", "/places", "/jobs", "/admin/users", "/admin/audit",
+)
+
+
+def _place(entry: Entry) -> int:
+    return ORDER.index(entry.path) if entry.path in ORDER else len(ORDER)
+
 
 def register(path: str, label: str, shown_to: Callable[[Principal], bool] = anyone) -> None:
     """Add a page to the bar (in the order page modules are loaded)."""
@@ -62,7 +77,8 @@ def navigation(principal: Principal, lang: str, current_path: str) -> list[Link]
     """The links of the bar for this visitor, labels in ``lang``."""
     tr = language(lang).gettext
     links = []
-    for entry in ENTRIES:
+    # sorted() is stable: pages not in ORDER keep the order they registered in.
+    for entry in sorted(ENTRIES, key=_place):
         if not entry.shown_to(principal):
             continue
         href = f"/{lang}{entry.path}"

@@ -23,6 +23,7 @@ from dadkhahi.api.models import (
     LinkStatsOut,
     ReviewPairOut,
 )
+from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.services import jobs
 from dadkhahi.services import lists_linkage as svc
 
@@ -67,6 +68,21 @@ def decide(body: DecisionIn, store: StoreDep, principal: PrincipalDep) -> Any:
     "not sure" does (the same service)."""
     return svc.decide_for(store, principal, body.record_a, body.record_b, body.decision,
                           body.note)
+
+
+@router.post("/decisions/undo", status_code=201, response_model=DecisionOut,
+             responses={404: {"description": "You have made no decision on a pair you may "
+                                             "see"},
+                        409: {"description": "Someone has decided the pair since"}})
+def undo(store: StoreDep, principal: PrincipalDep) -> Any:
+    """Undo your last decision, as the review page's "undo" does (the same service): a
+    superseding decision returns the pair to what was in force before it (the earlier
+    decision on the pair, else ``withdrawn``: back in the queue); the ledger keeps both.
+    Refused when someone has decided the pair since."""
+    undone = svc.undo_last_for(store, principal)
+    if undone is None:
+        raise NotFoundError("you have made no decision to undo")
+    return undone
 
 
 @router.post("/apply", status_code=201, response_model=LinkRunOut,
