@@ -40,8 +40,11 @@ from dadkhahi.analysis.linkage_draws import draws_of
 from dadkhahi.estimate import EstimateResult, Options, estimate, histories_to_table
 from dadkhahi.estimate.pooled import estimate_over_partitions
 from dadkhahi.linkage import link
-from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
+from dadkhahi.linkage.audit import LINK_STRATA, NON_LINK_STRATA
+from dadkhahi.linkage.audit_draws import audited_partitions
+from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD, chain_apart
 from dadkhahi.linkage.draws import DrawSettings
+from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.views import histories_of
 
 N = 2000
@@ -80,6 +83,44 @@ def audit(pairs: pd.DataFrame, person: pd.Series, rng: np.random.Generator) -> p
         decision=np.where(same, "same", "different")).reset_index(drop=True)
 
 
+def audit_strata(pairs: pd.DataFrame, person: pd.Series, threshold: float) -> pd.DataFrame:
+    """The audit's population as ``link audit`` draws it (``audit.audit_population``).
+
+    Links: every pair of records of one predicted person, by the pair's probability
+    (``chained`` when it was not scored at the threshold); non-links: the scored
+    pairs the partition keeps apart, at the threshold or more and below it.
+    """
+    members = person.rename("person_id").rename_axis("record_id").reset_index()
+    both = members.merge(members, on="person_id", suffixes=("_l", "_r"))
+    links = both[both["record_id_l"] < both["record_id_r"]][["record_id_l", "record_id_r"]]
+    links = links.merge(pairs, on=["record_id_l", "record_id_r"], how="left")
+    prob = links["match_probability"]
+    links["stratum"] = np.select([prob >= 0.99, prob >= 0.9, prob >= threshold],
+                                 list(LINK_STRATA[:3]), default=LINK_STRATA[3])
+    apart = pairs[pairs["record_id_l"].map(person).to_numpy()
+                  != pairs["record_id_r"].map(person).to_numpy()].copy()
+    apart["stratum"] = np.where(apart["match_probability"] >= threshold, NON_LINK_STRATA[0],
+                                NON_LINK_STRATA[1])
+    out = pd.concat([links, apart], ignore_index=True)
+    return out.assign(linked=out["stratum"].isin(LINK_STRATA)).reset_index(drop=True)
+
+
+def audit_counts(population: pd.DataFrame, truth: pd.Series,
+                 rng: np.random.Generator) -> dict[str, tuple[int, int]]:
+    """A blind audit of AUDIT_PER_BAND pairs per stratum, labelled by the truth."""
+    counts = {}
+    for stratum in (*LINK_STRATA, *NON_LINK_STRATA):
+        inside = population[population["stratum"] == stratum]
+        if not len(inside):
+            continue
+        take = inside.iloc[np.sort(rng.choice(len(inside), size=min(AUDIT_PER_BAND, len(inside)),
+                                              replace=False))]
+        same = (take["record_id_l"].map(truth).to_numpy()
+                == take["record_id_r"].map(truth).to_numpy())
+        counts[stratum] = (len(take), int(same.sum()))
+    return counts
+
+
 def _summary(result: EstimateResult) -> dict[str, Any]:
     low, high = result.interval
     return {"estimate": result.estimate, "low": low, "high": high,
@@ -87,7 +128,8 @@ def _summary(result: EstimateResult) -> dict[str, Any]:
             "converged": bool(result.diagnostics.get("converged", True))}
 
 
-def one_population(r: int, draws: int, knobs: dict[str, Any]) -> dict[str, Any]:
+def one_population(r: int, draws: int, knobs: dict[str, Any],
+                   draws_from: str = "calibration") -> dict[str, Any]:
     """Everything the design reports for population ``r``."""
     tick = time.perf_counter()
     seen, _ = capture_design(np.random.default_rng(r))
@@ -125,6 +167,27 @@ def one_population(r: int, draws: int, knobs: dict[str, Any]) -> dict[str, Any]:
     drawn = draws_of(frame, labels, pairs, empty, reviewed,
                      DrawSettings(draws=draws, seed=1000 + r), DEFAULT_THRESHOLD,
                      f"population {r}")
+    drawn_tables = [table(t) for t in drawn.drawn]
+    audit_info: dict[str, Any] | None = None
+    if draws_from == "audit":
+        # What `estimate --linkage-uncertainty` does with a recorded audit of the run:
+        # partitions drawn from the audit's rates per stratum (linkage.audit_draws).
+        predicted_person = predicted.set_index("record_id")["person_id"]
+        population = audit_strata(pairs, predicted_person, DEFAULT_THRESHOLD)
+        counts = audit_counts(population, person, np.random.default_rng(2000 + r))
+        features = record_features(records)
+        _, apart = chain_apart(records["record_id"], result.pairs, DEFAULT_THRESHOLD, None,
+                               features, sources=records["source_id"])
+        parts = audited_partitions(records["record_id"], records["source_id"], result.pairs,
+                                   DEFAULT_THRESHOLD, population, counts, apart=apart,
+                                   settings=DrawSettings(draws=draws, seed=1000 + r))
+        by_record = pd.DataFrame(parts.labels.T, index=parts.record_ids)
+        drawn_tables = [
+            table(histories_of(frame.assign(person_id=[
+                f"draw_{i}" for i in by_record[m].reindex(frame["record_id"]).to_numpy()]),
+                labels))
+            for m in range(parts.labels.shape[0])]
+        audit_info = {"counts": counts, **parts.stats}
     per_partition = partition_options(options, draws)
 
     def run(t: pd.DataFrame, seed: int, fixed: EstimateResult | None) -> EstimateResult:
@@ -133,8 +196,7 @@ def one_population(r: int, draws: int, knobs: dict[str, Any]) -> dict[str, Any]:
         return estimate(t, "lcmcr", options=replace(per_partition, seed=seed,
                                                      start=fixed.state))
 
-    pooled = estimate_over_partitions(table(drawn.fixed), [table(t) for t in drawn.drawn],
-                                      run, 1000 + r)
+    pooled = estimate_over_partitions(table(drawn.fixed), drawn_tables, run, 1000 + r)
     seconds_estimate = time.perf_counter() - t_est
     link_info = pooled.diagnostics["linkage"]
     fixed_result = link_info["fixed"]
@@ -162,6 +224,8 @@ def one_population(r: int, draws: int, knobs: dict[str, Any]) -> dict[str, Any]:
                       "per_partition": link_info["estimate_per_partition"],
                       "documented_per_partition": link_info["documented_per_partition"]},
         "draws": draws,
+        "draws_from": draws_from,
+        "audit": audit_info,
         "seconds": {"link": seconds_link, "estimate": seconds_estimate,
                     "total": time.perf_counter() - tick},
     }
@@ -169,7 +233,9 @@ def one_population(r: int, draws: int, knobs: dict[str, Any]) -> dict[str, Any]:
 
 def summarise(rows: list[dict[str, Any]]) -> str:
     """The design's table: coverage (SE), relative bias, median width per arm."""
-    out = [f"{len(rows)} populations of {N:,}; M = {rows[0]['draws'] if rows else '?'}"]
+    sources = sorted({row.get("draws_from", "calibration") for row in rows})
+    out = [f"{len(rows)} populations of {N:,}; M = {rows[0]['draws'] if rows else '?'}; "
+           f"partitions drawn from {', '.join(sources)}"]
     for arm in ("true", "fixed", "uncertain"):
         cover = np.array([row[arm]["covers"] for row in rows], dtype=float)
         est = np.array([row[arm]["estimate"] for row in rows], dtype=float)
@@ -208,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=20, help="M, partitions drawn")
     parser.add_argument("--out", type=Path, default=Path("build/linkage_uncertainty.jsonl"))
     parser.add_argument("--summarise", nargs="*", type=Path)
+    parser.add_argument("--draws-from", choices=["calibration", "audit"], default="calibration",
+                        help="partitions drawn from the calibrated probabilities, or from a "
+                             "simulated blind audit's rates per stratum (AUDIT_PER_BAND pairs "
+                             "each), as estimate --linkage-uncertainty does with a recorded audit")
     args = parser.parse_args(argv)
     if args.summarise:
         rows = [json.loads(line) for p in args.summarise
@@ -219,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for r in range(args.first, args.first + args.runs):
-        row = one_population(r, args.draws, knobs)
+        row = one_population(r, args.draws, knobs, args.draws_from)
         rows.append(row)
         with open(args.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
