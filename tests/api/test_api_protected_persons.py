@@ -10,7 +10,9 @@ grant on each person. SYNTHETIC lists: one open, two protected (A and B).
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,8 @@ from dadkhahi.intake.lists import import_list
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "linkage"))
 
 PASSWORD = "SYNTHETIC passphrase for tests"
 
@@ -104,3 +108,55 @@ def test_a_person_only_a_protected_list_knows_goes_to_that_lists_readers_only(
     # and B to nobody here (neither holds both).
     assert seen["a_holder"]["review"] == set(a_records)
     assert seen["b_holder"]["review"] == set() and seen["nobody"]["review"] == set()
+
+
+def test_an_estimate_resting_on_a_protected_list_goes_to_that_lists_readers_only(
+    store: Store, tmp_path: Path
+) -> None:
+    """An estimate of the store counts the persons a protected list alone knows: an
+    analyst granted only on another source is not shown it (its figures would say how
+    many such persons there are), nor the counts of the job that made it; a holder of
+    grants on every list it names is."""
+    from dadkhahi.analysis.estimates import estimate_store, record_estimate
+    from dadkhahi.estimate import Options
+    from dadkhahi.jobs import queue
+    from dadkhahi.services.estimates import stored_estimates
+    from dadkhahi.services.jobs import job_view, sees_every_record
+
+    names = ["Karimi, Ali", "Moradi, Zahra", "Najafi, Javad", "Rezaei, Hassan"]
+    _list(store, tmp_path, "open", [_row(f"O{i}", n) for i, n in enumerate(names)],
+          Sensitivity.PUBLIC)
+    a = _list(store, tmp_path, "a", [_row(f"A{i}", n) for i, n in enumerate(names[:3])]
+              + [_row("A9", "Qzvonly, Synthetic")], Sensitivity.PROTECTED)
+    b = _list(store, tmp_path, "b", [_row("B1", "Qzvother, Synthetic")],
+              Sensitivity.PROTECTED)
+    with store.reading() as conn:
+        ext = {str(r.external_id or ""): str(r.id) for r in conn.execute(
+            select(s.records.c.id, s.records.c.external_id).where(
+                s.records.c.sealed.is_(None)))}
+    assert len(ext) == 4  # the open list's (protected ids are sealed)
+    from dadkhahi.linkage.store_io import load_records
+    recs = load_records(store)
+    by_ext = dict(zip(recs["external_id"], recs["record_id"], strict=True))
+    pairs = [(by_ext[f"O{i}"], by_ext[f"A{i}"]) for i in range(3)]
+    from fake_linker import fake_linker
+    run_linkage(store, "setup", linker=fake_linker(store, lambda _r: [list(p) for p in pairs]))
+    done = estimate_store(store, "lp", Options(seed=1))
+    estimate_id = record_estimate(store, "setup", done)
+    principals = {}
+    # The estimate names every list (B too, unused or not): its reader must see them all.
+    for name, scopes in (("a_holder", (a.source_id, b.source_id)),
+                         ("b_holder", (b.source_id,))):
+        uid = users.add_user(store, name, Role.ANALYST, PASSWORD, "setup")
+        for scope in scopes:
+            grants.grant(store, scope, uid, "setup")
+        principals[name] = Principal(user_id=uid, username=name, role=Role.ANALYST)
+    assert [x["id"] for x in stored_estimates(store, principals["a_holder"])] == [estimate_id]
+    assert stored_estimates(store, principals["b_holder"]) == []
+    job = queue.enqueue(store, "estimate.store", {"method": "lp"},
+                        created_by=principals["b_holder"].user_id)
+    finished = dataclasses.replace(job, state="succeeded", result={
+        "estimate_id": estimate_id, "documented": done.result.documented,
+        "estimate": done.result.estimate})
+    assert not sees_every_record(store, principals["b_holder"])
+    assert job_view(finished, counts=False)["result"] == {"counts_withheld": True}

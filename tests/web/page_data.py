@@ -69,6 +69,7 @@ def record_estimate(world: World, estimate_id: str, estimate: float, seed: int) 
     and lists; the linkage run is the world's)."""
     from dadkhahi.linkage.store_io import latest_run
 
+    pub, res = world.objects[PUBLIC], world.objects[Sensitivity.RESTRICTED]
     with world.store.reading() as conn:
         run = latest_run(conn)
     run_id = None if run is None else str(run["id"])
@@ -81,9 +82,9 @@ def record_estimate(world: World, estimate_id: str, estimate: float, seed: int) 
             "high": estimate + 1500.5, "level": 0.95, "fixed_low": None,
             "fixed_high": None, "partitions": None, "seed": seed, "link_run_id": run_id,
             "inputs_sha256": "ab" * 32, "settings": {"method": "loglinear", "lists": [
-                {"list": "lst_SYNTHETIC_a", "import": "imp_SYNTHETIC_a",
+                {"list": pub.list_id, "import": pub.list_import,
                  "title": "SYNTHETIC list A", "kind": "victims", "used": True},
-                {"list": "lst_SYNTHETIC_b", "import": "imp_SYNTHETIC_b",
+                {"list": res.list_id, "import": res.list_import,
                  "title": "SYNTHETIC list B", "kind": "victims", "used": True}]},
             "versions": {"dadkhahi": "test"}, "computed_at": f"2026-12-0{seed}T10:00:00Z",
         })

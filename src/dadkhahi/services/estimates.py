@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dadkhahi.access.policy import Permission, Principal, require
+from dadkhahi.access.policy import Permission, Principal, params, require, visible
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -52,10 +52,12 @@ def stored_estimates(store: Store, principal: Principal, limit: int = 50
                      ) -> list[dict[str, Any]]:
     """Recorded estimates of the store, newest first, each with its releases.
 
-    Who sees which: holders of ``analyse`` every estimate (they decide what to release);
-    other team members those released to the team or the public; everyone else those
-    released to the public (as the dashboard shows them). An estimate holds counts,
-    intervals, settings and hashes, never a record.
+    Who sees which: holders of ``analyse`` every released estimate and every other that
+    names only lists they may see (they decide what to release; an estimate resting on a
+    protected list counts its persons, so it is as protected as that list); other team
+    members those released to the team or the public; everyone else those released to the
+    public (as the dashboard shows them). An estimate holds counts, intervals, settings
+    and hashes, never a record.
     """
     if not 1 <= limit <= 500:
         raise ValidationError("limit must be between 1 and 500")
@@ -66,6 +68,15 @@ def stored_estimates(store: Store, principal: Principal, limit: int = 50
         stmt = stmt.where(e.id.in_(released))
     with store.reading() as conn:
         rows = [dict(x) for x in conn.execute(stmt).mappings()]
+        if principal.can(Permission.ANALYSE):
+            # Unreleased, an estimate is as protected as the lists it names (released to
+            # the reader's audience, someone entitled already disclosed it).
+            seen = set(conn.execute(select(s.lists.c.id).where(visible(principal, s.lists)),
+                                    params(principal)).scalars())
+            out = set(conn.execute(select(r.estimate_id).where(
+                r.audience.in_(_RELEASED_TO[principal.team]))).scalars())
+            rows = [x for x in rows if x["id"] in out or {str(entry.get("list")) for entry
+                    in (x["settings"] or {}).get("lists") or ()} <= seen]
         releases = conn.execute(
             select(r.estimate_id, r.audience, r.released_at)
             .where(r.estimate_id.in_([x["id"] for x in rows]))

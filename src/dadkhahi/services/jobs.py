@@ -47,7 +47,7 @@ RESULT_URLS = {"linkage.run": "/api/linkage/stats"}
 #: Strata an estimate of the store may be split by.
 STRATA = ("province", "city", "prison", "period")
 #: Kinds whose result and notes count every list record, seen or not by the viewer.
-COUNTS_EVERY_RECORD = frozenset({"linkage.run"})
+COUNTS_EVERY_RECORD = frozenset({"linkage.run", "estimate.store"})
 #: What of a run's result goes to a viewer who may not see every record.
 _UNCOUNTED = ("run_id", "kind", "ledger_index", "seconds")
 _NUMBER = re.compile(r"\d[\d,.]*\s*")
