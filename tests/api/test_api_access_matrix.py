@@ -195,6 +195,14 @@ def _fresh_proposal(world: World, level: Sensitivity) -> str:
     return pid
 
 
+def _fresh_copy(world: World, level: Sensitivity) -> str:
+    """A new redacted copy of the level's item (as protected as the item)."""
+    from dadkhahi.intake.redactions import redact_item
+
+    return str(redact_item(world.store, _o(world, level).item, "setup",
+                           reason="SYNTHETIC matrix", texts=["SYNTHETIC"])["redacted_item_id"])
+
+
 _PAGES = iter(range(2, 1_000_000))
 
 
@@ -450,6 +458,13 @@ RULES: dict[tuple[str, str], Rule] = {
         "change", lambda w, lv, who: Call(f"/api/items/{_o(w, lv).item}/redactions", json={
             "reason": "SYNTHETIC matrix", "texts": ["SYNTHETIC"]}),
         Permission.ADD_EVIDENCE, 201),
+    # Releasing a redacted copy at a lower sensitivity is a disclosure decision: the copy
+    # and its original visible (404 otherwise), then the grant permission.
+    ("POST", "/api/items/{object_id}/release"): Rule(
+        "change", lambda w, lv, who: (lambda c: Call(f"/api/items/{c}/release", json={
+            "sensitivity": "restricted", "reason": "SYNTHETIC matrix"}, target=c))(
+            _fresh_copy(w, lv)),
+        Permission.GRANT, per_level=False, level=Sensitivity.PROTECTED),
     # Transcriptions: seen as far as their item is; typing adds evidence, resolving reviews.
     ("GET", "/api/transcriptions"): Rule("list", _const("/api/transcriptions?include_done=1"),
                                          per_level=False),

@@ -1,6 +1,6 @@
-"""``dadkhahi documents redact`` and ``documents import-warc`` from the command line: a copy
-without the words, a WARC's responses listed with URL and time and the HTML's text
-extracted naming its record, a bad --area refused."""
+"""``dadkhahi documents redact``, ``release`` and ``import-warc`` from the command line: a
+copy without the words, released at a lower sensitivity; a WARC's responses listed with
+URL and time and the HTML's text extracted naming its record; a bad --area refused."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def test_redact_and_import_a_warc_from_the_command_line(tmp_path: Path) -> None:
 
     code, out = run("redact", item, "--text", "SYNTHETICCLINAMEQX", "--reason", "SYNTHETIC")
     assert code == 0 and "1 span(s) removed" in out and "SYNTHETICCLINAMEQX" not in out, out
+    copy = out.split()[1]
+    code, out = run("release", copy, "--sensitivity", "public", "--reason", "SYNTHETIC")
+    assert code == 0 and f"released   {copy}  restricted -> public" in out, out
+    again = runner.invoke(app, ["--home", str(home), "documents", "release", copy,
+                                "--sensitivity", "public", "--reason", "SYNTHETIC"])
+    assert again.exit_code != 0 and "public already" in str(again.exception)
     code, out = run("redact", item, "--area", "one:1,2,3", "--reason", "SYNTHETIC")
     assert code != 0 and "PAGE:x0,y0,x1,y1" in out
     buf = io.BytesIO()

@@ -26,7 +26,12 @@ supporting sources (claims).
 **Everything an object reveals must be disclosable too** (fail closed):
 
 * an item: its source, and for a derivative its original (up to
-  :data:`MAX_DERIVATION_DEPTH` links; a longer chain is not disclosed);
+  :data:`MAX_DERIVATION_DEPTH` links; a longer chain is not disclosed), except a
+  *released* redacted copy: a person holding the grant permission decided, by a
+  recorded ``item.released`` event, that the redaction removed what made the original
+  (and its source) protected, and gave the copy a lower sensitivity of its own. Such a
+  copy is judged by that sensitivity alone; it reveals neither its original (which the
+  rule still withholds) nor more of its source than its ID;
 * custody: its item;
 * a record: its source, its item, and the list (import) it came in with;
 * a list or a list import: its source (an import also its list);
@@ -159,6 +164,8 @@ AUDIENCE_NAME = "dadkhahi_audience_name"
 #: Longest chain of derivatives that is still disclosed: intake derives from originals
 #: only, and every level nests the rule once more (SQLite's parser has a depth limit).
 MAX_DERIVATION_DEPTH = 1
+#: ``items.derivation`` of a redacted copy (``intake.redactions``), as an SQL constant.
+_REDACTED = literal_column("'redacted'", Text)
 
 # The levels are SQL constants in the statement, not bound parameters: a record read
 # carries about 30 of them (the row, its source, item, original, import and list),
@@ -243,12 +250,18 @@ class _Rules:
         return exists().where(src.c.id == t.c.source_id, self.sources(src))
 
     def items(self, t: FromClause, depth: int = MAX_DERIVATION_DEPTH) -> ColumnElement[bool]:
-        own = and_(self.gate(t, "items", self.in_scope(t.c.source_id)), self._source_ok(t))
-        if depth == 0:
+        if depth == 0:  # an original: no release to consider
+            own = and_(self.gate(t, "items", self.in_scope(t.c.source_id)), self._source_ok(t))
             return and_(own, t.c.derived_from.is_(None))
+        # A redacted copy released by a recorded decision stands on its own sensitivity.
+        # (Kept shallow: these conditions nest inside claims' and records', and SQLite's
+        # parser has a fixed stack.)
+        released = and_(t.c.derivation == _REDACTED, t.c.release_index.is_not(None))
+        own = and_(self.gate(t, "items", self.in_scope(t.c.source_id)),
+                   or_(released, self._source_ok(t)))
         original = s.items.alias()
         return and_(own, or_(
-            t.c.derived_from.is_(None),
+            t.c.derived_from.is_(None), released,
             exists().where(original.c.id == t.c.derived_from, self.items(original, depth - 1)),
         ))
 

@@ -377,6 +377,7 @@ def count_visible(store: Store, principal: Principal) -> dict[str, int]:
 EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     "source.registered": (s.sources, "id"),
     "item.added": (s.items, "id"),
+    "item.released": (s.items, "item_id"),
     "custody.recorded": (s.items, "item_id"),
     "record.added": (s.records, "id"),
     # A list import is governed by its list_imports row (its own sensitivity, its source

@@ -654,6 +654,13 @@ class RedactionIn(_In):
     areas: list[RedactionAreaIn] = Field(default_factory=list, max_length=1000)
 
 
+class ReleaseIn(_In):
+    """Releasing a redacted copy at a lower sensitivity than its original, and why."""
+
+    sensitivity: Sensitivity
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class TestimonyIn(_In):
     """A testimony: the title and interview details (all sealed when protected)."""
 

@@ -24,7 +24,9 @@ signed after them, so the bundle proves its own transfer.
 What may go is decided at export, item by item, by the one disclosure rule
 (:func:`dadkhahi.access.disclosure.may_disclose`) for the court, to which the sources of
 the case's exhibits are shown; a protected item goes only where its witness consented to
-that court (the testimony consent rule, :mod:`dadkhahi.intake.testimonies`). Withheld
+that court (the testimony consent rule, :mod:`dadkhahi.intake.testimonies`). Where the
+original may not go, a derivative that may goes in its place: a redacted copy released at
+a lower sensitivity by a recorded decision (``intake.redactions.release_copy``). Withheld
 items keep their exhibit number and appear in ``withheld.csv`` with a reason that names
 no one. ``bagit`` (PyPI) validates the result as an independent implementation.
 """
@@ -519,6 +521,11 @@ class _MetaReader:
         source_id = str(ex.item["source_id"])
         source = self._sources[source_id]
         verified = self._verified.get(str(ex.item["id"]))
+        if not any(item["id"] == ex.item["id"] for item in ex.files):
+            # Counted from the testimony's (sealed) segments only when the original goes:
+            # a released redacted copy going alone discloses nothing more of its source.
+            return _exhibit_meta(ex, source, verified,
+                                 "not shown: only a redacted copy of the original goes")
         if source_id not in self._knowledge:
             self._knowledge[source_id] = direct_or_hearsay(self._conn, self._keys, source_id)
         return _exhibit_meta(ex, source, verified, self._knowledge[source_id])

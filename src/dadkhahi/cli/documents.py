@@ -515,6 +515,30 @@ def redact(
                   "span(s) removed)", highlight=False)
 
 
+@app.command("release")
+def release(
+    item: Annotated[str, typer.Argument(help="The redacted copy's item ID (or prefix)")],
+    sensitivity: Annotated[Sensitivity, typer.Option(
+        help="The copy's new, lower sensitivity")],
+    reason: Annotated[str, typer.Option(
+        help="Why the copy may be less protected than its original (sealed)")],
+    actor: Annotated[str | None, typer.Option(help="Who decides")] = None,
+) -> None:
+    """Release a redacted copy at a lower sensitivity than its original, because the
+    redaction removed what made it protected (an item.released event). Court bundles then
+    carry the copy where the original may not go; the original stays as it was."""
+    from dadkhahi.intake.evidence import resolve_item
+    from dadkhahi.intake.redactions import release_copy
+
+    store = open_store()
+    with store.reading() as conn:
+        copy_id = str(resolve_item(conn, item)["id"])
+    done = release_copy(store, copy_id, current_actor(actor), sensitivity=sensitivity,
+                        reason=reason)
+    console.print(f"released   {copy_id}  {done['previous']} -> {done['sensitivity']}  "
+                  f"(event {done['event']})", highlight=False)
+
+
 def register(root: typer.Typer) -> None:
     """Add ``documents`` and the top-level ``search`` to the ``dadkhahi`` app."""
     root.add_typer(app, name="documents")

@@ -43,6 +43,8 @@ PREFIXES = {
     "segment": "seg",
     "translation": "trn",
     "transcription": "tsc",
+    # A redacted copy released at a lower sensitivity (intake.redactions).
+    "release": "rls",
 }
 
 

@@ -180,6 +180,14 @@ def _master_key_rotated(index: int, data: Mapping[str, Any]) -> list[Op]:
     return []
 
 
+@handles("item.released")
+def _item_released(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # A redacted copy released at a lower sensitivity by a recorded decision. Its
+    # ledger_index stays its intake event (what a court bundle proves the file by).
+    return [Update(s.items, {"id": data["item_id"]},
+                   {"sensitivity": data["sensitivity"], "release_index": index})]
+
+
 @handles("claim.status_changed")
 def _claim_status(index: int, data: Mapping[str, Any]) -> list[Op]:
     return [Update(s.claims, {"id": data["id"]}, {"status": data["status"], "ledger_index": index})]

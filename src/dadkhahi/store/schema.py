@@ -128,6 +128,9 @@ items = Table(
     Column("derived_from", Text, ForeignKey("items.id")),
     Column("derivation", Text),
     Column("sensitivity", Text, nullable=False),
+    # The ``item.released`` event that lowered a redacted copy's sensitivity (ledger_index
+    # stays the intake event, which a court bundle proves the file by).
+    Column("release_index", BigInteger),
     _ledger_index(),
     Index("ix_items_sha256", "sha256"),
     Index("ix_items_source_id", "source_id"),

@@ -11,6 +11,7 @@ from dadkhahi.api.models import (
     AcceptIn,
     CaptureIn,
     RedactionIn,
+    ReleaseIn,
     SearchIn,
     TranscriptionIn,
     TranscriptionRequestIn,
@@ -165,3 +166,14 @@ def redact(object_id: str, body: RedactionIn, store: StoreDep, principal: Princi
     return redactions_service.redact_for(
         store, principal, object_id, reason=body.reason, texts=body.texts,
         areas=[Area(a.page, a.box) for a in body.areas])
+
+
+@router.post("/items/{object_id}/release", response_model=dict[str, Any],
+             responses=_HIDDEN)
+def release(object_id: str, body: ReleaseIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Release a redacted copy at a lower sensitivity than its original (the redaction
+    removed what made it protected): a decision of a holder of the grant permission who
+    may see the copy and its original, recorded as an ``item.released`` event. Bundles
+    then carry the copy where the original may not go."""
+    return redactions_service.release_for(store, principal, object_id,
+                                          sensitivity=body.sensitivity, reason=body.reason)

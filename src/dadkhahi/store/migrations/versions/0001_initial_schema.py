@@ -377,6 +377,7 @@ def upgrade() -> None:
         sa.Column("derived_from", sa.Text(), nullable=True),
         sa.Column("derivation", sa.Text(), nullable=True),
         sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("release_index", sa.BigInteger(), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["derived_from"], ["items.id"], name=op.f("fk_items_derived_from_items")
