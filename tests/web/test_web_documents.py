@@ -6,6 +6,7 @@ accepted or rejected there; a protected text "not found" to anyone without the g
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from api_world import LEVELS, World
@@ -158,3 +159,35 @@ def test_a_protected_text_is_not_found_without_the_grant(
         if who.startswith("admin"):
             assert refused.status_code == 404, path
     assert all(c["status"] == "pending" for c in _claims(world, item))
+
+
+
+def test_the_item_page_links_to_the_text_page_where_the_text_is_its_own(
+        app: FastAPI, world: World, tmp_path: Path) -> None:
+    """An original, and a WARC's HTML response (a web page of its own): linked; another
+    derivative (the WARC's stylesheet response), whose text would be its original's: not."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from dadkhahi.intake.warc import import_warc
+
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    html_page = b"<html><body><p>SYNTHETIC page</p></body></html>"
+    for url, body, kind in (("https://news.example/SYNTHETIC/page", html_page, "text/html"),
+                            ("https://news.example/SYNTHETIC/s.css", b"p {}", "text/css")):
+        writer.write_record(writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", kind)],
+                                          protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": "2019-06-01T10:00:00Z"}))
+    path = tmp_path / "SYNTHETIC.warc.gz"
+    path.write_bytes(buf.getvalue())
+    done = import_warc(world.store, path, "setup", source_id=world.objects[PUBLIC].source)
+    (page, _, _), (style, _, _) = done.responses
+    client = client_for(app, world, "admin_g")
+    for item, linked in ((done.warc_item_id, True), (page, True), (style, False)):
+        html = client.get(f"/en/items/{item}").text
+        assert (f'href="/en/items/{item}/text"' in html) is linked, item

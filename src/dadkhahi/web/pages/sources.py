@@ -26,6 +26,7 @@ from dadkhahi.http.downloads import item_download as download_response
 from dadkhahi.http.errors import HttpError
 from dadkhahi.http.models import SourceIn
 from dadkhahi.http.uploads import UploadFields, receive_item
+from dadkhahi.intake.documents import has_own_text
 from dadkhahi.intake.evidence import ContentErasedError, item_content
 from dadkhahi.intake.media import STRIPPABLE_IMAGES
 from dadkhahi.services import ledger as ledger_service
@@ -272,7 +273,7 @@ async def _item_page(request: Request, lang: str, item_id: str,
         text = await run_in_threadpool(_text_preview, store, current, item_id)
     return render(request, "item.html", {
         "item": item, "source": src, "derived": derived, "custody": chain,
-        "preview": preview, "text": text, "check": check,
+        "preview": preview, "text": text, "check": check, "own_text": has_own_text(item),
         "custody_actions": CUSTODY_ACTIONS, "derivations": DERIVATIONS,
         "sensitivity": SENSITIVITY,
     }, current, lang)
