@@ -56,3 +56,17 @@ def test_a_pooled_postgresql_connection_is_pinged_only_after_sitting_idle(
         assert len(pings) == 1 and again != pid
     finally:
         engine.dispose()
+
+
+def test_a_read_of_several_statements_sees_one_snapshot(store: Store) -> None:
+    """What ``reading()`` promises: a write committed between two statements of one read
+    is not seen by the second (on PostgreSQL, READ COMMITTED would show it)."""
+    with store.engine.begin() as setup:
+        setup.execute(text("CREATE TABLE snapshot_probe (x INTEGER)"))
+    with store.reading() as conn:
+        assert conn.execute(text("SELECT count(*) FROM snapshot_probe")).scalar_one() == 0
+        with store.engine.begin() as writer:
+            writer.execute(text("INSERT INTO snapshot_probe VALUES (1)"))
+        assert conn.execute(text("SELECT count(*) FROM snapshot_probe")).scalar_one() == 0
+    with store.reading() as conn:
+        assert conn.execute(text("SELECT count(*) FROM snapshot_probe")).scalar_one() == 1

@@ -138,5 +138,12 @@ def read_connection(engine: Engine, one_statement: bool = False) -> Iterator[Con
             conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
         return
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    with engine.connect() as conn:
+        if not is_sqlite(engine):
+            # PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot,
+            # so a page and its count could disagree; REPEATABLE READ holds one snapshot
+            # for the transaction (a transaction that only reads never fails to serialise).
+            # psycopg sends the level in the BEGIN itself: no extra round trip.
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
