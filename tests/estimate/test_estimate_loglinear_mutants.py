@@ -107,3 +107,13 @@ def test_the_report_lists_the_ten_best_models() -> None:
     rows = result.diagnostics["models"]
     assert len(rows) == 10
     assert [r["aic"] for r in rows] == sorted(r["aic"] for r in rows)
+
+
+def test_the_criteria_are_aic_and_bic_as_defined() -> None:
+    # AIC = -2 log L + 2k, BIC = -2 log L + k log n (Schwarz 1978), n the documented count.
+    n = float(HIV["count"].sum())
+    for terms in ([], [("c1", "c2")], [("c1", "c2"), ("c3", "c4")]):
+        fit = fit_loglinear(HIV, terms)
+        assert fit.n_params == 5 + len(terms)
+        assert fit.aic == pytest.approx(-2 * fit.loglik + 2 * fit.n_params, rel=1e-12)
+        assert fit.bic == pytest.approx(-2 * fit.loglik + fit.n_params * math.log(n), rel=1e-12)
