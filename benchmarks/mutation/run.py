@@ -89,7 +89,11 @@ def write_config(dest: Path, spec: dict[str, list[str]]) -> None:
         'source_paths = ["src/"]',
         f"only_mutate = {json.dumps(spec['files'])}",
         f"pytest_add_cli_args_test_selection = {json.dumps(spec['tests'])}",
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+        # A target's "deselect": tests that cannot run on mutated code (the offline kit's
+        # standalone test runs the module's own source, which mutmut rewrites).
+        "pytest_add_cli_args = "
+        + json.dumps(["-p", "no:cacheprovider",
+                      *(a for t in spec.get("deselect", []) for a in ("--deselect", t))]),
         # Specification tests read the documentation (tests/access_spec.py's tables are
         # checked against docs/ARCHITECTURE.md); mutmut copies only src/ and tests/.
         'also_copy = ["docs/"]',
