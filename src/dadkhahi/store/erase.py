@@ -16,9 +16,10 @@ destroyed. Say so to whoever asks for an erasure.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from dadkhahi.store.db import is_sqlite
 from dadkhahi.store.sealed import KeyRing
@@ -38,19 +39,60 @@ def destroy_keys(tx: Transaction, key_ids: Sequence[str], reason: str) -> list[i
     return indices
 
 
-def scrub(store: Store) -> None:
-    """Leave no destroyed key readable in the database's files (see the module docstring)."""
+class ScrubError(RuntimeError):
+    """Destroyed keys are still in the database's files (a long transaction held them)."""
+
+
+def scrub(store: Store, timeout: float = 60.0) -> None:
+    """Leave no destroyed key readable in the database's files (see the module docstring).
+
+    On PostgreSQL, waits up to ``timeout`` seconds for transactions older than the call to
+    end, then rewrites the key table; raises :class:`ScrubError` if they do not end.
+    """
     if is_sqlite(store.engine):
         with store.engine.connect() as conn:
             # TRUNCATE waits for readers (busy timeout) and then empties the WAL file;
             # with secure_delete on, the deleted rows were already zeroed in their pages.
             busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
         if busy:
-            raise RuntimeError("the write-ahead log could not be emptied after an erasure; "
+            raise ScrubError("the write-ahead log could not be emptied after an erasure; "
                                "run the erasure again when no long read is running")
         return
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        _wait_for_older_snapshots(conn, timeout)
         conn.execute(text("VACUUM FULL data_keys"))
+
+
+# A transaction that began before the erasure committed may still see the deleted keys, so
+# VACUUM FULL copies them into the rewritten table as "recently dead" (and any transaction
+# with a write in progress, in any database of the server, holds back that horizon). Seen
+# on a shared server: a benchmark idle in a transaction elsewhere left every key readable.
+_OLDER_SNAPSHOTS = text(
+    "SELECT pg_snapshot_xmin(pg_current_snapshot()) < CAST(:t AS xid8)"
+    " OR EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+    " AND backend_type = 'client backend' AND datname = current_database()"
+    " AND backend_xmin IS NOT NULL AND age(backend_xmin) > age(CAST(:t32 AS xid)))"
+)
+
+
+def _wait_for_older_snapshots(conn: Connection, timeout: float) -> None:
+    """Wait until no transaction that may see the destroyed keys is left (PostgreSQL).
+
+    Other roles' sessions in the same database are hidden from ``pg_stat_activity``;
+    their running writes are still seen through the server-wide snapshot.
+    """
+    horizon = conn.execute(text("SELECT pg_snapshot_xmax(pg_current_snapshot())")).scalar_one()
+    deadline = time.monotonic() + timeout
+    # xid8 counts epochs; the 32-bit xid of pg_stat_activity is its low half.
+    params = {"t": str(horizon), "t32": str(int(str(horizon)) % 2**32)}
+    while conn.execute(_OLDER_SNAPSHOTS, params).scalar_one():
+        if time.monotonic() >= deadline:
+            raise ScrubError(
+                "the destroyed keys could not be scrubbed from the database's files: a "
+                f"transaction older than the erasure is still running after {timeout:g} s; "
+                "the keys are destroyed, run the erasure again when it has ended"
+            )
+        time.sleep(0.1)
 
 
 def erase_payload(store: Store, key_id: str, reason: str, actor: str) -> int:
