@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from dadkhahi.access import passwords
 from dadkhahi.api import create_app as create_api
 from dadkhahi.http.serving import served
 from dadkhahi.http.settings import ServerSettings
@@ -21,6 +22,7 @@ from dadkhahi.web import add_pages
 def create_app(home: Home, settings: ServerSettings | None = None,
                store: Store | None = None) -> FastAPI:
     """The API and the workspace's pages over the ledger in ``home``."""
+    passwords.prepare()
     return add_pages(create_api(home, settings, store))
 
 
