@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
@@ -40,6 +39,7 @@ from dadkhahi.linkage.store_io import load_records
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
+from database_files import database_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "linkage"))
 import contextlib
@@ -99,24 +99,6 @@ def _json_cells(row: Any) -> list[Any]:
     return out
 
 
-def _raw_database(store: Store) -> bytes:
-    """The database's own files as a copier of the disk gets them (SQLite's file and WAL;
-    PostgreSQL's relation files of this database, after a checkpoint)."""
-    if store.engine.dialect.name == "sqlite":
-        store.engine.dispose()
-        return b"".join(p.read_bytes() for p in store.home.path.glob("dadkhahi.sqlite*"))
-    with store.engine.connect() as conn:
-        conn.execute(text("CHECKPOINT"))
-        data = Path(str(conn.execute(text("SHOW data_directory")).scalar()))
-        oid = conn.execute(
-            text("SELECT oid FROM pg_database WHERE datname = current_database()")
-        ).scalar()
-    store.engine.dispose()
-    if not os.access(data / "base", os.R_OK):
-        pytest.skip("PostgreSQL's data directory is not readable here (not root)")
-    return b"".join(p.read_bytes() for p in (data / "base" / str(oid)).rglob("*") if p.is_file())
-
-
 def _readable(store: Store) -> bytes:
     """Everything the attacker reads: every table and event body, every payload that still
     opens, the home's files and the database's own files."""
@@ -131,7 +113,7 @@ def _readable(store: Store) -> bytes:
     for sealed in (p for v in values for p in _payloads(v)):
         if sealed["key_id"] in wrapped:
             found.append(_open(wrapped[sealed["key_id"]], master, sealed))
-    found.append(_raw_database(store))
+    found.append(database_files(store))
     found += [p.read_bytes() for p in sorted(store.home.path.rglob("*")) if p.is_file()]
     return b"\n".join(found)
 

@@ -8,7 +8,6 @@ its WAL, any table or any ledger event body. An authorised read still shows each
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import date
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from dadkhahi.access.grants import grant
 from dadkhahi.access.policy import Principal, Role
@@ -60,6 +59,7 @@ from dadkhahi.intake.lists import import_list, open_import
 from dadkhahi.services.lists_linkage import imports_for
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
+from database_files import database_files
 
 P = Sensitivity.PROTECTED
 
@@ -213,25 +213,6 @@ def test_a_protected_list_and_the_locators_of_protected_support_are_sealed(
                     mapping={"full_name": _m("name_column")}, new_version_of=report.list_id)
 
 
-def _raw_database(store: Store) -> bytes:
-    """The database's own files, as a copier of the disk gets them: SQLite's file and WAL;
-    PostgreSQL's relation files of this database and the server's WAL (after a checkpoint,
-    so every write has reached them)."""
-    if store.engine.dialect.name == "sqlite":
-        store.engine.dispose()
-        return b"".join(p.read_bytes() for p in store.home.path.glob("dadkhahi.sqlite*"))
-    with store.engine.connect() as conn:
-        conn.execute(text("CHECKPOINT"))
-        data = Path(str(conn.execute(text("SHOW data_directory")).scalar()))
-        oid = conn.execute(text(
-            "SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
-    store.engine.dispose()
-    files = [*(data / "base" / str(oid)).rglob("*"), *(data / "pg_wal").glob("0*")]
-    if not os.access(data / "base", os.R_OK):
-        pytest.skip("PostgreSQL's data directory is not readable here (not root)")
-    return b"".join(p.read_bytes() for p in files if p.is_file())
-
-
 def test_a_protected_lists_description_is_sealed_and_opened_for_its_readers(
     store: Store, tmp_path: Path
 ) -> None:
@@ -264,7 +245,8 @@ def test_a_protected_lists_description_is_sealed_and_opened_for_its_readers(
     assert row["kind"] == REDACTED and row["sealed"] is not None
     assert [m for m in secret_words if m in dump] == []
     assert [m for m in secret_words if m.encode() in bodies] == []
-    assert [m for m in (first, second, period) if m.encode() in _raw_database(store)] == []
+    files = database_files(store, server_wal=True)
+    assert [m for m in (first, second, period) if m.encode() in files] == []
 
     # The operator's catalogue and the estimate open it: a list of detainees is left out,
     # and the sentence the estimate's event keeps names neither provinces nor period.

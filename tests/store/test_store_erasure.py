@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -16,6 +14,7 @@ from dadkhahi.store import schema as s
 from dadkhahi.store.erase import ScrubError, destroy_keys, erase_payload, scrub
 from dadkhahi.store.store import Store, utc_now
 from dadkhahi.store.verify import verify_ledger
+from database_files import database_files
 
 
 def test_erase_keeps_hashes_and_loses_the_payload(store: Store) -> None:
@@ -39,19 +38,6 @@ def test_erase_keeps_hashes_and_loses_the_payload(store: Store) -> None:
     assert report.size == index + 1 and report.root_hash != root_before
     with pytest.raises(NotFoundError):
         erase_payload(store, sealed["key_id"], "again", "tester")
-
-
-def _postgres_files(store: Store) -> bytes:
-    """This database's relation files after a checkpoint, as a copier of the disk reads them."""
-    with store.engine.connect() as conn:
-        conn.execute(text("CHECKPOINT"))
-        data = Path(str(conn.execute(text("SHOW data_directory")).scalar()))
-        oid = conn.execute(
-            text("SELECT oid FROM pg_database WHERE datname = current_database()")
-        ).scalar()
-    if not os.access(data / "base", os.R_OK):
-        pytest.skip("PostgreSQL's data directory is not readable here (not root)")
-    return b"".join(p.read_bytes() for p in (data / "base" / str(oid)).rglob("*") if p.is_file())
 
 
 def _sealed_key(store: Store) -> tuple[str, str]:
@@ -85,7 +71,7 @@ def test_an_erasure_waits_for_an_older_transaction_before_scrubbing(store: Store
     blocker.close()
     worker.join(60)
     assert outcome, "the erasure did not finish"
-    assert wrapped.encode() not in _postgres_files(store), "the destroyed key is readable"
+    assert wrapped.encode() not in database_files(store), "the destroyed key is readable"
     assert waited
 
 
