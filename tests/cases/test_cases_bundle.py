@@ -63,12 +63,18 @@ def test_layout_withheld_and_custody(world: World) -> None:
     assert "No conformance with the ICC's e-Court protocol" in text
     assert hashlib.sha256((folder / "verify_bundle.py").read_bytes()).hexdigest() in text
     assert (folder / "verify_bundle.py").read_text() == verifier_script()
-    # Every exported file has a custody event "transferred" naming the recipient.
+    # Every exported file has a custody event "transferred", the recipient sealed in it
+    # and disclosed, proven, on the bundle's custody line.
     with world.store.reading() as conn:
         c = s.custody.c
         hows = conn.execute(select(c.how).where(c.action == "transferred")).scalars().all()
     assert len(hows) == world.bundle.files - _non_exhibit_files(folder)
-    assert all("SYNTHETIC Court of Demo" in h for h in hows)
+    assert not any("SYNTHETIC Court of Demo" in h for h in hows)
+    lines = [json.loads(x) for p in (folder / "data/custody").glob("*.jsonl")
+             for x in p.read_text().splitlines()]
+    transfers = [x for x in lines if json.loads(x["event"])["data"]["action"] == "transferred"]
+    assert len(transfers) == len(hows)
+    assert all("SYNTHETIC Court of Demo" in x["disclosed"]["how"] for x in transfers)
     # Custodians are named in a court bundle (the ledger holds pseudonyms).
     lines = [json.loads(x) for x in (folder / "data/custody/001.jsonl").read_text().splitlines()]
     assert [x["custodian"] for x in lines] == ["analyst", "lawyer"]

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
+    RowMapping,
     Select,
     Table,
     bindparam,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 from dadkhahi.access.audit import ObjectRef, record_reads
 from dadkhahi.access.policy import Permission, Principal, params, visible, visible_for
 from dadkhahi.domain.errors import NotFoundError, ValidationError
-from dadkhahi.domain.protected import SUPPORT_LOCATORS, open_locators
+from dadkhahi.domain.protected import BUNDLE_LOCATION, SUPPORT_LOCATORS, open_locators
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
@@ -335,7 +336,11 @@ def _attach_support(conn: Connection, principal: Principal, claims: list[dict[st
 
 
 def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[str, Any]]:
-    """An item's chain of custody, oldest first (the item must be visible)."""
+    """An item's chain of custody, oldest first (the item must be visible).
+
+    Sealed fields are opened for whoever may see the item, except those of a transfer in
+    a court bundle (location ``bundle:<export ID>``): they name the recipient, opened for
+    the case's team only (the read audited as ``cases.custody``)."""
     item = get_object(store, principal, RESOURCES["items"], item_id, action="custody of")
     c = s.custody.c
     with store.reading() as conn:
@@ -343,7 +348,49 @@ def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[st
             select(s.custody).where(c.item_id == item["id"], visible(principal, s.custody))
             .order_by(c.ledger_index), params(principal)
         ).mappings().all()
-        return [_open_sealed(store, conn, dict(r), str(r["id"])) for r in rows]
+        cases = _court_transfers(conn, rows)
+        mine = _cases_of(conn, principal, set(cases.values()))
+        out = []
+        for r in rows:
+            row = dict(r)
+            case_id = cases.get(str(row["id"]))
+            if row["sealed"] and row["location"] and str(row["location"]).startswith(
+                    BUNDLE_LOCATION) and case_id not in mine:
+                # A court transfer's recipient: sealed for all but the case's team, even
+                # for whoever may see the item (fail closed: no case found, no opening).
+                row.pop("sealed")
+                out.append(row)
+            else:
+                out.append(_open_sealed(store, conn, row, str(row["id"])))
+    # The case team's reading of a recipient is a read of the case: audited as one.
+    record_reads(store, principal, "cases.custody", [("case", c) for c in sorted(mine)])
+    return out
+
+
+def _court_transfers(conn: Connection, rows: Sequence[RowMapping]) -> dict[str, str]:
+    """Custody ID → case ID of each court bundle's transfer among ``rows`` (sealed)."""
+    exports: dict[str, str] = {}  # custody ID → export ID
+    for r in rows:
+        location = str(r["location"] or "")
+        if r["sealed"] and location.startswith(BUNDLE_LOCATION):
+            exports[str(r["id"])] = location[len(BUNDLE_LOCATION):]
+    if not exports:
+        return {}
+    e = s.case_exports.c
+    case_of = {str(i): str(c) for i, c in conn.execute(
+        select(e.id, e.case_id).where(e.id.in_(sorted(set(exports.values())))))}
+    return {custody: case_of[export] for custody, export in exports.items()
+            if export in case_of}
+
+
+def _cases_of(conn: Connection, principal: Principal, case_ids: set[str]) -> set[str]:
+    """Which of these cases the principal is on the team of (a grant on the case; a
+    viewer sees public data only, as for every case read)."""
+    if not case_ids or principal.user_id is None or not principal.team:
+        return set()
+    g = s.access_grants.c
+    return {str(c) for c in conn.execute(select(g.scope_id).where(
+        g.user_id == principal.user_id, g.scope_id.in_(sorted(case_ids)))).scalars()}
 
 
 def item_for_download(

@@ -19,7 +19,9 @@ from the bytes as they are written, and the SHA-256 must equal the intake hash o
 export stops before anything is recorded. Exhibit numbers are stable: in the order the
 case's links first reached each item. The export is a custody event ("transferred to"
 the recipient) on every exhibit file and a ``case.exported`` event; the checkpoint is
-signed after them, so the bundle proves its own transfer.
+signed after them, so the bundle proves its own transfer. The recipient is sealed in both
+(who holds a case can warn a suspect): the custody line discloses it to the court beside
+the event, proven by the event's selective proof.
 
 What may go is decided at export, item by item, by the one disclosure rule
 (:func:`dadkhahi.access.disclosure.may_disclose`) for the court, to which the sources of
@@ -64,6 +66,7 @@ from dadkhahi.cases.matrix import (
 from dadkhahi.cases.report import ExhibitFile, ExhibitLine, render_report, report_pdf
 from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.protected import BUNDLE_LOCATION
 from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
 from dadkhahi.intake import testimonies
 from dadkhahi.intake.evidence import item_content
@@ -256,6 +259,8 @@ def write_bundle(
     copied, and the partial folder is removed).
     """
     age_recipient = None if encrypt_to is None else parse_recipient(encrypt_to)
+    # Named alike in custody and in bag-info.txt (one line), which the verifiers compare.
+    recipient = recipient.replace("\r", " ").replace("\n", " ").strip()
     if scope not in SCOPES:
         raise UserError(f"a bundle's scope is one of {', '.join(SCOPES)}, not {scope!r}")
     if not recipient.strip():
@@ -338,13 +343,20 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
     going = [(ex, item) for ex in exhibits for item in ex.files]
     with store.transaction(actor) as tx:
         for ex, item in going:
-            tx.emit("custody.recorded", {
-                "id": new_id("custody"), "item_id": item["id"],
+            custody_id = new_id("custody")
+            # The recipient is sealed in the step (row and event), whatever the item's
+            # sensitivity: who holds a case can warn a suspect. The event commits to the
+            # sealed field, so this bundle discloses it to the court with a field proof;
+            # in the ledger and to readers of the item it reads as the placeholder.
+            tx.emit("custody.recorded", tx.seal_protected("custody", {
+                "id": custody_id, "item_id": item["id"],
                 "action": str(CustodyAction.TRANSFERRED), "actor": tx.actor, "from_party": None,
                 "how": f"transferred to {recipient} in court bundle {export_id} "
                        f"(exhibit {ex.number})",
-                "location": f"bundle:{export_id}", "sha256": item["sha256"], "at": now,
-                "notes": None}, time=now)
+                "location": f"{BUNDLE_LOCATION}{export_id}", "sha256": item["sha256"],
+                "at": now, "notes": None}, custody_id, placeholders={
+                    "how": f"transferred in court bundle {export_id} (exhibit {ex.number}) "
+                           "to a recipient sealed in the ledger"}), time=now)
         export_index = tx.emit("case.exported", {
             "id": export_id, "case_id": case.id, "scope": scope,
             "exhibits": sum(1 for ex in exhibits if ex.files),
@@ -612,6 +624,8 @@ by a recorded provenance link; it is not a finding that anything is proven.
 Custody lines are the ledger's events verbatim; fields sealed in the ledger stay sealed,
 except those disclosed beside them ("disclosed"), each proven by a selective proof in
 data/proofs/ (the field's value and salt hash to the commitment the event carries).
+The transfer to this bundle's recipient is one: the ledger keeps the recipient sealed
+(who holds a case is not public), and its custody line discloses it, proven.
 A fact resting on a row of an imported list is proven by that row alone: its bytes and
 an inclusion path to the root the import event commits to; the other rows stay home.
 A record's person rests on a linkage decision: data/matrix.json lists each one the cited

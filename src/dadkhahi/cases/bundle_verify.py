@@ -16,8 +16,9 @@ run one implementation. It checks:
   commitment), all checked;
 * every exhibit file: its hash equals the intake hash in its proven ``item.added`` event;
 * every custody line: the very bytes of a proven ``custody.recorded`` event of that
-  exhibit's item, ending with the transfer to this bundle's recipient, its disclosed
-  sealed fields the ones the event's selective proof proves;
+  exhibit's item, ending with the transfer to this bundle's recipient (sealed in the
+  ledger, disclosed and proven by the event's selective proof), its disclosed sealed
+  fields the ones the event's selective proof proves;
 * the export event (proven): the matrix, report and withheld-list files are the ones it names;
 * every linkage decision the matrix lists (``linkage``: a record put with its person by a
   ``link.run``): a disclosed row of that proven run says exactly that.
@@ -281,7 +282,11 @@ def _check_custody(root: Path, number: str, items: set[str],
                                 f"selective proof of event {index} proves")
         if data.get("item_id") not in items:
             problems.append(f"{where}: custody of an item that is not in this exhibit")
-        if data.get("action") == "transferred" and recipient and recipient in str(data.get("how")):
+        # The recipient is sealed in the transfer's event (since it was no longer written
+        # in clear): what the selective proof proves of it counts, never the line's copy.
+        how = proven_fields.get((None, "how"), data.get("how"))
+        if (data.get("action") == "transferred" and recipient
+                and f"transferred to {recipient} in court bundle " in str(how)):
             transferred.add(str(data.get("item_id")))
     for item in sorted(items - transferred):
         problems.append(f"{rel}: no proven transfer of {item} to the recipient")

@@ -60,6 +60,12 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+#: Where a custody step that handed an item over in a court bundle puts it
+#: (``bundle:<export ID>``). Such a step's sealed fields name the recipient (a court, a
+#: prosecutor's office), which is the case's business: only the case's team reads them
+#: (``access.reads.custody_of``), whoever may see the item.
+BUNDLE_LOCATION = "bundle:"
+
 #: The key under which a sealed payload keeps its supports' locators, in support order.
 SUPPORT_LOCATORS = "support_locators"
 
