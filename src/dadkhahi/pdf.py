@@ -56,7 +56,7 @@ _PAGE_CSS = """
 @page {
   size: A4; margin: 22mm 16mm 20mm;
   font-family: "%(family)s", sans-serif; font-size: 8.5pt;
-  @bottom-center { content: counter(page) " / " counter(pages); }
+  @bottom-center { content: counter(page, %(numbers)s) " / " counter(pages, %(numbers)s); }
   %(stamp)s
 }
 html { font-family: "%(family)s", sans-serif; font-size: 10pt; line-height: 1.4; }
@@ -70,11 +70,20 @@ def _css_string(text: str) -> str:
     return "".join(c if c.isalnum() or c in " —-.,:;()" else f"\\{ord(c):x} " for c in text)
 
 
-def page_css(stamp: str | None = None) -> str:
-    """The stylesheet every PDF page gets: A4, the embedded font, page numbers, and
-    ``stamp`` (e.g. "SYNTHETIC — NOT EVIDENCE") at the top of every page."""
+#: Page numbers' counter styles: the digits a book's readers number pages with.
+#: ``persian`` (۱۲۳) is one of the counter styles WeasyPrint's user-agent stylesheet
+#: defines (CSS Counter Styles' predefined list).
+NUMBERS = ("decimal", "persian")
+
+
+def page_css(stamp: str | None = None, numbers: str = "decimal") -> str:
+    """The stylesheet every PDF page gets: A4, the embedded font, page numbers in the
+    counter style ``numbers`` (one of :data:`NUMBERS`), and ``stamp`` (e.g.
+    "SYNTHETIC — NOT EVIDENCE") at the top of every page."""
+    if numbers not in NUMBERS:
+        raise ValueError(f"page numbers in {numbers!r}: not one of {', '.join(NUMBERS)}")
     return _PAGE_CSS % {
-        "family": FONT_FAMILY, "font": FONT_FILE.as_uri(),
+        "family": FONT_FAMILY, "font": FONT_FILE.as_uri(), "numbers": numbers,
         "stamp": "" if stamp is None else _STAMP_CSS % _css_string(stamp)}
 
 
@@ -135,7 +144,7 @@ def _fixed_font_time() -> Iterator[None]:
 
 
 def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None,
-                created: str | None = None) -> bytes:
+                created: str | None = None, numbers: str = "decimal") -> bytes:
     """``html`` laid out as an A4 PDF with its fonts embedded; the same arguments give
     the same bytes.
 
@@ -143,6 +152,9 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
     ``title``: the document's title in the PDF metadata (else the page's ``<title>``).
     ``created``: the document's creation (and modification) date in its metadata, a W3C
     date such as ``2026-12-03`` taken from the data, never the clock (none if omitted).
+    ``numbers``: the page numbers' digits, ``"persian"`` (۱۲۳) for a Persian book; a
+    reference to a page inside the document (``target-counter``) should name the same
+    style, so the two agree.
     """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -154,7 +166,7 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
     fonts = FontConfiguration()
     document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
     rendered = document.render(font_config=fonts, stylesheets=[
-        CSS(string=page_css(stamp), url_fetcher=fetcher, font_config=fonts)])
+        CSS(string=page_css(stamp, numbers), url_fetcher=fetcher, font_config=fonts)])
     if title is not None:
         rendered.metadata.title = title
     if created is not None:
@@ -164,4 +176,4 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
     return pdf
 
 
-__all__ = ["FONT_FAMILY", "FONT_FILE", "font_epoch", "html_to_pdf", "page_css"]
+__all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "font_epoch", "html_to_pdf", "page_css"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from world import MARKERS, World
 
+from dadkhahi.persian.display import persian_digits
 from dadkhahi.publish.build import build
 from dadkhahi.publish.site import Options
 
@@ -67,3 +68,21 @@ def test_the_book_of_memory_in_both_languages_is_reproducible(
     # The same store state, another folder: the same bytes, books included.
     build(world.store, "tester", tmp_path / "two", options)
     assert _files(tmp_path / "two") == files
+
+
+def test_a_persian_book_numbers_its_pages_in_persian_digits(
+        world: World, tmp_path: Path) -> None:
+    # Persian books number pages ۱، ۲، ۳ as their text counts; English ones 1, 2, 3.
+    build(world.store, "tester", tmp_path / "site", Options(book=True))
+    for code, digits in (("fa", persian_digits), ("en", str)):
+        reader = PdfReader(tmp_path / "site" / code / "book" / "all.pdf")
+        total = len(reader.pages)
+        for number, page in enumerate(reader.pages, 1):
+            text = page.extract_text()
+            shown = f"{digits(str(number))} / {digits(str(total))}"
+            if code == "fa":
+                # Text extraction gives a right-to-left line in the order it is drawn.
+                assert shown in text or shown[::-1] in text, text
+                assert f"{number} / {total}" not in text, text
+            else:
+                assert shown in text, text

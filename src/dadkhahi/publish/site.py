@@ -122,6 +122,11 @@ class Lang:
         """Interface text in this language."""
         return translate(self.code, message)
 
+    @property
+    def counter_style(self) -> str:
+        """The CSS counter style of this language's numbers (a PDF's page numbers)."""
+        return "persian" if self.code == "fa" else "decimal"
+
     def digits(self, text: object) -> str:
         """Digits of prose: Persian on Persian pages."""
         return persian_digits(str(text)) if self.code == "fa" else str(text)
@@ -601,7 +606,9 @@ class Site:
         html = template.render(**context, heading=page.context["heading"], entries=entries)
         return html_to_pdf(
             html, stamp="SYNTHETIC" if self.memorial.synthetic else None,
-            title=f"{lang.t('Book of memory')} — {page.context['heading']}")
+            title=f"{lang.t('Book of memory')} — {page.context['heading']}",
+            # A Persian book numbers its pages ۱, ۲, ۳ as its text counts.
+            numbers=lang.counter_style)
 
     def render_all(self, pages: Iterator[Page], chunk: int | None = None
                    ) -> dict[str, bytes]:
