@@ -323,16 +323,30 @@ def test_search_the_documents_by_keyboard(browser: Any, server: Served) -> None:
 def test_accept_and_reject_proposed_claims_on_the_text_page(browser: Any, server: Served,
                                                             world: World) -> None:
     """Journey: an item's text with its mentions marked; the subject of a proposed claim
-    chosen from the persons its name may be, accepted; the other proposal rejected."""
+    found by typing their name in Persian (the one person search, as you type, the name
+    in the body only) and chosen, accepted; the other proposal rejected."""
+    from dadkhahi.store import schema as s
+
     item = add_document(world, PUBLIC, "journey.txt")
+    with world.store.reading() as conn:
+        karimi = str(conn.execute(s.person_records.select().where(
+            s.person_records.c.record_id == world.objects[PUBLIC].list_record)
+        ).mappings().one()["person_id"])
     context = browser.new_context()
+    urls: list[str] = []
     try:
         page = context.new_page()
+        page.on("request", lambda r: urls.append(r.url))
         sign_in(page, server.url, "fa", "investigator_g")
         page.goto(f"{server.url}/fa/items/{item}/text")
         assert page.locator("pre mark").count() == 5
         first = page.locator("ol.hits > li").first
-        first.locator("select").select_option(index=0)
+        first.locator("input[name=subject_name]").press_sequentially("علی کریمی", delay=20)
+        choice = first.locator(f'input[name=person_pick][value="{karimi}"]')
+        choice.wait_for()
+        choice.check()
+        page.screenshot(path=str(shot_name("item-text-subject-picked", "fa", "desktop")),
+                        full_page=True)
         first.get_by_role("button", name="پذیرفتن").click()
         page.wait_for_url(re.compile(r"done=accepted"))
         assert page.get_by_role("status").inner_text() == "ادعا افزوده شد، با پشتوانهٔ این سند."
@@ -345,6 +359,7 @@ def test_accept_and_reject_proposed_claims_on_the_text_page(browser: Any, server
                         full_page=True)
     finally:
         context.close()
+    assert not [u for u in urls if "%D8" in u or "%DA" in u]
 
 
 def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Served,

@@ -162,6 +162,112 @@ def test_a_protected_text_is_not_found_without_the_grant(
 
 
 
+def _pending(world: World, item: str, prop: str) -> str:
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
+    with world.store.reading() as conn:
+        return str(conn.execute(select(s.proposals.c.id).where(
+            s.proposals.c.item_id == item, s.proposals.c.property == prop,
+            s.proposals.c.status == "pending")).scalars().one())
+
+
+def test_a_proposal_s_subject_is_chosen_by_name_with_the_one_person_search(
+        app: FastAPI, world: World) -> None:
+    """The subject of a proposal that names none is found by name (typed in the other
+    script) with the act page's picker: as you type (htmx) the choices alone, then
+    accepted with the person chosen; the suggested subjects are listed by name."""
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
+    item = add_document(world, PUBLIC, "subject-by-name.txt")
+    executed = _pending(world, item, "executed")
+    person = _linked_person(world, world.objects[PUBLIC].list_record)  # "Karimi, Ali"
+    client = client_for(app, world, "investigator_g")
+    html = client.get(f"/en/items/{item}/text").text
+    assert f'id="n-{executed}" name="subject_name"' in html
+    # The name's candidates listed by name (and ID), not as a bare KIND:ID.
+    assert re.search(r'<option value="person:(per_[0-9a-f]+)">Ali Karimi \(\1\)</option>',
+                     html)
+    token = csrf_of(html)
+    picks = client.post(f"/en/items/{item}/proposals/{executed}/persons",
+                        headers={"HX-Request": "true"},
+                        data={"csrf": token, "subject_name": "علی کریمی"})
+    assert picks.status_code == 200 and "<html" not in picks.text
+    assert f'name="person_pick" value="{person}"' in picks.text
+    none = client.post(f"/en/items/{item}/proposals/{executed}/persons",
+                       headers={"HX-Request": "true"},
+                       data={"csrf": token, "subject_name": "Zzyzx Qwv"})
+    assert "No person you may see has this name." in none.text
+    assert "identifier" not in none.text  # the text page has no identifier field
+    done = client.post(f"/en/items/{item}/proposals/{executed}", data={
+        "csrf": token, "action": "accept", "person_pick": person,
+        "entity": "person:per_00000000000000000000"})  # the picker wins over the list
+    assert done.headers["location"].endswith("done=accepted"), done.headers["location"]
+    with world.store.reading() as conn:
+        claim = conn.execute(select(s.claims.c.entity_kind, s.claims.c.entity_id).join(
+            s.proposals, s.proposals.c.claim_id == s.claims.c.id).where(
+            s.proposals.c.id == executed)).one()
+    assert tuple(claim) == ("person", person)
+
+
+def test_a_proposal_s_picker_works_without_javascript(app: FastAPI, world: World) -> None:
+    """The Find button posts the proposal's form to the picker: the text page again (in
+    Persian), the persons found in that proposal's form, the name kept there, never in
+    an address."""
+    item = add_document(world, PUBLIC, "picker-no-script.txt")
+    executed = _pending(world, item, "executed")
+    person = _linked_person(world, world.objects[PUBLIC].list_record)
+    client = client_for(app, world, "investigator_g")
+    token = csrf_of(client.get(f"/fa/items/{item}/text").text)
+    page = client.post(f"/fa/items/{item}/proposals/{executed}/persons",
+                       data={"csrf": token, "subject_name": "Karimi", "action": "accept"})
+    assert page.status_code == 200 and 'lang="fa" dir="rtl"' in page.text
+    form = page.text[page.text.index(f'id="{executed}"'):]
+    form = form[:form.index("</form>")]
+    assert f'name="person_pick" value="{person}"' in form
+    assert f'id="n-{executed}" name="subject_name" value="Karimi"' in form
+    assert "Karimi" not in str(page.url)
+
+
+def test_a_proposal_s_picker_follows_the_text_page_rules(
+        app: FastAPI, world: World, documents: dict[Sensitivity, str]) -> None:
+    """Who may not add facts is refused; an item one may not see is "not found" (the
+    same page as a missing one); as you type, no protected person is offered."""
+    form = {"subject_name": "Najafi"}
+    public = documents[PUBLIC]
+    # The picker reads no proposal (only the item's visibility): any ID in the path.
+    proposal = "prp_00000000000000000000"
+    researcher = client_for(app, world, "researcher")
+    token = csrf_of(researcher.get("/en/search").text)
+    assert researcher.post(f"/en/items/{public}/proposals/{proposal}/persons",
+                           data={"csrf": token, **form}).status_code == 403
+    analyst = client_for(app, world, "analyst")
+    token = csrf_of(analyst.get("/en/search").text)
+    hidden_item = documents[PROTECTED]
+    for fragment in ({}, {"HX-Request": "true"}):
+        hidden = analyst.post(f"/en/items/{hidden_item}/proposals/{proposal}/persons",
+                              headers=fragment, data={"csrf": token, **form})
+        missing = analyst.post(
+            f"/en/items/itm_00000000000000000000/proposals/{proposal}/persons",
+            headers=fragment, data={"csrf": token, **form})
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.text == missing.text.replace("itm_00000000000000000000", hidden_item)
+    # The protected person ("Najafi, Javad") is offered to a grant holder only when asked
+    # with the Find button, never as they type.
+    granted = client_for(app, world, "investigator_g")
+    token = csrf_of(granted.get("/en/search").text)
+    hidden_person = _linked_person(world, world.objects[PROTECTED].list_record)
+    typed = granted.post(f"/en/items/{public}/proposals/{proposal}/persons",
+                         headers={"HX-Request": "true"}, data={"csrf": token, **form})
+    assert typed.status_code == 200 and hidden_person not in typed.text
+    found = granted.post(f"/en/items/{public}/proposals/{proposal}/persons",
+                         data={"csrf": token, **form})
+    assert found.status_code == 200
+
+
 def test_the_item_page_links_to_the_text_page_where_the_text_is_its_own(
         app: FastAPI, world: World, tmp_path: Path) -> None:
     """An original, and a WARC's HTML response (a web page of its own): linked; another

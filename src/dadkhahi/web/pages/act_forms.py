@@ -24,11 +24,11 @@ from starlette.concurrency import run_in_threadpool
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.dates import DateRange
-from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
+from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.vocab import ActType, InvolvementRole, Sensitivity
 from dadkhahi.facts.entities import Support
 from dadkhahi.persian.dates import DateParseError, parse_date
-from dadkhahi.search.persons import MAX_QUERY, search_persons
+from dadkhahi.search.persons import MAX_QUERY
 from dadkhahi.services import facts, objects
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -36,15 +36,13 @@ from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.facts import labels
 from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
-from dadkhahi.web.pages.search import Shown, show, unprotected
+from dadkhahi.web.pages.search import Shown, person_picks
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
 router = page_router()
 #: Sources, places and organisations offered in a form's lists (the visitor's visible ones).
 CHOICES = 200
-#: Persons the act form's picker offers at once.
-PICKS = 8
 
 
 def _choices(store: Store, principal: Principal) -> dict[str, list[dict[str, Any]]]:
@@ -206,20 +204,11 @@ async def add_involvement(request: Request, lang: LangDep, act_id: str) -> Respo
 
 def _picks(store: Store, principal: Principal, act_id: str, name: str,
            explicit: bool) -> list[Shown]:
-    """Persons the one person search finds for ``name`` (linked hits only: an act names
-    a person), for an act the visitor may see (else "not found", as its page). As you
-    type, no protected hit (as the search page's suggestions); asked explicitly, every
-    hit the visitor may see (the search audits the protected ones)."""
+    """The picker's persons for ``name`` (:func:`person_picks`), for an act the visitor
+    may see (else "not found", as its page)."""
     with store.reading() as conn:
         reads.visible_row(conn, principal, s.acts, act_id, "act")
-    if len(name.strip()) < 2:
-        return []
-    try:
-        found = search_persons(store, principal, name, limit=PICKS * 2)
-    except ValidationError:
-        return []
-    hits = list(found.hits) if explicit else unprotected(store, found.hits)
-    return show([h for h in hits if h.person_id][:PICKS])
+    return person_picks(store, principal, name, explicit=explicit)
 
 
 @router.post("/acts/{act_id}/persons")

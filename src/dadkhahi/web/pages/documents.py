@@ -25,18 +25,25 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from dadkhahi.access import reads
+from dadkhahi.access.audit import ObjectRef, record_reads
+from dadkhahi.access.dossier import visible_by_ids
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.intake.documents import LOW_CONFIDENCE
 from dadkhahi.search.engine import Hit
 from dadkhahi.search.engine import search as run_search
+from dadkhahi.search.persons import MAX_QUERY
 from dadkhahi.search.query import MAX_QUERY_CHARS
 from dadkhahi.services import documents as documents_service
 from dadkhahi.services import mentions as mentions_service
+from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
+from dadkhahi.web.pages.search import Shown, person_picks
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -164,7 +171,8 @@ def _language_name(code: str | None, lang: str) -> str:
 
 def _item_text_view(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
     """What the text page shows: the text, the mentions and the item's proposals, each
-    through its service (visibility first, then the audit of what is shown)."""
+    through its service (visibility first, then the audit of what is shown), and the
+    subjects a reviewer may choose for each proposal, by name."""
     text = documents_service.text_for(store, principal, item_id)
     mentions = mentions_service.mentions_for(store, principal, item_id)["mentions"]
     proposals = mentions_service.proposals_for(store, principal, item_id=item_id,
@@ -172,6 +180,7 @@ def _item_text_view(store: Store, principal: Principal, item_id: str) -> dict[st
     # Those waiting first, then the reviewed; each in the order of the text (the store
     # keeps them in ledger order, where a reviewed one moves to its review's place).
     proposals.sort(key=lambda p: (p["status"] != "pending", p.get("page") or 0, p["seq"]))
+    _name_subjects(store, principal, proposals, mentions)
     return {"text": text, "mentions": mentions, "proposals": proposals}
 
 
@@ -188,18 +197,53 @@ def _subjects(proposal: dict[str, Any], mentions: list[dict[str, Any]]) -> list[
     return list(dict.fromkeys(f for f in found if f != own))
 
 
+def _name_subjects(store: Store, principal: Principal, proposals: list[dict[str, Any]],
+                   mentions: list[dict[str, Any]]) -> None:
+    """Each proposal's ``subjects``: (KIND:ID, name) of the persons and places it may be
+    about that the visitor may see, by the one visibility rule (a candidate found by a
+    reviewer with a grant is not named, nor its ID offered, to one without it); the
+    protected ones named are audited."""
+    wanted = {p["id"]: _subjects(p, mentions) for p in proposals}
+    ids: dict[str, set[str]] = {"person": set(), "place": set()}
+    for subject in (x for found in wanted.values() for x in found):
+        kind, _, entity_id = subject.partition(":")
+        ids[kind].add(entity_id)
+    audited: list[ObjectRef] = []
+    with store.reading() as conn:
+        named = {kind: visible_by_ids(conn, store, principal, f"{kind}s", found, audited)
+                 for kind, found in ids.items()}
+    record_reads(store, principal, "text page subjects", audited)
+    for p in proposals:
+        p["subjects"] = []
+        for subject in wanted[p["id"]]:
+            kind, _, entity_id = subject.partition(":")
+            row = named[kind].get(entity_id)
+            if row is not None:
+                # Shown in a list's option, where no element isolates it: its bidi
+                # controls taken out here, as every user text's are.
+                p["subjects"].append((subject, entity_id, safe_display_name(str(
+                    row.get("label") or row.get("name") or entity_id))))
+
+
 @router.get("/items/{item_id}/text")
 async def item_text(request: Request, lang: LangDep, current: VisitorDep, item_id: str,
                     done: str | None = None, error: str | None = None) -> Response:
     """An item's extracted text page by page (language, how it was read, OCR confidence
     per line), the persons, places, dates and counts it mentions, and the claims
     proposed from them, each with accept and reject for those who may."""
+    return await _text_page(request, lang, current, item_id, done=done, error=error)
+
+
+async def _text_page(request: Request, lang: str, current: Any, item_id: str, *,
+                     done: str | None = None, error: str | None = None,
+                     picks: dict[str, list[Shown]] | None = None,
+                     entered: dict[str, str] | None = None) -> Response:
+    """The text page (with the persons a proposal's picker found, when it was asked
+    without JavaScript, and what was typed kept)."""
     signed_in(request, current, lang)
     store: Store = request.app.state.store
     view = await run_in_threadpool(_item_text_view, store, current.principal, item_id)
     principal = current.principal
-    for p in view["proposals"]:
-        p["subjects"] = _subjects(p, view["mentions"])
     pages = [{**page, "parts": marked_parts(page.get("text") or "", [
         m for m in view["mentions"] if m.get("page") == page.get("number")])}
         for page in view["text"].get("pages", [])]
@@ -211,11 +255,44 @@ async def item_text(request: Request, lang: LangDep, current: VisitorDep, item_i
         "kinds": MENTION_KINDS, "proposed": PROPOSED, "review_states": REVIEW_STATES,
         "languages": languages, "low": LOW_CONFIDENCE,
         "done": DONE.get(done or ""), "error": ERRORS.get(error or ""),
+        "picks": picks or {}, "entered": entered or {}, "max_query": MAX_QUERY,
         "can_find": principal.can(Permission.ADD_FACTS),
         "can_extract": principal.can(Permission.ADD_EVIDENCE),
         "can_accept": principal.can(Permission.ADD_FACTS),
         "can_reject": principal.can(Permission.REVIEW),
     }, current, lang)
+
+
+def _picks(store: Store, principal: Principal, item_id: str, name: str,
+           explicit: bool) -> list[Shown]:
+    """A proposal's picker: the persons the one person search finds for ``name``
+    (:func:`person_picks`), for an item the visitor may see (else "not found", as its
+    text page)."""
+    with store.reading() as conn:
+        reads.visible_row(conn, principal, s.items, item_id, "item")
+    return person_picks(store, principal, name, explicit=explicit)
+
+
+@router.post("/items/{item_id}/proposals/{proposal_id}/persons")
+async def pick_person(request: Request, lang: LangDep, item_id: str,
+                      proposal_id: str) -> Response:
+    """A proposal's person picker: the persons a name finds, to choose the subject from.
+    With htmx (as you type) the choices alone; without JavaScript (the "Find" button) the
+    text page again, the choices in that proposal's form and the name kept there. The
+    name travels in the body only."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.ADD_FACTS)
+    store: Store = request.app.state.store
+    name = form.get("subject_name", "")[:MAX_QUERY]
+    fragment = request.headers.get("hx-request") == "true"
+    picks = await run_in_threadpool(_picks, store, current.principal, item_id, name,
+                                    not fragment)
+    if fragment:
+        return render(request, "_person_picks.html", {"picks": picks, "entered": {},
+                                                      "by_id": False}, current, lang)
+    return await _text_page(request, lang, current, item_id, picks={proposal_id: picks},
+                            entered={"proposal": proposal_id, "subject_name": name})
 
 
 @router.post("/items/{item_id}/mentions")
@@ -250,7 +327,10 @@ async def review_proposal(request: Request, lang: LangDep, item_id: str,
     permitted(request, current, lang, Permission.ADD_FACTS if accept else Permission.REVIEW)
     store: Store = request.app.state.store
     back = f"/{lang}/items/{item_id}/text"
-    entity = form.get("entity") or None
+    # A person chosen by name in the picker wins over the suggested subjects' list (whose
+    # first entry is chosen unless changed).
+    pick = form.get("person_pick")
+    entity = f"person:{pick}" if pick else (form.get("entity") or None)
     try:
         if accept:
             await run_in_threadpool(mentions_service.accept_for, store, current.principal,

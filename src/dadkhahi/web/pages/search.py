@@ -146,6 +146,28 @@ def show(hits: list[PersonHit]) -> list[Shown]:
     return [Shown(h, [reason_parts(r) for r in h.reasons]) for h in hits]
 
 
+#: Persons a person picker offers at once.
+PICKS = 8
+
+
+def person_picks(store: Store, principal: Principal, name: str, *,
+                 explicit: bool) -> list[Shown]:
+    """The persons a picker offers for ``name``: the one person search, linked hits only
+    (a form names a person, not a record). As you type (``explicit`` false), no protected
+    hit, as the search page's suggestions; asked explicitly (a Find button), every hit the
+    visitor may see, the search auditing the protected ones. The act page's picker and
+    the text page's subject and party pickers all ask here; each checks first that the
+    visitor may see the object the form is about."""
+    if len(name.strip()) < 2:
+        return []
+    try:
+        found = search_persons(store, principal, name[:MAX_QUERY], limit=PICKS * 2)
+    except ValidationError:
+        return []
+    hits = list(found.hits) if explicit else unprotected(store, found.hits)
+    return show([h for h in hits if h.person_id][:PICKS])
+
+
 @router.get("/search")
 async def search_form(request: Request, lang: LangDep, current: VisitorDep) -> Response:
     """The search box and its filters (nothing searched yet)."""
