@@ -1,39 +1,113 @@
-"""The Alembic migrations build exactly the schema the code declares, on both backends."""
+"""The Alembic migrations build exactly the schema the code declares, on both backends,
+and a new database built from the declared tables (``migrate.create_at_head``) is the
+one the migrations build."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
 from dadkhahi.store import schema as s
-from dadkhahi.store.migrate import HEAD_REVISION, current_revision, head_revision, upgrade
+from dadkhahi.store.db import make_engine
+from dadkhahi.store.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from dadkhahi.store.store import Store
 
 
 def _compared(_obj: object, name: str | None, type_: str, _reflected: bool,
               _other: object) -> bool:
     # PostgreSQL's full-text vector (a stored generated column) and its GIN index are
-    # made by raw SQL in the migration, on PostgreSQL only: not declared in the schema.
+    # made by raw SQL on PostgreSQL only: not declared in the schema.
     return not ((type_ == "index" and name == "ix_search_segments_tsv")
                 or (type_ == "column" and name == "tsv"))
 
 
-def test_migrated_schema_matches_declared_tables(store: Store) -> None:
-    assert current_revision(store.engine) == head_revision()
-    with store.engine.connect() as conn:
+@pytest.fixture
+def migrated(tmp_path: Path, backend: str) -> Iterator[Engine]:
+    """An empty database brought to the head by Alembic's migrations, as an existing
+    database is (on PostgreSQL: a schema of its own in the test's database)."""
+    url = os.environ.get("DADKHAHI_DATABASE_URL") or f"sqlite:///{tmp_path / 'migrated.db'}"
+    if backend == "postgresql":
+        with make_engine(url).begin() as conn:
+            conn.execute(text("CREATE SCHEMA migrated"))
+        engine = create_engine(url, connect_args={"options": "-csearch_path=migrated"})
+    else:
+        engine = make_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    yield engine
+    engine.dispose()
+
+
+def _shape(conn: Connection) -> dict[str, Any]:
+    """Everything reflection sees of a database's tables (and Alembic's stamp)."""
+    look = inspect(conn)
+    shape: dict[str, Any] = {}
+    for table in sorted(look.get_table_names()):
+        shape[table] = {
+            "columns": [(c["name"], str(c["type"]), c["nullable"], c.get("default"),
+                         c.get("computed"), c.get("autoincrement"))
+                        for c in look.get_columns(table)],
+            "primary key": look.get_pk_constraint(table),
+            "foreign keys": sorted(map(repr, look.get_foreign_keys(table))),
+            "indexes": sorted(map(repr, look.get_indexes(table))),
+            "unique": sorted(map(repr, look.get_unique_constraints(table))),
+            "checks": sorted(map(repr, look.get_check_constraints(table))),
+        }
+    shape["stamp"] = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    return shape
+
+
+def test_migrated_schema_matches_declared_tables(migrated: Engine) -> None:
+    assert current_revision(migrated) == head_revision()
+    with migrated.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(
             conn, opts={"include_object": _compared}), s.metadata)
     assert diff == []
+
+
+def test_a_new_database_is_the_one_the_migrations_build(store: Store, migrated: Engine,
+                                                        backend: str) -> None:
+    # Issue 12 (init in < 1 s): a new home's database is built from the declared tables
+    # and stamped, not migrated; it must be the very schema the migrations give an
+    # existing database, PostgreSQL's search vector included.
+    with store.engine.connect() as built, migrated.connect() as by_alembic:
+        mine, theirs = _shape(built), _shape(by_alembic)
+        assert MigrationContext.configure(built).get_current_revision() == HEAD_REVISION
+    # The ledger's own rows are not schema: compare tables, not what init wrote.
+    assert mine == theirs
+    assert len(mine) > 40 and mine["stamp"] == [(HEAD_REVISION,)]
+    names = [c[0] for c in mine["search_segments"]["columns"]]
+    assert ("tsv" in names) == (backend == "postgresql")
 
 
 def test_upgrade_is_idempotent(store: Store) -> None:
     upgrade(store.engine)
     upgrade(store.engine)
     assert current_revision(store.engine) == head_revision()
+    # Alembic itself finds nothing to do in a database built at the head.
+    cfg = alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD_REVISION
 
 
 def test_the_head_constant_is_the_scripts_head() -> None:

@@ -4,6 +4,14 @@ Opening a home must be quick: the database's revision is read with one query and
 compared with :data:`HEAD_REVISION`, so Alembic (and the parsing and compiling of every
 migration script it does each time it looks) is loaded only when there is something to
 migrate. ``tests/store/test_store_migrations.py`` checks the constant against the scripts.
+
+A new, empty database is built from the declared tables and stamped at the head
+revision, Alembic's own recipe for a database built from scratch ("Building an Up to
+Date Database from Scratch" in its cookbook): ``init`` then loads no Alembic at all
+(about 0.1 s of importing its dialects and script machinery, and 0.05 s of replaying the
+migration's operations; issue 12: ``init`` in < 1 s). The migrations stay the way an
+existing database changes; ``tests/store/test_store_migrations.py`` checks that both
+ways give the same schema, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,8 +21,20 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
+
+from dadkhahi.store.schema import metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -74,10 +94,38 @@ def _alembic_command() -> ModuleType:
     return command
 
 
+#: Alembic's version table, as Alembic itself declares it (``DefaultImpl.
+#: version_table_impl``): a stamped database must look to Alembic like a migrated one.
+VERSION_TABLE = Table(
+    "alembic_version", MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def create_at_head(conn: Connection) -> None:
+    """Build the newest schema in an empty database and stamp it at :data:`HEAD_REVISION`.
+
+    The declared tables (``store.schema``, with PostgreSQL's search vector) are the
+    schema every migration leads to; the stamp tells Alembic no migration is due.
+    """
+    metadata.create_all(conn, checkfirst=False)
+    VERSION_TABLE.create(conn)
+    conn.execute(VERSION_TABLE.insert().values(version_num=HEAD_REVISION))
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the database schema to the newest migration (no-op when current)."""
+    """Bring the database schema to the newest migration (no-op when current).
+
+    An empty database is built at the newest schema directly (:func:`create_at_head`);
+    a database holding tables is migrated by Alembic.
+    """
     if current_revision(engine) == HEAD_REVISION:
         return
+    with engine.begin() as conn:
+        if not inspect(conn).get_table_names():
+            create_at_head(conn)
+            return
     command = _alembic_command()
     cfg = alembic_config()
     with engine.begin() as conn:

@@ -18,6 +18,7 @@ a replay compares equal on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    event,
 )
 
 NAMING = {
@@ -816,9 +818,20 @@ search_segments = Table(
     Index("ix_search_segments_partition", "partition"),
 )
 # PostgreSQL also has a stored generated column ``tsv`` = to_tsvector('simple', tokens)
-# under a GIN index, made by raw SQL in the migration (PostgreSQL only, so not declared
-# here; the schema comparison skips both); SQLite has FTS5 tables per visibility
-# partition instead (``dadkhahi.search.index``).
+# under a GIN index, made by raw SQL (PostgreSQL only, so not declared as a column; the
+# schema comparison skips both): by the migration, and by these statements when a new
+# database is built from this module (``store.migrate.create_at_head``; the two are
+# compared by tests/store/test_store_migrations.py). SQLite has FTS5 tables per
+# visibility partition instead (``dadkhahi.search.index``).
+SEARCH_VECTOR_DDL = (
+    "ALTER TABLE search_segments ADD COLUMN tsv tsvector GENERATED ALWAYS "
+    "AS (to_tsvector('simple'::regconfig, tokens)) STORED",
+    "CREATE INDEX ix_search_segments_tsv ON search_segments USING gin (tsv)",
+)
+for _statement in SEARCH_VECTOR_DDL:
+    # SQLAlchemy's DDL() has no annotations (its stubs leave __init__ untyped).
+    _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
+    event.listen(search_segments, "after_create", _ddl.execute_if(dialect="postgresql"))
 
 # --- testimonies (issue 15) ---
 # A testimony's interview (everything but IDs, pseudonym and time sealed when protected)
