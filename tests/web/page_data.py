@@ -190,3 +190,26 @@ def add_testimonies(world: World) -> dict[str, str]:
         title="PUBLIC-testimony SYNTHETIC", language="en",
         sensitivity=Sensitivity.PUBLIC), "setup")
     return {"protected": made["testimony_id"], "public": public["testimony_id"]}
+
+
+#: The party the SYNTHETIC sentence of :func:`add_attributed_proposal` attributes its
+#: count to.
+PARTY = "SYNTHETIC Example Watch"
+
+
+def add_attributed_proposal(world: World) -> str:
+    """A pending count proposal on the world's public item (about its public place), its
+    sentence attributed to PARTY, as the mention finder records one; returns its ID."""
+    from dadkhahi.domain.ids import new_id
+
+    o = world.objects[PUBLIC]
+    pid = new_id("proposal")
+    with world.store.transaction("setup") as tx:
+        tx.emit("mentions.found", {
+            "id": new_id("mentionrun"), "item_id": o.item, "text_item_id": o.item,
+            "source_id": o.source, "sensitivity": "public", "at": "2026-01-01T00:00:00Z",
+            "mentions": [], "proposals": [{
+                "id": pid, "seq": 0, "property": "victim_count", "entity_kind": "place",
+                "entity_id": o.place, "value": {"count": 40, "attributed_to": PARTY},
+                "sensitivity": "public", "locator": "text, page 1, characters 0-40"}]})
+    return pid

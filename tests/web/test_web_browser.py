@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 from api_world import PASSWORD, World
-from browser import shot_name, sign_in, visit_all
+from browser import axe_problems, shot_name, sign_in, visit_all
 from page_data import (
     PUBLIC,
     WITNESS,
+    add_attributed_proposal,
     add_case,
     add_document,
     add_estimates,
@@ -357,6 +358,21 @@ def test_accept_and_reject_proposed_claims_on_the_text_page(browser: Any, server
         assert tags == ["پذیرفته شد", "رد شد"]
         page.screenshot(path=str(shot_name("item-text-reviewed", "fa", "desktop")),
                         full_page=True)
+        # A count the text attributes to a party: the party found by name as typed (its
+        # own picker in the same form), then accepted.
+        party = add_attributed_proposal(world)
+        page.goto(f"{server.url}/fa/items/{world.objects[PUBLIC].item}/text")
+        form = page.locator(f'li[id="{party}"]')
+        form.locator("input[name=party_name]").press_sequentially("علی کریمی", delay=20)
+        choice = form.locator(f'#party-{party} input[name=party_pick][value="{karimi}"]')
+        choice.wait_for()
+        assert form.locator("input[name=person_pick]").count() == 0
+        choice.check()
+        page.screenshot(path=str(shot_name("item-text-party-picked", "fa", "desktop")),
+                        full_page=True)
+        assert axe_problems(page) == []
+        form.get_by_role("button", name="پذیرفتن").click()
+        page.wait_for_url(re.compile(r"done=accepted"))
     finally:
         context.close()
     assert not [u for u in urls if "%D8" in u or "%DA" in u]

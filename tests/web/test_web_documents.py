@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from api_world import LEVELS, World
 from fastapi import FastAPI
-from page_data import PROTECTED, PUBLIC, add_document
+from page_data import PARTY, PROTECTED, PUBLIC, add_attributed_proposal, add_document
 from web_world import client_for, csrf_of
 
 from dadkhahi.domain.vocab import Sensitivity
@@ -266,6 +266,69 @@ def test_a_proposal_s_picker_follows_the_text_page_rules(
     found = granted.post(f"/en/items/{public}/proposals/{proposal}/persons",
                          data={"csrf": token, **form})
     assert found.status_code == 200
+
+
+def _accepted_claim(world: World, proposal: str) -> dict[str, object] | None:
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
+    with world.store.reading() as conn:
+        row = conn.execute(select(s.claims).join(
+            s.proposals, s.proposals.c.claim_id == s.claims.c.id).where(
+            s.proposals.c.id == proposal)).mappings().first()
+        return None if row is None else world.store.keys.open_row(conn, dict(row))
+
+
+def test_an_attributed_party_is_linked_on_the_text_page(app: FastAPI, world: World) -> None:
+    """A proposal whose sentence names who said it: the page offers the organisations the
+    reviewer may see, or a person found by name; accepted, the claim names the party and
+    is raised to its sensitivity, through the API's service."""
+    item = world.objects[PUBLIC].item
+    restricted = world.objects[Sensitivity.RESTRICTED].organization
+    protected = world.objects[PROTECTED].organization
+    pid = add_attributed_proposal(world)
+    analyst = client_for(app, world, "analyst")  # adds facts, no grant
+    html = analyst.get(f"/en/items/{item}/text").text
+    form = html[html.index(f'id="{pid}"'):]
+    form = form[:form.index("</form>")]
+    assert "Who made the statement" in form and PARTY in form
+    assert f'<option value="{restricted}">' in form
+    assert protected not in html and "SECRET-" not in html
+    token = csrf_of(html)
+    # A protected organisation sent anyway: "not found", no claim made.
+    hidden = analyst.post(f"/en/items/{item}/proposals/{pid}", data={
+        "csrf": token, "action": "accept", "party_organization": protected})
+    assert hidden.status_code == 404 and _accepted_claim(world, pid) is None
+    done = analyst.post(f"/en/items/{item}/proposals/{pid}", data={
+        "csrf": token, "action": "accept", "party_organization": restricted})
+    assert done.headers["location"].endswith("done=accepted"), done.headers["location"]
+    claim = _accepted_claim(world, pid)
+    assert claim is not None and claim["sensitivity"] == "restricted"  # raised from public
+    assert claim["value"] == {"count": 40, "attributed_to": PARTY, "attributed_party": {
+        "kind": "organization", "id": restricted}}
+    # A person as the party, found by name as you type (the party's own picker).
+    pid = add_attributed_proposal(world)
+    person = _linked_person(world, world.objects[PUBLIC].list_record)
+    picks = analyst.post(f"/en/items/{item}/proposals/{pid}/persons",
+                         headers={"HX-Request": "true", "HX-Trigger-Name": "party_name"},
+                         data={"csrf": token, "party_name": "علی کریمی",
+                               "subject_name": "Zzyzx"})
+    assert f'name="party_pick" value="{person}"' in picks.text
+    assert 'name="person_pick"' not in picks.text
+    # Without JavaScript, the party's Find button: the page again, the choices there.
+    page = analyst.post(f"/en/items/{item}/proposals/{pid}/persons", data={
+        "csrf": token, "picker": "party", "party_name": "Karimi"})
+    assert page.status_code == 200
+    assert page.text.count(f'name="party_pick" value="{person}"') == 1
+    assert f'id="pn-{pid}" name="party_name" value="Karimi"' in page.text
+    done = analyst.post(f"/en/items/{item}/proposals/{pid}", data={
+        "csrf": token, "action": "accept", "party_pick": person,
+        "party_organization": restricted})  # the person found by name wins
+    assert done.headers["location"].endswith("done=accepted"), done.headers["location"]
+    claim = _accepted_claim(world, pid)
+    assert claim is not None and claim["sensitivity"] == "public"
+    assert claim["value"]["attributed_party"] == {"kind": "person", "id": person}  # type: ignore[index]
 
 
 def test_the_item_page_links_to_the_text_page_where_the_text_is_its_own(

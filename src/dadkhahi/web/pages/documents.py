@@ -133,12 +133,18 @@ PROPOSED = {"executed": N_("was executed"), "victim_count": N_("counts people ki
 #: A proposal's review state, in words.
 REVIEW_STATES = {"pending": N_("waiting for review"), "accepted": N_("accepted"),
                  "rejected": N_("rejected")}
+#: Organisations offered at once for an attributed party (the reviewer's visible ones).
+CHOICES = 200
+#: Which picker of a proposal's form asked: the claim's subject, or the party the text
+#: attributes the statement to.
+PICKERS = ("subject", "party")
 #: What the page says after a change (codes in the address, never text typed).
 DONE = {"found": N_("The text was read for mentions."),
         "queued": N_("The extraction was queued: the worker will read the text."),
         "accepted": N_("The claim was added, supported by this document."),
         "rejected": N_("The proposal was rejected; no claim was made.")}
 ERRORS = {"subject": N_("This proposal names no single subject: choose one, then accept."),
+          "party": N_("That party could not be linked: choose a person or an organisation."),
           "decided": N_("Someone has already reviewed this proposal."),
           "entity": N_("That subject could not be read: choose one of the list.")}
 
@@ -181,7 +187,18 @@ def _item_text_view(store: Store, principal: Principal, item_id: str) -> dict[st
     # keeps them in ledger order, where a reviewed one moves to its review's place).
     proposals.sort(key=lambda p: (p["status"] != "pending", p.get("page") or 0, p["seq"]))
     _name_subjects(store, principal, proposals, mentions)
-    return {"text": text, "mentions": mentions, "proposals": proposals}
+    organizations: list[dict[str, Any]] = []
+    if principal.can(Permission.ADD_FACTS) and any(
+            p["status"] == "pending" and (p.get("value") or {}).get("attributed_to")
+            for p in proposals):
+        # The organisations an attributed party may be linked to: those the reviewer may
+        # see (audited, as every list read is).
+        page, pending = reads.read_page(store, principal, reads.RESOURCES["organizations"],
+                                        reads.PageQuery(sort="name", limit=CHOICES))
+        pending.record(store, principal)
+        organizations = page.data
+    return {"text": text, "mentions": mentions, "proposals": proposals,
+            "organizations": organizations}
 
 
 def _subjects(proposal: dict[str, Any], mentions: list[dict[str, Any]]) -> list[str]:
@@ -284,15 +301,21 @@ async def pick_person(request: Request, lang: LangDep, item_id: str,
     current = await visitor(request)
     permitted(request, current, lang, Permission.ADD_FACTS)
     store: Store = request.app.state.store
-    name = form.get("subject_name", "")[:MAX_QUERY]
     fragment = request.headers.get("hx-request") == "true"
+    # The Find button says which picker it is; as you type, htmx names the field typed in.
+    which = "party" if (form.get("picker") == "party" or (
+        fragment and request.headers.get("hx-trigger-name") == "party_name")) else "subject"
+    name = form.get(f"{which}_name", "")[:MAX_QUERY]
     picks = await run_in_threadpool(_picks, store, current.principal, item_id, name,
                                     not fragment)
     if fragment:
-        return render(request, "_person_picks.html", {"picks": picks, "entered": {},
-                                                      "by_id": False}, current, lang)
-    return await _text_page(request, lang, current, item_id, picks={proposal_id: picks},
-                            entered={"proposal": proposal_id, "subject_name": name})
+        return render(request, "_person_picks.html", {
+            "picks": picks, "entered": {}, "by_id": False,
+            "pick_field": "party_pick" if which == "party" else "person_pick"},
+            current, lang)
+    return await _text_page(request, lang, current, item_id,
+                            picks={f"{which}-{proposal_id}": picks},
+                            entered={"proposal": proposal_id, f"{which}_name": name})
 
 
 @router.post("/items/{item_id}/mentions")
@@ -331,15 +354,21 @@ async def review_proposal(request: Request, lang: LangDep, item_id: str,
     # first entry is chosen unless changed).
     pick = form.get("person_pick")
     entity = f"person:{pick}" if pick else (form.get("entity") or None)
+    # The party the text attributes the statement to: a person found by name, else an
+    # organisation of the list (none: the words stay unlinked).
+    party = (f"person:{form['party_pick']}" if form.get("party_pick") else
+             f"organization:{form['party_organization']}"
+             if form.get("party_organization") else None)
     try:
         if accept:
             await run_in_threadpool(mentions_service.accept_for, store, current.principal,
-                                    proposal_id, entity)
+                                    proposal_id, entity, party)
         else:
             await run_in_threadpool(mentions_service.reject_for, store, current.principal,
                                     proposal_id)
     except ValidationError as exc:
         code = "decided" if "already" in str(exc) else (
+            "party" if party is not None and "party" in str(exc) else
             "entity" if entity is not None else "subject")
         return RedirectResponse(f"{back}?error={code}#{proposal_id}", status_code=303)
     return RedirectResponse(f"{back}?done={'accepted' if accept else 'rejected'}",
