@@ -11,7 +11,9 @@ import pytest
 from world import MARKERS, World
 
 from dadkhahi.publish.build import build
+from dadkhahi.publish.collect import Fact
 from dadkhahi.publish.manifest import announced_key
+from dadkhahi.publish.site import Lang
 from dadkhahi.publish.verify import verify
 
 
@@ -224,3 +226,26 @@ def test_places_page_lists_public_places_and_feeds_the_map(world: World, tmp_pat
     # The page and its scripts load from the site's own files only.
     for src in re.findall(r'(?:src|href)="\.\./([^"]+)"', en):
         assert (out / src).is_file(), src
+
+
+def test_a_date_is_in_both_calendars_on_both_languages_pages(
+        world: World, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(world.store, "tester", out)
+
+    def page(code: str, row: str) -> str:
+        return (out / code / "victims" / f"{world.persons[row]}.html").read_text("utf-8")
+
+    # Known to the day: Solar Hijri first on a Persian page, Gregorian beside it; the
+    # other way round on an English page.
+    assert "۱۲ مرداد ۱۳۶۷ (۳ اوت ۱۹۸۸)" in page("fa", "A-1")
+    assert "3 August 1988 (12 Mordad 1367)" in page("en", "A-1")
+    # Known to the month only: named as the month, never as one day, in both calendars.
+    assert "مرداد ۱۳۶۷ (۲۳ ژوئیه ۱۹۸۸ – ۲۲ اوت ۱۹۸۸)" in page("fa", "A-2")
+    assert "23 July 1988 – 22 August 1988 (Mordad 1367)" in page("en", "A-2")
+
+
+def test_a_year_known_only_is_named_as_the_year() -> None:
+    year = Fact("death_date", "1367", "1988-03-21", "1989-03-20", ("1367",), ())
+    assert Lang("fa").value(year) == "۱۳۶۷ (۲۱ مارس ۱۹۸۸ – ۲۰ مارس ۱۹۸۹)"
+    assert Lang("en").value(year) == "21 March 1988 – 20 March 1989 (1367)"

@@ -36,17 +36,44 @@ def jalali(day: dt.date) -> jdatetime.date:
     return jdatetime.date.fromgregorian(date=day)
 
 
-def jalali_month_span(first: dt.date, last: dt.date) -> tuple[int, int] | None:
-    """(year, month) when ``first``–``last`` is exactly one Solar Hijri month, else None."""
-    a, b, after = jalali(first), jalali(last), jalali(last + dt.timedelta(days=1))
-    if a.day == 1 and (a.year, a.month) == (b.year, b.month) and after.day == 1:
-        return a.year, a.month
-    return None
+def _parts(day: dt.date, calendar: str) -> tuple[int, int, int]:
+    if calendar == "gregorian":
+        return day.year, day.month, day.day
+    j = jalali(day)
+    return j.year, j.month, j.day
 
 
-def gregorian_month_span(first: dt.date, last: dt.date) -> tuple[int, int] | None:
-    """(year, month) when ``first``–``last`` is exactly one Gregorian month, else None."""
-    if (first.day == 1 and (first.year, first.month) == (last.year, last.month)
-            and (last + dt.timedelta(days=1)).day == 1):
-        return first.year, first.month
-    return None
+def _span_text(first: dt.date, last: dt.date, calendar: str, months: tuple[str, ...]) -> str:
+    """``first``..``last`` in one calendar, as a day, a whole month, a whole year or a
+    range of days."""
+    y1, m1, d1 = _parts(first, calendar)
+    y2, m2, d2 = _parts(last, calendar)
+    next_day = _parts(last + dt.timedelta(days=1), calendar)
+    if first == last:
+        return f"{d1} {months[m1 - 1]} {y1}"
+    if d1 == 1 and next_day[2] == 1:  # whole months
+        if m1 == 1 and next_day[1] == 1 and y1 == y2:
+            return str(y1)
+        if (y1, m1) == (y2, m2):
+            return f"{months[m1 - 1]} {y1}"
+        if y1 == y2:
+            return f"{months[m1 - 1]} – {months[m2 - 1]} {y1}"
+    if y1 == y2 and m1 == m2:
+        return f"{d1}–{d2} {months[m1 - 1]} {y1}"
+    return f"{d1} {months[m1 - 1]} {y1} – {d2} {months[m2 - 1]} {y2}"
+
+
+@lru_cache(maxsize=65536)
+def date_span(first: dt.date, last: dt.date, code: str) -> str:
+    """A date known to a day, a month, a year or a span, in both calendars, for readers
+    of ``code`` (``fa`` or ``en``): Solar Hijri first (Gregorian beside it, Persian
+    digits) in Persian, Gregorian first (Solar Hijri beside it) in English. A whole month
+    or year is named as such ("Mordad 1367"), in the calendar in which it is whole; a
+    partial date is never shown as one day. The workspace and the memorial both write
+    dates with it."""
+    persian = code == "fa"
+    solar = _span_text(first, last, "jalali", JALALI_FA if persian else JALALI_EN)
+    gregorian = _span_text(first, last, "gregorian", GREGORIAN_FA if persian else GREGORIAN_EN)
+    if persian:
+        return persian_digits(f"{solar} ({gregorian})")
+    return f"{gregorian} ({solar})"

@@ -37,8 +37,8 @@ from dadkhahi.persian.display import (
     GREGORIAN_EN,
     JALALI_EN,
     JALALI_FA,
+    date_span,
     jalali,
-    jalali_month_span,
     persian_digits,
 )
 from dadkhahi.persian.keys import label_key, label_name
@@ -136,13 +136,6 @@ class Lang:
         text = f"{n:,}"
         return persian_digits(text.replace(",", "٬")) if self.code == "fa" else text
 
-    def day(self, day: dt.date) -> str:
-        j = jalali(day)
-        if self.code == "fa":
-            return persian_digits(f"{j.day} {JALALI_FA[j.month - 1]} {j.year}")
-        return (f"{day.day} {GREGORIAN_EN[day.month - 1]} {day.year} "
-                f"({j.day} {JALALI_EN[j.month - 1]} {j.year})")
-
     def month(self, year: int, month: int) -> str:
         """A Solar Hijri month (with its Gregorian span on English pages)."""
         if self.code == "fa":
@@ -181,16 +174,13 @@ class Lang:
         return "" if value is None else self.num(round(value))
 
     def when(self, fact: Fact) -> str:
-        """A date that may be known to a day, a month or only a span."""
+        """A date that may be known to a day, a month, a year or only a span, in both
+        calendars as the workspace writes it (:func:`date_span`); a date the sources
+        give no bounds for, as written."""
         lo, hi = _iso(fact.earliest), _iso(fact.latest)
         if lo is None and hi is None:
             return self.digits(fact.value)
-        if lo is None or hi is None or lo == hi:
-            return self.day(lo or hi)  # type: ignore[arg-type]
-        span = jalali_month_span(lo, hi)
-        if span is not None:
-            return self.month(*span)
-        return f"{self.day(lo)} – {self.day(hi)}"
+        return date_span(lo or hi, hi or lo, self.code)
 
     def value(self, fact: Fact) -> str:
         """One allowed value as shown (dates and sexes in this language)."""

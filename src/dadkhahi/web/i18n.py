@@ -25,10 +25,9 @@ from babel.numbers import format_decimal
 
 from dadkhahi import catalogue
 from dadkhahi.persian.display import GREGORIAN_EN as _GREGORIAN_EN
-from dadkhahi.persian.display import GREGORIAN_FA as _GREGORIAN_FA
 from dadkhahi.persian.display import JALALI_EN as _JALALI_EN
 from dadkhahi.persian.display import JALALI_FA as _JALALI_FA
-from dadkhahi.persian.display import persian_digits
+from dadkhahi.persian.display import date_span, persian_digits
 
 Lang = Literal["fa", "en"]
 LANGUAGES: tuple[Lang, ...] = ("fa", "en")
@@ -118,13 +117,7 @@ class Language:
         last = last or first
         assert first is not None
         assert last is not None
-        jalali = _span_text(first, last, "jalali",
-                            _JALALI_FA if self.code == "fa" else _JALALI_EN)
-        gregorian = _span_text(first, last, "gregorian",
-                               _GREGORIAN_FA if self.code == "fa" else _GREGORIAN_EN)
-        if self.code == "fa":
-            return persian_digits(f"{jalali} ({gregorian})")
-        return f"{gregorian} ({jalali})"
+        return date_span(first, last, self.code)
 
     def interval(self, earliest: dt.date | str | None, latest: dt.date | str | None) -> str:
         """A date that may be known to a day or only to a span of days."""
@@ -136,33 +129,6 @@ class Language:
         if first is None:
             return self.date(last)
         return f"{self.date(first)} – {self.date(last)}"
-
-
-def _parts(day: dt.date, calendar: str) -> tuple[int, int, int]:
-    if calendar == "gregorian":
-        return day.year, day.month, day.day
-    j = jdatetime.date.fromgregorian(date=day)
-    return j.year, j.month, j.day
-
-
-def _span_text(first: dt.date, last: dt.date, calendar: str, months: tuple[str, ...]) -> str:
-    """``first``..``last`` in one calendar, as a day, a whole month, a whole year or a
-    range of days."""
-    y1, m1, d1 = _parts(first, calendar)
-    y2, m2, d2 = _parts(last, calendar)
-    next_day = _parts(last + dt.timedelta(days=1), calendar)
-    if first == last:
-        return f"{d1} {months[m1 - 1]} {y1}"
-    if d1 == 1 and next_day[2] == 1:  # whole months
-        if m1 == 1 and next_day[1] == 1 and y1 == y2:
-            return str(y1)
-        if (y1, m1) == (y2, m2):
-            return f"{months[m1 - 1]} {y1}"
-        if y1 == y2:
-            return f"{months[m1 - 1]} – {months[m2 - 1]} {y1}"
-    if y1 == y2 and m1 == m2:
-        return f"{d1}–{d2} {months[m1 - 1]} {y1}"
-    return f"{d1} {months[m1 - 1]} {y1} – {d2} {months[m2 - 1]} {y2}"
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:
