@@ -65,7 +65,8 @@ class Rule:
     visible), ``create``/``change`` (404 unless the objects named are visible, then the
     permission), ``permission`` (the permission only), ``self`` (anyone signed in, on
     their own account), ``own`` (a job: its creator, the analyst, and admins; 404 to
-    anyone else signed in), ``login``, ``logout``.
+    anyone else signed in), ``queuer`` (a case's court bundle: whoever queued it, lawyer_g,
+    and admins on the case's team; 404 to anyone else), ``login``, ``logout``.
     """
 
     kind: str
@@ -149,6 +150,33 @@ def _charged_case(world: World) -> tuple[str, str]:
         _CHARGED[key] = (case_id, add_charge(world.store, "setup", case_id, protected.person,
                                              "national-murder", "murder", "instigator"))
     return _CHARGED[key]
+
+
+_BUNDLES: dict[str, str] = {}
+
+
+def _bundle_call(world: World) -> Call:
+    """Queue a court bundle of the matrix case (the recipient in the body; never run)."""
+    call = _case_call(world, "/bundles")
+    return Call(call.url, json={"recipient": "SYNTHETIC Court of the Matrix"},
+                target=call.target)
+
+
+def _bundle_download_call(world: World) -> Call:
+    """A finished court bundle of the matrix case, queued by lawyer_g and run here."""
+    from dadkhahi.cases import service as cases
+    from dadkhahi.jobs.worker import run_now
+
+    call = _case_call(world, "/bundles")
+    key = str(world.store.home.path)
+    if key not in _BUNDLES:
+        lawyer = Principal(user_id=world.user_ids["lawyer_g"], username="lawyer_g",
+                           role=Role.LAWYER)
+        queued = cases.request_bundle(world.store, lawyer, str(call.target),
+                                      "SYNTHETIC Court of the Matrix")
+        assert run_now(world.store, queued["id"]).state == "succeeded"
+        _BUNDLES[key] = queued["id"]
+    return Call(f"{call.url}/{_BUNDLES[key]}", target=call.target)
 
 
 def _charge_call(world: World) -> Call:
@@ -577,6 +605,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/cases/{case_id}/links"): Rule(
         "create", lambda w, lv, who: _link_call(w), Permission.REVIEW, ok=201,
         per_level=False, level=Sensitivity.PROTECTED),
+    # The court bundle: queued by a team member who may review (the recipient in the JSON
+    # body), listed for the team (each their own; an admin every one), downloaded by
+    # whoever queued it or an admin on the team, 404 to anyone else.
+    ("POST", "/api/cases/{case_id}/bundles"): Rule(
+        "create", lambda w, lv, who: _bundle_call(w), Permission.REVIEW, ok=202,
+        per_level=False, level=Sensitivity.PROTECTED),
+    ("GET", "/api/cases/{case_id}/bundles"): Rule(
+        "read", lambda w, lv, who: _case_call(w, "/bundles"), per_level=False,
+        level=Sensitivity.PROTECTED),
+    ("GET", "/api/cases/{case_id}/bundles/{job_id}"): Rule(
+        "queuer", lambda w, lv, who: _bundle_download_call(w), per_level=False,
+        level=Sensitivity.PROTECTED),
     # Administration and analysis: the permission alone decides.
     ("POST", "/api/ledger/checkpoint"): Rule(
         "permission", _const("/api/ledger/checkpoint"), Permission.SIGN, per_level=False),
@@ -681,6 +721,9 @@ def expected(rule: Rule, world: World, level: Sensitivity, who: str) -> int:
     if rule.kind == "own":  # the job is the analyst's
         return 401 if role is None else 200 if who == "analyst" or role is Role.ADMIN \
             else 404
+    if rule.kind == "queuer":  # lawyer_g's bundle, on a case every granted principal is on
+        return 200 if world.can_see(who, level) and (
+            who == "lawyer_g" or role is Role.ADMIN) else 404
     if rule.kind == "login":
         return 401 if role is None else 200
     if rule.kind == "read":
@@ -765,7 +808,8 @@ def test_access_matrix(world: World) -> None:
                         else set()
                 else:
                     wanted = set()
-                if rule.kind == "read" and level is Sensitivity.PROTECTED and call.target:
+                if rule.kind in ("read", "queuer") and level is Sensitivity.PROTECTED \
+                        and call.target:
                     wanted.add(call.target)
                 missing = wanted - _audited(world, who, start)
                 if missing:

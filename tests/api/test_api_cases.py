@@ -46,3 +46,60 @@ def test_open_charge_link_and_read_back(shared_world: World) -> None:
         "fact_id": protected.act, "reliability": "B", "credibility": "2", "how": "SYNTHETIC"})
     assert wrong.status_code == 400 and "no element '9'" in wrong.text
     assert w.store.size() == size
+
+
+def test_a_court_bundle_is_queued_run_and_downloaded_over_the_api(shared_world: World) -> None:
+    import io
+    import tarfile
+
+    from sqlalchemy import select
+
+    from dadkhahi.access.grants import grant
+    from dadkhahi.jobs.worker import run_now
+    from dadkhahi.store import schema as s
+
+    w = shared_world
+    court = "SYNTHETICAPICOURTQX of Testing"
+    lawyer = w.headers("lawyer_g")
+    case_id = w.client.post("/api/cases", headers=lawyer, json={
+        "title": "SYNTHETIC case bundled over the API"}).json()["id"]
+    grant(w.store, case_id, w.user_ids["investigator_g"], "tester")  # on the team too
+    # The recipient goes in the body; off the team it is the same 404 and nothing queued.
+    for who in ("anonymous", "researcher", "admin"):
+        refused = w.client.post(f"/api/cases/{case_id}/bundles", headers=w.headers(who),
+                                json={"recipient": court})
+        assert refused.status_code == 404, (who, refused.text)
+    assert w.client.post(f"/api/cases/{case_id}/bundles", headers=lawyer,
+                         json={"recipient": "  "}).status_code in (400, 422)
+    queued = w.client.post(f"/api/cases/{case_id}/bundles", headers=lawyer,
+                           json={"recipient": court})
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["id"]
+    assert court not in queued.text
+    # The one job mechanism: a case.bundle job, the recipient sealed in its parameters.
+    with w.store.reading() as conn:
+        kind, params = conn.execute(select(s.jobs.c.kind, s.jobs.c.params).where(
+            s.jobs.c.id == job_id)).one()
+    assert kind == "case.bundle" and court not in str(params)
+    assert run_now(w.store, job_id).state == "succeeded"
+
+    listed = w.client.get(f"/api/cases/{case_id}/bundles", headers=lawyer)
+    assert [b["id"] for b in listed.json()] == [job_id] and court not in listed.text
+    # Another member of the team did not ask for it: not theirs to list or fetch.
+    colleague = w.headers("investigator_g")
+    assert w.client.get(f"/api/cases/{case_id}/bundles", headers=colleague).json() == []
+    url = f"/api/cases/{case_id}/bundles/{job_id}"
+    for who in ("investigator_g", "researcher", "anonymous"):
+        assert w.client.get(url, headers=w.headers(who)).status_code == 404, who
+    since = w.store.size()
+    got = w.client.get(url, headers=lawyer)
+    assert got.status_code == 200 and got.headers["content-type"] == "application/x-tar"
+    assert got.headers["cache-control"] == "no-store"
+    with tarfile.open(fileobj=io.BytesIO(got.content)) as tar:
+        names = tar.getnames()
+    assert f"bundle-{job_id}/bag-info.txt" in names
+    with w.store.reading() as conn:
+        a = s.audit_reads.c
+        actions = conn.execute(select(a.action).where(
+            a.ledger_index >= since, a.object_id == case_id)).scalars().all()
+    assert "cases.bundle_download" in actions

@@ -169,15 +169,19 @@ def _may_fetch(principal: Principal, job: Any, case_id: str) -> bool:
 
 
 def case_bundles(store: Store, principal: Principal, case_id: str,
-                 limit: int = 20) -> list[dict[str, Any]]:
+                 limit: int = 20, *, audited: bool = True) -> list[dict[str, Any]]:
     """The court bundles of a case the caller asked for (every one, for an admin on the
-    team), newest first; 404 off the team."""
+    team), newest first; 404 off the team. Audited as a read of the case
+    (``cases.bundles``) unless ``audited`` is False: the case page, whose own read of the
+    case is audited, and its polls of the same list."""
     from dadkhahi.jobs import queue
 
     case = _member_case(store, principal, case_id)
     mine = None if principal.role is Role.ADMIN else principal.user_id
     found = [j for j in queue.list_jobs(store, created_by=mine, limit=1000)
              if _may_fetch(principal, j, case.id)]
+    if audited:
+        record_reads(store, principal, "cases.bundles", [("case", case.id)])
     return [_bundle_view(j) for j in found[:limit]]
 
 

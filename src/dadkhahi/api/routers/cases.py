@@ -1,11 +1,14 @@
 """Cases for court: the caller's cases, a case's matrix and its gaps (team members only);
-opening a case, charging a suspect and linking a fact to an element (``cases.service``)."""
+opening a case, charging a suspect and linking a fact to an element; the court bundle,
+queued as the case page queues it (the ``case.bundle`` job, the recipient in the JSON
+body, never in an address) and downloaded by whoever queued it (``cases.service``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -13,6 +16,7 @@ from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.cases import service
 from dadkhahi.cases.case import Scope
 from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.http.downloads import disposition
 from dadkhahi.http.models import LONG, SHORT, StrictIn
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
@@ -51,6 +55,14 @@ class LinkIn(StrictIn):
     credibility: Credibility
     how: str = Field(min_length=1, max_length=LONG)
     direction: Direction = Direction.INCRIMINATING
+
+
+class BundleIn(StrictIn):
+    """Who receives the bundle (sealed in the job and in custody), and optionally the age
+    recipient (or SSH public key) it is encrypted to."""
+
+    recipient: str = Field(min_length=1, max_length=SHORT)
+    encrypt_to: str | None = Field(None, max_length=LONG)
 
 
 @router.post("", status_code=201, response_model=dict[str, Any], responses=_NOT_FOUND)
@@ -98,3 +110,34 @@ async def get_gaps(case_id: str, store: StoreDep, principal: PrincipalDep,
                    threshold: Threshold = 2) -> Any:
     """The gap report: every element with fewer independent sources than the threshold."""
     return await run_in_threadpool(service.case_gaps, store, principal, case_id, threshold)
+
+
+@router.post("/{case_id}/bundles", status_code=202, response_model=dict[str, Any],
+             responses=_NOT_FOUND)
+def request_bundle(case_id: str, body: BundleIn, store: StoreDep,
+                   principal: PrincipalDep) -> Any:
+    """Queue the court bundle of a case (the worker writes it; follow it here or at
+    ``/api/jobs/{id}``). The recipient goes in this body only: it is sealed in the job's
+    parameters and in each exhibit's custody."""
+    return service.request_bundle(store, principal, case_id, body.recipient, body.encrypt_to)
+
+
+@router.get("/{case_id}/bundles", response_model=list[dict[str, Any]], responses=_NOT_FOUND)
+def list_bundles(case_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+    """The case's court bundles you asked for (an admin on the team: every one), newest
+    first, with their progress; the recipient is never shown."""
+    return service.case_bundles(store, principal, case_id)
+
+
+@router.get("/{case_id}/bundles/{job_id}", response_class=FileResponse,
+            responses={200: {"content": {"application/x-tar": {}}},
+                       404: {"description": "No such finished bundle of yours, or you are "
+                                            "not on the case's team"}})
+def download_bundle(case_id: str, job_id: str, store: StoreDep,
+                    principal: PrincipalDep) -> FileResponse:
+    """A finished court bundle (a tar of the bag, or of the age-encrypted bag), for whoever
+    queued it (or an admin on the team); the download is audited before it starts."""
+    path = service.bundle_download(store, principal, case_id, job_id)
+    return FileResponse(path, media_type="application/x-tar", headers={
+        "Content-Disposition": disposition(path.name, "bundle.tar"),
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})

@@ -114,7 +114,9 @@ async def _case_page(request: Request, lang: str, current: Visitor, case_id: str
 
     shown = await run_in_threadpool(gather)
     done = request.query_params.get("done")
-    bundles = await run_in_threadpool(service.case_bundles, store, current.principal, case_id)
+    # The page's read of the case is audited once (cases.read, above).
+    bundles = await run_in_threadpool(lambda: service.case_bundles(
+        store, current.principal, case_id, audited=False))
     return render(request, "case.html", {
         **shown, **_bundles_context(case_id, bundles), "directions": DIRECTIONS,
         "elements": _elements(shown["case"]["matrix"]),
@@ -145,8 +147,9 @@ async def bundles(request: Request, lang: LangDep, current: VisitorDep,
                   case_id: str) -> Response:
     """The case's court bundles alone (htmx polls them while one is unfinished)."""
     signed_in(request, current, lang)
-    found = await run_in_threadpool(service.case_bundles, request.app.state.store,
-                                    current.principal, case_id)
+    # A poll re-reads the list the case page showed (and audited): not audited again.
+    found = await run_in_threadpool(lambda: service.case_bundles(
+        request.app.state.store, current.principal, case_id, audited=False))
     return render(request, "case_bundles.html", _bundles_context(case_id, found), current,
                   lang)
 
