@@ -2,29 +2,46 @@
 
     .venv/bin/python benchmarks/documents/bench_search.py [--docs 5000] [--words 2000]
         [--queries 50] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
-        [--no-sqlite] [--explain]
+        [--no-sqlite] [--explain] [--bulk]
 
 The database named by ``--database-url`` is emptied first (its ``public`` schema dropped):
 give it a database of its own, never a shared one.
 
 Documents are drawn from a seeded Zipf-distributed vocabulary of invented Persian and
-Latin words (no real text), stored as items of one public source, and indexed by
-``dadkhahi.search.index.index_pages`` exactly as the extraction job does. Queries are
-rare words (drawn from the vocabulary's tail), common words (its head) and two-word
-phrases taken from the documents; each is run through ``search.engine.search`` as a
-signed-in researcher (the visibility filter applied) for the top 20 hits. Prints the
-index build time and p50/p95/max latency per query class and backend, and checks the two
-backends return the same set of hits for every query (with a limit above the hit count).
+Latin words (no real text; document ``n`` comes from its own seeded generator, so a
+document is the same whatever ``--docs`` is and none is held in memory for long), stored
+as items of one public source through ``intake.evidence.add_item`` (the real path: blob,
+``item.added`` and custody events), and indexed from ``search.index.segment_rows``, the
+rows the extraction job writes:
+
+* by default through ``search.index.index_pages``, exactly as the extraction job does
+  (one INSERT per page, the search index kept up to date row by row);
+* with ``--bulk`` (what makes 100,000 documents buildable): the same rows written by COPY
+  on PostgreSQL with the search index dropped during the load and made again after it
+  from its own definition, and by one INSERT … SELECT into the FTS5 table on SQLite. This
+  measures search, not the ingest path's cost per document.
+
+Queries are rare words (drawn from the vocabulary's tail), common words (its head) and
+two-word phrases taken from the documents; each is run through ``search.engine.search``
+as a signed-in researcher (the visibility filter applied) for the top 20 hits. Prints the
+build time and p50/p95/max latency per query class and backend (wall and CPU of this
+process), and checks the two backends return the same set of hits for rare words,
+phrases and prefixes (with a limit above the hit count). ``--explain`` prints
+PostgreSQL's ``EXPLAIN (ANALYZE, BUFFERS)`` of the engine's statement, visibility filter
+included, for one query of each class.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -35,12 +52,16 @@ from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.evidence import Receipt, add_item
 from dadkhahi.intake.sources import register_source
 from dadkhahi.search.engine import search
-from dadkhahi.search.index import PUBLIC, PageText, index_pages
+from dadkhahi.search.index import PUBLIC, PageText, ensure_fts, index_pages, segment_rows
 from dadkhahi.store.home import Home
 from dadkhahi.store.store import Store
 
 PERSIAN = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
 LATIN = "abcdefghijklmnoprstuvz"
+SEED = 15
+BATCH = 500
+COLUMNS = ("item_id", "text_item_id", "source_id", "page", "part", "partition", "tokens",
+           "token_count", "spans", "text")
 
 
 def vocabulary(rng: random.Random, size: int) -> list[str]:
@@ -51,13 +72,37 @@ def vocabulary(rng: random.Random, size: int) -> list[str]:
     return sorted(words)
 
 
-def documents(rng: random.Random, vocab: list[str], n: int, words: int) -> list[str]:
-    weights = [1 / (rank + 1) for rank in range(len(vocab))]  # Zipf, s = 1
-    return [" ".join(rng.choices(vocab, weights, k=words)) for _ in range(n)]
+class Corpus:
+    """Document ``n``: ``words`` words drawn Zipf (s = 1) by a generator seeded with n."""
+
+    def __init__(self, vocab: list[str], words: int) -> None:
+        self.vocab = vocab
+        self.words = words
+        # Cumulative weights once: passing plain weights made choices() add up all
+        # 50,000 of them again for every document.
+        self.cum = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocab))))
+
+    def doc(self, n: int) -> str:
+        rng = random.Random(SEED * 1_000_003 + n)
+        return " ".join(rng.choices(self.vocab, cum_weights=self.cum, k=self.words))
 
 
-def build(url: str | None, root: Path, docs: list[str]) -> tuple[Store, dict[str, int], float]:
-    """A new store holding ``docs``, indexed; returns it, item ID -> document number, seconds."""
+def _copy_rows(store: Store, rows: list[tuple[object, ...]]) -> None:
+    """COPY rows into search_segments (PostgreSQL, psycopg 3)."""
+    raw = store.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        with cur.copy(f"COPY search_segments ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(row)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
+          bulk: bool) -> tuple[Store, dict[str, int], dict[str, float]]:
+    """A new store holding the documents, indexed; item ID -> document number; seconds."""
     if url:
         engine = create_engine(url)
         with engine.begin() as conn:
@@ -68,51 +113,111 @@ def build(url: str | None, root: Path, docs: list[str]) -> tuple[Store, dict[str
         store = Store.init(Home(root), "bench.invalid/documents", "bench")
     finally:
         os.environ.pop("DADKHAHI_DATABASE_URL", None)
-    start = time.perf_counter()
+    sqlite = store.engine.dialect.name == "sqlite"
+    times = {"items": 0.0, "rows": 0.0, "index": 0.0}
     with store.transaction("bench") as tx:
         source = register_source(store, tx, SourceSpec(title="SYNTHETIC benchmark corpus",
                                                         sensitivity=Sensitivity.PUBLIC))
+    index_def = None
+    if bulk and not sqlite:
+        with store.engine.begin() as conn:
+            index_def = conn.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_search_segments_tsv'"
+            )).scalar_one()
+            conn.execute(text("DROP INDEX ix_search_segments_tsv"))
     numbers: dict[str, int] = {}
-    batch = 500
-    for first in range(0, len(docs), batch):
+    for first in range(0, n_docs, BATCH):
+        docs = {n: corpus.doc(n) for n in range(first, min(first + BATCH, n_docs))}
+        start = time.perf_counter()
         with store.transaction("bench") as tx:
             made = []
-            for n in range(first, min(first + batch, len(docs))):
-                blob = store.blobs.put_bytes(docs[n].encode("utf-8"))
+            for n, body in docs.items():
+                blob = store.blobs.put_bytes(body.encode("utf-8"))
                 made.append((add_item(store, tx, source, Sensitivity.PUBLIC, None, blob,
                                       Receipt(actor="bench"), media_type="text/plain"), n))
             tx.flush()
+            times["items"] += time.perf_counter() - start
+            start = time.perf_counter()
             for item, n in made:
                 numbers[item] = n
-                index_pages(tx.conn, item_id=item, text_item_id=item, source_id=source,
-                            partition=PUBLIC, pages=[PageText(1, docs[n])])
-    return store, numbers, time.perf_counter() - start
+                if not bulk:
+                    index_pages(tx.conn, item_id=item, text_item_id=item, source_id=source,
+                                partition=PUBLIC, pages=[PageText(1, docs[n])])
+        if bulk:
+            rows = [(item, item, source, r["page"], r["part"], PUBLIC, r["tokens"],
+                     r["token_count"], None if r["spans"] is None else json.dumps(r["spans"]),
+                     r["text"])
+                    for item, n in made
+                    for r in segment_rows([PageText(1, docs[n])], protected=False)]
+            if sqlite:
+                with store.engine.begin() as conn:
+                    conn.exec_driver_sql(
+                        f"INSERT INTO search_segments ({', '.join(COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+            else:
+                _copy_rows(store, rows)
+        times["rows"] += time.perf_counter() - start
+        print(f"  {first + len(docs):,} documents: items {times['items']:.0f} s, "
+              f"index rows {times['rows']:.0f} s", flush=True)
+    start = time.perf_counter()
+    with store.engine.begin() as conn:
+        if bulk and sqlite:
+            name = ensure_fts(conn, PUBLIC)
+            conn.execute(text(f"INSERT INTO {name}(rowid, tokens) "
+                              "SELECT id, tokens FROM search_segments WHERE partition = :p"),
+                         {"p": PUBLIC})
+        elif index_def is not None:
+            # Memory for the build (the server's default, 64 MB, spills to disk often).
+            conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+            conn.execute(text(index_def))
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE" if not sqlite else "ANALYZE"))
+    times["index"] = time.perf_counter() - start
+    return store, numbers, times
 
 
-def timed(store: Store, who: Principal, queries: list[str]) -> list[float]:
-    out = []
+def timed(store: Store, who: Principal, queries: list[str]) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of each query (CPU: this process only, not the server)."""
+    wall, cpu = [], []
     for q in queries:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         search(store, who, q, limit=20)
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
 
 
-def explain(store: Store, word: str) -> None:
-    """PostgreSQL's plan, with timings, of the engine's statement for one word."""
+def explain(store: Store, who: Principal, label: str, q: str) -> None:
+    """PostgreSQL's plan, with timings and buffers, of the engine's statement for ``q``."""
+    from sqlalchemy import select
     from sqlalchemy.dialects import postgresql
 
+    from dadkhahi.access.policy import params, visible
     from dadkhahi.search import engine
     from dadkhahi.search.query import parse
+    from dadkhahi.store import schema as s
 
+    items = select(s.items.c.id).where(visible(who, s.items))
+    stmt = engine.postgres_statement([PUBLIC], items, 20).params(
+        ts_query=parse(q).tsquery(), **params(who))
+    sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     with store.reading() as conn:
-        conn.execute(text("ANALYZE"))
-        stmt = engine.postgres_statement(["public"], None, 20).params(
-            ts_query=parse(word).tsquery())
-        sql = str(stmt.compile(dialect=postgresql.dialect(),
-                               compile_kwargs={"literal_binds": True}))
         plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql).scalars()
+        print(f"  plan, {label} {q}:")
         print("\n".join("    " + line for line in plan))
+
+
+def percentiles(times: list[float]) -> tuple[float, float, float]:
+    times = sorted(times)
+    return (statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))],
+            times[-1])
+
+
+def phrases(rng: random.Random, corpus: Corpus, n_docs: int, count: int) -> Iterator[str]:
+    for _ in range(count):
+        words = corpus.doc(rng.randrange(n_docs)).split(" ")
+        i = rng.randrange(len(words) - 1)
+        yield f'"{words[i]} {words[i + 1]}"'
 
 
 def main() -> None:
@@ -123,44 +228,50 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--explain", action="store_true",
-                        help="print PostgreSQL's plan of one common-word query")
+                        help="print PostgreSQL's plan of one query of each class")
+    parser.add_argument("--bulk", action="store_true",
+                        help="write index rows by COPY / INSERT … SELECT, index made after")
     args = parser.parse_args()
-    rng = random.Random(15)
+    rng = random.Random(SEED)
     vocab = vocabulary(rng, 50_000)
-    docs = documents(rng, vocab, args.docs, args.words)
+    corpus = Corpus(vocab, args.words)
     classes = {
         "rare word": [rng.choice(vocab[20_000:]) for _ in range(args.queries)],
         "common word": [rng.choice(vocab[:50]) for _ in range(args.queries)],
-        "phrase": [],
+        "phrase": list(phrases(rng, corpus, args.docs, args.queries)),
     }
-    for _ in range(args.queries):
-        words = rng.choice(docs).split(" ")
-        i = rng.randrange(len(words) - 1)
-        classes["phrase"].append(f'"{words[i]} {words[i + 1]}"')
+    # Prefixes of rare long words: few enough hits to compare whole sets.
+    prefixes = [w[:-1] + "*" for w in rng.sample(vocab[20_000:], 200) if len(w) >= 8][:5]
     who = Principal(user_id="usr_bench", username="bench", role=Role.RESEARCHER)
     backends = ([] if args.no_sqlite else [("sqlite", None)]) + (
         [("postgresql", args.database_url)] if args.database_url else [])
-    hits: dict[str, list[set[tuple[str, int]]]] = {}
-    print(f"{args.docs:,} documents x {args.words:,} words; {args.queries} queries per class")
+    hits: dict[str, list[set[int]]] = {}
+    print(f"{args.docs:,} documents x {args.words:,} words; {args.queries} queries per class;"
+          f" {'bulk' if args.bulk else 'row by row'} index; load {os.getloadavg()[0]:.1f}")
     for name, url in backends:
         with tempfile.TemporaryDirectory() as tmp:
-            store, numbers, built = build(url, Path(tmp) / "home", docs)
-            print(f"{name}: stored and indexed in {built:.1f} s")
+            store, numbers, built = build(url, Path(tmp) / "home", corpus, args.docs,
+                                          args.bulk)
+            print(f"{name}: items {built['items']:.1f} s, index rows {built['rows']:.1f} s, "
+                  f"index made and analysed {built['index']:.1f} s")
             if name == "postgresql" and args.explain:
-                explain(store, classes["common word"][0])
+                for label, queries in classes.items():
+                    explain(store, who, label, queries[0])
             for label, queries in classes.items():
-                times = sorted(timed(store, who, queries))
-                p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-                print(f"  {label:12s} p50 {statistics.median(times):7.1f} ms  "
-                      f"p95 {p95:7.1f} ms  max {times[-1]:7.1f} ms")
-            sample = classes["rare word"][:10] + classes["phrase"][:10]
+                wall, cpu = timed(store, who, queries)
+                p50, p95, top = percentiles(wall)
+                c50, c95, _ = percentiles(cpu)
+                print(f"  {label:12s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {top:7.1f} ms"
+                      f"  (client CPU p50 {c50:.1f}, p95 {c95:.1f} ms)  "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+            sample = classes["rare word"][:10] + classes["phrase"][:10] + prefixes
             hits[name] = [{numbers[h.item_id] for h in search(store, None, q, limit=100).hits}
                           for q in sample]
             store.engine.dispose()
     if len(hits) == 2:
         same = sum(a == b for a, b in zip(hits["sqlite"], hits["postgresql"], strict=True))
         print(f"same hit sets on both backends: {same} of {len(hits['sqlite'])} queries "
-              "(rare words and phrases, up to 100 hits each)")
+              "(rare words, phrases and prefixes, up to 100 hits each)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Each page of a text derivative becomes one or more rows of ``search_segments`` (a page
 longer than :data:`MAX_SEGMENT_TOKENS` is cut into parts) holding the page's tokens from
 the one tokenizer, joined by spaces. PostgreSQL keeps ``to_tsvector('simple', tokens)``
-in a stored generated column ``tsv`` under a GIN index (made by the migration); SQLite
+in a stored generated column ``tsv`` under a RUM index (made by the migration); SQLite
 with FTS5 tables over
 the same column, tokenizer ``ascii`` (which splits on the spaces only, since every token
 is already normalised).
@@ -13,8 +13,8 @@ the mean row length), so an index shared by public and protected text would let 
 protected testimony's words move the ranking a public reader sees. Each *visibility
 partition* therefore has an FTS5 table of its own: ``public``, ``restricted`` and, for
 every protected source, ``p_<source id>`` (grants are given per source, so a reader sees
-a partition whole or not at all). PostgreSQL's ``ts_rank`` uses no corpus statistics, so
-one GIN index serves every partition there.
+a partition whole or not at all). PostgreSQL's rank (RUM's, as ``ts_rank``) uses no corpus
+statistics, so one RUM index serves every partition there.
 
 **Protected text at rest.** A protected row stores keyed hashes of its tokens (HMAC-SHA256
 under a key derived from the master key and the source ID), no text and no spans: a copy
@@ -99,21 +99,16 @@ class PageText:
     text: str
 
 
-def index_pages(
-    conn: Connection, *, item_id: str, text_item_id: str, source_id: str, partition: str,
-    pages: Iterable[PageText], token_key: bytes | None = None,
-) -> int:
-    """Write the index rows of one text derivative; returns how many rows were written.
+def segment_rows(
+    pages: Iterable[PageText], *, protected: bool, token_key: bytes | None = None,
+) -> list[dict[str, object]]:
+    """The ``search_segments`` values of some pages (without item, source and partition).
 
-    ``token_key`` is required for a protected partition (its tokens are stored hashed).
-    Runs inside the caller's transaction, so the rows land with the extraction's events.
+    A protected row gets keyed hashes of its tokens (``token_key``), no spans, no text.
     """
-    protected = is_protected(partition)
     if protected and token_key is None:
         raise ValueError("a protected partition needs its token key")
-    sqlite = conn.dialect.name == "sqlite"
-    fts = ensure_fts(conn, partition) if sqlite else None
-    written = 0
+    rows: list[dict[str, object]] = []
     for page in pages:
         tokens = tokenize(page.text)
         for part, first in enumerate(range(0, max(len(tokens), 1), MAX_SEGMENT_TOKENS)):
@@ -128,17 +123,32 @@ def index_pages(
                 words = " ".join(t.text for t in chunk)
                 spans = [n for t in chunk for n in (t.start, t.end)]
                 page_text = page.text if part == 0 else None
-            row_id = conn.execute(insert(s.search_segments).values(
-                item_id=item_id, text_item_id=text_item_id, source_id=source_id,
-                page=page.number, part=part, partition=partition, tokens=words,
-                token_count=len(chunk), spans=spans, text=page_text,
-            ).returning(s.search_segments.c.id)).scalar_one()
-            if fts is not None:
-                # The table name was checked by fts_table(); the values are bound.
-                conn.execute(text(f"INSERT INTO {fts}(rowid, tokens) VALUES (:id, :t)"),  # noqa: S608
-                             {"id": row_id, "t": words})
-            written += 1
-    return written
+            rows.append({"page": page.number, "part": part, "tokens": words,
+                         "token_count": len(chunk), "spans": spans, "text": page_text})
+    return rows
+
+
+def index_pages(
+    conn: Connection, *, item_id: str, text_item_id: str, source_id: str, partition: str,
+    pages: Iterable[PageText], token_key: bytes | None = None,
+) -> int:
+    """Write the index rows of one text derivative; returns how many rows were written.
+
+    ``token_key`` is required for a protected partition (its tokens are stored hashed).
+    Runs inside the caller's transaction, so the rows land with the extraction's events.
+    """
+    rows = segment_rows(pages, protected=is_protected(partition), token_key=token_key)
+    fts = ensure_fts(conn, partition) if conn.dialect.name == "sqlite" else None
+    for row in rows:
+        row_id = conn.execute(insert(s.search_segments).values(
+            item_id=item_id, text_item_id=text_item_id, source_id=source_id,
+            partition=partition, **row,
+        ).returning(s.search_segments.c.id)).scalar_one()
+        if fts is not None:
+            # The table name was checked by fts_table(); the values are bound.
+            conn.execute(text(f"INSERT INTO {fts}(rowid, tokens) VALUES (:id, :t)"),  # noqa: S608
+                         {"id": row_id, "t": row["tokens"]})
+    return len(rows)
 
 
 def remove_items(conn: Connection, item_ids: Sequence[str]) -> int:
