@@ -1,7 +1,7 @@
 """Full-text search over extracted text, on SQLite (FTS5) and PostgreSQL (``simple``).
 
 Both engines match the same tokens (``dadkhahi.search.tokens``), so they return the same
-set of hits; ranking may differ (bm25 on SQLite, ``ts_rank`` on PostgreSQL).
+set of hits; ranking may differ (bm25 on SQLite, RUM's rank on PostgreSQL).
 
 What the caller may see is decided **before** anything is ranked, by the one visibility
 rule (``access.policy.visible`` on ``items``): only rows of visible items are matched and
@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Float,
     Select,
     Text,
     bindparam,
@@ -133,17 +134,30 @@ def _sqlite_hits(
 def postgres_statement(
     partitions: Sequence[str], items: Select[Any] | None, limit: int,
 ) -> Select[Any]:
-    """PostgreSQL's statement: segment IDs and ranks for ``:ts_query``, best first."""
+    """PostgreSQL's statement: segment IDs and RUM distances for ``:ts_query``, best first.
+
+    The RUM index (migration 0001) holds every lexeme's positions, so ``tsv <=> query``
+    (the distance, 1 / rank) is read from the index and the rows come out of it best first:
+    a common word's top hits cost the same as a rare word's, where ``ts_rank`` had to
+    read (and decompress) every matching row's stored vector to sort them. The score is
+    a function of the row alone (no corpus statistics), and the visibility conditions
+    drop rows the caller may not see before the limit, so the hits are exactly those of
+    ranking the visible rows only.
+    """
     g = s.search_segments.c
     simple: Any = literal_column("'simple'::regconfig")
-    # The stored generated column under the GIN index (migration 0001): matched and
-    # ranked without parsing any row's tokens again.
+    # The stored generated column under the RUM index: matched and ranked without
+    # parsing any row's tokens again.
     vector: Any = literal_column("search_segments.tsv")
     query = func.to_tsquery(simple, bindparam("ts_query", type_=Text))
-    rank = func.ts_rank(vector, query)
-    stmt = (select(g.id, rank.label("score"))
+    distance = vector.op("<=>", return_type=Float)(query)
+    stmt = (select(g.id, distance.label("distance"))
             .where(vector.op("@@")(query), g.partition.in_(list(partitions)))
-            .order_by(rank.desc(), g.id).limit(limit))
+            # The distance alone: with a second key PostgreSQL cannot take the order
+            # from the index and sorts every match again. Ties at the cut are broken by
+            # the index's scan order (the same for the same database, not by ID); the
+            # page itself is put in (score, ID) order by the caller.
+            .order_by(distance).limit(limit))
     if items is not None:
         stmt = stmt.where(g.item_id.in_(items))
     return stmt
@@ -154,7 +168,9 @@ def _postgres_hits(
     bind: dict[str, str], limit: int,
 ) -> list[tuple[int, float]]:
     stmt = postgres_statement(partitions, items, limit)
-    return [(int(r), float(sc)) for r, sc in conn.execute(stmt, {**bind, "ts_query": tsquery})]
+    found = conn.execute(stmt, {**bind, "ts_query": tsquery})
+    # Distance is 1 / rank (infinite for rank 0): give the rank, higher is better.
+    return [(int(r), 1.0 / float(d) if d else 0.0) for r, d in found]
 
 
 def search(
