@@ -45,7 +45,10 @@ def migrated(tmp_path: Path, backend: str) -> Iterator[Engine]:
     if backend == "postgresql":
         with make_engine(url).begin() as conn:
             conn.execute(text("CREATE SCHEMA migrated"))
-        engine = create_engine(url, connect_args={"options": "-csearch_path=migrated"})
+        # public stays on the path after it: the rum extension (one per database) was
+        # made there by the store built first, and the migration's index needs its
+        # operator class; new tables still go to the first schema, migrated.
+        engine = create_engine(url, connect_args={"options": "-csearch_path=migrated,public"})
     else:
         engine = make_engine(url)
     cfg = alembic_config()

@@ -818,7 +818,8 @@ search_segments = Table(
     Index("ix_search_segments_partition", "partition"),
 )
 # PostgreSQL also has a stored generated column ``tsv`` = to_tsvector('simple', tokens)
-# under a GIN index, made by raw SQL (PostgreSQL only, so not declared as a column; the
+# under a RUM index (extension rum: positions in the index, so search ranks from it; see
+# the migration), made by raw SQL (PostgreSQL only, so not declared as a column; the
 # schema comparison skips both): by the migration, and by these statements when a new
 # database is built from this module (``store.migrate.create_at_head``; the two are
 # compared by tests/store/test_store_migrations.py). SQLite has FTS5 tables per
@@ -826,7 +827,8 @@ search_segments = Table(
 SEARCH_VECTOR_DDL = (
     "ALTER TABLE search_segments ADD COLUMN tsv tsvector GENERATED ALWAYS "
     "AS (to_tsvector('simple'::regconfig, tokens)) STORED",
-    "CREATE INDEX ix_search_segments_tsv ON search_segments USING gin (tsv)",
+    "CREATE EXTENSION IF NOT EXISTS rum",
+    "CREATE INDEX ix_search_segments_tsv ON search_segments USING rum (tsv rum_tsvector_ops)",
 )
 for _statement in SEARCH_VECTOR_DDL:
     # SQLAlchemy's DDL() has no annotations (its stubs leave __init__ untyped).
