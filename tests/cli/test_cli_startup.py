@@ -62,6 +62,9 @@ def test_init_loads_neither_alembic_nor_rich_tables(tmp_path: Path) -> None:
     assert (home / "keys").is_dir() and "dadkhahi.store.store" in loaded
     assert not {m for m in loaded if m.startswith(("alembic", "mako", "pygments"))}
     assert "rich.table" not in loaded
+    # Signing needs raw Ed25519 bytes, not cryptography's serialization module (which
+    # loads its SSH and PKCS#12 code).
+    assert "cryptography.hazmat.primitives.serialization" not in loaded
 
 
 def test_the_static_list_of_commands_is_the_real_one() -> None:

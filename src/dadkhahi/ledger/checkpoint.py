@@ -23,12 +23,6 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
 from dadkhahi.ledger.errors import LedgerInputError, VerificationError
 from dadkhahi.ledger.merkle import HASH_SIZE
@@ -95,7 +89,10 @@ def key_id(name: str, public_key: bytes) -> bytes:
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    # The raw-bytes methods, not public_bytes(Encoding.Raw, ...): importing
+    # cryptography's serialization module loads its SSH and PKCS#12 code, which every
+    # command that signs or verifies paid for at start-up (issue 12 item 17).
+    return key.public_bytes_raw()
 
 
 def _check_note_text(text: str) -> None:
@@ -205,7 +202,7 @@ class NoteSigner:
 
     def to_private_text(self) -> str:
         """The private key in Go's ``PRIVATE+KEY+...`` form. Secret: store it like a password."""
-        seed = self._private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        seed = self._private_key.private_bytes_raw()
         raw = bytes([ED25519_TYPE]) + seed
         return f"{_PRIVATE_PREFIX}{self.name}+{self.key_id.hex()}+{_b64(raw)}"
 
