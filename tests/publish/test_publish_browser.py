@@ -1,4 +1,5 @@
-"""The memorial in a real browser, from ``file://`` (a USB stick), in both languages.
+"""The memorial in a real browser, from ``file://`` (a USB stick) and over a static web
+server (a host or mirror), in both languages.
 
 Debian's Chromium through Playwright: every page template (the redirect and "under
 review" pages a relinking leaves too) passes axe-core with no serious or critical
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from static_server import served
 from world import World, relink
 
 from dadkhahi.publish.build import build
@@ -141,7 +143,25 @@ def test_every_template_opens_from_file_and_passes_axe(world: World, tmp_path: P
         found = _axe(page)
         if found:
             problems["index.html"] = found
+        # The same site over a plain static server, as a host or mirror serves it: the
+        # map draws the places and the search finds the victim by either script.
+        with served(site) as base:
+            over = Watch(base)
+            page = context.new_page()
+            over.attach(page)
+            for lang in ("fa", "en"):
+                page.goto(f"{base}{lang}/{pages['places']}")
+                page.wait_for_selector("#map[data-markers='2'] .leaflet-interactive",
+                                       timeout=15_000)
+                for query in ("بهرام نمونه", "Bahram Nemoone"):
+                    page.goto(f"{base}{lang}/search.html")
+                    page.fill("#search-q", query)
+                    page.click("button[type=submit]")
+                    page.wait_for_selector(
+                        f"[data-search-results] a[href$='{victim}.html']", timeout=15_000)
+            page.screenshot(path=shot_name("memorial-search-served", "en", "desktop"))
         context.close()
+    assert not over.elsewhere and not over.console, (over.elsewhere, over.console)
     assert not watch.elsewhere, watch.elsewhere
     # axe-core reads the stylesheets by XMLHttpRequest, which file:// refuses; the pages
     # themselves load everything with <link> and <script> tags.

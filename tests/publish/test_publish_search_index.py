@@ -1,8 +1,10 @@
-"""The memorial's offline search: index files, the JavaScript keying, and search from file://.
+"""The memorial's offline search: index files, the JavaScript keying, and search from
+file:// and over a static web server.
 
 SYNTHETIC victims only (names drawn from the project's name table). The browser tests run
 Debian's Chromium through Playwright (one browser for the module) on pages opened from
-``file://``, where fetch, ES modules and WebAssembly are blocked.
+``file://``, where fetch, ES modules and WebAssembly are blocked, and from a plain static
+server (the standard library's), as any host or mirror serves the site.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from static_server import served
 
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.persian import name_keys
@@ -126,11 +129,11 @@ def test_the_javascript_keys_every_spelling_as_python_does(
     assert not wrong, wrong[:5]
 
 
-def _query(browser: Any, site: Path, lang: str, text: str) -> list[tuple[str, str]]:
+def _query(browser: Any, base: str, lang: str, text: str) -> list[tuple[str, str]]:
     page = browser.new_page()
-    watch = Watch("file://")
+    watch = Watch(base)
     watch.attach(page)
-    page.goto((site / lang / "search.html").as_uri())
+    page.goto(f"{base}{lang}/search.html")
     page.fill("#search-q", text)
     page.click("button[type=submit]")
     page.wait_for_function(
@@ -145,13 +148,18 @@ def _query(browser: Any, site: Path, lang: str, text: str) -> list[tuple[str, st
     return [(href, name) for href, name in links] + [("status", status or "")]
 
 
-def test_a_victim_is_found_from_file_by_persian_script_and_by_a_latin_spelling(
-        browser: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["file", "http"])
+def test_a_victim_is_found_by_persian_script_and_by_a_latin_spelling(
+        browser: Any, tmp_path: Path, how: str) -> None:
     victims = [*_synthetic_victims(200),
                SearchVictim("per_target", ("غلام‌رضا حسین‌زاده", "Gholamreza Hosseinzadeh"),
                             {"en": "Tehran, 1988 (SYNTHETIC)", "fa": "تهران، ۱۳۶۷ (ساختگی)"}),
                SearchVictim("per_other", ("ناصر چهاردهی",))]
-    site = _site(tmp_path, victims)
+    with served(_site(tmp_path, victims), how) as site:
+        _found_by_both_scripts(browser, site)
+
+
+def _found_by_both_scripts(browser: Any, site: str) -> None:
     # Persian script, written with a space and Arabic yeh instead of ZWNJ and Persian yeh.
     fa = _query(browser, site, "fa", "غلامرضا حسين زاده")
     assert fa[0][0] == "victims/per_target.html", fa
