@@ -1,6 +1,7 @@
 """Building the memorial of about 30,000 SYNTHETIC victims: time and peak memory.
 
     .venv/bin/python benchmarks/publish/bench_publish.py [--people 41000] [--seed 3]
+        [--book] [--builds 3]
 
 Victims come from ``benchmarks/linkage/generate.py`` (invented people on 3 lists; about
 30,000 of 41,000 are on one list at least). Each becomes a public person with the public
@@ -16,18 +17,27 @@ memory is its own:
   (target: under 60 s and 2 GiB on 2 cores);
 * the same build again into the same folder (nothing changes: files written 0);
 * one victim gains a claim, and the build runs again: how many files it rewrites.
+
+``--builds 1`` stops after the first build. ``--book`` builds with ``publish --book``
+(a PDF per language of all victims and one per province, rendered again by every
+build): each build line is followed by the books' own share (wall, CPU, the largest
+render process's peak RSS), their files, bytes and pages. After the first build, the
+heaviest victim page's first load is added up (its HTML and every file it and its
+stylesheets load; target under 200 KB).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "linkage"))
 
@@ -106,19 +116,37 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def build_once(home: Path, out: Path) -> None:
-    """One build in this process; prints seconds, files written, peak RSS."""
+def _child_peak() -> float:
+    """Peak RSS (MiB) of the largest finished child (a render process)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def build_once(home: Path, out: Path, book: bool = False) -> None:
+    """One build in this process; prints seconds, files written, peak RSS (and the
+    books' share with ``book``)."""
     from dadkhahi.publish.build import build
-    from dadkhahi.publish.site import render_workers
+    from dadkhahi.publish.site import Options, Site, render_workers
     from dadkhahi.store.home import Home
     from dadkhahi.store.store import Store
 
     store = Store.open(Home(home))
+    # The books are rendered by one render_all call (a book per task): time that call.
+    books: list[tuple[float, float, int]] = []
+    render_all = Site.render_all
+
+    def timed(site: Site, pages: Any, chunk: int | None = None) -> dict[str, bytes]:
+        started, cpu = time.perf_counter(), _cpu()
+        out = render_all(site, pages, chunk)
+        if any(path.endswith(".pdf") for path in out):
+            books.append((time.perf_counter() - started, _cpu() - cpu, len(out)))
+        return out
+
+    Site.render_all = timed  # type: ignore[method-assign]
     # The machine's load beside the times: a shared machine's wall clock measures the
     # neighbours as much as the build.
     load_before = os.getloadavg()[0]
     started, cpu = time.perf_counter(), _cpu()
-    report = build(store, "bench", out)
+    report = build(store, "bench", out, Options(book=book))
     seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # CPU seconds beside the wall clock: on a shared machine the wall clock measures the
@@ -128,7 +156,53 @@ def build_once(home: Path, out: Path) -> None:
           f"{report.files:,} files, "
           f"{report.written:,} written, {report.removed:,} removed, peak RSS {peak:,.0f} MiB, "
           f"load {load_before:.1f} before and {load:.1f} after (1-minute average, "
-          f"{os.cpu_count()} CPUs), {render_workers()} render processes")
+          f"{os.cpu_count()} CPUs), {render_workers()} render processes, "
+          f"largest render process peak RSS {_child_peak():,.0f} MiB")
+    if book:
+        from pypdf import PdfReader
+
+        pdfs = sorted(out.glob("*/book/*.pdf"))
+        pages = {p: len(PdfReader(p).pages) for p in pdfs}
+        largest = max(pdfs, key=lambda p: pages[p])
+        wall, spent, count = books[0] if books else (0.0, 0.0, 0)
+        print(f"  books: {wall:.1f} s ({spent:.1f} s CPU) of it for {count} PDFs, "
+              f"{sum(p.stat().st_size for p in pdfs) / 1e6:.1f} MB, "
+              f"{sum(pages.values()):,} pages; the largest "
+              f"{largest.relative_to(out)}: {pages[largest]:,} pages, "
+              f"{largest.stat().st_size / 1e6:.1f} MB")
+
+
+_LOADS = re.compile(r'<(?:link[^>]*rel="stylesheet"[^>]*href|script[^>]*src|img[^>]*src)'
+                    r'="([^"#?]+)"')
+_CSS_LOADS = re.compile(r'url\(\s*["\']?([^"\')?#]+)')
+
+
+def first_load(out: Path) -> None:
+    """The heaviest victim page's first load: its HTML plus every file it loads
+    (stylesheets, scripts, images) and its stylesheets load (the font), each once."""
+    worst: tuple[int, Path, list[tuple[str, int]]] | None = None
+    for page in sorted(out.glob("*/victims/*.html")):
+        html = page.read_text("utf-8")
+        files: dict[Path, int] = {}
+        todo = [(page.parent / ref).resolve() for ref in _LOADS.findall(html)]
+        while todo:
+            path = todo.pop()
+            if path in files or not path.is_file():
+                continue
+            files[path] = path.stat().st_size
+            if path.suffix == ".css":
+                todo += [(path.parent / ref).resolve()
+                         for ref in _CSS_LOADS.findall(path.read_text("utf-8"))]
+        total = len(html.encode("utf-8")) + sum(files.values())
+        if worst is None or total > worst[0]:
+            worst = (total, page, [(p.name, n) for p, n in sorted(files.items())])
+    if worst is None:
+        return
+    total, page, files = worst
+    loads = ", ".join(f"{name} {n / 1024:.1f} KB" for name, n in files)
+    print(f"victim page first load, the heaviest ({page.relative_to(out)}): "
+          f"{total / 1024:.1f} KB (HTML {page.stat().st_size / 1024:.1f} KB, {loads}; "
+          f"target < 200 KB, uncompressed)")
 
 
 def change_one(home: Path) -> None:
@@ -160,9 +234,14 @@ def main() -> None:
     parser.add_argument("--step", choices=("build", "change"))
     parser.add_argument("--home", type=Path)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--book", action="store_true",
+                        help="build the book of memory too (publish --book)")
+    parser.add_argument("--builds", type=int, choices=(1, 2, 3), default=3,
+                        help="1: the first build only; 2: and the same store again; "
+                        "3: and a rebuild after one victim changes")
     args = parser.parse_args()
     if args.step == "build":
-        build_once(args.home, args.out)
+        build_once(args.home, args.out, args.book)
         return
     if args.step == "change":
         change_one(args.home)
@@ -174,14 +253,19 @@ def main() -> None:
         print(f"store: {victims:,} SYNTHETIC victims written in "
               f"{time.perf_counter() - started:.0f} s (not part of the measure)")
         me = [sys.executable, __file__, "--home", str(home), "--out", str(out)]
-        for what, step in (("first build", "build"), ("same store again", "build"),
-                           ("one victim changes", "change"), ("rebuild", "build")):
+        if args.book:
+            me.append("--book")
+        steps = (("first build", "build"), ("same store again", "build"),
+                 ("one victim changes", "change"), ("rebuild", "build"))
+        for what, step in steps[:{1: 1, 2: 2, 3: 4}[args.builds]]:
             if step == "change":
                 subprocess.run([*me, "--step", "change"], check=True)
                 print(f"{what}: a burial place added to one victim")
                 continue
-            print(f"{what}:")
+            print(f"{what}:", flush=True)
             subprocess.run([*me, "--step", step], check=True)
+            if what == "first build":
+                first_load(out)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
         print(f"site: {size / 1e6:.0f} MB")
 
