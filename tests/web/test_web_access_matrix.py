@@ -36,7 +36,9 @@ OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source"
                  "job_id": "act",
                  # The world's testimony sources hold no testimony row: "not found" to
                  # every principal (testimony pages are tested in test_web_testimonies).
-                 "testimony_id": "source"}
+                 "testimony_id": "source",
+                 # A segment's translation form (a POST only): not one of the world's.
+                 "segment_id": "source"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
          "place": "place", "act": "act", "organization": "organisation"}

@@ -79,6 +79,7 @@ def _fact_pages(world: World, facts: dict[str, str]) -> list[tuple[str, str]]:
         ("case", f"/cases/{facts['case']}"),
         ("item-text", f"/items/{facts['document']}/text"),
         ("testimonies", "/testimonies"),
+        ("testimony-new", "/testimonies/new"),
         ("testimony-protected", f"/testimonies/{facts['testimony']}"),
     ]
 
@@ -397,6 +398,18 @@ def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Se
         assert not witness.is_visible()
         page.get_by_text("The witness's name and contact").click()
         assert witness.is_visible()
+        # A segment added from the page's form (no script needed), by keyboard.
+        page.get_by_text("Add a segment after the last one").click()
+        page.locator("#f-text").focus()
+        page.keyboard.type("SYNTHETIC: I heard the names read out.")
+        page.select_option("#f-knowledge", "hearsay")
+        page.locator("#f-start").fill("۴۲")
+        page.screenshot(path=str(shot_name("testimony-segment-form", "en", "desktop")),
+                        full_page=True)
+        page.locator("#f-start").press("Enter")
+        page.wait_for_url(re.compile(r"done=segment"))
+        assert segments.count() == 3
+        assert "I heard the names read out" in segments.last.inner_text()
     finally:
         context.close()
 

@@ -5,14 +5,18 @@ from the list for anyone its source may not go to; protected reads audited."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from api_world import World
 from fastapi import FastAPI
 from page_data import WITNESS, add_testimonies
-from sqlalchemy import select
-from web_world import client_for
+from sqlalchemy import func, select
+from web_world import client_for, csrf_of
 
 from dadkhahi.store import schema as s
+from dadkhahi.store.actors import pseudonym_in
 
 MISSING = "tst_00000000000000000000"
 
@@ -66,3 +70,168 @@ def test_a_protected_testimony_is_not_found_without_the_grant(
     assert answer.text == missing.text.replace(MISSING, made["protected"])
     assert WITNESS not in answer.text
     assert client.get(f"/en/testimonies/{made['public']}").status_code == 200
+
+
+# --- changes from the pages: what the API allows, through the same service ---
+
+
+def _actor_of(world: World, table: Any, row_id: str) -> str:
+    """The actor of the ledger event that last wrote the row."""
+    with world.store.reading() as conn:
+        index = conn.execute(select(table.c.ledger_index).where(table.c.id == row_id)
+                             ).scalar_one()
+        body = conn.execute(select(s.ledger_events.c.body).where(
+            s.ledger_events.c.idx == index)).scalar_one()
+    return str(json.loads(body)["actor"])
+
+
+def _pseudonym(world: World, who: str) -> str:
+    with world.store.reading() as conn:  # a user's pseudonym is keyed on their account
+        return pseudonym_in(conn, world.store.keys, who)
+
+
+def _segments(world: World, testimony: str) -> list[dict[str, Any]]:
+    g = s.testimony_segments.c
+    with world.store.reading() as conn:
+        return [world.store.keys.open_row(conn, dict(r)) for r in conn.execute(
+            select(s.testimony_segments).where(g.testimony_id == testimony)
+            .order_by(g.seq)).mappings()]
+
+
+def test_record_a_testimony_from_the_form(app: FastAPI, world: World) -> None:
+    """The list offers the form to who may add evidence; the testimony is recorded by the
+    API's service (protected, its source granted to its maker, an event under their
+    name); a title left empty is said beside its field, nothing recorded."""
+    client = client_for(app, world, "investigator_g")
+    listed = client.get("/en/testimonies").text
+    assert 'href="/en/testimonies/new"' in listed
+    form = client.get("/fa/testimonies/new")
+    assert form.status_code == 200 and 'lang="fa" dir="rtl"' in form.text
+    token = csrf_of(form.text)
+    with world.store.reading() as conn:
+        before = conn.execute(select(func.count()).select_from(s.testimonies)).scalar_one()
+    empty = client.post("/fa/testimonies", data={"csrf": token, "title": "",
+                                                  "witness_name": "SECRET-kept witness",
+                                                  "sensitivity": "protected"})
+    assert empty.status_code == 422 and 'id="f-title-error"' in empty.text
+    assert 'value="SECRET-kept witness"' in empty.text  # what was typed is kept
+    with world.store.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(s.testimonies)
+                            ).scalar_one() == before
+    done = client.post("/en/testimonies", data={
+        "csrf": token, "title": "SECRET-web testimony SYNTHETIC",
+        "witness_name": "SECRET-web witness SYNTHETIC", "interview_date": "1399/02/10",
+        "others_present": "SYNTHETIC aunt\n\nSYNTHETIC lawyer", "read_back": "yes",
+        "language": "fa", "sensitivity": "protected"})
+    assert done.status_code == 303, done.text
+    made = done.headers["location"].rsplit("/", 1)[1]
+    assert "SECRET" not in done.headers["location"]
+    page = client.get(done.headers["location"]).text
+    assert "SECRET-web witness SYNTHETIC" in page and "SYNTHETIC aunt" in page
+    assert _actor_of(world, s.testimonies, made) == _pseudonym(world, "investigator_g")
+    # Protected, granted to its maker only: another grant holder does not see it.
+    assert client_for(app, world, "admin_g").get(f"/en/testimonies/{made}").status_code == 404
+    # Who may not add evidence gets no form and may not record one.
+    viewer = client_for(app, world, "viewer_g")
+    assert 'href="/en/testimonies/new"' not in viewer.get("/en/testimonies").text
+    assert viewer.get("/en/testimonies/new").status_code == 403
+    assert viewer.post("/en/testimonies", data={
+        "csrf": csrf_of(viewer.get("/en/documents").text), "title": "x",
+        "sensitivity": "public"}).status_code == 403
+
+
+def test_consent_segments_and_translations_from_the_testimony_page(
+        app: FastAPI, world: World, made: dict[str, str]) -> None:
+    """Consent for a partner (a Solar Hijri day in Persian digits), a segment after the
+    last one, a translation beside it: each through the API's service, an event under the
+    signed-in user, shown on the page; hostile text shown inert."""
+    testimony = made["protected"]
+    client = client_for(app, world, "investigator_g")
+    page = client.get(f"/en/testimonies/{testimony}").text
+    assert f'action="/en/testimonies/{testimony}/consents"' in page
+    assert f'action="/en/testimonies/{testimony}/segments"' in page
+    token = csrf_of(page)
+    done = client.post(f"/en/testimonies/{testimony}/consents", data={
+        "csrf": token, "recipient_kind": "partner", "recipient": "SYNTHETIC partner",
+        "status": "given", "date": "۱۳۹۹/۰۲/۱۰", "how": "recorded orally",
+        "informed_defence": "1"})
+    assert done.status_code == 303 and "done=consent" in done.headers["location"]
+    with world.store.reading() as conn:
+        consent = conn.execute(select(s.consents).where(
+            s.consents.c.testimony_id == testimony,
+            s.consents.c.recipient_kind == "partner")).mappings().one()
+    assert consent["date"] == "2020-04-29" and consent["informed_defence"] is True
+    assert _actor_of(world, s.consents, str(consent["id"])) == _pseudonym(
+        world, "investigator_g")
+    hostile = "SECRET-segment <script>alert(1)</script> \u202eevil"
+    done = client.post(f"/en/testimonies/{testimony}/segments", data={
+        "csrf": token, "text": hostile, "knowledge": "hearsay", "start": "۳۰٫۵",
+        "end": "41", "note": "SYNTHETIC note"})
+    assert done.status_code == 303, done.text
+    last = _segments(world, testimony)[-1]
+    assert last["text"] == hostile and last["start"] == 30.5 and last["end"] == 41.0
+    assert _actor_of(world, s.testimony_segments, str(last["id"])) == _pseudonym(
+        world, "investigator_g")
+    done = client.post(f"/en/testimonies/{testimony}/segments/{last['id']}/translations",
+                       data={"csrf": token, "language": "en",
+                             "text": "SECRET-translation: web SYNTHETIC",
+                             "translator": "SYNTHETIC web translator"})
+    assert done.status_code == 303, done.text
+    shown = client.get(done.headers["location"]).text
+    assert "The translation was kept beside the segment." in shown
+    assert "SYNTHETIC web translator" in shown and "SYNTHETIC partner" in shown
+    assert "<script>alert(1)</script>" not in shown and "&lt;script&gt;" in shown
+    assert "\u202e" not in shown  # the override shown safely, as every user text
+
+
+def test_a_mistake_is_said_beside_its_field_and_nothing_is_recorded(
+        app: FastAPI, world: World, made: dict[str, str]) -> None:
+    testimony = made["protected"]
+    client = client_for(app, world, "investigator_g")
+    token = csrf_of(client.get(f"/fa/testimonies/{testimony}").text)
+    count = len(_segments(world, testimony))
+    given = client.post(f"/fa/testimonies/{testimony}/consents", data={
+        "csrf": token, "recipient_kind": "court", "recipient": "", "status": "given",
+        "how": "", "date": "not a day"})
+    assert given.status_code == 422
+    for field in ("recipient", "how", "date"):
+        assert f'id="f-{field}-error"' in given.text, field
+    assert "<details class=\"panel\" open>" in given.text  # the form shown open
+    wrong = client.post(f"/fa/testimonies/{testimony}/segments", data={
+        "csrf": token, "text": "SYNTHETIC kept text", "knowledge": "direct",
+        "start": "20", "end": "10"})
+    assert wrong.status_code == 422 and 'id="f-end-error"' in wrong.text
+    for start in ("nan", "-3", "twelve"):
+        bad = client.post(f"/fa/testimonies/{testimony}/segments", data={
+            "csrf": token, "text": "SYNTHETIC", "knowledge": "direct", "start": start})
+        assert bad.status_code == 422 and 'id="f-start-error"' in bad.text, start
+    assert "SYNTHETIC kept text" in wrong.text
+    segment = _segments(world, testimony)[0]["id"]
+    empty = client.post(f"/fa/testimonies/{testimony}/segments/{segment}/translations",
+                        data={"csrf": token, "language": "en", "text": ""})
+    assert empty.status_code == 422 and f'id="t-{segment}-text-error"' in empty.text
+    assert len(_segments(world, testimony)) == count
+
+
+@pytest.mark.parametrize("who", ["researcher", "admin", "analyst", "viewer_g"])
+def test_a_protected_testimony_takes_no_change_without_the_grant(
+        app: FastAPI, world: World, made: dict[str, str], who: str) -> None:
+    """Without the grant, a form posted to the protected testimony is answered as for a
+    missing one ("not found"; "forbidden" to whoever may not add evidence at all, for
+    any testimony) and nothing is recorded."""
+    client = client_for(app, world, who)
+    token = csrf_of(client.get("/en/documents").text)
+    count = len(_segments(world, made["protected"]))
+    segment = _segments(world, made["protected"])[0]["id"]
+    form = {"csrf": token, "text": "SYNTHETIC", "knowledge": "direct", "language": "en",
+            "recipient_kind": "team", "status": "refused"}
+    may_add = who == "admin"  # of these, only an admin may add evidence
+    for path in ("consents", "segments", f"segments/{segment}/translations"):
+        answer = client.post(f"/en/testimonies/{made['protected']}/{path}", data=form)
+        missing = client.post(f"/en/testimonies/{MISSING}/{path}", data=form)
+        assert answer.status_code == missing.status_code == (404 if may_add else 403), path
+        assert answer.text == missing.text.replace(MISSING, made["protected"])
+    assert len(_segments(world, made["protected"])) == count
+    if may_add:  # the public testimony is theirs to add to
+        done = client.post(f"/en/testimonies/{made['public']}/segments", data=form)
+        assert done.status_code == 303, done.text
