@@ -194,6 +194,13 @@ def _link_call(world: World) -> Call:
         "credibility": "3", "how": "SYNTHETIC: the act is the killing"})
 
 
+def _gap_call(world: World) -> Call:
+    case_id, charge_id = _charged_case(world)
+    return Call(f"/api/cases/{case_id}/gaps", json={
+        "charge_id": charge_id, "element_id": "2", "status": "investigating",
+        "note": "SYNTHETIC matrix: a witness is being sought"})
+
+
 def _extracted_item(world: World, level: Sensitivity) -> str:
     """The level's item with its text extracted (once; extraction skips a done item)."""
     from dadkhahi.intake.documents import extract_items
@@ -604,6 +611,10 @@ RULES: dict[tuple[str, str], Rule] = {
         per_level=False, level=Sensitivity.PROTECTED),
     ("POST", "/api/cases/{case_id}/links"): Rule(
         "create", lambda w, lv, who: _link_call(w), Permission.REVIEW, ok=201,
+        per_level=False, level=Sensitivity.PROTECTED),
+    # Marking a gap is review work on the case's team.
+    ("POST", "/api/cases/{case_id}/gaps"): Rule(
+        "create", lambda w, lv, who: _gap_call(w), Permission.REVIEW, ok=201,
         per_level=False, level=Sensitivity.PROTECTED),
     # The court bundle: queued by a team member who may review (the recipient in the JSON
     # body), listed for the team (each their own; an admin every one), downloaded by

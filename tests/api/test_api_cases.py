@@ -103,3 +103,28 @@ def test_a_court_bundle_is_queued_run_and_downloaded_over_the_api(shared_world: 
         actions = conn.execute(select(a.action).where(
             a.ledger_index >= since, a.object_id == case_id)).scalars().all()
     assert "cases.bundle_download" in actions
+
+
+def test_a_gap_is_marked_over_the_api_and_shown_beside_it(shared_world: World) -> None:
+    w = shared_world
+    protected = w.objects[Sensitivity.PROTECTED]
+    lawyer = w.headers("lawyer_g")
+    case_id = w.client.post("/api/cases", headers=lawyer, json={
+        "title": "SYNTHETIC case with a gap", "suspects": [protected.person]}).json()["id"]
+    charge_id = w.client.post(f"/api/cases/{case_id}/charges", headers=lawyer, json={
+        "suspect_id": protected.person, "framework_id": "national-murder",
+        "crime_id": "murder", "mode_id": "perpetrator"}).json()["id"]
+    body = {"charge_id": charge_id, "element_id": "3", "status": "accepted",
+            "note": "SYNTHETICAPIGAPNOTE: intent rests on the order alone"}
+    for who in ("investigator_g", "researcher", "anonymous"):  # off the team
+        refused = w.client.post(f"/api/cases/{case_id}/gaps", headers=w.headers(who),
+                                json=body)
+        assert refused.status_code == 404, (who, refused.text)
+    assert w.client.post(f"/api/cases/{case_id}/gaps", headers=lawyer,
+                         json={**body, "status": "proven"}).status_code == 422
+    marked = w.client.post(f"/api/cases/{case_id}/gaps", headers=lawyer, json=body)
+    assert marked.status_code == 201, marked.text
+    gaps = w.client.get(f"/api/cases/{case_id}/gaps", headers=lawyer).json()
+    assert [g["element_id"] for g in gaps] == ["1", "2", "3"]
+    assert [g["mark"] and (g["mark"]["status"], g["mark"]["note"]) for g in gaps] == [
+        None, None, ("accepted", body["note"])]

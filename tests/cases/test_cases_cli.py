@@ -45,3 +45,21 @@ def test_case_commands_and_bundle_verify(world: World, tmp_path: Path) -> None:
              "--fact", "act:act_x", "--how", "h", "--reliability", "C", "--credibility", "3",
              ok=False)
     assert "no charge" in bad.stderr and world.store.size() == size
+
+
+def test_a_gap_is_marked_and_shown_by_the_command_line(world: World) -> None:
+    home, case_id = world.store.home.path, world.demo.case_id
+    gap = json.loads(dk(home, "case", "gaps", case_id, "--json").stdout)[-1]
+    note = "SYNTHETICCLIGAPNOTE: no armed-conflict expert yet"
+    made = json.loads(dk(home, "case", "mark-gap", case_id, "--charge", gap["charge_id"],
+                         "--element", gap["element_id"], "--status", "investigating",
+                         "--note", note, "--json").stdout)
+    assert made["id"].startswith("gap_")
+    shown = dk(home, "case", "gaps", case_id).stdout
+    assert "marked investigating by cli-lawyer" in shown and note in shown
+    listed = json.loads(dk(home, "case", "gaps", case_id, "--json").stdout)
+    assert listed[-1]["mark"]["note"] == note
+    assert all(g["mark"] is None for g in listed[:-1])
+    refused = dk(home, "case", "mark-gap", case_id, "--charge", gap["charge_id"],
+                 "--element", "9", "--status", "accepted", "--note", "x", ok=False)
+    assert "no element '9'" in refused.stdout + refused.stderr

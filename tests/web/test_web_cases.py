@@ -177,3 +177,32 @@ def test_a_bundle_is_queued_from_the_case_page_for_its_team_only(app: FastAPI, w
     assert bad.status_code == 422 and "could not be queued" in bad.text
     assert len(queue.list_jobs(world.store)) == before + 1
     queue.request_cancel(world.store, mine[0].id)
+
+
+def test_a_gap_is_marked_from_the_case_page_and_shown_beside_it(app: FastAPI,
+                                                                world: World) -> None:
+    from dadkhahi.domain.vocab import GapStatus
+    from dadkhahi.web.pages.cases import GAP_STATUSES
+
+    assert set(GAP_STATUSES) == {str(s) for s in GapStatus}  # every status has its words
+    case_id = add_case(world, ["lawyer_g"])
+    client = client_for(app, world, "lawyer_g")
+    page_url = f"/en/cases/{case_id}"
+    page = client.get(page_url)
+    assert "Mark a gap" in page.text
+    token = csrf_of(page.text)
+    charge_id = _only_charge(world, case_id)
+    note = "SYNTHETICPAGEGAPNOTE: the roster was burnt"
+    bad = client.post(page_url, data={"csrf": token, "action": "mark_gap",
+                                      "gap": f"{charge_id}::2", "gap_status": "proven",
+                                      "note": note})
+    assert bad.status_code == 422 and "could not be marked" in bad.text
+    marked = client.post(page_url, data={"csrf": token, "action": "mark_gap",
+                                         "gap": f"{charge_id}::2",
+                                         "gap_status": "unobtainable", "note": note},
+                         follow_redirects=False)
+    assert marked.status_code == 303 and marked.headers["location"].endswith("?done=marked")
+    gaps = client.get(page_url).text.split('id="gaps-heading"')[1].split("matrix-heading")[0]
+    assert "<strong>Unobtainable</strong> (" in gaps and note in gaps
+    fa = client.get(f"/fa/cases/{case_id}").text
+    assert "<strong>دست‌نیافتنی</strong> (" in fa and note in fa

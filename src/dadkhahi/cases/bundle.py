@@ -621,6 +621,8 @@ all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
 What is withheld: data/withheld.csv lists exhibits left out and why, never who.
 Matrix wording: "supported by N independent sources" is a count of sources not joined
 by a recorded provenance link; it is not a finding that anything is proven.
+The matrix lists every element below the threshold ("gaps"); the team's internal marks
+on those gaps (a status and a note: investigative work product) are not in this bundle.
 Custody lines are the ledger's events verbatim; fields sealed in the ledger stay sealed,
 except those disclosed beside them ("disclosed"), each proven by a selective proof in
 data/proofs/ (the field's value and salt hash to the commitment the event carries).

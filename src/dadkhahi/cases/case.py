@@ -237,15 +237,10 @@ def link_fact(
         raise UserError(f"a fact is one of {', '.join(FACT_KINDS)}, not {fact_kind!r}")
     if not how.strip():
         raise UserError("say how the fact proves the element (--how)")
-    fws = frameworks() if available is None else available
     with store.transaction(actor) as tx:
         case = load_case(store, tx.conn, case_ref)
         charge = case.charge(charge_ref)
-        elements = find_framework(charge.framework_id, fws).elements_of(charge.crime_id)
-        if element_id not in {e.id for e in elements}:
-            known = ", ".join(e.id for e in elements)
-            raise UserError(f"crime {charge.crime_id} has no element {element_id!r} "
-                            f"(it has {known})")
+        check_element(charge, element_id, available)
         if not _exists(tx.conn, _FACT_TABLES[fact_kind], fact_id):
             raise NotFoundError(f"no {fact_kind} {fact_id!r}")
         link_id, now = new_id("caselink"), utc_now()
@@ -260,6 +255,17 @@ def link_fact(
             data["link"] = body
         tx.emit("case.linked", data, time=now)
     return link_id
+
+
+def check_element(charge: Charge, element_id: str,
+                  available: Sequence[Framework] | None = None) -> None:
+    """Refuse an element the charge's crime does not need (its own, or ``ctx:<id>``)."""
+    fws = frameworks() if available is None else available
+    elements = find_framework(charge.framework_id, fws).elements_of(charge.crime_id)
+    if element_id not in {e.id for e in elements}:
+        known = ", ".join(e.id for e in elements)
+        raise UserError(f"crime {charge.crime_id} has no element {element_id!r} "
+                        f"(it has {known})")
 
 
 def case_members(conn: Connection, case_id: str) -> set[str]:
@@ -278,4 +284,5 @@ def list_cases(store: Store, conn: Connection, user_id: str | None = None) -> li
 
 
 __all__ = ["FACT_KINDS", "Case", "Charge", "Link", "Scope", "add_charge", "case_members",
+           "check_element",
            "create_case", "link_fact", "list_cases", "load_case"]

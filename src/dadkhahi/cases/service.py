@@ -4,7 +4,7 @@ A case is a grant scope: a caller who holds no grant on it gets the same 404 as 
 case that does not exist (its existence is not revealed), whatever their role.
 Changes follow the services' one order: what the request names must be visible to the
 caller (404), then the role must allow it (403, 401 when not signed in): opening a
-case, charging and linking facts are review work (``Permission.REVIEW``: lawyers,
+case, charging and linking facts, and marking gaps are review work (``Permission.REVIEW``: lawyers,
 analysts, investigators, admins). Whoever opens a case is its first team member.
 """
 
@@ -28,9 +28,10 @@ from dadkhahi.cases.case import (
     load_case,
 )
 from dadkhahi.cases.frameworks import frameworks
+from dadkhahi.cases.gaps import gap_entries, gap_marks, mark_gap
 from dadkhahi.cases.matrix import DEFAULT_THRESHOLD, element_rows, matrix_records, suspect_labels
 from dadkhahi.domain.errors import NotFoundError, ValidationError
-from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.domain.vocab import Credibility, Direction, GapStatus, Reliability
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -78,16 +79,25 @@ def case_matrix(store: Store, principal: Principal, case_id: str,
 
 def case_gaps(store: Store, principal: Principal, case_id: str,
               threshold: int = DEFAULT_THRESHOLD) -> list[dict[str, Any]]:
-    """The gap report of a case, for a member of its team; audited."""
+    """The gap report of a case, for a member of its team, each gap with its mark (status
+    and note, or None); audited."""
     case = _member_case(store, principal, case_id)
     with store.reading() as conn:
         rows = element_rows(store, conn, case)
+        marks = gap_marks(store, conn, case)
     record_reads(store, principal, "cases.gaps", [("case", case.id)])
-    return [{"charge_id": r.charge_id, "crime": r.crime, "suspect": r.suspect,
-             "element_number": r.number, "element_id": r.element_id,
-             "independent_sources": r.independent, "status": r.status(threshold),
-             "line": r.gap_line(threshold)}
-            for r in rows if r.is_gap(threshold)]
+    return gap_entries(rows, threshold, marks)
+
+
+def mark(store: Store, principal: Principal, case_id: str, charge_id: str, element_id: str,
+         status: GapStatus, note: str) -> dict[str, Any]:
+    """Mark a gap of the case's evidence with a status and a note (team members who may
+    review); the note is sealed with the case, and the mark is never support."""
+    case = _member_case(store, principal, case_id)
+    require(principal, Permission.REVIEW)
+    mark_id = mark_gap(store, principal.name, case.id, charge_id, element_id, status, note)
+    return {"id": mark_id, "case_id": case.id, "charge_id": case.charge(charge_id).id,
+            "element_id": element_id, "status": str(status)}
 
 
 def open_case(store: Store, principal: Principal, title: str, scope: Scope) -> dict[str, Any]:
@@ -219,4 +229,4 @@ def charge_choices() -> list[dict[str, Any]]:
 
 
 __all__ = ["bundle_download", "case_bundles", "case_gaps", "case_matrix", "charge",
-           "charge_choices", "link", "my_cases", "open_case", "request_bundle"]
+           "charge_choices", "link", "mark", "my_cases", "open_case", "request_bundle"]

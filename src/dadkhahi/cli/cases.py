@@ -1,4 +1,4 @@
-"""``dadkhahi case create|list|show|charge|link|gaps|bundle``, ``bundle verify``,
+"""``dadkhahi case create|list|show|charge|link|gaps|mark-gap|bundle``, ``bundle verify``,
 ``sources link`` and ``perpetrators``: thin shells over ``dadkhahi.cases`` and ``facts``."""
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ import typer
 
 from dadkhahi.cli.common import console, current_actor, fail, open_store
 from dadkhahi.domain.errors import UserError
-from dadkhahi.domain.vocab import Credibility, Direction, Reliability, SourceLinkKind
+from dadkhahi.domain.vocab import (
+    Credibility,
+    Direction,
+    GapStatus,
+    Reliability,
+    SourceLinkKind,
+)
 
 app = typer.Typer(help="Cases for court: charges, the evidence matrix, gaps, bundles.",
                   no_args_is_help=True)
@@ -175,21 +181,48 @@ def gaps(
     frameworks: Frameworks = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The gap report: every element with fewer independent sources than the threshold."""
-    from dadkhahi.cases.matrix import gap_report
+    """The gap report: every element with fewer independent sources than the threshold,
+    each with the team's mark on it (status and note), if any."""
+    from dadkhahi.cases.gaps import gap_entries, gap_marks
 
-    _, rows = _matrix(case, threshold, frameworks)
-    lines = gap_report(rows, threshold)
+    found, rows = _matrix(case, threshold, frameworks)
+    store = open_store()
+    with store.reading() as conn:
+        entries = gap_entries(rows, threshold, gap_marks(store, conn, found))
     if as_json:
-        _print_json([{"charge_id": r.charge_id, "crime": r.crime, "suspect": r.suspect,
-                      "element_number": r.number, "element_id": r.element_id,
-                      "independent_sources": r.independent, "status": r.status(threshold)}
-                     for r in rows if r.is_gap(threshold)])
+        _print_json(entries)
         return
-    for line in lines:
-        console.print(line, highlight=False, markup=False)
-    if not lines:
+    for entry in entries:
+        console.print(entry["line"], highlight=False, markup=False)
+        mark = entry["mark"]
+        if mark is not None:
+            console.print(f"    marked {mark['status']} by {mark['marked_by']} "
+                          f"({mark['marked_at'][:10]}): {mark['note']}",
+                          highlight=False, markup=False)
+    if not entries:
         console.print(f"no gaps at a threshold of {threshold}", highlight=False)
+
+
+@app.command("mark-gap")
+def mark_gap(
+    case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
+    charge: Annotated[str, typer.Option(help="Charge ID (or prefix)")],
+    element: Annotated[str, typer.Option(help="Element ID (ctx:<id> for contextual ones)")],
+    status: Annotated[GapStatus, typer.Option(help="What is done about the gap")],
+    note: Annotated[str, typer.Option(help="Why, or what is being done (sealed)")],
+    frameworks: Frameworks = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a gap: investigating, unobtainable or accepted, with a note (a ledger event,
+    sealed with the case; never support, never in a court bundle)."""
+    from dadkhahi.cases.gaps import mark_gap as mark
+
+    try:
+        mark_id = mark(open_store(), current_actor(), case, charge, element, status, note,
+                       available=_fws(frameworks))
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    _print_json({"id": mark_id}) if as_json else typer.echo(mark_id)
 
 
 @app.command("bundle")

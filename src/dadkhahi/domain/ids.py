@@ -29,12 +29,13 @@ PREFIXES = {
     "job": "job",
     "session": "ses",
     "factor": "fct",
-    # Cases (issue 16): source provenance links, cases, charges, links, exports.
+    # Cases (issue 16): source provenance links, cases, charges, links, exports, gap marks.
     "sourcelink": "sln",
     "case": "cas",
     "charge": "chg",
     "caselink": "cln",
     "export": "exp",
+    "gapmark": "gap",
     # Mentions found in a text, the run that found them, and the claims proposed.
     "mentionrun": "mnr",
     "mention": "men",

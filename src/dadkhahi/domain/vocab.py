@@ -149,6 +149,14 @@ class Direction(StrEnum):
     MIXED = "mixed"
 
 
+class GapStatus(StrEnum):
+    """A lawyer's mark on a gap in the evidence (an element without enough support)."""
+
+    INVESTIGATING = "investigating"
+    UNOBTAINABLE = "unobtainable"
+    ACCEPTED = "accepted"
+
+
 class EntityKind(StrEnum):
     """Things a claim can be about."""
 

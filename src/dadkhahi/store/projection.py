@@ -383,6 +383,7 @@ def _list_described(index: int, data: Mapping[str, Any]) -> list[Op]:
 _simple_insert("case.created", s.cases)
 _simple_insert("case.charged", s.case_charges)
 _simple_insert("case.linked", s.case_links)
+_simple_insert("case.gap_marked", s.case_gap_marks)
 _simple_insert("case.exported", s.case_exports)
 
 _simple_insert("link.decided", s.link_decisions)

@@ -1051,6 +1051,24 @@ case_links = Table(
     Index("ix_case_links_case_id", "case_id"),
 )
 
+# A lawyer's mark on a gap of the evidence (element of a charge with too little support):
+# status and note, the latest mark of an element standing. Never support; never in a
+# court bundle (investigative work product). Sealed with its case.
+case_gap_marks = Table(
+    "case_gap_marks",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("case_id", Text, ForeignKey("cases.id"), nullable=False),
+    Column("charge_id", Text, ForeignKey("case_charges.id"), nullable=False),
+    Column("sealed", JSON(none_as_null=True)),
+    # element_id, status and note when the case is not sealed.
+    Column("mark", JSON(none_as_null=True)),
+    Column("marked_by", Text, nullable=False),
+    Column("marked_at", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_case_gap_marks_case_id", "case_id"),
+)
+
 case_exports = Table(
     "case_exports",
     metadata,

@@ -1,7 +1,8 @@
 """Cases for court: the caller's cases, a case's matrix and its gaps (team members only);
-opening a case, charging a suspect and linking a fact to an element; the court bundle,
-queued as the case page queues it (the ``case.bundle`` job, the recipient in the JSON
-body, never in an address) and downloaded by whoever queued it (``cases.service``)."""
+opening a case, charging a suspect, linking a fact to an element and marking a gap; the
+court bundle, queued as the case page queues it (the ``case.bundle`` job, the recipient
+in the JSON body, never in an address) and downloaded by whoever queued it
+(``cases.service``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.cases import service
 from dadkhahi.cases.case import Scope
-from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.domain.vocab import Credibility, Direction, GapStatus, Reliability
 from dadkhahi.http.downloads import disposition
 from dadkhahi.http.models import LONG, SHORT, StrictIn
 
@@ -57,6 +58,13 @@ class LinkIn(StrictIn):
     direction: Direction = Direction.INCRIMINATING
 
 
+class GapMarkIn(StrictIn):
+    charge_id: str = _ID
+    element_id: str = _ID
+    status: GapStatus
+    note: str = Field(min_length=1, max_length=LONG)
+
+
 class BundleIn(StrictIn):
     """Who receives the bundle (sealed in the job and in custody), and optionally the age
     recipient (or SSH public key) it is encrypted to."""
@@ -90,6 +98,16 @@ def link(case_id: str, body: LinkIn, store: StoreDep, principal: PrincipalDep) -
                         credibility=body.credibility, how=body.how, direction=body.direction)
 
 
+@router.post("/{case_id}/gaps", status_code=201, response_model=dict[str, Any],
+             responses=_NOT_FOUND)
+def mark_gap(case_id: str, body: GapMarkIn, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Mark a gap (an element of a charge without enough support): investigating,
+    unobtainable or accepted, with a note, sealed with the case. Never counted as support;
+    shown beside the gap in the gap report, never in a court bundle."""
+    return service.mark(store, principal, case_id, body.charge_id, body.element_id,
+                        body.status, body.note)
+
+
 @router.get("", response_model=list[dict[str, Any]])
 async def list_cases(store: StoreDep, principal: PrincipalDep) -> Any:
     """The cases whose team you are on (sealed titles opened for you)."""
@@ -108,7 +126,8 @@ async def get_case(case_id: str, store: StoreDep, principal: PrincipalDep,
             responses={404: {"description": "No such case, or you are not on its team"}})
 async def get_gaps(case_id: str, store: StoreDep, principal: PrincipalDep,
                    threshold: Threshold = 2) -> Any:
-    """The gap report: every element with fewer independent sources than the threshold."""
+    """The gap report: every element with fewer independent sources than the threshold,
+    with the team's mark on it (status and note) or null."""
     return await run_in_threadpool(service.case_gaps, store, principal, case_id, threshold)
 
 

@@ -23,7 +23,7 @@ from dadkhahi.access.policy import ForbiddenError, Permission
 from dadkhahi.cases import service
 from dadkhahi.cases.case import Scope
 from dadkhahi.domain.errors import UserError
-from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+from dadkhahi.domain.vocab import Credibility, Direction, GapStatus, Reliability
 from dadkhahi.http.downloads import disposition
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, register, team
@@ -123,15 +123,19 @@ async def _case_page(request: Request, lang: str, current: Visitor, case_id: str
         "choices": service.charge_choices(), "sep": SEP, "fact_kinds": FACT_KINDS,
         "reliability": RELIABILITY, "credibility": CREDIBILITY,
         "may_edit": current.principal.can(Permission.REVIEW), "errors": errors or {},
-        "entered": entered or {}, "done": done if done in DONE else None, "done_notes": DONE},
+        "entered": entered or {}, "done": done if done in DONE else None, "done_notes": DONE,
+        "gap_statuses": GAP_STATUSES},
         current, lang, status)
 
 
 #: What the notice after a change says, by the change.
 DONE = {"opened": N_("The case was opened."), "charged": N_("The charge was added."),
-        "linked": N_("The fact was linked."),
+        "linked": N_("The fact was linked."), "marked": N_("The gap was marked."),
         "bundle": N_("The court bundle was queued: it is written by the worker, and offered "
                      "for download here when it is done.")}
+#: A gap's marks as shown (``GapStatus``).
+GAP_STATUSES = {"investigating": N_("Being investigated"), "unobtainable": N_("Unobtainable"),
+                "accepted": N_("Accepted as missing")}
 #: Bundle jobs' states as shown.
 BUNDLE_STATES = {"queued": N_("Queued"), "running": N_("Running"), "succeeded": N_("Done"),
                  "failed": N_("Failed"), "cancelled": N_("Cancelled")}
@@ -178,7 +182,8 @@ async def case(request: Request, lang: LangDep, current: VisitorDep,
 
 @router.post("/cases/{case_id}")
 async def change_case(request: Request, lang: LangDep, case_id: str) -> Response:
-    """Charge a suspect, or link a fact to an element of a charge (``action``)."""
+    """Charge a suspect, link a fact to an element of a charge, mark a gap, or queue the
+    court bundle (``action``)."""
     form = await read_form(request)
     current = await visitor(request)
     signed_in(request, current, lang)
@@ -202,6 +207,11 @@ async def change_case(request: Request, lang: LangDep, case_id: str) -> Response
             mode = form.get("mode", "")  # the crime's framework says if it has this mode
             await run_in_threadpool(service.charge, store, current.principal, case_id,
                                     form.get("suspect_id", ""), framework, crime, mode)
+        elif action == "mark_gap":
+            charge_id, _, element_id = form.get("gap", "").partition(SEP)
+            await run_in_threadpool(
+                service.mark, store, current.principal, case_id, charge_id, element_id,
+                GapStatus(form.get("gap_status", "")), form.get("note", "").strip())
         elif action == "link":
             charge_id, _, element_id = form.get("element", "").partition(SEP)
             await run_in_threadpool(lambda: service.link(
@@ -221,10 +231,12 @@ async def change_case(request: Request, lang: LangDep, case_id: str) -> Response
                 "link": tr("The fact could not be linked: give the ID of an act, "
                            "involvement or claim you can see, and say how it proves the "
                            "element."),
+                "mark_gap": tr("The gap could not be marked: choose a gap and what is done "
+                               "about it, and write a note."),
                 "bundle": tr("The bundle could not be queued: name its recipient, and give "
                              "an age recipient (age1…) or an SSH public key to encrypt it "
                              "to, or none.")}.get(action, tr("That could not be done."))
         return await _case_page(request, lang, current, case_id, {action or "form": what},
                                 entered, 422)
-    done = "charged" if action == "charge" else "linked"
+    done = {"charge": "charged", "mark_gap": "marked"}.get(action, "linked")
     return RedirectResponse(f"/{lang}/cases/{case_id}?done={done}", status_code=303)

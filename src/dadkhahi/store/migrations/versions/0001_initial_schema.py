@@ -1085,6 +1085,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_case_links_case_id", ["case_id"], unique=False)
 
     op.create_table(
+        "case_gap_marks",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("case_id", sa.Text(), nullable=False),
+        sa.Column("charge_id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("mark", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("marked_by", sa.Text(), nullable=False),
+        sa.Column("marked_at", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_gap_marks_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["charge_id"], ["case_charges.id"],
+            name=op.f("fk_case_gap_marks_charge_id_case_charges")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_gap_marks")),
+    )
+    with op.batch_alter_table("case_gap_marks", schema=None) as batch_op:
+        batch_op.create_index("ix_case_gap_marks_case_id", ["case_id"], unique=False)
+
+    op.create_table(
         "case_exports",
         sa.Column("id", sa.Text(), nullable=False),
         sa.Column("case_id", sa.Text(), nullable=False),
@@ -1180,6 +1202,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_case_exports_case_id")
 
     op.drop_table("case_exports")
+    with op.batch_alter_table("case_gap_marks", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_gap_marks_case_id")
+
+    op.drop_table("case_gap_marks")
     with op.batch_alter_table("case_links", schema=None) as batch_op:
         batch_op.drop_index("ix_case_links_case_id")
 
