@@ -4,7 +4,8 @@
 human labels, settings): the lead's store calls it and records the outcome; human
 decisions are passed back in on every run, so they survive re-runs.
 
-Training, in order: the prior probability of a match from deterministic rules;
+Training, in order: the prior probability of a match from deterministic rules,
+each record counted at most once per list (:func:`model.prior_from_rules`);
 u by random sampling (seeded); m by EM twice, on blocks that leave the other
 half of the comparisons free; then, with enough human "same" labels, m from the
 labels as one more estimate (Splink averages it with the EM estimates).
@@ -49,12 +50,11 @@ from dadkhahi.linkage.clusters import (
 from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.model import (
     CONFLICT_LEVELS,
-    DETERMINISTIC_RECALL,
-    DETERMINISTIC_RULES,
     TRAINING_BLOCKING,
     blocking_keys,
     blocking_rules,
     model_settings,
+    prior_from_rules,
 )
 
 Backend = Literal["duckdb", "spark"]
@@ -297,12 +297,6 @@ def _train(
     seed: int,
 ) -> Linker:
     """Train ``linker`` in place where possible; returns the linker to carry on with."""
-    try:
-        linker.training.estimate_probability_two_random_records_match(
-            blocking_rules(DETERMINISTIC_RULES), recall=DETERMINISTIC_RECALL
-        )
-    except Exception:
-        _log.info("prior left at its default")
     all_pairs = n_records * (n_records - 1) / 2
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(5e6, max(1e4, all_pairs)), seed=seed
@@ -458,7 +452,10 @@ def link(
     stats["seconds_features"] = time.perf_counter() - started
     with _db_api(backend, spark, memory_limit, len(features), verbose) as (db_api, con):
         table = _register(db_api, backend, features, "records")
-        trainer = Linker(table, model_settings(), log_level=logging.WARNING)
+        # The prior is counted here, not by Splink: Splink counts every pair its
+        # rules find, which namesakes inflate (see model.prior_from_rules).
+        prior = prior_from_rules(features)
+        trainer = Linker(table, model_settings(prior), log_level=logging.WARNING)
         tick = time.perf_counter()
         with _one_thread(con):
             trainer = _train(trainer, len(features), checked, db_api, backend, seed)
