@@ -163,31 +163,46 @@ def one_population(r: int, draws: int, knobs: dict[str, Any],
     t_est = time.perf_counter()
     arm_true = estimate(table(histories_of(truth_frame, labels)), "lcmcr", options=options)
     empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "decision"])
-    reviewed = audit(pairs, person, np.random.default_rng(1000 + r))
-    drawn = draws_of(frame, labels, pairs, empty, reviewed,
-                     DrawSettings(draws=draws, seed=1000 + r), DEFAULT_THRESHOLD,
-                     f"population {r}")
-    drawn_tables = [table(t) for t in drawn.drawn]
     audit_info: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
+    centring: dict[str, Any] | None = None
+    # The pairs the run's chain check kept apart stay apart in every draw, as
+    # `estimate --linkage-uncertainty` keeps them (analysis.linkage_draws).
+    _, apart = chain_apart(records["record_id"], result.pairs, DEFAULT_THRESHOLD, None,
+                           record_features(records), sources=records["source_id"])
     if draws_from == "audit":
         # What `estimate --linkage-uncertainty` does with a recorded audit of the run:
         # partitions drawn from the audit's rates per stratum (linkage.audit_draws).
+        # The calibrated draws are not made: nothing here uses them.
+        fixed_persons = histories_of(frame, labels)
         predicted_person = predicted.set_index("record_id")["person_id"]
         population = audit_strata(pairs, predicted_person, DEFAULT_THRESHOLD)
         counts = audit_counts(population, person, np.random.default_rng(2000 + r))
-        features = record_features(records)
-        _, apart = chain_apart(records["record_id"], result.pairs, DEFAULT_THRESHOLD, None,
-                               features, sources=records["source_id"])
+        t_draw = time.perf_counter()
         parts = audited_partitions(records["record_id"], records["source_id"], result.pairs,
                                    DEFAULT_THRESHOLD, population, counts, apart=apart,
                                    settings=DrawSettings(draws=draws, seed=1000 + r))
+        seconds_draws = time.perf_counter() - t_draw
         by_record = pd.DataFrame(parts.labels.T, index=parts.record_ids)
         drawn_tables = [
             table(histories_of(frame.assign(person_id=[
                 f"draw_{i}" for i in by_record[m].reindex(frame["record_id"]).to_numpy()]),
                 labels))
             for m in range(parts.labels.shape[0])]
-        audit_info = {"counts": counts, **parts.stats}
+        audit_info = {"counts": counts, "persons_run": int(predicted["person_id"].nunique()),
+                      **parts.stats}
+    else:
+        reviewed = audit(pairs, person, np.random.default_rng(1000 + r))
+        t_draw = time.perf_counter()
+        kept_apart = apart.assign(decision="different") if len(apart) else empty
+        drawn = draws_of(frame, labels, pairs, kept_apart, reviewed,
+                         DrawSettings(draws=draws, seed=1000 + r), DEFAULT_THRESHOLD,
+                         f"population {r}")
+        seconds_draws = time.perf_counter() - t_draw
+        fixed_persons = drawn.fixed
+        drawn_tables = [table(t) for t in drawn.drawn]
+        calibration = drawn.calibration.as_json()
+        centring = drawn.stats["centring"]
     per_partition = partition_options(options, draws)
 
     def run(t: pd.DataFrame, seed: int, fixed: EstimateResult | None) -> EstimateResult:
@@ -196,7 +211,7 @@ def one_population(r: int, draws: int, knobs: dict[str, Any],
         return estimate(t, "lcmcr", options=replace(per_partition, seed=seed,
                                                      start=fixed.state))
 
-    pooled = estimate_over_partitions(table(drawn.fixed), drawn_tables, run, 1000 + r)
+    pooled = estimate_over_partitions(table(fixed_persons), drawn_tables, run, 1000 + r)
     seconds_estimate = time.perf_counter() - t_est
     link_info = pooled.diagnostics["linkage"]
     fixed_result = link_info["fixed"]
@@ -214,9 +229,9 @@ def one_population(r: int, draws: int, knobs: dict[str, Any],
                     "bcubed_f1": quality.bcubed_f1,
                     "persons": int(predicted["person_id"].nunique()),
                     "capture_history_error": quality.capture_history_error},
-        "calibration": drawn.calibration.as_json(),
-        "centring": drawn.stats["centring"],
-        "drawn_persons": [len(t) for t in drawn.drawn],
+        "calibration": calibration,
+        "centring": centring,
+        "drawn_persons": [len(t) for t in drawn_tables],
         "true": _summary(arm_true),
         "fixed": arm_fixed,
         "uncertain": {**_summary(pooled), "width_share": link_info["width_share"],
@@ -226,7 +241,7 @@ def one_population(r: int, draws: int, knobs: dict[str, Any],
         "draws": draws,
         "draws_from": draws_from,
         "audit": audit_info,
-        "seconds": {"link": seconds_link, "estimate": seconds_estimate,
+        "seconds": {"link": seconds_link, "estimate": seconds_estimate, "draws": seconds_draws,
                     "total": time.perf_counter() - tick},
     }
 

@@ -27,7 +27,14 @@ from dadkhahi.linkage.audit import LINK_STRATA, audit_population, latest_audit_r
 from dadkhahi.linkage.audit_draws import audited_partitions
 from dadkhahi.linkage.calibration import Calibration, calibrate
 from dadkhahi.linkage.clusters import chain_apart
-from dadkhahi.linkage.draws import DrawSettings, PartitionDraws, draw_partitions, fit_offset
+from dadkhahi.linkage.draws import (
+    DrawSettings,
+    PartitionDraws,
+    draw_partitions,
+    draw_weights,
+    fit_offset,
+    weighed_probabilities,
+)
 from dadkhahi.linkage.features import _id_key
 from dadkhahi.linkage.service import ClusterInputs, _pairs_cache, cluster_inputs
 from dadkhahi.linkage.store_io import latest_run, load_decisions
@@ -50,6 +57,8 @@ class LinkageDraws:
     #: The recorded audit the draws come from (its rates per stratum), None when
     #: they come from calibrated pair probabilities.
     audit: dict[str, Any] | None = None
+    #: The drawn partitions themselves, record by record.
+    partitions: PartitionDraws | None = None
 
 
 def candidate_pairs(store: Store, run_id: str) -> pd.DataFrame:
@@ -247,7 +256,7 @@ def audit_draws_of(
         "seconds": round(time.perf_counter() - tick, 3),
     }
     return LinkageDraws(fixed, tuple(tables), calibration, settings, str(run["id"]), stats,
-                        warnings, audit_summary(audited))
+                        warnings, audit_summary(audited), drawn)
 
 
 def draws_of(
@@ -261,8 +270,14 @@ def draws_of(
     (a blind audit's answers need not be decisions).
     """
     tick = time.perf_counter()
-    calibration = calibration_of(pairs, reviewed, settings.seed, threshold)
-    pairs = pairs.assign(calibrated=calibration.apply(pairs["match_probability"].to_numpy()))
+    # Calibrated at the probability the run's clustering weighed each pair (its
+    # rivals included), as the partition held fixed was built.
+    weighed = weighed_probabilities(frame["record_id"], frame["source_id"], pairs, threshold,
+                                    decisions)
+    calibration = calibration_of(pairs.assign(match_probability=weighed), reviewed,
+                                 settings.seed, threshold)
+    pairs = pairs.assign(calibrated=draw_weights(pairs["match_probability"].to_numpy(),
+                                                 weighed, calibration))
     id_keys = frame["id_number"].map(
         lambda v: None if v is None or pd.isna(v) else _id_key(v)).reset_index(drop=True)
     start = frame[["record_id", "person_id"]].rename(columns={"person_id": "cluster_id"})
@@ -296,4 +311,4 @@ def draws_of(
         "seconds": round(time.perf_counter() - tick, 3),
     }
     return LinkageDraws(fixed, tuple(tables), calibration, settings, run_id, stats,
-                        drawn.warnings)
+                        drawn.warnings, partitions=drawn)

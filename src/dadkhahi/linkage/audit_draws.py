@@ -26,8 +26,26 @@ recorded audit its partitions are drawn from them:
 A declared split inside a cluster of more than two records separates the two
 records; the clustering then rebuilds the cluster strongest link first, so one
 declared pair can take a third record with it (the drawn pairwise precision is
-then a little below the audit's). Everything is seeded and ordered by keys the
-same in every home: the same audit, run and seed give the same partitions.
+then a little below the audit's).
+
+Splits and merges do not move the count alike. A declared split always takes
+effect and adds a person; a declared merge takes effect only where the rules
+allow, and a merge into a person who already holds a record of the list
+pushes that record out (a swap: no fewer persons). The pairs are declared
+independently, while in the lists one wrong record makes several wrong pairs
+at once, so left alone the draws hold more persons than the run's partition
+whatever the audit says (SYNTHETIC namesake lists, stop 23: 1,374 persons per
+draw against the run's 1,320 and 1,281 true). The draws are therefore
+centred (``centre``, on by default): one log-odds shift ``tilt`` is added to
+every stratum's drawn rate, the same for links and non-links, so that a
+declared split becomes as much less likely as a declared merge becomes more
+likely; it is set by bisection on the draws themselves (the same random
+numbers at every trial shift) so that their mean number of persons equals the
+run's partition's (the clustering with no declaration). The audit then sets
+the spread of the draws, not their centre: they are as unbiased as the run's
+own count, no more. The stats record the shift and the mean persons with no
+shift. Everything is seeded and ordered by keys the same in every home: the
+same audit, run and seed give the same partitions.
 """
 
 from __future__ import annotations
@@ -38,10 +56,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dadkhahi.linkage.calibration import logit
 from dadkhahi.linkage.clusters import cluster_pairs, ordered_pairs
-from dadkhahi.linkage.draws import DrawSettings, PartitionDraws
+from dadkhahi.linkage.draws import DrawSettings, PartitionDraws, fit_offset
 
 _LABEL_COLUMNS = ["record_id_l", "record_id_r", "decision"]
+#: The range and bisection steps of the centring shift (log-odds): at ±6 a rate
+#: of 0.5 becomes 0.0025 or 0.9975, beyond anything an audit could say.
+TILT_RANGE = 6.0
+TILT_STEPS = 8
 
 
 def _labels(frame: pd.DataFrame | None, decision: str | None = None) -> pd.DataFrame:
@@ -63,6 +86,7 @@ def audited_partitions(
     decisions: pd.DataFrame | None = None,
     apart: pd.DataFrame | None = None,
     settings: DrawSettings | None = None,
+    centre: bool = True,
 ) -> PartitionDraws:
     """Draw ``settings.draws`` partitions from an audit's rates (see the module docstring).
 
@@ -72,7 +96,9 @@ def audited_partitions(
     ``record_id_l``, ``record_id_r``, ``stratum``, ``linked`` (True for a
     link of the run). ``counts``: stratum -> (pairs labelled, of them "same").
     ``decisions``: human decisions (``decision`` "same"/"different");
-    ``apart``: the pairs the chain check kept apart in the run.
+    ``apart``: the pairs the chain check kept apart in the run. ``centre``:
+    shift the rates so that the draws hold as many persons on average as the
+    run's partition (see the module docstring); off, the audit's rates as drawn.
     """
     s = settings or DrawSettings()
     if s.draws < 1:
@@ -97,29 +123,61 @@ def audited_partitions(
     same = np.array([counts[h][1] for h in strata], dtype=np.float64)
     rng = np.random.default_rng(s.seed)
     sorted_sources = sources.astype(str).set_axis(record_ids.astype(str).to_numpy())
-    labels = np.empty((s.draws, len(ids)), dtype=np.int64)
-    splits, merges = [], []
+    in_order = sorted_sources.reindex(ids).reset_index(drop=True)
+    id_series = pd.Series(ids)
+    # Every random number first (as many and in the order the draws always took
+    # them), so each trial shift below sees the same ones.
+    rates = np.empty((s.draws, len(strata)))
+    uniforms = np.empty((s.draws, len(cand)))
     for m in range(s.draws):
-        rate = rng.beta(same + 0.5, labelled - same + 0.5)
-        u = rng.random(len(cand))
-        r = np.where(known, rate[np.maximum(code, 0)], np.where(linked, 1.0, 0.0))
-        split = linked & (u >= r)
-        merge = ~linked & (u < r)
-        drawn = pd.concat([
-            fixed,
-            cand.loc[split, ["record_id_l", "record_id_r"]].assign(decision="different"),
-            cand.loc[merge, ["record_id_l", "record_id_r"]].assign(decision="same"),
-            human,  # last: a person's decision wins (cluster_pairs keeps the last)
-        ], ignore_index=True)
-        clustering = cluster_pairs(pd.Series(ids), pairs, threshold, drawn,
-                                   sources=sorted_sources.reindex(ids).reset_index(drop=True))
-        cluster = clustering.clusters.set_index("record_id")["cluster_id"].reindex(ids)
-        labels[m] = pd.factorize(cluster.to_numpy())[0]
-        splits.append(int(split.sum()))
-        merges.append(int(merge.sum()))
+        rates[m] = rng.beta(same + 0.5, labelled - same + 0.5)
+        uniforms[m] = rng.random(len(cand))
+
+    def cluster(*declared: pd.DataFrame) -> np.ndarray:
+        labels_in = pd.concat([fixed, *declared, human],  # a person's decision wins (last)
+                              ignore_index=True)
+        clustering = cluster_pairs(id_series, pairs, threshold, labels_in, sources=in_order)
+        cluster_of = clustering.clusters.set_index("record_id")["cluster_id"].reindex(ids)
+        return np.asarray(pd.factorize(cluster_of.to_numpy())[0], dtype=np.int64)
+
+    tried: dict[float, tuple[np.ndarray, list[int], list[int]]] = {}
+
+    def draw_all(tilt: float) -> tuple[np.ndarray, list[int], list[int]]:
+        if tilt in tried:
+            return tried[tilt]
+        out = np.empty((s.draws, len(ids)), dtype=np.int64)
+        splits, merges = [], []
+        for m in range(s.draws):
+            shifted = rates[m] if tilt == 0 else \
+                1.0 / (1.0 + np.exp(-(logit(rates[m]) + tilt)))
+            r = np.where(known, shifted[np.maximum(code, 0)], np.where(linked, 1.0, 0.0))
+            split = linked & (uniforms[m] >= r)
+            merge = ~linked & (uniforms[m] < r)
+            out[m] = cluster(
+                cand.loc[split, ["record_id_l", "record_id_r"]].assign(decision="different"),
+                cand.loc[merge, ["record_id_l", "record_id_r"]].assign(decision="same"))
+            splits.append(int(split.sum()))
+            merges.append(int(merge.sum()))
+        tried[tilt] = (out, splits, merges)
+        return tried[tilt]
+
+    def mean_persons(tilt: float) -> float:
+        return float(np.mean([len(np.unique(row)) for row in draw_all(tilt)[0]]))
+
+    point = len(np.unique(cluster()))
+    tilt = 0.0
+    untilted = mean_persons(0.0)
+    if centre and untilted != point:
+        # A larger shift keeps more links and makes more merges: fewer persons.
+        tilt = fit_offset(lambda x: -mean_persons(x), -float(point), low=-TILT_RANGE,
+                          high=TILT_RANGE, steps=TILT_STEPS)
+    labels, splits, merges = draw_all(tilt)
     stats: dict[str, Any] = {
         "records": len(ids), "audited_population": len(cand),
         "splits_declared_mean": round(float(np.mean(splits)), 3),
         "merges_declared_mean": round(float(np.mean(merges)), 3),
+        "persons_point": point, "persons_untilted_mean": round(untilted, 3),
+        "persons_drawn_mean": round(mean_persons(tilt), 3), "tilt": round(tilt, 6),
+        "centred": centre,
     }
     return PartitionDraws(ids.to_numpy(), labels, stats)

@@ -22,6 +22,15 @@ duplicate threshold, or a person said "same", or the list is exempt as full
 of duplicates), a pair a person called "different", two different identity
 numbers. Records a person called "same" move together.
 
+The run's clustering weighs a link between two lists against its rivals
+(:func:`~dadkhahi.linkage.clusters.rival_adjusted`) before it links. The
+draws weigh them through the constraint instead: a record is with at most
+one record of another list, so drawn from the model's odds it is with each
+of its rivals exactly as often as that rule says. Calibration is therefore
+fitted at the probability the clustering weighed (:func:`weighed_probabilities`)
+and moves each pair's model log-odds by what it does there
+(:func:`draw_weights`), so the rivals count once, as in the partition held fixed.
+
 Draws come from a Gibbs sampler over cluster assignments (each record group
 in turn moves to the cluster its conditional weight picks), started from the
 run's own partition, ``burnin`` sweeps before the first kept draw and
@@ -45,17 +54,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dadkhahi.linkage.calibration import logit
+from dadkhahi.linkage.calibration import Calibration, logit
 from dadkhahi.linkage.clusters import (
     DUPLICATE_THRESHOLD,
     EXEMPT_THRESHOLD,
     MAX_DUPLICATE_SHARE,
     _list_codes,
     ordered_pairs,
+    rival_adjusted,
 )
 
 #: A forbidden pair's score: far below anything real, finite so sums stay exact.
@@ -311,6 +321,73 @@ def draw_partitions(
         "exempt_lists": list(exempt),
     }
     return PartitionDraws(ids, compact, stats, tuple(dict.fromkeys(warnings)))
+
+
+def weighed_probabilities(
+    record_ids: pd.Series,
+    sources: pd.Series,
+    pairs: pd.DataFrame,
+    threshold: float,
+    decisions: pd.DataFrame | None = None,
+    *,
+    max_duplicate_share: float = MAX_DUPLICATE_SHARE,
+    exempt_threshold: float = EXEMPT_THRESHOLD,
+) -> NDArray[np.float64]:
+    """The probability the run's clustering weighs for each pair, aligned with ``pairs``.
+
+    :func:`~dadkhahi.linkage.clusters.cluster_pairs` weighs each undecided
+    link between two lists at ``threshold`` or more against its rivals
+    (:func:`~dadkhahi.linkage.clusters.rival_adjusted`, an exempt list's
+    records having none) before it links; every other pair keeps the model's
+    probability. This is the probability a reviewed pair was in effect judged
+    at by the partition the estimate holds fixed, so it is what calibration
+    must map to the share of pairs found "same" (see :func:`draw_weights`).
+    """
+    ids = pd.Index(np.sort(record_ids.astype(str).to_numpy()))
+    src = sources.astype(str).set_axis(record_ids.astype(str).to_numpy()).reindex(ids)
+    scored = ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability"]])
+    list_codes, list_names = pd.factorize(src.to_numpy())
+    codes, _ = _list_codes(ids, list_codes, list_names, scored, exempt_threshold,
+                           max_duplicate_share)
+    left = ids.get_indexer(pd.Index(scored["record_id_l"]))
+    right = ids.get_indexer(pd.Index(scored["record_id_r"]))
+    prob = scored["match_probability"].to_numpy(dtype=np.float64)
+    edge = (prob >= threshold) & (left >= 0) & (right >= 0)
+    if decisions is not None and len(decisions):
+        decided = ordered_pairs(decisions[["record_id_l", "record_id_r"]])
+        edge &= ~pd.MultiIndex.from_frame(scored[["record_id_l", "record_id_r"]]).isin(
+            pd.MultiIndex.from_frame(decided[["record_id_l", "record_id_r"]]))
+    out = prob.copy()
+    if edge.any():
+        out[edge] = rival_adjusted(left[edge], right[edge], codes, prob[edge])
+    # ordered_pairs dropped self-pairs only (they keep their own probability);
+    # align back with the input's rows.
+    result: NDArray[np.float64] = pairs["match_probability"].to_numpy(dtype=np.float64).copy()
+    result[pairs["record_id_l"].astype(str).to_numpy()
+           != pairs["record_id_r"].astype(str).to_numpy()] = out
+    return result
+
+
+def draw_weights(probability: ArrayLike, weighed: ArrayLike,
+                 calibration: Calibration) -> NDArray[np.float64]:
+    """The probability each pair enters the draws with (their ``calibrated`` column).
+
+    Calibration maps the probability the clustering weighed (rivals included,
+    :func:`weighed_probabilities`) to the share found "same". The draws must
+    not weigh the rivals a second time: a partition holds a record with at
+    most one record of another list, so drawn from the model's own odds a
+    record with rivals is already with each of them only as often as the
+    rivals rule says (for a record and its rivals alone, exactly
+    o / (1 + o + R)). So each pair keeps the model's log-odds, moved by what
+    calibration does at the probability the clustering weighed:
+    logit(q) = logit(p) + logit(cal(p')) - logit(p'). A pair without rivals
+    gets cal(p), as before.
+    """
+    p = np.asarray(probability, dtype=np.float64)
+    w = np.asarray(weighed, dtype=np.float64)
+    shift = logit(calibration.apply(w)) - logit(w)
+    out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-(logit(p) + shift)))
+    return out
 
 
 def fit_offset(
