@@ -78,10 +78,13 @@ def test_a_worse_audit_widens_the_interval_and_the_seed_repeats_it(
     width_good = with_good.result.interval[1] - with_good.result.interval[0]
     width_bad = with_bad.result.interval[1] - with_bad.result.interval[0]
     assert width_bad > width_good
-    # Links declared wrong split persons: more persons in the drawn partitions.
+    # Links declared wrong split persons: more persons in the drawn partitions as
+    # drawn, which the centring takes back to the run's count (linkage.audit_draws).
     assert with_bad.linkage is not None
-    assert (with_bad.linkage.stats["persons_drawn_max"]
-            > with_good.linkage.stats["persons_drawn_max"])
+    bad_stats, good_stats = with_bad.linkage.stats, with_good.linkage.stats
+    assert bad_stats["persons_untilted_mean"] > good_stats["persons_untilted_mean"]
+    for stats in (bad_stats, good_stats):
+        assert abs(stats["persons_drawn_mean"] - stats["persons_point"]) <= 1
     # The held-fixed interval is the same partition's: only the linkage part widened.
     assert link["fixed"]["interval"] == with_bad.result.diagnostics["linkage"]["fixed"][
         "interval"]
