@@ -84,6 +84,11 @@ class Objects:
     list_import: str = ""
     list_record: str = ""
     list_record_b: str = ""
+    #: A testimony of this sensitivity, its source and a segment (added by the tests that
+    #: need them: ``page_data.add_matrix_testimonies``).
+    testimony: str = ""
+    testimony_source: str = ""
+    segment: str = ""
 
     def all_ids(self) -> list[str]:
         return [v for v in vars(self).values() if v]

@@ -213,3 +213,29 @@ def add_attributed_proposal(world: World) -> str:
                 "entity_id": o.place, "value": {"count": 40, "attributed_to": PARTY},
                 "sensitivity": "public", "locator": "text, page 1, characters 0-40"}]})
     return pid
+def add_matrix_testimonies(world: World) -> None:
+    """A testimony at each sensitivity (interviewer ``<marker>interviewer SYNTHETIC``, a
+    witness and a segment carrying the marker), set on ``world.objects`` (``testimony``,
+    ``testimony_source``, ``segment``) so the access matrix treats it as every other
+    object; the protected one's source granted to every ``_g`` user, as the world's
+    protected objects are."""
+    from api_world import LEVELS, marker
+
+    from dadkhahi.intake import testimonies as t
+
+    for level in LEVELS:
+        m = marker(level)
+        made = t.add_testimony(world.store, t.TestimonySpec(
+            title=f"{m}testimony SYNTHETIC", witness_name=f"{m}witness SYNTHETIC",
+            interviewer=f"{m}interviewer SYNTHETIC", interview_date="1399/02/10",
+            language="fa", sensitivity=level), "setup")
+        if level is PROTECTED:
+            for name, granted in world.granted.items():
+                if granted and name != "anonymous":
+                    grants.grant(world.store, made["source_id"], world.user_ids[name],
+                                 "setup")
+        [segment] = t.add_segments(world.store, made["testimony_id"], [
+            t.SegmentSpec(f"{m}segment SYNTHETIC", "direct")], "setup")
+        objects = world.objects[level]
+        objects.testimony, objects.testimony_source = made["testimony_id"], made["source_id"]
+        objects.segment = segment

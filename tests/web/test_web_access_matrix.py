@@ -17,6 +17,7 @@ import pytest
 from api_world import LEVELS, PRINCIPALS, World
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from page_data import add_matrix_testimonies
 from web_world import client_for
 
 from dadkhahi.domain.vocab import Sensitivity
@@ -34,14 +35,13 @@ OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source"
                  "proposal_id": "item",
                  # Nor a bundle job: a job ID of a case that is none is "not found".
                  "job_id": "act",
-                 # The world's testimony sources hold no testimony row: "not found" to
-                 # every principal (testimony pages are tested in test_web_testimonies).
-                 "testimony_id": "source",
-                 # A segment's translation form (a POST only): not one of the world's.
-                 "segment_id": "source"}
+                 # A testimony of each sensitivity (page_data.add_matrix_testimonies),
+                 # and a segment of it (its translation form, a POST only).
+                 "testimony_id": "testimony", "segment_id": "segment"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
-         "place": "place", "act": "act", "organization": "organisation"}
+         "place": "place", "act": "act", "organization": "organisation",
+         "testimony": "interviewer SYNTHETIC"}
 #: Pages that legitimately name objects the reader cannot see, by ID only (as the API's
 #: ``/api/grants`` and ``/api/audit``): the grants and the audit trail, for the admin who
 #: manages them. Markers (names, file names, values) are still checked on them.
@@ -74,6 +74,12 @@ def test_every_page_route_is_in_the_matrix(app: FastAPI) -> None:
     for route in page_routes(app, "GET"):
         unknown = [p for p in _params(route) if p not in OBJECT_PARAMS]
         assert unknown == [], f"{route.path}: add {unknown} to OBJECT_PARAMS"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def testimonies(world: World) -> None:
+    """Testimonies are objects of the matrix like the others: one at each sensitivity."""
+    add_matrix_testimonies(world)
 
 
 @pytest.mark.parametrize("who", PRINCIPALS)
