@@ -99,6 +99,8 @@ def test_import_refuse_reimport_and_show(cli_home: Path, tmp_path: Path, backend
                  "--id-column", "Nr", ok=False)
     assert refused.returncode == 2
     assert "nothing was stored" in refused.stderr
+    # One space after "error:", as every other error line has (two before).
+    assert refused.stderr.startswith(f"error: {bad.name}: "), refused.stderr
     assert "line 2, field death_date: '1367/13/40' is not a date" in refused.stderr
     assert "line 3, field Age: " not in refused.stderr
     assert "line 3, field age: 'old' is not a number of years" in refused.stderr

@@ -121,7 +121,7 @@ def import_command(
             )
     except ValidationError as exc:
         said = str(exc) if str(exc).startswith(f"{file.name}:") else f"{file.name}: {exc}"
-        err_console.print("[red]error:[/red] ", Text(said), highlight=False, soft_wrap=True)
+        err_console.print("[red]error:[/red]", Text(said), highlight=False, soft_wrap=True)
         for problem in exc.problems:
             err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
