@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dadkhahi.linkage.calibration import logit
+from dadkhahi.linkage.calibration import expit, logit
 from dadkhahi.linkage.clusters import cluster_pairs, ordered_pairs
 from dadkhahi.linkage.draws import DrawSettings, PartitionDraws, fit_offset
 
@@ -148,8 +148,7 @@ def audited_partitions(
         out = np.empty((s.draws, len(ids)), dtype=np.int64)
         splits, merges = [], []
         for m in range(s.draws):
-            shifted = rates[m] if tilt == 0 else \
-                1.0 / (1.0 + np.exp(-(logit(rates[m]) + tilt)))
+            shifted = rates[m] if tilt == 0 else expit(logit(rates[m]) + tilt)
             r = np.where(known, shifted[np.maximum(code, 0)], np.where(linked, 1.0, 0.0))
             split = linked & (uniforms[m] >= r)
             merge = ~linked & (uniforms[m] < r)

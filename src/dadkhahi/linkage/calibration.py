@@ -51,7 +51,8 @@ def logit(p: ArrayLike) -> NDArray[np.float64]:
     return out
 
 
-def _expit(x: NDArray[np.float64]) -> NDArray[np.float64]:
+def expit(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The logistic function, inverse of :func:`logit`."""
     out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-x))
     return out
 
@@ -90,7 +91,7 @@ class Calibration:
         p = np.asarray(probability, dtype=np.float64)
         if self.intercept == 0.0 and self.slope == 1.0:
             return p.copy()
-        return _expit(self.intercept + self.slope * logit(p))
+        return expit(self.intercept + self.slope * logit(p))
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON (for the ledger and ``estimate --json``)."""
@@ -180,7 +181,7 @@ def calibrate(probability: ArrayLike, same: ArrayLike, *, seed: int = 0,
     before_b = brier(p, y) if n else None
     before_e = expected_calibration_error(p, y, bins) if n else None
     shift = 0.0 if threshold is None else -float(logit(threshold))
-    shifted = _expit(shift + logit(p)) if n else p
+    shifted = expit(shift + logit(p)) if n else p
     identity = Calibration(
         shift, 1.0, False, n, n_same, before_b,
         brier(shifted, y) if n else None, before_e,
@@ -204,7 +205,7 @@ def calibrate(probability: ArrayLike, same: ArrayLike, *, seed: int = 0,
         train = fold != k
         sub = _fit(p[train], y[train]) if 0 < y[train].sum() < train.sum() else None
         a, b = sub if sub is not None else (0.0, 1.0)
-        held_out[~train] = _expit(a + b * logit(p[~train]))
+        held_out[~train] = expit(a + b * logit(p[~train]))
     a, b = params
     return Calibration(
         intercept=a, slope=b, fitted=True, labels=n, same=n_same,

@@ -58,7 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dadkhahi.linkage.calibration import Calibration, logit
+from dadkhahi.linkage.calibration import Calibration, expit, logit
 from dadkhahi.linkage.clusters import (
     DUPLICATE_THRESHOLD,
     EXEMPT_THRESHOLD,
@@ -386,8 +386,7 @@ def draw_weights(probability: ArrayLike, weighed: ArrayLike,
     p = np.asarray(probability, dtype=np.float64)
     w = np.asarray(weighed, dtype=np.float64)
     shift = logit(calibration.apply(w)) - logit(w)
-    out: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-(logit(p) + shift)))
-    return out
+    return expit(logit(p) + shift)
 
 
 def fit_offset(

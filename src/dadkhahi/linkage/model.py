@@ -309,7 +309,6 @@ def model_settings(probability_two_random_records_match: float = 1e-4) -> Settin
     )
 
 
-
 def rule_pairs(features: pd.DataFrame, rules: Sequence[Sequence[str]]) -> pd.DataFrame:
     """Every pair of records some rule finds (same key, every key column known), once.
 
