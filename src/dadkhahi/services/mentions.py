@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 
 from dadkhahi.access import reads
 from dadkhahi.access.audit import ObjectRef, record_reads
+from dadkhahi.access.dossier import visible_by_ids
 from dadkhahi.access.policy import Permission, Principal, params, require, visible
 from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.domain.vocab import Sensitivity
@@ -27,6 +28,8 @@ from dadkhahi.store.store import Store
 _ENTITY_TABLES = {"person": s.persons, "place": s.places, "organization": s.organizations,
                   "act": s.acts}
 _LIMIT = 500
+#: Organisations offered at once for an attributed party (the reviewer's visible ones).
+PARTY_CHOICES = 200
 
 
 def _audit(store: Store, principal: Principal, action: str, rows: list[dict[str, Any]],
@@ -107,6 +110,63 @@ def reject_for(store: Store, principal: Principal, proposal_id: str) -> dict[str
     _visible_proposal(store, principal, proposal_id)
     require(principal, Permission.REVIEW)
     return review.reject(store, proposal_id, principal.name)
+
+
+def _subjects(proposal: dict[str, Any], mentions: list[dict[str, Any]]) -> list[str]:
+    """Subjects a reviewer may give a proposal (KIND:ID): the persons its name may be,
+    and the places the item's text names (a count's subject is often its place)."""
+    found = [f"person:{c['person_id']}" for c in proposal.get("candidates") or []
+             if c.get("person_id")]
+    if proposal["property"] == "victim_count":
+        found += [f"place:{m['value']['place_id']}" for m in mentions
+                  if m["kind"] == "place" and (m.get("value") or {}).get("place_id")]
+    own = (f"{proposal['entity_kind']}:{proposal['entity_id']}"
+           if proposal.get("entity_id") else None)
+    return list(dict.fromkeys(f for f in found if f != own))
+
+
+def subjects_for(store: Store, principal: Principal, proposals: list[dict[str, Any]],
+                 mentions: list[dict[str, Any]]) -> dict[str, list[tuple[str, str, str]]]:
+    """The subjects a reviewer may choose for each proposal (of :func:`proposals_for`,
+    with the item's :func:`mentions_for`), by proposal ID: (KIND:ID, ID, name) of the
+    persons and places it may be about that the caller may see, by the one visibility
+    rule (a candidate found by a reviewer with a grant is not named, nor its ID offered,
+    to one without it); the protected ones named are audited."""
+    wanted = {str(p["id"]): _subjects(p, mentions) for p in proposals}
+    ids: dict[str, set[str]] = {"person": set(), "place": set()}
+    for subject in (x for found in wanted.values() for x in found):
+        kind, _, entity_id = subject.partition(":")
+        ids[kind].add(entity_id)
+    audited: list[ObjectRef] = []
+    with store.reading() as conn:
+        named = {kind: visible_by_ids(conn, store, principal, f"{kind}s", found, audited)
+                 for kind, found in ids.items()}
+    record_reads(store, principal, "text page subjects", audited)
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for proposal_id, found in wanted.items():
+        out[proposal_id] = []
+        for subject in found:
+            kind, _, entity_id = subject.partition(":")
+            row = named[kind].get(entity_id)
+            if row is not None:
+                out[proposal_id].append((subject, entity_id, str(
+                    row.get("label") or row.get("name") or entity_id)))
+    return out
+
+
+def party_choices(store: Store, principal: Principal,
+                  proposals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The organisations the party a proposal's text names may be linked to, when the
+    caller may accept it (``add_facts``) and one waiting for review names a party: those
+    the caller may see, by name (audited, as every list read is); else none."""
+    if not principal.can(Permission.ADD_FACTS) or not any(
+            p["status"] == "pending" and (p.get("value") or {}).get("attributed_to")
+            for p in proposals):
+        return []
+    page, pending = reads.read_page(store, principal, reads.RESOURCES["organizations"],
+                                    reads.PageQuery(sort="name", limit=PARTY_CHOICES))
+    pending.record(store, principal)
+    return page.data
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:

@@ -26,8 +26,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
-from dadkhahi.access.audit import ObjectRef, record_reads
-from dadkhahi.access.dossier import visible_by_ids
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.safe_text import safe_display_name
@@ -133,8 +131,6 @@ PROPOSED = {"executed": N_("was executed"), "victim_count": N_("counts people ki
 #: A proposal's review state, in words.
 REVIEW_STATES = {"pending": N_("waiting for review"), "accepted": N_("accepted"),
                  "rejected": N_("rejected")}
-#: Organisations offered at once for an attributed party (the reviewer's visible ones).
-CHOICES = 200
 #: Which picker of a proposal's form asked: the claim's subject, or the party the text
 #: attributes the statement to.
 PICKERS = ("subject", "party")
@@ -176,9 +172,10 @@ def _language_name(code: str | None, lang: str) -> str:
 
 
 def _item_text_view(store: Store, principal: Principal, item_id: str) -> dict[str, Any]:
-    """What the text page shows: the text, the mentions and the item's proposals, each
-    through its service (visibility first, then the audit of what is shown), and the
-    subjects a reviewer may choose for each proposal, by name."""
+    """What the text page shows: the text, the mentions and the item's proposals, the
+    subjects a reviewer may choose for each, by name, and the organisations a party may
+    be linked to, each through its service (visibility first, then the audit of what is
+    shown)."""
     text = documents_service.text_for(store, principal, item_id)
     mentions = mentions_service.mentions_for(store, principal, item_id)["mentions"]
     proposals = mentions_service.proposals_for(store, principal, item_id=item_id,
@@ -186,60 +183,14 @@ def _item_text_view(store: Store, principal: Principal, item_id: str) -> dict[st
     # Those waiting first, then the reviewed; each in the order of the text (the store
     # keeps them in ledger order, where a reviewed one moves to its review's place).
     proposals.sort(key=lambda p: (p["status"] != "pending", p.get("page") or 0, p["seq"]))
-    _name_subjects(store, principal, proposals, mentions)
-    organizations: list[dict[str, Any]] = []
-    if principal.can(Permission.ADD_FACTS) and any(
-            p["status"] == "pending" and (p.get("value") or {}).get("attributed_to")
-            for p in proposals):
-        # The organisations an attributed party may be linked to: those the reviewer may
-        # see (audited, as every list read is).
-        page, pending = reads.read_page(store, principal, reads.RESOURCES["organizations"],
-                                        reads.PageQuery(sort="name", limit=CHOICES))
-        pending.record(store, principal)
-        organizations = page.data
-    return {"text": text, "mentions": mentions, "proposals": proposals,
-            "organizations": organizations}
-
-
-def _subjects(proposal: dict[str, Any], mentions: list[dict[str, Any]]) -> list[str]:
-    """Subjects a reviewer may give a proposal (KIND:ID): the persons its name may be,
-    and the places the item's text names (a count's subject is often its place)."""
-    found = [f"person:{c['person_id']}" for c in proposal.get("candidates") or []
-             if c.get("person_id")]
-    if proposal["property"] == "victim_count":
-        found += [f"place:{m['value']['place_id']}" for m in mentions
-                  if m["kind"] == "place" and (m.get("value") or {}).get("place_id")]
-    own = (f"{proposal['entity_kind']}:{proposal['entity_id']}"
-           if proposal.get("entity_id") else None)
-    return list(dict.fromkeys(f for f in found if f != own))
-
-
-def _name_subjects(store: Store, principal: Principal, proposals: list[dict[str, Any]],
-                   mentions: list[dict[str, Any]]) -> None:
-    """Each proposal's ``subjects``: (KIND:ID, name) of the persons and places it may be
-    about that the visitor may see, by the one visibility rule (a candidate found by a
-    reviewer with a grant is not named, nor its ID offered, to one without it); the
-    protected ones named are audited."""
-    wanted = {p["id"]: _subjects(p, mentions) for p in proposals}
-    ids: dict[str, set[str]] = {"person": set(), "place": set()}
-    for subject in (x for found in wanted.values() for x in found):
-        kind, _, entity_id = subject.partition(":")
-        ids[kind].add(entity_id)
-    audited: list[ObjectRef] = []
-    with store.reading() as conn:
-        named = {kind: visible_by_ids(conn, store, principal, f"{kind}s", found, audited)
-                 for kind, found in ids.items()}
-    record_reads(store, principal, "text page subjects", audited)
+    subjects = mentions_service.subjects_for(store, principal, proposals, mentions)
     for p in proposals:
-        p["subjects"] = []
-        for subject in wanted[p["id"]]:
-            kind, _, entity_id = subject.partition(":")
-            row = named[kind].get(entity_id)
-            if row is not None:
-                # Shown in a list's option, where no element isolates it: its bidi
-                # controls taken out here, as every user text's are.
-                p["subjects"].append((subject, entity_id, safe_display_name(str(
-                    row.get("label") or row.get("name") or entity_id))))
+        # Shown in a list's option, where no element isolates it: its bidi controls
+        # taken out here, as every user text's are.
+        p["subjects"] = [(subject, entity_id, safe_display_name(name))
+                         for subject, entity_id, name in subjects[str(p["id"])]]
+    return {"text": text, "mentions": mentions, "proposals": proposals,
+            "organizations": mentions_service.party_choices(store, principal, proposals)}
 
 
 @router.get("/items/{item_id}/text")
