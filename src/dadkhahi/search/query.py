@@ -47,14 +47,19 @@ class Query:
             parts.append('"' + " ".join(words) + '"' + (" *" if term.prefix else ""))
         return " AND ".join(parts)
 
-    def tsquery(self, key: bytes | None = None) -> str:
-        """The text for ``to_tsquery('simple', …)``."""
+    def tsquery(self, key: bytes | None = None, *, phrases: bool = True) -> str:
+        """The text for ``to_tsquery('simple', …)``.
+
+        ``phrases=False`` gives the same words with each phrase loosened to AND (its
+        words anywhere in the row): what PostgreSQL ranks by, while it matches by the
+        phrases (see :func:`dadkhahi.search.engine.postgres_statement`).
+        """
         parts = []
         for term in self.terms:
             words = [f"'{hash_token(key, t) if key else t}'" for t in term.tokens]
             if term.prefix:
                 words[-1] += ":*"
-            parts.append("(" + " <-> ".join(words) + ")")
+            parts.append("(" + (" <-> " if phrases else " & ").join(words) + ")")
         return " & ".join(parts)
 
 
