@@ -126,3 +126,65 @@ def test_opening_a_current_home_loads_no_migration_script(store: Store) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env=os.environ.copy())
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_without_rum_init_says_in_one_line_that_a_superuser_must_create_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A PostgreSQL database without the rum extension, reached by an account that may not
+    create it (a managed server's usual account): the schema is refused with one line
+    naming the fix, nothing is built and no home is laid out; once a superuser has made
+    the extension, the same account's init succeeds. The database and the role are this
+    test's own: the shared database's extension is never touched."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from dadkhahi.cli.main import run
+    from dadkhahi.domain.errors import UserError
+    from dadkhahi.store.home import ENV_DATABASE_URL, Home
+
+    base = os.environ.get("DADKHAHI_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("DADKHAHI_TEST_DATABASE_URL not set")
+    tag = uuid.uuid4().hex[:12]
+    role, name = f"dadkhahi_norum_{tag}", f"dadkhahi_test_{tag}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER'))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{role}"'))
+    url = make_url(base).set(username=role, database=name)
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(UserError) as refused:
+            upgrade(engine)
+        said = str(refused.value)
+        assert "\n" not in said and "a superuser must run 'CREATE EXTENSION rum'" in said
+        assert "permission denied" in said
+        with engine.connect() as conn:
+            assert inspect(conn).get_table_names() == []
+        monkeypatch.setenv(ENV_DATABASE_URL, url.render_as_string(hide_password=False))
+        monkeypatch.setenv("COLUMNS", "300")
+        home = tmp_path / "home"
+        monkeypatch.setattr(sys, "argv", ["dadkhahi", "--home", str(home), "init"])
+        with pytest.raises(SystemExit) as exited:
+            run()
+        out, err = capsys.readouterr()
+        assert exited.value.code == 2 and out == ""
+        assert err.strip().splitlines() == [f"error: {said}"], err
+        assert not home.exists()
+        # The fix the line gives: a superuser makes the extension, init then works.
+        superuser = create_engine(make_url(base).set(database=name))
+        with superuser.begin() as conn:
+            conn.execute(text("CREATE EXTENSION rum"))
+        superuser.dispose()
+        Store.init(Home(home), "test.dadkhahi.local/ledger", "tester").engine.dispose()
+        assert current_revision(engine) == HEAD_REVISION
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from dadkhahi.domain.errors import UserError
 from dadkhahi.store.schema import metadata
 
 if TYPE_CHECKING:
@@ -114,6 +115,37 @@ def create_at_head(conn: Connection) -> None:
     conn.execute(VERSION_TABLE.insert().values(version_num=HEAD_REVISION))
 
 
+def require_rum(conn: Connection) -> None:
+    """Make sure the database has PostgreSQL's ``rum`` extension (full-text search ranks
+    from a RUM index; there is no other index path), creating it when this account may.
+
+    Creating an extension that is not marked trusted (``rum`` is not) needs a superuser;
+    managed servers often give none, or lack the package. Instead of the migration's
+    ``CREATE EXTENSION`` failing with the server's words, one line says what to do.
+    """
+    if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'rum'")).first():
+        return
+    try:
+        with conn.begin_nested():  # a failure rolls back to here, the transaction lives
+            conn.execute(text("CREATE EXTENSION rum"))
+    except DBAPIError as exc:
+        available = conn.execute(text(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")).first()
+        if not available:
+            major = (conn.dialect.server_version_info or ("NN",))[0]
+            raise UserError(
+                "this PostgreSQL server has no rum extension, which full-text search "
+                f"needs: install its package (Debian: postgresql-{major}-rum, as "
+                "scripts/install-system-deps.sh does), then a superuser must run "
+                "'CREATE EXTENSION rum' in this database once") from None
+        diag = getattr(exc.orig, "diag", None)
+        reason = getattr(diag, "message_primary", None) or type(exc.orig).__name__
+        raise UserError(
+            "this PostgreSQL database has no rum extension, which full-text search needs, "
+            f"and this account may not create it ({reason}): a superuser must run "
+            "'CREATE EXTENSION rum' in this database once") from None
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database schema to the newest migration (no-op when current).
 
@@ -123,6 +155,8 @@ def upgrade(engine: Engine) -> None:
     if current_revision(engine) == HEAD_REVISION:
         return
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            require_rum(conn)
         if not inspect(conn).get_table_names():
             create_at_head(conn)
             return

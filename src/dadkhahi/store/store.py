@@ -33,7 +33,7 @@ from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import BlobStore
 from dadkhahi.store.db import make_engine, read_connection, write_transaction
 from dadkhahi.store.home import AskPassphrase, Home
-from dadkhahi.store.migrate import upgrade
+from dadkhahi.store.migrate import require_rum, upgrade
 from dadkhahi.store.projection import OpBuffer, project
 from dadkhahi.store.sealed import ROOT_KEY_ID, KeyRing
 
@@ -191,8 +191,16 @@ class Store:
     def init(cls, home: Home, origin: str, actor: str) -> Store:
         """Create a new ledger: keys, schema, and the first event naming its origin."""
         signer = NoteSigner.generate(origin)
+        url = home.database_url()
+        engine: Engine | None = None
+        if url.startswith("postgresql"):
+            # Before the home is laid out: a server lacking what the schema needs is
+            # refused with the home untouched, so init can simply be run again.
+            engine = make_engine(url)
+            with engine.begin() as conn:
+                require_rum(conn)
         home.create(origin, signer.to_private_text(), signer.verifier_key())
-        store = cls(home)
+        store = cls(home, engine)
         upgrade(store.engine)
         with write_transaction(store.engine) as conn:
             if ledger_log.head_exists(conn):
