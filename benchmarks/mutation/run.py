@@ -108,7 +108,36 @@ def write_config(dest: Path, spec: dict[str, list[str]]) -> None:
             "\n\nfrom hypothesis import settings as _mutation_settings\n\n"
             '_mutation_settings.register_profile("mutation", deadline=None)\n'
             '_mutation_settings.load_profile("mutation")\n'
+            + FRESH_CACHES
         )
+
+
+#: Module caches of values built by mutable functions: the disclosure rule's conditions
+#: (and every ``functools.cache``, found by type). mutmut runs the tests with the original
+#: code in its own process (stats, then the clean run) and forks each mutant's run from
+#: it, so a value cached there is inherited: a mutant of a function that only builds it
+#: is never called, and the stats credit only the one test that built it first. Emptied
+#: before every test in the copy (the rebuilding costs milliseconds a test).
+MODULE_CACHES = {"dadkhahi.access.disclosure": "_BUILT"}
+FRESH_CACHES = f'''
+
+import functools as _mutation_functools
+import sys as _mutation_sys
+
+import pytest as _mutation_pytest
+
+
+@_mutation_pytest.fixture(autouse=True)
+def _mutation_fresh_caches() -> None:
+    for _name, _module in list(_mutation_sys.modules.items()):
+        if _name.startswith("dadkhahi."):
+            for _value in list(vars(_module).values()):
+                if isinstance(_value, _mutation_functools._lru_cache_wrapper):
+                    _value.cache_clear()
+    for _name, _attribute in {MODULE_CACHES!r}.items():
+        if _name in _mutation_sys.modules:
+            getattr(_mutation_sys.modules[_name], _attribute).clear()
+'''
 
 
 def mutmut_env(dest: Path) -> dict[str, str]:
