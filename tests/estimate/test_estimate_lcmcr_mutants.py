@@ -2,16 +2,20 @@
 
 Each expected value is worked out here without the code under test: from the
 definition (a log-scale normalisation), from the convergence module's own
-ESS on the split chain, or from the settings passed. All tables are SYNTHETIC.
+ESS on the split chain, or from the settings passed; refusals are compared
+whole. All tables are SYNTHETIC.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from dadkhahi.domain.errors import UserError
 from dadkhahi.estimate import lcmcr
 from dadkhahi.estimate.convergence import ess
 from dadkhahi.estimate.lcmcr import _normalise_rows
@@ -66,3 +70,27 @@ def test_a_warm_start_begins_where_the_other_run_ended() -> None:
     assert warm.diagnostics["warm_start"] is True
     assert cold.draws is not None and warm.draws is not None
     assert not np.array_equal(cold.draws, warm.draws)
+
+
+def test_each_refusal_is_said_in_full() -> None:
+    # What a statistician reads when a run is refused: compared whole, not by one word.
+    two = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [5, 5, 5]})
+    with pytest.raises(UserError) as refused:
+        lcmcr(two)
+    assert str(refused.value).startswith(
+        "LCMCR needs at least 3 lists and the table has 2 (A, B): with two lists")
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"chains": 0}, "LCMCR needs at least one chain and 8 iterations"),
+        ({"iterations": 7}, "LCMCR needs at least one chain and 8 iterations"),
+        ({"max_classes": 1}, "LCMCR needs at least 2 latent classes"),
+        ({"lambda_prior": (1.0, math.inf)},
+         "the Beta prior on capture probabilities needs a, b > 0, got (1.0, inf)"),
+        ({"iterations": 100, "max_iterations": 99},
+         "max_iterations (99) must be at least iterations (100)"),
+        ({"iterations": 100, "burnin": 97}, "burn-in must leave at least 4 kept iterations"),
+        ({"iterations": 100, "burnin": -1}, "burn-in must leave at least 4 kept iterations"),
+    ]
+    for settings, message in cases:
+        with pytest.raises(UserError) as refused:
+            lcmcr(TABLE, **settings)
+        assert str(refused.value) == message, settings
