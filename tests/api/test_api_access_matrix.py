@@ -528,6 +528,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/testimonies/{object_id}"): Rule(
         "read", lambda w, lv, who: Call(f"/api/testimonies/{_testimony(w, lv)[0]}",
                                         target=_testimony(w, lv)[0])),
+    ("PATCH", "/api/testimonies/{object_id}"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/testimonies/{_testimony(w, lv)[0]}",
+            json={"interviewer": f"SYNTHETIC matrix interviewer {who}"},
+            headers=_version(w, s.testimonies, _testimony(w, lv)[0]),
+            target=_testimony(w, lv)[0]),
+        Permission.ADD_EVIDENCE),
     ("POST", "/api/testimonies/{object_id}/consents"): Rule(
         "change", lambda w, lv, who: Call(
             f"/api/testimonies/{_testimony(w, lv)[0]}/consents",

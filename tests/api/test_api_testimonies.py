@@ -4,11 +4,14 @@ segments and translations; the witness's name never in a URL or a response to ot
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from api_world import World
 from sqlalchemy import select
 
 from dadkhahi.store import schema as s
+from dadkhahi.store.actors import pseudonym_in
 
 WITNESS = "SYNTHETICWITNESSAPIQX"
 
@@ -97,3 +100,61 @@ def test_the_list_holds_only_testimonies_disclosed_to_the_caller(world: World) -
             s.audit_reads.c.user_id == world.user_ids["investigator_g"],
             s.audit_reads.c.object_id == hidden)).scalars())
     assert "testimonies" in actions
+
+
+MISSING = "tst_00000000000000000000"
+PLACE = "SYNTHETICPLACEAPIQX"
+
+
+def test_the_interview_is_changed_through_the_api(world: World) -> None:
+    """``PATCH /api/testimonies/{id}``: the fields sent change, as one sealed event under
+    the caller; If-Match required and checked; "not found" alike for a missing testimony
+    and one not disclosed to the caller; a role that may not add evidence refused."""
+    mine = _h(world, "investigator_g")
+    tid = world.client.post("/api/testimonies", headers=mine, json={
+        "title": "SYNTHETIC interview", "witness_name": WITNESS,
+        "interviewer": "SYNTHETIC first interviewer", "language": "fa"}).json()["testimony_id"]
+    read = world.client.get(f"/api/testimonies/{tid}", headers=mine)
+    version = read.headers["ETag"]
+    assert version == f'"{read.json()["version"]}"'
+    change = {"interview_place": PLACE, "interviewer": None,
+              "others_present": ["SYNTHETIC aunt"]}
+    url = f"/api/testimonies/{tid}"
+    assert world.client.patch(url, headers=mine, json=change).status_code == 428
+    for who in ("admin", "researcher", "viewer_g", "lawyer_g", "anonymous"):
+        hidden = world.client.patch(url, json=change,
+                                    headers={**_h(world, who), "If-Match": version})
+        gone = world.client.patch(f"/api/testimonies/{MISSING}", json=change,
+                                  headers={**_h(world, who), "If-Match": version})
+        assert hidden.status_code == gone.status_code == 404, (who, hidden.text)
+        assert hidden.text == gone.text.replace(MISSING, tid)
+    public = world.client.post("/api/testimonies", headers=mine, json={
+        "title": "SYNTHETIC open interview", "sensitivity": "public"}).json()["testimony_id"]
+    seen = world.client.get(f"/api/testimonies/{public}", headers=_h(world, "lawyer_g"))
+    refused = world.client.patch(f"/api/testimonies/{public}", json=change, headers={
+        **_h(world, "lawyer_g"), "If-Match": seen.headers["ETag"]})
+    assert refused.status_code == 403, refused.text
+    assert world.client.patch(url, json={"witness_name": "x"}, headers={
+        **mine, "If-Match": version}).status_code == 422
+    assert world.client.patch(url, json=change, headers={
+        **mine, "If-Match": '"1"'}).status_code == 412
+    done = world.client.patch(url, json=change, headers={**mine, "If-Match": version})
+    assert done.status_code == 200, done.text
+    assert done.json()["changed"] == ["interview_place", "interviewer", "others_present"]
+    assert done.headers["ETag"] == f'"{done.json()["version"]}"' != version
+    shown = world.client.get(url, headers=mine).json()
+    assert shown["interview_place"] == PLACE and shown["interviewer"] is None
+    assert shown["others_present"] == ["SYNTHETIC aunt"] and shown["witness_name"] == WITNESS
+    assert world.client.patch(url, json={"language": "en"}, headers={
+        **mine, "If-Match": version}).status_code == 412  # read before the change
+    with world.store.reading() as conn:
+        body = conn.execute(select(s.ledger_events.c.body).where(
+            s.ledger_events.c.idx == done.json()["version"])).scalar_one()
+        row = conn.execute(select(s.testimonies).where(
+            s.testimonies.c.id == tid)).mappings().one()
+    event = json.loads(body)
+    assert event["type"] == "testimony.interview_changed"
+    with world.store.reading() as conn:  # a user's pseudonym is keyed on their account
+        assert event["actor"] == pseudonym_in(conn, world.store.keys, "investigator_g")
+    assert PLACE.encode() not in bytes(body) and WITNESS.encode() not in bytes(body)
+    assert PLACE not in json.dumps({k: v for k, v in row.items() if k != "sealed"})

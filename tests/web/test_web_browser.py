@@ -382,7 +382,8 @@ def test_accept_and_reject_proposed_claims_on_the_text_page(browser: Any, server
 def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Served,
                                                         facts: dict[str, str]) -> None:
     """Journey: the testimonies entry of the bar, the list, a testimony by its pseudonym;
-    the witness's name shown only once its panel is opened."""
+    the witness's name shown only once its panel is opened; a segment added and the
+    interview changed from their forms."""
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -410,6 +411,20 @@ def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Se
         page.wait_for_url(re.compile(r"done=segment"))
         assert segments.count() == 3
         assert "I heard the names read out" in segments.last.inner_text()
+        # The interview changed from its form (no script needed), by keyboard; axe on it.
+        page.get_by_text("Change the interview").click()
+        assert axe_problems(page) == []
+        page.locator("#f-interview_place").fill("")
+        page.locator("#f-interview_place").focus()
+        page.keyboard.type("SYNTHETIC: a café in the old town")
+        page.select_option("#f-read_back", "no")
+        page.screenshot(path=str(shot_name("testimony-interview-form", "en", "desktop")),
+                        full_page=True)
+        page.locator("#f-interview_place").press("Enter")
+        page.wait_for_url(re.compile(r"done=interview"))
+        interview = page.locator("section[aria-labelledby=interview-heading] dl").first
+        assert "SYNTHETIC: a café in the old town" in interview.inner_text()
+        assert "SYNTHETIC" not in page.url
     finally:
         context.close()
 

@@ -6,6 +6,7 @@ from the list for anyone its source may not go to; protected reads audited."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -224,9 +225,10 @@ def test_a_protected_testimony_takes_no_change_without_the_grant(
     count = len(_segments(world, made["protected"]))
     segment = _segments(world, made["protected"])[0]["id"]
     form = {"csrf": token, "text": "SYNTHETIC", "knowledge": "direct", "language": "en",
-            "recipient_kind": "team", "status": "refused"}
+            "recipient_kind": "team", "status": "refused", "interviewer": "SYNTHETIC",
+            "version": "1"}
     may_add = who == "admin"  # of these, only an admin may add evidence
-    for path in ("consents", "segments", f"segments/{segment}/translations"):
+    for path in ("interview", "consents", "segments", f"segments/{segment}/translations"):
         answer = client.post(f"/en/testimonies/{made['protected']}/{path}", data=form)
         missing = client.post(f"/en/testimonies/{MISSING}/{path}", data=form)
         assert answer.status_code == missing.status_code == (404 if may_add else 403), path
@@ -235,3 +237,60 @@ def test_a_protected_testimony_takes_no_change_without_the_grant(
     if may_add:  # the public testimony is theirs to add to
         done = client.post(f"/en/testimonies/{made['public']}/segments", data=form)
         assert done.status_code == 303, done.text
+
+
+def test_change_the_interview_from_the_testimony_page(
+        app: FastAPI, world: World, made: dict[str, str]) -> None:
+    """The interview's form (no script needed) holds what is recorded and the version it
+    was read at; posted, it changes the interview through the API's service (an event
+    under the signed-in user, sealed: the new place in no event's or column's clear
+    text); a mistake is said beside its field; a change made meanwhile by someone else is
+    refused, the form then showing what is recorded now."""
+    testimony = made["protected"]
+    client = client_for(app, world, "investigator_g")
+    page = client.get(f"/en/testimonies/{testimony}").text
+    action = f'action="/en/testimonies/{testimony}/interview"'
+    assert action in page and 'value="SYNTHETIC interviewer"' in page
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert version is not None
+    token = csrf_of(page)
+    form = {"csrf": token, "version": version.group(1), "interview_date": "1399/02/10",
+            "interview_place": "SECRET-moved place SYNTHETIC",
+            "interviewer": "SYNTHETIC interviewer", "interpreter": "SYNTHETIC interpreter",
+            "language": "fa", "read_back": "no", "others_present": "SYNTHETIC aunt\n\n",
+            "materials_shown": "SYNTHETIC photo", "prior_statements": ""}
+    wrong = client.post(f"/fa/testimonies/{testimony}/interview",
+                        data={**form, "read_back": "maybe", "language": "x" * 36})
+    assert wrong.status_code == 422
+    assert 'id="f-read_back-error"' in wrong.text and 'id="f-language-error"' in wrong.text
+    assert 'value="SECRET-moved place SYNTHETIC"' in wrong.text  # what was typed is kept
+    done = client.post(f"/en/testimonies/{testimony}/interview", data=form)
+    assert done.status_code == 303, done.text
+    assert "done=interview" in done.headers["location"]
+    assert "SECRET" not in done.headers["location"]
+    shown = client.get(done.headers["location"]).text
+    assert "The interview is recorded as shown." in shown
+    assert "SECRET-moved place SYNTHETIC" in shown and "SYNTHETIC interpreter" in shown
+    with world.store.reading() as conn:
+        row = conn.execute(select(s.testimonies).where(
+            s.testimonies.c.id == testimony)).mappings().one()
+        body = conn.execute(select(s.ledger_events.c.body).where(
+            s.ledger_events.c.idx == row["ledger_index"])).scalar_one()
+    assert json.loads(body)["type"] == "testimony.interview_changed"
+    assert json.loads(body)["data"]["changed"] == [
+        "interview_place", "interpreter", "others_present", "read_back"]
+    assert b"SECRET-moved" not in bytes(body) and row["interview_place"] == "[protected]"
+    assert _actor_of(world, s.testimonies, testimony) == _pseudonym(world, "investigator_g")
+    # The same form again, read before that change: refused, the form now as recorded.
+    stale = client.post(f"/en/testimonies/{testimony}/interview",
+                        data={**form, "interview_place": "SYNTHETIC stale place"})
+    assert stale.status_code == 409 and "make your change again" in stale.text
+    assert 'value="SECRET-moved place SYNTHETIC"' in stale.text
+    assert f'name="version" value="{row["ledger_index"]}"' in stale.text
+    with world.store.reading() as conn:
+        assert conn.execute(select(s.testimonies.c.ledger_index).where(
+            s.testimonies.c.id == testimony)).scalar_one() == row["ledger_index"]
+    # Who may not add evidence sees no form.
+    public = client_for(app, world, "viewer_g").get(f"/en/testimonies/{made['public']}")
+    assert public.status_code == 200
+    assert f'action="/en/testimonies/{made["public"]}/interview"' not in public.text

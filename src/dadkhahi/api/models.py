@@ -679,6 +679,21 @@ class TestimonyIn(_In):
     sensitivity: Sensitivity = Sensitivity.PROTECTED
 
 
+class InterviewIn(_In):
+    """A change of a testimony's interview: only the fields sent change (``null`` or an
+    empty list clears one); sealed when the testimony is protected."""
+
+    interview_date: str | None = Field(default=None, max_length=100)
+    interview_place: str | None = Field(default=None, max_length=500)
+    interviewer: str | None = Field(default=None, max_length=500)
+    others_present: list[str] | None = Field(default=None, max_length=50)
+    interpreter: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, max_length=35)
+    read_back: bool | None = None
+    materials_shown: list[str] | None = Field(default=None, max_length=200)
+    prior_statements: list[str] | None = Field(default=None, max_length=200)
+
+
 class ConsentIn(_In):
     """Consent for one recipient, or its withdrawal (listing what was disclosed)."""
 

@@ -32,8 +32,9 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     "involvement": _ALWAYS | {"act_id", "person_id", "organization_id", "support"},
     "claim": _ALWAYS | {"entity_kind", "entity_id", "property", "status", "support"},
     # The witness, the interview's circumstances and language are sealed; a random
-    # pseudonym is what others see.
-    "testimony": _ALWAYS | {"source_id", "pseudonym", "created_at"},
+    # pseudonym is what others see. ``changed`` (the names of the fields a change of the
+    # interview changed) belongs to its events.
+    "testimony": _ALWAYS | {"source_id", "pseudonym", "created_at", "changed"},
     # A protected list's file: what the system read it as stays in clear; the names of
     # its columns and sheet (which a team may write a witness's name into) are sealed.
     "list_import": _ALWAYS | {"list_id", "list_version", "supersedes", "source_id", "item_id",

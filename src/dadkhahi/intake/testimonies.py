@@ -23,8 +23,9 @@ publication to a partner, UN mechanism or court decides through
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.sources import register_source
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, Transaction, utc_now
+from dadkhahi.store.versions import check_version
 
 RECIPIENT_KINDS = ("team", "partner", "un_mechanism", "court", "public")
 #: Recipient kinds that are one body and need no name.
@@ -126,6 +128,88 @@ def get_testimony(conn: Connection, ref: str) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"no testimony {ref!r}")
     return dict(row)
+
+
+# --- the interview changed afterwards --------------------------------------------------
+
+#: The interview's circumstances a change may set: text, lists typed one entry a line,
+#: and whether the statement was read back (the title stays with the source, the
+#: witness's name and contact with the witness).
+INTERVIEW_TEXTS = ("interview_date", "interview_place", "interviewer", "interpreter",
+                   "language")
+INTERVIEW_LISTS = ("others_present", "materials_shown", "prior_statements")
+INTERVIEW = (*INTERVIEW_TEXTS, *INTERVIEW_LISTS, "read_back")
+#: The witness: sealed in the same payload as the interview, so carried again (sealed)
+#: by a change of a protected testimony, whose row keeps one payload.
+_WITNESS = ("witness_name", "witness_contact")
+#: Longest language code (as a translation's).
+MAX_LANGUAGE = 35
+
+
+def _interview_value(name: str, value: Any) -> Any:
+    """One field of the interview as it is kept (empty text and empty lists are none);
+    ValidationError naming the field, never quoting its value."""
+    if name in INTERVIEW_TEXTS:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValidationError(f"{name}: give text, or nothing to clear it")
+        if name == "language" and len(value.strip()) > MAX_LANGUAGE:
+            raise ValidationError(f"language: a code of at most {MAX_LANGUAGE} characters "
+                                  "(such as en or fa)")
+        return value.strip() or None
+    if name in INTERVIEW_LISTS:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise ValidationError(f"{name}: give a list of text entries")
+        return [x.strip() for x in value if x.strip()] or None
+    if value is not None and not isinstance(value, bool):
+        raise ValidationError("read_back: true, false, or nothing when not recorded")
+    return value
+
+
+def change_interview(
+    store: Store, testimony_ref: str, fields: Mapping[str, Any], actor: str, *,
+    expected_version: int | None,
+) -> tuple[list[str], int | None]:
+    """Change the interview's circumstances: the fields given (others kept), checked all
+    before anything is written, as one ``testimony.interview_changed`` event carrying the
+    whole interview after the change and the names of the fields changed, sealed like a
+    ``testimony.recorded`` when the testimony is protected (with the witness, so the row
+    keeps one payload; what it replaces stays in the ledger under its own key, destroyed
+    by :func:`erase_testimony` with the rest). ``expected_version``: the testimony's
+    version as read (``VersionMismatchError`` if it changed since; None: no check).
+
+    Returns the names of the fields changed and the event's index (none, and no event,
+    when nothing changes).
+    """
+    unknown = sorted(set(fields) - set(INTERVIEW))
+    if unknown:
+        raise ValidationError(f"{unknown[0]}: not a field of the interview (choose among "
+                              f"{', '.join(INTERVIEW)})")
+    if not fields:
+        raise ValidationError("nothing to change: give a field of the interview")
+    given = {name: _interview_value(name, value) for name, value in fields.items()}
+    with store.transaction(actor) as tx:
+        row = get_testimony(tx.conn, testimony_ref)
+        testimony_id = str(row["id"])
+        check_version(tx.conn, s.testimonies, testimony_id, expected_version,
+                      current=int(row["ledger_index"]))
+        opened = tx.keys.open_row(tx.conn, dict(row))
+        if opened.get("erased"):
+            raise ValidationError("this testimony was erased: its interview cannot change")
+        current = {name: _interview_value(name, opened.get(name)) for name in INTERVIEW}
+        new = {**current, **given}
+        changed = [name for name in INTERVIEW if new[name] != current[name]]
+        if not changed:
+            return changed, None
+        data: dict[str, Any] = {"id": testimony_id, "source_id": row["source_id"],
+                                "sensitivity": row["sensitivity"], **new, "changed": changed}
+        if row["sensitivity"] == str(Sensitivity.PROTECTED):
+            data.update({name: opened.get(name) for name in _WITNESS})
+            data = tx.seal_protected("testimony", data, testimony_id)
+        return changed, tx.emit("testimony.interview_changed", data)
 
 
 def _check_recipient(kind: str, name: str | None) -> str:
@@ -400,6 +484,7 @@ def erase_testimony(store: Store, ref: str, reason: str, actor: str) -> list[int
     Returns the events' indices.
     """
     # Imported here: erasure is rare, and store.erase is not needed to record testimonies.
+    from dadkhahi.intake.erasure import sealed_key_ids
     from dadkhahi.store.erase import destroy_keys, scrub
 
     with store.reading() as conn:
@@ -411,7 +496,17 @@ def erase_testimony(store: Store, ref: str, reason: str, actor: str) -> list[int
             s.testimony_segments.c.testimony_id == tid)).scalars()
         sealed += conn.execute(select(s.segment_translations.c.sealed).where(
             s.segment_translations.c.testimony_id == tid)).scalars()
-    keys = [str(x["key_id"]) for x in sealed if isinstance(x, dict) and x.get("key_id")]
+        keys = [str(x["key_id"]) for x in sealed if isinstance(x, dict) and x.get("key_id")]
+        # Every interview it had: each change sealed the whole of it under a key of its
+        # own, which only the ledger's events name once the row holds a newer one.
+        for body in conn.execute(select(s.ledger_events.c.body).where(
+                s.ledger_events.c.type.in_(("testimony.recorded",
+                                            "testimony.interview_changed")))).scalars():
+            if str(tid).encode() in body:  # cheap test first: most name another testimony
+                data = json.loads(body)["data"]
+                if data.get("id") == tid:
+                    keys += sealed_key_ids(data)
+    keys = list(dict.fromkeys(keys))  # the row's payload is its last event's
     if not keys:
         raise ValidationError("this testimony holds no sealed fields to erase (it is not "
                               "protected)")

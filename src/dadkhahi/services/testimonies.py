@@ -5,14 +5,14 @@ A testimony is shown only as its source may be disclosed to the caller, by the o
 disclosure rule (:func:`dadkhahi.access.disclosure.may_disclose` with the caller as its
 audience; the witness's consent is that rule's hook for recipients outside the team):
 anyone else is told "not found", never "forbidden". A protected testimony shown is
-audited. Recording a testimony, consent, segments or translations adds evidence
-(``add_evidence``); a new protected testimony's source is granted to its creator in the
-same write, as a new protected source is.
+audited. Recording a testimony, a change of its interview, consent, segments or
+translations adds evidence (``add_evidence``); a new protected testimony's source is
+granted to its creator in the same write, as a new protected source is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -94,8 +94,24 @@ def show_for(store: Store, principal: Principal, ref: str) -> dict[str, Any]:
     if row["sensitivity"] == str(Sensitivity.PROTECTED):
         record_reads(store, principal, "testimony", [("testimony", str(row["id"])),
                                                      ("source", str(row["source_id"]))])
-    shown.pop("ledger_index", None)
+    # The version a change of the interview names (as the row was when read).
+    shown["version"] = int(row["ledger_index"])
     return shown
+
+
+def interview_for(store: Store, principal: Principal, ref: str, fields: Mapping[str, Any],
+                  expected_version: int) -> dict[str, Any]:
+    """Change the interview's circumstances (``add_evidence``): the fields given, one
+    ``testimony.interview_changed`` event sealed as the testimony is (none when nothing
+    changes), if the testimony is still at the version the caller read
+    (``VersionMismatchError`` otherwise). Answers the names of the fields changed and
+    the testimony's version."""
+    row = _disclosed(store, principal, ref)
+    require(principal, Permission.ADD_EVIDENCE)
+    changed, index = t.change_interview(store, str(row["id"]), fields, principal.name,
+                                        expected_version=expected_version)
+    return {"testimony_id": row["id"], "changed": changed,
+            "version": int(row["ledger_index"]) if index is None else index}
 
 
 def consent_for(

@@ -89,6 +89,23 @@ _simple_insert("organization.created", s.organizations)
 _simple_insert("place.created", s.places)
 _simple_insert("act.created", s.acts)
 _simple_insert("testimony.recorded", s.testimonies)
+
+
+#: What a change of a testimony's interview leaves as it is.
+_TESTIMONY_KEPT = frozenset({"id", "source_id", "pseudonym", "sensitivity", "created_at",
+                             "sealed", "ledger_index"})
+
+
+@handles("testimony.interview_changed")
+def _interview_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # The whole interview after the change; a protected one's sealed payload (with the
+    # witness) replaces the row's, a testimony not protected has none.
+    values = {c.name: data[c.name] for c in s.testimonies.c
+              if c.name in data and c.name not in _TESTIMONY_KEPT}
+    return [Update(s.testimonies, {"id": data["id"]},
+                   {**values, "sealed": data.get("sealed"), "ledger_index": index})]
+
+
 _simple_insert("consent.recorded", s.consents)
 
 

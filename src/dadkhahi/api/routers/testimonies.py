@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from dadkhahi.api.deps import PrincipalDep, StoreDep
-from dadkhahi.api.models import ConsentIn, SegmentsIn, TestimonyIn, TranslationIn
+from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep
+from dadkhahi.api.models import ConsentIn, InterviewIn, SegmentsIn, TestimonyIn, TranslationIn
+from dadkhahi.http.requests import etag
 from dadkhahi.intake.testimonies import SegmentSpec, TestimonySpec
 from dadkhahi.services import testimonies as service
 
@@ -38,10 +39,29 @@ def list_testimonies(store: StoreDep, principal: PrincipalDep,
 
 
 @router.get("/testimonies/{object_id}", response_model=dict[str, Any], responses=_HIDDEN)
-def show_testimony(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+def show_testimony(object_id: str, response: Response, store: StoreDep,
+                   principal: PrincipalDep) -> Any:
     """A testimony (by ID, source ID or pseudonym) with its consents and its segments and
-    their translations, if its source may be disclosed to you."""
-    return service.show_for(store, principal, object_id)
+    their translations, if its source may be disclosed to you; its ``version`` is also
+    its ETag, for a change of its interview."""
+    shown = service.show_for(store, principal, object_id)
+    response.headers["ETag"] = etag(int(shown["version"]))
+    return shown
+
+
+@router.patch("/testimonies/{object_id}", response_model=dict[str, Any], responses={
+    **_HIDDEN, 412: {"description": "Changed since you read it"},
+    428: {"description": "If-Match missing"}})
+def change_interview(object_id: str, body: InterviewIn, version: VersionDep,
+                     response: Response, store: StoreDep, principal: PrincipalDep) -> Any:
+    """Change the interview (date, place, interviewer, others present, interpreter,
+    language, read back, materials shown, prior statements): only the fields sent, as one
+    ledger event (none if nothing changes), sealed as the testimony is; send If-Match with
+    the testimony's ETag. Answers the names of the fields changed and the new version."""
+    fields = {name: getattr(body, name) for name in body.model_fields_set}
+    done = service.interview_for(store, principal, object_id, fields, version)
+    response.headers["ETag"] = etag(int(done["version"]))
+    return done
 
 
 @router.post("/testimonies/{object_id}/consents", response_model=dict[str, Any],

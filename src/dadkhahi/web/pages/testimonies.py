@@ -1,7 +1,8 @@
 """Testimonies: the list of those the visitor may see, and one testimony with its
 interview, consents, segments (direct or hearsay) and their translations; and the
-changes the API allows, from forms: record a testimony, record consent for a recipient
-(or its withdrawal), add a segment, keep a translation beside a segment.
+changes the API allows, from forms: record a testimony, change its interview, record
+consent for a recipient (or its withdrawal), add a segment, keep a translation beside a
+segment.
 
 Thin over ``services.testimonies`` (the API's service): a testimony is listed and shown
 only as the one disclosure rule lets its source go to the visitor, so anyone else gets
@@ -26,9 +27,16 @@ from starlette.concurrency import run_in_threadpool
 from dadkhahi.access.policy import Permission
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.intake.testimonies import SegmentSpec, TestimonySpec
+from dadkhahi.intake.testimonies import (
+    INTERVIEW_LISTS,
+    INTERVIEW_TEXTS,
+    MAX_LANGUAGE,
+    SegmentSpec,
+    TestimonySpec,
+)
 from dadkhahi.persian.dates import DateParseError, parse_date
 from dadkhahi.services import testimonies as service
+from dadkhahi.store.versions import VersionMismatchError
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, holding, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
@@ -55,12 +63,13 @@ KNOWLEDGE = {"direct": N_("seen or lived by the witness"),
 #: Whether the testimony was read back to the witness.
 READ_BACK = {"": N_("not recorded"), "yes": N_("yes"), "no": N_("no")}
 #: What the page says after a change (a code in the address, never text typed).
-DONE = {"consent": N_("The consent was recorded."),
+DONE = {"interview": N_("The interview is recorded as shown."),
+        "consent": N_("The consent was recorded."),
         "segment": N_("The segment was added."),
         "translation": N_("The translation was kept beside the segment.")}
 #: Where the page opens after each change.
-ANCHORS = {"consent": "consent-heading", "segment": "segments-heading",
-           "translation": "segments-heading"}
+ANCHORS = {"interview": "interview-heading", "consent": "consent-heading",
+           "segment": "segments-heading", "translation": "segments-heading"}
 
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
@@ -107,6 +116,33 @@ def _day(text: str) -> str | None:
     return found.earliest.isoformat()
 
 
+def _interview(form: dict[str, str]) -> dict[str, Any]:
+    """The interview's fields as a form types them (the new testimony's and the change's):
+    text (empty for none), lists one entry a line, read back as yes, no or not recorded."""
+    return {**{name: form.get(name) or None for name in INTERVIEW_TEXTS},
+            **{name: _lines(form.get(name, "")) for name in INTERVIEW_LISTS},
+            "read_back": {"yes": True, "no": False}.get(form.get("read_back", ""))}
+
+
+def _interview_form(shown: dict[str, Any]) -> dict[str, str]:
+    """The interview as the change form shows it at first, with the version it names."""
+    read_back = shown.get("read_back")
+    return {**{name: str(shown.get(name) or "") for name in INTERVIEW_TEXTS},
+            **{name: "\n".join(shown.get(name) or []) for name in INTERVIEW_LISTS},
+            "read_back": "" if read_back is None else "yes" if read_back else "no",
+            "version": str(shown["version"])}
+
+
+def _interview_errors(form: dict[str, str], tr: Callable[[str], str]) -> dict[str, str]:
+    """The interview form's mistakes (the rules of ``intake.testimonies``)."""
+    errors: dict[str, str] = {}
+    if form.get("read_back", "") not in READ_BACK:
+        errors["read_back"] = tr("Choose one of the list.")
+    if len(form.get("language", "").strip()) > MAX_LANGUAGE:
+        errors["language"] = tr("A language code is at most 35 characters (such as en or fa).")
+    return errors
+
+
 @router.get("/testimonies/new")
 async def new_testimony(request: Request, lang: LangDep, current: VisitorDep) -> Response:
     """The form of a new testimony: the title and the interview (all sealed when
@@ -135,21 +171,12 @@ async def add_testimony(request: Request, lang: LangDep) -> Response:
         errors["title"] = tr("Give the testimony a title (it is sealed like the rest).")
     if form.get("sensitivity") not in SENSITIVITY:
         errors["sensitivity"] = tr("Choose a sensitivity.")
-    if form.get("read_back", "") not in READ_BACK:
-        errors["read_back"] = tr("Choose one of the list.")
+    errors.update(_interview_errors(form, tr))
     if errors:
         return _new_page(request, lang, current, form, errors, 422)
-    read_back = {"yes": True, "no": False}.get(form.get("read_back", ""))
     spec = TestimonySpec(
         title=form["title"], witness_name=form.get("witness_name") or None,
-        witness_contact=form.get("witness_contact") or None,
-        interview_date=form.get("interview_date") or None,
-        interview_place=form.get("interview_place") or None,
-        interviewer=form.get("interviewer") or None,
-        others_present=_lines(form.get("others_present", "")),
-        interpreter=form.get("interpreter") or None, language=form.get("language") or None,
-        read_back=read_back, materials_shown=_lines(form.get("materials_shown", "")),
-        prior_statements=_lines(form.get("prior_statements", "")),
+        witness_contact=form.get("witness_contact") or None, **_interview(form),
         sensitivity=Sensitivity(form["sensitivity"]))
     made = await run_in_threadpool(service.add_for, request.app.state.store,
                                    current.principal, spec)
@@ -175,7 +202,8 @@ async def _page(request: Request, lang: str, current: Any, testimony_id: str, *,
                                     current.principal, testimony_id)
     return render(request, "testimony.html", {
         "t": shown, "recipients": RECIPIENTS, "consent": CONSENT, "knowledge": KNOWLEDGE,
-        "sensitivity": SENSITIVITY, "done": DONE.get(done or ""),
+        "sensitivity": SENSITIVITY, "done": DONE.get(done or ""), "read_back": READ_BACK,
+        "interview": _interview_form(shown),
         "may_edit": current.principal.can(Permission.ADD_EVIDENCE),
         "form": form, "entered": entered or {}, "errors": errors or {},
     }, current, lang, status)
@@ -189,23 +217,43 @@ async def _change(request: Request, lang: str, testimony_id: str, name: str,
     told about it), the fields checked, then the service, which tells a testimony the
     visitor may not see "not found"; the page again with the mistakes beside the fields
     (read through the service too: "not found" as well), or back to the page saying
-    what was done."""
+    what was done. A change made by someone else since the page was read (its version)
+    is refused, the form showing what is recorded now."""
     form = await read_form(request)
     current = await visitor(request)
     permitted(request, current, lang, Permission.ADD_EVIDENCE)
     store = request.app.state.store
     tr = language(lang).gettext
     errors = check(form, tr)
+    status = 422
     if not errors:
         try:
             await run_in_threadpool(write, store, current.principal, form)
         except ValidationError:
             errors["form"] = tr("This could not be recorded: check the fields.")
+        except VersionMismatchError:
+            errors["form"] = tr("Someone changed this since you opened the page: the form "
+                                "now shows what is recorded; make your change again.")
+            form = {}
+            status = 409
     if errors:
         return await _page(request, lang, current, testimony_id, form=name, entered=form,
-                           errors=errors, status=422)
+                           errors=errors, status=status)
     return RedirectResponse(f"/{lang}/testimonies/{testimony_id}?done={name}#{ANCHORS[name]}",
                             status_code=303)
+
+
+@router.post("/testimonies/{testimony_id}/interview")
+async def change_interview(request: Request, lang: LangDep, testimony_id: str) -> Response:
+    """Change the interview's circumstances to what the form holds (one ledger event,
+    none when nothing changed; sealed as the testimony is), if no one changed it since
+    the page was read."""
+    def write(store: Any, principal: Any, form: dict[str, str]) -> object:
+        version = ascii_digits(form.get("version", ""))
+        return service.interview_for(store, principal, testimony_id, _interview(form),
+                                     int(version) if version.isdigit() else -1)
+
+    return await _change(request, lang, testimony_id, "interview", _interview_errors, write)
 
 
 def _consent_errors(form: dict[str, str], tr: Callable[[str], str]) -> dict[str, str]:
