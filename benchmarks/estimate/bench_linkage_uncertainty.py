@@ -21,6 +21,7 @@ import argparse
 import json
 import logging
 import math
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -246,11 +247,37 @@ def one_population(r: int, draws: int, knobs: dict[str, Any],
     }
 
 
+def code_under_test() -> dict[str, Any]:
+    """Which dadkhahi ran: its source folder, commit (and whether it was changed) and threshold.
+
+    Recorded in every row because the package imported is the one on ``sys.path``
+    (``PYTHONPATH``, else the editable install), not necessarily this script's checkout.
+    """
+    import dadkhahi
+
+    folder = Path(dadkhahi.__file__).resolve().parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
+                              text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+    return {"source": str(folder), "commit": git("rev-parse", "HEAD"),
+            "changed": bool(git("status", "--porcelain", "--", ".")),
+            "threshold": DEFAULT_THRESHOLD}
+
+
 def summarise(rows: list[dict[str, Any]]) -> str:
     """The design's table: coverage (SE), relative bias, median width per arm."""
     sources = sorted({row.get("draws_from", "calibration") for row in rows})
     out = [f"{len(rows)} populations of {N:,}; M = {rows[0]['draws'] if rows else '?'}; "
            f"partitions drawn from {', '.join(sources)}"]
+    # Rows of different code or thresholds are not one study: say so before any figure.
+    codes = sorted({(str(row["code"]["commit"])[:10] + ("+changes" if row["code"]["changed"] else ""),
+                     row["code"]["threshold"]) if "code" in row else ("not recorded", "?")
+                    for row in rows}, key=str)
+    out.append("  code: " + "; ".join(f"{c} at threshold {t}" for c, t in codes)
+               + ("  (MIXED: not one study)" if len(codes) > 1 else ""))
     for arm in ("true", "fixed", "uncertain"):
         cover = np.array([row[arm]["covers"] for row in rows], dtype=float)
         est = np.array([row[arm]["estimate"] for row in rows], dtype=float)
@@ -302,9 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("splink").setLevel(logging.ERROR)
     knobs = load_config("namesake").get("knobs", {})
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    code = code_under_test()
     rows = []
     for r in range(args.first, args.first + args.runs):
-        row = one_population(r, args.draws, knobs, args.draws_from)
+        row = {**one_population(r, args.draws, knobs, args.draws_from), "code": code}
         rows.append(row)
         with open(args.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
