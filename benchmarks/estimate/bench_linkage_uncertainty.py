@@ -273,9 +273,9 @@ def summarise(rows: list[dict[str, Any]]) -> str:
     out = [f"{len(rows)} populations of {N:,}; M = {rows[0]['draws'] if rows else '?'}; "
            f"partitions drawn from {', '.join(sources)}"]
     # Rows of different code or thresholds are not one study: say so before any figure.
-    codes = sorted({(str(row["code"]["commit"])[:10] + ("+changes" if row["code"]["changed"] else ""),
-                     row["code"]["threshold"]) if "code" in row else ("not recorded", "?")
-                    for row in rows}, key=str)
+    codes = sorted({(str(row["code"]["commit"])[:10]
+                     + ("+changes" if row["code"]["changed"] else ""), row["code"]["threshold"])
+                    if "code" in row else ("not recorded", "?") for row in rows}, key=str)
     out.append("  code: " + "; ".join(f"{c} at threshold {t}" for c, t in codes)
                + ("  (MIXED: not one study)" if len(codes) > 1 else ""))
     for arm in ("true", "fixed", "uncertain"):
