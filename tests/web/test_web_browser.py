@@ -340,7 +340,15 @@ def test_accept_and_reject_proposed_claims_on_the_text_page(browser: Any, server
         page = context.new_page()
         page.on("request", lambda r: urls.append(r.url))
         sign_in(page, server.url, "fa", "investigator_g")
-        page.goto(f"{server.url}/fa/items/{item}/text")
+        for lang, accept, reject in (("en", "Accept", "Reject"), ("fa", "پذیرفتن", "رد کردن")):
+            page.goto(f"{server.url}/{lang}/items/{item}/text")
+            # A proposal's Accept and Reject buttons stand apart (they touched).
+            shown = page.locator("ol.hits > li").first
+            above = shown.get_by_role("button", name=accept).bounding_box()
+            below = shown.get_by_role("button", name=reject).bounding_box()
+            assert below["y"] - (above["y"] + above["height"]) >= 8, (lang, above, below)
+            page.screenshot(path=str(shot_name("item-text-decide", lang, "desktop")),
+                            full_page=True)
         assert page.locator("pre mark").count() == 5
         first = page.locator("ol.hits > li").first
         first.locator("input[name=subject_name]").press_sequentially("علی کریمی", delay=20)
