@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/documents/bench_search.py [--docs 5000] [--words 2000]
         [--queries 50] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
-        [--no-sqlite] [--explain] [--bulk]
+        [--no-sqlite] [--explain] [--bulk] [--pages 1]
 
 The database named by ``--database-url`` is emptied first (its ``public`` schema dropped):
 give it a database of its own, never a shared one.
@@ -15,11 +15,14 @@ as items of one public source through ``intake.evidence.add_item`` (the real pat
 rows the extraction job writes:
 
 * by default through ``search.index.index_pages``, exactly as the extraction job does
-  (one INSERT per page, the search index kept up to date row by row);
+  (one call per document, its pages in one INSERT, the search index kept up to date);
 * with ``--bulk`` (what makes 100,000 documents buildable): the same rows written by COPY
   on PostgreSQL with the search index dropped during the load and made again after it
   from its own definition, and by one INSERT … SELECT into the FTS5 table on SQLite. This
   measures search, not the ingest path's cost per document.
+
+``--pages N`` cuts each document into N pages of about equal length (one index row
+each), as a 10-page PDF is indexed.
 
 Queries are rare words (drawn from the vocabulary's tail), common words (its head),
 two-word phrases taken from the documents, and common phrases (two of the four most
@@ -89,6 +92,14 @@ class Corpus:
         return " ".join(rng.choices(self.vocab, cum_weights=self.cum, k=self.words))
 
 
+def paged(body: str, pages: int) -> list[PageText]:
+    """A document's words cut into ``pages`` pages of about equal length."""
+    words = body.split(" ")
+    size = -(-len(words) // pages)
+    return [PageText(n + 1, " ".join(words[first:first + size]))
+            for n, first in enumerate(range(0, len(words), size))]
+
+
 def _copy_rows(store: Store, rows: list[tuple[object, ...]]) -> None:
     """COPY rows into search_segments (PostgreSQL, psycopg 3)."""
     raw = store.engine.raw_connection()
@@ -103,7 +114,7 @@ def _copy_rows(store: Store, rows: list[tuple[object, ...]]) -> None:
 
 
 def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
-          bulk: bool) -> tuple[Store, dict[str, int], dict[str, float]]:
+          bulk: bool, pages: int = 1) -> tuple[Store, dict[str, int], dict[str, float]]:
     """A new store holding the documents, indexed; item ID -> document number; seconds."""
     if url:
         engine = create_engine(url)
@@ -144,13 +155,13 @@ def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
                 numbers[item] = n
                 if not bulk:
                     index_pages(tx.conn, item_id=item, text_item_id=item, source_id=source,
-                                partition=PUBLIC, pages=[PageText(1, docs[n])])
+                                partition=PUBLIC, pages=paged(docs[n], pages))
         if bulk:
             rows = [(item, item, source, r["page"], r["part"], PUBLIC, r["tokens"],
                      r["token_count"], None if r["spans"] is None else json.dumps(r["spans"]),
                      r["text"])
                     for item, n in made
-                    for r in segment_rows([PageText(1, docs[n])], protected=False)]
+                    for r in segment_rows(paged(docs[n], pages), protected=False)]
             if sqlite:
                 with store.engine.begin() as conn:
                     conn.exec_driver_sql(
@@ -233,6 +244,8 @@ def main() -> None:
                         help="print PostgreSQL's plan of one query of each class")
     parser.add_argument("--bulk", action="store_true",
                         help="write index rows by COPY / INSERT … SELECT, index made after")
+    parser.add_argument("--pages", type=int, default=1,
+                        help="pages per document (one index row each)")
     args = parser.parse_args()
     rng = random.Random(SEED)
     vocab = vocabulary(rng, 50_000)
@@ -252,13 +265,15 @@ def main() -> None:
     backends = ([] if args.no_sqlite else [("sqlite", None)]) + (
         [("postgresql", args.database_url)] if args.database_url else [])
     hits: dict[str, list[set[int]]] = {}
-    print(f"{args.docs:,} documents x {args.words:,} words; {args.queries} queries per class;"
+    print(f"{args.docs:,} documents x {args.words:,} words in {args.pages} page(s); "
+          f"{args.queries} queries per class;"
           f" {'bulk' if args.bulk else 'row by row'} index; load {os.getloadavg()[0]:.1f}")
     for name, url in backends:
         with tempfile.TemporaryDirectory() as tmp:
             store, numbers, built = build(url, Path(tmp) / "home", corpus, args.docs,
-                                          args.bulk)
-            print(f"{name}: items {built['items']:.1f} s, index rows {built['rows']:.1f} s, "
+                                          args.bulk, args.pages)
+            print(f"{name}: items {built['items']:.1f} s, index rows {built['rows']:.1f} s "
+                  f"({args.docs / built['rows']:.1f} documents/s), "
                   f"index made and analysed {built['index']:.1f} s")
             if name == "postgresql" and args.explain:
                 for label, queries in classes.items():

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, bindparam, delete, insert, select, text
 
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.search.tokens import tokenize
@@ -139,15 +139,21 @@ def index_pages(
     """
     rows = segment_rows(pages, protected=is_protected(partition), token_key=token_key)
     fts = ensure_fts(conn, partition) if conn.dialect.name == "sqlite" else None
-    for row in rows:
-        row_id = conn.execute(insert(s.search_segments).values(
-            item_id=item_id, text_item_id=text_item_id, source_id=source_id,
-            partition=partition, **row,
-        ).returning(s.search_segments.c.id)).scalar_one()
-        if fts is not None:
-            # The table name was checked by fts_table(); the values are bound.
-            conn.execute(text(f"INSERT INTO {fts}(rowid, tokens) VALUES (:id, :t)"),  # noqa: S608
-                         {"id": row_id, "t": row["tokens"]})
+    if not rows:
+        return 0
+    # One statement for all the pages (SQLAlchemy sends an executemany as multi-row
+    # INSERTs), not one round trip per page.
+    values = [{"item_id": item_id, "text_item_id": text_item_id, "source_id": source_id,
+               "partition": partition, **row} for row in rows]
+    if fts is None:
+        conn.execute(insert(s.search_segments), values)
+        return len(rows)
+    ids = conn.execute(insert(s.search_segments).returning(s.search_segments.c.id),
+                       values).scalars().all()
+    # The table name was checked by fts_table(); the IDs are bound.
+    conn.execute(text(f"INSERT INTO {fts}(rowid, tokens) "  # noqa: S608
+                      "SELECT id, tokens FROM search_segments WHERE id IN :ids")
+                 .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
     return len(rows)
 
 
