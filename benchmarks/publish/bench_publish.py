@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "linkage"))
 
@@ -130,18 +129,19 @@ def build_once(home: Path, out: Path, book: bool = False) -> None:
     from dadkhahi.store.store import Store
 
     store = Store.open(Home(home))
-    # The books are rendered by one render_all call (a book per task): time that call.
+    # The books are made by one render_books call (their parts laid out on the render
+    # processes, then joined and numbered in this one): time that call.
     books: list[tuple[float, float, int]] = []
-    render_all = Site.render_all
+    render_books = Site.render_books
 
-    def timed(site: Site, pages: Any, chunk: int | None = None) -> dict[str, bytes]:
+    def timed(site: Site) -> dict[str, bytes]:
         started, cpu = time.perf_counter(), _cpu()
-        out = render_all(site, pages, chunk)
-        if any(path.endswith(".pdf") for path in out):
+        out = render_books(site)
+        if out:
             books.append((time.perf_counter() - started, _cpu() - cpu, len(out)))
         return out
 
-    Site.render_all = timed  # type: ignore[method-assign]
+    Site.render_books = timed  # type: ignore[method-assign]
     # The machine's load beside the times: a shared machine's wall clock measures the
     # neighbours as much as the build.
     load_before = os.getloadavg()[0]

@@ -27,9 +27,10 @@ Needs Pango at run time (Debian ``libpango-1.0-0``, ``libpangoft2-1.0-0``:
 
 from __future__ import annotations
 
+import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -56,13 +57,18 @@ _PAGE_CSS = """
 @page {
   size: A4; margin: 22mm 16mm 20mm;
   font-family: "%(family)s", sans-serif; font-size: 8.5pt;
-  @bottom-center { content: counter(page, %(numbers)s) " / " counter(pages, %(numbers)s); }
+  %(folio)s
   %(stamp)s
 }
+%(first)s
 html { font-family: "%(family)s", sans-serif; font-size: 10pt; line-height: 1.4; }
 """
 
+_FOLIO_CSS = '@bottom-center { content: counter(page, %(numbers)s) " / " %(total)s; }'
 _STAMP_CSS = """@top-center { content: "%s"; color: #b00020; font-weight: bold; }"""
+#: A page counter of its own for the whole's page count: WeasyPrint computes ``pages``
+#: itself (and ignores any reset of it), which for a part is the part's count.
+_TOTAL = "joined-pages"
 
 
 def _css_string(text: str) -> str:
@@ -76,14 +82,31 @@ def _css_string(text: str) -> str:
 NUMBERS = ("decimal", "persian")
 
 
-def page_css(stamp: str | None = None, numbers: str = "decimal") -> str:
-    """The stylesheet every PDF page gets: A4, the embedded font, page numbers in the
-    counter style ``numbers`` (one of :data:`NUMBERS`), and ``stamp`` (e.g.
-    "SYNTHETIC — NOT EVIDENCE") at the top of every page."""
-    if numbers not in NUMBERS:
+def page_css(stamp: str | None = None, numbers: str | None = "decimal", *,
+             first: int = 1, total: int | None = None) -> str:
+    """The stylesheet every PDF page gets: A4, the embedded font, page numbers "n / total"
+    in the counter style ``numbers`` (one of :data:`NUMBERS`; None: no numbers, for a
+    part that :func:`join_pdfs` numbers), and ``stamp`` (e.g. "SYNTHETIC — NOT
+    EVIDENCE") at the top of every page.
+
+    ``first`` and ``total``: the first page's number and the count shown after it, when
+    the pages are some of a longer whole's (the numbers :func:`join_pdfs` lays over a
+    part); by default the document's own."""
+    if numbers is not None and numbers not in NUMBERS:
         raise ValueError(f"page numbers in {numbers!r}: not one of {', '.join(NUMBERS)}")
+    folio = start = ""
+    if numbers is not None:
+        count = "pages" if total is None else _TOTAL
+        folio = _FOLIO_CSS % {"numbers": numbers, "total": f"counter({count}, {numbers})"}
+        resets = [] if total is None else [f"{_TOTAL} {total}"]
+        if total is not None:
+            folio = f"counter-reset: {_TOTAL} {total}; {folio}"
+        if first != 1:
+            # Touching the page counter on a page stops its own increment there, so the
+            # first page shows ``first`` itself; the pages after it count on.
+            start = f"@page :first {{ counter-reset: {' '.join([*resets, f'page {first}'])}; }}"
     return _PAGE_CSS % {
-        "family": FONT_FAMILY, "font": FONT_FILE.as_uri(), "numbers": numbers,
+        "family": FONT_FAMILY, "font": FONT_FILE.as_uri(), "folio": folio, "first": start,
         "stamp": "" if stamp is None else _STAMP_CSS % _css_string(stamp)}
 
 
@@ -98,7 +121,7 @@ def _under_assets(url: str) -> bool:
 def _fetcher() -> Any:
     # Imported here: WeasyPrint loads Pango through cffi, which every command that
     # never writes a PDF should not pay for.
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     _keep_truncated_images_errors()
 
@@ -108,9 +131,24 @@ def _fetcher() -> Any:
         def fetch(self, url: str, headers: Any = None) -> Any:
             if not _under_assets(url):
                 raise ValueError("only the project's assets are fetched into a PDF")
+            if url == FONT_FILE.as_uri():
+                # The font as WeasyPrint would decode it, decoded once per process.
+                return URLFetcherResponse(url, _font_sfnt(), {"Content-Type": "font/ttf"})
             return super().fetch(url, headers)
 
     return AssetsOnly(allowed_protocols=("file",))
+
+
+@cache
+def _font_sfnt() -> bytes:
+    """The vendored WOFF2 font decoded to the plain font file WeasyPrint decodes it to
+    (the same fontTools call) for every document it lays out: about a second a PDF,
+    which a book laid out in hundreds of parts would pay hundreds of times."""
+    from fontTools.ttLib import woff2
+
+    out = io.BytesIO()
+    woff2.decompress(io.BytesIO(FONT_FILE.read_bytes()), out)
+    return out.getvalue()
 
 
 @cache
@@ -144,7 +182,7 @@ def _fixed_font_time() -> Iterator[None]:
 
 
 def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None,
-                created: str | None = None, numbers: str = "decimal") -> bytes:
+                created: str | None = None, numbers: str | None = "decimal") -> bytes:
     """``html`` laid out as an A4 PDF with its fonts embedded; the same arguments give
     the same bytes.
 
@@ -154,8 +192,13 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
     date such as ``2026-12-03`` taken from the data, never the clock (none if omitted).
     ``numbers``: the page numbers' digits, ``"persian"`` (۱۲۳) for a Persian book; a
     reference to a page inside the document (``target-counter``) should name the same
-    style, so the two agree.
+    style, so the two agree. None: no page numbers (a part of a longer document, which
+    :func:`join_pdfs` numbers once the whole's page count is known).
     """
+    return _render(html, page_css(stamp, numbers), title, created)
+
+
+def _render(html: str, css: str, title: str | None, created: str | None) -> bytes:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -166,7 +209,7 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
     fonts = FontConfiguration()
     document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
     rendered = document.render(font_config=fonts, stylesheets=[
-        CSS(string=page_css(stamp, numbers), url_fetcher=fetcher, font_config=fonts)])
+        CSS(string=css, url_fetcher=fetcher, font_config=fonts)])
     if title is not None:
         rendered.metadata.title = title
     if created is not None:
@@ -176,4 +219,93 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
     return pdf
 
 
-__all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "font_epoch", "html_to_pdf", "page_css"]
+def page_count(pdf: bytes) -> int:
+    """How many pages a PDF has."""
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _folios(first: int, count: int, total: int, numbers: str, direction: str) -> bytes:
+    """``count`` blank A4 pages that show only their numbers, ``first`` … of ``total``,
+    where and as :func:`html_to_pdf` writes them (same stylesheet, font and digits)."""
+    # A forced break starts each page after the first (one before the first would not).
+    pages = "<div></div>" + '<div style="break-before: page"></div>' * (count - 1)
+    html = f'<html dir="{direction}"><body>{pages}</body></html>'
+    return _render(html, page_css(None, numbers, first=first, total=total), None, None)
+
+
+def join_pdfs(parts: Sequence[bytes], *, numbers: str = "decimal",
+              direction: str = "ltr") -> bytes:
+    """Documents laid out apart by :func:`html_to_pdf` without page numbers, joined in
+    order into one whose pages are numbered "n / total" throughout in ``numbers``; the
+    same parts give the same bytes.
+
+    Why parts: WeasyPrint keeps a document's whole layout in memory until it is written
+    (about 2 MiB an A4 page of the memorial's book), so a long document is laid out in
+    parts of a bounded size, each in its own call (or process), and joined here. The
+    page numbers need the whole's page count, known only now: each page gets them from a
+    page laid out by WeasyPrint with the same stylesheet and no content (:func:`_folios`,
+    in the parts' text ``direction``), merged over it by pypdf, which holds only the
+    written, compressed pages.
+
+    The outline (bookmarks) runs on: the parts are slices of one document, so the items
+    of every part after the first go under the first part's last top-level item (the
+    document's heading, where its first part opens it). The information dictionary
+    (title, dates) and the language are the first part's.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    if not parts:
+        raise ValueError("no parts to join")
+    counts = [page_count(part) for part in parts]
+    total = sum(counts)
+    writer = PdfWriter()
+    heading: Any = None
+    done = 0
+    for number, (part, count) in enumerate(zip(parts, counts, strict=True)):
+        reader = PdfReader(io.BytesIO(part))
+        if number == 0:
+            if reader.metadata is not None:
+                writer.add_metadata(reader.metadata)
+            if "/Lang" in reader.root_object:
+                writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
+        writer.append(reader, import_outline=False)
+        folios = PdfReader(io.BytesIO(_folios(done + 1, count, total, numbers, direction)))
+        for page, folio in zip(writer.pages[done:], folios.pages, strict=True):
+            page.merge_page(folio)
+            page.compress_content_streams()
+        top = _copy_outline(writer, reader, reader.outline, heading, done)
+        if number == 0:
+            heading = top
+        # The writer keeps what it copied; the parts' parsed objects can go.
+        writer.reset_translation(reader)
+        writer.reset_translation(folios)
+        done += count
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _copy_outline(writer: Any, reader: Any, items: list[Any], parent: Any,
+                  offset: int) -> Any:
+    """Copy ``reader``'s outline ``items`` under ``parent``, their pages moved by
+    ``offset``; returns the last item copied at this level (or ``parent``'s if none)."""
+    from pypdf.generic import Fit
+
+    last = None
+    for item in items:
+        if isinstance(item, list):
+            # A nested list holds the children of the item before it.
+            _copy_outline(writer, reader, item, last, offset)
+            continue
+        page = reader.get_destination_page_number(item)
+        last = writer.add_outline_item(
+            title=item.title, page_number=offset + page, parent=parent,
+            fit=Fit.xyz(item.left, item.top, item.zoom))
+    return last
+
+
+__all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "font_epoch", "html_to_pdf", "join_pdfs",
+           "page_count", "page_css"]

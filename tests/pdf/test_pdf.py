@@ -86,3 +86,53 @@ def test_the_same_page_gives_the_same_bytes_at_another_time(
     assert info is not None and info["/CreationDate"] == "D:20261203"
     assert info["/ModDate"] == info["/CreationDate"]
     assert font_epoch() > 0
+
+
+def test_parts_joined_are_numbered_throughout_with_their_outline_run_on() -> None:
+    """A long document is laid out in parts (WeasyPrint holds a whole layout in memory)
+    and joined: the pages are numbered "n / total" of the whole in the parts' digits,
+    each keeps its stamp, the parts' headings become one outline, and the same parts give
+    the same bytes."""
+    from dadkhahi.pdf import join_pdfs, page_count
+    from dadkhahi.persian.display import persian_digits
+
+    def part(first: int, entries: int, heading: bool) -> bytes:
+        # The information dictionary is the first part's.
+        body = "".join(f"<h2 dir='ltr'>Entry {i:02d}</h2>" + f"<p>{PERSIAN}</p>" * 12
+                       for i in range(first, first + entries))
+        top = "<h1>دفتر یادبود</h1>" if heading else ""
+        return html_to_pdf(f"<html lang='fa' dir='rtl'><body>{top}{body}</body></html>",
+                           stamp="SYNTHETIC", numbers=None, title=f"t{first}",
+                           created="2026-12-03" if heading else None)
+
+    parts = [part(1, 6, True), part(7, 1, False), part(8, 5, False)]
+    counts = [page_count(p) for p in parts]
+    assert counts[0] > 1 and counts[2] > 1
+    # A part alone carries no page numbers: they need the whole's count.
+    assert "/" not in PdfReader(io.BytesIO(parts[1])).pages[0].extract_text()
+    joined = join_pdfs(parts, numbers="persian", direction="rtl")
+    reader = PdfReader(io.BytesIO(joined))
+    total = sum(counts)
+    assert len(reader.pages) == total
+    texts = [page.extract_text() for page in reader.pages]
+    for number, text in enumerate(texts, 1):
+        shown = persian_digits(f"{number} / {total}")
+        # A right-to-left line is extracted in the order it is drawn.
+        assert shown in text or persian_digits(f"{total} / {number}") in text, text
+        assert f"{number} / {total}" not in text
+        assert "SYNTHETIC" in text
+    # Every entry once, in order; the first part's heading holds every part's entries.
+    whole = "\n".join(texts)
+    assert all(whole.count(f"Entry {i:02d}") == 1 for i in range(1, 13))
+    outline = reader.outline
+    assert len(outline) == 2 and not isinstance(outline[0], list)
+    assert [item.title for item in outline[1]] == [f"Entry {i:02d}" for i in range(1, 13)]
+    pages = [reader.get_destination_page_number(item) for item in outline[1]]
+    assert pages == sorted(pages) and pages[6] == counts[0] and pages[7] == sum(counts[:2])
+    fonts = {str(ref.get_object()["/BaseFont"]).split("+", 1)[1].split("-")[0]
+             for page in reader.pages for ref in page["/Resources"]["/Font"].values()}
+    assert fonts == {"Vazirmatn"}
+    info = reader.metadata
+    assert info is not None and info.title == "t1" and info["/CreationDate"] == "D:20261203"
+    assert reader.root_object["/Lang"] == "fa"
+    assert join_pdfs(parts, numbers="persian", direction="rtl") == joined

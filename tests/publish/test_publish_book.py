@@ -9,12 +9,15 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from world import MARKERS, World
 
 from dadkhahi.persian.display import persian_digits
+from dadkhahi.publish import site
 from dadkhahi.publish.build import build
 from dadkhahi.publish.site import Options
+from dadkhahi.publish.text import translate
 
 
 def _text(pdf: bytes) -> str:
@@ -86,3 +89,32 @@ def test_a_persian_book_numbers_its_pages_in_persian_digits(
                 assert f"{number} / {total}" not in text, text
             else:
                 assert shown in text, text
+
+
+def test_a_book_laid_out_in_parts_numbers_its_pages_on_and_names_each_victim_once(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One victim a part: each all-victims book is joined from three parts, each laid out
+    # alone (as a book of thousands is, in parts of site.BOOK_PART entries).
+    monkeypatch.setattr(site, "BOOK_PART", 1)
+    build(world.store, "tester", tmp_path / "one", Options(book=True))
+    victims = sorted({world.persons[key] for key in ("A-1", "A-2", "A-3")})
+    for code, digits in (("fa", persian_digits), ("en", str)):
+        reader = PdfReader(tmp_path / "one" / code / "book" / "all.pdf")
+        texts = [page.extract_text() for page in reader.pages]
+        total = len(texts)
+        assert total >= 3
+        for number, text in enumerate(texts, 1):
+            shown = f"{digits(str(number))} / {digits(str(total))}"
+            # A right-to-left line is extracted in the order it is drawn.
+            drawn = f"{digits(str(total))} / {digits(str(number))}"
+            assert shown in text or (code == "fa" and drawn in text), (number, text)
+            assert "SYNTHETIC" in text
+        whole = "\n".join(texts)
+        # Every victim exactly once (its entry's address), the cover once.
+        assert [whole.count(f"victims/{pid}.html") for pid in victims] == [1, 1, 1], code
+        assert whole.count(translate(code, "Book of memory")) == 1, code
+        # The outline: the book's heading, every victim under it.
+        assert len(reader.outline) == 2 and len(reader.outline[1]) == 3
+    build(world.store, "tester", tmp_path / "two", Options(book=True))
+    for rel in ("fa/book/all.pdf", "en/book/all.pdf", "fa/book/province-fars.pdf"):
+        assert (tmp_path / "two" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes()

@@ -66,8 +66,8 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     site = Site(memorial, options)
     files = site.render_all(site.content_pages())
     files.update(asset_files())
-    # The books are few and long: one per task of the render processes.
-    files.update(site.render_all(site.book_pages(), chunk=1))
+    # The books: laid out in parts on the render processes, joined here.
+    files.update(site.render_books())
     files[REDIRECTS] = site.redirect_map()
     files[PLACES_DATA] = places_script(memorial.places)
     files.update(search_files(site))

@@ -353,6 +353,16 @@ def missing(victim: Victim) -> list[str]:
             if not any(victim.facts.get(p) for p in any_of)]
 
 
+@dataclass(frozen=True)
+class Book:
+    """One printable book: its file, language, heading and entries in its order."""
+
+    path: str
+    lang: str
+    heading: str
+    victims: list[Victim]
+
+
 @dataclass
 class Page:
     """One file of the site, before rendering."""
@@ -459,19 +469,47 @@ class Site:
                 yield Page(f"{code}/victims/{pid}.html", "tombstone.html",
                            {"pid": pid, "reviewing": True}, code)
 
-    def book_pages(self) -> Iterator[Page]:
-        """The printable book of memory, per language: one for all the victims
+    def books(self) -> list[Book]:
+        """The printable books of memory, per language: one for all the victims
         (``{lang}/book/all.pdf``) and one per province (``{lang}/book/province-….pdf``),
         one entry per victim with its sources, as regional Books of Memory are made."""
         if not self.options.book:
-            return
+            return []
+        out = []
         for code in self.options.languages:
-            yield Page(f"{code}/book/all.pdf", "book.html",
-                       {"heading": translate(code, "All victims"),
-                        "victims": self.memorial.victims}, code)
+            keys = self.groups.sort_keys[code]
+            out.append(Book(f"{code}/book/all.pdf", code, translate(code, "All victims"),
+                            sorted(self.memorial.victims, key=lambda v: keys[v.id])))
             for group in self.groups.ordered("province"):
-                yield Page(f"{code}/book/{group.slug}.pdf", "book.html",
-                           {"heading": group.title[code], "victims": group.victims}, code)
+                out.append(Book(f"{code}/book/{group.slug}.pdf", code, group.title[code],
+                                sorted(group.victims, key=lambda v: keys[v.id])))
+        return out
+
+    def book_parts(self, books: list[Book]) -> Iterator[Page]:
+        """Each book in parts of :data:`BOOK_PART` entries, a page each (keyed
+        ``{book's path}#{part}``); the first opens with the book's cover."""
+        for book in books:
+            for start in range(0, max(len(book.victims), 1), BOOK_PART):
+                yield Page(f"{book.path}#{start // BOOK_PART:06d}", "book.html",
+                           {"heading": book.heading, "count": len(book.victims),
+                            "cover": start == 0,
+                            "victims": book.victims[start:start + BOOK_PART]}, book.lang)
+
+    def render_books(self) -> dict[str, bytes]:
+        """The books' PDFs: their parts laid out on the render processes (a part per
+        task), then each book's parts joined and its pages numbered
+        (:func:`dadkhahi.pdf.join_pdfs`)."""
+        from dadkhahi.pdf import join_pdfs
+
+        books = self.books()
+        parts = self.render_all(self.book_parts(books), chunk=1)
+        out: dict[str, bytes] = {}
+        for book in books:
+            lang = _LANGS[book.lang]
+            mine = [key for key in parts if key.partition("#")[0] == book.path]
+            out[book.path] = join_pdfs([parts.pop(key) for key in mine],
+                                       numbers=lang.counter_style, direction=lang.dir)
+        return out
 
     def book_links(self) -> list[tuple[str, dict[str, str]]]:
         """The books' files (under a language's folder) and their titles, for the lists."""
@@ -580,25 +618,25 @@ class Site:
 
     def _book(self, template: jinja2.Template, lang: Lang, context: dict[str, Any],
               page: Page) -> bytes:
-        """A book's PDF: its entries in the order of names of its language, laid out by
-        the one PDF mechanism (same bytes for the same memorial)."""
+        """A part of a book: its entries (in the book's order) laid out by the one PDF
+        mechanism without page numbers, which the joined book gets (same bytes for the
+        same memorial)."""
         from dadkhahi.pdf import html_to_pdf
 
-        keys = self.groups.sort_keys[lang.code]
         other = "en" if lang.code == "fa" else "fa"
         entries = []
-        for victim in sorted(page.context["victims"], key=lambda v: keys[v.id]):
+        for victim in page.context["victims"]:
             title, alt = primary_name(victim, lang.code), primary_name(victim, other)
             entries.append((victim, title, alt if alt != title else None,
                             victim_rows(victim, lang),
                             [(n, self.memorial.sources[src])
                              for n, src in enumerate(victim.sources(), 1)]))
-        html = template.render(**context, heading=page.context["heading"], entries=entries)
+        html = template.render(**context, heading=page.context["heading"],
+                               count=page.context["count"], cover=page.context["cover"],
+                               entries=entries)
         return html_to_pdf(
             html, stamp="SYNTHETIC" if self.memorial.synthetic else None,
-            title=f"{lang.t('Book of memory')} — {page.context['heading']}",
-            # A Persian book numbers its pages ۱, ۲, ۳ as its text counts.
-            numbers=lang.counter_style)
+            title=f"{lang.t('Book of memory')} — {page.context['heading']}", numbers=None)
 
     def render_all(self, pages: Iterator[Page], chunk: int | None = None
                    ) -> dict[str, bytes]:
@@ -630,6 +668,11 @@ class Site:
 
 #: Pages per task of the render processes (and the fewest pages worth a second one).
 RENDER_CHUNK = 400
+#: Entries per part of a book. WeasyPrint keeps a document's whole layout in memory until
+#: it is written, about 2 MiB an A4 page (stop 24: a book of 8,000 pages would need
+#: 16 GiB): each part (about 80 pages) is laid out alone, so a render process holds one
+#: part whatever the number of victims, and the parts are joined (``render_books``).
+BOOK_PART = 300
 _FORKED: tuple[Site, list[Page]] | None = None
 
 
