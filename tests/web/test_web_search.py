@@ -8,7 +8,8 @@ from web_world import client_for, csrf_of
 
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.search.persons import MatchedRecord, PersonHit
-from dadkhahi.web.pages.search import reason_parts, unprotected
+from dadkhahi.services.person_search import unprotected
+from dadkhahi.web.pages.search import reason_parts
 
 
 def _search(client, lang: str = "en", **fields: str):  # type: ignore[no-untyped-def]

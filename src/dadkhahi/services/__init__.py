@@ -12,6 +12,7 @@ Modules: :mod:`~dadkhahi.services.objects` (sources, records, persons, places, a
 claims: creation and status changes), :mod:`~dadkhahi.services.items` (file checks and
 erasure), :mod:`~dadkhahi.services.lists_linkage` (list imports, linkage runs, the review
 queue, link statistics), :mod:`~dadkhahi.services.estimates`,
-:mod:`~dadkhahi.services.ledger` (proofs) and :mod:`~dadkhahi.services.admin` (users,
-grants, the audit trail).
+:mod:`~dadkhahi.services.ledger` (proofs), :mod:`~dadkhahi.services.admin` (users,
+grants, the audit trail) and :mod:`~dadkhahi.services.person_search` (the person search's
+filters, suggestions and pickers, as the pages use it).
 """

@@ -29,14 +29,13 @@ from dadkhahi.domain.vocab import ActType, InvolvementRole, Sensitivity
 from dadkhahi.facts.entities import Support
 from dadkhahi.persian.dates import DateParseError, parse_date
 from dadkhahi.search.persons import MAX_QUERY
-from dadkhahi.services import facts, objects
-from dadkhahi.store import schema as s
+from dadkhahi.services import facts, objects, person_search
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.facts import labels
 from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
-from dadkhahi.web.pages.search import Shown, person_picks
+from dadkhahi.web.pages.search import Shown, show
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -202,15 +201,6 @@ async def add_involvement(request: Request, lang: LangDep, act_id: str) -> Respo
     return RedirectResponse(f"/{lang}/acts/{act_id}#who-heading", status_code=303)
 
 
-def _picks(store: Store, principal: Principal, act_id: str, name: str,
-           explicit: bool) -> list[Shown]:
-    """The picker's persons for ``name`` (:func:`person_picks`), for an act the visitor
-    may see (else "not found", as its page)."""
-    with store.reading() as conn:
-        reads.visible_row(conn, principal, s.acts, act_id, "act")
-    return person_picks(store, principal, name, explicit=explicit)
-
-
 @router.post("/acts/{act_id}/persons")
 async def pick_person(request: Request, lang: LangDep, act_id: str) -> Response:
     """The act form's person picker: the persons a name finds, to choose from. With htmx
@@ -222,8 +212,8 @@ async def pick_person(request: Request, lang: LangDep, act_id: str) -> Response:
     store: Store = request.app.state.store
     name = form.get("person_name", "")[:MAX_QUERY]
     fragment = request.headers.get("hx-request") == "true"
-    picks = await run_in_threadpool(_picks, store, current.principal, act_id, name,
-                                    not fragment)
+    picks = show(await run_in_threadpool(lambda: person_search.person_picks(
+        store, current.principal, "act", act_id, name, explicit=not fragment)))
     if fragment:
         return render(request, "_person_picks.html", {"picks": picks, "entered": {}},
                       current, lang)

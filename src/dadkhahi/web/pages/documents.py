@@ -25,7 +25,6 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.safe_text import safe_display_name
@@ -36,12 +35,12 @@ from dadkhahi.search.persons import MAX_QUERY
 from dadkhahi.search.query import MAX_QUERY_CHARS
 from dadkhahi.services import documents as documents_service
 from dadkhahi.services import mentions as mentions_service
-from dadkhahi.store import schema as s
+from dadkhahi.services import person_search
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
-from dadkhahi.web.pages.search import Shown, person_picks
+from dadkhahi.web.pages.search import Shown, show
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -231,16 +230,6 @@ async def _text_page(request: Request, lang: str, current: Any, item_id: str, *,
     }, current, lang)
 
 
-def _picks(store: Store, principal: Principal, item_id: str, name: str,
-           explicit: bool) -> list[Shown]:
-    """A proposal's picker: the persons the one person search finds for ``name``
-    (:func:`person_picks`), for an item the visitor may see (else "not found", as its
-    text page)."""
-    with store.reading() as conn:
-        reads.visible_row(conn, principal, s.items, item_id, "item")
-    return person_picks(store, principal, name, explicit=explicit)
-
-
 @router.post("/items/{item_id}/proposals/{proposal_id}/persons")
 async def pick_person(request: Request, lang: LangDep, item_id: str,
                       proposal_id: str) -> Response:
@@ -257,8 +246,8 @@ async def pick_person(request: Request, lang: LangDep, item_id: str,
     which = "party" if (form.get("picker") == "party" or (
         fragment and request.headers.get("hx-trigger-name") == "party_name")) else "subject"
     name = form.get(f"{which}_name", "")[:MAX_QUERY]
-    picks = await run_in_threadpool(_picks, store, current.principal, item_id, name,
-                                    not fragment)
+    picks = show(await run_in_threadpool(lambda: person_search.person_picks(
+        store, current.principal, "item", item_id, name, explicit=not fragment)))
     if fragment:
         return render(request, "_person_picks.html", {
             "picks": picks, "entered": {}, "by_id": False,

@@ -3,10 +3,11 @@
 The name travels in a POST body only (never a URL, so never an access log or a
 browser's history). :func:`dadkhahi.search.persons.search_persons` is the only search:
 this page narrows its hits by filters on the matched records (list, province, prison,
-date of death in either calendar, sex, affiliation), read under the one visibility rule.
-Search-as-you-type (htmx, ``/search/suggest``) shows a few hits and never a protected
-one: protected persons and records are left out of the suggestions; the explicit search
-(the button) shows every hit the visitor may see, audited by the search service.
+date of death in either calendar, sex, affiliation), read under the one visibility rule
+by :func:`dadkhahi.services.person_search.filtered`. Search-as-you-type (htmx,
+``/search/suggest``) shows a few hits and never a protected one
+(:func:`~dadkhahi.services.person_search.suggestions`); the explicit search (the button)
+shows every hit the visitor may see, audited by the search service.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
-from dadkhahi.access.policy import Principal, params, visible
+from dadkhahi.access.policy import Principal
 from dadkhahi.domain.errors import ValidationError
-from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.persian import DateParseError, label_key, parse_date
+from dadkhahi.persian import DateParseError, parse_date
 from dadkhahi.search.persons import MAX_QUERY, PersonHit, search_persons
-from dadkhahi.store import schema as s
+from dadkhahi.services import person_search
+from dadkhahi.services.person_search import FILTERS
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, register
@@ -42,7 +42,6 @@ register("/search", N_("Search"))
 LIMIT = 50
 SUGGESTED = 5
 SEXES = {"": N_("any"), "m": N_("male"), "f": N_("female")}
-FILTERS = ("list", "province", "prison", "date_from", "date_to", "sex", "affiliation")
 #: The search service's reasons, in words of the page's language.
 _REASONS = (
     (re.compile(r"same name: (.+)"), N_("same name: {key}")),
@@ -84,88 +83,10 @@ def _interval(text: str) -> tuple[date, date] | None:
     return found.earliest, found.latest
 
 
-def _passes(norm: dict[str, Any], source_id: str, asked: dict[str, str],
-            span: tuple[date | None, date | None]) -> bool:
-    if asked.get("list") and source_id != asked["list"]:
-        return False
-    for name, key_name, kind in (("province", "province_key", "place"),
-                                 ("prison", "prison_key", "place"),
-                                 ("affiliation", "affiliation_key", "org")):
-        if asked.get(name) and norm.get(key_name) != label_key(asked[name], kind):
-            return False
-    if asked.get("sex") and norm.get("sex") != asked["sex"]:
-        return False
-    low, high = span
-    if low is not None or high is not None:
-        if not norm.get("death_earliest"):
-            return False
-        earliest = date.fromisoformat(str(norm["death_earliest"]))
-        latest = date.fromisoformat(str(norm.get("death_latest") or norm["death_earliest"]))
-        if (low is not None and latest < low) or (high is not None and earliest > high):
-            return False
-    return True
-
-
-def _filtered(store: Store, principal: Principal, hits: tuple[PersonHit, ...],
-              asked: dict[str, str], span: tuple[date | None, date | None]
-              ) -> list[PersonHit]:
-    """Hits with at least one matched record that meets every filter."""
-    if not any(asked.get(f) for f in FILTERS):
-        return list(hits)
-    ids = [r.record_id for h in hits for r in h.records]
-    with store.reading() as conn:
-        rows = [dict(r) for r in conn.execute(
-            select(s.records).where(s.records.c.id.in_(ids), visible(principal, s.records)),
-            params(principal)).mappings()]
-        shown, audited = reads.render_rows(store, conn, principal, reads.RESOURCES["records"],
-                                           rows)
-    reads.PendingAudit("search persons", audited).record(store, principal)
-    by_id = {str(r["id"]): r for r in shown}
-    return [h for h in hits if any(
-        r.record_id in by_id and _passes(by_id[r.record_id].get("normalized") or {},
-                                         r.source_id, asked, span) for r in h.records)]
-
-
-def unprotected(store: Store, hits: tuple[PersonHit, ...]) -> list[PersonHit]:
-    """Hits whose person and records are not protected (for search-as-you-type, here and
-    in the act page's person picker)."""
-    persons = [h.person_id for h in hits if h.person_id]
-    records = [r.record_id for h in hits for r in h.records]
-    protected = str(Sensitivity.PROTECTED)
-    with store.reading() as conn:
-        hidden = set(conn.execute(select(s.persons.c.id).where(
-            s.persons.c.id.in_(persons), s.persons.c.sensitivity == protected)).scalars())
-        hidden |= set(conn.execute(select(s.records.c.id).where(
-            s.records.c.id.in_(records), s.records.c.sensitivity == protected)).scalars())
-    return [h for h in hits if h.person_id not in hidden
-            and not any(r.record_id in hidden for r in h.records)]
-
-
 def show(hits: list[PersonHit]) -> list[Shown]:
-    """Hits as a page shows them (the act page's person picker too)."""
+    """Hits as a page shows them (the act and text pages' person pickers too, whose
+    persons :func:`dadkhahi.services.person_search.person_picks` finds)."""
     return [Shown(h, [reason_parts(r) for r in h.reasons]) for h in hits]
-
-
-#: Persons a person picker offers at once.
-PICKS = 8
-
-
-def person_picks(store: Store, principal: Principal, name: str, *,
-                 explicit: bool) -> list[Shown]:
-    """The persons a picker offers for ``name``: the one person search, linked hits only
-    (a form names a person, not a record). As you type (``explicit`` false), no protected
-    hit, as the search page's suggestions; asked explicitly (a Find button), every hit the
-    visitor may see, the search auditing the protected ones. The act page's picker and
-    the text page's subject and party pickers all ask here; each checks first that the
-    visitor may see the object the form is about."""
-    if len(name.strip()) < 2:
-        return []
-    try:
-        found = search_persons(store, principal, name[:MAX_QUERY], limit=PICKS * 2)
-    except ValidationError:
-        return []
-    hits = list(found.hits) if explicit else unprotected(store, found.hits)
-    return show([h for h in hits if h.person_id][:PICKS])
 
 
 @router.get("/search")
@@ -222,8 +143,8 @@ async def search(request: Request, lang: LangDep) -> Response:
     except ValidationError:
         return await _page(request, lang, asked, None, {"name": tr(
             "Type a name with letters in it.")}, 422)
-    hits = await run_in_threadpool(_filtered, store, current.principal, found.hits, asked,
-                                   span)
+    hits = await run_in_threadpool(person_search.filtered, store, current.principal,
+                                   found.hits, asked, span)
     return await _page(request, lang, asked, show(hits), {})
 
 
@@ -234,12 +155,6 @@ async def suggest(request: Request, lang: LangDep) -> Response:
     current = await visitor(request)
     store: Store = request.app.state.store
     name = form.get("name", "")[:MAX_QUERY]
-    hits: list[PersonHit] = []
-    if len(name.strip()) >= 2:
-        try:
-            found = await run_in_threadpool(lambda: search_persons(
-                store, current.principal, name, limit=SUGGESTED * 2))
-            hits = (await run_in_threadpool(unprotected, store, found.hits))[:SUGGESTED]
-        except ValidationError:
-            hits = []
+    hits = await run_in_threadpool(lambda: person_search.suggestions(
+        store, current.principal, name, limit=SUGGESTED))
     return render(request, "search_suggest.html", {"hits": show(hits)}, current, lang)
