@@ -21,6 +21,7 @@ from test_linkage_store import import_all, synthetic_lists
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.linkage.audit import LINK_STRATA, NON_LINK_STRATA, draw_audit, record_audit
+from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.linkage.store_io import load_records
 from dadkhahi.store import actors
@@ -32,14 +33,15 @@ SPLIT = 12  # on three lists (A12, B2, D2) with people=30: three missed links
 
 def _truth_linker(store: Store, truth: dict[str, int]) -> Any:
     """Persons = the truth, except person 0 merged with person 1 (a wrong merge) and
-    person 12's records split apart (missed links, scored 0.05: in the review band)."""
+    person 12's records split apart (missed links, scored at half the run's threshold:
+    in the review band, below the threshold)."""
     records = load_records(store)
     key_of = dict(zip(records["record_id"], records["link_key"], strict=True))
     person = {key_of[r]: truth[e] for r, e in zip(records["record_id"], records["external_id"],
                                                   strict=True)}
 
     def link(frame: pd.DataFrame, labels: Any = None, backend: str = "duckdb",
-             threshold: float = 0.1, seed: int = 1) -> FakeResult:
+             threshold: float = DEFAULT_THRESHOLD, seed: int = 1) -> FakeResult:
         keys = sorted(frame["record_id"])
         cluster = {}
         for k in keys:
@@ -57,7 +59,9 @@ def _truth_linker(store: Store, truth: dict[str, int]) -> Any:
                     if i == 0:  # the rest are linked through the first: "chained"
                         strong.append((a, b, 0.995, 7.6))
         twos = [k for k in keys if person[k] == SPLIT]
-        weak = [(a, b, 0.05, -4.2) for i, a in enumerate(twos) for b in twos[i + 1:]]
+        low = threshold / 2
+        weak = [(a, b, low, math.log2(low / (1 - low)))
+                for i, a in enumerate(twos) for b in twos[i + 1:]]
         columns = ["record_id_l", "record_id_r", "match_probability", "match_weight"]
         pairs = pd.DataFrame(strong, columns=columns)
         review = pd.DataFrame(weak, columns=columns).assign(linked=False)

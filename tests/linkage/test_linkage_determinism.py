@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from dadkhahi.demo.lists import ListsOutcome, import_link_estimate
+from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.service import decide, run_linkage
 from dadkhahi.linkage.store_io import latest_run, load_records
 from dadkhahi.linkage.views import linked_records, review_queue
@@ -102,7 +103,7 @@ def test_the_run_records_seed_settings_versions_and_input_hashes(
     store, _ = two_homes[0]
     provenance = _run(store)["provenance"]
     assert provenance["settings"]["seed"] == 1
-    assert provenance["settings"]["threshold"] == 0.1
+    assert provenance["settings"]["threshold"] == DEFAULT_THRESHOLD
     assert {"python", "dadkhahi", "splink", "duckdb", "pandas"} <= set(provenance["software"])
     lists = provenance["inputs"]["lists"]
     with store.reading() as conn:

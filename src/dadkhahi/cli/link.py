@@ -84,7 +84,7 @@ def run(
              "--verbose)")] = "duckdb",
     threshold: Annotated[float | None, typer.Option(
         min=0.01, max=0.99,
-        help="Match probability at which a pair links (default: the tuned 0.1; clusters "
+        help="Match probability at which a pair links (default: the tuned 0.05; clusters "
              "stay one-record-per-list, so links are accepted below 50/50)")] = None,
     seed: Annotated[int | None, typer.Option(
         help="Seed of the model's sampling (default 1); recorded with the run, so the "
