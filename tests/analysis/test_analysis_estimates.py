@@ -325,3 +325,54 @@ def test_estimand_keeps_victims_lists_and_merges_a_derived_one(
     copies = chosen.records[chosen.records["external_id"].isin(["X1", "X2"])]
     assert first in set(copies["source_id"])  # the copy counts as list 0
     assert sources["SYNTHETIC copy of list 0"] not in set(chosen.records["source_id"])
+
+
+def test_cli_describe_and_method_all_count_only_the_victims_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 12 item 11, walked as a newcomer: one method left a list of detainees out,
+    # but `estimate --describe` and `--method all` read every list, so the survivors it
+    # names were described and estimated as dead.
+    from typer.testing import CliRunner
+
+    from dadkhahi.cli.main import app
+    from dadkhahi.domain.vocab import ListKind
+    from dadkhahi.intake.list_description import ListDescription
+    from dadkhahi.store.home import ENV_DATABASE_URL, Home
+
+    monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    store = Store.init(Home(tmp_path / "home"), "test.dadkhahi.local/ledger", "tester")
+    truth = four_lists(store, tmp_path, people=60)
+    path = tmp_path / "detainees.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["ID", "Name", "City"])
+        for person in range(12):  # some of them on the victims' lists too
+            out.writerow([f"D-{person:03d}", f"{NAMES[person % len(NAMES)]} {person}",
+                          "Tehran"])
+            truth[f"D-{person:03d}"] = person
+    import_list(store, path, source="SYNTHETIC detainees", actor="tester", id_column="ID",
+                description=ListDescription(kind=ListKind.DETAINEES))
+    recs = load_records(store)
+    run_linkage(store, "tester", linker=linker_from_truth(
+        truth, dict(zip(recs["link_key"], recs["external_id"], strict=True))))
+    home = ["--home", str(store.home.path), "estimate"]
+    victims = [f"SYNTHETIC list {k}" for k in range(4)]
+
+    described = CliRunner().invoke(app, [*home, "--describe", "--json"])
+    assert described.exit_code == 0, described.output
+    d = json.loads(described.stdout)
+    assert [x["name"] for x in d["lists"]] == victims
+    assert "left out: SYNTHETIC detainees (detainees)" in d["estimand"]
+    shown = CliRunner().invoke(app, [*home, "--describe"], env={"COLUMNS": "200"})
+    assert "SYNTHETIC detainees" not in shown.stdout.split("Described:")[0]
+    every = CliRunner().invoke(app, [*home, "--method", "all", "--json", "--iterations",
+                                     "200", "--max-iterations", "200", "--chains", "2"])
+    assert every.exit_code == 0, every.output
+    e = json.loads(every.stdout)
+    single = estimate_store(store, "chao", FAST)
+    assert [x["name"] for x in e["lists"]] == victims
+    chao = next(m for m in e["methods"] if m["method"] == "chao")
+    assert chao["documented"] == e["documented"] == single.result.documented
+    assert "left out: SYNTHETIC detainees" in e["estimand"]
+    store.engine.dispose()

@@ -24,13 +24,20 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from dadkhahi.analysis.estimand import Estimand, estimand_of
 from dadkhahi.analysis.linkage_draws import LinkageDraws, linkage_draws
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.estimate import EstimateResult, Options, estimate, histories_to_table
 from dadkhahi.estimate.pooled import estimate_over_partitions
 from dadkhahi.estimate.run import Progress
 from dadkhahi.linkage.draws import DrawSettings
-from dadkhahi.linkage.views import _import_order, capture_histories, histories_of, list_labels
+from dadkhahi.linkage.views import (
+    _import_order,
+    capture_histories,
+    histories_of,
+    linked_records,
+    list_labels,
+)
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, utc_now
 
@@ -85,6 +92,40 @@ def partition_options(options: Options, partitions: int) -> Options:
                    max_iterations=4 * iterations, min_ess=100.0)
 
 
+def store_estimand(store: Store) -> Estimand:
+    """What an estimate of the store counts: the linked records of its victims' lists,
+    current versions only, derived lists merged (:func:`analysis.estimand.estimand_of`).
+
+    Refused when no such record is linked, saying which lists were left out.
+    """
+    chosen = estimand_of(store, linked_records(store))
+    if chosen.records.dropna(subset=["person_id"]).empty:
+        raise UserError(f"no linked records of victims' lists to estimate from "
+                        f"({chosen.text})")
+    return chosen
+
+
+def refusal_with_estimand(exc: UserError, chosen_text: str) -> UserError:
+    """A method's refusal ("needs at least 3 lists") over the store's lists, saying what
+    was counted: a list left out (detainees, say) is why there are fewer lists than
+    were imported."""
+    if "left out:" not in chosen_text:
+        return exc
+    return UserError(f"{exc} (counted: {chosen_text})")
+
+
+def store_histories(store: Store, by: str | None = None,
+                    language: str = "en") -> tuple[pd.DataFrame, Estimand]:
+    """The capture histories an estimate of the store uses (one row per person, a 0/1
+    column per list of :func:`store_estimand`, ``by`` as in ``capture_histories``), and
+    the estimand they come from: what ``estimate --describe`` and ``--method all``
+    read, so they describe and estimate the lists a single method estimates."""
+    chosen = store_estimand(store)
+    persons = histories_of(chosen.records,
+                           list_labels(store, _import_order(chosen.records)), by, language)
+    return persons, chosen
+
+
 def estimate_store(
     store: Store, method: str, options: Options, *, by: str | None = None,
     language: str = "en", merge_below: int | None = None,
@@ -101,17 +142,14 @@ def estimate_store(
         raise UserError("an estimate from the store needs a seed (--seed)")
     stratified = by is not None
     if records is None:
-        from dadkhahi.analysis.estimand import estimand_of
-        from dadkhahi.linkage.views import linked_records
-
-        chosen = estimand_of(store, linked_records(store))
+        chosen = store_estimand(store)
         records = chosen.records
-        if records.dropna(subset=["person_id"]).empty:
-            raise UserError(f"no linked records of victims' lists to estimate from "
-                            f"({chosen.text})")
-        done = estimate_store(store, method, options, by=by, language=language,
-                              merge_below=merge_below, uncertainty=uncertainty,
-                              progress=progress, records=records)
+        try:
+            done = estimate_store(store, method, options, by=by, language=language,
+                                  merge_below=merge_below, uncertainty=uncertainty,
+                                  progress=progress, records=records)
+        except UserError as exc:
+            raise refusal_with_estimand(exc, chosen.text) from None
         result = replace(done.result, warnings=(*chosen.warnings, *done.result.warnings),
                          diagnostics={**done.result.diagnostics, "estimand": chosen.text,
                                       "lists": list(chosen.lists)})

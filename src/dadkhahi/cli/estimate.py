@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -78,7 +78,17 @@ def _lists_of(persons: pd.DataFrame) -> list[str]:
     ]
 
 
-def _from_store(loader: HistoriesLoader | None, by: str | None, language: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Histories:
+    """The capture-history table to estimate from, and what it counts (from the store:
+    its estimand sentence and warnings; from a file or a plain loader: none)."""
+
+    table: pd.DataFrame
+    estimand: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _from_store(loader: HistoriesLoader | None, by: str | None, language: str) -> Histories:
     if loader is None:
         raise UserError("no linked store to read lists from here: give --table FILE.csv")
     persons = loader(language)
@@ -90,7 +100,9 @@ def _from_store(loader: HistoriesLoader | None, by: str | None, language: str) -
         )
     from dadkhahi.estimate import histories_to_table
 
-    return histories_to_table(persons, lists, stratum_column=by)
+    return Histories(histories_to_table(persons, lists, stratum_column=by),
+                     persons.attrs.get("estimand"),
+                     tuple(persons.attrs.get("estimand_warnings", ())))
 
 
 def _from_file(path: Path, by: str | None) -> pd.DataFrame:
@@ -289,11 +301,13 @@ def make_estimate_command(
             return
         if linkage_uncertainty:
             raise UserError("--linkage-uncertainty needs the linked store")
-        data = (
-            _from_store(histories_loader, by, lang) if table is None else _from_file(table, by)
-        )
+        read = (_from_store(histories_loader, by, lang) if table is None
+                else Histories(_from_file(table, by)))
+        data = read.table
         if describe_only:
             description = describe(data)
+            description = replace(description, estimand=read.estimand,
+                                  warnings=(*read.warnings, *description.warnings))
             if json_out:
                 typer.echo(json.dumps(description_json(description), indent=2))
             else:
@@ -308,11 +322,22 @@ def make_estimate_command(
                     tasks[label] = bar.add_task(label, total=at_most)
                 bar.update(tasks[label], completed=done, total=at_most)
 
-            results: list[EstimateResult] = (
-                estimate_all(data, stratified, options, report, merge_sparse)
-                if method == "all"
-                else [estimate(data, method, stratified, options, report, merge_sparse)]
-            )
+            try:
+                results: list[EstimateResult] = (
+                    estimate_all(data, stratified, options, report, merge_sparse)
+                    if method == "all"
+                    else [estimate(data, method, stratified, options, report, merge_sparse)]
+                )
+            except UserError as exc:
+                if read.estimand is None:
+                    raise
+                from dadkhahi.analysis.estimates import refusal_with_estimand
+
+                raise refusal_with_estimand(exc, read.estimand) from None
+        if read.estimand is not None:  # the store's lists: say what was counted
+            results = [replace(r, warnings=(*read.warnings, *r.warnings),
+                               diagnostics={"estimand": read.estimand, **r.diagnostics})
+                       for r in results]
         if method != "all":
             _replicate(replication, data, results[0], options, None)
         _show(results, json_out, plot_path, None)
@@ -401,11 +426,16 @@ def demo_histories(seed: int = 0, people: int = 3000) -> pd.DataFrame:
 
 
 def _linked_histories(language: str) -> pd.DataFrame:
-    """Capture histories of the linked store, with every stratum column (issue 4)."""
+    """Capture histories of the store's victims' lists, as a single method's estimate
+    reads them, with every stratum column (issue 4) and the estimand in ``attrs``
+    (a list of detainees is left out of ``--describe`` and ``--method all`` too)."""
+    from dadkhahi.analysis.estimates import store_histories
     from dadkhahi.cli.common import open_store
-    from dadkhahi.linkage.views import capture_histories
 
-    return capture_histories(open_store(), "all", language)
+    persons, chosen = store_histories(open_store(), "all", language)
+    persons.attrs["estimand"] = chosen.text
+    persons.attrs["estimand_warnings"] = list(chosen.warnings)
+    return persons
 
 
 def _store_estimate(

@@ -44,6 +44,8 @@ class Description:
 
     ``strata`` describes each stratum when the table has a ``stratum`` column
     (``estimate --describe --by``); the other figures are for all strata together.
+    ``estimand``: what the lists count, when they are a store's (which lists were left
+    out and why), as an estimate of them states it.
     """
 
     documented: int
@@ -53,6 +55,7 @@ class Description:
     capture_frequencies: tuple[int, ...]
     warnings: tuple[str, ...]
     strata: tuple[StratumDescription, ...] = ()
+    estimand: str | None = None
 
 
 def list_sizes(table: pd.DataFrame) -> tuple[ListSize, ...]:

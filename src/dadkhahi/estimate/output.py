@@ -101,9 +101,10 @@ def description_json(d: Description) -> dict[str, Any]:
     "warnings"}``; an odds ratio that cannot be computed is null. With
     ``--by``, ``"strata"`` lists each stratum's ``{"stratum", "documented",
     "lists", "capture_frequencies", "problem", "warnings"}`` (``problem``:
-    why no model can estimate it, else null).
+    why no model can estimate it, else null). A store's lists add ``"estimand"``.
     """
     out: dict[str, Any] = {
+        **({"estimand": d.estimand} if d.estimand is not None else {}),
         "documented": d.documented,
         "lists": [{"name": s.name, "size": s.size} for s in d.lists],
         "overlap": _json_safe(d.overlap.to_dict(orient="index")),
@@ -151,6 +152,8 @@ def render_description(d: Description) -> Group:
         f"{k} list{'s' if k > 1 else ''}: {f:,}" for k, f in enumerate(d.capture_frequencies, 1)
     )
     parts: list[Any] = [overlap, pairs, Text(f"People named on exactly {freq}")]
+    if d.estimand is not None:
+        parts.append(Text(f"Described: {d.estimand}"))
     if d.strata:
         strata = Table(title="Strata")
         for column in ("stratum", "documented", "on 1, 2, ... lists"):
