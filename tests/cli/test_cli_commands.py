@@ -173,3 +173,18 @@ def test_since_is_read_as_utc() -> None:
     assert since_utc("2026-11-01T09:30+03:30") == "2026-11-01T06:00:00.000000Z"
     with pytest.raises(UserError, match="--since"):
         since_utc("1405/08/10 tomorrow")
+
+
+def test_estimate_shows_list_names_as_text_never_as_markup_or_control(tmp_path: Path) -> None:
+    # Issue 12, found walking the newcomer's items: estimate printed list names (a source's
+    # title, anyone's text) as Rich markup on a plain console: '[/]' in a title ended
+    # `estimate --describe` and an estimate already recorded in a traceback, and an
+    # escape sequence reached the terminal.
+    hostile = "SYNTHETIC [/] list [bold]x \x1b[2J"
+    table = tmp_path / "histories.csv"
+    table.write_text(f'"{hostile}",B,C,count\n1,0,0,20\n0,1,0,25\n0,0,1,30\n1,1,0,8\n'
+                     "1,0,1,6\n0,1,1,7\n1,1,1,3\n", encoding="utf-8")
+    for extra in (["--describe"], ["--method", "chao"]):
+        proc = dk(tmp_path / "unused", "estimate", "--table", str(table), *extra)
+        assert "SYNTHETIC [/] list [bold]x" in proc.stdout
+        assert "\x1b" not in proc.stdout

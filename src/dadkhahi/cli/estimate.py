@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import TaskID
 
-from dadkhahi.cli.common import count_progress
+from dadkhahi.cli.common import console, count_progress
 from dadkhahi.domain.errors import UserError
 
 if TYPE_CHECKING:
@@ -311,7 +310,8 @@ def make_estimate_command(
             if json_out:
                 typer.echo(json.dumps(description_json(description), indent=2))
             else:
-                Console().print(render_description(description))
+                # The console that shows stored text (list titles) and never obeys it.
+                console.print(render_description(description))
             return
         stratified = by is not None
         with count_progress() as bar:
@@ -399,7 +399,7 @@ def _show(results: list[EstimateResult], json_out: bool, plot_path: Path | None,
             out["estimate_id"] = estimate_id
         typer.echo(json.dumps(out, indent=2))
         return
-    Console().print(render(results))
+    console.print(render(results))
     if estimate_id is not None:
         typer.echo(f"recorded in the ledger as {estimate_id} (estimate.computed)")
     if plot_path is not None:

@@ -133,10 +133,10 @@ def render_description(d: Description) -> Group:
     overlap = Table(title=f"People on both lists (documented: {d.documented:,})")
     overlap.add_column("")
     for name in names:
-        overlap.add_column(name, justify="right")
+        overlap.add_column(Text(name), justify="right")
     both = d.overlap.loc[names, names].to_numpy(dtype=np.int64)
     for name, row in zip(names, both, strict=True):
-        overlap.add_row(name, *(f"{v:,}" for v in row))
+        overlap.add_row(Text(name), *(f"{v:,}" for v in row))
     pairs = Table(title="Pairwise dependence (odds ratio among people on other lists; "
                         "> 1: the pair names the same people more than chance)")
     for column in ("lists", "both", "first only", "second only", "odds ratio", "Chapman"):
@@ -144,7 +144,7 @@ def render_description(d: Description) -> Group:
     for pair in d.pairwise.to_dict(orient="records"):
         odds = float(pair["odds_ratio"])
         pairs.add_row(
-            f"{pair['list_a']} & {pair['list_b']}", f"{pair['n11']:,}", f"{pair['n10']:,}",
+            Text(f"{pair['list_a']} & {pair['list_b']}"), f"{pair['n11']:,}", f"{pair['n10']:,}",
             f"{pair['n01']:,}", f"{odds:.2f}" if math.isfinite(odds) else "-",
             _fmt(float(pair["chapman"])),
         )
@@ -159,7 +159,7 @@ def render_description(d: Description) -> Group:
         for column in ("stratum", "documented", "on 1, 2, ... lists"):
             strata.add_column(column, justify="left" if column == "stratum" else "right")
         for st in d.strata:
-            strata.add_row(st.stratum, f"{st.documented:,}",
+            strata.add_row(Text(st.stratum), f"{st.documented:,}",
                            ", ".join(f"{f:,}" for f in st.capture_frequencies))
         parts.append(strata)
         parts.extend(
@@ -207,7 +207,7 @@ def render(results: Sequence[EstimateResult]) -> Group:
     lists.add_column("list")
     lists.add_column("size", justify="right")
     for s in first.lists:
-        lists.add_row(s.name, f"{s.size:,}")
+        lists.add_row(Text(s.name), f"{s.size:,}")
     parts.append(lists)
     for r in results:
         if not r.strata:
@@ -217,7 +217,7 @@ def render(results: Sequence[EstimateResult]) -> Group:
             strata.add_column(column, justify="left" if column == "stratum" else "right")
         for part in r.strata:
             strata.add_row(
-                part.stratum or "", f"{part.documented:,}", _fmt(part.estimate),
+                Text(part.stratum or ""), f"{part.documented:,}", _fmt(part.estimate),
                 f"{_fmt(part.interval[0])} – {_fmt(part.interval[1])}",
             )
         parts.append(strata)
