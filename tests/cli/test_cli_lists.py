@@ -245,6 +245,10 @@ def test_a_list_imported_without_its_id_column_gets_a_new_version(
     again = dk(sqlite_home, "lists", "import", str(path), "--source", "SYNTHETIC x",
                "--id-column", "ID", ok=False)
     assert again.returncode != 0 and "already imported" in again.stderr
+    # Walked as a newcomer: the refusal did not say how to read the file again with the
+    # option forgotten the first time.
+    assert (f"import it as that list's next version: --new-version-of {list_id[1]}"
+            in " ".join(again.stderr.split()))
     refused = dk(sqlite_home, "lists", "import", str(path), "--source", "SYNTHETIC x",
                  "--id-column", "ID", "--new-version-of", list_id[1], ok=False)
     assert refused.returncode == 2 and "--new-version-of keeps the list's source" in refused.stderr
@@ -263,4 +267,11 @@ def test_a_list_imported_without_its_id_column_gets_a_new_version(
     same = dk(sqlite_home, "lists", "import", str(path), "--id-column", "ID",
               "--new-version-of", list_id[1], ok=False)
     assert same.returncode != 0 and "nothing changed" in same.stderr
+    # Item 12 as a newcomer types it: a list by a short name (M5:F-04) named nothing,
+    # and nothing said which lists there are.
+    short = dk(sqlite_home, "link", "decide", "SYNTHETIC:X1", "SYNTHETIC x:X2", "same",
+               ok=False)
+    assert short.returncode == 2 and "no list or source 'SYNTHETIC'" in short.stderr
+    assert "lists titled 'SYNTHETIC x': give the exact title" in " ".join(
+        short.stderr.split())
     assert "OK" in dk(sqlite_home, "ledger", "verify").stdout

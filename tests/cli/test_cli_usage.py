@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +100,26 @@ def test_help_shows_flags_plainly_and_explains_roles(
     assert "{" not in out.split("\n\n")[0] and "<bool>" not in out, out
     code, out, _ = _run(monkeypatch, capsys, "init", "-h")
     assert "dadkhahi.local/HOSTNAME-RANDOM" in " ".join(out.split())
+
+
+def test_every_command_argument_and_option_says_what_it_is() -> None:
+    # Issue 12 item 20, walked as a newcomer: `users disable -h` showed NAME with no
+    # word on it (enable and password too), as did places add's coordinates and
+    # publish's --actor. Every command, argument and option has a description.
+    from dadkhahi.cli.main import COMMANDS, load_unit
+
+    def leaves(path: str, command: Any) -> Iterator[tuple[str, Any]]:
+        subs = getattr(command, "commands", None) or {}
+        yield path, command
+        for name, sub in subs.items():
+            yield from leaves(f"{path} {name}", sub)
+
+    silent = []
+    for name, (unit, _) in COMMANDS.items():
+        for path, command in leaves(name, load_unit(unit)[name]):
+            if not (command.help or "").strip():
+                silent.append(f"{path} (no description)")
+            silent.extend(f"{path} {param.name}" for param in command.params
+                          if param.param_type_name in ("argument", "option")
+                          and not (getattr(param, "help", None) or "").strip())
+    assert silent == []

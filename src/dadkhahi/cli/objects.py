@@ -261,8 +261,10 @@ def places_add(
     parent: Annotated[str | None, typer.Option(metavar="ID",
                                                help="The place it lies in (ID or prefix)")]
     = None,
-    latitude: Annotated[float | None, typer.Option(min=-90, max=90)] = None,
-    longitude: Annotated[float | None, typer.Option(min=-180, max=180)] = None,
+    latitude: Annotated[float | None, typer.Option(
+        min=-90, max=90, help="Latitude in decimal degrees (WGS 84)")] = None,
+    longitude: Annotated[float | None, typer.Option(
+        min=-180, max=180, help="Longitude in decimal degrees (WGS 84)")] = None,
     status: Annotated[str, typer.Option(help="What is known of it now")] = "unknown",
     sensitivity: SensitivityOpt = "public",
     as_user: AsUserOpt = None, as_json: JsonOpt = False,

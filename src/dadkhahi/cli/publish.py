@@ -36,7 +36,8 @@ def publish(
     book: Annotated[bool, typer.Option(
         "--book", help="Also write the printable book of memory: a PDF of all the victims "
         "and one per province, in each language")] = False,
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    actor: Annotated[str | None, typer.Option(
+        "--actor", help="Who is acting (default: OS user)")] = None,
 ) -> None:
     """Build the memorial from what the editorial gate and the disclosure rule release."""
     if ctx.invoked_subcommand is not None:
@@ -101,7 +102,8 @@ def approve(
         "--source", help="A source to approve for publication (repeatable)")] = None,
     all_sources: Annotated[bool, typer.Option(
         "--all", help="Approve every source the store holds now")] = False,
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    actor: Annotated[str | None, typer.Option(
+        "--actor", help="Who is acting (default: OS user)")] = None,
 ) -> None:
     """Approve sources for publication (a ledger event)."""
     from dadkhahi.publish.gate import approve as approve_sources
@@ -117,7 +119,8 @@ def withdraw(
     reason_file: Annotated[Path, typer.Option(
         "--reason-file", help="File holding the family's reason (kept sealed)",
         exists=True, dir_okay=False, readable=True)],
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    actor: Annotated[str | None, typer.Option(
+        "--actor", help="Who is acting (default: OS user)")] = None,
 ) -> None:
     """A family's request: the person's page becomes a nameless tombstone."""
     from dadkhahi.publish.gate import withdraw as withdraw_person

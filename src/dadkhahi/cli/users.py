@@ -38,6 +38,7 @@ ROLE_HELP = ("viewer: public data only; researcher: team (restricted) data; inve
              "including users and grants. Protected data only with a grant, whatever the role")
 
 ActorOpt = Annotated[str | None, typer.Option(help="Who is acting (default: OS user)")]
+NameArg = Annotated[str, typer.Argument(help="User name")]
 
 
 def _password(password_file: Path | None) -> str:
@@ -87,21 +88,21 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fal
 
 
 @app.command("disable")
-def disable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> None:
+def disable(name: NameArg, actor: ActorOpt = None) -> None:
     """Disable a user; their sessions end at once."""
     _users().set_disabled(open_store(), name, True, current_actor(actor))
     console.print(f"disabled {name}", highlight=False)
 
 
 @app.command("enable")
-def enable(name: Annotated[str, typer.Argument()], actor: ActorOpt = None) -> None:
+def enable(name: NameArg, actor: ActorOpt = None) -> None:
     """Enable a disabled user again."""
     _users().set_disabled(open_store(), name, False, current_actor(actor))
     console.print(f"enabled {name}", highlight=False)
 
 
 @app.command("role")
-def role(name: Annotated[str, typer.Argument(help="User name")],
+def role(name: NameArg,
          new_role: Annotated[Role, typer.Argument(metavar="ROLE", help=ROLE_HELP)],
          actor: ActorOpt = None) -> None:
     """Give a user another role."""
@@ -111,7 +112,7 @@ def role(name: Annotated[str, typer.Argument(help="User name")],
 
 @app.command("password")
 def password(
-    name: Annotated[str, typer.Argument()],
+    name: NameArg,
     password_file: Annotated[Path | None, typer.Option(help="Read it from this file")] = None,
     actor: ActorOpt = None,
 ) -> None:

@@ -27,6 +27,7 @@ reads with the keys (the estimate, the editorial gate, a reader with the grant).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -180,6 +181,19 @@ def _one(rows: Sequence[Any], what: str, ref: str) -> Any:
     return rows[0]
 
 
+def _nearest_lists(conn: Connection, ref: str) -> str:
+    """A hint naming the lists whose source title holds ``ref`` or is close to it."""
+    titles = sorted({str(t) for t in conn.execute(
+        select(s.sources.c.title).join(s.lists, s.lists.c.source_id == s.sources.c.id)
+    ).scalars()})
+    near = ([t for t in titles if ref.casefold() in t.casefold()]
+            or difflib.get_close_matches(ref, titles, n=3, cutoff=0.5))[:3]
+    if not near:
+        return "; dadkhahi lists show names every list"
+    return (f"; lists titled {', '.join(repr(t) for t in near)}: give the exact title or "
+            "the list's ID (dadkhahi lists show)")
+
+
 def resolve_list(conn: Connection, ref: str, *, prefix: bool = True) -> dict[str, Any]:
     """A list by its ID, the ID of any of its imports, or its source (ID or exact title).
 
@@ -214,7 +228,10 @@ def resolve_list(conn: Connection, ref: str, *, prefix: bool = True) -> dict[str
         if len(sources) > 1:
             raise UserError(f"two sources are titled {ref!r}: give the list or source ID")
         if not sources:
-            raise NotFoundError(f"no list or source {ref!r}")
+            # The command line (prefix) names the nearest lists; the API must not reveal
+            # titles its caller may not see.
+            raise NotFoundError(f"no list or source {ref!r}"
+                                + (_nearest_lists(conn, ref) if prefix else ""))
     rows = conn.execute(
         select(s.lists).where(ls.source_id == sources[0]).order_by(ls.ledger_index)
     ).mappings().all()

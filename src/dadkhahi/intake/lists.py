@@ -143,7 +143,7 @@ def _earlier_import(
     """The first import of this file, leaving out the list a new version is for (and
     the import ``before``, being written)."""
     li = s.list_imports.c
-    query = select(li.id, li.source_id, li.item_id, li.imported_at, li.rows,
+    query = select(li.id, li.list_id, li.source_id, li.item_id, li.imported_at, li.rows,
                    li.sensitivity).where(li.sha256 == sha256)
     if before is not None:
         query = query.where(li.id != before)
@@ -261,7 +261,9 @@ def import_list(
                 f"{path.name} (sha256 {table.sha256[:16]}…) was already imported: import "
                 f"{earlier['id']} into source {earlier['source_id']} on "
                 f"{earlier['imported_at']} ({earlier['rows']} records, item "
-                f"{earlier['item_id']}); nothing was stored"
+                f"{earlier['item_id']}); nothing was stored. To read it again with other "
+                f"options (--id-column, --map), import it as that list's next version: "
+                f"--new-version-of {earlier['list_id']}"
             )
         if current is not None:
             existing: dict[str, Any] | None = get_source(conn, str(current["source_id"]))
