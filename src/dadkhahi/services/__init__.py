@@ -9,9 +9,9 @@ every protected object it returns. No rule is written twice: a page and a route 
 the same thing call the same function here.
 
 Modules: :mod:`~dadkhahi.services.objects` (sources, records, persons, places, acts,
-claims: creation and status changes), :mod:`~dadkhahi.services.items` (file checks and
-erasure), :mod:`~dadkhahi.services.lists_linkage` (list imports, linkage runs, the review
-queue, link statistics), :mod:`~dadkhahi.services.estimates`,
+claims: creation and status changes), :mod:`~dadkhahi.services.items` (file checks,
+previews and erasure), :mod:`~dadkhahi.services.lists_linkage` (list imports, linkage
+runs, the review queue, link statistics), :mod:`~dadkhahi.services.estimates`,
 :mod:`~dadkhahi.services.ledger` (proofs), :mod:`~dadkhahi.services.admin` (users,
 grants, the audit trail) and :mod:`~dadkhahi.services.person_search` (the person search's
 filters, suggestions and pickers, as the pages use it).

@@ -27,8 +27,7 @@ from dadkhahi.http.errors import HttpError
 from dadkhahi.http.models import SourceIn
 from dadkhahi.http.uploads import UploadFields, receive_item
 from dadkhahi.intake.documents import has_own_text
-from dadkhahi.intake.evidence import ContentErasedError, item_content
-from dadkhahi.intake.media import STRIPPABLE_IMAGES
+from dadkhahi.services import items as item_service
 from dadkhahi.services import ledger as ledger_service
 from dadkhahi.services import objects as object_service
 from dadkhahi.services.verification import ItemCheck, verify_item
@@ -66,13 +65,6 @@ CUSTODY_ACTIONS = {"received": N_("received"), "derived": N_("derived"),
                    "transferred": N_("transferred")}
 DERIVATIONS = {"metadata_stripped": N_("copy without hidden metadata (location, camera)"),
                "text": N_("extracted text")}
-#: Media types shown in the page as pictures (an SVG may hold script: never shown).
-PICTURES = STRIPPABLE_IMAGES - {"image/tiff", "image/heic"}
-#: Text shown in the page (as text, escaped), and how much of it.
-TEXT_TYPES = ("text/plain", "text/csv", "text/markdown", "application/json")
-TEXT_PREVIEW_BYTES = 16 * 1024
-#: PDFs larger than this are not rendered for a preview (the download stays).
-PDF_PREVIEW_BYTES = 20 * 1024 * 1024
 #: Form fields of a source, in order, with labels (the select fields have their options).
 SOURCE_FIELDS = (
     ("title", N_("Title")), ("collected_by", N_("Collected by")),
@@ -234,21 +226,6 @@ async def _custody(request: Request, item_id: str) -> list[dict[str, Any]]:
                                    current.principal, item_id)
 
 
-def _text_preview(store: Store, current: Any, item_id: str) -> str | None:
-    """The first bytes of a text item as text (audited as a download)."""
-    _, raw = reads.item_for_download(store, current.principal, item_id)
-    taken = bytearray()
-    try:
-        with store.reading() as conn:
-            for chunk in item_content(store, conn, raw):
-                taken += chunk
-                if len(taken) >= TEXT_PREVIEW_BYTES:
-                    break
-    except NotFoundError:
-        return None
-    return bytes(taken[:TEXT_PREVIEW_BYTES]).decode("utf-8", "replace")
-
-
 async def _item_page(request: Request, lang: str, item_id: str,
                      check: ItemCheck | None = None) -> Response:
     current = await visitor(request)
@@ -260,17 +237,11 @@ async def _item_page(request: Request, lang: str, item_id: str,
     src = None
     with contextlib.suppress(NotFoundError):  # an item may be visible, its source not
         src = await _read_one(request, "sources", str(item["source_id"]))
-    media = str(item["media_type"])
-    preview = None
-    if not item.get("erased"):
-        if media in PICTURES or (media == "application/pdf"
-                                 and int(item["size"]) <= PDF_PREVIEW_BYTES):
-            preview = "picture"
-        elif media.startswith("text/") or media in TEXT_TYPES:
-            preview = "text"
+    preview = item_service.preview_of(item)
     text = None
     if preview == "text":
-        text = await run_in_threadpool(_text_preview, store, current, item_id)
+        text = await run_in_threadpool(item_service.text_preview, store, current.principal,
+                                       item_id)
     return render(request, "item.html", {
         "item": item, "source": src, "derived": derived, "custody": chain,
         "preview": preview, "text": text, "check": check, "own_text": has_own_text(item),
@@ -286,48 +257,13 @@ async def item_page(request: Request, lang: LangDep, current: VisitorDep,
     return await _item_page(request, lang, item_id)
 
 
-def _picture(store: Store, current: Any, item_id: str) -> tuple[bytes, str]:
-    """The bytes shown as the item's picture: an image as stored (its copy without hidden
-    metadata when there is one), or the first page of a PDF rendered as PNG."""
-    item, raw = reads.item_for_download(store, current.principal, item_id)
-    media = str(item["media_type"])
-    if media in PICTURES:
-        copies = reads.read_page(store, current.principal, reads.RESOURCES["items"],
-                                 reads.PageQuery(filters={"derived_from": item_id}, limit=5))
-        stripped = [c for c in copies[0].data if c.get("derivation") == "metadata_stripped"]
-        if stripped:
-            copies[1].record(store, current.principal)
-            item, raw = reads.item_for_download(store, current.principal,
-                                                str(stripped[0]["id"]))
-            media = str(item["media_type"])
-    elif media != "application/pdf" or int(item["size"]) > PDF_PREVIEW_BYTES:
-        raise NotFoundError("no picture of this item")
-    with store.reading() as conn:
-        data = b"".join(item_content(store, conn, raw))
-    if media in PICTURES:
-        return data, media
-    import pymupdf  # only for a PDF preview
-
-    try:
-        with pymupdf.open(stream=data, filetype="pdf") as doc:  # type: ignore[no-untyped-call]
-            if doc.needs_pass or doc.page_count == 0:
-                raise NotFoundError("no picture of this item")
-            pixmap = doc[0].get_pixmap(dpi=72)
-            return pixmap.tobytes("png"), "image/png"
-    except (RuntimeError, ValueError):
-        raise NotFoundError("no picture of this item") from None
-
-
 @router.get("/items/{item_id}/picture")
 async def picture(request: Request, lang: LangDep, current: VisitorDep,
                   item_id: str) -> Response:
     """The item as a picture for its page (images; a PDF's first page), never as a page
     that could run script: sandboxed, not sniffed, not cached."""
-    try:
-        data, media = await run_in_threadpool(_picture, request.app.state.store, current,
-                                              item_id)
-    except ContentErasedError:
-        raise NotFoundError("erased") from None
+    data, media = await run_in_threadpool(item_service.picture, request.app.state.store,
+                                          current.principal, item_id)
     return Response(data, media_type=media, headers={
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
         "Content-Security-Policy": "default-src 'none'; sandbox"})
