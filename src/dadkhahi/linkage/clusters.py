@@ -271,6 +271,41 @@ def rival_adjusted(
     return out
 
 
+def weigh_rivals(
+    index: pd.Index,
+    codes: np.ndarray,
+    scored: pd.DataFrame,
+    threshold: float,
+    decided: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """The probability the clustering weighs each pair at: the rivals rule, chosen once.
+
+    Which links are weighed against their rivals, and so which links are each other's
+    rivals: the undecided ones (no pair of ``decided``) at ``threshold`` or more
+    between two records of ``index``; each gets :func:`rival_adjusted`'s probability,
+    every other pair keeps the model's. :func:`cluster_pairs` links on these
+    probabilities and :func:`dadkhahi.linkage.draws.weighed_probabilities` calibrates
+    on them, so the two cannot weigh a link differently.
+
+    ``index``: the record ids, sorted; ``codes``: each record's list code
+    (:func:`_list_codes`: an exempt list's records have codes of their own, so no
+    rivals); ``scored``: :func:`ordered_pairs` with ``match_probability``;
+    ``decided``: ordered pairs a person (or the chain check) decided. Returns the
+    probabilities, aligned with ``scored``.
+    """
+    prob = scored["match_probability"].to_numpy(dtype=np.float64)
+    left = index.get_indexer(pd.Index(scored["record_id_l"]))
+    right = index.get_indexer(pd.Index(scored["record_id_r"]))
+    edge = (prob >= threshold) & (left >= 0) & (right >= 0)
+    if decided is not None and len(decided):
+        edge &= ~pd.MultiIndex.from_frame(scored[["record_id_l", "record_id_r"]]).isin(
+            pd.MultiIndex.from_frame(decided[["record_id_l", "record_id_r"]]))
+    out = prob.copy()
+    if edge.any():
+        out[edge] = rival_adjusted(left[edge], right[edge], codes, prob[edge])
+    return out
+
+
 def cluster_pairs(
     record_ids: pd.Series,
     pairs: pd.DataFrame,
@@ -295,8 +330,7 @@ def cluster_pairs(
     ``max_duplicate_share`` of the list's records have such a duplicate (the list
     is then exempt: see the module docstring). With ``sources`` and ``rivals``, each
     model link between two lists is first weighed against its rivals
-    (:func:`rival_adjusted`, on the links at ``threshold`` or more that no person
-    decided; an exempt list's records have no rivals). Every record gets a cluster.
+    (:func:`weigh_rivals`). Every record gets a cluster.
     """
     ids_in = record_ids.astype(str).to_numpy()
     order = np.argsort(ids_in, kind="stable")
@@ -319,18 +353,16 @@ def cluster_pairs(
     else:
         decided = pd.DataFrame(columns=["record_id_l", "record_id_r", "decision"])
     keyed = scored.merge(decided, on=["record_id_l", "record_id_r"], how="left")
-    model_edges = keyed[(keyed["match_probability"] >= threshold) & keyed["decision"].isna()]
+    model = (keyed["match_probability"] >= threshold) & keyed["decision"].isna()
     weighed: pd.DataFrame | None = None
-    if source_codes is not None and rivals and len(model_edges):
-        model_edges = model_edges[model_edges["record_id_l"].isin(index)
-                                  & model_edges["record_id_r"].isin(index)]
-        model_edges = model_edges.assign(match_probability=rival_adjusted(
-            index.get_indexer(pd.Index(model_edges["record_id_l"])),
-            index.get_indexer(pd.Index(model_edges["record_id_r"])),
-            source_codes, model_edges["match_probability"].to_numpy()))
-        model_edges = model_edges[model_edges["match_probability"] >= threshold]
-        weighed = model_edges[["record_id_l", "record_id_r", "match_probability"]].reset_index(
-            drop=True)
+    if source_codes is not None and rivals and model.any():
+        keyed = keyed.assign(match_probability=weigh_rivals(
+            index, source_codes, scored, threshold, decided))
+        model = ((keyed["match_probability"] >= threshold) & keyed["decision"].isna()
+                 & keyed["record_id_l"].isin(index) & keyed["record_id_r"].isin(index))
+        weighed = keyed.loc[model, ["record_id_l", "record_id_r", "match_probability"]
+                            ].reset_index(drop=True)
+    model_edges = keyed[model]
     same = decided[decided["decision"] == "same"]
     different = decided[decided["decision"] == "different"]
     parts = [

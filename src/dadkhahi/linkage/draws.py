@@ -65,7 +65,7 @@ from dadkhahi.linkage.clusters import (
     MAX_DUPLICATE_SHARE,
     _list_codes,
     ordered_pairs,
-    rival_adjusted,
+    weigh_rivals,
 )
 
 #: A forbidden pair's score: far below anything real, finite so sums stay exact.
@@ -336,10 +336,10 @@ def weighed_probabilities(
     """The probability the run's clustering weighs for each pair, aligned with ``pairs``.
 
     :func:`~dadkhahi.linkage.clusters.cluster_pairs` weighs each undecided
-    link between two lists at ``threshold`` or more against its rivals
-    (:func:`~dadkhahi.linkage.clusters.rival_adjusted`, an exempt list's
-    records having none) before it links; every other pair keeps the model's
-    probability. This is the probability a reviewed pair was in effect judged
+    link between two lists at ``threshold`` or more against its rivals before
+    it links (:func:`~dadkhahi.linkage.clusters.weigh_rivals`, the one choice
+    of which links are weighed, used by both); every other pair keeps the
+    model's probability. This is the probability a reviewed pair was in effect judged
     at by the partition the estimate holds fixed, so it is what calibration
     must map to the share of pairs found "same" (see :func:`draw_weights`).
     """
@@ -349,17 +349,9 @@ def weighed_probabilities(
     list_codes, list_names = pd.factorize(src.to_numpy())
     codes, _ = _list_codes(ids, list_codes, list_names, scored, exempt_threshold,
                            max_duplicate_share)
-    left = ids.get_indexer(pd.Index(scored["record_id_l"]))
-    right = ids.get_indexer(pd.Index(scored["record_id_r"]))
-    prob = scored["match_probability"].to_numpy(dtype=np.float64)
-    edge = (prob >= threshold) & (left >= 0) & (right >= 0)
-    if decisions is not None and len(decisions):
-        decided = ordered_pairs(decisions[["record_id_l", "record_id_r"]])
-        edge &= ~pd.MultiIndex.from_frame(scored[["record_id_l", "record_id_r"]]).isin(
-            pd.MultiIndex.from_frame(decided[["record_id_l", "record_id_r"]]))
-    out = prob.copy()
-    if edge.any():
-        out[edge] = rival_adjusted(left[edge], right[edge], codes, prob[edge])
+    decided = (ordered_pairs(decisions[["record_id_l", "record_id_r"]])
+               if decisions is not None and len(decisions) else None)
+    out = weigh_rivals(ids, codes, scored, threshold, decided)
     # ordered_pairs dropped self-pairs only (they keep their own probability);
     # align back with the input's rows.
     result: NDArray[np.float64] = pairs["match_probability"].to_numpy(dtype=np.float64).copy()
