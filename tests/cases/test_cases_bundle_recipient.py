@@ -29,6 +29,8 @@ from dadkhahi.api.settings import ApiSettings
 from dadkhahi.cases.bundle import BundleResult, write_bundle
 from dadkhahi.cases.bundle_verify import verify
 from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+from dadkhahi.domain.errors import NotFoundError
+from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     ActType,
@@ -41,8 +43,12 @@ from dadkhahi.domain.vocab import (
 )
 from dadkhahi.facts.entities import Support, add_involvement, create_act, create_person
 from dadkhahi.intake.evidence import Receipt, add_evidence
+from dadkhahi.ledger.merkle import compute_root
+from dadkhahi.offline import kit
+from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
+from dadkhahi.store.verify import verify_ledger
 from database_files import database_files
 
 RECIPIENT = "SYNTHETICRECIPIENTQZ Court of Testing"
@@ -152,6 +158,78 @@ def test_the_bundle_discloses_the_recipient_and_both_verifiers_check_it(
                  if "SYNTHETICRECIPIENTQZ" in p.read_text())
     proof.write_text(proof.read_text().replace("SYNTHETICRECIPIENTQZ", "SYNTHETICOTHERCOURT"))
     _fails(forged, key, "field how: the disclosed value does not match its commitment")
+
+
+OLD_RECIPIENT = "SYNTHETICOLDCOURTQZ Prosecutor of Testing"
+OLD_MARKER = "SYNTHETICOLDCOURTQZ"
+
+
+def _old_transfer(store: Store, done: Exported) -> int:
+    """A transfer as bundle.py wrote it before 8e1750f (c56b239): the recipient in clear in
+    the custody event and row. Its ledger index."""
+    with store.reading() as conn:
+        e = s.case_exports.c
+        export_id = conn.execute(select(e.id)).scalar_one()
+        sha256 = conn.execute(select(s.items.c.sha256).where(
+            s.items.c.id == done.item_id)).scalar_one()
+    with store.transaction("lawyer") as tx:
+        return tx.emit("custody.recorded", {
+            "id": new_id("custody"), "item_id": done.item_id, "action": "transferred",
+            "actor": tx.actor, "from_party": None,
+            "how": f"transferred to {OLD_RECIPIENT} in court bundle {export_id} (exhibit 1)",
+            "location": f"bundle:{export_id}", "sha256": sha256, "at": "2026-11-01T00:00:00Z",
+            "notes": None})
+
+
+def test_a_recipient_written_in_clear_before_is_withheld_from_all_but_the_case_team(
+    store: Store, tmp_path: Path,
+) -> None:
+    """The ledger keeps such a recipient for ever; the server no longer hands it out.
+
+    Fails before the fix: the anonymous custody, event and export reads returned it."""
+    done = _export(store, tmp_path)
+    index = _old_transfer(store, done)
+    client = TestClient(create_app(store.home, ApiSettings(), store=store),
+                        raise_server_exceptions=False)
+    custody = client.get(f"/api/items/{done.item_id}/custody")
+    assert custody.status_code == 200, custody.text
+    assert OLD_MARKER not in custody.text
+    # The public still learns the exhibit went into that bundle, not to whom.
+    old = [c for c in custody.json() if c["ledger_index"] == index]
+    assert old[0]["how"].endswith("(exhibit 1) to a recipient sealed in the ledger"), old
+    assert client.get(f"/api/ledger/events/{index}").status_code == 404
+    assert client.get(f"/api/ledger/events/{index}/proof").status_code == 404
+    exported = client.get("/api/ledger/export")
+    assert exported.status_code == 200 and OLD_MARKER not in exported.text
+    lines = [json.loads(x) for x in exported.text.splitlines()]
+    assert lines[index] == {"index": index, "leaf_hash": lines[index]["leaf_hash"],
+                            "withheld": True}
+    # The export still verifies offline: shown events hash to their leaves, and the leaves
+    # (withheld ones by their hash alone) to the root of the signed checkpoint.
+    note = client.get("/api/ledger/checkpoint").text
+    checkpoint = kit.open_checkpoint(note, kit.Verifier(client.get("/api/ledger/key").text))
+    assert all(kit.leaf_hash(x["event"].encode()).hex() == x["leaf_hash"]
+               for x in lines if "event" in x)
+    assert compute_root(bytes.fromhex(x["leaf_hash"]) for x in lines[:checkpoint.size]) == (
+        checkpoint.size, checkpoint.root_hash)
+    with store.reading() as conn:
+        assert verify_ledger(conn, store.verifier_key()).ok  # what `ledger verify` runs
+    # A team member off the case's team: the placeholder, no event, a withheld line.
+    outsider = done.outsider
+    assert OLD_MARKER not in json.dumps(reads.custody_of(store, outsider, done.item_id))
+    with pytest.raises(NotFoundError):
+        reads.read_event(store, outsider, index)
+    assert OLD_MARKER not in json.dumps(list(reads.export_events(store, outsider)))
+    # The case's team reads it everywhere, each read audited as a read of the case.
+    lawyer = done.lawyer
+    assert OLD_RECIPIENT in json.dumps(reads.custody_of(store, lawyer, done.item_id))
+    assert OLD_RECIPIENT in reads.read_event(store, lawyer, index).body.decode()
+    assert OLD_RECIPIENT in json.dumps(list(reads.export_events(store, lawyer)))
+    with store.reading() as conn:
+        audited = [json.loads(e.body)["data"] for e in ledger_log.iter_events(conn, index + 1)]
+    assert {(a["action"], a["objects"][0]["kind"]) for a in audited
+            if a.get("user_id") == lawyer.user_id} >= {
+        ("cases.custody", "case"), ("read event", "case"), ("export events", "case")}
 
 
 def _fails(folder: Path, key: str, expected: str) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
-    RowMapping,
     Select,
     Table,
     bindparam,
@@ -34,7 +33,12 @@ from sqlalchemy import (
 from dadkhahi.access.audit import ObjectRef, record_reads
 from dadkhahi.access.policy import Permission, Principal, params, visible, visible_for
 from dadkhahi.domain.errors import NotFoundError, ValidationError
-from dadkhahi.domain.protected import BUNDLE_LOCATION, SUPPORT_LOCATORS, open_locators
+from dadkhahi.domain.protected import (
+    BUNDLE_LOCATION,
+    SUPPORT_LOCATORS,
+    clear_court_transfer,
+    open_locators,
+)
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
@@ -340,7 +344,8 @@ def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[st
 
     Sealed fields are opened for whoever may see the item, except those of a transfer in
     a court bundle (location ``bundle:<export ID>``): they name the recipient, opened for
-    the case's team only (the read audited as ``cases.custody``)."""
+    the case's team only (the read audited as ``cases.custody``). A transfer written before
+    the recipient was sealed names it in clear: anyone else reads the placeholder."""
     item = get_object(store, principal, RESOURCES["items"], item_id, action="custody of")
     c = s.custody.c
     with store.reading() as conn:
@@ -354,7 +359,12 @@ def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[st
         for r in rows:
             row = dict(r)
             case_id = cases.get(str(row["id"]))
-            if row["sealed"] and row["location"] and str(row["location"]).startswith(
+            in_clear = clear_court_transfer(row)
+            if in_clear is not None and case_id not in mine:
+                # Written before the recipient was sealed: the same rule, by placeholder.
+                row["how"] = in_clear
+                out.append(row)
+            elif row["sealed"] and row["location"] and str(row["location"]).startswith(
                     BUNDLE_LOCATION) and case_id not in mine:
                 # A court transfer's recipient: sealed for all but the case's team, even
                 # for whoever may see the item (fail closed: no case found, no opening).
@@ -367,20 +377,21 @@ def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[st
     return out
 
 
-def _court_transfers(conn: Connection, rows: Sequence[RowMapping]) -> dict[str, str]:
-    """Custody ID → case ID of each court bundle's transfer among ``rows`` (sealed)."""
+def _court_transfers(conn: Connection, rows: Sequence[Mapping[Any, Any]]) -> dict[str, str]:
+    """Custody ID → case ID of each court bundle's transfer among ``rows`` (custody rows
+    or events' data) that names its recipient: sealed, or in clear (written before)."""
     exports: dict[str, str] = {}  # custody ID → export ID
     for r in rows:
-        location = str(r["location"] or "")
-        if r["sealed"] and location.startswith(BUNDLE_LOCATION):
+        location = str(r.get("location") or "")
+        if location.startswith(BUNDLE_LOCATION) and (
+                r.get("sealed") or clear_court_transfer(r) is not None):
             exports[str(r["id"])] = location[len(BUNDLE_LOCATION):]
     if not exports:
         return {}
     e = s.case_exports.c
     case_of = {str(i): str(c) for i, c in conn.execute(
         select(e.id, e.case_id).where(e.id.in_(sorted(set(exports.values())))))}
-    return {custody: case_of[export] for custody, export in exports.items()
-            if export in case_of}
+    return {k: case_of[export] for k, export in exports.items() if export in case_of}
 
 
 def _cases_of(conn: Connection, principal: Principal, case_ids: set[str]) -> set[str]:
@@ -483,7 +494,31 @@ def _event_visibility(
             if ok and Sensitivity.PROTECTED in (sensitivity, body["data"].get("sensitivity")):
                 protected.append(("event", str(event.index)))
         flags.append(ok)
+    _withhold_clear_recipients(conn, principal, parsed, flags, protected)
     return flags, protected
+
+
+def _withhold_clear_recipients(
+    conn: Connection, principal: Principal, parsed: Sequence[Mapping[str, Any]],
+    flags: list[bool], protected: list[ObjectRef],
+) -> None:
+    """Withhold, from all but the case's team, a court transfer written before 8e1750f: it
+    names the recipient in clear and the ledger cannot seal it afterwards (the rule of
+    ``custody_of``; fail closed: no case found, withheld). The team's reading is audited
+    as a read of the case."""
+    old = {pos: body["data"] for pos, (body, ok) in enumerate(zip(parsed, flags, strict=True))
+           if ok and body["type"] == "custody.recorded"
+           and clear_court_transfer(body["data"]) is not None}
+    if not old:
+        return
+    cases = _court_transfers(conn, list(old.values()))
+    mine = _cases_of(conn, principal, set(cases.values()))
+    for pos, data in old.items():
+        case_id = cases.get(str(data["id"]))
+        if case_id in mine:
+            protected.append(("case", case_id))
+        else:
+            flags[pos] = False
 
 
 def _event_sensitivity_ok(principal: Principal, data: Mapping[str, Any]) -> bool:

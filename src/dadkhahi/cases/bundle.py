@@ -66,7 +66,7 @@ from dadkhahi.cases.matrix import (
 from dadkhahi.cases.report import ExhibitFile, ExhibitLine, render_report, report_pdf
 from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.ids import new_id
-from dadkhahi.domain.protected import BUNDLE_LOCATION
+from dadkhahi.domain.protected import BUNDLE_LOCATION, court_transfer_placeholder
 from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
 from dadkhahi.intake import testimonies
 from dadkhahi.intake.evidence import item_content
@@ -355,8 +355,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
                        f"(exhibit {ex.number})",
                 "location": f"{BUNDLE_LOCATION}{export_id}", "sha256": item["sha256"],
                 "at": now, "notes": None}, custody_id, placeholders={
-                    "how": f"transferred in court bundle {export_id} (exhibit {ex.number}) "
-                           "to a recipient sealed in the ledger"}), time=now)
+                    "how": court_transfer_placeholder(export_id, ex.number)}), time=now)
         export_index = tx.emit("case.exported", {
             "id": export_id, "case_id": case.id, "scope": scope,
             "exhibits": sum(1 for ex in exhibits if ex.files),

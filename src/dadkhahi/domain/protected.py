@@ -11,6 +11,7 @@ is sealed unless someone decides otherwise here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -66,6 +67,32 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
 #: prosecutor's office), which is the case's business: only the case's team reads them
 #: (``access.reads.custody_of``), whoever may see the item.
 BUNDLE_LOCATION = "bundle:"
+
+#: How a court transfer written before 8e1750f (stop 24) begins its ``how``, the recipient
+#: in clear: "transferred to <recipient> in court bundle <export ID> (exhibit N)".
+_CLEAR_TRANSFER = "transferred to "
+_TRANSFER_TAIL = re.compile(r" in court bundle (\S+) \(exhibit ([^()]*)\)\Z")
+
+
+def court_transfer_placeholder(export_id: str, exhibit: object) -> str:
+    """What a court transfer's ``how`` reads as where its recipient is sealed."""
+    return (f"transferred in court bundle {export_id} (exhibit {exhibit}) "
+            "to a recipient sealed in the ledger")
+
+
+def clear_court_transfer(data: Mapping[str, Any]) -> str | None:
+    """The placeholder for a court transfer whose ``how`` names the recipient in clear (a
+    custody row or event written before 8e1750f); None for anything else.
+
+    The ledger is append-only, so those events keep the recipient for ever: readers outside
+    the case's team get the event withheld and the row's ``how`` as this placeholder."""
+    how, location = data.get("how"), str(data.get("location") or "")
+    if (data.get("sealed") or not location.startswith(BUNDLE_LOCATION)
+            or not isinstance(how, str) or not how.startswith(_CLEAR_TRANSFER)):
+        return None
+    tail = _TRANSFER_TAIL.search(how)
+    # Only the bundle and exhibit are shown; a how that does not parse shows neither.
+    return REDACTED if tail is None else court_transfer_placeholder(*tail.groups())
 
 #: The key under which a sealed payload keeps its supports' locators, in support order.
 SUPPORT_LOCATORS = "support_locators"
