@@ -226,6 +226,20 @@ def page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
+def anchors(pdf: bytes) -> dict[str, int]:
+    """A PDF's named destinations (the ``id`` of the elements of the page it was laid
+    out from) → the index of the page each is on (from 0)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    found = {}
+    for name, dest in reader.named_destinations.items():
+        page = reader.get_destination_page_number(dest)
+        if page is not None:
+            found[name] = page
+    return found
+
+
 def _folios(first: int, count: int, total: int, numbers: str, direction: str) -> bytes:
     """``count`` blank A4 pages that show only their numbers, ``first`` … of ``total``,
     where and as :func:`html_to_pdf` writes them (same stylesheet, font and digits)."""
@@ -307,5 +321,5 @@ def _copy_outline(writer: Any, reader: Any, items: list[Any], parent: Any,
     return last
 
 
-__all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "font_epoch", "html_to_pdf", "join_pdfs",
-           "page_count", "page_css"]
+__all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "anchors", "font_epoch", "html_to_pdf",
+           "join_pdfs", "page_count", "page_css"]

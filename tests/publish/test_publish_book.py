@@ -113,8 +113,26 @@ def test_a_book_laid_out_in_parts_numbers_its_pages_on_and_names_each_victim_onc
         # Every victim exactly once (its entry's address), the cover once.
         assert [whole.count(f"victims/{pid}.html") for pid in victims] == [1, 1, 1], code
         assert whole.count(translate(code, "Book of memory")) == 1, code
-        # The outline: the book's heading, every victim under it.
-        assert len(reader.outline) == 2 and len(reader.outline[1]) == 3
+        # The outline: the book's heading; under it every victim, then the index with its
+        # two scripts' sections.
+        assert len(reader.outline) == 2 and len(reader.outline[1]) == 5
+        assert len(reader.outline[1][4]) == 2
+        # The index of names, last: every name in both scripts with the page its entry
+        # starts on, sorted by name in each script, the book's own script first.
+        starts = {pid: next(n for n, text in enumerate(texts, 1)
+                            if f"victims/{pid}.html" in text) for pid in victims}
+        index = texts[-1]
+        # (Text extraction drops the zero-width non-joiner of نام‌ها.)
+        assert translate(code, "Index of names").replace("\u200c", "") in index
+        persian = [index.index(name) for name in ("بهرام نمونه", "شیرین آزمایش", "کاوه ساختگی")]
+        latin = []
+        for key, name in (("A-1", "Bahram Nemouneh"), ("A-3", "Kaveh Sakhtegi"),
+                          ("A-2", "Shirin Azmayesh")):
+            # Left to right, the English line reads as written: name, page.
+            line = f"{name}, {starts[world.persons[key]]}" if code == "en" else name
+            latin.append(index.index(line))
+        assert persian == sorted(persian) and latin == sorted(latin)
+        assert (persian[0] < latin[0]) == (code == "fa")
     build(world.store, "tester", tmp_path / "two", Options(book=True))
     for rel in ("fa/book/all.pdf", "en/book/all.pdf", "fa/book/province-fars.pdf"):
         assert (tmp_path / "two" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes()

@@ -497,19 +497,71 @@ class Site:
 
     def render_books(self) -> dict[str, bytes]:
         """The books' PDFs: their parts laid out on the render processes (a part per
-        task), then each book's parts joined and its pages numbered
+        task); then each book's index of names, which needs the pages the entries fell
+        on, laid out the same way; then each book's parts joined and its pages numbered
         (:func:`dadkhahi.pdf.join_pdfs`)."""
-        from dadkhahi.pdf import join_pdfs
+        from dadkhahi.pdf import anchors, join_pdfs, page_count
 
         books = self.books()
         parts = self.render_all(self.book_parts(books), chunk=1)
+        mine = {book.path: [key for key in parts if key.partition("#")[0] == book.path]
+                for book in books}
+        pages: dict[str, dict[str, int]] = {}
+        for book in books:
+            # The page each entry starts on: its anchor's page in its part, after the
+            # pages of the parts before it (numbered from 1).
+            found, done = pages.setdefault(book.path, {}), 0
+            for key in mine[book.path]:
+                found.update({name.removeprefix(ENTRY_ANCHOR): done + page + 1
+                              for name, page in anchors(parts[key]).items()
+                              if name.startswith(ENTRY_ANCHOR)})
+                done += page_count(parts[key])
+        index = self.render_all(self.index_parts(books, pages), chunk=1)
         out: dict[str, bytes] = {}
         for book in books:
             lang = _LANGS[book.lang]
-            mine = [key for key in parts if key.partition("#")[0] == book.path]
-            out[book.path] = join_pdfs([parts.pop(key) for key in mine],
-                                       numbers=lang.counter_style, direction=lang.dir)
+            pieces = [parts.pop(key) for key in mine[book.path]] + [
+                index.pop(key) for key in list(index) if key.partition("#")[0] == book.path]
+            out[book.path] = join_pdfs(pieces, numbers=lang.counter_style,
+                                       direction=lang.dir)
         return out
+
+    def name_index(self, book: Book, pages: dict[str, int]
+                   ) -> list[tuple[str, list[tuple[str, str]]]]:
+        """A book's index of names: per script (its language's first), every name its
+        victims are known by with the page their entry starts on (in the book's digits),
+        sorted by name as the lists sort them."""
+        lang = _LANGS[book.lang]
+        fa = sorted(((name, pages[v.id]) for v in book.victims
+                     for name in dict.fromkeys(v.names_fa)),
+                    key=lambda e: (_persian_sort_key(e[0]), e[0], e[1]))
+        latin = sorted(((name, pages[v.id]) for v in book.victims
+                        for name in dict.fromkeys(v.names_latin)),
+                       key=lambda e: (_latin_sort_key(e[0]), e[0], e[1]))
+        sections = [(lang.t(Groups.TITLES["alpha-fa"]), fa),
+                    (lang.t(Groups.TITLES["alpha-latin"]), latin)]
+        if book.lang != "fa":
+            sections.reverse()
+        return [(title, [(name, lang.digits(page)) for name, page in lines])
+                for title, lines in sections if lines]
+
+    def index_parts(self, books: list[Book], pages: dict[str, dict[str, int]]
+                    ) -> Iterator[Page]:
+        """Each book's index of names in parts of :data:`INDEX_PART` names, a page each
+        (keyed ``{book's path}#index-{part}``); a section's title where it starts."""
+        for book in books:
+            lines = [(title, n == 0, line)
+                     for title, section in self.name_index(book, pages[book.path])
+                     for n, line in enumerate(section)]
+            for start in range(0, len(lines), INDEX_PART):
+                sections: list[tuple[str | None, list[tuple[str, str]]]] = []
+                for title, opens, line in lines[start:start + INDEX_PART]:
+                    if opens or not sections:
+                        sections.append((title if opens else None, []))
+                    sections[-1][1].append(line)
+                yield Page(f"{book.path}#index-{start // INDEX_PART:06d}", "book_index.html",
+                           {"heading": book.heading, "first": start == 0,
+                            "sections": sections}, book.lang)
 
     def book_links(self) -> list[tuple[str, dict[str, str]]]:
         """The books' files (under a language's folder) and their titles, for the lists."""
@@ -614,6 +666,13 @@ class Site:
                                 for n, src in enumerate(victim.sources(), 1)]
         if page.template == "book.html":
             return self._book(template, lang, context, page)
+        if page.template == "book_index.html":
+            from dadkhahi.pdf import html_to_pdf
+
+            return html_to_pdf(
+                template.render(**context, **page.context),
+                stamp="SYNTHETIC" if self.memorial.synthetic else None,
+                title=f"{lang.t('Book of memory')} — {page.context['heading']}", numbers=None)
         return template.render(**context, **page.context).encode("utf-8")
 
     def _book(self, template: jinja2.Template, lang: Lang, context: dict[str, Any],
@@ -633,7 +692,7 @@ class Site:
                              for n, src in enumerate(victim.sources(), 1)]))
         html = template.render(**context, heading=page.context["heading"],
                                count=page.context["count"], cover=page.context["cover"],
-                               entries=entries)
+                               entries=entries, anchor=ENTRY_ANCHOR)
         return html_to_pdf(
             html, stamp="SYNTHETIC" if self.memorial.synthetic else None,
             title=f"{lang.t('Book of memory')} — {page.context['heading']}", numbers=None)
@@ -673,6 +732,11 @@ RENDER_CHUNK = 400
 #: 16 GiB): each part (about 80 pages) is laid out alone, so a render process holds one
 #: part whatever the number of victims, and the parts are joined (``render_books``).
 BOOK_PART = 300
+#: Names per part of a book's index of names (about 25 pages in two columns).
+INDEX_PART = 3000
+#: The prefix of an entry's anchor in a book (``id="v-{person ID}"``): the index finds
+#: the page each entry starts on by it.
+ENTRY_ANCHOR = "v-"
 _FORKED: tuple[Site, list[Page]] | None = None
 
 
