@@ -80,19 +80,25 @@ def _export(store: Store, tmp_path: Path) -> Exported:
                                 sensitivity=Sensitivity.PUBLIC)
     lawyer = add_user(store, "lawyer_case", Role.LAWYER, PASSWORD, "tester")
     outsider = add_user(store, "lawyer_other", Role.LAWYER, PASSWORD, "tester")
-    case_id = create_case(store, "analyst", "SYNTHETIC case of a public exhibit",
-                          Scope((suspect,), (act,)), members=[lawyer])
+    case_id = _case(store, "SYNTHETIC case of a public exhibit", (suspect, act, named), lawyer)
+    bundle = write_bundle(store, "lawyer", case_id, tmp_path / "bundle", recipient=RECIPIENT)
+    assert bundle.exhibits == 1 and bundle.withheld == 0
+    return Exported(item_id, bundle,
+                    Principal(user_id=lawyer, username="lawyer_case", role=Role.LAWYER),
+                    Principal(user_id=outsider, username="lawyer_other", role=Role.LAWYER))
+
+
+def _case(store: Store, title: str, facts: tuple[str, str, str], member: str) -> str:
+    """A case on (suspect, act, involvement naming him), the involvement linked to a charge."""
+    suspect, act, named = facts
+    case_id = create_case(store, "analyst", title, Scope((suspect,), (act,)), members=[member])
     charge = add_charge(store, "analyst", case_id, suspect, "national-murder", "murder",
                         "instigator")
     link_fact(store, "analyst", case_id, charge, "1", "involvement", named,
               reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
               how="SYNTHETIC: the report names him as signing",
               direction=Direction.INCRIMINATING)
-    bundle = write_bundle(store, "lawyer", case_id, tmp_path / "bundle", recipient=RECIPIENT)
-    assert bundle.exhibits == 1 and bundle.withheld == 0
-    return Exported(item_id, bundle,
-                    Principal(user_id=lawyer, username="lawyer_case", role=Role.LAWYER),
-                    Principal(user_id=outsider, username="lawyer_other", role=Role.LAWYER))
+    return case_id
 
 
 def _script(folder: Path, key: str) -> subprocess.CompletedProcess[str]:
@@ -158,6 +164,29 @@ def test_the_bundle_discloses_the_recipient_and_both_verifiers_check_it(
                  if "SYNTHETICRECIPIENTQZ" in p.read_text())
     proof.write_text(proof.read_text().replace("SYNTHETICRECIPIENTQZ", "SYNTHETICOTHERCOURT"))
     _fails(forged, key, "field how: the disclosed value does not match its commitment")
+
+
+def test_another_cases_bundle_does_not_disclose_the_recipient(store: Store,
+                                                             tmp_path: Path) -> None:
+    """The same exhibit in a second case's bundle: its chain of custody carries the first
+    bundle's transfer, the recipient sealed and not disclosed (the second case's team may
+    not read it, and its court has no business with it). Fails before: disclosed."""
+    done = _export(store, tmp_path)
+    assert done.outsider.user_id is not None
+    with store.reading() as conn:
+        suspect = conn.execute(select(s.persons.c.id)).scalar_one()
+        act = conn.execute(select(s.acts.c.id)).scalar_one()
+        named = conn.execute(select(s.involvements.c.id)).scalar_one()
+    other = _case(store, "SYNTHETIC second case of the exhibit", (suspect, act, named),
+                  done.outsider.user_id)
+    second = write_bundle(store, "lawyer", other, tmp_path / "second",
+                          recipient="SYNTHETIC Second Court")
+    files = [p for p in second.path.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if MARKER in p.read_bytes()]
+    lines = [json.loads(x) for p in (second.path / "data/custody").glob("*.jsonl")
+             for x in p.read_text().splitlines()]
+    assert len([x for x in lines if '"transferred"' in x["event"]]) == 2
+    assert verify(second.path, store.verifier_key()) == []
 
 
 OLD_RECIPIENT = "SYNTHETICOLDCOURTQZ Prosecutor of Testing"

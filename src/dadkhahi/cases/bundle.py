@@ -367,7 +367,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         writer.stream(f"data/{name}", [data])
     writer.text("data/checkpoint.txt", note)
     with store.reading() as conn:
-        proven, custody_fields = _write_custody(conn, store.keys, writer, exhibits)
+        proven, custody_fields = _write_custody(conn, store.keys, writer, exhibits, case.id)
         proven |= {export_index, case.ledger_index}
         proven |= {lk.ledger_index for lk in case.links}
         proven |= _charge_indices(conn, case)
@@ -465,17 +465,26 @@ def _custody_line(conn: Connection, keys: KeyRing, index: int, body: bytes,
 
 
 def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
-                   exhibits: Sequence[Exhibit]
+                   exhibits: Sequence[Exhibit], case_id: str,
                    ) -> tuple[set[int], dict[int, bundle_proofs.Disclosure]]:
     """Each exhibit's chain of custody: the events verbatim, oldest first, custodians named,
-    sealed fields disclosed (and proven by selective proofs: the second result)."""
+    sealed fields disclosed (and proven by selective proofs: the second result), except
+    those of a transfer in another case's bundle: its recipient is that case's business
+    (``access.reads.custody_of`` opens it for that case's team only)."""
     proven: set[int] = set()
     chains: dict[str, list[int]] = {}
     going = [item["id"] for ex in exhibits for item in ex.files]
     for row in _rows_where_in(conn, s.custody, "item_id", going):
         chains.setdefault(str(row["item_id"]), []).append(int(row["ledger_index"]))
     bodies = _event_bodies(conn, sorted({i for chain in chains.values() for i in chain}))
-    disclosed = bundle_proofs.custody_disclosures(conn, keys, bodies)
+    e = s.case_exports.c
+    ours = {f"{BUNDLE_LOCATION}{x}" for x in conn.execute(
+        select(e.id).where(e.case_id == case_id)).scalars()}
+    locations = {i: str(json.loads(body)["data"].get("location") or "")
+                 for i, body in bodies.items()}
+    disclosed = bundle_proofs.custody_disclosures(conn, keys, {
+        i: body for i, body in bodies.items()
+        if not locations[i].startswith(BUNDLE_LOCATION) or locations[i] in ours})
     names: dict[str, str] = {}
     for ex in exhibits:
         if not ex.files:
