@@ -6,8 +6,15 @@ Expected values are counted by hand from the module's rule. All records are SYNT
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from dadkhahi.linkage.clusters import MAX_DUPLICATE_SHARE, cluster_pairs
+from dadkhahi.linkage.clusters import (
+    CHAIN_DIRECT_THRESHOLD,
+    MAX_DUPLICATE_SHARE,
+    chain_apart,
+    cluster_pairs,
+    cluster_with_chain_check,
+)
 
 
 def test_both_records_of_a_near_certain_duplicate_count_towards_the_share() -> None:
@@ -23,3 +30,39 @@ def test_both_records_of_a_near_certain_duplicate_count_towards_the_share() -> N
     # One pair: two records of ten, 0.2, not over the limit.
     one = cluster_pairs(ids, pairs.iloc[:1], 0.5, sources=pd.Series(["L1"] * 10))
     assert one.duplicate_lists == ()
+
+
+def test_the_chain_check_judges_a_direct_link_after_its_rivals() -> None:
+    # a (list L1, father Reza) and c (list L2, father Hassan) conflict. The model links
+    # them directly at 0.6, and links a to x, another record of L2, at 0.5. L2 names a
+    # person once, so a-c and a-x are rivals (rival_adjusted): a-c has odds 0.6/0.4 = 1.5
+    # against a rival at odds 0.5/0.5 = 1, so p' = 1.5 / (1 + 1.5 + 1) = 3/7 = 0.43, below
+    # CHAIN_DIRECT_THRESHOLD (0.5): not "linked to each other and sure", so kept apart.
+    # Judged on the raw 0.6 instead, the pair would stay together.
+    ids = pd.Series(["a", "c", "x"])
+    lists = pd.Series(["L1", "L2", "L2"])
+    features = pd.DataFrame({"record_id": ["a", "c", "x"],
+                             "father_canon": ["reza", "hassan", None],
+                             "birth_lo": [None, None, None], "birth_hi": [None, None, None]})
+    pairs = pd.DataFrame([("a", "c", 0.6), ("a", "x", 0.5)],
+                         columns=["record_id_l", "record_id_r", "match_probability"])
+    assert CHAIN_DIRECT_THRESHOLD == 0.5
+    first, apart = chain_apart(ids, pairs, 0.1, None, features, sources=lists)
+    assert first.links is not None
+    weighed = dict(zip(zip(first.links["record_id_l"], first.links["record_id_r"], strict=True),
+                       first.links["match_probability"], strict=True))
+    # a-x: odds 1 against a-c's 1.5, p' = 1 / 3.5 = 2/7.
+    assert weighed == pytest.approx({("a", "c"): 3 / 7, ("a", "x"): 2 / 7}, abs=1e-6)
+    # The first clustering takes a-c (the stronger) and refuses x, a second record of L2.
+    assert sorted(first.clusters["cluster_id"]) == ["a", "a", "x"]
+    assert apart.to_dict("records") == [{"record_id_l": "a", "record_id_r": "c"}]
+    # Kept apart, a-c is decided: a-x has no rival left and links a with x.
+    second, kept_apart, _ = cluster_with_chain_check(ids, pairs, 0.1, None, features,
+                                                     sources=lists)
+    assert kept_apart == 1
+    assert dict(zip(second.clusters["record_id"], second.clusters["cluster_id"], strict=True)) \
+        == {"a": "a", "c": "c", "x": "a"}
+    # Without the rival a-c stays at 0.6: sure, so it stays together.
+    alone, none_apart = chain_apart(ids, pairs.iloc[:1], 0.1, None, features, sources=lists)
+    assert none_apart.empty
+    assert sorted(alone.clusters["cluster_id"]) == ["a", "a", "x"]
