@@ -170,8 +170,10 @@ def test_another_cases_bundle_does_not_disclose_the_recipient(store: Store,
                                                              tmp_path: Path) -> None:
     """The same exhibit in a second case's bundle: its chain of custody carries the first
     bundle's transfer, the recipient sealed and not disclosed (the second case's team may
-    not read it, and its court has no business with it). Fails before: disclosed."""
+    not read it, and its court has no business with it); one written in clear before
+    8e1750f is withheld, its event not in the bundle. Fails before: disclosed, in clear."""
     done = _export(store, tmp_path)
+    old = _old_transfer(store, done)
     assert done.outsider.user_id is not None
     with store.reading() as conn:
         suspect = conn.execute(select(s.persons.c.id)).scalar_one()
@@ -182,11 +184,15 @@ def test_another_cases_bundle_does_not_disclose_the_recipient(store: Store,
     second = write_bundle(store, "lawyer", other, tmp_path / "second",
                           recipient="SYNTHETIC Second Court")
     files = [p for p in second.path.rglob("*") if p.is_file()]
-    assert files and not [p for p in files if MARKER in p.read_bytes()]
+    assert files and not [p for p in files if MARKER in p.read_bytes()
+                          or OLD_MARKER.encode() in p.read_bytes()]
     lines = [json.loads(x) for p in (second.path / "data/custody").glob("*.jsonl")
              for x in p.read_text().splitlines()]
-    assert len([x for x in lines if '"transferred"' in x["event"]]) == 2
+    assert len([x for x in lines if '"transferred"' in x.get("event", "")]) == 2
+    assert [x["index"] for x in lines if "withheld" in x] == [old]
     assert verify(second.path, store.verifier_key()) == []
+    ran = _script(second.path, store.verifier_key())
+    assert ran.returncode == 0, ran.stdout + ran.stderr
 
 
 OLD_RECIPIENT = "SYNTHETICOLDCOURTQZ Prosecutor of Testing"

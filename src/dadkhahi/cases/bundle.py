@@ -66,7 +66,11 @@ from dadkhahi.cases.matrix import (
 from dadkhahi.cases.report import ExhibitFile, ExhibitLine, render_report, report_pdf
 from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.ids import new_id
-from dadkhahi.domain.protected import BUNDLE_LOCATION, court_transfer_placeholder
+from dadkhahi.domain.protected import (
+    BUNDLE_LOCATION,
+    clear_court_transfer,
+    court_transfer_placeholder,
+)
 from dadkhahi.domain.vocab import CustodyAction, Direction, Sensitivity
 from dadkhahi.intake import testimonies
 from dadkhahi.intake.evidence import item_content
@@ -464,6 +468,11 @@ def _custody_line(conn: Connection, keys: KeyRing, index: int, body: bytes,
     return line
 
 
+#: A custody line in place of another case's court transfer that names its recipient in
+#: clear (written before 8e1750f): the event is not in the bundle.
+WITHHELD_TRANSFER = "a transfer in another case's court bundle, its recipient in clear"
+
+
 def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
                    exhibits: Sequence[Exhibit], case_id: str,
                    ) -> tuple[set[int], dict[int, bundle_proofs.Disclosure]]:
@@ -480,19 +489,23 @@ def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
     e = s.case_exports.c
     ours = {f"{BUNDLE_LOCATION}{x}" for x in conn.execute(
         select(e.id).where(e.case_id == case_id)).scalars()}
-    locations = {i: str(json.loads(body)["data"].get("location") or "")
-                 for i, body in bodies.items()}
-    disclosed = bundle_proofs.custody_disclosures(conn, keys, {
-        i: body for i, body in bodies.items()
-        if not locations[i].startswith(BUNDLE_LOCATION) or locations[i] in ours})
+    data = {i: json.loads(body)["data"] for i, body in bodies.items()}
+    theirs = {i for i, d in data.items() if str(d.get("location") or "").startswith(
+        BUNDLE_LOCATION) and d.get("location") not in ours}
+    # Another case's transfer written before 8e1750f names its recipient in clear: its
+    # event cannot go, not even in its proof; the line keeps its place, withheld.
+    withheld = {i for i in theirs if clear_court_transfer(data[i]) is not None}
+    disclosed = bundle_proofs.custody_disclosures(
+        conn, keys, {i: body for i, body in bodies.items() if i not in theirs})
     names: dict[str, str] = {}
     for ex in exhibits:
         if not ex.files:
             continue
         indices = sorted(i for item in ex.files for i in chains.get(str(item["id"]), []))
-        lines = [json.dumps(_custody_line(conn, keys, i, bodies[i], disclosed.get(i), names),
-                            ensure_ascii=False) for i in indices]
-        proven.update(indices)
+        lines = [json.dumps({"index": i, "withheld": WITHHELD_TRANSFER} if i in withheld
+                            else _custody_line(conn, keys, i, bodies[i], disclosed.get(i),
+                                               names), ensure_ascii=False) for i in indices]
+        proven.update(set(indices) - withheld)
         writer.text(f"data/custody/{ex.number}.jsonl", "\n".join(lines) + "\n")
         proven |= {int(item["ledger_index"]) for item in ex.files}
     return proven, disclosed
@@ -635,7 +648,9 @@ Custody lines are the ledger's events verbatim; fields sealed in the ledger stay
 except those disclosed beside them ("disclosed"), each proven by a selective proof in
 data/proofs/ (the field's value and salt hash to the commitment the event carries).
 The transfer to this bundle's recipient is one: the ledger keeps the recipient sealed
-(who holds a case is not public), and its custody line discloses it, proven.
+(who holds a case is not public), and its custody line discloses it, proven. A transfer
+in another case's bundle stays sealed; one written before recipients were sealed, naming
+its recipient in clear, is withheld: its line gives only its index ("withheld").
 A fact resting on a row of an imported list is proven by that row alone: its bytes and
 an inclusion path to the root the import event commits to; the other rows stay home.
 A record's person rests on a linkage decision: data/matrix.json lists each one the cited

@@ -15,10 +15,12 @@ run one implementation. It checks:
   its path to the event's rows root) and sealed fields (each against its salted
   commitment), all checked;
 * every exhibit file: its hash equals the intake hash in its proven ``item.added`` event;
-* every custody line: the very bytes of a proven ``custody.recorded`` event of that
-  exhibit's item, ending with the transfer to this bundle's recipient (sealed in the
-  ledger, disclosed and proven by the event's selective proof), its disclosed sealed
-  fields the ones the event's selective proof proves;
+* every custody line (but a withheld one: another case's transfer written with its
+  recipient in clear, not in the bundle): the very bytes of a proven
+  ``custody.recorded`` event of that exhibit's item, ending with the transfer to this
+  bundle's recipient (sealed in the ledger, disclosed and proven by the event's
+  selective proof), its disclosed sealed fields the ones the event's selective proof
+  proves;
 * the export event (proven): the matrix, report and withheld-list files are the ones it names;
 * every linkage decision the matrix lists (``linkage``: a record put with its person by a
   ``link.run``): a disclosed row of that proven run says exactly that.
@@ -269,6 +271,8 @@ def _check_custody(root: Path, number: str, items: set[str],
         except ValueError:
             problems.append(f"{where}: not JSON")
             continue
+        if isinstance(entry, dict) and set(entry) == {"index", "withheld"}:
+            continue  # another case's transfer naming its recipient in clear: not here
         index = entry.get("index")
         data = _event(events, index, "custody.recorded", where, problems)
         if data is None:
