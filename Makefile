@@ -16,7 +16,11 @@ install: $(STAMP)
 $(STAMP): $(LOCK) pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --require-hashes -r $(LOCK)
+	# --no-deps: the lock is already the whole resolved set; letting pip resolve again
+	# made it chase extras past the pins (lxml[html_clean] -> an unhashed newer lxml the
+	# day lxml 6.2.0 came out). pip check then proves the pinned set is consistent.
+	$(VENV)/bin/pip install -q --no-deps --require-hashes -r $(LOCK)
+	$(VENV)/bin/pip check
 	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $(STAMP)
 
