@@ -312,17 +312,26 @@ class _Rules:
         # a grant on the list's source reaches it, a grant on another source does not.
         # One join, not the records rule nested (persons sit inside the claims' and
         # involvements' rules, and SQLite's parser has a depth limit): a record is seen
-        # here when its row, its source and its list import pass their own gates.
+        # here when its row and every row the records rule reads for it pass their own
+        # gates: its source, its item, its list import and that import's list. (Not
+        # followed further: an item's original, which intake gives no list's file.)
         pr, hidden = s.person_records.alias(), s.person_records.alias()
-        rec, src, imp = s.records.alias(), s.sources.alias(), s.list_imports.alias()
+        rec, src, item = s.records.alias(), s.sources.alias(), s.items.alias()
+        imp, lst = s.list_imports.alias(), s.lists.alias()
         seen = and_(self.gate(rec, "records", self.in_scope(rec.c.source_id)),
                     self.gate(src, "sources", self.in_scope(src.c.id)),
-                    or_(imp.c.id.is_(None),
-                        self.gate(imp, "list_imports", self.in_scope(imp.c.source_id))))
+                    or_(rec.c.item_id.is_(None),
+                        self.gate(item, "items", self.in_scope(item.c.source_id))),
+                    or_(rec.c.import_id.is_(None), and_(
+                        imp.c.id.is_not(None),  # an import that is not there: unseen
+                        self.gate(imp, "list_imports", self.in_scope(imp.c.source_id)),
+                        self.gate(lst, "lists", self.in_scope(lst.c.source_id)))))
         unseen = (select(hidden.c.record_id)
                   .select_from(hidden.join(rec, rec.c.id == hidden.c.record_id)
                                .join(src, src.c.id == rec.c.source_id)
-                               .outerjoin(imp, imp.c.id == rec.c.import_id))
+                               .outerjoin(item, item.c.id == rec.c.item_id)
+                               .outerjoin(imp, imp.c.id == rec.c.import_id)
+                               .outerjoin(lst, lst.c.id == imp.c.list_id))
                   .where(hidden.c.person_id == t.c.id, not_(seen)))
         by_records = and_(exists().where(pr.c.person_id == t.c.id), not_(exists(unseen)))
         return self.gate(t, "persons", or_(self.in_scope(t.c.id), by_records))
