@@ -162,3 +162,30 @@ def test_place_labels_show_names_not_keys() -> None:
     labels = place_labels(alike, "province_key", "province", "en")
     assert len(set(labels.values())) == 2
     assert labels["~qm"] == "Qom [~qm]"
+
+
+def test_describe_with_merge_sparse_shows_what_was_merged_into_what() -> None:
+    # Issue 12 item 8 (left at stop 25): --describe ignored --merge-sparse, so it showed
+    # strata no estimate would use and not what had been merged.
+    persons = persons_with_small_provinces()
+    app = app_with(lambda _language: persons)
+    described = CliRunner().invoke(app, ["estimate", "--by", "province", "--describe",
+                                         "--merge-sparse", "30", "--json"])
+    assert described.exit_code == 0, described.output
+    d = json.loads(described.output)
+    assert [s["stratum"] for s in d["strata"]] == ["north", "other", "south"]
+    assert d["merged_strata"] == {"into": "other", "strata": ["coast", "desert", "islands"],
+                                  "minimum": 30}
+    unmerged = json.loads(CliRunner().invoke(
+        app, ["estimate", "--by", "province", "--describe", "--json"]).output)
+    small = {s["stratum"]: s["documented"] for s in unmerged["strata"]}
+    other = next(s for s in d["strata"] if s["stratum"] == "other")
+    assert other["documented"] == small["coast"] + small["desert"] + small["islands"]
+    assert other["problem"] is None  # merged, the stratum is usable
+    assert "merged_strata" not in unmerged
+    text = CliRunner().invoke(app, ["estimate", "--by", "province", "--describe",
+                                    "--merge-sparse", "30"])
+    assert text.exit_code == 0, text.output
+    words = " ".join(text.output.split())
+    assert ("3 strata with fewer than 30 documented people (or nobody on two lists) were "
+            "merged into 'other': coast, desert, islands") in words

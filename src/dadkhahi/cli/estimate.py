@@ -233,7 +233,8 @@ def make_estimate_command(
             typer.Option("--merge-sparse", min=1, metavar="PEOPLE",
                          help="With --by: merge every stratum with fewer documented people "
                          "than this (or nobody on two lists) into one stratum 'other', "
-                         "reported with the result."),
+                         "reported with the result (with --describe: the strata an "
+                         "estimate would use, and what was merged)."),
         ] = None,
         language: Annotated[
             str | None,
@@ -304,8 +305,13 @@ def make_estimate_command(
                 else Histories(_from_file(table, by)))
         data = read.table
         if describe_only:
+            merged = None
+            if merge_sparse is not None:  # describe the strata an estimate would use
+                from dadkhahi.estimate.run import merge_sparse as merge
+
+                data, merged = merge(data, merge_sparse)
             description = describe(data)
-            description = replace(description, estimand=read.estimand,
+            description = replace(description, estimand=read.estimand, merged=merged,
                                   warnings=(*read.warnings, *description.warnings))
             if json_out:
                 typer.echo(json.dumps(description_json(description), indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,25 @@ from dadkhahi.estimate.table import (
 SPARSE_DOCUMENTED = 30
 #: More than this share of empty observable cells makes a sparse table.
 SPARSE_CELL_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Which strata ``--merge-sparse`` put together, and under what name."""
+
+    into: str
+    strata: tuple[str, ...]
+    minimum: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"into", "strata", "minimum"}``: the JSON an estimate and a description share."""
+        return {"into": self.into, "strata": list(self.strata), "minimum": self.minimum}
+
+    def sentence(self) -> str:
+        """What was merged into what, in words."""
+        return (f"{len(self.strata)} strata with fewer than {self.minimum} documented people "
+                f"(or nobody on two lists) were merged into '{self.into}': "
+                f"{', '.join(self.strata)}")
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,7 @@ class Description:
     warnings: tuple[str, ...]
     strata: tuple[StratumDescription, ...] = ()
     estimand: str | None = None
+    merged: Merged | None = None
 
 
 def list_sizes(table: pd.DataFrame) -> tuple[ListSize, ...]:

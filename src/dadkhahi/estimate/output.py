@@ -101,7 +101,9 @@ def description_json(d: Description) -> dict[str, Any]:
     "warnings"}``; an odds ratio that cannot be computed is null. With
     ``--by``, ``"strata"`` lists each stratum's ``{"stratum", "documented",
     "lists", "capture_frequencies", "problem", "warnings"}`` (``problem``:
-    why no model can estimate it, else null). A store's lists add ``"estimand"``.
+    why no model can estimate it, else null). A store's lists add ``"estimand"``;
+    ``--merge-sparse`` adds ``"merged_strata": {"into", "strata", "minimum"}`` (as an
+    estimate's diagnostics do).
     """
     out: dict[str, Any] = {
         **({"estimand": d.estimand} if d.estimand is not None else {}),
@@ -124,6 +126,8 @@ def description_json(d: Description) -> dict[str, Any]:
             }
             for s in d.strata
         ]
+    if d.merged is not None:
+        out["merged_strata"] = d.merged.as_dict()
     return out
 
 
@@ -162,6 +166,8 @@ def render_description(d: Description) -> Group:
             strata.add_row(Text(st.stratum), f"{st.documented:,}",
                            ", ".join(f"{f:,}" for f in st.capture_frequencies))
         parts.append(strata)
+        if d.merged is not None:
+            parts.append(Text(d.merged.sentence()))
         parts.extend(
             Text(f"stratum {st.stratum}: {st.problem}: no model can use it "
                  "(see --merge-sparse)", style="yellow")

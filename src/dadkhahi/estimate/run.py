@@ -12,7 +12,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from dadkhahi.domain.errors import UserError
-from dadkhahi.estimate.diagnostics import SPARSE_DOCUMENTED, estimability_problem, list_sizes
+from dadkhahi.estimate.diagnostics import (
+    SPARSE_DOCUMENTED,
+    Merged,
+    estimability_problem,
+    list_sizes,
+)
 from dadkhahi.estimate.lcmcr import ChainState, SweepProgress, lcmcr
 from dadkhahi.estimate.loglinear import loglinear
 from dadkhahi.estimate.reference import chao_lower_bound, lincoln_petersen
@@ -127,15 +132,6 @@ def _labelled(progress: Progress | None, label: str) -> SweepProgress | None:
 MERGED_STRATUM = "other"
 
 
-@dataclass(frozen=True)
-class Merged:
-    """Which strata ``merge_sparse`` put together, and under what name."""
-
-    into: str
-    strata: tuple[str, ...]
-    minimum: int
-
-
 def merge_sparse(table: pd.DataFrame, minimum: int) -> tuple[pd.DataFrame, Merged | None]:
     """Merge strata with fewer than ``minimum`` documented people (or none on two lists).
 
@@ -225,19 +221,10 @@ def estimate(
     combined = combine_strata(results, collapse_strata(table), options or Options())
     if merged is None:
         return combined
-    note = (
-        f"{len(merged.strata)} strata with fewer than {merged.minimum} documented people "
-        f"(or nobody on two lists) were merged into '{merged.into}': "
-        f"{', '.join(merged.strata)}"
-    )
     return replace(
         combined,
-        warnings=(note, *combined.warnings),
-        diagnostics={
-            **combined.diagnostics,
-            "merged_strata": {"into": merged.into, "strata": list(merged.strata),
-                              "minimum": merged.minimum},
-        },
+        warnings=(merged.sentence(), *combined.warnings),
+        diagnostics={**combined.diagnostics, "merged_strata": merged.as_dict()},
     )
 
 
