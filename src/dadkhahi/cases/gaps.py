@@ -113,8 +113,9 @@ def gap_entries(rows: Sequence[ElementRow], threshold: int,
         if not r.is_gap(threshold):
             continue
         mark = marks.get((r.charge_id, r.element_id))
-        out.append({"charge_id": r.charge_id, "crime": r.crime, "suspect": r.suspect,
-                    "element_number": r.number, "element_id": r.element_id,
+        out.append({"charge_id": r.charge_id, "crime": r.crime, "crime_id": r.crime_id,
+                    "suspect": r.suspect, "element_number": r.number,
+                    "element_id": r.element_id, "element": r.element,
                     "independent_sources": r.independent, "status": r.status(threshold),
                     "line": r.gap_line(threshold),
                     "mark": None if mark is None else mark.as_dict()})

@@ -85,9 +85,22 @@ class ElementRow:
     def is_gap(self, threshold: int) -> bool:
         return self.independent < threshold
 
+    def element_label(self) -> str:
+        """``element 2 (contextual: attack): The conduct was committed …``: the element's
+        number in the charge and its words, as the Elements of Crimes number and state
+        them. A contextual element says which (``mark-gap --element ctx:attack``); an ID
+        that is neither is shown as it is; an ID that is the number is not repeated."""
+        ident = self.element_id
+        tag = ("" if ident == str(self.number)
+               else f" (contextual: {ident.removeprefix('ctx:')})" if ident.startswith("ctx:")
+               else f" ({ident})")
+        return f"element {self.number}{tag}: {self.element}"
+
     def gap_line(self, threshold: int) -> str:
-        """``Murder — suspect X — element 2: no fact linked``."""
-        return (f"{self.crime} — {self.suspect} — element {self.number} ({self.element_id}): "
+        """``Murder (7(1)(a)) — suspect X — element 1: The perpetrator killed one or more
+        persons. — no fact linked``: the crime with its ID in the framework (two charges
+        of murder under different frameworks stay apart), the element, its status."""
+        return (f"{self.crime} ({self.crime_id}) — {self.suspect} — {self.element_label()} — "
                 f"{self.status(threshold)}")
 
 

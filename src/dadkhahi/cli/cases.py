@@ -121,8 +121,7 @@ def show(
         console.print(f"  charge {charge.id}: {charge.suspect_id} — {charge.framework_id} "
                       f"{charge.crime_id} — mode {charge.mode_id}", highlight=False, markup=False)
     for r in rows:
-        console.print(f"  {r.crime} — {r.suspect} — element {r.number} ({r.element_id}): "
-                      f"{r.status(threshold)}", highlight=False, markup=False)
+        console.print(f"  {r.gap_line(threshold)}", highlight=False, markup=False)
 
 
 @app.command("charge")
