@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +29,12 @@ def test_queue_a_verification_run_it_with_the_worker_and_read_the_result(
     assert "queued" in dk(home, "jobs", "list")
     ran = dk(home, "worker", "--once", "--nice", "0")
     assert f"{job_id} ledger.verify: succeeded" in ran and "1 job(s) run" in ran
-    shown = json.loads(dk(home, "jobs", "show", job_id))
+    shown = json.loads(dk(home, "jobs", "show", job_id, "--json"))
     assert shown["state"] == "succeeded" and shown["result"]["ok"] is True
+    # Without --json, a field a line as other show commands print (issue 12).
+    table = dk(home, "jobs", "show", job_id)
+    assert re.search(r"\bstate\W+succeeded\b", table), table
+    assert re.search(r"\bkind\W+ledger\.verify\b", table), table
     listed = [json.loads(line) for line in dk(home, "jobs", "list", "--json").splitlines()]
     assert [j["id"] for j in listed] == [job_id]
 
@@ -38,11 +43,11 @@ def test_link_run_can_be_queued_and_its_failure_is_told_plainly(tmp_path: Path) 
     home = tmp_path / "home"
     dk(home, "init", "--origin", "cli.test/jobs-link")
     job_id = dk(home, "link", "run", "--queue", "--seed", "5", "--actor", "leila").strip()
-    shown = json.loads(dk(home, "jobs", "show", job_id))
+    shown = json.loads(dk(home, "jobs", "show", job_id, "--json"))
     assert shown["kind"] == "linkage.run" and shown["state"] == "queued"
     assert shown["params"].pop("actor").startswith("actor_")  # a pseudonym, not "leila"
     assert shown["params"] == {"backend": "duckdb", "threshold": None, "seed": 5}
     dk(home, "worker", "--once", "--nice", "0")
-    failed = json.loads(dk(home, "jobs", "show", job_id))
+    failed = json.loads(dk(home, "jobs", "show", job_id, "--json"))
     assert failed["state"] == "failed"
     assert failed["error"].startswith("no list records to link")

@@ -4,6 +4,7 @@ named by number and field, translations beside them (issue 15)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -40,14 +41,20 @@ def test_segments_and_translations_from_the_command_line(tmp_path: Path) -> None
                                      "--language", "en", "--file", str(text)])
     assert translated.exit_code == 0, translated.output
     shown = json.loads(runner.invoke(app, ["--home", str(home), "testimonies", "show",
-                                           made["pseudonym"]]).stdout)
+                                           made["pseudonym"], "--json"]).stdout)
     assert [g["knowledge"] for g in shown["segments"]] == ["direct", "hearsay"]
     assert shown["segments"][0]["text"] == "SYNTHETIC من دیدم."
     assert shown["segments"][0]["translations"][0]["text"] == "SYNTHETIC I saw."
+    # Without --json, a field a line as other show commands print (issue 12).
+    table = runner.invoke(app, ["--home", str(home), "testimonies", "show",
+                                made["testimony_id"]], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert re.search(rf"\bid\W+{made['testimony_id']}\b", table.stdout), table.stdout
+    assert re.search(r"\bsegments\W+\{", table.stdout), table.stdout
     erased = runner.invoke(app, ["--home", str(home), "testimonies", "erase",
                                  made["pseudonym"], "--reason", "SYNTHETIC withdrawal"])
     assert erased.exit_code == 0 and "erased: 4 keys destroyed" in erased.stdout, erased.output
     after = json.loads(runner.invoke(app, ["--home", str(home), "testimonies", "show",
-                                           made["pseudonym"]]).stdout)
+                                           made["pseudonym"], "--json"]).stdout)
     assert "SYNTHETIC" not in json.dumps([g.get("text") for g in after["segments"]])
     assert all(g.get("erased") for g in after["segments"])

@@ -6,7 +6,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from dadkhahi.domain.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+    from rich.table import Table
 
     from dadkhahi.store.home import Home
     from dadkhahi.store.store import Store
@@ -32,7 +33,10 @@ class SafeConsole(Console):
     so a title set through the API cannot clear the screen or rewrite what is shown.
 
     Tables wrap their cells instead of cutting them (issue 12 item 19: at 80 columns IDs
-    and times were shown cut with an ellipsis, which loses the very thing to copy).
+    and times were shown cut with an ellipsis, which loses the very thing to copy). A table
+    with a header row that cannot fit without breaking a word (an ID, a time) is shown as
+    one block per row, ``field: value`` a line (:func:`stacked`): ten columns folded into
+    a few characters each cannot be read.
     """
 
     def render(self, renderable: RenderableType,
@@ -44,11 +48,54 @@ class SafeConsole(Console):
             for column in renderable.columns:
                 if column.overflow == "ellipsis":
                     column.overflow = "fold"
+            if _breaks_words(self, renderable, options or self.options):
+                renderable = stacked(renderable)
         for segment in super().render(renderable, options):
             if segment.control is None and segment.text:
                 yield Segment(terminal_safe(segment.text), segment.style)
             else:
                 yield segment
+
+
+def _breaks_words(console: Console, table: Table, options: ConsoleOptions) -> bool:
+    """True for a table with a header row whose narrowest layout (each column as wide as
+    its longest word) is wider than the console: it could only be shown by cutting words."""
+    if not table.show_header or len(table.columns) < 2 or not table.row_count:
+        return False
+    return table.__rich_measure__(console, options).minimum > options.max_width
+
+
+def stacked(table: Table) -> RenderableType:
+    """``table`` as one block per row: each column's header, a colon and the row's value,
+    a line each (values wrap, never cut), blocks apart by a blank line. A column with no
+    header (the field names of a side-by-side comparison) heads its row's block."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    cells = [list(column.cells) for column in table.columns]
+    parts: list[RenderableType] = []
+    if table.title:
+        parts.append(table.title)
+    for row in range(table.row_count):
+        if parts:
+            parts.append(Text(""))
+        block = Table.grid(padding=(0, 1))
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        for column, values in zip(table.columns, cells, strict=True):
+            header = column.header
+            # A text header is markup in a table: the same here.
+            label = header.copy() if isinstance(header, Text) else Text.from_markup(str(header))
+            if not label.plain:
+                parts.append(values[row])
+                continue
+            label.append(":")
+            block.add_row(label, values[row])
+        parts.append(block)
+    if table.caption:
+        parts.extend((Text(""), table.caption))
+    return Group(*parts)
 
 
 console = SafeConsole()
@@ -164,6 +211,34 @@ def echo_json(value: Any) -> None:
     """Print one JSON document for a script: every value kept as stored (no terminal
     shaping: JSON escapes control characters), dates and other types as text."""
     typer.echo(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def cell_text(value: Any) -> str:
+    """A stored value as the text of one cell: nothing for None, JSON for a list or
+    mapping, else the value as text."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def fields_table(obj: Mapping[str, Any]) -> Table:
+    """One object a field a line: what every ``… show`` prints without ``--json``. A list
+    of mappings (an object's records, a testimony's segments) shows one per line. Values
+    are text, never Rich markup (a stored "[protected]" is shown, not swallowed)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("field", "value", show_header=False)
+    table.columns[1].overflow = "fold"
+    for key, value in obj.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            shown = "\n".join(cell_text(v) for v in value)
+        else:
+            shown = cell_text(value)
+        table.add_row(Text(str(key)), Text(shown))
+    return table
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dadkhahi.cli.common import console, open_store
+from dadkhahi.cli.common import console, fields_table, open_store
 
 app = typer.Typer(help="Background jobs: what is queued, running and done.", no_args_is_help=True)
 
@@ -60,11 +60,19 @@ def list_(
 
 
 @app.command("show")
-def show(job_id: Annotated[str, typer.Argument(help="Job ID")]) -> None:
-    """One job as JSON: state, progress, result or error."""
+def show(
+    job_id: Annotated[str, typer.Argument(help="Job ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output (one document)")]
+    = False,
+) -> None:
+    """One job: state, progress, result or error."""
     from dadkhahi.jobs.queue import get
 
-    typer.echo(json.dumps(get(open_store(), job_id).to_json(), ensure_ascii=False, indent=2))
+    job = get(open_store(), job_id).to_json()
+    if as_json:
+        typer.echo(json.dumps(job, ensure_ascii=False, indent=2))
+        return
+    console.print(fields_table(job))
 
 
 @app.command("cancel")

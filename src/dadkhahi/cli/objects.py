@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from dadkhahi.cli.common import console, open_store
+from dadkhahi.cli.common import cell_text, console, fields_table, open_store
 from dadkhahi.cli.refs import AsUserOpt, resolve_any, resolve_id, resolve_source, viewer
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output (one document)")]
@@ -39,21 +39,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 def listing_table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Table:
     """A table that wraps its cells (IDs and times are never cut) at any width."""
     table = Table(*columns)
     for col in table.columns:
         col.overflow = "fold"
     for row in rows:
-        table.add_row(*(_text(row.get(c)) for c in columns))
+        table.add_row(*(cell_text(row.get(c)) for c in columns))
     return table
 
 
@@ -102,13 +94,7 @@ def show_object(name: str, kind: str, ref: str, *, as_user: str | None, as_json:
     if as_json:
         typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
         return
-    table = Table("field", "value", show_header=False)
-    table.columns[1].overflow = "fold"
-    for key, value in obj.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            value = "\n".join(_text(v) for v in value)
-        table.add_row(key, _text(value))
-    console.print(table)
+    console.print(fields_table(obj))
 
 
 def _person_extra(store: Any, principal: Any, person: dict[str, Any]) -> dict[str, Any]:

@@ -87,7 +87,11 @@ def init(
     name = origin or f"dadkhahi.local/{socket.gethostname()}-{secrets.token_hex(4)}"
     store = Store.init(target, name, current_actor(actor))
     console.print(f"Initialised ledger [bold]{name}[/bold] in {target.path}")
-    console.print(f"Verifier key: {store.verifier_key()}")
+    console.print("Verifier key (give it to anyone who checks proofs; "
+                  "`dadkhahi ledger key` prints it again):")
+    # On a line of its own and never wrapped by the console: a key broken at the
+    # terminal's width is copied broken (issue 12).
+    typer.echo(store.verifier_key())
 
 
 def status(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:

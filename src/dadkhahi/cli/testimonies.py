@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dadkhahi.cli.common import console, current_actor, fail, open_store
+from dadkhahi.cli.common import console, current_actor, fail, fields_table, open_store
 from dadkhahi.domain.vocab import Sensitivity
 
 testimonies_app = typer.Typer(help="Testimonies: protected witnesses, interviews, transcripts.",
@@ -179,16 +179,21 @@ def translate(
 @testimonies_app.command("show")
 def show(
     testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output (one document)")]
+    = False,
 ) -> None:
-    """A testimony with its interview, consents, segments and translations, as JSON (the
-    home's operator holds the keys and sees the sealed fields)."""
+    """A testimony with its interview, consents, segments and translations (the home's
+    operator holds the keys and sees the sealed fields)."""
     from dadkhahi.intake.testimonies import testimony_details
 
     store = open_store()
     with store.reading() as conn:
         shown = testimony_details(store, conn, testimony)
     shown.pop("ledger_index", None)
-    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
+    if as_json:
+        typer.echo(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(fields_table(shown))
 
 
 @testimonies_app.command("erase")
