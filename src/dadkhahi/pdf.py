@@ -21,6 +21,12 @@ each PDF is written with it set to the vendored font's own ``head.modified``
 the subset's name prefix is a hash of the font's description, no file ``/ID`` is
 written, and the document's info carries no date unless one is given (``created``).
 
+A long document is laid out in parts and joined (:func:`join_pdfs`). Each part embeds
+its own subset of the font, so the joined file would carry as many copies of it as it has
+parts; the join gives each font one program instead, cut once from the vendored font with
+the glyphs every part draws (:func:`shared_fonts`). The parts' glyph numbers, widths and
+text maps (``ToUnicode``, which carries the Persian text's extraction) are kept as they are.
+
 Needs Pango at run time (Debian ``libpango-1.0-0``, ``libpangoft2-1.0-0``:
 ``scripts/install-system-deps.sh``).
 """
@@ -28,9 +34,10 @@ Needs Pango at run time (Debian ``libpango-1.0-0``, ``libpangoft2-1.0-0``:
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -249,8 +256,135 @@ def _folios(first: int, count: int, total: int, numbers: str, direction: str) ->
     return _render(html, page_css(None, numbers, first=first, total=total), None, None)
 
 
+def _specimen(numbers: str, direction: str) -> bytes:
+    """A page number with every digit, as :func:`join_pdfs` numbers pages in ``numbers``
+    and ``direction``: the glyphs any page's number draws."""
+    return _folios(1234567890, 1, 1234567890, numbers, direction)
+
+
+def _embedded_fonts(reader: Any) -> Iterator[tuple[str, Any, Any]]:
+    """Each font program a PDF's pages (and the forms drawn on them) embed as WeasyPrint
+    writes them (a Type 0 font over a TrueType CID font), once: the font's name, its CID
+    font (the glyphs it draws are its ``/W`` widths' keys) and its descriptor."""
+    seen: set[int] = set()
+    todo = [page.get("/Resources") for page in reader.pages]
+    while todo:
+        resources = todo.pop()
+        if resources is None:
+            continue
+        resources = resources.get_object()
+        if id(resources) in seen:
+            continue
+        seen.add(id(resources))
+        for ref in resources.get("/Font", {}).values():
+            font = ref.get_object()
+            if "/DescendantFonts" not in font:
+                continue
+            cid = font["/DescendantFonts"][0].get_object()
+            descriptor = cid["/FontDescriptor"].get_object()
+            if "/FontFile2" in descriptor and id(descriptor) not in seen:
+                seen.add(id(descriptor))
+                yield str(font["/BaseFont"]), cid, descriptor
+        for ref in resources.get("/XObject", {}).values():
+            form = ref.get_object()
+            if form.get("/Subtype") == "/Form":
+                todo.append(form.get("/Resources"))
+
+
+def _drawn(cid: Any) -> set[int]:
+    """The glyphs a CID font draws: the keys of its widths (``/W``: ``c [w …]`` or
+    ``c_first c_last w``)."""
+    widths = list(cid.get("/W", []))
+    glyphs: set[int] = set()
+    at = 0
+    while at < len(widths):
+        first, then = int(widths[at]), widths[at + 1]
+        if isinstance(then, list):
+            glyphs.update(range(first, first + len(then)))
+            at += 2
+        else:
+            glyphs.update(range(first, int(then) + 1))
+            at += 3
+    return glyphs
+
+
+def shared_fonts(pdfs: Iterable[bytes], numbers: Iterable[tuple[str, str]] = ()
+                 ) -> dict[str, bytes]:
+    """For documents laid out by :func:`html_to_pdf`, and the page numbers
+    :func:`join_pdfs` lays over them in each (digits, direction) of ``numbers``, one
+    program per font they embed (by the font's name) holding every glyph any of them
+    draws: what :func:`join_pdfs` embeds once in their place. A build joining many
+    documents makes them once for all (about a second a font).
+
+    Each is made as WeasyPrint makes a document's (the vendored variable font cut to the
+    glyphs, keeping their numbers, then set at the weight, which WeasyPrint's instance
+    records as ``usWeightClass``), so the parts' glyph numbers, widths and text maps stay
+    true. A font other than the vendored one (none is fetched today) is left to each
+    part."""
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    glyphs: dict[str, set[int]] = {}
+    weights: dict[str, int] = {}
+    specimens = (_specimen(digits, direction) for digits, direction in numbers)
+    for pdf in itertools.chain(pdfs, specimens):
+        for name, cid, descriptor in _embedded_fonts(PdfReader(io.BytesIO(pdf))):
+            if str(descriptor.get("/FontFamily")) != FONT_FAMILY:
+                continue
+            glyphs.setdefault(name, set()).update(_drawn(cid))
+            if name not in weights:
+                program = descriptor["/FontFile2"].get_object().get_data()
+                with TTFont(io.BytesIO(program), lazy=True) as font:
+                    weights[name] = int(font["OS/2"].usWeightClass)
+    return {name: _cut(weights[name], frozenset(glyphs[name])) for name in sorted(glyphs)}
+
+
+def _cut(weight: int, glyphs: frozenset[int]) -> bytes:
+    """The vendored font's static instance at ``weight`` holding ``glyphs`` (their
+    numbers kept), with the options WeasyPrint subsets with; the same bytes every run."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib.instancer import instantiateVariableFont
+
+    options = subset.Options(retain_gids=True, hinting=False, desubroutinize=True,
+                             notdef_outline=True, passthrough_tables=True,
+                             ignore_missing_glyphs=True)
+    options.drop_tables += ["BASE", "GSUB", "GPOS", "JSTF", "SVG "]
+    # No clock: the font keeps the vendored file's own head.modified.
+    font = TTFont(io.BytesIO(_font_sfnt()), recalcTimestamp=False)
+    # A glyph number past the font's is one WeasyPrint gave a character the font lacks
+    # (drawn as .notdef).
+    count = len(font.getGlyphOrder())
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(gids=sorted(g for g in glyphs | {0} if g < count))
+    subsetter.subset(font)
+    instantiateVariableFont(font, {"wght": weight}, static=True, inplace=True)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _share(reader: Any, writer: Any, fonts: Mapping[str, bytes],
+           added: dict[str, Any]) -> None:
+    """Point the fonts ``reader``'s pages embed at the joined file's one program of each
+    (from ``fonts``; ``added``: those ``writer`` holds already), before its pages are
+    copied: a part's own subset is then never copied."""
+    from pypdf.generic import NameObject, NumberObject, StreamObject
+
+    for name, _, descriptor in _embedded_fonts(reader):
+        if name not in fonts:
+            continue
+        if name not in added:
+            stream = StreamObject()
+            stream[NameObject("/Length1")] = NumberObject(len(fonts[name]))
+            stream.set_data(fonts[name])
+            # pypdf's own way to add an object no page holds yet.
+            added[name] = writer._add_object(stream.flate_encode())
+        descriptor[NameObject("/FontFile2")] = added[name]
+
+
 def join_pdfs(parts: Sequence[bytes], *, numbers: str = "decimal",
-              direction: str = "ltr") -> bytes:
+              direction: str = "ltr", fonts: Mapping[str, bytes] | None = None) -> bytes:
     """Documents laid out apart by :func:`html_to_pdf` without page numbers, joined in
     order into one whose pages are numbered "n / total" throughout in ``numbers``; the
     same parts give the same bytes.
@@ -267,19 +401,27 @@ def join_pdfs(parts: Sequence[bytes], *, numbers: str = "decimal",
     of every part after the first go under the first part's last top-level item (the
     document's heading, where its first part opens it). The information dictionary
     (title, dates) and the language are the first part's.
+
+    Each font is embedded once: ``fonts`` (font name → program, from
+    :func:`shared_fonts` over these parts and page numbers in ``numbers``, or over more
+    documents) replaces every part's own subset; without it, it is made from the parts.
     """
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject
 
     if not parts:
         raise ValueError("no parts to join")
+    if fonts is None:
+        fonts = shared_fonts(parts, [(numbers, direction)])
     counts = [page_count(part) for part in parts]
     total = sum(counts)
     writer = PdfWriter()
+    programs: dict[str, Any] = {}
     heading: Any = None
     done = 0
     for number, (part, count) in enumerate(zip(parts, counts, strict=True)):
         reader = PdfReader(io.BytesIO(part))
+        _share(reader, writer, fonts, programs)
         if number == 0:
             if reader.metadata is not None:
                 writer.add_metadata(reader.metadata)
@@ -287,6 +429,7 @@ def join_pdfs(parts: Sequence[bytes], *, numbers: str = "decimal",
                 writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
         writer.append(reader, import_outline=False)
         folios = PdfReader(io.BytesIO(_folios(done + 1, count, total, numbers, direction)))
+        _share(folios, writer, fonts, programs)
         for page, folio in zip(writer.pages[done:], folios.pages, strict=True):
             page.merge_page(folio)
             page.compress_content_streams()
@@ -322,4 +465,4 @@ def _copy_outline(writer: Any, reader: Any, items: list[Any], parent: Any,
 
 
 __all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "anchors", "font_epoch", "html_to_pdf",
-           "join_pdfs", "page_count", "page_css"]
+           "join_pdfs", "page_count", "page_css", "shared_fonts"]

@@ -136,3 +136,52 @@ def test_parts_joined_are_numbered_throughout_with_their_outline_run_on() -> Non
     assert info is not None and info.title == "t1" and info["/CreationDate"] == "D:20261203"
     assert reader.root_object["/Lang"] == "fa"
     assert join_pdfs(parts, numbers="persian", direction="rtl") == joined
+
+
+def _programs(pdf: bytes) -> dict[str, set[int]]:
+    """Font name → the embedded font programs (object numbers) its fonts point at."""
+    found: dict[str, set[int]] = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            found.setdefault(str(font["/BaseFont"]), set()).add(
+                desc.raw_get("/FontFile2").idnum)
+    return found
+
+
+def test_parts_joined_embed_each_font_once_and_look_and_read_the_same() -> None:
+    """Each part embeds its own subset of the font (and so does each part's page-number
+    overlay): the joined file holds one program per font instead, with every glyph the
+    parts draw, and its pages look (pixel for pixel) and read (Persian included) as
+    they do with each part's own."""
+    import pymupdf
+
+    from dadkhahi.pdf import join_pdfs
+
+    def part(words: str) -> bytes:
+        body = f"<h2>{words}</h2>" + f"<p>{PERSIAN} <b>{words}</b></p>" * 40
+        return html_to_pdf(f"<html lang='fa' dir='rtl'><body>{body}</body></html>",
+                           stamp="SYNTHETIC", numbers=None)
+
+    # Each part has letters (and joined forms) of its own, bold and regular.
+    parts = [part("بهرام نمونه"), part("شیرین آزمایش Shirin"), part("کاوه ساختگی ۱۳۶۷")]
+    joined = join_pdfs(parts, numbers="persian", direction="rtl")
+    programs = _programs(joined)
+    assert len(programs) == 2  # Vazirmatn and Vazirmatn-Bold
+    assert all(len(ids) == 1 for ids in programs.values()), programs
+    # The same join with each part's own programs (as before): more bytes, same pages.
+    apart = join_pdfs(parts, numbers="persian", direction="rtl", fonts={})
+    assert any(len(ids) > 1 for ids in _programs(apart).values())
+    assert len(joined) < len(apart)
+    shared, own = pymupdf.open(stream=joined), pymupdf.open(stream=apart)
+    assert len(shared) == len(own) > 3
+    for one, other in zip(shared, own, strict=True):
+        assert one.get_text() == other.get_text()
+        assert one.get_pixmap(dpi=72).samples == other.get_pixmap(dpi=72).samples
+    # Two extractors read the Persian from the shared programs' pages (PyMuPDF orders a
+    # line of mixed directions its own way, so it is asked for the names only).
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(joined)).pages)
+    assert PERSIAN in text
+    for name in ("بهرام نمونه", "شیرین آزمایش", "کاوه ساختگی"):
+        assert name in text and name in "".join(page.get_text() for page in shared)

@@ -133,6 +133,17 @@ def test_a_book_laid_out_in_parts_numbers_its_pages_on_and_names_each_victim_onc
             latin.append(index.index(line))
         assert persian == sorted(persian) and latin == sorted(latin)
         assert (persian[0] < latin[0]) == (code == "fa")
+        # Joined from three parts, their overlays and the index, the book embeds each
+        # font (regular and bold) once.
+        programs: dict[str, set[int]] = {}
+        for page in reader.pages:
+            for ref in page["/Resources"]["/Font"].values():
+                font = ref.get_object()
+                desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+                programs.setdefault(str(font["/BaseFont"]), set()).add(
+                    desc.get_object().raw_get("/FontFile2").idnum)
+        assert len(programs) == 2 and all(len(ids) == 1 for ids in programs.values()), (
+            programs)
     build(world.store, "tester", tmp_path / "two", Options(book=True))
     for rel in ("fa/book/all.pdf", "en/book/all.pdf", "fa/book/province-fars.pdf"):
         assert (tmp_path / "two" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes()

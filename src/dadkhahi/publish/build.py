@@ -66,7 +66,7 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     site = Site(memorial, options)
     files = site.render_all(site.content_pages())
     files.update(asset_files())
-    # The books: laid out in parts on the render processes, joined here.
+    # The books: laid out in parts and joined on the render processes.
     files.update(site.render_books())
     files[REDIRECTS] = site.redirect_map()
     files[PLACES_DATA] = places_script(memorial.places)

@@ -499,8 +499,9 @@ class Site:
         """The books' PDFs: their parts laid out on the render processes (a part per
         task); then each book's index of names, which needs the pages the entries fell
         on, laid out the same way; then each book's parts joined and its pages numbered
-        (:func:`dadkhahi.pdf.join_pdfs`)."""
-        from dadkhahi.pdf import anchors, join_pdfs, page_count
+        (:func:`dadkhahi.pdf.join_pdfs`), a book per task, each font embedded once in it
+        from programs made once for all the books (:func:`dadkhahi.pdf.shared_fonts`)."""
+        from dadkhahi.pdf import anchors, page_count, shared_fonts
 
         books = self.books()
         parts = self.render_all(self.book_parts(books), chunk=1)
@@ -517,14 +518,16 @@ class Site:
                               if name.startswith(ENTRY_ANCHOR)})
                 done += page_count(parts[key])
         index = self.render_all(self.index_parts(books, pages), chunk=1)
-        out: dict[str, bytes] = {}
+        fonts = shared_fonts([*parts.values(), *index.values()], sorted({
+            (_LANGS[book.lang].counter_style, _LANGS[book.lang].dir) for book in books}))
+        joins = []
         for book in books:
             lang = _LANGS[book.lang]
             pieces = [parts.pop(key) for key in mine[book.path]] + [
                 index.pop(key) for key in list(index) if key.partition("#")[0] == book.path]
-            out[book.path] = join_pdfs(pieces, numbers=lang.counter_style,
-                                       direction=lang.dir)
-        return out
+            joins.append(_Join(book.path, pieces, lang.counter_style, lang.dir))
+        joined = _join_all(joins, fonts)
+        return {book.path: joined[book.path] for book in books}
 
     def name_index(self, book: Book, pages: dict[str, int]
                    ) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -748,6 +751,54 @@ def render_workers() -> int:
         return max(1, int(wanted))
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
+
+
+@dataclass
+class _Join:
+    """A book to join: its parts in order and how its pages are numbered."""
+
+    path: str
+    parts: list[bytes]
+    numbers: str
+    direction: str
+
+
+_JOINS: tuple[list[_Join], dict[str, bytes]] | None = None
+
+
+def _join_all(joins: list[_Join], fonts: dict[str, bytes]) -> dict[str, bytes]:
+    """Each book's parts joined (path → PDF), a book per task on :func:`render_workers`
+    processes, the largest first. Joining holds a whole book's pages in pypdf's objects
+    (several times the file's size), so this process never holds one: it hands the
+    parts over by forking and lets go of its own, and holds only the joined files."""
+    from dadkhahi.pdf import join_pdfs
+
+    workers = min(render_workers(), len(joins))
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        return {j.path: join_pdfs(j.parts, numbers=j.numbers, direction=j.direction,
+                                  fonts=fonts) for j in joins}
+    global _JOINS
+    order = sorted(range(len(joins)), key=lambda i: (-sum(map(len, joins[i].parts)), i))
+    _JOINS = (joins, fonts)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            # The workers have their copy (forked): the parts can go from this one.
+            _JOINS = None
+            for join in joins:
+                join.parts.clear()
+            return dict(pool.imap_unordered(_join_task, order))
+    finally:
+        _JOINS = None
+
+
+def _join_task(number: int) -> tuple[str, bytes]:
+    from dadkhahi.pdf import join_pdfs
+
+    assert _JOINS is not None  # set by _join_all before the pool forks
+    joins, fonts = _JOINS
+    join = joins[number]
+    return join.path, join_pdfs(join.parts, numbers=join.numbers,
+                                direction=join.direction, fonts=fonts)
 
 
 def _render_chunk(span: tuple[int, int]) -> list[tuple[str, bytes]]:
