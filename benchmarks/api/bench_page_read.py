@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/api/bench_page_read.py --backend postgresql \
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] \
-        [--records 20000] [--requests 2000] [--profile page.prof]
+        [--records 20000] [--requests 2000] [--profile page.prof] [--route record]
 
 Stores ``--records`` SYNTHETIC records (as ``bench_load.py`` does; on PostgreSQL in a
 database of its own, vacuumed and analysed), builds the API app over the store, signs
@@ -14,6 +14,9 @@ system, every thread: on PostgreSQL the read runs in a worker thread), beside, f
 same page, the read function alone (``access.reads.read_page``) and the query alone as
 the database runs it (``EXPLAIN ANALYZE`` execution time, PostgreSQL). The server's own
 CPU (PostgreSQL's backend) is not in these figures.
+
+``--route record`` reads one record by ID instead (the other half of wrk's reads). The
+number of statements one request sends is printed first.
 
 ``--profile FILE`` runs the requests under cProfile timed by each thread's CPU clock
 (the event loop's thread and the worker threads, merged) and writes the stats to FILE
@@ -40,7 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -115,11 +118,18 @@ def profile_worker_threads(into: cProfile.Profile) -> None:
     http_requests.run_in_threadpool = profiled  # type: ignore[assignment]
 
 
-async def drive(app: Any, token: str, sources: list[str], n: int,
-                profile: str | None) -> None:
+async def drive(app: Any, token: str, ids: dict[str, Any], n: int,
+                profile: str | None, route: str) -> None:
     headers = {"Authorization": f"Bearer {token}"}
+    sources, records = ids["sources"], ids["records"]
 
     async def one(i: int) -> None:
+        if route == "record":
+            status, body = await call(app, "GET", f"/api/records/{records[i % len(records)]}",
+                                      "", headers)
+            if status != 200:
+                raise RuntimeError(f"unexpected answer {status}: {body[:200]!r}")
+            return
         status, body = await call(app, "GET", "/api/records",
                                   f"limit=20&source_id={sources[i % len(sources)]}", headers)
         if status != 200 or len(json.loads(body)["data"]) != 20:
@@ -127,6 +137,16 @@ async def drive(app: Any, token: str, sources: list[str], n: int,
 
     for i in range(50):  # warm: statements built and cached, pool filled, pages hot
         await one(i)
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(Engine, "before_cursor_execute", note)
+    await one(0)
+    event.remove(Engine, "before_cursor_execute", note)
+    print(f"statements sent by one request: {len(statements)} ({', '.join(statements)}; "
+          "SQLite's BEGIN goes to the driver directly, uncounted)")
     if profile:
         # CPU time of each thread, not wall time: on a shared machine a profile in wall
         # time shows mostly waits for a core.
@@ -148,7 +168,8 @@ async def drive(app: Any, token: str, sources: list[str], n: int,
         await one(i)
         wall.append(time.perf_counter() - t0)
         cpus.append(cpu() - c0)
-    print(f"GET /api/records?limit=20&source_id=…  {n} requests: wall p50 "
+    what = "GET /api/records/…" if route == "record" else "GET /api/records?limit=20&source_id=…"
+    print(f"{what}  {n} requests: wall p50 "
           f"{pct(wall, 0.5) * 1e3:.2f} ms, p95 {pct(wall, 0.95) * 1e3:.2f} ms; CPU "
           f"{sum(cpus) / n * 1e3:.2f} ms per request (mean)")
 
@@ -194,6 +215,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--profile", metavar="FILE")
+    parser.add_argument("--route", choices=["page", "record"], default="page",
+                        help="a page of 20 records of a source, or one record by ID")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dadkhahi-page-"))
     os.environ.pop(ENV_DATABASE_URL, None)
@@ -221,7 +244,7 @@ def main() -> None:
         token = json.loads(body)["token"]
         print(f"{args.backend}: SYNTHETIC store of {args.records:,} records; load average "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        asyncio.run(drive(app, token, ids["sources"], args.requests, args.profile))
+        asyncio.run(drive(app, token, ids, args.requests, args.profile, args.route))
         if not args.profile:
             read_alone(store, ids["sources"], args.requests)
         print(f"load average after: {os.getloadavg()[0]:.1f}")

@@ -22,7 +22,9 @@ each of ``--rounds`` rounds, measures back to back on the same server:
 then a **paced** run: ``--connections`` clients each sending one request every
 ``--pace-ms`` (wrk's ``delay()``; 10% writes). Every acknowledged write (201) is
 looked up in the store afterwards: a missing one is a lost write. Each run prints
-throughput, p50/p99 latency and errors as wrk measured them; the summary gives the
+throughput, p50/p99 latency and errors as wrk measured them, and the CPU per request of
+the server process (on PostgreSQL also of the database's processes serving it), which
+depends little on how loaded the machine is; the summary gives the
 median and the spread over the rounds and the ratios the issue asks for (reads'
 throughput >= 50% of the floor's, reads' p99 <= 2x the floor's; paced p99 < 50 ms).
 
@@ -200,9 +202,61 @@ def result(proc: subprocess.Popen[str], warm_ms: int = 0) -> dict[str, Any]:
 
 
 def show(label: str, r: dict[str, Any]) -> None:
+    cpu = f"  CPU/request {r['cpu_ms']:.2f} ms" if "cpu_ms" in r else ""
+    if "db_cpu_ms" in r:
+        cpu += (f" + database >= {r['db_cpu_ms']:.2f} ms ({r['db_churn']} server processes "
+                "came or went)")
     print(f"  {label:34} {r['rps']:8.0f} req/s  p50 {r['p50'] / 1000:7.1f} ms  "
           f"p99 {r['p99'] / 1000:7.1f} ms  max {r['max'] / 1000:7.1f} ms  "
-          f"errors {r['errors']} (non-2xx {r['status']}, timeouts {r['timeout']})")
+          f"errors {r['errors']} (non-2xx {r['status']}, timeouts {r['timeout']}){cpu}")
+
+
+def backend_cpu(admin: Any, db: str) -> dict[int, float]:
+    """CPU seconds (user + system) of each PostgreSQL server process serving ``db`` now."""
+    with admin.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
+                            {"n": db}).scalars().all()
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(pid)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+class Meter:
+    """CPU per request of one run: the server process's, and on PostgreSQL the database's.
+
+    CPU per request barely depends on the machine's load, unlike throughput and latency.
+    The database's figure counts the server processes alive at both ends of the run only:
+    a pooled connection closed and opened again during the run (the pool's overflow) takes
+    its CPU with it, so the figure is a lower bound, and the run says how many came and went.
+    """
+
+    def __init__(self, pid: int, admin: Any, db: str) -> None:
+        self.pid, self.admin, self.db = pid, admin, db
+
+    def start(self) -> tuple[float, dict[int, float]]:
+        return cpu_seconds(self.pid), self._db()
+
+    def _db(self) -> dict[int, float]:
+        return {} if self.admin is None else backend_cpu(self.admin, self.db)
+
+    def stop(self, began: tuple[float, dict[int, float]], *runs: dict[str, Any]) -> None:
+        """Write the CPU per request since ``began`` into each of ``runs`` (run together)."""
+        n = max(1, sum(r["requests"] for r in runs))
+        server = (cpu_seconds(self.pid) - began[0]) / n * 1000
+        now = self._db()
+        kept = set(now) & set(began[1])
+        db = sum(now[p] - began[1][p] for p in kept) / n * 1000
+        for r in runs:
+            r["cpu_ms"] = server
+            if self.admin is not None:
+                r["db_cpu_ms"] = db
+                r["db_churn"] = len(set(now) ^ set(began[1]))
 
 
 def start(home: Home, port: int, args: argparse.Namespace, env: dict[str, str]
@@ -250,9 +304,14 @@ def lost_writes(store: Store, out: Path) -> tuple[int, int]:
 def summary(label: str, runs: list[dict[str, Any]]) -> dict[str, float]:
     rps = [r["rps"] for r in runs]
     p99 = [r["p99"] / 1000 for r in runs]
+    cpu = ""
+    if all("cpu_ms" in r for r in runs):
+        cpu = f"  CPU/request median {statistics.median(r['cpu_ms'] for r in runs):.2f} ms"
+    if all("db_cpu_ms" in r for r in runs):
+        cpu += f" + database >= {statistics.median(r['db_cpu_ms'] for r in runs):.2f} ms"
     print(f"  {label:34} {statistics.median(rps):8.0f} req/s (runs {min(rps):.0f}-"
           f"{max(rps):.0f})  p99 median {statistics.median(p99):.1f} ms "
-          f"(runs {min(p99):.1f}-{max(p99):.1f})")
+          f"(runs {min(p99):.1f}-{max(p99):.1f}){cpu}")
     return {"rps": statistics.median(rps), "p99": statistics.median(p99)}
 
 
@@ -303,17 +362,24 @@ def one_backend(backend: str, args: argparse.Namespace) -> None:
         reads: list[dict[str, Any]] = []
         writes: list[dict[str, Any]] = []
         cpu0 = cpu_seconds(proc.pid)
+        meter = Meter(proc.pid, admin, db)
         for n in range(args.rounds):
             result(wrk(base, floor_lua, args.connections, 3 + args.warm))  # not counted
+            began = meter.start()
             floors.append(result(wrk(base, floor_lua, args.connections, length), warm_ms))
+            meter.stop(began, floors[-1])
             if args.reads_alone:
+                began = meter.start()
                 alone.append(result(wrk(base, reads_lua, readers_n, length), warm_ms))
+                meter.stop(began, alone[-1])
             writes_lua = lua(out, f"writes{n}", WRITES, {**values, "RUN": f"w{n}"},
                              created=True, warm=(args.write_connections, warm_ms))
+            began = meter.start()
             readers = wrk(base, reads_lua, readers_n, length)
             writers = wrk(base, writes_lua, args.write_connections, length)
             reads.append(result(readers, warm_ms))
             writes.append(result(writers, warm_ms))
+            meter.stop(began, reads[-1], writes[-1])
             print(f"round {n + 1}:")
             show("floor (anonymous /api/auth/me)", floors[-1])
             if alone:
