@@ -195,6 +195,39 @@ def test_another_cases_bundle_does_not_disclose_the_recipient(store: Store,
     assert ran.returncode == 0, ran.stdout + ran.stderr
 
 
+def test_a_second_bundle_of_the_case_names_only_its_own_recipient(store: Store,
+                                                                tmp_path: Path) -> None:
+    """The same case bundled again for another court: the earlier transfers stay in its
+    chain of custody (proven, "to a recipient sealed in the ledger"), their recipients not
+    disclosed; one written in clear before 8e1750f is withheld. Each bundle names its own
+    recipient only: a court (or the defence it discloses to) has no business learning
+    which other court or prosecutor holds the case. Fails before: the first court's name
+    was disclosed, proven, in the second bundle's custody lines and proofs."""
+    done = _export(store, tmp_path)
+    old = _old_transfer(store, done)
+    with store.reading() as conn:
+        case_id = conn.execute(select(s.cases.c.id)).scalar_one()
+    second = write_bundle(store, "lawyer", case_id, tmp_path / "second",
+                          recipient="SYNTHETIC Second Court")
+    files = [p for p in second.path.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if MARKER in p.read_bytes()
+                          or OLD_MARKER.encode() in p.read_bytes()]
+    lines = [json.loads(x) for p in (second.path / "data/custody").glob("*.jsonl")
+             for x in p.read_text().splitlines()]
+    transfers = [x for x in lines if '"transferred"' in x.get("event", "")]
+    assert len(transfers) == 2
+    assert [x["disclosed"]["how"] for x in transfers if "disclosed" in x] == [
+        f"transferred to SYNTHETIC Second Court in court bundle {second.export_id} "
+        "(exhibit 001)"]
+    assert [x["index"] for x in lines if "withheld" in x] == [old]
+    assert verify(second.path, store.verifier_key()) == []
+    ran = _script(second.path, store.verifier_key())
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    # The first bundle still names its own recipient (it was written before, unchanged).
+    assert MARKER in b"".join(p.read_bytes() for p in
+                              (done.bundle.path / "data/custody").glob("*.jsonl"))
+
+
 OLD_RECIPIENT = "SYNTHETICOLDCOURTQZ Prosecutor of Testing"
 OLD_MARKER = "SYNTHETICOLDCOURTQZ"
 

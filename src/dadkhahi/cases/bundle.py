@@ -371,7 +371,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         writer.stream(f"data/{name}", [data])
     writer.text("data/checkpoint.txt", note)
     with store.reading() as conn:
-        proven, custody_fields = _write_custody(conn, store.keys, writer, exhibits, case.id)
+        proven, custody_fields = _write_custody(conn, store.keys, writer, exhibits, export_id)
         proven |= {export_index, case.ledger_index}
         proven |= {lk.ledger_index for lk in case.links}
         proven |= _charge_indices(conn, case)
@@ -468,31 +468,32 @@ def _custody_line(conn: Connection, keys: KeyRing, index: int, body: bytes,
     return line
 
 
-#: A custody line in place of another case's court transfer that names its recipient in
+#: A custody line in place of another bundle's court transfer that names its recipient in
 #: clear (written before 8e1750f): the event is not in the bundle.
-WITHHELD_TRANSFER = "a transfer in another case's court bundle, its recipient in clear"
+WITHHELD_TRANSFER = "a transfer in another court bundle, its recipient in clear"
 
 
 def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
-                   exhibits: Sequence[Exhibit], case_id: str,
+                   exhibits: Sequence[Exhibit], export_id: str,
                    ) -> tuple[set[int], dict[int, bundle_proofs.Disclosure]]:
     """Each exhibit's chain of custody: the events verbatim, oldest first, custodians named,
     sealed fields disclosed (and proven by selective proofs: the second result), except
-    those of a transfer in another case's bundle: its recipient is that case's business
-    (``access.reads.custody_of`` opens it for that case's team only)."""
+    those of a transfer in any other bundle than ``export_id``'s, this case's earlier ones
+    included: each recipient is disclosed to its own court only (a court, the defence it
+    discloses to, or a leak of it would otherwise learn which other court or prosecutor
+    holds the case, which can warn a suspect who travels). The case's team reads them all
+    (``access.reads.custody_of``)."""
     proven: set[int] = set()
     chains: dict[str, list[int]] = {}
     going = [item["id"] for ex in exhibits for item in ex.files]
     for row in _rows_where_in(conn, s.custody, "item_id", going):
         chains.setdefault(str(row["item_id"]), []).append(int(row["ledger_index"]))
     bodies = _event_bodies(conn, sorted({i for chain in chains.values() for i in chain}))
-    e = s.case_exports.c
-    ours = {f"{BUNDLE_LOCATION}{x}" for x in conn.execute(
-        select(e.id).where(e.case_id == case_id)).scalars()}
+    ours = f"{BUNDLE_LOCATION}{export_id}"
     data = {i: json.loads(body)["data"] for i, body in bodies.items()}
     theirs = {i for i, d in data.items() if str(d.get("location") or "").startswith(
-        BUNDLE_LOCATION) and d.get("location") not in ours}
-    # Another case's transfer written before 8e1750f names its recipient in clear: its
+        BUNDLE_LOCATION) and d.get("location") != ours}
+    # Another bundle's transfer written before 8e1750f names its recipient in clear: its
     # event cannot go, not even in its proof; the line keeps its place, withheld.
     withheld = {i for i in theirs if clear_court_transfer(data[i]) is not None}
     disclosed = bundle_proofs.custody_disclosures(
@@ -649,8 +650,10 @@ except those disclosed beside them ("disclosed"), each proven by a selective pro
 data/proofs/ (the field's value and salt hash to the commitment the event carries).
 The transfer to this bundle's recipient is one: the ledger keeps the recipient sealed
 (who holds a case is not public), and its custody line discloses it, proven. A transfer
-in another case's bundle stays sealed; one written before recipients were sealed, naming
-its recipient in clear, is withheld: its line gives only its index ("withheld").
+in any other bundle (another case's, or an earlier bundle of this case, to this or another
+recipient) stays sealed: each bundle names its own recipient only. One written before
+recipients were sealed, naming its recipient in clear, is withheld: its line gives only its
+index ("withheld").
 A fact resting on a row of an imported list is proven by that row alone: its bytes and
 an inclusion path to the root the import event commits to; the other rows stay home.
 A record's person rests on a linkage decision: data/matrix.json lists each one the cited

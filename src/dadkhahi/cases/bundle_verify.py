@@ -15,7 +15,7 @@ run one implementation. It checks:
   its path to the event's rows root) and sealed fields (each against its salted
   commitment), all checked;
 * every exhibit file: its hash equals the intake hash in its proven ``item.added`` event;
-* every custody line (but a withheld one: another case's transfer written with its
+* every custody line (but a withheld one: another bundle's transfer written with its
   recipient in clear, not in the bundle): the very bytes of a proven
   ``custody.recorded`` event of that exhibit's item, ending with the transfer to this
   bundle's recipient (sealed in the ledger, disclosed and proven by the event's
@@ -272,7 +272,7 @@ def _check_custody(root: Path, number: str, items: set[str],
             problems.append(f"{where}: not JSON")
             continue
         if isinstance(entry, dict) and set(entry) == {"index", "withheld"}:
-            continue  # another case's transfer naming its recipient in clear: not here
+            continue  # another bundle's transfer naming its recipient in clear
         index = entry.get("index")
         data = _event(events, index, "custody.recorded", where, problems)
         if data is None:
