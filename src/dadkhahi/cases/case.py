@@ -28,6 +28,7 @@ from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import REDACTED
 from dadkhahi.domain.vocab import Credibility, Direction, Reliability, Sensitivity
 from dadkhahi.store import schema as s
+from dadkhahi.store.actors import name_of
 from dadkhahi.store.store import Store, utc_now
 
 #: What a fact linked to an element can be.
@@ -188,10 +189,15 @@ def load_case(store: Store, conn: Connection, case_ref: str) -> Case:
         body = _sealed_or_clear(store, conn, dict(r), "charge", str(r["id"]))
         case.charges.append(Charge(id=r["id"], **body))
     lk = s.case_links.c
+    names: dict[str, str] = {}
     for r in conn.execute(select(s.case_links).where(lk.case_id == case.id)
                           .order_by(lk.ledger_index)).mappings():
         body = _sealed_or_clear(store, conn, dict(r), "link", str(r["id"]))
-        case.links.append(Link(id=r["id"], charge_id=r["charge_id"], linked_by=r["linked_by"],
+        # A pseudonym named once per linker (a link written before pseudonyms: its name).
+        alias = str(r["linked_by"])
+        if alias not in names:
+            names[alias] = name_of(conn, store.keys, alias) or "[name erased]"
+        case.links.append(Link(id=r["id"], charge_id=r["charge_id"], linked_by=names[alias],
                                linked_at=r["linked_at"], ledger_index=int(r["ledger_index"]),
                                **body))
     return case
@@ -247,8 +253,10 @@ def link_fact(
         body = {"element_id": element_id, "fact_kind": fact_kind, "fact_id": fact_id,
                 "reliability": str(reliability), "credibility": str(credibility),
                 "how": how, "direction": str(direction)}
+        # Who linked it, by pseudonym as every actor (``store.actors``): a name in clear
+        # beside a case would tell who works on it; the team and a bundle read the name.
         data: dict[str, Any] = {"id": link_id, "case_id": case.id, "charge_id": charge.id,
-                                "linked_by": actor, "linked_at": now}
+                                "linked_by": tx.actor, "linked_at": now}
         if case.sealed:
             data["sealed"] = tx.seal(body, link_id)
         else:
