@@ -63,3 +63,24 @@ def test_a_gap_is_marked_and_shown_by_the_command_line(world: World) -> None:
     refused = dk(home, "case", "mark-gap", case_id, "--charge", gap["charge_id"],
                  "--element", "9", "--status", "accepted", "--note", "x", ok=False)
     assert "no element '9'" in refused.stdout + refused.stderr
+
+
+def test_a_case_team_grows_by_the_command_line(world: World, tmp_path: Path) -> None:
+    """A case is a grant scope: ``users grant NAME CASE`` adds a member (by ID prefix, as
+    for a source). Fails before: refused, "not the ID of a source or person …"."""
+    from dadkhahi.access.users import find_user
+    from dadkhahi.cases.case import case_members
+
+    home, case_id = world.store.home.path, world.demo.case_id
+    password = tmp_path / "password.txt"
+    password.write_text("SYNTHETIC correct horse battery staple\n")
+    dk(home, "users", "add", "synthetic_counsel", "--role", "lawyer", "--password-file",
+       str(password))
+    shown = dk(home, "users", "grant", "synthetic_counsel", case_id[:12]).stdout
+    assert f"granted {case_id} to synthetic_counsel" in shown
+    with world.store.reading() as conn:
+        user = find_user(conn, "synthetic_counsel")
+        assert user is not None and str(user["id"]) in case_members(conn, case_id)
+    listed = [json.loads(x) for x in dk(home, "users", "grants", "synthetic_counsel",
+                                         "--json").stdout.splitlines()]
+    assert [g["scope_id"] for g in listed] == [case_id]

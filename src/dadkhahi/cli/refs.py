@@ -41,7 +41,7 @@ def _table(kind: str) -> Table:
     return s.metadata.tables[{"person": "persons", "act": "acts", "claim": "claims",
                               "source": "sources", "item": "items", "record": "records",
                               "organization": "organizations", "place": "places",
-                              "involvement": "involvements"}[kind]]
+                              "involvement": "involvements", "case": "cases"}[kind]]
 _SHOWN_MATCHES = 5
 
 AsUserOpt = Annotated[str | None, typer.Option(

@@ -161,16 +161,18 @@ def require_second_factor(
 def grant(
     name: Annotated[str, typer.Argument(help="User name")],
     scope: Annotated[str, typer.Argument(
-        help="Protected source (or person, organisation, place, act) ID or unique prefix")],
+        help="Protected source (or person, organisation, place, act, case) ID or unique "
+             "prefix")],
     actor: ActorOpt = None,
 ) -> None:
-    """Let a user see a protected source and what belongs to it."""
+    """Let a user see a protected source and what belongs to it, or join a case's team (a
+    case is a grant scope)."""
     from dadkhahi.access import grants
     from dadkhahi.cli.refs import resolve_any
 
     store = open_store()
     _, scope = resolve_any(store, None, scope, ("source", "person", "organization", "place",
-                                                 "act"))
+                                                 "act", "case"))
     index = grants.grant(store, scope, name, current_actor(actor))
     console.print(f"granted {scope} to {name}" if index is not None
                   else f"{name} already holds {scope}", highlight=False)
