@@ -97,7 +97,8 @@ def _kinds(folder: Path) -> dict[str, Path]:
         "proof": sorted((data / "proofs").glob("*.json"))[0],
         "checkpoint": data / "checkpoint.txt",
     }
-    for name in ("matrix.csv", "matrix.json", "withheld.csv"):
+    for name in ("matrix.csv", "matrix.json", "withheld.csv", "report.html", "report.pdf",
+                 "exhibit-manifest.txt"):
         kinds[name] = data / name
     for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt",
                  "tagmanifest-sha256.txt", "tagmanifest-sha512.txt", "VERIFY.txt",
@@ -156,6 +157,32 @@ def _rebag(folder: Path) -> None:
     for algorithm in ("sha256", "sha512"):
         (folder / f"tagmanifest-{algorithm}.txt").write_text("".join(
             f"{hashlib.new(algorithm, p.read_bytes()).hexdigest()}  {p.name}\n" for p in tags))
+
+
+@pytest.mark.parametrize(("rel", "old", "new"), [
+    # The custodian named beside a proven custody event (the event holds a pseudonym).
+    ("data/custody/001.jsonl", '"custodian": "lawyer"', '"custodian": "forger"'),
+    # The exculpatory exhibit described as incriminating.
+    ("data/exhibits/005/exhibit.json", '"direction": "exculpatory"',
+     '"direction": "inculpatory"'),
+])
+def test_a_rebagged_custody_log_or_exhibit_description_is_caught_by_both(
+    world: World, tmp_path: Path, rel: str, old: str, new: str,
+) -> None:
+    """A forger who also rebuilds the bag's manifests (they are not signed) is caught: the
+    export event names every custody log and exhibit.json (through exhibit-manifest.txt).
+    Fails before: both verifiers said OK."""
+    copy = tmp_path / "forged"
+    shutil.copytree(world.bundle.path, copy)
+    target = copy / rel
+    text = target.read_text("utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new), "utf-8")  # same length: Payload-Oxum holds
+    _rebag(copy)
+    expected = f"{rel}: not the file the export event names (exhibit-manifest.txt)"
+    assert expected in verify(copy, world.store.verifier_key())
+    done = _script(copy, world.store.verifier_key())
+    assert done.returncode == 1 and expected in done.stdout, done.stdout
 
 
 def test_bundle_refuses_an_existing_folder_and_writes_nothing(world: World,

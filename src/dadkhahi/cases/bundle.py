@@ -13,15 +13,18 @@ Layout (RFC 8493)::
                                   evidence, gaps, each file's hash and proof), the PDF
                                   with its font embedded and Persian shaped
     data/withheld.csv             what was withheld and why (never who)
+    data/exhibit-manifest.txt     the SHA-256 of every custody log and exhibit.json
 
 Exhibit files are streamed from the blob store once: both manifest hashes are taken
 from the bytes as they are written, and the SHA-256 must equal the intake hash or the
 export stops before anything is recorded. Exhibit numbers are stable: in the order the
 case's links first reached each item. The export is a custody event ("transferred to"
 the recipient) on every exhibit file and a ``case.exported`` event; the checkpoint is
-signed after them, so the bundle proves its own transfer. The recipient is sealed in both
-(who holds a case can warn a suspect): the custody line discloses it to the court beside
-the event, proven by the event's selective proof.
+signed after them, so the bundle proves its own transfer. The export event names the
+matrix, the report, the withheld list and ``exhibit-manifest.txt`` (hence every custody log
+and exhibit description) by their SHA-256: the bag's manifests are not signed. The
+recipient is sealed in both (who holds a case can warn a suspect): the custody line
+discloses it to the court beside the event, proven by the event's selective proof.
 
 What may go is decided at export, item by item, by the one disclosure rule
 (:func:`dadkhahi.access.disclosure.may_disclose`) for the court, to which the sources of
@@ -360,6 +363,23 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
                 "location": f"{BUNDLE_LOCATION}{export_id}", "sha256": item["sha256"],
                 "at": now, "notes": None}, custody_id, placeholders={
                     "how": court_transfer_placeholder(export_id, ex.number)}), time=now)
+        # The custody logs (this export's transfers in them) and the exhibits' descriptions
+        # are made here, so that the export event names them, through
+        # ``exhibit-manifest.txt``, as it names the matrix: the bag's own manifests are not
+        # signed, and whoever rebuilt them could otherwise rename a custodian or turn an
+        # exculpatory exhibit incriminating with every verifier still saying OK.
+        tx.flush()  # the transfers' rows and events, for the reads below
+        custody, proven, custody_fields = _custody_logs(tx.conn, store.keys, exhibits,
+                                                        export_id)
+        meta = _MetaReader(tx.conn, store.keys, [ex for ex in exhibits if ex.files])
+        described = {**custody, **{
+            f"exhibits/{ex.number}/exhibit.json": _json_text(meta.exhibit(ex)).encode()
+            for ex in exhibits if ex.files}}
+        payload[bundle_verify.DESCRIBED] = bundle_verify.described_manifest(
+            {rel: hashlib.sha256(data).hexdigest() for rel, data in described.items()}
+        ).encode()
+        digests[bundle_verify.DESCRIBED] = hashlib.sha256(
+            payload[bundle_verify.DESCRIBED]).hexdigest()
         export_index = tx.emit("case.exported", {
             "id": export_id, "case_id": case.id, "scope": scope,
             "exhibits": sum(1 for ex in exhibits if ex.files),
@@ -367,11 +387,10 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
             "sealed": tx.seal({"recipient": recipient}, export_id), "digests": digests,
         }, time=now)
     note = store.checkpoint()
-    for name, data in payload.items():
+    for name, data in [*payload.items(), *described.items()]:
         writer.stream(f"data/{name}", [data])
     writer.text("data/checkpoint.txt", note)
     with store.reading() as conn:
-        proven, custody_fields = _write_custody(conn, store.keys, writer, exhibits, export_id)
         proven |= {export_index, case.ledger_index}
         proven |= {lk.ledger_index for lk in case.links}
         proven |= _charge_indices(conn, case)
@@ -384,11 +403,6 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         for index, proof in _inclusion_proofs(conn, sorted(proven), cp_size):
             writer.text(f"data/proofs/{index}.json", _compact_json(bundle_proofs.proof_document(
                 make_bundle(index, bodies[index], proof, note), disclosed.get(index))))
-        meta = _MetaReader(conn, store.keys, [ex for ex in exhibits if ex.files])
-        for ex in exhibits:
-            if ex.files:
-                writer.text(f"data/exhibits/{ex.number}/exhibit.json",
-                            _json_text(meta.exhibit(ex)))
     _finish_bag(root, writer, recipient, export_index, case)
     return (export_id, sum(1 for ex in exhibits if ex.files),
             sum(1 for ex in exhibits if ex.withheld), len(writer.hashes), writer.bytes, cp_size)
@@ -473,17 +487,19 @@ def _custody_line(conn: Connection, keys: KeyRing, index: int, body: bytes,
 WITHHELD_TRANSFER = "a transfer in another court bundle, its recipient in clear"
 
 
-def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
-                   exhibits: Sequence[Exhibit], export_id: str,
-                   ) -> tuple[set[int], dict[int, bundle_proofs.Disclosure]]:
-    """Each exhibit's chain of custody: the events verbatim, oldest first, custodians named,
-    sealed fields disclosed (and proven by selective proofs: the second result), except
+def _custody_logs(conn: Connection, keys: KeyRing, exhibits: Sequence[Exhibit],
+                  export_id: str,
+                  ) -> tuple[dict[str, bytes], set[int], dict[int, bundle_proofs.Disclosure]]:
+    """Each exhibit's chain of custody (``custody/<n>.jsonl`` → its bytes): the events
+    verbatim, oldest first, custodians named, sealed fields disclosed (and proven by
+    selective proofs: the third result; the second, the events to prove), except
     those of a transfer in any other bundle than ``export_id``'s, this case's earlier ones
     included: each recipient is disclosed to its own court only (a court, the defence it
     discloses to, or a leak of it would otherwise learn which other court or prosecutor
     holds the case, which can warn a suspect who travels). The case's team reads them all
     (``access.reads.custody_of``)."""
     proven: set[int] = set()
+    files: dict[str, bytes] = {}
     chains: dict[str, list[int]] = {}
     going = [item["id"] for ex in exhibits for item in ex.files]
     for row in _rows_where_in(conn, s.custody, "item_id", going):
@@ -507,9 +523,9 @@ def _write_custody(conn: Connection, keys: KeyRing, writer: _Writer,
                             else _custody_line(conn, keys, i, bodies[i], disclosed.get(i),
                                                names), ensure_ascii=False) for i in indices]
         proven.update(set(indices) - withheld)
-        writer.text(f"data/custody/{ex.number}.jsonl", "\n".join(lines) + "\n")
+        files[f"custody/{ex.number}.jsonl"] = ("\n".join(lines) + "\n").encode("utf-8")
         proven |= {int(item["ledger_index"]) for item in ex.files}
-    return proven, disclosed
+    return files, proven, disclosed
 
 
 def direct_or_hearsay(conn: Connection, keys: KeyRing, source_id: str) -> str:
@@ -633,8 +649,11 @@ all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
 
    It checks the bag and both manifests, the checkpoint's signature, every inclusion
    proof, each exhibit's hash against the intake hash recorded in the ledger, each
-   custody line against the ledger, and that the matrix, report and withheld list are
+   custody line against the ledger, and that the matrix, report, withheld list, custody
+   logs and exhibit descriptions (exhibit.json, through data/exhibit-manifest.txt) are
    the ones the export event names. Any failure is printed with the file it concerns.
+   The bag's manifests are not signed, so step 4 alone proves only that the files agree
+   with them; the export event, proven to the signed checkpoint, is what fixes them.
 
 4. As an independent check of the bag alone (another implementation):
 

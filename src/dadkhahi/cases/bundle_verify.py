@@ -21,7 +21,10 @@ run one implementation. It checks:
   bundle's recipient (sealed in the ledger, disclosed and proven by the event's
   selective proof), its disclosed sealed fields the ones the event's selective proof
   proves;
-* the export event (proven): the matrix, report and withheld-list files are the ones it names;
+* the export event (proven): the matrix, report and withheld-list files are the ones it names,
+  and so are the custody logs and every ``exhibit.json``, through ``exhibit-manifest.txt``
+  (which it names; a bundle written before names none, and its custody logs and exhibit
+  descriptions rest on the bag's unsigned manifests alone);
 * every linkage decision the matrix lists (``linkage``: a record put with its person by a
   ``link.run``): a disclosed row of that proven run says exactly that.
 
@@ -45,6 +48,8 @@ BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 ALGORITHMS = ("sha256", "sha512")
 CHUNK = 4 * 1024 * 1024
 EXPORT_EVENT = "case.exported"
+#: The file the export event names that names every custody log and ``exhibit.json``.
+DESCRIBED = "exhibit-manifest.txt"
 
 
 def hash_file(path: Path) -> dict[str, str]:
@@ -296,20 +301,44 @@ def _check_custody(root: Path, number: str, items: set[str],
         problems.append(f"{rel}: no proven transfer of {item} to the recipient")
 
 
+def described_manifest(digests: dict[str, str]) -> str:
+    """``exhibit-manifest.txt``: ``<sha256>  <path under data/>`` per custody log and
+    ``exhibit.json``, sorted (the export event names this file by its SHA-256)."""
+    return "".join(f"{digests[rel]}  {encode_path(rel)}\n" for rel in sorted(digests))
+
+
+def _described(rel: str) -> bool:
+    """A custody log or an exhibit's description (what ``exhibit-manifest.txt`` names)."""
+    return rel.startswith("data/custody/") or (
+        rel.startswith("data/exhibits/") and rel.endswith("/exhibit.json"))
+
+
 def check_export(root: Path, events: dict[int, dict[str, Any]], info: dict[str, str],
                  hashes: dict[str, dict[str, str]], problems: list[str]) -> None:
-    """The export event names the matrix and withheld files by their SHA-256."""
+    """The export event names the matrix, report and withheld files by their SHA-256, and
+    (through ``exhibit-manifest.txt``) every custody log and ``exhibit.json``."""
     text = info.get("Export-Event", "")
     data = _event(events, int(text) if text.isdigit() else None, EXPORT_EVENT,
                   "bag-info.txt Export-Event", problems)
     if data is None:
         return
-    for rel, digest in sorted(dict(data.get("digests") or {}).items()):
+    digests = dict(data.get("digests") or {})
+    for rel, digest in sorted(digests.items()):
         path = f"data/{rel}"
         if path not in hashes:
             problems.append(f"{path}: named by the export event but missing")
         elif hashes[path]["sha256"] != digest:
             problems.append(f"{path}: not the file the export event names")
+    if DESCRIBED not in digests or f"data/{DESCRIBED}" not in hashes:
+        return  # written before the export event named them (or missing: said above)
+    named = _read_manifest(root, f"data/{DESCRIBED}", problems)
+    for path in sorted(p for p in hashes if _described(p)):
+        if path[len("data/"):] not in named:
+            problems.append(f"{path}: not named by the export event ({DESCRIBED})")
+        elif named[path[len("data/"):]] != hashes[path]["sha256"]:
+            problems.append(f"{path}: not the file the export event names ({DESCRIBED})")
+    for rel in sorted(set(named) - {p[len("data/"):] for p in hashes if _described(p)}):
+        problems.append(f"data/{rel}: named by the export event ({DESCRIBED}) but missing")
 
 
 LINK_EVENT = "link.run"
