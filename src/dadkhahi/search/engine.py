@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
 )
 
 from dadkhahi.access.audit import record_reads
@@ -45,6 +46,7 @@ from dadkhahi.search.index import (
     RESTRICTED,
     fts_exists,
     fts_table,
+    hash_token,
     is_protected,
 )
 from dadkhahi.search.query import Query, Term, parse
@@ -53,6 +55,24 @@ from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
 MAX_LIMIT = 100
+#: Matches ranked at most for one query, per engine call: a query that matches more pages
+#: than this is ranked among the first this many in index order (the oldest indexed
+#: first), and its result says so. Both engines' ranks saturate with a word's count
+#: (RUM's adds 1/k^2 for its k-th occurrence; bm25's term frequency is damped by k1 and
+#: its weight near zero for a word on most pages), so for a word on most pages the best of
+#: the first thousand score all but the same as the best of all of them; ranking all of
+#: them cost 190 ms (a word) and 2.8 s (a phrase of two such words) at 100,000 pages.
+CANDIDATES = 1000
+#: The same on PostgreSQL for a very common query (:func:`very_common`), the only one it
+#: caps: each candidate's stored vector is read there (twice: to match, then to rank),
+#: about 0.1-0.4 ms a row under load, where FTS5's bm25 costs a rare word little.
+COMMON_CANDIDATES = 200
+
+
+def capped_note(count: int) -> str:
+    """The note of a search capped at ``count`` (no query word in it: notes can be logged)."""
+    return (f"{count:,} or more pages match: the best of the first {count:,} (in the order "
+            "they were indexed) are shown; add words to narrow the search")
 #: Characters of context on each side of the first match in a snippet.
 CONTEXT = 80
 
@@ -114,39 +134,60 @@ def _partitions(conn: Connection, principal: Principal | None) -> list[str]:
 def _sqlite_hits(
     conn: Connection, partition: str, match: str, items: Select[Any] | None,
     bind: dict[str, str], limit: int,
-) -> list[tuple[int, float]]:
+) -> tuple[list[tuple[int, float]], bool]:
+    """The partition's best hits by bm25 among its first :data:`CANDIDATES` visible
+    matches (by rowid), and whether there were that many."""
     name = fts_table(partition)
     fts = table(name, column("rowid"))
     g = s.search_segments.c
-    rows = select(g.id).where(g.partition == partition)
+    # Visibility checked row by row for the matches read (an index lookup each), not by
+    # listing every visible row first (a scan of the whole index at 100,000 pages).
+    seen = select(g.id).where(g.id == fts.c.rowid, g.partition == partition)
     if items is not None:
-        rows = rows.where(g.item_id.in_(items))
+        seen = seen.where(items.where(s.items.c.id == g.item_id).exists())
+    matched = literal_column(name).op("MATCH")(bindparam("fts_match"))
+    # FTS5 reads its doclists in rowid order and stops at the limit, so a word on every
+    # page costs what a word on CANDIDATES pages does: bm25 is computed for the rows
+    # ranked only (up to the last candidate's rowid), each costing its word's count.
+    first = (select(fts.c.rowid.label("r")).where(matched, seen.exists())
+             .order_by(fts.c.rowid).limit(CANDIDATES).cte("first")
+             .prefix_with("MATERIALIZED"))
     rank = func.bm25(literal_column(name))
-    stmt = (select(fts.c.rowid, rank.label("score"))
-            # "rowid + 0": without it SQLite walks the visible rows and evaluates the
-            # MATCH once per row; with it the match runs once and the rows filter it.
-            .where(literal_column(name).op("MATCH")(bindparam("fts_match")),
-                   (fts.c.rowid + 0).in_(rows))
+    count = select(func.count()).select_from(first).scalar_subquery()
+    stmt = (select(fts.c.rowid, rank.label("score"), count.label("candidates"))
+            # "rowid + 0": the candidates filter the match (run once), not the reverse.
+            .where(matched, fts.c.rowid <= select(func.max(first.c.r)).scalar_subquery(),
+                   (fts.c.rowid + 0).in_(select(first.c.r)))
             .order_by(rank, fts.c.rowid).limit(limit))
     found = conn.execute(stmt, {**bind, "fts_match": match}).all()
-    return [(int(r), -float(sc)) for r, sc in found]  # bm25: lower is better
+    # bm25: lower is better
+    return ([(int(r), -float(sc)) for r, sc, _ in found],
+            bool(found) and int(found[0][2]) >= CANDIDATES)
 
 
 def postgres_statement(
-    partitions: Sequence[str], items: Select[Any] | None, limit: int,
+    partitions: Sequence[str], items: Select[Any] | None, limit: int, *,
+    capped: bool = False,
 ) -> Select[Any]:
-    """PostgreSQL's statement: segment IDs and RUM distances, best first.
+    """PostgreSQL's statement: segment IDs and RUM distances, best first, and (``capped``)
+    how many matches were ranked.
 
     Rows are matched by ``:ts_query`` and ranked by ``:ts_rank_query``, the same words
     with every phrase loosened to AND (:func:`postgres_params` gives both).
 
     The RUM index (migration 0001) holds every lexeme's positions, so ``tsv <=> query``
-    (the distance, 1 / rank) is read from the index and the rows come out of it best first:
-    a common word's top hits cost the same as a rare word's, where ``ts_rank`` had to
-    read (and decompress) every matching row's stored vector to sort them. The score is
-    a function of the row alone (no corpus statistics), and the visibility conditions
-    drop rows the caller may not see before the limit, so the hits are exactly those of
-    ranking the visible rows only.
+    (the distance, 1 / rank) is read from the index and the rows come out of it best first,
+    without reading any row's stored vector. But RUM computes the distance of *every*
+    match before it gives the first (it sorts them all), so the cost grows with the
+    number of matches: 190 ms for a word on each of 100,000 pages. ``capped`` (chosen by
+    :func:`very_common` from the column's statistics, for words on most pages) ranks the
+    first :data:`COMMON_CANDIDATES` matches instead, reading their stored vectors: the planner
+    finds them by walking rows in order and checking each (about two rows per candidate
+    for such words), so the cost no longer grows with the number of matches.
+
+    The score is a function of the row alone (no corpus statistics), and the visibility
+    conditions drop rows the caller may not see before the limit (and before the cap),
+    so the hits are exactly those of ranking the visible rows only.
     """
     g = s.search_segments.c
     simple: Any = literal_column("'simple'::regconfig")
@@ -164,17 +205,27 @@ def postgres_statement(
     # how often and how closely its words meet on the page, no longer by how often the
     # phrase itself occurs (which RUM's phrase distance follows exactly).
     rank = func.to_tsquery(simple, bindparam("ts_rank_query", type_=Text))
+    conditions = [vector.op("@@")(match), g.partition.in_(list(partitions))]
+    if items is not None:
+        conditions.append(g.item_id.in_(items))
+    if capped:
+        # No ORDER BY inside: the first matches the scan gives, so it stops there (and
+        # the visibility conditions are checked for those rows only).
+        first = (select(g.id, vector.label("tsv")).where(*conditions)
+                 .limit(COMMON_CANDIDATES).cte("candidates"))
+        ranked = first.c.tsv.op("<=>", return_type=Float)(rank)
+        count = select(func.count()).select_from(first).scalar_subquery()
+        return (select(first.c.id, ranked.label("distance"), count.label("candidates"))
+                .order_by(ranked, first.c.id).limit(limit))
     distance = vector.op("<=>", return_type=Float)(rank)
-    stmt = (select(g.id, distance.label("distance"))
-            .where(vector.op("@@")(match), g.partition.in_(list(partitions)))
+    return (select(g.id, distance.label("distance"),
+                   literal_column("0").label("candidates"))
+            .where(*conditions)
             # The distance alone: with a second key PostgreSQL cannot take the order
             # from the index and sorts every match again. Ties at the cut are broken by
             # the index's scan order (the same for the same database, not by ID); the
             # page itself is put in (score, ID) order by the caller.
             .order_by(distance).limit(limit))
-    if items is not None:
-        stmt = stmt.where(g.item_id.in_(items))
-    return stmt
 
 
 def postgres_params(query: Query, key: bytes | None = None) -> dict[str, str]:
@@ -182,14 +233,56 @@ def postgres_params(query: Query, key: bytes | None = None) -> dict[str, str]:
     return {"ts_query": query.tsquery(key), "ts_rank_query": query.tsquery(key, phrases=False)}
 
 
+#: Share of the pages the query's rarest word must be on (PostgreSQL's estimate) for its
+#: matches to be ranked among the first COMMON_CANDIDATES (``capped``) rather than all of them
+#: from the index. At a half or more, the capped plan reads about two rows per candidate
+#: wherever it starts (it may walk the table in order, checking each row's vector).
+VERY_COMMON = 0.5
+
+# The share of rows holding each of the words, from the statistics ANALYZE keeps on the
+# tsv column (its most common lexemes and their frequencies), and the table's rows: NULL
+# when a word is not among the most common (then it is rarer than all of those).
+_ESTIMATE = text("""
+SELECT min(e.f) * CASE WHEN count(DISTINCT e.w) = :n THEN 1 END, max(c.reltuples)
+FROM pg_class c
+JOIN pg_stats st ON st.schemaname = current_schema() AND st.tablename = 'search_segments'
+    AND st.attname = 'tsv'
+CROSS JOIN LATERAL unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs)
+    AS e(w, f)
+WHERE c.oid = 'search_segments'::regclass AND e.w = ANY(:words)
+""")
+
+
+def very_common(conn: Connection, query: Query, key: bytes | None) -> bool:
+    """Whether even the query's rarest word is on VERY_COMMON of the pages or more (and
+    on more than COMMON_CANDIDATES pages).
+
+    Words only: a phrase or a prefix is never taken as very common. A phrase of common
+    words can be rare (two words on 90% of pages each met side by side on 1% of them),
+    and the statistics know words, not phrases: the capped plan would then read most of
+    the table to find its candidates (2.5 s at 20,000 pages, against 147 ms for the
+    index's exact order). No statistics yet (a new database), or a word not among the
+    most common: not very common.
+    """
+    if query.has_prefix or any(len(term.tokens) > 1 for term in query.terms):
+        return False
+    words = sorted({hash_token(key, t) if key else t for term in query.terms
+                    for t in term.tokens})
+    share, rows = conn.execute(_ESTIMATE, {"words": words, "n": len(words)}).one()
+    return (share is not None and float(share) >= VERY_COMMON
+            and float(share) * float(rows) > COMMON_CANDIDATES)
+
+
 def _postgres_hits(
     conn: Connection, partitions: Sequence[str], query: Query, key: bytes | None,
     items: Select[Any] | None, bind: dict[str, str], limit: int,
-) -> list[tuple[int, float]]:
-    stmt = postgres_statement(partitions, items, limit)
-    found = conn.execute(stmt, {**bind, **postgres_params(query, key)})
+) -> tuple[list[tuple[int, float]], bool]:
+    capped = very_common(conn, query, key)
+    stmt = postgres_statement(partitions, items, limit, capped=capped)
+    found = conn.execute(stmt, {**bind, **postgres_params(query, key)}).all()
     # Distance is 1 / rank (infinite for rank 0): give the rank, higher is better.
-    return [(int(r), 1.0 / float(d) if d else 0.0) for r, d in found]
+    hits = [(int(r), 1.0 / float(d) if d else 0.0) for r, d, _ in found]
+    return hits, bool(found) and int(found[0][2]) >= COMMON_CANDIDATES
 
 
 def search(
@@ -204,6 +297,7 @@ def search(
     items = _visible_items(principal)
     bind = params(principal) if principal is not None else {}
     scored: list[tuple[int, float]] = []
+    capped = False
     with store.reading() as conn:
         partitions = _partitions(conn, principal)
         clear = [p for p in partitions if not is_protected(p)]
@@ -219,10 +313,16 @@ def search(
             if sqlite:
                 for partition in group:
                     if fts_exists(conn, partition):
-                        scored += _sqlite_hits(conn, partition, query.fts5(key), items, bind,
-                                               limit)
+                        found, cut = _sqlite_hits(conn, partition, query.fts5(key), items,
+                                                  bind, limit)
+                        scored += found
+                        capped |= cut
             else:
-                scored += _postgres_hits(conn, group, query, key, items, bind, limit)
+                found, cut = _postgres_hits(conn, group, query, key, items, bind, limit)
+                scored += found
+                capped |= cut
+        if capped:
+            result.notes.append(capped_note(CANDIDATES if sqlite else COMMON_CANDIDATES))
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
         scored = scored[:limit]
         rows = {int(r["id"]): dict(r) for r in conn.execute(
