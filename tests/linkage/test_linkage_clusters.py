@@ -10,6 +10,7 @@ from dadkhahi.linkage.clusters import (
     chain_conflicts,
     cluster_pairs,
     cluster_with_chain_check,
+    duplicate_lists,
     rival_adjusted,
 )
 
@@ -135,14 +136,42 @@ def test_a_list_full_of_duplicates_is_exempt_from_the_one_per_list_rule() -> Non
 
 
 def test_two_records_of_one_list_link_directly_only_at_the_duplicate_threshold() -> None:
-    # Even in an exempt list, a direct within-list link needs duplicate_threshold.
-    ids = pd.Series(list("abcd"))
-    sources = pd.Series(["L1"] * 4)
+    # L1 names a person once but for rare duplicates (a-b at 0.95, 2 of 10 records,
+    # not over the share): c-d at 0.6 is above the threshold but below
+    # duplicate_threshold, so c and d stay apart.
+    ids = pd.Series(list("abcdefghij"))
+    sources = pd.Series(["L1"] * 10)
     pairs = _pairs(("a", "b", 0.95), ("c", "d", 0.6))
     result = cluster_pairs(ids, pairs, 0.5, sources=sources, duplicate_threshold=0.8,
                            exempt_threshold=0.9)
-    assert result.duplicate_lists == ("L1",)
-    assert _groups(result.clusters) == {frozenset("ab"), frozenset("c"), frozenset("d")}
+    assert result.duplicate_lists == ()
+    assert {frozenset("ab"), frozenset("c"), frozenset("d")} <= _groups(result.clusters)
+
+
+def test_two_records_of_a_list_being_deduplicated_link_from_a_pairwise_even_chance() -> None:
+    # A list being deduplicated (a-b at 0.95: 2 of 4 records have a near-certain
+    # duplicate, over the share) is known to name people more than once: the prior
+    # counts its pairs in full (linkage.model.prior_from_rules), and c-d at 0.6 links
+    # from deduplicating_threshold (0.5), not only from duplicate_threshold (0.8).
+    # The partition draws allowed this already.
+    ids = pd.Series(list("abcd"))
+    sources = pd.Series(["L1"] * 4)
+
+    def groups(c_d: float, deduplicating_threshold: float = 0.5) -> set[frozenset[str]]:
+        pairs = _pairs(("a", "b", 0.95), ("c", "d", c_d))
+        result = cluster_pairs(ids, pairs, 0.1, sources=sources, duplicate_threshold=0.8,
+                               exempt_threshold=0.9,
+                               deduplicating_threshold=deduplicating_threshold)
+        assert result.duplicate_lists == ("L1",)
+        assert duplicate_lists(ids, sources, pairs, exempt_threshold=0.9) == ("L1",)
+        return _groups(result.clusters)
+
+    assert groups(0.6) == {frozenset("ab"), frozenset("cd")}
+    # Above the run's threshold (0.1) but below 0.5: no direct link inside the list,
+    # where neither the one-record-per-list rule nor rivals stand behind a weak link.
+    apart = {frozenset("ab"), frozenset("c"), frozenset("d")}
+    assert groups(0.3) == apart
+    assert groups(0.6, deduplicating_threshold=0.7) == apart
 
 
 def _features(**fathers_and_births: tuple[str | None, int | None]) -> pd.DataFrame:

@@ -14,7 +14,9 @@ constraints and the result is the same on every backend and every re-run:
    its records link at ``exempt_threshold`` to another record of the same list
    (a compilation that repeats people, or a file to deduplicate), the data show
    that the list does not name a person once, and its records cluster like
-   records of different lists.
+   records of different lists (:func:`duplicate_lists`), save that two of them
+   link directly only at ``deduplicating_threshold``. Two records of any other
+   list link directly only at ``duplicate_threshold``.
 3. A conflicted component is rebuilt greedily: its edges are taken strongest
    first (human "same", then descending probability, then record ids) and an
    edge is skipped when it would join groups that a "different" label keeps
@@ -199,7 +201,17 @@ DEFAULT_THRESHOLD = 0.05
 #: namesake lists about 13 times lower, 3.7 bits: a pair at even odds across lists is
 #: at 0.93 within one). Raising it from 0.5 to 0.9 took pairwise precision from 0.944
 #: to 0.955 at recall 0.926 to 0.921 with the bridge rule (bench_common_names, 4,000).
+#: Not for an exempt list (:data:`DEDUPLICATING_THRESHOLD`).
 DUPLICATE_THRESHOLD = 0.9
+#: Probability at which two records of an exempt list (a list being deduplicated, known
+#: to name people more than once: the prior counts its pairs in full) link directly. Not
+#: :data:`DUPLICATE_THRESHOLD`: such a list's duplicates are not rare. Not the run's
+#: threshold either: links are accepted below a pairwise 50/50 because the one-record-
+#: per-list and rivals rules stand behind them, and neither holds inside an exempt list.
+#: FEBRL3 (one list of 5,000 records, 2,000 people) at the default threshold 0.05:
+#: P 0.9972 R 0.9251 F1 0.9598 at 0.5, P 0.9816 R 0.9315 F1 0.9559 at the threshold,
+#: P 0.9980 R 0.9186 F1 0.9567 at 0.9 (benchmarks/linkage/README.md).
+DEDUPLICATING_THRESHOLD = 0.5
 #: Share of a list's records with a near-certain duplicate above which it is exempt.
 MAX_DUPLICATE_SHARE = 0.2
 #: What counts as a near-certain duplicate for that share. Namesakes (same common
@@ -271,6 +283,29 @@ def rival_adjusted(
     return out
 
 
+def duplicate_lists(
+    record_ids: pd.Series,
+    sources: pd.Series,
+    pairs: pd.DataFrame,
+    max_duplicate_share: float = MAX_DUPLICATE_SHARE,
+    exempt_threshold: float = EXEMPT_THRESHOLD,
+) -> tuple[str, ...]:
+    """The lists :func:`cluster_pairs` exempts as full of duplicates, sorted.
+
+    A list is exempt when more than ``max_duplicate_share`` of its records link at
+    ``exempt_threshold`` to another record of it (:func:`_list_codes`).
+    :func:`dadkhahi.linkage.run.link` asks before it settles the prior, which counts
+    an exempt list's pairs in full. ``sources`` is aligned with ``record_ids``;
+    ``pairs`` has ``record_id_l``, ``record_id_r``, ``match_probability``.
+    """
+    ids_in = record_ids.astype(str).to_numpy()
+    order = np.argsort(ids_in, kind="stable")
+    codes, names = pd.factorize(sources.astype(str).to_numpy()[order])
+    scored = ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability"]])
+    return _list_codes(pd.Index(ids_in[order]), codes, names, scored, exempt_threshold,
+                       max_duplicate_share)[1]
+
+
 def weigh_rivals(
     index: pd.Index,
     codes: np.ndarray,
@@ -316,6 +351,7 @@ def cluster_pairs(
     duplicate_threshold: float = DUPLICATE_THRESHOLD,
     max_duplicate_share: float = MAX_DUPLICATE_SHARE,
     exempt_threshold: float = EXEMPT_THRESHOLD,
+    deduplicating_threshold: float = DEDUPLICATING_THRESHOLD,
     bridge_below: float = BRIDGE_BELOW,
     bridge_density: float = BRIDGE_DENSITY,
     rivals: bool = True,
@@ -328,9 +364,10 @@ def cluster_pairs(
     then holds two records of one list only when they are linked to each other at
     ``duplicate_threshold`` or a person said "same", unless more than
     ``max_duplicate_share`` of the list's records have such a duplicate (the list
-    is then exempt: see the module docstring). With ``sources`` and ``rivals``, each
-    model link between two lists is first weighed against its rivals
-    (:func:`weigh_rivals`). Every record gets a cluster.
+    is then exempt: see the module docstring; two of its records link directly at
+    ``deduplicating_threshold`` or ``threshold``, the higher). With ``sources`` and
+    ``rivals``, each model link between two lists is first weighed against its
+    rivals (:func:`weigh_rivals`). Every record gets a cluster.
     """
     ids_in = record_ids.astype(str).to_numpy()
     order = np.argsort(ids_in, kind="stable")
@@ -383,10 +420,14 @@ def cluster_pairs(
     known = (left >= 0) & (right >= 0)
     left, right = left[known], right[known]
     weight = edges["match_probability"].to_numpy(dtype="float64")[known]
-    if list_codes is not None:
-        # Two records of one list link directly only at duplicate_threshold, in
-        # every list (an exempt list loses the rule on chains, not this one).
-        direct = (list_codes[left] != list_codes[right]) | (weight >= duplicate_threshold)
+    if list_codes is not None and source_codes is not None:
+        # Two records of one list link directly only at duplicate_threshold: a list
+        # rarely names a person twice. An exempt list's records (codes of their own)
+        # at deduplicating_threshold: that list is known to name people more than once.
+        one_list = list_codes[left] == list_codes[right]
+        exempt_pair = one_list & (source_codes[left] != source_codes[right])
+        direct = ~one_list | (weight >= duplicate_threshold) \
+            | (exempt_pair & (weight >= deduplicating_threshold))
         left, right, weight = left[direct], right[direct], weight[direct]
     graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(ids), len(ids)))
     _, component = connected_components(graph, directed=False)

@@ -5,7 +5,8 @@ human labels, settings): the lead's store calls it and records the outcome; huma
 decisions are passed back in on every run, so they survive re-runs.
 
 Training, in order: the prior probability of a match from deterministic rules,
-each record counted at most once per list (:func:`model.prior_from_rules`);
+each record counted at most once per list (:func:`model.prior_from_rules`), save
+on a list the scoring finds full of duplicates (then trained and scored again);
 u by random sampling (seeded); m by EM twice, on blocks that leave the other
 half of the comparisons free; then, with enough human "same" labels, m from the
 labels as one more estimate (Splink averages it with the EM estimates).
@@ -45,6 +46,7 @@ from dadkhahi.linkage.clusters import (
     DUPLICATE_THRESHOLD,
     MAX_DUPLICATE_SHARE,
     cluster_with_chain_check,
+    duplicate_lists,
     ordered_pairs,
 )
 from dadkhahi.linkage.features import record_features
@@ -422,6 +424,65 @@ def _review_queue(
     return queue[[*_PAIR_COLUMNS, "linked"]].head(limit).reset_index(drop=True)
 
 
+#: Most times one run trains and scores (see :func:`link`: a prior that counts the lists
+#: found full of duplicates in full).
+MAX_SCORINGS = 3
+
+
+def _train_and_score(
+    table: Any,
+    prior: float,
+    n_records: int,
+    labels: pd.DataFrame | None,
+    backend_api: tuple[Any, Any, Backend],
+    seed: int,
+    threshold: float,
+    review_band: tuple[float, float],
+    review_limit: int,
+    stats: dict[str, float],
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Train the model with ``prior`` and score: the model, the pairs that can link and
+    the least certain weaker ones in the review band. Adds its times to ``stats``.
+    """
+    db_api, con, backend = backend_api
+    trainer = Linker(table, model_settings(prior), log_level=logging.WARNING)
+    tick = time.perf_counter()
+    with _one_thread(con):
+        trainer = _train(trainer, n_records, labels, db_api, backend, seed)
+        model = _floored(trainer.misc.save_model_to_json())
+    linker = Linker(table, model, log_level=logging.WARNING)
+    stats["seconds_training"] = stats.get("seconds_training", 0.0) + time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    # Splink's own cut sits a little below ours: rounding the weights below must
+    # decide which pairs pass, not the last bits of Splink's probability.
+    keep_from = min(review_band[0], threshold) * 0.99
+    predictions: Any = linker.inference.predict(threshold_match_probability=keep_from)
+    # Only pairs that can link come back whole; of the weaker ones in the review band
+    # only the least certain few. At a million records the band holds ~15 million
+    # pairs, and holding them in pandas would cost gigabytes for nothing.
+    # The SQL below holds only Splink's own table name and numbers we formatted.
+    scored = predictions.physical_name
+    weight = f"round(match_weight, {int(WEIGHT_DECIMALS)})"
+    columns = f"record_id_l, record_id_r, {weight} AS match_weight"
+    cut = weight_from_probability(float(threshold))
+    low = weight_from_probability(float(review_band[0]))
+    room = int(review_limit) + (0 if labels is None else len(labels))
+    strong_sql = f"SELECT {columns} FROM {scored} WHERE {weight} >= {cut!r}"  # noqa: S608
+    weak_sql = (
+        f"SELECT {columns} FROM {scored} "  # noqa: S608
+        f"WHERE {weight} < {cut!r} AND {weight} >= {low!r} "
+        f"ORDER BY abs({weight}), record_id_l, record_id_r LIMIT {room}"
+    )
+    pairs = _scored_pairs(_query(linker, strong_sql))
+    weak = _scored_pairs(_query(linker, weak_sql))
+    stats["seconds_predict"] = stats.get("seconds_predict", 0.0) + time.perf_counter() - tick
+    count_sql = f"SELECT count(*) AS n FROM {scored}"  # noqa: S608
+    stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])
+    stats["pairs_kept"] = float(len(pairs))
+    return model, pairs, weak
+
+
 def link(
     records: pd.DataFrame,
     labels: pd.DataFrame | None = None,
@@ -467,43 +528,26 @@ def link(
     with _db_api(backend, spark, memory_limit, len(features), verbose) as (db_api, con):
         table = _register(db_api, backend, features, "records")
         # The prior is counted here, not by Splink: Splink counts every pair its
-        # rules find, which namesakes inflate (see model.prior_from_rules).
-        prior = prior_from_rules(features)
-        trainer = Linker(table, model_settings(prior), log_level=logging.WARNING)
-        tick = time.perf_counter()
-        with _one_thread(con):
-            trainer = _train(trainer, len(features), checked, db_api, backend, seed)
-            model = _floored(trainer.misc.save_model_to_json())
-        linker = Linker(table, model, log_level=logging.WARNING)
-        stats["seconds_training"] = time.perf_counter() - tick
-
-        tick = time.perf_counter()
-        # Splink's own cut sits a little below ours: rounding the weights below must
-        # decide which pairs pass, not the last bits of Splink's probability.
-        keep_from = min(review_band[0], threshold) * 0.99
-        predictions: Any = linker.inference.predict(threshold_match_probability=keep_from)
-        # Only pairs that can link come back whole; of the weaker ones in the review band
-        # only the least certain few. At a million records the band holds ~15 million
-        # pairs, and holding them in pandas would cost gigabytes for nothing.
-        # The SQL below holds only Splink's own table name and numbers we formatted.
-        scored = predictions.physical_name
-        weight = f"round(match_weight, {int(WEIGHT_DECIMALS)})"
-        columns = f"record_id_l, record_id_r, {weight} AS match_weight"
-        cut = weight_from_probability(float(threshold))
-        low = weight_from_probability(float(review_band[0]))
-        room = int(review_limit) + (0 if checked is None else len(checked))
-        strong_sql = f"SELECT {columns} FROM {scored} WHERE {weight} >= {cut!r}"  # noqa: S608
-        weak_sql = (
-            f"SELECT {columns} FROM {scored} "  # noqa: S608
-            f"WHERE {weight} < {cut!r} AND {weight} >= {low!r} "
-            f"ORDER BY abs({weight}), record_id_l, record_id_r LIMIT {room}"
-        )
-        pairs = _scored_pairs(_query(linker, strong_sql))
-        weak = _scored_pairs(_query(linker, weak_sql))
-        stats["seconds_predict"] = time.perf_counter() - tick
-        count_sql = f"SELECT count(*) AS n FROM {scored}"  # noqa: S608
-        stats["pairs_scored"] = float(_query(linker, count_sql)["n"].iloc[0])
-        stats["pairs_kept"] = float(len(pairs))
+        # rules find, which namesakes inflate (see model.prior_from_rules). A list the
+        # scoring finds full of duplicates (a list being deduplicated, which the
+        # clustering exempts from the one-record-per-list rule) names people more than
+        # once: the prior then counts its pairs in full, and the model is trained and
+        # scores again with that prior, until the lists found are the lists counted.
+        repeating: tuple[str, ...] = ()
+        for scoring in range(1, MAX_SCORINGS + 1):
+            prior = prior_from_rules(features, repeating=repeating)
+            model, pairs, weak = _train_and_score(
+                table, prior, len(features), checked, (db_api, con, backend), seed,
+                threshold, review_band, review_limit, stats)
+            stats["scorings"] = float(scoring)
+            if not within_list_constraint:
+                break
+            found = duplicate_lists(features["record_id"], features["source_id"], pairs,
+                                    max_duplicate_share)
+            if found == repeating:
+                break
+            repeating = found
+        stats["prior_repeating_lists"] = float(len(repeating))
 
     # Clustering works on pandas: DuckDB and its memory are released by now.
     tick = time.perf_counter()
