@@ -674,6 +674,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/second-factor"): Rule(
         "self", _const("/api/auth/second-factor", {"totp": "000000"}), ok=409,
         per_level=False),
+    ("POST", "/api/auth/second-factor/options"): Rule(
+        "self", _const("/api/auth/second-factor/options"), ok=409, per_level=False),
     ("POST", "/api/auth/password"): Rule(
         "self", _const("/api/auth/password", {"current_password": PASSWORD,
                                               "new_password": PASSWORD}), ok=204,

@@ -190,21 +190,27 @@ def _key_options(html: str) -> dict[str, Any]:
     return options
 
 
-def test_a_security_key_finishes_a_page_sign_in(app: FastAPI, world: World,
-                                                 fast_argon2: None) -> None:
-    """WebAuthn, the recommended second factor, on the sign-in pages as on the API: the
-    page renders the options as data for its script (no inline script), and only a real
-    signature by the enrolled key for this origin signs the visitor in."""
+def _key_holder(app: FastAPI, world: World, name: str = "keyholder") -> SoftKey:
+    """A researcher with a security key enrolled through the API."""
     key = SoftKey()
-    users.add_user(world.store, "keyholder", Role.RESEARCHER, PASSWORD, "setup")
+    users.add_user(world.store, name, Role.RESEARCHER, PASSWORD, "setup")
     api = page_client(app)
-    token = api.post("/api/auth/login", json={"username": "keyholder",
+    token = api.post("/api/auth/login", json={"username": name,
                                                "password": PASSWORD}).json()["token"]
     bearer = {"Authorization": f"Bearer {token}"}
     options = api.post("/api/auth/factors/webauthn/options", headers=bearer).json()
     made = api.post("/api/auth/factors/webauthn", headers=bearer,
                     json={"credential": key.create(options, BASE)})
     assert made.status_code == 201, made.text
+    return key
+
+
+def test_a_security_key_finishes_a_page_sign_in(app: FastAPI, world: World,
+                                                 fast_argon2: None) -> None:
+    """WebAuthn, the recommended second factor, on the sign-in pages as on the API: the
+    page renders the options as data for its script (no inline script), and only a real
+    signature by the enrolled key for this origin signs the visitor in."""
+    key = _key_holder(app, world)
     client = page_client(app)
     done = _sign_in(client, "keyholder", PASSWORD, "/en/")
     assert done.status_code == 303
@@ -224,3 +230,67 @@ def test_a_security_key_finishes_a_page_sign_in(app: FastAPI, world: World,
         "credential": json.dumps(key.get(_key_options(phished.text), BASE))})
     assert good.status_code == 303 and good.headers["location"] == "/en/"
     assert ">keyholder<" in client.get("/en/").text
+
+
+def _expire_challenge(world: World, token: str) -> None:
+    """Move a session's challenge past its lifetime (as if the key were left unanswered)."""
+    with world.store.engine.begin() as conn:
+        conn.execute(update(s.auth_sessions)
+                     .where(s.auth_sessions.c.token_sha256 == sessions.digest(token))
+                     .values(challenge_expires_at="2000-01-01T00:00:00.000000Z"))
+
+
+def test_a_key_challenge_is_one_mechanism_for_the_page_and_the_api(
+        app: FastAPI, world: World, fast_argon2: None) -> None:
+    """The security key's challenge is issued, kept and checked by one function
+    (``access.signin``) for both faces: one challenge per session whichever face gave it,
+    the page answering the API's; an expired challenge is refused on both; an answer
+    that signed in is not taken again by either."""
+    key = _key_holder(app, world, "keyholder2")
+    client = page_client(app)
+    done = _sign_in(client, "keyholder2", PASSWORD, "/en/")
+    page = client.get(done.headers["location"])
+    from_page = _key_options(page.text)
+    token = client.cookies[PAGE_COOKIE]
+    bearer = {"Authorization": f"Bearer {token}"}
+    api = page_client(app)
+    # The API gives the same session a fresh challenge: it replaces the page's.
+    from_api = api.post("/api/auth/second-factor/options", headers=bearer)
+    assert from_api.status_code == 200, from_api.text
+    assert from_api.json()["challenge"] != from_page["challenge"]
+    assert from_api.json()["timeout"] == 300_000  # what the server keeps it for
+    assert api.post("/api/auth/second-factor", headers=bearer, json={
+        "webauthn": key.get(from_page, BASE)}).status_code == 401
+    # The page takes the answer to the challenge the API gave.
+    answer = key.get(from_api.json(), BASE)
+    good = client.post("/fa/sign-in/second-factor", data={
+        "csrf": csrf_of(page.text), "next": "/en/", "credential": json.dumps(answer)})
+    assert good.status_code == 303 and good.headers["location"] == "/en/"
+    # The same answer again: that session is signed in, and another session's
+    # challenge is another.
+    assert api.post("/api/auth/second-factor", headers=bearer,
+                    json={"webauthn": answer}).status_code == 409
+    again = api.post("/api/auth/login", json={"username": "keyholder2",
+                                               "password": PASSWORD}).json()
+    assert api.post("/api/auth/second-factor", headers={
+        "Authorization": f"Bearer {again['token']}"}, json={"webauthn": answer}
+    ).status_code == 401
+    # An expired challenge is refused by the API ...
+    _expire_challenge(world, again["token"])
+    late = {"Authorization": f"Bearer {again['token']}"}
+    assert api.post("/api/auth/second-factor", headers=late, json={
+        "webauthn": key.get(again["webauthn"], BASE)}).status_code == 401
+    # ... and by the page.
+    client = page_client(app)
+    done = _sign_in(client, "keyholder2", PASSWORD, "/en/")
+    page = client.get(done.headers["location"])
+    _expire_challenge(world, client.cookies[PAGE_COOKIE])
+    refused = client.post("/fa/sign-in/second-factor", data={
+        "csrf": csrf_of(page.text), "next": "/en/",
+        "credential": json.dumps(key.get(_key_options(page.text), BASE))})
+    assert refused.status_code == 401 and ">keyholder2<" not in client.get("/en/").text
+    # A fresh challenge (the refusal's page gave one) is answered.
+    good = client.post("/fa/sign-in/second-factor", data={
+        "csrf": csrf_of(refused.text), "next": "/en/",
+        "credential": json.dumps(key.get(_key_options(refused.text), BASE))})
+    assert good.status_code == 303 and ">keyholder2<" in client.get("/en/").text

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, delete, insert, select, update
 
 from dadkhahi.access.policy import Principal
+from dadkhahi.access.sessions import CHALLENGE_TTL
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.store import schema as s
@@ -300,6 +301,10 @@ class RelyingParty:
         return host
 
 
+#: The options' ``timeout`` (milliseconds): as long as the server keeps the challenge.
+_TIMEOUT_MS = int(CHALLENGE_TTL.total_seconds() * 1000)
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -329,6 +334,7 @@ def registration_options(store: Store, principal: Principal,
                              for _, sec, _, _ in known],
         authenticator_selection=AuthenticatorSelectionCriteria(
             user_verification=UserVerificationRequirement.PREFERRED),
+        timeout=_TIMEOUT_MS,
     )
     return json.loads(webauthn.options_to_json(options)), _b64(options.challenge)
 
@@ -362,7 +368,7 @@ def authentication_options(store: Store, user_id: str,
     if not known:
         return None
     options = webauthn.generate_authentication_options(
-        rp_id=rp.id,
+        rp_id=rp.id, timeout=_TIMEOUT_MS,
         allow_credentials=[PublicKeyCredentialDescriptor(id=_unb64(str(sec["credential_id"])))
                            for _, sec, _, _ in known])
     return json.loads(webauthn.options_to_json(options)), _b64(options.challenge)

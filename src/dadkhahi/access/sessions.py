@@ -37,6 +37,11 @@ DEFAULT_IDLE = timedelta(minutes=30)
 #: would make every read a write); the idle timeout is this much less exact.
 TOUCH_EVERY = timedelta(seconds=60)
 
+#: How long a WebAuthn challenge may be answered. The options sent with it say the same
+#: (``timeout``), so the browser gives up when the server would: WebAuthn advises 5-10
+#: minutes when the key may verify its user (a PIN to type).
+CHALLENGE_TTL = timedelta(minutes=5)
+
 FULL = "full"
 SECOND_FACTOR = "second_factor"
 ENROL = "enrol"
@@ -219,24 +224,33 @@ def promote(store: Store, token: str, principal: Principal, *, second_factor: bo
     with store.transaction(principal.name) as tx:
         a = s.auth_sessions.c
         tx.conn.execute(update(s.auth_sessions).where(a.token_sha256 == digest(token))
-                        .values(stage=FULL, second_factor=int(second_factor), challenge=None))
+                        .values(stage=FULL, second_factor=int(second_factor), challenge=None,
+                                challenge_expires_at=None))
         tx.emit("user.logged_in", {"user_id": principal.user_id, "ip": principal.ip,
                                    "at": _iso(_now())})
 
 
-def set_challenge(store: Store, token: str, challenge: str | None) -> None:
-    """Remember the WebAuthn challenge given to this session (one at a time)."""
+def set_challenge(store: Store, token: str, challenge: str | None,
+                  ttl: timedelta = CHALLENGE_TTL) -> None:
+    """Remember the WebAuthn challenge given to this session, answerable for ``ttl``
+    (one at a time: a new one replaces the last; None forgets it)."""
+    expires = None if challenge is None else _iso(_now() + ttl)
     with write_transaction(store.engine) as conn:
         a = s.auth_sessions.c
         conn.execute(update(s.auth_sessions).where(a.token_sha256 == digest(token))
-                     .values(challenge=challenge))
+                     .values(challenge=challenge, challenge_expires_at=expires))
 
 
 def challenge_of(conn: Connection, token: str) -> str | None:
-    """The outstanding WebAuthn challenge of this session, if any."""
+    """The outstanding WebAuthn challenge of this session, if any and not expired."""
     a = s.auth_sessions.c
-    value = conn.execute(select(a.challenge).where(a.token_sha256 == digest(token))).scalar()
-    return None if value is None else str(value)
+    row = conn.execute(select(a.challenge, a.challenge_expires_at)
+                       .where(a.token_sha256 == digest(token))).first()
+    # A challenge without an expiry (kept before expiries were) is not answered either.
+    if row is None or row.challenge is None or row.challenge_expires_at is None \
+            or str(row.challenge_expires_at) <= _iso(_now()):
+        return None
+    return str(row.challenge)
 
 
 def purge_expired(store: Store, idle: timedelta = DEFAULT_IDLE) -> int:

@@ -1,6 +1,9 @@
 """Signing in: throttle, password, second factor, session, and the audit of failures.
 
-The one sign-in service for every face (API now, pages later). Each failed
+The one sign-in service for every face: ``/api/auth/*`` and the sign-in pages call the
+same functions, so a security key's challenge is issued (:func:`key_options`), kept on
+the session for :data:`~dadkhahi.access.sessions.CHALLENGE_TTL` and checked
+(:func:`second_factor`) one way, whichever face asked for it. Each failed
 attempt that reached a check is an ``auth.sign_in_failed`` ledger event naming
 the account's ID when the account exists (never the name typed, which may be a
 mistyped password, nor the password, nor the address) and why it failed; the
@@ -17,7 +20,7 @@ from typing import Any
 
 from dadkhahi.access import factors, sessions, throttle, users
 from dadkhahi.access.policy import Principal
-from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.errors import ConflictError, UserError
 from dadkhahi.store.store import Store, utc_now
 
 
@@ -31,6 +34,11 @@ class ThrottledError(UserError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
         self.retry_after = retry_after
+
+
+class NotWaitingError(ConflictError):
+    """The session is not waiting for a second factor (HTTP 409): ended, never was, or
+    already signed in."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +104,52 @@ def sign_in(store: Store, username: str, password: str, ip: str | None,
     return Opened(token, principal, stage, methods if stage == sessions.SECOND_FACTOR else [])
 
 
-def second_factor(store: Store, token: str, principal: Principal, *,
+def waiting(store: Store, token: str, ip: str | None,
+            idle: timedelta = sessions.DEFAULT_IDLE) -> Principal | None:
+    """The user a live session still owing its second factor signs in as (None for any
+    other token: the visitor stays anonymous until the factor is given)."""
+    with store.reading() as conn:
+        found = sessions.lookup(conn, token, ip, idle)
+    if found is None or found.stage != sessions.SECOND_FACTOR:
+        return None
+    return found.principal
+
+
+def key_options(store: Store, token: str, ip: str | None, rp: factors.RelyingParty,
+                idle: timedelta = sessions.DEFAULT_IDLE) -> dict[str, Any] | None:
+    """Options for ``navigator.credentials.get`` with a fresh challenge, kept on the
+    session (replacing any earlier one) and answerable for
+    :data:`~dadkhahi.access.sessions.CHALLENGE_TTL`; None when its user has no
+    security key. Raises :class:`NotWaitingError` for a session not waiting for a
+    second factor."""
+    principal = waiting(store, token, ip, idle)
+    if principal is None:
+        raise NotWaitingError("this session is not waiting for a second factor")
+    assert principal.user_id is not None
+    made = factors.authentication_options(store, principal.user_id, rp)
+    if made is None:
+        return None
+    options, challenge = made
+    sessions.set_challenge(store, token, challenge)
+    return options
+
+
+def second_factor(store: Store, token: str, ip: str | None, *,
                   totp: str | None = None, recovery_code: str | None = None,
                   webauthn: dict[str, Any] | None = None,
-                  rp: factors.RelyingParty | None = None) -> str:
+                  rp: factors.RelyingParty | None = None,
+                  idle: timedelta = sessions.DEFAULT_IDLE) -> str:
     """Finish a sign-in with a second factor; returns the kind that was proved.
 
-    Failures count against the account's back-off like wrong passwords.
+    A security key answers the session's challenge (:func:`key_options`) before it
+    expires; once the factor is proved the session is full and the challenge gone, so
+    the same answer is not taken twice. Raises :class:`NotWaitingError` for a session
+    not waiting for a factor. Failures count against the account's back-off like wrong
+    passwords.
     """
+    principal = waiting(store, token, ip, idle)
+    if principal is None:
+        raise NotWaitingError("this session is not waiting for a second factor")
     assert principal.user_id is not None
     assert principal.username is not None
     keys = _keys(store, principal.username, principal.ip)

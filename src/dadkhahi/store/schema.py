@@ -362,8 +362,10 @@ auth_sessions = Table(
     Column("stage", Text, nullable=False),
     # 1 when this session was opened with a second factor.
     Column("second_factor", Integer, nullable=False),
-    # The WebAuthn challenge this session was last given (base64url), if any.
+    # The WebAuthn challenge this session was last given (base64url), if any, and when
+    # it stops being accepted (ISO 8601, UTC).
     Column("challenge", Text),
+    Column("challenge_expires_at", Text),
     Index("ix_auth_sessions_user_id", "user_id"),
 )
 

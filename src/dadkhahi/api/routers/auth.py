@@ -64,12 +64,9 @@ async def login(body: LoginIn, request: Request, response: Response, store: Stor
                                      settings.session_ttl, settings.session_idle)
     webauthn = None
     if factors.WEBAUTHN in opened.methods:
-        found = await run_in_threadpool(factors.authentication_options, store,
-                                        str(opened.principal.user_id),
-                                        relying_party(request, settings))
-        if found is not None:
-            webauthn, challenge = found
-            await run_in_threadpool(sessions.set_challenge, store, opened.token, challenge)
+        webauthn = await run_in_threadpool(signin.key_options, store, opened.token, ip,
+                                           relying_party(request, settings),
+                                           settings.session_idle)
     expires = datetime.now(UTC) + settings.session_ttl
     response.set_cookie(
         settings.cookie_name, opened.token, max_age=int(settings.session_ttl.total_seconds()),
@@ -92,14 +89,28 @@ async def login(body: LoginIn, request: Request, response: Response, store: Stor
 async def second_factor(body: SecondFactorIn, request: Request, store: StoreDep,
                         settings: SettingsDep, session: SessionDep) -> Any:
     """Finish signing in with a security key, a TOTP code or a recovery code."""
-    if session.stage != sessions.SECOND_FACTOR:
-        raise ApiError(409, "this session is not waiting for a second factor")
     kind = await run_in_threadpool(
         lambda: signin.second_factor(
-            store, session.token, session.principal, totp=body.totp,
+            store, session.token, client_ip(request), totp=body.totp,
             recovery_code=body.recovery_code, webauthn=body.webauthn,
-            rp=relying_party(request, settings)))
+            rp=relying_party(request, settings), idle=settings.session_idle))
     return {"stage": sessions.FULL, "factor": kind}
+
+
+@router.post("/second-factor/options", response_model=dict[str, Any],
+             responses={404: {"description": "No security key of yours"},
+                        409: {"description": "This session is not waiting for a factor"}})
+async def second_factor_options(request: Request, store: StoreDep, settings: SettingsDep,
+                                session: SessionDep) -> Any:
+    """Options for ``navigator.credentials.get`` with a fresh challenge (the one given
+    at login expires after a few minutes, and a new one replaces it), exactly as the
+    sign-in page asks for them; answer with ``POST /api/auth/second-factor``."""
+    options = await run_in_threadpool(signin.key_options, store, session.token,
+                                      client_ip(request), relying_party(request, settings),
+                                      settings.session_idle)
+    if options is None:
+        raise ApiError(404, "no security key of yours: give a code instead")
+    return options
 
 
 @router.post("/logout", status_code=204, response_class=Response)

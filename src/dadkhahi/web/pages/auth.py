@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.access import factors, sessions, signin
+from dadkhahi.access import sessions, signin
 from dadkhahi.access.passwords import HashPoolFullError
 from dadkhahi.http.requests import client_ip, relying_party
 from dadkhahi.http.settings import ServerSettings
@@ -102,26 +102,15 @@ def _pending(request: Request, lang: str) -> Any:
 
 def _key_options(request: Request, current: Visitor) -> dict[str, Any] | None:
     """Options for ``navigator.credentials.get`` when the user has a security key, with
-    a fresh challenge kept on the page session (None without a key)."""
+    a fresh challenge (None without a key, or once the session stopped waiting)."""
     if current.token is None:
         return None
-    store = request.app.state.store
-    with store.reading() as conn:
-        # The visitor is anonymous until the factor is given: the session names the user.
-        found = sessions.lookup(conn, current.token, client_ip(request))
-        user_id = None if found is None else found.principal.user_id
-        if user_id is None:
-            return None
-        kinds = factors.kinds_of(conn, user_id)
-    if factors.WEBAUTHN not in kinds:
+    settings: ServerSettings = request.app.state.settings
+    try:
+        return signin.key_options(request.app.state.store, current.token, client_ip(request),
+                                  relying_party(request, settings), settings.session_idle)
+    except signin.NotWaitingError:
         return None
-    made = factors.authentication_options(store, user_id,
-                                          relying_party(request, request.app.state.settings))
-    if made is None:
-        return None
-    options, challenge = made
-    sessions.set_challenge(store, current.token, challenge)
-    return options
 
 
 async def _second_factor_page(request: Request, current: Visitor, lang: str, next_path: str,
@@ -153,11 +142,7 @@ async def second_factor(request: Request, lang: LangDep) -> Response:
     next_path = safe_next(lang, form.get("next"))
     if _pending(request, lang) is None or current.token is None:
         return RedirectResponse(f"/{lang}/sign-in", status_code=303)
-    store = request.app.state.store
-    with store.reading() as conn:
-        found = sessions.lookup(conn, current.token, client_ip(request))
-    if found is None:
-        return RedirectResponse(f"/{lang}/sign-in", status_code=303)
+    settings: ServerSettings = request.app.state.settings
     credential: dict[str, Any] | None = None
     totp = recovery = None
     if form.get("credential"):
@@ -173,11 +158,13 @@ async def second_factor(request: Request, lang: LangDep) -> Response:
         code = ascii_digits(form.get("code", "").replace(" ", ""))
         totp = code if code.isdigit() else None
         recovery = None if totp else code
-    rp = relying_party(request, request.app.state.settings)
+    rp = relying_party(request, settings)
     try:
         await run_in_threadpool(lambda: signin.second_factor(
-            store, current.token or "", found.principal, totp=totp, recovery_code=recovery,
-            webauthn=credential, rp=rp))
+            request.app.state.store, current.token or "", client_ip(request), totp=totp,
+            recovery_code=recovery, webauthn=credential, rp=rp, idle=settings.session_idle))
+    except signin.NotWaitingError:
+        return RedirectResponse(f"/{lang}/sign-in", status_code=303)
     except signin.ThrottledError as exc:
         response = await _second_factor_page(
             request, current, lang, next_path,

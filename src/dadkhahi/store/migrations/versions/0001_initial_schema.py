@@ -337,6 +337,7 @@ def upgrade() -> None:
         sa.Column("stage", sa.Text(), nullable=False),
         sa.Column("second_factor", sa.Integer(), nullable=False),
         sa.Column("challenge", sa.Text(), nullable=True),
+        sa.Column("challenge_expires_at", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_auth_sessions_user_id_users")
         ),
