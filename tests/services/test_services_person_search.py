@@ -59,13 +59,13 @@ def test_pickers_check_their_object_then_offer_linked_unprotected_persons(
     # Too short, or no letters: nothing, and no error.
     assert person_search.person_picks(world.store, granted, "act", public.act, "K",
                                        explicit=True) == []
-    assert person_search.suggestions(world.store, granted, "1234", limit=5) == []
+    assert person_search.suggestions(world.store, granted, "1234", limit=5).hits == ()
 
 
 def test_filters_narrow_by_records_the_visitor_may_see(world: World) -> None:
     public, protected = world.objects[Sensitivity.PUBLIC], world.objects[Sensitivity.PROTECTED]
     researcher = _as(world, "researcher")
-    hits = tuple(person_search.suggestions(world.store, researcher, "Ali Karimi", limit=5))
+    hits = person_search.suggestions(world.store, researcher, "Ali Karimi", limit=5).hits
     assert public.list_record in _records(list(hits))
     kept = person_search.filtered(world.store, researcher, hits,
                                   {"list": public.list_source}, (None, None))

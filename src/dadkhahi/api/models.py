@@ -573,6 +573,27 @@ class PersonSearchIn(_In):
     limit: int = Field(20, ge=1, le=100, description="Most hits to return")
     min_score: float = Field(0.7, ge=0.0, le=1.0,
                              description="Leave out hits scoring below this (0-1)")
+    suggest: bool = Field(False, description="Search-as-you-type: never a protected hit, "
+                                             "nothing audited, no filters")
+    # The search page's filters, on the matched records (empty: not asked).
+    list_: str | None = Field(None, alias="list", max_length=200,
+                              description="Only records of this list (its source's ID)")
+    province: str | None = Field(None, max_length=200, description="Province, any script")
+    prison: str | None = Field(None, max_length=200, description="Prison, any script")
+    date_from: str | None = Field(None, max_length=200, description=(
+        "Died on or after this date, in either calendar (1367/05/12, 1988-08-03)"))
+    date_to: str | None = Field(None, max_length=200, description=(
+        "Died on or before this date, in either calendar"))
+    sex: str | None = Field(None, max_length=1, description="m or f")
+    affiliation: str | None = Field(None, max_length=200,
+                                    description="Political affiliation, any script")
+
+    def filters(self) -> dict[str, str]:
+        """The filters asked for, named as the page names them."""
+        values = {"list": self.list_, "province": self.province, "prison": self.prison,
+                  "date_from": self.date_from, "date_to": self.date_to, "sex": self.sex,
+                  "affiliation": self.affiliation}
+        return {k: v for k, v in values.items() if v}
 
 
 class MatchedRecordOut(BaseModel):

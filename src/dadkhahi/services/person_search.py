@@ -1,15 +1,18 @@
-"""The one person search as the pages use it: filters, suggestions and person pickers.
+"""The one person search for every face: filters, suggestions and person pickers.
 
-:func:`dadkhahi.search.persons.search_persons` is the only search (``POST
-/api/persons/search`` calls it as it is). What the pages add on top lives here, once:
-narrowing an explicit search by filters on the matched records (read under the one
-visibility rule and audited), leaving protected persons and records out of anything
-offered as you type, and the person picker of a form about an act or an item (that
-object visible first, else "not found"). The pages keep only the display.
+:func:`dadkhahi.search.persons.search_persons` is the only search. What the faces add
+on top lives here, once: an explicit search narrowed by filters on the matched records
+(:func:`search`: read under the one visibility rule and audited), search-as-you-type
+that leaves protected persons and records out (:func:`suggestions`), and the person
+picker of a form about an act or an item (that object visible first, else "not
+found"). The search page and ``POST /api/persons/search`` call the same two functions;
+they keep only the display.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
@@ -19,13 +22,22 @@ from dadkhahi.access import reads
 from dadkhahi.access.policy import Principal, params, visible
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
-from dadkhahi.persian import label_key
-from dadkhahi.search.persons import MAX_QUERY, PersonHit, search_persons
+from dadkhahi.persian import DateParseError, label_key, parse_date
+from dadkhahi.search.persons import (
+    DEFAULT_MIN_SCORE,
+    MAX_LIMIT,
+    MAX_QUERY,
+    PersonHit,
+    PersonSearch,
+    search_persons,
+)
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
 #: The filters an explicit search may be narrowed by (the search page's form fields).
 FILTERS = ("list", "province", "prison", "date_from", "date_to", "sex", "affiliation")
+#: The values of the ``sex`` filter (a record's normalised ``sex``).
+SEXES = ("m", "f")
 #: Persons a person picker offers at once.
 PICKS = 8
 #: What a picker's form may be about: kind → its table (the kind names it in "not found").
@@ -77,6 +89,43 @@ def filtered(store: Store, principal: Principal, hits: tuple[PersonHit, ...],
                                          r.source_id, asked, died) for r in h.records)]
 
 
+def death_bound(text: str) -> tuple[date, date] | None:
+    """A date of death as a filter types it, in either calendar and any digits, as its
+    interval (None when empty); :class:`DateParseError` if it is not a date."""
+    if not text.strip():
+        return None
+    found = parse_date(text)
+    return found.earliest, found.latest
+
+
+def search(store: Store, principal: Principal, name: str, asked: Mapping[str, str], *,
+           limit: int, min_score: float = DEFAULT_MIN_SCORE) -> PersonSearch:
+    """An explicit search (every hit the principal may see, the protected ones audited)
+    narrowed by the :data:`FILTERS` in ``asked`` (empty or absent: not asked; dates of
+    death in either calendar, the earliest of ``date_from`` to the latest of
+    ``date_to``). A filter that is not valid is a :class:`ValidationError` naming it,
+    before anything is searched."""
+    unknown = sorted(set(asked) - set(FILTERS))
+    if unknown:
+        raise ValidationError(f"{unknown[0]}: not a filter (choose among "
+                              f"{', '.join(FILTERS)})")
+    if asked.get("sex") and asked["sex"] not in SEXES:
+        raise ValidationError(f"sex: one of {', '.join(SEXES)}")
+    span: list[date | None] = [None, None]
+    for i, field in enumerate(("date_from", "date_to")):
+        try:
+            found = death_bound(asked.get(field) or "")
+        except DateParseError:
+            raise ValidationError(f"{field}: not a date (write 1367/05/12 or "
+                                  "1988-08-03)") from None
+        if found is not None:
+            span[i] = found[i]
+    hits = search_persons(store, principal, name, limit=limit, min_score=min_score)
+    kept = filtered(store, principal, hits.hits, {k: v or "" for k, v in asked.items()},
+                    (span[0], span[1]))
+    return replace(hits, hits=tuple(kept))
+
+
 def unprotected(store: Store, hits: tuple[PersonHit, ...] | list[PersonHit]
                 ) -> list[PersonHit]:
     """Hits whose person and records are not protected: what is offered as you type
@@ -93,23 +142,30 @@ def unprotected(store: Store, hits: tuple[PersonHit, ...] | list[PersonHit]
             and not any(r.record_id in hidden for r in h.records)]
 
 
-def _found(store: Store, principal: Principal, name: str, limit: int
-           ) -> tuple[PersonHit, ...]:
-    """The search's hits for what is being typed: none for fewer than two characters
+def _found(store: Store, principal: Principal, name: str, limit: int,
+           min_score: float = DEFAULT_MIN_SCORE) -> PersonSearch | None:
+    """The search's answer for what is being typed: none for fewer than two characters
     or a name without letters (typing is not an error)."""
     if len(name.strip()) < 2:
-        return ()
+        return None
     try:
-        return search_persons(store, principal, name[:MAX_QUERY], limit=limit).hits
+        return search_persons(store, principal, name[:MAX_QUERY], limit=limit,
+                              min_score=min_score)
     except ValidationError:
-        return ()
+        return None
 
 
-def suggestions(store: Store, principal: Principal, name: str, *, limit: int
-                ) -> list[PersonHit]:
+def suggestions(store: Store, principal: Principal, name: str, *, limit: int,
+                min_score: float = DEFAULT_MIN_SCORE) -> PersonSearch:
     """Search-as-you-type: at most ``limit`` hits for ``name``, none protected; nothing
-    for fewer than two characters or a name without letters."""
-    return unprotected(store, _found(store, principal, name, limit * 2))[:limit]
+    for fewer than two characters or a name without letters. ``candidates`` counts the
+    hits offered only: the search's own count takes in protected records, which only an
+    explicit, audited search tells of."""
+    found = _found(store, principal, name, min(limit * 2, MAX_LIMIT), min_score)
+    if found is None:
+        return PersonSearch(query=name.strip(), hits=(), candidates=0)
+    hits = tuple(unprotected(store, found.hits)[:limit])
+    return replace(found, hits=hits, candidates=len(hits), more=False)
 
 
 def person_picks(store: Store, principal: Principal, about: Literal["act", "item"],
@@ -123,6 +179,7 @@ def person_picks(store: Store, principal: Principal, about: Literal["act", "item
     search auditing the protected ones."""
     with store.reading() as conn:
         reads.visible_row(conn, principal, PICKED_FOR[about], object_id, about)
-    found = _found(store, principal, name, PICKS * 2)
+    search = _found(store, principal, name, PICKS * 2)
+    found = () if search is None else search.hits
     hits = list(found) if explicit else unprotected(store, found)
     return [h for h in hits if h.person_id][:PICKS]

@@ -4,17 +4,17 @@ The name travels in a POST body only (never a URL, so never an access log or a
 browser's history). :func:`dadkhahi.search.persons.search_persons` is the only search:
 this page narrows its hits by filters on the matched records (list, province, prison,
 date of death in either calendar, sex, affiliation), read under the one visibility rule
-by :func:`dadkhahi.services.person_search.filtered`. Search-as-you-type (htmx,
-``/search/suggest``) shows a few hits and never a protected one
-(:func:`~dadkhahi.services.person_search.suggestions`); the explicit search (the button)
-shows every hit the visitor may see, audited by the search service.
+by :func:`dadkhahi.services.person_search.search`, as ``POST /api/persons/search``.
+Search-as-you-type (htmx, ``/search/suggest``) shows a few hits and never a protected
+one (:func:`~dadkhahi.services.person_search.suggestions`, the API's ``suggest``); the
+explicit search (the button) shows every hit the visitor may see, audited by the search
+service.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -24,12 +24,12 @@ from starlette.concurrency import run_in_threadpool
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Principal
 from dadkhahi.domain.errors import ValidationError
-from dadkhahi.persian import DateParseError, parse_date
-from dadkhahi.search.persons import MAX_QUERY, PersonHit, search_persons
+from dadkhahi.persian import DateParseError
+from dadkhahi.search.persons import MAX_QUERY, PersonHit
 from dadkhahi.services import person_search
 from dadkhahi.services.person_search import FILTERS
 from dadkhahi.store.store import Store
-from dadkhahi.web.i18n import ascii_digits, language
+from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
 from dadkhahi.web.render import render
@@ -76,13 +76,6 @@ def _lists(store: Store, principal: Principal) -> dict[str, str]:
     return {str(x["id"]): str(x.get("title") or x["id"]) for x in page.data}
 
 
-def _interval(text: str) -> tuple[date, date] | None:
-    if not text:
-        return None
-    found = parse_date(ascii_digits(text))
-    return found.earliest, found.latest
-
-
 def show(hits: list[PersonHit]) -> list[Shown]:
     """Hits as a page shows them (the act and text pages' person pickers too, whose
     persons :func:`dadkhahi.services.person_search.person_picks` finds)."""
@@ -107,24 +100,19 @@ async def _page(request: Request, lang: str, asked: dict[str, str],
     }, current, lang, status)
 
 
-def _read(form: dict[str, str], tr: Any) -> tuple[dict[str, str], dict[str, str],
-                                                  tuple[date | None, date | None]]:
+def _read(form: dict[str, str], tr: Any) -> tuple[dict[str, str], dict[str, str]]:
     asked = {k: form.get(k, "")[:MAX_QUERY] for k in ("name", *FILTERS)}
     errors: dict[str, str] = {}
     if not asked["name"].strip():
         errors["name"] = tr("Type a name to search for.")
     if asked["sex"] not in SEXES:
         errors["sex"] = tr("Choose one of the values offered.")
-    span: list[date | None] = [None, None]
-    for i, name in enumerate(("date_from", "date_to")):
+    for name in ("date_from", "date_to"):
         try:
-            found = _interval(asked[name])
+            person_search.death_bound(asked[name])
         except DateParseError:
             errors[name] = tr("Not a date: write 1367/05/12 or 1988-08-03.")
-            continue
-        if found is not None:
-            span[i] = found[0] if i == 0 else found[1]
-    return asked, errors, (span[0], span[1])
+    return asked, errors
 
 
 @router.post("/search")
@@ -133,19 +121,18 @@ async def search(request: Request, lang: LangDep) -> Response:
     form = await read_form(request)
     current = await visitor(request)
     tr = language(lang).gettext
-    asked, errors, span = _read(form, tr)
+    asked, errors = _read(form, tr)
     if errors:
         return await _page(request, lang, asked, None, errors, 422)
     store: Store = request.app.state.store
+    filters = {k: asked[k] for k in FILTERS}
     try:
-        found = await run_in_threadpool(lambda: search_persons(
-            store, current.principal, asked["name"], limit=LIMIT))
+        found = await run_in_threadpool(lambda: person_search.search(
+            store, current.principal, asked["name"], filters, limit=LIMIT))
     except ValidationError:
         return await _page(request, lang, asked, None, {"name": tr(
             "Type a name with letters in it.")}, 422)
-    hits = await run_in_threadpool(person_search.filtered, store, current.principal,
-                                   found.hits, asked, span)
-    return await _page(request, lang, asked, show(hits), {})
+    return await _page(request, lang, asked, show(list(found.hits)), {})
 
 
 @router.post("/search/suggest")
@@ -155,6 +142,7 @@ async def suggest(request: Request, lang: LangDep) -> Response:
     current = await visitor(request)
     store: Store = request.app.state.store
     name = form.get("name", "")[:MAX_QUERY]
-    hits = await run_in_threadpool(lambda: person_search.suggestions(
+    found = await run_in_threadpool(lambda: person_search.suggestions(
         store, current.principal, name, limit=SUGGESTED))
-    return render(request, "search_suggest.html", {"hits": show(hits)}, current, lang)
+    return render(request, "search_suggest.html", {"hits": show(list(found.hits))}, current,
+                  lang)
