@@ -391,7 +391,7 @@ def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Se
                                                         facts: dict[str, str]) -> None:
     """Journey: the testimonies entry of the bar, the list, a testimony by its pseudonym;
     the witness's name shown only once its panel is opened; a segment added and the
-    interview changed from their forms."""
+    interview changed from their forms; the interview's date on the Persian page."""
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -433,6 +433,11 @@ def test_open_a_testimony_from_the_list_and_its_witness(browser: Any, server: Se
         interview = page.locator("section[aria-labelledby=interview-heading] dl").first
         assert "SYNTHETIC: a café in the old town" in interview.inner_text()
         assert "SYNTHETIC" not in page.url
+        # The interview's date (typed 1399/02/10) as the Persian page's dates: Solar Hijri
+        # first, Persian digits.
+        page.goto(f"{server.url}/fa/testimonies/{facts['testimony']}")
+        shown = interview.inner_text()
+        assert "۱۰ اردیبهشت ۱۳۹۹" in shown and "1399" not in shown
     finally:
         context.close()
 

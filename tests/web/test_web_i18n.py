@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from dadkhahi.web import i18n
 from dadkhahi.web.messages import extract, load
-from dadkhahi.web.render import ident, user_text
+from dadkhahi.web.render import ident, typed_date, user_text
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}|%\([a-z_]+\)s")
 
@@ -42,6 +42,17 @@ def test_persian_numbers_and_solar_hijri_dates() -> None:
     assert fa.interval("1988-07-23", "1988-08-22") == "۱ مرداد ۱۳۶۷ – ۳۱ مرداد ۱۳۶۷"
     assert fa.datetime("2026-12-02T03:07:09.123456Z") == "۱۱ آذر ۱۴۰۵ ۰۳:۰۷"
     assert fa.number(None) == "" and fa.date(None) == ""
+
+
+def test_a_typed_date_is_shown_as_the_page_s_dates_when_it_reads_as_one() -> None:
+    fa, en = i18n.language("fa"), i18n.language("en")
+    assert typed_date(fa, "1399/02/10") == "۱۰ اردیبهشت ۱۳۹۹ (۲۹ آوریل ۲۰۲۰)"
+    assert typed_date(fa, "۱۳۹۹/۰۲/۱۰") == typed_date(fa, "2020-04-29")
+    assert typed_date(en, "Ordibehesht 1399").startswith("20 April 2020 – 20 May 2020")
+    # Not a date, or one marked approximate (which a span would drop): as typed.
+    assert typed_date(fa, "SYNTHETIC summer") == user_text("SYNTHETIC summer")
+    assert typed_date(fa, "~1399") == user_text("~1399")
+    assert typed_date(fa, None) == "" and typed_date(fa, "<b>") == user_text("<b>")
 
 
 def test_inputs_take_persian_arabic_indic_and_ascii_digits() -> None:

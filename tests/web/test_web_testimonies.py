@@ -33,11 +33,12 @@ def test_the_list_holds_only_the_testimonies_the_visitor_may_see(
     assert granted.status_code == 200
     assert f'href="/en/testimonies/{made["protected"]}"' in granted.text
     assert f'href="/en/testimonies/{made["public"]}"' in granted.text
-    assert "1399/02/10" in granted.text  # the interview date, opened for the grant holder
+    # The interview date (typed 1399/02/10), opened for the grant holder.
+    assert "29 April 2020" in granted.text
     for who in ("researcher", "admin", "viewer_g"):
         listed = client_for(app, world, who).get("/en/testimonies")
         assert listed.status_code == 200
-        assert made["protected"] not in listed.text and "1399/02/10" not in listed.text
+        assert made["protected"] not in listed.text and "29 April 2020" not in listed.text
         assert f'href="/en/testimonies/{made["public"]}"' in listed.text, who
     assert client_for(app, world, "anonymous").get("/en/testimonies").status_code == 303
 
@@ -59,6 +60,19 @@ def test_a_testimony_with_its_consents_segments_and_translations(
     assert made["protected"] in audited
     persian = client.get(f"/fa/testimonies/{made['protected']}").text
     assert 'lang="fa" dir="rtl"' in persian and "از ۱۲٫۰ ثانیه" in persian
+    # The interview's date, typed 1399/02/10, as every date of the page: Solar Hijri
+    # first in Persian digits (the Gregorian beside it), Gregorian first in English.
+    assert "۱۰ اردیبهشت ۱۳۹۹ (۲۹ آوریل ۲۰۲۰)" in _interview(persian)
+    assert "1399/02/10" not in _interview(persian)
+    assert "29 April 2020 (10 Ordibehesht 1399)" in _interview(html)
+    listed = client.get("/fa/testimonies").text
+    assert "۱۰ اردیبهشت ۱۳۹۹" in listed and "1399/02/10" not in listed
+
+
+def _interview(html: str) -> str:
+    """The interview's facts as the page shows them (not the change form's fields)."""
+    start = html.index('aria-labelledby="interview-heading"')
+    return html[start:html.index("</dl>", start)]
 
 
 @pytest.mark.parametrize("who", ["researcher", "admin", "viewer_g", "analyst"])

@@ -5,7 +5,8 @@ Autoescaping is on for every template, so stored HTML or script is shown as text
 Filters:
 
 * ``num``, ``date``, ``when``, ``interval``: counts and dates in the page's language
-  (Persian digits and Solar Hijri dates first on Persian pages);
+  (Persian digits and Solar Hijri dates first on Persian pages); ``typed_date``: a date
+  a person typed as text, shown the same way when it reads as a date;
 * ``ident``: an ID, hash, ledger index, a list's own record ID or a coordinate, kept in
   ASCII inside ``<bdi dir="ltr">`` on pages of both directions;
 * ``user``: text a person typed (names, titles, notes), inside ``<bdi dir="auto">``
@@ -15,7 +16,7 @@ Filters:
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from starlette.responses import HTMLResponse
 
 from dadkhahi import assets
 from dadkhahi.domain.safe_text import safe_display_name
+from dadkhahi.persian import DateParseError, parse_date
 from dadkhahi.web import i18n
 from dadkhahi.web.security import Visitor, apply_cookies
 
@@ -45,6 +47,23 @@ def user_text(value: object) -> Markup:
         return Markup("")
     shown = safe_display_name(str(value))
     return Markup('<bdi dir="auto">{}</bdi>').format(shown)
+
+
+def typed_date(language: i18n.Language, value: object) -> Markup:
+    """A date a person typed as text (an interview's "1399/02/10", "Ordibehesht 1399"),
+    in either calendar and any digits: shown with the page's date function when it
+    reads as a day, a month or a year (Solar Hijri first and Persian digits on Persian
+    pages, as every date there); otherwise, or when marked uncertain or approximate
+    (which the span would drop), as typed."""
+    if value is None or value == "":
+        return Markup("")
+    try:
+        found = parse_date(str(value))
+    except DateParseError:  # not a date: the words as typed
+        return user_text(value)
+    if found.uncertain or found.approximate:
+        return user_text(value)
+    return Markup.escape(language.span(found.earliest, found.latest))
 
 
 def claim_value(value: object) -> Markup:
@@ -85,6 +104,7 @@ def environment(lang: str) -> Environment:
         digits=language.digits,
         ident=ident,
         user=user_text,
+        typed_date=partial(typed_date, language),
         value=claim_value,
         combine=lambda first, second: {**first, **second},
     )
