@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake import testimonies as tm
+from dadkhahi.intake.erasure import erase_source
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
@@ -108,13 +109,24 @@ def test_a_testimony_not_protected_changes_in_clear_without_the_witness(store: S
     assert row["witness_name"] == f"{MARK}-witness" and row["read_back"] is None
 
 
-def test_erasing_destroys_every_interview_the_testimony_had(store: Store) -> None:
+@pytest.mark.parametrize("erase", ["testimony", "source"])
+def test_erasing_destroys_every_interview_the_testimony_had(store: Store, erase: str) -> None:
+    """Whether the testimony is erased or its source (which takes its testimony with
+    it), the interviews it had before are erased too."""
     made = _recorded(store)
-    tid = made["testimony_id"]
+    tid, sid = made["testimony_id"], made["source_id"]
     tm.change_interview(store, tid, {"interviewer": f"{MARK}-second"}, "t",
                         expected_version=None)
-    tm.change_interview(store, tid, {"interviewer": f"{MARK}-third"}, "t",
+    tm.change_interview(store, tid, {"interviewer": f"{MARK}-third", "language": "ku"}, "t",
                         expected_version=None)
+    # The source's title was sealed twice (registered, then with its new language).
+    with store.reading() as conn:
+        titles = [json.loads(b)["data"]["sealed"] for b in conn.execute(
+            select(s.ledger_events.c.body).where(s.ledger_events.c.type.in_(
+                ("source.registered", "source.language_changed")))
+            .order_by(s.ledger_events.c.idx)).scalars() if sid.encode() in b]
+        assert len(titles) == 2
+        assert all(store.keys.unseal(conn, x, sid) is not None for x in titles)
     with store.reading() as conn:
         payloads = [json.loads(b)["data"] for b in conn.execute(
             select(s.ledger_events.c.body).where(s.ledger_events.c.type.in_(
@@ -124,10 +136,58 @@ def test_erasing_destroys_every_interview_the_testimony_had(store: Store) -> Non
     assert len(sealed) == 3
     with store.reading() as conn:
         assert all(store.keys.unseal(conn, x, tid) is not None for x in sealed)
-    tm.erase_testimony(store, tid, "SYNTHETIC withdrawal", "t")
+    if erase == "testimony":
+        tm.erase_testimony(store, tid, "SYNTHETIC withdrawal", "t")
+    else:
+        erase_source(store, made["source_id"], "SYNTHETIC withdrawal", "t")
     with store.reading() as conn:
         # The first and second interviews, replaced, were in the ledger's events only.
         assert [store.keys.unseal(conn, x, tid) for x in sealed] == [None, None, None]
+        assert [store.keys.unseal(conn, x, sid) for x in titles] == [None, None]
     assert _opened(store, tid).get("erased") is True
     with pytest.raises(ValidationError, match="erased"):
         tm.change_interview(store, tid, {"interviewer": "x"}, "t", expected_version=None)
+
+
+@pytest.mark.parametrize("level", [Sensitivity.PUBLIC, Sensitivity.PROTECTED])
+def test_the_interview_s_language_is_its_source_s(store: Store, level: Sensitivity) -> None:
+    """A testimony is a source: its source took the interview's language when recorded,
+    and takes it again when the interview's language changes (sealed again with the rest
+    of a protected source's fields); the rest of the source stays as it was."""
+    made = _recorded(store, level)
+    sid = made["source_id"]
+
+    def source() -> dict[str, object]:
+        with store.reading() as conn:
+            row = dict(conn.execute(select(s.sources).where(s.sources.c.id == sid))
+                       .mappings().one())
+            return store.keys.open_row(conn, row)
+
+    before = source()
+    assert before["language"] == "fa"
+    tm.change_interview(store, made["testimony_id"], {"interviewer": "SYNTHETIC other"},
+                        "t", expected_version=None)
+    assert source()["ledger_index"] == before["ledger_index"]  # no language change
+    tm.change_interview(store, made["testimony_id"], {"language": "ku"}, "t",
+                        expected_version=None)
+    after = source()
+    assert after["language"] == "ku"
+    assert {k: v for k, v in after.items() if k not in ("language", "ledger_index")} == \
+        {k: v for k, v in before.items() if k not in ("language", "ledger_index")}
+    with store.reading() as conn:
+        raw = conn.execute(select(s.sources.c.language, s.sources.c.title)
+                           .where(s.sources.c.id == sid)).one()
+        body = conn.execute(select(s.ledger_events.c.body).where(
+            s.ledger_events.c.type == "source.language_changed")).scalar_one()
+        assert verify_ledger(conn, store.verifier_key()).ok
+    if level is Sensitivity.PROTECTED:
+        # Neither the row nor the event shows the language or the title in clear.
+        assert tuple(raw) == ("[protected]", "[protected]")
+        data = json.loads(body)["data"]
+        assert (data["language"], data["title"]) == ("[protected]", "[protected]")
+        assert b"SYNTHETIC" not in body and data["sealed"]
+    else:
+        assert tuple(raw) == ("ku", "SYNTHETIC interview")
+    tm.change_interview(store, made["testimony_id"], {"language": None}, "t",
+                        expected_version=None)
+    assert source()["language"] is None

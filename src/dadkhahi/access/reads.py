@@ -434,6 +434,7 @@ def count_visible(store: Store, principal: Principal) -> dict[str, int]:
 #: Event type → (table, data field naming the row) that decides who may see the event.
 EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     "source.registered": (s.sources, "id"),
+    "source.language_changed": (s.sources, "id"),
     "item.added": (s.items, "id"),
     "item.released": (s.items, "item_id"),
     "custody.recorded": (s.items, "item_id"),

@@ -16,8 +16,9 @@ What goes with what:
   description (kind, provinces, period), in every event that ever carried it; what
   linkage made of its records: protected claims they support, notes of decisions on
   them, the sealed label of a protected person holding one of them.
-* **a source**: its own fields (title, citation …); every item, list and testimony
-  (segments, translations) of it; every protected claim and involvement it supports.
+* **a source**: its own fields (title, citation …, as every change sealed them); every
+  item, list and testimony (every interview it ever had, segments, translations) of it;
+  every protected claim and involvement it supports.
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
@@ -54,6 +55,30 @@ def sealed_key_ids(value: Any) -> Iterator[str]:
 
 def _keys(payloads: Iterable[Any]) -> list[str]:
     return [k for p in payloads for k in sealed_key_ids(p)]
+
+
+#: Events that sealed the whole of a testimony (with its witness), or of a source: each
+#: change sealed it anew under a key of its own, which only the ledger's events name
+#: once the row holds a newer one.
+TESTIMONY_EVENTS = ("testimony.recorded", "testimony.interview_changed")
+SOURCE_EVENTS = ("source.registered", "source.language_changed")
+
+
+def event_keys(conn: Connection, types: Sequence[str], ids: Sequence[str]) -> list[str]:
+    """Keys of every payload that events of ``types`` about the objects ``ids`` (their
+    data's ``id``) sealed."""
+    wanted = set(ids)
+    if not wanted:
+        return []
+    keys: list[str] = []
+    for body in conn.execute(select(s.ledger_events.c.body).where(
+            s.ledger_events.c.type.in_(types)).order_by(s.ledger_events.c.idx)).scalars():
+        # A cheap test first: most events name another object.
+        if any(str(x).encode() in body for x in wanted):
+            data = json.loads(body)["data"]
+            if data.get("id") in wanted:
+                keys += sealed_key_ids(data)
+    return keys
 
 
 def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -200,6 +225,9 @@ def _source_keys(conn: Connection, source_id: str) -> tuple[list[str], list[str]
         ],
     )
     keys += list_keys + item_keys
+    keys += event_keys(conn, SOURCE_EVENTS, [source_id])
+    keys += event_keys(conn, TESTIMONY_EVENTS, [str(x) for x in conn.execute(
+        select(s.testimonies.c.id).where(s.testimonies.c.source_id == source_id)).scalars()])
     for table in (s.testimonies, s.testimony_segments, s.segment_translations):
         keys += _keys(
             conn.execute(
@@ -302,4 +330,5 @@ def erase_source(store: Store, source_id: str, reason: str, actor: str) -> list[
     return _destroy(store, keys, items, reason, actor, f"source {source_id}")
 
 
-__all__ = ["erase_item", "erase_list", "erase_source", "sealed_key_ids"]
+__all__ = ["SOURCE_EVENTS", "TESTIMONY_EVENTS", "erase_item", "erase_list", "erase_source",
+           "event_keys", "sealed_key_ids"]

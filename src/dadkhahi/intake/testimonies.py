@@ -23,7 +23,6 @@ publication to a partner, UN mechanism or court decides through
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -51,7 +50,7 @@ from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
-from dadkhahi.intake.sources import register_source
+from dadkhahi.intake.sources import change_language, register_source
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, Transaction, utc_now
 from dadkhahi.store.versions import check_version
@@ -209,7 +208,11 @@ def change_interview(
         if row["sensitivity"] == str(Sensitivity.PROTECTED):
             data.update({name: opened.get(name) for name in _WITNESS})
             data = tx.seal_protected("testimony", data, testimony_id)
-        return changed, tx.emit("testimony.interview_changed", data)
+        index = tx.emit("testimony.interview_changed", data)
+        if "language" in changed:
+            # The testimony is the source: one language, which its source's page shows.
+            change_language(tx, str(row["source_id"]), new["language"])
+        return changed, index
 
 
 def _check_recipient(kind: str, name: str | None) -> str:
@@ -484,7 +487,7 @@ def erase_testimony(store: Store, ref: str, reason: str, actor: str) -> list[int
     Returns the events' indices.
     """
     # Imported here: erasure is rare, and store.erase is not needed to record testimonies.
-    from dadkhahi.intake.erasure import sealed_key_ids
+    from dadkhahi.intake.erasure import SOURCE_EVENTS, TESTIMONY_EVENTS, event_keys
     from dadkhahi.store.erase import destroy_keys, scrub
 
     with store.reading() as conn:
@@ -497,15 +500,10 @@ def erase_testimony(store: Store, ref: str, reason: str, actor: str) -> list[int
         sealed += conn.execute(select(s.segment_translations.c.sealed).where(
             s.segment_translations.c.testimony_id == tid)).scalars()
         keys = [str(x["key_id"]) for x in sealed if isinstance(x, dict) and x.get("key_id")]
-        # Every interview it had: each change sealed the whole of it under a key of its
-        # own, which only the ledger's events name once the row holds a newer one.
-        for body in conn.execute(select(s.ledger_events.c.body).where(
-                s.ledger_events.c.type.in_(("testimony.recorded",
-                                            "testimony.interview_changed")))).scalars():
-            if str(tid).encode() in body:  # cheap test first: most name another testimony
-                data = json.loads(body)["data"]
-                if data.get("id") == tid:
-                    keys += sealed_key_ids(data)
+        # Every interview it had and every payload of its source, each sealed under a
+        # key of its own.
+        keys += event_keys(conn, TESTIMONY_EVENTS, [str(tid)])
+        keys += event_keys(conn, SOURCE_EVENTS, [str(sid)])
     keys = list(dict.fromkeys(keys))  # the row's payload is its last event's
     if not keys:
         raise ValidationError("this testimony holds no sealed fields to erase (it is not "

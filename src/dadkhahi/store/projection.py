@@ -106,6 +106,19 @@ def _interview_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
                    {**values, "sealed": data.get("sealed"), "ledger_index": index})]
 
 
+#: What a change of a source's fields leaves as it is.
+_SOURCE_KEPT = frozenset({"id", "kind", "sensitivity", "created_at", "sealed", "ledger_index"})
+
+
+@handles("source.language_changed")
+def _source_language_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # The language; a protected source's placeholders and its whole sealed payload anew.
+    values = {c.name: data[c.name] for c in s.sources.c
+              if c.name in data and c.name not in _SOURCE_KEPT}
+    return [Update(s.sources, {"id": data["id"]},
+                   {**values, "sealed": data.get("sealed"), "ledger_index": index})]
+
+
 _simple_insert("consent.recorded", s.consents)
 
 
