@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from click.testing import Result
 from typer.testing import CliRunner
 
 from dadkhahi.cli.main import app
@@ -58,3 +59,53 @@ def test_segments_and_translations_from_the_command_line(tmp_path: Path) -> None
                                            made["pseudonym"], "--json"]).stdout)
     assert "SYNTHETIC" not in json.dumps([g.get("text") for g in after["segments"]])
     assert all(g.get("erased") for g in after["segments"])
+
+
+def test_the_interview_changed_from_the_command_line(tmp_path: Path) -> None:
+    """``testimonies interview`` changes the interview through the function the API's
+    PATCH and the page reach (``intake.testimonies.change_interview``): the fields from a
+    JSON file, the version ``show --json`` printed required, a stale one refused, a bad
+    field named with nothing changed."""
+    home = tmp_path / "home"
+    store = Store.init(Home(home), "cli.test/ledger", "t")
+    made = tm.add_testimony(store, tm.TestimonySpec(
+        title="SYNTHETIC interview", interview_place="SYNTHETIC first place"), "t")
+    store.engine.dispose()
+    runner = CliRunner()
+
+    def show() -> dict[str, object]:
+        done = runner.invoke(app, ["--home", str(home), "testimonies", "show",
+                                   made["pseudonym"], "--json"])
+        assert done.exit_code == 0, done.output
+        shown: dict[str, object] = json.loads(done.stdout)
+        return shown
+
+    def change(fields: object, version: object) -> Result:
+        path = tmp_path / "interview.json"
+        path.write_text(json.dumps(fields, ensure_ascii=False), "utf-8")
+        return runner.invoke(app, ["--home", str(home), "testimonies", "interview",
+                                   made["testimony_id"], "--details", str(path),
+                                   "--if-version", str(version), "--actor", "t"])
+
+    first = show()["version"]
+    bad = change({"interview_place": "SYNTHETIC", "language": "x" * 40}, first)
+    assert bad.exit_code != 0 and "language: a code of at most 35" in bad.output
+    assert "x" * 40 not in bad.output
+    assert show()["interview_place"] == "SYNTHETIC first place"
+    done = change({"interview_place": "SYNTHETIC دفتر", "interview_date": "1399/02/10",
+                   "others_present": ["SYNTHETIC sister"]}, first)
+    assert done.exit_code == 0, done.output
+    shown = show()
+    assert shown["interview_place"] == "SYNTHETIC دفتر"
+    assert shown["others_present"] == ["SYNTHETIC sister"]
+    assert f"version {shown['version']}" in done.stdout
+    # The version read before the change is stale now: refused, nothing changed.
+    stale = change({"interview_place": "SYNTHETIC later"}, first)
+    # (a user error: ``dadkhahi`` prints it as one line, as every other).
+    assert stale.exit_code != 0 and "changed since version" in str(stale.exception)
+    assert show()["interview_place"] == "SYNTHETIC دفتر"
+    # null clears a field; the witness is no field of the interview.
+    assert change({"others_present": None}, shown["version"]).exit_code == 0
+    assert show().get("others_present") is None
+    other = change({"witness_name": "SYNTHETIC"}, show()["version"])
+    assert other.exit_code != 0 and "witness_name: not a field" in other.output

@@ -1,4 +1,5 @@
-"""``dadkhahi testimonies add`` and ``dadkhahi consent set``.
+"""``dadkhahi testimonies add|interview|segment|translate|show|erase`` and ``dadkhahi
+consent set``.
 
 The witness's identity and the interview's circumstances are read from a JSON file, never
 from the command line (a process's arguments are visible to every user of the machine and
@@ -26,14 +27,20 @@ _TEXTS = ("witness_name", "witness_contact", "interview_date", "interview_place"
           "interviewer", "interpreter", "language")
 
 
-def read_details(path: Path) -> dict[str, Any]:
-    """The interview's details from a JSON object; a clear error naming a bad field."""
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON object from a file; a clear error if it is not one."""
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise fail(f"{path}: not a readable JSON file ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise fail(f"{path}: expected a JSON object of interview details")
+    return data
+
+
+def read_details(path: Path) -> dict[str, Any]:
+    """The interview's details from a JSON object; a clear error naming a bad field."""
+    data = _json_object(path)
     known = set(_LISTS) | set(_TEXTS) | {"read_back"}
     for key, value in data.items():
         if key not in known:
@@ -82,6 +89,36 @@ def add(
             console.print(f"item       {item}  source {made['source_id']}", highlight=False)
         if ids:
             _print_outcomes(_run_extraction(store, {"item_ids": ids}, who))
+
+
+@testimonies_app.command("interview")
+def interview(
+    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    details: Annotated[Path, typer.Option(
+        help="JSON file of the fields to change (others kept; null clears one): "
+             "interview_date, interview_place, interviewer, others_present[], interpreter, "
+             "language, read_back, materials_shown[], prior_statements[]")],
+    if_version: Annotated[int, typer.Option(
+        help="The testimony's version as `testimonies show` printed it: the change is "
+             "refused if someone changed it since")],
+    actor: Annotated[str | None, typer.Option(help="Who records the change")] = None,
+) -> None:
+    """Change a testimony's interview (as PATCH /api/testimonies/{id} and the testimony
+    page do): one ledger event, sealed as the testimony is; prints the fields changed and
+    the new version."""
+    from dadkhahi.domain.errors import ValidationError
+    from dadkhahi.intake.testimonies import change_interview
+
+    fields = _json_object(details)
+    try:
+        changed, index = change_interview(open_store(), testimony, fields,
+                                          current_actor(actor), expected_version=if_version)
+    except ValidationError as exc:
+        raise fail(f"{details}: {exc}") from None
+    if index is None:
+        console.print(f"nothing changed: version {if_version}", highlight=False)
+    else:
+        console.print(f"changed {', '.join(changed)}: version {index}", highlight=False)
 
 
 @consent_app.command("set")
@@ -182,14 +219,16 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (one document)")]
     = False,
 ) -> None:
-    """A testimony with its interview, consents, segments and translations (the home's
-    operator holds the keys and sees the sealed fields)."""
-    from dadkhahi.intake.testimonies import testimony_details
+    """A testimony with its interview, consents, segments and translations, and its
+    version (the home's operator holds the keys and sees the sealed fields)."""
+    from dadkhahi.intake.testimonies import get_testimony, testimony_details
 
     store = open_store()
     with store.reading() as conn:
         shown = testimony_details(store, conn, testimony)
-    shown.pop("ledger_index", None)
+        # The version a change of the interview names (``testimonies interview
+        # --if-version``).
+        shown["version"] = int(get_testimony(conn, testimony)["ledger_index"])
     if as_json:
         typer.echo(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
         return
