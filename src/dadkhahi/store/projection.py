@@ -91,32 +91,33 @@ _simple_insert("act.created", s.acts)
 _simple_insert("testimony.recorded", s.testimonies)
 
 
-#: What a change of a testimony's interview leaves as it is.
-_TESTIMONY_KEPT = frozenset({"id", "source_id", "pseudonym", "sensitivity", "created_at",
-                             "sealed", "ledger_index"})
-
-
-@handles("testimony.interview_changed")
-def _interview_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
-    # The whole interview after the change; a protected one's sealed payload (with the
-    # witness) replaces the row's, a testimony not protected has none.
-    values = {c.name: data[c.name] for c in s.testimonies.c
-              if c.name in data and c.name not in _TESTIMONY_KEPT}
-    return [Update(s.testimonies, {"id": data["id"]},
+def _changed(table: Table, kept: frozenset[str], index: int,
+             data: Mapping[str, Any]) -> list[Op]:
+    """An object's fields changed: every column the event carries but those ``kept``,
+    and its sealed payload anew (a protected object's replaces the row's; an object not
+    protected has none)."""
+    values = {c.name: data[c.name] for c in table.c if c.name in data and c.name not in kept}
+    return [Update(table, {"id": data["id"]},
                    {**values, "sealed": data.get("sealed"), "ledger_index": index})]
 
 
+#: What a change of a testimony's interview leaves as it is.
+_TESTIMONY_KEPT = frozenset({"id", "source_id", "pseudonym", "sensitivity", "created_at",
+                             "sealed", "ledger_index"})
 #: What a change of a source's fields leaves as it is.
 _SOURCE_KEPT = frozenset({"id", "kind", "sensitivity", "created_at", "sealed", "ledger_index"})
 
 
+@handles("testimony.interview_changed")
+def _interview_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # The whole interview after the change (a protected one's payload with the witness).
+    return _changed(s.testimonies, _TESTIMONY_KEPT, index, data)
+
+
 @handles("source.language_changed")
 def _source_language_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
-    # The language; a protected source's placeholders and its whole sealed payload anew.
-    values = {c.name: data[c.name] for c in s.sources.c
-              if c.name in data and c.name not in _SOURCE_KEPT}
-    return [Update(s.sources, {"id": data["id"]},
-                   {**values, "sealed": data.get("sealed"), "ledger_index": index})]
+    # The language (a protected source's placeholders and whole payload anew).
+    return _changed(s.sources, _SOURCE_KEPT, index, data)
 
 
 _simple_insert("consent.recorded", s.consents)
