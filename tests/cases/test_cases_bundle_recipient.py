@@ -15,6 +15,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -181,13 +182,7 @@ def test_another_cases_bundle_does_not_disclose_the_recipient(store: Store,
         named = conn.execute(select(s.involvements.c.id)).scalar_one()
     other = _case(store, "SYNTHETIC second case of the exhibit", (suspect, act, named),
                   done.outsider.user_id)
-    second = write_bundle(store, "lawyer", other, tmp_path / "second",
-                          recipient="SYNTHETIC Second Court")
-    files = [p for p in second.path.rglob("*") if p.is_file()]
-    assert files and not [p for p in files if MARKER in p.read_bytes()
-                          or OLD_MARKER.encode() in p.read_bytes()]
-    lines = [json.loads(x) for p in (second.path / "data/custody").glob("*.jsonl")
-             for x in p.read_text().splitlines()]
+    second, lines = _second_bundle(store, other, tmp_path)
     assert len([x for x in lines if '"transferred"' in x.get("event", "")]) == 2
     assert [x["index"] for x in lines if "withheld" in x] == [old]
     assert verify(second.path, store.verifier_key()) == []
@@ -207,13 +202,7 @@ def test_a_second_bundle_of_the_case_names_only_its_own_recipient(store: Store,
     old = _old_transfer(store, done)
     with store.reading() as conn:
         case_id = conn.execute(select(s.cases.c.id)).scalar_one()
-    second = write_bundle(store, "lawyer", case_id, tmp_path / "second",
-                          recipient="SYNTHETIC Second Court")
-    files = [p for p in second.path.rglob("*") if p.is_file()]
-    assert files and not [p for p in files if MARKER in p.read_bytes()
-                          or OLD_MARKER.encode() in p.read_bytes()]
-    lines = [json.loads(x) for p in (second.path / "data/custody").glob("*.jsonl")
-             for x in p.read_text().splitlines()]
+    second, lines = _second_bundle(store, case_id, tmp_path)
     transfers = [x for x in lines if '"transferred"' in x.get("event", "")]
     assert len(transfers) == 2
     assert [x["disclosed"]["how"] for x in transfers if "disclosed" in x] == [
@@ -230,6 +219,20 @@ def test_a_second_bundle_of_the_case_names_only_its_own_recipient(store: Store,
 
 OLD_RECIPIENT = "SYNTHETICOLDCOURTQZ Prosecutor of Testing"
 OLD_MARKER = "SYNTHETICOLDCOURTQZ"
+
+
+def _second_bundle(store: Store, case_id: str,
+                   tmp_path: Path) -> tuple[BundleResult, list[dict[str, Any]]]:
+    """A bundle of ``case_id`` for a second court, checked to hold neither the first
+    court's recipient nor the one written in clear before 8e1750f; its custody lines."""
+    second = write_bundle(store, "lawyer", case_id, tmp_path / "second",
+                          recipient="SYNTHETIC Second Court")
+    files = [p for p in second.path.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if MARKER in p.read_bytes()
+                          or OLD_MARKER.encode() in p.read_bytes()]
+    lines = [json.loads(x) for p in (second.path / "data/custody").glob("*.jsonl")
+             for x in p.read_text().splitlines()]
+    return second, lines
 
 
 def _old_transfer(store: Store, done: Exported) -> int:
