@@ -448,6 +448,16 @@ RULES: dict[tuple[str, str], Rule] = {
             f"/api/places/{_o(w, lv).place}", json={"status": "destroyed"},
             headers=_version(w, s.places, _o(w, lv).place), target=_o(w, lv).place),
         Permission.REVIEW),
+    # A verification of an item's capture time and place: seen as far as its item is;
+    # recording one judges the source's claim (review).
+    ("GET", "/api/items/{object_id}/capture-verifications"): Rule(
+        "read", _get("/api/items/{}/capture-verifications", "item")),
+    ("POST", "/api/items/{object_id}/capture-verifications"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/items/{_o(w, lv).item}/capture-verifications", json={
+                "method": "SYNTHETIC matrix", "result": "inconclusive",
+                "place": "SYNTHETIC place"}),
+        Permission.REVIEW, 201),
     ("POST", "/api/items/{object_id}/erase"): Rule(
         "change", lambda w, lv, who: (lambda i: Call(
             f"/api/items/{i}/erase", json={"reason": "SYNTHETIC request"},

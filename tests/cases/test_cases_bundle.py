@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import bagit
 import pytest
-from case_world import World
+from case_world import World, rebag, run_script
 from sqlalchemy import select
 
 from dadkhahi.cases.bundle import verifier_script, write_bundle
@@ -21,17 +19,10 @@ from dadkhahi.domain.errors import UserError
 from dadkhahi.store import schema as s
 
 
-def _script(folder: Path, key: str, script: Path | None = None) -> subprocess.CompletedProcess[str]:
-    # An empty environment and -I: the script must stand alone (no dadkhahi importable).
-    return subprocess.run(
-        [sys.executable, "-I", str(script or folder / "verify_bundle.py"), str(folder),
-         "--key", key], capture_output=True, text=True, env={}, check=False, timeout=120)
-
-
 def test_bundle_verifies_three_ways(world: World) -> None:
     folder, key = world.bundle.path, world.store.verifier_key()
     assert verify(folder, key) == []
-    done = _script(folder, key)
+    done = run_script(folder, key)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("OK")
     bagit.Bag(str(folder)).validate()  # an independent implementation agrees
@@ -97,6 +88,11 @@ def _kinds(folder: Path) -> dict[str, Path]:
         "proof": sorted((data / "proofs").glob("*.json"))[0],
         "checkpoint": data / "checkpoint.txt",
     }
+    # The proofs of exhibit 001's capture: its source's claim and its verification.
+    capture = json.loads(kinds["exhibit.json"].read_text("utf-8"))["capture"]
+    kinds["claimed capture proof"] = data / "proofs" / f"{capture['claimed']['event']}.json"
+    kinds["capture verification proof"] = (
+        data / "proofs" / f"{capture['verified'][0]['event']}.json")
     for name in ("matrix.csv", "matrix.json", "withheld.csv", "report.html", "report.pdf",
                  "exhibit-manifest.txt"):
         kinds[name] = data / name
@@ -123,7 +119,7 @@ def test_a_flipped_byte_in_every_kind_of_file_is_caught_by_both(world: World,
         problems = verify(copy, key)
         assert any(p.startswith(rel) or rel in p for p in problems), (kind, problems)
         # The court runs the script it checked against the published hash, not the copy's.
-        done = _script(copy, key, pristine)
+        done = run_script(copy, key, pristine)
         assert done.returncode == 1, (kind, done.stdout, done.stderr)
         assert rel in done.stdout, (kind, done.stdout)
 
@@ -137,26 +133,12 @@ def test_a_proof_that_does_not_lead_to_the_root_is_named(world: World, tmp_path:
     first = text.index('"inclusion": [') + len('"inclusion": [') + 6
     digit = "0" if text[first + 1] != "0" else "1"
     proof.write_text(text[:first + 1] + digit + text[first + 2:])
-    _rebag(copy)
+    rebag(copy)
     problems = verify(copy, world.store.verifier_key())
     rel = proof.relative_to(copy).as_posix()
     assert problems[0] == f"{rel}: inclusion proof does not lead to the checkpoint's root"
     # What rested on that event is named too (a custody line, an exhibit, the export).
     assert all("is not among the proven events" in p for p in problems[1:])
-
-
-def _rebag(folder: Path) -> None:
-    for algorithm in ("sha256", "sha512"):
-        for kind, files in (("manifest", sorted(p for p in (folder / "data").rglob("*")
-                                                  if p.is_file())),):
-            lines = "".join(f"{hashlib.new(algorithm, p.read_bytes()).hexdigest()}  "
-                            f"{p.relative_to(folder).as_posix()}\n" for p in files)
-            (folder / f"{kind}-{algorithm}.txt").write_text(lines)
-    tags = sorted(p for p in folder.iterdir() if p.is_file()
-                  and not p.name.startswith("tagmanifest-"))
-    for algorithm in ("sha256", "sha512"):
-        (folder / f"tagmanifest-{algorithm}.txt").write_text("".join(
-            f"{hashlib.new(algorithm, p.read_bytes()).hexdigest()}  {p.name}\n" for p in tags))
 
 
 @pytest.mark.parametrize(("rel", "old", "new"), [
@@ -178,10 +160,10 @@ def test_a_rebagged_custody_log_or_exhibit_description_is_caught_by_both(
     text = target.read_text("utf-8")
     assert old in text
     target.write_text(text.replace(old, new), "utf-8")  # same length: Payload-Oxum holds
-    _rebag(copy)
+    rebag(copy)
     expected = f"{rel}: not the file the export event names (exhibit-manifest.txt)"
     assert expected in verify(copy, world.store.verifier_key())
-    done = _script(copy, world.store.verifier_key())
+    done = run_script(copy, world.store.verifier_key())
     assert done.returncode == 1 and expected in done.stdout, done.stdout
 
 

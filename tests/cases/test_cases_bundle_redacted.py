@@ -22,6 +22,7 @@ from dadkhahi.demo.case import build_demo_case
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import PlaceKind, Role, Sensitivity
 from dadkhahi.facts.entities import create_place
+from dadkhahi.intake.capture_checks import verify_capture
 from dadkhahi.intake.redactions import redact_item
 from dadkhahi.services.redactions import release_for
 from dadkhahi.store import schema as s
@@ -30,6 +31,7 @@ from dadkhahi.store.store import Store
 COURT = "SYNTHETIC Court of Demo"
 PASSWORD = "SYNTHETIC correct horse battery staple"
 REASON = "SYNTHETICRELEASEREASONQX: the survivor's words removed"
+VERIFIED_PLACE = "SYNTHETICVERIFIEDPLACEQX"
 
 
 def _user(store: Store, name: str, role: Role, scope: str | None) -> Principal:
@@ -56,6 +58,9 @@ def test_a_released_redacted_copy_goes_where_its_original_may_not(
     source = str(original["source_id"])
     copy = redact_item(store, str(original["id"]), "investigator", reason="SYNTHETIC",
                        texts=["invented survivor"])["redacted_item_id"]
+    # Where and when the original was made, as a verifier found it: the original's.
+    verify_capture(store, "analyst", str(original["id"]), method="SYNTHETIC shadows",
+                   result="consistent", place=VERIFIED_PLACE)
     # As made, the copy is as protected as its original: both stay home.
     before = write_bundle(store, "lawyer", demo.case_id, tmp_path / "before",
                           recipient=COURT)
@@ -97,11 +102,14 @@ def test_a_released_redacted_copy_goes_where_its_original_may_not(
     meta = json.loads((folder / "exhibit.json").read_text("utf-8"))
     assert [f["item_id"] for f in meta["files"]] == [copy]
     assert meta["direct_or_hearsay"].startswith("not shown")
+    # Nor where the testimony was taken, as claimed or as verified: the copy goes alone.
+    assert meta["capture"]["verified"] is None and meta["capture"]["claimed"]["place"] is None
+    assert meta["capture"]["verification"].startswith("not shown")
     names = sorted(p.name for p in folder.iterdir())
     assert len(names) == 2 and names[0].startswith("derivative-redacted-"), names
     everything = _everything(after.path)
     assert b"[redacted] describes" in everything  # the copy's words
     for secret in (b"invented survivor", b"T-2", b"testimony-t2",
                    b"SYNTHETIC custodian of testimony", f"original-{original['sha256'][:12]}"
-                   .encode()):
+                   .encode(), VERIFIED_PLACE.encode(), b"SYNTHETIC interview room"):
         assert secret not in everything, secret

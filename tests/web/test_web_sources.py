@@ -169,3 +169,32 @@ def test_a_pdf_is_previewed_as_its_first_page(app: FastAPI, world: World) -> Non
     assert "The first page of the PDF." in client.get(f"/en/items/{item_id}").text
     picture = client.get(f"/en/items/{item_id}/picture")
     assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG")
+
+
+def test_a_capture_verification_is_recorded_from_the_item_page(app: FastAPI,
+                                                                world: World) -> None:
+    """The item page shows the source's claim and every verification, and records one
+    (review; the values in the form's body only, sealed for a protected item); in
+    Persian as in English. A researcher (no review) sees no form."""
+    restricted = world.objects[Sensitivity.RESTRICTED].item
+    page = client_for(app, world, "researcher").get(f"/en/items/{restricted}")
+    assert page.status_code == 200 and "Record a verification" not in page.text
+    item = world.objects[Sensitivity.PROTECTED].item
+    client = client_for(app, world, "lawyer_g")
+    page = client.get(f"/fa/items/{item}")
+    assert page.status_code == 200 and "ثبت یک راستی‌آزمایی" in page.text
+    token = csrf_of(page.text)
+    refused = client.post(f"/fa/items/{item}/capture-verifications", data={
+        "csrf": token, "method": "SYNTHETIC", "result": "consistent"})
+    assert refused.status_code == 422 and 'id="capture-error"' in refused.text
+    done = client.post(f"/en/items/{item}/capture-verifications", data={
+        "csrf": token, "place": "SYNTHETICWEBPLACEQ", "method": "SYNTHETIC skyline",
+        "result": "inconclusive", "time": "", "note": ""})
+    assert done.status_code == 303 and "SYNTHETICWEBPLACEQ" not in done.headers["location"]
+    shown = client.get(f"/en/items/{item}")
+    assert "SYNTHETICWEBPLACEQ" in shown.text and "inconclusive" in shown.text
+    assert "SYNTHETICWEBPLACEQ" in client.get(f"/fa/items/{item}").text
+    with world.store.reading() as conn:
+        row = conn.execute(select(s.capture_verifications).where(
+            s.capture_verifications.c.item_id == item)).mappings().one()
+    assert row["place"] == "[protected]" and row["result"] == "inconclusive"

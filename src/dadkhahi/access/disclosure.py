@@ -32,7 +32,7 @@ supporting sources (claims).
   (and its source) protected, and gave the copy a lower sensitivity of its own. Such a
   copy is judged by that sensitivity alone; it reveals neither its original (which the
   rule still withholds) nor more of its source than its ID;
-* custody: its item;
+* custody: its item; a verification of an item's capture time or place: its item;
 * a record: its source, its item, and the list (import) it came in with;
 * a list or a list import: its source (an import also its list);
 * an act: its place; an involvement: its act, person and organisation, and *every*
@@ -277,6 +277,11 @@ class _Rules:
     def custody(self, t: FromClause) -> ColumnElement[bool]:
         return self._item_ok(t.c.item_id)
 
+    def capture_verifications(self, t: FromClause) -> ColumnElement[bool]:
+        # Where and when a file was made, as a verifier found it, is the file's business:
+        # it goes where the file goes (and is sealed with a protected one).
+        return self._item_ok(t.c.item_id)
+
     def lists(self, t: FromClause) -> ColumnElement[bool]:
         return and_(self.gate(t, "lists", self.in_scope(t.c.source_id)), self._source_ok(t))
 
@@ -392,13 +397,15 @@ _ENTITY_TABLES = {"person": "persons", "organization": "organizations",
 
 #: Tables the rule governs; every other table is never disclosed through it.
 GOVERNED_TABLES = frozenset({
-    "sources", "items", "item_metadata", "custody", "records", "lists", "list_imports", "persons",
-    "organizations", "places", "acts", "involvements", "claims", "claim_support",
+    "sources", "items", "item_metadata", "custody", "capture_verifications", "records", "lists",
+    "list_imports", "persons", "organizations", "places", "acts", "involvements", "claims",
+    "claim_support",
 })
 
 #: Object kinds (as the audit trail and the API name them) → their table.
 KINDS: dict[str, Table] = {
-    "source": s.sources, "item": s.items, "custody": s.custody, "record": s.records,
+    "source": s.sources, "item": s.items, "custody": s.custody,
+    "capture_verification": s.capture_verifications, "record": s.records,
     "list": s.lists, "list_import": s.list_imports, "person": s.persons,
     "organization": s.organizations, "place": s.places, "act": s.acts,
     "involvement": s.involvements, "claim": s.claims,

@@ -377,6 +377,22 @@ def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[st
     return out
 
 
+def capture_verifications_of(store: Store, principal: Principal, item_id: str
+                             ) -> list[dict[str, Any]]:
+    """The verifications of an item's capture time and place, oldest first (the item must
+    be visible; read as the item is, audited when protected). Sealed fields (a protected
+    item's time, place, method, note) are opened for whoever may see the item."""
+    item = get_object(store, principal, RESOURCES["items"], item_id,
+                      action="capture verifications of")
+    v = s.capture_verifications.c
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(s.capture_verifications)
+            .where(v.item_id == item["id"], visible(principal, s.capture_verifications))
+            .order_by(v.ledger_index), params(principal)).mappings().all()
+        return [_open_sealed(store, conn, dict(r), str(r["id"])) for r in rows]
+
+
 def _court_transfers(conn: Connection, rows: Sequence[Mapping[Any, Any]]) -> dict[str, str]:
     """Custody ID → case ID of each court bundle's transfer among ``rows`` (custody rows
     or events' data) that names its recipient: sealed, or in clear (written before)."""
@@ -438,6 +454,7 @@ EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     "item.added": (s.items, "id"),
     "item.released": (s.items, "item_id"),
     "custody.recorded": (s.items, "item_id"),
+    "item.capture_verified": (s.items, "item_id"),
     "record.added": (s.records, "id"),
     # A list import is governed by its list_imports row (its own sensitivity, its source
     # and its list): its header, rows and file hash are as protected as its records.
@@ -581,6 +598,7 @@ __all__ = [
     "Page",
     "PageQuery",
     "Resource",
+    "capture_verifications_of",
     "count_visible",
     "custody_of",
     "export_events",

@@ -55,6 +55,7 @@ from sqlalchemy import Connection, select
 
 from dadkhahi.access.disclosure import Audience, AudienceKind, disclosable
 from dadkhahi.cases import bundle_proofs, bundle_verify
+from dadkhahi.cases.bundle_capture import CaptureReader
 from dadkhahi.cases.case import Case, load_case
 from dadkhahi.cases.encrypt import encrypt_bundle, parse_recipient
 from dadkhahi.cases.frameworks import Framework
@@ -300,7 +301,8 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         case = load_case(store, conn, case_ref)
         rows = element_rows(store, conn, case, available=available)
         exhibits = _exhibits(conn, rows)
-        _plan(conn, exhibits, court_audience(recipient, scope, exhibits))
+        audience = court_audience(recipient, scope, exhibits)
+        _plan(conn, exhibits, audience)
         synthetic = any(conn.execute(select(s.persons.c.synthetic).where(
             s.persons.c.id.in_([c.suspect_id for c in case.charges]))).scalars())
     numbers = {ex.item["id"]: ex.number for ex in exhibits}
@@ -371,7 +373,8 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         tx.flush()  # the transfers' rows and events, for the reads below
         custody, proven, custody_fields = _custody_logs(tx.conn, store.keys, exhibits,
                                                         export_id)
-        meta = _MetaReader(tx.conn, store.keys, [ex for ex in exhibits if ex.files])
+        meta = _MetaReader(tx.conn, store.keys, [ex for ex in exhibits if ex.files],
+                           audience)
         described = {**custody, **{
             f"exhibits/{ex.number}/exhibit.json": _json_text(meta.exhibit(ex)).encode()
             for ex in exhibits if ex.files}}
@@ -391,12 +394,12 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         writer.stream(f"data/{name}", [data])
     writer.text("data/checkpoint.txt", note)
     with store.reading() as conn:
-        proven |= {export_index, case.ledger_index}
+        proven |= {export_index, case.ledger_index} | meta.capture.proven
         proven |= {lk.ledger_index for lk in case.links}
         proven |= _charge_indices(conn, case)
         # Cited rows of list imports whose file goes: proven alone (bundle_proofs).
         disclosed = bundle_proofs.merge(custody_fields, bundle_proofs.record_disclosures(
-            conn, store.keys, cited), link_rows)
+            conn, store.keys, cited), link_rows, meta.capture.disclosed)
         proven |= set(disclosed)
         cp_size = Checkpoint.parse(unverified_note_text(note)).size
         bodies = _event_bodies(conn, sorted(proven))
@@ -553,46 +556,44 @@ def direct_or_hearsay(conn: Connection, keys: KeyRing, source_id: str) -> str:
 
 class _MetaReader:
     """What ``exhibit.json`` says of each exhibit, read in batches: the exhibits' sources,
-    their first verification, and direct or hearsay once per source (three queries per
-    exhibit were a large share of a 500-exhibit bundle's time)."""
+    their capture (claimed and verified, :mod:`dadkhahi.cases.bundle_capture`), and direct
+    or hearsay once per source (three queries per exhibit were a large share of a
+    500-exhibit bundle's time)."""
 
-    def __init__(self, conn: Connection, keys: KeyRing, exhibits: Sequence[Exhibit]) -> None:
+    def __init__(self, conn: Connection, keys: KeyRing, exhibits: Sequence[Exhibit],
+                 audience: Audience) -> None:
         self._conn, self._keys = conn, keys
         self._sources = {str(r["id"]): r for r in _rows_where_in(
             conn, s.sources, "id", sorted({str(ex.item["source_id"]) for ex in exhibits}))}
-        self._verified: dict[str, dict[str, Any]] = {}
-        for row in _rows_where_in(conn, s.custody, "item_id",
-                                  [str(ex.item["id"]) for ex in exhibits]):
-            if row["action"] == CustodyAction.VERIFIED:  # rows come in ledger order
-                self._verified.setdefault(str(row["item_id"]), row)
+        self.capture = CaptureReader(conn, keys, [ex.item for ex in exhibits
+                                                  if _original_goes(ex)], audience)
         self._knowledge: dict[str, str] = {}
 
     def exhibit(self, ex: Exhibit) -> dict[str, Any]:
         source_id = str(ex.item["source_id"])
         source = self._sources[source_id]
-        verified = self._verified.get(str(ex.item["id"]))
-        if not any(item["id"] == ex.item["id"] for item in ex.files):
+        if not _original_goes(ex):
             # Counted from the testimony's (sealed) segments only when the original goes:
             # a released redacted copy going alone discloses nothing more of its source.
-            return _exhibit_meta(ex, source, verified,
+            return _exhibit_meta(ex, source, self.capture.capture(ex.item, False),
                                  "not shown: only a redacted copy of the original goes")
         if source_id not in self._knowledge:
             self._knowledge[source_id] = direct_or_hearsay(self._conn, self._keys, source_id)
-        return _exhibit_meta(ex, source, verified, self._knowledge[source_id])
+        return _exhibit_meta(ex, source, self.capture.capture(ex.item, True),
+                             self._knowledge[source_id])
 
 
-def _exhibit_meta(ex: Exhibit, source: Mapping[str, Any], verified: Mapping[str, Any] | None,
+def _original_goes(ex: Exhibit) -> bool:
+    return any(item["id"] == ex.item["id"] for item in ex.files)
+
+
+def _exhibit_meta(ex: Exhibit, source: Mapping[str, Any], capture: dict[str, Any],
                   knowledge: str) -> dict[str, Any]:
     return {
         "exhibit": ex.number,
         "direction": ex.direction,
         "source_kind": source["kind"],
-        "capture": {
-            "claimed": {"collected_at": source["collected_at"],
-                        "received_at": ex.item["received_at"]},
-            "verified": None if verified is None else {"at": verified["at"],
-                                                       "how": verified["how"]},
-        },
+        "capture": capture,
         "direct_or_hearsay": knowledge,
         "files": [{
             "path": _file_name(item), "item_id": item["id"], "sha256": item["sha256"],
@@ -649,7 +650,8 @@ all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
 
    It checks the bag and both manifests, the checkpoint's signature, every inclusion
    proof, each exhibit's hash against the intake hash recorded in the ledger, each
-   custody line against the ledger, and that the matrix, report, withheld list, custody
+   exhibit's capture time and place (claimed, verified) against the events recording
+   them, each custody line against the ledger, and that the matrix, report, withheld list, custody
    logs and exhibit descriptions (exhibit.json, through data/exhibit-manifest.txt) are
    the ones the export event names. Any failure is printed with the file it concerns.
    The bag's manifests are not signed, so step 4 alone proves only that the files agree
@@ -673,6 +675,11 @@ in any other bundle (another case's, or an earlier bundle of this case, to this 
 recipient) stays sealed: each bundle names its own recipient only. One written before
 recipients were sealed, naming its recipient in clear, is withheld: its line gives only its
 index ("withheld").
+Capture: each exhibit.json gives when and where the exhibit was made as its source claims
+it (the source's registration event, proven) and as verifiers found it ("verified": each
+verification's event, proven; the verifier named beside it, not proven), or "verified":
+null when none is recorded. A verification's result says whether what was found is
+consistent with the claim; it is not a finding that anything is proven.
 A fact resting on a row of an imported list is proven by that row alone: its bytes and
 an inclusion path to the root the import event commits to; the other rows stay home.
 A record's person rests on a linkage decision: data/matrix.json lists each one the cited

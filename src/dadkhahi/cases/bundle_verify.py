@@ -15,6 +15,9 @@ run one implementation. It checks:
   its path to the event's rows root) and sealed fields (each against its salted
   commitment), all checked;
 * every exhibit file: its hash equals the intake hash in its proven ``item.added`` event;
+* every exhibit's capture (``exhibit.json``): the claimed time and place are the fields of
+  the source's proven registration, and each verification shown is a proven
+  ``item.capture_verified`` event of the exhibit's original, saying exactly that;
 * every custody line (but a withheld one: another bundle's transfer written with its
   recipient in clear, not in the bundle): the very bytes of a proven
   ``custody.recorded`` event of that exhibit's item, ending with the transfer to this
@@ -239,6 +242,7 @@ def check_exhibits(root: Path, events: dict[int, dict[str, Any]],
             continue
         described.add(rel_meta)
         items: set[str] = set()
+        originals: dict[str, dict[str, Any]] = {}
         for entry in meta["files"]:
             rel = f"data/exhibits/{folder.name}/{entry.get('path')}"
             described.add(rel)
@@ -252,11 +256,63 @@ def check_exhibits(root: Path, events: dict[int, dict[str, Any]],
             elif hashes[rel]["sha256"] != data.get("sha256"):
                 problems.append(f"{rel}: its SHA-256 is not the intake hash in the ledger")
             items.add(str(data.get("id")))
+            if data.get("derived_from") is None:
+                originals[str(data.get("id"))] = data
+        _check_capture(rel_meta, meta.get("capture"), originals, events, problems)
         _check_custody(root, folder.name, items, events, recipient, problems)
     for rel in hashes:
         if rel.startswith("data/exhibits/") and rel not in described:
             problems.append(f"{rel}: not described by its exhibit.json")
     return len(exhibits)
+
+
+#: ``exhibit.json`` capture claim → the source's field that holds it.
+CLAIMED = {"time": "collected_at", "place": "location"}
+#: The fields of a capture verification ``exhibit.json`` shows, as its event names them.
+VERIFIED = ("at", "actor", "method", "result", "time", "place", "note")
+
+
+def _proven_value(event: dict[str, Any], name: str) -> Any:
+    """A field of a proven event: disclosed by its selective proof, else as it stands."""
+    fields = (event.get("disclosed") or {}).get("fields", {})
+    return fields[(None, name)] if (None, name) in fields else event["data"].get(name)
+
+
+def _check_capture(rel: str, capture: Any, originals: dict[str, dict[str, Any]],
+                   events: dict[int, dict[str, Any]], problems: list[str]) -> None:
+    """The capture time and place an exhibit claims and the verifications it shows, each
+    against its proven event: the source's registration, ``item.capture_verified`` of the
+    exhibit's original. (A bundle written before shows no events here: nothing to check.)"""
+    if not isinstance(capture, dict):
+        return
+    claimed = capture.get("claimed")
+    if isinstance(claimed, dict) and "event" in claimed:
+        index = claimed["event"]
+        if index is None:
+            if any(claimed.get(k) is not None for k in CLAIMED):
+                problems.append(f"{rel}: a claimed capture time or place without its event")
+        elif (data := _event(events, index, "source.registered", f"{rel} claimed capture",
+                             problems)) is not None:
+            if not any(o.get("source_id") == data.get("id") for o in originals.values()):
+                problems.append(f"{rel}: the claimed capture is another source's (event "
+                                f"{index})")
+            for shown, field in CLAIMED.items():
+                if claimed.get(shown) != _proven_value(events[index], field):
+                    problems.append(f"{rel}: claimed capture {shown} is not what the proven "
+                                    f"event {index} says")
+    verified = capture.get("verified")
+    for n, entry in enumerate(verified if isinstance(verified, list) else [], 1):
+        where = f"{rel} verification {n}"
+        index = entry.get("event") if isinstance(entry, dict) else None
+        data = _event(events, index, "item.capture_verified", where, problems)
+        if data is None or not isinstance(entry, dict) or not isinstance(index, int):
+            continue
+        if data.get("item_id") not in originals:
+            problems.append(f"{where}: event {index} verifies another item than this "
+                            "exhibit's original")
+        for name in VERIFIED:
+            if entry.get(name) != _proven_value(events[index], name):
+                problems.append(f"{where}: {name} is not what the proven event {index} says")
 
 
 def _check_custody(root: Path, number: str, items: set[str],
@@ -405,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the bundle does NOT verify ({len(problems)} problem(s))")
         return 1
     print("OK: bag, hashes, checkpoint signature, inclusion and selective proofs, intake "
-          "hashes, custody, export event and linkage decisions all verify")
+          "hashes, capture claims and verifications, custody, export event and linkage "
+          "decisions all verify")
     return 0
 
 

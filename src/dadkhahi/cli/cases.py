@@ -280,8 +280,8 @@ def bundle_verify(
     if problems:
         raise fail(f"the bundle does not verify ({len(problems)} problem(s))")
     console.print("[green]OK[/green] bag, hashes, checkpoint signature, inclusion proofs, "
-                  "intake hashes, custody, export event and linkage decisions all verify",
-                  highlight=False)
+                  "intake hashes, capture claims and verifications, custody, export event "
+                  "and linkage decisions all verify", highlight=False)
 
 
 @sources_app.command("link")

@@ -1,4 +1,4 @@
-"""``dadkhahi evidence add | custody | verify``."""
+"""``dadkhahi evidence add | custody | verify-capture | verify``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,13 @@ from dadkhahi.cli.common import (
 )
 from dadkhahi.cli.refs import resolve_source
 from dadkhahi.domain.sources import SourceSpec
-from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.domain.vocab import (
+    CaptureResult,
+    Credibility,
+    Reliability,
+    Sensitivity,
+    SourceKind,
+)
 
 app = typer.Typer(help="Take in files and follow their chain of custody.", no_args_is_help=True)
 
@@ -120,6 +126,7 @@ def custody(
 ) -> None:
     """Print an item's chain of custody (its derivatives and, for the holder of the
     home's keys, the metadata removed from its public copy)."""
+    from dadkhahi.intake.capture_checks import verifications_in
     from dadkhahi.intake.evidence import custody_chain, derivatives_of, removed_metadata
 
     store = open_store()
@@ -127,6 +134,8 @@ def custody(
     derivatives = derivatives_of(store, str(row["id"]))
     with store.reading() as conn:
         removed = removed_metadata(store, conn, str(row["id"]))
+        # The command line holds the home's keys: a protected item's are opened.
+        checks = [store.keys.open_row(conn, r) for r in verifications_in(conn, [str(row["id"])])]
     if as_json:
         echo_json({
             "item": {k: row[k] for k in ("id", "original_name", "sha256", "size", "media_type",
@@ -136,6 +145,7 @@ def custody(
             "removed_metadata": removed or {},
             "custody": [{k: c[k] for k in ("at", "action", "actor", "from_party", "how",
                                            "location", "ledger_index")} for c in chain],
+            "capture_verifications": [{k: c.get(k) for k in _CHECK_FIELDS} for c in checks],
         })
         return
     console.print(
@@ -161,6 +171,51 @@ def custody(
             c["location"] or "", str(c["ledger_index"]),
         )
     console.print(table)
+    if checks:
+        verified = Table("verified", "by", "time found", "place found", "result", "method",
+                         "event", title="capture time and place verified")
+        for c in checks:
+            verified.add_row(*(Text(str(c.get(k) or "")) for k in (
+                "at", "actor", "time", "place", "result", "method", "ledger_index")))
+        console.print(verified)
+
+
+#: What ``custody --json`` shows of each verification of the item's capture.
+_CHECK_FIELDS = ("id", "at", "actor", "method", "result", "time", "place", "note",
+                 "ledger_index", "erased")
+
+
+@app.command("verify-capture")
+def verify_capture(
+    item: Annotated[str, typer.Argument(help="Item ID, or SHA-256 (prefix)")],
+    method: Annotated[str, typer.Option(
+        help="How it was verified (geolocation from landmarks, shadows, metadata …)")],
+    result: Annotated[CaptureResult, typer.Option(
+        help="Is what was found consistent with the source's claim?")],
+    time: Annotated[str | None, typer.Option(help="The capture time found")] = None,
+    place: Annotated[str | None, typer.Option(help="The capture place found")] = None,
+    note: Annotated[str | None, typer.Option(help="A note on the verification")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who verified it")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Record a verification of an original item's capture time and/or place (a ledger
+    event; sealed with a protected item's fields). Court bundles show it beside the
+    source's claim."""
+    from dadkhahi.intake.capture_checks import verify_capture as record
+    from dadkhahi.intake.evidence import resolve_item
+
+    store = open_store()
+    with store.reading() as conn:
+        item_id = str(resolve_item(conn, item)["id"])
+    done = record(store, current_actor(actor), item_id, method=method, result=result,
+                  time=time, place=place, note=note)
+    if as_json:
+        echo_json(done)
+        return
+    found = " and ".join(f"{k} {done[k]!r}" for k in ("time", "place") if done[k])
+    console.print(Text(f"recorded {done['id']} (event {done['event']}): item {item_id}, "
+                       f"{found} {done['result']} with the claim, by {done['method']}"),
+                  highlight=False, soft_wrap=True)
 
 
 @app.command("verify")

@@ -1,5 +1,6 @@
 """The demo's case for court: INVENTED suspects only, deliberate gaps, one exculpatory
-exhibit, one item withheld for lack of consent.
+exhibit, one item withheld for lack of consent, one exhibit whose capture time and place
+were verified.
 
 Nothing here is about a real person: the two suspects, the sources, the files and the
 act are SYNTHETIC and say so; the only public fact reused is a place (Evin Prison). No
@@ -22,6 +23,7 @@ from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     ActType,
+    CaptureResult,
     Credibility,
     Direction,
     EntityKind,
@@ -40,6 +42,7 @@ from dadkhahi.facts.entities import (
     create_act,
     create_person,
 )
+from dadkhahi.intake.capture_checks import verify_capture
 from dadkhahi.intake.evidence import Receipt, add_evidence
 from dadkhahi.intake.provenance import link_sources
 from dadkhahi.store.store import Store
@@ -47,6 +50,17 @@ from dadkhahi.store.store import Store
 MORDAD_1367 = DateRange(date(1988, 7, 23), date(1988, 8, 22), "Mordad 1367")
 SUSPECT_A = "SYNTHETIC Official Alef (invented prison prosecutor)"
 SUSPECT_B = "SYNTHETIC Official Be (invented chief of guards)"
+
+#: When and where each source says it was collected (the claim a verification checks).
+_CLAIMED = {
+    "order": ("2019-05-14", "SYNTHETIC archive room, invented town"),
+    "testimony": ("2020-04-29", "SYNTHETIC interview room (invented)"),
+}
+#: A verification of the order register's capture: what an invented archivist found.
+_VERIFIED = {"method": "SYNTHETIC: the archive's accession stamp compared with the "
+                       "register's binding and paper", "time": "2019-05-14",
+             "place": "SYNTHETIC archive room, invented town",
+             "note": "SYNTHETIC verification for the demo"}
 
 #: (key, title, kind, sensitivity, file name, text)
 _SOURCES = (
@@ -91,9 +105,12 @@ def build_demo_case(store: Store, actor: str, evin_id: str,
                                        how="hand delivery"),
                 new_source=SourceSpec(title=title, kind=kind, sensitivity=level,
                                       reliability=Reliability.C,
-                                      credibility=Credibility.POSSIBLY_TRUE))
+                                      credibility=Credibility.POSSIBLY_TRUE,
+                                      collected_at=_CLAIMED.get(key, (None, None))[0],
+                                      location=_CLAIMED.get(key, (None, None))[1]))
             assert report.source_id is not None  # one file was stored
             sources[key], items[key] = report.source_id, report.added[0][1]
+    verify_capture(store, actor, items["order"], result=CaptureResult.CONSISTENT, **_VERIFIED)
 
     def sup(key: str, where: str) -> Support:
         return Support(sources[key], item_id=items[key], locator=where)

@@ -46,6 +46,8 @@ PREFIXES = {
     "transcription": "tsc",
     # A redacted copy released at a lower sensitivity (intake.redactions).
     "release": "rls",
+    # A verification of an item's capture time and place (intake.capture_checks).
+    "captureverification": "cvf",
 }
 
 

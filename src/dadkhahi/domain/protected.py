@@ -25,6 +25,10 @@ CLEAR_FIELDS: dict[str, frozenset[str]] = {
     "item": _ALWAYS | {"source_id", "sha256", "size", "media_type", "received_at",
                        "derived_from", "derivation"},
     "custody": _ALWAYS | {"item_id", "action", "actor", "location", "sha256", "at"},
+    # A verification of a protected item's capture: which item, whose pseudonym, when and
+    # the result stay in clear; the capture time and place found, the method and the note
+    # (which can point at the witness or the place) are sealed.
+    "capture_verification": _ALWAYS | {"item_id", "source_id", "actor", "at", "result"},
     "person": _ALWAYS | {"synthetic"},
     "organization": _ALWAYS,
     "place": _ALWAYS | {"kind", "parent_id"},

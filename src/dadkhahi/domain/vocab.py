@@ -166,6 +166,15 @@ class EntityKind(StrEnum):
     ACT = "act"
 
 
+class CaptureResult(StrEnum):
+    """What a verification of an item's capture time or place found, against what its
+    source claims: a judgement of consistency, never "proven" (a court's finding)."""
+
+    CONSISTENT = "consistent"
+    INCONSISTENT = "inconsistent"
+    INCONCLUSIVE = "inconclusive"
+
+
 class CustodyAction(StrEnum):
     """Steps in an item's chain of custody."""
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
+from dadkhahi.domain.vocab import (
+    CaptureResult,
+    Credibility,
+    Reliability,
+    Sensitivity,
+    SourceKind,
+)
 
 #: Bounds of a short text (a title, a name) and of a long one (notes, a citation).
 SHORT = 500
@@ -50,4 +56,17 @@ class ItemUploadIn(StrictIn):
     how: str | None = Field(None, max_length=SHORT, description="How it was obtained")
 
 
-__all__ = ["LONG", "SHORT", "ItemUploadIn", "SourceIn", "StrictIn"]
+class CaptureVerificationIn(StrictIn):
+    """A verification of an item's capture time and/or place (sealed with a protected
+    item's fields: never in an address)."""
+
+    method: str = Field(min_length=1, max_length=SHORT, description=(
+        "How it was verified (geolocation from landmarks, shadows, metadata …)"))
+    result: CaptureResult = Field(description=(
+        "Whether what was found is consistent with the source's claim"))
+    time: str | None = Field(None, max_length=SHORT, description="The capture time found")
+    place: str | None = Field(None, max_length=SHORT, description="The capture place found")
+    note: str | None = Field(None, max_length=4000)
+
+
+__all__ = ["LONG", "SHORT", "CaptureVerificationIn", "ItemUploadIn", "SourceIn", "StrictIn"]

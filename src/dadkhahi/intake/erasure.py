@@ -9,7 +9,8 @@ deleted, its full-text index rows removed, and the database is scrubbed
 What goes with what:
 
 * **an item**: its file, name and file key; each derivative (recursively); every
-  custody entry of these; the metadata its public copy left out; the mentions and
+  custody entry of these; every verification of its capture time and place; the
+  metadata its public copy left out; the mentions and
   proposals found in its text; every protected claim they support.
 * **a list** (and a list's file, which *is* the list): every version's file (as an
   item, above); each import's column names; every record (its cells); the list's
@@ -114,6 +115,14 @@ def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], li
     keys += _keys(
         conn.execute(
             select(s.item_metadata.c.sealed).where(s.item_metadata.c.item_id.in_(ids))
+        ).scalars()
+    )
+    # Where and when it was made, as a verifier found it (intake.capture_checks).
+    keys += _keys(
+        conn.execute(
+            select(s.capture_verifications.c.sealed)
+            .where(s.capture_verifications.c.item_id.in_(ids))
+            .order_by(s.capture_verifications.c.ledger_index)
         ).scalars()
     )
     # What the item's text names, and the claims proposed from it (dadkhahi.mentions).

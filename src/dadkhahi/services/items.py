@@ -1,5 +1,5 @@
 """Files on a user's behalf: where an upload may go, an item's preview (its text, its
-picture), and erasure of items and sources.
+picture), a verification of its capture time and place, and erasure of items and sources.
 
 The same order as every change: the object must be visible (else "not found"), then the
 role must allow it, then the work is done. A preview reads the bytes as a download does
@@ -14,6 +14,7 @@ from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal, require
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.capture_checks import verify_capture
 from dadkhahi.intake.erasure import erase_item, erase_source
 from dadkhahi.intake.evidence import ContentErasedError, item_content
 from dadkhahi.intake.media import STRIPPABLE_IMAGES
@@ -67,6 +68,20 @@ def erase_source_for(
         raise ValidationError("this source holds no sealed fields to erase")
     index = erase_source(store, source_id, reason, principal.name)[0]
     return {"source_id": source_id, "event": index}
+
+
+def verify_capture_for(
+    store: Store, principal: Principal, item_id: str, *, method: str, result: str,
+    time: str | None = None, place: str | None = None, note: str | None = None,
+) -> dict[str, Any]:
+    """Record a verification of a visible item's capture time and/or place (``review``:
+    it judges a source's claim, as a review of a claim does), through
+    :func:`dadkhahi.intake.capture_checks.verify_capture`."""
+    with store.reading() as conn:
+        reads.visible_row(conn, principal, s.items, item_id, "item")
+    require(principal, Permission.REVIEW)
+    return verify_capture(store, principal.name, item_id, method=method, result=result,
+                          time=time, place=place, note=note)
 
 
 def preview_of(item: dict[str, Any]) -> Literal["picture", "text"] | None:

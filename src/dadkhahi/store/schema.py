@@ -156,6 +156,28 @@ custody = Table(
     Index("ix_custody_item_id", "item_id"),
 )
 
+# A verification of an item's capture time and/or place (``item.capture_verified``): who
+# (pseudonym), when, how, what was found and whether it is consistent with the source's
+# claim. A protected item's time, place, method and note are sealed like its own fields.
+capture_verifications = Table(
+    "capture_verifications",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("sealed", JSON(none_as_null=True)),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("source_id", Text, ForeignKey("sources.id"), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("result", Text, nullable=False),
+    Column("time", Text),
+    Column("place", Text),
+    Column("note", Text),
+    Column("sensitivity", Text, nullable=False),
+    _ledger_index(),
+    Index("ix_capture_verifications_item_id", "item_id"),
+)
+
 # What the public copy of an image left out (camera, times, GPS …): one row per
 # original, always protected and sealed, whatever the item's own sensitivity.
 item_metadata = Table(

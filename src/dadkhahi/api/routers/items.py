@@ -1,4 +1,5 @@
-"""Files: streaming upload into a source, streaming download, custody, erasure."""
+"""Files: streaming upload into a source, streaming download, custody, verifications of
+capture time and place, erasure."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dadkhahi.api.deps import PrincipalDep, SettingsDep, StoreDep, VersionDep
 from dadkhahi.api.models import EraseIn
 from dadkhahi.domain.safe_text import safe_name as safe_name  # still importable from here
 from dadkhahi.http.downloads import item_download
-from dadkhahi.http.models import ItemUploadIn
+from dadkhahi.http.models import CaptureVerificationIn, ItemUploadIn
 from dadkhahi.http.uploads import form_schema, receive_item
 from dadkhahi.services import items
 
@@ -58,6 +59,26 @@ def download(object_id: str, store: StoreDep, principal: PrincipalDep) -> Stream
 def custody(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
     """An item's chain of custody, oldest first."""
     return reads.custody_of(store, principal, object_id)
+
+
+@router.get("/items/{object_id}/capture-verifications", response_model=list[dict[str, Any]],
+            responses={404: {"description": "No such item, or not visible to you"}})
+def capture_verifications(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
+    """The verifications of an item's capture time and place, oldest first."""
+    return reads.capture_verifications_of(store, principal, object_id)
+
+
+@router.post("/items/{object_id}/capture-verifications", status_code=201,
+             response_model=dict[str, Any],
+             responses={404: {"description": "No such item, or not visible to you"},
+                        422: {"description": "Neither a time nor a place, or a derivative"}})
+def verify_capture(object_id: str, body: CaptureVerificationIn, store: StoreDep,
+                   principal: PrincipalDep) -> Any:
+    """Record a verification of an original item's capture time and/or place: who (you),
+    how, what was found and whether it is consistent with the source's claim. A
+    protected item's time, place, method and note are sealed; court bundles carry the
+    verification beside the claim where the item goes."""
+    return items.verify_capture_for(store, principal, object_id, **body.model_dump())
 
 
 @router.post("/items/{object_id}/erase", response_model=dict[str, Any],

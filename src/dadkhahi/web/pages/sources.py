@@ -1,4 +1,5 @@
-"""Sources and evidence items: lists, registration, upload, preview, custody, proofs.
+"""Sources and evidence items: lists, registration, upload, preview, custody, proofs,
+verifications of an item's capture time and place.
 
 Reads go through :mod:`dadkhahi.access.reads` (visibility in SQL, protected objects
 audited), changes through :mod:`dadkhahi.services` (the same functions as the API), and
@@ -24,7 +25,7 @@ from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.http.downloads import item_download as download_response
 from dadkhahi.http.errors import HttpError
-from dadkhahi.http.models import SourceIn
+from dadkhahi.http.models import CaptureVerificationIn, SourceIn
 from dadkhahi.http.uploads import UploadFields, receive_item
 from dadkhahi.intake.documents import has_own_text
 from dadkhahi.services import items as item_service
@@ -72,6 +73,13 @@ SOURCE_FIELDS = (
     ("location", N_("Where it was collected")), ("language", N_("Language")),
     ("citation", N_("Citation")), ("notes", N_("Notes")),
 )
+#: What a verification of a capture found against the source's claim (``CaptureResult``).
+CAPTURE_RESULTS = {"consistent": N_("consistent with the claim"),
+                   "inconsistent": N_("inconsistent with the claim"),
+                   "inconclusive": N_("inconclusive")}
+#: The form's text fields of a capture verification (the API's names), with labels.
+CAPTURE_FIELDS = (("time", N_("Capture time found")), ("place", N_("Capture place found")),
+                  ("method", N_("How it was verified")), ("note", N_("Note")))
 #: Upload fields (the API's names), with labels.
 UPLOAD_FIELDS = (("name", N_("File name (optional)")),
                  ("from", N_("Handed over by")), ("how", N_("How it was obtained")))
@@ -227,13 +235,16 @@ async def _custody(request: Request, item_id: str) -> list[dict[str, Any]]:
 
 
 async def _item_page(request: Request, lang: str, item_id: str,
-                     check: ItemCheck | None = None) -> Response:
+                     check: ItemCheck | None = None, errors: dict[str, str] | None = None,
+                     entered: dict[str, str] | None = None, status: int = 200) -> Response:
     current = await visitor(request)
     store: Store = request.app.state.store
     item = await _read_one(request, "items", item_id)
     derived = (await _read_page(request, "items", reads.PageQuery(
         filters={"derived_from": item_id}, limit=20))).data
     chain = await _custody(request, item_id)
+    captures = await run_in_threadpool(reads.capture_verifications_of, store,
+                                       current.principal, item_id)
     src = None
     with contextlib.suppress(NotFoundError):  # an item may be visible, its source not
         src = await _read_one(request, "sources", str(item["source_id"]))
@@ -246,8 +257,11 @@ async def _item_page(request: Request, lang: str, item_id: str,
         "item": item, "source": src, "derived": derived, "custody": chain,
         "preview": preview, "text": text, "check": check, "own_text": has_own_text(item),
         "custody_actions": CUSTODY_ACTIONS, "derivations": DERIVATIONS,
-        "sensitivity": SENSITIVITY,
-    }, current, lang)
+        "sensitivity": SENSITIVITY, "captures": captures, "capture_results": CAPTURE_RESULTS,
+        "capture_fields": CAPTURE_FIELDS, "errors": errors or {}, "entered": entered or {},
+        "can_verify": current.principal.can(Permission.REVIEW)
+        and item["derived_from"] is None and not item.get("erased"),
+    }, current, lang, status)
 
 
 @router.get("/items/{item_id}")
@@ -255,6 +269,27 @@ async def item_page(request: Request, lang: LangDep, current: VisitorDep,
                     item_id: str) -> Response:
     """One evidence item: hash, preview, chain of custody, proof, "verify now"."""
     return await _item_page(request, lang, item_id)
+
+
+@router.post("/items/{item_id}/capture-verifications")
+async def verify_capture(request: Request, lang: LangDep, item_id: str) -> Response:
+    """Record a verification of the item's capture time and/or place (the API's service;
+    the values travel in the form's body, sealed with a protected item's fields)."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.REVIEW)
+    entered = {k: v for k, v in form.items() if k != "csrf"}
+    try:
+        body = CaptureVerificationIn.model_validate(
+            {k: v for k, v in entered.items() if v.strip()})
+        await run_in_threadpool(lambda: item_service.verify_capture_for(
+            request.app.state.store, current.principal, item_id, **body.model_dump()))
+    except (PydanticValidationError, ValidationError):
+        tr = language(lang).gettext
+        return await _item_page(request, lang, item_id, errors={"capture": tr(
+            "Give the capture time found, the place or both, say how it was verified and "
+            "choose a result.")}, entered=entered, status=422)
+    return RedirectResponse(f"/{lang}/items/{item_id}#capture-heading", status_code=303)
 
 
 @router.get("/items/{item_id}/picture")

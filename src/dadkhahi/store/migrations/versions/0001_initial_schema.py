@@ -456,6 +456,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_custody_item_id", ["item_id"], unique=False)
 
     op.create_table(
+        "capture_verifications",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("item_id", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Text(), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("at", sa.Text(), nullable=False),
+        sa.Column("method", sa.Text(), nullable=False),
+        sa.Column("result", sa.Text(), nullable=False),
+        sa.Column("time", sa.Text(), nullable=True),
+        sa.Column("place", sa.Text(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("sensitivity", sa.Text(), nullable=False),
+        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["item_id"], ["items.id"],
+                                name=op.f("fk_capture_verifications_item_id_items")),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
+                                name=op.f("fk_capture_verifications_source_id_sources")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capture_verifications")),
+    )
+    with op.batch_alter_table("capture_verifications", schema=None) as batch_op:
+        batch_op.create_index("ix_capture_verifications_item_id", ["item_id"], unique=False)
+
+    op.create_table(
         "involvements",
         sa.Column("id", sa.Text(), nullable=False),
         sa.Column("sealed", sa.JSON(none_as_null=True), nullable=True),
@@ -1197,6 +1221,9 @@ def downgrade() -> None:
     op.drop_table("search_segments")
     op.drop_table("transcription_requests")
     op.drop_table("transcriptions")
+    with op.batch_alter_table("capture_verifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_capture_verifications_item_id")
+    op.drop_table("capture_verifications")
     op.drop_table("document_pages")
     op.drop_table("extractions")
     with op.batch_alter_table("case_exports", schema=None) as batch_op:
