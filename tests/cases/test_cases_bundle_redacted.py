@@ -7,9 +7,11 @@ Every name here is SYNTHETIC."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+from case_world import rebag, run_script
 from sqlalchemy import select
 
 from dadkhahi.access.disclosure import Audience, AudienceKind, may_disclose
@@ -113,3 +115,23 @@ def test_a_released_redacted_copy_goes_where_its_original_may_not(
                    b"SYNTHETIC custodian of testimony", f"original-{original['sha256'][:12]}"
                    .encode(), VERIFIED_PLACE.encode(), b"SYNTHETIC interview room"):
         assert secret not in everything, secret
+    # Who cut the excerpt, in exhibit.json (not only on its custody line), checked by both
+    # verifiers against the custody event that made it and the custodian its line names.
+    [cut] = [f["cut_by"] for f in meta["files"]]
+    assert cut["name"] == "investigator" and cut["actor"] != "investigator"
+    line = next(json.loads(x) for x in (after.path / "data/custody/002.jsonl").read_text()
+                .splitlines() if json.loads(x)["index"] == cut["custody_event"])
+    assert json.loads(line["event"])["data"]["action"] == "derived"
+    assert line["custodian"] == "investigator"
+    forged = tmp_path / "forged"
+    shutil.copytree(after.path, forged)
+    described = forged / "data/exhibits/002/exhibit.json"
+    described.write_text(described.read_text("utf-8").replace(
+        '"name": "investigator"', '"name": "investigatoX"'), "utf-8")
+    rebag(forged)
+    expected = ("data/exhibits/002/" + meta["files"][0]["path"]
+                + " cut_by: names 'investigatoX', the custody line of event "
+                + f"{cut['custody_event']} 'investigator'")
+    assert expected in verify(forged, store.verifier_key())
+    done = run_script(forged, store.verifier_key())
+    assert done.returncode == 1 and expected in done.stdout, done.stdout

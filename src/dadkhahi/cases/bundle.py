@@ -568,6 +568,27 @@ class _MetaReader:
         self.capture = CaptureReader(conn, keys, [ex.item for ex in exhibits
                                                   if _original_goes(ex)], audience)
         self._knowledge: dict[str, str] = {}
+        # Who cut each derivative that goes (an excerpt, a redacted copy, a transcription):
+        # the custodian of its first custody step, "derived" (rows come in ledger order).
+        self._cuts: dict[str, dict[str, Any]] = {}
+        for row in _rows_where_in(conn, s.custody, "item_id", [
+                str(item["id"]) for ex in exhibits for item in ex.files
+                if item["derived_from"] is not None]):
+            if row["action"] == CustodyAction.DERIVED:
+                self._cuts.setdefault(str(row["item_id"]), row)
+        self._names: dict[str, str] = {}
+
+    def cut_by(self, item: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Who cut a derivative (named beside the pseudonym, as on its custody line, not
+        proven), when, and the custody event that records it; None for an original."""
+        row = self._cuts.get(str(item["id"]))
+        if row is None:
+            return None
+        actor = str(row["actor"])
+        if actor not in self._names:
+            self._names[actor] = name_of(self._conn, self._keys, actor) or "[name erased]"
+        return {"name": self._names[actor], "actor": actor, "at": row["at"],
+                "custody_event": int(row["ledger_index"])}
 
     def exhibit(self, ex: Exhibit) -> dict[str, Any]:
         source_id = str(ex.item["source_id"])
@@ -576,11 +597,12 @@ class _MetaReader:
             # Counted from the testimony's (sealed) segments only when the original goes:
             # a released redacted copy going alone discloses nothing more of its source.
             return _exhibit_meta(ex, source, self.capture.capture(ex.item, False),
-                                 "not shown: only a redacted copy of the original goes")
+                                 "not shown: only a redacted copy of the original goes",
+                                 self.cut_by)
         if source_id not in self._knowledge:
             self._knowledge[source_id] = direct_or_hearsay(self._conn, self._keys, source_id)
         return _exhibit_meta(ex, source, self.capture.capture(ex.item, True),
-                             self._knowledge[source_id])
+                             self._knowledge[source_id], self.cut_by)
 
 
 def _original_goes(ex: Exhibit) -> bool:
@@ -588,7 +610,9 @@ def _original_goes(ex: Exhibit) -> bool:
 
 
 def _exhibit_meta(ex: Exhibit, source: Mapping[str, Any], capture: dict[str, Any],
-                  knowledge: str) -> dict[str, Any]:
+                  knowledge: str,
+                  cut_by: Callable[[Mapping[str, Any]], dict[str, Any] | None]
+                  ) -> dict[str, Any]:
     return {
         "exhibit": ex.number,
         "direction": ex.direction,
@@ -601,6 +625,7 @@ def _exhibit_meta(ex: Exhibit, source: Mapping[str, Any], capture: dict[str, Any
             "item_event": int(item["ledger_index"]),
             "original_or_excerpt": "original" if item["derived_from"] is None
             else f"derivative ({item['derivation']}) of {item['derived_from']}",
+            "cut_by": cut_by(item),
         } for item in ex.files],
     }
 
@@ -666,6 +691,8 @@ Matrix wording: "supported by N independent sources" is a count of sources not j
 by a recorded provenance link; it is not a finding that anything is proven.
 The matrix lists every element below the threshold ("gaps"); the team's internal marks
 on those gaps (a status and a note: investigative work product) are not in this bundle.
+A derivative (an excerpt, a redacted copy, a transcription) says who cut it ("cut_by": the
+custodian named as on its custody line, and the custody event recording it, proven).
 Custody lines are the ledger's events verbatim; fields sealed in the ledger stay sealed,
 except those disclosed beside them ("disclosed"), each proven by a selective proof in
 data/proofs/ (the field's value and salt hash to the commitment the event carries).

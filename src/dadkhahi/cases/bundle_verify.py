@@ -18,6 +18,8 @@ run one implementation. It checks:
 * every exhibit's capture (``exhibit.json``): the claimed time and place are the fields of
   the source's proven registration, and each verification shown is a proven
   ``item.capture_verified`` event of the exhibit's original, saying exactly that;
+* every derivative's ``cut_by`` (who cut an excerpt): its proven ``derived`` custody step,
+  by that pseudonym at that time, named as its custody line names the custodian;
 * every custody line (but a withheld one: another bundle's transfer written with its
   recipient in clear, not in the bundle): the very bytes of a proven
   ``custody.recorded`` event of that exhibit's item, ending with the transfer to this
@@ -243,6 +245,7 @@ def check_exhibits(root: Path, events: dict[int, dict[str, Any]],
         described.add(rel_meta)
         items: set[str] = set()
         originals: dict[str, dict[str, Any]] = {}
+        cuts: list[tuple[str, str, Any]] = []
         for entry in meta["files"]:
             rel = f"data/exhibits/{folder.name}/{entry.get('path')}"
             described.add(rel)
@@ -258,8 +261,12 @@ def check_exhibits(root: Path, events: dict[int, dict[str, Any]],
             items.add(str(data.get("id")))
             if data.get("derived_from") is None:
                 originals[str(data.get("id"))] = data
+            elif "cut_by" in entry:  # a bundle written before says nothing of it
+                cuts.append((rel, str(data.get("id")), entry["cut_by"]))
         _check_capture(rel_meta, meta.get("capture"), originals, events, problems)
-        _check_custody(root, folder.name, items, events, recipient, problems)
+        named = _check_custody(root, folder.name, items, events, recipient, problems)
+        for rel, item, cut in cuts:
+            _check_cut(rel, item, cut, events, named, problems)
     for rel in hashes:
         if rel.startswith("data/exhibits/") and rel not in described:
             problems.append(f"{rel}: not described by its exhibit.json")
@@ -315,15 +322,39 @@ def _check_capture(rel: str, capture: Any, originals: dict[str, dict[str, Any]],
                 problems.append(f"{where}: {name} is not what the proven event {index} says")
 
 
+def _check_cut(rel: str, item: str, cut: Any, events: dict[int, dict[str, Any]],
+               named: dict[int, Any], problems: list[str]) -> None:
+    """Who cut a derivative: a proven ``derived`` custody step of that very file, by that
+    pseudonym at that time, the custodian named as its custody line names them."""
+    where = f"{rel} cut_by"
+    if not isinstance(cut, dict):
+        problems.append(f"{where}: says no one cut this derivative")
+        return
+    index = cut.get("custody_event")
+    data = _event(events, index, "custody.recorded", where, problems)
+    if data is None or not isinstance(index, int):
+        return
+    if (data.get("item_id") != item or data.get("action") != "derived"
+            or data.get("actor") != cut.get("actor") or data.get("at") != cut.get("at")):
+        problems.append(f"{where}: not what the proven custody event {index} (the derivative "
+                        "made) says")
+    if named.get(index) != cut.get("name"):
+        problems.append(f"{where}: names {cut.get('name')!r}, the custody line of event "
+                        f"{index} {named.get(index)!r}")
+
+
 def _check_custody(root: Path, number: str, items: set[str],
                    events: dict[int, dict[str, Any]], recipient: str | None,
-                   problems: list[str]) -> None:
+                   problems: list[str]) -> dict[int, Any]:
+    """Each custody line against its proven event; returns the custodian each line names,
+    by event."""
     rel = f"data/custody/{number}.jsonl"
+    named: dict[int, Any] = {}
     try:
         lines = (root / rel).read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         problems.append(f"{rel}: missing or unreadable")
-        return
+        return named
     transferred: set[str] = set()
     for number_, line in enumerate(lines, 1):
         where = f"{rel} line {number_}"
@@ -340,6 +371,7 @@ def _check_custody(root: Path, number: str, items: set[str],
             continue
         if entry.get("event") != events[index]["text"]:
             problems.append(f"{where}: differs from the proven custody event {index}")
+        named[index] = entry.get("custodian")
         proven_fields = (events[index].get("disclosed") or {}).get("fields", {})
         for name, value in dict(entry.get("disclosed") or {}).items():
             if (None, name) not in proven_fields or proven_fields[(None, name)] != value:
@@ -355,6 +387,7 @@ def _check_custody(root: Path, number: str, items: set[str],
             transferred.add(str(data.get("item_id")))
     for item in sorted(items - transferred):
         problems.append(f"{rel}: no proven transfer of {item} to the recipient")
+    return named
 
 
 def described_manifest(digests: dict[str, str]) -> str:
