@@ -23,7 +23,12 @@ its recorded reason when it is equivalent.
 tests were added: the killed ones keep their result). ``--every K --seed S`` runs a
 deterministic subset for modules whose full run is too
 long: a mutant is kept when ``sha256(f"{S}:{name}")`` is divisible by K, so the same
-mutants are picked on every run and for every unchanged function.
+mutants are picked on every run and for every unchanged function. ``TARGET:K`` gives one
+target its own K (``access.policy access.reads:18 --every 3``).
+
+Targets named together that have the same tests run in one mutmut session (one copy,
+one stats phase, one clean run: for the access targets, whose tests take most of a run,
+that is most of the time); each still gets its own ``build/mutation/<target>/`` results.
 """
 
 from __future__ import annotations
@@ -152,8 +157,8 @@ def mutmut_env(dest: Path) -> dict[str, str]:
     return env
 
 
-def mutmut(dest: Path, args: list[str], log: Path) -> int:
-    cmd = ["nice", "-n", "19", str(VENV_BIN / "mutmut"), *args]
+def mutmut(dest: Path, args: list[str], log: Path, niceness: int) -> int:
+    cmd = ["nice", "-n", str(niceness), str(VENV_BIN / "mutmut"), *args]
     with open(log, "ab") as out:
         return subprocess.run(cmd, cwd=dest, env=mutmut_env(dest), stdout=out,
                               stderr=subprocess.STDOUT, check=False).returncode
@@ -285,64 +290,94 @@ def mark_equivalent(target: str, name: str, reason: str, build: Path) -> None:
                 f"change = {toml_string(change_of(results[name]['diff']))}\n")
 
 
-def run_target(target: str, spec: dict[str, list[str]], args: argparse.Namespace) -> dict[str, Any]:
-    dest = args.build / target
-    if dest.exists():
-        shutil.rmtree(dest)
+def module_of(mutant: str) -> str:
+    """``dadkhahi.access.policy`` for ``dadkhahi.access.policy.xǁPrincipalǁcan__mutmut_3``."""
+    return mutant.rsplit(".", 1)[0]
+
+
+def modules(spec: dict[str, list[str]]) -> set[str]:
+    """The dotted modules of a target's files (``src/dadkhahi/x/y.py`` -> ``dadkhahi.x.y``)."""
+    return {f.removeprefix("src/").removesuffix(".py").replace("/", ".") for f in spec["files"]}
+
+
+def run_group(group: list[tuple[str, int]], targets: dict[str, dict[str, list[str]]],
+              args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Run the targets of ``group`` (same tests; each with its ``--every``) in one session."""
+    names = [t for t, _ in group]
+    first = targets[names[0]]
+    dest = args.build / "+".join(names)
+    # An earlier run's results are read before any folder of this run is emptied.
+    previous: dict[str, dict[str, Any]] = {}
+    if args.recheck:
+        previous = {t: json.loads((args.recheck / t / "results.json").read_text())
+                    for t in names}
+    for folder in {dest, *(args.build / t for t in names)}:
+        if folder.exists():
+            shutil.rmtree(folder)
     dest.mkdir(parents=True)
     head, dirty = git_state()
     copy_tree(dest)
-    write_config(dest, spec)
+    write_config(dest, {**first, "files": [f for t in names for f in targets[t]["files"]]})
     log = dest / "mutmut.log"
     started = time.monotonic()
-    picked: list[str] | None = None
-    mutmut_args = ["run", "--max-children", str(args.children)]
-    previous: dict[str, Any] | None = None
-    if args.recheck:
-        # Only the survivors of an earlier run of the same mutants are run again; the
-        # others keep their earlier result (tests were added, so a kill stays a kill).
-        previous = json.loads((args.recheck / target / "results.json").read_text())
-        existing = set(generate_only(dest))
-        previous = {k: v for k, v in previous.items() if k in existing}
-        equivalent = load_equivalent()
-        picked = [k for k, v in previous.items()
-                  if v["status"] not in DETECTED and k not in equivalent]
-        mutmut_args += picked or ["none-to-recheck"]
-    elif args.every > 1:
-        picked = sampled(generate_only(dest), args.every, args.seed)
-        if not picked:
-            raise SystemExit(f"{target}: the sample is empty; use a smaller --every")
-        mutmut_args += picked
-    if previous is not None and not picked:
-        results: dict[str, Any] = {}
-    else:
-        code = mutmut(dest, mutmut_args, log)
-        if code != 0:
-            raise SystemExit(f"{target}: mutmut exited with {code}; see {log}")
-        results = collect(dest)
-    if previous is not None:
-        results = {**previous, **{k: results[k] for k in picked or []}}
-        picked = None
     equivalent = load_equivalent()
-    summary = summarise(target, results, picked, equivalent)
-    summary.update({
-        "commit": head + ("+uncommitted" if dirty else ""),
-        "files": spec["files"],
-        "tests": spec["tests"],
-        "sample": (f"survivors of {args.recheck / target} rechecked" if args.recheck
-                   else f"1 in {args.every}, seed {args.seed}" if picked is not None
-                   else "all"),
-        "seconds": round(time.monotonic() - started),
-        "command": "benchmarks/mutation/run.py " + target
-        + (f" --recheck {args.recheck}" if args.recheck
-           else f" --every {args.every} --seed {args.seed}" if picked is not None else ""),
-    })
-    if picked is not None:
-        results = {k: v for k, v in results.items() if k in set(picked)}
-    write_survivors(dest / "survivors.md", results, equivalent)
-    (dest / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (dest / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    return summary
+    # The mutants each target runs; None = all of its module's (nothing named to mutmut).
+    picked: dict[str, list[str] | None] = {t: None for t in names}
+    if args.recheck or any(every > 1 for _, every in group):
+        generated = generate_only(dest)
+        for target, every in group:
+            own = [n for n in generated if module_of(n) in modules(targets[target])]
+            if args.recheck:
+                # Only the survivors of an earlier run of the same mutants are run again; the
+                # others keep their earlier result (tests were added, so a kill stays a kill).
+                previous[target] = {k: v for k, v in previous[target].items() if k in set(own)}
+                picked[target] = [k for k, v in previous[target].items()
+                                  if v["status"] not in DETECTED and k not in equivalent]
+            elif every > 1:
+                picked[target] = sampled(own, every, args.seed)
+                if not picked[target]:
+                    raise SystemExit(f"{target}: the sample is empty; use a smaller --every")
+            else:
+                picked[target] = own
+    named = [n for p in picked.values() for n in p or []]
+    mutmut_args = ["run", "--max-children", str(args.children), *named]
+    results: dict[str, Any] = {}
+    if named or not args.recheck:
+        code = mutmut(dest, mutmut_args, log, args.nice)
+        if code != 0:
+            raise SystemExit(f"{'+'.join(names)}: mutmut exited with {code}; see {log}")
+        results = collect(dest)
+    seconds = round(time.monotonic() - started)
+    summaries = []
+    for target, every in group:
+        spec = targets[target]
+        own_results = {k: v for k, v in results.items() if module_of(k) in modules(spec)}
+        chosen = picked[target]
+        if args.recheck:
+            own_results = {**previous[target], **{k: own_results[k] for k in chosen or []}}
+            chosen = None
+        summary = summarise(target, own_results, chosen, equivalent)
+        summary.update({
+            "commit": head + ("+uncommitted" if dirty else ""),
+            "files": spec["files"],
+            "tests": spec["tests"],
+            "sample": (f"survivors of {args.recheck / target} rechecked" if args.recheck
+                       else f"1 in {every}, seed {args.seed}" if every > 1 else "all"),
+            "seconds": seconds,
+            "run_with": [t for t in names if t != target],
+            "command": "benchmarks/mutation/run.py " + target
+            + (f" --recheck {args.recheck}" if args.recheck
+               else f" --every {every} --seed {args.seed}" if every > 1 else ""),
+        })
+        if chosen is not None:
+            own_results = {k: v for k, v in own_results.items() if k in set(chosen)}
+        out = args.build / target
+        out.mkdir(parents=True, exist_ok=True)
+        write_survivors(out / "survivors.md", own_results, equivalent)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (out / "results.json").write_text(json.dumps(own_results, indent=1) + "\n")
+        summaries.append(summary)
+    return summaries
 
 
 def rescore(dest: Path) -> dict[str, Any]:
@@ -363,7 +398,10 @@ def main() -> None:
     ap.add_argument("targets", nargs="*", help="target names or package prefixes (see --list)")
     ap.add_argument("--list", action="store_true", help="list the targets and stop")
     ap.add_argument("--children", type=int, default=2, help="mutants run at once (default 2)")
-    ap.add_argument("--every", type=int, default=1, help="run every K-th mutant only")
+    ap.add_argument("--every", type=int, default=1,
+                    help="run every K-th mutant only (TARGET:K for one target)")
+    ap.add_argument("--nice", type=int, default=19,
+                    help="niceness added to mutmut's (default 19)")
     ap.add_argument("--seed", type=int, default=0, help="which subset --every picks")
     ap.add_argument("--equivalent", nargs=3, metavar=("TARGET", "MUTANT", "REASON"),
                     help="record a survivor of TARGET's last run as equivalent")
@@ -385,24 +423,33 @@ def main() -> None:
         for name, spec in targets.items():
             print(f"{name:22} {' '.join(spec['files'])}  <- {' '.join(spec['tests'])}")
         return
-    chosen = [t for t in targets
-              if any(t == a or t.startswith(a + ".") for a in args.targets)]
-    unknown = [a for a in args.targets
-               if not any(t == a or t.startswith(a + ".") for t in targets)]
-    if unknown:
-        raise SystemExit(f"unknown target(s): {', '.join(unknown)} (see --list)")
+    every_of: dict[str, int] = {}
+    for arg in args.targets:
+        name, _, k = arg.partition(":")
+        matched = [t for t in targets if t == name or t.startswith(name + ".")]
+        if not matched:
+            raise SystemExit(f"unknown target: {name} (see --list)")
+        for t in matched:
+            every_of[t] = int(k) if k else args.every
+    # Targets with the same tests (and deselected tests) share one mutmut session.
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for t, every in every_of.items():
+        key = json.dumps([targets[t]["tests"], targets[t].get("deselect", [])])
+        groups.setdefault(key, []).append((t, every))
     header = (f"{'target':22} {'generated':>9} {'killed':>6} {'timeout':>7} {'survived':>8} "
               f"{'no tests':>8} {'equiv':>5} {'score':>6} {'time':>6}  commit")
     print(header, flush=True)
-    for target in chosen:
-        r = run_target(target, targets[target], args)
-        print(f"{target:22} {r['generated']:9} {r['killed']:6} {r['timeout']:7} "
-              f"{r['survived']:8} {r['no_tests']:8} {r['equivalent']:5} "
-              f"{r['score']:6.1%} {r['seconds']:5}s  {r['commit'][:12]}"
-              + ("" if r["sample"] == "all" else f"  ({r['sample']})"), flush=True)
-        if r["stale_equivalent"]:
-            print(f"  equivalent.toml entries whose code changed (judge again): "
-                  f"{', '.join(r['stale_equivalent'])}", flush=True)
+    for group in groups.values():
+        for r in run_group(group, targets, args):
+            print(f"{r['target']:22} {r['generated']:9} {r['killed']:6} {r['timeout']:7} "
+                  f"{r['survived']:8} {r['no_tests']:8} {r['equivalent']:5} "
+                  f"{r['score']:6.1%} {r['seconds']:5}s  {r['commit'][:12]}"
+                  + ("" if r["sample"] == "all" else f"  ({r['sample']})")
+                  + (f"  (one session with {', '.join(r['run_with'])})" if r["run_with"]
+                     else ""), flush=True)
+            if r["stale_equivalent"]:
+                print(f"  equivalent.toml entries whose code changed (judge again): "
+                      f"{', '.join(r['stale_equivalent'])}", flush=True)
 
 
 if __name__ == "__main__":
