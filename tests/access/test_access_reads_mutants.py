@@ -242,3 +242,18 @@ def test_a_listed_claim_shows_what_it_rests_on(world: World) -> None:
         assert claim["support"] == [{"source_id": chain.ids["source"],
                                      "record_id": chain.ids["record"],
                                      "item_id": chain.ids["item"], "locator": None}]
+
+
+def test_every_list_filters_by_sensitivity_and_sorts_by_id_and_ledger_order() -> None:
+    # Whatever else a list offers, a reader may narrow it to one sensitivity and page it
+    # by ID or by ledger order (the row's version), both NOT NULL as keyset cursors need.
+    # `RESOURCES` is built once at import; a resource is built by `_r`, called here too so
+    # that a change to it is seen where the module is already imported (benchmarks/mutation).
+    built = [reads._r("acts", "act", s.acts, ("type",), ("type",), ("description",)),
+             *reads.RESOURCES.values()]
+    for resource in built:
+        assert resource.filters[0] == "sensitivity"
+        assert resource.sorts[:2] == ("id", "ledger_index")
+        assert resource.table.name == resource.name  # the URL's plural is the table's name
+    assert built[0] == reads.Resource("acts", "act", s.acts, ("sensitivity", "type"),
+                                      ("id", "ledger_index", "type"), ("description",))
