@@ -4,17 +4,21 @@ kind of file is caught by both, naming the file; withheld items name no one."""
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import bagit
 import pytest
 from case_world import World, rebag, run_script
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from dadkhahi.cases.bundle import verifier_script, write_bundle
 from dadkhahi.cases.bundle_verify import verify
+from dadkhahi.cli.main import app
 from dadkhahi.domain.errors import UserError
 from dadkhahi.store import schema as s
 
@@ -175,3 +179,27 @@ def test_bundle_refuses_an_existing_folder_and_writes_nothing(world: World,
     with pytest.raises(UserError, match="recipient"):
         write_bundle(world.store, "x", world.demo.case_id, tmp_path / "new", recipient=" ")
     assert world.store.size() == before and not (tmp_path / "new").exists()
+
+
+def test_each_release_publishes_the_sha256_of_the_script_its_bundles_carry(
+    world: World, tmp_path: Path,
+) -> None:
+    """``dadkhahi bundle verifier --sha256`` prints what VERIFY.txt (step 2) tells a court's
+    technician to check the bundle's script against, from outside the bundle; ``--out``
+    writes it (or the script itself) for the release's page, checkable by sha256sum -c."""
+    carried = (world.bundle.path / "verify_bundle.py").read_bytes()
+    digest = hashlib.sha256(carried).hexdigest()
+    runner = CliRunner()
+    shown = runner.invoke(app, ["bundle", "verifier", "--sha256"])
+    assert shown.exit_code == 0 and shown.output == f"{digest}  verify_bundle.py\n"
+    sums, script = tmp_path / "verify_bundle.py.sha256", tmp_path / "verify_bundle.py"
+    assert runner.invoke(app, ["bundle", "verifier", "--sha256", "--out", str(sums)]
+                         ).exit_code == 0
+    assert runner.invoke(app, ["bundle", "verifier", "--out", str(script)]).exit_code == 0
+    assert script.read_bytes() == carried
+    checked = subprocess.run(["sha256sum", "-c", sums.name], cwd=tmp_path, check=False,
+                             capture_output=True, text=True)
+    assert checked.returncode == 0 and "verify_bundle.py: OK" in checked.stdout
+    text = (world.bundle.path / "VERIFY.txt").read_text("utf-8")
+    assert "dadkhahi bundle verifier --sha256" in text
+    assert f"Dadkhahi {importlib.metadata.version('dadkhahi')}" in text

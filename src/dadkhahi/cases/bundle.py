@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.metadata
 import io
 import json
 import mimetypes
@@ -650,6 +651,12 @@ def verifier_script() -> str:
         raise IntegrityError(str(exc)) from None
 
 
+def verifier_sha256() -> str:
+    """The SHA-256 of :func:`verifier_script` (hex): what each release publishes
+    (``dadkhahi bundle verifier --sha256``) and each bundle's ``VERIFY.txt`` repeats."""
+    return hashlib.sha256(verifier_script().encode("utf-8")).hexdigest()
+
+
 VERIFY_TEXT = """\
 HOW TO VERIFY THIS BUNDLE (Dadkhahi court bundle)
 ================================================
@@ -663,11 +670,13 @@ all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
    take it from the bundle or from whoever delivered it: a forger could re-sign a
    bundle with their own key and ship a verifier that agrees with it.
 
-2. Check the verifier script before running it. Its SHA-256 must equal the one each
-   Dadkhahi release publishes:
+2. Check the verifier script before running it. Its SHA-256 must equal the one the
+   Dadkhahi release that wrote this bundle publishes (Dadkhahi {version}; the release's
+   own copy prints it: dadkhahi bundle verifier --sha256). Compare with the published
+   value, not with the line below, which comes with the bundle:
 
        sha256sum verify_bundle.py
-       expected for this bundle: {script_sha256}
+       this bundle says: {script_sha256}
 
 3. Run it (Python 3.11 or later, standard library only, no network):
 
@@ -739,7 +748,8 @@ def _finish_bag(root: Path, writer: _Writer, recipient: str, export_index: int,
     script = verifier_script()
     _tag(root, "verify_bundle.py", script, mode=0o700)
     _tag(root, "VERIFY.txt", VERIFY_TEXT.format(
-        script_sha256=hashlib.sha256(script.encode()).hexdigest()))
+        script_sha256=hashlib.sha256(script.encode()).hexdigest(),
+        version=importlib.metadata.version("dadkhahi")))
     tags = sorted(p.name for p in root.iterdir()
                   if p.is_file() and not p.name.startswith("tagmanifest-"))
     for algorithm in bundle_verify.ALGORITHMS:
@@ -755,4 +765,4 @@ def _tag(root: Path, name: str, text: str, mode: int = 0o600) -> None:
 
 
 __all__ = ["SCOPES", "VERIFY_TEXT", "BundleResult", "Exhibit", "direct_or_hearsay",
-           "verifier_script", "withheld_reasons", "write_bundle"]
+           "verifier_script", "verifier_sha256", "withheld_reasons", "write_bundle"]

@@ -284,6 +284,29 @@ def bundle_verify(
                   "and linkage decisions all verify", highlight=False)
 
 
+@bundle_app.command("verifier")
+def bundle_verifier(
+    sha256: Annotated[bool, typer.Option(
+        "--sha256", help="Its SHA-256 instead, as sha256sum prints it (to publish with each "
+                         "release)")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write it to this file (default: print it)")
+                   ] = None,
+) -> None:
+    """The verify_bundle.py every court bundle of this release carries, or (--sha256) its
+    SHA-256: published with each release, so that a court's technician can check a
+    bundle's script against it (VERIFY.txt, step 2) without trusting the bundle."""
+    from dadkhahi.cases.bundle import verifier_script, verifier_sha256
+
+    text = f"{verifier_sha256()}  verify_bundle.py\n" if sha256 else verifier_script()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, "utf-8")
+    if not sha256:
+        out.chmod(0o755)
+    console.print(f"wrote {out}", highlight=False, markup=False)
+
+
 @sources_app.command("link")
 def sources_link(
     source: Annotated[str, typer.Argument(help="The dependent source")],
