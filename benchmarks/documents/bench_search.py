@@ -46,11 +46,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -77,12 +79,32 @@ COLUMNS = ("item_id", "text_item_id", "source_id", "page", "part", "partition", 
            "token_count", "spans", "text")
 
 
+def common_words() -> tuple[str, ...]:
+    """The shipped common-words list, read from this checkout's ``search/grams.py`` by
+    path: the same vocabulary whichever engine is imported (a before/after run puts an
+    older checkout's package first on ``PYTHONPATH``)."""
+    path = Path(__file__).resolve().parents[2] / "src" / "dadkhahi" / "search" / "grams.py"
+    spec = importlib.util.spec_from_file_location("_bench_grams", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return tuple(module.COMMON_WORDS)
+
+
 def vocabulary(rng: random.Random, size: int) -> list[str]:
+    """The Zipf ranks' words: the shipped common words first (most frequent first, as in
+    real text, where the head of the distribution is exactly those words), then invented
+    words."""
+    head = common_words()
     words: set[str] = set()
-    while len(words) < size:
+    while len(words) < size - len(head):
         letters = PERSIAN if rng.random() < 0.6 else LATIN
-        words.add("".join(rng.choice(letters) for _ in range(rng.randint(3, 9))))
-    return sorted(words)
+        word = "".join(rng.choice(letters) for _ in range(rng.randint(3, 9)))
+        if word not in head:
+            words.add(word)
+    return [*head, *sorted(words)]
 
 
 class Corpus:
@@ -141,11 +163,15 @@ def _fast_items(store: Store, source: str, docs: dict[int, str]) -> dict[str, in
 
 def _fast_rows(store: Store, source: str, docs: dict[int, str], made: dict[str, int],
                sqlite: bool) -> None:
-    """``--fast``: one index row per document, its tokens the text itself.
+    """``--fast``: one index row per document, its tokens the text itself (and its
+    common pairs, as ``search.index.segment_rows`` writes them).
 
     The vocabulary's words are already the tokenizer's tokens (checked on each batch's
     first document), so the spans are the words' offsets, computed without tokenizing.
     """
+    # Imported here: a search-only run (--keep) may import an engine older than pairs.
+    from dadkhahi.search.index import with_pairs
+
     rows = []
     for item, n in made.items():
         body = docs[n]
@@ -156,8 +182,8 @@ def _fast_rows(store: Store, source: str, docs: dict[int, str], made: dict[str, 
         for word in words:
             spans += [at, at + len(word)]
             at += len(word) + 1
-        rows.append((item, item, source, 1, 0, PUBLIC, body, len(words), json.dumps(spans),
-                     body))
+        rows.append((item, item, source, 1, 0, PUBLIC, with_pairs(words), len(words),
+                     json.dumps(spans), body))
     if sqlite:
         with store.engine.begin() as conn:
             conn.exec_driver_sql(f"INSERT INTO search_segments ({', '.join(COLUMNS)}) "
@@ -185,6 +211,13 @@ def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
     with store.transaction("bench") as tx:
         source = register_source(store, tx, SourceSpec(title="SYNTHETIC benchmark corpus",
                                                         sensitivity=Sensitivity.PUBLIC))
+    if bulk:
+        # What index_pages does before the first rows of an empty index: the rows
+        # written below hold this code's pairs (search.grams).
+        from dadkhahi.search.index import claim_empty
+
+        with store.engine.begin() as conn:
+            claim_empty(conn)
     index_def = None
     if bulk and not sqlite:
         with store.engine.begin() as conn:
@@ -294,13 +327,51 @@ def explain(store: Store, who: Principal, label: str, q: str) -> None:
         # older than the cap, run for a before/after comparison, has one statement).
         capped = hasattr(engine, "very_common") and engine.very_common(conn, parse(q), None)
         chosen = {"capped": True} if capped else {}
+        values = engine.postgres_params(parse(q))
+        if "ts_check" in values:  # a phrase found by its pairs, checked as the phrase
+            chosen["checked"] = True
         stmt = engine.postgres_statement([PUBLIC], items, 20, **chosen).params(
-            **engine.postgres_params(parse(q)), **params(who))
+            **values, **params(who))
         sql = str(stmt.compile(dialect=postgresql.dialect(),
                                compile_kwargs={"literal_binds": True}))
         plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql).scalars()
         print(f"  plan, {label} {q}{' (capped)' if capped else ''}:")
         print("\n".join("    " + line for line in plan))
+
+
+def overlap(store: Store, who: Principal, queries: list[str]) -> None:
+    """``--overlap``: the engine's top 20 (ranked among the first matches when it caps a
+    very common query) against the exact top 20 (every match ranked, by the same score,
+    straight from the index), per query: how many of the 20 are the same pages, and how
+    many of the engine's score at least the exact 20th (ties make a set of 20 ambiguous)."""
+    from dadkhahi.search.query import parse
+
+    sqlite = store.engine.dialect.name == "sqlite"
+    same, good, capped = [], [], 0
+    for q in queries:
+        result = search(store, who, q, limit=20)
+        capped += bool(result.notes)
+        if sqlite:
+            sql = ("SELECT s.item_id, -bm25(search_fts_public) FROM search_fts_public "
+                   "JOIN search_segments s ON s.id = search_fts_public.rowid "
+                   "WHERE search_fts_public MATCH :m ORDER BY bm25(search_fts_public) LIMIT 20")
+            bind = {"m": parse(q).written().fts5}
+        else:
+            sql = ("SELECT item_id, 1 / (tsv <=> to_tsquery('simple', :q)) FROM search_segments "
+                   "WHERE tsv @@ to_tsquery('simple', :q) "
+                   "ORDER BY tsv <=> to_tsquery('simple', :q) LIMIT 20")
+            bind = {"q": parse(q).written().match}
+        with store.reading() as conn:
+            exact = conn.execute(text(sql), bind).all()
+        last = min(float(score) for _, score in exact)
+        same.append(len({h.item_id for h in result.hits} & {str(i) for i, _ in exact}))
+        good.append(sum(h.score >= last - 1e-9 for h in result.hits))
+        print(f"  overlap {q}: {same[-1]}/20 the same pages, {good[-1]}/20 scoring at least "
+              f"the exact 20th ({last:.4f}; engine's 20th {result.hits[-1].score:.4f})"
+              f"{' (capped)' if result.notes else ''}", flush=True)
+    print(f"  overlap@20 mean {statistics.mean(same):.1f}/20 (min {min(same)}), scoring at "
+          f"least the exact 20th {statistics.mean(good):.1f}/20 (min {min(good)}); "
+          f"{capped} of {len(queries)} capped", flush=True)
 
 
 def percentiles(times: list[float]) -> tuple[float, float, float]:
@@ -334,6 +405,11 @@ def main() -> None:
                              "items table (no blobs, no ledger events) and tokens not "
                              "computed again (the vocabulary is in normal form): builds "
                              "100,000 documents on a loaded machine")
+    parser.add_argument("--overlap", action="store_true",
+                        help="the common words' top 20 against the exact top 20 (every "
+                             "match ranked)")
+    parser.add_argument("--only", action="append", default=None, metavar="CLASS",
+                        help="time this query class only (repeatable)")
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="keep each backend's home in DIR/<backend> (and its database); "
                              "a home kept there before is searched again without building")
@@ -382,7 +458,11 @@ def main() -> None:
             if name == "postgresql" and args.explain:
                 for label, queries in classes.items():
                     explain(store, who, label, queries[0])
+            if args.overlap:
+                overlap(store, who, classes["common word"])
             for label, queries in classes.items():
+                if args.only and label not in args.only:
+                    continue
                 wall, cpu = timed(store, who, queries)
                 p50, p95, top = percentiles(wall)
                 c50, c95, _ = percentiles(cpu)

@@ -1,4 +1,4 @@
-"""``dadkhahi documents add | extract | text``: files in, their text out as derivatives."""
+"""``dadkhahi documents add | extract | text | reindex``: files in, their text out."""
 
 from __future__ import annotations
 
@@ -148,6 +148,26 @@ def extract(
         console.print(f"queued job {job.id}", highlight=False)
         return
     _print_outcomes(_run_extraction(store, params, who))
+
+
+@app.command("reindex")
+def reindex() -> None:
+    """Write the search index's common-word pairs again (after an upgrade that changed
+    the common words, or for an index made before them; until then phrases are found
+    without them, by positions alone). Rows are rewritten in small transactions: search
+    and extraction may go on meanwhile."""
+    from dadkhahi.search.index import reindex as rewrite
+
+    store = open_store()
+    with count_progress() as bar:
+        task = bar.add_task("reindexing", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        changed = rewrite(store, advance)
+    console.print(f"{changed} index row(s) rewritten; phrases use the common-word pairs",
+                  highlight=False)
 
 
 @app.command("text")

@@ -46,8 +46,9 @@ from dadkhahi.search.index import (
     RESTRICTED,
     fts_exists,
     fts_table,
-    hash_token,
     is_protected,
+    pairs_ready,
+    words_of,
 )
 from dadkhahi.search.query import Query, Term, parse
 from dadkhahi.search.tokens import tokenize
@@ -167,13 +168,16 @@ def _sqlite_hits(
 
 def postgres_statement(
     partitions: Sequence[str], items: Select[Any] | None, limit: int, *,
-    capped: bool = False,
+    capped: bool = False, checked: bool = False,
 ) -> Select[Any]:
     """PostgreSQL's statement: segment IDs and RUM distances, best first, and (``capped``)
     how many matches were ranked.
 
     Rows are matched by ``:ts_query`` and ranked by ``:ts_rank_query``, the same words
-    with every phrase loosened to AND (:func:`postgres_params` gives both).
+    with every phrase loosened to AND (:func:`postgres_params` gives both); a phrase with a
+    common word is matched and ranked by its pair lexemes (:mod:`dadkhahi.search.grams`),
+    and, when those alone are not exact (``checked``: three words or more), each row the
+    index gives is checked against the phrase itself, ``:ts_check``, on its stored vector.
 
     The RUM index (migration 0001) holds every lexeme's positions, so ``tsv <=> query``
     (the distance, 1 / rank) is read from the index and the rows come out of it best first,
@@ -206,6 +210,12 @@ def postgres_statement(
     # phrase itself occurs (which RUM's phrase distance follows exactly).
     rank = func.to_tsquery(simple, bindparam("ts_rank_query", type_=Text))
     conditions = [vector.op("@@")(match), g.partition.in_(list(partitions))]
+    if checked:
+        # The function, not the operator: a condition on the row the index gave (its
+        # pairs matched), never a second index condition, which would read the posting
+        # lists of the phrase's common words again.
+        conditions.append(func.ts_match_vq(
+            vector, func.to_tsquery(simple, bindparam("ts_check", type_=Text))))
     if items is not None:
         conditions.append(g.item_id.in_(items))
     if capped:
@@ -228,9 +238,15 @@ def postgres_statement(
             .order_by(distance).limit(limit))
 
 
-def postgres_params(query: Query, key: bytes | None = None) -> dict[str, str]:
-    """The values of :func:`postgres_statement`'s ``ts_query`` and ``ts_rank_query``."""
-    return {"ts_query": query.tsquery(key), "ts_rank_query": query.tsquery(key, phrases=False)}
+def postgres_params(query: Query, key: bytes | None = None, *,
+                    pairs: bool = True) -> dict[str, str]:
+    """The values of :func:`postgres_statement`'s ``ts_query``, ``ts_rank_query`` and (when
+    checked) ``ts_check``, for an index with pair lexemes (``pairs``) or without."""
+    written = query.written(key, pairs=pairs)
+    values = {"ts_query": written.match, "ts_rank_query": written.rank}
+    if written.check is not None:
+        values["ts_check"] = written.check
+    return values
 
 
 #: Share of the pages the query's rarest word must be on (PostgreSQL's estimate) for its
@@ -253,21 +269,23 @@ WHERE c.oid = 'search_segments'::regclass AND e.w = ANY(:words)
 """)
 
 
-def very_common(conn: Connection, query: Query, key: bytes | None) -> bool:
-    """Whether even the query's rarest word is on VERY_COMMON of the pages or more (and
+def very_common(conn: Connection, query: Query, key: bytes | None, *,
+                pairs: bool = True) -> bool:
+    """Whether even the query's rarest lexeme is on VERY_COMMON of the pages or more (and
     on more than COMMON_CANDIDATES pages).
 
-    Words only: a phrase or a prefix is never taken as very common. A phrase of common
-    words can be rare (two words on 90% of pages each met side by side on 1% of them),
-    and the statistics know words, not phrases: the capped plan would then read most of
-    the table to find its candidates (2.5 s at 20,000 pages, against 147 ms for the
-    index's exact order). No statistics yet (a new database), or a word not among the
-    most common: not very common.
+    Lexemes only: words, and the pair lexemes of a phrase of two words with a common one
+    (the pair's statistics are the phrase's own). A phrase without a pair, a longer one
+    (checked as a phrase after its pairs) or a prefix is never taken as very common: a
+    phrase of common words can be rare (two words on 90% of pages each met side by side on
+    1% of them), and the statistics know lexemes, not how often they meet: the capped
+    plan would then read most of the table to find its candidates (2.5 s at 20,000 pages,
+    against 147 ms for the index's exact order). No statistics yet (a new database), or a
+    lexeme not among the most common: not very common.
     """
-    if query.has_prefix or any(len(term.tokens) > 1 for term in query.terms):
+    words = sorted(set(query.written(key, pairs=pairs).lexemes))
+    if not words:
         return False
-    words = sorted({hash_token(key, t) if key else t for term in query.terms
-                    for t in term.tokens})
     share, rows = conn.execute(_ESTIMATE, {"words": words, "n": len(words)}).one()
     return (share is not None and float(share) >= VERY_COMMON
             and float(share) * float(rows) > COMMON_CANDIDATES)
@@ -275,11 +293,13 @@ def very_common(conn: Connection, query: Query, key: bytes | None) -> bool:
 
 def _postgres_hits(
     conn: Connection, partitions: Sequence[str], query: Query, key: bytes | None,
-    items: Select[Any] | None, bind: dict[str, str], limit: int,
+    items: Select[Any] | None, bind: dict[str, str], limit: int, pairs: bool,
 ) -> tuple[list[tuple[int, float]], bool]:
-    capped = very_common(conn, query, key)
-    stmt = postgres_statement(partitions, items, limit, capped=capped)
-    found = conn.execute(stmt, {**bind, **postgres_params(query, key)}).all()
+    capped = very_common(conn, query, key, pairs=pairs)
+    values = postgres_params(query, key, pairs=pairs)
+    stmt = postgres_statement(partitions, items, limit, capped=capped,
+                              checked="ts_check" in values)
+    found = conn.execute(stmt, {**bind, **values}).all()
     # Distance is 1 / rank (infinite for rank 0): give the rank, higher is better.
     hits = [(int(r), 1.0 / float(d) if d else 0.0) for r, d, _ in found]
     return hits, bool(found) and int(found[0][2]) >= COMMON_CANDIDATES
@@ -309,16 +329,19 @@ def search(
         sqlite = conn.dialect.name == "sqlite"
         groups: list[tuple[list[str], bytes | None]] = [(clear, None)] + [
             ([p], store.keys.subkey(f"search-tokens {p[2:]}")) for p in protected]
+        pairs = pairs_ready(conn)
         for group, key in groups:
             if sqlite:
                 for partition in group:
                     if fts_exists(conn, partition):
-                        found, cut = _sqlite_hits(conn, partition, query.fts5(key), items,
-                                                  bind, limit)
+                        found, cut = _sqlite_hits(conn, partition,
+                                                  query.written(key, pairs=pairs).fts5,
+                                                  items, bind, limit)
                         scored += found
                         capped |= cut
             else:
-                found, cut = _postgres_hits(conn, group, query, key, items, bind, limit)
+                found, cut = _postgres_hits(conn, group, query, key, items, bind, limit,
+                                            pairs)
                 scored += found
                 capped |= cut
         if capped:
@@ -359,7 +382,7 @@ def _page_tokens(
                 s.search_segments.c.page == page, s.search_segments.c.part == 0)).scalar_one()
         flat = row["spans"]
         spans = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
-        return str(text), spans, str(row["tokens"]).split(" ")
+        return str(text), spans, words_of(str(row["tokens"]), int(row["token_count"]))
     key = (str(row["item_id"]), page)
     if key not in cache:
         pages = read_text(store, conn, str(row["item_id"])).get("pages", [])

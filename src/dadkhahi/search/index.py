@@ -8,6 +8,11 @@ with FTS5 tables over
 the same column, tokenizer ``ascii`` (which splits on the spaces only, since every token
 is already normalised).
 
+**Common pairs.** After a row's words come the pair lexemes of its adjacent pairs holding
+a very common word (:mod:`dadkhahi.search.grams`): ``token_count`` counts the words only,
+and ``spans`` has one span per word. ``fulltext_state`` says which common words the rows'
+pairs were made with (:func:`pairs_ready`); :func:`reindex` rewrites them.
+
 **Partitions.** FTS5's bm25 ranks with corpus-wide statistics (how many rows hold a word,
 the mean row length), so an index shared by public and protected text would let a
 protected testimony's words move the ranking a public reader sees. Each *visibility
@@ -29,14 +34,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.search.grams import VERSION, pairing
 from dadkhahi.search.tokens import tokenize
 from dadkhahi.store import schema as s
+from dadkhahi.store.db import write_transaction
+
+if TYPE_CHECKING:
+    from dadkhahi.store.store import Store
 
 #: Tokens in one index row at most; longer pages are cut into parts.
 MAX_SEGMENT_TOKENS = 4000
@@ -91,6 +103,17 @@ def fts_exists(conn: Connection, partition: str) -> bool:
     return found is not None
 
 
+def with_pairs(words: Sequence[str], key: bytes | None = None) -> str:
+    """A row's ``tokens``: its words, then the pair lexemes of its common words
+    (:mod:`dadkhahi.search.grams`; ``key`` for a protected row, whose words are hashed)."""
+    return " ".join([*words, *pairing(key).pairs(words)])
+
+
+def words_of(tokens: str, token_count: int) -> list[str]:
+    """A row's words (its tokens without the pair lexemes that follow them)."""
+    return tokens.split(" ")[:token_count]
+
+
 @dataclass(frozen=True)
 class PageText:
     """One page to index: its number and exact text."""
@@ -117,13 +140,14 @@ def segment_rows(
                 continue
             if protected:
                 assert token_key is not None
-                words = " ".join(hash_token(token_key, t.text) for t in chunk)
+                words = [hash_token(token_key, t.text) for t in chunk]
                 spans, page_text = None, None
             else:
-                words = " ".join(t.text for t in chunk)
+                words = [t.text for t in chunk]
                 spans = [n for t in chunk for n in (t.start, t.end)]
                 page_text = page.text if part == 0 else None
-            rows.append({"page": page.number, "part": part, "tokens": words,
+            rows.append({"page": page.number, "part": part,
+                         "tokens": with_pairs(words, token_key if protected else None),
                          "token_count": len(chunk), "spans": spans, "text": page_text})
     return rows
 
@@ -141,6 +165,7 @@ def index_pages(
     fts = ensure_fts(conn, partition) if conn.dialect.name == "sqlite" else None
     if not rows:
         return 0
+    claim_empty(conn)
     # One statement for all the pages (SQLAlchemy sends an executemany as multi-row
     # INSERTs), not one round trip per page.
     values = [{"item_id": item_id, "text_item_id": text_item_id, "source_id": source_id,
@@ -179,3 +204,95 @@ def remove_items(conn: Connection, item_ids: Sequence[str]) -> int:
             conn.execute(text(f"INSERT INTO {name}({name}) VALUES ('optimize')"))  # noqa: S608
     conn.execute(delete(s.search_segments).where(which))
     return len(rows)
+
+
+# --- which pairs the index holds (search.grams) ---
+_STATE_ID = 1
+#: Rows rewritten per transaction by :func:`reindex` (no long transaction on a server).
+REINDEX_BATCH = 500
+
+
+def pairs_ready(conn: Connection) -> bool:
+    """Whether every index row holds the pair lexemes of this code's common words
+    (``fulltext_state`` names :data:`dadkhahi.search.grams.VERSION`). When not (an index
+    made before the pairs, or with another list), phrases are found by positions alone."""
+    made = conn.execute(select(s.fulltext_state.c.pairs)
+                        .where(s.fulltext_state.c.id == _STATE_ID)).scalar()
+    return made == VERSION
+
+
+def _mark_pairs(conn: Connection) -> None:
+    table = s.fulltext_state
+    dialect: Callable[..., Any] = (sqlite.insert if conn.dialect.name == "sqlite"
+                                   else postgresql.insert)
+    conn.execute(dialect(table).values(id=_STATE_ID, pairs=VERSION)
+                 .on_conflict_do_update(index_elements=[table.c.id], set_={"pairs": VERSION}))
+
+
+def claim_empty(conn: Connection) -> None:
+    """Before the first rows of an empty index: say it is made with this code's pairs
+    (every row written from now on holds them). An index with rows and no such mark
+    keeps it until :func:`reindex`."""
+    state = select(s.fulltext_state.c.id).where(s.fulltext_state.c.id == _STATE_ID)
+    if (conn.execute(state).first() is None
+            and conn.execute(select(s.search_segments.c.id).limit(1)).first() is None):
+        _mark_pairs(conn)
+
+
+def reindex(store: Store, progress: Callable[[int, int], None] | None = None) -> int:
+    """Write every index row's pair lexemes again from its stored words, with this code's
+    common words, then mark the index as holding them; returns the rows changed.
+
+    For an index made before the pairs, or with another list (``dadkhahi documents
+    reindex``). A protected row's words are keyed hashes: its pairs are made from them
+    with its partition's key, no text decrypted. Rows are rewritten a batch per
+    transaction (indexing may go on meanwhile: it writes this code's pairs already); on
+    SQLite each row's old tokens leave its FTS5 table and the new ones enter it.
+    """
+    g = s.search_segments.c
+    with store.engine.begin() as conn:
+        s.fulltext_state.create(conn, checkfirst=True)  # a home made before the table
+        total = conn.execute(select(func.count()).select_from(s.search_segments)).scalar_one()
+    changed, seen, after = 0, 0, 0
+    keys: dict[str, bytes | None] = {}
+    while True:
+        with write_transaction(store.engine) as conn:
+            rows = conn.execute(select(g.id, g.partition, g.tokens, g.token_count)
+                                .where(g.id > after).order_by(g.id).limit(REINDEX_BATCH)).all()
+            if not rows:
+                break
+            new = []
+            for row_id, partition, tokens, count in rows:
+                if partition not in keys:
+                    keys[partition] = (store.keys.subkey(f"search-tokens {partition[2:]}")
+                                       if is_protected(partition) else None)
+                made = with_pairs(words_of(tokens, count), keys[partition])
+                if made != tokens:
+                    new.append((row_id, partition, tokens, made))
+            _rewrite(conn, new)
+            changed += len(new)
+            seen += len(rows)
+            after = rows[-1][0]
+        if progress is not None:
+            progress(seen, int(total))
+    with write_transaction(store.engine) as conn:
+        _mark_pairs(conn)
+    return changed
+
+
+def _rewrite(conn: Connection, rows: list[tuple[int, str, str, str]]) -> None:
+    """New tokens for some rows (id, partition, old tokens, new tokens)."""
+    if not rows:
+        return
+    g = s.search_segments.c
+    conn.execute(update(s.search_segments).where(g.id == bindparam("row_id"))
+                 .values(tokens=bindparam("new_tokens")),
+                 [{"row_id": r, "new_tokens": new} for r, _, _, new in rows])
+    if conn.dialect.name != "sqlite":
+        return  # the generated tsv column and its RUM index follow the row
+    for row_id, partition, old, new in rows:
+        name = fts_table(partition)
+        conn.execute(text(f"INSERT INTO {name}({name}, rowid, tokens) "  # noqa: S608
+                          "VALUES ('delete', :id, :t)"), {"id": row_id, "t": old})
+        conn.execute(text(f"INSERT INTO {name}(rowid, tokens) "  # noqa: S608
+                          "VALUES (:id, :t)"), {"id": row_id, "t": new})

@@ -859,6 +859,17 @@ for _statement in SEARCH_VECTOR_DDL:
     _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
     event.listen(search_segments, "after_create", _ddl.execute_if(dialect="postgresql"))
 
+# Which common words the pair lexemes of every search_segments row were made with
+# (``search.grams.VERSION``; ``search.index.pairs_ready``): written before the first row
+# of an empty index and by ``documents reindex``. No row, or another list: phrases are
+# found by positions alone. Operational, not evidence.
+fulltext_state = Table(
+    "fulltext_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("pairs", Text, nullable=False),
+)
+
 # --- testimonies (issue 15) ---
 # A testimony's interview (everything but IDs, pseudonym and time sealed when protected)
 # and consent per recipient (latest event per recipient wins; a withdrawal lists what had

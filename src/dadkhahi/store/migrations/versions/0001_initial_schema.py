@@ -179,6 +179,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_name_keys_state")),
     )
     op.create_table(
+        "fulltext_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("pairs", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fulltext_state")),
+    )
+    op.create_table(
         "ledger_checkpoints",
         sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("root_hash", sa.LargeBinary(), nullable=False),
@@ -1331,6 +1337,7 @@ def downgrade() -> None:
 
     op.drop_table("name_keys")
     op.drop_table("name_keys_state")
+    op.drop_table("fulltext_state")
     op.drop_table("failed_sign_ins")
     op.drop_table("factor_state")
     op.drop_table("estimates")
