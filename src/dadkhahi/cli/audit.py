@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from dadkhahi.cli.common import console, open_store
+from dadkhahi.cli.refs import filter_id
 from dadkhahi.domain.errors import UserError
 
 
@@ -29,11 +30,13 @@ def since_utc(text: str) -> str:
 
 
 def audit(
-    user: Annotated[str | None, typer.Option(help="Only this user (name or ID)")] = None,
+    user: Annotated[str | None, typer.Option(
+        help="Only this user (name, or ID or unique prefix)")] = None,
     since: Annotated[
         str | None, typer.Option(help="Only from this ISO date/time on, e.g. 2026-11-01")
     ] = None,
-    object_id: Annotated[str | None, typer.Option("--object", help="Only this object")] = None,
+    object_id: Annotated[str | None, typer.Option(
+        "--object", help="Only this object (ID or unique prefix)")] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines output")] = False,
     sign_ins: Annotated[bool, typer.Option(
@@ -60,6 +63,8 @@ def audit(
         console.print(listing)
         console.print(f"{len(failed)} failed sign-in(s)")
         return
+    user = None if user is None else filter_id(store, user)
+    object_id = None if object_id is None else filter_id(store, object_id)
     with store.reading() as conn:
         rows = query_audit(conn, user=user, since=since, object_id=object_id, limit=limit)
     if as_json:

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from dadkhahi.cli.common import console, current_actor, fail, open_store
-from dadkhahi.domain.errors import UserError
+from dadkhahi.cli.refs import resolve_id, resolve_source
+from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.vocab import (
     Credibility,
     Direction,
@@ -44,9 +46,12 @@ def _print_json(value: Any) -> None:
 @app.command("create")
 def create(
     title: Annotated[str, typer.Option(help="The case's title (sealed by default)")],
-    suspect: Annotated[list[str] | None, typer.Option(help="A suspect's person ID")] = None,
-    act: Annotated[list[str] | None, typer.Option(help="An act in scope")] = None,
-    place: Annotated[list[str] | None, typer.Option(help="A place in scope")] = None,
+    suspect: Annotated[list[str] | None, typer.Option(
+        help="A suspect's person ID (or unique prefix)")] = None,
+    act: Annotated[list[str] | None, typer.Option(
+        help="An act in scope (ID or unique prefix)")] = None,
+    place: Annotated[list[str] | None, typer.Option(
+        help="A place in scope (ID or unique prefix)")] = None,
     period_from: Annotated[str | None, typer.Option(help="Start of period (YYYY-MM-DD)")] = None,
     period_to: Annotated[str | None, typer.Option(help="End of period (YYYY-MM-DD)")] = None,
     member: Annotated[list[str] | None, typer.Option(help="A team member (user)")] = None,
@@ -56,10 +61,15 @@ def create(
     """Open a case: its scope and its team (a case is a grant scope)."""
     from dadkhahi.cases.case import Scope, create_case
 
-    scope = Scope(tuple(suspect or ()), tuple(act or ()), tuple(place or ()),
+    store = open_store()
+
+    def whole(refs: list[str] | None, kind: str) -> tuple[str, ...]:
+        return tuple(resolve_id(store, None, ref, kind) for ref in refs or ())
+
+    scope = Scope(whole(suspect, "person"), whole(act, "act"), whole(place, "place"),
                   period_from, period_to)
     try:
-        case_id = create_case(open_store(), current_actor(), title, scope,
+        case_id = create_case(store, current_actor(), title, scope,
                               members=member or (), sealed=not unsealed)
     except UserError as exc:
         raise fail(str(exc)) from None
@@ -127,7 +137,8 @@ def show(
 @app.command("charge")
 def charge(
     case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
-    suspect: Annotated[str, typer.Option(help="The suspect's person ID (in the scope)")],
+    suspect: Annotated[str, typer.Option(
+        help="The suspect's person ID or unique prefix (in the scope)")],
     framework: Annotated[str, typer.Option(help="Framework ID")],
     crime: Annotated[str, typer.Option(help="Crime ID in that framework")],
     mode: Annotated[str, typer.Option(help="Mode of liability ID")],
@@ -137,8 +148,10 @@ def charge(
     """Charge a suspect: a crime of a framework under a mode of liability."""
     from dadkhahi.cases.case import add_charge
 
+    store = open_store()
     try:
-        charge_id = add_charge(open_store(), current_actor(), case, suspect, framework, crime,
+        charge_id = add_charge(store, current_actor(), case,
+                               resolve_id(store, None, suspect, "person"), framework, crime,
                                mode, available=_fws(frameworks))
     except UserError as exc:
         raise fail(str(exc)) from None
@@ -150,7 +163,8 @@ def link(
     case: Annotated[str, typer.Argument(help="Case ID (or prefix)")],
     charge: Annotated[str, typer.Option(help="Charge ID (or prefix)")],
     element: Annotated[str, typer.Option(help="Element ID (ctx:<id> for contextual ones)")],
-    fact: Annotated[str, typer.Option(help="KIND:ID, KIND one of act, involvement, claim")],
+    fact: Annotated[str, typer.Option(
+        help="KIND:ID, KIND one of act, involvement, claim (ID or unique prefix)")],
     how: Annotated[str, typer.Option(help="How the fact proves the element")],
     reliability: Annotated[Reliability, typer.Option(help="Admiralty reliability A–F")],
     credibility: Annotated[Credibility, typer.Option(help="Admiralty credibility 1–6")],
@@ -159,13 +173,17 @@ def link(
     as_json: JsonOpt = False,
 ) -> None:
     """Link a fact to an element of a charge (a ledger event with who and when)."""
-    from dadkhahi.cases.case import link_fact
+    from dadkhahi.cases.case import FACT_KINDS, link_fact
 
     kind, sep, fact_id = fact.partition(":")
     if not sep:
         raise fail("--fact is KIND:ID, e.g. involvement:involvement_…")
+    store = open_store()
+    if kind in FACT_KINDS:
+        with suppress(NotFoundError):  # the service names what is missing, the charge first
+            fact_id = resolve_id(store, None, fact_id, kind)
     try:
-        link_id = link_fact(open_store(), current_actor(), case, charge, element, kind, fact_id,
+        link_id = link_fact(store, current_actor(), case, charge, element, kind, fact_id,
                             reliability=reliability, credibility=credibility, how=how,
                             direction=direction, available=_fws(frameworks))
     except UserError as exc:
@@ -309,8 +327,10 @@ def bundle_verifier(
 
 @sources_app.command("link")
 def sources_link(
-    source: Annotated[str, typer.Argument(help="The dependent source")],
-    other: Annotated[str, typer.Argument(help="The source it depends on")],
+    source: Annotated[str, typer.Argument(
+        help="The dependent source: ID, unique ID prefix or exact title")],
+    other: Annotated[str, typer.Argument(
+        help="The source it depends on: ID, unique ID prefix or exact title")],
     kind: Annotated[SourceLinkKind, typer.Option(help="How they depend on each other")],
     note: Annotated[str | None, typer.Option(help="A note")] = None,
 ) -> None:
@@ -318,6 +338,7 @@ def sources_link(
     from dadkhahi.intake.provenance import link_sources
 
     store = open_store()
+    source, other = (str(resolve_source(store, None, ref)["id"]) for ref in (source, other))
     try:
         with store.transaction(current_actor()) as tx:
             link_id = link_sources(tx, source, other, kind, note)

@@ -18,6 +18,7 @@ from dadkhahi.cli.common import (
     fail,
     open_store,
 )
+from dadkhahi.cli.refs import resolve_id, resolve_source
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
 
@@ -59,6 +60,18 @@ def _print_outcomes(result: dict[str, Any]) -> None:
                   f"{result.get('skipped', 0)} already done", highlight=False)
 
 
+def _existing_source(store: Store, ref: str | None) -> str | None:
+    """The ID of the source ``--source`` names (ID, unique prefix or exact title; nothing
+    matching is refused with the nearest titles), None when none was given."""
+    return None if ref is None else str(resolve_source(store, None, ref)["id"])
+
+
+def _whole(store: Store, entity: tuple[str, str]) -> tuple[str, str]:
+    """(kind, ID) with the ID made whole from a unique prefix (the CLI's rule)."""
+    kind, ref = entity
+    return kind, resolve_id(store, None, ref, kind)
+
+
 def _ocr_languages(language: str | None) -> list[str] | None:
     from dadkhahi.intake.documents import OCR_LANGUAGES
 
@@ -68,7 +81,9 @@ def _ocr_languages(language: str | None) -> list[str] | None:
 @app.command("add")
 def add(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursively)")],
-    source: Annotated[str | None, typer.Option(help="Existing source ID (or prefix)")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="Existing source: ID, unique ID prefix or exact title (a new one: "
+             "--source-title)")] = None,
     source_title: Annotated[
         str | None, typer.Option(help="Register a new source with this title")] = None,
     kind: Annotated[SourceKind, typer.Option(help="Kind of the new source")] = SourceKind.DOCUMENT,
@@ -93,6 +108,7 @@ def add(
 
     store = open_store()
     who = current_actor(actor)
+    source = _existing_source(store, source)
     spec = None
     if source_title is not None:
         spec = SourceSpec(title=source_title, kind=kind, sensitivity=sensitivity,
@@ -277,16 +293,18 @@ def proposals(
     status: Annotated[str, typer.Option(
         help="pending, accepted, rejected or all")] = "pending",
     accept: Annotated[str | None, typer.Option(
-        "--accept", metavar="ID", help="Accept this proposal: its claim is added")] = None,
+        "--accept", metavar="ID",
+        help="Accept this proposal (ID or unique prefix): its claim is added")] = None,
     reject: Annotated[str | None, typer.Option(
-        "--reject", metavar="ID", help="Reject this proposal")] = None,
+        "--reject", metavar="ID", help="Reject this proposal (ID or unique prefix)")] = None,
     entity: Annotated[str | None, typer.Option(
-        help="With --accept: the claim's subject as KIND:ID (person:per_…), when the "
-             "proposal names none or names the wrong one")] = None,
+        help="With --accept: the claim's subject as KIND:ID (person:per_…; the ID or a "
+             "unique prefix), when the proposal names none or names the wrong one")] = None,
     attributed_to: Annotated[str | None, typer.Option(
         "--attributed-to", help="With --accept: the person or organisation the text "
                                 "attributes the statement to, as KIND:ID "
-                                "(organization:org_…, person:per_…)")] = None,
+                                "(organization:org_…, person:per_…; the ID or a unique "
+                                "prefix)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON")] = False,
     actor: Annotated[str | None, typer.Option(help="Who reviews")] = None,
 ) -> None:
@@ -301,13 +319,15 @@ def proposals(
     if accept or reject:
         who = current_actor(actor)
         if accept:
-            chosen = review.parse_entity(entity) if entity else None
-            party = review.parse_party(attributed_to) if attributed_to else None
+            chosen = _whole(store, review.parse_entity(entity)) if entity else None
+            party = _whole(store, review.parse_party(attributed_to)) if attributed_to else None
+            accept = resolve_id(store, None, accept, "proposal")
             done = review.accept(store, accept, who, entity=chosen, party=party)
             console.print(f"accepted {accept}: claim {done['claim_id']} "
                           f"({done['sensitivity']})", highlight=False)
         else:
             assert reject is not None
+            reject = resolve_id(store, None, reject, "proposal")
             review.reject(store, reject, who)
             console.print(f"rejected {reject}", highlight=False)
         return
@@ -337,8 +357,9 @@ def proposals(
 @app.command("capture")
 def capture(
     url: Annotated[str, typer.Argument(help="The page's http:// or https:// address")],
-    source: Annotated[str | None, typer.Option(help="Existing source ID (default: a new "
-                                                    "source for the capture)")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="Existing source: ID, unique ID prefix or exact title (default: a new source "
+             "for the capture)")] = None,
     sensitivity: Annotated[
         Sensitivity, typer.Option(help="Sensitivity of the new source")] = Sensitivity.RESTRICTED,
     no_extract: Annotated[bool, typer.Option(
@@ -353,6 +374,7 @@ def capture(
 
     store = open_store()
     who = current_actor(actor)
+    source = _existing_source(store, source)
     got = capture_url(store, url, who, source_id=source, sensitivity=sensitivity)
     for name, item in sorted(got.items.items()):
         sha = got.capture.metadata()["files"][name]["sha256"]
@@ -458,7 +480,9 @@ def _print_page(view: dict[str, Any]) -> None:
 def import_warc(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                                          help="A WARC file (.warc or .warc.gz) made by any tool")],
-    source: Annotated[str | None, typer.Option(help="Existing source ID")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="Existing source: ID, unique ID prefix or exact title (a new one: "
+             "--source-title)")] = None,
     source_title: Annotated[
         str | None, typer.Option(help="Register a new source with this title")] = None,
     sensitivity: Annotated[
@@ -479,6 +503,7 @@ def import_warc(
         spec = SourceSpec(title=source_title, kind=SourceKind.ARTICLE, sensitivity=sensitivity)
     store = open_store()
     who = current_actor(actor)
+    source = _existing_source(store, source)
     done = run(store, path, who, source_id=source, new_source=spec)
     held = " (already held: its responses were imported then)" if done.duplicate else ""
     console.print(f"item       {done.warc_item_id}  source {done.source_id}  {path.name}{held}",

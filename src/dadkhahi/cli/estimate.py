@@ -353,7 +353,8 @@ def make_estimate_command(
 
 def release_command(
     estimate_id: Annotated[str, typer.Argument(metavar="EST", help="The estimate's ID, as "
-                                               "printed when it was computed (est_…)")],
+                                               "printed when it was computed (est_…), or a "
+                                               "unique prefix of it")],
     audience: Annotated[str, typer.Option(
         help="Who it goes to: team, partner, court, un_mechanism or public (the memorial "
              "shows only estimates released to the public)")],
@@ -364,8 +365,10 @@ def release_command(
     run, method, seed and software versions."""
     from dadkhahi.analysis.estimates import release_estimate, released_estimates
     from dadkhahi.cli.common import console, current_actor, open_store
+    from dadkhahi.cli.refs import resolve_id
 
     store = open_store()
+    estimate_id = resolve_id(store, None, estimate_id, "estimate")
     release_id = release_estimate(store, current_actor(), estimate_id, audience, note)
     done = next(r for r in released_estimates(store, audience) if r.id == release_id)
     if as_json:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from dadkhahi.cli.common import console, fields_table, open_store
+from dadkhahi.cli.refs import resolve_id
 
 app = typer.Typer(help="Background jobs: what is queued, running and done.", no_args_is_help=True)
 
@@ -61,14 +62,15 @@ def list_(
 
 @app.command("show")
 def show(
-    job_id: Annotated[str, typer.Argument(help="Job ID")],
+    job_id: Annotated[str, typer.Argument(help="Job ID or unique prefix")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (one document)")]
     = False,
 ) -> None:
     """One job: state, progress, result or error."""
     from dadkhahi.jobs.queue import get
 
-    job = get(open_store(), job_id).to_json()
+    store = open_store()
+    job = get(store, resolve_id(store, None, job_id, "job")).to_json()
     if as_json:
         typer.echo(json.dumps(job, ensure_ascii=False, indent=2))
         return
@@ -76,11 +78,12 @@ def show(
 
 
 @app.command("cancel")
-def cancel(job_id: Annotated[str, typer.Argument(help="Job ID")]) -> None:
+def cancel(job_id: Annotated[str, typer.Argument(help="Job ID or unique prefix")]) -> None:
     """Cancel a queued job, or ask a running one to stop at its next progress report."""
     from dadkhahi.jobs.queue import request_cancel
 
-    job = request_cancel(open_store(), job_id)
+    store = open_store()
+    job = request_cancel(store, resolve_id(store, None, job_id, "job"))
     console.print(f"{job.id}: {job.state}"
                   + (" (stop requested)" if job.state == "running" else ""), highlight=False)
 

@@ -90,7 +90,8 @@ def prove(
 
 @app.command("prove-record")
 def prove_record(
-    record: Annotated[str, typer.Argument(help="Record ID (rec_…) of a list import")],
+    record: Annotated[str, typer.Argument(
+        help="Record ID (rec_…) of a list import, or a unique prefix of it")],
     fields: Annotated[bool, typer.Option(
         "--fields/--no-fields",
         help="Also disclose the row's sealed fields (a protected record's values)")] = False,
@@ -100,11 +101,13 @@ def prove_record(
     and the import event's inclusion, without any other row of the list."""
     from sqlalchemy import select
 
+    from dadkhahi.cli.refs import resolve_id
     from dadkhahi.store import ledger_log
     from dadkhahi.store import schema as s
     from dadkhahi.store.selective import prove_rows
 
     store = open_store()
+    record = resolve_id(store, None, record, "record")
     note = store.checkpoint()
     with store.reading() as conn:
         index = conn.execute(select(s.records.c.ledger_index)

@@ -380,16 +380,19 @@ def audit_draw(
 
 @audit_app.command("record")
 def audit_record(
-    audit_id: Annotated[str, typer.Argument(help="The audit (aud_...) the sheets belong to")],
+    audit_id: Annotated[str, typer.Argument(
+        help="The audit (aud_…, or a unique prefix) the sheets belong to")],
     sheets: Annotated[list[Path], typer.Argument(help="Labelled CSV sheet(s)")],
     seed: Annotated[int, typer.Option(help="Seed of the interval's posterior draws")] = 1,
     actor: Annotated[str | None, typer.Option(help="Who records the audit")] = None,
 ) -> None:
     """Read labelled sheets, estimate the run's precision and recall with 95% intervals
     (Wilson per stratum), and record them in the ledger (link.audited)."""
+    from dadkhahi.cli.refs import resolve_id
     from dadkhahi.linkage.audit import record_audit
 
     store = open_store()
+    audit_id = resolve_id(store, None, audit_id, "audit")
     result = record_audit(store, current_actor(actor), audit_id, sheets, seed=seed)
     table = Table("stratum", "pairs in the run", "labelled", "same", "share same (95% Wilson)",
                   title=f"audit {audit_id}")

@@ -34,9 +34,11 @@ _PROVINCE_HELP = ("A province the list covers (repeatable, or comma-separated; a
                   "none: not limited to some provinces")
 _PERIOD_HELP = ("Period of the events listed: FROM..TO, either end open "
                 "(1367/04/01..1367/09/30, 1988-07..1988-12, ..1988), Solar Hijri or Gregorian")
-_DERIVED_HELP = ("A list (lst_/imp_ ID) or source (ID or exact title) this list was copied or "
-                 "extracted from (repeatable): it is not an independent list")
-_COMPILED_HELP = "A list or source (ID or exact title) that compiled this list (repeatable)"
+_DERIVED_HELP = ("A list (lst_/imp_ ID or unique prefix) or source (ID, unique prefix or exact "
+                 "title) this list was copied or extracted from (repeatable): it is not an "
+                 "independent list")
+_COMPILED_HELP = ("A list or source (ID, unique prefix or exact title) that compiled this list "
+                  "(repeatable)")
 
 
 @app.command("import")

@@ -281,7 +281,8 @@ def places_status(
     record: Annotated[str | None, typer.Option(
         metavar="ID", help="The supporting record of that source (ID or prefix)")] = None,
     item: Annotated[str | None, typer.Option(
-        metavar="ID", help="The supporting item of that source (a photo, a report)")] = None,
+        metavar="ID",
+        help="The supporting item of that source (a photo, a report; ID or prefix)")] = None,
     locator: Annotated[str | None, typer.Option(help="Where in it (page, line)")] = None,
     sensitivity: SensitivityOpt = "public",
     as_user: AsUserOpt = None, as_json: JsonOpt = False,

@@ -99,23 +99,26 @@ def held(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fals
 @app.command("approve")
 def approve(
     source: Annotated[list[str] | None, typer.Option(
-        "--source", help="A source to approve for publication (repeatable)")] = None,
+        "--source", help="A source to approve for publication: ID, unique ID prefix or "
+                         "exact title (repeatable)")] = None,
     all_sources: Annotated[bool, typer.Option(
         "--all", help="Approve every source the store holds now")] = False,
     actor: Annotated[str | None, typer.Option(
         "--actor", help="Who is acting (default: OS user)")] = None,
 ) -> None:
     """Approve sources for publication (a ledger event)."""
+    from dadkhahi.cli.refs import resolve_source
     from dadkhahi.publish.gate import approve as approve_sources
 
-    done = approve_sources(open_store(), current_actor(actor), source or [],
-                           all_sources=all_sources)
+    store = open_store()
+    chosen = [str(resolve_source(store, None, ref)["id"]) for ref in source or []]
+    done = approve_sources(store, current_actor(actor), chosen, all_sources=all_sources)
     console.print(f"Approved {len(done):,} source(s) for publication.", highlight=False)
 
 
 @app.command("withdraw")
 def withdraw(
-    person: Annotated[str, typer.Argument(help="The person's ID")],
+    person: Annotated[str, typer.Argument(help="The person's ID or a unique prefix of it")],
     reason_file: Annotated[Path, typer.Option(
         "--reason-file", help="File holding the family's reason (kept sealed)",
         exists=True, dir_okay=False, readable=True)],
@@ -123,9 +126,11 @@ def withdraw(
         "--actor", help="Who is acting (default: OS user)")] = None,
 ) -> None:
     """A family's request: the person's page becomes a nameless tombstone."""
+    from dadkhahi.cli.refs import resolve_id
     from dadkhahi.publish.gate import withdraw as withdraw_person
 
-    index = withdraw_person(open_store(), current_actor(actor), person,
+    store = open_store()
+    index = withdraw_person(store, current_actor(actor), resolve_id(store, None, person, "person"),
                             reason_file.read_text("utf-8"))
     console.print(f"Withdrawn (event {index}); the next build shows a nameless page.",
                   highlight=False)

@@ -38,10 +38,16 @@ def _table(kind: str) -> Table:
     """The table whose rows an ID of this kind names."""
     from dadkhahi.store import schema as s
 
-    return s.metadata.tables[{"person": "persons", "act": "acts", "claim": "claims",
-                              "source": "sources", "item": "items", "record": "records",
-                              "organization": "organizations", "place": "places",
-                              "involvement": "involvements", "case": "cases"}[kind]]
+    return s.metadata.tables[_TABLES[kind]]
+
+
+#: Every kind of object a command takes an ID of, and its table (tests/cli/test_cli_refs.py
+#: lists the commands).
+_TABLES = {"person": "persons", "act": "acts", "claim": "claims", "source": "sources",
+           "item": "items", "record": "records", "organization": "organizations",
+           "place": "places", "involvement": "involvements", "case": "cases", "job": "jobs",
+           "estimate": "estimates", "audit": "link_audits", "segment": "testimony_segments",
+           "testimony": "testimonies", "proposal": "proposals", "user": "users"}
 _SHOWN_MATCHES = 5
 
 AsUserOpt = Annotated[str | None, typer.Option(
@@ -107,6 +113,19 @@ def kind_of(ref: str) -> str | None:
     """The kind an ID names by its prefix (``src_…`` → source), if it has one."""
     head = ref.split("_", 1)[0]
     return _KIND_OF_PREFIX.get(head) if "_" in ref else None
+
+
+def filter_id(store: Store, ref: str) -> str:
+    """A filter's ID made whole: the object of any kind (told by its prefix) whose ID
+    starts with ``ref``; ``ref`` as given when it names no such object (a filter may name
+    an erased one, or a name)."""
+    kind = kind_of(ref.strip())
+    if kind not in _TABLES:
+        return ref
+    try:
+        return resolve_id(store, None, ref, kind)
+    except NotFoundError:
+        return ref
 
 
 def resolve_any(store: Store, principal: Principal | None, ref: str,

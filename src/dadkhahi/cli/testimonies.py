@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dadkhahi.cli.common import console, current_actor, fail, fields_table, open_store
+from dadkhahi.cli.refs import kind_of, resolve_id
 from dadkhahi.domain.vocab import Sensitivity
+
+if TYPE_CHECKING:
+    from dadkhahi.store.store import Store
 
 testimonies_app = typer.Typer(help="Testimonies: protected witnesses, interviews, transcripts.",
                               no_args_is_help=True)
@@ -25,6 +29,19 @@ consent_app = typer.Typer(help="Consent per recipient for each testimony.",
 _LISTS = ("others_present", "materials_shown", "prior_statements")
 _TEXTS = ("witness_name", "witness_contact", "interview_date", "interview_place",
           "interviewer", "interpreter", "language")
+
+
+_TESTIMONY_HELP = "Testimony ID, source ID (or a unique prefix of either) or pseudonym"
+
+
+def _testimony(store: Store, ref: str) -> str:
+    """The testimony ``ref`` names as the service reads it: an ID or prefix of a testimony
+    or of its source made whole (the CLI takes prefixes, the API exact IDs), else ``ref``
+    as given (a pseudonym)."""
+    kind = kind_of(ref.strip())
+    if kind in ("testimony", "source"):
+        return resolve_id(store, None, ref, kind)
+    return ref
 
 
 def _json_object(path: Path) -> dict[str, Any]:
@@ -93,7 +110,7 @@ def add(
 
 @testimonies_app.command("interview")
 def interview(
-    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    testimony: Annotated[str, typer.Argument(help=_TESTIMONY_HELP)],
     details: Annotated[Path, typer.Option(
         help="JSON file of the fields to change (others kept; null clears one): "
              "interview_date, interview_place, interviewer, others_present[], interpreter, "
@@ -111,7 +128,8 @@ def interview(
 
     fields = _json_object(details)
     try:
-        changed, index = change_interview(open_store(), testimony, fields,
+        store = open_store()
+        changed, index = change_interview(store, _testimony(store, testimony), fields,
                                           current_actor(actor), expected_version=if_version)
     except ValidationError as exc:
         raise fail(f"{details}: {exc}") from None
@@ -123,7 +141,7 @@ def interview(
 
 @consent_app.command("set")
 def set_(
-    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    testimony: Annotated[str, typer.Argument(help=_TESTIMONY_HELP)],
     recipient_kind: Annotated[str, typer.Option(
         "--to", help="team, partner, un_mechanism, court or public")],
     status: Annotated[str, typer.Option(help="given, refused or withdrawn")],
@@ -141,7 +159,8 @@ def set_(
     """Record consent for one recipient, or its withdrawal (listing what was disclosed)."""
     from dadkhahi.intake.testimonies import set_consent
 
-    index = set_consent(open_store(), testimony, recipient_kind, recipient, status,
+    store = open_store()
+    index = set_consent(store, _testimony(store, testimony), recipient_kind, recipient, status,
                         current_actor(actor), date=date, how=how,
                         informed_defence=informed_defence, disclosed=disclosed or ())
     console.print(f"consent {status} for {recipient_kind}"
@@ -179,7 +198,7 @@ def read_segments(path: Path) -> list[Any]:
 
 @testimonies_app.command("segment")
 def segment(
-    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    testimony: Annotated[str, typer.Argument(help=_TESTIMONY_HELP)],
     file: Annotated[Path, typer.Option(
         "--file", help="JSON list of segments: text (exactly as transcribed), knowledge "
                        "(direct or hearsay), start and end (seconds, optional), note")],
@@ -188,14 +207,16 @@ def segment(
     """Divide a testimony into segments after its last one (all or nothing)."""
     from dadkhahi.intake.testimonies import add_segments
 
-    ids = add_segments(open_store(), testimony, read_segments(file), current_actor(actor))
+    store = open_store()
+    ids = add_segments(store, _testimony(store, testimony), read_segments(file),
+                       current_actor(actor))
     for sid in ids:
         console.print(f"segment {sid}", highlight=False)
 
 
 @testimonies_app.command("translate")
 def translate(
-    segment_id: Annotated[str, typer.Argument(help="Segment ID")],
+    segment_id: Annotated[str, typer.Argument(help="Segment ID or unique prefix")],
     language: Annotated[str, typer.Option(help="The translation's language (en, fa…)")],
     file: Annotated[Path, typer.Option("--file", help="UTF-8 text file of the translation")],
     translator: Annotated[str | None, typer.Option(help="Who translated it")] = None,
@@ -208,14 +229,15 @@ def translate(
         body = file.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"{file}: not a readable UTF-8 text file ({type(exc).__name__})") from None
-    tid = add_translation(open_store(), segment_id, language, body, current_actor(actor),
-                          translator=translator)
+    store = open_store()
+    tid = add_translation(store, resolve_id(store, None, segment_id, "segment"), language, body,
+                          current_actor(actor), translator=translator)
     console.print(f"translation {tid}", highlight=False)
 
 
 @testimonies_app.command("show")
 def show(
-    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    testimony: Annotated[str, typer.Argument(help=_TESTIMONY_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="JSON output (one document)")]
     = False,
 ) -> None:
@@ -225,6 +247,7 @@ def show(
 
     store = open_store()
     with store.reading() as conn:
+        testimony = _testimony(store, testimony)
         shown = testimony_details(store, conn, testimony)
         # The version a change of the interview names (``testimonies interview
         # --if-version``).
@@ -237,7 +260,7 @@ def show(
 
 @testimonies_app.command("erase")
 def erase(
-    testimony: Annotated[str, typer.Argument(help="Testimony ID, source ID or pseudonym")],
+    testimony: Annotated[str, typer.Argument(help=_TESTIMONY_HELP)],
     reason: Annotated[str, typer.Option(help="Why (recorded in the ledger; name no one)")],
     actor: Annotated[str | None, typer.Option(help="Who erases it")] = None,
 ) -> None:
@@ -245,7 +268,8 @@ def erase(
     unreadable for good (the ledger keeps that they existed)."""
     from dadkhahi.intake.testimonies import erase_testimony
 
-    indices = erase_testimony(open_store(), testimony, reason, current_actor(actor))
+    store = open_store()
+    indices = erase_testimony(store, _testimony(store, testimony), reason, current_actor(actor))
     console.print(f"erased: {len(indices)} keys destroyed (events "
                   f"{indices[0]} to {indices[-1]})", highlight=False)
 

@@ -181,11 +181,23 @@ def grant(
 @app.command("revoke")
 def revoke(
     name: Annotated[str, typer.Argument(help="User name")],
-    scope: Annotated[str, typer.Argument(help="Source (or entity) ID")],
+    scope: Annotated[str, typer.Argument(
+        help="Source (or entity, or case) ID, or a unique prefix of it among the user's "
+             "grants")],
     actor: ActorOpt = None,
 ) -> None:
     """Withdraw a grant."""
-    _grants().revoke(open_store(), scope, name, current_actor(actor))
+    grants = _grants()
+    store = open_store()
+    with store.reading() as conn:
+        # Among the user's own grants: a grant on an erased object can still be revoked.
+        held = sorted({str(g["scope_id"]) for g in grants.list_grants(conn, name)})
+    matches = [held_id for held_id in held if held_id.startswith(scope.strip())]
+    if len(matches) > 1 and scope not in matches:
+        raise UserError(f"{scope!r} names several of {name}'s grants: {', '.join(matches)}")
+    if len(matches) == 1:
+        scope = matches[0]
+    grants.revoke(store, scope, name, current_actor(actor))
     console.print(f"revoked {scope} from {name}", highlight=False)
 
 
