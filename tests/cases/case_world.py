@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dadkhahi.cases.bundle import BundleResult
+from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
 from dadkhahi.demo.case import DemoCase
+from dadkhahi.domain.vocab import Credibility, Direction, Reliability
 from dadkhahi.store.store import Store
 
 
@@ -18,6 +20,19 @@ class World:
     store: Store
     demo: DemoCase
     bundle: BundleResult
+
+
+def murder_case(store: Store, title: str, suspect: str, act: str, element: str,
+                fact: tuple[str, str], how: str) -> str:
+    """The smallest case a bundle is written of: ``suspect`` charged with murder (the
+    national template, as instigator), one fact (kind, ID) linked to ``element``."""
+    case_id = create_case(store, "analyst", title, Scope((suspect,), (act,)))
+    charge = add_charge(store, "analyst", case_id, suspect, "national-murder", "murder",
+                        "instigator")
+    link_fact(store, "analyst", case_id, charge, element, fact[0], fact[1],
+              reliability=Reliability.C, credibility=Credibility.POSSIBLY_TRUE, how=how,
+              direction=Direction.INCRIMINATING)
+    return case_id
 
 
 def run_script(folder: Path, key: str, script: Path | None = None

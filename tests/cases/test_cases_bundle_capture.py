@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_world import World, rebag, run_script
+from case_world import World, murder_case, rebag, run_script
 from sqlalchemy import ColumnElement, FromClause, bindparam
 
 from dadkhahi.access import disclosure
@@ -22,15 +22,11 @@ from dadkhahi.access.disclosure import AudienceKind, Tier
 from dadkhahi.cases.bundle import BundleResult, write_bundle
 from dadkhahi.cases.bundle_capture import NOT_VERIFIED, NOTHING_CLAIMED
 from dadkhahi.cases.bundle_verify import verify
-from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     ActType,
     CaptureResult,
-    Credibility,
-    Direction,
     InvolvementRole,
-    Reliability,
     Sensitivity,
 )
 from dadkhahi.facts.entities import Support, add_involvement, create_act, create_person
@@ -159,12 +155,8 @@ def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Protected]:
         act = create_act(tx, ActType.EXECUTION, description="SYNTHETIC act")
         named = add_involvement(tx, act, InvolvementRole.SIGNED, person_id=suspect,
                                 support=[Support(added.source_id, item_id=item)])
-    case_id = create_case(store, "analyst", "SYNTHETIC capture case", Scope((suspect,), (act,)))
-    charge = add_charge(store, "analyst", case_id, suspect, "national-murder", "murder",
-                        "instigator")
-    link_fact(store, "analyst", case_id, charge, "1", "involvement", named,
-              reliability=Reliability.C, credibility=Credibility.POSSIBLY_TRUE,
-              how="SYNTHETIC", direction=Direction.INCRIMINATING)
+    case_id = murder_case(store, "SYNTHETIC capture case", suspect, act, "1",
+                          ("involvement", named), "SYNTHETIC")
     bundle = write_bundle(store, "lawyer", case_id, tmp / "bundle", recipient=COURT)
     try:
         yield Protected(store, bundle, done["event"], tmp, case_id)

@@ -13,12 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from case_world import murder_case
 from sqlalchemy import select
 
 from dadkhahi.cases.bundle import write_bundle
 from dadkhahi.cases.bundle_verify import verify
-from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
-from dadkhahi.domain.vocab import ActType, Credibility, Direction, Reliability
+from dadkhahi.domain.vocab import ActType
 from dadkhahi.facts.entities import create_act, create_person
 from dadkhahi.intake.lists import import_list
 from dadkhahi.linkage.service import run_linkage
@@ -73,12 +73,8 @@ def test_a_linked_persons_fact_carries_the_proofs_of_its_link_decisions(
     with store.transaction("analyst") as tx:
         suspect = create_person(tx, "SYNTHETIC Official Jim", synthetic=True)
         act = create_act(tx, ActType.EXECUTION, description="SYNTHETIC act")
-    case_id = create_case(store, "analyst", "SYNTHETIC linkage case", Scope((suspect,), (act,)))
-    charge = add_charge(store, "analyst", case_id, suspect, "national-murder", "murder",
-                        "instigator")
-    link_fact(store, "analyst", case_id, charge, "2", "claim", claim,
-              reliability=Reliability.C, credibility=Credibility.POSSIBLY_TRUE,
-              how="both lists put the victim in Evin", direction=Direction.INCRIMINATING)
+    case_id = murder_case(store, "SYNTHETIC linkage case", suspect, act, "2", ("claim", claim),
+                          "both lists put the victim in Evin")
     bundle = write_bundle(store, "lawyer", case_id, tmp_path / "bundle",
                           recipient="SYNTHETIC Court of Linkage")
     folder, key = bundle.path, store.verifier_key()

@@ -14,17 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from case_world import murder_case
 from sqlalchemy import select
 
 from dadkhahi.cases.bundle import BundleResult, write_bundle
 from dadkhahi.cases.bundle_verify import verify
-from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
 from dadkhahi.domain.vocab import (
     ActType,
-    Credibility,
-    Direction,
     InvolvementRole,
-    Reliability,
     Sensitivity,
 )
 from dadkhahi.facts.entities import Support, add_involvement, create_act, create_person
@@ -79,13 +76,8 @@ def selective(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Selective]:
         named = add_involvement(tx, act, InvolvementRole.SIGNED, person_id=suspect, support=[
             Support(report.source_id, record_id=str(rec), locator="row 417"),
             Support(made["source_id"], item_id=added.added[0][1], locator="line 1")])
-    case_id = create_case(store, "analyst", "SYNTHETIC selective case",
-                          Scope((suspect,), (act,)))
-    charge = add_charge(store, "analyst", case_id, suspect, "national-murder", "murder",
-                        "instigator")
-    link_fact(store, "analyst", case_id, charge, "1", "involvement", named,
-              reliability=Reliability.C, credibility=Credibility.POSSIBLY_TRUE,
-              how="row 417 names him as signing", direction=Direction.INCRIMINATING)
+    case_id = murder_case(store, "SYNTHETIC selective case", suspect, act, "1",
+                          ("involvement", named), "row 417 names him as signing")
     bundle = write_bundle(store, "lawyer", case_id, tmp / "bundle",
                           recipient="SYNTHETIC Court of Selective")
     yield Selective(store, bundle, report.ledger_index, str(rec))

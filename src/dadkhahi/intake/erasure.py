@@ -112,19 +112,15 @@ def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], li
             .order_by(s.claims.c.ledger_index)
         ).scalars()
     )
-    keys += _keys(
-        conn.execute(
-            select(s.item_metadata.c.sealed).where(s.item_metadata.c.item_id.in_(ids))
-        ).scalars()
-    )
-    # Where and when it was made, as a verifier found it (intake.capture_checks).
-    keys += _keys(
-        conn.execute(
-            select(s.capture_verifications.c.sealed)
-            .where(s.capture_verifications.c.item_id.in_(ids))
-            .order_by(s.capture_verifications.c.ledger_index)
-        ).scalars()
-    )
+    # What its public copy left out, and where and when it was made as a verifier found it
+    # (intake.capture_checks).
+    for kept in (s.item_metadata, s.capture_verifications):
+        keys += _keys(
+            conn.execute(
+                select(kept.c.sealed).where(kept.c.item_id.in_(ids))
+                .order_by(kept.c.ledger_index)
+            ).scalars()
+        )
     # What the item's text names, and the claims proposed from it (dadkhahi.mentions).
     for table in (s.mentions, s.proposals):
         keys += _keys(
