@@ -184,7 +184,7 @@ def read_page(
     # four a read cost (issue 11). A count must agree with its page, and a claim with
     # its supports: those keep their transaction.
     alone = not query.count and resource.table is not s.claims
-    with store.reading(one_statement=alone) as conn:
+    with store.reading(one_statement=alone, by_key=by_key(resource, query)) as conn:
         rows = [dict(r) for r in conn.execute(stmt, bind).mappings()]
         more = len(rows) > query.limit
         rows = rows[: query.limit]
@@ -222,13 +222,34 @@ def read_object(
 ) -> tuple[dict[str, Any], PendingAudit]:
     """One object as :func:`get_object` gives it, with its audit left to the caller."""
     t = resource.table
-    with store.reading(one_statement=t is not s.claims) as conn:  # as for a page
+    with store.reading(one_statement=t is not s.claims, by_key=True) as conn:  # as for a page
         row = conn.execute(_one_statement(t, principal.team),
                            {**params(principal), "object_id": object_id}).mappings().first()
         if row is None:
             raise NotFoundError(f"no {resource.kind} {object_id!r}")
         data, audited = _render(store, conn, principal, resource, [dict(row)])
     return data[0], PendingAudit(f"{action} {resource.kind}", audited)
+
+
+def by_key(resource: Resource, query: PageQuery) -> bool:
+    """Whether a page is read by key: in ID order, with no search or count, narrowed by
+    nothing or by exactly the columns an index holds before the ID (the records or files
+    of a source). Such a page walks that index and stops after the page whatever values
+    are bound, so it is a short read that never waits for a lock, and its plan needs no
+    values (``Store.reading(by_key=True)``); a filter on another column may find one row
+    or most of the table, and the values bound should choose the plan."""
+    if query.q or query.count or query.sort.lstrip("-") != "id":
+        return False
+    return _along_an_index(resource.table, frozenset(query.filters))
+
+
+@cache
+def _along_an_index(table: Table, filters: frozenset[str]) -> bool:
+    if not filters:
+        return True  # the primary key
+    return any(
+        names[-1] == "id" and set(names[:-1]) == filters
+        for names in ([c.name for c in index.columns] for index in table.indexes))
 
 
 # Bind names of the page statements below.

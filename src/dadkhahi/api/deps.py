@@ -49,7 +49,7 @@ def bearer_token(request: Request) -> tuple[str | None, bool]:
 
 def _lookup(store: Store, token: str, ip: str | None,
             idle: Any) -> sessions.Resolved | None:
-    with store.reading(one_statement=True) as conn:
+    with store.reading(one_statement=True, by_key=True) as conn:
         return sessions.lookup(conn, token, ip, idle)
 
 

@@ -31,7 +31,13 @@ from dadkhahi.ledger.events import encode_batch, encode_event
 from dadkhahi.store import actors, ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import BlobStore
-from dadkhahi.store.db import make_engine, read_connection, write_transaction
+from dadkhahi.store.db import (
+    is_sqlite,
+    make_engine,
+    make_key_read_engine,
+    read_connection,
+    write_transaction,
+)
 from dadkhahi.store.home import AskPassphrase, Home
 from dadkhahi.store.migrate import require_rum, upgrade
 from dadkhahi.store.projection import OpBuffer, project
@@ -168,6 +174,10 @@ class Store:
         self.home = home
         self._ask = ask
         self.engine = engine or make_engine(home.database_url())
+        #: The engine of reads by key (:func:`dadkhahi.store.db.make_key_read_engine`;
+        #: on SQLite the one engine). It connects only when first used.
+        self.key_engine = self.engine if is_sqlite(self.engine) else make_key_read_engine(
+            self.engine.url.render_as_string(hide_password=False))
         self.blobs = BlobStore(home.blob_dir)
         #: Paths of the home that others could read when it was opened (now put right).
         self.mode_fixes: list[str] = []
@@ -275,10 +285,14 @@ class Store:
                 ledger_log.sign_checkpoint(conn, self.signer, utc_now())
 
     @contextmanager
-    def reading(self, one_statement: bool = False) -> Iterator[Connection]:
+    def reading(self, one_statement: bool = False,
+                by_key: bool = False) -> Iterator[Connection]:
         """A consistent read-only snapshot (``one_statement``: see
-        :func:`dadkhahi.store.db.read_connection`)."""
-        with read_connection(self.engine, one_statement) as conn:
+        :func:`dadkhahi.store.db.read_connection`). ``by_key``: the read finds rows by
+        key or walks an index in key order whatever values are bound (a session, one
+        object, a page in ID order); on PostgreSQL it runs on :attr:`key_engine`."""
+        with read_connection(self.key_engine if by_key else self.engine,
+                             one_statement) as conn:
             yield conn
 
     def checkpoint(self) -> str:

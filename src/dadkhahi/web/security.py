@@ -100,7 +100,7 @@ def _token_for(request: Request, binding: str) -> str:
 
 def _lookup(store: Store, token: str, ip: str | None,
             settings: ServerSettings) -> sessions.Resolved | None:
-    with store.reading(one_statement=True) as conn:
+    with store.reading(one_statement=True, by_key=True) as conn:
         return sessions.lookup(conn, token, ip, settings.session_idle)
 
 

@@ -46,14 +46,12 @@ async def _audit(pending: reads.PendingAudit, store: StoreDep, principal: Princi
         await run_in_threadpool(pending.record, store, principal)
 
 
-# The two read routes are ``async``: a single object or a page in key order is a short
-# indexed read that never waits for a lock, so it runs on the event loop, sparing the
-# request a hop to a worker thread (which cost more CPU than the query under load).
-# Searches, counts and pages sorted on other columns may scan, so they go to a thread
-# rather than hold up every other request; so does the audit write, which may wait for
-# the write lock, and which is awaited before the answer leaves.
-def _is_quick(query: reads.PageQuery) -> bool:
-    return query.q is None and not query.count and query.sort.lstrip("-") == "id"
+# The two read routes are ``async``: a single object or a page read by key is a short
+# indexed read that never waits for a lock, so it runs as ``run_read`` says (on the
+# event loop on SQLite, sparing the request a hop to a worker thread). Searches, counts,
+# other sorts and filters may scan, so they go to a thread rather than hold up every
+# other request; so does the audit write, which may wait for the write lock, and which
+# is awaited before the answer leaves.
 
 
 def _add_list_and_get(resource: reads.Resource) -> None:
@@ -70,7 +68,7 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         filters = {k: v for k, v in request.query_params.items() if k in resource.filters}
         query = reads.PageQuery(filters=filters, q=q, sort=sort, limit=limit, cursor=cursor,
                                 count=count)
-        if _is_quick(query):
+        if reads.by_key(resource, query):
             page, pending = await run_read(store, reads.read_page, store, principal, resource,
                                            query)
         else:
