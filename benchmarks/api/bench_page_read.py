@@ -102,20 +102,22 @@ def pct(values: list[float], q: float) -> float:
 
 def profile_worker_threads(into: cProfile.Profile) -> None:
     """Profile what ``run_read`` hands to worker threads too (cProfile sees one thread)."""
-    original = http_requests.run_in_threadpool
+    original = vars(http_requests)["to_thread"].run_sync
     lock = threading.Lock()
 
-    async def profiled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        def run() -> Any:
-            with lock:
-                into.enable()
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    into.disable()
-        return await original(run)
+    class Profiled:
+        @staticmethod
+        async def run_sync(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            def run() -> Any:
+                with lock:
+                    into.enable()
+                    try:
+                        return fn(*args)
+                    finally:
+                        into.disable()
+            return await original(run, **kwargs)
 
-    http_requests.run_in_threadpool = profiled  # type: ignore[assignment]
+    setattr(http_requests, "to_thread", Profiled)  # noqa: B010 (not exported)
 
 
 async def drive(app: Any, token: str, ids: dict[str, Any], n: int,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
 from starlette.requests import Request
 
 from dadkhahi.access import factors
 from dadkhahi.http.settings import ServerSettings
-from dadkhahi.store.db import is_sqlite
+from dadkhahi.store.db import KEY_READ_THREADS, is_sqlite
 from dadkhahi.store.store import Store
 
 T = TypeVar("T")
@@ -21,13 +22,30 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+# The event loop's own limiter of the threads that read by key (anyio keeps its default
+# limiter per loop the same way: a test's app runs on a loop of its own).
+_KEY_READERS: RunVar[CapacityLimiter] = RunVar("dadkhahi_key_readers")
+
+
+def _key_readers() -> CapacityLimiter:
+    try:
+        return _KEY_READERS.get()
+    except LookupError:
+        limiter = CapacityLimiter(KEY_READ_THREADS)
+        _KEY_READERS.set(limiter)
+        return limiter
+
+
 async def run_read(store: Store, fn: Callable[..., T], *args: Any) -> T:
-    """Run a short read: on the event loop for SQLite (microseconds in process, a thread
-    hop costs more), in a worker thread for PostgreSQL, where the query waits on a
-    socket and, on the loop, would hold every other request behind that wait."""
+    """Run a short read by key (``Store.reading(by_key=True)``): on the event loop for
+    SQLite (microseconds in process, a thread hop costs more), in a worker thread for
+    PostgreSQL, where the query waits on a socket and, on the loop, would hold every
+    other request behind that wait. At most :data:`~dadkhahi.store.db.KEY_READ_THREADS`
+    such threads run at once, as many as the connections their engine keeps; more
+    requests wait their turn on the loop."""
     if is_sqlite(store.engine):
         return fn(*args)
-    return await run_in_threadpool(fn, *args)
+    return await to_thread.run_sync(fn, *args, limiter=_key_readers())
 
 
 def relying_party(request: Request, settings: ServerSettings) -> factors.RelyingParty:

@@ -23,6 +23,14 @@ SQLITE_SYNCHRONOUS = "FULL"
 #: Seconds a pooled PostgreSQL connection may sit unused before it is pinged on its next
 #: checkout (see :func:`_ping_when_idle`).
 PING_AFTER_IDLE = 10.0
+#: Worker threads that run the HTTP faces' reads by key on PostgreSQL
+#: (:func:`dadkhahi.http.requests.run_read`), and the connections the engine of those
+#: reads keeps open (:func:`make_key_read_engine`): one per thread, so none is opened or
+#: closed under load. They shared the 40 threads of every worker-thread task with a pool
+#: of 5 connections kept and 10 more opened and closed on demand: 15 server processes
+#: came or went in a 3 s run, each new one planning its statements anew (issue 11). On
+#: a small server more threads would not read faster: the reads wait for its cores.
+KEY_READ_THREADS = 8
 
 
 def make_engine(url: str) -> Engine:
@@ -47,13 +55,15 @@ def make_key_read_engine(url: str) -> Engine:
     ``plan_cache_mode = force_generic_plan`` a statement psycopg has prepared (after
     its 5th run on a connection) is planned once per connection. Searches, counts,
     other orders and filters keep the main engine, where the values bound choose the
-    plan.
+    plan. The pool keeps :data:`KEY_READ_THREADS` connections, and hands back the one
+    returned last, whose prepared statements are the warmest.
     """
     options = make_url(url).query.get("options", "")
     if isinstance(options, tuple):
         options = " ".join(options)
     engine = create_engine(
-        url, connect_args={"options": f"{options} -c plan_cache_mode=force_generic_plan".strip()})
+        url, pool_size=KEY_READ_THREADS, pool_use_lifo=True,
+        connect_args={"options": f"{options} -c plan_cache_mode=force_generic_plan".strip()})
     _ping_when_idle(engine)
     return engine
 
