@@ -204,8 +204,8 @@ def result(proc: subprocess.Popen[str], warm_ms: int = 0) -> dict[str, Any]:
 def show(label: str, r: dict[str, Any]) -> None:
     cpu = f"  CPU/request {r['cpu_ms']:.2f} ms" if "cpu_ms" in r else ""
     if "db_cpu_ms" in r:
-        cpu += (f" + database >= {r['db_cpu_ms']:.2f} ms ({r['db_churn']} server processes "
-                "came or went)")
+        cpu += (f" + database >= {r['db_cpu_ms']:.2f} ms ({r['db_sessions']} server processes "
+                "started)")
     print(f"  {label:34} {r['rps']:8.0f} req/s  p50 {r['p50'] / 1000:7.1f} ms  "
           f"p99 {r['p99'] / 1000:7.1f} ms  max {r['max'] / 1000:7.1f} ms  "
           f"errors {r['errors']} (non-2xx {r['status']}, timeouts {r['timeout']}){cpu}")
@@ -233,30 +233,43 @@ class Meter:
     CPU per request barely depends on the machine's load, unlike throughput and latency.
     The database's figure counts the server processes alive at both ends of the run only:
     a pooled connection closed and opened again during the run (the pool's overflow) takes
-    its CPU with it, so the figure is a lower bound, and the run says how many came and went.
+    its CPU with it, so the figure is a lower bound, and the run says how many server
+    processes started during it (none, once the pools hold every connection they use).
     """
 
     def __init__(self, pid: int, admin: Any, db: str) -> None:
         self.pid, self.admin, self.db = pid, admin, db
 
-    def start(self) -> tuple[float, dict[int, float]]:
-        return cpu_seconds(self.pid), self._db()
+    def start(self) -> tuple[float, dict[int, float], int]:
+        return cpu_seconds(self.pid), self._db(), self.sessions()
 
     def _db(self) -> dict[int, float]:
         return {} if self.admin is None else backend_cpu(self.admin, self.db)
 
-    def stop(self, began: tuple[float, dict[int, float]], *runs: dict[str, Any]) -> None:
+    def sessions(self) -> int:
+        """Server processes started for the database so far (``pg_stat_database``): the
+        processes alive at both ends of a run miss those that came and went within it."""
+        if self.admin is None:
+            return 0
+        with self.admin.connect() as conn:
+            return int(conn.execute(text("SELECT sessions FROM pg_stat_database "
+                                         "WHERE datname = :n"), {"n": self.db}).scalar_one())
+
+    def stop(self, began: tuple[float, dict[int, float], int], *runs: dict[str, Any]) -> None:
         """Write the CPU per request since ``began`` into each of ``runs`` (run together)."""
         n = max(1, sum(r["requests"] for r in runs))
         server = (cpu_seconds(self.pid) - began[0]) / n * 1000
         now = self._db()
         kept = set(now) & set(began[1])
         db = sum(now[p] - began[1][p] for p in kept) / n * 1000
+        if self.admin is not None:
+            time.sleep(1.5)  # a session is counted at its start, flushed within a second
+        started = self.sessions() - began[2]
         for r in runs:
             r["cpu_ms"] = server
             if self.admin is not None:
                 r["db_cpu_ms"] = db
-                r["db_churn"] = len(set(now) ^ set(began[1]))
+                r["db_sessions"] = started
 
 
 def start(home: Home, port: int, args: argparse.Namespace, env: dict[str, str]
