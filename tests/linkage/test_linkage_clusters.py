@@ -201,6 +201,30 @@ def test_a_chain_never_joins_records_with_different_fathers_or_distant_births() 
     assert not chain_conflicts(decided.clusters, features, pairs, same).isin(["a"]).any().any()
 
 
+def test_the_chain_check_holds_across_lists_but_not_inside_a_list_being_deduplicated() -> None:
+    # a-b-c chained by near-certain links; a and c have birth years 12 apart (a rewritten
+    # date) and were never compared.
+    features = _features(a=(None, 1950), b=(None, 1956), c=(None, 1962), d=(None, 1970),
+                         e=(None, 1971))
+    pairs = _pairs(("a", "b", 0.995), ("b", "c", 0.995), ("d", "e", 0.995))
+    # One list being deduplicated: every record has a near-certain duplicate, so the list
+    # is exempt; it is known to name one person several times, each written differently.
+    deduplicating = pd.Series(["L"] * 5)
+    kept, apart, added = cluster_with_chain_check(IDS, pairs, 0.05, None, features,
+                                                  sources=deduplicating)
+    assert kept.duplicate_lists == ("L",)
+    assert (apart, added) == (0, 0)
+    assert _groups(kept.clusters) == {frozenset("abc"), frozenset("de")}
+    # The same chain across lists that name a person once: a and c are kept apart.
+    lists = pd.Series(["L1", "L2", "L3", "L1", "L2"])
+    split, apart, added = cluster_with_chain_check(IDS, pairs, 0.05, None, features,
+                                                   sources=lists)
+    assert split.duplicate_lists == ()
+    assert (apart, added) == (1, 1)
+    assert frozenset("abc") not in _groups(split.clusters)
+    assert frozenset("de") in _groups(split.clusters)
+
+
 def test_a_weak_link_joins_two_groups_only_when_they_are_densely_linked() -> None:
     ids = pd.Series(["a", "b", "c", "d", "e"])
     lists = pd.Series(["L1", "L2", "L3", "L4", "L5"])
