@@ -31,11 +31,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(home: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
-    """Start ``dadkhahi --home HOME serve`` on a free loopback port; stop it on exit."""
+def serve(home: Path, log: Path, env: dict[str, str] | None = None,
+          options: tuple[str, ...] = ()) -> Iterator[Served]:
+    """Start ``dadkhahi --home HOME serve [OPTIONS]`` on a free loopback port; stop it on
+    exit."""
     port = _free_port()
     command = [str(Path(sys.executable).with_name("dadkhahi")), "--home", str(home), "serve",
-               "--port", str(port)]
+               "--port", str(port), *options]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    env={**os.environ, **(env or {})})

@@ -60,9 +60,11 @@ def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A real ``dadkhahi serve`` over the module's world (for the browser tests)."""
+    """A real ``dadkhahi serve`` over the module's world (for the browser tests). Its job
+    thread runs at full priority: at the default (nice 10) a linkage run starves on a
+    machine busy with other work (not done in 4 minutes at load 22; about 5 s of CPU)."""
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with serve(world.store.home.path, log) as running:
+    with serve(world.store.home.path, log, options=("--worker-nice", "0")) as running:
         yield running
 
 

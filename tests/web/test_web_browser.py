@@ -510,3 +510,191 @@ def test_pick_a_person_on_the_act_page_by_typing_their_name(browser: Any, server
     finally:
         context.close()
     assert not [u for u in urls if "%D8" in u or "%DA" in u]
+
+
+def _cp1256(text: str) -> bytes:
+    """Windows-1256, as lists typed on Persian Windows are (Arabic yeh and kaf)."""
+    return text.replace("ی", "ي").replace("ک", "ك").encode("cp1256")
+
+
+#: A list of three columns the wizard recognises; line 3's date cannot be read.
+WIZARD_LIST = ("شناسه,نام و نام خانوادگی,تاریخ اعدام\n"
+               "J1,رضا SYNTHETIC-wizard,1367/05/12\n"
+               "J2,زهرا SYNTHETIC-wizard,not a date\n")
+#: The corrected file: line 3's date fixed, a row added.
+WIZARD_FIXED = WIZARD_LIST.replace("not a date", "1367/05/14") + \
+    "J3,مینا SYNTHETIC-wizard,1367/05/20\n"
+
+
+def test_import_a_list_through_the_wizard_then_its_corrected_version(
+        browser: Any, server: Served, world: World, tmp_path: Path) -> None:
+    """Journey (Persian, then English): upload a Windows-1256 CSV, see the detected
+    encoding and the first rows, choose the identifier column, a dry run naming the bad
+    date by line and field, the date left out, confirm; then the corrected file as the
+    list's next version, which ends on what it changed."""
+    first, fixed = tmp_path / "wizard.csv", tmp_path / "wizard-fixed.csv"
+    first.write_bytes(_cp1256(WIZARD_LIST))
+    fixed.write_bytes(_cp1256(WIZARD_FIXED))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "investigator_g")
+        page.goto(f"{server.url}/fa/imports")
+        page.locator("#f-source").fill(world.objects[PUBLIC].list_source)
+        page.set_input_files("#f-file", str(first))
+        page.get_by_role("button", name="خواندن پرونده").click()
+        read = page.locator("section[aria-labelledby=read-heading]")
+        read.wait_for()
+        assert re.search(r"windows-1256|cp1256", read.inner_text().lower())
+        assert "رضا SYNTHETIC-wizard" in read.locator("tbody").inner_text()
+        page.select_option("#id_column", "شناسه")
+        page.get_by_role("button", name="آزمایش بی‌ذخیره").click()
+        problems = page.locator("section[aria-labelledby=dry-heading] tbody tr")
+        problems.first.wait_for()
+        assert [t.split("\t")[:2] for t in problems.all_inner_texts()] == [["۳", "death_date"]]
+        assert page.get_by_role("button", name="تأیید ورود فهرست").count() == 0
+        page.screenshot(path=str(shot_name("import-dry-run", "fa", "desktop")), full_page=True)
+        page.select_option("#map-death_date", "")  # the date left out of this version
+        page.get_by_role("button", name="آزمایش بی‌ذخیره").click()
+        page.get_by_role("button", name="تأیید ورود فهرست").click()
+        made = page.locator("dl.facts.panel")  # the last step's page only
+        made.wait_for()
+        assert "۲" in page.get_by_role("status").inner_text()
+        list_id = made.locator("dd").nth(1).locator("bdi").first.inner_text()
+        assert list_id.startswith("lst_")
+        # The corrected file, as the next version of that list, in English.
+        page.goto(f"{server.url}/en/imports")
+        page.select_option("#f-new_version_of", list_id)
+        page.set_input_files("#f-file", str(fixed))
+        page.get_by_role("button", name="Read the file").click()
+        page.select_option("#id_column", "شناسه")
+        page.get_by_role("button", name="Dry run").click()
+        page.get_by_text("All 3 rows can be imported.").wait_for()
+        page.get_by_role("button", name="Confirm the import").click()
+        changes = page.locator("section[aria-labelledby=changes-heading]")
+        changes.wait_for()
+        shown = dict(zip(changes.locator("dt").all_inner_texts(),
+                         changes.locator("dd").all_inner_texts(), strict=True))
+        # J3 added; J1 and J2 changed (their date read now), nothing removed.
+        assert (shown["Added"], shown["Removed"], shown["Changed"], shown["Unchanged"]) == (
+            "1", "0", "2 (2 in fields linkage compares)", "0"), shown
+        assert "matched by the list's own identifiers" in changes.inner_text()
+        page.screenshot(path=str(shot_name("import-new-version", "en", "desktop")),
+                        full_page=True)
+        assert axe_problems(page) == []
+    finally:
+        context.close()
+
+
+def test_upload_an_item_and_download_its_inclusion_proof(
+        browser: Any, server: Served, world: World, tmp_path: Path) -> None:
+    """Journey: a file uploaded from its source's page (fields, then the file), the new
+    item's page, its inclusion proof downloaded in Chromium; the proof verifies offline
+    against the ledger's key and names the item's own event."""
+    import json
+
+    from dadkhahi.ledger.proofs import verify_bundle
+    from dadkhahi.store import schema as s
+
+    upload = tmp_path / "statement.txt"
+    upload.write_text(f"SYNTHETIC statement {secrets.token_hex(8)}\n", "utf-8")
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "en", "investigator_g")
+        page.goto(f"{server.url}/en/sources/{world.objects[PUBLIC].source}")
+        page.locator("#f-from").fill("SYNTHETIC courier")
+        page.locator("#f-how").fill("handed over on a USB stick")
+        page.set_input_files("#f-file", str(upload))
+        page.get_by_role("button", name="Upload", exact=True).click()
+        page.wait_for_url(re.compile(rf"{re.escape(server.url)}/en/items/itm_\w+$"))
+        item_id = page.url.rsplit("/", 1)[1]
+        assert "statement.txt" in page.locator("main").inner_text()
+        page.screenshot(path=str(shot_name("item-uploaded", "en", "desktop")), full_page=True)
+        with page.expect_download() as got:
+            page.get_by_role("link", name="Download the inclusion proof").click()
+        assert got.value.suggested_filename == f"{item_id}.proof.json"
+        saved = tmp_path / "proof.json"
+        got.value.save_as(saved)
+    finally:
+        context.close()
+    bundle = json.loads(saved.read_text("utf-8"))
+    with world.store.reading() as conn:
+        index = conn.execute(select(s.items.c.ledger_index).where(
+            s.items.c.id == item_id)).scalar_one()
+    assert bundle["index"] == index
+    assert verify_bundle(bundle, world.store.verifier_key()).size >= index + 1
+
+
+def _pair_shown(page: Any) -> tuple[str, str]:
+    a = page.locator("input[name=record_a]").get_attribute("value")
+    b = page.locator("input[name=record_b]").get_attribute("value")
+    return min(a, b), max(a, b)
+
+
+def _decisions_on(world: World, pair: tuple[str, str]) -> list[str]:
+    from dadkhahi.store import schema as s
+
+    d = s.link_decisions.c
+    with world.store.reading() as conn:
+        return list(conn.execute(select(d.decision).where(
+            d.record_a == pair[0], d.record_b == pair[1]).order_by(d.ledger_index)).scalars())
+
+
+def test_decide_pairs_in_the_review_queue_by_keyboard_only(browser: Any, server: Served,
+                                                           world: World) -> None:
+    """Journey (Persian page, Latin key codes): S same, D different, N not sure, U undo;
+    each key records its decision and the next pair comes; the undo returns the pair
+    left unsure to the queue."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "admin_g")
+        page.goto(f"{server.url}/fa/review")
+        page.screenshot(path=str(shot_name("review-pair", "fa", "desktop")), full_page=True)
+        decided = []
+        for key, decision in (("s", "same"), ("d", "different"), ("n", "unsure")):
+            pair = _pair_shown(page)
+            with page.expect_navigation():
+                page.keyboard.press(key)
+            assert _decisions_on(world, pair)[-1] == decision, key
+            assert _pair_shown(page) != pair
+            decided.append(pair)
+        with page.expect_navigation():
+            page.keyboard.press("u")
+        assert _decisions_on(world, decided[-1])[-2:] == ["unsure", "withdrawn"]
+        assert _pair_shown(page) == decided[-1]  # back in the queue, and first
+        assert [_decisions_on(world, p)[-1] for p in decided[:2]] == ["same", "different"]
+    finally:
+        context.close()
+
+
+def test_a_linkage_run_is_queued_from_the_jobs_page_and_followed(
+        browser: Any, server: Served, world: World) -> None:
+    """Journey: "Run linkage" on the jobs page (Persian); the worker of ``dadkhahi
+    serve`` runs it while the table refreshes itself (htmx), until it is done with its
+    counts and a way to the review queue. Last in this file: it links every record
+    anew."""
+    from dadkhahi.jobs import queue
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "admin_g")
+        page.goto(f"{server.url}/fa/jobs")
+        with page.expect_navigation():
+            page.get_by_role("button", name="اجرای پیوند رکوردها").click()
+        # The only linkage job of this world (its first run was made directly).
+        row = page.locator("#jobs tbody tr", has_text="اجرای پیوند رکوردها")
+        # The table refreshes itself every 2 s (htmx) until the job has ended.
+        row.locator("td", has_text=re.compile("انجام‌شده|ناموفق")).wait_for(timeout=240_000)
+        assert "انجام‌شده" in row.inner_text() and "نفر از" in row.inner_text()
+        page.screenshot(path=str(shot_name("jobs-linkage-done", "fa", "desktop")),
+                        full_page=True)
+        row.get_by_role("link", name="صف بررسی").click()
+        page.wait_for_url(f"{server.url}/fa/review")
+    finally:
+        context.close()
+    job = queue.list_jobs(world.store, created_by=world.user_ids["admin_g"], limit=1)[0]
+    assert job.kind == "linkage.run" and job.state.value == "succeeded"
+    assert job.result is not None and job.result["run_id"].startswith("run_")

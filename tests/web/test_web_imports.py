@@ -45,7 +45,7 @@ def _start(client, source: str, body: bytes, name: str = "list.csv"):  # type: i
 def _form(html: str, **changes: str) -> dict[str, str]:
     """The column form as the browser would send it (selected options), changed."""
     form = {"csrf": csrf_of(html), "staged": _STAGED.search(html).group(1)}  # type: ignore[union-attr]
-    for name in ("source", "sensitivity"):
+    for name in ("source", "sensitivity", "new_version_of"):
         form[name] = re.search(rf'name="{name}" value="([^"]*)"', html).group(1)  # type: ignore[union-attr]
     for menu in re.finditer(r'<select id="[^"]+" name="([^"]+)">(.*?)</select>', html, re.S):
         chosen = re.search(r'<option value="([^"]*)"[^>]*selected', menu.group(2))
@@ -123,4 +123,55 @@ def test_wizard_refuses_without_permission_or_with_an_unreadable_file(
     hidden = _start(client_for(app, world, "analyst"),
                     world.objects[Sensitivity.PROTECTED].list_source, LIST)
     assert hidden.status_code in (403, 422) and "SECRET" not in hidden.text
+    assert not list((world.store.home.path / "uploads").glob("wizard-*"))
+
+
+def _start_version(client, list_id: str, body: bytes, source: str = ""):  # type: ignore[no-untyped-def]
+    token = csrf_of(client.get("/en/imports").text)
+    data, headers = _multipart({"csrf": token, "source": source, "sensitivity": "",
+                                "new_version_of": list_id}, body, "corrected.csv")
+    return client.post("/en/imports", content=data, headers=headers)
+
+
+def test_a_corrected_file_becomes_the_list_s_next_version_and_shows_what_changed(
+        app: FastAPI, world: World) -> None:
+    client = client_for(app, world, "investigator_g")
+    first = _start(client, world.objects[Sensitivity.PUBLIC].list_source,
+                   LIST.replace(b"W1", b"V1").replace(b"W2", b"V2"))
+    dry = client.post("/en/imports/check", data=_form(
+        first.text, action="dry-run", id_column="شناسه", map_death_date=""))
+    done = client.post("/en/imports/check", data=_form(dry.text, action="confirm"))
+    assert done.status_code == 200 and "What the new version changed" not in done.text
+    list_id = re.search(r'(lst_\w+)', done.text).group(1)  # type: ignore[union-attr]
+    # The list is offered as one a corrected file may replace.
+    assert f'<option value="{list_id}"' in client.get("/en/imports").text
+    # Line 3's date corrected, a row added: the next version of that list.
+    fixed = LIST.replace(b"W1", b"V1").replace(b"W2", b"V2").replace(
+        b"not a date", b"1367/05/14") + _arabic_letters("V3,مینا SYNTHETIC,رضا,1367/05/20,قم\n"
+                                                       ).encode("cp1256")
+    read = _start_version(client, list_id, fixed)
+    assert read.status_code == 200 and f'name="new_version_of" value="{list_id}"' in read.text
+    dry = client.post("/en/imports/check", data=_form(read.text, action="dry-run",
+                                                      id_column="شناسه"))
+    assert "All 3 rows can be imported." in dry.text
+    before = _records(world)
+    made = client.post("/en/imports/check", data=_form(dry.text, action="confirm"))
+    assert made.status_code == 200 and "What the new version changed" in made.text
+    shown = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", made.text))
+    assert (shown["Added"], shown["Removed"], shown["Changed"], shown["Unchanged"]) == (
+        "1", "0", "2 (2 in fields linkage compares)", "0"), shown
+    assert "new version 2 of list" in made.text
+    assert _records(world) == before + 3  # the version before stays, superseded
+    with world.store.reading() as conn:
+        versions = conn.execute(select(s.list_imports.c.list_id).where(
+            s.list_imports.c.list_id == list_id)).all()
+    assert len(versions) == 2
+    # No permission, no version; an unknown list is "no such list"; a source and a list
+    # together are refused (a new version stays with its list's source).
+    assert _start_version(client_for(app, world, "analyst"), list_id,
+                          fixed).status_code == 403
+    unknown = _start_version(client, "lst_" + "0" * 20, fixed)
+    assert unknown.status_code == 422 and 'id="f-new_version_of-error"' in unknown.text
+    both = _start_version(client, list_id, fixed, source="anything")
+    assert both.status_code == 422 and 'id="f-source-error"' in both.text
     assert not list((world.store.home.path / "uploads").glob("wizard-*"))

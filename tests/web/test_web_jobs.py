@@ -48,3 +48,20 @@ def test_queue_follow_and_cancel_a_linkage_run(app: FastAPI, world: World) -> No
     done = analyst.get("/en/jobs")
     assert "Cancelled" in done.text and "hx-get" not in done.text  # nothing left to poll
     assert client_for(app, world, "anonymous").get("/fa/jobs").status_code == 303
+
+
+def test_finished_jobs_of_each_kind_are_shown_with_their_result(app: FastAPI,
+                                                                world: World) -> None:
+    """A finished job's row words its result by kind; a result without a kind's keys (a
+    ledger verification, a run whose counts the viewer may see) is no server error."""
+    admin = world.user_ids["admin_g"]  # sees every record: a run's counts are shown
+    results = {"linkage.run": {"run_id": "run_SYNTHETIC", "kind": "model", "persons": 7,
+                               "records": 9},
+               "ledger.verify": {"ok": True, "size": 12}}
+    for kind, result in results.items():
+        job = queue.enqueue(world.store, kind, {}, created_by=admin)
+        assert queue.claim(world.store) is not None
+        queue.finish(world.store, job.id, JobState.SUCCEEDED, result=result)
+    page = client_for(app, world, "admin_g").get("/en/jobs")
+    assert page.status_code == 200, page.text[-500:]
+    assert "7 persons from 9 records" in page.text and "Ledger verification" in page.text

@@ -67,6 +67,10 @@ def serve(
         "--worker/--no-worker",
         help="Run queued jobs (linkage, estimates…) in a thread of this server, one at a "
              "time at low priority; --no-worker when `dadkhahi worker` runs them")] = True,
+    worker_nice: Annotated[int, typer.Option(
+        "--worker-nice", min=0, max=19,
+        help="How much to lower the job thread's priority (as `dadkhahi worker --nice`)")]
+    = 10,
 ) -> None:
     """Serve the workspace's pages and the API with uvicorn (TLS needed off loopback).
 
@@ -119,7 +123,7 @@ def serve(
                   f"(schema at /openapi.json, answering to {', '.join(hosts)})",
                   highlight=False)
     ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls else {}
-    stop_jobs = _start_job_thread(target) if worker else None
+    stop_jobs = _start_job_thread(target, worker_nice) if worker else None
     try:
         _run(target, host, port, workers, log_level, ssl)
     finally:
@@ -127,7 +131,7 @@ def serve(
             stop_jobs()
 
 
-def _start_job_thread(target: Home) -> Callable[[], None]:
+def _start_job_thread(target: Home, nice: int) -> Callable[[], None]:
     """A thread running queued jobs one at a time, at low priority (see ``dadkhahi worker``).
 
     One per server, in the process that starts uvicorn (never in each of its workers).
@@ -142,7 +146,7 @@ def _start_job_thread(target: Home) -> Callable[[], None]:
     stop = threading.Event()
 
     def work() -> None:
-        lower_priority()
+        lower_priority(nice)
         run_forever(Store.open(target), stop=stop)
 
     thread = threading.Thread(target=work, name="dadkhahi-jobs", daemon=True)

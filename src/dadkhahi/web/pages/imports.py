@@ -15,6 +15,11 @@
    deleted. *Cancel* deletes it too, and a staged file older than :data:`STAGED_FOR` is
    deleted by the next upload.
 
+A corrected file may be uploaded as the next version of a list the visitor may see
+(:func:`~dadkhahi.services.lists_linkage.version_target`, as the API's
+``new_version_of``): the same steps, ending on what the new version changed (records
+added, removed and changed, and what became of the review decisions).
+
 The staging token and every value travel in form bodies, never in a URL.
 """
 
@@ -26,6 +31,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -68,7 +74,7 @@ FIELD_LABELS = {
     "affiliation": N_("Political affiliation"), "id_number": N_("Identity number"),
     "notes": N_("Notes"),
 }
-UPLOAD_FIELDS = frozenset({"csrf", "source", "sensitivity"})
+UPLOAD_FIELDS = frozenset({"csrf", "source", "sensitivity", "new_version_of"})
 _PROBLEM = re.compile(r"line (\d+)(?:, field ([^:]+))?: (.*)", re.S)
 
 
@@ -119,6 +125,38 @@ def _discard(staged: Staged) -> None:
     shutil.rmtree(staged.folder, ignore_errors=True)
 
 
+def _target(store: Store, principal: Principal, source: str, version_of: str,
+            sensitivity: Sensitivity | None) -> svc.ImportTarget:
+    """Where the file goes: the next version of a list (``version_of``), or a source."""
+    if version_of:
+        if source.strip():
+            raise ValidationError("a new version stays with its list's source")
+        return svc.version_target(store, principal, version_of, sensitivity)
+    return svc.import_target(store, principal, source, sensitivity, Reliability.F,
+                             Credibility.CANNOT_JUDGE)
+
+
+def _target_errors(store: Store, principal: Principal, source: str, version_of: str,
+                   sensitivity: Sensitivity | None, tr: Any) -> dict[str, str]:
+    """The form's errors, by field, if the file cannot go where the form says."""
+    try:
+        _target(store, principal, source, version_of, sensitivity)
+    except NotFoundError:
+        if version_of:
+            return {"new_version_of": tr("There is no such list, or you may not see it.")}
+        return {"source": tr("There is no such source, or you may not see it.")}
+    except ValidationError:
+        if version_of and source.strip():
+            return {"source": tr("A new version stays with its list's source: leave the "
+                                 "source empty.")}
+        if version_of:
+            return {"new_version_of": tr("You would not be able to see these records: ask "
+                                         "for a grant on the list's source first.")}
+        return {"source": tr("Give a source's identifier or the title of a source to "
+                             "register.")}
+    return {}
+
+
 def _problems(lines: list[str]) -> list[tuple[str, str, str]]:
     """(line, field, what) of each problem, as the import names them."""
     out = []
@@ -141,9 +179,11 @@ async def _start_page(request: Request, lang: str, errors: dict[str, str] | None
     current = await visitor(request)
     store: Store = request.app.state.store
     done = await run_in_threadpool(svc.imports_for, store, current.principal)
+    # The lists a corrected file may replace: each list's current version.
+    current_lists = [x for x in reversed(done) if not x["superseded_by"]]
     return render(request, "imports.html", {
         "imports": list(reversed(done))[:20], "errors": errors or {},
-        "sensitivity": SENSITIVITY,
+        "sensitivity": SENSITIVITY, "lists": current_lists,
     }, current, lang, status)
 
 
@@ -160,20 +200,16 @@ async def upload(request: Request, lang: LangDep) -> Response:
     permitted(request, current, lang, Permission.ADD_EVIDENCE)
     store: Store = request.app.state.store
     source = fields.one("source") or ""
+    version_of = (fields.one("new_version_of") or "").strip()
     level = fields.one("sensitivity") or ""
     if level and level not in SENSITIVITY:
         return await _start_page(request, lang, {"sensitivity": tr(
             "Choose one of the values offered.")}, 422)
     sensitivity = Sensitivity(level) if level else None
-    try:
-        await run_in_threadpool(svc.import_target, store, current.principal, source,
-                                sensitivity, Reliability.F, Credibility.CANNOT_JUDGE)
-    except NotFoundError:
-        return await _start_page(request, lang, {"source": tr(
-            "There is no such source, or you may not see it.")}, 422)
-    except ValidationError:
-        return await _start_page(request, lang, {"source": tr(
-            "Give a source's identifier or the title of a source to register.")}, 422)
+    errors = await run_in_threadpool(_target_errors, store, current.principal, source,
+                                     version_of, sensitivity, tr)
+    if errors:
+        return await _start_page(request, lang, errors, 422)
     await run_in_threadpool(_sweep, store)
     staged = await run_in_threadpool(_new_stage, store, current.principal,
                                      safe_name(fields.filename) or "list")
@@ -186,12 +222,13 @@ async def upload(request: Request, lang: LangDep) -> Response:
     if staged.path.stat().st_size == 0:
         _discard(staged)
         return await _start_page(request, lang, {"file": tr("Choose a list file.")}, 422)
-    return await _columns_page(request, lang, staged, source, level, {}, None)
+    return await _columns_page(request, lang, staged, (source, version_of), level, {}, None)
 
 
-async def _columns_page(request: Request, lang: str, staged: Staged, source: str,
-                        level: str, chosen: dict[str, str], id_column: str | None,
-                        dry: bool = False, refused: list[str] | None = None) -> Response:
+async def _columns_page(request: Request, lang: str, staged: Staged,
+                        target: tuple[str, str], level: str, chosen: dict[str, str],
+                        id_column: str | None, dry: bool = False,
+                        refused: list[str] | None = None) -> Response:
     """Step 2 (what was read, the column choices) with, after a dry run or a refused
     confirmation, the problems by line and field."""
     current = await visitor(request)
@@ -207,7 +244,8 @@ async def _columns_page(request: Request, lang: str, staged: Staged, source: str
             + (" " + " · ".join(problems[:3]) if problems else "")}, 422)
     problems = refused if refused is not None else (found.problems if dry else None)
     return render(request, "import_columns.html", {
-        "staged": staged, "source": source, "level": level, "found": found,
+        "staged": staged, "source": target[0], "new_version_of": target[1], "level": level,
+        "found": found,
         "first_rows": list(zip(found.table.lines, found.table.rows, strict=True))[:FIRST_ROWS],
         "fields": FIELDS, "field_labels": FIELD_LABELS, "plan": found.plan.fields,
         "id_column": id_column, "checked": problems is not None,
@@ -232,13 +270,15 @@ async def check(request: Request, lang: LangDep) -> Response:
     chosen = {name: form.get(f"map_{name}", "") for name in FIELDS}
     id_column = form.get("id_column") or None
     source, level = form.get("source", ""), form.get("sensitivity", "")
+    version_of = form.get("new_version_of", "").strip()
+    where = (source, version_of)
     if form.get("action") != "confirm":
-        return await _columns_page(request, lang, staged, source, level, chosen, id_column,
+        return await _columns_page(request, lang, staged, where, level, chosen, id_column,
                                    dry=True)
     sensitivity = Sensitivity(level) if level in SENSITIVITY else None
     try:
-        target = await run_in_threadpool(svc.import_target, store, current.principal, source,
-                                         sensitivity, Reliability.F, Credibility.CANNOT_JUDGE)
+        target = await run_in_threadpool(_target, store, current.principal, source,
+                                         version_of, sensitivity)
         made = await run_in_threadpool(lambda: svc.import_upload(
             store, current.principal, staged.path, target, id_column=id_column,
             mapping=chosen, sensitivity=sensitivity, encoding=None, sheet=None,
@@ -248,8 +288,13 @@ async def check(request: Request, lang: LangDep) -> Response:
         return await _start_page(request, lang, {"file": tr(
             "This file was imported before; nothing was stored.")}, 409)
     except ValidationError as exc:
-        return await _columns_page(request, lang, staged, source, level, chosen, id_column,
+        return await _columns_page(request, lang, staged, where, level, chosen, id_column,
                                    refused=exc.problems or [str(exc)])
+    except NotFoundError:
+        raise
+    except UserError as exc:  # a new version that changes nothing, say
+        return await _columns_page(request, lang, staged, where, level, chosen, id_column,
+                                   refused=[str(exc)])
     await run_in_threadpool(_discard, staged)
     return render(request, "import_done.html", {"made": made, "sensitivity": SENSITIVITY},
                   current, lang)
