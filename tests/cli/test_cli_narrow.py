@@ -87,6 +87,21 @@ def test_a_table_that_fits_stays_a_table_and_a_column_without_header_heads_its_b
     assert "field:" not in _shown(small, 40) and "state" in _shown(small, 40)
 
 
+def test_a_header_as_long_as_the_line_leaves_its_value_shown_in_a_block() -> None:
+    # `link stats` at 80 columns: its overlap matrix is headed by the lists' titles, and
+    # each block showed the titles cut at the edge and no count at all.
+    titles = ["SYNTHETIC Persian list typed on an Arabic keyboard (Windows-1256) and "
+              f"international organisation's spellings {n}" for n in range(5)]
+    matrix = Table("persons on both", *titles)
+    matrix.add_row(titles[0], "313", "165", "119", "72", "58")
+    narrow = _shown(matrix, 80)
+    assert "persons on both:" in narrow  # one block per row: the table could not fit
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    for count in ("313", "165", "119", "72", "58"):
+        assert re.search(rf"\b{count}\b", narrow), narrow
+    assert " ".join(narrow.split()).count("organisation's spellings 4:") == 1, narrow
+
+
 def test_init_prints_the_verifier_key_whole_on_one_line_at_80_columns(tmp_path: Path) -> None:
     home = tmp_path / "home"
     origin = "narrow.test/a-ledger-with-a-rather-long-origin-name"

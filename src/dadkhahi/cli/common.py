@@ -65,6 +65,10 @@ def _breaks_words(console: Console, table: Table, options: ConsoleOptions) -> bo
     return table.__rich_measure__(console, options).minimum > options.max_width
 
 
+#: Widest a field's name is shown in a block of :func:`stacked` (half of 80 columns).
+_LABEL_WIDTH = 40
+
+
 def stacked(table: Table) -> RenderableType:
     """``table`` as one block per row: each column's header, a colon and the row's value,
     a line each (values wrap, never cut), blocks apart by a blank line. A column with no
@@ -81,7 +85,10 @@ def stacked(table: Table) -> RenderableType:
         if parts:
             parts.append(Text(""))
         block = Table.grid(padding=(0, 1))
-        block.add_column(style="bold", no_wrap=True)
+        # A header can be as long as the line (a list's title heads the columns of
+        # `link stats`' overlap matrix): unbounded, it left the value no room and both
+        # were cut at the edge; at most half the line, it wraps between words.
+        block.add_column(style="bold", ratio=None, max_width=_LABEL_WIDTH)
         block.add_column(overflow="fold")
         for column, values in zip(table.columns, cells, strict=True):
             header = column.header
