@@ -7,25 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner, Result
 
 from dadkhahi.cli.main import app
-from dadkhahi.store.home import Home
-from dadkhahi.store.store import Store
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("objects")
-    path = tmp / "home"
-    Store.init(Home(path), "objects.test/ledger", "t").engine.dispose()
-    listing = tmp / "list.csv"
-    listing.write_text("ID,Full name\nM1,Hosein Rezaei\nM2,Zahra Moradi\n", "utf-8")
-    done = _dk(path, "lists", "import", str(listing), "--source-title",
-               "SYNTHETIC Memorial list", "--id-column", "ID")
-    assert done.exit_code == 0, done.output
-    return path
 
 
 def _dk(home: Path, *args: str) -> Result:

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 import typer
 from sqlalchemy import select
 from typer._click import Context
@@ -100,19 +99,6 @@ def test_every_id_the_cli_takes_is_listed_and_its_help_says_a_prefix_will_do() -
     assert not gone, f"no longer taking an ID (or their help no longer says so): {gone}"
     silent = sorted(k for k in TAKES_PREFIX if "prefix" not in taking[k])
     assert not silent, f"the help of these does not say a prefix will do: {silent}"
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("refs")
-    path = tmp / "home"
-    Store.init(Home(path), "refs.test/ledger", "t").engine.dispose()
-    listing = tmp / "list.csv"
-    listing.write_text("ID,Full name\nM1,Hosein Rezaei\nM2,Zahra Moradi\n", "utf-8")
-    done = _dk(path, "lists", "import", str(listing), "--source-title",
-               "SYNTHETIC Memorial list", "--id-column", "ID")
-    assert done.exit_code == 0, done.output
-    return path
 
 
 def _dk(home: Path, *args: str) -> Result:
