@@ -31,6 +31,12 @@ PING_AFTER_IDLE = 10.0
 #: came or went in a 3 s run, each new one planning its statements anew (issue 11). On
 #: a small server more threads would not read faster: the reads wait for its cores.
 KEY_READ_THREADS = 8
+#: Connections the engine of reads by key keeps beyond :data:`KEY_READ_THREADS`, for the
+#: reads by key made in other threads: a write reads back what it made (a POST's answer),
+#: a page of the workspace reads an object. Under wrk with 5 writers, without them 16
+#: server processes started in a 10 s run of reads and writes (the writers' reads took
+#: connections beyond the readers' 8, opened and closed); with 4 more kept, none.
+KEY_READ_SPARE = 4
 
 
 def make_engine(url: str) -> Engine:
@@ -55,14 +61,14 @@ def make_key_read_engine(url: str) -> Engine:
     ``plan_cache_mode = force_generic_plan`` a statement psycopg has prepared (after
     its 5th run on a connection) is planned once per connection. Searches, counts,
     other orders and filters keep the main engine, where the values bound choose the
-    plan. The pool keeps :data:`KEY_READ_THREADS` connections, and hands back the one
-    returned last, whose prepared statements are the warmest.
+    plan. The pool keeps :data:`KEY_READ_THREADS` + :data:`KEY_READ_SPARE` connections,
+    and hands back the one returned last, whose prepared statements are the warmest.
     """
     options = make_url(url).query.get("options", "")
     if isinstance(options, tuple):
         options = " ".join(options)
     engine = create_engine(
-        url, pool_size=KEY_READ_THREADS, pool_use_lifo=True,
+        url, pool_size=KEY_READ_THREADS + KEY_READ_SPARE, pool_use_lifo=True,
         connect_args={"options": f"{options} -c plan_cache_mode=force_generic_plan".strip()})
     _ping_when_idle(engine)
     return engine
