@@ -12,7 +12,7 @@ from __future__ import annotations
 #: Every action a role may be allowed, by the names the documentation uses.
 ACTIONS = frozenset({
     "add_evidence", "add_facts", "review", "analyse", "sign", "manage_users", "grant",
-    "audit", "erase",
+    "audit", "erase", "publish",
 })
 
 #: Role → what it may do (beyond seeing what the disclosure rule shows it).

@@ -34,7 +34,7 @@ from dadkhahi.store.store import Store
 WORDS = {
     "add_evidence": "add evidence", "add_facts": "add facts", "review": "review",
     "analyse": "analyse", "sign": "sign", "manage_users": "manage users", "grant": "grant",
-    "audit": "audit", "erase": "erase",
+    "audit": "audit", "erase": "erase", "publish": "publish",
 }
 
 

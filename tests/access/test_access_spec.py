@@ -51,6 +51,7 @@ _DOC_ACTIONS = {
     "add evidence": {"add_evidence"}, "add facts": {"add_facts"}, "review": {"review"},
     "sign checkpoints": {"sign"}, "analyse": {"analyse"}, "manage users": {"manage_users"},
     "grant": {"grant"}, "read the audit trail": {"audit"}, "erase": {"erase"},
+    "publish the memorial": {"publish"},
 }
 
 

@@ -601,6 +601,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/estimates/runs"): Rule(
         "permission", _const("/api/estimates/runs", {"method": "lp"}), Permission.ANALYSE,
         202, per_level=False),
+    ("POST", "/api/memorial/builds"): Rule(
+        "permission", _const("/api/memorial/builds", {}), Permission.PUBLISH, 202,
+        per_level=False),
     # Jobs: one's own (an admin's: every job); another's is "not found".
     ("GET", "/api/jobs"): Rule("self", _const("/api/jobs"), per_level=False),
     ("GET", "/api/jobs/{job_id}"): Rule(

@@ -65,3 +65,31 @@ def test_finished_jobs_of_each_kind_are_shown_with_their_result(app: FastAPI,
     page = client_for(app, world, "admin_g").get("/en/jobs")
     assert page.status_code == 200, page.text[-500:]
     assert "7 persons from 9 records" in page.text and "Ledger verification" in page.text
+
+
+def test_a_memorial_build_is_queued_from_the_jobs_page_and_shown_done(
+        app: FastAPI, world: World) -> None:
+    """Who may publish (an admin) queues a build of the memorial from the jobs page; the
+    worker runs it with the job mechanism like any other; the page shows its build number
+    and how many victims it published. Anyone else gets no button and no build."""
+    from dadkhahi.jobs.worker import run_next
+
+    analyst = client_for(app, world, "analyst")
+    theirs = analyst.get("/en/jobs")
+    assert "Build the memorial" not in theirs.text
+    r = analyst.post("/en/jobs", data={"csrf": csrf_of(theirs.text), "action": "publish"})
+    assert r.headers["location"] == "/en/jobs?error=1"
+    assert not [j for j in queue.list_jobs(world.store) if j.kind == "memorial.publish"]
+
+    admin = client_for(app, world, "admin")
+    page = admin.get("/fa/jobs")
+    assert "ساختن یادمان" in page.text
+    r = admin.post("/fa/jobs", data={"csrf": csrf_of(page.text), "action": "publish"})
+    assert r.status_code == 303 and r.headers["location"] == "/fa/jobs"
+    job = queue.list_jobs(world.store, created_by=world.user_ids["admin"])[0]
+    assert job.kind == "memorial.publish" and job.params["book"] is False
+    assert "Memorial build" in admin.get("/en/jobs/rows").text
+    assert run_next(world.store) is not None
+    assert queue.get(world.store, job.id).state is JobState.SUCCEEDED
+    rows = admin.get("/en/jobs/rows").text
+    assert "Build 1: 0 victims published" in rows, rows

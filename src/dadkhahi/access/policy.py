@@ -42,6 +42,7 @@ class Permission(StrEnum):
     GRANT = "grant"
     AUDIT = "audit"
     ERASE = "erase"
+    PUBLISH = "publish"  # build the public memorial (a disclosure to everyone)
 
 
 _ALL = frozenset(Permission)

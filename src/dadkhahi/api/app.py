@@ -23,6 +23,7 @@ from dadkhahi.api.routers import (
     ledger,
     linkage,
     lists,
+    memorial,
     objects,
     search,
     testimonies,
@@ -150,7 +151,7 @@ def create_app(home: Home, settings: ApiSettings | None = None,
                        hsts=settings.hsts)
     app.add_middleware(AccessLog)  # outermost: it times the whole answer
     for module in (auth, search, objects, items, lists, linkage, ledger, admin, estimates,
-                   documents, testimonies, jobs, cases):
+                   documents, testimonies, jobs, cases, memorial):
         app.include_router(module.router)
     app.mount("/assets", FingerprintedStatic(), name="assets")
     app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False,

@@ -467,6 +467,23 @@ class JobOut(BaseModel):
     result_url: str | None
 
 
+#: The memorial's languages by default, its main one first.
+_BOTH_LANGUAGES: list[Literal["fa", "en"]] = ["fa", "en"]
+
+
+class MemorialBuildIn(_In):
+    """A build of the public memorial, run as a job into the home's memorial folder."""
+
+    languages: list[Literal["fa", "en"]] = Field(
+        default_factory=lambda: _BOTH_LANGUAGES.copy(), min_length=1, max_length=2,
+        description="Languages of the site, the first its main one")
+    base_url: str | None = Field(default=None, min_length=1, max_length=_SHORT,
+                                 description="Public address of the site (hreflang links)")
+    contact: str | None = Field(default=None, min_length=1, max_length=_SHORT,
+                                description="Where families send corrections")
+    book: bool = Field(default=False, description="Also lay out the printable book")
+
+
 class EstimateRunIn(_In):
     """An estimate of the store's linked lists, run as a job and recorded when done."""
 

@@ -38,11 +38,15 @@ def publish(
         "and one per province, in each language")] = False,
     actor: Annotated[str | None, typer.Option(
         "--actor", help="Who is acting (default: OS user)")] = None,
+    queue: Annotated[bool, typer.Option(
+        "--queue", help="Queue the build as a job for `dadkhahi worker` (or a server's "
+                        "worker thread), built into the home's memorial/ folder, and print "
+                        "its ID, instead of building here")] = False,
 ) -> None:
     """Build the memorial from what the editorial gate and the disclosure rule release."""
     if ctx.invoked_subcommand is not None:
         return
-    if out is None:
+    if out is None and not queue:
         console.print(ctx.get_help())
         raise typer.Exit(2)
     from dadkhahi.publish.build import build
@@ -53,6 +57,19 @@ def publish(
     if bad or not langs:
         raise typer.BadParameter(f"languages are fa and en, not {','.join(bad) or '(none)'}",
                                  param_hint="--languages")
+    if queue:
+        from dadkhahi.publish.jobs import queue_publish
+
+        if out is not None:
+            raise typer.BadParameter("a queued build goes into the home's memorial/ folder",
+                                     param_hint="--out")
+        job = queue_publish(open_store(), current_actor(actor), languages=langs,
+                            base_url=base_url, contact=contact, book=book)
+        typer.echo(job.id)
+        err_console.print(f"queued; follow it with: dadkhahi jobs show {job.id}",
+                          highlight=False)
+        return
+    assert out is not None
     report = build(open_store(), current_actor(actor), out,
                    Options(languages=langs, base_url=base_url, contact=contact, book=book))
     console.print(f"Built memorial build {report.sequence} in {report.out}: "

@@ -22,6 +22,7 @@ KINDS: dict[str, str] = {
     "linkage.run": "dadkhahi.linkage.jobs:run_linkage_job",
     "estimate.store": "dadkhahi.analysis.jobs:estimate_job",
     "case.bundle": "dadkhahi.cases.jobs:bundle_job",
+    "memorial.publish": "dadkhahi.publish.jobs:publish_job",
 }
 
 JobFunction = Callable[[Any, Any, dict[str, Any]], dict[str, Any] | None]

@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,22 +55,41 @@ class BuildReport:
     reviewing: int = 0
 
 
+#: Reports a build's progress: (step done, steps in all, what comes next).
+Progress = Callable[[int, int, str], None]
+#: The steps a build reports, in order.
+STEPS = ("collecting what may be published", "rendering the pages", "laying out the books",
+         "indexing the names for search", "signing", "writing the files")
+
+
 def build(store: Store, actor: str, out: Path, options: Options | None = None,
-          extra: Extra | None = None) -> BuildReport:
-    """Build the memorial into ``out`` (a new folder, or a previous build to update)."""
+          extra: Extra | None = None, progress: Progress | None = None) -> BuildReport:
+    """Build the memorial into ``out`` (a new folder, or a previous build to update).
+
+    ``progress`` hears each of :data:`STEPS` as it starts (a job's progress; it may stop
+    the build by raising, which it can until the files are written)."""
     options = options or Options()
     _check_out(out)
+
+    def step(n: int) -> None:
+        if progress is not None:
+            progress(n, len(STEPS), STEPS[n])
+
+    step(0)
     signer = mf.publication_signer(store, actor)
     released = released_estimates(store, "public")
     with store.reading() as conn:
         memorial = collect(store, conn, released)
     site = Site(memorial, options)
+    step(1)
     files = site.render_all(site.content_pages())
     files.update(asset_files())
     # The books: laid out in parts and joined on the render processes.
+    step(2)
     files.update(site.render_books())
     files[REDIRECTS] = site.redirect_map()
     files[PLACES_DATA] = places_script(memorial.places)
+    step(3)
     files.update(search_files(site))
     for path, data in sorted((extra or {}).items()):
         if not path.startswith(f"{INDEX_DIR}/") or path in files:
@@ -77,6 +97,7 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
         files[path] = data
     files["verify_site.py"] = verifier_script().encode("utf-8")
     files[mf.KEY_FILE] = (signer.verifier_key() + "\n").encode("ascii")
+    step(4)
     content = mf.content_hash(files)
     build_info, new = mf.next_build(store, content)
     files.update(site.render_all(site.about_pages({
@@ -85,6 +106,7 @@ def build(store: Store, actor: str, out: Path, options: Options | None = None,
     files[mf.CHECKPOINT] = build_info.checkpoint_note.encode("utf-8")
     manifest = signer.sign(mf.manifest_text(build_info, files)).encode("utf-8")
     files[mf.MANIFEST] = manifest
+    step(5)
     written, removed = _write(out, files)
     if new:
         mf.record(store, actor, build_info, manifest, content, len(files),

@@ -3,7 +3,8 @@
 Access rules:
 
 * **Enqueueing** needs the permission the work needs (``analyse`` for a linkage run or an
-  estimate of the store), checked before the job is queued. A job's parameters hold
+  estimate of the store, ``publish`` for a memorial build), checked before the job is
+  queued. A job's parameters hold
   settings and the ledger actor only, never an identifying value: the ``jobs`` table is
   not sealed, and a job's URL carries its random ID alone.
 * **Seeing or cancelling a job**: its creator, or an admin. Anyone else is told there
@@ -127,6 +128,20 @@ def enqueue_estimate(
         "seed": seed, "level": level, "iterations": iterations, "chains": chains,
         "draws": draws,
     }, created_by=principal.user_id, priority=ESTIMATE_PRIORITY)
+    return job_view(job)
+
+
+def enqueue_publication(
+    store: Store, principal: Principal, *, languages: tuple[str, ...] = ("fa", "en"),
+    base_url: str | None = None, contact: str | None = None, book: bool = False,
+) -> dict[str, Any]:
+    """Queue a build of the public memorial into the home's memorial folder
+    (``publish``: it discloses to everyone what the editorial gate releases)."""
+    from dadkhahi.publish.jobs import queue_publish
+
+    require(principal, Permission.PUBLISH)
+    job = queue_publish(store, principal.name, languages=languages, base_url=base_url,
+                        contact=contact, book=book, created_by=principal.user_id)
     return job_view(job)
 
 

@@ -32,7 +32,8 @@ register("/jobs", N_("Jobs"), _signed_in)
 
 #: Job kinds and states as shown.
 KINDS = {"linkage.run": N_("Linkage run"), "estimate.store": N_("Estimate"),
-         "ledger.verify": N_("Ledger verification"), "case.bundle": N_("Court bundle")}
+         "ledger.verify": N_("Ledger verification"), "case.bundle": N_("Court bundle"),
+         "memorial.publish": N_("Memorial build")}
 STATES = {"queued": N_("Queued"), "running": N_("Running"), "succeeded": N_("Done"),
           "failed": N_("Failed"), "cancelled": N_("Cancelled")}
 #: Jobs shown on the page.
@@ -44,13 +45,15 @@ async def _context(request: Request, current: Any) -> dict[str, Any]:
     listed = await run_in_threadpool(jobs.jobs_for, store, current.principal, SHOWN)
     return {"jobs": listed, "kinds": KINDS, "states": STATES,
             "busy": any(j["state"] in ("queued", "running") for j in listed),
-            "may_link": current.principal.can(Permission.ANALYSE)}
+            "may_link": current.principal.can(Permission.ANALYSE),
+            "may_publish": current.principal.can(Permission.PUBLISH)}
 
 
 @router.get("/jobs")
 async def page(request: Request, lang: LangDep, current: VisitorDep,
                error: str | None = None) -> Response:
-    """Your jobs, newest first, with their progress; queue a linkage run (analysts)."""
+    """Your jobs, newest first, with their progress; queue a linkage run (analysts) or a
+    build of the public memorial (who may publish)."""
     signed_in(request, current, lang)
     return render(request, "jobs.html", {**await _context(request, current),
                                          "error": bool(error)}, current, lang)
@@ -65,7 +68,7 @@ async def rows(request: Request, lang: LangDep, current: VisitorDep) -> Response
 
 @router.post("/jobs")
 async def act(request: Request, lang: LangDep) -> Response:
-    """Queue a linkage run, or cancel one of your jobs."""
+    """Queue a linkage run or a memorial build, or cancel one of your jobs."""
     form = await read_form(request)
     current = await visitor(request)
     signed_in(request, current, lang)
@@ -74,6 +77,9 @@ async def act(request: Request, lang: LangDep) -> Response:
         if form.get("action") == "link":
             await run_in_threadpool(jobs.enqueue_linkage, store, current.principal,
                                     "duckdb", None, None)
+        elif form.get("action") == "publish":
+            await run_in_threadpool(lambda: jobs.enqueue_publication(
+                store, current.principal, book=form.get("book") == "1"))
         elif form.get("action") == "cancel":
             await run_in_threadpool(jobs.cancel_for, store, current.principal,
                                     form.get("job_id", ""))
