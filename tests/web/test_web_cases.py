@@ -206,3 +206,38 @@ def test_a_gap_is_marked_from_the_case_page_and_shown_beside_it(app: FastAPI,
     assert "<strong>Unobtainable</strong> (" in gaps and note in gaps
     fa = client.get(f"/fa/cases/{case_id}").text
     assert "<strong>دست‌نیافتنی</strong> (" in fa and note in fa
+
+
+def _gap_lines(html: str) -> list[str]:
+    """The gap list's entries as read (tags dropped), each without its mark."""
+    import html as markup
+    import re
+
+    section = html.split('id="gaps-heading"')[1].split("</ul>")[0]
+    return [markup.unescape(re.sub(r"<[^>]+>", "", item.split("<br>")[0])).strip()
+            for item in section.split("<li>")[1:]]
+
+
+def test_each_gap_is_named_as_the_gap_report_names_it(app: FastAPI, world: World) -> None:
+    """The crime with its ID, the element's number, which contextual element it is and
+    its words, as ``dadkhahi case show`` says them (d1abe86), not "element N"; on the
+    Persian page the same with the interface words in Persian."""
+    from dadkhahi.access.policy import Principal
+    from dadkhahi.cases.case import Scope, add_charge, create_case
+    from dadkhahi.cases.service import case_gaps
+
+    pub = world.objects[Sensitivity.PUBLIC]
+    found = create_case(world.store, "setup", "SECRET-gap labels SYNTHETIC",
+                        Scope((pub.person,), (pub.act,)), members=["investigator_g"])
+    add_charge(world.store, "setup", found, pub.person, "rome-statute-art7", "7(1)(a)",
+               "25(3)(a)")
+    who = "investigator_g"
+    report = [g["line"] for g in case_gaps(world.store, Principal(
+        user_id=world.user_ids[who], username=who, role=world.roles[who]), found)]
+    assert any("element 2 (contextual: attack): " in line for line in report)
+    client = client_for(app, world, who)
+    assert _gap_lines(client.get(f"/en/cases/{found}").text) == report
+    fa = _gap_lines(client.get(f"/fa/cases/{found}").text)
+    assert len(fa) == len(report)
+    assert any("رکن ۲ (زمینه‌ای: attack): " in line for line in fa), fa
+    assert all("element" not in line and "no fact linked" not in line for line in fa), fa

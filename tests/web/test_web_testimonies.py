@@ -143,6 +143,10 @@ def test_record_a_testimony_from_the_form(app: FastAPI, world: World) -> None:
     assert "SECRET" not in done.headers["location"]
     page = client.get(done.headers["location"]).text
     assert "SECRET-web witness SYNTHETIC" in page and "SYNTHETIC aunt" in page
+    # The interview's language (typed "fa") by its name in the page's language.
+    assert "<dt>Language</dt><dd>Persian</dd>" in page
+    persian = client.get(done.headers["location"].replace("/en/", "/fa/")).text
+    assert "<dd>فارسی</dd>" in persian and "<dd>fa</dd>" not in persian
     assert _actor_of(world, s.testimonies, made) == _pseudonym(world, "investigator_g")
     # Protected, granted to its maker only: another grant holder does not see it.
     assert client_for(app, world, "admin_g").get(f"/en/testimonies/{made}").status_code == 404

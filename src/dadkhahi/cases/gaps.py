@@ -117,7 +117,8 @@ def gap_entries(rows: Sequence[ElementRow], threshold: int,
                     "suspect": r.suspect, "element_number": r.number,
                     "element_id": r.element_id, "element": r.element,
                     "independent_sources": r.independent, "status": r.status(threshold),
-                    "line": r.gap_line(threshold),
+                    # The status as values, for a page to word in its own language.
+                    "standing": r.standing(threshold), "line": r.gap_line(threshold),
                     "mark": None if mark is None else mark.as_dict()})
     return out
 

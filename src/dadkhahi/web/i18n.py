@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 import jdatetime
+from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
 
 from dadkhahi import catalogue
@@ -85,6 +86,16 @@ class Language:
             return persian_digits(format_decimal(value, fmt, locale="fa",
                                                  numbering_system="arabext"))
         return format_decimal(value, fmt, locale="en")
+
+    def language_name(self, code: str) -> str | None:
+        """The name, in this language, of the language a code such as ``fa``, ``en`` or
+        ``fa-IR`` names (BCP 47, as an interview's language is typed); None when it names
+        none CLDR knows."""
+        try:
+            return str(Locale.parse(code.strip().replace("-", "_")).get_display_name(
+                self.code)) or None
+        except (ValueError, UnknownLocaleError):
+            return None
 
     def date(self, value: dt.date | str | None) -> str:
         """A day: Solar Hijri on Persian pages; Gregorian with the Solar Hijri beside it

@@ -49,6 +49,16 @@ def user_text(value: object) -> Markup:
     return Markup('<bdi dir="auto">{}</bdi>').format(shown)
 
 
+def language_label(language: i18n.Language, value: object) -> Markup:
+    """A language code (``fa``) as its name in the page's language ("فارسی" on Persian
+    pages, "Persian" on English ones); a code that names no language is shown as the
+    user text it is."""
+    if value is None or value == "":
+        return Markup("")
+    name = language.language_name(str(value))
+    return Markup("{}").format(name) if name else user_text(value)
+
+
 def typed_date(language: i18n.Language, value: object) -> Markup:
     """A date a person typed as text (an interview's "1399/02/10", "Ordibehesht 1399"),
     in either calendar and any digits: shown with the page's date function when it
@@ -105,6 +115,7 @@ def environment(lang: str) -> Environment:
         ident=ident,
         user=user_text,
         typed_date=partial(typed_date, language),
+        language_name=partial(language_label, language),
         value=claim_value,
         combine=lambda first, second: {**first, **second},
     )
