@@ -221,9 +221,10 @@ def _gap_lines(html: str) -> list[str]:
 def test_each_gap_is_named_as_the_gap_report_names_it(app: FastAPI, world: World) -> None:
     """The crime with its ID, the element's number, which contextual element it is and
     its words, as ``dadkhahi case show`` says them (d1abe86), not "element N"; on the
-    Persian page the same with the interface words in Persian."""
+    Persian page the same in Persian, the framework's own Persian words included."""
     from dadkhahi.access.policy import Principal
     from dadkhahi.cases.case import Scope, add_charge, create_case
+    from dadkhahi.cases.frameworks import find_framework, frameworks
     from dadkhahi.cases.service import case_gaps
 
     pub = world.objects[Sensitivity.PUBLIC]
@@ -239,5 +240,11 @@ def test_each_gap_is_named_as_the_gap_report_names_it(app: FastAPI, world: World
     assert _gap_lines(client.get(f"/en/cases/{found}").text) == report
     fa = _gap_lines(client.get(f"/fa/cases/{found}").text)
     assert len(fa) == len(report)
-    assert any("رکن ۲ (زمینه‌ای: attack): " in line for line in fa), fa
+    # The crime's and the element's words as the framework states them in Persian.
+    framework = find_framework("rome-statute-art7", frameworks())
+    attack = next(e for e in framework.elements_of("7(1)(a)") if e.id == "ctx:attack")
+    title = framework.crime("7(1)(a)").title.fa
+    assert any(line.startswith(f"{title} (7(1)(a))") and
+               f"رکن ۲ (زمینه‌ای: attack): {attack.text.fa}" in line for line in fa), fa
     assert all("element" not in line and "no fact linked" not in line for line in fa), fa
+    assert "Murder" not in "".join(fa)

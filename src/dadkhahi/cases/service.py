@@ -59,11 +59,12 @@ def my_cases(store: Store, principal: Principal) -> list[dict[str, Any]]:
 
 
 def case_matrix(store: Store, principal: Principal, case_id: str,
-                threshold: int = DEFAULT_THRESHOLD) -> dict[str, Any]:
-    """A case, its charges and its evidence matrix, for a member of its team; audited."""
+                threshold: int = DEFAULT_THRESHOLD, language: str = "en") -> dict[str, Any]:
+    """A case, its charges and its evidence matrix, for a member of its team; audited.
+    ``language``: of the crimes' and elements' words, as their framework states them."""
     case = _member_case(store, principal, case_id)
     with store.reading() as conn:
-        rows = element_rows(store, conn, case)
+        rows = element_rows(store, conn, case, language=language)
         labels = suspect_labels(store, conn, case.scope.suspects)
     record_reads(store, principal, "cases.read", [("case", case.id)])
     # Each row also carries its element's standing as values (not words), so a page
@@ -78,12 +79,12 @@ def case_matrix(store: Store, principal: Principal, case_id: str,
 
 
 def case_gaps(store: Store, principal: Principal, case_id: str,
-              threshold: int = DEFAULT_THRESHOLD) -> list[dict[str, Any]]:
+              threshold: int = DEFAULT_THRESHOLD, language: str = "en") -> list[dict[str, Any]]:
     """The gap report of a case, for a member of its team, each gap with its mark (status
-    and note, or None); audited."""
+    and note, or None); audited. ``language`` as for :func:`case_matrix`."""
     case = _member_case(store, principal, case_id)
     with store.reading() as conn:
-        rows = element_rows(store, conn, case)
+        rows = element_rows(store, conn, case, language=language)
         marks = gap_marks(store, conn, case)
     record_reads(store, principal, "cases.gaps", [("case", case.id)])
     return gap_entries(rows, threshold, marks)

@@ -108,8 +108,10 @@ async def _case_page(request: Request, lang: str, current: Visitor, case_id: str
     store = request.app.state.store
 
     def gather() -> dict[str, Any]:
-        matrix = service.case_matrix(store, current.principal, case_id)
-        gaps = service.case_gaps(store, current.principal, case_id)
+        # The crimes' and elements' words in the page's language (each framework states
+        # them in both).
+        matrix = service.case_matrix(store, current.principal, case_id, language=lang)
+        gaps = service.case_gaps(store, current.principal, case_id, language=lang)
         return {"case": matrix, "gaps": gaps}
 
     shown = await run_in_threadpool(gather)
