@@ -1,7 +1,7 @@
 """Building the memorial of about 30,000 SYNTHETIC victims: time and peak memory.
 
     .venv/bin/python benchmarks/publish/bench_publish.py [--people 41000] [--seed 3]
-        [--book] [--builds 3]
+        [--book] [--builds 3] [--keep DIR]
 
 Victims come from ``benchmarks/linkage/generate.py`` (invented people on 3 lists; about
 30,000 of 41,000 are on one list at least). Each becomes a public person with the public
@@ -24,6 +24,19 @@ build): each build line is followed by the books' own share (wall, CPU, the larg
 render process's peak RSS), their files, bytes and pages. After the first build, the
 heaviest victim page's first load is added up (its HTML and every file it and its
 stylesheets load; target under 200 KB).
+
+Memory: besides each process's own peak (``ru_maxrss``, printed by the build), the driver
+samples every process of each build's tree once a second (``/proc``): each one's peak
+(``VmHWM``) and the whole tree's memory at once, as proportional set size (``Pss``: a page
+the render processes share with the build process after the fork counts once, split
+between them) and as the plain sum of resident sizes (which counts a shared page in every
+process). The 2 GiB target is for the whole build: the PSS sum is the figure to judge.
+
+``--keep DIR``: the store is built in ``DIR/home`` (with the people and seed it was built
+for) and kept; a later run with the same ``--keep`` and the same people and seed builds
+the site again from it (into a new ``DIR/site``) without writing the store again, which
+at 41,000 people takes longer than the build. A kept store also holds the earlier runs'
+builds (their manifests' events) and, after ``--builds 3``, the changed victim.
 """
 
 from __future__ import annotations
@@ -32,10 +45,13 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "linkage"))
@@ -205,6 +221,83 @@ def first_load(out: Path) -> None:
           f"target < 200 KB, uncompressed)")
 
 
+def _tree(root: int) -> list[tuple[int, int]]:
+    """The processes under ``root`` (itself included) as (pid, depth): 0 the build
+    process, 1 its render processes."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended while we looked
+            continue
+        pid, ppid = int(stat.parent.name), int(text.rpartition(")")[2].split()[1])
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [(root, 0)]
+    while todo:
+        pid, depth = todo.pop()
+        found.append((pid, depth))
+        todo += [(child, depth + 1) for child in children.get(pid, [])]
+    return found
+
+
+def _kib(path: Path, field: str) -> int:
+    """A ``field: N kB`` line of a /proc file (0 if the process has ended)."""
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemorySampler(threading.Thread):
+    """Samples a build's process tree every ``every`` seconds (see the module's notes)."""
+
+    def __init__(self, root: int, every: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.root, self.every = root, every
+        self.stop = threading.Event()
+        self.peaks: dict[int, tuple[int, int]] = {}  # pid → (depth, VmHWM KiB)
+        self.pss = self.rss = 0  # the largest sums seen at once, KiB
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            pss = rss = 0
+            for pid, depth in _tree(self.root):
+                proc = Path("/proc") / str(pid)
+                hwm = _kib(proc / "status", "VmHWM")
+                self.peaks[pid] = (depth, max(hwm, self.peaks.get(pid, (depth, 0))[1]))
+                pss += _kib(proc / "smaps_rollup", "Pss")
+                rss += _kib(proc / "status", "VmRSS")
+            self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+            self.stop.wait(self.every)
+
+    def report(self) -> str:
+        main = max((hwm for depth, hwm in self.peaks.values() if depth == 0), default=0)
+        workers = sorted((hwm for depth, hwm in self.peaks.values() if depth > 0),
+                         reverse=True)
+        largest = ", ".join(f"{hwm / 1024:,.0f}" for hwm in workers[:4])
+        return (f"  memory sampled each {self.every:g} s: build process peak "
+                f"{main / 1024:,.0f} MiB; {len(workers)} render processes, the largest "
+                f"peaks {largest or '-'} MiB (each counts the pages it shares with the "
+                f"build process); the whole build at most {self.pss / 1024:,.0f} MiB at "
+                f"once (PSS summed; {self.rss / 1024:,.0f} MiB RSS summed)")
+
+
+def _run_sampled(command: list[str]) -> None:
+    """Run a build step, sampling its processes' memory; print what was sampled."""
+    with subprocess.Popen(command) as child:
+        sampler = MemorySampler(child.pid)
+        sampler.start()
+        code = child.wait()
+    sampler.stop.set()
+    sampler.join()
+    print(sampler.report(), flush=True)
+    if code:
+        raise subprocess.CalledProcessError(code, command)
+
+
 def change_one(home: Path) -> None:
     """One victim gains a burial place (a new public claim)."""
     from sqlalchemy import select
@@ -239,6 +332,9 @@ def main() -> None:
     parser.add_argument("--builds", type=int, choices=(1, 2, 3), default=3,
                         help="1: the first build only; 2: and the same store again; "
                         "3: and a rebuild after one victim changes")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the store in DIR/home and keep it; a later run with "
+                        "the same DIR, people and seed reuses it")
     args = parser.parse_args()
     if args.step == "build":
         build_once(args.home, args.out, args.book)
@@ -246,12 +342,27 @@ def main() -> None:
     if args.step == "change":
         change_one(args.home)
         return
-    with tempfile.TemporaryDirectory(prefix="dadkhahi-bench-publish-") as tmp:
-        home, out = Path(tmp) / "home", Path(tmp) / "site"
-        started = time.perf_counter()
-        victims = populate(home, args.people, args.seed)
-        print(f"store: {victims:,} SYNTHETIC victims written in "
-              f"{time.perf_counter() - started:.0f} s (not part of the measure)")
+    with ExitStack() as stack:
+        if args.keep is None:
+            tmp = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="dadkhahi-bench-publish-")))
+        else:
+            tmp = args.keep
+            tmp.mkdir(parents=True, exist_ok=True)
+        home, out, made_for = tmp / "home", tmp / "site", tmp / "store-for.txt"
+        wanted = f"people {args.people} seed {args.seed}\n"
+        if args.keep is not None and home.exists():
+            if not made_for.is_file() or made_for.read_text() != wanted:
+                parser.error(f"{home} holds a store built for other people or seed")
+            print(f"store: kept in {home} ({wanted.strip()}), not written again")
+        else:
+            started = time.perf_counter()
+            victims = populate(home, args.people, args.seed)
+            print(f"store: {victims:,} SYNTHETIC victims written in "
+                  f"{time.perf_counter() - started:.0f} s (not part of the measure)")
+            made_for.write_text(wanted)
+        # The first build is into a new folder.
+        shutil.rmtree(out, ignore_errors=True)
         me = [sys.executable, __file__, "--home", str(home), "--out", str(out)]
         if args.book:
             me.append("--book")
@@ -263,7 +374,7 @@ def main() -> None:
                 print(f"{what}: a burial place added to one victim")
                 continue
             print(f"{what}:", flush=True)
-            subprocess.run([*me, "--step", step], check=True)
+            _run_sampled([*me, "--step", step])
             if what == "first build":
                 first_load(out)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
