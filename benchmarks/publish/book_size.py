@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _kind(obj: Any, contents: set[int], programs: set[int], maps: set[int],
-          idnum: int) -> str:
+def _kind(obj: Any, contents: set[int], idnum: int) -> str:
     """What an object is (see the module's notes)."""
     from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
@@ -37,9 +36,9 @@ def _kind(obj: Any, contents: set[int], programs: set[int], maps: set[int],
             return "cross-reference"
         if idnum in contents:
             return "page contents"
-        if idnum in programs:
+        if "/Length1" in obj:  # a TrueType program's own length
             return "font programs"
-        if idnum in maps:
+        if obj.get_data().lstrip().startswith(b"/CIDInit"):
             return "text maps (ToUnicode)"
         return f"other streams ({obj.get('/Subtype', obj.get('/Type', '-'))})"
     if isinstance(obj, DictionaryObject):
@@ -64,47 +63,19 @@ def _kind(obj: Any, contents: set[int], programs: set[int], maps: set[int],
     return "other"
 
 
-def _referenced(reader: Any) -> tuple[set[int], set[int], set[int]]:
-    """The object numbers of the pages' content streams, the font programs and the
-    fonts' text maps."""
-    from pypdf.generic import IndirectObject
+def _contents(reader: Any) -> set[int]:
+    """The object numbers of the pages' content streams."""
+    from pypdf.generic import ArrayObject, IndirectObject
 
-    contents: set[int] = set()
-    programs: set[int] = set()
-    maps: set[int] = set()
-
-    def refs(value: Any) -> list[int]:
-        if isinstance(value, IndirectObject):
-            target = value.get_object()
-            return [value.idnum] + (refs(list(target)) if isinstance(target, list) else [])
-        if isinstance(value, list):
-            return [n for v in value for n in refs(v)]
-        return []
-
-    seen: set[int] = set()
-    todo = [page.get("/Resources") for page in reader.pages]
+    found: set[int] = set()
     for page in reader.pages:
-        contents.update(refs(page.get("/Contents")))
-    while todo:
-        resources = todo.pop()
-        if resources is None:
-            continue
-        resources = resources.get_object()
-        if id(resources) in seen:
-            continue
-        seen.add(id(resources))
-        for ref in resources.get("/Font", {}).values():
-            font = ref.get_object()
-            maps.update(refs(font.get("/ToUnicode")))
-            for cid in font.get("/DescendantFonts", []):
-                descriptor = cid.get_object().get("/FontDescriptor")
-                if descriptor is not None:
-                    programs.update(refs(descriptor.get_object().get("/FontFile2")))
-        for ref in resources.get("/XObject", {}).values():
-            form = ref.get_object()
-            contents.update(refs(ref))
-            todo.append(form.get("/Resources"))
-    return contents, programs, maps
+        contents = page.raw_get("/Contents") if "/Contents" in page else None
+        if isinstance(contents, IndirectObject):
+            found.add(contents.idnum)
+            contents = contents.get_object()
+        if isinstance(contents, ArrayObject):
+            found.update(ref.idnum for ref in contents if isinstance(ref, IndirectObject))
+    return found
 
 
 def sizes(data: bytes) -> tuple[Counter[str], Counter[str], Counter[str]]:
@@ -113,7 +84,7 @@ def sizes(data: bytes) -> tuple[Counter[str], Counter[str], Counter[str]]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    contents, programs, maps = _referenced(reader)
+    contents = _contents(reader)
     offsets = sorted((offset, idnum) for gen in reader.xref.values()
                      for idnum, offset in gen.items() if idnum != 0)
     # The last object ends where the table starts, or (a cross-reference stream, which
@@ -125,14 +96,14 @@ def sizes(data: bytes) -> tuple[Counter[str], Counter[str], Counter[str]]:
     alone: Counter[str] = Counter()
     for (offset, idnum), end in zip(offsets, ends, strict=True):
         obj = reader.get_object(idnum)
-        kind = _kind(obj, contents, programs, maps, idnum)
+        kind = _kind(obj, contents, idnum)
         bytes_by[kind] += end - offset
         alone[kind] += 1
     if table:
         bytes_by["cross-reference"] += len(data) - reader._startxref
     packed: Counter[str] = Counter()
     for idnum in reader.xref_objStm:
-        packed[_kind(reader.get_object(idnum), contents, programs, maps, idnum)] += 1
+        packed[_kind(reader.get_object(idnum), contents, idnum)] += 1
     return bytes_by, alone, packed
 
 
