@@ -367,7 +367,7 @@ def overlap(store: Store, who: Principal, queries: list[str]) -> None:
         same.append(len({h.item_id for h in result.hits} & {str(i) for i, _ in exact}))
         good.append(sum(h.score >= last - 1e-9 for h in result.hits))
         print(f"  overlap {q}: {same[-1]}/20 the same pages, {good[-1]}/20 scoring at least "
-              f"the exact 20th ({last:.4f}; engine's 20th {result.hits[-1].score:.4f})"
+              f"the exact 20th ({last:.4g}; engine's 20th {result.hits[-1].score:.4g})"
               f"{' (capped)' if result.notes else ''}", flush=True)
     print(f"  overlap@20 mean {statistics.mean(same):.1f}/20 (min {min(same)}), scoring at "
           f"least the exact 20th {statistics.mean(good):.1f}/20 (min {min(good)}); "
