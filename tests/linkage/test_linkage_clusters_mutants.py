@@ -66,3 +66,24 @@ def test_the_chain_check_judges_a_direct_link_after_its_rivals() -> None:
     alone, none_apart = chain_apart(ids, pairs.iloc[:1], 0.1, None, features, sources=lists)
     assert none_apart.empty
     assert sorted(alone.clusters["cluster_id"]) == ["a", "a", "x"]
+
+
+def test_the_chain_check_keeps_the_human_labels_when_it_clusters_again() -> None:
+    # Human decisions are hard constraints (module docstring, rule 1) in both clusterings
+    # of the chain check, not only the first. The chain conflict of the test above (a-c
+    # kept apart), beside two records nobody scored that a person labelled "same" (b-d):
+    # the second clustering still puts b and d together.
+    ids = pd.Series(["a", "b", "c", "d", "x"])
+    lists = pd.Series(["L1", "L3", "L2", "L4", "L2"])
+    features = pd.DataFrame({"record_id": ["a", "b", "c", "d", "x"],
+                             "father_canon": ["reza", None, "hassan", None, None],
+                             "birth_lo": [None] * 5, "birth_hi": [None] * 5})
+    pairs = pd.DataFrame([("a", "c", 0.6), ("a", "x", 0.5)],
+                         columns=["record_id_l", "record_id_r", "match_probability"])
+    labels = pd.DataFrame([("b", "d", "same")],
+                          columns=["record_id_l", "record_id_r", "decision"])
+    second, kept_apart, _ = cluster_with_chain_check(ids, pairs, 0.1, labels, features,
+                                                     sources=lists)
+    assert kept_apart == 1
+    assert dict(zip(second.clusters["record_id"], second.clusters["cluster_id"], strict=True)) \
+        == {"a": "a", "b": "b", "c": "c", "d": "b", "x": "a"}
