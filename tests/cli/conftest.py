@@ -13,7 +13,7 @@ from dadkhahi.store.store import Store
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def list_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh home per test module, with the list M1 Hosein Rezaei, M2 Zahra Moradi
     imported as 'SYNTHETIC Memorial list' (ID column ID)."""
     tmp = tmp_path_factory.mktemp("cli")

@@ -30,69 +30,70 @@ def _json(home: Path, *args: str) -> object:
 
 
 def test_a_source_that_matches_nothing_is_refused_with_the_nearest_titles(
-        home: Path, tmp_path: Path) -> None:
+        list_home: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.csv"
     other.write_text("ID,Full name\nN1,Ali Karimi\n", "utf-8")
-    typo = _dk(home, "lists", "import", str(other), "--source", "SYNTHETIC Memorial lst",
+    typo = _dk(list_home, "lists", "import", str(other), "--source", "SYNTHETIC Memorial lst",
                "--id-column", "ID")
     said = _refused(typo)
     assert "no source 'SYNTHETIC Memorial lst'" in said
     assert "nearest titles: 'SYNTHETIC Memorial list'" in said
     assert "--source-title" in said
-    sources = _json(home, "sources", "list")
+    sources = _json(list_home, "sources", "list")
     assert isinstance(sources, dict) and sources["total"] == 1  # no second source made
     # The exact title and a unique ID prefix name the same source, for files too.
     source_id = sources["data"][0]["id"]
-    by_title = _dk(home, "lists", "import", str(other), "--source", "SYNTHETIC Memorial list",
+    by_title = _dk(list_home, "lists", "import", str(other), "--source", "SYNTHETIC Memorial list",
                    "--id-column", "ID")
     assert by_title.exit_code == 0 and source_id in by_title.output
     note = tmp_path / "note.txt"
     note.write_text("SYNTHETIC note", "utf-8")
-    added = _dk(home, "evidence", "add", str(note), "--source", source_id[:8])
+    added = _dk(list_home, "evidence", "add", str(note), "--source", source_id[:8])
     assert added.exit_code == 0 and source_id in added.output, added.output
 
 
-def test_every_kind_is_listed_and_shown_with_json_and_id_prefixes(home: Path) -> None:
-    place = _dk(home, "places", "add", "Evin", "--kind", "prison", "--name-fa", "اوین",
+def test_every_kind_is_listed_and_shown_with_json_and_id_prefixes(list_home: Path) -> None:
+    place = _dk(list_home, "places", "add", "Evin", "--kind", "prison", "--name-fa", "اوین",
                 "--sensitivity", "public")
     assert place.exit_code == 0, place.output
     place_id = place.output.split()[1]
-    act = _json(home, "acts", "add", "--type", "execution", "--place", place_id[:7],
+    act = _json(list_home, "acts", "add", "--type", "execution", "--place", place_id[:7],
                 "--date", "Mordad 1367")
     assert isinstance(act, dict) and act["place_id"] == place_id
     assert act["date_earliest"] == "1988-07-23"
-    source_id = _json(home, "sources", "list")["data"][0]["id"]  # type: ignore[index]
-    claim = _json(home, "claims", "add", "--about", act["id"][:8], "--property", "victims",
+    source_id = _json(list_home, "sources", "list")["data"][0]["id"]  # type: ignore[index]
+    claim = _json(list_home, "claims", "add", "--about", act["id"][:8], "--property", "victims",
                   "--value", "12", "--source", "SYNTHETIC Memorial list")
     assert isinstance(claim, dict) and claim["value"] == 12
     assert claim["support"][0]["source_id"] == source_id
     for kind, wanted in (("places", place_id), ("acts", act["id"]), ("claims", claim["id"]),
                          ("sources", source_id)):
-        listed = _json(home, kind, "list")
+        listed = _json(list_home, kind, "list")
         assert wanted in {o["id"] for o in listed["data"]}  # type: ignore[index]
-        table = _dk(home, kind, "list")
+        table = _dk(list_home, kind, "list")
         assert table.exit_code == 0 and wanted in table.output
-    shown = _json(home, "places", "show", place_id[:6])
+    shown = _json(list_home, "places", "show", place_id[:6])
     assert isinstance(shown, dict) and shown["name_fa"] == "اوین"
-    about = _json(home, "claims", "list", "--about", act["id"][:8])
+    about = _json(list_home, "claims", "list", "--about", act["id"][:8])
     assert [c["id"] for c in about["data"]] == [claim["id"]]  # type: ignore[index]
-    items = _json(home, "items", "list")
+    items = _json(list_home, "items", "list")
     item_id = items["data"][0]["id"]  # type: ignore[index]
-    assert _json(home, "items", "show", item_id[:9])["id"] == item_id  # type: ignore[index]
-    record = _json(home, "sources", "show", source_id[:9])
+    assert _json(list_home, "items", "show", item_id[:9])["id"] == item_id  # type: ignore[index]
+    record = _json(list_home, "sources", "show", source_id[:9])
     assert isinstance(record, dict) and record["title"] == "SYNTHETIC Memorial list"
-    ambiguous = _dk(home, "records", "show", "rec_")
+    ambiguous = _dk(list_home, "records", "show", "rec_")
     assert "is ambiguous" in _refused(ambiguous)
-    persons = _json(home, "persons", "list")
+    persons = _json(list_home, "persons", "list")
     assert isinstance(persons, dict) and persons["total"] == 0  # nothing linked yet
-    missing = _dk(home, "acts", "show", "act_nosuch")
+    missing = _dk(list_home, "acts", "show", "act_nosuch")
     assert "no act 'act_nosuch'" in _refused(missing)
 
 
-def test_tables_wrap_at_80_columns_instead_of_cutting(home: Path) -> None:
+def test_tables_wrap_at_80_columns_instead_of_cutting(list_home: Path) -> None:
     # Issue 12 item 19: IDs and times were cut with an ellipsis at 80 columns.
     for args in (("lists", "show"), ("sources", "list"), ("items", "list")):
-        done = CliRunner().invoke(app, ["--home", str(home), *args], env={"COLUMNS": "80"})
+        done = CliRunner().invoke(app, ["--home", str(list_home), *args],
+                                  env={"COLUMNS": "80"})
         assert done.exit_code == 0, done.output
         assert "…" not in done.output, done.output
         assert "SYNTH" in done.output or args[0] == "items"  # the rows are there

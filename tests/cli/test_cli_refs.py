@@ -117,72 +117,72 @@ def _id(text: str, prefix: str) -> str:
     return found.group(0)
 
 
-def test_jobs_show_and_cancel_take_a_prefix(home: Path) -> None:
-    job_id = _ok(home, "jobs", "verify-ledger").strip()
-    shown = json.loads(_ok(home, "jobs", "show", job_id[:9], "--json"))
+def test_jobs_show_and_cancel_take_a_prefix(list_home: Path) -> None:
+    job_id = _ok(list_home, "jobs", "verify-ledger").strip()
+    shown = json.loads(_ok(list_home, "jobs", "show", job_id[:9], "--json"))
     assert shown["id"] == job_id and shown["state"] == "queued"
-    assert f"{job_id}: cancelled" in _ok(home, "jobs", "cancel", job_id[:9])
+    assert f"{job_id}: cancelled" in _ok(list_home, "jobs", "cancel", job_id[:9])
 
 
-def test_a_record_is_proved_by_a_prefix_of_its_id(home: Path, tmp_path: Path) -> None:
-    store = Store.open(Home(home))
+def test_a_record_is_proved_by_a_prefix_of_its_id(list_home: Path, tmp_path: Path) -> None:
+    store = Store.open(Home(list_home))
     with store.reading() as conn:
         record_id = conn.execute(select(s.records.c.id).order_by(s.records.c.id)).scalar()
     store.engine.dispose()
     assert record_id is not None
     out = tmp_path / "proof.json"
-    _ok(home, "ledger", "prove-record", record_id[:10], "--out", str(out))
+    _ok(list_home, "ledger", "prove-record", record_id[:10], "--out", str(out))
     assert record_id in out.read_text("utf-8")
 
 
-def test_testimonies_and_their_segments_take_a_prefix(home: Path, tmp_path: Path) -> None:
-    made = _ok(home, "testimonies", "add", "--title", "SYNTHETIC interview",
+def test_testimonies_and_their_segments_take_a_prefix(list_home: Path, tmp_path: Path) -> None:
+    made = _ok(list_home, "testimonies", "add", "--title", "SYNTHETIC interview",
                "--sensitivity", "restricted")
     testimony_id, source_id = _id(made, "tst"), _id(made, "src")
     segments = tmp_path / "segments.json"
     segments.write_text(json.dumps([{"text": "SYNTHETIC words", "knowledge": "direct"}]))
-    segment_id = _id(_ok(home, "testimonies", "segment", source_id[:10], "--file",
+    segment_id = _id(_ok(list_home, "testimonies", "segment", source_id[:10], "--file",
                          str(segments)), "seg")
-    shown = json.loads(_ok(home, "testimonies", "show", testimony_id[:10], "--json"))
+    shown = json.loads(_ok(list_home, "testimonies", "show", testimony_id[:10], "--json"))
     assert shown["id"] == testimony_id
     translation = tmp_path / "translation.txt"
     translation.write_text("SYNTHETIC kalamat", "utf-8")
-    _ok(home, "testimonies", "translate", segment_id[:10], "--language", "fa",
+    _ok(list_home, "testimonies", "translate", segment_id[:10], "--language", "fa",
         "--file", str(translation))
 
 
-def test_a_grant_is_revoked_by_a_prefix_of_its_scope(home: Path, tmp_path: Path) -> None:
+def test_a_grant_is_revoked_by_a_prefix_of_its_scope(list_home: Path, tmp_path: Path) -> None:
     secret = tmp_path / "password"
     secret.write_text("SYNTHETIC correct horse battery staple\n", "utf-8")
-    _ok(home, "users", "add", "leila", "--password-file", str(secret))
+    _ok(list_home, "users", "add", "leila", "--password-file", str(secret))
     statement = tmp_path / "statement.txt"
     statement.write_text("SYNTHETIC protected statement", "utf-8")
-    source_id = _id(_ok(home, "evidence", "add", str(statement), "--source-title",
+    source_id = _id(_ok(list_home, "evidence", "add", str(statement), "--source-title",
                         "SYNTHETIC protected", "--sensitivity", "protected"), "src")
-    _ok(home, "users", "grant", "leila", source_id[:8])
-    assert f"revoked {source_id} from leila" in _ok(home, "users", "revoke", "leila",
+    _ok(list_home, "users", "grant", "leila", source_id[:8])
+    assert f"revoked {source_id} from leila" in _ok(list_home, "users", "revoke", "leila",
                                                     source_id[:8])
 
 
 def test_files_cases_and_publication_take_a_source_title_or_prefixes(
-        home: Path, tmp_path: Path) -> None:
+        list_home: Path, tmp_path: Path) -> None:
     note = tmp_path / "note.txt"
     note.write_text("SYNTHETIC statement", "utf-8")
-    added = _ok(home, "documents", "add", str(note), "--source", "SYNTHETIC Memorial list",
+    added = _ok(list_home, "documents", "add", str(note), "--source", "SYNTHETIC Memorial list",
                 "--no-extract")
     source_id = _id(added, "src")
-    place_id = _id(_ok(home, "places", "add", "Evin", "--kind", "prison",
+    place_id = _id(_ok(list_home, "places", "add", "Evin", "--kind", "prison",
                        "--sensitivity", "public"), "plc")
-    act = json.loads(_ok(home, "acts", "add", "--type", "execution", "--place", place_id,
+    act = json.loads(_ok(list_home, "acts", "add", "--type", "execution", "--place", place_id,
                          "--json"))
-    case = json.loads(_ok(home, "case", "create", "--title", "SYNTHETIC case", "--act",
+    case = json.loads(_ok(list_home, "case", "create", "--title", "SYNTHETIC case", "--act",
                           act["id"][:8], "--place", place_id[:8], "--json"))
-    shown = json.loads(_ok(home, "case", "show", case["id"][:8], "--json"))
+    shown = json.loads(_ok(list_home, "case", "show", case["id"][:8], "--json"))
     assert shown["scope"]["acts"] == [act["id"]] and shown["scope"]["places"] == [place_id]
-    assert "Approved 1 source(s)" in _ok(home, "publish", "approve", "--source",
+    assert "Approved 1 source(s)" in _ok(list_home, "publish", "approve", "--source",
                                          source_id[:8])
     press = tmp_path / "press.txt"
     press.write_text("SYNTHETIC article", "utf-8")
-    _ok(home, "evidence", "add", str(press), "--source-title", "SYNTHETIC press")
-    assert _ok(home, "sources", "link", "SYNTHETIC press", source_id[:8], "--kind",
+    _ok(list_home, "evidence", "add", str(press), "--source-title", "SYNTHETIC press")
+    assert _ok(list_home, "sources", "link", "SYNTHETIC press", source_id[:8], "--kind",
                "cites").startswith("sln_")
