@@ -24,7 +24,9 @@ tests were added: the killed ones keep their result). ``--every K --seed S`` run
 deterministic subset for modules whose full run is too
 long: a mutant is kept when ``sha256(f"{S}:{name}")`` is divisible by K, so the same
 mutants are picked on every run and for every unchanged function. ``TARGET:K`` gives one
-target its own K (``access.policy access.reads:18 --every 3``).
+target its own K (``access.policy access.reads:18 --every 3``). ``--tests PATH`` (repeated)
+runs other tests than the targets' own: a quick pass with a module's fast tests, whose
+survivors are only candidates until the full selection has run them.
 
 Targets named together that have the same tests run in one mutmut session (one copy,
 one stats phase, one clean run: for the access targets, whose tests take most of a run,
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -99,8 +102,12 @@ def write_config(dest: Path, spec: dict[str, list[str]]) -> None:
         # --timeout=0: pytest-timeout's 600 s (pyproject) is for `make test`; under
         # mutmut's tracing at load 23 the access matrix took longer, failed the stats
         # phase and so the whole run (stop 26). mutmut times each mutant out itself.
+        # -n 0 where pytest-xdist is installed: mutmut runs pytest in its own process
+        # (stats traced there, mutants forked from it); tests sent to xdist's workers
+        # would be neither traced nor mutated, whatever `make test` passes to -n.
         "pytest_add_cli_args = "
         + json.dumps(["-p", "no:cacheprovider", "--timeout=0",
+                      *(["-n", "0"] if importlib.util.find_spec("xdist") else []),
                       *(a for t in spec.get("deselect", []) for a in ("--deselect", t))]),
         # Specification tests read the documentation (tests/access_spec.py's tables are
         # checked against docs/ARCHITECTURE.md); mutmut copies only src/ and tests/.
@@ -367,7 +374,8 @@ def run_group(group: list[tuple[str, int]], targets: dict[str, dict[str, list[st
             "run_with": [t for t in names if t != target],
             "command": "benchmarks/mutation/run.py " + target
             + (f" --recheck {args.recheck}" if args.recheck
-               else f" --every {every} --seed {args.seed}" if every > 1 else ""),
+               else f" --every {every} --seed {args.seed}" if every > 1 else "")
+            + "".join(f" --tests {t}" for t in args.tests or []),
         })
         if chosen is not None:
             own_results = {k: v for k, v in own_results.items() if k in set(chosen)}
@@ -408,6 +416,9 @@ def main() -> None:
     ap.add_argument("--build", type=Path, default=BUILD, help=f"run folder (default {BUILD})")
     ap.add_argument("--recheck", type=Path, metavar="BUILD",
                     help="run again only the survivors of the runs kept in BUILD")
+    ap.add_argument("--tests", action="append", metavar="PATH",
+                    help="run these tests instead of the targets' own (repeat for more): "
+                         "a quick first pass; survivors are then only candidates")
     ap.add_argument("--rescore", action="store_true",
                     help="recount the last runs of the targets with the current equivalent.toml")
     args = ap.parse_args()
@@ -419,6 +430,8 @@ def main() -> None:
             print(json.dumps(rescore(args.build / target), indent=1))
         return
     targets = load_targets()
+    if args.tests:
+        targets = {name: {**spec, "tests": args.tests} for name, spec in targets.items()}
     if args.list or not args.targets:
         for name, spec in targets.items():
             print(f"{name:22} {' '.join(spec['files'])}  <- {' '.join(spec['tests'])}")
