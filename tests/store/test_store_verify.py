@@ -122,3 +122,34 @@ def test_checkpoint_signed_by_another_key_is_rejected(store: Store) -> None:
     with store.reading() as conn:
         report = verify_ledger(conn, store.verifier_key())
     assert [f.check for f in report.findings] == ["checkpoint"]
+
+
+def _cut_back(size: int) -> Callable[[Connection], object]:
+    """Cut the log back to its first ``size`` events as a whole: the events, the tree
+    nodes over the rest, the rows those events wrote and the head, all consistent."""
+
+    def change(conn: Connection) -> None:
+        conn.execute(delete(s.ledger_events).where(s.ledger_events.c.idx >= size))
+        n = s.ledger_nodes.c
+        for level, idx in conn.execute(select(n.level, n.idx)).all():
+            if (idx + 1) << level > size:  # the node covers an event past the cut
+                conn.execute(delete(s.ledger_nodes).where((n.level == level) & (n.idx == idx)))
+        for table in reversed(s.PROJECTED):
+            conn.execute(delete(table).where(table.c.ledger_index >= size))
+        conn.execute(update(s.ledger_head).values(size=size))
+
+    return change
+
+
+def test_a_log_cut_back_whole_is_caught_by_its_signed_checkpoint(store: Store) -> None:
+    """Truncation: every table agrees with the shorter log, so only the checkpoint signed
+    at 21 events can tell, and the report names the first event that is gone."""
+    _populate(store)  # events 0-20; checkpoints at 1 and 21
+    _tamper(store, _cut_back(15))
+    with store.reading() as conn:
+        report = verify_ledger(conn, store.verifier_key())
+    assert [(f.check, f.message, f.event) for f in report.findings] == [
+        ("checkpoint", "checkpoint 21 is beyond the log's end", 15)]
+    assert (report.size, report.rows_compared, report.checkpoints) == (15, 14, 2)
+    assert report.first_bad_event() == 15
+
