@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -102,12 +101,10 @@ def write_config(dest: Path, spec: dict[str, list[str]]) -> None:
         # --timeout=0: pytest-timeout's 600 s (pyproject) is for `make test`; under
         # mutmut's tracing at load 23 the access matrix took longer, failed the stats
         # phase and so the whole run (stop 26). mutmut times each mutant out itself.
-        # -n 0 where pytest-xdist is installed: mutmut runs pytest in its own process
-        # (stats traced there, mutants forked from it); tests sent to xdist's workers
-        # would be neither traced nor mutated, whatever `make test` passes to -n.
+        # -p no:xdist: mutmut runs pytest in its own process and forks each mutant from
+        # it; `make test`'s workers (-n, Makefile) must never start here.
         "pytest_add_cli_args = "
-        + json.dumps(["-p", "no:cacheprovider", "--timeout=0",
-                      *(["-n", "0"] if importlib.util.find_spec("xdist") else []),
+        + json.dumps(["-p", "no:cacheprovider", "-p", "no:xdist", "--timeout=0",
                       *(a for t in spec.get("deselect", []) for a in ("--deselect", t))]),
         # Specification tests read the documentation (tests/access_spec.py's tables are
         # checked against docs/ARCHITECTURE.md); mutmut copies only src/ and tests/.
