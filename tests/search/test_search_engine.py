@@ -388,6 +388,51 @@ def test_a_word_on_more_pages_than_are_ranked_is_ranked_among_its_first_matches(
     assert result.notes == []
 
 
+def test_a_capped_query_shows_the_same_page_after_its_rows_are_moved(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A capped query ranks its first candidates by ID on both stores, so the same query
+    on the same rows gives the same hits in the same order even after the rows are
+    written elsewhere on disk (PostgreSQL: a rewrite of the table, an update, a
+    synchronised scan starting mid-table; the IDs stay). Before, PostgreSQL ranked the
+    first matches its scan gave, in the heap's order: a table rewritten in another order
+    showed another page."""
+    from dadkhahi.search import engine
+
+    monkeypatch.setattr(engine, "CANDIDATES", 10, raising=False)
+    monkeypatch.setattr(engine, "COMMON_CANDIDATES", 10, raising=False)
+    texts = _corpus(40, 150)
+    _, ids = _store_texts(store, tmp_path, texts, Sensitivity.PUBLIC, "corpus")
+    names = {v: k for k, v in ids.items()}
+    _analyzed(store)
+    with store.reading() as conn:
+        order = [names[i] for i in conn.execute(select(s.search_segments.c.item_id)
+                                                  .order_by(s.search_segments.c.id)).scalars()]
+    matches = [n for n in order if n in _reference(texts, "w000")]
+    assert len(matches) > 10
+
+    def page() -> list[tuple[str, float]]:
+        result = search(store, None, "w000", limit=5)
+        assert result.notes == [engine.capped_note(10)]
+        return [(names[h.item_id], h.score) for h in result.hits]
+
+    before = page()
+    assert {n for n, _ in before} <= set(matches[:10]) and len(before) == 5
+    assert page() == before  # the same query again
+    # The rows written again (PostgreSQL: the table rewritten in item ID order, not the
+    # rows' IDs; SQLite: each row rewritten in place, its rowid kept).
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("CLUSTER search_segments USING ix_search_segments_item_id"))
+            first = [names[i] for i in conn.execute(text(
+                "SELECT item_id FROM search_segments LIMIT 10")).scalars()]
+            assert first != order[:10]  # the heap's order is no longer the IDs'
+        else:
+            conn.execute(text("UPDATE search_segments SET tokens = tokens"))
+    _analyzed(store)
+    assert page() == before
+
+
 def test_postgresql_ranks_a_very_common_query_from_a_bounded_set_of_rows(
         pg_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The column's statistics tell a very common query (even its rarest word on half the

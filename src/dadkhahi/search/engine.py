@@ -185,9 +185,11 @@ def postgres_statement(
     match before it gives the first (it sorts them all), so the cost grows with the
     number of matches: 190 ms for a word on each of 100,000 pages. ``capped`` (chosen by
     :func:`very_common` from the column's statistics, for words on most pages) ranks the
-    first :data:`COMMON_CANDIDATES` matches instead, reading their stored vectors: the planner
-    finds them by walking rows in order and checking each (about two rows per candidate
-    for such words), so the cost no longer grows with the number of matches.
+    first :data:`COMMON_CANDIDATES` matches by ID instead (as SQLite ranks its first
+    :data:`CANDIDATES` by rowid), reading their stored vectors: the planner finds them by
+    walking the primary key and checking each row (about two rows per candidate for such
+    words), so the cost no longer grows with the number of matches, and the same query
+    on the same rows ranks the same candidates, ties broken by ID.
 
     The score is a function of the row alone (no corpus statistics), and the visibility
     conditions drop rows the caller may not see before the limit (and before the cap),
@@ -219,10 +221,14 @@ def postgres_statement(
     if items is not None:
         conditions.append(g.item_id.in_(items))
     if capped:
-        # No ORDER BY inside: the first matches the scan gives, so it stops there (and
-        # the visibility conditions are checked for those rows only).
+        # The first matches by ID (the order they were indexed, as FTS5's rowids on
+        # SQLite): rows walked along the primary key and each checked, about two per
+        # candidate for such a query, stopping at the last one (the visibility
+        # conditions checked for those rows only). Not "the first the scan gives": that
+        # order is the heap's, which a rewrite of the rows (``documents reindex``, an
+        # update) or a synchronised scan changes, and the page shown with it.
         first = (select(g.id, vector.label("tsv")).where(*conditions)
-                 .limit(COMMON_CANDIDATES).cte("candidates"))
+                 .order_by(g.id).limit(COMMON_CANDIDATES).cte("candidates"))
         ranked = first.c.tsv.op("<=>", return_type=Float)(rank)
         count = select(func.count()).select_from(first).scalar_subquery()
         return (select(first.c.id, ranked.label("distance"), count.label("candidates"))
