@@ -40,6 +40,15 @@ process), and checks the two backends return the same set of hits for rare words
 phrases and prefixes (with a limit above the hit count). ``--explain`` prints
 PostgreSQL's ``EXPLAIN (ANALYZE, BUFFERS)`` of the engine's statement, visibility filter
 included, for one query of each class.
+
+What the common pairs cost (``search.grams``): ``--pairs none`` builds the index without
+them (as before them: phrases by positions), ``--pairs both`` with a pair only where both
+words are common (a cheaper form, tried here by replacing the rule in this process only),
+the default with the shipped rule. Each build prints its CPU seconds (this process; on
+PostgreSQL also the server's, every process of the cluster, read from ``/proc``: run it
+on a cluster of its own) and the bytes the index takes (``dbstat`` on SQLite,
+``pg_relation_size`` on PostgreSQL). ``--reindex`` (with ``--keep``, on a home built with
+``--pairs none``) times ``dadkhahi documents reindex``'s work, which writes the pairs.
 """
 
 from __future__ import annotations
@@ -192,10 +201,90 @@ def _fast_rows(store: Store, source: str, docs: dict[int, str], made: dict[str, 
         _copy_rows(store, rows)
 
 
+def use_pairs(rule: str) -> None:
+    """``--pairs``: which common pairs this process writes (and asks for). ``shipped``: the
+    code's rule; ``both``: a pair only where both words are common (the query side follows:
+    it asks for the pairs the same rule makes); ``none``: no pairs, and the index is not
+    marked as holding them (phrases by positions, as before them)."""
+    import itertools as _it
+
+    from dadkhahi.search import grams
+    from dadkhahi.search import index as search_index
+
+    if rule == "none":
+        def plain(words: list[str], key: bytes | None = None) -> str:
+            return " ".join(words)
+
+        search_index.with_pairs = plain  # type: ignore[assignment]
+    elif rule == "both":
+        def pairs(self: grams.Pairing, tokens: list[str]) -> list[str]:
+            common = self.common
+            return [self.pair(a, b) for a, b in _it.pairwise(tokens)
+                    if a in common and b in common]
+
+        grams.Pairing.pairs = pairs  # type: ignore[method-assign,assignment]
+
+
+def server_cpu(store: Store) -> float | None:
+    """CPU seconds used so far by every process of the PostgreSQL cluster (the
+    postmaster's own and its reaped children's, plus its live children's), read from
+    ``/proc``: a figure for a cluster of its own only. None on SQLite (in this process)."""
+    if store.engine.dialect.name == "sqlite":
+        return None
+    with store.engine.connect() as conn:
+        folder = conn.execute(text("SHOW data_directory")).scalar_one()
+    pid = int(Path(folder, "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(p: int) -> list[str]:
+        raw = Path(f"/proc/{p}/stat").read_text()
+        return raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
+
+    own = fields(pid)
+    total = sum(int(v) for v in own[11:15])  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                f = fields(int(entry.name))
+            except (OSError, ValueError):
+                continue
+            if int(f[1]) == pid:  # a live child
+                total += int(f[11]) + int(f[12])
+    return total / tick
+
+
+def sizes(store: Store) -> str:
+    """Bytes the search index takes: its rows (``search_segments``, whose ``tokens`` hold
+    the pairs too) and the full-text index over them."""
+    with store.engine.connect() as conn:
+        if store.engine.dialect.name == "sqlite":
+            by = dict(conn.execute(text(
+                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name")).all())
+            rows = sum(v for k, v in by.items() if k == "search_segments"
+                       or k.startswith("ix_search_segments"))
+            fts = sum(v for k, v in by.items() if k.startswith("search_fts_"))
+            whole = sum(by.values())
+            return (f"rows {rows / 1e6:,.1f} MB, FTS5 index {fts / 1e6:,.1f} MB, "
+                    f"whole file {whole / 1e6:,.1f} MB")
+        rows, index, whole = conn.execute(text(
+            "SELECT pg_table_size('search_segments'), "
+            "pg_relation_size('ix_search_segments_tsv'), "
+            "pg_total_relation_size('search_segments')")).one()
+        return (f"rows (heap and TOAST, tsv included) {rows / 1e6:,.1f} MB, RUM index "
+                f"{index / 1e6:,.1f} MB, with every index {whole / 1e6:,.1f} MB")
+
+
+def cpu_line(label: str, process: float, server: float | None) -> str:
+    return (f"{label}: CPU {process:.1f} s in this process"
+            + ("" if server is None else f", {server:.1f} s in the server"))
+
+
 def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
-          bulk: bool, pages: int = 1, fast: bool = False,
+          bulk: bool, pages: int = 1, fast: bool = False, pairs: str = "shipped",
           ) -> tuple[Store, dict[str, int], dict[str, float]]:
-    """A new store holding the documents, indexed; item ID -> document number; seconds."""
+    """A new store holding the documents, indexed; item ID -> document number; seconds
+    (wall), and CPU seconds of the rows and of the index (``cpu …``: this process;
+    ``server …``: the PostgreSQL cluster's)."""
     if url:
         engine = create_engine(url)
         with engine.begin() as conn:
@@ -208,10 +297,11 @@ def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
         os.environ.pop("DADKHAHI_DATABASE_URL", None)
     sqlite = store.engine.dialect.name == "sqlite"
     times = {"items": 0.0, "rows": 0.0, "index": 0.0}
+    cpu, served = time.process_time(), server_cpu(store)
     with store.transaction("bench") as tx:
         source = register_source(store, tx, SourceSpec(title="SYNTHETIC benchmark corpus",
                                                         sensitivity=Sensitivity.PUBLIC))
-    if bulk:
+    if bulk and pairs != "none":
         # What index_pages does before the first rows of an empty index: the rows
         # written below hold this code's pairs (search.grams).
         from dadkhahi.search.index import claim_empty
@@ -269,6 +359,11 @@ def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
         times["rows"] += time.perf_counter() - start
         print(f"  {first + len(docs):,} documents: items {times['items']:.0f} s, "
               f"index rows {times['rows']:.0f} s", flush=True)
+    times["cpu rows"] = time.process_time() - cpu
+    after = server_cpu(store)
+    if after is not None and served is not None:
+        times["server rows"] = after - served
+    cpu, served = time.process_time(), after
     start = time.perf_counter()
     with store.engine.begin() as conn:
         if bulk and sqlite:
@@ -283,6 +378,10 @@ def build(url: str | None, root: Path, corpus: Corpus, n_docs: int,
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if not sqlite else "ANALYZE"))
     times["index"] = time.perf_counter() - start
+    times["cpu index"] = time.process_time() - cpu
+    after = server_cpu(store)
+    if after is not None and served is not None:
+        times["server index"] = after - served
     return store, numbers, times
 
 
@@ -300,15 +399,20 @@ def reopen(root: Path, url: str | None, saved: Path, docs: int) -> tuple[Store, 
     return store, {item: int(n) for item, n in data["numbers"].items()}
 
 
-def timed(store: Store, who: Principal, queries: list[str]) -> tuple[list[float], list[float]]:
-    """Wall and CPU milliseconds of each query (CPU: this process only, not the server)."""
+def timed(store: Store, who: Principal, queries: list[str],
+          ) -> tuple[list[float], list[float], float | None]:
+    """Wall and CPU milliseconds of each query (CPU: this process only), and the
+    PostgreSQL cluster's CPU milliseconds per query on average (None on SQLite)."""
     wall, cpu = [], []
+    served = server_cpu(store)
     for q in queries:
         start, start_cpu = time.perf_counter(), time.process_time()
         search(store, who, q, limit=20)
         wall.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
-    return wall, cpu
+    after = server_cpu(store)
+    per = None if after is None or served is None else (after - served) * 1000 / len(queries)
+    return wall, cpu, per
 
 
 def explain(store: Store, who: Principal, label: str, q: str) -> None:
@@ -343,11 +447,12 @@ def overlap(store: Store, who: Principal, queries: list[str]) -> None:
     """``--overlap``: the engine's top 20 (ranked among the first matches when it caps a
     very common query) against the exact top 20 (every match ranked, by the same score,
     straight from the index), per query: how many of the 20 are the same pages, and how
-    many of the engine's score at least the exact 20th (ties make a set of 20 ambiguous)."""
+    many of the engine's score at least the exact 20th (ties make a set of 20 ambiguous),
+    and what the exact ranking costs (wall; CPU of this process, where SQLite runs)."""
     from dadkhahi.search.query import parse
 
     sqlite = store.engine.dialect.name == "sqlite"
-    same, good, capped = [], [], 0
+    same, good, capped, walls, cpus = [], [], 0, [], []
     for q in queries:
         result = search(store, who, q, limit=20)
         capped += bool(result.notes)
@@ -361,8 +466,11 @@ def overlap(store: Store, who: Principal, queries: list[str]) -> None:
                    "WHERE tsv @@ to_tsquery('simple', :q) "
                    "ORDER BY tsv <=> to_tsquery('simple', :q) LIMIT 20")
             bind = {"q": parse(q).written().match}
+        start, start_cpu = time.perf_counter(), time.process_time()
         with store.reading() as conn:
             exact = conn.execute(text(sql), bind).all()
+        walls.append((time.perf_counter() - start) * 1000)
+        cpus.append((time.process_time() - start_cpu) * 1000)
         last = min(float(score) for _, score in exact)
         same.append(len({h.item_id for h in result.hits} & {str(i) for i, _ in exact}))
         good.append(sum(h.score >= last - 1e-9 for h in result.hits))
@@ -371,13 +479,43 @@ def overlap(store: Store, who: Principal, queries: list[str]) -> None:
               f"{' (capped)' if result.notes else ''}", flush=True)
     print(f"  overlap@20 mean {statistics.mean(same):.1f}/20 (min {min(same)}), scoring at "
           f"least the exact 20th {statistics.mean(good):.1f}/20 (min {min(good)}); "
-          f"{capped} of {len(queries)} capped", flush=True)
+          f"{capped} of {len(queries)} capped; the exact top 20 (every match ranked) took "
+          f"p50 {statistics.median(walls):.1f} ms wall, {statistics.median(cpus):.1f} ms "
+          f"CPU here", flush=True)
+
+
+def reindex_timed(store: Store) -> None:
+    """``--reindex``: ``search.index.reindex`` (``dadkhahi documents reindex``) on a kept
+    home, its CPU (this process and the server's) and the sizes after it."""
+    from dadkhahi.search.index import reindex
+
+    cpu, served, start = time.process_time(), server_cpu(store), time.perf_counter()
+    changed = reindex(store)
+    wall = time.perf_counter() - start
+    after = server_cpu(store)
+    print(f"  reindexed {changed:,} rows in {wall:.1f} s (wall); "
+          + cpu_line("reindex", time.process_time() - cpu,
+                     None if after is None or served is None else after - served),
+          flush=True)
 
 
 def percentiles(times: list[float]) -> tuple[float, float, float]:
     times = sorted(times)
     return (statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))],
             times[-1])
+
+
+def mid_phrases(rng: random.Random, corpus: Corpus, n_docs: int, head: int,
+                ) -> Iterator[str]:
+    """Adjacent pairs of a common word (rank below ``head``) and a word of rank
+    ``head``-2,000, in either order, from random documents."""
+    rank = {w: r for r, w in enumerate(corpus.vocab)}
+    while True:
+        words = corpus.doc(rng.randrange(n_docs)).split(" ")
+        i = rng.randrange(len(words) - 1)
+        a, b = rank[words[i]], rank[words[i + 1]]
+        if (a < head <= b < 2000) or (b < head <= a < 2000):
+            yield f'"{words[i]} {words[i + 1]}"'
 
 
 def phrases(rng: random.Random, corpus: Corpus, n_docs: int, count: int) -> Iterator[str]:
@@ -410,12 +548,22 @@ def main() -> None:
                              "match ranked)")
     parser.add_argument("--only", action="append", default=None, metavar="CLASS",
                         help="time this query class only (repeatable)")
+    parser.add_argument("--pairs", choices=("shipped", "both", "none"), default="shipped",
+                        help="common pairs written and asked for: the shipped rule, only "
+                             "where both words are common, or none (index sizes and CPU)")
+    parser.add_argument("--reindex", action="store_true",
+                        help="with --keep, on a home built with --pairs none: time the "
+                             "rewrite of every row with the shipped pairs")
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="keep each backend's home in DIR/<backend> (and its database); "
                              "a home kept there before is searched again without building")
     args = parser.parse_args()
     if args.fast and not (args.bulk and args.pages == 1):
         parser.error("--fast needs --bulk and one page per document")
+    if args.reindex and (not args.keep or args.pairs != "shipped"):
+        parser.error("--reindex needs --keep and the shipped pairs")
+    if args.pairs != "shipped":
+        use_pairs(args.pairs)
     rng = random.Random(SEED)
     vocab = vocabulary(rng, 50_000)
     corpus = Corpus(vocab, args.words)
@@ -430,13 +578,20 @@ def main() -> None:
     both = random.Random(SEED + 1)
     classes["common phrase"] = [f'"{both.choice(vocab[:4])} {both.choice(vocab[:4])}"'
                                 for _ in range(args.queries)]
+    # Two words side by side in a document, one of the shipped common words and one just
+    # below them (ranks 192-2,000: on 8-86% of 2,000-word pages): the phrases a pair only
+    # where both words are common (--pairs both) leaves to positions.
+    mid = random.Random(SEED + 2)
+    classes["common-mid phrase"] = list(itertools.islice(
+        mid_phrases(mid, corpus, args.docs, len(common_words())), args.queries))
     who = Principal(user_id="usr_bench", username="bench", role=Role.RESEARCHER)
     backends = ([] if args.no_sqlite else [("sqlite", None)]) + (
         [("postgresql", args.database_url)] if args.database_url else [])
     hits: dict[str, list[set[int]]] = {}
     print(f"{args.docs:,} documents x {args.words:,} words in {args.pages} page(s); "
           f"{args.queries} queries per class;"
-          f" {'bulk' if args.bulk else 'row by row'} index; load {os.getloadavg()[0]:.1f}")
+          f" {'bulk' if args.bulk else 'row by row'} index; pairs {args.pairs}; "
+          f"load {os.getloadavg()[0]:.1f}")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     for name, url in backends:
@@ -446,6 +601,8 @@ def main() -> None:
             if args.keep and saved.exists():
                 store, numbers = reopen(root, url, saved, args.docs)
                 print(f"{name}: the home kept in {root} searched again (not built)")
+                if args.reindex:
+                    reindex_timed(store)
             else:
                 store, numbers, built = build(url, root, corpus, args.docs, args.bulk,
                                               args.pages, args.fast)
@@ -454,7 +611,12 @@ def main() -> None:
                                      "utf-8")
                 print(f"{name}: items {built['items']:.1f} s, index rows {built['rows']:.1f} s "
                       f"({args.docs / built['rows']:.1f} documents/s), "
-                      f"index made and analysed {built['index']:.1f} s")
+                      f"index made and analysed {built['index']:.1f} s (wall)")
+                print("  " + cpu_line("items and rows", built["cpu rows"],
+                                      built.get("server rows")))
+                print("  " + cpu_line("index made and analysed", built["cpu index"],
+                                      built.get("server index")))
+            print(f"  size: {sizes(store)}", flush=True)
             if name == "postgresql" and args.explain:
                 for label, queries in classes.items():
                     explain(store, who, label, queries[0])
@@ -463,11 +625,13 @@ def main() -> None:
             for label, queries in classes.items():
                 if args.only and label not in args.only:
                     continue
-                wall, cpu = timed(store, who, queries)
+                wall, cpu, per = timed(store, who, queries)
                 p50, p95, top = percentiles(wall)
                 c50, c95, _ = percentiles(cpu)
                 print(f"  {label:13s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {top:7.1f} ms"
-                      f"  (client CPU p50 {c50:.1f}, p95 {c95:.1f} ms)  "
+                      f"  (client CPU p50 {c50:.1f}, p95 {c95:.1f} ms"
+                      + ("" if per is None else f"; server CPU mean {per:.1f} ms")
+                      + f", total {sum(cpu) / len(cpu) + (per or 0):.1f} ms a query)  "
                       f"load {os.getloadavg()[0]:.1f}", flush=True)
             sample = classes["rare word"][:10] + classes["phrase"][:10] + prefixes
             hits[name] = [{numbers[h.item_id] for h in search(store, None, q, limit=100).hits}
