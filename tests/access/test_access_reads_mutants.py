@@ -257,3 +257,25 @@ def test_every_list_filters_by_sensitivity_and_sorts_by_id_and_ledger_order() ->
         assert resource.table.name == resource.name  # the URL's plural is the table's name
     assert built[0] == reads.Resource("acts", "act", s.acts, ("sensitivity", "type"),
                                       ("id", "ledger_index", "type"), ("description",))
+
+
+def test_which_pages_are_read_by_key() -> None:
+    """A page goes to the reads by key (``Store.reading(by_key=True)``: on PostgreSQL the
+    engine of generic plans, issue 11) when it is in ID order, either way, with no search
+    and no count, narrowed by nothing or by exactly the columns an index holds before the
+    ID: the records or files of one source. Any other page keeps plans chosen for the
+    values bound. Checked without a database: on SQLite both go to the one engine."""
+    records, items, acts = (reads.RESOURCES[name] for name in ("records", "items", "acts"))
+    Q = reads.PageQuery
+    for resource, query in [(records, Q()), (records, Q(sort="-id")),
+                            (records, Q(filters={"source_id": "src_x"})),
+                            (items, Q(filters={"source_id": "src_x"}, sort="-id")),
+                            (acts, Q(limit=5, cursor="abc"))]:
+        assert reads.by_key(resource, query), query
+    for resource, query in [(records, Q(q="SYNTHETIC")), (records, Q(count=True)),
+                            (records, Q(sort="ledger_index")), (records, Q(sort="-ledger_index")),
+                            (records, Q(filters={"item_id": "itm_x"})),
+                            (records, Q(filters={"source_id": "src_x", "item_id": "itm_x"})),
+                            (records, Q(filters={"sensitivity": "public"})),
+                            (acts, Q(filters={"place_id": "plc_x"}))]:
+        assert not reads.by_key(resource, query), query

@@ -5,6 +5,7 @@ Expected values are counted by hand from the module's rule. All records are SYNT
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,6 +15,7 @@ from dadkhahi.linkage.clusters import (
     chain_apart,
     cluster_pairs,
     cluster_with_chain_check,
+    rival_adjusted,
 )
 
 
@@ -87,3 +89,26 @@ def test_the_chain_check_keeps_the_human_labels_when_it_clusters_again() -> None
     assert kept_apart == 1
     assert dict(zip(second.clusters["record_id"], second.clusters["cluster_id"], strict=True)) \
         == {"a": "a", "b": "b", "c": "c", "d": "b", "x": "a"}
+
+
+def test_the_rivals_of_the_right_hand_record_count_too() -> None:
+    # A link a-b is weighed against the other links of a to b's list *or of b to a's
+    # list*, the larger sum (rival_adjusted). Here the rivals are on the right: d (list
+    # L3) is as like b as c, both of list L2, and b, c come first in ID order, so the
+    # record with the rivals is the right-hand one of each pair, and the left one is not
+    # on the first list (its code is 1, not 0). Odds 0.6/0.4 = 1.5 each:
+    # p' = 1.5 / (1 + 1.5 + 1.5) = 0.375 (stop 28: rival_adjusted 62, `- lists[left]` in
+    # the right-hand key, took the rivals of the right-hand record from another group).
+    codes = np.array([0, 1, 1, 2])  # a: L1, b and c: L2, d: L3
+    adjusted = rival_adjusted(np.array([1, 2]), np.array([3, 3]), codes, np.array([0.6, 0.6]))
+    assert np.allclose(adjusted, [0.375, 0.375])
+    # In the clustering: at 0.22 each (odds 0.282), both fall to 0.18, below 0.2, and d
+    # stays alone; without the rivals rule the stronger-by-ID link b-d holds.
+    ids = pd.Series(["a", "b", "c", "d"])
+    lists = pd.Series(["L1", "L2", "L2", "L3"])
+    pairs = pd.DataFrame([("b", "d", 0.22), ("c", "d", 0.22)],
+                         columns=["record_id_l", "record_id_r", "match_probability"])
+    weighed = cluster_pairs(ids, pairs, 0.2, sources=lists)
+    assert sorted(weighed.clusters["cluster_id"]) == ["a", "b", "c", "d"]
+    alone = cluster_pairs(ids, pairs, 0.2, sources=lists, rivals=False)
+    assert sorted(alone.clusters["cluster_id"]) == ["a", "b", "b", "c"]
