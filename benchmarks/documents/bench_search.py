@@ -205,7 +205,8 @@ def use_pairs(rule: str) -> None:
     """``--pairs``: which common pairs this process writes (and asks for). ``shipped``: the
     code's rule; ``both``: a pair only where both words are common (the query side follows:
     it asks for the pairs the same rule makes); ``none``: no pairs, and the index is not
-    marked as holding them (phrases by positions, as before them)."""
+    marked as holding them (phrases by positions, as before them; on a kept home made
+    with pairs, its phrases are searched by positions)."""
     import itertools as _it
 
     from dadkhahi.search import grams
@@ -216,6 +217,11 @@ def use_pairs(rule: str) -> None:
             return " ".join(words)
 
         search_index.with_pairs = plain  # type: ignore[assignment]
+        # Phrases by positions even on a kept home whose rows hold pairs: the query path
+        # before them, over the same rows.
+        from dadkhahi.search import engine
+
+        engine.pairs_ready = lambda conn: False  # type: ignore[assignment]
     elif rule == "both":
         def pairs(self: grams.Pairing, tokens: list[str]) -> list[str]:
             common = self.common
@@ -605,7 +611,7 @@ def main() -> None:
                     reindex_timed(store)
             else:
                 store, numbers, built = build(url, root, corpus, args.docs, args.bulk,
-                                              args.pages, args.fast)
+                                              args.pages, args.fast, args.pairs)
                 if args.keep:
                     saved.write_text(json.dumps({"docs": args.docs, "numbers": numbers}),
                                      "utf-8")
