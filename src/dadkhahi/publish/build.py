@@ -19,6 +19,7 @@ from dadkhahi.analysis.estimates import released_estimates
 from dadkhahi.domain.errors import UserError
 from dadkhahi.publish import manifest as mf
 from dadkhahi.publish.collect import collect
+from dadkhahi.publish.lock import Waiting, building
 from dadkhahi.publish.search_index import write_search
 from dadkhahi.publish.site import (
     INDEX_DIR,
@@ -63,12 +64,21 @@ STEPS = ("collecting what may be published", "rendering the pages", "laying out 
 
 
 def build(store: Store, actor: str, out: Path, options: Options | None = None,
-          extra: Extra | None = None, progress: Progress | None = None) -> BuildReport:
+          extra: Extra | None = None, progress: Progress | None = None,
+          waiting: Waiting | None = None) -> BuildReport:
     """Build the memorial into ``out`` (a new folder, or a previous build to update).
 
     ``progress`` hears each of :data:`STEPS` as it starts (a job's progress; it may stop
-    the build by raising, which it can until the files are written)."""
-    options = options or Options()
+    the build by raising, which it can until the files are written). One build of a home
+    or a folder runs at a time (:mod:`dadkhahi.publish.lock`): while another runs, this
+    one fails at once with :class:`~dadkhahi.publish.lock.BuildBusyError`, or, given
+    ``waiting``, waits for it, calling ``waiting`` about once a second."""
+    with building(store, out, waiting):
+        return _build(store, actor, out, options or Options(), extra, progress)
+
+
+def _build(store: Store, actor: str, out: Path, options: Options, extra: Extra | None,
+           progress: Progress | None) -> BuildReport:
     _check_out(out)
 
     def step(n: int) -> None:

@@ -12,7 +12,8 @@ public by definition (victims published, withdrawn, files); not how many persons
 editorial gate held back, which counts records the asker may not see
 (``dadkhahi publish held`` lists them for the team). A build is written whole or not at
 all and recorded once at its end (a build of the same content is not recorded again),
-so a job whose worker died is simply run again.
+so a job whose worker died is simply run again. While another build of the home runs
+(a second worker's, or ``dadkhahi publish``'s), a queued build waits for it to end.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 KIND = "memorial.publish"
 #: The home's memorial folder, under the data directory.
 MEMORIAL = "memorial"
+#: A queued build's progress note while another build runs (:mod:`dadkhahi.publish.lock`).
+WAITING = "waiting for another build of the memorial to end"
 
 
 def memorial_folder(store: Store) -> Path:
@@ -59,21 +62,25 @@ def queue_publish(
 def publish_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """The ``memorial.publish`` job: build the memorial; its sequence and counts."""
     from dadkhahi.jobs.queue import actor_name
-    from dadkhahi.publish.build import build
+    from dadkhahi.publish.build import STEPS, build
     from dadkhahi.publish.site import Options
 
     def heard(done: int, total: int, note: str) -> None:
         ctx.progress(done, total, note, force=True)
 
+    def waiting() -> None:
+        # Nobody is there to queue it again: it waits its turn (and can be cancelled).
+        ctx.progress(0, len(STEPS), WAITING)
+
     options = Options(languages=tuple(params.get("languages") or ("fa", "en")),
                       base_url=params.get("base_url"), contact=params.get("contact"),
                       book=bool(params.get("book")))
     report = build(store, actor_name(store, str(params["actor"])), memorial_folder(store),
-                   options, progress=heard)
+                   options, progress=heard, waiting=waiting)
     return {"sequence": report.sequence, "recorded": report.recorded,
             "published": report.published, "withdrawn": report.withdrawn,
             "files": report.files, "written": report.written, "removed": report.removed,
             "manifest_sha256": report.manifest_sha256}
 
 
-__all__ = ["KIND", "MEMORIAL", "memorial_folder", "publish_job", "queue_publish"]
+__all__ = ["KIND", "MEMORIAL", "WAITING", "memorial_folder", "publish_job", "queue_publish"]
