@@ -179,6 +179,21 @@ def _bundle_download_call(world: World) -> Call:
     return Call(f"{call.url}/{_BUNDLES[key]}", target=call.target)
 
 
+_BUILT: set[str] = set()
+
+
+def _memorial_call(world: World) -> Call:
+    """The memorial's last build as a zip (built once, as the command line builds it)."""
+    from dadkhahi.publish.build import build
+    from dadkhahi.publish.jobs import memorial_folder
+
+    key = str(world.store.home.path)
+    if key not in _BUILT:
+        build(world.store, "setup", memorial_folder(world.store))
+        _BUILT.add(key)
+    return Call("/api/memorial/archive")
+
+
 def _charge_call(world: World) -> Call:
     case_id, _ = _charged_case(world)
     return Call(f"/api/cases/{case_id}/charges", json={
@@ -603,6 +618,9 @@ RULES: dict[tuple[str, str], Rule] = {
         202, per_level=False),
     ("POST", "/api/memorial/builds"): Rule(
         "permission", _const("/api/memorial/builds", {}), Permission.PUBLISH, 202,
+        per_level=False),
+    ("GET", "/api/memorial/archive"): Rule(
+        "permission", lambda w, lv, who: _memorial_call(w), Permission.PUBLISH,
         per_level=False),
     # Jobs: one's own (an admin's: every job); another's is "not found".
     ("GET", "/api/jobs"): Rule("self", _const("/api/jobs"), per_level=False),

@@ -669,6 +669,48 @@ def test_decide_pairs_in_the_review_queue_by_keyboard_only(browser: Any, server:
         context.close()
 
 
+def test_the_memorial_is_built_from_the_jobs_page_and_downloaded(
+        browser: Any, server: Served, world: World, tmp_path: Path) -> None:
+    """Journey (Persian): "Build the memorial" on the jobs page; the worker of ``dadkhahi
+    serve`` builds it while the table refreshes itself (htmx) until the build's link
+    appears; the zip downloaded in Chromium is the signed build whole (unpacked, it
+    verifies against the publication key the ledger announced and the ledger's key).
+    The page with its link then passes every page's checks in both languages."""
+    import zipfile
+
+    from dadkhahi.publish.manifest import announced_key
+    from dadkhahi.publish.verify import verify
+
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "admin_g")
+        page.goto(f"{server.url}/fa/jobs")
+        assert page.locator("#memorial-download").count() == 0  # nothing built yet
+        with page.expect_navigation():
+            page.get_by_role("button", name="ساختن یادمان").click()
+        link = page.locator("#memorial-download a")
+        link.wait_for(timeout=240_000)  # the rows refresh themselves until it is done
+        with page.expect_download() as got:
+            link.click()
+        name = got.value.suggested_filename
+        got.value.save_as(tmp_path / name)
+    finally:
+        context.close()
+    assert re.fullmatch(r"memorial-build-\d+\.zip", name), name
+    with zipfile.ZipFile(tmp_path / name) as zf:
+        zf.extractall(tmp_path / "copy")
+    with world.store.reading() as conn:
+        key = announced_key(conn)
+    assert key is not None
+    problems, head = verify(tmp_path / "copy" / name.removesuffix(".zip"), key,
+                            world.store.verifier_key())
+    assert problems == [] and name == f"memorial-build-{head['sequence']}.zip"
+    for lang in ("fa", "en"):
+        assert visit_all(browser, server.url, lang, [("jobs-memorial-built", "/jobs")],
+                         signed_in=True, who="admin_g") == {}
+
+
 def test_a_linkage_run_is_queued_from_the_jobs_page_and_followed(
         browser: Any, server: Served, world: World) -> None:
     """Journey: "Run linkage" on the jobs page (Persian); the worker of ``dadkhahi

@@ -3,6 +3,8 @@ unfinished), cancel it; a visitor sees only their own jobs and cancels no one el
 
 from __future__ import annotations
 
+import re
+
 from api_world import World
 from fastapi import FastAPI
 from web_world import client_for, csrf_of
@@ -93,3 +95,46 @@ def test_a_memorial_build_is_queued_from_the_jobs_page_and_shown_done(
     assert queue.get(world.store, job.id).state is JobState.SUCCEEDED
     rows = admin.get("/en/jobs/rows").text
     assert "Build 1: 0 victims published" in rows, rows
+
+
+def test_the_memorial_as_built_is_downloaded_by_who_may_publish(app: FastAPI,
+                                                                world: World) -> None:
+    """Once built, the jobs page offers the build as a zip to who may publish (the link
+    in the rows htmx refreshes, so it appears when the build is done); the page and the
+    API give the same bytes, the signed build whole, with nothing of a restricted or
+    protected object; anyone else is refused, by the same rule on both faces."""
+    import io
+    import zipfile
+
+    from dadkhahi.publish.build import build
+    from dadkhahi.publish.jobs import memorial_folder
+    from dadkhahi.publish.site import Options
+
+    build(world.store, "tester", memorial_folder(world.store), Options())
+    admin = client_for(app, world, "admin")
+    rows = admin.get("/fa/jobs/rows").text
+    link = re.search(r'href="(/fa/jobs/memorial\?sequence=(\d+))"', rows)
+    assert link is not None, rows
+    assert "دریافت یادمان" in rows
+    page = admin.get(link.group(1))
+    assert page.status_code == 200, page.text[:300]
+    sequence = link.group(2)
+    assert page.headers["content-type"] == "application/zip"
+    assert f'filename="memorial-build-{sequence}.zip"' in page.headers["content-disposition"]
+    api = admin.get("/api/memorial/archive", headers=world.headers("admin"))
+    assert api.status_code == 200 and api.content == page.content
+    with zipfile.ZipFile(io.BytesIO(page.content)) as zf:
+        unpacked = b"".join(zf.read(name) for name in zf.namelist())
+        assert f"memorial-build-{sequence}/manifest.note" in zf.namelist()
+    for mark in world.hidden_markers("anonymous"):  # restricted and protected
+        assert mark.encode() not in unpacked
+    assert admin.get(f"/fa/jobs/memorial?sequence={int(sequence) + 1}").status_code == 404
+
+    for who in ("analyst", "investigator_g", "lawyer_g", "researcher", "viewer_g"):
+        theirs = client_for(app, world, who)
+        assert "/jobs/memorial" not in theirs.get("/en/jobs/rows").text
+        assert theirs.get(link.group(1)).status_code == 403, who
+        assert theirs.get("/api/memorial/archive",
+                          headers=world.headers(who)).status_code == 403, who
+    assert client_for(app, world, "anonymous").get(link.group(1)).status_code == 303
+    assert admin.get("/api/memorial/archive").status_code == 401

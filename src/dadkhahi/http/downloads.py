@@ -1,8 +1,10 @@
-"""An item's original bytes as a download, for either face (the API's
-``GET /api/items/{id}/content`` and the item page's download link)."""
+"""Downloads both faces serve the same way: an item's original bytes (the API's
+``GET /api/items/{id}/content`` and the item page's download link) and the memorial's
+last build as a zip (``GET /api/memorial/archive`` and the jobs page's link)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from starlette.responses import StreamingResponse
@@ -12,6 +14,7 @@ from dadkhahi.access.policy import Principal
 from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.http.requests import etag
 from dadkhahi.intake.evidence import item_content
+from dadkhahi.services.memorial import memorial_archive
 from dadkhahi.store.store import Store
 
 
@@ -39,4 +42,21 @@ def item_download(store: Store, principal: Principal, object_id: str) -> Streami
     return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
 
-__all__ = ["disposition", "item_download"]
+def memorial_download(store: Store, principal: Principal,
+                      sequence: int | None = None) -> StreamingResponse:
+    """Stream the memorial's last build as a zip (who may publish; audited), from the
+    temporary file it was written to under the folder's lock, closed when sent."""
+    archive = memorial_archive(store, principal, sequence)
+
+    def chunks() -> Iterator[bytes]:
+        with archive.file:
+            while block := archive.file.read(1 << 20):
+                yield block
+
+    return StreamingResponse(chunks(), media_type="application/zip", headers={
+        "Content-Disposition": disposition(archive.name, archive.name),
+        "Content-Length": str(archive.size), "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store"})
+
+
+__all__ = ["disposition", "item_download", "memorial_download"]

@@ -1,17 +1,21 @@
-"""The public memorial: a build queued as a job (``memorial.publish``), polled by its URL.
+"""The public memorial: a build queued as a job (``memorial.publish``), polled by its URL;
+the last build downloaded as a zip.
 
-Who may publish is decided in :mod:`dadkhahi.services.jobs` (the ``publish`` permission);
-the build itself is the command line's (:mod:`dadkhahi.publish.build`), run by the worker.
+Who may publish is decided in :mod:`dadkhahi.services.jobs` (the ``publish`` permission),
+who may take a copy in :mod:`dadkhahi.services.memorial` (the same); the build itself is
+the command line's (:mod:`dadkhahi.publish.build`), run by the worker.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 
 from dadkhahi.api.deps import PrincipalDep, StoreDep
 from dadkhahi.api.models import JobOut, MemorialBuildIn
+from dadkhahi.http.downloads import memorial_download
 from dadkhahi.services import jobs
 
 router = APIRouter(prefix="/api/memorial", tags=["memorial"])
@@ -32,3 +36,16 @@ def queue_build(store: StoreDep, principal: PrincipalDep, response: Response,
                                    book=body.book)
     response.headers["Location"] = job["url"]
     return job
+
+
+@router.get("/archive", response_class=StreamingResponse,
+            responses={200: {"content": {"application/zip": {}}},
+                       404: {"description": "Not built yet, or no longer the build asked"},
+                       409: {"description": "Being built, or the folder does not match "
+                                            "its signed manifest"}})
+def archive(store: StoreDep, principal: PrincipalDep,
+            sequence: Annotated[int | None, Query(ge=1)] = None) -> StreamingResponse:
+    """The memorial's last build (the home's memorial folder) as a zip, once it verifies
+    against its signed manifest; for who may publish, audited. ``sequence``: the build
+    expected (404 if the folder now holds another); 404 before the first build."""
+    return memorial_download(store, principal, sequence)

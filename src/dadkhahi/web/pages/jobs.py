@@ -1,4 +1,5 @@
-"""The visitor's jobs: long work queued for the worker, with progress, polled by htmx.
+"""The visitor's jobs: long work queued for the worker, with progress, polled by htmx;
+the memorial's last build as a zip, for who may publish.
 
 Which jobs a visitor sees, who may queue a linkage run and who may cancel are the job
 service's rules (:mod:`dadkhahi.services.jobs`), exactly as ``/api/jobs`` uses them: your
@@ -16,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.errors import UserError
-from dadkhahi.services import jobs
+from dadkhahi.http.downloads import memorial_download
+from dadkhahi.services import jobs, memorial
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, signed_in
 from dadkhahi.web.render import render
@@ -46,7 +48,10 @@ async def _context(request: Request, current: Any) -> dict[str, Any]:
     return {"jobs": listed, "kinds": KINDS, "states": STATES,
             "busy": any(j["state"] in ("queued", "running") for j in listed),
             "may_link": current.principal.can(Permission.ANALYSE),
-            "may_publish": current.principal.can(Permission.PUBLISH)}
+            "may_publish": current.principal.can(Permission.PUBLISH),
+            # In the refreshed rows: the link appears when a build is done.
+            "memorial_build": await run_in_threadpool(memorial.last_build, store,
+                                                      current.principal)}
 
 
 @router.get("/jobs")
@@ -64,6 +69,16 @@ async def rows(request: Request, lang: LangDep, current: VisitorDep) -> Response
     """The jobs table alone (htmx polls it while a job is unfinished)."""
     signed_in(request, current, lang)
     return render(request, "jobs_rows.html", await _context(request, current), current, lang)
+
+
+@router.get("/jobs/memorial")
+async def memorial_zip(request: Request, lang: LangDep, current: VisitorDep,
+                       sequence: int | None = None) -> Response:
+    """The memorial's last build as a zip (who may publish; audited): the API's
+    download, with the page session."""
+    signed_in(request, current, lang)
+    return await run_in_threadpool(memorial_download, request.app.state.store,
+                                   current.principal, sequence)
 
 
 @router.post("/jobs")
