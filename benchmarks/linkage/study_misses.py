@@ -54,16 +54,26 @@ from dadkhahi.linkage.clusters import (
     cluster_with_chain_check,
     ordered_pairs,
 )
-from dadkhahi.linkage.model import blocking_keys
+from dadkhahi.linkage.model import PREDICTION_BLOCKING, blocking_keys
 from dadkhahi.linkage.run import WEIGHT_DECIMALS, probability_from_weight
 
 STAGES = ("chain check", "one-per-list / bridge", "rivals", "within-list rule",
           "below threshold", "never blocked")
 
 
-def score_all(features: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
-    """Every blocked pair scored by ``model``, weights rounded as ``link`` rounds them."""
+def score_all(features: pd.DataFrame, model: dict[str, Any],
+              current_blocking: bool = False) -> pd.DataFrame:
+    """Every blocked pair scored by ``model``, weights rounded as ``link`` rounds them.
+
+    ``current_blocking``: block with this code's prediction rules instead of the saved
+    run's (a new rule changes which pairs are scored, not the model, which is trained
+    on its own rules: the run's model then scores the pairs the new rules reach).
+    """
     keyed = pd.concat([features, blocking_keys(features)], axis=1)
+    if current_blocking:
+        model = {**model, "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": f'l."blk_{i}" = r."blk_{i}"', "sql_dialect": "duckdb"}
+            for i in range(len(PREDICTION_BLOCKING))]}
     with duckdb.connect() as con:
         con.execute("SET threads = 1")
         api = DuckDBAPI(connection=con)
@@ -213,12 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, required=True, help="population size of the run")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--no-counterfactuals", action="store_true")
+    parser.add_argument("--current-blocking", action="store_true",
+                        help="score the pairs this code's blocking rules reach (not the run's)")
     args = parser.parse_args(argv)
     logging.getLogger("splink").setLevel(logging.WARNING)
     records, saved_pairs, saved_clusters = load(args.save, args.people)
     model = json.loads((args.save / f"{args.people}-model.json").read_text("utf-8"))
     features = features_of(records)
-    scored = score_all(features, model)
+    scored = score_all(features, model, args.current_blocking)
     strong = scored[scored["match_probability"] >= args.threshold].reset_index(drop=True)
     check = ordered_pairs(saved_pairs[["record_id_l", "record_id_r", "match_weight"]])
     same = strong[["record_id_l", "record_id_r", "match_weight"]].sort_values(

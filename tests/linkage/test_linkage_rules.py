@@ -204,3 +204,24 @@ def test_initials_block_swapped_and_garbled_names_on_the_same_death_day() -> Non
     keys = blocking_keys(record_features(records))[f"blk_{rule}"]
     assert keys[0] == keys[1]
     assert keys[0] != keys[2]
+
+
+# --- both names run together: a space inside a family name moves the parser's split ---
+
+def test_names_run_together_block_a_family_name_written_with_a_space() -> None:
+    # Khosrow is a given name too: "علی خسرو شاهی" parses as given "علی خسرو", family
+    # "شاهی", so no rule on either name alone (nor all words sorted) brings it together
+    # with "علی | خسروشاهی"; both names run together are the same skeleton.
+    records = pd.DataFrame([
+        {"record_id": "a", "given_name": "علی", "family_name": "خسروشاهی"},
+        {"record_id": "b", "full_name": "علی خسرو شاهی"},
+        {"record_id": "c", "full_name": "Ali Khosro Shahi"},
+        {"record_id": "d", "full_name": "علی خسرو شاهین"},  # another family name
+    ])
+    keys = blocking_keys(record_features(records))
+    rule = PREDICTION_BLOCKING.index(("name_joined",))
+    joined = keys[f"blk_{rule}"]
+    assert joined[0] == joined[1] == joined[2]
+    assert joined[0] != joined[3]
+    others = keys.drop(columns=f"blk_{rule}")
+    assert not (others.iloc[0] == others.iloc[1]).fillna(False).any()

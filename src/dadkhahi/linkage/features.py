@@ -21,6 +21,10 @@ Output columns (one row per input record, same order):
   (first given part only): coarse skeletons that merge letters romanisations
   confuse (ch/sh/kh, gh/g/q/k, s/z, t/d, German j for y)
 * ``name_sorted``: all given and family part skeletons sorted (order-free blocking)
+* ``name_joined``: the given then the family skeleton run together, when both are
+  known: the same wherever a list put the boundary between the two names or the
+  spaces inside them (``احمد‌رضا | ملا‌نژاد`` and ``احمد رضا ملا نژاد`` parsed as
+  ``احمد | رضا ملا نژاد``; blocking)
 * ``initials``: first skeleton letters of the given and family name, sorted
   (order-free, so it survives swapped given and family names; blocking)
 * ``sex``: ``m``/``f``/null
@@ -75,6 +79,7 @@ FEATURE_COLUMNS = (
     "family_coarse",
     "father_coarse",
     "name_sorted",
+    "name_joined",
     "initials",
     "father_canon",
     "father_skel",
@@ -174,6 +179,14 @@ def _sorted_parts(given: _KeyColumn, family: _KeyColumn) -> np.ndarray:
         for g, f in uniques
     ]
     return _take(inverse.reshape(-1), values)
+
+
+def _joined(given: np.ndarray, family: np.ndarray) -> np.ndarray:
+    """Given then family skeleton run together, or null when either is unknown."""
+    out = np.full(len(given), None, dtype=object)
+    both = pd.notna(given) & pd.notna(family)
+    out[both] = given[both] + family[both]
+    return out
 
 
 def _initials(given: _KeyColumn, family: _KeyColumn) -> np.ndarray:
@@ -325,16 +338,17 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
     death_lo, death_hi = _death_days(records)
     birth_lo, birth_hi = _birth_years(records, death_lo, death_hi)
     source = _column(records, "source_id")
+    given_skel, family_skel = given.field(_skel), family.field(_skel)
     features = pd.DataFrame(
         {
             "record_id": record_id.to_numpy(),
             "source_id": source.astype(str).where(source.notna(), None).to_numpy(),
             "given_canon": given.field(_canon),
-            "given_skel": given.field(_skel),
+            "given_skel": given_skel,
             "given_parts": given.field(_parts),
             "given_first": given.field(_first),
             "family_canon": family.field(_canon),
-            "family_skel": family.field(_skel),
+            "family_skel": family_skel,
             "family_last": family.field(_last),
             "family_head": family.field(_head),
             "given_init": given.field(_initial),
@@ -344,6 +358,7 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
             "family_coarse": family.field(_coarse),
             "father_coarse": father.field(_coarse),
             "name_sorted": _sorted_parts(given, family),
+            "name_joined": _joined(given_skel, family_skel),
             "initials": _initials(given, family),
             "father_canon": father.field(_canon),
             "father_skel": father.field(_skel),

@@ -28,7 +28,8 @@ from splink import SettingsCreator, block_on
 # Prediction blocking. Each rule is an equi-join on keys that survive script and
 # spelling changes: coarse skeletons of both names (romanisations that confuse
 # letters), the last family word (stray words), all name words in any order, one
-# name with the father's name, birth year, city, prison or a birth bin, and — for a
+# name with the father's name, birth year, city, prison or a birth bin, both names run
+# together (wherever a list split them or the words inside them), and — for a
 # typo in one name — the other name exactly with the first letter of the garbled one.
 # The exact death interval with both initials (in either order) or the birth year,
 # and one name with the city, reach records whose names are garbled or swapped;
@@ -40,6 +41,7 @@ PREDICTION_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("family_coarse", "given_first_coarse"),
     ("family_last", "given_first"),
     ("name_sorted",),
+    ("name_joined",),
     ("family_skel", "father_skel"),
     ("given_first", "father_skel", "city_key"),
     ("family_skel", "birth_lo"),
