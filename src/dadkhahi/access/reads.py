@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -156,10 +157,31 @@ def list_objects(
     return page
 
 
+def page_reading(store: Store, resource: Resource,
+                 query: PageQuery) -> AbstractContextManager[Connection]:
+    """The connection :func:`read_page` reads a page on (enter it to open it)."""
+    # A page is one statement (a sealed row's data key is looked up after it, by the
+    # key's ID), so on PostgreSQL it needs no BEGIN and COMMIT, two round trips of the
+    # four a read cost (issue 11). A count must agree with its page, and a claim with
+    # its supports: those keep their transaction.
+    alone = not query.count and resource.table is not s.claims
+    return store.reading(one_statement=alone, by_key=by_key(resource, query))
+
+
+def object_reading(store: Store, resource: Resource) -> AbstractContextManager[Connection]:
+    """The connection :func:`read_object` reads one object on (enter it to open it)."""
+    # As for a page: one statement, and one found by key.
+    return store.reading(one_statement=resource.table is not s.claims, by_key=True)
+
+
 def read_page(
-    store: Store, principal: Principal, resource: Resource, query: PageQuery
+    store: Store, principal: Principal, resource: Resource, query: PageQuery,
+    conn: Connection | None = None,
 ) -> tuple[Page, PendingAudit]:
-    """One page as :func:`list_objects` gives it, with its audit left to the caller."""
+    """One page as :func:`list_objects` gives it, with its audit left to the caller.
+
+    ``conn``: read on this connection, opened by the caller as :func:`page_reading` opens
+    one (the API looks the request's session up on it first); by default a new one."""
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
     descending = query.sort.startswith("-")
@@ -179,12 +201,8 @@ def read_page(
                            query.cursor is not None)
     if query.q:
         stmt = _searching(stmt, resource, query.q)
-    # A page is one statement (a sealed row's data key is looked up after it, by the
-    # key's ID), so on PostgreSQL it needs no BEGIN and COMMIT, two round trips of the
-    # four a read cost (issue 11). A count must agree with its page, and a claim with
-    # its supports: those keep their transaction.
-    alone = not query.count and resource.table is not s.claims
-    with store.reading(one_statement=alone, by_key=by_key(resource, query)) as conn:
+    opened = page_reading(store, resource, query) if conn is None else nullcontext(conn)
+    with opened as conn:
         rows = [dict(r) for r in conn.execute(stmt, bind).mappings()]
         more = len(rows) > query.limit
         rows = rows[: query.limit]
@@ -218,11 +236,13 @@ def get_object(
 
 def read_object(
     store: Store, principal: Principal, resource: Resource, object_id: str,
-    *, action: str = "read",
+    *, action: str = "read", conn: Connection | None = None,
 ) -> tuple[dict[str, Any], PendingAudit]:
-    """One object as :func:`get_object` gives it, with its audit left to the caller."""
+    """One object as :func:`get_object` gives it, with its audit left to the caller
+    (``conn``: as for :func:`read_page`, opened as :func:`object_reading` opens one)."""
     t = resource.table
-    with store.reading(one_statement=t is not s.claims, by_key=True) as conn:  # as for a page
+    opened = object_reading(store, resource) if conn is None else nullcontext(conn)
+    with opened as conn:
         row = conn.execute(_one_statement(t, principal.team),
                            {**params(principal), "object_id": object_id}).mappings().first()
         if row is None:
@@ -626,6 +646,8 @@ __all__ = [
     "get_object",
     "item_for_download",
     "list_objects",
+    "object_reading",
+    "page_reading",
     "read_event",
     "visible_row",
 ]

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access import reads
 from dadkhahi.access.policy import ANONYMOUS
-from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep
+from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, read_as_asker
 from dadkhahi.api.models import (
     ActIn,
     ClaimIn,
@@ -26,7 +26,7 @@ from dadkhahi.api.models import (
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.facts.entities import Support
 from dadkhahi.http.models import SourceIn
-from dadkhahi.http.requests import etag, run_read
+from dadkhahi.http.requests import etag
 from dadkhahi.services import objects as svc
 from dadkhahi.store import ledger_log
 
@@ -51,14 +51,14 @@ async def _audit(pending: reads.PendingAudit, store: StoreDep, principal: Princi
 # event loop on SQLite, sparing the request a hop to a worker thread). Searches, counts,
 # other sorts and filters may scan, so they go to a thread rather than hold up every
 # other request; so does the audit write, which may wait for the write lock, and which
-# is awaited before the answer leaves.
+# is awaited before the answer leaves. Each looks up who is asking on the connection it
+# reads with (``read_as_asker``): one hop and one pooled connection for both.
 
 
 def _add_list_and_get(resource: reads.Resource) -> None:
     async def list_objects(
         request: Request,
         store: StoreDep,
-        principal: PrincipalDep,
         limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = reads.DEFAULT_PAGE,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
         sort: Annotated[str, Query(max_length=64, pattern="^-?[a-z_]+$")] = "id",
@@ -68,20 +68,19 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         filters = {k: v for k, v in request.query_params.items() if k in resource.filters}
         query = reads.PageQuery(filters=filters, q=q, sort=sort, limit=limit, cursor=cursor,
                                 count=count)
-        if reads.by_key(resource, query):
-            page, pending = await run_read(store, reads.read_page, store, principal, resource,
-                                           query)
-        else:
-            page, pending = await run_in_threadpool(
-                reads.read_page, store, principal, resource, query)
+        principal, (page, pending) = await read_as_asker(
+            request, store, reads.by_key(resource, query),
+            lambda: reads.page_reading(store, resource, query),
+            lambda conn, who: reads.read_page(store, who, resource, query, conn))
         await _audit(pending, store, principal)
         # Rows are plain JSON already: skip re-validating them against the model.
         return JSONResponse(
             {"data": page.data, "next_cursor": page.next_cursor, "total": page.total})
 
-    async def get_object(object_id: str, store: StoreDep, principal: PrincipalDep) -> Any:
-        obj, pending = await run_read(store, reads.read_object, store, principal, resource,
-                                      object_id)
+    async def get_object(request: Request, object_id: str, store: StoreDep) -> Any:
+        principal, (obj, pending) = await read_as_asker(
+            request, store, True, lambda: reads.object_reading(store, resource),
+            lambda conn, who: reads.read_object(store, who, resource, object_id, conn=conn))
         await _audit(pending, store, principal)
         return JSONResponse(obj, headers={"ETag": etag(int(obj["version"]))})
 
