@@ -13,6 +13,7 @@ seconds on a quiet machine: every pair is scored in one Splink query.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import pandas as pd
@@ -30,7 +31,8 @@ from dadkhahi.linkage.model import (
 )
 
 _TF_COLUMNS = ("given_canon", "given_skel", "family_canon", "family_skel", "father_canon",
-               "father_skel")
+               "father_skel", "city_key", "province_key", "prison_key", "burial_key",
+               "affiliation_key")
 
 
 def _plain(features: pd.DataFrame) -> list[dict[str, Any]]:
@@ -225,3 +227,24 @@ def test_names_run_together_block_a_family_name_written_with_a_space() -> None:
     assert joined[0] != joined[3]
     others = keys.drop(columns=f"blk_{rule}")
     assert not (others.iloc[0] == others.iloc[1]).fillna(False).any()
+
+
+# --- places weighed by how common they are ---
+
+def test_a_shared_small_town_counts_for_more_than_a_shared_capital() -> None:
+    # Two pairs alike in everything but how common their shared city is (its term
+    # frequency among the records): Tehran's namesakes share it by chance far more often.
+    pair = ({"record_id": "x", "given_name": "Ali", "city": "Tehran"},
+            {"record_id": "x", "given_name": "Ali", "city": "Tehran"})
+    sides = []
+    for side in (0, 1):
+        frame = record_features(pd.DataFrame([pair[side], {**pair[side], "record_id": "y"}]))
+        rows = _plain(pd.concat([frame, blocking_keys(frame)], axis=1))
+        rows[0]["tf_city_key"], rows[1]["tf_city_key"] = 0.3, 0.003
+        sides.append(rows)
+    scored = compare_records(
+        sides[0], sides[1], model_settings(), DuckDBAPI(),
+        join_condition="l.record_id = r.record_id",
+    ).as_pandas_dataframe().set_index("record_id_l")
+    capital, town = scored.loc["x", "match_weight"], scored.loc["y", "match_weight"]
+    assert town - capital == pytest.approx(math.log2(0.3 / 0.003), abs=1e-6)

@@ -254,9 +254,18 @@ def _birth_comparison() -> Any:
     )
 
 
-def _exact(column: str, label: str, m: float = 0.9, conflict: str | None = None) -> Any:
+def _exact(
+    column: str, label: str, m: float = 0.9, conflict: str | None = None, *, tf: bool = False
+) -> Any:
+    """Same value or not; ``tf``: agreement weighed by how common the value is.
+
+    Places and organisations take term-frequency adjustments: two records of Tehran
+    or Evin agree by chance far more often than two records of a small town, so a
+    shared small town is strong evidence and a shared capital weak (namesakes of a
+    big city's prison are the false merges; pairs of a small place the missed links).
+    """
     return cl.CustomComparison(
-        [cll.NullLevel(column), _m(cll.ExactMatchLevel(column), m),
+        [cll.NullLevel(column), _m(cll.ExactMatchLevel(column, term_frequency_adjustments=tf), m),
          _m(cll.ElseLevel(), 1 - m, conflict)],
         output_column_name=label,
     )
@@ -293,11 +302,11 @@ def model_settings(probability_two_random_records_match: float = 1e-4) -> Settin
             _birth_comparison(),
             _death_comparison(),
             _exact("sex", "sex", 0.97, SEX_CONFLICT),
-            _exact("city_key", "city"),
-            _exact("province_key", "province"),
-            _exact("prison_key", "prison"),
-            _exact("burial_key", "burial_place"),
-            _exact("affiliation_key", "affiliation"),
+            _exact("city_key", "city", tf=True),
+            _exact("province_key", "province", tf=True),
+            _exact("prison_key", "prison", tf=True),
+            _exact("burial_key", "burial_place", tf=True),
+            _exact("affiliation_key", "affiliation", tf=True),
             _id_comparison(),
         ],
         blocking_rules_to_generate_predictions=[
