@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 
 from dadkhahi.ledger.checkpoint import NoteSigner
+from dadkhahi.ledger.errors import VerificationError
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
@@ -153,3 +155,29 @@ def test_a_log_cut_back_whole_is_caught_by_its_signed_checkpoint(store: Store) -
     assert (report.size, report.rows_compared, report.checkpoints) == (15, 14, 2)
     assert report.first_bad_event() == 15
 
+
+
+def test_no_checkpoint_is_signed_over_a_log_cut_back_behind_a_signed_one(store: Store) -> None:
+    """Written on after the cut, the store signed checkpoints at 16, 17, ... of a history
+    that its own checkpoint at 21 contradicts (event 15 is another event), and at 21 handed
+    the old note out again: two histories under one key. Now every write and every
+    checkpoint refuses, and nothing is written."""
+    _populate(store)
+    _tamper(store, _cut_back(15))
+
+    def refusal(size: int) -> str:
+        return re.escape(
+            f"the log holds {size} events but its checkpoint at 21 events is signed: it was "
+            "cut back; no checkpoint is signed over it (see `dadkhahi ledger verify`)")
+
+    with pytest.raises(VerificationError, match=refusal(16)), \
+            store.transaction("tester") as tx:  # refused as it signs, with its event in
+        tx.emit("person.created", {"id": "per_100", "label": "SYNTHETIC after the cut",
+                                   "sensitivity": "restricted", "synthetic": 1})
+    with pytest.raises(VerificationError, match=refusal(15)):
+        store.checkpoint()
+    assert store.size() == 15
+    with store.reading() as conn:
+        signed = conn.execute(select(s.ledger_checkpoints.c.size)
+                              .order_by(s.ledger_checkpoints.c.size)).scalars().all()
+    assert signed == [1, 21]

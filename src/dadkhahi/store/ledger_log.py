@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, NoteSigner
+from dadkhahi.ledger.errors import VerificationError
 from dadkhahi.ledger.events import leaf_bytes
 from dadkhahi.store import schema as s
 
@@ -137,6 +138,14 @@ def sign_checkpoint(conn: Connection, signer: NoteSigner, created_at: str) -> st
     existing = latest_checkpoint(conn)
     if existing is not None and existing[0] == size:
         return existing[1]
+    if existing is not None and existing[0] > size:
+        # The log was cut back behind a checkpoint already signed (and perhaps handed
+        # out): a checkpoint of what is written now would be a second, inconsistent
+        # history signed with the same key, so every write stops until it is looked into.
+        raise VerificationError(
+            f"the log holds {size} events but its checkpoint at {existing[0]} events is "
+            "signed: it was cut back; no checkpoint is signed over it "
+            "(see `dadkhahi ledger verify`)")
     root_hash = root(conn, size)
     note = signer.sign(Checkpoint(origin=origin, size=size, root_hash=root_hash).body())
     conn.execute(
