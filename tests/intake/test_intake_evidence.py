@@ -15,12 +15,12 @@ from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.evidence import (
-    ProgressHooks,
     Receipt,
     add_evidence,
     custody_chain,
     verify_blobs,
 )
+from dadkhahi.intake.feed import ProgressHooks
 from dadkhahi.store import schema as s
 from dadkhahi.store.actors import pseudonym
 from dadkhahi.store.store import Store

@@ -23,7 +23,6 @@ from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.erasure import erase_item
 from dadkhahi.intake.evidence import (
-    ProgressHooks,
     Receipt,
     add_evidence,
     begin_blob,
@@ -34,6 +33,7 @@ from dadkhahi.intake.evidence import (
     take_in,
     verify_blobs,
 )
+from dadkhahi.intake.feed import ProgressHooks
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.blobs import BlobTooLargeError

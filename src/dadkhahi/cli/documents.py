@@ -104,7 +104,8 @@ def add(
     Prints each item's ID and its source's ID. A file whose text cannot be read is still
     kept; the reason is recorded on the item."""
     from dadkhahi.intake.documents import queue_extraction
-    from dadkhahi.intake.evidence import ProgressHooks, Receipt, add_evidence
+    from dadkhahi.intake.evidence import Receipt, add_evidence
+    from dadkhahi.intake.feed import ProgressHooks
 
     store = open_store()
     who = current_actor(actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from dadkhahi.cli.common import (
     echo_json,
     err_console,
     fail,
+    home,
     open_store,
 )
 from dadkhahi.cli.refs import resolve_source
@@ -29,6 +31,7 @@ from dadkhahi.domain.vocab import (
     Sensitivity,
     SourceKind,
 )
+from dadkhahi.store.blobs import BlobStore
 
 app = typer.Typer(help="Take in files and follow their chain of custody.", no_args_is_help=True)
 
@@ -65,25 +68,19 @@ def add(
 
     Every file's outcome is printed (added, already held, skipped and why), then what
     was stored; exit 1 if any file was skipped, 130 if interrupted."""
-    from dadkhahi.intake.evidence import ProgressHooks, Receipt, add_evidence
+    from dadkhahi.intake.feed import FileFeed, ProgressHooks, files_to_add
 
-    store = open_store()
-    spec = None
-    if source is not None:
-        if source_title is not None:
-            raise typer.BadParameter("give --source (an existing source) or --source-title "
-                                     "(a new one), not both", param_hint="'--source'")
-        source = str(resolve_source(store, None, source)["id"])
-    if source_title is not None:
-        spec = SourceSpec(
-            title=source_title,
-            kind=kind,
-            sensitivity=sensitivity,
-            reliability=reliability,
-            credibility=credibility,
-            collected_by=collected_by,
-        )
-    receipt = Receipt(actor=current_actor(actor), from_party=from_party, how=how, notes=notes)
+    if source is not None and source_title is not None:
+        raise typer.BadParameter("give --source (an existing source) or --source-title "
+                                 "(a new one), not both", param_hint="'--source'")
+    spec = None if source_title is None else SourceSpec(
+        title=source_title,
+        kind=kind,
+        sensitivity=sensitivity,
+        reliability=reliability,
+        credibility=credibility,
+        collected_by=collected_by,
+    )
     with byte_progress() as bar:
         task = bar.add_task("hashing", total=None)
         hooks = ProgressHooks(
@@ -91,8 +88,25 @@ def add(
             file=lambda p: bar.update(task, description=p.name[:40]),
             advance=lambda n: bar.advance(task, n),
         )
-        report = add_evidence(store, paths, receipt, source_id=source, new_source=spec,
-                              hooks=hooks, stop_on_error=stop_on_error)
+        feed = None
+        if spec is not None:
+            # A new source's sensitivity is known without the store: the copying starts
+            # now, while the store and its libraries are imported and opened (issue 12
+            # item 17). Only into a home that exists (its blob folder would be made).
+            chosen = home()
+            chosen.config()
+            feed = FileFeed(BlobStore(chosen.blob_dir), files_to_add(paths), spec.sensitivity,
+                            hooks)
+        with feed or nullcontext():
+            from dadkhahi.intake.evidence import Receipt, add_evidence
+
+            store = open_store()
+            if source is not None:
+                source = str(resolve_source(store, None, source)["id"])
+            receipt = Receipt(actor=current_actor(actor), from_party=from_party, how=how,
+                              notes=notes)
+            report = add_evidence(store, paths, receipt, source_id=source, new_source=spec,
+                                  hooks=hooks, stop_on_error=stop_on_error, feed=feed)
     for outcome in report.outcomes:
         # Text(): file names are data, never Rich markup.
         if outcome.status == "skipped":

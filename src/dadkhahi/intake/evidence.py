@@ -19,10 +19,7 @@ The item keeps the plaintext SHA-256, which ``verify_blobs`` re-computes.
 from __future__ import annotations
 
 import base64
-import errno
 import io
-import os
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +32,14 @@ from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import CustodyAction, Sensitivity
-from dadkhahi.intake.derivatives import image_metadata, strip_image_metadata
+from dadkhahi.intake.feed import (
+    Arrival,
+    FileFeed,
+    FileOutcome,
+    ProgressHooks,
+    files_to_add,
+    unreadable,
+)
 from dadkhahi.intake.media import STRIPPABLE_IMAGES, sniff
 from dadkhahi.intake.sources import get_source, register_source
 from dadkhahi.store import schema as s
@@ -78,16 +82,6 @@ class TakenIn:
     source_id: str = ""
 
 
-@dataclass(frozen=True)
-class FileOutcome:
-    """What became of one file: ``added``, ``held`` (already held) or ``skipped``."""
-
-    path: Path
-    status: str
-    item_id: str | None = None
-    reason: str | None = None
-
-
 @dataclass
 class IntakeReport:
     """What an add stored, file by file; ``source_id`` is None when nothing was stored
@@ -105,64 +99,6 @@ class IntakeReport:
     stopped: str | None = None
 
 
-@dataclass(frozen=True)
-class ProgressHooks:
-    """Callbacks for a progress display; all optional."""
-
-    total: Callable[[int, int], None] | None = None  # (files, bytes)
-    file: Callable[[Path], None] | None = None
-    advance: Callable[[int], None] | None = None
-    outcome: Callable[[FileOutcome], None] | None = None
-
-
-def walk(paths: Sequence[Path]) -> list[Path]:
-    """Files under the given paths (folders recursively, sorted, no symlink loops).
-
-    Symbolic links inside folders are listed as they are (a broken one is then
-    skipped with its reason); a path given that names nothing is refused.
-    """
-    found: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                found.extend(Path(root) / f for f in sorted(files))
-        elif p.is_file():
-            found.append(p)
-        else:
-            raise UserError(f"{p}: no such file or folder")
-    return found
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0  # reported when its turn comes
-
-
-def unreadable(path: Path, exc: OSError) -> str:
-    """Why a file could not be taken in, in words (never the file's content)."""
-    if isinstance(exc, FileNotFoundError):
-        if path.is_symlink():
-            return "a broken symbolic link (what it points to does not exist)"
-        return "no longer there (deleted or moved during the add?)"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    reason = exc.strerror or errno.errorcode.get(exc.errno or 0) or type(exc).__name__
-    return f"could not be read ({reason})"
-
-
-def _regular_file(path: Path) -> str | None:
-    """None if ``path`` is a regular file (after links); else why it is skipped."""
-    mode = os.stat(path).st_mode
-    if stat.S_ISREG(mode):
-        return None
-    kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
-    return f"not a regular file ({kind})"
-
-
 def add_evidence(
     store: Store,
     paths: Sequence[Path],
@@ -170,8 +106,9 @@ def add_evidence(
     *,
     source_id: str | None = None,
     new_source: SourceSpec | None = None,
-    hooks: ProgressHooks = ProgressHooks(),
+    hooks: ProgressHooks | None = None,
     stop_on_error: bool = False,
+    feed: FileFeed | None = None,
 ) -> IntakeReport:
     """Take files and folders into the store under one source, file by file.
 
@@ -179,78 +116,86 @@ def add_evidence(
     add stops there instead); an interruption (Ctrl-C) stops after the file in
     flight. Either way the report says what was stored. Nothing to add at all is
     refused before anything is written.
+
+    The files are copied into the blob store on a thread (:class:`FileFeed`), each while
+    the one before it is recorded. ``feed``: the copying of ``paths`` already started
+    (by a command line that knew the source's sensitivity before opening the store);
+    ``hooks`` then serve only for outcomes, the feed having its own. It is closed here.
     """
     if (source_id is None) == (new_source is None):
+        if feed is not None:
+            feed.close()
         raise UserError("name an existing source (--source) or a new one (--source-title)")
-    files = walk(paths)
-    if not files:
-        shown = ", ".join(str(p) for p in paths)
-        raise UserError(f"{shown}: no files to add; nothing was stored")
-    if new_source is not None:
-        sensitivity = new_source.sensitivity
-    else:
-        assert source_id is not None
-        with store.reading() as conn:
-            source = get_source(conn, source_id)
-        source_id, sensitivity = str(source["id"]), Sensitivity(source["sensitivity"])
-    if hooks.total:
-        hooks.total(len(files), sum(_size(f) for f in files))
+    if feed is None:
+        files = files_to_add(paths)
+        if new_source is not None:
+            sensitivity = new_source.sensitivity
+        else:
+            assert source_id is not None
+            with store.reading() as conn:
+                source = get_source(conn, source_id)
+            source_id, sensitivity = str(source["id"]), Sensitivity(source["sensitivity"])
+        feed = FileFeed(store.blobs, files, sensitivity, hooks)
+    elif new_source is None or feed.sensitivity is not new_source.sensitivity:
+        feed.close()
+        raise ValueError("a feed started ahead serves a new source of its sensitivity only")
     report = IntakeReport(source_id=source_id)
+    on_outcome = hooks.outcome if hooks else None
 
     def record(outcome: FileOutcome) -> None:
         report.outcomes.append(outcome)
-        if hooks.outcome:
-            hooks.outcome(outcome)
+        if on_outcome:
+            on_outcome(outcome)
 
-    try:
-        for path in files:
-            if hooks.file:
-                hooks.file(path)
-            try:
-                reason = _regular_file(path)
+    with feed:
+        try:
+            for arrival in feed:
+                path, reason = arrival.path, arrival.skipped
+                if arrival.error is not None:
+                    raise arrival.error
                 if reason is None:
-                    taken, size = _take_file(store, path, report.source_id, new_source,
-                                             sensitivity, receipt, hooks)
-            except OSError as exc:
-                reason = unreadable(path, exc)
-            if reason is not None:
-                report.skipped.append((path, reason))
-                record(FileOutcome(path, "skipped", reason=reason))
-                if stop_on_error:
-                    report.stopped = f"stopped at {path}: {reason}"
-                    break
-                continue
-            report.bytes += size
-            if report.source_id is None:
-                report.source_id, report.source_created = taken.source_id, True
-            if taken.duplicate:
-                report.duplicates.append((path, taken.item_id))
-                record(FileOutcome(path, "held", taken.item_id))
-                continue
-            report.added.append((path, taken.item_id))
-            report.derivatives += int(taken.derivative)
-            record(FileOutcome(path, "added", taken.item_id))
-    except KeyboardInterrupt:
-        # The file in flight was not committed (its transaction never began or was
-        # rolled back); every file before it was, each in its own transaction.
-        report.stopped = "interrupted"
+                    try:
+                        taken, size = _take_file(store, arrival, report.source_id,
+                                                 new_source, feed.sensitivity, receipt)
+                    except OSError as exc:
+                        reason = unreadable(path, exc)
+                if reason is not None:
+                    report.skipped.append((path, reason))
+                    record(FileOutcome(path, "skipped", reason=reason))
+                    if stop_on_error:
+                        report.stopped = f"stopped at {path}: {reason}"
+                        break
+                    continue
+                report.bytes += size
+                if report.source_id is None:
+                    report.source_id, report.source_created = taken.source_id, True
+                if taken.duplicate:
+                    report.duplicates.append((path, taken.item_id))
+                    record(FileOutcome(path, "held", taken.item_id))
+                    continue
+                report.added.append((path, taken.item_id))
+                report.derivatives += int(taken.derivative)
+                record(FileOutcome(path, "added", taken.item_id))
+        except KeyboardInterrupt:
+            # The file in flight was not committed (its transaction never began or was
+            # rolled back); every file before it was, each in its own transaction. The
+            # copies made ahead are discarded as the feed closes.
+            report.stopped = "interrupted"
     if report.added:
         store.checkpoint()
     return report
 
 
 def _take_file(
-    store: Store, path: Path, source_id: str | None, new_source: SourceSpec | None,
-    sensitivity: Sensitivity, receipt: Receipt, hooks: ProgressHooks,
+    store: Store, arrival: Arrival, source_id: str | None, new_source: SourceSpec | None,
+    sensitivity: Sensitivity, receipt: Receipt,
 ) -> tuple[TakenIn, int]:
-    item_id, file_key = new_id("item"), None
-    if sensitivity is Sensitivity.PROTECTED:
-        file_key = new_file_key()
-        blob = store.blobs.put_file(path, hooks.advance, seal=(item_id, file_key))
-    else:
-        blob = store.blobs.put_file(path, hooks.advance)
-    taken = take_in(store, source_id or "", sensitivity, path.name, blob, receipt,
-                    item_id=item_id, file_key=file_key,
+    assert arrival.received is not None
+    # Placed only now, just before its transaction: a crash between the two leaves an
+    # unnamed blob (an orphan ``evidence verify`` reports), as it always could.
+    blob = arrival.received.place()
+    taken = take_in(store, source_id or "", sensitivity, arrival.path.name, blob, receipt,
+                    item_id=arrival.item_id, file_key=arrival.file_key,
                     new_source=new_source if source_id is None else None)
     return taken, blob.size
 
@@ -438,6 +383,9 @@ def _add_public_copy(
 ) -> bool:
     if sniff(blob.head) not in STRIPPABLE_IMAGES:
         return False
+    # Pillow only for an image (start-up: issue 12 item 17).
+    from dadkhahi.intake.derivatives import image_metadata, strip_image_metadata
+
     if sensitivity is Sensitivity.PROTECTED:
         # The original is sealed: decrypt it in memory (bounded), never to disk.
         if file_key is None or blob.size > MAX_SEALED_DERIVATIVE_SOURCE:

@@ -58,6 +58,31 @@ class StoredBlob:
     new: bool
 
 
+@dataclass(frozen=True)
+class Received:
+    """A blob written and synced to a temporary file of the store, not yet in place.
+
+    :meth:`place` moves it in (what ``put_*`` do at once); :meth:`discard` drops it. Until
+    it is placed a crash leaves a temporary file (:meth:`BlobStore.clear_incoming`), never
+    a blob: a copy made ahead of its ledger transaction (``intake.feed``) is placed only
+    when that transaction is about to run.
+    """
+
+    tmp: Path
+    dest: Path
+    sha256: str
+    size: int
+    head: bytes
+
+    def place(self) -> StoredBlob:
+        """Rename into place (or drop, if the same blob is there already)."""
+        return BlobStore._place_at(self.tmp, self.dest, self.sha256, self.size, self.head)
+
+    def discard(self) -> None:
+        """Remove the temporary file."""
+        self.tmp.unlink(missing_ok=True)
+
+
 def new_file_key() -> bytes:
     """A fresh random AES-256 key for one sealed file."""
     return secrets.token_bytes(32)
@@ -148,6 +173,10 @@ class Incoming:
 
     def finish(self) -> StoredBlob:
         """Flush to disk and move into place."""
+        return self.complete().place()
+
+    def complete(self) -> Received:
+        """Flush to disk; the blob is placed by the caller (:meth:`Received.place`)."""
         if self._out is None:
             raise RuntimeError("blob already finished or aborted")
         if self._cipher is not None:
@@ -157,10 +186,9 @@ class Incoming:
         self._out.close()
         self._out = None
         sha = self._digest.hexdigest()
-        if self._seal is not None:
-            return self._store._place_at(self._tmp, self._store.sealed_path(self._seal[0]),
-                                         sha, self.size, self.head)
-        return self._store._place(self._tmp, sha, self.size, self.head)
+        dest = (self._store.path(sha) if self._seal is None
+                else self._store.sealed_path(self._seal[0]))
+        return Received(self._tmp, dest, sha, self.size, self.head)
 
     def abort(self) -> None:
         """Drop everything written so far."""
@@ -200,23 +228,37 @@ class BlobStore:
         *, seal: tuple[str, bytes] | None = None,
     ) -> StoredBlob:
         """Copy a file in, hashing as it streams (and encrypting, if ``seal`` is given)."""
+        return self.receive_file(src, progress, seal=seal).place()
+
+    def receive_file(
+        self, src: Path, progress: Progress | None = None,
+        *, seal: tuple[str, bytes] | None = None,
+    ) -> Received:
+        """:meth:`put_file` up to the rename: the copy synced, to be placed by the caller.
+        An exception from ``progress`` stops the copy and removes it."""
         with open(src, "rb", buffering=0) as f:
             if seal is not None:
-                return self.put_chunks(_chunks(f), progress, seal=seal)
-            return self.put_stream(f, progress)
+                return self._receive_chunks(_chunks(f), progress, seal=seal)
+            return self._receive_stream(f, progress)
 
     def put_chunks(
         self, chunks: Iterable[bytes | memoryview], progress: Progress | None = None,
         *, seal: tuple[str, bytes] | None = None, limit: int | None = None,
     ) -> StoredBlob:
         """Store a blob given as an iterable of byte chunks."""
+        return self._receive_chunks(chunks, progress, seal=seal, limit=limit).place()
+
+    def _receive_chunks(
+        self, chunks: Iterable[bytes | memoryview], progress: Progress | None = None,
+        *, seal: tuple[str, bytes] | None = None, limit: int | None = None,
+    ) -> Received:
         incoming = self.incoming(seal=seal, limit=limit)
         try:
             for chunk in chunks:
                 incoming.write(chunk)
                 if progress is not None:
                     progress(len(chunk))
-            return incoming.finish()
+            return incoming.complete()
         except BaseException:
             incoming.abort()
             raise
@@ -242,6 +284,9 @@ class BlobStore:
         so on two cores the copy costs little more than the hash alone. The disk
         writes as the copy goes (:class:`_Writeback`), not all at the final fsync.
         """
+        return self._receive_stream(stream, progress).place()
+
+    def _receive_stream(self, stream: BinaryIO, progress: Progress | None = None) -> Received:
         tmp = self._tempfile()
         digest = hashlib.sha256()
         pending: queue.Queue[memoryview | None] = queue.Queue(maxsize=4)
@@ -285,7 +330,8 @@ class BlobStore:
         if error:
             tmp.unlink(missing_ok=True)
             raise error[0]
-        return self._place(tmp, digest.hexdigest(), size, head)
+        sha = digest.hexdigest()
+        return Received(tmp, self.path(sha), sha, size, head)
 
     def _tempfile(self) -> Path:
         tmp_dir = self.root / "tmp"
