@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from dadkhahi.cli.values import plain_values
 from dadkhahi.domain.errors import IntegrityError, UserError, ValidationError
 
 if TYPE_CHECKING:
@@ -275,8 +276,10 @@ def _error_hint(param: Any) -> str:
 
 def _plain_flags(command: Any) -> Any:
     """Show on/off flags as ``--json``, not ``--json <bool>``, and arguments as ``NAME``,
-    not ``{name}`` (issue 12 item 20)."""
+    not ``{name}`` (issue 12 item 20); read text, paths and choices without Pydantic
+    (:mod:`dadkhahi.cli.values`)."""
     for param in getattr(command, "params", ()):
+        plain_values(param)
         if getattr(param, "is_flag", False):
             param.metavar = ""
         if getattr(param, "param_type_name", "") == "argument" and hasattr(
@@ -290,6 +293,7 @@ def _plain_flags(command: Any) -> Any:
         option = make_help_option(ctx)  # made when first asked for: -h/--help is a flag too
         if option is not None:
             option.metavar = ""
+            plain_values(option)
         return option
 
     command.get_help_option = plain_help_option
