@@ -117,3 +117,20 @@ def test_the_command_line_starts_copying_before_it_opens_the_store(
     assert feeding == [True]
     assert "2 added" in done.output and not _incoming(store.blobs)
     assert len(_placed(store.blobs)) == len(paths)
+
+
+def test_what_the_copy_needs_is_light() -> None:
+    # Evidence add starts copying right after Typer has read the command line: the feed,
+    # the blob store and the home's paths must not wait for SQLAlchemy or cryptography
+    # (a plain copy encrypts nothing; the master key is read later).
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "import dadkhahi.cli.evidence, dadkhahi.intake.feed, dadkhahi.store.home\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout
+    assert "'typer'" in loaded
+    for heavy in ("sqlalchemy", "cryptography", "pydantic", "PIL", "magic"):
+        assert f"'{heavy}'" not in loaded, heavy

@@ -26,9 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from dadkhahi.domain.errors import IntegrityError, UserError
 from dadkhahi.domain.files import private_dir
 
@@ -99,6 +96,10 @@ class FileCipher:
     """
 
     def __init__(self, key: bytes) -> None:
+        # Imported here: a plain copy, which evidence add starts before anything else is
+        # imported (intake.feed), needs no cryptography.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._aead = AESGCM(key)
 
     @staticmethod
@@ -109,6 +110,8 @@ class FileCipher:
         return self._aead.encrypt(self._nonce(index, last), chunk, SEAL_MAGIC)
 
     def decrypt(self, index: int, chunk: bytes, last: bool) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(self._nonce(index, last), chunk, SEAL_MAGIC)
         except InvalidTag:

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.files import FILE_MODE, make_owner_only, private_dir, write_private_text
-from dadkhahi.store import keyfile
 
 ENV_HOME = "DADKHAHI_HOME"
 ENV_DATABASE_URL = "DADKHAHI_DATABASE_URL"
@@ -105,6 +104,10 @@ class Home:
         """The key-wrapping key, from the first of: DADKHAHI_MASTER_KEY_FD (read once),
         DADKHAHI_MASTER_KEY, ``keys/master.key.enc`` (``ask`` for its passphrase),
         ``keys/master.key``."""
+        # Imported here (cryptography): a command that needs only the home's paths does not
+        # wait for it (evidence add starts copying first, intake.feed).
+        from dadkhahi.store import keyfile
+
         fd = os.environ.get(ENV_MASTER_KEY_FD)
         if fd is not None:
             if fd not in _HANDED_IN:  # a descriptor can be read once: keep what it gave
@@ -143,6 +146,8 @@ class Home:
         The passphrase is asked once and tried on both sealed files; a current key
         file that cannot be read is left out when a pending key can.
         """
+        from dadkhahi.store import keyfile  # cryptography: see master_key
+
         pending_clear = self.pending_master_key_path
         pending_sealed = self.pending_sealed_master_key_path
         if not pending_clear.is_file() and not pending_sealed.is_file():
@@ -173,6 +178,8 @@ class Home:
 
     def write_pending_master_key(self, key: bytes, passphrase: str | None) -> Path:
         """Write a rotation's new key beside the current one (sealed like it)."""
+        from dadkhahi.store import keyfile  # cryptography: see master_key
+
         if {ENV_MASTER_KEY, ENV_MASTER_KEY_FD} & set(os.environ):
             raise UserError("the master key is handed in through the environment: rotate it "
                             "where it is kept (unset the variable to rotate a key file here)")
@@ -214,6 +221,8 @@ class Home:
         journalling file system old blocks may survive anyway: rotate the key if
         the home was ever copied while it lay in clear).
         """
+        from dadkhahi.store import keyfile  # cryptography: see master_key
+
         if not self.master_key_in_clear():
             raise UserError(f"no clear master key to protect at {self.master_key_path}")
         key = _decode_key(self.master_key_path.read_text("ascii"))
