@@ -359,11 +359,17 @@ def render_rows(
 
 @cache
 def _support_statement(team: bool) -> Select[Any]:
-    cs = s.claim_support.c
+    cs, c = s.claim_support.c, s.claims.c
+    # A support row's rule is its claim's (access.disclosure: claim_support is
+    # disclosable when its claim is): checked once per claim asked, not once per support
+    # row, where SQLite re-checked the claim's person and, for a person made of records,
+    # every one of its records: quadratic in a person's size (1,843 supports of a
+    # 501-record person: 1.9 s CPU, 0.16 s checked per claim, the same supports).
+    shown = select(c.id).where(c.id.in_(bindparam("claim_ids", expanding=True)),
+                               visible_for(team, s.claims))
     return (
         select(cs.claim_id, cs.seq, cs.source_id, cs.record_id, cs.item_id, cs.locator)
-        .where(cs.claim_id.in_(bindparam("claim_ids", expanding=True)),
-               visible_for(team, s.claim_support))
+        .where(cs.claim_id.in_(shown))
         .order_by(cs.claim_id, cs.seq))
 
 
