@@ -18,7 +18,11 @@ memory is its own:
 * the same build again into the same folder (nothing changes: files written 0);
 * one victim gains a claim, and the build runs again: how many files it rewrites.
 
-``--builds 1`` stops after the first build. ``--book`` builds with ``publish --book``
+``--builds 1`` stops after the first build. ``--book-victims N`` (with ``--book``) lays
+out only the all-victims books, each of its first N victims: the memorial keeps its
+size, so the render processes laying out and joining the parts are forked from a build
+process of the full size, at a fraction of the books' CPU (a 30,000-victim book needs
+hours of it on a slow machine). ``--book`` builds with ``publish --book``
 (a PDF per language of all victims and one per province, rendered again by every
 build): each build line is followed by the books' own share (wall, CPU, the largest
 render process's peak RSS), their files, bytes and pages. After the first build, the
@@ -27,7 +31,9 @@ stylesheets load; target under 200 KB).
 
 Memory: besides each process's own peak (``ru_maxrss``, printed by the build), the driver
 samples every process of each build's tree once a second (``/proc``): each one's peak
-(``VmHWM``) and the whole tree's memory at once, as proportional set size (``Pss``: a page
+(``VmHWM``), the most of its own pages seen in a render process (``Private_Clean`` +
+``Private_Dirty``: pages no other process maps, e.g. the build's objects it copied on
+writing to them), and the whole tree's memory at once, as proportional set size (``Pss``: a page
 the render processes share with the build process after the fork counts once, split
 between them) and as the plain sum of resident sizes (which counts a shared page in every
 process). The 2 GiB target is for the whole build: the PSS sum is the figure to judge.
@@ -52,7 +58,12 @@ import tempfile
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dadkhahi.publish.site import Book
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "linkage"))
 
@@ -136,15 +147,24 @@ def _child_peak() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def build_once(home: Path, out: Path, book: bool = False) -> None:
+def build_once(home: Path, out: Path, book: bool = False,
+               book_victims: int | None = None) -> None:
     """One build in this process; prints seconds, files written, peak RSS (and the
-    books' share with ``book``)."""
+    books' share with ``book``; ``book_victims``: see ``--book-victims``)."""
     from dadkhahi.publish.build import build
     from dadkhahi.publish.site import Options, Site, render_workers
     from dadkhahi.store.home import Home
     from dadkhahi.store.store import Store
 
     store = Store.open(Home(home))
+    if book_victims is not None:
+        every_book = Site.books
+
+        def sample(site: Site) -> list[Book]:
+            return [replace(b, victims=b.victims[:book_victims]) for b in every_book(site)
+                    if b.path.endswith("/all.pdf")]
+
+        Site.books = sample  # type: ignore[method-assign]
     # The books are made by one render_books call (their parts laid out on the render
     # processes, then joined and numbered in this one): time that call.
     books: list[tuple[float, float, int]] = []
@@ -258,7 +278,8 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.every = root, every
         self.stop = threading.Event()
-        self.peaks: dict[int, tuple[int, int]] = {}  # pid → (depth, VmHWM KiB)
+        # pid → (depth, VmHWM KiB, the most private KiB seen: pages no other process maps)
+        self.peaks: dict[int, tuple[int, int, int]] = {}
         self.pss = self.rss = 0  # the largest sums seen at once, KiB
 
     def run(self) -> None:
@@ -267,21 +288,27 @@ class MemorySampler(threading.Thread):
             for pid, depth in _tree(self.root):
                 proc = Path("/proc") / str(pid)
                 hwm = _kib(proc / "status", "VmHWM")
-                self.peaks[pid] = (depth, max(hwm, self.peaks.get(pid, (depth, 0))[1]))
-                pss += _kib(proc / "smaps_rollup", "Pss")
+                rollup = proc / "smaps_rollup"
+                private = _kib(rollup, "Private_Clean") + _kib(rollup, "Private_Dirty")
+                _, seen_hwm, seen_private = self.peaks.get(pid, (depth, 0, 0))
+                self.peaks[pid] = (depth, max(hwm, seen_hwm), max(private, seen_private))
+                pss += _kib(rollup, "Pss")
                 rss += _kib(proc / "status", "VmRSS")
             self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
             self.stop.wait(self.every)
 
     def report(self) -> str:
-        main = max((hwm for depth, hwm in self.peaks.values() if depth == 0), default=0)
-        workers = sorted((hwm for depth, hwm in self.peaks.values() if depth > 0),
-                         reverse=True)
-        largest = ", ".join(f"{hwm / 1024:,.0f}" for hwm in workers[:4])
+        main = max((hwm for depth, hwm, _ in self.peaks.values() if depth == 0), default=0)
+        workers = sorted(((hwm, private) for depth, hwm, private in self.peaks.values()
+                          if depth > 0), reverse=True)
+        largest = ", ".join(f"{hwm / 1024:,.0f}" for hwm, _ in workers[:4])
+        own = ", ".join(f"{private / 1024:,.0f}" for private in
+                        sorted((private for _, private in workers), reverse=True)[:4])
         return (f"  memory sampled each {self.every:g} s: build process peak "
                 f"{main / 1024:,.0f} MiB; {len(workers)} render processes, the largest "
                 f"peaks {largest or '-'} MiB (each counts the pages it shares with the "
-                f"build process); the whole build at most {self.pss / 1024:,.0f} MiB at "
+                f"build process), their own (private) pages at most {own or '-'} MiB; "
+                f"the whole build at most {self.pss / 1024:,.0f} MiB at "
                 f"once (PSS summed; {self.rss / 1024:,.0f} MiB RSS summed)")
 
 
@@ -329,6 +356,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--book", action="store_true",
                         help="build the book of memory too (publish --book)")
+    parser.add_argument("--book-victims", type=int, metavar="N",
+                        help="with --book: lay out only the all-victims books, each of its "
+                        "first N victims; the memorial keeps its size, so the render "
+                        "processes are forked from a build process of the full size, at a "
+                        "fraction of the books' CPU")
     parser.add_argument("--builds", type=int, choices=(1, 2, 3), default=3,
                         help="1: the first build only; 2: and the same store again; "
                         "3: and a rebuild after one victim changes")
@@ -337,7 +369,7 @@ def main() -> None:
                         "the same DIR, people and seed reuses it")
     args = parser.parse_args()
     if args.step == "build":
-        build_once(args.home, args.out, args.book)
+        build_once(args.home, args.out, args.book, args.book_victims)
         return
     if args.step == "change":
         change_one(args.home)
@@ -366,6 +398,8 @@ def main() -> None:
         me = [sys.executable, __file__, "--home", str(home), "--out", str(out)]
         if args.book:
             me.append("--book")
+        if args.book_victims is not None:
+            me += ["--book-victims", str(args.book_victims)]
         steps = (("first build", "build"), ("same store again", "build"),
                  ("one victim changes", "change"), ("rebuild", "build"))
         for what, step in steps[:{1: 1, 2: 2, 3: 4}[args.builds]]:

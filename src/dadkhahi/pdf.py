@@ -33,12 +33,16 @@ Needs Pango at run time (Debian ``libpango-1.0-0``, ``libpangoft2-1.0-0``:
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import os
+import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -364,23 +368,15 @@ def _cut(weight: int, glyphs: frozenset[int]) -> bytes:
     return out.getvalue()
 
 
-def _share(reader: Any, writer: Any, fonts: Mapping[str, bytes],
-           added: dict[str, Any]) -> None:
+def _share(reader: Any, fonts: Mapping[str, bytes], program: Callable[[str], Any]) -> None:
     """Point the fonts ``reader``'s pages embed at the joined file's one program of each
-    (from ``fonts``; ``added``: those ``writer`` holds already), before its pages are
-    copied: a part's own subset is then never copied."""
-    from pypdf.generic import NameObject, NumberObject, StreamObject
+    (``program(name)``, for the fonts of ``fonts``), before its pages are copied: a
+    part's own subset is then never copied."""
+    from pypdf.generic import NameObject
 
     for name, _, descriptor in _embedded_fonts(reader):
-        if name not in fonts:
-            continue
-        if name not in added:
-            stream = StreamObject()
-            stream[NameObject("/Length1")] = NumberObject(len(fonts[name]))
-            stream.set_data(fonts[name])
-            # pypdf's own way to add an object no page holds yet.
-            added[name] = writer._add_object(stream.flate_encode())
-        descriptor[NameObject("/FontFile2")] = added[name]
+        if name in fonts:
+            descriptor[NameObject("/FontFile2")] = program(name)
 
 
 def join_pdfs(parts: Sequence[bytes], *, numbers: str = "decimal",
@@ -394,153 +390,410 @@ def join_pdfs(parts: Sequence[bytes], *, numbers: str = "decimal",
     parts of a bounded size, each in its own call (or process), and joined here. The
     page numbers need the whole's page count, known only now: each page gets them from a
     page laid out by WeasyPrint with the same stylesheet and no content (:func:`_folios`,
-    in the parts' text ``direction``), merged over it by pypdf, which holds only the
-    written, compressed pages.
+    in the parts' text ``direction``), merged over it by pypdf.
+
+    The join holds one part at a time in pypdf's objects: each part's pages are copied,
+    numbered and written out (:class:`_JoinedFile`) and its objects collected before the
+    next part is read, so the memory it needs does not grow with the book (a pypdf
+    writer holding a whole book needed about 79 KB a page: 741 MiB for 8,000 pages).
+    What grows is the file's own bytes and a few numbers per page, outline item and
+    named destination.
 
     The outline (bookmarks) runs on: the parts are slices of one document, so the items
     of every part after the first go under the first part's last top-level item (the
-    document's heading, where its first part opens it). The information dictionary
-    (title, dates) and the language are the first part's.
+    document's heading, where its first part opens it). The named destinations of every
+    part are kept, each on its page of the whole. The information dictionary (title,
+    dates) and the language are the first part's. Links between parts are not joined
+    (the book has none): a link annotation is kept only within its own part.
 
     Each font is embedded once: ``fonts`` (font name → program, from
     :func:`shared_fonts` over these parts and page numbers in ``numbers``, or over more
     documents) replaces every part's own subset; without it, it is made from the parts.
     """
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
-
     if not parts:
         raise ValueError("no parts to join")
     if fonts is None:
         fonts = shared_fonts(parts, [(numbers, direction)])
     counts = [page_count(part) for part in parts]
     total = sum(counts)
-    writer = PdfWriter()
-    programs: dict[str, Any] = {}
-    heading: Any = None
-    done = 0
-    for number, (part, count) in enumerate(zip(parts, counts, strict=True)):
-        reader = PdfReader(io.BytesIO(part))
-        _share(reader, writer, fonts, programs)
-        if number == 0:
-            if reader.metadata is not None:
-                writer.add_metadata(reader.metadata)
-            if "/Lang" in reader.root_object:
-                writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
-        writer.append(reader, import_outline=False)
-        folios = PdfReader(io.BytesIO(_folios(done + 1, count, total, numbers, direction)))
-        _share(folios, writer, fonts, programs)
-        for page, folio in zip(writer.pages[done:], folios.pages, strict=True):
-            page.merge_page(folio)
-            page.compress_content_streams()
-        top = _copy_outline(writer, reader, reader.outline, heading, done)
-        if number == 0:
-            heading = top
-        # The writer keeps what it copied; the parts' parsed objects can go.
-        writer.reset_translation(reader)
-        writer.reset_translation(folios)
-        done += count
-    return _packed(writer)
+    # The highest version any part declares (a PDF's first 8 bytes), at least 1.5: the
+    # joined file packs objects into object streams.
+    header = max([b"%PDF-1.5", *(part[:8] for part in parts
+                                 if re.fullmatch(rb"%PDF-\d\.\d", part[:8]))])
+    joined = _JoinedFile(header, fonts)
+    for part, count in zip(parts, counts, strict=True):
+        joined.add(part, _folios(len(joined.pages) + 1, count, total, numbers, direction))
+        # pypdf's readers and writers (and WeasyPrint's layout of the page numbers) are
+        # cycles of objects, freed only by the cyclic collector, whose full passes come
+        # ever more rarely as a process holds more objects: a part's are freed now.
+        gc.collect()
+    return joined.finish()
 
 
 #: Plain objects per object stream of a joined document. A reader inflates a whole
 #: stream to reach one of its objects, so they are not all put in one.
 _PER_OBJECT_STREAM = 200
+#: Names per leaf of a joined document's tree of named destinations.
+_NAMES_PER_LEAF = 200
+#: Bytes per row of a cross-reference stream (``/W [1 4 2]``): a type, an offset (or
+#: object stream) and a generation (or index in it).
+_ROW = 7
 
 
-def _packed(writer: Any) -> bytes:
-    """``writer``'s document as pypdf writes it, but with its plain objects (everything
-    but streams: pages, outline items, named destinations, fonts' dictionaries) packed
-    into compressed object streams and the cross-reference table written as a
-    compressed stream (PDF 1.5), as WeasyPrint writes its own documents.
+class _Objects:
+    """A PDF file written object by object as its objects are made, so that each is held
+    only as the file's bytes once written: numbers are handed out ahead
+    (:meth:`reserve`) and an object may be written at any time after.
 
-    pypdf writes each plain object uncompressed on its own, with a 20-byte line of the
-    table each: a book of 45 pages joined from three parts was three times the size of
-    the same pages laid out as one document (outline items 27% of it, named
-    destinations and their name tree 16%, the table 8%). The objects, their numbers and
-    their order are pypdf's, so the same parts still give the same bytes."""
-    from pypdf.generic import ArrayObject, NameObject, NullObject, NumberObject, StreamObject
+    As WeasyPrint writes its own documents, the plain objects (everything but streams:
+    pages, outline items, named destinations, fonts' dictionaries) are packed
+    :data:`_PER_OBJECT_STREAM` to a compressed object stream and the cross-reference
+    table is a compressed stream (PDF 1.5). (pypdf would write each plain object
+    uncompressed on its own with a 20-byte line of the table: a book joined from three
+    parts was three times the size of the same pages laid out as one document.)"""
 
-    # As pypdf does before writing: links added earlier point at their pages.
-    writer._resolve_links()
-    objects = writer._objects
-    out = io.BytesIO()
-    header = writer.pdf_header if writer.pdf_header >= "%PDF-1.5" else "%PDF-1.5"
-    out.write(header.encode() + b"\n%\xe2\xe3\xcf\xd3\n")
-    # Object number → its cross-reference entry: (1, offset, 0) in the file, (2, object
-    # stream's number, index in it) packed.
-    entries: dict[int, tuple[int, int, int]] = {}
+    def __init__(self, header: bytes) -> None:
+        self.file = io.BytesIO()
+        self.file.write(header + b"\n%\xe2\xe3\xcf\xd3\n")
+        # The cross-reference stream's rows by object number (row 0: the free list's head).
+        self.rows = bytearray(_ROW)
+        self.plain: list[tuple[int, bytes]] = []
 
-    def put(number: int, obj: Any) -> None:
-        entries[number] = (1, out.tell(), 0)
-        out.write(b"%d 0 obj\n" % number)
-        obj.write_to_stream(out)
-        out.write(b"\nendobj\n")
+    def reserve(self) -> int:
+        """A new object's number."""
+        self.rows += bytes(_ROW)
+        return len(self.rows) // _ROW - 1
 
-    plain = []
-    for number, obj in enumerate(objects, start=1):
+    def ref(self, number: int) -> Any:
+        """A reference to object ``number`` of this file."""
+        from pypdf.generic import IndirectObject
+
+        return IndirectObject(number, 0, self)
+
+    def _row(self, number: int, kind: int, two: int, three: int) -> None:
+        self.rows[number * _ROW:(number + 1) * _ROW] = (
+            bytes([kind]) + two.to_bytes(4, "big") + three.to_bytes(2, "big"))
+
+    def put(self, number: int, obj: Any) -> None:
+        """Write object ``number`` (its references already this file's numbers)."""
+        from pypdf.generic import StreamObject
+
         if isinstance(obj, StreamObject):
-            put(number, obj)
-        elif obj is not None and not isinstance(obj, NullObject):
-            # (pypdf leaves a null where it replaced an object, e.g. a page's contents
-            # merged with its number: nothing refers to it, and a reference to a free
-            # object reads as null.)
-            plain.append((number, obj))
-    number = len(objects)
-    for start in range(0, len(plain), _PER_OBJECT_STREAM):
-        number += 1
+            self._row(number, 1, self.file.tell(), 0)
+            self.file.write(b"%d 0 obj\n" % number)
+            obj.write_to_stream(self.file)
+            self.file.write(b"\nendobj\n")
+            return
+        body = io.BytesIO()
+        obj.write_to_stream(body)
+        self.put_written(number, body.getvalue())
+
+    def put_written(self, number: int, data: bytes) -> None:
+        """Write plain object ``number`` given as its bytes."""
+        self.plain.append((number, data))
+        if len(self.plain) == _PER_OBJECT_STREAM:
+            self._pack()
+
+    def _pack(self) -> None:
+        from pypdf.generic import NameObject, NumberObject, StreamObject
+
+        number = self.reserve()
         offsets, body = [], io.BytesIO()
-        for index, (packed, obj) in enumerate(plain[start:start + _PER_OBJECT_STREAM]):
+        for index, (packed, data) in enumerate(self.plain):
             offsets.append(b"%d %d" % (packed, body.tell()))
-            obj.write_to_stream(body)
-            body.write(b"\n")
-            entries[packed] = (2, number, index)
+            body.write(data + b"\n")
+            self._row(packed, 2, number, index)
         first = b" ".join(offsets) + b"\n"
         stream = StreamObject()
         stream.update({NameObject("/Type"): NameObject("/ObjStm"),
                        NameObject("/N"): NumberObject(len(offsets)),
                        NameObject("/First"): NumberObject(len(first))})
         stream.set_data(first + body.getvalue())
-        put(number, stream.flate_encode())
-    # The cross-reference stream is an object of its own, at the end.
-    number += 1
-    entries[number] = (1, out.tell(), 0)
-    # Field widths 1, 4, 2 bytes: a type, an offset (or object stream) and an index.
-    rows = [bytes([kind]) + two.to_bytes(4, "big") + three.to_bytes(2, "big")
-            for kind, two, three in (entries.get(n, (0, 0, 0)) for n in range(number + 1))]
-    rows[0] = bytes([0]) + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")
-    xref = StreamObject()
-    xref.update({NameObject("/Type"): NameObject("/XRef"),
-                 NameObject("/Size"): NumberObject(number + 1),
-                 NameObject("/W"): ArrayObject(map(NumberObject, (1, 4, 2))),
-                 NameObject("/Root"): writer.root_object.indirect_reference})
-    if writer._info is not None:
-        xref[NameObject("/Info")] = writer._info.indirect_reference
-    if writer._ID is not None:
-        xref[NameObject("/ID")] = writer._ID
-    xref.set_data(b"".join(rows))
-    put(number, xref.flate_encode())
-    out.write(b"startxref\n%d\n%%%%EOF\n" % entries[number][1])
-    return out.getvalue()
+        self.plain = []
+        self.put(number, stream.flate_encode())
+
+    def finish(self, root: int, info: int | None) -> bytes:
+        """The file, its catalog object ``root`` and information dictionary ``info``."""
+        from pypdf.generic import ArrayObject, NameObject, NumberObject, StreamObject
+
+        if self.plain:
+            self._pack()
+        # The cross-reference stream is an object of its own, at the end.
+        number = self.reserve()
+        at = self.file.tell()
+        self._row(number, 1, at, 0)
+        self._row(0, 0, 0, 65535)
+        xref = StreamObject()
+        xref.update({NameObject("/Type"): NameObject("/XRef"),
+                     NameObject("/Size"): NumberObject(number + 1),
+                     NameObject("/W"): ArrayObject(map(NumberObject, (1, 4, 2))),
+                     NameObject("/Root"): self.ref(root)})
+        if info is not None:
+            xref[NameObject("/Info")] = self.ref(info)
+        xref.set_data(bytes(self.rows))
+        self.file.write(b"%d 0 obj\n" % number)
+        xref.flate_encode().write_to_stream(self.file)
+        self.file.write(b"\nendobj\nstartxref\n%d\n%%%%EOF\n" % at)
+        return self.file.getvalue()
 
 
-def _copy_outline(writer: Any, reader: Any, items: list[Any], parent: Any,
-                  offset: int) -> Any:
-    """Copy ``reader``'s outline ``items`` under ``parent``, their pages moved by
-    ``offset``; returns the last item copied at this level (or ``parent``'s if none)."""
-    from pypdf.generic import Fit
+@dataclass
+class _Item:
+    """An outline item not yet written: its number, and what it will say."""
 
-    last = None
-    for item in items:
-        if isinstance(item, list):
-            # A nested list holds the children of the item before it.
-            _copy_outline(writer, reader, item, last, offset)
-            continue
-        page = reader.get_destination_page_number(item)
-        last = writer.add_outline_item(
-            title=item.title, page_number=offset + page, parent=parent,
-            fit=Fit.xyz(item.left, item.top, item.zoom))
-    return last
+    number: int
+    parent: int | None = None
+    title: str = ""
+    dest: Any = None
+    prev: int | None = None
+    next: int | None = None
+    first: int | None = None
+    last: int | None = None
+    #: Descendants (every item is open: the count is positive).
+    count: int = 0
+
+
+class _Outline:
+    """A joined file's outline, written as it goes: an item is written once its last
+    child and its next sibling are known, so only the items on the way down to the last
+    one added are held."""
+
+    def __init__(self, objects: _Objects) -> None:
+        self.objects = objects
+        self.path: list[_Item] = []
+
+    def add(self, depth: int, title: str, dest: Any) -> None:
+        """An item at ``depth`` (1: the top level) after every item added before it;
+        ``dest``: its destination array."""
+        if not self.path:
+            self.path.append(_Item(self.objects.reserve()))
+        if not 1 <= depth <= len(self.path):
+            raise ValueError(f"an outline item at depth {depth} under {len(self.path) - 1}")
+        number = self.objects.reserve()
+        before = None
+        while len(self.path) > depth:
+            done = self.path.pop()
+            if len(self.path) == depth:
+                before, done.next = done, number
+            self._write(done)
+        parent = self.path[-1]
+        if parent.first is None:
+            parent.first = number
+        parent.last = number
+        for up in self.path:
+            up.count += 1
+        self.path.append(_Item(number, parent.number, title, dest,
+                               before.number if before else None))
+
+    def _write(self, item: _Item) -> None:
+        from pypdf.generic import DictionaryObject, NameObject, NumberObject, create_string_object
+
+        ref = self.objects.ref
+        written = DictionaryObject()
+        if item.parent is None:
+            written[NameObject("/Type")] = NameObject("/Outlines")
+        else:
+            written[NameObject("/Title")] = create_string_object(item.title)
+            written[NameObject("/Parent")] = ref(item.parent)
+            written[NameObject("/Dest")] = item.dest
+        for key, number in (("/Prev", item.prev), ("/Next", item.next),
+                            ("/First", item.first), ("/Last", item.last)):
+            if number is not None:
+                written[NameObject(key)] = ref(number)
+        if item.count:
+            written[NameObject("/Count")] = NumberObject(item.count)
+        self.objects.put(item.number, written)
+
+    def finish(self) -> int | None:
+        """Write the items still held; the outline's root object (None: no items)."""
+        if not self.path:
+            return None
+        root = self.path[0].number
+        while self.path:
+            self._write(self.path.pop())
+        return root
+
+
+class _JoinedFile:
+    """Parts of one document joined page by page into one file (:func:`join_pdfs`),
+    holding one part at a time in pypdf's objects."""
+
+    def __init__(self, header: bytes, fonts: Mapping[str, bytes]) -> None:
+        self.objects = _Objects(header)
+        self.fonts = fonts
+        # Numbers the catalog's objects keep; the pages' parent is needed first.
+        self.root, self.pages_root = self.objects.reserve(), self.objects.reserve()
+        self.pages: list[int] = []
+        self.programs: dict[str, int] = {}
+        self.outline = _Outline(self.objects)
+        #: Depth of the later parts' top outline items: under the first part's heading.
+        self.nested: int | None = None
+        #: Named destinations: (sort key, order added, name and array as written).
+        self.names: list[tuple[bytes, int, bytes, bytes]] = []
+        self.info: int | None = None
+        self.lang: Any = None
+
+    def program(self, name: str) -> int:
+        """The file's object of the program of font ``name`` (written when first used)."""
+        from pypdf.generic import NameObject, NumberObject, StreamObject
+
+        if name not in self.programs:
+            stream = StreamObject()
+            stream[NameObject("/Length1")] = NumberObject(len(self.fonts[name]))
+            stream.set_data(self.fonts[name])
+            number = self.programs[name] = self.objects.reserve()
+            self.objects.put(number, stream.flate_encode())
+        return self.programs[name]
+
+    def add(self, part: bytes, folios: bytes) -> None:
+        """Append a part's pages, each with the page numbers laid over it from the pages
+        of ``folios``, and its outline and named destinations."""
+        from pypdf import PdfReader, PdfWriter
+        from pypdf.generic import NullObject
+
+        reader, numbered = PdfReader(io.BytesIO(part)), PdfReader(io.BytesIO(folios))
+        # A writer for this part alone: it does what pypdf does to copy and merge pages,
+        # then its objects are written out in this file's numbers and it is dropped.
+        writer = PdfWriter()
+        held: dict[int, int] = {writer.root_object.raw_get("/Pages").idnum: self.pages_root}
+        stand_ins: dict[str, Any] = {}
+
+        def program(name: str) -> Any:
+            # A stand-in object of the writer, written as a reference to the program.
+            if name not in stand_ins:
+                stand_ins[name] = writer._add_object(NullObject())  # pypdf's own way
+                held[stand_ins[name].idnum] = self.program(name)
+            return stand_ins[name]
+
+        _share(reader, self.fonts, program)
+        first = self.nested is None
+        if first:
+            if reader.metadata is not None:
+                writer.add_metadata(reader.metadata)
+            self.info = self.objects.reserve()
+            self.objects.put(self.info, writer.metadata)
+            self.lang = reader.root_object.get("/Lang")
+        writer.append(reader, import_outline=False)
+        _share(numbered, self.fonts, program)
+        for page, folio in zip(writer.pages, numbered.pages, strict=True):
+            page.merge_page(folio)
+            page.compress_content_streams()
+        # As pypdf does before writing: links within the part point at its new pages.
+        writer._resolve_links()
+        start = len(self.pages)
+        self.pages += _write_part(self.objects, writer, held)
+        self._add_outline(reader, reader.outline, 1 + (self.nested or 0), start)
+        if first:
+            self.nested = 1 if reader.outline else 0
+        self._add_names(reader, start)
+
+    def _add_outline(self, reader: Any, items: list[Any], depth: int, start: int) -> None:
+        from pypdf.generic import Destination, Fit
+
+        for item in items:
+            if isinstance(item, list):
+                # A nested list holds the children of the item before it.
+                self._add_outline(reader, item, depth + 1, start)
+                continue
+            page = self.objects.ref(self.pages[start + reader.get_destination_page_number(item)])
+            dest = Destination(item.title, page, Fit.xyz(item.left, item.top, item.zoom))
+            self.outline.add(depth, item.title, dest.dest_array)
+
+    def _add_names(self, reader: Any, start: int) -> None:
+        from pypdf.generic import ArrayObject, TextStringObject
+
+        for name, dest in reader.named_destinations.items():
+            page = reader.get_destination_page_number(dest)
+            if page is None:
+                continue
+            key, array = TextStringObject(name), ArrayObject(
+                [self.objects.ref(self.pages[start + page]), *dest.dest_array[1:]])
+            written_key, written = io.BytesIO(), io.BytesIO()
+            key.write_to_stream(written_key)
+            array.write_to_stream(written)
+            self.names.append((key.get_original_bytes(), len(self.names),
+                               written_key.getvalue(), written.getvalue()))
+
+    def _write_names(self) -> int | None:
+        """The name tree of the named destinations (sorted by name, as a name tree is;
+        a name given twice keeps its first destination): its root object's number."""
+        if not self.names:
+            return None
+        entries, seen = [], set()
+        for key, _, name, dest in sorted(self.names):
+            if key not in seen:
+                seen.add(key)
+                entries.append((name, dest))
+        self.names = []
+        leaves = []
+        for start in range(0, len(entries), _NAMES_PER_LEAF):
+            leaf = entries[start:start + _NAMES_PER_LEAF]
+            number = self.objects.reserve()
+            leaves.append(b"%d 0 R" % number)
+            self.objects.put_written(number, b"<<\n/Limits [ %s %s ]\n/Names [ %s ]\n>>" % (
+                leaf[0][0], leaf[-1][0], b" ".join(b"%s %s" % pair for pair in leaf)))
+        root = self.objects.reserve()
+        self.objects.put_written(root, b"<<\n/Kids [ %s ]\n>>" % b" ".join(leaves))
+        return root
+
+    def finish(self) -> bytes:
+        """The joined file."""
+        from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+
+        ref = self.objects.ref
+        self.objects.put(self.pages_root, DictionaryObject({
+            NameObject("/Type"): NameObject("/Pages"),
+            NameObject("/Kids"): ArrayObject(ref(page) for page in self.pages),
+            NameObject("/Count"): NumberObject(len(self.pages))}))
+        catalog = DictionaryObject({NameObject("/Type"): NameObject("/Catalog"),
+                                    NameObject("/Pages"): ref(self.pages_root)})
+        outline = self.outline.finish()
+        if outline is not None:
+            catalog[NameObject("/Outlines")] = ref(outline)
+        names = self._write_names()
+        if names is not None:
+            catalog[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): ref(names)})
+        if self.lang is not None:
+            catalog[NameObject("/Lang")] = self.lang
+        self.objects.put(self.root, catalog)
+        return self.objects.finish(self.root, self.info)
+
+
+def _write_part(objects: _Objects, writer: Any, held: dict[int, int]) -> list[int]:
+    """Write the pages of ``writer`` (one part's) and every object they reach into
+    ``objects``, in this file's numbers; ``held``: the writer's numbers of objects the
+    file has already (the pages' parent, the fonts' programs) → the file's. Returns the
+    file's numbers of the pages, in order."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    todo: deque[int] = deque()
+
+    def ref(indirect: Any) -> Any:
+        if indirect.pdf is not writer:
+            raise ValueError("a part's page refers to an object outside the part")
+        number = held.get(indirect.idnum)
+        if number is None:
+            number = held[indirect.idnum] = objects.reserve()
+            todo.append(indirect.idnum)
+        return objects.ref(number)
+
+    def renumber(obj: Any) -> None:
+        # In place: the writer is dropped once its part is written.
+        for key, value in list(obj.items()):
+            if isinstance(value, IndirectObject):
+                if value.pdf is not objects:
+                    obj[key] = ref(value)
+            elif isinstance(value, (DictionaryObject, ArrayObject)):
+                renumber(value)
+
+    pages = [ref(page.indirect_reference).idnum for page in writer.pages]
+    while todo:
+        number = todo.popleft()
+        obj = writer.get_object(number)
+        if isinstance(obj, (DictionaryObject, ArrayObject)):
+            renumber(obj)
+        objects.put(held[number], obj)
+    return pages
 
 
 __all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "anchors", "font_epoch", "html_to_pdf",

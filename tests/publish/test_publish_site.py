@@ -249,3 +249,19 @@ def test_a_year_known_only_is_named_as_the_year() -> None:
     year = Fact("death_date", "1367", "1988-03-21", "1989-03-20", ("1367",), ())
     assert Lang("fa").value(year) == "۱۳۶۷ (۲۱ مارس ۱۹۸۸ – ۲۰ مارس ۱۹۸۹)"
     assert Lang("en").value(year) == "21 March 1988 – 20 March 1989 (1367)"
+
+
+def test_render_processes_are_forked_with_the_build_s_objects_frozen() -> None:
+    """A full collection in a render process would pass over every object of the build
+    and copy each memory page holding one into it (copy-on-write): the build's objects
+    are frozen out of the render processes' collector, and this process collects its own
+    again once they have forked."""
+    import gc
+
+    from dadkhahi.publish import site
+
+    before = gc.get_freeze_count()
+    with site._forked_pool(2) as pool:
+        frozen = pool.apply(gc.get_freeze_count)
+    assert frozen > before
+    assert gc.get_freeze_count() == 0

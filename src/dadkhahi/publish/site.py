@@ -13,12 +13,14 @@ Persian digits in prose), English mirror them (``en/``); each names the other wi
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import multiprocessing as mp
 import os
 import re
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
@@ -717,7 +719,7 @@ class Site:
         # bytes cross between processes, never the memorial.
         _FORKED = (self, todo)
         try:
-            with mp.get_context("fork").Pool(workers) as pool:
+            with _forked_pool(workers) as pool:
                 chunks = [(i, min(i + size, len(todo)))
                           for i in range(0, len(todo), size)]
                 out: dict[str, bytes] = {}
@@ -741,6 +743,24 @@ INDEX_PART = 3000
 #: the page each entry starts on by it.
 ENTRY_ANCHOR = "v-"
 _FORKED: tuple[Site, list[Page]] | None = None
+
+
+@contextmanager
+def _forked_pool(workers: int) -> Iterator[Any]:
+    """A pool of ``workers`` processes forked from this one, with every object this
+    process holds frozen out of their cyclic garbage collector (``gc.freeze``). A full
+    collection in a render process would otherwise pass over every object of the build
+    (the memorial, the pages rendered so far) and write into each one's header, copying
+    every memory page holding one into the render process instead of sharing it with the
+    build (copy-on-write); the joins collect after each part. This process unfreezes its
+    own once the pool has forked."""
+    gc.freeze()
+    try:
+        pool = mp.get_context("fork").Pool(workers)
+    finally:
+        gc.unfreeze()
+    with pool:
+        yield pool
 
 
 def render_workers() -> int:
@@ -768,8 +788,8 @@ _JOINS: tuple[list[_Join], dict[str, bytes]] | None = None
 
 def _join_all(joins: list[_Join], fonts: dict[str, bytes]) -> dict[str, bytes]:
     """Each book's parts joined (path → PDF), a book per task on :func:`render_workers`
-    processes, the largest first. Joining holds a whole book's pages in pypdf's objects
-    (several times the file's size), so this process never holds one: it hands the
+    processes, the largest first. A join holds one part at a time in pypdf's objects
+    (:func:`dadkhahi.pdf.join_pdfs`) and the joined file's bytes; this process hands the
     parts over by forking and lets go of its own, and holds only the joined files."""
     from dadkhahi.pdf import join_pdfs
 
@@ -781,7 +801,7 @@ def _join_all(joins: list[_Join], fonts: dict[str, bytes]) -> dict[str, bytes]:
     order = sorted(range(len(joins)), key=lambda i: (-sum(map(len, joins[i].parts)), i))
     _JOINS = (joins, fonts)
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
+        with _forked_pool(workers) as pool:
             # The workers have their copy (forked): the parts can go from this one.
             _JOINS = None
             for join in joins:
