@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -26,6 +27,17 @@ PG_ENV = "DADKHAHI_TEST_DATABASE_URL"
 settings.register_profile("dadkhahi", deadline=None)
 settings.load_profile("dadkhahi")
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.hookimpl(optionalhook=True)  # only pytest-xdist calls it (mutmut runs without it)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test``'s file-by-file scheduling hands out the longest files first
+    (``tests/worker_order.py``); any other mode keeps xdist's own scheduler."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from worker_order import longest_first
+
+    return longest_first(config, log)
 
 
 @pytest.fixture(autouse=True)

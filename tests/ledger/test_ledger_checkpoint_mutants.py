@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dadkhahi.ledger.checkpoint import (
     MAX_NOTE_BYTES,
@@ -18,7 +19,9 @@ from dadkhahi.ledger.checkpoint import (
 from dadkhahi.ledger.errors import LedgerInputError, VerificationError
 from dadkhahi.ledger.merkle import EMPTY_ROOT
 
-SIGNER = NoteSigner.generate("test.example/log")
+# A fixed key, not a generated one: its ID is in the messages that name test cases, and
+# pytest-xdist's workers must collect the same names.
+SIGNER = NoteSigner("test.example/log", Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 VERIFIER = SIGNER.verifier()
 LABEL = f"test.example/log+{SIGNER.key_id.hex()}"
 NOTE = SIGNER.sign("hello\n")

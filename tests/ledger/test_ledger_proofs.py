@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dadkhahi.ledger.checkpoint import Checkpoint, NoteSigner
 from dadkhahi.ledger.errors import LedgerInputError, VerificationError
@@ -25,7 +26,9 @@ from dadkhahi.ledger.proofs import (
 )
 
 ORIGIN = "dadkhahi.example/test-ledger"
-SIGNER = NoteSigner.generate(ORIGIN)
+# A fixed key, not a generated one: the key's ID is part of messages that name test cases
+# (test_ledger_proofs_mutants), and pytest-xdist's workers must collect the same names.
+SIGNER = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 VKEY = SIGNER.verifier_key()
 EVENTS = [
     Event(

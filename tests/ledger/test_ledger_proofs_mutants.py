@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_ledger_proofs import EVENTS, ORIGIN, SIGNER, TREE, VKEY, _bundle, _consistency, _note
 
 from dadkhahi.ledger.checkpoint import NoteSigner
@@ -22,7 +23,8 @@ from dadkhahi.ledger.proofs import (
     verify_consistency_bundle,
 )
 
-OTHER_KEY = NoteSigner.generate(ORIGIN)
+# Fixed, as SIGNER is: its ID names test cases, which every pytest-xdist worker must agree on.
+OTHER_KEY = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(bytes(range(32, 64))))
 NO_SIGNATURE = f"note has no signature by key {ORIGIN}+{SIGNER.key_id.hex()}"
 HEX_LIST = "must be a list of 64-digit hex hashes"
 
