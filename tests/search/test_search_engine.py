@@ -352,14 +352,10 @@ def _analyzed(store: Store) -> None:
             conn.execute(text("ANALYZE search_segments"))
 
 
-def test_a_word_on_more_pages_than_are_ranked_is_ranked_among_its_first_matches(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A query matching more pages than CANDIDATES (SQLite; COMMON_CANDIDATES for a very
-    common query on PostgreSQL) ranks the first ones in index order (the oldest first)
-    and says so; fewer matches are all ranked, as before. Before, every match was ranked
-    whatever their number (190 ms for a word on each of 100,000 pages on PostgreSQL), and
-    no note said anything."""
+def _capped_corpus(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   ) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """40 pages stored and analysed with both caps set to 10: the texts, the page name of
+    each item ID, and the page names in the index's order (segment ID)."""
     from dadkhahi.search import engine
 
     monkeypatch.setattr(engine, "CANDIDATES", 10, raising=False)
@@ -371,6 +367,20 @@ def test_a_word_on_more_pages_than_are_ranked_is_ranked_among_its_first_matches(
     with store.reading() as conn:
         order = [names[i] for i in conn.execute(select(s.search_segments.c.item_id)
                                                   .order_by(s.search_segments.c.id)).scalars()]
+    return texts, names, order
+
+
+def test_a_word_on_more_pages_than_are_ranked_is_ranked_among_its_first_matches(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A query matching more pages than CANDIDATES (SQLite; COMMON_CANDIDATES for a very
+    common query on PostgreSQL) ranks the first ones in index order (the oldest first)
+    and says so; fewer matches are all ranked, as before. Before, every match was ranked
+    whatever their number (190 ms for a word on each of 100,000 pages on PostgreSQL), and
+    no note said anything."""
+    from dadkhahi.search import engine
+
+    texts, names, order = _capped_corpus(store, tmp_path, monkeypatch)
     for q in ("w000", "w001 w000"):
         matches = [n for n in order if n in _reference(texts, q)]
         result = search(store, None, q, limit=5)
@@ -399,15 +409,7 @@ def test_a_capped_query_shows_the_same_page_after_its_rows_are_moved(
     showed another page."""
     from dadkhahi.search import engine
 
-    monkeypatch.setattr(engine, "CANDIDATES", 10, raising=False)
-    monkeypatch.setattr(engine, "COMMON_CANDIDATES", 10, raising=False)
-    texts = _corpus(40, 150)
-    _, ids = _store_texts(store, tmp_path, texts, Sensitivity.PUBLIC, "corpus")
-    names = {v: k for k, v in ids.items()}
-    _analyzed(store)
-    with store.reading() as conn:
-        order = [names[i] for i in conn.execute(select(s.search_segments.c.item_id)
-                                                  .order_by(s.search_segments.c.id)).scalars()]
+    texts, names, order = _capped_corpus(store, tmp_path, monkeypatch)
     matches = [n for n in order if n in _reference(texts, "w000")]
     assert len(matches) > 10
 
