@@ -20,6 +20,14 @@ def count(store: Any, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]
     return {"counted_from": start, "to": to}
 
 
+def steps_as_they_start(store: Any, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Reports each of three steps as it starts (0, 1, 2 of 3), as the memorial build does,
+    and never the end."""
+    for step in range(3):
+        ctx.progress(step, 3, force=True)
+    return {}
+
+
 def stop_myself(store: Any, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Asks for its own cancellation, then reports: the report must stop it."""
     from dadkhahi.jobs.queue import request_cancel

@@ -24,6 +24,7 @@ TEST_KINDS = {
     "test.count": "job_kinds_for_tests:count",
     "test.stop_myself": "job_kinds_for_tests:stop_myself",
     "test.explode": "job_kinds_for_tests:explode",
+    "test.steps": "job_kinds_for_tests:steps_as_they_start",
 }
 
 
@@ -89,6 +90,21 @@ def test_progress_is_recorded(store: Store, kinds: None) -> None:
     assert done is not None and done.state is JobState.SUCCEEDED
     assert (done.progress_done, done.progress_total) == (4, 4)
     assert done.result == {"counted_from": 0, "to": 4}
+
+
+def test_a_succeeded_job_reads_all_done_though_its_last_report_fell_short(
+        store: Store, kinds: None) -> None:
+    """A job reporting each step as it starts last reports 2 of 3; once it has succeeded the
+    jobs page must not show a finished job's bar at 2 of 3 (the memorial build showed
+    'Done, 5 of 6'). A failed job keeps the progress it reached."""
+    queue.enqueue(store, "test.steps", {})
+    done = run_next(store)
+    assert done is not None and done.state is JobState.SUCCEEDED
+    assert (done.progress_done, done.progress_total) == (3, 3)
+    queue.enqueue(store, "test.stop_myself", {})
+    stopped = run_next(store)
+    assert stopped is not None and stopped.state is JobState.CANCELLED
+    assert (stopped.progress_done, stopped.progress_total) == (1, 2)
 
 
 def _worker_script(home: Path) -> str:

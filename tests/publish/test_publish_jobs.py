@@ -51,7 +51,7 @@ def test_a_queued_build_is_the_command_line_s_build(world: World, tmp_path: Path
     done = job_for(store, ADMIN, job["id"])
     assert done["state"] == "succeeded", done["error"]
     # Each step was reported; the last one before the files were written.
-    assert done["progress"] == {"done": len(STEPS) - 1, "total": len(STEPS),
+    assert done["progress"] == {"done": len(STEPS), "total": len(STEPS),
                                 "note": "writing the files"}
     result = done["result"]
     assert result["sequence"] == 1 and result["recorded"] is True

@@ -281,15 +281,20 @@ def finish(
     store: Store, job_id: str, state: JobState, *, result: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> Job:
-    """Close a job as succeeded, failed or cancelled."""
+    """Close a job as succeeded, failed or cancelled. A succeeded job's progress reads
+    all done: a job may report each step as it starts (the memorial build's last report
+    is 5 of 6) and reports are throttled, so its last report can fall short."""
     if state not in FINISHED:
         raise ValueError(f"{state} is not a final state")
     j = s.jobs.c
+    values: dict[str, Any] = dict(
+        state=str(state), finished_at=utc_now(), heartbeat_at=utc_now(),
+        result=None if result is None else _json_safe(result),
+        error=None if error is None else error[:2000])
+    if state is JobState.SUCCEEDED:
+        values["progress_done"] = func.coalesce(j.progress_total, j.progress_done)
     with write_transaction(store.engine) as conn:
-        conn.execute(update(s.jobs).where(j.id == job_id).values(
-            state=str(state), finished_at=utc_now(), heartbeat_at=utc_now(),
-            result=None if result is None else _json_safe(result),
-            error=None if error is None else error[:2000]))
+        conn.execute(update(s.jobs).where(j.id == job_id).values(**values))
         return _get(conn, job_id)
 
 
