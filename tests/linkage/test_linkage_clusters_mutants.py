@@ -112,3 +112,21 @@ def test_the_rivals_of_the_right_hand_record_count_too() -> None:
     assert sorted(weighed.clusters["cluster_id"]) == ["a", "b", "c", "d"]
     alone = cluster_pairs(ids, pairs, 0.2, sources=lists, rivals=False)
     assert sorted(alone.clusters["cluster_id"]) == ["a", "b", "b", "c"]
+
+
+def test_unmet_same_labels_are_named_pair_by_pair() -> None:
+    # "a same b", "b same c", "a different c": the strongest edges are joined first, in
+    # ID order among equals, so a-b holds and b-c, which would put a beside c, is the
+    # "same" left unmet. Clustering.conflicts names it by its two record IDs, under the
+    # columns its docstring gives (stop 28: cluster_pairs 408, the frame built without
+    # them, survived: the callers only counted its rows).
+    labels = pd.DataFrame([("a", "b", "same"), ("b", "c", "same"), ("a", "c", "different")],
+                          columns=["record_id_l", "record_id_r", "decision"])
+    empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "match_probability"])
+    ids = pd.Series(["a", "b", "c", "d"])
+    result = cluster_pairs(ids, empty, 0.5, labels)
+    assert result.conflicts.to_dict("list") == {"record_id_l": ["b"], "record_id_r": ["c"]}
+    # None left unmet: no rows, the same two columns.
+    met = cluster_pairs(ids, empty, 0.5, labels.iloc[:2])
+    assert list(met.conflicts.columns) == ["record_id_l", "record_id_r"]
+    assert met.conflicts.empty
