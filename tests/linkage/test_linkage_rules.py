@@ -69,6 +69,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                            {"given_name": "Mohammad", "family_name": "Karimi"}),
     "given_known_different": ({"given_name": "Mohammad", "family_name": "Karimi"},
                               {"given_name": "Mahmoud", "family_name": "Karimi"}),
+    # A compound the lexicon does not know, its parts joined by ZWNJ, against its first
+    # part alone: split at the ZWNJ it begins with that part, as it does written with a space.
+    **{f"zwnj_unknown_{k}": ({"given_name": g, "family_name": "Karimi"},
+                             {"given_name": "زرین", "family_name": "Karimi"})
+       for k, g in enumerate(["زرین\u200cکلاه", "زرین کلاه"])},
     # Mordad 1367 is 23 July .. 22 August 1988.
     "month_day_inside": (MORDAD, {**ALI, "death_earliest": dt.date(1988, 8, 3),
                                   "death_latest": dt.date(1988, 8, 3)}),
@@ -157,6 +162,9 @@ def test_compound_given_name_and_its_first_part_are_a_prefix_not_a_match(
     assert found["given_parts_prefix"]["given_name"] == "one given_name begins with the other"
     # A prefix of letters is not a prefix of parts: Mahmoud is another name.
     assert found["given_known_different"]["given_name"] == "different known given_names"
+    # Parts joined by ZWNJ are parts, as with a space (the lexicon knows neither word).
+    for case in ("zwnj_unknown_0", "zwnj_unknown_1"):
+        assert found[case]["given_name"] == "one given_name begins with the other", case
 
 
 # --- Solar Hijri dates, full and partial ---
