@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
 import random
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +187,24 @@ def test_a_run_creates_persons_with_claims_pointing_at_their_records(
         "death_date"]
     assert {r for *_, r in by_prop["name"]} == {ids["X2"], ids["Y2"]}
     assert label in ("Ali Karimi",)
+
+
+def test_the_pairs_file_is_owner_only_whatever_the_umask(three_small_lists: Store) -> None:
+    # The pairs cache names records of every list. The command line and the server set a
+    # private umask; a library caller (a benchmark, a notebook) may not: under umask 022
+    # the file was written readable by every local user (found by issue 14's benchmark).
+    store = three_small_lists
+    ids = by_external(store)
+    linker = fake_linker(store, lambda _r: [[ids["X1"], ids["Y1"]]])
+    before = os.umask(0o022)
+    try:
+        report = run_linkage(store, "tester", linker=linker)
+    finally:
+        os.umask(before)
+    pairs = store.home.path / "linkage" / f"{report.run_id}-pairs.parquet"
+    assert stat.S_IMODE(pairs.stat().st_mode) == 0o600
+    assert stat.S_IMODE(pairs.parent.stat().st_mode) == 0o700
+    assert len(pd.read_parquet(pairs)) == 1  # the one linked pair, readable by its owner
 
 
 def test_rerun_keeps_ids_and_changes_only_what_moved(three_small_lists: Store) -> None:

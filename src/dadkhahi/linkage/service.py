@@ -37,7 +37,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from dadkhahi.domain.errors import NotFoundError, UserError
-from dadkhahi.domain.files import private_dir
+from dadkhahi.domain.files import open_private, private_dir
 from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.vocab import LINK_DECISIONS, Sensitivity
 from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
@@ -255,7 +255,10 @@ def run_linkage(
     run_id = f"run_{secrets.token_hex(10)}"
     cache = _pairs_cache(store, run_id)
     private_dir(cache.parent)
-    _to_ids(result.pairs, ids).to_parquet(cache, index=False)
+    # Owner-only whatever the process's umask: the pairs name records of every list, and
+    # a caller of this library (a benchmark, a notebook) may not have set a private one.
+    with open_private(cache, "wb") as out:
+        _to_ids(result.pairs, ids).to_parquet(out, index=False)
     say("recording persons")
     meta = {
         "id": run_id,
