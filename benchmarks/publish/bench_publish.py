@@ -48,6 +48,7 @@ builds (their manifests' events) and, after ``--builds 3``, the changed victim.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import resource
@@ -168,9 +169,16 @@ def build_once(home: Path, out: Path, book: bool = False,
     # The books are made by one render_books call (their parts laid out on the render
     # processes, then joined and numbered in this one): time that call.
     books: list[tuple[float, float, int]] = []
+    held: list[int] = []
     render_books = Site.render_books
 
     def timed(site: Site) -> dict[str, bytes]:
+        # What the collection after each part of a join passes over when the books are
+        # joined in this process (a single-process build: join_memory.py --heap-objects).
+        # Counted by freezing them (a list of them all would add to the peak measured).
+        gc.freeze()
+        held.append(gc.get_freeze_count())
+        gc.unfreeze()
         started, cpu = time.perf_counter(), _cpu()
         out = render_books(site)
         if out:
@@ -205,7 +213,8 @@ def build_once(home: Path, out: Path, book: bool = False,
               f"{sum(p.stat().st_size for p in pdfs) / 1e6:.1f} MB, "
               f"{sum(pages.values()):,} pages; the largest "
               f"{largest.relative_to(out)}: {pages[largest]:,} pages, "
-              f"{largest.stat().st_size / 1e6:.1f} MB")
+              f"{largest.stat().st_size / 1e6:.1f} MB; the build process held "
+              f"{held[0] if held else 0:,} objects the cyclic collector tracks")
 
 
 _LOADS = re.compile(r'<(?:link[^>]*rel="stylesheet"[^>]*href|script[^>]*src|img[^>]*src)'

@@ -1,7 +1,7 @@
 """The book's join (``dadkhahi.pdf.join_pdfs``): its peak memory against the book's pages.
 
     .venv/bin/python benchmarks/publish/join_memory.py [--pages 1000 4000 8000]
-        [--distinct 4] [--entries 300] [--src DIR]
+        [--distinct 4] [--entries 300] [--src DIR] [--heap-objects 0 N]
 
 A book of memory is laid out in parts (``site.BOOK_PART`` entries each, about 80 pages)
 and the parts are joined. This lays out ``--distinct`` parts of ``--entries`` book-like
@@ -15,7 +15,16 @@ join keeps once, but its outline items, pages and objects are all joined), and p
   back to the resident size just before it through ``/proc/self/clear_refs``) less its
   resident size just before it (the parts read, the fonts cut, everything imported);
 * the join's CPU seconds (the page numbers' overlays are laid out by WeasyPrint in it);
-* the joined file's bytes, and the parts' bytes (what the caller holds already).
+* the joined file's bytes and the start of its SHA-256 (two versions of the join that
+  should write the same file: the same hash), and the parts' bytes (what the caller
+  holds already); the machine's load.
+
+The parts are laid out in the driver's process, one after another, by the ``dadkhahi``
+package it imports (``PYTHONPATH``); the start of their SHA-256 is printed.
+
+``--heap-objects N``: the joining process holds N objects the cyclic collector tracks
+(as a build joining its books in its own process holds its memorial; a build prints how
+many it holds): the CPU it adds is what the collection after each part costs there.
 
 ``--src DIR``: join with the ``dadkhahi`` package of ``DIR`` (e.g. an older checkout's
 ``src``); given twice or more, each size is joined by each in turn (A B A B), to compare
@@ -26,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
+import itertools
 import os
 import pickle
 import resource
@@ -70,10 +81,14 @@ def lay_out(distinct: int, entries: int) -> list[bytes]:
     return parts
 
 
-def join_step(parts_file: Path, pages: int) -> None:
-    """In this process: join parts up to ``pages`` pages; print what it cost."""
+def join_step(parts_file: Path, pages: int, heap: int = 0) -> None:
+    """In this process: join parts up to ``pages`` pages, ``heap`` objects the cyclic
+    collector tracks held beside; print what it cost."""
     from dadkhahi.pdf import join_pdfs, page_count, shared_fonts
 
+    # What a build holds when it joins in its own process (a single-process build): the
+    # collection after each part passes over all of it.
+    held = [[] for _ in range(heap)]
     distinct: list[bytes] = pickle.loads(parts_file.read_bytes())
     counts = [page_count(part) for part in distinct]
     chosen, total = [], 0
@@ -89,11 +104,14 @@ def join_step(parts_file: Path, pages: int) -> None:
     joined = join_pdfs(chosen, numbers="persian", direction="rtl", fonts=fonts)
     cpu, wall = _cpu() - cpu, time.perf_counter() - wall
     after = _status_mib("VmHWM")
-    print(f"{total:>6,} pages, {len(chosen):>3} parts: join peak {after - before:7.1f} MiB "
-          f"above the {before:.0f} MiB before it ({(after - before) * 1024 / total:5.1f} KiB "
-          f"a page), {cpu:6.1f} s CPU ({wall:.1f} s wall), joined {len(joined) / 1e6:.1f} MB, "
-          f"parts {sum(map(len, distinct)) / 1e6 * len(chosen) / len(distinct):.1f} MB",
-          flush=True)
+    del held
+    print(f"{total:>6,} pages, {len(chosen):>3} parts, {heap:,} objects held: join peak "
+          f"{after - before:7.1f} MiB above the {before:.0f} MiB before it "
+          f"({(after - before) * 1024 / total:5.1f} KiB a page), {cpu:6.1f} s CPU "
+          f"({wall:.1f} s wall), joined {len(joined) / 1e6:.1f} MB "
+          f"(SHA-256 {hashlib.sha256(joined).hexdigest()[:16]}…), "
+          f"parts {sum(map(len, distinct)) / 1e6 * len(chosen) / len(distinct):.1f} MB, "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main() -> None:
@@ -104,11 +122,16 @@ def main() -> None:
     parser.add_argument("--src", type=Path, action="append",
                         help="a folder holding the dadkhahi package to join with (given "
                         "twice or more: each size is joined by each in turn)")
+    parser.add_argument("--heap-objects", type=int, nargs="+", default=[0], metavar="N",
+                        help="objects (empty lists) the process holds while it joins, as a "
+                        "single-process build holds its memorial; given twice or more, "
+                        "each size is joined holding each in turn")
     parser.add_argument("--step-parts", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--step-heap", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--step-pages", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step_parts is not None:
-        join_step(args.step_parts, args.step_pages)
+        join_step(args.step_parts, args.step_pages, args.step_heap)
         return
     with tempfile.TemporaryDirectory(prefix="dadkhahi-join-") as tmp:
         started = _cpu()
@@ -117,10 +140,11 @@ def main() -> None:
 
         print(f"{len(parts)} distinct parts of {args.entries} entries laid out "
               f"({', '.join(str(page_count(p)) for p in parts)} pages) in "
-              f"{_cpu() - started:.0f} s CPU", flush=True)
+              f"{_cpu() - started:.0f} s CPU, SHA-256 of them all "
+              f"{hashlib.sha256(b''.join(parts)).hexdigest()[:16]}…", flush=True)
         parts_file = Path(tmp) / "parts.pickle"
         parts_file.write_bytes(pickle.dumps(parts))
-        for pages in args.pages:
+        for pages, heap in itertools.product(args.pages, args.heap_objects):
             for src in args.src or [None]:
                 env = dict(os.environ)
                 if src is not None:
@@ -129,7 +153,8 @@ def main() -> None:
                 print(f"{src or 'this checkout'}: ", end="", flush=True)
                 # A fresh process each: its peak is the join's alone.
                 subprocess.run([sys.executable, __file__, "--step-parts", str(parts_file),
-                                "--step-pages", str(pages)], check=True, env=env)
+                                "--step-pages", str(pages), "--step-heap", str(heap)],
+                               check=True, env=env)
 
 
 if __name__ == "__main__":

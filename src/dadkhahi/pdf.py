@@ -211,13 +211,12 @@ def html_to_pdf(html: str, *, stamp: str | None = None, title: str | None = None
 
 def _render(html: str, css: str, title: str | None, created: str | None) -> bytes:
     from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     _keep_truncated_images_errors()
 
     fetcher = _fetcher()
     # One font configuration for the page and its stylesheet, or @font-face is ignored.
-    fonts = FontConfiguration()
+    fonts = _font_config()
     document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
     rendered = document.render(font_config=fonts, stylesheets=[
         CSS(string=css, url_fetcher=fetcher, font_config=fonts)])
@@ -228,6 +227,46 @@ def _render(html: str, css: str, title: str | None, created: str | None) -> byte
     with _fixed_font_time():
         pdf: bytes = rendered.write_pdf()
     return pdf
+
+
+#: Each thread's font configuration, by (process, thread): see :func:`_font_config`.
+#: No lock: only the thread a key names reads or writes its entry (a lock held by another
+#: thread when a process forks would stay held in the forked copy).
+_FONT_CONFIGS: dict[tuple[int, int], Any] = {}
+
+
+def _font_config() -> Any:
+    """The WeasyPrint font configuration this thread lays its PDFs out with, made for its
+    first one and kept.
+
+    Making one loads the system's fontconfig configuration, makes a Pango font map and
+    writes the vendored font, decoded, into a temporary folder of its own to register it
+    there. Made for each document, as it was, a book laid out in hundreds of parts made
+    hundreds (two a part: the part and its page numbers), and each left memory behind
+    outside Python's allocator: a join grew by 341 KB a part, now 128 KB (the file's own
+    bytes; ``benchmarks/publish/join_memory.py``), with the same bytes written.
+
+    One a thread, as each document had its own before (a Pango font map is not for two
+    threads at once), and one a process: a process forked from this one makes its own,
+    since FreeType reads a font file through a stream whose file offset a forked copy
+    would share. The forked copy keeps its parent's referenced (it is never collected
+    there), because WeasyPrint removes an object's folder when it is collected, and the
+    folder is its parent's. The folder is removed when the process that made it ends:
+    by multiprocessing's exit finalizers, which run in the main process and in a pool's
+    processes that end normally (a pool closed and joined, not terminated) and skip any
+    process but the one that registered them."""
+    key = (os.getpid(), threading.get_ident())
+    fonts = _FONT_CONFIGS.get(key)
+    if fonts is None:
+        from multiprocessing.util import Finalize
+
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = _FONT_CONFIGS[key] = FontConfiguration()
+        # WeasyPrint's own clean-up (the temporary folder), which it runs when the
+        # object is collected: a kept one never is.
+        Finalize(None, fonts.__del__, exitpriority=0)
+    return fonts
 
 
 def page_count(pdf: bytes) -> int:

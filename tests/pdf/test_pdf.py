@@ -297,3 +297,66 @@ def test_a_join_holds_one_part_at_a_time() -> None:
     # page, outline item and name: about 2 KB a page here, where a writer holding every
     # page took 100 KB.
     assert per_page < 8 * file_per_page + 4_000, (per_page, file_per_page)
+
+
+def test_a_thread_lays_out_its_pdfs_with_one_font_configuration(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A book is laid out in hundreds of parts, each joined with its page numbers laid
+    out apart: a WeasyPrint font configuration made for each (the system's fontconfig
+    set-up, a Pango font map, the font written to a folder of its own) cost CPU and left
+    memory behind every time. A thread makes one for its first PDF and keeps it."""
+    from weasyprint.text import fonts as weasyprint_fonts
+
+    from dadkhahi.pdf import join_pdfs
+
+    made: list[object] = []
+    real = weasyprint_fonts.FontConfiguration.__init__
+
+    def counted(self: object) -> None:
+        made.append(self)
+        real(self)
+
+    monkeypatch.setattr(weasyprint_fonts.FontConfiguration, "__init__", counted)
+    parts = [html_to_pdf(f"<html lang='fa' dir='rtl'><body><p>{PERSIAN} {i}</p></body>"
+                         "</html>", numbers=None) for i in range(3)]
+    joined = join_pdfs(parts, numbers="persian", direction="rtl")
+    assert len(PdfReader(io.BytesIO(joined)).pages) == 3
+    # None if an earlier test of this process made this thread's already.
+    assert len(made) <= 1, len(made)
+
+
+def test_a_process_removes_its_font_folder_when_it_ends_and_leaves_its_parent_s(
+        tmp_path: Path) -> None:
+    """The kept font configuration's temporary folder (the decoded font) goes when the
+    process that made it ends: the main process, and a render process of the memorial's
+    pool, which makes its own and must not remove its parent's."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import os, sys
+from pathlib import Path
+from dadkhahi.pdf import html_to_pdf
+from dadkhahi.publish.site import _forked_pool
+
+def folders():
+    return sorted(p.name for p in Path(os.environ["TMPDIR"]).glob("weasyprint-*"))
+
+def render(_):
+    html_to_pdf("<p>SYNTHETIC</p>")
+    return folders()
+
+html_to_pdf("<p>SYNTHETIC</p>")
+mine = folders()
+with _forked_pool(2) as pool:
+    seen = pool.map(render, range(4), chunksize=1)
+assert len(mine) == 1, mine
+assert all(mine[0] in names and len(names) >= 2 for names in seen), seen
+assert folders() == mine, (folders(), mine)  # the pool's folders went, not this one's
+"""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert list(tmp_path.glob("weasyprint-*")) == []

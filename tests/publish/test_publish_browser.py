@@ -4,7 +4,8 @@ server (a host or mirror), in both languages.
 Debian's Chromium through Playwright: every page template (the redirect and "under
 review" pages a relinking leaves too) passes axe-core with no serious or critical
 violation, loads nothing from anywhere but the site's own files,
-and a victim is found by the offline search under the name each script writes.
+and a victim is found by the offline search under the name each script writes; with
+JavaScript off every page still reads, on screen and in print.
 Screenshots go to ``build/screenshots/`` for a reviewer.
 """
 
@@ -161,6 +162,28 @@ def test_every_template_opens_from_file_and_passes_axe(world: World, tmp_path: P
                         f"[data-search-results] a[href$='{victim}.html']", timeout=15_000)
             page.screenshot(path=shot_name("memorial-search-served", "en", "desktop"))
         context.close()
+        # With JavaScript off (a reader's choice, or a browser that blocks it), each page
+        # still reads: its heading and text are shown on screen and in print; the search
+        # page shows its note pointing to the lists instead of a box that cannot work;
+        # the places page its table instead of the map.
+        bare = browser.new_context(java_script_enabled=False)
+        plain = bare.new_page()
+        for lang in ("fa", "en"):
+            for name, rel in pages.items():
+                plain.goto((site / lang / rel).as_uri())
+                for media in ("screen", "print"):
+                    plain.emulate_media(media=media)
+                    assert plain.locator("main h1").is_visible(), (lang, name, media)
+                    assert len(plain.inner_text("main")) > 40, (lang, name, media)
+            plain.emulate_media(media="screen")
+            plain.goto((site / lang / pages["search"]).as_uri())
+            assert plain.locator("[data-search-nojs]").is_visible()
+            assert not plain.locator("#search-q").is_visible()
+            plain.goto((site / lang / pages["places"]).as_uri())
+            assert plain.locator("main table tbody tr").count() == 2
+            plain.goto((site / lang / pages["victim"]).as_uri())
+            assert "Evin" in plain.inner_text("main") or "اوین" in plain.inner_text("main")
+        bare.close()
     assert not over.elsewhere and not over.console, (over.elsewhere, over.console)
     assert not watch.elsewhere, watch.elsewhere
     # axe-core reads the stylesheets by XMLHttpRequest, which file:// refuses; the pages

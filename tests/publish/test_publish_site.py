@@ -113,6 +113,31 @@ def test_builds_are_sequenced_and_an_older_copy_is_flagged(
     assert len(problems) == 1 and "older than build 2" in problems[0]
 
 
+def test_sources_that_disagree_are_shown_side_by_side_each_with_its_sources(
+        world: World, tmp_path: Path) -> None:
+    """List A knows Shirin's execution to the month, list B to the day: her page shows
+    both dates under one heading that says the sources disagree, each date citing its
+    own list and no other, in both languages."""
+    out = tmp_path / "site"
+    build(world.store, "tester", out)
+    for lang, label, month, day in (
+            ("en", "Date of execution", "23 July 1988 – 22 August 1988 (Mordad 1367)",
+             "11 August 1988 (20 Mordad 1367)"),
+            ("fa", "تاریخ اعدام", "مرداد ۱۳۶۷ (۲۳ ژوئیه ۱۹۸۸ – ۲۲ اوت ۱۹۸۸)",
+             "۲۰ مرداد ۱۳۶۷ (۱۱ اوت ۱۹۸۸)")):
+        page = (out / lang / "victims" / f"{world.persons['A-2']}.html").read_text("utf-8")
+        cited = dict(re.findall(r'<li id="s(\d+)"><cite><bdi dir="auto">SYNTHETIC list (\w)<',
+                                page))
+        assert sorted(cited.values()) == ["A", "B"], cited
+        found = re.search(rf"<dt>{label}</dt>(.*?)</dd>", page, re.S)
+        assert found is not None, label
+        assert 'class="conflict"' in found.group(1)
+        values = re.findall(r'<li><bdi dir="auto">(.*?)</bdi>(.*?)</li>', found.group(1), re.S)
+        shown = {value: {cited[n] for n in re.findall(r'href="#s(\d+)"', rest)}
+                 for value, rest in values}
+        assert shown == {month: {"A"}, day: {"B"}}, shown
+
+
 def test_how_many_shows_others_figures_as_their_claims(world: World, tmp_path: Path) -> None:
     from datetime import date
 

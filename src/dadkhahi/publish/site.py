@@ -753,7 +753,11 @@ def _forked_pool(workers: int) -> Iterator[Any]:
     (the memorial, the pages rendered so far) and write into each one's header, copying
     every memory page holding one into the render process instead of sharing it with the
     build (copy-on-write); the joins collect after each part. This process unfreezes its
-    own once the pool has forked."""
+    own once the pool has forked.
+
+    A pool whose work is done is closed and joined, so its processes end normally and
+    run their exit finalizers (a PDF's font configuration removes its temporary folder:
+    :func:`dadkhahi.pdf._font_config`); on an error it is terminated."""
     gc.freeze()
     try:
         pool = mp.get_context("fork").Pool(workers)
@@ -761,6 +765,8 @@ def _forked_pool(workers: int) -> Iterator[Any]:
         gc.unfreeze()
     with pool:
         yield pool
+        pool.close()
+        pool.join()
 
 
 def render_workers() -> int:
