@@ -1,6 +1,7 @@
 """Start-up speed of the command line (issue 12 item 17).
 
     .venv/bin/python benchmarks/cli/bench_startup.py [--runs 5]
+    .venv/bin/python benchmarks/cli/bench_startup.py --src /tmp/old/src --src src
 
 Times, as real processes, median and best of --runs: ``dadkhahi --help``,
 ``dadkhahi --version``, ``init`` in a fresh home, and ``estimate --method chao`` on a
@@ -12,6 +13,9 @@ Each command runs once untimed first, with Python allowed to write its bytecode 
 (``PYTHONDONTWRITEBYTECODE`` is dropped for the children): a user's second run reads
 ``__pycache__``, and a cold compile of our own modules (about 0.1 s for ``init``) is not
 start-up cost the user pays each time.
+
+``--src DIR`` (repeatable) runs the commands with ``PYTHONPATH=DIR``: two checkouts
+compared run by run, alternating, so a change in the machine's load falls on both alike.
 """
 
 from __future__ import annotations
@@ -35,26 +39,32 @@ def _cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def _times(cmd: list[str], runs: int, before: list[str] | None = None
-           ) -> tuple[list[float], list[float]]:
-    """(wall seconds, CPU seconds) of each run of ``cmd``, after one untimed run."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    wall, cpu = [], []
+def _times(cmd: list[str], runs: int, envs: dict[str, dict[str, str]],
+           before: list[str] | None = None) -> dict[str, tuple[list[float], list[float]]]:
+    """(wall seconds, CPU seconds) of each run of ``cmd`` under each environment, runs
+    alternating between them, after one untimed run each."""
+    out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in envs}
     for i in range(runs + 1):
-        if before:
-            subprocess.run(before, check=True, capture_output=True)
-        c0, t0 = _cpu(), time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
-        if i:  # the first run writes the bytecode cache
-            wall.append(time.perf_counter() - t0)
-            cpu.append(_cpu() - c0)
-    return wall, cpu
+        for name, env in envs.items():
+            if before:
+                subprocess.run(before, check=True, capture_output=True)
+            c0, t0 = _cpu(), time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, env=env)
+            if i:  # the first run writes the bytecode cache
+                out[name][0].append(time.perf_counter() - t0)
+                out[name][1].append(_cpu() - c0)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--src", action="append", default=[],
+                        help="PYTHONPATH of a checkout to time (repeatable; default: as "
+                             "this process imports dadkhahi)")
     args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    envs = {src: {**env, "PYTHONPATH": src} for src in args.src} or {"": env}
     work = Path(tempfile.mkdtemp(prefix="dadkhahi-startup-"))
     try:
         table = work / "table.csv"
@@ -71,10 +81,12 @@ def main() -> None:
         ]
         print(f"load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})")
         for name, cmd, before, target in cases:
-            times, cpu = _times(cmd, args.runs, before)
             goal = f" (target < {target} s)" if target else ""
-            print(f"{name}: median {statistics.median(times):.3f} s, best {min(times):.3f} s "
-                  f"of {args.runs}{goal}; CPU median {statistics.median(cpu):.3f} s")
+            for src, (times, cpu) in _times(cmd, args.runs, envs, before).items():
+                label = f"{name} [{src}]" if src else name
+                print(f"{label}: median {statistics.median(times):.3f} s, best "
+                      f"{min(times):.3f} s of {args.runs}{goal}; CPU median "
+                      f"{statistics.median(cpu):.3f} s")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

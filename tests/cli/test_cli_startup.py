@@ -118,3 +118,20 @@ def test_evidence_add_loads_neither_pydantic_nor_pillow(tmp_path: Path) -> None:
                             "--sensitivity", "restricted")
     assert "dadkhahi.intake.evidence" in loaded and list(home.glob("blobs/??/??/*"))
     assert not {m for m in loaded if m.startswith(("pydantic", "PIL"))}
+
+
+def test_a_closed_form_estimate_loads_neither_pydantic_nor_rich_progress(
+        tmp_path: Path) -> None:
+    # Issue 12 item 17 (`estimate --method chao` < 1 s): every option's default went
+    # through Typer's Pydantic coercion, numbers included (cli.values now takes a number
+    # given as its default as it is), and a progress bar with its refresh thread was set
+    # up for an estimate that takes milliseconds.
+    table = tmp_path / "histories.csv"
+    table.write_text("A,B,count\n1,0,10\n0,1,8\n1,1,4\n", "utf-8")
+    loaded = _modules_after("estimate", "--table", str(table), "--method", "chao")
+    assert "dadkhahi.estimate.reference" in loaded
+    assert not {m for m in loaded if m.startswith(("pydantic", "rich.progress"))}
+    # A number typed on the command line is still read (and checked) by Typer's own.
+    typed = _modules_after("estimate", "--table", str(table), "--method", "chao",
+                           "--level", "0.9")
+    assert "dadkhahi.estimate.reference" in typed and "pydantic" in typed

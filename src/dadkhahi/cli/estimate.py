@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import TaskID
 
 from dadkhahi.cli.common import console, count_progress
 from dadkhahi.domain.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.progress import Progress, TaskID
 
     from dadkhahi.estimate import EstimateResult, Options
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 #: ``loader(language)``: the linked store's capture histories, places named in
 #: ``language`` (``en`` or ``fa``).
 HistoriesLoader = Callable[[str], "pd.DataFrame"]
+
+#: Methods computed in closed form, at once: shown without a progress bar.
+CLOSED_FORMS = frozenset({"chao", "lp"})
 
 
 @dataclass(frozen=True)
@@ -320,13 +324,18 @@ def make_estimate_command(
                 console.print(render_description(description))
             return
         stratified = by is not None
-        with count_progress() as bar:
+        # The closed forms (Chao, Lincoln-Petersen) take milliseconds: no bar, nor Rich's
+        # progress machinery and its refresh thread (start-up, issue 12 item 17).
+        shown: Progress | None = count_progress() if method not in CLOSED_FORMS else None
+        with shown or nullcontext():
             tasks = {}
 
             def report(label: str, done: int, at_most: int) -> None:
+                if shown is None:
+                    return
                 if label not in tasks:
-                    tasks[label] = bar.add_task(label, total=at_most)
-                bar.update(tasks[label], completed=done, total=at_most)
+                    tasks[label] = shown.add_task(label, total=at_most)
+                shown.update(tasks[label], completed=done, total=at_most)
 
             try:
                 results: list[EstimateResult] = (
