@@ -290,3 +290,26 @@ def test_render_processes_are_forked_with_the_build_s_objects_frozen() -> None:
         frozen = pool.apply(gc.get_freeze_count)
     assert frozen > before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_process_that_froze_its_objects_keeps_them_frozen_through_a_build_s_pool() -> None:
+    """A server freezes its start-up objects (``http.serving.served``) and may build the
+    memorial on its jobs thread: the render pool leaves that freeze as it found it."""
+    import gc
+
+    from fastapi import FastAPI
+
+    from dadkhahi.http.serving import served
+    from dadkhahi.publish import site
+
+    switch = sys.getswitchinterval()
+    served(FastAPI())
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with site._forked_pool(2) as pool:
+            assert pool.apply(sum, ([1, 2],)) == 3
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(switch)

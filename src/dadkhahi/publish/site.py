@@ -753,16 +753,23 @@ def _forked_pool(workers: int) -> Iterator[Any]:
     (the memorial, the pages rendered so far) and write into each one's header, copying
     every memory page holding one into the render process instead of sharing it with the
     build (copy-on-write); the joins collect after each part. This process unfreezes its
-    own once the pool has forked.
+    own once the pool has forked. A process that froze its own objects already (a
+    server, ``http.serving.served``, building on its jobs thread) keeps them frozen and
+    the build's are not frozen: unfreezing would hand the server's start-up objects back
+    to its collector (a full pass over them stalled every request), and leaving the
+    build's frozen would keep its cyclic garbage for good.
 
     A pool whose work is done is closed and joined, so its processes end normally and
     run their exit finalizers (a PDF's font configuration removes its temporary folder:
     :func:`dadkhahi.pdf._font_config`); on an error it is terminated."""
-    gc.freeze()
+    frozen_before = gc.get_freeze_count() > 0
+    if not frozen_before:
+        gc.freeze()
     try:
         pool = mp.get_context("fork").Pool(workers)
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     with pool:
         yield pool
         pool.close()
