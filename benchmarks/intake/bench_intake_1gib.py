@@ -18,6 +18,13 @@ the machine is quiet (the load average is printed at the start and the end).
 (``git worktree add /tmp/old main``) compared in the same rounds, so a change in load
 falls on both alike. Each intake runs once untimed first, with Python allowed to write
 its bytecode cache: a user's second run reads ``__pycache__``.
+
+For each intake it also prints when the copy started: the wall time and the CPU time
+(user + system, read from ``/proc`` at that moment) from the process's start to the
+first temporary file in the blob store (start-up before the copy is the part of intake
+not overlapped with it). ``--existing-source`` adds into a source registered
+beforehand (``--source bench``, whose sensitivity must be read from the database before
+a byte is copied) instead of a new one (``--source-title bench``).
 """
 
 from __future__ import annotations
@@ -49,6 +56,28 @@ def _timed(cmd: list[str], env: dict[str, str], before: list[str] | None = None
     return time.perf_counter() - t0, _cpu() - c0
 
 
+def _copy_start(cmd: list[str], env: dict[str, str], tmp: Path) -> tuple[float, float]:
+    """Run an intake; (wall seconds, CPU seconds) from its start until its first copy
+    appears in ``tmp`` (the blob store's temporary folder), read while it runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    seen: tuple[float, float] | None = None
+    while proc.poll() is None:
+        if seen is None and tmp.is_dir() and any(tmp.glob("incoming-*")):
+            wall = time.perf_counter() - t0
+            stat = Path(f"/proc/{proc.pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            seen = (wall, (int(fields[11]) + int(fields[12])) / tick)
+        time.sleep(0.002)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    if seen is None:
+        raise RuntimeError("the intake finished before its copy was seen")
+    return seen
+
+
 def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -57,6 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--existing-source", action="store_true",
+                        help="add into a source registered beforehand (--source) instead "
+                             "of a new one (--source-title)")
     parser.add_argument("--src", action="append", default=[],
                         help="PYTHONPATH of an intake to time (repeatable; default: as "
                              "this process imports dadkhahi)")
@@ -75,12 +107,21 @@ def main() -> None:
         copy = work / "copy.bin"
         home = work / "home"
         dk = [sys.executable, "-m", "dadkhahi", "--home", str(home)]
-        reset = ["bash", "-c", f"rm -rf {home} && {' '.join(dk)} init --origin bench/intake"]
-        add = [*dk, "evidence", "add", str(big), "--source-title", "bench"]
+        setup = f"rm -rf {home} && {' '.join(dk)} init --origin bench/intake"
+        if args.existing_source:
+            note = work / "note.txt"
+            note.write_text("SYNTHETIC note\n", "utf-8")
+            setup += f" && {' '.join(dk)} evidence add {note} --source-title bench"
+        reset = ["bash", "-c", setup]
+        add = [*dk, "evidence", "add", str(big),
+               *(["--source", "bench"] if args.existing_source else ["--source-title", "bench"])]
+        print("intake into " + ("an existing source (--source bench)" if args.existing_source
+                                else "a new source (--source-title bench)"))
         for intake_env in intakes.values():  # untimed: bytecode caches written
             _timed(add, intake_env, before=reset)
         walls: dict[str, list[float]] = {"openssl": [], "dd": []}
         cpus: dict[str, list[float]] = {"openssl": [], "dd": []}
+        starts: dict[str, list[tuple[float, float]]] = {}
         for _ in range(args.runs):
             for name, cmd, before in (
                     ("openssl", ["openssl", "dgst", "-sha256", str(big)], None),
@@ -94,6 +135,10 @@ def main() -> None:
                 wall, cpu = _timed(add, intake_env, before=reset)
                 walls.setdefault(label, []).append(wall)
                 cpus.setdefault(label, []).append(cpu)
+            for label, intake_env in intakes.items():
+                subprocess.run(reset, check=True, capture_output=True, env=intake_env)
+                starts.setdefault(label, []).append(
+                    _copy_start(add, intake_env, home / "blobs" / "tmp"))
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         mib = size / 2**20
         print(f"file: {mib:,.0f} MiB (page-cached); {args.runs} rounds, best (median)")
@@ -114,6 +159,11 @@ def main() -> None:
                   f"{slower / min(walls[label]):.2f}x best, "
                   f"{slower_mid / statistics.median(walls[label]):.2f}x median "
                   "(target >= 0.8x)")
+            start_walls = [w for w, _ in starts[label]]
+            start_cpus = [c for _, c in starts[label]]
+            print(f"  copy started after {min(start_walls):.2f} s "
+                  f"({statistics.median(start_walls):.2f} s) wall, CPU {min(start_cpus):.2f} s "
+                  f"({statistics.median(start_cpus):.2f} s)")
         print(f"peak RSS of any child process: {peak / 1024:,.0f} MiB")
         print(f"load average at the end: {_load()}")
     finally:

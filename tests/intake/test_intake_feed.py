@@ -93,30 +93,87 @@ def test_a_hook_that_raises_stops_the_feed_there(store: Store, tmp_path: Path) -
     assert not _incoming(store.blobs)
 
 
+@pytest.mark.parametrize("existing", [None, Sensitivity.RESTRICTED, Sensitivity.PROTECTED])
 def test_the_command_line_starts_copying_before_it_opens_the_store(
-        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Issue 12 item 17: opening the store imports SQLAlchemy and the store (about 0.5 s
-    # of start-up); a new source's files are copied meanwhile, not after.
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        existing: Sensitivity | None) -> None:
+    # Issue 12 item 17: opening the store imports the store's modules, walks the home and
+    # checks its schema; a new source's files are copied meanwhile, and so are an existing
+    # source's (stop 28 left `--source X` opening the store first, to learn whether the
+    # files must be sealed as they are copied): its sensitivity is read with one query.
     import dadkhahi.cli.evidence as cli_evidence
 
     paths = _files(tmp_path / "in", 2)
+    before = 0
+    naming = ["--source-title", "SYNTHETIC"]
+    if existing is not None:
+        first = tmp_path / "first.txt"
+        first.write_text("SYNTHETIC first\n")
+        held = add_evidence(store, [first], RECEIPT, new_source=SourceSpec(
+            title="SYNTHETIC held", sensitivity=existing))
+        before = 1
+        # By its exact title, and by a prefix of its ID.
+        naming = ["--source", "SYNTHETIC held" if existing is Sensitivity.RESTRICTED
+                  else str(held.source_id)[:9]]
     opened = cli_evidence.open_store
     feeding: list[bool] = []
+    started: list[Sensitivity] = []
+    made = FileFeed.__init__
 
     def open_store() -> Store:
         feeding.append(any(t.name == "intake-feed" for t in threading.enumerate()))
         return opened()
 
+    def feed(self: FileFeed, *args: object, **kwargs: object) -> None:
+        made(self, *args, **kwargs)  # type: ignore[arg-type]
+        started.append(self.sensitivity)
+
     monkeypatch.setattr(cli_evidence, "open_store", open_store)
+    monkeypatch.setattr(FileFeed, "__init__", feed)
     from dadkhahi.cli.main import app
 
     done = CliRunner().invoke(app, ["--home", str(store.home.path), "evidence", "add",
-                                    str(tmp_path / "in"), "--source-title", "SYNTHETIC"],
+                                    str(tmp_path / "in"), *naming],
                               env={"COLUMNS": "200"})
     assert done.exit_code == 0, done.output
     assert feeding == [True]
+    # One feed, copying as the source requires from its first byte (sealed if protected).
+    assert started == [existing or Sensitivity.RESTRICTED]
     assert "2 added" in done.output and not _incoming(store.blobs)
-    assert len(_placed(store.blobs)) == len(paths)
+    assert len(_placed(store.blobs)) == len(paths) + before
+    if existing is Sensitivity.PROTECTED:
+        plain = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+        assert not plain & set(store.blobs.iter_hashes())
+
+
+def test_a_source_the_command_line_cannot_find_is_refused_as_before(
+        store: Store, tmp_path: Path) -> None:
+    from dadkhahi.cli.main import app
+
+    _files(tmp_path / "in", 1)
+    done = CliRunner().invoke(app, ["--home", str(store.home.path), "evidence", "add",
+                                    str(tmp_path / "in"), "--source", "SYNTHETIC nosuch"],
+                              env={"COLUMNS": "200"})
+    assert done.exit_code != 0 and "no source 'SYNTHETIC nosuch'" in str(done.exception)
+    assert not _incoming(store.blobs) and not _placed(store.blobs)
+
+
+def test_a_feed_started_under_another_sensitivity_starts_again(
+        store: Store, tmp_path: Path) -> None:
+    # The sensitivity read ahead of the store is checked against the store's: a source
+    # made protected meanwhile gets its files sealed, its plain copies discarded.
+    first = tmp_path / "first.txt"
+    first.write_text("SYNTHETIC first\n")
+    held = add_evidence(store, [first], RECEIPT, new_source=SourceSpec(
+        title="SYNTHETIC held", sensitivity=Sensitivity.PROTECTED))
+    paths = _files(tmp_path / "in", 2)
+    ahead = FileFeed(store.blobs, paths, Sensitivity.RESTRICTED)
+    report = add_evidence(store, [tmp_path / "in"], RECEIPT, source_id=held.source_id,
+                          feed=ahead)
+    assert [o.status for o in report.outcomes] == ["added", "added"]
+    plain = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+    assert not plain & set(store.blobs.iter_hashes())
+    assert len(set(store.blobs.iter_sealed_names())) == 3 and not _incoming(store.blobs)
 
 
 def test_what_the_copy_needs_is_light() -> None:

@@ -23,6 +23,7 @@ from dadkhahi.cli.common import (
     open_store,
 )
 from dadkhahi.cli.refs import resolve_source
+from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     CaptureResult,
@@ -32,6 +33,7 @@ from dadkhahi.domain.vocab import (
     SourceKind,
 )
 from dadkhahi.store.blobs import BlobStore
+from dadkhahi.store.home import Home
 
 app = typer.Typer(help="Take in files and follow their chain of custody.", no_args_is_help=True)
 
@@ -89,14 +91,19 @@ def add(
             advance=lambda n: bar.advance(task, n),
         )
         feed = None
-        if spec is not None:
-            # A new source's sensitivity is known without the store: the copying starts
-            # now, while the store and its libraries are imported and opened (issue 12
-            # item 17). Only into a home that exists (its blob folder would be made).
+        if spec is not None or source is not None:
+            # The copying starts now, while the store and its libraries are imported and
+            # opened (issue 12 item 17), as the source's sensitivity requires (a protected
+            # source's files are sealed as they are copied): a new source's is given, an
+            # existing one's read with one query. Only into a home that exists (its blob
+            # folder would be made).
             chosen = home()
             chosen.config()
-            feed = FileFeed(BlobStore(chosen.blob_dir), files_to_add(paths), spec.sensitivity,
-                            hooks)
+            files = files_to_add(paths)
+            ahead = (spec.sensitivity if spec is not None
+                     else _sensitivity_ahead(chosen, str(source)))
+            if ahead is not None:
+                feed = FileFeed(BlobStore(chosen.blob_dir), files, ahead, hooks)
         with feed or nullcontext():
             from dadkhahi.intake.evidence import Receipt, add_evidence
 
@@ -131,6 +138,25 @@ def add(
         raise typer.Exit(130)
     if report.skipped:
         raise typer.Exit(1)
+
+
+def _sensitivity_ahead(chosen: Home, ref: str) -> Sensitivity | None:
+    """The sensitivity of the existing source ``ref``, read before the store is opened
+    (one query, the store's own look-up), or None when it cannot be told so (no such
+    source, a database still to be migrated): then the copying waits for the store, whose
+    look-up says what is wrong. Whatever this reads, the add checks again against the
+    store (``add_evidence`` starts the copying again if the source changed meanwhile)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dadkhahi.store.db import DatabaseReader
+
+    reader = DatabaseReader(chosen.database_url())
+    try:
+        return Sensitivity(resolve_source(reader, None, ref)["sensitivity"])
+    except (UserError, SQLAlchemyError, ValueError):
+        return None
+    finally:
+        reader.close()
 
 
 @app.command("custody")

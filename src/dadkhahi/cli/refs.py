@@ -14,7 +14,7 @@ silently would split one list into two for the estimate. A new source is named w
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
@@ -24,10 +24,21 @@ from dadkhahi.domain.ids import PREFIXES
 from dadkhahi.domain.vocab import Role
 
 if TYPE_CHECKING:
-    from sqlalchemy import Table
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy import Connection, Table
 
     from dadkhahi.access.policy import Principal
     from dadkhahi.store.store import Store
+
+class Reads(Protocol):
+    """What a look-up reads through: a :class:`Store`, or a home's database read before
+    its store is opened (:class:`dadkhahi.store.db.DatabaseReader`)."""
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A read-only connection."""
+        ...
+
 
 # SQLAlchemy, the schema and the policy are imported when a command runs, not when
 # --help is shown (issue 12 item 17).
@@ -72,20 +83,24 @@ def viewer(store: Store, as_user: str | None) -> Principal:
 def _seen(principal: Principal | None, table: Table) -> Any:
     from sqlalchemy import true
 
-    from dadkhahi.access.policy import visible
-
     # None: the home's operator taking things in (evidence add, lists import), who holds
     # the keys and names any source of the home, as before there were listings.
-    return true() if principal is None else visible(principal, table)
+    if principal is None:
+        return true()
+    from dadkhahi.access.policy import visible
+
+    return visible(principal, table)
 
 
 def _bind(principal: Principal | None) -> dict[str, str]:
+    if principal is None:
+        return {}
     from dadkhahi.access.policy import params
 
-    return {} if principal is None else params(principal)
+    return params(principal)
 
 
-def resolve_id(store: Store, principal: Principal | None, ref: str, kind: str) -> str:
+def resolve_id(store: Reads, principal: Principal | None, ref: str, kind: str) -> str:
     """The full ID of the ``kind`` object whose ID is ``ref`` or starts with it, among
     those ``principal`` may see (all of them for None, the home's operator)."""
     from sqlalchemy import select
@@ -140,7 +155,7 @@ def resolve_any(store: Store, principal: Principal | None, ref: str,
     return kind, resolve_id(store, principal, ref, kind)
 
 
-def resolve_source(store: Store, principal: Principal | None, ref: str) -> dict[str, Any]:
+def resolve_source(store: Reads, principal: Principal | None, ref: str) -> dict[str, Any]:
     """The visible source whose ID (or unique ID prefix) or exact title is ``ref``.
 
     Refused when nothing matches, naming the nearest titles, or when two sources share

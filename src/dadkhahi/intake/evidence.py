@@ -119,15 +119,16 @@ def add_evidence(
 
     The files are copied into the blob store on a thread (:class:`FileFeed`), each while
     the one before it is recorded. ``feed``: the copying of ``paths`` already started
-    (by a command line that knew the source's sensitivity before opening the store);
+    (by a command line that learnt the source's sensitivity before opening the store);
     ``hooks`` then serve only for outcomes, the feed having its own. It is closed here.
+    A feed copying under another sensitivity than the source's (changed since it was
+    read) is closed, its copies discarded, and the copying starts again.
     """
-    if (source_id is None) == (new_source is None):
-        if feed is not None:
-            feed.close()
-        raise UserError("name an existing source (--source) or a new one (--source-title)")
-    if feed is None:
-        files = files_to_add(paths)
+    try:
+        if (source_id is None) == (new_source is None):
+            raise UserError("name an existing source (--source) or a new one "
+                            "(--source-title)")
+        files = feed.files if feed is not None else files_to_add(paths)
         if new_source is not None:
             sensitivity = new_source.sensitivity
         else:
@@ -135,10 +136,15 @@ def add_evidence(
             with store.reading() as conn:
                 source = get_source(conn, source_id)
             source_id, sensitivity = str(source["id"]), Sensitivity(source["sensitivity"])
-        feed = FileFeed(store.blobs, files, sensitivity, hooks)
-    elif new_source is None or feed.sensitivity is not new_source.sensitivity:
+    except BaseException:
+        if feed is not None:
+            feed.close()
+        raise
+    if feed is not None and feed.sensitivity is not sensitivity:
         feed.close()
-        raise ValueError("a feed started ahead serves a new source of its sensitivity only")
+        feed = None
+    if feed is None:
+        feed = FileFeed(store.blobs, files, sensitivity, hooks)
     report = IntakeReport(source_id=source_id)
     on_outcome = hooks.outcome if hooks else None
 

@@ -186,3 +186,23 @@ def read_connection(engine: Engine, one_statement: bool = False) -> Iterator[Con
             conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
+
+
+class DatabaseReader:
+    """Reads of a home's database without its store: no key ring, no migration check, no
+    walk of the home's files. For a look-up the command line makes before it opens the
+    store (``evidence add --source``: the source's sensitivity, so that copying its files
+    can start while the store opens). Close it when done."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only view of one consistent snapshot (:func:`read_connection`)."""
+        with read_connection(self.engine) as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Let go of the database's connections."""
+        self.engine.dispose()
