@@ -63,3 +63,19 @@ def test_a_read_looks_its_session_up_on_the_connection_it_reads_with(
     missing = world.client.get("/api/records/rec_0000000000000000", headers=h)
     assert unseen.status_code == missing.status_code == 404
     assert unseen.json()["error"]["code"] == missing.json()["error"]["code"]
+
+
+def test_the_api_takes_whole_ids_only(world: World) -> None:
+    """Issue 12 item 9: the command line takes a unique prefix of an ID; the API keeps
+    exact IDs. A prefix is answered as any unknown ID: an 'ambiguous prefix' answer would
+    tell that hidden objects start so. A guard (it passes on the code before it too)."""
+    o = world.objects[RESTRICTED]
+    h = world.headers("researcher")
+    for kind, oid in (("records", o.record), ("sources", o.source), ("items", o.item),
+                      ("persons", o.person), ("claims", o.claim)):
+        assert world.client.get(f"/api/{kind}/{oid}", headers=h).status_code == 200, kind
+        prefix = world.client.get(f"/api/{kind}/{oid[:-1]}", headers=h)
+        unknown = world.client.get(f"/api/{kind}/{oid[:-1]}z", headers=h)
+        assert prefix.status_code == unknown.status_code == 404, kind
+        assert prefix.json()["error"]["code"] == unknown.json()["error"]["code"]
+        assert "ambiguous" not in prefix.text and oid not in prefix.text

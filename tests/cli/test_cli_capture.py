@@ -4,9 +4,11 @@ Every value here is SYNTHETIC."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+from PIL import Image
 from typer.testing import CliRunner
 
 from dadkhahi.cli.main import app
@@ -18,7 +20,8 @@ from dadkhahi.store.store import Store
 
 
 def _run(store: Store, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(app, ["--home", str(store.home.path), *args])
+    result = CliRunner().invoke(app, ["--home", str(store.home.path), *args],
+                                env={"COLUMNS": "200"})
     assert result.exit_code == code, result.output
     return result.output
 
@@ -54,3 +57,28 @@ def test_verify_capture_records_and_custody_shows_it(store: Store, tmp_path: Pat
     wrong = _run(store, "evidence", "verify-capture", item_id, "--place", "x", "--method",
                  "m", "--result", "proven", code=2)
     assert "proven" in wrong
+
+
+def test_custody_lists_the_stripped_copy_and_the_metadata_it_left_out(
+        store: Store, tmp_path: Path) -> None:
+    # Issue 12 item 16, as the command line shows it: `evidence custody` of a photo named
+    # neither its metadata-stripped copy nor the camera and GPS that copy left out.
+    photo = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "SYNTHETICMAKE"  # Make
+    exif[0x8825] = {1: "N", 2: (35.0, 47.0, 0.0), 3: "E", 4: (51.0, 23.0, 0.0)}  # GPS
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 200, 10)).save(out, format="JPEG", exif=exif)
+    photo.write_bytes(out.getvalue())
+    added = add_evidence(store, [photo], Receipt(actor="tester"), new_source=SourceSpec(
+        title="SYNTHETIC photos", sensitivity=Sensitivity.RESTRICTED))
+    item_id = added.added[0][1]
+    custody = json.loads(_run(store, "evidence", "custody", item_id[:12], "--json"))
+    (copy,) = custody["derivatives"]
+    assert copy["derivation"] == "metadata_stripped" and copy["id"] != item_id
+    assert custody["removed_metadata"]["Make"] == "SYNTHETICMAKE"
+    assert custody["removed_metadata"]["GPS position"] == "35.7833333, 51.3833333"
+    shown = " ".join(_run(store, "evidence", "custody", item_id).split())
+    assert f"derivative {copy['id']} (metadata_stripped" in shown
+    assert "metadata removed from the public copy (protected)" in shown
+    assert "SYNTHETICMAKE" in shown

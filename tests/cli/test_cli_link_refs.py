@@ -5,6 +5,7 @@ of pairs to review."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -65,6 +66,12 @@ def _dk(home: Path, *args: str) -> Result:
 def test_decide_by_the_lists_own_ids_and_one_count_to_review(home: Path,
                                                               tmp_path: Path) -> None:
     assert "pairs to review: 1" in _dk(home, "link", "stats").output
+    # Review shows each record's ID (what link decide also takes) beside the list's own ID.
+    queue = CliRunner().invoke(app, ["--home", str(home), "link", "review"], input="q\n",
+                               env={"COLUMNS": "200"})
+    assert queue.exit_code == 0, queue.output
+    reviewed = set(re.findall(r"\brec_[0-9a-f]{20}\b", queue.output))
+    assert len(reviewed) == 2 and queue.output.count("F-04 / 2") == 2, queue.output
     decided = _dk(home, "link", "decide", "M5:F-04", "Memorial:F-04", "same").output
     assert "are same" in decided
     refused = CliRunner().invoke(app, ["--home", str(home), "link", "decide", "M5:F-99",
@@ -80,6 +87,7 @@ def test_decide_by_the_lists_own_ids_and_one_count_to_review(home: Path,
         rows = list(csv.DictReader(f))
     f04 = [r for r in rows if r["record_id"] == "F-04"]
     assert {r["list"] for r in f04} == {"M5", "Memorial"}  # overlapping IDs told apart
+    assert {r["internal_record_id"] for r in f04} == reviewed
     assert len({r["person_id"] for r in f04}) == 1  # the decision held
     assert all(r["internal_record_id"].startswith("rec_") and r["list_id"].startswith("lst_")
                and r["source_id"].startswith("src_") for r in rows)

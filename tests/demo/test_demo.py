@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +18,16 @@ from dadkhahi.store.verify import verify_ledger
 
 def test_demo_runs_and_verifies(tmp_path: Path) -> None:
     target = tmp_path / "demo"
+    # Wide: each hint on one line, as a terminal wide enough shows it.
     proc = subprocess.run([sys.executable, "-m", "dadkhahi", "demo", "--dir", str(target)],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "COLUMNS": "1000"})
     assert proc.returncode == 0, proc.stderr
+    # Issue 12 item 21: every command it suggests runs as printed (names the demo's
+    # home), and its two counts of persons are explained.
+    hints = re.findall(r"\bdadkhahi (\S+) (\S+)", proc.stdout)
+    assert len(hints) >= 3 and all(h == ("--home", str(target)) for h in hints), hints
+    assert "linked from the lists, and added as facts of the case" in proc.stdout
     assert "ledger verify" in proc.stdout and "FAILED" not in proc.stdout
     # It ends with the workspace's address and a sign-in that works.
     assert "http://127.0.0.1:8000/" in proc.stdout and "'demo'" in proc.stdout
