@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from dadkhahi.linkage import link
+from dadkhahi.linkage.model import NEUTRAL_LEVELS, WEIGHED_AS
 from dadkhahi.linkage.run import local_spark_shape, spark_sizing
 
 GIVEN = [
@@ -170,6 +171,26 @@ def test_same_common_name_different_father_stays_apart(linked: object) -> None:
     assert _together(clusters, ["A-900", "B-900"])
     assert _together(clusters, ["A-901", "B-901"])
     assert not _together(clusters, ["A-900", "A-901"])
+
+
+def test_names_split_elsewhere_weigh_as_the_same_skeleton_once(linked: object) -> None:
+    # No training pair lands on these levels (their m would stay an untrained start,
+    # their u a floor): the family name's takes the m and u of its skeleton level, the
+    # given name's is neutral (m = u), so the whole name counts once.
+    model = linked.model  # type: ignore[attr-defined]
+    weighed = neutral = 0
+    for comparison in model["comparisons"]:
+        levels = {lv.get("label_for_charts"): lv for lv in comparison["comparison_levels"]}
+        for label, like in WEIGHED_AS.items():
+            if label in levels:
+                for key in ("m_probability", "u_probability"):
+                    assert levels[label][key] == levels[like][key] > 0
+                assert levels[label]["tf_adjustment_column"] == "name_joined"
+                weighed += 1
+        for label in NEUTRAL_LEVELS & levels.keys():
+            assert levels[label]["m_probability"] == levels[label]["u_probability"] > 0
+            neutral += 1
+    assert (weighed, neutral) == (1, 1)
 
 
 def test_result_shapes_and_review_queue(lists: pd.DataFrame, linked: object) -> None:

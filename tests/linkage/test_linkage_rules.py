@@ -27,12 +27,13 @@ from dadkhahi.linkage.model import (
     FATHER_CONFLICT,
     PREDICTION_BLOCKING,
     blocking_keys,
+    joined_label,
     model_settings,
 )
 
 _TF_COLUMNS = ("given_canon", "given_skel", "family_canon", "family_skel", "father_canon",
                "father_skel", "city_key", "province_key", "prison_key", "burial_key",
-               "affiliation_key")
+               "affiliation_key", "name_joined")
 
 
 def _plain(features: pd.DataFrame) -> list[dict[str, Any]]:
@@ -86,6 +87,15 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "birth_far": ({**ALI, "birth_year": "۱۳۴۰"}, {**ALI, "birth_year": "1970"}),
     # Hassan and Hossein share a consonant skeleton: two known names all the same.
     "fathers_differ": ({**ALI, "father_name": "Hassan"}, {**ALI, "father_name": "Hossein"}),
+    # A space inside the family name moves the parser's split: "علی خسرو | شاهی".
+    "moved_split": ({"given_name": "علی", "family_name": "خسروشاهی"},
+                    {"full_name": "علی خسرو شاهی"}),
+    "moved_split_latin": ({"given_name": "Mohammad Ali", "family_name": "Karimi"},
+                          {"given_name": "Mohammad", "family_name": "Ali Karimi"}),
+    # Hassan and Hossein again: both names run together agree letter for letter, but the
+    # given names are two known names, not one split elsewhere.
+    "joined_but_not_split": ({"given_name": "Hassan", "family_name": "Karimi"},
+                             {"given_name": "Hossein", "family_name": "Karimi"}),
 }
 
 
@@ -235,6 +245,16 @@ def test_names_run_together_block_a_family_name_written_with_a_space() -> None:
     assert joined[0] != joined[3]
     others = keys.drop(columns=f"blk_{rule}")
     assert not (others.iloc[0] == others.iloc[1]).fillna(False).any()
+
+
+def test_names_split_elsewhere_compare_as_the_same_names(
+    found: dict[str, dict[str, str]],
+) -> None:
+    for case in ("moved_split", "moved_split_latin"):
+        assert found[case]["given_name"] == joined_label("given_name"), case
+        assert found[case]["family_name"] == joined_label("family_name"), case
+    assert found["joined_but_not_split"]["given_name"] == "different known given_names"
+    assert found["joined_but_not_split"]["family_name"] == "same canonical family_name"
 
 
 # --- places weighed by how common they are ---

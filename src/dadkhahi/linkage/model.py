@@ -7,11 +7,14 @@ dialects read the same way. All name keys are ASCII (see
 
 Name comparison levels, most specific first: same canonical name (with term
 frequency adjustment, so a shared common name counts for less than a shared rare
-one); one name's parts a prefix of the other's
-(``Mohammad Ali`` / ``Mohammad``, given and father only); both names known to the
-table and different (Hassan and Hossein share a skeleton, so this comes before any
-skeleton level); same consonant skeleton (term frequency adjusted); same coarse
-skeleton (ch/sh/kh, s/z… merged); Jaro-Winkler on skeletons >= 0.92 and >= 0.8; else.
+one); both names run together the same while this one differs (given and family:
+a list put the split between them elsewhere; the family name weighed as the same
+skeleton of a name as common as the whole name, see :data:`WEIGHED_AS`); one
+name's parts a prefix of the other's (``Mohammad Ali`` / ``Mohammad``, given and
+father only); both names known to the table and different (Hassan and Hossein
+share a skeleton, so this comes before any skeleton level); same consonant
+skeleton (term frequency adjusted); same coarse skeleton (ch/sh/kh, s/z…
+merged); Jaro-Winkler on skeletons >= 0.92 and >= 0.8; else.
 """
 
 from __future__ import annotations
@@ -155,7 +158,42 @@ def _swapped(prefix: str, other: str) -> str:
     )
 
 
-def _name_comparison(prefix: str, label: str, *, partial: bool, swap: str | None = None) -> Any:
+def joined_label(label: str) -> str:
+    """Label of the level where both names run together agree but ``label`` does not."""
+    return f"same names run together, {label} split elsewhere"
+
+
+def skeleton_label(label: str) -> str:
+    """Label of the level where ``label``'s consonant skeletons agree."""
+    return f"same {label} skeleton"
+
+
+#: Levels whose m and u no training can estimate, each weighed as the level it names
+#: (the run copies that level's trained m and u: :func:`dadkhahi.linkage.run.link`).
+#: Both names run together agree while each name alone differs: a list put the
+#: boundary between given and family name elsewhere, or a space inside a name moved
+#: the parser's split (``علی خسرو | شاهی`` against ``علی | خسروشاهی``). EM never sees such
+#: a pair (it trains each name on blocks where the other name's skeleton agrees, and
+#: then both names run together agree only if this one does too) and random pairs
+#: almost never land here, so the level's own m and u would be an untrained start and
+#: a floored u: about 11 bits for a match on each name. The family name's level counts
+#: the whole name: the family skeleton level's m and u, adjusted by how common the
+#: whole name run together is (so a moved split of Mohammad Rezaei counts for as
+#: little as the common name does); the given name's level is neutral
+#: (:data:`NEUTRAL_LEVELS`), or the name would count twice.
+WEIGHED_AS: dict[str, str] = {joined_label("family_name"): skeleton_label("family_name")}
+#: Levels that are no evidence either way: m is set to u after training.
+NEUTRAL_LEVELS: frozenset[str] = frozenset({joined_label("given_name")})
+
+
+def _joined_elsewhere(prefix: str) -> str:
+    """SQL: both names run together agree, this name's skeleton does not."""
+    return f"name_joined_l = name_joined_r AND {prefix}_skel_l <> {prefix}_skel_r"
+
+
+def _name_comparison(
+    prefix: str, label: str, *, partial: bool, swap: str | None = None, joined: bool = False
+) -> Any:
     levels: list[Any] = [
         cll.NullLevel(f"{prefix}_skel"),
         _m(
@@ -164,6 +202,14 @@ def _name_comparison(prefix: str, label: str, *, partial: bool, swap: str | None
             f"same canonical {label}",
         ),
     ]
+    if joined:
+        # Before the prefix and "different known" levels: a moved split makes one
+        # name a prefix of the other, or two different known names (see WEIGHED_AS).
+        level: Any = cll.CustomLevel(_joined_elsewhere(prefix))
+        if joined_label(label) in WEIGHED_AS:
+            level = level.configure(tf_adjustment_column="name_joined", tf_adjustment_weight=1.0,
+                                    disable_tf_exact_match_detection=True)
+        levels.append(_m(level, 0.01, joined_label(label)))
     if partial:
         condition = (
             f"{prefix}_parts_l LIKE concat({prefix}_parts_r, ' %') "
@@ -183,7 +229,7 @@ def _name_comparison(prefix: str, label: str, *, partial: bool, swap: str | None
         _m(
             cll.ExactMatchLevel(f"{prefix}_skel", term_frequency_adjustments=True),
             0.2,
-            f"same {label} skeleton",
+            skeleton_label(label),
         ),
         _m(
             cll.ExactMatchLevel(f"{prefix}_coarse"),
@@ -296,8 +342,8 @@ def model_settings(probability_two_random_records_match: float = 1e-4) -> Settin
         link_type="dedupe_only",
         unique_id_column_name="record_id",
         comparisons=[
-            _name_comparison("given", "given_name", partial=True, swap="family"),
-            _name_comparison("family", "family_name", partial=False, swap="given"),
+            _name_comparison("given", "given_name", partial=True, swap="family", joined=True),
+            _name_comparison("family", "family_name", partial=False, swap="given", joined=True),
             _name_comparison("father", "father_name", partial=True),
             _birth_comparison(),
             _death_comparison(),

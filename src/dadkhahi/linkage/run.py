@@ -52,7 +52,9 @@ from dadkhahi.linkage.clusters import (
 from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.model import (
     CONFLICT_LEVELS,
+    NEUTRAL_LEVELS,
     TRAINING_BLOCKING,
+    WEIGHED_AS,
     blocking_keys,
     blocking_rules,
     model_settings,
@@ -349,7 +351,10 @@ def _floored(model: dict[str, Any]) -> dict[str, Any]:
     A level never seen among training matches gets m = 0, an infinite penalty: one
     unlucky field (a rare spelling, a wrong surname) would veto a pair that every
     other field supports. Real lists make such errors, so no level may veto. A
-    conflict level's m is then held at most its u (it never counts for a match).
+    conflict level's m is then held at most its u (it never counts for a match), and
+    a level no training can estimate takes the m and u of the level it is weighed as
+    (:data:`~dadkhahi.linkage.model.WEIGHED_AS`) or is made neutral (m = u:
+    :data:`~dadkhahi.linkage.model.NEUTRAL_LEVELS`).
     Every probability is then rounded to :data:`PARAMETER_DIGITS` significant digits.
     """
     for comparison in model["comparisons"]:
@@ -363,6 +368,15 @@ def _floored(model: dict[str, Any]) -> dict[str, Any]:
             # A conflict is never evidence for a match (see model.CONFLICT_LEVELS).
             if level.get("label_for_charts") in CONFLICT_LEVELS:
                 level["m_probability"] = min(level["m_probability"], level["u_probability"])
+        # An untrainable level weighs as the level it names, or as nothing
+        # (see model.WEIGHED_AS and NEUTRAL_LEVELS).
+        by_label = {lv.get("label_for_charts"): lv for lv in levels}
+        for label, like in WEIGHED_AS.items():
+            if label in by_label and like in by_label:
+                for key in ("m_probability", "u_probability"):
+                    by_label[label][key] = by_label[like][key]
+        for label in NEUTRAL_LEVELS & by_label.keys():
+            by_label[label]["m_probability"] = by_label[label]["u_probability"]
     # Splink names each linker at random; the name is no part of the model.
     model.pop("linker_uid", None)
     prior = model.get("probability_two_random_records_match")
