@@ -157,6 +157,11 @@ def test_skeleton_examples() -> None:
         ("Isfahan", "اصفهان", "place"),
         ("Kermanshah", "Bakhtaran", "place"),
         ("Babolsar", "بابلسر", "place"),  # not in the table: skeleton key
+        # German and French spellings of Rasht; a burial place written in either script.
+        ("Rascht", "رشت", "place"),
+        ("Racht", "Rasht", "place"),
+        ("unmarked mass grave", "گورهای جمعی", "place"),
+        ("mass grave", "گور جمعی", "place"),
         ("PMOI", "سازمان مجاهدین خلق", "org"),
         ("Fedaian", "فدائیان", "org"),
         ("Tudeh Party", "حزب توده", "org"),
