@@ -6,14 +6,17 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from dadkhahi.access import grants, passwords, reads, users
 from dadkhahi.access.policy import Principal, Role
 from dadkhahi.domain.ids import new_id
+from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.sources import register_source
+from dadkhahi.store import schema as s
+from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Store
 
 
@@ -24,12 +27,17 @@ def _records(store: Store, level: Sensitivity, n: int) -> tuple[str, list[str]]:
         ids = []
         for i in range(n):
             ids.append(new_id("record"))
-            tx.emit("record.added", {
+            data = {
                 "id": ids[-1], "source_id": source, "item_id": None, "import_id": None,
                 "row_number": i, "external_id": f"R{i}",
                 "verbatim": {"name": f"SYNTHETIC witness {i}"},
                 "normalized": {"name": f"synthetic witness {i}"}, "sensitivity": str(level),
-            })
+            }
+            if level is Sensitivity.PROTECTED:  # sealed, as intake.lists writes it
+                secret = {k: data[k] for k in ("verbatim", "normalized", "external_id")}
+                data.update(verbatim={}, normalized={}, external_id=REDACTED,
+                            sealed=tx.seal(secret, ids[-1]))
+            tx.emit("record.added", data)
     return source, sorted(ids)
 
 
@@ -70,6 +78,50 @@ def test_a_page_or_one_object_is_one_statement_without_a_transaction_on_postgres
     assert first["verbatim"]["name"].startswith("SYNTHETIC witness ") and "sealed" not in first
     assert pending.objects == [("record", i) for i in protected_ids[:2]]
     assert not postgres or statuses[-2:] == ["INTRANS", "INTRANS"]
+
+
+def test_a_page_of_sealed_rows_reads_its_data_keys_in_one_statement(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11 (stop 29): each sealed row's data key was a statement of its own (a page
+    of 20 protected records: 21 statements, 50 protected sources: 51). A page's keys are
+    now read in one statement, so a page costs the same statements whatever its size;
+    each row is still opened with its own key, and a row whose key was destroyed reads
+    as erased among the others."""
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                             parallelism=1))
+    user_id = users.add_user(store, "leila", Role.INVESTIGATOR, "SYNTHETIC passphrase 1",
+                             "setup")
+    leila = Principal(user_id=user_id, username="leila", role=Role.INVESTIGATOR)
+    protected, ids = _records(store, Sensitivity.PROTECTED, 20)
+    grants.grant(store, protected, user_id, "setup")
+    with store.reading() as conn:
+        sealed = conn.execute(select(s.records.c.sealed).where(s.records.c.id == ids[3])
+                              ).scalar_one()
+    with store.transaction("setup") as tx:
+        KeyRing.destroy(tx.conn, sealed["key_id"])
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    records = reads.RESOURCES["records"]
+    counts = {}
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        for limit in (1, 5, 20):
+            sent.clear()
+            page, pending = reads.read_page(store, leila, records, reads.PageQuery(
+                filters={"source_id": protected}, limit=limit))
+            counts[limit] = (len(sent), sum("data_keys" in x for x in sent))
+            assert [r["id"] for r in page.data] == ids[:limit]
+            assert pending.objects == [("record", i) for i in ids[:limit]]
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert counts[1] == counts[5] == counts[20] == (2, 1), counts
+    shown = {r["id"]: r for r in page.data}
+    assert shown[ids[3]].get("erased") is True and "sealed" not in shown[ids[3]]
+    names = {r["verbatim"]["name"] for i, r in shown.items() if i != ids[3]}
+    assert len(names) == 19 and all(n.startswith("SYNTHETIC witness ") for n in names)
 
 
 def test_the_page_of_a_sources_records_runs_a_generic_plan_on_postgresql(store: Store) -> None:

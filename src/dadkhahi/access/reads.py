@@ -313,23 +313,21 @@ def _one_statement(table: Table, team: bool) -> Select[Any]:
         table.c.id == bindparam("object_id", type_=table.c.id.type), visible_for(team, table))
 
 
-def _open_sealed(
-    store: Store, conn: Connection, row: dict[str, Any], context: str
-) -> dict[str, Any]:
-    """Row fields with its sealed payload laid over them (or ``erased`` if the key is gone)."""
-    sealed = row.pop("sealed", None)
-    if not sealed:
-        return row
-    payload = store.keys.unseal(conn, sealed, context)
-    if payload is None:
-        row["erased"] = True
-        return row
-    for k, v in payload.items():
-        if k in row and k not in _NEVER_SHOWN:
-            row[k] = v
-    if SUPPORT_LOCATORS in payload:  # laid on the supports by _attach_support
-        row[SUPPORT_LOCATORS] = payload[SUPPORT_LOCATORS]
-    return row
+def _open_sealed(store: Store, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Each row's fields with its sealed payload laid over them (or ``erased`` if the key
+    is gone), in place. Every data key the rows need is read in one statement: a page of
+    20 sealed rows was 21 statements (issue 11)."""
+    sealed = [(row, payload) for row in rows if (payload := row.pop("sealed", None))]
+    opened = store.keys.unseal_many(conn, [(payload, str(row["id"])) for row, payload in sealed])
+    for (row, _), payload in zip(sealed, opened, strict=True):
+        if payload is None:
+            row["erased"] = True
+            continue
+        for k, v in payload.items():
+            if k in row and k not in _NEVER_SHOWN:
+                row[k] = v
+        if SUPPORT_LOCATORS in payload:  # laid on the supports by _attach_support
+            row[SUPPORT_LOCATORS] = payload[SUPPORT_LOCATORS]
 
 
 def _render(
@@ -337,15 +335,14 @@ def _render(
     rows: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], list[ObjectRef]]:
     audited: list[ObjectRef] = []
-    out = []
     for row in rows:
         row["version"] = row["ledger_index"]
         if row.get("sensitivity") == str(Sensitivity.PROTECTED):
             audited.append((resource.kind, str(row["id"])))
-        out.append(_open_sealed(store, conn, row, str(row["id"])))
-    if resource.table is s.claims and out:
-        _attach_support(conn, principal, out)
-    return out, audited
+    _open_sealed(store, conn, rows)
+    if resource.table is s.claims and rows:
+        _attach_support(conn, principal, rows)
+    return rows, audited
 
 
 def render_rows(
@@ -402,7 +399,7 @@ def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[st
         ).mappings().all()
         cases = _court_transfers(conn, rows)
         mine = _cases_of(conn, principal, set(cases.values()))
-        out = []
+        out, to_open = [], []
         for r in rows:
             row = dict(r)
             case_id = cases.get(str(row["id"]))
@@ -410,15 +407,15 @@ def custody_of(store: Store, principal: Principal, item_id: str) -> list[dict[st
             if in_clear is not None and case_id not in mine:
                 # Written before the recipient was sealed: the same rule, by placeholder.
                 row["how"] = in_clear
-                out.append(row)
             elif row["sealed"] and row["location"] and str(row["location"]).startswith(
                     BUNDLE_LOCATION) and case_id not in mine:
                 # A court transfer's recipient: sealed for all but the case's team, even
                 # for whoever may see the item (fail closed: no case found, no opening).
                 row.pop("sealed")
-                out.append(row)
             else:
-                out.append(_open_sealed(store, conn, row, str(row["id"])))
+                to_open.append(row)
+            out.append(row)
+        _open_sealed(store, conn, to_open)
     # The case team's reading of a recipient is a read of the case: audited as one.
     record_reads(store, principal, "cases.custody", [("case", c) for c in sorted(mine)])
     return out
@@ -437,7 +434,9 @@ def capture_verifications_of(store: Store, principal: Principal, item_id: str
             select(s.capture_verifications)
             .where(v.item_id == item["id"], visible(principal, s.capture_verifications))
             .order_by(v.ledger_index), params(principal)).mappings().all()
-        return [_open_sealed(store, conn, dict(r), str(r["id"])) for r in rows]
+        out = [dict(r) for r in rows]
+        _open_sealed(store, conn, out)
+        return out
 
 
 def _court_transfers(conn: Connection, rows: Sequence[Mapping[Any, Any]]) -> dict[str, str]:

@@ -175,7 +175,7 @@ def custody(
     with store.reading() as conn:
         removed = removed_metadata(store, conn, str(row["id"]))
         # The command line holds the home's keys: a protected item's are opened.
-        checks = [store.keys.open_row(conn, r) for r in verifications_in(conn, [str(row["id"])])]
+        checks = store.keys.open_rows(conn, verifications_in(conn, [str(row["id"])]))
     if as_json:
         echo_json({
             "item": {k: row[k] for k in ("id", "original_name", "sha256", "size", "media_type",

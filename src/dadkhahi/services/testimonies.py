@@ -66,7 +66,7 @@ def list_for(store: Store, principal: Principal, *, offset: int = 0,
             select(g.testimony_id, func.count()).where(
                 g.testimony_id.in_([str(r["id"]) for r in rows]))
             .group_by(g.testimony_id))} if rows else {}
-        opened = [store.keys.open_row(conn, r) for r in rows]
+        opened = store.keys.open_rows(conn, rows)  # their keys in one statement
     record_reads(store, principal, "testimonies", [
         ("testimony", str(r["id"])) for r in rows
         if r["sensitivity"] == str(Sensitivity.PROTECTED)])

@@ -14,10 +14,10 @@ sealed before carry none and can only be disclosed whole.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from dadkhahi.domain.errors import IntegrityError, NotFoundError
 from dadkhahi.domain.ids import new_id
@@ -27,6 +27,11 @@ from dadkhahi.store import schema as s
 #: The ``data_keys`` row holding the root of keyed hashes once the master key was
 #: rotated (``store.rotate``): the first master key, wrapped like any data key.
 ROOT_KEY_ID = "key_root"
+#: Data keys asked for in one statement (SQLite binds at most 32,766 values; an API page
+#: holds at most 500 rows, so a page's keys are one statement).
+KEYS_PER_STATEMENT = 500
+_KEYS = select(s.data_keys.c.id, s.data_keys.c.wrapped).where(
+    s.data_keys.c.id.in_(bindparam("key_ids", expanding=True)))
 
 
 class KeyRing:
@@ -89,17 +94,33 @@ class KeyRing:
         ).scalar_one_or_none()
         return None if wrapped is None else sealing.unwrap_key(wrapped, self._master)
 
+    def data_keys(self, conn: Connection, key_ids: Iterable[str]) -> dict[str, bytes]:
+        """The unwrapped data keys of ``key_ids`` still there (a destroyed one is absent),
+        read in one statement per :data:`KEYS_PER_STATEMENT` keys, not one per key."""
+        wanted = sorted(set(key_ids))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), KEYS_PER_STATEMENT):
+            rows = conn.execute(_KEYS, {"key_ids": wanted[start:start + KEYS_PER_STATEMENT]})
+            found.update((str(key_id), sealing.unwrap_key(wrapped, self._master))
+                         for key_id, wrapped in rows)
+        return found
+
     def unseal(
         self, conn: Connection, sealed: Mapping[str, str], context: str
     ) -> dict[str, Any] | None:
         """The payload, or None if its key was destroyed (erased)."""
         key_id = sealed["key_id"]
-        data_key = self._data_key(conn, key_id)
-        if data_key is None:
-            return None
-        body = {k: v for k, v in sealed.items() if k != "key_id"}
-        payload: dict[str, Any] = json.loads(sealing.unseal(body, data_key, _aad(key_id, context)))
-        return payload
+        return _open(sealed, self._data_key(conn, key_id), context)
+
+    def unseal_many(
+        self, conn: Connection, sealed: Sequence[tuple[Mapping[str, str], str]]
+    ) -> list[dict[str, Any] | None]:
+        """The payloads of ``(sealed payload, context)`` pairs, in their order, each None
+        if its key was destroyed: as :meth:`unseal`, with every data key read at once (a
+        page of sealed rows was one statement per row)."""
+        keys = self.data_keys(conn, (payload["key_id"] for payload, _ in sealed))
+        return [_open(payload, keys.get(payload["key_id"]), context)
+                for payload, context in sealed]
 
     def disclose(
         self, conn: Connection, sealed: Mapping[str, Any], context: str,
@@ -137,14 +158,18 @@ class KeyRing:
     def open_row(self, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
         """A row with its ``sealed`` payload laid over its placeholder columns (the
         payload's context is the row's ID); ``erased`` set when the key is gone."""
-        sealed = row.pop("sealed", None)
-        if sealed:
-            payload = self.unseal(conn, sealed, str(row["id"]))
+        return self.open_rows(conn, [row])[0]
+
+    def open_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """:meth:`open_row` of every row, their data keys read at once (in place)."""
+        sealed = [(row, payload) for row in rows if (payload := row.pop("sealed", None))]
+        opened = self.unseal_many(conn, [(payload, str(row["id"])) for row, payload in sealed])
+        for (row, _), payload in zip(sealed, opened, strict=True):
             if payload is None:
                 row["erased"] = True
             else:
                 row.update({k: v for k, v in payload.items() if k in row})
-        return row
+        return rows
 
     @staticmethod
     def destroy(conn: Connection, key_id: str) -> None:
@@ -152,6 +177,16 @@ class KeyRing:
         result = conn.execute(delete(s.data_keys).where(s.data_keys.c.id == key_id))
         if result.rowcount != 1:
             raise NotFoundError(f"no data key {key_id} (already erased?)")
+
+
+def _open(sealed: Mapping[str, str], data_key: bytes | None, context: str
+          ) -> dict[str, Any] | None:
+    if data_key is None:
+        return None
+    key_id = sealed["key_id"]
+    body = {k: v for k, v in sealed.items() if k != "key_id"}
+    payload: dict[str, Any] = json.loads(sealing.unseal(body, data_key, _aad(key_id, context)))
+    return payload
 
 
 def _aad(key_id: str, context: str) -> bytes:
