@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -78,13 +79,18 @@ def _inv(world: World) -> dict[str, str]:
     return world.headers("investigator_g")
 
 
+#: Characters that reorder or hide a name's letters (U+200C, which Persian needs, stays).
+_REORDERING = {"\u202e", "\u202d", "\u200b", "\u2066", "\u2069", "\u200f"}
+
+
 def _files_under(root: Path) -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file()}
 
 
 @pytest.mark.parametrize("name", [
     "../../../../etc/passwd", "..\\..\\windows\\system32\\cmd.exe", "/abs/path.txt",
-    "a\x00b.txt", "\u202etxt.exe", "...", "CON", "x" * 5000,
+    "a\x00b.txt", "\u202etxt.exe", "invoice\u202efdp.exe", "state\u200bment\u2066.pdf",
+    "...", "CON", "x" * 5000,
 ])
 def test_odd_upload_names_are_neutralised(world: World, name: str) -> None:
     src = world.objects[Sensitivity.RESTRICTED].source
@@ -97,6 +103,15 @@ def test_odd_upload_names_are_neutralised(world: World, name: str) -> None:
         stored = r.json()["original_name"]
         assert stored is None or ("/" not in stored and "\\" not in stored
                                   and "\x00" not in stored and len(stored) <= 255)
+        # Issue 11 item 14: a right-to-left override or an invisible character makes a
+        # name display as another (invoice<U+202E>fdp.exe shows as invoiceexe.pdf): gone
+        # from the stored name and from the download's Content-Disposition, raw or
+        # percent-encoded.
+        assert stored is None or not (set(stored) & _REORDERING)
+        header = world.client.get(f"/api/items/{r.json()['id']}/content",
+                                  headers=_inv(world)).headers["content-disposition"]
+        assert not (set(header) & _REORDERING), header
+        assert not any(quote(c) in header for c in _REORDERING), header
     # Nothing was written outside the blob store.
     new = _files_under(outside) - before
     assert all(world.store.home.blob_dir in p.parents or p.name.startswith("dadkhahi.sqlite")
