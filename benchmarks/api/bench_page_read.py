@@ -39,7 +39,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -220,19 +221,37 @@ def main() -> None:
     parser.add_argument("--route", choices=["page", "record"], default="page",
                         help="a page of 20 records of a source, or one record by ID")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="dadkhahi-page-"))
+    with scratch_home(args.backend, args.pg_url, "page") as home:
+        run(args, home)
+
+
+@contextmanager
+def scratch_home(backend: str, pg_url: str, name: str) -> Iterator[Home]:
+    """A home in a temporary folder (and on PostgreSQL a database of its own, named in
+    the environment as the store reads it), both removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"dadkhahi-{name}-"))
     os.environ.pop(ENV_DATABASE_URL, None)
     admin, db = None, ""
-    if args.backend == "postgresql":
-        admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-        db = f"dadkhahi_page_{uuid.uuid4().hex[:10]}"
+    if backend == "postgresql":
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        db = f"dadkhahi_{name}_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{db}"'))
-        os.environ[ENV_DATABASE_URL] = make_url(args.pg_url).set(database=db).render_as_string(
+        os.environ[ENV_DATABASE_URL] = make_url(pg_url).set(database=db).render_as_string(
             hide_password=False)
+    try:
+        yield Home(tmp / "home")
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, home: Home) -> None:
     store = None
     try:
-        home = Home(tmp / "home")
         store = Store.init(home, "bench.dadkhahi.local/page-read", "bench")
         ids = populate(store, args.records, 1)
         if args.backend == "postgresql":
@@ -253,11 +272,6 @@ def main() -> None:
     finally:
         if store is not None:
             store.engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            admin.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -30,18 +30,18 @@ import json
 import os
 import random
 import re
-import shutil
 import statistics
-import tempfile
+import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, event
 from sqlalchemy.dialects.postgresql import asyncpg
-from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_page_read import scratch_home
 
 from dadkhahi.access import grants, passwords, reads, users
 from dadkhahi.access.policy import Principal, Role, params
@@ -51,7 +51,7 @@ from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.sources import register_source
 from dadkhahi.store.db import is_sqlite
-from dadkhahi.store.home import ENV_DATABASE_URL, Home
+from dadkhahi.store.home import Home
 from dadkhahi.store.store import Store
 
 PASSWORD = "SYNTHETIC benchmark passphrase"
@@ -203,19 +203,14 @@ def main() -> None:
                         help="replace the schema's index of access_grants by the asker with "
                              "this one (to compare the two on the same code)")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="dadkhahi-protected-"))
-    os.environ.pop(ENV_DATABASE_URL, None)
-    admin, db = None, ""
-    if args.backend == "postgresql":
-        admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-        db = f"dadkhahi_protected_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{db}"'))
-        os.environ[ENV_DATABASE_URL] = make_url(args.pg_url).set(database=db).render_as_string(
-            hide_password=False)
+    with scratch_home(args.backend, args.pg_url, "protected") as home:
+        run(args, home)
+
+
+def run(args: argparse.Namespace, home: Home) -> None:
     store = None
     try:
-        store = Store.init(Home(tmp / "home"), "bench.dadkhahi.local/protected", "bench")
+        store = Store.init(home, "bench.dadkhahi.local/protected", "bench")
         _, user_ids, held = populate(store, args.sources, args.records, args.users,
                                      args.grants, args.seed)
         if args.grants_index:
@@ -242,11 +237,6 @@ def main() -> None:
     finally:
         if store is not None:
             store.engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            admin.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -41,16 +41,22 @@ def _records(store: Store, level: Sensitivity, n: int) -> tuple[str, list[str]]:
     return source, sorted(ids)
 
 
+def _investigator(store: Store, monkeypatch: pytest.MonkeyPatch) -> Principal:
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                             parallelism=1))
+    user_id = users.add_user(store, "leila", Role.INVESTIGATOR, "SYNTHETIC passphrase 1",
+                             "setup")
+    return Principal(user_id=user_id, username="leila", role=Role.INVESTIGATOR)
+
+
 def test_a_page_or_one_object_is_one_statement_without_a_transaction_on_postgresql(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 11: BEGIN and COMMIT were two of a page read's four round trips. A page (or
     one object) is read by one statement outside a transaction, sealed rows opened after
     it; a count with its page still shares their transaction."""
-    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                             parallelism=1))
-    user_id = users.add_user(store, "leila", Role.INVESTIGATOR, "SYNTHETIC passphrase 1",
-                             "setup")
-    leila = Principal(user_id=user_id, username="leila", role=Role.INVESTIGATOR)
+    leila = _investigator(store, monkeypatch)
+    user_id = leila.user_id
+    assert user_id is not None
     restricted, restricted_ids = _records(store, Sensitivity.RESTRICTED, 3)
     protected, protected_ids = _records(store, Sensitivity.PROTECTED, 3)
     grants.grant(store, protected, user_id, "setup")
@@ -87,11 +93,9 @@ def test_a_page_of_sealed_rows_reads_its_data_keys_in_one_statement(
     now read in one statement, so a page costs the same statements whatever its size;
     each row is still opened with its own key, and a row whose key was destroyed reads
     as erased among the others."""
-    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                             parallelism=1))
-    user_id = users.add_user(store, "leila", Role.INVESTIGATOR, "SYNTHETIC passphrase 1",
-                             "setup")
-    leila = Principal(user_id=user_id, username="leila", role=Role.INVESTIGATOR)
+    leila = _investigator(store, monkeypatch)
+    user_id = leila.user_id
+    assert user_id is not None
     protected, ids = _records(store, Sensitivity.PROTECTED, 20)
     grants.grant(store, protected, user_id, "setup")
     with store.reading() as conn:
