@@ -56,6 +56,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import inspect
 import itertools
 import json
 import os
@@ -66,6 +67,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -436,10 +438,14 @@ def explain(store: Store, who: Principal, label: str, q: str) -> None:
         # The statement the engine chooses (capped for a very common query; an engine
         # older than the cap, run for a before/after comparison, has one statement).
         capped = hasattr(engine, "very_common") and engine.very_common(conn, parse(q), None)
-        chosen = {"capped": True} if capped else {}
+        chosen: dict[str, Any] = {"capped": True} if capped else {}
         values = engine.postgres_params(parse(q))
         if "ts_check" in values:  # a phrase found by its pairs, checked as the phrase
             chosen["checked"] = True
+        if "sources" in inspect.signature(engine.postgres_statement).parameters:
+            # Testimonies' passages seen through their sources, as the engine asks
+            # (an engine older than passages in the index has no such argument).
+            chosen["sources"] = select(s.sources.c.id).where(visible(who, s.sources))
         stmt = engine.postgres_statement([PUBLIC], items, 20, **chosen).params(
             **values, **params(who))
         sql = str(stmt.compile(dialect=postgresql.dialect(),

@@ -102,6 +102,39 @@ def test_the_list_holds_only_testimonies_disclosed_to_the_caller(world: World) -
     assert "testimonies" in actions
 
 
+def test_a_passage_is_found_by_post_api_search_only_by_who_may_see_it(world: World) -> None:
+    """``POST /api/search`` finds a protected testimony's segment, with its time code and
+    language, for the holder of the grant (audited), and for nobody else: no hit, no
+    snippet, the word nowhere in the answer."""
+    made = world.client.post("/api/testimonies", headers=_h(world, "investigator_g"), json={
+        "title": "SYNTHETIC searched interview", "language": "fa"}).json()
+    tid = made["testimony_id"]
+    segs = world.client.post(f"/api/testimonies/{tid}/segments",
+                             headers=_h(world, "investigator_g"), json={"segments": [
+                                 {"text": "SYNTHETIC qzsearchapi in the yard.",
+                                  "knowledge": "direct", "start": 61.5, "end": 70}]})
+    assert segs.status_code == 200, segs.text
+    found = world.client.post("/api/search", headers=_h(world, "investigator_g"),
+                              json={"q": "qzsearchapi"})
+    assert found.status_code == 200, found.text
+    [hit] = found.json()["hits"]
+    assert hit["item_id"] is None and hit["page"] is None
+    assert hit["passage"] == {"testimony_id": tid, "segment_id": segs.json()["segment_ids"][0],
+                              "translation_id": None, "seq": 0, "start": 61.5,
+                              "end": 70.0, "language": "fa"}
+    assert hit["snippet"] == "SYNTHETIC qzsearchapi in the yard."
+    for who in ("anonymous", "viewer_g", "researcher", "admin"):
+        got = world.client.post("/api/search", headers=_h(world, who),
+                                json={"q": "qzsearchapi"})
+        assert got.status_code == 200 and got.json()["hits"] == [], (who, got.text)
+        assert "qzsearchapi" not in got.text.replace('"query":"qzsearchapi"', ""), who
+    with world.store.reading() as conn:
+        actions = set(conn.execute(select(s.audit_reads.c.action).where(
+            s.audit_reads.c.user_id == world.user_ids["investigator_g"],
+            s.audit_reads.c.object_id == tid)).scalars())
+    assert "search" in actions
+
+
 MISSING = "tst_00000000000000000000"
 PLACE = "SYNTHETICPLACEAPIQX"
 

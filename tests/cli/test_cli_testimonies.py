@@ -52,12 +52,23 @@ def test_segments_and_translations_from_the_command_line(tmp_path: Path) -> None
     assert table.exit_code == 0, table.output
     assert re.search(rf"\bid\W+{made['testimony_id']}\b", table.stdout), table.stdout
     assert re.search(r"\bsegments\W+\{", table.stdout), table.stdout
+    # `dadkhahi search` finds the segment (its time code; the testimony gave no language)
+    # and the translation (its language, its segment's time code).
+    found = runner.invoke(app, ["--home", str(home), "search", "دیدم"], env={"COLUMNS": "200"})
+    assert found.exit_code == 0, found.output
+    assert f"{made['testimony_id']}  segment 1  0:00:00.0-0:00:04.0  [?]" in found.stdout
+    hits = json.loads(runner.invoke(app, ["--home", str(home), "search", '"i saw"',
+                                          "--json"]).stdout)["hits"]
+    assert [(h["passage"]["segment_id"], h["passage"]["language"], h["passage"]["start"])
+            for h in hits] == [(first, "en", 0.0)] and hits[0]["passage"]["translation_id"]
     erased = runner.invoke(app, ["--home", str(home), "testimonies", "erase",
                                  made["pseudonym"], "--reason", "SYNTHETIC withdrawal"])
     assert erased.exit_code == 0 and "erased: 4 keys destroyed" in erased.stdout, erased.output
     after = json.loads(runner.invoke(app, ["--home", str(home), "testimonies", "show",
                                            made["pseudonym"], "--json"]).stdout)
     assert "SYNTHETIC" not in json.dumps([g.get("text") for g in after["segments"]])
+    gone = runner.invoke(app, ["--home", str(home), "search", "دیدم", "--json"])
+    assert json.loads(gone.stdout)["hits"] == []
     assert all(g.get("erased") for g in after["segments"])
 
 

@@ -303,9 +303,11 @@ def test_a_security_key_signs_in_through_the_page_script(
         context.close()
 
 
-def test_search_the_documents_by_keyboard(browser: Any, server: Served) -> None:
+def test_search_the_documents_by_keyboard(browser: Any, server: Served,
+                                          facts: dict[str, str]) -> None:
     """Journey: the documents page's search, typed and sent from the keyboard; hits with
-    their matches marked (screenshots of the hits in both widths)."""
+    their matches marked (screenshots of the hits in both widths); then a word of a
+    testimony's segment, its hit's time code, and its link to the segment."""
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -318,6 +320,19 @@ def test_search_the_documents_by_keyboard(browser: Any, server: Served) -> None:
         page.screenshot(path=str(shot_name("documents-hits", "fa", "desktop")), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(shot_name("documents-hits", "fa", "phone")), full_page=True)
+        # A word of a testimony's segment: the passage's hit, its time code, and its link
+        # to the segment on the testimony's page.
+        page.locator("#f-q").fill("راهرو")
+        page.keyboard.press("Enter")
+        passage = page.locator("ol.hits li.passage").first
+        passage.wait_for()
+        assert "از ۱۲٫۰ ثانیه" in passage.inner_text()
+        assert passage.locator("mark").inner_text() == "راهرو"
+        page.screenshot(path=str(shot_name("documents-passage", "fa", "phone")), full_page=True)
+        passage.locator("a").first.click()
+        page.wait_for_url(re.compile(rf".*/fa/testimonies/{facts['testimony']}#seg_\w+$"))
+        segment = page.url.rsplit("#", 1)[1]
+        assert "راهرو" in page.locator(f"li#{segment}").inner_text()
     finally:
         context.close()
 

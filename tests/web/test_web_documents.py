@@ -44,7 +44,7 @@ def test_an_empty_query_is_answered_beside_the_field_in_persian(app: FastAPI,
     assert answer.status_code == 422
     assert 'id="f-q-error"' in answer.text and "واژه‌هایی را که می‌جویید بنویسید" in answer.text
     none = client.post("/fa/documents", data={"csrf": token, "q": "nowhere-word-xyz"})
-    assert none.status_code == 200 and "۰ صفحه یافت شد" in none.text
+    assert none.status_code == 200 and "۰ یافته" in none.text
     assert world.objects[Sensitivity.PUBLIC].item not in none.text
 
 

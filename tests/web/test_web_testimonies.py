@@ -312,3 +312,33 @@ def test_change_the_interview_from_the_testimony_page(
     public = client_for(app, world, "viewer_g").get(f"/en/testimonies/{made['public']}")
     assert public.status_code == 200
     assert f'action="/en/testimonies/{made["public"]}/interview"' not in public.text
+
+
+def test_the_documents_search_finds_a_passage_with_its_time_code_for_the_grant_holder(
+        app: FastAPI, world: World, made: dict[str, str]) -> None:
+    """The search page lists a testimony's segment or translation as a hit of its own:
+    linked to the segment on the testimony's page, with its number, time code and
+    language; without the grant, neither the hit nor its words."""
+    client = client_for(app, world, "investigator_g")
+    form = client.get("/en/documents")
+    found = client.post("/en/documents", data={"csrf": csrf_of(form.text), "q": "corridor"})
+    assert found.status_code == 200
+    link = re.search(rf'href="/en/testimonies/{made["protected"]}#(seg_\w+)"', found.text)
+    assert link is not None, found.text
+    hit = found.text[found.text.index(link.group(0)):]
+    hit = hit[:hit.index("</li>")]
+    assert "segment 1" in hit and "Translation" in hit and "English" in hit
+    assert "from 12.0 s" in hit and "to 18.5 s" in hit
+    assert "in the <mark>corridor</mark>" in hit
+    persian = client_for(app, world, "investigator_g")
+    token = csrf_of(persian.get("/fa/documents").text)
+    shown = persian.post("/fa/documents", data={"csrf": token, "q": "راهرو"}).text
+    assert f'/fa/testimonies/{made["protected"]}#' in shown
+    assert "بخش ۱" in shown and "از ۱۲٫۰ ثانیه" in shown and "<mark>راهرو</mark>" in shown
+    for who in ("researcher", "admin", "viewer_g"):
+        other = client_for(app, world, who)
+        token = csrf_of(other.get("/en/documents").text)
+        answer = other.post("/en/documents", data={"csrf": token, "q": "corridor"})
+        assert answer.status_code == 200
+        assert made["protected"] not in answer.text and "corridor</mark>" not in answer.text
+        assert "SECRET-translation" not in answer.text, who

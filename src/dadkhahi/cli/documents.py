@@ -23,6 +23,7 @@ from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Credibility, Reliability, Sensitivity, SourceKind
 
 if TYPE_CHECKING:
+    from dadkhahi.search.engine import Hit
     from dadkhahi.store.store import Store
 
 app = typer.Typer(help="Documents: take files in and extract their text (PDF, scans through "
@@ -171,11 +172,14 @@ def extract(
 def reindex() -> None:
     """Write the search index's common-word pairs again (after an upgrade that changed
     the common words, or for an index made before them; until then phrases are found
-    without them, by positions alone). Rows are rewritten in small transactions: search
+    without them, by positions alone), and index every testimony segment and translation
+    recorded before they were indexed. Rows are rewritten in small transactions: search
     and extraction may go on meanwhile."""
+    from dadkhahi.intake.testimonies import index_unindexed
     from dadkhahi.search.index import reindex as rewrite
 
     store = open_store()
+    passages = index_unindexed(store)
     with count_progress() as bar:
         task = bar.add_task("reindexing", total=None)
 
@@ -183,8 +187,8 @@ def reindex() -> None:
             bar.update(task, completed=done, total=total)
 
         changed = rewrite(store, advance)
-    console.print(f"{changed} index row(s) rewritten; phrases use the common-word pairs",
-                  highlight=False)
+    console.print(f"{passages} testimony passage(s) indexed; {changed} index row(s) "
+                  "rewritten; phrases use the common-word pairs", highlight=False)
 
 
 @app.command("text")
@@ -221,9 +225,11 @@ def search(
     limit: Annotated[int, typer.Option(min=1, max=100, help="At most this many hits")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="The hits as JSON")] = False,
 ) -> None:
-    """Search the extracted text of every document (Persian and English alike).
+    """Search the extracted text of every document and testimony (Persian and English alike).
 
-    Each hit: item ID, page, and a snippet of the exact text with the matches marked."""
+    Testimonies are searched in their transcripts' segments and translations. Each hit:
+    item ID and page (a testimony's passage: testimony ID, segment number, its time code
+    and language), and a snippet of the exact text with the matches marked."""
     from dadkhahi.search.engine import dumps
     from dadkhahi.search.engine import search as run_search
 
@@ -234,12 +240,32 @@ def search(
     for note in result.notes:
         err_console.print(Text(note, style="yellow"), soft_wrap=True)
     for hit in result.hits:
-        line = Text(f"{hit.item_id}  p.{hit.page}  ", style="bold")
+        line = Text(f"{_where(hit)}  ", style="bold")
         shown = Text(hit.snippet.replace("\n", " "))
         for start, end in hit.highlights:
             shown.stylize("reverse", start, end)
         console.print(line + shown, soft_wrap=True)
     console.print(f"{len(result.hits)} hit(s)", highlight=False)
+
+
+def _where(hit: Hit) -> str:
+    """Where a hit stands: item and page, or testimony, segment, time code and language."""
+    p = hit.passage
+    if p is None:
+        return f"{hit.item_id}  p.{hit.page}"
+    when = ("" if p.start is None and p.end is None else
+            f"  {_time(p.start)}-{_time(p.end)}")
+    what = "translation" if p.translation_id else "segment"
+    return f"{p.testimony_id}  {what} {p.seq + 1}{when}  [{p.language or '?'}]"
+
+
+def _time(seconds: float | None) -> str:
+    """A time code as h:mm:ss.s (empty where there is none)."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}"
 
 
 @app.command("mentions")

@@ -35,8 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evidence": ("evidence", "Take in files and follow their chain of custody."),
     "documents": ("documents", "Documents: take files in and extract their text (PDF, "
                                "scans through OCR, DOCX, ODT, HTML, plain text)."),
-    "search": ("documents", "Search the extracted text of every document (Persian and "
-                            "English alike)."),
+    "search": ("documents", "Search the extracted text of every document and testimony "
+                            "(Persian and English alike)."),
     "testimonies": ("testimonies", "Testimonies: protected witnesses, interviews, "
                                    "transcripts."),
     "consent": ("testimonies", "Consent per recipient for each testimony."),

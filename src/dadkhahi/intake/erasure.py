@@ -37,6 +37,7 @@ from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.intake.evidence import derivatives_in
 from dadkhahi.intake.list_description import resolve_list
 from dadkhahi.search.index import remove_items as remove_index_rows
+from dadkhahi.search.index import remove_testimonies as remove_passage_rows
 from dadkhahi.store import schema as s
 from dadkhahi.store.erase import destroy_keys, scrub
 from dadkhahi.store.store import Store
@@ -271,10 +272,12 @@ def _source_keys(conn: Connection, source_id: str) -> tuple[list[str], list[str]
 
 
 def _destroy(
-    store: Store, keys: Sequence[str], items: Sequence[str], reason: str, actor: str, what: str
+    store: Store, keys: Sequence[str], items: Sequence[str], reason: str, actor: str, what: str,
+    testimonies: Sequence[str] = (),
 ) -> list[int]:
-    """Destroy the keys not destroyed yet, remove the items' index rows and encrypted
-    files, scrub; NotFoundError if nothing was left to destroy."""
+    """Destroy the keys not destroyed yet, remove the index rows of the items and of the
+    testimonies' passages and the items' encrypted files, scrub; NotFoundError if nothing
+    was left to destroy."""
     if not keys:
         raise ValidationError(f"{what} holds no sealed data to erase (it is not protected)")
     with store.reading() as conn:
@@ -283,6 +286,7 @@ def _destroy(
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
         # The full-text index rows of the items and their text (dadkhahi.search.index).
         remove_index_rows(tx.conn, list(items))
+        remove_passage_rows(tx.conn, list(testimonies))
     for erased in items:
         store.blobs.remove_sealed(erased)
     scrub(store)
@@ -332,7 +336,9 @@ def erase_source(store: Store, source_id: str, reason: str, actor: str) -> list[
         if not row.sealed:
             raise ValidationError("this source holds no sealed fields to erase")
         keys, items = _source_keys(conn, source_id)
-    return _destroy(store, keys, items, reason, actor, f"source {source_id}")
+        testimonies = [str(x) for x in conn.execute(select(s.testimonies.c.id).where(
+            s.testimonies.c.source_id == source_id)).scalars()]
+    return _destroy(store, keys, items, reason, actor, f"source {source_id}", testimonies)
 
 
 __all__ = ["SOURCE_EVENTS", "TESTIMONY_EVENTS", "erase_item", "erase_list", "erase_source",

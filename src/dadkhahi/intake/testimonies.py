@@ -51,7 +51,15 @@ from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
 from dadkhahi.intake.sources import change_language, register_source
+from dadkhahi.search.index import (
+    Passage,
+    index_passages,
+    is_protected,
+    partition_for,
+    remove_testimonies,
+)
 from dadkhahi.store import schema as s
+from dadkhahi.store.db import write_transaction
 from dadkhahi.store.store import Store, Transaction, utc_now
 from dadkhahi.store.versions import check_version
 
@@ -391,9 +399,12 @@ def add_segments(
         g = s.testimony_segments.c
         last = conn.execute(select(g.seq).where(g.testimony_id == testimony["id"])
                             .order_by(g.seq.desc()).limit(1)).scalar()
+        where = _search_partition(conn, str(testimony["sensitivity"]),
+                                  str(testimony["source_id"]))
     first = 0 if last is None else int(last) + 1
     level = str(testimony["sensitivity"])
     ids: list[str] = []
+    passages: list[Passage] = []
     with store.transaction(actor) as tx:
         rows = []
         for n, spec in enumerate(segments):
@@ -407,8 +418,28 @@ def add_segments(
                 row = tx.seal_protected("segment", row, sid)
             rows.append(row)
             ids.append(sid)
+            passages.append(Passage(sid, first + n, spec.text))
         tx.emit("testimony.segmented", {"testimony_id": testimony["id"], "segments": rows})
+        _index(store, tx.conn, testimony, where, passages)
     return ids
+
+
+def _search_partition(conn: Connection, level: str, source_id: str) -> str:
+    """The full-text partition of a testimony's passages (its level and its source's)."""
+    source_level = conn.execute(select(s.sources.c.sensitivity).where(
+        s.sources.c.id == source_id)).scalar_one()
+    return partition_for(level, str(source_level), source_id)
+
+
+def _index(store: Store, conn: Connection, testimony: Mapping[str, Any], partition: str,
+           passages: Sequence[Passage]) -> None:
+    """Index passages of a testimony for full-text search, in the caller's transaction
+    (a protected testimony's words as keyed hashes, under its source's search key)."""
+    source_id = str(testimony["source_id"])
+    key = (store.keys.subkey(f"search-tokens {source_id}") if is_protected(partition)
+           else None)
+    index_passages(conn, testimony_id=str(testimony["id"]), source_id=source_id,
+                   partition=partition, passages=passages, token_key=key)
 
 
 def add_translation(
@@ -430,8 +461,10 @@ def add_translation(
     with store.reading() as conn:
         segment = conn.execute(select(s.testimony_segments).where(
             s.testimony_segments.c.id == segment_id)).mappings().first()
-    if segment is None:
-        raise NotFoundError(f"no segment {segment_id!r}")
+        if segment is None:
+            raise NotFoundError(f"no segment {segment_id!r}")
+        where = _search_partition(conn, str(segment["sensitivity"]),
+                                  str(segment["source_id"]))
     tid = new_id("translation")
     row: dict[str, Any] = {
         "id": tid, "segment_id": segment_id, "testimony_id": segment["testimony_id"],
@@ -442,7 +475,54 @@ def add_translation(
         if segment["sensitivity"] == str(Sensitivity.PROTECTED):
             row = tx.seal_protected("translation", row, tid)
         tx.emit("segment.translated", row)
+        _index(store, tx.conn, {"id": segment["testimony_id"],
+                                "source_id": segment["source_id"]}, where,
+               [Passage(segment_id, int(segment["seq"]), text, tid)])
     return tid
+
+
+def index_unindexed(store: Store) -> int:
+    """Index every segment and translation that has no full-text index row (recorded
+    before passages were indexed), a testimony per transaction; returns the passages
+    indexed. Sealed words are opened to be tokenised (and stored as keyed hashes); an
+    erased passage has no words left and is passed over. For ``documents reindex``."""
+    g, tr, ix = s.testimony_segments.c, s.segment_translations.c, s.search_segments.c
+    # Through the testimony's index rows (ix_search_segments_testimony_id), not a scan.
+    indexed_segment = select(ix.id).where(ix.testimony_id == g.testimony_id,
+                                          ix.segment_id == g.id, ix.translation_id.is_(None))
+    indexed_translation = select(ix.id).where(ix.testimony_id == tr.testimony_id,
+                                              ix.translation_id == tr.id)
+    with store.reading() as conn:
+        waiting = sorted(set(conn.execute(
+            select(g.testimony_id).where(~indexed_segment.exists())).scalars())
+            | set(conn.execute(select(tr.testimony_id).where(
+                ~indexed_translation.exists())).scalars()))
+    done = 0
+    for testimony_id in waiting:
+        with write_transaction(store.engine) as conn:
+            testimony = dict(conn.execute(select(s.testimonies.c.id, s.testimonies.c.source_id,
+                                                 s.testimonies.c.sensitivity).where(
+                s.testimonies.c.id == testimony_id)).mappings().one())
+            segments = [store.keys.open_row(conn, dict(r)) for r in conn.execute(
+                select(g.id, g.sealed, g.seq, g.text).where(
+                    g.testimony_id == testimony_id, ~indexed_segment.exists())
+                .order_by(g.seq)).mappings()]
+            seqs = dict(conn.execute(select(g.id, g.seq).where(
+                g.testimony_id == testimony_id)).all())
+            translations = [store.keys.open_row(conn, dict(r)) for r in conn.execute(
+                select(tr.id, tr.sealed, tr.segment_id, tr.text).where(
+                    tr.testimony_id == testimony_id, ~indexed_translation.exists())
+                .order_by(tr.ledger_index, tr.id)).mappings()]
+            passages = [Passage(str(r["id"]), int(r["seq"]), str(r["text"]))
+                        for r in segments if not r.get("erased")]
+            passages += [Passage(str(r["segment_id"]), int(seqs[r["segment_id"]]),
+                                 str(r["text"]), str(r["id"]))
+                         for r in translations if not r.get("erased")]
+            where = _search_partition(conn, str(testimony["sensitivity"]),
+                                      str(testimony["source_id"]))
+            _index(store, conn, testimony, where, passages)
+            done += len(passages)
+    return done
 
 
 def segments_of(store: Store, conn: Connection, testimony_id: str) -> list[dict[str, Any]]:
@@ -510,5 +590,7 @@ def erase_testimony(store: Store, ref: str, reason: str, actor: str) -> list[int
                               "protected)")
     with store.transaction(actor) as tx:
         indices = destroy_keys(tx, keys, reason)
+        # Its passages' full-text rows (keyed hashes of its words) go with it.
+        remove_testimonies(tx.conn, [str(tid)])
     scrub(store)
     return indices

@@ -5,15 +5,18 @@ set of hits; ranking may differ (bm25 on SQLite, RUM's rank on PostgreSQL, where
 is ranked by its words: see ``postgres_statement``).
 
 What the caller may see is decided **before** anything is ranked, by the one visibility
-rule (``access.policy.visible`` on ``items``): only rows of visible items are matched and
-ranked, and on SQLite only the FTS5 tables of partitions the caller may see are queried at
-all, so neither a protected testimony's words nor its statistics reach a reader without
-the grant (see ``dadkhahi.search.index``). Hits on protected items are written to the
-audit trail before they are returned.
+rule (``access.policy.visible`` on ``items``, and for a testimony's passages on its
+``sources``, as the testimony itself is shown): only rows of visible items and
+testimonies are matched and ranked, and on SQLite only the FTS5 tables of partitions the
+caller may see are queried at all, so neither a protected testimony's words nor its
+statistics reach a reader without the grant (see ``dadkhahi.search.index``). Hits on
+protected items and testimonies are written to the audit trail before they are
+returned.
 
-Each hit carries its page and a snippet cut from the exact extracted text, with the
-matched words located by the token spans stored at indexing (for protected rows, which
-store none, by tokenizing the decrypted text again, with the same tokenizer).
+Each hit carries its page (a passage: its testimony, segment, translation, time code and
+language) and a snippet cut from the exact extracted text (or passage), with the matched
+words located by the token spans stored at indexing (for protected rows, which store
+none, by tokenizing the decrypted text again, with the same tokenizer).
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Float,
     Select,
     Text,
+    and_,
     bindparam,
     column,
     func,
     literal_column,
+    or_,
     select,
     table,
     text,
@@ -42,6 +48,7 @@ from dadkhahi.access.policy import Principal, params, visible
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.search.index import (
+    MAX_SEGMENT_TOKENS,
     PUBLIC,
     RESTRICTED,
     fts_exists,
@@ -79,23 +86,48 @@ CONTEXT = 80
 
 
 @dataclass(frozen=True)
-class Hit:
-    """One matching page (or part of a long page)."""
+class Passage:
+    """Where a hit in a testimony stands: its segment (and translation, if the words are
+    a translation's), the segment's order, its time code in seconds of the recording
+    (None where it has none) and the words' language (the testimony's for a segment,
+    the translation's own for a translation)."""
 
-    item_id: str
+    testimony_id: str
+    segment_id: str
+    translation_id: str | None
+    seq: int
+    start: float | None
+    end: float | None
+    language: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"testimony_id": self.testimony_id, "segment_id": self.segment_id,
+                "translation_id": self.translation_id, "seq": self.seq,
+                "start": self.start, "end": self.end, "language": self.language}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching page (or part of a long page), or passage of a testimony."""
+
+    #: The item (None for a testimony's passage: see ``passage``).
+    item_id: str | None
     source_id: str
-    text_item_id: str
-    page: int
+    text_item_id: str | None
+    #: The page (None for a passage).
+    page: int | None
     score: float
     snippet: str
     #: [start, end) of each matched word or phrase within ``snippet``.
     highlights: list[tuple[int, int]]
-    #: Where ``snippet`` starts in the page's exact text.
+    #: Where ``snippet`` starts in the page's (or passage's) exact text.
     offset: int
+    passage: Passage | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"item_id": self.item_id, "source_id": self.source_id,
                 "text_item_id": self.text_item_id, "page": self.page,
+                "passage": None if self.passage is None else self.passage.to_json(),
                 "score": round(self.score, 6), "snippet": self.snippet,
                 "highlights": [list(h) for h in self.highlights], "offset": self.offset}
 
@@ -119,6 +151,25 @@ def _visible_items(principal: Principal | None) -> Select[Any] | None:
     return select(s.items.c.id).where(visible(principal, s.items))
 
 
+def _visible_sources(principal: Principal | None) -> Select[Any] | None:
+    """Sources whose testimonies the caller may see (a testimony is shown as its source
+    may be: ``services.testimonies``)."""
+    if principal is None:
+        return None
+    return select(s.sources.c.id).where(visible(principal, s.sources))
+
+
+def _seen(items: Select[Any], sources: Select[Any] | None) -> ColumnElement[bool]:
+    """A row of a visible item, or a passage of a visible testimony (correlated EXISTS:
+    an index lookup per match read)."""
+    g = s.search_segments.c
+    item_ok = items.where(s.items.c.id == g.item_id).exists()
+    if sources is None:
+        return item_ok
+    return or_(item_ok, and_(g.testimony_id.is_not(None),
+                             sources.where(s.sources.c.id == g.source_id).exists()))
+
+
 def _partitions(conn: Connection, principal: Principal | None) -> list[str]:
     """Partitions the caller may see: public, restricted for the team, granted protected."""
     src = s.sources.c
@@ -134,7 +185,7 @@ def _partitions(conn: Connection, principal: Principal | None) -> list[str]:
 
 def _sqlite_hits(
     conn: Connection, partition: str, match: str, items: Select[Any] | None,
-    bind: dict[str, str], limit: int,
+    bind: dict[str, str], limit: int, sources: Select[Any] | None = None,
 ) -> tuple[list[tuple[int, float]], bool]:
     """The partition's best hits by bm25 among its first :data:`CANDIDATES` visible
     matches (by rowid), and whether there were that many."""
@@ -145,7 +196,7 @@ def _sqlite_hits(
     # listing every visible row first (a scan of the whole index at 100,000 pages).
     seen = select(g.id).where(g.id == fts.c.rowid, g.partition == partition)
     if items is not None:
-        seen = seen.where(items.where(s.items.c.id == g.item_id).exists())
+        seen = seen.where(_seen(items, sources))
     matched = literal_column(name).op("MATCH")(bindparam("fts_match"))
     # FTS5 reads its doclists in rowid order and stops at the limit, so a word on every
     # page costs what a word on CANDIDATES pages does: bm25 is computed for the rows
@@ -168,7 +219,7 @@ def _sqlite_hits(
 
 def postgres_statement(
     partitions: Sequence[str], items: Select[Any] | None, limit: int, *,
-    capped: bool = False, checked: bool = False,
+    capped: bool = False, checked: bool = False, sources: Select[Any] | None = None,
 ) -> Select[Any]:
     """PostgreSQL's statement: segment IDs and RUM distances, best first, and (``capped``)
     how many matches were ranked.
@@ -193,7 +244,9 @@ def postgres_statement(
 
     The score is a function of the row alone (no corpus statistics), and the visibility
     conditions drop rows the caller may not see before the limit (and before the cap),
-    so the hits are exactly those of ranking the visible rows only.
+    so the hits are exactly those of ranking the visible rows only: ``items`` (visible
+    items) and ``sources`` (sources whose testimonies are visible; without it no passage
+    is), both None for the home's operator.
     """
     g = s.search_segments.c
     simple: Any = literal_column("'simple'::regconfig")
@@ -218,8 +271,23 @@ def postgres_statement(
         # lists of the phrase's common words again.
         conditions.append(func.ts_match_vq(
             vector, func.to_tsquery(simple, bindparam("ts_check", type_=Text))))
+    rows: Any = s.search_segments
     if items is not None:
-        conditions.append(g.item_id.in_(items))
+        if sources is None:
+            conditions.append(g.item_id.in_(items))
+        else:
+            # A page's row is seen through its item, a passage's (no item) through its
+            # testimony's source. The item is joined (its rule in the join, an index
+            # lookup per row read, as the IN above becomes), not asked in an OR
+            # (``item_id IN (…) OR …``): PostgreSQL cannot make a join of an IN under
+            # an OR, and hashed the visibility of every item of the store first (a scan
+            # of all items per query: 15.5 ms at 2,000 items).
+            rule = items.whereclause
+            assert rule is not None, "items: a SELECT of item IDs under the rule"
+            rows = s.search_segments.outerjoin(
+                s.items, and_(s.items.c.id == g.item_id, rule))
+            conditions.append(or_(s.items.c.id.is_not(None), and_(
+                g.testimony_id.is_not(None), g.source_id.in_(sources))))
     if capped:
         # The first matches by ID (the order they were indexed, as FTS5's rowids on
         # SQLite): rows walked along the primary key and each checked, about two per
@@ -227,21 +295,25 @@ def postgres_statement(
         # conditions checked for those rows only). Not "the first the scan gives": that
         # order is the heap's, which a rewrite of the rows (``documents reindex``, an
         # update) or a synchronised scan changes, and the page shown with it.
-        first = (select(g.id, vector.label("tsv")).where(*conditions)
+        first = (select(g.id, vector.label("tsv")).select_from(rows).where(*conditions)
                  .order_by(g.id).limit(COMMON_CANDIDATES).cte("candidates"))
         ranked = first.c.tsv.op("<=>", return_type=Float)(rank)
         count = select(func.count()).select_from(first).scalar_subquery()
         return (select(first.c.id, ranked.label("distance"), count.label("candidates"))
                 .order_by(ranked, first.c.id).limit(limit))
     distance = vector.op("<=>", return_type=Float)(rank)
-    return (select(g.id, distance.label("distance"),
+    # Ties broken by ID, not by the order the index gives equal distances in (the
+    # heap's, which a rewrite of the table changes, and the page with it). Asked as
+    # ORDER BY distance, id, PostgreSQL 15 takes no order from the index (an index's
+    # ordering operator must match every sort key) and sorts every match; so the index
+    # orders by the distance alone in a subquery kept apart (OFFSET 0), and an
+    # incremental sort on top (the distance presorted) orders each run of equal
+    # distances by ID, reading rows only up to the end of the run at the cut.
+    ordered = (select(g.id.label("id"), distance.label("distance")).select_from(rows)
+               .where(*conditions).order_by(distance).offset(0).subquery("ranked"))
+    return (select(ordered.c.id, ordered.c.distance,
                    literal_column("0").label("candidates"))
-            .where(*conditions)
-            # The distance alone: with a second key PostgreSQL cannot take the order
-            # from the index and sorts every match again. Ties at the cut are broken by
-            # the index's scan order (the same for the same database, not by ID); the
-            # page itself is put in (score, ID) order by the caller.
-            .order_by(distance).limit(limit))
+            .order_by(ordered.c.distance, ordered.c.id).limit(limit))
 
 
 def postgres_params(query: Query, key: bytes | None = None, *,
@@ -300,11 +372,12 @@ def very_common(conn: Connection, query: Query, key: bytes | None, *,
 def _postgres_hits(
     conn: Connection, partitions: Sequence[str], query: Query, key: bytes | None,
     items: Select[Any] | None, bind: dict[str, str], limit: int, pairs: bool,
+    sources: Select[Any] | None = None,
 ) -> tuple[list[tuple[int, float]], bool]:
     capped = very_common(conn, query, key, pairs=pairs)
     values = postgres_params(query, key, pairs=pairs)
     stmt = postgres_statement(partitions, items, limit, capped=capped,
-                              checked="ts_check" in values)
+                              checked="ts_check" in values, sources=sources)
     found = conn.execute(stmt, {**bind, **values}).all()
     # Distance is 1 / rank (infinite for rank 0): give the rank, higher is better.
     hits = [(int(r), 1.0 / float(d) if d else 0.0) for r, d, _ in found]
@@ -321,6 +394,7 @@ def search(
     query = parse(q)
     result = SearchResult(q)
     items = _visible_items(principal)
+    sources = _visible_sources(principal)
     bind = params(principal) if principal is not None else {}
     scored: list[tuple[int, float]] = []
     capped = False
@@ -342,12 +416,12 @@ def search(
                     if fts_exists(conn, partition):
                         found, cut = _sqlite_hits(conn, partition,
                                                   query.written(key, pairs=pairs).fts5,
-                                                  items, bind, limit)
+                                                  items, bind, limit, sources)
                         scored += found
                         capped |= cut
             else:
                 found, cut = _postgres_hits(conn, group, query, key, items, bind, limit,
-                                            pairs)
+                                            pairs, sources)
                 scored += found
                 capped |= cut
         if capped:
@@ -359,15 +433,24 @@ def search(
                 [i for i, _ in scored]))).mappings()} if scored else {}
         texts: dict[tuple[str, int], str] = {}
         touched: list[tuple[str, str]] = []
+        passages, passage_texts = _passages(store, conn, [
+            r for r in rows.values() if r["testimony_id"] is not None])
         for seg_id, score in scored:
             row = rows[seg_id]
+            passage = passages.get(seg_id)
             if is_protected(str(row["partition"])):
-                touched.append(("item", str(row["item_id"])))
-            page_text, spans, tokens = _page_tokens(store, conn, row, texts)
+                touched.append(("item", str(row["item_id"])) if passage is None
+                               else ("testimony", passage.testimony_id))
+            if passage is None:
+                page_text, spans, tokens = _page_tokens(store, conn, row, texts)
+            else:
+                page_text, spans, tokens = _row_tokens(row, passage_texts[seg_id])
             snippet, offset, marks = snippet_for(page_text, spans, tokens, query)
-            result.hits.append(Hit(str(row["item_id"]), str(row["source_id"]),
-                                   str(row["text_item_id"]), int(row["page"]), score,
-                                   snippet, marks, offset))
+            result.hits.append(Hit(
+                None if passage else str(row["item_id"]), str(row["source_id"]),
+                None if passage else str(row["text_item_id"]),
+                None if passage else int(row["page"]), score, snippet, marks, offset,
+                passage))
     if principal is not None and touched:
         record_reads(store, principal, "search", touched)
     return result
@@ -386,18 +469,70 @@ def _page_tokens(
             text = conn.execute(select(s.search_segments.c.text).where(
                 s.search_segments.c.text_item_id == row["text_item_id"],
                 s.search_segments.c.page == page, s.search_segments.c.part == 0)).scalar_one()
-        flat = row["spans"]
-        spans = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
-        return str(text), spans, words_of(str(row["tokens"]), int(row["token_count"]))
+        return _row_tokens(row, str(text))
     key = (str(row["item_id"]), page)
     if key not in cache:
         pages = read_text(store, conn, str(row["item_id"])).get("pages", [])
         cache[key] = next((p["text"] for p in pages if p["number"] == page), "")
-    from dadkhahi.search.index import MAX_SEGMENT_TOKENS
+    return _row_tokens(row, cache[key])
 
+
+def _row_tokens(
+    row: dict[str, Any], text: str,
+) -> tuple[str, list[tuple[int, int]], list[str]]:
+    """The exact text of a row's page or passage, and the row's token spans and (clear)
+    tokens: stored with a clear row, found again by the one tokenizer for a protected
+    one (which stores keyed hashes only)."""
+    if row["spans"] is not None:
+        flat = row["spans"]
+        spans = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        return text, spans, words_of(str(row["tokens"]), int(row["token_count"]))
     first = int(row["part"]) * MAX_SEGMENT_TOKENS
-    found = tokenize(cache[key])[first:first + MAX_SEGMENT_TOKENS]
-    return cache[key], [(t.start, t.end) for t in found], [t.text for t in found]
+    found = tokenize(text)[first:first + MAX_SEGMENT_TOKENS]
+    return text, [(t.start, t.end) for t in found], [t.text for t in found]
+
+
+def _passages(
+    store: Store, conn: Connection, rows: Sequence[dict[str, Any]],
+) -> tuple[dict[int, Passage], dict[int, str]]:
+    """For each index row of a testimony's passage among the hits (by row ID): where it
+    stands (segment, translation, time code, language) and its exact words. Sealed
+    fields are opened: the rows passed the visibility rule already."""
+    if not rows:
+        return {}, {}
+    g, tr, tm = s.testimony_segments.c, s.segment_translations.c, s.testimonies.c
+
+    def opened(stmt: Select[Any]) -> dict[str, dict[str, Any]]:
+        return {str(r["id"]): store.keys.open_row(conn, dict(r))
+                for r in conn.execute(stmt).mappings()}
+
+    segments = opened(select(g.id, g.sealed, g.seq, g.text, g.start, g.end).where(
+        g.id.in_(sorted({str(r["segment_id"]) for r in rows}))))
+    translations = opened(select(tr.id, tr.sealed, tr.language, tr.text).where(
+        tr.id.in_(sorted({str(r["translation_id"]) for r in rows
+                          if r["translation_id"] is not None}))))
+    testimonies = opened(select(tm.id, tm.sealed, tm.language).where(
+        tm.id.in_(sorted({str(r["testimony_id"]) for r in rows}))))
+    found: dict[int, Passage] = {}
+    texts: dict[int, str] = {}
+    for row in rows:
+        segment = segments[str(row["segment_id"])]
+        translation = (None if row["translation_id"] is None
+                       else translations[str(row["translation_id"])])
+        words = segment if translation is None else translation
+        language = (testimonies[str(row["testimony_id"])] if translation is None
+                    else translation).get("language")
+        found[int(row["id"])] = Passage(
+            str(row["testimony_id"]), str(row["segment_id"]),
+            None if translation is None else str(row["translation_id"]), int(segment["seq"]),
+            _seconds(segment.get("start")), _seconds(segment.get("end")),
+            None if words.get("erased") or language is None else str(language))
+        texts[int(row["id"])] = "" if words.get("erased") else str(words["text"])
+    return found, texts
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _matches(term: Term, tokens: Sequence[str]) -> list[tuple[int, int]]:

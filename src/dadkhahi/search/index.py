@@ -2,7 +2,10 @@
 
 Each page of a text derivative becomes one or more rows of ``search_segments`` (a page
 longer than :data:`MAX_SEGMENT_TOKENS` is cut into parts) holding the page's tokens from
-the one tokenizer, joined by spaces. PostgreSQL keeps ``to_tsvector('simple', tokens)``
+the one tokenizer, joined by spaces; so does each passage of a testimony's transcript
+(a segment) and each translation of one (:func:`index_passages`: the row names the
+testimony, segment and translation instead of an item, and ``page`` holds the segment's
+order), in the testimony's partition. PostgreSQL keeps ``to_tsvector('simple', tokens)``
 in a stored generated column ``tsv`` under a RUM index (made by the migration); SQLite
 with FTS5 tables over
 the same column, tokenizer ``ascii`` (which splits on the spaces only, since every token
@@ -38,7 +41,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dadkhahi.domain.vocab import Sensitivity
@@ -162,24 +175,62 @@ def index_pages(
     Runs inside the caller's transaction, so the rows land with the extraction's events.
     """
     rows = segment_rows(pages, protected=is_protected(partition), token_key=token_key)
+    return _write(conn, partition, [
+        {"item_id": item_id, "text_item_id": text_item_id, "source_id": source_id,
+         "partition": partition, **row} for row in rows])
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One passage of a testimony to index: a segment's exact words (``translation_id``
+    None) or a translation of them, and the segment's order in the transcript."""
+
+    segment_id: str
+    seq: int
+    text: str
+    translation_id: str | None = None
+
+
+def index_passages(
+    conn: Connection, *, testimony_id: str, source_id: str, partition: str,
+    passages: Iterable[Passage], token_key: bytes | None = None,
+) -> int:
+    """Write the index rows of some passages of one testimony (its segments or their
+    translations), in the testimony's partition; returns how many rows were written.
+
+    As :func:`index_pages` (one row per passage, or per part of a long one; a protected
+    partition's tokens hashed with ``token_key``), inside the caller's transaction, so
+    the rows land with the segments' or translation's event."""
+    protected = is_protected(partition)
+    values: list[dict[str, object]] = []
+    for passage in passages:
+        values += [{"item_id": None, "text_item_id": None, "testimony_id": testimony_id,
+                    "segment_id": passage.segment_id,
+                    "translation_id": passage.translation_id, "source_id": source_id,
+                    "partition": partition, **row}
+                   for row in segment_rows([PageText(passage.seq, passage.text)],
+                                           protected=protected, token_key=token_key)]
+    return _write(conn, partition, values)
+
+
+def _write(conn: Connection, partition: str, values: list[dict[str, object]]) -> int:
+    """Insert index rows of one partition (and, on SQLite, into its FTS5 table)."""
     fts = ensure_fts(conn, partition) if conn.dialect.name == "sqlite" else None
-    if not rows:
+    if not values:
         return 0
     claim_empty(conn)
     # One statement for all the pages (SQLAlchemy sends an executemany as multi-row
     # INSERTs), not one round trip per page.
-    values = [{"item_id": item_id, "text_item_id": text_item_id, "source_id": source_id,
-               "partition": partition, **row} for row in rows]
     if fts is None:
         conn.execute(insert(s.search_segments), values)
-        return len(rows)
+        return len(values)
     ids = conn.execute(insert(s.search_segments).returning(s.search_segments.c.id),
                        values).scalars().all()
     # The table name was checked by fts_table(); the IDs are bound.
     conn.execute(text(f"INSERT INTO {fts}(rowid, tokens) "  # noqa: S608
                       "SELECT id, tokens FROM search_segments WHERE id IN :ids")
                  .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)})
-    return len(rows)
+    return len(values)
 
 
 def remove_items(conn: Connection, item_ids: Sequence[str]) -> int:
@@ -191,7 +242,19 @@ def remove_items(conn: Connection, item_ids: Sequence[str]) -> int:
     if not item_ids:
         return 0
     g = s.search_segments.c
-    which = g.item_id.in_(list(item_ids)) | g.text_item_id.in_(list(item_ids))
+    return _remove(conn, g.item_id.in_(list(item_ids)) | g.text_item_id.in_(list(item_ids)))
+
+
+def remove_testimonies(conn: Connection, testimony_ids: Sequence[str]) -> int:
+    """Remove every index row of these testimonies' segments and translations (their
+    erasure), as :func:`remove_items` does an item's. Returns the number of rows removed."""
+    if not testimony_ids:
+        return 0
+    return _remove(conn, s.search_segments.c.testimony_id.in_(list(testimony_ids)))
+
+
+def _remove(conn: Connection, which: ColumnElement[bool]) -> int:
+    g = s.search_segments.c
     rows = conn.execute(select(g.id, g.partition, g.tokens).where(which)).all()
     if conn.dialect.name == "sqlite":
         touched: set[str] = set()

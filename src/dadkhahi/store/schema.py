@@ -819,17 +819,25 @@ transcription_requests = Table(
     Index("ix_transcription_requests_item_page", "item_id", "page"),
 )
 
-# The full-text index: one row per page (or part of a long page), tokens from the one
-# tokenizer (``dadkhahi.search.tokens``) joined by spaces. Not evidence and not replayed
-# (no ledger_index): rebuilt from the text derivatives. Protected rows hold keyed hashes
-# of their tokens and neither text nor spans (see ``dadkhahi.search.index``).
+# The full-text index: one row per page (or part of a long page) of a text derivative,
+# and one per passage of a testimony's transcript or translation (or part of a long one),
+# tokens from the one tokenizer (``dadkhahi.search.tokens``) joined by spaces. Not evidence
+# and not replayed (no ledger_index): rebuilt from the text derivatives, segments and
+# translations. Protected rows hold keyed hashes of their tokens and neither text nor
+# spans (see ``dadkhahi.search.index``). A page's row names its item and text derivative;
+# a passage's names its testimony, segment and (for a translation) translation, no item,
+# and ``page`` holds the segment's order (``seq``). No foreign key to the testimony's
+# tables (made after this one): the rows go with the testimony's erasure.
 
 search_segments = Table(
     "search_segments",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
-    Column("text_item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("item_id", Text, ForeignKey("items.id")),
+    Column("text_item_id", Text, ForeignKey("items.id")),
+    Column("testimony_id", Text),
+    Column("segment_id", Text),
+    Column("translation_id", Text),
     Column("source_id", Text, nullable=False),
     Column("page", Integer, nullable=False),
     Column("part", Integer, nullable=False),
@@ -839,6 +847,7 @@ search_segments = Table(
     Column("spans", JSON(none_as_null=True)),
     Column("text", Text),
     Index("ix_search_segments_item_id", "item_id"),
+    Index("ix_search_segments_testimony_id", "testimony_id"),
     Index("ix_search_segments_partition", "partition"),
 )
 # PostgreSQL also has a stored generated column ``tsv`` = to_tsvector('simple', tokens)

@@ -56,9 +56,11 @@ def capture(body: CaptureIn, store: StoreDep, principal: PrincipalDep,
 
 @router.post("/search", response_model=dict[str, Any])
 def search(body: SearchIn, store: StoreDep, principal: PrincipalDep) -> Any:
-    """Full-text search of every text you may see (Persian and English): each hit with its
-    item, page and a snippet of the exact text with the matches' offsets. The query goes
-    in the body, never in a URL (it may hold a name)."""
+    """Full-text search of every text you may see (Persian and English), testimonies'
+    transcripts and translations included: each hit with its item and page, or its
+    ``passage`` (testimony, segment, translation, time code in seconds, language), and a
+    snippet of the exact text with the matches' offsets. The query goes in the body,
+    never in a URL (it may hold a name)."""
     return run_search(store, principal, body.q, limit=body.limit).to_json()
 
 

@@ -6,7 +6,9 @@ runs it): Persian and English words, "quoted phrases" and prefixes*, every word
 required; texts the visitor may not see are never searched, and protected texts found
 are written to the audit trail by the search itself. The query travels in a POST body
 only (it may hold a name), never in a URL. Each hit links to its item (its text and
-preview) with the page number and a snippet of the exact text, the matches marked.
+preview) with the page number, or to a testimony's segment with its number, time code and
+language (and whether the words are a translation's), and a snippet of the exact text,
+the matches marked.
 
 The text page (``/items/{id}/text``) reads through the API's services:
 ``services.documents`` for the text (visible originals only, a protected one audited) and

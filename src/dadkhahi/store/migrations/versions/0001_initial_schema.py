@@ -820,8 +820,11 @@ def upgrade() -> None:
     op.create_table(
         "search_segments",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("item_id", sa.Text(), nullable=False),
-        sa.Column("text_item_id", sa.Text(), nullable=False),
+        sa.Column("item_id", sa.Text(), nullable=True),
+        sa.Column("text_item_id", sa.Text(), nullable=True),
+        sa.Column("testimony_id", sa.Text(), nullable=True),
+        sa.Column("segment_id", sa.Text(), nullable=True),
+        sa.Column("translation_id", sa.Text(), nullable=True),
         sa.Column("source_id", sa.Text(), nullable=False),
         sa.Column("page", sa.Integer(), nullable=False),
         sa.Column("part", sa.Integer(), nullable=False),
@@ -838,6 +841,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("search_segments", schema=None) as batch_op:
         batch_op.create_index("ix_search_segments_item_id", ["item_id"], unique=False)
+        batch_op.create_index("ix_search_segments_testimony_id", ["testimony_id"],
+                              unique=False)
         batch_op.create_index("ix_search_segments_partition", ["partition"], unique=False)
     op.create_table(
         "testimonies",
