@@ -23,6 +23,8 @@ from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
+#: What the overview counts (governed tables), as the dashboard shows them.
+COUNTED = ("persons", "lists", "records", "sources", "items", "places", "acts")
 #: Audiences whose releases a reader sees.
 PUBLIC_AUDIENCES = ("public",)
 TEAM_AUDIENCES = ("public", "team")
@@ -50,7 +52,8 @@ class Overview:
 
 def overview(store: Store, principal: Principal) -> Overview:
     """Counts, ledger head, latest checkpoint and verification, latest released estimate."""
-    counts = {k: suppressed(v, principal) for k, v in count_visible(store, principal).items()}
+    counts = {k: suppressed(v, principal)
+              for k, v in count_visible(store, principal, COUNTED).items()}
     audiences = TEAM_AUDIENCES if principal.team else PUBLIC_AUDIENCES
     j, e, r, c = s.jobs.c, s.estimates.c, s.estimate_releases.c, s.ledger_checkpoints.c
     with store.reading() as conn:

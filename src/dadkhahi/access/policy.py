@@ -23,9 +23,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, select
 
-from dadkhahi.access.disclosure import GOVERNED_TABLES, Audience, Tier, bind, condition_for
+from dadkhahi.access.disclosure import (
+    GOVERNED_TABLES,
+    Audience,
+    Tier,
+    bind,
+    condition_for,
+    count_statement,
+    names_disclosable,
+)
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.vocab import Role
 
@@ -134,6 +142,29 @@ def visible_ids(principal: Principal, table: Table) -> Select[tuple[str]]:
     return select(table.c.id).where(visible(principal, table))
 
 
+def _key(principal: Principal) -> tuple[Tier, bool]:
+    """The principal's :attr:`Audience.key` (a user: scope from grants)."""
+    return (Tier.TEAM if principal.team else Tier.PUBLIC, True)
+
+
+def count_visible_rows(conn: Connection, principal: Principal, table: Table) -> int:
+    """How many rows of ``table`` this principal may see (:func:`disclosure.count_statement`:
+    the rule per group of rows alike in what it reads, the same number as row by row)."""
+    return int(conn.execute(count_statement(_key(principal), table),
+                            params(principal)).scalar_one())
+
+
+def visible_ref(principal: Principal, table: Table,
+                column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL condition: ``column`` names a row of ``table`` this principal may see, checked
+    for the rows the statement reaches (:func:`disclosure.names_disclosable`), not by
+    listing every visible row first as ``column.in_(visible_ids(...))`` does.
+
+    Execute the statement with ``params(principal)``.
+    """
+    return names_disclosable(_key(principal), table, column)
+
+
 __all__ = [
     "ANONYMOUS",
     "GOVERNED_TABLES",
@@ -143,9 +174,11 @@ __all__ = [
     "Principal",
     "Role",
     "audience",
+    "count_visible_rows",
     "params",
     "require",
     "visible",
     "visible_for",
     "visible_ids",
+    "visible_ref",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,7 +32,14 @@ from sqlalchemy import (
 )
 
 from dadkhahi.access.audit import ObjectRef, record_reads
-from dadkhahi.access.policy import Permission, Principal, params, visible, visible_for
+from dadkhahi.access.policy import (
+    Permission,
+    Principal,
+    count_visible_rows,
+    params,
+    visible,
+    visible_for,
+)
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.protected import (
     BUNDLE_LOCATION,
@@ -479,16 +486,13 @@ def item_for_download(
     return item, dict(raw)
 
 
-def count_visible(store: Store, principal: Principal) -> dict[str, int]:
-    """How many objects of each kind the principal can see."""
+def count_visible(store: Store, principal: Principal,
+                  kinds: Iterable[str] = tuple(RESOURCES)) -> dict[str, int]:
+    """How many objects of each kind (a governed table's name, every resource by default)
+    the principal can see."""
     with store.reading() as conn:
-        return {
-            name: int(conn.execute(
-                select(func.count()).select_from(r.table).where(visible(principal, r.table)),
-                params(principal),
-            ).scalar_one())
-            for name, r in RESOURCES.items()
-        }
+        return {name: count_visible_rows(conn, principal, s.metadata.tables[name])
+                for name in kinds}
 
 
 # --- the ledger, event by event ----------------------------------------------------

@@ -55,7 +55,7 @@ from dadkhahi.access.policy import (
     params,
     require,
     visible,
-    visible_ids,
+    visible_ref,
 )
 from dadkhahi.access.reads import visible_row
 from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError, ValidationError
@@ -477,11 +477,12 @@ def _undecided_visible_pairs(principal: Principal, run_id: str, me: list[str]) -
     """Pairs of the run waiting for this reviewer: both records visible, no decision in
     force, and not the pairs this reviewer was last unsure of (they go to another)."""
     lr, d = s.link_review.c, s.link_decisions.c
-    shown = visible_ids(principal, s.records)
     latest = func.coalesce(_latest_on_pair(d.decision), "")
     mine_unsure = and_(latest == "unsure",
                        func.coalesce(_latest_on_pair(d.actor), "").in_(me))
-    return and_(lr.run_id == run_id, lr.record_a.in_(shown), lr.record_b.in_(shown),
+    # Each pair's records checked (visible_ref), not every visible record listed first.
+    return and_(lr.run_id == run_id, visible_ref(principal, s.records, lr.record_a),
+                visible_ref(principal, s.records, lr.record_b),
                 latest.not_in(DECISIONS_IN_FORCE), ~mine_unsure)
 
 
@@ -568,11 +569,11 @@ def review_progress(store: Store, principal: Principal) -> dict[str, Any]:
     latest decision (to undo it), for the review queue's progress line."""
     require_reviewer(principal)
     d = s.link_decisions.c
-    shown = visible_ids(principal, s.records)
     with store.reading() as conn:
         decided = int(conn.execute(
             select(func.count()).select_from(s.link_decisions)
-            .where(d.record_a.in_(shown), d.record_b.in_(shown)),
+            .where(visible_ref(principal, s.records, d.record_a),
+                   visible_ref(principal, s.records, d.record_b)),
             params(principal)).scalar_one())
         latest = _latest_model_run(conn)
         pending = 0 if latest is None else int(conn.execute(
@@ -594,11 +595,11 @@ def _last_decision(store: Store, conn: Connection,
                    principal: Principal) -> dict[str, Any] | None:
     """The reviewer's own latest decision on a visible pair."""
     d = s.link_decisions.c
-    shown = visible_ids(principal, s.records)
     last = conn.execute(
         select(d.record_a, d.record_b, d.decision, d.ledger_index)
-        .where(d.actor.in_(_names_of(store, conn, principal)), d.record_a.in_(shown),
-               d.record_b.in_(shown))
+        .where(d.actor.in_(_names_of(store, conn, principal)),
+               visible_ref(principal, s.records, d.record_a),
+               visible_ref(principal, s.records, d.record_b))
         .order_by(d.ledger_index.desc()).limit(1), params(principal)).mappings().first()
     return dict(last) if last else None
 
@@ -680,8 +681,8 @@ def stats_for(store: Store, principal: Principal) -> dict[str, Any]:
             params(principal)).scalars()]
         decisions = int(conn.execute(
             select(func.count()).select_from(s.link_decisions).where(
-                d.record_a.in_(visible_ids(principal, s.records)),
-                d.record_b.in_(visible_ids(principal, s.records))),
+                visible_ref(principal, s.records, d.record_a),
+                visible_ref(principal, s.records, d.record_b)),
             params(principal)).scalar_one())
         latest = _latest_model_run(conn)
         pending = 0 if latest is None else int(conn.execute(

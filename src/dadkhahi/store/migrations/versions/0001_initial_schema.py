@@ -331,6 +331,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["place_id"], ["places.id"], name=op.f("fk_acts_place_id_places")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_acts")),
     )
+    with op.batch_alter_table("acts", schema=None) as batch_op:
+        batch_op.create_index("ix_acts_dated", ["date_earliest", "id"], unique=False)
     op.create_table(
         "auth_sessions",
         sa.Column("token_sha256", sa.Text(), nullable=False),
@@ -590,6 +592,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_records_source_id", ["source_id"], unique=False)
         batch_op.create_index("ix_records_source_id_id", ["source_id", "id"], unique=False)
         batch_op.create_index("ix_records_ledger_index", ["ledger_index", "id"], unique=False)
+        batch_op.create_index(
+            "ix_records_counted", ["source_id", "import_id", "item_id", "sensitivity"],
+            unique=False)
 
     op.create_table(
         "claim_support",
@@ -1276,6 +1281,7 @@ def downgrade() -> None:
     op.drop_table("link_decisions")
     op.drop_table("claim_support")
     with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.drop_index("ix_records_counted")
         batch_op.drop_index("ix_records_ledger_index")
         batch_op.drop_index("ix_records_source_id_id")
         batch_op.drop_index("ix_records_source_id")
@@ -1317,6 +1323,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_auth_sessions_user_id")
 
     op.drop_table("auth_sessions")
+    with op.batch_alter_table("acts", schema=None) as batch_op:
+        batch_op.drop_index("ix_acts_dated")
+
     op.drop_table("acts")
     with op.batch_alter_table("access_grants", schema=None) as batch_op:
         batch_op.drop_index("ix_access_grants_user_id")
