@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from api_world import World
 from fastapi import FastAPI
 from sqlalchemy import select
 from web_world import client_for, csrf_of
 
-from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.access import dossier
+from dadkhahi.domain.vocab import EntityKind, Sensitivity
+from dadkhahi.facts import entities
+from dadkhahi.facts.entities import Support
+from dadkhahi.intake.records import add_record
 from dadkhahi.store import actors
 from dadkhahi.store import schema as s
+from dadkhahi.web.pages import persons
 
 
 def _linked_person(world: World, level: Sensitivity) -> tuple[str, str]:
@@ -140,3 +146,39 @@ def test_review_queue_hides_pairs_with_a_record_one_cannot_see(app: FastAPI,
         client.post("/en/review", data={"csrf": token, "record_a": a, "record_b": b,
                                         "decision": "different"})
     assert "No pair is waiting" in client.get("/en/review").text
+
+
+def test_a_person_s_records_and_claims_come_a_page_at_a_time(
+        app: FastAPI, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person of many records and claims (the 500-record person of the benchmark) is
+    shown a page at a time: each record and claim on exactly one page, a property's
+    conflicting claims on the same page, links to the pages before and after."""
+    monkeypatch.setattr(dossier, "RECORDS_PAGE", 2)
+    monkeypatch.setattr(dossier, "CLAIMS_PAGE", 2)
+    monkeypatch.setattr(persons, "RECORDS_PAGE", 2)
+    monkeypatch.setattr(persons, "CLAIMS_PAGE", 2)
+    public = world.objects[Sensitivity.PUBLIC]
+    with world.store.transaction("setup") as tx:
+        person = entities.create_person(tx, "Paged person SYNTHETIC",
+                                        sensitivity=Sensitivity.PUBLIC, synthetic=True)
+        records = [add_record(tx, public.source, Sensitivity.PUBLIC,
+                              {"full_name": f"Paged record {n} SYNTHETIC"}) for n in range(3)]
+        records.sort()  # the page's order: source, import, row, ID (these differ in ID only)
+        for prop, value in (("alpha", "one"), ("beta", "two"), ("beta", "three")):
+            entities.add_claim(tx, EntityKind.PERSON, person, prop, f"{value} SYNTHETIC",
+                               [Support(public.source)], sensitivity=Sensitivity.PUBLIC)
+    # Linked as a linkage run links them (the projection's rows; no run needed here).
+    with world.store.engine.begin() as conn:
+        conn.execute(s.person_records.insert(), [
+            {"record_id": r, "person_id": person, "run_id": "test", "ledger_index": 0}
+            for r in records])
+    client = client_for(app, world, "analyst")
+    first = client.get(f"/en/persons/{person}").text
+    assert [r in first for r in records] == [True, True, False]
+    assert "one SYNTHETIC" in first and "two SYNTHETIC" not in first  # beta kept whole
+    assert "?records=2&amp;claims=0" in first and "?claims=1&amp;records=0" in first
+    second = client.get(f"/fa/persons/{person}?records=۲&claims=1").text
+    assert [r in second for r in records] == [False, False, True]
+    assert "two SYNTHETIC" in second and "three SYNTHETIC" in second
+    assert "one SYNTHETIC" not in second and "?records=0&amp;claims=1" in second
+    assert "Next page" not in second and "صفحهٔ بعد" not in second

@@ -23,8 +23,11 @@ from dadkhahi.access.reads import RESOURCES, PendingAudit, read_object, render_r
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
-#: Most records shown for one person (a person linked from more lists is cut here).
-MAX_RECORDS = 1000
+#: Records side by side on one page of a person (each is a column of the table).
+RECORDS_PAGE = 20
+#: Claims on one page; a property's claims (conflicting ones together) are not split
+#: across two pages unless that property alone has more.
+CLAIMS_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,23 @@ class Dossier:
     acts: dict[str, dict[str, Any]]
     items: dict[str, dict[str, Any]]
     decisions: list[dict[str, Any]]
-    truncated: bool = False
+    #: Where this page's records and claims start in the visible ones (their order), and
+    #: where the next page's do (None: nothing after these).
+    records_from: int = 0
+    records_next: int | None = None
+    claims_from: int = 0
+    claims_next: int | None = None
     audited: list[ObjectRef] = field(default_factory=list)
 
 
 def visible_rows(conn: Connection, principal: Principal, table: Table, *where: Any,
-          order: tuple[Any, ...] = (), limit: int | None = None) -> list[dict[str, Any]]:
+          order: tuple[Any, ...] = (), limit: int | None = None,
+          offset: int = 0) -> list[dict[str, Any]]:
     stmt = select(table).where(visible(principal, table), *where).order_by(*order)
     if limit is not None:
         stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
     return [dict(r) for r in conn.execute(stmt, params(principal)).mappings()]
 
 
@@ -64,9 +75,26 @@ def visible_by_ids(conn: Connection, store: Store, principal: Principal, resourc
     return {str(r["id"]): r for r in shown}
 
 
-def person_dossier(store: Store, principal: Principal,
-                   person_id: str) -> tuple[Dossier, PendingAudit]:
-    """The person and what hangs on them; NotFoundError if the person is not visible."""
+def _whole_properties(rows: list[dict[str, Any]], start: int
+                      ) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of claims (``rows``: up to one more than a page, from ``start``) that ends
+    with a property's last claim, and where the next page starts."""
+    if len(rows) <= CLAIMS_PAGE:
+        return rows, None
+    page = rows[:CLAIMS_PAGE]
+    going_on = rows[CLAIMS_PAGE]["property"]
+    kept = [r for r in page if r["property"] != going_on]
+    if kept and page[-1]["property"] == going_on:
+        page = kept
+    return page, start + len(page)
+
+
+def person_dossier(store: Store, principal: Principal, person_id: str, *,
+                   records_from: int = 0, claims_from: int = 0
+                   ) -> tuple[Dossier, PendingAudit]:
+    """The person and one page of what hangs on them (records from ``records_from``,
+    claims from ``claims_from``, in their visible order); NotFoundError if the person is
+    not visible. Only what the page shows is read whole and audited."""
     person, pending = read_object(store, principal, RESOURCES["persons"], person_id)
     audited: list[ObjectRef] = list(pending.objects)
     r, pr, c, i = s.records.c, s.person_records.c, s.claims.c, s.involvements.c
@@ -74,13 +102,15 @@ def person_dossier(store: Store, principal: Principal,
         linked = select(pr.record_id).where(pr.person_id == person_id)
         rows = visible_rows(conn, principal, s.records, r.id.in_(linked),
                      order=(r.source_id, r.import_id, r.row_number, r.id),
-                     limit=MAX_RECORDS + 1)
-        truncated = len(rows) > MAX_RECORDS
+                     limit=RECORDS_PAGE + 1, offset=records_from)
+        records_next = records_from + RECORDS_PAGE if len(rows) > RECORDS_PAGE else None
         records, refs = render_rows(store, conn, principal, RESOURCES["records"],
-                                    rows[:MAX_RECORDS])
+                                    rows[:RECORDS_PAGE])
         audited += refs
-        claim_rows = visible_rows(conn, principal, s.claims, c.entity_kind == "person",
-                           c.entity_id == person_id, order=(c.property, c.ledger_index))
+        claim_rows, claims_next = _whole_properties(visible_rows(
+            conn, principal, s.claims, c.entity_kind == "person", c.entity_id == person_id,
+            order=(c.property, c.ledger_index, c.id), limit=CLAIMS_PAGE + 1,
+            offset=claims_from), claims_from)
         claims, refs = render_rows(store, conn, principal, RESOURCES["claims"], claim_rows)
         audited += refs
         inv_rows = visible_rows(conn, principal, s.involvements, i.person_id == person_id,
@@ -104,7 +134,8 @@ def person_dossier(store: Store, principal: Principal,
         values.setdefault(str(claim["property"]), set()).add(repr(claim.get("value")))
     conflicts = frozenset(p for p, v in values.items() if len(v) > 1)
     dossier = Dossier(person, records, sources, claims, conflicts, involvements, acts, items,
-                      decisions, truncated, audited)
+                      decisions, records_from, records_next, claims_from, claims_next,
+                      audited)
     return dossier, PendingAudit("read person page", audited)
 
 

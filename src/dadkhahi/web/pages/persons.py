@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.access.dossier import Dossier, person_dossier
+from dadkhahi.access.dossier import CLAIMS_PAGE, RECORDS_PAGE, Dossier, person_dossier
 from dadkhahi.access.policy import Permission
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.services import lists_linkage
@@ -58,13 +58,22 @@ def _shown_fields(dossier: Dossier) -> list[tuple[str, str]]:
     return [(key, label) for key, label in FIELDS if key in present]
 
 
+def _start(request: Request, name: str) -> int:
+    """Where a page of the person's records or claims starts (``?records=``,
+    ``?claims=``: digits in any script; anything else is the first page)."""
+    given = ascii_digits(request.query_params.get(name, "")).strip()
+    return int(given) if given.isdigit() and len(given) < 7 else 0
+
+
 async def _page(request: Request, lang: str, person_id: str,
                 errors: dict[str, str] | None = None, notice: str | None = None,
                 status: int = 200) -> Response:
     current = await visitor(request)
     store = request.app.state.store
-    dossier, pending = await run_in_threadpool(person_dossier, store, current.principal,
-                                               person_id)
+    dossier, pending = await run_in_threadpool(
+        lambda: person_dossier(store, current.principal, person_id,
+                               records_from=_start(request, "records"),
+                               claims_from=_start(request, "claims")))
     if pending.objects:
         await run_in_threadpool(pending.record, store, current.principal)
     can_decide = current.principal.can(Permission.REVIEW) or current.principal.can(
@@ -73,6 +82,7 @@ async def _page(request: Request, lang: str, person_id: str,
         "d": dossier, "fields": _shown_fields(dossier), "decisions": DECISIONS,
         "roles": ROLES, "act_types": ACT_TYPES, "sensitivity": SENSITIVITY,
         "can_decide": can_decide, "errors": errors or {}, "notice": notice,
+        "records_page": RECORDS_PAGE, "claims_page": CLAIMS_PAGE,
     }, current, lang, status)
 
 
