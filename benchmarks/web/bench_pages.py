@@ -1,22 +1,30 @@
 """Server time of the workspace's main pages on a store of about 100,000 SYNTHETIC persons.
 
     .venv/bin/python benchmarks/web/bench_pages.py [--people 120000] [--requests 200] \
-        [--keep DIR]
+        [--keep DIR] [--only WORD[,WORD]] [--warm 5]
 
 The store is ``benchmarks/search/bench_person_search.py``'s: people invented by
 ``benchmarks/linkage/generate.py`` on two lists (Persian script and romanisations),
 imported as a user would, persons made by a stand-in linker that groups records by the
-generator's truth (this measures pages, not linkage). Two things are added to it: one
-person of 500 linked records (the issue's heaviest person page: 500 records side by
-side, their claims and sources) and 2,000 pairs left in the review queue. ``--keep DIR``
-builds the store there once and reuses it (the build dominates on a slow machine).
+generator's truth (this measures pages, not linkage). Added to it: one person of 500
+linked records (the issue's heaviest person page: 500 records side by side, their claims
+and sources), 2,000 pairs left in the review queue, and 120 places (prisons, cities,
+burial sites, each with a status) with 20,000 dated executions at them, each naming one
+of the persons as its victim (the timeline and places with data; added to a kept store
+that has no acts yet). ``--keep DIR`` builds the store there once and reuses it (the
+build dominates on a slow machine). Indexes the running code's schema declares and a
+kept store lacks are created first, as a store built by that code would have them (an
+older checkout run after a newer one then uses them too: run the older first).
+``--only WORD`` measures only the pages whose name holds one of the comma-separated words;
+``--warm K`` requests of each page go first, unmeasured.
 
 Every page is asked straight of the server's ASGI app (``dadkhahi serve``'s
 ``server.create_app``, no socket, no load generator), one request at a time, warm, as
 a signed-in admin holding the page cookie, Persian and English pages alternately:
 dashboard, search (a name as a list wrote it, in a POST body: Persian script or a
 romanisation), search-as-you-type, a person page (a different typical person each
-time), the 500-record person page, the review queue, places, acts' timeline. Prints per
+time), the 500-record person page (its first page: the person page shows 20 records and
+about 100 claims at a time), the review queue, places, acts' timeline. Prints per
 page the wall time per request (p50, p95, max), the CPU time of this process per request
 (user + system, every thread: the server's whole cost on SQLite, whose reads run in
 process) and the HTML's size, with the load average before and after: on a shared
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import random
 import re
@@ -40,7 +49,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
@@ -51,7 +60,16 @@ from bench_person_search import build as build_store
 
 from dadkhahi.access import sessions, users
 from dadkhahi.api.settings import ApiSettings
-from dadkhahi.domain.vocab import Role
+from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.vocab import (
+    ActType,
+    InvolvementRole,
+    PlaceKind,
+    PlaceStatus,
+    Role,
+    Sensitivity,
+)
+from dadkhahi.facts import entities
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.search.persons import refresh_name_index
 from dadkhahi.server import create_app
@@ -101,6 +119,56 @@ def link_with_extras(store: Store, df: pd.DataFrame, source_of: dict[str, str]) 
           f"in {time.perf_counter() - t0:.1f} s ({cpu() - c0:.1f} s CPU)", flush=True)
 
 
+#: Places (prisons, cities, burial sites) and dated acts at them, each naming a victim.
+PLACES = 120
+ACTS = 20_000
+
+
+def add_facts(store: Store) -> None:
+    """:data:`PLACES` places with a status and :data:`ACTS` executions on days of
+    1981-1988 at them, each with one person as its victim (seeded; added once to a kept
+    store, in one transaction)."""
+    with store.reading() as conn:
+        if conn.execute(select(func.count()).select_from(s.acts)).scalar_one():
+            return
+        persons = list(conn.execute(select(s.persons.c.id).order_by(s.persons.c.id))
+                       .scalars())
+    rng = random.Random(1367)
+    kinds = (PlaceKind.PRISON, PlaceKind.CITY, PlaceKind.BURIAL_SITE)
+    statuses = list(PlaceStatus)
+    t0, c0 = time.perf_counter(), cpu()
+    with store.transaction("bench") as tx:
+        places = [entities.create_place(
+            tx, f"Place {i} SYNTHETIC", kinds[i % len(kinds)],
+            latitude=round(rng.uniform(26.0, 39.0), 4), longitude=round(rng.uniform(45.0, 61.0), 4),
+            status=statuses[i % len(statuses)], sensitivity=Sensitivity.PUBLIC)
+            for i in range(PLACES)]
+        for _ in range(ACTS):
+            day = dt.date(1981, 1, 1) + dt.timedelta(days=rng.randrange(8 * 365))
+            act = entities.create_act(tx, ActType.EXECUTION, place_id=rng.choice(places),
+                                      date=DateRange(day, day, day.isoformat()),
+                                      sensitivity=Sensitivity.RESTRICTED)
+            entities.add_involvement(tx, act, InvolvementRole.VICTIM,
+                                     person_id=rng.choice(persons),
+                                     sensitivity=Sensitivity.RESTRICTED)
+    print(f"{PLACES} places and {ACTS:,} acts with a victim each in "
+          f"{time.perf_counter() - t0:.1f} s ({cpu() - c0:.1f} s CPU)", flush=True)
+
+
+def add_missing_indexes(store: Store) -> list[str]:
+    """Indexes this code's schema declares that the kept store lacks, created."""
+    made = []
+    found = inspect(store.engine)
+    existing = {ix["name"] for t in s.metadata.tables.values()
+                for ix in found.get_indexes(t.name)}
+    for table in s.metadata.sorted_tables:
+        for index in table.indexes:
+            if index.name not in existing:
+                index.create(store.engine)
+                made.append(str(index.name))
+    return made
+
+
 def prepare(folder: Path, people: int) -> tuple[Store, pd.DataFrame]:
     """The store (built once under ``folder``), its name index and an admin."""
     kept = (folder / "home").exists()
@@ -109,6 +177,10 @@ def prepare(folder: Path, people: int) -> tuple[Store, pd.DataFrame]:
     if not kept:
         link_with_extras(store, df, source_of)
         users.add_user(store, "bench-admin", Role.ADMIN, PASSWORD, "bench")
+    add_facts(store)
+    made = add_missing_indexes(store)
+    if made:
+        print(f"indexes created in the kept store: {', '.join(made)}", flush=True)
     refresh_name_index(store)
     print(f"store ready in {time.perf_counter() - t0:.1f} s ({cpu() - c0:.1f} s CPU of this "
           "process)", flush=True)
@@ -132,7 +204,8 @@ def sample(store: Store, df: pd.DataFrame, n: int) -> dict[str, list[str]]:
             "names": [str(x) for x in rng.sample(names, min(n, len(names)))]}
 
 
-async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int) -> None:
+async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int,
+                  only: list[str], warm: int) -> None:
     cookie = {"Cookie": f"{PAGE_COOKIE}={token}"}
     status, body = await call(app, "GET", "/fa/search", headers=cookie)
     assert status == 200, status
@@ -166,7 +239,9 @@ async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int) -> 
     print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'CPU ms/req':>10} "
           f"{'HTML KB':>8}")
     for name, make in pages.items():
-        for i in range(5):  # warm: statements compiled, pages in the cache
+        if only and not any(word in name for word in only):
+            continue
+        for i in range(warm):  # warm: statements compiled, pages in the cache
             method, path, headers, body = make(i)
             status, _ = await call(app, method, path, headers=headers, body=body)
             assert status == 200, (name, path, status)
@@ -191,6 +266,10 @@ def main() -> None:
                         help="people drawn (about 100,000 of them are on a list)")
     parser.add_argument("--requests", type=int, default=200, help="per page")
     parser.add_argument("--keep", type=Path, help="build the store here once and reuse it")
+    parser.add_argument("--warm", type=int, default=5,
+                        help="requests per page before the measured ones (not measured)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated words: measure the pages whose name holds one")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-web-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -198,15 +277,18 @@ def main() -> None:
     with store.reading() as conn:
         persons = conn.execute(select(func.count()).select_from(s.persons)).scalar_one()
         records = conn.execute(select(func.count()).select_from(s.records)).scalar_one()
+        acts = conn.execute(select(func.count()).select_from(s.acts)).scalar_one()
     asked = sample(store, df, args.requests)
     admin = users.authenticate(store, "bench-admin", PASSWORD)
     assert admin is not None
     token = sessions.open_session(store, admin, "127.0.0.1")
     app = create_app(store.home, ApiSettings(), store=store)
-    print(f"SQLite store of {persons:,} persons from {records:,} records; {args.requests} "
+    print(f"SQLite store of {persons:,} persons from {records:,} records, {acts:,} acts; "
+          f"{args.requests} "
           f"requests per page; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
           "cores", flush=True)
-    asyncio.run(measure(app, token, asked, args.requests))
+    asyncio.run(measure(app, token, asked, args.requests,
+                        [w for w in args.only.split(",") if w], args.warm))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
