@@ -464,7 +464,11 @@ def join_pdfs(parts: Sequence[bytes], *, numbers: str = "decimal",
         joined.add(part, _folios(len(joined.pages) + 1, count, total, numbers, direction))
         # pypdf's readers and writers (and WeasyPrint's layout of the page numbers) are
         # cycles of objects, freed only by the cyclic collector, whose full passes come
-        # ever more rarely as a process holds more objects: a part's are freed now.
+        # ever more rarely as a process holds more objects: a part's are freed now. In
+        # a render process the build's objects are frozen out of it; joining in the
+        # build's own process (one CPU), the pass also walks the build: about 35 ns an
+        # object (join_memory.py --heap-objects), 0.8 M objects at 30,521 victims
+        # (bench_publish.py): some 28 ms a part of about 80 pages, ~0.1 s a 1,000 pages.
         gc.collect()
     return joined.finish()
 
