@@ -496,20 +496,25 @@ def _record_views(
         .join(s.sources, src.id == r.source_id)
         .where(r.id.in_(sorted(record_ids)))
     ).mappings().all()
+    # Every record's and source's data key in one statement, not one per sealed row.
+    wanted = [(row[column], str(row[context])) for row in rows
+              for column, context in (("sealed", "id"), ("source_sealed", "source_id"))
+              if row[column] is not None]
+    payloads = iter(store.keys.unseal_many(conn, wanted))
     views: dict[str, dict[str, Any]] = {}
     for row in rows:
         view = dict(row)
         sealed, source_sealed = view.pop("sealed"), view.pop("source_sealed")
         view["version"] = view.pop("ledger_index")
         if sealed is not None:
-            opened = store.keys.unseal(conn, sealed, str(view["id"]))
+            opened = next(payloads)
             if opened is None:
                 view.update(verbatim={}, normalized={}, external_id=None, erased=True)
             else:
                 view.update({k: opened[k] for k in ("verbatim", "normalized", "external_id")
                              if k in opened})
         if source_sealed is not None:
-            opened = store.keys.unseal(conn, source_sealed, str(view["source_id"]))
+            opened = next(payloads)
             if opened is not None and "title" in opened:
                 view["source_title"] = opened["title"]
                 audited.append(("source", str(view["source_id"])))
