@@ -156,14 +156,18 @@ def add_facts(store: Store) -> None:
 
 
 def add_missing_indexes(store: Store) -> list[str]:
-    """Indexes this code's schema declares that the kept store lacks, created."""
+    """Indexes this code's schema declares that the kept store lacks, created (not those
+    on columns the kept store's tables lack: such a table needs a store built anew)."""
     made = []
     found = inspect(store.engine)
-    existing = {ix["name"] for t in s.metadata.tables.values()
-                for ix in found.get_indexes(t.name)}
+    tables = set(found.get_table_names())
     for table in s.metadata.sorted_tables:
+        if table.name not in tables:
+            continue
+        existing = {ix["name"] for ix in found.get_indexes(table.name)}
+        columns = {c["name"] for c in found.get_columns(table.name)}
         for index in table.indexes:
-            if index.name not in existing:
+            if index.name not in existing and {c.name for c in index.columns} <= columns:
                 index.create(store.engine)
                 made.append(str(index.name))
     return made
