@@ -74,6 +74,10 @@ def _run(label: str, args: list[str], env: dict[str, str]) -> None:
     for line in out.splitlines():
         if "link run --backend spark on" in line:  # the opt-in test's own timing
             print(f"  {line.strip()}")
+    if proc.returncode != 0:  # why: pytest's short summary (a timeout, an assertion)
+        reasons = [line for line in out.splitlines()
+                   if line.startswith(("FAILED", "ERROR", "E  ")) or "Timeout" in line]
+        print("\n".join(f"  {line[:300]}" for line in reasons[:12]))
     print(f"  wall {wall:.1f} s; CPU of the process tree {sum(seen.values()):.1f} s "
           f"({len(seen)} processes); load average after {os.getloadavg()[0]:.2f}",
           flush=True)
