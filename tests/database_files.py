@@ -28,7 +28,15 @@ def database_files(store: Store, *, server_wal: bool = False) -> bytes:
     store.engine.dispose()
     if not os.access(data / "base", os.R_OK):
         pytest.skip("PostgreSQL's data directory is not readable here (not root)")
-    files = [*(data / "base" / str(oid)).rglob("*")]
-    if server_wal:
-        files += (data / "pg_wal").glob("0*")
-    return b"".join(p.read_bytes() for p in files if p.is_file())
+    for _ in range(5):
+        files = [*(data / "base" / str(oid)).rglob("*")]
+        if server_wal:
+            files += (data / "pg_wal").glob("0*")
+        try:
+            return b"".join(p.read_bytes() for p in files if p.is_file())
+        except FileNotFoundError:
+            # A checkpoint of another session's (the other test worker's CHECKPOINT or
+            # DROP DATABASE) recycled a WAL segment or removed a dropped relation's
+            # file between the listing and the read: list them again.
+            continue
+    raise AssertionError("the database's files kept changing while being read")

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,42 +34,28 @@ from dadkhahi.intake.sources import register_source
 from dadkhahi.store.home import ENV_DATABASE_URL, Home
 from dadkhahi.store.store import Store
 
+# tests/api/served.py starts the servers: the port, the wait, the checks.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+from served import start_server, stop_server
+
 PASSWORD = "SYNTHETIC passphrase for tests"
 #: One Argon2 verification holds 64 MiB: without the pool, 40 parallel bad logins
 #: grew the server by about 40 x 64 MiB.
 ARGON2_MIB = 64
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
-    """A ``dadkhahi serve`` subprocess on loopback, stopped by :meth:`stop`."""
+    """A ``dadkhahi serve`` subprocess, answering at :attr:`url` once made (on loopback,
+    at ``host``; ``tests/api/served.py`` picks the port), stopped by :meth:`stop`."""
 
-    def __init__(self, home: Home, *args: str) -> None:
-        self.port = _free_port()
-        self.log = home.path.parent / f"serve-{self.port}.log"
+    def __init__(self, home: Home, *args: str, host: str = "127.0.0.1",
+                 scheme: str = "http", verify: Any = True) -> None:
+        self.log = home.path.parent / f"serve-{uuid.uuid4().hex[:8]}.log"
         env = {k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dadkhahi", "--home", str(home.path), "serve",
-             "--port", str(self.port), "--log-level", "warning", *args],
-            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
-
-    def wait(self, base: str, verify: Any = True) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{base}/api/ledger/key", timeout=1, verify=verify)
-                return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None:
-                raise AssertionError(self.log.read_text())
-            time.sleep(0.2)
-        raise AssertionError("the server did not start")
+        self.proc, self.url = start_server(home.path, self.log, env,
+                                    ("--log-level", "warning", *args),
+                                    base=f"{scheme}://{host}:{{port}}", verify=verify)
+        self.port = int(self.url.rsplit(":", 1)[1])
 
     def memory_kib(self, field: str) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -79,8 +64,7 @@ class Server:
         raise AssertionError(field)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        stop_server(self.proc)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +85,6 @@ def served_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
 @pytest.fixture(scope="module")
 def server(served_home: Home) -> Iterator[Server]:
     srv = Server(served_home)
-    srv.wait(f"http://127.0.0.1:{srv.port}")
     yield srv
     srv.stop()
 
@@ -214,10 +197,10 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
 
 def test_tls_serves_hsts(served_home: Home, tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
-    srv = Server(served_home, "--tls-cert", str(cert), "--tls-key", str(key))
-    base = f"https://localhost:{srv.port}"
+    srv = Server(served_home, "--tls-cert", str(cert), "--tls-key", str(key),
+                 host="localhost", scheme="https", verify=str(cert))
+    base = srv.url
     try:
-        srv.wait(base, verify=str(cert))
         r = httpx.get(f"{base}/api/sources", verify=str(cert))
         assert r.status_code == 200
         assert r.headers["strict-transport-security"].startswith("max-age=")
