@@ -68,9 +68,12 @@ def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole run (starting one costs seconds); each test
-    opens its own context (cookies, storage), so tests stay apart."""
+    """One headless Chromium per module (starting one costs seconds); each test opens its
+    own context (cookies, storage), so tests stay apart. Not one per run: while Playwright's
+    sync API is open its event loop counts as running in this thread, so every later test
+    of the same process using Playwright or ``anyio.run`` failed ("Already running asyncio
+    in this thread") once a test worker was handed this directory's browser file first."""
     with chromium() as running:
         yield running
