@@ -54,6 +54,29 @@ def _environment_restored() -> Iterator[None]:
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _serving_tuning_restored() -> Iterator[None]:
+    """Fail a test that leaves this process tuned as a server (``http.serving.served``:
+    objects frozen out of the collector, a shorter switch interval), and undo it.
+
+    ``serve`` run in-process (CliRunner, uvicorn stubbed) calls ``served`` before
+    uvicorn would start; left frozen, a later test of the memorial's render pool saw the
+    freeze as a server's and failed far from the cause (CI, stop 29)."""
+    import gc
+    import sys
+
+    switch = sys.getswitchinterval()
+    frozen = gc.get_freeze_count()
+    yield
+    leaked = gc.get_freeze_count() != frozen or sys.getswitchinterval() != switch
+    if gc.get_freeze_count() and not frozen:
+        gc.unfreeze()
+    sys.setswitchinterval(switch)
+    if leaked:
+        pytest.fail("this test left the process tuned as a server (gc.freeze or the "
+                    "switch interval): undo what http.serving.served did")
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """URL of a brand-new PostgreSQL database, dropped afterwards."""

@@ -216,6 +216,12 @@ def test_plain_http_off_loopback_is_refused(served_home: Home,
     # Refusals happen before uvicorn starts; where it would start, record instead of
     # listening on every interface of the test machine.
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(kw))
+    # ...and leave this test process untuned: ``served`` freezes the collector and
+    # shortens the switch interval for the server's lifetime (tests/conftest.py).
+    from dadkhahi.http import serving
+
+    tuned: list[object] = []
+    monkeypatch.setattr(serving, "served", lambda app: tuned.append(app) or app)
     for key in ("DADKHAHI_ALLOWED_HOSTS", "DADKHAHI_HSTS", "DADKHAHI_PUBLIC_URL"):
         monkeypatch.setenv(key, "")  # serve sets them: restored (unset) afterwards
     runner = CliRunner()
@@ -231,6 +237,7 @@ def test_plain_http_off_loopback_is_refused(served_home: Home,
     assert ok.exit_code == 0, ok.output
     assert "in clear" in ok.output and "proxy" in ok.output
     assert started and "ssl_certfile" not in started[0]
+    assert len(tuned) == 1  # the one worker's app was tuned for serving
     assert os.environ["DADKHAHI_ALLOWED_HOSTS"] == "ledger.example.org"
 
 
