@@ -100,7 +100,8 @@ def test_an_english_and_a_persian_article_give_their_mentions(
     with store.reading() as conn:
         values = [r.value for r in conn.execute(select(s.proposals.c.value).where(
             s.proposals.c.item_id == english, s.proposals.c.property == "victim_count"))]
-    assert {"count": 30000, "attributed_to": "The Example Committee"} in values
+    assert {"approximately": 30000, "what": "political prisoners",
+            "attributed_to": "The Example Committee"} in values
     assert ("attribution", "The Example Committee") in found
 
     persian = _document(store, tmp_path, "fa.txt", PERSIAN)
@@ -138,7 +139,8 @@ def test_a_proposal_becomes_a_claim_only_when_accepted(
     assert executed["date_earliest"] == "1988-08-03" and executed["status"] == "pending"
     assert "Evin" not in executed["locator"]  # the locator names a place in the text only
     count = next(r for r in rows if r["property"] == "victim_count")
-    assert count["value"] == {"count": 30000, "attributed_to": "The Example Committee"}
+    assert count["value"] == {"approximately": 30000, "what": "political prisoners",
+                              "attributed_to": "The Example Committee"}
     assert count["entity_id"] is None
     with pytest.raises(ValidationError, match="names no single subject"):
         accept(store, count["id"], "reviewer")

@@ -57,7 +57,8 @@ def test_a_settled_transcription_is_scanned_and_named_as_the_text(
     [count] = [p for p in _proposals(store, item) if p["property"] == "victim_count"]
     resolved_text = settled["text_item_id"]
     assert count["text_item_id"] == resolved_text
-    assert count["value"] == {"count": 120} and count["entity_id"] == evin
+    assert count["value"] == {"approximately": 120, "what": "prisoners"}
+    assert count["entity_id"] == evin
     assert str(count["locator"]).startswith(f"transcription {resolved_text}, page 1, ")
     with store.reading() as conn:
         kinds = {m["kind"] for m in mentions_of(store, conn, item)
@@ -89,4 +90,4 @@ def test_the_command_line_scans_a_page_once_it_is_transcribed(
     assert done.exit_code == 0, done.output
     assert '"proposals": 1' in done.output, done.output
     [count] = _proposals(store, item)
-    assert count["value"] == {"count": 120}
+    assert count["value"] == {"approximately": 120, "what": "prisoners"}

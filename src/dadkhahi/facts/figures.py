@@ -9,8 +9,12 @@ sources and apart from the system's own estimate (``analysis.estimates``, releas
 A figure's value is a small mapping, every key optional but one of the first four:
 ``approximately`` (a number), ``at_least`` / ``at_most`` (bounds, also together as a
 range), ``words`` (a figure in words: "thousands"), ``what`` (what was counted when it
-is not people killed: "names listed"), ``qualifier`` (the source's own caveat). A bare
-number or text is read as ``approximately`` or ``words``.
+is not people killed: "names listed"), ``qualifier`` (the source's own caveat),
+``attributed_to`` (the party the publication says gave the figure, in its words: "the
+Iranian Resistance") and ``attributed_party`` (that party in the store: ``{"kind":
+"organization"|"person", "id": …}``), kept when a figure proposed from a document's text
+is accepted (:mod:`dadkhahi.mentions.review`). A bare number or text is read as
+``approximately`` or ``words``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from dadkhahi.store.store import Transaction
 #: The claim property of a published count.
 VICTIM_COUNT = "victim_count"
 _NUMBERS = ("approximately", "at_least", "at_most")
-_TEXTS = ("words", "what", "qualifier")
+_TEXTS = ("words", "what", "qualifier", "attributed_to")
+_PARTY_KINDS = ("organization", "person")
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def figure_value(value: Any) -> dict[str, Any]:
         value = {"words": value}
     if not isinstance(value, Mapping):
         raise ValidationError("value: a figure is a number, words or a mapping")
-    unknown = sorted(set(value) - set(_NUMBERS) - set(_TEXTS))
+    unknown = sorted(set(value) - set(_NUMBERS) - set(_TEXTS) - {"attributed_party"})
     if unknown:
         raise ValidationError(f"value: unknown field {unknown[0]!r}")
     out: dict[str, Any] = {}
@@ -94,6 +99,12 @@ def figure_value(value: Any) -> dict[str, Any]:
         if not isinstance(text, str) or not text.strip():
             raise ValidationError(f"value.{key}: text, not {text!r}")
         out[key] = text.strip()
+    party = value.get("attributed_party")
+    if party is not None:
+        if (not isinstance(party, Mapping) or set(party) != {"kind", "id"}
+                or party["kind"] not in _PARTY_KINDS or not isinstance(party["id"], str)):
+            raise ValidationError("value.attributed_party: {kind: organization or person, id}")
+        out["attributed_party"] = {"kind": party["kind"], "id": party["id"]}
     if not any(k in out for k in (*_NUMBERS, "words")):
         raise ValidationError("value: give approximately, at_least, at_most or words")
     low, high = out.get("at_least"), out.get("at_most")

@@ -9,9 +9,12 @@ finds, page by page, with each page's character span:
   article finds the records of ``حسین رضایی``. Finding a name and deciding who it is are
   separate steps: a mention lists every candidate person, and only an unambiguous one is
   proposed as the claim's subject;
-* **places** of the store (prisons, cemeteries…) by their names in either script;
+* **places** of the store (prisons, cemeteries…) by their names in either script, and
+  **organisations** of the store by their names;
 * **dates**, Solar Hijri and Gregorian (:func:`dadkhahi.persian.dates.find_dates`);
-* **counts** of people (``30,000 political prisoners``, ``سی هزار زندانی``);
+* **counts** of people, of officials and of graves (``30,000 political prisoners``,
+  ``سی هزار زندانی``, ``213 officials``, ``70 mass graves``), with the words saying what
+  they count;
 * **attributions**: the party a sentence says made the statement ("according to P",
   "P published …", a quotation "said P", "به گفته‌ی P", "P اعلام کرد"), carried into
   each proposal of that sentence as ``value.attributed_to``: the claim, once accepted, is
@@ -25,7 +28,11 @@ original item and name the transcription as their text (``text_item_id``, and th
 locator ``transcription ITEM, page N, characters a-b``).
 
 From each sentence that reports an execution it proposes "this text says person P was
-executed (at Q, on D)", and from each count "this text says N people (at Q, on D)". The
+executed (at Q, on D)", and from each count "this text says N people (at Q, on D)": a
+``victim_count``, ``official_count`` or ``grave_count`` whose value is a published figure
+(:func:`dadkhahi.facts.figures.figure_value`: ``approximately`` or ``at_least``, and
+``what`` in the text's words). When the party a sentence attributes it to is an
+organisation of the store, the proposal names it (``value.attributed_party``). The
 mentions and proposals are one ``mentions.found`` event; nothing becomes a claim until a
 person accepts it (:mod:`dadkhahi.mentions.review`).
 
@@ -127,11 +134,8 @@ def _place_patterns(conn: Connection, level: Sensitivity) -> dict[tuple[str, ...
     """Token sequences naming each place: its names in both scripts, and each without its
     generic words (``Evin Prison`` is also ``Evin``; ``زندان اوین`` is also ``اوین``)."""
     p = s.places.c
-    shown = [str(Sensitivity.PUBLIC)]
-    if level is not Sensitivity.PUBLIC:
-        shown.append(str(Sensitivity.RESTRICTED))
     patterns: dict[tuple[str, ...], str] = {}
-    rows = conn.execute(select(p.id, p.name, p.name_fa).where(p.sensitivity.in_(shown))
+    rows = conn.execute(select(p.id, p.name, p.name_fa).where(p.sensitivity.in_(_shown(level)))
                         .order_by(p.ledger_index, p.id)).all()
     for place_id, name, name_fa in rows:
         for label in (name, name_fa):
@@ -148,7 +152,34 @@ def _place_patterns(conn: Connection, level: Sensitivity) -> dict[tuple[str, ...
     return patterns
 
 
-def _places(text: str, page: int, patterns: dict[tuple[str, ...], str]) -> list[Found]:
+def _shown(level: Sensitivity) -> list[str]:
+    # A public text is matched against public places and organisations only (a mention
+    # of a restricted one would name it to the text's readers).
+    shown = [str(Sensitivity.PUBLIC)]
+    if level is not Sensitivity.PUBLIC:
+        shown.append(str(Sensitivity.RESTRICTED))
+    return shown
+
+
+def _organization_patterns(conn: Connection, level: Sensitivity) -> dict[tuple[str, ...], str]:
+    """Token sequences naming each organisation: its name, and its name without a leading
+    "the" (``the Example Committee`` is written ``The Example Committee`` or without it).
+    A protected organisation's name is sealed, and never matched."""
+    o = s.organizations.c
+    patterns: dict[tuple[str, ...], str] = {}
+    rows = conn.execute(select(o.id, o.name).where(o.sensitivity.in_(_shown(level)))
+                        .order_by(o.ledger_index, o.id)).all()
+    for org_id, name in rows:
+        words = tuple(t.text for t in tokenize(str(name)))
+        for pattern in (words, words[1:] if words[:1] == ("the",) else ()):
+            if pattern:
+                patterns.setdefault(pattern, str(org_id))
+    return patterns
+
+
+def _names_in(text: str, page: int, patterns: dict[tuple[str, ...], str], kind: str,
+              key: str) -> list[Found]:
+    """Mentions of the store's places or organisations: the longest name at each word."""
     tokens = tokenize(text)
     longest = max((len(k) for k in patterns), default=0)
     out: list[Found] = []
@@ -156,16 +187,16 @@ def _places(text: str, page: int, patterns: dict[tuple[str, ...], str]) -> list[
     while i < len(tokens):
         hit: tuple[int, str] | None = None
         for n in range(min(longest, len(tokens) - i), 0, -1):
-            place = patterns.get(tuple(t.text for t in tokens[i:i + n]))
-            if place is not None:
-                hit = (n, place)
+            found = patterns.get(tuple(t.text for t in tokens[i:i + n]))
+            if found is not None:
+                hit = (n, found)
                 break
         if hit is None:
             i += 1
             continue
-        n, place = hit
+        n, found = hit
         a, b = tokens[i].start, tokens[i + n - 1].end
-        out.append(Found("place", page, a, b, text[a:b], {"place_id": place}))
+        out.append(Found(kind, page, a, b, text[a:b], {key: found}))
         i += n
     return out
 
@@ -266,10 +297,17 @@ def _proposals(
             "date_text": when.text if when else None,
         }
         said = next((f for f in inside if f.kind == "attribution"), None)
-        extra = [m.id for m in (place, when, said) if m is not None]
+        party = None if said is None else next(
+            (f for f in inside if f.kind == "organization"
+             and said.start <= f.start and f.end <= said.end), None)
+        extra = [m.id for m in (place, when, said, party) if m is not None]
         # Who the document says made the statement, apart from the document's own source
-        # (an article reporting another party's figure): kept with the value accepted.
-        by = {} if said is None else {"attributed_to": said.text}
+        # (an article reporting another party's figure): kept with the value accepted;
+        # the store's organisation when the party is one (the reviewer may change it).
+        by: dict[str, Any] = {} if said is None else {"attributed_to": said.text}
+        if party is not None:
+            by["attributed_party"] = {"kind": "organization",
+                                      "id": party.value["organization_id"]}
         if words & KILLING_WORDS:
             for person in (f for f in inside if f.kind == "person"):
                 subject = _subject(person.value["candidates"])
@@ -281,10 +319,12 @@ def _proposals(
                             "candidates": person.value["candidates"],
                             "mention_ids": [person.id, *extra]})
         for count in (f for f in inside if f.kind == "count"):
-            out.append({**common, "property": "victim_count",
+            bound = "at_least" if count.value["at_least"] else "approximately"
+            out.append({**common, "property": count.value["counted"],
                         "entity_kind": "place" if place else None,
                         "entity_id": place.value["place_id"] if place else None,
-                        "value": {"count": count.value["count"], **by},
+                        "value": {bound: count.value["count"], "what": count.value["what"],
+                                  **by},
                         "candidates": None, "mention_ids": [count.id, *extra]})
     return out
 
@@ -316,6 +356,7 @@ def scan_pages(
     ``label`` names the kind of text in the locators (``text``, ``transcription``)."""
     with store.reading() as conn:
         patterns = _place_patterns(conn, level)
+        organizations = _organization_patterns(conn, level)
     found: list[Found] = []
     for number, text in pages:
         dates = find_dates(text)
@@ -323,9 +364,12 @@ def scan_pages(
             "earliest": d.interval.earliest.isoformat(),
             "latest": d.interval.latest.isoformat(), "calendar": d.interval.calendar,
             "edtf": d.interval.edtf()}) for d in dates]
-        found += [Found("count", number, c.start, c.end, text[c.start:c.end], {"count": c.value})
-                  for c in counts(text, dates)]
-        found += _places(text, number, patterns)
+        found += [Found("count", number, c.start, c.end, text[c.start:c.end], {
+            "count": c.value, "counted": c.counted, "at_least": c.at_least,
+            "what": None if c.what is None else text[c.what.start:c.what.end]})
+            for c in counts(text, dates)]
+        found += _names_in(text, number, patterns, "place", "place_id")
+        found += _names_in(text, number, organizations, "organization", "organization_id")
         found += [Found("attribution", number, a.party.start, a.party.end,
                         text[a.party.start:a.party.end], {
                             "verb": a.verb,
@@ -333,7 +377,7 @@ def scan_pages(
                   for a in attributions(text)]
     taken: dict[int, list[tuple[int, int]]] = {}
     for f in found:
-        if f.kind in ("place", "date"):
+        if f.kind in ("place", "date", "organization"):
             taken.setdefault(f.page, []).append((f.start, f.end))
     found += _persons(store, _searcher(level, actor), pages, taken)
     found.sort(key=lambda f: (f.page, f.start, f.end, f.kind))

@@ -13,12 +13,22 @@ names (``value.attributed_party``: kind and ID): the claim is then that party's 
 as reported by the document, and it is never less protected than the party it names
 (a public claim naming a protected organisation would disclose it).
 
+A figure repeated within one source (the same count of the same thing, said by the same
+party, on the same date and subject, in several sentences or several of its documents) is
+one claim with a support for each place it is said: accepting one of its proposals
+accepts its pending repeats into the same claim, each keeping its own locator.
+
+Counts (``victim_count``, ``official_count``, ``grave_count``) are published figures: their
+value is checked by :func:`dadkhahi.facts.figures.figure_value` before anything is written,
+so an accepted figure is one the published figures (the memorial) can show.
+
 These functions hold no access rule: the command line (the home's operator) calls them
 directly, the API through :mod:`dadkhahi.services.mentions`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -29,6 +39,7 @@ from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import EntityKind, Sensitivity
 from dadkhahi.facts.entities import Support, add_claim
+from dadkhahi.facts.figures import figure_value
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, utc_now
 
@@ -36,6 +47,8 @@ _ENTITY_TABLES = {"person": s.persons, "place": s.places, "organization": s.orga
                   "act": s.acts}
 #: Proposal states a list may ask for.
 STATES = ("pending", "accepted", "rejected")
+#: Properties of proposals that state a count: their values are published figures.
+COUNT_PROPERTIES = frozenset({"victim_count", "official_count", "grave_count"})
 
 
 def _opened(store: Store, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
@@ -135,19 +148,29 @@ def parse_party(text: str) -> tuple[str, str]:
 def accept(
     store: Store, proposal_id: str, actor: str, *, entity: tuple[str, str] | None = None,
     party: tuple[str, str] | None = None,
+    repeats_within: tuple[Select[Any], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Accept a proposal: the claim it proposes is added, supported by the document.
 
     ``entity`` (kind, id) names the claim's subject when the proposal has none (an
     ambiguous name, a count with no place) or corrects it. ``party`` (person or
-    organization, id) links the party the text attributes the statement to. Returns the
-    proposal's ID, the claim's ID and its sensitivity.
+    organization, id) links the party the text attributes the statement to. The pending
+    repeats of the statement in the same source, at the same sensitivity, are accepted
+    into the same claim (a support each). Returns the proposal's ID, the claim's ID, its
+    sensitivity and the IDs of the repeats accepted with it. ``repeats_within`` (a
+    subquery of item IDs and its bind parameters) keeps the repeats to those items: the
+    documents a caller of the API may see.
     """
     with store.reading() as conn:
         row = get_proposal(store, conn, proposal_id)
         _pending(row)
-        value = dict(row["value"] or {})
+        value = _value(row)
         level = Sensitivity(row["sensitivity"])
+        # The party the finder named (an organisation of the store), unless the reviewer
+        # names another: checked, and the claim raised to its level, alike.
+        if party is None and value.get("attributed_party"):
+            named = value["attributed_party"]
+            party = (str(named["kind"]), str(named["id"]))
         if party is not None:
             value["attributed_party"], party_level = _party(conn, row, party)
             level = max((level, party_level), key=_ORDER.index)
@@ -161,20 +184,66 @@ def accept(
         table = _ENTITY_TABLES[kind]
         if conn.execute(select(table.c.id).where(table.c.id == entity_id)).first() is None:
             raise NotFoundError(f"no {kind} {entity_id!r}")
+        repeats = _repeats(store, conn, row, repeats_within)
     when = None
     if row["date_earliest"] or row["date_latest"]:
         when = DateRange(_day(row["date_earliest"]), _day(row["date_latest"]), row["date_text"])
-    support = Support(str(row["source_id"]), item_id=str(row["item_id"]),
-                      locator=row["locator"])
+    support = [Support(str(r["source_id"]), item_id=str(r["item_id"]), locator=r["locator"])
+               for r in (row, *repeats)]
     with store.transaction(actor) as tx:
         claim_id = add_claim(tx, EntityKind(kind), entity_id, str(row["property"]),
-                             value, [support], date=when, sensitivity=level)
-        tx.emit("proposal.reviewed", {"id": proposal_id, "status": "accepted",
-                                      "claim_id": claim_id, "at": utc_now()})
+                             value, support, date=when, sensitivity=level)
+        for done in (row, *repeats):
+            tx.emit("proposal.reviewed", {"id": done["id"], "status": "accepted",
+                                          "claim_id": claim_id, "at": utc_now()})
     with store.reading() as conn:
         level = conn.execute(select(s.claims.c.sensitivity).where(
             s.claims.c.id == claim_id)).scalar_one()
-    return {"proposal_id": proposal_id, "claim_id": claim_id, "sensitivity": str(level)}
+    return {"proposal_id": proposal_id, "claim_id": claim_id, "sensitivity": str(level),
+            "repeats": [str(r["id"]) for r in repeats]}
+
+
+def _value(row: dict[str, Any]) -> dict[str, Any]:
+    """The claim's value: a count's checked as a published figure (a proposal made before
+    figures were proposed as such says ``count``: read as ``approximately``)."""
+    value = dict(row["value"] or {})
+    if row["property"] not in COUNT_PROPERTIES:
+        return value
+    if "count" in value:
+        value["approximately"] = value.pop("count")
+    try:
+        return figure_value(value)
+    except ValidationError as e:
+        raise ValidationError(f"proposal {row['id']}: {e}") from None
+
+
+def _same_statement(row: dict[str, Any]) -> tuple[Any, ...]:
+    # The sensitivity too: a repeat in a more protected document of the source would
+    # raise the claim above what the reviewer accepted.
+    return (row["property"], row["entity_kind"], row["entity_id"], row["date_earliest"],
+            row["date_latest"], row["sensitivity"],
+            json.dumps(row["value"] or {}, sort_keys=True, ensure_ascii=False))
+
+
+def _repeats(store: Store, conn: Connection, row: dict[str, Any],
+             within: tuple[Select[Any], dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The other pending proposals of the row's source stating the same thing (property,
+    proposed subject, value, date, sensitivity), in ledger order: one claim, several
+    locators."""
+    p = s.proposals.c
+    stmt = select(s.proposals).where(
+        p.source_id == row["source_id"], p.status == "pending", p.id != row["id"])
+    if within is not None:
+        stmt = stmt.where(p.item_id.in_(within[0]))
+    others = conn.execute(stmt.order_by(p.ledger_index, p.seq),
+                          {} if within is None else within[1]).mappings()
+    key = _same_statement(row)
+    out = []
+    for other in others:
+        opened = _opened(store, conn, dict(other))
+        if not opened.get("erased") and _same_statement(opened) == key:
+            out.append(opened)
+    return out
 
 
 _ORDER = [Sensitivity.PUBLIC, Sensitivity.RESTRICTED, Sensitivity.PROTECTED]
@@ -219,8 +288,11 @@ def describe(row: dict[str, Any], places: Sequence[dict[str, Any]] = ()) -> str:
     if row["property"] == "executed":
         what = "was executed" + (f" at place {value['place_id']}" if value.get("place_id")
                                  else "")
-    elif row["property"] == "victim_count":
-        what = f"counts {value.get('count')} people"
+    elif row["property"] in COUNT_PROPERTIES:
+        number = value.get("approximately", value.get("count"))
+        shown = (f"more than {value['at_least']:,}" if value.get("at_least") is not None
+                 else f"{number:,}" if isinstance(number, int) else "?")
+        what = f"counts {shown} {value.get('what') or 'people'}"
     else:
         what = f"{row['property']} = {value}"
     when = f" on {row['date_text']}" if row.get("date_text") else ""

@@ -52,11 +52,24 @@ _JOINERS = {"and", "و", "-"}
 #: Words that say a number counts people (victims, prisoners, names on a list…).
 PEOPLE_WORDS = frozenset(_words("""
     prisoners prisoner people persons victims names executions executed killed dead bodies
-    individuals men women members supporters detainees inmates graves officials
-    decision makers decisionmakers martyrs
-    زندانی زندانیان نفر تن قربانی قربانیان نام اعدام اعدامی اعدامیان کشته جان باخته
-    جانباخته شهید شهدا گور قبر مقام عضو
+    individuals men women members supporters detainees inmates martyrs
+    زندانی زندانیان نفر تن قربانی قربانیان نام اعدام اعدامی اعدامیان کشته باخته
+    جانباخته شهید شهدا عضو
 """))
+#: Words that say a number counts those who ordered or carried out the killings.
+OFFICIAL_WORDS = frozenset(_words("""
+    officials makers decisionmakers perpetrators judges commissioners
+    مقام مقامات مسئول مسئولان عامل عاملان آمر آمران
+"""))
+#: Words that say a number counts graves.
+GRAVE_WORDS = frozenset(_words("graves گور گورها قبر قبرها"))
+#: What a count counts, by the word that says it: the property a claim of it takes.
+COUNTED = {**dict.fromkeys(PEOPLE_WORDS, "victim_count"),
+           **dict.fromkeys(OFFICIAL_WORDS, "official_count"),
+           **dict.fromkeys(GRAVE_WORDS, "grave_count")}
+# Words just before a number that make it a lower bound ("over 30,000", "بیش از ۳۰۰۰").
+_AT_LEAST = re.compile(r"(?:^|[^\w\u200c])(?:over|more than|at least|upwards of|in excess of"
+                       r"|بیش از|بیشتر از|دست[\u200c ]کم|حداقل)\s*$", re.IGNORECASE)
 #: Words that say a sentence reports an execution or a killing.
 KILLING_WORDS = frozenset(_words("""
     executed execution executions hanged killed murdered shot massacred
@@ -74,20 +87,43 @@ class Span:
 
 @dataclass(frozen=True)
 class Count:
-    """A number of people written in the text, and the value it says."""
+    """A number written in the text, and the value it says; for a count of people (or
+    graves), ``what`` spans the words saying what it counts (``political prisoners``),
+    ``counted`` names the claim property (:data:`COUNTED`) and ``at_least`` says the text
+    gives it as a lower bound (``over 30,000``)."""
 
     start: int
     end: int
     value: int
+    what: Span | None = None
+    counted: str | None = None
+    at_least: bool = False
+
+
+#: A line shorter than this share of the page's longest line, not ending in a comma or a
+#: hyphen, ends its sentence: a heading, a caption or a dateline ("Paris, 24 August 2016")
+#: is not the start of the sentence below it. Wrapped lines of a PDF's paragraph are near
+#: the longest, so a sentence broken across them stays whole.
+SHORT_LINE = 0.6
+_LINE_GOES_ON = (",", "،", "-", "\u00ad")
 
 
 def sentences(text: str) -> list[Span]:
     """The sentences of a page, as spans (leading and trailing space left out)."""
+    ends = {m.end() for m in _SENTENCE_END.finditer(text)}
+    lines = text.split("\n")
+    longest = max((len(line.strip()) for line in lines), default=0)
+    at = 0
+    for line in lines[:-1]:
+        at += len(line) + 1
+        shown = line.strip()
+        if shown and len(shown) < SHORT_LINE * longest and not shown.endswith(_LINE_GOES_ON):
+            ends.add(at)
     out: list[Span] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
-        out.append(Span(start, match.end()))
-        start = match.end()
+    for end in sorted(ends):
+        out.append(Span(start, end))
+        start = end
     out.append(Span(start, len(text)))
     trimmed = []
     for span in out:
@@ -163,22 +199,47 @@ def _number_runs(text: str, tokens: list[Token]) -> list[Count]:
 
 
 def counts(text: str, dates: list[DateInText] | None = None) -> list[Count]:
-    """Numbers of people: a number followed, within three words, by a word for people
-    (``30,000 political prisoners``, ``3,200 names``, ``سی هزار زندانی``).
+    """Numbers of people (or graves): a number followed, within four words, by a word for
+    what it counts (``30,000 political prisoners``, ``3,200 names``, ``سی هزار زندانی``,
+    ``70 mass graves``), with nothing but spaces, hyphens or ZWNJ between them: a comma,
+    a full stop or another number ends the search (``in five months, 30,000 people`` is a
+    count of 30,000, not of five).
 
     Numbers inside a date (``12 Mordad 1367``, a year) are not counts, and neither are
     numbers under 2 (``one prisoner`` is a person, not a count).
     """
     tokens = tokenize(text)
     taken = [(d.start, d.end) for d in (find_dates(text) if dates is None else dates)]
+    runs = _number_runs(text, tokens)
     out: list[Count] = []
-    for run in _number_runs(text, tokens):
+    for run in runs:
         if run.value < 2 or any(a <= run.start < b or a < run.end <= b for a, b in taken):
             continue
-        after = [t.text for t in tokens if t.start >= run.end][:4]
-        if any(w in PEOPLE_WORDS for w in after):
-            out.append(run)
+        found = _counted(text, tokens, run, runs)
+        if found is None:
+            continue
+        what, counted = found
+        before = text[max(0, run.start - 20):run.start]
+        out.append(Count(run.start, run.end, run.value, what, counted,
+                         _AT_LEAST.search(before) is not None))
     return out
+
+
+def _counted(text: str, tokens: list[Token], run: Count, runs: list[Count]
+             ) -> tuple[Span, str] | None:
+    """The words after a number saying what it counts, and the property they make."""
+    after = [t for t in tokens if t.start >= run.end][:4]
+    previous = run.end
+    for token in after:
+        if text[previous:token.start].strip(" \u200c-\u00a0"):
+            return None  # punctuation between: the word belongs to something else
+        if any(r.start <= token.start < r.end for r in runs):
+            return None  # another number comes first
+        counted = COUNTED.get(token.text)
+        if counted is not None:
+            return Span(after[0].start, token.end), counted
+        previous = token.end
+    return None
 
 
 def _capitalised(word: str) -> bool:

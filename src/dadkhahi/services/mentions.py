@@ -91,18 +91,25 @@ def accept_for(store: Store, principal: Principal, proposal_id: str,
                entity: str | None = None, attributed_to: str | None = None) -> dict[str, Any]:
     """Accept a visible proposal (``add_facts``); ``entity`` (KIND:ID) names its subject,
     ``attributed_to`` (person or organization, KIND:ID) the party the text says made the
-    statement. Both must be visible to the caller (else "not found")."""
+    statement. Both must be visible to the caller (else "not found"), as must the party
+    the finder named when none is given. The statement's pending repeats in the same
+    source are accepted with it only from documents the caller may see."""
     _visible_proposal(store, principal, proposal_id)
     chosen = review.parse_entity(entity) if entity else None
     party = review.parse_party(attributed_to) if attributed_to else None
     with store.reading() as conn:
-        for kind, entity_id in (x for x in (chosen, party) if x is not None):
+        named = (review.get_proposal(store, conn, proposal_id).get("value") or {}
+                 ).get("attributed_party")
+        found = None if party is not None or not isinstance(named, dict) else (
+            str(named.get("kind")), str(named.get("id")))
+        for kind, entity_id in (x for x in (chosen, party, found) if x is not None):
             reads.visible_row(conn, principal, _ENTITY_TABLES[kind], entity_id, kind)
     require(principal, Permission.ADD_FACTS)
-    done = review.accept(store, proposal_id, principal.name, entity=chosen, party=party)
+    done = review.accept(store, proposal_id, principal.name, entity=chosen, party=party,
+                         repeats_within=(reads_visible_items(principal), params(principal)))
     # IDs only: the claim itself is read (and audited) at /api/claims/{id}.
     return {"proposal_id": proposal_id, "claim_id": done["claim_id"],
-            "claim_sensitivity": done["sensitivity"]}
+            "claim_sensitivity": done["sensitivity"], "repeats": done["repeats"]}
 
 
 def reject_for(store: Store, principal: Principal, proposal_id: str) -> dict[str, Any]:

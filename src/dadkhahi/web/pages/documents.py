@@ -126,9 +126,11 @@ EXTRACTION_STATES = {"pending": N_("The text has not been extracted yet."),
                      "erased": N_("The extracted text was erased.")}
 #: Kinds of mention, in words.
 MENTION_KINDS = {"person": N_("person"), "place": N_("place"), "date": N_("date"),
-                 "count": N_("count of people"), "attribution": N_("said by")}
+                 "count": N_("count of people"), "attribution": N_("said by"),
+                 "organization": N_("Organisation")}
 #: Properties a proposal may claim, in words.
-PROPOSED = {"executed": N_("was executed"), "victim_count": N_("counts people killed")}
+PROPOSED = {"executed": N_("was executed"), "victim_count": N_("counts people killed"),
+            "official_count": N_("counts officials"), "grave_count": N_("counts graves")}
 #: A proposal's review state, in words.
 REVIEW_STATES = {"pending": N_("waiting for review"), "accepted": N_("accepted"),
                  "rejected": N_("rejected")}
