@@ -5,8 +5,10 @@
 # scanned documents), Noto fonts (Persian text in OCR tests), wrk (load benchmarks),
 # strace (the durability test watches the system calls of an intake) and Pango with
 # HarfBuzz (WeasyPrint lays out PDFs with them: Persian shaping and bidi, dadkhahi.pdf),
-# and the RUM index for the PostgreSQL server (full-text search ranks from the index:
-# postgresql-<version>-rum, the version of the server installed or about to be).
+# the RUM index for the PostgreSQL server (full-text search ranks from the index:
+# postgresql-<version>-rum, the version of the server installed or about to be), and
+# FFmpeg (ffprobe reads an audio or video file's technical metadata; ffmpeg writes its
+# copy without identifying metadata).
 # Installs only what is missing.
 set -euo pipefail
 # The newest server installed here, else Debian bookworm's (what "postgresql" installs).
@@ -22,7 +24,7 @@ drop() {
 }
 for pkg in libmagic1 default-jre-headless postgresql chromium chromium-driver \
            tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng fonts-noto-core wrk strace \
-           libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 "postgresql-$pg_version-rum"; do
+           libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 "postgresql-$pg_version-rum" ffmpeg; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # A JRE that is already on the machine (another vendor's) is good enough.

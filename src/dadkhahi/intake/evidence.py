@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import base64
 import io
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
+from dadkhahi.documents.av import MUXERS as RECORDINGS
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.safe_text import safe_display_name
@@ -387,7 +389,11 @@ def _add_public_copy(
     receipt: Receipt,
     file_key: bytes | None = None,
 ) -> bool:
-    if sniff(blob.head) not in STRIPPABLE_IMAGES:
+    media_type = sniff(blob.head)
+    if media_type in RECORDINGS:
+        return _add_recording_copy(store, tx, item_id, source_id, sensitivity, blob, receipt,
+                                   media_type, file_key)
+    if media_type not in STRIPPABLE_IMAGES:
         return False
     # Pillow only for an image (start-up: issue 12 item 17).
     from dadkhahi.intake.derivatives import image_metadata, strip_image_metadata
@@ -430,6 +436,56 @@ def _add_public_copy(
             "item_id": item_id, "derivative_id": copy_id, "source_id": source_id,
             "sensitivity": str(Sensitivity.PROTECTED),
             "sealed": tx.seal({"metadata": removed}, f"metadata:{item_id}"),
+        })
+    return True
+
+
+def _add_recording_copy(
+    store: Store, tx: Transaction, item_id: str, source_id: str, sensitivity: Sensitivity,
+    blob: StoredBlob, receipt: Receipt, media_type: str, file_key: bytes | None,
+) -> bool:
+    """An audio or video file's copy without identifying metadata (``documents.av``): its
+    custody notes say the tool and the recording's technical metadata (duration, container,
+    codecs); the tags left out are kept sealed, as an image's are. No copy (the original
+    kept as it is) when FFmpeg is missing, cannot read the file, leaves a tag, or a sealed
+    original is over :data:`MAX_SEALED_DERIVATIVE_SOURCE` (opened in memory only)."""
+    from dadkhahi.documents import av
+    from dadkhahi.documents.model import ExtractionError
+
+    if not av.available():
+        return False
+    try:
+        if sensitivity is Sensitivity.PROTECTED:
+            if file_key is None or blob.size > MAX_SEALED_DERIVATIVE_SOURCE:
+                return False
+            with av.memory_file("dadkhahi-original") as (path, fd), \
+                    av.memory_file("dadkhahi-copy") as (out, out_fd):
+                for chunk in store.blobs.iter_sealed(item_id, file_key):
+                    av.fill(fd, chunk)
+                found = av.probe(path, (fd,))
+                av.strip(path, media_type, out, (fd, out_fd))
+                data = av.read_all(out_fd)
+        else:
+            original = str(store.blobs.path(blob.sha256))
+            found = av.probe(original)
+            # A plain recording's copy is as public as it: written beside the blobs, then
+            # read into the store (a video is too large to hold twice in memory).
+            with tempfile.NamedTemporaryFile(dir=store.blobs.root, suffix=".av") as out:
+                av.strip(original, media_type, out.name)
+                data = Path(out.name).read_bytes()
+    except ExtractionError:
+        return False
+    copy_id, copy, copy_key = store_bytes(store, data, sensitivity)
+    notes = (f"metadata removed by ffmpeg {av.ffmpeg_version()} (streams copied); "
+             f"{found.summary()}")
+    add_item(store, tx, source_id, sensitivity, None, copy, replace(receipt, notes=notes),
+             derived_from=item_id, derivation="metadata_stripped", media_type=media_type,
+             item_id=copy_id, file_key=copy_key)
+    if found.tags:
+        tx.emit("item.metadata_removed", {
+            "item_id": item_id, "derivative_id": copy_id, "source_id": source_id,
+            "sensitivity": str(Sensitivity.PROTECTED),
+            "sealed": tx.seal({"metadata": found.tags}, f"metadata:{item_id}"),
         })
     return True
 
