@@ -300,6 +300,8 @@ claims = Table(
     Column("status", Text, nullable=False),
     _ledger_index(),
     Index("ix_claims_entity", "entity_kind", "entity_id"),
+    # The timeline walks dated claims in date order (services.facts._dated_rows).
+    Index("ix_claims_dated", "date_earliest", "id"),
 )
 
 claim_support = Table(

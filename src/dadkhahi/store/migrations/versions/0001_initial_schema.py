@@ -77,6 +77,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.create_index("ix_claims_entity", ["entity_kind", "entity_id"], unique=False)
+        batch_op.create_index("ix_claims_dated", ["date_earliest", "id"], unique=False)
 
     op.create_table(
         "data_keys",
@@ -1359,6 +1360,7 @@ def downgrade() -> None:
     op.drop_table("data_keys")
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.drop_index("ix_claims_entity")
+        batch_op.drop_index("ix_claims_dated")
 
     op.drop_table("claims")
     op.drop_table("auth_throttle")
