@@ -285,8 +285,14 @@ def test_postgresql_ranks_from_the_index_without_reading_rows(
     assert "to_tsvector" not in plain and "ts_rank" not in plain, plain
     assert "Index Scan using ix_search_segments_tsv" in plan, plan
     assert "Order By: (tsv <=>" in plan and not _sorts_every_match(plan), plan
-    # Ties by ID: an incremental sort on the index's order, not a sort of every match.
-    assert "Incremental Sort" in plan and "Presorted Key: ranked.distance" in plan, plan
+    # Ties by ID: an incremental sort on the index's order, not a sort of every match,
+    # over a bounded number of the index's best matches: a Limit under it, which tells
+    # the planner how few rows are wanted (without it, an OFFSET 0 fence, it costed every
+    # match and chose a scan and a sort of all of them for a phrase on half the pages).
+    assert "Incremental Sort" in plan and "Presorted Key: " in plan, plan
+    below = plan[plan.index("Incremental Sort"):]
+    assert re.search(r"->\s+Limit\b", below), plan
+    assert below.index("Limit") < below.index("Order By: (tsv <=>"), plan
     assert stored == rows == 5
     found = {h.item_id for h in search(store, reader, "evin").hits}
     assert found == {ids[n] for n in _reference(TEXTS, "evin")} and len(found) == 3
@@ -443,6 +449,38 @@ def test_a_capped_query_shows_the_same_page_after_its_rows_are_moved(
             conn.execute(text("UPDATE search_segments SET tokens = tokens"))
     _analyzed(store)
     assert page() == before
+
+
+def test_ties_at_the_cut_are_broken_by_id_however_far_they_run(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve pages of one text: every hit has the same score, so the page of 3 is the
+    3 rows of smallest ID (both stores). PostgreSQL reads the index's best 2 x limit
+    matches first; the run of equal distances goes on past them, so it reads more (4
+    times as many, then every match) until the run ends among the rows read: the same
+    3 as when every match is read at once, before and after the rows are moved."""
+    from dadkhahi.search import engine
+
+    # One word apart (their own number, of one length): twelve files, the same score.
+    texts = {f"t{n:02d}": f"SYNTHETIC the same words evin prison n{n:02d}" for n in range(12)}
+    _store_texts(store, tmp_path, texts, Sensitivity.PUBLIC, "ties")
+    _analyzed(store)
+    with store.reading() as conn:
+        first = list(conn.execute(select(s.search_segments.c.item_id)
+                                  .order_by(s.search_segments.c.id).limit(3)).scalars())
+
+    def page() -> list[str | None]:
+        hits = search(store, None, "evin", limit=3).hits
+        assert len({h.score for h in hits}) == 1
+        return [h.item_id for h in hits]
+
+    assert len(first) == 3 and page() == first
+    monkeypatch.setattr(engine, "FETCH_MAX", 5)  # straight to every match
+    assert page() == first
+    monkeypatch.undo()
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("CLUSTER search_segments USING ix_search_segments_item_id"))
+    assert page() == first
 
 
 def test_postgresql_ranks_a_very_common_query_from_a_bounded_set_of_rows(
