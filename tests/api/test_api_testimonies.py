@@ -123,6 +123,15 @@ def test_a_passage_is_found_by_post_api_search_only_by_who_may_see_it(world: Wor
                               "translation_id": None, "seq": 0, "start": 61.5,
                               "end": 70.0, "language": "fa"}
     assert hit["snippet"] == "SYNTHETIC qzsearchapi in the yard."
+    # Narrowed in the body: to its source, to passages; to documents only, nothing.
+    for narrowed, hits in (({"sources": [made["source_id"]]}, 1), ({"kind": "testimony"}, 1),
+                           ({"kind": "document"}, 0), ({"sources": ["src_other"]}, 0)):
+        got = world.client.post("/api/search", headers=_h(world, "investigator_g"),
+                                json={"q": "qzsearchapi", **narrowed})
+        assert got.status_code == 200 and len(got.json()["hits"]) == hits, (narrowed, got.text)
+    bad = world.client.post("/api/search", headers=_h(world, "investigator_g"),
+                            json={"q": "qzsearchapi", "kind": "letters"})
+    assert bad.status_code == 422 and "kind" in bad.text
     for who in ("anonymous", "viewer_g", "researcher", "admin"):
         got = world.client.post("/api/search", headers=_h(world, who),
                                 json={"q": "qzsearchapi"})

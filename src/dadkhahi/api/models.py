@@ -639,10 +639,15 @@ class PersonSearchOut(BaseModel):
     keys: list[str] = Field(description="The name's cross-script keys that were looked up")
     hits: list[PersonHitOut]
 class SearchIn(_In):
-    """A full-text query: words, "quoted phrases" and prefixes*, all required."""
+    """A full-text query: words, "quoted phrases" and prefixes*, all required; narrowed,
+    before ranking, to these sources and to documents' pages or testimonies' passages."""
 
     q: str = Field(min_length=1, max_length=500)
     limit: int = Field(default=20, ge=1, le=100)
+    sources: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=50, description="Only these sources' texts")
+    kind: Literal["document", "testimony"] | None = Field(
+        default=None, description="Only documents' pages, or only testimonies' passages")
 
 
 class AcceptIn(_In):

@@ -223,6 +223,10 @@ def text(
 def search(
     query: Annotated[str, typer.Argument(help='Words, "a phrase", or a prefix*; all required')],
     limit: Annotated[int, typer.Option(min=1, max=100, help="At most this many hits")] = 20,
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", help="Only this source's texts (repeat for several)")] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="document (pages) or testimony (passages) only")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The hits as JSON")] = False,
 ) -> None:
     """Search the extracted text of every document and testimony (Persian and English alike).
@@ -230,10 +234,11 @@ def search(
     Testimonies are searched in their transcripts' segments and translations. Each hit:
     item ID and page (a testimony's passage: testimony ID, segment number, its time code
     and language), and a snippet of the exact text with the matches marked."""
-    from dadkhahi.search.engine import dumps
+    from dadkhahi.search.engine import Filters, dumps
     from dadkhahi.search.engine import search as run_search
 
-    result = run_search(open_store(), None, query, limit=limit)
+    filters = Filters(tuple(source or ()), kind)
+    result = run_search(open_store(), None, query, limit=limit, filters=filters)
     if as_json:
         typer.echo(dumps(result))
         return

@@ -64,6 +64,8 @@ from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
 MAX_LIMIT = 100
+#: Sources one search may be narrowed to.
+MAX_SOURCE_FILTERS = 50
 #: Matches ranked at most for one query, per engine call: a query that matches more pages
 #: than this is ranked among the first this many in index order (the oldest indexed
 #: first), and its result says so. Both engines' ranks saturate with a word's count
@@ -152,6 +154,39 @@ class SearchResult:
                 "notes": self.notes}
 
 
+#: What a search may be narrowed to: pages of documents, or passages of testimonies.
+KINDS = ("document", "testimony")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the caller narrows a search to, applied to the index rows before anything is
+    ranked (so a page of hits is the best of what is asked, and what is left out is never
+    ranked or counted): these sources only (``source_ids``), and documents' pages or
+    testimonies' passages only (``kind``). Visibility is decided as without them."""
+
+    source_ids: tuple[str, ...] = ()
+    kind: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in KINDS:
+            raise ValidationError(f"kind {self.kind!r}: choose one of {', '.join(KINDS)}")
+        if len(self.source_ids) > MAX_SOURCE_FILTERS:
+            raise ValidationError(f"source: at most {MAX_SOURCE_FILTERS} sources")
+
+    def condition(self) -> ColumnElement[bool] | None:
+        """The condition on ``search_segments`` (None: nothing narrowed)."""
+        g = s.search_segments.c
+        found: list[ColumnElement[bool]] = []
+        if self.source_ids:
+            found.append(g.source_id.in_(sorted(set(self.source_ids))))
+        if self.kind == "document":
+            found.append(g.testimony_id.is_(None))
+        elif self.kind == "testimony":
+            found.append(g.testimony_id.is_not(None))
+        return and_(*found) if found else None
+
+
 def _visible_items(principal: Principal | None) -> Select[Any] | None:
     if principal is None:
         return None
@@ -193,9 +228,11 @@ def _partitions(conn: Connection, principal: Principal | None) -> list[str]:
 def _sqlite_hits(
     conn: Connection, partition: str, match: str, items: Select[Any] | None,
     bind: dict[str, str], limit: int, sources: Select[Any] | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> tuple[list[tuple[int, float]], bool]:
     """The partition's best hits by bm25 among its first :data:`CANDIDATES` visible
-    matches (by rowid), and whether there were that many."""
+    matches (by rowid) meeting ``where`` (the caller's filters), and whether there were
+    that many."""
     name = fts_table(partition)
     fts = table(name, column("rowid"))
     g = s.search_segments.c
@@ -204,6 +241,8 @@ def _sqlite_hits(
     seen = select(g.id).where(g.id == fts.c.rowid, g.partition == partition)
     if items is not None:
         seen = seen.where(_seen(items, sources))
+    if where is not None:
+        seen = seen.where(where)
     matched = literal_column(name).op("MATCH")(bindparam("fts_match"))
     # FTS5 reads its doclists in rowid order and stops at the limit, so a word on every
     # page costs what a word on CANDIDATES pages does: bm25 is computed for the rows
@@ -227,6 +266,7 @@ def _sqlite_hits(
 def postgres_statement(
     partitions: Sequence[str], items: Select[Any] | None, limit: int, *,
     capped: bool = False, checked: bool = False, sources: Select[Any] | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> Select[Any]:
     """PostgreSQL's statement: segment IDs and RUM distances, best first, and (``capped``)
     how many matches were ranked.
@@ -253,7 +293,8 @@ def postgres_statement(
     conditions drop rows the caller may not see before the limit (and before the cap),
     so the hits are exactly those of ranking the visible rows only: ``items`` (visible
     items) and ``sources`` (sources whose testimonies are visible; without it no passage
-    is), both None for the home's operator.
+    is), both None for the home's operator; ``where`` (the caller's :class:`Filters`)
+    likewise.
     """
     g = s.search_segments.c
     simple: Any = literal_column("'simple'::regconfig")
@@ -278,6 +319,8 @@ def postgres_statement(
         # lists of the phrase's common words again.
         conditions.append(func.ts_match_vq(
             vector, func.to_tsquery(simple, bindparam("ts_check", type_=Text))))
+    if where is not None:
+        conditions.append(where)
     rows: Any = s.search_segments
     if items is not None:
         if sources is None:
@@ -388,12 +431,12 @@ def very_common(conn: Connection, query: Query, key: bytes | None, *,
 def _postgres_hits(
     conn: Connection, partitions: Sequence[str], query: Query, key: bytes | None,
     items: Select[Any] | None, bind: dict[str, str], limit: int, pairs: bool,
-    sources: Select[Any] | None = None,
+    sources: Select[Any] | None = None, where: ColumnElement[bool] | None = None,
 ) -> tuple[list[tuple[int, float]], bool]:
     capped = very_common(conn, query, key, pairs=pairs)
     values = postgres_params(query, key, pairs=pairs)
     stmt = postgres_statement(partitions, items, limit, capped=capped,
-                              checked="ts_check" in values, sources=sources)
+                              checked="ts_check" in values, sources=sources, where=where)
     if capped:
         found = conn.execute(stmt, {**bind, **values}).all()
         hits = [(int(r[0]), _rank(r[1])) for r in found]
@@ -418,9 +461,11 @@ def _rank(distance: Any) -> float:
 
 def search(
     store: Store, principal: Principal | None, q: str, *, limit: int = 20,
+    filters: Filters | None = None,
 ) -> SearchResult:
     """Search every text the caller may see; ``principal`` None is the home's operator
-    (the command line, which holds the keys and sees everything)."""
+    (the command line, which holds the keys and sees everything). ``filters`` narrow it
+    (sources, documents or testimonies) before anything is ranked."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
     query = parse(q)
@@ -428,6 +473,7 @@ def search(
     items = _visible_items(principal)
     sources = _visible_sources(principal)
     bind = params(principal) if principal is not None else {}
+    where = None if filters is None else filters.condition()
     scored: list[tuple[int, float]] = []
     capped = False
     with store.reading() as conn:
@@ -448,12 +494,12 @@ def search(
                     if fts_exists(conn, partition):
                         found, cut = _sqlite_hits(conn, partition,
                                                   query.written(key, pairs=pairs).fts5,
-                                                  items, bind, limit, sources)
+                                                  items, bind, limit, sources, where)
                         scored += found
                         capped |= cut
             else:
                 found, cut = _postgres_hits(conn, group, query, key, items, bind, limit,
-                                            pairs, sources)
+                                            pairs, sources, where)
                 scored += found
                 capped |= cut
         if capped:

@@ -16,6 +16,7 @@ from dadkhahi.api.models import (
     TranscriptionIn,
     TranscriptionRequestIn,
 )
+from dadkhahi.search.engine import Filters
 from dadkhahi.search.engine import search as run_search
 from dadkhahi.services import documents as documents_service
 from dadkhahi.services import mentions as mentions_service
@@ -60,8 +61,10 @@ def search(body: SearchIn, store: StoreDep, principal: PrincipalDep) -> Any:
     transcripts and translations included: each hit with its item and page, or its
     ``passage`` (testimony, segment, translation, time code in seconds, language), and a
     snippet of the exact text with the matches' offsets. The query goes in the body,
-    never in a URL (it may hold a name)."""
-    return run_search(store, principal, body.q, limit=body.limit).to_json()
+    never in a URL (it may hold a name). ``sources`` and ``kind`` narrow the search before
+    anything is ranked."""
+    filters = Filters(tuple(body.sources), body.kind)
+    return run_search(store, principal, body.q, limit=body.limit, filters=filters).to_json()
 
 
 # --- mentions and proposed claims (dadkhahi.mentions, through services.mentions) ---
