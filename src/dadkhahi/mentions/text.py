@@ -242,6 +242,9 @@ def _counted(text: str, tokens: list[Token], run: Count, runs: list[Count]
     return None
 
 
+ZWNJ = "\u200c"
+
+
 def _capitalised(word: str) -> bool:
     return word[:1].isupper()
 
@@ -265,6 +268,12 @@ def name_windows(text: str, *, longest: int = 4) -> list[tuple[Span, list[Token]
                 run = tokens[i:i + n]
                 if len(run) < n:
                     break
+                # A window neither starts nor ends inside a word joined by a ZWNJ: the
+                # ezafe of "خانواده‌ی علی رضایی" is the family's word, not the name's
+                # (the tokenizer splits at a ZWNJ, so "ی" alone would lead the window).
+                if text[run[0].start - 1:run[0].start] == ZWNJ or \
+                        text[run[-1].end:run[-1].end + 1] == ZWNJ:
+                    continue
                 words = [text[t.start:t.end] for t in run]
                 gaps = [text[a.end:b.start] for a, b in itertools.pairwise(run)]
                 # Words of one name stand apart by spaces or a ZWNJ or hyphen only.
