@@ -18,7 +18,10 @@ memory is its own:
 * the same build again into the same folder (nothing changes: files written 0);
 * one victim gains a claim, and the build runs again: how many files it rewrites.
 
-``--builds 1`` stops after the first build. ``--book-victims N`` (with ``--book``) lays
+``--builds 1`` stops after the first build. With ``--book`` each book part is printed as
+a render process finishes it (its pages, the process's CPU so far, the time) and the
+memory sampled so far every 5 minutes, so a run stopped before its end (a whole book of
+30,000 victims takes hours) still shows the pages laid out, their CPU and the peaks. ``--book-victims N`` (with ``--book``) lays
 out only the all-victims books, each of its first N victims: the memorial keeps its
 size, so the render processes laying out and joining the parts are forked from a build
 process of the full size, at a fraction of the books' CPU (a 30,000-victim book needs
@@ -153,7 +156,7 @@ def build_once(home: Path, out: Path, book: bool = False,
     """One build in this process; prints seconds, files written, peak RSS (and the
     books' share with ``book``; ``book_victims``: see ``--book-victims``)."""
     from dadkhahi.publish.build import build
-    from dadkhahi.publish.site import Options, Site, render_workers
+    from dadkhahi.publish.site import Options, Page, Site, render_workers
     from dadkhahi.store.home import Home
     from dadkhahi.store.store import Store
 
@@ -166,6 +169,23 @@ def build_once(home: Path, out: Path, book: bool = False,
                     if b.path.endswith("/all.pdf")]
 
         Site.books = sample  # type: ignore[method-assign]
+    if book:
+        # Each book part and index part as a render process finishes it: a book of
+        # 30,000 victims takes hours, and a run stopped before its end still shows the
+        # pages laid out and the CPU they took (per process: add the lines up).
+        render_page = Site.render
+
+        def counted(site: Site, page: Page) -> bytes:
+            data = render_page(site, page)
+            if page.template in ("book.html", "book_index.html"):
+                from dadkhahi.pdf import page_count
+
+                print(f"  part {page.path}: {page_count(data)} pages, process {os.getpid()}"
+                      f" CPU {_cpu():.1f} s, {time.strftime('%H:%M:%S', time.gmtime())} UTC",
+                      flush=True)
+            return data
+
+        Site.render = counted  # type: ignore[method-assign]
     # The books are made by one render_books call (their parts laid out on the render
     # processes, then joined and numbered in this one): time that call.
     books: list[tuple[float, float, int]] = []
@@ -283,9 +303,11 @@ def _kib(path: Path, field: str) -> int:
 class MemorySampler(threading.Thread):
     """Samples a build's process tree every ``every`` seconds (see the module's notes)."""
 
-    def __init__(self, root: int, every: float = 1.0) -> None:
+    def __init__(self, root: int, every: float = 1.0, interim: float = 0.0) -> None:
         super().__init__(daemon=True)
         self.root, self.every = root, every
+        # Seconds between reports of the peaks so far (0: only at the end).
+        self.interim, self.next_report = interim, time.monotonic() + interim
         self.stop = threading.Event()
         # pid → (depth, VmHWM KiB, the most private KiB seen: pages no other process maps)
         self.peaks: dict[int, tuple[int, int, int]] = {}
@@ -304,6 +326,11 @@ class MemorySampler(threading.Thread):
                 pss += _kib(rollup, "Pss")
                 rss += _kib(proc / "status", "VmRSS")
             self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+            if self.interim and time.monotonic() >= self.next_report:
+                self.next_report += self.interim
+                print(f"{self.report()} so far, "
+                      f"{time.strftime('%H:%M:%S', time.gmtime())} UTC, "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
             self.stop.wait(self.every)
 
     def report(self) -> str:
@@ -321,10 +348,11 @@ class MemorySampler(threading.Thread):
                 f"once (PSS summed; {self.rss / 1024:,.0f} MiB RSS summed)")
 
 
-def _run_sampled(command: list[str]) -> None:
-    """Run a build step, sampling its processes' memory; print what was sampled."""
+def _run_sampled(command: list[str], interim: float = 0.0) -> None:
+    """Run a build step, sampling its processes' memory; print what was sampled (and
+    every ``interim`` seconds the peaks so far)."""
     with subprocess.Popen(command) as child:
-        sampler = MemorySampler(child.pid)
+        sampler = MemorySampler(child.pid, interim=interim)
         sampler.start()
         code = child.wait()
     sampler.stop.set()
@@ -417,7 +445,7 @@ def main() -> None:
                 print(f"{what}: a burial place added to one victim")
                 continue
             print(f"{what}:", flush=True)
-            _run_sampled([*me, "--step", step])
+            _run_sampled([*me, "--step", step], 300.0 if args.book else 0.0)
             if what == "first build":
                 first_load(out)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
