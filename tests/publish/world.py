@@ -2,7 +2,9 @@
 
 Two public victims lists name the same three invented people in both scripts; their
 father's names, ID numbers and notes are unique marker strings, as are a restricted
-list's names, a protected testimony, a protected person and a protected claim. The
+list's names, a protected testimony, a protected person and a protected claim, and a
+protected item (its file's name and content) in a public list's source, with a claim
+about a published victim resting on it (its value and locator). The
 linker is a stand-in that joins records by the number in their list ID (the tests are
 about publication, not about linkage), and can leave one pair for review.
 """
@@ -17,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from dadkhahi.domain.dates import DateRange
+from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
     Credibility,
@@ -28,6 +31,7 @@ from dadkhahi.domain.vocab import (
     SourceKind,
 )
 from dadkhahi.facts.entities import Support, add_claim, create_person, create_place
+from dadkhahi.intake.evidence import Receipt, add_item
 from dadkhahi.intake.lists import import_list
 from dadkhahi.intake.sources import register_source
 from dadkhahi.linkage.service import run_linkage
@@ -40,7 +44,9 @@ MARKERS = {
     "father": "Zxqfatherwq", "id_number": "IDMARK8841", "notes": "Notesmarkqq",
     "restricted_name": "Restrictedvqz", "protected_name": "Protectedpqz",
     "protected_claim": "Sealedclaimqz", "protected_source": "Secretwitnessqz",
-    "protected_place": "Hiddengraveqz",
+    "protected_place": "Hiddengraveqz", "item_name": "Itemfilenameqz",
+    "item_content": "Itemcontentqz", "item_claim": "Itemclaimqz",
+    "item_locator": "Itemlocatorqz",
 }
 
 LIST_A = (
@@ -161,6 +167,29 @@ def build_world(store: Store, tmp: Path, *, review_pair: tuple[str, str] | None 
         add_claim(tx, EntityKind.PERSON, world.persons["A-1"], "burial_place",
                   MARKERS["protected_claim"], [Support(secret)],
                   sensitivity=Sensitivity.PUBLIC)
+        # A protected item (a scan a family handed over, say) in a public list's source,
+        # and a public claim about a published victim resting on it: neither the item's
+        # name and content nor the claim's value and locator may reach the site.
+        blob = store.blobs.put_bytes(f"SYNTHETIC {MARKERS['item_content']}".encode())
+        item = add_item(store, tx, world.sources["A"], Sensitivity.PROTECTED,
+                        f"{MARKERS['item_name']}.txt", blob,
+                        Receipt(actor="tester", how="test"))
+        add_claim(tx, EntityKind.PERSON, world.persons["A-1"], "prison",
+                  MARKERS["item_claim"],
+                  [Support(world.sources["A"], item_id=item,
+                           locator=f"{MARKERS['item_locator']} page 3")],
+                  sensitivity=Sensitivity.PUBLIC)
+        # add_claim raises that claim to the item's level and seals it; the same claim
+        # written as its event, public (as the benchmarks write claims, and as a claim
+        # made before its item was found to be protected would stand), is left to the
+        # disclosure rule, which follows a claim's supports to their items.
+        tx.emit("claim.added", {
+            "id": new_id("claim"), "entity_kind": "person", "entity_id": world.persons["A-1"],
+            "property": "burial_place", "value": MARKERS["item_claim"], "date_earliest": None,
+            "date_latest": None, "date_text": None, "sensitivity": "public",
+            "status": "asserted", "support": [{
+                "source_id": world.sources["A"], "record_id": None, "item_id": item,
+                "locator": f"{MARKERS['item_locator']} page 4"}]})
         add_claim(tx, EntityKind.PERSON, world.persons["A-1"], "death_date", "1367/05/12",
                   [Support(world.sources["A"])], sensitivity=Sensitivity.PUBLIC,
                   date=DateRange(date(1988, 8, 3), date(1988, 8, 3), "1367/05/12"))
