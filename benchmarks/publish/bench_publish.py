@@ -21,16 +21,16 @@ memory is its own:
 ``--builds 1`` stops after the first build. With ``--book`` each book part is printed as
 a render process finishes it (its pages, the process's CPU so far, the time) and the
 memory sampled so far every 5 minutes, so a run stopped before its end (a whole book of
-30,000 victims takes hours) still shows the pages laid out, their CPU and the peaks. ``--book-victims N`` (with ``--book``) lays
-out only the all-victims books, each of its first N victims: the memorial keeps its
-size, so the render processes laying out and joining the parts are forked from a build
-process of the full size, at a fraction of the books' CPU (a 30,000-victim book needs
-hours of it on a slow machine). ``--book`` builds with ``publish --book``
-(a PDF per language of all victims and one per province, rendered again by every
-build): each build line is followed by the books' own share (wall, CPU, the largest
-render process's peak RSS), their files, bytes and pages. After the first build, the
-heaviest victim page's first load is added up (its HTML and every file it and its
-stylesheets load; target under 200 KB).
+30,000 victims takes hours) still shows the pages laid out, their CPU and the peaks.
+``--book-victims N`` (with ``--book``) lays out only the all-victims books, each of its
+first N victims: the memorial keeps its size, so the render processes laying out and
+joining the parts are forked from a build process of the full size, at a fraction of the
+books' CPU (a 30,000-victim book needs hours of it on a slow machine). ``--book`` builds
+with ``publish --book`` (a PDF per language of all victims and one per province,
+rendered again by every build): each build line is followed by the books' own share
+(wall, CPU, the largest render process's peak RSS), their files, bytes and pages. After
+the first build, the heaviest victim page's first load is added up (its HTML and every
+file it and its stylesheets load; target under 200 KB).
 
 Memory: besides each process's own peak (``ru_maxrss``, printed by the build), the driver
 samples every process of each build's tree once a second (``/proc``): each one's peak
