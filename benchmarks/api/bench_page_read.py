@@ -12,8 +12,10 @@ over the two sources in turn, the page wrk reads in ``bench_wrk.py``. Prints the
 time per request (p50, p95) and the CPU time of this process per request (user +
 system, every thread: on PostgreSQL the read runs in a worker thread), beside, for the
 same page, the read function alone (``access.reads.read_page``) and the query alone as
-the database runs it (``EXPLAIN ANALYZE`` execution time, PostgreSQL). The server's own
-CPU (PostgreSQL's backend) is not in these figures.
+the database runs it (``EXPLAIN ANALYZE`` execution time, PostgreSQL). On PostgreSQL
+the CPU its backends spend on the requests is printed beside (their ``/proc`` user +
+system time before and after: the server must run on this machine), since a read's cost
+on two shared cores is both processes'.
 
 ``--route record`` reads one record by ID instead (the other half of wrk's reads). The
 number of statements one request sends is printed first.
@@ -166,15 +168,44 @@ async def drive(app: Any, token: str, ids: dict[str, Any], n: int,
         print(f"profile of {n} requests written to {profile}")
         return
     wall, cpus = [], []
+    server0 = backend_cpu()
     for i in range(n):
         c0, t0 = cpu(), time.perf_counter()
         await one(i)
         wall.append(time.perf_counter() - t0)
         cpus.append(cpu() - c0)
+    server = backend_cpu() - server0
     what = "GET /api/records/…" if route == "record" else "GET /api/records?limit=20&source_id=…"
     print(f"{what}  {n} requests: wall p50 "
           f"{pct(wall, 0.5) * 1e3:.2f} ms, p95 {pct(wall, 0.95) * 1e3:.2f} ms; CPU "
-          f"{sum(cpus) / n * 1e3:.2f} ms per request (mean)")
+          f"{sum(cpus) / n * 1e3:.2f} ms per request (mean)"
+          + (f"; PostgreSQL's backends {server / n * 1e3:.2f} ms per request"
+             if os.environ.get(ENV_DATABASE_URL) else ""))
+
+
+def backend_cpu() -> float:
+    """User + system seconds of the PostgreSQL backends serving this run's database
+    (0 on SQLite): read from ``/proc``, so the server must run on this machine."""
+    url = os.environ.get(ENV_DATABASE_URL)
+    if not url:
+        return 0.0
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")).scalars().all()
+    finally:
+        engine.dispose()
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError as e:
+            raise SystemExit(f"PostgreSQL's backend {pid} is not on this machine: {e}") from e
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def read_alone(store: Store, sources: list[str], n: int) -> None:
