@@ -28,7 +28,8 @@ spark = local_spark_session(records=15)
 conf = spark.sparkContext.getConf()
 print(spark.sparkContext.master, conf.get("spark.driver.memory"),
       spark.conf.get("spark.sql.shuffle.partitions"),
-      spark.conf.get("spark.sql.codegen.wholeStage"))
+      spark.conf.get("spark.sql.codegen.wholeStage"),
+      spark.conf.get("spark.sql.constraintPropagation.enabled"))
 df = spark.range(15)
 print(df.groupBy((df.id % 3).alias("k")).count().count())
 df.createOrReplaceTempView("ids")
@@ -49,7 +50,8 @@ def test_a_small_local_session_is_small_quiet_and_cuts_lineage() -> None:
     proc = subprocess.run([sys.executable, "-c", SESSION], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["local[1]", "1g", "1", "false", "3", "stored", "3"], \
+    assert proc.stdout.split() == ["local[1]", "1g", "1", "false", "false", "3",
+                                 "stored", "3"], \
         proc.stdout
     # Only the JVM's own notes may come before log4j takes over; no log line of Spark's
     # (not even the start-up warnings) and no stage progress bars.

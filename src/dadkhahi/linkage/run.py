@@ -137,6 +137,13 @@ def spark_sizing(records: int, cores: int = 2) -> dict[str, str]:
         # Generated Java for each of training's hundreds of small queries costs more
         # than it saves on a small input (Janino compiles every plan).
         "spark.sql.codegen.wholeStage": "false" if records < SPARK_SMALL_BELOW else "true",
+        # Splink's queries carry wide CASE expressions over dozens of derived columns.
+        # Catalyst infers every constraint those projections imply, a set that grows
+        # combinatorially: checkpointing the comparison vectors (``spark_api``) spent
+        # over 15 minutes of CPU in it (jstack: ``LogicalRDD.fromDataset`` →
+        # ``getAllValidConstraints``) on 15 records. Splink's filters gain nothing from
+        # inferred ones.
+        "spark.sql.constraintPropagation.enabled": "false",
     }
 
 
