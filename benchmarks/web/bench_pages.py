@@ -21,7 +21,8 @@ older checkout run after a newer one then uses them too: run the older first).
 Every page is asked straight of the server's ASGI app (``dadkhahi serve``'s
 ``server.create_app``, no socket, no load generator), one request at a time, warm, as
 a signed-in admin holding the page cookie, Persian and English pages alternately:
-dashboard, search (a name as a list wrote it, in a POST body: Persian script or a
+dashboard, one of its charts (acts by month, an SVG drawn by matplotlib), search (a
+name as a list wrote it, in a POST body: Persian script or a
 romanisation), search-as-you-type, a person page (a different typical person each
 time), the 500-record person page (its first page: the person page shows 20 records and
 about 100 claims at a time), the review queue, places, acts' timeline. Prints per
@@ -228,6 +229,7 @@ async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int,
 
     pages: dict[str, Any] = {
         "dashboard": get("/"),
+        "dashboard chart (months)": get("/dashboard/chart.svg?of=month"),
         "search (POST, a name)": lambda i: post(i, asked["names"][i % len(asked["names"])]),
         "search as you type": lambda i: ("POST", f"/{'fa' if i % 2 == 0 else 'en'}"
                                          "/search/suggest", {**form, "HX-Request": "true"},

@@ -13,10 +13,11 @@ from argon2 import PasswordHasher
 from sqlalchemy import event, select
 
 from dadkhahi.access import passwords
+from dadkhahi.access.overview import acts_by
 from dadkhahi.access.policy import ANONYMOUS, Principal, params, visible
 from dadkhahi.access.reads import RESOURCES, render_rows
 from dadkhahi.domain.dates import DateRange
-from dadkhahi.domain.vocab import EntityKind, Sensitivity
+from dadkhahi.domain.vocab import ActType, EntityKind, Sensitivity
 from dadkhahi.facts import entities
 from dadkhahi.facts.entities import Support
 from dadkhahi.services import facts
@@ -42,6 +43,11 @@ def world(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Worl
             entities.add_claim(tx, EntityKind.PERSON, objs.person, "arrest_date",
                                f"arrested SYNTHETIC {n}", [Support(objs.source)],
                                date=DateRange(day, day, day.isoformat()), sensitivity=level)
+            if n % 4 == 0:  # dated acts at each level's prison, in two months
+                later = day + dt.timedelta(days=30 * (n % 8 // 4))
+                entities.create_act(tx, ActType.EXECUTION, place_id=objs.place,
+                                    date=DateRange(later, later, later.isoformat()),
+                                    sensitivity=level)
     return built
 
 
@@ -129,3 +135,35 @@ def test_timeline_reads_a_page_not_every_dated_row(world: World) -> None:
                 walked += 1
                 assert "TEMP B-TREE" not in plan and "_dated" in plan, (statement, plan)
     assert walked >= 2  # acts and claims
+
+
+def test_dashboard_counts_acts_as_the_rule_row_by_row(world: World) -> None:
+    """Acts by month and by prison (the dashboard's) are the acts the rule shows each
+    reader, counted row by row; outside the team, small cells are merged."""
+    for who in ("anonymous", "viewer_g", "analyst", "investigator_g"):
+        principal = _as(world, who)
+        counts, pending = acts_by(world.store, principal)
+        with world.store.reading() as conn:
+            t = RESOURCES["acts"].table
+            rows = [dict(r) for r in conn.execute(
+                select(t).where(visible(principal, t)), params(principal)).mappings()]
+            shown, _ = render_rows(world.store, conn, principal, RESOURCES["acts"], rows)
+        months: dict[str | None, int] = {}
+        prisons: dict[str | None, int] = {}
+        for act in shown:
+            sealed = act["sensitivity"] == "protected"  # its date is not in clear
+            month = None if sealed or not act["date_earliest"] else act["date_earliest"][:7]
+            months[month] = months.get(month, 0) + 1
+            prisons[act["place_id"]] = prisons.get(act["place_id"], 0) + 1
+        if principal.team or len(shown) >= 5:
+            assert counts.month.total == counts.prison.total == len(shown), who
+        else:  # a small total: nothing but that it is small
+            assert counts.month.total is None and not counts.month.shown, who
+        if principal.team:
+            assert dict(counts.month.shown) == months, who
+            assert dict(counts.prison.shown) == prisons, who
+        else:
+            assert all(n >= 5 or n == 0 for _, n in counts.month.shown), who
+            assert counts.month.other is None or counts.month.other >= 5
+        named = {str(ref[1]) for ref in pending.objects}
+        assert named <= set(counts.places), who

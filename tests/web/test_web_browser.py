@@ -111,6 +111,30 @@ def test_every_page_in_both_languages(browser: Any, server: Served, world: World
     assert shot_name("dashboard", lang, "phone").stat().st_size > 0
 
 
+def test_the_dashboard_draws_acts_by_month_prison_and_province(
+        browser: Any, server: Served, facts: dict[str, str]) -> None:
+    """Each breakdown's chart is drawn (an SVG image the page loads) beside its table, in
+    both languages; the bars read from the right on the Persian page."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "analyst")
+        for lang in ("fa", "en"):
+            page.goto(f"{server.url}/{lang}/")
+            for name in ("month", "prison", "province"):
+                section = page.locator(f"section[aria-labelledby='{name}-heading']")
+                image = section.locator("figure.chart img")
+                image.scroll_into_view_if_needed()
+                page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                       arg=image.element_handle())
+                assert section.locator("table tbody tr").count() >= 1, (lang, name)
+            assert axe_problems(page) == [], lang
+            page.screenshot(path=str(shot_name("dashboard-charts", lang, "desktop")),
+                            full_page=True)
+    finally:
+        context.close()
+
+
 def test_sign_in_by_keyboard_then_sign_out(browser: Any, server: Served) -> None:
     context = browser.new_context()
     try:

@@ -14,11 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select, union_all
 
-from dadkhahi.access.policy import Principal
-from dadkhahi.access.reads import count_visible
-from dadkhahi.access.small_counts import is_small
+from dadkhahi.access.audit import ObjectRef
+from dadkhahi.access.dossier import visible_by_ids
+from dadkhahi.access.policy import Principal, params, visible
+from dadkhahi.access.reads import PendingAudit, count_visible
+from dadkhahi.access.small_counts import Merged, is_small, merge_small
+from dadkhahi.domain.protected import REDACTED
+from dadkhahi.domain.vocab import PlaceKind
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -28,6 +32,8 @@ COUNTED = ("persons", "lists", "records", "sources", "items", "places", "acts")
 #: Audiences whose releases a reader sees.
 PUBLIC_AUDIENCES = ("public",)
 TEAM_AUDIENCES = ("public", "team")
+#: Levels of places followed up from an act's place to find its province.
+MAX_PLACE_DEPTH = 4
 
 
 def suppressed(count: int, principal: Principal) -> int | None:
@@ -77,3 +83,84 @@ def overview(store: Store, principal: Principal) -> Overview:
         verified=dict(checked) if checked else None,
         estimate=dict(released) if released else None,
     )
+
+
+#: The dashboard's breakdowns of acts, in the order shown.
+BREAKDOWNS = ("month", "prison", "province")
+
+
+@dataclass(frozen=True)
+class ActCounts:
+    """Acts the reader may see, counted by month, by prison and by province.
+
+    Each is a table as it may be shown (:class:`Merged`: small cells merged for readers
+    outside the team); a key is ``"YYYY-MM"`` (months, oldest first) or a place's ID
+    (most acts first), None for acts without one (no date in clear, no prison, no
+    province). ``places``: the places named, as the reader may see them.
+    """
+
+    month: Merged[str | None]
+    prison: Merged[str | None]
+    province: Merged[str | None]
+    places: dict[str, dict[str, Any]]
+
+
+def acts_by(store: Store, principal: Principal) -> tuple[ActCounts, PendingAudit]:
+    """Acts by month, prison and province, under the disclosure rule and the small-number
+    rule. One statement (30 ms at 20,000 acts); a place's province
+    is itself or the nearest province above it. A protected act's date is sealed (its
+    column holds a placeholder): it counts as without a month."""
+    t = s.acts
+    audited: list[ObjectRef] = []
+    month = case((t.c.date_earliest == REDACTED, None),
+                 else_=func.substr(t.c.date_earliest, 1, 7))
+    # The rule runs once per act (a CTE read twice: both engines materialise it); its
+    # rows are grouped by place and by month apart: grouped by both, 9,489 groups at
+    # 20,000 acts took Python 40 ms to add up.
+    shown = select(t.c.place_id.label("place_id"), month.label("month")).where(
+        visible(principal, t)).cte("shown")
+    by_place = select(literal("place"), shown.c.place_id, func.count()).group_by(
+        shown.c.place_id)
+    by_month = select(literal("month"), shown.c.month, func.count()).group_by(shown.c.month)
+    with store.reading() as conn:
+        rows = conn.execute(union_all(by_place, by_month), params(principal)).all()
+        places: dict[str, dict[str, Any]] = {}
+        wanted = {str(r[1]) for r in rows if r[0] == "place" and r[1] is not None}
+        for _ in range(MAX_PLACE_DEPTH):  # the places, then the places above them
+            found = visible_by_ids(conn, store, principal, "places", wanted - set(places),
+                                   audited)
+            places.update(found)
+            wanted = {str(p["parent_id"]) for p in found.values() if p.get("parent_id")}
+            if not wanted - set(places):
+                break
+
+    def province(place_id: str | None) -> str | None:
+        for _ in range(MAX_PLACE_DEPTH):
+            place = places.get(str(place_id)) if place_id else None
+            if place is None:
+                return None
+            if place.get("kind") == PlaceKind.PROVINCE:
+                return str(place["id"])
+            place_id = place.get("parent_id")
+        return None
+
+    by: dict[str, dict[str | None, int]] = {k: {} for k in BREAKDOWNS}
+    for what, key, n in rows:
+        if what == "month":
+            by["month"][key] = int(n)
+            continue
+        place = places.get(str(key)) if key else None
+        prison = str(key) if place and place.get("kind") == PlaceKind.PRISON else None
+        for k, cell in (("prison", prison), ("province", province(key))):
+            by[k][cell] = by[k].get(cell, 0) + int(n)
+
+    def table(cells: dict[str | None, int], chronological: bool) -> Merged[str | None]:
+        order = sorted(cells.items(), key=(lambda c: (c[0] is None, c[0] or "")) if
+                       chronological else (lambda c: (c[0] is None, -c[1], str(c[0]))))
+        if not principal.team:
+            return merge_small(order)
+        return Merged(shown=order, total=sum(cells.values()))
+
+    counts = ActCounts(month=table(by["month"], True), prison=table(by["prison"], False),
+                       province=table(by["province"], False), places=places)
+    return counts, PendingAudit("read dashboard", audited)
