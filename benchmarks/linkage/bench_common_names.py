@@ -12,6 +12,7 @@ the time. Every person is invented.
     .venv/bin/python benchmarks/linkage/bench_common_names.py --people 4000
     .venv/bin/python benchmarks/linkage/bench_common_names.py --people 4000 --threshold 0.5
     .venv/bin/python benchmarks/linkage/bench_common_names.py --people 4000 --save /tmp/cn
+    .venv/bin/python benchmarks/linkage/bench_common_names.py --people 4000 --seed 1  # a 2nd draw
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def run(people: int, config: dict[str, object], threshold: float | None,
         (save / f"{people}-model.json").write_text(json.dumps(result.model, indent=1), "utf-8")
     s = score(df[["record_id", "true_person_id"]], predicted,
               lists=df[["record_id", "source_id"]])
-    print(f"SYNTHETIC namesake lists, population {people:,}: {facts['records']:,} records, "
+    print(f"SYNTHETIC namesake lists, seed {config['seed']}, population {people:,}: "
+          f"{facts['records']:,} records, "
           f"{facts['distinct_people']:,} people on the lists, {facts['true_pairs']:,} true pairs "
           f"(generated in {generated:.1f} s)")
     print(f"  pairwise precision {s.pairwise_precision:.4f}  recall {s.pairwise_recall:.4f}  "
@@ -86,11 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="namesake", help="generator configuration")
     parser.add_argument("--threshold", type=float, default=None,
                         help="link threshold (default: the linker's)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the generator's seed (default: the configuration's, 0): another "
+                             "draw of the same configuration, to check a change is not tuned "
+                             "to one draw")
     parser.add_argument("--save", type=Path, default=None, metavar="DIR",
                         help="write the lists (with truth), pairs and clusters here")
     args = parser.parse_args(argv)
     logging.getLogger("splink").setLevel(logging.WARNING)
     config = load_config(args.config)
+    if args.seed is not None:
+        config = {**config, "seed": args.seed}
     for people in args.people or [4000, 40000]:
         run(people, config, args.threshold, args.save)
     return 0

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dadkhahi.linkage import link
-from dadkhahi.linkage.model import NEUTRAL_LEVELS, WEIGHED_AS
+from dadkhahi.linkage.model import NEUTRAL_LEVELS, WEIGHED_AS, WEIGHED_TF
 from dadkhahi.linkage.run import local_spark_shape, spark_sizing
 
 GIVEN = [
@@ -185,12 +185,32 @@ def test_names_split_elsewhere_weigh_as_the_same_skeleton_once(linked: object) -
             if label in levels:
                 for key in ("m_probability", "u_probability"):
                     assert levels[label][key] == levels[like][key] > 0
-                assert levels[label]["tf_adjustment_column"] == "name_joined"
+                assert levels[label]["tf_adjustment_column"] == WEIGHED_TF[label]
                 weighed += 1
         for label in NEUTRAL_LEVELS & levels.keys():
             assert levels[label]["m_probability"] == levels[label]["u_probability"] > 0
             neutral += 1
-    assert (weighed, neutral) == (1, 1)
+    assert (weighed, neutral) == (2, 2)
+
+
+def test_swapped_names_weigh_as_one_name_agreeing(linked: object) -> None:
+    # No training pair lands on the swapped levels either: each name's own start m over a
+    # floored u made a swap about 13 bits on each name, more than both names agreeing
+    # as written. The family name's swapped level now weighs as its skeleton level,
+    # adjusted by how common the whole name is (all parts, any order); the given
+    # name's is neutral.
+    model = linked.model  # type: ignore[attr-defined]
+    by_name = {c["output_column_name"]: {lv.get("label_for_charts"): lv
+                                         for lv in c["comparison_levels"]}
+               for c in model["comparisons"]}
+    family, given = by_name["family_name"], by_name["given_name"]
+    swapped = family["family_name swapped with given"]
+    skeleton = family["same family_name skeleton"]
+    assert (swapped["m_probability"], swapped["u_probability"]) == (
+        skeleton["m_probability"], skeleton["u_probability"])
+    assert swapped["tf_adjustment_column"] == "name_sorted"
+    neutral = given["given_name swapped with family"]
+    assert neutral["m_probability"] == neutral["u_probability"]
 
 
 def test_result_shapes_and_review_queue(lists: pd.DataFrame, linked: object) -> None:

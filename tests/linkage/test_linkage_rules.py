@@ -33,7 +33,7 @@ from dadkhahi.linkage.model import (
 
 _TF_COLUMNS = ("given_canon", "given_skel", "family_canon", "family_skel", "father_canon",
                "father_skel", "city_key", "province_key", "prison_key", "burial_key",
-               "affiliation_key", "name_joined")
+               "affiliation_key", "name_joined", "name_sorted")
 
 
 def _plain(features: pd.DataFrame) -> list[dict[str, Any]]:

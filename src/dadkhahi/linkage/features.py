@@ -25,6 +25,13 @@ Output columns (one row per input record, same order):
   known: the same wherever a list put the boundary between the two names or the
   spaces inside them (``احمد‌رضا | ملا‌نژاد`` and ``احمد رضا ملا نژاد`` parsed as
   ``احمد | رضا ملا نژاد``; blocking)
+* ``names_gf``, ``names_fg``, ``names_gf_coarse``, ``names_fg_coarse``: the given and
+  family skeletons (or coarse skeletons) side by side, in that order and reversed, when
+  both are known: a record's ``names_gf`` equals another's ``names_fg`` when their names
+  are swapped. The swapped-name levels read these, not the other name's own columns, so
+  that training that blocks on one name's skeleton still estimates the other name
+  (Splink leaves out of an EM session every comparison that reads a blocking column:
+  :data:`dadkhahi.linkage.model.TRAINING_BLOCKING`)
 * ``initials``: first skeleton letters of the given and family name, sorted
   (order-free, so it survives swapped given and family names; blocking)
 * ``sex``: ``m``/``f``/null
@@ -80,6 +87,10 @@ FEATURE_COLUMNS = (
     "father_coarse",
     "name_sorted",
     "name_joined",
+    "names_gf",
+    "names_fg",
+    "names_gf_coarse",
+    "names_fg_coarse",
     "initials",
     "father_canon",
     "father_skel",
@@ -186,6 +197,15 @@ def _joined(given: np.ndarray, family: np.ndarray) -> np.ndarray:
     out = np.full(len(given), None, dtype=object)
     both = pd.notna(given) & pd.notna(family)
     out[both] = given[both] + family[both]
+    return out
+
+
+def _side_by_side(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``first`` and ``second`` joined by a space, or null when either is unknown or empty."""
+    out = np.full(len(first), None, dtype=object)
+    both = pd.notna(first) & pd.notna(second)
+    both[both] = (first[both] != "") & (second[both] != "")
+    out[both] = first[both] + " " + second[both]
     return out
 
 
@@ -339,6 +359,7 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
     birth_lo, birth_hi = _birth_years(records, death_lo, death_hi)
     source = _column(records, "source_id")
     given_skel, family_skel = given.field(_skel), family.field(_skel)
+    given_coarse, family_coarse = given.field(_coarse), family.field(_coarse)
     features = pd.DataFrame(
         {
             "record_id": record_id.to_numpy(),
@@ -354,11 +375,15 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
             "given_init": given.field(_initial),
             "family_init": family.field(_initial),
             "given_first_coarse": given.field(_first_coarse),
-            "given_coarse": given.field(_coarse),
-            "family_coarse": family.field(_coarse),
+            "given_coarse": given_coarse,
+            "family_coarse": family_coarse,
             "father_coarse": father.field(_coarse),
             "name_sorted": _sorted_parts(given, family),
             "name_joined": _joined(given_skel, family_skel),
+            "names_gf": _side_by_side(given_skel, family_skel),
+            "names_fg": _side_by_side(family_skel, given_skel),
+            "names_gf_coarse": _side_by_side(given_coarse, family_coarse),
+            "names_fg_coarse": _side_by_side(family_coarse, given_coarse),
             "initials": _initials(given, family),
             "father_canon": father.field(_canon),
             "father_skel": father.field(_skel),

@@ -145,16 +145,22 @@ def _m(level: Any, m: float, label: str | None = None) -> Any:
     return level.configure(m_probability=m, label_for_charts=label)
 
 
-def _swapped(prefix: str, other: str) -> str:
-    """SQL: each record's name is the other's ``other`` name (skeletons or coarse).
+def _swapped(prefix: str) -> str:
+    """SQL: the two records' given and family names are swapped (skeletons or coarse).
 
     Both names must agree crosswise: one agreeing name alone is common in Persian,
     where many family names are given names (Ali, Hassan) with a suffix dropped.
+    Read from the side-by-side columns (``names_gf`` against ``names_fg``), never from
+    the other name's own columns: Splink leaves a comparison that reads a blocking
+    column out of an EM session, and :data:`TRAINING_BLOCKING` trains each name on
+    blocks of the other name's skeleton. Read from ``given_skel``, the family name's
+    swapped level kept the family name out of the one session meant to train it (and
+    the given name likewise): from the swapped levels' introduction (75daaf5) until
+    this change both names ran on their start values.
     """
     return (
         f"{prefix}_skel_l <> {prefix}_skel_r AND ("
-        f"({prefix}_skel_l = {other}_skel_r AND {prefix}_skel_r = {other}_skel_l) OR "
-        f"({prefix}_coarse_l = {other}_coarse_r AND {prefix}_coarse_r = {other}_coarse_l))"
+        "names_gf_l = names_fg_r OR names_gf_coarse_l = names_fg_coarse_r)"
     )
 
 
@@ -166,6 +172,11 @@ def joined_label(label: str) -> str:
 def skeleton_label(label: str) -> str:
     """Label of the level where ``label``'s consonant skeletons agree."""
     return f"same {label} skeleton"
+
+
+def swapped_label(label: str, other: str) -> str:
+    """Label of the level where ``label`` and ``other`` are swapped between the records."""
+    return f"{label} swapped with {other}"
 
 
 #: Levels whose m and u no training can estimate, each weighed as the level it names
@@ -181,14 +192,41 @@ def skeleton_label(label: str) -> str:
 #: whole name run together is (so a moved split of Mohammad Rezaei counts for as
 #: little as the common name does); the given name's level is neutral
 #: (:data:`NEUTRAL_LEVELS`), or the name would count twice.
-WEIGHED_AS: dict[str, str] = {joined_label("family_name"): skeleton_label("family_name")}
+#: Given and family names swapped between the records ("FAMILY, Given" read as "Given
+#: Family") are the same case: EM never sees them either (each name is trained on blocks
+#: where the other name agrees as it stands) and random pairs almost never agree
+#: crosswise, so each name's swapped level was its start m (0.02) over a floored u,
+#: about 13 bits on each name, 26 for the pair: more than both names agreeing as
+#: written (at 4,000 SYNTHETIC namesake people the level joined no true pair and four
+#: wrong ones, one at 20 bits: benchmarks/linkage/study_errors.py). Now the names
+#: count once, as a family skeleton agreeing, adjusted by how common the whole name is
+#: (``name_sorted``: every part of both names, in any order).
+WEIGHED_AS: dict[str, str] = {
+    joined_label("family_name"): skeleton_label("family_name"),
+    swapped_label("family_name", "given"): skeleton_label("family_name"),
+}
 #: Levels that are no evidence either way: m is set to u after training.
-NEUTRAL_LEVELS: frozenset[str] = frozenset({joined_label("given_name")})
+NEUTRAL_LEVELS: frozenset[str] = frozenset(
+    {joined_label("given_name"), swapped_label("given_name", "family")})
+#: The frequency column of each level weighed as another (:data:`WEIGHED_AS`).
+WEIGHED_TF: dict[str, str] = {
+    joined_label("family_name"): "name_joined",
+    swapped_label("family_name", "given"): "name_sorted",
+}
 
 
 def _joined_elsewhere(prefix: str) -> str:
     """SQL: both names run together agree, this name's skeleton does not."""
     return f"name_joined_l = name_joined_r AND {prefix}_skel_l <> {prefix}_skel_r"
+
+
+def _weighed(level: Any, label: str) -> Any:
+    """``level`` with the frequency adjustment of :data:`WEIGHED_TF`, if it has one."""
+    column = WEIGHED_TF.get(label)
+    if column is None:
+        return level
+    return level.configure(tf_adjustment_column=column, tf_adjustment_weight=1.0,
+                           disable_tf_exact_match_detection=True)
 
 
 def _name_comparison(
@@ -205,11 +243,8 @@ def _name_comparison(
     if joined:
         # Before the prefix and "different known" levels: a moved split makes one
         # name a prefix of the other, or two different known names (see WEIGHED_AS).
-        level: Any = cll.CustomLevel(_joined_elsewhere(prefix))
-        if joined_label(label) in WEIGHED_AS:
-            level = level.configure(tf_adjustment_column="name_joined", tf_adjustment_weight=1.0,
-                                    disable_tf_exact_match_detection=True)
-        levels.append(_m(level, 0.01, joined_label(label)))
+        levels.append(_m(_weighed(cll.CustomLevel(_joined_elsewhere(prefix)),
+                                  joined_label(label)), 0.01, joined_label(label)))
     if partial:
         condition = (
             f"{prefix}_parts_l LIKE concat({prefix}_parts_r, ' %') "
@@ -219,9 +254,8 @@ def _name_comparison(
     if swap is not None:
         # Given and family names swapped (a list that writes "Family Given", a
         # misread layout): before "different known", as both may be known names.
-        levels.append(
-            _m(cll.CustomLevel(_swapped(prefix, swap)), 0.02, f"{label} swapped with {swap}")
-        )
+        named = swapped_label(label, swap)
+        levels.append(_m(_weighed(cll.CustomLevel(_swapped(prefix)), named), 0.02, named))
     known = f"{prefix}_canon_l IS NOT NULL AND {prefix}_canon_r IS NOT NULL"
     levels += [
         # Known and different (Hassan/Hossein share a skeleton): before any fuzzy level.
