@@ -229,7 +229,7 @@ async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int,
 
     pages: dict[str, Any] = {
         "dashboard": get("/"),
-        "dashboard chart (months)": get("/dashboard/chart.svg?of=month"),
+        "dashboard chart (months)": get("/dashboard/chart.svg"),  # of=month, the default
         "search (POST, a name)": lambda i: post(i, asked["names"][i % len(asked["names"])]),
         "search as you type": lambda i: ("POST", f"/{'fa' if i % 2 == 0 else 'en'}"
                                          "/search/suggest", {**form, "HX-Request": "true"},
