@@ -39,6 +39,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,7 +150,86 @@ def _mutation_fresh_caches() -> None:
     for _name, _attribute in {MODULE_CACHES!r}.items():
         if _name in _mutation_sys.modules:
             getattr(_mutation_sys.modules[_name], _attribute).clear()
+
+
+# tests/conftest.py's check of the same name fails a test when gc's count of frozen objects
+# changed, to catch a test leaving the process frozen as a server. mutmut freezes its own
+# process before forking each mutant's run, so there a test that frees any object of the
+# parent's lowers the count and failed as if frozen: every mutant whose tests did so
+# counted as killed (stop 30's first linkage runs). In the copy only a growth counts.
+@_mutation_pytest.fixture(autouse=True)
+def _serving_tuning_restored():  # type: ignore[no-untyped-def]
+    import gc
+
+    switch = _mutation_sys.getswitchinterval()
+    frozen = gc.get_freeze_count()
+    yield
+    leaked = gc.get_freeze_count() > frozen or _mutation_sys.getswitchinterval() != switch
+    _mutation_sys.setswitchinterval(switch)
+    if leaked:
+        _mutation_pytest.fail("this test left the process tuned as a server")
 '''
+
+
+#: A fixture decorator with a scope wider than one test (``@pytest.fixture(scope="module")``).
+WIDE_SCOPE = re.compile(
+    r"""@pytest\.fixture\([^)]*scope=["'](?:module|class|package|session)["']"""
+)
+#: Appended to the copy's conftest with ``--whole-files``: in mutmut's stats phase, a
+#: function any test of a listed file reached counts as reached by every test of that file,
+#: and a test's set-up time counts in its duration (mutmut's CPU limit for a mutant is
+#: 30 times the duration of its tests plus 30 s, and it counts only the calls).
+WHOLE_FILES = """
+
+import os as _mutation_os
+
+
+@_mutation_pytest.hookimpl(trylast=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    if call.when == "setup" and _mutation_os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        from mutmut.state import state
+
+        state().duration_by_test[item.nodeid] += call.duration
+
+
+@_mutation_pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    if _mutation_os.environ.get("MUTANT_UNDER_TEST") != "stats":
+        return
+    from mutmut.state import state
+
+    def file_of(test):  # type: ignore[no-untyped-def]
+        return test.removeprefix("mutants/").split("::")[0]
+
+    tests_of = {{}}
+    for test in state().duration_by_test:
+        tests_of.setdefault(file_of(test), set()).add(test.removeprefix("mutants/"))
+    for tests in state().tests_by_mangled_function_name.values():
+        for file in {{file_of(t) for t in tests}} & {files!r}:
+            tests |= tests_of.get(file, set())
+"""
+
+
+def whole_files(dest: Path, tests: list[str]) -> list[str]:
+    """Credit every test of a selected file that has a wider fixture with what any reached.
+
+    mutmut's stats phase credits a function to the test running when it was called. A
+    module-scoped fixture runs once, inside the first test using it, so the file's other
+    tests were never run against a mutant of what the fixture calls: in stop 29's narrowed
+    linkage pass, ``tests/linkage/test_linkage_rules.py``'s ``found`` fixture (every rule's
+    levels, one Splink query) made only its first test count, and mutants that three of its
+    tests fail "survived" (``_name_comparison`` 6, checked in mutmut's copy). Each mutant's
+    own pytest run still builds the fixture once. Returns the files credited whole.
+    """
+    files: set[Path] = set()
+    for selection in tests:
+        path = dest / selection.split("::", 1)[0]
+        files.update(path.rglob("*.py") if path.is_dir() else [path])
+    wide = sorted(str(f.relative_to(dest)) for f in files
+                  if f.name.startswith("test_") and WIDE_SCOPE.search(f.read_text("utf-8")))
+    with open(dest / "tests" / "conftest.py", "a", encoding="utf-8") as f:
+        f.write(WHOLE_FILES.format(files=set(wide)))
+    return wide
 
 
 def mutmut_env(dest: Path) -> dict[str, str]:
@@ -322,6 +402,9 @@ def run_group(group: list[tuple[str, int]], targets: dict[str, dict[str, list[st
     head, dirty = git_state()
     copy_tree(dest)
     write_config(dest, {**first, "files": [f for t in names for f in targets[t]["files"]]})
+    if args.whole_files:
+        print(f"credited whole: {', '.join(whole_files(dest, first['tests'])) or 'none'}",
+              flush=True)
     log = dest / "mutmut.log"
     started = time.monotonic()
     equivalent = load_equivalent()
@@ -372,7 +455,8 @@ def run_group(group: list[tuple[str, int]], targets: dict[str, dict[str, list[st
             "command": "benchmarks/mutation/run.py " + target
             + (f" --recheck {args.recheck}" if args.recheck
                else f" --every {every} --seed {args.seed}" if every > 1 else "")
-            + "".join(f" --tests {t}" for t in args.tests or []),
+            + "".join(f" --tests {t}" for t in args.tests or [])
+            + (" --whole-files" if args.whole_files else ""),
         })
         if chosen is not None:
             own_results = {k: v for k, v in own_results.items() if k in set(chosen)}
@@ -416,6 +500,10 @@ def main() -> None:
     ap.add_argument("--tests", action="append", metavar="PATH",
                     help="run these tests instead of the targets' own (repeat for more): "
                          "a quick first pass; survivors are then only candidates")
+    ap.add_argument("--whole-files", action="store_true",
+                    help="a selected test file with a module-, class- or session-scoped "
+                         "fixture runs whole for every mutant any of its tests reaches "
+                         "(else only the test that first built the fixture counts)")
     ap.add_argument("--rescore", action="store_true",
                     help="recount the last runs of the targets with the current equivalent.toml")
     args = ap.parse_args()
