@@ -85,7 +85,7 @@ def test_missing_columns_are_empty_and_ids_must_be_unique() -> None:
     features = record_features(pd.DataFrame({"record_id": ["x"], "full_name": ["Ali Karimi"]}))
     assert features.loc[0, "family_canon"] == "karimi"
     assert pd.isna(features.loc[0, "death_lo"])
-    with pytest.raises(ValueError, match="unique"):
+    with pytest.raises(ValueError, match=r"^record_id values must be unique$"):
         record_features(pd.DataFrame({"record_id": ["x", "x"]}))
 
 
@@ -93,6 +93,8 @@ def test_blocking_keys_leave_out_oversized_blocks() -> None:
     features = record_features(pd.concat([RECORDS] * 1, ignore_index=True))
     keys = blocking_keys(features, cap=300)
     assert list(keys.columns) == [f"blk_{i}" for i in range(len(PREDICTION_BLOCKING))]
+    # Integer keys (nullable), as documented: what every rule joins on.
+    assert set(keys.dtypes.astype(str)) == {"Int64"}
     # The three records share the coarse name key (rule 0): one block.
     assert keys["blk_0"].nunique() == 1
     capped = blocking_keys(features, cap=2)
@@ -115,3 +117,34 @@ def test_optional_id_number_and_order_free_initials() -> None:
     assert features.loc[0, "initials"] == features.loc[1, "initials"]
     # Without the column the key is null.
     assert record_features(records.drop(columns="id_number"))["id_key"].isna().all()
+
+
+def test_sex_in_words_of_both_languages_with_or_without_a_full_stop() -> None:
+    words = ["M", "Mr.", "مرد", "آقا", "F", "Mrs.", "female.", "زن", "خانم", "x", "unknown"]
+    features = record_features(pd.DataFrame(
+        {"record_id": [str(k) for k in range(len(words))], "sex": words}))
+    assert features["sex"].fillna("?").tolist() == ["m"] * 4 + ["f"] * 5 + ["?", "?"]
+
+
+def test_an_id_number_with_letters_is_one_key_in_either_case() -> None:
+    # The key is lower-case letters and digits: a list writing "AB" and one writing "ab"
+    # give the same key, and a key from either matches the other's exactly.
+    features = record_features(pd.DataFrame(
+        {"record_id": ["x", "y"], "id_number": ["AB-۱۲۳", "ab 123"]}))
+    assert features["id_key"].tolist() == ["ab123", "ab123"]
+
+
+def test_birth_year_limits_and_name_keys_of_the_first_record() -> None:
+    # Gregorian years are read from 1850 to 2030 inclusive, Solar Hijri from 1300 to 1420.
+    years = ["1850", "2030", "1849", "2031", "1300", "1420"]
+    features = record_features(pd.DataFrame({
+        "record_id": [str(k) for k in range(len(years))], "birth_year": years,
+        # The first record's names are the first distinct values (code 0): keyed as any.
+        "given_name": ["Ali", "Karimi", "Ali", "Ali", "Ali", "Ali"],
+        "family_name": ["Karimi", "Ali", "Karimi", "Karimi", "Karimi", "Karimi"]}))
+    assert features["birth_lo"].astype("Float64").fillna(-1).tolist() == [
+        1850, 2030, -1, -1, 1921, 2041]
+    # All name words sorted: the same for swapped given and family names, never empty.
+    assert features.loc[0, "name_sorted"] == features.loc[1, "name_sorted"] == "krmy ly"
+    # The first two skeleton letters of the family name (blocking on typos).
+    assert features.loc[0, "family_head"] == "kr"

@@ -24,8 +24,11 @@ from splink.internals.realtime import compare_records
 from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.model import (
     BIRTH_CONFLICT,
+    CONFLICT_LEVELS,
+    DEATH_CONFLICT,
     FATHER_CONFLICT,
     PREDICTION_BLOCKING,
+    SEX_CONFLICT,
     blocking_keys,
     joined_label,
     model_settings,
@@ -49,6 +52,92 @@ def _plain(features: pd.DataFrame) -> list[dict[str, Any]]:
 HK = {"given_name": "Hossein", "family_name": "Karimi"}
 ALI = {"given_name": "Ali"}
 MORDAD = {"given_name": "Ali", "death_date": "مرداد ۱۳۶۷"}
+
+
+def _died(first: dt.date, last: dt.date | None = None) -> dict[str, Any]:
+    return {**ALI, "death_earliest": first, "death_latest": last or first}
+
+
+def _born(year: str) -> dict[str, Any]:
+    return {**ALI, "birth_year": year}
+
+
+def _family(name: str) -> dict[str, Any]:
+    return {"given_name": "Ali", "family_name": name}
+
+
+def _father(name: str) -> dict[str, Any]:
+    return {**HK, "father_name": name}
+
+
+DAY = dt.date(1988, 8, 3)
+# Each level of every comparison, reached by a pair made for it, and each boundary
+# (<= against <) from both sides: found by mutation testing (issue 18 item 7), where a
+# changed level, label or limit left every test of this file passing.
+LEVEL_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # Death: days since 1970; a gap is the days between the intervals' near ends.
+    "death_gap_31": (_died(DAY), _died(DAY + dt.timedelta(31))),
+    "death_gap_32": (_died(DAY), _died(DAY + dt.timedelta(32))),
+    "death_gap_31_reversed": (_died(DAY + dt.timedelta(31)), _died(DAY)),
+    "death_gap_366": (_died(DAY), _died(DAY + dt.timedelta(366))),
+    "death_gap_367": (_died(DAY), _died(DAY + dt.timedelta(367))),
+    "death_gap_366_reversed": (_died(DAY + dt.timedelta(366)), _died(DAY)),
+    # Intervals that touch overlap, from either side.
+    "death_touching": (_died(DAY, DAY + dt.timedelta(7)),
+                       _died(DAY + dt.timedelta(7), DAY + dt.timedelta(14))),
+    "death_touching_reversed": (_died(DAY + dt.timedelta(7), DAY + dt.timedelta(14)),
+                                _died(DAY, DAY + dt.timedelta(7))),
+    # "Same month": each interval at most 31 days wide (the left's, then the right's).
+    "death_left_31_wide": (_died(DAY, DAY + dt.timedelta(31)), _died(DAY)),
+    "death_left_32_wide": (_died(DAY, DAY + dt.timedelta(32)), _died(DAY)),
+    "death_right_31_wide": (_died(DAY), _died(DAY, DAY + dt.timedelta(31))),
+    "death_right_32_wide": (_died(DAY), _died(DAY, DAY + dt.timedelta(32))),
+    # "Same day": both are single days, the same one.
+    "death_day_in_two_days_left": (_died(DAY, DAY + dt.timedelta(1)), _died(DAY)),
+    "death_day_in_two_days_right": (_died(DAY), _died(DAY, DAY + dt.timedelta(1))),
+    "death_two_days_each": (_died(DAY, DAY + dt.timedelta(1)), _died(DAY, DAY + dt.timedelta(1))),
+    "death_next_day": (_died(DAY), _died(DAY + dt.timedelta(1))),
+    "death_one_unknown": (_died(DAY), ALI),
+    # Birth: Jalali 1340 is 1961-1962 (Gregorian); a Gregorian year is itself.
+    "birth_touching": (_born("۱۳۴۰"), _born("1962")),
+    "birth_touching_reversed": (_born("1962"), _born("۱۳۴۰")),
+    "birth_gap_2": (_born("1961"), _born("1963")),
+    "birth_gap_2_reversed": (_born("1963"), _born("1961")),
+    "birth_gap_3": (_born("1961"), _born("1964")),
+    "birth_gap_5": (_born("1961"), _born("1966")),
+    "birth_gap_5_reversed": (_born("1966"), _born("1961")),
+    "birth_gap_6": (_born("1961"), _born("1967")),
+    # Names the lexicon does not know: skeletons, coarse skeletons, Jaro-Winkler.
+    "family_same_skeleton": (_family("Golshiri"), _family("Golshiry")),
+    "family_same_coarse": (_family("Shakeri"), _family("Chakeri")),
+    "family_jaro_high": (_family("Golestani"), _family("Golestaneh")),  # 0.97
+    "family_jaro_low": (_family("Golshiri"), _family("Golshani")),  # 0.91
+    "family_unlike": (_family("Golshiri"), _family("Nikah")),
+    "family_one_unknown": (_family("Golshiri"), {"given_name": "Ali"}),
+    # The same skeleton on both sides of each record is no swap (not one name swapped).
+    "swap_of_one_skeleton": ({"given_name": "Golshiri", "family_name": "Golshiri"},
+                             {"given_name": "Golshiry", "family_name": "Golshiry"}),
+    # Swapped, each name spelt with a letter romanisations confuse (sh/ch): coarse only.
+    "swapped_coarse": ({"given_name": "Shakeri", "family_name": "Golshiri"},
+                       {"given_name": "Golshiry", "family_name": "Chakeri"}),
+    # The father: parts a prefix either way, skeletons, known and different.
+    "father_prefix": (_father("Mohammad Ali"), _father("Mohammad")),
+    "father_prefix_reversed": (_father("Mohammad"), _father("Mohammad Ali")),
+    "father_same_skeleton": (_father("Golshiri"), _father("Golshiry")),
+    # Both names run together agree and the fathers differ: not a moved split.
+    "father_unknown_differ": (_father("Golshiri"), _father("Zarrinkolah")),
+    # Sex, places, identity numbers.
+    "sex_same": ({**ALI, "sex": "M"}, {**ALI, "sex": "مرد"}),
+    "sex_differ": ({**ALI, "sex": "M"}, {**ALI, "sex": "زن"}),
+    "city_same": ({**ALI, "city": "Tehran"}, {**ALI, "city": "تهران"}),
+    "city_differ": ({**ALI, "city": "Tehran"}, {**ALI, "city": "Tabriz"}),
+    "id_same": ({**ALI, "id_number": "123456"}, {**ALI, "id_number": "۱۲۳۴۵۶"}),
+    "id_one_edit": ({**ALI, "id_number": "123456"}, {**ALI, "id_number": "123457"}),
+    "id_two_edits": ({**ALI, "id_number": "123456"}, {**ALI, "id_number": "123475"}),
+    "id_three_edits": ({**ALI, "id_number": "123456"}, {**ALI, "id_number": "123987"}),
+}
+
+
 # Every purpose-made pair of this file, by name: (left record, right record).
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "swapped": (HK, {"given_name": "Karimi", "family_name": "Hossein"}),
@@ -96,6 +185,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # given names are two known names, not one split elsewhere.
     "joined_but_not_split": ({"given_name": "Hassan", "family_name": "Karimi"},
                              {"given_name": "Hossein", "family_name": "Karimi"}),
+    **LEVEL_CASES,
 }
 
 
@@ -276,3 +366,129 @@ def test_a_shared_small_town_counts_for_more_than_a_shared_capital() -> None:
     ).as_pandas_dataframe().set_index("record_id_l")
     capital, town = scored.loc["x", "match_weight"], scored.loc["y", "match_weight"]
     assert town - capital == pytest.approx(math.log2(0.3 / 0.003), abs=1e-6)
+
+
+# --- every level and every limit, from both sides (issue 18 item 7) ---
+
+WITHIN_31, WITHIN_YEAR = "death intervals within 31 days", "death intervals within a year"
+SAME_MONTH, OVERLAP = "death within the same month", "death intervals overlap"
+# The level each purpose-made pair of LEVEL_CASES must land in, by comparison.
+EXPECTED_LEVELS: dict[str, dict[str, str]] = {
+    "death_gap_31": {"death": WITHIN_31},
+    "death_gap_32": {"death": WITHIN_YEAR},
+    "death_gap_31_reversed": {"death": WITHIN_31},
+    "death_gap_366": {"death": WITHIN_YEAR},
+    "death_gap_367": {"death": DEATH_CONFLICT},
+    "death_gap_366_reversed": {"death": WITHIN_YEAR},
+    "death_touching": {"death": SAME_MONTH},
+    "death_touching_reversed": {"death": SAME_MONTH},
+    "death_left_31_wide": {"death": SAME_MONTH},
+    "death_left_32_wide": {"death": OVERLAP},
+    "death_right_31_wide": {"death": SAME_MONTH},
+    "death_right_32_wide": {"death": OVERLAP},
+    "death_day_in_two_days_left": {"death": SAME_MONTH},
+    "death_day_in_two_days_right": {"death": SAME_MONTH},
+    "death_two_days_each": {"death": SAME_MONTH},
+    "death_next_day": {"death": WITHIN_31},
+    "death_one_unknown": {"death": "death_lo is NULL"},
+    "birth_touching": {"birth": "birth years agree"},
+    "birth_touching_reversed": {"birth": "birth years agree"},
+    "birth_gap_2": {"birth": "birth years within 2"},
+    "birth_gap_2_reversed": {"birth": "birth years within 2"},
+    "birth_gap_3": {"birth": "birth years within 5"},
+    "birth_gap_5": {"birth": "birth years within 5"},
+    "birth_gap_5_reversed": {"birth": "birth years within 5"},
+    "birth_gap_6": {"birth": BIRTH_CONFLICT},
+    "family_same_skeleton": {"family_name": "same family_name skeleton"},
+    "family_same_coarse": {"family_name": "same family_name up to letters romanisations confuse"},
+    "family_jaro_high": {"family_name": "Jaro-Winkler distance of family_skel >= 0.92"},
+    "family_jaro_low": {"family_name": "Jaro-Winkler distance of family_skel >= 0.8"},
+    "family_unlike": {"family_name": "All other comparisons"},
+    "family_one_unknown": {"family_name": "family_skel is NULL"},
+    "swap_of_one_skeleton": {"given_name": "same given_name skeleton",
+                             "family_name": "same family_name skeleton"},
+    "swapped_coarse": {"given_name": "given_name swapped with family",
+                       "family_name": "family_name swapped with given"},
+    "father_prefix": {"father_name": "one father_name begins with the other"},
+    "father_prefix_reversed": {"father_name": "one father_name begins with the other"},
+    "father_same_skeleton": {"father_name": "same father_name skeleton"},
+    "father_unknown_differ": {"father_name": "All other comparisons"},
+    "sex_same": {"sex": "Exact match on sex"},
+    "sex_differ": {"sex": SEX_CONFLICT},
+    "city_same": {"city": "Exact match on city_key"},
+    "city_differ": {"city": "All other comparisons"},
+    "id_same": {"id_number": "same id number"},
+    "id_one_edit": {"id_number": "id numbers one edit apart"},
+    "id_two_edits": {"id_number": "id numbers two edits apart"},
+    "id_three_edits": {"id_number": "All other comparisons"},
+}
+
+
+def test_every_level_and_limit_is_reached_by_its_own_pair(
+    found: dict[str, dict[str, str]],
+) -> None:
+    assert set(EXPECTED_LEVELS) == set(LEVEL_CASES)
+    wrong = {case: {c: found[case][c] for c in levels}
+             for case, levels in EXPECTED_LEVELS.items()
+             if {c: found[case][c] for c in levels} != levels}
+    assert not wrong
+
+
+def test_conflict_levels_keep_their_fixed_m_and_only_they_do() -> None:
+    # model.CONFLICT_LEVELS: a conflict's m is fixed, never trained (EM would learn that
+    # namesakes' different fathers are common among matches); every other level trains.
+    fixed = {}
+    for comparison in model_settings().get_settings("duckdb").as_dict()["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("fix_m_probability"):
+                fixed[level["label_for_charts"]] = level["m_probability"]
+    assert fixed == CONFLICT_LEVELS
+
+
+# Each term-frequency column, a pair whose level reads it, and the comparison it adjusts.
+TF_CASES: dict[str, tuple[str, tuple[dict[str, Any], dict[str, Any]]]] = {
+    "given_canon": ("given_name", (HK, HK)),
+    "given_skel": ("given_name", ({"given_name": "Golshiri"}, {"given_name": "Golshiry"})),
+    "family_canon": ("family_name", (HK, HK)),
+    "family_skel": ("family_name", (_family("Golshiri"), _family("Golshiry"))),
+    "father_canon": ("father_name", (_father("Reza"), _father("Reza"))),
+    "father_skel": ("father_name", (_father("Golshiri"), _father("Golshiry"))),
+    # A moved split: the family name's level counts as common as the whole name is; the
+    # given name's level is no evidence (model.WEIGHED_AS, NEUTRAL_LEVELS), so not adjusted.
+    "name_joined": ("family_name", CASES["moved_split"]),
+    **{key: (comparison, ({**ALI, comparison: value}, {**ALI, comparison: value}))
+       for key, comparison, value in [
+           ("city_key", "city", "Tabriz"), ("province_key", "province", "Fars"),
+           ("prison_key", "prison", "Evin"), ("burial_key", "burial_place", "Khavaran"),
+           ("affiliation_key", "affiliation", "Fadaiyan")]},
+}
+
+
+def test_each_frequency_column_adjusts_its_own_comparison_only() -> None:
+    # Two copies of each pair, alike but for one term frequency (0.3 and 0.003): the
+    # rarer value counts log2(100) bits more, in the comparison that reads it, and in no
+    # other. A level without its adjustment, or an adjustment in the wrong level, fails.
+    names = list(TF_CASES)
+    sides = []
+    for side in (0, 1):
+        frame = record_features(pd.DataFrame(
+            [{**TF_CASES[n][1][side], "record_id": f"{n}|{rare}"}
+             for n in names for rare in (0, 1)]))
+        rows = _plain(pd.concat([frame, blocking_keys(frame)], axis=1))
+        for row in rows:
+            name, rare = row["record_id"].split("|")
+            row[f"tf_{name}"] = 0.003 if rare == "1" else 0.3
+        sides.append(rows)
+    scored = compare_records(
+        sides[0], sides[1], model_settings(), DuckDBAPI(),
+        join_condition="l.record_id = r.record_id",
+    ).as_pandas_dataframe().set_index("record_id_l")
+    adjusted = [c for c in scored.columns if c.startswith("mw_tf_adj_")]
+    for name in names:
+        gain = scored.loc[f"{name}|1", adjusted] - scored.loc[f"{name}|0", adjusted]
+        expected = {f"mw_tf_adj_{TF_CASES[name][0]}": math.log2(100)}
+        assert {c: v for c, v in gain.items() if abs(v) > 1e-9} == pytest.approx(expected), name
+    # The two copies differ only in the frequency: so do their whole weights.
+    for name in names:
+        gain = scored.loc[f"{name}|1", "match_weight"] - scored.loc[f"{name}|0", "match_weight"]
+        assert gain == pytest.approx(math.log2(100)), name
