@@ -20,7 +20,8 @@ older checkout run after a newer one then uses them too: run the older first).
 
 Every page is asked straight of the server's ASGI app (``dadkhahi serve``'s
 ``server.create_app``, no socket, no load generator), one request at a time, warm, as
-a signed-in admin holding the page cookie, Persian and English pages alternately:
+a signed-in admin (``--reader viewer``: a viewer, who sees public rows only) holding the
+page cookie, Persian and English pages alternately:
 dashboard, one of its charts (acts by month, an SVG drawn by matplotlib), search (a
 name as a list wrote it, in a POST body: Persian script or a
 romanisation), search-as-you-type, a person page (a different typical person each
@@ -276,6 +277,11 @@ def main() -> None:
                         help="requests per page before the measured ones (not measured)")
     parser.add_argument("--only", default="",
                         help="comma-separated words: measure the pages whose name holds one")
+    parser.add_argument("--reader", choices=["admin", "viewer"], default="admin",
+                        help="who asks: an admin (the team: every page) or a viewer "
+                             "(public rows only: the rule keeps the fewest; pages a viewer "
+                             "may not open answer 403 and stop the run, so name them out "
+                             "with --only)")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-web-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -285,12 +291,15 @@ def main() -> None:
         records = conn.execute(select(func.count()).select_from(s.records)).scalar_one()
         acts = conn.execute(select(func.count()).select_from(s.acts)).scalar_one()
     asked = sample(store, df, args.requests)
-    admin = users.authenticate(store, "bench-admin", PASSWORD)
-    assert admin is not None
-    token = sessions.open_session(store, admin, "127.0.0.1")
+    reader = f"bench-{args.reader}"
+    if users.authenticate(store, reader, PASSWORD) is None:  # a kept store made before
+        users.add_user(store, reader, Role(args.reader), PASSWORD, "bench")
+    signed_in = users.authenticate(store, reader, PASSWORD)
+    assert signed_in is not None
+    token = sessions.open_session(store, signed_in, "127.0.0.1")
     app = create_app(store.home, ApiSettings(), store=store)
     print(f"SQLite store of {persons:,} persons from {records:,} records, {acts:,} acts; "
-          f"{args.requests} "
+          f"as {reader}; {args.requests} "
           f"requests per page; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
           "cores", flush=True)
     asyncio.run(measure(app, token, asked, args.requests,
