@@ -148,3 +148,17 @@ def test_birth_year_limits_and_name_keys_of_the_first_record() -> None:
     assert features.loc[0, "name_sorted"] == features.loc[1, "name_sorted"] == "krmy ly"
     # The first two skeleton letters of the family name (blocking on typos).
     assert features.loc[0, "family_head"] == "kr"
+
+
+def test_blocking_bins_of_birth_and_death() -> None:
+    # Half-decade of birth: the interval's middle year over five. A death is binned by
+    # 30 days (its interval's middle day) only when known to within 62 days.
+    day = (dt.date(1988, 8, 3) - dt.date(1970, 1, 1)).days
+    features = record_features(pd.DataFrame({
+        "record_id": ["a", "b", "c"], "birth_year": ["1961", "1340", None],
+        "death_earliest": [dt.date(1988, 8, 3), dt.date(1988, 8, 3), dt.date(1988, 8, 3)],
+        "death_latest": [dt.date(1988, 8, 3), dt.date(1988, 10, 4), dt.date(1988, 10, 5)]}))
+    assert features["birth_decade"].tolist()[:2] == [(1961 + 1961) // 10, (1961 + 1962) // 10]
+    assert features.loc[0, "death_month"] == (2 * day) // 60
+    assert features.loc[1, "death_month"] == (2 * day + 62) // 60  # 62 days wide: binned
+    assert pd.isna(features.loc[2, "death_month"])  # 63 days wide: not
