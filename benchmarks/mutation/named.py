@@ -144,12 +144,11 @@ MUTANTS = [
         "swapped_names_or",
         "the swapped-names rule of linkage changed from AND to OR",
         "linkage/model.py",
-        "        f\"({prefix}_skel_l = {other}_skel_r AND {prefix}_skel_r = {other}_skel_l) OR \"\n"
-        "        f\"({prefix}_coarse_l = {other}_coarse_r AND {prefix}_coarse_r ="
-        " {other}_coarse_l))\"",
-        "        f\"({prefix}_skel_l = {other}_skel_r OR {prefix}_skel_r = {other}_skel_l) OR \"\n"
-        "        f\"({prefix}_coarse_l = {other}_coarse_r OR {prefix}_coarse_r ="
-        " {other}_coarse_l))\"",
+        # Since 485a7bb both names agree crosswise as one side-by-side column (given then
+        # family against family then given): the mutant asks one crosswise name only.
+        '        "names_gf_l = names_fg_r OR names_gf_coarse_l = names_fg_coarse_r)"',
+        '        "given_skel_l = family_skel_r OR family_skel_l = given_skel_r OR "\n'
+        '        "given_coarse_l = family_coarse_r OR family_coarse_l = given_coarse_r)"',
         ("tests/linkage/test_linkage_rules.py",),
     ),
     # Item 5's other rules (not named as mutants in the issue; each has purpose-made records).
