@@ -205,7 +205,7 @@ def test_link_run_review_export_stats(sqlite_home: Path, tmp_path: Path) -> None
     with open(out, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["record_id", "person_id", "list_id", "list", "source_id",
-                       "internal_record_id"]
+                       "internal_record_id", "escaped_with_apostrophe"]
     by_id = {r[0]: r[1] for r in rows[1:]}
     # Lists are told apart by name (issue 12 item 13), record IDs shown for link decide.
     assert {r[3] for r in rows[1:]} == {"SYNTHETIC fa", "SYNTHETIC en", "SYNTHETIC xlsx"}

@@ -85,7 +85,12 @@ def test_lists_show_and_link_export_through_the_cli(store: Store, tmp_path: Path
     exported = tmp_path / "links.csv"
     report = export_links(store, exported)
     with exported.open(encoding="utf-8", newline="") as f:
-        ids = [row[0] for row in csv.reader(f)][1:]
+        rows = list(csv.DictReader(f))
+    ids = [row["record_id"] for row in rows]
     assert report.escaped == 3
+    # The file says which of its cells carry the apostrophe (issue 11 item 14).
+    said = {row["record_id"]: row["escaped_with_apostrophe"] for row in rows}
+    assert said["M2"] == "" and said["'-2+3"] == "record_id"
+    assert said["'@SUM(1+1)"] == "record_id"
     assert sorted(ids) == ["'-2+3", "'=HYPERLINK(\"http://evil.test\",\"open\")", "'@SUM(1+1)",
                            "M2"]

@@ -381,7 +381,7 @@ def test_real_model_end_to_end_with_review_decisions_export_and_stats(
     export = export_links(store, exported)
     table = pd.read_csv(exported, dtype=str)
     assert list(table.columns) == ["record_id", "person_id", "list_id", "list", "source_id",
-                                   "internal_record_id"]
+                                   "internal_record_id", "escaped_with_apostrophe"]
     assert table["list_id"].str.startswith("lst_").all()
     assert table["internal_record_id"].str.startswith("rec_").all()
     assert export.rows == len(table) == len(data.truth) and export.duplicate_ids == 0

@@ -291,7 +291,8 @@ def export(
     """Write one row per linked record: record_id (the list's own ID), person_id, list_id,
     list (its name), source_id and internal_record_id (the rec_ ID link decide takes).
 
-    For spreadsheets: ids a spreadsheet would run as formulas get a leading '."""
+    For spreadsheets: ids a spreadsheet would run as formulas get a leading ', and the
+    last column, escaped_with_apostrophe, names the cells of its row so written."""
     from dadkhahi.linkage.views import export_links
 
     store = open_store()
@@ -306,7 +307,8 @@ def export(
     if report.escaped:
         err_console.print(f"note: {report.escaped:,} list ids began with = + - @ or a control "
                           "character and were written with a leading ' so that a spreadsheet "
-                          "shows them instead of running them as formulas")
+                          "shows them instead of running them as formulas (the "
+                          "escaped_with_apostrophe column names them)")
 
 
 @app.command("stats")

@@ -138,14 +138,23 @@ class ExportReport:
     duplicate_ids: int
 
 
+#: What a spreadsheet runs as a formula when a cell begins with it (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The export's last column: the columns of this row whose cell was written with a
+#: leading apostrophe (space-separated), empty where none was.
+ESCAPED_COLUMN = "escaped_with_apostrophe"
+
+
 def export_links(store: Store, out: Path) -> ExportReport:
     """Write ``record_id`` (the list's own id, else ours), ``person_id``, ``list_id``,
     ``list`` (its name), ``source_id`` and ``internal_record_id`` (ours) per linked record.
 
     This export is meant for spreadsheets, so a list's own ID that a spreadsheet would
     run as a formula (beginning with ``=``, ``+``, ``-``, ``@``, a tab or CR) is written
-    with a leading apostrophe (``domain.safe_text.spreadsheet_cell``); the command
-    says how many. Evidentiary exports (``ledger export``, bundles) never alter values.
+    with a leading apostrophe (``domain.safe_text.spreadsheet_cell``), as is a list's
+    name; the last column, :data:`ESCAPED_COLUMN`, names the cells of its row so
+    written, and the command says how many. Evidentiary exports (``ledger export``,
+    bundles) never alter values.
     """
     frame = linked_records(store)
     linked = frame.dropna(subset=["person_id"])
@@ -162,11 +171,16 @@ def export_links(store: Store, out: Path) -> ExportReport:
         "source_id": linked["source_id"], "internal_record_id": linked["record_id"],
     })
     table = table.sort_values(["person_id", "list_id", "record_id"], kind="stable")
-    escaped = table["record_id"].str.startswith(("=", "+", "-", "@", "\t", "\r"))
+    escaped = table["record_id"].str.startswith(FORMULA_STARTS)
     table.loc[escaped, "record_id"] = table.loc[escaped, "record_id"].map(spreadsheet_cell)
+    # The file itself says which of its cells were changed, beside them: a reader who
+    # strips the apostrophe gets the list's value back, and one who does not is told.
+    table[ESCAPED_COLUMN] = escaped.map({True: "record_id", False: ""})
     for column in ("list",):  # titles are data a spreadsheet must not run either
-        risky = table[column].astype(str).str.startswith(("=", "+", "-", "@", "\t", "\r"))
+        risky = table[column].astype(str).str.startswith(FORMULA_STARTS)
         table.loc[risky, column] = table.loc[risky, column].map(spreadsheet_cell)
+        table.loc[risky, ESCAPED_COLUMN] = (
+            table.loc[risky, ESCAPED_COLUMN] + " " + column).str.strip()
     private_dir(out.parent)
     with open_private(out, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
