@@ -97,3 +97,33 @@ def test_tables_wrap_at_80_columns_instead_of_cutting(list_home: Path) -> None:
         assert done.exit_code == 0, done.output
         assert "…" not in done.output, done.output
         assert "SYNTH" in done.output or args[0] == "items"  # the rows are there
+
+
+
+def test_a_claim_added_from_the_command_line_is_raised_to_its_strictest_support(
+        list_home: Path, tmp_path: Path) -> None:
+    """Issue 11 item 4 through the command line: a claim asked for as public but resting
+    on a protected source is stored protected (the API's test is
+    tests/api/test_api_disclosure.py::test_a_claim_is_raised_to_its_strictest_support)."""
+    secret = tmp_path / "password"
+    secret.write_text("SYNTHETIC correct horse battery staple\n", "utf-8")
+    assert _dk(list_home, "users", "add", "nasrin", "--role", "investigator",
+               "--password-file", str(secret)
+               ).exit_code == 0
+    statement = tmp_path / "statement.txt"
+    statement.write_text("SYNTHETIC protected statement", "utf-8")
+    added = _dk(list_home, "evidence", "add", str(statement), "--source-title",
+                "SYNTHETIC protected statements", "--sensitivity", "protected")
+    assert added.exit_code == 0, added.output
+    source_id = next(w for w in added.output.split() if w.startswith("src_")).strip(",;()")
+    assert _dk(list_home, "users", "grant", "nasrin", source_id).exit_code == 0
+    act = _json(list_home, "acts", "add", "--type", "execution", "--date", "Mordad 1367",
+                "--sensitivity", "public")
+    assert isinstance(act, dict)
+    asked = ("claims", "add", "--about", act["id"], "--property", "victims",
+             "--sensitivity", "public", "--as-user", "nasrin")
+    public = _json(list_home, *asked, "--value", "3", "--source", "SYNTHETIC Memorial list")
+    raised = _json(list_home, *asked, "--value", "4", "--source", source_id)
+    assert isinstance(public, dict) and isinstance(raised, dict)
+    assert public["sensitivity"] == "restricted"  # the list's own level (its default)
+    assert raised["sensitivity"] == "protected"
