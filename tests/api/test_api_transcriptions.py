@@ -58,7 +58,9 @@ def test_two_independent_transcriptions_differ_and_are_resolved(world: World) ->
     assert found["item_id"] == item and found["proposals"] == 1, found
     [proposal] = [p for p in c.get("/api/proposals", headers=h("investigator_g")).json()[
         "proposals"] if p["text_item_id"] == resolved.json()["text_item_id"]]
-    assert proposal["value"]["count"] == 10 and proposal["sensitivity"] == "protected"
+    # A count is proposed as a published figure saying what it counts (issue 15).
+    assert proposal["value"] == {"approximately": 10, "what": "names"}
+    assert proposal["sensitivity"] == "protected"
     done = c.get(f"{page}/transcription", headers=h("lawyer_g")).json()
     assert done["state"] == "done" and done["texts"][-1]["kind"] == "resolution"
     with world.store.reading() as conn:
