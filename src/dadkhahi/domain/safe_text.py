@@ -29,7 +29,8 @@ _INVISIBLE = ("\u00ad\u061c\u180e\u200b\u200d\u200e\u200f\u202a-\u202e\u2060-\u2
 _NAME_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 _TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TERMINAL_INVISIBLE = re.compile(f"[{_INVISIBLE}]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What a spreadsheet runs as a formula when a cell begins with it (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_display_name(name: str) -> str:
@@ -61,6 +62,6 @@ def terminal_safe(text: str) -> str:
 
 def spreadsheet_cell(value: object) -> object:
     """A CSV cell a spreadsheet will not run as a formula (non-text values unchanged)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value

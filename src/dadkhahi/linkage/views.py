@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from dadkhahi.domain.files import open_private, private_dir
-from dadkhahi.domain.safe_text import spreadsheet_cell
+from dadkhahi.domain.safe_text import FORMULA_START, spreadsheet_cell
 from dadkhahi.linkage.store_io import (
     IN_FORCE,
     latest_run,
@@ -138,8 +138,6 @@ class ExportReport:
     duplicate_ids: int
 
 
-#: What a spreadsheet runs as a formula when a cell begins with it (OWASP, CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The export's last column: the columns of this row whose cell was written with a
 #: leading apostrophe (space-separated), empty where none was.
 ESCAPED_COLUMN = "escaped_with_apostrophe"
@@ -171,13 +169,13 @@ def export_links(store: Store, out: Path) -> ExportReport:
         "source_id": linked["source_id"], "internal_record_id": linked["record_id"],
     })
     table = table.sort_values(["person_id", "list_id", "record_id"], kind="stable")
-    escaped = table["record_id"].str.startswith(FORMULA_STARTS)
+    escaped = table["record_id"].str.startswith(FORMULA_START)
     table.loc[escaped, "record_id"] = table.loc[escaped, "record_id"].map(spreadsheet_cell)
     # The file itself says which of its cells were changed, beside them: a reader who
     # strips the apostrophe gets the list's value back, and one who does not is told.
     table[ESCAPED_COLUMN] = escaped.map({True: "record_id", False: ""})
     for column in ("list",):  # titles are data a spreadsheet must not run either
-        risky = table[column].astype(str).str.startswith(FORMULA_STARTS)
+        risky = table[column].astype(str).str.startswith(FORMULA_START)
         table.loc[risky, column] = table.loc[risky, column].map(spreadsheet_cell)
         table.loc[risky, ESCAPED_COLUMN] = (
             table.loc[risky, ESCAPED_COLUMN] + " " + column).str.strip()
