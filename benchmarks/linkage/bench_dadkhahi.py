@@ -12,11 +12,14 @@ runs plain Splink (`baseline.py`) on the same data.
     .venv/bin/python benchmarks/linkage/bench_dadkhahi.py --people 160 --lists 3 \
         --backend spark --same-as-duckdb          # Spark gives DuckDB's clusters
     .venv/bin/python benchmarks/linkage/bench_dadkhahi.py --people 400000 --lists 5 --no-diagnostics
+    .venv/bin/python benchmarks/linkage/bench_dadkhahi.py --people 161700 --no-diagnostics \
+        --save /tmp/d300k                          # then study_misses.py --save /tmp/d300k
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import resource
 import sys
@@ -82,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
                              "clusters are identical (the heavy check moved out of make test)")
     parser.add_argument("--no-diagnostics", action="store_true",
                         help="skip blocking recall and per-script recall (large runs)")
+    parser.add_argument("--save", type=Path, default=None, metavar="DIR",
+                        help="write the lists (with truth), pairs, clusters and model here "
+                             "(as bench_common_names.py --save: for study_misses.py, "
+                             "study_errors.py with --people N)")
     args = parser.parse_args(argv)
     logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -107,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     result = link(records, backend=args.backend, **options)
     seconds = time.perf_counter() - tick
     predicted = result.clusters.rename(columns={"cluster_id": "person_id"})
+    if args.save is not None:
+        args.save.mkdir(parents=True, exist_ok=True)
+        df.to_pickle(args.save / f"{args.people}-records.pkl")
+        result.pairs.to_pickle(args.save / f"{args.people}-pairs.pkl")
+        result.clusters.to_pickle(args.save / f"{args.people}-clusters.pkl")
+        (args.save / f"{args.people}-model.json").write_text(
+            json.dumps(result.model, indent=1), "utf-8")
     lists = df[["record_id", "source_id"]]
     scores = score(df[["record_id", "true_person_id"]], predicted, lists=lists)
     print(f"dadkhahi.linkage ({args.backend}, {seconds:.1f} s, peak RSS {_peak_rss_gib():.2f} GiB)")

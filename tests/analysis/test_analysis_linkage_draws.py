@@ -59,6 +59,15 @@ def _lists() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray, np.n
 
 def test_calibration_sees_the_rivals_and_the_draws_weigh_them_once() -> None:
     frame, pairs, reviewed, lone, truth = _lists()
+    # Every record carries its own identity number: two different numbers are
+    # weighed by the model (in its probabilities), not a hard split, in the point
+    # partition (benchmarks/linkage/study_febrl_ids.py) and so in the draws too;
+    # split on them, no pair would ever be drawn together.
+    frame = frame.assign(id_number=[f"{i:06d}" for i in range(len(frame))])
+    person = frame.set_index("record_id")["person_id"]
+    joined = (person.loc[pairs["record_id_l"]].to_numpy()
+              == person.loc[pairs["record_id_r"]].to_numpy())
+    assert joined[lone].all()  # the point partition links every lone pair
     empty = pd.DataFrame(columns=["record_id_l", "record_id_r", "decision"])
     drawn = draws_of(frame, {"A": "A", "B": "B"}, pairs, empty, reviewed,
                      DrawSettings(draws=100, seed=3), THRESHOLD, "test")
@@ -79,4 +88,5 @@ def test_calibration_sees_the_rivals_and_the_draws_weigh_them_once() -> None:
     assert abs(together[~lone].mean() - truth[~lone].mean()) < 0.05
     strong = lone & (truth > 0.8)
     assert abs(together[strong].mean() - truth[strong].mean()) < 0.05
+
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from dadkhahi.linkage.calibration import calibrate, expected_calibration_error, logit
+from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD, cluster_pairs
 from dadkhahi.linkage.draws import DrawSettings, draw_partitions, fit_offset
 
 
@@ -53,19 +54,15 @@ def test_draws_follow_the_partition_score_exactly_on_a_small_component() -> None
 
 def test_draws_keep_the_clustering_rules() -> None:
     # a1 and c1 are on one list: never one person, however strong the chain.
-    # x-y a person called different; p-q a person called same; i1, i2 conflict on id.
-    ids = ["a1", "b2", "c1", "x", "y", "p", "q", "i1", "i2", "w1", "w2", "v1", "v2"]
-    lists = ["L1", "L2", "L1", "L1", "L2", "L1", "L2", "L1", "L2", "L3", "L3", "L4", "L4"]
+    # x-y a person called different; p-q a person called same.
+    ids = ["a1", "b2", "c1", "x", "y", "p", "q", "w1", "w2", "v1", "v2"]
+    lists = ["L1", "L2", "L1", "L1", "L2", "L1", "L2", "L3", "L3", "L4", "L4"]
     pairs = _pairs([("a1", "b2", 0.99), ("b2", "c1", 0.99), ("x", "y", 0.99),
-                    ("p", "q", 0.05), ("i1", "i2", 0.99), ("w1", "w2", 0.92),
-                    ("v1", "v2", 0.6)])
+                    ("p", "q", 0.05), ("w1", "w2", 0.92), ("v1", "v2", 0.6)])
     decisions = pd.DataFrame({"record_id_l": ["x", "p"], "record_id_r": ["y", "q"],
                               "decision": ["different", "same"]})
-    id_keys = pd.Series([None, None, None, None, None, None, None, "123", "124", None, None,
-                         None, None])
     run = draw_partitions(pd.Series(ids), pd.Series(lists), pairs, _start(ids),
-                          decisions=decisions, id_keys=id_keys,
-                          settings=DrawSettings(draws=400, thin=1, seed=2))
+                          decisions=decisions, settings=DrawSettings(draws=400, thin=1, seed=2))
     col = {rid: i for i, rid in enumerate(run.record_ids)}
     lab = run.labels
 
@@ -76,19 +73,46 @@ def test_draws_keep_the_clustering_rules() -> None:
     assert 0.4 < together("a1", "b2") < 0.6  # b2 goes with one of them, never both
     assert together("x", "y") == 0.0
     assert together("p", "q") == 1.0
-    assert together("i1", "i2") == 0.0
     # Two records of one list linked at the duplicate threshold (0.9) may be one
     # person; below it, never.
     assert 0.85 < together("w1", "w2") < 0.97
     assert together("v1", "v2") == 0.0
     again = draw_partitions(pd.Series(ids), pd.Series(lists), pairs, _start(ids),
-                            decisions=decisions, id_keys=id_keys,
-                            settings=DrawSettings(draws=400, thin=1, seed=2))
+                            decisions=decisions, settings=DrawSettings(draws=400, thin=1, seed=2))
     np.testing.assert_array_equal(again.labels, run.labels)
     other = draw_partitions(pd.Series(ids), pd.Series(lists), pairs, _start(ids),
-                            decisions=decisions, id_keys=id_keys,
-                            settings=DrawSettings(draws=400, thin=1, seed=3))
+                            decisions=decisions, settings=DrawSettings(draws=400, thin=1, seed=3))
     assert not np.array_equal(other.labels, run.labels)
+
+
+def test_conflicting_id_numbers_are_weighed_not_split_as_in_the_point_partition() -> None:
+    # Two records with different identity numbers that the model links at 0.97 (the
+    # number's conflict is already in that probability: model.py's id_number
+    # comparison): the point partition joins them, so the draws must too, about as
+    # often as the probability says. A hard split would never put them together.
+    # A third pair, never scored, with different numbers: as rare as any unscored pair.
+    ids = ["i1", "i2", "j1", "j2", "k1"]
+    lists = ["L1", "L2", "L1", "L2", "L3"]
+    pairs = _pairs([("i1", "i2", 0.97), ("j1", "j2", 0.97), ("j2", "k1", 0.6)])
+    records = pd.DataFrame({"record_id": ids, "source_id": lists,
+                            "id_number": ["123456", "654321", "111", "222", "333"]})
+    point = cluster_pairs(records["record_id"], pairs, DEFAULT_THRESHOLD,
+                          sources=records["source_id"]).clusters.set_index("record_id")
+    assert point.loc["i1", "cluster_id"] == point.loc["i2", "cluster_id"]
+    run = draw_partitions(records["record_id"], records["source_id"], pairs,
+                          point.reset_index(), settings=DrawSettings(draws=2000, thin=1, seed=5))
+    col = {rid: i for i, rid in enumerate(run.record_ids)}
+
+    def together(left: str, right: str) -> float:
+        return float(np.mean(run.labels[:, col[left]] == run.labels[:, col[right]]))
+
+    assert together("i1", "i2") == pytest.approx(0.97, abs=0.02)
+    # j1-k1 never scored: together only through j2 (one of each list), at the
+    # unscored pair's weight, never forbidden.
+    assert 0.0 < together("j1", "k1") < 0.2
+    with pytest.raises(TypeError):
+        draw_partitions(records["record_id"], records["source_id"], pairs,  # type: ignore[call-arg]
+                        point.reset_index(), id_keys=records["id_number"])
 
 
 def test_offset_is_found_by_bisection() -> None:

@@ -35,7 +35,6 @@ from dadkhahi.linkage.draws import (
     fit_offset,
     weighed_probabilities,
 )
-from dadkhahi.linkage.features import _id_key
 from dadkhahi.linkage.service import ClusterInputs, _pairs_cache, cluster_inputs
 from dadkhahi.linkage.store_io import latest_run, load_decisions
 from dadkhahi.linkage.views import _import_order, histories_of, linked_records, list_labels
@@ -278,8 +277,6 @@ def draws_of(
                                  settings.seed, threshold)
     pairs = pairs.assign(calibrated=draw_weights(pairs["match_probability"].to_numpy(),
                                                  weighed, calibration))
-    id_keys = frame["id_number"].map(
-        lambda v: None if v is None or pd.isna(v) else _id_key(v)).reset_index(drop=True)
     start = frame[["record_id", "person_id"]].rename(columns={"person_id": "cluster_id"})
     # The same in two homes (record ids are random): the record's link key (its
     # list file's hash and its row, see dadkhahi.linkage.store_io.link_keys).
@@ -287,7 +284,7 @@ def draws_of(
 
     def draw(how: DrawSettings) -> PartitionDraws:
         return draw_partitions(frame["record_id"], frame["source_id"], pairs, start,
-                               decisions=decisions, id_keys=id_keys, settings=how,
+                               decisions=decisions, settings=how,
                                order=stable)
 
     settings, centring = _centre(settings, draw, pairs, reviewed, calibration,

@@ -19,8 +19,13 @@ records alone this gives exactly P(same) = p_ab. Partitions that break the
 constraints of :func:`dadkhahi.linkage.clusters.cluster_pairs` have weight 0:
 two records of one list in one person (unless they are linked at the
 duplicate threshold, or a person said "same", or the list is exempt as full
-of duplicates), a pair a person called "different", two different identity
-numbers. Records a person called "same" move together.
+of duplicates), a pair a person called "different". Records a person called
+"same" move together. Two different identity numbers are no constraint, as in
+the point partition: the model weighs them (its ``id_number`` comparison) as
+strong evidence against the pair, already in p_ab, and does not split on them,
+because lists miscopy whole numbers (FEBRL replaces the whole number in 420 of
+FEBRL3's true pairs: a split would cap recall with the number at 0.936,
+``benchmarks/linkage/study_febrl_ids.py``).
 
 The run's clustering weighs a link between two lists against its rivals
 (:func:`~dadkhahi.linkage.clusters.rival_adjusted`) before it links. The
@@ -166,7 +171,6 @@ def draw_partitions(
     start: pd.DataFrame,
     *,
     decisions: pd.DataFrame | None = None,
-    id_keys: pd.Series | None = None,
     settings: DrawSettings | None = None,
     duplicate_threshold: float = DUPLICATE_THRESHOLD,
     max_duplicate_share: float = MAX_DUPLICATE_SHARE,
@@ -180,8 +184,7 @@ def draw_partitions(
     :func:`~dadkhahi.linkage.clusters.cluster_pairs`) and ``calibrated`` (the
     probability the draws use; the model's when absent). ``start``:
     ``record_id``, ``cluster_id``, the run's partition. ``decisions``:
-    ``record_id_l``, ``record_id_r``, ``decision``. ``id_keys`` (aligned with
-    ``record_ids``): identity numbers, null when unknown. ``order`` (aligned
+    ``record_id_l``, ``record_id_r``, ``decision``. ``order`` (aligned
     with ``record_ids``): columns to sort the records by, first column first,
     that are the same in every home (the list's import and the row in it);
     record ids are random at import, so without it two homes would visit
@@ -203,7 +206,6 @@ def draw_partitions(
         raise ValueError("record ids must be unique")
     n = len(ids)
     src = sources.astype(str).to_numpy()[order_ix]
-    keys = None if id_keys is None else id_keys.to_numpy(dtype=object)[order_ix]
 
     scored = ordered_pairs(pairs[["record_id_l", "record_id_r", "match_probability",
                                   *(["calibrated"] if "calibrated" in pairs else [])]])
@@ -233,9 +235,6 @@ def draw_partitions(
     weight = logit(used_p) + s.offset
     # A within-list pair may share a person when linked at the duplicate threshold.
     dup_ok = model_p >= duplicate_threshold
-    key_codes = (np.full(n, -1, dtype=np.int64) if keys is None
-                 else pd.factorize(pd.Series(keys).where(pd.notna(pd.Series(keys)), None),
-                                   use_na_sentinel=True)[0].astype(np.int64))
 
     graph = coo_matrix(
         (np.ones(len(li) + len(same_l)), (np.concatenate([li, same_l]),
@@ -277,8 +276,6 @@ def draw_partitions(
         sl, sr = position[same_l[at_s]], position[same_r[at_s]]
         # A person said "same": the list rule does not keep them apart.
         forbidden[sl, sr] = forbidden[sr, sl] = False
-        kc = key_codes[members]
-        forbidden |= (kc[:, None] >= 0) & (kc[None, :] >= 0) & (kc[:, None] != kc[None, :])
         at_d = np.asarray(diff_of.get(comp, nothing))
         xl, xr = position[diff_l[at_d]], position[diff_r[at_d]]
         forbidden[xl, xr] = forbidden[xr, xl] = True
