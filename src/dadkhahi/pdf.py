@@ -3,9 +3,11 @@
 Every PDF Dadkhahi writes (a court bundle's report, later the memorial's book) goes
 through :func:`html_to_pdf`. WeasyPrint lays text out with Pango and HarfBuzz, so Persian
 is shaped (joined letters) and bidirectional text is ordered by the Unicode algorithm;
-ReportLab does neither. The page's fonts are embedded (subset) in the file: Vazirmatn,
-from the one assets mechanism (``dadkhahi.assets``), for both scripts, so a PDF looks the
-same on a machine without Persian fonts.
+ReportLab does neither. The page's fonts are embedded (subset) in the file, all from the
+one assets mechanism (``dadkhahi.assets``), so a PDF looks the same, and is the same file,
+on a machine with other fonts or none (:data:`FONTS`): Vazirmatn for both scripts, then
+Noto Sans for the Latin letters Vazirmatn lacks (the romanised names' ḥ ṭ ṣ ʻ ʿ …), which
+would otherwise be taken from whatever fonts the machine has.
 
 Nothing is fetched from outside the assets folder: the page's text is user text, and an
 ``<img src="http://…">`` or a ``file:///`` path in it must neither reach the network nor
@@ -16,14 +18,14 @@ and its book with it). Of what WeasyPrint, pydyf and fontTools write, only one t
 came from the clock: turning the variable font into the static instance that is
 embedded, fontTools stamps the instance's ``head.modified`` with the time now. fontTools
 takes that time from ``SOURCE_DATE_EPOCH`` when it is set (reproducible-builds.org), so
-each PDF is written with it set to the vendored font's own ``head.modified``
+each PDF is written with it set to the newest of the vendored fonts' own ``head.modified``
 (:func:`font_epoch`), whatever the caller's environment says. The rest is already fixed:
 the subset's name prefix is a hash of the font's description, no file ``/ID`` is
 written, and the document's info carries no date unless one is given (``created``).
 
 A long document is laid out in parts and joined (:func:`join_pdfs`). Each part embeds
-its own subset of the font, so the joined file would carry as many copies of it as it has
-parts; the join gives each font one program instead, cut once from the vendored font with
+its own subset of each font, so the joined file would carry as many copies of it as it has
+parts; the join gives each font one program instead, cut once from its vendored file with
 the glyphs every part draws (:func:`shared_fonts`). The parts' glyph numbers, widths and
 text maps (``ToUnicode``, which carries the Persian text's extraction) are kept as they are.
 
@@ -59,21 +61,43 @@ def _keep_truncated_images_errors() -> None:
 
     ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-#: The font every PDF is set in (Latin and Arabic script), from the vendored assets.
-FONT_FILE = STATIC / "vendor" / "vazirmatn" / "Vazirmatn-Variable.woff2"
-FONT_FAMILY = "Vazirmatn"
+@dataclass(frozen=True)
+class Font:
+    """A vendored font PDFs are set in: the family the page's stylesheet names it by
+    (which WeasyPrint writes as the embedded font's ``/FontFamily``: a name no system
+    font has, so a fallback to one cannot pass for it) and its file under the assets."""
+
+    family: str
+    file: Path
+
+
+_VENDOR = STATIC / "vendor"
+#: The fonts every PDF is set in, in the order a character is looked for in them (each
+#: a variable font: WeasyPrint embeds an instance at the weight drawn). Vazirmatn sets
+#: Persian and Latin; Noto Sans (its Latin Extended and Latin subsets, as one npm
+#: package ships them) the Latin letters Vazirmatn lacks, which the romanised names of
+#: the sources use (ḥ ṭ ṣ ẓ ḍ ẕ ʿ ʾ ʻ …). A character none of them has would fall to the
+#: system's ``sans-serif``, and the file would depend on the machine's fonts.
+FONTS = (
+    Font("Vazirmatn", _VENDOR / "vazirmatn" / "Vazirmatn-Variable.woff2"),
+    Font("Noto Sans Latin Ext", _VENDOR / "@fontsource-variable" / "noto-sans"
+         / "noto-sans-latin-ext-wght-normal.woff2"),
+    Font("Noto Sans Latin", _VENDOR / "@fontsource-variable" / "noto-sans"
+         / "noto-sans-latin-wght-normal.woff2"),
+)
 
 _PAGE_CSS = """
-@font-face { font-family: "%(family)s"; src: url("%(font)s"); }
+%(faces)s
 @page {
   size: A4; margin: 22mm 16mm 20mm;
-  font-family: "%(family)s", sans-serif; font-size: 8.5pt;
+  font-family: %(families)s, sans-serif; font-size: 8.5pt;
   %(folio)s
   %(stamp)s
 }
 %(first)s
-html { font-family: "%(family)s", sans-serif; font-size: 10pt; line-height: 1.4; }
+html { font-family: %(families)s, sans-serif; font-size: 10pt; line-height: 1.4; }
 """
+_FACE_CSS = '@font-face { font-family: "%s"; src: url("%s"); }'
 
 _FOLIO_CSS = '@bottom-center { content: counter(page, %(numbers)s) " / " %(total)s; }'
 _STAMP_CSS = """@top-center { content: "%s"; color: #b00020; font-weight: bold; }"""
@@ -117,7 +141,9 @@ def page_css(stamp: str | None = None, numbers: str | None = "decimal", *,
             # first page shows ``first`` itself; the pages after it count on.
             start = f"@page :first {{ counter-reset: {' '.join([*resets, f'page {first}'])}; }}"
     return _PAGE_CSS % {
-        "family": FONT_FAMILY, "font": FONT_FILE.as_uri(), "folio": folio, "first": start,
+        "faces": "\n".join(_FACE_CSS % (font.family, font.file.as_uri()) for font in FONTS),
+        "families": ", ".join(f'"{font.family}"' for font in FONTS),
+        "folio": folio, "first": start,
         "stamp": "" if stamp is None else _STAMP_CSS % _css_string(stamp)}
 
 
@@ -142,35 +168,45 @@ def _fetcher() -> Any:
         def fetch(self, url: str, headers: Any = None) -> Any:
             if not _under_assets(url):
                 raise ValueError("only the project's assets are fetched into a PDF")
-            if url == FONT_FILE.as_uri():
+            font = _FONT_URIS.get(url)
+            if font is not None:
                 # The font as WeasyPrint would decode it, decoded once per process.
-                return URLFetcherResponse(url, _font_sfnt(), {"Content-Type": "font/ttf"})
+                return URLFetcherResponse(url, _font_sfnt(font.file),
+                                          {"Content-Type": "font/ttf"})
             return super().fetch(url, headers)
 
     return AssetsOnly(allowed_protocols=("file",))
 
 
+_FONT_URIS = {font.file.as_uri(): font for font in FONTS}
+_FONT_FAMILIES = {font.family: font for font in FONTS}
+
+
 @cache
-def _font_sfnt() -> bytes:
-    """The vendored WOFF2 font decoded to the plain font file WeasyPrint decodes it to
-    (the same fontTools call) for every document it lays out: about a second a PDF,
-    which a book laid out in hundreds of parts would pay hundreds of times."""
+def _font_sfnt(file: Path) -> bytes:
+    """A vendored WOFF2 font decoded to the plain font file WeasyPrint decodes it to
+    (the same fontTools call) for every document it lays out: about a second a PDF for
+    Vazirmatn, which a book laid out in hundreds of parts would pay hundreds of times."""
     from fontTools.ttLib import woff2
 
     out = io.BytesIO()
-    woff2.decompress(io.BytesIO(FONT_FILE.read_bytes()), out)
+    woff2.decompress(io.BytesIO(file.read_bytes()), out)
     return out.getvalue()
 
 
 @cache
 def font_epoch() -> int:
-    """The vendored font's own ``head.modified``, in seconds since 1970: the time the
-    embedded font instances are stamped with (see the module's notes)."""
+    """The newest of the vendored fonts' own ``head.modified``, in seconds since 1970:
+    the time the embedded font instances are stamped with (see the module's notes; one
+    time for all, as the environment variable fontTools reads is one for the document)."""
     from fontTools.misc.timeTools import epoch_diff
     from fontTools.ttLib import TTFont
 
-    with TTFont(str(FONT_FILE), lazy=True) as font:
-        return int(font["head"].modified) + int(epoch_diff)
+    def modified(file: Path) -> int:
+        with TTFont(str(file), lazy=True) as font:
+            return int(font["head"].modified) + int(epoch_diff)
+
+    return max(modified(font.file) for font in FONTS)
 
 
 #: The environment is the process's: one PDF at a time sets and restores the variable.
@@ -359,32 +395,35 @@ def shared_fonts(pdfs: Iterable[bytes], numbers: Iterable[tuple[str, str]] = ()
     draws: what :func:`join_pdfs` embeds once in their place. A build joining many
     documents makes them once for all (about a second a font).
 
-    Each is made as WeasyPrint makes a document's (the vendored variable font cut to the
-    glyphs, keeping their numbers, then set at the weight, which WeasyPrint's instance
-    records as ``usWeightClass``), so the parts' glyph numbers, widths and text maps stay
-    true. A font other than the vendored one (none is fetched today) is left to each
-    part."""
+    Each is made as WeasyPrint makes a document's (the font's vendored variable file
+    (:data:`FONTS`, by the family the part names it by) cut to the glyphs, keeping their
+    numbers, then set at the weight, which WeasyPrint's instance records as
+    ``usWeightClass``), so the parts' glyph numbers, widths and text maps stay true. A
+    font not vendored (a system font, which a test keeps out of the book) is left to
+    each part."""
     from fontTools.ttLib import TTFont
     from pypdf import PdfReader
 
     glyphs: dict[str, set[int]] = {}
-    weights: dict[str, int] = {}
+    cuts: dict[str, tuple[Path, int]] = {}
     specimens = (_specimen(digits, direction) for digits, direction in numbers)
     for pdf in itertools.chain(pdfs, specimens):
         for name, cid, descriptor in _embedded_fonts(PdfReader(io.BytesIO(pdf))):
-            if str(descriptor.get("/FontFamily")) != FONT_FAMILY:
+            vendored = _FONT_FAMILIES.get(str(descriptor.get("/FontFamily")))
+            if vendored is None:
                 continue
             glyphs.setdefault(name, set()).update(_drawn(cid))
-            if name not in weights:
+            if name not in cuts:
                 program = descriptor["/FontFile2"].get_object().get_data()
                 with TTFont(io.BytesIO(program), lazy=True) as font:
-                    weights[name] = int(font["OS/2"].usWeightClass)
-    return {name: _cut(weights[name], frozenset(glyphs[name])) for name in sorted(glyphs)}
+                    cuts[name] = vendored.file, int(font["OS/2"].usWeightClass)
+    return {name: _cut(*cuts[name], frozenset(glyphs[name])) for name in sorted(glyphs)}
 
 
-def _cut(weight: int, glyphs: frozenset[int]) -> bytes:
-    """The vendored font's static instance at ``weight`` holding ``glyphs`` (their
-    numbers kept), with the options WeasyPrint subsets with; the same bytes every run."""
+def _cut(file: Path, weight: int, glyphs: frozenset[int]) -> bytes:
+    """The static instance at ``weight`` of the vendored font ``file`` holding ``glyphs``
+    (their numbers kept), with the options WeasyPrint subsets with; the same bytes every
+    run."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
     from fontTools.varLib.instancer import instantiateVariableFont
@@ -394,7 +433,7 @@ def _cut(weight: int, glyphs: frozenset[int]) -> bytes:
                              ignore_missing_glyphs=True)
     options.drop_tables += ["BASE", "GSUB", "GPOS", "JSTF", "SVG "]
     # No clock: the font keeps the vendored file's own head.modified.
-    font = TTFont(io.BytesIO(_font_sfnt()), recalcTimestamp=False)
+    font = TTFont(io.BytesIO(_font_sfnt(file)), recalcTimestamp=False)
     # A glyph number past the font's is one WeasyPrint gave a character the font lacks
     # (drawn as .notdef).
     count = len(font.getGlyphOrder())
@@ -839,5 +878,5 @@ def _write_part(objects: _Objects, writer: Any, held: dict[int, int]) -> list[in
     return pages
 
 
-__all__ = ["FONT_FAMILY", "FONT_FILE", "NUMBERS", "anchors", "font_epoch", "html_to_pdf",
-           "join_pdfs", "page_count", "page_css", "shared_fonts"]
+__all__ = ["FONTS", "NUMBERS", "Font", "anchors", "font_epoch",
+           "html_to_pdf", "join_pdfs", "page_count", "page_css", "shared_fonts"]

@@ -360,3 +360,28 @@ assert folders() == mine, (folders(), mine)  # the pool's folders went, not this
                          text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert list(tmp_path.glob("weasyprint-*")) == []
+
+
+def test_letters_vazirmatn_lacks_are_set_in_a_vendored_font_not_the_machine_s() -> None:
+    """Romanised names (ḥ ṭ ṣ ʻ ʿ, which Vazirmatn lacks) take the vendored Noto Sans, in
+    a page and in parts joined, never a font the machine happens to have."""
+    from dadkhahi.pdf import FONTS, join_pdfs
+
+    names = "Ḥasan Ṭāhirī · Šāʻrī ʿAlī-Ẓāhir"
+
+    def families(pdf: bytes) -> set[str]:
+        return {str(ref.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+                    .get_object()["/FontFamily"])
+                for page in PdfReader(io.BytesIO(pdf)).pages
+                for ref in page["/Resources"]["/Font"].values()}
+
+    page = f"<html lang='fa' dir='rtl'><body><h2>حسن طاهری ({names})</h2><p>{names}</p>"
+    pdf = html_to_pdf(page + "</body></html>", numbers=None)
+    assert names in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    found = families(pdf)
+    assert found <= {font.family for font in FONTS}, found
+    assert {"Vazirmatn", "Noto Sans Latin Ext", "Noto Sans Latin"} <= found
+    joined = join_pdfs([pdf, pdf], numbers="persian", direction="rtl")
+    assert families(joined) == found
+    assert all(len(ids) == 1 for ids in _programs(joined).values())
+    assert names in PdfReader(io.BytesIO(joined)).pages[1].extract_text()

@@ -20,11 +20,16 @@ from pypdf.generic import (
     StreamObject,
     TextStringObject,
 )
-from world import MARKERS, World
+from world import MARKERS, World, _linker
 
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.intake.lists import import_list
+from dadkhahi.linkage.service import run_linkage
+from dadkhahi.pdf import FONTS
 from dadkhahi.persian.display import persian_digits
 from dadkhahi.publish import site
 from dadkhahi.publish.build import build
+from dadkhahi.publish.gate import approve
 from dadkhahi.publish.site import Options
 from dadkhahi.publish.text import translate
 
@@ -175,15 +180,52 @@ def test_a_book_laid_out_in_parts_numbers_its_pages_on_and_names_each_victim_onc
         assert (persian[0] < latin[0]) == (code == "fa")
         # Joined from three parts, their overlays and the index, the book embeds each
         # font (regular and bold) once.
-        programs: dict[str, set[int]] = {}
-        for page in reader.pages:
-            for ref in page["/Resources"]["/Font"].values():
-                font = ref.get_object()
-                desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-                programs.setdefault(str(font["/BaseFont"]), set()).add(
-                    desc.get_object().raw_get("/FontFile2").idnum)
+        programs = _programs(reader)
         assert len(programs) == 2 and all(len(ids) == 1 for ids in programs.values()), (
             programs)
     build(world.store, "tester", tmp_path / "two", Options(book=True))
     for rel in ("fa/book/all.pdf", "en/book/all.pdf", "fa/book/province-fars.pdf"):
         assert (tmp_path / "two" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes()
+
+
+def _programs(reader: PdfReader) -> dict[tuple[str, str], set[int]]:
+    """Each font a PDF's pages draw with (its name and the family in its descriptor) →
+    the embedded programs (object numbers) its fonts point at."""
+    found: dict[tuple[str, str], set[int]] = {}
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            found.setdefault((str(font["/BaseFont"]), str(desc["/FontFamily"])), set()).add(
+                desc.raw_get("/FontFile2").idnum)
+    return found
+
+
+def test_romanised_names_are_set_in_vendored_fonts_not_the_machine_s(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Vazirmatn has no ḥ ṭ ṣ ẓ ʻ ʿ, which romanised names in the sources use: before the
+    # vendored Noto Sans, WeasyPrint took them from the machine's fonts (Debian's Noto
+    # Sans), so the book's bytes depended on what fonts the machine had.
+    names = ("Ḥasan Ṭāhirī", "Šāʻrī ʿAlī-Ẓāhir")
+    path = tmp_path / "list-H.csv"
+    path.write_text("ID,Name,Prison\n" + "".join(
+        f"H-{n},{name},Evin Prison\n" for n, name in enumerate(names, 7)), "utf-8")
+    import_list(world.store, path, source="SYNTHETIC list H", actor="tester", id_column="ID",
+                mapping={"full_name": "Name", "prison": "Prison"},
+                sensitivity=Sensitivity.PUBLIC)
+    run_linkage(world.store, "tester", linker=_linker(world.store, None), synthetic=True)
+    approve(world.store, "tester", all_sources=True)
+    # Parts of one entry: the book's fonts are joined from several parts' subsets.
+    monkeypatch.setattr(site, "BOOK_PART", 1)
+    build(world.store, "tester", tmp_path / "site", Options(book=True))
+    vendored = {font.family for font in FONTS}
+    for code in ("fa", "en"):
+        pdf = (tmp_path / "site" / code / "book" / "all.pdf").read_bytes()
+        text = _text(pdf)
+        assert all(name in text for name in names), text
+        programs = _programs(PdfReader(io.BytesIO(pdf)))
+        families = {family for _, family in programs}
+        # Only vendored fonts, the Latin Extended one among them; each font once.
+        assert families <= vendored, families
+        assert "Noto Sans Latin Ext" in families
+        assert all(len(ids) == 1 for ids in programs.values()), programs
