@@ -9,6 +9,7 @@ from api_world import World
 from sqlalchemy import select
 
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.jobs.worker import run_now
 from dadkhahi.store import schema as s
 
 FIRST = "SYNTHETICFIRSTHANDQX Evin 1367 ten names"
@@ -53,8 +54,14 @@ def test_two_independent_transcriptions_differ_and_are_resolved(world: World) ->
         assert hidden.status_code == 404 and "SYNTHETICFIRSTHANDQX" not in hidden.text, who
     resolved = c.post(f"{page}/resolution", headers=h("investigator_g"), json={"text": FIRST})
     assert resolved.status_code == 201
-    # The settled text feeds the mention finder: its proposals name the resolution.
-    found = resolved.json()["mentions"]
+    # The settled text feeds the mention finder: a job queued as the reviewer's, which
+    # the worker runs; its proposals name the resolution.
+    queued = resolved.json()["mentions"]["job"]
+    assert queued["kind"] == "mentions.find" and queued["state"] == "queued", queued
+    assert c.get(f"/api/jobs/{queued['id']}", headers=h("investigator_g")).status_code == 200
+    ran = run_now(world.store, queued["id"])
+    assert ran.state == "succeeded" and ran.result is not None, ran.error
+    [found] = ran.result["runs"]
     assert found["item_id"] == item and found["proposals"] == 1, found
     [proposal] = [p for p in c.get("/api/proposals", headers=h("investigator_g")).json()[
         "proposals"] if p["text_item_id"] == resolved.json()["text_item_id"]]

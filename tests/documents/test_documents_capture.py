@@ -146,5 +146,10 @@ def test_a_capture_runs_as_a_job_with_its_address_sealed(
         with store.reading() as conn:
             assert "SYNTHETICMAINTEXTQX" in read_text(store, conn, page["item_id"])[
                 "pages"][0]["text"]
+        # The page's texts go on to the mention finder, a job of their own.
+        found = run_now(store, str(result["mentions_job"]))
+        assert found.state == "succeeded" and found.result is not None, found.error
+        assert found.params["item_ids"] == [t["item_id"] for t in result["text"]]
+        assert found.result["found"] == 2 and found.result["proposals"] >= 1, found.result
     finally:
         store.engine.dispose()

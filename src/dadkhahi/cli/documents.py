@@ -30,23 +30,34 @@ app = typer.Typer(help="Documents: take files in and extract their text (PDF, sc
                        "OCR, DOCX, ODT, HTML, plain text).", no_args_is_help=True)
 
 
-def _run_extraction(store: Store, params: dict[str, Any], actor: str) -> dict[str, Any]:
-    """Queue a ``documents.extract`` job and run it here with a progress bar."""
-    from dadkhahi.intake.documents import queue_extraction
+def _run_job(store: Store, job_id: str, what: str) -> dict[str, Any]:
+    """Run a job this command queued, here and now, with a progress bar; its result."""
     from dadkhahi.jobs.worker import run_now
 
-    job = queue_extraction(store, params, actor)
     with count_progress() as bar:
-        task = bar.add_task("extracting text", total=None)
+        task = bar.add_task(what, total=None)
 
         def advance(done: int, total: int | None, _note: str | None) -> None:
             bar.update(task, completed=done, total=total)
 
-        finished = run_now(store, job.id, advance)
+        finished = run_now(store, job_id, advance)
     if finished.state != "succeeded":
-        raise fail(f"extraction job {finished.id} is {finished.state}"
+        raise fail(f"{what} job {finished.id} is {finished.state}"
                    + (f": {finished.error}" if finished.error else ""))
     return finished.result or {}
+
+
+def _run_extraction(store: Store, params: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Queue a ``documents.extract`` job and run it here, then the ``mentions.find`` job
+    it queued for the texts it extracted (so the command returns with the claims its
+    texts suggest proposed for review, as a worker would leave them)."""
+    from dadkhahi.intake.documents import queue_extraction
+
+    job = queue_extraction(store, params, actor)
+    result = _run_job(store, job.id, "extracting text")
+    if result.get("mentions_job"):
+        result["mentions"] = _run_job(store, str(result["mentions_job"]), "finding mentions")
+    return result
 
 
 def _print_outcomes(result: dict[str, Any]) -> None:
@@ -59,6 +70,10 @@ def _print_outcomes(result: dict[str, Any]) -> None:
                           f"({row['pages']} page(s))", highlight=False)
     console.print(f"{result.get('done', 0)} extracted, {result.get('failed', 0)} failed, "
                   f"{result.get('skipped', 0)} already done", highlight=False)
+    found = result.get("mentions")
+    if found:
+        console.print(f"{found['mentions']} mention(s) found and {found['proposals']} "
+                      "claim(s) proposed for review (`documents proposals`)", highlight=False)
 
 
 def _existing_source(store: Store, ref: str | None) -> str | None:
@@ -476,13 +491,14 @@ def transcribe(
         answer = tr.request(store, item_id, [page], who, required=request,
                             reason="exhibit" if request > 1 else "requested")
     elif text_file is not None:
-        from dadkhahi.mentions.finder import propose_from_transcription
+        from dadkhahi.mentions.jobs import queue_if_settled
 
         answer = tr.record(store, item_id, page, text_file.read_text("utf-8"), who,
                            resolution=resolve)
-        # A settled page's text is scanned for mentions, as extracted text is.
-        run = propose_from_transcription(store, str(answer["id"]), who)
-        answer["mentions"] = None if run is None else run.to_json()
+        # A settled page's text is scanned for mentions, as extracted text is: the job
+        # queued for it runs here, now, as the extraction's does.
+        job = queue_if_settled(store, answer, who)
+        answer["mentions"] = None if job is None else _run_job(store, job.id, "finding mentions")
     else:
         answer = tr.page_view(store, item_id, page, who)
     if as_json or text_file is not None or request is not None:

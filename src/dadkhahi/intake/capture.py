@@ -121,7 +121,7 @@ def capture_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any
 
     The result names items and hashes, never the URL (the jobs table is not sealed).
     """
-    from dadkhahi.intake.documents import extract_items
+    from dadkhahi.intake.documents import extract_items, queue_mentions_after
     from dadkhahi.jobs.queue import actor_name
 
     with store.reading() as conn:
@@ -147,4 +147,5 @@ def capture_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any
             "items": {name: {"item_id": item, "sha256": files[name]["sha256"]}
                       for name, item in sorted(got.items.items())},
             "text": [{"item_id": o.item_id, "state": o.state, "text_item_id": o.text_item_id}
-                     for o in outcomes]}
+                     for o in outcomes],
+            "mentions_job": queue_mentions_after(store, ctx.job, outcomes)}

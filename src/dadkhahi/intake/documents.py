@@ -273,9 +273,29 @@ def extract_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any
                              progress=report)
     counts = {state: sum(o.state == state for o in outcomes)
               for state in ("done", "failed", "skipped")}
-    return {**counts, "items": [
-        {"item_id": o.item_id, "state": o.state, "text_item_id": o.text_item_id,
-         "pages": o.pages, "error": o.error} for o in outcomes]}
+    return {**counts, "mentions_job": queue_mentions_after(store, ctx.job, outcomes),
+            "items": [{"item_id": o.item_id, "state": o.state, "text_item_id": o.text_item_id,
+                       "pages": o.pages, "error": o.error} for o in outcomes]}
+
+
+def queue_mentions_after(store: Store, job: Job, outcomes: Sequence[Outcome]) -> str | None:
+    """Queue the ``mentions.find`` job over the texts a job extracted, acting as that
+    job's actor for the same creator; its ID (None when no text is there to read).
+
+    Items already extracted (``skipped``) are queued too: an attempt that died after
+    extracting them never queued their mentions, and the finder leaves a text it has
+    scanned alone, so nothing is proposed twice. Queued by kind name, not by importing
+    the finder (``mentions`` reads the texts of this package).
+    """
+    from dadkhahi.jobs.catalog import MENTIONS_FIND
+    from dadkhahi.jobs.queue import enqueue
+
+    ready = [o.item_id for o in outcomes if o.state in ("done", "skipped")]
+    if not ready:
+        return None
+    return enqueue(store, MENTIONS_FIND, {
+        "item_ids": ready, "transcription_ids": [], "actor": job.params.get("actor")},
+        created_by=job.created_by).id
 
 
 def extraction_state(conn: Connection, item_id: str) -> dict[str, Any]:

@@ -14,11 +14,16 @@ from typing import Any
 
 from dadkhahi.domain.errors import ValidationError
 
+#: The kind that finds mentions and proposes claims once a text is ready: queued by the
+#: extraction and capture jobs (which cannot import the finder: it reads their texts).
+MENTIONS_FIND = "mentions.find"
+
 #: Job kinds and the functions that run them.
 KINDS: dict[str, str] = {
     "ledger.verify": "dadkhahi.jobs.kinds:verify_ledger_job",
     "documents.extract": "dadkhahi.intake.documents:extract_job",
     "documents.capture": "dadkhahi.intake.capture:capture_job",
+    MENTIONS_FIND: "dadkhahi.mentions.jobs:find_job",
     "linkage.run": "dadkhahi.linkage.jobs:run_linkage_job",
     "estimate.store": "dadkhahi.analysis.jobs:estimate_job",
     "case.bundle": "dadkhahi.cases.jobs:bundle_job",

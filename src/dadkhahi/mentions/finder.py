@@ -418,7 +418,7 @@ def find_mentions(store: Store, item_ref: str, actor: str, *, again: bool = Fals
         return previous
     pages = [(int(p["number"]), str(p["text"])) for p in body["pages"]]
     found, proposals = scan_pages(store, pages, level, actor, text_item_id)
-    return _record_run(store, actor, item, level, text_item_id, found, proposals)
+    return _record_run(store, actor, item, level, text_item_id, found, proposals, again=again)
 
 
 def _previous(conn: Connection, item_id: str, text_item_id: str, again: bool) -> Run | None:
@@ -473,18 +473,27 @@ def _transcription_run(store: Store, transcription_id: str, actor: str, *,
         return previous
     found, proposals = scan_pages(store, [(int(row["page"]), text)], level, actor,
                                   text_item_id, label="transcription")
-    return _record_run(store, actor, item, level, text_item_id, found, proposals)
+    return _record_run(store, actor, item, level, text_item_id, found, proposals,
+                       again=again)
 
 
 def _record_run(
     store: Store, actor: str, item: dict[str, Any], level: Sensitivity, text_item_id: str,
-    found: list[Found], proposals: list[dict[str, Any]],
+    found: list[Found], proposals: list[dict[str, Any]], *, again: bool = False,
 ) -> Run:
-    """The mentions and proposals of one text as one ``mentions.found`` event."""
+    """The mentions and proposals of one text as one ``mentions.found`` event.
+
+    Unless ``again``, a run on the same text written meanwhile (another worker's job on
+    the same item) is looked for again inside the transaction, which holds the ledger's
+    lock: found, it is returned and nothing is written, so a text is never proposed from
+    twice however many jobs ask for it at once."""
     item_id = str(item["id"])
     run_id = new_id("mentionrun")
     protected = level is Sensitivity.PROTECTED
     with store.transaction(actor) as tx:
+        written = None if again else _previous(tx.conn, item_id, text_item_id, False)
+        if written is not None:
+            return written
         mentions: list[dict[str, Any]] = []
         for seq, f in enumerate(found):
             row = {"id": f.id, "seq": seq, "kind": f.kind, "page": f.page, "start": f.start,

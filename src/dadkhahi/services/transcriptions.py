@@ -8,8 +8,9 @@ transcriptions is audited. Independence: while a page still waits for transcript
 nobody is shown another person's text of it (only the OCR's and their own); once the
 required number are in, whoever may see the item sees them all and, where they differ,
 the differences to resolve. Once a page is settled, the transcription just recorded
-feeds the mention finder as extracted text does (``mentions.finder
-.propose_from_transcription``): its proposals wait for review like any other.
+feeds the mention finder as extracted text does: a ``mentions.find`` job is queued
+(``mentions.jobs.queue_if_settled``) and the worker scans it; its proposals wait for
+review like any other.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake import transcriptions as tr
 from dadkhahi.intake.evidence import item_content
-from dadkhahi.mentions.finder import propose_from_transcription
+from dadkhahi.mentions.jobs import queue_if_settled
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -111,7 +112,7 @@ def submit_for(store: Store, principal: Principal, item_id: str, page: int, text
     _item(store, principal, item_id)
     require(principal, Permission.ADD_EVIDENCE)
     return _proposed(store, tr.record(store, item_id, page, text, principal.name),
-                     principal.name)
+                     principal)
 
 
 def resolve_for(store: Store, principal: Principal, item_id: str, page: int, text: str
@@ -120,14 +121,16 @@ def resolve_for(store: Store, principal: Principal, item_id: str, page: int, tex
     _item(store, principal, item_id)
     require(principal, Permission.REVIEW)
     return _proposed(store, tr.record(store, item_id, page, text, principal.name,
-                                      resolution=True), principal.name)
+                                      resolution=True), principal)
 
 
-def _proposed(store: Store, recorded: dict[str, Any], actor: str) -> dict[str, Any]:
-    """The recorded transcription, and (when it settled its page) the mention run its
-    text fed: counts only, the proposals are read at ``/api/proposals``."""
-    run = propose_from_transcription(store, str(recorded["id"]), actor)
-    return recorded | {"mentions": None if run is None else run.to_json()}
+def _proposed(store: Store, recorded: dict[str, Any], principal: Principal
+              ) -> dict[str, Any]:
+    """The recorded transcription, and (when it settled its page) the ``mentions.find``
+    job queued to scan its text, the caller's like any job they queue (``/api/jobs/{id}``);
+    the proposals are read at ``/api/proposals`` once it ran."""
+    job = queue_if_settled(store, recorded, principal.name, created_by=principal.user_id)
+    return recorded | {"mentions": None if job is None else {"job": job.to_json()}}
 
 
 def request_for(store: Store, principal: Principal, item_id: str, pages: list[int],
