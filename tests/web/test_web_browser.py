@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from api_world import PASSWORD, World
-from browser import axe_problems, shot_name, sign_in, visit_all
+from browser import LATIN_TEXT, axe_problems, shot_name, sign_in, visit_all
 from page_data import (
     PUBLIC,
     WITNESS,
@@ -40,6 +40,7 @@ PAGES: list[tuple[str, str]] = [
     ("dashboard", "/"),
     ("search", "/search"),
     ("documents", "/documents"),
+    ("documents-filters", "/documents?kind=testimony"),
     ("sources", "/sources"),
     ("imports", "/imports"),
     ("places", "/places"),
@@ -357,6 +358,46 @@ def test_search_the_documents_by_keyboard(browser: Any, server: Served,
         page.wait_for_url(re.compile(rf".*/fa/testimonies/{facts['testimony']}#seg_\w+$"))
         segment = page.url.rsplit("#", 1)[1]
         assert "راهرو" in page.locator(f"li#{segment}").inner_text()
+    finally:
+        context.close()
+
+
+def test_search_the_documents_narrowed_to_a_source_and_a_kind(
+        browser: Any, server: Served, world: World, facts: dict[str, str]) -> None:
+    """Journey (Persian): the filters chosen in the address open the form's filters; a
+    source chosen from the list and documents' pages only: every hit is a page of that
+    source; then testimonies' passages only: every hit is a passage. axe-core finds no
+    serious problem on the narrowed hits, and no Latin interface text shows."""
+    public = world.objects[PUBLIC].source
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "admin_g")
+        page.goto(f"{server.url}/fa/documents?kind=document")
+        assert page.locator("#f-kind").input_value() == "document"
+        assert page.locator("#f-source").is_visible()  # the filters open, as chosen
+        page.locator("#f-source").select_option(public)
+        page.locator("#f-q").press_sequentially("SYNTHETIC")
+        page.locator("#f-q").press("Enter")
+        page.locator("ol.hits mark").first.wait_for()
+        assert page.url == f"{server.url}/fa/documents"  # the words never in the address
+        sources = page.locator('ol.hits a[href*="/sources/"]')
+        assert sources.count() >= 1 and page.locator("ol.hits li.passage").count() == 0
+        assert {sources.nth(n).get_attribute("href") for n in range(sources.count())} == {
+            f"/fa/sources/{public}"}
+        assert page.locator("#f-source").evaluate(
+            "s => [...s.selectedOptions].map(o => o.value)") == [public]
+        assert axe_problems(page) == []
+        assert page.evaluate(LATIN_TEXT) == []
+        page.screenshot(path=str(shot_name("documents-filtered", "fa", "desktop")),
+                        full_page=True)
+        page.locator("#f-source").select_option([])
+        page.locator("#f-kind").select_option("testimony")
+        page.locator("#f-q").fill("راهرو")
+        page.locator("#f-q").press("Enter")
+        page.locator("ol.hits li.passage").first.wait_for()
+        assert page.locator("ol.hits li").count() == page.locator(
+            "ol.hits li.passage").count()
     finally:
         context.close()
 

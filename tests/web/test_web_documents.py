@@ -48,6 +48,73 @@ def test_an_empty_query_is_answered_beside_the_field_in_persian(app: FastAPI,
     assert world.objects[Sensitivity.PUBLIC].item not in none.text
 
 
+@pytest.mark.parametrize("who", ["anonymous", "viewer_g", "analyst", "admin_g"])
+def test_the_source_filter_lists_only_sources_with_text_the_visitor_may_see(
+        app: FastAPI, world: World, who: str) -> None:
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
+    form = client_for(app, world, who).get("/en/documents")
+    assert form.status_code == 200 and 'name="source" multiple' in form.text
+    for level in LEVELS:
+        source = world.objects[level].source
+        assert (f'<option value="{source}"' in form.text) == world.can_see(who, level), level
+    for marker in world.hidden_markers(who):
+        assert marker not in form.text
+    with world.store.reading() as conn:  # lists hold no text to search: not offered
+        lists = list(conn.execute(select(s.sources.c.id).where(s.sources.c.kind == "list"))
+                     .scalars())
+    assert lists and not any(f'value="{x}"' in form.text for x in lists)
+
+
+def test_filters_narrow_the_search_and_travel_as_ids_only(app: FastAPI, world: World) -> None:
+    """Chosen in the address (a kind and source IDs, as a link may carry them) or in the
+    form; applied before ranking: a hit the visitor may see outside them is not shown."""
+    client = client_for(app, world, "admin_g")
+    public, protected = (world.objects[x] for x in (Sensitivity.PUBLIC, PROTECTED))
+    assert world.can_see("admin_g", PROTECTED)
+    form = client.get(f"/en/documents?kind=document&source={public.source}")
+    assert form.status_code == 200
+    assert re.search(rf'<option value="{public.source}" dir="auto" selected>', form.text)
+    assert re.search(r'<option value="document" selected>', form.text)
+    answer = client.post("/en/documents", data={"csrf": csrf_of(form.text), "q": "SYNTHETIC",
+                                                "kind": "document",
+                                                "source": [public.source, protected.source]})
+    assert answer.status_code == 200, answer.text
+    assert f'href="/en/items/{public.item}"' in answer.text
+    assert f'href="/en/items/{protected.item}"' in answer.text
+    assert f'href="/en/items/{world.objects[Sensitivity.RESTRICTED].item}"' not in answer.text
+    only = client.post("/en/documents", data={"csrf": csrf_of(form.text), "q": "SYNTHETIC",
+                                              "kind": "testimony"})
+    assert only.status_code == 200 and 'href="/en/items/' not in only.text
+    assert "SYNTHETIC" not in str(answer.url) and "SYNTHETIC" not in str(only.url)
+
+
+@pytest.mark.parametrize("how", ["address", "form"])
+def test_a_source_the_visitor_may_not_see_is_refused_like_one_that_does_not_exist(
+        app: FastAPI, world: World, how: str) -> None:
+    client = client_for(app, world, "analyst")
+    assert not world.can_see("analyst", PROTECTED)
+    hidden = world.objects[PROTECTED].source
+    answers = []
+    for ref in (hidden, "src_nosuchsource0000"):
+        if how == "address":
+            answer = client.get(f"/en/documents?source={ref}")
+        else:
+            token = csrf_of(client.get("/en/documents").text)
+            answer = client.post("/en/documents", data={"csrf": token, "q": "SYNTHETIC",
+                                                        "source": ref})
+        assert answer.status_code == 422 and 'id="f-source-error"' in answer.text
+        assert ref not in answer.text and "<mark>" not in answer.text
+        for marker in world.hidden_markers("analyst"):
+            assert marker not in answer.text
+        answers.append(re.sub(r'name="csrf" value="[^"]*"', "", answer.text))
+    assert answers[0] == answers[1]  # nothing tells the hidden one from none at all
+    bad = client.get("/en/documents?kind=everything")
+    assert bad.status_code == 422 and 'id="f-kind-error"' in bad.text
+
+
 # --- an item's text, its mentions and the claims proposed from them ---
 
 

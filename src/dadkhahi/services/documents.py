@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import exists, select
+
 from dadkhahi.access import reads
 from dadkhahi.access.audit import record_reads
-from dadkhahi.access.policy import Permission, Principal, require
+from dadkhahi.access.policy import Permission, Principal, params, require, visible
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.documents import has_own_text, queue_extraction, read_text
@@ -65,3 +67,32 @@ def capture_for(store: Store, principal: Principal, url: str, *, source_id: str 
                         sensitivity=sensitivity, title=title, allow_private=allow_private,
                         created_by=principal.user_id)
     return job.to_json()
+
+
+#: Sources offered at once as filters of the document search.
+SEARCH_SOURCES = 200
+
+
+def search_sources(store: Store, principal: Principal) -> list[dict[str, Any]]:
+    """The sources the caller may see that hold text to search (an extracted or typed
+    text, or a testimony's passages), by title then ID: what the search page offers to
+    narrow a search to. The one visibility rule decides, so a protected source is never
+    listed to anyone without its grant; listing a protected one's title is audited.
+    IDs, titles, kinds and sensitivities only."""
+    src, i, t = s.sources.c, s.items.c, s.testimonies.c
+    has_text = (exists(select(i.id).where(i.source_id == src.id,
+                                          i.derivation.in_(("text", "transcription"))))
+                | exists(select(t.id).where(t.source_id == src.id)))
+    stmt = (select(src.id, src.sealed, src.title, src.kind, src.sensitivity)
+            .where(visible(principal, s.sources), has_text)
+            .order_by(src.created_at, src.id).limit(SEARCH_SOURCES))
+    with store.reading() as conn:
+        rows = store.keys.open_rows(conn, [dict(r) for r in conn.execute(
+            stmt, params(principal)).mappings()])
+    record_reads(store, principal, "search sources",
+                 [("source", str(r["id"])) for r in rows
+                  if r["sensitivity"] == str(Sensitivity.PROTECTED)])
+    return sorted(({k: r.get(k) for k in ("id", "title", "kind", "sensitivity")}
+                   for r in rows if not r.get("erased")),
+                  key=lambda r: (str(r["title"]), str(r["id"])))
+

@@ -143,14 +143,29 @@ def check_csrf(request: Request, current: Visitor, sent: str | None) -> None:
                         "reload the page and try again")
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """A urlencoded page form, its CSRF token checked first; values stripped."""
+async def _checked_form(request: Request) -> FormData:
     current = await visitor(request)
     form: FormData = await request.form(max_files=0, max_fields=MAX_FIELDS,
                                         max_part_size=MAX_FIELD_BYTES)
     token = form.get(CSRF_FIELD)
     check_csrf(request, current, token if isinstance(token, str) else None)
+    return form
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """A urlencoded page form, its CSRF token checked first; values stripped."""
+    form = await _checked_form(request)
     return {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
+
+
+async def read_form_lists(request: Request, names: tuple[str, ...]
+                          ) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """:func:`read_form`, and every value of the fields ``names`` (a multiple choice,
+    whose field is sent once for each value chosen), stripped, empty ones left out."""
+    form = await _checked_form(request)
+    single = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
+    return single, {n: [v.strip() for v in form.getlist(n) if isinstance(v, str) and v.strip()]
+                    for n in names}
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

@@ -8,7 +8,10 @@ are written to the audit trail by the search itself. The query travels in a POST
 only (it may hold a name), never in a URL. Each hit links to its item (its text and
 preview) with the page number, or to a testimony's segment with its number, time code and
 language (and whether the words are a translation's), and a snippet of the exact text,
-the matches marked.
+the matches marked. Filters narrow it before anything is ranked, as the API's ``sources``
+and ``kind``: the sources offered are those the visitor may see that hold text
+(``services.documents.search_sources``; a protected one never listed without the grant),
+and the filters alone may be chosen in the address (IDs and a kind, nothing identifying).
 
 The text page (``/items/{id}/text``) reads through the API's services:
 ``services.documents`` for the text (visible originals only, a protected one audited) and
@@ -31,7 +34,7 @@ from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.safe_text import safe_display_name
 from dadkhahi.intake.documents import LOW_CONFIDENCE
-from dadkhahi.search.engine import Hit
+from dadkhahi.search.engine import MAX_SOURCE_FILTERS, Filters, Hit
 from dadkhahi.search.engine import search as run_search
 from dadkhahi.search.persons import MAX_QUERY
 from dadkhahi.search.query import MAX_QUERY_CHARS
@@ -44,7 +47,7 @@ from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
 from dadkhahi.web.pages.search import Shown, show
 from dadkhahi.web.render import render
-from dadkhahi.web.security import read_form, visitor
+from dadkhahi.web.security import read_form, read_form_lists, visitor
 
 router = page_router()
 register("/documents", N_("Documents"))
@@ -78,30 +81,44 @@ def _notes(notes: list[str]) -> list[str]:
             if note.startswith(key)]
 
 
-@router.get("/documents")
-async def page(request: Request, lang: LangDep, current: VisitorDep) -> Response:
-    """The search form (the query is sent in the body of a POST)."""
-    return render(request, "documents.html", {"q": "", "hits": None, "notes": [],
-                                              "errors": {}, "max_query": MAX_QUERY_CHARS},
-                  current, lang)
+#: What a search may be narrowed to (``search.engine.Filters.kind``), in words.
+SEARCH_KINDS = {"": N_("documents and testimonies"), "document": N_("documents' pages only"),
+                "testimony": N_("testimonies' passages only")}
 
 
-@router.post("/documents")
-async def search(request: Request, lang: LangDep) -> Response:
-    """Search the texts the visitor may see; hits best first, each with its snippet."""
-    form = await read_form(request)
-    current = await visitor(request)
+def _filters(tr: Any, sources: list[dict[str, Any]], kind: str, chosen: list[str],
+             errors: dict[str, str]) -> Filters | None:
+    """The filters asked for, or None with the reason beside its field: a kind of the
+    list, sources among those offered (an ID the visitor may not see is refused as one
+    that does not exist, and neither is named)."""
+    if kind not in SEARCH_KINDS:
+        errors["kind"] = tr("Choose one of the values offered.")
+    offered = {str(x["id"]) for x in sources}
+    if any(x not in offered for x in chosen):
+        errors["source"] = tr("Choose the sources from the list.")
+    elif len(set(chosen)) > MAX_SOURCE_FILTERS:
+        errors["source"] = tr("Choose at most {n} sources.").format(n=MAX_SOURCE_FILTERS)
+    if "kind" in errors or "source" in errors:
+        return None
+    return Filters(tuple(sorted(set(chosen))), kind or None)
+
+
+async def _documents_page(request: Request, lang: str, current: Any, q: str, kind: str,
+                          chosen: list[str], *, searching: bool) -> Response:
     tr = language(lang).gettext
-    q = form.get("q", "")
+    store: Store = request.app.state.store
+    sources = await run_in_threadpool(documents_service.search_sources, store,
+                                      current.principal)
     errors: dict[str, str] = {}
+    filters = _filters(tr, sources, kind, chosen, errors)
     shown: list[dict[str, Any]] | None = None
     notes: list[str] = []
-    if not q:
+    if searching and not q:
         errors["q"] = tr("Type the words to find.")
-    else:
+    elif searching and filters is not None:
         try:
-            found = await run_in_threadpool(run_search, request.app.state.store,
-                                            current.principal, q, limit=LIMIT)
+            found = await run_in_threadpool(lambda: run_search(
+                store, current.principal, q, limit=LIMIT, filters=filters))
         except ValidationError:
             errors["q"] = tr("This search could not be read: check its quotation marks "
                              "and its length.")
@@ -110,7 +127,28 @@ async def search(request: Request, lang: LangDep) -> Response:
             notes = _notes(found.notes)
     return render(request, "documents.html", {
         "q": q, "hits": shown, "notes": notes, "errors": errors,
-        "max_query": MAX_QUERY_CHARS}, current, lang, 422 if errors else 200)
+        "max_query": MAX_QUERY_CHARS, "sources": sources, "kinds": SEARCH_KINDS,
+        "kind": kind, "chosen": set(chosen)}, current, lang, 422 if errors else 200)
+
+
+@router.get("/documents")
+async def page(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The search form (the query is sent in the body of a POST). Its filters may be
+    chosen in the address (``?kind=testimony&source=ID``: a kind and source IDs, never
+    a word searched for nor a title), as a source's page links to it."""
+    return await _documents_page(request, lang, current, "",
+                                 request.query_params.get("kind", ""),
+                                 request.query_params.getlist("source"), searching=False)
+
+
+@router.post("/documents")
+async def search(request: Request, lang: LangDep) -> Response:
+    """Search the texts the visitor may see, narrowed by the filters chosen (before
+    anything is ranked); hits best first, each with its snippet."""
+    form, lists = await read_form_lists(request, ("source",))
+    current = await visitor(request)
+    return await _documents_page(request, lang, current, form.get("q", ""),
+                                 form.get("kind", ""), lists["source"], searching=True)
 
 
 # --- an item's extracted text and what it mentions (through services.documents and

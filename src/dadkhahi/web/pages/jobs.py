@@ -35,7 +35,9 @@ register("/jobs", N_("Jobs"), _signed_in)
 #: Job kinds and states as shown.
 KINDS = {"linkage.run": N_("Linkage run"), "estimate.store": N_("Estimate"),
          "ledger.verify": N_("Ledger verification"), "case.bundle": N_("Court bundle"),
-         "memorial.publish": N_("Memorial build")}
+         "memorial.publish": N_("Memorial build"), "documents.extract": N_("Text extraction"),
+         "documents.capture": N_("Web page capture"),
+         "mentions.find": N_("Finding mentions in texts")}
 STATES = {"queued": N_("Queued"), "running": N_("Running"), "succeeded": N_("Done"),
           "failed": N_("Failed"), "cancelled": N_("Cancelled")}
 #: Jobs shown on the page.
