@@ -416,6 +416,9 @@ KINDS: dict[str, Table] = {
 }
 
 _BUILT: dict[tuple[str, Tier, bool], ColumnElement[bool]] = {}
+#: How many times the rule was rebuilt (a consent rule came or went), for caches of its
+#: answers (:func:`generation`).
+_GENERATION = [0]
 
 
 def _forget_built() -> None:
@@ -423,6 +426,13 @@ def _forget_built() -> None:
     _BUILT.clear()
     _COUNTS.clear()
     _REFERENCES.clear()
+    _GENERATION[0] += 1
+
+
+def generation() -> int:
+    """Which build of the rule is in force: a cache of the rule's answers keeps it in its
+    key, so an answer given before a consent rule came or went is not served after."""
+    return _GENERATION[0]
 
 
 def condition(audience: Audience, table: Table) -> ColumnElement[bool]:
@@ -557,6 +567,7 @@ __all__ = [
     "count_statement",
     "disclosable",
     "disclosable_ids",
+    "generation",
     "may_disclose",
     "names_disclosable",
     "register_consent",

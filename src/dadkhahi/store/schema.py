@@ -32,7 +32,10 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    text,
 )
+
+from dadkhahi.domain.vocab import Sensitivity
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -252,6 +255,20 @@ places = Table(
     _ledger_index(),
 )
 
+def _dated_by_level(table: str) -> list[Index]:
+    """``ix_<table>_dated_<level>``: the table's rows of one level in (date, id) order, for
+    the timeline's walk (``services.facts._dated_rows``, a statement per level).
+
+    Partial, one per level, not one index led by the level: a statement can use one only
+    where it states that level, so the rule's test of a row's level (an OR of the levels
+    a reader may see) is never answered by walking whole levels; with an index led by
+    the level, SQLite did that for a page's claim supports (561 ms at 100,000 claims)."""
+    return [Index(f"ix_{table}_dated_{level}", "date_earliest", "id",
+                  sqlite_where=text(f"sensitivity = '{level}'"),
+                  postgresql_where=text(f"sensitivity = '{level}'"))
+            for level in Sensitivity]
+
+
 acts = Table(
     "acts",
     metadata,
@@ -265,9 +282,10 @@ acts = Table(
     Column("description", Text),
     Column("sensitivity", Text, nullable=False),
     _ledger_index(),
-    # The timeline walks dated acts in date order and stops at a page (without it, every
-    # dated row was checked and sorted for each page).
-    Index("ix_acts_dated", "date_earliest", "id"),
+    # The timeline walks each level's dated acts in date order and stops at a page (without
+    # them, every dated row was checked and sorted for each page; along one index of all
+    # levels, a reader who may see few rows had every dated row walked).
+    *_dated_by_level("acts"),
 )
 
 involvements = Table(
@@ -300,8 +318,8 @@ claims = Table(
     Column("status", Text, nullable=False),
     _ledger_index(),
     Index("ix_claims_entity", "entity_kind", "entity_id"),
-    # The timeline walks dated claims in date order (services.facts._dated_rows).
-    Index("ix_claims_dated", "date_earliest", "id"),
+    # The timeline walks each level's dated claims in date order (as acts').
+    *_dated_by_level("claims"),
 )
 
 claim_support = Table(

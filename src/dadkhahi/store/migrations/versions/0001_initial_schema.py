@@ -77,7 +77,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.create_index("ix_claims_entity", ["entity_kind", "entity_id"], unique=False)
-        batch_op.create_index("ix_claims_dated", ["date_earliest", "id"], unique=False)
+        for level in ("public", "restricted", "protected"):  # the timeline's (schema.py)
+            batch_op.create_index(f"ix_claims_dated_{level}", ["date_earliest", "id"],
+                                  unique=False,
+                                  sqlite_where=sa.text(f"sensitivity = '{level}'"),
+                                  postgresql_where=sa.text(f"sensitivity = '{level}'"))
 
     op.create_table(
         "data_keys",
@@ -333,7 +337,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_acts")),
     )
     with op.batch_alter_table("acts", schema=None) as batch_op:
-        batch_op.create_index("ix_acts_dated", ["date_earliest", "id"], unique=False)
+        for level in ("public", "restricted", "protected"):  # the timeline's (schema.py)
+            batch_op.create_index(f"ix_acts_dated_{level}", ["date_earliest", "id"],
+                                  unique=False,
+                                  sqlite_where=sa.text(f"sensitivity = '{level}'"),
+                                  postgresql_where=sa.text(f"sensitivity = '{level}'"))
     op.create_table(
         "auth_sessions",
         sa.Column("token_sha256", sa.Text(), nullable=False),
@@ -1325,7 +1333,8 @@ def downgrade() -> None:
 
     op.drop_table("auth_sessions")
     with op.batch_alter_table("acts", schema=None) as batch_op:
-        batch_op.drop_index("ix_acts_dated")
+        for level in ("public", "restricted", "protected"):
+            batch_op.drop_index(f"ix_acts_dated_{level}")
 
     op.drop_table("acts")
     with op.batch_alter_table("access_grants", schema=None) as batch_op:
@@ -1360,7 +1369,8 @@ def downgrade() -> None:
     op.drop_table("data_keys")
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.drop_index("ix_claims_entity")
-        batch_op.drop_index("ix_claims_dated")
+        for level in ("public", "restricted", "protected"):
+            batch_op.drop_index(f"ix_claims_dated_{level}")
 
     op.drop_table("claims")
     op.drop_table("auth_throttle")
