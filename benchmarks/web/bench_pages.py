@@ -22,7 +22,9 @@ Every page is asked straight of the server's ASGI app (``dadkhahi serve``'s
 ``server.create_app``, no socket, no load generator), one request at a time, warm, as
 a signed-in admin (``--reader viewer``: a viewer, who sees public rows only) holding the
 page cookie, Persian and English pages alternately:
-dashboard, one of its charts (acts by month, an SVG drawn by matplotlib), search (a
+dashboard (its counts kept while the ledger stands still; "counted anew": as the first
+request after a ledger event), one of its charts (acts by month, an SVG drawn by
+matplotlib), search (a
 name as a list wrote it, in a POST body: Persian script or a
 romanisation), search-as-you-type, a person page (a different typical person each
 time), the 500-record person page (its first page: the person page shows 20 records and
@@ -60,7 +62,7 @@ from bench_page_read import call, pct
 from bench_person_search import _truth_linker
 from bench_person_search import build as build_store
 
-from dadkhahi.access import sessions, users
+from dadkhahi.access import answers, sessions, users
 from dadkhahi.api.settings import ApiSettings
 from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.vocab import (
@@ -228,8 +230,15 @@ async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int,
     def get(path: str) -> Any:
         return lambda i: ("GET", f"/{'fa' if i % 2 == 0 else 'en'}{path}", cookie, b"")
 
+    def anew(path: str) -> Any:
+        def make(i: int) -> Any:
+            answers.forget()  # as after a ledger event: nothing kept
+            return get(path)(i)
+        return make
+
     pages: dict[str, Any] = {
         "dashboard": get("/"),
+        "dashboard (counted anew)": anew("/"),
         "dashboard chart (months)": get("/dashboard/chart.svg"),  # of=month, the default
         "search (POST, a name)": lambda i: post(i, asked["names"][i % len(asked["names"])]),
         "search as you type": lambda i: ("POST", f"/{'fa' if i % 2 == 0 else 'en'}"

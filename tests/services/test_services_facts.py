@@ -12,7 +12,7 @@ from api_world import World, build_world
 from argon2 import PasswordHasher
 from sqlalchemy import event, select
 
-from dadkhahi.access import passwords
+from dadkhahi.access import answers, overview, passwords
 from dadkhahi.access.overview import acts_by
 from dadkhahi.access.policy import ANONYMOUS, Principal, params, visible
 from dadkhahi.access.reads import RESOURCES, render_rows
@@ -187,6 +187,67 @@ def _vm_steps(store: Store, principal: Principal) -> int:
             driver.set_progress_handler(None, 1)
     assert watched
     return steps[0]
+
+
+def test_dashboard_counts_are_kept_per_reader_key_and_ledger_state(world: World) -> None:
+    """The dashboard and each of its charts ask for the counts and the acts by month,
+    prison and province: an answer is kept (a chart after the page sends no count
+    again), but only for readers the rule treats alike, and only while the ledger stands
+    still. Every answer, served kept or not, is the one counted afresh for that reader,
+    asked in an order where each follows a reader of another key (a viewer after a team
+    member, a grant holder after one without)."""
+    answers.forget()
+    order = ("admin", "viewer_g", "anonymous", "analyst", "investigator_g", "admin_g",
+             "lawyer_g", "viewer_g", "analyst")
+    served = {who: (acts_by(world.store, _as(world, who)),
+                    overview.overview(world.store, _as(world, who)).counts) for who in order}
+    for who in order:
+        answers.forget()
+        fresh, fresh_pending = acts_by(world.store, _as(world, who))
+        (counts, pending), numbers = served[who]
+        assert counts == fresh, who
+        assert pending.objects == fresh_pending.objects, who
+        assert numbers == overview.overview(world.store, _as(world, who)).counts, who
+    # The keys do tell readers apart: a grant holder sees protected acts and places.
+    assert served["investigator_g"][0][0] != served["analyst"][0][0]
+    assert served["analyst"][0][0] != served["viewer_g"][0][0]
+    assert served["investigator_g"][1] != served["analyst"][1]
+
+    # Kept: a second viewer (and a chart after the page) reads the ledger's version only.
+    answers.forget()
+    acts_by(world.store, _as(world, "viewer_g"))
+    sent = _selects(world.store, lambda: acts_by(world.store, ANONYMOUS))
+    assert sent and all("FROM ledger_" in x for x in sent), sent
+    # The ledger moves (a public act more): counted anew, one more act in its month.
+    objs = world.objects[Sensitivity.PUBLIC]
+    admin = _as(world, "admin")
+    before = acts_by(world.store, admin)[0].month.total
+    public_before = acts_by(world.store, ANONYMOUS)[0].month
+    with world.store.transaction("tester") as tx:
+        for n in range(5):
+            day = dt.date(1988, 8, 1 + n)
+            entities.create_act(tx, ActType.EXECUTION, place_id=objs.place,
+                                date=DateRange(day, day, day.isoformat()),
+                                sensitivity=Sensitivity.PUBLIC)
+    after = acts_by(world.store, admin)[0].month.total
+    assert before is not None and after == before + 5
+    assert acts_by(world.store, ANONYMOUS)[0].month != public_before
+
+
+def _selects(store: Store, read: Any) -> list[str]:
+    """The SELECT statements ``read()`` sends."""
+    sent: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", keep)
+    try:
+        read()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", keep)
+    return sent
 
 
 def test_dashboard_counts_acts_as_the_rule_row_by_row(world: World) -> None:

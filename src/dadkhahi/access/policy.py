@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, Table, select
+from sqlalchemy.sql import visitors
 
 from dadkhahi.access.disclosure import (
     GOVERNED_TABLES,
@@ -32,6 +33,7 @@ from dadkhahi.access.disclosure import (
     bind,
     condition_for,
     count_statement,
+    generation,
     names_disclosable,
 )
 from dadkhahi.domain.errors import UserError
@@ -137,6 +139,23 @@ def visible_for(team: bool, table: Table) -> ColumnElement[bool]:
     return condition_for((Tier.TEAM if team else Tier.PUBLIC, True), table)
 
 
+def disclosure_key(principal: Principal, tables: tuple[Table, ...]) -> tuple[Any, ...]:
+    """What the rule's answer about ``tables`` depends on for this principal (beyond the
+    store's rows): its audience key, the rule's build, and the values of the principal's
+    bound parameters that the rule's conditions on these tables read. Two principals
+    with one key are shown the same rows of these tables from the same rows, so a cache
+    of a read keyed by it (and the ledger's :func:`~dadkhahi.store.ledger_log.version`)
+    serves no audience another's answer. The parameters are found in the rule's SQL
+    (not restated here): those of a reader whose tier reads no grant, name nobody, and
+    every such reader shares one key."""
+    read = {found.key for table in tables
+            for found in visitors.iterate(visible(principal, table))
+            if isinstance(found, BindParameter)}
+    bound = params(principal)
+    return (_key(principal), generation(),
+            tuple((name, repr(bound[name])) for name in sorted(read) if name in bound))
+
+
 def visible_ids(principal: Principal, table: Table) -> Select[tuple[str]]:
     """Subquery of the IDs of visible rows."""
     return select(table.c.id).where(visible(principal, table))
@@ -175,6 +194,7 @@ __all__ = [
     "Role",
     "audience",
     "count_visible_rows",
+    "disclosure_key",
     "params",
     "require",
     "visible",

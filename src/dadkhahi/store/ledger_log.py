@@ -82,6 +82,16 @@ def head(conn: Connection, *, lock: bool = False) -> tuple[int, str]:
     return int(row.size), str(row.origin)
 
 
+def version(conn: Connection) -> tuple[int, str, bytes]:
+    """(size, origin, leaf hash of the last event): one state of the ledger, for caches of
+    what is read from the projected tables, which change only with an event. The last
+    leaf tells apart two stores of one origin and size (a store made anew at that URL)."""
+    size, origin = head(conn)
+    last = conn.execute(select(s.ledger_events.c.leaf_hash)
+                        .where(s.ledger_events.c.idx == size - 1)).scalar_one_or_none()
+    return size, origin, bytes(last or b"")
+
+
 def head_exists(conn: Connection) -> bool:
     """True if this database already holds a ledger."""
     return conn.execute(select(s.ledger_head.c.id)).first() is not None
