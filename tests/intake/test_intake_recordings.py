@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import tracemalloc
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
 from dadkhahi.documents import av
+from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.intake.evidence import (
+    ENV_MAX_SEALED_RECORDING,
     Receipt,
     add_evidence,
     derivatives_in,
     item_content,
+    max_sealed_recording,
     removed_metadata,
 )
 from dadkhahi.store import schema as s
+from dadkhahi.store.home import ENV_DATABASE_URL, Home
 from dadkhahi.store.store import Store
 
 MARKERS = (b"SYNTHETICWITNESS", b"MarkerPhone", b"35.6892", b"CHAPTERMARK")
@@ -105,3 +111,69 @@ def test_a_recording_gets_a_copy_without_identifying_metadata(
                     sha = conn.execute(select(s.items.c.sha256).where(
                         s.items.c.id == copy["id"])).scalar_one()
                 assert not store.blobs.has(sha)
+
+
+def _copies(store: Store, item_id: str) -> list[dict[str, object]]:
+    with store.reading() as conn:
+        return list(derivatives_in(conn, item_id))
+
+
+def test_a_sealed_recording_over_64_mib_gets_its_copy_streamed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A protected WAV of 66 MiB (six minutes of silence, a marker in its tags): before,
+    a sealed recording over 64 MiB got no copy (the copy was read whole into memory).
+    Now it streams through FFmpeg between memory files and into the store a chunk at a
+    time: its copy is made, marker-free, and this process's Python allocations stay far
+    below the file's size while it is taken in (the original's copy and its hashing
+    included)."""
+    monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    big = tmp_path / "long.wav"
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "360",
+            "-c:a", "pcm_s16le", "-metadata", "title=SYNTHETICWITNESS", str(big))
+    size = big.stat().st_size
+    assert size > 64 * 1024 * 1024
+    store = Store.init(Home(tmp_path / "home"), "test.dadkhahi.local/ledger", "t")
+    try:
+        tracemalloc.start()
+        try:
+            report = add_evidence(store, [big], Receipt(actor="t"), new_source=SourceSpec(
+                title="SYNTHETIC long", sensitivity=Sensitivity.PROTECTED))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        [(_, item_id)] = report.added
+        [copy] = _copies(store, item_id)
+        assert peak < 16 * 1024 * 1024, f"{peak:,} bytes held at once for {size:,}"
+        with store.reading() as conn:
+            row = dict(conn.execute(select(s.items).where(s.items.c.id == copy["id"])
+                                    ).mappings().one())
+            digest, seen, marked = hashlib.sha256(), 0, False
+            for chunk in item_content(store, conn, row):
+                digest.update(chunk)
+                seen += len(chunk)
+                marked = marked or b"SYNTHETICWITNESS" in chunk
+            removed = removed_metadata(store, conn, item_id)
+        assert row["sensitivity"] == "protected" and not marked
+        assert seen == row["size"] and digest.hexdigest() == row["sha256"]
+        assert size - 1024 < seen < size  # the same samples, the tags left out
+        assert removed is not None and removed["format:title"] == "SYNTHETICWITNESS"
+        assert not store.blobs.has(str(row["sha256"]))  # sealed: no clear file
+    finally:
+        store.engine.dispose()
+
+
+def test_the_largest_sealed_recording_copied_is_a_setting(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    audio = _recordings(tmp_path)["audio/x-m4a"]
+    size = audio.stat().st_size
+    level = SourceSpec(title="SYNTHETIC sealed", sensitivity=Sensitivity.PROTECTED)
+    copies = []
+    for limit in (size - 1, size):  # inclusive, as the images' limit is
+        monkeypatch.setenv(ENV_MAX_SEALED_RECORDING, str(limit))
+        [(_, item_id)] = add_evidence(store, [audio], Receipt(actor="t"),
+                                      new_source=level).added
+        copies.append(len(_copies(store, item_id)))
+    assert copies == [0, 1]
+    monkeypatch.setenv(ENV_MAX_SEALED_RECORDING, "a lot")
+    with pytest.raises(UserError, match=ENV_MAX_SEALED_RECORDING):
+        max_sealed_recording()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -61,6 +62,24 @@ class Receipt:
 
 #: Protected images larger than this get no metadata-stripped copy (it is made in memory).
 MAX_SEALED_DERIVATIVE_SOURCE = 64 * 1024 * 1024
+#: A sealed (protected) recording's copy is made between two in-memory files (memfd: its
+#: clear bytes never reach a disk), the original streamed in and the copy streamed out a
+#: chunk at a time, so this process holds neither whole; the two files take about twice
+#: the recording's size in RAM while FFmpeg runs. Larger sealed recordings get no copy.
+#: The environment variable :data:`ENV_MAX_SEALED_RECORDING` (bytes) changes it.
+MAX_SEALED_RECORDING = 2 * 1024 ** 3
+ENV_MAX_SEALED_RECORDING = "DADKHAHI_MAX_SEALED_RECORDING"
+
+
+def max_sealed_recording() -> int:
+    """The largest sealed recording given a copy without metadata (bytes): the setting
+    :data:`ENV_MAX_SEALED_RECORDING` when set, else :data:`MAX_SEALED_RECORDING`."""
+    raw = os.environ.get(ENV_MAX_SEALED_RECORDING, "").strip()
+    if not raw:
+        return MAX_SEALED_RECORDING
+    if not raw.isdigit():
+        raise UserError(f"{ENV_MAX_SEALED_RECORDING}={raw!r}: give a whole number of bytes")
+    return int(raw)
 
 
 class ContentErasedError(NotFoundError):
@@ -218,6 +237,17 @@ def store_bytes(store: Store, data: bytes, sensitivity: Sensitivity
         key = new_file_key()
         return item_id, store.blobs.put_bytes(data, seal=(item_id, key)), key
     return item_id, store.blobs.put_bytes(data), None
+
+
+def store_file(store: Store, path: Path, sensitivity: Sensitivity
+               ) -> tuple[str, StoredBlob, bytes | None]:
+    """:func:`store_bytes` of a file's content, streamed from ``path`` (a derivative too
+    large to hold in memory: a recording's copy), hashed and sealed as it is read."""
+    item_id = new_id("item")
+    if sensitivity is Sensitivity.PROTECTED:
+        key = new_file_key()
+        return item_id, store.blobs.put_file(path, seal=(item_id, key)), key
+    return item_id, store.blobs.put_file(path), None
 
 
 def begin_blob(store: Store, sensitivity: Sensitivity, limit: int | None = None) -> PendingBlob:
@@ -446,9 +476,11 @@ def _add_recording_copy(
 ) -> bool:
     """An audio or video file's copy without identifying metadata (``documents.av``): its
     custody notes say the tool and the recording's technical metadata (duration, container,
-    codecs); the tags left out are kept sealed, as an image's are. No copy (the original
-    kept as it is) when FFmpeg is missing, cannot read the file, leaves a tag, or a sealed
-    original is over :data:`MAX_SEALED_DERIVATIVE_SOURCE` (opened in memory only)."""
+    codecs); the tags left out are kept sealed, as an image's are. The recording streams
+    through FFmpeg from file to file and into the store a chunk at a time: this process
+    never holds a whole recording. No copy (the original kept as it is) when FFmpeg is
+    missing, cannot read the file, leaves a tag, or a sealed original is over
+    :func:`max_sealed_recording` (its copy is made in memory files)."""
     from dadkhahi.documents import av
     from dadkhahi.documents.model import ExtractionError
 
@@ -456,7 +488,7 @@ def _add_recording_copy(
         return False
     try:
         if sensitivity is Sensitivity.PROTECTED:
-            if file_key is None or blob.size > MAX_SEALED_DERIVATIVE_SOURCE:
+            if file_key is None or blob.size > max_sealed_recording():
                 return False
             with av.memory_file("dadkhahi-original") as (path, fd), \
                     av.memory_file("dadkhahi-copy") as (out, out_fd):
@@ -464,18 +496,18 @@ def _add_recording_copy(
                     av.fill(fd, chunk)
                 found = av.probe(path, (fd,))
                 av.strip(path, media_type, out, (fd, out_fd))
-                data = av.read_all(out_fd)
+                # Read through /proc from its start, sealed as it streams into the store.
+                copy_id, copy, copy_key = store_file(store, Path(out), sensitivity)
         else:
             original = str(store.blobs.path(blob.sha256))
             found = av.probe(original)
             # A plain recording's copy is as public as it: written beside the blobs, then
-            # read into the store (a video is too large to hold twice in memory).
+            # streamed into the store.
             with tempfile.NamedTemporaryFile(dir=store.blobs.root, suffix=".av") as out:
                 av.strip(original, media_type, out.name)
-                data = Path(out.name).read_bytes()
+                copy_id, copy, copy_key = store_file(store, Path(out.name), sensitivity)
     except ExtractionError:
         return False
-    copy_id, copy, copy_key = store_bytes(store, data, sensitivity)
     notes = (f"metadata removed by ffmpeg {av.ffmpeg_version()} (streams copied); "
              f"{found.summary()}")
     add_item(store, tx, source_id, sensitivity, None, copy, replace(receipt, notes=notes),
