@@ -10,6 +10,7 @@ themselves say: list and the list's own record id.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,49 @@ def test_two_fresh_homes_give_the_same_persons_queue_and_estimate(
     run_a, run_b = _run(a), _run(b)
     assert run_a["model"] == run_b["model"]
     assert run_a["provenance"] == run_b["provenance"]
+
+
+def _weighed(store: Store, table: Any) -> set[tuple[Any, ...]]:
+    """The latest run's stored pairs of ``table`` by list keys, with their weights."""
+    keys = _keys(store)
+    run = _run(store)
+    c = table.c
+    with store.reading() as conn:
+        rows = conn.execute(select(c.record_a, c.record_b, c.probability, c.weight, c.fields)
+                            .where(c.run_id == run["id"])).all()
+    return {(frozenset((keys[a], keys[b])), p, w, tuple(sorted((f or {}).items())))
+            for a, b, p, w, f in rows}
+
+
+def test_two_homes_store_the_same_weight_for_each_field_of_each_kept_pair(
+    two_homes: list[tuple[Store, ListsOutcome]],
+) -> None:
+    (a, _), (b, _) = two_homes
+    links, review = _weighed(a, s.person_links), _weighed(a, s.link_review)
+    assert links == _weighed(b, s.person_links)
+    assert review == _weighed(b, s.link_review)
+    model = _run(a)["model"]
+    prior = math.log2(model["probability_two_random_records_match"]
+                      / (1 - model["probability_two_random_records_match"]))
+    names = [c["output_column_name"] for c in model["comparisons"]]
+    assert len(links) > 100 and len(review) > 50
+    for _pair, _p, weight, fields in links | review:
+        bits = dict(fields)
+        assert set(bits) == set(names)  # every comparison, the names included
+        # The fields (each to 0.001 bit) and the prior add up to the pair's weight.
+        assert abs(prior + sum(bits.values()) - weight) <= 0.0005 * (len(bits) + 1) + 1e-9
+    assert any(dict(f)["given_name"] > 0 and dict(f)["family_name"] > 0 for *_, f in links)
+    # A person's links are a spanning tree of its records: one fewer than its records,
+    # and every record reached.
+    by_record = {k: p for p, group in enumerate(_partition(a)) for k in group}
+    per_person: dict[int, list[frozenset[Key]]] = {}
+    for pair, *_ in links:
+        (one, other) = tuple(pair)
+        assert by_record[one] == by_record[other]
+        per_person.setdefault(by_record[one], []).append(pair)
+    for person, pairs in per_person.items():
+        reached = set().union(*pairs)
+        assert len(pairs) == len(reached) - 1, person
 
 
 def test_the_run_records_seed_settings_versions_and_input_hashes(

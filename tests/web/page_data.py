@@ -239,3 +239,24 @@ def add_matrix_testimonies(world: World) -> None:
         objects = world.objects[level]
         objects.testimony, objects.testimony_source = made["testimony_id"], made["source_id"]
         objects.segment = segment
+
+
+def add_weighed_person(world: World) -> str:
+    """A person of the two public list records and the protected one, linked with each
+    field's match weight (``api_world.weighing_linker``), the world's review pairs sent to
+    review with theirs; returns the person (kept as the public records' person: they are
+    linked first)."""
+    from api_world import weighing_linker
+    from sqlalchemy import select
+
+    from dadkhahi.linkage.service import run_linkage
+    from dadkhahi.store import schema as s
+
+    pub, pro = world.objects[PUBLIC], world.objects[PROTECTED]
+    first = [(pub.list_record, pub.list_record_b)]
+    run_linkage(world.store, "setup", linker=weighing_linker(world.store, first, []))
+    run_linkage(world.store, "setup", linker=weighing_linker(
+        world.store, [*first, (pub.list_record_b, pro.list_record)], world.review))
+    with world.store.reading() as conn:
+        return str(conn.execute(select(s.person_records.c.person_id).where(
+            s.person_records.c.record_id == pub.list_record)).scalar_one())

@@ -31,6 +31,7 @@ from page_data import (
     add_estimates,
     add_facts,
     add_testimonies,
+    add_weighed_person,
 )
 from served import Served
 from sqlalchemy import select
@@ -789,6 +790,78 @@ def test_the_memorial_is_built_from_the_jobs_page_and_downloaded(
     for lang in ("fa", "en"):
         assert visit_all(browser, server.url, lang, [("jobs-memorial-built", "/jobs")],
                          signed_in=True, who="admin_g") == {}
+
+
+@pytest.fixture(scope="module")
+def weighed(world: World) -> str:
+    """A person of three records linked with each field's weight. Asked for only by the
+    tests below, after every other page and journey: it links the world anew."""
+    return add_weighed_person(world)
+
+
+def test_how_a_person_was_linked_each_field_s_weight(browser: Any, server: Served,
+                                                      weighed: str) -> None:
+    """The person page's links and the review queue's pair, each field's weight in a
+    table, in both languages (Persian digits on the Persian page), axe clean."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "admin_g")
+        for lang in ("fa", "en"):
+            page.goto(f"{server.url}/{lang}/persons/{weighed}")
+            links = page.locator("section[aria-labelledby='links-heading'] table.weights")
+            assert links.count() == 2, lang
+            text = links.first.inner_text()
+            assert ("۴٫۳۲" if lang == "fa" else "4.32") in text, lang
+            assert axe_problems(page) == [], lang
+            page.locator("#links-heading").screenshot(
+                path=str(shot_name("person-links", lang, "desktop")))
+            page.screenshot(path=str(shot_name("person-weighed", lang, "desktop")),
+                            full_page=True)
+            page.goto(f"{server.url}/{lang}/review")
+            assert page.locator("table.weights tbody tr").count() >= 3, lang
+            assert axe_problems(page) == [], lang
+            page.screenshot(path=str(shot_name("review-weights", lang, "desktop")),
+                            full_page=True)
+    finally:
+        context.close()
+
+
+def test_split_records_off_a_person_after_seeing_the_result(
+        browser: Any, server: Served, world: World, weighed: str) -> None:
+    """Journey: pick a record on the person page, preview the persons that result (both
+    languages, axe clean), confirm; the decisions are in the ledger under the reviewer."""
+    from dadkhahi.store import actors
+    from dadkhahi.store import schema as s
+
+    pub = world.objects[PUBLIC]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "admin_g")
+        for lang in ("fa", "en"):
+            page.goto(f"{server.url}/{lang}/persons/{weighed}")
+            page.locator(f"input[name='pick'][value='{pub.list_record}']").check()
+            with page.expect_navigation():
+                page.locator("#split-heading ~ div button[type='submit']").click()
+            assert "/split?pick=" in page.url
+            assert page.locator("section[aria-labelledby='off-heading'] li").count() == 1
+            assert page.locator("section[aria-labelledby='stay-heading'] li").count() == 2
+            assert axe_problems(page) == [], lang
+            page.screenshot(path=str(shot_name("split-preview", lang, "desktop")),
+                            full_page=True)
+        with page.expect_navigation():
+            page.locator("section[aria-labelledby='cut-heading'] button").click()
+        assert page.url.endswith(f"/en/persons/{weighed}?decided=1")
+    finally:
+        context.close()
+    d = s.link_decisions.c
+    with world.store.reading() as conn:
+        me = actors.pseudonym_in(conn, world.store.keys, "admin_g")
+        rows = conn.execute(select(d.record_a, d.record_b, d.decision).where(
+            d.actor == me, d.decision == "different",
+            (d.record_a == pub.list_record) | (d.record_b == pub.list_record))).all()
+    assert len(rows) >= 2  # from the record split off to each record that stays
 
 
 def test_a_linkage_run_is_queued_from_the_jobs_page_and_followed(

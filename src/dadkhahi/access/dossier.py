@@ -44,6 +44,9 @@ class Dossier:
     acts: dict[str, dict[str, Any]]
     items: dict[str, dict[str, Any]]
     decisions: list[dict[str, Any]]
+    #: The links of the latest linkage run between two of this page's records, each with
+    #: its match weight per field (``person_links``), strongest first.
+    links: list[dict[str, Any]] = field(default_factory=list)
     #: Where this page's records and claims start in the visible ones (their order), and
     #: where the next page's do (None: nothing after these).
     records_from: int = 0
@@ -129,13 +132,14 @@ def person_dossier(store: Store, principal: Principal, person_id: str, *,
                        {str(x["act_id"]) for x in involvements}, audited)
         record_ids = [str(x["id"]) for x in records]
         decisions = _decisions(conn, record_ids)
+        links = _links(conn, record_ids)
     values: dict[str, set[str]] = {}
     for claim in claims:
         values.setdefault(str(claim["property"]), set()).add(repr(claim.get("value")))
     conflicts = frozenset(p for p, v in values.items() if len(v) > 1)
     dossier = Dossier(person, records, sources, claims, conflicts, involvements, acts, items,
-                      decisions, records_from, records_next, claims_from, claims_next,
-                      audited)
+                      decisions, links, records_from, records_next, claims_from,
+                      claims_next, audited)
     return dossier, PendingAudit("read person page", audited)
 
 
@@ -151,3 +155,19 @@ def _decisions(conn: Connection, record_ids: list[str]) -> list[dict[str, Any]]:
         .order_by(d.decided_at.desc(), d.id)).mappings()
     # A decision naming a record the reader cannot see is left out entirely.
     return [dict(x) for x in rows if x["record_a"] in shown and x["record_b"] in shown]
+
+
+def _links(conn: Connection, record_ids: list[str]) -> list[dict[str, Any]]:
+    """The latest linkage run's links between two of these (visible, shown) records:
+    a link naming a record the reader cannot see, or one on another page, is left out,
+    as its weights say how that record's values compare."""
+    if not record_ids:
+        return []
+    lr, pl = s.link_runs.c, s.person_links.c
+    latest = select(lr.id).order_by(lr.ledger_index.desc()).limit(1).scalar_subquery()
+    rows = conn.execute(
+        select(pl.record_a, pl.record_b, pl.probability, pl.weight, pl.fields)
+        .where(pl.run_id == latest, pl.record_a.in_(record_ids))
+        .order_by(pl.weight.desc(), pl.record_a, pl.record_b)).mappings()
+    shown = set(record_ids)
+    return [dict(x) for x in rows if x["record_b"] in shown]

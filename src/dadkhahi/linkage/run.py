@@ -50,6 +50,8 @@ from dadkhahi.linkage.clusters import (
     ordered_pairs,
 )
 from dadkhahi.linkage.features import record_features
+from dadkhahi.linkage.field_weights import PREFIX as FIELD_PREFIX
+from dadkhahi.linkage.field_weights import weigh_fields, with_field_weights
 from dadkhahi.linkage.model import (
     CONFLICT_LEVELS,
     NEUTRAL_LEVELS,
@@ -442,7 +444,8 @@ def _review_queue(
     )
     # Most informative first: the model is least sure where the weight is near 0.
     queue = queue.sort_values(["certainty", "record_id_l", "record_id_r"], kind="stable")
-    return queue[[*_PAIR_COLUMNS, "linked"]].head(limit).reset_index(drop=True)
+    fields = [c for c in queue.columns if c.startswith(FIELD_PREFIX)]
+    return queue[[*_PAIR_COLUMNS, "linked", *fields]].head(limit).reset_index(drop=True)
 
 
 #: Most times one run trains and scores (see :func:`link`: a prior that counts the lists
@@ -569,6 +572,13 @@ def link(
                 break
             repeating = found
         stats["prior_repeating_lists"] = float(len(repeating))
+        # Each field's weight for the pairs kept (see linkage.field_weights).
+        tick = time.perf_counter()
+        weights = weigh_fields(table, model, pd.concat([pairs, weak], ignore_index=True),
+                               db_api, lambda frame, name: _register(db_api, backend,
+                                                                     frame, name))
+        pairs, weak = with_field_weights(pairs, weights), with_field_weights(weak, weights)
+        stats["seconds_field_weights"] = time.perf_counter() - tick
 
     # Clustering works on pandas: DuckDB and its memory are released by now.
     tick = time.perf_counter()

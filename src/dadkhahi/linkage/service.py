@@ -41,6 +41,7 @@ from dadkhahi.domain.files import open_private, private_dir
 from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.vocab import LINK_DECISIONS, Sensitivity
 from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
+from dadkhahi.linkage.field_weights import field_names, pair_rows, spanning_links
 from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons
 from dadkhahi.linkage.store_io import (
     MODEL_FIELDS,
@@ -99,19 +100,18 @@ def _pairs_cache(store: Store, run_id: str) -> Path:
     return store.home.path / "linkage" / f"{run_id}-pairs.parquet"
 
 
-def _review_rows(review: pd.DataFrame) -> list[list[Any]]:
-    """Review pairs as [a, b, probability in ppm, weight in thousandths] (integers)."""
-    if review.empty:
-        return []
-    weights = (
-        review["match_weight"] if "match_weight" in review else pd.Series([None] * len(review))
-    )
-    return [
-        [str(a), str(b), round(float(p) * 1e6),
-         None if w is None or not math.isfinite(w) else round(float(w) * 1e3)]
-        for a, b, p, w in zip(review["record_id_l"], review["record_id_r"],
-                              review["match_probability"], weights, strict=True)
-    ]
+def _review_rows(review: pd.DataFrame, fields: list[str]) -> list[list[Any]]:
+    """Review pairs as [a, b, probability in ppm, weight in thousandths] (integers) and,
+    when the run weighed its fields, each field's weight (see ``linkage.field_weights``)."""
+    return pair_rows(review, fields)
+
+
+def _links(pairs: pd.DataFrame, clusters: pd.DataFrame, ids: pd.Series,
+           fields: list[str]) -> list[list[Any]]:
+    """The links holding each person together (on link keys, so the same tree in every
+    home), as rows between record ids with each field's weight."""
+    tree = spanning_links(pairs, clusters)
+    return pair_rows(_to_ids(tree, ids), fields) if len(tree) else []
 
 
 def _json_text(value: Any) -> str | None:
@@ -276,12 +276,15 @@ def run_linkage(
         "record_id": result.clusters["record_id"].map(ids).to_numpy(),
         "cluster_id": result.clusters["cluster_id"].map(ids).to_numpy(),
     })
+    fields = field_names(result.pairs)
+    meta["fields"] = fields
+    meta["links"] = _links(result.pairs, result.clusters, ids, fields)
     return _record_run(
         store,
         actor,
         meta,
         clusters,
-        _review_rows(_to_ids(result.review_candidates, ids)),
+        _review_rows(_to_ids(result.review_candidates, ids), fields),
         records,
         tick,
         synthetic,
@@ -362,7 +365,10 @@ def apply_decisions(store: Store, actor: str, *, progress: Progress | None = Non
         "record_id": clustering.clusters["record_id"].map(ids).to_numpy(),
         "cluster_id": clustering.clusters["cluster_id"].map(ids).to_numpy(),
     })
+    fields = field_names(pairs)
     meta = {
+        "fields": fields,
+        "links": _links(pairs, clustering.clusters, ids, fields),
         "id": f"run_{secrets.token_hex(10)}",
         "kind": "decisions",
         "backend": model_run["backend"],
@@ -451,8 +457,11 @@ def _record_run(
             # one record's link without disclosing the rest of the run.
             "records": link_rows.decision_rows(new_persons, changes.assign, changes.move,
                                                claims, supports, retire, review,
-                                               changes.lineage),
+                                               changes.lineage, meta.get("links", ())),
         }
+        if meta.get("fields"):
+            # The comparisons whose weights review and link rows carry, in their order.
+            data["weight_fields"] = list(meta["fields"])
         index = tx.emit("link.run", data, batch=True)
     store.checkpoint()
     return RunReport(
@@ -496,32 +505,50 @@ def decide(
     """
     if decision not in DECISIONS:
         raise UserError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    with store.transaction(actor) as tx:
+        return _decided(tx, record_a, record_b, decision, note, run_id, probability)
+
+
+def decide_many(store: Store, actor: str, pairs: list[tuple[str, str]], decision: str, *,
+                note: str | None = None) -> list[str]:
+    """Record the same decision on several pairs in one transaction (all or none), one
+    ``link.decided`` event each, as :func:`decide` records one: a split of a person is a
+    "different" between each record split off and each record that stays."""
+    if decision not in DECISIONS:
+        raise UserError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if not pairs:
+        raise UserError("no pair to decide")
+    with store.transaction(actor) as tx:
+        return [_decided(tx, a, b, decision, note, None, None) for a, b in pairs]
+
+
+def _decided(tx: Transaction, record_a: str, record_b: str, decision: str, note: str | None,
+             run_id: str | None, probability: float | None) -> str:
     a, b = sorted((record_a, record_b))
     if a == b:
         raise UserError("a record is always the same person as itself")
-    with store.transaction(actor) as tx:
-        r = s.records.c
-        found = dict(tx.conn.execute(select(r.id, r.sensitivity).where(r.id.in_([a, b]))).all())
-        missing = [x for x in (a, b) if x not in found]
-        if missing:
-            raise NotFoundError(f"no record {missing[0]!r}")
-        decision_id = f"dec_{secrets.token_hex(10)}"
-        data: dict[str, Any] = {
-            "id": decision_id,
-            "record_a": a,
-            "record_b": b,
-            "decision": decision,
-            # The reviewer by the ledger's pseudonym (store.actors), as the event's own
-            # actor: a decision is kept for ever and must name no team member.
-            "actor": tx.actor,
-            "note": note,
-            "run_id": run_id,
-            "probability": None if probability is None else round(float(probability), 6),
-            "decided_at": utc_now(),
-        }
-        if str(Sensitivity.PROTECTED) in found.values():
-            # A note on a protected record may name the person: sealed, like the record.
-            data = tx.seal_protected("link_decision", data, decision_id)
-        tx.emit("link.decided", data)
+    r = s.records.c
+    found = dict(tx.conn.execute(select(r.id, r.sensitivity).where(r.id.in_([a, b]))).all())
+    missing = [x for x in (a, b) if x not in found]
+    if missing:
+        raise NotFoundError(f"no record {missing[0]!r}")
+    decision_id = f"dec_{secrets.token_hex(10)}"
+    data: dict[str, Any] = {
+        "id": decision_id,
+        "record_a": a,
+        "record_b": b,
+        "decision": decision,
+        # The reviewer by the ledger's pseudonym (store.actors), as the event's own
+        # actor: a decision is kept for ever and must name no team member.
+        "actor": tx.actor,
+        "note": note,
+        "run_id": run_id,
+        "probability": None if probability is None else round(float(probability), 6),
+        "decided_at": utc_now(),
+    }
+    if str(Sensitivity.PROTECTED) in found.values():
+        # A note on a protected record may name the person: sealed, like the record.
+        data = tx.seal_protected("link_decision", data, decision_id)
+    tx.emit("link.decided", data)
     return decision_id
 

@@ -88,6 +88,11 @@ _SOURCE_ID = re.compile(r"src_[0-9a-f]{20}")
 _PROTECTED = str(Sensitivity.PROTECTED)
 
 
+#: Most "different" decisions one split records (a split of a large person into halves
+#: would be a quarter of its records squared; a bigger one goes in steps).
+MOST_DECISIONS = 2_000
+
+
 def require_reviewer(principal: Principal) -> None:
     """Review or analyse permission (the linkage review queue and decisions)."""
     if not (principal.can(Permission.REVIEW) or principal.can(Permission.ANALYSE)):
@@ -537,7 +542,7 @@ def review_for(store: Store, principal: Principal, limit: int) -> list[dict[str,
             return []
         pairs = conn.execute(
             select(lr.seq, lr.record_a, lr.record_b, lr.probability, lr.weight,
-                   lr.previous_decision)
+                   lr.previous_decision, lr.fields)
             .where(_undecided_visible_pairs(principal, str(latest["id"]),
                                            _names_of(store, conn, principal)))
             .order_by(lr.seq).limit(limit), params(principal),
@@ -562,6 +567,9 @@ def review_for(store: Store, principal: Principal, limit: int) -> list[dict[str,
         {"run_id": str(latest["id"]), "seq": int(p.seq),
          "probability": None if p.probability is None else float(p.probability),
          "weight": None if p.weight is None else float(p.weight),
+         # Each field's match weight in bits (None: the run kept none), shown only with
+         # both records, as the pair is.
+         "fields": p.fields,
          "left": views[str(p.record_a)], "right": views[str(p.record_b)],
          "previous_decision": previous.get(str(p.previous_decision))
          or on_pair.get((str(p.record_a), str(p.record_b)))}
@@ -729,3 +737,88 @@ __all__ = [
     "stats_for",
     "version_target",
 ]
+
+
+# --- splitting a person (issue 14) -------------------------------------------------
+
+
+def _components(ids: list[str], links: list[tuple[str, str]]) -> list[list[str]]:
+    """Groups of ``ids`` joined by ``links`` (both ends in ``ids``), each sorted, in the
+    order of their first record. A handful of records: plain union-find, no library."""
+    parent = {x: x for x in ids}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        if a in parent and b in parent:
+            parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for x in ids:
+        groups.setdefault(root(x), []).append(x)
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: ids.index(g[0]))
+
+
+def split_preview(store: Store, principal: Principal, person_id: str,
+                  picked: Sequence[str]) -> dict[str, Any]:
+    """What splitting ``picked`` records off a person would give, before anything is
+    recorded: the records that stay and those split off (each side in the groups the
+    latest run's stored links hold together), the links the split cuts, and the
+    "different" decisions it would record (one per record split off and record that
+    stays). Only records the reviewer may see take part: a record they may not see is
+    neither shown nor decided on (it stays where linkage puts it).
+    """
+    require_reviewer(principal)
+    r, pr, pl, lr = s.records.c, s.person_records.c, s.person_links.c, s.link_runs.c
+    audited: list[ObjectRef] = []
+    with store.reading() as conn:
+        visible_row(conn, principal, s.persons, person_id, "person")
+        ids = [str(x) for x in conn.execute(
+            select(r.id).where(r.id.in_(select(pr.record_id).where(
+                pr.person_id == person_id)), visible(principal, s.records))
+            .order_by(r.source_id, r.import_id, r.row_number, r.id), params(principal),
+        ).scalars()]
+        chosen = list(dict.fromkeys(str(x) for x in picked))
+        strangers = [x for x in chosen if x not in ids]
+        if strangers:
+            raise ValidationError("records to split off must be this person's",
+                                  [f"record {strangers[0]}: not a record of this person"])
+        if not chosen or len(chosen) == len(ids):
+            raise ValidationError("pick some of the person's records, not none or all")
+        kept = [x for x in ids if x not in chosen]
+        if len(chosen) * len(kept) > MOST_DECISIONS:
+            raise ValidationError(
+                f"a split records at most {MOST_DECISIONS:,} decisions "
+                f"({len(chosen):,} records off, {len(kept):,} staying, "
+                f"{len(chosen) * len(kept):,}): split in steps")
+        latest = select(lr.id).order_by(lr.ledger_index.desc()).limit(1).scalar_subquery()
+        links = [(str(a), str(b)) for a, b in conn.execute(
+            select(pl.record_a, pl.record_b).where(pl.run_id == latest,
+                                                   pl.record_a.in_(ids)))
+            if str(b) in ids]
+        views = _record_views(store, conn, set(ids), audited)
+    record_reads(store, principal, "split preview", audited)
+    side = {x: x in chosen for x in ids}
+    return {
+        "person_id": person_id,
+        "records": views,
+        "kept": _components(kept, [x for x in links if not side[x[0]] and not side[x[1]]]),
+        "picked": _components(chosen, [x for x in links if side[x[0]] and side[x[1]]]),
+        "cut": [x for x in links if side[x[0]] != side[x[1]]],
+        "decisions": [(a, b) for a in chosen for b in kept],
+    }
+
+
+def split_for(store: Store, principal: Principal, person_id: str, picked: Sequence[str],
+              note: str | None) -> list[str]:
+    """Split ``picked`` records off a person: the "different" decisions of
+    :func:`split_preview`, recorded in one transaction (all or none) under the signed-in
+    reviewer, as ``/api/linkage/decisions`` records each; they take effect when decisions
+    are applied or linkage runs again. Returns the decisions' ids."""
+    from dadkhahi.linkage.service import decide_many
+
+    preview = split_preview(store, principal, person_id, picked)
+    return decide_many(store, principal.name, preview["decisions"], "different", note=note)

@@ -21,7 +21,10 @@ Rows, each with the ``id`` a proof names it by:
 * ``{"id": "review:<n>", "review": [record a, record b, ppm, milli-bits]}``: a pair sent
   to review;
 * ``{"id": "lineage:<n>", "lineage": [from person, to person, records]}``: how many
-  records went from which person to which (stable addresses on the memorial).
+  records went from which person to which (stable addresses on the memorial);
+* ``{"id": "link:<n>", "link": [record a, record b, ppm, milli-bits, [milli-bits per
+  field]]}``: a link holding a person together (``linkage.field_weights``). Review rows
+  then carry the same fifth element; the event's ``weight_fields`` names the fields.
 
 Old runs (version 1, the compact lists) keep verifying and projecting: the projection
 reads both shapes through :func:`compact`.
@@ -32,10 +35,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+#: Decimals of a bit of each field's weight (review and link rows carry thousandths).
+FIELD_DECIMALS = 3
 #: The key of a run's record count in a batch run (``records`` holds its rows).
 RECORD_COUNT = "record_count"
 _COMPACT = ("new_persons", "assign", "move", "claims", "supports", "retire", "review",
-            "lineage")
+            "lineage", "links")
 
 
 def decision_rows(
@@ -43,6 +48,7 @@ def decision_rows(
     move: Sequence[Sequence[str]], claims: Sequence[Sequence[Any]],
     supports: Mapping[str, Sequence[Any]], retire: Sequence[str],
     review: Sequence[Sequence[Any]], lineage: Sequence[Sequence[Any]] = (),
+    links: Sequence[Sequence[Any]] = (),
 ) -> list[dict[str, Any]]:
     """A run's decisions as batch rows (the module's docstring says each shape)."""
     rows: list[dict[str, Any]] = [{"id": p["id"], "person": dict(p)} for p in new_persons]
@@ -53,6 +59,7 @@ def decision_rows(
               "supports": {rec: list(supports[rec]) for rec in c[8]}} for c in claims]
     rows += [{"id": f"review:{n}", "review": list(pair)} for n, pair in enumerate(review)]
     rows += [{"id": f"lineage:{n}", "lineage": list(x)} for n, x in enumerate(lineage)]
+    rows += [{"id": f"link:{n}", "link": list(x)} for n, x in enumerate(links)]
     return rows
 
 
@@ -81,9 +88,21 @@ def compact(data: Mapping[str, Any]) -> dict[str, Any]:
             parts["review"].append(row["review"])
         elif "lineage" in row:
             parts["lineage"].append(row["lineage"])
+        elif "link" in row:
+            parts["links"].append(row["link"])
         else:
             raise KeyError(f"a link.run row of no known kind ({sorted(row)})")
     return {**out, **parts}
 
 
-__all__ = ["RECORD_COUNT", "compact", "decision_rows"]
+def field_bits(fields: Sequence[str], thousandths: Sequence[int | None] | None
+               ) -> dict[str, float] | None:
+    """A row's field weights (thousandths) as ``{comparison: bits}``; None when the run
+    kept none."""
+    if thousandths is None or not fields:
+        return None
+    return {f: x / 10**FIELD_DECIMALS for f, x in zip(fields, thousandths, strict=True)
+            if x is not None}
+
+
+__all__ = ["FIELD_DECIMALS", "RECORD_COUNT", "compact", "decision_rows", "field_bits"]

@@ -479,12 +479,24 @@ def _link_run(index: int, event: Mapping[str, Any]) -> list[Op]:
             }))
             for seq, rec in enumerate(cited)
         )
+    # Each field's weight (thousandths of a bit) rides as a fifth element when the run
+    # weighed its fields (dadkhahi.linkage.field_weights); older runs have four.
+    fields = data.get("weight_fields") or []
     ops.extend(
         Insert(s.link_review, _row(s.link_review, index, {
             "run_id": run_id, "seq": seq, "record_a": a, "record_b": b,
             "probability": ppm / 1e6, "weight": None if milli is None else milli / 1e3,
+            "fields": link_rows.field_bits(fields, parts[0] if parts else None),
         }))
-        for seq, (a, b, ppm, milli) in enumerate(data["review"])
+        for seq, (a, b, ppm, milli, *parts) in enumerate(data["review"])
+    )
+    ops.extend(
+        Insert(s.person_links, _row(s.person_links, index, {
+            "run_id": run_id, "seq": seq, "record_a": a, "record_b": b,
+            "probability": ppm / 1e6, "weight": milli / 1e3,
+            "fields": link_rows.field_bits(fields, parts[0] if parts else None),
+        }))
+        for seq, (a, b, ppm, milli, *parts) in enumerate(data.get("links") or ())
     )
     return ops
 

@@ -579,7 +579,27 @@ link_review = Table(
     # A decision made before a new list version changed a linkage field of one of
     # the pair's records: shown with the pair, no longer in force.
     Column("previous_decision", Text),
+    # The match weight (bits, to 0.001) of each compared field, {comparison: bits}
+    # (dadkhahi.linkage.field_weights); NULL for runs recorded before they were kept.
+    Column("fields", JSON(none_as_null=True)),
     _ledger_index(),
+)
+
+# The links that hold each person of a run together (issue 14): per cluster, the
+# maximum spanning tree of its scored pairs (dadkhahi.linkage.field_weights.spanning_links),
+# with each field's match weight, so a person page shows how its records were linked.
+person_links = Table(
+    "person_links",
+    metadata,
+    Column("run_id", Text, ForeignKey("link_runs.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("record_a", Text, ForeignKey("records.id"), nullable=False),
+    Column("record_b", Text, ForeignKey("records.id"), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("fields", JSON(none_as_null=True)),
+    _ledger_index(),
+    Index("ix_person_links_record_a", "record_a", "run_id"),
 )
 
 link_decisions = Table(
@@ -756,6 +776,11 @@ estimates = Table(
     Column("settings", JSON, nullable=False),
     Column("versions", JSON, nullable=False),
     Column("computed_at", Text, nullable=False),
+    # The capture-history table itself (aggregate counts per pattern of lists, its
+    # hash is ``inputs_sha256``) and the estimator's diagnostics (issue 14); NULL on
+    # estimates recorded before they were kept.
+    Column("capture", JSON(none_as_null=True)),
+    Column("diagnostics", JSON(none_as_null=True)),
     _ledger_index(),
 )
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access.dossier import CLAIMS_PAGE, RECORDS_PAGE, Dossier, person_dossier
 from dadkhahi.access.policy import Permission
-from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.services import lists_linkage
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_
@@ -32,6 +32,14 @@ FIELDS = (
     ("prison", N_("Prison")),
     ("notes", N_("Notes")),
 )
+#: The linkage model's comparisons (``linkage.model``), as a pair's weights name them.
+COMPARISONS = {
+    "given_name": N_("Given name"), "family_name": N_("Family name"),
+    "father_name": N_("Father's name"), "birth": N_("Birth (date or age)"),
+    "death": N_("Date of death"), "sex": N_("Sex"), "city": N_("City"),
+    "province": N_("Province"), "prison": N_("Prison"), "burial_place": N_("Burial place"),
+    "affiliation": N_("Affiliation"), "id_number": N_("Identity number"),
+}
 DECISIONS = {"same": N_("same person"), "different": N_("different persons")}
 ROLES = {
     "victim": N_("victim"), "perpetrator_ordered": N_("ordered it"),
@@ -82,6 +90,7 @@ async def _page(request: Request, lang: str, person_id: str,
         "d": dossier, "fields": _shown_fields(dossier), "decisions": DECISIONS,
         "roles": ROLES, "act_types": ACT_TYPES, "sensitivity": SENSITIVITY,
         "can_decide": can_decide, "errors": errors or {}, "notice": notice,
+        "comparisons": COMPARISONS,
         "records_page": RECORDS_PAGE, "claims_page": CLAIMS_PAGE,
     }, current, lang, status)
 
@@ -126,4 +135,53 @@ async def decide(request: Request, lang: LangDep, person_id: str) -> Response:
             errors["decision"] = tr("This decision could not be recorded.")
     if errors:
         return await _page(request, lang, person_id, errors=errors, status=422)
+    return RedirectResponse(f"/{lang}/persons/{person_id}?decided=1", status_code=303)
+
+
+def _picked(request: Request, form: dict[str, str] | None = None) -> list[str]:
+    """The records picked to split off (``pick``, repeated), in the order given."""
+    if form is None:
+        return [ascii_digits(x) for x in request.query_params.getlist("pick")][:2_000]
+    return [ascii_digits(x) for x in form.get("picks", "").split() if x][:2_000]
+
+
+async def _split_page(request: Request, lang: str, person_id: str, picked: list[str],
+                      status: int = 200) -> Response:
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.REVIEW, Permission.ANALYSE)
+    tr = language(lang).gettext
+    try:
+        preview = await run_in_threadpool(lists_linkage.split_preview,
+                                          request.app.state.store, current.principal,
+                                          person_id, picked)
+    except ValidationError:
+        return await _page(request, lang, person_id, errors={
+            "pick": tr("Pick some of this person's records to split off, not none or all "
+                       "(at most 2,000 decisions at once).")}, status=422)
+    return render(request, "split.html", {
+        "person_id": person_id, "p": preview, "fields": FIELDS,
+    }, current, lang, status)
+
+
+@router.get("/persons/{person_id}/split")
+async def split_preview(request: Request, lang: LangDep, current: VisitorDep,
+                        person_id: str) -> Response:
+    """The persons a split would give, before anything is recorded (reviewers)."""
+    return await _split_page(request, lang, person_id, _picked(request))
+
+
+@router.post("/persons/{person_id}/split")
+async def split(request: Request, lang: LangDep, person_id: str) -> Response:
+    """Confirm a previewed split: a "different" decision between each record split off
+    and each that stays, all in one transaction, with the signed-in user as actor."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.REVIEW, Permission.ANALYSE)
+    picked = _picked(request, form)
+    try:
+        await run_in_threadpool(lists_linkage.split_for, request.app.state.store,
+                                current.principal, person_id, picked,
+                                form.get("note") or None)
+    except (ValidationError, NotFoundError):
+        return await _split_page(request, lang, person_id, picked, status=422)
     return RedirectResponse(f"/{lang}/persons/{person_id}?decided=1", status_code=303)

@@ -22,7 +22,7 @@ from dadkhahi.services import lists_linkage
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, holding, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
-from dadkhahi.web.pages.persons import DECISIONS, FIELDS
+from dadkhahi.web.pages.persons import COMPARISONS, DECISIONS, FIELDS
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -54,6 +54,7 @@ async def queue(request: Request, lang: LangDep, current: VisitorDep,
     tr = language(lang).gettext
     return render(request, "review.html", {
         "pair": pair, "rows": rows, "progress": progress, "decisions": SHOWN,
+        "comparisons": COMPARISONS,
         "error": tr("That decision could not be recorded. Reload the queue.") if error
         else None,
     }, current, lang)
