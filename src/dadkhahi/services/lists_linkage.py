@@ -771,11 +771,13 @@ def split_preview(store: Store, principal: Principal, person_id: str,
     stays). Only records the reviewer may see take part: a record they may not see is
     neither shown nor decided on (it stays where linkage puts it).
     """
-    require_reviewer(principal)
     r, pr, pl, lr = s.records.c, s.person_records.c, s.person_links.c, s.link_runs.c
     audited: list[ObjectRef] = []
     with store.reading() as conn:
+        # A person the reader may not see is "not found" before any permission is
+        # named: a refusal would confirm it exists.
         visible_row(conn, principal, s.persons, person_id, "person")
+        require_reviewer(principal)
         ids = [str(x) for x in conn.execute(
             select(r.id).where(r.id.in_(select(pr.record_id).where(
                 pr.person_id == person_id)), visible(principal, s.records))

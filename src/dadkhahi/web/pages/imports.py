@@ -51,6 +51,7 @@ from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, holding, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.pages.labels import FIELD_LABELS
 from dadkhahi.web.pages.persons import SENSITIVITY
 from dadkhahi.web.render import render
 from dadkhahi.web.security import check_csrf, read_form, visitor
@@ -64,16 +65,6 @@ STAGED_FOR = 3600
 FIRST_ROWS = 5
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 _PREFIX = "wizard-"
-#: The fields a list's columns map to, with labels.
-FIELD_LABELS = {
-    "full_name": N_("Full name"), "given_name": N_("Given name"),
-    "family_name": N_("Family name"), "father_name": N_("Father's name"),
-    "sex": N_("Sex"), "birth_year": N_("Year of birth"), "age": N_("Age"),
-    "city": N_("City"), "province": N_("Province"), "prison": N_("Prison"),
-    "death_date": N_("Date of death"), "burial_place": N_("Burial place"),
-    "affiliation": N_("Political affiliation"), "id_number": N_("Identity number"),
-    "notes": N_("Notes"),
-}
 UPLOAD_FIELDS = frozenset({"csrf", "source", "sensitivity", "new_version_of"})
 _PROBLEM = re.compile(r"line (\d+)(?:, field ([^:]+))?: (.*)", re.S)
 

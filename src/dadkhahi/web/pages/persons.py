@@ -13,7 +13,14 @@ from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.services import lists_linkage
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.pages.common import (
+    LangDep,
+    VisitorDep,
+    page_router,
+    permitted,
+    signed_in,
+)
+from dadkhahi.web.pages.labels import COMPARISONS
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -32,14 +39,6 @@ FIELDS = (
     ("prison", N_("Prison")),
     ("notes", N_("Notes")),
 )
-#: The linkage model's comparisons (``linkage.model``), as a pair's weights name them.
-COMPARISONS = {
-    "given_name": N_("Given name"), "family_name": N_("Family name"),
-    "father_name": N_("Father's name"), "birth": N_("Birth (date or age)"),
-    "death": N_("Date of death"), "sex": N_("Sex"), "city": N_("City"),
-    "province": N_("Province"), "prison": N_("Prison"), "burial_place": N_("Burial place"),
-    "affiliation": N_("Affiliation"), "id_number": N_("Identity number"),
-}
 DECISIONS = {"same": N_("same person"), "different": N_("different persons")}
 ROLES = {
     "victim": N_("victim"), "perpetrator_ordered": N_("ordered it"),
@@ -146,21 +145,25 @@ def _picked(request: Request, form: dict[str, str] | None = None) -> list[str]:
 
 
 async def _split_page(request: Request, lang: str, person_id: str, picked: list[str],
-                      status: int = 200) -> Response:
+                      status: int | None = None) -> Response:
     current = await visitor(request)
-    permitted(request, current, lang, Permission.REVIEW, Permission.ANALYSE)
+    # Signed in, then the service: "not found" for a person the visitor may not see
+    # comes before "forbidden" for one who may not review.
+    signed_in(request, current, lang)
     tr = language(lang).gettext
     try:
         preview = await run_in_threadpool(lists_linkage.split_preview,
                                           request.app.state.store, current.principal,
                                           person_id, picked)
     except ValidationError:
+        # The person page again, the error beside the records to pick (a GET form asks
+        # again with 200; a refused confirmation is 422).
         return await _page(request, lang, person_id, errors={
             "pick": tr("Pick some of this person's records to split off, not none or all "
-                       "(at most 2,000 decisions at once).")}, status=422)
+                       "(at most 2,000 decisions at once).")}, status=status or 200)
     return render(request, "split.html", {
         "person_id": person_id, "p": preview, "fields": FIELDS,
-    }, current, lang, status)
+    }, current, lang, status or 200)
 
 
 @router.get("/persons/{person_id}/split")

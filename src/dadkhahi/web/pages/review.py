@@ -22,7 +22,8 @@ from dadkhahi.services import lists_linkage
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, holding, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
-from dadkhahi.web.pages.persons import COMPARISONS, DECISIONS, FIELDS
+from dadkhahi.web.pages.labels import COMPARISONS
+from dadkhahi.web.pages.persons import DECISIONS, FIELDS
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
