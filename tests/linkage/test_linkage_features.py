@@ -162,3 +162,39 @@ def test_blocking_bins_of_birth_and_death() -> None:
     assert features.loc[0, "death_month"] == (2 * day) // 60
     assert features.loc[1, "death_month"] == (2 * day + 62) // 60  # 62 days wide: binned
     assert pd.isna(features.loc[2, "death_month"])  # 63 days wide: not
+
+
+def test_the_province_comes_from_the_province_else_the_city_else_the_prison() -> None:
+    # One list gives the province, another the city or only the prison: region_key
+    # puts them in one province, in the divisions of the 1980s (Karaj and Qom were
+    # Tehran's, Ardabil East Azerbaijan's). A province the table does not know keeps
+    # its own key; a name with no one province (Azarbaijan: East or West) gives none
+    # of its own, and the city decides.
+    records = pd.DataFrame({
+        "record_id": list("abcdefgh"),
+        "province": ["Khuzestan", None, "Alborz", None, "Azarbaijan", "Lower Nowhere",
+                     None, None],
+        "city": [None, "اهواز", None, "Qom", "Ardabil", None, None, "Nowhereabad"],
+        "prison": [None, None, None, "Evin", None, None, "زندان وکیل‌آباد", None],
+    })
+    region = record_features(records)["region_key"].astype(object).where(
+        lambda s: s.notna(), None).tolist()
+    assert region[:5] == ["khuzestan", "khuzestan", "tehran", "tehran", "azarbaijan_east"]
+    assert region[5].startswith("~")  # an unknown province keeps its own key
+    assert region[6] == "khorasan"  # Vakilabad prison, Mashhad
+    assert region[7] is None  # an unknown city gives no province
+
+
+def test_every_place_in_the_province_table_is_a_place_of_the_name_table() -> None:
+    from importlib import resources
+
+    from dadkhahi.persian.lexicon import _provinces, lexicon
+
+    places = {e.id for e in lexicon().entries.values() if e.kind == "place"}
+    table = _provinces()
+    assert set(table) <= places and set(table.values()) <= places
+    # Every province maps to itself: a list naming it agrees with its cities.
+    assert all(table[p] == p for p in set(table.values()))
+    header = resources.files("dadkhahi.persian").joinpath(
+        "data/provinces.csv").read_text("utf-8").splitlines()[0]
+    assert header == "place,province"

@@ -28,6 +28,7 @@ from dadkhahi.linkage.model import (
     DEATH_CONFLICT,
     FATHER_CONFLICT,
     PREDICTION_BLOCKING,
+    PROVINCE_NULL,
     SEX_CONFLICT,
     blocking_keys,
     joined_label,
@@ -35,7 +36,7 @@ from dadkhahi.linkage.model import (
 )
 
 _TF_COLUMNS = ("given_canon", "given_skel", "family_canon", "family_skel", "father_canon",
-               "father_skel", "city_key", "province_key", "prison_key", "burial_key",
+               "father_skel", "city_key", "region_key", "prison_key", "burial_key",
                "affiliation_key", "name_joined", "name_sorted")
 
 
@@ -131,6 +132,17 @@ LEVEL_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "sex_differ": ({**ALI, "sex": "M"}, {**ALI, "sex": "زن"}),
     "city_same": ({**ALI, "city": "Tehran"}, {**ALI, "city": "تهران"}),
     "city_differ": ({**ALI, "city": "Tehran"}, {**ALI, "city": "Tabriz"}),
+    # One list gives the province, the other the city or the prison (linkage.features
+    # region_key): they agree or differ on the province; where both give only a city,
+    # the city comparison weighs the place and the province stays out (null); two
+    # provinces as written are compared whatever the cities say.
+    "province_of_city": ({**ALI, "province": "Khuzestan"}, {**ALI, "city": "اهواز"}),
+    "province_of_prison": ({**ALI, "province": "Tehran"}, {**ALI, "prison": "Evin"}),
+    "province_then_and_now": ({**ALI, "province": "Alborz"}, {**ALI, "city": "Qom"}),
+    "province_differ": ({**ALI, "province": "Fars"}, {**ALI, "city": "Tabriz"}),
+    "province_both_cities": ({**ALI, "city": "Karaj"}, {**ALI, "city": "Tehran"}),
+    "province_written_and_cities": ({**ALI, "province": "Fars", "city": "Shiraz"},
+                                    {**ALI, "province": "Fars", "city": "Kazerun"}),
     "id_same": ({**ALI, "id_number": "123456"}, {**ALI, "id_number": "۱۲۳۴۵۶"}),
     "id_one_edit": ({**ALI, "id_number": "123456"}, {**ALI, "id_number": "123457"}),
     "id_two_edits": ({**ALI, "id_number": "123456"}, {**ALI, "id_number": "123475"}),
@@ -417,6 +429,13 @@ EXPECTED_LEVELS: dict[str, dict[str, str]] = {
     "sex_differ": {"sex": SEX_CONFLICT},
     "city_same": {"city": "Exact match on city_key"},
     "city_differ": {"city": "All other comparisons"},
+    "province_of_city": {"province": "Exact match on region_key"},
+    "province_of_prison": {"province": "Exact match on region_key"},
+    "province_then_and_now": {"province": "Exact match on region_key"},
+    "province_differ": {"province": "All other comparisons"},
+    "province_both_cities": {"province": PROVINCE_NULL, "city": "All other comparisons"},
+    "province_written_and_cities": {"province": "Exact match on region_key",
+                                    "city": "All other comparisons"},
     "id_same": {"id_number": "same id number"},
     "id_one_edit": {"id_number": "id numbers one edit apart"},
     "id_two_edits": {"id_number": "id numbers two edits apart"},
@@ -458,7 +477,7 @@ TF_CASES: dict[str, tuple[str, tuple[dict[str, Any], dict[str, Any]]]] = {
     "name_joined": ("family_name", CASES["moved_split"]),
     **{key: (comparison, ({**ALI, comparison: value}, {**ALI, comparison: value}))
        for key, comparison, value in [
-           ("city_key", "city", "Tabriz"), ("province_key", "province", "Fars"),
+           ("city_key", "city", "Tabriz"), ("region_key", "province", "Fars"),
            ("prison_key", "prison", "Evin"), ("burial_key", "burial_place", "Khavaran"),
            ("affiliation_key", "affiliation", "Fadaiyan")]},
 }

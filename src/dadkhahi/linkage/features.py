@@ -42,6 +42,10 @@ Output columns (one row per input record, same order):
   known to within about two months): coarse bins for blocking
 * ``city_key``, ``province_key``, ``prison_key``, ``burial_key``, ``affiliation_key``:
   :func:`dadkhahi.persian.label_key` of each
+* ``region_key``: the province the record places the person in, in the divisions of
+  the 1980s (:func:`dadkhahi.persian.lexicon.province_of`): its province, else its
+  city's, else its prison's; null when none is known. One list gives a province where
+  another gives a city (Khuzestan / Ahvaz): only this key lets them agree
 * ``id_key``: an identity-document number (``id_number``, optional: e.g. the
   shomare shenasnameh) as lower-case ASCII letters and digits, or null
 """
@@ -64,6 +68,7 @@ from dadkhahi.persian import (
     parse_date,
     parse_name,
 )
+from dadkhahi.persian.lexicon import province_of
 from dadkhahi.persian.skeleton import coarse_skeleton
 
 CANONICAL_COLUMNS = ("record_id", "source_id", *LINKAGE_FIELDS)
@@ -107,6 +112,7 @@ FEATURE_COLUMNS = (
     "prison_key",
     "burial_key",
     "affiliation_key",
+    "region_key",
     "id_key",
 )
 
@@ -339,6 +345,26 @@ def _labels(records: pd.DataFrame, name: str, namespace: Literal["place", "org"]
     return map_unique(_column(records, name).map(_text_or_none), lambda t: label_key(t, namespace))
 
 
+def _region(province: np.ndarray, city: np.ndarray, prison: np.ndarray) -> np.ndarray:
+    """Province of each record in the 1980s divisions (see ``region_key`` above).
+
+    A province the table does not know keeps its own key (two lists naming the same
+    unknown province agree); a known name with no one province (Azarbaijan) is null.
+    """
+
+    def of_province(key: Any) -> str | None:
+        return province_of(key) or (key if str(key).startswith("~") else None)
+
+    out = map_unique(pd.Series(province, dtype=object), of_province)
+    for column in (city, prison):
+        missing = pd.isna(out)
+        if not missing.any():
+            break
+        derived = map_unique(pd.Series(column, dtype=object), province_of)
+        out = np.where(missing, derived, out)
+    return out
+
+
 def record_features(records: pd.DataFrame) -> pd.DataFrame:
     """Comparison features of each record (see the module docstring for the columns).
 
@@ -404,9 +430,13 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
             "prison_key": _labels(records, "prison", "place"),
             "burial_key": _labels(records, "burial_place", "place"),
             "affiliation_key": _labels(records, "affiliation", "org"),
+            "region_key": None,
             "id_key": map_unique(_column(records, "id_number").map(_text_or_none), _id_key),
         }
     )
+    features["region_key"] = _region(features["province_key"].to_numpy(),
+                                     features["city_key"].to_numpy(),
+                                     features["prison_key"].to_numpy())
     for column in FEATURE_COLUMNS:
         if features[column].dtype == object:
             features[column] = features[column].astype("string[pyarrow]")

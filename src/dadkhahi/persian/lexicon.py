@@ -220,3 +220,28 @@ def lexicon() -> Lexicon:
         for row in rows
     ]
     return Lexicon(entries)
+
+
+@cache
+def _provinces() -> dict[str, str]:
+    text = resources.files("dadkhahi.persian").joinpath("data/provinces.csv").read_text("utf-8")
+    return {row["place"]: row["province"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def province_of(place: str | None) -> str | None:
+    """The province (its table id) a place of the table lay in, or None when unknown.
+
+    ``place``: a place id of the table (``tehran``, ``karaj``, ``evin``, a province's
+    own id). ``data/provinces.csv`` gives each city, prison and burial place the
+    province it lay in as the 1986 census divided the country, the divisions in force
+    during the 1980s: the provinces carved out since then fold into the province they
+    came from (Qom, Karaj and Alborz into Tehran; Ardabil into East Azerbaijan; Qazvin
+    into Zanjan, which held Qazvin county in 1986; Gorgan and Golestan into
+    Mazandaran; the three Khorasans into Khorasan), so a list written in either
+    division agrees with the other. Public fact: the provinces of Iran and their
+    cities (e.g. Wikipedia, "Provinces of Iran" and each province's article). An
+    ambiguous name (``azarbaijan``: East or West) has no province.
+    """
+    if place is None:
+        return None
+    return _provinces().get(place)
