@@ -354,6 +354,12 @@ with _forked_pool(2) as pool:
 assert len(mine) == 1, mine
 assert all(mine[0] in names and len(names) >= 2 for names in seen), seen
 assert folders() == mine, (folders(), mine)  # the pool's folders went, not this one's
+# Processes that end after each task, others forked in their place: each one's folder
+# goes as it ends, so they never pile up.
+with _forked_pool(2, tasks_per_process=1) as pool:
+    seen = pool.map(render, range(6), chunksize=1)
+assert all(len(names) <= 3 for names in seen), seen
+assert folders() == mine, (folders(), mine)
 """
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -290,6 +291,29 @@ def test_render_processes_are_forked_with_the_build_s_objects_frozen() -> None:
         frozen = pool.apply(gc.get_freeze_count)
     assert frozen > before
     assert gc.get_freeze_count() == 0
+
+
+def _pid_and_freeze(_: int) -> tuple[int, int]:
+    import gc
+
+    return os.getpid(), gc.get_freeze_count()
+
+
+def test_render_processes_forked_again_in_place_of_spent_ones_freeze_the_build_s_objects(
+        ) -> None:
+    """A render process grew with every book part it laid out: after a few it ends and a
+    fresh one is forked in its place, later, from this process (unfrozen by then); the
+    fresh one freezes what it was forked with as the first did."""
+    import gc
+
+    from dadkhahi.publish import site
+
+    with site._forked_pool(2, tasks_per_process=1) as pool:
+        seen = pool.map(_pid_and_freeze, range(6), chunksize=1)
+        assert gc.get_freeze_count() == 0
+    # One task each: six processes, every one with the build's objects frozen.
+    assert len({pid for pid, _ in seen}) == 6
+    assert all(frozen > 0 for _, frozen in seen), seen
 
 
 def test_a_process_that_froze_its_objects_keeps_them_frozen_through_a_build_s_pool() -> None:

@@ -506,7 +506,8 @@ class Site:
         from dadkhahi.pdf import anchors, page_count, shared_fonts
 
         books = self.books()
-        parts = self.render_all(self.book_parts(books), chunk=1)
+        parts = self.render_all(self.book_parts(books), chunk=1,
+                                tasks_per_process=PARTS_PER_PROCESS)
         mine = {book.path: [key for key in parts if key.partition("#")[0] == book.path]
                 for book in books}
         pages: dict[str, dict[str, int]] = {}
@@ -519,7 +520,8 @@ class Site:
                               for name, page in anchors(parts[key]).items()
                               if name.startswith(ENTRY_ANCHOR)})
                 done += page_count(parts[key])
-        index = self.render_all(self.index_parts(books, pages), chunk=1)
+        index = self.render_all(self.index_parts(books, pages), chunk=1,
+                                tasks_per_process=PARTS_PER_PROCESS)
         fonts = shared_fonts([*parts.values(), *index.values()], sorted({
             (_LANGS[book.lang].counter_style, _LANGS[book.lang].dir) for book in books}))
         joins = []
@@ -702,13 +704,15 @@ class Site:
             html, stamp="SYNTHETIC" if self.memorial.synthetic else None,
             title=f"{lang.t('Book of memory')} — {page.context['heading']}", numbers=None)
 
-    def render_all(self, pages: Iterator[Page], chunk: int | None = None
-                   ) -> dict[str, bytes]:
+    def render_all(self, pages: Iterator[Page], chunk: int | None = None,
+                   tasks_per_process: int | None = None) -> dict[str, bytes]:
         """Render pages in order into path → bytes, on :func:`render_workers` processes.
 
         Each page is a pure function of the memorial and its own context, so the bytes
         do not depend on which process renders it; the results are put back in page
-        order. ``chunk``: pages per task (:data:`RENDER_CHUNK`; a book is one)."""
+        order. ``chunk``: pages per task (:data:`RENDER_CHUNK`; a book part is one).
+        ``tasks_per_process``: a render process ends after that many tasks and a fresh
+        one is forked in its place (:data:`PARTS_PER_PROCESS`; None: they last)."""
         todo = list(pages)
         size = chunk or RENDER_CHUNK
         workers = min(render_workers(), len(todo) // size)
@@ -719,7 +723,13 @@ class Site:
         # bytes cross between processes, never the memorial.
         _FORKED = (self, todo)
         try:
-            with _forked_pool(workers) as pool:
+            if tasks_per_process is not None:
+                # Each fresh render process would import WeasyPrint and decode the
+                # fonts again: done once here, before the forks, and shared with them.
+                from dadkhahi.pdf import prepare
+
+                prepare()
+            with _forked_pool(workers, tasks_per_process) as pool:
                 chunks = [(i, min(i + size, len(todo)))
                           for i in range(0, len(todo), size)]
                 out: dict[str, bytes] = {}
@@ -737,6 +747,16 @@ RENDER_CHUNK = 400
 #: 16 GiB): each part (about 80 pages) is laid out alone, so a render process holds one
 #: part whatever the number of victims, and the parts are joined (``render_books``).
 BOOK_PART = 300
+#: Book parts a render process lays out before it ends and a fresh one is forked from
+#: the build in its place. A render process grew by about 2.5 MiB a part of its own
+#: memory, on and on (stop 30: the whole tree from 1,398 MiB after one part to 1,794 MiB
+#: at 110 of ~430, on course past 2 GiB): pages of Python's object allocator (arenas)
+#: left partly used by what a layout keeps, and pages of the build's objects copied on
+#: reading them (a reference count is a write). A fresh process starts from the build's
+#: pages, shared, again; the cost is its start (~0.1 s with WeasyPrint imported and the
+#: fonts decoded before the fork) against ~13 s of CPU a part.
+#: ``benchmarks/publish/render_growth.py`` measures both.
+PARTS_PER_PROCESS = 8
 #: Names per part of a book's index of names (about 25 pages in two columns).
 INDEX_PART = 3000
 #: The prefix of an entry's anchor in a book (``id="v-{person ID}"``): the index finds
@@ -746,7 +766,7 @@ _FORKED: tuple[Site, list[Page]] | None = None
 
 
 @contextmanager
-def _forked_pool(workers: int) -> Iterator[Any]:
+def _forked_pool(workers: int, tasks_per_process: int | None = None) -> Iterator[Any]:
     """A pool of ``workers`` processes forked from this one, with every object this
     process holds frozen out of their cyclic garbage collector (``gc.freeze``). A full
     collection in a render process would otherwise pass over every object of the build
@@ -759,6 +779,13 @@ def _forked_pool(workers: int) -> Iterator[Any]:
     to its collector (a full pass over them stalled every request), and leaving the
     build's frozen would keep its cyclic garbage for good.
 
+    ``tasks_per_process``: each process ends after that many tasks and the pool forks a
+    fresh one in its place (``maxtasksperchild``), later, from this process unfrozen: so
+    each process also freezes what it was forked with as it starts (the pool's
+    initializer: ``gc.freeze`` moves the generations' lists whole, writing no object's
+    header). Only what the processes were given before they were forked is theirs: a
+    caller that lets go of it after the fork (``_join_all``) must not recycle them.
+
     A pool whose work is done is closed and joined, so its processes end normally and
     run their exit finalizers (a PDF's font configuration removes its temporary folder:
     :func:`dadkhahi.pdf._font_config`); on an error it is terminated."""
@@ -766,7 +793,8 @@ def _forked_pool(workers: int) -> Iterator[Any]:
     if not frozen_before:
         gc.freeze()
     try:
-        pool = mp.get_context("fork").Pool(workers)
+        pool = mp.get_context("fork").Pool(workers, initializer=gc.freeze,
+                                           maxtasksperchild=tasks_per_process)
     finally:
         if not frozen_before:
             gc.unfreeze()
