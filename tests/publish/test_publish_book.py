@@ -7,6 +7,9 @@ in each language; no marker in any book's text; two builds give the same bytes."
 from __future__ import annotations
 
 import io
+import json
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,11 @@ from pypdf.generic import (
     StreamObject,
     TextStringObject,
 )
+from sqlalchemy import select
 from world import MARKERS, World, _linker
 
-from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.domain.vocab import EntityKind, Sensitivity
+from dadkhahi.facts.entities import Support, add_claim
 from dadkhahi.intake.lists import import_list
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.pdf import FONTS
@@ -32,6 +37,7 @@ from dadkhahi.publish.build import build
 from dadkhahi.publish.gate import approve
 from dadkhahi.publish.site import Options
 from dadkhahi.publish.text import translate
+from dadkhahi.store import schema as s
 
 
 def _text(pdf: bytes) -> str:
@@ -229,3 +235,49 @@ def test_romanised_names_are_set_in_vendored_fonts_not_the_machine_s(
         assert families <= vendored, families
         assert "Noto Sans Latin Ext" in families
         assert all(len(ids) == 1 for ids in programs.values()), programs
+
+
+def _last_event_date(world: World, event_type: str) -> str:
+    """The time of the latest ``event_type`` event, as a PDF date (to the second)."""
+    e = s.ledger_events.c
+    with world.store.reading() as conn:
+        body = conn.execute(select(e.body).where(e.type == event_type)
+                            .order_by(e.idx.desc()).limit(1)).scalar_one()
+    time = json.loads(bytes(body))["time"]
+    return "D:" + re.sub(r"\D", "", time[:19]) + "Z"
+
+
+def test_a_book_is_dated_by_the_latest_event_behind_its_entries_never_the_clock(
+        world: World, tmp_path: Path) -> None:
+    build(world.store, "tester", tmp_path / "one", Options(book=True))
+    one = _files(tmp_path / "one")
+    books = sorted(rel for rel in one if rel.endswith(".pdf"))
+    # The last event behind every entry: the sources' approval, after their claims.
+    approved = _last_event_date(world, "publish.approved")
+    for rel in books:
+        info = PdfReader(io.BytesIO(one[rel])).metadata
+        assert info is not None, rel
+        assert info["/CreationDate"] == info["/ModDate"] == approved, (rel, info)
+    # The same store state later (the first build recorded since; the clock moved on):
+    # the same bytes.
+    time.sleep(1.1)
+    build(world.store, "tester", tmp_path / "two", Options(book=True))
+    assert {rel: data for rel, data in _files(tmp_path / "two").items()
+            if rel.endswith(".pdf")} == {rel: one[rel] for rel in books}
+    # One victim of Fars gains a fact: its books take that claim's time, the others
+    # keep their date and bytes.
+    with world.store.transaction("tester") as tx:
+        add_claim(tx, EntityKind.PERSON, world.persons["A-3"], "burial_place",
+                  "SYNTHETIC grave", [Support(world.sources["A"])],
+                  sensitivity=Sensitivity.PUBLIC)
+    claimed = _last_event_date(world, "claim.added")
+    assert claimed > approved
+    build(world.store, "tester", tmp_path / "three", Options(book=True))
+    three = _files(tmp_path / "three")
+    for rel in books:
+        info = PdfReader(io.BytesIO(three[rel])).metadata
+        assert info is not None
+        if rel.endswith(("/all.pdf", "/province-fars.pdf")):
+            assert info["/CreationDate"] == info["/ModDate"] == claimed, rel
+        else:
+            assert three[rel] == one[rel], rel

@@ -13,12 +13,13 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from dadkhahi.analysis.estimates import released_estimates
 from dadkhahi.domain.errors import UserError
 from dadkhahi.publish import manifest as mf
-from dadkhahi.publish.collect import collect
+from dadkhahi.publish.collect import collect, event_time
 from dadkhahi.publish.lock import Waiting, building
 from dadkhahi.publish.search_index import write_search
 from dadkhahi.publish.site import (
@@ -96,7 +97,7 @@ def _build(store: Store, actor: str, out: Path, options: Options, extra: Extra |
     files.update(asset_files())
     # The books: laid out in parts and joined on the render processes.
     step(2)
-    files.update(site.render_books())
+    files.update(site.render_books(partial(event_time, store)))
     files[REDIRECTS] = site.redirect_map()
     files[PLACES_DATA] = places_script(memorial.places)
     step(3)

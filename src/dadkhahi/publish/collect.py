@@ -10,12 +10,13 @@ who pass the gate are). Conflicting values stay side by side, each with its sour
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from dadkhahi.access.disclosure import Audience, bind, condition, disclosable
 from dadkhahi.analysis.estimates import ReleasedEstimate
@@ -45,6 +46,8 @@ class Fact:
     #: The dates as the sources wrote them (Solar Hijri or Gregorian, partial …).
     texts: tuple[str, ...]
     sources: tuple[str, ...]
+    #: The ledger index of the latest event that wrote a claim behind it.
+    changed: int = 0
 
 
 @dataclass
@@ -69,6 +72,15 @@ class Victim:
         """Names in Latin spellings."""
         return [v for v in self.values("name") if not is_persian_script(v)]
 
+    def changed(self, sources: dict[str, Source]) -> int:
+        """The ledger index of the latest event behind what the victim's entry shows:
+        its facts' claims, and the sources they cite (a source's row and its latest
+        approval for publication). Public events only: a protected claim's change is
+        not read into a public date."""
+        return max([f.changed for facts in self.facts.values() for f in facts]
+                   + [sources[src].changed for src in self.sources() if src in sources]
+                   + [0])
+
     def sources(self) -> list[str]:
         """Every source cited on the page, in first-cited order."""
         seen: dict[str, None] = {}
@@ -88,6 +100,9 @@ class Source:
     citation: str | None
     reliability: str
     credibility: str
+    #: The ledger index of the latest event that wrote the source or approved it for
+    #: publication.
+    changed: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,13 +162,13 @@ def _public_claims(conn: Connection, props: tuple[str, ...],
     c, cs = s.claims.c, s.claim_support.c
     rows = conn.execute(
         select(c.id, c.entity_id, c.property, c.value, c.date_earliest, c.date_latest,
-               c.date_text, cs.source_id)
+               c.date_text, cs.source_id, c.ledger_index)
         .join(s.claim_support, cs.claim_id == c.id)
         .where(c.entity_kind == entity_kind, c.property.in_(props),
                c.status.not_in(HIDDEN_CLAIM_STATUSES), condition(public, s.claims))
         .order_by(c.entity_id, c.property, c.id, cs.seq), bind(public))
     grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for _cid, eid, prop, value, lo, hi, text, src in rows:
+    for _cid, eid, prop, value, lo, hi, text, src, index in rows:
         shown = _value_text(value)
         if shown is None:
             continue
@@ -163,14 +178,17 @@ def _public_claims(conn: Connection, props: tuple[str, ...],
             shown = f"{lo or ''}/{hi or ''}"
         # Claims with the same value (a later run, another source) merge into one fact.
         key = (str(eid), str(prop), shown)
-        entry = grouped.setdefault(key, {"lo": lo, "hi": hi, "texts": set(), "src": {}})
+        entry = grouped.setdefault(key, {"lo": lo, "hi": hi, "texts": set(), "src": {},
+                                         "changed": 0})
+        entry["changed"] = max(entry["changed"], int(index))
         if text:
             entry["texts"].add(str(text))
         entry["src"][str(src)] = None
     out: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
     for (eid, prop, shown), entry in grouped.items():
         out[eid][prop].append(Fact(prop, shown, entry["lo"], entry["hi"],
-                                   tuple(sorted(entry["texts"])), tuple(sorted(entry["src"]))))
+                                   tuple(sorted(entry["texts"])), tuple(sorted(entry["src"])),
+                                   entry["changed"]))
     for facts in out.values():
         for prop in facts:
             # Most supported first; ties by value, never by a random ID.
@@ -182,14 +200,29 @@ def _sources(conn: Connection, ids: set[str]) -> dict[str, Source]:
     # Every support of a disclosable claim is public already; asking the rule again
     # costs one query and keeps a source's title out of the site if that ever changed.
     allowed = disclosable(conn, "source", ids, Audience.public())
-    src = s.sources.c
+    src, ap = s.sources.c, s.publication_approvals.c
+    approved = dict(conn.execute(select(ap.source_id, func.max(ap.ledger_index))
+                                 .where(ap.source_id.in_(sorted(allowed)))
+                                 .group_by(ap.source_id)).all())
     out: dict[str, Source] = {}
     for row in conn.execute(select(src.id, src.title, src.kind, src.citation,
-                                   src.reliability, src.credibility)
+                                   src.reliability, src.credibility, src.ledger_index)
                             .where(src.id.in_(sorted(allowed)))):
         out[str(row.id)] = Source(str(row.id), str(row.title), str(row.kind),
-                                  row.citation, str(row.reliability), str(row.credibility))
+                                  row.citation, str(row.reliability), str(row.credibility),
+                                  max(int(row.ledger_index), int(approved.get(row.id) or 0)))
     return out
+
+
+def event_time(store: Store, index: int) -> str:
+    """The time ledger event ``index`` was recorded, as a W3C date-time to the second
+    (``2026-12-04T15:36:10Z``): a book's date in its PDF metadata, taken from the store
+    state it shows, never from the clock."""
+    from dadkhahi.store.ledger_log import get_event
+
+    with store.reading() as conn:
+        time = str(json.loads(get_event(conn, index).body)["time"])
+    return time[:19] + "Z"
 
 
 def _list_titles(conn: Connection, estimates: list[ReleasedEstimate]) -> dict[str, str]:

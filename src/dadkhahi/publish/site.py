@@ -19,7 +19,7 @@ import multiprocessing as mp
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -363,6 +363,9 @@ class Book:
     lang: str
     heading: str
     victims: list[Victim]
+    #: The ledger index of the latest event behind its entries (its date: see
+    #: :meth:`Site.render_books`).
+    changed: int = 0
 
 
 @dataclass
@@ -477,36 +480,54 @@ class Site:
         one entry per victim with its sources, as regional Books of Memory are made."""
         if not self.options.book:
             return []
+        sources = self.memorial.sources
+        changed = {v.id: v.changed(sources) for v in self.memorial.victims}
+
+        def latest(victims: list[Victim]) -> int:
+            return max((changed[v.id] for v in victims), default=0)
+
         out = []
         for code in self.options.languages:
             keys = self.groups.sort_keys[code]
             out.append(Book(f"{code}/book/all.pdf", code, translate(code, "All victims"),
-                            sorted(self.memorial.victims, key=lambda v: keys[v.id])))
+                            sorted(self.memorial.victims, key=lambda v: keys[v.id]),
+                            latest(self.memorial.victims)))
             for group in self.groups.ordered("province"):
                 out.append(Book(f"{code}/book/{group.slug}.pdf", code, group.title[code],
-                                sorted(group.victims, key=lambda v: keys[v.id])))
+                                sorted(group.victims, key=lambda v: keys[v.id]),
+                                latest(group.victims)))
         return out
 
-    def book_parts(self, books: list[Book]) -> Iterator[Page]:
+    def book_parts(self, books: list[Book], dates: Mapping[str, str] | None = None
+                   ) -> Iterator[Page]:
         """Each book in parts of :data:`BOOK_PART` entries, a page each (keyed
-        ``{book's path}#{part}``); the first opens with the book's cover."""
+        ``{book's path}#{part}``); the first opens with the book's cover. ``dates``: a
+        book's path → its date (:meth:`render_books`), set in every part's metadata (the
+        joined book keeps its first part's)."""
         for book in books:
             for start in range(0, max(len(book.victims), 1), BOOK_PART):
                 yield Page(f"{book.path}#{start // BOOK_PART:06d}", "book.html",
                            {"heading": book.heading, "count": len(book.victims),
-                            "cover": start == 0,
+                            "cover": start == 0, "created": (dates or {}).get(book.path),
                             "victims": book.victims[start:start + BOOK_PART]}, book.lang)
 
-    def render_books(self) -> dict[str, bytes]:
+    def render_books(self, when: Callable[[int], str] | None = None) -> dict[str, bytes]:
         """The books' PDFs: their parts laid out on the render processes (a part per
         task); then each book's index of names, which needs the pages the entries fell
         on, laid out the same way; then each book's parts joined and its pages numbered
         (:func:`dadkhahi.pdf.join_pdfs`), a book per task, each font embedded once in it
-        from programs made once for all the books (:func:`dadkhahi.pdf.shared_fonts`)."""
+        from programs made once for all the books (:func:`dadkhahi.pdf.shared_fonts`).
+
+        ``when``: the time of a ledger event by its index (``collect.event_time``): each
+        book's creation and modification dates in its metadata are the time of the
+        latest event behind its entries (:attr:`Book.changed`), so the same store state
+        gives the same bytes, and a book no change touched keeps its date and bytes."""
         from dadkhahi.pdf import anchors, page_count, shared_fonts
 
         books = self.books()
-        parts = self.render_all(self.book_parts(books), chunk=1,
+        dates = {} if when is None else {
+            book.path: when(book.changed) for book in books if book.changed}
+        parts = self.render_all(self.book_parts(books, dates), chunk=1,
                                 tasks_per_process=PARTS_PER_PROCESS)
         mine = {book.path: [key for key in parts if key.partition("#")[0] == book.path]
                 for book in books}
@@ -702,7 +723,8 @@ class Site:
                                entries=entries, anchor=ENTRY_ANCHOR)
         return html_to_pdf(
             html, stamp="SYNTHETIC" if self.memorial.synthetic else None,
-            title=f"{lang.t('Book of memory')} — {page.context['heading']}", numbers=None)
+            title=f"{lang.t('Book of memory')} — {page.context['heading']}",
+            created=page.context.get("created"), numbers=None)
 
     def render_all(self, pages: Iterator[Page], chunk: int | None = None,
                    tasks_per_process: int | None = None) -> dict[str, bytes]:
