@@ -232,3 +232,36 @@ def test_the_command_line_lists_mentions_and_reviews_proposals(
     again = runner.invoke(app, ["--home", home, "documents", "proposals", "--reject",
                                 executed["id"]])
     assert again.exit_code != 0 and "already accepted" in str(again.exception)
+
+
+def test_a_perpetrator_of_the_registry_is_found_by_name_in_either_script(
+        store: Store, tmp_path: Path) -> None:
+    """The issue's "perpetrators" among what the store knows: a person the registry names
+    (in a role on the side of those who acted) has no list records, so the person search
+    never found one (no mention at all before). Found by the whole name in English and
+    Persian; never proposed as executed by the sentence naming the killings; a restricted
+    one is not matched in a public text."""
+    from dadkhahi.domain.vocab import ActType, InvolvementRole
+    from dadkhahi.facts import entities
+
+    with store.transaction("t") as tx:
+        named = entities.create_person(tx, "Bahram Karimzadeh", synthetic=True,
+                                       sensitivity=Sensitivity.PUBLIC)
+        hidden = entities.create_person(tx, "Davoud Sharifnia", synthetic=True,
+                                        sensitivity=Sensitivity.RESTRICTED)
+        act = entities.create_act(tx, ActType.EXECUTION, description="SYNTHETIC act",
+                                  sensitivity=Sensitivity.PUBLIC)
+        for person, level in ((named, Sensitivity.PUBLIC), (hidden, Sensitivity.RESTRICTED)):
+            entities.add_involvement(tx, act, InvolvementRole.PERPETRATOR_ORDERED,
+                                     person_id=person, sensitivity=level)
+    text = ("SYNTHETIC report. Bahram Karimzadeh ordered the executions, with Davoud "
+            "Sharifnia. بهرام کریم‌زاده دستور اعدام‌ها را داد.")
+    item = _document(store, tmp_path, "perp.txt", text)
+    find_mentions(store, item, "t")
+    with store.reading() as conn:
+        persons = [(m["text"], [c["person_id"] for c in m["value"]["candidates"]])
+                   for m in mentions_of(store, conn, item) if m["kind"] == "person"]
+        executed = conn.execute(select(s.proposals.c.id).where(
+            s.proposals.c.item_id == item, s.proposals.c.property == "executed")).all()
+    assert persons == [("Bahram Karimzadeh", [named]), ("بهرام کریم‌زاده", [named])]
+    assert executed == []

@@ -6,9 +6,11 @@ finds, page by page, with each page's character span:
 * **persons**: word windows that may be names (:func:`~dadkhahi.mentions.text.name_windows`)
   whose keys the store knows, resolved with the one person search
   (:func:`dadkhahi.search.persons.search_persons`), so ``Hossein Rezaei`` in an English
-  article finds the records of ``حسین رضایی``. Finding a name and deciding who it is are
-  separate steps: a mention lists every candidate person, and only an unambiguous one is
-  proposed as the claim's subject;
+  article finds the records of ``حسین رضایی``; and **perpetrators**, the registry's
+  persons (named in a role on the side of those who acted, or holding an office), who
+  have no list records, by their whole name's key in either script. Finding a name and
+  deciding who it is are separate steps: a mention lists every candidate person, and
+  only an unambiguous one is proposed as the claim's subject;
 * **places** of the store (prisons, cemeteries…) by their names in either script, and
   **organisations** of the store by their names;
 * **dates**, Solar Hijri and Gregorian (:func:`dadkhahi.persian.dates.find_dates`);
@@ -54,7 +56,8 @@ from sqlalchemy import Connection, select
 from dadkhahi.access.policy import Principal
 from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.ids import new_id
-from dadkhahi.domain.vocab import Role, Sensitivity
+from dadkhahi.domain.vocab import ALLEGED_ROLES, Role, Sensitivity
+from dadkhahi.facts.entities import POSITION
 from dadkhahi.intake.documents import has_own_text, read_text
 from dadkhahi.intake.evidence import ContentErasedError, item_content, resolve_item
 from dadkhahi.intake.transcriptions import DERIVATION as TRANSCRIPTION
@@ -220,11 +223,35 @@ def _known_keys(conn: Connection, keys: set[str]) -> set[str]:
     return known
 
 
+def _registry_keys(conn: Connection, level: Sensitivity) -> dict[str, list[str]]:
+    """The perpetrator registry's persons (``facts.registry``: named in a role on the side
+    of those who acted, or holding an office) by the whole-name key of their name, in
+    either script: key -> person IDs. They have no list records for the person search
+    to find, so their names are matched here. Only those, and only the roles and offices,
+    a reader of the text may see (``_shown``); a protected person's name is sealed and
+    never matched."""
+    p, v, c = s.persons.c, s.involvements.c, s.claims.c
+    shown = _shown(level)
+    named = (select(v.person_id).where(v.role.in_(sorted(ALLEGED_ROLES)),
+                                       v.sensitivity.in_(shown))
+             .union(select(c.entity_id).where(c.entity_kind == "person",
+                                              c.property == POSITION, c.sensitivity.in_(shown))))
+    rows = conn.execute(select(p.id, p.label).where(p.sensitivity.in_(shown),
+                                                     p.id.in_(named)).order_by(p.id)).all()
+    out: dict[str, list[str]] = {}
+    for person_id, label in rows:
+        for part, key in key_strings(name_keys(str(label))):
+            if part == -1:
+                out.setdefault(key, []).append(str(person_id))
+    return out
+
+
 def _persons(
     store: Store, principal: Principal, pages: Sequence[tuple[int, str]],
-    taken: dict[int, list[tuple[int, int]]],
+    taken: dict[int, list[tuple[int, int]]], level: Sensitivity,
 ) -> list[Found]:
-    """Person mentions: windows whose every part the store knows, then the person search."""
+    """Person mentions: windows whose every part the store knows, then the person search;
+    and windows naming one of the perpetrator registry's persons by their whole name."""
     refresh_name_index(store)
     windows: list[tuple[int, str, Span, int, list[tuple[int, str]]]] = []
     for number, text in pages:
@@ -233,6 +260,7 @@ def _persons(
             windows.append((number, text, span, len(run), _person_keys(shown)))
     with store.reading() as conn:
         known = _known_keys(conn, {k for *_, keys in windows for _, k in keys})
+        registry = _registry_keys(conn, level)
     out: list[Found] = []
     # Longest windows first: "Hossein Rezaei Tehrani" before "Hossein Rezaei".
     windows.sort(key=lambda w: (w[0], -w[3], w[2].start))
@@ -242,17 +270,25 @@ def _persons(
         parts = {i for i, _ in keys if i >= 0}
         hit_parts = {i for i, k in keys if k in known}
         whole = any(i == -1 and k in known for i, k in keys)
-        if not parts or not (whole or parts <= hit_parts):
+        named = sorted({p for i, k in keys if i == -1 for p in registry.get(k, ())})
+        if not parts or not (whole or parts <= hit_parts or named):
             continue
         if any(a < span.end and span.start < b for a, b in chosen.get(number, [])):
             continue
         shown = text[span.start:span.end]
         if shown not in searched:
             found = search_persons(store, principal, shown, limit=MAX_CANDIDATES,
-                                   min_score=MIN_PERSON_SCORE)
-            searched[shown] = [{"person_id": h.person_id, "score": round(h.score, 3),
-                                "record_ids": [r.record_id for r in h.records]}
-                               for h in found.hits]
+                                   min_score=MIN_PERSON_SCORE) if whole or (
+                parts and parts <= hit_parts) else None
+            hits: list[dict[str, Any]] = [] if found is None else [
+                {"person_id": h.person_id, "score": round(h.score, 3),
+                 "record_ids": [r.record_id for r in h.records]} for h in found.hits]
+            # The registry's persons the whole name names: the same name, so a full score.
+            listed = {h["person_id"] for h in hits}
+            registry_hits: list[dict[str, Any]] = [
+                {"person_id": p, "score": 1.0, "record_ids": []}
+                for p in named if p not in listed]
+            searched[shown] = [*registry_hits, *hits][:MAX_CANDIDATES]
         candidates = searched[shown]
         if not candidates:
             continue
@@ -309,7 +345,10 @@ def _proposals(
             by["attributed_party"] = {"kind": "organization",
                                       "id": party.value["organization_id"]}
         if words & KILLING_WORDS:
-            for person in (f for f in inside if f.kind == "person"):
+            # Persons of the lists only: a perpetrator named beside the killing word
+            # ("P ordered the executions") is no victim of it.
+            for person in (f for f in inside if f.kind == "person"
+                           and any(c["record_ids"] for c in f.value["candidates"])):
                 subject = _subject(person.value["candidates"])
                 out.append({**common, "property": "executed",
                             "entity_kind": "person" if subject else None,
@@ -379,7 +418,7 @@ def scan_pages(
     for f in found:
         if f.kind in ("place", "date", "organization"):
             taken.setdefault(f.page, []).append((f.start, f.end))
-    found += _persons(store, _searcher(level, actor), pages, taken)
+    found += _persons(store, _searcher(level, actor), pages, taken, level)
     found.sort(key=lambda f: (f.page, f.start, f.end, f.kind))
     proposals: list[dict[str, Any]] = []
     for number, text in pages:
