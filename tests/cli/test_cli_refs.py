@@ -47,6 +47,7 @@ TAKES_PREFIX = {
     ("lists describe", "list_ref"), ("lists import", "compiled_by"),
     ("lists import", "derived_from"), ("lists import", "new_version_of"),
     ("lists import", "source"), ("lists show", "list_ref"), ("lists versions", "list_ref"),
+    ("mentions review", "item"),
     ("persons show", "ref"), ("places add", "parent"), ("places history", "place"),
     ("places show", "ref"), ("places status", "item"), ("places status", "place"),
     ("places status", "record"), ("places status", "source"), ("publish approve", "source"),

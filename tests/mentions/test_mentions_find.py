@@ -265,3 +265,39 @@ def test_a_perpetrator_of_the_registry_is_found_by_name_in_either_script(
             s.proposals.c.item_id == item, s.proposals.c.property == "executed")).all()
     assert persons == [("Bahram Karimzadeh", [named]), ("بهرام کریم‌زاده", [named])]
     assert executed == []
+
+
+def test_mentions_review_walks_the_proposals_and_takes_each_answer(
+        sqlite_store: Store, tmp_path: Path) -> None:
+    """``dadkhahi mentions review`` (the issue's command): each pending proposal shown with
+    its sentence; "a" accepts (asking for the subject when the proposal names none: an
+    empty answer skips it), "r" rejects, "q" stops; what was not answered stays pending."""
+    _names(sqlite_store, tmp_path)
+    item = _document(sqlite_store, tmp_path, "fa.txt", PERSIAN)
+    find_mentions(sqlite_store, item, "t")
+    with sqlite_store.reading() as conn:
+        pending = [dict(r) for r in conn.execute(
+            select(s.proposals.c.id, s.proposals.c.entity_id, s.proposals.c.property)
+            .where(s.proposals.c.item_id == item).order_by(s.proposals.c.ledger_index,
+                                                           s.proposals.c.seq)).mappings()]
+    executed = next(p for p in pending if p["property"] == "executed")
+    count = next(p for p in pending if p["property"] == "victim_count")
+    assert executed["entity_id"] and not count["entity_id"]
+    answers = {executed["id"]: "a\n", count["id"]: "a\n\n"}  # the count: no subject given
+    home = str(sqlite_store.home.path)
+    sqlite_store.engine.dispose()
+    typed = "".join(answers.get(p["id"], "r\n") for p in pending) + "q\n"
+    done = CliRunner().invoke(app, ["--home", home, "mentions", "review", "--item",
+                                    item[:12], "--actor", "reviewer"], input=typed)
+    assert done.exit_code == 0, done.output
+    assert "حسن کریمی" in done.output  # the sentence, as written
+    store = Store.open(Home(Path(home)))
+    try:
+        with store.reading() as conn:
+            status = dict(conn.execute(select(s.proposals.c.id, s.proposals.c.status).where(
+                s.proposals.c.item_id == item)).all())
+    finally:
+        store.engine.dispose()
+    assert status[executed["id"]] == "accepted" and status[count["id"]] == "pending"
+    assert {status[p["id"]] for p in pending if p["id"] not in answers} <= {"rejected"}
+    assert f"1 accepted, {len(pending) - 2} rejected, 1 skipped" in done.output

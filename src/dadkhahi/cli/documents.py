@@ -632,7 +632,72 @@ def release(
                   f"(event {done['event']})", highlight=False)
 
 
+mentions_app = typer.Typer(help="Mentions found in texts, and the claims proposed from "
+                                 "them for review.", no_args_is_help=True)
+
+
+@mentions_app.command("review")
+def review_proposals(
+    item: Annotated[str | None, typer.Option(
+        help="Only this item's proposals (ID, unique prefix or SHA-256 prefix)")] = None,
+    actor: Annotated[str | None, typer.Option(help="Who reviews")] = None,
+) -> None:
+    """Review the proposed claims one by one, oldest first: each shows what it claims,
+    the sentence it was found in and its candidates; answer a to accept (naming the
+    subject when the proposal names none), r to reject, s to skip, q to stop. Nothing
+    becomes a claim without an answer here (or `documents proposals --accept ID`, the
+    same review for scripts)."""
+    from dadkhahi.intake.evidence import resolve_item
+    from dadkhahi.mentions import review
+
+    store = open_store()
+    who = current_actor(actor)
+    with store.reading() as conn:
+        item_id = str(resolve_item(conn, item)["id"]) if item else None
+        rows = review.read_proposals(store, conn, review.proposals_statement(
+            item_id=item_id, status="pending"), limit=10_000)
+    counts = {"accepted": 0, "rejected": 0, "skipped": 0}
+    for n, row in enumerate(rows, 1):
+        with store.reading() as conn:  # an earlier answer may have accepted it as a repeat
+            if review.get_proposal(store, conn, str(row["id"]))["status"] != "pending":
+                continue
+        console.print(Text(f"[{n}/{len(rows)}] {row['id']}  {review.describe(row)}",
+                           style="bold"), soft_wrap=True)
+        console.print(Text(f"    {row['locator']}: ") + Text(str(row.get("sentence") or "")),
+                      soft_wrap=True)
+        others = [c["person_id"] for c in row.get("candidates") or [] if c.get("person_id")]
+        if others:
+            console.print(Text("    candidates: " + ", ".join(others)), soft_wrap=True)
+        answer = typer.prompt("accept, reject, skip or quit [a/r/s/q]", default="s",
+                              show_default=False, err=True).strip().lower()[:1]
+        if answer == "q":
+            break
+        if answer == "r":
+            review.reject(store, str(row["id"]), who)
+            counts["rejected"] += 1
+        elif answer == "a":
+            entity = None
+            if not row.get("entity_id"):
+                given = typer.prompt("subject as KIND:ID (person:per_…; empty: skip)",
+                                     default="", show_default=False, err=True).strip()
+                if not given:
+                    counts["skipped"] += 1
+                    continue
+                entity = _whole(store, review.parse_entity(given))
+            done = review.accept(store, str(row["id"]), who, entity=entity)
+            counts["accepted"] += 1 + len(done["repeats"])
+            console.print(f"    accepted: claim {done['claim_id']} ({done['sensitivity']})"
+                          + (f", with {len(done['repeats'])} repeat(s)" if done["repeats"]
+                             else ""), highlight=False)
+        else:
+            counts["skipped"] += 1
+    console.print(f"{counts['accepted']} accepted, {counts['rejected']} rejected, "
+                  f"{counts['skipped']} skipped", highlight=False)
+
+
 def register(root: typer.Typer) -> None:
-    """Add ``documents`` and the top-level ``search`` to the ``dadkhahi`` app."""
+    """Add ``documents``, ``mentions`` and the top-level ``search`` to the ``dadkhahi``
+    app."""
     root.add_typer(app, name="documents")
+    root.add_typer(mentions_app, name="mentions")
     root.command("search")(search)

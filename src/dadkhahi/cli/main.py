@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                "scans through OCR, DOCX, ODT, HTML, plain text)."),
     "search": ("documents", "Search the extracted text of every document and testimony "
                             "(Persian and English alike)."),
+    "mentions": ("documents", "Mentions found in texts, and the claims proposed from them "
+                              "for review."),
     "testimonies": ("testimonies", "Testimonies: protected witnesses, interviews, "
                                    "transcripts."),
     "consent": ("testimonies", "Consent per recipient for each testimony."),
