@@ -182,3 +182,25 @@ def test_a_queued_extraction_names_its_actor_only_by_pseudonym(
         actors = set(conn.execute(select(s.custody.c.actor).where(
             s.custody.c.item_id != item)).scalars())
     assert actors == {row["params"]["actor"]} and row["created_by"] == row["params"]["actor"]
+
+
+def test_a_file_too_large_to_read_is_kept_and_its_failure_recorded(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The issue's "2 GB scan": a file over MAX_EXTRACT_BYTES is kept and hashed, never
+    read into memory, and the reason is recorded on it (the limit lowered to this small
+    file's size instead of writing gigabytes); a file at the limit is read."""
+    from dadkhahi.intake import documents
+
+    big, fits = tmp_path / "big.txt", tmp_path / "fits.txt"
+    big.write_text("SYNTHETIC scan " * 100, "utf-8")
+    fits.write_text("SYNTHETIC note", "utf-8")
+    ids = _add(store, [big, fits])
+    monkeypatch.setattr(documents, "MAX_EXTRACT_BYTES", fits.stat().st_size)
+    by_id = {row["item_id"]: row for row in _extract(store, ids)["items"]}  # type: ignore[attr-defined]
+    assert by_id[ids[0]]["state"] == "failed"
+    assert f"over {fits.stat().st_size:,} bytes are kept but not read" in by_id[ids[0]]["error"]
+    assert by_id[ids[1]]["state"] == "done"
+    with store.reading() as conn:
+        kept = conn.execute(select(s.items.c.sha256).where(s.items.c.id == ids[0])).scalar_one()
+    assert store.blobs.has(kept)
