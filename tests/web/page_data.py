@@ -64,12 +64,25 @@ def add_facts(world: World) -> dict[str, str]:
     return {"act": act, "official": official, "hidden": hidden, "hidden_act": hidden_act}
 
 
+#: The SYNTHETIC capture histories of the recorded estimates (4,512 persons, a cell of 3).
+CAPTURE_LISTS = ["SYNTHETIC list A", "SYNTHETIC list B", "SYNTHETIC list C"]
+CAPTURE_PATTERNS = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1],
+                    [1, 1, 1]]
+CAPTURE_COUNTS = [2100, 1500, 600, 200, 90, 19, 3]
+
+
 def record_estimate(world: World, estimate_id: str, estimate: float, seed: int) -> None:
     """An ``estimate.computed`` event as the estimate job writes it (SYNTHETIC numbers
     and lists; the linkage run is the world's)."""
+    import numpy as np
+
+    from dadkhahi.analysis.estimates import capture_json, table_sha256
+    from dadkhahi.estimate import table_from_counts
     from dadkhahi.linkage.store_io import latest_run
 
     pub, res = world.objects[PUBLIC], world.objects[Sensitivity.RESTRICTED]
+    table = table_from_counts(CAPTURE_LISTS, np.asarray(CAPTURE_PATTERNS, dtype=np.int64),
+                              np.asarray(CAPTURE_COUNTS, dtype=np.int64))
     with world.store.reading() as conn:
         run = latest_run(conn)
     run_id = None if run is None else str(run["id"])
@@ -81,7 +94,12 @@ def record_estimate(world: World, estimate_id: str, estimate: float, seed: int) 
             "documented": 4512, "estimate": estimate, "low": estimate - 900.5,
             "high": estimate + 1500.5, "level": 0.95, "fixed_low": None,
             "fixed_high": None, "partitions": None, "seed": seed, "link_run_id": run_id,
-            "inputs_sha256": "ab" * 32, "settings": {"method": "loglinear", "lists": [
+            "inputs_sha256": table_sha256(table), "capture": capture_json(table),
+            "diagnostics": {"criterion": "aic", "selected_model": "[AB][AC][BC]",
+                            "selected_df": 1, "se": 412.25,
+                            "interval_method": "profile likelihood (multinomial)",
+                            "warnings": []},
+            "settings": {"method": "loglinear", "lists": [
                 {"list": pub.list_id, "import": pub.list_import,
                  "title": "SYNTHETIC list A", "kind": "victims", "used": True},
                 {"list": res.list_id, "import": res.list_import,

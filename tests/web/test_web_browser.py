@@ -137,6 +137,30 @@ def test_the_dashboard_draws_acts_by_month_prison_and_province(
         context.close()
 
 
+def test_an_estimate_s_capture_histories_overlaps_and_diagnostics(
+        browser: Any, server: Served, facts: dict[str, str]) -> None:
+    """The estimates page's detail in both languages: the capture-history table, the
+    overlap chart (an SVG the page loads) beside its table, the diagnostics; axe clean."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "fa", "analyst")
+        for lang in ("fa", "en"):
+            page.goto(f"{server.url}/{lang}/estimates?estimate=est_{'1' * 20}")
+            section = page.locator("section[aria-labelledby='diagnostics-heading']")
+            image = section.locator("figure.chart img")
+            image.scroll_into_view_if_needed()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                   arg=image.element_handle())
+            assert section.locator("table").first.locator("tbody tr").count() == 8, lang
+            assert section.locator("#overlap-data").count() == 1
+            assert section.locator("dl.facts dt").count() >= 4, lang
+            assert axe_problems(page) == [], lang
+            section.screenshot(path=str(shot_name("estimate-diagnostics", lang, "desktop")))
+    finally:
+        context.close()
+
+
 def test_sign_in_by_keyboard_then_sign_out(browser: Any, server: Served) -> None:
     context = browser.new_context()
     try:

@@ -98,3 +98,31 @@ def test_dashboard_shows_the_released_estimate(app: FastAPI, world: World,
     assert en.status_code == 200 and "with a 95% interval from 6,121 to 8,522" in en.text
     fa = client.get("/fa/")
     assert fa.status_code == 200 and "۹۵٪" in fa.text
+
+
+def test_the_capture_histories_overlaps_and_diagnostics_of_an_estimate(
+        app: FastAPI, world: World, recorded: dict[str, str]) -> None:
+    """The detail of one estimate: its capture histories (verified against the recorded
+    hash), the overlap of each pair of lists drawn with its table beside, and the
+    estimator's diagnostics; outside the team the small cells are merged."""
+    team = client_for(app, world, "analyst")
+    page = team.get("/en/estimates", params={"estimate": recorded["released"]}).text
+    detail = page.split('id="diagnostics-heading"')[1]
+    assert "has the hash the estimate recorded" in detail
+    assert "2,100" in detail and "<td>3</td>" in detail  # every cell, to the team
+    assert "Persons on both" in detail and "203" in detail and "[AB][AC][BC]" in detail
+    assert f"/en/estimates/overlap.svg?estimate={recorded['released']}" in detail
+    chart = team.get("/en/estimates/overlap.svg", params={"estimate": recorded["released"]})
+    assert chart.status_code == 200 and b"<svg" in chart.content
+    assert "sandbox" in chart.headers["content-security-policy"]
+    persian = team.get("/fa/estimates", params={"estimate": recorded["released"]}).text
+    assert "۲٬۱۰۰" in persian.split('id="diagnostics-heading"')[1]
+    outside = client_for(app, world, "anonymous").get(
+        "/en/estimates", params={"estimate": recorded["released"]}).text
+    merged = outside.split('id="diagnostics-heading"')[1]
+    assert "<td>3</td>" not in merged and "<td>19</td>" not in merged
+    assert "2 small cells" in merged and "<td>22</td>" in merged
+    # Not released to the public: neither its detail nor its chart.
+    hidden = client_for(app, world, "anonymous").get(
+        "/en/estimates/overlap.svg", params={"estimate": recorded["unreleased"]})
+    assert hidden.status_code == 404

@@ -30,6 +30,7 @@ from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.estimate import EstimateResult, Options, estimate, histories_to_table
 from dadkhahi.estimate.pooled import estimate_over_partitions
 from dadkhahi.estimate.run import Progress
+from dadkhahi.estimate.table import STRATUM
 from dadkhahi.linkage.draws import DrawSettings
 from dadkhahi.linkage.views import (
     _import_order,
@@ -225,6 +226,49 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def capture_json(table: pd.DataFrame) -> dict[str, Any]:
+    """A capture-history table as ``estimate.computed`` keeps it: its columns (a 0/1
+    column per list, ``count`` and, stratified, ``stratum``) and rows, in order. It is
+    aggregate (counts per pattern of lists, never a person) and its hash is the event's
+    ``inputs_sha256`` (:func:`capture_table` gives it back, :func:`table_sha256` checks)."""
+    return {"columns": [str(c) for c in table.columns],
+            "rows": _plain(table.to_numpy(dtype=object).tolist())}
+
+
+def capture_table(capture: dict[str, Any]) -> pd.DataFrame:
+    """The table :func:`capture_json` kept, typed as it was (0/1 and counts integers)."""
+    table = pd.DataFrame(capture["rows"], columns=capture["columns"])
+    for column in table.columns:
+        if column != STRATUM:
+            table[column] = table[column].astype("int64")
+    return table
+
+
+#: Significant digits kept of every number of an estimate's diagnostics (the same
+#: figures in two homes, whatever the last bits of a CPU's arithmetic).
+DIAGNOSTIC_DIGITS = 6
+
+
+def _significant(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _significant(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_significant(v) for v in value]
+    if isinstance(value, float) and value != 0:
+        return float(f"{value:.{DIAGNOSTIC_DIGITS}g}")
+    return value
+
+
+def diagnostics_json(result: EstimateResult) -> dict[str, Any]:
+    """What the estimator recorded about its run (model, latent classes, seed, chain
+    length and convergence, the models compared, interval method …) and its warnings,
+    as plain JSON to :data:`DIAGNOSTIC_DIGITS` significant digits. The linkage part is
+    in the settings already."""
+    kept = {k: v for k, v in result.diagnostics.items() if k not in ("linkage", "lists")}
+    out: dict[str, Any] = _significant(_plain({**kept, "warnings": list(result.warnings)}))
+    return out
+
+
 def _rounded(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
@@ -284,6 +328,8 @@ def record_estimate(store: Store, actor: str, done: StoreEstimate,
             "seed": done.options.seed,
             "link_run_id": run_id,
             "inputs_sha256": table_sha256(done.table),
+            "capture": capture_json(done.table),
+            "diagnostics": diagnostics_json(r),
             "settings": settings,
             "versions": software_versions(),
             "computed_at": utc_now(),

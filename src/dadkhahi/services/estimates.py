@@ -48,8 +48,8 @@ def estimate_counts(
 _RELEASED_TO = {True: ("public", "team"), False: ("public",)}
 
 
-def stored_estimates(store: Store, principal: Principal, limit: int = 50
-                     ) -> list[dict[str, Any]]:
+def stored_estimates(store: Store, principal: Principal, limit: int = 50,
+                     only: str | None = None) -> list[dict[str, Any]]:
     """Recorded estimates of the store, newest first, each with its releases.
 
     Who sees which: holders of ``analyse`` every released estimate and every other that
@@ -57,12 +57,14 @@ def stored_estimates(store: Store, principal: Principal, limit: int = 50
     protected list counts its persons, so it is as protected as that list); other team
     members those released to the team or the public; everyone else those released to the
     public (as the dashboard shows them). An estimate holds counts, intervals, settings
-    and hashes, never a record.
+    and hashes, never a record. ``only``: that estimate alone (or nothing).
     """
     if not 1 <= limit <= 500:
         raise ValidationError("limit must be between 1 and 500")
     e, r = s.estimates.c, s.estimate_releases.c
     stmt = select(s.estimates).order_by(e.computed_at.desc(), e.id.desc()).limit(limit)
+    if only is not None:  # one estimate, under the same rule
+        stmt = stmt.where(e.id == only)
     if not principal.can(Permission.ANALYSE):
         released = select(r.estimate_id).where(r.audience.in_(_RELEASED_TO[principal.team]))
         stmt = stmt.where(e.id.in_(released))
@@ -87,3 +89,56 @@ def stored_estimates(store: Store, principal: Principal, limit: int = 50
     for row in rows:
         row["releases"] = by_estimate.get(str(row["id"]), [])
     return rows
+
+
+def estimate_detail(store: Store, principal: Principal, estimate_id: str
+                    ) -> dict[str, Any] | None:
+    """What one estimate rests on, as the reader may see it (None: not visible): its
+    capture-history table (counts per pattern of lists), the overlap of each pair of
+    lists, and the estimator's diagnostics.
+
+    The table is aggregate, but outside the team (``principal.team`` false) small
+    counts single people out: its cells go through the small-number rule
+    (:func:`dadkhahi.access.small_counts.merge_small`: cells under 5 merged into one
+    "other" row that is not small itself), and a small overlap or list size is
+    suppressed (:func:`dadkhahi.access.overview.suppressed`). ``verified``: the kept
+    table still has the hash the estimate recorded (None for an estimate recorded before
+    tables were kept: it has no table to show).
+    """
+    from dadkhahi.access.overview import suppressed
+    from dadkhahi.access.small_counts import merge_small
+
+    rows = stored_estimates(store, principal, 1, only=estimate_id)
+    if not rows:
+        return None
+    row = rows[0]
+    out: dict[str, Any] = {"estimate": row, "diagnostics": row.get("diagnostics") or {},
+                           "capture": None}
+    capture = row.get("capture")
+    if not capture:
+        return out
+    # Imported here: pandas and the analysis package load only when a table is shown.
+    from dadkhahi.analysis.estimates import capture_table, table_sha256
+    from dadkhahi.estimate.table import COUNT, STRATUM
+
+    table = capture_table(capture)
+    lists = [c for c in table.columns if c not in (COUNT, STRATUM)]
+    stratified = STRATUM in table.columns
+    cells = [((tuple(int(r[x]) for x in lists), str(r[STRATUM]) if stratified else None),
+              int(r[COUNT])) for _, r in table.iterrows()]
+    merged = merge_small(cells) if not principal.team else None
+    sizes = {x: int(table.loc[table[x] == 1, COUNT].sum()) for x in lists}
+    pairs = [(a, b, int(table.loc[(table[a] == 1) & (table[b] == 1), COUNT].sum()))
+             for i, a in enumerate(lists) for b in lists[i + 1:]]
+    out["capture"] = {
+        "lists": lists,
+        "stratified": stratified,
+        "cells": cells if merged is None else merged.shown,
+        "other": None if merged is None else merged.other,
+        "merged": 0 if merged is None else len(merged.merged),
+        "total": int(table[COUNT].sum()) if merged is None else merged.total,
+        "sizes": {x: suppressed(n, principal) for x, n in sizes.items()},
+        "overlaps": [(a, b, suppressed(n, principal)) for a, b, n in pairs],
+        "verified": table_sha256(table) == row["inputs_sha256"],
+    }
+    return out

@@ -17,9 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dadkhahi.access.policy import Permission
-from dadkhahi.domain.errors import UserError
+from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.services import estimates, jobs
-from dadkhahi.web.charts import estimates_svg
+from dadkhahi.web.charts import bars_svg, estimates_svg
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, register
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
@@ -50,12 +50,43 @@ SHOWN = 20
 CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
+#: What an estimator's diagnostics are called on the page (others by their key).
+DIAGNOSTICS = {
+    "iterations": N_("Sweeps of the chains"), "max_iterations": N_("Sweeps at most"),
+    "chains": N_("Chains"), "converged": N_("Converged"), "rhat": N_("R-hat"),
+    "ess": N_("Effective sample size"), "min_ess": N_("Effective sample size wanted"),
+    "max_classes": N_("Latent classes at most"),
+    "occupied_classes_mean": N_("Latent classes occupied (mean)"),
+    "alpha_mean": N_("Concentration (mean)"), "seed": N_("Seed"),
+    "posterior_mean": N_("Posterior mean"), "posterior_sd": N_("Posterior standard deviation"),
+    "warm_start": N_("Started from an earlier run"), "criterion": N_("Criterion"),
+    "selected_model": N_("Model selected"), "selected_df": N_("Its degrees of freedom"),
+    "se": N_("Standard error"), "interval_method": N_("Interval method"),
+    "multinomial_estimate": N_("Multinomial estimate"), "search": N_("Models searched"),
+    "estimand": N_("What is estimated"),
+}
+
+
+def _detail_id(request: Request, rows: list[dict[str, Any]]) -> str | None:
+    """The estimate whose diagnostics are shown: ``?estimate=`` if it is on the page,
+    else the newest."""
+    wanted = request.query_params.get("estimate")
+    ids = [str(r["id"]) for r in rows]
+    return wanted if wanted in ids else (ids[0] if ids else None)
+
+
 async def _page(request: Request, lang: str, errors: dict[str, str] | None = None,
                 entered: dict[str, str] | None = None, status: int = 200) -> Response:
     current = await visitor(request)
-    rows = await run_in_threadpool(estimates.stored_estimates, request.app.state.store,
-                                   current.principal, SHOWN)
+    store = request.app.state.store
+    rows = await run_in_threadpool(estimates.stored_estimates, store, current.principal,
+                                   SHOWN)
+    chosen = _detail_id(request, rows)
+    detail = None if chosen is None else await run_in_threadpool(
+        estimates.estimate_detail, store, current.principal, chosen)
     return render(request, "estimates.html", {
+        "detail": detail, "diagnostic_labels": DIAGNOSTICS,
+        "detail_row": None if chosen is None else [str(r["id"]) for r in rows].index(chosen) + 1,
         "rows": rows, "methods": METHODS, "strata": STRATA, "audiences": AUDIENCES,
         "may_run": current.principal.can(Permission.ANALYSE), "errors": errors or {},
         "entered": entered or {"method": "lcmcr", "by": "", "seed": "1", "level": "95"},
@@ -74,6 +105,21 @@ async def chart(request: Request, lang: LangDep, current: VisitorDep) -> Respons
     rows = await run_in_threadpool(estimates.stored_estimates, request.app.state.store,
                                    current.principal, SHOWN)
     svg = await run_in_threadpool(estimates_svg, rows, lang)
+    return Response(svg, media_type="image/svg+xml", headers={
+        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": CHART_POLICY})
+
+
+@router.get("/estimates/overlap.svg")
+async def overlap_chart(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The overlap of each pair of lists of one estimate (``?estimate=``), a bar per row
+    of the table beside it (a suppressed small overlap drawn as nothing)."""
+    chosen = request.query_params.get("estimate", "")
+    detail = await run_in_threadpool(estimates.estimate_detail, request.app.state.store,
+                                     current.principal, chosen)
+    if detail is None or detail["capture"] is None:
+        raise NotFoundError("no such estimate")
+    counts = [n or 0 for _, _, n in detail["capture"]["overlaps"]]
+    svg = await run_in_threadpool(bars_svg, counts, lang)
     return Response(svg, media_type="image/svg+xml", headers={
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": CHART_POLICY})
 
