@@ -141,6 +141,21 @@ def test_two_homes_store_the_same_weight_for_each_field_of_each_kept_pair(
         assert len(pairs) == len(reached) - 1, person
 
 
+def test_two_homes_keep_the_same_capture_table_and_diagnostics(
+    two_homes: list[tuple[Store, ListsOutcome]],
+) -> None:
+    # The estimate's own table (aggregate, no record id) and its LCMCR diagnostics.
+    kept = []
+    for store, _ in two_homes:
+        e = s.estimates.c
+        with store.reading() as conn:
+            kept.append(conn.execute(select(e.capture, e.diagnostics, e.inputs_sha256)
+                                     .order_by(e.ledger_index)).first())
+    assert kept[0] is not None and kept[0].capture is not None
+    assert kept[0] == kept[1]
+    assert {"seed", "iterations", "ess", "max_classes"} <= set(kept[0].diagnostics)
+
+
 def test_the_run_records_seed_settings_versions_and_input_hashes(
     two_homes: list[tuple[Store, ListsOutcome]],
 ) -> None:

@@ -138,3 +138,44 @@ def test_the_memorial_as_built_is_downloaded_by_who_may_publish(app: FastAPI,
                           headers=world.headers(who)).status_code == 403, who
     assert client_for(app, world, "anonymous").get(link.group(1)).status_code == 303
     assert admin.get("/api/memorial/archive").status_code == 401
+
+
+def test_review_decisions_are_applied_as_a_job_from_the_review_queue(
+        app: FastAPI, world: World) -> None:
+    """"Apply the review decisions" (review queue and jobs page, analysts): a job the
+    worker runs, re-clustering the last model run's pairs with every decision, recorded
+    as a run of kind ``decisions`` under the signed-in user; a reviewer without
+    ``analyse`` is not offered it and is refused."""
+    from dadkhahi.jobs.worker import run_next
+    from dadkhahi.linkage.store_io import latest_run
+
+    analyst = client_for(app, world, "analyst")
+    page = analyst.get("/en/review").text
+    assert 'value="apply"' in page
+    r = analyst.post("/en/jobs", data={"csrf": csrf_of(page), "action": "apply"})
+    assert r.status_code == 303 and r.headers["location"] == "/en/jobs"
+    job = queue.list_jobs(world.store, created_by=world.user_ids["analyst"], limit=1)[0]
+    assert job.kind == "linkage.apply" and job.state is JobState.QUEUED
+    while run_next(world.store) is not None:  # the queue may hold others' jobs
+        pass
+    done = queue.get(world.store, job.id)
+    assert done.state is JobState.SUCCEEDED and done.result is not None
+    with world.store.reading() as conn:
+        run = latest_run(conn)
+    assert run is not None and run["kind"] == "decisions" and run["id"] == done.result[
+        "run_id"]
+    assert "Review decisions applied" in analyst.get("/en/jobs").text
+    # Its counts cover every record, protected ones too: withheld from the analyst, who
+    # holds no grant (as a linkage run's are).
+    from dadkhahi.access.policy import Principal
+    from dadkhahi.domain.vocab import Role
+    from dadkhahi.services import jobs
+
+    seen = jobs.jobs_for(world.store, Principal(user_id=world.user_ids["analyst"],
+                                                username="analyst", role=Role.ANALYST), 5)
+    mine = next(j for j in seen if j["id"] == job.id)
+    assert mine["result"].get("counts_withheld") and "persons" not in mine["result"]
+    reviewer = client_for(app, world, "researcher")
+    refused = reviewer.post("/en/jobs", data={"csrf": csrf_of(reviewer.get("/en/jobs").text),
+                                              "action": "apply"})
+    assert refused.headers["location"] == "/en/jobs?error=1"

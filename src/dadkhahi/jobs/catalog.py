@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "documents.capture": "dadkhahi.intake.capture:capture_job",
     MENTIONS_FIND: "dadkhahi.mentions.jobs:find_job",
     "linkage.run": "dadkhahi.linkage.jobs:run_linkage_job",
+    "linkage.apply": "dadkhahi.linkage.jobs:run_apply_job",
     "estimate.store": "dadkhahi.analysis.jobs:estimate_job",
     "case.bundle": "dadkhahi.cases.jobs:bundle_job",
     "memorial.publish": "dadkhahi.publish.jobs:publish_job",

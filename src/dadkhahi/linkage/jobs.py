@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 #: The job kind (a name in :mod:`dadkhahi.jobs.catalog`).
 KIND = "linkage.run"
+#: Re-clustering the last model run's pairs with every decision so far (no training).
+APPLY_KIND = "linkage.apply"
 
 
 def job_params(
@@ -52,4 +54,22 @@ def run_linkage_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> di
         backend=str(params.get("backend", "duckdb")),
         threshold=None if threshold is None else float(threshold),
         seed=None if seed is None else int(seed), progress=say)
+    return dataclasses.asdict(report)
+
+
+def run_apply_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Apply every review decision so far (``params``: actor): the last model run's
+    cached pairs re-clustered, recorded as a ``link.run`` of kind ``decisions`` (all or
+    nothing, as a run: a retry applies them again)."""
+    from dadkhahi.jobs.queue import actor_name
+    from dadkhahi.linkage.service import apply_decisions
+
+    steps = 0
+
+    def say(message: str) -> None:
+        nonlocal steps
+        steps += 1
+        ctx.progress(steps, None, note=message, force=True)
+
+    report = apply_decisions(store, actor_name(store, str(params["actor"])), progress=say)
     return dataclasses.asdict(report)

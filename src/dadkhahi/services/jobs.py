@@ -44,11 +44,11 @@ from dadkhahi.store.store import Store
 LINKAGE_PRIORITY = queue.DEFAULT_PRIORITY
 ESTIMATE_PRIORITY = queue.DEFAULT_PRIORITY
 #: Where each kind's result is read in full (besides the job's own ``result``).
-RESULT_URLS = {"linkage.run": "/api/linkage/stats"}
+RESULT_URLS = {"linkage.run": "/api/linkage/stats", "linkage.apply": "/api/linkage/stats"}
 #: Strata an estimate of the store may be split by.
 STRATA = ("province", "city", "prison", "period")
 #: Kinds whose result and notes count every list record, seen or not by the viewer.
-COUNTS_EVERY_RECORD = frozenset({"linkage.run", "estimate.store"})
+COUNTS_EVERY_RECORD = frozenset({"linkage.run", "linkage.apply", "estimate.store"})
 #: What of a run's result goes to a viewer who may not see every record.
 _UNCOUNTED = ("run_id", "kind", "ledger_index", "seconds")
 _NUMBER = re.compile(r"\d[\d,.]*\s*")
@@ -107,6 +107,19 @@ def enqueue_linkage(
     from dadkhahi.linkage.jobs import KIND, job_params
 
     job = queue.enqueue(store, KIND, job_params(store, principal.name, backend, threshold, seed),
+                        created_by=principal.user_id, priority=LINKAGE_PRIORITY)
+    return _views(store, principal, [job])[0]
+
+
+def enqueue_apply(store: Store, principal: Principal) -> dict[str, Any]:
+    """Queue the review decisions' taking effect without training again (``analyse``):
+    ``linkage.service.apply_decisions`` in the worker, as ``POST /api/linkage/apply``
+    runs it in the request."""
+    require(principal, Permission.ANALYSE)
+    from dadkhahi.jobs.queue import actor_alias
+    from dadkhahi.linkage.jobs import APPLY_KIND
+
+    job = queue.enqueue(store, APPLY_KIND, {"actor": actor_alias(store, principal.name)},
                         created_by=principal.user_id, priority=LINKAGE_PRIORITY)
     return _views(store, principal, [job])[0]
 

@@ -33,7 +33,8 @@ router = page_router()
 register("/jobs", N_("Jobs"), _signed_in)
 
 #: Job kinds and states as shown.
-KINDS = {"linkage.run": N_("Linkage run"), "estimate.store": N_("Estimate"),
+KINDS = {"linkage.run": N_("Linkage run"), "linkage.apply": N_("Review decisions applied"),
+         "estimate.store": N_("Estimate"),
          "ledger.verify": N_("Ledger verification"), "case.bundle": N_("Court bundle"),
          "memorial.publish": N_("Memorial build"), "documents.extract": N_("Text extraction"),
          "documents.capture": N_("Web page capture"),
@@ -94,6 +95,8 @@ async def act(request: Request, lang: LangDep) -> Response:
         if form.get("action") == "link":
             await run_in_threadpool(jobs.enqueue_linkage, store, current.principal,
                                     "duckdb", None, None)
+        elif form.get("action") == "apply":
+            await run_in_threadpool(jobs.enqueue_apply, store, current.principal)
         elif form.get("action") == "publish":
             await run_in_threadpool(lambda: jobs.enqueue_publication(
                 store, current.principal, book=form.get("book") == "1"))

@@ -56,6 +56,7 @@ async def queue(request: Request, lang: LangDep, current: VisitorDep,
     return render(request, "review.html", {
         "pair": pair, "rows": rows, "progress": progress, "decisions": SHOWN,
         "comparisons": COMPARISONS,
+        "may_apply": current.principal.can(Permission.ANALYSE),
         "error": tr("That decision could not be recorded. Reload the queue.") if error
         else None,
     }, current, lang)
