@@ -64,7 +64,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dadkhahi.publish.site import Book
@@ -192,7 +192,7 @@ def build_once(home: Path, out: Path, book: bool = False,
     held: list[int] = []
     render_books = Site.render_books
 
-    def timed(site: Site) -> dict[str, bytes]:
+    def timed(site: Site, *args: Any, **kwargs: Any) -> dict[str, bytes]:
         # What the collection after each part of a join passes over when the books are
         # joined in this process (a single-process build: join_memory.py --heap-objects).
         # Counted by freezing them (a list of them all would add to the peak measured).
@@ -200,7 +200,7 @@ def build_once(home: Path, out: Path, book: bool = False,
         held.append(gc.get_freeze_count())
         gc.unfreeze()
         started, cpu = time.perf_counter(), _cpu()
-        out = render_books(site)
+        out = render_books(site, *args, **kwargs)
         if out:
             books.append((time.perf_counter() - started, _cpu() - cpu, len(out)))
         return out
