@@ -281,3 +281,58 @@ def test_a_book_is_dated_by_the_latest_event_behind_its_entries_never_the_clock(
             assert info["/CreationDate"] == info["/ModDate"] == claimed, rel
         else:
             assert three[rel] == one[rel], rel
+
+
+def test_a_latin_source_line_reads_left_to_right_in_the_persian_book(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # WeasyPrint has no dir="auto": a Latin title in a Persian book was set right to
+    # left, its full stop at its left end (".SYNTHETIC list …"). Each piece of user text
+    # now has its direction written out, and a title's full stop is inside its isolate.
+    import lxml.html
+    import pymupdf
+
+    from dadkhahi import pdf as pdf_module
+    from dadkhahi.publish.collect import Fact, Memorial, Source, Victim
+    from dadkhahi.publish.gate import GateResult
+
+    title, citation = "SYNTHETIC list of names (benchmark)", "SYNTHETIC citation, page 3"
+    source = Source("src-1", title, "list", citation, "B", "2")
+    names = [Fact("name", name, None, None, (), ("src-1",))
+             for name in ("کاوه ساختگی", "Kaveh Sakhtegi")]
+    victim = Victim("person-1", {"name": names, "prison": [
+        Fact("prison", "Evin Prison", None, None, (), ("src-1",))]}, synthetic=True)
+    book_site = site.Site(Memorial([victim], [], {"src-1": source}, GateResult(), [], [], {},
+                                   True), Options(book=True, languages=("fa",)))
+    laid_out: list[str] = []
+    real = pdf_module.html_to_pdf
+
+    def keep(html: str, **options: Any) -> bytes:
+        laid_out.append(html)
+        return real(html, **options)
+
+    monkeypatch.setattr(pdf_module, "html_to_pdf", keep)
+    book = next(b for b in book_site.books() if b.path == "fa/book/all.pdf")
+    pdf = book_site.render(next(book_site.book_parts([book])))
+    # The structure: the line's pieces each in its own direction, the stop in the title's.
+    tree = lxml.html.fromstring(laid_out[0])
+    line = tree.xpath("//ol[@class='sources']/li")[0]
+    pieces = [(b.get("dir"), b.text_content()) for b in line.xpath("bdi")]
+    assert pieces == [("ltr", f"{title}."), ("ltr", citation)], pieces
+    assert "." not in "".join(line.xpath("text()"))
+    heading = tree.xpath("//article//h2//bdi")
+    assert [(b.get("dir"), b.text_content()) for b in heading] == [
+        ("rtl", "کاوه ساختگی"), ("ltr", "Kaveh Sakhtegi")]
+    # The page as drawn (text extraction mirrors the brackets of a right-to-left
+    # paragraph, so the glyphs' places are read): the line's one full stop is right of
+    # the title's words, after "(benchmark)", not left of them.
+    page = pymupdf.open(stream=pdf)[0]
+    words = page.search_for("SYNTHETIC list of names")
+    assert len(words) == 1
+    found = words[0]
+    stops = [c["bbox"] for block in page.get_text("rawdict")["blocks"]
+             for row in block.get("lines", []) for span in row["spans"]
+             for c in span["chars"]
+             if c["c"] == "." and abs((c["bbox"][1] + c["bbox"][3]) / 2
+                                      - (found.y0 + found.y1) / 2) < 2]
+    assert len(stops) == 1, stops
+    assert stops[0][0] > found.x1, (stops, found)

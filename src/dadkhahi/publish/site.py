@@ -48,7 +48,7 @@ from dadkhahi.persian.lexicon import Namespace
 from dadkhahi.persian.normalize import normalize_script, to_ascii_latin
 from dadkhahi.publish.collect import ALLOWED, Fact, Memorial, Place, Victim
 from dadkhahi.publish.search_index import SearchVictim, search_markup
-from dadkhahi.publish.text import LANGUAGE_NAMES, translate
+from dadkhahi.publish.text import LANGUAGE_NAMES, text_dir, translate
 
 LANGUAGES = ("fa", "en")
 #: Files the site takes from the assets mechanism: path under ``assets/static`` → in site.
@@ -390,7 +390,7 @@ class Site:
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         self.env.globals.update(facts_in_order=facts_in_order, source_numbers=source_numbers,
                                 disagree=disagree, refs=refs,
-                                primary_name=primary_name)
+                                primary_name=primary_name, text_dir=text_dir)
 
     @cached_property
     def groups(self) -> Groups:

@@ -11,6 +11,7 @@ sentence fails the build (``KeyError``): it never shows English on a Persian pag
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -38,6 +39,24 @@ def translate(lang: str, message: str) -> str:
     return _persian()[message] if lang == "fa" else message
 
 
+def text_dir(text: str) -> str:
+    """The direction HTML's ``dir="auto"`` gives ``text``: its first strongly
+    directional character's (Unicode bidi class L: ``ltr``; R or AL: ``rtl``), ``ltr``
+    if it has none.
+
+    The book's templates write it out for every piece of user text (a name, a source's
+    title): WeasyPrint has no ``dir="auto"`` (nor ``unicode-bidi``) and lays such an
+    element out in its parent's direction, so a Latin title in a Persian book was set
+    right to left, its full stop at its left end."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return "ltr"
+
+
 def extract() -> Catalog:
     """Every message the memorial shows, as a catalogue template."""
     return catalogue.extract(PACKAGE, _METHODS, KEYWORDS, _OPTIONS)
@@ -48,4 +67,4 @@ def update() -> tuple[int, int]:
     return catalogue.update(CATALOGUE, extract())
 
 
-__all__ = ["CATALOGUE", "LANGUAGE_NAMES", "extract", "translate", "update"]
+__all__ = ["CATALOGUE", "LANGUAGE_NAMES", "extract", "text_dir", "translate", "update"]
