@@ -69,6 +69,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     exists,
     false,
     func,
@@ -425,6 +426,7 @@ def _forget_built() -> None:
     """Drop every statement built with the rule (a consent rule came or went)."""
     _BUILT.clear()
     _COUNTS.clear()
+    _GROUPS.clear()
     _REFERENCES.clear()
     _GENERATION[0] += 1
 
@@ -476,6 +478,7 @@ COUNTED_BY: dict[str, tuple[str, ...]] = {
 }
 
 _COUNTS: dict[tuple[str, Tier, bool], Select[Any]] = {}
+_GROUPS: dict[tuple[str, Tier, bool], Select[Any]] = {}
 _REFERENCES: dict[tuple[str, Tier, bool, ColumnElement[Any]], ColumnElement[bool]] = {}
 
 
@@ -501,6 +504,24 @@ def count_statement(key: tuple[Tier, bool], table: Table) -> Select[Any]:
                  .where(_Rules(*key).rule(table.name)(alike)))
     _COUNTS[(table.name, *key)] = found
     return found
+
+
+def group_statement(key: tuple[Tier, bool], table: Table) -> Select[Any]:
+    """SQL: every group of rows of ``table`` alike in what the rule reads
+    (:data:`COUNTED_BY`: its columns, in that order), and whether its rows may go to
+    audiences with this key (a last column ``shown``, 1 or 0; execute with
+    :func:`bind`). The rule runs once per group, as in :func:`count_statement`: for a
+    read that must tell which of many rows a reader may see (the person search's
+    postings) without running the rule on each row."""
+    found = _GROUPS.get((table.name, *key))
+    if found is not None:
+        return found
+    columns = [table.c[name] for name in COUNTED_BY[table.name]]
+    alike = select(*columns).group_by(*columns).cte(f"groups_{table.name}")
+    shown = case((_Rules(*key).rule(table.name)(alike), 1), else_=0).label("shown")
+    made: Select[Any] = select(*alike.c, shown)
+    _GROUPS[(table.name, *key)] = made
+    return made
 
 
 def names_disclosable(key: tuple[Tier, bool], table: Table,
@@ -568,6 +589,7 @@ __all__ = [
     "disclosable",
     "disclosable_ids",
     "generation",
+    "group_statement",
     "may_disclose",
     "names_disclosable",
     "register_consent",

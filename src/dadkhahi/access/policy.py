@@ -34,6 +34,7 @@ from dadkhahi.access.disclosure import (
     condition_for,
     count_statement,
     generation,
+    group_statement,
     names_disclosable,
 )
 from dadkhahi.domain.errors import UserError
@@ -173,6 +174,16 @@ def count_visible_rows(conn: Connection, principal: Principal, table: Table) -> 
                             params(principal)).scalar_one())
 
 
+def visible_groups(conn: Connection, principal: Principal, table: Table
+                   ) -> list[tuple[tuple[Any, ...], bool]]:
+    """Every group of rows of ``table`` alike in what the rule reads
+    (:data:`dadkhahi.access.disclosure.COUNTED_BY`: those columns' values, in that
+    order) and whether this principal may see its rows (the rule once per group:
+    :func:`disclosure.group_statement`)."""
+    return [(tuple(row[:-1]), bool(row[-1])) for row in conn.execute(
+        group_statement(_key(principal), table), params(principal))]
+
+
 def visible_ref(principal: Principal, table: Table,
                 column: ColumnElement[Any]) -> ColumnElement[bool]:
     """SQL condition: ``column`` names a row of ``table`` this principal may see, checked
@@ -199,6 +210,7 @@ __all__ = [
     "require",
     "visible",
     "visible_for",
+    "visible_groups",
     "visible_ids",
     "visible_ref",
 ]
