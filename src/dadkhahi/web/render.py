@@ -22,7 +22,7 @@ from typing import Any
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from dadkhahi import assets
@@ -34,11 +34,19 @@ from dadkhahi.web.security import Visitor, apply_cookies
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
+# ident and user_text are called for every ID and name on a page (a search page's hits:
+# hundreds of times): the text is escaped and put between the tags directly, not through
+# Markup.format (Python's string.Formatter: 484 calls of it a search page, 161 after).
+# escape() of a str is the same escaping; a Markup added to a Markup is not escaped again.
+_LTR, _AUTO = Markup('<bdi dir="ltr" class="id">'), Markup('<bdi dir="auto">')
+_END = Markup("</bdi>")
+
+
 def ident(value: object) -> Markup:
     """An identifier shown as typed, left to right, isolated from the text around it."""
     if value is None or value == "":
         return Markup("")
-    return Markup('<bdi dir="ltr" class="id">{}</bdi>').format(str(value))
+    return _LTR + escape(str(value)) + _END
 
 
 def user_text(value: object) -> Markup:
@@ -46,7 +54,7 @@ def user_text(value: object) -> Markup:
     if value is None or value == "":
         return Markup("")
     shown = safe_display_name(str(value))
-    return Markup('<bdi dir="auto">{}</bdi>').format(shown)
+    return _AUTO + escape(shown) + _END
 
 
 def language_label(language: i18n.Language, value: object) -> Markup:
