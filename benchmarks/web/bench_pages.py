@@ -31,8 +31,9 @@ time), the 500-record person page (its first page: the person page shows 20 reco
 about 100 claims at a time), the review queue, places, acts' timeline. Prints per
 page the wall time per request (p50, p95, max), the CPU time of this process per request
 (user + system, every thread: the server's whole cost on SQLite, whose reads run in
-process) and the HTML's size, with the load average before and after: on a shared
-machine the wall figures are loaded figures, the CPU figures much less so.
+process; the mean, and p50 and p95 of each request's own) and the HTML's size, with the
+load average before and after: on a shared machine the wall figures are loaded figures,
+the CPU figures much less so.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int,
         "timeline of acts": get("/timeline"),
     }
     print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'CPU ms/req':>10} "
-          f"{'HTML KB':>8}")
+          f"{'CPU p50':>8} {'CPU p95':>8} {'HTML KB':>8}")
     for name, make in pages.items():
         if only and not any(word in name for word in only):
             continue
@@ -262,18 +263,21 @@ async def measure(app: Any, token: str, asked: dict[str, list[str]], n: int,
             status, _ = await call(app, method, path, headers=headers, body=body)
             assert status == 200, (name, path, status)
         wall: list[float] = []
+        spent: list[float] = []  # CPU of each request (every thread of this process)
         size = 0
         c0 = cpu()
         for i in range(n):
             method, path, headers, body = make(i)
-            t0 = time.perf_counter()
+            t0, u0 = time.perf_counter(), cpu()
             status, answer = await call(app, method, path, headers=headers, body=body)
             wall.append(time.perf_counter() - t0)
+            spent.append(cpu() - u0)
             assert status == 200, (name, path, status)
             size = max(size, len(answer))
         used = (cpu() - c0) / n
         print(f"{name:<28} {pct(wall, 0.5) * 1e3:8.1f} {pct(wall, 0.95) * 1e3:8.1f} "
-              f"{max(wall) * 1e3:8.1f} {used * 1e3:10.1f} {size / 1024:8.1f}", flush=True)
+              f"{max(wall) * 1e3:8.1f} {used * 1e3:10.1f} {pct(spent, 0.5) * 1e3:8.1f} "
+              f"{pct(spent, 0.95) * 1e3:8.1f} {size / 1024:8.1f}", flush=True)
 
 
 def main() -> None:
