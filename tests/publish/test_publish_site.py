@@ -14,7 +14,7 @@ from world import MARKERS, World
 from dadkhahi.publish.build import build
 from dadkhahi.publish.collect import Fact
 from dadkhahi.publish.manifest import announced_key
-from dadkhahi.publish.site import Lang
+from dadkhahi.publish.site import Lang, Options
 from dadkhahi.publish.verify import verify
 
 
@@ -337,3 +337,34 @@ def test_a_process_that_froze_its_objects_keeps_them_frozen_through_a_build_s_po
     finally:
         gc.unfreeze()
         sys.setswitchinterval(switch)
+
+
+def test_with_a_public_address_a_sitemap_lists_every_page_but_the_redirects(
+        world: World, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    base = "https://memorial.example/mirror/"
+    out = tmp_path / "site"
+    build(world.store, "tester", out, Options(base_url=base))
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ET.parse(out / "sitemap.xml").getroot()
+    parts = [loc.text or "" for loc in index.findall("s:sitemap/s:loc", ns)]
+    assert parts == [f"{base}sitemaps/pages-0001.xml"]
+    urls = [loc.text or "" for loc in ET.parse(out / "sitemaps" / "pages-0001.xml")
+            .getroot().findall("s:url/s:loc", ns)]
+    assert urls == sorted(set(urls))
+    pages = {url.removeprefix(base) for url in urls}
+    assert all(url.startswith(base) for url in urls)
+    for code in ("fa", "en"):
+        victims = {world.persons[key] for key in ("A-1", "A-2", "A-3")}
+        assert {f"{code}/victims/{pid}.html" for pid in victims} <= pages
+        assert {f"{code}/index.html", f"{code}/about.html", f"{code}/search.html"} <= pages
+    # Every address is a page of the site, none of them a redirect.
+    for page in pages:
+        assert (out / page).is_file(), page
+        assert 'http-equiv="refresh"' not in (out / page).read_text("utf-8"), page
+    text = (out / "sitemap.xml").read_text() + (out / "sitemaps" / "pages-0001.xml").read_text()
+    assert not any(marker in text for marker in MARKERS.values())
+    # Without a public address there is none (a sitemap's addresses are absolute).
+    build(world.store, "tester", tmp_path / "plain")
+    assert not (tmp_path / "plain" / "sitemap.xml").exists()

@@ -93,12 +93,16 @@ def _build(store: Store, actor: str, out: Path, options: Options, extra: Extra |
         memorial = collect(store, conn, released)
     site = Site(memorial, options)
     step(1)
-    files = site.render_all(site.content_pages())
+    pages = list(site.content_pages())
+    files = site.render_all(iter(pages))
     files.update(asset_files())
     # The books: laid out in parts and joined on the render processes.
     step(2)
     files.update(site.render_books(partial(event_time, store)))
     files[REDIRECTS] = site.redirect_map()
+    files.update(site.sitemap([
+        *(page.path for page in pages if page.template != "redirect.html"),
+        *(page.path for page in site.about_pages({}))]))
     files[PLACES_DATA] = places_script(memorial.places)
     step(3)
     files.update(search_files(site))

@@ -19,12 +19,13 @@ import multiprocessing as mp
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 import jdatetime
 import jinja2
@@ -65,6 +66,11 @@ ASSET_FILES = {
     "vendor/vazirmatn/Vazirmatn-Variable.woff2": "assets/vazirmatn/Vazirmatn-Variable.woff2",
     "vendor/vazirmatn/OFL.txt": "assets/vazirmatn/OFL.txt",
 }
+#: The sitemap index (``Site.sitemap``) and the addresses per sitemap file.
+SITEMAP = "sitemap.xml"
+SITEMAP_URLS = 50_000
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_XML = '<?xml version="1.0" encoding="UTF-8"?>\n'
 #: Folder reserved for the offline search shards (``index/``), built beside the pages.
 INDEX_DIR = "index"
 #: The public places for the map, as a classic script calling a global callback
@@ -597,6 +603,29 @@ class Site:
             return []
         return [("book/all.pdf", {c: translate(c, "All victims") for c in LANGUAGES})] + [
             (f"book/{g.slug}.pdf", g.title) for g in self.groups.ordered("province")]
+
+    def sitemap(self, paths: Iterable[str]) -> dict[str, bytes]:
+        """With a public address (``base_url``), the sitemap protocol's files
+        (sitemaps.org), so a search engine finds every victim's page: ``sitemap.xml``,
+        an index of ``sitemaps/pages-NNNN.xml`` of at most :data:`SITEMAP_URLS`
+        addresses each (the protocol's limit). ``paths``: the site's pages to list (not
+        the redirects). Sorted and without dates (a build reads no clock). None without a
+        public address: a sitemap's addresses must be absolute."""
+        if not self.options.base_url:
+            return {}
+        base = self.options.base_url.rstrip("/") + "/"
+        urls = sorted(xml_escape(base + path) for path in paths)
+        files: dict[str, bytes] = {}
+        for n, start in enumerate(range(0, len(urls), SITEMAP_URLS), 1):
+            lines = "".join(f"<url><loc>{url}</loc></url>\n"
+                            for url in urls[start:start + SITEMAP_URLS])
+            files[f"sitemaps/pages-{n:04d}.xml"] = (
+                f'{_XML}<urlset xmlns="{_SITEMAP_NS}">\n{lines}</urlset>\n').encode()
+        parts = "".join(f"<sitemap><loc>{xml_escape(base + path)}</loc></sitemap>\n"
+                        for path in files)
+        files[SITEMAP] = (f'{_XML}<sitemapindex xmlns="{_SITEMAP_NS}">\n{parts}'
+                          "</sitemapindex>\n").encode()
+        return files
 
     def redirect_map(self) -> bytes:
         """The merged addresses for hosts that answer redirects themselves
