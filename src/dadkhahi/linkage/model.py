@@ -65,6 +65,9 @@ PREDICTION_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("given_skel", "city_key"),
     ("family_skel", "given_init", "region_key"),
     ("given_skel", "family_init", "region_key"),
+    ("family_coarse", "given_init", "region_key"),
+    ("given_coarse", "family_init", "region_key"),
+    ("family_last", "given_init", "region_key"),
     ("id_key",),
 )
 # Largest block a rule compares whole: at most BLOCK_CAP**2 / 2 pairs per block.
