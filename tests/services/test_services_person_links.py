@@ -145,3 +145,22 @@ def test_a_split_is_previewed_then_recorded_as_different_decisions_all_or_none(
     assert pro_a not in shown["records"] and shown["decisions"] == [(pub_b, pub_a)]
     with pytest.raises(ValidationError):
         lists_linkage.split_preview(world.store, analyst, person, [pro_a])
+
+
+def test_links_to_records_on_other_pages_are_shown_by_the_same_rule(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dadkhahi.access import dossier
+
+    person, (pub_a, pub_b, pro_a) = _three_record_person(world)
+    monkeypatch.setattr(dossier, "RECORDS_PAGE", 1)  # one record a page
+
+    def seen(who: str) -> set[frozenset[str]]:
+        found: set[frozenset[str]] = set()
+        for start in range(3):
+            page, _ = person_dossier(world.store, _principal(world, who), person,
+                                     records_from=start)
+            found |= {frozenset((x["record_a"], x["record_b"])) for x in page.links}
+        return found
+
+    assert seen("investigator_g") == {frozenset((pub_a, pub_b)), frozenset((pub_b, pro_a))}
+    assert seen("analyst") == {frozenset((pub_a, pub_b))}  # never the protected record's

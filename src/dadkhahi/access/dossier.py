@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, or_, select
+from sqlalchemy import Connection, Table, and_, or_, select
 
 from dadkhahi.access.audit import ObjectRef
-from dadkhahi.access.policy import Principal, params, visible
+from dadkhahi.access.policy import Principal, params, visible, visible_ref
 from dadkhahi.access.reads import RESOURCES, PendingAudit, read_object, render_rows
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
@@ -44,8 +44,8 @@ class Dossier:
     acts: dict[str, dict[str, Any]]
     items: dict[str, dict[str, Any]]
     decisions: list[dict[str, Any]]
-    #: The links of the latest linkage run between two of this page's records, each with
-    #: its match weight per field (``person_links``), strongest first.
+    #: The links of the latest linkage run from this page's records to records the reader
+    #: may see, each with its match weight per field (``person_links``), strongest first.
     links: list[dict[str, Any]] = field(default_factory=list)
     #: Where this page's records and claims start in the visible ones (their order), and
     #: where the next page's do (None: nothing after these).
@@ -132,7 +132,7 @@ def person_dossier(store: Store, principal: Principal, person_id: str, *,
                        {str(x["act_id"]) for x in involvements}, audited)
         record_ids = [str(x["id"]) for x in records]
         decisions = _decisions(conn, record_ids)
-        links = _links(conn, record_ids)
+        links = _links(conn, principal, record_ids)
     values: dict[str, set[str]] = {}
     for claim in claims:
         values.setdefault(str(claim["property"]), set()).add(repr(claim.get("value")))
@@ -157,17 +157,20 @@ def _decisions(conn: Connection, record_ids: list[str]) -> list[dict[str, Any]]:
     return [dict(x) for x in rows if x["record_a"] in shown and x["record_b"] in shown]
 
 
-def _links(conn: Connection, record_ids: list[str]) -> list[dict[str, Any]]:
-    """The latest linkage run's links between two of these (visible, shown) records:
-    a link naming a record the reader cannot see, or one on another page, is left out,
-    as its weights say how that record's values compare."""
+def _links(conn: Connection, principal: Principal, record_ids: list[str]
+           ) -> list[dict[str, Any]]:
+    """The latest linkage run's links from one of these (visible, shown) records to a
+    record the reader may see, on this page or another (a large person's records come
+    a page at a time): a link naming a record the reader may not see is left out, as its
+    weights say how that record's values compare."""
     if not record_ids:
         return []
     lr, pl = s.link_runs.c, s.person_links.c
     latest = select(lr.id).order_by(lr.ledger_index.desc()).limit(1).scalar_subquery()
     rows = conn.execute(
         select(pl.record_a, pl.record_b, pl.probability, pl.weight, pl.fields)
-        .where(pl.run_id == latest, pl.record_a.in_(record_ids))
-        .order_by(pl.weight.desc(), pl.record_a, pl.record_b)).mappings()
-    shown = set(record_ids)
-    return [dict(x) for x in rows if x["record_b"] in shown]
+        .where(pl.run_id == latest, or_(
+            and_(pl.record_a.in_(record_ids), visible_ref(principal, s.records, pl.record_b)),
+            and_(pl.record_b.in_(record_ids), visible_ref(principal, s.records, pl.record_a))))
+        .order_by(pl.weight.desc(), pl.record_a, pl.record_b), params(principal)).mappings()
+    return [dict(x) for x in rows]
