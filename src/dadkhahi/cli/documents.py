@@ -73,7 +73,7 @@ def _print_outcomes(result: dict[str, Any]) -> None:
     found = result.get("mentions")
     if found:
         console.print(f"{found['mentions']} mention(s) found and {found['proposals']} "
-                      "claim(s) proposed for review (`documents proposals`)", highlight=False)
+                      "claim(s) proposed for review (`dadkhahi mentions review`)", highlight=False)
 
 
 def _existing_source(store: Store, ref: str | None) -> str | None:
