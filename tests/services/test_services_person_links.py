@@ -23,7 +23,7 @@ from sqlalchemy import select
 from dadkhahi.access import passwords
 from dadkhahi.access.dossier import person_dossier
 from dadkhahi.access.policy import Principal
-from dadkhahi.domain.errors import ValidationError
+from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.services import lists_linkage
@@ -164,3 +164,43 @@ def test_links_to_records_on_other_pages_are_shown_by_the_same_rule(
 
     assert seen("investigator_g") == {frozenset((pub_a, pub_b)), frozenset((pub_b, pro_a))}
     assert seen("analyst") == {frozenset((pub_a, pub_b))}  # never the protected record's
+
+
+def _person_row(world: World, record: str) -> tuple[str, str, str, bool]:
+    p, pr = s.persons.c, s.person_records.c
+    with world.store.reading() as conn:
+        pid, label, level, sealed = conn.execute(
+            select(p.id, p.label, p.sensitivity, p.sealed).join(
+                s.person_records, pr.person_id == p.id).where(pr.record_id == record)
+        ).one()
+    return str(pid), str(label), str(level), sealed is not None
+
+
+def test_a_kept_person_left_with_protected_records_only_is_protected_again(
+        world: World) -> None:
+    """A person keeps its id across runs; its label and level must follow its records:
+    a public person split down to protected records must not stay in view, named."""
+    pub, pro = world.objects[Sensitivity.PUBLIC], world.objects[Sensitivity.PROTECTED]
+    together = [(pub.list_record, pro.list_record), (pro.list_record, pro.list_record_b)]
+    run_linkage(world.store, "setup", linker=weighing_linker(world.store, together, []))
+    person, label, level, _ = _person_row(world, pro.list_record)
+    assert level == "public" and label != "[protected]"
+    analyst = _principal(world, "analyst")
+    person_dossier(world.store, analyst, person)  # in view while a public record is in it
+    # The public record goes its own way; the two protected ones keep the person's id.
+    apart = [(pro.list_record, pro.list_record_b)]
+    run_linkage(world.store, "setup", linker=weighing_linker(world.store, apart, []))
+    kept, label, level, sealed = _person_row(world, pro.list_record)
+    assert kept == person
+    assert (label, level, sealed) == ("[protected]", "protected", True)
+    with pytest.raises(NotFoundError):
+        person_dossier(world.store, analyst, person)
+    granted, _ = person_dossier(world.store, _principal(world, "investigator_g"), person)
+    assert {r["id"] for r in granted.records} == {pro.list_record, pro.list_record_b}
+    # And back: the public record rejoins, and the person is public and named again.
+    run_linkage(world.store, "setup", linker=weighing_linker(world.store, together, []))
+    kept, label, level, sealed = _person_row(world, pub.list_record)
+    assert kept == person and level == "public" and not sealed
+    assert label not in ("[protected]", "(no name)")
+    seen, _ = person_dossier(world.store, analyst, person)
+    assert {r["id"] for r in seen.records} == {pub.list_record}

@@ -135,10 +135,35 @@ def person_rows(
     changes: PersonChanges, records: pd.DataFrame, seal: Any, *, synthetic: bool = False
 ) -> list[dict[str, Any]]:
     """The ``persons`` rows of the new persons: label, sensitivity (sealed if protected)."""
-    if not changes.new_persons:
-        return []
     new_ids = {p["id"] for p in changes.new_persons}
-    members = changes.final[changes.final["person_id"].isin(new_ids)].merge(
+    return [{**row, "synthetic": int(synthetic)}
+            for row in _label_rows(new_ids, changes.final, records, seal)]
+
+
+def relabelled_rows(
+    changes: PersonChanges, records: pd.DataFrame, seal: Any
+) -> list[dict[str, Any]]:
+    """Label and sensitivity again for each kept person whose records changed.
+
+    A person keeps its id across runs, so what it is called and who may see it must
+    follow its records: a public person left with protected records only becomes
+    protected (else its existence and old name stay in view of everyone), and a
+    protected-only person that gains open records becomes visible to their readers.
+    """
+    new_ids = {p["id"] for p in changes.new_persons}
+    kept = set(changes.final["person_id"])
+    return _label_rows({p for p in changes.changed if p in kept} - new_ids,
+                       changes.final, records, seal)
+
+
+def _label_rows(
+    ids: set[str], final: pd.DataFrame, records: pd.DataFrame, seal: Any
+) -> list[dict[str, Any]]:
+    # The label is the open records' commonest name; a person with open records is as
+    # visible as its most protected open record; one with none is protected and sealed.
+    if not ids:
+        return []
+    members = final[final["person_id"].isin(ids)].merge(
         records.assign(name=_name(records))[["record_id", "name", "sensitivity"]],
         on="record_id",
     )
@@ -162,24 +187,21 @@ def person_rows(
         .set_index("person_id")["name"]
     )
     rows: list[dict[str, Any]] = []
-    for pid in sorted(new_ids):
+    for pid in sorted(ids):
         if pid in level.index:
-            row = {
+            rows.append({
                 "id": pid,
                 "label": str(labels.get(pid, "(no name)")),
                 "sensitivity": _LEVEL[int(level[pid])],
-                "synthetic": int(synthetic),
-            }
+            })
         else:
             label = str(secret_labels.get(pid, "(no name)"))
-            row = {
+            rows.append({
                 "id": pid,
                 "label": "[protected]",
                 "sealed": seal({"label": label}, pid),
                 "sensitivity": str(Sensitivity.PROTECTED),
-                "synthetic": int(synthetic),
-            }
-        rows.append(row)
+            })
     return rows
 
 

@@ -42,7 +42,7 @@ from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.vocab import LINK_DECISIONS, Sensitivity
 from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD
 from dadkhahi.linkage.field_weights import field_names, pair_rows, spanning_links
-from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons
+from dadkhahi.linkage.persons import build_claims, person_rows, plan_persons, relabelled_rows
 from dadkhahi.linkage.store_io import (
     MODEL_FIELDS,
     latest_run,
@@ -430,6 +430,7 @@ def _record_run(
         stale = stale_linkage_persons(tx.conn)
         changes.changed = sorted(set(changes.changed) | set(stale))
         new_persons = person_rows(changes, records, tx.seal, synthetic=synthetic)
+        relabel = relabelled_rows(changes, records, tx.seal)
         retire = linkage_claims(tx.conn, changes.changed)
         claims = seal_claims(tx, build_claims(changes.final, records, changes.changed))
         cited = {rec for claim in claims for rec in claim[8]}
@@ -457,7 +458,8 @@ def _record_run(
             # one record's link without disclosing the rest of the run.
             "records": link_rows.decision_rows(new_persons, changes.assign, changes.move,
                                                claims, supports, retire, review,
-                                               changes.lineage, meta.get("links", ())),
+                                               changes.lineage, meta.get("links", ()),
+                                               relabel),
         }
         if meta.get("fields"):
             # The comparisons whose weights review and link rows carry, in their order.

@@ -14,6 +14,8 @@ Rows, each with the ``id`` a proof names it by:
 * ``{"id": record, "assign": person}``, ``{"id": record, "move": person}``: the decision;
 * ``{"id": person, "person": {...}}``: a person the run created (its label sealed when
   protected, as before);
+* ``{"id": person, "relabel": {...}}``: a kept person whose records changed, with its
+  label and sensitivity worked out again from them (label sealed when protected);
 * ``{"id": claim, "claim": [person, property, value, level, earliest, latest, text,
   cited records], "supports": {record: [source, item]}}``: a claim written from the
   person's records;
@@ -40,7 +42,7 @@ FIELD_DECIMALS = 3
 #: The key of a run's record count in a batch run (``records`` holds its rows).
 RECORD_COUNT = "record_count"
 _COMPACT = ("new_persons", "assign", "move", "claims", "supports", "retire", "review",
-            "lineage", "links")
+            "lineage", "links", "relabel")
 
 
 def decision_rows(
@@ -48,10 +50,11 @@ def decision_rows(
     move: Sequence[Sequence[str]], claims: Sequence[Sequence[Any]],
     supports: Mapping[str, Sequence[Any]], retire: Sequence[str],
     review: Sequence[Sequence[Any]], lineage: Sequence[Sequence[Any]] = (),
-    links: Sequence[Sequence[Any]] = (),
+    links: Sequence[Sequence[Any]] = (), relabel: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """A run's decisions as batch rows (the module's docstring says each shape)."""
     rows: list[dict[str, Any]] = [{"id": p["id"], "person": dict(p)} for p in new_persons]
+    rows += [{"id": p["id"], "relabel": dict(p)} for p in relabel]
     rows += [{"id": r, "assign": p} for r, p in assign]
     rows += [{"id": r, "move": p} for r, p in move]
     rows += [{"id": c, "retire": True} for c in retire]
@@ -79,6 +82,8 @@ def compact(data: Mapping[str, Any]) -> dict[str, Any]:
             parts["move"].append([row["id"], row["move"]])
         elif "person" in row:
             parts["new_persons"].append(row["person"])
+        elif "relabel" in row:
+            parts["relabel"].append(row["relabel"])
         elif "retire" in row:
             parts["retire"].append(row["id"])
         elif "claim" in row:

@@ -442,6 +442,13 @@ def _link_run(index: int, event: Mapping[str, Any]) -> list[Op]:
     }
     ops: list[Op] = [Insert(s.link_runs, _row(s.link_runs, index, run))]
     ops.extend(Insert(s.persons, _row(s.persons, index, p)) for p in data["new_persons"])
+    # Runs recorded before persons were relabelled carry none.
+    ops.extend(
+        Update(s.persons, {"id": p["id"]}, {
+            "label": p["label"], "sensitivity": p["sensitivity"], "sealed": p.get("sealed"),
+            "ledger_index": index})
+        for p in data.get("relabel") or ()
+    )
     ops.extend(
         Insert(s.person_records, _row(s.person_records, index,
                                       {"record_id": r, "person_id": p, "run_id": run_id}))
