@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from jinja2 import Environment
 
 from dadkhahi.cases.matrix import ElementRow, Evidence, gap_report
-from dadkhahi.pdf import html_to_pdf
+from dadkhahi.pdf import FONTS, html_to_pdf
 
 #: The mark on every page of a report about invented people.
 SYNTHETIC_STAMP = "SYNTHETIC — NOT EVIDENCE"
@@ -64,7 +64,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>{{ h("report") }}</title>
 <style>
-body { font-family: "Vazirmatn", "Noto Sans Arabic", "DejaVu Sans", sans-serif;
+/* The vendored fonts first (pdf.FONTS): a PDF must not take letters from the machine. */
+body { font-family: {{ fonts }}, "Noto Sans Arabic", "DejaVu Sans", sans-serif;
        margin: 2.5rem 2rem; line-height: 1.45; }
 .stamp { position: fixed; inset-block-start: 0; inset-inline: 0; text-align: center;
          background: #b00020; color: #fff; font-weight: bold; padding: .3rem; }
@@ -176,7 +177,8 @@ def render_report(
     return _ENV.from_string(_TEMPLATE).render(
         h=h, title=title, case_id=case_id, threshold=threshold, charges=charges,
         gaps=gap_report(rows, threshold), synthetic=synthetic, banner=banner,
-        stamp=SYNTHETIC_STAMP, exhibits=exhibits)
+        stamp=SYNTHETIC_STAMP, exhibits=exhibits,
+        fonts=", ".join(f'"{font.family}"' for font in FONTS))
 
 
 def report_pdf(
