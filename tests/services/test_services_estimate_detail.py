@@ -7,15 +7,11 @@ small-number rule), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
-import pytest
-from api_world import World, build_world
-from argon2 import PasswordHasher
+from api_world import World
 from sqlalchemy import select
 
-from dadkhahi.access import passwords
 from dadkhahi.access.policy import Principal
 from dadkhahi.analysis.estimates import (
     StoreEstimate,
@@ -27,18 +23,10 @@ from dadkhahi.domain.vocab import Role, Sensitivity
 from dadkhahi.estimate import Options, estimate, table_from_counts
 from dadkhahi.services.estimates import estimate_detail
 from dadkhahi.store import schema as s
-from dadkhahi.store.store import Store
 
 LISTS = ["SYNTHETIC list A", "SYNTHETIC list B", "SYNTHETIC list C"]
 PATTERNS = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]]
 COUNTS = [2100, 1500, 600, 200, 90, 19, 3]
-
-
-@pytest.fixture
-def world(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    return build_world(store, tmp_path)
 
 
 def _recorded(world: World) -> str:

@@ -7,27 +7,13 @@ at every level: a pair with a record someone may not see moves none of their fig
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from api_world import PEOPLE, World, build_world
-from argon2 import PasswordHasher
+from api_world import PEOPLE, World
 from sqlalchemy import select
 
-from dadkhahi.access import passwords
 from dadkhahi.access.disclosure import disclosable
 from dadkhahi.access.policy import Permission, Principal, audience
 from dadkhahi.services import lists_linkage
 from dadkhahi.store import schema as s
-from dadkhahi.store.store import Store
-
-
-@pytest.fixture
-def world(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    # Cheap Argon2: the world adds a user per role; password strength is not under test.
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    return build_world(store, tmp_path)
 
 
 def test_pairs_and_progress_are_the_rule_row_by_row_for_every_reviewer(world: World) -> None:

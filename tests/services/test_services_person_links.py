@@ -6,7 +6,6 @@ rule), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from api_world import (
@@ -14,13 +13,10 @@ from api_world import (
     PRIOR_BITS,
     REVIEW_FIELDS,
     World,
-    build_world,
     weighing_linker,
 )
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from dadkhahi.access import passwords
 from dadkhahi.access.dossier import person_dossier
 from dadkhahi.access.policy import Principal
 from dadkhahi.domain.errors import NotFoundError, ValidationError
@@ -28,14 +24,6 @@ from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.linkage.service import run_linkage
 from dadkhahi.services import lists_linkage
 from dadkhahi.store import schema as s
-from dadkhahi.store.store import Store
-
-
-@pytest.fixture
-def world(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    return build_world(store, tmp_path)
 
 
 def _principal(world: World, name: str) -> Principal:

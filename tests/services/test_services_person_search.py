@@ -5,27 +5,14 @@ page tests run on SQLite only)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from api_world import World, build_world
-from argon2 import PasswordHasher
+from api_world import World
 
-from dadkhahi.access import passwords
 from dadkhahi.access.policy import Principal
 from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.search.persons import MatchedRecord, PersonHit
 from dadkhahi.services import person_search
-from dadkhahi.store.store import Store
-
-
-@pytest.fixture
-def world(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    # Cheap Argon2: the world adds a user per role; password strength is not under test.
-    monkeypatch.setattr(passwords, "_HASHER",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    return build_world(store, tmp_path)
 
 
 def _as(world: World, name: str) -> Principal:
