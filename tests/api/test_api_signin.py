@@ -194,9 +194,9 @@ def test_sessions_expire_idle_are_purged_and_can_be_ended(app: TestClient,
             [conn.execute(select(a.id).order_by(a.created_at.desc())).scalars().first()]
 
 
-def _totp_now(secret: str, offset: int = 0) -> str:
+def _totp_now(secret: str, offset: int = 0, at: float | None = None) -> str:
     totp = pyotp.TOTP(secret)
-    return totp.at(time.time() + 30 * offset)
+    return totp.at((time.time() if at is None else at) + 30 * offset)
 
 
 def test_totp_and_recovery_codes(app: TestClient, store: Store) -> None:
@@ -206,8 +206,12 @@ def test_totp_and_recovery_codes(app: TestClient, store: Store) -> None:
     bad = app.post("/api/auth/factors/totp", headers=_auth(token),
                    json={"secret": fresh["secret"], "code": "000000"})
     assert bad.status_code == 422
+    # One instant for every code below: a 30-second step may end between two requests,
+    # and a code computed after it would be a fresh one, not a replay.
+    t0 = time.time()
+    enrol_code = _totp_now(fresh["secret"], at=t0)
     enrolled = app.post("/api/auth/factors/totp", headers=_auth(token),
-                        json={"secret": fresh["secret"], "code": _totp_now(fresh["secret"])})
+                        json={"secret": fresh["secret"], "code": enrol_code})
     assert enrolled.status_code == 201
     codes = app.post("/api/auth/factors/recovery-codes", headers=_auth(token)).json()["codes"]
     assert len(codes) == 10
@@ -224,10 +228,9 @@ def test_totp_and_recovery_codes(app: TestClient, store: Store) -> None:
     assert app.post("/api/auth/second-factor", headers=_auth(pending["token"]),
                     json={"totp": "123456"}).status_code == 401
     # The code already used to enrol is spent (RFC 6238 5.2): a replay fails.
-    used = _totp_now(fresh["secret"])
     assert app.post("/api/auth/second-factor", headers=_auth(pending["token"]),
-                    json={"totp": used}).status_code == 401
-    nxt = _totp_now(fresh["secret"], 1)
+                    json={"totp": enrol_code}).status_code == 401
+    nxt = _totp_now(fresh["secret"], 1, at=t0)
     done = app.post("/api/auth/second-factor", headers=_auth(pending["token"]),
                     json={"totp": nxt})
     assert done.status_code == 200 and done.json() == {"stage": "full", "factor": "totp"}
