@@ -580,6 +580,21 @@ def test_the_map_draws_the_places_with_the_memorial_s_script(
             page.wait_for_selector("#map[data-markers='1'] .leaflet-interactive",
                                    timeout=15_000)
             page.screenshot(path=str(shot_name("place-map", lang, "desktop")))
+        # A status recorded from the place's page: the section swapped in place (htmx),
+        # the history showing the new dated status as the one shown now; axe clean.
+        page.goto(f"{server.url}/fa/places/{made[0]['id']}")
+        page.select_option("#status #f-status", "destroyed")
+        page.locator("#status #f-date").fill("۱۳۸۷/۱۰/۱۸")
+        page.select_option("#status #f-source_id", world.objects[PUBLIC].source)
+        page.select_option("#status #f-sensitivity", "public")
+        page.evaluate("window.__kept = true")  # gone if the page reloaded
+        page.get_by_role("button", name="ثبت وضعیت").click()
+        page.locator("#status li .status-destroyed").wait_for()
+        assert page.evaluate("window.__kept") is True
+        assert "۱۳۸۷" in page.locator("#status ol").inner_text()
+        assert axe_problems(page) == []
+        page.locator("#status").screenshot(path=str(shot_name("place-status", "fa",
+                                                              "desktop")))
     finally:
         context.close()
 

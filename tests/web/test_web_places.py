@@ -1,4 +1,5 @@
-"""Places: the offline map's data, the list beside it, a place page with its acts."""
+"""Places: the offline map's data, the list beside it, a place page with its acts, and
+its status recorded from the page."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from api_world import World
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_world import client_for
+from sqlalchemy import func, select
+from web_world import client_for, csrf_of
 
 from dadkhahi.access.policy import Principal
 from dadkhahi.domain.dates import DateRange
@@ -23,6 +25,8 @@ from dadkhahi.domain.vocab import (
 )
 from dadkhahi.facts.entities import Support
 from dadkhahi.services import objects
+from dadkhahi.store import schema as s
+from dadkhahi.store.actors import pseudonym_in
 
 
 def test_map_data_list_and_place_page(app: FastAPI, world: World) -> None:
@@ -111,3 +115,107 @@ def test_map_data_is_data_not_code(app: FastAPI, world: World) -> None:
     # A place the visitor may not see is not in the list's data, nor its own (404).
     assert hidden["id"] not in {p["id"] for p in _map_data(client, "/en/places/map-data.js")}
     assert client.get(f"/en/places/{hidden['id']}/map-data.js").status_code == 404
+
+
+def _last_event(world: World, kind: str) -> tuple[int, dict[str, Any]]:
+    e = s.ledger_events.c
+    with world.store.reading() as conn:
+        row = conn.execute(select(e.idx, e.body).where(e.type == kind)
+                           .order_by(e.idx.desc()).limit(1)).one()
+    return int(row.idx), json.loads(row.body)
+
+
+def _events(world: World) -> int:
+    with world.store.reading() as conn:
+        return int(conn.execute(select(func.count()).select_from(s.ledger_events)).scalar_one())
+
+
+def _site(world: World, name: str) -> str:
+    who = "admin_g"
+    principal = Principal(user_id=world.user_ids[who], username=who, role=world.roles[who])
+    return str(objects.create_place(
+        world.store, principal, name, PlaceKind.BURIAL_SITE, name_fa=None, parent_id=None,
+        latitude=None, longitude=None, status=PlaceStatus.UNKNOWN,
+        sensitivity=Sensitivity.PUBLIC)["id"])
+
+
+def test_a_status_is_recorded_from_the_place_page(app: FastAPI, world: World) -> None:
+    """Plain form (redirect) and htmx (the section in place): a dated claim of its source
+    in the ledger under the signed-in user; the place's status follows the latest."""
+    site = _site(world, "SYNTHETIC status site")
+    source = world.objects[Sensitivity.PUBLIC].source
+    client = client_for(app, world, "investigator_g")
+    page = client.get(f"/en/places/{site}").text
+    assert f'action="/en/places/{site}/statuses"' in page and 'name="status"' in page
+    token = csrf_of(page)
+    plain = client.post(f"/en/places/{site}/statuses", data={
+        "csrf": token, "status": "damaged", "date": "۱۳۸۴", "source_id": source,
+        "locator": "p. 2", "sensitivity": "public"})
+    assert plain.status_code == 303, plain.text
+    assert plain.headers["location"] == f"/en/places/{site}#status-heading"
+    _, claim = _last_event(world, "claim.added")
+    assert claim["data"]["entity_id"] == site and claim["data"]["property"] == "status"
+    assert claim["data"]["value"] == "damaged"
+    assert claim["data"]["date_earliest"] == "2005-03-21"  # the Solar Hijri year 1384
+    with world.store.reading() as conn:
+        assert claim["actor"] == pseudonym_in(conn, world.store.keys, "investigator_g")
+    fragment = client.post(f"/fa/places/{site}/statuses", headers={"HX-Request": "true"},
+                           data={"csrf": token, "status": "built_over", "date": "2009-01",
+                                 "source_id": source, "sensitivity": "public"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<section id="status"') and "<html" not in (
+        fragment.text)
+    assert fragment.text.index("رویش ساخته‌اند") > fragment.text.index("آسیب‌دیده")
+    with world.store.reading() as conn:
+        assert conn.execute(select(s.places.c.status).where(s.places.c.id == site)
+                            ).scalar_one() == "built_over"
+    shown = client_for(app, world, "anonymous").get(f"/en/places/{site}").text
+    history = shown[shown.index('id="status-heading"'):shown.index('id="acts-heading"')]
+    assert history.index("damaged") < history.index("built over") < history.index(
+        "shown now")
+    assert "statuses" not in shown  # no form for who may not add facts
+
+
+def test_a_wrong_status_form_is_answered_beside_its_fields(app: FastAPI,
+                                                          world: World) -> None:
+    site = _site(world, "SYNTHETIC status errors")
+    client = client_for(app, world, "analyst")
+    token = csrf_of(client.get(f"/en/places/{site}").text)
+    before = _events(world)
+    hostile = '"><script>alert(1)</script>'
+    wrong = client.post(f"/en/places/{site}/statuses", data={
+        "csrf": token, "status": "unknown", "date": hostile, "sensitivity": "public"})
+    assert wrong.status_code == 422
+    for field in ("status", "date", "source_id"):
+        assert f'id="f-{field}-error"' in wrong.text, field
+    assert "<script>alert(1)" not in wrong.text and "&lt;script&gt;" in wrong.text
+    # htmx: the section again with the errors, not an error page.
+    again = client.post(f"/fa/places/{site}/statuses", headers={"HX-Request": "true"},
+                        data={"csrf": token, "status": "intact", "sensitivity": "public",
+                              "source_id": world.objects[Sensitivity.PROTECTED].source})
+    assert again.status_code == 200 and 'id="f-source_id-error"' in again.text
+    assert "SECRET-" not in again.text
+    assert _events(world) == before
+
+
+def test_the_status_form_follows_the_access_rules(app: FastAPI, world: World) -> None:
+    site = _site(world, "SYNTHETIC status access")
+    pro = world.objects[Sensitivity.PROTECTED]
+    form = {"status": "destroyed", "source_id": world.objects[Sensitivity.PUBLIC].source,
+            "sensitivity": "public"}
+    before = _events(world)
+    viewer = client_for(app, world, "viewer_g")
+    page = viewer.get(f"/en/places/{site}").text
+    assert "statuses" not in page
+    assert viewer.post(f"/en/places/{site}/statuses",
+                       data={"csrf": csrf_of(client_for(app, world, "viewer_g").get(
+                           "/en/search").text), **form}).status_code == 403
+    analyst = client_for(app, world, "analyst")  # adds facts, no grant
+    assert analyst.post(f"/en/places/{site}/statuses", data=form).status_code == 403  # CSRF
+    token = csrf_of(analyst.get("/en/search").text)
+    hidden = analyst.post(f"/en/places/{pro.place}/statuses", data={"csrf": token, **form})
+    missing = analyst.post("/en/places/place_00000000000000000000/statuses",
+                           data={"csrf": token, **form})
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.text == missing.text.replace("place_00000000000000000000", pro.place)
+    assert _events(world) == before

@@ -44,12 +44,15 @@ router = page_router()
 CHOICES = 200
 
 
-def _choices(store: Store, principal: Principal) -> dict[str, list[dict[str, Any]]]:
+def choices(store: Store, principal: Principal,
+            resources: tuple[str, ...] = ("sources", "places", "organizations"),
+            ) -> dict[str, list[dict[str, Any]]]:
     """The sources, places and organisations the visitor may cite or name (audited, as
-    every list read is)."""
+    every list read is), as ``<resource>_listed``."""
     out = {}
-    for resource, sort in (("sources", "title"), ("places", "name"),
-                           ("organizations", "name")):
+    sorts = {"sources": "title", "places": "name", "organizations": "name"}
+    for resource in resources:
+        sort = sorts[resource]
         page, pending = reads.read_page(store, principal, reads.RESOURCES[resource],
                                         reads.PageQuery(sort=sort, limit=CHOICES))
         pending.record(store, principal)
@@ -57,7 +60,7 @@ def _choices(store: Store, principal: Principal) -> dict[str, list[dict[str, Any
     return out
 
 
-def _date(text: str) -> DateRange | None:
+def typed_date(text: str) -> DateRange | None:
     """A date typed in either calendar with any digits, its words kept (None if empty)."""
     if not text:
         return None
@@ -65,13 +68,26 @@ def _date(text: str) -> DateRange | None:
     return DateRange(found.earliest, found.latest, text)
 
 
-def _support(form: dict[str, str]) -> Support:
+def read_date(form: dict[str, str], errors: dict[str, str], tr: Any,
+              name: str = "date") -> DateRange | None:
+    """The date typed in field ``name`` (None if empty); when it is not a date, the
+    error beside the field in ``errors``."""
+    try:
+        return typed_date(form.get(name, ""))
+    except DateParseError:
+        errors[name] = tr("Not a date: write it as 1367/05/12, Mordad 1367 or "
+                          "1988-08-03.")
+        return None
+
+
+def support_of(form: dict[str, str]) -> Support:
+    """The source (and where in it) a form cites."""
     return Support(ascii_digits(form.get("source_id", "")),
                    locator=form.get("locator") or None)
 
 
-def _common(form: dict[str, str], tr: Any) -> dict[str, str]:
-    """Errors of the fields both forms share: the source and the sensitivity."""
+def cited_errors(form: dict[str, str], tr: Any) -> dict[str, str]:
+    """Errors of the fields every sourced form shares: the source and the sensitivity."""
     errors: dict[str, str] = {}
     if not form.get("source_id"):
         errors["source_id"] = tr("Choose the source that says so.")
@@ -83,8 +99,8 @@ def _common(form: dict[str, str], tr: Any) -> dict[str, str]:
 async def _new_page(request: Request, lang: str, current: Any, entered: dict[str, str],
                     errors: dict[str, str], status: int = 200) -> Response:
     store: Store = request.app.state.store
-    choices = await run_in_threadpool(_choices, store, current.principal)
-    return render(request, "act_new.html", {**choices, **labels(), "entered": entered,
+    listed = await run_in_threadpool(choices, store, current.principal)
+    return render(request, "act_new.html", {**listed, **labels(), "entered": entered,
                                             "errors": errors}, current, lang, status)
 
 
@@ -102,20 +118,15 @@ async def create_act(request: Request, lang: LangDep) -> Response:
     current = await visitor(request)
     permitted(request, current, lang, Permission.ADD_FACTS)
     tr = language(lang).gettext
-    errors = _common(form, tr)
+    errors = cited_errors(form, tr)
     if form.get("type") not in ACT_TYPES:
         errors["type"] = tr("Choose what happened.")
-    date = None
-    try:
-        date = _date(form.get("date", ""))
-    except DateParseError:
-        errors["date"] = tr("Not a date: write it as 1367/05/12, Mordad 1367 or "
-                            "1988-08-03.")
+    date = read_date(form, errors, tr)
     if not errors:
         try:
             created = await run_in_threadpool(
                 objects.record_act, request.app.state.store, current.principal,
-                ActType(form["type"]), _support(form),
+                ActType(form["type"]), support_of(form),
                 place_id=form.get("place_id") or None, date=date,
                 description=form.get("description") or None,
                 sensitivity=Sensitivity(form["sensitivity"]))
@@ -144,7 +155,7 @@ async def act_page(request: Request, lang: str, current: Any, act_id: str, *,
         shown, pending = facts.act_view(store, current.principal, act_id)
         pending.record(store, current.principal)
         if may_add:
-            shown.update(_choices(store, current.principal))
+            shown.update(choices(store, current.principal))
         return shown
 
     view = await run_in_threadpool(gather)
@@ -169,7 +180,7 @@ async def add_involvement(request: Request, lang: LangDep, act_id: str) -> Respo
     current = await visitor(request)
     permitted(request, current, lang, Permission.ADD_FACTS)
     tr = language(lang).gettext
-    errors = _common(form, tr)
+    errors = cited_errors(form, tr)
     # An identifier typed wins over a person chosen in the picker.
     person_id = ascii_digits(form.get("person_id", "")) or form.get("person_pick") or None
     organization_id = form.get("organization_id") or None
@@ -184,7 +195,7 @@ async def add_involvement(request: Request, lang: LangDep, act_id: str) -> Respo
                 objects.create_involvement, request.app.state.store, current.principal,
                 act_id, InvolvementRole(form["role"]), person_id=person_id,
                 organization_id=organization_id,
-                sensitivity=Sensitivity(form["sensitivity"]), support=[_support(form)])
+                sensitivity=Sensitivity(form["sensitivity"]), support=[support_of(form)])
         except NotFoundError:
             errors["person_id"] = tr("There is no such person, organisation or source, or "
                                      "you may not see it.")
