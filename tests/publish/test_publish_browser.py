@@ -25,7 +25,14 @@ from dadkhahi.store import schema as s
 # The web tests' browser helpers (and the API world they import).
 for _helpers in ("api", "web"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / _helpers))
-from browser import WIDTHS, Watch, chromium, shot_name  # noqa: E402
+from browser import (  # noqa: E402
+    ROMANISED,
+    WIDTHS,
+    Watch,
+    chromium,
+    fonts_drawing,
+    shot_name,
+)
 
 
 def _axe(page: Any) -> list[str]:
@@ -191,3 +198,22 @@ def test_every_template_opens_from_file_and_passes_axe(world: World, tmp_path: P
     errors = [m for m in watch.console if "XMLHttpRequest" not in m]
     assert not errors, errors
     assert not problems, problems
+
+
+def test_romanised_names_are_drawn_in_the_site_s_own_fonts(world: World,
+                                                             tmp_path: Path) -> None:
+    """Every letter of a romanised name comes from a font the site ships, never from the
+    reader's machine (a Latin-Extended letter used to fall to the system's fonts)."""
+    site = tmp_path / "site"
+    build(world.store, "tester", site)
+    with chromium() as browser:
+        page = browser.new_page()
+        watch = Watch("file://")
+        watch.attach(page)
+        page.goto((site / "en" / f"victims/{world.persons['A-1']}.html").as_uri())
+        page.evaluate("n => { document.querySelector('h1').textContent = n; }", ROMANISED)
+        drawn = fonts_drawing(page, "h1")
+        assert drawn and all(custom for _, custom in drawn), drawn
+        assert {family for family, _ in drawn} <= {"Vazirmatn", "Noto Sans"}, drawn
+        assert any(family == "Noto Sans" for family, _ in drawn), drawn
+    assert not watch.elsewhere and not watch.console, (watch.elsewhere, watch.console)

@@ -171,3 +171,26 @@ def visit_all(browser: Any, base: str, lang: str, pages: list[tuple[str, str]],
 def shot_name(name: str, lang: str, width: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / f"{_SAFE_NAME.sub('-', name.lower())}.{lang}.{width}.png"
+
+
+#: A romanised name with letters Vazirmatn lacks (SYNTHETIC).
+ROMANISED = "Ḥasan ʿAlī Ṭāherī Ṣadeqī"
+
+
+def fonts_drawing(page: Any, selector: str) -> list[tuple[str, bool]]:
+    """The fonts Chromium drew the element's text with: (family, loaded by the page),
+    once every web font its text asks for has loaded and the text is laid out again."""
+    page.evaluate("""async sel => {
+        const el = document.querySelector(sel), css = getComputedStyle(el);
+        await document.fonts.load(`${css.fontWeight} ${css.fontSize} ${css.fontFamily}`,
+                                  el.textContent);
+        await document.fonts.ready;
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }""", selector)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return sorted((f["familyName"], f["isCustomFont"]) for f in fonts)

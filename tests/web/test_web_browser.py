@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 from api_world import PASSWORD, World
-from browser import LATIN_TEXT, axe_problems, shot_name, sign_in, visit_all
+from browser import (
+    LATIN_TEXT,
+    ROMANISED,
+    axe_problems,
+    fonts_drawing,
+    shot_name,
+    sign_in,
+    visit_all,
+)
 from page_data import (
     PUBLIC,
     WITNESS,
@@ -176,6 +184,23 @@ def test_sign_in_by_keyboard_then_sign_out(browser: Any, server: Served) -> None
     finally:
         context.close()
     assert Path(server.log).exists()
+
+
+def test_romanised_names_are_drawn_in_the_workspace_s_own_fonts(browser: Any,
+                                                                  server: Served) -> None:
+    """Every letter of a romanised name comes from a font the server ships (fetched only
+    when a page needs it), never from the reader's machine."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, "en", "researcher")
+        page.evaluate("n => { document.querySelector('h1').textContent = n; }", ROMANISED)
+        drawn = fonts_drawing(page, "h1")
+    finally:
+        context.close()
+    assert drawn and all(custom for _, custom in drawn), drawn
+    assert {family for family, _ in drawn} <= {"Vazirmatn", "Noto Sans"}, drawn
+    assert any(family == "Noto Sans" for family, _ in drawn), drawn
 
 
 def test_find_a_person_typed_in_the_other_script(browser: Any, server: Served) -> None:

@@ -65,6 +65,9 @@ ASSET_FILES = {
     "vendor/world-atlas/LICENSE.txt": "assets/world-atlas/LICENSE.txt",
     "vendor/vazirmatn/Vazirmatn-Variable.woff2": "assets/vazirmatn/Vazirmatn-Variable.woff2",
     "vendor/vazirmatn/OFL.txt": "assets/vazirmatn/OFL.txt",
+    **{f"vendor/@fontsource-variable/noto-sans/{name}": f"assets/noto-sans/{name}"
+       for name in ("noto-sans-latin-ext-wght-normal.woff2", "noto-sans-latin-wght-normal.woff2",
+                    "OFL.txt")},
 }
 #: The sitemap index (``Site.sitemap``) and the addresses per sitemap file.
 SITEMAP = "sitemap.xml"
