@@ -30,6 +30,10 @@ ZWNJ = "\u200c"
         ("Siyyid Yusif Tabataba'i", "Yusif", "Tabataba'i", ("Siyyid",)),
         ("Mirhasan Ali Akbarnezhad", "Hasan Ali", "Akbarnezhad", ("Mir",)),  # glued title
         ("سیدعلی موسوی", "علی", "موسوی", ("سید",)),
+        # German transliterations (j for y): a title, not a given name
+        ("Sejjed Hassan Haschemi", "Hassan", "Haschemi", ("Sejjed",)),
+        ("Sejede Fatemeh Mussawi", "Fatemeh", "Mussawi", ("Sejede",)),
+        ("Sejjedhassan Haschemi", "Hassan", "Haschemi", ("Sejjed",)),  # glued
         ("Mohammad Hashem Zadeh", "Mohammad", "Hashemzadeh", ()),
         ("Saeed Jafar Kia", "Saeed", "Jafarkia", ()),
         ("Mohammad Ali Rezaei", "Mohammad Ali", "Rezaei", ()),
