@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +80,10 @@ def _serving_tuning_restored() -> Iterator[None]:
                     "switch interval): undo what http.serving.served did")
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """URL of a brand-new PostgreSQL database, dropped afterwards."""
+@contextmanager
+def new_pg_database() -> Iterator[str]:
+    """URL of a brand-new PostgreSQL database on the test server, dropped afterwards
+    (skips the test when no server is configured; fails in CI)."""
     base = os.environ.get(PG_ENV)
     if not base:
         if os.environ.get("CI"):
@@ -101,6 +103,20 @@ def pg_url() -> Iterator[str]:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a brand-new PostgreSQL database, dropped afterwards."""
+    with new_pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def other_pg_url() -> Iterator[str]:
+    """A second brand-new PostgreSQL database, for a test comparing two."""
+    with new_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -4,7 +4,11 @@ one the migrations build."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,18 +19,44 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 
 from dadkhahi.store import schema as s
 from dadkhahi.store.db import make_engine
+from dadkhahi.store.home import Home
 from dadkhahi.store.migrate import (
     HEAD_REVISION,
+    MIGRATIONS,
     alembic_config,
     current_revision,
     head_revision,
+    require_rum,
     upgrade,
 )
 from dadkhahi.store.store import Store
+
+#: SHA-256 of every revision script. A revision on main is frozen: homes were built at
+#: it and stamped with its name, and Alembic never runs it again for them (until stop 32
+#: every change was edited into 0001, and no home stamped 0001 ever got one). A schema
+#: change is schema.py plus a NEW revision after the head; add its hash here.
+FROZEN = {
+    "0001": "eca43543390ea2f1bb6d8b22911e59a5ed1f681e20979cc665a44ace0c6bd572",  # = d70a0c9's
+    "0002": "a0b19a42106c5a85ddcb8764b6b2372c39dcba3a1d2dd762b96e77cd2e755aad",
+}
+#: A home written by d70a0c9's code (schema 0001; see its build.py).
+HOME_0001 = Path(__file__).parent / "home_0001"
 
 
 def _compared(_obj: object, name: str | None, type_: str, _reflected: bool,
@@ -38,19 +68,16 @@ def _compared(_obj: object, name: str | None, type_: str, _reflected: bool,
 
 
 @pytest.fixture
-def migrated(tmp_path: Path, backend: str) -> Iterator[Engine]:
-    """An empty database brought to the head by Alembic's migrations, as an existing
-    database is (on PostgreSQL: a schema of its own in the test's database)."""
-    url = os.environ.get("DADKHAHI_DATABASE_URL") or f"sqlite:///{tmp_path / 'migrated.db'}"
+def migrated(tmp_path: Path, backend: str, request: pytest.FixtureRequest
+             ) -> Iterator[Engine]:
+    """An empty database brought to the head by Alembic's migrations, revision after
+    revision, as an existing database is: a file of its own on SQLite, a database of its
+    own on PostgreSQL (never a schema beside a store's: Alembic then found the store's
+    ``alembic_version`` through the search path, saw the head, and migrated nothing)."""
     if backend == "postgresql":
-        with make_engine(url).begin() as conn:
-            conn.execute(text("CREATE SCHEMA migrated"))
-        # public stays on the path after it: the rum extension (one per database) was
-        # made there by the store built first, and the migration's index needs its
-        # operator class; new tables still go to the first schema, migrated.
-        engine = create_engine(url, connect_args={"options": "-csearch_path=migrated,public"})
+        engine = make_engine(request.getfixturevalue("other_pg_url"))
     else:
-        engine = make_engine(url)
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -72,9 +99,11 @@ def _shape(conn: Connection) -> dict[str, Any]:
     shape: dict[str, Any] = {}
     for table in sorted(look.get_table_names()):
         shape[table] = {
-            "columns": [(c["name"], str(c["type"]), c["nullable"], c.get("default"),
-                         c.get("computed"), c.get("autoincrement"))
-                        for c in look.get_columns(table)],
+            # By name, not position: a column a later revision adds comes last in a
+            # migrated table (ALTER TABLE ADD COLUMN), wherever schema.py declares it.
+            "columns": sorted((c["name"], str(c["type"]), c["nullable"], c.get("default"),
+                               repr(c.get("computed")), c.get("autoincrement"))
+                              for c in look.get_columns(table)),
             "primary key": look.get_pk_constraint(table),
             "foreign keys": sorted(map(repr, look.get_foreign_keys(table))),
             "indexes": sorted(map(_index, look.get_indexes(table))),
@@ -195,3 +224,198 @@ def test_without_rum_init_says_in_one_line_that_a_superuser_must_create_it(
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+def test_no_revision_is_edited_after_it_lands() -> None:
+    found = {}
+    for script in sorted((MIGRATIONS / "versions").glob("*.py")):
+        revision = script.name.split("_", 1)[0]
+        found[revision] = hashlib.sha256(script.read_bytes()).hexdigest()
+    changed = sorted(r for r in found if FROZEN.get(r) != found[r])
+    assert not changed, (
+        f"revision(s) {changed} differ from the frozen ones (or are new): a revision on "
+        "main never changes (homes are stamped with it); put a schema change in a NEW "
+        "revision after the head, and list a new revision's SHA-256 in FROZEN")
+    assert sorted(found) == sorted(FROZEN)
+
+
+def _stored(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"$base64"}:
+        return base64.b64decode(value["$base64"])
+    return value
+
+
+def lay_home_0001(home: Home, backend: str) -> dict[str, list[dict[str, object]]]:
+    """The home built by d70a0c9's code (``home_0001``): its files, and its rows in a
+    database built by the frozen revision 0001 (``alembic upgrade 0001``, as that code
+    built it), on this test's backend. Returns the rows."""
+    shutil.copytree(HOME_0001 / "files", home.path)
+    for path in [home.path, *home.path.rglob("*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    rows = json.loads((HOME_0001 / "rows.json").read_text("utf-8"))
+    engine = make_engine(home.database_url())
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        if backend == "postgresql":
+            require_rum(conn)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        # The home as d70a0c9 built it: 0001 still builds it (0001 is frozen).
+        assert _names(conn) == json.loads((HOME_0001 / "schema.json").read_text("utf-8")), (
+            "revision 0001 no longer builds the schema homes were built with at d70a0c9: "
+            "0001 is frozen, a schema change goes in a new revision")
+        found = MetaData()
+        found.reflect(conn)
+        for table in found.sorted_tables:
+            if not rows.get(table.name):
+                continue
+            # Bound through the declared columns' types (the same at 0001 for the
+            # columns 0001 has): a JSON column's None stored as the code stores it.
+            declared = s.metadata.tables[table.name].c
+            target = Table(table.name, MetaData(), *(
+                Column(c.name, declared[c.name].type if c.name in declared else c.type)
+                for c in table.c))
+            conn.execute(insert(target), [{k: _stored(v) for k, v in r.items()}
+                                          for r in rows[table.name]])
+        assert current_revision_of(conn) == "0001"
+    engine.dispose()
+    return rows
+
+
+def current_revision_of(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_a_home_built_at_0001_is_upgraded_when_opened_and_answers_as_a_new_one(
+        tmp_path: Path, backend: str, migrated: Engine) -> None:
+    from dadkhahi.access.dossier import person_dossier
+    from dadkhahi.access.policy import Principal, Role
+    from dadkhahi.jobs import queue
+    from dadkhahi.jobs.worker import run_next
+    from dadkhahi.services.estimates import estimate_detail
+    from dadkhahi.services.facts import timeline_for
+    from dadkhahi.services.lists_linkage import review_for
+    from dadkhahi.store.verify import verify_ledger
+
+    home = Home(tmp_path / "home")
+    rows = lay_home_0001(home, backend)
+    store = Store.open(home)
+    try:
+        assert current_revision(store.engine) == HEAD_REVISION
+        # The schema is the one every new home gets (reflected: columns, keys, indexes
+        # with a partial index's condition, unique and check constraints).
+        with store.engine.connect() as upgraded, migrated.connect() as new:
+            assert _shape(upgraded) == _shape(new)
+            # Every row kept.
+            for name, kept in rows.items():
+                count = upgraded.execute(select(func.count()).select_from(
+                    s.metadata.tables[name])).scalar_one()
+                assert count == len(kept), name
+            report = verify_ledger(upgraded, store.verifier_key())
+        # The replay of the old events into today's tables is, row by row, what the
+        # upgraded home holds (the new columns and table: NULL and empty, as replayed).
+        assert report.ok, report.findings
+        assert report.size == len(rows["ledger_events"])
+
+        with store.reading() as conn:
+            user = conn.execute(select(s.users.c.id)).scalar_one()
+            person = conn.execute(
+                select(s.person_records.c.person_id).group_by(s.person_records.c.person_id)
+                .order_by(func.count().desc(), s.person_records.c.person_id)).scalars().first()
+        analyst = Principal(user_id=user, username="analyst", role=Role.ANALYST)
+        assert person is not None
+        dossier, _ = person_dossier(store, analyst, person)
+        assert len(dossier.records) == 3  # Ali Karimi, on all three lists
+        # The timeline walks the partial date indexes 0002 made: every dated act and
+        # claim the team may see (the protected ones are an investigator's), in order.
+        entries, after, _ = timeline_for(store, analyst)
+        dated = sorted((kind[:-1], str(r["date_earliest"]), str(r["id"]))
+                       for kind in ("acts", "claims") for r in rows[kind]
+                       if r["date_earliest"] and r["sensitivity"] != "protected")
+        assert [(e["kind"], e["date_earliest"], e["row"]["id"]) for e in entries] == sorted(
+            dated, key=lambda x: (x[1], x[2]))
+        assert len(dated) == 14 and after is None
+        queued = review_for(store, analyst, 10)
+        assert len(queued) == len(rows["link_review"]) == 3
+        assert all(pair.get("fields") is None for pair in queued)  # none kept at 0001
+        estimate = rows["estimates"][0]["id"]
+        detail = estimate_detail(store, analyst, str(estimate))
+        assert detail is not None and detail["estimate"]["id"] == estimate
+        assert detail["capture"] is None  # recorded before an estimate kept its table
+        # The job queued at 0001 (a verification of the ledger) runs on the upgraded home.
+        [job] = queue.list_jobs(store)
+        assert run_next(store) is not None
+        ran = queue.get(store, job.id)
+        assert ran.state == "succeeded" and ran.result is not None
+        assert ran.result["ok"] and ran.result["size"] == len(rows["ledger_events"])
+    finally:
+        store.engine.dispose()
+
+
+def test_dadkhahi_upgrades_an_old_home_it_opens_and_refuses_a_newer_one(
+        tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from dadkhahi.cli.main import run
+
+    home = Home(tmp_path / "home")
+    lay_home_0001(home, backend)
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.setattr(sys, "argv", ["dadkhahi", "--home", str(home.path), "status"])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    out, err = capsys.readouterr()
+    assert exited.value.code in (0, None), err
+    engine = make_engine(home.database_url())
+    try:
+        assert current_revision(engine) == HEAD_REVISION
+        # A home a newer dadkhahi migrated: refused in one line saying why, untouched.
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        with pytest.raises(SystemExit) as exited:
+            run()
+        out, err = capsys.readouterr()
+        assert exited.value.code == 2 and out == ""
+        assert err.strip().splitlines() == [
+            "error: this home's database is at schema revision 9999, which this version of "
+            f"dadkhahi does not know (its newest is {HEAD_REVISION}): it was upgraded by a "
+            "newer dadkhahi; run that version (or install it) to open this home"], err
+        assert current_revision(engine) == "9999"
+    finally:
+        engine.dispose()
+
+
+def _names(conn: Connection) -> dict[str, dict[str, list[str]]]:
+    """Tables, columns and indexes by name (as ``home_0001/schema.json`` holds them)."""
+    look = inspect(conn)
+    return {t: {"columns": sorted(c["name"] for c in look.get_columns(t) if c["name"] != "tsv"),
+                "indexes": sorted(str(i["name"]) for i in look.get_indexes(t)
+                                  if i["name"] != "ix_search_segments_tsv"
+                                  and "duplicates_constraint" not in i)}
+            for t in sorted(look.get_table_names())}
+
+
+def test_downgrade_to_0001_gives_back_the_frozen_schema(migrated: Engine) -> None:
+    cfg = alembic_config()
+    with migrated.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        assert _names(conn) == json.loads((HOME_0001 / "schema.json").read_text("utf-8"))
+        command.upgrade(cfg, "head")
+        diff = compare_metadata(MigrationContext.configure(
+            conn, opts={"include_object": _compared}), s.metadata)
+    assert diff == []
+
+
+def test_a_home_stamped_0001_holding_part_of_0002_gets_only_what_it_lacks(
+        store: Store) -> None:
+    # Homes built at a main between d70a0c9 and 0002 were stamped 0001 with 0001 already
+    # edited to hold some of 0002 (000dd9f: the partial indexes; ebb574d: the rest).
+    with store.engine.begin() as conn:
+        before = _shape(conn)
+        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        conn.execute(text("DROP INDEX ix_person_links_record_a"))
+        conn.execute(text("DROP TABLE person_links"))
+    upgrade(store.engine)
+    with store.engine.connect() as conn:
+        assert _shape(conn) == before

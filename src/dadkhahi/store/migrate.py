@@ -12,6 +12,18 @@ Date Database from Scratch" in its cookbook): ``init`` then loads no Alembic at 
 migration's operations; issue 12: ``init`` in < 1 s). The migrations stay the way an
 existing database changes; ``tests/store/test_store_migrations.py`` checks that both
 ways give the same schema, on SQLite and PostgreSQL.
+
+Every command opens its home through :func:`upgrade` (``Store.open``): a home built by an
+older Dadkhahi is migrated to the head as it is opened, and one a newer Dadkhahi
+migrated (a revision these scripts lack) is refused in one line.
+
+The revisions are frozen once on main: 0001 is the schema of d70a0c9 (the last main
+homes were built at before the chain began; until then changes were edited into 0001,
+which a home stamped 0001 never ran again, stop 32), and each schema change since is
+``schema.py`` plus a new revision after the head, with :data:`HEAD_REVISION` moved to
+it. A new column or table that is a projection of ledger events must be filled by its
+revision from what the events already hold, so an upgraded home answers as a home
+built anew from the same ledger (``ledger verify`` compares the two row by row).
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 def alembic_config() -> Config:
@@ -146,11 +158,28 @@ def require_rum(conn: Connection) -> None:
             "'CREATE EXTENSION rum' in this database once") from None
 
 
+def _refuse_unknown(cfg: Config, revision: str | None) -> None:
+    """A database at a revision these scripts do not have was migrated by a newer
+    Dadkhahi: say so in one line (Alembic's own words are "Can't locate revision")."""
+    from alembic.script import ScriptDirectory
+
+    if revision is None:
+        return
+    known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    if revision not in known:
+        raise UserError(
+            f"this home's database is at schema revision {revision}, which this version "
+            f"of dadkhahi does not know (its newest is {HEAD_REVISION}): it was upgraded "
+            "by a newer dadkhahi; run that version (or install it) to open this home")
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database schema to the newest migration (no-op when current).
 
     An empty database is built at the newest schema directly (:func:`create_at_head`);
-    a database holding tables is migrated by Alembic.
+    a database holding tables is migrated by Alembic, from whatever revision it is at
+    (every command opens a home through here: an older home is upgraded as it is
+    opened). A database at a revision newer than this code's is refused (UserError).
     """
     if current_revision(engine) == HEAD_REVISION:
         return
@@ -162,6 +191,7 @@ def upgrade(engine: Engine) -> None:
             return
     command = _alembic_command()
     cfg = alembic_config()
+    _refuse_unknown(cfg, current_revision(engine))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -13,6 +13,11 @@ ledger so that destroying one erases the payload while the tree stays intact.
 
 Times are ISO-8601 text (UTC, ``Z``) and dates ISO ``YYYY-MM-DD`` text, so that
 a replay compares equal on SQLite and PostgreSQL alike.
+
+A change here is half a schema change: the other half is a NEW Alembic revision after
+the head (``store/migrations/versions``; ``store.migrate.HEAD_REVISION`` names it), never
+an edit of a revision already on main (homes are stamped with it and never run it
+again). ``tests/store/test_store_migrations.py`` fails on either half alone.
 """
 
 from __future__ import annotations

@@ -77,11 +77,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.create_index("ix_claims_entity", ["entity_kind", "entity_id"], unique=False)
-        for level in ("public", "restricted", "protected"):  # the timeline's (schema.py)
-            batch_op.create_index(f"ix_claims_dated_{level}", ["date_earliest", "id"],
-                                  unique=False,
-                                  sqlite_where=sa.text(f"sensitivity = '{level}'"),
-                                  postgresql_where=sa.text(f"sensitivity = '{level}'"))
+        batch_op.create_index("ix_claims_dated", ["date_earliest", "id"], unique=False)
 
     op.create_table(
         "data_keys",
@@ -117,8 +113,6 @@ def upgrade() -> None:
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("versions", sa.JSON(), nullable=False),
         sa.Column("computed_at", sa.Text(), nullable=False),
-        sa.Column("capture", sa.JSON(none_as_null=True), nullable=True),
-        sa.Column("diagnostics", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_estimates")),
     )
@@ -339,11 +333,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_acts")),
     )
     with op.batch_alter_table("acts", schema=None) as batch_op:
-        for level in ("public", "restricted", "protected"):  # the timeline's (schema.py)
-            batch_op.create_index(f"ix_acts_dated_{level}", ["date_earliest", "id"],
-                                  unique=False,
-                                  sqlite_where=sa.text(f"sensitivity = '{level}'"),
-                                  postgresql_where=sa.text(f"sensitivity = '{level}'"))
+        batch_op.create_index("ix_acts_dated", ["date_earliest", "id"], unique=False)
     op.create_table(
         "auth_sessions",
         sa.Column("token_sha256", sa.Text(), nullable=False),
@@ -711,7 +701,6 @@ def upgrade() -> None:
         sa.Column("probability", sa.Float(), nullable=True),
         sa.Column("weight", sa.Float(), nullable=True),
         sa.Column("previous_decision", sa.Text(), nullable=True),
-        sa.Column("fields", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["record_a"], ["records.id"], name=op.f("fk_link_review_record_a_records")
@@ -724,30 +713,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run_id", "seq", name=op.f("pk_link_review")),
     )
-    op.create_table(
-        "person_links",
-        sa.Column("run_id", sa.Text(), nullable=False),
-        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("record_a", sa.Text(), nullable=False),
-        sa.Column("record_b", sa.Text(), nullable=False),
-        sa.Column("probability", sa.Float(), nullable=False),
-        sa.Column("weight", sa.Float(), nullable=False),
-        sa.Column("fields", sa.JSON(none_as_null=True), nullable=True),
-        sa.Column("ledger_index", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["record_a"], ["records.id"], name=op.f("fk_person_links_record_a_records")
-        ),
-        sa.ForeignKeyConstraint(
-            ["record_b"], ["records.id"], name=op.f("fk_person_links_record_b_records")
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["link_runs.id"], name=op.f("fk_person_links_run_id_link_runs")
-        ),
-        sa.PrimaryKeyConstraint("run_id", "seq", name=op.f("pk_person_links")),
-    )
-    with op.batch_alter_table("person_links", schema=None) as batch_op:
-        batch_op.create_index("ix_person_links_record_a", ["record_a", "run_id"], unique=False)
-
     op.create_table(
         "person_records",
         sa.Column("record_id", sa.Text(), nullable=False),
@@ -1308,10 +1273,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_person_records_person_id")
 
     op.drop_table("person_records")
-    with op.batch_alter_table("person_links", schema=None) as batch_op:
-        batch_op.drop_index("ix_person_links_record_a")
-
-    op.drop_table("person_links")
     op.drop_table("link_review")
     op.drop_table("link_audit_results")
     op.drop_table("link_audits")
@@ -1364,8 +1325,7 @@ def downgrade() -> None:
 
     op.drop_table("auth_sessions")
     with op.batch_alter_table("acts", schema=None) as batch_op:
-        for level in ("public", "restricted", "protected"):
-            batch_op.drop_index(f"ix_acts_dated_{level}")
+        batch_op.drop_index("ix_acts_dated")
 
     op.drop_table("acts")
     with op.batch_alter_table("access_grants", schema=None) as batch_op:
@@ -1400,8 +1360,7 @@ def downgrade() -> None:
     op.drop_table("data_keys")
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.drop_index("ix_claims_entity")
-        for level in ("public", "restricted", "protected"):
-            batch_op.drop_index(f"ix_claims_dated_{level}")
+        batch_op.drop_index("ix_claims_dated")
 
     op.drop_table("claims")
     op.drop_table("auth_throttle")
