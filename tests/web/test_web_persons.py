@@ -182,3 +182,25 @@ def test_a_person_s_records_and_claims_come_a_page_at_a_time(
     assert "two SYNTHETIC" in second and "three SYNTHETIC" in second
     assert "one SYNTHETIC" not in second and "?records=0&amp;claims=1" in second
     assert "Next page" not in second and "صفحهٔ بعد" not in second
+
+
+def test_a_claim_names_each_of_its_sources_once_with_how_often_it_is_cited(
+        app: FastAPI, world: World) -> None:
+    """A claim supported by many records of one list (the 500-record person's claims are)
+    shows that list once, with the number of its supports, in both languages."""
+    public = world.objects[Sensitivity.PUBLIC]
+    with world.store.transaction("setup") as tx:
+        person = entities.create_person(tx, "Cited person SYNTHETIC",
+                                        sensitivity=Sensitivity.PUBLIC, synthetic=True)
+        entities.add_claim(tx, EntityKind.PERSON, person, "cited", "value SYNTHETIC",
+                           [Support(public.source, locator=f"page {n}") for n in range(3)]
+                           + [Support(public.list_source)], sensitivity=Sensitivity.PUBLIC)
+    with world.store.reading() as conn:
+        titles = dict(conn.execute(select(s.sources.c.id, s.sources.c.title)).all())
+    client = client_for(app, world, "analyst")
+    for lang, cited in (("en", "cited 3 times"), ("fa", "۳ بار استناد شده")):
+        page = client.get(f"/{lang}/persons/{person}").text
+        claims = page[page.index('id="claims-heading"'):page.index('id="acts-heading"')]
+        assert claims.count(f'<bdi dir="auto">{titles[public.source]}</bdi>') == 1
+        assert claims.count(f'<bdi dir="auto">{titles[public.list_source]}</bdi>') == 1
+        assert claims.count(cited) == 1, lang

@@ -60,6 +60,21 @@ SENSITIVITY = {"public": N_("public"), "restricted": N_("restricted"),
                "protected": N_("protected")}
 
 
+def _cited(dossier: Dossier) -> dict[str, list[tuple[str, int]]]:
+    """Each claim's sources in the order its supports first name them, with how many of
+    its supports cite each. A claim about a person of many records is supported by
+    hundreds of records of one list: the list is shown once with that number, not once a
+    record (a page of the 500-record person listed one source 1,160 times)."""
+    cited: dict[str, list[tuple[str, int]]] = {}
+    for claim in dossier.claims:
+        counts: dict[str, int] = {}
+        for support in claim["support"]:
+            source = str(support["source_id"])
+            counts[source] = counts.get(source, 0) + 1
+        cited[str(claim["id"])] = list(counts.items())
+    return cited
+
+
 def _shown_fields(dossier: Dossier) -> list[tuple[str, str]]:
     present = {k for rec in dossier.records for k, v in rec["normalized"].items() if v}
     return [(key, label) for key, label in FIELDS if key in present]
@@ -86,7 +101,8 @@ async def _page(request: Request, lang: str, person_id: str,
     can_decide = current.principal.can(Permission.REVIEW) or current.principal.can(
         Permission.ANALYSE)
     return render(request, "person.html", {
-        "d": dossier, "fields": _shown_fields(dossier), "decisions": DECISIONS,
+        "d": dossier, "fields": _shown_fields(dossier), "cited": _cited(dossier),
+        "decisions": DECISIONS,
         "roles": ROLES, "act_types": ACT_TYPES, "sensitivity": SENSITIVITY,
         "can_decide": can_decide, "errors": errors or {}, "notice": notice,
         "comparisons": COMPARISONS,
