@@ -117,3 +117,37 @@ def test_a_row_one_may_not_see_moves_none_of_ones_counts(world: World) -> None:
     granted = {who: count_visible(world.store, p, COUNTED) for who, p in people.items()}
     for who in people:
         assert granted[who]["persons"] == after[who]["persons"] + (who == "partial"), who
+
+
+def test_the_dashboard_s_counts_are_the_rule_row_by_row_after_events(world: World) -> None:
+    """The overview's counts (the dashboard's; its acts counted with the acts by month,
+    prison and province, its answers kept while the ledger stands still) are, for every
+    principal, the rule row by row, small ones suppressed outside the team; and they are
+    counted again after events, not served from before them."""
+    from dadkhahi.access import answers
+    from dadkhahi.access.overview import COUNTED as SHOWN
+    from dadkhahi.access.overview import acts_by, overview, suppressed
+
+    people = _principals(world)
+    pub, pro = world.objects[PUB], world.objects[PRO]
+
+    def check() -> dict[str, dict[str, int | None]]:
+        seen = {}
+        for who, principal in people.items():
+            acts_by(world.store, principal)  # as the page: the breakdowns, then the counts
+            seen[who] = overview(world.store, principal).counts
+            exact = _row_by_row(world.store, principal)
+            assert seen[who] == {k: suppressed(exact[k], principal) for k in SHOWN}, who
+        return seen
+
+    answers.forget()
+    before = check()
+    with world.store.transaction("setup") as tx:
+        for level, place in ((PUB, pub.place), (PUB, pro.place), (RES, None), (PRO, None)):
+            entities.create_act(tx, ActType.EXECUTION, place_id=place, sensitivity=level)
+        add_record(tx, pub.source, PUB, {"name": "one more public record"})
+    after = check()
+    # The public act at the public place and the restricted one: not the two resting on
+    # protected objects (this admin holds no grant).
+    assert after["admin"]["acts"] == before["admin"]["acts"] + 2  # type: ignore[operator]
+    assert after["admin"]["records"] == before["admin"]["records"] + 1  # type: ignore[operator]
