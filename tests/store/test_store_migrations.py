@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -419,3 +420,30 @@ def test_a_home_stamped_0001_holding_part_of_0002_gets_only_what_it_lacks(
     upgrade(store.engine)
     with store.engine.connect() as conn:
         assert _shape(conn) == before
+
+
+def test_processes_opening_an_old_home_at_once_all_open_it(
+        tmp_path: Path, backend: str) -> None:
+    # `serve --workers 4` opens the home in each worker and in its job thread at once:
+    # each saw revision 0001 and ran the upgrade, and all but one failed (SQLite: the
+    # database was locked by the first; PostgreSQL: the column already existed).
+    home = Home(tmp_path / "home")
+    lay_home_0001(home, backend)
+    go = tmp_path / "go"
+    code = ("import sys, time; from pathlib import Path; "
+            "from alembic import command; "  # loaded before the start, as a race is tight
+            "from dadkhahi.store.home import Home; from dadkhahi.store.store import Store; "
+            f"go = Path({str(go)!r}); (go.parent / sys.argv[1]).touch()\n"
+            "while not go.exists(): time.sleep(0.001)\n"
+            f"Store.open(Home(Path({str(home.path)!r}))).engine.dispose()")
+    opening = [subprocess.Popen([sys.executable, "-c", code, f"ready{n}"],
+                                stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+               for n in range(3)]
+    while len(list(tmp_path.glob("ready*"))) < len(opening):  # all started and waiting
+        time.sleep(0.01)
+    go.touch()
+    failed = [err for p in opening if (err := p.communicate(timeout=120)[1]) and p.returncode]
+    assert not failed, failed[0][-2000:]
+    engine = make_engine(home.database_url())
+    assert current_revision(engine) == HEAD_REVISION
+    engine.dispose()

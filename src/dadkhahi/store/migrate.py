@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from dadkhahi.domain.errors import UserError
+from dadkhahi.store.db import write_transaction
 from dadkhahi.store.schema import metadata
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
 HEAD_REVISION = "0002"
+#: PostgreSQL advisory lock key held while a database is migrated (any fixed number
+#: unused elsewhere: the bytes of "dadkhahi" read as a signed 64-bit integer).
+UPGRADE_LOCK = int.from_bytes(b"dadkhahi", "big", signed=True)
 
 
 def alembic_config() -> Config:
@@ -191,7 +195,16 @@ def upgrade(engine: Engine) -> None:
             return
     command = _alembic_command()
     cfg = alembic_config()
-    _refuse_unknown(cfg, current_revision(engine))
-    with engine.begin() as conn:
+    # One process migrates, the others wait and find the head: ``serve --workers N``
+    # opens the home in every worker at once (each saw the old revision and migrated, and
+    # all but the first failed). SQLite: the write lock from BEGIN; PostgreSQL: a lock of
+    # this transaction's, taken before the revision is read again.
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        revision = conn.execute(VERSION_TABLE.select()).scalar()
+        if revision == HEAD_REVISION:
+            return
+        _refuse_unknown(cfg, revision)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
