@@ -4,11 +4,8 @@ one the migrations build."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,15 +17,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from old_homes import frozen_names, lay_home_0001, names
 from sqlalchemy import (
-    Column,
     Connection,
     Engine,
-    MetaData,
-    Table,
     create_engine,
     func,
-    insert,
     inspect,
     select,
     text,
@@ -43,7 +37,6 @@ from dadkhahi.store.migrate import (
     alembic_config,
     current_revision,
     head_revision,
-    require_rum,
     upgrade,
 )
 from dadkhahi.store.store import Store
@@ -56,8 +49,6 @@ FROZEN = {
     "0001": "eca43543390ea2f1bb6d8b22911e59a5ed1f681e20979cc665a44ace0c6bd572",  # = d70a0c9's
     "0002": "a0b19a42106c5a85ddcb8764b6b2372c39dcba3a1d2dd762b96e77cd2e755aad",
 }
-#: A home written by d70a0c9's code (schema 0001; see its build.py).
-HOME_0001 = Path(__file__).parent / "home_0001"
 
 
 def _compared(_obj: object, name: str | None, type_: str, _reflected: bool,
@@ -240,54 +231,6 @@ def test_no_revision_is_edited_after_it_lands() -> None:
     assert sorted(found) == sorted(FROZEN)
 
 
-def _stored(value: object) -> object:
-    if isinstance(value, dict) and set(value) == {"$base64"}:
-        return base64.b64decode(value["$base64"])
-    return value
-
-
-def lay_home_0001(home: Home, backend: str) -> dict[str, list[dict[str, object]]]:
-    """The home built by d70a0c9's code (``home_0001``): its files, and its rows in a
-    database built by the frozen revision 0001 (``alembic upgrade 0001``, as that code
-    built it), on this test's backend. Returns the rows."""
-    shutil.copytree(HOME_0001 / "files", home.path)
-    for path in [home.path, *home.path.rglob("*")]:
-        path.chmod(0o700 if path.is_dir() else 0o600)
-    rows = json.loads((HOME_0001 / "rows.json").read_text("utf-8"))
-    engine = make_engine(home.database_url())
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        if backend == "postgresql":
-            require_rum(conn)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
-    with engine.begin() as conn:
-        # The home as d70a0c9 built it: 0001 still builds it (0001 is frozen).
-        assert _names(conn) == json.loads((HOME_0001 / "schema.json").read_text("utf-8")), (
-            "revision 0001 no longer builds the schema homes were built with at d70a0c9: "
-            "0001 is frozen, a schema change goes in a new revision")
-        found = MetaData()
-        found.reflect(conn)
-        for table in found.sorted_tables:
-            if not rows.get(table.name):
-                continue
-            # Bound through the declared columns' types (the same at 0001 for the
-            # columns 0001 has): a JSON column's None stored as the code stores it.
-            declared = s.metadata.tables[table.name].c
-            target = Table(table.name, MetaData(), *(
-                Column(c.name, declared[c.name].type if c.name in declared else c.type)
-                for c in table.c))
-            conn.execute(insert(target), [{k: _stored(v) for k, v in r.items()}
-                                          for r in rows[table.name]])
-        assert current_revision_of(conn) == "0001"
-    engine.dispose()
-    return rows
-
-
-def current_revision_of(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
-
-
 def test_a_home_built_at_0001_is_upgraded_when_opened_and_answers_as_a_new_one(
         tmp_path: Path, backend: str, migrated: Engine) -> None:
     from dadkhahi.access.dossier import person_dossier
@@ -386,22 +329,12 @@ def test_dadkhahi_upgrades_an_old_home_it_opens_and_refuses_a_newer_one(
         engine.dispose()
 
 
-def _names(conn: Connection) -> dict[str, dict[str, list[str]]]:
-    """Tables, columns and indexes by name (as ``home_0001/schema.json`` holds them)."""
-    look = inspect(conn)
-    return {t: {"columns": sorted(c["name"] for c in look.get_columns(t) if c["name"] != "tsv"),
-                "indexes": sorted(str(i["name"]) for i in look.get_indexes(t)
-                                  if i["name"] != "ix_search_segments_tsv"
-                                  and "duplicates_constraint" not in i)}
-            for t in sorted(look.get_table_names())}
-
-
 def test_downgrade_to_0001_gives_back_the_frozen_schema(migrated: Engine) -> None:
     cfg = alembic_config()
     with migrated.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001")
-        assert _names(conn) == json.loads((HOME_0001 / "schema.json").read_text("utf-8"))
+        assert names(conn) == frozen_names()
         command.upgrade(cfg, "head")
         diff = compare_metadata(MigrationContext.configure(
             conn, opts={"include_object": _compared}), s.metadata)

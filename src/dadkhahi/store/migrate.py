@@ -22,8 +22,9 @@ homes were built at before the chain began; until then changes were edited into 
 which a home stamped 0001 never ran again, stop 32), and each schema change since is
 ``schema.py`` plus a new revision after the head, with :data:`HEAD_REVISION` moved to
 it. A new column or table that is a projection of ledger events must be filled by its
-revision from what the events already hold, so an upgraded home answers as a home
-built anew from the same ledger (``ledger verify`` compares the two row by row).
+revision from what the events already hold (``store.refill.refill(op.get_bind(), table,
+columns)``), so an upgraded home answers as a home built anew from the same ledger
+(``ledger verify`` compares the two row by row).
 """
 
 from __future__ import annotations
