@@ -34,7 +34,9 @@ import access_spec
 from dadkhahi.access import factors, grants, sessions, users
 from dadkhahi.access.policy import Permission, Principal, Role
 from dadkhahi.domain.sources import SourceSpec
-from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.domain.vocab import InvolvementRole, Sensitivity
+from dadkhahi.facts import entities
+from dadkhahi.facts.entities import Support
 from dadkhahi.intake.sources import register_source
 from dadkhahi.jobs import queue
 from dadkhahi.store import schema as s
@@ -106,6 +108,14 @@ def _fresh_protected_item(world: World, level: Sensitivity) -> str:
     source = world.objects[level].source
     return add_file(world.store, source, world.store.home.path.parent / "fresh",
                     f"erasable {secrets.token_hex(8)}", "erasable.txt")
+
+
+def _fresh_involvement(world: World, level: Sensitivity) -> str:
+    objects = world.objects[level]
+    with world.store.transaction("setup") as tx:
+        return entities.add_involvement(tx, objects.act, InvolvementRole.WITNESS,
+                                        person_id=objects.person, sensitivity=level,
+                                        support=[Support(objects.source)])
 
 
 def _fresh_source(world: World, level: Sensitivity) -> str:
@@ -453,6 +463,20 @@ RULES: dict[tuple[str, str], Rule] = {
             "entity_kind": "person", "entity_id": _o(w, lv).person, "property": "birth_year",
             "value": 1960, "support": [{"source_id": _o(w, lv).source}], "sensitivity": lv}),
         Permission.ADD_FACTS, 201),
+    # An act corrected as a source tells it (a description of each caller's own, so each
+    # call changes something), with the act's version.
+    ("PATCH", "/api/acts/{object_id}"): Rule(
+        "change", lambda w, lv, who: Call(
+            f"/api/acts/{_o(w, lv).act}", json={
+                "type": "execution", "place_id": _o(w, lv).place,
+                "description": f"SYNTHETIC corrected by {who}",
+                "support": {"source_id": _o(w, lv).source}},
+            headers=_version(w, s.acts, _o(w, lv).act), target=_o(w, lv).act),
+        Permission.ADD_FACTS),
+    # A fresh involvement of the level for each call (a withdrawn one is gone).
+    ("DELETE", "/api/involvements/{object_id}"): Rule(
+        "change", lambda w, lv, who: Call(f"/api/involvements/{_fresh_involvement(w, lv)}"),
+        Permission.ADD_FACTS, 204),
     ("PATCH", "/api/claims/{object_id}"): Rule(
         "change", lambda w, lv, who: Call(
             f"/api/claims/{_o(w, lv).claim}", json={"status": "disputed"},

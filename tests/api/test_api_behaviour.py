@@ -101,6 +101,44 @@ def test_if_match_prevents_lost_updates(world: World) -> None:
                    headers={**_h(world), "If-Match": "garbage"}).status_code == 412
 
 
+def test_an_act_is_corrected_and_a_person_withdrawn_over_http(world: World) -> None:
+    """``PATCH /api/acts/{id}`` (If-Match, a source that says so) and ``DELETE
+    /api/involvements/{id}``: the pages' services, the same answers as every change."""
+    c = world.client
+    pub = world.objects[Sensitivity.PUBLIC]
+    act = pub.act
+    etag = c.get(f"/api/acts/{act}", headers=_h(world)).headers["etag"]
+    body = {"type": "torture", "date": {"earliest": "1988-08-03", "latest": "1988-08-03",
+                                        "text": "12 Mordad 1367"},
+            "description": "SYNTHETIC corrected over HTTP",
+            "support": {"source_id": pub.source, "locator": "p. 2"}}
+    assert c.patch(f"/api/acts/{act}", json=body, headers=_h(world)).status_code == 428
+    one = c.patch(f"/api/acts/{act}", json=body, headers={**_h(world), "If-Match": etag})
+    assert one.status_code == 200, one.text
+    assert one.json()["type"] == "torture" and one.json()["date_text"] == "12 Mordad 1367"
+    assert one.headers["etag"] != etag
+    stale = c.patch(f"/api/acts/{act}", json={**body, "type": "execution"},
+                    headers={**_h(world, "analyst"), "If-Match": etag})
+    assert stale.status_code == 412
+    same = c.patch(f"/api/acts/{act}", json=body,
+                   headers={**_h(world), "If-Match": one.headers["etag"]})
+    assert same.status_code == 422 and "nothing to change" in same.text
+    assert c.patch(f"/api/acts/{act}", json={**body, "support": None},
+                   headers={**_h(world), "If-Match": one.headers["etag"]}).status_code == 422
+    made = c.post("/api/involvements", headers=_h(world), json={
+        "act_id": act, "person_id": pub.person, "role": "witness", "sensitivity": "public",
+        "support": [{"source_id": pub.source}]})
+    assert made.status_code == 201
+    inv = made.json()["id"]
+    assert c.delete(f"/api/involvements/{inv}", headers=_h(world, "lawyer_g")
+                    ).status_code == 403
+    assert c.delete(f"/api/involvements/{inv}", headers=_h(world)).status_code == 204
+    assert c.get(f"/api/involvements/{inv}", headers=_h(world)).status_code == 404
+    assert c.delete(f"/api/involvements/{inv}", headers=_h(world)).status_code == 404
+    with world.store.reading() as conn:
+        assert verify_ledger(conn, world.store.verifier_key()).ok
+
+
 def test_concurrent_editors_exactly_one_wins(world: World) -> None:
     claim = world.objects[Sensitivity.RESTRICTED].claim
     etag = world.client.get(f"/api/claims/{claim}", headers=_h(world)).headers["etag"]

@@ -19,15 +19,20 @@ def _dk(home: Path, *args: str) -> Result:
     return CliRunner().invoke(app, ["--home", str(home), *args], env={"COLUMNS": "200"})
 
 
-def test_a_status_is_stated_with_its_date_and_source_and_the_history_lists_them(
-        tmp_path: Path) -> None:
+def _home_with_a_list(tmp_path: Path, title: str) -> Path:
+    """A new home holding a public list (its source titled ``title``)."""
     home = tmp_path / "home"
     Store.init(Home(home), "places.test/ledger", "t").engine.dispose()
     listing = tmp_path / "list.csv"
     listing.write_text("ID,Full name\nM1,Hosein Rezaei\n", "utf-8")
-    assert _dk(home, "lists", "import", str(listing), "--source-title",
-               "SYNTHETIC site photographs", "--id-column", "ID",
-               "--sensitivity", "public").exit_code == 0
+    assert _dk(home, "lists", "import", str(listing), "--source-title", title,
+               "--id-column", "ID", "--sensitivity", "public").exit_code == 0
+    return home
+
+
+def test_a_status_is_stated_with_its_date_and_source_and_the_history_lists_them(
+        tmp_path: Path) -> None:
+    home = _home_with_a_list(tmp_path, "SYNTHETIC site photographs")
     added = _dk(home, "places", "add", "SYNTHETIC plot", "--kind", "burial_site",
                 "--status", "intact")
     assert added.exit_code == 0, added.output
@@ -52,3 +57,39 @@ def test_a_status_is_stated_with_its_date_and_source_and_the_history_lists_them(
     assert bad.exit_code != 0
     assert "status must be one of" in bad.output + str(bad.exception)
     assert len(json.loads(_dk(home, "places", "history", place, "--json").output)) == 2
+
+
+def test_an_act_is_corrected_and_a_person_withdrawn(tmp_path: Path) -> None:
+    """`acts change` (the options given replace, the rest stay; a claim of the source) and
+    `acts withdraw`, by ID prefixes and the source's title."""
+    from dadkhahi.domain.vocab import InvolvementRole, Sensitivity
+    from dadkhahi.facts import entities
+    from dadkhahi.facts.entities import Support
+
+    home = _home_with_a_list(tmp_path, "SYNTHETIC memorial list")
+    added = _dk(home, "acts", "add", "--type", "execution", "--date", "Mordad 1367",
+                "--description", "SYNTHETIC act", "--sensitivity", "public", "--json")
+    act = json.loads(added.output)["id"]
+    changed = _dk(home, "acts", "change", act[:9], "--type", "torture", "--source",
+                  "SYNTHETIC memorial list", "--locator", "row 1", "--json")
+    assert changed.exit_code == 0, changed.output
+    shown = json.loads(changed.output)
+    assert shown["type"] == "torture" and shown["date_text"] == "Mordad 1367"
+    assert shown["description"] == "SYNTHETIC act"
+    same = _dk(home, "acts", "change", act, "--source", "SYNTHETIC memorial list")
+    assert same.exit_code != 0 and "nothing to change" in same.output + str(same.exception)
+    store = Store.open(Home(home))
+    try:
+        with store.transaction("t") as tx:
+            person = entities.create_person(tx, "SYNTHETIC person",
+                                            sensitivity=Sensitivity.PUBLIC)
+            source = str(tx.conn.exec_driver_sql("SELECT id FROM sources").scalar_one())
+            inv = entities.add_involvement(tx, act, InvolvementRole.VICTIM, person_id=person,
+                                           sensitivity=Sensitivity.PUBLIC,
+                                           support=[Support(source)])
+    finally:
+        store.engine.dispose()
+    gone = _dk(home, "acts", "withdraw", inv[:10])
+    assert gone.exit_code == 0 and f"withdrew {inv}" in gone.output
+    again = _dk(home, "acts", "withdraw", inv)
+    assert again.exit_code != 0

@@ -25,7 +25,9 @@ from dadkhahi.store.store import Store
 
 #: (command, parameter) taking the ID of a stored object, or a unique prefix of it.
 TAKES_PREFIX = {
-    ("acts add", "place"), ("acts show", "ref"), ("audit", "object_id"), ("audit", "user"),
+    ("acts add", "place"), ("acts change", "act"), ("acts change", "place"),
+    ("acts change", "source"), ("acts show", "ref"), ("acts withdraw", "involvement"),
+    ("audit", "object_id"), ("audit", "user"),
     ("case bundle", "case"), ("case charge", "case"), ("case charge", "suspect"),
     ("case create", "act"), ("case create", "place"), ("case create", "suspect"),
     ("case gaps", "case"), ("case link", "case"), ("case link", "charge"),

@@ -102,3 +102,31 @@ def test_erasure_leaves_nothing_readable_in_the_home(store: Store, tmp_path: Pat
     assert [m for m in MARKERS if m.encode() in everything] == []
     left = [k for k, w in wrapped.items() for form in _forms(w) if form in everything]
     assert left == []
+
+
+def test_a_withdrawn_involvement_s_payload_goes_with_its_source(store: Store) -> None:
+    """An involvement withdrawn from its act has no row left: erasing the source it cited
+    still destroys its payload (where in the source it rests), found in its event."""
+    from dadkhahi.domain.vocab import ActType, InvolvementRole
+    from dadkhahi.facts.edits import withdraw_involvement
+    from dadkhahi.facts.entities import add_involvement, create_act
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.intake.sources import register_source
+
+    with store.transaction("tester") as tx:
+        source = register_source(store, tx, SourceSpec(title="SYNTHETIC source",
+                                                        sensitivity=P))
+        person = create_person(tx, "SYNTHETIC person", sensitivity=P)
+        act = create_act(tx, ActType.EXECUTION, sensitivity=P)
+        involvement = add_involvement(tx, act, InvolvementRole.SIGNED, person_id=person,
+                                      sensitivity=P,
+                                      support=[Support(source, locator="MRKLOCQ p. 7")])
+    with store.reading() as conn:
+        key = conn.execute(select(s.involvements.c.sealed).where(
+            s.involvements.c.id == involvement)).scalar_one()["key_id"]
+    with store.transaction("tester") as tx:
+        withdraw_involvement(tx, involvement)
+    erase_source(store, source, "the witness asked", "tester")
+    with store.reading() as conn:
+        left = set(conn.execute(select(s.data_keys.c.id)).scalars())
+    assert key not in left

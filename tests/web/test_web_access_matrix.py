@@ -37,7 +37,9 @@ OBJECT_PARAMS = {"person_id": "person", "item_id": "item", "source_id": "source"
                  "job_id": "act",
                  # A testimony of each sensitivity (page_data.add_matrix_testimonies),
                  # and a segment of it (its translation form, a POST only).
-                 "testimony_id": "testimony", "segment_id": "segment"}
+                 "testimony_id": "testimony", "segment_id": "segment",
+                 # An act's person withdrawn from it (a POST only).
+                 "involvement_id": "involvement"}
 #: What each object page shows of a visible object (its marker proves it was shown).
 SHOWN = {"person": "person SYNTHETIC", "source": "source SYNTHETIC", "item": "name.txt",
          "place": "place", "act": "act", "organization": "organisation",

@@ -1,6 +1,7 @@
 """Recording acts from pages: a new act with its sourced claim, persons named in it with
-their sources (plain form and htmx), errors beside the fields, the same access rules as
-``POST /api/acts`` and ``/api/involvements`` (not found for what one may not see)."""
+their sources (plain form and htmx), an act corrected and a person withdrawn from it,
+errors beside the fields, the same access rules as ``POST /api/acts``, ``PATCH
+/api/acts/{id}``, ``/api/involvements`` (not found for what one may not see)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from web_world import client_for, csrf_of
 
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.store import schema as s
+from dadkhahi.store.actors import pseudonym_in
 
 PUBLIC, PROTECTED = Sensitivity.PUBLIC, Sensitivity.PROTECTED
 
@@ -203,3 +205,184 @@ def _involvements(world: World, act: str) -> set[str]:
     with world.store.reading() as conn:
         return {str(p) for p in conn.execute(select(s.involvements.c.person_id).where(
             s.involvements.c.act_id == act)).scalars() if p}
+
+
+def _fresh_act(world: World, level: Sensitivity = PUBLIC) -> tuple[str, str]:
+    """A new act of ``level`` at its level's place, with its level's person as victim
+    (and the involvement's ID)."""
+    from dadkhahi.domain.dates import DateRange
+    from dadkhahi.domain.vocab import ActType, InvolvementRole
+    from dadkhahi.facts import entities
+    from dadkhahi.facts.entities import Support
+
+    obj = world.objects[level]
+    with world.store.transaction("setup") as tx:
+        act = entities.create_act(tx, ActType.EXECUTION, place_id=obj.place,
+                                  date=DateRange(None, None, None), sensitivity=level)
+        inv = entities.add_involvement(tx, act, InvolvementRole.VICTIM, person_id=obj.person,
+                                       sensitivity=level, support=[Support(obj.source)])
+    if level is PROTECTED:  # granted as the world's protected objects are
+        from dadkhahi.access import grants
+
+        for name, granted in world.granted.items():
+            if granted and name != "anonymous":
+                grants.grant(world.store, act, world.user_ids[name], "setup")
+    return act, inv
+
+
+def _correction(page: str, **fields: str) -> dict[str, str]:
+    """The correction form as the page filled it (csrf, version), with ``fields`` set."""
+    import re
+
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert version is not None, "the page has no correction form"
+    return {"csrf": csrf_of(page), "version": version.group(1), **fields}
+
+
+def test_an_act_is_corrected_from_its_page(app: FastAPI, world: World) -> None:
+    """Without JavaScript: the form filled with the act as it reads, the correction
+    recorded under the signed-in user with a claim citing its source, then the page."""
+    pub = world.objects[PUBLIC]
+    act, _ = _fresh_act(world)
+    client = client_for(app, world, "investigator_g")
+    page = client.get(f"/en/acts/{act}").text
+    assert f'action="/en/acts/{act}/change"' in page
+    assert 'name="edit_type"' in page and '<option value="execution" selected>' in page
+    form = _correction(page, edit_type="torture", edit_date="۱۳۶۷/۰۵/۱۲",
+                       edit_place_id="", edit_source_id=pub.source, edit_locator="p. 8",
+                       edit_description='<img src=x onerror=alert(1)> SYNTHETIC fixed')
+    done = client.post(f"/en/acts/{act}/change", data=form)
+    assert done.status_code == 303 and done.headers["location"] == f"/en/acts/{act}"
+    event = _event(world, "act.changed")
+    data = event["data"]
+    assert isinstance(data, dict) and data["id"] == act and data["type"] == "torture"
+    assert data["place_id"] is None and data["date_earliest"] == "1988-08-03"
+    assert data["changed"] == ["type", "place_id", "date_earliest", "date_latest",
+                               "date_text", "description"]
+    with world.store.reading() as conn:
+        assert event["actor"] == pseudonym_in(conn, world.store.keys, "investigator_g")
+    claim = _event(world, "claim.added")["data"]
+    assert isinstance(claim, dict) and claim["entity_id"] == act
+    shown = client.get(f"/en/acts/{act}").text
+    assert "<h1>torture — 3 August 1988" in shown
+    assert "&lt;img src=x onerror=alert(1)&gt; SYNTHETIC fixed" in shown
+    assert "<img src=x" not in shown
+    # The same form again: its version is stale now; the form shows what is recorded.
+    stale = client.post(f"/en/acts/{act}/change", data={**form, "edit_type": "execution"})
+    assert stale.status_code == 409 and "Someone changed this" in stale.text
+    assert '<option value="torture" selected>' in stale.text
+
+
+def test_a_correction_with_htmx_answers_the_act_in_place(app: FastAPI, world: World) -> None:
+    pub = world.objects[PUBLIC]
+    act, _ = _fresh_act(world)
+    client = client_for(app, world, "admin_g")
+    form = _correction(client.get(f"/fa/acts/{act}").text, edit_type="execution",
+                       edit_date="Mordad 1367", edit_place_id=pub.place,
+                       edit_source_id=pub.source)
+    answer = client.post(f"/fa/acts/{act}/change", headers={"HX-Request": "true"},
+                         data=form)
+    assert answer.status_code == 200 and "<html" not in answer.text
+    assert answer.text.lstrip().startswith('<div id="act-facts"')
+    assert '<section id="act-claims" aria-labelledby="claims-heading" hx-swap-oob="true">' in (
+        answer.text)
+    assert "مرداد ۱۳۶۷" in answer.text
+
+
+def test_a_wrong_correction_is_answered_beside_its_fields(app: FastAPI, world: World) -> None:
+    act, _ = _fresh_act(world)
+    client = client_for(app, world, "analyst")
+    page = client.get(f"/en/acts/{act}").text
+    before = _events(world)
+    wrong = client.post(f"/en/acts/{act}/change", data=_correction(
+        page, edit_type="genocide", edit_date="1367/12/31", edit_source_id=""))
+    assert wrong.status_code == 422
+    for name in ("edit_type", "edit_date", "edit_source_id"):
+        assert f'id="f-{name}-error"' in wrong.text, name
+    assert 'value="1367/12/31"' in wrong.text and "<details class=\"panel\" open>" in wrong.text
+    # A source the analyst may not see: "not found" beside the field, nothing named.
+    hidden = client.post(f"/en/acts/{act}/change", data=_correction(
+        page, edit_type="torture", edit_source_id=world.objects[PROTECTED].source))
+    assert hidden.status_code == 422 and 'id="f-edit_source_id-error"' in hidden.text
+    assert "SECRET-" not in hidden.text
+    # Nothing changed: said so, nothing written.
+    same = client.post(f"/en/acts/{act}/change", data=_correction(
+        page, edit_type="execution", edit_place_id=world.objects[PUBLIC].place,
+        edit_source_id=world.objects[PUBLIC].source))
+    assert same.status_code == 422 and "the act already reads so" in same.text
+    assert _events(world) == before
+
+
+def test_who_may_correct_an_act_and_withdraw_its_persons(app: FastAPI, world: World) -> None:
+    """The API's rule (add facts) on pages; a protected act's persons never reach a
+    reader without the grant, nor does the act; a form without its token is refused."""
+    pub, pro = world.objects[PUBLIC], world.objects[PROTECTED]
+    act, inv = _fresh_act(world)
+    hidden_act, hidden_inv = _fresh_act(world, PROTECTED)
+    before = _events(world)
+    for who in ("viewer_g", "researcher", "lawyer_g"):
+        client = client_for(app, world, who)
+        page = client.get(f"/en/acts/{act}").text
+        assert "/change" not in page and "/withdraw" not in page and "edit_" not in page
+        token = csrf_of(client.get("/en/search").text)
+        assert client.post(f"/en/acts/{act}/change", data={
+            "csrf": token, "edit_type": "torture",
+            "edit_source_id": pub.source}).status_code == 403
+        assert client.post(f"/en/acts/{act}/involvements/{inv}/withdraw",
+                           data={"csrf": token}).status_code == 403
+    analyst = client_for(app, world, "analyst")  # adds facts, holds no grant
+    assert analyst.post(f"/en/acts/{act}/change", data={
+        "edit_type": "torture", "edit_source_id": pub.source}).status_code == 403  # token
+    token = csrf_of(analyst.get("/en/search").text)
+    for path in (f"/en/acts/{hidden_act}/change",
+                 f"/en/acts/{hidden_act}/involvements/{hidden_inv}/withdraw",
+                 f"/en/acts/{act}/involvements/{hidden_inv}/withdraw"):
+        answer = analyst.post(path, data={"csrf": token, "edit_type": "torture",
+                                          "edit_source_id": pub.source})
+        assert answer.status_code == 404, path
+        assert "SECRET-" not in answer.text
+    # A protected act's victim: never in the HTML of a viewer or of the analyst.
+    for who in ("viewer_g", "analyst"):
+        shown = client_for(app, world, who).get(f"/en/acts/{hidden_act}")
+        assert shown.status_code == 404 and "SECRET-" not in shown.text
+    assert _events(world) == before
+    granted = client_for(app, world, "investigator_g").get(f"/en/acts/{hidden_act}").text
+    assert "SECRET-person SYNTHETIC" in granted and f"/involvements/{hidden_inv}/" in granted
+    assert pro.person in granted
+
+
+def test_a_person_named_in_error_is_withdrawn_from_the_act(app: FastAPI,
+                                                           world: World) -> None:
+    pub = world.objects[PUBLIC]
+    act, inv = _fresh_act(world)
+    client = client_for(app, world, "investigator_g")
+    page = client.get(f"/en/acts/{act}").text
+    assert f'action="/en/acts/{act}/involvements/{inv}/withdraw"' in page
+    token = csrf_of(page)
+    # Another act's address: not found, nothing withdrawn.
+    assert client.post(f"/en/acts/{pub.act}/involvements/{inv}/withdraw",
+                       data={"csrf": token}).status_code == 404
+    done = client.post(f"/en/acts/{act}/involvements/{inv}/withdraw", data={"csrf": token})
+    assert done.status_code == 303 and done.headers["location"].endswith("#who-heading")
+    withdrawn = _event(world, "involvement.withdrawn")["data"]
+    assert withdrawn == {"id": inv, "act_id": act, "supports": 1}
+    assert _involvements(world, act) == set()
+    assert f"/en/persons/{pub.person}" not in client.get(f"/en/acts/{act}").text.split(
+        'id="who"')[1]
+    # With htmx the section comes back alone; an involvement withdrawn already: not found.
+    _, again = _fresh_act(world)
+    fragment = client.post(f"/fa/acts/{act}/involvements/{again}/withdraw",
+                           headers={"HX-Request": "true"}, data={"csrf": token})
+    assert fragment.status_code == 404  # it is another act's
+    assert client.post(f"/en/acts/{act}/involvements/{inv}/withdraw",
+                       data={"csrf": token}).status_code == 404
+
+
+def _events(world: World) -> int:
+    """Events written but audits of what was read (the search page a token is taken
+    from lists a granted reader's protected lists)."""
+    e = s.ledger_events.c
+    with world.store.reading() as conn:
+        return int(conn.execute(select(func.count()).where(e.type != "audit.read"))
+                   .scalar_one())
+

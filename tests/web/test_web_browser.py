@@ -252,6 +252,25 @@ def test_record_an_act_then_name_a_victim_inline(browser: Any, server: Served,
         page.get_by_role("button", name="افزودن به این اقدام").click()
         page.locator(f'#who a[href="/fa/persons/{pub.person}"]').wait_for()
         assert page.url == act_url and page.evaluate("window.__kept") is True
+        # The act corrected in place (htmx): its kind and date as another source tells
+        # them; the heading and the claims follow without a reload. Axe on the open form.
+        page.locator("#act-facts summary").click()
+        page.select_option("#f-edit_type", "torture")
+        page.locator("#f-edit_date").fill("مرداد ۱۳۶۷")
+        page.select_option("#f-edit_source_id", pub.source)
+        assert axe_problems(page) == []
+        page.screenshot(path=str(shot_name("act-correct", "fa", "desktop")), full_page=True)
+        page.get_by_role("button", name="ثبت اصلاح").click()
+        page.wait_for_function("() => document.querySelector('h1').textContent"
+                               ".includes('شکنجه')")
+        assert "مرداد ۱۳۶۷" in page.locator("h1").inner_text()
+        assert page.locator("#act-claims tbody tr").count() == 2  # recorded, corrected
+        # The victim withdrawn in place: the section swapped, the person gone.
+        page.locator("#who").get_by_role("button", name="پس گرفتن").first.click()
+        page.locator(f'#who a[href="/fa/persons/{pub.person}"]').wait_for(state="detached")
+        assert page.url == act_url and page.evaluate("window.__kept") is True
+        page.screenshot(path=str(shot_name("act-corrected", "fa", "desktop")),
+                        full_page=True)
     finally:
         context.close()
 

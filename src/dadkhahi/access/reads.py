@@ -518,6 +518,9 @@ EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     "place.created": (s.places, "id"),
     "place.status_changed": (s.places, "id"),
     "act.created": (s.acts, "id"),
+    "act.changed": (s.acts, "id"),
+    # A withdrawn involvement has no row left to decide by: its events (the one that added
+    # it, and its withdrawal) are read by holders of the audit permission only.
     "involvement.added": (s.involvements, "id"),
     "claim.added": (s.claims, "id"),
     "claim.status_changed": (s.claims, "id"),

@@ -195,6 +195,17 @@ class SupportIn(_In):
     locator: str | None = Field(None, max_length=_SHORT)
 
 
+class ActChangeIn(_In):
+    """An act as corrected (its whole kind, place, date and description) and the source
+    that tells it so."""
+
+    type: ActType
+    place_id: str | None = Field(None, min_length=1, max_length=64)
+    date: DateIn | None = None
+    description: str | None = Field(None, max_length=_LONG)
+    support: SupportIn
+
+
 class InvolvementIn(_In):
     """A person or organisation in an act, in a role, as the ``support`` sources say."""
 

@@ -9,6 +9,7 @@ has ``--json``; every ID argument takes a unique prefix (:mod:`dadkhahi.cli.refs
 
 # No ``from __future__ import annotations``: Typer reads the commands' annotations, and
 # those built in _register_reads name its arguments.
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -237,6 +238,72 @@ def acts_add(
                      place_id=place_id, date=_date(date), description=description,
                      sensitivity=_choice(Sensitivity, sensitivity, "--sensitivity"))
     _print_created(obj, as_json)
+
+
+@acts_app.command("change")
+def acts_change(
+    act: Annotated[str, typer.Argument(metavar="ACT", help="The act (ID or prefix)")],
+    source: Annotated[str, typer.Option(help="The source that tells the act so: ID, unique "
+                                             "prefix or exact title")],
+    act_type: Annotated[str | None, typer.Option(
+        "--type", help="What was done, if it changes (execution, torture, …)")] = None,
+    place: Annotated[str | None, typer.Option(
+        metavar="ID", help="Where, if it changes: a place ID or prefix")] = None,
+    date: Annotated[str | None, typer.Option(
+        help="When, if it changes, as the source says it: 1367/05/12, Mordad 1367")] = None,
+    description: Annotated[str | None, typer.Option(
+        help="What happened, if it changes")] = None,
+    locator: Annotated[str | None, typer.Option(help="Where in the source (page, line)")
+                       ] = None,
+    as_user: AsUserOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Correct an act as a source tells it: the options given replace its kind, place,
+    date or description, the others stay; a claim citing the source is recorded with the
+    change (its victims and perpetrators change as involvements: `acts withdraw`)."""
+    from dadkhahi.access.reads import RESOURCES, get_object
+    from dadkhahi.domain.dates import DateRange
+    from dadkhahi.domain.vocab import ActType
+    from dadkhahi.facts.entities import Support
+    from dadkhahi.services.objects import change_act
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    act_id = resolve_id(store, principal, act, "act")
+    now = get_object(store, principal, RESOURCES["acts"], act_id)
+    earliest, latest = (None if now.get(k) is None else dt.date.fromisoformat(now[k])
+                        for k in ("date_earliest", "date_latest"))
+    kept = DateRange(earliest, latest, now.get("date_text")) if earliest or latest else None
+    obj = change_act(
+        store, principal, act_id,
+        _choice(ActType, act_type if act_type is not None else now["type"], "--type"),
+        Support(str(resolve_source(store, principal, source)["id"]), locator=locator),
+        place_id=now.get("place_id") if place is None
+        else resolve_id(store, principal, place, "place"),
+        date=kept if date is None else _date(date),
+        description=now.get("description") if description is None else description,
+        expected_version=int(now["version"]))
+    if as_json:
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    else:
+        console.print(f"changed {obj['id']}", highlight=False)
+
+
+@acts_app.command("withdraw")
+def acts_withdraw(
+    involvement: Annotated[str, typer.Argument(
+        metavar="INVOLVEMENT", help="The person's or organisation's involvement in an act "
+                                    "(ID or prefix)")],
+    as_user: AsUserOpt = None,
+) -> None:
+    """Withdraw a person or organisation named in an act in error (name them again with
+    another role to change it); the ledger keeps what was stated and its withdrawal."""
+    from dadkhahi.services.objects import withdraw_involvement
+
+    store = open_store()
+    principal = viewer(store, as_user)
+    involvement_id = resolve_id(store, principal, involvement, "involvement")
+    withdraw_involvement(store, principal, involvement_id)
+    console.print(f"withdrew {involvement_id}", highlight=False)
 
 
 @places_app.command("add")

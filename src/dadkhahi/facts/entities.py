@@ -69,7 +69,7 @@ def create_organization(
 ) -> str:
     """An organisation such as a death commission, court or prison administration."""
     oid = new_id("organization")
-    tx.emit("organization.created", _sealed_if_protected(
+    tx.emit("organization.created", sealed_if_protected(
         tx, "organization", {"id": oid, "name": name, "kind": kind,
                              "sensitivity": str(sensitivity)}))
     return oid
@@ -89,7 +89,7 @@ def create_place(
 ) -> str:
     """A place in the gazetteer: prison, city, province, burial site…"""
     pid = new_id("place")
-    tx.emit("place.created", _sealed_if_protected(tx, "place", {
+    tx.emit("place.created", sealed_if_protected(tx, "place", {
         "id": pid, "kind": str(kind), "name": name, "name_fa": name_fa, "parent_id": parent_id,
         "latitude": latitude, "longitude": longitude, "status": str(status),
         "sensitivity": str(sensitivity),
@@ -113,9 +113,9 @@ def create_act(
 ) -> str:
     """An act: who did what to whom is added as involvements."""
     aid = new_id("act")
-    tx.emit("act.created", _sealed_if_protected(tx, "act", {
+    tx.emit("act.created", sealed_if_protected(tx, "act", {
         "id": aid, "type": str(act_type), "place_id": place_id,
-        **_date_fields(date), "description": description, "sensitivity": str(sensitivity),
+        **date_fields(date), "description": description, "sensitivity": str(sensitivity),
     }))
     return aid
 
@@ -149,7 +149,7 @@ def add_involvement(
     }
     if support:
         data["support"] = [s.as_dict() for s in support]
-    tx.emit("involvement.added", _sealed_if_protected(tx, "involvement", data))
+    tx.emit("involvement.added", sealed_if_protected(tx, "involvement", data))
     return iid
 
 
@@ -200,15 +200,15 @@ def add_claim(
     tx.flush()  # supports added earlier in this transaction must be read too
     sensitivity = strictest(sensitivity, *support_levels(tx.conn, support))
     cid = new_id("claim")
-    tx.emit("claim.added", _sealed_if_protected(tx, "claim", {
+    tx.emit("claim.added", sealed_if_protected(tx, "claim", {
         "id": cid, "entity_kind": str(entity_kind), "entity_id": entity_id, "property": prop,
-        "value": value, **_date_fields(date), "sensitivity": str(sensitivity),
+        "value": value, **date_fields(date), "sensitivity": str(sensitivity),
         "status": "asserted", "support": [x.as_dict() for x in support],
     }, placeholders={"value": REDACTED}))
     return cid
 
 
-def _sealed_if_protected(
+def sealed_if_protected(
     tx: Transaction, kind: str, data: dict[str, Any],
     placeholders: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -239,7 +239,8 @@ def support_levels(conn: Connection, support: Sequence[Support]) -> list[Sensiti
     return levels
 
 
-def _date_fields(date: DateRange | None) -> Mapping[str, str | None]:
+def date_fields(date: DateRange | None) -> Mapping[str, str | None]:
+    """An interval's columns: ISO days and the source's words (all None without one)."""
     if date is None:
         return {"date_earliest": None, "date_latest": None, "date_text": None}
     return {

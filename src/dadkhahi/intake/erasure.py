@@ -19,7 +19,8 @@ What goes with what:
   them, the sealed label of a protected person holding one of them.
 * **a source**: its own fields (title, citation …, as every change sealed them); every
   item, list and testimony (every interview it ever had, segments, translations) of it;
-  every protected claim and involvement it supports.
+  every protected claim and involvement it supports (one withdrawn since too: its
+  event still holds its payload).
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
@@ -80,6 +81,27 @@ def event_keys(conn: Connection, types: Sequence[str], ids: Sequence[str]) -> li
             data = json.loads(body)["data"]
             if data.get("id") in wanted:
                 keys += sealed_key_ids(data)
+    return keys
+
+
+def _withdrawn_involvement_keys(conn: Connection, source_id: str) -> list[str]:
+    """Keys of the involvements citing the source that were withdrawn since: their rows
+    are gone (``involvement.withdrawn``), and only the events that added them still name
+    their sealed payloads (the locator in the source above all)."""
+    e = s.ledger_events.c
+    withdrawn = {json.loads(body)["data"]["id"] for body in conn.execute(
+        select(e.body).where(e.type == "involvement.withdrawn")).scalars()}
+    if not withdrawn:
+        return []
+    keys: list[str] = []
+    for body in conn.execute(select(e.body).where(e.type == "involvement.added")
+                             .order_by(e.idx)).scalars():
+        if source_id.encode() not in body:  # a cheap test first
+            continue
+        data = json.loads(body)["data"]
+        if data["id"] in withdrawn and any(
+                x.get("source_id") == source_id for x in data.get("support") or ()):
+            keys += sealed_key_ids(data)
     return keys
 
 
@@ -232,6 +254,7 @@ def _source_keys(conn: Connection, source_id: str) -> tuple[list[str], list[str]
     )
     keys += list_keys + item_keys
     keys += event_keys(conn, SOURCE_EVENTS, [source_id])
+    keys += _withdrawn_involvement_keys(conn, source_id)
     keys += event_keys(conn, TESTIMONY_EVENTS, [str(x) for x in conn.execute(
         select(s.testimonies.c.id).where(s.testimonies.c.source_id == source_id)).scalars()])
     for table in (s.testimonies, s.testimony_segments, s.segment_translations):

@@ -200,18 +200,66 @@ def record_act(
     def build(tx: Transaction) -> str:
         act_id = entities.create_act(tx, act_type, place_id=place_id, date=date,
                                      description=description, sensitivity=sensitivity)
-        claim_id = entities.add_claim(
-            tx, EntityKind.ACT, act_id, ACCOUNT,
-            {"type": str(act_type), "date": date.text if date else None}, [support],
-            date=date, sensitivity=sensitivity)
-        tx.flush()
-        # A claim raised to protected by its source is its author's to see, as the act is.
-        if principal.user_id and _protected(tx, s.claims, claim_id, sensitivity):
-            grants.grant_in(tx, claim_id, principal.user_id)
+        _account(tx, principal, act_id, act_type, date, support, sensitivity)
         return act_id
 
     return _create(store, principal, "acts", Permission.ADD_FACTS, build,
                    sensitivity=sensitivity, refs=refs, grant_self=True)
+
+
+def change_act(
+    store: Store, principal: Principal, act_id: str, act_type: ActType,
+    support: entities.Support, *, place_id: str | None, date: DateRange | None,
+    description: str | None, expected_version: int | None,
+) -> dict[str, Any]:
+    """Correct a visible act's kind, place, date and description as the visible source in
+    ``support`` tells it, if the act is still at ``expected_version`` (else 412), in one
+    transaction: the act's change (``facts.edits.change_act``) and, as when it was
+    recorded (:func:`record_act`), a claim on it citing that source, so every version of
+    the act rests on one. The same permission as recording an act (add facts); nothing
+    to change is refused."""
+    with store.transaction(principal.name) as tx:
+        act = visible_row(tx.conn, principal, s.acts, act_id, "act")
+        if place_id is not None:
+            visible_row(tx.conn, principal, s.places, place_id, "place")
+        _support_refs(tx, principal, [support])
+        require(principal, Permission.ADD_FACTS)
+        changed = edits.change_act(tx, act_id, act_type=act_type, place_id=place_id,
+                                   date=date, description=description,
+                                   expected_version=expected_version)
+        if not changed:
+            raise ValidationError("nothing to change: the act already reads so")
+        _account(tx, principal, act_id, act_type, date, support,
+                 Sensitivity(act["sensitivity"]))
+    return get_object(store, principal, RESOURCES["acts"], act_id, action="update")
+
+
+def _account(tx: Transaction, principal: Principal, act_id: str, act_type: ActType,
+             date: DateRange | None, support: entities.Support, level: Sensitivity) -> None:
+    """The claim an act rests on: its kind and date as ``support``'s source words them. A
+    claim raised to protected by its source is its author's to see, as the act is."""
+    claim_id = entities.add_claim(
+        tx, EntityKind.ACT, act_id, ACCOUNT,
+        {"type": str(act_type), "date": date.text if date else None}, [support],
+        date=date, sensitivity=level)
+    tx.flush()
+    if principal.user_id and _protected(tx, s.claims, claim_id, level):
+        grants.grant_in(tx, claim_id, principal.user_id)
+
+
+def withdraw_involvement(store: Store, principal: Principal, involvement_id: str, *,
+                         act_id: str | None = None) -> int:
+    """Withdraw a visible involvement (404 otherwise, and when ``act_id`` names another
+    act than its own) from its act: the same permission as naming someone in an act (add
+    facts). Returns the event's index."""
+    with store.transaction(principal.name) as tx:
+        found = visible_row(tx.conn, principal, s.involvements, involvement_id,
+                            "involvement")
+        if act_id is not None and found["act_id"] != act_id:
+            raise NotFoundError(f"no involvement {involvement_id!r} in act {act_id!r}")
+        visible_row(tx.conn, principal, s.acts, str(found["act_id"]), "act")
+        require(principal, Permission.ADD_FACTS)
+        return edits.withdraw_involvement(tx, involvement_id)
 
 
 def create_claim(

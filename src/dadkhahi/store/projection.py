@@ -121,6 +121,24 @@ def _source_language_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
     return _changed(s.sources, _SOURCE_KEPT, index, data)
 
 
+#: What a change of an act leaves as it is.
+_ACT_KEPT = frozenset({"id", "sensitivity", "sealed", "ledger_index"})
+
+
+@handles("act.changed")
+def _act_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # The whole act after the change (a protected one's placeholders and payload anew).
+    return _changed(s.acts, _ACT_KEPT, index, data)
+
+
+@handles("involvement.withdrawn")
+def _involvement_withdrawn(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # Its supports first (they point to it), then the involvement itself.
+    ops: list[Op] = [Delete(s.involvement_support, {"involvement_id": data["id"], "seq": seq})
+                     for seq in range(int(data["supports"]))]
+    return [*ops, Delete(s.involvements, {"id": data["id"]})]
+
+
 _simple_insert("consent.recorded", s.consents)
 
 

@@ -12,6 +12,7 @@ from dadkhahi.access import reads
 from dadkhahi.access.policy import ANONYMOUS
 from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep, read_as_asker
 from dadkhahi.api.models import (
+    ActChangeIn,
     ActIn,
     ClaimIn,
     ClaimStatusIn,
@@ -160,6 +161,30 @@ def create_act(body: ActIn, store: StoreDep, principal: PrincipalDep) -> Any:
         store, principal, body.type, place_id=body.place_id,
         date=body.date.to_range() if body.date else None, description=body.description,
         sensitivity=body.sensitivity)
+
+
+@router.patch("/acts/{object_id}", tags=["acts"], response_model=dict[str, Any],
+              responses={**_NOT_FOUND, 412: {"description": "Changed since you read it"},
+                         428: {"description": "If-Match missing"}})
+def change_act(object_id: str, body: ActChangeIn, version: VersionDep, response: Response,
+               store: StoreDep, principal: PrincipalDep) -> Any:
+    """Correct an act (kind, place, date, description) as a source tells it; send
+    If-Match with the ETag you read. Its persons are changed as involvements."""
+    obj = svc.change_act(
+        store, principal, object_id, body.type, Support(**body.support.model_dump()),
+        place_id=body.place_id, date=body.date.to_range() if body.date else None,
+        description=body.description, expected_version=version)
+    response.headers["ETag"] = etag(int(obj["version"]))
+    return obj
+
+
+@router.delete("/involvements/{object_id}", status_code=204, tags=["involvements"],
+               responses=_NOT_FOUND)
+def withdraw_involvement(object_id: str, store: StoreDep, principal: PrincipalDep) -> Response:
+    """Withdraw a person's or organisation's involvement in an act (the ledger keeps it
+    and its withdrawal)."""
+    svc.withdraw_involvement(store, principal, object_id)
+    return Response(status_code=204)
 
 
 @router.post("/involvements", status_code=201, tags=["involvements"],

@@ -15,6 +15,7 @@ The name travels in the form body only.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -31,6 +32,7 @@ from dadkhahi.persian.dates import DateParseError, parse_date
 from dadkhahi.search.persons import MAX_QUERY
 from dadkhahi.services import facts, objects, person_search
 from dadkhahi.store.store import Store
+from dadkhahi.store.versions import VersionMismatchError
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.facts import labels
@@ -121,13 +123,13 @@ async def create_act(request: Request, lang: LangDep) -> Response:
     errors = cited_errors(form, tr)
     if form.get("type") not in ACT_TYPES:
         errors["type"] = tr("Choose what happened.")
-    date = read_date(form, errors, tr)
+    when = read_date(form, errors, tr)
     if not errors:
         try:
             created = await run_in_threadpool(
                 objects.record_act, request.app.state.store, current.principal,
                 ActType(form["type"]), support_of(form),
-                place_id=form.get("place_id") or None, date=date,
+                place_id=form.get("place_id") or None, date=when,
                 description=form.get("description") or None,
                 sensitivity=Sensitivity(form["sensitivity"]))
         except NotFoundError:
@@ -141,13 +143,38 @@ async def create_act(request: Request, lang: LangDep) -> Response:
     return RedirectResponse(f"/{lang}/acts/{created['id']}", status_code=303)
 
 
+#: The act form's fields are named with this prefix on the act page, whose other form
+#: (who was involved) has fields of the same names.
+EDIT = "edit_"
+
+
+def _edit_entered(act: dict[str, Any]) -> dict[str, str]:
+    """The correction form filled with the act as it reads now. A date stored without the
+    source's words is offered as its day when it is one; an interval that no words give
+    rides in ``keep_date`` (kept when the date field is left empty)."""
+    earliest, latest = act.get("date_earliest"), act.get("date_latest")
+    words = act.get("date_text") or (earliest if earliest and earliest == latest else "")
+    entered = {f"{EDIT}type": act.get("type") or "", f"{EDIT}date": words or "",
+               f"{EDIT}place_id": act.get("place_id") or "",
+               f"{EDIT}description": act.get("description") or "",
+               "version": str(act.get("version", ""))}
+    if (earliest or latest) and not words:
+        entered["keep_date"] = f"{earliest or ''}/{latest or ''}"
+    return entered
+
+
 async def act_page(request: Request, lang: str, current: Any, act_id: str, *,
                    template: str = "act.html", entered: dict[str, str] | None = None,
                    errors: dict[str, str] | None = None, status: int = 200,
-                   picks: list[Shown] | None = None) -> Response:
-    """The act page (or its "who was involved" section alone, for htmx), with the form
-    to name someone in it for those who may add facts (and the persons the picker found,
-    when it was asked without JavaScript)."""
+                   picks: list[Shown] | None = None,
+                   edit_entered: dict[str, str] | None = None,
+                   edit_errors: dict[str, str] | None = None) -> Response:
+    """The act page (or a part of it alone, for htmx: ``_act_who.html``, who was
+    involved; ``_act_facts.html``, the act and its claims), with the forms to correct
+    the act and to name someone in it or withdraw them for those who may add facts (and
+    the persons the picker found, when it was asked without JavaScript). ``edit_entered``
+    and ``edit_errors``: what the correction form holds (the act as it reads now by
+    default) and its errors, after a refused correction."""
     store: Store = request.app.state.store
     may_add = current.principal.can(Permission.ADD_FACTS)
 
@@ -159,10 +186,12 @@ async def act_page(request: Request, lang: str, current: Any, act_id: str, *,
         return shown
 
     view = await run_in_threadpool(gather)
+    correction = {"entered": edit_entered or _edit_entered(view["act"]),
+                  "errors": edit_errors or {}}
     return render(request, template, {
         **view, **labels(), "may_add": may_add, "errors": errors or {},
         "entered": entered or {"sensitivity": "restricted"}, "picks": picks,
-        "max_query": MAX_QUERY},
+        "max_query": MAX_QUERY, "edit": correction, "oob": template != "act.html"},
         current, lang, status)
 
 
@@ -208,6 +237,83 @@ async def add_involvement(request: Request, lang: LangDep, act_id: str) -> Respo
                               template="_act_who.html" if fragment else "act.html",
                               status=422 if not fragment else 200)
     if fragment:
+        return await act_page(request, lang, current, act_id, template="_act_who.html")
+    return RedirectResponse(f"/{lang}/acts/{act_id}#who-heading", status_code=303)
+
+
+def _kept_date(text: str) -> DateRange | None:
+    """The stored interval the correction form carried unchanged (``keep_date``)."""
+    earliest, _, latest = text.partition("/")
+    try:
+        return DateRange(date.fromisoformat(earliest) if earliest else None,
+                         date.fromisoformat(latest) if latest else None, None)
+    except ValueError:
+        return None
+
+
+@router.post("/acts/{act_id}/change")
+async def change_act(request: Request, lang: LangDep, act_id: str) -> Response:
+    """Correct the act (what happened, when, where, its description) as a source tells
+    it: the API's service (``PATCH /api/acts/{id}``), the act's change and a claim citing
+    the source in one ledger transaction under the signed-in user, refused when someone
+    changed the act since the page was read. With htmx the act's part of the page is
+    answered in place."""
+    form = await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.ADD_FACTS)
+    tr = language(lang).gettext
+    fields = {k.removeprefix(EDIT): v for k, v in form.items() if k.startswith(EDIT)}
+    errors = cited_errors({**fields, "sensitivity": "public"}, tr)
+    if fields.get("type") not in ACT_TYPES:
+        errors["type"] = tr("Choose what happened.")
+    when = read_date(fields, errors, tr)
+    if when is None and not fields.get("date") and form.get("keep_date"):
+        when = _kept_date(form["keep_date"])
+    version = ascii_digits(form.get("version", ""))
+    status = 422
+    if not errors:
+        try:
+            await run_in_threadpool(
+                objects.change_act, request.app.state.store, current.principal, act_id,
+                ActType(fields["type"]), support_of(fields),
+                place_id=fields.get("place_id") or None, date=when,
+                description=fields.get("description") or None,
+                expected_version=int(version) if version.isdigit() else -1)
+        except VersionMismatchError:
+            errors["form"] = tr("Someone changed this since you opened the page: the form "
+                                "now shows what is recorded; make your change again.")
+            form, status = {}, 409
+        except NotFoundError:
+            # The act itself the visitor may not see: the act page's "not found" below.
+            errors["source_id"] = tr("There is no such source or place, or you may not "
+                                     "see it.")
+        except UserError:
+            errors["form"] = tr("Nothing was changed: the act already reads so.")
+    fragment = request.headers.get("hx-request") == "true"
+    if errors:
+        return await act_page(request, lang, current, act_id,
+                              template="_act_facts.html" if fragment else "act.html",
+                              edit_entered=form or None,
+                              edit_errors={k if k == "form" else f"{EDIT}{k}": v
+                                           for k, v in errors.items()},
+                              status=200 if fragment else status)
+    if fragment:  # the act in place, its claims (one more) out of band
+        return await act_page(request, lang, current, act_id, template="_act_change.html")
+    return RedirectResponse(f"/{lang}/acts/{act_id}", status_code=303)
+
+
+@router.post("/acts/{act_id}/involvements/{involvement_id}/withdraw")
+async def withdraw_involvement(request: Request, lang: LangDep, act_id: str,
+                               involvement_id: str) -> Response:
+    """Withdraw a person or organisation named in the act (in error, or to name them in
+    another role): the API's service (``DELETE /api/involvements/{id}``), one ledger
+    event under the signed-in user; with htmx the section is answered in place."""
+    await read_form(request)
+    current = await visitor(request)
+    permitted(request, current, lang, Permission.ADD_FACTS)
+    await run_in_threadpool(objects.withdraw_involvement, request.app.state.store,
+                            current.principal, involvement_id, act_id=act_id)
+    if request.headers.get("hx-request") == "true":
         return await act_page(request, lang, current, act_id, template="_act_who.html")
     return RedirectResponse(f"/{lang}/acts/{act_id}#who-heading", status_code=303)
 
