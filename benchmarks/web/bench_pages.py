@@ -54,7 +54,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
@@ -160,34 +160,6 @@ def add_facts(store: Store) -> None:
           f"{time.perf_counter() - t0:.1f} s ({cpu() - c0:.1f} s CPU)", flush=True)
 
 
-def add_missing_tables(store: Store) -> list[str]:
-    """Tables this code's schema declares that the kept store lacks, created empty (as a
-    store whose data predate them: e.g. no per-pair link weights of an older linkage run;
-    the figures then do not include reading such rows, and the run says so)."""
-    tables = set(inspect(store.engine).get_table_names())
-    missing = [t for t in s.metadata.sorted_tables if t.name not in tables]
-    s.metadata.create_all(store.engine, tables=missing)
-    return [t.name for t in missing]
-
-
-def add_missing_indexes(store: Store) -> list[str]:
-    """Indexes this code's schema declares that the kept store lacks, created (not those
-    on columns the kept store's tables lack: such a table needs a store built anew)."""
-    made = []
-    found = inspect(store.engine)
-    tables = set(found.get_table_names())
-    for table in s.metadata.sorted_tables:
-        if table.name not in tables:
-            continue
-        existing = {ix["name"] for ix in found.get_indexes(table.name)}
-        columns = {c["name"] for c in found.get_columns(table.name)}
-        for index in table.indexes:
-            if index.name not in existing and {c.name for c in index.columns} <= columns:
-                index.create(store.engine)
-                made.append(str(index.name))
-    return made
-
-
 def prepare(folder: Path, people: int) -> tuple[Store, pd.DataFrame]:
     """The store (built once under ``folder``), its name index and an admin."""
     kept = (folder / "home").exists()
@@ -196,14 +168,9 @@ def prepare(folder: Path, people: int) -> tuple[Store, pd.DataFrame]:
     if not kept:
         link_with_extras(store, df, source_of)
         users.add_user(store, "bench-admin", Role.ADMIN, PASSWORD, "bench")
+    # A kept store from an older main was brought to this code's schema as it was opened
+    # (store.migrate: its revisions, and what an older 0001 lacked made from the schema).
     add_facts(store)
-    empty = add_missing_tables(store)
-    if empty:
-        print(f"tables created EMPTY in the kept store (their rows are not in these "
-              f"figures; build anew to have them): {', '.join(empty)}", flush=True)
-    made = add_missing_indexes(store)
-    if made:
-        print(f"indexes created in the kept store: {', '.join(made)}", flush=True)
     refresh_name_index(store)
     print(f"store ready in {time.perf_counter() - t0:.1f} s ({cpu() - c0:.1f} s CPU of this "
           "process)", flush=True)
