@@ -48,6 +48,7 @@ from dadkhahi.store.store import Store
 FROZEN = {
     "0001": "eca43543390ea2f1bb6d8b22911e59a5ed1f681e20979cc665a44ace0c6bd572",  # = d70a0c9's
     "0002": "a0b19a42106c5a85ddcb8764b6b2372c39dcba3a1d2dd762b96e77cd2e755aad",
+    "0003": "06325fdc12282bf9a222aec744ff788d514b87f68a21997ae4a46d8cefde47b8",
 }
 
 

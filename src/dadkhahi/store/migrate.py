@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 #: PostgreSQL advisory lock key held while a database is migrated (any fixed number
 #: unused elsewhere: the bytes of "dadkhahi" read as a signed 64-bit integer).
 UPGRADE_LOCK = int.from_bytes(b"dadkhahi", "big", signed=True)

@@ -322,7 +322,11 @@ claims = Table(
     Column("sensitivity", Text, nullable=False),
     Column("status", Text, nullable=False),
     _ledger_index(),
-    Index("ix_claims_entity", "entity_kind", "entity_id"),
+    # An entity's claims in the person page's order (property, then ledger order): a
+    # page of them is read along the index and the rule checked only on the claims up
+    # to that page's end, not on every claim of the entity before sorting.
+    Index("ix_claims_entity_page", "entity_kind", "entity_id", "property", "ledger_index",
+          "id"),
     # The timeline walks each level's dated claims in date order (as acts').
     *_dated_by_level("claims"),
 )
