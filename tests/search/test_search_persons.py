@@ -251,3 +251,208 @@ def _reading(store: Store, who: Principal, name: str) -> tuple[Any, int]:
     finally:
         event.remove(store.engine, "before_cursor_execute", keep)
     return found, sent[0]
+
+
+#: Namesakes for the ranking below: every given name with every family name, in ledger
+#: (row) order, Latin on a public list and Persian script on a restricted one.
+_GIVEN = ("Hossein", "Hosein", "Hassan", "Mohammad", "Gholamreza", "Zahra")
+_FAMILY = ("Rezaei", "Rezayi", "Ahmadi", "Karimi", "Sadeghi")
+_GIVEN_FA = ("حسین", "محمد", "غلامرضا", "زهرا")
+_FAMILY_FA = ("رضایی", "احمدی", "کریمی")
+#: Who asks what, and what the search answers: (candidates, more, hits), each hit its
+#: records' list IDs in order, its score and its reasons.
+RANKED: dict[tuple[str, str], tuple[int, bool, list[tuple[list[str], float, list[str]]]]] = {
+    ('team', 'Hossein Rezaei'): (19, True, [
+        (['L1', 'P1'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['T1'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N00'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N01'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N05'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N06'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+    ]),
+    ('team', 'حسین رضایی'): (19, True, [
+        (['L1', 'P1'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['T1'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N00'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N01'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N05'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N06'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+    ]),
+    ('team', 'Mohammad Karimi'): (17, False, [
+        (['N18'], 1.0,
+         ['same name: mohammad', 'same name: karimi']),
+        (['F05'], 1.0,
+         ['same name: mohammad', 'same name: karimi']),
+    ]),
+    ('team', 'Hasan'): (17, True, [
+        (['L3'], 0.925,
+         ['same name: hassan']),
+    ]),
+    ('team', 'Gholam Reza Ahmadi'): (18, False, [
+        (['L2', 'P2'], 1.0,
+         ['same name: gholam', 'same name: reza', 'same name: ahmadi']),
+        (['N22'], 1.0,
+         ['same name: gholam', 'same name: reza', 'same name: ahmadi']),
+        (['F07'], 1.0,
+         ['same name: gholam', 'same name: reza', 'same name: ahmadi']),
+        (['N23'], 0.75,
+         ['same name: gholam', 'same name: reza', 'similar spelling: ahmadi ~ karimi (0.25)']),
+        (['N24'], 0.75,
+         ['same name: gholam', 'same name: reza', 'similar spelling: ahmadi ~ sadeghi (0.25)']),
+        (['F08'], 0.75,
+         ['same name: gholam', 'same name: reza', 'similar spelling: ahmadi ~ karimi (0.25)']),
+    ]),
+    ('team', 'Zahra'): (8, False, [
+        (['N25'], 0.925,
+         ['same name: zahra']),
+        (['N26'], 0.925,
+         ['same name: zahra']),
+        (['N27'], 0.925,
+         ['same name: zahra']),
+        (['N28'], 0.925,
+         ['same name: zahra']),
+        (['N29'], 0.925,
+         ['same name: zahra']),
+        (['F09'], 0.925,
+         ['same name: zahra']),
+    ]),
+    ('team', 'Rezaee'): (12, True, [
+        (['L1', 'P1'], 0.925,
+         ['same name: rezaei']),
+        (['T1'], 0.925,
+         ['same name: rezaei']),
+        (['N00'], 0.925,
+         ['same name: rezaei']),
+        (['N01'], 0.925,
+         ['same name: rezaei']),
+        (['N05'], 0.925,
+         ['same name: rezaei']),
+        (['N06'], 0.925,
+         ['same name: rezaei']),
+    ]),
+    ('public', 'Hossein Rezaei'): (19, True, [
+        (['L1', 'P1'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N00'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N01'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N05'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N06'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N10'], 0.75,
+         ['same consonant skeleton: hsn (hassan)', 'same name: rezaei']),
+    ]),
+    ('public', 'حسین رضایی'): (19, True, [
+        (['L1', 'P1'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N00'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N01'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N05'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N06'], 1.0,
+         ['same name: hossein', 'same name: rezaei']),
+        (['N10'], 0.75,
+         ['same consonant skeleton: hsn (hassan)', 'same name: rezaei']),
+    ]),
+    ('public', 'Mohammad Karimi'): (11, False, [
+        (['N18'], 1.0,
+         ['same name: mohammad', 'same name: karimi']),
+    ]),
+    ('public', 'Hasan'): (17, True, [
+        (['L3'], 0.925,
+         ['same name: hassan']),
+    ]),
+    ('public', 'Gholam Reza Ahmadi'): (12, False, [
+        (['L2', 'P2'], 1.0,
+         ['same name: gholam', 'same name: reza', 'same name: ahmadi']),
+        (['N22'], 1.0,
+         ['same name: gholam', 'same name: reza', 'same name: ahmadi']),
+        (['N23'], 0.75,
+         ['same name: gholam', 'same name: reza', 'similar spelling: ahmadi ~ karimi (0.25)']),
+        (['N24'], 0.75,
+         ['same name: gholam', 'same name: reza', 'similar spelling: ahmadi ~ sadeghi (0.25)']),
+        (['N20'], 0.714286,
+         ['same name: gholam', 'same name: reza', 'similar spelling: ahmadi ~ rezaei (0.14)']),
+        (['N21'], 0.714286,
+         ['same name: gholam', 'same name: reza', 'similar spelling: ahmadi ~ rezaei (0.14)']),
+    ]),
+    ('public', 'Zahra'): (5, False, [
+        (['N25'], 0.925,
+         ['same name: zahra']),
+        (['N26'], 0.925,
+         ['same name: zahra']),
+        (['N27'], 0.925,
+         ['same name: zahra']),
+        (['N28'], 0.925,
+         ['same name: zahra']),
+        (['N29'], 0.925,
+         ['same name: zahra']),
+    ]),
+    ('public', 'Rezaee'): (12, True, [
+        (['L1', 'P1'], 0.925,
+         ['same name: rezaei']),
+        (['N00'], 0.925,
+         ['same name: rezaei']),
+        (['N01'], 0.925,
+         ['same name: rezaei']),
+        (['N05'], 0.925,
+         ['same name: rezaei']),
+        (['N06'], 0.925,
+         ['same name: rezaei']),
+        (['N10'], 0.925,
+         ['same name: rezaei']),
+    ]),
+}
+
+
+def _ranked(store: Store, who: Principal, name: str) -> tuple[int, bool, list[Any]]:
+    found = search_persons(store, who, name, limit=6)
+    return found.candidates, found.more, [
+        ([r.external_id for r in h.records], round(h.score, 6), list(h.reasons))
+        for h in found.hits]
+
+
+def test_the_ranking_is_pinned(store: Store, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which persons a search finds and their order, on both stores, with few candidates
+    per hit so that common keys are cut and the candidates capped (as at 100,000 persons):
+    a change made for speed must leave every answer as it was."""
+    from dadkhahi.search import persons
+
+    monkeypatch.setattr(persons, "_MIN_CANDIDATES", 12)
+    monkeypatch.setattr(persons, "_CANDIDATES_PER_HIT", 2)
+    _fill(store, tmp_path)
+    latin = tmp_path / "namesakes.csv"
+    latin.write_text(HEADER + "".join(
+        f"N{i:02d},{g} {f},Tehran\n" for i, (g, f) in enumerate(
+            (g, f) for g in _GIVEN for f in _FAMILY)), "utf-8")
+    import_list(store, latin, actor="t", id_column="ID", source=SourceSpec(
+        title="namesakes SYNTHETIC", kind=SourceKind.LIST, sensitivity=Sensitivity.PUBLIC))
+    persian = tmp_path / "persian.csv"
+    persian.write_text(HEADER + "".join(
+        f"F{i:02d},{g} {f},تهران\n" for i, (g, f) in enumerate(
+            (g, f) for g in _GIVEN_FA for f in _FAMILY_FA)), "utf-8")
+    import_list(store, persian, actor="t", id_column="ID", source=SourceSpec(
+        title="team namesakes SYNTHETIC", kind=SourceKind.LIST,
+        sensitivity=Sensitivity.RESTRICTED))
+    answers = {(who, name): _ranked(store, principal, name)
+               for who, principal in (("team", TEAM), ("public", ANONYMOUS))
+               for name in ("Hossein Rezaei", "حسین رضایی", "Mohammad Karimi", "Hasan",
+                            "Gholam Reza Ahmadi", "Zahra", "Rezaee")}
+    assert answers == RANKED
