@@ -10,6 +10,7 @@ from sqlalchemy import Engine, event, select
 
 from dadkhahi.access import grants, passwords, reads, users
 from dadkhahi.access.policy import Principal, Role
+from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.sources import SourceSpec
@@ -159,3 +160,54 @@ def test_the_page_of_a_sources_records_runs_a_generic_plan_on_postgresql(store: 
             generic, custom = generic + row[0], custom + row[1]
         raw.rollback()
     assert generic > 0 and custom == 0
+
+
+def _sources_titled(store: Store, titles: list[tuple[str, Sensitivity]]) -> list[str]:
+    with store.transaction("setup") as tx:
+        return [register_source(store, tx, SourceSpec(title=title, kind=SourceKind.DOCUMENT,
+                                                      sensitivity=level))
+                for title, level in titles]
+
+
+def test_a_cursor_carries_no_title_and_pages_sealed_rows_in_order(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack: a list sorted by title whose page ends on a protected source handed out
+    a cursor holding that source's title in base64, in the next page's address (and the
+    opened title, not the column's placeholder, so the next page was also wrong). A
+    cursor is sealed now, and the pages walk the stored order to the end."""
+    import base64
+    import re
+
+    leila = _investigator(store, monkeypatch)
+    assert leila.user_id is not None
+    made = _sources_titled(store, [("A SYNTHETIC public", Sensitivity.PUBLIC),
+                                   ("SECRET-witness Zahra SYNTHETIC", Sensitivity.PROTECTED),
+                                   ("B SYNTHETIC restricted name", Sensitivity.RESTRICTED),
+                                   ("C SYNTHETIC public", Sensitivity.PUBLIC)])
+    for source in made:
+        grants.grant(store, source, leila.user_id, "setup")
+    seen: list[str] = []
+    cursor = None
+    for _ in range(6):
+        page, _ = reads.read_page(store, leila, reads.RESOURCES["sources"], reads.PageQuery(
+            sort="title", limit=1, cursor=cursor))
+        seen += [str(r["id"]) for r in page.data]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+        padded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        for secret in (b"SECRET", b"Zahra", b"restricted name", b"SYNTHETIC"):
+            assert secret not in padded, cursor
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)
+    assert sorted(seen) == sorted(made) and len(seen) == 4  # each once, none skipped
+    # A cursor is bound to its list and order, and one not handed out is refused.
+    first, _ = reads.read_page(store, leila, reads.RESOURCES["sources"], reads.PageQuery(
+        sort="title", limit=1))
+    assert first.next_cursor is not None
+    with pytest.raises(ValidationError):
+        reads.read_page(store, leila, reads.RESOURCES["sources"], reads.PageQuery(
+            sort="-title", limit=1, cursor=first.next_cursor))
+    old_style = base64.urlsafe_b64encode(b'["A", "src_x"]').decode().rstrip("=")
+    with pytest.raises(ValidationError):
+        reads.read_page(store, leila, reads.RESOURCES["sources"], reads.PageQuery(
+            sort="title", limit=1, cursor=old_style))

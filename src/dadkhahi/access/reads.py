@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -20,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Integer,
     Select,
@@ -115,15 +118,36 @@ class Page:
     total: int | None
 
 
-def _encode_cursor(values: Sequence[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+def _cursor_key(store: Store) -> bytes:
+    return store.keys.subkey("page cursors")
 
 
-def _decode_cursor(cursor: str) -> list[Any]:
+def _encode_cursor(store: Store, scope: str, values: Sequence[Any]) -> str:
+    """The next page's cursor: the last row's key (its sort value and ID), sealed.
+
+    The sort value may be a name or a title (a restricted person's, a source's), and a
+    cursor travels in an address (a page's "next page" link, the API's query string),
+    where no identifying value may go: it is encrypted (AES-GCM under a key derived
+    from the home's, bound to its list and order by ``scope``). Its nonce is derived from
+    what it seals, so the same page gives the same cursor in every read."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = _cursor_key(store)
+    plain = json.dumps(list(values)).encode()
+    nonce = hmac.new(key, scope.encode() + b"\0" + plain, hashlib.sha256).digest()[:12]
+    sealed = AESGCM(key).encrypt(nonce, plain, scope.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+
+def _decode_cursor(store: Store, scope: str, cursor: str) -> list[Any]:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        plain = AESGCM(_cursor_key(store)).decrypt(raw[:12], raw[12:], scope.encode())
+        values = json.loads(plain)
+    except (binascii.Error, ValueError, UnicodeDecodeError, InvalidTag):
         raise ValidationError("cursor is not one this server handed out") from None
     if (not isinstance(values, list) or len(values) != 2
             or not all(isinstance(v, str | int | float) for v in values)):
@@ -200,8 +224,9 @@ def read_page(
     _check(resource, query)
     bind: dict[str, Any] = {**params(principal), _LIMIT: query.limit + 1}
     bind.update({_FILTER + name: value for name, value in query.filters.items()})
+    scope = f"{resource.name} {query.sort}"
     if query.cursor is not None:
-        last = _decode_cursor(query.cursor)
+        last = _decode_cursor(store, scope, query.cursor)
         bind[_AFTER_SORT], bind[_AFTER_ID] = last
     filters = tuple(sorted(query.filters))
     stmt = _page_statement(resource, principal.team, filters, sort_name, descending,
@@ -213,6 +238,9 @@ def read_page(
         rows = [dict(r) for r in conn.execute(stmt, bind).mappings()]
         more = len(rows) > query.limit
         rows = rows[: query.limit]
+        # The key as stored (a sealed row's placeholder), before its payload is opened:
+        # the next page's statement compares the columns.
+        after = [rows[-1][sort_name], rows[-1]["id"]] if more and rows else None
         total = None
         if query.count:
             # The page's own conditions, without its cursor, order and limit.
@@ -224,10 +252,7 @@ def read_page(
                 matching.order_by(None).limit(None).subquery())
             total = int(conn.execute(counted, bind).scalar_one())
         data, audited = _render(store, conn, principal, resource, rows)
-    next_cursor = None
-    if more and rows:
-        last_row = rows[-1]
-        next_cursor = _encode_cursor([last_row[sort_name], last_row["id"]])
+    next_cursor = None if after is None else _encode_cursor(store, scope, after)
     return Page(data, next_cursor, total), PendingAudit(f"list {resource.name}", audited)
 
 
@@ -306,6 +331,31 @@ def _page_statement(
             stmt = stmt.where(key[0] < last_id if descending else key[0] > last_id)
     return stmt.order_by(*(k.desc() if descending else k for k in key)).limit(
         bindparam(_LIMIT, type_=Integer))
+
+
+def keyset_page(
+    store: Store, conn: Connection, stmt: Select[Any], sort: Column[Any], key: Column[Any],
+    *, descending: bool, cursor: str | None, limit: int,
+    bound: Mapping[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``stmt``'s rows in (``sort``, ``key``) order after ``cursor`` (a row
+    key :func:`read_page` and this function hand out), in SQL: the key, a unique column
+    (an ID), breaks ties, so a page holds the same rows in every run. Returns the rows
+    and the cursor of the next page (None on the last). For the lists the resources
+    above do not cover (testimonies, users, jobs …); ``bound``: the statement's values."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
+    scope = f"{sort.table.name} {'-' if descending else ''}{sort.key}"
+    if cursor is not None:
+        last = tuple_(*_decode_cursor(store, scope, cursor))
+        stmt = stmt.where(tuple_(sort, key) < last if descending else tuple_(sort, key) > last)
+    order = (sort.desc(), key.desc()) if descending else (sort, key)
+    rows = [dict(r) for r in conn.execute(stmt.order_by(*order).limit(limit + 1),
+                                          dict(bound or {})).mappings()]
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, _encode_cursor(store, scope, [rows[-1][sort.key], rows[-1][key.key]])
 
 
 def _searching(stmt: Select[Any], resource: Resource, q: str) -> Select[Any]:
@@ -657,6 +707,7 @@ __all__ = [
     "export_events",
     "get_object",
     "item_for_download",
+    "keyset_page",
     "list_objects",
     "object_reading",
     "page_reading",

@@ -72,6 +72,11 @@ def get_user(conn: Connection, ref: str) -> dict[str, Any]:
     return _public(row)
 
 
+def public(row: Any) -> dict[str, Any]:
+    """A user row's public fields (never the sealed password hash)."""
+    return _public(row)
+
+
 def list_users(conn: Connection) -> list[dict[str, Any]]:
     """Every user, by name (public fields only)."""
     rows = conn.execute(select(s.users).order_by(s.users.c.username)).mappings()

@@ -13,9 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from dadkhahi.access.audit import record_reads
 from dadkhahi.access.policy import Permission, Principal, Role, require
-from dadkhahi.access.reads import visible_row
+from dadkhahi.access.reads import keyset_page, visible_row
 from dadkhahi.cases.case import (
     FACT_KINDS,
     Case,
@@ -56,6 +58,33 @@ def my_cases(store: Store, principal: Principal) -> list[dict[str, Any]]:
         found = [c.summary() for c in list_cases(store, conn, principal.user_id)]
     record_reads(store, principal, "cases.list", [("case", c["id"]) for c in found])
     return found
+
+
+#: What the list of cases may be sorted by (``-`` first: descending).
+CASE_SORTS = ("-created_at", "created_at")
+
+
+def cases_page(
+    store: Store, principal: Principal, *, sort: str = "-created_at",
+    cursor: str | None = None, limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the cases whose team the caller is on (none for anyone else), newest
+    first by default (the ID breaking ties), the team read in SQL and paged there; the
+    next page's cursor. Audited, as :func:`my_cases`."""
+    if sort not in CASE_SORTS:
+        raise ValidationError(f"sort by one of {', '.join(CASE_SORTS)}")
+    if principal.user_id is None or not principal.team:
+        return [], None
+    c, g = s.cases.c, s.access_grants.c
+    stmt = select(s.cases).where(c.id.in_(select(g.scope_id).where(
+        g.user_id == principal.user_id)))
+    with store.reading() as conn:
+        rows, next_cursor = keyset_page(store, conn, stmt, c.created_at, c.id,
+                                        descending=sort.startswith("-"), cursor=cursor,
+                                        limit=limit)
+        found = [load_case(store, conn, str(r["id"])).summary() for r in rows]
+    record_reads(store, principal, "cases.list", [("case", x["id"]) for x in found])
+    return found, next_cursor
 
 
 def case_matrix(store: Store, principal: Principal, case_id: str,

@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -93,6 +95,11 @@ class Job:
             "cancel_requested": self.cancel_requested, "result": self.result,
             "error": self.error,
         }
+
+
+def job_from(row: Mapping[str, Any]) -> Job:
+    """A job from its row read as a mapping (a page of jobs read by the services)."""
+    return _job(SimpleNamespace(**row))
 
 
 def _job(row: Any) -> Job:

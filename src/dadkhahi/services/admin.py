@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from dadkhahi.access import factors, grants, users
 from dadkhahi.access.audit import query_audit, query_failed_sign_ins
 from dadkhahi.access.policy import Permission, Principal, Role, require
+from dadkhahi.access.reads import keyset_page
+from dadkhahi.domain.errors import ValidationError
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 from dadkhahi.store.versions import check_version
@@ -21,6 +25,36 @@ def list_users(store: Store, principal: Principal) -> list[dict[str, Any]]:
     require(principal, Permission.MANAGE_USERS)
     with store.reading() as conn:
         return users.list_users(conn)
+
+
+#: What the list of users may be sorted by (``-`` first: descending).
+USER_SORTS = ("username", "-username", "-created_at", "created_at")
+
+
+def users_page(
+    store: Store, principal: Principal, *, role: Role | None = None,
+    disabled: bool | None = None, sort: str = "username", cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None, int]:
+    """One page of the users (of one ``role``, enabled or ``disabled``, when given), in
+    ``sort`` order (one of :data:`USER_SORTS`, the ID breaking ties), paged in SQL; the
+    next page's cursor; how many match."""
+    require(principal, Permission.MANAGE_USERS)
+    if sort not in USER_SORTS:
+        raise ValidationError(f"sort by one of {', '.join(USER_SORTS)}")
+    u = s.users.c
+    stmt = select(s.users)
+    if role is not None:
+        stmt = stmt.where(u.role == str(role))
+    if disabled is not None:
+        stmt = stmt.where(u.disabled == int(disabled))
+    with store.reading() as conn:
+        rows, next_cursor = keyset_page(store, conn, stmt, u[sort.lstrip("-")], u.id,
+                                        descending=sort.startswith("-"), cursor=cursor,
+                                        limit=limit)
+        total = int(conn.execute(select(func.count()).select_from(stmt.subquery()))
+                    .scalar_one())
+    return [users.public(r) for r in rows], next_cursor, total
 
 
 def add_user(

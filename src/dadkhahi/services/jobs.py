@@ -34,6 +34,7 @@ from dadkhahi.access.policy import (
     require,
     visible,
 )
+from dadkhahi.access.reads import keyset_page
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.jobs import queue
 from dadkhahi.jobs.queue import Job
@@ -182,6 +183,36 @@ def jobs_for(store: Store, principal: Principal, limit: int = 100) -> list[dict[
         raise ValidationError("limit must be between 1 and 1000")
     mine = None if _sees_all(principal) else principal.user_id
     return _views(store, principal, queue.list_jobs(store, created_by=mine, limit=limit))
+
+
+#: What the list of jobs may be sorted by (``-`` first: descending).
+JOB_SORTS = ("-created_at", "created_at")
+
+
+def jobs_page(
+    store: Store, principal: Principal, *, state: str | None = None,
+    kind: str | None = None, sort: str = "-created_at", cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the principal's jobs (every job, for an admin) of one ``state`` and
+    ``kind`` when given, newest first by default (the ID breaking ties), paged in SQL;
+    and the next page's cursor."""
+    _signed_in(principal)
+    if sort not in JOB_SORTS:
+        raise ValidationError(f"sort by one of {', '.join(JOB_SORTS)}")
+    j = s.jobs.c
+    stmt = select(s.jobs)
+    if not _sees_all(principal):
+        stmt = stmt.where(j.created_by == principal.user_id)
+    if state is not None:
+        stmt = stmt.where(j.state == state)
+    if kind is not None:
+        stmt = stmt.where(j.kind == kind)
+    with store.reading() as conn:
+        rows, next_cursor = keyset_page(store, conn, stmt, j.created_at, j.id,
+                                        descending=sort.startswith("-"), cursor=cursor,
+                                        limit=limit)
+    return _views(store, principal, [queue.job_from(r) for r in rows]), next_cursor
 
 
 def cancel_for(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dadkhahi.persian.dates import DateParseError, parse_date
 from dadkhahi.services import admin
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, holding, register
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.pages.common import LangDep, Listing, VisitorDep, page_router, permitted
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -33,6 +33,13 @@ register("/admin/audit", N_("Audit trail"), holding(Permission.AUDIT))
 ROLES = {"viewer": N_("viewer"), "researcher": N_("researcher"),
          "investigator": N_("investigator"), "analyst": N_("analyst"), "lawyer": N_("lawyer"),
          "admin": N_("admin")}
+#: Users on one page of their list.
+USERS_SHOWN = 50
+USER_LIST = Listing(
+    {"username": N_("user name"), "-username": N_("user name, last first"),
+     "-created_at": N_("newest first"), "created_at": N_("oldest first")}, "username",
+    {"role": (N_("Role"), ROLES),
+     "state": (N_("State"), {"active": N_("active"), "disabled": N_("disabled")})})
 #: Audit entries on one page.
 AUDIT_SHOWN = 200
 
@@ -43,14 +50,22 @@ async def _users_page(request: Request, lang: str, errors: dict[str, str] | None
     permitted(request, current, lang, Permission.MANAGE_USERS)
     store = request.app.state.store
 
+    asked = USER_LIST.asked(request)
+    role, state = asked.filters.get("role"), asked.filters.get("state")
+
     def gather() -> dict[str, Any]:
-        return {"users": admin.list_users(store, current.principal),
+        listed, next_cursor, total = admin.users_page(
+            store, current.principal, role=Role(role) if role else None,
+            disabled=None if state is None else state == "disabled", sort=asked.sort,
+            cursor=asked.cursor, limit=USERS_SHOWN)
+        return {"users": listed, "page": {"next_cursor": next_cursor}, "total": total,
                 "grants": admin.list_grants(store, current.principal, None)}
 
     shown = await run_in_threadpool(gather)
     notice = request.query_params.get("done")
     return render(request, "admin_users.html", {
-        **shown, "roles": ROLES, "errors": errors or {}, "entered": entered or {},
+        **shown, "asked": asked, "listing": USER_LIST, "roles": ROLES,
+        "errors": errors or {}, "entered": entered or {},
         "done": notice in ("added", "changed", "granted", "revoked"),
     }, current, lang, status)
 

@@ -27,6 +27,7 @@ from dadkhahi.domain.vocab import Credibility, Direction, GapStatus, Reliability
 from dadkhahi.http.downloads import disposition
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, register, team
+from dadkhahi.web.pages import common
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
 from dadkhahi.web.render import render
 from dadkhahi.web.security import Visitor, read_form, visitor
@@ -43,6 +44,10 @@ CREDIBILITY = {str(c): str(c) for c in Credibility}
 FACT_KINDS = {"act": N_("act"), "involvement": N_("involvement"), "claim": N_("claim")}
 #: Between a framework's ID and a crime's or mode's in one option's value.
 SEP = "::"
+#: Cases on one page of their list, and its order (when each was opened).
+CASES_SHOWN = 50
+CASE_LIST = common.Listing({"-created_at": N_("newest first"), "created_at": N_("oldest first")},
+                    "-created_at")
 
 
 def _ids(text: str) -> tuple[str, ...]:
@@ -53,10 +58,14 @@ def _ids(text: str) -> tuple[str, ...]:
 async def _cases_page(request: Request, lang: str, current: Visitor,
                       errors: dict[str, str] | None = None,
                       entered: dict[str, str] | None = None, status: int = 200) -> Response:
-    found = await run_in_threadpool(service.my_cases, request.app.state.store,
-                                    current.principal)
+    asked = CASE_LIST.asked(request)
+    found, next_cursor = await run_in_threadpool(lambda: service.cases_page(
+        request.app.state.store, current.principal, sort=asked.sort, cursor=asked.cursor,
+        limit=CASES_SHOWN))
     return render(request, "cases.html", {
-        "cases": found, "may_open": current.principal.can(Permission.REVIEW),
+        "cases": found, "asked": asked, "listing": CASE_LIST,
+        "page": {"next_cursor": next_cursor},
+        "may_open": current.principal.can(Permission.REVIEW),
         "errors": errors or {}, "entered": entered or {}}, current, lang, status)
 
 

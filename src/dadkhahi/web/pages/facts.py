@@ -22,9 +22,10 @@ from dadkhahi.services import facts
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, register
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router
+from dadkhahi.web.pages.common import LangDep, Listing, VisitorDep, page_router
 from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
 from dadkhahi.web.render import render
+from dadkhahi.web.security import Visitor
 
 router = page_router()
 register("/acts", N_("Acts"))
@@ -54,6 +55,15 @@ PROPERTIES = {
 }
 #: Acts on one page of the list.
 ACTS_PAGE = 50
+#: The order of a list by when its rows were recorded (the ledger's order; the ID breaks
+#: ties, as in every list).
+RECORDED = {"-ledger_index": N_("recorded last first"),
+            "ledger_index": N_("recorded first first")}
+ACT_LIST = Listing({"type": N_("kind of act"), **RECORDED}, "type", {
+    "type": (N_("Kind of act"), ACT_TYPES), "sensitivity": (N_("Sensitivity"), SENSITIVITY)})
+ORGANIZATION_LIST = Listing(
+    {"name": N_("name"), "-name": N_("name, last first"), **RECORDED}, "name",
+    {"sensitivity": (N_("Sensitivity"), SENSITIVITY)})
 
 
 def labels() -> dict[str, Any]:
@@ -81,18 +91,22 @@ def _audited(store: Store, principal: Principal,
 
 @router.get("/acts")
 async def acts(request: Request, lang: LangDep, current: VisitorDep) -> Response:
-    """Acts the visitor may see, filtered by type, paged."""
-    asked = {k: v for k, v in request.query_params.items() if k == "type" and v in ACT_TYPES}
-    cursor = request.query_params.get("cursor") or None
+    """Acts the visitor may see, filtered by type and sensitivity, sorted, paged."""
+    return await _listed(request, lang, current, "acts", ACT_LIST, "acts.html",
+                         {"may_add": current.principal.can(Permission.ADD_FACTS)})
+
+
+async def _listed(request: Request, lang: str, current: Visitor, resource: str,
+                  listing: Listing, template: str, extra: dict[str, Any]) -> Response:
+    """A list page of a resource: its controls asked, a page read in SQL (keyset)."""
+    asked = listing.asked(request)
     store: Store = request.app.state.store
-    page = await run_in_threadpool(_read_page, store, current.principal, "acts",
-                                   reads.PageQuery(filters=asked, sort="type",
-                                                   limit=ACTS_PAGE, cursor=cursor,
+    page = await run_in_threadpool(_read_page, store, current.principal, resource,
+                                   reads.PageQuery(filters=asked.filters, sort=asked.sort,
+                                                   limit=ACTS_PAGE, cursor=asked.cursor,
                                                    count=True))
-    may_add = current.principal.can(Permission.ADD_FACTS)
-    return render(request, "acts.html", {"page": page, "asked": asked, "may_add": may_add,
-                                         **labels()},
-                  current, lang)
+    return render(request, template, {"page": page, "asked": asked, "listing": listing,
+                                      **labels(), **extra}, current, lang)
 
 
 @router.get("/perpetrators")
@@ -111,14 +125,10 @@ async def perpetrators(request: Request, lang: LangDep, current: VisitorDep) -> 
 
 @router.get("/organizations")
 async def organizations(request: Request, lang: LangDep, current: VisitorDep) -> Response:
-    """Organisations (commissions, courts, ministries) the visitor may see, paged."""
-    cursor = request.query_params.get("cursor") or None
-    store: Store = request.app.state.store
-    page = await run_in_threadpool(_read_page, store, current.principal, "organizations",
-                                   reads.PageQuery(sort="name", limit=ACTS_PAGE,
-                                                   cursor=cursor, count=True))
-    return render(request, "organizations.html", {"page": page, "asked": {}, **labels()},
-                  current, lang)
+    """Organisations (commissions, courts, ministries) the visitor may see, filtered by
+    sensitivity, sorted, paged."""
+    return await _listed(request, lang, current, "organizations", ORGANIZATION_LIST,
+                         "organizations.html", {})
 
 
 @router.get("/organizations/{organization_id}")

@@ -10,6 +10,7 @@ without JavaScript; with it, the table refreshes itself while a job is unfinishe
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,7 +21,7 @@ from dadkhahi.domain.errors import UserError
 from dadkhahi.http.downloads import memorial_download
 from dadkhahi.services import jobs, memorial
 from dadkhahi.web.nav import N_, register
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, signed_in
+from dadkhahi.web.pages.common import LangDep, Listing, VisitorDep, page_router, signed_in
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
@@ -45,10 +46,24 @@ STATES = {"queued": N_("Queued"), "running": N_("Running"), "succeeded": N_("Don
 SHOWN = 50
 
 
+#: The list's controls: its state and kind, newest or oldest first.
+JOB_LIST = Listing({"-created_at": N_("newest first"), "created_at": N_("oldest first")},
+                   "-created_at", {"state": (N_("State"), STATES), "kind": (N_("Job"), KINDS)})
+
+
 async def _context(request: Request, current: Any) -> dict[str, Any]:
     store = request.app.state.store
-    listed = await run_in_threadpool(jobs.jobs_for, store, current.principal, SHOWN)
-    return {"jobs": listed, "kinds": KINDS, "states": STATES,
+    asked = JOB_LIST.asked(request)
+    listed, next_cursor = await run_in_threadpool(lambda: jobs.jobs_page(
+        store, current.principal, state=asked.filters.get("state"),
+        kind=asked.filters.get("kind"), sort=asked.sort, cursor=asked.cursor, limit=SHOWN))
+    # The table refreshes itself with the same controls (codes only) while it is busy
+    # (the list as it opens: no query).
+    kept = {**asked.filters, **({"sort": asked.sort} if asked.sort != JOB_LIST.default
+                                else {}), **({"cursor": asked.cursor} if asked.cursor else {})}
+    query = urlencode(sorted(kept.items()))
+    return {"jobs": listed, "kinds": KINDS, "states": STATES, "asked": asked,
+            "listing": JOB_LIST, "page": {"next_cursor": next_cursor}, "rows_query": query,
             "busy": any(j["state"] in ("queued", "running") for j in listed),
             "may_link": current.principal.can(Permission.ANALYSE),
             "may_publish": current.principal.can(Permission.PUBLISH),

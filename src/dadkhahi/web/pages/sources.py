@@ -35,7 +35,7 @@ from dadkhahi.services.verification import ItemCheck, verify_item
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, register
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.pages.common import LangDep, Listing, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.persons import SENSITIVITY
 from dadkhahi.web.render import render
 from dadkhahi.web.security import check_csrf, read_form, visitor
@@ -61,6 +61,8 @@ CREDIBILITY = {
 }
 SOURCE_SORTS = {"-created_at": N_("newest first"), "created_at": N_("oldest first"),
                 "title": N_("title")}
+SOURCE_LIST = Listing(SOURCE_SORTS, "-created_at", {
+    "kind": (N_("Kind"), SOURCE_KINDS), "sensitivity": (N_("Sensitivity"), SENSITIVITY)})
 CUSTODY_ACTIONS = {"received": N_("received"), "derived": N_("derived"),
                    "erased": N_("erased"), "verified": N_("verified"),
                    "transferred": N_("transferred")}
@@ -112,20 +114,6 @@ async def _read_one(request: Request, resource: str, object_id: str) -> dict[str
     return obj
 
 
-def _list_query(request: Request, filters: tuple[str, ...], sorts: dict[str, str],
-                default_sort: str) -> tuple[reads.PageQuery, dict[str, str]]:
-    """Filters, sort and cursor from the query string (only codes: no user text)."""
-    asked = {k: v for k, v in request.query_params.items()
-             if k in filters and v and len(v) <= 64}
-    sort = request.query_params.get("sort", default_sort)
-    if sort not in sorts:
-        sort = default_sort
-    cursor = request.query_params.get("cursor") or None
-    query = reads.PageQuery(filters=asked, sort=sort, limit=PAGE_SIZE, cursor=cursor,
-                            count=True)
-    return query, {**asked, "sort": sort}
-
-
 @router.get("/sources")
 async def sources(request: Request, lang: LangDep, current: VisitorDep) -> Response:
     """The sources the visitor may see, filtered by kind and sensitivity, sorted, paged."""
@@ -136,13 +124,12 @@ async def _sources_page(request: Request, lang: str, errors: dict[str, str] | No
                         entered: dict[str, str] | None = None, status: int = 200
                         ) -> Response:
     current = await visitor(request)
-    query, asked = _list_query(request, ("kind", "sensitivity"), SOURCE_SORTS, "-created_at")
-    if query.filters.get("kind") not in (None, *SOURCE_KINDS) or query.filters.get(
-            "sensitivity") not in (None, *SENSITIVITY):
-        raise ValidationError("unknown filter value")
-    page = await _read_page(request, "sources", query)
+    asked = SOURCE_LIST.asked(request)
+    page = await _read_page(request, "sources", reads.PageQuery(
+        filters=asked.filters, sort=asked.sort, limit=PAGE_SIZE, cursor=asked.cursor,
+        count=True))
     return render(request, "sources.html", {
-        "page": page, "asked": asked, "sorts": SOURCE_SORTS,
+        "page": page, "asked": asked, "listing": SOURCE_LIST,
         "can_add": current.principal.can(Permission.ADD_EVIDENCE),
         "errors": errors or {}, "entered": entered or {}, **_choices(),
     }, current, lang, status)

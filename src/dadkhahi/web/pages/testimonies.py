@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -39,6 +39,7 @@ from dadkhahi.services import testimonies as service
 from dadkhahi.store.versions import VersionMismatchError
 from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_, holding, register
+from dadkhahi.web.pages import common
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
 from dadkhahi.web.pages.persons import SENSITIVITY
 from dadkhahi.web.render import render
@@ -71,18 +72,27 @@ DONE = {"interview": N_("The interview is recorded as shown."),
 ANCHORS = {"interview": "interview-heading", "consent": "consent-heading",
            "segment": "segments-heading", "translation": "segments-heading"}
 
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+#: Testimonies on one page of their list.
+TESTIMONIES_SHOWN = service.PAGE_SIZE
+#: The list's controls: its sensitivity, its order (the pseudonym's or when recorded).
+TESTIMONY_LIST = common.Listing(
+    {"-created_at": N_("newest first"), "created_at": N_("oldest first"),
+     "pseudonym": N_("pseudonym"), "-pseudonym": N_("pseudonym, last first")},
+    "-created_at", {"sensitivity": (N_("Sensitivity"), SENSITIVITY)})
 
 
 @router.get("/testimonies")
-async def list_testimonies(request: Request, lang: LangDep, current: VisitorDep,
-                         offset: Offset = 0) -> Response:
-    """The testimonies whose source may go to the visitor, newest first, paged."""
+async def list_testimonies(request: Request, lang: LangDep, current: VisitorDep) -> Response:
+    """The testimonies whose source may go to the visitor, filtered by sensitivity,
+    sorted (newest first by default), paged in SQL."""
     signed_in(request, current, lang)
-    found = await run_in_threadpool(service.list_for, request.app.state.store,
-                                    current.principal, offset=offset)
+    asked = TESTIMONY_LIST.asked(request)
+    level = asked.filters.get("sensitivity")
+    found = await run_in_threadpool(lambda: service.list_for(
+        request.app.state.store, current.principal, sort=asked.sort, cursor=asked.cursor,
+        limit=TESTIMONIES_SHOWN, sensitivity=Sensitivity(level) if level else None))
     return render(request, "testimonies.html", {
-        **found, "page_size": service.PAGE_SIZE, "sensitivity": SENSITIVITY,
+        **found, "asked": asked, "listing": TESTIMONY_LIST, "sensitivity": SENSITIVITY,
         "may_add": current.principal.can(Permission.ADD_EVIDENCE),
     }, current, lang)
 
