@@ -23,7 +23,7 @@ from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.jobs import queue
 from dadkhahi.services import objects
 from dadkhahi.store import schema as s
-from dadkhahi.web.pages import admin, facts, jobs, testimonies
+from dadkhahi.web.pages import admin, facts, imports, jobs, testimonies
 
 #: Each list page, its filters and orders (codes), as the admin asks them.
 LISTS = {
@@ -34,6 +34,7 @@ LISTS = {
     "/admin/users": {"role": "analyst", "state": "active", "sort": "-created_at"},
     "/jobs": {"state": "queued", "kind": "ledger.verify", "sort": "created_at"},
     "/cases": {"sort": "created_at"},
+    "/imports": {"sensitivity": "public", "state": "current", "sort": "imported_at"},
 }
 _NEXT = re.compile(r'<a class="button secondary" href="([^"]+)">')
 
@@ -157,3 +158,23 @@ def test_users_and_jobs_page_in_sql(app: FastAPI, world: World,
     assert client_for(app, world, "analyst").get("/en/admin/users").status_code == 403
 
 
+
+
+def test_imports_page_in_sql_and_offer_current_lists(app: FastAPI, world: World,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "IMPORTS_SHOWN", 1)
+    client = client_for(app, world, "admin_g")
+    pages = list(_walk(client, "/en/imports?sort=imported_at"))
+    seen = [i for page in pages for i in re.findall(
+        r'<a href="/en/items/(itm_[0-9a-f]+)">', page.split('id="done-heading"')[1])]
+    li = s.list_imports.c
+    with world.store.reading() as conn:
+        wanted = [str(r.item_id) for r in conn.execute(
+            select(li.item_id).order_by(li.imported_at, li.id))]
+    assert seen == wanted and len(pages) == len(wanted) >= 3
+    # The chooser of the list a corrected file replaces keeps every current list.
+    with world.store.reading() as conn:
+        current = {str(x) for x in conn.execute(select(li.list_id).where(
+            li.superseded_by.is_(None))).scalars()}
+    assert current and all(f'<option value="{x}" dir="auto">' in pages[0] for x in current)
+    assert client_for(app, world, "viewer_g").get("/en/imports").status_code == 403

@@ -14,7 +14,7 @@ external id sealed (one data key per record, so one record can be erased).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -452,8 +452,9 @@ class ListSummary:
     changed: int | None = None
 
 
-def list_imports(store: Store) -> list[ListSummary]:
-    """Every list import (every version of every list), oldest first, with counts."""
+def list_imports(store: Store, ids: Sequence[str] | None = None) -> list[ListSummary]:
+    """Every list import (every version of every list; those of ``ids`` when given),
+    oldest first, with counts."""
     li, src, it = s.list_imports.c, s.sources.c, s.items.c
     persons = linked_persons_by_import()
     query = (
@@ -466,6 +467,8 @@ def list_imports(store: Store) -> list[ListSummary]:
         .outerjoin(persons, persons.c.import_id == li.id)
         .order_by(li.ledger_index)
     )
+    if ids is not None:
+        query = query.where(li.id.in_(list(ids)))
     with store.reading() as conn:
         return [
             ListSummary(r.id, r.list_id, r.list_version, r.superseded_by, r.source_id, r.title,

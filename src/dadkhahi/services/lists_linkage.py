@@ -57,7 +57,7 @@ from dadkhahi.access.policy import (
     visible,
     visible_ref,
 )
-from dadkhahi.access.reads import visible_row
+from dadkhahi.access.reads import keyset_page, visible_row
 from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError, ValidationError
 from dadkhahi.domain.sources import REDACTED, SourceSpec
 from dadkhahi.domain.vocab import (
@@ -374,12 +374,43 @@ def describe_for(
     return view
 
 
+#: What the list of imports may be sorted by (``-`` first: descending).
+IMPORT_SORTS = ("-imported_at", "imported_at")
+
+
+def imports_page(
+    store: Store, principal: Principal, *, sensitivity: Sensitivity | None = None,
+    superseded: bool | None = None, sort: str = "-imported_at", cursor: str | None = None,
+    limit: int = 20,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the list imports the principal may see (of one ``sensitivity``, a
+    list's current versions or ``superseded`` ones, when given), newest first by default
+    (the ID breaking ties), paged in SQL, each as :func:`imports_for` shows it; and the
+    next page's cursor."""
+    if sort not in IMPORT_SORTS:
+        raise ValidationError(f"sort by one of {', '.join(IMPORT_SORTS)}")
+    li = s.list_imports.c
+    stmt = select(li.id, li.imported_at).where(visible_import(principal))
+    if sensitivity is not None:
+        stmt = stmt.where(li.sensitivity == str(sensitivity))
+    if superseded is not None:
+        stmt = stmt.where(li.superseded_by.is_not(None) if superseded
+                          else li.superseded_by.is_(None))
+    with store.reading() as conn:
+        rows, next_cursor = keyset_page(store, conn, stmt, li.imported_at, li.id,
+                                        descending=sort.startswith("-"), cursor=cursor,
+                                        limit=limit, bound=params(principal))
+    order = {str(r["id"]): n for n, r in enumerate(rows)}
+    shown = imports_for(store, principal, ids=list(order)) if order else []
+    return sorted(shown, key=lambda x: order[str(x["id"])]), next_cursor
+
+
 def imports_for(
     store: Store, principal: Principal, *, ids: Sequence[str] | None = None,
     action: str = "list imports",
 ) -> list[dict[str, Any]]:
     """The list imports the principal may see, oldest first (protected ones audited)."""
-    summaries = {x.import_id: x for x in list_imports(store)}
+    summaries = {x.import_id: x for x in list_imports(store, ids)}
     li, src, it = s.list_imports.c, s.sources.c, s.items.c
     query = (
         select(li.id, li.source_id, li.item_id, li.sha256, li.columns, li.id_column,

@@ -37,6 +37,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError, ValidationError
 from dadkhahi.domain.safe_text import safe_name
@@ -50,7 +51,7 @@ from dadkhahi.services.uploads import receive_file, uploads_root
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, holding, register
-from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.pages.common import LangDep, Listing, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.labels import FIELD_LABELS
 from dadkhahi.web.pages.persons import SENSITIVITY
 from dadkhahi.web.render import render
@@ -158,6 +159,15 @@ def _problems(lines: list[str]) -> list[tuple[str, str, str]]:
     return out
 
 
+#: Imports on one page of their list, and the list's controls.
+IMPORTS_SHOWN = 20
+IMPORT_LIST = Listing({"-imported_at": N_("newest first"), "imported_at": N_("oldest first")},
+                      "-imported_at", {
+                          "sensitivity": (N_("Sensitivity"), SENSITIVITY),
+                          "state": (N_("Version"), {"current": N_("current version"),
+                                                    "superseded": N_("superseded")})})
+
+
 @router.get("/imports")
 async def start(request: Request, lang: LangDep, current: VisitorDep) -> Response:
     """Step 1: choose the file and where it goes; the imports one may see."""
@@ -169,12 +179,24 @@ async def _start_page(request: Request, lang: str, errors: dict[str, str] | None
                       status: int = 200) -> Response:
     current = await visitor(request)
     store: Store = request.app.state.store
-    done = await run_in_threadpool(svc.imports_for, store, current.principal)
-    # The lists a corrected file may replace: each list's current version.
-    current_lists = [x for x in reversed(done) if not x["superseded_by"]]
+    asked = IMPORT_LIST.asked(request)
+    level, state = asked.filters.get("sensitivity"), asked.filters.get("state")
+
+    def gather() -> dict[str, Any]:
+        listed, next_cursor = svc.imports_page(
+            store, current.principal, sensitivity=Sensitivity(level) if level else None,
+            superseded=None if state is None else state == "superseded", sort=asked.sort,
+            cursor=asked.cursor, limit=IMPORTS_SHOWN)
+        # The lists a corrected file may replace: each list's current version.
+        current_lists, _ = svc.imports_page(store, current.principal, superseded=False,
+                                            limit=reads.MAX_PAGE)
+        return {"imports": listed, "page": {"next_cursor": next_cursor},
+                "lists": current_lists}
+
+    shown = await run_in_threadpool(gather)
     return render(request, "imports.html", {
-        "imports": list(reversed(done))[:20], "errors": errors or {},
-        "sensitivity": SENSITIVITY, "lists": current_lists,
+        **shown, "asked": asked, "listing": IMPORT_LIST, "errors": errors or {},
+        "sensitivity": SENSITIVITY,
     }, current, lang, status)
 
 
