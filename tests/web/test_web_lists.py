@@ -23,7 +23,7 @@ from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.jobs import queue
 from dadkhahi.services import objects
 from dadkhahi.store import schema as s
-from dadkhahi.web.pages import admin, facts, imports, jobs, testimonies
+from dadkhahi.web.pages import admin, facts, imports, jobs, testimonies, transcriptions
 
 #: Each list page, its filters and orders (codes), as the admin asks them.
 LISTS = {
@@ -35,6 +35,7 @@ LISTS = {
     "/jobs": {"state": "queued", "kind": "ledger.verify", "sort": "created_at"},
     "/cases": {"sort": "created_at"},
     "/imports": {"sensitivity": "public", "state": "current", "sort": "imported_at"},
+    "/transcriptions": {"state": "open", "sort": "-item_id"},
 }
 _NEXT = re.compile(r'<a class="button secondary" href="([^"]+)">')
 
@@ -178,3 +179,26 @@ def test_imports_page_in_sql_and_offer_current_lists(app: FastAPI, world: World,
             li.superseded_by.is_(None))).scalars()}
     assert current and all(f'<option value="{x}" dir="auto">' in pages[0] for x in current)
     assert client_for(app, world, "viewer_g").get("/en/imports").status_code == 403
+
+
+def test_the_transcription_queue_pages_in_sql(app: FastAPI, world: World,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from dadkhahi.access.policy import params, visible
+    from dadkhahi.intake import transcriptions as tr
+
+    for level in (Sensitivity.PUBLIC, Sensitivity.RESTRICTED, Sensitivity.PROTECTED):
+        tr.request(world.store, world.objects[level].item, [1], "setup", required=2)
+    monkeypatch.setattr(transcriptions, "QUEUE_SHOWN", 1)
+    client = client_for(app, world, "analyst")  # no grant: the protected item is not queued
+    pages = list(_walk(client, "/en/transcriptions?state=open&sort=-item_id"))
+    seen = [i for page in pages for i in re.findall(
+        r'href="/en/items/(itm_[0-9a-f]+)/transcribe\?page=1"', page)]
+    analyst = Principal(user_id=world.user_ids["analyst"], username="analyst",
+                        role=world.roles["analyst"])
+    q = tr.states_statement(select(s.items.c.id).where(visible(analyst, s.items)))
+    with world.store.reading() as conn:
+        wanted = [str(r.item_id) for r in conn.execute(
+            select(q.c.item_id).where(q.c.state == "open")
+            .order_by(q.c.item_id.desc(), q.c.page.desc()), params(analyst))]
+    assert seen == wanted and len(wanted) >= 2
+    assert world.objects[Sensitivity.PROTECTED].item not in "".join(pages)

@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, select, union_all
+from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select, union_all
 
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.ids import new_id
@@ -93,13 +93,16 @@ def _routed(item_ids: Select[Any] | None) -> Any:
     return union_all(low, asked).subquery()
 
 
-def page_states(conn: Connection, *, item_ids: Select[Any] | None = None,
-                item_id: str | None = None, include_done: bool = False,
-                limit: int = 500, bind: dict[str, Any] | None = None) -> list[PageState]:
-    """Pages routed to transcription (of the items ``item_ids`` selects, whose bound
-    parameters are ``bind``), by item and page."""
-    if item_id is not None:
-        item_ids = select(literal(item_id))
+#: The states of a routed page, as :func:`states_statement` works them out.
+STATES = ("open", "differ", "done")
+
+
+def states_statement(item_ids: Select[Any] | None = None) -> Any:
+    """Every page routed to transcription (of the items ``item_ids`` selects) with its
+    state, as a subquery (``item_id``, ``page``, ``required``, ``n``, ``state``,
+    ``reason``): ``done`` once resolved or when the transcriptions required agree,
+    ``open`` while fewer are in, ``differ`` when they disagree. Worked out in SQL, so a
+    queue is filtered by state and paged there."""
     routed = _routed(item_ids)
     wanted = (select(routed.c.item_id, routed.c.page,
                      func.max(routed.c.required).label("required"),
@@ -112,24 +115,35 @@ def page_states(conn: Connection, *, item_ids: Select[Any] | None = None,
                     .label("distinct"),
                     func.count().filter(t.kind == "resolution").label("resolved"))
              .group_by(t.item_id, t.page).subquery())
-    rows = conn.execute(
-        select(wanted, typed.c.n, typed.c.distinct, typed.c.resolved)
-        .outerjoin(typed, and_(typed.c.item_id == wanted.c.item_id,
-                               typed.c.page == wanted.c.page))
-        .order_by(wanted.c.item_id, wanted.c.page), bind or {}).mappings().all()
-    out = []
-    for row in rows:
-        n, required = int(row["n"] or 0), int(row["required"])
-        if row["resolved"] or (n >= required and int(row["distinct"] or 0) <= 1):
-            state = "done"
-        else:
-            state = "open" if n < required else "differ"
-        if state != "done" or include_done:
-            out.append(PageState(str(row["item_id"]), int(row["page"]), required, n, state,
-                                 str(row["reason"])))
-        if len(out) >= limit:
-            break
-    return out
+    n = func.coalesce(typed.c.n, 0)
+    state = case((or_(func.coalesce(typed.c.resolved, 0) > 0,
+                      and_(n >= wanted.c.required, func.coalesce(typed.c.distinct, 0) <= 1)),
+                  "done"), (n < wanted.c.required, "open"), else_="differ")
+    return (select(wanted.c.item_id, wanted.c.page, wanted.c.required, n.label("n"),
+                   state.label("state"), wanted.c.reason)
+            .outerjoin(typed, and_(typed.c.item_id == wanted.c.item_id,
+                                   typed.c.page == wanted.c.page))
+            .subquery("page_states"))
+
+
+def page_state_of(row: Any) -> PageState:
+    """A row of :func:`states_statement` as a :class:`PageState`."""
+    return PageState(str(row["item_id"]), int(row["page"]), int(row["required"]),
+                     int(row["n"]), str(row["state"]), str(row["reason"]))
+
+
+def page_states(conn: Connection, *, item_ids: Select[Any] | None = None,
+                item_id: str | None = None, include_done: bool = False,
+                limit: int = 500, bind: dict[str, Any] | None = None) -> list[PageState]:
+    """Pages routed to transcription (of the items ``item_ids`` selects, whose bound
+    parameters are ``bind``), by item and page."""
+    if item_id is not None:
+        item_ids = select(literal(item_id))
+    q = states_statement(item_ids)
+    stmt = select(q).order_by(q.c.item_id, q.c.page).limit(limit)
+    if not include_done:
+        stmt = stmt.where(q.c.state != "done")
+    return [page_state_of(r) for r in conn.execute(stmt, bind or {}).mappings()]
 
 
 def page_state(conn: Connection, item_id: str, page: int) -> PageState:

@@ -62,6 +62,27 @@ def queue_for(store: Store, principal: Principal, *, include_done: bool = False,
     return {"pages": [vars(p) for p in pages]}
 
 
+def queue_page(store: Store, principal: Principal, *, state: str | None = None,
+               descending: bool = False, cursor: str | None = None, limit: int = 50,
+               ) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the queue: pages of the items the caller may see routed to
+    transcription, of one ``state`` (every unfinished one by default), by item and page
+    (``descending``: last first), filtered and paged in SQL; and the next page's cursor
+    (IDs and page numbers only: no text)."""
+    if state is not None and state not in tr.STATES:
+        raise ValidationError(f"state is one of {', '.join(tr.STATES)}")
+    q = tr.states_statement(select(s.items.c.id).where(visible(principal, s.items)))
+    stmt = select(q).where(q.c.state == state if state else q.c.state != "done")
+    with store.reading() as conn:
+        rows, next_cursor = reads.keyset_page(store, conn, stmt, q.c.item_id, q.c.page,
+                                              descending=descending, cursor=cursor,
+                                              limit=limit, bound=params(principal))
+        items = [dict(r) for r in conn.execute(select(s.items.c.id, s.items.c.sensitivity)
+                 .where(s.items.c.id.in_({str(r["item_id"]) for r in rows}))).mappings()]
+    _audit(store, principal, "transcription queue", items)
+    return [vars(tr.page_state_of(r)) for r in rows], next_cursor
+
+
 def page_for(store: Store, principal: Principal, item_id: str, page: int) -> dict[str, Any]:
     """A page to transcribe: its state, the OCR's text, the caller's own transcription, and
     (once the required number are in) every transcription and their differences."""

@@ -19,6 +19,7 @@ from dadkhahi.domain.errors import ValidationError
 from dadkhahi.services import transcriptions as service
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, holding, register
+from dadkhahi.web.pages import common
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted, signed_in
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
@@ -31,16 +32,25 @@ PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 #: The page's states, in words.
 STATES = {"open": N_("waiting for a transcription"),
           "differ": N_("transcriptions differ: resolve them"), "done": N_("transcribed")}
+#: Pages on one page of the queue, and its controls (unfinished pages when no state is
+#: asked; by item and page, either way).
+QUEUE_SHOWN = 50
+QUEUE_LIST = common.Listing({"item_id": N_("by item and page"),
+                      "-item_id": N_("by item and page, last first")}, "item_id",
+                     {"state": (N_("State"), STATES)})
 
 
 @router.get("/transcriptions")
 async def queue(request: Request, lang: LangDep, current: VisitorDep) -> Response:
     """Pages of the items the visitor may see that wait for a person."""
     signed_in(request, current, lang)
-    found = await run_in_threadpool(service.queue_for, request.app.state.store,
-                                    current.principal)
-    return render(request, "transcriptions.html", {"pages": found["pages"], "states": STATES},
-                  current, lang)
+    asked = QUEUE_LIST.asked(request)
+    found, next_cursor = await run_in_threadpool(lambda: service.queue_page(
+        request.app.state.store, current.principal, state=asked.filters.get("state"),
+        descending=asked.sort.startswith("-"), cursor=asked.cursor, limit=QUEUE_SHOWN))
+    return render(request, "transcriptions.html", {
+        "pages": found, "states": STATES, "asked": asked, "listing": QUEUE_LIST,
+        "page": {"next_cursor": next_cursor}}, current, lang)
 
 
 @router.get("/items/{item_id}/transcribe")
