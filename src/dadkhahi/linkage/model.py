@@ -124,11 +124,23 @@ DETERMINISTIC_RECALL = 0.4
 # (its m is held at most its u: :func:`dadkhahi.linkage.run` does it), as a floored
 # u (deaths years apart are rare among random pairs too) would otherwise turn a
 # conflict into a strong match.
+#: Two known and different given names (Hassan / Hossein), or family names, are the
+#: same kind of evidence, and EM on namesakes mistrains them the same way: the only
+#: blocks that leave a name free for training share the other name with the father's
+#: name or birth year, and namesakes fill those blocks. At 300,000 SYNTHETIC records
+#: EM learned m = 0.20 for two different known family names (-1.4 bits; among the true
+#: pairs 0.004), and at 4,000 namesake people it learned 0.002 on three draws and
+#: 0.034-0.041 on two, the draws with the lowest precision
+#: (benchmarks/linkage/README.md, stop 32). Fixed, like the conflicts below.
+GIVEN_CONFLICT = "different known given_names"
+FAMILY_CONFLICT = "different known family_names"
 FATHER_CONFLICT = "different known father_names"
 BIRTH_CONFLICT = "birth years more than 5 apart"
 DEATH_CONFLICT = "death intervals more than a year apart"
 SEX_CONFLICT = "different sex"
 CONFLICT_LEVELS: dict[str, float] = {
+    GIVEN_CONFLICT: 0.01,
+    FAMILY_CONFLICT: 0.01,
     FATHER_CONFLICT: 0.04,
     BIRTH_CONFLICT: 0.02,
     DEATH_CONFLICT: 0.005,
