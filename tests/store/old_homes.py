@@ -49,8 +49,6 @@ def lay_home_0001(home: Home, backend: str) -> Rows:
     the frozen revision 0001 (``alembic upgrade 0001``), on this test's backend. Returns
     the rows."""
     shutil.copytree(HOME_0001 / "files", home.path)
-    for path in [home.path, *home.path.rglob("*")]:
-        path.chmod(0o700 if path.is_dir() else 0o600)
     rows: Rows = json.loads((HOME_0001 / "rows.json").read_text("utf-8"))
     engine = make_engine(home.database_url())
     cfg = alembic_config()
@@ -79,4 +77,6 @@ def lay_home_0001(home: Home, backend: str) -> Rows:
                                           for r in rows[table.name]])
         assert MigrationContext.configure(conn).get_current_revision() == "0001"
     engine.dispose()
+    for path in [home.path, *home.path.rglob("*")]:  # owner-only, as a home is kept
+        path.chmod(0o700 if path.is_dir() else 0o600)
     return rows

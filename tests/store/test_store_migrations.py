@@ -311,6 +311,12 @@ def test_dadkhahi_upgrades_an_old_home_it_opens_and_refuses_a_newer_one(
         run()
     out, err = capsys.readouterr()
     assert exited.value.code in (0, None), err
+    assert err.strip().splitlines() == [  # said once, on stderr (stdout stays the report)
+        f"note: this home's database was upgraded from schema revision 0001 to "
+        f"{HEAD_REVISION} (this version of dadkhahi's)"], err
+    with pytest.raises(SystemExit):
+        run()  # opened again: nothing to upgrade, nothing said
+    assert capsys.readouterr().err == ""
     engine = make_engine(home.database_url())
     try:
         assert current_revision(engine) == HEAD_REVISION

@@ -142,6 +142,9 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     app.state.store = store or Store.open(home)
     if app.state.store.mode_fixes:
         log.warning("%s", mode_warning(app.state.store.mode_fixes))
+    if app.state.store.upgraded_from:
+        log.warning("the home's database was upgraded from schema revision %s",
+                    app.state.store.upgraded_from)
     clear_stale_uploads(home)
     sessions.purge_expired(app.state.store, settings.session_idle)
     app.state.settings = settings

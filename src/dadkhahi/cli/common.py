@@ -139,7 +139,17 @@ def open_store() -> Store:
     if store.mode_fixes:
         err_console.print(f"[yellow]warning:[/yellow] {mode_warning(store.mode_fixes)}",
                           highlight=False, soft_wrap=True)
+    if store.upgraded_from:
+        err_console.print(upgrade_note(store.upgraded_from), highlight=False, soft_wrap=True)
     return store
+
+
+def upgrade_note(revision: str) -> str:
+    """What a command says when opening the home upgraded its database."""
+    from dadkhahi.store.migrate import HEAD_REVISION
+
+    return (f"note: this home's database was upgraded from schema revision {revision} to "
+            f"{HEAD_REVISION} (this version of dadkhahi's)")
 
 
 def ask_passphrase() -> str:

@@ -234,22 +234,23 @@ def complete_from_declared(conn: Connection) -> list[str]:
     return made
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine) -> str | None:
     """Bring the database schema to the newest migration (no-op when current).
 
     An empty database is built at the newest schema directly (:func:`create_at_head`);
     a database holding tables is migrated by Alembic, from whatever revision it is at
     (every command opens a home through here: an older home is upgraded as it is
     opened). A database at a revision newer than this code's is refused (UserError).
+    Returns the revision a migrated database was at (None when nothing was migrated).
     """
     if current_revision(engine) == HEAD_REVISION:
-        return
+        return None
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             require_rum(conn)
         if not inspect(conn).get_table_names():
             create_at_head(conn)
-            return
+            return None
     command = _alembic_command()
     cfg = alembic_config()
     # One process migrates, the others wait and find the head: ``serve --workers N``
@@ -261,9 +262,10 @@ def upgrade(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
         revision = conn.execute(VERSION_TABLE.select()).scalar()
         if revision == HEAD_REVISION:
-            return
+            return None
         _refuse_unknown(cfg, revision)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         if revision == "0001":
             complete_from_declared(conn)
+    return str(revision)

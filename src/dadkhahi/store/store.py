@@ -181,6 +181,8 @@ class Store:
         self.blobs = BlobStore(home.blob_dir)
         #: Paths of the home that others could read when it was opened (now put right).
         self.mode_fixes: list[str] = []
+        #: The schema revision the database was at when opening it upgraded it (else None).
+        self.upgraded_from: str | None = None
 
     @classmethod
     def open(cls, home: Home, ask: AskPassphrase | None = None) -> Store:
@@ -194,7 +196,7 @@ class Store:
         fixes = home.make_owner_only()
         store = cls(home, ask=ask)
         store.mode_fixes = fixes
-        upgrade(store.engine)
+        store.upgraded_from = upgrade(store.engine)
         return store
 
     @classmethod
