@@ -36,6 +36,7 @@ LISTS = {
     "/cases": {"sort": "created_at"},
     "/imports": {"sensitivity": "public", "state": "current", "sort": "imported_at"},
     "/transcriptions": {"state": "open", "sort": "-item_id"},
+    "/perpetrators": {"sort": "-ledger_index"},
 }
 _NEXT = re.compile(r'<a class="button secondary" href="([^"]+)">')
 
@@ -202,3 +203,34 @@ def test_the_transcription_queue_pages_in_sql(app: FastAPI, world: World,
             .order_by(q.c.item_id.desc(), q.c.page.desc()), params(analyst))]
     assert seen == wanted and len(wanted) >= 2
     assert world.objects[Sensitivity.PROTECTED].item not in "".join(pages)
+
+
+def test_the_registry_pages_persons_in_recorded_order(app: FastAPI, world: World,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Persons named in an alleged role, a page of them at a time, read in SQL; a hidden
+    official is not named to a reader without the grant."""
+    from dadkhahi.domain.vocab import ActType, InvolvementRole
+    from dadkhahi.facts import entities
+    from dadkhahi.facts.entities import Support
+
+    pub = world.objects[Sensitivity.PUBLIC]
+    with world.store.transaction("setup") as tx:
+        act = entities.create_act(tx, ActType.EXECUTION, sensitivity=Sensitivity.PUBLIC)
+        named = [entities.create_person(tx, f"SYNTHETIC official {n}",
+                                        sensitivity=Sensitivity.PUBLIC) for n in range(3)]
+        for person in named:
+            entities.add_involvement(tx, act, InvolvementRole.SIGNED, person_id=person,
+                                     sensitivity=Sensitivity.PUBLIC,
+                                     support=[Support(pub.source)])
+        hidden = entities.create_person(tx, "SECRET-official registry",
+                                        sensitivity=Sensitivity.PROTECTED)
+        entities.add_involvement(tx, act, InvolvementRole.SIGNED, person_id=hidden,
+                                 sensitivity=Sensitivity.PROTECTED,
+                                 support=[Support(world.objects[Sensitivity.PROTECTED].source)])
+    monkeypatch.setattr(facts, "REGISTRY_SHOWN", 1)
+    client = client_for(app, world, "analyst")
+    pages = list(_walk(client, "/en/perpetrators?sort=-ledger_index"))
+    seen = [i for page in pages for i in re.findall(r'<h2 id="p-(per_[0-9a-f]+)">', page)]
+    assert seen[:3] == named[::-1]  # the last recorded first
+    assert len(seen) == len(set(seen)) and hidden not in seen
+    assert "SECRET-" not in "".join(pages)

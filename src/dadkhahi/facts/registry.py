@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, true, union
 
 from dadkhahi.domain.sources import REDACTED
 from dadkhahi.domain.vocab import ALLEGED_ROLES, InvolvementRole, Sensitivity
@@ -88,10 +88,28 @@ def _cited(sources: list[dict[str, str]]) -> str:
     return f"by {len(sources)} source{'s' if len(sources) != 1 else ''}: {titles}"
 
 
+def named_persons(levels: Collection[str] = TEAM_LEVELS) -> Any:
+    """The IDs of the persons the registry names (in an alleged role, a protected
+    involvement's sealed role counted, or an office) at ``levels``: a statement to page
+    in SQL."""
+    i, c = s.involvements.c, s.claims.c
+    roles = sorted(str(r) for r in ALLEGED_ROLES)
+    return union(
+        select(i.person_id.label("id")).where(i.person_id.is_not(None),
+                                              i.role.in_([*roles, REDACTED]),
+                                              i.sensitivity.in_(list(levels))),
+        select(c.entity_id.label("id")).where(c.entity_kind == "person",
+                                              c.property == POSITION,
+                                              c.status == "asserted",
+                                              c.sensitivity.in_(list(levels))))
+
+
 def perpetrator_registry(
     conn: Connection, levels: Collection[str] = TEAM_LEVELS, keys: KeyRing | None = None,
+    person_ids: Collection[str] | None = None,
 ) -> list[Entry]:
-    """Every person named in an alleged role or an office, with what says so.
+    """Every person named in an alleged role or an office (of ``person_ids`` when given),
+    with what says so.
 
     Only rows (persons, acts, involvements, claims, sources) whose sensitivity is in
     ``levels`` are read, so a registry built for a reader shows nothing above them.
@@ -113,14 +131,16 @@ def perpetrator_registry(
                p.sealed.label("person_sealed"))
         .join(s.acts, a.id == i.act_id).join(s.persons, p.id == i.person_id)
         .where(i.role.in_([*roles, REDACTED]), i.sensitivity.in_(list(levels)),
-               a.sensitivity.in_(list(levels)), p.sensitivity.in_(list(levels)))
+               a.sensitivity.in_(list(levels)), p.sensitivity.in_(list(levels)),
+               true() if person_ids is None else p.id.in_(sorted(person_ids)))
         .order_by(i.ledger_index)).all()
     pos = conn.execute(
         select(c.id, c.entity_id, c.value, c.date_text, c.sealed, p.label,
                p.sealed.label("person_sealed"))
         .join(s.persons, p.id == c.entity_id)
         .where(c.entity_kind == "person", c.property == POSITION, c.status == "asserted",
-               c.sensitivity.in_(list(levels)), p.sensitivity.in_(list(levels)))
+               c.sensitivity.in_(list(levels)), p.sensitivity.in_(list(levels)),
+               true() if person_ids is None else p.id.in_(sorted(person_ids)))
         .order_by(c.ledger_index)).all()
     inv_src = _sources(conn, s.involvement_support, "involvement_id", [r.id for r in inv],
                        levels)
@@ -159,4 +179,4 @@ def perpetrator_registry(
     return sorted(entries.values(), key=lambda e: (e.label, e.person_id))
 
 
-__all__ = ["ALLEGATION", "TEAM_LEVELS", "Entry", "Sourced", "perpetrator_registry"]
+__all__ = ["ALLEGATION", "TEAM_LEVELS", "Entry", "Sourced", "named_persons", "perpetrator_registry"]

@@ -33,11 +33,17 @@ from dadkhahi.access.audit import ObjectRef
 from dadkhahi.access.disclosure import generation
 from dadkhahi.access.dossier import visible_by_ids, visible_rows
 from dadkhahi.access.policy import Principal, params, visible_for
-from dadkhahi.access.reads import RESOURCES, PendingAudit, read_object, render_rows
+from dadkhahi.access.reads import (
+    RESOURCES,
+    PendingAudit,
+    keyset_page,
+    read_object,
+    render_rows,
+)
 from dadkhahi.domain.protected import REDACTED
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.facts.entities import POSITION
-from dadkhahi.facts.registry import perpetrator_registry
+from dadkhahi.facts.registry import named_persons, perpetrator_registry
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
 
@@ -169,16 +175,39 @@ class RegistryEntry:
     acts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def registry_for(store: Store, principal: Principal
+def registry_page(
+    store: Store, principal: Principal, *, descending: bool = False,
+    cursor: str | None = None, limit: int = 50,
+) -> tuple[list[RegistryEntry], dict[str, dict[str, Any]], dict[str, dict[str, Any]],
+           PendingAudit, str | None]:
+    """One page of the registry: the persons it names that the reader may see, in the
+    order they were recorded (``descending``: last first; the ID breaking ties), paged in
+    SQL, each as :func:`registry_for` shows it; and the next page's cursor. (Not by label:
+    a protected person's label is sealed, so no statement can sort by it.)"""
+    p = s.persons.c
+    stmt = select(p.id, p.ledger_index).where(
+        p.id.in_(named_persons(_ALL_LEVELS)), visible_for(principal.team, s.persons))
+    with store.reading() as conn:
+        rows, next_cursor = keyset_page(store, conn, stmt, p.ledger_index, p.id,
+                                        descending=descending, cursor=cursor, limit=limit,
+                                        bound=params(principal))
+    order = {str(r["id"]): n for n, r in enumerate(rows)}
+    entries, orgs, places, pending = registry_for(store, principal, person_ids=list(order))
+    entries.sort(key=lambda e: order[str(e.person["id"])])
+    return entries, orgs, places, pending, next_cursor
+
+
+def registry_for(store: Store, principal: Principal, person_ids: list[str] | None = None,
                  ) -> tuple[list[RegistryEntry], dict[str, dict[str, Any]],
                             dict[str, dict[str, Any]], PendingAudit]:
-    """The perpetrator registry as the reader may see it: (entries, organisations and
-    places named by positions, audit). A statement is kept only if the reader may be
-    shown its person, its claim or involvement (and so its act), and a source is cited
-    only if the reader may be shown it; an entry left with no statement is dropped."""
+    """The perpetrator registry as the reader may see it (of ``person_ids`` when given):
+    (entries, organisations and places named by positions, audit). A statement is kept
+    only if the reader may be shown its person, its claim or involvement (and so its
+    act), and a source is cited only if the reader may be shown it; an entry left with
+    no statement is dropped."""
     audited: list[ObjectRef] = []
     with store.reading() as conn:
-        entries = perpetrator_registry(conn, _ALL_LEVELS, store.keys)
+        entries = perpetrator_registry(conn, _ALL_LEVELS, store.keys, person_ids)
         persons = visible_by_ids(conn, store, principal, "persons",
                                  {e.person_id for e in entries}, audited)
         claims = visible_by_ids(conn, store, principal, "claims",
@@ -373,4 +402,4 @@ def timeline_for(store: Store, principal: Principal, *, earliest: str | None = N
 
 
 __all__ = ["MAX_ROWS", "TIMELINE_PAGE", "RegistryEntry", "act_view", "organization_view",
-           "registry_for", "timeline_for"]
+           "registry_for", "registry_page", "timeline_for"]

@@ -61,6 +61,10 @@ RECORDED = {"-ledger_index": N_("recorded last first"),
             "ledger_index": N_("recorded first first")}
 ACT_LIST = Listing({"type": N_("kind of act"), **RECORDED}, "type", {
     "type": (N_("Kind of act"), ACT_TYPES), "sensitivity": (N_("Sensitivity"), SENSITIVITY)})
+#: Persons on one page of the registry, and its order (when each was recorded: a
+#: protected person's label is sealed, so no statement sorts by it).
+REGISTRY_SHOWN = 50
+REGISTRY_LIST = Listing(RECORDED, "ledger_index")
 ORGANIZATION_LIST = Listing(
     {"name": N_("name"), "-name": N_("name, last first"), **RECORDED}, "name",
     {"sensitivity": (N_("Sensitivity"), SENSITIVITY)})
@@ -114,13 +118,19 @@ async def perpetrators(request: Request, lang: LangDep, current: VisitorDep) -> 
     """The registry of named officials: positions and acts, each with its sources."""
     store: Store = request.app.state.store
 
+    asked = REGISTRY_LIST.asked(request)
+
     def gather() -> dict[str, Any]:
-        entries, orgs, places, pending = facts.registry_for(store, current.principal)
+        entries, orgs, places, pending, next_cursor = facts.registry_page(
+            store, current.principal, descending=asked.sort.startswith("-"),
+            cursor=asked.cursor, limit=REGISTRY_SHOWN)
         pending.record(store, current.principal)
-        return {"entries": entries, "organizations": orgs, "places": places}
+        return {"entries": entries, "organizations": orgs, "places": places,
+                "page": {"next_cursor": next_cursor}}
 
     shown = await run_in_threadpool(gather)
-    return render(request, "perpetrators.html", {**shown, **labels()}, current, lang)
+    return render(request, "perpetrators.html", {**shown, **labels(), "asked": asked,
+                                                 "listing": REGISTRY_LIST}, current, lang)
 
 
 @router.get("/organizations")
