@@ -110,3 +110,14 @@ def test_init_prints_the_verifier_key_whole_on_one_line_at_80_columns(tmp_path: 
     key = _dk(home, 80, "ledger", "key").output.strip()
     assert key.startswith(origin + "+") and len(key) > 80
     assert key in done.output.splitlines(), done.output
+
+
+def test_the_width_is_read_when_printing_not_when_the_console_was_made(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands' consoles are made at import: a COLUMNS set then (pytest-xdist's
+    workers set one) must not fix the width of every later command."""
+    monkeypatch.setenv("COLUMNS", "80")
+    made_then = SafeConsole(color_system=None)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert made_then.width == 200
+    assert SafeConsole(width=60, color_system=None).width == 60

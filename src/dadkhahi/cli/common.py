@@ -39,6 +39,15 @@ class SafeConsole(Console):
     a few characters each cannot be read.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Rich reads COLUMNS once, when a console is made: the module's consoles are made
+        # at import, so a width given later (a test runner's COLUMNS=…, a caller setting
+        # it before running a command in process) was ignored for good. Unless a width
+        # was given here, it is read at each print, as Rich does for a terminal's.
+        if kwargs.get("width") is None:
+            self._width = None
+
     def render(self, renderable: RenderableType,
                options: ConsoleOptions | None = None) -> Iterable[Segment]:
         # A table exists only once rich.table is loaded: a command that prints none
