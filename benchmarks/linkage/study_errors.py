@@ -44,6 +44,7 @@ from dadkhahi.linkage.clusters import DEFAULT_THRESHOLD, ordered_pairs
 from dadkhahi.linkage.model import (
     BIRTH_CONFLICT,
     DEATH_CONFLICT,
+    FAMILY_UNLIKE,
     FATHER_CONFLICT,
     PREDICTION_BLOCKING,
     SEX_CONFLICT,
@@ -97,7 +98,7 @@ def _name_state(label: str) -> str:
         return "agree"
     if " swapped with " in label:
         return "swapped"
-    if label.startswith("different known") or label == "All other comparisons":
+    if label.startswith("different known") or label in ("All other comparisons", FAMILY_UNLIKE):
         return "disagree"
     if label.lower().startswith("null"):
         return "unknown"

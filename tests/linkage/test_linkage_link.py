@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import tempfile
 from pathlib import Path
@@ -15,12 +16,15 @@ from dadkhahi.linkage import link
 from dadkhahi.linkage.model import (
     CONFLICT_LEVELS,
     FAMILY_CONFLICT,
+    FAMILY_UNLIKE,
     GIVEN_CONFLICT,
+    M_CEILINGS,
     NEUTRAL_LEVELS,
     WEIGHED_AS,
     WEIGHED_TF,
+    model_settings,
 )
-from dadkhahi.linkage.run import local_spark_shape, spark_sizing
+from dadkhahi.linkage.run import _floored, local_spark_shape, spark_sizing
 
 GIVEN = [
     ("محمد", ["Mohammad", "Mohammed", "Muhammad"]),
@@ -328,3 +332,25 @@ def test_spark_is_sized_for_its_input() -> None:
     assert large["spark.sql.constraintPropagation.enabled"] == "false"
     cores, memory = local_spark_shape(2_000_000)
     assert cores >= 1 and memory == "4g"
+
+
+def test_namesakes_cannot_raise_the_m_of_family_names_nothing_alike() -> None:
+    # model.M_CEILINGS: EM on namesake blocks raised this level's m to 0.137 at 300,000
+    # SYNTHETIC records (-1.7 bits for two family names nothing alike); the run holds it at
+    # the start value, and leaves a lower estimate (FEBRL's 0.0495) as EM gave it.
+    settings = model_settings().get_settings("duckdb").as_dict()
+    family = next(c for c in settings["comparisons"] if c["output_column_name"] == "family_name")
+    levels = [lv for lv in family["comparison_levels"] if not lv.get("is_null_level")]
+    unlike = next(lv for lv in levels if lv.get("label_for_charts") == FAMILY_UNLIKE)
+    for trained, kept in ((0.137, M_CEILINGS[FAMILY_UNLIKE]), (0.0495, 0.0495)):
+        for level in levels:
+            level["m_probability"], level["u_probability"] = 0.1, 0.1
+        unlike["m_probability"] = trained
+        # The other levels' m sum to 1 - trained, so the renormalisation changes nothing.
+        rest = [lv for lv in levels if lv is not unlike]
+        for level in rest:
+            level["m_probability"] = (1 - trained) / len(rest)
+        model = _floored({"comparisons": [json.loads(json.dumps(family))]})
+        out = next(lv for lv in model["comparisons"][0]["comparison_levels"]
+                   if lv.get("label_for_charts") == FAMILY_UNLIKE)
+        assert out["m_probability"] == pytest.approx(kept, rel=1e-6)

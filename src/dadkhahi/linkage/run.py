@@ -54,6 +54,7 @@ from dadkhahi.linkage.field_weights import PREFIX as FIELD_PREFIX
 from dadkhahi.linkage.field_weights import weigh_fields, with_field_weights
 from dadkhahi.linkage.model import (
     CONFLICT_LEVELS,
+    M_CEILINGS,
     NEUTRAL_LEVELS,
     TRAINING_BLOCKING,
     WEIGHED_AS,
@@ -377,6 +378,10 @@ def _floored(model: dict[str, Any]) -> dict[str, Any]:
             # A conflict is never evidence for a match (see model.CONFLICT_LEVELS).
             if level.get("label_for_charts") in CONFLICT_LEVELS:
                 level["m_probability"] = min(level["m_probability"], level["u_probability"])
+            # Namesakes only ever raise these (see model.M_CEILINGS).
+            ceiling = M_CEILINGS.get(str(level.get("label_for_charts")))
+            if ceiling is not None:
+                level["m_probability"] = min(level["m_probability"], ceiling)
         # An untrainable level weighs as the level it names, or as nothing
         # (see model.WEIGHED_AS and NEUTRAL_LEVELS).
         by_label = {lv.get("label_for_charts"): lv for lv in levels}
