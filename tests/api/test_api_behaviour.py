@@ -139,6 +139,52 @@ def test_an_act_is_corrected_and_a_person_withdrawn_over_http(world: World) -> N
         assert verify_ledger(conn, world.store.verifier_key()).ok
 
 
+def test_an_erased_act_cannot_change_over_http_nor_from_the_command_line(
+        world: World) -> None:
+    """An act whose payload was erased: ``PATCH`` answers 409 saying so (not "invalid",
+    not "nothing to change") and ``acts change`` prints it; its persons are statements
+    of their own, so one named in error is still withdrawn (204, ``acts withdraw``)."""
+    from dadkhahi.access import grants
+    from dadkhahi.domain.vocab import ActType, InvolvementRole
+    from dadkhahi.facts import entities
+    from dadkhahi.facts.entities import Support
+    from dadkhahi.store.erase import erase_payload
+
+    c, pub, pro = world.client, world.objects[Sensitivity.PUBLIC], world.objects[PROTECTED]
+    with world.store.transaction("setup") as tx:
+        act = entities.create_act(tx, ActType.EXECUTION, description="SECRET-erased act",
+                                  sensitivity=PROTECTED)
+        invs = [entities.add_involvement(tx, act, InvolvementRole.VICTIM, person_id=pro.person,
+                                         sensitivity=PROTECTED, support=[Support(pro.source)])
+                for _ in range(2)]
+        key = tx.conn.execute(select(s.acts.c.sealed).where(s.acts.c.id == act)
+                              ).scalar_one()["key_id"]
+    grants.grant(world.store, act, world.user_ids["investigator_g"], "setup")
+    erase_payload(world.store, key, "SYNTHETIC erasure", "setup")
+    read = c.get(f"/api/acts/{act}", headers=_h(world))
+    assert read.status_code == 200 and read.json()["erased"] is True
+    e = s.ledger_events.c
+    changes = select(e.type).where(e.type.not_in(("audit.read",)))
+    with world.store.reading() as conn:
+        before = conn.execute(changes).scalars().all()
+    refused = c.patch(f"/api/acts/{act}", headers={**_h(world), "If-Match": read.headers["etag"]},
+                      json={"type": "torture", "support": {"source_id": pub.source}})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == {"code": "conflict",
+                                       "message": f"act {act} was erased: it cannot change"}
+    cli = CliRunner().invoke(cli_app, ["--home", str(world.store.home.path), "acts", "change",
+                                       act, "--type", "torture", "--source", pub.source,
+                                       "--as-user", "investigator_g"])
+    assert cli.exit_code != 0
+    assert f"act {act} was erased: it cannot change" in cli.output + str(cli.exception)
+    with world.store.reading() as conn:  # nothing written but audits of what was read
+        assert conn.execute(changes).scalars().all() == before
+    assert c.delete(f"/api/involvements/{invs[0]}", headers=_h(world)).status_code == 204
+    gone = CliRunner().invoke(cli_app, ["--home", str(world.store.home.path), "acts",
+                                        "withdraw", invs[1], "--as-user", "investigator_g"])
+    assert gone.exit_code == 0 and f"withdrew {invs[1]}" in gone.output
+
+
 def test_concurrent_editors_exactly_one_wins(world: World) -> None:
     claim = world.objects[Sensitivity.RESTRICTED].claim
     etag = world.client.get(f"/api/claims/{claim}", headers=_h(world)).headers["etag"]

@@ -207,7 +207,8 @@ def _involvements(world: World, act: str) -> set[str]:
             s.involvements.c.act_id == act)).scalars() if p}
 
 
-def _fresh_act(world: World, level: Sensitivity = PUBLIC) -> tuple[str, str]:
+def _fresh_act(world: World, level: Sensitivity = PUBLIC,
+               description: str | None = None) -> tuple[str, str]:
     """A new act of ``level`` at its level's place, with its level's person as victim
     (and the involvement's ID)."""
     from dadkhahi.domain.dates import DateRange
@@ -218,7 +219,8 @@ def _fresh_act(world: World, level: Sensitivity = PUBLIC) -> tuple[str, str]:
     obj = world.objects[level]
     with world.store.transaction("setup") as tx:
         act = entities.create_act(tx, ActType.EXECUTION, place_id=obj.place,
-                                  date=DateRange(None, None, None), sensitivity=level)
+                                  date=DateRange(None, None, None), sensitivity=level,
+                                  description=description)
         inv = entities.add_involvement(tx, act, InvolvementRole.VICTIM, person_id=obj.person,
                                        sensitivity=level, support=[Support(obj.source)])
     if level is PROTECTED:  # granted as the world's protected objects are
@@ -386,3 +388,43 @@ def _events(world: World) -> int:
         return int(conn.execute(select(func.count()).where(e.type != "audit.read"))
                    .scalar_one())
 
+
+
+def _erase_act(world: World, act: str) -> None:
+    """Destroy the key of a protected act's payload, as an erasure does."""
+    from dadkhahi.store.erase import erase_payload
+
+    with world.store.reading() as conn:
+        sealed = conn.execute(select(s.acts.c.sealed).where(s.acts.c.id == act)).scalar_one()
+    erase_payload(world.store, sealed["key_id"], "SYNTHETIC erasure", "setup")
+
+
+def test_an_erased_act_says_so_and_refuses_a_correction(app: FastAPI, world: World) -> None:
+    """An act whose payload was erased cannot change: its page says so instead of offering
+    the correction form, and a correction posted all the same is refused (409) with that
+    reason, in Persian too, not as "nothing was changed"; nothing is written."""
+    pub = world.objects[PUBLIC]
+    act, inv = _fresh_act(world, PROTECTED, "SECRET-erased act SYNTHETIC")
+    client = client_for(app, world, "investigator_g")
+    form = _correction(client.get(f"/en/acts/{act}").text, edit_type="torture",
+                       edit_source_id=pub.source)
+    _erase_act(world, act)
+    page = client.get(f"/en/acts/{act}").text
+    assert "This act was erased" in page and f"/acts/{act}/change" not in page
+    assert "SECRET-erased" not in page and "(erased)" in page
+    before = _events(world)
+    refused = client.post(f"/en/acts/{act}/change", data=form)
+    assert refused.status_code == 409, refused.text
+    assert "This act was erased" in refused.text and "Nothing was changed" not in refused.text
+    assert 'role="alert"' in refused.text
+    persian = client.post(f"/fa/acts/{act}/change", data=form)
+    assert persian.status_code == 409 and "این اقدام پاک شده است" in persian.text
+    fragment = client.post(f"/fa/acts/{act}/change", data=form,
+                           headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<div id="act-facts"')
+    assert "این اقدام پاک شده است" in fragment.text
+    assert _events(world) == before
+    # Its persons are statements of their own: one named in error is still withdrawn.
+    done = client.post(f"/en/acts/{act}/involvements/{inv}/withdraw",
+                       data={"csrf": csrf_of(page)})
+    assert done.status_code == 303 and _involvements(world, act) == set()

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dadkhahi.domain.dates import DateRange
-from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.errors import ConflictError, NotFoundError, ValidationError
 from dadkhahi.domain.vocab import ActType, PlaceStatus
 from dadkhahi.facts.entities import change_place_status, date_fields, sealed_if_protected
 from dadkhahi.facts.place_status import is_status_claim, refresh_place_status
@@ -64,14 +64,16 @@ def change_act(
     fields changed, sealed as ``act.created`` is when the act is protected (each version
     under a key of its own; what it replaces stays in the ledger). ``expected_version``:
     the act's version as read (``VersionMismatchError`` if it changed since; None: no
-    check). Returns the fields changed (none, and no event, when nothing changes)."""
+    check). Returns the fields changed (none, and no event, when nothing changes). An
+    act whose payload was erased (its key destroyed) cannot change: ``ConflictError``
+    (what it read is gone, so no change could say what it replaces)."""
     row = tx.conn.execute(select(s.acts).where(s.acts.c.id == act_id)).mappings().first()
     if row is None:
         raise NotFoundError(f"no act {act_id!r}")
     check_version(tx.conn, s.acts, act_id, expected_version, current=int(row["ledger_index"]))
     opened = tx.keys.open_row(tx.conn, dict(row))
     if opened.get("erased"):
-        raise ValidationError("this act was erased: it cannot change")
+        raise ConflictError(f"act {act_id} was erased: it cannot change")
     new: dict[str, Any] = {"type": str(act_type), "place_id": place_id, **date_fields(date),
                            "description": description}
     changed = [name for name in ACT_FIELDS if new[name] != opened.get(name)]

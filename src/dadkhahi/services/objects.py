@@ -217,7 +217,7 @@ def change_act(
     transaction: the act's change (``facts.edits.change_act``) and, as when it was
     recorded (:func:`record_act`), a claim on it citing that source, so every version of
     the act rests on one. The same permission as recording an act (add facts); nothing
-    to change is refused."""
+    to change is refused, and so is any change of an erased act (409)."""
     with store.transaction(principal.name) as tx:
         act = visible_row(tx.conn, principal, s.acts, act_id, "act")
         if place_id is not None:

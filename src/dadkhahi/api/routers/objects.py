@@ -164,7 +164,8 @@ def create_act(body: ActIn, store: StoreDep, principal: PrincipalDep) -> Any:
 
 
 @router.patch("/acts/{object_id}", tags=["acts"], response_model=dict[str, Any],
-              responses={**_NOT_FOUND, 412: {"description": "Changed since you read it"},
+              responses={**_NOT_FOUND, 409: {"description": "The act was erased"},
+                         412: {"description": "Changed since you read it"},
                          428: {"description": "If-Match missing"}})
 def change_act(object_id: str, body: ActChangeIn, version: VersionDep, response: Response,
                store: StoreDep, principal: PrincipalDep) -> Any:

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from dadkhahi.access import reads
 from dadkhahi.access.policy import Permission, Principal
 from dadkhahi.domain.dates import DateRange
-from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError
 from dadkhahi.domain.vocab import ActType, InvolvementRole, Sensitivity
 from dadkhahi.facts.entities import Support
 from dadkhahi.persian.dates import DateParseError, parse_date
@@ -34,6 +34,7 @@ from dadkhahi.services import facts, objects, person_search
 from dadkhahi.store.store import Store
 from dadkhahi.store.versions import VersionMismatchError
 from dadkhahi.web.i18n import ascii_digits, language
+from dadkhahi.web.nav import N_
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.facts import labels
 from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
@@ -143,6 +144,10 @@ async def create_act(request: Request, lang: LangDep) -> Response:
     return RedirectResponse(f"/{lang}/acts/{created['id']}", status_code=303)
 
 
+#: What the act page says of an act whose payload was erased, and why it has no
+#: correction form (a correction posted all the same is refused with it, 409).
+ERASED_ACT = N_("This act was erased: what was recorded of it is gone, and it cannot "
+                "change.")
 #: The act form's fields are named with this prefix on the act page, whose other form
 #: (who was involved) has fields of the same names.
 EDIT = "edit_"
@@ -171,7 +176,8 @@ async def act_page(request: Request, lang: str, current: Any, act_id: str, *,
                    edit_errors: dict[str, str] | None = None) -> Response:
     """The act page (or a part of it alone, for htmx: ``_act_who.html``, who was
     involved; ``_act_facts.html``, the act and its claims), with the forms to correct
-    the act and to name someone in it or withdraw them for those who may add facts (and
+    the act (none for an erased act: it cannot change) and to name someone in it or
+    withdraw them for those who may add facts (and
     the persons the picker found, when it was asked without JavaScript). ``edit_entered``
     and ``edit_errors``: what the correction form holds (the act as it reads now by
     default) and its errors, after a refused correction."""
@@ -191,7 +197,8 @@ async def act_page(request: Request, lang: str, current: Any, act_id: str, *,
     return render(request, template, {
         **view, **labels(), "may_add": may_add, "errors": errors or {},
         "entered": entered or {"sensitivity": "restricted"}, "picks": picks,
-        "max_query": MAX_QUERY, "edit": correction, "oob": template != "act.html"},
+        "max_query": MAX_QUERY, "edit": correction, "oob": template != "act.html",
+        "erased_act": ERASED_ACT},
         current, lang, status)
 
 
@@ -287,6 +294,9 @@ async def change_act(request: Request, lang: LangDep, act_id: str) -> Response:
             # The act itself the visitor may not see: the act page's "not found" below.
             errors["source_id"] = tr("There is no such source or place, or you may not "
                                      "see it.")
+        except ConflictError:  # its payload was erased (facts.edits.change_act)
+            errors["form"] = tr(ERASED_ACT)
+            form, status = {}, 409
         except UserError:
             errors["form"] = tr("Nothing was changed: the act already reads so.")
     fragment = request.headers.get("hx-request") == "true"
