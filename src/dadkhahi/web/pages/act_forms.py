@@ -22,13 +22,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from dadkhahi.access import reads
-from dadkhahi.access.policy import Permission, Principal
+from dadkhahi.access.policy import Permission
 from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.errors import ConflictError, NotFoundError, UserError
 from dadkhahi.domain.vocab import ActType, InvolvementRole, Sensitivity
-from dadkhahi.facts.entities import Support
-from dadkhahi.persian.dates import DateParseError, parse_date
 from dadkhahi.search.persons import MAX_QUERY
 from dadkhahi.services import facts, objects, person_search
 from dadkhahi.store.store import Store
@@ -37,66 +34,13 @@ from dadkhahi.web.i18n import ascii_digits, language
 from dadkhahi.web.nav import N_
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
 from dadkhahi.web.pages.facts import labels
-from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
+from dadkhahi.web.pages.forms import choices, cited_errors, read_date, support_of
+from dadkhahi.web.pages.persons import ACT_TYPES, ROLES
 from dadkhahi.web.pages.search import Shown, show
 from dadkhahi.web.render import render
 from dadkhahi.web.security import read_form, visitor
 
 router = page_router()
-#: Sources, places and organisations offered in a form's lists (the visitor's visible ones).
-CHOICES = 200
-
-
-def choices(store: Store, principal: Principal,
-            resources: tuple[str, ...] = ("sources", "places", "organizations"),
-            ) -> dict[str, list[dict[str, Any]]]:
-    """The sources, places and organisations the visitor may cite or name (audited, as
-    every list read is), as ``<resource>_listed``."""
-    out = {}
-    sorts = {"sources": "title", "places": "name", "organizations": "name"}
-    for resource in resources:
-        sort = sorts[resource]
-        page, pending = reads.read_page(store, principal, reads.RESOURCES[resource],
-                                        reads.PageQuery(sort=sort, limit=CHOICES))
-        pending.record(store, principal)
-        out[f"{resource}_listed"] = page.data
-    return out
-
-
-def typed_date(text: str) -> DateRange | None:
-    """A date typed in either calendar with any digits, its words kept (None if empty)."""
-    if not text:
-        return None
-    found = parse_date(ascii_digits(text))
-    return DateRange(found.earliest, found.latest, text)
-
-
-def read_date(form: dict[str, str], errors: dict[str, str], tr: Any,
-              name: str = "date") -> DateRange | None:
-    """The date typed in field ``name`` (None if empty); when it is not a date, the
-    error beside the field in ``errors``."""
-    try:
-        return typed_date(form.get(name, ""))
-    except DateParseError:
-        errors[name] = tr("Not a date: write it as 1367/05/12, Mordad 1367 or "
-                          "1988-08-03.")
-        return None
-
-
-def support_of(form: dict[str, str]) -> Support:
-    """The source (and where in it) a form cites."""
-    return Support(ascii_digits(form.get("source_id", "")),
-                   locator=form.get("locator") or None)
-
-
-def cited_errors(form: dict[str, str], tr: Any) -> dict[str, str]:
-    """Errors of the fields every sourced form shares: the source and the sensitivity."""
-    errors: dict[str, str] = {}
-    if not form.get("source_id"):
-        errors["source_id"] = tr("Choose the source that says so.")
-    if form.get("sensitivity") not in SENSITIVITY:
-        errors["sensitivity"] = tr("Choose a sensitivity.")
-    return errors
 
 
 async def _new_page(request: Request, lang: str, current: Any, entered: dict[str, str],

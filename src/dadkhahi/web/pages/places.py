@@ -30,8 +30,8 @@ from dadkhahi.services import objects
 from dadkhahi.store.store import Store
 from dadkhahi.web.i18n import language
 from dadkhahi.web.nav import N_, register
-from dadkhahi.web.pages.act_forms import choices, cited_errors, read_date, support_of
 from dadkhahi.web.pages.common import LangDep, VisitorDep, page_router, permitted
+from dadkhahi.web.pages.forms import choices, cited_errors, read_date, support_of
 from dadkhahi.web.pages.persons import ACT_TYPES, ROLES, SENSITIVITY
 from dadkhahi.web.render import render
 from dadkhahi.web.security import Visitor, read_form, visitor
