@@ -339,3 +339,48 @@ def build_world(store: Store, tmp: Path, settings: ApiSettings | None = None) ->
     return World(store, client, tokens, user_ids, objects, roles, granted, review)
 
 
+
+
+@dataclass(frozen=True)
+class WithdrawnLink:
+    """A case of ``lawyer_g`` whose murder charge has, on element 1, the world's protected
+    act and an involvement withdrawn since, whose own protected source was erased after."""
+
+    case_id: str
+    involvement: str
+    source: str
+    #: What the involvement stated that only its erased source's key opened.
+    secret: str = "SECRETWITHDRAWNLOCATOR page 7"
+
+
+def case_with_withdrawn_link(world: World) -> WithdrawnLink:
+    """Build :class:`WithdrawnLink` in ``world`` (an open case, its charge and two links,
+    the involvement withdrawn, its source erased), through the owning packages."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+    from dadkhahi.domain.vocab import Credibility, Direction, Reliability
+    from dadkhahi.facts.edits import withdraw_involvement
+    from dadkhahi.intake.erasure import erase_source
+
+    pro = world.objects[Sensitivity.PROTECTED]
+    made = WithdrawnLink("", "", "")
+    with world.store.transaction("setup") as tx:
+        source = register_source(world.store, tx, SourceSpec(
+            title="SECRETWITHDRAWNSOURCE SYNTHETIC", kind=SourceKind.TESTIMONY,
+            sensitivity=Sensitivity.PROTECTED))
+        tx.flush()
+        involvement = entities.add_involvement(
+            tx, pro.act, InvolvementRole.SIGNED, person_id=pro.person,
+            sensitivity=Sensitivity.PROTECTED, support=[Support(source, locator=made.secret)])
+    case_id = create_case(world.store, "setup", "SYNTHETIC case with a withdrawn fact",
+                          Scope((pro.person,), (pro.act,)), members=["lawyer_g"])
+    charge = add_charge(world.store, "setup", case_id, pro.person, "national-murder",
+                        "murder", "perpetrator")
+    for kind, fact in (("act", pro.act), ("involvement", involvement)):
+        link_fact(world.store, "setup", case_id, charge, "1", kind, fact,
+                  reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
+                  how=f"SYNTHETIC: the {kind} shows the killing",
+                  direction=Direction.INCRIMINATING)
+    with world.store.transaction("setup") as tx:
+        withdraw_involvement(tx, involvement)
+    erase_source(world.store, source, "SYNTHETIC: the witness asked for erasure", "setup")
+    return WithdrawnLink(case_id, involvement, source)

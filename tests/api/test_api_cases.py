@@ -3,7 +3,7 @@ outsiders get 404 and nothing is written (every name SYNTHETIC)."""
 
 from __future__ import annotations
 
-from api_world import World
+from api_world import World, case_with_withdrawn_link
 
 from dadkhahi.domain.vocab import Sensitivity
 
@@ -128,3 +128,40 @@ def test_a_gap_is_marked_over_the_api_and_shown_beside_it(shared_world: World) -
     assert [g["element_id"] for g in gaps] == ["1", "2", "3"]
     assert [g["mark"] and (g["mark"]["status"], g["mark"]["note"]) for g in gaps] == [
         None, None, ("accepted", body["note"])]
+
+
+def test_a_link_to_a_withdrawn_involvement_is_marked_and_counted_as_nothing(
+        shared_world: World) -> None:
+    """The involvement a link names was withdrawn since (and its source erased after): the
+    matrix marks the link withdrawn with the time of the withdrawal, counts it as support
+    of nothing, and the gap report lists its element whatever its count; nothing of what
+    the involvement stated (its source, its sealed locator) comes back through the case."""
+    import json
+
+    from sqlalchemy import select
+
+    from dadkhahi.store import schema as s
+
+    w = shared_world
+    made = case_with_withdrawn_link(w)
+    e = s.ledger_events.c
+    with w.store.reading() as conn:
+        withdrawn_at = json.loads(bytes(conn.execute(select(e.body).where(
+            e.type == "involvement.withdrawn").order_by(e.idx.desc()).limit(1)
+        ).scalar_one()))["time"]
+    lawyer = w.headers("lawyer_g")
+    answer = w.client.get(f"/api/cases/{made.case_id}", headers=lawyer)
+    assert answer.status_code == 200, answer.text
+    rows = {r["fact_kind"]: r for r in answer.json()["matrix"] if r["element_id"] == "1"}
+    assert rows["involvement"]["fact_id"] == made.involvement
+    assert rows["involvement"]["withdrawn_at"] == withdrawn_at
+    assert rows["involvement"]["sources"] == "" and rows["act"]["withdrawn_at"] == ""
+    standing = rows["act"]["standing"]
+    assert standing["withdrawn"] == 1 and standing["counter"] == 0
+    assert "1 linked fact withdrawn since, not counted" in rows["act"]["status"]
+    # Listed among the gaps whatever the threshold: at 0 nothing else is one.
+    gaps = w.client.get(f"/api/cases/{made.case_id}/gaps?threshold=0", headers=lawyer).json()
+    assert [g["element_id"] for g in gaps] == ["1"]
+    assert "withdrawn since" in gaps[0]["line"]
+    for text in (answer.text, json.dumps(gaps)):
+        assert made.source not in text and made.secret not in text

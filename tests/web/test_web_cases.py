@@ -248,3 +248,27 @@ def test_each_gap_is_named_as_the_gap_report_names_it(app: FastAPI, world: World
                f"رکن ۲ (زمینه‌ای: attack): {attack.text.fa}" in line for line in fa), fa
     assert all("element" not in line and "no fact linked" not in line for line in fa), fa
     assert "Murder" not in "".join(fa)
+
+
+def test_a_link_to_a_withdrawn_involvement_is_marked_on_the_case_page(
+        app: FastAPI, world: World) -> None:
+    """The link stays on the page, marked withdrawn with the date, in both languages; the
+    element's standing says it is not counted; nothing the involvement stated (its erased
+    source, its sealed locator) is on the page."""
+    from api_world import case_with_withdrawn_link
+
+    made = case_with_withdrawn_link(world)
+    client = client_for(app, world, "lawyer_g")
+    en = client.get(f"/en/cases/{made.case_id}")
+    assert en.status_code == 200
+    cell = en.text.split(made.involvement, 1)[1].split("</td>", 1)[0]
+    assert '<strong class="withdrawn">withdrawn ' in cell and ": not counted" in cell
+    assert "1 linked facts withdrawn since, not counted" in en.text
+    assert "So is an element linked to a fact withdrawn since" in en.text
+    gaps = en.text.split('id="gaps-heading"', 1)[1].split("</ul>", 1)[0]
+    assert "withdrawn since" in gaps
+    fa = client.get(f"/fa/cases/{made.case_id}").text
+    assert "پس گرفته شده در " in fa and "۱ واقعیت پیوندخورده از آن پس پس گرفته شده" in fa
+    assert "withdrawn since" not in fa and "not counted" not in fa
+    for text in (en.text, fa):
+        assert made.source not in text and made.secret not in text

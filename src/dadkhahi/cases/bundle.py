@@ -698,8 +698,10 @@ all to one signed checkpoint (data/checkpoint.txt, a C2SP signed note).
 What is withheld: data/withheld.csv lists exhibits left out and why, never who.
 Matrix wording: "supported by N independent sources" is a count of sources not joined
 by a recorded provenance link; it is not a finding that anything is proven.
-The matrix lists every element below the threshold ("gaps"); the team's internal marks
-on those gaps (a status and a note: investigative work product) are not in this bundle.
+The matrix lists every element below the threshold ("gaps"), and every element linked to
+a fact withdrawn since (its "withdrawn_at": the link stays, counted as support of nothing);
+the team's internal marks on those gaps (a status and a note: investigative work product)
+are not in this bundle.
 A derivative (an excerpt, a redacted copy, a transcription) says who cut it ("cut_by": the
 custodian named as on its custody line, and the custody event recording it, proven).
 Custody lines are the ledger's events verbatim; fields sealed in the ledger stay sealed,

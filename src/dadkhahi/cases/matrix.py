@@ -6,12 +6,20 @@ support the element (sources joined by a provenance link count once). The words 
 "supported by N independent sources", never "proven": that is a court's finding, and
 courts such as the ICC do not require corroboration. The threshold that turns a thin
 element into a gap is a setting of the report, not a rule of law.
+
+A linked involvement can be withdrawn from its act after it was linked (named in error,
+or to be stated anew in another role): the link stays, marked withdrawn with the time of
+the withdrawal, is counted as support of nothing, and its element is listed among the
+gaps whatever its count, so the team links the restated fact or lets the element go.
+Nothing of what the involvement stated is read: its payload goes with its sources'
+erasure (``intake.erasure``) and must not come back through a case.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +51,15 @@ class Evidence:
     record_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """A linked involvement withdrawn from its act since: when, and the event that did it
+    (``involvement.withdrawn``; no reason is recorded with a withdrawal)."""
+
+    at: str
+    event: int
+
+
 @dataclass
 class ElementRow:
     """One element of one charge, with what is linked to it."""
@@ -60,10 +77,16 @@ class ElementRow:
     links: list[tuple[Link, list[Evidence]]] = field(default_factory=list)
     independent: int = 0
     counter: int = 0
+    #: The links whose fact was withdrawn since (by link ID): support of nothing.
+    withdrawn: dict[str, Withdrawal] = field(default_factory=dict)
+
+    def counted(self) -> list[tuple[Link, list[Evidence]]]:
+        """The links whose fact stands (a withdrawn one supports and counters nothing)."""
+        return [(lk, ev) for lk, ev in self.links if lk.id not in self.withdrawn]
 
     def status(self, threshold: int) -> str:
         """What the matrix says of this element, in words (never "proven")."""
-        supporting = [lk for lk, _ in self.links if lk.direction != Direction.EXCULPATORY]
+        supporting = [lk for lk, _ in self.counted() if lk.direction != Direction.EXCULPATORY]
         if not supporting:
             base = "no fact linked"
         else:
@@ -73,17 +96,23 @@ class ElementRow:
                 base += f" (below the threshold of {threshold})"
         if self.counter:
             base += f"; {self.counter} exculpatory or mixed link{'s' if self.counter != 1 else ''}"
+        if self.withdrawn:
+            n = len(self.withdrawn)
+            base += f"; {n} linked fact{'s' if n != 1 else ''} withdrawn since, not counted"
         return base
 
     def standing(self, threshold: int) -> dict[str, Any]:
         """What :meth:`status` says, as values a page words in its own language."""
-        supporting = any(lk.direction != Direction.EXCULPATORY for lk, _ in self.links)
+        supporting = any(lk.direction != Direction.EXCULPATORY for lk, _ in self.counted())
         return {"linked": supporting, "independent": self.independent,
                 "below": supporting and self.independent < threshold,
-                "threshold": threshold, "counter": self.counter}
+                "threshold": threshold, "counter": self.counter,
+                "withdrawn": len(self.withdrawn)}
 
     def is_gap(self, threshold: int) -> bool:
-        return self.independent < threshold
+        """Below the threshold, or resting in part on a fact withdrawn since (the team
+        links the restated fact, or lets the element go)."""
+        return self.independent < threshold or bool(self.withdrawn)
 
     def element_label(self) -> str:
         """``element 2 (contextual: attack): The conduct was committed …``: the element's
@@ -144,6 +173,33 @@ def fact_evidence(store: Store, conn: Connection, kind: str, fact_id: str) -> li
     return out
 
 
+def withdrawals(conn: Connection, links: Sequence[Link]) -> dict[str, Withdrawal]:
+    """The links (by link ID) whose involvement was withdrawn from its act since it was
+    linked: its row is gone, and only its ``involvement.withdrawn`` event says when. Only
+    that event's time and index are read (never the event that added the involvement:
+    what it stated is erased with its sources). The events are read from the oldest such
+    link's own event on (a fact is linked while it stands), none when no row is missing."""
+    linked = [lk for lk in links if lk.fact_kind == "involvement"]
+    ids = {lk.fact_id for lk in linked}
+    if not ids:
+        return {}
+    standing = set(conn.execute(select(s.involvements.c.id).where(
+        s.involvements.c.id.in_(sorted(ids)))).scalars())
+    gone = [lk for lk in linked if lk.fact_id not in standing]
+    if not gone:
+        return {}
+    wanted = {lk.fact_id for lk in gone}
+    e = s.ledger_events.c
+    found: dict[str, Withdrawal] = {}
+    for idx, body in conn.execute(
+            select(e.idx, e.body).where(e.idx > min(lk.ledger_index for lk in gone),
+                                        e.type == "involvement.withdrawn").order_by(e.idx)):
+        event = json.loads(bytes(body))
+        if event["data"]["id"] in wanted:
+            found[event["data"]["id"]] = Withdrawal(str(event["time"]), int(idx))
+    return {lk.id: found[lk.fact_id] for lk in gone if lk.fact_id in found}
+
+
 def suspect_labels(store: Store, conn: Connection, person_ids: Sequence[str]) -> dict[str, str]:
     """Each suspect's label (a protected person's sealed label, opened for the case team)."""
     p = s.persons.c
@@ -166,6 +222,7 @@ def element_rows(
     labels = suspect_labels(store, conn, [c.suspect_id for c in case.charges])
     evidence = {lk.id: fact_evidence(store, conn, lk.fact_kind, lk.fact_id)
                 for lk in case.links}
+    withdrawn = withdrawals(conn, case.links)
     all_sources = {e.source_id for ev in evidence.values() for e in ev}
     groups = independent_groups(conn, all_sources)
     rows: list[ElementRow] = []
@@ -180,16 +237,20 @@ def element_rows(
             for lk in case.links:
                 if lk.charge_id == charge.id and lk.element_id == element.id:
                     row.links.append((lk, evidence[lk.id]))
-            supporting = {e.source_id for lk, ev in row.links
+                    if lk.id in withdrawn:
+                        row.withdrawn[lk.id] = withdrawn[lk.id]
+            supporting = {e.source_id for lk, ev in row.counted()
                           if lk.direction != Direction.EXCULPATORY for e in ev}
             row.independent = count_independent(groups, supporting)
-            row.counter = sum(1 for lk, _ in row.links if lk.direction != Direction.INCRIMINATING)
+            row.counter = sum(1 for lk, _ in row.counted()
+                              if lk.direction != Direction.INCRIMINATING)
             rows.append(row)
     return rows
 
 
 def gap_report(rows: Sequence[ElementRow], threshold: int = DEFAULT_THRESHOLD) -> list[str]:
-    """One line per element below the threshold, in matrix order."""
+    """One line per element below the threshold or linked to a fact withdrawn since, in
+    matrix order."""
     return [r.gap_line(threshold) for r in rows if r.is_gap(threshold)]
 
 
@@ -198,6 +259,7 @@ MATRIX_COLUMNS = (
     "charge_id", "suspect", "framework", "crime", "mode_of_liability", "element_number",
     "element_id", "element", "status", "link_id", "fact_kind", "fact_id", "direction",
     "reliability", "credibility", "how", "linked_by", "linked_at", "sources", "items",
+    "withdrawn_at",
 )
 
 
@@ -220,7 +282,10 @@ def matrix_records(rows: Sequence[ElementRow], threshold: int = DEFAULT_THRESHOL
                         "reliability": lk.reliability, "credibility": lk.credibility,
                         "how": lk.how, "linked_by": lk.linked_by, "linked_at": lk.linked_at,
                         "sources": " ".join(sorted({e.source_id for e in ev})),
-                        "items": " ".join(items)})
+                        "items": " ".join(items),
+                        # When its fact was withdrawn since (counted as nothing), else "".
+                        "withdrawn_at": r.withdrawn[lk.id].at if lk.id in r.withdrawn
+                        else ""})
     return out
 
 
@@ -235,5 +300,6 @@ def matrix_csv(records: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["DEFAULT_THRESHOLD", "MATRIX_COLUMNS", "ElementRow", "Evidence", "element_rows",
-           "fact_evidence", "gap_report", "matrix_csv", "matrix_records", "suspect_labels"]
+__all__ = ["DEFAULT_THRESHOLD", "MATRIX_COLUMNS", "ElementRow", "Evidence", "Withdrawal",
+           "element_rows", "fact_evidence", "gap_report", "matrix_csv", "matrix_records",
+           "suspect_labels", "withdrawals"]

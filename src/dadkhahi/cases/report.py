@@ -100,7 +100,9 @@ by a recorded provenance link, never a finding that anything is proven.</p>
 <td>{% for f in el.facts %}<p>{{ f.kind }} <bdi dir="ltr">{{ f.id }}</bdi>
 ({{ f.direction }}; {{ f.assessment }}): <bdi dir="auto">{{ f.how }}</bdi>.
 Evidence: {{ f.evidence or "none" }}. Linked by <bdi dir="ltr">{{ f.by }}</bdi>
-at {{ f.at }}; proof <bdi dir="ltr">data/proofs/{{ f.event }}.json</bdi>.</p>
+at {{ f.at }}; proof <bdi dir="ltr">data/proofs/{{ f.event }}.json</bdi>.
+{% if f.withdrawn %}<strong>Withdrawn from its act at {{ f.withdrawn }}: not counted as
+support.</strong>{% endif %}</p>
 {% else %}none{% endfor %}</td>
 </tr>
 {% endfor %}
@@ -161,6 +163,7 @@ def render_report(
                   "assessment": f"reliability {lk.reliability}, credibility {lk.credibility}",
                   "how": lk.how, "by": lk.linked_by, "at": lk.linked_at,
                   "event": lk.ledger_index,
+                  "withdrawn": r.withdrawn[lk.id].at if lk.id in r.withdrawn else None,
                   "evidence": ", ".join(sorted({_cite(e, numbers) for e in ev}))}
                  for lk, ev in r.links]
         elements = charge["elements"]

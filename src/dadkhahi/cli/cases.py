@@ -198,8 +198,9 @@ def gaps(
     frameworks: Frameworks = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The gap report: every element with fewer independent sources than the threshold,
-    each with the team's mark on it (status and note), if any."""
+    """The gap report: every element with fewer independent sources than the threshold
+    or linked to a fact withdrawn since, each with the team's mark on it (status and
+    note), if any."""
     from dadkhahi.cases.gaps import gap_entries, gap_marks
 
     found, rows = _matrix(case, threshold, frameworks)

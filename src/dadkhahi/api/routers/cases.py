@@ -126,8 +126,9 @@ async def get_case(case_id: str, store: StoreDep, principal: PrincipalDep,
             responses={404: {"description": "No such case, or you are not on its team"}})
 async def get_gaps(case_id: str, store: StoreDep, principal: PrincipalDep,
                    threshold: Threshold = 2) -> Any:
-    """The gap report: every element with fewer independent sources than the threshold,
-    with the team's mark on it (status and note) or null."""
+    """The gap report: every element with fewer independent sources than the threshold
+    or linked to a fact withdrawn since, with the team's mark on it (status and note) or
+    null."""
     return await run_in_threadpool(service.case_gaps, store, principal, case_id, threshold)
 
 
