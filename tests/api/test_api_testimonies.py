@@ -87,7 +87,7 @@ def test_the_list_holds_only_testimonies_disclosed_to_the_caller(world: World) -
         got = world.client.get("/api/testimonies", headers=_h(world, who))
         assert got.status_code == 200, got.text
         assert WITNESS not in got.text
-        return {str(t["id"]): t for t in got.json()["testimonies"]}
+        return {str(t["id"]): t for t in got.json()["data"]}
 
     mine = listed("investigator_g")
     assert mine[hidden]["interview_date"] == "SYNTHETIC-1399-LISTED"
@@ -100,6 +100,53 @@ def test_the_list_holds_only_testimonies_disclosed_to_the_caller(world: World) -
             s.audit_reads.c.user_id == world.user_ids["investigator_g"],
             s.audit_reads.c.object_id == hidden)).scalars())
     assert "testimonies" in actions
+
+
+def test_the_list_is_paged_by_sealed_cursors_as_every_list_is(world: World) -> None:
+    """``GET /api/testimonies`` answers the one page shape (``data``, ``next_cursor``,
+    ``total``) and pages by key as every list does, not by offset: a walk one at a time
+    meets each testimony once in the stored order, and no cursor carries a value of the
+    row it ends on (the sort's own, here the pseudonym), a date or the witness's name."""
+    import base64
+    import re
+
+    mine = _h(world, "investigator_g")
+    for n in range(3):
+        assert world.client.post("/api/testimonies", headers=mine, json={
+            "title": f"SYNTHETIC paged interview {n}", "witness_name": WITNESS,
+            "interview_date": f"SYNTHETIC-1399-PAGED-{n}"}).status_code == 201
+    whole = world.client.get("/api/testimonies?sort=pseudonym&limit=500", headers=mine)
+    assert whole.status_code == 200, whole.text
+    assert set(whole.json()) == {"data", "next_cursor", "total"}
+    everything = whole.json()["data"]
+    assert whole.json()["next_cursor"] is None and len(everything) >= 3
+    secrets = {WITNESS.encode(), b"SYNTHETIC", b"1399"} | {
+        str(t["pseudonym"]).encode() for t in everything}
+    seen: list[str] = []
+    cursor = None
+    for _ in range(len(everything) + 1):
+        asked = "/api/testimonies?sort=pseudonym&limit=1" + (f"&cursor={cursor}" if cursor
+                                                               else "")
+        page = world.client.get(asked, headers=mine)
+        assert page.status_code == 200, page.text
+        seen += [str(t["id"]) for t in page.json()["data"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)
+        opened = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        for secret in secrets:
+            assert secret not in opened, (secret, cursor)
+    assert seen == [str(t["id"]) for t in everything]  # each once, in order, none skipped
+    # A cursor is its list's and order's: another order refuses it; an offset is no page.
+    first = world.client.get("/api/testimonies?sort=pseudonym&limit=1", headers=mine).json()
+    other = world.client.get(f"/api/testimonies?sort=-pseudonym&limit=1&cursor="
+                             f"{first['next_cursor']}", headers=mine)
+    assert other.status_code == 422
+    assert world.client.get("/api/testimonies?sort=title", headers=mine).status_code == 422
+    offset = world.client.get("/api/testimonies?sort=pseudonym&limit=1&offset=1",
+                              headers=mine).json()
+    assert offset["data"] == first["data"]
 
 
 def test_a_passage_is_found_by_post_api_search_only_by_who_may_see_it(world: World) -> None:

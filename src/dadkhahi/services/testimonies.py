@@ -52,15 +52,15 @@ _LISTED = ("id", "source_id", "pseudonym", "sensitivity", "created_at", "intervi
 SORTS = ("-created_at", "created_at", "pseudonym", "-pseudonym")
 
 
-def list_for(store: Store, principal: Principal, *, offset: int = 0,
-             limit: int = PAGE_SIZE, sensitivity: Sensitivity | None = None,
-             sort: str = "-created_at", cursor: str | None = None) -> dict[str, Any]:
+def list_for(store: Store, principal: Principal, *, limit: int = PAGE_SIZE,
+             sensitivity: Sensitivity | None = None, sort: str = "-created_at",
+             cursor: str | None = None) -> dict[str, Any]:
     """The testimonies whose source may go to the caller (the one disclosure rule, in
     SQL), newest first by default (``sort``: one of :data:`SORTS`, the ID breaking ties),
     of one ``sensitivity`` when given, each with its interview's date and language and
     how many segments it has; the protected ones listed are audited (their fields are
-    sealed). Paged in SQL after ``cursor`` (the pages' ``next_cursor``), or by ``offset``
-    (the API's)."""
+    sealed). Paged in SQL after ``cursor`` (a sealed row key: ``next_cursor``, None on
+    the last page), as every list is (``access.reads.keyset_page``)."""
     if sort not in SORTS:
         raise ValidationError(f"sort by one of {', '.join(SORTS)}")
     who = audience(principal)
@@ -68,19 +68,10 @@ def list_for(store: Store, principal: Principal, *, offset: int = 0,
     stmt = select(s.testimonies).where(t.source_id.in_(disclosable_ids(who, s.sources)))
     if sensitivity is not None:
         stmt = stmt.where(t.sensitivity == str(sensitivity))
-    column = t[sort.lstrip("-")]
     with store.reading() as conn:
-        if cursor is not None or offset == 0:
-            rows, next_cursor = keyset_page(store, conn, stmt, column, t.id,
-                                            descending=sort.startswith("-"), cursor=cursor,
-                                            limit=limit, bound=bind(who))
-            more = next_cursor is not None
-        else:
-            order = (column.desc(), t.id.desc()) if sort.startswith("-") else (column, t.id)
-            rows = [dict(r) for r in conn.execute(
-                stmt.order_by(*order).offset(max(offset, 0)).limit(limit + 1),
-                bind(who)).mappings()]
-            more, rows, next_cursor = len(rows) > limit, rows[:limit], None
+        rows, next_cursor = keyset_page(store, conn, stmt, t[sort.lstrip("-")], t.id,
+                                        descending=sort.startswith("-"), cursor=cursor,
+                                        limit=limit, bound=bind(who))
         g = s.testimony_segments.c
         counts = {str(tid): int(n) for tid, n in conn.execute(
             select(g.testimony_id, func.count()).where(
@@ -92,7 +83,7 @@ def list_for(store: Store, principal: Principal, *, offset: int = 0,
         if r["sensitivity"] == str(Sensitivity.PROTECTED)])
     return {"testimonies": [{**{k: r.get(k) for k in _LISTED},
                              "segments": int(counts.get(str(r["id"]), 0))} for r in opened],
-            "offset": max(offset, 0), "more": more, "next_cursor": next_cursor}
+            "next_cursor": next_cursor}
 
 
 def add_for(store: Store, principal: Principal, spec: t.TestimonySpec) -> dict[str, str]:

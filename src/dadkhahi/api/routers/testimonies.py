@@ -10,8 +10,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from dadkhahi.access.reads import DEFAULT_PAGE, MAX_PAGE
 from dadkhahi.api.deps import PrincipalDep, StoreDep, VersionDep
-from dadkhahi.api.models import ConsentIn, InterviewIn, SegmentsIn, TestimonyIn, TranslationIn
+from dadkhahi.api.models import (
+    ConsentIn,
+    InterviewIn,
+    Page,
+    SegmentsIn,
+    TestimonyIn,
+    TranslationIn,
+)
+from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.http.requests import etag
 from dadkhahi.intake.testimonies import SegmentSpec, TestimonySpec
 from dadkhahi.services import testimonies as service
@@ -29,13 +38,22 @@ def add_testimony(body: TestimonyIn, store: StoreDep, principal: PrincipalDep) -
     return service.add_for(store, principal, TestimonySpec(**body.model_dump()))
 
 
-@router.get("/testimonies", response_model=dict[str, Any])
-def list_testimonies(store: StoreDep, principal: PrincipalDep,
-                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Any:
-    """The testimonies whose source may be disclosed to you, newest first (50 at a time
-    from ``offset``; ``more`` says whether there are others): pseudonym, interview date
-    and language, number of segments."""
-    return service.list_for(store, principal, offset=offset)
+@router.get("/testimonies", response_model=Page)
+def list_testimonies(
+    store: StoreDep, principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    sort: Annotated[str, Query(max_length=64, pattern="^-?[a-z_]+$")] = "-created_at",
+    sensitivity: Sensitivity | None = None,
+) -> Any:
+    """The testimonies whose source may be disclosed to you (pseudonym, interview date
+    and language, number of segments), newest first by default, of one sensitivity if
+    asked (``sort``: -created_at, created_at, pseudonym, -pseudonym): one page as every
+    list answers it (pass ``next_cursor`` back as ``cursor`` for the next; ``total`` is
+    not counted)."""
+    found = service.list_for(store, principal, limit=limit, cursor=cursor, sort=sort,
+                             sensitivity=sensitivity)
+    return {"data": found["testimonies"], "next_cursor": found["next_cursor"], "total": None}
 
 
 @router.get("/testimonies/{object_id}", response_model=dict[str, Any], responses=_HIDDEN)
