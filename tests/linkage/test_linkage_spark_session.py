@@ -29,7 +29,8 @@ conf = spark.sparkContext.getConf()
 print(spark.sparkContext.master, conf.get("spark.driver.memory"),
       spark.conf.get("spark.sql.shuffle.partitions"),
       spark.conf.get("spark.sql.codegen.wholeStage"),
-      spark.conf.get("spark.sql.constraintPropagation.enabled"))
+      spark.conf.get("spark.sql.constraintPropagation.enabled"),
+      conf.get("spark.storage.blockManagerHeartbeatTimeoutMs", "120 s, Spark's default"))
 df = spark.range(15)
 print(df.groupBy((df.id % 3).alias("k")).count().count())
 df.createOrReplaceTempView("ids")
@@ -50,8 +51,10 @@ def test_a_small_local_session_is_small_quiet_and_cuts_lineage() -> None:
     proc = subprocess.run([sys.executable, "-c", SESSION], capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["local[1]", "1g", "1", "false", "false", "3",
-                                 "stored", "3"], \
+    # A heartbeat late by Spark's default 120 s (a shared machine stalled) lost the
+    # session's own executor and, 60 heartbeats later, the run (stop 33); a day is never.
+    assert proc.stdout.split() == ["local[1]", "1g", "1", "false", "false", "86400000",
+                                 "3", "stored", "3"], \
         proc.stdout
     # Only the JVM's own notes may come before log4j takes over; no log line of Spark's
     # (not even the start-up warnings) and no stage progress bars.

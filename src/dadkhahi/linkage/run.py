@@ -150,6 +150,10 @@ def spark_sizing(records: int, cores: int = 2) -> dict[str, str]:
     }
 
 
+#: How late a local session's executor may be with its heartbeat before Spark gives it
+#: up (see :func:`local_spark_session`): a day, i.e. never while a run lasts.
+LOCAL_HEARTBEAT_TIMEOUT_MS = 24 * 3600 * 1000
+
 #: Spark's logging for a local session: to stderr, at the level given (error unless
 #: --verbose), from the JVM's first line.
 _SPARK_LOG4J2 = """\
@@ -217,6 +221,13 @@ def local_spark_session(
         # only the JIT's quick tier (its optimising tier costs more than it saves).
         .config("spark.eventLog.enabled", "false")
         .config("spark.driver.extraJavaOptions", " ".join(java_options))
+        # The local executor lives in the driver's JVM and cannot be lost, but Spark
+        # expires it all the same when its heartbeat is late by more than this (default:
+        # spark.network.timeout, 120 s); it then cannot register again in local mode and
+        # exits 60 heartbeats later, killing the run. A shared machine that stalls for
+        # two minutes (another process's memory thrashing the page cache) did that to a
+        # 1,000,000-record run at stop 33.
+        .config("spark.storage.blockManagerHeartbeatTimeoutMs", str(LOCAL_HEARTBEAT_TIMEOUT_MS))
     )
     for key, value in spark_sizing(records, cores).items():
         builder = builder.config(key, value)
