@@ -29,6 +29,9 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,25 +61,40 @@ SHOWN = ("full_name", "given_name", "family_name", "father_name", "sex", "birth_
 CONFLICTS = {FATHER_CONFLICT, BIRTH_CONFLICT, DEATH_CONFLICT, SEX_CONFLICT}
 
 
+@contextmanager
+def blocked_linker(
+    features: pd.DataFrame, model: dict[str, Any], retain: tuple[str, ...] = (),
+    *, matching: bool = True, memory_limit: str = "3GB",
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Any]]:
+    """A linker that scores every pair this code's blocking reaches in ``features`` with
+    ``model``, on one DuckDB thread (spilling to the temporary folder past
+    ``memory_limit``): yields the connection and the linker, whose predictions keep each
+    comparison's weights (``mw_<name>``, ``mw_tf_adj_<name>``) and, with ``matching``,
+    its level (``gamma_<name>``: Splink keeps it only with the compared values, a wide
+    table on large inputs); ``retain``: feature columns kept (``<column>_l``, ``_r``)."""
+    keyed = pd.concat([features, blocking_keys(features)], axis=1)
+    model = {**model, "retain_intermediate_calculation_columns": True,
+             "retain_matching_columns": matching,
+             "additional_columns_to_retain": list(retain),
+             "blocking_rules_to_generate_predictions": [
+                 {"blocking_rule": f'l."blk_{i}" = r."blk_{i}"', "sql_dialect": "duckdb"}
+                 for i in range(len(PREDICTION_BLOCKING))]}
+    with tempfile.TemporaryDirectory(prefix="study-") as spill, duckdb.connect() as con:
+        con.execute("SET threads = 1")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{spill}'")
+        api = DuckDBAPI(connection=con)
+        table = api.register(keyed, dataset_display_name="records", table_name="__errors")
+        yield con, Linker(table, model, log_level=logging.WARNING)
+
+
 def scored_levels(records: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
     """Every pair this code's blocking reaches, scored by ``model``: each comparison's
     level label (``lv_<comparison>``) and weight with its frequency adjustment
     (``bits_<comparison>``), ``match_weight``; smaller record id left."""
-    features = features_of(records)
-    keyed = pd.concat([features, blocking_keys(features)], axis=1)
-    model = {**model, "retain_intermediate_calculation_columns": True,
-             "retain_matching_columns": True,
-             "blocking_rules_to_generate_predictions": [
-                 {"blocking_rule": f'l."blk_{i}" = r."blk_{i}"', "sql_dialect": "duckdb"}
-                 for i in range(len(PREDICTION_BLOCKING))]}
-    with duckdb.connect() as con:
-        con.execute("SET threads = 1")
-        api = DuckDBAPI(connection=con)
-        table = api.register(keyed, dataset_display_name="records", table_name="__errors")
-        linker = Linker(table, model, log_level=logging.WARNING)
+    with blocked_linker(features_of(records), model) as (con, linker):
         predictions: Any = linker.inference.predict()
-        frame: pd.DataFrame = linker.misc.query_sql(
-            f"SELECT * FROM {predictions.physical_name}", output_type="pandas")
+        frame = con.execute(f"SELECT * FROM {predictions.physical_name}").df()
         comparisons = linker._settings_obj.comparisons
     out = pd.DataFrame({"record_id_l": frame["record_id_l"], "record_id_r": frame["record_id_r"],
                         "match_weight": frame["match_weight"].astype(float)})
