@@ -25,7 +25,10 @@ could do:
   the never-compared true pairs counted as missed; then each cell's share of true
   pairs, counted on the other half of the pairs (cross-fitted, :func:`candidates`),
   used as each pair's probability and clustered: what a model that knew every
-  combination's true rate, no independence assumed, would link.
+  combination's true rate, no independence assumed, would link. A third cell adds, for
+  pairs agreeing on given name, family name and province, how many records share all
+  three (log2, rounded): the frequency of whole-name + place combinations that issue 13
+  asks for, which the per-field frequency adjustments multiply instead of counting.
 
 Levels with equal weights in the model (null and neutral levels; a level weighed as
 another, :data:`dadkhahi.linkage.model.WEIGHED_AS`) are read from the weights and so
@@ -84,6 +87,8 @@ def _levels(comparison: Any) -> tuple[list[float], list[str], list[float]]:
     return weights, labels, ms
 
 
+#: Records agreeing on these are namesakes in one province.
+NAME_REGION = ("given_skel", "family_skel", "region_key")
 #: The narrow table of every blocked pair the study works on (in DuckDB, spilled to disk).
 PAIRS = "study_pairs"
 
@@ -106,11 +111,20 @@ def scored_pairs(save: Path, people: int, chunks: int
     features["true_person_id"] = truth.loc[features["record_id"]].to_numpy()
     features["pos"] = np.arange(len(features), dtype=np.int64)
     features["person"] = pd.factorize(features["true_person_id"])[0]
+    # How many records share the given and family name in the province (issue 13's
+    # "frequency of whole-name + place combinations"), as log2 of the count.
+    group = features.groupby(list(NAME_REGION), dropna=True, sort=False)
+    features["name_region"] = group.ngroup()
+    count = group["record_id"].transform("size").reindex(features.index)
+    features["namesakes"] = np.round(np.log2(count.fillna(1).to_numpy())).astype("int64")
     levels: dict[str, Any] = {}
     with blocked_linker(features.drop(columns=["true_person_id"]), model,
-                        retain=("pos", "person"), matching=False) as (con, linker):
+                        retain=("pos", "person", "name_region", "namesakes"),
+                        matching=False) as (con, linker):
         columns = ["CAST(pos_l AS INTEGER) AS pos_l", "CAST(pos_r AS INTEGER) AS pos_r",
-                   "person_l = person_r AS is_true", "match_weight AS weight"]
+                   "person_l = person_r AS is_true", "match_weight AS weight",
+                   "CAST(CASE WHEN name_region_l >= 0 AND name_region_l = name_region_r "
+                   "THEN least(namesakes_l, 18) ELSE -1 END AS TINYINT) AS namesakes"]
         tf = []
         for comparison in linker._settings_obj.comparisons:
             name = comparison.output_column_name
@@ -171,13 +185,16 @@ def oracle_shift_sql(levels: dict[str, Any], m: dict[str, np.ndarray]) -> str:
     return " + ".join(terms) or "0"
 
 
-def code_sql(levels: dict[str, Any], with_tf: bool) -> str:
-    """SQL: one integer per pair, its level on every comparison (and its tf bits)."""
+def code_sql(levels: dict[str, Any], detail: int) -> str:
+    """SQL: one integer per pair, its level on every comparison; with ``detail`` 1 its tf
+    bits too (rounded), with 2 also how many namesakes share the pair's province."""
     code = "CAST(0 AS BIGINT)"
     for name, table in levels.items():
         code = f"({code} * {len(table['weights'])} + c_{name})"
-    if with_tf:
+    if detail >= 1:
         code = f"({code} * 81 + CAST(round(greatest(least(tf_bits, 40), -40)) AS BIGINT) + 40)"
+    if detail >= 2:
+        code = f"({code} * 20 + namesakes + 1)"
     return code
 
 
@@ -267,16 +284,17 @@ def candidates(con: duckdb.DuckDBPyConnection, levels: dict[str, Any], shift: st
     """The pairs that can link under any of the study's weights, with those weights.
 
     ``w_model``, ``w_oracle`` (oracle m), ``w_prior`` (and the true prior), and the
-    cross-fitted cell posteriors as weights: ``w_cells`` (level vectors) and ``w_cells_tf``
-    (with tf bits, else the level vector). The pairs fall in two halves by a hash of the
-    pair; a pair's cell rate is counted on the other half (no pair vouches for itself),
-    and a cell the other half lacks takes the model's probability.
+    cross-fitted cell posteriors as weights: ``w_cells`` (level vectors), ``w_cells_tf``
+    (with tf bits, else the level vector) and ``w_cells_names`` (with tf bits and the
+    namesakes in the province, else the coarser cells). The pairs fall in two halves by a
+    hash of the pair; a pair's cell rate is counted on the other half (no pair vouches for
+    itself), and a cell the other half lacks takes the model's probability.
     """
     half = "hash(pos_l, pos_r) % 2"
-    for table, code in (("cells_v", code_sql(levels, False)), ("cells_t", code_sql(levels, True))):
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {code} AS code, {half} AS half, "
-                    f"sum(CAST(is_true AS DOUBLE)) / count(*) AS rate FROM {PAIRS} "
-                    f"GROUP BY ALL")
+    for detail in range(3):
+        con.execute(f"CREATE OR REPLACE TABLE cells_{detail} AS SELECT "
+                    f"{code_sql(levels, detail)} AS code, {half} AS half, "
+                    f"sum(CAST(is_true AS DOUBLE)) / count(*) AS rate FROM {PAIRS} GROUP BY ALL")
     model_p = "1 / (1 + pow(2, -weight))"
 
     def as_weight(p: str) -> str:
@@ -286,19 +304,23 @@ def candidates(con: duckdb.DuckDBPyConnection, levels: dict[str, Any], shift: st
     sql = f"""
         WITH p AS (
             SELECT pos_l, pos_r, is_true, weight, weight + ({shift}) AS oracle,
-                   {code_sql(levels, False)} AS code_v, {code_sql(levels, True)} AS code_t,
-                   {half} AS half
+                   {code_sql(levels, 0)} AS code_0, {code_sql(levels, 1)} AS code_1,
+                   {code_sql(levels, 2)} AS code_2, {half} AS half
             FROM {PAIRS}),
         w AS (
             SELECT pos_l, pos_r, is_true, weight AS w_model, oracle AS w_oracle,
                    oracle + {float(prior_shift)!r} AS w_prior,
-                   {as_weight(f"coalesce(v.rate, {model_p})")} AS w_cells,
-                   {as_weight(f"coalesce(t.rate, v.rate, {model_p})")} AS w_cells_tf
+                   {as_weight(f"coalesce(c0.rate, {model_p})")} AS w_cells,
+                   {as_weight(f"coalesce(c1.rate, c0.rate, {model_p})")} AS w_cells_tf,
+                   {as_weight(f"coalesce(c2.rate, c1.rate, c0.rate, {model_p})")}
+                       AS w_cells_names
             FROM p
-            LEFT JOIN cells_v v ON v.code = p.code_v AND v.half <> p.half
-            LEFT JOIN cells_t t ON t.code = p.code_t AND t.half <> p.half)
+            LEFT JOIN cells_0 c0 ON c0.code = p.code_0 AND c0.half <> p.half
+            LEFT JOIN cells_1 c1 ON c1.code = p.code_1 AND c1.half <> p.half
+            LEFT JOIN cells_2 c2 ON c2.code = p.code_2 AND c2.half <> p.half)
         SELECT * FROM w
-        WHERE greatest(w_model, w_oracle, w_prior, w_cells, w_cells_tf) >= {float(cut)!r}
+        WHERE greatest(w_model, w_oracle, w_prior, w_cells, w_cells_tf, w_cells_names)
+            >= {float(cut)!r}
     """
     return con.execute(sql).df()
 
@@ -340,8 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prior: model {prior:.4g}, true share of pairs {true_prior:.4g} "
               f"({prior_shift:+.2f} bits)")
         twins(features)
-        cells(con, code_sql(levels, False), true_pairs, "level vector")
-        cells(con, code_sql(levels, True), true_pairs, "level vector + tf bits")
+        cells(con, code_sql(levels, 0), true_pairs, "level vector")
+        cells(con, code_sql(levels, 1), true_pairs, "level vector + tf bits")
+        cells(con, code_sql(levels, 2), true_pairs, "level vector + tf bits + namesakes")
         pairs = candidates(con, levels, oracle_shift_sql(levels, m), prior_shift,
                            _cut(thresholds))
     print(f"clustered (the project's clustering); {len(pairs):,} pairs can link "
@@ -349,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     for column, label in (("w_model", "model (the run again)"), ("w_oracle", "oracle m"),
                           ("w_prior", "oracle m + true prior"),
                           ("w_cells", "cell posterior, cross-fitted"),
-                          ("w_cells_tf", "cell (+ tf bits) posterior, c-f")):
+                          ("w_cells_tf", "cell (+ tf bits) posterior, c-f"),
+                          ("w_cells_names", "cell (+ tf, namesakes) posterior")):
         clustered(pairs, pairs[column].to_numpy(dtype="float64"), features, thresholds, label)
     print(f"study: {time.process_time() - tick:.0f} s CPU")
     return 0
