@@ -34,6 +34,10 @@ ZWNJ = "\u200c"
         ("Sejjed Hassan Haschemi", "Hassan", "Haschemi", ("Sejjed",)),
         ("Sejede Fatemeh Mussawi", "Fatemeh", "Mussawi", ("Sejede",)),
         ("Sejjedhassan Haschemi", "Hassan", "Haschemi", ("Sejjed",)),  # glued
+        # Scholarly feminine (Siyyidah), as "FAMILY, Title Given" and glued
+        ("HUSAYNI, Siyidah Fatimah", "Fatimah", "HUSAYNI", ("Siyidah",)),
+        ("Siyyidah Shahla Hoseynfar", "Shahla", "Hoseynfar", ("Siyyidah",)),
+        ("Siyyidahfatimah Husayni", "Fatimah", "Husayni", ("Siyyidah",)),  # glued
         ("Mohammad Hashem Zadeh", "Mohammad", "Hashemzadeh", ()),
         ("Saeed Jafar Kia", "Saeed", "Jafarkia", ()),
         ("Mohammad Ali Rezaei", "Mohammad Ali", "Rezaei", ()),

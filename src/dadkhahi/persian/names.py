@@ -24,7 +24,7 @@ _GLUE = frozenset("\u200c-\u2010\u2011")
 _TITLE_SPELLINGS = (
     "Seyed Seyyed Sayyed Sayed Syed Sayyid Seyyid Siyyid Siyid Sayid Seyid Seied Seyd Seyedeh "
     "Seyyedeh Sayyedeh Seyyede Seyede Sayyede Siyyida Sayyida Siyidih Siyyidih Sayyidih Seyyedih "
-    "Sejjed Sejed Sejjid Sejjede Sejede Sejjeda "
+    "Sejjed Sejed Sejjid Sejjede Sejede Sejjeda Siyyidah Siyidah Sayyidah Sayidah "
     "Sadat Sadaat Mir Haj Hajj Haji Hajji Hadj Hadji Hajieh Hajiyeh Sheikh Shaikh Sheykh "
     "Shaykh Sheik Mirza Molla Mulla Mullah Mollah Agha Aqa Khanom Khanum Khanoum Beygom "
     "Begum Dr Doctor Mr Mrs Ms Miss Eng Mohandes Ostad Mashhadi Mashti Karbalaei Karbalai "
@@ -48,7 +48,7 @@ _MIR = frozenset({fold("Mir"), fold("میر")})
 # Titles some lists write glued to the given name.
 _GLUED_TITLE_SPELLINGS = (
     "Seyed Seyyed Sayyed Sayed Sayyid Seyyid Siyyid Sayid Seyedeh Seyyedeh Siyidih Mir Haj Hajj "
-    "Sejjed Sejed Sejjede Sejede "
+    "Sejjed Sejed Sejjede Sejede Siyyidah Siyidah Sayyidah "
     "سید سیده میر حاج"
 )
 _GLUED_TITLES = frozenset(fold(t) for t in _GLUED_TITLE_SPELLINGS.split())
