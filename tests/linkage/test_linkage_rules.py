@@ -329,6 +329,25 @@ def test_initials_block_swapped_and_garbled_names_on_the_same_death_day() -> Non
     assert keys[0] != keys[2]
 
 
+def test_a_garbled_given_name_is_blocked_by_its_initial_and_the_coarse_family_name() -> None:
+    # A typo in the given name (Mostafa / Mosafa) with no place or date on one record:
+    # every other rule pairs a name with another field or with the given name's first
+    # word; the initial and the family name's coarse skeleton still agree
+    # (benchmarks/linkage/README.md, stop 33).
+    rule = PREDICTION_BLOCKING.index(("given_init", "family_coarse"))
+    records = pd.DataFrame([
+        {"record_id": "a", "given_name": "Mostafa", "family_name": "Ahmadnia",
+         "death_date": "1988-08-03", "city": "Sari"},
+        {"record_id": "b", "given_name": "Mosafa", "family_name": "Ahmadnia"},
+        {"record_id": "c", "given_name": "Bijan", "family_name": "Ahmadnia"},
+    ])
+    keys = blocking_keys(record_features(records))
+    assert keys[f"blk_{rule}"][0] == keys[f"blk_{rule}"][1]
+    assert keys[f"blk_{rule}"][0] != keys[f"blk_{rule}"][2]
+    others = keys.drop(columns=f"blk_{rule}")
+    assert not (others.iloc[0] == others.iloc[1]).fillna(False).any()
+
+
 # --- both names run together: a space inside a family name moves the parser's split ---
 
 def test_names_run_together_block_a_family_name_written_with_a_space() -> None:

@@ -68,6 +68,7 @@ PREDICTION_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("family_coarse", "given_init", "region_key"),
     ("given_coarse", "family_init", "region_key"),
     ("family_last", "given_init", "region_key"),
+    ("given_init", "family_coarse"),
     ("id_key",),
 )
 # Largest block a rule compares whole: at most BLOCK_CAP**2 / 2 pairs per block.
