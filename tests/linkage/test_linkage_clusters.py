@@ -87,6 +87,34 @@ def test_one_record_per_list_unless_the_two_are_duplicates() -> None:
     assert _groups(cluster_pairs(ids, dup, 0.5, sources=sources).clusters) == {frozenset("abc")}
 
 
+def test_a_record_left_alone_joins_its_duplicates_person_when_linked_to_it() -> None:
+    # y (L1), b (L2), c (L3) are one person; x is a second L1 record of y, linked to y
+    # at 0.7 (below the duplicate threshold 0.9) and to b (0.9, 0.08 against its rival
+    # y): the rules leave x alone, and it has no other home, so it joins them.
+    ids = pd.Series(["b", "c", "x", "y"])
+    sources = pd.Series(["L2", "L3", "L1", "L1"])
+    person = _pairs(("y", "b", 0.99), ("y", "c", 0.99), ("b", "c", 0.99))
+    pairs = pd.concat([person, _pairs(("x", "y", 0.7), ("x", "b", 0.9))])
+    joined = cluster_pairs(ids, pairs, 0.05, sources=sources)
+    assert _groups(joined.clusters) == {frozenset("bcxy")}
+    # Not linked to the person's other records (b, c): x stays alone.
+    alone = cluster_pairs(ids, pd.concat([person, _pairs(("x", "y", 0.7))]), 0.05,
+                          sources=sources)
+    assert _groups(alone.clusters) == {frozenset("bcy"), frozenset("x")}
+    # Linked to y below the level: x stays alone.
+    weak = cluster_pairs(ids, pd.concat([person, _pairs(("x", "y", 0.5), ("x", "b", 0.9))]),
+                         0.05, sources=sources)
+    assert _groups(weak.clusters) == {frozenset("bcy"), frozenset("x")}
+    # A person said x and b are different people: x stays alone.
+    said = cluster_pairs(ids, pairs, 0.05, _labels(("x", "b", "different")), sources=sources)
+    assert _groups(said.clusters) == {frozenset("bcy"), frozenset("x")}
+    # x with a home of its own (d of L4) stays there.
+    ids4 = pd.Series(["b", "c", "d", "x", "y"])
+    home = cluster_pairs(ids4, pd.concat([pairs, _pairs(("x", "d", 0.99))]), 0.05,
+                         sources=pd.Series(["L2", "L3", "L4", "L1", "L1"]))
+    assert _groups(home.clusters) == {frozenset("bcy"), frozenset("dx")}
+
+
 def test_human_same_allows_two_records_of_one_list() -> None:
     ids = pd.Series(["a", "c"])
     sources = pd.Series(["L1", "L1"])

@@ -230,6 +230,20 @@ BRIDGE_BELOW = 0.5
 #: Share of the record pairs across two groups that must be linked for a weak link
 #: to join them.
 BRIDGE_DENSITY = 0.5
+#: A record left alone by the rules joins the person of a duplicate of its own list
+#: linked at this probability (below :data:`DUPLICATE_THRESHOLD`), when it is also linked
+#: to :data:`LONE_DUPLICATE_SUPPORT` of that person's other records. The one-record-per-
+#: list rule is there to stop chains of look-alikes: a record with a rival home (a group
+#: of its own) stays apart, but a record left alone has no rival, and links to the same
+#: person's records on other lists are evidence the within-list link alone is not. On
+#: the SYNTHETIC namesake lists at 4,000 people (five draws, recluster-style on saved
+#: pairs: benchmarks/linkage/README.md, stop 33) 0.6 raised recall by 0.0020-0.0039 for
+#: 0.0003-0.0012 of precision; every such pair below 0.9 joined directly would cost far
+#: more (P 0.935 at the threshold, 0.950 at 0.5: stop 32).
+LONE_DUPLICATE_THRESHOLD = 0.6
+#: Share of the person's other records a lone record must be linked to (at the
+#: threshold) to join it through a duplicate of its own list.
+LONE_DUPLICATE_SUPPORT = 0.5
 #: Decimals (of a bit) kept of a rival-adjusted match weight: the rivals' odds are summed
 #: in a fixed order, and rounding keeps the last bits of that sum from moving a pair
 #: across a threshold (as :data:`dadkhahi.linkage.run.WEIGHT_DECIMALS` does for weights).
@@ -280,6 +294,62 @@ def rival_adjusted(
         weight = np.round(np.log2(adjusted / (1.0 - adjusted)), RIVAL_WEIGHT_DECIMALS)
     out = np.asarray(probability, dtype="float64").copy()
     out[cross] = 1.0 / (1.0 + np.exp2(-weight))
+    return out
+
+
+def _join_lone_duplicates(
+    component: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    weight: np.ndarray,
+    codes: np.ndarray,
+    apart_l: np.ndarray,
+    apart_r: np.ndarray,
+    level: float,
+    support: float,
+    threshold: float,
+) -> np.ndarray:
+    """Move each record left alone into its duplicate's person (:data:`LONE_DUPLICATE_THRESHOLD`).
+
+    ``left``, ``right``, ``weight``: every edge the clustering weighed (positions,
+    probability), within-list ones included; ``codes``: list code per record (an
+    exempt list's records have codes of their own, so the rule never reaches them);
+    ``apart_l``, ``apart_r``: pairs labelled "different". A record x alone joins the
+    cluster C of a record y of its own list linked at ``level`` or more when x is
+    linked at ``threshold`` to at least ``support`` of C's other records and to none
+    of C's records labelled "different"; the strongest such y first (then the lowest
+    positions), and a cluster takes one lone record. Returns the new component labels.
+    """
+    sizes = np.bincount(component)
+    both = np.concatenate([left, right]), np.concatenate([right, left])
+    w = np.concatenate([weight, weight])
+    x, y = both
+    # Candidate joins: x alone, y in a cluster of two or more, same (non-exempt) list.
+    cand = (sizes[component[x]] == 1) & (sizes[component[y]] >= 2) \
+        & (codes[x] == codes[y]) & (w >= level)
+    if not cand.any():
+        return component
+    joins = pd.DataFrame({"x": x[cand], "y": y[cand], "w": w[cand],
+                          "c": component[y[cand]]})
+    # x's links to the other records of C.
+    linked = pd.DataFrame({"x": x, "m": y, "w": w, "c": component[y]})
+    linked = linked[(linked["w"] >= threshold) & linked["x"].isin(joins["x"])]
+    counted = joins.merge(linked[["x", "m", "c"]], on=["x", "c"], how="left")
+    counted = counted[counted["m"].notna() & (counted["m"] != counted["y"])]
+    support_n = counted.groupby(["x", "y"]).size().rename("n").reset_index()
+    joins = joins.merge(support_n, on=["x", "y"], how="left").fillna({"n": 0})
+    joins = joins[joins["n"] >= support * (sizes[joins["c"].to_numpy()] - 1)]
+    if len(apart_l):
+        pairs = pd.DataFrame({"x": np.concatenate([apart_l, apart_r]),
+                              "c": component[np.concatenate([apart_r, apart_l])]})
+        barred = pd.MultiIndex.from_frame(pairs)
+        joins = joins[~pd.MultiIndex.from_frame(joins[["x", "c"]]).isin(barred)]
+    # Strongest first, ties on positions (the same in every home): one home per lone
+    # record, one lone record per cluster.
+    joins = joins.sort_values(["w", "x", "y"], ascending=[False, True, True], kind="stable")
+    joins = joins.drop_duplicates("x").drop_duplicates("c")
+    out = component.copy()
+    out[joins["x"].to_numpy()] = joins["c"].to_numpy()
     return out
 
 
@@ -355,6 +425,8 @@ def cluster_pairs(
     bridge_below: float = BRIDGE_BELOW,
     bridge_density: float = BRIDGE_DENSITY,
     rivals: bool = True,
+    lone_duplicate_threshold: float = LONE_DUPLICATE_THRESHOLD,
+    lone_duplicate_support: float = LONE_DUPLICATE_SUPPORT,
 ) -> Clustering:
     """Cluster records: pairs at/above ``threshold`` link, human labels override.
 
@@ -367,7 +439,10 @@ def cluster_pairs(
     is then exempt: see the module docstring; two of its records link directly at
     ``deduplicating_threshold`` or ``threshold``, the higher). With ``sources`` and
     ``rivals``, each model link between two lists is first weighed against its
-    rivals (:func:`weigh_rivals`). Every record gets a cluster.
+    rivals (:func:`weigh_rivals`). A record the rules leave alone joins the person of
+    a duplicate on its own list linked at ``lone_duplicate_threshold`` when it is also
+    linked to ``lone_duplicate_support`` of that person's other records
+    (:func:`_join_lone_duplicates`). Every record gets a cluster.
     """
     ids_in = record_ids.astype(str).to_numpy()
     order = np.argsort(ids_in, kind="stable")
@@ -420,6 +495,7 @@ def cluster_pairs(
     known = (left >= 0) & (right >= 0)
     left, right = left[known], right[known]
     weight = edges["match_probability"].to_numpy(dtype="float64")[known]
+    every_edge = (left, right, weight)
     if list_codes is not None and source_codes is not None:
         # Two records of one list link directly only at duplicate_threshold: a list
         # rarely names a person twice. An exempt list's records (codes of their own)
@@ -483,6 +559,11 @@ def cluster_pairs(
             next_label += len(relabel)
             for member in members:
                 component[member] = relabel[groups.find(member)]
+
+    if source_codes is not None and lone_duplicate_threshold < duplicate_threshold:
+        component = _join_lone_duplicates(
+            component, *every_edge, source_codes, apart_l, apart_r,
+            lone_duplicate_threshold, lone_duplicate_support, threshold)
 
     frame = pd.DataFrame({"record_id": ids, "component": component})
     # The smallest record id names the cluster: stable while membership is stable.
