@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,84 @@ def test_a_withdrawn_involvement_s_payload_goes_with_its_source(store: Store) ->
     with store.reading() as conn:
         left = set(conn.execute(select(s.data_keys.c.id)).scalars())
     assert key not in left
+
+
+def test_an_act_written_from_an_erased_source_is_erased_with_it(store: Store) -> None:
+    """An act's description and date are sealed under the act's own key, not its
+    source's: before the fix, erasing the witness's source left them readable (service
+    read, ``acts show``) and a correction went through. Now every version of the act from
+    the version its account cites the source onwards is erased, the act reads as erased,
+    corrections are refused, and a person named in it from another source stays."""
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from dadkhahi.access.grants import grant
+    from dadkhahi.access.reads import get_object
+    from dadkhahi.access.users import add_user
+    from dadkhahi.cli.main import app as cli_app
+    from dadkhahi.domain.dates import DateRange
+    from dadkhahi.domain.errors import ConflictError
+    from dadkhahi.domain.vocab import ActType, InvolvementRole, Role
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.intake.sources import register_source
+    from dadkhahi.services.objects import change_act, create_involvement, record_act
+    from dadkhahi.store.verify import verify_ledger
+
+    with store.transaction("tester") as tx:
+        witness = register_source(store, tx, SourceSpec(title="SYNTHETIC witness",
+                                                        sensitivity=P))
+        other = register_source(store, tx, SourceSpec(title="SYNTHETIC report",
+                                                      sensitivity=P))
+        person = create_person(tx, "SYNTHETIC person", sensitivity=P)
+    user = add_user(store, "investigator", Role.INVESTIGATOR, "SYNTHETIC pass 1", "tester")
+    for scope in (witness, other, person):
+        grant(store, scope, user, "tester")
+    admin = Principal(user_id=user, username="investigator", role=Role.INVESTIGATOR)
+    # Two acts: one told by the other source first, then corrected from the witness and
+    # again from the other source (versions 2 and 3 go, version 1 stays); one told by the
+    # witness alone.
+    told = record_act(store, admin, ActType.EXECUTION, Support(other), place_id=None,
+                      date=None, description="MRKFIRSTQ as the report says",
+                      sensitivity=P)["id"]
+    read = get_object(store, admin, RESOURCES["acts"], told)
+    version = change_act(store, admin, told, ActType.EXECUTION, Support(witness),
+                         place_id=None, date=DateRange(date(1988, 8, 1), None, "MRKDATEQ"),
+                         description="MRKWITNESSQ as the witness saw it",
+                         expected_version=read["version"])["version"]
+    change_act(store, admin, told, ActType.EXECUTION, Support(other), place_id=None,
+               date=DateRange(date(1988, 8, 1), None, "MRKDATEQ"),
+               description="MRKLATERQ", expected_version=version)
+    act = record_act(store, admin, ActType.TORTURE, Support(witness), place_id=None,
+                     date=DateRange(date(1988, 7, 1), None, "MRKDATE2Q"),
+                     description="MRKSEENQ", sensitivity=P)["id"]
+    kept = create_involvement(store, admin, act, InvolvementRole.VICTIM, person_id=person,
+                              organization_id=None, sensitivity=P,
+                              support=[Support(other, locator="p. 3")])["id"]
+    e = s.ledger_events.c
+    with store.reading() as conn:
+        versions = {aid: [json.loads(b)["data"]["sealed"]["key_id"] for b in conn.execute(
+            select(e.body).where(e.type.in_(("act.created", "act.changed"))).order_by(e.idx)
+        ).scalars() if json.loads(b)["data"]["id"] == aid] for aid in (told, act)}
+    assert [len(v) for v in versions.values()] == [3, 1]
+
+    erase_source(store, witness, "SYNTHETIC witness asked", "tester")
+
+    with store.reading() as conn:
+        left = set(conn.execute(select(s.data_keys.c.id)).scalars())
+        assert verify_ledger(conn, store.verifier_key()).ok  # the replay gives this state
+    for aid in (told, act):
+        shown = get_object(store, admin, RESOURCES["acts"], aid)
+        assert shown.get("erased") is True, shown  # before: the act opened in full
+        assert not any("MRK" in str(v) for v in shown.values()), shown
+        out = CliRunner().invoke(cli_app, ["--home", str(store.home.path), "acts", "show",
+                                           aid, "--json", "--as-user", "investigator"])
+        assert out.exit_code == 0, out.output
+        assert "MRK" not in out.output and json.loads(out.output)["erased"] is True
+        with pytest.raises(ConflictError, match="was erased"):
+            change_act(store, admin, aid, ActType.TORTURE, Support(other), place_id=None,
+                       date=None, description="SYNTHETIC correction",
+                       expected_version=shown["version"])
+    assert get_object(store, admin, RESOURCES["involvements"], kept)["act_id"] == act
+    assert [k in left for k in versions[told]] == [True, False, False]
+    assert versions[act][0] not in left

@@ -166,6 +166,12 @@ class EntityKind(StrEnum):
     ACT = "act"
 
 
+#: The property of the claim an act recorded or corrected from a source carries (what the
+#: source says happened, when): each version of the act rests on one (``services.objects``),
+#: and erasing that source erases the version (``intake.erasure``).
+ACT_ACCOUNT = "account"
+
+
 class CaptureResult(StrEnum):
     """What a verification of an item's capture time or place found, against what its
     source claims: a judgement of consistency, never "proven" (a court's finding)."""

@@ -20,7 +20,13 @@ What goes with what:
 * **a source**: its own fields (title, citation …, as every change sealed them); every
   item, list and testimony (every interview it ever had, segments, translations) of it;
   every protected claim and involvement it supports (one withdrawn since too: its
-  event still holds its payload).
+  event still holds its payload); every version of an act whose account (the claim each
+  version of an act rests on, ``ACT_ACCOUNT``) cites it, and every later version of that
+  act: the act's description and date were written from the source, and a later
+  version carries forward what it did not change, so it goes too (conservative: a
+  version citing only other sources may still repeat the erased words). The act then
+  reads as erased and cannot be corrected (``facts.edits.change_act``); its involvements
+  from other sources stay.
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
@@ -35,6 +41,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from dadkhahi.domain.errors import NotFoundError, ValidationError
+from dadkhahi.domain.vocab import ACT_ACCOUNT, EntityKind
 from dadkhahi.intake.evidence import derivatives_in
 from dadkhahi.intake.list_description import resolve_list
 from dadkhahi.search.index import remove_items as remove_index_rows
@@ -103,6 +110,36 @@ def _withdrawn_involvement_keys(conn: Connection, source_id: str) -> list[str]:
                 x.get("source_id") == source_id for x in data.get("support") or ()):
             keys += sealed_key_ids(data)
     return keys
+
+
+def _act_version_keys(conn: Connection, source_id: str) -> list[str]:
+    """Keys of the act versions written from the source (see the module docstring): for
+    each act with an account citing it, the version that account was recorded with (the
+    ``act.created`` or ``act.changed`` event just before it, in its transaction) and every
+    later one. Read from the ledger: an earlier version's payload is in its event only."""
+    c, cs = s.claims.c, s.claim_support.c
+    acts = set(conn.execute(select(c.entity_id).where(
+        c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
+        c.id.in_(select(cs.claim_id).where(cs.source_id == source_id)))).scalars())
+    if not acts:
+        return []
+    names = [a.encode() for a in acts]
+    versions: dict[str, list[list[str]]] = {}  # each act's versions' keys, in ledger order
+    first: dict[str, int] = {}  # each act's first version written from the source
+    e = s.ledger_events.c
+    for kind, body in conn.execute(select(e.type, e.body).where(
+            e.type.in_(("act.created", "act.changed", "claim.added"))).order_by(e.idx)):
+        if not any(n in body for n in names):  # a cheap test first
+            continue
+        data = json.loads(body)["data"]
+        if kind != "claim.added":
+            if data["id"] in acts:
+                versions.setdefault(data["id"], []).append(list(sealed_key_ids(data)))
+        elif (data.get("entity_kind") == str(EntityKind.ACT) and data["entity_id"] in acts
+              and data.get("property") == ACT_ACCOUNT and data["entity_id"] in versions
+              and any(x.get("source_id") == source_id for x in data.get("support") or ())):
+            first.setdefault(data["entity_id"], len(versions[data["entity_id"]]) - 1)
+    return [k for act, at in first.items() for version in versions[act][at:] for k in version]
 
 
 def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -255,6 +292,7 @@ def _source_keys(conn: Connection, source_id: str) -> tuple[list[str], list[str]
     keys += list_keys + item_keys
     keys += event_keys(conn, SOURCE_EVENTS, [source_id])
     keys += _withdrawn_involvement_keys(conn, source_id)
+    keys += _act_version_keys(conn, source_id)
     keys += event_keys(conn, TESTIMONY_EVENTS, [str(x) for x in conn.execute(
         select(s.testimonies.c.id).where(s.testimonies.c.source_id == source_id)).scalars()])
     for table in (s.testimonies, s.testimony_segments, s.segment_translations):

@@ -21,6 +21,7 @@ from dadkhahi.domain.dates import DateRange
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import (
+    ACT_ACCOUNT,
     ActType,
     EntityKind,
     InvolvementRole,
@@ -179,10 +180,6 @@ def create_involvement(
                    sensitivity=sensitivity, refs=refs, grant_self=True)
 
 
-#: The claim an act recorded from a source carries: what the source says happened, when.
-ACCOUNT = "account"
-
-
 def record_act(
     store: Store, principal: Principal, act_type: ActType, support: entities.Support, *,
     place_id: str | None, date: DateRange | None, description: str | None,
@@ -239,7 +236,7 @@ def _account(tx: Transaction, principal: Principal, act_id: str, act_type: ActTy
     """The claim an act rests on: its kind and date as ``support``'s source words them. A
     claim raised to protected by its source is its author's to see, as the act is."""
     claim_id = entities.add_claim(
-        tx, EntityKind.ACT, act_id, ACCOUNT,
+        tx, EntityKind.ACT, act_id, ACT_ACCOUNT,
         {"type": str(act_type), "date": date.text if date else None}, [support],
         date=date, sensitivity=level)
     tx.flush()
