@@ -212,3 +212,51 @@ def test_an_act_written_from_an_erased_source_is_erased_with_it(store: Store) ->
     assert get_object(store, admin, RESOURCES["involvements"], kept)["act_id"] == act
     assert [k in left for k in versions[told]] == [True, False, False]
     assert versions[act][0] not in left
+
+
+def test_an_act_is_never_less_protected_than_the_source_it_is_told_from(
+        store: Store) -> None:
+    """Before: an act recorded as restricted from a protected source kept its description
+    in clear (only its account claim was raised), where erasing the source could not
+    reach it, and a protected source could correct a restricted act in clear. Now the act
+    is raised to protected (sealed, erased with the source) and such a correction is
+    refused, nothing written."""
+    from dadkhahi.access.grants import grant
+    from dadkhahi.access.reads import get_object
+    from dadkhahi.access.users import add_user
+    from dadkhahi.domain.errors import ValidationError
+    from dadkhahi.domain.vocab import ActType, Role
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.intake.sources import register_source
+    from dadkhahi.services.objects import change_act, record_act
+
+    with store.transaction("tester") as tx:
+        witness = register_source(store, tx, SourceSpec(title="SYNTHETIC witness",
+                                                        sensitivity=P))
+        report = register_source(store, tx, SourceSpec(
+            title="SYNTHETIC report", sensitivity=Sensitivity.RESTRICTED))
+    user = add_user(store, "investigator", Role.INVESTIGATOR, "SYNTHETIC pass 1", "tester")
+    grant(store, witness, user, "tester")
+    who = Principal(user_id=user, username="investigator", role=Role.INVESTIGATOR)
+    act = record_act(store, who, ActType.EXECUTION, Support(witness), place_id=None,
+                     date=None, description="MRKRAISEDQ",
+                     sensitivity=Sensitivity.RESTRICTED)
+    assert act["sensitivity"] == P and act["description"] == "MRKRAISEDQ"
+    with store.reading() as conn:
+        row = conn.execute(select(s.acts).where(s.acts.c.id == act["id"])).mappings().one()
+    assert row["description"] != "MRKRAISEDQ" and row["sealed"] is not None
+    other = record_act(store, who, ActType.EXECUTION, Support(report), place_id=None,
+                       date=None, description="SYNTHETIC report's act",
+                       sensitivity=Sensitivity.RESTRICTED)
+    e = s.ledger_events.c
+    with store.reading() as conn:
+        before = conn.execute(select(e.idx).order_by(e.idx.desc()).limit(1)).scalar_one()
+    with pytest.raises(ValidationError, match="more protected than the act"):
+        change_act(store, who, other["id"], ActType.EXECUTION, Support(witness),
+                   place_id=None, date=None, description="MRKCLEARQ",
+                   expected_version=other["version"])
+    with store.reading() as conn:
+        after = conn.execute(select(e.idx).order_by(e.idx.desc()).limit(1)).scalar_one()
+    assert after == before
+    erase_source(store, witness, "SYNTHETIC witness asked", "tester")
+    assert get_object(store, who, RESOURCES["acts"], act["id"]).get("erased") is True

@@ -28,6 +28,7 @@ from dadkhahi.domain.vocab import (
     PlaceKind,
     PlaceStatus,
     Sensitivity,
+    strictest,
 )
 from dadkhahi.facts import edits, entities, place_status
 from dadkhahi.intake.records import add_record
@@ -187,7 +188,8 @@ def record_act(
 ) -> dict[str, Any]:
     """An act as a source tells it, in one transaction: the act, and a claim on it (its
     kind and date as the source words them) supported by ``support``, so the act's
-    evidence is that source (a case counts it). Victims and perpetrators follow as
+    evidence is that source (a case counts it); the act is raised to its source's level
+    when that is stricter, as the claim is. Victims and perpetrators follow as
     involvements with their own sources (:func:`create_involvement`)."""
     def refs(tx: Transaction) -> None:
         if place_id is not None:
@@ -195,9 +197,12 @@ def record_act(
         _support_refs(tx, principal, [support])
 
     def build(tx: Transaction) -> str:
+        # The act's description and date are its source's words: never less protected
+        # than that source (as its account claim is), so erasing the source can reach them.
+        level = strictest(sensitivity, *entities.support_levels(tx.conn, [support]))
         act_id = entities.create_act(tx, act_type, place_id=place_id, date=date,
-                                     description=description, sensitivity=sensitivity)
-        _account(tx, principal, act_id, act_type, date, support, sensitivity)
+                                     description=description, sensitivity=level)
+        _account(tx, principal, act_id, act_type, date, support, level)
         return act_id
 
     return _create(store, principal, "acts", Permission.ADD_FACTS, build,
@@ -214,13 +219,20 @@ def change_act(
     transaction: the act's change (``facts.edits.change_act``) and, as when it was
     recorded (:func:`record_act`), a claim on it citing that source, so every version of
     the act rests on one. The same permission as recording an act (add facts); nothing
-    to change is refused, and so is any change of an erased act (409)."""
+    to change is refused, and so is any change of an erased act (409) and a source more
+    protected than the act (422: the act's words would be less protected than it)."""
     with store.transaction(principal.name) as tx:
         act = visible_row(tx.conn, principal, s.acts, act_id, "act")
         if place_id is not None:
             visible_row(tx.conn, principal, s.places, place_id, "place")
         _support_refs(tx, principal, [support])
         require(principal, Permission.ADD_FACTS)
+        level = Sensitivity(act["sensitivity"])
+        if strictest(level, *entities.support_levels(tx.conn, [support])) != level:
+            # Its words would be less protected than their source, and out of reach of
+            # the source's erasure; raising the act's level is a decision of its own.
+            raise ValidationError(f"this source is more protected than the act ({level}): "
+                                  "it cannot correct it")
         changed = edits.change_act(tx, act_id, act_type=act_type, place_id=place_id,
                                    date=date, description=description,
                                    expected_version=expected_version)
