@@ -260,3 +260,35 @@ def test_an_act_is_never_less_protected_than_the_source_it_is_told_from(
     assert after == before
     erase_source(store, witness, "SYNTHETIC witness asked", "tester")
     assert get_object(store, who, RESOURCES["acts"], act["id"]).get("erased") is True
+
+
+def test_an_act_told_from_an_erased_item_is_erased_with_it(
+        store: Store, tmp_path: Path) -> None:
+    """The same rule for an item: an act whose account cites the item (a photo of the
+    place, a transcript) goes with it; an act told by the same source without the item
+    stays readable."""
+    from dadkhahi.access.grants import grant
+    from dadkhahi.access.reads import get_object
+    from dadkhahi.access.users import add_user
+    from dadkhahi.domain.vocab import ActType, Role
+    from dadkhahi.services.objects import record_act
+
+    photo = tmp_path / "SYNTHETIC.jpg"
+    photo.write_bytes(_photo())
+    report = add_evidence(store, [photo], Receipt(actor="tester", from_party="SYNTHETIC"),
+                          new_source=SourceSpec(title="SYNTHETIC testimony", sensitivity=P))
+    assert report.source_id is not None
+    item_id = report.added[0][1]
+    user = add_user(store, "investigator", Role.INVESTIGATOR, "SYNTHETIC pass 1", "tester")
+    grant(store, report.source_id, user, "tester")
+    who = Principal(user_id=user, username="investigator", role=Role.INVESTIGATOR)
+    shown = record_act(store, who, ActType.EXECUTION, Support(report.source_id, item_id=item_id),
+                       place_id=None, date=None, description="MRKPHOTOQ", sensitivity=P)
+    told = record_act(store, who, ActType.EXECUTION, Support(report.source_id),
+                      place_id=None, date=None, description="SYNTHETIC told", sensitivity=P)
+
+    erase_item(store, item_id, "SYNTHETIC witness asked", "tester")
+
+    assert get_object(store, who, RESOURCES["acts"], shown["id"]).get("erased") is True
+    assert get_object(store, who, RESOURCES["acts"], told["id"])["description"] == \
+        "SYNTHETIC told"

@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import select
 
 from dadkhahi.domain.sources import SourceSpec
-from dadkhahi.domain.vocab import Sensitivity, SourceKind
+from dadkhahi.domain.vocab import ACT_ACCOUNT, ActType, EntityKind, Sensitivity, SourceKind
+from dadkhahi.facts.entities import Support, add_claim, create_act
 from dadkhahi.intake.erasure import erase_item, erase_source, sealed_key_ids
 from dadkhahi.intake.evidence import Receipt
 from dadkhahi.intake.list_description import DescriptionChange, ListDescription, describe_list
@@ -66,6 +67,7 @@ def _markers() -> dict[str, str]:
         "province2",
         "note",
         "third",
+        "act",
     )
     return {n: f"Qzv{letters}{n}" for n in names}
 
@@ -167,6 +169,12 @@ def test_erasing_a_protected_list_leaves_nothing_readable(
         id_column="ID",
         new_version_of=secret.list_id,
     )
+    # An act told from a record of the list: its description is the list's words.
+    with store.transaction("tester") as tx:
+        act = create_act(tx, ActType.EXECUTION, description=f"SYNTHETIC {m['act']}",
+                         sensitivity=P)
+        add_claim(tx, EntityKind.ACT, act, ACT_ACCOUNT, {"type": "execution", "date": None},
+                  [Support(secret.source_id, record_id=ids["P2"])], sensitivity=P)
     with store.reading() as conn:
         wrapped = dict(conn.execute(select(s.data_keys.c.id, s.data_keys.c.wrapped)).all())
     live = set(wrapped)

@@ -11,12 +11,14 @@ What goes with what:
 * **an item**: its file, name and file key; each derivative (recursively); every
   custody entry of these; every verification of its capture time and place; the
   metadata its public copy left out; the mentions and
-  proposals found in its text; every protected claim they support.
+  proposals found in its text; every protected claim they support; the act versions
+  whose account cites them (as for a source, below).
 * **a list** (and a list's file, which *is* the list): every version's file (as an
   item, above); each import's column names; every record (its cells); the list's
   description (kind, provinces, period), in every event that ever carried it; what
   linkage made of its records: protected claims they support, notes of decisions on
-  them, the sealed label of a protected person holding one of them.
+  them, the sealed label of a protected person holding one of them; the act versions
+  whose account cites a record (as for a source, below).
 * **a source**: its own fields (title, citation …, as every change sealed them); every
   item, list and testimony (every interview it ever had, segments, translations) of it;
   every protected claim and involvement it supports (one withdrawn since too: its
@@ -38,7 +40,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, or_, select
 
 from dadkhahi.domain.errors import NotFoundError, ValidationError
 from dadkhahi.domain.vocab import ACT_ACCOUNT, EntityKind
@@ -112,20 +114,23 @@ def _withdrawn_involvement_keys(conn: Connection, source_id: str) -> list[str]:
     return keys
 
 
-def _act_version_keys(conn: Connection, source_id: str) -> list[str]:
-    """Keys of the act versions written from the source (see the module docstring): for
-    each act with an account citing it, the version that account was recorded with (the
-    ``act.created`` or ``act.changed`` event just before it, in its transaction) and every
-    later one. Read from the ledger: an earlier version's payload is in its event only."""
+def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]:
+    """Keys of the act versions written from what is erased (see the module docstring):
+    for each act with an account whose support meets ``cited`` (a condition on
+    ``claim_support``: the source, an item, a list's records), the version that account
+    was recorded with (the ``act.created`` or ``act.changed`` event just before it, in its
+    transaction) and every later one. Read from the ledger: an earlier version's payload
+    is in its event only."""
     c, cs = s.claims.c, s.claim_support.c
-    acts = set(conn.execute(select(c.entity_id).where(
+    accounts = dict(conn.execute(select(c.id, c.entity_id).where(
         c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
-        c.id.in_(select(cs.claim_id).where(cs.source_id == source_id)))).scalars())
+        c.id.in_(select(cs.claim_id).where(cited)))).tuples().all())
+    acts = set(accounts.values())
     if not acts:
         return []
     names = [a.encode() for a in acts]
     versions: dict[str, list[list[str]]] = {}  # each act's versions' keys, in ledger order
-    first: dict[str, int] = {}  # each act's first version written from the source
+    first: dict[str, int] = {}  # each act's first version written from what is erased
     e = s.ledger_events.c
     for kind, body in conn.execute(select(e.type, e.body).where(
             e.type.in_(("act.created", "act.changed", "claim.added"))).order_by(e.idx)):
@@ -135,10 +140,8 @@ def _act_version_keys(conn: Connection, source_id: str) -> list[str]:
         if kind != "claim.added":
             if data["id"] in acts:
                 versions.setdefault(data["id"], []).append(list(sealed_key_ids(data)))
-        elif (data.get("entity_kind") == str(EntityKind.ACT) and data["entity_id"] in acts
-              and data.get("property") == ACT_ACCOUNT and data["entity_id"] in versions
-              and any(x.get("source_id") == source_id for x in data.get("support") or ())):
-            first.setdefault(data["entity_id"], len(versions[data["entity_id"]]) - 1)
+        elif data["id"] in accounts and accounts[data["id"]] in versions:
+            first.setdefault(accounts[data["id"]], len(versions[accounts[data["id"]]]) - 1)
     return [k for act, at in first.items() for version in versions[act][at:] for k in version]
 
 
@@ -190,6 +193,8 @@ def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], li
                 .order_by(table.c.ledger_index, table.c.seq)
             ).scalars()
         )
+    # The acts told from them (their description and date are the items' words).
+    keys += _act_version_keys(conn, s.claim_support.c.item_id.in_(ids))
     return keys, ids
 
 
@@ -260,6 +265,7 @@ def _list_keys(conn: Connection, list_ids: Sequence[str]) -> tuple[list[str], li
             .order_by(s.persons.c.ledger_index)
         ).scalars()
     )
+    keys += _act_version_keys(conn, s.claim_support.c.record_id.in_(records))
     item_keys, items = _item_keys(conn, [str(r.item_id) for r in imports])
     return keys + item_keys, items
 
@@ -292,7 +298,7 @@ def _source_keys(conn: Connection, source_id: str) -> tuple[list[str], list[str]
     keys += list_keys + item_keys
     keys += event_keys(conn, SOURCE_EVENTS, [source_id])
     keys += _withdrawn_involvement_keys(conn, source_id)
-    keys += _act_version_keys(conn, source_id)
+    keys += _act_version_keys(conn, s.claim_support.c.source_id == source_id)
     keys += event_keys(conn, TESTIMONY_EVENTS, [str(x) for x in conn.execute(
         select(s.testimonies.c.id).where(s.testimonies.c.source_id == source_id)).scalars()])
     for table in (s.testimonies, s.testimony_segments, s.segment_translations):
