@@ -292,3 +292,52 @@ def test_an_act_told_from_an_erased_item_is_erased_with_it(
     assert get_object(store, who, RESOURCES["acts"], shown["id"]).get("erased") is True
     assert get_object(store, who, RESOURCES["acts"], told["id"])["description"] == \
         "SYNTHETIC told"
+
+
+def test_an_erasure_that_fails_midway_destroys_nothing(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """All-or-nothing: a failure after some keys were destroyed (the act's among them)
+    rolls every one back, with its ``key.destroyed`` events; the erasure run again then
+    destroys them all."""
+    from dadkhahi.domain.vocab import ActType
+    from dadkhahi.facts.entities import create_act
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.intake.sources import register_source
+    from dadkhahi.store import erase as erase_module
+    from dadkhahi.store.verify import verify_ledger
+
+    with store.transaction("tester") as tx:
+        witness = register_source(store, tx, SourceSpec(title="SYNTHETIC witness",
+                                                        sensitivity=P))
+        act = create_act(tx, ActType.EXECUTION, description="SYNTHETIC seen", sensitivity=P)
+        add_claim(tx, EntityKind.ACT, act, "account", {"type": "execution", "date": None},
+                  [Support(witness)], sensitivity=P)
+    e = s.ledger_events.c
+
+    def state() -> tuple[set[str], int]:
+        with store.reading() as conn:
+            return (set(conn.execute(select(s.data_keys.c.id)).scalars()),
+                    conn.execute(select(e.idx).order_by(e.idx.desc()).limit(1)).scalar_one())
+
+    before = state()
+    real, calls = erase_module.KeyRing.destroy, []
+
+    def failing(conn: object, key_id: str) -> None:
+        calls.append(key_id)
+        if len(calls) == 3:  # the source's and the act's went, the claim's would go
+            raise OSError("SYNTHETIC disk failure")
+        real(conn, key_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(erase_module.KeyRing, "destroy", staticmethod(failing))
+    with pytest.raises(OSError, match="SYNTHETIC disk failure"):
+        erase_source(store, witness, "SYNTHETIC witness asked", "tester")
+    with store.reading() as conn:
+        act_key = conn.execute(select(s.acts.c.sealed).where(s.acts.c.id == act)
+                               ).scalar_one()["key_id"]
+    assert len(calls) == 3 and act_key in calls[:2] and state() == before
+    monkeypatch.setattr(erase_module.KeyRing, "destroy", real)
+    erase_source(store, witness, "SYNTHETIC witness asked", "tester")
+    left, _ = state()
+    assert set(calls) & left == set()
+    with store.reading() as conn:
+        assert verify_ledger(conn, store.verifier_key()).ok
