@@ -26,7 +26,8 @@ What goes with what:
   version of an act rests on, ``ACT_ACCOUNT``) cites it, and every later version of that
   act: the act's description and date were written from the source, and a later
   version carries forward what it did not change, so it goes too (conservative: a
-  version citing only other sources may still repeat the erased words). The act then
+  version citing only other sources may still repeat the erased words), with the
+  accounts of those later versions (they repeat the date carried forward). The act then
   reads as erased and cannot be corrected (``facts.edits.change_act``); its involvements
   from other sources stay.
 
@@ -119,8 +120,8 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
     for each act with an account whose support meets ``cited`` (a condition on
     ``claim_support``: the source, an item, a list's records), the version that account
     was recorded with (the ``act.created`` or ``act.changed`` event just before it, in its
-    transaction) and every later one. Read from the ledger: an earlier version's payload
-    is in its event only."""
+    transaction) and every later one, with the later versions' accounts. Read from the
+    ledger: an earlier version's payload is in its event only."""
     c, cs = s.claims.c, s.claim_support.c
     accounts = dict(conn.execute(select(c.id, c.entity_id).where(
         c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
@@ -128,8 +129,14 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
     acts = set(accounts.values())
     if not acts:
         return []
+    # Every account of those acts: a later version's account repeats the kind and date
+    # it carried forward, so it goes with the version.
+    every = dict(conn.execute(select(c.id, c.entity_id).where(
+        c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
+        c.entity_id.in_(acts))).tuples().all())
     names = [a.encode() for a in acts]
-    versions: dict[str, list[list[str]]] = {}  # each act's versions' keys, in ledger order
+    # Each act's versions' keys, in ledger order, its account's with each.
+    versions: dict[str, list[list[str]]] = {}
     first: dict[str, int] = {}  # each act's first version written from what is erased
     e = s.ledger_events.c
     for kind, body in conn.execute(select(e.type, e.body).where(
@@ -140,8 +147,11 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
         if kind != "claim.added":
             if data["id"] in acts:
                 versions.setdefault(data["id"], []).append(list(sealed_key_ids(data)))
-        elif data["id"] in accounts and accounts[data["id"]] in versions:
-            first.setdefault(accounts[data["id"]], len(versions[accounts[data["id"]]]) - 1)
+        elif data["id"] in every and every[data["id"]] in versions:
+            told = versions[every[data["id"]]]
+            told[-1] += sealed_key_ids(data)
+            if data["id"] in accounts:
+                first.setdefault(every[data["id"]], len(told) - 1)
     return [k for act, at in first.items() for version in versions[act][at:] for k in version]
 
 
