@@ -327,6 +327,23 @@ def _register(db_api: Any, backend: Backend, frame: pd.DataFrame, name: str) -> 
     return db_api.register(frame, dataset_display_name=name, table_name=unique)
 
 
+def estimate_u(linker: Linker, n_records: int, seed: int) -> None:
+    """Set ``linker``'s u probabilities from every pair of a seeded sample of records.
+
+    Splink's default stops at a 1% probe once each level has 100 pairs, so a rare
+    level's u (different sex, another province) would rest on some thirty records,
+    chosen by each backend's own hash: noisy on one backend and different between
+    DuckDB and Spark. Every pair of the sample (at most 5e6) is counted instead, in
+    Splink's ten chunks (one chunk gives the same u but holds 1 GiB more at 5e6 pairs).
+    """
+    all_pairs = n_records * (n_records - 1) / 2
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=min(5e6, max(1e4, all_pairs)),
+        seed=seed,
+        min_count_per_level=None,
+    )
+
+
 def _train(
     linker: Linker,
     n_records: int,
@@ -336,10 +353,7 @@ def _train(
     seed: int,
 ) -> Linker:
     """Train ``linker`` in place where possible; returns the linker to carry on with."""
-    all_pairs = n_records * (n_records - 1) / 2
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(5e6, max(1e4, all_pairs)), seed=seed
-    )
+    estimate_u(linker, n_records, seed)
     # On a large input EM needs a sample, not every blocked pair.
     em_pairs = 2e6 if n_records > 50_000 else None
     table = linker._input_tables_dict
