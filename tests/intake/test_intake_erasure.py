@@ -133,27 +133,13 @@ def test_a_withdrawn_involvement_s_payload_goes_with_its_source(store: Store) ->
     assert key not in left
 
 
-def test_an_act_written_from_an_erased_source_is_erased_with_it(store: Store) -> None:
-    """An act's description and date are sealed under the act's own key, not its
-    source's: before the fix, erasing the witness's source left them readable (service
-    read, ``acts show``) and a correction went through. Now every version of the act from
-    the version its account cites the source onwards is erased, the act reads as erased,
-    corrections are refused, and a person named in it from another source stays."""
-    from datetime import date
-
-    from typer.testing import CliRunner
-
+def _witness_and_reader(store: Store) -> tuple[str, str, str, Principal]:
+    """A protected witness's source, another protected source, a protected person, and
+    an investigator (``investigator``) granted all three."""
     from dadkhahi.access.grants import grant
-    from dadkhahi.access.reads import get_object
     from dadkhahi.access.users import add_user
-    from dadkhahi.cli.main import app as cli_app
-    from dadkhahi.domain.dates import DateRange
-    from dadkhahi.domain.errors import ConflictError
-    from dadkhahi.domain.vocab import ActType, InvolvementRole, Role
-    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.domain.vocab import Role
     from dadkhahi.intake.sources import register_source
-    from dadkhahi.services.objects import change_act, create_involvement, record_act
-    from dadkhahi.store.verify import verify_ledger
 
     with store.transaction("tester") as tx:
         witness = register_source(store, tx, SourceSpec(title="SYNTHETIC witness",
@@ -164,7 +150,30 @@ def test_an_act_written_from_an_erased_source_is_erased_with_it(store: Store) ->
     user = add_user(store, "investigator", Role.INVESTIGATOR, "SYNTHETIC pass 1", "tester")
     for scope in (witness, other, person):
         grant(store, scope, user, "tester")
-    admin = Principal(user_id=user, username="investigator", role=Role.INVESTIGATOR)
+    return witness, other, person, Principal(user_id=user, username="investigator",
+                                             role=Role.INVESTIGATOR)
+
+
+def test_an_act_written_from_an_erased_source_is_erased_with_it(store: Store) -> None:
+    """An act's description and date are sealed under the act's own key, not its
+    source's: before the fix, erasing the witness's source left them readable (service
+    read, ``acts show``) and a correction went through. Now every version of the act from
+    the version its account cites the source onwards is erased, the act reads as erased,
+    corrections are refused, and a person named in it from another source stays."""
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from dadkhahi.access.reads import get_object
+    from dadkhahi.cli.main import app as cli_app
+    from dadkhahi.domain.dates import DateRange
+    from dadkhahi.domain.errors import ConflictError
+    from dadkhahi.domain.vocab import ActType, InvolvementRole
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.services.objects import change_act, create_involvement, record_act
+    from dadkhahi.store.verify import verify_ledger
+
+    witness, other, person, admin = _witness_and_reader(store)
     # Two acts: one told by the other source first, then corrected from the witness and
     # again from the other source (versions 2 and 3 go, version 1 stays); one told by the
     # witness alone.
@@ -346,3 +355,58 @@ def test_an_erasure_that_fails_midway_destroys_nothing(
     assert set(calls) & left == set()
     with store.reading() as conn:
         assert verify_ledger(conn, store.verifier_key()).ok
+
+
+def test_a_case_link_s_note_goes_with_the_erased_fact_it_links(
+        store: Store, tmp_path: Path) -> None:
+    """A lawyer's note on how a fact proves an element is sealed under the link's own key,
+    not the source's: before the fix, erasing the witness's source left the note (which
+    quotes the testimony) readable on the case (service, API, ``case show``) and in the
+    court bundle. Now the link of an erased fact is erased with it, and the case reads it
+    as one erased link; a link to a fact from another source stays."""
+    from typer.testing import CliRunner
+
+    from dadkhahi.cases.bundle import write_bundle
+    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+    from dadkhahi.cases.service import case_matrix
+    from dadkhahi.cli.main import app as cli_app
+    from dadkhahi.domain.vocab import ActType, Credibility, Direction, Reliability
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.services.objects import record_act
+    from dadkhahi.store.verify import verify_ledger
+
+    witness, other, suspect, lawyer = _witness_and_reader(store)
+    acts = [record_act(store, lawyer, ActType.EXECUTION, Support(src), place_id=None,
+                       date=None, description=f"SYNTHETIC act {n}", sensitivity=P)["id"]
+            for n, src in enumerate((witness, other))]
+    case_id = create_case(store, "tester", "SYNTHETIC case", Scope((suspect,), tuple(acts)),
+                          members=["investigator"])
+    charge = add_charge(store, "tester", case_id, suspect, "national-murder", "murder",
+                        "instigator")
+    links = [link_fact(store, "tester", case_id, charge, "1", "act", act,
+                       reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
+                       how=how, direction=Direction.INCRIMINATING)
+             for act, how in zip(acts, ("MRKQUOTEQ as the witness told it",
+                                        "SYNTHETIC the report's words"), strict=True)]
+    assert "MRKQUOTEQ" in json.dumps(case_matrix(store, lawyer, case_id))  # the check can fail
+
+    erase_source(store, witness, "SYNTHETIC witness asked", "tester")
+
+    with store.reading() as conn:
+        assert verify_ledger(conn, store.verifier_key()).ok
+        sealed = dict(conn.execute(select(s.case_links.c.id, s.case_links.c.sealed)).all())
+        erased = set(conn.execute(select(s.erasures.c.key_id)).scalars())
+    shown = case_matrix(store, lawyer, case_id)  # what GET /api/cases/{id} returns
+    assert "MRK" not in json.dumps(shown), shown  # before: the note read in full
+    assert sealed[links[0]]["key_id"] in erased and sealed[links[1]]["key_id"] not in erased
+    assert shown["erased_links"] == 1 and shown["links"] == 1
+    assert [r["link_id"] for r in shown["matrix"] if r["link_id"]] == [links[1]]
+    out = CliRunner().invoke(cli_app, ["--home", str(store.home.path), "case", "show",
+                                       case_id, "--json"])
+    assert out.exit_code == 0, out.output
+    assert "MRK" not in out.output and json.loads(out.output)["erased_links"] == 1
+    bundle = write_bundle(store, "tester", case_id, tmp_path / "bundle",
+                          recipient="SYNTHETIC Court")
+    assert bundle is not None
+    written = b"".join(p.read_bytes() for p in (tmp_path / "bundle").rglob("*") if p.is_file())
+    assert b"SYNTHETIC the report" in written and b"MRK" not in written

@@ -272,3 +272,41 @@ def test_a_link_to_a_withdrawn_involvement_is_marked_on_the_case_page(
     assert "withdrawn since" not in fa and "not counted" not in fa
     for text in (en.text, fa):
         assert made.source not in text and made.secret not in text
+
+
+def test_a_link_erased_with_its_fact_shows_as_erased_on_the_case_page(
+        app: FastAPI, world: World) -> None:
+    """A claim linked to an element, from a protected source erased since: the link went
+    with the claim (``intake.erasure``), the page says one link was erased, in both
+    languages, and nothing of its note is on the page."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+    from dadkhahi.domain.sources import SourceSpec
+    from dadkhahi.domain.vocab import Credibility, Direction, EntityKind, Reliability
+    from dadkhahi.facts.entities import Support, add_claim
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.intake.sources import register_source
+
+    pro = world.objects[Sensitivity.PROTECTED]
+    with world.store.transaction("setup") as tx:
+        source = register_source(world.store, tx, SourceSpec(
+            title="SYNTHETIC witness", sensitivity=Sensitivity.PROTECTED))
+        tx.flush()
+        claim = add_claim(tx, EntityKind.PERSON, pro.person, "testimony", "SYNTHETIC seen",
+                          [Support(source)], sensitivity=Sensitivity.PROTECTED)
+    case_id = create_case(world.store, "setup", "SYNTHETIC case with an erased fact",
+                          Scope((pro.person,), (pro.act,)), members=["lawyer_g"])
+    charge = add_charge(world.store, "setup", case_id, pro.person, "national-murder",
+                        "murder", "perpetrator")
+    link_fact(world.store, "setup", case_id, charge, "1", "claim", claim,
+              reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
+              how="NOTEQUOTESWITNESS as she told it", direction=Direction.INCRIMINATING)
+    client = client_for(app, world, "lawyer_g")
+    assert claim in client.get(f"/en/cases/{case_id}").text  # the linked fact, shown
+    erase_source(world.store, source, "SYNTHETIC: the witness asked for erasure", "setup")
+    en = client.get(f"/en/cases/{case_id}")
+    assert en.status_code == 200, en.text  # before: the link stayed, its fact shown
+    assert "1 links erased with the fact they linked" in en.text
+    fa = client.get(f"/fa/cases/{case_id}")
+    assert fa.status_code == 200 and "۱ پیوند همراه با واقعیتی که پیوند می‌داد پاک شده" in fa.text
+    for text in (en.text, fa.text):
+        assert "NOTEQUOTESWITNESS" not in text and claim not in text

@@ -91,6 +91,9 @@ class Case:
     ledger_index: int
     charges: list[Charge] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    #: The links erased with the fact they linked (``intake.erasure``), by link ID: their
+    #: element, fact and note went with their key, so they count and show as nothing else.
+    erased_links: list[str] = field(default_factory=list)
 
     def charge(self, charge_id: str) -> Charge:
         """The charge with this ID (or unique prefix) in this case."""
@@ -103,7 +106,8 @@ class Case:
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "sealed": self.sealed,
                 "created_at": self.created_at, "charges": len(self.charges),
-                "links": len(self.links), "scope": self.scope.as_dict()}
+                "links": len(self.links), "erased_links": len(self.erased_links),
+                "scope": self.scope.as_dict()}
 
 
 def _exists(conn: Connection, table: Any, ident: str) -> bool:
@@ -192,14 +196,18 @@ def load_case(store: Store, conn: Connection, case_ref: str) -> Case:
     names: dict[str, str] = {}
     for r in conn.execute(select(s.case_links).where(lk.case_id == case.id)
                           .order_by(lk.ledger_index)).mappings():
-        body = _sealed_or_clear(store, conn, dict(r), "link", str(r["id"]))
+        opened = (store.keys.unseal(conn, r["sealed"], str(r["id"])) if r["sealed"]
+                  else dict(r["link"] or {}))
+        if opened is None:
+            case.erased_links.append(str(r["id"]))  # erased with its fact
+            continue
         # A pseudonym named once per linker (a link written before pseudonyms: its name).
         alias = str(r["linked_by"])
         if alias not in names:
             names[alias] = name_of(conn, store.keys, alias) or "[name erased]"
         case.links.append(Link(id=r["id"], charge_id=r["charge_id"], linked_by=names[alias],
                                linked_at=r["linked_at"], ledger_index=int(r["ledger_index"]),
-                               **body))
+                               **opened))
     return case
 
 

@@ -30,6 +30,10 @@ What goes with what:
   accounts of those later versions (they repeat the date carried forward). The act then
   reads as erased and cannot be corrected (``facts.edits.change_act``); its involvements
   from other sources stay.
+* **with any of these**: the case links of each fact erased (an act, a claim, an
+  involvement): a lawyer's note on how the fact proves an element may quote the erased
+  words. A case reads such a link as erased (``cases.case.Case.erased_links``). A link
+  of an unsealed case is in clear and stays.
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
@@ -153,6 +157,33 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
             if data["id"] in accounts:
                 first.setdefault(every[data["id"]], len(told) - 1)
     return [k for act, at in first.items() for version in versions[act][at:] for k in version]
+
+
+#: The tables of what a case link can link (``cases.case.FACT_KINDS``).
+_LINKED_FACTS = {"act": s.acts, "involvement": s.involvements, "claim": s.claims}
+
+
+def _case_link_keys(store: Store, conn: Connection, gone: set[str]) -> list[str]:
+    """Keys of the case links whose fact is erased (its row sealed under a key in
+    ``gone``: destroyed now or before): a lawyer's note on how the fact proves an element
+    may quote the erased words, and the link's element and fact are sealed with it. Each
+    sealed link is opened to find its fact (links are few beside the facts).
+    A link in clear (an unsealed case) has no key to destroy and stays."""
+    lk = s.case_links.c
+    keys: list[str] = []
+    for link_id, sealed in conn.execute(select(lk.id, lk.sealed).where(
+            lk.sealed.is_not(None)).order_by(lk.ledger_index)):
+        if sealed["key_id"] in gone:
+            continue
+        body = store.keys.unseal(conn, sealed, str(link_id))
+        if body is None or body.get("fact_kind") not in _LINKED_FACTS:
+            continue
+        table = _LINKED_FACTS[body["fact_kind"]]
+        fact = conn.execute(select(table.c.sealed).where(
+            table.c.id == body["fact_id"])).scalar_one_or_none()
+        if fact is not None and any(k in gone for k in sealed_key_ids(fact)):
+            keys.append(sealed["key_id"])
+    return keys
 
 
 def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -360,6 +391,9 @@ def _destroy(
     with store.reading() as conn:
         destroyed = set(conn.execute(select(s.erasures.c.key_id)).scalars())
     with store.transaction(actor) as tx:
+        # The case links of the facts erased now (or before, when a fact was erased
+        # before links went with it), in the same transaction.
+        keys = [*keys, *_case_link_keys(store, tx.conn, {*keys, *destroyed})]
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
         # The full-text index rows of the items and their text (dadkhahi.search.index).
         remove_index_rows(tx.conn, list(items))
