@@ -255,8 +255,19 @@ def link_fact(
         case = load_case(store, tx.conn, case_ref)
         charge = case.charge(charge_ref)
         check_element(charge, element_id, available)
-        if not _exists(tx.conn, _FACT_TABLES[fact_kind], fact_id):
+        table = _FACT_TABLES[fact_kind]
+        level = tx.conn.execute(select(table.c.sensitivity).where(table.c.id == fact_id)
+                                ).scalar_one_or_none()
+        if level is None:
             raise NotFoundError(f"no {fact_kind} {fact_id!r}")
+        if not case.sealed and level != Sensitivity.PUBLIC:
+            # An unsealed case keeps the link, its note included, in clear in its row and
+            # in the hash-chained ``case.linked`` event, which no erasure can reach: a
+            # note on a restricted or protected fact may quote it, and would be less
+            # protected than the fact it rests on.
+            raise UserError(f"this case keeps its links in clear: it links public facts "
+                            f"only, and this {fact_kind} is {level}; link it in a sealed "
+                            f"case")
         link_id, now = new_id("caselink"), utc_now()
         body = {"element_id": element_id, "fact_kind": fact_kind, "fact_id": fact_id,
                 "reliability": str(reliability), "credibility": str(credibility),

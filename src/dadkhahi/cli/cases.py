@@ -55,7 +55,8 @@ def create(
     period_from: Annotated[str | None, typer.Option(help="Start of period (YYYY-MM-DD)")] = None,
     period_to: Annotated[str | None, typer.Option(help="End of period (YYYY-MM-DD)")] = None,
     member: Annotated[list[str] | None, typer.Option(help="A team member (user)")] = None,
-    unsealed: Annotated[bool, typer.Option(help="Keep title, charges, links in clear")] = False,
+    unsealed: Annotated[bool, typer.Option(
+        help="Keep title, charges, links in clear (public facts only)")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case: its scope and its team (a case is a grant scope)."""
