@@ -127,17 +127,19 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
     transaction) and every later one, with the later versions' accounts. Read from the
     ledger: an earlier version's payload is in its event only."""
     c, cs = s.claims.c, s.claim_support.c
-    accounts = dict(conn.execute(select(c.id, c.entity_id).where(
-        c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
-        c.id.in_(select(cs.claim_id).where(cited)))).tuples().all())
+    accounts: dict[str, str] = {str(i): str(a) for i, a in conn.execute(
+        select(c.id, c.entity_id).where(
+            c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
+            c.id.in_(select(cs.claim_id).where(cited))))}
     acts = set(accounts.values())
     if not acts:
         return []
     # Every account of those acts: a later version's account repeats the kind and date
     # it carried forward, so it goes with the version.
-    every = dict(conn.execute(select(c.id, c.entity_id).where(
-        c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
-        c.entity_id.in_(acts))).tuples().all())
+    every: dict[str, str] = {str(i): str(a) for i, a in conn.execute(
+        select(c.id, c.entity_id).where(
+            c.entity_kind == str(EntityKind.ACT), c.property == ACT_ACCOUNT,
+            c.entity_id.in_(acts)))}
     names = [a.encode() for a in acts]
     # Each act's versions' keys, in ledger order, its account's with each.
     versions: dict[str, list[list[str]]] = {}
