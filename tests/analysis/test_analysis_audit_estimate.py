@@ -16,7 +16,7 @@ from sqlalchemy import select
 from test_analysis_estimates import FAST, linker_from_truth
 from test_analysis_estimates import four_lists as _four_lists
 
-from dadkhahi.analysis.estimates import estimate_store, record_estimate
+from dadkhahi.analysis.estimates import WhenAudited, estimate_store, record_estimate
 from dadkhahi.linkage.audit import draw_audit, record_audit
 from dadkhahi.linkage.draws import DrawSettings
 from dadkhahi.linkage.service import run_linkage
@@ -117,3 +117,29 @@ def test_an_audit_of_an_earlier_run_is_not_used_and_the_estimate_says_so(
     done = estimate_store(store, "lcmcr", FAST, uncertainty=DrawSettings(draws=2))
     assert done.result.diagnostics["linkage"]["drawn_from"] == "calibrated pair probabilities"
     assert any("earlier linkage run" in w for w in done.result.warnings)
+
+
+def test_not_told_it_draws_from_a_recorded_audit_and_else_says_it_holds_fixed(
+    audited: tuple[Store, dict[str, int], str], tmp_path: Path,
+) -> None:
+    """What `estimate` and the API do by default (WhenAudited): the validated draws when
+    the last run has a recorded audit; the linkage held fixed, and said so, before."""
+    store, truth, audit_id = audited
+    before = estimate_store(store, "lcmcr", FAST, uncertainty=WhenAudited(draws=3))
+    fixed = estimate_store(store, "lcmcr", FAST)
+    assert "linkage" not in before.result.diagnostics and before.linkage is None
+    held = [w for w in before.result.warnings if "holds the linkage fixed" in w]
+    assert len(held) == 1 and "no recorded audit" in held[0]
+    assert not any("holds the linkage fixed" in w for w in fixed.result.warnings)
+    assert (before.result.estimate, before.result.interval) == (fixed.result.estimate,
+                                                                fixed.result.interval)
+
+    record_audit(store, "tester", audit_id,
+                 [_label(tmp_path / "sheet.csv", tmp_path / "g.csv", truth, store)])
+    after = estimate_store(store, "lcmcr", FAST, uncertainty=WhenAudited(draws=3))
+    linkage = after.result.diagnostics["linkage"]
+    assert linkage["drawn_from"] == "audit" and linkage["partitions"] == 3
+    assert not any("holds the linkage fixed" in w for w in after.result.warnings)
+    told = estimate_store(store, "lcmcr", FAST, uncertainty=DrawSettings(draws=3))
+    assert (after.result.estimate, after.result.interval) == (told.result.estimate,
+                                                              told.result.interval)

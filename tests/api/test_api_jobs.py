@@ -124,7 +124,7 @@ def test_a_queued_linkage_run_equals_a_direct_run(world: World) -> None:
 
 
 def test_a_queued_estimate_equals_a_direct_one(world: World) -> None:
-    from dadkhahi.analysis.estimates import _plain, estimate_store
+    from dadkhahi.analysis.estimates import WhenAudited, _plain, estimate_store
     from dadkhahi.estimate import Options, to_json
 
     # Queued by an admin holding every grant: the estimate counts protected lists' persons,
@@ -145,8 +145,15 @@ def test_a_queued_estimate_equals_a_direct_one(world: World) -> None:
         row = conn.execute(select(s.estimates.c.estimate, s.estimates.c.seed).where(
             s.estimates.c.id == estimate_id)).one()
     assert row.seed == 3 and row.estimate == pytest.approx(result["estimate"], abs=0.06)
-    direct = estimate_store(world.store, "lp", Options(seed=3))
+    # Not told, the job draws linkages only from a recorded audit; this run has none,
+    # so the linkage is held fixed and the result says so.
+    assert any("holds the linkage fixed" in w for w in result["warnings"])
+    direct = estimate_store(world.store, "lp", Options(seed=3), uncertainty=WhenAudited())
     assert _plain(to_json(direct.result)) == result
+    told = world.client.post("/api/estimates/runs", json={
+        "method": "lp", "linkage_uncertainty": False, "linkage_draws": 4},
+        headers=world.headers("admin_g"))
+    assert told.status_code == 422 and "linkage_draws" in told.text
 
 
 def test_cancel_a_queued_and_a_running_linkage_run(world: World) -> None:

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 def estimate_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Estimate the store's linked lists and record it; the result is the estimate's JSON
     (counts, intervals, list IDs or titles that are not protected) and its ID."""
-    from dadkhahi.analysis.estimates import _plain, estimate_store, record_estimate
+    from dadkhahi.analysis.estimates import (
+        WhenAudited,
+        _plain,
+        estimate_store,
+        record_estimate,
+    )
     from dadkhahi.estimate import Options, to_json
     from dadkhahi.jobs.queue import actor_name
     from dadkhahi.linkage.draws import DrawSettings
@@ -31,14 +36,18 @@ def estimate_job(store: Store, ctx: JobContext, params: dict[str, Any]) -> dict[
     if params.get("chains") is not None:
         options = replace(options, chains=int(params["chains"]))
     draws = params.get("draws")
+    uncertainty: DrawSettings | WhenAudited | None = None
+    if draws is not None:
+        # A job queued before "when_audited" existed asked for its draws outright.
+        uncertainty = (WhenAudited(int(draws)) if params.get("when_audited")
+                       else DrawSettings(draws=int(draws)))
 
     def heard(label: str, done: int, at_most: int) -> None:
         ctx.progress(done, at_most, note=label)
 
     done = estimate_store(
         store, str(params["method"]), options, by=params.get("by"), language="en",
-        uncertainty=None if draws is None else DrawSettings(draws=int(draws)),
-        progress=heard)
+        uncertainty=uncertainty, progress=heard)
     estimate_id = record_estimate(store, actor_name(store, str(params["actor"])), done)
     out: dict[str, Any] = _plain(to_json(done.result))
     out["estimate_id"] = estimate_id

@@ -508,9 +508,14 @@ class EstimateRunIn(_In):
     iterations: int | None = Field(default=None, ge=8, le=1_000_000,
                                    description="LCMCR Gibbs sweeps per chain")
     chains: int | None = Field(default=None, ge=1, le=16, description="LCMCR chains")
+    linkage_uncertainty: bool | None = Field(
+        default=None,
+        description="Carry the linkage's uncertainty into the interval (drawn linkages, "
+        "pooled). Not given: on when the last linkage run has a recorded audit, else off "
+        "with a warning in the result")
     linkage_draws: int | None = Field(
         default=None, ge=2, le=500,
-        description="Draw this many linkages and pool (linkage uncertainty)")
+        description="Draw this many linkages and pool (linkage uncertainty; default 20)")
 
 
 class PreviousDecisionOut(BaseModel):

@@ -46,6 +46,9 @@ class StoreRequest:
     language: str
     merge_below: int | None
     draws: int | None  # partitions to draw; None holds the linkage fixed
+    #: Not told either way: draw ``draws`` linkages when the last run has a recorded
+    #: audit, else hold the linkage fixed and say so (analysis.estimates.WhenAudited).
+    when_audited: bool = False
 
 
 #: ``estimator(request, progress)``: the result, the id of its ``estimate.computed``
@@ -189,13 +192,15 @@ def make_estimate_command(
                               "it, and it is recorded with the estimate.")
         ] = 1,
         linkage_uncertainty: Annotated[
-            bool,
+            bool | None,
             typer.Option("--linkage-uncertainty/--no-linkage-uncertainty",
                          help="Carry the linkage's uncertainty into the interval: estimate on "
                          "--linkage-draws partitions drawn from the last run's recorded "
                          "audit (dadkhahi link audit record), else from the calibrated "
-                         "match probabilities, and pool the posterior draws (store only)."),
-        ] = False,
+                         "match probabilities, and pool the posterior draws (store only). "
+                         "Default: on when the last run has a recorded audit (the "
+                         "validated way), else off with a warning."),
+        ] = None,
         linkage_draws: Annotated[
             int, typer.Option("--linkage-draws", min=2, max=500, metavar="M",
                               help="Partitions drawn with --linkage-uncertainty.")
@@ -274,7 +279,7 @@ def make_estimate_command(
             raise UserError(f"--language must be en or fa, not {lang!r}")
         if merge_sparse is not None and by is None:
             raise UserError("--merge-sparse merges strata: give --by too")
-        if linkage_uncertainty and (table is not None or method == "all"):
+        if linkage_uncertainty is True and (table is not None or method == "all"):
             raise UserError("--linkage-uncertainty needs the linked store and one method "
                             "(not --table, not --method all)")
         options = Options(
@@ -290,7 +295,8 @@ def make_estimate_command(
         if (table is None and store_estimator is not None and not describe_only
                 and method != "all"):
             request = StoreRequest(method, options, by, lang, merge_sparse,
-                                   linkage_draws if linkage_uncertainty else None)
+                                   linkage_draws if linkage_uncertainty is not False else None,
+                                   when_audited=linkage_uncertainty is None)
             with count_progress() as bar:
                 tasks: dict[str, TaskID] = {}
 
@@ -303,7 +309,7 @@ def make_estimate_command(
             _replicate(replication, used, result, options, estimate_id)
             _show([result], json_out, plot_path, estimate_id)
             return
-        if linkage_uncertainty:
+        if linkage_uncertainty is True:
             raise UserError("--linkage-uncertainty needs the linked store")
         read = (_from_store(histories_loader, by, lang) if table is None
                 else Histories(_from_file(table, by)))
@@ -460,16 +466,18 @@ def _store_estimate(
     request: StoreRequest, progress: Callable[[str, int, int], None]
 ) -> tuple[EstimateResult, str, pd.DataFrame]:
     """Estimate the store's lists (over drawn linkages if asked) and record it (issue 13)."""
-    from dadkhahi.analysis.estimates import estimate_store, record_estimate
+    from dadkhahi.analysis.estimates import WhenAudited, estimate_store, record_estimate
     from dadkhahi.cli.common import current_actor, open_store
     from dadkhahi.linkage.draws import DrawSettings
 
     store = open_store()
+    uncertainty: DrawSettings | WhenAudited | None = None
+    if request.draws is not None:
+        uncertainty = (WhenAudited(request.draws) if request.when_audited
+                       else DrawSettings(draws=request.draws))
     done = estimate_store(
         store, request.method, request.options, by=request.by, language=request.language,
-        merge_below=request.merge_below,
-        uncertainty=None if request.draws is None else DrawSettings(draws=request.draws),
-        progress=progress,
+        merge_below=request.merge_below, uncertainty=uncertainty, progress=progress,
     )
     return done.result, record_estimate(store, current_actor(), done), done.table
 

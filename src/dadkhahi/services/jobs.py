@@ -128,8 +128,15 @@ def enqueue_apply(store: Store, principal: Principal) -> dict[str, Any]:
 def enqueue_estimate(
     store: Store, principal: Principal, method: str, *, by: str | None, seed: int,
     level: float, iterations: int | None, chains: int | None, draws: int | None,
+    linkage_uncertainty: bool | None = None,
 ) -> dict[str, Any]:
-    """Queue an estimate of the store's linked lists, recorded when done (``analyse``)."""
+    """Queue an estimate of the store's linked lists, recorded when done (``analyse``).
+
+    ``linkage_uncertainty`` None (not told) with no ``draws``: the job draws linkages
+    when the last run has a recorded audit, else holds the linkage fixed and says so
+    (:class:`~dadkhahi.analysis.estimates.WhenAudited`); ``draws`` alone asks for them.
+    """
+    from dadkhahi.analysis.estimates import DEFAULT_LINKAGE_DRAWS
     from dadkhahi.estimate.run import METHODS
 
     require(principal, Permission.ANALYSE)
@@ -137,10 +144,16 @@ def enqueue_estimate(
         raise ValidationError(f"method must be one of {', '.join(METHODS)}")
     if by is not None and by not in STRATA:
         raise ValidationError(f"by must be one of {', '.join(STRATA)}")
+    if linkage_uncertainty is False and draws is not None:
+        raise ValidationError("linkage_draws draws linkages: leave it out, or leave "
+                              "linkage_uncertainty on")
+    when_audited = linkage_uncertainty is None and draws is None
+    if linkage_uncertainty is not False and draws is None:
+        draws = DEFAULT_LINKAGE_DRAWS
     job = queue.enqueue(store, "estimate.store", {
         "actor": queue.actor_alias(store, principal.name), "method": method, "by": by,
         "seed": seed, "level": level, "iterations": iterations, "chains": chains,
-        "draws": draws,
+        "draws": draws, "when_audited": when_audited,
     }, created_by=principal.user_id, priority=ESTIMATE_PRIORITY)
     return job_view(job)
 

@@ -36,6 +36,7 @@ def queue_estimate(body: EstimateRunIn, response: Response, store: StoreDep,
     holds the estimate, its interval and its ``estimate_id``."""
     job = jobs.enqueue_estimate(
         store, principal, body.method, by=body.by, seed=body.seed, level=body.level,
-        iterations=body.iterations, chains=body.chains, draws=body.linkage_draws)
+        iterations=body.iterations, chains=body.chains, draws=body.linkage_draws,
+        linkage_uncertainty=body.linkage_uncertainty)
     response.headers["Location"] = job["url"]
     return job
