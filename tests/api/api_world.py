@@ -344,18 +344,22 @@ def build_world(store: Store, tmp: Path, settings: ApiSettings | None = None) ->
 @dataclass(frozen=True)
 class WithdrawnLink:
     """A case of ``lawyer_g`` whose murder charge has, on element 1, the world's protected
-    act and an involvement withdrawn since, whose own protected source was erased after."""
+    act and an involvement withdrawn since, from a protected source of its own (erased
+    after the withdrawal when the case was made with ``erase``)."""
 
     case_id: str
     involvement: str
     source: str
-    #: What the involvement stated that only its erased source's key opened.
+    #: What the involvement stated that only its source's key opened.
     secret: str = "SECRETWITHDRAWNLOCATOR page 7"
+    #: The lawyer's note on the involvement's link (it may quote the witness).
+    note: str = "SYNTHETIC NOTEQUOTESWITHDRAWN as she told it"
 
 
-def case_with_withdrawn_link(world: World) -> WithdrawnLink:
+def case_with_withdrawn_link(world: World, *, erase: bool = False) -> WithdrawnLink:
     """Build :class:`WithdrawnLink` in ``world`` (an open case, its charge and two links,
-    the involvement withdrawn, its source erased), through the owning packages."""
+    the involvement withdrawn, with ``erase`` its source erased after), through the
+    owning packages."""
     from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
     from dadkhahi.domain.vocab import Credibility, Direction, Reliability
     from dadkhahi.facts.edits import withdraw_involvement
@@ -375,12 +379,14 @@ def case_with_withdrawn_link(world: World) -> WithdrawnLink:
                           Scope((pro.person,), (pro.act,)), members=["lawyer_g"])
     charge = add_charge(world.store, "setup", case_id, pro.person, "national-murder",
                         "murder", "perpetrator")
-    for kind, fact in (("act", pro.act), ("involvement", involvement)):
+    for kind, fact, how in (("act", pro.act, "SYNTHETIC: the act shows the killing"),
+                            ("involvement", involvement, made.note)):
         link_fact(world.store, "setup", case_id, charge, "1", kind, fact,
                   reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
-                  how=f"SYNTHETIC: the {kind} shows the killing",
-                  direction=Direction.INCRIMINATING)
+                  how=how, direction=Direction.INCRIMINATING)
     with world.store.transaction("setup") as tx:
         withdraw_involvement(tx, involvement)
-    erase_source(world.store, source, "SYNTHETIC: the witness asked for erasure", "setup")
+    if erase:
+        erase_source(world.store, source, "SYNTHETIC: the witness asked for erasure",
+                     "setup")
     return WithdrawnLink(case_id, involvement, source)

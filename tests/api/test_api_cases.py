@@ -132,10 +132,10 @@ def test_a_gap_is_marked_over_the_api_and_shown_beside_it(shared_world: World) -
 
 def test_a_link_to_a_withdrawn_involvement_is_marked_and_counted_as_nothing(
         shared_world: World) -> None:
-    """The involvement a link names was withdrawn since (and its source erased after): the
-    matrix marks the link withdrawn with the time of the withdrawal, counts it as support
-    of nothing, and the gap report lists its element whatever its count; nothing of what
-    the involvement stated (its source, its sealed locator) comes back through the case."""
+    """The involvement a link names was withdrawn since (its source kept): the matrix
+    marks the link withdrawn with the time of the withdrawal, counts it as support of
+    nothing, and the gap report lists its element whatever its count; nothing of what the
+    involvement stated (its source, its sealed locator) comes back through the case."""
     import json
 
     from sqlalchemy import select
@@ -165,3 +165,28 @@ def test_a_link_to_a_withdrawn_involvement_is_marked_and_counted_as_nothing(
     assert "withdrawn since" in gaps[0]["line"]
     for text in (answer.text, json.dumps(gaps)):
         assert made.source not in text and made.secret not in text
+
+
+def test_a_link_to_an_involvement_withdrawn_then_erased_reads_as_erased(
+        shared_world: World) -> None:
+    """The involvement was withdrawn, then its source erased: the link went with it
+    (``intake.erasure`` finds the involvement in its event), so the case counts one erased
+    link and shows neither its note nor its fact, nor a withdrawal. Before the fix the
+    link stayed, marked withdrawn, its note read in full."""
+    import json
+
+    w = shared_world
+    made = case_with_withdrawn_link(w, erase=True)
+    lawyer = w.headers("lawyer_g")
+    answer = w.client.get(f"/api/cases/{made.case_id}", headers=lawyer)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["erased_links"] == 1 and body["links"] == 1
+    assert [r["fact_kind"] for r in body["matrix"] if r["link_id"]] == ["act"]
+    assert all(r["withdrawn_at"] == "" and r["standing"]["withdrawn"] == 0
+               for r in body["matrix"])
+    gaps = w.client.get(f"/api/cases/{made.case_id}/gaps?threshold=0", headers=lawyer)
+    assert gaps.status_code == 200 and gaps.json() == []
+    for text in (answer.text, gaps.text, json.dumps(body)):
+        for secret in (made.note, made.involvement, made.source, made.secret):
+            assert secret not in text, secret

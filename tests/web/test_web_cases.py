@@ -253,8 +253,8 @@ def test_each_gap_is_named_as_the_gap_report_names_it(app: FastAPI, world: World
 def test_a_link_to_a_withdrawn_involvement_is_marked_on_the_case_page(
         app: FastAPI, world: World) -> None:
     """The link stays on the page, marked withdrawn with the date, in both languages; the
-    element's standing says it is not counted; nothing the involvement stated (its erased
-    source, its sealed locator) is on the page."""
+    element's standing says it is not counted; nothing the involvement stated (its source,
+    its sealed locator) is on the page."""
     from api_world import case_with_withdrawn_link
 
     made = case_with_withdrawn_link(world)
@@ -272,6 +272,28 @@ def test_a_link_to_a_withdrawn_involvement_is_marked_on_the_case_page(
     assert "withdrawn since" not in fa and "not counted" not in fa
     for text in (en.text, fa):
         assert made.source not in text and made.secret not in text
+
+
+def test_a_link_to_an_involvement_withdrawn_then_erased_shows_as_erased(
+        app: FastAPI, world: World) -> None:
+    """Withdrawn, then its source erased: the link went with the involvement, so the page
+    counts it as erased (en, fa), shows no withdrawal, and neither its note nor its fact.
+    Before the fix it stayed on the page, marked withdrawn, with its note."""
+    from api_world import case_with_withdrawn_link
+
+    made = case_with_withdrawn_link(world, erase=True)
+    client = client_for(app, world, "lawyer_g")
+    en = client.get(f"/en/cases/{made.case_id}")
+    assert en.status_code == 200
+    assert "Links erased with the fact they linked: 1." in en.text
+    assert "linked facts withdrawn since" not in en.text
+    fa = client.get(f"/fa/cases/{made.case_id}")
+    assert fa.status_code == 200
+    assert "پیوندهایی که همراه با واقعیتِ پیوندشده پاک شده‌اند: ۱." in fa.text
+    assert "پس گرفته شده در " not in fa.text
+    for text in (en.text, fa.text):
+        for secret in (made.note, made.involvement, made.source, made.secret):
+            assert secret not in text, secret
 
 
 def test_a_link_erased_with_its_fact_shows_as_erased_on_the_case_page(

@@ -12,7 +12,8 @@ or to be stated anew in another role): the link stays, marked withdrawn with the
 the withdrawal, is counted as support of nothing, and its element is listed among the
 gaps whatever its count, so the team links the restated fact or lets the element go.
 Nothing of what the involvement stated is read: its payload goes with its sources'
-erasure (``intake.erasure``) and must not come back through a case.
+erasure (``intake.erasure``) and must not come back through a case; the link goes with
+it then (its note may quote the erased words), and reads as erased, no longer withdrawn.
 """
 
 from __future__ import annotations

@@ -31,9 +31,10 @@ What goes with what:
   reads as erased and cannot be corrected (``facts.edits.change_act``); its involvements
   from other sources stay.
 * **with any of these**: the case links of each fact erased (an act, a claim, an
-  involvement): a lawyer's note on how the fact proves an element may quote the erased
-  words. A case reads such a link as erased (``cases.case.Case.erased_links``). A link
-  of an unsealed case is in clear and stays.
+  involvement, one withdrawn since too: its ``involvement.added`` event names its keys):
+  a lawyer's note on how the fact proves an element may quote the erased words. A case
+  reads such a link as erased (``cases.case.Case.erased_links``). A link of an unsealed
+  case is in clear and stays.
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
@@ -81,21 +82,26 @@ TESTIMONY_EVENTS = ("testimony.recorded", "testimony.interview_changed")
 SOURCE_EVENTS = ("source.registered", "source.language_changed")
 
 
-def event_keys(conn: Connection, types: Sequence[str], ids: Sequence[str]) -> list[str]:
-    """Keys of every payload that events of ``types`` about the objects ``ids`` (their
-    data's ``id``) sealed."""
+def _sealed_by_events(conn: Connection, types: Sequence[str], ids: Sequence[str]
+                      ) -> Iterator[tuple[str, list[str]]]:
+    """Each event of ``types`` about one of the objects ``ids`` (its data's ``id``), in
+    ledger order: that object's ID and the keys of the payloads the event sealed."""
     wanted = set(ids)
     if not wanted:
-        return []
-    keys: list[str] = []
+        return
     for body in conn.execute(select(s.ledger_events.c.body).where(
             s.ledger_events.c.type.in_(types)).order_by(s.ledger_events.c.idx)).scalars():
         # A cheap test first: most events name another object.
         if any(str(x).encode() in body for x in wanted):
             data = json.loads(body)["data"]
             if data.get("id") in wanted:
-                keys += sealed_key_ids(data)
-    return keys
+                yield data["id"], list(sealed_key_ids(data))
+
+
+def event_keys(conn: Connection, types: Sequence[str], ids: Sequence[str]) -> list[str]:
+    """Keys of every payload that events of ``types`` about the objects ``ids`` (their
+    data's ``id``) sealed."""
+    return [k for _, keys in _sealed_by_events(conn, types, ids) for k in keys]
 
 
 def _withdrawn_involvement_keys(conn: Connection, source_id: str) -> list[str]:
@@ -169,10 +175,14 @@ def _case_link_keys(store: Store, conn: Connection, gone: set[str]) -> list[str]
     """Keys of the case links whose fact is erased (its row sealed under a key in
     ``gone``: destroyed now or before): a lawyer's note on how the fact proves an element
     may quote the erased words, and the link's element and fact are sealed with it. Each
-    sealed link is opened to find its fact (links are few beside the facts).
+    sealed link is opened to find its fact (links are few beside the facts). An
+    involvement withdrawn since has no row: it is found in the ``involvement.added``
+    event that sealed it (one pass over those events, only when such a link exists).
     A link in clear (an unsealed case) has no key to destroy and stays."""
     lk = s.case_links.c
-    keys: list[str] = []
+    # Each link still readable, in ledger order, with the keys its fact was sealed under
+    # (None: the fact is an involvement withdrawn since, its keys read from its event).
+    links: list[tuple[str, str, list[str] | None]] = []
     for link_id, sealed in conn.execute(select(lk.id, lk.sealed).where(
             lk.sealed.is_not(None)).order_by(lk.ledger_index)):
         if sealed["key_id"] in gone:
@@ -182,10 +192,17 @@ def _case_link_keys(store: Store, conn: Connection, gone: set[str]) -> list[str]
             continue
         table = _LINKED_FACTS[body["fact_kind"]]
         fact = conn.execute(select(table.c.sealed).where(
-            table.c.id == body["fact_id"])).scalar_one_or_none()
-        if fact is not None and any(k in gone for k in sealed_key_ids(fact)):
-            keys.append(sealed["key_id"])
-    return keys
+            table.c.id == body["fact_id"])).first()
+        if fact is not None:
+            links.append((sealed["key_id"], body["fact_id"], list(sealed_key_ids(fact[0]))))
+        elif body["fact_kind"] == "involvement":
+            links.append((sealed["key_id"], body["fact_id"], None))
+    withdrawn = [fact for _, fact, keys in links if keys is None]
+    added: dict[str, list[str]] = {}
+    for involvement, keys in _sealed_by_events(conn, ("involvement.added",), withdrawn):
+        added.setdefault(involvement, []).extend(keys)
+    return [key for key, fact, keys in links
+            if any(k in gone for k in (added.get(fact, []) if keys is None else keys))]
 
 
 def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], list[str]]:
