@@ -451,7 +451,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/acts"): Rule(
         "create", lambda w, lv, who: Call("/api/acts", json={
             "type": "torture", "place_id": _o(w, lv).place, "sensitivity": lv,
-            "date": {"earliest": "1988-07-23", "latest": "1988-08-22", "text": "Mordad 1367"}}),
+            "date": {"earliest": "1988-07-23", "latest": "1988-08-22", "text": "Mordad 1367"},
+            "support": {"source_id": _o(w, lv).source}}),
         Permission.ADD_FACTS, 201),
     ("POST", "/api/involvements"): Rule(
         "create", lambda w, lv, who: Call("/api/involvements", json={

@@ -101,6 +101,37 @@ def test_if_match_prevents_lost_updates(world: World) -> None:
                    headers={**_h(world), "If-Match": "garbage"}).status_code == 412
 
 
+def test_an_act_without_a_source_is_refused_naming_the_field(world: World) -> None:
+    """``POST /api/acts`` without ``support``: 422 naming it, no act and no event written
+    (nothing would tie the act's words to a source, so no erasure would find them); with
+    one, the act rests on a claim citing it and is raised to its level."""
+    c = world.client
+    protected = world.objects[PROTECTED]
+    body = {"type": "torture", "description": "SYNTHETIC words of a witness",
+            "sensitivity": "restricted"}
+
+    def counts() -> tuple[int, int]:
+        with world.store.reading() as conn:
+            return (len(conn.execute(select(s.acts.c.id)).all()),
+                    len(conn.execute(select(s.ledger_events.c.idx)).all()))
+
+    before = counts()
+    refused = c.post("/api/acts", json=body, headers=_h(world))
+    assert refused.status_code == 422, refused.text
+    assert ["body", "support"] in [d["loc"] for d in refused.json()["error"]["details"]]
+    empty = c.post("/api/acts", json={**body, "support": {"source_id": ""}}, headers=_h(world))
+    assert empty.status_code == 422 and "support" in empty.text
+    assert counts() == before
+    made = c.post("/api/acts", json={**body, "support": {"source_id": protected.source}},
+                  headers=_h(world))
+    assert made.status_code == 201, made.text
+    assert made.json()["sensitivity"] == "protected"  # its source's level
+    claims = c.get("/api/claims", params={"entity_id": made.json()["id"]},
+                   headers=_h(world)).json()["data"]
+    assert [(x["property"], x["support"][0]["source_id"]) for x in claims] == [
+        ("account", protected.source)]
+
+
 def test_an_act_is_corrected_and_a_person_withdrawn_over_http(world: World) -> None:
     """``PATCH /api/acts/{id}`` (If-Match, a source that says so) and ``DELETE
     /api/involvements/{id}``: the pages' services, the same answers as every change."""

@@ -58,7 +58,7 @@ def test_every_kind_is_listed_and_shown_with_json_and_id_prefixes(list_home: Pat
     assert place.exit_code == 0, place.output
     place_id = place.output.split()[1]
     act = _json(list_home, "acts", "add", "--type", "execution", "--place", place_id[:7],
-                "--date", "Mordad 1367")
+                "--date", "Mordad 1367", "--source", "SYNTHETIC Memorial list")
     assert isinstance(act, dict) and act["place_id"] == place_id
     assert act["date_earliest"] == "1988-07-23"
     source_id = _json(list_home, "sources", "list")["data"][0]["id"]  # type: ignore[index]
@@ -75,7 +75,8 @@ def test_every_kind_is_listed_and_shown_with_json_and_id_prefixes(list_home: Pat
     shown = _json(list_home, "places", "show", place_id[:6])
     assert isinstance(shown, dict) and shown["name_fa"] == "اوین"
     about = _json(list_home, "claims", "list", "--about", act["id"][:8])
-    assert [c["id"] for c in about["data"]] == [claim["id"]]  # type: ignore[index]
+    assert sorted((c["property"], c["id"] == claim["id"])  # type: ignore[index]
+                  for c in about["data"]) == [("account", False), ("victims", True)]
     items = _json(list_home, "items", "list")
     item_id = items["data"][0]["id"]  # type: ignore[index]
     assert _json(list_home, "items", "show", item_id[:9])["id"] == item_id  # type: ignore[index]
@@ -118,7 +119,7 @@ def test_a_claim_added_from_the_command_line_is_raised_to_its_strictest_support(
     source_id = next(w for w in added.output.split() if w.startswith("src_")).strip(",;()")
     assert _dk(list_home, "users", "grant", "nasrin", source_id).exit_code == 0
     act = _json(list_home, "acts", "add", "--type", "execution", "--date", "Mordad 1367",
-                "--sensitivity", "public")
+                "--sensitivity", "public", "--source", "SYNTHETIC Memorial list")
     assert isinstance(act, dict)
     asked = ("claims", "add", "--about", act["id"], "--property", "victims",
              "--sensitivity", "public", "--as-user", "nasrin")
@@ -127,3 +128,24 @@ def test_a_claim_added_from_the_command_line_is_raised_to_its_strictest_support(
     assert isinstance(public, dict) and isinstance(raised, dict)
     assert public["sensitivity"] == "restricted"  # the list's own level (its default)
     assert raised["sensitivity"] == "protected"
+
+
+def test_an_act_without_a_source_is_refused_and_nothing_is_written(list_home: Path) -> None:
+    """`acts add` without --source exits non-zero naming it, and adds no act: nothing would
+    tie the act's words to a source, so no erasure of that source would find them."""
+    def acts() -> int:
+        listed = _json(list_home, "acts", "list")
+        assert isinstance(listed, dict)
+        return int(listed["total"])
+
+    before = acts()
+    refused = _refused(_dk(list_home, "acts", "add", "--type", "execution",
+                           "--description", "SYNTHETIC words of a witness"))
+    assert "--source" in refused
+    assert acts() == before
+    told = _json(list_home, "acts", "add", "--type", "execution", "--source",
+                 "SYNTHETIC Memorial list", "--locator", "row 2")
+    assert isinstance(told, dict) and acts() == before + 1
+    claims = _json(list_home, "claims", "list", "--about", told["id"])
+    assert [(x["property"], x["support"][0]["locator"])
+            for x in claims["data"]] == [("account", "row 2")]  # type: ignore[index]

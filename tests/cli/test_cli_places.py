@@ -68,7 +68,8 @@ def test_an_act_is_corrected_and_a_person_withdrawn(tmp_path: Path) -> None:
 
     home = _home_with_a_list(tmp_path, "SYNTHETIC memorial list")
     added = _dk(home, "acts", "add", "--type", "execution", "--date", "Mordad 1367",
-                "--description", "SYNTHETIC act", "--sensitivity", "public", "--json")
+                "--description", "SYNTHETIC act", "--sensitivity", "public",
+                "--source", "SYNTHETIC memorial list", "--json")
     act = json.loads(added.output)["id"]
     changed = _dk(home, "acts", "change", act[:9], "--type", "torture", "--source",
                   "SYNTHETIC memorial list", "--locator", "row 1", "--json")

@@ -25,7 +25,7 @@ from dadkhahi.store.store import Store
 
 #: (command, parameter) taking the ID of a stored object, or a unique prefix of it.
 TAKES_PREFIX = {
-    ("acts add", "place"), ("acts change", "act"), ("acts change", "place"),
+    ("acts add", "place"), ("acts add", "source"), ("acts change", "act"), ("acts change", "place"),
     ("acts change", "source"), ("acts show", "ref"), ("acts withdraw", "involvement"),
     ("audit", "object_id"), ("audit", "user"),
     ("case bundle", "case"), ("case charge", "case"), ("case charge", "suspect"),
@@ -177,7 +177,7 @@ def test_files_cases_and_publication_take_a_source_title_or_prefixes(
     place_id = _id(_ok(list_home, "places", "add", "Evin", "--kind", "prison",
                        "--sensitivity", "public"), "plc")
     act = json.loads(_ok(list_home, "acts", "add", "--type", "execution", "--place", place_id,
-                         "--json"))
+                         "--source", source_id[:8], "--json"))
     case = json.loads(_ok(list_home, "case", "create", "--title", "SYNTHETIC case", "--act",
                           act["id"][:8], "--place", place_id[:8], "--json"))
     shown = json.loads(_ok(list_home, "case", "show", case["id"][:8], "--json"))

@@ -54,6 +54,22 @@ def _verified(world: World) -> None:
     assert report.ok, report.findings[:3]
 
 
+def test_an_act_is_recorded_only_from_a_source(world: World) -> None:
+    """The one rule of every face (API, page, command line): an act names its source, or
+    it is refused naming the field and nothing is written; ``create_act``, the way to an
+    act without one, is gone from the services."""
+    who = _who(world, "investigator_g")
+    with world.store.reading() as conn:
+        before = conn.execute(select(func.count()).select_from(s.ledger_events)).scalar_one()
+    with pytest.raises(ValidationError, match="field support: an act must cite"):
+        objects.record_act(world.store, who, ActType.TORTURE, Support(""), place_id=None,
+                           date=MORDAD, description="SYNTHETIC words", sensitivity=PUBLIC)
+    with world.store.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(s.ledger_events)
+                            ).scalar_one() == before
+    assert not hasattr(objects, "create_act")
+
+
 def test_an_act_is_corrected_as_a_source_tells_it(world: World) -> None:
     pub = world.objects[PUBLIC]
     who = _who(world, "investigator_g")

@@ -36,7 +36,8 @@ def test_map_data_list_and_place_page(app: FastAPI, world: World) -> None:
         world.store, principal, "Khavaran SYNTHETIC", PlaceKind.BURIAL_SITE,
         name_fa="خاوران", parent_id=None, latitude=35.61, longitude=51.62,
         status=PlaceStatus.DESTROYED, sensitivity=Sensitivity.PUBLIC)
-    act = objects.create_act(world.store, principal, ActType.UNMARKED_BURIAL,
+    act = objects.record_act(world.store, principal, ActType.UNMARKED_BURIAL,
+                             Support(world.objects[Sensitivity.PUBLIC].source),
                              place_id=site["id"], date=None, description="SYNTHETIC burial",
                              sensitivity=Sensitivity.PUBLIC)
     objects.create_involvement(world.store, principal, act["id"], InvolvementRole.VICTIM,

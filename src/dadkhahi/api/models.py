@@ -180,19 +180,22 @@ class DateIn(_In):
         return DateRange(self.earliest, self.latest, self.text)
 
 
-class ActIn(_In):
-    type: ActType
-    place_id: str | None = Field(None, min_length=1, max_length=64)
-    date: DateIn | None = None
-    description: str | None = Field(None, max_length=_LONG)
-    sensitivity: Sensitivity = Sensitivity.RESTRICTED
-
-
 class SupportIn(_In):
     source_id: str = _ID
     record_id: str | None = Field(None, min_length=1, max_length=64)
     item_id: str | None = Field(None, min_length=1, max_length=64)
     locator: str | None = Field(None, max_length=_SHORT)
+
+
+class ActIn(_In):
+    """A new act and the source that tells it (an act without one is refused)."""
+
+    type: ActType
+    place_id: str | None = Field(None, min_length=1, max_length=64)
+    date: DateIn | None = None
+    description: str | None = Field(None, max_length=_LONG)
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    support: SupportIn
 
 
 class ActChangeIn(_In):

@@ -219,22 +219,30 @@ def _date(text: str | None) -> Any:
 def acts_add(
     act_type: Annotated[str, typer.Option("--type", help="What was done (e.g. execution, "
                                                          "arrest, torture, burial)")],
+    source: Annotated[str, typer.Option(help="The source that tells the act: ID, unique "
+                                             "prefix or exact title (required)")],
     place: Annotated[str | None, typer.Option(metavar="ID",
                                               help="Where: a place ID or prefix")] = None,
     date: Annotated[str | None, typer.Option(
         help="When, as the source says it: 1367/05/12, Mordad 1367, 1988-08")] = None,
     description: Annotated[str | None, typer.Option(help="What happened")] = None,
+    locator: Annotated[str | None, typer.Option(help="Where in the source (page, line)")
+                       ] = None,
     sensitivity: SensitivityOpt = "restricted",
     as_user: AsUserOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Add an act (its victims and perpetrators are added as involvements)."""
+    """Add an act as a source tells it (a claim citing the source is recorded with it,
+    and the act is raised to the source's level when that is stricter); its victims and
+    perpetrators are added as involvements."""
     from dadkhahi.domain.vocab import ActType, Sensitivity
-    from dadkhahi.services.objects import create_act
+    from dadkhahi.facts.entities import Support
+    from dadkhahi.services.objects import record_act
 
     store = open_store()
     principal = viewer(store, as_user)
     place_id = None if place is None else resolve_id(store, principal, place, "place")
-    obj = create_act(store, principal, _choice(ActType, act_type, "--type"),
+    cited = Support(str(resolve_source(store, principal, source)["id"]), locator=locator)
+    obj = record_act(store, principal, _choice(ActType, act_type, "--type"), cited,
                      place_id=place_id, date=_date(date), description=description,
                      sensitivity=_choice(Sensitivity, sensitivity, "--sensitivity"))
     _print_created(obj, as_json)

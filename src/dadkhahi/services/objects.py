@@ -140,22 +140,6 @@ def create_place(
                    sensitivity=sensitivity, refs=refs, grant_self=True)
 
 
-def create_act(
-    store: Store, principal: Principal, act_type: ActType, *, place_id: str | None,
-    date: DateRange | None, description: str | None, sensitivity: Sensitivity,
-) -> dict[str, Any]:
-    """An act; its victims and perpetrators are added as involvements."""
-    def refs(tx: Transaction) -> None:
-        if place_id is not None:
-            visible_row(tx.conn, principal, s.places, place_id, "place")
-
-    return _create(store, principal, "acts", Permission.ADD_FACTS,
-                   lambda tx: entities.create_act(tx, act_type, place_id=place_id, date=date,
-                                                  description=description,
-                                                  sensitivity=sensitivity),
-                   sensitivity=sensitivity, refs=refs, grant_self=True)
-
-
 def create_involvement(
     store: Store, principal: Principal, act_id: str, role: InvolvementRole, *,
     person_id: str | None, organization_id: str | None, sensitivity: Sensitivity,
@@ -190,7 +174,16 @@ def record_act(
     kind and date as the source words them) supported by ``support``, so the act's
     evidence is that source (a case counts it); the act is raised to its source's level
     when that is stricter, as the claim is. Victims and perpetrators follow as
-    involvements with their own sources (:func:`create_involvement`)."""
+    involvements with their own sources (:func:`create_involvement`).
+
+    This is the one way an act is made on a user's behalf (the API, the page and the
+    command line call it): an act without a source is refused (422, nothing written), as
+    nothing would tie its words to a source, and no erasure of that source would reach
+    them (``intake.erasure`` finds an act by its account's support)."""
+    if not support.source_id:
+        raise ValidationError("field support: an act must cite the source that tells it "
+                              "(a source, or a record or item of one)")
+
     def refs(tx: Transaction) -> None:
         if place_id is not None:
             visible_row(tx.conn, principal, s.places, place_id, "place")

@@ -156,11 +156,13 @@ def create_place(body: PlaceIn, store: StoreDep, principal: PrincipalDep) -> Any
 
 @router.post("/acts", status_code=201, tags=["acts"], response_model=dict[str, Any])
 def create_act(body: ActIn, store: StoreDep, principal: PrincipalDep) -> Any:
-    """Add an act (who did what to whom comes as involvements)."""
-    return svc.create_act(
-        store, principal, body.type, place_id=body.place_id,
-        date=body.date.to_range() if body.date else None, description=body.description,
-        sensitivity=body.sensitivity)
+    """Add an act as the source in ``support`` tells it (required: a claim citing it is
+    recorded with the act, which is raised to the source's level when that is stricter);
+    who did what to whom comes as involvements."""
+    return svc.record_act(
+        store, principal, body.type, Support(**body.support.model_dump()),
+        place_id=body.place_id, date=body.date.to_range() if body.date else None,
+        description=body.description, sensitivity=body.sensitivity)
 
 
 @router.patch("/acts/{object_id}", tags=["acts"], response_model=dict[str, Any],
