@@ -390,3 +390,46 @@ def case_with_withdrawn_link(world: World, *, erase: bool = False) -> WithdrawnL
         erase_source(world.store, source, "SYNTHETIC: the witness asked for erasure",
                      "setup")
     return WithdrawnLink(case_id, involvement, source)
+
+
+@dataclass(frozen=True)
+class ErasedMark:
+    """A case of ``lawyer_g`` whose murder charge had a claim from a protected source
+    linked to element 1, marked on elements 1 and 2; the source was erased since, and the
+    link and element 1's mark with it."""
+
+    case_id: str
+    #: Element 1's mark's note (it may quote the erased witness).
+    secret: str = "SYNTHETIC MARKQUOTESWITNESS she named a second guard"
+    #: Element 2's mark's note: no erased link was on element 2, so it stays.
+    kept: str = "SYNTHETIC kept mark on element 2"
+
+
+def case_with_erased_mark(world: World) -> ErasedMark:
+    """Build :class:`ErasedMark` in ``world`` through the owning packages."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+    from dadkhahi.cases.gaps import mark_gap
+    from dadkhahi.domain.vocab import Credibility, Direction, GapStatus, Reliability
+    from dadkhahi.intake.erasure import erase_source
+
+    pro = world.objects[Sensitivity.PROTECTED]
+    made = ErasedMark("")
+    with world.store.transaction("setup") as tx:
+        source = register_source(world.store, tx, SourceSpec(
+            title="SYNTHETIC witness of a marked gap", sensitivity=Sensitivity.PROTECTED))
+        tx.flush()
+        claim = entities.add_claim(tx, EntityKind.PERSON, pro.person, "testimony",
+                                   "SYNTHETIC seen", [Support(source)],
+                                   sensitivity=Sensitivity.PROTECTED)
+    case_id = create_case(world.store, "setup", "SYNTHETIC case with a marked gap",
+                          Scope((pro.person,), (pro.act,)), members=["lawyer_g"])
+    charge = add_charge(world.store, "setup", case_id, pro.person, "national-murder",
+                        "murder", "perpetrator")
+    link_fact(world.store, "setup", case_id, charge, "1", "claim", claim,
+              reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
+              how="SYNTHETIC: seen at the prison", direction=Direction.INCRIMINATING)
+    for element, note in (("1", made.secret), ("2", made.kept)):
+        mark_gap(world.store, "setup", case_id, charge, element, GapStatus.INVESTIGATING,
+                 note)
+    erase_source(world.store, source, "SYNTHETIC: the witness asked for erasure", "setup")
+    return ErasedMark(case_id)

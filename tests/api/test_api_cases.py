@@ -3,7 +3,7 @@ outsiders get 404 and nothing is written (every name SYNTHETIC)."""
 
 from __future__ import annotations
 
-from api_world import World, case_with_withdrawn_link
+from api_world import World, case_with_erased_mark, case_with_withdrawn_link
 
 from dadkhahi.domain.vocab import Sensitivity
 
@@ -190,3 +190,23 @@ def test_a_link_to_an_involvement_withdrawn_then_erased_reads_as_erased(
     for text in (answer.text, gaps.text, json.dumps(body)):
         for secret in (made.note, made.involvement, made.source, made.secret):
             assert secret not in text, secret
+
+
+def test_a_gap_mark_on_an_erased_link_s_element_is_erased_with_it(shared_world: World) -> None:
+    """The witness's source was erased: the link on element 1 went, and element 1's mark
+    with it (its note may quote her). The gap report still answers (before the fix the
+    note read in full; with the link's erasure alone, the erased mark failed the whole
+    report), element 1's gap without a mark, element 2's mark kept; the case counts the
+    erased mark."""
+    w = shared_world
+    made = case_with_erased_mark(w)
+    lawyer = w.headers("lawyer_g")
+    gaps = w.client.get(f"/api/cases/{made.case_id}/gaps", headers=lawyer)
+    assert gaps.status_code == 200, gaps.text
+    assert made.secret not in gaps.text
+    marks = {g["element_id"]: g["mark"] and g["mark"]["note"] for g in gaps.json()}
+    assert marks == {"1": None, "2": made.kept, "3": None}
+    case = w.client.get(f"/api/cases/{made.case_id}", headers=lawyer)
+    assert case.status_code == 200, case.text
+    assert case.json()["erased_marks"] == 1 and case.json()["erased_links"] == 1
+    assert made.secret not in case.text

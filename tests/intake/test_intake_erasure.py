@@ -154,6 +154,24 @@ def _witness_and_reader(store: Store) -> tuple[str, str, str, Principal]:
                                              role=Role.INVESTIGATOR)
 
 
+def _acts_and_charge(store: Store, lawyer: Principal, suspect: str, sources: tuple[str, ...]
+                     ) -> tuple[list[str], str, str]:
+    """One protected act told from each of ``sources``, and a case of the investigator's
+    charging ``suspect`` with murder over them: the acts, the case and the charge."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case
+    from dadkhahi.domain.vocab import ActType
+    from dadkhahi.services.objects import record_act
+
+    acts = [record_act(store, lawyer, ActType.EXECUTION, Support(src), place_id=None,
+                       date=None, description=f"SYNTHETIC act {n}", sensitivity=P)["id"]
+            for n, src in enumerate(sources)]
+    case_id = create_case(store, "tester", "SYNTHETIC case", Scope((suspect,), tuple(acts)),
+                          members=["investigator"])
+    charge = add_charge(store, "tester", case_id, suspect, "national-murder", "murder",
+                        "instigator")
+    return acts, case_id, charge
+
+
 def test_an_act_written_from_an_erased_source_is_erased_with_it(store: Store) -> None:
     """An act's description and date are sealed under the act's own key, not its
     source's: before the fix, erasing the witness's source left them readable (service
@@ -308,12 +326,15 @@ def test_an_act_told_from_an_erased_item_is_erased_with_it(
         "SYNTHETIC told"
 
 
+@pytest.mark.parametrize("fail_at", ["third", "mark"])
 def test_an_erasure_that_fails_midway_destroys_nothing(
-        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """All-or-nothing: a failure after some keys were destroyed (the act's among them)
-    rolls every one back, with its ``key.destroyed`` events; the erasure run again then
-    destroys them all."""
-    from dadkhahi.domain.vocab import ActType
+        store: Store, monkeypatch: pytest.MonkeyPatch, fail_at: str) -> None:
+    """All-or-nothing: a failure after some keys were destroyed (the act's among them;
+    with ``mark``, at the last key, a gap mark's, after the case link's) rolls every one
+    back, with its ``key.destroyed`` events; the erasure run again then destroys them all."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+    from dadkhahi.cases.gaps import mark_gap
+    from dadkhahi.domain.vocab import ActType, Credibility, Direction, GapStatus, Reliability
     from dadkhahi.facts.entities import create_act
     from dadkhahi.intake.erasure import erase_source
     from dadkhahi.intake.sources import register_source
@@ -323,10 +344,23 @@ def test_an_erasure_that_fails_midway_destroys_nothing(
     with store.transaction("tester") as tx:
         witness = register_source(store, tx, SourceSpec(title="SYNTHETIC witness",
                                                         sensitivity=P))
+        suspect = create_person(tx, "SYNTHETIC suspect", sensitivity=P)
         act = create_act(tx, ActType.EXECUTION, description="SYNTHETIC seen", sensitivity=P)
         add_claim(tx, EntityKind.ACT, act, "account", {"type": "execution", "date": None},
                   [Support(witness)], sensitivity=P)
+    case_id = create_case(store, "tester", "SYNTHETIC case", Scope((suspect,), (act,)))
+    charge = add_charge(store, "tester", case_id, suspect, "national-murder", "murder",
+                        "instigator")
+    link = link_fact(store, "tester", case_id, charge, "1", "act", act,
+                     reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
+                     how="SYNTHETIC the act", direction=Direction.INCRIMINATING)
+    mark = mark_gap(store, "tester", case_id, charge, "1", GapStatus.INVESTIGATING,
+                    "SYNTHETIC mark")
     e = s.ledger_events.c
+    with store.reading() as conn:
+        act_key, link_key, mark_key = (conn.execute(select(table.c.sealed).where(
+            table.c.id == ident)).scalar_one()["key_id"] for table, ident in (
+                (s.acts, act), (s.case_links, link), (s.case_gap_marks, mark)))
 
     def state() -> tuple[set[str], int]:
         with store.reading() as conn:
@@ -338,21 +372,20 @@ def test_an_erasure_that_fails_midway_destroys_nothing(
 
     def failing(conn: object, key_id: str) -> None:
         calls.append(key_id)
-        if len(calls) == 3:  # the source's and the act's went, the claim's would go
+        # "third": the source's and the act's went, the claim's would go.
+        if (len(calls) == 3) if fail_at == "third" else (key_id == mark_key):
             raise OSError("SYNTHETIC disk failure")
         real(conn, key_id)  # type: ignore[arg-type]
 
     monkeypatch.setattr(erase_module.KeyRing, "destroy", staticmethod(failing))
     with pytest.raises(OSError, match="SYNTHETIC disk failure"):
         erase_source(store, witness, "SYNTHETIC witness asked", "tester")
-    with store.reading() as conn:
-        act_key = conn.execute(select(s.acts.c.sealed).where(s.acts.c.id == act)
-                               ).scalar_one()["key_id"]
-    assert len(calls) == 3 and act_key in calls[:2] and state() == before
+    assert act_key in calls[:2] and state() == before
+    assert len(calls) == 3 if fail_at == "third" else calls[-2:] == [link_key, mark_key]
     monkeypatch.setattr(erase_module.KeyRing, "destroy", real)
     erase_source(store, witness, "SYNTHETIC witness asked", "tester")
     left, _ = state()
-    assert set(calls) & left == set()
+    assert set(calls) & left == set() and {link_key, mark_key} & left == set()
     with store.reading() as conn:
         assert verify_ledger(conn, store.verifier_key()).ok
 
@@ -367,22 +400,15 @@ def test_a_case_link_s_note_goes_with_the_erased_fact_it_links(
     from typer.testing import CliRunner
 
     from dadkhahi.cases.bundle import write_bundle
-    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact
+    from dadkhahi.cases.case import link_fact
     from dadkhahi.cases.service import case_matrix
     from dadkhahi.cli.main import app as cli_app
-    from dadkhahi.domain.vocab import ActType, Credibility, Direction, Reliability
+    from dadkhahi.domain.vocab import Credibility, Direction, Reliability
     from dadkhahi.intake.erasure import erase_source
-    from dadkhahi.services.objects import record_act
     from dadkhahi.store.verify import verify_ledger
 
     witness, other, suspect, lawyer = _witness_and_reader(store)
-    acts = [record_act(store, lawyer, ActType.EXECUTION, Support(src), place_id=None,
-                       date=None, description=f"SYNTHETIC act {n}", sensitivity=P)["id"]
-            for n, src in enumerate((witness, other))]
-    case_id = create_case(store, "tester", "SYNTHETIC case", Scope((suspect,), tuple(acts)),
-                          members=["investigator"])
-    charge = add_charge(store, "tester", case_id, suspect, "national-murder", "murder",
-                        "instigator")
+    acts, case_id, charge = _acts_and_charge(store, lawyer, suspect, (witness, other))
     links = [link_fact(store, "tester", case_id, charge, "1", "act", act,
                        reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
                        how=how, direction=Direction.INCRIMINATING)
@@ -469,7 +495,7 @@ def test_a_case_link_to_an_involvement_withdrawn_before_its_source_was_erased_go
 
     if earlier:
         with monkeypatch.context() as m:
-            m.setattr(erasure, "_case_link_keys", lambda *a, **k: [])
+            m.setattr(erasure, "_erased_case_links", lambda *a, **k: [])
             erasure.erase_source(store, witness, "SYNTHETIC witness asked", "tester")
         assert "MRKQUOTEQ" in json.dumps(case_matrix(store, lawyer, case_id))
         with store.transaction("tester") as tx:
@@ -501,3 +527,71 @@ def test_a_case_link_to_an_involvement_withdrawn_before_its_source_was_erased_go
     written = b"".join(p.read_bytes() for p in (tmp_path / "bundle").rglob("*") if p.is_file())
     assert b"SYNTHETIC the report" in written
     assert [m for m in (b"MRKQUOTEQ", b"MRKLOCQ", involvement.encode()) if m in written] == []
+
+
+def test_the_gap_marks_on_an_erased_link_s_element_go_with_it(
+        store: Store, tmp_path: Path) -> None:
+    """A gap mark's note names an element, not a fact, yet may quote what the erased
+    witness said: before the fix it stayed readable in the gap report (service,
+    ``case gaps``). Now an erasure that erases a case link destroys the key of every mark
+    of the case on the same charge and element (earlier ones too, one ``key.destroyed``
+    each); the gap report shows the element's gap without them and the case counts them.
+    A mark of another element stays, and a mark written after the erasure reads as
+    normal. The court bundle never held marks; it holds no trace of them now either."""
+    from typer.testing import CliRunner
+
+    from dadkhahi.cases import service
+    from dadkhahi.cases.bundle import write_bundle
+    from dadkhahi.cases.case import link_fact
+    from dadkhahi.cases.gaps import mark_gap
+    from dadkhahi.cli.main import app as cli_app
+    from dadkhahi.domain.vocab import Credibility, Direction, GapStatus, Reliability
+    from dadkhahi.intake.erasure import erase_source
+    from dadkhahi.store.verify import verify_ledger
+
+    witness, other, suspect, lawyer = _witness_and_reader(store)
+    acts, case_id, charge = _acts_and_charge(store, lawyer, suspect, (witness, other))
+    for act, element in zip(acts, ("1", "2"), strict=True):
+        link_fact(store, "tester", case_id, charge, element, "act", act,
+                  reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
+                  how="SYNTHETIC the act", direction=Direction.INCRIMINATING)
+    marks = [mark_gap(store, "tester", case_id, charge, element, status, note)
+             for element, status, note in (
+                 ("1", GapStatus.INVESTIGATING, "MRKMARKONEQ she named a second guard"),
+                 ("2", GapStatus.ACCEPTED, "SYNTHETIC kept mark"),
+                 ("1", GapStatus.UNOBTAINABLE, "MRKMARKTWOQ her brother will not speak"))]
+    assert "MRKMARKTWOQ" in json.dumps(service.case_gaps(store, lawyer, case_id))  # can fail
+
+    erase_source(store, witness, "SYNTHETIC witness asked", "tester")
+
+    with store.reading() as conn:
+        assert verify_ledger(conn, store.verifier_key()).ok
+        sealed = dict(conn.execute(select(s.case_gap_marks.c.id,
+                                          s.case_gap_marks.c.sealed)).all())
+        erased = set(conn.execute(select(s.erasures.c.key_id)).scalars())
+    assert [sealed[m]["key_id"] in erased for m in marks] == [True, False, True]
+    gaps = service.case_gaps(store, lawyer, case_id)  # before the fix: the notes in full
+    assert "MRK" not in json.dumps(gaps)
+    by_element = {g["element_id"]: g["mark"] for g in gaps}
+    assert by_element["1"] is None and by_element["2"]["note"] == "SYNTHETIC kept mark"
+    shown = service.case_matrix(store, lawyer, case_id)
+    assert shown["erased_links"] == 1 and shown["erased_marks"] == 2
+    later = mark_gap(store, "tester", case_id, charge, "1", GapStatus.INVESTIGATING,
+                     "SYNTHETIC written after the erasure")
+    by_element = {g["element_id"]: g["mark"] for g in service.case_gaps(store, lawyer,
+                                                                        case_id)}
+    assert by_element["1"]["id"] == later
+    home = str(store.home.path)
+    out = CliRunner().invoke(cli_app, ["--home", home, "case", "gaps", case_id],
+                             env={"COLUMNS": "300"})
+    assert out.exit_code == 0, out.output
+    assert "MRK" not in out.output and "SYNTHETIC written after the erasure" in out.output
+    assert "gap marks erased with a link on their element: 2" in out.output
+    out = CliRunner().invoke(cli_app, ["--home", home, "case", "show", case_id, "--json"])
+    assert out.exit_code == 0 and json.loads(out.output)["erased_marks"] == 2
+    bundle = write_bundle(store, "tester", case_id, tmp_path / "bundle",
+                          recipient="SYNTHETIC Court")
+    assert bundle is not None
+    written = b"".join(p.read_bytes() for p in (tmp_path / "bundle").rglob("*") if p.is_file())
+    assert [m for m in (b"MRKMARKONEQ", b"MRKMARKTWOQ", b"SYNTHETIC kept mark",
+                        *(m.encode() for m in marks)) if m in written] == []

@@ -296,6 +296,25 @@ def test_a_link_to_an_involvement_withdrawn_then_erased_shows_as_erased(
             assert secret not in text, secret
 
 
+def test_a_gap_mark_erased_with_a_link_on_its_element_shows_as_erased(
+        app: FastAPI, world: World) -> None:
+    """Element 1's mark went with the erased link on element 1: the page lists the gap
+    without it and says one mark was erased (en, fa); element 2's mark stays. Before the
+    fix the erased witness's words read in the mark's note."""
+    from api_world import case_with_erased_mark
+
+    made = case_with_erased_mark(world)
+    client = client_for(app, world, "lawyer_g")
+    en = client.get(f"/en/cases/{made.case_id}")
+    assert en.status_code == 200, en.text
+    assert "Gap marks erased with a link on their element: 1." in en.text
+    fa = client.get(f"/fa/cases/{made.case_id}")
+    assert fa.status_code == 200, fa.text
+    assert "نشانه‌های کاستی که همراه با پیوندی بر همان رکن پاک شده‌اند: ۱." in fa.text
+    for text in (en.text, fa.text):
+        assert made.secret not in text and made.kept in text
+
+
 def test_a_link_erased_with_its_fact_shows_as_erased_on_the_case_page(
         app: FastAPI, world: World) -> None:
     """A claim linked to an element, from a protected source erased since: the link went

@@ -94,6 +94,9 @@ class Case:
     #: The links erased with the fact they linked (``intake.erasure``), by link ID: their
     #: element, fact and note went with their key, so they count and show as nothing else.
     erased_links: list[str] = field(default_factory=list)
+    #: The gap marks erased with a link on their element (``intake.erasure``), by mark
+    #: ID: their element, status and note went with their key.
+    erased_marks: list[str] = field(default_factory=list)
 
     def charge(self, charge_id: str) -> Charge:
         """The charge with this ID (or unique prefix) in this case."""
@@ -107,6 +110,7 @@ class Case:
         return {"id": self.id, "title": self.title, "sealed": self.sealed,
                 "created_at": self.created_at, "charges": len(self.charges),
                 "links": len(self.links), "erased_links": len(self.erased_links),
+                "erased_marks": len(self.erased_marks),
                 "scope": self.scope.as_dict()}
 
 
@@ -208,7 +212,22 @@ def load_case(store: Store, conn: Connection, case_ref: str) -> Case:
         case.links.append(Link(id=r["id"], charge_id=r["charge_id"], linked_by=names[alias],
                                linked_at=r["linked_at"], ledger_index=int(r["ledger_index"]),
                                **opened))
+    case.erased_marks = erased_marks(conn, case.id)
     return case
+
+
+def erased_marks(conn: Connection, case_id: str) -> list[str]:
+    """The IDs of the case's gap marks whose key was destroyed (erased with a link on their
+    element), in ledger order: read from the erasures, no mark opened."""
+    g = s.case_gap_marks.c
+    keys = {str(i): str(sealed["key_id"]) for i, sealed in conn.execute(
+        select(g.id, g.sealed).where(g.case_id == case_id, g.sealed.is_not(None))
+        .order_by(g.ledger_index))}
+    if not keys:
+        return []
+    gone = set(conn.execute(select(s.erasures.c.key_id).where(
+        s.erasures.c.key_id.in_(set(keys.values())))).scalars())
+    return [i for i, key in keys.items() if key in gone]
 
 
 def add_charge(
@@ -312,4 +331,4 @@ def list_cases(store: Store, conn: Connection, user_id: str | None = None) -> li
 
 __all__ = ["FACT_KINDS", "Case", "Charge", "Link", "Scope", "add_charge", "case_members",
            "check_element",
-           "create_case", "link_fact", "list_cases", "load_case"]
+           "create_case", "erased_marks", "link_fact", "list_cases", "load_case"]

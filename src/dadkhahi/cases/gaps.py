@@ -6,6 +6,9 @@ unobtainable, accepted) and a note, sealed with the case as its title and links 
 note can name a witness still to be found, or say what the team knows is missing), and
 the marker's pseudonym. The latest mark of an element stands; earlier ones stay in the
 ledger. A mark is never support: the matrix counts the sources of linked facts only.
+An erasure that erases a link of the case erases every mark of the link's element too
+(``intake.erasure``: a note may quote the erased witness); the case counts such marks
+(``Case.erased_marks``) and the element's gap shows without them.
 
 It is the team's work product: the gap report (``case gaps``, the API, the case page)
 shows the mark beside the gap, while the court bundle's matrix lists every unsupported
@@ -23,7 +26,7 @@ from sqlalchemy import Connection, select
 from dadkhahi.cases.case import Case, check_element, load_case
 from dadkhahi.cases.frameworks import Framework
 from dadkhahi.cases.matrix import ElementRow
-from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.domain.vocab import GapStatus
 from dadkhahi.store import schema as s
@@ -81,7 +84,8 @@ def mark_gap(store: Store, actor: str, case_ref: str, charge_ref: str, element_i
 
 def gap_marks(store: Store, conn: Connection, case: Case
               ) -> dict[tuple[str, str], GapMark]:
-    """The standing mark of each marked (charge, element) of the case (the latest)."""
+    """The standing mark of each marked (charge, element) of the case (the latest not
+    erased)."""
     g = s.case_gap_marks.c
     names: dict[str, str] = {}
     out: dict[tuple[str, str], GapMark] = {}
@@ -90,7 +94,9 @@ def gap_marks(store: Store, conn: Connection, case: Case
         if r["sealed"]:
             body = store.keys.unseal(conn, r["sealed"], str(r["id"]))
             if body is None:
-                raise NotFoundError(f"gap mark {r['id']} was erased")
+                # Erased with a link on its element (``intake.erasure``): the case counts
+                # it (``Case.erased_marks``); a later mark of the element stands.
+                continue
         else:
             body = dict(r["mark"] or {})
         alias = str(r["marked_by"])

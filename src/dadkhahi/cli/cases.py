@@ -220,6 +220,10 @@ def gaps(
                           highlight=False, markup=False)
     if not entries:
         console.print(f"no gaps at a threshold of {threshold}", highlight=False)
+    if found.erased_marks:
+        console.print(f"gap marks erased with a link on their element: "
+                      f"{len(found.erased_marks)} (nothing of them is shown)",
+                      highlight=False, markup=False)
 
 
 @app.command("mark-gap")

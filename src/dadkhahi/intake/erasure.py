@@ -33,8 +33,11 @@ What goes with what:
 * **with any of these**: the case links of each fact erased (an act, a claim, an
   involvement, one withdrawn since too: its ``involvement.added`` event names its keys):
   a lawyer's note on how the fact proves an element may quote the erased words. A case
-  reads such a link as erased (``cases.case.Case.erased_links``). A link of an unsealed
-  case is in clear and stays.
+  reads such a link as erased (``cases.case.Case.erased_links``). With each link erased,
+  every gap mark of its case on the same charge and element, earlier ones too: a mark's
+  note names the element, not the fact, yet may quote the erased witness (the case
+  counts them, ``cases.case.Case.erased_marks``). A link or mark of an unsealed case is
+  in clear and stays (such a case links public facts only, which no erasure reaches).
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
@@ -171,20 +174,25 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
 _LINKED_FACTS = {"act": s.acts, "involvement": s.involvements, "claim": s.claims}
 
 
-def _case_link_keys(store: Store, conn: Connection, gone: set[str]) -> list[str]:
-    """Keys of the case links whose fact is erased (its row sealed under a key in
-    ``gone``: destroyed now or before): a lawyer's note on how the fact proves an element
-    may quote the erased words, and the link's element and fact are sealed with it. Each
-    sealed link is opened to find its fact (links are few beside the facts). An
-    involvement withdrawn since has no row: it is found in the ``involvement.added``
-    event that sealed it (one pass over those events, only when such a link exists).
-    A link in clear (an unsealed case) has no key to destroy and stays."""
+#: A case link an erasure destroys: its key, and the case, charge and element it was on.
+_ErasedLink = tuple[str, str, str, str]
+
+
+def _erased_case_links(store: Store, conn: Connection, gone: set[str]) -> list[_ErasedLink]:
+    """The case links whose fact is erased (its row sealed under a key in ``gone``:
+    destroyed now or before): a lawyer's note on how the fact proves an element may quote
+    the erased words, and the link's element and fact are sealed with it. Each sealed
+    link is opened to find its fact (links are few beside the facts). An involvement
+    withdrawn since has no row: it is found in the ``involvement.added`` event that
+    sealed it (one pass over those events, only when such a link exists). A link in
+    clear (an unsealed case) has no key to destroy and stays."""
     lk = s.case_links.c
     # Each link still readable, in ledger order, with the keys its fact was sealed under
     # (None: the fact is an involvement withdrawn since, its keys read from its event).
-    links: list[tuple[str, str, list[str] | None]] = []
-    for link_id, sealed in conn.execute(select(lk.id, lk.sealed).where(
-            lk.sealed.is_not(None)).order_by(lk.ledger_index)):
+    links: list[tuple[_ErasedLink, str, list[str] | None]] = []
+    for link_id, case_id, charge_id, sealed in conn.execute(
+            select(lk.id, lk.case_id, lk.charge_id, lk.sealed).where(
+                lk.sealed.is_not(None)).order_by(lk.ledger_index)):
         if sealed["key_id"] in gone:
             continue
         body = store.keys.unseal(conn, sealed, str(link_id))
@@ -193,16 +201,39 @@ def _case_link_keys(store: Store, conn: Connection, gone: set[str]) -> list[str]
         table = _LINKED_FACTS[body["fact_kind"]]
         fact = conn.execute(select(table.c.sealed).where(
             table.c.id == body["fact_id"])).first()
+        link = (str(sealed["key_id"]), str(case_id), str(charge_id), str(body["element_id"]))
         if fact is not None:
-            links.append((sealed["key_id"], body["fact_id"], list(sealed_key_ids(fact[0]))))
+            links.append((link, body["fact_id"], list(sealed_key_ids(fact[0]))))
         elif body["fact_kind"] == "involvement":
-            links.append((sealed["key_id"], body["fact_id"], None))
+            links.append((link, body["fact_id"], None))
     withdrawn = [fact for _, fact, keys in links if keys is None]
     added: dict[str, list[str]] = {}
     for involvement, keys in _sealed_by_events(conn, ("involvement.added",), withdrawn):
         added.setdefault(involvement, []).extend(keys)
-    return [key for key, fact, keys in links
+    return [link for link, fact, keys in links
             if any(k in gone for k in (added.get(fact, []) if keys is None else keys))]
+
+
+def _gap_mark_keys(store: Store, conn: Connection, links: Sequence[_ErasedLink],
+                   gone: set[str]) -> list[str]:
+    """Keys of the gap marks on the elements of the case links erased: a mark's note names
+    the element, not the fact, yet may quote what the erased witness said. Every mark of
+    such an element goes (the ledger keeps each, sealed under its own key), in ledger
+    order; a mark of another element of the same charge stays. Each mark of those
+    charges is opened to read its element (sealed with its note)."""
+    elements = {(case, charge, element) for _, case, charge, element in links}
+    if not elements:
+        return []
+    g = s.case_gap_marks.c
+    marks = [(str(i), str(case), str(charge), sealed) for i, case, charge, sealed in
+             conn.execute(select(g.id, g.case_id, g.charge_id, g.sealed).where(
+                 g.charge_id.in_(sorted({charge for _, charge, _ in elements})),
+                 g.sealed.is_not(None)).order_by(g.ledger_index))
+             if sealed["key_id"] not in gone]
+    bodies = store.keys.unseal_many(conn, [(sealed, i) for i, _, _, sealed in marks])
+    return [sealed["key_id"] for (_, case, charge, sealed), body in zip(marks, bodies,
+                                                                          strict=True)
+            if body is not None and (case, charge, body["element_id"]) in elements]
 
 
 def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -411,8 +442,11 @@ def _destroy(
         destroyed = set(conn.execute(select(s.erasures.c.key_id)).scalars())
     with store.transaction(actor) as tx:
         # The case links of the facts erased now (or before, when a fact was erased
-        # before links went with it), in the same transaction.
-        keys = [*keys, *_case_link_keys(store, tx.conn, {*keys, *destroyed})]
+        # before links went with it), and the gap marks on those links' elements, in the
+        # same transaction.
+        links = _erased_case_links(store, tx.conn, {*keys, *destroyed})
+        keys = [*keys, *(link[0] for link in links),
+                *_gap_mark_keys(store, tx.conn, links, destroyed)]
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
         # The full-text index rows of the items and their text (dadkhahi.search.index).
         remove_index_rows(tx.conn, list(items))
