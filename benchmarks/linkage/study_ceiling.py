@@ -89,6 +89,9 @@ def _levels(comparison: Any) -> tuple[list[float], list[str], list[float]]:
 
 #: Records agreeing on these are namesakes in one province.
 NAME_REGION = ("given_skel", "family_skel", "region_key")
+#: ``--write`` keeps the pairs down to this probability (under any weight): a clustering
+#: that counts a missing pair as evidence against a merge reads these as missing.
+WRITE_BELOW = 0.005
 #: The narrow table of every blocked pair the study works on (in DuckDB, spilled to disk).
 PAIRS = "study_pairs"
 
@@ -333,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"clustering threshold (repeatable; {DEFAULT_THRESHOLD} if none)")
     parser.add_argument("--chunks", type=int, default=1,
                         help="score the blocked pairs in this many parts (8 at 300,000 records)")
+    parser.add_argument("--write", type=Path, default=None, metavar="DIR",
+                        help="also write the pairs that can link (down to probability "
+                             f"{WRITE_BELOW}) with their weights, and the features, to DIR "
+                             "(for study_clustering.py)")
     args = parser.parse_args(argv)
     thresholds = args.threshold or [DEFAULT_THRESHOLD]
     logging.getLogger("splink").setLevel(logging.ERROR)
@@ -366,7 +373,11 @@ def main(argv: list[str] | None = None) -> int:
         cells(con, code_sql(levels, 1), true_pairs, "level vector + tf bits")
         cells(con, code_sql(levels, 2), true_pairs, "level vector + tf bits + namesakes")
         pairs = candidates(con, levels, oracle_shift_sql(levels, m), prior_shift,
-                           _cut(thresholds))
+                           _cut([*thresholds, WRITE_BELOW] if args.write else thresholds))
+    if args.write is not None:
+        args.write.mkdir(parents=True, exist_ok=True)
+        pairs.to_parquet(args.write / "pairs.parquet")
+        features.to_pickle(args.write / "features.pkl")
     print(f"clustered (the project's clustering); {len(pairs):,} pairs can link "
           f"({time.process_time() - tick:.0f} s CPU so far):", flush=True)
     for column, label in (("w_model", "model (the run again)"), ("w_oracle", "oracle m"),
