@@ -569,6 +569,7 @@ EVENT_OBJECTS: dict[str, tuple[Table, str]] = {
     "place.status_changed": (s.places, "id"),
     "act.created": (s.acts, "id"),
     "act.changed": (s.acts, "id"),
+    "act.raised": (s.acts, "id"),
     # A withdrawn involvement has no row left to decide by: its events (the one that added
     # it, and its withdrawal) are read by holders of the audit permission only.
     "involvement.added": (s.involvements, "id"),

@@ -133,8 +133,9 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
     for each act with an account whose support meets ``cited`` (a condition on
     ``claim_support``: the source, an item, a list's records), the version that account
     was recorded with (the ``act.created`` or ``act.changed`` event just before it, in its
-    transaction) and every later one, with the later versions' accounts. Read from the
-    ledger: an earlier version's payload is in its event only."""
+    transaction) and every later one (an ``act.raised`` version too: revision 0004
+    sealed an old act's words anew, ``store.act_levels``), with the later versions'
+    accounts. Read from the ledger: an earlier version's payload is in its event only."""
     c, cs = s.claims.c, s.claim_support.c
     accounts: dict[str, str] = {str(i): str(a) for i, a in conn.execute(
         select(c.id, c.entity_id).where(
@@ -155,7 +156,8 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
     first: dict[str, int] = {}  # each act's first version written from what is erased
     e = s.ledger_events.c
     for kind, body in conn.execute(select(e.type, e.body).where(
-            e.type.in_(("act.created", "act.changed", "claim.added"))).order_by(e.idx)):
+            e.type.in_(("act.created", "act.changed", "act.raised", "claim.added")))
+            .order_by(e.idx)):
         if not any(n in body for n in names):  # a cheap test first
             continue
         data = json.loads(body)["data"]

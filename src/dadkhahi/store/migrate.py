@@ -52,11 +52,16 @@ from dadkhahi.store.db import write_transaction
 from dadkhahi.store.schema import metadata
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from alembic.config import Config
+
+    from dadkhahi.ledger.checkpoint import NoteSigner
+    from dadkhahi.store.sealed import KeyRing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 #: PostgreSQL advisory lock key held while a database is migrated (any fixed number
 #: unused elsewhere: the bytes of "dadkhahi" read as a signed 64-bit integer).
 UPGRADE_LOCK = int.from_bytes(b"dadkhahi", "big", signed=True)
@@ -234,7 +239,8 @@ def complete_from_declared(conn: Connection) -> list[str]:
     return made
 
 
-def upgrade(engine: Engine) -> str | None:
+def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
+            signer: Callable[[], NoteSigner] | None = None) -> str | None:
     """Bring the database schema to the newest migration (no-op when current).
 
     An empty database is built at the newest schema directly (:func:`create_at_head`);
@@ -242,6 +248,8 @@ def upgrade(engine: Engine) -> str | None:
     (every command opens a home through here: an older home is upgraded as it is
     opened). A database at a revision newer than this code's is refused (UserError).
     Returns the revision a migrated database was at (None when nothing was migrated).
+    ``keys`` and ``signer``: the home's (``Store.open``), for a revision that writes the
+    ledger (0004: ``store.act_levels``); asked for only when it has something to write.
     """
     if current_revision(engine) == HEAD_REVISION:
         return None
@@ -264,7 +272,7 @@ def upgrade(engine: Engine) -> str | None:
         if revision == HEAD_REVISION:
             return None
         _refuse_unknown(cfg, revision)
-        cfg.attributes["connection"] = conn
+        cfg.attributes.update(connection=conn, keys=keys, signer=signer)
         command.upgrade(cfg, "head")
         if revision == "0001":
             complete_from_declared(conn)

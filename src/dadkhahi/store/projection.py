@@ -131,6 +131,16 @@ def _act_changed(index: int, data: Mapping[str, Any]) -> list[Op]:
     return _changed(s.acts, _ACT_KEPT, index, data)
 
 
+#: What an act raised to its sources' level leaves as it is: its level changes.
+_ACT_RAISED_KEPT = frozenset({"id", "sealed", "ledger_index"})
+
+
+@handles("act.raised")
+def _act_raised(index: int, data: Mapping[str, Any]) -> list[Op]:
+    # The whole act at its new level (``store.act_levels``; sealed anew when protected).
+    return _changed(s.acts, _ACT_RAISED_KEPT, index, data)
+
+
 @handles("involvement.withdrawn")
 def _involvement_withdrawn(index: int, data: Mapping[str, Any]) -> list[Op]:
     # Its supports first (they point to it), then the involvement itself.

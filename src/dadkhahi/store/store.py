@@ -196,7 +196,9 @@ class Store:
         fixes = home.make_owner_only()
         store = cls(home, ask=ask)
         store.mode_fixes = fixes
-        store.upgraded_from = upgrade(store.engine)
+        # The keys and signer are read only if a revision writes the ledger (0004).
+        store.upgraded_from = upgrade(store.engine, keys=lambda: store.keys,
+                                      signer=lambda: store.signer)
         return store
 
     @classmethod
