@@ -11,15 +11,19 @@ with Splink's own column reading, without data or training.
 
 from __future__ import annotations
 
-import logging
 import random
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
-from splink import DuckDBAPI, Linker
+from splink import DuckDBAPI
+from splink.internals.dialects import DuckDBDialect
 from splink.internals.parse_sql import get_columns_used_from_sql
+from test_linkage_link import synthetic_lists
 
+import dadkhahi.linkage.run as run
+from dadkhahi.linkage import link
 from dadkhahi.linkage.features import record_features
 from dadkhahi.linkage.model import (
     SEX_CONFLICT,
@@ -28,7 +32,7 @@ from dadkhahi.linkage.model import (
     blocking_rules,
     model_settings,
 )
-from dadkhahi.linkage.run import estimate_u
+from dadkhahi.linkage.run import estimate_u, u_sample
 
 
 def test_every_comparison_is_estimated_by_some_training_session() -> None:
@@ -76,12 +80,39 @@ def test_u_is_counted_over_every_pair_of_the_sample() -> None:
     features = pd.concat([features, blocking_keys(features)], axis=1)
     with duckdb.connect() as con:
         api = DuckDBAPI(connection=con)
-        linker = Linker(api.register(features, table_name="records"), model_settings(),
-                        log_level=logging.WARNING)
-        estimate_u(linker, len(features), seed=1)
-        model = linker.misc.save_model_to_json()
+        model = estimate_u(model_settings(), api.register(features, table_name="records"),
+                           len(features))
     sex = next(c for c in model["comparisons"] if c["output_column_name"] == "sex")
     u = {lv["label_for_charts"]: lv.get("u_probability") for lv in sex["comparison_levels"]}
     men, women = (int((features["sex"] == s).sum()) for s in ("m", "f"))
     known = men + women
     assert u[SEX_CONFLICT] == pytest.approx(men * women / (known * (known - 1) / 2), rel=1e-12)
+
+
+def test_u_sample_is_ours_seeded_and_whole_below_the_cap() -> None:
+    ids = pd.Series([f"r{i:04d}" for i in range(300)])
+    assert (u_sample(ids, seed=1) == np.arange(300)).all()  # 44,850 pairs: all of them
+    sample = u_sample(ids, seed=1, max_pairs=1000)
+    assert len(sample) == 45 and 45 * 44 / 2 <= 1000 < 46 * 45 / 2
+    # The same records whatever the order they come in; another seed, other records.
+    shuffled = ids.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    assert set(ids[sample]) == set(shuffled[u_sample(shuffled, seed=1, max_pairs=1000)])
+    assert set(ids[sample]) != set(ids[u_sample(ids, seed=2, max_pairs=1000)])
+
+
+def test_the_backends_hash_decides_nothing_in_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Splink hashes record ids with the backend's own hash to sample records for u and to
+    cut them into chunks; Spark's hash is not DuckDB's. DuckDB with another hash stands in
+    for Spark here: the model and the persons must not change. u's sample is capped low
+    (the path every input over 3,162 records takes); with Splink's sample (stop 33) the two
+    hashes gave u on different records. SYNTHETIC lists (test_linkage_link.py).
+    """
+    monkeypatch.setattr(run, "U_MAX_PAIRS", 10_000)  # 141 of 375 records
+    records = synthetic_lists().drop(columns=["pid"])
+    first = link(records)
+    monkeypatch.setattr(DuckDBDialect, "hash_function_expression",
+                        lambda self, column: f"hash(({column}) || '#another hash')")
+    second = link(records)
+    assert first.stats["u_sample_records"] == 141
+    assert first.model == second.model
+    assert first.clusters.equals(second.clusters)

@@ -7,14 +7,16 @@ decisions are passed back in on every run, so they survive re-runs.
 Training, in order: the prior probability of a match from deterministic rules,
 each record counted at most once per list (:func:`model.prior_from_rules`), save
 on a list the scoring finds full of duplicates (then trained and scored again);
-u by random sampling (seeded); m by EM twice, on blocks that leave the other
-half of the comparisons free; then, with enough human "same" labels, m from the
-labels as one more estimate (Splink averages it with the EM estimates).
+u from every pair of a seeded sample of records (:func:`u_sample`); m by EM, in
+sessions on blocks that leave the other comparisons free; then, with enough human
+"same" labels, m from the labels as one more estimate (Splink averages it with the EM estimates).
 
 Determinism: the same records (by ``record_id``), labels and settings give the
 same result on every run and machine. Records are put in ``record_id`` order
-first; Splink samples by hashing ``record_id`` with the seed (u and, on large
-inputs, EM); DuckDB trains on one thread, so its floating-point sums add up in
+first; u is counted on records chosen by a seeded hash of ``record_id`` computed
+here, not by the backend (:func:`u_sample`), so DuckDB and Spark train on the same
+pairs (above 50,000 records EM trains on a sample Splink draws by the backend's own
+hash: there they differ); DuckDB trains on one thread, so its floating-point sums add up in
 one order; trained m and u are rounded to :data:`PARAMETER_DIGITS` significant
 digits and match weights to :data:`WEIGHT_DECIMALS` decimals before any
 threshold, so the last bits of a sum (Spark's partial sums, another CPU's
@@ -24,6 +26,8 @@ ids. Callers that hold random ids (the store) pass keys the same in every home.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import logging
 import math
 import os
@@ -293,6 +297,14 @@ def _db_api(
     raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
 
 
+def _fresh_api(db_api: Any, con: Any, backend: Backend, records: int) -> Any:
+    """A second Splink API on the same session (Spark) or connection ``con`` (DuckDB),
+    with its own cache."""
+    if backend == "spark":
+        return spark_api(db_api.spark, records)
+    return DuckDBAPI(connection=con)
+
+
 @contextmanager
 def _one_thread(con: Any) -> Iterator[None]:
     """DuckDB on one thread: training's sums then add up in one order on every run."""
@@ -327,21 +339,50 @@ def _register(db_api: Any, backend: Backend, frame: pd.DataFrame, name: str) -> 
     return db_api.register(frame, dataset_display_name=name, table_name=unique)
 
 
-def estimate_u(linker: Linker, n_records: int, seed: int) -> None:
-    """Set ``linker``'s u probabilities from every pair of a seeded sample of records.
+#: Most record pairs u is counted on: every pair of a sample of records, here up to 3,162.
+U_MAX_PAIRS = 5_000_000
 
-    Splink's default stops at a 1% probe once each level has 100 pairs, so a rare
-    level's u (different sex, another province) would rest on some thirty records,
-    chosen by each backend's own hash: noisy on one backend and different between
-    DuckDB and Spark. Every pair of the sample (at most 5e6) is counted instead, in
-    Splink's ten chunks (one chunk gives the same u but holds 1 GiB more at 5e6 pairs).
+
+def u_sample(record_ids: pd.Series, seed: int, max_pairs: float | None = None) -> np.ndarray:
+    """Positions, in order, of the records whose every pair u is counted on.
+
+    Every record when all pairs fit in ``max_pairs`` (:data:`U_MAX_PAIRS`); else the
+    ``k`` records (``k`` the most whose pairs fit) of smallest seeded hash of
+    ``record_id`` (pandas' SipHash, ties by ``record_id``): the same records on DuckDB
+    and Spark, and in every home that passes the same keys, whatever their order.
+    Splink's own sample hashed the id with each backend's hash (DuckDB's 64-bit
+    ``hash``, Spark's 32-bit Murmur3), so the two trained u on different people.
     """
-    all_pairs = n_records * (n_records - 1) / 2
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(5e6, max(1e4, all_pairs)),
-        seed=seed,
+    n = len(record_ids)
+    cap = U_MAX_PAIRS if max_pairs is None else max_pairs
+    k = int((1 + math.isqrt(1 + 8 * int(cap))) // 2)  # k (k - 1) / 2 <= cap
+    if n <= k:
+        return np.arange(n)
+    ids = record_ids.astype(str).to_numpy(dtype=object)
+    key = hashlib.sha256(f"dadkhahi-u-sample-{seed}".encode()).hexdigest()[:16]
+    hashes = pd.util.hash_array(ids, hash_key=key, categorize=False)
+    return np.sort(np.lexsort((ids, hashes))[:k])
+
+
+def estimate_u(settings: Any, sample: Any, n_sample: int) -> dict[str, Any]:
+    """The model ``settings`` with u counted over every pair of ``sample`` (registered).
+
+    ``sample`` holds the records :func:`u_sample` chose (``n_sample`` of them). Splink
+    is asked for at least all their pairs, so it samples nothing itself, and with
+    ``min_count_per_level=None`` it reads every chunk: its default stops at a 1% probe
+    once each level has 100 pairs, and a rare level's u (different sex, another
+    province) then rested on some thirty records. Splink still cuts the right-hand
+    side into ten chunks by the backend's hash (one chunk gives the same u but holds
+    1 GiB more at 5e6 pairs); that decides only the order in which whole-number counts
+    are added, which changes no sum, so u is the same on every backend.
+    """
+    sampler = Linker(sample, settings, log_level=logging.WARNING)
+    sampler.training.estimate_u_using_random_sampling(
+        max_pairs=float(max(1e4, n_sample * n_sample)),
         min_count_per_level=None,
     )
+    model: dict[str, Any] = sampler.misc.save_model_to_json()
+    return model
 
 
 def _train(
@@ -350,10 +391,9 @@ def _train(
     labels: pd.DataFrame | None,
     db_api: Any,
     backend: Backend,
-    seed: int,
 ) -> Linker:
-    """Train ``linker`` in place where possible; returns the linker to carry on with."""
-    estimate_u(linker, n_records, seed)
+    """Train ``linker`` (its u set) in place where possible; returns the linker to carry
+    on with."""
     # On a large input EM needs a sample, not every blocked pair.
     em_pairs = 2e6 if n_records > 50_000 else None
     table = linker._input_tables_dict
@@ -489,7 +529,7 @@ def _train_and_score(
     n_records: int,
     labels: pd.DataFrame | None,
     backend_api: tuple[Any, Any, Backend],
-    seed: int,
+    u_model: dict[str, Any],
     threshold: float,
     review_band: tuple[float, float],
     review_limit: int,
@@ -497,12 +537,17 @@ def _train_and_score(
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """Train the model with ``prior`` and score: the model, the pairs that can link and
     the least certain weaker ones in the review band. Adds its times to ``stats``.
+
+    ``u_model``: the settings with u trained (:func:`estimate_u`); u does not depend on
+    the prior, so each scoring starts from the same u.
     """
     db_api, con, backend = backend_api
-    trainer = Linker(table, model_settings(prior), log_level=logging.WARNING)
+    settings = copy.deepcopy(u_model)
+    settings["probability_two_random_records_match"] = prior
+    trainer = Linker(table, settings, log_level=logging.WARNING)
     tick = time.perf_counter()
     with _one_thread(con):
-        trainer = _train(trainer, n_records, labels, db_api, backend, seed)
+        trainer = _train(trainer, n_records, labels, db_api, backend)
         model = _floored(trainer.misc.save_model_to_json())
     linker = Linker(table, model, log_level=logging.WARNING)
     stats["seconds_training"] = stats.get("seconds_training", 0.0) + time.perf_counter() - tick
@@ -560,7 +605,7 @@ def link(
     ``labels``: human decisions, columns ``record_id_l``,
     ``record_id_r``, ``decision`` ("same"/"different"); they train the model and
     override it in clustering. ``threshold``: match probability at which a pair links.
-    ``seed``: seeds Splink's sampling (u probabilities; EM pairs on large inputs).
+    ``seed``: seeds the sample of records u is counted on (:func:`u_sample`).
     ``within_list_constraint``: a cluster holds two records of one list only when
     those two link at ``duplicate_threshold``, for every list where at most
     ``max_duplicate_share`` of the records have a near-certain duplicate (see
@@ -581,6 +626,17 @@ def link(
     stats["seconds_features"] = time.perf_counter() - started
     with _db_api(backend, spark, memory_limit, len(features), verbose) as (db_api, con):
         table = _register(db_api, backend, features, "records")
+        # u from the records our own key chose (u_sample), the same on every backend;
+        # through an API of its own, so nothing Splink caches for the sample (its
+        # tables are named by their role, not their input) serves the whole input.
+        tick = time.perf_counter()
+        sample = u_sample(features["record_id"], seed)
+        u_api = _fresh_api(db_api, con, backend, len(features))
+        u_table = _register(u_api, backend, features.iloc[sample], "u_sample")
+        with _one_thread(con):
+            u_model = estimate_u(model_settings(), u_table, len(sample))
+        stats["u_sample_records"] = float(len(sample))
+        stats["seconds_training"] = time.perf_counter() - tick
         # The prior is counted here, not by Splink: Splink counts every pair its
         # rules find, which namesakes inflate (see model.prior_from_rules). A list the
         # scoring finds full of duplicates (a list being deduplicated, which the
@@ -591,7 +647,7 @@ def link(
         for scoring in range(1, MAX_SCORINGS + 1):
             prior = prior_from_rules(features, repeating=repeating)
             model, pairs, weak = _train_and_score(
-                table, prior, len(features), checked, (db_api, con, backend), seed,
+                table, prior, len(features), checked, (db_api, con, backend), u_model,
                 threshold, review_band, review_limit, stats)
             stats["scorings"] = float(scoring)
             if not within_list_constraint:
