@@ -27,6 +27,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -75,6 +76,47 @@ def blocking_recall(df: pd.DataFrame) -> tuple[int, int, int]:
     sizes = df["true_person_id"].value_counts()
     true_pairs = int((sizes * (sizes - 1) // 2).sum())
     return true_pairs, int(found), int(total)
+
+
+def _parameters(model: dict[str, Any], key: str) -> dict[tuple[str, int], float]:
+    return {(c["output_column_name"], i): float(level[key])
+            for c in model["comparisons"]
+            for i, level in enumerate(c["comparison_levels"])
+            if not level.get("is_null_level") and level.get(key) is not None}
+
+
+def backend_differences(spark: Any, duck: Any) -> list[str]:
+    """Where two runs of ``link`` (Spark, DuckDB) differ: persons (as sets of record ids),
+    prior, u and m (how many levels, the largest relative gap), kept pairs and weights."""
+    def persons(result: Any) -> set[frozenset[str]]:
+        groups = result.clusters.groupby("cluster_id")["record_id"].apply(frozenset)
+        return set(groups)
+
+    ours, theirs = persons(spark), persons(duck)
+    lines = [f"persons {len(ours):,} / {len(theirs):,}; records in clusters not shared: "
+             f"{sum(map(len, ours - theirs)):,} / {sum(map(len, theirs - ours)):,}",
+             f"prior {spark.model['probability_two_random_records_match']} / "
+             f"{duck.model['probability_two_random_records_match']}"]
+    for key in ("u_probability", "m_probability"):
+        a, b = _parameters(spark.model, key), _parameters(duck.model, key)
+        gaps = {level: abs(a[level] - b[level]) / max(abs(b[level]), 1e-300)
+                for level in a.keys() & b.keys()
+                if a[level] != b[level]}
+        worst = max(gaps, key=lambda level: gaps[level], default=None)
+        lines.append(f"{key[0]}: {len(gaps)} of {len(b)} levels differ"
+                     + ("" if worst is None else
+                        f", most {gaps[worst]:.3g} relative at {worst}: {a[worst]} / {b[worst]}"))
+    keys = ["record_id_l", "record_id_r"]
+    weights = spark.pairs.merge(duck.pairs, on=keys, how="outer", suffixes=("_s", "_d"),
+                                indicator=True)
+    both = weights[weights["_merge"] == "both"]
+    gap = (both["match_weight_s"] - both["match_weight_d"]).abs()
+    lines.append(f"kept pairs {len(spark.pairs):,} / {len(duck.pairs):,}, "
+                 f"{int((weights['_merge'] == 'left_only').sum()):,} Spark's only, "
+                 f"{int((weights['_merge'] == 'right_only').sum()):,} DuckDB's only; "
+                 f"{int((gap > 0).sum()):,} of {len(both):,} common weights differ "
+                 f"(most {gap.max() if len(gap) else 0.0:.4g} bits)")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         duck = link(records, **options)
         same = result.clusters.equals(duck.clusters)
         print(f"  duckdb: {time.perf_counter() - tick:.1f} s; clusters identical to spark: {same}")
+        for line in backend_differences(result, duck):
+            print(f"  {line}")
         if not same:
             return 1
     if not args.no_diagnostics:

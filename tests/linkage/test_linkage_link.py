@@ -313,8 +313,10 @@ def test_namesakes_do_not_train_different_names_into_a_match() -> None:
 
 # Spark against DuckDB on the whole synthetic set (two Spark runs, 6-7 min on two
 # cores) is a benchmark now: benchmarks/linkage/bench_dadkhahi.py --backend spark
-# --same-as-duckdb. make test runs Spark once, from the command line, on a tiny input
-# (tests/cli/test_cli_link_spark.py).
+# --same-as-duckdb (which prints where the two differ). make test starts one small Spark
+# session (tests/linkage/test_linkage_spark_session.py) and links on DuckDB with another
+# hash standing in for Spark's (test_linkage_training.py); the whole Spark runs against
+# DuckDB are opt-in (tests/linkage/test_linkage_spark_link.py, tests/cli/test_cli_link_spark.py).
 
 
 def test_spark_is_sized_for_its_input() -> None:
