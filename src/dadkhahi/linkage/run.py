@@ -20,8 +20,10 @@ hash: there they differ); DuckDB trains on one thread, so its floating-point sum
 one order; trained m and u are rounded to :data:`PARAMETER_DIGITS` significant
 digits and match weights to :data:`WEIGHT_DECIMALS` decimals before any
 threshold, so the last bits of a sum (Spark's partial sums, another CPU's
-``log2``) cannot move a pair across a threshold. Every tie-break uses record
-ids. Callers that hold random ids (the store) pass keys the same in every home.
+``log2``) move a pair across a threshold only when it sits there to the last
+digits. What may still differ between DuckDB and Spark: docs/ARCHITECTURE.md
+("DuckDB and Spark"). Every tie-break uses record ids. Callers that hold random
+ids (the store) pass keys the same in every home.
 """
 
 from __future__ import annotations
