@@ -8,7 +8,7 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from dadkhahi.access.grants import grant
 from dadkhahi.access.policy import Principal, Role
@@ -24,6 +24,7 @@ from dadkhahi.intake.erasure import erase_source
 from dadkhahi.intake.sources import register_source
 from dadkhahi.services import facts
 from dadkhahi.store import schema as s
+from dadkhahi.store.db import make_engine
 from dadkhahi.store.migrate import HEAD_REVISION, current_revision, upgrade
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
@@ -181,3 +182,91 @@ def test_a_home_with_acts_to_raise_is_not_upgraded_without_its_keys(store: Store
         upgrade(store.engine)
     assert current_revision(store.engine) == "0003"
     assert _level(store, ids["told"])[0] == "restricted"
+
+
+def _at_an_older_0001(store: Store) -> None:
+    """The home as an early edit of 0001 built it (before d70a0c9, stamped 0001), lacking
+    what later edits added (as in test_store_migrations: e.g. ``acts.date_text``, which
+    the raise copies into its event, and the ``fulltext_state`` table)."""
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        conn.execute(text("DROP TABLE fulltext_state"))
+        conn.execute(text("ALTER TABLE acts DROP COLUMN date_text"))
+        conn.execute(text("ALTER TABLE claims DROP COLUMN date_text"))
+
+
+def _events(store: Store) -> list[str]:
+    e = s.ledger_events.c
+    with store.reading() as conn:
+        return list(conn.execute(select(e.type).order_by(e.idx)).scalars())
+
+
+def test_a_home_of_an_older_0001_gets_its_columns_before_its_acts_are_raised(
+        store: Store) -> None:
+    """A home stamped 0001 is completed from the declared tables (``complete_from_
+    declared``) before 0004 reads its acts and writes the ledger: it was done after the
+    whole upgrade, so 0004 read ``acts.date_text`` before it existed and the home did not
+    open. The raised act carries the date text the ledger holds (filled back first)."""
+    ids = _told_the_old_way(store)
+    _at_an_older_0001(store)
+    home, size = store.home, store.size()
+    store.engine.dispose()
+
+    store = Store.open(home)
+    try:
+        assert store.upgraded_from == "0001"
+        assert current_revision(store.engine) == HEAD_REVISION
+        told = _level(store, ids["told"])
+        assert told[0] == "protected" and "MRK" not in told[1] and told[2] is not None
+        assert _level(store, ids["listed"])[0] == "restricted"
+        e = s.ledger_events.c
+        with store.reading() as conn:
+            listed = json.loads(conn.execute(select(e.body).where(
+                e.type == "act.raised").order_by(e.idx).limit(1)).scalar_one())["data"]
+            dated = conn.execute(select(s.acts.c.date_text).where(
+                s.acts.c.id == ids["listed"])).scalar_one()
+        assert listed["id"] == ids["listed"] and listed["date_text"] == WHEN.text == dated
+        assert store.size() == size + 2
+        _verified(store)
+    finally:
+        store.engine.dispose()
+
+
+def test_an_upgrade_failing_in_0004_leaves_the_home_at_its_revision_and_its_ledger(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charter: a crash in the middle of a write leaves the store and the ledger
+    consistent. 0004 fails after its events are appended (at the checkpoint's signing):
+    the whole upgrade, 0002's and the completion's schema changes included, is undone, and
+    the next open upgrades the home."""
+    from dadkhahi.store import ledger_log
+
+    ids = _told_the_old_way(store)
+    _at_an_older_0001(store)
+    home, events = store.home, _events(store)
+    with store.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("acts")}
+        tables = set(inspect(conn).get_table_names())
+    store.engine.dispose()
+
+    def crash(*_: object, **__: object) -> None:
+        raise RuntimeError("SYNTHETIC crash while signing")
+
+    with monkeypatch.context() as crashing, pytest.raises(RuntimeError, match="SYNTHETIC"):
+        crashing.setattr(ledger_log, "sign_checkpoint", crash)
+        Store.open(home)
+    engine = make_engine(home.database_url())
+    try:
+        assert current_revision(engine) == "0001"
+        with engine.connect() as conn:
+            assert {c["name"] for c in inspect(conn).get_columns("acts")} == columns
+            assert set(inspect(conn).get_table_names()) == tables
+    finally:
+        engine.dispose()
+    reopened = Store.open(home)
+    try:
+        assert _events(reopened)[:len(events)] == events
+        assert _events(reopened)[len(events):] == ["act.raised", "act.raised"]
+        assert _level(reopened, ids["told"])[0] == "protected"
+        _verified(reopened)
+    finally:
+        reopened.engine.dispose()

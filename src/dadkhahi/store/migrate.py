@@ -62,6 +62,12 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
 HEAD_REVISION = "0004"
+#: Where a home stamped 0001 is completed from the declared tables
+#: (:func:`complete_from_declared`): the last revision before the first that reads rows
+#: and writes the ledger (0004), which must find every column the code declares. A later
+#: revision that changes the schema must look before it adds (as 0002 and 0003 do): a
+#: home from 0001 already has what the declared tables hold when it runs.
+COMPLETED_AT = "0003"
 #: PostgreSQL advisory lock key held while a database is migrated (any fixed number
 #: unused elsewhere: the bytes of "dadkhahi" read as a signed 64-bit integer).
 UPGRADE_LOCK = int.from_bytes(b"dadkhahi", "big", signed=True)
@@ -191,9 +197,11 @@ def complete_from_declared(conn: Connection) -> list[str]:
 
     Only for homes that were stamped 0001: 0001 was edited in place until d70a0c9
     (stop 32), so a home built before then holds an earlier 0001, lacking what later
-    edits added, and no revision can know which. At the head the declared tables are
-    the head's schema (``tests/store/test_store_migrations.py``), so they say what is
-    missing. What cannot be added in place (a required column) is refused in one line.
+    edits added, and no revision can know which. Run at :data:`COMPLETED_AT`, before
+    the revisions that read rows and write the ledger: the declared tables are the
+    head's schema (``tests/store/test_store_migrations.py``) and no revision since
+    :data:`COMPLETED_AT` changes a table, so they say what is missing. What cannot be
+    added in place (a required column) is refused in one line.
     """
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
@@ -273,7 +281,10 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
             return None
         _refuse_unknown(cfg, revision)
         cfg.attributes.update(connection=conn, keys=keys, signer=signer)
-        command.upgrade(cfg, "head")
         if revision == "0001":
+            # Completed before any revision reads the rows or writes the ledger (0004
+            # copies every column of an act into its event): all in this transaction.
+            command.upgrade(cfg, COMPLETED_AT)
             complete_from_declared(conn)
+        command.upgrade(cfg, "head")
     return str(revision)
