@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import sys
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Connection, MetaData, Table, insert, inspect
@@ -80,3 +82,18 @@ def lay_home_0001(home: Home, backend: str) -> Rows:
     for path in [home.path, *home.path.rglob("*")]:  # owner-only, as a home is kept
         path.chmod(0o700 if path.is_dir() else 0o600)
     return rows
+
+
+def run_status(home: Home, monkeypatch: pytest.MonkeyPatch,
+               capsys: pytest.CaptureFixture[str]) -> tuple[object, str, str]:
+    """``dadkhahi --home HOME status`` as the command line runs it (the home opened, so
+    upgraded, by it): its exit code, stdout and stderr. ``sys.argv`` stays set for a
+    further ``run()``."""
+    from dadkhahi.cli.main import run
+
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.setattr(sys, "argv", ["dadkhahi", "--home", str(home.path), "status"])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    out, err = capsys.readouterr()
+    return exited.value.code, out, err

@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 import pytest
+from old_homes import run_status
 from sqlalchemy import inspect, select, text
 
 from dadkhahi.access.grants import grant
@@ -25,7 +26,7 @@ from dadkhahi.intake.sources import register_source
 from dadkhahi.services import facts
 from dadkhahi.store import schema as s
 from dadkhahi.store.db import make_engine
-from dadkhahi.store.migrate import HEAD_REVISION, current_revision, upgrade
+from dadkhahi.store.migrate import HEAD_REVISION, Upgraded, current_revision, upgrade
 from dadkhahi.store.store import Store
 from dadkhahi.store.verify import verify_ledger
 
@@ -117,7 +118,7 @@ def test_an_old_act_is_raised_to_its_source_s_level_and_erased_with_it(
     try:
         told, listed, level = (_level(store, ids[k]) for k in ("told", "listed", "level"))
         assert told[0] == "protected" and "MRK" not in told[1] and told[2] is not None
-        assert store.upgraded_from == "0003"
+        assert store.upgraded == Upgraded("0003", acts_raised=2, acts_protected=1)
         assert current_revision(store.engine) == HEAD_REVISION
         assert listed[0] == "restricted" and level[0] == "restricted"
         e = s.ledger_events.c
@@ -270,3 +271,24 @@ def test_an_upgrade_failing_in_0004_leaves_the_home_at_its_revision_and_its_ledg
         _verified(reopened)
     finally:
         reopened.engine.dispose()
+
+
+def test_the_command_opening_the_home_says_how_many_acts_it_raised_and_nothing_of_them(
+        store: Store, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One line on stderr after the upgrade's own: how many acts were raised, how many to
+    protected and who may read those now (the grant's command); no ID, no words."""
+    ids = _told_the_old_way(store)
+    _at_0003(store)
+    home = store.home
+    store.engine.dispose()
+    code, _, err = run_status(home, monkeypatch, capsys)
+    assert code in (0, None), err
+    assert err.strip().splitlines() == [
+        f"note: this home's database was upgraded from schema revision 0003 to "
+        f"{HEAD_REVISION} (this version of dadkhahi's)",
+        "note: the upgrade raised 2 act(s) recorded less protected than the sources their "
+        "accounts cite to those sources' level; 1 of them now protected, readable only by "
+        "users granted them (dadkhahi users grant NAME ACT_ID)"], err
+    assert not any(v in err for v in ids.values()) and "MRK" not in err
+    assert run_status(home, monkeypatch, capsys)[2] == ""  # opened again: nothing said

@@ -17,7 +17,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from old_homes import frozen_names, lay_home_0001, names
+from old_homes import frozen_names, lay_home_0001, names, run_status
 from sqlalchemy import (
     Connection,
     Engine,
@@ -306,12 +306,8 @@ def test_dadkhahi_upgrades_an_old_home_it_opens_and_refuses_a_newer_one(
 
     home = Home(tmp_path / "home")
     lay_home_0001(home, backend)
-    monkeypatch.setenv("COLUMNS", "300")
-    monkeypatch.setattr(sys, "argv", ["dadkhahi", "--home", str(home.path), "status"])
-    with pytest.raises(SystemExit) as exited:
-        run()
-    out, err = capsys.readouterr()
-    assert exited.value.code in (0, None), err
+    code, out, err = run_status(home, monkeypatch, capsys)
+    assert code in (0, None), err
     assert err.strip().splitlines() == [  # said once, on stderr (stdout stays the report)
         f"note: this home's database was upgraded from schema revision 0001 to "
         f"{HEAD_REVISION} (this version of dadkhahi's)"], err

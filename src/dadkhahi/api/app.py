@@ -142,9 +142,11 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     app.state.store = store or Store.open(home)
     if app.state.store.mode_fixes:
         log.warning("%s", mode_warning(app.state.store.mode_fixes))
-    if app.state.store.upgraded_from:
-        log.warning("the home's database was upgraded from schema revision %s",
-                    app.state.store.upgraded_from)
+    if app.state.store.upgraded:
+        done = app.state.store.upgraded
+        log.warning("the home's database was upgraded from schema revision %s; %d act(s) "
+                    "raised to their sources' level, %d of them to protected", done.revision,
+                    done.acts_raised, done.acts_protected)
     clear_stale_uploads(home)
     sessions.purge_expired(app.state.store, settings.session_idle)
     app.state.settings = settings

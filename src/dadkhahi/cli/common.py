@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from dadkhahi.store.home import Home
+    from dadkhahi.store.migrate import Upgraded
     from dadkhahi.store.store import Store
 
 
@@ -148,17 +149,28 @@ def open_store() -> Store:
     if store.mode_fixes:
         err_console.print(f"[yellow]warning:[/yellow] {mode_warning(store.mode_fixes)}",
                           highlight=False, soft_wrap=True)
-    if store.upgraded_from:
-        err_console.print(upgrade_note(store.upgraded_from), highlight=False, soft_wrap=True)
+    if store.upgraded:
+        for line in upgrade_notes(store.upgraded):
+            err_console.print(line, highlight=False, soft_wrap=True)
     return store
 
 
-def upgrade_note(revision: str) -> str:
-    """What a command says when opening the home upgraded its database."""
+def upgrade_notes(done: Upgraded) -> list[str]:
+    """What a command says when opening the home upgraded its database: the revisions,
+    and the acts raised to their sources' level (counts only: which acts is for those
+    granted them to see)."""
     from dadkhahi.store.migrate import HEAD_REVISION
 
-    return (f"note: this home's database was upgraded from schema revision {revision} to "
-            f"{HEAD_REVISION} (this version of dadkhahi's)")
+    said = [f"note: this home's database was upgraded from schema revision {done.revision} "
+            f"to {HEAD_REVISION} (this version of dadkhahi's)"]
+    if done.acts_raised:
+        protected = (f"; {done.acts_protected} of them now protected, readable only by "
+                     "users granted them (dadkhahi users grant NAME ACT_ID)"
+                     if done.acts_protected else "")
+        said.append(f"note: the upgrade raised {done.acts_raised} act(s) recorded less "
+                    "protected than the sources their accounts cite to those sources' "
+                    f"level{protected}")
+    return said
 
 
 def ask_passphrase() -> str:

@@ -21,6 +21,7 @@ database, its backups and anything exported before keep them (docs/ARCHITECTURE.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -109,4 +110,15 @@ def raise_told_acts(conn: Connection, keys: Callable[[], KeyRing] | None,
     return len(found)
 
 
-__all__ = ["ACTOR", "acts_to_raise", "raise_told_acts"]
+def raised_since(conn: Connection, since: int) -> tuple[int, int]:
+    """How many acts the ``act.raised`` events from ledger index ``since`` on raised, and
+    how many of them to protected (the level is a clear field of the event): what the
+    upgrade that wrote them tells the one opening the home. Their bodies are read (a
+    handful, once per home); no column holds an event's level."""
+    e = s.ledger_events.c
+    levels = [json.loads(body)["data"]["sensitivity"] for body in conn.execute(
+        select(e.body).where(e.type == "act.raised", e.idx >= since)).scalars()]
+    return len(levels), levels.count(str(Sensitivity.PROTECTED))
+
+
+__all__ = ["ACTOR", "acts_to_raise", "raise_told_acts", "raised_since"]

@@ -30,6 +30,7 @@ columns)``), so an upgraded home answers as a home built anew from the same ledg
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -43,13 +44,14 @@ from sqlalchemy import (
     String,
     Table,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.exc import DBAPIError
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.store.db import write_transaction
-from dadkhahi.store.schema import metadata
+from dadkhahi.store.schema import ledger_head, metadata
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -247,15 +249,28 @@ def complete_from_declared(conn: Connection) -> list[str]:
     return made
 
 
+@dataclass(frozen=True)
+class Upgraded:
+    """What opening a home changed in it, for the one who opens it (counts only)."""
+
+    #: The schema revision the database was at.
+    revision: str
+    #: Acts the upgrade raised to their sources' level (0004), and how many of them to
+    #: protected (now readable only by those granted them).
+    acts_raised: int = 0
+    acts_protected: int = 0
+
+
 def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
-            signer: Callable[[], NoteSigner] | None = None) -> str | None:
+            signer: Callable[[], NoteSigner] | None = None) -> Upgraded | None:
     """Bring the database schema to the newest migration (no-op when current).
 
     An empty database is built at the newest schema directly (:func:`create_at_head`);
     a database holding tables is migrated by Alembic, from whatever revision it is at
     (every command opens a home through here: an older home is upgraded as it is
     opened). A database at a revision newer than this code's is refused (UserError).
-    Returns the revision a migrated database was at (None when nothing was migrated).
+    Returns the revision a migrated database was at and the acts it raised (None when
+    nothing was migrated).
     ``keys`` and ``signer``: the home's (``Store.open``), for a revision that writes the
     ledger (0004: ``store.act_levels``); asked for only when it has something to write.
     """
@@ -280,6 +295,7 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
         if revision == HEAD_REVISION:
             return None
         _refuse_unknown(cfg, revision)
+        size = conn.execute(select(ledger_head.c.size)).scalar() or 0
         cfg.attributes.update(connection=conn, keys=keys, signer=signer)
         if revision == "0001":
             # Completed before any revision reads the rows or writes the ledger (0004
@@ -287,4 +303,7 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
             command.upgrade(cfg, COMPLETED_AT)
             complete_from_declared(conn)
         command.upgrade(cfg, "head")
-    return str(revision)
+        from dadkhahi.store.act_levels import raised_since
+
+        raised, protected = raised_since(conn, size)
+    return Upgraded(str(revision), raised, protected)

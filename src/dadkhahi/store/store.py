@@ -39,7 +39,7 @@ from dadkhahi.store.db import (
     write_transaction,
 )
 from dadkhahi.store.home import AskPassphrase, Home
-from dadkhahi.store.migrate import require_rum, upgrade
+from dadkhahi.store.migrate import Upgraded, require_rum, upgrade
 from dadkhahi.store.projection import OpBuffer, project
 from dadkhahi.store.sealed import ROOT_KEY_ID, KeyRing
 
@@ -181,8 +181,13 @@ class Store:
         self.blobs = BlobStore(home.blob_dir)
         #: Paths of the home that others could read when it was opened (now put right).
         self.mode_fixes: list[str] = []
-        #: The schema revision the database was at when opening it upgraded it (else None).
-        self.upgraded_from: str | None = None
+        #: What opening the home upgraded (its schema revision, the acts raised), or None.
+        self.upgraded: Upgraded | None = None
+
+    @property
+    def upgraded_from(self) -> str | None:
+        """The schema revision the database was at when opening it upgraded it (else None)."""
+        return self.upgraded.revision if self.upgraded else None
 
     @classmethod
     def open(cls, home: Home, ask: AskPassphrase | None = None) -> Store:
@@ -197,8 +202,8 @@ class Store:
         store = cls(home, ask=ask)
         store.mode_fixes = fixes
         # The keys and signer are read only if a revision writes the ledger (0004).
-        store.upgraded_from = upgrade(store.engine, keys=lambda: store.keys,
-                                      signer=lambda: store.signer)
+        store.upgraded = upgrade(store.engine, keys=lambda: store.keys,
+                                 signer=lambda: store.signer)
         return store
 
     @classmethod
