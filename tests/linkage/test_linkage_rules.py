@@ -28,12 +28,14 @@ from dadkhahi.linkage.model import (
     DEATH_CONFLICT,
     FAMILY_UNLIKE,
     FATHER_CONFLICT,
+    GIVEN_CONFLICT,
     PREDICTION_BLOCKING,
     PROVINCE_NULL,
     SEX_CONFLICT,
     blocking_keys,
     joined_label,
     model_settings,
+    near_label,
 )
 
 _TF_COLUMNS = ("given_canon", "given_skel", "family_canon", "family_skel", "father_canon",
@@ -172,6 +174,24 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                            {"given_name": "Mohammad", "family_name": "Karimi"}),
     "given_known_different": ({"given_name": "Mohammad", "family_name": "Karimi"},
                               {"given_name": "Mahmoud", "family_name": "Karimi"}),
+    # A one-letter slip in a known given name, against that name: Latin, Persian (two
+    # letters swapped, a confusable letter), and in one word of a compound.
+    **{f"given_slip_{k}": ({"given_name": a, "family_name": "Karimi"},
+                           {"given_name": b, "family_name": "Karimi"})
+       for k, (a, b) in enumerate([("Mohammad", "Mohamma"), ("مهدی", "مدهی"),
+                                   ("بتول", "بپول"), ("Mohammad Ali", "Mohamma Ali"),
+                                   ("Reza", "زضا")])},
+    # Known names one letter apart are two names (حسن / حسین); a word one slip from two
+    # known names (Hamd: Hamed, Hamid) is read as neither.
+    "given_known_one_letter_apart": ({"given_name": "حسن", "family_name": "Karimi"},
+                                     {"given_name": "حسین", "family_name": "Karimi"}),
+    "given_slip_skeleton": ({"given_name": "محمد", "family_name": "Karimi"},
+                            {"given_name": "Mohmmad", "family_name": "Karimi"}),
+    # Two names the table lacks, each one slip from Ali: not one name.
+    "given_slips_of_one_name": ({"given_name": "Amy", "family_name": "Karimi"},
+                                {"given_name": "Abby", "family_name": "Karimi"}),
+    "given_slip_ambiguous": ({"given_name": "Hamid", "family_name": "Karimi"},
+                             {"given_name": "Hamd", "family_name": "Karimi"}),
     # A compound the lexicon does not know, its parts joined by ZWNJ, against its first
     # part alone: split at the ZWNJ it begins with that part, as it does written with a space.
     **{f"zwnj_unknown_{k}": ({"given_name": g, "family_name": "Karimi"},
@@ -194,6 +214,15 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                     {"full_name": "علی خسرو شاهی"}),
     "moved_split_latin": ({"given_name": "Mohammad Ali", "family_name": "Karimi"},
                           {"given_name": "Mohammad", "family_name": "Ali Karimi"}),
+    # A moved split with a slip: "Reda" is no known name, so the parser ends the given
+    # name before it; "پوژ" is پور with ر read as ژ.
+    "moved_split_slip": ({"given_name": "Alireza", "family_name": "Mohammadi"},
+                         {"full_name": "Ali Reda Mohammadi"}),
+    "moved_split_slip_persian": ({"given_name": "مهدی", "family_name": "محمدپور"},
+                                 {"full_name": "مهدي محمد پوژ"}),
+    # One letter apart and the family name the same: two names, not a moved split.
+    "one_letter_not_split": ({"given_name": "Ahmad", "family_name": "Karimi"},
+                             {"given_name": "Ahmadi", "family_name": "Karimi"}),
     # Hassan and Hossein again: both names run together agree letter for letter, but the
     # given names are two known names, not one split elsewhere.
     "joined_but_not_split": ({"given_name": "Hassan", "family_name": "Karimi"},
@@ -278,6 +307,26 @@ def test_compound_given_name_and_its_first_part_are_a_prefix_not_a_match(
     # Parts joined by ZWNJ are parts, as with a space (the lexicon knows neither word).
     for case in ("zwnj_unknown_0", "zwnj_unknown_1"):
         assert found[case]["given_name"] == "one given_name begins with the other", case
+
+
+# --- a slip in a known given name against two known names ---
+
+def test_a_slip_in_a_known_given_name_is_that_name_not_a_conflict(
+    found: dict[str, dict[str, str]],
+) -> None:
+    # Mohammad / Mohamma fell to Jaro-Winkler, مهدی / مدهی and بتول / بپول to "nothing
+    # alike" (short skeletons): a misspelt known name is that name after one slip.
+    for case in [c for c in CASES if c.startswith("given_slip_") and c[-1].isdigit()]:
+        assert found[case]["given_name"] == near_label("given_name"), case
+    # Before the skeleton levels: a slip that keeps the skeleton is that name too.
+    assert found["given_slip_skeleton"]["given_name"] == near_label("given_name")
+    # Two known names stay a conflict, even one letter apart; an ambiguous slip is no
+    # known name.
+    assert found["given_known_different"]["given_name"] == GIVEN_CONFLICT
+    assert found["given_known_one_letter_apart"]["given_name"] == GIVEN_CONFLICT
+    assert found["given_slip_ambiguous"]["given_name"] != near_label("given_name")
+    # Nor are two unknown words that are each one slip from the same known name.
+    assert found["given_slips_of_one_name"]["given_name"] != near_label("given_name")
 
 
 # --- Solar Hijri dates, full and partial ---
@@ -372,11 +421,15 @@ def test_names_run_together_block_a_family_name_written_with_a_space() -> None:
 def test_names_split_elsewhere_compare_as_the_same_names(
     found: dict[str, dict[str, str]],
 ) -> None:
-    for case in ("moved_split", "moved_split_latin"):
+    # The last two run together differ by one letter, and each name by a whole part.
+    for case in ("moved_split", "moved_split_latin", "moved_split_slip",
+                 "moved_split_slip_persian"):
         assert found[case]["given_name"] == joined_label("given_name"), case
         assert found[case]["family_name"] == joined_label("family_name"), case
     assert found["joined_but_not_split"]["given_name"] == "different known given_names"
     assert found["joined_but_not_split"]["family_name"] == "same canonical family_name"
+    # One letter apart, the family name the same: not a split.
+    assert found["one_letter_not_split"]["given_name"] == "different known given_names"
 
 
 # --- places weighed by how common they are ---
@@ -384,20 +437,29 @@ def test_names_split_elsewhere_compare_as_the_same_names(
 def test_a_shared_small_town_counts_for_more_than_a_shared_capital() -> None:
     # Two pairs alike in everything but how common their shared city is (its term
     # frequency among the records): Tehran's namesakes share it by chance far more often.
-    pair = ({"record_id": "x", "given_name": "Ali", "city": "Tehran"},
-            {"record_id": "x", "given_name": "Ali", "city": "Tehran"})
+    scored = _at_two_frequencies(({"given_name": "Ali", "city": "Tehran"},
+                                  {"given_name": "Ali", "city": "Tehran"}), "city_key")
+    capital, town = scored.loc["x", "match_weight"], scored.loc["y", "match_weight"]
+    assert town - capital == pytest.approx(math.log2(0.3 / 0.003), abs=1e-6)
+
+
+def _at_two_frequencies(pair: tuple[dict[str, Any], dict[str, Any]], column: str, *,
+                        left_only: bool = False) -> pd.DataFrame:
+    """``pair`` scored twice, by record id: ``x`` with ``column``'s term frequency 0.3,
+    ``y`` with 0.003; on the right side too unless ``left_only`` (no value, no frequency)."""
     sides = []
     for side in (0, 1):
-        frame = record_features(pd.DataFrame([pair[side], {**pair[side], "record_id": "y"}]))
+        records = [{**pair[side], "record_id": "x"}, {**pair[side], "record_id": "y"}]
+        frame = record_features(pd.DataFrame(records))
         rows = _plain(pd.concat([frame, blocking_keys(frame)], axis=1))
-        rows[0]["tf_city_key"], rows[1]["tf_city_key"] = 0.3, 0.003
+        blank = left_only and side == 1
+        rows[0][f"tf_{column}"], rows[1][f"tf_{column}"] = (None, None) if blank else (0.3, 0.003)
         sides.append(rows)
-    scored = compare_records(
+    scored: pd.DataFrame = compare_records(
         sides[0], sides[1], model_settings(), DuckDBAPI(),
         join_condition="l.record_id = r.record_id",
     ).as_pandas_dataframe().set_index("record_id_l")
-    capital, town = scored.loc["x", "match_weight"], scored.loc["y", "match_weight"]
-    assert town - capital == pytest.approx(math.log2(0.3 / 0.003), abs=1e-6)
+    return scored
 
 
 # --- every level and every limit, from both sides (issue 18 item 7) ---
@@ -501,6 +563,18 @@ TF_CASES: dict[str, tuple[str, tuple[dict[str, Any], dict[str, Any]]]] = {
            ("prison_key", "prison", "Evin"), ("burial_key", "burial_place", "Khavaran"),
            ("affiliation_key", "affiliation", "Fadaiyan")]},
 }
+
+
+def test_a_slip_in_a_known_given_name_counts_as_common_as_the_name() -> None:
+    # The slip level is adjusted by the known name's own frequency against the
+    # same-name level's u (Splink's exact-match u of given_canon): a slip in a common
+    # name counts for less, by as much as two records spelling it alike do.
+    # The slip (right) has no canonical name, so no frequency of its own.
+    scored = _at_two_frequencies(({"given_name": "Mohammad"}, {"given_name": "Mohamma"}),
+                                 "given_canon", left_only=True)
+    common, rare = scored.loc["x", "match_weight"], scored.loc["y", "match_weight"]
+    assert rare - common == pytest.approx(math.log2(0.3 / 0.003), abs=1e-6)
+    assert scored.loc["x", "mw_tf_adj_given_name"] != 0
 
 
 def test_each_frequency_column_adjusts_its_own_comparison_only() -> None:

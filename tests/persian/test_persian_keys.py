@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dadkhahi.persian.keys import label_key, name_keys, name_similarity
+from dadkhahi.persian.keys import corrected_key, label_key, name_keys, name_similarity
 from dadkhahi.persian.lexicon import lexicon
 from dadkhahi.persian.skeleton import coarse_skeleton, skeleton
 
@@ -100,6 +100,38 @@ def test_unknown_names_match_across_scripts_by_skeleton(latin: str, persian: str
     assert name_keys(latin).canonical_key is None
     assert name_keys(latin).skeletons == name_keys(persian).skeletons
     assert name_similarity(latin, persian) == 1.0
+
+
+# A one-letter slip in a known given name: dropped, swapped or changed letter, in Latin
+# or Persian script (a confusable letter), and the name it is read as.
+SLIPS = [
+    ("Mohamma", "mohammad"),  # dropped letter
+    ("Mohsmmad", "mohammad"),  # neighbouring key
+    ("Mohamma Ali", "mohammad ali"),  # one word of two
+    ("مدهی", "mehdi"),  # two letters swapped
+    ("بپول", "batoul"),  # ت read as پ
+    ("زضا", "reza"),  # ر read as ز
+    ("Resa", "reza"),  # German s for z
+]
+
+
+@pytest.mark.parametrize(("slip", "name_id"), SLIPS)
+def test_a_slip_in_a_known_given_name_reads_as_that_name(slip: str, name_id: str) -> None:
+    assert name_keys(slip).canonical_key is None
+    assert corrected_key(slip) == name_id
+
+
+def test_known_names_are_never_read_as_another_known_name() -> None:
+    # حسن and حسین are one letter apart and two different names: each keeps its own.
+    assert corrected_key("حسن") == "hassan"
+    assert corrected_key("حسین") == "hossein"
+    assert corrected_key("Mahmoud") == "mahmoud"
+    # Hamd is one slip from Hamed and from Hamid: no reading; nor for a word no name
+    # is near, or a name the table lacks (Ahad).
+    assert corrected_key("Hamd") is None
+    assert corrected_key("Zarrinkolah") is None
+    assert corrected_key("Mohamma Zarrinkolah") is None
+    assert corrected_key(None) is None
 
 
 def test_family_keys_join_endings_written_apart() -> None:

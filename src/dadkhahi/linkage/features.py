@@ -10,6 +10,9 @@ Output columns (one row per input record, same order):
 * ``record_id``, ``source_id``
 * ``given_canon``, ``family_canon``, ``father_canon``: canonical ids of every name
   part, space-joined, or null when any part is unknown (:attr:`NameKeys.canonical_key`)
+* ``given_near``: the given name's canonical key read through one-letter slips (each
+  unknown word as the one known given name a slip away:
+  :func:`dadkhahi.persian.keys.corrected_key`), or null when a word stays unknown
 * ``given_skel``, ``family_skel``, ``father_skel``: run-together consonant skeletons
 * ``given_parts``, ``father_parts``: part skeletons space-joined (prefix matching:
   ``Mohammad Ali`` vs ``Mohammad``)
@@ -62,6 +65,7 @@ from dadkhahi.domain.records import LINKAGE_FIELDS
 from dadkhahi.persian import (
     DateParseError,
     NameKeys,
+    corrected_key,
     label_key,
     name_keys,
     normalize_script,
@@ -77,6 +81,7 @@ FEATURE_COLUMNS = (
     "record_id",
     "source_id",
     "given_canon",
+    "given_near",
     "given_skel",
     "given_parts",
     "given_first",
@@ -158,11 +163,15 @@ class _KeyColumn:
     """Name keys of a text column, held as codes into its distinct values."""
 
     def __init__(self, texts: np.ndarray, *, family: bool = False) -> None:
-        self.codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
-        self.keys = [name_keys(t, family=family) for t in uniques]
+        self.codes, self.texts = pd.factorize(pd.Series(texts, dtype=object),
+                                              use_na_sentinel=True)
+        self.keys = [name_keys(t, family=family) for t in self.texts]
 
     def field(self, get: Callable[[NameKeys], str | None]) -> np.ndarray:
         return _take(self.codes, [get(k) for k in self.keys])
+
+    def text_field(self, get: Callable[[str], str | None]) -> np.ndarray:
+        return _take(self.codes, [get(t) for t in self.texts])
 
 
 def _names(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -391,6 +400,7 @@ def record_features(records: pd.DataFrame) -> pd.DataFrame:
             "record_id": record_id.to_numpy(),
             "source_id": source.astype(str).where(source.notna(), None).to_numpy(),
             "given_canon": given.field(_canon),
+            "given_near": given.text_field(corrected_key),
             "given_skel": given_skel,
             "given_parts": given.field(_parts),
             "given_first": given.field(_first),

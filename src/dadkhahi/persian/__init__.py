@@ -9,6 +9,7 @@
 from dadkhahi.persian.dates import DateInterval, DateParseError, parse_date
 from dadkhahi.persian.keys import (
     NameKeys,
+    corrected_key,
     label_key,
     label_name,
     name_keys,
@@ -24,6 +25,7 @@ __all__ = [
     "DateParseError",
     "NameKeys",
     "ParsedName",
+    "corrected_key",
     "is_persian_script",
     "label_key",
     "label_name",

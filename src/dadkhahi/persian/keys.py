@@ -103,6 +103,48 @@ def _unknown_phonetic(word: str) -> str:
     return fold(word)
 
 
+def _pieces(text: str, family: bool) -> list[str]:
+    """The words of a name without titles; an unknown hyphenated or ZWNJ-joined word
+    in its pieces."""
+    words, _ = strip_titles(name_tokens(text, join_all_suffixes=family))
+    lex = lexicon()
+    pieces: list[str] = []
+    for word in words:
+        if lex.resolve(word) is None and ("-" in word or ZWNJ in word):
+            pieces += [p for p in re.split(f"[-{ZWNJ}]", word) if p]
+        else:
+            pieces.append(word)
+    return pieces
+
+
+@lru_cache(maxsize=100_000)
+def corrected_key(text: str | None) -> str | None:
+    """The canonical key of a given name read through one-letter slips, else None.
+
+    Each word the table does not know is read as the one given name a slip away
+    (:meth:`~dadkhahi.persian.lexicon.Lexicon.near`: ``Mohamma Ali`` →
+    ``mohammad ali``, ``زضا`` → ``reza``); None when some word stays unknown. A name
+    whose words are all known keeps its canonical key: a known name is never read as
+    another known name (Hassan/Hossein are different people).
+    """
+    if not text:
+        return None
+    lex = lexicon()
+    ids: list[str] = []
+    for word in _pieces(text, False):
+        known = lex.resolve(word)
+        if known is not None:
+            ids += known
+            continue
+        if not skeleton(word):
+            continue  # nothing of a name in it (name_keys skips it too)
+        near = lex.near(word)
+        if near is None:
+            return None
+        ids.append(near)
+    return " ".join(ids) or None
+
+
 @lru_cache(maxsize=500_000)
 def name_keys(text: str | None, *, family: bool = False) -> NameKeys:
     """Comparison keys of a name (any script). Empty keys for ``None`` or blank text.
@@ -113,18 +155,11 @@ def name_keys(text: str | None, *, family: bool = False) -> NameKeys:
     """
     if not text:
         return NameKeys((), (), ())
-    words, _ = strip_titles(name_tokens(text, join_all_suffixes=family))
     lex = lexicon()
     canonical: list[str | None] = []
     skeletons: list[str] = []
     phonetic: list[str] = []
-    pieces: list[str] = []
-    for word in words:
-        if lex.resolve(word) is None and ("-" in word or ZWNJ in word):
-            pieces += [p for p in re.split(f"[-{ZWNJ}]", word) if p]
-        else:
-            pieces.append(word)
-    for word in pieces:
+    for word in _pieces(text, family):
         ids = lex.resolve(word)
         if ids is None:
             word_skeleton = skeleton(word)

@@ -25,6 +25,9 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from dadkhahi.persian.normalize import normalize_script, to_ascii_latin
 
 Namespace = Literal["name", "place", "org"]
@@ -186,6 +189,32 @@ class Lexicon:
         if derived is not None:
             return (derived,)
         return self._split(folded)
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - one process-wide instance, see LEXICON
+    def near(self, token: str, kinds: frozenset[str] = GIVEN_KINDS) -> str | None:
+        """The one name of ``kinds`` a single slip away from ``token``, else None.
+
+        For a token the table does not know: the id of the listed spellings (folded, of
+        the same script) at optimal-string-alignment distance 1 (a letter dropped,
+        added, changed or two neighbours swapped: ``Mohamad`` → ``Mohamma``, ``مهدی`` →
+        ``مدهی``, ``بتول`` → ``بپول``), when they all belong to one id. None when two ids
+        are that close (``Hamd``: Hamed or Hamid), none is, or the token is known or
+        shorter than two letters. Two *known* names one slip apart are never read as
+        each other here: Hassan and Hossein (``حسن``/``حسین``) are different people.
+        """
+        folded = fold(token)
+        if len(folded) < 2 or self.resolve(token) is not None:
+            return None
+        found = process.extract(folded, self._forms(kinds), scorer=OSA.distance,
+                                score_cutoff=1, limit=None)
+        ids = {self._index["name"][form] for form, _, _ in found}
+        return ids.pop() if len(ids) == 1 else None
+
+    @cache  # noqa: B019 - one process-wide instance, see LEXICON
+    def _forms(self, kinds: frozenset[str]) -> tuple[str, ...]:
+        """Folded spellings of the names of ``kinds``, sorted (the same on every run)."""
+        return tuple(sorted(form for form, name_id in self._index["name"].items()
+                            if self.entries[name_id].kind in kinds))
 
     def as_data(self) -> dict[str, Any]:
         """The name index as plain data, for a port of :meth:`resolve` (the memorial's
