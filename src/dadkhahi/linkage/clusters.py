@@ -239,15 +239,8 @@ BRIDGE_DENSITY = 0.5
 #: the SYNTHETIC namesake lists at 4,000 people (five draws, recluster-style on saved
 #: pairs: benchmarks/linkage/README.md, stop 33) 0.6 raised recall by 0.0020-0.0039 for
 #: 0.0003-0.0012 of precision; every such pair below 0.9 joined directly would cost far
-#: more (P 0.935 at the threshold, 0.950 at 0.5: stop 32). Lowered to 0.2 (stop 34,
-#: benchmarks/linkage/study_che.py): the support is the evidence, and below 0.6 the
-#: joins stay mostly right down to 0.2 (seeds 0-4: 21 of 31 joins right at 0.2, 3 of 10
-#: more between 0.1 and 0.2), and each join removes a one-list person, of which the runs
-#: count too many, so the capture-history error falls (fresh runs on 627345a): seeds 0-4
-#: CHE 0.0388 -> 0.0381, R 0.9583 -> 0.9603, P 0.9618 -> 0.9605; held-out seeds 5-9 CHE
-#: 0.0465 -> 0.0454, R 0.9598 -> 0.9614, P 0.9585 -> 0.9576. Not at 300,000 records
-#: (12c965b): CHE 0.1100 -> 0.1114, F1 0.8742 -> 0.8737, persons +0.67% -> +0.16%.
-LONE_DUPLICATE_THRESHOLD = 0.2
+#: more (P 0.935 at the threshold, 0.950 at 0.5: stop 32).
+LONE_DUPLICATE_THRESHOLD = 0.6
 #: Share of the person's other records a lone record must be linked to (at the
 #: threshold) to join it through a duplicate of its own list.
 LONE_DUPLICATE_SUPPORT = 0.5
