@@ -183,31 +183,37 @@ _ErasedLink = tuple[str, str, str, str]
 def _erased_case_links(store: Store, conn: Connection, gone: set[str]) -> list[_ErasedLink]:
     """The case links whose fact is erased (its row sealed under a key in ``gone``:
     destroyed now or before): a lawyer's note on how the fact proves an element may quote
-    the erased words, and the link's element and fact are sealed with it. Each sealed
-    link is opened to find its fact (links are few beside the facts). An involvement
-    withdrawn since has no row: it is found in the ``involvement.added`` event that
-    sealed it (one pass over those events, only when such a link exists). A link in
-    clear (an unsealed case) has no key to destroy and stays."""
+    the erased words, and the link's element and fact are sealed with it. The sealed
+    links are opened at once to find their facts, read in one statement per kind of
+    fact. An involvement withdrawn since has no row: it is found in the
+    ``involvement.added`` event that sealed it (one pass over those events, only when
+    such a link exists). A link in clear (an unsealed case) has no key to destroy and
+    stays."""
     lk = s.case_links.c
+    rows = [(str(i), str(case), str(charge), sealed) for i, case, charge, sealed in
+            conn.execute(select(lk.id, lk.case_id, lk.charge_id, lk.sealed).where(
+                lk.sealed.is_not(None)).order_by(lk.ledger_index))
+            if sealed["key_id"] not in gone]
+    bodies = [(row, body) for row, body in zip(
+        rows, store.keys.unseal_many(conn, [(sealed, i) for i, _, _, sealed in rows]),
+        strict=True) if body is not None and body.get("fact_kind") in _LINKED_FACTS]
+    # The keys each linked fact's row is sealed under, one statement per kind of fact.
+    fact_keys: dict[tuple[str, str], list[str]] = {}
+    for kind, table in _LINKED_FACTS.items():
+        ids = sorted({str(b["fact_id"]) for _, b in bodies if b["fact_kind"] == kind})
+        for fact_id, sealed in (conn.execute(select(table.c.id, table.c.sealed).where(
+                table.c.id.in_(ids))) if ids else ()):
+            fact_keys[(kind, str(fact_id))] = list(sealed_key_ids(sealed))
     # Each link still readable, in ledger order, with the keys its fact was sealed under
     # (None: the fact is an involvement withdrawn since, its keys read from its event).
     links: list[tuple[_ErasedLink, str, list[str] | None]] = []
-    for link_id, case_id, charge_id, sealed in conn.execute(
-            select(lk.id, lk.case_id, lk.charge_id, lk.sealed).where(
-                lk.sealed.is_not(None)).order_by(lk.ledger_index)):
-        if sealed["key_id"] in gone:
-            continue
-        body = store.keys.unseal(conn, sealed, str(link_id))
-        if body is None or body.get("fact_kind") not in _LINKED_FACTS:
-            continue
-        table = _LINKED_FACTS[body["fact_kind"]]
-        fact = conn.execute(select(table.c.sealed).where(
-            table.c.id == body["fact_id"])).first()
-        link = (str(sealed["key_id"]), str(case_id), str(charge_id), str(body["element_id"]))
-        if fact is not None:
-            links.append((link, body["fact_id"], list(sealed_key_ids(fact[0]))))
-        elif body["fact_kind"] == "involvement":
-            links.append((link, body["fact_id"], None))
+    for (_, case_id, charge_id, sealed), body in bodies:
+        link = (str(sealed["key_id"]), case_id, charge_id, str(body["element_id"]))
+        fact = (str(body["fact_kind"]), str(body["fact_id"]))
+        if fact in fact_keys:
+            links.append((link, fact[1], fact_keys[fact]))
+        elif fact[0] == "involvement":
+            links.append((link, fact[1], None))
     withdrawn = [fact for _, fact, keys in links if keys is None]
     added: dict[str, list[str]] = {}
     for involvement, keys in _sealed_by_events(conn, ("involvement.added",), withdrawn):
