@@ -153,3 +153,34 @@ def test_a_capture_runs_as_a_job_with_its_address_sealed(
         assert found.result["found"] == 2 and found.result["proposals"] >= 1, found.result
     finally:
         store.engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/Qzvx witness",  # sent as Qzvx%20witness
+                                 "HTTP://127.0.0.1:9/Qzvxwitness"])  # sent as http://
+def test_a_failed_capture_never_quotes_its_address(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The address is sealed in the job's parameters, but the browser's message quotes it
+    as the browser wrote it (escaped, its scheme lower-cased), which the job's error (a
+    clear column, shown over the API, logged by the worker) once kept (attack35)."""
+    from dadkhahi.intake.capture import queue_capture
+    from dadkhahi.jobs.worker import run_now
+
+    with pytest.raises(CaptureError) as refused:
+        capture(url, timeout_ms=5000)
+    assert "qzvx" not in str(refused.value).lower()
+    assert "could not be captured" in str(refused.value)
+    monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    store = Store.init(Home(tmp_path / "home"), "test.dadkhahi.local/ledger", "t")
+    try:
+        job = queue_capture(store, url, "t", allow_private=True)
+        with caplog.at_level("DEBUG"):
+            done = run_now(store, job.id)
+        assert done.state == "failed" and "could not be captured" in (done.error or "")
+        with store.reading() as conn:
+            row = conn.execute(select(s.jobs).where(s.jobs.c.id == job.id)).mappings().one()
+        assert "qzvx" not in json.dumps(dict(row), default=str).lower()
+        assert "qzvx" not in caplog.text.lower()
+    finally:
+        store.engine.dispose()

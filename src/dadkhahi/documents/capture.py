@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,20 @@ class Capture:
             "files": {name: {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
                       for name, body in sorted(self.files.items())},
         }
+
+
+#: The network error Chromium names (``net::ERR_CONNECTION_REFUSED``), the one part of its
+#: message that says why and never where.
+_NET_ERROR = re.compile(r"net::ERR_[A-Z0-9_]+")
+
+
+def browser_reason(exc: BaseException) -> str:
+    """Why the browser failed, without its message: that quotes the address as the
+    browser wrote it (escaped, its scheme lower-cased, a slash added), so no search for
+    the address as asked can take it out, and the address can name a witness. The
+    network error's code if there is one, else the error's type (a timeout)."""
+    found = _NET_ERROR.search(str(exc))
+    return found.group(0) if found else type(exc).__name__
 
 
 def check_url(url: str) -> str:
@@ -171,8 +186,7 @@ def capture(url: str, *, timeout_ms: int = TIMEOUT_MS,
             finally:
                 browser.close()
     except PlaywrightError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CaptureError(f"the page could not be captured: {first}") from None
+        raise CaptureError(f"the page could not be captured: {browser_reason(exc)}") from None
     if main is None:
         raise CaptureError("the page could not be captured: the browser got no response")
     # The HTML as the server sent it (the main document's response), else the DOM.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from dadkhahi.documents.capture import Capture, CaptureError, capture, check_reachable
+from dadkhahi.documents.capture import Capture, capture, check_reachable
 from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.domain.vocab import Sensitivity, SourceKind
@@ -131,13 +131,11 @@ def capture_job(store: Store, ctx: Any, params: dict[str, Any]) -> dict[str, Any
     actor = actor_name(store, str(params["actor"]))
     url = check_reachable(str(opened["url"]), allow_private=bool(params.get("allow_private")))
     ctx.progress(0, 2, note="capturing", force=True)
-    try:
-        got = capture_url(store, url, actor, source_id=params.get("source_id"),
-                          sensitivity=Sensitivity(params.get("sensitivity", "restricted")),
-                          title=opened.get("title"))
-    except CaptureError as exc:
-        # The job's error is not sealed: the browser's message may quote the address.
-        raise CaptureError(str(exc).replace(url, "[the address]")) from None
+    # The job's error is not sealed: a CaptureError never quotes the address
+    # (documents.capture.browser_reason).
+    got = capture_url(store, url, actor, source_id=params.get("source_id"),
+                      sensitivity=Sensitivity(params.get("sensitivity", "restricted")),
+                      title=opened.get("title"))
     ctx.progress(1, 2, note="extracting text", force=True)
     outcomes = extract_items(store, got.texts, actor)
     ctx.progress(2, 2, note="done", force=True)
