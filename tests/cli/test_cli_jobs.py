@@ -51,3 +51,42 @@ def test_link_run_can_be_queued_and_its_failure_is_told_plainly(tmp_path: Path) 
     failed = json.loads(dk(home, "jobs", "show", job_id, "--json"))
     assert failed["state"] == "failed"
     assert failed["error"].startswith("no list records to link")
+
+
+WORKER = """
+import sys
+
+import dadkhahi.jobs.worker as worker
+from dadkhahi.cli.main import run
+
+
+def broken(store, ctx, params):
+    # What an unexpected failure can carry: an OSError names its file, here a witness's.
+    raise FileNotFoundError(2, "No such file or directory", "/srv/intake/Qzvxwitness.pdf")
+
+
+worker.resolve = lambda kind: broken
+sys.argv = ["dadkhahi", "--home", sys.argv[1], "worker", "--once", "--nice", "0"]
+run()
+"""
+
+
+def test_the_workers_log_says_a_failure_by_type_and_stack_never_its_message(
+    tmp_path: Path,
+) -> None:
+    """A job failing unexpectedly is logged by ``dadkhahi worker`` (its stderr, which a
+    service manager keeps), and an exception's message may quote a value; the job's own
+    error keeps its type only. The log line had the message too (attack35): Python's
+    last-resort handler printed the traceback whole."""
+    home = tmp_path / "home"
+    dk(home, "init", "--origin", "cli.test/jobs-log")
+    job_id = dk(home, "jobs", "verify-ledger").strip()
+    proc = subprocess.run([sys.executable, "-c", WORKER, str(home)], capture_output=True,
+                          text=True, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert f"{job_id} ledger.verify: failed" in proc.stdout
+    assert f"job {job_id} (ledger.verify) failed" in proc.stderr  # the failure is logged
+    assert "FileNotFoundError" in proc.stderr and "broken" in proc.stderr  # type and stack
+    assert "qzvx" not in proc.stderr.lower()
+    shown = json.loads(dk(home, "jobs", "show", job_id, "--json"))
+    assert "qzvx" not in json.dumps(shown).lower()

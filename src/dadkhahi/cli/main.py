@@ -185,7 +185,25 @@ def main(
     # Whatever this command writes (the home, exports, SQLite's WAL, spill files of
     # DuckDB or Spark) is owner-only: witness data must not be readable by other users.
     owner_only_umask()
+    _log_without_values()
     state.home_path = home
+
+
+def _log_without_values() -> None:
+    """Log lines of a command (a job failing in ``dadkhahi worker``, or run at once) say
+    a failure by type and stack, never by message, as the server's do.
+
+    A command configures no logging, so Python's last-resort handler writes warnings and
+    errors to stderr, which a service manager keeps for a worker: with the traceback
+    whole, an exception's message too (a file name, a value it choked on). ``dadkhahi
+    serve`` configures its own handlers (the same formatter) and never reaches it.
+    """
+    import logging
+
+    from dadkhahi.http.access_log import NoValuesFormatter
+
+    if logging.lastResort is not None:
+        logging.lastResort.setFormatter(NoValuesFormatter("%(levelname)s %(name)s: %(message)s"))
 
 
 def usage_error(exc: BaseException) -> int | None:
