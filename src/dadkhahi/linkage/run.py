@@ -28,12 +28,14 @@ ids (the store) pass keys the same in every home.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import hashlib
 import logging
 import math
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -204,6 +206,9 @@ def local_spark_session(
     shape = local_spark_shape(records)
     cores, memory = cores or shape[0], memory or shape[1]
     scratch = Path(tempfile.mkdtemp(prefix="dadkhahi-spark-"))
+    # What a caller checkpoints outside a run (a run's own go in a folder of the run's,
+    # :func:`_run_checkpoints`) holds records too: gone when the process ends.
+    atexit.register(shutil.rmtree, scratch, True)
     # Spark's log level set after start-up comes too late for the JVM's first lines
     # ("WARN NativeCodeLoader …", "Using Spark's default log4j profile"): a log4j2
     # file given on the JVM's command line applies from its first line.
@@ -272,12 +277,36 @@ def spark_api(spark: Any, records: int) -> Any:
 
 
 @contextmanager
+def _run_checkpoints(spark: Any) -> Iterator[None]:
+    """The checkpoints of one run on a local session, in an owner-only folder of the run's
+    own, removed when the run ends.
+
+    Splink writes the tables it reuses (the records, their comparisons: names, a protected
+    list's too) to the session's checkpoint directory, and Spark never removes them: they
+    stayed in the temporary folder after the session and the process had ended, where no
+    erasure reaches them. A session outlives a run (the server's worker keeps it), so the
+    folder goes with the run. A cluster's checkpoint directory (a shared file system) is
+    its operator's, left as it is.
+    """
+    if not str(spark.sparkContext.master).startswith("local"):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="dadkhahi-spark-run-")  # 700, whatever the umask
+    spark.sparkContext.setCheckpointDir(folder)
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
 def _db_api(
     backend: Backend, spark: Any, memory_limit: str, records: int = 0, verbose: bool = False
 ) -> Iterator[tuple[Any, Any]]:
     """Splink's database API for one run and, on DuckDB, its connection.
 
-    DuckDB's connection and spill folder go after the run.
+    DuckDB's connection and spill folder go after the run, and so do Spark's checkpoints
+    of it (:func:`_run_checkpoints`).
     """
     if backend == "duckdb":
         import duckdb
@@ -294,7 +323,8 @@ def _db_api(
             spark = local_spark_session(records=records, verbose=verbose)
         else:
             size_spark(spark, records)
-        yield spark_api(spark, records), None
+        with _run_checkpoints(spark):
+            yield spark_api(spark, records), None
         return
     raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
 
