@@ -124,3 +124,23 @@ def test_replication_writes_each_stratum(tmp_path: Path) -> None:
     assert 'files <- c("stratum_north.csv", "stratum_south.csv")' in script
     settings = json.loads((out / "settings.json").read_text(encoding="utf-8"))
     assert settings["strata"] == {"north": "stratum_north.csv", "south": "stratum_south.csv"}
+
+
+def test_a_replication_folder_made_beforehand_is_made_owner_only(tmp_path: Path) -> None:
+    """An empty folder made by hand (a shell's umask 022: 755) took the files, each 600,
+    but stayed 755, so any local user listed them, and a stratum's file is named after
+    it (a city, a prison): the folder is the estimate's, 700 like every export's
+    (attack35)."""
+    import os
+    import stat
+
+    persons = demo_histories(seed=4, people=1200)
+    out = tmp_path / "rep"
+    out.mkdir()
+    os.chmod(out, 0o755)
+    result = CliRunner().invoke(app_with(lambda _language: persons), [
+        "estimate", "--by", "province", "--method", "chao", "--replication", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "stratum_north.csv" in {p.name for p in out.iterdir()}
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o600}

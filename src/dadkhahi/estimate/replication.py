@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from dadkhahi.domain.errors import UserError
-from dadkhahi.domain.files import private_dir, write_private_text
+from dadkhahi.domain.files import DIR_MODE, private_dir, write_private_text
 from dadkhahi.estimate.result import EstimateResult
 from dadkhahi.estimate.table import COUNT, STRATUM, collapse_strata, list_names, split_strata
 
@@ -67,6 +68,9 @@ def write_replication(
     if folder.exists() and any(folder.iterdir()):
         raise UserError(f"--replication needs a new or empty folder: {folder} is not empty")
     private_dir(folder)
+    # New or empty, so the estimate's: 700 even when made beforehand with another mode
+    # (the strata's files are named after them, a listing shows the names).
+    os.chmod(folder, DIR_MODE)
     lists = list_names(table)
     if len({_r_name(c) for c in lists}) < len(lists):
         raise UserError("two list names read the same in R; rename the lists")
