@@ -196,11 +196,17 @@ def pieces_report(d: dict[str, Any], save: Path, people: int, threshold: float) 
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def draws_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser reading saved runs of several draws (``--save``, repeatable) of one size."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--save", type=Path, action="append", required=True,
                         help="folder of a saved run (repeatable: one per draw)")
     parser.add_argument("--people", type=int, required=True, help="population size of the runs")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = draws_parser(__doc__)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--variant", default="{}",
                         help="clustering options as JSON, e.g. '{\"bridge_below\": 0}'")

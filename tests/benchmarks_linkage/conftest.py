@@ -43,3 +43,8 @@ def met() -> ModuleType:
 @pytest.fixture(scope="session")
 def roman() -> ModuleType:
     return load_bench_module("synth_romanise")
+
+
+@pytest.fixture(scope="session")
+def che_ceiling() -> ModuleType:
+    return load_bench_module("study_che_ceiling")
