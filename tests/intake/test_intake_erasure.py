@@ -32,6 +32,7 @@ from dadkhahi.intake.evidence import (
 )
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store
+from witness_world import witness_and_reader
 
 P = Sensitivity.PROTECTED
 MARKERS = ["MRKNAMEQ", "MRKFROMQ", "MRKHOWQ", "MRKNOTESQ", "MRKCLAIMQ", "MRKEXIFQ"]
@@ -133,27 +134,6 @@ def test_a_withdrawn_involvement_s_payload_goes_with_its_source(store: Store) ->
     assert key not in left
 
 
-def _witness_and_reader(store: Store) -> tuple[str, str, str, Principal]:
-    """A protected witness's source, another protected source, a protected person, and
-    an investigator (``investigator``) granted all three."""
-    from dadkhahi.access.grants import grant
-    from dadkhahi.access.users import add_user
-    from dadkhahi.domain.vocab import Role
-    from dadkhahi.intake.sources import register_source
-
-    with store.transaction("tester") as tx:
-        witness = register_source(store, tx, SourceSpec(title="SYNTHETIC witness",
-                                                        sensitivity=P))
-        other = register_source(store, tx, SourceSpec(title="SYNTHETIC report",
-                                                      sensitivity=P))
-        person = create_person(tx, "SYNTHETIC person", sensitivity=P)
-    user = add_user(store, "investigator", Role.INVESTIGATOR, "SYNTHETIC pass 1", "tester")
-    for scope in (witness, other, person):
-        grant(store, scope, user, "tester")
-    return witness, other, person, Principal(user_id=user, username="investigator",
-                                             role=Role.INVESTIGATOR)
-
-
 def _acts_and_charge(store: Store, lawyer: Principal, suspect: str, sources: tuple[str, ...]
                      ) -> tuple[list[str], str, str]:
     """One protected act told from each of ``sources``, and a case of the investigator's
@@ -191,7 +171,7 @@ def test_an_act_written_from_an_erased_source_is_erased_with_it(store: Store) ->
     from dadkhahi.services.objects import change_act, create_involvement, record_act
     from dadkhahi.store.verify import verify_ledger
 
-    witness, other, person, admin = _witness_and_reader(store)
+    witness, other, person, admin = witness_and_reader(store)
     # Two acts: one told by the other source first, then corrected from the witness and
     # again from the other source (versions 2 and 3 go, version 1 stays); one told by the
     # witness alone.
@@ -407,7 +387,7 @@ def test_a_case_link_s_note_goes_with_the_erased_fact_it_links(
     from dadkhahi.intake.erasure import erase_source
     from dadkhahi.store.verify import verify_ledger
 
-    witness, other, suspect, lawyer = _witness_and_reader(store)
+    witness, other, suspect, lawyer = witness_and_reader(store)
     acts, case_id, charge = _acts_and_charge(store, lawyer, suspect, (witness, other))
     links = [link_fact(store, "tester", case_id, charge, "1", "act", act,
                        reliability=Reliability.B, credibility=Credibility.PROBABLY_TRUE,
@@ -466,9 +446,10 @@ def test_a_case_link_to_an_involvement_withdrawn_before_its_source_was_erased_go
     from dadkhahi.intake import erasure
     from dadkhahi.intake.sources import register_source
     from dadkhahi.services.objects import record_act
+    from dadkhahi.store import case_erasure
     from dadkhahi.store.verify import verify_ledger
 
-    witness, other, suspect, lawyer = _witness_and_reader(store)
+    witness, other, suspect, lawyer = witness_and_reader(store)
     act = record_act(store, lawyer, ActType.EXECUTION, Support(other), place_id=None,
                      date=None, description="SYNTHETIC act", sensitivity=P)["id"]
     with store.transaction("tester") as tx:
@@ -495,7 +476,7 @@ def test_a_case_link_to_an_involvement_withdrawn_before_its_source_was_erased_go
 
     if earlier:
         with monkeypatch.context() as m:
-            m.setattr(erasure, "_erased_case_links", lambda *a, **k: [])
+            m.setattr(case_erasure, "erased_case_links", lambda *a, **k: [])
             erasure.erase_source(store, witness, "SYNTHETIC witness asked", "tester")
         assert "MRKQUOTEQ" in json.dumps(case_matrix(store, lawyer, case_id))
         with store.transaction("tester") as tx:
@@ -549,7 +530,7 @@ def test_the_gap_marks_on_an_erased_link_s_element_go_with_it(
     from dadkhahi.intake.erasure import erase_source
     from dadkhahi.store.verify import verify_ledger
 
-    witness, other, suspect, lawyer = _witness_and_reader(store)
+    witness, other, suspect, lawyer = witness_and_reader(store)
     acts, case_id, charge = _acts_and_charge(store, lawyer, suspect, (witness, other))
     for act, element in zip(acts, ("1", "2"), strict=True):
         link_fact(store, "tester", case_id, charge, element, "act", act,

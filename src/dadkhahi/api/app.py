@@ -145,8 +145,10 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     if app.state.store.upgraded:
         done = app.state.store.upgraded
         log.warning("the home's database was upgraded from schema revision %s; %d act(s) "
-                    "raised to their sources' level, %d of them to protected", done.revision,
-                    done.acts_raised, done.acts_protected)
+                    "raised to their sources' level, %d of them to protected; %d case "
+                    "link(s) and %d gap mark(s) earlier erasures left readable, erased",
+                    done.revision, done.acts_raised, done.acts_protected, done.links_erased,
+                    done.marks_erased)
     clear_stale_uploads(home)
     sessions.purge_expired(app.state.store, settings.session_idle)
     app.state.settings = settings

@@ -157,8 +157,8 @@ def open_store() -> Store:
 
 def upgrade_notes(done: Upgraded) -> list[str]:
     """What a command says when opening the home upgraded its database: the revisions,
-    and the acts raised to their sources' level (counts only: which acts is for those
-    granted them to see)."""
+    the acts raised to their sources' level, the case links and gap marks erased (counts
+    only: which acts is for those granted them to see, and what was erased is gone)."""
     from dadkhahi.store.migrate import HEAD_REVISION
 
     said = [f"note: this home's database was upgraded from schema revision {done.revision} "
@@ -170,6 +170,12 @@ def upgrade_notes(done: Upgraded) -> list[str]:
         said.append(f"note: the upgrade raised {done.acts_raised} act(s) recorded less "
                     "protected than the sources their accounts cite to those sources' "
                     f"level{protected}")
+    if done.links_erased:
+        said.append(f"note: the upgrade erased {done.links_erased} case link(s) to facts "
+                    "an earlier erasure erased, left readable by it")
+    if done.marks_erased:
+        said.append(f"note: the upgrade erased {done.marks_erased} gap mark(s) left "
+                    "readable by an earlier erasure (a note may quote the erased witness)")
     return said
 
 

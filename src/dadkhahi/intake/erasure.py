@@ -38,6 +38,8 @@ What goes with what:
   note names the element, not the fact, yet may quote the erased witness (the case
   counts them, ``cases.case.Case.erased_marks``). A link or mark of an unsealed case is
   in clear and stays (such a case links public facts only, which no erasure reaches).
+  The rule is ``store.case_erasure``'s, which revision 0005 also applies to what
+  erasures before it left readable.
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
@@ -46,7 +48,7 @@ carried them, so a payload an event sealed (a description superseded since) goes
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, or_, select
@@ -57,21 +59,11 @@ from dadkhahi.intake.evidence import derivatives_in
 from dadkhahi.intake.list_description import resolve_list
 from dadkhahi.search.index import remove_items as remove_index_rows
 from dadkhahi.search.index import remove_testimonies as remove_passage_rows
+from dadkhahi.store import case_erasure
 from dadkhahi.store import schema as s
+from dadkhahi.store.case_erasure import sealed_by_events, sealed_key_ids
 from dadkhahi.store.erase import destroy_keys, scrub
 from dadkhahi.store.store import Store
-
-
-def sealed_key_ids(value: Any) -> Iterator[str]:
-    """The ``key_id`` of every sealed payload inside a JSON value, in document order."""
-    if isinstance(value, dict):
-        if isinstance(value.get("key_id"), str) and "ct" in value:
-            yield value["key_id"]
-        for v in value.values():
-            yield from sealed_key_ids(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from sealed_key_ids(v)
 
 
 def _keys(payloads: Iterable[Any]) -> list[str]:
@@ -85,26 +77,10 @@ TESTIMONY_EVENTS = ("testimony.recorded", "testimony.interview_changed")
 SOURCE_EVENTS = ("source.registered", "source.language_changed")
 
 
-def _sealed_by_events(conn: Connection, types: Sequence[str], ids: Sequence[str]
-                      ) -> Iterator[tuple[str, list[str]]]:
-    """Each event of ``types`` about one of the objects ``ids`` (its data's ``id``), in
-    ledger order: that object's ID and the keys of the payloads the event sealed."""
-    wanted = set(ids)
-    if not wanted:
-        return
-    for body in conn.execute(select(s.ledger_events.c.body).where(
-            s.ledger_events.c.type.in_(types)).order_by(s.ledger_events.c.idx)).scalars():
-        # A cheap test first: most events name another object.
-        if any(str(x).encode() in body for x in wanted):
-            data = json.loads(body)["data"]
-            if data.get("id") in wanted:
-                yield data["id"], list(sealed_key_ids(data))
-
-
 def event_keys(conn: Connection, types: Sequence[str], ids: Sequence[str]) -> list[str]:
     """Keys of every payload that events of ``types`` about the objects ``ids`` (their
     data's ``id``) sealed."""
-    return [k for _, keys in _sealed_by_events(conn, types, ids) for k in keys]
+    return [k for _, keys in sealed_by_events(conn, types, ids) for k in keys]
 
 
 def _withdrawn_involvement_keys(conn: Connection, source_id: str) -> list[str]:
@@ -170,78 +146,6 @@ def _act_version_keys(conn: Connection, cited: ColumnElement[bool]) -> list[str]
             if data["id"] in accounts:
                 first.setdefault(every[data["id"]], len(told) - 1)
     return [k for act, at in first.items() for version in versions[act][at:] for k in version]
-
-
-#: The tables of what a case link can link (``cases.case.FACT_KINDS``).
-_LINKED_FACTS = {"act": s.acts, "involvement": s.involvements, "claim": s.claims}
-
-
-#: A case link an erasure destroys: its key, and the case, charge and element it was on.
-_ErasedLink = tuple[str, str, str, str]
-
-
-def _erased_case_links(store: Store, conn: Connection, gone: set[str]) -> list[_ErasedLink]:
-    """The case links whose fact is erased (its row sealed under a key in ``gone``:
-    destroyed now or before): a lawyer's note on how the fact proves an element may quote
-    the erased words, and the link's element and fact are sealed with it. The sealed
-    links are opened at once to find their facts, read in one statement per kind of
-    fact. An involvement withdrawn since has no row: it is found in the
-    ``involvement.added`` event that sealed it (one pass over those events, only when
-    such a link exists). A link in clear (an unsealed case) has no key to destroy and
-    stays."""
-    lk = s.case_links.c
-    rows = [(str(i), str(case), str(charge), sealed) for i, case, charge, sealed in
-            conn.execute(select(lk.id, lk.case_id, lk.charge_id, lk.sealed).where(
-                lk.sealed.is_not(None)).order_by(lk.ledger_index))
-            if sealed["key_id"] not in gone]
-    bodies = [(row, body) for row, body in zip(
-        rows, store.keys.unseal_many(conn, [(sealed, i) for i, _, _, sealed in rows]),
-        strict=True) if body is not None and body.get("fact_kind") in _LINKED_FACTS]
-    # The keys each linked fact's row is sealed under, one statement per kind of fact.
-    fact_keys: dict[tuple[str, str], list[str]] = {}
-    for kind, table in _LINKED_FACTS.items():
-        ids = sorted({str(b["fact_id"]) for _, b in bodies if b["fact_kind"] == kind})
-        for fact_id, sealed in (conn.execute(select(table.c.id, table.c.sealed).where(
-                table.c.id.in_(ids))) if ids else ()):
-            fact_keys[(kind, str(fact_id))] = list(sealed_key_ids(sealed))
-    # Each link still readable, in ledger order, with the keys its fact was sealed under
-    # (None: the fact is an involvement withdrawn since, its keys read from its event).
-    links: list[tuple[_ErasedLink, str, list[str] | None]] = []
-    for (_, case_id, charge_id, sealed), body in bodies:
-        link = (str(sealed["key_id"]), case_id, charge_id, str(body["element_id"]))
-        fact = (str(body["fact_kind"]), str(body["fact_id"]))
-        if fact in fact_keys:
-            links.append((link, fact[1], fact_keys[fact]))
-        elif fact[0] == "involvement":
-            links.append((link, fact[1], None))
-    withdrawn = [fact for _, fact, keys in links if keys is None]
-    added: dict[str, list[str]] = {}
-    for involvement, keys in _sealed_by_events(conn, ("involvement.added",), withdrawn):
-        added.setdefault(involvement, []).extend(keys)
-    return [link for link, fact, keys in links
-            if any(k in gone for k in (added.get(fact, []) if keys is None else keys))]
-
-
-def _gap_mark_keys(store: Store, conn: Connection, links: Sequence[_ErasedLink],
-                   gone: set[str]) -> list[str]:
-    """Keys of the gap marks on the elements of the case links erased: a mark's note names
-    the element, not the fact, yet may quote what the erased witness said. Every mark of
-    such an element goes (the ledger keeps each, sealed under its own key), in ledger
-    order; a mark of another element of the same charge stays. Each mark of those
-    charges is opened to read its element (sealed with its note)."""
-    elements = {(case, charge, element) for _, case, charge, element in links}
-    if not elements:
-        return []
-    g = s.case_gap_marks.c
-    marks = [(str(i), str(case), str(charge), sealed) for i, case, charge, sealed in
-             conn.execute(select(g.id, g.case_id, g.charge_id, g.sealed).where(
-                 g.charge_id.in_(sorted({charge for _, charge, _ in elements})),
-                 g.sealed.is_not(None)).order_by(g.ledger_index))
-             if sealed["key_id"] not in gone]
-    bodies = store.keys.unseal_many(conn, [(sealed, i) for i, _, _, sealed in marks])
-    return [sealed["key_id"] for (_, case, charge, sealed), body in zip(marks, bodies,
-                                                                          strict=True)
-            if body is not None and (case, charge, body["element_id"]) in elements]
 
 
 def _item_keys(conn: Connection, item_ids: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -452,9 +356,8 @@ def _destroy(
         # The case links of the facts erased now (or before, when a fact was erased
         # before links went with it), and the gap marks on those links' elements, in the
         # same transaction.
-        links = _erased_case_links(store, tx.conn, {*keys, *destroyed})
-        keys = [*keys, *(link[0] for link in links),
-                *_gap_mark_keys(store, tx.conn, links, destroyed)]
+        keys = [*keys, *case_erasure.erased_with(store.keys, tx.conn, {*keys, *destroyed},
+                                                 destroyed)]
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
         # The full-text index rows of the items and their text (dadkhahi.search.index).
         remove_index_rows(tx.conn, list(items))

@@ -43,6 +43,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    func,
     inspect,
     select,
     text,
@@ -51,7 +52,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dadkhahi.domain.errors import UserError
 from dadkhahi.store.db import write_transaction
-from dadkhahi.store.schema import ledger_head, metadata
+from dadkhahi.store.schema import ledger_events, ledger_head, metadata
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,12 +64,12 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 #: Where a home stamped 0001 is completed from the declared tables
 #: (:func:`complete_from_declared`): the last revision before the first that reads rows
-#: and writes the ledger (0004), which must find every column the code declares. A later
-#: revision that changes the schema must look before it adds (as 0002 and 0003 do): a
-#: home from 0001 already has what the declared tables hold when it runs.
+#: and writes the ledger (0004; 0005 too), which must find every column the code
+#: declares. A later revision that changes the schema must look before it adds (as 0002
+#: and 0003 do): a home from 0001 already has what the declared tables hold when it runs.
 COMPLETED_AT = "0003"
 #: PostgreSQL advisory lock key held while a database is migrated (any fixed number
 #: unused elsewhere: the bytes of "dadkhahi" read as a signed 64-bit integer).
@@ -259,6 +260,11 @@ class Upgraded:
     #: protected (now readable only by those granted them).
     acts_raised: int = 0
     acts_protected: int = 0
+    #: Case links and gap marks earlier erasures left readable, erased (0005).
+    links_erased: int = 0
+    marks_erased: int = 0
+    #: Data keys the upgrade destroyed, all told (``Store.open`` then scrubs the store).
+    keys_destroyed: int = 0
 
 
 def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
@@ -269,10 +275,12 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
     a database holding tables is migrated by Alembic, from whatever revision it is at
     (every command opens a home through here: an older home is upgraded as it is
     opened). A database at a revision newer than this code's is refused (UserError).
-    Returns the revision a migrated database was at and the acts it raised (None when
-    nothing was migrated).
+    Returns the revision a migrated database was at, the acts it raised and the links and
+    marks it erased (None when nothing was migrated).
     ``keys`` and ``signer``: the home's (``Store.open``), for a revision that writes the
-    ledger (0004: ``store.act_levels``); asked for only when it has something to write.
+    ledger (0004: ``store.act_levels``; 0005: ``store.case_erasure``); asked for only
+    when it has something to write (0005: to read, when the home has sealed case links
+    and erasures).
     """
     if current_revision(engine) == HEAD_REVISION:
         return None
@@ -304,6 +312,10 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
             complete_from_declared(conn)
         command.upgrade(cfg, "head")
         from dadkhahi.store.act_levels import raised_since
+        from dadkhahi.store.case_erasure import swept_since
 
         raised, protected = raised_since(conn, size)
-    return Upgraded(str(revision), raised, protected)
+        links, marks = swept_since(conn, size)
+        destroyed = conn.execute(select(func.count()).select_from(ledger_events).where(
+            ledger_events.c.type == "key.destroyed", ledger_events.c.idx >= size)).scalar_one()
+    return Upgraded(str(revision), raised, protected, links, marks, int(destroyed))

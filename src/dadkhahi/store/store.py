@@ -201,9 +201,14 @@ class Store:
         fixes = home.make_owner_only()
         store = cls(home, ask=ask)
         store.mode_fixes = fixes
-        # The keys and signer are read only if a revision writes the ledger (0004).
+        # The keys and signer are read only if a revision writes the ledger (0004, 0005).
         store.upgraded = upgrade(store.engine, keys=lambda: store.keys,
                                  signer=lambda: store.signer)
+        if store.upgraded and store.upgraded.keys_destroyed:
+            # As after every erasure: no destroyed key left in the database's files.
+            from dadkhahi.store.erase import scrub
+
+            scrub(store)
         return store
 
     @classmethod
