@@ -5,8 +5,10 @@ checkpoint files for a small input, Parquet for a large one) into the session's
 checkpoint directory: the records' names, a protected list's too. Until attack35 that
 directory (``dadkhahi-spark-*/checkpoints`` under the temporary folder) was never
 removed: the files stayed after the run, after the session stopped and after the process
-ended, where no erasure reaches them. The attacker is whoever later reads the machine's
-temporary folder as the operator (or root, or a backup of it). SYNTHETIC name.
+ended, where no erasure reaches them; and its shuffle files (in the JVM's /tmp, whatever
+TMPDIR says) stayed while the session lived, which the server's worker keeps. The
+attacker is whoever later reads the machine's temporary folder as the operator (or root,
+or a backup of it). SYNTHETIC name.
 
 Starts a real JVM (about 20 s wall on a quiet machine), in a subprocess with its own
 temporary folder, as ``test_linkage_spark_session.py`` does.
@@ -43,6 +45,9 @@ with run._db_api("spark", None, "1GB", records=15) as (api, _):
     held = [str(p) for p in Path(run.tempfile.gettempdir()).rglob("*")
             if p.is_file() and b"{MARKER}" in p.read_bytes()]
     print("during", len(held))
+    # Spark's shuffle and spill folder is in the temporary folder too (not the JVM's /tmp).
+    print("local", any(p.name.startswith("blockmgr-")
+                       for p in Path(run.tempfile.gettempdir()).rglob("*")))
 # After the run, with the session still up (the server's worker keeps it for the next run).
 left = [str(p) for p in Path(run.tempfile.gettempdir()).rglob("*")
         if p.is_file() and b"{MARKER}" in p.read_bytes()]
@@ -65,8 +70,10 @@ def test_a_spark_run_leaves_no_name_in_the_temporary_folder(tmp_path: Path) -> N
                           env=env, check=False)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.split("\n")
-    # The attack's premise: the run did write the name out while it ran.
-    assert "15" in lines and "during 1" in lines, proc.stdout
+    # The attack's premise: the run did write the name out while it ran (its checkpoint
+    # and a shuffle file), in the temporary folder.
+    during = [int(line.split()[1]) for line in lines if line.startswith("during ")]
+    assert "15" in lines and during and during[0] >= 1 and "local True" in lines, proc.stdout
     assert "after []" in lines, proc.stdout  # gone once the run is over
     assert _holding(scratch) == []  # and nothing left once the process has ended
     assert [p for p in scratch.iterdir() if p.name.startswith("dadkhahi-spark")] == []

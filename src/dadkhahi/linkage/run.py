@@ -231,6 +231,10 @@ def local_spark_session(
         # parallel GC threads fighting the Python side for the cores); for a small input,
         # only the JIT's quick tier (its optimising tier costs more than it saves).
         .config("spark.eventLog.enabled", "false")
+        # Its shuffle and spill files (records, names included) in the session's own
+        # owner-only scratch, removed at exit with it, not in the JVM's /tmp (which
+        # ignores TMPDIR, and keeps them if the JVM is killed).
+        .config("spark.local.dir", str(scratch / "local"))
         .config("spark.driver.extraJavaOptions", " ".join(java_options))
         # The local executor lives in the driver's JVM and cannot be lost, but Spark
         # expires it all the same when its heartbeat is late by more than this (default:
@@ -306,7 +310,8 @@ def _db_api(
     """Splink's database API for one run and, on DuckDB, its connection.
 
     DuckDB's connection and spill folder go after the run, and so do Spark's checkpoints
-    of it (:func:`_run_checkpoints`).
+    of it (:func:`_run_checkpoints`) and a session started for it (with its shuffle and
+    spill files).
     """
     if backend == "duckdb":
         import duckdb
@@ -319,12 +324,19 @@ def _db_api(
             yield DuckDBAPI(connection=con), con
         return
     if backend == "spark":
+        own = spark is None
         if spark is None:
             spark = local_spark_session(records=records, verbose=verbose)
         else:
             size_spark(spark, records)
-        with _run_checkpoints(spark):
-            yield spark_api(spark, records), None
+        try:
+            with _run_checkpoints(spark):
+                yield spark_api(spark, records), None
+        finally:
+            if own:
+                # Stopping it deletes its shuffle and spill files (the records' names):
+                # a session kept for the next run kept them until Spark's cleaner came by.
+                spark.stop()
         return
     raise ValueError(f"unknown backend {backend!r} (duckdb or spark)")
 
