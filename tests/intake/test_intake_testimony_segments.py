@@ -110,3 +110,62 @@ def test_erasing_a_testimony_leaves_none_of_its_words_readable(store: Store) -> 
         title="SYNTHETIC public", sensitivity=Sensitivity.PUBLIC), "t")
     with pytest.raises(ValidationError, match="not protected"):
         tm.erase_testimony(store, public["testimony_id"], "SYNTHETIC", "t")
+
+
+def test_erasing_a_testimony_erases_what_was_told_from_it(store: Store) -> None:
+    """The attack: a witness withdraws and ``testimonies erase`` runs; before the fix it
+    destroyed the testimony's own keys only, so an act written from the testimony (its
+    description quotes her), a claim it supports and a case link's note on that act still
+    read in full. Erasing a testimony is now its source's erasure: every fact told from
+    it goes, its case link too, and a fact told by another source stays."""
+    from typer.testing import CliRunner
+
+    from dadkhahi.access.grants import grant
+    from dadkhahi.access.policy import Principal, Role
+    from dadkhahi.access.reads import RESOURCES, get_object
+    from dadkhahi.access.users import add_user
+    from dadkhahi.cli.main import app as cli_app
+    from dadkhahi.domain.sources import SourceSpec
+    from dadkhahi.domain.vocab import ActType, EntityKind
+    from dadkhahi.facts.entities import Support, add_claim, create_person
+    from dadkhahi.intake.sources import register_source
+    from dadkhahi.services.objects import record_act
+    from dadkhahi.store.verify import verify_ledger
+
+    made = tm.add_testimony(store, tm.TestimonySpec(
+        title="SYNTHETIC interview", witness_name="SYNTHETICWITNESSQX"), "t")
+    tm.add_segments(store, made["testimony_id"], PASSAGES[:1], "t")
+    witness = made["source_id"]
+    protected = Sensitivity.PROTECTED
+    with store.transaction("t") as tx:
+        other = register_source(store, tx, SourceSpec(title="SYNTHETIC report",
+                                                      sensitivity=protected))
+        person = create_person(tx, "SYNTHETIC person", sensitivity=protected)
+        claim = add_claim(tx, EntityKind.PERSON, person, "fate", "SYNTHETICCLAIMQX hanged",
+                          [Support(witness)], sensitivity=protected)
+    user = add_user(store, "investigator", Role.INVESTIGATOR, "SYNTHETIC pass 1", "t")
+    for scope in (witness, other, person):
+        grant(store, scope, user, "t")
+    admin = Principal(user_id=user, username="investigator", role=Role.INVESTIGATOR)
+    told = record_act(store, admin, ActType.EXECUTION, Support(witness), place_id=None,
+                      date=None, description="SYNTHETICACTQX as she saw it",
+                      sensitivity=protected)["id"]
+    kept = record_act(store, admin, ActType.EXECUTION, Support(other), place_id=None,
+                      date=None, description="SYNTHETICKEPTQX as the report says",
+                      sensitivity=protected)["id"]
+    assert "SYNTHETICACTQX" in str(get_object(store, admin, RESOURCES["acts"], told))
+
+    out = CliRunner().invoke(cli_app, ["--home", str(store.home.path), "testimonies",
+                                       "erase", made["pseudonym"], "--reason",
+                                       "SYNTHETIC withdrawal"])
+    assert out.exit_code == 0, out.output
+
+    shown = get_object(store, admin, RESOURCES["acts"], told)
+    assert shown.get("erased") is True, shown  # before the fix: the act read in full
+    assert "SYNTHETICACTQX" not in str(shown)
+    assert "SYNTHETICKEPTQX" in str(get_object(store, admin, RESOURCES["acts"], kept))
+    with store.reading() as conn:
+        sealed = conn.execute(select(s.claims.c.sealed).where(
+            s.claims.c.id == claim)).scalar_one()
+        assert store.keys.unseal(conn, sealed, claim) is None  # before: it opened
+        assert verify_ledger(conn, store.verifier_key()).ok

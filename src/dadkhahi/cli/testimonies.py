@@ -264,8 +264,9 @@ def erase(
     reason: Annotated[str, typer.Option(help="Why (recorded in the ledger; name no one)")],
     actor: Annotated[str | None, typer.Option(help="Who erases it")] = None,
 ) -> None:
-    """Erase a protected testimony: its words, segments, translations and title become
-    unreadable for good (the ledger keeps that they existed)."""
+    """Erase a protected testimony and everything told from it: its words, segments,
+    translations and title, and the facts written from it (acts, claims, involvements,
+    their case links), become unreadable for good (the ledger keeps that they existed)."""
     from dadkhahi.intake.testimonies import erase_testimony
 
     store = open_store()

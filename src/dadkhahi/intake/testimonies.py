@@ -56,7 +56,6 @@ from dadkhahi.search.index import (
     index_passages,
     is_protected,
     partition_for,
-    remove_testimonies,
 )
 from dadkhahi.store import schema as s
 from dadkhahi.store.db import write_transaction
@@ -558,39 +557,25 @@ def testimony_details(store: Store, conn: Connection, ref: str) -> dict[str, Any
 
 
 def erase_testimony(store: Store, ref: str, reason: str, actor: str) -> list[int]:
-    """Erase a protected testimony: every key sealing it, its source's title, its segments
-    and their translations is destroyed (one ``key.destroyed`` event each, one transaction),
-    then the store is scrubbed so no destroyed key survives in its files.
+    """Erase a protected testimony by erasing its source (``intake.erasure.erase_source``):
+    every key sealing its source, its interviews, segments and translations, and every
+    fact told from it (claims, involvements, the acts whose account cites it, their case
+    links and gap marks) is destroyed, one ``key.destroyed`` event each, in one
+    transaction, then the store is scrubbed. Returns the events' indices.
 
-    A witness who withdraws must leave nothing readable behind: erasing only the source
-    would leave the segments and translations, each sealed under a key of its own.
-    Returns the events' indices.
+    One erasure rule: a witness who withdraws must leave nothing readable behind, and what
+    the team wrote from the testimony (an act's description, a case link's note) repeats
+    it. A testimony has a source of its own (:func:`add_testimony`), so erasing that
+    source takes no other witness's words.
     """
     # Imported here: erasure is rare, and store.erase is not needed to record testimonies.
-    from dadkhahi.intake.erasure import SOURCE_EVENTS, TESTIMONY_EVENTS, event_keys
-    from dadkhahi.store.erase import destroy_keys, scrub
+    from dadkhahi.intake.erasure import erase_source
 
     with store.reading() as conn:
         testimony = get_testimony(conn, ref)
-        tid, sid = testimony["id"], testimony["source_id"]
-        sealed = [testimony["sealed"]]
-        sealed += conn.execute(select(s.sources.c.sealed).where(s.sources.c.id == sid)).scalars()
-        sealed += conn.execute(select(s.testimony_segments.c.sealed).where(
-            s.testimony_segments.c.testimony_id == tid)).scalars()
-        sealed += conn.execute(select(s.segment_translations.c.sealed).where(
-            s.segment_translations.c.testimony_id == tid)).scalars()
-        keys = [str(x["key_id"]) for x in sealed if isinstance(x, dict) and x.get("key_id")]
-        # Every interview it had and every payload of its source, each sealed under a
-        # key of its own.
-        keys += event_keys(conn, TESTIMONY_EVENTS, [str(tid)])
-        keys += event_keys(conn, SOURCE_EVENTS, [str(sid)])
-    keys = list(dict.fromkeys(keys))  # the row's payload is its last event's
-    if not keys:
+        source_sealed = conn.execute(select(s.sources.c.sealed).where(
+            s.sources.c.id == testimony["source_id"])).scalar_one_or_none()
+    if not (testimony["sealed"] or source_sealed):
         raise ValidationError("this testimony holds no sealed fields to erase (it is not "
                               "protected)")
-    with store.transaction(actor) as tx:
-        indices = destroy_keys(tx, keys, reason)
-        # Its passages' full-text rows (keyed hashes of its words) go with it.
-        remove_testimonies(tx.conn, [str(tid)])
-    scrub(store)
-    return indices
+    return erase_source(store, str(testimony["source_id"]), reason, actor)
