@@ -376,3 +376,31 @@ def test_cli_describe_and_method_all_count_only_the_victims_lists(
     assert chao["documented"] == e["documented"] == single.result.documented
     assert "left out: SYNTHETIC detainees" in e["estimand"]
     store.engine.dispose()
+
+
+def test_an_estimate_names_no_protected_lists_kind(linked: Store, tmp_path: Path) -> None:
+    """What a protected list lists is sealed with its description (in its row and its
+    events); the estimate, which leaves a list of detainees out, wrote its kind in clear
+    into its sentence and settings, in the row and the ``estimate.computed`` event, which
+    no erasure reaches (attack35). An open list's kind is still said."""
+    from dadkhahi.domain.vocab import ListKind, Sensitivity
+    from dadkhahi.intake.list_description import ListDescription
+
+    def extra(name: str, kind: ListKind, level: Sensitivity) -> None:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(f"ID,Name,City\nX1,SYNTHETIC {name} 900,Tehran\n", "utf-8")
+        import_list(linked, path, source=f"SYNTHETIC {name}", actor="tester",
+                    id_column="ID", sensitivity=level, description=ListDescription(kind=kind))
+
+    extra("witness register", ListKind.DETAINEES, Sensitivity.PROTECTED)
+    extra("perpetrators", ListKind.PERPETRATORS, Sensitivity.PUBLIC)
+    done = estimate_store(linked, "chao", FAST)
+    estimate_id = record_estimate(linked, "tester", done)
+    with linked.reading() as conn:
+        row = conn.execute(select(s.estimates).where(s.estimates.c.id == estimate_id)
+                           ).mappings().one()
+        body = get_event(conn, int(row["ledger_index"])).body.decode()
+    assert "SYNTHETIC perpetrators (perpetrators)" in str(row["estimand"])
+    assert "detainees" not in json.dumps(dict(row), default=str)
+    assert "detainees" not in body
+    assert "detainees" not in json.dumps(to_json(done.result))

@@ -63,6 +63,18 @@ def _provinces(info: ListInfo) -> str:
     return REDACTED if info.sealed else ", ".join(info.provinces or [])
 
 
+def _kind(info: ListInfo) -> str:
+    """What a list lists, as the estimand says it: a protected list's kind is sealed with
+    its description (the estimate's sentence and settings, in its event, last for ever);
+    that it is left out, and so not of victims, is all the estimand says of it."""
+    return REDACTED if info.sealed else info.kind
+
+
+def _left_out(part: dict[str, Any]) -> str:
+    kind = part["kind"]
+    return str(part["title"]) + ("" if kind == REDACTED else f" ({kind})")
+
+
 def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
     """Select and merge the records of ``frame`` (from ``linked_records``) by list.
 
@@ -80,11 +92,12 @@ def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
     remap: dict[str, str] = {}
     current: set[str] = set()
     for info in catalogue:
-        entry: dict[str, Any] = {"list": info.id, "title": info.source_title, "kind": info.kind,
-                                 "coverage": _coverage(info), "versions": info.versions,
-                                 "import": info.current_import_id}
+        entry: dict[str, Any] = {"list": info.id, "title": info.source_title,
+                                 "kind": _kind(info), "coverage": _coverage(info),
+                                 "versions": info.versions, "import": info.current_import_id}
         if info.id not in used:
-            entry.update(used=False, why=f"a list of {info.kind}, not of victims")
+            entry.update(used=False, why="not a list of victims" if info.sealed
+                         else f"a list of {info.kind}, not of victims")
         else:
             root = _root(info, by_ref, used)
             entry["used"] = True
@@ -129,8 +142,7 @@ def estimand_of(store: Store, frame: pd.DataFrame) -> Estimand:
         f"list{'s' if columns != 1 else ''} of victims"
         + (f" ({merged} derived list{'s' if merged != 1 else ''} merged into "
            "the list it came from)" if merged else "")
-        + (f"; left out: {', '.join(p['title'] + ' (' + p['kind'] + ')' for p in left_out)}"
-           if left_out else "")
+        + (f"; left out: {', '.join(_left_out(p) for p in left_out)}" if left_out else "")
     )
     return Estimand(text, tuple(parts), records.reset_index(drop=True), tuple(warnings))
 
