@@ -136,6 +136,32 @@ def test_the_sheet_is_blind_seeded_and_the_draw_is_recorded(
     assert drawn["actor"] == actors.pseudonym(store.keys, "tester")
 
 
+def test_the_draw_counts_the_pairs_that_show_a_protected_record(
+    store: Store, tmp_path: Path,
+) -> None:
+    """The sheet opens a protected list's records (a reviewer must read the names), so
+    it is as protected as that list: the draw says how many of its pairs show one, for
+    the command to warn whoever hands it out (attack35). Counted here from the sheet's
+    record IDs and the records' levels."""
+    from dadkhahi.domain.vocab import Sensitivity
+    from dadkhahi.intake.lists import import_list
+
+    data = synthetic_lists(tmp_path, people=30)
+    for n, (path, id_column) in enumerate(data.files):
+        import_list(store, path, source=f"SYNTHETIC {path.stem}", actor="tester",
+                    id_column=id_column,
+                    sensitivity=Sensitivity.PROTECTED if n == 0 else Sensitivity.PUBLIC)
+    run_linkage(store, "tester", linker=_truth_linker(store, data.truth))
+    drawn = draw_audit(store, "tester", tmp_path / "a.csv", size=40, seed=7)
+    with store.reading() as conn:
+        protected = set(conn.execute(select(s.records.c.id).where(
+            s.records.c.sensitivity == str(Sensitivity.PROTECTED))).scalars())
+    rows = _sheet(tmp_path / "a.csv")
+    shown = sum(1 for r in rows if {r["record_a"], r["record_b"]} & protected)
+    assert 0 < shown < len(rows)
+    assert drawn.protected_pairs == shown
+
+
 def test_labels_give_stratified_precision_and_recall_with_wilson_intervals(
     linked: tuple[Store, dict[str, int]], tmp_path: Path,
 ) -> None:

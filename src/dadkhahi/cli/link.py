@@ -378,6 +378,12 @@ def audit_draw(
     for name, counts in drawn.strata.items():
         table.add_row(name, f"{counts['population']:,}", f"{counts['drawn']:,}")
     console.print(table)
+    if drawn.protected_pairs:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {drawn.protected_pairs} of the pairs show a record "
+            "of a protected list, opened (a witness's name in clear): give the sheet only to "
+            "reviewers granted those lists, and delete it once recorded", highlight=False,
+            soft_wrap=True)
 
 
 @audit_app.command("record")

@@ -46,6 +46,7 @@ from sqlalchemy import Connection, select
 from dadkhahi.domain.errors import NotFoundError, UserError
 from dadkhahi.domain.files import open_private, private_dir
 from dadkhahi.domain.safe_text import spreadsheet_cell
+from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.linkage.store_io import latest_run, load_records, source_titles
 from dadkhahi.store import schema as s
 from dadkhahi.store.store import Store, utc_now
@@ -83,6 +84,9 @@ class AuditDraw:
     pairs: int
     strata: dict[str, dict[str, int]]  # stratum -> population, drawn
     ledger_index: int
+    #: Pairs on the sheet showing a record of a protected list (a witness's name, in
+    #: clear): the sheet goes only to reviewers granted those lists.
+    protected_pairs: int = 0
 
 
 def _pairs_of_persons(assignment: pd.DataFrame) -> pd.DataFrame:
@@ -177,7 +181,7 @@ def draw_audit(
     sample = pd.concat(drawn, ignore_index=True)
     sample = sample.iloc[rng.permutation(len(sample))].reset_index(drop=True)  # blind order
     audit_id = f"aud_{secrets.token_hex(10)}"
-    _write_sheet(store, out, audit_id, sample)
+    protected = _write_sheet(store, out, audit_id, sample)
     with store.transaction(actor) as tx:
         index = tx.emit("link.audit_drawn", {
             "id": audit_id, "run_id": run["id"], "seed": int(seed), "size": int(size),
@@ -186,7 +190,7 @@ def draw_audit(
                 sample["record_id_l"], sample["record_id_r"], sample["stratum"], strict=True)],
             "actor": tx.actor, "drawn_at": utc_now(),  # the pseudonym (store.actors)
         })
-    return AuditDraw(audit_id, str(run["id"]), len(sample), strata, index)
+    return AuditDraw(audit_id, str(run["id"]), len(sample), strata, index, protected)
 
 
 def _shown(record: dict[str, Any], keys: tuple[str, ...]) -> str:
@@ -194,8 +198,9 @@ def _shown(record: dict[str, Any], keys: tuple[str, ...]) -> str:
     return " ".join(str(norm[k]) for k in keys if norm.get(k) not in (None, ""))
 
 
-def _write_sheet(store: Store, out: Path, audit_id: str, sample: pd.DataFrame) -> None:
-    """The reviewers' sheet: both records of each pair, nothing of the model."""
+def _write_sheet(store: Store, out: Path, audit_id: str, sample: pd.DataFrame) -> int:
+    """The reviewers' sheet: both records of each pair, nothing of the model; returns how
+    many pairs show a record of a protected list (opened: the reviewer must read it)."""
     from dadkhahi.linkage.views import record_view
 
     header = ["audit_id", "pair", "record_a", "record_b", "list_a", "list_b"]
@@ -203,12 +208,15 @@ def _write_sheet(store: Store, out: Path, audit_id: str, sample: pd.DataFrame) -
         header += [f"{name}_a", f"{name}_b"]
     header += ["decision", "reviewer", "note"]
     rows = []
+    protected = 0
     with store.reading() as conn:
         titles = source_titles(conn)
         for number, (a, b) in enumerate(
                 zip(sample["record_id_l"], sample["record_id_r"], strict=True), start=1):
             left = record_view(store, conn, str(a), titles)
             right = record_view(store, conn, str(b), titles)
+            protected += str(Sensitivity.PROTECTED) in (str(left["sensitivity"]),
+                                                        str(right["sensitivity"]))
             row: list[str] = [audit_id, str(number), str(a), str(b),
                               str(left["source_title"]), str(right["source_title"])]
             for _, keys in SHOWN:
@@ -220,6 +228,7 @@ def _write_sheet(store: Store, out: Path, audit_id: str, sample: pd.DataFrame) -
         writer.writerow(header)
         # Cells a spreadsheet would run as formulas are written with a leading '.
         writer.writerows([[spreadsheet_cell(c) for c in row] for row in rows])
+    return protected
 
 
 @dataclass(frozen=True)
