@@ -683,6 +683,8 @@ def export_events(
             line: dict[str, Any] = {"index": event.index, "leaf_hash": event.leaf_hash.hex()}
             if ok:
                 line.update(type=event.type, event=event.body.decode("utf-8"))
+                if event.redacted:
+                    line["redacted"] = True  # its body no longer hashes to its leaf
             else:
                 line["withheld"] = True
             yield line

@@ -404,9 +404,12 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         proven |= set(disclosed)
         cp_size = Checkpoint.parse(unverified_note_text(note)).size
         bodies = _event_bodies(conn, sorted(proven))
+        leaves = _leaf_hashes(conn, sorted(proven))
         for index, proof in _inclusion_proofs(conn, sorted(proven), cp_size):
+            # A redacted event goes redacted, its stored leaf proven (ledger.redaction).
             writer.text(f"data/proofs/{index}.json", _compact_json(bundle_proofs.proof_document(
-                make_bundle(index, bodies[index], proof, note), disclosed.get(index))))
+                make_bundle(index, bodies[index], proof, note, leaves[index]),
+                disclosed.get(index))))
     _finish_bag(root, writer, recipient, export_index, case)
     return (export_id, sum(1 for ex in exhibits if ex.files),
             sum(1 for ex in exhibits if ex.withheld), len(writer.hashes), writer.bytes, cp_size)
@@ -426,6 +429,17 @@ def _event_bodies(conn: Connection, indices: Sequence[int]) -> dict[int, bytes]:
         part = list(indices[start:start + _BATCH])
         out.update((int(i), bytes(b)) for i, b in conn.execute(
             select(e.idx, e.body).where(e.idx.in_(part))))
+    return out
+
+
+def _leaf_hashes(conn: Connection, indices: Sequence[int]) -> dict[int, bytes]:
+    """The stored leaf hashes of many events, read in batches."""
+    e = s.ledger_events.c
+    out: dict[int, bytes] = {}
+    for start in range(0, len(indices), _BATCH):
+        part = list(indices[start:start + _BATCH])
+        out.update((int(i), bytes(h)) for i, h in conn.execute(
+            select(e.idx, e.leaf_hash).where(e.idx.in_(part))))
     return out
 
 

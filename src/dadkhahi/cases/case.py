@@ -200,8 +200,10 @@ def load_case(store: Store, conn: Connection, case_ref: str) -> Case:
     names: dict[str, str] = {}
     for r in conn.execute(select(s.case_links).where(lk.case_id == case.id)
                           .order_by(lk.ledger_index)).mappings():
+        # Neither sealed nor in clear: a link kept in clear of a fact not public, erased
+        # by revision 0006 (``store.redact.erase_clear_links``).
         opened = (store.keys.unseal(conn, r["sealed"], str(r["id"])) if r["sealed"]
-                  else dict(r["link"] or {}))
+                  else None if r["link"] is None else dict(r["link"]))
         if opened is None:
             case.erased_links.append(str(r["id"]))  # erased with its fact
             continue

@@ -85,7 +85,7 @@ def prove(
         size, note = latest
         event = ledger_log.get_event(conn, index)
         proof = ledger_log.inclusion_proof(conn, index, size)
-    _emit(make_bundle(index, event.body, proof, note), out)
+    _emit(make_bundle(index, event.body, proof, note, event.leaf_hash), out)
 
 
 @app.command("prove-record")
@@ -171,9 +171,15 @@ def verify_proof(
                           f"{len(found['rows'])} row(s) and {len(found['fields'])} sealed "
                           "field(s) disclosed match its commitments")
         elif "inclusion" in data:
-            cp = verify_bundle(data, vkey, event.read_bytes() if event else None)
+            cp = verify_bundle(data, vkey, event.read_bytes() if event else None,
+                               allow_redacted=True)
             console.print(f"[green]OK[/green] event {data['index']} is in {cp.origin} "
                           f"at tree size {cp.size}")
+            if isinstance(data.get("redacted"), dict):
+                # Its leaf is proven; its body, redacted since, is not covered by it.
+                fields = ", ".join(map(str, data["redacted"].get("fields") or ()))
+                console.print(f"the event is redacted ({fields} removed): its leaf hash is "
+                              "proven, not the body the bundle carries")
         else:
             old, new = verify_consistency_bundle(data, vkey)
             console.print(f"[green]OK[/green] {new.origin} grew append-only from size "
@@ -187,9 +193,12 @@ def export(out: Annotated[Path, typer.Option(help="JSON Lines file to write")]) 
     """Write every event, in log order, as JSON Lines (index, leaf_hash, type, event).
 
     A batch event (version 2) also carries ``leaf_event``, its committed form (rows
-    replaced by their Merkle root): the leaf hash is taken over that.
+    replaced by their Merkle root): the leaf hash is taken over that. A redacted event
+    carries ``redacted``: its body (which says what was removed) no longer hashes to its
+    leaf, which a later ``event.redacted`` names.
     """
     from dadkhahi.ledger.events import leaf_bytes
+    from dadkhahi.ledger.redaction import redaction_of
     from dadkhahi.store import ledger_log
 
     store = open_store()
@@ -202,9 +211,12 @@ def export(out: Annotated[Path, typer.Option(help="JSON Lines file to write")]) 
                 "type": ev.type,
                 "event": ev.body.decode("utf-8"),
             }
-            committed = leaf_bytes(ev.body)
-            if committed != ev.body:
-                line["leaf_event"] = committed.decode("utf-8")
+            if redaction_of(ev.body) is not None:
+                line["redacted"] = True  # its body no longer hashes to its leaf
+            else:
+                committed = leaf_bytes(ev.body)
+                if committed != ev.body:
+                    line["leaf_event"] = committed.decode("utf-8")
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
             n += 1
     console.print(f"wrote {n:,} events to {out}")

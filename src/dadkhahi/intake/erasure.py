@@ -43,6 +43,9 @@ What goes with what:
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.
+An act revision 0004 raised (recorded before 2701f0e, in clear) whose raised version's
+key goes has its words as first written redacted from its earlier events, in the same
+transaction (``store.redact``: one ``event.redacted`` each, leaf hashes kept).
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ from dadkhahi.search.index import remove_testimonies as remove_passage_rows
 from dadkhahi.store import case_erasure
 from dadkhahi.store import schema as s
 from dadkhahi.store.case_erasure import sealed_by_events, sealed_key_ids
-from dadkhahi.store.erase import destroy_keys, scrub
+from dadkhahi.store.erase import REDACTED_TABLES, destroy_keys, scrub
+from dadkhahi.store.redact import SOURCE_ERASED, erased_acts_in_clear, redact_events
 from dadkhahi.store.store import Store
 
 
@@ -359,12 +363,16 @@ def _destroy(
         keys = [*keys, *case_erasure.erased_with(store.keys, tx.conn, {*keys, *destroyed},
                                                  destroyed)]
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
+        # An act revision 0004 raised, its raised version erased now (or before): its words
+        # as first written are still in clear in its earlier events, which are redacted.
+        redacted = redact_events(tx, erased_acts_in_clear(tx.conn, {*keys, *destroyed}),
+                                 SOURCE_ERASED)
         # The full-text index rows of the items and their text (dadkhahi.search.index).
         remove_index_rows(tx.conn, list(items))
         remove_passage_rows(tx.conn, list(testimonies))
     for erased in items:
         store.blobs.remove_sealed(erased)
-    scrub(store)
+    scrub(store, tables=REDACTED_TABLES if redacted else ("data_keys",))
     if not indices:
         raise NotFoundError(f"{what} was already erased")
     return indices

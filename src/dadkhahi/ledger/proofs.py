@@ -22,6 +22,7 @@ from dadkhahi.ledger.checkpoint import (
 from dadkhahi.ledger.errors import LedgerInputError, VerificationError
 from dadkhahi.ledger.events import leaf_bytes
 from dadkhahi.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from dadkhahi.ledger.redaction import redaction_of
 
 INCLUSION_FORMAT = "dadkhahi-inclusion-proof/v1"
 CONSISTENCY_FORMAT = "dadkhahi-consistency-proof/v1"
@@ -85,31 +86,40 @@ def _open(note: str, verifier: NoteVerifier, what: str) -> Checkpoint:
 
 
 def make_bundle(
-    index: int, event_bytes: bytes, proof: list[bytes], signed_checkpoint: str
+    index: int, event_bytes: bytes, proof: list[bytes], signed_checkpoint: str,
+    leaf: bytes | None = None,
 ) -> dict[str, Any]:
     """An inclusion bundle for the event at ``index`` under ``signed_checkpoint``.
 
     A batch event (version 2) goes in its committed form: its rows replaced by their
     Merkle root, so the bundle proves the event without disclosing any row (prove
-    rows one by one with :mod:`dadkhahi.ledger.selective`). Refuses
+    rows one by one with :mod:`dadkhahi.ledger.selective`). A redacted event
+    (``ledger.redaction``) goes as stored, with ``leaf`` (its stored leaf hash, which its
+    body no longer hashes to) and ``"redacted"`` (its marker): the bundle then proves
+    that leaf, not the body. Refuses
     (:class:`LedgerInputError`) to build a bundle whose proof does not lead to the
     checkpoint's root, so a bad bundle is caught here rather than by its recipient.
     """
     if not isinstance(event_bytes, bytes):
         raise LedgerInputError("event bytes must be bytes")
-    event_bytes = leaf_bytes(event_bytes)
+    marker = redaction_of(event_bytes)
+    if marker is not None and leaf is None:
+        raise LedgerInputError(f"event {index} is redacted: its stored leaf hash is needed")
+    event_bytes = event_bytes if marker is not None else leaf_bytes(event_bytes)
     try:
         event_text = event_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LedgerInputError("event bytes must be UTF-8 (canonical JSON)") from exc
     checkpoint = _unverified_checkpoint(signed_checkpoint, "signed_checkpoint")
-    leaf = leaf_hash(event_bytes)
+    if marker is None:
+        leaf = leaf_hash(event_bytes)
+    assert leaf is not None
     if not verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root_hash):
         raise LedgerInputError(
             f"the proof for leaf {index} does not lead to the root of the checkpoint "
             f"of size {checkpoint.size}"
         )
-    return {
+    bundle: dict[str, Any] = {
         "format": INCLUSION_FORMAT,
         "index": index,
         "tree_size": checkpoint.size,
@@ -118,19 +128,25 @@ def make_bundle(
         "checkpoint": signed_checkpoint,
         "event": event_text,
     }
+    if marker is not None:
+        bundle["redacted"] = marker
+    return bundle
 
 
 def verify_bundle(
-    bundle: Mapping[str, Any], verifier_key: str, event_bytes: bytes | None = None
+    bundle: Mapping[str, Any], verifier_key: str, event_bytes: bytes | None = None,
+    *, allow_redacted: bool = False,
 ) -> Checkpoint:
     """Check an inclusion bundle offline and return the checkpoint it is proven against.
 
     Checks, in order: the format, the checkpoint signature (by ``verifier_key``), that
     ``tree_size`` matches the checkpoint, that the event (``event_bytes`` if given, which
     must then equal the bundle's copy) hashes to ``leaf_hash``, and that the inclusion proof
-    leads from that leaf to the checkpoint's root. Raises :class:`VerificationError` naming
-    the first check that failed, or :class:`LedgerInputError` if ``verifier_key`` itself is
-    malformed.
+    leads from that leaf to the checkpoint's root. A redacted event (its body carries the
+    ``redacted`` marker, ``ledger.redaction``) does not hash to its leaf: it is refused
+    unless ``allow_redacted``, and then only its leaf hash is proven, not its body.
+    Raises :class:`VerificationError` naming the first check that failed, or
+    :class:`LedgerInputError` if ``verifier_key`` itself is malformed.
     """
     bundle = _check_format(bundle, INCLUSION_FORMAT)
     verifier = NoteVerifier.from_key(verifier_key)
@@ -156,9 +172,17 @@ def verify_bundle(
     ):
         raise VerificationError("the event in the bundle differs from the event given")
     stated = _text(bundle, "leaf_hash")
-    leaf = leaf_hash(event_bytes)
-    if not _HEX_HASH.fullmatch(stated) or bytes.fromhex(stated) != leaf:
+    if not _HEX_HASH.fullmatch(stated):
         raise VerificationError("leaf_hash does not match the hash of the event")
+    if redaction_of(event_bytes) is not None:
+        if not allow_redacted:
+            raise VerificationError(
+                f"event {index} is redacted: only its leaf hash can be proven, not its body")
+        leaf = bytes.fromhex(stated)
+    else:
+        leaf = leaf_hash(event_bytes)
+        if bytes.fromhex(stated) != leaf:
+            raise VerificationError("leaf_hash does not match the hash of the event")
     proof = _hashes(bundle.get("inclusion"), "inclusion")
     if not verify_inclusion(leaf, index, size, proof, checkpoint.root_hash):
         raise VerificationError(

@@ -35,4 +35,4 @@ def inclusion_bundle(store: Store, principal: Principal, index: int) -> dict[str
                                 "it is proven after the next change is signed")
         size, note = latest
         proof = ledger_log.inclusion_proof(conn, index, size)
-    return make_bundle(index, found.body, proof, note)
+    return make_bundle(index, found.body, proof, note, found.leaf_hash)

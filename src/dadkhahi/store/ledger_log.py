@@ -17,6 +17,7 @@ from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, NoteSigner
 from dadkhahi.ledger.errors import VerificationError
 from dadkhahi.ledger.events import leaf_bytes
+from dadkhahi.ledger.redaction import redaction_of
 from dadkhahi.store import schema as s
 
 # Levels per query; a tree of 2**64 leaves has 64, so one query in practice.
@@ -64,6 +65,12 @@ class StoredEvent:
     leaf_hash: bytes
     type: str
     body: bytes
+
+    @property
+    def redacted(self) -> bool:
+        """Whether the body is a redacted form (``ledger.redaction``): it no longer
+        hashes to the leaf, which a later ``event.redacted`` names."""
+        return redaction_of(self.body) is not None
 
 
 # Every transaction reads and moves the head: these are built once.

@@ -20,6 +20,7 @@ from dadkhahi.ledger import merkle
 from dadkhahi.ledger.checkpoint import Checkpoint, NoteVerifier, open_note
 from dadkhahi.ledger.errors import LedgerInputError, VerificationError
 from dadkhahi.ledger.events import leaf_bytes
+from dadkhahi.ledger.redaction import REDACTION_EVENT, redaction_of, redaction_problem
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.projection import OpBuffer, project
@@ -92,6 +93,10 @@ def _check_events_and_replay(
 ) -> list[bytes] | None:
     """One pass over the log: recompute each leaf hash and project each event afresh."""
     leaves: list[bytes] = []
+    # Redacted bodies (index → body, stored leaf, the index of the redaction it names) and
+    # the redactions recorded (index of an event.redacted → its data).
+    redacted: dict[int, tuple[bytes, bytes, object]] = {}
+    redactions: dict[int, dict[str, Any]] = {}
     buffer = OpBuffer()
     replaying = True
     expected = 0
@@ -106,10 +111,20 @@ def _check_events_and_replay(
         except (ValueError, LedgerInputError):  # a batch whose rows no longer parse
             recomputed = merkle.leaf_hash(ev.body)
         if recomputed != ev.leaf_hash:
-            report.findings.append(
-                Finding("events", f"event {ev.index}: body does not match its leaf hash", ev.index)
-            )
+            marker = redaction_of(ev.body)
+            if marker is None:
+                report.findings.append(Finding(
+                    "events", f"event {ev.index}: body does not match its leaf hash", ev.index))
+            else:
+                # A redacted body (``ledger.redaction``): its leaf is the stored one, which
+                # the tree checks below; accepted once the event.redacted it names is read.
+                redacted[ev.index] = (ev.body, ev.leaf_hash, marker.get("by"))
+                recomputed = ev.leaf_hash
         leaves.append(recomputed)
+        if ev.type == REDACTION_EVENT:
+            recorded = json.loads(ev.body)
+            if recorded.get("type") == REDACTION_EVENT:
+                redactions[ev.index] = recorded["data"]
         if replaying:
             try:
                 body = json.loads(ev.body)
@@ -130,7 +145,22 @@ def _check_events_and_replay(
         return None
     if replaying:
         buffer.flush(replay)
+    _check_redactions(redacted, redactions, report)
     return leaves
+
+
+def _check_redactions(
+    redacted: dict[int, tuple[bytes, bytes, object]],
+    redactions: dict[int, dict[str, Any]],
+    report: VerifyReport,
+) -> None:
+    """A redacted body is accepted only when a later ``event.redacted`` (the one its
+    marker names) names its index, its stored leaf hash and its fields; else a finding."""
+    for index, (body, leaf, by) in sorted(redacted.items()):
+        recorded = redactions.get(by) if isinstance(by, int) and by > index else None
+        problem = redaction_problem(index, body, leaf, recorded)
+        if problem is not None:
+            report.findings.append(Finding("events", f"event {index}: {problem}", index))
 
 
 def _check_nodes(conn: Connection, leaves: list[bytes], report: VerifyReport) -> list[list[bytes]]:

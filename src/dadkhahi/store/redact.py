@@ -1,0 +1,149 @@
+"""Redaction of stored ledger events: words in clear that no erasure could reach.
+
+Two kinds of events hold identifying words in clear, in their hash-chained bodies:
+
+* an act recorded before 2701f0e from a more protected source: its words as first
+  written are in its ``act.created``/``act.changed`` events, before revision 0004 raised
+  it (``store.act_levels``: an ``act.raised`` event carrying the whole act, sealed under
+  a new key when protected). Once that key is destroyed (the source's erasure), the
+  earlier clear bodies are redacted (:func:`erased_acts_in_clear`);
+* a link of an unsealed case to a restricted or protected fact, made before 4e19ea7
+  (its note may quote the fact, and the case keeps it in clear in its row and its
+  ``case.linked`` event): the link is erased (its row's ``link`` emptied, its event
+  redacted; the case counts it in ``erased_links``, :func:`clear_links_of_protected`).
+
+:func:`redact_events` replaces each body by its redacted form (``ledger.redaction``) and
+keeps the stored leaf hash, so the tree, the proofs and every signed checkpoint stay
+as they were; one ``event.redacted`` event each, in the same transaction, says which
+event, under which leaf hash, which fields, and why (no value). ``ledger verify``
+accepts a redacted body only so named. The old bytes are then scrubbed from the
+database's files (``store.erase.scrub`` with ``ledger_events``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from dadkhahi.domain.protected import CLEAR_FIELDS
+from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.ledger.redaction import REDACTION_EVENT, redact_body, redacted_fields
+from dadkhahi.store import ledger_log
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Transaction
+
+#: Reason codes an ``event.redacted`` carries.
+SOURCE_ERASED = "source-erased"
+CLEAR_LINK = "clear-link-of-restricted-fact"
+#: The act events whose clear bodies carry an act's words.
+_ACT_VERSIONS = ("act.created", "act.changed")
+
+
+def redact_events(tx: Transaction, targets: Mapping[int, Sequence[str]], reason: str
+                  ) -> list[int]:
+    """Redact ``fields`` of each stored event ``index`` of ``targets`` (already written):
+    its body replaced by the redacted form, its leaf hash kept, one ``event.redacted``
+    (index, original leaf hash, type, fields, ``reason``) each. An event whose fields are
+    redacted already is left. Returns the ``event.redacted`` events' indices. The caller
+    updates the rows the event projected (a replay of the redacted body must give them)
+    and scrubs after commit."""
+    tx.flush()  # the events to redact may have been emitted in this transaction
+    done: list[int] = []
+    for index in sorted(targets):
+        event = ledger_log.get_event(tx.conn, index)
+        earlier = redacted_fields(event.body)
+        if set(targets[index]) <= set(earlier):
+            continue
+        by = tx.emit(REDACTION_EVENT, {
+            "index": index, "type": event.type, "leaf_hash": event.leaf_hash.hex(),
+            "fields": sorted({*targets[index], *earlier}), "reason": reason})
+        tx.conn.execute(update(s.ledger_events).where(s.ledger_events.c.idx == index).values(
+            body=redact_body(event.body, targets[index], by, reason)))
+        done.append(by)
+    return done
+
+
+def act_words(data: Mapping[str, Any]) -> list[str]:
+    """The fields of an act event in clear that a protected act seals (its description,
+    date and date text; ``CLEAR_FIELDS["act"]`` keeps its kind and place, which the
+    raised event shows too), those holding a value."""
+    return sorted(k for k, v in data.items()
+                  if k not in CLEAR_FIELDS["act"] and k != "sealed" and v is not None)
+
+
+def erased_acts_in_clear(conn: Connection, gone: set[str]) -> dict[int, list[str]]:
+    """The clear ``act.created``/``act.changed`` events (index → fields to redact) of each
+    act whose ``act.raised`` version is sealed under a key in ``gone`` (destroyed): the
+    words first written, before the raise. Read from the ledger (no column says which
+    events are clear); the act's row holds the raised version, so no row changes."""
+    e = s.ledger_events.c
+    raised: dict[str, int] = {}
+    for index, body in conn.execute(select(e.idx, e.body).where(e.type == "act.raised")
+                                    .order_by(e.idx)):
+        data = json.loads(body)["data"]
+        key = (data.get("sealed") or {}).get("key_id")
+        if key in gone:
+            raised.setdefault(str(data["id"]), int(index))
+    if not raised:
+        return {}
+    names = [a.encode() for a in raised]
+    found: dict[int, list[str]] = {}
+    for index, body in conn.execute(select(e.idx, e.body).where(
+            e.type.in_(_ACT_VERSIONS), e.idx < max(raised.values())).order_by(e.idx)):
+        if not any(n in body for n in names):  # a cheap test first
+            continue
+        data = json.loads(body)["data"]
+        if data["id"] in raised and index < raised[data["id"]] and not data.get("sealed"):
+            words = [k for k in act_words(data) if k not in redacted_fields(body)]
+            if words:
+                found[int(index)] = words
+    return found
+
+
+_FACT_TABLES = {"act": s.acts, "involvement": s.involvements, "claim": s.claims}
+
+
+def clear_links_of_protected(conn: Connection) -> dict[str, int]:
+    """Each link kept in clear (an unsealed case's) of a fact not public (restricted or
+    protected: linked before 4e19ea7 refused it): link ID → its ``case.linked`` event. An
+    involvement withdrawn since has no row: its level is read from the event that added
+    it (none found: not public, as a fact unknown is treated)."""
+    lk = s.case_links.c
+    links = [(str(i), int(at), link) for i, at, link in conn.execute(
+        select(lk.id, lk.ledger_index, lk.link).where(
+            lk.sealed.is_(None), lk.link.is_not(None)).order_by(lk.ledger_index))]
+    levels: dict[tuple[str, str], str] = {}
+    for kind, table in _FACT_TABLES.items():
+        ids = sorted({str(x.get("fact_id")) for _, _, x in links if x.get("fact_kind") == kind})
+        if ids:
+            levels.update({(kind, str(i)): str(level) for i, level in conn.execute(
+                select(table.c.id, table.c.sensitivity).where(table.c.id.in_(ids)))})
+    withdrawn = {str(x.get("fact_id")) for _, _, x in links
+                 if x.get("fact_kind") == "involvement"
+                 and ("involvement", str(x.get("fact_id"))) not in levels}
+    if withdrawn:
+        e = s.ledger_events.c
+        for body in conn.execute(select(e.body).where(e.type == "involvement.added")).scalars():
+            data = json.loads(body)["data"]
+            if data["id"] in withdrawn:
+                levels[("involvement", str(data["id"]))] = str(data["sensitivity"])
+    return {i: at for i, at, x in links
+            if levels.get((str(x.get("fact_kind")), str(x.get("fact_id"))))
+            != Sensitivity.PUBLIC}
+
+
+def erase_clear_links(tx: Transaction, links: Mapping[str, int]) -> list[int]:
+    """Erase links kept in clear (:func:`clear_links_of_protected`): each row's ``link``
+    emptied (the case reads it as erased, ``cases.case.load_case``) and its event's
+    ``link`` redacted. Returns the ``event.redacted`` events' indices."""
+    for link_id in links:
+        tx.conn.execute(update(s.case_links).where(s.case_links.c.id == link_id)
+                        .values(link=None))
+    return redact_events(tx, {at: ["link"] for at in links.values()}, CLEAR_LINK)
+
+
+__all__ = ["CLEAR_LINK", "SOURCE_ERASED", "act_words", "clear_links_of_protected",
+           "erase_clear_links", "erased_acts_in_clear", "redact_events"]

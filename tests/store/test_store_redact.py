@@ -1,0 +1,209 @@
+"""Redaction of ledger events (``store.redact``, ``ledger.redaction``), on SQLite and
+PostgreSQL: an act recorded before 2701f0e from a protected testimony kept its words in
+clear in its ``act.created``/``act.changed`` events after revision 0004 raised it; the
+testimony's erasure now redacts them, and ``ledger verify`` accepts a redacted body only
+when a later ``event.redacted`` names it with its leaf hash."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, update
+from test_store_act_levels import _at_0003, _told_the_old_way
+
+from dadkhahi.access.policy import Principal, Role
+from dadkhahi.access.reads import export_events
+from dadkhahi.intake.erasure import erase_source
+from dadkhahi.ledger.errors import VerificationError
+from dadkhahi.ledger.proofs import make_bundle, verify_bundle
+from dadkhahi.ledger.redaction import REDACTION_EVENT, redact_body
+from dadkhahi.store import ledger_log
+from dadkhahi.store import schema as s
+from dadkhahi.store.store import Store
+from dadkhahi.store.verify import verify_ledger
+from database_files import database_files
+
+WORDS = (b"MRKTOLDQ", b"MRKCHANGEDQ")
+
+
+def _raised(store: Store) -> tuple[Store, dict[str, str]]:
+    """A home with an act told the old way from a protected testimony, upgraded (0004
+    raises it, sealed under a new key of the act's)."""
+    ids = _told_the_old_way(store)
+    _at_0003(store)
+    home = store.home
+    store.engine.dispose()
+    return Store.open(home), ids
+
+
+def _bodies(store: Store) -> list[ledger_log.StoredEvent]:
+    with store.reading() as conn:
+        return list(ledger_log.iter_events(conn))
+
+
+def _findings(store: Store) -> list[str]:
+    with store.reading() as conn:
+        return [f.message for f in verify_ledger(conn, store.verifier_key()).findings]
+
+
+def _operator() -> Principal:
+    return Principal(user_id=None, username="operator", role=Role.ADMIN)
+
+
+def test_erasing_the_source_of_a_raised_act_redacts_its_words_from_the_ledger(
+        store: Store) -> None:
+    store, ids = _raised(store)
+    try:
+        # The attack after 0004: the words as first written are in the clear events.
+        told = [ev.index for ev in _bodies(store) if any(w in ev.body for w in WORDS)]
+        assert len(told) == 2
+        with store.reading() as conn:
+            leaves = {i: ledger_log.get_event(conn, i).leaf_hash for i in told}
+            root = ledger_log.root(conn, store.size())
+        size = store.size()
+
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+
+        events = _bodies(store)
+        assert [ev.index for ev in events if any(w in ev.body for w in WORDS)] == []
+        redactions = [json.loads(ev.body)["data"] for ev in events
+                      if ev.type == REDACTION_EVENT]
+        # What a protected act's event seals (an act.changed's ``changed`` too).
+        words = ["date_earliest", "date_latest", "date_text", "description"]
+        assert [(r["index"], r["leaf_hash"], r["fields"], r["reason"]) for r in redactions] == [
+            (told[0], leaves[told[0]].hex(), words, "source-erased"),
+            (told[1], leaves[told[1]].hex(), ["changed", *words], "source-erased")]
+        for i in told:  # the husk keeps the act's ID, kind and level; the leaf is kept
+            husk = json.loads(events[i].body)
+            assert husk["data"]["id"] == ids["told"] and husk["data"]["description"] is None
+            assert husk["redacted"]["fields"] == redactions[told.index(i)]["fields"]
+            assert events[i].leaf_hash == leaves[i] and events[i].redacted
+        with store.reading() as conn:  # the tree up to then is the same tree
+            assert ledger_log.root(conn, size) == root
+        assert _findings(store) == []  # the replay of the husks gives the same tables
+        # No row, no export, no byte of the database files holds the words.
+        with store.reading() as conn:
+            dump = repr([tuple(r) for t in s.metadata.sorted_tables
+                         for r in conn.execute(select(t))]).encode()
+        assert not any(w in dump for w in WORDS)
+        exported = [line for line in export_events(store, _operator())]
+        assert not any(w in json.dumps(exported).encode() for w in WORDS)
+        # The act is protected now: withheld from one not granted it, else marked redacted.
+        assert all(exported[i].get("withheld") or exported[i].get("redacted") for i in told)
+        files = database_files(store)
+        assert not any(w in files for w in WORDS)
+    finally:
+        store.engine.dispose()
+
+
+def test_a_proof_of_a_redacted_event_proves_its_leaf_and_says_it_is_redacted(
+        store: Store) -> None:
+    store, ids = _raised(store)
+    try:
+        told = next(ev.index for ev in _bodies(store) if WORDS[0] in ev.body)
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+        with store.reading() as conn:
+            size, note = ledger_log.latest_checkpoint(conn) or (0, "")
+            event = ledger_log.get_event(conn, told)
+            proof = ledger_log.inclusion_proof(conn, told, size)
+        bundle = json.loads(json.dumps(make_bundle(told, event.body, proof, note,
+                                                   event.leaf_hash)))
+        assert bundle["redacted"]["fields"][-1] == "description"
+        assert bundle["leaf_hash"] == event.leaf_hash.hex() and WORDS[0] not in event.body
+        # Checked offline: the leaf is in the log; the body is not what is proven.
+        with pytest.raises(VerificationError, match="redacted"):
+            verify_bundle(bundle, store.verifier_key())
+        assert verify_bundle(bundle, store.verifier_key(), allow_redacted=True).size == size
+        # Another leaf with the husk: not in the log.
+        forged = {**bundle, "leaf_hash": "00" * 32}
+        with pytest.raises(VerificationError, match="inclusion"):
+            verify_bundle(forged, store.verifier_key(), allow_redacted=True)
+    finally:
+        store.engine.dispose()
+
+
+def _set_body(store: Store, index: int, body: bytes) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(update(s.ledger_events).where(s.ledger_events.c.idx == index)
+                     .values(body=body))
+
+
+def test_a_body_changed_without_a_redaction_event_is_a_finding(store: Store) -> None:
+    """The tamper the redaction must not open: a body rewritten with no event.redacted
+    (marked as redacted or not) stays a finding of ``ledger verify``."""
+    store, _ = _raised(store)
+    try:
+        told = next(ev for ev in _bodies(store) if WORDS[0] in ev.body)
+        _set_body(store, told.index, told.body.replace(b"MRKTOLDQ", b"MRKOTHERQ"))
+        assert f"event {told.index}: body does not match its leaf hash" in _findings(store)
+        # Marked as redacted by an event that is no event.redacted (the one before it).
+        _set_body(store, told.index, redact_body(told.body, ["description"], told.index + 1,
+                                                 "source-erased"))
+        assert any(m.startswith(f"event {told.index}: redacted body") for m in _findings(store))
+        _set_body(store, told.index, told.body)
+        assert _findings(store) == []
+    finally:
+        store.engine.dispose()
+
+
+def test_a_redaction_event_naming_another_leaf_hash_does_not_cover_a_body(
+        store: Store) -> None:
+    store, ids = _raised(store)
+    try:
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+        events = _bodies(store)
+        first = next(ev for ev in events if ev.type == REDACTION_EVENT)
+        named = json.loads(first.body)["data"]["index"]
+        assert _findings(store) == []
+        # The redaction event rewritten to name another leaf (its own hash then breaks,
+        # and the body it covered is no longer covered): both are findings.
+        data = json.loads(first.body)
+        data["data"]["leaf_hash"] = "ab" * 32
+        from dadkhahi.ledger.canonical import canonical_json
+
+        _set_body(store, first.index, canonical_json(data))
+        found = _findings(store)
+        assert f"event {first.index}: body does not match its leaf hash" in found
+        assert (f"event {named}: redacted body: its event.redacted names another event "
+                "or leaf hash") in found
+        # The husk's marker pointed at another redaction: a finding too.
+        _set_body(store, first.index, first.body)
+        husk = json.loads(events[named].body)
+        husk["redacted"]["by"] = first.index + 1
+        _set_body(store, named, canonical_json(husk))
+        assert any(m.startswith(f"event {named}: redacted body") for m in _findings(store))
+    finally:
+        store.engine.dispose()
+
+
+def test_a_crash_in_the_middle_of_a_redaction_leaves_store_and_ledger_as_they_were(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charter: a crash in the middle of a write leaves the store and the ledger
+    consistent. The erasure fails after its first event is redacted: no key is destroyed,
+    no body changed, and the erasure done again redacts both."""
+    from dadkhahi.store import redact as redact_module
+
+    store, ids = _raised(store)
+    try:
+        before = _bodies(store)
+        calls: list[int] = []
+        real = redact_module.redact_body
+
+        def crash(body: bytes, *args: object, **kwargs: object) -> bytes:
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("SYNTHETIC crash while redacting")
+            return real(body, *args, **kwargs)  # type: ignore[arg-type]
+
+        with monkeypatch.context() as crashing, pytest.raises(RuntimeError, match="SYNTHETIC"):
+            crashing.setattr(redact_module, "redact_body", crash)
+            erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+        assert len(calls) == 2 and _bodies(store) == before and _findings(store) == []
+        with store.reading() as conn:
+            assert conn.execute(select(s.erasures)).first() is None
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+        assert not any(w in ev.body for ev in _bodies(store) for w in WORDS)
+        assert _findings(store) == []
+    finally:
+        store.engine.dispose()
