@@ -7,6 +7,7 @@ when a later ``event.redacted`` names it with its leaf hash."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -98,7 +99,7 @@ def test_erasing_the_source_of_a_raised_act_redacts_its_words_from_the_ledger(
 
 
 def test_a_proof_of_a_redacted_event_proves_its_leaf_and_says_it_is_redacted(
-        store: Store) -> None:
+        store: Store, tmp_path: Path) -> None:
     store, ids = _raised(store)
     try:
         told = next(ev.index for ev in _bodies(store) if WORDS[0] in ev.body)
@@ -119,6 +120,20 @@ def test_a_proof_of_a_redacted_event_proves_its_leaf_and_says_it_is_redacted(
         forged = {**bundle, "leaf_hash": "00" * 32}
         with pytest.raises(VerificationError, match="inclusion"):
             verify_bundle(forged, store.verifier_key(), allow_redacted=True)
+        # The offline verifier a court bundle carries (standard library, the kit): the
+        # proof passes, its event read as redacted; the forged one does not.
+        from dadkhahi.cases.bundle_verify import check_proofs
+        from dadkhahi.offline import kit
+
+        for name, document, ok in (("good", bundle, True), ("forged", forged, False)):
+            folder = tmp_path / name / "data"
+            (folder / "proofs").mkdir(parents=True)
+            (folder / "checkpoint.txt").write_text(note, "utf-8")
+            (folder / "proofs" / f"{told}.json").write_text(json.dumps(document), "utf-8")
+            problems: list[str] = []
+            _, proven = check_proofs(folder.parent, kit.Verifier(store.verifier_key()),
+                                     problems)
+            assert (problems == [] and proven[told]["redacted"]["by"] > told) is ok, problems
     finally:
         store.engine.dispose()
 
@@ -207,3 +222,4 @@ def test_a_crash_in_the_middle_of_a_redaction_leaves_store_and_ledger_as_they_we
         assert _findings(store) == []
     finally:
         store.engine.dispose()
+

@@ -12,11 +12,12 @@ protected. The projection sets the row from it, so a replay of the ledger (``led
 verify``) gives the raised level too; the erasure of the source finds the event as the
 act's latest version (``intake.erasure``) and destroys its key.
 
-What no event can take back: the act's words as they were written in clear before the
-raise, in the bodies of its ``act.created`` and ``act.changed`` events (hash-chained:
-changing them would break every proof after them). Readers of events see them only if
-they may see the act now (``access.reads.EVENT_OBJECTS``: the raised row decides); the
-database, its backups and anything exported before keep them (docs/ARCHITECTURE.md).
+What the raise does not take back: the act's words as they were written in clear before
+it, in the bodies of its ``act.created`` and ``act.changed`` events. Readers of events see
+them only if they may see the act now (``access.reads.EVENT_OBJECTS``: the raised row
+decides); the erasure that destroys the raised version's key redacts them from those
+bodies, leaf hashes kept (``store.redact``).
+Backups and anything exported before keep them (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
