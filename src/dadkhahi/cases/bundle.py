@@ -404,7 +404,7 @@ def _write(store: Store, actor: str, case_ref: str, root: Path, recipient: str, 
         proven |= set(disclosed)
         cp_size = Checkpoint.parse(unverified_note_text(note)).size
         bodies = _event_bodies(conn, sorted(proven))
-        leaves = _leaf_hashes(conn, sorted(proven))
+        leaves = _event_bodies(conn, sorted(proven), "leaf_hash")
         for index, proof in _inclusion_proofs(conn, sorted(proven), cp_size):
             # A redacted event goes redacted, its stored leaf proven (ledger.redaction).
             writer.text(f"data/proofs/{index}.json", _compact_json(bundle_proofs.proof_document(
@@ -421,25 +421,16 @@ def _charge_indices(conn: Connection, case: Case) -> set[int]:
             .scalars()}
 
 
-def _event_bodies(conn: Connection, indices: Sequence[int]) -> dict[int, bytes]:
-    """The stored bytes of many events, read in batches."""
+def _event_bodies(conn: Connection, indices: Sequence[int], column: str = "body"
+                  ) -> dict[int, bytes]:
+    """The stored bytes of many events (or another bytes ``column`` of theirs: their
+    ``leaf_hash``), read in batches."""
     e = s.ledger_events.c
     out: dict[int, bytes] = {}
     for start in range(0, len(indices), _BATCH):
         part = list(indices[start:start + _BATCH])
         out.update((int(i), bytes(b)) for i, b in conn.execute(
-            select(e.idx, e.body).where(e.idx.in_(part))))
-    return out
-
-
-def _leaf_hashes(conn: Connection, indices: Sequence[int]) -> dict[int, bytes]:
-    """The stored leaf hashes of many events, read in batches."""
-    e = s.ledger_events.c
-    out: dict[int, bytes] = {}
-    for start in range(0, len(indices), _BATCH):
-        part = list(indices[start:start + _BATCH])
-        out.update((int(i), bytes(h)) for i, h in conn.execute(
-            select(e.idx, e.leaf_hash).where(e.idx.in_(part))))
+            select(e.idx, e[column]).where(e.idx.in_(part))))
     return out
 
 
