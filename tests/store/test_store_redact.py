@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from test_store_act_levels import _at_0003, _told_the_old_way
 
 from dadkhahi.access.policy import Principal, Role
@@ -138,6 +138,38 @@ def test_a_proof_of_a_redacted_event_proves_its_leaf_and_says_it_is_redacted(
         store.engine.dispose()
 
 
+def test_the_command_line_exports_and_proves_a_redacted_event_as_redacted(
+        store: Store, tmp_path: Path) -> None:
+    """``ledger export`` marks the husk, ``ledger prove`` proves its stored leaf and
+    ``ledger verify-proof`` (offline, the key only) passes it saying the body is not what
+    is proven; ``ledger verify`` passes."""
+    from typer.testing import CliRunner
+
+    from dadkhahi.cli.main import app
+
+    store, ids = _raised(store)
+    try:
+        told = next(ev.index for ev in _bodies(store) if WORDS[0] in ev.body)
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+        key = store.verifier_key()
+    finally:
+        store.engine.dispose()
+    home = ["--home", str(store.home.path)]
+
+    def run(*args: str) -> str:
+        done = CliRunner().invoke(app, [*home, *args], env={"COLUMNS": "300"})
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    run("ledger", "export", "--out", str(tmp_path / "events.jsonl"))
+    lines = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert lines[told]["redacted"] is True and WORDS[0].decode() not in json.dumps(lines)
+    run("ledger", "prove", str(told), "--out", str(tmp_path / "proof.json"))
+    said = run("ledger", "verify-proof", str(tmp_path / "proof.json"), "--key", key)
+    assert "OK" in said and "the event is redacted" in said and "not the body" in said
+    assert "OK" in run("ledger", "verify")
+
+
 def _set_body(store: Store, index: int, body: bytes) -> None:
     with store.engine.begin() as conn:
         conn.execute(update(s.ledger_events).where(s.ledger_events.c.idx == index)
@@ -223,3 +255,138 @@ def test_a_crash_in_the_middle_of_a_redaction_leaves_store_and_ledger_as_they_we
     finally:
         store.engine.dispose()
 
+
+def _before_0006(store: Store) -> None:
+    """The home as the revision before 0006 left it (0006 changes no table)."""
+    from alembic.script import ScriptDirectory
+
+    from dadkhahi.store.migrate import alembic_config
+
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0006").down_revision
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": before})
+
+
+def test_revision_0006_redacts_the_words_of_an_act_erased_before_it(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack before this code: the source of a raised act was erased (its raised key
+    destroyed) and its first words stayed in clear in its events, the database files and
+    any copy. Opening the home upgrades it: 0006 redacts them, counts only in the note."""
+    from dadkhahi.intake import erasure
+    from dadkhahi.store.migrate import HEAD_REVISION, current_revision
+
+    store, ids = _raised(store)
+    with monkeypatch.context() as before:  # the erasure as it was: nothing redacted
+        before.setattr(erasure, "erased_acts_in_clear", lambda *_: {})
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+    assert len([ev for ev in _bodies(store) if any(w in ev.body for w in WORDS)]) == 2
+    _before_0006(store)
+    home = store.home
+    store.engine.dispose()
+    store = Store.open(home)
+    try:
+        assert current_revision(store.engine) == HEAD_REVISION
+        assert store.upgraded is not None and store.upgraded.acts_redacted == 2
+        assert store.upgraded.clear_links_erased == 0
+        assert not any(w in ev.body for ev in _bodies(store) for w in WORDS)
+        assert _findings(store) == []
+        assert not any(w in database_files(store) for w in WORDS)
+    finally:
+        store.engine.dispose()
+    reopened = Store.open(home)  # nothing more to do
+    try:
+        assert reopened.upgraded is None
+    finally:
+        reopened.engine.dispose()
+
+
+def test_revision_0006_erases_a_link_an_unsealed_case_kept_in_clear_of_a_fact_not_public(
+        store: Store) -> None:
+    """Before 4e19ea7 an unsealed case linked a protected act, its note in clear in the row
+    and the ``case.linked`` event. 0006 erases it (row and event), as the erasure erases a
+    sealed link, with the marks kept in clear on its element: the case counts them; a
+    link of a public fact and a mark of another element stay."""
+    from dadkhahi.cases.case import Scope, add_charge, create_case, link_fact, load_case
+    from dadkhahi.cases.gaps import gap_marks, mark_gap
+    from dadkhahi.domain.vocab import (
+        ActType,
+        Credibility,
+        Direction,
+        GapStatus,
+        Reliability,
+        Sensitivity,
+    )
+    from dadkhahi.facts.entities import create_act, create_person
+    from dadkhahi.store.store import utc_now
+
+    with store.transaction("tester") as tx:
+        suspect = create_person(tx, "SYNTHETIC Official Quv", synthetic=True)
+        hidden, known = (create_act(tx, ActType.EXECUTION, description=f"SYNTHETIC {words}",
+                                    sensitivity=level)
+                         for words, level in (("told in confidence", Sensitivity.PROTECTED),
+                                              ("published", Sensitivity.PUBLIC)))
+    case = create_case(store, "analyst", "SYNTHETIC case from before 4e19ea7",
+                       Scope((suspect,), (hidden, known)), sealed=False)
+    charge = add_charge(store, "analyst", case, suspect, "national-murder", "murder",
+                        "instigator")
+    kept = link_fact(store, "analyst", case, charge, "1", "act", known,
+                     reliability=Reliability.C, credibility=Credibility.POSSIBLY_TRUE,
+                     how="SYNTHETIC public note", direction=Direction.INCRIMINATING)
+    with store.transaction("analyst") as tx:  # what link_fact wrote before 4e19ea7
+        tx.emit("case.linked", {
+            "id": "caselink_old", "case_id": case, "charge_id": charge,
+            "linked_by": tx.actor, "linked_at": utc_now(),
+            "link": {"element_id": "1", "fact_kind": "act", "fact_id": hidden,
+                     "reliability": "C", "credibility": "3", "how": "SYNTHETIC NOTEQZ quoted",
+                     "direction": "incriminating"}})
+    # Marks kept in clear: one on the element of the old link (may quote the fact), one
+    # on another element (stays).
+    quoting = mark_gap(store, "analyst", case, charge, "1", GapStatus.INVESTIGATING,
+                       "SYNTHETIC MARKQZ quoting it")
+    other = mark_gap(store, "analyst", case, charge, "2", GapStatus.INVESTIGATING,
+                     "SYNTHETIC another element")
+    assert any(b"NOTEQZ" in ev.body for ev in _bodies(store))  # the attack
+    _before_0006(store)
+    home = store.home
+    store.engine.dispose()
+    store = Store.open(home)
+    try:
+        assert store.upgraded is not None and store.upgraded.clear_links_erased == 1
+        assert store.upgraded.clear_marks_erased == 1
+        with store.reading() as conn:
+            opened = load_case(store, conn, case)
+            marks = gap_marks(store, conn, opened)
+            row = conn.execute(select(s.case_links.c.link).where(
+                s.case_links.c.id == "caselink_old")).scalar_one()
+        assert [lk.id for lk in opened.links] == [kept] and opened.erased_links == [
+            "caselink_old"] and row is None
+        assert opened.erased_marks == [quoting]
+        assert [m.id for m in marks.values()] == [other]
+        assert not any(w in ev.body for ev in _bodies(store) for w in (b"NOTEQZ", b"MARKQZ"))
+        assert _findings(store) == []
+        files = database_files(store)
+        assert b"NOTEQZ" not in files and b"MARKQZ" not in files
+    finally:
+        store.engine.dispose()
+
+
+def test_the_command_opening_the_home_says_how_many_events_0006_redacted(
+        store: Store, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from old_homes import run_status
+
+    from dadkhahi.intake import erasure
+
+    store, ids = _raised(store)
+    with monkeypatch.context() as before:
+        before.setattr(erasure, "erased_acts_in_clear", lambda *_: {})
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+    _before_0006(store)
+    home = store.home
+    store.engine.dispose()
+    code, _, err = run_status(home, monkeypatch, capsys)
+    assert code in (0, None), err
+    assert err.strip().splitlines()[-1] == (
+        "note: the upgrade redacted from the ledger 2 event(s) holding in clear the words of "
+        "acts whose source was erased"), err
+    assert not any(v in err for v in ids.values()) and "MRK" not in err

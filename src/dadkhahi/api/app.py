@@ -149,6 +149,11 @@ def create_app(home: Home, settings: ApiSettings | None = None,
                     "link(s) and %d gap mark(s) earlier erasures left readable, erased",
                     done.revision, done.acts_raised, done.acts_protected, done.links_erased,
                     done.marks_erased)
+        if done.acts_redacted or done.clear_links_erased or done.clear_marks_erased:
+            log.warning("the upgrade redacted from the ledger %d event(s) of acts whose "
+                        "source was erased, and erased %d link(s) and %d gap mark(s) "
+                        "unsealed cases kept in clear of facts not public",
+                        done.acts_redacted, done.clear_links_erased, done.clear_marks_erased)
     clear_stale_uploads(home)
     sessions.purge_expired(app.state.store, settings.session_idle)
     app.state.settings = settings

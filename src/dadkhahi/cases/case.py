@@ -220,16 +220,16 @@ def load_case(store: Store, conn: Connection, case_ref: str) -> Case:
 
 def erased_marks(conn: Connection, case_id: str) -> list[str]:
     """The IDs of the case's gap marks whose key was destroyed (erased with a link on their
-    element), in ledger order: read from the erasures, no mark opened."""
+    element), or kept in clear and emptied with such a link (revision 0006), in ledger
+    order: read from the erasures, no mark opened."""
     g = s.case_gap_marks.c
-    keys = {str(i): str(sealed["key_id"]) for i, sealed in conn.execute(
-        select(g.id, g.sealed).where(g.case_id == case_id, g.sealed.is_not(None))
-        .order_by(g.ledger_index))}
-    if not keys:
-        return []
+    rows = conn.execute(select(g.id, g.sealed, g.mark).where(g.case_id == case_id)
+                        .order_by(g.ledger_index)).all()
+    keys = {str(i): str(sealed["key_id"]) for i, sealed, _ in rows if sealed}
     gone = set(conn.execute(select(s.erasures.c.key_id).where(
-        s.erasures.c.key_id.in_(set(keys.values())))).scalars())
-    return [i for i, key in keys.items() if key in gone]
+        s.erasures.c.key_id.in_(set(keys.values())))).scalars()) if keys else set()
+    return [str(i) for i, sealed, mark in rows
+            if (keys[str(i)] in gone if sealed else mark is None)]
 
 
 def add_charge(

@@ -97,8 +97,12 @@ def gap_marks(store: Store, conn: Connection, case: Case
                 # Erased with a link on its element (``intake.erasure``): the case counts
                 # it (``Case.erased_marks``); a later mark of the element stands.
                 continue
+        elif r["mark"] is None:
+            # Kept in clear on the element of a link erased by revision 0006
+            # (``store.redact.erase_clear_links``): counted as erased too.
+            continue
         else:
-            body = dict(r["mark"] or {})
+            body = dict(r["mark"])
         alias = str(r["marked_by"])
         if alias not in names:
             names[alias] = name_of(conn, store.keys, alias) or "[name erased]"

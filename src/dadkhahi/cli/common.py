@@ -157,8 +157,9 @@ def open_store() -> Store:
 
 def upgrade_notes(done: Upgraded) -> list[str]:
     """What a command says when opening the home upgraded its database: the revisions,
-    the acts raised to their sources' level, the case links and gap marks erased (counts
-    only: which acts is for those granted them to see, and what was erased is gone)."""
+    the acts raised to their sources' level, the case links and gap marks erased, the
+    events redacted (counts only: which acts is for those granted them to see, and what
+    was erased is gone)."""
     from dadkhahi.store.migrate import HEAD_REVISION
 
     said = [f"note: this home's database was upgraded from schema revision {done.revision} "
@@ -176,6 +177,14 @@ def upgrade_notes(done: Upgraded) -> list[str]:
     if done.marks_erased:
         said.append(f"note: the upgrade erased {done.marks_erased} gap mark(s) left "
                     "readable by an earlier erasure (a note may quote the erased witness)")
+    if done.acts_redacted:
+        said.append(f"note: the upgrade redacted from the ledger {done.acts_redacted} "
+                    "event(s) holding in clear the words of acts whose source was erased")
+    if done.clear_links_erased or done.clear_marks_erased:
+        said.append(f"note: the upgrade erased {done.clear_links_erased} link(s) kept in "
+                    "clear by unsealed cases of facts not public, with "
+                    f"{done.clear_marks_erased} gap mark(s) kept in clear on their elements "
+                    "(each case counts them as erased)")
     return said
 
 

@@ -37,9 +37,10 @@ What goes with what:
   every gap mark of its case on the same charge and element, earlier ones too: a mark's
   note names the element, not the fact, yet may quote the erased witness (the case
   counts them, ``cases.case.Case.erased_marks``). A link or mark of an unsealed case is
-  in clear and stays (such a case links public facts only, which no erasure reaches).
-  The rule is ``store.case_erasure``'s, which revision 0005 also applies to what
-  erasures before it left readable.
+  in clear and stays (such a case links public facts only, which no erasure reaches;
+  revision 0006 erased the links of facts not public made before 4e19ea7, with the
+  marks on their elements). The rule is ``store.case_erasure``'s, which revision 0005
+  also applies to what erasures before it left readable.
 
 Sealed payloads are found by their ``key_id`` in the rows and in the events that
 carried them, so a payload an event sealed (a description superseded since) goes too.

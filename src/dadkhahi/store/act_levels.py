@@ -16,7 +16,7 @@ What the raise does not take back: the act's words as they were written in clear
 it, in the bodies of its ``act.created`` and ``act.changed`` events. Readers of events see
 them only if they may see the act now (``access.reads.EVENT_OBJECTS``: the raised row
 decides); the erasure that destroys the raised version's key redacts them from those
-bodies, leaf hashes kept (``store.redact``).
+bodies, leaf hashes kept (``store.redact``; revision 0006 for erasures before it).
 Backups and anything exported before keep them (docs/ARCHITECTURE.md).
 """
 
@@ -28,10 +28,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from dadkhahi.domain.errors import UserError
 from dadkhahi.domain.vocab import ACT_ACCOUNT, EntityKind, Sensitivity, strictest
 from dadkhahi.ledger.checkpoint import NoteSigner
-from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.sealed import KeyRing
 
@@ -83,31 +81,24 @@ def raise_told_acts(conn: Connection, keys: Callable[[], KeyRing] | None,
     a home with acts to raise cannot be upgraded without them. Returns how many acts
     were raised."""
     from dadkhahi.store.erase import destroy_keys
-    from dadkhahi.store.store import Transaction, utc_now
+    from dadkhahi.store.store import upgrade_transaction
 
     found = acts_to_raise(conn)
     if not found:
         return 0
-    if keys is None or signer is None:
-        raise UserError(
-            f"this home holds {len(found)} act(s) less protected than their sources, "
-            "which the upgrade raises with the home's keys: open it with dadkhahi "
-            "(any command) to upgrade it")
-    size, _ = ledger_log.head(conn, lock=True)
-    tx = Transaction(conn, ACTOR, size, keys)
-    for act_id, level, erased in found:
-        row: dict[str, Any] = dict(conn.execute(
-            select(s.acts).where(s.acts.c.id == act_id)).mappings().one())
-        data = {"id": act_id, **{k: row[k] for k in _FIELDS}, "sensitivity": str(level)}
-        if level is Sensitivity.PROTECTED:
-            # Under a new key of the act's: the source's erasure destroys it with the act.
-            data = tx.seal_protected("act", data, act_id)
-        tx.emit("act.raised", data)
-        if erased and data.get("sealed"):
-            destroy_keys(tx, [str(data["sealed"]["key_id"])],
-                         "the act's source was erased before revision 0004 raised it")
-    tx.flush()
-    ledger_log.sign_checkpoint(conn, signer(), utc_now())
+    with upgrade_transaction(conn, ACTOR, keys, signer, f"{len(found)} act(s) less "
+                             "protected than their sources", "raises") as tx:
+        for act_id, level, erased in found:
+            row: dict[str, Any] = dict(conn.execute(
+                select(s.acts).where(s.acts.c.id == act_id)).mappings().one())
+            data = {"id": act_id, **{k: row[k] for k in _FIELDS}, "sensitivity": str(level)}
+            if level is Sensitivity.PROTECTED:
+                # Under a new key of the act's: the source's erasure destroys it with the act.
+                data = tx.seal_protected("act", data, act_id)
+            tx.emit("act.raised", data)
+            if erased and data.get("sealed"):
+                destroy_keys(tx, [str(data["sealed"]["key_id"])],
+                             "the act's source was erased before revision 0004 raised it")
     return len(found)
 
 

@@ -45,10 +45,11 @@ class ScrubError(RuntimeError):
 
 #: The tables :func:`scrub` rewrites on PostgreSQL after a redaction of events
 #: (``store.redact``): the old bodies are dead tuples of ``ledger_events`` until then, and
-#: the rows in clear an act raised by revision 0004 and a link erased by 0006 held are
-#: dead tuples of ``acts`` and ``case_links`` (seen: the raised act's first words were
-#: still in the file of ``acts`` after the events were redacted).
-REDACTED_TABLES = ("data_keys", "ledger_events", "acts", "case_links")
+#: the rows in clear an act raised by revision 0004, a link and a gap mark erased by 0006
+#: held are dead tuples of ``acts``, ``case_links`` and ``case_gap_marks`` (seen: the
+#: raised act's first words were still in the file of ``acts`` after the events were
+#: redacted, a mark's note in the file of ``case_gap_marks``).
+REDACTED_TABLES = ("data_keys", "ledger_events", "acts", "case_links", "case_gap_marks")
 
 
 def scrub(store: Store, timeout: float = 60.0, tables: Sequence[str] = ("data_keys",)) -> None:

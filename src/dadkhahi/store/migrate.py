@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 #: Where a home stamped 0001 is completed from the declared tables
 #: (:func:`complete_from_declared`): the last revision before the first that reads rows
 #: and writes the ledger (0004; 0005 too), which must find every column the code
@@ -265,6 +265,12 @@ class Upgraded:
     marks_erased: int = 0
     #: Data keys the upgrade destroyed, all told (``Store.open`` then scrubs the store).
     keys_destroyed: int = 0
+    #: Ledger events revision 0006 redacted (``store.redact``): the clear words of acts
+    #: whose raised version was erased before; the links kept in clear of facts not
+    #: public it erased, with the gap marks kept in clear on their elements.
+    acts_redacted: int = 0
+    clear_links_erased: int = 0
+    clear_marks_erased: int = 0
 
 
 def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
@@ -278,9 +284,9 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
     Returns the revision a migrated database was at, the acts it raised and the links and
     marks it erased (None when nothing was migrated).
     ``keys`` and ``signer``: the home's (``Store.open``), for a revision that writes the
-    ledger (0004: ``store.act_levels``; 0005: ``store.case_erasure``); asked for only
-    when it has something to write (0005: to read, when the home has sealed case links
-    and erasures).
+    ledger (0004: ``store.act_levels``; 0005: ``store.case_erasure``; 0006:
+    ``store.redact``); asked for only when it has something to write (0005: to read, when
+    the home has sealed case links and erasures).
     """
     if current_revision(engine) == HEAD_REVISION:
         return None
@@ -313,9 +319,12 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
         command.upgrade(cfg, "head")
         from dadkhahi.store.act_levels import raised_since
         from dadkhahi.store.case_erasure import swept_since
+        from dadkhahi.store.redact import redacted_since
 
         raised, protected = raised_since(conn, size)
         links, marks = swept_since(conn, size)
         destroyed = conn.execute(select(func.count()).select_from(ledger_events).where(
             ledger_events.c.type == "key.destroyed", ledger_events.c.idx >= size)).scalar_one()
-    return Upgraded(str(revision), raised, protected, links, marks, int(destroyed))
+        redacted, clear_links, clear_marks = redacted_since(conn, size)
+    return Upgraded(str(revision), raised, protected, links, marks, int(destroyed),
+                    redacted, clear_links, clear_marks)

@@ -23,17 +23,19 @@ database's files (``store.erase.scrub`` with ``ledger_events``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from dadkhahi.domain.protected import CLEAR_FIELDS
 from dadkhahi.domain.vocab import Sensitivity
+from dadkhahi.ledger.checkpoint import NoteSigner
 from dadkhahi.ledger.redaction import REDACTION_EVENT, redact_body, redacted_fields
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
-from dadkhahi.store.store import Transaction
+from dadkhahi.store.sealed import KeyRing
+from dadkhahi.store.store import Transaction, upgrade_transaction
 
 #: Reason codes an ``event.redacted`` carries.
 SOURCE_ERASED = "source-erased"
@@ -135,15 +137,77 @@ def clear_links_of_protected(conn: Connection) -> dict[str, int]:
             != Sensitivity.PUBLIC}
 
 
+def clear_marks_on(conn: Connection, links: Mapping[str, int]) -> dict[str, int]:
+    """The gap marks kept in clear on the element of each of these links (same case,
+    charge and element; earlier ones too): mark ID → its ``case.gap_marked`` event. A
+    mark's note names the element, not the fact, yet may quote it (as the erasure takes
+    a sealed link's marks, ``intake.erasure``)."""
+    if not links:
+        return {}
+    lk, g = s.case_links.c, s.case_gap_marks.c
+    elements = {(str(case), str(charge), str((link or {}).get("element_id")))
+                for case, charge, link in conn.execute(select(
+                    lk.case_id, lk.charge_id, lk.link).where(lk.id.in_(sorted(links))))}
+    charges = sorted({charge for _, charge, _ in elements})
+    return {str(i): int(at) for i, at, case, charge, mark in conn.execute(
+        select(g.id, g.ledger_index, g.case_id, g.charge_id, g.mark).where(
+            g.charge_id.in_(charges), g.sealed.is_(None), g.mark.is_not(None))
+        .order_by(g.ledger_index))
+        if (str(case), str(charge), str(mark.get("element_id"))) in elements}
+
+
 def erase_clear_links(tx: Transaction, links: Mapping[str, int]) -> list[int]:
-    """Erase links kept in clear (:func:`clear_links_of_protected`): each row's ``link``
-    emptied (the case reads it as erased, ``cases.case.load_case``) and its event's
-    ``link`` redacted. Returns the ``event.redacted`` events' indices."""
+    """Erase links kept in clear (:func:`clear_links_of_protected`) and the gap marks kept
+    in clear on their elements (:func:`clear_marks_on`): each row's ``link`` (``mark``)
+    emptied (the case reads it as erased, ``cases.case.load_case``, ``cases.gaps``) and
+    its event's redacted. Returns the ``event.redacted`` events' indices."""
+    marks = clear_marks_on(tx.conn, links)
     for link_id in links:
         tx.conn.execute(update(s.case_links).where(s.case_links.c.id == link_id)
                         .values(link=None))
-    return redact_events(tx, {at: ["link"] for at in links.values()}, CLEAR_LINK)
+    for mark_id in marks:
+        tx.conn.execute(update(s.case_gap_marks).where(s.case_gap_marks.c.id == mark_id)
+                        .values(mark=None))
+    return redact_events(tx, {**{at: ["link"] for at in links.values()},
+                              **{at: ["mark"] for at in marks.values()}}, CLEAR_LINK)
 
 
-__all__ = ["CLEAR_LINK", "SOURCE_ERASED", "act_words", "clear_links_of_protected",
-           "erase_clear_links", "erased_acts_in_clear", "redact_events"]
+#: Who the ledger says redacted at the upgrade (a pseudonym of it, as of every actor).
+ACTOR = "dadkhahi upgrade 0006"
+
+
+def redact_at_upgrade(conn: Connection, keys: Callable[[], KeyRing] | None,
+                      signer: Callable[[], NoteSigner] | None) -> int:
+    """Revision 0006, in its transaction: redact the clear events of every act whose
+    raised version's key is destroyed already (erased before this code), and erase every
+    link kept in clear of a fact not public; a signed checkpoint after them. ``keys`` and
+    ``signer`` are the home's (``Store.open`` hands them), asked for only when there is
+    something to redact. Returns how many events were redacted."""
+    gone = set(conn.execute(select(s.erasures.c.key_id)).scalars())
+    acts = erased_acts_in_clear(conn, gone) if gone else {}
+    links = clear_links_of_protected(conn)
+    if not acts and not links:
+        return 0
+    with upgrade_transaction(conn, ACTOR, keys, signer, f"{len(acts) + len(links)} ledger "
+                             "event(s) holding words in clear", "redacts") as tx:
+        done = redact_events(tx, acts, SOURCE_ERASED) + erase_clear_links(tx, links)
+    return len(done)
+
+
+def redacted_since(conn: Connection, since: int) -> tuple[int, int, int]:
+    """How many events the ``event.redacted`` events from ledger index ``since`` on
+    redacted: of acts whose source was erased, links and gap marks erased (by reason code
+    and type): what the upgrade that wrote them tells the one opening the home (counts
+    only)."""
+    e = s.ledger_events.c
+    found = [(d["reason"], d["type"]) for d in (json.loads(body)["data"] for body in
+             conn.execute(select(e.body).where(e.type == REDACTION_EVENT, e.idx >= since))
+             .scalars())]
+    return (sum(r == SOURCE_ERASED for r, _ in found),
+            found.count((CLEAR_LINK, "case.linked")),
+            found.count((CLEAR_LINK, "case.gap_marked")))
+
+
+__all__ = ["ACTOR", "CLEAR_LINK", "SOURCE_ERASED", "act_words", "clear_links_of_protected",
+           "clear_marks_on", "erase_clear_links", "erased_acts_in_clear", "redact_at_upgrade",
+           "redact_events", "redacted_since"]

@@ -166,6 +166,25 @@ class Transaction:
         return self._next
 
 
+@contextmanager
+def upgrade_transaction(conn: Connection, actor: str, keys: Callable[[], KeyRing] | None,
+                        signer: Callable[[], NoteSigner] | None, what: str, does: str
+                        ) -> Iterator[Transaction]:
+    """The ledger writes of a revision, in its (migration's) transaction: events emitted
+    on the yielded transaction are written, and a checkpoint signed after them. ``keys``
+    and ``signer`` are the home's (``Store.open`` hands them to the migration); without
+    them the upgrade is refused in one line naming ``what`` the home holds and what it
+    ``does`` with it."""
+    if keys is None or signer is None:
+        raise UserError(f"this home holds {what}, which the upgrade {does} with the home's "
+                        "keys: open it with dadkhahi (any command) to upgrade it")
+    size, _ = ledger_log.head(conn, lock=True)
+    tx = Transaction(conn, actor, size, keys)
+    yield tx
+    tx.flush()
+    ledger_log.sign_checkpoint(conn, signer(), utc_now())
+
+
 class Store:
     """One ledger: its database, blob store, signing key and key ring."""
 
@@ -201,14 +220,19 @@ class Store:
         fixes = home.make_owner_only()
         store = cls(home, ask=ask)
         store.mode_fixes = fixes
-        # The keys and signer are read only if a revision writes the ledger (0004, 0005).
+        # The keys and signer are read only if a revision writes the ledger (0004-0006).
         store.upgraded = upgrade(store.engine, keys=lambda: store.keys,
                                  signer=lambda: store.signer)
-        if store.upgraded and store.upgraded.keys_destroyed:
-            # As after every erasure: no destroyed key left in the database's files.
-            from dadkhahi.store.erase import scrub
+        done = store.upgraded
+        redacted = done is not None and bool(
+            done.acts_redacted or done.clear_links_erased or done.clear_marks_erased)
+        if done and (done.keys_destroyed or redacted):
+            # As after every erasure: no destroyed key left in the database's files, nor
+            # (PostgreSQL) a redacted body or row in clear among the dead tuples (SQLite
+            # zeroed them, secure_delete, and its WAL is emptied).
+            from dadkhahi.store.erase import REDACTED_TABLES, scrub
 
-            scrub(store)
+            scrub(store, tables=REDACTED_TABLES if redacted else ("data_keys",))
         return store
 
     @classmethod
