@@ -388,6 +388,8 @@ def _const(url: str, body: Any = None) -> Maker:
 OBJECT_ATTR = {"sources": "source", "items": "item", "records": "record",
                "persons": "person", "organizations": "organization", "places": "place",
                "acts": "act", "involvements": "involvement", "claims": "claim"}
+#: The kinds a search's words find (``access.reads.Resource.search``).
+SEARCHED = ("sources", "items", "persons", "organizations", "places", "acts")
 EST = {"lists": ["A", "B"], "patterns": [[1, 0], [0, 1], [1, 1]], "counts": [60, 50, 20],
        "method": "lp"}
 
@@ -410,6 +412,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/logout"): Rule("logout", _logout_call, ok=204, per_level=False),
     # Objects.
     **{("GET", f"/api/{n}"): Rule("list", _list(n)) for n in OBJECT_ATTR},
+    **{("POST", f"/api/{n}/find"): Rule("list", _const(f"/api/{n}/find", {
+        "q": "SYNTHETIC", "limit": 500})) for n in SEARCHED},
     **{("GET", f"/api/{n}/{{object_id}}"): Rule("read", _get(f"/api/{n}/{{}}", a))
        for n, a in OBJECT_ATTR.items()},
     ("GET", "/api/items/{object_id}/content"): Rule(

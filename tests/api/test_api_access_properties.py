@@ -224,8 +224,8 @@ def _check_reads(client: TestClient, model: Model, headers: dict[str, str],
         assert listed == expected, (kind, role, listed ^ expected)
         assert r.json()["total"] == len(expected)
         if kind in ("sources", "persons", "places", "acts"):
-            hits = client.get(f"/api/{kind}?limit=500&count=true&q={WORD.lower()}",
-                              headers=headers).json()
+            hits = client.post(f"/api/{kind}/find", json={
+                "q": WORD.lower(), "limit": 500, "count": True}, headers=headers).json()
             # Every field of a protected object is sealed, so not searchable; every other
             # visible match must be found, and nothing invisible.
             found = {o["id"] for o in hits["data"]}

@@ -248,10 +248,10 @@ def test_cursor_pagination_sorting_filtering(world: World) -> None:
         seen: list[str] = []
         cursor = None
         for _ in range(10):
-            params = {"q": "SYNTHETIC page", "sort": order, "limit": 10}
+            body = {"q": "SYNTHETIC page", "sort": order, "limit": 10}
             if cursor:
-                params["cursor"] = cursor
-            page = c.get("/api/persons", params=params).json()
+                body["cursor"] = cursor
+            page = c.post("/api/persons/find", json=body).json()
             seen += [p["label"] for p in page["data"]]
             cursor = page["next_cursor"]
             if cursor is None:
@@ -262,11 +262,12 @@ def test_cursor_pagination_sorting_filtering(world: World) -> None:
     assert publics["total"] == len(publics["data"])
     assert {p["sensitivity"] for p in publics["data"]} == {"public"}
     # The count ignores the cursor and the page size, and keeps search and filters.
-    first = c.get("/api/persons", params={"q": "SYNTHETIC page", "sensitivity": "public",
-                                          "limit": 3, "count": "true"}).json()
-    rest = c.get("/api/persons", params={"q": "SYNTHETIC page", "sensitivity": "public",
-                                         "limit": 500, "count": "true",
-                                         "cursor": first["next_cursor"]}).json()
+    first = c.post("/api/persons/find", json={
+        "q": "SYNTHETIC page", "filters": {"sensitivity": "public"}, "limit": 3,
+        "count": True}).json()
+    rest = c.post("/api/persons/find", json={
+        "q": "SYNTHETIC page", "filters": {"sensitivity": "public"}, "limit": 500,
+        "count": True, "cursor": first["next_cursor"]}).json()
     assert first["total"] == rest["total"] == len(first["data"]) + len(rest["data"]) > 3
     bad = c.get("/api/persons", params={"sort": "synthetic"})
     assert bad.status_code == 422

@@ -131,6 +131,20 @@ class Me(BaseModel):
     permissions: list[str]
 
 
+class FindIn(_In):
+    """A search of one kind of object: its words in the body, never in the address."""
+
+    q: str = Field(min_length=1, max_length=200,
+                   description="Words the searchable fields must contain")
+    filters: dict[str, str] = Field(
+        default_factory=dict, max_length=16,
+        description="The list's filters (codes and IDs, as its query string takes them)")
+    sort: str = Field("id", max_length=64, pattern="^-?[a-z_]+$")
+    limit: int = Field(50, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=2048)
+    count: bool = False
+
+
 class Page(BaseModel):
     """One page of a list; pass ``next_cursor`` back as ``cursor`` for the next one."""
 

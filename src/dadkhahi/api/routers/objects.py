@@ -16,6 +16,7 @@ from dadkhahi.api.models import (
     ActIn,
     ClaimIn,
     ClaimStatusIn,
+    FindIn,
     InvolvementIn,
     OrganizationIn,
     Page,
@@ -24,6 +25,7 @@ from dadkhahi.api.models import (
     PlaceStatusIn,
     RecordIn,
 )
+from dadkhahi.domain.errors import ValidationError
 from dadkhahi.domain.sources import SourceSpec
 from dadkhahi.facts.entities import Support
 from dadkhahi.http.models import SourceIn
@@ -56,6 +58,18 @@ async def _audit(pending: reads.PendingAudit, store: StoreDep, principal: Princi
 # reads with (``read_as_asker``): one hop and one pooled connection for both.
 
 
+async def _page_of(request: Request, store: StoreDep, resource: reads.Resource,
+                   query: reads.PageQuery) -> JSONResponse:
+    principal, (page, pending) = await read_as_asker(
+        request, store, reads.by_key(resource, query),
+        lambda: reads.page_reading(store, resource, query),
+        lambda conn, who: reads.read_page(store, who, resource, query, conn))
+    await _audit(pending, store, principal)
+    # Rows are plain JSON already: skip re-validating them against the model.
+    return JSONResponse({"data": page.data, "next_cursor": page.next_cursor,
+                         "total": page.total})
+
+
 def _add_list_and_get(resource: reads.Resource) -> None:
     async def list_objects(
         request: Request,
@@ -63,20 +77,25 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = reads.DEFAULT_PAGE,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
         sort: Annotated[str, Query(max_length=64, pattern="^-?[a-z_]+$")] = "id",
-        q: Annotated[str | None, Query(max_length=200)] = None,
         count: bool = False,
     ) -> Any:
+        if "q" in request.query_params:
+            # A search's words may be a witness's name: an address is kept by proxies,
+            # browsers' histories and clients' logs, which no erasure reaches.
+            raise ValidationError(f"q: a search's words go in the body, never in the "
+                                  f"address: POST /api/{resource.name}/find")
         filters = {k: v for k, v in request.query_params.items() if k in resource.filters}
-        query = reads.PageQuery(filters=filters, q=q, sort=sort, limit=limit, cursor=cursor,
-                                count=count)
-        principal, (page, pending) = await read_as_asker(
-            request, store, reads.by_key(resource, query),
-            lambda: reads.page_reading(store, resource, query),
-            lambda conn, who: reads.read_page(store, who, resource, query, conn))
-        await _audit(pending, store, principal)
-        # Rows are plain JSON already: skip re-validating them against the model.
-        return JSONResponse(
-            {"data": page.data, "next_cursor": page.next_cursor, "total": page.total})
+        return await _page_of(request, store, resource, reads.PageQuery(
+            filters=filters, sort=sort, limit=limit, cursor=cursor, count=count))
+
+    async def find_objects(body: FindIn, request: Request, store: StoreDep) -> Any:
+        unknown = sorted(set(body.filters) - set(resource.filters))
+        if unknown:
+            raise ValidationError(f"filters: {resource.name} are filtered by "
+                                  f"{', '.join(resource.filters)}")
+        return await _page_of(request, store, resource, reads.PageQuery(
+            filters=dict(body.filters), q=body.q, sort=body.sort, limit=body.limit,
+            cursor=body.cursor, count=body.count))
 
     async def get_object(request: Request, object_id: str, store: StoreDep) -> Any:
         principal, (obj, pending) = await read_as_asker(
@@ -91,9 +110,17 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         operation_id=f"list_{resource.name}",
         description=f"Filters: {', '.join(resource.filters)}. Sort by: "
         f"{', '.join(resource.sorts)} (prefix '-' for descending). "
-        + (f"`q` searches {', '.join(resource.search)}." if resource.search else ""),
+        + (f"Search {', '.join(resource.search)} with POST /api/{resource.name}/find "
+           "(the words in the body)." if resource.search else ""),
         openapi_extra={"parameters": _filter_params(resource)},
     )
+    if resource.search:
+        router.add_api_route(
+            f"/{resource.name}/find", find_objects, methods=["POST"], response_model=Page,
+            summary=f"Search {resource.name}", tags=[resource.name],
+            operation_id=f"find_{resource.name}",
+            description=f"The {resource.name} whose {', '.join(resource.search)} contain "
+            "`q`, as the list pages them (filters, sort, cursor, count in the body too).")
     router.add_api_route(
         f"/{resource.name}/{{object_id}}", get_object, methods=["GET"],
         response_model=dict[str, Any], summary=f"One {resource.kind}", tags=[resource.name],
