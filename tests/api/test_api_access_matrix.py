@@ -414,6 +414,8 @@ RULES: dict[tuple[str, str], Rule] = {
     **{("GET", f"/api/{n}"): Rule("list", _list(n)) for n in OBJECT_ATTR},
     **{("POST", f"/api/{n}/find"): Rule("list", _const(f"/api/{n}/find", {
         "q": "SYNTHETIC", "limit": 500})) for n in SEARCHED},
+    ("POST", "/api/records/find"): Rule("list", _const("/api/records/find", {
+        "filters": {"external_id": "R1"}, "limit": 500})),
     **{("GET", f"/api/{n}/{{object_id}}"): Rule("read", _get(f"/api/{n}/{{}}", a))
        for n, a in OBJECT_ATTR.items()},
     ("GET", "/api/items/{object_id}/content"): Rule(

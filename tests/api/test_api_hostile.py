@@ -252,6 +252,20 @@ def test_identifying_values_travel_in_the_body_and_never_reach_the_log(
     assert WITNESS not in refused.text
     assert world.client.post("/api/sources/find", json={"q": WITNESS},
                              headers=inv).status_code == 200
+    # So is a list's own record ID (sealed with a protected record; an identity number
+    # on some lists).
+    refused = world.client.get("/api/records", params={"external_id": WITNESS}, headers=inv)
+    assert refused.status_code == 422 and "POST /api/records/find" in refused.text
+    assert WITNESS not in refused.text
+    assert world.client.post("/api/records/find", json={"filters": {"external_id": WITNESS}},
+                             headers=inv).json()["data"] == []
+    with world.store.reading() as conn:
+        rid, ext = conn.execute(select(s.records.c.id, s.records.c.external_id).where(
+            s.records.c.sensitivity == "public", s.records.c.external_id.is_not(None))
+            .order_by(s.records.c.id).limit(1)).one()
+    found = world.client.post("/api/records/find", json={"filters": {"external_id": ext}},
+                              headers=inv).json()["data"]
+    assert rid in {r["id"] for r in found}
     assert world.client.get(f"/api/sources/{WITNESS}", headers=inv).status_code == 404
     assert world.client.get(f"/nowhere/{WITNESS}", params={"from": FAMILY}).status_code == 404
     check_log(served.text())

@@ -132,10 +132,11 @@ class Me(BaseModel):
 
 
 class FindIn(_In):
-    """A search of one kind of object: its words in the body, never in the address."""
+    """A search of one kind of object: its words (and filters by a value people type,
+    such as a list's own record ID) in the body, never in the address."""
 
-    q: str = Field(min_length=1, max_length=200,
-                   description="Words the searchable fields must contain")
+    q: str | None = Field(None, min_length=1, max_length=200,
+                          description="Words the searchable fields must contain")
     filters: dict[str, str] = Field(
         default_factory=dict, max_length=16,
         description="The list's filters (codes and IDs, as its query string takes them)")

@@ -41,7 +41,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 def _filter_params(resource: reads.Resource) -> list[dict[str, Any]]:
     return [{"name": f, "in": "query", "required": False, "schema": {"type": "string"}}
-            for f in resource.filters]
+            for f in resource.filters if f not in TYPED_FILTERS]
 
 
 async def _audit(pending: reads.PendingAudit, store: StoreDep, principal: PrincipalDep) -> None:
@@ -56,6 +56,12 @@ async def _audit(pending: reads.PendingAudit, store: StoreDep, principal: Princi
 # other request; so does the audit write, which may wait for the write lock, and which
 # is awaited before the answer leaves. Each looks up who is asking on the connection it
 # reads with (``read_as_asker``): one hop and one pooled connection for both.
+
+
+#: Filters whose value is typed, not a code or an object's ID (a list's own record ID is
+#: sealed with a protected record, and may be an identity number): taken in a find's
+#: body only, as a search's words are.
+TYPED_FILTERS = frozenset({"external_id"})
 
 
 async def _page_of(request: Request, store: StoreDep, resource: reads.Resource,
@@ -79,12 +85,14 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         sort: Annotated[str, Query(max_length=64, pattern="^-?[a-z_]+$")] = "id",
         count: bool = False,
     ) -> Any:
-        if "q" in request.query_params:
+        typed = sorted({"q", *TYPED_FILTERS} & set(request.query_params))
+        if typed:
             # A search's words may be a witness's name: an address is kept by proxies,
             # browsers' histories and clients' logs, which no erasure reaches.
-            raise ValidationError(f"q: a search's words go in the body, never in the "
-                                  f"address: POST /api/{resource.name}/find")
-        filters = {k: v for k, v in request.query_params.items() if k in resource.filters}
+            raise ValidationError(f"{', '.join(typed)}: what is typed to find goes in the "
+                                  f"body, never in the address: POST /api/{resource.name}/find")
+        filters = {k: v for k, v in request.query_params.items()
+                   if k in resource.filters and k not in TYPED_FILTERS}
         return await _page_of(request, store, resource, reads.PageQuery(
             filters=filters, sort=sort, limit=limit, cursor=cursor, count=count))
 
@@ -111,16 +119,20 @@ def _add_list_and_get(resource: reads.Resource) -> None:
         description=f"Filters: {', '.join(resource.filters)}. Sort by: "
         f"{', '.join(resource.sorts)} (prefix '-' for descending). "
         + (f"Search {', '.join(resource.search)} with POST /api/{resource.name}/find "
-           "(the words in the body)." if resource.search else ""),
+           "(the words in the body)." if resource.search else "")
+        + (" Filter by " + ", ".join(sorted(TYPED_FILTERS & set(resource.filters)))
+           + f" with POST /api/{resource.name}/find." if TYPED_FILTERS & set(resource.filters)
+           else ""),
         openapi_extra={"parameters": _filter_params(resource)},
     )
-    if resource.search:
+    if resource.search or TYPED_FILTERS & set(resource.filters):
         router.add_api_route(
             f"/{resource.name}/find", find_objects, methods=["POST"], response_model=Page,
             summary=f"Search {resource.name}", tags=[resource.name],
             operation_id=f"find_{resource.name}",
-            description=f"The {resource.name} whose {', '.join(resource.search)} contain "
-            "`q`, as the list pages them (filters, sort, cursor, count in the body too).")
+            description=(f"The {resource.name} whose {', '.join(resource.search)} contain "
+                         "`q`, " if resource.search else f"The {resource.name} ")
+            + "as the list pages them (filters, sort, cursor, count in the body too).")
     router.add_api_route(
         f"/{resource.name}/{{object_id}}", get_object, methods=["GET"],
         response_model=dict[str, Any], summary=f"One {resource.kind}", tags=[resource.name],
