@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from dadkhahi.analysis.estimates import (
+    StoreEstimate,
     estimate_store,
     record_estimate,
     release_estimate,
@@ -27,6 +28,7 @@ from dadkhahi.analysis.estimates import (
     table_sha256,
 )
 from dadkhahi.domain.errors import NotFoundError, UserError
+from dadkhahi.domain.vocab import ListKind, Sensitivity
 from dadkhahi.estimate import EstimateResult, ListSize, Options, to_json
 from dadkhahi.estimate.pooled import pool
 from dadkhahi.intake.lists import import_list
@@ -378,29 +380,70 @@ def test_cli_describe_and_method_all_count_only_the_victims_lists(
     store.engine.dispose()
 
 
+def _estimate_leaving_out(store: Store, folder: Path, detainees: str, level: Sensitivity
+                          ) -> tuple[StoreEstimate, dict[str, Any]]:
+    """A chao estimate of ``store`` after a list of detainees titled ``SYNTHETIC
+    {detainees}`` at ``level`` and a public list of perpetrators are imported (both left
+    out); the estimate and its row."""
+    from dadkhahi.intake.list_description import ListDescription
+
+    for name, kind, sensitivity in ((detainees, ListKind.DETAINEES, level),
+                                    ("perpetrators", ListKind.PERPETRATORS,
+                                     Sensitivity.PUBLIC)):
+        path = folder / f"{kind}.csv"
+        path.write_text(f"ID,Name,City\nX1,SYNTHETIC {name} 900,Tehran\n", "utf-8")
+        import_list(store, path, source=f"SYNTHETIC {name}", actor="tester", id_column="ID",
+                    sensitivity=sensitivity, description=ListDescription(kind=kind))
+    done = estimate_store(store, "chao", FAST)
+    estimate_id = record_estimate(store, "tester", done)
+    with store.reading() as conn:
+        row = conn.execute(select(s.estimates).where(s.estimates.c.id == estimate_id)
+                           ).mappings().one()
+    return done, dict(row)
+
+
 def test_an_estimate_names_no_protected_lists_kind(linked: Store, tmp_path: Path) -> None:
     """What a protected list lists is sealed with its description (in its row and its
     events); the estimate, which leaves a list of detainees out, wrote its kind in clear
     into its sentence and settings, in the row and the ``estimate.computed`` event, which
     no erasure reaches (attack35). An open list's kind is still said."""
-    from dadkhahi.domain.vocab import ListKind, Sensitivity
-    from dadkhahi.intake.list_description import ListDescription
-
-    def extra(name: str, kind: ListKind, level: Sensitivity) -> None:
-        path = tmp_path / f"{name}.csv"
-        path.write_text(f"ID,Name,City\nX1,SYNTHETIC {name} 900,Tehran\n", "utf-8")
-        import_list(linked, path, source=f"SYNTHETIC {name}", actor="tester",
-                    id_column="ID", sensitivity=level, description=ListDescription(kind=kind))
-
-    extra("witness register", ListKind.DETAINEES, Sensitivity.PROTECTED)
-    extra("perpetrators", ListKind.PERPETRATORS, Sensitivity.PUBLIC)
-    done = estimate_store(linked, "chao", FAST)
-    estimate_id = record_estimate(linked, "tester", done)
+    done, row = _estimate_leaving_out(linked, tmp_path, "witness register",
+                                      Sensitivity.PROTECTED)
     with linked.reading() as conn:
-        row = conn.execute(select(s.estimates).where(s.estimates.c.id == estimate_id)
-                           ).mappings().one()
         body = get_event(conn, int(row["ledger_index"])).body.decode()
     assert "SYNTHETIC perpetrators (perpetrators)" in str(row["estimand"])
     assert "detainees" not in json.dumps(dict(row), default=str)
     assert "detainees" not in body
     assert "detainees" not in json.dumps(to_json(done.result))
+
+
+def test_a_public_release_names_no_list_the_rule_withholds_from_the_public(
+        linked: Store, tmp_path: Path) -> None:
+    """An estimate released to the public carried every list's title (and kind) in clear,
+    in the ``estimate.released`` event and in ``released_estimates(store, "public")``,
+    which the memorial's "how many" page shows; a restricted list's title went out with
+    it (attack35). Now the disclosure rule decides: a restricted list is a withheld list
+    with its position, a public list is named; the figures and the seed stay."""
+    from dadkhahi.analysis.estimates import WITHHELD_LIST
+
+    marker = "SYNTHETIC Restrictedtitleqz"
+    _, row = _estimate_leaving_out(linked, tmp_path, "Restrictedtitleqz",
+                                   Sensitivity.RESTRICTED)
+    assert marker in str(row["estimand"])  # the team's estimate is as it was
+    release_estimate(linked, "tester", str(row["id"]), "public")
+    with linked.reading() as conn:
+        rel = conn.execute(select(s.estimate_releases)).mappings().one()
+        body = get_event(conn, int(rel["ledger_index"])).body.decode()
+    (public,) = released_estimates(linked, "public")
+    shown = json.dumps(public.as_dict())
+    for text in (body, shown):
+        assert "Restrictedtitleqz" not in text and "detainees" not in text
+        # The four linked lists are restricted too (import_list's default).
+        assert "SYNTHETIC list" not in text
+        assert "SYNTHETIC perpetrators (perpetrators)" in text
+    assert "SYNTHETIC perpetrators" in {x["title"] for x in public.lists}
+    withheld = [x for x in public.lists if x["title"] != "SYNTHETIC perpetrators"]
+    assert len(withheld) == 5 and all(x["kind"] is None for x in withheld)
+    assert {x["title"] for x in withheld} <= {WITHHELD_LIST.format(n=n) for n in range(1, 7)}
+    assert (public.estimate, public.seed) == (row["estimate"], row["seed"])
+    assert json.loads(body)["data"]["inputs_sha256"] == row["inputs_sha256"]

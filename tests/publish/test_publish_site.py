@@ -368,3 +368,51 @@ def test_with_a_public_address_a_sitemap_lists_every_page_but_the_redirects(
     # Without a public address there is none (a sitemap's addresses are absolute).
     build(world.store, "tester", tmp_path / "plain")
     assert not (tmp_path / "plain" / "sitemap.xml").exists()
+
+
+def test_how_many_names_no_list_withheld_from_the_public(world: World, tmp_path: Path) -> None:
+    """The released estimate's sentence and lists went to the "how many" page with a
+    restricted list's title in clear (attack35): now it is a withheld list there; the
+    public list is named, the figure shown."""
+    from sqlalchemy import select
+
+    from dadkhahi.analysis.estimates import release_estimate
+    from dadkhahi.domain.vocab import ListKind, Sensitivity
+    from dadkhahi.intake.list_description import ListDescription
+    from dadkhahi.intake.lists import import_list
+    from dadkhahi.store import schema as s
+
+    marker = "SYNTHETIC Restrictedtitleqz"
+    path = tmp_path / "restricted.csv"
+    path.write_text("ID,Name\nM-1,SYNTHETIC detainee\n", "utf-8")
+    secret = import_list(world.store, path, source=marker, actor="tester", id_column="ID",
+                         sensitivity=Sensitivity.RESTRICTED,
+                         description=ListDescription(kind=ListKind.DETAINEES))
+    li = s.lists.c
+    with world.store.reading() as conn:
+        public_list = conn.execute(select(li.id).where(li.source_id == world.sources["A"])
+                                   ).scalar_one()
+        run = conn.execute(select(s.link_runs.c.id)).scalars().first()
+    with world.store.transaction("tester") as tx:
+        tx.emit("estimate.computed", {
+            "id": "est_" + "3" * 20, "method": "chao",
+            "estimand": "people killed (SYNTHETIC), in all provinces, as listed by 1 "
+                        f"independent list of victims; left out: {marker} (detainees)",
+            "documented": 3, "estimate": 9.5, "low": 4.0, "high": 20.0, "level": 0.95,
+            "fixed_low": None, "fixed_high": None, "partitions": None, "seed": 5,
+            "link_run_id": run, "inputs_sha256": "0" * 64,
+            "settings": {"method": "chao", "lists": [
+                {"list": public_list, "import": "imp_a", "title": "SYNTHETIC list A",
+                 "kind": "victims", "used": True},
+                {"list": secret.list_id, "import": secret.import_id, "title": marker,
+                 "kind": "detainees", "used": False}]},
+            "versions": {"dadkhahi": "test"}, "computed_at": "2026-12-04T10:00:00Z"})
+    release_estimate(world.store, "tester", "est_" + "3" * 20, "public")
+    out = tmp_path / "site"
+    build(world.store, "tester", out)
+    en = (out / "en" / "how-many.html").read_text("utf-8")
+    assert "Restrictedtitleqz" not in en and "detainees" not in en
+    assert "a withheld list (2)" in en and "SYNTHETIC list A" in en
+    assert "<strong>10</strong> estimated in all" in en
+    for rel, data in _all_bytes(out).items():
+        assert b"Restrictedtitleqz" not in data, rel

@@ -22,8 +22,9 @@ from importlib import metadata
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from dadkhahi.access.disclosure import Audience, AudienceKind, disclosable
 from dadkhahi.analysis.estimand import Estimand, estimand_of
 from dadkhahi.analysis.linkage_draws import LinkageDraws, linkage_draws
 from dadkhahi.domain.errors import NotFoundError, UserError
@@ -408,11 +409,15 @@ def release_estimate(store: Store, actor: str, estimate_id: str, audience: str,
         if not lists or row["link_run_id"] is None:
             raise UserError(f"estimate {estimate_id} does not name its lists and linkage run: "
                             "compute it again (dadkhahi estimate) and release that one")
+        # The event records what the audience was given, decided by the disclosure rule
+        # here, at release time: the ledger, which no erasure reaches, then never holds a
+        # withheld list's title or kind beside a release (the estimate.computed event
+        # keeps them for the team, as before).
+        shown, estimand = released_lists(tx.conn, lists, row["estimand"], audience)
         tx.emit("estimate.released", {
             "id": release_id, "estimate_id": estimate_id, "audience": audience,
             "note": note, "released_at": utc_now(),
-            **{k: row[k] for k in _RELEASED},
-            "lists": [_list_named(entry) for entry in lists],
+            **{k: row[k] for k in _RELEASED}, "estimand": estimand, "lists": shown,
         })
     return release_id
 
@@ -425,6 +430,44 @@ _RELEASED = ("method", "estimand", "documented", "estimate", "low", "high", "lev
 def _list_named(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: entry.get(k) for k in ("list", "import", "title", "kind", "used",
                                       "merged_into")}
+
+
+#: How a release names a list the disclosure rule withholds from its audience: by its
+#: place among the estimate's lists, never by its title or kind.
+WITHHELD_LIST = "a withheld list ({n})"
+
+#: The reader each audience of a release is (``access.disclosure``). A release names no
+#: recipient and shares no scope, so a partner, court or UN mechanism is given the lists
+#: the public may see, and the team those without a witness's protection (fail closed).
+_READER = {"team": Audience.case_team("estimate release", ()),
+           "partner": Audience.outside(AudienceKind.PARTNER, "", ()),
+           "court": Audience.outside(AudienceKind.COURT, "", ()),
+           "un_mechanism": Audience.outside(AudienceKind.UN_MECHANISM, "", ()),
+           "public": Audience.public()}
+
+
+def released_lists(conn: Connection, lists: list[dict[str, Any]], estimand: str | None,
+                   audience: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The estimate's lists and sentence as ``audience`` may be given them.
+
+    A list the disclosure rule withholds from the audience is named
+    :data:`WITHHELD_LIST` (its position), in the lists and in the sentence (which names
+    the lists it leaves out); its kind is dropped. IDs, imports and whether it was used
+    stay: they are opaque and let the estimate be rerun by the team.
+    """
+    named = [_list_named(entry) for entry in lists]
+    ids = {str(x["list"]) for x in named if x.get("list")}
+    shown = disclosable(conn, "list", ids, _READER[audience])
+    text = estimand
+    for n, entry in enumerate(named, 1):
+        if str(entry.get("list")) in shown:
+            continue
+        label = WITHHELD_LIST.format(n=n)
+        title, kind = entry.get("title"), entry.get("kind")
+        if text and title:  # "title (kind)" as analysis.estimand writes a left-out list
+            text = text.replace(f"{title} ({kind})", label).replace(str(title), label)
+        entry.update(title=label, kind=None)
+    return named, text
 
 
 @dataclass(frozen=True)
@@ -463,6 +506,7 @@ def released_estimates(store: Store, audience: str = "public") -> list[ReleasedE
     if audience not in AUDIENCES:
         raise UserError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     r, e = s.estimate_releases.c, s.estimates.c
+    out = []
     with store.reading() as conn:
         rows = conn.execute(
             select(r.id, r.estimate_id, r.released_at, r.note, *(e[k] for k in _RELEASED),
@@ -470,10 +514,17 @@ def released_estimates(store: Store, audience: str = "public") -> list[ReleasedE
             .join(s.estimates, e.id == r.estimate_id)
             .where(r.audience == audience)
             .order_by(r.ledger_index.desc())).mappings().all()
-    return [ReleasedEstimate(
-        str(row["id"]), str(row["estimate_id"]), audience, str(row["released_at"]),
-        row["note"], str(row["method"]), row["estimand"], int(row["documented"]),
-        row["estimate"], row["low"], row["high"], float(row["level"]), row["partitions"],
-        int(row["seed"]), row["link_run_id"], dict(row["versions"] or {}),
-        tuple(_list_named(x) for x in (row["settings"] or {}).get("lists") or ()))
-        for row in rows]
+        for row in rows:
+            # Read from the estimate (which holds every title for the team), so the rule
+            # is applied again here: as it stands now, and to releases recorded before
+            # release_estimate applied it.
+            lists, estimand = released_lists(
+                conn, list((row["settings"] or {}).get("lists") or ()), row["estimand"],
+                audience)
+            out.append(ReleasedEstimate(
+                str(row["id"]), str(row["estimate_id"]), audience, str(row["released_at"]),
+                row["note"], str(row["method"]), estimand, int(row["documented"]),
+                row["estimate"], row["low"], row["high"], float(row["level"]),
+                row["partitions"], int(row["seed"]), row["link_run_id"],
+                dict(row["versions"] or {}), tuple(lists)))
+    return out
