@@ -23,6 +23,8 @@ import resource
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, select, text, update
@@ -97,6 +99,31 @@ def _run(store: Store, events: int, batch: int) -> None:
           f"{'OK' if report.ok else report.findings[:3]}")
 
 
+@contextmanager
+def scratch_home(url: str | None, what: str) -> Iterator[Home]:
+    """A new home in a temporary directory; with ``url`` (a PostgreSQL server), on a
+    database made for the run and dropped after it (``benchmarks/ledger`` share it)."""
+    root = Path(tempfile.mkdtemp(prefix=f"dadkhahi-bench-{what}-"))
+    admin, name = None, ""
+    if url:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        name = f"dadkhahi_bench_{what}_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        os.environ[ENV_DATABASE_URL] = make_url(url).set(database=name).render_as_string(
+            hide_password=False)
+    try:
+        yield Home(root / "home")
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                # A disposed engine's backends may still be exiting (DROP refused them).
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                  " WHERE datname = :n"), {"n": name})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
@@ -104,26 +131,12 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="PostgreSQL server URL (a database "
                         "is made on it for the run and dropped after)")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="dadkhahi-bench-redact-"))
-    admin, name = None, ""
-    if args.url:
-        admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
-        name = f"dadkhahi_bench_redact_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        os.environ[ENV_DATABASE_URL] = make_url(args.url).set(database=name).render_as_string(
-            hide_password=False)
-    try:
-        store = Store.init(Home(root / "home"), "bench.dadkhahi.local/ledger", "bench")
+    with scratch_home(args.url, "redact") as home:
+        store = Store.init(home, "bench.dadkhahi.local/ledger", "bench")
         try:
             _run(store, args.events, args.batch)
         finally:
             store.engine.dispose()
-    finally:
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"CPU {usage.ru_utime + usage.ru_stime:.1f} s, max RSS {usage.ru_maxrss / 1024:.0f} MiB")
 

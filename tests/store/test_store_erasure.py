@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from dadkhahi.domain.errors import NotFoundError
 from dadkhahi.ledger.errors import VerificationError
@@ -86,3 +86,136 @@ def test_a_scrub_blocked_too_long_says_so(store: Store) -> None:
         with pytest.raises(ScrubError, match="still running"):
             scrub(store, timeout=0.5)
     scrub(store)  # with the older transaction gone, the same scrub goes through
+
+
+def _files(store: Store) -> bytes:
+    """The database's files as a process killed now leaves them. SQLite: read as they are
+    (no engine disposed: the last connection's clean close checkpoints the WAL, which a
+    killed process never does; the test holds one open)."""
+    if store.engine.dialect.name == "sqlite":
+        return b"".join(p.read_bytes() for p in store.home.path.glob("dadkhahi.sqlite*"))
+    return database_files(store)
+
+
+def _due(store: Store) -> list[tuple[str, int]]:
+    from dadkhahi.store.erase import scrubs_due
+
+    with store.reading() as conn:
+        return scrubs_due(conn)
+
+
+def test_a_scrub_that_failed_after_the_erasure_s_commit_runs_at_the_next_open(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the fix the erasure committed, its scrub failed (a crash, a kill, on
+    PostgreSQL a transaction older than the erasure outlasting the wait), and nothing ran
+    it again: the destroyed key's wrapped bytes stayed in SQLite's file and WAL, in
+    PostgreSQL's dead tuples of data_keys. The erasure's transaction marks the scrub due;
+    the next open scrubs and clears the mark."""
+    import dadkhahi.store.erase as erase_module
+
+    key_id, wrapped = _sealed_key(store)
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise ScrubError("SYNTHETIC: the process died after the erasure's commit")
+
+    held = store.engine.connect()  # the killed process's connection: never closed cleanly
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(erase_module, "scrub", killed)
+            with pytest.raises(ScrubError):
+                erase_payload(store, key_id, "witness asked", "tester")
+        with store.reading() as conn:
+            assert conn.execute(select(s.data_keys).where(
+                s.data_keys.c.id == key_id)).all() == []
+        # The attack: the key is destroyed, yet its wrapped bytes are in the files.
+        assert wrapped.encode() in _files(store)
+
+        again = Store.open(store.home)  # the next command, or the server restarted
+        assert wrapped.encode() not in _files(again), "the destroyed key is readable"
+        assert _due(again) == []
+        again.engine.dispose()
+    finally:
+        held.close()
+
+
+def test_a_redaction_whose_scrub_never_ran_is_scrubbed_at_the_next_open(store: Store) -> None:
+    """A transaction that destroys a key and redacts an event commits, and the process
+    dies before the scrub: the mark names the key table and, after a redaction, every
+    table a redaction leaves dead bytes in (PostgreSQL rewrites them all at the next
+    open: the redacted words were in the dead tuples of ledger_events)."""
+    from dadkhahi.store.erase import REDACTED_TABLES
+    from dadkhahi.store.redact import redact_events
+
+    key_id, wrapped = _sealed_key(store)
+    held = store.engine.connect()  # as above: the killed process's connection
+    with store.transaction("tester") as tx:
+        made = tx.emit("person.created", {"id": "per_r", "label": "MRKREDACTEDQ",
+                                          "sensitivity": "public", "synthetic": 1})
+    with store.transaction("tester") as tx:
+        destroyed = destroy_keys(tx, [key_id], "witness asked")[0]
+        redacted = redact_events(tx, {made: ["label"]}, "source-erased")[0]
+        # The caller sets the row the event projected (its replay gives no label).
+        tx.conn.execute(update(s.persons).where(s.persons.c.id == "per_r").values(label=""))
+    # No scrub: the process died here.
+    assert sorted(_due(store)) == sorted(
+        [("data_keys", destroyed), *((t, redacted) for t in REDACTED_TABLES)])
+    if store.engine.dialect.name == "postgresql":
+        # The test's own row in clear (a person's label, a table no redaction of the
+        # code's empties) rewritten here: what is left is ledger_events' dead tuple.
+        # (After the transactions older than the update: another test's on the server
+        # would keep the old row as recently dead, as the scrub's own wait says.)
+        from dadkhahi.store.erase import _wait_for_older_snapshots
+
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            _wait_for_older_snapshots(c, 60)
+            c.execute(text("VACUUM FULL persons"))
+    try:
+        files = _files(store)
+        assert wrapped.encode() in files
+        assert b"MRKREDACTEDQ" in files
+
+        again = Store.open(store.home)
+        files = _files(again)
+        assert wrapped.encode() not in files, "the destroyed key is readable"
+        assert b"MRKREDACTEDQ" not in files, "the redacted words are readable"
+        assert _due(again) == []
+        again.engine.dispose()
+    finally:
+        held.close()
+
+
+def test_an_open_with_no_scrub_due_does_not_scrub(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mark is cleared after the scrub went through, so the next open does not scrub
+    again (a VACUUM FULL of ledger_events at every command would cost seconds)."""
+    import dadkhahi.store.erase as erase_module
+
+    key_id, _ = _sealed_key(store)
+    erase_payload(store, key_id, "witness asked", "tester")
+    assert _due(store) == []
+    store.engine.dispose()
+    ran: list[object] = []
+    monkeypatch.setattr(erase_module, "scrub", lambda *a, **k: ran.append(a))
+    Store.open(store.home).engine.dispose()
+    assert ran == []
+
+
+def test_a_mark_written_during_a_scrub_stays_for_the_next(store: Store) -> None:
+    """The scrub deletes the marks it read before it ran, not one an erasure committed
+    meanwhile (that erasure's keys may not be in the rewrite)."""
+    from dadkhahi.store.erase import mark_scrub_due
+
+    first, _ = _sealed_key(store)
+    with store.transaction("tester") as tx:
+        destroy_keys(tx, [first], "witness asked")
+    seen = _due(store)
+    with store.transaction("tester") as tx:
+        later = tx.emit("person.created", {"id": "per_l", "label": "[protected]",
+                                           "sensitivity": "protected", "synthetic": 1})
+        mark_scrub_due(tx.conn, ["data_keys"], later)
+    from dadkhahi.store.erase import _clear
+
+    _clear(store, seen)  # what a scrub that read the marks before the later one does
+    assert _due(store) == [("data_keys", later)]
+    scrub(store)
+    assert _due(store) == []

@@ -66,7 +66,7 @@ from dadkhahi.search.index import remove_testimonies as remove_passage_rows
 from dadkhahi.store import case_erasure
 from dadkhahi.store import schema as s
 from dadkhahi.store.case_erasure import sealed_by_events, sealed_key_ids
-from dadkhahi.store.erase import REDACTED_TABLES, destroy_keys, scrub
+from dadkhahi.store.erase import destroy_keys, scrub
 from dadkhahi.store.redact import SOURCE_ERASED, erased_acts_in_clear, redact_events
 from dadkhahi.store.store import Store
 
@@ -366,14 +366,15 @@ def _destroy(
         indices = destroy_keys(tx, [k for k in keys if k not in destroyed], reason)
         # An act revision 0004 raised, its raised version erased now (or before): its words
         # as first written are still in clear in its earlier events, which are redacted.
-        redacted = redact_events(tx, erased_acts_in_clear(tx.conn, {*keys, *destroyed}),
-                                 SOURCE_ERASED)
+        redact_events(tx, erased_acts_in_clear(tx.conn, {*keys, *destroyed}), SOURCE_ERASED)
         # The full-text index rows of the items and their text (dadkhahi.search.index).
         remove_index_rows(tx.conn, list(items))
         remove_passage_rows(tx.conn, list(testimonies))
     for erased in items:
         store.blobs.remove_sealed(erased)
-    scrub(store, tables=REDACTED_TABLES if redacted else ("data_keys",))
+    # The tables to rewrite follow from the marks the transaction wrote (keys destroyed:
+    # data_keys; events redacted: REDACTED_TABLES), with any a failed scrub left.
+    scrub(store)
     if not indices:
         raise NotFoundError(f"{what} was already erased")
     return indices

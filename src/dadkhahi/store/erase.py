@@ -8,6 +8,11 @@ scrubbed (:func:`scrub`): SQLite runs with ``secure_delete`` (deleted content is
 overwritten with zeros, see ``store.db``) and its WAL is checkpointed and
 truncated; PostgreSQL rewrites the key table (``VACUUM FULL data_keys``).
 
+The scrub runs after the commit, so a crash, a kill or a failed scrub there would leave
+the bytes in the files for good: the transaction that makes a scrub due marks it
+(:func:`mark_scrub_due`, table ``scrub_due``), the scrub deletes the marks it went
+through only after it did, and ``Store.open`` scrubs when a mark is left.
+
 What this cannot reach: backups and copies of the home or database taken
 before the erasure (and PostgreSQL's WAL archive) still hold the wrapped key,
 until the master key they were wrapped under is rotated and the old one
@@ -19,9 +24,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, delete, inspect, select, text
 
-from dadkhahi.store.db import is_sqlite
+from dadkhahi.store import schema as s
+from dadkhahi.store.db import is_sqlite, write_transaction
 from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Store, Transaction, utc_now
 
@@ -36,6 +42,8 @@ def destroy_keys(tx: Transaction, key_ids: Sequence[str], reason: str) -> list[i
         KeyRing.destroy(tx.conn, key_id)
         indices.append(tx.emit("key.destroyed",
                                {"key_id": key_id, "reason": reason, "at": utc_now()}))
+    if indices:
+        mark_scrub_due(tx.conn, ("data_keys",), indices[-1])
     return indices
 
 
@@ -52,13 +60,50 @@ class ScrubError(RuntimeError):
 REDACTED_TABLES = ("data_keys", "ledger_events", "acts", "case_links", "case_gap_marks")
 
 
+def mark_scrub_due(conn: Connection, tables: Sequence[str], index: int) -> None:
+    """Mark ``tables`` as to be scrubbed, in the transaction of the ledger event ``index``
+    that made it due (a ``key.destroyed``, an ``event.redacted``); :func:`scrub` deletes
+    the mark once it went through.
+
+    A revision before 0007 (which makes ``scrub_due``) writes no mark: 0007 marks what
+    those revisions destroyed and redacted, in the same upgrade transaction.
+    """
+    for table in tables:
+        if table not in REDACTED_TABLES:
+            raise ValueError(f"scrub rewrites {', '.join(REDACTED_TABLES)}, not {table}")
+    if not inspect(conn).has_table(s.scrub_due.name):
+        return
+    d = s.scrub_due.c
+    marked = set(conn.execute(select(d.table_name).where(d.ledger_index == index)).scalars())
+    rows = [{"table_name": t, "ledger_index": index} for t in dict.fromkeys(tables)
+            if t not in marked]
+    if rows:
+        conn.execute(s.scrub_due.insert(), rows)
+
+
+def scrubs_due(conn: Connection) -> list[tuple[str, int]]:
+    """The marks left by :func:`mark_scrub_due` (table, ledger index): a scrub still due."""
+    d = s.scrub_due.c
+    return [(t, int(i)) for t, i in conn.execute(
+        select(d.table_name, d.ledger_index).order_by(d.ledger_index, d.table_name))]
+
+
 def scrub(store: Store, timeout: float = 60.0, tables: Sequence[str] = ("data_keys",)) -> None:
     """Leave no destroyed key readable in the database's files (see the module docstring).
 
     On PostgreSQL, waits up to ``timeout`` seconds for transactions older than the call to
-    end, then rewrites the key table (and the other ``tables``: ``ledger_events`` after a
-    redaction, :data:`REDACTED_TABLES`); raises :class:`ScrubError` if they do not end.
+    end, then rewrites the key table, the other ``tables`` and every table a mark left in
+    ``scrub_due`` names (:data:`REDACTED_TABLES` after a redaction); raises
+    :class:`ScrubError` if they do not end. The marks read before the scrub are deleted
+    after it went through (a mark written meanwhile stays for the next scrub; a crash
+    between the scrub and the delete only repeats the scrub).
     """
+    with store.engine.connect() as conn:
+        due = scrubs_due(conn)
+    rewrite = [*dict.fromkeys([*tables, *(t for t, _ in due)])]
+    for table in rewrite:
+        if table not in REDACTED_TABLES:
+            raise ValueError(f"scrub rewrites {', '.join(REDACTED_TABLES)}, not {table}")
     if is_sqlite(store.engine):
         with store.engine.connect() as conn:
             # TRUNCATE waits for readers (busy timeout) and then empties the WAL file;
@@ -67,14 +112,24 @@ def scrub(store: Store, timeout: float = 60.0, tables: Sequence[str] = ("data_ke
         if busy:
             raise ScrubError("the write-ahead log could not be emptied after an erasure; "
                                "run the erasure again when no long read is running")
-        return
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        _wait_for_older_snapshots(conn, timeout)
-        for table in tables:
-            if table not in REDACTED_TABLES:
-                raise ValueError(f"scrub rewrites {', '.join(REDACTED_TABLES)}, not {table}")
-            # A name from the fixed tuple above, never user input.
-            conn.execute(text(f"VACUUM FULL {table}"))
+    else:
+        # VACUUM cannot run in a transaction block: each statement commits on its own.
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            _wait_for_older_snapshots(conn, timeout)
+            for table in rewrite:
+                # A name from the fixed tuple above, never user input.
+                conn.execute(text(f"VACUUM FULL {table}"))
+    if due:
+        _clear(store, due)
+
+
+def _clear(store: Store, due: Sequence[tuple[str, int]]) -> None:
+    """Delete the marks a scrub went through (after it did, in a transaction of its own)."""
+    d = s.scrub_due.c
+    with write_transaction(store.engine) as conn:
+        for table, index in due:
+            conn.execute(delete(s.scrub_due).where(d.table_name == table,
+                                                   d.ledger_index == index))
 
 
 # A transaction that began before the erasure committed may still see the deleted keys, so

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 #: Where a home stamped 0001 is completed from the declared tables
 #: (:func:`complete_from_declared`): the last revision before the first that reads rows
 #: and writes the ledger (0004; 0005 too), which must find every column the code

@@ -34,6 +34,7 @@ from dadkhahi.ledger.checkpoint import NoteSigner
 from dadkhahi.ledger.redaction import REDACTION_EVENT, redact_body, redacted_fields
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
+from dadkhahi.store.erase import REDACTED_TABLES, mark_scrub_due
 from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Transaction, upgrade_transaction
 
@@ -51,7 +52,7 @@ def redact_events(tx: Transaction, targets: Mapping[int, Sequence[str]], reason:
     (index, original leaf hash, type, fields, ``reason``) each. An event whose fields are
     redacted already is left. Returns the ``event.redacted`` events' indices. The caller
     updates the rows the event projected (a replay of the redacted body must give them)
-    and scrubs after commit."""
+    and scrubs after commit (the scrub is marked due here)."""
     tx.flush()  # the events to redact may have been emitted in this transaction
     done: list[int] = []
     for index in sorted(targets):
@@ -65,6 +66,9 @@ def redact_events(tx: Transaction, targets: Mapping[int, Sequence[str]], reason:
         tx.conn.execute(update(s.ledger_events).where(s.ledger_events.c.idx == index).values(
             body=redact_body(event.body, targets[index], by, reason)))
         done.append(by)
+    if done:
+        # The old bodies (and the rows the caller empties) are dead bytes until scrubbed.
+        mark_scrub_due(tx.conn, REDACTED_TABLES, done[-1])
     return done
 
 

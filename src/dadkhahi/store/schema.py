@@ -101,6 +101,19 @@ data_keys = Table(
     Column("created_at", Text, nullable=False),
 )
 
+# The tables whose old bytes a scrub must still rewrite (``store.erase.scrub``): one row
+# per table and ledger event that made it due (a ``key.destroyed``: ``data_keys``; an
+# ``event.redacted``: ``store.erase.REDACTED_TABLES``), written in that event's
+# transaction and deleted only after the scrub went through, so a crash or a failed scrub
+# after the commit is scrubbed by the next ``Store.open`` or erasure. Operational, no
+# event projects it.
+scrub_due = Table(
+    "scrub_due",
+    metadata,
+    Column("table_name", Text, primary_key=True),
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+)
+
 # --- projected tables --------------------------------------------------------
 
 sources = Table(

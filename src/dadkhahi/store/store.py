@@ -223,16 +223,18 @@ class Store:
         # The keys and signer are read only if a revision writes the ledger (0004-0006).
         store.upgraded = upgrade(store.engine, keys=lambda: store.keys,
                                  signer=lambda: store.signer)
-        done = store.upgraded
-        redacted = done is not None and bool(
-            done.acts_redacted or done.clear_links_erased or done.clear_marks_erased)
-        if done and (done.keys_destroyed or redacted):
-            # As after every erasure: no destroyed key left in the database's files, nor
-            # (PostgreSQL) a redacted body or row in clear among the dead tuples (SQLite
-            # zeroed them, secure_delete, and its WAL is emptied).
-            from dadkhahi.store.erase import REDACTED_TABLES, scrub
+        # A scrub left due (``scrub_due``): an erasure, a redaction or an upgrade that
+        # destroyed keys or redacted events committed and then its scrub did not run
+        # (a crash, a kill, a scrub that failed), or this upgrade did (revision 0007
+        # marks what 0004-0006 did). As after every erasure: no destroyed key left in the
+        # database's files, nor (PostgreSQL) a redacted body or row in clear among the
+        # dead tuples (SQLite zeroed them, secure_delete, and its WAL is emptied).
+        from dadkhahi.store.erase import scrub, scrubs_due
 
-            scrub(store, tables=REDACTED_TABLES if redacted else ("data_keys",))
+        with store.engine.connect() as conn:
+            due = bool(scrubs_due(conn))
+        if due:
+            scrub(store)
         return store
 
     @classmethod
