@@ -57,13 +57,19 @@ AUDIT_PER_BAND = 40
 LCMCR = Options(iterations=5000, chains=4, max_iterations=20_000)
 
 
-def capture_design(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Who is on which list (N x 5, bool) and each person's class (design, section 2)."""
+def capture_design(rng: np.random.Generator,
+                   dependence: float = DEPENDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Who is on which list (N x 5, bool) and each person's class (design, section 2).
+
+    ``dependence=0`` is the stop-35 variant (design, "Amendment (stop 35)"): lists 1
+    and 2 independent given the class. The same random numbers are drawn either
+    way, so only some people's membership of list 2 differs.
+    """
     cls = np.repeat(np.arange(len(CLASS_SIZES)), CLASS_SIZES)
     p = np.asarray(PROBS)[cls]
     seen = rng.random(p.shape) < p
     p1, p2 = p[:, 0], p[:, 1]
-    given = np.minimum(p2 + DEPENDENCE, 1.0)
+    given = np.minimum(p2 + dependence, 1.0)
     otherwise = (p2 - p1 * given) / (1 - p1)
     seen[:, 1] = rng.random(len(cls)) < np.where(seen[:, 0], given, otherwise)
     return seen, cls
@@ -130,10 +136,11 @@ def _summary(result: EstimateResult) -> dict[str, Any]:
 
 
 def one_population(r: int, draws: int, knobs: dict[str, Any],
-                   draws_from: str = "calibration") -> dict[str, Any]:
+                   draws_from: str = "calibration",
+                   dependence: float = DEPENDENCE) -> dict[str, Any]:
     """Everything the design reports for population ``r``."""
     tick = time.perf_counter()
-    seen, _ = capture_design(np.random.default_rng(r))
+    seen, _ = capture_design(np.random.default_rng(r), dependence)
     df = generate(N, 5, r, captured=seen, **knobs)
     records = df.drop(columns=["true_person_id"])
     person = df.set_index("record_id")["true_person_id"]
@@ -241,6 +248,7 @@ def one_population(r: int, draws: int, knobs: dict[str, Any],
                       "documented_per_partition": link_info["documented_per_partition"]},
         "draws": draws,
         "draws_from": draws_from,
+        "dependence": dependence,
         "audit": audit_info,
         "seconds": {"link": seconds_link, "estimate": seconds_estimate, "draws": seconds_draws,
                     "total": time.perf_counter() - tick},
@@ -270,8 +278,12 @@ def code_under_test() -> dict[str, Any]:
 def summarise(rows: list[dict[str, Any]]) -> str:
     """The design's table: coverage (SE), relative bias, median width per arm."""
     sources = sorted({row.get("draws_from", "calibration") for row in rows})
+    # Rows before stop 35 do not record it: they ran the stated design's dependence.
+    dependences = sorted({row.get("dependence", DEPENDENCE) for row in rows})
     out = [f"{len(rows)} populations of {N:,}; M = {rows[0]['draws'] if rows else '?'}; "
-           f"partitions drawn from {', '.join(sources)}"]
+           f"partitions drawn from {', '.join(sources)}; lists 1-2 dependence "
+           + ", ".join(f"{d:g}" for d in dependences)
+           + ("  (MIXED: not one study)" if len(dependences) > 1 else "")]
     # Rows of different code or thresholds are not one study: say so before any figure.
     codes = sorted({(str(row["code"]["commit"])[:10]
                      + ("+changes" if row["code"]["changed"] else ""), row["code"]["threshold"])
@@ -320,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="partitions drawn from the calibrated probabilities, or from a "
                              "simulated blind audit's rates per stratum (AUDIT_PER_BAND pairs "
                              "each), as estimate --linkage-uncertainty does with a recorded audit")
+    parser.add_argument("--independent-lists", action="store_true",
+                        help="the stop-35 variant: lists 1 and 2 independent given the class "
+                             "(design, 'Amendment (stop 35)'); rows record dependence 0")
     args = parser.parse_args(argv)
     if args.summarise:
         rows = [json.loads(line) for p in args.summarise
@@ -332,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     code = code_under_test()
     rows = []
     for r in range(args.first, args.first + args.runs):
-        row = {**one_population(r, args.draws, knobs, args.draws_from), "code": code}
+        row = {**one_population(r, args.draws, knobs, args.draws_from,
+                                0.0 if args.independent_lists else DEPENDENCE), "code": code}
         rows.append(row)
         with open(args.out, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
