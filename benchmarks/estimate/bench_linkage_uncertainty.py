@@ -57,15 +57,16 @@ AUDIT_PER_BAND = 40
 LCMCR = Options(iterations=5000, chains=4, max_iterations=20_000)
 
 
-def capture_design(rng: np.random.Generator,
-                   dependence: float = DEPENDENCE) -> tuple[np.ndarray, np.ndarray]:
+def capture_design(rng: np.random.Generator, dependence: float = DEPENDENCE,
+                   scale: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Who is on which list (N x 5, bool) and each person's class (design, section 2).
 
     ``dependence=0`` is the stop-35 variant (design, "Amendment (stop 35)"): lists 1
     and 2 independent given the class. The same random numbers are drawn either
-    way, so only some people's membership of list 2 differs.
+    way, so only some people's membership of list 2 differs. ``scale`` multiplies
+    both classes (``study_lu_bias.py --large``).
     """
-    cls = np.repeat(np.arange(len(CLASS_SIZES)), CLASS_SIZES)
+    cls = np.repeat(np.arange(len(CLASS_SIZES)), np.asarray(CLASS_SIZES) * scale)
     p = np.asarray(PROBS)[cls]
     seen = rng.random(p.shape) < p
     p1, p2 = p[:, 0], p[:, 1]
