@@ -126,3 +126,20 @@ def test_the_capture_histories_overlaps_and_diagnostics_of_an_estimate(
     hidden = client_for(app, world, "anonymous").get(
         "/en/estimates/overlap.svg", params={"estimate": recorded["unreleased"]})
     assert hidden.status_code == 404
+
+
+@pytest.mark.parametrize("who", ["anonymous", "viewer_g"])
+def test_a_released_estimate_names_no_list_withheld_from_its_reader(
+        app: FastAPI, world: World, recorded: dict[str, str], who: str) -> None:
+    """The workspace showed an estimate released to the public with a restricted list's
+    title in clear, in its lists and as a column of its capture histories, to readers
+    who may see only public lists (attack35): now it is a withheld list there, as in the
+    release; the team still sees the title."""
+    outside = client_for(app, world, who).get(
+        "/en/estimates", params={"estimate": recorded["released"]}).text
+    assert "SYNTHETIC list B" not in outside
+    assert "SYNTHETIC list A" in outside and "a withheld list (2)" in outside
+    assert "has the hash the estimate recorded" in outside  # checked on the stored table
+    team = client_for(app, world, "researcher").get(
+        "/en/estimates", params={"estimate": recorded["released"]}).text
+    assert "SYNTHETIC list B" in team

@@ -446,6 +446,34 @@ _READER = {"team": Audience.case_team("estimate release", ()),
            "public": Audience.public()}
 
 
+def withheld_names(lists: list[dict[str, Any]], shown: set[str]) -> dict[str, str]:
+    """What names each list of ``lists`` not in ``shown`` (list IDs a reader may see):
+    its title, and "title (kind)" as :mod:`analysis.estimand` writes a left-out list,
+    each mapped to :data:`WITHHELD_LIST` with the list's position."""
+    names: dict[str, str] = {}
+    for n, entry in enumerate(lists, 1):
+        title = entry.get("title")
+        if str(entry.get("list")) not in shown and title:
+            label = WITHHELD_LIST.format(n=n)
+            names[f"{title} ({entry.get('kind')})"] = label
+            names[str(title)] = label
+    return names
+
+
+def without_names(value: Any, names: dict[str, str]) -> Any:
+    """``value`` (JSON: strings, lists, dicts, keys too) with every name of ``names``
+    replaced by its label, the longest first (a title inside another is caught)."""
+    if isinstance(value, str):
+        for name in sorted(names, key=len, reverse=True):
+            value = value.replace(name, names[name])
+        return value
+    if isinstance(value, dict):
+        return {without_names(k, names): without_names(v, names) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_names(v, names) for v in value]
+    return value
+
+
 def released_lists(conn: Connection, lists: list[dict[str, Any]], estimand: str | None,
                    audience: str) -> tuple[list[dict[str, Any]], str | None]:
     """The estimate's lists and sentence as ``audience`` may be given them.
@@ -458,15 +486,11 @@ def released_lists(conn: Connection, lists: list[dict[str, Any]], estimand: str 
     named = [_list_named(entry) for entry in lists]
     ids = {str(x["list"]) for x in named if x.get("list")}
     shown = disclosable(conn, "list", ids, _READER[audience])
-    text = estimand
+    names = withheld_names(named, shown)
     for n, entry in enumerate(named, 1):
-        if str(entry.get("list")) in shown:
-            continue
-        label = WITHHELD_LIST.format(n=n)
-        title, kind = entry.get("title"), entry.get("kind")
-        if text and title:  # "title (kind)" as analysis.estimand writes a left-out list
-            text = text.replace(f"{title} ({kind})", label).replace(str(title), label)
-        entry.update(title=label, kind=None)
+        if str(entry.get("list")) not in shown:
+            entry.update(title=WITHHELD_LIST.format(n=n), kind=None)
+    text: str | None = without_names(estimand, names)
     return named, text
 
 

@@ -57,8 +57,17 @@ def stored_estimates(store: Store, principal: Principal, limit: int = 50,
     protected list counts its persons, so it is as protected as that list); other team
     members those released to the team or the public; everyone else those released to the
     public (as the dashboard shows them). An estimate holds counts, intervals, settings
-    and hashes, never a record. ``only``: that estimate alone (or nothing).
+    and hashes, never a record. ``only``: that estimate alone (or nothing). The lists
+    the reader may not see are withheld lists in it (:func:`_without_withheld`).
     """
+    rows, seen = _stored(store, principal, limit, only)
+    return [_without_withheld(row, _names(row, seen)) for row in rows]
+
+
+def _stored(store: Store, principal: Principal, limit: int, only: str | None
+            ) -> tuple[list[dict[str, Any]], set[str]]:
+    """The rows :func:`stored_estimates` shows, as stored, and the lists the reader may
+    see."""
     if not 1 <= limit <= 500:
         raise ValidationError("limit must be between 1 and 500")
     e, r = s.estimates.c, s.estimate_releases.c
@@ -70,15 +79,14 @@ def stored_estimates(store: Store, principal: Principal, limit: int = 50,
         stmt = stmt.where(e.id.in_(released))
     with store.reading() as conn:
         rows = [dict(x) for x in conn.execute(stmt).mappings()]
+        seen = set(conn.execute(select(s.lists.c.id).where(visible(principal, s.lists)),
+                                params(principal)).scalars())
         if principal.can(Permission.ANALYSE):
             # Unreleased, an estimate is as protected as the lists it names (released to
             # the reader's audience, someone entitled already disclosed it).
-            seen = set(conn.execute(select(s.lists.c.id).where(visible(principal, s.lists)),
-                                    params(principal)).scalars())
             out = set(conn.execute(select(r.estimate_id).where(
                 r.audience.in_(_RELEASED_TO[principal.team]))).scalars())
-            rows = [x for x in rows if x["id"] in out or {str(entry.get("list")) for entry
-                    in (x["settings"] or {}).get("lists") or ()} <= seen]
+            rows = [x for x in rows if x["id"] in out or _names(x, seen) == {}]
         releases = conn.execute(
             select(r.estimate_id, r.audience, r.released_at)
             .where(r.estimate_id.in_([x["id"] for x in rows]))
@@ -88,7 +96,35 @@ def stored_estimates(store: Store, principal: Principal, limit: int = 50,
         by_estimate.setdefault(str(rel["estimate_id"]), []).append(dict(rel))
     for row in rows:
         row["releases"] = by_estimate.get(str(row["id"]), [])
-    return rows
+    return rows, seen
+
+
+def _names(row: dict[str, Any], seen: set[str]) -> dict[str, str]:
+    """The names of the lists of ``row`` the reader may not see (title → label)."""
+    from dadkhahi.analysis.estimates import withheld_names
+
+    return withheld_names(list((row["settings"] or {}).get("lists") or ()), seen)
+
+
+def _without_withheld(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """An estimate as a reader who may not see some of its lists is shown it (one released
+    to them): those lists' titles and kinds, wherever the row says them (the sentence,
+    the settings, the warnings and diagnostics, the capture table's columns), are a
+    withheld list with its position, as in the release (``analysis.estimates``). An
+    estimate whose lists the reader may all see is shown whole: the team's is unchanged."""
+    from dadkhahi.analysis.estimates import without_names
+
+    if not names:
+        return row
+    labels = set(names.values())
+    settings = dict(row["settings"] or {})
+    settings["lists"] = [
+        {k: entry.get(k) for k in ("list", "import", "title", "used", "merged_into")}
+        if names.get(str(entry.get("title"))) in labels else entry
+        for entry in settings.get("lists") or ()]
+    return {**row, **{k: without_names(v, names) for k, v in (
+        ("estimand", row["estimand"]), ("settings", settings),
+        ("diagnostics", row.get("diagnostics")), ("capture", row.get("capture")))}}
 
 
 def estimate_detail(store: Store, principal: Principal, estimate_id: str
@@ -108,11 +144,15 @@ def estimate_detail(store: Store, principal: Principal, estimate_id: str
     from dadkhahi.access.overview import suppressed
     from dadkhahi.access.small_counts import merge_small
 
-    rows = stored_estimates(store, principal, 1, only=estimate_id)
+    rows, seen = _stored(store, principal, 1, estimate_id)
     if not rows:
         return None
     row = rows[0]
-    out: dict[str, Any] = {"estimate": row, "diagnostics": row.get("diagnostics") or {},
+    # Computed on the table as stored (its hash is checked), shown without the lists
+    # the reader may not see (their titles are the table's columns).
+    names = _names(row, seen)
+    shown = _without_withheld(row, names)
+    out: dict[str, Any] = {"estimate": shown, "diagnostics": shown.get("diagnostics") or {},
                            "capture": None}
     capture = row.get("capture")
     if not capture:
@@ -130,15 +170,20 @@ def estimate_detail(store: Store, principal: Principal, estimate_id: str
     sizes = {x: int(table.loc[table[x] == 1, COUNT].sum()) for x in lists}
     pairs = [(a, b, int(table.loc[(table[a] == 1) & (table[b] == 1), COUNT].sum()))
              for i, a in enumerate(lists) for b in lists[i + 1:]]
+    from dadkhahi.analysis.estimates import without_names
+
+    def name(column: str) -> str:
+        return str(without_names(column, names))
+
     out["capture"] = {
-        "lists": lists,
+        "lists": [name(x) for x in lists],
         "stratified": stratified,
         "cells": cells if merged is None else merged.shown,
         "other": None if merged is None else merged.other,
         "merged": 0 if merged is None else len(merged.merged),
         "total": int(table[COUNT].sum()) if merged is None else merged.total,
-        "sizes": {x: suppressed(n, principal) for x, n in sizes.items()},
-        "overlaps": [(a, b, suppressed(n, principal)) for a, b, n in pairs],
+        "sizes": {name(x): suppressed(n, principal) for x, n in sizes.items()},
+        "overlaps": [(name(a), name(b), suppressed(n, principal)) for a, b, n in pairs],
         "verified": table_sha256(table) == row["inputs_sha256"],
     }
     return out
