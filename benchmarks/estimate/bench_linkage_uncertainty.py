@@ -40,6 +40,7 @@ from dadkhahi.analysis.estimates import partition_options
 from dadkhahi.analysis.linkage_draws import draws_of
 from dadkhahi.estimate import EstimateResult, Options, estimate, histories_to_table
 from dadkhahi.estimate.pooled import estimate_over_partitions
+from dadkhahi.estimate.table import documented
 from dadkhahi.linkage import link
 from dadkhahi.linkage.audit import LINK_STRATA, NON_LINK_STRATA
 from dadkhahi.linkage.audit_draws import audited_partitions
@@ -240,7 +241,9 @@ def one_population(r: int, draws: int, knobs: dict[str, Any],
                     "capture_history_error": quality.capture_history_error},
         "calibration": calibration,
         "centring": centring,
-        "drawn_persons": [len(t) for t in drawn_tables],
+        # Persons documented in each drawn partition (rows files before stop 35 held the
+        # number of capture patterns here, 31 each: see benchmarks/README.md).
+        "drawn_persons": [documented(t) for t in drawn_tables],
         "true": _summary(arm_true),
         "fixed": arm_fixed,
         "uncertain": {**_summary(pooled), "width_share": link_info["width_share"],

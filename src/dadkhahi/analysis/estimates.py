@@ -134,8 +134,10 @@ def store_histories(store: Store, by: str | None = None,
 #: how many: the M of issue 13's coverage study, where draws fed by a recorded audit
 #: covered the truth in 48 of 50 populations with a relative bias of -4.2% on stop 33's
 #: linker, 46 of 50 with -5.2% on stop 34's, where the linkage held fixed covered 43 of 50
-#: with -6.1% (benchmarks/README.md; the calibrated-probability draws did not pass and are
-#: never the default).
+#: with -6.1%. Of that -5.2%, LCMCR's own bias on the true persons is -8.7% (R's LCMCR
+#: package gives the same) and the draws move the estimate +3.5% (SE 0.4) per population
+#: (stop 35's decomposition; benchmarks/README.md). The calibrated-probability draws did
+#: not pass and are never the default.
 DEFAULT_LINKAGE_DRAWS = 20
 
 @dataclass(frozen=True)
