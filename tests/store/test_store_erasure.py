@@ -85,7 +85,9 @@ def test_a_scrub_blocked_too_long_says_so(store: Store) -> None:
             destroy_keys(tx, [key_id], "witness asked")
         with pytest.raises(ScrubError, match="still running"):
             scrub(store, timeout=0.5)
+        assert [t for t, _ in _due(store)] == ["data_keys"]  # left for the next scrub
     scrub(store)  # with the older transaction gone, the same scrub goes through
+    assert _due(store) == []
 
 
 def _files(store: Store) -> bytes:
@@ -219,3 +221,54 @@ def test_a_mark_written_during_a_scrub_stays_for_the_next(store: Store) -> None:
     assert _due(store) == [("data_keys", later)]
     scrub(store)
     assert _due(store) == []
+
+
+def _left_due_and_blocked(store: Store, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A key destroyed with no scrub after it (its mark left), the engine closed, and the
+    scrub made to fail as a transaction older than it outlasting the wait makes it fail;
+    returns the key's ID."""
+    import dadkhahi.store.erase as erase_module
+
+    key_id, _ = _sealed_key(store)
+    with store.transaction("tester") as tx:
+        destroy_keys(tx, [key_id], "witness asked")
+    store.engine.dispose()
+
+    def blocked(*_args: object, **_kwargs: object) -> None:
+        raise ScrubError("SYNTHETIC: a transaction older than the erasure is still running")
+
+    monkeypatch.setattr(erase_module, "scrub", blocked)
+    return key_id
+
+
+def test_a_scrub_that_cannot_run_at_the_open_keeps_its_mark_and_opens_the_home(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL a transaction older than the open can outlast the scrub's wait: the
+    home opens all the same (refusing it would scrub nothing either), says why, and the
+    mark stays for the next open."""
+    with monkeypatch.context() as m:
+        _left_due_and_blocked(store, m)
+        opened = Store.open(store.home)
+    assert opened.scrub_left is not None and "still running" in opened.scrub_left
+    assert [t for t, _ in _due(opened)] == ["data_keys"]
+    opened.engine.dispose()
+    again = Store.open(store.home)
+    assert again.scrub_left is None and _due(again) == []
+    again.engine.dispose()
+
+
+def test_a_command_says_when_the_scrub_left_due_could_not_run(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command opening the home warns on stderr (no key, no word: only why), and
+    ledger verify passes with the mark left (it took scrub_due for a projected table)."""
+    from typer.testing import CliRunner
+
+    from dadkhahi.cli.main import app
+
+    key_id = _left_due_and_blocked(store, monkeypatch)
+    result = CliRunner().invoke(app, ["--home", str(store.home.path), "ledger", "verify"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "warning: destroyed keys or redacted words of an earlier erasure are still in " \
+           "the database's files" in result.stderr
+    assert key_id not in result.output

@@ -34,7 +34,7 @@ from dadkhahi.http.access_log import AccessLog
 from dadkhahi.services.uploads import STALE_UPLOAD_SECONDS as STALE_UPLOAD_SECONDS
 from dadkhahi.services.uploads import clear_stale_uploads
 from dadkhahi.store.home import Home
-from dadkhahi.store.store import Store, mode_warning
+from dadkhahi.store.store import Store, mode_warning, scrub_warning
 
 log = logging.getLogger("dadkhahi.api")
 
@@ -142,6 +142,8 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     app.state.store = store or Store.open(home)
     if app.state.store.mode_fixes:
         log.warning("%s", mode_warning(app.state.store.mode_fixes))
+    if app.state.store.scrub_left:
+        log.warning("%s", scrub_warning(app.state.store.scrub_left))
     if app.state.store.upgraded:
         done = app.state.store.upgraded
         log.warning("the home's database was upgraded from schema revision %s; %d act(s) "

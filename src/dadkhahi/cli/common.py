@@ -143,7 +143,7 @@ def open_store() -> Store:
     """
     # Imported here: the store pulls in SQLAlchemy, which --help and usage errors
     # should not wait for (issue 12 item 17).
-    from dadkhahi.store.store import Store, mode_warning
+    from dadkhahi.store.store import Store, mode_warning, scrub_warning
 
     store = Store.open(home(), ask=ask_passphrase)
     if store.mode_fixes:
@@ -152,6 +152,9 @@ def open_store() -> Store:
     if store.upgraded:
         for line in upgrade_notes(store.upgraded):
             err_console.print(line, highlight=False, soft_wrap=True)
+    if store.scrub_left:
+        err_console.print(f"[yellow]warning:[/yellow] {scrub_warning(store.scrub_left)}",
+                          highlight=False, soft_wrap=True)
     return store
 
 

@@ -63,6 +63,13 @@ def mode_warning(fixes: list[str]) -> str:
             "they are now owner-only. Check who copied them meanwhile.")
 
 
+def scrub_warning(why: str) -> str:
+    """One line saying that a scrub left due (``scrub_due``) could not run at the open."""
+    return ("destroyed keys or redacted words of an earlier erasure are still in the "
+            f"database's files: their scrub could not run now ({why}); it runs again at the "
+            "next open or erasure")
+
+
 class Transaction:
     """Emit events; they are hashed into the ledger and projected on commit."""
 
@@ -202,6 +209,10 @@ class Store:
         self.mode_fixes: list[str] = []
         #: What opening the home upgraded (its schema revision, the acts raised), or None.
         self.upgraded: Upgraded | None = None
+        #: Why the scrub a mark left due could not run when the home was opened (a
+        #: transaction older than it still running), or None: the mark stays for the next
+        #: open or erasure, and the caller warns.
+        self.scrub_left: str | None = None
 
     @property
     def upgraded_from(self) -> str | None:
@@ -229,12 +240,17 @@ class Store:
         # marks what 0004-0006 did). As after every erasure: no destroyed key left in the
         # database's files, nor (PostgreSQL) a redacted body or row in clear among the
         # dead tuples (SQLite zeroed them, secure_delete, and its WAL is emptied).
-        from dadkhahi.store.erase import scrub, scrubs_due
+        # A scrub that cannot run now (ScrubError) keeps its mark and does not keep the
+        # home from opening: the bytes stay exactly as they would if it were refused.
+        from dadkhahi.store.erase import ScrubError, scrub, scrubs_due
 
         with store.engine.connect() as conn:
             due = bool(scrubs_due(conn))
         if due:
-            scrub(store)
+            try:
+                scrub(store)
+            except ScrubError as error:
+                store.scrub_left = str(error)
         return store
 
     @classmethod
