@@ -37,6 +37,7 @@ from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.store import schema as s
 from dadkhahi.store.db import write_transaction
+from dadkhahi.store.erase import mark_scrub_due
 from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Store, utc_now
 
@@ -150,7 +151,11 @@ def remove_factor(store: Store, principal: Principal, factor_id: str) -> int:
         if row["sealed"]:
             KeyRing.destroy(tx.conn, row["sealed"]["key_id"])
         tx.conn.execute(delete(s.factor_state).where(s.factor_state.c.factor_id == factor_id))
-        return tx.emit("user.factor_removed", {"id": factor_id})
+        index = tx.emit("user.factor_removed", {"id": factor_id})
+        if row["sealed"]:
+            # The secret's wrapped key stays in free pages until a scrub (store.erase).
+            mark_scrub_due(tx.conn, ("data_keys",), index)
+        return index
 
 
 def _factors(store: Store, conn: Connection, user_id: str,

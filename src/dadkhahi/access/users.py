@@ -19,6 +19,7 @@ from dadkhahi.access.policy import Principal, Role
 from dadkhahi.domain.errors import NotFoundError, UserError, ValidationError
 from dadkhahi.domain.ids import new_id
 from dadkhahi.store import schema as s
+from dadkhahi.store.erase import mark_scrub_due
 from dadkhahi.store.sealed import KeyRing
 from dadkhahi.store.store import Store, Transaction, utc_now
 from dadkhahi.store.versions import check_version
@@ -149,9 +150,14 @@ def set_password(
         if keep_session is not None:
             ending = ending.where(a.id != keep_session)
         tx.conn.execute(ending)
-        return tx.emit("user.password_changed", {
+        index = tx.emit("user.password_changed", {
             "id": row["id"], "sealed": tx.seal({"password_hash": password_hash}, row["id"]),
         })
+        if row["sealed"]:
+            # The old hash's wrapped key stays in free pages until a scrub: due at the
+            # next open or erasure (store.erase), as for any destroyed key.
+            mark_scrub_due(tx.conn, ("data_keys",), index)
+        return index
 
 
 @dataclass(frozen=True)
