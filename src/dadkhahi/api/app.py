@@ -156,6 +156,9 @@ def create_app(home: Home, settings: ApiSettings | None = None,
                         "source was erased, and erased %d link(s) and %d gap mark(s) "
                         "unsealed cases kept in clear of facts not public",
                         done.acts_redacted, done.clear_links_erased, done.clear_marks_erased)
+        if done.releases_redacted:
+            log.warning("the upgrade redacted from the ledger %d estimate release(s) naming "
+                        "in clear lists withheld from their audience", done.releases_redacted)
     clear_stale_uploads(home)
     sessions.purge_expired(app.state.store, settings.session_idle)
     app.state.settings = settings

@@ -188,6 +188,9 @@ def upgrade_notes(done: Upgraded) -> list[str]:
                     "clear by unsealed cases of facts not public, with "
                     f"{done.clear_marks_erased} gap mark(s) kept in clear on their elements "
                     "(each case counts them as erased)")
+    if done.releases_redacted:
+        said.append(f"note: the upgrade redacted from the ledger {done.releases_redacted} "
+                    "estimate release(s) naming in clear lists withheld from their audience")
     return said
 
 

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration shipped with this version (``head_revision()`` of the scripts).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 #: Where a home stamped 0001 is completed from the declared tables
 #: (:func:`complete_from_declared`): the last revision before the first that reads rows
 #: and writes the ledger (0004; 0005 too), which must find every column the code
@@ -271,6 +271,10 @@ class Upgraded:
     acts_redacted: int = 0
     clear_links_erased: int = 0
     clear_marks_erased: int = 0
+    #: Estimate releases recorded before 715f23b whose events named in clear lists the
+    #: disclosure rule withholds from their audience, redacted by revision 0008
+    #: (``analysis.release_redaction``).
+    releases_redacted: int = 0
 
 
 def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
@@ -285,8 +289,8 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
     marks it erased (None when nothing was migrated).
     ``keys`` and ``signer``: the home's (``Store.open``), for a revision that writes the
     ledger (0004: ``store.act_levels``; 0005: ``store.case_erasure``; 0006:
-    ``store.redact``); asked for only when it has something to write (0005: to read, when
-    the home has sealed case links and erasures).
+    ``store.redact``; 0008: ``analysis.release_redaction``); asked for only when it has
+    something to write (0005: to read, when the home has sealed case links and erasures).
     """
     if current_revision(engine) == HEAD_REVISION:
         return None
@@ -325,6 +329,6 @@ def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
         links, marks = swept_since(conn, size)
         destroyed = conn.execute(select(func.count()).select_from(ledger_events).where(
             ledger_events.c.type == "key.destroyed", ledger_events.c.idx >= size)).scalar_one()
-        redacted, clear_links, clear_marks = redacted_since(conn, size)
+        redacted, clear_links, clear_marks, releases = redacted_since(conn, size)
     return Upgraded(str(revision), raised, protected, links, marks, int(destroyed),
-                    redacted, clear_links, clear_marks)
+                    redacted, clear_links, clear_marks, releases)

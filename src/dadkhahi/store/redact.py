@@ -41,6 +41,9 @@ from dadkhahi.store.store import Transaction, upgrade_transaction
 #: Reason codes an ``event.redacted`` carries.
 SOURCE_ERASED = "source-erased"
 CLEAR_LINK = "clear-link-of-restricted-fact"
+#: An estimate's release naming a list withheld from its audience (revision 0008,
+#: ``analysis.release_redaction``).
+WITHHELD_LIST_NAMED = "withheld-list-named"
 #: The act events whose clear bodies carry an act's words.
 _ACT_VERSIONS = ("act.created", "act.changed")
 
@@ -198,20 +201,21 @@ def redact_at_upgrade(conn: Connection, keys: Callable[[], KeyRing] | None,
     return len(done)
 
 
-def redacted_since(conn: Connection, since: int) -> tuple[int, int, int]:
+def redacted_since(conn: Connection, since: int) -> tuple[int, int, int, int]:
     """How many events the ``event.redacted`` events from ledger index ``since`` on
-    redacted: of acts whose source was erased, links and gap marks erased (by reason code
-    and type): what the upgrade that wrote them tells the one opening the home (counts
-    only)."""
+    redacted: of acts whose source was erased, links and gap marks erased, estimate
+    releases naming lists withheld from their audience (by reason code and type): what
+    the upgrade that wrote them tells the one opening the home (counts only)."""
     e = s.ledger_events.c
     found = [(d["reason"], d["type"]) for d in (json.loads(body)["data"] for body in
              conn.execute(select(e.body).where(e.type == REDACTION_EVENT, e.idx >= since))
              .scalars())]
     return (sum(r == SOURCE_ERASED for r, _ in found),
             found.count((CLEAR_LINK, "case.linked")),
-            found.count((CLEAR_LINK, "case.gap_marked")))
+            found.count((CLEAR_LINK, "case.gap_marked")),
+            found.count((WITHHELD_LIST_NAMED, "estimate.released")))
 
 
-__all__ = ["ACTOR", "CLEAR_LINK", "SOURCE_ERASED", "act_words", "clear_links_of_protected",
-           "clear_marks_on", "erase_clear_links", "erased_acts_in_clear", "redact_at_upgrade",
-           "redact_events", "redacted_since"]
+__all__ = ["ACTOR", "CLEAR_LINK", "SOURCE_ERASED", "WITHHELD_LIST_NAMED", "act_words",
+           "clear_links_of_protected", "clear_marks_on", "erase_clear_links",
+           "erased_acts_in_clear", "redact_at_upgrade", "redact_events", "redacted_since"]
