@@ -77,3 +77,39 @@ def test_the_table_and_diagnostics_are_kept_and_shown_by_the_rule(world: World) 
     assert table_sha256(table_from_counts(LISTS, np.asarray(PATTERNS, dtype=np.int64),
                                           np.asarray(COUNTS, dtype=np.int64))) == \
         rows[first].inputs_sha256
+
+
+def test_a_stratum_naming_a_protected_place_is_withheld_outside_the_team(
+        world: World) -> None:
+    """An estimate by prison released to the public: a protected detention site's name,
+    a stratum label taken from the records, reached anonymous visitors and viewers in the
+    capture table's rows, warnings and merged strata (strata35). Outside the team it is a
+    withheld stratum (a label shows only as a place the reader may see); the public
+    prison and the unknown stratum are shown; the team (the grant's holder) sees it."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
+    from page_data import SITE, add_estimate_by_prison
+
+    from dadkhahi.access.policy import ANONYMOUS
+    from dadkhahi.services.estimates import stored_estimates
+
+    found = add_estimate_by_prison(world)
+    viewer = Principal(user_id=world.user_ids["viewer_g"], username="viewer_g",
+                       role=Role.VIEWER)
+    for outside in (ANONYMOUS, viewer):
+        detail = estimate_detail(world.store, outside, found)
+        rows = stored_estimates(world.store, outside, only=found)
+        assert detail is not None and detail["capture"]["verified"]
+        shown = json.dumps([detail, rows], default=str)
+        assert SITE not in shown
+        assert {c[0][1] for c in detail["capture"]["cells"]} == {
+            "Evin", "a withheld stratum (2)", "unknown"}
+        assert detail["diagnostics"]["warnings"] == ["stratum a withheld stratum (2): SYNTHETIC"]
+    team = Principal(user_id=world.user_ids["investigator_g"], username="investigator_g",
+                     role=Role.INVESTIGATOR)
+    detail = estimate_detail(world.store, team, found)
+    assert detail is not None and SITE in {c[0][1] for c in detail["capture"]["cells"]}
+    assert "a withheld stratum" not in json.dumps(detail, default=str)

@@ -118,6 +118,69 @@ def add_estimates(world: World) -> dict[str, str]:
     return {"released": "est_" + "1" * 20, "unreleased": "est_" + "2" * 20}
 
 
+#: A protected place's name (a secret detention site known from one witness): a marker
+#: never in a page of a reader outside the team.
+SITE = "SECRET-site SYNTHETIC"
+
+
+def add_estimate_by_prison(world: World) -> str:
+    """An estimate by prison, released to the public: its strata are a public prison
+    ("Evin", as the name table spells the public place "Evin Prison"), the protected
+    site ``SITE`` (granted to investigator_g) and the unknown stratum; the site is named
+    in a warning and as a merged stratum too, as a run writes them."""
+    import numpy as np
+    import pandas as pd
+
+    from dadkhahi.analysis.estimates import (
+        capture_json,
+        capture_table,
+        release_estimate,
+        table_sha256,
+    )
+    from dadkhahi.domain.vocab import PlaceKind
+    from dadkhahi.estimate import table_from_counts
+    from dadkhahi.estimate.table import STRATUM
+    from dadkhahi.linkage.store_io import latest_run
+
+    with world.store.reading() as conn:
+        run = latest_run(conn)
+    with world.store.transaction("setup") as tx:
+        entities.create_place(tx, "Evin Prison", PlaceKind.PRISON,
+                              sensitivity=Sensitivity.PUBLIC)
+        site = entities.create_place(tx, SITE, PlaceKind.PRISON,
+                                     sensitivity=Sensitivity.PROTECTED)
+    grants.grant(world.store, site, world.user_ids["investigator_g"], "setup")
+    parts = []
+    for stratum in ("Evin", SITE, "unknown"):
+        part = table_from_counts(["SYNTHETIC list A", "SYNTHETIC list C"],
+                                 np.asarray([[1, 0], [0, 1], [1, 1]], dtype=np.int64),
+                                 np.asarray([300, 200, 60], dtype=np.int64))
+        part[STRATUM] = stratum
+        parts.append(part)
+    capture = capture_json(pd.concat(parts, ignore_index=True))
+    estimate_id = "est_" + "3" * 20
+    with world.store.transaction("setup") as tx:
+        tx.emit("estimate.computed", {
+            "id": estimate_id, "method": "loglinear",
+            "estimand": "people killed (SYNTHETIC), in all provinces, as listed by 2 "
+                        "independent lists of victims",
+            "documented": 1680, "estimate": 2100.0, "low": 1900.0, "high": 2500.0,
+            "level": 0.95, "fixed_low": None, "fixed_high": None, "partitions": None,
+            "seed": 3, "link_run_id": None if run is None else str(run["id"]),
+            "inputs_sha256": table_sha256(capture_table(capture)), "capture": capture,
+            "diagnostics": {"strata": 3, "warnings": [f"stratum {SITE}: SYNTHETIC"],
+                            "merged_strata": {"into": "other", "strata": [SITE],
+                                              "minimum": 1}},
+            "settings": {"method": "loglinear", "lists": [
+                {"list": world.objects[Sensitivity.PUBLIC].list_id,
+                 "import": world.objects[Sensitivity.PUBLIC].list_import,
+                 "title": "SYNTHETIC list A", "kind": "victims", "used": True}]},
+            "versions": {"dadkhahi": "test"}, "computed_at": "2026-12-04T10:00:00Z",
+        })
+    release_estimate(world.store, "setup", estimate_id, "public")
+    return estimate_id
+
+
 def add_case(world: World, members: list[str]) -> str:
     """A sealed case (title ``SECRET-case SYNTHETIC``) charging the public person, one
     fact linked to the first element; its team: ``members``."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from api_world import World
 from fastapi import FastAPI
-from page_data import add_estimates
+from page_data import SITE, add_estimate_by_prison, add_estimates
 from sqlalchemy import select
 from web_world import client_for, csrf_of
 
@@ -143,3 +143,40 @@ def test_a_released_estimate_names_no_list_withheld_from_its_reader(
     team = client_for(app, world, "researcher").get(
         "/en/estimates", params={"estimate": recorded["released"]}).text
     assert "SYNTHETIC list B" in team
+
+
+@pytest.fixture(scope="module")
+def by_prison(world: World, recorded: dict[str, str]) -> str:
+    return add_estimate_by_prison(world)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "viewer_g"])
+def test_a_released_estimate_names_no_stratum_withheld_from_its_reader(
+        app: FastAPI, world: World, by_prison: str, who: str) -> None:
+    """An estimate by prison showed its strata's labels, names the records wrote, to every
+    reader of a release: a protected detention site's name in the capture table's rows,
+    its warnings and merged strata (strata35). Outside the team a label is shown only as
+    the name of a place the reader may see (or no place): the site is a withheld stratum
+    everywhere; a team member (with the grant) still sees it."""
+    import json
+
+    from dadkhahi.access.policy import ANONYMOUS
+    from dadkhahi.analysis.estimates import released_estimates
+    from dadkhahi.services.estimates import stored_estimates
+
+    outside = client_for(app, world, who).get(
+        "/en/estimates", params={"estimate": by_prison}).text
+    assert SITE not in outside and "SECRET-" not in outside
+    # Evin, the site, unknown (sorted): the capture table's rows say the site's position.
+    assert '<bdi dir="auto">a withheld stratum (2)</bdi>' in outside
+    assert "Evin" in outside and "unknown" in outside
+    assert "has the hash the estimate recorded" in outside
+    rows = stored_estimates(world.store, ANONYMOUS, only=by_prison)
+    assert rows and SITE not in json.dumps(rows, default=str)
+    assert "a withheld stratum (2)" in json.dumps(rows, default=str)
+    # The memorial's releases carry no strata at all.
+    assert SITE not in json.dumps([vars(x) for x in released_estimates(world.store)],
+                                  default=str)
+    team = client_for(app, world, "investigator_g").get(
+        "/en/estimates", params={"estimate": by_prison}).text
+    assert SITE in team and "a withheld stratum" not in team

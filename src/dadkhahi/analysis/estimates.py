@@ -17,6 +17,7 @@ import hashlib
 import math
 import platform
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
@@ -460,6 +461,18 @@ def withheld_names(lists: list[dict[str, Any]], shown: set[str]) -> dict[str, st
             names[f"{title} ({entry.get('kind')})"] = label
             names[str(title)] = label
     return names
+
+
+#: How a stratum whose label its reader may not see is shown (its position among the
+#: estimate's strata, in sort order).
+WITHHELD_STRATUM = "a withheld stratum ({n})"
+
+
+def withheld_strata(strata: Iterable[str], shown: Callable[[str], bool]) -> dict[str, str]:
+    """Each label of ``strata`` that ``shown`` refuses, mapped to :data:`WITHHELD_STRATUM`
+    with its position among ``strata`` sorted (as :func:`without_names` takes names)."""
+    return {label: WITHHELD_STRATUM.format(n=n)
+            for n, label in enumerate(sorted(set(strata)), 1) if not shown(label)}
 
 
 def without_names(value: Any, names: dict[str, str]) -> Any:
