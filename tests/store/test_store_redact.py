@@ -230,6 +230,31 @@ def test_a_redaction_event_naming_another_leaf_hash_does_not_cover_a_body(
         store.engine.dispose()
 
 
+def test_a_redacted_body_s_kept_fields_cannot_change_unseen(store: Store) -> None:
+    """The tamper a redaction could otherwise open: a redacted body no longer hashes to
+    its leaf, so before the fix anything it kept (the act's ID, kind, place, time) could be
+    rewritten and ``ledger verify`` accepted it as long as the marker and the nulls were
+    right. Its event.redacted records the digest of what it keeps."""
+    from dadkhahi.ledger.canonical import canonical_json
+
+    store, ids = _raised(store)
+    try:
+        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+        events = _bodies(store)
+        first = next(ev for ev in events if ev.type == REDACTION_EVENT)
+        named = json.loads(first.body)["data"]["index"]
+        assert _findings(store) == []
+        husk = json.loads(events[named].body)
+        husk["data"]["id"] = "act_SYNTHETICotherQ"  # another act's, say
+        _set_body(store, named, canonical_json(husk))
+        assert (f"event {named}: redacted body: what it keeps differs from what its "
+                "event.redacted recorded") in _findings(store)
+        _set_body(store, named, events[named].body)
+        assert _findings(store) == []
+    finally:
+        store.engine.dispose()
+
+
 def test_a_crash_in_the_middle_of_a_redaction_leaves_store_and_ledger_as_they_were(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """The charter: a crash in the middle of a write leaves the store and the ledger

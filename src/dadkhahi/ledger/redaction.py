@@ -12,14 +12,17 @@ recorded the redaction (the index, the original leaf hash, the fields by name an
 reason code: no value).
 
 What a verifier can check of a redacted body: that a later ``event.redacted`` names its
-index, its stored leaf hash and the same fields, and that those fields are null. What
-it cannot: that the rest of the body is as first written (the hash it was taken under
-is of the words removed). Its place in the log is still proven (the leaf hash is in
-the tree). A body that does not hash to its leaf and is not so named is tampering.
+index, its stored leaf hash and the same fields, that those fields are null, and that
+what the body keeps is what the redaction kept: ``event.redacted`` records ``kept``, the
+SHA-256 of the redacted body without its marker (:func:`kept_digest`), and is itself a
+leaf of the tree, so a later change to a redacted body's other fields is found too.
+Its place in the log is still proven (the leaf hash is in the tree). A body that does
+not hash to its leaf and is not so named is tampering.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,7 +33,7 @@ from dadkhahi.ledger.errors import LedgerInputError
 #: The top-level member a redacted body carries (never one of an event's own members).
 MARKER = "redacted"
 #: The event recording a redaction: ``index``, ``leaf_hash`` (the original, hex), ``type``,
-#: ``fields`` (names, sorted) and ``reason`` (a code).
+#: ``fields`` (names, sorted), ``reason`` (a code) and ``kept`` (:func:`kept_digest`).
 REDACTION_EVENT = "event.redacted"
 #: A cheap test before parsing: canonical JSON escapes every quote inside a string, so
 #: these bytes occur only as a member name (top-level or nested; :func:`redaction_of`
@@ -55,6 +58,15 @@ def redact_body(body: bytes, fields: Sequence[str], by: int, reason: str) -> byt
         data[name] = None
     return canonical_json({**parsed, "data": data,
                            MARKER: {"by": by, "fields": names, "reason": reason}})
+
+
+def kept_digest(body: bytes) -> str:
+    """Hex SHA-256 of what a redacted ``body`` keeps: its canonical JSON without the
+    marker (which names the ``event.redacted`` recording it, so it cannot be in the
+    digest that event carries)."""
+    parsed: dict[str, Any] = json.loads(body)
+    parsed.pop(MARKER, None)
+    return hashlib.sha256(canonical_json(parsed)).hexdigest()
 
 
 def redaction_of(body: bytes) -> dict[str, Any] | None:
@@ -91,8 +103,10 @@ def redaction_problem(index: int, body: bytes, leaf_hash: bytes,
     data = json.loads(body).get("data") or {}
     if any(data.get(name) is not None for name in marker.get("fields") or ()):
         return "redacted body: a field named redacted still holds a value"
+    if recorded.get("kept") != kept_digest(body):
+        return "redacted body: what it keeps differs from what its event.redacted recorded"
     return None
 
 
-__all__ = ["MARKER", "REDACTION_EVENT", "redact_body", "redacted_fields", "redaction_of",
-           "redaction_problem"]
+__all__ = ["MARKER", "REDACTION_EVENT", "kept_digest", "redact_body", "redacted_fields",
+           "redaction_of", "redaction_problem"]

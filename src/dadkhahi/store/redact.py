@@ -31,7 +31,7 @@ from sqlalchemy import Connection, select, update
 from dadkhahi.domain.protected import CLEAR_FIELDS
 from dadkhahi.domain.vocab import Sensitivity
 from dadkhahi.ledger.checkpoint import NoteSigner
-from dadkhahi.ledger.redaction import REDACTION_EVENT, redact_body, redacted_fields
+from dadkhahi.ledger.redaction import REDACTION_EVENT, kept_digest, redact_body, redacted_fields
 from dadkhahi.store import ledger_log
 from dadkhahi.store import schema as s
 from dadkhahi.store.erase import REDACTED_TABLES, mark_scrub_due
@@ -63,9 +63,12 @@ def redact_events(tx: Transaction, targets: Mapping[int, Sequence[str]], reason:
         earlier = redacted_fields(event.body)
         if set(targets[index]) <= set(earlier):
             continue
+        # What the body keeps is committed in the event.redacted (the marker, which
+        # names that event, is left out of the digest), so it cannot change unseen later.
+        kept = kept_digest(redact_body(event.body, targets[index], 0, reason))
         by = tx.emit(REDACTION_EVENT, {
             "index": index, "type": event.type, "leaf_hash": event.leaf_hash.hex(),
-            "fields": sorted({*targets[index], *earlier}), "reason": reason})
+            "fields": sorted({*targets[index], *earlier}), "reason": reason, "kept": kept})
         tx.conn.execute(update(s.ledger_events).where(s.ledger_events.c.idx == index).values(
             body=redact_body(event.body, targets[index], by, reason)))
         done.append(by)
