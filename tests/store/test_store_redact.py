@@ -200,15 +200,22 @@ def test_a_body_changed_without_a_redaction_event_is_a_finding(store: Store) -> 
         store.engine.dispose()
 
 
+def _erased_and_redacted(store: Store, ids: dict[str, str]
+                         ) -> tuple[list[ledger_log.StoredEvent], ledger_log.StoredEvent, int]:
+    """Erase the witness: the stored events, the first event.redacted and the index of
+    the body it redacted; the ledger verifies."""
+    erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
+    events = _bodies(store)
+    first = next(ev for ev in events if ev.type == REDACTION_EVENT)
+    assert _findings(store) == []
+    return events, first, int(json.loads(first.body)["data"]["index"])
+
+
 def test_a_redaction_event_naming_another_leaf_hash_does_not_cover_a_body(
         store: Store) -> None:
     store, ids = _raised(store)
     try:
-        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
-        events = _bodies(store)
-        first = next(ev for ev in events if ev.type == REDACTION_EVENT)
-        named = json.loads(first.body)["data"]["index"]
-        assert _findings(store) == []
+        events, first, named = _erased_and_redacted(store, ids)
         # The redaction event rewritten to name another leaf (its own hash then breaks,
         # and the body it covered is no longer covered): both are findings.
         data = json.loads(first.body)
@@ -239,11 +246,7 @@ def test_a_redacted_body_s_kept_fields_cannot_change_unseen(store: Store) -> Non
 
     store, ids = _raised(store)
     try:
-        erase_source(store, ids["witness"], "SYNTHETIC witness asked", "tester")
-        events = _bodies(store)
-        first = next(ev for ev in events if ev.type == REDACTION_EVENT)
-        named = json.loads(first.body)["data"]["index"]
-        assert _findings(store) == []
+        events, _first, named = _erased_and_redacted(store, ids)
         husk = json.loads(events[named].body)
         husk["data"]["id"] = "act_SYNTHETICotherQ"  # another act's, say
         _set_body(store, named, canonical_json(husk))
