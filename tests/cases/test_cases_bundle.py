@@ -203,3 +203,40 @@ def test_each_release_publishes_the_sha256_of_the_script_its_bundles_carry(
     text = (world.bundle.path / "VERIFY.txt").read_text("utf-8")
     assert "dadkhahi bundle verifier --sha256" in text
     assert f"Dadkhahi {importlib.metadata.version('dadkhahi')}" in text
+
+
+def test_an_exhibit_swapped_under_a_proof_marked_redacted_is_caught_by_both(
+        world: World, tmp_path: Path) -> None:
+    """A forger who swaps an exhibit file rewrites the hash its proven ``item.added``
+    event holds and marks that event "redacted" (a top-level ``redacted`` member, the
+    ledger's stored leaf kept as ``leaf_hash``): a redacted body is not what its leaf
+    proves, yet both verifiers read its data as proven, so the swapped file passed as the
+    intake hash in the ledger (attack35b). Only the leaf of a redacted event is proven:
+    nothing may rest on what it says. Fails before: both said OK."""
+    copy = tmp_path / "forged"
+    shutil.copytree(world.bundle.path, copy)
+    meta = json.loads((copy / "data/exhibits/001/exhibit.json").read_text("utf-8"))
+    entry = meta["files"][0]
+    exhibit = copy / "data/exhibits/001" / entry["path"]
+    content = bytearray(exhibit.read_bytes())
+    content[0] ^= 1
+    exhibit.write_bytes(bytes(content))
+    proof_path = copy / "data/proofs" / f"{entry['item_event']}.json"
+    proof = json.loads(proof_path.read_text("utf-8"))
+    event = json.loads(proof["event"])
+    event["data"]["sha256"] = hashlib.sha256(bytes(content)).hexdigest()
+    event["redacted"] = {"by": proof["tree_size"] - 1, "fields": [], "reason": "source-erased"}
+    proof["event"] = json.dumps(event, separators=(",", ":"), sort_keys=True)
+    proof_path.write_text(json.dumps(proof), "utf-8")
+    payload = [p for p in (copy / "data").rglob("*") if p.is_file()]
+    info = (copy / "bag-info.txt").read_text("utf-8").splitlines()
+    (copy / "bag-info.txt").write_text("".join(
+        (f"Payload-Oxum: {sum(p.stat().st_size for p in payload)}.{len(payload)}"
+         if line.startswith("Payload-Oxum:") else line) + "\n" for line in info), "utf-8")
+    rebag(copy)
+    expected = (f"data/exhibits/001/{entry['path']}: event {entry['item_event']} is redacted: "
+                "only its leaf is proven, not what it says")
+    problems = verify(copy, world.store.verifier_key())
+    assert expected in problems, problems
+    done = run_script(copy, world.store.verifier_key())
+    assert done.returncode == 1 and expected in done.stdout, done.stdout

@@ -424,3 +424,39 @@ def test_the_command_opening_the_home_says_how_many_events_0006_redacted(
         "note: the upgrade redacted from the ledger 2 event(s) holding in clear the words of "
         "acts whose source was erased"), err
     assert not any(v in err for v in ids.values()) and "MRK" not in err
+
+
+def test_a_redaction_no_signed_checkpoint_covers_does_not_cover_a_body(
+        store: Store) -> None:
+    """The forgery the redaction path opened (attack35b): one with write access to the
+    database rewrites a body a signed checkpoint covers (here who wrote it) and appends,
+    after the latest signed checkpoint, an ``event.redacted`` of its own naming that
+    body's index, stored leaf and ``kept`` digest; the tail needs no key (tree nodes and
+    head are recomputed by ``ledger_log.append``), so ``ledger verify`` accepted the
+    forged body. A redaction is signed in its own transaction: one that no signed
+    checkpoint covers covers no body."""
+    from dadkhahi.ledger.canonical import canonical_json
+    from dadkhahi.ledger.events import encode_event
+    from dadkhahi.ledger.redaction import kept_digest
+
+    store, ids = _raised(store)
+    try:
+        _erased_and_redacted(store, ids)
+        target = _bodies(store)[1]  # signed long before
+        forged = json.loads(target.body)
+        forged["actor"] = "actor_SYNTHETICforgedQ"
+        with store.engine.begin() as conn:
+            size, _ = ledger_log.head(conn, lock=True)
+            kept = kept_digest(canonical_json(forged))
+            record = encode_event(REDACTION_EVENT, {
+                "index": target.index, "type": target.type,
+                "leaf_hash": target.leaf_hash.hex(), "fields": [],
+                "reason": "source-erased", "kept": kept}, "actor_SYNTHETICforgedQ",
+                "2026-12-05T04:30:00Z")
+            ledger_log.append(conn, size, [record], [REDACTION_EVENT])
+        _set_body(store, target.index, canonical_json(
+            {**forged, "redacted": {"by": size, "fields": [], "reason": "source-erased"}}))
+        assert (f"event {target.index}: redacted body: its event.redacted is covered by no "
+                "signed checkpoint") in _findings(store)
+    finally:
+        store.engine.dispose()

@@ -13,7 +13,8 @@ run one implementation. It checks:
 * every proof in ``data/proofs/``: an RFC 9162 inclusion proof of its event to that
   checkpoint's root; a selective proof also discloses rows of a batch event (each with
   its path to the event's rows root) and sealed fields (each against its salted
-  commitment), all checked;
+  commitment), all checked; a redacted event's proof (``redacted``) proves its stored
+  leaf only, so no check below rests on what its body says;
 * every exhibit file: its hash equals the intake hash in its proven ``item.added`` event;
 * every exhibit's capture (``exhibit.json``): the claimed time and place are the fields of
   the source's proven registration, and each verification shown is a proven
@@ -244,6 +245,12 @@ def _event(events: dict[int, dict[str, Any]], index: object, kind: str, where: s
         return None
     if event.get("type") != kind:
         problems.append(f"{where}: event {index} is a {event.get('type')}, not a {kind}")
+        return None
+    if _redacted(event["text"]):
+        # Only a redacted event's stored leaf is proven: its body is whatever the bundle
+        # carries, so nothing (an exhibit's hash, a custody line) may rest on what it says.
+        problems.append(f"{where}: event {index} is redacted: only its leaf is proven, "
+                        "not what it says")
         return None
     data: dict[str, Any] = event["data"]
     return data

@@ -63,13 +63,17 @@ def verify_ledger(
     size, origin = ledger_log.head(conn)
     report.size = size
     scratch = _scratch_engine()
+    redacted: dict[int, tuple[bytes, bytes, object]] = {}
+    redactions: dict[int, dict[str, Any]] = {}
     with scratch.begin() as replay:
-        leaves = _check_events_and_replay(conn, replay, size, report, progress)
+        leaves = _check_events_and_replay(conn, replay, size, report, progress,
+                                          redacted, redactions)
         if leaves is None:
             return report
         levels = _check_nodes(conn, leaves, report)
         report.root_hash = _root_from_levels(levels, size)
-        _check_checkpoints(conn, origin, verifier_key, levels, report)
+        signed = _check_checkpoints(conn, origin, verifier_key, levels, report)
+        _check_redactions(redacted, redactions, signed, report)
         if not any(f.check == "replay" for f in report.findings):
             for table in s.PROJECTED:
                 _compare_table(table, conn, replay, report)
@@ -90,13 +94,13 @@ def _check_events_and_replay(
     size: int,
     report: VerifyReport,
     progress: Progress | None,
+    redacted: dict[int, tuple[bytes, bytes, object]],
+    redactions: dict[int, dict[str, Any]],
 ) -> list[bytes] | None:
-    """One pass over the log: recompute each leaf hash and project each event afresh."""
+    """One pass over the log: recompute each leaf hash and project each event afresh.
+    Fills ``redacted`` (index → body, stored leaf, the index of the redaction its marker
+    names) and ``redactions`` (index of an event.redacted → its data)."""
     leaves: list[bytes] = []
-    # Redacted bodies (index → body, stored leaf, the index of the redaction it names) and
-    # the redactions recorded (index of an event.redacted → its data).
-    redacted: dict[int, tuple[bytes, bytes, object]] = {}
-    redactions: dict[int, dict[str, Any]] = {}
     buffer = OpBuffer()
     replaying = True
     expected = 0
@@ -145,20 +149,27 @@ def _check_events_and_replay(
         return None
     if replaying:
         buffer.flush(replay)
-    _check_redactions(redacted, redactions, report)
     return leaves
 
 
 def _check_redactions(
     redacted: dict[int, tuple[bytes, bytes, object]],
     redactions: dict[int, dict[str, Any]],
+    signed: int,
     report: VerifyReport,
 ) -> None:
     """A redacted body is accepted only when a later ``event.redacted`` (the one its
-    marker names) names its index, its stored leaf hash and its fields; else a finding."""
+    marker names) names its index, its stored leaf hash and its fields, and a signed
+    checkpoint of ``signed`` events (the largest one verified) covers that
+    event.redacted; else a finding. An event.redacted past every signed checkpoint needs
+    no key to append (a tail is only leaves and nodes), so it would let anyone with write
+    access to the database rewrite a signed body; a redaction signs a checkpoint in its
+    own transaction (``Store.transaction``, ``upgrade_transaction``)."""
     for index, (body, leaf, by) in sorted(redacted.items()):
         recorded = redactions.get(by) if isinstance(by, int) and by > index else None
         problem = redaction_problem(index, body, leaf, recorded)
+        if problem is None and isinstance(by, int) and by >= signed:
+            problem = "redacted body: its event.redacted is covered by no signed checkpoint"
         if problem is not None:
             report.findings.append(Finding("events", f"event {index}: {problem}", index))
 
@@ -228,8 +239,11 @@ def _check_checkpoints(
     verifier_key: str,
     levels: list[list[bytes]],
     report: VerifyReport,
-) -> None:
+) -> int:
+    """Check every stored checkpoint; returns the size of the largest one that is
+    signed by the verifier key and agrees with the stored events (0 when none)."""
     verifier = NoteVerifier.from_key(verifier_key)
+    signed = 0
     c = s.ledger_checkpoints.c
     for size, note in conn.execute(select(c.size, c.note).order_by(c.size)):
         report.checkpoints += 1
@@ -252,6 +266,9 @@ def _check_checkpoints(
                         f"signed checkpoint at size {cp.size} disagrees with the stored events",
                         _first_divergence(levels, cp))
             )
+        else:
+            signed = max(signed, cp.size)
+    return signed
 
 
 def _first_divergence(levels: list[list[bytes]], cp: Checkpoint) -> int | None:
