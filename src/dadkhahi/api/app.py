@@ -145,20 +145,8 @@ def create_app(home: Home, settings: ApiSettings | None = None,
     if app.state.store.scrub_left:
         log.warning("%s", scrub_warning(app.state.store.scrub_left))
     if app.state.store.upgraded:
-        done = app.state.store.upgraded
-        log.warning("the home's database was upgraded from schema revision %s; %d act(s) "
-                    "raised to their sources' level, %d of them to protected; %d case "
-                    "link(s) and %d gap mark(s) earlier erasures left readable, erased",
-                    done.revision, done.acts_raised, done.acts_protected, done.links_erased,
-                    done.marks_erased)
-        if done.acts_redacted or done.clear_links_erased or done.clear_marks_erased:
-            log.warning("the upgrade redacted from the ledger %d event(s) of acts whose "
-                        "source was erased, and erased %d link(s) and %d gap mark(s) "
-                        "unsealed cases kept in clear of facts not public",
-                        done.acts_redacted, done.clear_links_erased, done.clear_marks_erased)
-        if done.releases_redacted:
-            log.warning("the upgrade redacted from the ledger %d estimate release(s) naming "
-                        "in clear lists withheld from their audience", done.releases_redacted)
+        for line in app.state.store.upgraded.notes():
+            log.warning("%s", line)
     clear_stale_uploads(home)
     sessions.purge_expired(app.state.store, settings.session_idle)
     app.state.settings = settings

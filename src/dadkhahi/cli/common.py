@@ -159,39 +159,9 @@ def open_store() -> Store:
 
 
 def upgrade_notes(done: Upgraded) -> list[str]:
-    """What a command says when opening the home upgraded its database: the revisions,
-    the acts raised to their sources' level, the case links and gap marks erased, the
-    events redacted (counts only: which acts is for those granted them to see, and what
-    was erased is gone)."""
-    from dadkhahi.store.migrate import HEAD_REVISION
-
-    said = [f"note: this home's database was upgraded from schema revision {done.revision} "
-            f"to {HEAD_REVISION} (this version of dadkhahi's)"]
-    if done.acts_raised:
-        protected = (f"; {done.acts_protected} of them now protected, readable only by "
-                     "users granted them (dadkhahi users grant NAME ACT_ID)"
-                     if done.acts_protected else "")
-        said.append(f"note: the upgrade raised {done.acts_raised} act(s) recorded less "
-                    "protected than the sources their accounts cite to those sources' "
-                    f"level{protected}")
-    if done.links_erased:
-        said.append(f"note: the upgrade erased {done.links_erased} case link(s) to facts "
-                    "an earlier erasure erased, left readable by it")
-    if done.marks_erased:
-        said.append(f"note: the upgrade erased {done.marks_erased} gap mark(s) left "
-                    "readable by an earlier erasure (a note may quote the erased witness)")
-    if done.acts_redacted:
-        said.append(f"note: the upgrade redacted from the ledger {done.acts_redacted} "
-                    "event(s) holding in clear the words of acts whose source was erased")
-    if done.clear_links_erased or done.clear_marks_erased:
-        said.append(f"note: the upgrade erased {done.clear_links_erased} link(s) kept in "
-                    "clear by unsealed cases of facts not public, with "
-                    f"{done.clear_marks_erased} gap mark(s) kept in clear on their elements "
-                    "(each case counts them as erased)")
-    if done.releases_redacted:
-        said.append(f"note: the upgrade redacted from the ledger {done.releases_redacted} "
-                    "estimate release(s) naming in clear lists withheld from their audience")
-    return said
+    """What a command says on stderr when opening the home upgraded its database
+    (:meth:`Upgraded.notes`, which the API logs too)."""
+    return [f"note: {line}" for line in done.notes()]
 
 
 def ask_passphrase() -> str:

@@ -276,6 +276,40 @@ class Upgraded:
     #: (``analysis.release_redaction``).
     releases_redacted: int = 0
 
+    def notes(self) -> list[str]:
+        """What opening the home upgraded, one line each (a command prints them on stderr,
+        the API logs them): the revisions, the acts raised to their sources' level, the
+        case links and gap marks erased, the events redacted. Counts only: which acts is
+        for those granted them to see, and what was erased is gone."""
+        said = [f"this home's database was upgraded from schema revision {self.revision} "
+                f"to {HEAD_REVISION} (this version of dadkhahi's)"]
+        if self.acts_raised:
+            protected = (f"; {self.acts_protected} of them now protected, readable only by "
+                         "users granted them (dadkhahi users grant NAME ACT_ID)"
+                         if self.acts_protected else "")
+            said.append(f"the upgrade raised {self.acts_raised} act(s) recorded less "
+                        "protected than the sources their accounts cite to those sources' "
+                        f"level{protected}")
+        if self.links_erased:
+            said.append(f"the upgrade erased {self.links_erased} case link(s) to facts "
+                        "an earlier erasure erased, left readable by it")
+        if self.marks_erased:
+            said.append(f"the upgrade erased {self.marks_erased} gap mark(s) left "
+                        "readable by an earlier erasure (a note may quote the erased witness)")
+        if self.acts_redacted:
+            said.append(f"the upgrade redacted from the ledger {self.acts_redacted} "
+                        "event(s) holding in clear the words of acts whose source was erased")
+        if self.clear_links_erased or self.clear_marks_erased:
+            said.append(f"the upgrade erased {self.clear_links_erased} link(s) kept in "
+                        "clear by unsealed cases of facts not public, with "
+                        f"{self.clear_marks_erased} gap mark(s) kept in clear on their elements "
+                        "(each case counts them as erased)")
+        if self.releases_redacted:
+            said.append(f"the upgrade redacted from the ledger {self.releases_redacted} "
+                        "estimate release(s) naming in clear lists withheld from their audience")
+        return said
+
+
 
 def upgrade(engine: Engine, *, keys: Callable[[], KeyRing] | None = None,
             signer: Callable[[], NoteSigner] | None = None) -> Upgraded | None:

@@ -172,12 +172,12 @@ def erase_clear_links(tx: Transaction, links: Mapping[str, int]) -> list[int]:
     emptied (the case reads it as erased, ``cases.case.load_case``, ``cases.gaps``) and
     its event's redacted. Returns the ``event.redacted`` events' indices."""
     marks = clear_marks_on(tx.conn, links)
-    for link_id in links:
-        tx.conn.execute(update(s.case_links).where(s.case_links.c.id == link_id)
+    if links:
+        tx.conn.execute(update(s.case_links).where(s.case_links.c.id.in_(sorted(links)))
                         .values(link=None))
-    for mark_id in marks:
-        tx.conn.execute(update(s.case_gap_marks).where(s.case_gap_marks.c.id == mark_id)
-                        .values(mark=None))
+    if marks:
+        tx.conn.execute(update(s.case_gap_marks)
+                        .where(s.case_gap_marks.c.id.in_(sorted(marks))).values(mark=None))
     return redact_events(tx, {**{at: ["link"] for at in links.values()},
                               **{at: ["mark"] for at in marks.values()}}, CLEAR_LINK)
 
